@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * config.c — the TOCSIN_* variables, their defaults, and their validation. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+const struct tocsin_config_var tocsin_config_vars[] = {
+    {"TOCSIN_DATABASE_URL", "host=127.0.0.1 port=54329 dbname=tocsin user=tocsin",
+     "libpq connection string (key=value or postgresql:// URI)"},
+    {"TOCSIN_BIND_ADDR", "127.0.0.1", "address the daemons listen on (put TLS in front: ops/proxy)"},
+    {"TOCSIN_GATEWAY_PORT", "8080", "tocsin-gateway HTTP port (carrier webhooks)"},
+    {"TOCSIN_DASHBOARD_PORT", "8081", "tocsin-dashboard HTTP port (web app and /api/)"},
+    {"TOCSIN_WORKER_METRICS_PORT", "8082", "tocsin-worker port for /healthz and /metrics"},
+    {"TOCSIN_PUBLIC_URL", "http://127.0.0.1:8080",
+     "gateway base URL as carriers call it (webhook signatures, StatusCallback)"},
+    {"TOCSIN_DEFAULT_REGION", "US", "region for phone numbers written without +country code"},
+    {"TOCSIN_LOG_LEVEL", "info", "debug, info, warn or error"},
+    {"TOCSIN_HTTP_MAX_HEADER_BYTES", "16384", "request line + headers cap; larger requests get 431"},
+    {"TOCSIN_HTTP_MAX_BODY_BYTES", "1048576", "request body cap; larger bodies get 413"},
+    {"TOCSIN_HTTP_HEADER_TIMEOUT_MS", "10000", "time allowed to send the request headers"},
+    {"TOCSIN_HTTP_BODY_TIMEOUT_MS", "30000", "time allowed to send the request body"},
+    {"TOCSIN_HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive connection idle limit"},
+    {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
+    {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
+    {"TOCSIN_SECRET_KEY", "",
+     "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
+    {NULL, NULL, NULL},
+};
+
+static const char *config_get(tocsin_getenv_fn fn, void *ctx, const char *name)
+{
+    const char *v = fn(name, ctx);
+    if (v)
+        return v;
+    for (const struct tocsin_config_var *var = tocsin_config_vars; var->name; var++)
+        if (strcmp(var->name, name) == 0)
+            return var->default_value;
+    return "";
+}
+
+static int config_long(tocsin_getenv_fn fn, void *ctx, const char *name, long min, long max,
+                       long *out, char *err, size_t errlen)
+{
+    const char *v = config_get(fn, ctx, name);
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end != '\0' || n < min || n > max) {
+        snprintf(err, errlen, "invalid %s \"%.64s\": must be an integer between %ld and %ld", name,
+                 v, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static const char *env_getenv(const char *name, void *ctx)
+{
+    (void)ctx;
+    return getenv(name);
+}
+
+int tocsin_config_load(struct tocsin_config *cfg, char *err, size_t errlen)
+{
+    return tocsin_config_load_from(cfg, env_getenv, NULL, err, errlen);
+}
+
+int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void *ctx, char *err,
+                            size_t errlen)
+{
+    memset(cfg, 0, sizeof *cfg);
+    long v;
+    cfg->database_url = config_get(fn, ctx, "TOCSIN_DATABASE_URL");
+    if (!*cfg->database_url) {
+        snprintf(err, errlen, "invalid TOCSIN_DATABASE_URL: must not be empty");
+        return -1;
+    }
+    cfg->bind_addr = config_get(fn, ctx, "TOCSIN_BIND_ADDR");
+#define LONG_FIELD(field, name, min, max)                                                          \
+    do {                                                                                           \
+        if (config_long(fn, ctx, name, min, max, &v, err, errlen))                                 \
+            return -1;                                                                             \
+        cfg->field = v;                                                                            \
+    } while (0)
+    LONG_FIELD(gateway_port, "TOCSIN_GATEWAY_PORT", 1, 65535);
+    LONG_FIELD(dashboard_port, "TOCSIN_DASHBOARD_PORT", 1, 65535);
+    LONG_FIELD(worker_metrics_port, "TOCSIN_WORKER_METRICS_PORT", 1, 65535);
+    LONG_FIELD(http_max_header_bytes, "TOCSIN_HTTP_MAX_HEADER_BYTES", 1024, 1048576);
+    LONG_FIELD(http_max_body_bytes, "TOCSIN_HTTP_MAX_BODY_BYTES", 1024, 1073741824);
+    LONG_FIELD(http_header_timeout_ms, "TOCSIN_HTTP_HEADER_TIMEOUT_MS", 100, 3600000);
+    LONG_FIELD(http_body_timeout_ms, "TOCSIN_HTTP_BODY_TIMEOUT_MS", 100, 3600000);
+    LONG_FIELD(http_idle_timeout_ms, "TOCSIN_HTTP_IDLE_TIMEOUT_MS", 100, 86400000);
+    LONG_FIELD(http_max_connections, "TOCSIN_HTTP_MAX_CONNECTIONS", 1, 1000000);
+    LONG_FIELD(db_reconnect_max_ms, "TOCSIN_DB_RECONNECT_MAX_MS", 100, 600000);
+#undef LONG_FIELD
+
+    cfg->public_url = config_get(fn, ctx, "TOCSIN_PUBLIC_URL");
+    size_t ul = strlen(cfg->public_url);
+    if ((strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) ||
+        (ul > 0 && cfg->public_url[ul - 1] == '/')) {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_PUBLIC_URL \"%.64s\": must start with http:// or https:// and "
+                 "have no trailing slash",
+                 cfg->public_url);
+        return -1;
+    }
+
+    cfg->default_region = config_get(fn, ctx, "TOCSIN_DEFAULT_REGION");
+    const char *r = cfg->default_region;
+    if (strlen(r) != 2 || r[0] < 'A' || r[0] > 'Z' || r[1] < 'A' || r[1] > 'Z') {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_DEFAULT_REGION \"%.16s\": must be two upper-case letters (US)", r);
+        return -1;
+    }
+
+    const char *lv = config_get(fn, ctx, "TOCSIN_LOG_LEVEL");
+    if (tocsin_log_level_parse(lv, &cfg->log_level)) {
+        snprintf(err, errlen, "invalid TOCSIN_LOG_LEVEL \"%.16s\": must be debug, info, warn or error",
+                 lv);
+        return -1;
+    }
+
+    const char *key = config_get(fn, ctx, "TOCSIN_SECRET_KEY");
+    if (*key) {
+        size_t bin_len = 0;
+        if (strlen(key) != 64 ||
+            sodium_hex2bin(cfg->secret_key, sizeof cfg->secret_key, key, 64, NULL, &bin_len, NULL) ||
+            bin_len != 32) {
+            snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY: must be 64 hex digits (32 bytes)");
+            return -1;
+        }
+        cfg->has_secret_key = 1;
+    }
+    return 0;
+}
+
+void tocsin_config_print_help(void *file)
+{
+    FILE *f = file;
+    fprintf(f, "Environment:\n");
+    for (const struct tocsin_config_var *var = tocsin_config_vars; var->name; var++)
+        fprintf(f, "  %s (default: %s)\n      %s\n", var->name,
+                *var->default_value ? var->default_value : "unset", var->help);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * config.h — Tocsin's configuration: TOCSIN_* environment variables, each
+ * with a documented default (tocsin_config_vars[] is the single list that
+ * --help and the README table are written from). Loading validates every
+ * value and reports the first bad one; it never exits the process. */
+#ifndef TOCSIN_CONFIG_H
+#define TOCSIN_CONFIG_H
+
+#include <stddef.h>
+
+#include "log.h"
+
+struct tocsin_config_var {
+    const char *name;
+    const char *default_value; /* "" means unset */
+    const char *help;
+};
+
+/* Every variable Tocsin reads, terminated by an entry whose name is NULL. */
+extern const struct tocsin_config_var tocsin_config_vars[];
+
+struct tocsin_config {
+    const char *database_url; /* libpq connection string */
+    const char *bind_addr;
+    int gateway_port;
+    int dashboard_port;
+    int worker_metrics_port;
+    const char *public_url; /* gateway URL as carriers see it, no trailing slash */
+    const char *default_region; /* ISO 3166 alpha-2 for phone parsing */
+    enum tocsin_log_level log_level;
+    size_t http_max_header_bytes;
+    size_t http_max_body_bytes;
+    unsigned http_header_timeout_ms;
+    unsigned http_body_timeout_ms;
+    unsigned http_idle_timeout_ms;
+    unsigned http_max_connections;
+    unsigned db_reconnect_max_ms;
+    int has_secret_key;
+    unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */
+};
+
+/* Looks a variable up; returns NULL when unset. */
+typedef const char *(*tocsin_getenv_fn)(const char *name, void *ctx);
+
+/* Fills cfg from the process environment. Returns 0, or -1 with a message
+ * like `invalid TOCSIN_GATEWAY_PORT "99999": must be between 1 and 65535`
+ * in err. The strings in cfg point into the environment or static defaults. */
+int tocsin_config_load(struct tocsin_config *cfg, char *err, size_t errlen);
+
+/* Same, reading variables through getenv_fn (tests). */
+int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn getenv_fn, void *ctx,
+                            char *err, size_t errlen);
+
+/* Prints "  NAME (default: X)\n      help" for every variable. */
+void tocsin_config_print_help(void *file /* FILE* */);
+
+#endif

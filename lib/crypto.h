@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * crypto.h — the cryptography Tocsin needs, over OpenSSL's libcrypto (HMAC)
+ * and libsodium (everything else): webhook signatures (Twilio HMAC-SHA1,
+ * Telnyx Ed25519), password hashing (argon2id), constant-time compare,
+ * random tokens, base64, and secretbox for carrier credentials at rest.
+ * Call tocsin_crypto_init() once before anything else. */
+#ifndef TOCSIN_CRYPTO_H
+#define TOCSIN_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+/* Initialises libsodium; returns 0 or -1. Safe to call more than once. */
+int tocsin_crypto_init(void);
+
+void tocsin_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
+                      unsigned char out[20]);
+void tocsin_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                        unsigned char out[32]);
+void tocsin_sha256(const void *msg, size_t len, unsigned char out[32]);
+
+/* 1 if equal, 0 if not; time depends only on len. */
+int tocsin_ct_equal(const void *a, const void *b, size_t len);
+
+/* Standard base64 with padding. encode writes a NUL-terminated string and
+ * returns its length, or -1 if out is too small (needs 4*ceil(n/3)+1).
+ * decode accepts padded standard base64, returns the decoded length or -1. */
+long tocsin_base64_encode(const void *in, size_t len, char *out, size_t outsize);
+long tocsin_base64_decode(const char *in, size_t len, unsigned char *out, size_t outsize);
+
+/* A Twilio request parameter (views into the caller's decoded form body). */
+struct tocsin_kv {
+    tocsin_str key;
+    tocsin_str value;
+};
+
+/* X-Twilio-Signature: base64(HMAC-SHA1(auth_token, url + concat of
+ * name+value for every POST parameter sorted by name)). params is sorted in
+ * place. Writes the NUL-terminated signature (28 chars) into out[29]. */
+void tocsin_twilio_signature(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
+                             size_t nparams, char out[29]);
+
+/* Checks a received X-Twilio-Signature in constant time: 1 valid, 0 not. */
+int tocsin_twilio_verify(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
+                         size_t nparams, tocsin_str signature_b64);
+
+/* Telnyx: Ed25519 over "timestamp|body". signature_b64 is the
+ * telnyx-signature-ed25519 header. 1 valid, 0 not. */
+int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,
+                          tocsin_str signature_b64);
+/* Signs the same message (the carrier simulator and tests); out is base64,
+ * NUL-terminated, 89 bytes. */
+void tocsin_ed25519_sign(const unsigned char secret_key[64], tocsin_str timestamp, tocsin_str body,
+                         char out[89]);
+
+/* argon2id (libsodium's interactive limits). hash writes a NUL-terminated
+ * encoded string into out (TOCSIN_PASSWORD_HASH_MAX bytes); returns 0 or -1
+ * (out of memory). verify returns 1 if password matches, 0 otherwise. */
+#define TOCSIN_PASSWORD_HASH_MAX 128
+int tocsin_password_hash(const char *password, size_t len, char out[TOCSIN_PASSWORD_HASH_MAX]);
+int tocsin_password_verify(const char *encoded, const char *password, size_t len);
+
+/* nbytes random bytes as unpadded base64url (session tokens, invite links).
+ * out needs 4*ceil(nbytes/3)+1 bytes; returns 0 or -1 if too small. */
+int tocsin_random_token(size_t nbytes, char *out, size_t outsize);
+
+/* Credentials at rest: secretbox with a random nonce, encoded as base64 of
+ * nonce||ciphertext. seal returns 0 or -1 (out too small); open returns the
+ * plaintext length (NUL-terminated in out) or -1 if forged, damaged, or made
+ * with another key. */
+int tocsin_secret_seal(const unsigned char key[32], const char *plain, size_t len, char *out,
+                       size_t outsize);
+long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t len, char *out,
+                        size_t outsize);
+
+#endif

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# lib.sh — sourced by integration tests: a fresh database per test on the
+# fixture's cluster, assertions that fail loudly, and process cleanup.
+set -euo pipefail
+: "${TOCSIN_SOURCE_DIR:?run integration tests through ctest}"
+: "${TOCSIN_BUILD_DIR:?run integration tests through ctest}"
+TEST_PG_PORT=$(cat "$TOCSIN_TEST_PG_DIR.port")
+PSQL=/usr/lib/postgresql/15/bin/psql
+TMP=$(mktemp -d)
+declare -a TEST_PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${TEST_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${TEST_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# fresh_db: creates an empty database for this test and exports
+# TOCSIN_DATABASE_URL pointing at it.
+fresh_db() {
+  local name="t_${TOCSIN_TEST_NAME:-test}_$$"
+  "$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" \
+    -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
+  export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$TEST_PG_PORT dbname=$name user=tocsin"
+}
+
+# sql QUERY: runs QUERY on the test database, prints unaligned tuples.
+sql() { "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "$1"; }
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# assert_eq ACTUAL EXPECTED MESSAGE
+assert_eq() { [ "$1" == "$2" ] || fail "$3: expected \"$2\", got \"$1\""; }
+
+# assert_contains HAYSTACK NEEDLE MESSAGE
+assert_contains() { [[ "$1" == *"$2"* ]] || fail "$3: \"$2\" not found in: $1"; }
+
+# free_port: a loopback TCP port nobody listens on right now.
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 30000 ))
+    (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+# wait_http URL [SECONDS]: polls until URL answers 200.
+wait_http() {
+  local deadline=$(( SECONDS + ${2:-20} ))
+  while [ $SECONDS -lt $deadline ]; do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "no answer from $1"
+}
+
+BIN="$TOCSIN_BUILD_DIR"

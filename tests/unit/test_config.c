@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * test_config.c — defaults, overrides and rejection of bad TOCSIN_* values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+struct fake_env {
+    const char *pairs[16][2];
+};
+
+static const char *fake_getenv(const char *name, void *ctx)
+{
+    struct fake_env *env = ctx;
+    for (int i = 0; i < 16 && env->pairs[i][0]; i++)
+        if (strcmp(env->pairs[i][0], name) == 0)
+            return env->pairs[i][1];
+    return NULL;
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    struct fake_env env = {{{NULL, NULL}}};
+    struct tocsin_config cfg;
+    char err[256] = "";
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), 0);
+    assert_int_equal(cfg.gateway_port, 8080);
+    assert_int_equal(cfg.dashboard_port, 8081);
+    assert_int_equal(cfg.worker_metrics_port, 8082);
+    assert_string_equal(cfg.bind_addr, "127.0.0.1");
+    assert_string_equal(cfg.default_region, "US");
+    assert_int_equal(cfg.http_max_body_bytes, 1048576);
+    assert_int_equal(cfg.log_level, TOCSIN_LOG_INFO);
+    assert_int_equal(cfg.has_secret_key, 0);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    struct fake_env env = {{{"TOCSIN_GATEWAY_PORT", "9000"},
+                            {"TOCSIN_LOG_LEVEL", "debug"},
+                            {"TOCSIN_SECRET_KEY",
+                             "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
+                            {NULL, NULL}}};
+    struct tocsin_config cfg;
+    char err[256] = "";
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), 0);
+    assert_int_equal(cfg.gateway_port, 9000);
+    assert_int_equal(cfg.log_level, TOCSIN_LOG_DEBUG);
+    assert_int_equal(cfg.has_secret_key, 1);
+    assert_int_equal(cfg.secret_key[31], 0x1f);
+}
+
+static void expect_rejected(const char *name, const char *value, const char *needle)
+{
+    struct fake_env env = {{{name, value}, {NULL, NULL}}};
+    struct tocsin_config cfg;
+    char err[256] = "";
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), -1);
+    assert_non_null(strstr(err, needle));
+}
+
+static void test_rejects_bad_values(void **state)
+{
+    (void)state;
+    expect_rejected("TOCSIN_GATEWAY_PORT", "99999", "invalid TOCSIN_GATEWAY_PORT");
+    expect_rejected("TOCSIN_GATEWAY_PORT", "80x", "invalid TOCSIN_GATEWAY_PORT");
+    expect_rejected("TOCSIN_GATEWAY_PORT", "", "invalid TOCSIN_GATEWAY_PORT");
+    expect_rejected("TOCSIN_LOG_LEVEL", "loud", "invalid TOCSIN_LOG_LEVEL");
+    expect_rejected("TOCSIN_PUBLIC_URL", "ftp://x", "invalid TOCSIN_PUBLIC_URL");
+    expect_rejected("TOCSIN_PUBLIC_URL", "https://x/", "invalid TOCSIN_PUBLIC_URL");
+    expect_rejected("TOCSIN_DEFAULT_REGION", "usa", "invalid TOCSIN_DEFAULT_REGION");
+    expect_rejected("TOCSIN_SECRET_KEY", "abcd", "invalid TOCSIN_SECRET_KEY");
+    expect_rejected("TOCSIN_HTTP_MAX_BODY_BYTES", "-1", "invalid TOCSIN_HTTP_MAX_BODY_BYTES");
+    expect_rejected("TOCSIN_DATABASE_URL", "", "invalid TOCSIN_DATABASE_URL");
+}
+
+static void test_every_var_documented(void **state)
+{
+    (void)state;
+    int n = 0;
+    for (const struct tocsin_config_var *v = tocsin_config_vars; v->name; v++, n++) {
+        assert_true(strncmp(v->name, "TOCSIN_", 7) == 0);
+        assert_true(strlen(v->help) > 10);
+    }
+    assert_true(n >= 16);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_rejects_bad_values),
+        cmocka_unit_test(test_every_var_documented),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
