@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -92,6 +94,28 @@ static void test_every_var_documented(void **state)
     assert_true(n >= 16);
 }
 
+/* Keeps the README's configuration table true: every variable is in it. */
+static void test_readme_documents_every_var(void **state)
+{
+    (void)state;
+    const char *src = getenv("TOCSIN_SOURCE_DIR");
+    assert_non_null(src);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/README.md", src);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char readme[65536];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    fclose(f);
+    readme[n] = '\0';
+    for (const struct tocsin_config_var *v = tocsin_config_vars; v->name; v++) {
+        char needle[128];
+        snprintf(needle, sizeof needle, "| `%s` |", v->name);
+        if (!strstr(readme, needle))
+            fail_msg("README.md does not document %s", v->name);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_rejects_bad_values),
         cmocka_unit_test(test_every_var_documented),
+        cmocka_unit_test(test_readme_documents_every_var),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
