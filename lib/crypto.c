@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * crypto.c — signatures, password hashing, tokens and sealed secrets.
+ * HMAC comes from OpenSSL's libcrypto (libsodium has no SHA-1); everything
+ * else from libsodium. Owns no state after tocsin_crypto_init(). */
+#include "crypto.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <sodium.h>
+
+int tocsin_crypto_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void tocsin_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
+                      unsigned char out[20])
+{
+    unsigned int n = 20;
+    HMAC(EVP_sha1(), key, (int)keylen, msg, msglen, out, &n);
+}
+
+void tocsin_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+                        unsigned char out[32])
+{
+    unsigned int n = 32;
+    HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &n);
+}
+
+void tocsin_sha256(const void *msg, size_t len, unsigned char out[32])
+{
+    crypto_hash_sha256(out, msg, len);
+}
+
+int tocsin_ct_equal(const void *a, const void *b, size_t len)
+{
+    return sodium_memcmp(a, b, len) == 0;
+}
+
+long tocsin_base64_encode(const void *in, size_t len, char *out, size_t outsize)
+{
+    size_t need = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    if (outsize < need)
+        return -1;
+    sodium_bin2base64(out, outsize, in, len, sodium_base64_VARIANT_ORIGINAL);
+    return (long)(need - 1);
+}
+
+long tocsin_base64_decode(const char *in, size_t len, unsigned char *out, size_t outsize)
+{
+    size_t n = 0;
+    const char *end = NULL;
+    if (sodium_base642bin(out, outsize, in, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        end != in + len)
+        return -1;
+    return (long)n;
+}
+
+static int kv_compare(const void *a, const void *b)
+{
+    const struct tocsin_kv *x = a, *y = b;
+    size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+    int c = n ? memcmp(x->key.base, y->key.base, n) : 0;
+    if (c == 0 && x->key.len != y->key.len)
+        c = x->key.len < y->key.len ? -1 : 1;
+    if (c != 0)
+        return c;
+    /* Repeated names: order by value so the result is deterministic. */
+    n = x->value.len < y->value.len ? x->value.len : y->value.len;
+    c = n ? memcmp(x->value.base, y->value.base, n) : 0;
+    if (c == 0 && x->value.len != y->value.len)
+        c = x->value.len < y->value.len ? -1 : 1;
+    return c;
+}
+
+/* Streaming HMAC-SHA1 through OpenSSL 3's EVP_MAC (HMAC_CTX is deprecated). */
+static EVP_MAC_CTX *hmac_sha1_begin(tocsin_str key)
+{
+    static EVP_MAC *mac;
+    if (!mac && !(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+        abort(); /* the default provider is part of libcrypto: cannot happen */
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    char digest[] = "SHA1";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (!ctx || !EVP_MAC_init(ctx, (const unsigned char *)key.base, key.len, params))
+        abort(); /* out of memory */
+    return ctx;
+}
+
+void tocsin_twilio_signature(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
+                             size_t nparams, char out[29])
+{
+    qsort(params, nparams, sizeof *params, kv_compare);
+    EVP_MAC_CTX *ctx = hmac_sha1_begin(auth_token);
+    EVP_MAC_update(ctx, (const unsigned char *)url.base, url.len);
+    for (size_t i = 0; i < nparams; i++) {
+        EVP_MAC_update(ctx, (const unsigned char *)params[i].key.base, params[i].key.len);
+        EVP_MAC_update(ctx, (const unsigned char *)params[i].value.base, params[i].value.len);
+    }
+    unsigned char mac[20];
+    size_t maclen = 0;
+    EVP_MAC_final(ctx, mac, &maclen, sizeof mac);
+    EVP_MAC_CTX_free(ctx);
+    tocsin_base64_encode(mac, sizeof mac, out, 29);
+}
+
+int tocsin_twilio_verify(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
+                         size_t nparams, tocsin_str signature_b64)
+{
+    char expected[29];
+    tocsin_twilio_signature(auth_token, url, params, nparams, expected);
+    if (signature_b64.len != 28)
+        return 0;
+    return tocsin_ct_equal(expected, signature_b64.base, 28);
+}
+
+/* Builds "timestamp|body" for Telnyx; returns malloc'd memory or NULL. */
+static unsigned char *telnyx_message(tocsin_str timestamp, tocsin_str body, size_t *len)
+{
+    *len = timestamp.len + 1 + body.len;
+    unsigned char *m = malloc(*len ? *len : 1);
+    if (!m)
+        return NULL;
+    if (timestamp.len)
+        memcpy(m, timestamp.base, timestamp.len);
+    m[timestamp.len] = '|';
+    if (body.len)
+        memcpy(m + timestamp.len + 1, body.base, body.len);
+    return m;
+}
+
+int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,
+                          tocsin_str signature_b64)
+{
+    unsigned char sig[crypto_sign_BYTES + 4];
+    if (tocsin_base64_decode(signature_b64.base, signature_b64.len, sig, sizeof sig) !=
+        crypto_sign_BYTES)
+        return 0;
+    size_t len;
+    unsigned char *m = telnyx_message(timestamp, body, &len);
+    if (!m)
+        return 0;
+    int ok = crypto_sign_verify_detached(sig, m, len, public_key) == 0;
+    free(m);
+    return ok;
+}
+
+void tocsin_ed25519_sign(const unsigned char secret_key[64], tocsin_str timestamp, tocsin_str body,
+                         char out[89])
+{
+    unsigned char sig[crypto_sign_BYTES];
+    size_t len;
+    unsigned char *m = telnyx_message(timestamp, body, &len);
+    if (!m)
+        abort();
+    crypto_sign_detached(sig, NULL, m, len, secret_key);
+    free(m);
+    tocsin_base64_encode(sig, sizeof sig, out, 89);
+}
+
+int tocsin_password_hash(const char *password, size_t len, char out[TOCSIN_PASSWORD_HASH_MAX])
+{
+    STATIC_ASSERT(crypto_pwhash_STRBYTES <= TOCSIN_PASSWORD_HASH_MAX, "hash buffer too small");
+    return crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                                 crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
+}
+
+int tocsin_password_verify(const char *encoded, const char *password, size_t len)
+{
+    if (strncmp(encoded, "$argon2id$", 10) != 0)
+        return 0;
+    return crypto_pwhash_str_verify(encoded, password, len) == 0;
+}
+
+int tocsin_random_token(size_t nbytes, char *out, size_t outsize)
+{
+    if (nbytes > 256 ||
+        outsize < sodium_base64_ENCODED_LEN(nbytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+        return -1;
+    unsigned char buf[256];
+    randombytes_buf(buf, nbytes);
+    sodium_bin2base64(out, outsize, buf, nbytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    sodium_memzero(buf, sizeof buf);
+    return 0;
+}
+
+int tocsin_secret_seal(const unsigned char key[32], const char *plain, size_t len, char *out,
+                       size_t outsize)
+{
+    size_t boxlen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+    if (len > 4096 || outsize < sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL))
+        return -1;
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 4096];
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, len, box,
+                          key);
+    sodium_bin2base64(out, outsize, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t len, char *out,
+                        size_t outsize)
+{
+    unsigned char box[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + 4096];
+    long n = tocsin_base64_decode(sealed, len, box, sizeof box);
+    if (n < (long)(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES))
+        return -1;
+    size_t plain_len = (size_t)n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+    if (outsize < plain_len + 1)
+        return -1;
+    if (crypto_secretbox_open_easy((unsigned char *)out, box + crypto_secretbox_NONCEBYTES,
+                                   (size_t)n - crypto_secretbox_NONCEBYTES, box, key) != 0)
+        return -1;
+    out[plain_len] = '\0';
+    return (long)plain_len;
+}
