@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * form.c — request body decoding: application/x-www-form-urlencoded into
+ * (key, value) pairs in the request arena, and JSON through jansson. */
+#include "http_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FORM_MAX_FIELDS 256
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes s[0..n) (percent escapes, '+' as space) into the arena. */
+static int form_decode(struct tocsin_arena *a, const char *s, size_t n, tocsin_str *out)
+{
+    char *d = tocsin_arena_alloc(a, n + 1);
+    if (!d)
+        return -1;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            d[o++] = ' ';
+        } else if (s[i] == '%') {
+            if (i + 2 >= n)
+                return -2;
+            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return -2;
+            d[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[o++] = s[i];
+        }
+    }
+    d[o] = '\0';
+    *out = (tocsin_str){d, o};
+    return 0;
+}
+
+int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
+                     size_t *n, char *err, size_t errlen)
+{
+    tocsin_str in = from_query ? r->query : r->body;
+    size_t count = 0;
+    for (size_t i = 0; i < in.len; i++)
+        count += in.base[i] == '&';
+    count++;
+    if (count > FORM_MAX_FIELDS) {
+        snprintf(err, errlen, "invalid form: more than %d fields", FORM_MAX_FIELDS);
+        return -1;
+    }
+    struct tocsin_kv *kv = tocsin_arena_alloc(&r->arena, count * sizeof *kv);
+    if (!kv) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t k = 0;
+    const char *p = in.base, *end = in.base + in.len;
+    while (in.len && p <= end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if (stop > p) {
+            const char *eq = memchr(p, '=', (size_t)(stop - p));
+            const char *kend = eq ? eq : stop;
+            int rc = form_decode(&r->arena, p, (size_t)(kend - p), &kv[k].key);
+            if (rc == 0)
+                rc = eq ? form_decode(&r->arena, eq + 1, (size_t)(stop - eq - 1), &kv[k].value)
+                        : (kv[k].value = TSTR(""), 0);
+            if (rc == -2) {
+                snprintf(err, errlen, "invalid form: bad percent-escape in field %zu", k + 1);
+                return -1;
+            }
+            if (rc) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+            k++;
+        }
+        if (!amp)
+            break;
+        p = amp + 1;
+    }
+    *pairs = kv;
+    *n = k;
+    return 0;
+}
+
+tocsin_str tocsin_form_get(const struct tocsin_kv *pairs, size_t n, const char *key)
+{
+    tocsin_str k = tocsin_str_from(key);
+    for (size_t i = 0; i < n; i++)
+        if (tocsin_str_eq(pairs[i].key, k))
+            return pairs[i].value;
+    return TSTR_NULL;
+}
+
+json_t *tocsin_http_json(struct tocsin_http_req *r, char *err, size_t errlen)
+{
+    json_error_t e;
+    if (r->body.len == 0) {
+        snprintf(err, errlen, "invalid JSON: the body is empty");
+        return NULL;
+    }
+    json_t *j = json_loadb(r->body.base, r->body.len, JSON_REJECT_DUPLICATES, &e);
+    if (!j)
+        snprintf(err, errlen, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
+    return j;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * http_internal.h — the structures shared by http_server.c (connections
+ * and parsing), http_response.c (writing) and http_router.c (dispatch).
+ * Not part of the public API. */
+#ifndef TOCSIN_HTTP_INTERNAL_H
+#define TOCSIN_HTTP_INTERNAL_H
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include "arena.h"
+#include "http.h"
+
+#define HTTP_MAX_HEADERS 100
+#define HTTP_MAX_ROUTES 64
+#define HTTP_MAX_EXTRA_HEADERS 16
+
+struct http_route {
+    const char *method;
+    const char *path;
+    size_t path_len;
+    int prefix; /* path ended in a slash and star: match path_len bytes */
+    tocsin_http_handler handler;
+    void *ctx;
+};
+
+struct http_header {
+    tocsin_str name, value;
+    size_t name_off, value_off; /* while parsing: offsets into conn->in */
+};
+
+enum req_state {
+    REQ_NONE = 0,   /* no request, or still parsing one */
+    REQ_HANDLER,    /* handed to the handler, no response yet */
+    REQ_WRITING,    /* response queued, waiting for the write to finish */
+    REQ_STREAMING,  /* stream_begin called, stream_end not yet */
+};
+
+struct tocsin_http_req {
+    struct tocsin_http_conn *conn;
+    struct tocsin_arena arena;
+    tocsin_str method, path, query, url, body, route_tail;
+    struct http_header headers[HTTP_MAX_HEADERS];
+    size_t nheaders;
+    size_t url_off;
+    int keep_alive;
+    int expect_continue;
+    uint64_t start_ns;
+    int status;
+    size_t bytes_out;
+    const char *extra_headers[HTTP_MAX_EXTRA_HEADERS][2];
+    size_t nextra;
+    void (*on_abort)(void *ctx);
+    void *on_abort_ctx;
+};
+
+struct tocsin_http_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    struct tocsin_http_server *server;
+    struct tocsin_http_conn *prev, *next;
+    llhttp_t parser;
+    char *in;          /* received bytes not yet parsed, from in_start */
+    size_t in_len, in_cap, in_start;
+    size_t req_start;  /* offset in `in` where the current request began */
+    char *body;        /* the current request's body */
+    size_t body_len, body_cap;
+    struct tocsin_http_req req;
+    enum req_state state;
+    int parsing_headers; /* between message begin and headers complete */
+    int in_message;      /* between message begin and message complete */
+    size_t header_bytes; /* request line + headers so far */
+    int reject_status;   /* 413/431/400 decided inside a parser callback */
+    int handle_open;     /* tcp handle not yet closed (or closing) */
+    int closing;         /* close requested */
+    int aborted;         /* the client went away / the server is closing */
+    int eof;             /* the client half-closed after its request */
+    int reading;
+    int in_process;      /* inside conn_process(): do not re-enter */
+    int detached;        /* test/fuzz connection without a socket */
+    char remote[48];
+};
+
+struct tocsin_http_server {
+    uv_loop_t *loop;
+    uv_tcp_t listener;
+    int listening;
+    int port;
+    struct tocsin_http_options opts;
+    llhttp_settings_t settings;
+    struct http_route routes[HTTP_MAX_ROUTES];
+    size_t nroutes;
+    struct tocsin_http_conn *conns;
+    unsigned nconns;
+    int closing;
+    void (*close_done)(void *);
+    void *close_arg;
+    tocsin_http_health_fn health;
+    void *health_ctx;
+};
+
+/* http_server.c */
+void http_conn_response_done(struct tocsin_http_conn *c);
+void http_conn_close(struct tocsin_http_conn *c);
+void http_conn_write(struct tocsin_http_conn *c, uv_buf_t *bufs, unsigned nbufs,
+                     void (*done)(struct tocsin_http_conn *c, int status, void *arg), void *arg);
+
+/* http_router.c */
+void http_dispatch(struct tocsin_http_server *s, struct tocsin_http_req *r);
+
+/* http_response.c */
+void http_metrics_count(int status);
+void http_metrics_register(void);
+
+#endif

@@ -1,0 +1,565 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * test_http.c — the HTTP layer over real loopback sockets: a server runs on
+ * its own libuv loop in a thread; each test talks raw HTTP/1.1 to it with a
+ * blocking client socket and asserts on the bytes that come back. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "http.h"
+#include "log.h"
+
+static uv_loop_t loop;
+static uv_async_t stop_async;
+static struct tocsin_http_server *server;
+static int server_port;
+static pthread_t server_thread;
+static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
+static int healthy = 1;
+static int aborted_count; /* handlers that saw their client go */
+
+/* --- handlers --- */
+
+static void h_hello(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tocsin_http_respond(r, 200, "text/plain", "hello", 5);
+}
+
+static void h_echo(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tocsin_str b = tocsin_http_body(r);
+    tocsin_http_respond(r, 200, "application/octet-stream", b.base, b.len);
+}
+
+static void h_tail(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tocsin_str t = tocsin_http_route_tail(r);
+    tocsin_http_respond(r, 200, "text/plain", t.base, t.len);
+}
+
+static void h_form(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    struct tocsin_kv *kv;
+    size_t n;
+    char err[128];
+    if (tocsin_http_form(r, 0, &kv, &n, err, sizeof err)) {
+        tocsin_http_error(r, 400, "bad_form", "%s", err);
+        return;
+    }
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, tocsin_arena_strndup(tocsin_http_arena(r), kv[i].key.base, kv[i].key.len),
+                            json_stringn(kv[i].value.base, kv[i].value.len));
+    tocsin_http_respond_json(r, 200, o);
+}
+
+static void h_json(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    char err[200];
+    json_t *j = tocsin_http_json(r, err, sizeof err);
+    if (!j) {
+        tocsin_http_error(r, 400, "bad_json", "%s", err);
+        return;
+    }
+    tocsin_http_respond_json(r, 200, json_pack("{s:b}", "ok", 1));
+    json_decref(j);
+}
+
+struct later {
+    uv_timer_t timer;
+    struct tocsin_http_req *req;
+};
+
+static void later_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void later_fire(uv_timer_t *t)
+{
+    struct later *l = t->data;
+    if (tocsin_http_aborted(l->req))
+        __atomic_add_fetch(&aborted_count, 1, __ATOMIC_SEQ_CST);
+    tocsin_http_respond(l->req, 200, "text/plain", "later", 5);
+    uv_close((uv_handle_t *)&l->timer, later_closed);
+}
+
+static void h_async(struct tocsin_http_req *r, void *ctx)
+{
+    struct later *l = calloc(1, sizeof *l);
+    l->req = r;
+    uv_timer_init(&loop, &l->timer);
+    l->timer.data = l;
+    uv_timer_start(&l->timer, later_fire, (uint64_t)(uintptr_t)ctx, 0);
+}
+
+struct streamer {
+    uv_timer_t timer;
+    struct tocsin_http_req *req;
+    int sent;
+};
+
+static void stream_tick(uv_timer_t *t)
+{
+    struct streamer *s = t->data;
+    char ev[64];
+    int n = snprintf(ev, sizeof ev, "data: event %d\n\n", s->sent);
+    if (tocsin_http_stream_write(s->req, ev, (size_t)n) < 0 || ++s->sent == 3) {
+        tocsin_http_stream_end(s->req);
+        uv_close((uv_handle_t *)&s->timer, later_closed);
+    }
+}
+
+static void h_stream(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    struct streamer *s = calloc(1, sizeof *s);
+    s->req = r;
+    tocsin_http_stream_begin(r, 200, "text/event-stream");
+    uv_timer_init(&loop, &s->timer);
+    s->timer.data = s;
+    uv_timer_start(&s->timer, stream_tick, 10, 10);
+}
+
+static const char *health(void *ctx)
+{
+    (void)ctx;
+    return healthy ? NULL : "database connection is down";
+}
+
+/* --- server thread --- */
+
+static void on_stop(uv_async_t *a)
+{
+    (void)a;
+    tocsin_http_server_close(server, NULL, NULL);
+    uv_close((uv_handle_t *)&stop_async, NULL);
+}
+
+static void *server_main(void *arg)
+{
+    (void)arg;
+    uv_loop_init(&loop);
+    uv_async_init(&loop, &stop_async, on_stop);
+    struct tocsin_http_options o;
+    tocsin_http_options_from_config(&o, NULL);
+    o.max_header_bytes = 2048;
+    o.max_body_bytes = 4096;
+    o.header_timeout_ms = 300;
+    o.body_timeout_ms = 300;
+    o.idle_timeout_ms = 500;
+    o.access_log = 0;
+    server = tocsin_http_server_new(&loop, &o);
+    tocsin_http_route(server, "GET", "/hello", h_hello, NULL);
+    tocsin_http_route(server, "POST", "/echo", h_echo, NULL);
+    tocsin_http_route(server, "GET", "/api/*", h_tail, NULL);
+    tocsin_http_route(server, "POST", "/form", h_form, NULL);
+    tocsin_http_route(server, "POST", "/json", h_json, NULL);
+    tocsin_http_route(server, "GET", "/async", h_async, (void *)(uintptr_t)30);
+    tocsin_http_route(server, "GET", "/slow", h_async, (void *)(uintptr_t)300);
+    tocsin_http_route(server, "GET", "/stream", h_stream, NULL);
+    tocsin_http_add_standard_routes(server, health, NULL);
+    int rc = tocsin_http_listen(server, "127.0.0.1", 0);
+    pthread_mutex_lock(&ready_mu);
+    server_port = rc == 0 ? tocsin_http_port(server) : -1;
+    pthread_cond_signal(&ready_cv);
+    pthread_mutex_unlock(&ready_mu);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    tocsin_log_init("test", getenv("TEST_DEBUG") ? TOCSIN_LOG_DEBUG : TOCSIN_LOG_ERROR);
+    pthread_create(&server_thread, NULL, server_main, NULL);
+    pthread_mutex_lock(&ready_mu);
+    while (server_port == 0)
+        pthread_cond_wait(&ready_cv, &ready_mu);
+    pthread_mutex_unlock(&ready_mu);
+    return server_port > 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    uv_async_send(&stop_async);
+    pthread_join(server_thread, NULL);
+    return 0;
+}
+
+/* --- client helpers --- */
+
+static int client(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server_port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {.tv_sec = 3};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void send_all(int fd, const char *s, size_t len)
+{
+    while (len) {
+        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+        assert_true(n > 0);
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_all(fd, s, strlen(s));
+}
+
+/* Reads until the peer closes or `want` occurrences of "HTTP/1.1 " with
+ * complete bodies arrived (Content-Length based), into a static buffer. */
+static char rbuf[65536];
+
+static int count_complete(const char *buf)
+{
+    int n = 0;
+    const char *p = buf;
+    while ((p = strstr(p, "HTTP/1.1 "))) {
+        const char *hend = strstr(p, "\r\n\r\n");
+        if (!hend)
+            break;
+        const char *cl = strstr(p, "Content-Length: ");
+        size_t len = 0;
+        if (cl && cl < hend)
+            len = strtoul(cl + 16, NULL, 10);
+        if (strncmp(p, "HTTP/1.1 100", 12) == 0) {
+            p = hend + 4;
+            continue;
+        }
+        if (strlen(hend + 4) < len)
+            break;
+        n++;
+        p = hend + 4 + len;
+    }
+    return n;
+}
+
+static const char *read_responses(int fd, int want)
+{
+    size_t used = 0;
+    rbuf[0] = '\0';
+    while (used < sizeof rbuf - 1) {
+        if (want > 0 && count_complete(rbuf) >= want)
+            break;
+        ssize_t n = recv(fd, rbuf + used, sizeof rbuf - 1 - used, 0);
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+        rbuf[used] = '\0';
+    }
+    return rbuf;
+}
+
+static int peer_closed(int fd)
+{
+    char c;
+    ssize_t n = recv(fd, &c, 1, 0);
+    return n == 0;
+}
+
+/* --- tests --- */
+
+static void test_simple_get(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(r, "Content-Length: 5\r\n"));
+    assert_non_null(strstr(r, "\r\n\r\nhello"));
+    assert_null(strstr(r, "Connection: close"));
+    close(fd);
+}
+
+static void test_keep_alive_and_pipelining(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(count_complete(read_responses(fd, 1)), 1);
+    send_str(fd, "GET /api/one HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /async HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /api/three/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = read_responses(fd, 3);
+    const char *a = strstr(r, "\r\n\r\none"), *b = strstr(r, "\r\n\r\nlater"),
+               *c = strstr(r, "\r\n\r\nthree/x");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    assert_true(a < b && b < c); /* answered in order, though /async is slow */
+    close(fd);
+}
+
+static void test_not_found_and_method(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\nDELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = read_responses(fd, 2);
+    assert_non_null(strstr(r, "HTTP/1.1 404 Not Found"));
+    assert_non_null(strstr(r, "{\"error\":{\"status\":404,\"code\":\"not_found\""));
+    assert_non_null(strstr(r, "HTTP/1.1 405 Method Not Allowed"));
+    assert_non_null(strstr(r, "Allow: GET\r\n"));
+    close(fd);
+}
+
+static void test_header_too_large(void **state)
+{
+    (void)state;
+    int fd = client();
+    char big[3000];
+    memset(big, 'a', sizeof big);
+    big[sizeof big - 1] = '\0';
+    send_str(fd, "GET /hello HTTP/1.1\r\nX-Big: ");
+    send_str(fd, big);
+    send_str(fd, "\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 431 "));
+    assert_non_null(strstr(r, "Connection: close"));
+    close(fd);
+}
+
+static void test_body_too_large(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 413 "));
+    close(fd);
+    /* Chunked bodies are capped as they arrive. */
+    fd = client();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+    char chunk[1100];
+    memset(chunk, 'z', sizeof chunk);
+    for (int i = 0; i < 5; i++) {
+        send_str(fd, "44c\r\n");
+        send_all(fd, chunk, sizeof chunk);
+        send_str(fd, "\r\n");
+    }
+    r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 413 "));
+    close(fd);
+}
+
+static void test_chunked_body_echo(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "Content-Length: 11\r\n"));
+    assert_non_null(strstr(r, "\r\n\r\nhello world"));
+    close(fd);
+}
+
+static void test_expect_continue(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    char buf[64] = "";
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    assert_true(n > 0);
+    assert_string_equal(buf, "HTTP/1.1 100 Continue\r\n\r\n");
+    send_str(fd, "ping");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK"));
+    assert_non_null(strstr(r, "\r\n\r\nping"));
+    close(fd);
+}
+
+static void test_header_timeout(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n"); /* never finishes */
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 408 "));
+    assert_true(peer_closed(fd));
+    close(fd);
+    /* A connection that sends nothing is closed too. */
+    fd = client();
+    assert_true(peer_closed(fd));
+    close(fd);
+}
+
+static void test_idle_timeout_closes(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    read_responses(fd, 1);
+    assert_true(peer_closed(fd)); /* after idle_timeout_ms */
+    close(fd);
+}
+
+static void test_client_gone_while_pending(void **state)
+{
+    (void)state;
+    int before = aborted_count;
+    int fd = client();
+    send_str(fd, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    struct timespec settle = {0, 100 * 1000 * 1000}; /* let the handler take it */
+    nanosleep(&settle, NULL);
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg); /* RST on close */
+    close(fd);
+    for (int i = 0; i < 100 && __atomic_load_n(&aborted_count, __ATOMIC_SEQ_CST) == before; i++) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    /* The handler saw its client gone and answered the dead request safely. */
+    assert_int_equal(__atomic_load_n(&aborted_count, __ATOMIC_SEQ_CST), before + 1);
+    fd = client(); /* the server is still fine */
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(read_responses(fd, 1), "200 OK"));
+    close(fd);
+}
+
+static void test_form_decoding(void **state)
+{
+    (void)state;
+    int fd = client();
+    const char *body = "From=%2B14155552671&Body=Hello+there%21&Empty=&Flag";
+    char req[512];
+    snprintf(req, sizeof req, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    send_str(fd, req);
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "\"From\":\"+14155552671\""));
+    assert_non_null(strstr(r, "\"Body\":\"Hello there!\""));
+    assert_non_null(strstr(r, "\"Empty\":\"\""));
+    assert_non_null(strstr(r, "\"Flag\":\"\""));
+    body = "a=%zz";
+    snprintf(req, sizeof req, "POST /form HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+             strlen(body), body);
+    send_str(fd, req);
+    r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 400 "));
+    assert_non_null(strstr(r, "bad percent-escape"));
+    close(fd);
+}
+
+static void test_json_errors(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n{\"a\": 1,");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 400 "));
+    assert_non_null(strstr(r, "invalid JSON at line 1"));
+    send_str(fd, "POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n{\"a\": 1}");
+    assert_non_null(strstr(read_responses(fd, 1), "{\"ok\":true}"));
+    close(fd);
+}
+
+static void test_malformed_request(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GARBAGE\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 400 "));
+    assert_non_null(strstr(r, "malformed request"));
+    assert_true(peer_closed(fd));
+    close(fd);
+}
+
+static void test_healthz_and_metrics(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(read_responses(fd, 1), "200 OK\r\n"));
+    healthy = 0;
+    send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 503 "));
+    assert_non_null(strstr(r, "database connection is down"));
+    healthy = 1;
+    send_str(fd, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "# TYPE tocsin_http_requests_total counter"));
+    assert_non_null(strstr(r, "tocsin_http_requests_total{code=\"4xx\"} "));
+    assert_non_null(strstr(r, "tocsin_http_open_connections "));
+    close(fd);
+}
+
+static void test_stream(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+    const char *r = read_responses(fd, -1); /* until close */
+    assert_non_null(strstr(r, "Content-Type: text/event-stream"));
+    assert_null(strstr(r, "Content-Length"));
+    assert_non_null(strstr(r, "data: event 0\n\ndata: event 1\n\ndata: event 2\n\n"));
+    close(fd);
+}
+
+static void test_http10_closes(void **state)
+{
+    (void)state;
+    int fd = client();
+    send_str(fd, "GET /hello HTTP/1.0\r\n\r\n");
+    const char *r = read_responses(fd, -1);
+    assert_non_null(strstr(r, "Connection: close"));
+    assert_non_null(strstr(r, "hello"));
+    close(fd);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_keep_alive_and_pipelining),
+        cmocka_unit_test(test_not_found_and_method),
+        cmocka_unit_test(test_header_too_large),
+        cmocka_unit_test(test_body_too_large),
+        cmocka_unit_test(test_chunked_body_echo),
+        cmocka_unit_test(test_expect_continue),
+        cmocka_unit_test(test_header_timeout),
+        cmocka_unit_test(test_idle_timeout_closes),
+        cmocka_unit_test(test_client_gone_while_pending),
+        cmocka_unit_test(test_form_decoding),
+        cmocka_unit_test(test_json_errors),
+        cmocka_unit_test(test_malformed_request),
+        cmocka_unit_test(test_healthz_and_metrics),
+        cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_http10_closes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
