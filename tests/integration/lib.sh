@@ -21,8 +21,8 @@ trap cleanup EXIT
 # TOCSIN_DATABASE_URL pointing at it.
 fresh_db() {
   local name="t_${TOCSIN_TEST_NAME:-test}_$$"
-  "$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" \
-    -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" \
+    -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\""
   export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$TEST_PG_PORT dbname=$name user=tocsin"
 }
 
