@@ -27,6 +27,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive connection idle limit"},
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
+    {"TOCSIN_DASHBOARD_STATIC_DIR", "",
+     "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
     {NULL, NULL, NULL},
@@ -99,6 +101,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(db_reconnect_max_ms, "TOCSIN_DB_RECONNECT_MAX_MS", 100, 600000);
 #undef LONG_FIELD
 
+    cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
     cfg->public_url = config_get(fn, ctx, "TOCSIN_PUBLIC_URL");
     size_t ul = strlen(cfg->public_url);
     if ((strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) ||

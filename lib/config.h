@@ -35,6 +35,7 @@ struct tocsin_config {
     unsigned http_idle_timeout_ms;
     unsigned http_max_connections;
     unsigned db_reconnect_max_ms;
+    const char *dashboard_static_dir; /* "" = the build's default */
     int has_secret_key;
     unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */
 };

@@ -29,7 +29,20 @@ PGconn *tocsinctl_connect(struct tocsinctl *ctl);
  * `org "x" does not exist` (or the database error) and returns -1. */
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 
-/* `tocsinctl contacts import` (ops/tocsinctl/contacts_import.c). */
+/* The verbs, one file each. */
+int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
+
+/* Runs sql with params and prints the database's error as
+ * `tocsinctl VERB: MESSAGE` on failure. Returns the result or NULL. */
+PGresult *tocsinctl_exec(PGconn *conn, const char *verb, const char *sql, int nparams,
+                         const char *const *params);
 
 #endif

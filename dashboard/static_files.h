@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * static_files.h — the dashboard's HTML/CSS/JavaScript, read into memory
+ * once at startup (so serving never blocks the loop and no request path
+ * ever reaches the file system), served at / and /static/NAME. */
+#ifndef DASHBOARD_STATIC_FILES_H
+#define DASHBOARD_STATIC_FILES_H
+
+#include "http.h"
+
+struct static_files;
+
+/* Loads every regular file directly in dir (at most 256 files, 4 MiB
+ * each). Returns NULL and logs why on failure. */
+struct static_files *static_files_load(const char *dir);
+void static_files_free(struct static_files *sf);
+
+/* Registers GET / (index.html) and GET /static/ + '*' on the server. */
+void static_files_routes(struct static_files *sf, struct tocsin_http_server *http);
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * compliance.h — the carrier and CTIA rules of COMPLIANCE.md that are
+ * plain facts about text: the reserved keywords (opt-out, opt back in,
+ * help; English and Spanish) and the parts an opt-in confirmation must
+ * carry. The gateway, tocsinctl and the dashboard all ask here. */
+#ifndef TOCSIN_COMPLIANCE_H
+#define TOCSIN_COMPLIANCE_H
+
+#include <stddef.h>
+
+enum tocsin_reserved {
+    TOCSIN_RESERVED_NONE = 0,
+    TOCSIN_RESERVED_OPT_OUT,   /* STOP, STOPALL, UNSUBSCRIBE, ... ALTO, BAJA, ... */
+    TOCSIN_RESERVED_OPT_IN,    /* START, YES, UNSTOP, ALTA, SI, SÍ */
+    TOCSIN_RESERVED_HELP,      /* HELP, INFO, AYUDA */
+};
+
+/* NULL-terminated word lists (upper case, UTF-8). */
+extern const char *const tocsin_opt_out_words[];
+extern const char *const tocsin_opt_in_words[];
+extern const char *const tocsin_help_words[];
+
+/* Classifies a single word (any case; "sí" and "SÍ" alike). */
+enum tocsin_reserved tocsin_reserved_word(const char *word, size_t len);
+
+/* Checks an opt-in confirmation for the CTIA parts: the program or
+ * organisation name (org_name), how often messages come, "Msg&data rates
+ * may apply", HELP for help and STOP to cancel (Spanish equivalents
+ * accepted). Returns 0, or -1 with the first missing part in err. */
+int tocsin_confirmation_check(const char *text, size_t len, const char *org_name, char *err,
+                              size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * daemon.h — what every Tocsin daemon does the same way: --help and
+ * --version, configuration from the environment, logging, the libuv loop,
+ * the database pool, the HTTP server with /healthz (503 while the database
+ * is down) and /metrics, and a clean stop on SIGTERM/SIGINT (stop taking
+ * work, finish in-flight requests and queries, close, exit 0). A daemon
+ * supplies a spec with its name, port and start/stop hooks. */
+#ifndef TOCSIN_DAEMON_H
+#define TOCSIN_DAEMON_H
+
+#include <uv.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+
+struct tocsin_daemon;
+
+struct tocsin_daemon_spec {
+    const char *name;    /* "gateway": binary tocsin-gateway, log component */
+    const char *summary; /* one line for --help */
+    int (*port)(const struct tocsin_config *cfg);
+    /* Registers routes and starts the daemon's own work; returns 0, or -1
+     * (after logging why) to exit with status 1. */
+    int (*start)(struct tocsin_daemon *d);
+    /* Stops taking new work; called once on SIGTERM/SIGINT before the HTTP
+     * server and the database close. May be NULL. */
+    void (*stop)(struct tocsin_daemon *d);
+    /* Frees the daemon's own state after the loop ended. May be NULL. */
+    void (*cleanup)(struct tocsin_daemon *d);
+};
+
+struct tocsin_daemon {
+    const struct tocsin_daemon_spec *spec;
+    uv_loop_t *loop;
+    struct tocsin_config cfg;
+    struct tocsin_db *db;
+    struct tocsin_http_server *http;
+    void *app; /* the daemon's own state */
+    uv_signal_t sigterm, sigint;
+    int stopping;
+};
+
+/* Runs the daemon; returns the process exit status (0 after a clean stop,
+ * 1 on a startup failure, 2 on bad arguments or configuration). */
+int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **argv);
+
+#endif

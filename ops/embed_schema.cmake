@@ -1,0 +1,17 @@
+# Writes OUT, a C file holding every SCHEMA_DIR/*.sql as a byte array, in
+# name order: const struct tocsin_migration tocsin_migrations[].
+file(GLOB files ${SCHEMA_DIR}/*.sql)
+list(SORT files)
+set(body "/* Generated from the .sql files of schema/ by ops/embed_schema.cmake. Do not edit. */\n#include \"migrations.h\"\n\n")
+set(table "")
+set(i 0)
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char sql_${i}[] = {${bytes}0};\n")
+  string(APPEND table "    {\"${name}\", sql_${i}, sizeof sql_${i} - 1},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "\nconst struct tocsin_migration tocsin_migrations[] = {\n${table}    {0, 0, 0},\n};\n")
+file(WRITE ${OUT} "${body}")

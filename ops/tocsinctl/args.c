@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * args.c — tocsinctl option parsing. */
+#include "args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
+              const char **pos, int maxpos)
+{
+    int npos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return -2;
+        if (strncmp(a, "--", 2) != 0 || strcmp(a, "-") == 0) {
+            if (npos == maxpos) {
+                fprintf(stderr, "tocsinctl %s: unexpected argument \"%s\" (see --help)\n", verb, a);
+                return -1;
+            }
+            pos[npos++] = a;
+            continue;
+        }
+        const struct ctl_opt *o = opts;
+        while (o->name && strcmp(o->name, a) != 0)
+            o++;
+        if (!o->name) {
+            fprintf(stderr, "tocsinctl %s: unknown option \"%s\" (see --help)\n", verb, a);
+            return -1;
+        }
+        if (o->flag) {
+            *o->flag = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "tocsinctl %s: option %s needs a value\n", verb, a);
+            return -1;
+        }
+        *o->value = argv[++i];
+    }
+    return npos;
+}
+
+int ctl_require(const char *verb, const char *name, const char *value)
+{
+    if (value)
+        return 0;
+    fprintf(stderr, "tocsinctl %s: missing %s (see --help)\n", verb, name);
+    return 2;
+}

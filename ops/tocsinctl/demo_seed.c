@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * demo_seed.c — `tocsinctl demo-seed`: the demo org with known logins, a
+ * simulated Twilio short code whose SID and token are public (README), and
+ * the JOIN and UNETE keywords. Runs in one transaction; a second run finds
+ * the org and changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "records.h"
+#include "tocsinctl.h"
+
+#define DEMO_PASSWORD "tocsin-demo"
+#define DEMO_ORG_NAME "Tocsin Demo Chapter"
+#define DEMO_SHORT_CODE "24680"
+#define DEMO_ACCOUNT_SID "AC7c0c51a0000000000000000000000000"
+#define DEMO_AUTH_TOKEN "7c0c51a0000000000000000000000000"
+
+static const char *const demo_users[][3] = {
+    {"admin@demo.test", "admin", "Ada Admin"},
+    {"lead@demo.test", "lead", "Lee Lead"},
+    {"vol1@demo.test", "volunteer", "Val Volunteer"},
+    {"vol2@demo.test", "volunteer", "Vic Volunteer"},
+};
+
+static int seed(PGconn *conn, struct tocsinctl *ctl, char *err, size_t errlen)
+{
+    const char *org_params[] = {
+        "demo", DEMO_ORG_NAME,
+        "Tocsin Demo Chapter alerts: up to 4 msgs/mo. Help: demo@example.org. "
+        "Msg&data rates may apply. Reply STOP to cancel."};
+    PGresult *res = tocsin_dbsync_exec(conn,
+                                       "INSERT INTO orgs (slug, name, help_text) VALUES ($1, $2, $3) RETURNING id",
+                                       3, org_params, err, errlen);
+    if (!res)
+        return -1;
+    long long org_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    for (size_t i = 0; i < sizeof demo_users / sizeof demo_users[0]; i++)
+        if (ctl_insert_user(conn, org_id, demo_users[i][0], demo_users[i][1], demo_users[i][2],
+                            DEMO_PASSWORD, err, errlen))
+            return -1;
+    struct ctl_sender s = {.address = DEMO_SHORT_CODE, .kind = "short_code", .provider = "twilio",
+                           .account_sid = DEMO_ACCOUNT_SID, .secret = DEMO_AUTH_TOKEN,
+                           .base_url = "http://127.0.0.1:8090", .mps = "10"};
+    if (ctl_insert_sender(conn, &ctl->cfg, org_id, &s, err, errlen))
+        return -1;
+    struct ctl_keyword join = {
+        .keyword = "JOIN", .list = "members",
+        .reply = "Tocsin Demo Chapter: you're in! Up to 4 msgs/mo about actions near you. "
+                 "Msg&data rates may apply. Reply HELP for help, STOP to cancel."};
+    struct ctl_keyword unete = {
+        .keyword = "UNETE", .list = "miembros",
+        .reply = "Tocsin Demo Chapter: ¡bienvenida/o! Hasta 4 mensajes al mes. Pueden aplicarse "
+                 "tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar."};
+    if (ctl_insert_keyword(conn, org_id, &join, err, errlen) ||
+        ctl_insert_keyword(conn, org_id, &unete, err, errlen))
+        return -1;
+    return 0;
+}
+
+int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
+    int np = ctl_parse("demo-seed", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl demo-seed\n\n"
+               "Creates the demo org \"demo\" (" DEMO_ORG_NAME ") with four logins, all with\n"
+               "password " DEMO_PASSWORD ": admin@demo.test, lead@demo.test, vol1@demo.test,\n"
+               "vol2@demo.test; a Twilio short code " DEMO_SHORT_CODE " on the carrier simulator\n"
+               "(account SID " DEMO_ACCOUNT_SID ", auth token " DEMO_AUTH_TOKEN ");\n"
+               "and the keywords JOIN (list members) and UNETE (list miembros).\n"
+               "Needs TOCSIN_SECRET_KEY. Running it again changes nothing.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    char err[512];
+    const char *slug[] = {"demo"};
+    PGresult *res = tocsinctl_exec(conn, "demo-seed", "SELECT 1 FROM orgs WHERE slug = $1", 1, slug);
+    if (!res)
+        goto out;
+    int exists = PQntuples(res) > 0;
+    PQclear(res);
+    if (exists) {
+        printf("demo org already seeded; nothing changed\n");
+        rc = TOCSINCTL_OK;
+        goto out;
+    }
+    if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) || seed(conn, ctl, err, sizeof err)) {
+        fprintf(stderr, "tocsinctl demo-seed: %s\n", err);
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        goto out;
+    }
+    if (tocsin_dbsync_command(conn, "COMMIT", err, sizeof err)) {
+        fprintf(stderr, "tocsinctl demo-seed: %s\n", err);
+        goto out;
+    }
+    printf("seeded org demo: logins admin@demo.test lead@demo.test vol1@demo.test vol2@demo.test "
+           "(password " DEMO_PASSWORD "), short code " DEMO_SHORT_CODE ", keywords JOIN UNETE\n");
+    rc = TOCSINCTL_OK;
+out:
+    PQfinish(conn);
+    return rc;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * keyword.c — `tocsinctl keyword add`: an opt-in keyword (JOIN, UNETE...)
+ * with its list and its confirmation. Refuses reserved words (STOP, HELP,
+ * START and their Spanish forms), patterns pcre2 cannot compile, and
+ * confirmations that lack a CTIA part (lib/compliance). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "args.h"
+#include "compliance.h"
+#include "dbsync.h"
+#include "records.h"
+#include "tocsinctl.h"
+
+static int keyword_valid(const char *k, char *up, size_t upsize)
+{
+    size_t n = strlen(k);
+    if (n == 0 || n > 20 || n >= upsize)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return 0;
+        up[i] = c;
+    }
+    up[n] = '\0';
+    return 1;
+}
+
+int ctl_insert_keyword(PGconn *conn, long long org_id, const struct ctl_keyword *k, char *err,
+                       size_t errlen)
+{
+    char up[32];
+    if (!keyword_valid(k->keyword, up, sizeof up)) {
+        snprintf(err, errlen, "invalid keyword \"%s\": 1 to 20 letters A-Z or digits", k->keyword);
+        return -1;
+    }
+    if (tocsin_reserved_word(up, strlen(up)) != TOCSIN_RESERVED_NONE) {
+        snprintf(err, errlen, "keyword \"%s\" is reserved for opt-out, opt-in or help", up);
+        return -1;
+    }
+    char pattern[600];
+    if (k->pattern)
+        snprintf(pattern, sizeof pattern, "%s", k->pattern);
+    else /* the whole message, any case, surrounding space and trailing punctuation ignored */
+        snprintf(pattern, sizeof pattern, "(?i)^\\s*%s[\\s\\p{P}]*$", up);
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
+                                   &code, &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(code, msg, sizeof msg);
+        snprintf(err, errlen, "invalid pattern \"%s\": %s at offset %zu", pattern, (char *)msg, (size_t)off);
+        return -1;
+    }
+    pcre2_code_free(re);
+    char org[24];
+    snprintf(org, sizeof org, "%lld", org_id);
+    const char *p1[] = {org};
+    PGresult *res = tocsin_dbsync_exec(conn, "SELECT name FROM orgs WHERE id = $1", 1, p1, err, errlen);
+    if (!res)
+        return -1;
+    char org_name[256];
+    snprintf(org_name, sizeof org_name, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    if (tocsin_confirmation_check(k->reply, strlen(k->reply), org_name, err, errlen))
+        return -1;
+    const char *params[] = {org, k->sender, k->list, up, pattern, k->reply};
+    char dberr[512];
+    res = tocsin_dbsync_exec(
+        conn,
+        "WITH l AS (INSERT INTO lists (org_id, name) VALUES ($1, $3)"
+        "           ON CONFLICT (org_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id),"
+        " s AS (SELECT id FROM senders WHERE org_id = $1 AND address = $2)"
+        " INSERT INTO keywords (org_id, sender_id, list_id, keyword, pattern, reply)"
+        " SELECT $1, (SELECT id FROM s), l.id, $4, $5, $6 FROM l"
+        " WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM s) RETURNING id",
+        6, params, dberr, sizeof dberr);
+    if (!res) {
+        if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
+            snprintf(err, errlen, "keyword \"%s\" already exists", up);
+        else
+            snprintf(err, errlen, "%s", dberr);
+        return -1;
+    }
+    int found = PQntuples(res) == 1;
+    PQclear(res);
+    if (!found) {
+        snprintf(err, errlen, "sender \"%s\" does not exist in this org", k->sender);
+        return -1;
+    }
+    return 0;
+}
+
+int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL;
+    struct ctl_keyword k = {0};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--keyword", &k.keyword, NULL},
+                                   {"--pattern", &k.pattern, NULL}, {"--sender", &k.sender, NULL},
+                                   {"--list", &k.list, NULL},       {"--reply", &k.reply, NULL},
+                                   {NULL, NULL, NULL}};
+    int np = ctl_parse("keyword add", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl keyword add --org SLUG --keyword WORD --list NAME --reply TEXT\n"
+               "                             [--pattern PCRE2] [--sender ADDRESS]\n\n"
+               "Adds an opt-in keyword. A member who texts it is subscribed to the list and\n"
+               "gets TEXT, which must name the org and say how often messages come,\n"
+               "\"Msg&data rates may apply\", HELP for help and STOP to cancel. The default\n"
+               "pattern matches the whole message in any case, ignoring surrounding spaces\n"
+               "and trailing punctuation. Without --sender it applies to every sender.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("keyword add", "--org", org) ||
+        ctl_require("keyword add", "--keyword", k.keyword) ||
+        ctl_require("keyword add", "--list", k.list) || ctl_require("keyword add", "--reply", k.reply))
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    long long org_id;
+    int rc = TOCSINCTL_FAIL;
+    char err[512];
+    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
+        if (ctl_insert_keyword(conn, org_id, &k, err, sizeof err))
+            fprintf(stderr, "tocsinctl keyword add: %s\n", err);
+        else {
+            printf("added keyword %s (list %s) to org %s\n", k.keyword, k.list, org);
+            rc = TOCSINCTL_OK;
+        }
+    }
+    PQfinish(conn);
+    return rc;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * migrate.c — `tocsinctl migrate`: applies the schema migrations in name
+ * order, each in its own transaction together with its schema_migrations
+ * row, under an advisory lock so concurrent runs queue up. A migration
+ * changed after it was applied is an error, never silently skipped. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "migrations.h"
+#include "tocsinctl.h"
+
+#define MAX_MIGRATIONS 256
+#define MIGRATE_LOCK_KEY "7236201"
+
+struct migration {
+    char name[128];
+    char *sql;
+    size_t len;
+    int version;
+};
+
+static int name_order(const void *a, const void *b)
+{
+    return strcmp(((const struct migration *)a)->name, ((const struct migration *)b)->name);
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf)
+        return -1;
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Loads migrations from dir, or the embedded ones when dir is NULL. */
+static int load(const char *dir, struct migration *m, int *count)
+{
+    int n = 0;
+    if (!dir) {
+        for (const struct tocsin_migration *e = tocsin_migrations; e->name && n < MAX_MIGRATIONS; e++, n++) {
+            snprintf(m[n].name, sizeof m[n].name, "%s", e->name);
+            m[n].sql = strdup(e->sql);
+            m[n].len = e->len;
+        }
+    } else {
+        DIR *d = opendir(dir);
+        if (!d) {
+            fprintf(stderr, "tocsinctl migrate: could not open migrations folder \"%s\"\n", dir);
+            return -1;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) && n < MAX_MIGRATIONS) {
+            size_t l = strlen(e->d_name);
+            if (l < 5 || l >= sizeof m[n].name || strcmp(e->d_name + l - 4, ".sql") != 0)
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            memcpy(m[n].name, e->d_name, l + 1);
+            if (read_file(path, &m[n].sql, &m[n].len)) {
+                fprintf(stderr, "tocsinctl migrate: could not read \"%s\"\n", path);
+                closedir(d);
+                return -1;
+            }
+            n++;
+        }
+        closedir(d);
+    }
+    qsort(m, (size_t)n, sizeof *m, name_order);
+    for (int i = 0; i < n; i++) {
+        char *end;
+        long v = strtol(m[i].name, &end, 10);
+        if (end == m[i].name || *end != '_' || v <= 0 || v > 99999 || !m[i].sql) {
+            fprintf(stderr, "tocsinctl migrate: invalid migration name \"%s\": must be NNN_name.sql\n",
+                    m[i].name);
+            return -1;
+        }
+        m[i].version = (int)v;
+        if (i > 0 && m[i].version == m[i - 1].version) {
+            fprintf(stderr, "tocsinctl migrate: migrations \"%s\" and \"%s\" share version %d\n",
+                    m[i - 1].name, m[i].name, m[i].version);
+            return -1;
+        }
+    }
+    *count = n;
+    return 0;
+}
+
+static void checksum(const struct migration *m, char hex[65])
+{
+    unsigned char h[32];
+    crypto_hash_sha256(h, (const unsigned char *)m->sql, m->len);
+    sodium_bin2hex(hex, 65, h, 32);
+}
+
+static int apply(PGconn *conn, const struct migration *m, const char *sum)
+{
+    char err[1024], version[16];
+    snprintf(version, sizeof version, "%d", m->version);
+    const char *params[] = {version, m->name, sum};
+    if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) ||
+        tocsin_dbsync_command(conn, m->sql, err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: migration %s failed: %s\n", m->name, err);
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        return -1;
+    }
+    PGresult *res = tocsin_dbsync_exec(
+        conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3,
+        params, err, sizeof err);
+    if (!res || tocsin_dbsync_command(conn, "COMMIT", err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: could not record migration %s: %s\n", m->name, err);
+        PQclear(res);
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        return -1;
+    }
+    PQclear(res);
+    printf("applied %s\n", m->name);
+    return 0;
+}
+
+int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *dir = NULL;
+    int status = 0;
+    const struct ctl_opt opts[] = {{"--dir", &dir, NULL}, {"--status", NULL, &status}, {NULL, NULL, NULL}};
+    int np = ctl_parse("migrate", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
+               "Applies pending schema migrations in order, each in one transaction, and\n"
+               "records them in schema_migrations. Running it again is a no-op.\n"
+               "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
+               "  --status    list migrations and whether each is applied; change nothing\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    static struct migration m[MAX_MIGRATIONS];
+    int n = 0, rc = TOCSINCTL_FAIL;
+    if (load(dir, m, &n))
+        goto out_free;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        goto out_free;
+    char err[512];
+    if (tocsin_dbsync_command(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err, sizeof err) ||
+        tocsin_dbsync_command(conn,
+                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                              " version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                              " applied_at timestamptz NOT NULL DEFAULT now())",
+                              err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+        goto out;
+    }
+    int applied = 0;
+    for (int i = 0; i < n; i++) {
+        char sum[65], version[16];
+        checksum(&m[i], sum);
+        snprintf(version, sizeof version, "%d", m[i].version);
+        const char *params[] = {version};
+        PGresult *res = tocsinctl_exec(conn, "migrate",
+                                       "SELECT checksum, name FROM schema_migrations WHERE version = $1",
+                                       1, params);
+        if (!res)
+            goto out;
+        int done = PQntuples(res) == 1;
+        int changed = done && strcmp(PQgetvalue(res, 0, 0), sum) != 0;
+        PQclear(res);
+        if (changed) {
+            fprintf(stderr, "tocsinctl migrate: migration %s was changed after it was applied; "
+                            "add a new migration instead\n", m[i].name);
+            goto out;
+        }
+        if (status) {
+            printf("%-32s %s\n", m[i].name, done ? "applied" : "pending");
+            continue;
+        }
+        if (done)
+            continue;
+        if (apply(conn, &m[i], sum))
+            goto out;
+        applied++;
+    }
+    if (!status && applied == 0)
+        printf("database is up to date (%d migrations)\n", n);
+    rc = TOCSINCTL_OK;
+out:
+    PQfinish(conn);
+out_free:
+    for (int i = 0; i < n; i++)
+        free(m[i].sql);
+    return rc;
+}

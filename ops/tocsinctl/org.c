@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * org.c — `tocsinctl org create`: a chapter or the national body. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *name = NULL, *parent = NULL, *help = NULL;
+    const char *pos[1];
+    const struct ctl_opt opts[] = {{"--name", &name, NULL},
+                                   {"--parent", &parent, NULL},
+                                   {"--help-text", &help, NULL},
+                                   {NULL, NULL, NULL}};
+    int np = ctl_parse("org create", argc, argv, opts, pos, 1);
+    if (np == -2) {
+        printf("Usage: tocsinctl org create SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n\n"
+               "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
+               "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
+               "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop).\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    if (np != 1) {
+        fprintf(stderr, "tocsinctl org create: missing SLUG (see --help)\n");
+        return TOCSINCTL_USAGE;
+    }
+    if (ctl_require("org create", "--name", name))
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    const char *params[] = {pos[0], name, parent, help};
+    char err[512];
+    PGresult *res = tocsin_dbsync_exec(
+        conn,
+        "INSERT INTO orgs (slug, name, parent_org_id, help_text) "
+        "SELECT $1, $2, p.id, $4 FROM (SELECT NULL) x "
+        "LEFT JOIN orgs p ON p.slug = $3 WHERE $3::text IS NULL OR p.id IS NOT NULL RETURNING id",
+        4, params, err, sizeof err);
+    int rc = TOCSINCTL_FAIL;
+    if (!res && strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
+        fprintf(stderr, "tocsinctl org create: org \"%s\" already exists\n", pos[0]);
+    else if (!res && strcmp(tocsin_dbsync_last_sqlstate(), "23514") == 0)
+        fprintf(stderr, "tocsinctl org create: invalid slug \"%s\" or name: %s\n", pos[0], err);
+    else if (!res)
+        fprintf(stderr, "tocsinctl org create: %s\n", err);
+    else if (PQntuples(res) == 0)
+        fprintf(stderr, "tocsinctl org create: parent org \"%s\" does not exist\n", parent);
+    else {
+        printf("created org %s (id %s)\n", pos[0], PQgetvalue(res, 0, 0));
+        rc = TOCSINCTL_OK;
+    }
+    PQclear(res);
+    PQfinish(conn);
+    return rc;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * sender.c — `tocsinctl sender add`: a number or short code that sends
+ * through a carrier account. The carrier secret is sealed with
+ * TOCSIN_SECRET_KEY before it reaches the database. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "crypto.h"
+#include "dbsync.h"
+#include "phone.h"
+#include "records.h"
+#include "tocsinctl.h"
+
+static int is_short_code(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 5 || n > 6)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long org_id,
+                      const struct ctl_sender *s, char *err, size_t errlen)
+{
+    if (!cfg->has_secret_key) {
+        snprintf(err, errlen, "TOCSIN_SECRET_KEY is not set: carrier credentials are stored "
+                              "encrypted with it (64 hex digits; ops/run makes one)");
+        return -1;
+    }
+    if (strcmp(s->provider, "twilio") && strcmp(s->provider, "telnyx")) {
+        snprintf(err, errlen, "invalid provider \"%s\": must be twilio or telnyx", s->provider);
+        return -1;
+    }
+    char address[TOCSIN_E164_MAX + 1];
+    const char *kind = s->kind;
+    if (is_short_code(s->address)) {
+        snprintf(address, sizeof address, "%s", s->address);
+        if (!kind)
+            kind = "short_code";
+    } else {
+        struct tocsin_phone p;
+        if (tocsin_phone_parse(s->address, strlen(s->address), cfg->default_region, &p, err, errlen))
+            return -1;
+        snprintf(address, sizeof address, "%s", p.e164);
+        if (!kind)
+            kind = p.type == TOCSIN_PHONE_TOLL_FREE ? "toll_free" : "long_code";
+    }
+    char *end;
+    double mps = s->mps ? strtod(s->mps, &end) : 0;
+    if (!s->mps || *end || mps <= 0 || mps > 10000) {
+        snprintf(err, errlen, "invalid --mps \"%s\": must be a number of messages per second above 0",
+                 s->mps ? s->mps : "");
+        return -1;
+    }
+    if (!strcmp(s->provider, "twilio") && !s->account_sid) {
+        snprintf(err, errlen, "a twilio sender needs --account-sid");
+        return -1;
+    }
+    if (!s->secret || !*s->secret) {
+        snprintf(err, errlen, "missing the carrier secret (Twilio auth token or Telnyx API key)");
+        return -1;
+    }
+    char sealed[1024];
+    if (tocsin_secret_seal(cfg->secret_key, s->secret, strlen(s->secret), sealed, sizeof sealed)) {
+        snprintf(err, errlen, "the carrier secret is too long");
+        return -1;
+    }
+    char org[24];
+    snprintf(org, sizeof org, "%lld", org_id);
+    const char *params[] = {org,    address, kind,          s->provider, s->account_sid,
+                            sealed, s->public_key, s->mps, s->base_url};
+    char dberr[512];
+    PGresult *res = tocsin_dbsync_exec(
+        conn,
+        "INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed,"
+        " telnyx_public_key, messages_per_second, base_url) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        9, params, dberr, sizeof dberr);
+    if (!res) {
+        if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
+            snprintf(err, errlen, "sender \"%s\" already exists", address);
+        else
+            snprintf(err, errlen, "%s", dberr);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL, *token_env = NULL, *key_env = NULL;
+    int token_stdin = 0;
+    struct ctl_sender s = {0};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},
+                                   {"--address", &s.address, NULL},
+                                   {"--provider", &s.provider, NULL},
+                                   {"--kind", &s.kind, NULL},
+                                   {"--mps", &s.mps, NULL},
+                                   {"--account-sid", &s.account_sid, NULL},
+                                   {"--auth-token-stdin", NULL, &token_stdin},
+                                   {"--auth-token-env", &token_env, NULL},
+                                   {"--api-key-env", &key_env, NULL},
+                                   {"--public-key", &s.public_key, NULL},
+                                   {"--base-url", &s.base_url, NULL},
+                                   {NULL, NULL, NULL}};
+    int np = ctl_parse("sender add", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl sender add --org SLUG --address NUMBER|SHORTCODE\n"
+               "         --provider twilio|telnyx --mps N [--kind short_code|long_code|toll_free]\n"
+               "         [--account-sid AC...] [--auth-token-stdin | --auth-token-env VAR]\n"
+               "         [--api-key-env VAR] [--public-key BASE64] [--base-url URL]\n\n"
+               "Adds a sender. The Twilio auth token (or Telnyx API key) is read from stdin\n"
+               "or from the named environment variable, never from the command line, and\n"
+               "stored sealed with TOCSIN_SECRET_KEY. --mps is the carrier's rate limit in\n"
+               "segments per second. --base-url points a sender at the carrier simulator.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("sender add", "--org", org) ||
+        ctl_require("sender add", "--address", s.address) ||
+        ctl_require("sender add", "--provider", s.provider) || ctl_require("sender add", "--mps", s.mps))
+        return TOCSINCTL_USAGE;
+    char secret[512] = "";
+    if (token_stdin) {
+        if (fgets(secret, sizeof secret, stdin))
+            secret[strcspn(secret, "\r\n")] = '\0';
+    } else if (token_env || key_env) {
+        const char *v = getenv(token_env ? token_env : key_env);
+        snprintf(secret, sizeof secret, "%s", v ? v : "");
+    }
+    s.secret = secret;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    long long org_id;
+    int rc = TOCSINCTL_FAIL;
+    char err[512];
+    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
+        if (ctl_insert_sender(conn, &ctl->cfg, org_id, &s, err, sizeof err))
+            fprintf(stderr, "tocsinctl sender add: %s\n", err);
+        else {
+            printf("added sender %s (%s) to org %s\n", s.address, s.provider, org);
+            rc = TOCSINCTL_OK;
+        }
+    }
+    PQfinish(conn);
+    return rc;
+}
