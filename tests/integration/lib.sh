@@ -53,6 +53,8 @@ wait_http() {
     curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
     sleep 0.1
   done
+  local f
+  for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
   fail "no answer from $1"
 }
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tocsinctl verbs end to end against a live database: orgs, users (argon2id,
+# generated passwords), senders (sealed credentials), keywords (compliance
+# and reserved words), demo-seed idempotence, segments, phone, exit codes.
+source "$(dirname "$0")/lib.sh"
+fresh_db
+CTL="$BIN/ops/tocsinctl"
+"$CTL" migrate >/dev/null
+KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+
+# exit_of CMD...: prints the exit status.
+exit_of() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
+
+assert_eq "$(exit_of "$CTL" frobnicate)" 2 "unknown verb"
+assert_contains "$("$CTL" org create --help)" "Usage: tocsinctl org create" "verb --help"
+out=$("$CTL" org create north --name "North Chapter")
+assert_contains "$out" "created org north" "org create"
+rc=0; out=$("$CTL" org create north --name "Again" 2>&1) || rc=$?
+assert_eq "$rc" 1 "duplicate org fails"
+assert_contains "$out" 'org "north" already exists' "duplicate org message"
+assert_eq "$(exit_of "$CTL" org create south)" 2 "missing --name is a usage error"
+out=$("$CTL" org create north-east --name "NE" --parent north)
+assert_eq "$(sql "SELECT p.slug FROM orgs o JOIN orgs p ON p.id = o.parent_org_id WHERE o.slug = 'north-east'")" north "parent"
+
+echo "a-long-enough-password" | "$CTL" user add --org north --email Lead@North.org --role lead --password-stdin >/dev/null
+assert_eq "$(sql "SELECT left(password_hash, 10) FROM users WHERE email = 'Lead@North.org'")" '$argon2id$' "argon2id hash"
+out=$("$CTL" user add --org north --email vol@north.org --role volunteer)
+assert_contains "$out" "password: " "generated password printed once"
+rc=0; out=$("$CTL" user add --org north --email lead@north.org --role lead 2>&1) || rc=$?
+assert_eq "$rc" 1 "emails are unique regardless of case"
+assert_contains "$out" "already exists" "duplicate user message"
+assert_eq "$(exit_of "$CTL" user add --org north --email x@north.org --role boss)" 2 "bad role"
+rc=0; out=$(echo short | "$CTL" user add --org north --email y@north.org --role lead --password-stdin 2>&1) || rc=$?
+assert_contains "$out" "must be 10 to 256 characters" "short password refused"
+rc=0; out=$("$CTL" user add --org nowhere --email z@north.org --role lead 2>&1) || rc=$?
+assert_contains "$out" 'org "nowhere" does not exist' "unknown org"
+
+rc=0; out=$(echo tok | TOCSIN_SECRET_KEY= "$CTL" sender add --org north --address 12345 --provider twilio \
+  --account-sid AC0123456789abcdef0123456789abcdef --mps 5 --auth-token-stdin 2>&1) || rc=$?
+assert_eq "$rc" 1 "sender without a secret key fails"
+assert_contains "$out" "TOCSIN_SECRET_KEY is not set" "explains the missing key"
+export TOCSIN_SECRET_KEY=$KEY
+echo "secret-token-123" | "$CTL" sender add --org north --address 12345 --provider twilio \
+  --account-sid AC0123456789abcdef0123456789abcdef --mps 5 --auth-token-stdin >/dev/null
+sealed=$(sql "SELECT credentials_sealed FROM senders WHERE address = '12345'")
+[[ "$sealed" != *secret-token* && ${#sealed} -gt 40 ]] || fail "credentials stored in clear: $sealed"
+assert_eq "$(sql "SELECT kind FROM senders WHERE address = '12345'")" short_code "short code kind"
+TELNYX_KEY=k123 "$CTL" sender add --org north --address "(800) 555-0199" --provider telnyx --mps 20 \
+  --api-key-env TELNYX_KEY >/dev/null
+assert_eq "$(sql "SELECT kind FROM senders WHERE address = '+18005550199'")" toll_free "toll-free detected"
+rc=0; out=$("$CTL" sender add --org north --address 555 --provider twilio --mps 1 2>&1) || rc=$?
+assert_contains "$out" 'invalid phone number "555"' "bad sender address"
+
+reply="North Chapter: you're in. Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel."
+"$CTL" keyword add --org north --keyword join --list members --reply "$reply" >/dev/null
+assert_eq "$(sql "SELECT keyword || ' ' || pattern FROM keywords")" 'JOIN (?i)^\s*JOIN[\s\p{P}]*$' "keyword stored"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --list members --reply "Come to the rally!" 2>&1) || rc=$?
+assert_eq "$rc" 1 "non-compliant confirmation refused"
+assert_contains "$out" "must name the program or organisation" "names the missing part"
+rc=0; out=$("$CTL" keyword add --org north --keyword Stop --list members --reply "$reply" 2>&1) || rc=$?
+assert_contains "$out" 'keyword "STOP" is reserved' "reserved word refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '(unclosed' --list members --reply "$reply" 2>&1) || rc=$?
+assert_contains "$out" "invalid pattern" "bad pcre2 pattern refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --sender 99999 --list members --reply "$reply" 2>&1) || rc=$?
+assert_contains "$out" 'sender "99999" does not exist' "unknown sender"
+assert_eq "$(sql "SELECT count(*) FROM keywords")" 1 "refused keywords left nothing"
+
+out=$("$CTL" demo-seed)
+assert_contains "$out" "seeded org demo" "demo seeded"
+counts=$(sql "SELECT (SELECT count(*) FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.slug = 'demo') || ' ' || (SELECT count(*) FROM keywords k JOIN orgs o ON o.id = k.org_id WHERE o.slug = 'demo') || ' ' || (SELECT count(*) FROM senders WHERE address = '24680')")
+assert_eq "$counts" "4 2 1" "demo users, keywords, sender"
+out=$("$CTL" demo-seed)
+assert_contains "$out" "nothing changed" "demo-seed is idempotent"
+assert_eq "$(sql "SELECT count(*) FROM users")" 6 "no duplicate users"
+
+assert_eq "$("$CTL" segments "Hello world")" "encoding=GSM-7 segments=1 units=11" "segments GSM"
+assert_eq "$("$CTL" segments "Rally at 5 🎉")" "encoding=UCS-2 segments=1 units=13" "segments emoji"
+assert_eq "$(printf 'from stdin {x}\n' | "$CTL" segments)" "encoding=GSM-7 segments=1 units=16" "segments stdin"
+long=$(printf 'a%.0s' $(seq 1 161))
+assert_eq "$("$CTL" segments "$long")" "encoding=GSM-7 segments=2 units=161" "segments 161"
+
+out=$("$CTL" phone "(212) 555-0100")
+assert_eq "$out" 'e164=+12125550100 type=fixed_line_or_mobile region=US place="New York, NY"' "phone"
+out=$("$CTL" phone "07911 123456" --region GB)
+assert_contains "$out" "e164=+447911123456 type=mobile" "phone with region"
+rc=0; out=$("$CTL" phone "not a number" 2>&1) || rc=$?
+assert_eq "$rc" 1 "invalid phone exit status"
+assert_contains "$out" 'invalid phone number "not a number"' "phone error"
+echo "test_tocsinctl: ok"
