@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * contacts_import.c — the database half of the CSV import: one
+ * transaction; valid rows streamed with COPY into a temporary stage, then
+ * one upsert into contacts (counting new vs updated), subscriptions and
+ * consent events for the list, and the import batch's counts. Duplicate
+ * numbers inside a file are caught here (first occurrence wins). */
+#include "contacts_import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dbsync.h"
+
+/* --- numbers already seen in this file --- */
+
+struct seen_entry {
+    char phone[TOCSIN_E164_MAX + 1];
+    unsigned long line;
+};
+
+struct seen_set {
+    struct seen_entry *slots;
+    size_t cap, used;
+};
+
+static size_t seen_hash(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* Returns the line of an earlier occurrence, 0 if new (then recorded),
+ * or (unsigned long)-1 when out of memory. */
+static unsigned long seen_check(struct seen_set *set, const char *phone, unsigned long line)
+{
+    if (set->used * 2 >= set->cap) {
+        size_t cap = set->cap ? set->cap * 2 : 4096;
+        struct seen_entry *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return (unsigned long)-1;
+        for (size_t i = 0; i < set->cap; i++) {
+            if (!set->slots[i].line)
+                continue;
+            size_t j = seen_hash(set->slots[i].phone) & (cap - 1);
+            while (slots[j].line)
+                j = (j + 1) & (cap - 1);
+            slots[j] = set->slots[i];
+        }
+        free(set->slots);
+        set->slots = slots;
+        set->cap = cap;
+    }
+    size_t j = seen_hash(phone) & (set->cap - 1);
+    while (set->slots[j].line) {
+        if (strcmp(set->slots[j].phone, phone) == 0)
+            return set->slots[j].line;
+        j = (j + 1) & (set->cap - 1);
+    }
+    memcpy(set->slots[j].phone, phone, sizeof set->slots[j].phone);
+    set->slots[j].line = line;
+    set->used++;
+    return 0;
+}
+
+/* --- the report --- */
+
+static void reject(struct tocsin_import_report *rep, unsigned long line, const char *reason)
+{
+    rep->rejected++;
+    if (rep->nrejections == TOCSIN_IMPORT_MAX_REJECTIONS)
+        return;
+    if (!rep->rejections) {
+        rep->rejections = calloc(TOCSIN_IMPORT_MAX_REJECTIONS, sizeof *rep->rejections);
+        if (!rep->rejections)
+            return;
+    }
+    struct tocsin_import_rejection *r = &rep->rejections[rep->nrejections++];
+    r->line = line;
+    snprintf(r->reason, sizeof r->reason, "%s", reason);
+}
+
+void tocsin_import_report_free(struct tocsin_import_report *report)
+{
+    free(report->rejections);
+    report->rejections = NULL;
+    report->nrejections = 0;
+}
+
+/* --- COPY text format --- */
+
+struct copy_buf {
+    char *data;
+    size_t len, cap;
+};
+
+static int copy_put(struct copy_buf *b, const char *s, size_t n)
+{
+    if (b->len + n * 2 + 4 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (b->len + n * 2 + 4 > cap)
+            cap *= 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        const char *esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
+        if (esc) {
+            memcpy(b->data + b->len, esc, 2);
+            b->len += 2;
+        } else {
+            b->data[b->len++] = c;
+        }
+    }
+    return 0;
+}
+
+static int copy_field(struct copy_buf *b, const char *s, int last)
+{
+    int rc = s ? copy_put(b, s, strlen(s)) : copy_put(b, "", 0);
+    if (!s) {
+        b->data[b->len++] = '\\';
+        b->data[b->len++] = 'N';
+    }
+    b->data[b->len++] = last ? '\n' : '\t';
+    return rc;
+}
+
+static int copy_contact(struct copy_buf *b, const struct tocsin_import_contact *c)
+{
+    return copy_field(b, c->phone, 0) || copy_field(b, c->first_name, 0) ||
+           copy_field(b, c->last_name, 0) || copy_field(b, c->zip[0] ? c->zip : NULL, 0) ||
+           copy_field(b, c->fields_json, 1);
+}
+
+/* --- the import --- */
+
+struct import_run {
+    PGconn *conn;
+    const struct tocsin_import_options *o;
+    struct tocsin_import_report *rep;
+    char org[24], list[24], batch[24];
+    char *err;
+    size_t errlen;
+};
+
+static PGresult *run_exec(struct import_run *run, const char *sql, int n, const char *const *p)
+{
+    return tocsin_dbsync_exec(run->conn, sql, n, p, run->err, run->errlen);
+}
+
+static long run_scalar(struct import_run *run, const char *sql, int n, const char *const *p)
+{
+    PGresult *res = run_exec(run, sql, n, p);
+    if (!res)
+        return -1;
+    long v = PQntuples(res) ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    PQclear(res);
+    return v;
+}
+
+static int run_prepare(struct import_run *run)
+{
+    char err[512];
+    if (tocsin_dbsync_command(run->conn, "BEGIN", err, sizeof err)) {
+        snprintf(run->err, run->errlen, "%s", err);
+        return -1;
+    }
+    snprintf(run->org, sizeof run->org, "%lld", run->o->org_id);
+    run->list[0] = '\0';
+    if (run->o->list_name) {
+        const char *p[] = {run->org, run->o->list_name};
+        long id = run_scalar(run,
+                             "INSERT INTO lists (org_id, name) VALUES ($1, $2) ON CONFLICT (org_id, name)"
+                             " DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                             2, p);
+        if (id < 0)
+            return -1;
+        snprintf(run->list, sizeof run->list, "%ld", id);
+    }
+    char by[24];
+    snprintf(by, sizeof by, "%lld", run->o->created_by);
+    const char *p[] = {run->org, run->o->filename ? run->o->filename : "-",
+                       run->list[0] ? run->list : NULL, run->o->created_by ? by : NULL};
+    long batch = run_scalar(run,
+                            "INSERT INTO import_batches (org_id, filename, list_id, created_by)"
+                            " VALUES ($1, $2, $3, $4) RETURNING id",
+                            4, p);
+    if (batch < 0)
+        return -1;
+    run->rep->batch_id = batch;
+    snprintf(run->batch, sizeof run->batch, "%ld", batch);
+    if (tocsin_dbsync_command(run->conn,
+                              "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
+                              " last_name text, zip text, fields jsonb) ON COMMIT DROP",
+                              err, sizeof err)) {
+        snprintf(run->err, run->errlen, "%s", err);
+        return -1;
+    }
+    PGresult *copy = PQexec(run->conn, "COPY import_stage FROM STDIN");
+    int copying = PQresultStatus(copy) == PGRES_COPY_IN;
+    if (!copying)
+        snprintf(run->err, run->errlen, "could not start COPY: %s", PQresultErrorMessage(copy));
+    PQclear(copy);
+    return copying ? 0 : -1;
+}
+
+/* Streams the CSV into the COPY. Returns 0, or -1 (COPY aborted). */
+static int run_stream(struct import_run *run, FILE *in)
+{
+    struct tocsin_csv csv;
+    struct tocsin_csv_row row;
+    struct tocsin_import_columns cols;
+    struct seen_set seen = {0};
+    struct copy_buf buf = {0};
+    char reason[200];
+    int rc = -1, got_header = 0;
+    tocsin_csv_init_file(&csv, in);
+    for (;;) {
+        int st = tocsin_csv_next(&csv, &row, reason, sizeof reason);
+        if (st == TOCSIN_CSV_EOF)
+            break;
+        if (st == TOCSIN_CSV_FATAL) {
+            snprintf(run->err, run->errlen, "invalid CSV: %s", reason);
+            goto out;
+        }
+        if (!got_header) {
+            if (st != TOCSIN_CSV_ROW || tocsin_import_header(&row, &cols, reason, sizeof reason)) {
+                snprintf(run->err, run->errlen, "line %lu: %s", row.line,
+                         st == TOCSIN_CSV_ROW ? reason : "unreadable header");
+                goto out;
+            }
+            got_header = 1;
+            continue;
+        }
+        run->rep->rows++;
+        if (run->o->progress && run->rep->rows % 100000 == 0)
+            run->o->progress(run->rep->rows, run->o->progress_ctx);
+        if (st == TOCSIN_CSV_BAD_ROW) {
+            reject(run->rep, row.line, reason);
+            continue;
+        }
+        struct tocsin_import_contact c;
+        if (tocsin_import_row(&cols, &row, run->o->region, &c, reason, sizeof reason)) {
+            reject(run->rep, row.line, reason);
+            continue;
+        }
+        unsigned long first = seen_check(&seen, c.phone, row.line);
+        if (first == (unsigned long)-1) {
+            free(c.fields_json);
+            snprintf(run->err, run->errlen, "out of memory");
+            goto out;
+        }
+        if (first) {
+            snprintf(reason, sizeof reason, "duplicate of line %lu (%s)", first, c.phone);
+            reject(run->rep, row.line, reason);
+            free(c.fields_json);
+            continue;
+        }
+        int bad = copy_contact(&buf, &c);
+        free(c.fields_json);
+        if (bad) {
+            snprintf(run->err, run->errlen, "out of memory");
+            goto out;
+        }
+        if (buf.len > (1 << 16)) {
+            if (PQputCopyData(run->conn, buf.data, (int)buf.len) != 1) {
+                snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
+                goto out;
+            }
+            buf.len = 0;
+        }
+    }
+    if (!got_header) {
+        snprintf(run->err, run->errlen, "the file is empty: a header row with a \"phone\" column is required");
+        goto out;
+    }
+    if (buf.len && PQputCopyData(run->conn, buf.data, (int)buf.len) != 1) {
+        snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
+        goto out;
+    }
+    rc = 0;
+out:
+    PQputCopyEnd(run->conn, rc == 0 ? NULL : "import aborted");
+    PGresult *res;
+    while ((res = PQgetResult(run->conn))) {
+        if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
+            snprintf(run->err, run->errlen, "COPY failed: %s", PQresultErrorMessage(res));
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    free(buf.data);
+    free(seen.slots);
+    tocsin_csv_free(&csv);
+    return rc;
+}
+
+static int run_apply(struct import_run *run)
+{
+    struct tocsin_import_report *rep = run->rep;
+    const char *p1[] = {run->org};
+    PGresult *res = run_exec(
+        run,
+        "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)"
+        "  SELECT $1, phone, first_name, last_name, zip, fields FROM import_stage"
+        "  ON CONFLICT (org_id, phone) DO UPDATE SET"
+        "   first_name = coalesce(EXCLUDED.first_name, contacts.first_name),"
+        "   last_name = coalesce(EXCLUDED.last_name, contacts.last_name),"
+        "   zip = coalesce(EXCLUDED.zip, contacts.zip),"
+        "   fields = contacts.fields || EXCLUDED.fields, updated_at = now()"
+        "  RETURNING (xmax = 0) AS inserted)"
+        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+        1, p1);
+    if (!res)
+        return -1;
+    rep->imported = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    rep->updated = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    rep->kept_opted_out = run_scalar(run,
+                                     "SELECT count(*) FROM import_stage s JOIN opt_outs o"
+                                     " ON o.org_id = $1 AND o.phone = s.phone",
+                                     1, p1);
+    if (rep->kept_opted_out < 0)
+        return -1;
+    if (run->list[0]) {
+        char evidence[40];
+        snprintf(evidence, sizeof evidence, "import:%s", run->batch);
+        const char *p[] = {run->org, run->list, run->batch, evidence};
+        rep->subscribed = run_scalar(
+            run,
+            "WITH s AS (INSERT INTO subscriptions (org_id, list_id, contact_id, source, evidence_import_id)"
+            "  SELECT $1, $2, c.id, 'import', $3 FROM import_stage st"
+            "  JOIN contacts c ON c.org_id = $1 AND c.phone = st.phone"
+            "  WHERE NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = st.phone)"
+            "  ON CONFLICT (list_id, contact_id) DO NOTHING RETURNING contact_id),"
+            " ev AS (INSERT INTO consent_events (org_id, phone, event, source, list_id, evidence)"
+            "  SELECT $1, c.phone, 'opt_in', 'import', $2, $4 FROM s JOIN contacts c ON c.id = s.contact_id)"
+            " SELECT count(*) FROM s",
+            4, p);
+        if (rep->subscribed < 0)
+            return -1;
+    }
+    char rows[24], imported[24], updated[24], rejected[24];
+    snprintf(rows, sizeof rows, "%ld", rep->rows);
+    snprintf(imported, sizeof imported, "%ld", rep->imported);
+    snprintf(updated, sizeof updated, "%ld", rep->updated);
+    snprintf(rejected, sizeof rejected, "%ld", rep->rejected);
+    const char *p[] = {run->batch, rows, imported, updated, rejected};
+    res = run_exec(run,
+                   "UPDATE import_batches SET rows_total = $2, rows_imported = $3, rows_updated = $4,"
+                   " rows_rejected = $5 WHERE id = $1",
+                   5, p);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_options *opts,
+                           struct tocsin_import_report *report, char *err, size_t errlen)
+{
+    memset(report, 0, sizeof *report);
+    struct import_run run = {.conn = conn, .o = opts, .rep = report, .err = err, .errlen = errlen};
+    char ignored[256];
+    int ok = run_prepare(&run) == 0 && run_stream(&run, in) == 0;
+    if (ok && opts->strict && report->rejected) {
+        snprintf(err, errlen, "%ld row%s rejected and --strict is set: nothing imported",
+                 report->rejected, report->rejected == 1 ? "" : "s");
+        ok = 0;
+    }
+    ok = ok && run_apply(&run) == 0;
+    if (!ok || opts->dry_run) {
+        tocsin_dbsync_command(conn, "ROLLBACK", ignored, sizeof ignored);
+        return ok ? 0 : -1;
+    }
+    if (tocsin_dbsync_command(conn, "COMMIT", ignored, sizeof ignored)) {
+        snprintf(err, errlen, "commit failed: %s", ignored);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * contacts_import.h — importing contacts from CSV, shared by `tocsinctl
+ * contacts import` and the dashboard's upload. Columns: phone (required),
+ * first_name, last_name, zip, and any others into the contact's fields.
+ * Rows are validated one by one (bad rows are reported with their line and
+ * reason); valid rows go into PostgreSQL in one transaction through COPY
+ * and one set-based upsert, so the import is all or nothing. Blocking
+ * (libpq): the dashboard runs it on libuv's thread pool. */
+#ifndef TOCSIN_CONTACTS_IMPORT_H
+#define TOCSIN_CONTACTS_IMPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <libpq-fe.h>
+
+#include "csv.h"
+#include "phone.h"
+
+#define TOCSIN_IMPORT_MAX_REJECTIONS 1000
+
+struct tocsin_import_rejection {
+    unsigned long line;
+    char reason[200];
+};
+
+struct tocsin_import_report {
+    long rows;       /* data rows read (header excluded) */
+    long imported;   /* new contacts */
+    long updated;    /* existing contacts updated */
+    long rejected;   /* rows not imported (exact count) */
+    long kept_opted_out; /* imported rows whose number stays opted out */
+    long subscribed; /* added to the list */
+    long long batch_id;
+    struct tocsin_import_rejection *rejections; /* the first MAX, in line order */
+    size_t nrejections;
+};
+
+struct tocsin_import_options {
+    long long org_id;
+    const char *filename;  /* recorded on the import batch */
+    const char *list_name; /* subscribe to this list (created if missing), or NULL */
+    const char *region;    /* default region for numbers without +country */
+    long long created_by;  /* users.id, or 0 from the CLI */
+    int strict;            /* any rejected row aborts the whole import */
+    int dry_run;           /* validate and count, then roll back */
+    void (*progress)(long rows, void *ctx); /* every 100k rows, or NULL */
+    void *progress_ctx;
+};
+
+/* --- the pure part, testable without a database --- */
+
+enum { IMPORT_COL_PHONE, IMPORT_COL_FIRST, IMPORT_COL_LAST, IMPORT_COL_ZIP, IMPORT_COL_KNOWN };
+
+struct tocsin_import_columns {
+    int known[IMPORT_COL_KNOWN]; /* column index of phone, first_name... or -1 */
+    size_t ncols;
+    char names[TOCSIN_CSV_MAX_COLS][65]; /* lower-cased, trimmed header names */
+};
+
+struct tocsin_import_contact {
+    char phone[TOCSIN_E164_MAX + 1];
+    const char *first_name, *last_name; /* NULL when empty */
+    char zip[6];                        /* "" when absent */
+    char *fields_json;                  /* malloc'd JSON object of the other columns */
+};
+
+/* Reads the header row. Returns 0, or -1 with the reason in err. */
+int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
+                         char *err, size_t errlen);
+
+/* Validates one data row into out (out->fields_json to be freed by the
+ * caller). Returns 0, or -1 with the reason in reason. */
+int tocsin_import_row(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
+                      const char *region, struct tocsin_import_contact *out, char *reason,
+                      size_t reasonlen);
+
+/* --- the whole import --- */
+
+/* Imports in as CSV for opts->org_id. Returns 0 when the import committed
+ * (rejected rows may still be reported), -1 when nothing was written
+ * (unreadable CSV, no phone column, a database error, --strict with a bad
+ * row) with the reason in err. The report is filled either way; free it
+ * with tocsin_import_report_free(). */
+int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_options *opts,
+                           struct tocsin_import_report *report, char *err, size_t errlen);
+
+void tocsin_import_report_free(struct tocsin_import_report *report);
+
+#endif

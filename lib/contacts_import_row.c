@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * contacts_import_row.c — the pure half of the CSV import: the header's
+ * columns and one row's validation (phone through lib/phone, zip, name
+ * lengths, UTF-8, custom fields as a JSON object). No database here. */
+#include "contacts_import.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "sms.h"
+
+static const char *const known_names[IMPORT_COL_KNOWN] = {"phone", "first_name", "last_name", "zip"};
+
+/* Trims ASCII spaces and tabs: returns the start, sets *len. */
+static const char *trim(const char *s, size_t *len)
+{
+    size_t n = *len;
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    *len = n;
+    return s;
+}
+
+int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
+                         char *err, size_t errlen)
+{
+    memset(cols, 0, sizeof *cols);
+    for (int k = 0; k < IMPORT_COL_KNOWN; k++)
+        cols->known[k] = -1;
+    cols->ncols = row->nfields;
+    for (size_t i = 0; i < row->nfields; i++) {
+        size_t len = row->lens[i];
+        const char *name = trim(row->fields[i], &len);
+        if (len == 0 || len > 64) {
+            snprintf(err, errlen, "header column %zu: names must be 1 to 64 characters", i + 1);
+            return -1;
+        }
+        for (size_t c = 0; c < len; c++) {
+            char ch = name[c];
+            cols->names[i][c] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+        }
+        cols->names[i][len] = '\0';
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cols->names[i], cols->names[j]) == 0) {
+                snprintf(err, errlen, "header: column \"%s\" appears twice", cols->names[i]);
+                return -1;
+            }
+        }
+        for (int k = 0; k < IMPORT_COL_KNOWN; k++)
+            if (strcmp(cols->names[i], known_names[k]) == 0)
+                cols->known[k] = (int)i;
+    }
+    if (cols->known[IMPORT_COL_PHONE] < 0) {
+        snprintf(err, errlen, "header: no \"phone\" column (columns are phone, first_name, "
+                              "last_name, zip and any of your own)");
+        return -1;
+    }
+    return 0;
+}
+
+static int is_known(const struct tocsin_import_columns *cols, size_t i)
+{
+    for (int k = 0; k < IMPORT_COL_KNOWN; k++)
+        if (cols->known[k] == (int)i)
+            return 1;
+    return 0;
+}
+
+/* A field trimmed into a view; "" when the column is absent. */
+static const char *field(const struct tocsin_csv_row *row, int col, size_t *len)
+{
+    if (col < 0) {
+        *len = 0;
+        return "";
+    }
+    *len = row->lens[col];
+    return trim(row->fields[col], len);
+}
+
+static int parse_zip(const char *z, size_t len, char out[6])
+{
+    out[0] = '\0';
+    if (len == 0)
+        return 0;
+    if (len != 5 && len != 10)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (i == 5 && len == 10) {
+            if (z[i] != '-')
+                return -1;
+            continue;
+        }
+        if (z[i] < '0' || z[i] > '9')
+            return -1;
+    }
+    memcpy(out, z, 5); /* ZIP+4 keeps the five-digit ZIP */
+    out[5] = '\0';
+    return 0;
+}
+
+int tocsin_import_row(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
+                      const char *region, struct tocsin_import_contact *out, char *reason,
+                      size_t reasonlen)
+{
+    memset(out, 0, sizeof *out);
+    if (row->nfields != cols->ncols) {
+        snprintf(reason, reasonlen, "expected %zu columns, found %zu", cols->ncols, row->nfields);
+        return -1;
+    }
+    struct tocsin_sms_info utf8;
+    for (size_t i = 0; i < row->nfields; i++) {
+        if (tocsin_sms_count(row->fields[i], row->lens[i], &utf8) != 0) {
+            snprintf(reason, reasonlen, "column \"%s\" is not valid UTF-8", cols->names[i]);
+            return -1;
+        }
+    }
+    size_t len;
+    const char *phone = field(row, cols->known[IMPORT_COL_PHONE], &len);
+    if (len == 0) {
+        snprintf(reason, reasonlen, "missing phone");
+        return -1;
+    }
+    struct tocsin_phone p;
+    if (tocsin_phone_parse(phone, len, region, &p, reason, reasonlen))
+        return -1;
+    memcpy(out->phone, p.e164, sizeof out->phone);
+    const char *zip = field(row, cols->known[IMPORT_COL_ZIP], &len);
+    if (parse_zip(zip, len, out->zip)) {
+        snprintf(reason, reasonlen, "invalid zip \"%.20s\": must be 5 digits or ZIP+4", zip);
+        return -1;
+    }
+    static const int name_cols[] = {IMPORT_COL_FIRST, IMPORT_COL_LAST};
+    for (int n = 0; n < 2; n++) {
+        const char *v = field(row, cols->known[name_cols[n]], &len);
+        if (len > 100) {
+            snprintf(reason, reasonlen, "%s is longer than 100 characters", known_names[name_cols[n]]);
+            return -1;
+        }
+        if (len) {
+            char *copy = (char *)v; /* trim in place: the row buffer is ours until the next read */
+            copy[len] = '\0';
+        }
+        if (n == 0)
+            out->first_name = len ? v : NULL;
+        else
+            out->last_name = len ? v : NULL;
+    }
+    json_t *fields = json_object();
+    for (size_t i = 0; fields && i < row->nfields; i++) {
+        if (is_known(cols, i))
+            continue;
+        const char *v = field(row, (int)i, &len);
+        if (len)
+            json_object_set_new(fields, cols->names[i], json_stringn(v, len));
+    }
+    out->fields_json = fields ? json_dumps(fields, JSON_COMPACT) : NULL;
+    json_decref(fields);
+    if (!out->fields_json) {
+        snprintf(reason, reasonlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * test_contacts_import.c — header and row validation of the CSV import,
+ * without a database. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "contacts_import.h"
+
+static struct tocsin_csv csv;
+static struct tocsin_csv_row row;
+
+static const struct tocsin_csv_row *parse(const char *line)
+{
+    static char copy[512];
+    char err[128];
+    snprintf(copy, sizeof copy, "%s", line);
+    tocsin_csv_free(&csv);
+    tocsin_csv_init_mem(&csv, copy, strlen(copy));
+    assert_int_equal(tocsin_csv_next(&csv, &row, err, sizeof err), TOCSIN_CSV_ROW);
+    return &row;
+}
+
+static void test_header(void **state)
+{
+    (void)state;
+    struct tocsin_import_columns cols;
+    char err[200];
+    assert_int_equal(tocsin_import_header(parse(" Phone ,FIRST_NAME,Team\n"), &cols, err, sizeof err), 0);
+    assert_int_equal(cols.known[IMPORT_COL_PHONE], 0);
+    assert_int_equal(cols.known[IMPORT_COL_FIRST], 1);
+    assert_int_equal(cols.known[IMPORT_COL_ZIP], -1);
+    assert_string_equal(cols.names[2], "team");
+    assert_int_equal(tocsin_import_header(parse("name,zip\n"), &cols, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no \"phone\" column"));
+    assert_int_equal(tocsin_import_header(parse("phone,team,Team\n"), &cols, err, sizeof err), -1);
+    assert_non_null(strstr(err, "appears twice"));
+    assert_int_equal(tocsin_import_header(parse("phone,,x\n"), &cols, err, sizeof err), -1);
+}
+
+static void expect_row(const char *header, const char *line, const char *phone, const char *zip,
+                       const char *fields, const char *reason)
+{
+    struct tocsin_import_columns cols;
+    struct tocsin_import_contact c;
+    char err[200];
+    assert_int_equal(tocsin_import_header(parse(header), &cols, err, sizeof err), 0);
+    int rc = tocsin_import_row(&cols, parse(line), "US", &c, err, sizeof err);
+    if (reason) {
+        assert_int_equal(rc, -1);
+        if (!strstr(err, reason))
+            fail_msg("row \"%s\": reason \"%s\" lacks \"%s\"", line, err, reason);
+        return;
+    }
+    if (rc)
+        fail_msg("row \"%s\": %s", line, err);
+    assert_string_equal(c.phone, phone);
+    assert_string_equal(c.zip, zip);
+    assert_string_equal(c.fields_json, fields);
+    free(c.fields_json);
+}
+
+static void test_rows(void **state)
+{
+    (void)state;
+    const char *h = "phone,first_name,zip,team\n";
+    expect_row(h, "(415) 555-2671,Jane,94110,red\n", "+14155552671", "94110", "{\"team\":\"red\"}", NULL);
+    expect_row(h, "+14155552671, Jane ,94110-1234,\n", "+14155552671", "94110", "{}", NULL);
+    expect_row(h, ",Jane,,\n", NULL, NULL, NULL, "missing phone");
+    expect_row(h, "12,Jane,,\n", NULL, NULL, NULL, "too short");
+    expect_row(h, "+14155552671,Jane,9411,\n", NULL, NULL, NULL, "invalid zip \"9411\"");
+    expect_row(h, "+14155552671,Jane,\n", NULL, NULL, NULL, "expected 4 columns, found 3");
+    expect_row(h, "+14155552671,\xff\xfe,,\n", NULL, NULL, NULL, "\"first_name\" is not valid UTF-8");
+    char long_name[200];
+    memset(long_name, 'x', 101);
+    long_name[101] = '\0';
+    char line[300];
+    snprintf(line, sizeof line, "+14155552671,%s,,\n", long_name);
+    expect_row(h, line, NULL, NULL, NULL, "first_name is longer than 100 characters");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tocsin_csv_free(&csv);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}
