@@ -74,6 +74,19 @@ static void queue_push(struct tocsin_db *db, struct db_job *job)
     db_dispatch(db);
 }
 
+void db_job_requeue(struct tocsin_db *db, struct db_job *job)
+{
+    for (int i = 0; i < job->nstmts; i++) {
+        PQclear(job->results[i]);
+        job->results[i] = NULL;
+    }
+    job->sent = job->received = job->sync_seen = 0;
+    job->next = db->head;
+    db->head = job;
+    if (!db->tail)
+        db->tail = job;
+}
+
 static int result_ok(const PGresult *r)
 {
     ExecStatusType st = PQresultStatus(r);

@@ -189,6 +189,14 @@ int db_conn_send(struct db_conn *c, struct db_job *job)
     }
     c->job = job;
     c->state = DB_BUSY;
+    if (!ok && PQstatus(pg) == CONNECTION_BAD) {
+        /* Nothing left libpq: the query provably never ran. Put it back at
+         * the head of the queue and reconnect. */
+        c->job = NULL;
+        db_job_requeue(c->db, job);
+        conn_down(c, PQerrorMessage(pg));
+        return 0;
+    }
     if (!ok) {
         snprintf(job->error, sizeof job->error, "could not send the query: %s", PQerrorMessage(pg));
         if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && PQexitPipelineMode(pg) == 0) {

@@ -90,6 +90,8 @@ void db_conn_close(struct db_conn *c);
 
 /* db.c */
 void db_job_finish(struct tocsin_db *db, struct db_job *job, int ambiguous);
+/* Puts a job that was never sent back at the head of the queue. */
+void db_job_requeue(struct tocsin_db *db, struct db_job *job);
 void db_conn_became_ready(struct db_conn *c);
 void db_notify(struct tocsin_db *db, const char *channel, const char *payload);
 void db_conn_closed(struct db_conn *c);

@@ -229,6 +229,9 @@ int main(void)
           "%s", err);
     CHECK(wait_for(&slow.done, 5000), "in-flight query answered");
     CHECK(slow.error[0] && slow.ambiguous, "in-flight query is ambiguous: %s", slow.error);
+    /* Let the idle connection read its FATAL too: a query sent on a dead
+     * socket it has not noticed yet would (rightly) come back ambiguous. */
+    wait_for(&settle, 300);
     a = query(db, "SELECT 'back'", 0, NULL); /* waits in the queue for the reconnect */
     CHECK(strcmp(a.value, "back") == 0, "after reconnect: %s", a.error);
     int before = listen_connects;
