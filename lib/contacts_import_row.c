@@ -124,10 +124,8 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
         snprintf(reason, reasonlen, "missing phone");
         return -1;
     }
-    struct tocsin_phone p;
-    if (tocsin_phone_parse(phone, len, region, &p, reason, reasonlen))
+    if (tocsin_phone_normalize(phone, len, region, out->phone, reason, reasonlen))
         return -1;
-    memcpy(out->phone, p.e164, sizeof out->phone);
     const char *zip = field(row, cols->known[IMPORT_COL_ZIP], &len);
     if (parse_zip(zip, len, out->zip)) {
         snprintf(reason, reasonlen, "invalid zip \"%.20s\": must be 5 digits or ZIP+4", zip);

@@ -174,6 +174,31 @@ extern "C" int tocsin_phone_parse(const char *input, size_t len, const char *def
     }
 }
 
+extern "C" int tocsin_phone_normalize(const char *input, size_t len, const char *default_region,
+                                      char e164[TOCSIN_E164_MAX + 1], char *err, size_t errlen)
+{
+    try {
+        const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
+        const char *region = default_region ? default_region : "US";
+        PhoneNumber number;
+        if (tocsin_phone_looks_e164(input, len) && build_from_e164(util, input, len, &number) &&
+            number.country_code() == util.GetCountryCodeForRegion(region) &&
+            util.IsValidNumberForRegion(number, region)) {
+            /* Already canonical: the input is its own E.164 form. */
+            memcpy(e164, input, len);
+            e164[len] = '\0';
+            return 0;
+        }
+        struct tocsin_phone p;
+        if (tocsin_phone_parse(input, len, default_region, &p, err, errlen))
+            return -1;
+        memcpy(e164, p.e164, sizeof p.e164);
+        return 0;
+    } catch (const std::exception &) {
+        return fail(input, len, "internal error while parsing", err, errlen);
+    }
+}
+
 extern "C" const char *tocsin_phone_type_name(enum tocsin_phone_type type)
 {
     static const char *const names[] = {

@@ -40,6 +40,14 @@ struct tocsin_phone {
 int tocsin_phone_parse(const char *input, size_t len, const char *default_region,
                        struct tocsin_phone *out, char *err, size_t errlen);
 
+/* The import path: only validity and the E.164 form (no type, region or
+ * place). Input already in E.164 form is checked against the default
+ * region's metadata first, which skips the full parse and the search over
+ * every region of a shared country code. e164 receives "+14155552671".
+ * Returns 0, or -1 with the same reasons as tocsin_phone_parse(). */
+int tocsin_phone_normalize(const char *input, size_t len, const char *default_region,
+                           char e164[TOCSIN_E164_MAX + 1], char *err, size_t errlen);
+
 /* 1 if s is syntactically E.164 ('+', 8..15 digits, first digit not 0). */
 int tocsin_phone_looks_e164(const char *s, size_t len);
 

@@ -22,34 +22,20 @@ static const uint16_t gsm_basic_non_ascii[] = {
     0x00BF, 0x00E4, 0x00F6, 0x00F1, 0x00FC, 0x00E0,
 };
 
-/* 0 = not GSM-7, 1 = basic table, 2 = extension table (escape + char). */
-static int gsm_ascii_width(unsigned char c)
-{
-    switch (c) {
-    case '\n':
-    case '\r':
-        return 1;
-    case '\f':
-    case '[':
-    case '\\':
-    case ']':
-    case '^':
-    case '{':
-    case '|':
-    case '}':
-    case '~':
-        return 2;
-    case '`': /* not in GSM 03.38 */
-        return 0;
-    default:
-        return (c >= 0x20 && c < 0x7f) ? 1 : 0;
-    }
-}
+/* Septets per ASCII character: 0 = not GSM-7 (control characters other
+ * than LF/CR/FF, and the backtick), 1 = basic table, 2 = extension table
+ * (escape + character: form feed [ \ ] ^ { | } ~). */
+static const unsigned char gsm_ascii[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 0,
+};
 
 static int gsm_width(uint32_t cp)
 {
     if (cp < 0x80)
-        return gsm_ascii_width((unsigned char)cp);
+        return gsm_ascii[cp];
     if (cp == 0x20AC) /* € */
         return 2;
     for (size_t i = 0; i < sizeof gsm_basic_non_ascii / sizeof gsm_basic_non_ascii[0]; i++)
@@ -125,16 +111,26 @@ static size_t sms_segments(const struct sms_packer *p)
     return p->segments + 1;
 }
 
+/* Decodes the next character (validated), or returns 0 for bad UTF-8. */
+static size_t next_char(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    return utf8_next(s, n, cp);
+}
+
 int tocsin_sms_count(const char *body, size_t len, struct tocsin_sms_info *out)
 {
     const unsigned char *s = (const unsigned char *)body;
+    /* Pass 1 assumes GSM-7 (most messages are) and validates the UTF-8. */
     struct sms_packer gsm = {160, 153, 0, 0, 0};
-    struct sms_packer ucs = {70, 67, 0, 0, 0};
     int is_gsm = 1;
     size_t chars = 0;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_next(s + i, len - i, &cp);
+        size_t n = next_char(s + i, len - i, &cp);
         if (n == 0)
             return -1;
         i += n;
@@ -146,18 +142,24 @@ int tocsin_sms_count(const char *body, size_t len, struct tocsin_sms_info *out)
             else
                 sms_pack(&gsm, (size_t)w);
         }
-        sms_pack(&ucs, cp >= 0x10000 ? 2 : 1);
     }
     out->chars = chars;
     if (is_gsm) {
         out->encoding = TOCSIN_SMS_GSM7;
         out->units = gsm.units;
         out->segments = sms_segments(&gsm);
-    } else {
-        out->encoding = TOCSIN_SMS_UCS2;
-        out->units = ucs.units;
-        out->segments = sms_segments(&ucs);
+        return 0;
     }
+    /* Pass 2: UCS-2, for the messages that need it. */
+    struct sms_packer ucs = {70, 67, 0, 0, 0};
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        i += next_char(s + i, len - i, &cp);
+        sms_pack(&ucs, cp >= 0x10000 ? 2 : 1);
+    }
+    out->encoding = TOCSIN_SMS_UCS2;
+    out->units = ucs.units;
+    out->segments = sms_segments(&ucs);
     return 0;
 }
 

@@ -92,6 +92,20 @@ static void test_geocoder(void **state)
     assert_int_equal(tocsin_phone_describe("nonsense", place, sizeof place), -1);
 }
 
+static void test_normalize(void **state)
+{
+    (void)state;
+    char e164[TOCSIN_E164_MAX + 1], err[256];
+    assert_int_equal(tocsin_phone_normalize("+14155552671", 12, "US", e164, err, sizeof err), 0);
+    assert_string_equal(e164, "+14155552671");
+    assert_int_equal(tocsin_phone_normalize("+16135550123", 12, "US", e164, err, sizeof err), 0);
+    assert_string_equal(e164, "+16135550123"); /* Canada: not US, still valid */
+    assert_int_equal(tocsin_phone_normalize("(415) 555-2671", 14, "US", e164, err, sizeof err), 0);
+    assert_string_equal(e164, "+14155552671");
+    assert_int_equal(tocsin_phone_normalize("+15555550100", 12, "US", e164, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid phone number \"+15555550100\""));
+}
+
 static void test_looks_e164(void **state)
 {
     (void)state;
@@ -122,7 +136,12 @@ static void test_fast_path_agrees(void **state)
             int rb = tocsin_phone_parse(slow, strlen(slow), "US", &b, eb, sizeof eb);
             if (ra != rb)
                 fail_msg("%s: fast=%d (%s) slow=%d (%s)", fast, ra, ea, rb, eb);
+            char norm[TOCSIN_E164_MAX + 1], en[256] = "";
+            int rn = tocsin_phone_normalize(fast, strlen(fast), "US", norm, en, sizeof en);
+            if (rn != ra)
+                fail_msg("%s: normalize=%d (%s) parse=%d (%s)", fast, rn, en, ra, ea);
             if (ra == 0) {
+                assert_string_equal(norm, a.e164);
                 assert_string_equal(a.e164, b.e164);
                 assert_string_equal(a.region, b.region);
                 assert_int_equal(a.type, b.type);
@@ -139,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_us_formats),    cmocka_unit_test(test_other_countries),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_types_and_region),
         cmocka_unit_test(test_geocoder),      cmocka_unit_test(test_looks_e164),
+        cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_fast_path_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
