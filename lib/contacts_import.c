@@ -305,6 +305,13 @@ static int run_apply(struct import_run *run)
 {
     struct tocsin_import_report *rep = run->rep;
     const char *p1[] = {run->org};
+    char err[512];
+    /* A temporary table has no statistics: without them the joins below
+     * are planned for a handful of rows. */
+    if (tocsin_dbsync_command(run->conn, "ANALYZE import_stage", err, sizeof err)) {
+        snprintf(run->err, run->errlen, "%s", err);
+        return -1;
+    }
     PGresult *res = run_exec(
         run,
         "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)"

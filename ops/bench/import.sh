@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# ops/bench/import.sh — rows/s of `tocsinctl contacts import` on a large CSV
+# (half E.164, half formatted numbers, a custom column) against the bound of
+# psql's raw \copy of the same file into a plain table, both on a throwaway
+# PostgreSQL cluster started for the run.
+set -euo pipefail
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/import.sh [ROWS]  (default 1000000)"; exit 0 ;; esac
+rows=${1:-1000000}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build="$here/build-bench"
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j2 --target tocsinctl >/dev/null
+tmp=$(mktemp -d)
+port=$(( 30000 + RANDOM % 20000 ))
+cleanup() { "$here/ops/pg" destroy --dir "$tmp/pg" --port "$port" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+"$here/ops/pg" start --dir "$tmp/pg" --port "$port" >/dev/null
+export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$port dbname=tocsin user=tocsin"
+ctl="$build/ops/tocsinctl"
+"$ctl" migrate >/dev/null
+"$ctl" org create bench --name "Bench" >/dev/null
+
+# Distinct valid US numbers: 8 area codes x 10,000 lines x exchanges 200..
+python3 - "$rows" > "$tmp/contacts.csv" <<'PY'
+import sys
+n = int(sys.argv[1]); areas = [212, 213, 305, 312, 415, 617, 646, 202]
+print("phone,first_name,last_name,zip,team")
+for i in range(n):
+    a = areas[i % 8]; ex = 200 + (i // 80000) % 700; line = (i // 8) % 10000
+    num = f"+1{a}{ex}{line:04d}" if i % 2 == 0 else f"({a}) {ex}-{line:04d}"
+    print(f"{num},First{i},Last{i},{10000 + i % 89999},t{i % 7}")
+PY
+t0=$(date +%s.%N)
+"$ctl" contacts import --org bench --list everyone "$tmp/contacts.csv" > "$tmp/report.txt"
+t1=$(date +%s.%N)
+head -1 "$tmp/report.txt"
+psql=/usr/lib/postgresql/15/bin/psql
+$psql -Xq "$TOCSIN_DATABASE_URL" -c "CREATE TABLE raw_copy (phone text, first_name text, last_name text, zip text, team text)"
+t2=$(date +%s.%N)
+$psql -Xq "$TOCSIN_DATABASE_URL" -c "\\copy raw_copy FROM '$tmp/contacts.csv' WITH (FORMAT csv, HEADER true)"
+t3=$(date +%s.%N)
+awk -v n="$rows" -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" 'BEGIN {
+  printf "rows:                                   %d\n", n
+  printf "raw \\copy into a plain table (bound):  %8.2f s  %9.0f rows/s\n", d - c, n / (d - c)
+  printf "tocsinctl contacts import (validated,\n  normalised, upserted, subscribed):     %8.2f s  %9.0f rows/s  (%.1fx the bound)\n", b - a, n / (b - a), (b - a) / (d - c) }'
