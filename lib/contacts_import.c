@@ -210,6 +210,17 @@ static int run_prepare(struct import_run *run)
     return copying ? 0 : -1;
 }
 
+/* Sends the buffered COPY rows; returns 0 or -1 with run->err. */
+static int copy_send(struct import_run *run, struct copy_buf *buf)
+{
+    if (PQputCopyData(run->conn, buf->data, (int)buf->len) != 1) {
+        snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
+        return -1;
+    }
+    buf->len = 0;
+    return 0;
+}
+
 /* Streams the CSV into the COPY. Returns 0, or -1 (COPY aborted). */
 static int run_stream(struct import_run *run, FILE *in)
 {
@@ -268,22 +279,15 @@ static int run_stream(struct import_run *run, FILE *in)
             snprintf(run->err, run->errlen, "out of memory");
             goto out;
         }
-        if (buf.len > (1 << 16)) {
-            if (PQputCopyData(run->conn, buf.data, (int)buf.len) != 1) {
-                snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
-                goto out;
-            }
-            buf.len = 0;
-        }
+        if (buf.len > (1 << 16) && copy_send(run, &buf))
+            goto out;
     }
     if (!got_header) {
         snprintf(run->err, run->errlen, "the file is empty: a header row with a \"phone\" column is required");
         goto out;
     }
-    if (buf.len && PQputCopyData(run->conn, buf.data, (int)buf.len) != 1) {
-        snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
+    if (buf.len && copy_send(run, &buf))
         goto out;
-    }
     rc = 0;
 out:
     PQputCopyEnd(run->conn, rc == 0 ? NULL : "import aborted");

@@ -60,6 +60,22 @@ static int stmt_fill(struct db_stmt *s, const char *sql, int nparams, const char
     return 0;
 }
 
+/* A job of one statement; NULL if out of memory. */
+static struct db_job *job_new_single(const char *sql, int nparams, const char *const *params)
+{
+    struct db_job *job = calloc(1, sizeof *job);
+    if (!job)
+        return NULL;
+    job->nstmts = 1;
+    job->stmts = calloc(1, sizeof *job->stmts);
+    job->results = calloc(1, sizeof *job->results);
+    if (!job->stmts || !job->results || stmt_fill(job->stmts, sql, nparams, params)) {
+        job_free(job);
+        return NULL;
+    }
+    return job;
+}
+
 static void db_dispatch(struct tocsin_db *db);
 static void db_maybe_closed(struct tocsin_db *db);
 
@@ -234,16 +250,9 @@ int tocsin_db_query(struct tocsin_db *db, const char *sql, int nparams, const ch
 {
     if (db->closing || nparams < 0)
         return -1;
-    struct db_job *job = calloc(1, sizeof *job);
+    struct db_job *job = job_new_single(sql, nparams, params);
     if (!job)
         return -1;
-    job->nstmts = 1;
-    job->stmts = calloc(1, sizeof *job->stmts);
-    job->results = calloc(1, sizeof *job->results);
-    if (!job->stmts || !job->results || stmt_fill(job->stmts, sql, nparams, params)) {
-        job_free(job);
-        return -1;
-    }
     job->cb = cb;
     job->ctx = ctx;
     queue_push(db, job);
@@ -360,16 +369,9 @@ static void listener_send_listens(struct db_conn *c)
         n += (size_t)snprintf(sql + n, sizeof sql - n, "LISTEN %s;", q);
         PQfreemem(q);
     }
-    struct db_job *job = calloc(1, sizeof *job);
+    struct db_job *job = job_new_single(sql, 0, NULL);
     if (!job)
         return;
-    job->nstmts = 1;
-    job->stmts = calloc(1, sizeof *job->stmts);
-    job->results = calloc(1, sizeof *job->results);
-    if (!job->stmts || !job->results || stmt_fill(job->stmts, sql, 0, NULL)) {
-        job_free(job);
-        return;
-    }
     job->stmts[0].nparams = -1; /* simple protocol: several statements */
     job->cb = listen_done;
     job->ctx = db;

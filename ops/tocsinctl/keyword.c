@@ -99,6 +99,11 @@ int ctl_insert_keyword(PGconn *conn, long long org_id, const struct ctl_keyword 
     return 0;
 }
 
+static int add_keyword(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen)
+{
+    return ctl_insert_keyword(conn, org_id, arg, err, errlen);
+}
+
 int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
@@ -122,20 +127,7 @@ int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
         ctl_require("keyword add", "--keyword", k.keyword) ||
         ctl_require("keyword add", "--list", k.list) || ctl_require("keyword add", "--reply", k.reply))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
-    long long org_id;
-    int rc = TOCSINCTL_FAIL;
-    char err[512];
-    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
-        if (ctl_insert_keyword(conn, org_id, &k, err, sizeof err))
-            fprintf(stderr, "tocsinctl keyword add: %s\n", err);
-        else {
-            printf("added keyword %s (list %s) to org %s\n", k.keyword, k.list, org);
-            rc = TOCSINCTL_OK;
-        }
-    }
-    PQfinish(conn);
-    return rc;
+    char done[300];
+    snprintf(done, sizeof done, "added keyword %s (list %s) to org %s", k.keyword, k.list, org);
+    return tocsinctl_for_org(ctl, "keyword add", org, add_keyword, &k, done);
 }

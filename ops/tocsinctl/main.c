@@ -82,6 +82,27 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id)
     return 0;
 }
 
+int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, tocsinctl_org_fn fn,
+                      void *arg, const char *done)
+{
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    long long org_id;
+    int rc = TOCSINCTL_FAIL;
+    char err[512];
+    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
+        if (fn(conn, org_id, arg, err, sizeof err))
+            fprintf(stderr, "tocsinctl %s: %s\n", verb, err);
+        else {
+            printf("%s\n", done);
+            rc = TOCSINCTL_OK;
+        }
+    }
+    PQfinish(conn);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct tocsinctl ctl;

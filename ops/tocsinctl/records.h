@@ -11,6 +11,11 @@
 
 #include "config.h"
 
+/* Runs an INSERT; on a unique violation err says `WHAT "NAME" already
+ * exists`, otherwise the database's message. Returns 0 or -1. */
+int ctl_insert(PGconn *conn, const char *sql, int n, const char *const *params, const char *what,
+               const char *name, char *err, size_t errlen);
+
 int ctl_insert_user(PGconn *conn, long long org_id, const char *email, const char *role,
                     const char *name, const char *password, char *err, size_t errlen);
 

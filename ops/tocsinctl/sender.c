@@ -74,21 +74,22 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     snprintf(org, sizeof org, "%lld", org_id);
     const char *params[] = {org,    address, kind,          s->provider, s->account_sid,
                             sealed, s->public_key, s->mps, s->base_url};
-    char dberr[512];
-    PGresult *res = tocsin_dbsync_exec(
-        conn,
-        "INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed,"
-        " telnyx_public_key, messages_per_second, base_url) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-        9, params, dberr, sizeof dberr);
-    if (!res) {
-        if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
-            snprintf(err, errlen, "sender \"%s\" already exists", address);
-        else
-            snprintf(err, errlen, "%s", dberr);
-        return -1;
-    }
-    PQclear(res);
-    return 0;
+    return ctl_insert(conn,
+                      "INSERT INTO senders (org_id, address, kind, provider, account_sid,"
+                      " credentials_sealed, telnyx_public_key, messages_per_second, base_url)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      9, params, "sender", address, err, errlen);
+}
+
+struct sender_args {
+    const struct tocsin_config *cfg;
+    const struct ctl_sender *s;
+};
+
+static int add_sender(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen)
+{
+    struct sender_args *a = arg;
+    return ctl_insert_sender(conn, a->cfg, org_id, a->s, err, errlen);
 }
 
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
@@ -133,20 +134,8 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
         snprintf(secret, sizeof secret, "%s", v ? v : "");
     }
     s.secret = secret;
-    PGconn *conn = tocsinctl_connect(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
-    long long org_id;
-    int rc = TOCSINCTL_FAIL;
-    char err[512];
-    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
-        if (ctl_insert_sender(conn, &ctl->cfg, org_id, &s, err, sizeof err))
-            fprintf(stderr, "tocsinctl sender add: %s\n", err);
-        else {
-            printf("added sender %s (%s) to org %s\n", s.address, s.provider, org);
-            rc = TOCSINCTL_OK;
-        }
-    }
-    PQfinish(conn);
-    return rc;
+    struct sender_args a = {&ctl->cfg, &s};
+    char done[300];
+    snprintf(done, sizeof done, "added sender %s (%s) to org %s", s.address, s.provider, org);
+    return tocsinctl_for_org(ctl, "sender add", org, add_sender, &a, done);
 }

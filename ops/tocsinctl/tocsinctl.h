@@ -5,6 +5,8 @@
 #ifndef TOCSINCTL_H
 #define TOCSINCTL_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 #include "config.h"
@@ -28,6 +30,13 @@ PGconn *tocsinctl_connect(struct tocsinctl *ctl);
 /* Looks an org up by slug. Returns 0 and sets *org_id, or prints
  * `org "x" does not exist` (or the database error) and returns -1. */
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
+
+/* Connects, looks org up, and runs fn(conn, org_id, arg, err, errlen).
+ * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit
+ * status. */
+typedef int (*tocsinctl_org_fn)(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen);
+int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, tocsinctl_org_fn fn,
+                      void *arg, const char *done);
 
 /* The verbs, one file each. */
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);

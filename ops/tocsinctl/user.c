@@ -38,20 +38,36 @@ int ctl_insert_user(PGconn *conn, long long org_id, const char *email, const cha
     char org[24];
     snprintf(org, sizeof org, "%lld", org_id);
     const char *params[] = {org, email, role, name ? name : "", hash};
+    return ctl_insert(conn,
+                      "INSERT INTO users (org_id, email, role, display_name, password_hash) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      5, params, "user", email, err, errlen);
+}
+
+int ctl_insert(PGconn *conn, const char *sql, int n, const char *const *params, const char *what,
+               const char *name, char *err, size_t errlen)
+{
     char dberr[512];
-    PGresult *res = tocsin_dbsync_exec(conn,
-                                       "INSERT INTO users (org_id, email, role, display_name, password_hash) "
-                                       "VALUES ($1, $2, $3, $4, $5)",
-                                       5, params, dberr, sizeof dberr);
-    if (!res) {
-        if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
-            snprintf(err, errlen, "user \"%s\" already exists", email);
-        else
-            snprintf(err, errlen, "%s", dberr);
-        return -1;
+    PGresult *res = tocsin_dbsync_exec(conn, sql, n, params, dberr, sizeof dberr);
+    if (res) {
+        PQclear(res);
+        return 0;
     }
-    PQclear(res);
-    return 0;
+    if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
+        snprintf(err, errlen, "%s \"%s\" already exists", what, name);
+    else
+        snprintf(err, errlen, "%s", dberr);
+    return -1;
+}
+
+struct user_args {
+    const char *email, *role, *name, *password;
+};
+
+static int add_user(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen)
+{
+    struct user_args *u = arg;
+    return ctl_insert_user(conn, org_id, u->email, u->role, u->name, u->password, err, errlen);
 }
 
 int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
@@ -88,22 +104,11 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
         tocsin_random_token(12, password, sizeof password);
         generated = 1;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
-    long long org_id;
-    int rc = TOCSINCTL_FAIL;
-    char err[512];
-    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
-        if (ctl_insert_user(conn, org_id, email, role, name, password, err, sizeof err))
-            fprintf(stderr, "tocsinctl user add: %s\n", err);
-        else {
-            printf("added %s %s to org %s\n", role, email, org);
-            if (generated)
-                printf("password: %s  (shown once; store it now)\n", password);
-            rc = TOCSINCTL_OK;
-        }
-    }
-    PQfinish(conn);
+    struct user_args u = {email, role, name, password};
+    char done[600];
+    snprintf(done, sizeof done, "added %s %s to org %s", role, email, org);
+    int rc = tocsinctl_for_org(ctl, "user add", org, add_user, &u, done);
+    if (rc == TOCSINCTL_OK && generated)
+        printf("password: %s  (shown once; store it now)\n", password);
     return rc;
 }
