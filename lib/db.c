@@ -79,6 +79,15 @@ static struct db_job *job_new_single(const char *sql, int nparams, const char *c
 static void db_dispatch(struct tocsin_db *db);
 static void db_maybe_closed(struct tocsin_db *db);
 
+static void kick_fired(uv_idle_t *idle)
+{
+    struct tocsin_db *db = idle->data;
+    uv_idle_stop(idle);
+    db_dispatch(db);
+}
+
+/* Queues a job and dispatches on the next loop turn: a callback never runs
+ * inside the call that queued it, and jobs queued together go out together. */
 static void queue_push(struct tocsin_db *db, struct db_job *job)
 {
     job->deadline_ms = db_now_ms(db) + db->queue_timeout_ms;
@@ -87,7 +96,8 @@ static void queue_push(struct tocsin_db *db, struct db_job *job)
     else
         db->head = job;
     db->tail = job;
-    db_dispatch(db);
+    if (!uv_is_active((uv_handle_t *)&db->kick))
+        uv_idle_start(&db->kick, kick_fired);
 }
 
 void db_job_requeue(struct tocsin_db *db, struct db_job *job)
@@ -232,7 +242,9 @@ struct tocsin_db *tocsin_db_new(uv_loop_t *loop, const struct tocsin_db_options 
     uv_timer_init(loop, &db->sweep);
     db->sweep.data = db;
     uv_timer_start(&db->sweep, sweep_fired, 250, 250);
-    db->handles_open = 1;
+    uv_idle_init(loop, &db->kick);
+    db->kick.data = db;
+    db->handles_open = 2;
     m_up.read = db_up;
     m_up.read_ctx = db;
     tocsin_metric_register(&m_queries);
@@ -444,7 +456,7 @@ void db_conn_closed(struct db_conn *c)
         db_free(db);
 }
 
-static void sweep_closed(uv_handle_t *h)
+static void sweep_closed(uv_handle_t *h) /* the pool's own timer and idle handles */
 {
     struct tocsin_db *db = h->data;
     if (--db->handles_open == 0)
@@ -471,6 +483,7 @@ static void db_maybe_closed(struct tocsin_db *db)
     }
     uv_timer_stop(&db->sweep);
     uv_close((uv_handle_t *)&db->sweep, sweep_closed);
+    uv_close((uv_handle_t *)&db->kick, sweep_closed);
 }
 
 void tocsin_db_close(struct tocsin_db *db, void (*done)(void *arg), void *arg)

@@ -71,6 +71,7 @@ struct tocsin_db {
     struct db_job *head, *tail; /* queued, not yet sent */
     int relisten; /* a channel was added while the listener was busy */
     uv_timer_t sweep;
+    uv_idle_t kick; /* dispatches queued jobs on the next loop turn */
     struct db_channel channels[DB_MAX_CHANNELS];
     unsigned nchannels;
     void (*on_listen_connected)(void *);

@@ -137,6 +137,10 @@ int main(void)
     struct answer a = query(db, "SELECT ($1::int + 1)::text, $2::text IS NULL, $3::text", 3, p1);
     CHECK(!a.error[0] && strcmp(a.value, "42") == 0, "got %s %s", a.value, a.error);
     CHECK(tocsin_db_ready(db), "ready after a query");
+    struct answer later = {0};
+    tocsin_db_query(db, "SELECT 1", 0, NULL, on_answer, &later);
+    CHECK(!later.done, "a callback never runs inside the call that queued it");
+    CHECK(wait_for(&later.done, 5000), "answered on a later loop turn");
 
     /* Many queries answer in order. */
     char nums[200][16];
