@@ -19,6 +19,7 @@ static const struct tocsin_daemon_spec gateway_spec = {
     .name = "gateway",
     .summary = "Receives carrier webhooks: member messages and delivery receipts.",
     .port = gateway_port,
+    .reuseport = 1, /* scale out: start more gateways on the same port */
     .start = gateway_start,
 };
 

@@ -98,6 +98,7 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
     d.db = tocsin_db_new(d.loop, &dbo);
     struct tocsin_http_options ho;
     tocsin_http_options_from_config(&ho, &d.cfg);
+    ho.reuseport = spec->reuseport;
     d.http = tocsin_http_server_new(d.loop, &ho);
     if (!d.db || !d.http) {
         log_error("startup_failed", "reason=\"out of memory\"");

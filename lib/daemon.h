@@ -20,6 +20,7 @@ struct tocsin_daemon_spec {
     const char *name;    /* "gateway": binary tocsin-gateway, log component */
     const char *summary; /* one line for --help */
     int (*port)(const struct tocsin_config *cfg);
+    int reuseport; /* several processes may share the port (SO_REUSEPORT) */
     /* Registers routes and starts the daemon's own work; returns 0, or -1
      * (after logging why) to exit with status 1. */
     int (*start)(struct tocsin_daemon *d);

@@ -48,6 +48,19 @@ for spec in gateway:TOCSIN_GATEWAY_PORT dashboard:TOCSIN_DASHBOARD_PORT worker:T
   stop_daemon "$name"
 done
 
+# Gateways scale by processes sharing one port (SO_REUSEPORT).
+start_daemon gateway TOCSIN_GATEWAY_PORT
+first=$PID shared=$PORT
+wait_http "http://127.0.0.1:$shared/healthz"
+TOCSIN_GATEWAY_PORT=$shared "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
+second=$!
+TEST_PIDS+=("$second")
+for i in $(seq 1 50); do grep -q "event=started" "$TMP/gateway2.log" && break; sleep 0.1; done
+assert_contains "$(cat "$TMP/gateway2.log")" "event=started" "a second gateway shares the port"
+kill -TERM "$second"; wait "$second" || fail "second gateway exit status"
+PID=$first
+stop_daemon gateway
+
 # The dashboard serves its page with safe headers.
 start_daemon dashboard TOCSIN_DASHBOARD_PORT
 wait_http "http://127.0.0.1:$PORT/healthz"
