@@ -120,6 +120,10 @@ void tocsin_http_respond_json(struct tocsin_http_req *r, int status, json_t *jso
 void tocsin_http_error(struct tocsin_http_req *r, int status, const char *code, const char *fmt,
                        ...) __attribute__((format(printf, 4, 5)));
 
+/* Ends the request by closing the connection without any response (a
+ * test double of a carrier that read the request and then vanished). */
+void tocsin_http_drop(struct tocsin_http_req *r);
+
 /* Streaming: begin sends the headers (no Content-Length; the connection
  * closes at the end), write sends bytes as they come, end finishes. write
  * returns 0, or -1 once the client has gone (call end anyway). */

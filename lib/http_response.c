@@ -182,6 +182,18 @@ void tocsin_http_respond(struct tocsin_http_req *r, int status, const char *cont
     http_conn_write(c, bufs, len ? 2 : 1, response_written, NULL);
 }
 
+void tocsin_http_drop(struct tocsin_http_req *r)
+{
+    struct tocsin_http_conn *c = r->conn;
+    if (c->state != REQ_HANDLER)
+        abort();
+    r->status = 0;
+    r->keep_alive = 0;
+    c->state = REQ_WRITING;
+    c->aborted = 1;
+    http_conn_response_done(c); /* not keep-alive: the connection closes */
+}
+
 void tocsin_http_respond_json(struct tocsin_http_req *r, int status, json_t *json)
 {
     char *text = json ? json_dumps(json, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;

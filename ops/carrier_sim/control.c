@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * control.c — the simulator's control API under /sim/ (documented in
+ * docs/carrier-sim.md): counts for "exactly once" and rate checks, fault
+ * settings, reset, and the members' side — a phone texting the short code
+ * (a signed inbound webhook to the gateway) and a phone's thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compliance.h"
+#include "phone.h"
+#include "sim.h"
+
+void sim_faults_default(struct sim_faults *f)
+{
+    json_decref(f->fail_prefixes);
+    memset(f, 0, sizeof *f);
+    f->slow_ms = 2000;
+    f->fail_prefixes = json_array();
+}
+
+json_t *sim_faults_json(const struct sim_faults *f)
+{
+    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:i,s:b,s:b,s:O}", "p429", f->p429, "p500", f->p500,
+                     "ptimeout", f->ptimeout, "preset", f->preset, "pslow", f->pslow, "slow_ms",
+                     (int)f->slow_ms, "duplicate_receipts", f->duplicate_receipts,
+                     "receipts_before_response", f->receipts_before_response, "fail_prefixes",
+                     f->fail_prefixes);
+}
+
+static int prob(json_t *j, const char *key, double *out, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(j, key);
+    if (!v)
+        return 0;
+    if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1) {
+        snprintf(err, errlen, "invalid %s: must be a number from 0 to 1", key);
+        return -1;
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+int sim_faults_apply(struct sim_faults *f, json_t *j, char *err, size_t errlen)
+{
+    struct sim_faults n = *f;
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "faults must be a JSON object");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+    {
+        static const char *const known[] = {"p429", "p500", "ptimeout", "preset", "pslow", "slow_ms",
+                                            "duplicate_receipts", "receipts_before_response",
+                                            "fail_prefixes", NULL};
+        int ok = 0;
+        for (const char *const *k = known; *k; k++)
+            ok |= strcmp(*k, key) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "unknown fault \"%.40s\"", key);
+            return -1;
+        }
+    }
+    if (prob(j, "p429", &n.p429, err, errlen) || prob(j, "p500", &n.p500, err, errlen) ||
+        prob(j, "ptimeout", &n.ptimeout, err, errlen) || prob(j, "preset", &n.preset, err, errlen) ||
+        prob(j, "pslow", &n.pslow, err, errlen))
+        return -1;
+    if ((v = json_object_get(j, "slow_ms"))) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000) {
+            snprintf(err, errlen, "invalid slow_ms: must be 0 to 600000");
+            return -1;
+        }
+        n.slow_ms = (unsigned)json_integer_value(v);
+    }
+    if ((v = json_object_get(j, "duplicate_receipts")))
+        n.duplicate_receipts = json_is_true(v);
+    if ((v = json_object_get(j, "receipts_before_response")))
+        n.receipts_before_response = json_is_true(v);
+    if ((v = json_object_get(j, "fail_prefixes"))) {
+        size_t i;
+        json_t *p;
+        if (!json_is_array(v)) {
+            snprintf(err, errlen, "invalid fail_prefixes: must be an array of strings");
+            return -1;
+        }
+        json_array_foreach(v, i, p) if (!json_is_string(p))
+        {
+            snprintf(err, errlen, "invalid fail_prefixes: must be an array of strings");
+            return -1;
+        }
+        json_decref(f->fail_prefixes);
+        n.fail_prefixes = json_incref(v);
+    }
+    *f = n;
+    return 0;
+}
+
+/* --- handlers --- */
+
+static void faults_get(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    tocsin_http_respond_json(r, 200, sim_faults_json(&s->faults));
+}
+
+static void faults_post(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    char err[200];
+    json_t *j = tocsin_http_json(r, err, sizeof err);
+    if (!j || sim_faults_apply(&s->faults, j, err, sizeof err)) {
+        json_decref(j);
+        tocsin_http_error(r, 400, "bad_faults", "%s", err);
+        return;
+    }
+    json_decref(j);
+    tocsin_http_respond_json(r, 200, sim_faults_json(&s->faults));
+}
+
+static void reset(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    sim_store_reset(s);
+    sim_faults_default(&s->faults);
+    tocsin_http_respond_json(r, 200, json_pack("{s:b}", "reset", 1));
+}
+
+/* Query parameter as a NUL-terminated arena string, or NULL. */
+static const char *query(struct tocsin_http_req *r, const char *key)
+{
+    struct tocsin_kv *kv;
+    size_t n;
+    char err[100];
+    if (tocsin_http_form(r, 1, &kv, &n, err, sizeof err))
+        return NULL;
+    tocsin_str v = tocsin_form_get(kv, n, key);
+    return v.base; /* form values are NUL-terminated in the arena */
+}
+
+static void count(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    const char *to = query(r, "to"), *body = query(r, "body");
+    if (!to || !body) {
+        tocsin_http_error(r, 400, "bad_request", "give to and body");
+        return;
+    }
+    size_t klen = strlen(to) + strlen(body) + 2;
+    char *key = tocsin_arena_alloc(tocsin_http_arena(r), klen);
+    snprintf(key, klen, "%s\n%s", to, body);
+    json_t *c = json_object_get(s->counts, key);
+    tocsin_http_respond_json(r, 200, json_pack("{s:I}", "count", c ? json_integer_value(c) : 0));
+}
+
+static void rates(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    const char *from = query(r, "from");
+    json_t *per = from ? json_object_get(s->rates, from) : NULL;
+    json_int_t max = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(per, k, v) if (json_integer_value(v) > max) max = json_integer_value(v);
+    tocsin_http_respond_json(r, 200, json_pack("{s:o,s:I}", "segments_per_second",
+                                               per ? json_incref(per) : json_object(), "max", max));
+}
+
+static void messages(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    const char *to = query(r, "to");
+    json_t *list = json_array();
+    for (size_t i = 0; i < s->nlist; i++)
+        if (!to || strcmp(s->list[i]->to, to) == 0)
+            json_array_append_new(list, sim_message_json(s->list[i]));
+    tocsin_http_respond_json(r, 200, json_pack("{s:o,s:I}", "messages", list, "accepted",
+                                               (json_int_t)s->accepted_total));
+}
+
+static void phone_thread(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    tocsin_str number = tocsin_http_route_tail(r);
+    json_t *list = json_array();
+    for (size_t i = 0; i < s->nlist; i++) {
+        struct sim_message *m = s->list[i];
+        tocsin_str party = tocsin_str_from(m->outbound ? m->to : m->from);
+        if (tocsin_str_eq(party, number))
+            json_array_append_new(list, sim_message_json(m));
+    }
+    tocsin_http_respond_json(r, 200, json_pack("{s:s%,s:o}", "number", number.base, number.len,
+                                               "messages", list));
+}
+
+/* --- a member texts the short code --- */
+
+struct inbound {
+    struct tocsin_http_req *req;
+    char sid[35];
+};
+
+static void inbound_done(const struct tocsin_http_client_response *resp, void *ctx)
+{
+    struct inbound *in = ctx;
+    json_t *j = json_pack("{s:s,s:I,s:s?}", "message_sid", in->sid, "gateway_status",
+                          (json_int_t)resp->status, "error", resp->error);
+    tocsin_http_respond_json(in->req, resp->error ? 502 : 200, j);
+    free(in);
+}
+
+/* The whole message, trimmed of spaces and trailing punctuation. */
+static enum tocsin_reserved whole_word(const char *body)
+{
+    size_t len = strlen(body);
+    while (len && strchr(" \t\r\n.!?,;:", body[len - 1]))
+        len--;
+    while (len && strchr(" \t\r\n", *body))
+        body++, len--;
+    return tocsin_reserved_word(body, len);
+}
+
+static void inbound(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    char err[200];
+    json_t *j = tocsin_http_json(r, err, sizeof err);
+    const char *from = NULL, *to = NULL, *body = NULL, *account = NULL;
+    if (!j || json_unpack(j, "{s:s,s:s,s:s,s?:s}", "from", &from, "to", &to, "body", &body,
+                          "account", &account) != 0) {
+        json_decref(j);
+        tocsin_http_error(r, 400, "bad_request", "give JSON {\"from\", \"to\", \"body\"[, \"account\"]}%s%s",
+                          j ? "" : ": ", j ? "" : err);
+        return;
+    }
+    const struct sim_account *a = account ? sim_account_find(s, tocsin_str_from(account)) : &s->accounts[0];
+    if (!a || !tocsin_phone_looks_e164(from, strlen(from)) || strlen(body) > 1600) {
+        json_decref(j);
+        tocsin_http_error(r, 400, "bad_request", "unknown account, from not in E.164, or body over 1600 characters");
+        return;
+    }
+    struct sim_message *m = sim_store_add(s, a->sid, from, to, tocsin_str_from(body), NULL, 0);
+    struct inbound *in = calloc(1, sizeof *in);
+    if (!m || !in) {
+        free(in);
+        json_decref(j);
+        tocsin_http_error(r, 503, "out_of_memory", "out of memory");
+        return;
+    }
+    /* The carrier keeps its own opt-out list (Twilio's advanced opt-out). */
+    char key[80];
+    snprintf(key, sizeof key, "%s\n%s", from, to);
+    enum tocsin_reserved w = whole_word(body);
+    if (w == TOCSIN_RESERVED_OPT_OUT)
+        json_object_set_new(s->opted_out, key, json_true());
+    else if (w == TOCSIN_RESERVED_OPT_IN)
+        json_object_del(s->opted_out, key);
+    in->req = r;
+    snprintf(in->sid, sizeof in->sid, "%s", m->sid);
+    char url[300], segments[8];
+    snprintf(url, sizeof url, "%s/twilio/inbound", s->gateway_url);
+    snprintf(segments, sizeof segments, "%d", m->segments);
+    struct tocsin_kv p[] = {
+        {TSTR("AccountSid"), tocsin_str_from(a->sid)}, {TSTR("ApiVersion"), TSTR("2010-04-01")},
+        {TSTR("Body"), tocsin_str_from(m->body)},       {TSTR("From"), tocsin_str_from(m->from)},
+        {TSTR("MessageSid"), tocsin_str_from(m->sid)},  {TSTR("NumMedia"), TSTR("0")},
+        {TSTR("NumSegments"), tocsin_str_from(segments)}, {TSTR("SmsMessageSid"), tocsin_str_from(m->sid)},
+        {TSTR("SmsSid"), tocsin_str_from(m->sid)},      {TSTR("SmsStatus"), TSTR("received")},
+        {TSTR("To"), tocsin_str_from(m->to)},
+    };
+    sim_post_signed(s, a->token, url, p, ARRAY_SIZE(p), inbound_done, in);
+    json_decref(j);
+}
+
+static void stats(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    tocsin_http_respond_json(r, 200, json_pack("{s:I,s:I,s:i}", "accepted", (json_int_t)s->accepted_total,
+                                               "messages", (json_int_t)s->nlist, "in_flight_callbacks",
+                                               (int)tocsin_http_client_pending(s->client)));
+}
+
+void sim_control_routes(struct sim *s)
+{
+    tocsin_http_route(s->http, "GET", "/sim/faults", faults_get, s);
+    tocsin_http_route(s->http, "POST", "/sim/faults", faults_post, s);
+    tocsin_http_route(s->http, "POST", "/sim/reset", reset, s);
+    tocsin_http_route(s->http, "GET", "/sim/count", count, s);
+    tocsin_http_route(s->http, "GET", "/sim/rates", rates, s);
+    tocsin_http_route(s->http, "GET", "/sim/messages", messages, s);
+    tocsin_http_route(s->http, "GET", "/sim/stats", stats, s);
+    tocsin_http_route(s->http, "POST", "/sim/inbound", inbound, s);
+    tocsin_http_route(s->http, "GET", "/sim/phones/*", phone_thread, s);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * sim.h — the carrier simulator's shared state: accounts, the messages it
+ * accepted, per-(to, body) and per-second counts, phones' threads, fault
+ * settings. Everything lives in memory and goes with the process. */
+#ifndef CARRIER_SIM_H
+#define CARRIER_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "http.h"
+#include "http_client.h"
+
+#define SIM_MAX_ACCOUNTS 16
+
+struct sim_account {
+    char sid[35];   /* AC + 32 hex */
+    char token[65];
+};
+
+struct sim_faults {
+    double p429, p500, ptimeout, preset, pslow;
+    unsigned slow_ms;
+    int duplicate_receipts;
+    int receipts_before_response;
+    json_t *fail_prefixes; /* array of strings: recipients that end undelivered */
+};
+
+struct sim_message {
+    char sid[35];
+    char account[35];
+    char from[32], to[32];
+    char *body;
+    char *status_callback; /* NULL if none */
+    char status[16];
+    int segments;
+    uint64_t created_ms; /* wall clock */
+    int outbound;        /* 1: sent by Tocsin through the API; 0: a member's message */
+};
+
+struct sim {
+    uv_loop_t *loop;
+    struct tocsin_http_server *http;
+    struct tocsin_http_client *client;
+    struct sim_account accounts[SIM_MAX_ACCOUNTS];
+    int naccounts;
+    char gateway_url[256];
+    unsigned receipt_delay_ms;
+    int benchmark; /* answer as fast as possible: no receipts, no thread keeping */
+    struct sim_faults faults;
+    json_t *messages;   /* sid -> index into list */
+    struct sim_message **list;
+    size_t nlist, caplist;
+    json_t *counts;     /* "to\nbody" -> count */
+    json_t *rates;      /* from -> {second: count} */
+    json_t *opted_out;  /* "to\nfrom" -> true (numbers that texted STOP) */
+    uint64_t seq;
+    unsigned long long accepted_total;
+};
+
+/* store.c */
+struct sim_message *sim_store_add(struct sim *s, const char *account, const char *from,
+                                  const char *to, tocsin_str body, const char *callback, int outbound);
+struct sim_message *sim_store_find(struct sim *s, const char *sid);
+void sim_store_count(struct sim *s, struct sim_message *m);
+void sim_store_reset(struct sim *s);
+uint64_t sim_now_ms(void);
+json_t *sim_message_json(const struct sim_message *m);
+
+/* twilio_api.c */
+void sim_twilio_routes(struct sim *s);
+const struct sim_account *sim_account_find(struct sim *s, tocsin_str sid);
+
+/* receipts.c */
+void sim_receipts_schedule(struct sim *s, struct sim_message *m);
+/* Posts a signed Twilio form to url with the account's token. */
+void sim_post_signed(struct sim *s, const char *token, const char *url, struct tocsin_kv *params,
+                     size_t n, tocsin_http_client_cb cb, void *ctx);
+
+/* control.c */
+void sim_control_routes(struct sim *s);
+void sim_faults_default(struct sim_faults *f);
+int sim_faults_apply(struct sim_faults *f, json_t *j, char *err, size_t errlen);
+json_t *sim_faults_json(const struct sim_faults *f);
+
+#endif

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * twilio_api.c — Twilio's Messages API as the simulator speaks it:
+ * POST /2010-04-01/Accounts/{Sid}/Messages.json (basic auth, form body,
+ * Twilio's validation and error shape, 201 with a message resource) and
+ * GET .../Messages/{Sid}.json, with the configured faults injected. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "crypto.h"
+#include "phone.h"
+#include "sim.h"
+#include "sms.h"
+
+const struct sim_account *sim_account_find(struct sim *s, tocsin_str sid)
+{
+    for (int i = 0; i < s->naccounts; i++)
+        if (tocsin_str_eq(sid, tocsin_str_from(s->accounts[i].sid)))
+            return &s->accounts[i];
+    return NULL;
+}
+
+static void twilio_error(struct tocsin_http_req *r, int status, int code, const char *message)
+{
+    char more[80];
+    snprintf(more, sizeof more, "https://www.twilio.com/docs/errors/%d", code);
+    tocsin_http_respond_json(r, status,
+                             json_pack("{s:i,s:s,s:s,s:i}", "code", code, "message", message,
+                                       "more_info", more, "status", status));
+}
+
+/* Checks HTTP basic auth against the account named in the path. */
+static const struct sim_account *authenticate(struct sim *s, struct tocsin_http_req *r, tocsin_str path_sid)
+{
+    tocsin_str auth = tocsin_http_header(r, "authorization");
+    if (auth.len < 7 || !tocsin_str_eq_nocase((tocsin_str){auth.base, 6}, TSTR("Basic ")))
+        return NULL;
+    unsigned char raw[256];
+    long n = tocsin_base64_decode(auth.base + 6, auth.len - 6, raw, sizeof raw - 1);
+    if (n <= 0)
+        return NULL;
+    raw[n] = '\0';
+    char *colon = strchr((char *)raw, ':');
+    if (!colon)
+        return NULL;
+    *colon = '\0';
+    const struct sim_account *a = sim_account_find(s, tocsin_str_from((char *)raw));
+    if (!a || !tocsin_str_eq(path_sid, tocsin_str_from(a->sid)))
+        return NULL;
+    size_t tl = strlen(colon + 1);
+    if (tl != strlen(a->token) || !tocsin_ct_equal(colon + 1, a->token, tl))
+        return NULL;
+    return a;
+}
+
+static void rfc2822(uint64_t ms, char out[40])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 40, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    json_object_set_new(o, k, v ? json_string(v) : json_null());
+}
+
+/* The message resource in Twilio's shape (strings where Twilio has them). */
+static json_t *resource(const struct sim_message *m)
+{
+    char date[40], uri[160], media[180], segments[8];
+    rfc2822(m->created_ms, date);
+    snprintf(uri, sizeof uri, "/2010-04-01/Accounts/%s/Messages/%s.json", m->account, m->sid);
+    snprintf(media, sizeof media, "/2010-04-01/Accounts/%s/Messages/%s/Media.json", m->account, m->sid);
+    snprintf(segments, sizeof segments, "%d", m->segments);
+    json_t *o = json_object();
+    set_str(o, "account_sid", m->account);
+    set_str(o, "api_version", "2010-04-01");
+    set_str(o, "body", m->body);
+    set_str(o, "date_created", date);
+    set_str(o, "date_updated", date);
+    set_str(o, "date_sent", NULL);
+    set_str(o, "direction", "outbound-api");
+    set_str(o, "error_code", NULL);
+    set_str(o, "error_message", NULL);
+    set_str(o, "from", m->from);
+    set_str(o, "messaging_service_sid", NULL);
+    set_str(o, "num_media", "0");
+    set_str(o, "num_segments", segments);
+    set_str(o, "price", NULL);
+    set_str(o, "price_unit", "USD");
+    set_str(o, "sid", m->sid);
+    set_str(o, "status", m->status);
+    set_str(o, "to", m->to);
+    set_str(o, "uri", uri);
+    json_object_set_new(o, "subresource_uris", json_pack("{s:s}", "media", media));
+    return o;
+}
+
+static int chance(double p)
+{
+    return p > 0 && (double)randombytes_uniform(1000000) < p * 1000000.0;
+}
+
+struct delayed {
+    uv_timer_t timer;
+    struct tocsin_http_req *req;
+    int status;
+    json_t *body;
+};
+
+static void delayed_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void delayed_fire(uv_timer_t *t)
+{
+    struct delayed *d = t->data;
+    tocsin_http_respond_json(d->req, d->status, d->body);
+    uv_close((uv_handle_t *)&d->timer, delayed_closed);
+}
+
+static void respond_later(struct sim *s, struct tocsin_http_req *r, unsigned ms, int status, json_t *body)
+{
+    struct delayed *d = calloc(1, sizeof *d);
+    if (!d) {
+        tocsin_http_respond_json(r, status, body);
+        return;
+    }
+    d->req = r;
+    d->status = status;
+    d->body = body;
+    uv_timer_init(s->loop, &d->timer);
+    d->timer.data = d;
+    uv_timer_start(&d->timer, delayed_fire, ms, 0);
+}
+
+static void create_message(struct sim *s, struct tocsin_http_req *r, const struct sim_account *a)
+{
+    struct tocsin_kv *kv;
+    size_t n;
+    char err[160];
+    if (tocsin_http_form(r, 0, &kv, &n, err, sizeof err)) {
+        twilio_error(r, 400, 21100, err);
+        return;
+    }
+    if (!s->benchmark && chance(s->faults.p429)) {
+        twilio_error(r, 429, 20429, "Too Many Requests");
+        return;
+    }
+    if (!s->benchmark && chance(s->faults.p500)) {
+        twilio_error(r, 500, 20500, "Internal Server Error");
+        return;
+    }
+    tocsin_str to = tocsin_form_get(kv, n, "To"), from = tocsin_form_get(kv, n, "From");
+    tocsin_str service = tocsin_form_get(kv, n, "MessagingServiceSid");
+    tocsin_str body = tocsin_form_get(kv, n, "Body"), media = tocsin_form_get(kv, n, "MediaUrl");
+    tocsin_str callback = tocsin_form_get(kv, n, "StatusCallback");
+    char msg[200];
+    if (!to.base || !to.len) {
+        twilio_error(r, 400, 21604, "A 'To' phone number is required.");
+        return;
+    }
+    if (!tocsin_phone_looks_e164(to.base, to.len)) {
+        snprintf(msg, sizeof msg, "The 'To' number %.*s is not a valid phone number.", (int)(to.len > 40 ? 40 : to.len), to.base);
+        twilio_error(r, 400, 21211, msg);
+        return;
+    }
+    if ((!from.base || !from.len) && (!service.base || !service.len)) {
+        twilio_error(r, 400, 21603, "A 'From' phone number is required.");
+        return;
+    }
+    if ((!body.base || !body.len) && !media.base) {
+        twilio_error(r, 400, 21602, "Message body is required.");
+        return;
+    }
+    struct tocsin_sms_info info;
+    if (body.base && tocsin_sms_count(body.base, body.len, &info) == 0 && info.chars > 1600) {
+        twilio_error(r, 400, 21617, "The concatenated message body exceeds the 1600 character limit.");
+        return;
+    }
+    char to_s[32], from_s[32];
+    snprintf(to_s, sizeof to_s, "%.*s", (int)to.len, to.base);
+    snprintf(from_s, sizeof from_s, "%.*s", (int)(from.base ? from.len : service.len),
+             from.base ? from.base : service.base);
+    char key[80];
+    snprintf(key, sizeof key, "%s\n%s", to_s, from_s);
+    if (json_object_get(s->opted_out, key)) {
+        twilio_error(r, 400, 21610, "Attempt to send to unsubscribed recipient");
+        return;
+    }
+    char cb[512] = "";
+    if (callback.base)
+        snprintf(cb, sizeof cb, "%.*s", (int)callback.len, callback.base);
+    struct sim_message *m = sim_store_add(s, a->sid, from_s, to_s, body.base ? body : TSTR(""), cb, 1);
+    if (!m) {
+        twilio_error(r, 500, 20500, "Internal Server Error");
+        return;
+    }
+    sim_store_count(s, m);
+    if (s->benchmark) {
+        tocsin_http_respond_json(r, 201, resource(m));
+        return;
+    }
+    /* Faults after the message was accepted: the client cannot know it went. */
+    if (chance(s->faults.ptimeout)) {
+        sim_receipts_schedule(s, m);
+        return; /* never answered; the client times out and the request stays open */
+    }
+    if (chance(s->faults.preset)) {
+        sim_receipts_schedule(s, m);
+        tocsin_http_drop(r);
+        return;
+    }
+    if (s->faults.receipts_before_response) {
+        sim_receipts_schedule(s, m);
+        respond_later(s, r, 100 + s->receipt_delay_ms * 3, 201, resource(m));
+        return;
+    }
+    sim_receipts_schedule(s, m);
+    if (chance(s->faults.pslow))
+        respond_later(s, r, s->faults.slow_ms, 201, resource(m));
+    else
+        tocsin_http_respond_json(r, 201, resource(m));
+}
+
+/* /2010-04-01/Accounts/{AccountSid}/Messages.json and .../Messages/{Sid}.json */
+static void accounts_route(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    tocsin_str tail = tocsin_http_route_tail(r);
+    const char *slash = memchr(tail.base, '/', tail.len);
+    if (!slash) {
+        twilio_error(r, 404, 20404, "The requested resource was not found");
+        return;
+    }
+    tocsin_str sid = {tail.base, (size_t)(slash - tail.base)};
+    tocsin_str rest = {slash, tail.len - sid.len};
+    const struct sim_account *a = authenticate(s, r, sid);
+    if (!a) {
+        tocsin_http_add_header(r, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+        twilio_error(r, 401, 20003, "Authenticate");
+        return;
+    }
+    int is_post = tocsin_str_eq(tocsin_http_method(r), TSTR("POST"));
+    if (tocsin_str_eq(rest, TSTR("/Messages.json")) && is_post) {
+        create_message(s, r, a);
+        return;
+    }
+    static const char prefix[] = "/Messages/";
+    if (!is_post && rest.len > sizeof prefix + 4 && memcmp(rest.base, prefix, sizeof prefix - 1) == 0 &&
+        memcmp(rest.base + rest.len - 5, ".json", 5) == 0) {
+        char msid[64];
+        size_t ml = rest.len - (sizeof prefix - 1) - 5;
+        snprintf(msid, sizeof msid, "%.*s", (int)(ml < 60 ? ml : 60), rest.base + sizeof prefix - 1);
+        struct sim_message *m = sim_store_find(s, msid);
+        if (!m || strcmp(m->account, a->sid) != 0) {
+            twilio_error(r, 404, 20404, "The requested resource was not found");
+            return;
+        }
+        tocsin_http_respond_json(r, 200, resource(m));
+        return;
+    }
+    twilio_error(r, 404, 20404, "The requested resource was not found");
+}
+
+void sim_twilio_routes(struct sim *s)
+{
+    tocsin_http_route(s->http, "POST", "/2010-04-01/Accounts/*", accounts_route, s);
+    tocsin_http_route(s->http, "GET", "/2010-04-01/Accounts/*", accounts_route, s);
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# tocsin-carrier-sim over loopback: Twilio's Messages API (auth, validation,
+# the 201 resource, GET by sid), signed status callbacks (sent, delivered,
+# undelivered), members texting the short code (signed inbound webhooks,
+# STOP honoured at the carrier with 21610), faults (429, 500, reset and
+# timeout after acceptance, duplicate receipts), counts and rates, shutdown.
+source "$(dirname "$0")/lib.sh"
+A=AC7c0c51a0000000000000000000000000
+T=7c0c51a0000000000000000000000000
+SINK_PORT=$(free_port)
+SIM_PORT=$(free_port)
+"$BIN/tests/prog_webhook_sink" "$SINK_PORT" "$T" "$TMP/hooks.log" & TEST_PIDS+=($!)
+"$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$SINK_PORT" \
+  --receipt-delay-ms 50 --fail-prefix +1305555 >"$TMP/sim.log" 2>&1 & SIM=$!
+TEST_PIDS+=($SIM)
+SIM_URL="http://127.0.0.1:$SIM_PORT"
+wait_http "$SIM_URL/healthz"
+wait_http "http://127.0.0.1:$SINK_PORT/healthz"
+API="$SIM_URL/2010-04-01/Accounts/$A/Messages.json"
+CB="http://127.0.0.1:$SINK_PORT/twilio/status"
+
+# send TO BODY [extra curl args]: prints "STATUS BODY".
+send() {
+  local to=$1 body=$2; shift 2
+  curl -s -u "$A:$T" "$API" --data-urlencode "To=$to" --data-urlencode From=24680 \
+    --data-urlencode "Body=$body" --data-urlencode "StatusCallback=$CB" -w ' %{http_code}' "$@"
+}
+# wait_hooks PATTERN N: until the sink logged N lines matching PATTERN.
+wait_hooks() {
+  local i
+  for i in $(seq 1 100); do
+    [ "$(grep -c -- "$1" "$TMP/hooks.log" 2>/dev/null || true)" -ge "$2" ] && return 0
+    sleep 0.05
+  done
+  fail "expected $2 webhooks matching \"$1\", log: $(cat "$TMP/hooks.log" 2>/dev/null)"
+}
+
+out=$(send +14155552671 "Rally at 5 {bring signs}")
+assert_contains "$out" " 201" "accepted"
+sid=$(sed -E 's/.*"sid":"(SM[0-9a-f]{32})".*/\1/' <<<"$out")
+[[ "$sid" =~ ^SM[0-9a-f]{32}$ ]] || fail "sid shape: $out"
+assert_contains "$out" '"status":"queued"' "queued"
+assert_contains "$out" '"num_segments":"1"' "segments as Twilio's string"
+assert_contains "$out" "\"uri\":\"/2010-04-01/Accounts/$A/Messages/$sid.json\"" "uri"
+wait_hooks "MessageSid=$sid MessageStatus=delivered" 1
+assert_eq "$(grep -c "MessageSid=$sid" "$TMP/hooks.log")" 2 "sent then delivered"
+grep "MessageSid=$sid MessageStatus=sent" "$TMP/hooks.log" | grep -q "valid=1" || fail "sent callback signed"
+grep "MessageSid=$sid MessageStatus=delivered" "$TMP/hooks.log" | grep -q "valid=1" || fail "delivered callback signed"
+got=$(curl -s -u "$A:$T" "$SIM_URL/2010-04-01/Accounts/$A/Messages/$sid.json")
+assert_contains "$got" '"status":"delivered"' "GET by sid shows the final status"
+
+out=$(send +13055550100 "hello")
+fsid=$(sed -E 's/.*"sid":"(SM[0-9a-f]{32})".*/\1/' <<<"$out")
+wait_hooks "MessageSid=$fsid MessageStatus=undelivered ErrorCode=30003" 1
+
+# Twilio's checks and error shape.
+out=$(curl -s -u "$A:wrong" "$API" -d Body=x -w ' %{http_code}')
+assert_contains "$out" '{"code":20003,"message":"Authenticate","more_info":"https://www.twilio.com/docs/errors/20003","status":401} 401' "bad credentials"
+out=$(curl -s -u "$A:$T" "$API" --data-urlencode From=24680 -d Body=x -w ' %{http_code}')
+assert_contains "$out" '"code":21604' "missing To"
+out=$(curl -s -u "$A:$T" "$API" --data-urlencode To=+14155552671 -d Body=x -w ' %{http_code}')
+assert_contains "$out" '"code":21603' "missing From"
+out=$(send 4155552671 "x")
+assert_contains "$out" '"code":21211' "To not E.164"
+out=$(send +14155552671 "$(printf 'a%.0s' $(seq 1 1601))")
+assert_contains "$out" '"code":21617' "body over 1600"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u "$A:$T" "$SIM_URL/2010-04-01/Accounts/$A/Messages/SM00000000000000000000000000000000.json")
+assert_eq "$code" 404 "unknown sid"
+
+# Counts and rates.
+n=$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552671 --data-urlencode "body=Rally at 5 {bring signs}")
+assert_eq "$n" '{"count":1}' "exactly one accepted"
+assert_contains "$(curl -s "$SIM_URL/sim/rates?from=24680")" '"max":' "rates"
+
+# Faults: refused before acceptance (429, 500) count nothing...
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p429": 1}' >/dev/null
+out=$(send +14155550001 "f429")
+assert_contains "$out" '"code":20429' "429"
+assert_contains "$out" " 429" "429 status"
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p429": 0, "p500": 1}' >/dev/null
+assert_contains "$(send +14155550001 f500)" " 500" "500"
+assert_eq "$(curl -s "$SIM_URL/sim/count?to=%2B14155550001&body=f429")" '{"count":0}' "429 accepted nothing"
+# ...while a reset or a timeout after the request was read counts it.
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p500": 0, "preset": 1}' >/dev/null
+rc=0; send +14155550002 reset >/dev/null || rc=$?
+assert_eq "$rc" 52 "connection closed without a response"
+assert_eq "$(curl -s "$SIM_URL/sim/count?to=%2B14155550002&body=reset")" '{"count":1}' "reset after acceptance"
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"preset": 0, "ptimeout": 1}' >/dev/null
+rc=0; send +14155550003 timeout --max-time 1 >/dev/null || rc=$?
+assert_eq "$rc" 28 "timed out"
+assert_eq "$(curl -s "$SIM_URL/sim/count?to=%2B14155550003&body=timeout")" '{"count":1}' "timeout after acceptance"
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"ptimeout": 0, "duplicate_receipts": true}' >/dev/null
+out=$(send +14155550004 dup)
+dsid=$(sed -E 's/.*"sid":"(SM[0-9a-f]{32})".*/\1/' <<<"$out")
+wait_hooks "MessageSid=$dsid MessageStatus=delivered" 2
+out=$(curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p429": 2}' -w ' %{http_code}')
+assert_contains "$out" "invalid p429" "bad fault value"
+assert_contains "$(curl -s -XPOST "$SIM_URL/sim/faults" -d '{"nope": 1}' -w ' %{http_code}')" " 400" "unknown fault"
+
+# A member texts the short code: a signed inbound webhook; STOP is kept by the carrier.
+out=$(curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": "JOIN"}')
+assert_contains "$out" '"gateway_status":200' "gateway answered"
+wait_hooks "/twilio/inbound valid=1 .*From=+14155559999 To=24680 Body=JOIN" 1
+curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": " stop! "}' >/dev/null
+assert_contains "$(send +14155559999 'after stop')" '"code":21610' "21610 after STOP"
+curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": "START"}' >/dev/null
+assert_contains "$(send +14155559999 'after start')" " 201" "START lifts it"
+thread=$(curl -s "$SIM_URL/sim/phones/+14155559999")
+assert_contains "$thread" '"body":"JOIN"' "the phone's thread"
+assert_contains "$thread" '"body":"after start"' "the thread shows what it received"
+assert_contains "$(curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "4155559999"}' -w ' %{http_code}')" " 400" "bad inbound"
+
+assert_contains "$(curl -s -XPOST "$SIM_URL/sim/reset")" '"reset":true' "reset"
+assert_eq "$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552671 --data-urlencode "body=Rally at 5 {bring signs}")" '{"count":0}' "reset clears counts"
+
+kill -TERM "$SIM"
+rc=0; wait "$SIM" || rc=$?
+assert_eq "$rc" 0 "clean exit on SIGTERM"
+echo "test_carrier_sim: ok"
