@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "compliance.h"
+#include "crypto.h"
 #include "phone.h"
 #include "sim.h"
 
@@ -226,11 +227,13 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
     struct sim *s = ctx;
     char err[200];
     json_t *j = tocsin_http_json(r, err, sizeof err);
-    const char *from = NULL, *to = NULL, *body = NULL, *account = NULL;
-    if (!j || json_unpack(j, "{s:s,s:s,s:s,s?:s}", "from", &from, "to", &to, "body", &body,
-                          "account", &account) != 0) {
+    const char *from = NULL, *to = NULL, *body = NULL, *account = NULL, *provider = "twilio";
+    if (!j || json_unpack(j, "{s:s,s:s,s:s,s?:s,s?:s}", "from", &from, "to", &to, "body", &body,
+                          "account", &account, "provider", &provider) != 0 ||
+        (strcmp(provider, "twilio") && strcmp(provider, "telnyx"))) {
         json_decref(j);
-        tocsin_http_error(r, 400, "bad_request", "give JSON {\"from\", \"to\", \"body\"[, \"account\"]}%s%s",
+        tocsin_http_error(r, 400, "bad_request",
+                          "give JSON {\"from\", \"to\", \"body\"[, \"account\", \"provider\": twilio|telnyx]}%s%s",
                           j ? "" : ": ", j ? "" : err);
         return;
     }
@@ -259,6 +262,13 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
     in->req = r;
     snprintf(in->sid, sizeof in->sid, "%s", m->sid);
     char url[300], segments[8];
+    if (strcmp(provider, "telnyx") == 0) {
+        m->telnyx = 1;
+        snprintf(url, sizeof url, "%s/telnyx/webhook", s->gateway_url);
+        sim_telnyx_event(s, m, "message.received", "webhook_delivered", url, inbound_done, in);
+        json_decref(j);
+        return;
+    }
     snprintf(url, sizeof url, "%s/twilio/inbound", s->gateway_url);
     snprintf(segments, sizeof segments, "%d", m->segments);
     struct tocsin_kv p[] = {
@@ -271,6 +281,14 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
     };
     sim_post_signed(s, a->token, url, p, ARRAY_SIZE(p), inbound_done, in);
     json_decref(j);
+}
+
+static void telnyx_public_key(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    char b64[64];
+    tocsin_base64_encode(s->telnyx_pk, sizeof s->telnyx_pk, b64, sizeof b64);
+    tocsin_http_respond_json(r, 200, json_pack("{s:s}", "public_key", b64));
 }
 
 static void stats(struct tocsin_http_req *r, void *ctx)
@@ -292,4 +310,5 @@ void sim_control_routes(struct sim *s)
     tocsin_http_route(s->http, "GET", "/sim/stats", stats, s);
     tocsin_http_route(s->http, "POST", "/sim/inbound", inbound, s);
     tocsin_http_route(s->http, "GET", "/sim/phones/*", phone_thread, s);
+    tocsin_http_route(s->http, "GET", "/sim/telnyx/public-key", telnyx_public_key, s);
 }

@@ -6,12 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "crypto.h"
 #include "log.h"
 #include "sim.h"
 
 #define DEMO_ACCOUNT "AC7c0c51a0000000000000000000000000"
 #define DEMO_TOKEN "7c0c51a0000000000000000000000000"
+#define DEMO_TELNYX_KEY "KEY_tocsin_demo"
+/* A fixed seed, so the demo's Telnyx public key is known in advance. */
+#define DEMO_TELNYX_SEED "7c0c51a07c0c51a07c0c51a07c0c51a07c0c51a07c0c51a07c0c51a07c0c51a0"
 
 static struct sim sim; /* static: everything stays reachable until exit */
 static uv_signal_t sigterm, sigint;
@@ -27,6 +32,11 @@ static void usage(FILE *f)
             "  --port N               listen port (default 8090)\n"
             "  --twilio SID:TOKEN     an account it accepts (repeatable; default the demo\n"
             "                         account " DEMO_ACCOUNT ")\n"
+            "  --telnyx KEY           a Telnyx API key it accepts (repeatable; default\n"
+            "                         " DEMO_TELNYX_KEY ")\n"
+            "  --telnyx-seed HEX      64 hex digits: seed of the Ed25519 key that signs Telnyx\n"
+            "                         webhooks (default a fixed demo seed; the public key is\n"
+            "                         at GET /sim/telnyx/public-key)\n"
             "  --gateway URL          where member messages go (default http://127.0.0.1:8080)\n"
             "  --receipt-delay-ms N   between accepting, 'sent' and 'delivered' (default 200)\n"
             "  --fail-prefix +1555    recipients starting so end 'undelivered' (repeatable)\n"
@@ -60,6 +70,7 @@ static int add_account(const char *spec)
 int main(int argc, char **argv)
 {
     const char *bind = "127.0.0.1";
+    const char *seed_hex = DEMO_TELNYX_SEED;
     long port = 8090;
     sim.receipt_delay_ms = 200;
     snprintf(sim.gateway_url, sizeof sim.gateway_url, "http://127.0.0.1:8080");
@@ -87,6 +98,14 @@ int main(int argc, char **argv)
             if (add_account(v))
                 return 2;
             i++;
+        } else if (!strcmp(a, "--telnyx")) {
+            if (sim.ntelnyx == SIM_MAX_ACCOUNTS || strlen(v) < 8 || strlen(v) > 128) {
+                fprintf(stderr, "tocsin-carrier-sim: invalid --telnyx key: 8 to 128 characters\n");
+                return 2;
+            }
+            snprintf(sim.telnyx_keys[sim.ntelnyx++], sizeof sim.telnyx_keys[0], "%s", v), i++;
+        } else if (!strcmp(a, "--telnyx-seed")) {
+            seed_hex = v, i++;
         } else if (!strcmp(a, "--gateway")) {
             if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
                 fprintf(stderr, "tocsin-carrier-sim: invalid --gateway \"%s\": want http(s)://...\n", v);
@@ -109,9 +128,17 @@ int main(int argc, char **argv)
     }
     if (sim.naccounts == 0)
         add_account(DEMO_ACCOUNT ":" DEMO_TOKEN);
+    if (sim.ntelnyx == 0)
+        snprintf(sim.telnyx_keys[sim.ntelnyx++], sizeof sim.telnyx_keys[0], "%s", DEMO_TELNYX_KEY);
+    unsigned char seed[32];
+    size_t seed_len = 0;
+    if (tocsin_crypto_init() || strlen(seed_hex) != 64 ||
+        sodium_hex2bin(seed, sizeof seed, seed_hex, 64, NULL, &seed_len, NULL) || seed_len != 32) {
+        fprintf(stderr, "tocsin-carrier-sim: invalid --telnyx-seed: want 64 hex digits\n");
+        return 2;
+    }
+    crypto_sign_seed_keypair(sim.telnyx_pk, sim.telnyx_sk, seed);
     tocsin_log_init("carrier-sim", sim.benchmark ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO);
-    if (tocsin_crypto_init())
-        return 1;
     sim.loop = uv_default_loop();
     sim.messages = json_object();
     sim.counts = json_object();
@@ -126,6 +153,7 @@ int main(int argc, char **argv)
         return 1;
     tocsin_http_add_standard_routes(sim.http, NULL, NULL);
     sim_twilio_routes(&sim);
+    sim_telnyx_routes(&sim);
     sim_control_routes(&sim);
     if (tocsin_http_listen(sim.http, bind, (int)port))
         return 1;

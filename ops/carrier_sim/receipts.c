@@ -73,6 +73,16 @@ static const struct sim_account *account_of(struct sim *s, const struct sim_mess
 static void send_status(struct sim *s, struct sim_message *m, const char *status, const char *error_code)
 {
     snprintf(m->status, sizeof m->status, "%s", status);
+    if (m->telnyx) {
+        if (!m->status_callback)
+            return;
+        const char *event = strcmp(status, "sent") == 0 ? "message.sent" : "message.finalized";
+        const char *tstatus = strcmp(status, "undelivered") == 0 ? "delivery_failed" : status;
+        int times = s->faults.duplicate_receipts ? 2 : 1;
+        for (int i = 0; i < times; i++)
+            sim_telnyx_event(s, m, event, tstatus, m->status_callback, NULL, NULL);
+        return;
+    }
     const struct sim_account *a = account_of(s, m);
     if (!m->status_callback || !a)
         return;

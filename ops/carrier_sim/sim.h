@@ -39,6 +39,7 @@ struct sim_message {
     int segments;
     uint64_t created_ms; /* wall clock */
     int outbound;        /* 1: sent by Tocsin through the API; 0: a member's message */
+    int telnyx;          /* sent through Telnyx's API: receipts are signed JSON events */
 };
 
 struct sim {
@@ -47,6 +48,9 @@ struct sim {
     struct tocsin_http_client *client;
     struct sim_account accounts[SIM_MAX_ACCOUNTS];
     int naccounts;
+    char telnyx_keys[SIM_MAX_ACCOUNTS][129]; /* API keys accepted as Bearer tokens */
+    int ntelnyx;
+    unsigned char telnyx_pk[32], telnyx_sk[64]; /* signs Telnyx webhooks */
     char gateway_url[256];
     unsigned receipt_delay_ms;
     int benchmark; /* answer as fast as possible: no receipts, no thread keeping */
@@ -73,6 +77,12 @@ json_t *sim_message_json(const struct sim_message *m);
 /* twilio_api.c */
 void sim_twilio_routes(struct sim *s);
 const struct sim_account *sim_account_find(struct sim *s, tocsin_str sid);
+
+/* telnyx_api.c */
+void sim_telnyx_routes(struct sim *s);
+/* Posts a Telnyx event (JSON, Ed25519-signed) about m to url. */
+void sim_telnyx_event(struct sim *s, const struct sim_message *m, const char *event_type,
+                      const char *status, const char *url, tocsin_http_client_cb cb, void *ctx);
 
 /* receipts.c */
 void sim_receipts_schedule(struct sim *s, struct sim_message *m);

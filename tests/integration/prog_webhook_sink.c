@@ -3,7 +3,9 @@
  * simulator's tests: verifies X-Twilio-Signature against the token and the
  * URL it was called at, and appends one line per webhook to a log file:
  *   /path valid=1 MessageSid=SM... MessageStatus=sent ErrorCode= From=... To=... Body=...
- * Usage: prog_webhook_sink PORT TOKEN LOGFILE */
+ * and, with TELNYX_PUBLIC_KEY (base64), Telnyx events under /telnyx/:
+ *   /telnyx/webhook valid=1 event=message.finalized status=delivered text=...
+ * Usage: prog_webhook_sink PORT TOKEN LOGFILE [TELNYX_PUBLIC_KEY] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 #include "log.h"
 
 static const char *token;
+static unsigned char telnyx_pk[32];
+static int have_telnyx;
 static FILE *out;
 static int port;
 
@@ -47,10 +51,32 @@ static void hook(struct tocsin_http_req *r, void *ctx)
     tocsin_http_respond(r, 200, "text/xml", "<Response/>", 11);
 }
 
+static void telnyx_hook(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tocsin_str body = tocsin_http_body(r);
+    int valid = have_telnyx &&
+                tocsin_ed25519_verify(telnyx_pk, tocsin_http_header(r, "telnyx-timestamp"), body,
+                                      tocsin_http_header(r, "telnyx-signature-ed25519"));
+    json_error_t e;
+    json_t *j = json_loadb(body.base, body.len, 0, &e);
+    const char *event = "", *status = "", *text = "";
+    json_unpack(j, "{s:{s:s,s:{s:[{s:s}],s:s}}}", "data", "event_type", &event, "payload", "to",
+                "status", &status, "text", &text);
+    tocsin_str path = tocsin_http_path(r);
+    fprintf(out, "%.*s valid=%d event=%s status=%s text=%s\n", (int)path.len, path.base, valid, event,
+            status, text);
+    fflush(out);
+    json_decref(j);
+    tocsin_http_respond(r, 200, NULL, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && argc != 5)
         return 2;
+    if (argc == 5)
+        have_telnyx = tocsin_base64_decode(argv[4], strlen(argv[4]), telnyx_pk, sizeof telnyx_pk) == 32;
     port = atoi(argv[1]);
     token = argv[2];
     out = fopen(argv[3], "a");
@@ -61,6 +87,7 @@ int main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     struct tocsin_http_server *s = tocsin_http_server_new(loop, NULL);
     tocsin_http_route(s, "POST", "/twilio/*", hook, NULL);
+    tocsin_http_route(s, "POST", "/telnyx/*", telnyx_hook, NULL);
     tocsin_http_add_standard_routes(s, NULL, NULL);
     if (tocsin_http_listen(s, "127.0.0.1", port))
         return 1;

@@ -110,6 +110,33 @@ assert_contains "$thread" '"body":"JOIN"' "the phone's thread"
 assert_contains "$thread" '"body":"after start"' "the thread shows what it received"
 assert_contains "$(curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "4155559999"}' -w ' %{http_code}')" " 400" "bad inbound"
 
+# Telnyx: Bearer key, JSON, and Ed25519-signed events.
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"duplicate_receipts": false}' >/dev/null
+PK=$(curl -s "$SIM_URL/sim/telnyx/public-key" | sed -E 's/.*"public_key":"([^"]+)".*/\1/')
+TSINK_PORT=$(free_port)
+"$BIN/tests/prog_webhook_sink" "$TSINK_PORT" "$T" "$TMP/telnyx.log" "$PK" & TEST_PIDS+=($!)
+wait_http "http://127.0.0.1:$TSINK_PORT/healthz"
+TNX="$SIM_URL/v2/messages"
+out=$(curl -s "$TNX" -H "Authorization: Bearer KEY_tocsin_demo" -H 'Content-Type: application/json' -w ' %{http_code}' \
+  -d "{\"from\": \"+18005550199\", \"to\": \"+14155552671\", \"text\": \"Telnyx hello\", \"webhook_url\": \"http://127.0.0.1:$TSINK_PORT/telnyx/webhook\"}")
+assert_contains "$out" '"record_type":"message"' "telnyx message object"
+assert_contains "$out" '"status":"queued"' "telnyx queued"
+assert_contains "$out" " 200" "telnyx 200"
+for i in $(seq 1 100); do grep -q "event=message.finalized" "$TMP/telnyx.log" 2>/dev/null && break; sleep 0.05; done
+assert_contains "$(cat "$TMP/telnyx.log")" "valid=1 event=message.sent status=sent text=Telnyx hello" "telnyx sent event, signed"
+assert_contains "$(cat "$TMP/telnyx.log")" "valid=1 event=message.finalized status=delivered" "telnyx finalized, signed"
+out=$(curl -s "$TNX" -H "Authorization: Bearer wrong-key-123" -d '{}' -w ' %{http_code}')
+assert_contains "$out" '"code":"10009"' "telnyx bad key"
+assert_contains "$out" " 401" "telnyx 401"
+out=$(curl -s "$TNX" -H "Authorization: Bearer KEY_tocsin_demo" -d '{"from": "+18005550199", "to": "555", "text": "x"}' -w ' %{http_code}')
+assert_contains "$out" " 422" "telnyx bad to"
+assert_contains "$out" '"code":"40310"' "telnyx error code"
+curl -s -XPOST "$SIM_URL/sim/faults" -d '{"fail_prefixes": []}' >/dev/null
+out=$(curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155558888", "to": "+18005550199", "body": "HELP", "provider": "telnyx"}')
+assert_contains "$out" '"gateway_status":200' "telnyx inbound answered"
+assert_contains "$(cat "$TMP/hooks.log")" "/telnyx/webhook valid=0 event=message.received status=webhook_delivered text=HELP" \
+  "a member's message as a Telnyx event (this sink has no key to check it with)"
+
 assert_contains "$(curl -s -XPOST "$SIM_URL/sim/reset")" '"reset":true' "reset"
 assert_eq "$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552671 --data-urlencode "body=Rally at 5 {bring signs}")" '{"count":0}' "reset clears counts"
 
