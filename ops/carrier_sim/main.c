@@ -155,6 +155,7 @@ int main(int argc, char **argv)
     sim_twilio_routes(&sim);
     sim_telnyx_routes(&sim);
     sim_control_routes(&sim);
+    sim_phones_routes(&sim);
     if (tocsin_http_listen(sim.http, bind, (int)port))
         return 1;
     uv_signal_init(sim.loop, &sigterm);

@@ -90,6 +90,9 @@ void sim_receipts_schedule(struct sim *s, struct sim_message *m);
 void sim_post_signed(struct sim *s, const char *token, const char *url, struct tocsin_kv *params,
                      size_t n, tocsin_http_client_cb cb, void *ctx);
 
+/* phones_page.c */
+void sim_phones_routes(struct sim *s);
+
 /* control.c */
 void sim_control_routes(struct sim *s);
 void sim_faults_default(struct sim_faults *f);

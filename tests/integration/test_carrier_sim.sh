@@ -140,6 +140,12 @@ assert_contains "$(cat "$TMP/hooks.log")" "/telnyx/webhook valid=0 event=message
 assert_contains "$(curl -s -XPOST "$SIM_URL/sim/reset")" '"reset":true' "reset"
 assert_eq "$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552671 --data-urlencode "body=Rally at 5 {bring signs}")" '{"count":0}' "reset clears counts"
 
+# The phones page: served, and it inserts message text only as text.
+page=$(curl -s "$SIM_URL/sim/")
+assert_contains "$page" "<title>Carrier simulator: phones</title>" "phones page"
+assert_contains "$page" "div.textContent = m.body" "message bodies are shown as text"
+! grep -q "innerHTML" <<<"$page" || fail "the phones page must not build HTML from message text"
+
 kill -TERM "$SIM"
 rc=0; wait "$SIM" || rc=$?
 assert_eq "$rc" 0 "clean exit on SIGTERM"
