@@ -183,7 +183,19 @@ static void messages(struct tocsin_http_req *r, void *ctx)
 static void phone_thread(struct tocsin_http_req *r, void *ctx)
 {
     struct sim *s = ctx;
-    tocsin_str number = tocsin_http_route_tail(r);
+    tocsin_str raw = tocsin_http_route_tail(r);
+    char decoded[40];
+    size_t n = 0;
+    for (size_t i = 0; i < raw.len && n + 1 < sizeof decoded; i++) {
+        if (raw.base[i] == '%' && i + 2 < raw.len && raw.base[i + 1] == '2' &&
+            (raw.base[i + 2] == 'B' || raw.base[i + 2] == 'b')) {
+            decoded[n++] = '+'; /* a browser writes "+1..." as "%2B1..." */
+            i += 2;
+        } else {
+            decoded[n++] = raw.base[i];
+        }
+    }
+    tocsin_str number = {decoded, n};
     json_t *list = json_array();
     for (size_t i = 0; i < s->nlist; i++) {
         struct sim_message *m = s->list[i];
