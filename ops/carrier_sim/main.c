@@ -40,6 +40,8 @@ static void usage(FILE *f)
             "  --gateway URL          where member messages go (default http://127.0.0.1:8080)\n"
             "  --receipt-delay-ms N   between accepting, 'sent' and 'delivered' (default 200)\n"
             "  --fail-prefix +1555    recipients starting so end 'undelivered' (repeatable)\n"
+            "  --faults JSON          initial faults, as for POST /sim/faults, e.g.\n"
+            "                         '{\"p429\": 0.1, \"ptimeout\": 0.01}'\n"
             "  --benchmark            answer as fast as it can: no callbacks, no faults\n"
             "  --help\n");
 }
@@ -119,6 +121,17 @@ int main(int argc, char **argv)
                 return 2;
             }
             sim.receipt_delay_ms = (unsigned)ms, i++;
+        } else if (!strcmp(a, "--faults")) {
+            json_error_t je;
+            json_t *f = json_loads(v, 0, &je);
+            char ferr[200];
+            if (!f || sim_faults_apply(&sim.faults, f, ferr, sizeof ferr)) {
+                fprintf(stderr, "tocsin-carrier-sim: invalid --faults: %s\n", f ? ferr : je.text);
+                json_decref(f);
+                return 2;
+            }
+            json_decref(f);
+            i++;
         } else if (!strcmp(a, "--fail-prefix")) {
             json_array_append_new(sim.faults.fail_prefixes, json_string(v)), i++;
         } else {

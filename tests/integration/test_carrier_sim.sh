@@ -147,6 +147,10 @@ assert_contains "$page" "<title>Carrier simulator: phones</title>" "phones page"
 assert_contains "$page" "div.textContent = m.body" "message bodies are shown as text"
 ! grep -q "innerHTML" <<<"$page" || fail "the phones page must not build HTML from message text"
 
+rc=0; out=$("$BIN/ops/tocsin-carrier-sim" --faults '{"p429": 7}' 2>&1) || rc=$?
+assert_eq "$rc" 2 "bad --faults"
+assert_contains "$out" "invalid --faults: invalid p429" "bad --faults says why"
+
 kill -TERM "$SIM"
 rc=0; wait "$SIM" || rc=$?
 assert_eq "$rc" 0 "clean exit on SIGTERM"
