@@ -2,6 +2,7 @@
  * form.c — request body decoding: application/x-www-form-urlencoded into
  * (key, value) pairs in the request arena, and JSON through jansson. */
 #include "http_internal.h"
+#include "form.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,4 +115,43 @@ json_t *tocsin_http_json(struct tocsin_http_req *r, char *err, size_t errlen)
     if (!j)
         snprintf(err, errlen, "invalid JSON at line %d column %d: %s", e.line, e.column, e.text);
     return j;
+}
+
+static size_t form_put(char *buf, size_t cap, size_t used, tocsin_str s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.base[i];
+        int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == '~';
+        if (used + (plain ? 1 : 3) >= cap)
+            return (size_t)-1;
+        if (plain) {
+            buf[used++] = (char)c;
+        } else {
+            buf[used++] = '%';
+            buf[used++] = hex[c >> 4];
+            buf[used++] = hex[c & 15];
+        }
+    }
+    return used;
+}
+
+size_t tocsin_form_append(char *buf, size_t cap, size_t used, tocsin_str key, tocsin_str value)
+{
+    size_t n = used;
+    if (n) {
+        if (n + 1 >= cap)
+            return (size_t)-1;
+        buf[n++] = '&';
+    }
+    n = form_put(buf, cap, n, key);
+    if (n == (size_t)-1 || n + 1 >= cap)
+        return (size_t)-1;
+    buf[n++] = '=';
+    n = form_put(buf, cap, n, value);
+    if (n == (size_t)-1)
+        return (size_t)-1;
+    buf[n] = '\0';
+    return n;
 }

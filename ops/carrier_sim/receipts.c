@@ -7,33 +7,9 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "form.h"
 #include "log.h"
 #include "sim.h"
-
-/* Appends key=value, form-encoded, to buf. */
-static size_t form_append(char *buf, size_t cap, size_t used, tocsin_str key, tocsin_str value)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    tocsin_str parts[2] = {key, value};
-    if (used && used < cap)
-        buf[used++] = '&';
-    for (int p = 0; p < 2; p++) {
-        for (size_t i = 0; i < parts[p].len && used + 4 < cap; i++) {
-            unsigned char c = (unsigned char)parts[p].base[i];
-            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_' || c == '.' || c == '~') {
-                buf[used++] = (char)c;
-            } else {
-                buf[used++] = '%';
-                buf[used++] = hex[c >> 4];
-                buf[used++] = hex[c & 15];
-            }
-        }
-        if (p == 0 && used < cap)
-            buf[used++] = '=';
-    }
-    return used;
-}
 
 static void post_done(const struct tocsin_http_client_response *r, void *ctx)
 {
@@ -49,9 +25,13 @@ void sim_post_signed(struct sim *s, const char *token, const char *url, struct t
 {
     char sig[29], header[64], body[8192];
     size_t used = 0;
-    for (size_t i = 0; i < n; i++)
-        used = form_append(body, sizeof body, used, params[i].key, params[i].value);
-    body[used < sizeof body ? used : sizeof body - 1] = '\0';
+    body[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t next = tocsin_form_append(body, sizeof body, used, params[i].key, params[i].value);
+        if (next == (size_t)-1)
+            break; /* callbacks are small; a member's 1600 characters fit */
+        used = next;
+    }
     tocsin_twilio_signature(tocsin_str_from(token), tocsin_str_from(url), params, n, sig);
     snprintf(header, sizeof header, "X-Twilio-Signature: %s", sig);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", header, NULL};
