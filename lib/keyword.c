@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * keyword.c — message intent: reserved words, the org's pcre2 keywords,
+ * and the plain-words revocation patterns (all kept here, in one list). */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "keyword.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcre2.h>
+
+#include "compliance.h"
+
+#define KEYWORD_SET_MAX 256
+
+struct compiled {
+    long long id;
+    pcre2_code *re;
+};
+
+struct tocsin_keyword_set {
+    struct compiled *items;
+    size_t n;
+    pcre2_match_data *md;
+};
+
+static pcre2_code *compile(const char *pattern, int *code, PCRE2_SIZE *off)
+{
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, code, off, NULL);
+    if (re)
+        pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    return re;
+}
+
+struct tocsin_keyword_set *tocsin_keyword_set_new(const struct tocsin_keyword_def *defs, size_t n,
+                                                  char *err, size_t errlen)
+{
+    if (n > KEYWORD_SET_MAX) {
+        snprintf(err, errlen, "more than %d keywords", KEYWORD_SET_MAX);
+        return NULL;
+    }
+    struct tocsin_keyword_set *set = calloc(1, sizeof *set);
+    if (!set || !(set->items = calloc(n ? n : 1, sizeof *set->items)) ||
+        !(set->md = pcre2_match_data_create(4, NULL))) {
+        tocsin_keyword_set_free(set);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int code;
+        PCRE2_SIZE off;
+        pcre2_code *re = compile(defs[i].pattern, &code, &off);
+        if (!re) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(code, msg, sizeof msg);
+            snprintf(err, errlen, "keyword %lld: pattern error at offset %zu: %s", defs[i].id,
+                     (size_t)off, (char *)msg);
+            tocsin_keyword_set_free(set);
+            return NULL;
+        }
+        set->items[set->n].id = defs[i].id;
+        set->items[set->n++].re = re;
+    }
+    return set;
+}
+
+void tocsin_keyword_set_free(struct tocsin_keyword_set *set)
+{
+    if (!set)
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        pcre2_code_free(set->items[i].re);
+    free(set->items);
+    pcre2_match_data_free(set->md);
+    free(set);
+}
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+static int is_trailing_punct(unsigned char c)
+{
+    return strchr(".!?,;:'\"()-*~", c) != NULL && c != '\0';
+}
+
+size_t tocsin_keyword_trim(const char *body, size_t len, const char **start)
+{
+    const unsigned char *s = (const unsigned char *)body;
+    for (;;) {
+        if (len && (is_space(s[len - 1]) || is_trailing_punct(s[len - 1]))) {
+            len--;
+        } else if (len >= 2 && s[len - 2] == 0xC2 && (s[len - 1] == 0xA1 || s[len - 1] == 0xBF)) {
+            len -= 2; /* ¡ ¿ */
+        } else if (len >= 2 && s[len - 2] == 0xC2 && s[len - 1] == 0xA0) {
+            len -= 2; /* no-break space */
+        } else {
+            break;
+        }
+    }
+    /* Opening marks may lead: "¡ALTO!", a quoted "STOP". */
+    for (;;) {
+        if (len >= 2 && s[0] == 0xC2 && (s[1] == 0xA1 || s[1] == 0xBF))
+            s += 2, len -= 2;
+        else if (len && (s[0] == '"' || s[0] == '\'' || s[0] == '(' || is_space(s[0])))
+            s++, len--;
+        else
+            break;
+    }
+    *start = (const char *)s;
+    return len;
+}
+
+/* --- revocation in plain words --- */
+
+/* One place for the patterns; tests/unit/test_keyword.c holds true and
+ * false positives for each. Matched case-insensitively anywhere. */
+static const char *const revocation_patterns[] = {
+    /* English */
+    "\\b(stop|quit|cease)\\s+(texting|messaging|sending|contacting|txting)\\b",
+    "\\b(remove|delete|take)\\s+(me|my\\s+(number|#))\\b",
+    "\\bunsubscribe\\b",
+    "\\bno\\s+more\\s+(texts?|messages?|msgs?|sms)\\b",
+    "\\bdon'?t\\s+(text|message|contact|txt)\\s+me\\b",
+    "\\bdo\\s+not\\s+(text|message|contact)\\s+me\\b",
+    "\\b(leave|let)\\s+me\\s+alone\\b",
+    "\\bopt\\s*(me\\s+)?out\\b",
+    "\\blose\\s+my\\s+number\\b",
+    "\\bnot\\s+interested\\b",
+    /* Spanish */
+    "\\bdej(a|en|ar)\\s+de\\s+(enviar|mandar|escribir)",
+    "\\bno\\s+(me\\s+)?(env[ií]en|manden|escriban)\\s+m[aá]s\\b",
+    "\\b(b[oó]rr(a|e)me|s[aá]c(a|q)u?(e)?me)\\b",
+    "\\bya\\s+no\\s+(quiero|deseo)\\s+(recibir|mensajes)",
+    "\\bno\\s+m[aá]s\\s+mensajes\\b",
+    "\\bdarme\\s+de\\s+baja\\b",
+};
+
+static pcre2_code *revocation_re;
+static pcre2_match_data *revocation_md;
+
+int tocsin_likely_revocation(const char *body, size_t len)
+{
+    if (!revocation_re) {
+        /* One alternation: a single pass over the message. */
+        char pattern[4096] = "(?i)(?:";
+        size_t n = strlen(pattern);
+        for (size_t i = 0; i < sizeof revocation_patterns / sizeof revocation_patterns[0]; i++)
+            n += (size_t)snprintf(pattern + n, sizeof pattern - n, "%s(?:%s)", i ? "|" : "",
+                                  revocation_patterns[i]);
+        snprintf(pattern + n, sizeof pattern - n, ")");
+        int code;
+        PCRE2_SIZE off;
+        revocation_re = compile(pattern, &code, &off);
+        revocation_md = revocation_re ? pcre2_match_data_create_from_pattern(revocation_re, NULL) : NULL;
+        if (!revocation_re || !revocation_md)
+            return 0;
+    }
+    return pcre2_match(revocation_re, (PCRE2_SPTR)body, len, 0, 0, revocation_md, NULL) >= 0;
+}
+
+void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *body, size_t len,
+                             struct tocsin_classification *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *word;
+    size_t wl = tocsin_keyword_trim(body, len, &word);
+    switch (tocsin_reserved_word(word, wl)) {
+    case TOCSIN_RESERVED_OPT_OUT:
+        out->intent = TOCSIN_INTENT_OPT_OUT;
+        return;
+    case TOCSIN_RESERVED_OPT_IN:
+        out->intent = TOCSIN_INTENT_OPT_IN;
+        return;
+    case TOCSIN_RESERVED_HELP:
+        out->intent = TOCSIN_INTENT_HELP;
+        return;
+    default:
+        break;
+    }
+    for (size_t i = 0; set && i < set->n; i++) {
+        if (pcre2_match(set->items[i].re, (PCRE2_SPTR)body, len, 0, 0, set->md, NULL) >= 0) {
+            out->intent = TOCSIN_INTENT_KEYWORD;
+            out->keyword_id = set->items[i].id;
+            return;
+        }
+    }
+    out->intent = TOCSIN_INTENT_REPLY;
+    out->likely_revocation = tocsin_likely_revocation(body, len);
+}
