@@ -120,6 +120,10 @@ int finish(const PhoneNumberUtil &util, const PhoneNumber &number, const char *i
     util.Format(number, PhoneNumberUtil::E164, &e164);
     if (e164.size() > TOCSIN_E164_MAX)
         return fail(input, len, "too long", err, errlen);
+    /* A few countries have valid numbers under 8 digits; none can take a
+     * text from us, and the schema's E.164 check (8 to 15 digits) agrees. */
+    if (e164.size() < 9)
+        return fail(input, len, "too short to receive text messages", err, errlen);
     memcpy(out->e164, e164.data(), e164.size());
     out->e164[e164.size()] = '\0';
     std::string region;
