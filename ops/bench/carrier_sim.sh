@@ -8,10 +8,8 @@
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/carrier_sim.sh [SECONDS] [CONNECTIONS]  (defaults 10, 50)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-50}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build="$here/build-bench"
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target bench_http_hello tocsin-carrier-sim >/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build bench_http_hello tocsin-carrier-sim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 A=AC7c0c51a0000000000000000000000000

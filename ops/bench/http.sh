@@ -6,10 +6,8 @@
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/http.sh [SECONDS] [CONNECTIONS]  (defaults 10, 50)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-50}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build="$here/build-bench"
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target bench_http_hello bench_http_tocsin >/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build bench_http_hello bench_http_tocsin
 command -v wrk >/dev/null || { echo "wrk is missing: ops/install-deps" >&2; exit 1; }
 
 run() { # run NAME BINARY PORT -> prints requests/s

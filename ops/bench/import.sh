@@ -7,16 +7,11 @@
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/import.sh [ROWS]  (default 1000000)"; exit 0 ;; esac
 rows=${1:-1000000}
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build="$here/build-bench"
-cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j2 --target tocsinctl >/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build tocsinctl
 tmp=$(mktemp -d)
-port=$(( 30000 + RANDOM % 20000 ))
-cleanup() { "$here/ops/pg" destroy --dir "$tmp/pg" --port "$port" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-"$here/ops/pg" start --dir "$tmp/pg" --port "$port" >/dev/null
-export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$port dbname=tocsin user=tocsin"
+trap 'bench_pg_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+bench_pg "$tmp/pg"
 ctl="$build/ops/tocsinctl"
 "$ctl" migrate >/dev/null
 "$ctl" org create bench --name "Bench" >/dev/null

@@ -4,7 +4,6 @@
 # counting costs, Release build; see phone_sms.c.
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/phone_sms.sh [NUMBERS]  (default 200000)"; exit 0 ;; esac
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-cmake -S "$here" -B "$here/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$here/build-bench" -j2 --target bench_phone_sms >/dev/null
-"$here/build-bench/ops/bench/bench_phone_sms" "${1:-200000}"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build bench_phone_sms
+"$build/ops/bench/bench_phone_sms" "${1:-200000}"

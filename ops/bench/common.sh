@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# common.sh — sourced by the benchmark scripts: the checkout's root ($here)
+# and a Release build of the named targets in build-bench/ ($build).
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build="$here/build-bench"
+bench_build() {
+  cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$build" -j2 --target "$@" >/dev/null
+}
+# bench_pg DIR: a throwaway PostgreSQL cluster in DIR on a free port; sets
+# TOCSIN_DATABASE_URL and PG_PORT. Stop it with bench_pg_stop DIR.
+bench_pg() {
+  PG_PORT=$(( 30000 + RANDOM % 20000 ))
+  "$here/ops/pg" start --dir "$1" --port "$PG_PORT" >/dev/null
+  export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$PG_PORT dbname=tocsin user=tocsin"
+}
+bench_pg_stop() { "$here/ops/pg" destroy --dir "$1" --port "$PG_PORT" >/dev/null 2>&1 || true; }
