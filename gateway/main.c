@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * main.c — tocsin-gateway: receives carrier webhooks (member messages and
- * delivery receipts). This file wires the daemon; the webhook handlers
- * arrive with the gateway issue. */
-#include "daemon.h"
+ * delivery receipts). This file wires the daemon to the webhook routes. */
+#include "gateway.h"
+
+static struct gateway gateway;
 
 static int gateway_port(const struct tocsin_config *cfg)
 {
@@ -11,8 +12,15 @@ static int gateway_port(const struct tocsin_config *cfg)
 
 static int gateway_start(struct tocsin_daemon *d)
 {
-    (void)d;
+    gateway.d = d;
+    gw_twilio_routes(&gateway);
     return 0;
+}
+
+static void gateway_cleanup(struct tocsin_daemon *d)
+{
+    (void)d;
+    gw_senders_free();
 }
 
 static const struct tocsin_daemon_spec gateway_spec = {
@@ -21,6 +29,7 @@ static const struct tocsin_daemon_spec gateway_spec = {
     .port = gateway_port,
     .reuseport = 1, /* scale out: start more gateways on the same port */
     .start = gateway_start,
+    .cleanup = gateway_cleanup,
 };
 
 int main(int argc, char **argv)

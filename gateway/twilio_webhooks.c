@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * twilio_webhooks.c — Twilio's webhooks: POST /twilio/inbound (a member's
+ * message) and POST /twilio/status (a delivery receipt). Each is checked
+ * against X-Twilio-Signature for the sender's auth token and the public URL
+ * the operator configured, applied in one database round trip, and only
+ * then acknowledged, so a carrier that retries loses nothing and a retried
+ * webhook is applied once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "gateway.h"
+#include "log.h"
+#include "phone.h"
+#include "sms.h"
+
+struct tocsin_metric gw_rejected_signatures = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_rejected_signatures_total", "webhooks refused for a bad signature", NULL);
+static struct tocsin_metric m_inbound = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_inbound_total", "member messages stored (retries excluded)", NULL);
+
+static const char twiml_empty[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+
+struct hook {
+    struct gateway *g;
+    struct tocsin_http_req *req;
+    struct tocsin_kv *kv;
+    size_t n;
+    int is_status;
+    char url[700];
+    tocsin_str sid, from, to, body, status, error_code;
+    int num_media;
+};
+
+static int sid_valid(tocsin_str s)
+{
+    if (s.len < 2 || s.len > 64)
+        return 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.base[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+static const char *cstr(struct hook *h, tocsin_str s)
+{
+    return tocsin_arena_strndup(tocsin_http_arena(h->req), s.base ? s.base : "", s.len);
+}
+
+static void inbound_stored(const struct tocsin_db_result *r, void *ctx)
+{
+    struct hook *h = ctx;
+    if (r->error) {
+        log_warn("inbound_failed", "message_sid=%.*s reason=\"%s\"", (int)h->sid.len, h->sid.base, r->error);
+        tocsin_http_error(h->req, 503, "unavailable", "the message could not be stored; retry");
+        return;
+    }
+    const char *action = PQgetvalue(r->res, 0, 1);
+    if (strcmp(action, "duplicate") != 0)
+        tocsin_metric_add(&m_inbound, 1);
+    log_info("inbound", "message_sid=%.*s action=%s inbound_id=%s", (int)h->sid.len, h->sid.base, action,
+             PQgetvalue(r->res, 0, 0));
+    tocsin_http_respond(h->req, 200, "text/xml", twiml_empty, sizeof twiml_empty - 1);
+}
+
+static const char *const intent_names[] = {"reply", "opt_out", "opt_in", "help", "keyword"};
+
+static void inbound_apply(struct hook *h, struct gw_sender *s)
+{
+    struct tocsin_classification c;
+    tocsin_keyword_classify(s->keywords, h->body.base, h->body.len, &c);
+    char reply[1700] = "";
+    switch (c.intent) {
+    case TOCSIN_INTENT_OPT_OUT:
+        snprintf(reply, sizeof reply, "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
+                 s->org_name);
+        break;
+    case TOCSIN_INTENT_OPT_IN:
+        snprintf(reply, sizeof reply, "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
+                 s->org_name);
+        break;
+    case TOCSIN_INTENT_HELP:
+        if (*s->help_text)
+            snprintf(reply, sizeof reply, "%s", s->help_text);
+        else
+            snprintf(reply, sizeof reply, "%s: Msg&data rates may apply. Reply STOP to cancel.", s->org_name);
+        break;
+    case TOCSIN_INTENT_KEYWORD: {
+        const char *k = gw_keyword_reply(s, c.keyword_id);
+        snprintf(reply, sizeof reply, "%s", k ? k : "");
+        break;
+    }
+    default:
+        break;
+    }
+    struct tocsin_sms_info info = {0};
+    if (reply[0] && tocsin_sms_count(reply, strlen(reply), &info) != 0)
+        reply[0] = '\0';
+    char sender_id[24], keyword_id[24], media[12], segments[12];
+    snprintf(sender_id, sizeof sender_id, "%lld", s->id);
+    snprintf(keyword_id, sizeof keyword_id, "%lld", c.keyword_id);
+    snprintf(media, sizeof media, "%d", h->num_media);
+    snprintf(segments, sizeof segments, "%zu", info.segments);
+    const char *params[] = {"twilio",
+                            cstr(h, h->sid),
+                            sender_id,
+                            cstr(h, h->from),
+                            cstr(h, h->body),
+                            media,
+                            intent_names[c.intent],
+                            c.intent == TOCSIN_INTENT_KEYWORD ? keyword_id : NULL,
+                            c.likely_revocation ? "true" : "false",
+                            reply[0] ? reply : NULL,
+                            reply[0] ? tocsin_sms_encoding_name(info.encoding) : NULL,
+                            reply[0] ? segments : NULL};
+    if (tocsin_db_query(h->g->d->db,
+                        "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        12, params, inbound_stored, h) != 0)
+        tocsin_http_error(h->req, 503, "unavailable", "the gateway is shutting down");
+}
+
+static void receipt_applied(const struct tocsin_db_result *r, void *ctx)
+{
+    struct hook *h = ctx;
+    if (r->error) {
+        log_warn("receipt_failed", "message_sid=%.*s reason=\"%s\"", (int)h->sid.len, h->sid.base, r->error);
+        tocsin_http_error(h->req, 503, "unavailable", "the receipt could not be stored; retry");
+        return;
+    }
+    log_info("receipt", "message_sid=%.*s status=%.*s outcome=%s", (int)h->sid.len, h->sid.base,
+             (int)h->status.len, h->status.base, PQgetvalue(r->res, 0, 0));
+    tocsin_http_respond(h->req, 200, "text/xml", twiml_empty, sizeof twiml_empty - 1);
+}
+
+static void receipt_apply(struct hook *h)
+{
+    const char *params[] = {"twilio", cstr(h, h->sid), cstr(h, h->status),
+                            h->error_code.len ? cstr(h, h->error_code) : NULL, NULL};
+    if (tocsin_db_query(h->g->d->db, "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)", 5, params,
+                        receipt_applied, h) != 0)
+        tocsin_http_error(h->req, 503, "unavailable", "the gateway is shutting down");
+}
+
+static void sender_found(struct gw_sender *s, int status, const char *why, void *ctx)
+{
+    struct hook *h = ctx;
+    if (!s) {
+        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\"", (int)h->to.len, h->to.base, status, why);
+        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s", why);
+        return;
+    }
+    tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
+    if (!tocsin_twilio_verify(tocsin_str_from(s->secret), tocsin_str_from(h->url), h->kv, h->n, sig)) {
+        tocsin_metric_add(&gw_rejected_signatures, 1);
+        log_warn("webhook_bad_signature", "url=%s remote=%s", h->url, tocsin_http_remote_addr(h->req));
+        tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
+        return;
+    }
+    if (h->is_status)
+        receipt_apply(h);
+    else
+        inbound_apply(h, s);
+}
+
+/* Reads and checks the form; returns the hook, or NULL after answering. */
+static struct hook *hook_begin(struct gateway *g, struct tocsin_http_req *r, int is_status)
+{
+    struct hook *h = tocsin_arena_alloc(tocsin_http_arena(r), sizeof *h);
+    char err[160];
+    if (!h) {
+        tocsin_http_error(r, 503, "out_of_memory", "out of memory");
+        return NULL;
+    }
+    memset(h, 0, sizeof *h);
+    h->g = g;
+    h->req = r;
+    h->is_status = is_status;
+    if (tocsin_http_form(r, 0, &h->kv, &h->n, err, sizeof err)) {
+        tocsin_http_error(r, 400, "bad_form", "%s", err);
+        return NULL;
+    }
+    h->sid = tocsin_form_get(h->kv, h->n, "MessageSid");
+    h->from = tocsin_form_get(h->kv, h->n, "From");
+    h->to = tocsin_form_get(h->kv, h->n, "To");
+    h->body = tocsin_form_get(h->kv, h->n, "Body");
+    h->status = tocsin_form_get(h->kv, h->n, "MessageStatus");
+    h->error_code = tocsin_form_get(h->kv, h->n, "ErrorCode");
+    tocsin_str media = tocsin_form_get(h->kv, h->n, "NumMedia");
+    h->num_media = media.len == 1 && media.base[0] >= '0' && media.base[0] <= '9' ? media.base[0] - '0' : 0;
+    const char *bad = NULL;
+    if (!sid_valid(h->sid))
+        bad = "MessageSid is missing or malformed";
+    else if (!h->from.base || !tocsin_phone_looks_e164(h->from.base, h->from.len))
+        bad = is_status ? NULL : "From is missing or not E.164";
+    if (!bad && (!h->to.base || h->to.len == 0 || h->to.len > 16))
+        bad = "To is missing or malformed";
+    if (!bad && is_status && (!h->status.base || h->status.len == 0 || h->status.len > 32))
+        bad = "MessageStatus is missing";
+    if (!bad && !is_status && !h->body.base)
+        h->body = TSTR("");
+    if (!bad && !is_status && h->body.len > 10000)
+        bad = "Body is too long";
+    if (bad) {
+        tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
+        return NULL;
+    }
+    /* The URL Twilio signed: the public base the operator configured (behind
+     * a proxy, the Host we see is not the one Twilio called) + path + query. */
+    tocsin_str path = tocsin_http_path(r), query = tocsin_http_query(r);
+    snprintf(h->url, sizeof h->url, "%s%.*s%s%.*s", g->d->cfg.public_url, (int)path.len, path.base,
+             query.len ? "?" : "", (int)query.len, query.base);
+    return h;
+}
+
+static void on_inbound(struct tocsin_http_req *r, void *ctx)
+{
+    struct hook *h = hook_begin(ctx, r, 0);
+    if (h)
+        gw_sender_lookup(h->g, cstr(h, h->to), sender_found, h);
+}
+
+static void on_status(struct tocsin_http_req *r, void *ctx)
+{
+    struct hook *h = hook_begin(ctx, r, 1);
+    /* The receipt's From is our sender: its token signed the callback. */
+    if (h)
+        gw_sender_lookup(h->g, cstr(h, h->from.base ? h->from : h->to), sender_found, h);
+}
+
+void gw_twilio_routes(struct gateway *g)
+{
+    tocsin_metric_register(&gw_rejected_signatures);
+    tocsin_metric_register(&m_inbound);
+    tocsin_http_route(g->d->http, "POST", "/twilio/inbound", on_inbound, g);
+    tocsin_http_route(g->d->http, "POST", "/twilio/status", on_status, g);
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# tocsin-gateway's Twilio webhooks end to end: members text through the
+# carrier simulator (signed inbound webhooks) and the database shows the
+# outcome — JOIN subscribes with consent evidence and queues one
+# confirmation; replies open a conversation (plain-words revocations are
+# flagged); STOP opts out first, cancels what was queued and confirms once
+# even when repeated; nothing goes to an opted-out number until START; a
+# retried MessageSid is stored once; bad signatures, unknown numbers and
+# malformed webhooks store nothing; receipts move messages forward only.
+source "$(dirname "$0")/lib.sh"
+fresh_db
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+CTL="$BIN/ops/tocsinctl"
+"$CTL" migrate >/dev/null
+"$CTL" demo-seed >/dev/null
+T=7c0c51a0000000000000000000000000
+GW_PORT=$(free_port)
+SIM_PORT=$(free_port)
+export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT"
+TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & GW=$!
+TEST_PIDS+=($GW)
+"$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$GW_PORT" >"$TMP/sim.log" 2>&1 &
+TEST_PIDS+=($!)
+wait_http "http://127.0.0.1:$GW_PORT/healthz"
+wait_http "http://127.0.0.1:$SIM_PORT/healthz"
+
+member() { # member FROM BODY: a member texts the short code through the simulator
+  curl -s -XPOST "http://127.0.0.1:$SIM_PORT/sim/inbound" \
+    -d "$(printf '{"from": "%s", "to": "24680", "body": "%s"}' "$1" "$2")"
+}
+# signed PATH TOKEN k=v...: a hand-signed Twilio webhook; prints the HTTP status.
+signed() {
+  local path=$1 token=$2; shift 2
+  local url="http://127.0.0.1:$GW_PORT$path" concat="" args=() kv
+  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
+  local sig
+  sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+  for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+  curl -s -o "$TMP/last" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
+}
+M=+14155550100
+
+# JOIN: subscribed with evidence, one confirmation queued.
+assert_contains "$(member $M JOIN)" '"gateway_status":200' "JOIN accepted"
+assert_eq "$(sql "SELECT l.name || ' ' || s.source || ' ' || (s.evidence_inbound_id = i.id) FROM subscriptions s JOIN lists l ON l.id = s.list_id JOIN contacts c ON c.id = s.contact_id JOIN inbound_messages i ON i.from_phone = c.phone WHERE c.phone = '$M'")" "members keyword true" "subscribed with the message as evidence"
+assert_eq "$(sql "SELECT purpose || ' ' || lane || ' ' || segments || ' ' || (body LIKE 'Tocsin Demo Chapter: you''re in!%') FROM messages WHERE to_phone = '$M'")" "confirmation conversational 1 true" "the keyword's confirmation is queued"
+# Keywords in any case, with spaces and punctuation; Spanish too.
+member +14155550101 "  unete! " >/dev/null
+assert_eq "$(sql "SELECT l.name FROM subscriptions s JOIN lists l ON l.id = s.list_id JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '+14155550101'")" miembros "UNETE"
+
+# A reply opens a conversation; a revocation in plain words is flagged.
+member $M "what time is the rally?" >/dev/null
+assert_eq "$(sql "SELECT state || ' ' || unread || ' ' || likely_opt_out || ' ' || (assignee_id IS NULL) FROM conversations")" "open 1 false true" "conversation opened, unassigned"
+member $M "please stop texting me" >/dev/null
+assert_eq "$(sql "SELECT unread || ' ' || likely_opt_out FROM conversations")" "2 true" "likely opt-out flagged"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE conversation_id IS NOT NULL")" 2 "replies belong to the conversation"
+
+# STOP: opted out first, queued messages cancelled, one confirmation even twice.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+     SELECT org_id, id, 'twilio', '$M', 'blast to cancel', 'GSM-7', 1, 'bulk', 'blast' FROM senders" >/dev/null
+member $M "Stop." >/dev/null
+member $M "STOP" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$M'")" 1 "opted out"
+assert_eq "$(sql "SELECT state FROM messages WHERE body = 'blast to cancel'")" cancelled "queued blast cancelled"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$M' AND purpose = 'opt_out_confirmation'")" 1 "one confirmation"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions WHERE unsubscribed_at IS NULL AND contact_id = (SELECT id FROM contacts WHERE phone = '$M')")" 0 "subscriptions ended"
+before=$(sql "SELECT count(*) FROM messages WHERE to_phone = '$M'")
+member $M "hi again" >/dev/null
+member $M "JOIN" >/dev/null
+member $M "HELP" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$M'")" "$before" "nothing more is queued for an opted-out number"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE from_phone = '$M' AND body = 'hi again' AND conversation_id IS NOT NULL")" 1 "but what they write is kept"
+member $M "start" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$M'")" 0 "START clears the opt-out"
+assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE phone = '$M' AND event = 'opt_in' AND source = 'keyword'")" 2 "consent recorded (JOIN, START)"
+member +14155550102 "yes" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.phone = '+14155550102'")" 1 "YES from someone never opted out is a reply"
+member +14155550103 "HELP" >/dev/null
+assert_eq "$(sql "SELECT purpose || ' ' || (body LIKE 'Tocsin Demo Chapter alerts%') FROM messages WHERE to_phone = '+14155550103'")" "help true" "HELP answered with the org's text"
+
+# A retried webhook is stored once and answered 200 again.
+for i in 1 2; do
+  code=$(signed /twilio/inbound "$T" MessageSid=SMretry0001 From=+14155550104 To=24680 Body=hello NumMedia=0)
+  assert_eq "$code" 200 "signed inbound ($i)"
+done
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMretry0001'")" 1 "stored once"
+assert_contains "$(cat "$TMP/gateway.log")" "message_sid=SMretry0001 action=duplicate" "the retry is recognised"
+
+# Refused: bad signature (403), unknown number (404), malformed (400); nothing stored.
+n0=$(sql "SELECT count(*) FROM inbound_messages")
+assert_eq "$(signed /twilio/inbound wrong-token MessageSid=SMbad0001 From=+14155550105 To=24680 Body=hi)" 403 "bad signature"
+assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0002 From=+14155550105 To=99999 Body=hi)" 404 "unknown To"
+assert_contains "$(cat "$TMP/last")" '"code":"unknown_sender"' "404 says why"
+assert_eq "$(signed /twilio/inbound "$T" From=+14155550105 To=24680 Body=hi)" 400 "no MessageSid"
+assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0003 From=12 To=24680 Body=hi)" 400 "bad From"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored"
+assert_contains "$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" "tocsin_gateway_rejected_signatures_total 1" "counted"
+
+# Receipts: forward only; early receipts kept for later.
+sql "UPDATE messages SET state = 'sent', provider_message_id = 'SMsent0001', sent_at = now() WHERE to_phone = '+14155550103'" >/dev/null
+assert_eq "$(signed /twilio/status "$T" MessageSid=SMsent0001 MessageStatus=delivered From=24680 To=+14155550103)" 200 "receipt"
+assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMsent0001'")" delivered "delivered"
+signed /twilio/status "$T" MessageSid=SMsent0001 MessageStatus=sent From=24680 To=+14155550103 >/dev/null
+assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMsent0001'")" delivered "a late 'sent' does not go back"
+signed /twilio/status "$T" MessageSid=SMearly0001 MessageStatus=undelivered ErrorCode=30003 From=24680 To=+14155550106 >/dev/null
+assert_eq "$(sql "SELECT status || ' ' || error_code FROM delivery_receipts_pending WHERE provider_message_id = 'SMearly0001'")" "undelivered 30003" "early receipt kept"
+assert_eq "$(signed /twilio/status wrong MessageSid=SMsent0001 MessageStatus=failed From=24680 To=+14155550103)" 403 "unsigned receipt refused"
+
+kill -TERM "$GW"
+rc=0; wait "$GW" || rc=$?
+assert_eq "$rc" 0 "gateway stops cleanly"
+echo "test_gateway_twilio: ok"
