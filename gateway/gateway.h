@@ -15,6 +15,8 @@ struct gw_sender {
     char address[20];
     char provider[8];
     char secret[256]; /* Twilio auth token */
+    unsigned char telnyx_pk[32]; /* verifies Telnyx webhooks */
+    int has_telnyx_pk;
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
@@ -40,6 +42,23 @@ const char *gw_keyword_reply(const struct gw_sender *s, long long keyword_id);
 
 /* twilio_webhooks.c */
 void gw_twilio_routes(struct gateway *g);
+
+/* telnyx_webhooks.c */
+void gw_telnyx_routes(struct gateway *g);
+
+/* inbound.c: the member-message path both carriers share — classify with
+ * the sender's keywords, prepare the reply, apply it in one statement, and
+ * answer the carrier (status, content type and body) once it committed. */
+struct gw_inbound {
+    struct tocsin_http_req *req;
+    const char *provider, *message_id, *from, *body;
+    int num_media;
+    int ok_status;
+    const char *ok_type, *ok_body;
+};
+void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
+/* Applies a delivery receipt and answers the carrier the same way. */
+void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status, const char *error_code);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

@@ -14,6 +14,7 @@ static int gateway_start(struct tocsin_daemon *d)
 {
     gateway.d = d;
     gw_twilio_routes(&gateway);
+    gw_telnyx_routes(&gateway);
     return 0;
 }
 

@@ -117,6 +117,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         snprintf(fresh->org_name, sizeof fresh->org_name, "%s", PQgetvalue(res, 0, 5));
         fresh->help_text = strdup(PQgetvalue(res, 0, 6));
         fresh->keywords_json = strdup(keywords);
+        const char *pk = PQgetvalue(res, 0, 9);
+        fresh->has_telnyx_pk =
+            *pk && tocsin_base64_decode(pk, strlen(pk), fresh->telnyx_pk, sizeof fresh->telnyx_pk) == 32;
         const char *sealed = PQgetvalue(res, 0, 4);
         int ok = g->d->cfg.has_secret_key &&
                  tocsin_secret_open(g->d->cfg.secret_key, sealed, strlen(sealed), fresh->secret,
@@ -153,7 +156,7 @@ void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, v
                         " coalesce((SELECT json_agg(json_build_object('id', k.id, 'pattern', k.pattern,"
                         "   'reply', k.reply) ORDER BY k.id)::text FROM keywords k"
                         "   WHERE k.org_id = s.org_id AND (k.sender_id IS NULL OR k.sender_id = s.id)), '[]'),"
-                        " s.address"
+                        " s.address, coalesce(s.telnyx_public_key, '')"
                         " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1",
                         1, params, lookup_done, l) != 0) {
         free(l);

@@ -13,12 +13,9 @@
 #include "gateway.h"
 #include "log.h"
 #include "phone.h"
-#include "sms.h"
 
 struct tocsin_metric gw_rejected_signatures = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_rejected_signatures_total", "webhooks refused for a bad signature", NULL);
-static struct tocsin_metric m_inbound = TOCSIN_METRIC_COUNTER(
-    "tocsin_gateway_inbound_total", "member messages stored (retries excluded)", NULL);
 
 static const char twiml_empty[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
 
@@ -31,6 +28,7 @@ struct hook {
     char url[700];
     tocsin_str sid, from, to, body, status, error_code;
     int num_media;
+    struct gw_inbound in;
 };
 
 static int sid_valid(tocsin_str s)
@@ -50,100 +48,6 @@ static const char *cstr(struct hook *h, tocsin_str s)
     return tocsin_arena_strndup(tocsin_http_arena(h->req), s.base ? s.base : "", s.len);
 }
 
-static void inbound_stored(const struct tocsin_db_result *r, void *ctx)
-{
-    struct hook *h = ctx;
-    if (r->error) {
-        log_warn("inbound_failed", "message_sid=%.*s reason=\"%s\"", (int)h->sid.len, h->sid.base, r->error);
-        tocsin_http_error(h->req, 503, "unavailable", "the message could not be stored; retry");
-        return;
-    }
-    const char *action = PQgetvalue(r->res, 0, 1);
-    if (strcmp(action, "duplicate") != 0)
-        tocsin_metric_add(&m_inbound, 1);
-    log_info("inbound", "message_sid=%.*s action=%s inbound_id=%s", (int)h->sid.len, h->sid.base, action,
-             PQgetvalue(r->res, 0, 0));
-    tocsin_http_respond(h->req, 200, "text/xml", twiml_empty, sizeof twiml_empty - 1);
-}
-
-static const char *const intent_names[] = {"reply", "opt_out", "opt_in", "help", "keyword"};
-
-static void inbound_apply(struct hook *h, struct gw_sender *s)
-{
-    struct tocsin_classification c;
-    tocsin_keyword_classify(s->keywords, h->body.base, h->body.len, &c);
-    char reply[1700] = "";
-    switch (c.intent) {
-    case TOCSIN_INTENT_OPT_OUT:
-        snprintf(reply, sizeof reply, "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
-                 s->org_name);
-        break;
-    case TOCSIN_INTENT_OPT_IN:
-        snprintf(reply, sizeof reply, "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
-                 s->org_name);
-        break;
-    case TOCSIN_INTENT_HELP:
-        if (*s->help_text)
-            snprintf(reply, sizeof reply, "%s", s->help_text);
-        else
-            snprintf(reply, sizeof reply, "%s: Msg&data rates may apply. Reply STOP to cancel.", s->org_name);
-        break;
-    case TOCSIN_INTENT_KEYWORD: {
-        const char *k = gw_keyword_reply(s, c.keyword_id);
-        snprintf(reply, sizeof reply, "%s", k ? k : "");
-        break;
-    }
-    default:
-        break;
-    }
-    struct tocsin_sms_info info = {0};
-    if (reply[0] && tocsin_sms_count(reply, strlen(reply), &info) != 0)
-        reply[0] = '\0';
-    char sender_id[24], keyword_id[24], media[12], segments[12];
-    snprintf(sender_id, sizeof sender_id, "%lld", s->id);
-    snprintf(keyword_id, sizeof keyword_id, "%lld", c.keyword_id);
-    snprintf(media, sizeof media, "%d", h->num_media);
-    snprintf(segments, sizeof segments, "%zu", info.segments);
-    const char *params[] = {"twilio",
-                            cstr(h, h->sid),
-                            sender_id,
-                            cstr(h, h->from),
-                            cstr(h, h->body),
-                            media,
-                            intent_names[c.intent],
-                            c.intent == TOCSIN_INTENT_KEYWORD ? keyword_id : NULL,
-                            c.likely_revocation ? "true" : "false",
-                            reply[0] ? reply : NULL,
-                            reply[0] ? tocsin_sms_encoding_name(info.encoding) : NULL,
-                            reply[0] ? segments : NULL};
-    if (tocsin_db_query(h->g->d->db,
-                        "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        12, params, inbound_stored, h) != 0)
-        tocsin_http_error(h->req, 503, "unavailable", "the gateway is shutting down");
-}
-
-static void receipt_applied(const struct tocsin_db_result *r, void *ctx)
-{
-    struct hook *h = ctx;
-    if (r->error) {
-        log_warn("receipt_failed", "message_sid=%.*s reason=\"%s\"", (int)h->sid.len, h->sid.base, r->error);
-        tocsin_http_error(h->req, 503, "unavailable", "the receipt could not be stored; retry");
-        return;
-    }
-    log_info("receipt", "message_sid=%.*s status=%.*s outcome=%s", (int)h->sid.len, h->sid.base,
-             (int)h->status.len, h->status.base, PQgetvalue(r->res, 0, 0));
-    tocsin_http_respond(h->req, 200, "text/xml", twiml_empty, sizeof twiml_empty - 1);
-}
-
-static void receipt_apply(struct hook *h)
-{
-    const char *params[] = {"twilio", cstr(h, h->sid), cstr(h, h->status),
-                            h->error_code.len ? cstr(h, h->error_code) : NULL, NULL};
-    if (tocsin_db_query(h->g->d->db, "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)", 5, params,
-                        receipt_applied, h) != 0)
-        tocsin_http_error(h->req, 503, "unavailable", "the gateway is shutting down");
-}
-
 static void sender_found(struct gw_sender *s, int status, const char *why, void *ctx)
 {
     struct hook *h = ctx;
@@ -159,10 +63,13 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
         tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
         return;
     }
+    h->in = (struct gw_inbound){.req = h->req, .provider = "twilio", .message_id = cstr(h, h->sid),
+                                .from = cstr(h, h->from), .body = cstr(h, h->body), .num_media = h->num_media,
+                                .ok_status = 200, .ok_type = "text/xml", .ok_body = twiml_empty};
     if (h->is_status)
-        receipt_apply(h);
+        gw_receipt_apply(h->g, &h->in, cstr(h, h->status), cstr(h, h->error_code));
     else
-        inbound_apply(h, s);
+        gw_inbound_apply(h->g, s, &h->in);
 }
 
 /* Reads and checks the form; returns the hook, or NULL after answering. */
@@ -233,7 +140,6 @@ static void on_status(struct tocsin_http_req *r, void *ctx)
 void gw_twilio_routes(struct gateway *g)
 {
     tocsin_metric_register(&gw_rejected_signatures);
-    tocsin_metric_register(&m_inbound);
     tocsin_http_route(g->d->http, "POST", "/twilio/inbound", on_inbound, g);
     tocsin_http_route(g->d->http, "POST", "/twilio/status", on_status, g);
 }

@@ -10,7 +10,7 @@ bench_build() {
 # bench_pg DIR: a throwaway PostgreSQL cluster in DIR on a free port; sets
 # TOCSIN_DATABASE_URL and PG_PORT. Stop it with bench_pg_stop DIR.
 bench_pg() {
-  PG_PORT=$(( 30000 + RANDOM % 20000 ))
+  PG_PORT=$(( 12000 + RANDOM % 20000 )) # below the ephemeral port range
   "$here/ops/pg" start --dir "$1" --port "$PG_PORT" >/dev/null
   export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$PG_PORT dbname=tocsin user=tocsin"
 }

@@ -41,7 +41,9 @@ assert_contains() { [[ "$1" == *"$2"* ]] || fail "$3: \"$2\" not found in: $1"; 
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
+    # Below the kernel's ephemeral range (32768+), where outgoing connections
+    # take their local ports and would make a later bind fail.
+    p=$(( 12000 + RANDOM % 20000 ))
     (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null || { echo "$p"; return; }
   done
 }

@@ -6,7 +6,7 @@ dir=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
 "$src/ops/pg" destroy --dir "$dir" >/dev/null 2>&1 || true
 for attempt in $(seq 1 20); do
-  port=$(( 20000 + RANDOM % 20000 ))
+  port=$(( 12000 + RANDOM % 20000 )) # below the ephemeral port range
   if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then continue; fi
   if "$src/ops/pg" start --dir "$dir" --port "$port"; then
     echo "$port" > "$dir.port"

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * inbound.c — what the gateway does with an authentic webhook, whichever
+ * carrier sent it: a member's message goes through the keyword engine and
+ * tocsin_receive_inbound() (schema/004_inbound.sql) in one statement; a
+ * receipt through tocsin_apply_receipt(). The carrier is answered only
+ * after the statement committed; a failure answers 503 so it retries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "log.h"
+#include "sms.h"
+
+static struct tocsin_metric m_inbound = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_inbound_total", "member messages stored (retries excluded)", NULL);
+static struct tocsin_metric m_receipts = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_receipts_total", "delivery receipts received", NULL);
+
+static const char *const intent_names[] = {"reply", "opt_out", "opt_in", "help", "keyword"};
+
+static void answer(struct gw_inbound *in)
+{
+    tocsin_http_respond(in->req, in->ok_status, in->ok_type, in->ok_body, in->ok_body ? strlen(in->ok_body) : 0);
+}
+
+static void inbound_stored(const struct tocsin_db_result *r, void *ctx)
+{
+    struct gw_inbound *in = ctx;
+    if (r->error) {
+        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider, in->message_id,
+                 r->error);
+        tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
+        return;
+    }
+    const char *action = PQgetvalue(r->res, 0, 1);
+    if (strcmp(action, "duplicate") != 0) {
+        tocsin_metric_register(&m_inbound);
+        tocsin_metric_add(&m_inbound, 1);
+    }
+    log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider, in->message_id,
+             action, PQgetvalue(r->res, 0, 0));
+    answer(in);
+}
+
+/* The reply a message's intent calls for ("" for none). */
+static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out, size_t size)
+{
+    out[0] = '\0';
+    switch (c->intent) {
+    case TOCSIN_INTENT_OPT_OUT:
+        snprintf(out, size, "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
+                 s->org_name);
+        break;
+    case TOCSIN_INTENT_OPT_IN:
+        snprintf(out, size, "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
+                 s->org_name);
+        break;
+    case TOCSIN_INTENT_HELP:
+        if (*s->help_text)
+            snprintf(out, size, "%s", s->help_text);
+        else
+            snprintf(out, size, "%s: Msg&data rates may apply. Reply STOP to cancel.", s->org_name);
+        break;
+    case TOCSIN_INTENT_KEYWORD: {
+        const char *k = gw_keyword_reply(s, c->keyword_id);
+        snprintf(out, size, "%s", k ? k : "");
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in)
+{
+    struct tocsin_classification c;
+    tocsin_keyword_classify(s->keywords, in->body, strlen(in->body), &c);
+    char reply[1700];
+    reply_for(s, &c, reply, sizeof reply);
+    struct tocsin_sms_info info = {0};
+    if (reply[0] && tocsin_sms_count(reply, strlen(reply), &info) != 0)
+        reply[0] = '\0';
+    char sender_id[24], keyword_id[24], media[12], segments[12];
+    snprintf(sender_id, sizeof sender_id, "%lld", s->id);
+    snprintf(keyword_id, sizeof keyword_id, "%lld", c.keyword_id);
+    snprintf(media, sizeof media, "%d", in->num_media);
+    snprintf(segments, sizeof segments, "%zu", info.segments);
+    const char *params[] = {in->provider,
+                            in->message_id,
+                            sender_id,
+                            in->from,
+                            in->body,
+                            media,
+                            intent_names[c.intent],
+                            c.intent == TOCSIN_INTENT_KEYWORD ? keyword_id : NULL,
+                            c.likely_revocation ? "true" : "false",
+                            reply[0] ? reply : NULL,
+                            reply[0] ? tocsin_sms_encoding_name(info.encoding) : NULL,
+                            reply[0] ? segments : NULL};
+    if (tocsin_db_query(g->d->db,
+                        "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        12, params, inbound_stored, in) != 0)
+        tocsin_http_error(in->req, 503, "unavailable", "the gateway is shutting down");
+}
+
+static void receipt_applied(const struct tocsin_db_result *r, void *ctx)
+{
+    struct gw_inbound *in = ctx;
+    if (r->error) {
+        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider, in->message_id,
+                 r->error);
+        tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
+        return;
+    }
+    tocsin_metric_register(&m_receipts);
+    tocsin_metric_add(&m_receipts, 1);
+    log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
+             PQgetvalue(r->res, 0, 0));
+    answer(in);
+}
+
+void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status, const char *error_code)
+{
+    const char *params[] = {in->provider, in->message_id, status, error_code && *error_code ? error_code : NULL,
+                            NULL};
+    if (tocsin_db_query(g->d->db, "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)", 5, params,
+                        receipt_applied, in) != 0)
+        tocsin_http_error(in->req, 503, "unavailable", "the gateway is shutting down");
+}

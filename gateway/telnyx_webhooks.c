@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * telnyx_webhooks.c — Telnyx's v2 webhooks at POST /telnyx/webhook: JSON
+ * events signed with Ed25519 over "timestamp|body" (telnyx-signature-ed25519,
+ * telnyx-timestamp), refused when the signature does not verify with the
+ * sender's public key or the timestamp is more than 5 minutes off.
+ * message.received is a member's message; message.sent and
+ * message.finalized are receipts; other events are acknowledged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "crypto.h"
+#include "gateway.h"
+#include "log.h"
+#include "phone.h"
+
+#define TELNYX_MAX_SKEW_S 300
+
+struct telnyx_hook {
+    struct gateway *g;
+    struct tocsin_http_req *req;
+    json_t *event;
+    const char *type, *id, *from, *to, *text, *status, *error_code;
+    struct gw_inbound in;
+};
+
+static void finish(struct telnyx_hook *h)
+{
+    json_decref(h->event);
+    h->event = NULL;
+}
+
+static void sender_found(struct gw_sender *s, int status, const char *why, void *ctx)
+{
+    struct telnyx_hook *h = ctx;
+    if (!s) {
+        log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\"", status, why);
+        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s", why);
+        finish(h);
+        return;
+    }
+    tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
+    tocsin_str sig = tocsin_http_header(h->req, "telnyx-signature-ed25519");
+    char tsbuf[24];
+    snprintf(tsbuf, sizeof tsbuf, "%.*s", (int)(ts.len < 20 ? ts.len : 20), ts.base ? ts.base : "");
+    char *end;
+    long long when = strtoll(tsbuf, &end, 10);
+    long long skew = (long long)time(NULL) - when;
+    int fresh = ts.len && *end == '\0' && skew <= TELNYX_MAX_SKEW_S && skew >= -TELNYX_MAX_SKEW_S;
+    if (!s->has_telnyx_pk || !fresh ||
+        !tocsin_ed25519_verify(s->telnyx_pk, ts, tocsin_http_body(h->req), sig)) {
+        tocsin_metric_add(&gw_rejected_signatures, 1);
+        log_warn("webhook_bad_signature", "provider=telnyx fresh=%d remote=%s", fresh,
+                 tocsin_http_remote_addr(h->req));
+        tocsin_http_error(h->req, 403, "bad_signature",
+                          fresh ? "the telnyx-signature-ed25519 does not verify"
+                                : "the telnyx-timestamp is missing or more than 5 minutes off");
+        finish(h);
+        return;
+    }
+    struct tocsin_arena *a = tocsin_http_arena(h->req);
+    h->in = (struct gw_inbound){.req = h->req, .provider = "telnyx",
+                                .message_id = tocsin_arena_strndup(a, h->id, strlen(h->id)),
+                                .from = tocsin_arena_strndup(a, h->from, strlen(h->from)),
+                                .body = tocsin_arena_strndup(a, h->text, strlen(h->text)),
+                                .ok_status = 200, .ok_type = NULL, .ok_body = NULL};
+    const char *receipt_status = h->status ? tocsin_arena_strndup(a, h->status, strlen(h->status)) : "";
+    const char *code = h->error_code ? tocsin_arena_strndup(a, h->error_code, strlen(h->error_code)) : NULL;
+    int receipt = strcmp(h->type, "message.received") != 0;
+    finish(h); /* the strings above live in the arena from here on */
+    if (receipt)
+        gw_receipt_apply(h->g, &h->in, receipt_status, code);
+    else
+        gw_inbound_apply(h->g, s, &h->in);
+}
+
+static void on_webhook(struct tocsin_http_req *r, void *ctx)
+{
+    struct telnyx_hook *h = tocsin_arena_alloc(tocsin_http_arena(r), sizeof *h);
+    char err[200];
+    if (!h) {
+        tocsin_http_error(r, 503, "out_of_memory", "out of memory");
+        return;
+    }
+    memset(h, 0, sizeof *h);
+    h->g = ctx;
+    h->req = r;
+    h->event = tocsin_http_json(r, err, sizeof err);
+    if (!h->event) {
+        tocsin_http_error(r, 400, "bad_json", "%s", err);
+        return;
+    }
+    json_t *data = json_object_get(h->event, "data");
+    json_t *payload = json_object_get(data, "payload");
+    h->type = json_string_value(json_object_get(data, "event_type"));
+    h->id = json_string_value(json_object_get(payload, "id"));
+    json_t *to0 = json_array_get(json_object_get(payload, "to"), 0);
+    h->to = json_string_value(json_object_get(to0, "phone_number"));
+    h->status = json_string_value(json_object_get(to0, "status"));
+    h->from = json_string_value(json_object_get(json_object_get(payload, "from"), "phone_number"));
+    h->text = json_string_value(json_object_get(payload, "text"));
+    h->error_code = json_string_value(json_object_get(json_array_get(json_object_get(payload, "errors"), 0), "code"));
+    if (!h->type) {
+        tocsin_http_error(r, 400, "bad_webhook", "data.event_type is missing");
+        finish(h);
+        return;
+    }
+    int received = strcmp(h->type, "message.received") == 0;
+    int receipt = strcmp(h->type, "message.sent") == 0 || strcmp(h->type, "message.finalized") == 0;
+    if (!received && !receipt) { /* an event we do not use */
+        tocsin_http_respond(r, 200, NULL, NULL, 0);
+        finish(h);
+        return;
+    }
+    const char *bad = NULL;
+    if (!h->id || strlen(h->id) > 100)
+        bad = "data.payload.id is missing";
+    else if (!h->from || !h->to)
+        bad = "data.payload.from / to are missing";
+    else if (received && !tocsin_phone_looks_e164(h->from, strlen(h->from)))
+        bad = "data.payload.from is not E.164";
+    else if (receipt && !h->status)
+        bad = "data.payload.to[0].status is missing";
+    if (!h->text)
+        h->text = "";
+    if (bad) {
+        tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
+        finish(h);
+        return;
+    }
+    /* A member writes to our number (to); a receipt is about a message from it (from). */
+    const char *ours = received ? h->to : h->from;
+    gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)), sender_found, h);
+}
+
+void gw_telnyx_routes(struct gateway *g)
+{
+    tocsin_http_route(g->d->http, "POST", "/telnyx/webhook", on_webhook, g);
+}
