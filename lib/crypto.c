@@ -4,6 +4,8 @@
  * else from libsodium. Owns no state after tocsin_crypto_init(). */
 #include "crypto.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,18 +20,26 @@ int tocsin_crypto_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
+/* One-shot HMAC. libcrypto fails only when out of memory; then out gets
+ * random bytes, which match no signature a caller compares it with. */
+static void hmac_oneshot(const EVP_MD *md, const void *key, size_t keylen, const void *msg,
+                         size_t msglen, unsigned char *out, unsigned int outlen)
+{
+    unsigned int n = outlen;
+    if (keylen > INT_MAX || !HMAC(md, key, (int)keylen, msg, msglen, out, &n) || n != outlen)
+        randombytes_buf(out, outlen);
+}
+
 void tocsin_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
                       unsigned char out[20])
 {
-    unsigned int n = 20;
-    HMAC(EVP_sha1(), key, (int)keylen, msg, msglen, out, &n);
+    hmac_oneshot(EVP_sha1(), key, keylen, msg, msglen, out, 20);
 }
 
 void tocsin_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
                         unsigned char out[32])
 {
-    unsigned int n = 32;
-    HMAC(EVP_sha256(), key, (int)keylen, msg, msglen, out, &n);
+    hmac_oneshot(EVP_sha256(), key, keylen, msg, msglen, out, 32);
 }
 
 void tocsin_sha256(const void *msg, size_t len, unsigned char out[32])
@@ -70,7 +80,9 @@ static int kv_compare(const void *a, const void *b)
         c = x->key.len < y->key.len ? -1 : 1;
     if (c != 0)
         return c;
-    /* Repeated names: order by value so the result is deterministic. */
+    /* Repeated names (MediaUrl0 is unique, but a form may repeat a name):
+     * order by value, as Twilio's helper libraries do (twilio-python sorts
+     * each name's values; an identical pair is kept twice). */
     n = x->value.len < y->value.len ? x->value.len : y->value.len;
     c = n ? memcmp(x->value.base, y->value.base, n) : 0;
     if (c == 0 && x->value.len != y->value.len)
@@ -78,35 +90,51 @@ static int kv_compare(const void *a, const void *b)
     return c;
 }
 
-/* Streaming HMAC-SHA1 through OpenSSL 3's EVP_MAC (HMAC_CTX is deprecated). */
-static EVP_MAC_CTX *hmac_sha1_begin(tocsin_str key)
+/* The HMAC implementation, fetched once for every thread. */
+static EVP_MAC *hmac_impl;
+static pthread_once_t hmac_impl_once = PTHREAD_ONCE_INIT;
+
+static void hmac_impl_fetch(void)
 {
-    static EVP_MAC *mac;
-    if (!mac && !(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
-        abort(); /* the default provider is part of libcrypto: cannot happen */
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    hmac_impl = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* HMAC-SHA1(auth_token, url + name1 + value1 + ...) streamed through
+ * OpenSSL 3's EVP_MAC (HMAC_CTX is deprecated), so the concatenation is
+ * never built. params must be sorted. Returns 0, or -1 if libcrypto failed
+ * (out of memory). */
+static int twilio_mac(tocsin_str auth_token, tocsin_str url, const struct tocsin_kv *params,
+                      size_t nparams, unsigned char mac[20])
+{
+    pthread_once(&hmac_impl_once, hmac_impl_fetch);
+    if (!hmac_impl)
+        return -1;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_impl);
     char digest[] = "SHA1";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                           OSSL_PARAM_construct_end()};
-    if (!ctx || !EVP_MAC_init(ctx, (const unsigned char *)key.base, key.len, params))
-        abort(); /* out of memory */
-    return ctx;
+    OSSL_PARAM settings[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                             OSSL_PARAM_construct_end()};
+    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)auth_token.base, auth_token.len,
+                                 settings);
+    ok = ok && EVP_MAC_update(ctx, (const unsigned char *)url.base, url.len);
+    for (size_t i = 0; ok && i < nparams; i++)
+        ok = EVP_MAC_update(ctx, (const unsigned char *)params[i].key.base, params[i].key.len) &&
+             EVP_MAC_update(ctx, (const unsigned char *)params[i].value.base, params[i].value.len);
+    size_t maclen = 0;
+    ok = ok && EVP_MAC_final(ctx, mac, &maclen, 20) && maclen == 20;
+    EVP_MAC_CTX_free(ctx);
+    return ok ? 0 : -1;
 }
 
 void tocsin_twilio_signature(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
                              size_t nparams, char out[29])
 {
-    qsort(params, nparams, sizeof *params, kv_compare);
-    EVP_MAC_CTX *ctx = hmac_sha1_begin(auth_token);
-    EVP_MAC_update(ctx, (const unsigned char *)url.base, url.len);
-    for (size_t i = 0; i < nparams; i++) {
-        EVP_MAC_update(ctx, (const unsigned char *)params[i].key.base, params[i].key.len);
-        EVP_MAC_update(ctx, (const unsigned char *)params[i].value.base, params[i].value.len);
-    }
+    if (nparams > 1) /* qsort(NULL, 0, ...) is undefined */
+        qsort(params, nparams, sizeof *params, kv_compare);
     unsigned char mac[20];
-    size_t maclen = 0;
-    EVP_MAC_final(ctx, mac, &maclen, sizeof mac);
-    EVP_MAC_CTX_free(ctx);
+    if (twilio_mac(auth_token, url, params, nparams, mac) != 0) {
+        out[0] = '\0';
+        return;
+    }
     tocsin_base64_encode(mac, sizeof mac, out, 29);
 }
 
@@ -115,7 +143,7 @@ int tocsin_twilio_verify(tocsin_str auth_token, tocsin_str url, struct tocsin_kv
 {
     char expected[29];
     tocsin_twilio_signature(auth_token, url, params, nparams, expected);
-    if (signature_b64.len != 28)
+    if (signature_b64.len != 28 || strlen(expected) != 28)
         return 0;
     return tocsin_ct_equal(expected, signature_b64.base, 28);
 }
@@ -157,8 +185,10 @@ void tocsin_ed25519_sign(const unsigned char secret_key[64], tocsin_str timestam
     unsigned char sig[crypto_sign_BYTES];
     size_t len;
     unsigned char *m = telnyx_message(timestamp, body, &len);
-    if (!m)
-        abort();
+    if (!m) {
+        out[0] = '\0'; /* out of memory: a signature nothing verifies */
+        return;
+    }
     crypto_sign_detached(sig, NULL, m, len, secret_key);
     free(m);
     tocsin_base64_encode(sig, sizeof sig, out, 89);

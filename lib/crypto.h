@@ -15,6 +15,8 @@
 /* Initialises libsodium; returns 0 or -1. Safe to call more than once. */
 int tocsin_crypto_init(void);
 
+/* HMAC one-shot. If libcrypto fails (out of memory), out is filled with
+ * random bytes so that it matches nothing. */
 void tocsin_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t msglen,
                       unsigned char out[20]);
 void tocsin_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
@@ -38,7 +40,9 @@ struct tocsin_kv {
 
 /* X-Twilio-Signature: base64(HMAC-SHA1(auth_token, url + concat of
  * name+value for every POST parameter sorted by name)). params is sorted in
- * place. Writes the NUL-terminated signature (28 chars) into out[29]. */
+ * place, by name then by value for a repeated name (byte order, as Twilio's
+ * libraries do). Writes the NUL-terminated signature (28 chars) into
+ * out[29], or "" if libcrypto failed (out of memory). */
 void tocsin_twilio_signature(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
                              size_t nparams, char out[29]);
 
@@ -51,7 +55,7 @@ int tocsin_twilio_verify(tocsin_str auth_token, tocsin_str url, struct tocsin_kv
 int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,
                           tocsin_str signature_b64);
 /* Signs the same message (the carrier simulator and tests); out is base64,
- * NUL-terminated, 89 bytes. */
+ * NUL-terminated, 89 bytes ("" when out of memory). */
 void tocsin_ed25519_sign(const unsigned char secret_key[64], tocsin_str timestamp, tocsin_str body,
                          char out[89]);
 
@@ -67,9 +71,9 @@ int tocsin_password_verify(const char *encoded, const char *password, size_t len
 int tocsin_random_token(size_t nbytes, char *out, size_t outsize);
 
 /* Credentials at rest: secretbox with a random nonce, encoded as base64 of
- * nonce||ciphertext. seal returns 0 or -1 (out too small); open returns the
- * plaintext length (NUL-terminated in out) or -1 if forged, damaged, or made
- * with another key. */
+ * nonce||ciphertext. seal returns 0 or -1 (out too small, or plain longer
+ * than 4096 bytes); open returns the plaintext length (NUL-terminated in
+ * out) or -1 if forged, damaged, made with another key, or out too small. */
 int tocsin_secret_seal(const unsigned char key[32], const char *plain, size_t len, char *out,
                        size_t outsize);
 long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t len, char *out,

@@ -3,6 +3,8 @@
 // types and offline geocoder wrapped in extern "C" functions that never
 // throw. Owns no state beyond libphonenumber's own singletons and a lazily
 // built geocoder.
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -14,6 +16,7 @@
 
 extern "C" {
 #include "phone.h"
+#include "sms.h"
 }
 
 using i18n::phonenumbers::PhoneNumber;
@@ -42,13 +45,26 @@ enum tocsin_phone_type map_type(PhoneNumberUtil::PhoneNumberType t)
     }
 }
 
-// Quotes input for an error message, replacing control bytes.
-void quote_input(const char *input, size_t len, char *out, size_t outsize)
+// Quotes input (at most outsize - 1 bytes) for an error message: control
+// bytes and '"' become '?', and so do bytes >= 0x80 unless the text is valid
+// UTF-8 (error messages end up in JSON bodies and logs). When the caller cut
+// the input short, a character split by the cut is dropped.
+void quote_input(const char *input, size_t len, bool was_cut, char *out, size_t outsize)
 {
+    if (outsize == 0)
+        return;
+    struct tocsin_sms_info utf8;
+    bool valid = tocsin_sms_count(input, len, &utf8) == 0;
+    for (size_t cut = 1; was_cut && !valid && cut <= 3 && cut <= len; cut++)
+        if (tocsin_sms_count(input, len - cut, &utf8) == 0) {
+            len -= cut;
+            valid = true;
+        }
     size_t o = 0;
-    for (size_t i = 0; i < len && o + 2 < outsize; i++) {
+    for (size_t i = 0; i < len && o + 1 < outsize; i++) {
         unsigned char c = static_cast<unsigned char>(input[i]);
-        out[o++] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : static_cast<char>(c);
+        bool masked = c < 0x20 || c == 0x7f || c == '"' || (c >= 0x80 && !valid);
+        out[o++] = masked ? '?' : static_cast<char>(c);
     }
     out[o] = '\0';
 }
@@ -56,7 +72,7 @@ void quote_input(const char *input, size_t len, char *out, size_t outsize)
 int fail(const char *input, size_t len, const char *reason, char *err, size_t errlen)
 {
     char shown[kMaxInput + 1];
-    quote_input(input, len > kMaxInput ? kMaxInput : len, shown, sizeof shown);
+    quote_input(input, len > kMaxInput ? kMaxInput : len, len > kMaxInput, shown, sizeof shown);
     if (err && errlen)
         snprintf(err, errlen, "invalid phone number \"%s\": %s", shown, reason);
     return -1;
@@ -74,10 +90,52 @@ const char *parse_error_reason(PhoneNumberUtil::ErrorType e)
     }
 }
 
+// Bit n set when a national number of n digits has a possible length for
+// country code cc (IsPossibleNumber is a length check against the
+// metadata, so probing one number per length is exact). Filled on first
+// use per country code; racing threads compute and store the same value.
+uint32_t possible_lengths(const PhoneNumberUtil &util, int cc)
+{
+    static std::atomic<uint32_t> cache[1000];
+    const uint32_t filled = 1u << 31;
+    uint32_t mask = cache[cc].load(std::memory_order_relaxed);
+    if (mask & filled)
+        return mask;
+    mask = filled;
+    unsigned long long national = 0;
+    for (int n = 1; n <= 17; n++) {
+        national = national * 10 + 1;
+        PhoneNumber probe;
+        probe.set_country_code(cc);
+        probe.set_national_number(national);
+        if (util.IsPossibleNumberWithReason(probe) == PhoneNumberUtil::IS_POSSIBLE)
+            mask |= 1u << n;
+    }
+    cache[cc].store(mask, std::memory_order_relaxed);
+    return mask;
+}
+
+// True when the full parse could read the first 1-3 digits of a national
+// number of nsn_len digits as a national prefix written after the country
+// code and strip them: it does so when what remains has a possible length
+// for the country (Mexico's retired mobile "1": +52 1 222 123 4567 is
+// +52 222 123 4567).
+bool prefix_could_be_stripped(const PhoneNumberUtil &util, int cc, size_t nsn_len)
+{
+    uint32_t mask = possible_lengths(util, cc);
+    for (size_t strip = 1; strip <= 3 && strip + 2 <= nsn_len; strip++)
+        if (nsn_len - strip <= 17 && (mask & (1u << (nsn_len - strip))))
+            return true;
+    return false;
+}
+
 // Fast path for input already in E.164: builds the PhoneNumber from the
 // digits without running the full parser (which normalises formatting,
 // extensions, IDD prefixes...). Returns false when the input needs the full
-// parse (a national number with a leading zero, an unknown country code).
+// parse: an unknown country code, a national number with a leading zero, or
+// one whose first digits the parser might strip as a national prefix. The
+// caller still sends numbers that are not valid as written to the full
+// parse; with both rules the two paths agree (tests/fuzz/fuzz_phone.c).
 bool build_from_e164(const PhoneNumberUtil &util, const char *s, size_t len, PhoneNumber *number)
 {
     for (int cc_len = 1; cc_len <= 3 && static_cast<size_t>(cc_len) + 1 < len; cc_len++) {
@@ -90,7 +148,7 @@ bool build_from_e164(const PhoneNumberUtil &util, const char *s, size_t len, Pho
             continue;
         const char *nsn = s + 1 + cc_len;
         size_t nsn_len = len - 1 - static_cast<size_t>(cc_len);
-        if (nsn[0] == '0')
+        if (nsn[0] == '0' || prefix_could_be_stripped(util, cc, nsn_len))
             return false;
         unsigned long long national = 0;
         for (size_t i = 0; i < nsn_len; i++)
@@ -102,41 +160,48 @@ bool build_from_e164(const PhoneNumberUtil &util, const char *s, size_t len, Pho
     return false;
 }
 
-int finish(const PhoneNumberUtil &util, const PhoneNumber &number, const char *input, size_t len,
-           struct tocsin_phone *out, char *err, size_t errlen)
+// Why a parsed number is not valid, from its length for its country.
+const char *invalid_reason(const PhoneNumberUtil &util, const PhoneNumber &number)
 {
-    if (!util.IsValidNumber(number)) {
-        const char *reason = "not a valid number";
-        switch (util.IsPossibleNumberWithReason(number)) {
-        case PhoneNumberUtil::TOO_SHORT: reason = "too short"; break;
-        case PhoneNumberUtil::TOO_LONG: reason = "too long"; break;
-        case PhoneNumberUtil::INVALID_LENGTH: reason = "wrong length for its country"; break;
-        case PhoneNumberUtil::INVALID_COUNTRY_CODE: reason = "unknown country code"; break;
-        default: break;
-        }
-        return fail(input, len, reason, err, errlen);
+    switch (util.IsPossibleNumberWithReason(number)) {
+    case PhoneNumberUtil::TOO_SHORT: return "too short";
+    case PhoneNumberUtil::TOO_LONG: return "too long";
+    case PhoneNumberUtil::INVALID_LENGTH: return "wrong length for its country";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE: return "unknown country code";
+    default: return "not a valid number";
     }
+}
+
+// Fills out when number is valid and returns NULL; otherwise returns why
+// not (out untouched). IsValidNumber(n) is GetNumberType(n) != UNKNOWN (both
+// search the country code's regions, then match the number's patterns), so
+// asking for the type alone saves a second region search and pattern pass.
+// A few countries have valid numbers of 6 or 7 digits (+43 1110, +352 7092,
+// fixed lines and service numbers): they are refused, because E.164 in
+// Tocsin is 8 to 15 digits (tocsin_phone_looks_e164, the schema's domain).
+const char *classify(const PhoneNumberUtil &util, const PhoneNumber &number,
+                     struct tocsin_phone *out)
+{
+    PhoneNumberUtil::PhoneNumberType type = util.GetNumberType(number);
+    if (type == PhoneNumberUtil::UNKNOWN)
+        return invalid_reason(util, number);
     std::string e164;
     util.Format(number, PhoneNumberUtil::E164, &e164);
-    if (e164.size() > TOCSIN_E164_MAX)
-        return fail(input, len, "too long", err, errlen);
-    /* A few countries have valid numbers under 8 digits; none can take a
-     * text from us, and the schema's E.164 check (8 to 15 digits) agrees. */
-    if (e164.size() < 9)
-        return fail(input, len, "too short to receive text messages", err, errlen);
+    if (!tocsin_phone_looks_e164(e164.data(), e164.size()))
+        return e164.size() < 9 ? "too short to receive text messages" : "not a valid number";
     memcpy(out->e164, e164.data(), e164.size());
     out->e164[e164.size()] = '\0';
     std::string region;
     util.GetRegionCodeForNumber(number, &region);
-    if (region.size() == 2 && region != "ZZ" && region != "00") {
+    if (region.size() == 2 && region != "ZZ") {
         out->region[0] = region[0];
         out->region[1] = region[1];
         out->region[2] = '\0';
     } else {
-        out->region[0] = '\0';
+        out->region[0] = '\0'; /* "001": a non-geographic number */
     }
-    out->type = map_type(util.GetNumberType(number));
-    return 0;
+    out->type = map_type(type);
+    return NULL;
 }
 
 } // namespace
@@ -163,8 +228,14 @@ extern "C" int tocsin_phone_parse(const char *input, size_t len, const char *def
             return fail(input, len, "contains a NUL byte", err, errlen);
         const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
         PhoneNumber number;
-        if (tocsin_phone_looks_e164(input, len) && build_from_e164(util, input, len, &number))
-            return finish(util, number, input, len, out, err, errlen);
+        // The fast path only ever accepts: when the digits as written are not
+        // a valid number, the full parse decides (it strips a national prefix
+        // written after the country code, "+1 1 415..." or Mexico's old
+        // mobile "+52 1 ...", and gives the reason the slow path would).
+        if (tocsin_phone_looks_e164(input, len) && build_from_e164(util, input, len, &number) &&
+            !classify(util, number, out))
+            return 0;
+        number.Clear();
         std::string text(input, len);
         PhoneNumberUtil::ErrorType e =
             util.Parse(text, default_region ? default_region : "US", &number);
@@ -172,8 +243,9 @@ extern "C" int tocsin_phone_parse(const char *input, size_t len, const char *def
             return fail(input, len, parse_error_reason(e), err, errlen);
         if (number.has_extension())
             return fail(input, len, "extensions cannot receive text messages", err, errlen);
-        return finish(util, number, input, len, out, err, errlen);
-    } catch (const std::exception &) {
+        const char *why = classify(util, number, out);
+        return why ? fail(input, len, why, err, errlen) : 0;
+    } catch (...) {
         return fail(input, len, "internal error while parsing", err, errlen);
     }
 }
@@ -198,7 +270,7 @@ extern "C" int tocsin_phone_normalize(const char *input, size_t len, const char 
             return -1;
         memcpy(e164, p.e164, sizeof p.e164);
         return 0;
-    } catch (const std::exception &) {
+    } catch (...) {
         return fail(input, len, "internal error while parsing", err, errlen);
     }
 }
@@ -217,16 +289,19 @@ extern "C" int tocsin_phone_describe(const char *e164, char *buf, size_t bufsize
 {
     if (bufsize)
         buf[0] = '\0';
+    if (!e164)
+        return -1;
     try {
+        // Built on first use (it loads the geocoding tables), then shared.
         static PhoneNumberOfflineGeocoder *geocoder = new PhoneNumberOfflineGeocoder();
         const PhoneNumberUtil &util = *PhoneNumberUtil::GetInstance();
         PhoneNumber number;
         if (util.Parse(e164, "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
             return -1;
-        std::string d = geocoder->GetDescriptionForNumber(number, icu::Locale("en"));
+        std::string d = geocoder->GetDescriptionForNumber(number, icu::Locale::getEnglish());
         snprintf(buf, bufsize, "%s", d.c_str());
         return 0;
-    } catch (const std::exception &) {
+    } catch (...) {
         return -1;
     }
 }

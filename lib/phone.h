@@ -33,10 +33,15 @@ struct tocsin_phone {
     enum tocsin_phone_type type;
 };
 
-/* Parses input (len bytes, need not be NUL-terminated; at most 64) with
- * default_region ("US") for numbers written without a country code.
- * Returns 0 and fills out, or -1 with a reason in err such as
- * `invalid phone number "12": too short`. Never throws. */
+/* Parses input (len bytes, need not be NUL-terminated; at most 64, no NUL
+ * byte) with default_region ("US") for numbers written without a country
+ * code. Returns 0 and fills out, or -1 with a reason in err (truncated to
+ * errlen) such as `invalid phone number "12": too short`; the reasons are
+ * empty, longer than 64 characters, contains a NUL byte, not a phone
+ * number, unknown country code, too short, too long, wrong length for its
+ * country, not a valid number, extensions cannot receive text messages,
+ * and too short to receive text messages (valid numbers of 6-7 digits in
+ * a few countries: Tocsin's E.164 is 8 to 15 digits). Never throws. */
 int tocsin_phone_parse(const char *input, size_t len, const char *default_region,
                        struct tocsin_phone *out, char *err, size_t errlen);
 

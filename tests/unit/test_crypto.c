@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * test_crypto.c — Twilio signature vectors (Twilio's published example and
- * one computed independently with Python's hmac for this suite), HMAC-SHA256
- * RFC 4231, Ed25519 round trip, argon2id, base64, tokens, sealed secrets. */
+ * test_crypto.c — Twilio signature vectors (Twilio's published example, also
+ * checked with `openssl dgst -sha1 -hmac`, and vectors computed with
+ * Python's hmac for this suite), HMAC RFC 4231 / RFC 2202 and SHA-256
+ * vectors, Ed25519 round trip, argon2id, base64, tokens, sealed secrets. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,15 +58,65 @@ static void test_twilio_verify(void **state)
     assert_int_equal(tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 0);
 }
 
-static void test_hmac_sha256_rfc4231(void **state)
+/* Repeated names sort by value; identical pairs are both kept (as
+ * twilio-python's sorted(values) does). Expected values from Python's hmac
+ * and base64 modules over url + "".join(k + v for k, v in sorted(pairs)). */
+static void test_twilio_repeated_names(void **state)
+{
+    (void)state;
+    tocsin_str token = TSTR("tok"), url = TSTR("https://example.org/in");
+    struct tocsin_kv a[] = {
+        KV("MediaUrl", "https://b.example/2"), KV("Body", "hi"),     KV("MediaUrl", "https://a.example/1"),
+        KV("b", "lower"),                      KV("Body2", "x"),     KV("MediaUrl", "https://a.example/1"),
+    };
+    struct tocsin_kv b[] = {
+        KV("MediaUrl", "https://a.example/1"), KV("MediaUrl", "https://a.example/1"), KV("b", "lower"),
+        KV("Body2", "x"),                      KV("MediaUrl", "https://b.example/2"), KV("Body", "hi"),
+    };
+    char sa[29], sb[29];
+    tocsin_twilio_signature(token, url, a, 6, sa);
+    tocsin_twilio_signature(token, url, b, 6, sb);
+    assert_string_equal(sa, "RRkThGhVibSVFwgz3vylwOC1nqI=");
+    assert_string_equal(sb, sa);
+    /* Sorted in place: names in byte order ("B" < "M" < "b"), then values. */
+    assert_memory_equal(a[0].key.base, "Body", 4);
+    assert_int_equal(a[0].key.len, 4);
+    assert_memory_equal(a[2].value.base, "https://a.example/1", 19);
+    assert_memory_equal(a[4].value.base, "https://b.example/2", 19);
+    assert_memory_equal(a[5].key.base, "b", 1);
+    /* Dropping one of the identical pairs changes the signature. */
+    assert_int_equal(tocsin_twilio_verify(token, url, a, 5, tocsin_str_from(sa)), 0);
+    /* No parameters: the URL alone. */
+    tocsin_twilio_signature(token, url, NULL, 0, sa);
+    assert_string_equal(sa, "NAFvMbyUTmIvwNHqBZ7sExSCYz4=");
+}
+
+static void expect_hex(const unsigned char *bin, size_t len, const char *hex)
+{
+    char buf[129];
+    assert_true(len * 2 < sizeof buf);
+    sodium_bin2hex(buf, sizeof buf, bin, len);
+    assert_string_equal(buf, hex);
+}
+
+static void test_hmac_and_hash_vectors(void **state)
 {
     (void)state;
     unsigned char key[20], out[32];
     memset(key, 0x0b, sizeof key);
+    /* RFC 4231 test cases 1 and 2. */
     tocsin_hmac_sha256(key, sizeof key, "Hi There", 8, out);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
-    assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    expect_hex(out, 32, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    tocsin_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, out);
+    expect_hex(out, 32, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    /* RFC 2202 HMAC-SHA1 test case 1. */
+    tocsin_hmac_sha1(key, sizeof key, "Hi There", 8, out);
+    expect_hex(out, 20, "b617318655057264e28bc0b6fb378c8ef146be00");
+    /* FIPS 180-2 SHA-256("abc"). */
+    tocsin_sha256("abc", 3, out);
+    expect_hex(out, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_int_equal(tocsin_ct_equal("abcd", "abcd", 4), 1);
+    assert_int_equal(tocsin_ct_equal("abcd", "abce", 4), 0);
 }
 
 static void test_ed25519(void **state)
@@ -110,6 +161,19 @@ static void test_base64(void **state)
     assert_int_equal(tocsin_base64_decode("Zm9vYg=", 7, dec, sizeof dec), -1);
     assert_int_equal(tocsin_base64_decode("Zm9v!g==", 8, dec, sizeof dec), -1);
     assert_int_equal(tocsin_base64_encode("foobar-foobar", 13, enc, 8), -1);
+    /* URL-safe alphabet, embedded whitespace, output too small: rejected. */
+    assert_int_equal(tocsin_base64_decode("-_-_", 4, dec, sizeof dec), -1);
+    assert_int_equal(tocsin_base64_decode("Zm9v Yg==", 9, dec, sizeof dec), -1);
+    assert_int_equal(tocsin_base64_decode("Zm9vYg==", 8, dec, 3), -1);
+    /* Round trip of every byte value. */
+    unsigned char all[256], back[256];
+    char big[400];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    long n = tocsin_base64_encode(all, sizeof all, big, sizeof big);
+    assert_int_equal(n, 344);
+    assert_int_equal(tocsin_base64_decode(big, (size_t)n, back, sizeof back), 256);
+    assert_memory_equal(all, back, 256);
 }
 
 static void test_tokens(void **state)
@@ -122,6 +186,9 @@ static void test_tokens(void **state)
     assert_string_not_equal(a, b);
     assert_null(strpbrk(a, "+/="));
     assert_int_equal(tocsin_random_token(32, a, 10), -1);
+    assert_int_equal(tocsin_random_token(16, a, sizeof a), 0);
+    assert_int_equal(strlen(a), 22);
+    assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 22);
 }
 
 static void test_secret_seal(void **state)
@@ -139,6 +206,14 @@ static void test_secret_seal(void **state)
     sealed[30] = sealed[30] == 'A' ? 'B' : 'A';
     assert_int_equal(tocsin_secret_open(key, sealed, strlen(sealed), plain, sizeof plain), -1);
     assert_int_equal(tocsin_secret_open(key, "AAAA", 4, plain, sizeof plain), -1);
+    /* out too small for the plaintext and its NUL; sealed too small. */
+    assert_int_equal(tocsin_secret_seal(key, "auth-token-123", 14, sealed, sizeof sealed), 0);
+    assert_int_equal(tocsin_secret_open(key, sealed, strlen(sealed), plain, 14), -1);
+    assert_int_equal(tocsin_secret_seal(key, "auth-token-123", 14, sealed, 40), -1);
+    /* Two seals of one secret differ (random nonce). */
+    char again[256];
+    assert_int_equal(tocsin_secret_seal(key, "auth-token-123", 14, again, sizeof again), 0);
+    assert_string_not_equal(sealed, again);
 }
 
 int main(void)
@@ -146,7 +221,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_twilio_published_example),
         cmocka_unit_test(test_twilio_verify),
-        cmocka_unit_test(test_hmac_sha256_rfc4231),
+        cmocka_unit_test(test_twilio_repeated_names),
+        cmocka_unit_test(test_hmac_and_hash_vectors),
         cmocka_unit_test(test_ed25519),
         cmocka_unit_test(test_password),
         cmocka_unit_test(test_base64),

@@ -119,6 +119,95 @@ static void test_escape_pair_never_split(void **state)
     free(s);
 }
 
+/* Builds a then pair then b repetitions of the unit strings, counts it. */
+static struct tocsin_sms_info around(const char *unit, size_t a, const char *pair, size_t b)
+{
+    char *x = rep(unit, a), *y = rep(unit, b);
+    size_t n = strlen(x) + strlen(pair) + strlen(y) + 1;
+    char *s = malloc(n);
+    assert_non_null(s);
+    snprintf(s, n, "%s%s%s", x, pair, y);
+    struct tocsin_sms_info info = count(s);
+    free(x);
+    free(y);
+    free(s);
+    return info;
+}
+
+static void test_pairs_at_later_boundaries(void **state)
+{
+    (void)state;
+    /* Escape pair at septet 153 (the first of segment 2): no padding.
+     * 153 + 2 + 151 = 306 units, 2 segments. */
+    struct tocsin_sms_info info = around("a", 153, "{", 151);
+    assert_int_equal(info.units, 306);
+    assert_int_equal(info.segments, 2);
+    /* Escape pair at septet 305, straddling the second boundary (306):
+     * 305 + 2 + 152 = 459 units would fill 3 segments; padded, 4. */
+    info = around("a", 305, "{", 152);
+    assert_int_equal(info.units, 459);
+    assert_int_equal(info.segments, 4);
+    info = around("a", 306, "{", 151); /* starts segment 3: no padding */
+    assert_int_equal(info.units, 459);
+    assert_int_equal(info.segments, 3);
+    /* € is an escape pair too. */
+    info = around("a", 152, "€", 152);
+    assert_int_equal(info.units, 306);
+    assert_int_equal(info.segments, 3);
+    /* A surrogate pair at unit 133, straddling the second UCS-2 boundary
+     * (134): 133 + 2 + 66 = 201 units would fill 3 segments; padded, 4. */
+    info = around("ж", 133, "😀", 66);
+    assert_int_equal(info.encoding, TOCSIN_SMS_UCS2);
+    assert_int_equal(info.units, 201);
+    assert_int_equal(info.segments, 4);
+    info = around("ж", 132, "😀", 67);
+    assert_int_equal(info.units, 201);
+    assert_int_equal(info.segments, 3);
+    /* In a UCS-2 message an extension character is one unit, no pair. */
+    info = around("ж", 66, "{", 1);
+    assert_int_equal(info.units, 68);
+    assert_int_equal(info.segments, 1);
+}
+
+static void test_chars(void **state)
+{
+    (void)state;
+    struct tocsin_sms_info info = count("h\xc3\xa9llo \xf0\x9f\x98\x80 {\xe2\x82\xac}");
+    assert_int_equal(info.chars, 11);
+    assert_int_equal(info.units, 12); /* UCS-2: the emoji counts two */
+    info = count("h\xc3\xa9llo {\xe2\x82\xac}");
+    assert_int_equal(info.encoding, TOCSIN_SMS_GSM7);
+    assert_int_equal(info.chars, 9);
+    assert_int_equal(info.units, 12); /* { € } count two each */
+}
+
+/* Characters that look like GSM-7 ones but are not: each makes a message
+ * UCS-2. */
+static void test_near_misses_are_ucs2(void **state)
+{
+    (void)state;
+    const char *not_gsm[] = {"ç", "á", "í", "ó", "ú", "õ", "Ã", "ê", "α", "Β" /* U+0392 */,
+                             "Ά", "ÿ", "\t", "\x7f", "`", "\v", "“", "’", "…", "\xc2\xa0"};
+    for (size_t i = 0; i < sizeof not_gsm / sizeof not_gsm[0]; i++) {
+        struct tocsin_sms_info info = count(not_gsm[i]);
+        if (info.encoding != TOCSIN_SMS_UCS2 || info.units != 1 || info.segments != 1)
+            fail_msg("\"%s\" counted as %s, %zu units", not_gsm[i],
+                     tocsin_sms_encoding_name(info.encoding), info.units);
+    }
+    /* Edges of valid UTF-8 are accepted. */
+    struct tocsin_sms_info info = count("\xef\xbf\xbf"); /* U+FFFF */
+    assert_int_equal(info.units, 1);
+    info = count("\xf4\x8f\xbf\xbf"); /* U+10FFFF */
+    assert_int_equal(info.units, 2);
+    info = count("\xed\x9f\xbf"); /* U+D7FF, just below the surrogates */
+    assert_int_equal(info.units, 1);
+    /* A NUL byte is valid UTF-8 but not the GSM '@' (which is 0x00 only on
+     * the air). */
+    assert_int_equal(tocsin_sms_count("a\0b", 3, &info), 0);
+    assert_int_equal(info.encoding, TOCSIN_SMS_UCS2);
+    assert_int_equal(info.chars, 3);
+}
+
 static void test_ucs2_boundaries(void **state)
 {
     (void)state;
@@ -182,6 +271,15 @@ static void test_invalid_utf8(void **state)
         "\xF4\x90\x80\x80", /* past U+10FFFF */
         "\xE2\x82",         /* truncated € */
         "\xFF",
+        "\xC1\xBF",             /* overlong, C1 lead */
+        "\xF0\x9F\x98",         /* truncated emoji */
+        "\xF0\x80\x80\xAF",     /* overlong 4-byte */
+        "\xF5\x80\x80\x80",     /* lead byte past F4 */
+        "\xF8\x88\x80\x80\x80", /* 5-byte form */
+        "\xE2\x28\xA1",         /* bad second byte */
+        "\xED\xBF\xBF",         /* low surrogate */
+        "ok \xC3",              /* truncated at the end of valid text */
+        "\xC3\xA9\xA9",         /* é then a stray continuation */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(tocsin_sms_count(bad[i], strlen(bad[i]), &info), -1);
@@ -199,6 +297,9 @@ int main(void)
         cmocka_unit_test(test_one_non_gsm_char_switches_all),
         cmocka_unit_test(test_emoji_counts_two_units),
         cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_pairs_at_later_boundaries),
+        cmocka_unit_test(test_chars),
+        cmocka_unit_test(test_near_misses_are_ucs2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
