@@ -20,7 +20,8 @@ static size_t upper_copy(const char *in, size_t len, char *out, size_t outsize)
         if (c >= 'a' && c <= 'z')
             c = (unsigned char)(c - 32);
         else if (c == 0xc3 && i + 1 < len && (unsigned char)in[i + 1] >= 0xa0 &&
-                 (unsigned char)in[i + 1] <= 0xbe && o + 2 < outsize) {
+                 (unsigned char)in[i + 1] <= 0xbe && (unsigned char)in[i + 1] != 0xb7 &&
+                 o + 2 < outsize) { /* not U+00F7 ÷, whose "upper case" would be × */
             out[o++] = (char)c;
             out[o++] = (char)((unsigned char)in[++i] - 0x20); /* á -> Á etc. */
             continue;
@@ -72,61 +73,108 @@ static int has_word(const char *up, const char *word)
     return 0;
 }
 
-static int has_any(const char *hay, const char *const *needles)
+/* Upper case, whitespace runs as one space, no space around '&' or '/',
+ * no leading or trailing space: "Msg & data  rates" -> "MSG&DATA RATES".
+ * Returns -1 if out is too small. */
+static int normalize(const char *in, size_t len, char *out, size_t outsize)
 {
-    for (; *needles; needles++)
-        if (strstr(hay, *needles))
+    char up[4096];
+    if (len >= sizeof up || len >= outsize)
+        return -1;
+    size_t n = upper_copy(in, len, up, sizeof up), o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = up[i];
+        int space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        if (space) {
+            if (o == 0 || out[o - 1] == ' ' || out[o - 1] == '&' || out[o - 1] == '/')
+                continue;
+            c = ' ';
+        } else if ((c == '&' || c == '/') && o > 0 && out[o - 1] == ' ') {
+            o--;
+        }
+        out[o++] = c;
+    }
+    if (o > 0 && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+    return 0;
+}
+
+/* 1 if any of the phrases appears in norm as whole words. */
+static int has_any(const char *norm, const char *const *phrases)
+{
+    for (; *phrases; phrases++)
+        if (has_word(norm, *phrases))
             return 1;
     return 0;
 }
 
+/* "Msg&data rates may apply" in the spellings people use: MSG, MSGS,
+ * MESSAGE, MESSAGES joined to DATA by & or AND; in Spanish "tarifas de
+ * mensajes y datos" (MENSAJE(S), MSJ(S); Y or &). */
+static int has_rates(const char *norm)
+{
+    static const char *const en[] = {"MSG", "MSGS", "MESSAGE", "MESSAGES", NULL};
+    static const char *const es[] = {"MENSAJES", "MENSAJE", "MSJ", "MSJS", NULL};
+    static const char *const en_join[] = {"&", " AND ", NULL};
+    static const char *const es_join[] = {"&", " Y ", NULL};
+    char phrase[80];
+    for (size_t i = 0; en[i]; i++)
+        for (size_t j = 0; en_join[j]; j++) {
+            snprintf(phrase, sizeof phrase, "%s%sDATA RATES MAY APPLY", en[i], en_join[j]);
+            if (has_word(norm, phrase))
+                return 1;
+        }
+    for (size_t i = 0; es[i]; i++)
+        for (size_t j = 0; es_join[j]; j++) {
+            snprintf(phrase, sizeof phrase, "TARIFAS DE %s%sDATOS", es[i], es_join[j]);
+            if (has_word(norm, phrase))
+                return 1;
+        }
+    return 0;
+}
+
+/* How often messages come. Matched as whole words, so "normal messages"
+ * is not "al mes" and "a weekend" is not "a week". */
+static const char *const frequency_phrases[] = {
+    "MSG/MO", "MSGS/MO", "MSG/MONTH", "MSGS/MONTH", "MESSAGES/MONTH", "MSG/WK", "MSGS/WK",
+    "MSG/WEEK", "MSGS/WEEK", "MESSAGES/WEEK", "MSG/DAY", "MSGS/DAY", "PER MONTH", "PER WEEK",
+    "PER DAY", "A MONTH", "A WEEK", "EACH MONTH", "EACH WEEK", "MONTHLY", "WEEKLY", "DAILY",
+    "RECURRING", "FREQUENCY VARIES", "FREQ VARIES",
+    /* Spanish; upper_copy turns í into Í. */
+    "MSJ/MES", "MSJS/MES", "MENSAJES/MES", "AL MES", "POR MES", "POR SEMANA", "A LA SEMANA",
+    "AL D\xc3\x8d" "A", "POR D\xc3\x8d" "A", "MENSUAL", "MENSUALES", "SEMANAL", "SEMANALES",
+    "RECURRENTE", "RECURRENTES", "FRECUENCIA VAR\xc3\x8d" "A", NULL};
+
 int tocsin_confirmation_check(const char *text, size_t len, const char *org_name, char *err,
                               size_t errlen)
 {
-    char up[4096], squeezed[4096], name[256];
+    char norm[4096], name[256];
     if (len == 0) {
         snprintf(err, errlen, "the confirmation text is empty");
         return -1;
     }
-    if (len >= sizeof up) {
+    if (normalize(text, len, norm, sizeof norm)) {
         snprintf(err, errlen, "the confirmation text is too long");
         return -1;
     }
-    upper_copy(text, len, up, sizeof up);
-    /* Without spaces, so "Msg & data" and "Msg&data" read the same. */
-    size_t s = 0;
-    for (size_t i = 0; up[i]; i++)
-        if (up[i] != ' ' && up[i] != '\t' && up[i] != '\n')
-            squeezed[s++] = up[i];
-    squeezed[s] = '\0';
-    upper_copy(org_name, strlen(org_name), name, sizeof name);
-    static const char *const frequency[] = {"MSG/MO", "MSGS/MO", "MSG/WK", "MSGS/WK", "MSGS/WEEK",
-                                            "MSGS/MONTH", "MESSAGES/MONTH", "MESSAGES/WEEK",
-                                            "MSGSPERMONTH", "MESSAGESPERMONTH", "MESSAGESPERWEEK",
-                                            "PERMONTH", "PERWEEK", "AMONTH", "AWEEK", "RECURRING",
-                                            "MSJS/MES", "MENSAJESALMES", "MENSAJESPORMES",
-                                            "MENSAJESPORSEMANA", "ALMES", "RECURRENTES", NULL};
-    static const char *const rates[] = {"MSG&DATARATESMAYAPPLY", "MSGANDDATARATESMAYAPPLY",
-                                        "MESSAGE&DATARATESMAYAPPLY", "MESSAGEANDDATARATESMAYAPPLY",
-                                        "MESSAGESANDDATARATESMAYAPPLY", "TARIFASDEMENSAJESYDATOS",
-                                        "TARIFASDEMSJYDATOS", "TARIFASDEMENSAJEYDATOS", NULL};
-    if (!name[0] || !strstr(up, name)) {
+    if (normalize(org_name, strlen(org_name), name, sizeof name) || !name[0] || !has_word(norm, name)) {
         snprintf(err, errlen, "the confirmation must name the program or organisation (\"%s\")", org_name);
         return -1;
     }
-    if (!has_any(squeezed, frequency)) {
+    if (!has_any(norm, frequency_phrases)) {
         snprintf(err, errlen, "the confirmation must say how often messages come (e.g. \"4 msgs/mo\" or \"recurring\")");
         return -1;
     }
-    if (!has_any(squeezed, rates)) {
+    if (!has_rates(norm)) {
         snprintf(err, errlen, "the confirmation must say \"Msg&data rates may apply\"");
         return -1;
     }
-    if (!has_word(up, "HELP") && !has_word(up, "AYUDA")) {
+    if (!has_word(norm, "HELP") && !has_word(norm, "AYUDA")) {
         snprintf(err, errlen, "the confirmation must say how to get help (\"Reply HELP for help\")");
         return -1;
     }
-    if (!has_word(up, "STOP") && !has_word(up, "ALTO")) {
+    if (!has_word(norm, "STOP") && !has_word(norm, "ALTO")) {
         snprintf(err, errlen, "the confirmation must say how to stop (\"Reply STOP to cancel\")");
         return -1;
     }

@@ -23,10 +23,21 @@ extern const char *const tocsin_help_words[];
 /* Classifies a single word (any case; "sí" and "SÍ" alike). */
 enum tocsin_reserved tocsin_reserved_word(const char *word, size_t len);
 
-/* Checks an opt-in confirmation for the CTIA parts: the program or
- * organisation name (org_name), how often messages come, "Msg&data rates
- * may apply", HELP for help and STOP to cancel (Spanish equivalents
- * accepted). Returns 0, or -1 with the first missing part in err. */
+/* Checks an opt-in confirmation (UTF-8, at most 4095 bytes) for the CTIA
+ * parts, each matched as whole words in any case, with runs of whitespace
+ * read as one space and spaces around '&' and '/' ignored:
+ *  - the program or organisation name: org_name;
+ *  - how often messages come: "N msg(s)/mo|month|wk|week|day", "messages
+ *    per month", "per/a/each month|week", "monthly", "weekly", "daily",
+ *    "recurring", "(msg) frequency varies"; Spanish "msj(s)/mes", "al mes",
+ *    "por mes|semana|día", "a la semana", "mensual(es)", "semanal(es)",
+ *    "recurrente(s)", "frecuencia varía";
+ *  - "Msg&data rates may apply": MSG, MSGS, MESSAGE or MESSAGES, then & or
+ *    AND, then "data rates may apply"; Spanish "tarifas de mensajes y datos"
+ *    (MENSAJE(S) or MSJ(S), Y or &);
+ *  - the word HELP (or AYUDA) and the word STOP (or ALTO).
+ * Returns 0, or -1 with the first missing part in err. No pointer may be
+ * NULL. */
 int tocsin_confirmation_check(const char *text, size_t len, const char *org_name, char *err,
                               size_t errlen);
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * migrate.c — `tocsinctl migrate`: applies the schema migrations in name
  * order, each in its own transaction together with its schema_migrations
- * row, under an advisory lock so concurrent runs queue up. A migration
- * changed after it was applied is an error, never silently skipped. */
+ * row and a transaction-level advisory lock, so concurrent runs queue up
+ * and each migration is applied once. A migration changed after it was
+ * applied is an error, never silently skipped. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +61,9 @@ static int read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
-/* Loads migrations from dir, or the embedded ones when dir is NULL. */
+/* Loads migrations from dir, or the embedded ones when dir is NULL, in
+ * name order. Sets *count to the entries whose sql the caller must free,
+ * also on failure. Returns 0, or -1 after printing why. */
 static int load(const char *dir, struct migration *m, int *count)
 {
     int n = 0;
@@ -86,6 +89,7 @@ static int load(const char *dir, struct migration *m, int *count)
             memcpy(m[n].name, e->d_name, l + 1);
             if (read_file(path, &m[n].sql, &m[n].len)) {
                 fprintf(stderr, "tocsinctl migrate: could not read \"%s\"\n", path);
+                *count = n;
                 closedir(d);
                 return -1;
             }
@@ -94,6 +98,7 @@ static int load(const char *dir, struct migration *m, int *count)
         closedir(d);
     }
     qsort(m, (size_t)n, sizeof *m, name_order);
+    *count = n; /* the caller frees what was loaded, even on error */
     for (int i = 0; i < n; i++) {
         char *end;
         long v = strtol(m[i].name, &end, 10);
@@ -109,7 +114,6 @@ static int load(const char *dir, struct migration *m, int *count)
             return -1;
         }
     }
-    *count = n;
     return 0;
 }
 
@@ -120,13 +124,56 @@ static void checksum(const struct migration *m, char hex[65])
     sodium_bin2hex(hex, 65, h, 32);
 }
 
+/* Reads the recorded checksum of m: returns 1 and fills sum_out if
+ * applied, 0 if not, -1 on a database error (printed). */
+static int recorded(PGconn *conn, const struct migration *m, char sum_out[65])
+{
+    char version[16];
+    snprintf(version, sizeof version, "%d", m->version);
+    const char *params[] = {version};
+    PGresult *res = tocsinctl_exec(conn, "migrate", "SELECT checksum FROM schema_migrations WHERE version = $1",
+                                   1, params);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found)
+        snprintf(sum_out, 65, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found;
+}
+
+static void refuse_changed(const struct migration *m)
+{
+    fprintf(stderr, "tocsinctl migrate: migration %s was changed after it was applied; "
+                    "add a new migration instead\n", m->name);
+}
+
+/* Applies m unless it is recorded, in one transaction that first takes
+ * the migration lock, so a concurrent migrate waits here and then sees
+ * this one's row. A transaction-level lock also works through a pooler in
+ * transaction mode. Returns 1 applied, 0 already there, -1 failed (printed,
+ * rolled back). */
 static int apply(PGconn *conn, const struct migration *m, const char *sum)
 {
-    char err[1024], version[16];
+    char err[1024], version[16], have[65];
     snprintf(version, sizeof version, "%d", m->version);
     const char *params[] = {version, m->name, sum};
     if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) ||
-        tocsin_dbsync_command(conn, m->sql, err, sizeof err)) {
+        tocsin_dbsync_command(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        return -1;
+    }
+    int done = recorded(conn, m, have);
+    if (done != 0) {
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        if (done == 1 && strcmp(have, sum) != 0) {
+            refuse_changed(m);
+            return -1;
+        }
+        return done == 1 ? 0 : -1;
+    }
+    if (tocsin_dbsync_command(conn, m->sql, err, sizeof err)) {
         fprintf(stderr, "tocsinctl migrate: migration %s failed: %s\n", m->name, err);
         tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
         return -1;
@@ -142,7 +189,52 @@ static int apply(PGconn *conn, const struct migration *m, const char *sum)
     }
     PQclear(res);
     printf("applied %s\n", m->name);
+    return 1;
+}
+
+/* Creates schema_migrations under the migration lock (two concurrent
+ * CREATE TABLE IF NOT EXISTS can otherwise collide). Returns 0 or -1. */
+static int ensure_table(PGconn *conn)
+{
+    char err[512];
+    if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) ||
+        tocsin_dbsync_command(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", err, sizeof err) ||
+        tocsin_dbsync_command(conn,
+                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                              " version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
+                              " applied_at timestamptz NOT NULL DEFAULT now())",
+                              err, sizeof err) ||
+        tocsin_dbsync_command(conn, "COMMIT", err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+        tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
+        return -1;
+    }
     return 0;
+}
+
+/* --status: lists each migration as applied or pending; changes nothing,
+ * not even creating schema_migrations. Returns the exit status. */
+static int show_status(PGconn *conn, const struct migration *m, int n)
+{
+    PGresult *res = tocsinctl_exec(conn, "migrate", "SELECT to_regclass('schema_migrations') IS NOT NULL",
+                                   0, NULL);
+    if (!res)
+        return TOCSINCTL_FAIL;
+    int table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    int rc = TOCSINCTL_OK;
+    for (int i = 0; i < n; i++) {
+        char sum[65], have[65];
+        checksum(&m[i], sum);
+        int done = table ? recorded(conn, &m[i], have) : 0;
+        if (done < 0)
+            return TOCSINCTL_FAIL;
+        const char *what = !done ? "pending" : strcmp(have, sum) ? "changed after it was applied" : "applied";
+        if (done && strcmp(have, sum))
+            rc = TOCSINCTL_FAIL;
+        printf("%-32s %s\n", m[i].name, what);
+    }
+    return rc;
 }
 
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
@@ -163,56 +255,29 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_USAGE;
     static struct migration m[MAX_MIGRATIONS];
     int n = 0, rc = TOCSINCTL_FAIL;
-    if (load(dir, m, &n))
-        goto out_free;
-    PGconn *conn = tocsinctl_connect(ctl);
-    if (!conn)
-        goto out_free;
-    char err[512];
-    if (tocsin_dbsync_command(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", err, sizeof err) ||
-        tocsin_dbsync_command(conn,
-                              "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                              " version int PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,"
-                              " applied_at timestamptz NOT NULL DEFAULT now())",
-                              err, sizeof err)) {
-        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+    PGconn *conn = NULL;
+    if (load(dir, m, &n) || !(conn = tocsinctl_connect(ctl)))
+        goto out;
+    if (status) {
+        rc = show_status(conn, m, n);
         goto out;
     }
+    if (ensure_table(conn))
+        goto out;
     int applied = 0;
     for (int i = 0; i < n; i++) {
-        char sum[65], version[16];
+        char sum[65];
         checksum(&m[i], sum);
-        snprintf(version, sizeof version, "%d", m[i].version);
-        const char *params[] = {version};
-        PGresult *res = tocsinctl_exec(conn, "migrate",
-                                       "SELECT checksum, name FROM schema_migrations WHERE version = $1",
-                                       1, params);
-        if (!res)
+        int r = apply(conn, &m[i], sum);
+        if (r < 0)
             goto out;
-        int done = PQntuples(res) == 1;
-        int changed = done && strcmp(PQgetvalue(res, 0, 0), sum) != 0;
-        PQclear(res);
-        if (changed) {
-            fprintf(stderr, "tocsinctl migrate: migration %s was changed after it was applied; "
-                            "add a new migration instead\n", m[i].name);
-            goto out;
-        }
-        if (status) {
-            printf("%-32s %s\n", m[i].name, done ? "applied" : "pending");
-            continue;
-        }
-        if (done)
-            continue;
-        if (apply(conn, &m[i], sum))
-            goto out;
-        applied++;
+        applied += r;
     }
-    if (!status && applied == 0)
+    if (applied == 0)
         printf("database is up to date (%d migrations)\n", n);
     rc = TOCSINCTL_OK;
 out:
     PQfinish(conn);
-out_free:
     for (int i = 0; i < n; i++)
         free(m[i].sql);
     return rc;

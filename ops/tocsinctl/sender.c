@@ -24,6 +24,17 @@ static int is_short_code(const char *s)
     return 1;
 }
 
+/* Twilio account SIDs: AC and 32 lower-case hex digits. */
+static int account_sid_valid(const char *sid)
+{
+    if (strlen(sid) != 34 || sid[0] != 'A' || sid[1] != 'C')
+        return 0;
+    for (size_t i = 2; i < 34; i++)
+        if (!((sid[i] >= '0' && sid[i] <= '9') || (sid[i] >= 'a' && sid[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
 int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long org_id,
                       const struct ctl_sender *s, char *err, size_t errlen)
 {
@@ -59,6 +70,22 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     }
     if (!strcmp(s->provider, "twilio") && !s->account_sid) {
         snprintf(err, errlen, "a twilio sender needs --account-sid");
+        return -1;
+    }
+    if (s->account_sid && !account_sid_valid(s->account_sid)) {
+        snprintf(err, errlen, "invalid account SID \"%s\": must be AC and 32 lower-case hex digits",
+                 s->account_sid);
+        return -1;
+    }
+    unsigned char key[64];
+    if (s->public_key &&
+        tocsin_base64_decode(s->public_key, strlen(s->public_key), key, sizeof key) != 32) {
+        snprintf(err, errlen, "invalid public key \"%s\": must be the base64 of a 32-byte Ed25519 key",
+                 s->public_key);
+        return -1;
+    }
+    if (s->base_url && strncmp(s->base_url, "http://", 7) && strncmp(s->base_url, "https://", 8)) {
+        snprintf(err, errlen, "invalid base URL \"%s\": must start with http:// or https://", s->base_url);
         return -1;
     }
     if (!s->secret || !*s->secret) {
@@ -125,13 +152,27 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
         ctl_require("sender add", "--address", s.address) ||
         ctl_require("sender add", "--provider", s.provider) || ctl_require("sender add", "--mps", s.mps))
         return TOCSINCTL_USAGE;
+    if (token_stdin + (token_env != NULL) + (key_env != NULL) > 1) {
+        fprintf(stderr, "tocsinctl sender add: give the carrier secret one way only: "
+                        "--auth-token-stdin, --auth-token-env or --api-key-env\n");
+        return TOCSINCTL_USAGE;
+    }
     char secret[512] = "";
     if (token_stdin) {
         if (fgets(secret, sizeof secret, stdin))
             secret[strcspn(secret, "\r\n")] = '\0';
     } else if (token_env || key_env) {
-        const char *v = getenv(token_env ? token_env : key_env);
-        snprintf(secret, sizeof secret, "%s", v ? v : "");
+        const char *var = token_env ? token_env : key_env;
+        const char *v = getenv(var);
+        if (!v || !*v) {
+            fprintf(stderr, "tocsinctl sender add: environment variable \"%s\" is not set\n", var);
+            return TOCSINCTL_FAIL;
+        }
+        if (strlen(v) >= sizeof secret) {
+            fprintf(stderr, "tocsinctl sender add: the carrier secret in \"%s\" is too long\n", var);
+            return TOCSINCTL_FAIL;
+        }
+        snprintf(secret, sizeof secret, "%s", v);
     }
     s.secret = secret;
     struct sender_args a = {&ctl->cfg, &s};

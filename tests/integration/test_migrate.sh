@@ -7,6 +7,11 @@ source "$(dirname "$0")/lib.sh"
 fresh_db
 CTL="$BIN/ops/tocsinctl"
 
+# --status on an empty database lists everything as pending and creates nothing.
+out=$("$CTL" migrate --status)
+assert_contains "$out" "001_core.sql                     pending" "status before migrate"
+assert_eq "$(sql "SELECT to_regclass('public.schema_migrations') IS NULL")" t "status changed nothing"
+
 out=$("$CTL" migrate)
 assert_contains "$out" "applied 001_core.sql" "first run applies"
 n=$(sql "SELECT count(*) FROM schema_migrations")
@@ -68,4 +73,17 @@ sql "INSERT INTO subscriptions (org_id, list_id, contact_id, source)
 ! sql "INSERT INTO subscriptions (org_id, list_id, contact_id, source)
        SELECT $(org o), l.id, c.id, 'form' FROM lists l, contacts c WHERE c.org_id = $(org other)" 2>/dev/null ||
   fail "a subscription across orgs was accepted"
+# Messages: a known state, an E.164 recipient, at least one segment.
+sql "INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed, messages_per_second)
+     VALUES ($(org o), '12345', 'short_code', 'twilio', 'AC' || repeat('0', 32), 'sealed', 1)" >/dev/null
+msg() { # STATE PHONE SEGMENTS
+  sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, state)
+       SELECT org_id, id, 'twilio', '$2', 'hi', 'GSM-7', $3, 'bulk', '$1' FROM senders WHERE address = '12345'"
+}
+msg queued +14155552671 1 >/dev/null || fail "a valid queued message was refused"
+! msg bogus +14155552671 1 2>/dev/null || fail "unknown message state accepted"
+! msg queued 4155552671 1 2>/dev/null || fail "non-E.164 recipient accepted"
+! msg queued +14155552671 0 2>/dev/null || fail "zero segments accepted"
+! msg sent +14155552671 1 2>/dev/null || fail "sent without a provider message id accepted"
+assert_eq "$(sql "SELECT count(*) FROM messages")" 1 "only the valid message stored"
 echo "test_migrate: ok"

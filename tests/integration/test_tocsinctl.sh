@@ -25,7 +25,11 @@ assert_eq "$(sql "SELECT p.slug FROM orgs o JOIN orgs p ON p.id = o.parent_org_i
 echo "a-long-enough-password" | "$CTL" user add --org north --email Lead@North.org --role lead --password-stdin >/dev/null
 assert_eq "$(sql "SELECT left(password_hash, 10) FROM users WHERE email = 'Lead@North.org'")" '$argon2id$' "argon2id hash"
 out=$("$CTL" user add --org north --email vol@north.org --role volunteer)
-assert_contains "$out" "password: " "generated password printed once"
+assert_contains "$out" "password: " "generated password printed"
+assert_eq "$(grep -c 'password: ' <<<"$out")" 1 "generated password printed once"
+gen=$(sed -n 's/^password: \([^ ]*\) .*/\1/p' <<<"$out")
+[ ${#gen} -ge 16 ] || fail "generated password too short: $gen"
+assert_eq "$(sql "SELECT position('$gen' in password_hash) FROM users WHERE email = 'vol@north.org'")" 0 "password not stored in clear"
 rc=0; out=$("$CTL" user add --org north --email lead@north.org --role lead 2>&1) || rc=$?
 assert_eq "$rc" 1 "emails are unique regardless of case"
 assert_contains "$out" "already exists" "duplicate user message"
@@ -48,6 +52,19 @@ assert_eq "$(sql "SELECT kind FROM senders WHERE address = '12345'")" short_code
 TELNYX_KEY=k123 "$CTL" sender add --org north --address "(800) 555-0199" --provider telnyx --mps 20 \
   --api-key-env TELNYX_KEY >/dev/null
 assert_eq "$(sql "SELECT kind FROM senders WHERE address = '+18005550199'")" toll_free "toll-free detected"
+rc=0; out=$(TELNYX_KEY=k "$CTL" sender add --org north --address 12346 --provider twilio --mps 1 \
+  --account-sid AC0123 --api-key-env TELNYX_KEY 2>&1) || rc=$?
+assert_contains "$out" 'invalid account SID "AC0123"' "bad account SID"
+rc=0; out=$("$CTL" sender add --org north --address 12346 --provider telnyx --mps 1 --api-key-env NOPE_UNSET 2>&1) || rc=$?
+assert_eq "$rc" 1 "unset secret variable fails"
+assert_contains "$out" 'environment variable "NOPE_UNSET" is not set' "names the unset variable"
+rc=0; out=$(echo t | "$CTL" sender add --org north --address 12346 --provider telnyx --mps 1 --auth-token-stdin \
+  --api-key-env TELNYX_KEY 2>&1) || rc=$?
+assert_eq "$rc" 2 "two secret sources is a usage error"
+rc=0; out=$(TELNYX_KEY=k "$CTL" sender add --org north --address 12346 --provider telnyx --mps 1 \
+  --api-key-env TELNYX_KEY --public-key 'not-base64' 2>&1) || rc=$?
+assert_contains "$out" 'invalid public key' "bad public key"
+assert_eq "$(sql "SELECT count(*) FROM senders WHERE address = '12346'")" 0 "refused senders left nothing"
 rc=0; out=$("$CTL" sender add --org north --address 555 --provider twilio --mps 1 2>&1) || rc=$?
 assert_contains "$out" 'invalid phone number "555"' "bad sender address"
 
@@ -63,7 +80,21 @@ rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '(unclosed'
 assert_contains "$out" "invalid pattern" "bad pcre2 pattern refused"
 rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --sender 99999 --list members --reply "$reply" 2>&1) || rc=$?
 assert_contains "$out" 'sender "99999" does not exist' "unknown sender"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '(?i)^(rally|stop)$' --list members --reply "$reply" 2>&1) || rc=$?
+assert_eq "$rc" 1 "pattern matching a reserved word fails"
+assert_contains "$out" "matches the reserved word STOP" "pattern matching STOP refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '(?i)s[ií]' --list members --reply "$reply" 2>&1) || rc=$?
+assert_contains "$out" "matches the reserved word SI" "pattern matching sí refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '.*' --list members --reply "$reply" 2>&1) || rc=$?
+assert_contains "$out" "matches an empty message" "catch-all pattern refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --list members \
+  --reply "North Chapter: normal messages. Msg&data rates may apply. HELP for help, STOP to cancel." 2>&1) || rc=$?
+assert_contains "$out" "how often messages come" "no frequency statement"
 assert_eq "$(sql "SELECT count(*) FROM keywords")" 1 "refused keywords left nothing"
+"$CTL" keyword add --org north --keyword RALLY --pattern '(?i)^\s*rally(\s+now)?\W*$' --sender 12345 \
+  --list rallies --reply "$reply" >/dev/null
+assert_eq "$(sql "SELECT k.keyword || ' ' || s.address || ' ' || l.name FROM keywords k JOIN senders s ON s.id = k.sender_id JOIN lists l ON l.id = k.list_id")" \
+  "RALLY 12345 rallies" "keyword with a sender and a new list"
 
 out=$("$CTL" demo-seed)
 assert_contains "$out" "seeded org demo" "demo seeded"
