@@ -145,6 +145,7 @@ struct import_run {
     const struct tocsin_import_options *o;
     struct tocsin_import_report *rep;
     char org[24], list[24], batch[24];
+    char region[3]; /* opts->region upper-cased */
     char *err;
     size_t errlen;
 };
@@ -222,18 +223,16 @@ static int copy_send(struct import_run *run, struct copy_buf *buf)
 }
 
 /* Streams the CSV into the COPY. Returns 0, or -1 (COPY aborted). */
-static int run_stream(struct import_run *run, FILE *in)
+static int run_stream(struct import_run *run, struct tocsin_csv *csv)
 {
-    struct tocsin_csv csv;
     struct tocsin_csv_row row;
     struct tocsin_import_columns cols;
     struct seen_set seen = {0};
     struct copy_buf buf = {0};
     char reason[200];
     int rc = -1, got_header = 0;
-    tocsin_csv_init_file(&csv, in);
     for (;;) {
-        int st = tocsin_csv_next(&csv, &row, reason, sizeof reason);
+        int st = tocsin_csv_next(csv, &row, reason, sizeof reason);
         if (st == TOCSIN_CSV_EOF)
             break;
         if (st == TOCSIN_CSV_FATAL) {
@@ -242,8 +241,8 @@ static int run_stream(struct import_run *run, FILE *in)
         }
         if (!got_header) {
             if (st != TOCSIN_CSV_ROW || tocsin_import_header(&row, &cols, reason, sizeof reason)) {
-                snprintf(run->err, run->errlen, "line %lu: %s", row.line,
-                         st == TOCSIN_CSV_ROW ? reason : "unreadable header");
+                snprintf(run->err, run->errlen, "line %lu: %s%s", row.line,
+                         st == TOCSIN_CSV_ROW ? "" : "header: ", reason);
                 goto out;
             }
             got_header = 1;
@@ -257,7 +256,7 @@ static int run_stream(struct import_run *run, FILE *in)
             continue;
         }
         struct tocsin_import_contact c;
-        if (tocsin_import_row(&cols, &row, run->o->region, &c, reason, sizeof reason)) {
+        if (tocsin_import_row(&cols, &row, run->region, &c, reason, sizeof reason)) {
             reject(run->rep, row.line, reason);
             continue;
         }
@@ -301,7 +300,6 @@ out:
     }
     free(buf.data);
     free(seen.slots);
-    tocsin_csv_free(&csv);
     return rc;
 }
 
@@ -373,13 +371,36 @@ static int run_apply(struct import_run *run)
     return 0;
 }
 
-int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_options *opts,
-                           struct tocsin_import_report *report, char *err, size_t errlen)
+/* Upper-cases opts->region into run->region ("US" when NULL). Returns 0,
+ * or -1: a bad region would reject every national number in the file. */
+static int run_region(struct import_run *run)
+{
+    const char *r = run->o->region ? run->o->region : "US";
+    for (int i = 0; i < 2; i++) {
+        char c = r[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        if (c < 'A' || c > 'Z')
+            break;
+        run->region[i] = c;
+        run->region[i + 1] = '\0';
+        if (i == 1 && r[2] == '\0')
+            return 0;
+    }
+    snprintf(run->err, run->errlen, "invalid region \"%.16s\": must be two letters (US)", r);
+    return -1;
+}
+
+int tocsin_contacts_import_csv(PGconn *conn, struct tocsin_csv *csv,
+                               const struct tocsin_import_options *opts,
+                               struct tocsin_import_report *report, char *err, size_t errlen)
 {
     memset(report, 0, sizeof *report);
     struct import_run run = {.conn = conn, .o = opts, .rep = report, .err = err, .errlen = errlen};
+    if (run_region(&run))
+        return -1;
     char ignored[256];
-    int ok = run_prepare(&run) == 0 && run_stream(&run, in) == 0;
+    int ok = run_prepare(&run) == 0 && run_stream(&run, csv) == 0;
     if (ok && opts->strict && report->rejected) {
         snprintf(err, errlen, "%ld row%s rejected and --strict is set: nothing imported",
                  report->rejected, report->rejected == 1 ? "" : "s");
@@ -395,4 +416,20 @@ int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_op
         return -1;
     }
     return 0;
+}
+
+int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_options *opts,
+                           struct tocsin_import_report *report, char *err, size_t errlen)
+{
+    struct tocsin_csv *csv = malloc(sizeof *csv); /* 64 KiB of buffer: not on a thread's stack */
+    if (!csv) {
+        memset(report, 0, sizeof *report);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    tocsin_csv_init_file(csv, in);
+    int rc = tocsin_contacts_import_csv(conn, csv, opts, report, err, errlen);
+    tocsin_csv_free(csv);
+    free(csv);
+    return rc;
 }

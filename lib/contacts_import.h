@@ -40,7 +40,7 @@ struct tocsin_import_options {
     long long org_id;
     const char *filename;  /* recorded on the import batch */
     const char *list_name; /* subscribe to this list (created if missing), or NULL */
-    const char *region;    /* default region for numbers without +country */
+    const char *region;    /* default region for numbers without +country ("us" or "US"; NULL: US) */
     long long created_by;  /* users.id, or 0 from the CLI */
     int strict;            /* any rejected row aborts the whole import */
     int dry_run;           /* validate and count, then roll back */
@@ -77,14 +77,24 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
 
 /* --- the whole import --- */
 
-/* Imports in as CSV for opts->org_id. Returns 0 when the import committed
- * (rejected rows may still be reported), -1 when nothing was written
- * (unreadable CSV, no phone column, a database error, --strict with a bad
+/* Imports the CSV read from in (the caller keeps and closes it) for
+ * opts->org_id, on conn (blocking; conn must be idle and not inside a
+ * transaction; the import runs in its own). Returns 0 when the import
+ * committed (rejected rows may still be reported; with dry_run nothing is
+ * written but the counts are real), -1 when nothing was written (unreadable
+ * input, a bad header or region, a database error, strict with a rejected
  * row) with the reason in err. The report is filled either way; free it
  * with tocsin_import_report_free(). */
 int tocsin_contacts_import(PGconn *conn, FILE *in, const struct tocsin_import_options *opts,
                            struct tocsin_import_report *report, char *err, size_t errlen);
 
+/* The same over any CSV reader (the dashboard's upload in memory:
+ * tocsin_csv_init_mem()); the caller initialises and frees csv. */
+int tocsin_contacts_import_csv(PGconn *conn, struct tocsin_csv *csv,
+                               const struct tocsin_import_options *opts,
+                               struct tocsin_import_report *report, char *err, size_t errlen);
+
+/* Frees the report's rejection list (the struct itself is the caller's). */
 void tocsin_import_report_free(struct tocsin_import_report *report);
 
 #endif

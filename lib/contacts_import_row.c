@@ -25,6 +25,15 @@ static const char *trim(const char *s, size_t *len)
     return s;
 }
 
+static int printable_utf8(const char *s, size_t len)
+{
+    struct tocsin_sms_info utf8;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return 0;
+    return tocsin_sms_count(s, len, &utf8) == 0;
+}
+
 int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
                          char *err, size_t errlen)
 {
@@ -37,6 +46,12 @@ int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_
         const char *name = trim(row->fields[i], &len);
         if (len == 0 || len > 64) {
             snprintf(err, errlen, "header column %zu: names must be 1 to 64 characters", i + 1);
+            return -1;
+        }
+        if (!printable_utf8(name, len)) {
+            /* They become JSON keys, shown back in the dashboard. */
+            snprintf(err, errlen, "header column %zu: names must be UTF-8 text without control characters",
+                     i + 1);
             return -1;
         }
         for (size_t c = 0; c < len; c++) {

@@ -2,6 +2,7 @@
  * csv.c — the CSV record reader (see csv.h for the rules). */
 #include "csv.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,17 +29,25 @@ void tocsin_csv_free(struct tocsin_csv *r)
     r->store = NULL;
 }
 
+/* Refills the file buffer; returns 0 at the end of input or on a read
+ * error (remembered in io_error: the caller must not mistake it for EOF). */
+static size_t csv_fill(struct tocsin_csv *r)
+{
+    r->buf_pos = 0;
+    errno = 0;
+    r->buf_len = fread(r->buf, 1, sizeof r->buf, r->file);
+    if (r->buf_len == 0 && ferror(r->file) && !r->io_error)
+        r->io_error = errno ? errno : EIO;
+    return r->buf_len;
+}
+
 /* Next byte, or -1 at the end of input. */
 static int csv_getc(struct tocsin_csv *r)
 {
     if (!r->file)
         return r->mem_pos < r->mem_len ? r->mem[r->mem_pos++] : -1;
-    if (r->buf_pos == r->buf_len) {
-        r->buf_len = fread(r->buf, 1, sizeof r->buf, r->file);
-        r->buf_pos = 0;
-        if (r->buf_len == 0)
-            return -1;
-    }
+    if (r->buf_pos == r->buf_len && csv_fill(r) == 0)
+        return -1;
     return r->buf[r->buf_pos++];
 }
 
@@ -46,12 +55,8 @@ static int csv_peek(struct tocsin_csv *r)
 {
     if (!r->file)
         return r->mem_pos < r->mem_len ? r->mem[r->mem_pos] : -1;
-    if (r->buf_pos == r->buf_len) {
-        r->buf_len = fread(r->buf, 1, sizeof r->buf, r->file);
-        r->buf_pos = 0;
-        if (r->buf_len == 0)
-            return -1;
-    }
+    if (r->buf_pos == r->buf_len && csv_fill(r) == 0)
+        return -1;
     return r->buf[r->buf_pos];
 }
 
@@ -68,6 +73,12 @@ static void csv_skip_bom(struct tocsin_csv *r)
     }
     if (r->buf_len - r->buf_pos >= 3 && r->buf[r->buf_pos + 1] == 0xBB && r->buf[r->buf_pos + 2] == 0xBF)
         r->buf_pos += 3;
+}
+
+static int csv_io_fatal(struct tocsin_csv *r, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "line %lu: could not read input: %s", r->line, strerror(r->io_error));
+    return TOCSIN_CSV_FATAL;
 }
 
 struct csv_state {
@@ -115,6 +126,10 @@ static void store_byte(struct tocsin_csv *r, struct csv_state *s, char c)
         mark_bad(s, "a field is longer than 4096 bytes");
         return;
     }
+    if (s->used >= TOCSIN_CSV_MAX_RECORD) {
+        mark_bad(s, "a record is longer than 65536 bytes");
+        return;
+    }
     if (store_raw(r, s, c) == 0)
         s->field_len++;
 }
@@ -133,7 +148,7 @@ static void end_field(struct tocsin_csv *r, struct csv_state *s)
     s->field_len = 0;
 }
 
-int tocsin_csv_next(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err, size_t errlen)
+static int csv_read_record(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err, size_t errlen)
 {
     if (!r->started)
         csv_skip_bom(r);
@@ -214,4 +229,14 @@ int tocsin_csv_next(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err,
         }
         return TOCSIN_CSV_ROW;
     }
+}
+
+int tocsin_csv_next(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err, size_t errlen)
+{
+    if (r->io_error) /* sticky: nothing after a failed read can be trusted */
+        return csv_io_fatal(r, err, errlen);
+    int rc = csv_read_record(r, row, err, errlen);
+    /* A read error ends the input early: the record in hand may be cut
+     * short, so it is not returned. */
+    return r->io_error ? csv_io_fatal(r, err, errlen) : rc;
 }

@@ -80,6 +80,36 @@ assert_eq "$(sql "SELECT count(*) FROM contacts WHERE phone = '+14155550003'")" 
 rc=0; "$CTL" contacts import --org north "$TMP/missing.csv" 2>/dev/null || rc=$?
 assert_eq "$rc" 1 "missing file"
 
+# A file that cannot be read (a directory opens but fails on read) is an
+# error, never an empty import.
+rc=0; out=$("$CTL" contacts import --org north "$TMP" 2>&1) || rc=$?
+assert_eq "$rc" 1 "unreadable file"
+assert_contains "$out" "could not read input: Is a directory" "unreadable file reason"
+{ printf 'phone'; for i in $(seq 1 70); do printf ',c%d' "$i"; done; echo; } > "$TMP/wide.csv"
+rc=0; out=$("$CTL" contacts import --org north "$TMP/wide.csv" 2>&1) || rc=$?
+assert_eq "$rc" 1 "too wide a header"
+assert_contains "$out" "line 1: header: more than 64 columns" "too wide a header reason"
+
+# The region: national numbers read with it, in either case; a bad one is
+# refused before anything is read.
+printf 'phone\n020 7946 0018\n' > "$TMP/gb.csv"
+out=$("$CTL" contacts import --org north --region gb "$TMP/gb.csv")
+assert_contains "$out" "imported=1 updated=0 rejected=0" "lower-case region"
+assert_eq "$(sql "SELECT count(*) FROM contacts WHERE phone = '+442079460018'")" 1 "national number read in GB"
+rc=0; out=$("$CTL" contacts import --org north --region GBR "$TMP/gb.csv" 2>&1) || rc=$?
+assert_eq "$rc" 1 "bad region"
+assert_contains "$out" 'invalid region "GBR": must be two letters' "bad region reason"
+
+# Re-importing an opted-out number with a list: updated, still opted out,
+# still not subscribed.
+printf 'phone,first_name\n+14155552675,Still\n' > "$TMP/optout.csv"
+out=$("$CTL" contacts import --org north --list members "$TMP/optout.csv")
+assert_contains "$out" "imported=0 updated=1 rejected=0 kept_opted_out=1" "opted-out re-import counts"
+assert_contains "$out" "subscribed=0 list=members" "opted-out number not re-subscribed"
+assert_eq "$(sql "SELECT first_name FROM contacts WHERE phone = '+14155552675'")" "Still" "opted-out contact updated"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '+14155552675'")" 1 "the opt-out survives a re-import"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '+14155552675'")" 0 "no subscription for the opted-out number"
+
 # Standard input, and a file of 20,000 rows.
 printf 'phone\n+14155550005\n' | "$CTL" contacts import --org north - | grep -q "imported=1" || fail "stdin import"
 { echo "phone,first_name"; for a in 212 646; do seq -f "+1${a}555%04g,P" 0 9999; done; } > "$TMP/big.csv"

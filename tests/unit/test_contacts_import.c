@@ -42,6 +42,34 @@ static void test_header(void **state)
     assert_int_equal(tocsin_import_header(parse("phone,team,Team\n"), &cols, err, sizeof err), -1);
     assert_non_null(strstr(err, "appears twice"));
     assert_int_equal(tocsin_import_header(parse("phone,,x\n"), &cols, err, sizeof err), -1);
+    assert_string_equal(err, "header column 2: names must be 1 to 64 characters");
+    assert_int_equal(tocsin_import_header(parse("phone,\"a\nb\"\n"), &cols, err, sizeof err), -1);
+    assert_non_null(strstr(err, "header column 2: names must be UTF-8 text without control"));
+    assert_int_equal(tocsin_import_header(parse("phone,caf\xe9\n"), &cols, err, sizeof err), -1);
+    assert_non_null(strstr(err, "header column 2: names must be UTF-8"));
+    assert_int_equal(tocsin_import_header(parse("phone,caf\xc3\xa9\n"), &cols, err, sizeof err), 0);
+    assert_string_equal(cols.names[1], "caf\xc3\xa9");
+    char wide[100];
+    memset(wide, 'c', 65);
+    snprintf(wide + 65, sizeof wide - 65, ",phone\n");
+    assert_int_equal(tocsin_import_header(parse(wide), &cols, err, sizeof err), -1);
+    wide[64] = ',';
+    memcpy(wide + 65, "phone\n", 7); /* 64 characters are allowed */
+    assert_int_equal(tocsin_import_header(parse(wide), &cols, err, sizeof err), 0);
+}
+
+static void test_bad_region_refused_before_any_query(void **state)
+{
+    (void)state;
+    struct tocsin_import_options o = {.org_id = 1, .region = "USA"};
+    struct tocsin_import_report rep;
+    char err[200];
+    /* No connection: the region must be refused before it is needed. */
+    assert_int_equal(tocsin_contacts_import_csv(NULL, &csv, &o, &rep, err, sizeof err), -1);
+    assert_string_equal(err, "invalid region \"USA\": must be two letters (US)");
+    o.region = "1A";
+    assert_int_equal(tocsin_contacts_import_csv(NULL, &csv, &o, &rep, err, sizeof err), -1);
+    assert_int_equal(rep.rejected, 0);
 }
 
 static void expect_row(const char *header, const char *line, const char *phone, const char *zip,
@@ -97,6 +125,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_bad_region_refused_before_any_query),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * test_csv.c — the CSV reader: quoting, line numbers, bounds and errors. */
+#define _GNU_SOURCE /* fopencookie */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +126,66 @@ static void test_file_reader(void **state)
     fclose(f);
 }
 
+static void test_record_bound(void **state)
+{
+    (void)state;
+    /* 20 fields of 4000 bytes: each within its bound, the record not. */
+    size_t n = 0, cap = 20 * 4001 + 64;
+    char *in = malloc(cap);
+    for (int f = 0; f < 20; f++) {
+        memset(in + n, 'x', 4000);
+        n += 4000;
+        in[n++] = f == 19 ? '\n' : ',';
+    }
+    n += (size_t)snprintf(in + n, cap - n, "after,it\n");
+    tocsin_csv_init_mem(&r, in, n);
+    assert_int_equal(next(), TOCSIN_CSV_BAD_ROW);
+    assert_int_equal(row.line, 1);
+    assert_string_equal(err, "a record is longer than 65536 bytes");
+    assert_int_equal(next(), TOCSIN_CSV_ROW);
+    assert_int_equal(row.line, 2);
+    assert_string_equal(row.fields[1], "it");
+    tocsin_csv_free(&r);
+    free(in);
+}
+
+/* A stream that gives 70,000 bytes of good rows, then fails like a disk. */
+static ssize_t failing_read(void *cookie, char *buf, size_t size)
+{
+    size_t *given = cookie;
+    if (*given >= 70000) {
+        errno = EIO;
+        return -1;
+    }
+    size_t n = 0;
+    while (n + 7 <= size && *given < 70000) {
+        memcpy(buf + n, "a,b,c\n", 6);
+        n += 6;
+        *given += 6;
+    }
+    return (ssize_t)n;
+}
+
+static void test_read_error_is_fatal(void **state)
+{
+    (void)state;
+    size_t given = 0;
+    cookie_io_functions_t io = {.read = failing_read};
+    FILE *f = fopencookie(&given, "r", io);
+    assert_non_null(f);
+    tocsin_csv_init_file(&r, f);
+    int rc, rows = 0;
+    while ((rc = next()) == TOCSIN_CSV_ROW)
+        rows++;
+    /* Not EOF: a short read must never pass for the end of the file. */
+    assert_int_equal(rc, TOCSIN_CSV_FATAL);
+    assert_true(rows > 10000 && rows <= 70002 / 6);
+    assert_non_null(strstr(err, "could not read input: Input/output error"));
+    assert_int_equal(next(), TOCSIN_CSV_FATAL);
+    tocsin_csv_free(&r);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -132,6 +194,8 @@ int main(void)
         cmocka_unit_test(test_bad_rows_are_recoverable),
         cmocka_unit_test(test_unterminated_quote_is_fatal),
         cmocka_unit_test(test_file_reader),
+        cmocka_unit_test(test_record_bound),
+        cmocka_unit_test(test_read_error_is_fatal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
