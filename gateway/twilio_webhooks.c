@@ -57,7 +57,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
         return;
     }
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
-    if (!tocsin_twilio_verify(tocsin_str_from(s->secret), tocsin_str_from(h->url), h->kv, h->n, sig)) {
+    if (!tocsin_twilio_verify_url(tocsin_str_from(s->secret), h->url, h->kv, h->n, sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
         log_warn("webhook_bad_signature", "url=%s remote=%s", h->url, tocsin_http_remote_addr(h->req));
         tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");

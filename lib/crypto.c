@@ -250,3 +250,33 @@ long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t 
     out[plain_len] = '\0';
     return (long)plain_len;
 }
+
+/* The URL with its default port written out or left off; "" if none. */
+static void url_port_variant(const char *url, char *out, size_t size)
+{
+    out[0] = '\0';
+    int https = strncmp(url, "https://", 8) == 0;
+    if (!https && strncmp(url, "http://", 7) != 0)
+        return;
+    const char *host = url + (https ? 8 : 7);
+    size_t hostlen = strcspn(host, "/?");
+    const char *rest = host + hostlen;
+    const char *port = memchr(host, ':', hostlen);
+    const char *def = https ? ":443" : ":80";
+    size_t deflen = strlen(def);
+    if (!port)
+        snprintf(out, size, "%.*s%s%s", (int)(rest - url), url, def, rest);
+    else if ((size_t)(rest - port) == deflen && memcmp(port, def, deflen) == 0)
+        snprintf(out, size, "%.*s%s", (int)(port - url), url, rest);
+}
+
+int tocsin_twilio_verify_url(tocsin_str auth_token, const char *url, struct tocsin_kv *params,
+                             size_t nparams, tocsin_str signature_b64)
+{
+    if (tocsin_twilio_verify(auth_token, tocsin_str_from(url), params, nparams, signature_b64))
+        return 1;
+    char alt[2048];
+    url_port_variant(url, alt, sizeof alt);
+    return alt[0] && strlen(url) < sizeof alt - 8 &&
+           tocsin_twilio_verify(auth_token, tocsin_str_from(alt), params, nparams, signature_b64);
+}

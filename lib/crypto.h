@@ -50,6 +50,13 @@ void tocsin_twilio_signature(tocsin_str auth_token, tocsin_str url, struct tocsi
 int tocsin_twilio_verify(tocsin_str auth_token, tocsin_str url, struct tocsin_kv *params,
                          size_t nparams, tocsin_str signature_b64);
 
+/* As tocsin_twilio_verify for a NUL-terminated http(s) URL, also
+ * accepting the signature made over the same URL with the default port
+ * written out (":443", ":80") or, when the URL has it, left off: Twilio
+ * signs some webhooks one way and some the other. */
+int tocsin_twilio_verify_url(tocsin_str auth_token, const char *url, struct tocsin_kv *params,
+                             size_t nparams, tocsin_str signature_b64);
+
 /* Telnyx: Ed25519 over "timestamp|body". signature_b64 is the
  * telnyx-signature-ed25519 header. 1 valid, 0 not. */
 int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,
