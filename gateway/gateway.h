@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "keyword.h"
 #include "metrics.h"
+#include "ratelimit.h"
 
 /* A sender as the webhooks need it: its org, its carrier secret (unsealed),
  * its org's texts and compiled keywords. */
@@ -30,7 +31,12 @@ struct gw_sender {
 
 struct gateway {
     struct tocsin_daemon *d;
+    struct tocsin_ratelimit *per_ip, *global;
 };
+
+/* Takes a token for this request from the per-address and global buckets;
+ * returns 1 to go on, or 0 after answering 429 (main.c). */
+int gw_admit(struct gateway *g, struct tocsin_http_req *r);
 
 /* senders.c: looks the sender up by its address (the webhook's To); calls
  * cb with NULL and a reason when it does not exist or the lookup failed

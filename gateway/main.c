@@ -10,9 +10,30 @@ static int gateway_port(const struct tocsin_config *cfg)
     return cfg->gateway_port;
 }
 
+static struct tocsin_metric m_limited = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_rate_limited_total", "webhooks refused with 429 by the rate limits", NULL);
+
+int gw_admit(struct gateway *g, struct tocsin_http_req *r)
+{
+    uint64_t now = uv_now(g->d->loop);
+    if (tocsin_ratelimit_take(g->per_ip, tocsin_http_remote_addr(r), now) &&
+        tocsin_ratelimit_take(g->global, "*", now))
+        return 1;
+    tocsin_metric_add(&m_limited, 1);
+    tocsin_http_add_header(r, "Retry-After", "1");
+    tocsin_http_error(r, 429, "rate_limited", "too many requests; retry later");
+    return 0;
+}
+
 static int gateway_start(struct tocsin_daemon *d)
 {
     gateway.d = d;
+    unsigned ip = d->cfg.gateway_rate_per_ip, all = d->cfg.gateway_rate_global;
+    gateway.per_ip = tocsin_ratelimit_new(ip, 2.0 * ip, 8192);
+    gateway.global = tocsin_ratelimit_new(all, 2.0 * all, 1);
+    if (!gateway.per_ip || !gateway.global)
+        return -1;
+    tocsin_metric_register(&m_limited);
     gw_twilio_routes(&gateway);
     gw_telnyx_routes(&gateway);
     return 0;
@@ -22,6 +43,8 @@ static void gateway_cleanup(struct tocsin_daemon *d)
 {
     (void)d;
     gw_senders_free();
+    tocsin_ratelimit_free(gateway.per_ip);
+    tocsin_ratelimit_free(gateway.global);
 }
 
 static const struct tocsin_daemon_spec gateway_spec = {

@@ -79,6 +79,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 
 static void on_webhook(struct tocsin_http_req *r, void *ctx)
 {
+    if (!gw_admit(ctx, r))
+        return;
     struct telnyx_hook *h = tocsin_arena_alloc(tocsin_http_arena(r), sizeof *h);
     char err[200];
     if (!h) {

@@ -124,6 +124,8 @@ static struct hook *hook_begin(struct gateway *g, struct tocsin_http_req *r, int
 
 static void on_inbound(struct tocsin_http_req *r, void *ctx)
 {
+    if (!gw_admit(ctx, r))
+        return;
     struct hook *h = hook_begin(ctx, r, 0);
     if (h)
         gw_sender_lookup(h->g, cstr(h, h->to), sender_found, h);
@@ -131,6 +133,8 @@ static void on_inbound(struct tocsin_http_req *r, void *ctx)
 
 static void on_status(struct tocsin_http_req *r, void *ctx)
 {
+    if (!gw_admit(ctx, r))
+        return;
     struct hook *h = hook_begin(ctx, r, 1);
     /* The receipt's From is our sender: its token signed the callback. */
     if (h)

@@ -55,4 +55,15 @@ assert_eq "$(post_event "$other")" 200 "other events acknowledged"
 kill -TERM "$GW"
 rc=0; wait "$GW" || rc=$?
 assert_eq "$rc" 0 "clean stop"
+
+# Floods get 429 before any work is done.
+GW_PORT=$(free_port)
+TOCSIN_GATEWAY_RATE_PER_IP=5 TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
+TEST_PIDS+=($!)
+wait_http "http://127.0.0.1:$GW_PORT/healthz"
+codes=$(for i in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code} ' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" -d '{}'; done)
+assert_contains "$codes" "429" "rate limited"
+passed=$(tr ' ' '\n' <<<"$codes" | grep -c 400 || true)
+[ "$passed" -ge 10 ] && [ "$passed" -le 13 ] || fail "the burst (twice the rate) and a little refill get through, not $passed of 25"
+grep -qE '^tocsin_gateway_rate_limited_total [1-9]' <<<"$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" || fail "429s counted"
 echo "test_gateway_telnyx: ok"
