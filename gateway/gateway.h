@@ -21,6 +21,7 @@ struct gw_sender {
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
+    uint64_t fetched_ms;  /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {
         long long id;

@@ -13,6 +13,9 @@
 #include "log.h"
 
 #define CACHE_SLOTS 64
+/* How long a looked-up sender is trusted without asking the database:
+ * keyword, HELP-text and credential changes take effect within this. */
+#define CACHE_FRESH_MS 2000
 
 static struct gw_sender *cache[CACHE_SLOTS];
 
@@ -135,12 +138,21 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         sender_free(*slot);
         *slot = s = fresh;
     }
+    s->fetched_ms = uv_now(g->d->loop);
     l->cb(s, 200, NULL, l->ctx);
     free(l);
 }
 
 void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx)
 {
+    uint64_t now = uv_now(g->d->loop);
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        struct gw_sender *s = cache[i];
+        if (s && now - s->fetched_ms < CACHE_FRESH_MS && strcmp(s->address, address) == 0) {
+            cb(s, 200, NULL, ctx);
+            return;
+        }
+    }
     struct lookup *l = calloc(1, sizeof *l);
     if (!l) {
         cb(NULL, 503, "out of memory", ctx);

@@ -28,6 +28,7 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
     {"TOCSIN_GATEWAY_RATE_PER_IP", "500", "webhooks per second from one address (burst twice that); 0 = no limit"},
     {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
+    {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
      "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
@@ -101,6 +102,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(http_idle_timeout_ms, "TOCSIN_HTTP_IDLE_TIMEOUT_MS", 100, 86400000);
     LONG_FIELD(http_max_connections, "TOCSIN_HTTP_MAX_CONNECTIONS", 1, 1000000);
     LONG_FIELD(db_reconnect_max_ms, "TOCSIN_DB_RECONNECT_MAX_MS", 100, 600000);
+    LONG_FIELD(db_pool_size, "TOCSIN_DB_POOL_SIZE", 1, 16);
     LONG_FIELD(gateway_rate_per_ip, "TOCSIN_GATEWAY_RATE_PER_IP", 0, 1000000);
     LONG_FIELD(gateway_rate_global, "TOCSIN_GATEWAY_RATE_GLOBAL", 0, 10000000);
 #undef LONG_FIELD

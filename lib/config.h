@@ -35,6 +35,7 @@ struct tocsin_config {
     unsigned http_idle_timeout_ms;
     unsigned http_max_connections;
     unsigned db_reconnect_max_ms;
+    unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
     unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
     const char *dashboard_static_dir; /* "" = the build's default */

@@ -93,7 +93,7 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
     }
     d.loop = uv_default_loop();
     struct tocsin_db_options dbo = {.conninfo = d.cfg.database_url,
-                                    .pool_size = 2,
+                                    .pool_size = d.cfg.db_pool_size,
                                     .reconnect_max_ms = d.cfg.db_reconnect_max_ms};
     d.db = tocsin_db_new(d.loop, &dbo);
     struct tocsin_http_options ho;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# ops/bench/inbound.sh — signed Twilio inbound webhooks per second stored by
+# tocsin-gateway (PostgreSQL on this machine), next to the bound of a bare
+# libuv + llhttp hello world measured in the same run; p99 latency too.
+# Every request is a distinct member message (no retries) from a replayed,
+# pre-signed set, so what is measured is the gateway and the database.
+set -euo pipefail
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS]  (defaults 10, 32)"; exit 0 ;; esac
+secs=${1:-10} conns=${2:-32}
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_build tocsinctl tocsin-gateway bench_http_hello bench_inbound_requests
+tmp=$(mktemp -d)
+gw_pid= hello_pid=
+cleanup() { kill $gw_pid $hello_pid 2>/dev/null || true; bench_pg_stop "$tmp/pg"; rm -rf "$tmp"; }
+trap cleanup EXIT
+bench_pg "$tmp/pg"
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+"$build/ops/tocsinctl" migrate >/dev/null
+"$build/ops/tocsinctl" demo-seed >/dev/null
+port=18180
+export TOCSIN_PUBLIC_URL="http://127.0.0.1:$port" TOCSIN_GATEWAY_PORT=$port TOCSIN_LOG_LEVEL=warn
+export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0
+"$build/gateway/tocsin-gateway" & gw_pid=$!
+"$build/ops/bench/bench_http_hello" 18199 & hello_pid=$!
+for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
+"$build/ops/bench/bench_inbound_requests" 400000 "http://127.0.0.1:$port/twilio/inbound" \
+  7c0c51a0000000000000000000000000 24680 > "$tmp/requests.tsv"
+cat > "$tmp/inbound.lua" <<LUA
+local requests = {}
+for line in io.lines("$tmp/requests.tsv") do
+  local body, sig = line:match("([^\t]+)\t(.+)")
+  requests[#requests + 1] = {body, sig}
+end
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+request = function()
+  i = i + 1
+  local r = requests[(i - 1) % #requests + 1]
+  wrk.headers["X-Twilio-Signature"] = r[2]
+  return wrk.format(nil, "/twilio/inbound", nil, r[1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("p99_ms %.2f\n", latency:percentile(99) / 1000))
+  io.write(string.format("non2xx %d\n", summary.errors.status))
+end
+LUA
+bound=$(wrk -t1 -c"$conns" -d"${secs}s" http://127.0.0.1:18199/ | awk '/Requests\/sec/ {print $2}')
+out=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
+rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+p99=$(awk '/^p99_ms/ {print $2}' <<<"$out")
+bad=$(awk '/^non2xx/ {print $2}' <<<"$out")
+stored=$(/usr/lib/postgresql/15/bin/psql -XAtq "$TOCSIN_DATABASE_URL" -c "SELECT count(*) FROM inbound_messages")
+awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" 'BEGIN {
+  printf "libuv+llhttp hello world (bound):    %10.0f requests/s\n", b
+  printf "gateway, signed inbound, stored:     %10.0f requests/s  p99 %.1f ms  (%d rows, %d non-2xx)\n", o, p, s, e
+  printf "ratio:                               %10.1f %%\n", 100 * o / b }'
