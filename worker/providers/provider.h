@@ -41,7 +41,7 @@ enum provider_outcome_kind {
 struct provider_outcome {
     enum provider_outcome_kind kind;
     char provider_id[80];
-    char error_code[16];
+    char error_code[32];
     char error_message[256];
     int opt_out;   /* the carrier says the recipient opted out (Twilio 21610) */
     int slow_down; /* the carrier asked us to send slower (429) */
