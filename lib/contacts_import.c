@@ -8,8 +8,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dbsync.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* --- numbers already seen in this file --- */
 
@@ -314,6 +322,7 @@ static int run_apply(struct import_run *run)
         snprintf(run->err, run->errlen, "%s", err);
         return -1;
     }
+    double t0 = now_seconds();
     PGresult *res = run_exec(
         run,
         "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)"
@@ -337,6 +346,8 @@ static int run_apply(struct import_run *run)
                                      1, p1);
     if (rep->kept_opted_out < 0)
         return -1;
+    double t1 = now_seconds();
+    rep->seconds_upsert = t1 - t0;
     if (run->list[0]) {
         char evidence[40];
         snprintf(evidence, sizeof evidence, "import:%s", run->batch);
@@ -354,6 +365,7 @@ static int run_apply(struct import_run *run)
             4, p);
         if (rep->subscribed < 0)
             return -1;
+        rep->seconds_subscribe = now_seconds() - t1;
     }
     char rows[24], imported[24], updated[24], rejected[24];
     snprintf(rows, sizeof rows, "%ld", rep->rows);
@@ -400,7 +412,9 @@ int tocsin_contacts_import_csv(PGconn *conn, struct tocsin_csv *csv,
     if (run_region(&run))
         return -1;
     char ignored[256];
+    double t0 = now_seconds();
     int ok = run_prepare(&run) == 0 && run_stream(&run, csv) == 0;
+    report->seconds_read = now_seconds() - t0;
     if (ok && opts->strict && report->rejected) {
         snprintf(err, errlen, "%ld row%s rejected and --strict is set: nothing imported",
                  report->rejected, report->rejected == 1 ? "" : "s");

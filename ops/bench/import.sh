@@ -27,9 +27,10 @@ for i in range(n):
     print(f"{num},First{i},Last{i},{10000 + i % 89999},t{i % 7}")
 PY
 t0=$(date +%s.%N)
-"$ctl" contacts import --org bench --list everyone "$tmp/contacts.csv" > "$tmp/report.txt"
+"$ctl" contacts import --org bench --list everyone --progress "$tmp/contacts.csv" > "$tmp/report.txt" 2> "$tmp/progress.txt"
 t1=$(date +%s.%N)
 head -1 "$tmp/report.txt"
+tail -1 "$tmp/progress.txt"
 psql=/usr/lib/postgresql/15/bin/psql
 $psql -Xq "$TOCSIN_DATABASE_URL" -c "CREATE TABLE raw_copy (phone text, first_name text, last_name text, zip text, team text)"
 t2=$(date +%s.%N)

@@ -112,6 +112,8 @@ assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id =
 
 # Standard input, and a file of 20,000 rows.
 printf 'phone\n+14155550005\n' | "$CTL" contacts import --org north - | grep -q "imported=1" || fail "stdin import"
+err=$(printf 'phone\n+14155550006\n' | "$CTL" contacts import --org north --progress - 2>&1 >/dev/null)
+assert_contains "$err" "1 rows: read+validate+copy " "--progress reports where the time went"
 { echo "phone,first_name"; for a in 212 646; do seq -f "+1${a}555%04g,P" 0 9999; done; } > "$TMP/big.csv"
 out=$("$CTL" contacts import --org north --list big "$TMP/big.csv")
 assert_contains "$out" "imported=20000 updated=0 rejected=0" "20k rows"
