@@ -93,6 +93,9 @@ assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0002 From=+14155550105 
 assert_contains "$(cat "$TMP/last")" '"code":"unknown_sender"' "404 says why"
 assert_eq "$(signed /twilio/inbound "$T" From=+14155550105 To=24680 Body=hi)" 400 "no MessageSid"
 assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0003 From=12 To=24680 Body=hi)" 400 "bad From"
+head -c 1100000 /dev/zero | tr '\0' 'a' > "$TMP/big"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/twilio/inbound" --data-binary @"$TMP/big")
+assert_eq "$code" 413 "oversize body"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored"
 assert_contains "$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" "tocsin_gateway_rejected_signatures_total 1" "counted"
 
