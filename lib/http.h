@@ -32,6 +32,7 @@ struct tocsin_http_options {
     unsigned header_timeout_ms; /* from the first byte of a request to the end of its headers */
     unsigned body_timeout_ms;   /* from the end of the headers to the end of the body */
     unsigned idle_timeout_ms;   /* keep-alive: between requests */
+    unsigned write_timeout_ms;  /* for the client to take a response (default: body_timeout_ms) */
     unsigned max_connections;
     int reuseport; /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
