@@ -19,9 +19,22 @@ static void conn_reject(struct tocsin_http_conn *c, int status, const char *code
 
 /* --- timers ------------------------------------------------------------ */
 
+/* One deadline per connection. The uv_timer is re-armed only when a
+ * deadline comes sooner than the timer's: most requests move the deadline
+ * later (header, then idle timeout), which then costs no timer-heap work;
+ * the timer wakes once, sees the new deadline and sleeps again. */
 static void conn_timer_fired(uv_timer_t *t)
 {
     struct tocsin_http_conn *c = container_of(t, struct tocsin_http_conn, timer);
+    if (!c->deadline)
+        return; /* stopped */
+    uint64_t now = uv_now(t->loop);
+    if (now < c->deadline) {
+        c->timer_due = c->deadline;
+        uv_timer_start(t, conn_timer_fired, c->deadline - now, 0);
+        return;
+    }
+    c->deadline = 0;
     if (c->state == REQ_WRITING && !c->finish_pending) {
         /* The client reads too slowly (or not at all) to take the answer. */
         log_warn("http_write_timeout", "remote=%s status=%d", c->remote, c->req.status);
@@ -42,10 +55,15 @@ void http_conn_timer(struct tocsin_http_conn *c, unsigned ms)
 {
     if (c->detached || c->closing)
         return;
-    if (ms)
+    if (!ms) {
+        c->deadline = 0; /* a running timer will find nothing to do */
+        return;
+    }
+    c->deadline = uv_now(c->timer.loop) + ms;
+    if (!uv_is_active((uv_handle_t *)&c->timer) || c->timer_due > c->deadline) {
+        c->timer_due = c->deadline;
         uv_timer_start(&c->timer, conn_timer_fired, ms, 0);
-    else
-        uv_timer_stop(&c->timer);
+    }
 }
 
 /* --- lifecycle --------------------------------------------------------- */

@@ -57,6 +57,8 @@ struct tocsin_http_req {
 struct tocsin_http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uint64_t deadline;  /* loop time (ms) the current timeout ends, 0: none */
+    uint64_t timer_due; /* when the uv_timer, if active, fires */
     struct tocsin_http_server *server;
     struct tocsin_http_conn *prev, *next;
     llhttp_t parser;
