@@ -39,6 +39,7 @@ struct tocsin_http_options {
     unsigned body_timeout_ms;   /* from the end of the headers to the end of the body */
     unsigned idle_timeout_ms;   /* keep-alive: between requests */
     unsigned write_timeout_ms;  /* for the client to take a response (default: body_timeout_ms) */
+    /* A timeout of 0 disables that timeout. */
     unsigned max_connections;
     int reuseport; /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
@@ -93,10 +94,13 @@ tocsin_str tocsin_http_body(const struct tocsin_http_req *r);
 tocsin_str tocsin_http_header(const struct tocsin_http_req *r, const char *name);
 const char *tocsin_http_remote_addr(const struct tocsin_http_req *r);
 struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r);
-/* 1 once the client has gone or the server is closing. */
+/* 1 once the client has gone (for a stream, also once the server closes). */
 int tocsin_http_aborted(const struct tocsin_http_req *r);
 /* Calls cb(ctx) once if the client goes away before the response ends
- * (streams use it to drop a subscriber). */
+ * (streams use it to drop a subscriber): on a reset or a write error, and
+ * for a stream also on an orderly close. A plain close (FIN) while a
+ * handler is still working is taken as a half-close: the answer is still
+ * sent, then the connection closes. cb may respond or end the stream. */
 void tocsin_http_on_abort(struct tocsin_http_req *r, void (*cb)(void *ctx), void *ctx);
 
 /* Decodes an application/x-www-form-urlencoded body (or query with
@@ -137,7 +141,9 @@ void tocsin_http_drop(struct tocsin_http_req *r);
  * connection, which closes at the end; write sends data (copied if the
  * socket cannot take it at once), end finishes. write returns 0, or -1
  * once the client has gone or has left more than 1 MiB unread (call end
- * anyway; tocsin_http_on_abort tells at once when the client goes). */
+ * anyway; tocsin_http_on_abort tells at once when the client goes). An
+ * on_abort callback may end the stream itself; a second end from the
+ * same loop turn is then ignored. */
 void tocsin_http_stream_begin(struct tocsin_http_req *r, int status, const char *content_type);
 int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t len);
 void tocsin_http_stream_end(struct tocsin_http_req *r);

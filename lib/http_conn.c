@@ -382,6 +382,7 @@ void http_conn_finish_response(struct tocsin_http_conn *c)
     r->nheaders = r->nextra = 0;
     r->start_ns = 0;
     r->on_abort = NULL;
+    r->stream_ended = 0;
     if (c->body_cap > 65536) { /* don't keep a big body buffer around */
         free(c->body);
         c->body = NULL;

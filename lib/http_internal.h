@@ -45,6 +45,7 @@ struct tocsin_http_req {
     size_t url_off;
     int keep_alive;
     int expect_continue;
+    int stream_ended; /* tocsin_http_stream_end() was called */
     uint64_t start_ns;
     int status;
     size_t bytes_out;

@@ -295,8 +295,11 @@ int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t
 void tocsin_http_stream_end(struct tocsin_http_req *r)
 {
     struct tocsin_http_conn *c = r->conn;
+    if (c->state == REQ_WRITING && r->stream_ended)
+        return; /* ended already, by an on_abort callback */
     if (c->state != REQ_STREAMING)
         abort();
+    r->stream_ended = 1;
     c->state = REQ_WRITING;
     if (c->aborted || c->closing) {
         http_conn_response_done(c);

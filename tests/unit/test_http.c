@@ -179,6 +179,7 @@ static void endless_aborted(void *ctx)
     struct streamer *s = ctx;
     __atomic_add_fetch(&stream_aborts, 1, __ATOMIC_SEQ_CST);
     tocsin_http_stream_end(s->req);
+    tocsin_http_stream_end(s->req); /* as an owner that also ends on a failed write: ignored */
     uv_close((uv_handle_t *)&s->timer, later_closed);
 }
 
