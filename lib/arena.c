@@ -72,6 +72,8 @@ void *tocsin_arena_alloc(struct tocsin_arena *a, size_t n)
 
 char *tocsin_arena_strndup(struct tocsin_arena *a, const char *s, size_t n)
 {
+    if (n == SIZE_MAX)
+        return NULL; /* n + 1 would wrap */
     char *p = tocsin_arena_alloc(a, n + 1);
     if (!p)
         return NULL;

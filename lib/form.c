@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * form.c — request body decoding: application/x-www-form-urlencoded into
- * (key, value) pairs in the request arena, and JSON through jansson. */
+ * form.c — application/x-www-form-urlencoded: decoding into (key, value)
+ * pairs in an arena (strict: a bad %-escape is an error, at most 256
+ * fields), encoding for outgoing requests, and request bodies as JSON
+ * through jansson with a nesting bound. */
 #include "http_internal.h"
 #include "form.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define FORM_MAX_FIELDS 256
 
 static int hexval(char c)
 {
@@ -47,19 +47,17 @@ static int form_decode(struct tocsin_arena *a, const char *s, size_t n, tocsin_s
     return 0;
 }
 
-int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
-                     size_t *n, char *err, size_t errlen)
+int tocsin_form_decode(struct tocsin_arena *a, tocsin_str in, struct tocsin_kv **pairs, size_t *n,
+                       char *err, size_t errlen)
 {
-    tocsin_str in = from_query ? r->query : r->body;
-    size_t count = 0;
+    size_t count = 1;
     for (size_t i = 0; i < in.len; i++)
         count += in.base[i] == '&';
-    count++;
-    if (count > FORM_MAX_FIELDS) {
-        snprintf(err, errlen, "invalid form: more than %d fields", FORM_MAX_FIELDS);
+    if (count > TOCSIN_FORM_MAX_FIELDS) {
+        snprintf(err, errlen, "invalid form: more than %d fields", TOCSIN_FORM_MAX_FIELDS);
         return -1;
     }
-    struct tocsin_kv *kv = tocsin_arena_alloc(&r->arena, count * sizeof *kv);
+    struct tocsin_kv *kv = tocsin_arena_alloc(a, count * sizeof *kv);
     if (!kv) {
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -72,9 +70,9 @@ int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv
         if (stop > p) {
             const char *eq = memchr(p, '=', (size_t)(stop - p));
             const char *kend = eq ? eq : stop;
-            int rc = form_decode(&r->arena, p, (size_t)(kend - p), &kv[k].key);
+            int rc = form_decode(a, p, (size_t)(kend - p), &kv[k].key);
             if (rc == 0)
-                rc = eq ? form_decode(&r->arena, eq + 1, (size_t)(stop - eq - 1), &kv[k].value)
+                rc = eq ? form_decode(a, eq + 1, (size_t)(stop - eq - 1), &kv[k].value)
                         : (kv[k].value = TSTR(""), 0);
             if (rc == -2) {
                 snprintf(err, errlen, "invalid form: bad percent-escape in field %zu", k + 1);
@@ -95,6 +93,12 @@ int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv
     return 0;
 }
 
+int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
+                     size_t *n, char *err, size_t errlen)
+{
+    return tocsin_form_decode(&r->arena, from_query ? r->query : r->body, pairs, n, err, errlen);
+}
+
 tocsin_str tocsin_form_get(const struct tocsin_kv *pairs, size_t n, const char *key)
 {
     tocsin_str k = tocsin_str_from(key);
@@ -104,11 +108,39 @@ tocsin_str tocsin_form_get(const struct tocsin_kv *pairs, size_t n, const char *
     return TSTR_NULL;
 }
 
+/* The deepest nesting of arrays and objects in text, strings skipped;
+ * stops counting past limit. */
+static int json_depth_exceeds(const char *text, size_t len, int limit)
+{
+    int depth = 0, in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_string = 0;
+        } else if (ch == '"') {
+            in_string = 1;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > limit)
+                return 1;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
 json_t *tocsin_http_json(struct tocsin_http_req *r, char *err, size_t errlen)
 {
     json_error_t e;
     if (r->body.len == 0) {
         snprintf(err, errlen, "invalid JSON: the body is empty");
+        return NULL;
+    }
+    if (json_depth_exceeds(r->body.base, r->body.len, TOCSIN_HTTP_JSON_MAX_DEPTH)) {
+        snprintf(err, errlen, "invalid JSON: nested deeper than %d levels", TOCSIN_HTTP_JSON_MAX_DEPTH);
         return NULL;
     }
     json_t *j = json_loadb(r->body.base, r->body.len, JSON_REJECT_DUPLICATES, &e);

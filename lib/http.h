@@ -8,8 +8,13 @@
  *
  * A handler may answer at once or later (after a database commit on the
  * same loop). Every request gets exactly one response call; the request
- * stays valid until then even if the client has gone (tocsin_http_aborted()
- * tells, and the response is then discarded). Not thread-safe: one loop. */
+ * (its views and its arena) stays valid until then even if the client has
+ * gone (tocsin_http_aborted() tells, and the response is then discarded),
+ * and still until the callback that responded returns to the loop: the
+ * response is finished, and the arena released, on the next loop turn.
+ * Responses are written with uv_try_write first; whatever the socket does
+ * not take is copied, so response bodies need not outlive the call.
+ * Not thread-safe: one loop. */
 #ifndef TOCSIN_HTTP_H
 #define TOCSIN_HTTP_H
 
@@ -22,6 +27,7 @@
 #include "common.h"
 #include "config.h"
 #include "crypto.h"
+#include "form.h" /* tocsin_form_get */
 
 struct tocsin_http_server;
 struct tocsin_http_req;
@@ -32,6 +38,8 @@ struct tocsin_http_options {
     unsigned header_timeout_ms; /* from the first byte of a request to the end of its headers */
     unsigned body_timeout_ms;   /* from the end of the headers to the end of the body */
     unsigned idle_timeout_ms;   /* keep-alive: between requests */
+    unsigned write_timeout_ms;  /* for the client to take a response (default: body_timeout_ms) */
+    /* A timeout of 0 disables that timeout. */
     unsigned max_connections;
     int reuseport; /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
@@ -86,10 +94,13 @@ tocsin_str tocsin_http_body(const struct tocsin_http_req *r);
 tocsin_str tocsin_http_header(const struct tocsin_http_req *r, const char *name);
 const char *tocsin_http_remote_addr(const struct tocsin_http_req *r);
 struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r);
-/* 1 once the client has gone or the server is closing. */
+/* 1 once the client has gone (for a stream, also once the server closes). */
 int tocsin_http_aborted(const struct tocsin_http_req *r);
 /* Calls cb(ctx) once if the client goes away before the response ends
- * (streams use it to drop a subscriber). */
+ * (streams use it to drop a subscriber): on a reset or a write error, and
+ * for a stream also on an orderly close. A plain close (FIN) while a
+ * handler is still working is taken as a half-close: the answer is still
+ * sent, then the connection closes. cb may respond or end the stream. */
 void tocsin_http_on_abort(struct tocsin_http_req *r, void (*cb)(void *ctx), void *ctx);
 
 /* Decodes an application/x-www-form-urlencoded body (or query with
@@ -97,11 +108,12 @@ void tocsin_http_on_abort(struct tocsin_http_req *r, void (*cb)(void *ctx), void
  * with a reason in err (bad %-escape, more than 256 fields). */
 int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
                      size_t *n, char *err, size_t errlen);
-/* First value of a form field; {NULL,0} if absent. */
-tocsin_str tocsin_form_get(const struct tocsin_kv *pairs, size_t n, const char *key);
 
-/* Parses the body as JSON. Returns a new reference, or NULL with a reason
+/* Parses the body as JSON (objects and arrays nested at most
+ * TOCSIN_HTTP_JSON_MAX_DEPTH deep; the body is already bounded by
+ * max_body_bytes). Returns a new reference, or NULL with a reason
  * ("invalid JSON at line 1 column 5: ...") in err. */
+#define TOCSIN_HTTP_JSON_MAX_DEPTH 32
 json_t *tocsin_http_json(struct tocsin_http_req *r, char *err, size_t errlen);
 
 /* --- the response: exactly one of respond/respond_json/error/stream --- */
@@ -124,9 +136,14 @@ void tocsin_http_error(struct tocsin_http_req *r, int status, const char *code, 
  * test double of a carrier that read the request and then vanished). */
 void tocsin_http_drop(struct tocsin_http_req *r);
 
-/* Streaming: begin sends the headers (no Content-Length; the connection
- * closes at the end), write sends bytes as they come, end finishes. write
- * returns 0, or -1 once the client has gone (call end anyway). */
+/* Streaming (Server-Sent Events): begin sends the headers with no
+ * Content-Length and no chunked coding — the body is delimited by the
+ * connection, which closes at the end; write sends data (copied if the
+ * socket cannot take it at once), end finishes. write returns 0, or -1
+ * once the client has gone or has left more than 1 MiB unread (call end
+ * anyway; tocsin_http_on_abort tells at once when the client goes). An
+ * on_abort callback may end the stream itself; a second end from the
+ * same loop turn is then ignored. */
 void tocsin_http_stream_begin(struct tocsin_http_req *r, int status, const char *content_type);
 int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t len);
 void tocsin_http_stream_end(struct tocsin_http_req *r);

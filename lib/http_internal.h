@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * http_internal.h — the structures shared by http_server.c (connections
- * and parsing), http_response.c (writing) and http_router.c (dispatch).
- * Not part of the public API. */
+ * http_internal.h — the structures shared by http_server.c (the server),
+ * http_conn.c (a connection's life), http_parse.c (llhttp callbacks),
+ * http_response.c (writing) and http_router.c (dispatch). Not public API. */
 #ifndef TOCSIN_HTTP_INTERNAL_H
 #define TOCSIN_HTTP_INTERNAL_H
 
@@ -45,6 +45,7 @@ struct tocsin_http_req {
     size_t url_off;
     int keep_alive;
     int expect_continue;
+    int stream_ended; /* tocsin_http_stream_end() was called */
     uint64_t start_ns;
     int status;
     size_t bytes_out;
@@ -57,6 +58,8 @@ struct tocsin_http_req {
 struct tocsin_http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uint64_t deadline;  /* loop time (ms) the current timeout ends, 0: none */
+    uint64_t timer_due; /* when the uv_timer, if active, fires */
     struct tocsin_http_server *server;
     struct tocsin_http_conn *prev, *next;
     llhttp_t parser;
@@ -77,6 +80,9 @@ struct tocsin_http_conn {
     int eof;             /* the client half-closed after its request */
     int reading;
     int in_process;      /* inside conn_process(): do not re-enter */
+    int in_dispatch;     /* inside the handler called by conn_process() */
+    int finish_pending;  /* response written, not yet finished (arena kept) */
+    struct tocsin_http_conn *deferred_next; /* in server->deferred */
     int detached;        /* test/fuzz connection without a socket */
     char remote[48];
 };
@@ -93,6 +99,9 @@ struct tocsin_http_server {
     struct tocsin_http_conn *conns;
     unsigned nconns;
     int closing;
+    uv_idle_t idle; /* runs http_server_run_deferred() */
+    struct tocsin_http_conn *deferred; /* responses to finish next turn */
+    int idle_closing;
     void (*close_done)(void *);
     void *close_arg;
     tocsin_http_health_fn health;
@@ -100,10 +109,27 @@ struct tocsin_http_server {
 };
 
 /* http_server.c */
-void http_conn_response_done(struct tocsin_http_conn *c);
-void http_conn_close(struct tocsin_http_conn *c);
-void http_conn_write(struct tocsin_http_conn *c, uv_buf_t *bufs, unsigned nbufs,
+void http_server_maybe_finish_close(struct tocsin_http_server *s);
+void http_server_run_deferred(uv_idle_t *idle);
+
+/* http_conn.c */
+void http_conn_timer(struct tocsin_http_conn *c, unsigned ms); /* 0 stops it */
+void http_conn_start_reading(struct tocsin_http_conn *c);
+/* Writes bufs (which need not outlive the call: what the socket does not
+ * take at once is copied); done(c, status, arg) runs once written, maybe
+ * before http_conn_write returns. */
+void http_conn_write(struct tocsin_http_conn *c, const uv_buf_t *bufs, unsigned nbufs,
                      void (*done)(struct tocsin_http_conn *c, int status, void *arg), void *arg);
+/* The response is written (or dropped): finishes it (access log, metrics,
+ * arena reset, next request) once no handler code can still be running. */
+void http_conn_response_done(struct tocsin_http_conn *c);
+void http_conn_finish_response(struct tocsin_http_conn *c);
+void http_conn_abort(struct tocsin_http_conn *c); /* client gone: on_abort */
+void http_conn_close(struct tocsin_http_conn *c);
+void http_conn_maybe_free(struct tocsin_http_conn *c);
+
+/* http_parse.c */
+void http_parser_settings_init(llhttp_settings_t *s);
 
 /* http_router.c */
 void http_dispatch(struct tocsin_http_server *s, struct tocsin_http_req *r);

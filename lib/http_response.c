@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * http_response.c — writing responses: status line and headers, bodies,
  * uniform JSON errors, streams (Server-Sent Events), and the request
- * accessors and HTTP metrics. Every buffer of a response lives in the
- * request's arena until the write completes. */
+ * accessors and HTTP metrics. Response bytes are handed to http_conn_write,
+ * which copies whatever the socket does not take at once. */
 #include "http_internal.h"
 
 #include <stdarg.h>
@@ -116,31 +116,68 @@ static void response_written(struct tocsin_http_conn *c, int status, void *arg)
     http_conn_response_done(c);
 }
 
-/* Formats the status line and headers into the arena. length < 0 means
- * no Content-Length (a stream that ends with the connection). */
+static char *put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+static char *put_str(char *p, const char *s)
+{
+    return put(p, s, strlen(s));
+}
+
+static char *put_uint(char *p, unsigned long long v)
+{
+    char digits[24];
+    size_t n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/* Formats the status line and headers into the arena (memcpy, not printf:
+ * this runs for every response). length < 0 means no Content-Length (a
+ * stream that ends with the connection). */
 static char *response_head(struct tocsin_http_req *r, int status, const char *content_type,
                            long long length, int keep, size_t *out_len)
 {
-    size_t cap = 256 + (content_type ? strlen(content_type) : 0);
+    const char *reason = tocsin_http_reason(status);
+    size_t cap = 128 + strlen(reason) + (content_type ? strlen(content_type) : 0);
     for (size_t i = 0; i < r->nextra; i++)
         cap += strlen(r->extra_headers[i][0]) + strlen(r->extra_headers[i][1]) + 4;
     char *h = tocsin_arena_alloc(&r->arena, cap);
     if (!h)
         return NULL;
-    size_t n = (size_t)snprintf(h, cap, "HTTP/1.1 %d %s\r\n", status, tocsin_http_reason(status));
-    if (content_type)
-        n += (size_t)snprintf(h + n, cap - n, "Content-Type: %s\r\n", content_type);
-    if (length >= 0)
-        n += (size_t)snprintf(h + n, cap - n, "Content-Length: %lld\r\n", length);
-    for (size_t i = 0; i < r->nextra; i++)
-        n += (size_t)snprintf(h + n, cap - n, "%s: %s\r\n", r->extra_headers[i][0],
-                              r->extra_headers[i][1]);
+    char *p = PUT_LIT(h, "HTTP/1.1 ");
+    p = put_uint(p, status >= 100 && status <= 999 ? (unsigned)status : 500);
+    *p++ = ' ';
+    p = put_str(p, reason);
+    if (content_type) {
+        p = PUT_LIT(p, "\r\nContent-Type: ");
+        p = put_str(p, content_type);
+    }
+    if (length >= 0) {
+        p = PUT_LIT(p, "\r\nContent-Length: ");
+        p = put_uint(p, (unsigned long long)length);
+    }
+    for (size_t i = 0; i < r->nextra; i++) {
+        p = PUT_LIT(p, "\r\n");
+        p = put_str(p, r->extra_headers[i][0]);
+        p = PUT_LIT(p, ": ");
+        p = put_str(p, r->extra_headers[i][1]);
+    }
     if (!keep)
-        n += (size_t)snprintf(h + n, cap - n, "Connection: close\r\n");
+        p = PUT_LIT(p, "\r\nConnection: close");
     else if (r->conn->parser.http_minor == 0)
-        n += (size_t)snprintf(h + n, cap - n, "Connection: keep-alive\r\n");
-    n += (size_t)snprintf(h + n, cap - n, "\r\n");
-    *out_len = n;
+        p = PUT_LIT(p, "\r\nConnection: keep-alive");
+    p = PUT_LIT(p, "\r\n\r\n");
+    *out_len = (size_t)(p - h);
     return h;
 }
 
@@ -167,17 +204,13 @@ void tocsin_http_respond(struct tocsin_http_req *r, int status, const char *cont
     int keep = response_keep_alive(r);
     r->keep_alive = keep;
     size_t head_len;
-    char *head = response_head(r, status, content_type, (long long)len, keep,
-                               &head_len);
-    char *copy = len ? tocsin_arena_alloc(&r->arena, len) : NULL;
-    if (!head || (len && !copy)) {
+    char *head = response_head(r, status, content_type, (long long)len, keep, &head_len);
+    if (!head) {
         c->aborted = 1; /* out of memory: drop the connection */
         http_conn_response_done(c);
         return;
     }
-    if (len)
-        memcpy(copy, body, len);
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len), uv_buf_init(copy, (unsigned)len)};
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len), uv_buf_init((char *)body, (unsigned)len)};
     r->bytes_out = len;
     http_conn_write(c, bufs, len ? 2 : 1, response_written, NULL);
 }
@@ -242,13 +275,6 @@ void tocsin_http_stream_begin(struct tocsin_http_req *r, int status, const char 
     http_conn_write(c, &b, 1, NULL, NULL);
 }
 
-static void stream_chunk_written(struct tocsin_http_conn *c, int status, void *arg)
-{
-    (void)c;
-    (void)status;
-    free(arg);
-}
-
 int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t len)
 {
     struct tocsin_http_conn *c = r->conn;
@@ -260,27 +286,26 @@ int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t
         c->aborted = 1; /* a client that reads nothing cannot hold our memory */
         return -1;
     }
-    char *copy = malloc(len ? len : 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, data, len);
     r->bytes_out += len;
-    uv_buf_t b = uv_buf_init(copy, (unsigned)len);
-    http_conn_write(c, &b, 1, stream_chunk_written, copy);
+    uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
+    http_conn_write(c, &b, 1, NULL, NULL);
     return c->aborted ? -1 : 0;
 }
 
 void tocsin_http_stream_end(struct tocsin_http_req *r)
 {
     struct tocsin_http_conn *c = r->conn;
+    if (c->state == REQ_WRITING && r->stream_ended)
+        return; /* ended already, by an on_abort callback */
     if (c->state != REQ_STREAMING)
         abort();
+    r->stream_ended = 1;
     c->state = REQ_WRITING;
     if (c->aborted || c->closing) {
         http_conn_response_done(c);
         return;
     }
     /* An empty write completes after everything queued before it. */
-    uv_buf_t b = uv_buf_init(NULL, 0);
+    uv_buf_t b = uv_buf_init("", 0);
     http_conn_write(c, &b, 1, response_written, NULL);
 }

@@ -24,6 +24,42 @@ static void echo(struct tocsin_http_req *r, void *ctx)
     tocsin_http_respond(r, 200, "text/plain", b.base, b.len);
 }
 
+static void json_route(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    char err[128];
+    json_t *j = tocsin_http_json(r, err, sizeof err);
+    if (!j) {
+        tocsin_http_error(r, 400, "bad_json", "%s", err);
+        return;
+    }
+    tocsin_http_respond_json(r, 200, j);
+}
+
+static void query_route(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    struct tocsin_kv *kv;
+    size_t n;
+    char err[128];
+    if (tocsin_http_form(r, 1, &kv, &n, err, sizeof err)) {
+        tocsin_http_error(r, 400, "bad_form", "%s", err);
+        return;
+    }
+    tocsin_str v = tocsin_form_get(kv, n, "v");
+    tocsin_http_add_header(r, "X-Fields", n ? "some" : "none");
+    tocsin_http_respond(r, 200, "text/plain", v.base, v.len);
+}
+
+static void stream_route(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    tocsin_str b = tocsin_http_query(r);
+    tocsin_http_stream_begin(r, 200, "text/event-stream");
+    tocsin_http_stream_write(r, b.base, b.len);
+    tocsin_http_stream_end(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uv_loop_t loop;
@@ -39,6 +75,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         server = tocsin_http_server_new(&loop, &o);
         tocsin_http_route(server, "POST", "/echo", echo, NULL);
         tocsin_http_route(server, "GET", "/api/*", echo, NULL);
+        tocsin_http_route(server, "POST", "/json", json_route, NULL);
+        tocsin_http_route(server, "GET", "/q", query_route, NULL);
+        tocsin_http_route(server, "GET", "/stream", stream_route, NULL);
         tocsin_http_add_standard_routes(server, NULL, NULL);
     }
     struct tocsin_http_conn *c = tocsin_http_test_conn_new(server);

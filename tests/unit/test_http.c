@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "http.h"
+#include "http_test_client.h"
 #include "log.h"
 
 static uv_loop_t loop;
@@ -31,6 +32,7 @@ static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
 static int healthy = 1;
 static int aborted_count; /* handlers that saw their client go */
+static int bad_after_respond; /* handlers that found their request changed after responding */
 
 /* --- handlers --- */
 
@@ -38,6 +40,28 @@ static void h_hello(struct tocsin_http_req *r, void *ctx)
 {
     (void)ctx;
     tocsin_http_respond(r, 200, "text/plain", "hello", 5);
+}
+
+static void h_touch(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    char *mark = tocsin_arena_strndup(tocsin_http_arena(r), "mark", 4);
+    tocsin_http_respond(r, 200, "text/plain", mark, 4);
+    if (strcmp(mark, "mark") != 0 || tocsin_http_header(r, "x-touch").len != 3)
+        __atomic_add_fetch(&bad_after_respond, 1, __ATOMIC_SEQ_CST);
+}
+
+static char *big_body; /* BIG_LEN bytes, for a client that does not read */
+#define BIG_LEN (48u << 20)
+
+static void h_big(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    if (!big_body) {
+        big_body = malloc(BIG_LEN);
+        memset(big_body, 'b', BIG_LEN);
+    }
+    tocsin_http_respond(r, 200, "application/octet-stream", big_body, BIG_LEN);
 }
 
 static void h_echo(struct tocsin_http_req *r, void *ctx)
@@ -87,6 +111,7 @@ static void h_json(struct tocsin_http_req *r, void *ctx)
 struct later {
     uv_timer_t timer;
     struct tocsin_http_req *req;
+    char *path; /* in the request's arena */
 };
 
 static void later_closed(uv_handle_t *h)
@@ -100,6 +125,11 @@ static void later_fire(uv_timer_t *t)
     if (tocsin_http_aborted(l->req))
         __atomic_add_fetch(&aborted_count, 1, __ATOMIC_SEQ_CST);
     tocsin_http_respond(l->req, 200, "text/plain", "later", 5);
+    /* The request and its arena stay valid until this callback returns
+     * (ASan reports it if they were released already). */
+    tocsin_str p = tocsin_http_path(l->req);
+    if (p.len != strlen(l->path) || memcmp(p.base, l->path, p.len) != 0)
+        __atomic_add_fetch(&bad_after_respond, 1, __ATOMIC_SEQ_CST);
     uv_close((uv_handle_t *)&l->timer, later_closed);
 }
 
@@ -107,6 +137,8 @@ static void h_async(struct tocsin_http_req *r, void *ctx)
 {
     struct later *l = calloc(1, sizeof *l);
     l->req = r;
+    tocsin_str p = tocsin_http_path(r);
+    l->path = tocsin_arena_strndup(tocsin_http_arena(r), p.base, p.len);
     uv_timer_init(&loop, &l->timer);
     l->timer.data = l;
     uv_timer_start(&l->timer, later_fire, (uint64_t)(uintptr_t)ctx, 0);
@@ -140,6 +172,35 @@ static void h_stream(struct tocsin_http_req *r, void *ctx)
     uv_timer_start(&s->timer, stream_tick, 10, 10);
 }
 
+static int stream_aborts; /* on_abort calls seen by endless streams */
+
+static void endless_aborted(void *ctx)
+{
+    struct streamer *s = ctx;
+    __atomic_add_fetch(&stream_aborts, 1, __ATOMIC_SEQ_CST);
+    tocsin_http_stream_end(s->req);
+    tocsin_http_stream_end(s->req); /* as an owner that also ends on a failed write: ignored */
+    uv_close((uv_handle_t *)&s->timer, later_closed);
+}
+
+static void endless_tick(uv_timer_t *t)
+{
+    struct streamer *s = t->data;
+    tocsin_http_stream_write(s->req, "data: tick\n\n", 12);
+}
+
+static void h_endless(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    struct streamer *s = calloc(1, sizeof *s);
+    s->req = r;
+    tocsin_http_on_abort(r, endless_aborted, s);
+    tocsin_http_stream_begin(r, 200, "text/event-stream");
+    uv_timer_init(&loop, &s->timer);
+    s->timer.data = s;
+    uv_timer_start(&s->timer, endless_tick, 10, 10);
+}
+
 static const char *health(void *ctx)
 {
     (void)ctx;
@@ -167,6 +228,7 @@ static void *server_main(void *arg)
     o.header_timeout_ms = 300;
     o.body_timeout_ms = 300;
     o.idle_timeout_ms = 500;
+    o.write_timeout_ms = 300;
     o.access_log = 0;
     server = tocsin_http_server_new(&loop, &o);
     tocsin_http_route(server, "GET", "/hello", h_hello, NULL);
@@ -177,6 +239,9 @@ static void *server_main(void *arg)
     tocsin_http_route(server, "GET", "/async", h_async, (void *)(uintptr_t)30);
     tocsin_http_route(server, "GET", "/slow", h_async, (void *)(uintptr_t)300);
     tocsin_http_route(server, "GET", "/stream", h_stream, NULL);
+    tocsin_http_route(server, "GET", "/endless", h_endless, NULL);
+    tocsin_http_route(server, "GET", "/touch", h_touch, NULL);
+    tocsin_http_route(server, "GET", "/big", h_big, NULL);
     tocsin_http_add_standard_routes(server, health, NULL);
     int rc = tocsin_http_listen(server, "127.0.0.1", 0);
     pthread_mutex_lock(&ready_mu);
@@ -185,6 +250,7 @@ static void *server_main(void *arg)
     pthread_mutex_unlock(&ready_mu);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
+    free(big_body);
     return NULL;
 }
 
@@ -212,79 +278,7 @@ static int teardown(void **state)
 
 static int client(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)server_port)};
-    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-    struct timeval tv = {.tv_sec = 3};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-static void send_all(int fd, const char *s, size_t len)
-{
-    while (len) {
-        ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
-        assert_true(n > 0);
-        s += n;
-        len -= (size_t)n;
-    }
-}
-
-static void send_str(int fd, const char *s)
-{
-    send_all(fd, s, strlen(s));
-}
-
-/* Reads until the peer closes or `want` occurrences of "HTTP/1.1 " with
- * complete bodies arrived (Content-Length based), into a static buffer. */
-static char rbuf[65536];
-
-static int count_complete(const char *buf)
-{
-    int n = 0;
-    const char *p = buf;
-    while ((p = strstr(p, "HTTP/1.1 "))) {
-        const char *hend = strstr(p, "\r\n\r\n");
-        if (!hend)
-            break;
-        const char *cl = strstr(p, "Content-Length: ");
-        size_t len = 0;
-        if (cl && cl < hend)
-            len = strtoul(cl + 16, NULL, 10);
-        if (strncmp(p, "HTTP/1.1 100", 12) == 0) {
-            p = hend + 4;
-            continue;
-        }
-        if (strlen(hend + 4) < len)
-            break;
-        n++;
-        p = hend + 4 + len;
-    }
-    return n;
-}
-
-static const char *read_responses(int fd, int want)
-{
-    size_t used = 0;
-    rbuf[0] = '\0';
-    while (used < sizeof rbuf - 1) {
-        if (want > 0 && count_complete(rbuf) >= want)
-            break;
-        ssize_t n = recv(fd, rbuf + used, sizeof rbuf - 1 - used, 0);
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-        rbuf[used] = '\0';
-    }
-    return rbuf;
-}
-
-static int peer_closed(int fd)
-{
-    char c;
-    ssize_t n = recv(fd, &c, 1, 0);
-    return n == 0;
+    return test_client(server_port);
 }
 
 /* --- tests --- */
@@ -541,6 +535,111 @@ static void test_http10_closes(void **state)
     close(fd);
 }
 
+static void test_request_valid_after_respond(void **state)
+{
+    (void)state;
+    int fd = client();
+    /* Pipelined: the first answer is written at once (uv_try_write), the
+     * handler still reads its request and arena afterwards. */
+    send_str(fd, "GET /touch HTTP/1.1\r\nX-Touch: yes\r\n\r\n"
+                 "GET /async HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /touch HTTP/1.1\r\nX-Touch: yes\r\n\r\n");
+    const char *r = read_responses(fd, 3);
+    const char *a = strstr(r, "\r\n\r\nmark"), *b = strstr(r, "\r\n\r\nlater");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(strstr(b, "\r\n\r\nmark"));
+    assert_int_equal(__atomic_load_n(&bad_after_respond, __ATOMIC_SEQ_CST), 0);
+    close(fd);
+}
+
+static void test_expect_refused(void **state)
+{
+    (void)state;
+    int fd = client();
+    /* Too large: 413 at once, never "100 Continue", nothing of the body read. */
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                 "Expect: 100-continue\r\n\r\n");
+    const char *r = read_responses(fd, 1);
+    assert_null(strstr(r, "100 Continue"));
+    assert_non_null(strstr(r, "HTTP/1.1 413 "));
+    assert_non_null(strstr(r, "\"code\":\"body_too_large\""));
+    assert_true(peer_closed(fd));
+    close(fd);
+    fd = client();
+    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 200-ok\r\n\r\n");
+    r = read_responses(fd, 1);
+    assert_non_null(strstr(r, "HTTP/1.1 417 Expectation Failed"));
+    close(fd);
+}
+
+static void test_json_too_deep(void **state)
+{
+    (void)state;
+    char body[2 * TOCSIN_HTTP_JSON_MAX_DEPTH + 16], req[256];
+    size_t d = TOCSIN_HTTP_JSON_MAX_DEPTH + 1;
+    memset(body, '[', d);
+    memset(body + d, ']', d);
+    body[2 * d] = '\0';
+    int fd = client();
+    snprintf(req, sizeof req, "POST /json HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", 2 * d, body);
+    send_str(fd, req);
+    assert_non_null(strstr(read_responses(fd, 1), "nested deeper than 32 levels"));
+    /* Exactly the limit parses; brackets inside strings do not count. */
+    d = TOCSIN_HTTP_JSON_MAX_DEPTH;
+    memset(body, '[', d);
+    memcpy(body + d, "\"[[{\\\"\"", 7); /* the string "[[{\" */
+    memset(body + d + 7, ']', d);
+    body[2 * d + 7] = '\0';
+    snprintf(req, sizeof req, "POST /json HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    send_str(fd, req);
+    assert_non_null(strstr(read_responses(fd, 1), "{\"ok\":true}"));
+    close(fd);
+}
+
+static void test_slow_reader_times_out(void **state)
+{
+    (void)state;
+    int fd = client();
+    int small = 65536;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    send_str(fd, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    struct timespec wait = {0, 800 * 1000 * 1000}; /* > write_timeout_ms */
+    nanosleep(&wait, NULL);
+    size_t got = 0;
+    static char sink[1 << 16];
+    for (;;) { /* what the kernel buffered, then the end */
+        ssize_t n = recv(fd, sink, sizeof sink, 0);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    assert_true(got > 0);
+    assert_true(got < BIG_LEN); /* the server gave up on us */
+    close(fd);
+    fd = client(); /* and is still fine */
+    send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_non_null(strstr(read_responses(fd, 1), "200 OK"));
+    close(fd);
+}
+
+static void test_stream_client_gone(void **state)
+{
+    (void)state;
+    int before = __atomic_load_n(&stream_aborts, __ATOMIC_SEQ_CST);
+    int fd = client();
+    send_str(fd, "GET /endless HTTP/1.1\r\nHost: x\r\n\r\n");
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    assert_true(n > 0);
+    close(fd); /* a plain FIN: the stream must learn of it */
+    for (int i = 0; i < 100 && __atomic_load_n(&stream_aborts, __ATOMIC_SEQ_CST) == before; i++) {
+        struct timespec pause = {0, 20 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    assert_int_equal(__atomic_load_n(&stream_aborts, __ATOMIC_SEQ_CST), before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +659,11 @@ int main(void)
         cmocka_unit_test(test_healthz_and_metrics),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_http10_closes),
+        cmocka_unit_test(test_request_valid_after_respond),
+        cmocka_unit_test(test_expect_refused),
+        cmocka_unit_test(test_json_too_deep),
+        cmocka_unit_test(test_slow_reader_times_out),
+        cmocka_unit_test(test_stream_client_gone),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
