@@ -3,7 +3,9 @@
  * connect (PQconnectPoll), sending a job (one statement, or a pipeline of
  * statements with Sync points), reading results and notifications as the
  * socket becomes readable, and reconnecting with backoff when it breaks.
- * The pool and its queue are in db.c. */
+ * A transaction batch goes out as BEGIN, its statements, COMMIT and one
+ * Sync, so a failure at COMMIT is seen as COMMIT's own result. The pool
+ * and its queue are in db.c. */
 #include "db_internal.h"
 
 #include <stdio.h>
@@ -105,7 +107,7 @@ static void conn_down(struct db_conn *c, const char *why)
     for (size_t n = strlen(reason); n && (reason[n - 1] == '\n' || reason[n - 1] == ' ');)
         reason[--n] = '\0';
     for (char *p = reason; *p; p++)
-        if (*p == '\n' || *p == '"')
+        if (*p == '\n' || *p == '\t' || *p == '"')
             *p = ' ';
     snprintf(db->last_error, sizeof db->last_error, "%s", reason);
     int was_up = c->state == DB_READY || c->state == DB_BUSY;
@@ -118,8 +120,12 @@ static void conn_down(struct db_conn *c, const char *why)
     struct db_job *job = c->job;
     c->job = NULL;
     if (job) {
-        snprintf(job->error, sizeof job->error, "connection to the database was lost: %s", reason);
-        db_job_finish(db, job, job->sent);
+        /* A transaction the server already failed is definitely rolled
+         * back; anything else that was sent may or may not have run. */
+        int rolled_back = db_job_rolled_back(job);
+        if (!rolled_back)
+            snprintf(job->error, sizeof job->error, "connection to the database was lost: %s", reason);
+        db_job_finish(db, job, job->sent && !rolled_back);
     }
     if (c->closing)
         return;
@@ -131,8 +137,8 @@ static void conn_down(struct db_conn *c, const char *why)
         log_warn("db_disconnected", "reason=\"%s\" retry_ms=%u listener=%d", reason, delay,
                  c->is_listener);
     else
-        log_debug("db_reconnect_failed", "reason=\"%s\" retry_ms=%u attempt=%u", reason, delay,
-                  c->attempt);
+        log_info("db_reconnect_failed", "reason=\"%s\" retry_ms=%u attempt=%u listener=%d", reason,
+                 delay, c->attempt, c->is_listener);
     c->attempt++;
     uv_timer_start(&c->retry, retry_fired, delay, 0);
 }
@@ -142,9 +148,10 @@ void db_conn_close(struct db_conn *c)
     c->closing = 1;
     struct db_job *job = c->job;
     c->job = NULL;
-    if (job) { /* only the listener can still be busy here */
-        snprintf(job->error, sizeof job->error, "database connection closed while a query ran");
-        db_job_finish(c->db, job, 1);
+    if (job) { /* the close grace period ran out, or the listener's LISTEN */
+        snprintf(job->error, sizeof job->error,
+                 "database pool closed while the query ran: its outcome is unknown");
+        db_job_finish(c->db, job, job->sent);
     }
     uv_timer_stop(&c->retry);
     conn_drop_poll(c);
@@ -166,78 +173,78 @@ static int conn_flush(struct db_conn *c)
     return conn_watch(c, rc == 1 ? UV_READABLE | UV_WRITABLE : UV_READABLE);
 }
 
-int db_conn_send(struct db_conn *c, struct db_job *job)
+static int send_stmt(PGconn *pg, const struct db_stmt *s)
+{
+    if (s->nparams < 0)
+        return PQsendQuery(pg, s->sql);
+    return PQsendQueryParams(pg, s->sql, s->nparams, NULL, (const char *const *)s->params, NULL, NULL, 0);
+}
+
+static int send_pipeline(PGconn *pg, const struct db_job *job)
+{
+    static const struct db_stmt begin = {"BEGIN", 0, NULL}, commit = {"COMMIT", 0, NULL};
+    if (!PQenterPipelineMode(pg) || (job->transaction && !send_stmt(pg, &begin)))
+        return 0;
+    for (int i = 0; i < job->nstmts; i++) {
+        if (!send_stmt(pg, &job->stmts[i]))
+            return 0;
+        /* Without a transaction every statement gets its own Sync, so each
+         * commits (or fails) on its own. */
+        if (!job->transaction && !PQpipelineSync(pg))
+            return 0;
+    }
+    return !job->transaction || (send_stmt(pg, &commit) && PQpipelineSync(pg));
+}
+
+void db_conn_send(struct db_conn *c, struct db_job *job)
 {
     PGconn *pg = c->pg;
-    int ok = 1;
-    if (!job->pipeline) {
-        struct db_stmt *s = &job->stmts[0];
-        ok = s->nparams < 0 ? PQsendQuery(pg, s->sql)
-                            : PQsendQueryParams(pg, s->sql, s->nparams, NULL,
-                                                (const char *const *)s->params, NULL, NULL, 0);
-    } else {
-        ok = PQenterPipelineMode(pg);
-        for (int i = 0; ok && i < job->nstmts; i++) {
-            struct db_stmt *s = &job->stmts[i];
-            ok = PQsendQueryParams(pg, s->sql, s->nparams, NULL, (const char *const *)s->params,
-                                   NULL, NULL, 0);
-            /* Without a transaction every statement gets its own Sync, so
-             * each commits (or fails) on its own. */
-            if (ok && (!job->transaction || i == job->nstmts - 1))
-                ok = PQpipelineSync(pg);
-        }
-    }
+    int ok = job->pipeline ? send_pipeline(pg, job) : send_stmt(pg, &job->stmts[0]);
     c->job = job;
     c->state = DB_BUSY;
     if (!ok && PQstatus(pg) == CONNECTION_BAD) {
         /* Nothing left libpq: the query provably never ran. Put it back at
-         * the head of the queue and reconnect. */
+         * the head of the queue (the listener LISTENs again anyway) and
+         * reconnect. */
         c->job = NULL;
-        db_job_requeue(c->db, job);
+        if (job->internal) /* LISTEN is sent again, ROLLBACK moot */
+            db_job_free(job);
+        else
+            db_job_requeue(c->db, job);
         conn_down(c, PQerrorMessage(pg));
-        return 0;
+        return;
     }
     if (!ok) {
         snprintf(job->error, sizeof job->error, "could not send the query: %s", PQerrorMessage(pg));
         if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && PQexitPipelineMode(pg) == 0) {
             conn_down(c, "pipeline stuck after a send error");
-            return 0;
+            return;
         }
         c->job = NULL;
         c->state = DB_READY;
         db_job_finish(c->db, job, 0);
         db_conn_became_ready(c);
-        return 0;
+        return;
     }
     job->sent = 1;
     if (conn_flush(c) != 0)
         conn_down(c, PQerrorMessage(pg));
-    return 0;
 }
 
 /* --- receiving --- */
 
-static void job_take_result(struct db_job *job, int slot, PGresult *r)
-{
-    if (slot < 0 || slot >= job->nstmts) {
-        PQclear(r);
-        return;
-    }
-    PQclear(job->results[slot]);
-    job->results[slot] = r;
-}
-
-/* Reads whatever results are complete. Returns 1 when the job is done. */
+/* Reads whatever results are complete. Returns 1 when the job is done.
+ * In a transaction, result slot -1 is BEGIN and nstmts is COMMIT. */
 static int conn_read_results(struct db_conn *c)
 {
     struct db_job *job = c->job;
     int syncs_expected = job->transaction ? 1 : job->nstmts;
-    while (!PQisBusy(c->pg)) {
+    while (PQstatus(c->pg) == CONNECTION_OK && !PQisBusy(c->pg)) {
         PGresult *r = PQgetResult(c->pg);
         if (!job->pipeline) {
             if (!r)
                 return 1;
-            job_take_result(job, 0, r);
+            db_job_take_result(job, 0, r);
             continue;
         }
         if (!r) {
@@ -252,9 +259,29 @@ static int conn_read_results(struct db_conn *c)
             }
             continue;
         }
-        job_take_result(job, job->received, r);
+        db_job_take_result(job, job->received - job->transaction, r);
     }
     return 0;
+}
+
+/* Delivers the finished job. A connection goes back to the pool only
+ * outside a transaction: a failed transaction batch (its COMMIT skipped)
+ * or a stray BEGIN is rolled back first. */
+static void conn_job_done(struct db_conn *c)
+{
+    struct db_job *job = c->job;
+    c->job = NULL;
+    c->state = DB_READY;
+    db_job_finish(c->db, job, 0);
+    if (!c->pg || PQtransactionStatus(c->pg) == PQTRANS_IDLE)
+        return;
+    struct db_job *rollback = db_job_new_single("ROLLBACK", -1, NULL);
+    if (!rollback) {
+        conn_down(c, "out of memory");
+        return;
+    }
+    rollback->internal = 1;
+    db_conn_send(c, rollback);
 }
 
 static void conn_read_notifies(struct db_conn *c)
@@ -275,8 +302,11 @@ static void conn_connected(struct db_conn *c)
         conn_down(c, "could not watch the database socket");
         return;
     }
-    log_info("db_connected", "listener=%d server_version=%d", c->is_listener,
-             PQserverVersion(c->pg));
+    log_info("db_connected", "listener=%d reconnect=%d server_version=%d", c->is_listener,
+             c->was_connected, PQserverVersion(c->pg));
+    if (c->was_connected)
+        db_count_reconnect(c->db);
+    c->was_connected = 1;
     db_conn_became_ready(c);
 }
 
@@ -317,12 +347,8 @@ static void conn_poll_cb(uv_poll_t *p, int status, int events)
         conn_down(c, PQerrorMessage(c->pg));
         return;
     }
-    if (c->state == DB_BUSY && conn_read_results(c)) {
-        struct db_job *job = c->job;
-        c->job = NULL;
-        c->state = DB_READY;
-        db_job_finish(c->db, job, 0);
-    }
+    if (c->state == DB_BUSY && conn_read_results(c))
+        conn_job_done(c);
     conn_read_notifies(c);
     if (!c->pg)
         return;

@@ -186,9 +186,27 @@ int main(void)
     tocsin_db_batch_add(b, "SELECT 1", 0, NULL);
     memset(&ba, 0, sizeof ba);
     tocsin_db_batch_run(b, on_answer, &ba);
-    CHECK(wait_for(&ba.done, 10000) && strcmp(ba.sqlstate, "23505") == 0, "tx batch error: %s", ba.error);
-    a = query(db, "SELECT count(*) FROM t WHERE id = 4", 0, NULL);
-    CHECK(strcmp(a.value, "0") == 0, "row 4 must have rolled back, count %s", a.value);
+    CHECK(wait_for(&ba.done, 10000) && strcmp(ba.sqlstate, "23505") == 0 && !ba.ambiguous,
+          "tx batch error: %s", ba.error);
+    /* Both connections at once: neither was left inside the failed transaction. */
+    struct answer c1 = {0}, c2 = {0};
+    tocsin_db_query(db, "SELECT count(*) FROM t WHERE id = 4", 0, NULL, on_answer, &c1);
+    tocsin_db_query(db, "SELECT count(*) FROM t WHERE id = 4", 0, NULL, on_answer, &c2);
+    CHECK(wait_for(&c1.done, 5000) && wait_for(&c2.done, 5000), "both answered");
+    CHECK(strcmp(c1.value, "0") == 0 && strcmp(c2.value, "0") == 0,
+          "row 4 must have rolled back, counts %s %s (%s%s)", c1.value, c2.value, c1.error, c2.error);
+    /* A failure at COMMIT itself (a deferred constraint) fails the batch. */
+    a = query(db, "CREATE TABLE d (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)", 0, NULL);
+    CHECK(!a.error[0], "%s", a.error);
+    b = tocsin_db_batch_new(db, 1);
+    tocsin_db_batch_add(b, "INSERT INTO d VALUES ($1)", 1, p2);
+    tocsin_db_batch_add(b, "INSERT INTO d VALUES ($1)", 1, p2);
+    memset(&ba, 0, sizeof ba);
+    tocsin_db_batch_run(b, on_answer, &ba);
+    CHECK(wait_for(&ba.done, 10000) && strcmp(ba.sqlstate, "23505") == 0 && !ba.ambiguous,
+          "commit-time failure: %s", ba.error);
+    a = query(db, "SELECT count(*) FROM d", 0, NULL);
+    CHECK(strcmp(a.value, "0") == 0, "deferred batch rolled back, count %s", a.value);
     /* Without a transaction each statement stands alone. */
     b = tocsin_db_batch_new(db, 0);
     tocsin_db_batch_add(b, "INSERT INTO t VALUES ($1, 'x')", 1, p4);
@@ -249,13 +267,42 @@ int main(void)
         wait_for(&settle, 10);
     CHECK(notified == n0 + 1 && strcmp(notify_payload, "again") == 0, "notify after reconnect");
 
-    /* Close lets queued work finish, then frees everything (ASan checks). */
-    struct answer last = {0};
-    tocsin_db_query(db, "SELECT 'last'", 0, NULL, on_answer, &last);
+    struct tocsin_db_stats st;
+    tocsin_db_get_stats(db, &st);
+    CHECK(st.reconnects >= 2 && st.ambiguous >= 1 && st.errors >= 4 && st.queries > 200 && st.queued == 0,
+          "stats: reconnects %llu ambiguous %llu errors %llu queries %llu queued %u", st.reconnects,
+          st.ambiguous, st.errors, st.queries, st.queued);
+    CHECK(tocsin_db_is_ready(db), "ready after the reconnect");
+
+    /* Close: a running query finishes, queued ones are cancelled (not
+     * ambiguous), then everything is freed (ASan checks). */
+    struct answer running = {0}, queued[3] = {{0}};
+    tocsin_db_query(db, "SELECT pg_sleep(0.3)::text || 'slept'", 0, NULL, on_answer, &running);
+    wait_for(&settle, 100);
+    for (int i = 0; i < 3; i++)
+        tocsin_db_query(db, "SELECT 'never'", 0, NULL, on_answer, &queued[i]);
     tocsin_db_close(db, on_closed, NULL);
+    tocsin_db_close(db, on_closed, NULL); /* a second close does nothing */
     CHECK(tocsin_db_query(db, "SELECT 1", 0, NULL, NULL, NULL) == -1, "no queries while closing");
+    CHECK(!queued[0].done, "cancellations are delivered on a later loop turn");
     CHECK(wait_for(&closed, 5000), "closed");
-    CHECK(last.done && strcmp(last.value, "last") == 0, "queued query finished: %s", last.error);
+    CHECK(running.done && strcmp(running.value, "slept") == 0, "running query finished: %s", running.error);
+    for (int i = 0; i < 3; i++)
+        CHECK(queued[i].done && strstr(queued[i].error, "cancelled") && !queued[i].ambiguous,
+              "queued query %d cancelled: %s", i, queued[i].error);
+
+    /* Close with a query that outlives the grace period: it fails ambiguous. */
+    struct tocsin_db_options quick = {.conninfo = url, .pool_size = 1, .close_grace_ms = 300};
+    db = tocsin_db_new(loop, &quick);
+    struct answer stuck = {0};
+    tocsin_db_query(db, "SELECT pg_sleep(5)", 0, NULL, on_answer, &stuck);
+    for (int i = 0; i < 500 && !tocsin_db_is_ready(db); i++)
+        wait_for(&settle, 10);
+    wait_for(&settle, 200);
+    closed = 0;
+    tocsin_db_close(db, on_closed, NULL);
+    CHECK(wait_for(&closed, 3000), "closed after the grace period");
+    CHECK(stuck.done && stuck.error[0] && stuck.ambiguous, "stuck query is ambiguous: %s", stuck.error);
 
     /* An unreachable server: queued queries fail at their deadline. */
     struct tocsin_db_options bad = {.conninfo = "host=127.0.0.1 port=1 connect_timeout=1",
