@@ -53,7 +53,11 @@ struct tocsin_db *tocsin_db_new(uv_loop_t *loop, const struct tocsin_db_options 
 /* Queues one statement, sent as soon as a connection is free (also while
  * connecting or reconnecting). sql and params are copied; cb (may be NULL)
  * is called exactly once, never before this function returns. Returns 0,
- * or -1 when the pool is closing or out of memory (cb is not called). */
+ * or -1 when the pool is closing or out of memory (cb is not called).
+ * Consecutive queries may run on different connections: for several
+ * statements as one unit use a transaction batch. A connection left inside
+ * a transaction (a failed batch, a stray BEGIN) is rolled back before it
+ * takes another job. */
 int tocsin_db_query(struct tocsin_db *db, const char *sql, int nparams, const char *const *params,
                     tocsin_db_cb cb, void *ctx);
 

@@ -62,9 +62,14 @@ static int conn_watch(struct db_conn *c, int events)
         p->data = c;
         c->poll = p;
         c->poll_fd = fd;
+        c->poll_events = 0;
         c->handles_open++;
     }
-    return uv_poll_start(c->poll, events, conn_poll_cb);
+    if (c->poll_events == events) /* unchanged: spare the epoll_ctl */
+        return 0;
+    int rc = uv_poll_start(c->poll, events, conn_poll_cb);
+    c->poll_events = rc == 0 ? events : 0;
+    return rc;
 }
 
 static void retry_fired(uv_timer_t *t)

@@ -46,6 +46,7 @@ struct db_conn {
     PGconn *pg;
     uv_poll_t *poll; /* re-created whenever libpq's socket changes */
     int poll_fd;
+    int poll_events; /* what poll watches now */
     uv_timer_t retry;
     enum db_conn_state state;
     unsigned attempt;
