@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * prog_db_check.c — checks lib/db against a live PostgreSQL
  * (TOCSIN_DATABASE_URL): parameters and NULLs, ordering, SQL errors with
- * SQLSTATE, pipelined batches with and without a transaction, LISTEN/NOTIFY,
- * reconnect after the server kills our backends (in-flight query reported
- * ambiguous, LISTEN re-subscribed), queue deadline, clean close. Exits 1 at
- * the first failed check. Driven by test_db.sh. */
+ * SQLSTATE, pipelined batches with and without a transaction (a failure at
+ * COMMIT fails the batch; no connection is left in a failed transaction),
+ * LISTEN/NOTIFY, reconnect after the server kills our backends (in-flight
+ * query reported ambiguous, LISTEN re-subscribed), stats, close (running
+ * query finishes, queued ones cancelled, grace period), queue deadline.
+ * Exits 1 at the first failed check. Driven by test_db.sh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +296,11 @@ int main(void)
     /* Close with a query that outlives the grace period: it fails ambiguous. */
     struct tocsin_db_options quick = {.conninfo = url, .pool_size = 1, .close_grace_ms = 300};
     db = tocsin_db_new(loop, &quick);
+    /* One connection: a stray BEGIN is rolled back before the next job. */
+    a = query(db, "BEGIN", 0, NULL);
+    CHECK(!a.error[0], "%s", a.error);
+    a = query(db, "SAVEPOINT s", 0, NULL); /* fails outside a transaction block */
+    CHECK(strcmp(a.sqlstate, "25P01") == 0, "the next job runs outside that transaction: %s", a.error);
     struct answer stuck = {0};
     tocsin_db_query(db, "SELECT pg_sleep(5)", 0, NULL, on_answer, &stuck);
     for (int i = 0; i < 500 && !tocsin_db_is_ready(db); i++)
