@@ -116,7 +116,9 @@ CREATE FUNCTION tocsin_blasts_tick(p_now timestamptz) RETURNS int LANGUAGE sql A
 -- holds. Opted-out numbers are suppressed here; bulk messages outside
 -- their recipient's window get a later not_before and stay queued;
 -- messages of a blast that is not 'sending' (paused, cancelled) are left
--- alone. p_now is the worker's clock (injectable in tests); leases use the
+-- alone. Candidates that drop out make room for more, a bounded number of
+-- times, so a queue whose head is out of its window does not starve the
+-- rest. p_now is the worker's clock (injectable in tests); leases use the
 -- database's.
 CREATE FUNCTION tocsin_claim(p_sender bigint, p_worker text, p_limit int, p_now timestamptz,
                              p_lease_seconds int)
@@ -126,49 +128,74 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_ids bigint[];
     v_more bigint[];
+    v_claimed bigint[] := '{}';
+    v_got bigint[];
 BEGIN
-    SELECT array_agg(c.id) INTO v_ids FROM (
-        SELECT m.id FROM messages m
-         WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-           AND m.not_before <= p_now
-         ORDER BY m.not_before, m.id LIMIT p_limit
-           FOR UPDATE SKIP LOCKED) c;
-    v_ids := coalesce(v_ids, '{}');
-    IF cardinality(v_ids) < p_limit THEN
-        SELECT array_agg(b.id) INTO v_more FROM (
+    FOR pass IN 1..20 LOOP
+        SELECT array_agg(c.id) INTO v_ids FROM (
             SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
+             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
                AND m.not_before <= p_now
-               AND (m.blast_id IS NULL
-                    OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-             ORDER BY m.not_before, m.id LIMIT p_limit - cardinality(v_ids)
-               FOR UPDATE OF m SKIP LOCKED) b;
-        v_ids := v_ids || coalesce(v_more, '{}');
-    END IF;
-    IF cardinality(v_ids) = 0 THEN
-        RETURN;
-    END IF;
+             ORDER BY m.not_before, m.id LIMIT p_limit - cardinality(v_claimed)
+               FOR UPDATE SKIP LOCKED) c;
+        v_ids := coalesce(v_ids, '{}');
+        IF cardinality(v_ids) < p_limit - cardinality(v_claimed) THEN
+            SELECT array_agg(b.id) INTO v_more FROM (
+                SELECT m.id FROM messages m
+                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
+                   AND m.not_before <= p_now
+                   AND (m.blast_id IS NULL
+                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
+                 ORDER BY m.not_before, m.id LIMIT p_limit - cardinality(v_claimed) - cardinality(v_ids)
+                   FOR UPDATE OF m SKIP LOCKED) b;
+            v_ids := v_ids || coalesce(v_more, '{}');
+        END IF;
+        EXIT WHEN cardinality(v_ids) = 0;
 
-    UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-           updated_at = now(), finalized_at = now()
-     WHERE m.id = ANY (v_ids) AND tocsin_message_blocked(m.org_id, m.to_phone, m.purpose);
+        UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_ids) AND tocsin_message_blocked(m.org_id, m.to_phone, m.purpose);
 
-    UPDATE messages m SET not_before = coalesce(w.opens, p_now + interval '1 day'), updated_at = now()
-      FROM (SELECT x.id, tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now) AS opens
-              FROM messages x
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.lane = 'bulk'
-               AND x.recipient_zones IS NOT NULL) w
-     WHERE m.id = w.id AND w.opens IS DISTINCT FROM p_now;
+        UPDATE messages m SET not_before = coalesce(w.opens, p_now + interval '1 day'), updated_at = now()
+          FROM (SELECT x.id, tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now) AS opens
+                  FROM messages x
+                 WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.lane = 'bulk'
+                   AND x.recipient_zones IS NOT NULL) w
+         WHERE m.id = w.id AND w.opens IS DISTINCT FROM p_now;
+
+        WITH c AS (
+            UPDATE messages m SET state = 'sending', claimed_by = p_worker,
+                   lease_until = now() + make_interval(secs => p_lease_seconds), updated_at = now()
+             WHERE m.id = ANY (v_ids) AND m.state = 'queued' AND m.not_before <= p_now
+            RETURNING m.id)
+        SELECT array_agg(c.id) INTO v_got FROM c;
+        v_claimed := v_claimed || coalesce(v_got, '{}');
+        EXIT WHEN cardinality(v_claimed) >= p_limit;
+    END LOOP;
 
     RETURN QUERY
-    UPDATE messages m SET state = 'sending', claimed_by = p_worker,
-           lease_until = now() + make_interval(secs => p_lease_seconds), updated_at = now()
-     WHERE m.id = ANY (v_ids) AND m.state = 'queued' AND m.not_before <= p_now
-    RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose,
-              CASE WHEN m.recipient_zones IS NULL THEN NULL
-                   ELSE greatest(60, least(14400, extract(epoch FROM
-                        (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => m.quiet_end_hour))
-                                    AT TIME ZONE z) FROM unnest(m.recipient_zones) z) - p_now)::int)) END;
+    SELECT m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose,
+           CASE WHEN m.recipient_zones IS NULL THEN NULL
+                ELSE greatest(60, least(14400, extract(epoch FROM
+                     (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => m.quiet_end_hour))
+                                 AT TIME ZONE z) FROM unnest(m.recipient_zones) z) - p_now)::int)) END
+      FROM messages m WHERE m.id = ANY (v_claimed)
+     ORDER BY m.lane DESC, m.not_before, m.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
+END $$;
+
+-- Gives back messages this worker claimed but never handed to a carrier
+-- (a clean stop, a lost dispatcher lease): queued again, as if never
+-- claimed. Returns the count.
+CREATE FUNCTION tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count int;
+BEGIN
+    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
+           updated_at = now()
+     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
 END $$;
 
 -- Just before the requests leave: stamps request_sent_at on the messages
