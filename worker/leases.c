@@ -77,6 +77,15 @@ static void acquire(struct worker *w, struct wk_account *a)
     }
 }
 
+void wk_accounts_acquire(struct worker *w)
+{
+    if (w->stopping)
+        return;
+    for (struct wk_account *a = w->accounts; a; a = a->next)
+        if (!a->held)
+            acquire(w, a);
+}
+
 static void swept(const struct tocsin_db_result *r, void *ctx)
 {
     struct worker *w = ctx;

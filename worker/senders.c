@@ -166,6 +166,7 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
         log_info("sender_unloaded", "sender_id=%lld", s->id);
         sender_drop(s);
     }
+    wk_accounts_acquire(w);
     wk_pump_all(w);
 }
 

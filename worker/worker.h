@@ -109,6 +109,8 @@ void wk_senders_free(struct worker *w);
 /* leases.c: account dispatcher leases, the lease sweep, blast ticks */
 void wk_housekeeping_start(struct worker *w);
 void wk_housekeeping_stop(struct worker *w);
+/* Asks for the lease of every account not held yet (after a refresh). */
+void wk_accounts_acquire(struct worker *w);
 void wk_accounts_release(struct worker *w, void (*done)(struct worker *w));
 
 /* dispatch.c */
