@@ -256,6 +256,7 @@ BEGIN
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.
+    IF true = ANY (p_opt_outs) THEN
     WITH gone AS (
         SELECT DISTINCT m.org_id, m.to_phone, o.code
           FROM unnest(p_ids, p_opt_outs, p_codes) AS o(id, opt_out, code)
@@ -273,8 +274,12 @@ BEGIN
     UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
       FROM gone g
      WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    END IF;
 
     -- Receipts that came before this batch recorded its provider ids.
+    IF NOT EXISTS (SELECT 1 FROM delivery_receipts_pending) THEN
+        RETURN v_changed;
+    END IF;
     FOR v_receipt IN
         DELETE FROM delivery_receipts_pending p
          USING messages m
