@@ -106,10 +106,18 @@ static int dispatching(const struct wk_sender *s)
 
 /* ---- claim ---- */
 
+static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r);
+
 static void claimed(const struct tocsin_db_result *r, void *ctx)
 {
     struct wk_sender *s = ctx;
     s->claiming = 0;
+    claimed_rows(s, r);
+    wk_check_drained(s->w);
+}
+
+static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
+{
     if (r->error) {
         /* An ambiguous claim leaves rows 'sending' without us knowing them:
          * the lease sweep gives them back (never stamped, so 'queued'). */
@@ -169,11 +177,20 @@ static void maybe_claim(struct wk_sender *s)
 
 /* ---- stamp ---- */
 
+static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r);
+
 static void marked(const struct tocsin_db_result *r, void *ctx)
 {
     struct mark_job *job = ctx;
     struct wk_sender *s = job->s;
     s->marking = 0;
+    marked_rows(job, r);
+    wk_check_drained(s->w);
+}
+
+static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r)
+{
+    struct wk_sender *s = job->s;
     struct wk_msg *m, *next;
     if (r->error) {
         if (r->ambiguous) {
@@ -309,6 +326,7 @@ static void answered(const struct tocsin_http_client_response *r, void *ctx)
     wk_msg_free(m);
     free(job);
     wk_sender_pump(s);
+    wk_check_drained(w);
 }
 
 static void send_one(struct wk_sender *s, struct wk_msg *m)

@@ -109,18 +109,37 @@ static void leases_gone(struct worker *w)
         done(w->d);
 }
 
-void wk_check_drained(struct worker *w)
-{
-    if (!w->stopping || !w->drained || w->releasing || w->in_flight > 0 || wk_outcomes_pending(w))
-        return;
-    w->releasing = 1;
-    wk_accounts_release(w, leases_gone);
-}
-
 static void unsent_released(struct worker *w)
 {
     w->releasing = 0;
+    w->unsent_released = 1;
     wk_check_drained(w);
+}
+
+static int busy(const struct worker *w)
+{
+    if (w->in_flight > 0 || wk_outcomes_pending(w))
+        return 1;
+    for (const struct wk_sender *s = w->senders; s; s = s->next)
+        if (s->claiming || s->marking)
+            return 1;
+    return 0;
+}
+
+/* A stop ends in order: nothing new is claimed or stamped; once every
+ * claim, stamp, request and outcome write in flight has come back, what
+ * is claimed but unsent goes back to the queue, then the dispatcher
+ * leases are released, then the daemon closes. Called after each of
+ * those completes. */
+void wk_check_drained(struct worker *w)
+{
+    if (!w->stopping || !w->drained || w->releasing || busy(w))
+        return;
+    w->releasing = 1;
+    if (!w->unsent_released)
+        wk_release_unsent(w, NULL, unsent_released);
+    else
+        wk_accounts_release(w, leases_gone);
 }
 
 static void worker_drain(struct tocsin_daemon *d, void (*done)(struct tocsin_daemon *d))
@@ -128,8 +147,7 @@ static void worker_drain(struct tocsin_daemon *d, void (*done)(struct tocsin_dae
     struct worker *w = d->app;
     w->drained = done;
     log_info("worker_draining", "in_flight=%u outcomes_pending=%d", w->in_flight, wk_outcomes_pending(w));
-    w->releasing = 1;
-    wk_release_unsent(w, NULL, unsent_released);
+    wk_check_drained(w);
 }
 
 static void http_closed(void *arg)

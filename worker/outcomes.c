@@ -110,6 +110,7 @@ static void flushed(const struct tocsin_db_result *r, void *ctx)
     free(job->batch);
     free(job);
     wk_pump_all(w);
+    wk_check_drained(w);
 }
 
 static void flush(struct worker *w)

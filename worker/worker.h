@@ -93,6 +93,7 @@ struct worker {
     unsigned in_flight;
     int stopping;
     int releasing;
+    int unsent_released;
     void (*drained)(struct tocsin_daemon *d);
 };
 
