@@ -32,6 +32,12 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
      "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
+    {"TOCSIN_DASHBOARD_URL", "http://127.0.0.1:8081",
+     "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when https"},
+    {"TOCSIN_SESSION_TTL_S", "43200",
+     "a dashboard session ends after this many seconds without a request"},
+    {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
+     "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
     {NULL, NULL, NULL},
@@ -105,6 +111,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(db_pool_size, "TOCSIN_DB_POOL_SIZE", 1, 16);
     LONG_FIELD(gateway_rate_per_ip, "TOCSIN_GATEWAY_RATE_PER_IP", 0, 1000000);
     LONG_FIELD(gateway_rate_global, "TOCSIN_GATEWAY_RATE_GLOBAL", 0, 10000000);
+    LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
+    LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
 #undef LONG_FIELD
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
@@ -119,6 +127,17 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
         return -1;
     }
 
+    cfg->dashboard_url = config_get(fn, ctx, "TOCSIN_DASHBOARD_URL");
+    ul = strlen(cfg->dashboard_url);
+    if ((strncmp(cfg->dashboard_url, "http://", 7) != 0 &&
+         strncmp(cfg->dashboard_url, "https://", 8) != 0) ||
+        (ul > 0 && cfg->dashboard_url[ul - 1] == '/')) {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_DASHBOARD_URL \"%.64s\": must start with http:// or https:// and "
+                 "have no trailing slash",
+                 cfg->dashboard_url);
+        return -1;
+    }
     cfg->default_region = config_get(fn, ctx, "TOCSIN_DEFAULT_REGION");
     const char *r = cfg->default_region;
     if (strlen(r) != 2 || r[0] < 'A' || r[0] > 'Z' || r[1] < 'A' || r[1] > 'Z') {
