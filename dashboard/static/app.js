@@ -16,10 +16,12 @@ function isLead() { return state.me && state.me.role !== 'volunteer'; }
 
 function go(hash) { if (location.hash !== hash) location.hash = hash; else render(); }
 
+// A short message at the top of the page; kept for the next page only
+// when there is no page to show it on yet (after accepting an invite).
 function flash(msg) {
-  state.flash = msg;
   const el = document.getElementById('flash');
   if (el) replace(el, msg ? h('p', { class: 'flash', role: 'status' }, msg) : null);
+  else state.flash = msg;
 }
 
 function errorText(e) { return e instanceof ApiError ? e.message : String(e); }
