@@ -54,7 +54,7 @@ static void session_created(struct login *l)
     char hex[67], ttl[16];
     api_token_hash_hex(l->token, strlen(l->token), hex);
     snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
-    call->nparams = 3; /* $1 org, $2 user (from the users row), $3 role */
+    call->nparams = 3; /* $1 org, $2 user (from the users row) */
     api_add_param(call, hex);
     api_add_param(call, l->csrf);
     api_add_param(call, ttl);
@@ -68,8 +68,7 @@ static void session_created(struct login *l)
                 "           RETURNING org_id, user_id, csrf_token),"
                 " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
                 "       SELECT org_id, user_id, 'session.login', 'user', user_id FROM s)"
-                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token,"
-                "       'role', $3::text)"
+                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
                 "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
 }
 

@@ -20,15 +20,24 @@
     conv ", 'event', '" event "', 'assignee_id', " assignee ", 'previous_assignee_id', " previous \
     ")::text)"
 
+/* A row of a conversation list. The newest message is fetched from the
+ * side that has it (last_inbound_at vs last_outbound_at), one index probe
+ * per row instead of sorting both sides of conversation_messages. */
 #define LIST_ITEM                                                                                  \
     " SELECT c.id, c.state, c.unread, c.likely_opt_out, c.last_inbound_at, c.last_outbound_at,"   \
     "        c.assigned_at, c.created_at, ct.first_name, ct.last_name," PHONE("ct") "AS phone,"   \
-    "        (SELECT json_build_object('id', u.id, 'display_name', u.display_name) FROM users u"  \
-    "          WHERE u.id = c.assignee_id) AS assignee,"                                          \
-    "        (SELECT json_build_object('direction', m.direction, 'body', left(m.body, 200), 'at', m.at)" \
-    "           FROM conversation_messages m WHERE m.conversation_id = c.id"                      \
-    "          ORDER BY m.at DESC LIMIT 1) AS last_message"                                       \
-    "   FROM conversations c JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id "
+    "        CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id,"                       \
+    "             'display_name', u.display_name) END AS assignee,"                               \
+    "        CASE WHEN c.last_outbound_at > c.last_inbound_at OR c.last_inbound_at IS NULL THEN"  \
+    "             (SELECT json_build_object('direction', 'outbound', 'body', left(m.body, 200),"  \
+    "                     'at', m.created_at) FROM messages m WHERE m.conversation_id = c.id"     \
+    "               ORDER BY m.created_at DESC LIMIT 1)"                                           \
+    "        ELSE (SELECT json_build_object('direction', 'inbound', 'body', left(i.body, 200),"   \
+    "                     'at', i.received_at) FROM inbound_messages i"                           \
+    "               WHERE i.conversation_id = c.id ORDER BY i.received_at DESC LIMIT 1)"         \
+    "        END AS last_message"                                                                 \
+    "   FROM conversations c JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id "  \
+    "   LEFT JOIN users u ON u.id = c.assignee_id "
 
 #define SQL_INBOX                                                                                  \
     "SELECT 200, coalesce(json_agg(x), '[]') FROM (" LIST_ITEM                                     \

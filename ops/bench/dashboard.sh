@@ -9,8 +9,8 @@
 # new reply takes from the gateway's statement to a lead's SSE stream.
 # Targets (issue 6): p99 < 20 ms for both reads, SSE < 200 ms.
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/dashboard.sh [SECONDS] [CONNECTIONS] [CONVERSATIONS]  (defaults 10, 16, 100000)"; exit 0 ;; esac
-secs=${1:-10} conns=${2:-16} nconv=${3:-100000}
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/dashboard.sh [SECONDS] [CONNECTIONS] [CONVERSATIONS]  (defaults 10, 8, 100000)"; exit 0 ;; esac
+secs=${1:-10} conns=${2:-8} nconv=${3:-100000}
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_build tocsinctl tocsin-dashboard bench_http_hello
 tmp=$(mktemp -d)

@@ -96,6 +96,18 @@ try {
   check(sql("SELECT source FROM opt_outs WHERE phone = '+14155550202'") === 'volunteer', 'the opt-out is recorded');
   check(await page.isDisabled('#send'), 'and the composer is closed for this member');
 
+  // A lead sees the pool and who holds what.
+  const lead = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  lead.on('pageerror', (e) => problems.push(`lead page error: ${e.message}`));
+  await lead.goto(`${BASE}/`);
+  await lead.fill('#email', 'lead@demo.test');
+  await lead.fill('#password', 'tocsin-demo');
+  await lead.click('button[type=submit]');
+  await lead.click('nav >> text=Team');
+  await lead.waitForSelector('text=Who holds what');
+  check((await lead.textContent('.team')).includes('Val Volunteer'), 'the team view shows who holds conversations');
+  await lead.screenshot({ path: `${SHOTS}/dashboard-team-desktop.png` });
+
   check(problems.length === 0, `no dialogs, page errors or CSP violations (${problems.join('; ')})`);
 } finally {
   await browser.close();

@@ -308,6 +308,14 @@ assert_eq "$(sql "SELECT coalesce(assignee_id::text, 'none') FROM conversations 
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.auto_release' AND subject_id = $held AND user_id IS NULL")" 1 "auto-release audited"
 assert_eq "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NOT NULL AND assignee_active_at > now()")" \
           "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NOT NULL")" "active ones stay"
+# A clean stop with a live stream open: the stream ends, the process exits 0.
+curl -s -c "$TMP/v1b.jar" -o /dev/null -X POST "$DASH/api/login" -d '{"email":"vol1@demo.test","password":"tocsin-demo"}'
+curl -sN -b "$TMP/v1b.jar" --max-time 20 "$DASH/api/events" >"$TMP/sse_stop" &
+sse=$!
+for i in $(seq 1 50); do grep -q ready "$TMP/sse_stop" 2>/dev/null && break; sleep 0.1; done
+assert_contains "$(cat "$TMP/sse_stop")" "event: ready" "stream open before the stop"
 kill -TERM "$DASH_PID"
 wait "$DASH_PID" || { cat "$TMP/dashboard2.log" >&2; fail "dashboard did not stop cleanly"; }
+wait "$sse" || true
+assert_contains "$(cat "$TMP/dashboard2.log")" "event=stopped" "stopped with a stream open"
 echo "test_dashboard_api: ok"
