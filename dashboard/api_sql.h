@@ -12,50 +12,29 @@
 #define VISIBLE(c) \
     " " c ".org_id = $1::bigint AND ($3::text <> 'volunteer' OR " c ".assignee_id = $2::bigint) "
 
-/* A volunteer sees the last four digits of a member's number only. */
-#define PHONE(ct) " CASE WHEN $3::text = 'volunteer' THEN '•••' || right(" ct ".phone, 4) ELSE " ct ".phone END "
-
 #define NOTIFY(conv, event, assignee, previous)                                                  \
     "pg_notify('tocsin_conversations', json_build_object('org_id', $1::bigint, 'conversation_id', " \
     conv ", 'event', '" event "', 'assignee_id', " assignee ", 'previous_assignee_id', " previous \
     ")::text)"
 
-/* A row of a conversation list. The newest message is fetched from the
- * side that has it (last_inbound_at vs last_outbound_at), one index probe
- * per row instead of sorting both sides of conversation_messages. */
-#define LIST_ITEM                                                                                  \
-    " SELECT c.id, c.state, c.unread, c.likely_opt_out, c.last_inbound_at, c.last_outbound_at,"   \
-    "        c.assigned_at, c.created_at, ct.first_name, ct.last_name," PHONE("ct") "AS phone,"   \
-    "        CASE WHEN u.id IS NOT NULL THEN json_build_object('id', u.id,"                       \
-    "             'display_name', u.display_name) END AS assignee,"                               \
-    "        CASE WHEN c.last_outbound_at > c.last_inbound_at OR c.last_inbound_at IS NULL THEN"  \
-    "             (SELECT json_build_object('direction', 'outbound', 'body', left(m.body, 200),"  \
-    "                     'at', m.created_at) FROM messages m WHERE m.conversation_id = c.id"     \
-    "               ORDER BY m.created_at DESC LIMIT 1)"                                           \
-    "        ELSE (SELECT json_build_object('direction', 'inbound', 'body', left(i.body, 200),"   \
-    "                     'at', i.received_at) FROM inbound_messages i"                           \
-    "               WHERE i.conversation_id = c.id ORDER BY i.received_at DESC LIMIT 1)"         \
-    "        END AS last_message"                                                                 \
-    "   FROM conversations c JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id "  \
-    "   LEFT JOIN users u ON u.id = c.assignee_id "
+/* Lists of conversations: rows of dashboard_conversation_rows (008) as
+ * JSON; a volunteer's own inbox is a function so its plan is cached. */
+#define LIST_OF(where_order_limit)                                                                 \
+    "SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, $3::text)), '[]') FROM ("              \
+    " SELECT * FROM dashboard_conversation_rows r WHERE " where_order_limit ") r"
 
-#define SQL_INBOX                                                                                  \
-    "SELECT 200, coalesce(json_agg(x), '[]') FROM (" LIST_ITEM                                     \
-    "  WHERE c.assignee_id = $2::bigint AND c.org_id = $1::bigint AND c.state = 'open'"          \
-    "  ORDER BY c.last_inbound_at DESC NULLS LAST, c.id DESC LIMIT 500) x"
+#define SQL_INBOX "SELECT 200, tocsin_dashboard_inbox($1::bigint, $2::bigint, $3::text)"
 
 #define SQL_ALL_OPEN                                                                               \
-    "SELECT 200, coalesce(json_agg(x), '[]') FROM (" LIST_ITEM                                     \
-    "  WHERE c.org_id = $1::bigint AND c.state = 'open'"                                          \
-    "  ORDER BY c.last_inbound_at DESC NULLS LAST, c.id DESC LIMIT 500) x"
+    "SELECT 200, (" LIST_OF("r.org_id = $1::bigint AND r.state = 'open'"                          \
+                            " ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC LIMIT 500") ")"
 
 #define SQL_POOL                                                                                   \
     "SELECT 200, json_build_object("                                                               \
     " 'waiting', (SELECT count(*) FROM conversations WHERE org_id = $1::bigint AND state = 'open'" \
     "              AND assignee_id IS NULL),"                                                     \
-    " 'oldest', (SELECT coalesce(json_agg(x), '[]') FROM (" LIST_ITEM                              \
-    "             WHERE c.org_id = $1::bigint AND c.state = 'open' AND c.assignee_id IS NULL"     \
-    "             ORDER BY c.created_at, c.id LIMIT 50) x),"                                      \
+    " 'oldest', (" LIST_OF("r.org_id = $1::bigint AND r.state = 'open' AND r.assignee_id IS NULL" \
+                          " ORDER BY r.created_at, r.id LIMIT 50") "),"                            \
     " 'holders', (SELECT coalesce(json_agg(h ORDER BY h.display_name, h.id), '[]') FROM ("        \
     "             SELECT u.id, u.display_name, u.email, count(*) AS open"                         \
     "               FROM conversations c JOIN users u ON u.id = c.assignee_id"                    \
@@ -69,28 +48,7 @@
     "  FROM users u WHERE u.org_id = $1::bigint"
 
 #define SQL_CONVERSATION                                                                           \
-    "SELECT 200, json_build_object('id', c.id, 'state', c.state, 'unread', c.unread,"             \
-    " 'likely_opt_out', c.likely_opt_out, 'assigned_at', c.assigned_at,"                          \
-    " 'assignee', (SELECT json_build_object('id', u.id, 'display_name', u.display_name)"          \
-    "               FROM users u WHERE u.id = c.assignee_id),"                                    \
-    " 'contact', json_build_object('id', ct.id, 'first_name', ct.first_name,"                     \
-    "            'last_name', ct.last_name, 'phone'," PHONE("ct") ", 'zip', ct.zip,"              \
-    "            'fields', ct.fields, 'opted_out', EXISTS (SELECT 1 FROM opt_outs o"              \
-    "             WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),"                          \
-    " 'messages', (SELECT coalesce(json_agg(json_build_object('id', m.id, 'direction', m.direction," \
-    "               'body', m.body, 'state', m.state, 'at', m.at, 'sent_by', u.display_name)"     \
-    "               ORDER BY m.at, m.id), '[]')"                                                   \
-    "              FROM conversation_messages m LEFT JOIN users u ON u.id = m.sent_by_user_id"    \
-    "             WHERE m.conversation_id = c.id),"                                               \
-    " 'tags', (SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name)"            \
-    "           ORDER BY t.name), '[]') FROM conversation_tags x JOIN tags t ON t.id = x.tag_id"  \
-    "          WHERE x.conversation_id = c.id),"                                                  \
-    " 'notes', (SELECT coalesce(json_agg(json_build_object('id', n.id, 'body', n.body,"           \
-    "            'at', n.created_at, 'by', u.display_name) ORDER BY n.created_at, n.id), '[]')"   \
-    "           FROM conversation_notes n JOIN users u ON u.id = n.user_id"                       \
-    "          WHERE n.conversation_id = c.id))"                                                  \
-    "  FROM conversations c JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id"    \
-    " WHERE c.id = $4::bigint AND" VISIBLE("c")
+    "SELECT 200, tocsin_dashboard_conversation($1::bigint, $2::bigint, $3::text, $4::bigint)"
 
 /* The next N of the pool, oldest first, in one statement: SKIP LOCKED
  * makes two volunteers claiming at once take different conversations,
