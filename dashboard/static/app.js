@@ -306,7 +306,24 @@ async function teamPane() {
       return h('li', { class: 'item' }, h('a', { href: `#/c/${c.id}` }, h('span', { class: 'name' }, contactName(c)),
         h('span', { class: 'preview' }, c.last_message ? c.last_message.body : '')), sel);
     })));
+  if (state.me.role === 'admin') pane.append(inviteForm());
   return pane;
+}
+
+function inviteForm() {
+  const email = h('input', { id: 'invite-for', type: 'email', placeholder: 'new.volunteer@example.org' });
+  const role = h('select', { id: 'invite-role', 'aria-label': 'Role' },
+    ['volunteer', 'lead', 'admin'].map((r) => h('option', { value: r }, r)));
+  const out = h('div', { class: 'invite-out' });
+  return h('form', { class: 'invite', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('POST', '/api/invites', { email: email.value || undefined, role: role.value });
+      replace(out, h('p', {}, 'Send this link to the new member of the team (it works once, for 7 days):'),
+        h('input', { readonly: true, value: r.url, id: 'invite-url', onfocus: (e) => e.target.select() }));
+    } catch (e) { replace(out, h('p', { class: 'error' }, errorText(e))); }
+  } }, h('h3', {}, 'Invite someone'), h('div', { class: 'row' }, email, role,
+    h('button', { class: 'primary', type: 'submit' }, 'Create link')), out);
 }
 
 // --- router ---

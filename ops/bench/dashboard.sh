@@ -92,7 +92,8 @@ run() { wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: $vol" -s "$1" "$2"
 floor=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/p99.lua" http://127.0.0.1:18299/)
 inbox=$(run "$tmp/p99.lua" "http://127.0.0.1:$port/api/conversations")
 thread=$(run "$tmp/thread.lua" "http://127.0.0.1:$port/api/conversations")
-inbox_size=$(curl -s -H "Cookie: $vol" "http://127.0.0.1:$port/api/conversations" | grep -o '"id":' | wc -l)
+inbox_size=$(curl -s -H "Cookie: $vol" "http://127.0.0.1:$port/api/conversations" |
+             node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8")).length))')
 
 # SSE: a lead's stream, and member replies stored through the gateway's
 # function by one long-lived psql; time from sending the statement to the
