@@ -108,6 +108,32 @@ try {
   check((await lead.textContent('.team')).includes('Val Volunteer'), 'the team view shows who holds conversations');
   await lead.screenshot({ path: `${SHOTS}/dashboard-team-desktop.png` });
 
+  // An admin makes an invite link; a newcomer opens it, sets her own
+  // password and logs in.
+  const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  admin.on('pageerror', (e) => problems.push(`admin page error: ${e.message}`));
+  await admin.goto(`${BASE}/`);
+  await admin.fill('#email', 'admin@demo.test');
+  await admin.fill('#password', 'tocsin-demo');
+  await admin.click('button[type=submit]');
+  await admin.click('nav >> text=Team');
+  await admin.fill('#invite-for', 'newcomer@demo.test');
+  await admin.click('form.invite button[type=submit]');
+  const link = await (await admin.waitForSelector('#invite-url')).inputValue();
+  check(link.startsWith(`${BASE}/#/invite/`), 'the admin gets an invite link');
+  const newcomer = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  newcomer.on('pageerror', (e) => problems.push(`newcomer page error: ${e.message}`));
+  await newcomer.goto(link);
+  await newcomer.fill('#name', 'Nia Newcomer');
+  await newcomer.fill('#new-password', 'my own long password');
+  await newcomer.click('button[type=submit]');
+  await newcomer.waitForSelector('text=Your account is ready');
+  await newcomer.fill('#email', 'newcomer@demo.test');
+  await newcomer.fill('#password', 'my own long password');
+  await newcomer.click('button[type=submit]');
+  await newcomer.waitForSelector('text=My conversations');
+  check(true, 'the newcomer set her password through the link and logged in');
+
   check(problems.length === 0, `no dialogs, page errors or CSP violations (${problems.join('; ')})`);
 } finally {
   await browser.close();
