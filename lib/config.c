@@ -70,6 +70,22 @@ static int config_long(tocsin_getenv_fn fn, void *ctx, const char *name, long mi
     return 0;
 }
 
+/* A base URL: http:// or https://, no trailing slash. */
+static int config_url(tocsin_getenv_fn fn, void *ctx, const char *name, const char **out, char *err,
+                      size_t errlen)
+{
+    const char *v = config_get(fn, ctx, name);
+    size_t n = strlen(v);
+    if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || v[n - 1] == '/') {
+        snprintf(err, errlen,
+                 "invalid %s \"%.64s\": must start with http:// or https:// and have no trailing slash",
+                 name, v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 static const char *env_getenv(const char *name, void *ctx)
 {
     (void)ctx;
@@ -116,28 +132,9 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
 #undef LONG_FIELD
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
-    cfg->public_url = config_get(fn, ctx, "TOCSIN_PUBLIC_URL");
-    size_t ul = strlen(cfg->public_url);
-    if ((strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) ||
-        (ul > 0 && cfg->public_url[ul - 1] == '/')) {
-        snprintf(err, errlen,
-                 "invalid TOCSIN_PUBLIC_URL \"%.64s\": must start with http:// or https:// and "
-                 "have no trailing slash",
-                 cfg->public_url);
+    if (config_url(fn, ctx, "TOCSIN_PUBLIC_URL", &cfg->public_url, err, errlen) ||
+        config_url(fn, ctx, "TOCSIN_DASHBOARD_URL", &cfg->dashboard_url, err, errlen))
         return -1;
-    }
-
-    cfg->dashboard_url = config_get(fn, ctx, "TOCSIN_DASHBOARD_URL");
-    ul = strlen(cfg->dashboard_url);
-    if ((strncmp(cfg->dashboard_url, "http://", 7) != 0 &&
-         strncmp(cfg->dashboard_url, "https://", 8) != 0) ||
-        (ul > 0 && cfg->dashboard_url[ul - 1] == '/')) {
-        snprintf(err, errlen,
-                 "invalid TOCSIN_DASHBOARD_URL \"%.64s\": must start with http:// or https:// and "
-                 "have no trailing slash",
-                 cfg->dashboard_url);
-        return -1;
-    }
     cfg->default_region = config_get(fn, ctx, "TOCSIN_DEFAULT_REGION");
     const char *r = cfg->default_region;
     if (strlen(r) != 2 || r[0] < 'A' || r[0] > 'Z' || r[1] < 'A' || r[1] > 'Z') {

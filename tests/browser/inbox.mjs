@@ -22,12 +22,24 @@ function check(cond, what) {
   console.log(`ok - ${what}`);
 }
 
+const problems = [];
+async function logIn(page, email, password = 'tocsin-demo') {
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+}
+
+async function newPage(width, height, who) {
+  const page = await (await browser.newContext({ viewport: { width, height } })).newPage();
+  page.on('pageerror', (e) => problems.push(`${who} page error: ${e.message}`));
+  return page;
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
 });
-const problems = [];
 try {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -36,9 +48,7 @@ try {
   page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push(`console: ${m.text()}`); });
 
   await page.goto(`${BASE}/`);
-  await page.fill('#email', 'vol1@demo.test');
-  await page.fill('#password', 'tocsin-demo');
-  await page.click('button[type=submit]');
+  await logIn(page, 'vol1@demo.test');
   await page.waitForSelector('text=My conversations');
   check(await page.isVisible('text=No conversations assigned to you'), 'an empty inbox says what to do');
 
@@ -97,12 +107,9 @@ try {
   check(await page.isDisabled('#send'), 'and the composer is closed for this member');
 
   // A lead sees the pool and who holds what.
-  const lead = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  lead.on('pageerror', (e) => problems.push(`lead page error: ${e.message}`));
+  const lead = await newPage(1280, 800, 'lead');
   await lead.goto(`${BASE}/`);
-  await lead.fill('#email', 'lead@demo.test');
-  await lead.fill('#password', 'tocsin-demo');
-  await lead.click('button[type=submit]');
+  await logIn(lead, 'lead@demo.test');
   await lead.click('nav >> text=Team');
   await lead.waitForSelector('text=Who holds what');
   check((await lead.textContent('.team')).includes('Val Volunteer'), 'the team view shows who holds conversations');
@@ -110,27 +117,21 @@ try {
 
   // An admin makes an invite link; a newcomer opens it, sets her own
   // password and logs in.
-  const admin = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-  admin.on('pageerror', (e) => problems.push(`admin page error: ${e.message}`));
+  const admin = await newPage(1280, 800, 'admin');
   await admin.goto(`${BASE}/`);
-  await admin.fill('#email', 'admin@demo.test');
-  await admin.fill('#password', 'tocsin-demo');
-  await admin.click('button[type=submit]');
+  await logIn(admin, 'admin@demo.test');
   await admin.click('nav >> text=Team');
   await admin.fill('#invite-for', 'newcomer@demo.test');
   await admin.click('form.invite button[type=submit]');
   const link = await (await admin.waitForSelector('#invite-url')).inputValue();
   check(link.startsWith(`${BASE}/#/invite/`), 'the admin gets an invite link');
-  const newcomer = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-  newcomer.on('pageerror', (e) => problems.push(`newcomer page error: ${e.message}`));
+  const newcomer = await newPage(390, 844, 'newcomer');
   await newcomer.goto(link);
   await newcomer.fill('#name', 'Nia Newcomer');
   await newcomer.fill('#new-password', 'my own long password');
   await newcomer.click('button[type=submit]');
   await newcomer.waitForSelector('text=Your account is ready');
-  await newcomer.fill('#email', 'newcomer@demo.test');
-  await newcomer.fill('#password', 'my own long password');
-  await newcomer.click('button[type=submit]');
+  await logIn(newcomer, 'newcomer@demo.test', 'my own long password');
   await newcomer.waitForSelector('text=My conversations');
   check(true, 'the newcomer set her password through the link and logged in');
 
