@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 160
+#define KEY_MAX 300 /* "a:" + an email of up to 254 bytes fits */
 
 struct slot {
     char key[KEY_MAX];
@@ -47,7 +47,9 @@ static struct slot *find(struct login_throttle *t, const char *key, int claim)
     for (const unsigned char *p = (const unsigned char *)key; *p; p++)
         h = (h ^ *p) * 1099511628211ull;
     struct slot *s = &t->slots[h % t->nslots];
-    if (strncmp(s->key, key, KEY_MAX) == 0 && s->key[0])
+    /* A key longer than a slot is stored truncated and matched by the
+     * same prefix, so it still counts. */
+    if (s->key[0] && strncmp(s->key, key, KEY_MAX - 1) == 0)
         return s;
     if (!claim)
         return NULL;

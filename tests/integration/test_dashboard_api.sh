@@ -243,6 +243,15 @@ assert_contains "$(cat "$TMP/sse_lead")" "\"conversation_id\":$c2}" "the lead he
 assert_contains "$(cat "$TMP/sse_lead")" "\"conversation_id\":$mine}" "the lead hears of every conversation (2)"
 [[ "$(cat "$TMP/sse_vol1" "$TMP/sse_lead")" != *"a new reply"* ]] || fail "events carry no member text"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$DASH/api/events")" 401 "events need a session"
+# Logging out ends that session's streams at once.
+assert_eq "$(login v1c vol1@demo.test)" 200 "a session for a stream"
+start=$SECONDS
+curl -sN -b "$TMP/v1c.jar" --max-time 30 "$DASH/api/events" >"$TMP/sse_logout" &
+sse=$!
+for i in $(seq 1 50); do grep -q ready "$TMP/sse_logout" 2>/dev/null && break; sleep 0.1; done
+assert_eq "$(call v1c POST /api/logout)" 200 "log out"
+wait "$sse" || true
+[ $((SECONDS - start)) -lt 10 ] || fail "the stream outlived its session"
 
 # --- invites ---
 assert_eq "$(call lead POST /api/invites '{"email":"new@demo.test"}')" 403 "leads do not invite"
