@@ -27,6 +27,7 @@ const struct api_route api_routes[] = {
 
     /* the inbox (api_conversations.c holds the SQL) */
     {"GET", "/api/conversations", API_VOLUNTEER, 0, SQL_INBOX, NULL, NULL},
+    {"GET", "/api/conversations/waiting", API_VOLUNTEER, 0, SQL_WAITING, NULL, NULL},
     {"GET", "/api/conversations/pool", API_LEAD, 0, SQL_POOL, NULL, NULL},
     {"GET", "/api/conversations/all", API_LEAD, 0, SQL_ALL_OPEN, NULL, NULL},
     {"POST", "/api/conversations/claim", API_VOLUNTEER, 0, SQL_CLAIM, f_count, NULL},

@@ -41,6 +41,11 @@
     "              WHERE c.org_id = $1::bigint AND c.state = 'open'"                              \
     "              GROUP BY u.id) h))"
 
+/* How many wait in the pool (a number only: volunteers may see it). */
+#define SQL_WAITING                                                                                \
+    "SELECT 200, json_build_object('waiting', count(*)) FROM conversations"                       \
+    " WHERE org_id = $1::bigint AND state = 'open' AND assignee_id IS NULL"
+
 #define SQL_USERS                                                                                  \
     "SELECT 200, coalesce(json_agg(json_build_object('id', u.id, 'email', u.email,"              \
     "       'display_name', u.display_name, 'role', u.role, 'disabled', u.disabled_at IS NOT NULL)" \

@@ -123,11 +123,14 @@ async function invitePage(token) {
 
 // --- inbox ---
 async function refreshInbox() {
+  let waiting;
   try {
-    state.inbox = await api('GET', '/api/conversations');
-  } catch (e) { if (e.status === 401) return go('#/login'); flash(errorText(e)); }
+    [state.inbox, waiting] = await Promise.all([api('GET', '/api/conversations'), api('GET', '/api/conversations/waiting')]);
+  } catch (e) { if (e.status === 401) return go('#/login'); flash(errorText(e)); return; }
   const list = document.getElementById('inbox-list');
   if (list) replace(list, inboxItems());
+  const w = document.getElementById('waiting');
+  if (w) replace(w, waiting.waiting ? `${waiting.waiting} member${waiting.waiting > 1 ? 's' : ''} waiting for an answer` : 'Nobody is waiting in the queue');
 }
 
 function inboxItems() {
@@ -157,6 +160,7 @@ function inboxPane() {
             await refreshInbox();
           } catch (e) { flash(errorText(e)); }
         } }, 'Get more'))),
+    h('p', { class: 'muted waiting', id: 'waiting' }),
     h('ul', { class: 'list', id: 'inbox-list' }, inboxItems()));
 }
 

@@ -84,6 +84,16 @@ try {
   check(true, `a new reply appears in conversation ${conv} live`);
   await page.screenshot({ path: `${SHOTS}/dashboard-conversation-phone.png`, fullPage: true });
 
+  // A reply that reads like an opt-out gets a banner; "Not an opt-out"
+  // clears the flag and opts nobody out.
+  await page.goto(`${BASE}/#/`);
+  await page.click('#inbox-list a:has-text("Bo")');
+  await page.waitForSelector('#likely-optout');
+  await page.screenshot({ path: `${SHOTS}/dashboard-likely-optout-phone.png`, fullPage: true });
+  await page.click('#likely-optout >> text=Not an opt-out');
+  await page.waitForSelector('text=Kept: not an opt-out.');
+  check(!(await page.isVisible('#likely-optout')), 'the likely opt-out banner goes away when kept');
+
   // Desktop: two panes.
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(`${BASE}/#/`);

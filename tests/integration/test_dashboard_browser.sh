@@ -12,7 +12,7 @@ BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
 dash_setup
 member_writes +14155550201 "Is the meeting still on?" >/dev/null
 member_writes +14155550202 '<script>window.__xss=2</script>' >/dev/null
-member_writes +14155550203 "What time?" >/dev/null
+member_writes +14155550203 "Please stop texting me" true >/dev/null
 sql "UPDATE contacts SET first_name = 'Ana', last_name = 'Ruiz', fields = '{\"ward\": \"7\", \"language\": \"es\"}' WHERE phone = '+14155550201'"
 sql "UPDATE contacts SET first_name = '<img src=x onerror=window.__xss=1>' WHERE phone = '+14155550202'"
 sql "UPDATE contacts SET first_name = 'Bo' WHERE phone = '+14155550203'"
@@ -24,6 +24,8 @@ row=$(sql "SELECT lane, purpose, state, sent_by_user_id, to_phone, encoding, seg
             WHERE body = 'Thanks Ana, see you Saturday!'")
 assert_eq "$row" "conversational|reply|queued|$V1|+14155550201|GSM-7|1" "the browser's reply is queued for the worker"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '+14155550202'")" 0 "nothing sent to the opted-out member"
+assert_eq "$(sql "SELECT likely_opt_out FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Bo'")" f "Bo's flag cleared"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '+14155550203'")" 0 "and Bo not opted out"
 for f in inbox-phone conversation-phone inbox-desktop conversation-desktop; do
   [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
 done
