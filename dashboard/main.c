@@ -1,9 +1,22 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * main.c — tocsin-dashboard: the volunteer inbox and campaign tools (JSON
- * API under /api/ and the static web app). This file wires the daemon and
- * the static files; the API arrives with the dashboard issue. */
-#include "daemon.h"
+ * API under /api/ and the static web app). This file wires the daemon,
+ * the static files, the API, live events and auto-release together. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+#include "log.h"
+#include "login_throttle.h"
 #include "static_files.h"
+
+/* Failed logins: 5 per account in 15 minutes, 30 per address (an office
+ * behind one NAT shares it). In memory: the dashboard is one process, so
+ * counts held here see every attempt; a flood costs no database writes;
+ * a restart forgets them, which argon2id's cost still makes affordable. */
+#define LOGIN_FAILURES_PER_ACCOUNT 5
+#define LOGIN_FAILURES_PER_ADDRESS 30
+#define LOGIN_WINDOW_MS (15 * 60 * 1000)
 
 static int dashboard_port(const struct tocsin_config *cfg)
 {
@@ -13,17 +26,44 @@ static int dashboard_port(const struct tocsin_config *cfg)
 static int dashboard_start(struct tocsin_daemon *d)
 {
     const char *dir = *d->cfg.dashboard_static_dir ? d->cfg.dashboard_static_dir : TOCSIN_STATIC_DIR;
-    struct static_files *sf = static_files_load(dir);
-    if (!sf)
+    struct dashboard *dash = calloc(1, sizeof *dash);
+    if (!dash)
         return -1;
-    d->app = sf;
-    static_files_routes(sf, d->http);
+    d->app = dash;
+    dash->d = d;
+    dash->secure_cookies = strncmp(d->cfg.dashboard_url, "https://", 8) == 0;
+    dash->static_files = static_files_load(dir);
+    dash->throttle = login_throttle_new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_MS, 8192);
+    dash->throttle_ip = login_throttle_new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_MS, 8192);
+    dash->events = events_new(dash);
+    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events || password_work_init() != 0 ||
+        events_start(dash->events) != 0) {
+        log_error("dashboard_start_failed", "reason=\"out of memory or bad static folder\"");
+        return -1;
+    }
+    static_files_routes(dash->static_files, d->http);
+    api_register(dash);
+    release_start(dash);
     return 0;
+}
+
+static void dashboard_stop(struct tocsin_daemon *d)
+{
+    struct dashboard *dash = d->app;
+    events_stop(dash->events);
+    release_stop(dash);
 }
 
 static void dashboard_cleanup(struct tocsin_daemon *d)
 {
-    static_files_free(d->app);
+    struct dashboard *dash = d->app;
+    if (!dash)
+        return;
+    static_files_free(dash->static_files);
+    login_throttle_free(dash->throttle);
+    login_throttle_free(dash->throttle_ip);
+    events_free(dash->events);
+    free(dash);
 }
 
 static const struct tocsin_daemon_spec dashboard_spec = {
@@ -31,6 +71,7 @@ static const struct tocsin_daemon_spec dashboard_spec = {
     .summary = "Serves the volunteer inbox and the campaign tools (web app and /api/).",
     .port = dashboard_port,
     .start = dashboard_start,
+    .stop = dashboard_stop,
     .cleanup = dashboard_cleanup,
 };
 

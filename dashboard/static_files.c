@@ -112,6 +112,7 @@ static void serve(struct tocsin_http_req *r, struct static_files *sf, tocsin_str
         if (tocsin_str_eq(name, tocsin_str_from(f->name))) {
             tocsin_http_add_header(r, "Cache-Control", "no-cache");
             tocsin_http_add_header(r, "X-Content-Type-Options", "nosniff");
+            tocsin_http_add_header(r, "Cross-Origin-Resource-Policy", "same-origin");
             tocsin_http_respond(r, 200, f->type, f->data, f->len);
             return;
         }
@@ -121,8 +122,13 @@ static void serve(struct tocsin_http_req *r, struct static_files *sf, tocsin_str
 
 static void serve_index(struct tocsin_http_req *r, void *ctx)
 {
+    /* Scripts and styles only from our own files (no inline code, no
+     * eval), connections only back to us, no plugins, never framed. */
     tocsin_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'");
+    tocsin_http_add_header(r, "Referrer-Policy", "no-referrer");
     tocsin_http_add_header(r, "X-Frame-Options", "DENY");
     serve(r, ctx, TSTR("index.html"));
 }

@@ -44,6 +44,12 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "tests only: the worker's clock starts at this Unix time (quiet hours, due times)"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
      "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
+    {"TOCSIN_DASHBOARD_URL", "http://127.0.0.1:8081",
+     "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when https"},
+    {"TOCSIN_SESSION_TTL_S", "43200",
+     "a dashboard session ends after this many seconds without a request"},
+    {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
+     "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
     {NULL, NULL, NULL},
@@ -73,6 +79,22 @@ static int config_long(tocsin_getenv_fn fn, void *ctx, const char *name, long mi
         return -1;
     }
     *out = n;
+    return 0;
+}
+
+/* A base URL: http:// or https://, no trailing slash. */
+static int config_url(tocsin_getenv_fn fn, void *ctx, const char *name, const char **out, char *err,
+                      size_t errlen)
+{
+    const char *v = config_get(fn, ctx, name);
+    size_t n = strlen(v);
+    if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || v[n - 1] == '/') {
+        snprintf(err, errlen,
+                 "invalid %s \"%.64s\": must start with http:// or https:// and have no trailing slash",
+                 name, v);
+        return -1;
+    }
+    *out = v;
     return 0;
 }
 
@@ -123,6 +145,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_dispatch_lease_seconds, "TOCSIN_WORKER_DISPATCH_LEASE_SECONDS", 2, 300);
     LONG_FIELD(worker_poll_ms, "TOCSIN_WORKER_POLL_MS", 50, 60000);
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
+    LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
+    LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
 #undef LONG_FIELD
     if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {
         snprintf(err, errlen,
@@ -144,17 +168,9 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     }
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
-    cfg->public_url = config_get(fn, ctx, "TOCSIN_PUBLIC_URL");
-    size_t ul = strlen(cfg->public_url);
-    if ((strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) ||
-        (ul > 0 && cfg->public_url[ul - 1] == '/')) {
-        snprintf(err, errlen,
-                 "invalid TOCSIN_PUBLIC_URL \"%.64s\": must start with http:// or https:// and "
-                 "have no trailing slash",
-                 cfg->public_url);
+    if (config_url(fn, ctx, "TOCSIN_PUBLIC_URL", &cfg->public_url, err, errlen) ||
+        config_url(fn, ctx, "TOCSIN_DASHBOARD_URL", &cfg->dashboard_url, err, errlen))
         return -1;
-    }
-
     cfg->default_region = config_get(fn, ctx, "TOCSIN_DEFAULT_REGION");
     const char *r = cfg->default_region;
     if (strlen(r) != 2 || r[0] < 'A' || r[0] > 'Z' || r[1] < 'A' || r[1] > 'Z') {

@@ -66,7 +66,7 @@ start_daemon dashboard TOCSIN_DASHBOARD_PORT
 wait_http "http://127.0.0.1:$PORT/healthz"
 page=$(curl -si "http://127.0.0.1:$PORT/")
 assert_contains "$page" "Content-Type: text/html; charset=utf-8" "index content type"
-assert_contains "$page" "Content-Security-Policy: default-src 'self'" "index CSP"
+assert_contains "$page" "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'" "index CSP: our own scripts and styles only"
 assert_contains "$page" "<title>Tocsin</title>" "index body"
 code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "http://127.0.0.1:$PORT/static/../CMakeLists.txt")
 assert_eq "$code" 404 "no path traversal"

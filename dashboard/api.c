@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api.c — the request pipeline under /api/: match the route table, find
+ * the session from its cookie (stored hashed, sliding expiry), enforce the
+ * route's role, check Origin and the CSRF header on every state-changing
+ * request, collect parameters, and answer from one SQL statement or hand
+ * over to the route's handler. Owns no resource's logic. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+#include "log.h"
+
+static const char session_sql[] =
+    "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at"
+    "             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
+    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL),"
+    " slide AS (UPDATE sessions SET last_seen_at = now(),"
+    "                  expires_at = now() + make_interval(secs => $2::int)"
+    "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds')"
+    " SELECT id, org_id, user_id, role, csrf_token FROM s";
+
+int api_add_param(struct api_call *call, const char *p)
+{
+    if (call->nparams >= API_MAX_PARAMS)
+        return -1;
+    call->params[call->nparams++] =
+        p ? tocsin_arena_strndup(tocsin_http_arena(call->req), p, strlen(p)) : NULL;
+    return 0;
+}
+
+const char *api_body_text(struct api_call *call, const char *name)
+{
+    json_t *v = call->body ? json_object_get(call->body, name) : NULL;
+    char num[32];
+    if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+        return tocsin_arena_strndup(tocsin_http_arena(call->req), json_string_value(v),
+                                    json_string_length(v));
+    if (json_is_integer(v))
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+    else if (json_is_boolean(v))
+        snprintf(num, sizeof num, "%s", json_is_true(v) ? "true" : "false");
+    else
+        return NULL; /* absent, another type, or a string with a NUL in it */
+    return tocsin_arena_strndup(tocsin_http_arena(call->req), num, strlen(num));
+}
+
+void api_db_error(struct api_call *call, const char *what, const char *error)
+{
+    log_warn("api_db_failed", "route=\"%s\" what=%s reason=\"%s\"", call->route->pattern, what, error);
+    tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
+}
+
+/* A violated constraint is the client's mistake (a too long note, an
+ * unknown tag); anything else is ours. */
+static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
+{
+    const char *st = r->sqlstate;
+    if (strncmp(st, "22", 2) == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||
+        strcmp(st, "23503") == 0) {
+        tocsin_http_error(call->req, 422, "invalid", "the request was refused: %s", r->error);
+        return;
+    }
+    if (strcmp(st, "23505") == 0) {
+        tocsin_http_error(call->req, 409, "conflict", "that already exists");
+        return;
+    }
+    if (*st) {
+        log_error("api_sql_failed", "route=\"%s\" reason=\"%s\"", call->route->pattern, r->error);
+        tocsin_http_error(call->req, 500, "internal", "the request failed");
+        return;
+    }
+    api_db_error(call, "query", r->error);
+}
+
+static void sql_done(const struct tocsin_db_result *r, void *ctx)
+{
+    struct api_call *call = ctx;
+    if (r->error) {
+        sql_failed(call, r);
+        return;
+    }
+    if (PQntuples(r->res) == 0 || PQnfields(r->res) < 2 || PQgetisnull(r->res, 0, 1)) {
+        tocsin_http_error(call->req, 404, "not_found", "no such resource");
+        return;
+    }
+    long status = strtol(PQgetvalue(r->res, 0, 0), NULL, 10);
+    if (status < 200 || status > 599)
+        status = 500;
+    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
+    tocsin_http_respond(call->req, (int)status, "application/json", PQgetvalue(r->res, 0, 1),
+                        (size_t)PQgetlength(r->res, 0, 1));
+}
+
+/* PostgreSQL refuses a parameter the statement never mentions (it cannot
+ * infer its type), yet every statement gets org, user and role whether it
+ * needs them or not: renumber the ones it uses ($1 $4 -> $1 $2) and pass
+ * only those. The SQL is ours (api_sql.h) and has no dollar quoting. */
+static const char *compact_params(struct api_call *call, const char *sql, const char **params,
+                                  int *nparams)
+{
+    int used[API_MAX_PARAMS + 1] = {0}, map[API_MAX_PARAMS + 1] = {0};
+    size_t len = strlen(sql);
+    for (const char *p = strchr(sql, '$'); p; p = strchr(p + 1, '$')) {
+        long n = strtol(p + 1, NULL, 10);
+        if (n >= 1 && n <= call->nparams)
+            used[n] = 1;
+    }
+    *nparams = 0;
+    for (int i = 1; i <= call->nparams; i++)
+        if (used[i]) {
+            map[i] = ++*nparams;
+            params[*nparams - 1] = call->params[i - 1];
+        }
+    char *out = tocsin_arena_alloc(tocsin_http_arena(call->req), len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < len;) {
+        char *end;
+        long n = sql[i] == '$' ? strtol(sql + i + 1, &end, 10) : 0;
+        if (n >= 1 && n <= call->nparams) {
+            o += (size_t)snprintf(out + o, len + 1 - o, "$%d", map[n]); /* never longer */
+            i = (size_t)(end - sql);
+        } else {
+            out[o++] = sql[i++];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+void api_run_sql(struct api_call *call, const char *sql)
+{
+    const char *params[API_MAX_PARAMS];
+    int n;
+    const char *compact = compact_params(call, sql, params, &n);
+    if (!compact) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    if (tocsin_db_query(call->dash->d->db, compact, n, params, sql_done, call) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+/* --- matching --- */
+
+static int seg_is_id(tocsin_str s)
+{
+    if (s.len == 0 || s.len > 18 || s.base[0] == '0')
+        return 0;
+    for (size_t i = 0; i < s.len; i++)
+        if (s.base[i] < '0' || s.base[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int seg_is_token(tocsin_str s)
+{
+    if (s.len == 0 || s.len > 100)
+        return 0;
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Next '/'-separated segment of *p (advancing it); {NULL,0} at the end. */
+static tocsin_str next_seg(tocsin_str *p)
+{
+    while (p->len && p->base[0] == '/') {
+        p->base++;
+        p->len--;
+    }
+    if (!p->len)
+        return TSTR_NULL;
+    size_t n = 0;
+    while (n < p->len && p->base[n] != '/')
+        n++;
+    tocsin_str s = {p->base, n};
+    p->base += n;
+    p->len -= n;
+    return s;
+}
+
+/* 1 if path matches pattern; the values of its ":" parts go to out. */
+static int match(const char *pattern, tocsin_str path, tocsin_str *out, int *nout)
+{
+    tocsin_str pat = tocsin_str_from(pattern);
+    *nout = 0;
+    if (path.len && path.base[path.len - 1] == '/')
+        return 0;
+    for (;;) {
+        tocsin_str a = next_seg(&pat), b = next_seg(&path);
+        if (!a.base || !b.base)
+            return !a.base && !b.base;
+        if (a.base[0] == ':') {
+            int ok = tocsin_str_eq(a, TSTR(":id")) ? seg_is_id(b) : seg_is_token(b);
+            if (!ok || *nout == API_MAX_PATH_PARAMS)
+                return 0;
+            out[(*nout)++] = b;
+        } else if (!tocsin_str_eq(a, b)) {
+            return 0;
+        }
+    }
+}
+
+/* --- the pipeline --- */
+
+static void run(struct api_call *call, tocsin_str *path_params, int npath)
+{
+    struct tocsin_arena *a = tocsin_http_arena(call->req);
+    call->params[0] = call->org_id;
+    call->params[1] = call->user_id;
+    call->params[2] = call->role;
+    call->nparams = 3;
+    for (int i = 0; i < npath; i++)
+        call->params[call->nparams++] = tocsin_arena_strndup(a, path_params[i].base, path_params[i].len);
+    tocsin_str body = tocsin_http_body(call->req);
+    if (body.len) {
+        char err[200];
+        call->body = tocsin_http_json(call->req, err, sizeof err);
+        if (!call->body || !json_is_object(call->body)) {
+            json_decref(call->body);
+            tocsin_http_error(call->req, 400, "invalid_json", "%s",
+                              call->body ? "the body must be a JSON object" : err);
+            return;
+        }
+    }
+    for (const char *const *f = call->route->fields; f && *f; f++)
+        if (api_add_param(call, api_body_text(call, *f)) != 0)
+            break;
+    if (call->route->handler)
+        call->route->handler(call);
+    else
+        api_run_sql(call, call->route->sql);
+    json_decref(call->body); /* handlers copy what they keep */
+    call->body = NULL;
+}
+
+static int is_state_changing(const struct api_call *call)
+{
+    return strcmp(call->route->method, "GET") != 0;
+}
+
+/* A browser sends Origin on every cross-origin request and on same-origin
+ * POSTs; it must be the dashboard's own (as configured, or as the Host
+ * header names it behind a proxy). Absent Origin: not a browser's
+ * cross-site request (curl, the tests), and the CSRF header still holds. */
+static int origin_ok(struct api_call *call)
+{
+    tocsin_str origin = tocsin_http_header(call->req, "Origin");
+    if (!origin.base)
+        return 1;
+    if (tocsin_str_eq(origin, tocsin_str_from(call->dash->d->cfg.dashboard_url)))
+        return 1;
+    tocsin_str host = tocsin_http_header(call->req, "Host");
+    char own[300];
+    for (int https = 0; host.base && host.len < 256 && https < 2; https++) {
+        int n = snprintf(own, sizeof own, "%s://%.*s", https ? "https" : "http", (int)host.len, host.base);
+        if (n > 0 && tocsin_str_eq(origin, (tocsin_str){own, (size_t)n}))
+            return 1;
+    }
+    return 0;
+}
+
+static int csrf_ok(struct api_call *call)
+{
+    tocsin_str got = tocsin_http_header(call->req, "X-CSRF-Token");
+    size_t want = strlen(call->csrf);
+    return got.base && got.len == want && want > 0 && tocsin_ct_equal(got.base, call->csrf, want);
+}
+
+struct pending {
+    struct api_call *call;
+    tocsin_str path_params[API_MAX_PATH_PARAMS];
+    int npath;
+};
+
+static void session_found(const struct tocsin_db_result *r, void *ctx)
+{
+    struct pending *p = ctx;
+    struct api_call *call = p->call;
+    if (r->error) {
+        api_db_error(call, "session", r->error);
+        return;
+    }
+    if (PQntuples(r->res) != 1) {
+        tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
+        return;
+    }
+    snprintf(call->session_id, sizeof call->session_id, "%s", PQgetvalue(r->res, 0, 0));
+    snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, 1));
+    snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, 2));
+    snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 3));
+    snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, 4));
+    call->role_level = strcmp(call->role, "admin") == 0  ? API_ADMIN
+                       : strcmp(call->role, "lead") == 0 ? API_LEAD
+                                                         : API_VOLUNTEER;
+    if (call->role_level < call->route->min_role) {
+        tocsin_http_error(call->req, 403, "forbidden", "your role may not do this");
+        return;
+    }
+    if (is_state_changing(call) && !csrf_ok(call)) {
+        tocsin_http_error(call->req, 403, "csrf", "missing or wrong X-CSRF-Token header");
+        return;
+    }
+    run(call, p->path_params, p->npath);
+}
+
+/* The session token from the Cookie header, or {NULL,0}. */
+static tocsin_str session_cookie(struct tocsin_http_req *req)
+{
+    tocsin_str c = tocsin_http_header(req, "Cookie");
+    const char name[] = API_SESSION_COOKIE "=";
+    size_t nl = sizeof name - 1;
+    for (size_t i = 0; c.base && i + nl <= c.len; i++) {
+        if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') && memcmp(c.base + i, name, nl) == 0) {
+            size_t start = i + nl, end = start;
+            while (end < c.len && c.base[end] != ';')
+                end++;
+            return (tocsin_str){c.base + start, end - start};
+        }
+    }
+    return TSTR_NULL;
+}
+
+void api_token_hash_hex(const char *token, size_t len, char out[67])
+{
+    unsigned char hash[32];
+    tocsin_sha256(token, len, hash);
+    memcpy(out, "\\x", 2);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 + 2 * i, 3, "%02x", hash[i]);
+}
+
+static void authenticate(struct pending *p)
+{
+    struct api_call *call = p->call;
+    tocsin_str token = session_cookie(call->req);
+    if (!token.base || !seg_is_token(token)) {
+        tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
+        return;
+    }
+    char hex[67], ttl[16];
+    api_token_hash_hex(token.base, token.len, hex);
+    snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
+    const char *params[] = {hex, ttl};
+    if (tocsin_db_query(call->dash->d->db, session_sql, 2, params, session_found, p) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+static void dispatch(struct tocsin_http_req *req, void *ctx)
+{
+    struct dashboard *dash = ctx;
+    tocsin_str method = tocsin_http_method(req), path = tocsin_http_path(req);
+    tocsin_str params[API_MAX_PATH_PARAMS];
+    int nparams = 0, path_known = 0;
+    const struct api_route *route = NULL;
+    for (size_t i = 0; i < api_routes_count && !route; i++) {
+        if (!match(api_routes[i].pattern, path, params, &nparams))
+            continue;
+        path_known = 1;
+        if (tocsin_str_eq(method, tocsin_str_from(api_routes[i].method)))
+            route = &api_routes[i];
+    }
+    tocsin_http_add_header(req, "X-Content-Type-Options", "nosniff");
+    if (!route) {
+        if (path_known)
+            tocsin_http_error(req, 405, "method_not_allowed", "that method is not allowed here");
+        else
+            tocsin_http_error(req, 404, "not_found", "no such API route");
+        return;
+    }
+    struct tocsin_arena *a = tocsin_http_arena(req);
+    struct pending *p = tocsin_arena_alloc(a, sizeof *p);
+    struct api_call *call = tocsin_arena_alloc(a, sizeof *call);
+    if (!p || !call) {
+        tocsin_http_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    memset(call, 0, sizeof *call);
+    call->req = req;
+    call->dash = dash;
+    call->route = route;
+    p->call = call;
+    p->npath = nparams;
+    memcpy(p->path_params, params, sizeof params);
+    if (is_state_changing(call) && !origin_ok(call)) {
+        tocsin_http_error(req, 403, "origin", "cross-origin requests are refused");
+        return;
+    }
+    if (route->flags & API_PUBLIC) {
+        memcpy(call->org_id, "0", 2);
+        memcpy(call->user_id, "0", 2);
+        memcpy(call->role, "none", 5);
+        run(call, p->path_params, p->npath);
+        return;
+    }
+    authenticate(p);
+}
+
+void api_register(struct dashboard *dash)
+{
+    static const char *const methods[] = {"GET", "POST", "DELETE"};
+    for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+        tocsin_http_route(dash->d->http, methods[i], "/api/*", dispatch, dash);
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_auth.c — logging in and out, who am I, and invite links. Passwords
+ * are argon2id, checked and hashed off the loop; a session is a random
+ * token whose SHA-256 alone is stored, sent as an HttpOnly SameSite=Strict
+ * cookie (Secure behind https), with its own CSRF token. Failed logins are
+ * throttled per account and per address (login_throttle.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dashboard.h"
+#include "log.h"
+#include "login_throttle.h"
+
+#define USER_JSON                                                                                  \
+    "json_build_object('id', u.id, 'email', u.email, 'display_name', u.display_name,"             \
+    " 'role', u.role, 'org', json_build_object('slug', o.slug, 'name', o.name))"
+
+#define PASSWORD_MIN 10
+#define PASSWORD_MAX 1024
+
+struct login {
+    struct api_call *call;
+    char *password;
+    char account_key[300], ip_key[80];
+    char token[64], csrf[64];
+};
+
+static uint64_t now_ms(struct api_call *call)
+{
+    return uv_now(call->dash->d->loop);
+}
+
+static void set_cookie(struct api_call *call, const char *token, int clear)
+{
+    char v[256];
+    snprintf(v, sizeof v, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", API_SESSION_COOKIE, token,
+             clear ? "; Max-Age=0" : "", call->dash->secure_cookies ? "; Secure" : "");
+    tocsin_http_add_header(call->req, "Set-Cookie", v);
+}
+
+static void too_many(struct api_call *call, unsigned wait_s)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%u", wait_s);
+    tocsin_http_add_header(call->req, "Retry-After", v);
+    tocsin_http_error(call->req, 429, "too_many_attempts",
+                      "too many failed logins; try again in %u seconds", wait_s);
+}
+
+static void session_created(struct login *l)
+{
+    struct api_call *call = l->call;
+    char hex[67], ttl[16];
+    api_token_hash_hex(l->token, strlen(l->token), hex);
+    snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
+    call->nparams = 3; /* $1 org, $2 user (from the users row) */
+    api_add_param(call, hex);
+    api_add_param(call, l->csrf);
+    api_add_param(call, ttl);
+    api_add_param(call, tocsin_http_remote_addr(call->req));
+    set_cookie(call, l->token, 0);
+    api_run_sql(call,
+                "WITH s AS (INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at,"
+                "                                 remote_addr)"
+                "           VALUES ($1::bigint, $2::bigint, $4::bytea, $5::text,"
+                "                   now() + make_interval(secs => $6::int), $7::text)"
+                "           RETURNING org_id, user_id, csrf_token),"
+                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
+                "       SELECT org_id, user_id, 'session.login', 'user', user_id FROM s)"
+                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+                "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
+}
+
+static void verified(int ok, void *arg)
+{
+    struct login *l = arg;
+    struct api_call *call = l->call;
+    if (!ok) {
+        login_throttle_fail(call->dash->throttle, l->account_key, now_ms(call));
+        login_throttle_fail(call->dash->throttle_ip, l->ip_key, now_ms(call));
+        log_info("login_failed", "addr=%s", tocsin_http_remote_addr(call->req));
+        tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
+        return;
+    }
+    login_throttle_clear(call->dash->throttle, l->account_key);
+    if (tocsin_random_token(32, l->token, sizeof l->token) != 0 ||
+        tocsin_random_token(32, l->csrf, sizeof l->csrf) != 0) {
+        tocsin_http_error(call->req, 500, "internal", "could not make a session token");
+        return;
+    }
+    session_created(l);
+}
+
+static void user_found(const struct tocsin_db_result *r, void *ctx)
+{
+    struct login *l = ctx;
+    struct api_call *call = l->call;
+    if (r->error) {
+        api_db_error(call, "login", r->error);
+        return;
+    }
+    const char *hash = NULL;
+    if (PQntuples(r->res) == 1) {
+        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, 0));
+        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, 1));
+        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 2));
+        hash = PQgetvalue(r->res, 0, 3);
+    }
+    if (password_verify_async(call->dash->d->loop, hash, l->password, verified, l) != 0)
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+}
+
+void api_login(struct api_call *call)
+{
+    struct login *l = tocsin_arena_alloc(tocsin_http_arena(call->req), sizeof *l);
+    const char *email = api_body_text(call, "email");
+    const char *password = api_body_text(call, "password");
+    if (!l || !email || !password || !*email || !*password || strlen(email) > 254 ||
+        strlen(password) > PASSWORD_MAX) {
+        tocsin_http_error(call->req, 400, "invalid", "give an email and a password");
+        return;
+    }
+    memset(l, 0, sizeof *l);
+    l->call = call;
+    l->password = (char *)password; /* in the request's arena */
+    int n = snprintf(l->account_key, sizeof l->account_key, "a:%s", email);
+    for (int i = 2; i < n && l->account_key[i]; i++)
+        l->account_key[i] = (char)tolower((unsigned char)l->account_key[i]);
+    snprintf(l->ip_key, sizeof l->ip_key, "i:%s", tocsin_http_remote_addr(call->req));
+    unsigned wa = login_throttle_wait_s(call->dash->throttle, l->account_key, now_ms(call));
+    unsigned wi = login_throttle_wait_s(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    if (wa || wi) {
+        log_warn("login_throttled", "addr=%s", tocsin_http_remote_addr(call->req));
+        too_many(call, wa > wi ? wa : wi);
+        return;
+    }
+    const char *params[] = {email};
+    if (tocsin_db_query(call->dash->d->db,
+                        "SELECT org_id, id, role, password_hash FROM users"
+                        " WHERE lower(email) = lower($1) AND disabled_at IS NULL"
+                        "   AND password_hash IS NOT NULL",
+                        1, params, user_found, l) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+void api_logout(struct api_call *call)
+{
+    set_cookie(call, "", 1);
+    events_end_session(call->dash->events, call->session_id);
+    api_add_param(call, call->session_id);
+    api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
+                      "           RETURNING id)"
+                      "SELECT 200, json_build_object('logged_out', true) FROM d");
+}
+
+void api_me(struct api_call *call)
+{
+    api_add_param(call, call->session_id);
+    api_run_sql(call, "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+                      "  FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
+                      " WHERE s.id = $4::bigint AND s.user_id = $2::bigint AND u.org_id = $1::bigint");
+}
+
+/* --- invites --- */
+
+void api_invite_create(struct api_call *call)
+{
+    const char *email = api_body_text(call, "email");
+    const char *role = api_body_text(call, "role");
+    char token[64], hex[67], url[600];
+    if (tocsin_random_token(32, token, sizeof token) != 0) {
+        tocsin_http_error(call->req, 500, "internal", "could not make an invite token");
+        return;
+    }
+    api_token_hash_hex(token, strlen(token), hex);
+    snprintf(url, sizeof url, "%s/#/invite/%s", call->dash->d->cfg.dashboard_url, token);
+    api_add_param(call, email && *email ? email : NULL);
+    api_add_param(call, role ? role : "volunteer");
+    api_add_param(call, hex);
+    api_add_param(call, url);
+    api_run_sql(call,
+                "WITH i AS (INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at)"
+                "           VALUES ($1::bigint, $6::bytea, $4::text, $5::text, $2::bigint,"
+                "                   now() + interval '7 days') RETURNING id, expires_at, role, email),"
+                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+                "                                 details)"
+                "       SELECT $1::bigint, $2::bigint, 'invite.create', 'invite', id,"
+                "              jsonb_build_object('role', role, 'email', email) FROM i)"
+                "SELECT 201, json_build_object('id', id, 'url', $7::text, 'role', role,"
+                "       'expires_at', expires_at) FROM i");
+}
+
+/* The invite's token is the path parameter ($4); its hash replaces it. */
+static void hash_path_token(struct api_call *call)
+{
+    char hex[67];
+    api_token_hash_hex(call->params[3], strlen(call->params[3]), hex);
+    call->nparams = 3;
+    api_add_param(call, hex);
+}
+
+void api_invite_show(struct api_call *call)
+{
+    hash_path_token(call);
+    api_run_sql(call, "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name)"
+                      "  FROM invites i JOIN orgs o ON o.id = i.org_id"
+                      " WHERE i.token_hash = $4::bytea AND i.used_at IS NULL AND i.expires_at > now()");
+}
+
+static void invite_hashed(const char *hash, void *arg)
+{
+    struct api_call *call = arg;
+    if (!hash) {
+        tocsin_http_error(call->req, 500, "internal", "could not hash the password");
+        return;
+    }
+    api_add_param(call, hash);
+    /* The invite is spent and the user made in one statement: a second
+     * use of the link finds no unused invite, a taken email fails both. */
+    api_run_sql(call,
+                "WITH i AS (UPDATE invites SET used_at = now()"
+                "            WHERE token_hash = $4::bytea AND used_at IS NULL AND expires_at > now()"
+                "           RETURNING id, org_id, role, coalesce(email, $6::text) AS email),"
+                " u AS (INSERT INTO users (org_id, email, display_name, role, password_hash)"
+                "       SELECT org_id, email, coalesce($5::text, ''), role, $7::text FROM i"
+                "       RETURNING id, org_id, email, role),"
+                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
+                "       SELECT org_id, id, 'invite.accept', 'user', id FROM u)"
+                "SELECT 201, json_build_object('email', email, 'role', role) FROM u");
+}
+
+void api_invite_accept(struct api_call *call)
+{
+    hash_path_token(call);
+    const char *name = api_body_text(call, "display_name");
+    const char *email = api_body_text(call, "email");
+    const char *password = api_body_text(call, "password");
+    size_t pl = password ? strlen(password) : 0;
+    if (pl < PASSWORD_MIN || pl > PASSWORD_MAX) {
+        tocsin_http_error(call->req, 400, "weak_password",
+                          "choose a password of at least %d characters", PASSWORD_MIN);
+        return;
+    }
+    api_add_param(call, name);
+    api_add_param(call, email && *email ? email : NULL);
+    if (password_hash_async(call->dash->d->loop, password, invite_hashed, call) != 0)
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+}

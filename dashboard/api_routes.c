@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_routes.c — every /api/ route in one table: method, path, the least
+ * role allowed, and either the SQL that answers it or its handler. Each
+ * statement scopes itself by the caller: $1 org id, $2 user id, $3 role
+ * (volunteers see only conversations assigned to them — anything else is
+ * "no row", hence 404). The integration tests read this table to try
+ * every route as every role. */
+#include "api_sql.h"
+#include "dashboard.h"
+
+static const char *const f_count[] = {"count", NULL};
+static const char *const f_body[] = {"body", NULL};
+static const char *const f_user[] = {"user_id", NULL};
+static const char *const f_tag[] = {"tag_id", NULL};
+static const char *const f_name[] = {"name", NULL};
+static const char *const f_canned[] = {"title", "body", NULL};
+
+const struct api_route api_routes[] = {
+    /* accounts (api_auth.c) */
+    {"POST", "/api/login", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_login},
+    {"POST", "/api/logout", API_VOLUNTEER, 0, NULL, NULL, api_logout},
+    {"GET", "/api/me", API_VOLUNTEER, 0, NULL, NULL, api_me},
+    {"POST", "/api/invites", API_ADMIN, 0, NULL, NULL, api_invite_create},
+    {"GET", "/api/invites/:token", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_show},
+    {"POST", "/api/invites/:token/accept", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_accept},
+    {"GET", "/api/users", API_LEAD, 0, SQL_USERS, NULL, NULL},
+
+    /* the inbox (api_conversations.c holds the SQL) */
+    {"GET", "/api/conversations", API_VOLUNTEER, 0, SQL_INBOX, NULL, NULL},
+    {"GET", "/api/conversations/waiting", API_VOLUNTEER, 0, SQL_WAITING, NULL, NULL},
+    {"GET", "/api/conversations/pool", API_LEAD, 0, SQL_POOL, NULL, NULL},
+    {"GET", "/api/conversations/all", API_LEAD, 0, SQL_ALL_OPEN, NULL, NULL},
+    {"POST", "/api/conversations/claim", API_VOLUNTEER, 0, SQL_CLAIM, f_count, NULL},
+    {"GET", "/api/conversations/:id", API_VOLUNTEER, 0, SQL_CONVERSATION, NULL, NULL},
+    {"POST", "/api/conversations/:id/reply", API_VOLUNTEER, 0, NULL, f_body, api_reply},
+    {"POST", "/api/conversations/:id/read", API_VOLUNTEER, 0, SQL_READ, NULL, NULL},
+    {"POST", "/api/conversations/:id/close", API_VOLUNTEER, 0, SQL_CLOSE, NULL, NULL},
+    {"POST", "/api/conversations/:id/release", API_VOLUNTEER, 0, SQL_RELEASE, NULL, NULL},
+    {"POST", "/api/conversations/:id/assign", API_LEAD, 0, SQL_ASSIGN, f_user, NULL},
+    {"POST", "/api/conversations/:id/opt-out", API_VOLUNTEER, 0, SQL_OPT_OUT, NULL, NULL},
+    {"POST", "/api/conversations/:id/keep", API_VOLUNTEER, 0, SQL_KEEP, NULL, NULL},
+    {"POST", "/api/conversations/:id/notes", API_VOLUNTEER, 0, SQL_NOTE, f_body, NULL},
+    {"POST", "/api/conversations/:id/tags", API_VOLUNTEER, 0, SQL_TAG_ADD, f_tag, NULL},
+    {"DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, SQL_TAG_REMOVE, NULL, NULL},
+
+    /* the org's shared texts */
+    {"GET", "/api/canned-responses", API_VOLUNTEER, 0, SQL_CANNED, NULL, NULL},
+    {"POST", "/api/canned-responses", API_LEAD, 0, SQL_CANNED_ADD, f_canned, NULL},
+    {"GET", "/api/tags", API_VOLUNTEER, 0, SQL_TAGS, NULL, NULL},
+    {"POST", "/api/tags", API_LEAD, 0, SQL_TAG_CREATE, f_name, NULL},
+
+    /* live updates (events.c) */
+    {"GET", "/api/events", API_VOLUNTEER, 0, NULL, NULL, api_events},
+};
+
+const size_t api_routes_count = ARRAY_SIZE(api_routes);

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * dashboard.h — the dashboard's shared state and its internal API: the
+ * route table (api_routes.c), the request pipeline that authenticates a
+ * call and answers it from SQL (api.c), and the pieces that run beside it
+ * (live events, auto-release, login throttling, password hashing off the
+ * loop). One file per resource: api_auth.c, api_conversations.c, ... */
+#ifndef DASHBOARD_DASHBOARD_H
+#define DASHBOARD_DASHBOARD_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+#include "http.h"
+
+struct static_files;
+struct login_throttle;
+struct events_hub;
+
+struct dashboard {
+    struct tocsin_daemon *d;
+    struct static_files *static_files;
+    struct login_throttle *throttle;    /* failed logins per account */
+    struct login_throttle *throttle_ip; /* failed logins per client address */
+    struct events_hub *events;
+    uv_timer_t release_timer;
+    int release_running, release_busy;
+    int secure_cookies; /* TOCSIN_DASHBOARD_URL is https:// */
+};
+
+enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
+
+#define API_MAX_PARAMS 12
+#define API_MAX_PATH_PARAMS 3
+
+/* One authenticated request. params[0..2] are always the caller's org id,
+ * user id and role (text), so every statement scopes itself by them;
+ * path parameters follow, then the route's body fields. Lives in the
+ * request's arena. */
+struct api_call {
+    struct tocsin_http_req *req;
+    struct dashboard *dash;
+    const struct api_route *route;
+    char org_id[24], user_id[24], role[16], session_id[24];
+    enum api_role role_level;
+    char csrf[64];
+    const char *params[API_MAX_PARAMS];
+    int nparams;
+    json_t *body; /* the parsed JSON body of a POST (NULL for GET) */
+};
+
+typedef void (*api_handler)(struct api_call *call);
+
+#define API_PUBLIC 1u /* no session needed (login, invite pages) */
+
+/* A route: METHOD and a pattern whose ":id" parts match a positive
+ * integer and ":token" parts a URL-safe token. Either sql (which returns
+ * one row: status int, body json) runs with params $1 org, $2 user, $3
+ * role, then path parameters, then fields from the JSON body (as text, or
+ * NULL when absent); or handler does the work. */
+struct api_route {
+    const char *method;
+    const char *pattern;
+    enum api_role min_role;
+    unsigned flags;
+    const char *sql;
+    const char *const *fields;
+    api_handler handler;
+};
+
+extern const struct api_route api_routes[];
+extern const size_t api_routes_count;
+
+/* Registers /api/ on the server: every request goes through the table. */
+void api_register(struct dashboard *dash);
+
+/* Runs sql with the call's params (nparams of them) and answers with the
+ * row's (status, json) — or 404 for no row, 422 for a violated check, 503
+ * when the database is unavailable. */
+void api_run_sql(struct api_call *call, const char *sql);
+
+/* Adds p (copied into the request arena) to the call's parameters; NULL
+ * stays SQL NULL. Returns 0, or -1 when the table is full. */
+int api_add_param(struct api_call *call, const char *p);
+
+/* A string field of the JSON body, or NULL. Numbers are returned as text
+ * in the request arena. */
+const char *api_body_text(struct api_call *call, const char *name);
+
+/* 1 when the database answered with an error and the request got 503. */
+void api_db_error(struct api_call *call, const char *what, const char *error);
+
+/* SHA-256 of a token as a bytea literal ("\\x" + 64 hex digits). */
+void api_token_hash_hex(const char *token, size_t len, char out[67]);
+
+/* Handlers that are more than SQL. */
+void api_login(struct api_call *call);
+void api_logout(struct api_call *call);
+void api_me(struct api_call *call);
+void api_invite_create(struct api_call *call);
+void api_invite_show(struct api_call *call);
+void api_invite_accept(struct api_call *call);
+void api_reply(struct api_call *call);
+void api_events(struct api_call *call);
+
+/* The session cookie's name. */
+#define API_SESSION_COOKIE "tocsin_session"
+
+/* --- live events (events.c) --- */
+struct events_hub *events_new(struct dashboard *dash);
+/* Starts LISTEN and the heartbeat; returns 0 or -1. */
+int events_start(struct events_hub *h);
+/* Takes the request as a stream for this session (after authentication). */
+void events_subscribe(struct events_hub *h, struct api_call *call);
+/* Ends the streams of a session (logout). */
+void events_end_session(struct events_hub *h, const char *session_id);
+/* Ends every stream and stops the heartbeat (daemon stop). */
+void events_stop(struct events_hub *h);
+void events_free(struct events_hub *h);
+
+/* --- auto-release of idle assignments (release.c) --- */
+void release_start(struct dashboard *dash);
+void release_stop(struct dashboard *dash);
+
+/* --- passwords off the loop (password_work.c) --- */
+/* Makes the dummy hash (once, on the loop thread, before any request). */
+int password_work_init(void);
+/* Verifies password against encoded (NULL: a dummy hash, same cost) on the
+ * libuv thread pool; done(ok, arg) runs on the loop. Returns 0 or -1 (out
+ * of memory; done is not called). */
+int password_verify_async(uv_loop_t *loop, const char *encoded, const char *password,
+                          void (*done)(int ok, void *arg), void *arg);
+/* Hashes password; done(hash or NULL on failure, arg) runs on the loop. */
+int password_hash_async(uv_loop_t *loop, const char *password,
+                        void (*done)(const char *hash, void *arg), void *arg);
+
+#endif

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * events.c — live updates as Server-Sent Events. One LISTEN on
+ * tocsin_conversations (the gateway's new replies, the dashboard's own
+ * assignment changes) fans out to the open streams, each getting only what
+ * its session may see: leads and admins everything of their org, a
+ * volunteer only conversations assigned to her (or just taken from her).
+ * Events carry ids, never member text: the page fetches what changed
+ * through the API, which applies the same scoping. Heartbeats keep proxies
+ * from closing idle streams and find clients that went away. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dashboard.h"
+#include "log.h"
+
+#define HEARTBEAT_MS 15000
+
+struct sub {
+    struct sub *next, *prev;
+    struct events_hub *hub;
+    struct tocsin_http_req *req;
+    long long org, user;
+    int volunteer;
+    char session_id[24];
+};
+
+struct events_hub {
+    struct dashboard *dash;
+    struct sub *subs;
+    uv_timer_t heartbeat;
+    int started, stopped;
+    unsigned long long delivered;
+};
+
+/* An inbound reply from the gateway, waiting to learn its assignee. */
+struct pending_event {
+    struct events_hub *hub;
+    long long org, conversation;
+};
+
+static void unlink_sub(struct sub *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->hub->subs = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+}
+
+static void sub_gone(void *ctx)
+{
+    struct sub *s = ctx;
+    unlink_sub(s);
+    tocsin_http_stream_end(s->req);
+    free(s);
+}
+
+/* Ends a stream from our side (stop, logout, a client that reads nothing). */
+static void sub_end(struct sub *s)
+{
+    tocsin_http_on_abort(s->req, NULL, NULL);
+    sub_gone(s);
+}
+
+static void send_to(struct sub *s, const char *text, size_t len)
+{
+    if (tocsin_http_stream_write(s->req, text, len) != 0)
+        sub_end(s);
+}
+
+static void deliver(struct events_hub *h, long long org, long long assignee, long long previous,
+                    const char *type, long long conversation)
+{
+    char msg[200];
+    int n = snprintf(msg, sizeof msg, "event: conversation\ndata: {\"type\":\"%s\",\"conversation_id\":%lld}\n\n",
+                     type, conversation);
+    if (n <= 0 || (size_t)n >= sizeof msg)
+        return;
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next; /* send_to may free s */
+        if (s->org != org)
+            continue;
+        if (s->volunteer && s->user != assignee && s->user != previous)
+            continue;
+        h->delivered++;
+        send_to(s, msg, (size_t)n);
+    }
+}
+
+static void assignee_found(const struct tocsin_db_result *r, void *ctx)
+{
+    struct pending_event *p = ctx;
+    if (r->error) {
+        log_warn("events_lookup_failed", "conversation=%lld reason=\"%s\"", p->conversation, r->error);
+    } else if (PQntuples(r->res) == 1) {
+        long long assignee = PQgetisnull(r->res, 0, 0) ? 0 : strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+        deliver(p->hub, p->org, assignee, 0, "message", p->conversation);
+    }
+    free(p);
+}
+
+static long long json_id(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static void on_notify(const char *channel, const char *payload, void *ctx)
+{
+    struct events_hub *h = ctx;
+    (void)channel;
+    json_t *o = json_loads(payload, 0, NULL);
+    long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
+    const char *event = json_string_value(json_object_get(o, "event"));
+    if (org <= 0 || conv <= 0 || h->stopped || !h->subs) {
+        json_decref(o);
+        return;
+    }
+    if (event && strlen(event) < 32 && strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event)) {
+        deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
+        json_decref(o);
+        return;
+    }
+    json_decref(o);
+    /* The gateway's payload has no assignee: look it up now. */
+    struct pending_event *p = malloc(sizeof *p);
+    if (!p)
+        return;
+    *p = (struct pending_event){h, org, conv};
+    char id[24], org_s[24];
+    snprintf(id, sizeof id, "%lld", conv);
+    snprintf(org_s, sizeof org_s, "%lld", org);
+    const char *params[] = {id, org_s};
+    if (tocsin_db_query(h->dash->d->db,
+                        "SELECT assignee_id FROM conversations WHERE id = $1::bigint AND org_id = $2::bigint",
+                        2, params, assignee_found, p) != 0)
+        free(p);
+}
+
+/* After a reconnect notifications may have been missed: tell every
+ * stream to refetch. */
+static void on_listen_connected(void *ctx)
+{
+    struct events_hub *h = ctx;
+    static const char msg[] = "event: resync\ndata: {}\n\n";
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next;
+        send_to(s, msg, sizeof msg - 1);
+    }
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+    struct events_hub *h = t->data;
+    static const char msg[] = ": ping\n\n";
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next;
+        send_to(s, msg, sizeof msg - 1);
+    }
+}
+
+struct events_hub *events_new(struct dashboard *dash)
+{
+    struct events_hub *h = calloc(1, sizeof *h);
+    if (h)
+        h->dash = dash;
+    return h;
+}
+
+int events_start(struct events_hub *h)
+{
+    if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0)
+        return -1;
+    tocsin_db_on_listen_connected(h->dash->d->db, on_listen_connected, h);
+    uv_timer_init(h->dash->d->loop, &h->heartbeat);
+    h->heartbeat.data = h;
+    uv_timer_start(&h->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
+    h->started = 1;
+    return 0;
+}
+
+void events_subscribe(struct events_hub *h, struct api_call *call)
+{
+    struct sub *s = calloc(1, sizeof *s);
+    if (!s || h->stopped) {
+        free(s);
+        tocsin_http_error(call->req, 503, "unavailable", "live updates are not available");
+        return;
+    }
+    s->hub = h;
+    s->req = call->req;
+    s->org = strtoll(call->org_id, NULL, 10);
+    s->user = strtoll(call->user_id, NULL, 10);
+    s->volunteer = call->role_level == API_VOLUNTEER;
+    snprintf(s->session_id, sizeof s->session_id, "%s", call->session_id);
+    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
+    tocsin_http_add_header(call->req, "X-Accel-Buffering", "no"); /* nginx: pass events at once */
+    tocsin_http_stream_begin(call->req, 200, "text/event-stream; charset=utf-8");
+    s->next = h->subs;
+    if (h->subs)
+        h->subs->prev = s;
+    h->subs = s;
+    tocsin_http_on_abort(call->req, sub_gone, s);
+    static const char hello[] = "retry: 3000\nevent: ready\ndata: {}\n\n";
+    send_to(s, hello, sizeof hello - 1);
+}
+
+void events_end_session(struct events_hub *h, const char *session_id)
+{
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next;
+        if (strcmp(s->session_id, session_id) == 0)
+            sub_end(s);
+    }
+}
+
+void events_stop(struct events_hub *h)
+{
+    h->stopped = 1;
+    while (h->subs)
+        sub_end(h->subs);
+    if (h->started && !uv_is_closing((uv_handle_t *)&h->heartbeat))
+        uv_close((uv_handle_t *)&h->heartbeat, NULL); /* closed before the loop ends */
+}
+
+void events_free(struct events_hub *h)
+{
+    free(h);
+}
+
+void api_events(struct api_call *call)
+{
+    events_subscribe(call->dash->events, call);
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// app.js — the dashboard's pages: log in, accept an invite, the inbox
+// (with "get more" and, for leads, the pool and who holds what), and a
+// conversation (thread, reply with a live segment counter, canned
+// responses, tags, notes, release, close, opt-out with a confirm). Routes
+// are URL fragments (#/, #/c/12, #/team, #/invite/TOKEN); live updates come
+// from /api/events.
+import { api, setCsrf, ApiError } from './api.js';
+import { h, replace, when, contactName } from './dom.js';
+import { countSms, unitsLeft } from './sms.js';
+
+const root = document.getElementById('app');
+const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: '' };
+
+function isLead() { return state.me && state.me.role !== 'volunteer'; }
+
+function go(hash) { if (location.hash !== hash) location.hash = hash; else render(); }
+
+// A short message at the top of the page; kept for the next page only
+// when there is no page to show it on yet (after accepting an invite).
+function flash(msg) {
+  const el = document.getElementById('flash');
+  if (el) replace(el, msg ? h('p', { class: 'flash', role: 'status' }, msg) : null);
+  else state.flash = msg;
+}
+
+function errorText(e) { return e instanceof ApiError ? e.message : String(e); }
+
+// --- live updates ---
+function connectEvents() {
+  if (state.events) return;
+  const es = new EventSource('/api/events');
+  state.events = es;
+  es.addEventListener('conversation', (ev) => {
+    const data = JSON.parse(ev.data);
+    refreshInbox();
+    if (state.current === data.conversation_id) loadConversation(data.conversation_id, { quiet: true });
+    if (location.hash === '#/team') render();
+  });
+  es.addEventListener('resync', () => refreshInbox());
+}
+
+function disconnectEvents() {
+  if (state.events) state.events.close();
+  state.events = null;
+}
+
+// --- shell ---
+function header() {
+  return h('header', { class: 'top' },
+    h('a', { href: '#/', class: 'brand' }, 'Tocsin'),
+    h('nav', {},
+      h('a', { href: '#/' }, 'Inbox'),
+      isLead() ? h('a', { href: '#/team' }, 'Team') : null,
+      h('button', { class: 'link', onclick: logout }, 'Log out')),
+    h('span', { class: 'who' }, state.me.display_name || state.me.email));
+}
+
+async function logout() {
+  try { await api('POST', '/api/logout'); } catch { /* the session may be gone already */ }
+  disconnectEvents();
+  state.me = null;
+  setCsrf('');
+  go('#/login');
+}
+
+// --- login ---
+function loginPage() {
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, id: 'email' });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true, id: 'password' });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'card login', onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(err);
+    try {
+      const r = await api('POST', '/api/login', { email: email.value, password: password.value });
+      setCsrf(r.csrf_token);
+      state.me = r.user;
+      go('#/');
+    } catch (e) { replace(err, errorText(e)); }
+  } },
+  h('h1', {}, 'Tocsin'),
+  h('p', { class: 'muted' }, 'Log in to answer the members who wrote back.'),
+  h('label', { for: 'email' }, 'Email'), email,
+  h('label', { for: 'password' }, 'Password'), password,
+  err,
+  h('button', { type: 'submit', class: 'primary' }, 'Log in'));
+  replace(root, h('main', { class: 'center' }, form));
+  email.focus();
+}
+
+// --- invite ---
+async function invitePage(token) {
+  let invite;
+  try { invite = await api('GET', `/api/invites/${encodeURIComponent(token)}`); } catch (e) {
+    replace(root, h('main', { class: 'center' }, h('div', { class: 'card' }, h('h1', {}, 'Invite'),
+      h('p', {}, e.status === 404 ? 'This invite link has expired or was already used. Ask your organiser for a new one.' : errorText(e)),
+      h('a', { href: '#/login' }, 'Go to log in'))));
+    return;
+  }
+  const name = h('input', { id: 'name', autocomplete: 'name', required: true });
+  const email = invite.email ? null : h('input', { id: 'invite-email', type: 'email', autocomplete: 'username', required: true });
+  const pw = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', minlength: 10, required: true });
+  const err = h('p', { class: 'error', role: 'alert' });
+  const form = h('form', { class: 'card login', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', `/api/invites/${encodeURIComponent(token)}/accept`,
+        { display_name: name.value, email: email ? email.value : undefined, password: pw.value });
+      flash('Your account is ready. Log in with your new password.');
+      go('#/login');
+    } catch (e) { replace(err, errorText(e)); }
+  } },
+  h('h1', {}, 'Join ', invite.org),
+  h('p', { class: 'muted' }, `You are invited as ${invite.role}${invite.email ? ` (${invite.email})` : ''}. Choose your name and password.`),
+  h('label', { for: 'name' }, 'Your name'), name,
+  email ? [h('label', { for: 'invite-email' }, 'Email'), email] : null,
+  h('label', { for: 'new-password' }, 'Password (at least 10 characters)'), pw,
+  err,
+  h('button', { type: 'submit', class: 'primary' }, 'Create my account'));
+  replace(root, h('main', { class: 'center' }, form));
+}
+
+// --- inbox ---
+async function refreshInbox() {
+  let waiting;
+  try {
+    [state.inbox, waiting] = await Promise.all([api('GET', '/api/conversations'), api('GET', '/api/conversations/waiting')]);
+  } catch (e) { if (e.status === 401) return go('#/login'); flash(errorText(e)); return; }
+  const list = document.getElementById('inbox-list');
+  if (list) replace(list, inboxItems());
+  const w = document.getElementById('waiting');
+  if (w) replace(w, waiting.waiting ? `${waiting.waiting} member${waiting.waiting > 1 ? 's' : ''} waiting for an answer` : 'Nobody is waiting in the queue');
+}
+
+function inboxItems() {
+  if (!state.inbox.length)
+    return h('li', { class: 'empty' }, 'No conversations assigned to you. Tap “Get more” to take some from the queue.');
+  return state.inbox.map((c) => h('li', { class: `item${state.current === c.id ? ' active' : ''}` },
+    h('a', { href: `#/c/${c.id}`, 'data-conversation': c.id },
+      h('span', { class: 'name' }, contactName(c)),
+      h('span', { class: 'time' }, when(c.last_message ? c.last_message.at : c.created_at)),
+      h('span', { class: 'preview' }, c.last_message ? `${c.last_message.direction === 'outbound' ? 'You: ' : ''}${c.last_message.body}` : ''),
+      c.likely_opt_out ? h('span', { class: 'badge warn' }, 'may want to stop') : null,
+      c.unread ? h('span', { class: 'badge', 'aria-label': `${c.unread} unread` }, c.unread) : null)));
+}
+
+function inboxPane() {
+  const count = h('select', { 'aria-label': 'How many', id: 'claim-count' },
+    [5, 10, 20].map((n) => h('option', { value: n }, n)));
+  return h('section', { class: 'inbox' },
+    h('div', { class: 'inbox-head' },
+      h('h2', {}, 'My conversations'),
+      h('div', { class: 'claim' }, count,
+        h('button', { class: 'primary', id: 'get-more', onclick: async () => {
+          try {
+            const r = await api('POST', '/api/conversations/claim', { count: Number(count.value) });
+            flash(r.claimed.length ? `You took ${r.claimed.length} new conversation${r.claimed.length > 1 ? 's' : ''}.`
+              : 'The queue is empty — nobody is waiting for an answer.');
+            await refreshInbox();
+          } catch (e) { flash(errorText(e)); }
+        } }, 'Get more'))),
+    h('p', { class: 'muted waiting', id: 'waiting' }),
+    h('ul', { class: 'list', id: 'inbox-list' }, inboxItems()));
+}
+
+// --- conversation ---
+function fill(text, contact) {
+  return text.replace(/\{first_name\}/g, contact.first_name || 'there')
+    .replace(/\{last_name\}/g, contact.last_name || '');
+}
+
+function counter(text) {
+  const info = countSms(text);
+  const seg = info.segments === 1 ? '1 text' : `${info.segments} texts`;
+  return `${info.chars} characters · ${info.encoding} · ${info.segments ? seg : '0 texts'} · ${unitsLeft(info)} left`;
+}
+
+async function loadConversation(id, opts = {}) {
+  const pane = document.getElementById('detail');
+  if (!pane) return;
+  let c;
+  try { c = await api('GET', `/api/conversations/${id}`); } catch (e) {
+    if (e.status === 401) return go('#/login');
+    replace(pane, h('div', { class: 'card' }, e.status === 404 ? 'This conversation is not yours (or no longer exists).' : errorText(e)));
+    return;
+  }
+  if (!state.canned) state.canned = await api('GET', '/api/canned-responses').catch(() => []);
+  if (!state.tags) state.tags = await api('GET', '/api/tags').catch(() => []);
+  const draft = document.getElementById('reply');
+  const keep = opts.quiet && draft ? draft.value : '';
+  replace(pane, conversationView(c, keep));
+  const thread = document.getElementById('thread');
+  if (thread) thread.scrollTop = thread.scrollHeight;
+  if (c.unread && c.state === 'open') {
+    api('POST', `/api/conversations/${id}/read`).then(refreshInbox).catch(() => {});
+  }
+}
+
+function bubble(m) {
+  const out = m.direction === 'outbound';
+  const stateLabel = { queued: 'waiting to send', sending: 'sending', sent: 'sent', delivered: 'delivered',
+    undelivered: 'not delivered', failed: 'failed', unknown: 'unknown', suppressed: 'not sent (opted out)',
+    cancelled: 'cancelled' }[m.state] || m.state;
+  return h('li', { class: `msg ${out ? 'out' : 'in'}` },
+    h('p', { class: 'body' }, m.body),
+    h('span', { class: 'meta' }, when(m.at), out ? ` · ${m.sent_by ? `${m.sent_by} · ` : ''}${stateLabel}` : ''));
+}
+
+function conversationView(c, draftText) {
+  const contact = c.contact;
+  const open = c.state === 'open';
+  const optedOut = contact.opted_out;
+  const reply = h('textarea', { id: 'reply', rows: 3, maxlength: 1600, placeholder: optedOut ? 'This member opted out.' : 'Write a reply…', disabled: !open || optedOut, value: draftText });
+  const count = h('p', { class: 'counter', id: 'counter', 'aria-live': 'polite' }, counter(draftText));
+  reply.addEventListener('input', () => replace(count, counter(reply.value)));
+  const err = h('p', { class: 'error', role: 'alert' });
+  const canned = h('select', { id: 'canned', 'aria-label': 'Canned responses', disabled: !open || optedOut, onchange: () => {
+    const r = state.canned.find((x) => String(x.id) === canned.value);
+    if (r) { reply.value = fill(r.body, contact); replace(count, counter(reply.value)); reply.focus(); }
+    canned.value = '';
+  } }, h('option', { value: '' }, state.canned.length ? 'Insert a canned response…' : 'No canned responses yet'),
+  state.canned.map((r) => h('option', { value: r.id }, r.title)));
+  const send = h('button', { class: 'primary', id: 'send', type: 'submit', disabled: !open || optedOut }, 'Send');
+  const composer = h('form', { class: 'composer', onsubmit: async (ev) => {
+    ev.preventDefault();
+    if (!reply.value.trim()) return;
+    send.disabled = true;
+    try {
+      await api('POST', `/api/conversations/${c.id}/reply`, { body: reply.value });
+      reply.value = '';
+      await loadConversation(c.id);
+      refreshInbox();
+    } catch (e) { replace(err, errorText(e)); send.disabled = false; }
+  } }, canned, reply, h('div', { class: 'row' }, count, send), err);
+
+  const confirmBox = h('div', { class: 'confirm', id: 'optout-confirm', hidden: true },
+    h('p', {}, `Opt out ${contactName(contact)}? They will get no more texts from us, including this conversation. Nothing is sent to them.`),
+    h('button', { class: 'danger', id: 'optout-yes', onclick: () => act(c.id, 'opt-out', 'Opted out. No more texts will go to this number.') }, 'Yes, opt out'),
+    h('button', { onclick: () => { confirmBox.hidden = true; } }, 'Cancel'));
+  const askOptOut = () => { confirmBox.hidden = false; document.getElementById('optout-yes').focus(); };
+
+  const tagSelect = h('select', { 'aria-label': 'Add a tag', onchange: async () => {
+    if (!tagSelect.value) return;
+    await act(c.id, 'tags', null, { tag_id: Number(tagSelect.value) });
+  } }, h('option', { value: '' }, '+ tag'),
+  state.tags.filter((t) => !c.tags.some((x) => x.id === t.id)).map((t) => h('option', { value: t.id }, t.name)));
+  const note = h('input', { id: 'note', placeholder: 'Add a note for the team (not sent)', maxlength: 2000 });
+
+  return h('article', { class: 'conversation' },
+    h('div', { class: 'conv-head' },
+      h('a', { href: '#/', class: 'back', 'aria-label': 'Back to inbox' }, '‹'),
+      h('div', {},
+        h('h2', {}, contactName(contact)),
+        h('p', { class: 'muted' }, [contact.phone, contact.zip].filter(Boolean).join(' · '),
+          optedOut ? h('span', { class: 'badge warn' }, 'opted out') : null,
+          open ? null : h('span', { class: 'badge' }, 'closed'))),
+      h('details', { class: 'menu' }, h('summary', { 'aria-label': 'More actions' }, '⋯'),
+        h('div', { class: 'menu-items' },
+          open ? h('button', { id: 'release', onclick: () => act(c.id, 'release', 'Released back to the queue.', undefined, true) }, 'Release to queue') : null,
+          open ? h('button', { id: 'close', onclick: () => act(c.id, 'close', 'Conversation closed.', undefined, true) }, 'Close conversation') : null,
+          optedOut ? null : h('button', { class: 'danger', id: 'optout', onclick: askOptOut }, 'Opt out this member…')))),
+    c.likely_opt_out && !optedOut ? h('div', { class: 'banner', id: 'likely-optout' },
+      h('p', {}, 'This reply reads like they want to stop getting texts.'),
+      h('button', { class: 'danger', onclick: askOptOut }, 'Confirm opt-out'),
+      h('button', { onclick: () => act(c.id, 'keep', 'Kept: not an opt-out.') }, 'Not an opt-out')) : null,
+    confirmBox,
+    Object.keys(contact.fields || {}).length ? h('dl', { class: 'fields' },
+      Object.entries(contact.fields).map(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'string' ? v : JSON.stringify(v))])) : null,
+    h('div', { class: 'tags' }, c.tags.map((t) => h('span', { class: 'chip' }, t.name,
+      h('button', { 'aria-label': `Remove tag ${t.name}`, onclick: () => act(c.id, `tags/${t.id}`, null, undefined, false, 'DELETE') }, '×'))),
+    state.tags.length ? tagSelect : null),
+    h('ol', { class: 'thread', id: 'thread' }, c.messages.map(bubble)),
+    composer,
+    h('section', { class: 'notes' }, h('h3', {}, 'Notes'),
+      h('ul', {}, c.notes.map((n) => h('li', {}, h('p', {}, n.body), h('span', { class: 'meta' }, `${n.by} · ${when(n.at)}`)))),
+      h('form', { onsubmit: async (ev) => {
+        ev.preventDefault();
+        if (note.value.trim()) await act(c.id, 'notes', null, { body: note.value });
+      } }, note)));
+}
+
+async function act(id, what, message, body, leave, method = 'POST') {
+  try {
+    await api(method, `/api/conversations/${id}/${what}`, body);
+    if (message) flash(message);
+    await refreshInbox();
+    if (leave) go('#/'); else await loadConversation(id);
+  } catch (e) { flash(errorText(e)); }
+}
+
+// --- team (leads) ---
+async function teamPane() {
+  const pane = h('section', { class: 'team' }, h('h2', {}, 'Team'));
+  let pool, all, users;
+  try {
+    [pool, all, users] = await Promise.all([api('GET', '/api/conversations/pool'),
+      api('GET', '/api/conversations/all'), api('GET', '/api/users')]);
+  } catch (e) { pane.append(h('p', { class: 'error' }, errorText(e))); return pane; }
+  pane.append(h('p', {}, h('strong', {}, pool.waiting), ' waiting for a volunteer.'),
+    h('h3', {}, 'Who holds what'),
+    h('ul', { class: 'list' }, pool.holders.length ? pool.holders.map((u) => h('li', { class: 'item' },
+      h('span', { class: 'name' }, u.display_name || u.email), h('span', { class: 'badge' }, u.open))) : h('li', { class: 'empty' }, 'Nobody holds a conversation.')),
+    h('h3', {}, 'Open conversations'),
+    h('ul', { class: 'list' }, all.map((c) => {
+      const sel = h('select', { 'aria-label': `Assign ${contactName(c)}`, onchange: async () => {
+        try { await api('POST', `/api/conversations/${c.id}/assign`, { user_id: Number(sel.value) }); flash('Reassigned.'); render(); } catch (e) { flash(errorText(e)); }
+      } }, h('option', { value: '' }, c.assignee ? c.assignee.display_name : 'Unassigned'),
+      users.filter((u) => !u.disabled && (!c.assignee || u.id !== c.assignee.id)).map((u) => h('option', { value: u.id }, `→ ${u.display_name || u.email}`)));
+      return h('li', { class: 'item' }, h('a', { href: `#/c/${c.id}` }, h('span', { class: 'name' }, contactName(c)),
+        h('span', { class: 'preview' }, c.last_message ? c.last_message.body : '')), sel);
+    })));
+  if (state.me.role === 'admin') pane.append(inviteForm());
+  return pane;
+}
+
+function inviteForm() {
+  const email = h('input', { id: 'invite-for', type: 'email', placeholder: 'new.volunteer@example.org' });
+  const role = h('select', { id: 'invite-role', 'aria-label': 'Role' },
+    ['volunteer', 'lead', 'admin'].map((r) => h('option', { value: r }, r)));
+  const out = h('div', { class: 'invite-out' });
+  return h('form', { class: 'invite', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('POST', '/api/invites', { email: email.value || undefined, role: role.value });
+      replace(out, h('p', {}, 'Send this link to the new member of the team (it works once, for 7 days):'),
+        h('input', { readonly: true, value: r.url, id: 'invite-url', onfocus: (e) => e.target.select() }));
+    } catch (e) { replace(out, h('p', { class: 'error' }, errorText(e))); }
+  } }, h('h3', {}, 'Invite someone'), h('div', { class: 'row' }, email, role,
+    h('button', { class: 'primary', type: 'submit' }, 'Create link')), out);
+}
+
+// --- router ---
+async function ensureMe() {
+  if (state.me) return true;
+  try {
+    const r = await api('GET', '/api/me');
+    state.me = r.user;
+    setCsrf(r.csrf_token);
+    return true;
+  } catch { return false; }
+}
+
+async function render() {
+  const hash = location.hash || '#/';
+  const invite = hash.match(/^#\/invite\/([A-Za-z0-9_-]+)$/);
+  if (invite) return invitePage(invite[1]);
+  if (hash === '#/login' || !(await ensureMe())) {
+    disconnectEvents();
+    loginPage();
+    if (state.flash) { root.querySelector('form').prepend(h('p', { class: 'flash' }, state.flash)); state.flash = ''; }
+    return;
+  }
+  connectEvents();
+  const conv = hash.match(/^#\/c\/(\d+)$/);
+  state.current = conv ? Number(conv[1]) : null;
+  const detail = h('div', { id: 'detail', class: 'detail' },
+    h('div', { class: 'placeholder' }, h('p', {}, 'Pick a conversation on the left, or tap “Get more”.')));
+  replace(root, header(), h('div', { id: 'flash' }, state.flash ? h('p', { class: 'flash' }, state.flash) : null),
+    h('div', { class: `layout${conv ? ' has-detail' : ''}` }, inboxPane(), detail));
+  state.flash = '';
+  refreshInbox();
+  if (conv) loadConversation(state.current);
+  else if (hash === '#/team' && isLead()) { replace(detail, await teamPane()); root.querySelector('.layout').classList.add('has-detail'); }
+}
+
+window.addEventListener('hashchange', render);
+render();

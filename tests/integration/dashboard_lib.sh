@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# dashboard_lib.sh — sourced after lib.sh by the dashboard's tests: a demo
+# org with member replies waiting, a running tocsin-dashboard, and curl
+# helpers that keep one cookie jar and CSRF token per login.
+
+# dash_setup [ENV=VALUE...]: fresh database, migrations, the demo org, and
+# a dashboard on a free port (DASH = its base URL). Extra settings are
+# passed to the dashboard's environment.
+dash_setup() {
+  fresh_db
+  export TOCSIN_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  "$BIN/ops/tocsinctl" migrate >/dev/null
+  "$BIN/ops/tocsinctl" demo-seed >/dev/null
+  SENDER=$(sql "SELECT id FROM senders LIMIT 1")
+  ORG=$(sql "SELECT id FROM orgs WHERE slug = 'demo'")
+  DASH_PORT=$(free_port)
+  DASH="http://127.0.0.1:$DASH_PORT"
+  env TOCSIN_DASHBOARD_PORT="$DASH_PORT" TOCSIN_DASHBOARD_URL="$DASH" "$@" \
+    "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard.log" 2>&1 &
+  DASH_PID=$!
+  TEST_PIDS+=("$DASH_PID")
+  wait_http "$DASH/healthz"
+}
+
+# member_writes PHONE BODY [LIKELY_OPT_OUT]: a member's reply arrives as the
+# gateway stores it (one conversation per number, NOTIFY included).
+member_writes() {
+  local id="SM$RANDOM$RANDOM$RANDOM"
+  sql "SELECT conversation_id FROM tocsin_receive_inbound('twilio', '$id', $SENDER, '$1',
+       \$b\$$2\$b\$, 0, 'reply', NULL, ${3:-false}, NULL, NULL, NULL)"
+}
+
+# login NAME EMAIL [PASSWORD]: logs in, keeping $TMP/NAME.jar and
+# $TMP/NAME.csrf. Prints the HTTP status.
+login() {
+  local out
+  out=$(curl -s -c "$TMP/$1.jar" -o "$TMP/$1.login" -w '%{http_code}' -X POST "$DASH/api/login" \
+        -H 'Content-Type: application/json' \
+        -d "{\"email\":\"$2\",\"password\":\"${3:-tocsin-demo}\"}")
+  if [ "$out" = 200 ]; then
+    node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).csrf_token)' \
+      "$TMP/$1.login" >"$TMP/$1.csrf"
+  fi
+  echo "$out"
+}
+
+# call NAME METHOD PATH [JSON]: as NAME, with its CSRF token; the body goes
+# to $TMP/out, the status to stdout.
+call() {
+  local who=$1 method=$2 path=$3 body=${4:-}
+  local args=(-s -b "$TMP/$who.jar" -o "$TMP/out" -w '%{http_code}' -X "$method" "$DASH$path"
+              -H "X-CSRF-Token: $(cat "$TMP/$who.csrf" 2>/dev/null)")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' -d "$body")
+  curl "${args[@]}"
+}
+
+# jq_ FILTER: a JavaScript expression over the last body (as `d`).
+jq_() { node -e "const d = JSON.parse(require('fs').readFileSync('$TMP/out', 'utf8')); const r = ($1); process.stdout.write(typeof r === 'string' ? r : JSON.stringify(r))"; }

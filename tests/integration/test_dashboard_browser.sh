@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The dashboard in a real browser (tests/browser/inbox.mjs: playwright-core
+# and Debian's chromium, both installed by ops/install-deps): a volunteer
+# logs in, claims conversations, answers one with a canned response (the
+# message row is queued for the worker), sees a new reply live and opts a
+# member out. Screenshots land in the build folder's screenshots/.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dashboard_lib.sh"
+BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
+[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
+[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
+dash_setup
+member_writes +14155550201 "Is the meeting still on?" >/dev/null
+member_writes +14155550202 '<script>window.__xss=2</script>' >/dev/null
+member_writes +14155550203 "Please stop texting me" true >/dev/null
+sql "UPDATE contacts SET first_name = 'Ana', last_name = 'Ruiz', fields = '{\"ward\": \"7\", \"language\": \"es\"}' WHERE phone = '+14155550201'"
+sql "UPDATE contacts SET first_name = '<img src=x onerror=window.__xss=1>' WHERE phone = '+14155550202'"
+sql "UPDATE contacts SET first_name = 'Bo' WHERE phone = '+14155550203'"
+sql "INSERT INTO canned_responses (org_id, title, body) VALUES ($ORG, 'Thanks', 'Thanks {first_name}, see you Saturday!'),
+     ($ORG, 'Time', 'We start at 10am at the library.')"
+V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
+DASH="$DASH" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/inbox.mjs"
+row=$(sql "SELECT lane, purpose, state, sent_by_user_id, to_phone, encoding, segments FROM messages
+            WHERE body = 'Thanks Ana, see you Saturday!'")
+assert_eq "$row" "conversational|reply|queued|$V1|+14155550201|GSM-7|1" "the browser's reply is queued for the worker"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '+14155550202'")" 0 "nothing sent to the opted-out member"
+assert_eq "$(sql "SELECT likely_opt_out FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Bo'")" f "Bo's flag cleared"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '+14155550203'")" 0 "and Bo not opted out"
+for f in inbox-phone conversation-phone inbox-desktop conversation-desktop; do
+  [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
+done
+echo "test_dashboard_browser: ok"
