@@ -39,6 +39,27 @@ INSERT INTO phone_zones (prefix, region, zones, quiet_end_hour) VALUES
     ('+1', 'unknown NANP area', '{America/New_York,America/Anchorage,Pacific/Honolulu}', 20),
     ('+', 'unknown country', '{UTC}', 20);
 
+-- Every five-character number start ('+1305', '+4420', ...) -> the
+-- phone_zones prefix that applies (the longest that matches), so the
+-- expansion finds a number's zones with one hash join on left(phone, 5)
+-- instead of one per prefix length. E.164 has at least 8 digits and no
+-- leading 0, so '+1000'..'+9999' cover every number. Rebuilt with
+-- phone_zones (tocsin_phone_zone_keys_rebuild).
+CREATE TABLE phone_zone_keys (
+    key    text PRIMARY KEY CHECK (key ~ '^\+[1-9][0-9]{3}$'),
+    prefix text NOT NULL REFERENCES phone_zones ON DELETE CASCADE
+);
+
+CREATE FUNCTION tocsin_phone_zone_keys_rebuild() RETURNS void LANGUAGE sql AS $$
+    DELETE FROM phone_zone_keys;
+    INSERT INTO phone_zone_keys (key, prefix)
+    SELECT k.key, (SELECT z.prefix FROM phone_zones z
+                    WHERE z.prefix IN (k.key, left(k.key, 4), left(k.key, 3), left(k.key, 2), '+')
+                    ORDER BY length(z.prefix) DESC LIMIT 1)
+      FROM (SELECT '+' || n AS key FROM generate_series(1000, 9999) n) k;
+$$;
+SELECT tocsin_phone_zone_keys_rebuild();
+
 -- The zones and quiet end hour of a number: the longest matching prefix
 -- (NANP area codes are '+1' and three digits; countries one to three
 -- digits), falling back to '+'. A known contact timezone replaces the
@@ -53,61 +74,81 @@ LANGUAGE sql STABLE AS $$
      ORDER BY length(z.prefix) DESC LIMIT 1
 $$;
 
+-- tocsin_quiet_window_start for one zone, as one expression the planner
+-- inlines (a contact with a known timezone, a million times in an
+-- expansion): p_at when the local time is within [08:00, p_end_hour:00),
+-- else the next 08:00 local.
+CREATE FUNCTION tocsin_quiet_window_start_zone(p_zone text, p_end_hour int, p_at timestamptz)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN (p_at AT TIME ZONE p_zone)::time < time '08:00'
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '8 hours') AT TIME ZONE p_zone
+                WHEN extract(hour FROM p_at AT TIME ZONE p_zone) >= p_end_hour
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day 8 hours') AT TIME ZONE p_zone
+                ELSE p_at END
+$$;
+
 -- ------------------------------------------------------------- segments
 
 -- lib/sms.c in SQL: GSM-7 unless a character is outside it, then UCS-2;
 -- 160/153 septets (form feed [ \ ] ^ { | } ~ € count two) or 70/67 units
 -- (characters outside the BMP count two); a pair never straddles two
--- segments of a split message. Written as single expressions so the
--- planner inlines them into the expansion's INSERT; the rare split body
--- with pairs takes tocsin_sms_segments_padded's loop.
-CREATE FUNCTION tocsin_sms_is_gsm(p_body text) RETURNS boolean
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT p_body ~ '^[\n\f\r -_a-~¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ€]*$'
-$$;
-
-CREATE FUNCTION tocsin_sms_encoding(p_body text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT CASE WHEN tocsin_sms_is_gsm(p_body) THEN 'GSM-7' ELSE 'UCS-2' END
-$$;
-
--- Segments of a split body walking its characters, pushing a pair that
--- would straddle a boundary into the next segment (sms.c count_class).
+-- segments of a split message. tocsin_sms_code returns segments * 2 + 1
+-- for UCS-2 (+ 0 for GSM-7), so the expansion evaluates one expression
+-- per body; it is written as a single CASE so the planner inlines it, the
+-- common body (basic GSM-7 characters only) costs one regular expression,
+-- and only a split body with pairs takes tocsin_sms_segments_padded's loop.
 CREATE FUNCTION tocsin_sms_segments_padded(p_body text, p_gsm boolean) RETURNS int
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
     v_units int := 0;
     v_pad int := 0;
     v_ch text;
+    v_single int := CASE WHEN p_gsm THEN 160 ELSE 70 END;
     v_multi int := CASE WHEN p_gsm THEN 153 ELSE 67 END;
 BEGIN
     FOREACH v_ch IN ARRAY regexp_split_to_array(p_body, '') LOOP
         IF (p_gsm AND strpos(E'\f[\\]^{|}~€', v_ch) > 0) OR (NOT p_gsm AND ascii(v_ch) >= 65536) THEN
             IF (v_units + v_pad) % v_multi = v_multi - 1 THEN
-                v_pad := v_pad + 1;
+                v_pad := v_pad + 1; -- the pair moves whole to the next segment
             END IF;
             v_units := v_units + 2;
         ELSE
             v_units := v_units + 1;
         END IF;
     END LOOP;
+    IF v_units = 0 THEN
+        RETURN 0;
+    ELSIF v_units <= v_single THEN
+        RETURN 1;
+    END IF;
     RETURN (v_units + v_pad + v_multi - 1) / v_multi;
 END $$;
 
-CREATE FUNCTION tocsin_sms_segments(p_body text) RETURNS int
+CREATE FUNCTION tocsin_sms_code(p_body text) RETURNS int
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
         WHEN p_body = '' THEN 0
-        WHEN tocsin_sms_is_gsm(p_body) THEN
-            CASE WHEN 2 * length(p_body) - length(translate(p_body, E'\f[\\]^{|}~€', '')) <= 160 THEN 1
-                 WHEN length(translate(p_body, E'\f[\\]^{|}~€', '')) = length(p_body)
-                 THEN (length(p_body) + 152) / 153
-                 ELSE tocsin_sms_segments_padded(p_body, true) END
-        ELSE
-            CASE WHEN length(p_body) + length(regexp_replace(p_body, '[^\U00010000-\U0010FFFF]', '', 'g')) <= 70 THEN 1
-                 WHEN p_body !~ '[\U00010000-\U0010FFFF]' THEN (length(p_body) + 66) / 67
-                 ELSE tocsin_sms_segments_padded(p_body, false) END
+        -- basic GSM-7 characters only: septets = characters
+        WHEN p_body ~ '^[\n\r -Z_a-z¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ]*$'
+        THEN 2 * CASE WHEN length(p_body) <= 160 THEN 1 ELSE (length(p_body) + 152) / 153 END
+        -- GSM-7 with extension characters (two septets each)
+        WHEN p_body ~ '^[\n\f\r -_a-~¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ€]*$'
+        THEN 2 * CASE WHEN length(p_body) <= 80 THEN 1 ELSE tocsin_sms_segments_padded(p_body, true) END
+        -- UCS-2 within the BMP: units = characters
+        WHEN p_body !~ '[\U00010000-\U0010FFFF]'
+        THEN 1 + 2 * CASE WHEN length(p_body) <= 70 THEN 1 ELSE (length(p_body) + 66) / 67 END
+        ELSE 1 + 2 * CASE WHEN length(p_body) <= 35 THEN 1 ELSE tocsin_sms_segments_padded(p_body, false) END
     END
+$$;
+
+CREATE FUNCTION tocsin_sms_encoding(p_body text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN tocsin_sms_code(p_body) % 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END
+$$;
+
+CREATE FUNCTION tocsin_sms_segments(p_body text) RETURNS int
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT tocsin_sms_code(p_body) / 2
 $$;
 
 -- --------------------------------------------------------------- bodies
@@ -318,8 +359,8 @@ END $$;
 -- the filter, minus opted-out numbers (a list holds a contact once and a
 -- contact a number once, per org: no duplicate phones), each body
 -- rendered with its fields, counted by the SQL mirror of lib/sms.c, with
--- the recipient's zones and the start of its quiet-hours window (computed
--- once per distinct zone set, not per row). Returns the recipient count.
+-- the recipient's zones and the start of its quiet-hours window. Returns
+-- the recipient count.
 CREATE FUNCTION tocsin_blast_expand(p_blast bigint, p_now timestamptz) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -333,36 +374,38 @@ BEGIN
     IF v_b.filter ? 'field' THEN
         v_filter := format('lower(%s) = lower($2)', tocsin_blast_field_sql(v_b.filter->>'field'));
     END IF;
+    -- Three levels, each fenced with OFFSET 0 so that no expression is
+    -- copied into the next: render the body; count it (tocsin_sms_code,
+    -- inlined over a column); split the count into encoding and segments.
+    -- Windows: once per phone_zones row (pz), or inline for a known zone.
     EXECUTE format($q$
-        WITH r AS (
-            SELECT c.id AS contact_id, c.phone, %1$s AS body,
-                   CASE WHEN t.name IS NOT NULL THEN ARRAY[t.name]
-                        ELSE coalesce(z5.zones, z4.zones, z3.zones, z2.zones, zd.zones) END AS zones,
-                   coalesce(z5.quiet_end_hour, z4.quiet_end_hour, z3.quiet_end_hour, z2.quiet_end_hour,
-                            zd.quiet_end_hour) AS end_hour
-              FROM subscriptions s
-              JOIN contacts c ON c.id = s.contact_id
-              LEFT JOIN tz_names t ON t.name = c.timezone
-              LEFT JOIN phone_zones z5 ON z5.prefix = left(c.phone, 5)
-              LEFT JOIN phone_zones z4 ON z4.prefix = left(c.phone, 4)
-              LEFT JOIN phone_zones z3 ON z3.prefix = left(c.phone, 3)
-              LEFT JOIN phone_zones z2 ON z2.prefix = left(c.phone, 2)
-              CROSS JOIN (SELECT zones, quiet_end_hour FROM phone_zones WHERE prefix = '+') zd
-             WHERE s.list_id = $3 AND s.unsubscribed_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $4 AND o.phone = c.phone)
-               AND %2$s
-        ), w AS (
-            SELECT d.zones, d.end_hour, tocsin_quiet_window_start(d.zones, d.end_hour, $8) AS opens
-              FROM (SELECT DISTINCT zones, end_hour FROM r) d
+        WITH pz AS (
+            SELECT z.prefix, z.zones, z.quiet_end_hour,
+                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $8), $8) AS opens
+              FROM phone_zones z
         )
         INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
                               lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
                               created_at, updated_at)
-        SELECT $4, $5, $6, r.contact_id, r.phone, r.body, tocsin_sms_encoding(r.body),
-               tocsin_sms_segments(r.body), 'bulk', 'blast', $7, r.zones, r.end_hour,
-               coalesce(w.opens, $8), $8, $8
-          FROM r JOIN w ON w.zones = r.zones AND w.end_hour = r.end_hour
-         ORDER BY r.contact_id
+        SELECT $4, $5, $6, x.contact_id, x.phone, x.body,
+               CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
+               'bulk', 'blast', $7, x.zones, x.end_hour, x.opens, $8, $8
+          FROM (SELECT r.*, tocsin_sms_code(r.body) AS code FROM (
+                    SELECT c.id AS contact_id, c.phone, %1$s AS body,
+                           CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
+                           z.quiet_end_hour AS end_hour,
+                           CASE WHEN t.name IS NULL THEN z.opens
+                                ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $8) END AS opens
+                      FROM subscriptions s
+                      JOIN contacts c ON c.id = s.contact_id
+                      JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
+                      JOIN pz z ON z.prefix = k.prefix
+                      LEFT JOIN tz_names t ON t.name = c.timezone
+                     WHERE s.list_id = $3 AND s.unsubscribed_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $4 AND o.phone = c.phone)
+                       AND %2$s
+                    OFFSET 0) r
+                OFFSET 0) x
     $q$, v_render.expr, v_filter)
     USING v_render.params, v_b.filter->>'equals', v_b.list_id, v_b.org_id, v_b.sender_id, v_b.provider,
           v_b.id, p_now;

@@ -158,7 +158,8 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
         snprintf(err, errlen, "unknown time zones in lib/zones.c: %s", PQgetvalue(res, 0, 1));
         goto out;
     }
-    if (tocsin_dbsync_command(conn, "COMMIT", err, errlen))
+    if (tocsin_dbsync_command(conn, "SELECT tocsin_phone_zone_keys_rebuild()", err, errlen) ||
+        tocsin_dbsync_command(conn, "COMMIT", err, errlen))
         goto out;
     printf("phone_zones: %d prefixes, %ld changed\n", r.n, strtol(PQgetvalue(res, 0, 0), NULL, 10));
     rc = 0;
