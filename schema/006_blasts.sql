@@ -544,9 +544,10 @@ BEGIN
     RETURN v_id;
 END $$;
 
--- draft or scheduled -> scheduled at p_at (now() when NULL).
+-- draft or scheduled -> scheduled at p_at (now() when NULL). Returns
+-- the time it is scheduled at.
 CREATE FUNCTION tocsin_blast_schedule(p_org bigint, p_blast bigint, p_user bigint, p_at timestamptz)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS timestamptz LANGUAGE plpgsql AS $$
 DECLARE
     v_b blasts := tocsin_blast_lock(p_org, p_blast);
 BEGIN
@@ -556,6 +557,7 @@ BEGIN
     UPDATE blasts SET state = 'scheduled', scheduled_at = coalesce(p_at, now()) WHERE id = p_blast;
     PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.schedule', p_blast,
                                jsonb_build_object('at', coalesce(p_at, now())));
+    RETURN coalesce(p_at, now());
 END $$;
 
 -- sending -> paused: its messages stay queued; tocsin_claim passes over

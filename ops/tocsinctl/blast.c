@@ -167,10 +167,9 @@ static int blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {id, strcmp(at, "now") == 0 ? NULL : at};
     PGresult *res = blast_exec(conn, "schedule",
-                               "SELECT tocsin_blast_schedule(NULL, $1, NULL, $2::timestamptz),"
-                               " (SELECT scheduled_at FROM blasts WHERE id = $1)", 2, params, &rc);
+                               "SELECT tocsin_blast_schedule(NULL, $1, NULL, $2::timestamptz)", 2, params, &rc);
     if (res) {
-        printf("scheduled blast %s at %s\n", id, PQgetvalue(res, 0, 1));
+        printf("scheduled blast %s at %s\n", id, PQgetvalue(res, 0, 0));
         rc = TOCSINCTL_OK;
         PQclear(res);
     }
