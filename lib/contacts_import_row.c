@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -140,7 +140,8 @@ static int valid_timezone(const char *z, size_t len)
     const char *dir = getenv("TZDIR");
     char path[512];
     snprintf(path, sizeof path, "%s/%.*s", dir && *dir ? dir : "/usr/share/zoneinfo", (int)len, z);
-    return access(path, R_OK) == 0;
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode); /* "America" is a folder */
 }
 
 int tocsin_import_row(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,

@@ -418,13 +418,16 @@ END $$;
 -- LOCKED: a concurrent tick passes over a blast another is expanding, and
 -- after that commits the blast is no longer 'scheduled'), expanded, ->
 -- 'sending' with their counters; counter deltas folded; 'sending' blasts
--- with nothing queued or in flight -> 'completed'. Returns the number of
--- blasts expanded plus completed.
+-- with nothing queued or in flight -> 'completed'. A blast whose
+-- expansion fails goes back to 'draft' (audit event blast.expand_failed).
+-- Returns the number of blasts expanded (or failed) plus completed.
 CREATE OR REPLACE FUNCTION tocsin_blasts_tick(p_now timestamptz) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_id bigint;
     v_count int;
     v_done int := 0;
+    v_error text;
+    v_org bigint;
 BEGIN
     FOR v_id IN
         UPDATE blasts b SET state = 'expanding'
@@ -432,9 +435,19 @@ BEGIN
                          ORDER BY d.scheduled_at, d.id FOR UPDATE SKIP LOCKED)
         RETURNING b.id
     LOOP
-        v_count := tocsin_blast_expand(v_id, p_now);
-        UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, started_at = p_now
-         WHERE id = v_id;
+        BEGIN
+            v_count := tocsin_blast_expand(v_id, p_now);
+            UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, started_at = p_now
+             WHERE id = v_id;
+        EXCEPTION WHEN OTHERS THEN
+            -- One broken blast (a body edited past the checks of
+            -- tocsin_blast_create) must not stop every other one, every
+            -- second: back to draft, with the reason in the audit log.
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE blasts SET state = 'draft' WHERE id = v_id RETURNING org_id INTO v_org;
+            PERFORM tocsin_blast_audit(v_org, NULL, 'blast.expand_failed', v_id,
+                                       jsonb_build_object('error', v_error));
+        END;
         v_done := v_done + 1;
     END LOOP;
     PERFORM tocsin_blast_fold_counters();
