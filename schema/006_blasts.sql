@@ -187,40 +187,37 @@ CREATE FUNCTION tocsin_blast_is_column(p_field text) RETURNS boolean LANGUAGE sq
     SELECT lower(p_field) IN ('first_name', 'last_name', 'zip', 'phone', 'timezone')
 $$;
 
--- The rendering of p_body as one SQL expression over contacts c whose
--- literals and fallbacks are the elements of the text[] parameter $1
--- (p_params): the expansion renders a million bodies in the statement
--- itself, with no function call per row.
-CREATE FUNCTION tocsin_blast_render_sql(p_body text, OUT expr text, OUT params text[])
+-- The rendering of p_body as one SQL expression over contacts c, its
+-- literals and fallbacks quoted in as constants (quote_literal): the
+-- expansion renders a million bodies in the statement itself, with no
+-- function call per row.
+CREATE FUNCTION tocsin_blast_render_sql(p_body text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
     v_part record;
     v_pieces text[] := '{}';
 BEGIN
-    params := '{}';
     FOR v_part IN SELECT * FROM tocsin_blast_body_parts(p_body) LOOP
         IF v_part.literal <> '' THEN
-            params := params || v_part.literal;
-            v_pieces := v_pieces || format('$1[%s]', cardinality(params));
+            v_pieces := v_pieces || quote_literal(v_part.literal);
         END IF;
         IF v_part.field IS NOT NULL THEN
-            params := params || coalesce(v_part.fallback, '');
-            v_pieces := v_pieces || format('coalesce(nullif(left(%s, 100), %L), $1[%s])',
-                                           tocsin_blast_field_sql(v_part.field), '', cardinality(params));
+            v_pieces := v_pieces || format('coalesce(nullif(left(%s, 100), %L), %L)',
+                                           tocsin_blast_field_sql(v_part.field), '',
+                                           coalesce(v_part.fallback, ''));
         END IF;
     END LOOP;
-    expr := CASE WHEN cardinality(v_pieces) = 0 THEN '''''' ELSE array_to_string(v_pieces, ' || ') END;
+    RETURN CASE WHEN cardinality(v_pieces) = 0 THEN '''''' ELSE array_to_string(v_pieces, ' || ') END;
 END $$;
 
 -- The body p_body renders to for one contact (previews, tests).
 CREATE FUNCTION tocsin_blast_render(p_body text, p_contact bigint) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    v_sql record;
     v_out text;
 BEGIN
-    v_sql := tocsin_blast_render_sql(p_body);
-    EXECUTE format('SELECT %s FROM contacts c WHERE c.id = $2', v_sql.expr) INTO v_out USING v_sql.params, p_contact;
+    EXECUTE format('SELECT %s FROM contacts c WHERE c.id = $1', tocsin_blast_render_sql(p_body))
+       INTO v_out USING p_contact;
     RETURN v_out;
 END $$;
 
@@ -365,14 +362,12 @@ CREATE FUNCTION tocsin_blast_expand(p_blast bigint, p_now timestamptz) RETURNS i
 LANGUAGE plpgsql AS $$
 DECLARE
     v_b record;
-    v_render record;
     v_filter text := 'true';
     v_count int;
 BEGIN
     SELECT b.*, s.provider INTO v_b FROM blasts b JOIN senders s ON s.id = b.sender_id WHERE b.id = p_blast;
-    v_render := tocsin_blast_render_sql(v_b.body);
     IF v_b.filter ? 'field' THEN
-        v_filter := format('lower(%s) = lower($2)', tocsin_blast_field_sql(v_b.filter->>'field'));
+        v_filter := format('lower(%s) = lower($1)', tocsin_blast_field_sql(v_b.filter->>'field'));
     END IF;
     -- Three levels, each fenced with OFFSET 0 so that no expression is
     -- copied into the next: render the body; count it (tocsin_sms_code,
@@ -381,33 +376,33 @@ BEGIN
     EXECUTE format($q$
         WITH pz AS (
             SELECT z.prefix, z.zones, z.quiet_end_hour,
-                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $8), $8) AS opens
+                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $7), $7) AS opens
               FROM phone_zones z
         )
         INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
                               lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
                               created_at, updated_at)
-        SELECT $4, $5, $6, x.contact_id, x.phone, x.body,
+        SELECT $3, $4, $5, x.contact_id, x.phone, x.body,
                CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
-               'bulk', 'blast', $7, x.zones, x.end_hour, x.opens, $8, $8
+               'bulk', 'blast', $6, x.zones, x.end_hour, x.opens, $7, $7
           FROM (SELECT r.*, tocsin_sms_code(r.body) AS code FROM (
                     SELECT c.id AS contact_id, c.phone, %1$s AS body,
                            CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
                            z.quiet_end_hour AS end_hour,
                            CASE WHEN t.name IS NULL THEN z.opens
-                                ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $8) END AS opens
+                                ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $7) END AS opens
                       FROM subscriptions s
                       JOIN contacts c ON c.id = s.contact_id
                       JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
                       JOIN pz z ON z.prefix = k.prefix
                       LEFT JOIN tz_names t ON t.name = c.timezone
-                     WHERE s.list_id = $3 AND s.unsubscribed_at IS NULL
-                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $4 AND o.phone = c.phone)
+                     WHERE s.list_id = $2 AND s.unsubscribed_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $3 AND o.phone = c.phone)
                        AND %2$s
                     OFFSET 0) r
                 OFFSET 0) x
-    $q$, v_render.expr, v_filter)
-    USING v_render.params, v_b.filter->>'equals', v_b.list_id, v_b.org_id, v_b.sender_id, v_b.provider,
+    $q$, tocsin_blast_render_sql(v_b.body), v_filter)
+    USING v_b.filter->>'equals', v_b.list_id, v_b.org_id, v_b.sender_id, v_b.provider,
           v_b.id, p_now;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
