@@ -178,7 +178,7 @@ static const struct tocsin_country_zones countries[] = {
 };
 
 const struct tocsin_place_zones tocsin_zones_nanp_unknown = {
-    "unknown NANP area", NULL, "{" ET ",America/Anchorage,Pacific/Honolulu}", 20};
+    "unknown NANP area", NULL, "{America/St_Johns," ET ",America/Anchorage,Pacific/Honolulu}", 20};
 const struct tocsin_country_zones tocsin_zones_world_unknown = {"+", "unknown country", "{UTC}", 20};
 
 const struct tocsin_place_zones *tocsin_zones_places(size_t *n)

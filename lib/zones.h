@@ -29,8 +29,10 @@ struct tocsin_country_zones {
 };
 
 /* The conservative defaults: a NANP number whose area the geocoder does
- * not name gets every US zone from Honolulu to New York (their shared
- * window, 20:00 end); any other unknown number gets UTC 08:00-20:00. */
+ * not name (toll free, non-geographic) gets the zones from Newfoundland to
+ * Honolulu (their shared window, 20:00 end); any other number we cannot
+ * place gets UTC 08:00-20:00, a guess: import a timezone column for
+ * members abroad. */
 extern const struct tocsin_place_zones tocsin_zones_nanp_unknown;
 extern const struct tocsin_country_zones tocsin_zones_world_unknown;
 

@@ -33,10 +33,12 @@ CREATE TABLE tz_names (name text PRIMARY KEY);
 INSERT INTO tz_names SELECT DISTINCT name FROM pg_timezone_names;
 
 -- The defaults before `tocsinctl zones refresh` runs (it rewrites them
--- from lib/zones.c): unknown NANP areas get every US zone from Honolulu
--- to New York with a 20:00 end, any other number UTC 08:00-20:00.
+-- from lib/zones.c): a NANP area the geocoder does not place (toll free,
+-- non-geographic) gets the zones from Newfoundland to Honolulu with a
+-- 20:00 end (their shared window: 14:00-19:30 Eastern in summer); any
+-- other number UTC 08:00-20:00.
 INSERT INTO phone_zones (prefix, region, zones, quiet_end_hour) VALUES
-    ('+1', 'unknown NANP area', '{America/New_York,America/Anchorage,Pacific/Honolulu}', 20),
+    ('+1', 'unknown NANP area', '{America/St_Johns,America/New_York,America/Anchorage,Pacific/Honolulu}', 20),
     ('+', 'unknown country', '{UTC}', 20);
 
 -- Every five-character number start ('+1305', '+4420', ...) -> the
