@@ -225,4 +225,23 @@ assert_eq "$(sed -n 1p "$TMP/tick1.out")" 1 "the first tick expanded it"
 tick "$NOW" >/dev/null
 assert_eq "$(sql "SELECT count(*) || ' ' || count(DISTINCT to_phone) FROM messages WHERE blast_id = $B5")" "3 3" "expanded once (Ana opted out meanwhile)"
 
+# --- a cancel while a worker holds some of the blast's messages -------------
+# The worker's transaction claims (locking message rows) and stays open; the
+# cancel locks the blast row and waits for those rows. Neither waits for the
+# other's blast row, so both finish (no deadlock) and the counters add up.
+sql "SELECT tocsin_blast_cancel($ORG, $B5, NULL), tocsin_blast_cancel($ORG, $B7, NULL)" >/dev/null # nothing else due
+B8=$(create 'Race {first_name|friend}')
+schedule "$B8" "$NOW"; tick "$NOW" >/dev/null
+"$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "BEGIN" \
+  -c "SELECT count(*) FROM tocsin_claim($SENDER, 'w3', 2, '$NOW', 60)" -c "SELECT pg_sleep(2)" -c "COMMIT" \
+  > "$TMP/claim.out" 2>&1 &
+c1=$!
+sleep 0.7
+cancelled=$(sql "SELECT tocsin_blast_cancel($ORG, $B8, NULL)")
+wait $c1 || fail "the claim failed: $(cat "$TMP/claim.out")"
+assert_eq "$(sed -n 1p "$TMP/claim.out")" 2 "the worker claimed two"
+assert_eq "$cancelled" 1 "the cancel took the one still queued"
+r=$(recount "$B8"); assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B8 counters after the race"
+assert_eq "$(sed -n 1p <<<"$r")" "0 2 0 0 0 0 0 0 1" "two in flight, one cancelled"
+
 echo "ok"
