@@ -652,7 +652,8 @@ $$;
 -- Operator-confirmed resend of messages whose fate is unknown (the
 -- carrier may or may not have them): back to 'queued', due now, with
 -- request_sent_at, claimed_by and the error cleared; their blast, if it
--- had completed, sends again. Optional filters: org, sender, blast.
+-- had completed, sends again; those of a cancelled blast stay unknown.
+-- Optional filters: org, sender, blast.
 -- p_dry_run counts without changing anything. Returns the count.
 CREATE FUNCTION tocsin_messages_requeue(p_org bigint, p_user bigint, p_sender bigint, p_blast bigint,
                                         p_dry_run boolean)
@@ -663,7 +664,8 @@ BEGIN
     IF p_dry_run THEN
         SELECT count(*) INTO v_count FROM messages m
          WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
-           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast);
+           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+           AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
         RETURN v_count;
     END IF;
     WITH u AS (
@@ -671,6 +673,7 @@ BEGIN
                error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
          WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+           AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
         RETURNING m.org_id, m.blast_id
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL

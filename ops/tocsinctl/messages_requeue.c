@@ -35,7 +35,8 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
                "Queues again the messages whose fate is unknown (the carrier may have them:\n"
                "a 5xx, a timeout or a worker lost after the request left). Only do this once\n"
                "you have checked they were not delivered: the members may get them twice.\n"
-               "Their blast, if it had completed, sends again. --dry-run only counts.\n");
+               "Their blast, if it had completed, sends again; messages of a cancelled\n"
+               "blast stay unknown. --dry-run only counts.\n");
         return TOCSINCTL_OK;
     }
     if (np < 0 || ctl_require("messages requeue", "--state", state))

@@ -90,15 +90,16 @@ expect_fail 1 "blast $ID cannot be paused: it is paused" "$CTL" blast pause "$ID
 assert_contains "$("$CTL" blast resume "$ID")" "resumed blast $ID" "resume"
 expect_fail 1 "blast $ID cannot be resumed: it is sending" "$CTL" blast resume "$ID"
 
-# One message goes out and comes back unknown (a 5xx); then cancel.
+# One message goes out and comes back unknown (a 5xx).
 SENDER=$(sql "SELECT id FROM senders")
-mid=$(sql "SELECT id FROM tocsin_claim($SENDER, 'w1', 1, '$AT', 60)")
-sql "SELECT count(*) FROM tocsin_mark_going('{$mid}', 'w1')" >/dev/null
-sql "SELECT tocsin_record_outcomes('w1', '{$mid}', '{unknown}', '{NULL}', '{500}', '{server error}', '{0}', '{f}')" >/dev/null
-assert_contains "$("$CTL" blast cancel "$ID")" "cancelled blast $ID: 1 queued messages cancelled" "cancel"
-expect_fail 1 "blast $ID cannot be cancelled: it is cancelled" "$CTL" blast cancel "$ID"
-assert_eq "$(sql "SELECT concat_ws(' ', s->>'queued', s->>'unknown', s->>'cancelled') FROM tocsin_blast_status(NULL, $ID) s")" \
-  "0 1 1" "counters after cancel"
+unknown() { # a claim whose send ends unknown; prints the message id
+  local m
+  m=$(sql "SELECT id FROM tocsin_claim($SENDER, 'w1', 1, '$AT', 60)")
+  sql "SELECT count(*) FROM tocsin_mark_going('{$m}', 'w1')" >/dev/null
+  sql "SELECT tocsin_record_outcomes('w1', '{$m}', '{unknown}', '{NULL}', '{500}', '{server error}', '{0}', '{f}')" >/dev/null
+  echo "$m"
+}
+mid=$(unknown)
 
 # requeue
 expect_fail 2 "missing --state" "$CTL" messages requeue
@@ -110,6 +111,17 @@ assert_eq "$(sql "SELECT state FROM messages WHERE id = $mid")" unknown "dry run
 assert_contains "$("$CTL" messages requeue --state unknown --org north --sender +18005550199 --blast "$ID")" "requeued 1 unknown messages" "requeue"
 assert_eq "$(sql "SELECT state || ' ' || (request_sent_at IS NULL) FROM messages WHERE id = $mid")" "queued true" "requeued"
 assert_contains "$("$CTL" messages requeue --state unknown)" "requeued 0 unknown messages" "nothing left"
+
+# Unknown again, then cancel: the other message is cancelled, and the
+# unknown one of a cancelled blast is never requeued.
+mid=$(unknown)
+assert_contains "$("$CTL" blast cancel "$ID")" "cancelled blast $ID: 1 queued messages cancelled" "cancel"
+expect_fail 1 "blast $ID cannot be cancelled: it is cancelled" "$CTL" blast cancel "$ID"
+assert_eq "$(sql "SELECT concat_ws(' ', s->>'queued', s->>'unknown', s->>'cancelled') FROM tocsin_blast_status(NULL, $ID) s")" \
+  "0 1 1" "counters after cancel"
+assert_contains "$("$CTL" messages requeue --state unknown --dry-run)" "would requeue 0 unknown messages" "not for a cancelled blast"
+assert_contains "$("$CTL" messages requeue --state unknown)" "requeued 0 unknown messages" "not for a cancelled blast"
+assert_eq "$(sql "SELECT state FROM messages WHERE id = $mid")" unknown "still unknown"
 
 # Every action is audited, with no user (the CLI).
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE user_id IS NULL AND action LIKE 'blast.%'")" \
