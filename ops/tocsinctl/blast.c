@@ -30,17 +30,6 @@ static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int
     return res;
 }
 
-/* 1 if s is a positive decimal id. */
-static int valid_id(const char *s)
-{
-    if (!s || !*s || strlen(s) > 18)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return 0;
-    return strtoll(s, NULL, 10) > 0;
-}
-
 /* Parses `blast VERB ID [opts]`: returns the exit status to stop with, or
  * -1 to go on with *id set. */
 static int parse_id_verb(const char *verb, const char *usage, int argc, char **argv,
@@ -60,7 +49,7 @@ static int parse_id_verb(const char *verb, const char *usage, int argc, char **a
         fprintf(stderr, "tocsinctl blast %s: missing blast ID (see --help)\n", verb);
         return TOCSINCTL_USAGE;
     }
-    if (!valid_id(pos[0])) {
+    if (!ctl_valid_id(pos[0])) {
         fprintf(stderr, "tocsinctl blast %s: invalid blast id \"%s\": must be a positive integer\n", verb, pos[0]);
         return TOCSINCTL_USAGE;
     }

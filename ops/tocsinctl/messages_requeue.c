@@ -11,16 +11,6 @@
 #include "dbsync.h"
 #include "tocsinctl.h"
 
-static int valid_id(const char *s)
-{
-    if (!*s || strlen(s) > 18)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (*p < '0' || *p > '9')
-            return 0;
-    return 1;
-}
-
 int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *state = NULL, *org = NULL, *sender = NULL, *blast = NULL;
@@ -46,7 +36,7 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
                 state);
         return TOCSINCTL_USAGE;
     }
-    if (blast && !valid_id(blast)) {
+    if (blast && !ctl_valid_id(blast)) {
         fprintf(stderr, "tocsinctl messages requeue: invalid blast id \"%s\": must be a positive integer\n", blast);
         return TOCSINCTL_USAGE;
     }
