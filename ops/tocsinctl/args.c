@@ -48,3 +48,16 @@ int ctl_require(const char *verb, const char *name, const char *value)
     fprintf(stderr, "tocsinctl %s: missing %s (see --help)\n", verb, name);
     return 2;
 }
+
+int ctl_valid_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return 0;
+    int nonzero = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        nonzero |= *p != '0';
+    }
+    return nonzero;
+}

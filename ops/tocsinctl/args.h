@@ -20,4 +20,7 @@ int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opt
  * value is NULL; 0 otherwise. */
 int ctl_require(const char *verb, const char *name, const char *value);
 
+/* 1 if s is a positive decimal id of at most 18 digits (a bigint). */
+int ctl_valid_id(const char *s);
+
 #endif
