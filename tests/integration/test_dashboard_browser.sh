@@ -2,8 +2,8 @@
 # The dashboard in a real browser (tests/browser/inbox.mjs: playwright-core
 # and Debian's chromium, both installed by ops/install-deps): a volunteer
 # logs in, claims conversations, answers one with a canned response (the
-# message row is queued for the worker), sees a new reply live and opts a
-# member out. Screenshots land in the build folder's screenshots/.
+# message row is queued, and a real worker sends it to the carrier
+# simulator), sees a new reply live and opts a member out. Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
@@ -26,6 +26,25 @@ assert_eq "$row" "conversational|reply|queued|$V1|+14155550201|GSM-7|1" "the bro
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '+14155550202'")" 0 "nothing sent to the opted-out member"
 assert_eq "$(sql "SELECT likely_opt_out FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Bo'")" f "Bo's flag cleared"
 assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '+14155550203'")" 0 "and Bo not opted out"
+
+# The worker sends the browser's reply to the carrier, once.
+SIM_PORT=$(free_port)
+"$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$(free_port)" >"$TMP/sim.log" 2>&1 &
+TEST_PIDS+=($!)
+wait_http "http://127.0.0.1:$SIM_PORT/healthz"
+sql "UPDATE senders SET base_url = 'http://127.0.0.1:$SIM_PORT'"
+TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
+TEST_PIDS+=($!)
+deadline=$(( SECONDS + 30 ))
+until [ "$(sql "SELECT state FROM messages WHERE body = 'Thanks Ana, see you Saturday!'")" = sent ]; do
+  [ $SECONDS -lt $deadline ] || { tail -20 "$TMP/worker.log" >&2; fail "the worker did not send the browser's reply"; }
+  sleep 0.2
+done
+got=$(curl -s "http://127.0.0.1:$SIM_PORT/sim/count" --get --data-urlencode 'to=+14155550201' \
+      --data-urlencode 'body=Thanks Ana, see you Saturday!' | sed -E 's/.*"count":([0-9]+).*/\1/')
+assert_eq "$got" 1 "the carrier received the browser's reply once"
+assert_eq "$(curl -s "http://127.0.0.1:$SIM_PORT/sim/messages?to=+14155550202" | grep -c '"direction":"outbound"')" 0 "nothing reached the opted-out member"
+
 for f in inbox-phone conversation-phone inbox-desktop conversation-desktop; do
   [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
 done
