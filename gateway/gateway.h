@@ -15,18 +15,18 @@ struct gw_sender {
     long long id, org_id;
     char address[20];
     char provider[8];
-    char secret[256]; /* Twilio auth token */
+    char secret[256];            /* Twilio auth token */
     unsigned char telnyx_pk[32]; /* verifies Telnyx webhooks */
     int has_telnyx_pk;
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
-    uint64_t fetched_ms;  /* when the database last confirmed this entry */
+    uint64_t fetched_ms; /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {
         long long id;
         char *reply;
-    } *replies;
+    } * replies;
     size_t nreplies;
 };
 
@@ -65,7 +65,27 @@ struct gw_inbound {
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
 /* Applies a delivery receipt and answers the carrier the same way. */
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status, const char *error_code);
+void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
+                      const char *error_code);
+
+/* store.c: applies an authentic webhook's statement (kind and parameters
+ * as in spool.h) directly, or spools it while the database is unreachable
+ * or the spool is not yet drained. cb runs once (inside the call only for
+ * an immediate failure):
+ * status GW_STORE_APPLIED with the statement's result (valid during the
+ * call), GW_STORE_SPOOLED once the spool append is durable, or -1 with a
+ * reason (a SQL error that is the data's fault, a full spool, shutdown). */
+enum { GW_STORE_APPLIED = 0, GW_STORE_SPOOLED = 1 };
+typedef void (*gw_store_cb)(int status, const PGresult *res, const char *why, void *ctx);
+void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
+                    void *ctx);
+/* 1 when a failure (its SQLSTATE, "" when not from the server) says the
+ * database could not be reached rather than that it refused the data. */
+int gw_db_error_transient(const char *sqlstate, int ambiguous);
+/* Opens the spool and replays what it holds (0, or -1 after logging). */
+int gw_store_start(struct gateway *g);
+void gw_store_stop(struct gateway *g);
+void gw_store_free(void);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

@@ -28,6 +28,9 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
     {"TOCSIN_GATEWAY_RATE_PER_IP", "500", "webhooks per second from one address (burst twice that); 0 = no limit"},
     {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
+    {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
+     "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its working folder)"},
+    {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456", "spool size bound; webhooks that would exceed it get 503"},
     {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
@@ -105,9 +108,15 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(db_pool_size, "TOCSIN_DB_POOL_SIZE", 1, 16);
     LONG_FIELD(gateway_rate_per_ip, "TOCSIN_GATEWAY_RATE_PER_IP", 0, 1000000);
     LONG_FIELD(gateway_rate_global, "TOCSIN_GATEWAY_RATE_GLOBAL", 0, 10000000);
+    LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
 #undef LONG_FIELD
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
+    cfg->gateway_spool_dir = config_get(fn, ctx, "TOCSIN_GATEWAY_SPOOL_DIR");
+    if (!*cfg->gateway_spool_dir) {
+        snprintf(err, errlen, "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");
+        return -1;
+    }
     cfg->public_url = config_get(fn, ctx, "TOCSIN_PUBLIC_URL");
     size_t ul = strlen(cfg->public_url);
     if ((strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) ||

@@ -38,6 +38,8 @@ struct tocsin_config {
     unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
     unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
+    const char *gateway_spool_dir; /* spool while the database is unreachable */
+    unsigned long long gateway_spool_max_bytes;
     const char *dashboard_static_dir; /* "" = the build's default */
     int has_secret_key;
     unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */

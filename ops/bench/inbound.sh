@@ -20,7 +20,7 @@ export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1
 "$build/ops/tocsinctl" demo-seed >/dev/null
 port=18180
 export TOCSIN_PUBLIC_URL="http://127.0.0.1:$port" TOCSIN_GATEWAY_PORT=$port TOCSIN_LOG_LEVEL=warn
-export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0
+export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_GATEWAY_SPOOL_DIR="$tmp/spool"
 "$build/gateway/tocsin-gateway" & gw_pid=$!
 "$build/ops/bench/bench_http_hello" 18199 & hello_pid=$!
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# tocsin-gateway on a bad day: the database behind a TCP proxy the test
+# kills. While it is gone, signed webhooks from known senders still get
+# 200 (spooled, fdatasync'd), an uncached sender gets 503; when it returns
+# the spool is replayed in order (a STOP before a START or a reply from the
+# same number applies first), every message is stored exactly once, and a
+# carrier's retry is not applied twice. Then a gateway killed with -9 over
+# a non-empty spool (with a torn record at its end) replays it on restart.
+source "$(dirname "$0")/lib.sh"
+fresh_db
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+CTL="$BIN/ops/tocsinctl"
+"$CTL" migrate >/dev/null
+"$CTL" demo-seed >/dev/null
+T=7c0c51a0000000000000000000000000
+DIRECT_URL=$TOCSIN_DATABASE_URL
+PROXY_PORT=$(free_port)
+GW_PORT=$(free_port)
+SPOOL="$TMP/spool/gateway.spool"
+export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT" TOCSIN_GATEWAY_PORT=$GW_PORT
+export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_DB_RECONNECT_MAX_MS=300
+GW_URL="host=127.0.0.1 port=$PROXY_PORT dbname=${DIRECT_URL#*dbname=}"
+
+proxy_start() {
+  "$BIN/tests/prog_tcp_proxy" --listen "$PROXY_PORT" --to "127.0.0.1:$TEST_PG_PORT" >"$TMP/proxy.log" 2>&1 &
+  PROXY=$!
+  TEST_PIDS+=($PROXY)
+  for _ in $(seq 1 50); do grep -q listening "$TMP/proxy.log" && return; sleep 0.1; done
+  fail "the proxy did not start"
+}
+gw_start() {
+  TOCSIN_DATABASE_URL=$GW_URL "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 &
+  GW=$!
+  TEST_PIDS+=($GW)
+  wait_http "http://127.0.0.1:$GW_PORT/metrics"
+}
+metric() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+wait_metric() { # wait_metric NAME VALUE
+  for _ in $(seq 1 100); do [ "$(metric "$1")" == "$2" ] && return; sleep 0.1; done
+  tail -20 "$TMP/gateway.log" >&2
+  fail "metric $1 did not reach $2 (is $(metric "$1"))"
+}
+# signed PATH k=v...: a Twilio webhook signed with the demo sender's token; prints the HTTP status.
+signed() {
+  local path=$1; shift
+  local url="http://127.0.0.1:$GW_PORT$path" concat="" args=() kv sig
+  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
+  sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$T" -binary | base64)
+  for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+  curl -s -o "$TMP/last" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
+}
+text() { signed /twilio/inbound MessageSid="$1" From="$2" To=24680 Body="$3" NumMedia=0; }
+A=+14155550170 B=+14155550171 C=+14155550172
+
+proxy_start
+gw_start
+wait_metric tocsin_db_up 1
+# Before the outage: C joins (the sender is looked up and cached).
+assert_eq "$(text SMpre0001 $C JOIN)" 200 "JOIN before the outage"
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose, state, provider_message_id, sent_at)
+     SELECT org_id, id, 'twilio', '$C', 'sent before', 'GSM-7', 1, 'bulk', 'blast', 'sent', 'SMout0001', now() FROM senders" >/dev/null
+
+kill -9 "$PROXY"; wait "$PROXY" 2>/dev/null || true
+wait_metric tocsin_db_up 0
+# The burst, while the database is unreachable.
+codes=""
+codes+="$(text SMdown0001 $A STOP) "
+codes+="$(text SMdown0002 $A START) "
+codes+="$(text SMdown0003 $B STOP) "
+codes+="$(text SMdown0004 $B 'is anyone there?') "
+for i in $(seq 10 39); do codes+="$(text "SMdown00$i" "+141555502$i" "burst $i") "; done
+codes+="$(text SMdown0004 $B 'is anyone there?') "  # the carrier retries
+codes+="$(text SMpre0001 $C JOIN) "                  # a retry of one stored before
+codes+="$(signed /twilio/status MessageSid=SMout0001 MessageStatus=delivered From=24680 To=$C) "
+assert_eq "$(tr ' ' '\n' <<<"$codes" | grep -v '^$' | sort | uniq -c | awk '{print $2 ":" $1}')" "200:37" "every authentic webhook accepted: $codes"
+assert_eq "$(signed /twilio/inbound MessageSid=SMdown0099 From=$A To=13579 Body=hi)" 503 "an uncached sender cannot be checked"
+assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "all spooled"
+[ "$(stat -c %s "$SPOOL")" -gt 0 ] || fail "the spool file holds them"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown%'")" 0 "nothing reached the database yet"
+
+proxy_start
+wait_metric tocsin_gateway_spool_bytes 0
+assert_eq "$(stat -c %s "$SPOOL")" 0 "the spool is emptied once applied"
+assert_eq "$(metric tocsin_gateway_spool_replayed_total)" 37 "all replayed"
+assert_eq "$(sql "SELECT count(*), count(DISTINCT provider_message_id) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown%'")" "34|34" "every message stored exactly once"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMpre0001'")" 1 "the retried JOIN stored once"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$C' AND purpose = 'confirmation'")" 1 "and confirmed once"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$A'")" 0 "A's STOP applied, then A's START"
+assert_eq "$(sql "SELECT string_agg(event, ',' ORDER BY id) FROM consent_events WHERE phone = '$A'")" "opt_out,opt_in" "in that order"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$B'")" 1 "B opted out"
+assert_eq "$(sql "SELECT string_agg(provider_message_id || ':' || intent, ',' ORDER BY id) FROM inbound_messages WHERE from_phone = '$B'")" "SMdown0003:opt_out,SMdown0004:reply" "B's STOP first, then the reply"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$B' AND purpose <> 'opt_out_confirmation'")" 0 "nothing but the confirmation for B"
+assert_eq "$(sql "SELECT string_agg(provider_message_id, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown00__' AND provider_message_id >= 'SMdown0010'" | tr ',' '\n' | sort -c && echo sorted)" sorted "the burst kept its order"
+assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMout0001'")" delivered "the spooled receipt applied"
+# Back to normal: applied directly again.
+assert_eq "$(text SMafter001 $A "back")" 200 "after the outage"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMafter001'")" 1 "stored at once"
+assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "not spooled"
+
+# kill -9 with a non-empty spool, and a torn record at its end.
+# First the proxy hangs with a message in flight, then it dies: that
+# message's outcome is unknown, so it is spooled too (replaying it is safe).
+kill -STOP "$PROXY"
+text SMcrash001 $A "crash 1" > "$TMP/inflight" &
+inflight=$!
+sleep 0.5
+kill -9 "$PROXY"; wait "$PROXY" 2>/dev/null || true
+wait "$inflight"
+assert_eq "$(cat "$TMP/inflight")" 200 "in flight when the connection broke"
+assert_contains "$(cat "$TMP/gateway.log")" "event=db_unreachable_spooling" "spooled after the failure"
+wait_metric tocsin_db_up 0
+for i in 2 3; do assert_eq "$(text "SMcrash00$i" $A "crash $i")" 200 "spooled before the crash ($i)"; done
+kill -9 "$GW"; wait "$GW" 2>/dev/null || true
+size=$(stat -c %s "$SPOOL")
+[ "$size" -gt 0 ] || fail "the spool survived"
+printf 'TSP1\x40\x00\x00\x00garbage' >> "$SPOOL"
+proxy_start
+gw_start
+wait_metric tocsin_gateway_spool_bytes 0
+assert_contains "$(cat "$TMP/gateway.log")" "event=spool_torn_tail" "the torn record is noticed"
+assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMcrash%'")" "crash 1,crash 2,crash 3" "replayed at startup, in order"
+assert_eq "$(metric tocsin_gateway_spool_replayed_total)" 3 "three replayed"
+kill -TERM "$GW"
+rc=0; wait "$GW" || rc=$?
+assert_eq "$rc" 0 "gateway stops cleanly"
+echo "test_gateway_spool: ok"
