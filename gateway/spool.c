@@ -262,7 +262,7 @@ static int scan(struct gw_spool *sp, uint64_t file_size, char *err, size_t errle
     while (off < file_size) {
         size_t want = file_size - off < READ_CHUNK ? (size_t)(file_size - off) : READ_CHUNK;
         struct gw_spool_record rec;
-        size_t need, used = 0;
+        size_t need = 0, used = 0;
         if (buf_reserve(&b, want) || pread_all(sp->fd, b.data, want, off)) {
             snprintf(err, errlen, "could not read spool file \"%s\": %s", sp->path,
                      strerror(errno));
@@ -491,7 +491,7 @@ int gw_spool_read(struct gw_spool *sp, uint64_t off, struct gw_spool_buf *buf,
     size_t want = sp->size - off < READ_CHUNK ? (size_t)(sp->size - off) : READ_CHUNK;
     if (buf_reserve(buf, want) || pread_all(sp->fd, buf->data, want, off))
         goto bad;
-    size_t used = 0, need;
+    size_t used = 0, need = 0;
     int v = 1;
     while (*n < max && (v = gw_spool_decode(buf->data + used, want - used, &recs[*n], &need)) == 1)
         used += recs[(*n)++].record_bytes;
