@@ -8,6 +8,7 @@
 #include "keyword.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "spool.h"
 
 /* A sender as the webhooks need it: its org, its carrier secret (unsealed),
  * its org's texts and compiled keywords. */
@@ -72,13 +73,15 @@ void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *stat
  * as in spool.h) directly, or spools it while the database is unreachable
  * or the spool is not yet drained. cb runs once (inside the call only for
  * an immediate failure):
- * status GW_STORE_APPLIED with the statement's result (valid during the
- * call), GW_STORE_SPOOLED once the spool append is durable, or -1 with a
+ * status GW_STORE_APPLIED with the statement's result and the webhook's row
+ * in it (valid during the call), GW_STORE_SPOOLED once the spool append is durable, or -1 with a
  * reason (a SQL error that is the data's fault, a full spool, shutdown). */
 enum { GW_STORE_APPLIED = 0, GW_STORE_SPOOLED = 1 };
-typedef void (*gw_store_cb)(int status, const PGresult *res, const char *why, void *ctx);
+typedef void (*gw_store_cb)(int status, const PGresult *res, int row, const char *why, void *ctx);
 void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
                     void *ctx);
+/* The statement that applies one webhook of a kind (static string). */
+const char *gw_store_sql(int kind);
 /* 1 when a failure (its SQLSTATE, "" when not from the server) says the
  * database could not be reached rather than that it refused the data. */
 int gw_db_error_transient(const char *sqlstate, int ambiguous);
@@ -86,6 +89,19 @@ int gw_db_error_transient(const char *sqlstate, int ambiguous);
 int gw_store_start(struct gateway *g);
 void gw_store_stop(struct gateway *g);
 void gw_store_free(void);
+
+/* inbound_batch.c: queues a member message's GW_INBOUND_PARAMS parameters
+ * (tocsin_receive_inbound's, valid until cb) for the next batch. cb runs
+ * once, after its batch: with the result and the message's row (columns
+ * inbound_id, action, conversation_id), or with an error, its SQLSTATE
+ * ("" when not from the server) and whether its outcome is unknown. */
+#define GW_INBOUND_PARAMS 12
+#define GW_INBOUND_KIND GW_SPOOL_INBOUND
+typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
+                            const char *sqlstate, int ambiguous);
+void gw_batch_inbound(struct gateway *g, const char *const *params, gw_batch_cb cb, void *ctx);
+/* Sends what is queued and stops batching at the end of loop turns. */
+void gw_batch_stop(void);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

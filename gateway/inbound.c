@@ -27,7 +27,7 @@ static void answer(struct gw_inbound *in)
                         in->ok_body ? strlen(in->ok_body) : 0);
 }
 
-static void inbound_stored(int status, const PGresult *res, const char *why, void *ctx)
+static void inbound_stored(int status, const PGresult *res, int row, const char *why, void *ctx)
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
@@ -36,13 +36,13 @@ static void inbound_stored(int status, const PGresult *res, const char *why, voi
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
-    const char *action = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, 0, 1);
+    const char *action = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 1);
     if (strcmp(action, "duplicate") != 0) {
         tocsin_metric_register(&m_inbound);
         tocsin_metric_add(&m_inbound, 1);
     }
     log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
-             in->message_id, action, status == GW_STORE_SPOOLED ? "-" : PQgetvalue(res, 0, 0));
+             in->message_id, action, status == GW_STORE_SPOOLED ? "-" : PQgetvalue(res, row, 0));
     answer(in);
 }
 
@@ -109,7 +109,7 @@ void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound 
     gw_store_apply(g, GW_SPOOL_INBOUND, params, 12, inbound_stored, in);
 }
 
-static void receipt_applied(int status, const PGresult *res, const char *why, void *ctx)
+static void receipt_applied(int status, const PGresult *res, int row, const char *why, void *ctx)
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
@@ -121,7 +121,7 @@ static void receipt_applied(int status, const PGresult *res, const char *why, vo
     tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
     log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
-             status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, 0, 0));
+             status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0));
     answer(in);
 }
 

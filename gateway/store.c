@@ -35,7 +35,7 @@ static int replaying;       /* a replay batch is in flight */
 static struct gw_spool_buf replay_buf;
 static struct gateway *gw;
 
-static const char *kind_sql(int kind)
+const char *gw_store_sql(int kind)
 {
     return kind == GW_SPOOL_INBOUND ? "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12)"
@@ -63,13 +63,14 @@ struct op {
     gw_store_cb cb;
     void *ctx;
     int kind;
+    struct gw_spool_record dec; /* its fields point into rec */
     size_t len;
     uint8_t rec[]; /* the encoded record: its fields are the statement's parameters */
 };
 
-static void op_finish(struct op *op, int status, const PGresult *res, const char *why)
+static void op_finish(struct op *op, int status, const PGresult *res, int row, const char *why)
 {
-    op->cb(status, res, why, op->ctx);
+    op->cb(status, res, row, why, op->ctx);
     free(op);
 }
 
@@ -80,22 +81,20 @@ static void spooled(int status, void *ctx)
     struct op *op = ctx;
     m_bytes.value = (double)gw_spool_size(spool);
     if (status != 0) {
-        op_finish(op, -1, NULL, "the spool could not be written");
+        op_finish(op, -1, NULL, 0, "the spool could not be written");
         return;
     }
     tocsin_metric_add(&m_spooled, 1);
-    op_finish(op, GW_STORE_SPOOLED, NULL, NULL);
+    op_finish(op, GW_STORE_SPOOLED, NULL, 0, NULL);
 }
 
 static void spool_op(struct op *op)
 {
-    struct gw_spool_record r;
-    gw_spool_decode(op->rec, op->len, &r, NULL);
-    int rc = gw_spool_append(spool, op->kind, r.fields, r.nfields, spooled, op);
+    int rc = gw_spool_append(spool, op->kind, op->dec.fields, op->dec.nfields, spooled, op);
     if (rc != 0) {
         log_warn("spool_refused", "reason=\"%s\"",
                  rc == -ENOSPC ? "the spool is full" : strerror(-rc));
-        op_finish(op, -1, NULL,
+        op_finish(op, -1, NULL, 0,
                   rc == -ENOSPC ? "the spool is full" : "the spool could not be written");
         return;
     }
@@ -103,21 +102,28 @@ static void spool_op(struct op *op)
         uv_timer_start(&replay_timer, replay_tick, REPLAY_POLL_MS, REPLAY_POLL_MS);
 }
 
-static void applied(const struct tocsin_db_result *r, void *ctx)
+/* What became of a statement sent to the database. */
+static void op_outcome(void *ctx, const PGresult *res, int row, const char *error,
+                       const char *sqlstate, int ambiguous)
 {
     struct op *op = ctx;
-    if (!r->error) {
-        op_finish(op, GW_STORE_APPLIED, r->res, NULL);
+    if (!error) {
+        op_finish(op, GW_STORE_APPLIED, res, row, NULL);
         return;
     }
-    if (!gw_db_error_transient(r->sqlstate, r->ambiguous)) {
-        op_finish(op, -1, NULL, r->error);
+    if (!gw_db_error_transient(sqlstate, ambiguous)) {
+        op_finish(op, -1, NULL, 0, error);
         return;
     }
     /* The statement is idempotent, so spooling one whose outcome is
      * unknown (it may have committed) is safe: its replay is a no-op. */
-    log_warn("db_unreachable_spooling", "kind=%s reason=\"%s\"", kind_name(op->kind), r->error);
+    log_warn("db_unreachable_spooling", "kind=%s reason=\"%s\"", kind_name(op->kind), error);
     spool_op(op);
+}
+
+static void applied(const struct tocsin_db_result *r, void *ctx)
+{
+    op_outcome(ctx, r->res, 0, r->error, r->sqlstate, r->ambiguous);
 }
 
 void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
@@ -126,17 +132,22 @@ void gw_store_apply(struct gateway *g, int kind, const char *const *params, int 
     size_t len = gw_spool_encode(kind, params, n, NULL, 0);
     struct op *op = len ? malloc(sizeof *op + len) : NULL;
     if (!op) {
-        cb(-1, NULL, len ? "out of memory" : "webhook too large to store", ctx);
+        cb(-1, NULL, 0, len ? "out of memory" : "webhook too large to store", ctx);
         return;
     }
     *op = (struct op){.cb = cb, .ctx = ctx, .kind = kind, .len = len};
     gw_spool_encode(kind, params, n, op->rec, len);
+    gw_spool_decode(op->rec, len, &op->dec, NULL);
     if (!gw_spool_empty(spool) || !tocsin_db_is_ready(g->d->db)) {
         spool_op(op);
         return;
     }
-    if (tocsin_db_query(g->d->db, kind_sql(kind), n, params, applied, op) != 0)
-        op_finish(op, -1, NULL, "the gateway is shutting down");
+    if (kind == GW_INBOUND_KIND && n == GW_INBOUND_PARAMS) {
+        gw_batch_inbound(g, op->dec.fields, op_outcome, op);
+        return;
+    }
+    if (tocsin_db_query(g->d->db, gw_store_sql(kind), n, params, applied, op) != 0)
+        op_finish(op, -1, NULL, 0, "the gateway is shutting down");
 }
 
 /* --- replay --- */
@@ -212,7 +223,7 @@ static void replay_step(void)
     }
     struct tocsin_db_batch *b = tocsin_db_batch_new(gw->d->db, 0);
     for (int i = 0; b && i < rp->n; i++)
-        if (tocsin_db_batch_add(b, kind_sql(rp->recs[i].kind), rp->recs[i].nfields,
+        if (tocsin_db_batch_add(b, gw_store_sql(rp->recs[i].kind), rp->recs[i].nfields,
                                 rp->recs[i].fields) != 0)
             break;
     if (!b || tocsin_db_batch_run(b, replay_done, rp) != 0) {
@@ -257,6 +268,7 @@ int gw_store_start(struct gateway *g)
 void gw_store_stop(struct gateway *g)
 {
     (void)g;
+    gw_batch_stop();
     if (!uv_is_closing((uv_handle_t *)&replay_timer))
         uv_close((uv_handle_t *)&replay_timer, NULL);
 }

@@ -6,6 +6,7 @@
 # same number applies first), every message is stored exactly once, and a
 # carrier's retry is not applied twice. Then a gateway killed with -9 over
 # a non-empty spool (with a torn record at its end) replays it on restart.
+# Also: a batch with one message the database refuses fails that one only.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -96,6 +97,29 @@ assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMout0
 assert_eq "$(text SMafter001 $A "back")" 200 "after the outage"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMafter001'")" 1 "stored at once"
 assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "not spooled"
+
+# Batches: with the database paused, three batches wait and later messages
+# pile up into a fourth. When one message of it is refused (a test trigger
+# poisons it), the batch is retried message by message: only that one
+# fails (503, not stored), the others are stored.
+sql "CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
+       IF NEW.body = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END \$\$;
+     CREATE TRIGGER test_poison BEFORE INSERT ON inbound_messages FOR EACH ROW EXECUTE FUNCTION test_poison()" >/dev/null
+sleep 2.1 # the sender cache's freshness: the next message looks it up again
+assert_eq "$(text SMwarm0001 $C "warm up")" 200 "the sender is fresh in the cache"
+kill -STOP "$PROXY"
+pids=()
+for i in 1 2 3 4 5; do
+  body="batched $i"; [ $i -eq 5 ] && body=poison
+  text "SMbatch000$i" "+1415555040$i" "$body" > "$TMP/batch$i" & pids+=($!)
+  sleep 0.15
+done
+kill -CONT "$PROXY"
+for p in "${pids[@]}"; do wait "$p"; done
+assert_eq "$(for i in 1 2 3 4 5; do cat "$TMP/batch$i"; echo; done | paste -sd' ')" "200 200 200 200 503" "only the poisoned message fails"
+assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY body) FROM inbound_messages WHERE provider_message_id LIKE 'SMbatch%'")" "batched 1,batched 2,batched 3,batched 4" "the others are stored"
+[ "$(metric tocsin_gateway_inbound_batch_fallbacks_total)" -ge 1 ] || fail "the refused batch was retried one by one"
+sql "DROP TRIGGER test_poison ON inbound_messages" >/dev/null
 
 # kill -9 with a non-empty spool, and a torn record at its end.
 # First the proxy hangs with a message in flight, then it dies: that
