@@ -38,7 +38,7 @@ struct batch {
 static struct batch open_batch;
 static int in_flight;
 static uv_check_t turn_end;
-static int started;
+static int started, stopped;
 static struct tocsin_db *db;
 
 static struct tocsin_metric m_batches = TOCSIN_METRIC_COUNTER(
@@ -260,16 +260,17 @@ void gw_batch_inbound(struct gateway *g, const char *const *params, gw_batch_cb 
         open_batch.cap = cap;
     }
     open_batch.items[open_batch.n++] = (struct item){params, cb, ctx};
-    if (open_batch.n >= BATCH_MAX)
+    if (open_batch.n >= BATCH_MAX || stopped) /* stopping: no more loop-turn checks */
         flush();
-    if (open_batch.n > 0 && !uv_is_active((uv_handle_t *)&turn_end))
+    if (open_batch.n > 0 && !stopped && !uv_is_active((uv_handle_t *)&turn_end))
         uv_check_start(&turn_end, on_turn_end);
 }
 
 void gw_batch_stop(void)
 {
-    if (!started)
+    if (!started || stopped)
         return;
+    stopped = 1;
     flush();
     uv_close((uv_handle_t *)&turn_end, NULL);
 }
