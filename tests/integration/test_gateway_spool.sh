@@ -124,6 +124,8 @@ sql "DROP TRIGGER test_poison ON inbound_messages" >/dev/null
 # kill -9 with a non-empty spool, and a torn record at its end.
 # First the proxy hangs with a message in flight, then it dies: that
 # message's outcome is unknown, so it is spooled too (replaying it is safe).
+sleep 2.1 # so that the sender is looked up now, not while the proxy hangs
+assert_eq "$(text SMwarm0002 $C "warm up again")" 200 "the sender is fresh again"
 kill -STOP "$PROXY"
 text SMcrash001 $A "crash 1" > "$TMP/inflight" &
 inflight=$!
