@@ -34,6 +34,12 @@ static uint64_t replay_off; /* the next record to replay */
 static int replaying;       /* a replay batch is in flight */
 static struct gw_spool_buf replay_buf;
 static struct gateway *gw;
+/* Replay caught up with the file but appends are still being made durable:
+ * new webhooks wait here (unanswered, in order) so the spool can drain,
+ * then go to the database directly; without this, steady traffic would
+ * keep an append always under way and the spool would never empty. */
+static struct op *held_head, *held_tail;
+static int holding;
 
 const char *gw_store_sql(int kind)
 {
@@ -63,6 +69,7 @@ struct op {
     gw_store_cb cb;
     void *ctx;
     int kind;
+    struct op *next;            /* while held */
     struct gw_spool_record dec; /* its fields point into rec */
     size_t len;
     uint8_t rec[]; /* the encoded record: its fields are the statement's parameters */
@@ -75,11 +82,14 @@ static void op_finish(struct op *op, int status, const PGresult *res, int row, c
 }
 
 static void replay_tick(uv_timer_t *t);
+static void replay_step(void);
 
 static void spooled(int status, void *ctx)
 {
     struct op *op = ctx;
     m_bytes.value = (double)gw_spool_size(spool);
+    if (holding)
+        replay_step(); /* the records the drain waits for are durable now */
     if (status != 0) {
         op_finish(op, -1, NULL, 0, "the spool could not be written");
         return;
@@ -126,6 +136,23 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
     op_outcome(ctx, r->res, 0, r->error, r->sqlstate, r->ambiguous);
 }
 
+/* Spools op behind what the spool holds (or when the database is down),
+ * else sends it. */
+static void route(struct gateway *g, struct op *op)
+{
+    if (!gw_spool_empty(spool) || !tocsin_db_is_ready(g->d->db)) {
+        spool_op(op);
+        return;
+    }
+    if (op->kind == GW_INBOUND_KIND && op->dec.nfields == GW_INBOUND_PARAMS) {
+        gw_batch_inbound(g, op->dec.fields, op_outcome, op);
+        return;
+    }
+    if (tocsin_db_query(g->d->db, gw_store_sql(op->kind), op->dec.nfields, op->dec.fields, applied,
+                        op) != 0)
+        op_finish(op, -1, NULL, 0, "the gateway is shutting down");
+}
+
 void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
                     void *ctx)
 {
@@ -138,21 +165,32 @@ void gw_store_apply(struct gateway *g, int kind, const char *const *params, int 
     *op = (struct op){.cb = cb, .ctx = ctx, .kind = kind, .len = len};
     gw_spool_encode(kind, params, n, op->rec, len);
     gw_spool_decode(op->rec, len, &op->dec, NULL);
-    if (!gw_spool_empty(spool) || !tocsin_db_is_ready(g->d->db)) {
-        spool_op(op);
+    if (holding) {
+        if (held_tail)
+            held_tail->next = op;
+        else
+            held_head = op;
+        held_tail = op;
         return;
     }
-    if (kind == GW_INBOUND_KIND && n == GW_INBOUND_PARAMS) {
-        gw_batch_inbound(g, op->dec.fields, op_outcome, op);
-        return;
+    route(g, op);
+}
+
+/* Lets the held webhooks go, in order, the usual way. */
+static void release_held(void)
+{
+    struct op *op = held_head;
+    held_head = held_tail = NULL;
+    holding = 0;
+    while (op) {
+        struct op *next = op->next;
+        op->next = NULL;
+        route(gw, op);
+        op = next;
     }
-    if (tocsin_db_query(g->d->db, gw_store_sql(kind), n, params, applied, op) != 0)
-        op_finish(op, -1, NULL, 0, "the gateway is shutting down");
 }
 
 /* --- replay --- */
-
-static void replay_step(void);
 
 struct replay {
     int n;
@@ -185,7 +223,8 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
             tocsin_metric_add(&m_replayed, 1);
             log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(recs[i].kind),
                      recs[i].fields[1] ? recs[i].fields[1] : "",
-                     PQgetvalue(res, 0, recs[i].kind == GW_SPOOL_INBOUND ? 1 : 0));
+                     PQntuples(res) ? PQgetvalue(res, 0, recs[i].kind == GW_SPOOL_INBOUND ? 1 : 0)
+                                    : "-");
         }
         replay_off += recs[i].record_bytes;
     }
@@ -203,16 +242,28 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
  * when all of it has been applied. */
 static void replay_step(void)
 {
-    if (replaying || !spool || gw->d->stopping || !tocsin_db_is_ready(gw->d->db))
+    if (replaying || !spool)
         return;
+    if (gw->d->stopping || !tocsin_db_is_ready(gw->d->db)) {
+        release_held(); /* into the spool: no drain now */
+        return;
+    }
     if (replay_off >= gw_spool_size(spool)) {
-        if (gw_spool_size(spool) > 0 && gw_spool_reset(spool) == 0) {
-            log_info("spool_drained", "note=\"every spooled webhook is applied\"");
-            replay_off = 0;
+        int rc = gw_spool_empty(spool) ? 0 : gw_spool_reset(spool);
+        if (rc == 1) { /* appends under way: drain them, holding new ones */
+            if (!holding)
+                log_info("spool_draining", "note=\"new webhooks wait for the last appends\"");
+            holding = 1;
+            return;
         }
+        if (rc == 0 && replay_off > 0)
+            log_info("spool_drained", "note=\"every spooled webhook is applied\"");
+        if (rc == 0)
+            replay_off = 0;
         m_bytes.value = (double)gw_spool_size(spool);
         if (gw_spool_empty(spool))
             uv_timer_stop(&replay_timer);
+        release_held();
         return;
     }
     struct replay *rp = calloc(1, sizeof *rp);
@@ -268,6 +319,7 @@ int gw_store_start(struct gateway *g)
 void gw_store_stop(struct gateway *g)
 {
     (void)g;
+    release_held();
     gw_batch_stop();
     if (!uv_is_closing((uv_handle_t *)&replay_timer))
         uv_close((uv_handle_t *)&replay_timer, NULL);

@@ -79,10 +79,24 @@ assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "all spooled"
 [ "$(stat -c %s "$SPOOL")" -gt 0 ] || fail "the spool file holds them"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown%'")" 0 "nothing reached the database yet"
 
+# The database returns while four numbers keep writing: their messages go
+# behind the spool, then (once it drained, new ones waiting for the last
+# appends) straight to the database, and keep their order across the switch.
 proxy_start
+flows=()
+for f in 1 2 3 4; do
+  ( for i in $(seq 100 149); do text "SMflow${f}0$i" +1415555018$f "flow $i" > /dev/null; done ) & flows+=($!)
+done
+wait_metric tocsin_gateway_spool_bytes 0
+for f in "${flows[@]}"; do wait "$f"; done
 wait_metric tocsin_gateway_spool_bytes 0
 assert_eq "$(stat -c %s "$SPOOL")" 0 "the spool is emptied once applied"
-assert_eq "$(metric tocsin_gateway_spool_replayed_total)" 37 "all replayed"
+assert_eq "$(sql "SELECT count(*), count(DISTINCT provider_message_id) FROM inbound_messages WHERE provider_message_id LIKE 'SMflow%'")" "200|200" "the flows stored once each"
+for f in 1 2 3 4; do
+  assert_eq "$(sql "SELECT string_agg(provider_message_id, ',' ORDER BY id) = string_agg(provider_message_id, ',' ORDER BY provider_message_id) FROM inbound_messages WHERE from_phone = '+1415555018$f'")" t "flow $f kept its order"
+done
+replayed=$(metric tocsin_gateway_spool_replayed_total)
+[ "$replayed" -ge 37 ] || fail "all replayed ($replayed)"
 assert_eq "$(sql "SELECT count(*), count(DISTINCT provider_message_id) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown%'")" "34|34" "every message stored exactly once"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMpre0001'")" 1 "the retried JOIN stored once"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$C' AND purpose = 'confirmation'")" 1 "and confirmed once"
@@ -96,7 +110,9 @@ assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMout0
 # Back to normal: applied directly again.
 assert_eq "$(text SMafter001 $A "back")" 200 "after the outage"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMafter001'")" 1 "stored at once"
-assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "not spooled"
+spooled=$(metric tocsin_gateway_spooled_total)
+assert_eq "$(text SMafter002 $A "back again")" 200 "after the drain"
+assert_eq "$(metric tocsin_gateway_spooled_total)" "$spooled" "not spooled"
 
 # Batches: with the database paused, three batches wait and later messages
 # pile up into a fourth. When one message of it is refused (a test trigger
