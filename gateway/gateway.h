@@ -90,16 +90,18 @@ int gw_store_start(struct gateway *g);
 void gw_store_stop(struct gateway *g);
 void gw_store_free(void);
 
-/* inbound_batch.c: queues a member message's GW_INBOUND_PARAMS parameters
- * (tocsin_receive_inbound's, valid until cb) for the next batch. cb runs
- * once, after its batch: with the result and the message's row (columns
- * inbound_id, action, conversation_id), or with an error, its SQLSTATE
- * ("" when not from the server) and whether its outcome is unknown. */
+/* batch.c: queues a webhook's parameters (those of the one-webhook
+ * function, valid until cb) for the next batch of its kind. cb runs once,
+ * after its batch: with the result and the webhook's row (its first
+ * columns are the one-webhook function's), or with an error, its SQLSTATE
+ * ("" when not from the server) and whether its outcome is unknown.
+ * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
 #define GW_INBOUND_PARAMS 12
-#define GW_INBOUND_KIND GW_SPOOL_INBOUND
+#define GW_RECEIPT_PARAMS 5
 typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
                             const char *sqlstate, int ambiguous);
-void gw_batch_inbound(struct gateway *g, const char *const *params, gw_batch_cb cb, void *ctx);
+int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,
+                 void *ctx);
 /* Sends what is queued and stops batching at the end of loop turns. */
 void gw_batch_stop(void);
 

@@ -144,10 +144,8 @@ static void route(struct gateway *g, struct op *op)
         spool_op(op);
         return;
     }
-    if (op->kind == GW_INBOUND_KIND && op->dec.nfields == GW_INBOUND_PARAMS) {
-        gw_batch_inbound(g, op->dec.fields, op_outcome, op);
+    if (gw_batch_add(g, op->kind, op->dec.fields, op->dec.nfields, op_outcome, op) == 0)
         return;
-    }
     if (tocsin_db_query(g->d->db, gw_store_sql(op->kind), op->dec.nfields, op->dec.fields, applied,
                         op) != 0)
         op_finish(op, -1, NULL, 0, "the gateway is shutting down");

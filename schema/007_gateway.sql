@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 007_gateway: member messages in batches. The gateway gathers the
--- messages that arrive together and applies them with one call of
--- tocsin_receive_inbound_batch, whose effect is exactly that of calling
+-- 007_gateway: member messages and receipts in batches. The gateway
+-- gathers the messages that arrive together and applies them with one call
+-- of tocsin_receive_inbound_batch, whose effect is exactly that of calling
 -- tocsin_receive_inbound (004) for each message in order, in one
 -- transaction. Replies — the bulk of the traffic after a blast — from a
 -- number that appears once in the batch are applied set-based (a few
@@ -54,7 +54,8 @@ BEGIN
            coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE NOT x.set_based), '{}')
       INTO v_set, v_one
       FROM (SELECT u.ord::int AS ord,
-                   u.intent = 'reply' AND count(*) OVER (PARTITION BY s.org_id, u.from_phone) = 1 AS set_based
+                   coalesce(u.intent = 'reply' AND count(*) OVER (PARTITION BY s.org_id, u.from_phone) = 1,
+                            false) AS set_based
               FROM unnest(p_sender_id, p_from, p_intent) WITH ORDINALITY AS u(sender_id, from_phone, intent, ord)
               JOIN senders s ON s.id = u.sender_id) x;
 
@@ -146,5 +147,27 @@ BEGIN
               FROM tocsin_receive_inbound(p_provider[k], p_message_id[k], p_sender_id[k], p_from[k], p_body[k],
                                           p_num_media[k], p_intent[k], p_keyword_id[k], p_likely_revocation[k],
                                           p_reply[k], p_reply_encoding[k], p_reply_segments[k]) r;
+    END LOOP;
+END $$;
+
+-- Delivery receipts in batches: tocsin_apply_receipt (004) for each, in
+-- order, in one transaction (one round trip and one commit per batch
+-- instead of per receipt). Returns each receipt's outcome and position.
+CREATE FUNCTION tocsin_apply_receipt_batch(p_provider text[], p_message_id text[], p_status text[],
+                                           p_error_code text[], p_payload jsonb[])
+RETURNS TABLE (outcome text, ord int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+BEGIN
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_status), 0) <> n
+       OR coalesce(cardinality(p_error_code), 0) <> n OR coalesce(cardinality(p_payload), 0) <> n THEN
+        RAISE EXCEPTION 'invalid receipt batch: the arrays differ in length';
+    END IF;
+    FOR k IN 1 .. n LOOP
+        outcome := tocsin_apply_receipt(p_provider[k], p_message_id[k], p_status[k], p_error_code[k],
+                                        p_payload[k]);
+        ord := k;
+        RETURN NEXT;
     END LOOP;
 END $$;

@@ -5,7 +5,8 @@
 # before and after an opt-out, retried message ids within and across
 # batches, a plain-words revocation — applied in batches to one database
 # and one by one to another must give the same answers and the same
-# state. Then a batch with a message the database refuses fails whole.
+# state; so must receipts. Then a batch with a message the database
+# refuses fails whole.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -98,6 +99,27 @@ diff "$TMP/one.state" "$TMP/two.state" >&2 || fail "the batch and one-by-one sta
 grep -q "^in|SMb016|+14155550303|after stop|reply|+14155550303|+14155550303" "$TMP/one.state" || fail "a reply after STOP is kept in its conversation"
 grep -q "^msg|+14155550306|blast|cancelled" "$TMP/one.state" || fail "STOP cancelled the queued blast"
 grep -q "^conv|+14155550301|$S|open|2|" "$TMP/one.state" || fail "two messages in one batch count twice"
+
+# Receipts: a batch (forward only, a late 'sent', one before the provider
+# id is known, an unknown status) answers and ends as one-by-one calls.
+for db in "$ONE" "$TWO"; do
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "UPDATE messages SET state = 'sent', provider_message_id = 'out-' || id, sent_at = now() WHERE state = 'queued'"
+done
+ids=$(sql "SELECT string_agg('out-' || id, ' ' ORDER BY id) FROM messages WHERE provider_message_id IS NOT NULL")
+set -- $ids
+[ $# -ge 2 ] || fail "two sent messages to receive receipts for, not $#"
+receipts="$1|delivered| $1|sent| $2|undelivered|30003 out-early|delivered| $2|accepted| $1|failed|"
+want=""
+for r in $receipts; do
+  IFS='|' read -r mid st code <<<"$r"
+  want+="$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "SELECT tocsin_apply_receipt('twilio', '$mid', '$st', $(lit "$code"), NULL)"),"
+done
+arr() { local out="" r f; for r in $receipts; do IFS='|' read -r -a f <<<"$r"; out+="$(lit "${f[$1]:-}"),"; done; echo "${out%,}"; }
+got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT string_agg(outcome, ',' ORDER BY ord) || ',' FROM tocsin_apply_receipt_batch(array_fill('twilio'::text, ARRAY[6]), ARRAY[$(arr 0)], ARRAY[$(arr 1)], ARRAY[$(arr 2)]::text[], array_fill(NULL::jsonb, ARRAY[6]))")
+assert_eq "$got" "$want" "a receipt batch answers as one-by-one calls"
+assert_contains "$got" "applied,stale,applied,pending,ignored" "every outcome seen"
+receipts_state() { "$PSQL" -XqAt "$1" -c "SELECT provider_message_id, state, error_code FROM messages WHERE provider_message_id IS NOT NULL ORDER BY 1" -c "SELECT provider_message_id, status FROM delivery_receipts_pending ORDER BY 1"; }
+assert_eq "$(receipts_state "$ONE")" "$(receipts_state "$TWO")" "the same states after receipts"
 
 # One message the database refuses fails the whole batch: nothing stored.
 n0=$(sql "SELECT count(*) FROM inbound_messages")
