@@ -4,7 +4,11 @@
 # tocsin-gateway (PostgreSQL on this machine), next to the bound of a bare
 # libuv + llhttp hello world measured in the same run; p99 latency too.
 # Every request is a distinct member message (no retries) from a replayed,
-# pre-signed set, so what is measured is the gateway and the database.
+# pre-signed set, so what is measured is the gateway and the database. Also
+# prints the CPU time the gateway and PostgreSQL spent per stored message
+# and how many messages each batch carried (gateway/batch.c). Each message
+# comes from a new number: a new contact and conversation every time, the
+# costliest case (more connections give bigger batches: try 128).
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS]  (defaults 10, 32)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32}
