@@ -112,6 +112,13 @@ assert_eq "$(text SMafter001 $A "back")" 200 "after the outage"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMafter001'")" 1 "stored at once"
 spooled=$(metric tocsin_gateway_spooled_total)
 assert_eq "$(text SMafter002 $A "back again")" 200 "after the drain"
+# Bodies travel as array elements in a batch: quotes, backslashes, braces,
+# commas and the word NULL arrive as written.
+odd='say "hi", {x} \\ back\slash, NULL'
+assert_eq "$(text SModd00001 +14155550190 "$odd")" 200 "an odd body"
+assert_eq "$(text SModd00002 +14155550191 NULL)" 200 "a body that reads NULL"
+assert_eq "$(sql "SELECT body FROM inbound_messages WHERE provider_message_id = 'SModd00001'")" "$odd" "stored as written"
+assert_eq "$(sql "SELECT body IS NOT NULL AND body = 'NULL' FROM inbound_messages WHERE provider_message_id = 'SModd00002'")" t "NULL is a word"
 assert_eq "$(metric tocsin_gateway_spooled_total)" "$spooled" "not spooled"
 
 # Batches: with the database paused, three batches wait and later messages
