@@ -2,7 +2,7 @@
  * store.c — where an authentic webhook's effect goes: straight to
  * PostgreSQL, or, while it cannot be reached, to the spool (spool.c),
  * which is replayed in order through the same idempotent SQL functions
- * once it is back (also at startup). While the spool holds anything, new
+ * once it is back (also at startup), a transaction per 64 records. While the spool holds anything, new
  * webhooks are appended behind it, so effects keep their arrival order. A
  * SQL error that is the data's fault is not spooled: the caller answers it
  * as before. */
@@ -32,6 +32,9 @@ static struct gw_spool *spool;
 static uv_timer_t replay_timer;
 static uint64_t replay_off; /* the next record to replay */
 static int replaying;       /* a replay batch is in flight */
+/* The last replay batch (one transaction) failed for its data: the next
+ * one commits record by record, so that only the bad record is set aside. */
+static int replay_isolate;
 static struct gw_spool_buf replay_buf;
 static struct gateway *gw;
 /* Replay caught up with the file but appends are still being made durable:
@@ -192,6 +195,7 @@ static void release_held(void)
 
 struct replay {
     int n;
+    int transaction; /* the records were sent as one transaction */
     struct gw_spool_record recs[REPLAY_BATCH];
 };
 
@@ -201,6 +205,19 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
     struct gw_spool_record *recs = rp->recs;
     int n = rp->n;
     replaying = 0;
+    if (rp->transaction && r->error) { /* nothing of it committed */
+        int transient = gw_db_error_transient(r->sqlstate, r->ambiguous);
+        free(rp);
+        if (transient) {
+            log_warn("spool_replay_paused", "reason=\"%s\"", r->error);
+            release_held(); /* behind the spool again */
+            return;         /* the timer tries again */
+        }
+        replay_isolate = 1;
+        replay_step();
+        return;
+    }
+    replay_isolate = 0;
     int i = 0;
     for (; i < n; i++) {
         const PGresult *res = r->results ? r->results[i] : NULL;
@@ -230,14 +247,15 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
     if (i < n) {
         log_warn("spool_replay_paused", "reason=\"%s\"",
                  r->error ? r->error : "a statement did not complete");
-        return; /* the timer tries again */
+        release_held(); /* behind the spool again */
+        return;         /* the timer tries again */
     }
     replay_step();
 }
 
-/* Sends the next records after replay_off as one pipeline (each statement
- * commits on its own, in order, on one connection), or empties the spool
- * when all of it has been applied. */
+/* Sends the next records after replay_off as one pipeline, in order, on
+ * one connection (one transaction, or one commit per record after a batch
+ * the database refused), or empties the spool when all of it is applied. */
 static void replay_step(void)
 {
     if (replaying || !spool)
@@ -270,7 +288,10 @@ static void replay_step(void)
         free(rp);
         return;
     }
-    struct tocsin_db_batch *b = tocsin_db_batch_new(gw->d->db, 0);
+    /* One transaction (one commit) for the batch, unless the last one
+     * failed for its data; in order on one connection either way. */
+    rp->transaction = !replay_isolate;
+    struct tocsin_db_batch *b = tocsin_db_batch_new(gw->d->db, rp->transaction);
     for (int i = 0; b && i < rp->n; i++)
         if (tocsin_db_batch_add(b, gw_store_sql(rp->recs[i].kind), rp->recs[i].nfields,
                                 rp->recs[i].fields) != 0)

@@ -6,7 +6,8 @@
 # same number applies first), every message is stored exactly once, and a
 # carrier's retry is not applied twice. Then a gateway killed with -9 over
 # a non-empty spool (with a torn record at its end) replays it on restart.
-# Also: a batch with one message the database refuses fails that one only.
+# Also: a batch with one message the database refuses fails that one only,
+# and a spooled message the database refuses is set aside, not the others.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -142,7 +143,6 @@ for p in "${pids[@]}"; do wait "$p"; done
 assert_eq "$(for i in 1 2 3 4 5; do cat "$TMP/batch$i"; echo; done | paste -sd' ')" "200 200 200 200 503" "only the poisoned message fails"
 assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY body) FROM inbound_messages WHERE provider_message_id LIKE 'SMbatch%'")" "batched 1,batched 2,batched 3,batched 4" "the others are stored"
 [ "$(metric tocsin_gateway_inbound_batch_fallbacks_total)" -ge 1 ] || fail "the refused batch was retried one by one"
-sql "DROP TRIGGER test_poison ON inbound_messages" >/dev/null
 
 # kill -9 with a non-empty spool, and a torn record at its end.
 # First the proxy hangs with a message in flight, then it dies: that
@@ -158,7 +158,9 @@ wait "$inflight"
 assert_eq "$(cat "$TMP/inflight")" 200 "in flight when the connection broke"
 assert_contains "$(cat "$TMP/gateway.log")" "event=db_unreachable_spooling" "spooled after the failure"
 wait_metric tocsin_db_up 0
-for i in 2 3; do assert_eq "$(text "SMcrash00$i" $A "crash $i")" 200 "spooled before the crash ($i)"; done
+assert_eq "$(text SMcrash002 $A "crash 2")" 200 "spooled before the crash (2)"
+assert_eq "$(text SMcrash009 +14155550199 poison)" 200 "spooled: the database will refuse it"
+assert_eq "$(text SMcrash003 $A "crash 3")" 200 "spooled before the crash (3)"
 kill -9 "$GW"; wait "$GW" 2>/dev/null || true
 size=$(stat -c %s "$SPOOL")
 [ "$size" -gt 0 ] || fail "the spool survived"
@@ -169,6 +171,11 @@ wait_metric tocsin_gateway_spool_bytes 0
 assert_contains "$(cat "$TMP/gateway.log")" "event=spool_torn_tail" "the torn record is noticed"
 assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMcrash%'")" "crash 1,crash 2,crash 3" "replayed at startup, in order"
 assert_eq "$(metric tocsin_gateway_spool_replayed_total)" 3 "three replayed"
+assert_eq "$(metric tocsin_gateway_spool_rejected_total)" 1 "one refused for good"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMcrash009'")" 0 "not stored"
+assert_contains "$(cat "$TMP/spool/gateway.spool.rejected")" "SMcrash009" "but kept aside for the operator"
+assert_contains "$(cat "$TMP/gateway.log")" "event=spool_record_rejected" "and logged"
+sql "DROP TRIGGER test_poison ON inbound_messages" >/dev/null
 kill -TERM "$GW"
 rc=0; wait "$GW" || rc=$?
 assert_eq "$rc" 0 "gateway stops cleanly"
