@@ -80,7 +80,6 @@ static struct tocsin_db *db;
 
 /* --- PostgreSQL array literals --- */
 
-
 static int text_put(struct text *t, const char *s, size_t n)
 {
     if (t->len + n + 1 > t->cap) {

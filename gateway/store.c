@@ -2,10 +2,11 @@
  * store.c — where an authentic webhook's effect goes: straight to
  * PostgreSQL, or, while it cannot be reached, to the spool (spool.c),
  * which is replayed in order through the same idempotent SQL functions
- * once it is back (also at startup), a transaction per 64 records. While the spool holds anything, new
- * webhooks are appended behind it, so effects keep their arrival order. A
- * SQL error that is the data's fault is not spooled: the caller answers it
- * as before. */
+ * once it is back (also at startup), a transaction per 64 records. While
+ * the spool holds anything, new webhooks are appended behind it, so
+ * effects keep their arrival order. A SQL error that is the data's fault
+ * is not spooled: the caller answers it as before. Direct statements go
+ * through batch.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
