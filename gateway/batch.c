@@ -34,11 +34,6 @@ struct batch {
     int n, cap;
 };
 
-struct text {
-    char *s;
-    size_t len, cap;
-};
-
 /* One kind's queue: its batch function, how many parameters, which result
  * column holds a row's position in the batch. */
 struct queue {
@@ -46,7 +41,7 @@ struct queue {
     const char *sql;
     struct batch open;
     int in_flight;
-    struct text cols[MAX_COLS]; /* reused array literals */
+    struct gw_batch_call call; /* reused array literals */
     struct tocsin_metric batches, fallbacks;
 };
 
@@ -80,7 +75,7 @@ static struct tocsin_db *db;
 
 /* --- PostgreSQL array literals --- */
 
-static int text_put(struct text *t, const char *s, size_t n)
+static int text_put(struct gw_text *t, const char *s, size_t n)
 {
     if (t->len + n + 1 > t->cap) {
         size_t cap = t->cap ? t->cap : 1024;
@@ -99,7 +94,7 @@ static int text_put(struct text *t, const char *s, size_t n)
 }
 
 /* Appends v (NULL = SQL NULL) as a quoted array element. */
-static int array_element(struct text *t, const char *v, int first)
+static int array_element(struct gw_text *t, const char *v, int first)
 {
     if (!first && text_put(t, ",", 1))
         return -1;
@@ -120,21 +115,44 @@ static int array_element(struct text *t, const char *v, int first)
     return text_put(t, "\"", 1);
 }
 
-/* The batch's array parameters (in its queue's cols); 0 or -1. */
-static int build_arrays(const struct batch *b)
+static struct queue *queue_of(int kind, int n);
+
+int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
+                  const char **sql, const char **out)
 {
-    struct text *cols = b->q->cols;
-    for (int c = 0; c < b->q->ncols; c++) {
-        cols[c].len = 0;
-        if (text_put(&cols[c], "{", 1))
+    struct queue *q =
+        queue_of(kind, kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    if (!q)
+        return -1;
+    for (int c = 0; c < q->ncols; c++) {
+        struct gw_text *t = &a->cols[c];
+        t->len = 0;
+        if (text_put(t, "{", 1))
             return -1;
-        for (int i = 0; i < b->n; i++)
-            if (array_element(&cols[c], b->items[i].params[c], i == 0))
+        for (int i = 0; i < n; i++)
+            if (array_element(t, params[i][c], i == 0))
                 return -1;
-        if (text_put(&cols[c], "}", 1))
+        if (text_put(t, "}", 1))
             return -1;
+        out[c] = t->s;
     }
-    return 0;
+    *sql = q->sql;
+    return q->ncols;
+}
+
+int gw_batch_ord_column(int kind)
+{
+    struct queue *q =
+        queue_of(kind, kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    return q ? q->ord_col : -1;
+}
+
+void gw_batch_call_free(struct gw_batch_call *a)
+{
+    for (int c = 0; c < GW_INBOUND_PARAMS; c++) {
+        free(a->cols[c].s);
+        a->cols[c] = (struct gw_text){0};
+    }
 }
 
 /* --- outcomes --- */
@@ -251,13 +269,14 @@ static void flush(struct queue *q)
     }
     q->in_flight++;
     tocsin_metric_add(&q->batches, 1);
-    const char *params[MAX_COLS];
-    if (build_arrays(b) == 0) {
-        for (int c = 0; c < q->ncols; c++)
-            params[c] = q->cols[c].s;
-        if (tocsin_db_query(db, q->sql, q->ncols, params, batch_done, b) == 0)
-            return;
-    }
+    const char *params[MAX_COLS], *sql;
+    const char *const **list = malloc((size_t)b->n * sizeof *list);
+    for (int i = 0; list && i < b->n; i++)
+        list[i] = b->items[i].params;
+    int np = list ? gw_batch_call(q->kind, list, b->n, &q->call, &sql, params) : -1;
+    free(list);
+    if (np > 0 && tocsin_db_query(db, sql, np, params, batch_done, b) == 0)
+        return;
     struct tocsin_db_result failed = {.error = "could not queue the batch", .sqlstate = ""};
     batch_done(&failed, b);
 }

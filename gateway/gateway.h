@@ -102,6 +102,23 @@ typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char 
                             const char *sqlstate, int ambiguous);
 int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,
                  void *ctx);
+/* The call of a kind's batch function for n webhooks in order (params[i]:
+ * the i-th webhook's parameters, the kind's count of them): *sql (static)
+ * and out[] (the array literals, in a: caller-owned, reusable, freed with
+ * gw_batch_call_free). Returns the number of parameters, or -1 for a kind
+ * it does not batch or no memory. Result rows carry the webhook's 1-based
+ * position in column gw_batch_ord_column(kind). */
+struct gw_text {
+    char *s;
+    size_t len, cap;
+};
+struct gw_batch_call {
+    struct gw_text cols[GW_INBOUND_PARAMS];
+};
+int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
+                  const char **sql, const char **out);
+int gw_batch_ord_column(int kind);
+void gw_batch_call_free(struct gw_batch_call *a);
 /* Sends what is queued and stops batching at the end of loop turns. */
 void gw_batch_stop(void);
 

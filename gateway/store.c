@@ -2,7 +2,7 @@
  * store.c — where an authentic webhook's effect goes: straight to
  * PostgreSQL, or, while it cannot be reached, to the spool (spool.c),
  * which is replayed in order through the same idempotent SQL functions
- * once it is back (also at startup), a transaction per 64 records. While
+ * once it is back (also at startup), up to 200 records a transaction. While
  * the spool holds anything, new webhooks are appended behind it, so
  * effects keep their arrival order. A SQL error that is the data's fault
  * is not spooled: the caller answers it as before. Direct statements go
@@ -16,7 +16,7 @@
 #include "log.h"
 #include "spool.h"
 
-#define REPLAY_BATCH 64
+#define REPLAY_BATCH 200
 #define REPLAY_POLL_MS 100
 
 static struct tocsin_metric m_spooled = TOCSIN_METRIC_COUNTER(
@@ -37,6 +37,7 @@ static int replaying;       /* a replay batch is in flight */
  * one commits record by record, so that only the bad record is set aside. */
 static int replay_isolate;
 static struct gw_spool_buf replay_buf;
+static struct gw_batch_call replay_call; /* array literals, reused */
 static struct gateway *gw;
 /* Replay caught up with the file but appends are still being made durable:
  * new webhooks wait here (unanswered, in order) so the spool can drain,
@@ -196,9 +197,33 @@ static void release_held(void)
 
 struct replay {
     int n;
-    int transaction; /* the records were sent as one transaction */
+    int transaction; /* sent as one transaction of batch calls, one per run */
+    int nruns;
+    int run_start[REPLAY_BATCH]; /* a run: consecutive records of one kind */
     struct gw_spool_record recs[REPLAY_BATCH];
 };
+
+/* Logs and counts a transaction's records, found by their positions in
+ * each run's result. */
+static void replayed_runs(const struct replay *rp, const struct tocsin_db_result *r)
+{
+    for (int k = 0; k < rp->nruns; k++) {
+        const PGresult *res = r->results ? r->results[k] : NULL;
+        int start = rp->run_start[k], kind = rp->recs[start].kind;
+        int ord_col = gw_batch_ord_column(kind);
+        for (int row = 0; res && row < PQntuples(res); row++) {
+            long ord = strtol(PQgetvalue(res, row, ord_col), NULL, 10);
+            int end = k + 1 < rp->nruns ? rp->run_start[k + 1] : rp->n;
+            if (ord < 1 || start + ord > end)
+                continue;
+            const struct gw_spool_record *rec = &rp->recs[start + ord - 1];
+            log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(kind),
+                     rec->fields[1] ? rec->fields[1] : "",
+                     PQgetvalue(res, row, kind == GW_SPOOL_INBOUND));
+        }
+    }
+    tocsin_metric_add(&m_replayed, rp->n);
+}
 
 static void replay_done(const struct tocsin_db_result *r, void *ctx)
 {
@@ -220,6 +245,11 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
     }
     replay_isolate = 0;
     int i = 0;
+    if (rp->transaction) { /* committed, all of it */
+        replayed_runs(rp, r);
+        for (; i < n; i++)
+            replay_off += recs[i].record_bytes;
+    }
     for (; i < n; i++) {
         const PGresult *res = r->results ? r->results[i] : NULL;
         if (!res)
@@ -289,14 +319,27 @@ static void replay_step(void)
         free(rp);
         return;
     }
-    /* One transaction (one commit) for the batch, unless the last one
-     * failed for its data; in order on one connection either way. */
+    /* One transaction (one commit) of batch-function calls, one per run of
+     * records of a kind, unless the last one failed for its data: then a
+     * statement and a commit per record. In order on one connection. */
     rp->transaction = !replay_isolate;
     struct tocsin_db_batch *b = tocsin_db_batch_new(gw->d->db, rp->transaction);
-    for (int i = 0; b && i < rp->n; i++)
-        if (tocsin_db_batch_add(b, gw_store_sql(rp->recs[i].kind), rp->recs[i].nfields,
-                                rp->recs[i].fields) != 0)
+    if (b && !rp->transaction) {
+        for (int i = 0; i < rp->n; i++)
+            if (tocsin_db_batch_add(b, gw_store_sql(rp->recs[i].kind), rp->recs[i].nfields,
+                                    rp->recs[i].fields) != 0)
+                break;
+    }
+    for (int i = 0, j; b && rp->transaction && i < rp->n; i = j) {
+        const char *const *list[REPLAY_BATCH];
+        for (j = i; j < rp->n && rp->recs[j].kind == rp->recs[i].kind; j++)
+            list[j - i] = rp->recs[j].fields;
+        const char *sql, *params[GW_INBOUND_PARAMS];
+        int np = gw_batch_call(rp->recs[i].kind, list, j - i, &replay_call, &sql, params);
+        rp->run_start[rp->nruns++] = i;
+        if (np < 0 || tocsin_db_batch_add(b, sql, np, params) != 0)
             break;
+    }
     if (!b || tocsin_db_batch_run(b, replay_done, rp) != 0) {
         free(rp);
         return;
@@ -350,4 +393,5 @@ void gw_store_free(void)
     gw_spool_close(spool);
     spool = NULL;
     gw_spool_buf_free(&replay_buf);
+    gw_batch_call_free(&replay_call);
 }
