@@ -107,24 +107,9 @@ static long long json_id(json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-static void on_notify(const char *channel, const char *payload, void *ctx)
+/* The gateway's payloads carry no assignee: look it up, then deliver. */
+static void lookup_and_deliver(struct events_hub *h, long long org, long long conv)
 {
-    struct events_hub *h = ctx;
-    (void)channel;
-    json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
-    const char *event = json_string_value(json_object_get(o, "event"));
-    if (org <= 0 || conv <= 0 || h->stopped || !h->subs) {
-        json_decref(o);
-        return;
-    }
-    if (event && strlen(event) < 32 && strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event)) {
-        deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
-        json_decref(o);
-        return;
-    }
-    json_decref(o);
-    /* The gateway's payload has no assignee: look it up now. */
     struct pending_event *p = malloc(sizeof *p);
     if (!p)
         return;
@@ -137,6 +122,48 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
                         "SELECT assignee_id FROM conversations WHERE id = $1::bigint AND org_id = $2::bigint",
                         2, params, assignee_found, p) != 0)
         free(p);
+}
+
+/* Payloads: {"org_id", "conversation_id"[, "event", "assignee_id",
+ * "previous_assignee_id"]} from the dashboard and the gateway's
+ * one-at-a-time path, or {"org_id", "conversation_ids": [...]} from the
+ * gateway's batches (at most MAX_BATCH_IDS are looked at). */
+#define MAX_BATCH_IDS 1000
+static void on_notify(const char *channel, const char *payload, void *ctx)
+{
+    struct events_hub *h = ctx;
+    (void)channel;
+    json_t *o = json_loads(payload, 0, NULL);
+    long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
+    json_t *many = json_object_get(o, "conversation_ids");
+    const char *event = json_string_value(json_object_get(o, "event"));
+    if (org <= 0 || h->stopped || !h->subs) {
+        json_decref(o);
+        return;
+    }
+    if (json_is_array(many)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(many, i, v) {
+            if (i >= MAX_BATCH_IDS)
+                break;
+            if (json_is_integer(v) && json_integer_value(v) > 0)
+                lookup_and_deliver(h, org, (long long)json_integer_value(v));
+        }
+        json_decref(o);
+        return;
+    }
+    if (conv <= 0) {
+        json_decref(o);
+        return;
+    }
+    if (event && strlen(event) < 32 && strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event)) {
+        deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
+        json_decref(o);
+        return;
+    }
+    json_decref(o);
+    lookup_and_deliver(h, org, conv);
 }
 
 /* After a reconnect notifications may have been missed: tell every

@@ -8,6 +8,7 @@
 #include "keyword.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "spool.h"
 
 /* A sender as the webhooks need it: its org, its carrier secret (unsealed),
  * its org's texts and compiled keywords. */
@@ -15,18 +16,18 @@ struct gw_sender {
     long long id, org_id;
     char address[20];
     char provider[8];
-    char secret[256]; /* Twilio auth token */
+    char secret[256];            /* Twilio auth token */
     unsigned char telnyx_pk[32]; /* verifies Telnyx webhooks */
     int has_telnyx_pk;
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
-    uint64_t fetched_ms;  /* when the database last confirmed this entry */
+    uint64_t fetched_ms; /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {
         long long id;
         char *reply;
-    } *replies;
+    } * replies;
     size_t nreplies;
 };
 
@@ -65,7 +66,61 @@ struct gw_inbound {
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
 /* Applies a delivery receipt and answers the carrier the same way. */
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status, const char *error_code);
+void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
+                      const char *error_code);
+
+/* store.c: applies an authentic webhook's statement (kind and parameters
+ * as in spool.h) directly, or spools it while the database is unreachable
+ * or the spool is not yet drained. cb runs once (inside the call only for
+ * an immediate failure):
+ * status GW_STORE_APPLIED with the statement's result and the webhook's row
+ * in it (valid during the call), GW_STORE_SPOOLED once the spool append is durable, or -1 with a
+ * reason (a SQL error that is the data's fault, a full spool, shutdown). */
+enum { GW_STORE_APPLIED = 0, GW_STORE_SPOOLED = 1 };
+typedef void (*gw_store_cb)(int status, const PGresult *res, int row, const char *why, void *ctx);
+void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
+                    void *ctx);
+/* The statement that applies one webhook of a kind (static string). */
+const char *gw_store_sql(int kind);
+/* 1 when a failure (its SQLSTATE, "" when not from the server) says the
+ * database could not be reached rather than that it refused the data. */
+int gw_db_error_transient(const char *sqlstate, int ambiguous);
+/* Opens the spool and replays what it holds (0, or -1 after logging). */
+int gw_store_start(struct gateway *g);
+void gw_store_stop(struct gateway *g);
+void gw_store_free(void);
+
+/* batch.c: queues a webhook's parameters (those of the one-webhook
+ * function, valid until cb) for the next batch of its kind. cb runs once,
+ * after its batch: with the result and the webhook's row (its first
+ * columns are the one-webhook function's), or with an error, its SQLSTATE
+ * ("" when not from the server) and whether its outcome is unknown.
+ * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
+#define GW_INBOUND_PARAMS 12
+#define GW_RECEIPT_PARAMS 5
+typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
+                            const char *sqlstate, int ambiguous);
+int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,
+                 void *ctx);
+/* The call of a kind's batch function for n webhooks in order (params[i]:
+ * the i-th webhook's parameters, the kind's count of them): *sql (static)
+ * and out[] (the array literals, in a: caller-owned, reusable, freed with
+ * gw_batch_call_free). Returns the number of parameters, or -1 for a kind
+ * it does not batch or no memory. Result rows carry the webhook's 1-based
+ * position in column gw_batch_ord_column(kind). */
+struct gw_text {
+    char *s;
+    size_t len, cap;
+};
+struct gw_batch_call {
+    struct gw_text cols[GW_INBOUND_PARAMS];
+};
+int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
+                  const char **sql, const char **out);
+int gw_batch_ord_column(int kind);
+void gw_batch_call_free(struct gw_batch_call *a);
+/* Sends what is queued and stops batching at the end of loop turns. */
+void gw_batch_stop(void);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

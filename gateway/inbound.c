@@ -3,7 +3,8 @@
  * carrier sent it: a member's message goes through the keyword engine and
  * tocsin_receive_inbound() (schema/004_inbound.sql) in one statement; a
  * receipt through tocsin_apply_receipt(). The carrier is answered only
- * after the statement committed; a failure answers 503 so it retries. */
+ * after the statement committed, or its record is durable in the spool
+ * (store.c); a failure answers 503 so it retries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,49 +12,56 @@
 #include "gateway.h"
 #include "log.h"
 #include "sms.h"
+#include "spool.h"
 
 static struct tocsin_metric m_inbound = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_inbound_total", "member messages stored (retries excluded)", NULL);
-static struct tocsin_metric m_receipts = TOCSIN_METRIC_COUNTER(
-    "tocsin_gateway_receipts_total", "delivery receipts received", NULL);
+static struct tocsin_metric m_receipts =
+    TOCSIN_METRIC_COUNTER("tocsin_gateway_receipts_total", "delivery receipts received", NULL);
 
 static const char *const intent_names[] = {"reply", "opt_out", "opt_in", "help", "keyword"};
 
 static void answer(struct gw_inbound *in)
 {
-    tocsin_http_respond(in->req, in->ok_status, in->ok_type, in->ok_body, in->ok_body ? strlen(in->ok_body) : 0);
+    tocsin_http_respond(in->req, in->ok_status, in->ok_type, in->ok_body,
+                        in->ok_body ? strlen(in->ok_body) : 0);
 }
 
-static void inbound_stored(const struct tocsin_db_result *r, void *ctx)
+static void inbound_stored(int status, const PGresult *res, int row, const char *why, void *ctx)
 {
     struct gw_inbound *in = ctx;
-    if (r->error) {
-        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider, in->message_id,
-                 r->error);
+    if (status < 0) {
+        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
+                 in->message_id, why);
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
-    const char *action = PQgetvalue(r->res, 0, 1);
+    const char *action = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 1);
     if (strcmp(action, "duplicate") != 0) {
         tocsin_metric_register(&m_inbound);
         tocsin_metric_add(&m_inbound, 1);
     }
-    log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider, in->message_id,
-             action, PQgetvalue(r->res, 0, 0));
+    log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
+             in->message_id, action, status == GW_STORE_SPOOLED ? "-" : PQgetvalue(res, row, 0));
     answer(in);
 }
 
 /* The reply a message's intent calls for ("" for none). */
-static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out, size_t size)
+static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out,
+                      size_t size)
 {
     out[0] = '\0';
     switch (c->intent) {
     case TOCSIN_INTENT_OPT_OUT:
-        snprintf(out, size, "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
-                 s->org_name);
+        snprintf(
+            out, size,
+            "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
+            s->org_name);
         break;
     case TOCSIN_INTENT_OPT_IN:
-        snprintf(out, size, "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
+        snprintf(out, size,
+                 "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to "
+                 "cancel.",
                  s->org_name);
         break;
     case TOCSIN_INTENT_HELP:
@@ -98,33 +106,29 @@ void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound 
                             reply[0] ? reply : NULL,
                             reply[0] ? tocsin_sms_encoding_name(info.encoding) : NULL,
                             reply[0] ? segments : NULL};
-    if (tocsin_db_query(g->d->db,
-                        "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                        12, params, inbound_stored, in) != 0)
-        tocsin_http_error(in->req, 503, "unavailable", "the gateway is shutting down");
+    gw_store_apply(g, GW_SPOOL_INBOUND, params, 12, inbound_stored, in);
 }
 
-static void receipt_applied(const struct tocsin_db_result *r, void *ctx)
+static void receipt_applied(int status, const PGresult *res, int row, const char *why, void *ctx)
 {
     struct gw_inbound *in = ctx;
-    if (r->error) {
-        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider, in->message_id,
-                 r->error);
+    if (status < 0) {
+        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
+                 in->message_id, why);
         tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
         return;
     }
     tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
     log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
-             PQgetvalue(r->res, 0, 0));
+             status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0));
     answer(in);
 }
 
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status, const char *error_code)
+void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
+                      const char *error_code)
 {
-    const char *params[] = {in->provider, in->message_id, status, error_code && *error_code ? error_code : NULL,
-                            NULL};
-    if (tocsin_db_query(g->d->db, "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)", 5, params,
-                        receipt_applied, in) != 0)
-        tocsin_http_error(in->req, 503, "unavailable", "the gateway is shutting down");
+    const char *params[] = {in->provider, in->message_id, status,
+                            error_code && *error_code ? error_code : NULL, NULL};
+    gw_store_apply(g, GW_SPOOL_RECEIPT, params, 5, receipt_applied, in);
 }

@@ -34,14 +34,23 @@ static int gateway_start(struct tocsin_daemon *d)
     if (!gateway.per_ip || !gateway.global)
         return -1;
     tocsin_metric_register(&m_limited);
+    if (gw_store_start(&gateway) != 0)
+        return -1;
     gw_twilio_routes(&gateway);
     gw_telnyx_routes(&gateway);
     return 0;
 }
 
+static void gateway_stop(struct tocsin_daemon *d)
+{
+    (void)d;
+    gw_store_stop(&gateway);
+}
+
 static void gateway_cleanup(struct tocsin_daemon *d)
 {
     (void)d;
+    gw_store_free();
     gw_senders_free();
     tocsin_ratelimit_free(gateway.per_ip);
     tocsin_ratelimit_free(gateway.global);
@@ -53,6 +62,7 @@ static const struct tocsin_daemon_spec gateway_spec = {
     .port = gateway_port,
     .reuseport = 1, /* scale out: start more gateways on the same port */
     .start = gateway_start,
+    .stop = gateway_stop,
     .cleanup = gateway_cleanup,
 };
 

@@ -83,15 +83,30 @@ struct lookup {
     struct gateway *g;
     gw_sender_cb cb;
     void *ctx;
+    char address[20];
 };
+
+/* The cached sender for address, however old, or NULL. */
+static struct gw_sender *cached(const char *address)
+{
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i] && strcmp(cache[i]->address, address) == 0)
+            return cache[i];
+    return NULL;
+}
 
 static void lookup_done(const struct tocsin_db_result *r, void *arg)
 {
     struct lookup *l = arg;
     struct gateway *g = l->g;
     if (r->error) {
-        log_warn("sender_lookup_failed", "reason=\"%s\"", r->error);
-        l->cb(NULL, 503, "database unavailable", l->ctx);
+        struct gw_sender *stale =
+            gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(l->address) : NULL;
+        log_warn("sender_lookup_failed", "reason=\"%s\" using_cached=%d", r->error, stale != NULL);
+        if (stale)
+            l->cb(stale, 200, NULL, l->ctx);
+        else
+            l->cb(NULL, 503, "database unavailable", l->ctx);
         free(l);
         return;
     }
@@ -121,15 +136,16 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         fresh->help_text = strdup(PQgetvalue(res, 0, 6));
         fresh->keywords_json = strdup(keywords);
         const char *pk = PQgetvalue(res, 0, 9);
-        fresh->has_telnyx_pk =
-            *pk && tocsin_base64_decode(pk, strlen(pk), fresh->telnyx_pk, sizeof fresh->telnyx_pk) == 32;
+        fresh->has_telnyx_pk = *pk && tocsin_base64_decode(pk, strlen(pk), fresh->telnyx_pk,
+                                                           sizeof fresh->telnyx_pk) == 32;
         const char *sealed = PQgetvalue(res, 0, 4);
         int ok = g->d->cfg.has_secret_key &&
                  tocsin_secret_open(g->d->cfg.secret_key, sealed, strlen(sealed), fresh->secret,
                                     sizeof fresh->secret) >= 0;
         if (!ok || sender_compile(fresh, keywords, err, sizeof err)) {
             log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", id,
-                      ok ? err : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different");
+                      ok ? err
+                         : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different");
             sender_free(fresh);
             l->cb(NULL, 503, "sender misconfigured", l->ctx);
             free(l);
@@ -145,13 +161,17 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
 
 void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx)
 {
-    uint64_t now = uv_now(g->d->loop);
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        struct gw_sender *s = cache[i];
-        if (s && now - s->fetched_ms < CACHE_FRESH_MS && strcmp(s->address, address) == 0) {
-            cb(s, 200, NULL, ctx);
-            return;
-        }
+    /* While the database is unreachable a sender seen before is trusted as
+     * it was (its webhooks are spooled); one never seen gets 503. */
+    struct gw_sender *s = cached(address);
+    if (s &&
+        (uv_now(g->d->loop) - s->fetched_ms < CACHE_FRESH_MS || !tocsin_db_is_ready(g->d->db))) {
+        cb(s, 200, NULL, ctx);
+        return;
+    }
+    if (!tocsin_db_is_ready(g->d->db)) {
+        cb(NULL, 503, "database unavailable and this sender is not cached", ctx);
+        return;
     }
     struct lookup *l = calloc(1, sizeof *l);
     if (!l) {
@@ -161,16 +181,18 @@ void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, v
     l->g = g;
     l->cb = cb;
     l->ctx = ctx;
+    snprintf(l->address, sizeof l->address, "%s", address);
     const char *params[] = {address};
-    if (tocsin_db_query(g->d->db,
-                        "SELECT s.id, s.org_id, s.provider, s.account_sid, s.credentials_sealed, o.name,"
-                        " coalesce(o.help_text, ''),"
-                        " coalesce((SELECT json_agg(json_build_object('id', k.id, 'pattern', k.pattern,"
-                        "   'reply', k.reply) ORDER BY k.id)::text FROM keywords k"
-                        "   WHERE k.org_id = s.org_id AND (k.sender_id IS NULL OR k.sender_id = s.id)), '[]'),"
-                        " s.address, coalesce(s.telnyx_public_key, '')"
-                        " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1",
-                        1, params, lookup_done, l) != 0) {
+    if (tocsin_db_query(
+            g->d->db,
+            "SELECT s.id, s.org_id, s.provider, s.account_sid, s.credentials_sealed, o.name,"
+            " coalesce(o.help_text, ''),"
+            " coalesce((SELECT json_agg(json_build_object('id', k.id, 'pattern', k.pattern,"
+            "   'reply', k.reply) ORDER BY k.id)::text FROM keywords k"
+            "   WHERE k.org_id = s.org_id AND (k.sender_id IS NULL OR k.sender_id = s.id)), '[]'),"
+            " s.address, coalesce(s.telnyx_public_key, '')"
+            " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1",
+            1, params, lookup_done, l) != 0) {
         free(l);
         cb(NULL, 503, "database unavailable", ctx);
     }

@@ -15,7 +15,7 @@
 #include "crypto.h"
 #include "gateway.h"
 #include "log.h"
-#include "phone.h"
+#include "webhook_fields.h"
 
 #define TELNYX_MAX_SKEW_S 300
 
@@ -23,7 +23,7 @@ struct telnyx_hook {
     struct gateway *g;
     struct tocsin_http_req *req;
     json_t *event;
-    const char *type, *id, *from, *to, *text, *status, *error_code;
+    struct gw_telnyx_fields f;
     struct gw_inbound in;
 };
 
@@ -38,7 +38,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     struct telnyx_hook *h = ctx;
     if (!s) {
         log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\"", status, why);
-        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s", why);
+        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
+                          why);
         finish(h);
         return;
     }
@@ -62,14 +63,19 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
         return;
     }
     struct tocsin_arena *a = tocsin_http_arena(h->req);
-    h->in = (struct gw_inbound){.req = h->req, .provider = "telnyx",
-                                .message_id = tocsin_arena_strndup(a, h->id, strlen(h->id)),
-                                .from = tocsin_arena_strndup(a, h->from, strlen(h->from)),
-                                .body = tocsin_arena_strndup(a, h->text, strlen(h->text)),
-                                .ok_status = 200, .ok_type = NULL, .ok_body = NULL};
-    const char *receipt_status = h->status ? tocsin_arena_strndup(a, h->status, strlen(h->status)) : "";
-    const char *code = h->error_code ? tocsin_arena_strndup(a, h->error_code, strlen(h->error_code)) : NULL;
-    int receipt = strcmp(h->type, "message.received") != 0;
+    h->in = (struct gw_inbound){.req = h->req,
+                                .provider = "telnyx",
+                                .message_id = tocsin_arena_strndup(a, h->f.id, strlen(h->f.id)),
+                                .from = tocsin_arena_strndup(a, h->f.from, strlen(h->f.from)),
+                                .body = tocsin_arena_strndup(a, h->f.text, strlen(h->f.text)),
+                                .ok_status = 200,
+                                .ok_type = NULL,
+                                .ok_body = NULL};
+    const char *receipt_status =
+        h->f.status ? tocsin_arena_strndup(a, h->f.status, strlen(h->f.status)) : "";
+    const char *code =
+        h->f.error_code ? tocsin_arena_strndup(a, h->f.error_code, strlen(h->f.error_code)) : NULL;
+    int receipt = strcmp(h->f.type, "message.received") != 0;
     finish(h); /* the strings above live in the arena from here on */
     if (receipt)
         gw_receipt_apply(h->g, &h->in, receipt_status, code);
@@ -95,47 +101,22 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
         tocsin_http_error(r, 400, "bad_json", "%s", err);
         return;
     }
-    json_t *data = json_object_get(h->event, "data");
-    json_t *payload = json_object_get(data, "payload");
-    h->type = json_string_value(json_object_get(data, "event_type"));
-    h->id = json_string_value(json_object_get(payload, "id"));
-    json_t *to0 = json_array_get(json_object_get(payload, "to"), 0);
-    h->to = json_string_value(json_object_get(to0, "phone_number"));
-    h->status = json_string_value(json_object_get(to0, "status"));
-    h->from = json_string_value(json_object_get(json_object_get(payload, "from"), "phone_number"));
-    h->text = json_string_value(json_object_get(payload, "text"));
-    h->error_code = json_string_value(json_object_get(json_array_get(json_object_get(payload, "errors"), 0), "code"));
-    if (!h->type) {
-        tocsin_http_error(r, 400, "bad_webhook", "data.event_type is missing");
-        finish(h);
-        return;
-    }
-    int received = strcmp(h->type, "message.received") == 0;
-    int receipt = strcmp(h->type, "message.sent") == 0 || strcmp(h->type, "message.finalized") == 0;
-    if (!received && !receipt) { /* an event we do not use */
-        tocsin_http_respond(r, 200, NULL, NULL, 0);
-        finish(h);
-        return;
-    }
-    const char *bad = NULL;
-    if (!h->id || strlen(h->id) > 100)
-        bad = "data.payload.id is missing";
-    else if (!h->from || !h->to)
-        bad = "data.payload.from / to are missing";
-    else if (received && !tocsin_phone_looks_e164(h->from, strlen(h->from)))
-        bad = "data.payload.from is not E.164";
-    else if (receipt && !h->status)
-        bad = "data.payload.to[0].status is missing";
-    if (!h->text)
-        h->text = "";
+    const char *bad = gw_telnyx_fields(h->event, &h->f);
     if (bad) {
         tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
         finish(h);
         return;
     }
+    int received = h->f.received;
+    if (!received && !h->f.receipt) { /* an event we do not use */
+        tocsin_http_respond(r, 200, NULL, NULL, 0);
+        finish(h);
+        return;
+    }
     /* A member writes to our number (to); a receipt is about a message from it (from). */
-    const char *ours = received ? h->to : h->from;
-    gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)), sender_found, h);
+    const char *ours = received ? h->f.to : h->f.from;
+    gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)),
+                     sender_found, h);
 }
 
 void gw_telnyx_routes(struct gateway *g)

@@ -12,7 +12,7 @@
 #include "crypto.h"
 #include "gateway.h"
 #include "log.h"
-#include "phone.h"
+#include "webhook_fields.h"
 
 struct tocsin_metric gw_rejected_signatures = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_rejected_signatures_total", "webhooks refused for a bad signature", NULL);
@@ -26,22 +26,9 @@ struct hook {
     size_t n;
     int is_status;
     char url[700];
-    tocsin_str sid, from, to, body, status, error_code;
-    int num_media;
+    struct gw_twilio_fields f;
     struct gw_inbound in;
 };
-
-static int sid_valid(tocsin_str s)
-{
-    if (s.len < 2 || s.len > 64)
-        return 0;
-    for (size_t i = 0; i < s.len; i++) {
-        char c = s.base[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-            return 0;
-    }
-    return 1;
-}
 
 static const char *cstr(struct hook *h, tocsin_str s)
 {
@@ -52,22 +39,31 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\"", (int)h->to.len, h->to.base, status, why);
-        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s", why);
+        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\"", (int)h->f.to.len,
+                 h->f.to.base, status, why);
+        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
+                          why);
         return;
     }
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
     if (!tocsin_twilio_verify_url(tocsin_str_from(s->secret), h->url, h->kv, h->n, sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
-        log_warn("webhook_bad_signature", "url=%s remote=%s", h->url, tocsin_http_remote_addr(h->req));
+        log_warn("webhook_bad_signature", "url=%s remote=%s", h->url,
+                 tocsin_http_remote_addr(h->req));
         tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
         return;
     }
-    h->in = (struct gw_inbound){.req = h->req, .provider = "twilio", .message_id = cstr(h, h->sid),
-                                .from = cstr(h, h->from), .body = cstr(h, h->body), .num_media = h->num_media,
-                                .ok_status = 200, .ok_type = "text/xml", .ok_body = twiml_empty};
+    h->in = (struct gw_inbound){.req = h->req,
+                                .provider = "twilio",
+                                .message_id = cstr(h, h->f.sid),
+                                .from = cstr(h, h->f.from),
+                                .body = cstr(h, h->f.body),
+                                .num_media = h->f.num_media,
+                                .ok_status = 200,
+                                .ok_type = "text/xml",
+                                .ok_body = twiml_empty};
     if (h->is_status)
-        gw_receipt_apply(h->g, &h->in, cstr(h, h->status), cstr(h, h->error_code));
+        gw_receipt_apply(h->g, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
     else
         gw_inbound_apply(h->g, s, &h->in);
 }
@@ -89,27 +85,7 @@ static struct hook *hook_begin(struct gateway *g, struct tocsin_http_req *r, int
         tocsin_http_error(r, 400, "bad_form", "%s", err);
         return NULL;
     }
-    h->sid = tocsin_form_get(h->kv, h->n, "MessageSid");
-    h->from = tocsin_form_get(h->kv, h->n, "From");
-    h->to = tocsin_form_get(h->kv, h->n, "To");
-    h->body = tocsin_form_get(h->kv, h->n, "Body");
-    h->status = tocsin_form_get(h->kv, h->n, "MessageStatus");
-    h->error_code = tocsin_form_get(h->kv, h->n, "ErrorCode");
-    tocsin_str media = tocsin_form_get(h->kv, h->n, "NumMedia");
-    h->num_media = media.len == 1 && media.base[0] >= '0' && media.base[0] <= '9' ? media.base[0] - '0' : 0;
-    const char *bad = NULL;
-    if (!sid_valid(h->sid))
-        bad = "MessageSid is missing or malformed";
-    else if (!h->from.base || !tocsin_phone_looks_e164(h->from.base, h->from.len))
-        bad = is_status ? NULL : "From is missing or not E.164";
-    if (!bad && (!h->to.base || h->to.len == 0 || h->to.len > 16))
-        bad = "To is missing or malformed";
-    if (!bad && is_status && (!h->status.base || h->status.len == 0 || h->status.len > 32))
-        bad = "MessageStatus is missing";
-    if (!bad && !is_status && !h->body.base)
-        h->body = TSTR("");
-    if (!bad && !is_status && h->body.len > 10000)
-        bad = "Body is too long";
+    const char *bad = gw_twilio_fields(h->kv, h->n, is_status, &h->f);
     if (bad) {
         tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
         return NULL;
@@ -128,7 +104,7 @@ static void on_inbound(struct tocsin_http_req *r, void *ctx)
         return;
     struct hook *h = hook_begin(ctx, r, 0);
     if (h)
-        gw_sender_lookup(h->g, cstr(h, h->to), sender_found, h);
+        gw_sender_lookup(h->g, cstr(h, h->f.to), sender_found, h);
 }
 
 static void on_status(struct tocsin_http_req *r, void *ctx)
@@ -138,7 +114,7 @@ static void on_status(struct tocsin_http_req *r, void *ctx)
     struct hook *h = hook_begin(ctx, r, 1);
     /* The receipt's From is our sender: its token signed the callback. */
     if (h)
-        gw_sender_lookup(h->g, cstr(h, h->from.base ? h->from : h->to), sender_found, h);
+        gw_sender_lookup(h->g, cstr(h, h->f.from.base ? h->f.from : h->f.to), sender_found, h);
 }
 
 void gw_twilio_routes(struct gateway *g)

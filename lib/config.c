@@ -28,6 +28,9 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
     {"TOCSIN_GATEWAY_RATE_PER_IP", "500", "webhooks per second from one address (burst twice that); 0 = no limit"},
     {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
+    {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
+     "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its working folder)"},
+    {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456", "spool size bound; webhooks that would exceed it get 503"},
     {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_WORKER_ID", "", "name this worker gives its claims and leases (default: host:pid)"},
@@ -147,6 +150,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
+    LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
 #undef LONG_FIELD
     if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {
         snprintf(err, errlen,
@@ -165,6 +169,11 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
         if (config_long(fn, ctx, "TOCSIN_WORKER_FAKE_NOW", 1, 4102444800L, &v, err, errlen))
             return -1;
         cfg->worker_fake_now = v;
+    }
+    cfg->gateway_spool_dir = config_get(fn, ctx, "TOCSIN_GATEWAY_SPOOL_DIR");
+    if (!*cfg->gateway_spool_dir) {
+        snprintf(err, errlen, "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");
+        return -1;
     }
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");

@@ -46,6 +46,8 @@ struct tocsin_config {
     unsigned worker_poll_ms;
     unsigned worker_http_timeout_ms;
     long worker_fake_now;            /* 0, or the Unix time the worker's clock starts at (tests) */
+    const char *gateway_spool_dir; /* spool while the database is unreachable */
+    unsigned long long gateway_spool_max_bytes;
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */

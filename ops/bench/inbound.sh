@@ -4,7 +4,11 @@
 # tocsin-gateway (PostgreSQL on this machine), next to the bound of a bare
 # libuv + llhttp hello world measured in the same run; p99 latency too.
 # Every request is a distinct member message (no retries) from a replayed,
-# pre-signed set, so what is measured is the gateway and the database.
+# pre-signed set, so what is measured is the gateway and the database. Also
+# prints the CPU time the gateway and PostgreSQL spent per stored message
+# and how many messages each batch carried (gateway/batch.c). Each message
+# comes from a new number: a new contact and conversation every time, the
+# costliest case (more connections give bigger batches: try 128).
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS]  (defaults 10, 32)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32}
@@ -20,7 +24,7 @@ export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1
 "$build/ops/tocsinctl" demo-seed >/dev/null
 port=18180
 export TOCSIN_PUBLIC_URL="http://127.0.0.1:$port" TOCSIN_GATEWAY_PORT=$port TOCSIN_LOG_LEVEL=warn
-export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0
+export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_GATEWAY_SPOOL_DIR="$tmp/spool"
 "$build/gateway/tocsin-gateway" & gw_pid=$!
 "$build/ops/bench/bench_http_hello" 18199 & hello_pid=$!
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
@@ -46,13 +50,26 @@ done = function(summary, latency, requests)
   io.write(string.format("non2xx %d\n", summary.errors.status))
 end
 LUA
+# CPU time (clock ticks) of the gateway and of every PostgreSQL process.
+pg_pids() { local pm; pm=$(head -1 "$tmp/pg/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }
 bound=$(wrk -t1 -c"$conns" -d"${secs}s" http://127.0.0.1:18199/ | awk '/Requests\/sec/ {print $2}')
+rows0=$(/usr/lib/postgresql/15/bin/psql -XAtq "$TOCSIN_DATABASE_URL" -c "SELECT count(*) FROM inbound_messages")
+gw0=$(cpu_ticks $gw_pid) pg0=$(cpu_ticks $(pg_pids))
 out=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
+gw1=$(cpu_ticks $gw_pid) pg1=$(cpu_ticks $(pg_pids))
+metrics=$(curl -s "http://127.0.0.1:$port/metrics")
+batches=$(awk '$1 == "tocsin_gateway_inbound_batches_total" {print $2}' <<<"$metrics")
+fallbacks=$(awk '$1 == "tocsin_gateway_inbound_batch_fallbacks_total" {print $2}' <<<"$metrics")
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 p99=$(awk '/^p99_ms/ {print $2}' <<<"$out")
 bad=$(awk '/^non2xx/ {print $2}' <<<"$out")
 stored=$(/usr/lib/postgresql/15/bin/psql -XAtq "$TOCSIN_DATABASE_URL" -c "SELECT count(*) FROM inbound_messages")
-awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" 'BEGIN {
+hz=$(getconf CLK_TCK)
+awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((stored - rows0)) -v hz="$hz" \
+    -v gw=$((gw1 - gw0)) -v pg=$((pg1 - pg0)) -v bt="${batches:-0}" -v fb="${fallbacks:-0}" 'BEGIN {
   printf "libuv+llhttp hello world (bound):    %10.0f requests/s\n", b
   printf "gateway, signed inbound, stored:     %10.0f requests/s  p99 %.1f ms  (%d rows, %d non-2xx)\n", o, p, s, e
-  printf "ratio:                               %10.1f %%\n", 100 * o / b }'
+  printf "ratio:                               %10.1f %%\n", 100 * o / b
+  if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
+  if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, s / bt, fb }'

@@ -7,6 +7,8 @@ set -euo pipefail
 TEST_PG_PORT=$(cat "$TOCSIN_TEST_PG_DIR.port")
 PSQL=/usr/lib/postgresql/15/bin/psql
 TMP=$(mktemp -d)
+# Each test's gateways spool into its own folder, never the working one.
+export TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool"
 declare -a TEST_PIDS=()
 
 cleanup() {

@@ -52,7 +52,7 @@ done
 start_daemon gateway TOCSIN_GATEWAY_PORT
 first=$PID shared=$PORT
 wait_http "http://127.0.0.1:$shared/healthz"
-TOCSIN_GATEWAY_PORT=$shared "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
+TOCSIN_GATEWAY_PORT=$shared TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool2" "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
 second=$!
 TEST_PIDS+=("$second")
 for i in $(seq 1 50); do grep -q "event=started" "$TMP/gateway2.log" && break; sleep 0.1; done

@@ -108,6 +108,7 @@ assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMsent
 signed /twilio/status "$T" MessageSid=SMearly0001 MessageStatus=undelivered ErrorCode=30003 From=24680 To=+14155550106 >/dev/null
 assert_eq "$(sql "SELECT status || ' ' || error_code FROM delivery_receipts_pending WHERE provider_message_id = 'SMearly0001'")" "undelivered 30003" "early receipt kept"
 assert_eq "$(signed /twilio/status wrong MessageSid=SMsent0001 MessageStatus=failed From=24680 To=+14155550103)" 403 "unsigned receipt refused"
+grep -qE '^tocsin_gateway_receipt_batches_total [1-9]' <<<"$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" || fail "receipts go in batches"
 
 kill -TERM "$GW"
 rc=0; wait "$GW" || rc=$?

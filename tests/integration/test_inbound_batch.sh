@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# tocsin_receive_inbound_batch (schema/007) against tocsin_receive_inbound
+# (004), differentially: the same member messages — replies, a number
+# writing twice in one batch, STOP then a reply, keywords, HELP, START
+# before and after an opt-out, retried message ids within and across
+# batches, a plain-words revocation — applied in batches to one database
+# and one by one to another must give the same answers and the same
+# state; so must receipts. Then a batch with a message the database
+# refuses fails whole.
+source "$(dirname "$0")/lib.sh"
+fresh_db
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+CTL="$BIN/ops/tocsinctl"
+ONE=$TOCSIN_DATABASE_URL
+NAME_B="$(sed 's/.*dbname=\([^ ]*\).*/\1/' <<<"$ONE")_b"
+TWO="host=127.0.0.1 port=$TEST_PG_PORT dbname=$NAME_B user=tocsin"
+"$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS \"$NAME_B\"" -c "CREATE DATABASE \"$NAME_B\""
+for db in "$ONE" "$TWO"; do
+  TOCSIN_DATABASE_URL=$db "$CTL" migrate >/dev/null
+  TOCSIN_DATABASE_URL=$db "$CTL" demo-seed >/dev/null
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+     SELECT org_id, id, 'twilio', '+14155550306', 'blast to cancel', 'GSM-7', 1, 'bulk', 'blast' FROM senders"
+done
+S=$(sql "SELECT id FROM senders WHERE address = '24680'")
+K=$(sql "SELECT id FROM keywords ORDER BY id LIMIT 1")
+
+# Messages: batch|mid|from|body|intent|keyword|likely|reply
+cat > "$TMP/messages" <<EOF
+1|SMb001|+14155550301|hello|reply|||
+1|SMb002|+14155550302|hi there|reply|||
+1|SMb003|+14155550301|twice in one batch|reply|||
+1|SMb004|+14155550306|STOP|opt_out|||stopped
+1|SMb005|+14155550306|and a reply|reply|||
+1|SMb006|+14155550307|JOIN|keyword|$K||joined
+1|SMb007|+14155550308|same id twice|reply|||
+1|SMb007|+14155550308|same id twice|reply|||
+1|SMb008|+14155550303|a third|reply|||
+2|SMb009|+14155550302|again|reply|||
+2|SMb010|+14155550306|still here|reply|||
+2|SMb011|+14155550303|STOP|opt_out|||stopped
+2|SMb012|+14155550309|HELP|help|||help text
+2|SMb001|+14155550301|hello|reply|||
+2|SMb013|+14155550310|START|opt_in|||back
+2|SMb014|+14155550311|stop texting me|reply||true|
+3|SMb015|+14155550306|START|opt_in|||back
+3|SMb016|+14155550303|after stop|reply|||
+3|SMb017|+14155550304|new one|reply||true|
+3|SMb018|+14155550307|thanks|reply|||
+EOF
+lit() { # lit VALUE: a SQL literal, NULL when empty
+  if [ -z "$1" ]; then echo NULL; else echo "'${1//\'/\'\'}'"; fi
+}
+one_call() { # one_call LINE: the per-message call
+  IFS='|' read -r _ mid from body intent kw likely reply <<<"$1"
+  echo "SELECT '$mid', action FROM tocsin_receive_inbound('twilio', '$mid', $S, '$from', $(lit "$body"), 0, '$intent', $(lit "$kw")::bigint, coalesce($(lit "$likely")::boolean, false), $(lit "$reply"), $( [ -n "$reply" ] && echo "'GSM-7'" || echo NULL), $( [ -n "$reply" ] && echo 1 || echo NULL));"
+}
+batch_call() { # batch_call N: the batch call for batch N
+  local line b mid from body intent kw likely reply
+  local provider="" mids="" senders="" froms="" bodies="" media="" intents="" kws="" likelies="" replies="" encs="" segs=""
+  while IFS= read -r line; do
+    IFS='|' read -r b mid from body intent kw likely reply <<<"$line"
+    [ "$b" == "$1" ] || continue
+    provider+="'twilio',"; mids+="'$mid',"; senders+="$S,"; froms+="'$from',"; bodies+="$(lit "$body"),"
+    media+="0,"; intents+="'$intent',"; kws+="$(lit "$kw"),"; likelies+="$( [ -n "$likely" ] && echo true || echo false),"
+    replies+="$(lit "$reply"),"; encs+="$( [ -n "$reply" ] && echo "'GSM-7'" || echo NULL),"; segs+="$( [ -n "$reply" ] && echo 1 || echo NULL),"
+  done < "$TMP/messages"
+  echo "SELECT string_agg(m || ' ' || r.action, ',' ORDER BY r.ord) FROM tocsin_receive_inbound_batch(ARRAY[${provider%,}], ARRAY[${mids%,}], ARRAY[${senders%,}]::bigint[], ARRAY[${froms%,}], ARRAY[${bodies%,}], ARRAY[${media%,}], ARRAY[${intents%,}], ARRAY[${kws%,}]::bigint[], ARRAY[${likelies%,}], ARRAY[${replies%,}]::text[], ARRAY[${encs%,}]::text[], ARRAY[${segs%,}]::int[]) r JOIN LATERAL (SELECT (ARRAY[${mids%,}])[r.ord] AS m) x ON true;"
+}
+for b in 1 2 3; do
+  got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "$(batch_call $b)")
+  want=$(grep "^$b|" "$TMP/messages" | while IFS= read -r line; do "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "$(one_call "$line")"; done | tr '|' ' ' | paste -sd,)
+  assert_eq "$got" "$want" "batch $b answers as one-by-one calls"
+done
+assert_contains "$got" "SMb015 opted_in" "the last batch ran both paths"
+
+state() { # state DB: everything the messages changed, keyed by phone and message id
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$1" <<'SQL'
+SELECT 'in', i.provider_message_id, i.from_phone, i.body, i.intent, k.phone, c2.phone, cv.sender_id
+  FROM inbound_messages i LEFT JOIN contacts k ON k.id = i.contact_id
+  LEFT JOIN conversations cv ON cv.id = i.conversation_id LEFT JOIN contacts c2 ON c2.id = cv.contact_id
+ ORDER BY 2;
+SELECT 'conv', k.phone, c.sender_id, c.state, c.unread, c.likely_opt_out, c.assignee_id
+  FROM conversations c JOIN contacts k ON k.id = c.contact_id ORDER BY 2, 3;
+SELECT 'contact', phone FROM contacts ORDER BY 2;
+SELECT 'optout', phone, source, i.provider_message_id FROM opt_outs o LEFT JOIN inbound_messages i ON i.id::text = o.evidence ORDER BY 2;
+SELECT 'consent', e.phone, e.event, e.source, e.list_id, i.provider_message_id
+  FROM consent_events e LEFT JOIN inbound_messages i ON i.id::text = e.evidence ORDER BY 2, 6, 3;
+SELECT 'msg', m.to_phone, m.purpose, m.state, m.body, m.lane, i.provider_message_id
+  FROM messages m LEFT JOIN inbound_messages i ON i.id = m.inbound_id ORDER BY 2, 7, 5;
+SELECT 'sub', k.phone, s.list_id, s.source, s.unsubscribed_at IS NULL, i.provider_message_id
+  FROM subscriptions s JOIN contacts k ON k.id = s.contact_id LEFT JOIN inbound_messages i ON i.id = s.evidence_inbound_id
+ ORDER BY 2, 3;
+SQL
+}
+state "$ONE" > "$TMP/one.state"
+state "$TWO" > "$TMP/two.state"
+diff "$TMP/one.state" "$TMP/two.state" >&2 || fail "the batch and one-by-one states differ"
+grep -q "^in|SMb016|+14155550303|after stop|reply|+14155550303|+14155550303" "$TMP/one.state" || fail "a reply after STOP is kept in its conversation"
+grep -q "^msg|+14155550306|blast|cancelled" "$TMP/one.state" || fail "STOP cancelled the queued blast"
+grep -q "^conv|+14155550301|$S|open|2|" "$TMP/one.state" || fail "two messages in one batch count twice"
+
+# Receipts: a batch (forward only, a late 'sent', one before the provider
+# id is known, an unknown status) answers and ends as one-by-one calls.
+for db in "$ONE" "$TWO"; do
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "UPDATE messages SET state = 'sent', provider_message_id = 'out-' || id, sent_at = now() WHERE state = 'queued'"
+done
+ids=$(sql "SELECT string_agg('out-' || id, ' ' ORDER BY id) FROM messages WHERE provider_message_id IS NOT NULL")
+set -- $ids
+[ $# -ge 2 ] || fail "two sent messages to receive receipts for, not $#"
+receipts="$1|delivered| $1|sent| $2|undelivered|30003 out-early|delivered| $2|accepted| $1|failed|"
+want=""
+for r in $receipts; do
+  IFS='|' read -r mid st code <<<"$r"
+  want+="$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "SELECT tocsin_apply_receipt('twilio', '$mid', '$st', $(lit "$code"), NULL)"),"
+done
+arr() { local out="" r f; for r in $receipts; do IFS='|' read -r -a f <<<"$r"; out+="$(lit "${f[$1]:-}"),"; done; echo "${out%,}"; }
+got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT string_agg(outcome, ',' ORDER BY ord) || ',' FROM tocsin_apply_receipt_batch(array_fill('twilio'::text, ARRAY[6]), ARRAY[$(arr 0)], ARRAY[$(arr 1)], ARRAY[$(arr 2)]::text[], array_fill(NULL::jsonb, ARRAY[6]))")
+assert_eq "$got" "$want" "a receipt batch answers as one-by-one calls"
+assert_contains "$got" "applied,stale,applied,pending,ignored" "every outcome seen"
+receipts_state() { "$PSQL" -XqAt "$1" -c "SELECT provider_message_id, state, error_code FROM messages WHERE provider_message_id IS NOT NULL ORDER BY 1" -c "SELECT provider_message_id, status FROM delivery_receipts_pending ORDER BY 1"; }
+assert_eq "$(receipts_state "$ONE")" "$(receipts_state "$TWO")" "the same states after receipts"
+
+# One message the database refuses fails the whole batch: nothing stored.
+n0=$(sql "SELECT count(*) FROM inbound_messages")
+out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY['twilio','twilio'], ARRAY['SMbad1','SMbad2'], ARRAY[$S,$S]::bigint[], ARRAY['+14155550390','not a phone'], ARRAY['a','b'], ARRAY[0,0], ARRAY['reply','reply'], ARRAY[NULL,NULL]::bigint[], ARRAY[false,false], ARRAY[NULL,NULL]::text[], ARRAY[NULL,NULL]::text[], ARRAY[NULL,NULL]::int[])" 2>&1) && fail "a bad batch was accepted"
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored from a failed batch"
+out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY['twilio'], ARRAY['SMbad3'], ARRAY[0]::bigint[], ARRAY['+14155550390'], ARRAY['a'], ARRAY[0], ARRAY['reply'], ARRAY[NULL]::bigint[], ARRAY[false], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[NULL]::int[])" 2>&1) && fail "an unknown sender was accepted"
+assert_contains "$out" "a sender does not exist" "says why"
+echo "test_inbound_batch: ok"
