@@ -238,7 +238,12 @@ mine=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'op
 mine_phone=$(sql "SELECT phone FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = $mine")
 member_writes "$mine_phone" "a new reply for volunteer 1" >/dev/null
 member_writes +14155550102 "a new reply for volunteer 2" >/dev/null
+# The gateway's batches notify many conversations at once.
+other=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'open' AND id NOT IN ($c3, $mine) LIMIT 1")
+[ -n "$other" ] || fail "the test needs a third conversation of volunteer 1"
+sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $ORG, 'conversation_ids', json_build_array($c2, $other), 'inbound_ids', json_build_array(1, 2))::text)" >/dev/null
 wait "$sse1" "$sse2" || true
+assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$other}" "a batch notification reaches the assignee"
 assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$mine" "volunteer 1 hears of her conversation"
 [[ "$(cat "$TMP/sse_vol1")" != *"\"conversation_id\":$c2}"* ]] || fail "volunteer 1 heard of volunteer 2's conversation: $(cat "$TMP/sse_vol1")"
 assert_contains "$(cat "$TMP/sse_lead")" "\"conversation_id\":$c2}" "the lead hears of every conversation"
