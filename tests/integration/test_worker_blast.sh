@@ -4,6 +4,7 @@
 # other member is texted exactly once with their own first name, none of
 # the opted-out ones, never above the sender's rate in any second, and the
 # blast's counters end equal to a recount of its messages.
+# ctest: RUN_SERIAL
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worker_lib.sh"
 RATE=1000

@@ -6,6 +6,7 @@
 # any second the carrier saw, and a backlog keeps it near the limit; a STOP
 # committed mid-send stops that number's messages; SIGTERM gives back what
 # was claimed and exits 0.
+# ctest: RUN_SERIAL
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worker_lib.sh"
 
