@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
     {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
     {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
     {"sender", "add", tocsinctl_sender_add, "add a sending number or short code"},
+    {"sender", "limit", tocsinctl_sender_limit, "set a carrier account's own rate limit"},
     {"keyword", "add", tocsinctl_keyword_add, "add an opt-in keyword with its confirmation"},
     {"contacts", "import", tocsinctl_contacts_import, "import contacts from a CSV file"},
     {NULL, "demo-seed", tocsinctl_demo_seed, "create the demo org, logins, short code and keywords"},

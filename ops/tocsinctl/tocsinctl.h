@@ -43,6 +43,7 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);

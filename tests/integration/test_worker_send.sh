@@ -3,7 +3,8 @@
 # one queue; every member is texted exactly once and no opted-out number
 # at all (except the one confirmation of an opt-out); conversational
 # messages overtake a bulk backlog; the sender's rate is never exceeded in
-# any second the carrier saw, and a backlog keeps it near the limit; a STOP
+# any second the carrier saw (nor a carrier account's own limit), and a
+# backlog keeps it near the limit; a STOP
 # committed mid-send stops that number's messages; SIGTERM gives back what
 # was claimed and exits 0.
 # ctest: RUN_SERIAL
@@ -76,4 +77,18 @@ assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 0 "leases released"
 left=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'queued'")
 [ "$left" -gt 0 ] || fail "the second batch should not have finished in 1.5 s"
 assert_eq "$(sim_dupes)" 0 "nobody texted twice"
+
+# A carrier account's own limit below its sender's: the account's wins.
+curl -s -XPOST "$SIM/sim/reset" >/dev/null
+sql "DELETE FROM messages WHERE state = 'queued'"
+sender_rate 100
+"$CTL" sender limit --provider twilio --account AC7c0c51a0000000000000000000000000 --mps 15 >/dev/null
+enqueue_bulk 2000 60 "Account"
+start_worker d
+wait_sql "SELECT count(*) FROM messages WHERE body LIKE 'Account %' AND state = 'sent'" 60 30
+max=$(sim_max_rate 24680)
+[ "$max" -le 15 ] && [ "$max" -ge 13 ] || fail "an account limited to 15/s sent $max in one second"
+assert_eq "$("$CTL" sender limit --provider twilio --account x --mps -1 2>&1 >/dev/null; echo $?)" \
+  "tocsinctl sender limit: invalid --mps \"-1\": must be a number from 0 to 999999
+2" "a bad limit is refused"
 echo "test_worker_send: ok"

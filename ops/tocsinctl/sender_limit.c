@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * sender_limit.c — `tocsinctl sender limit`: a carrier account's own rate
+ * limit (provider_account_limits), which the worker keeps on top of each
+ * sender's messages per second. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+static int limit_usage(void)
+{
+    printf("Usage: tocsinctl sender limit --provider twilio|telnyx --account ACCOUNT --mps N\n\n"
+           "Sets the rate limit of a whole carrier account in segments per second,\n"
+           "shared by every sender of that account (the Twilio account SID). The\n"
+           "worker paces each sender at its own --mps and the account at this one.\n"
+           "--mps 0 removes the account limit.\n");
+    return TOCSINCTL_OK;
+}
+
+int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *provider = NULL, *account = NULL, *mps = NULL;
+    const struct ctl_opt opts[] = {{"--provider", &provider, NULL},
+                                   {"--account", &account, NULL},
+                                   {"--mps", &mps, NULL},
+                                   {NULL, NULL, NULL}};
+    int np = ctl_parse("sender limit", argc, argv, opts, NULL, 0);
+    if (np == -2)
+        return limit_usage();
+    if (np < 0 || ctl_require("sender limit", "--provider", provider) ||
+        ctl_require("sender limit", "--account", account) || ctl_require("sender limit", "--mps", mps))
+        return TOCSINCTL_USAGE;
+    if (strcmp(provider, "twilio") && strcmp(provider, "telnyx")) {
+        fprintf(stderr, "tocsinctl sender limit: invalid provider \"%s\": must be twilio or telnyx\n", provider);
+        return TOCSINCTL_USAGE;
+    }
+    char *end;
+    double rate = strtod(mps, &end);
+    if (*mps == '\0' || *end || rate < 0 || rate > 999999) {
+        fprintf(stderr, "tocsinctl sender limit: invalid --mps \"%s\": must be a number from 0 to 999999\n", mps);
+        return TOCSINCTL_USAGE;
+    }
+    if (strlen(account) < 1 || strlen(account) > 100) {
+        fprintf(stderr, "tocsinctl sender limit: invalid account: 1 to 100 characters\n");
+        return TOCSINCTL_USAGE;
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    const char *params[] = {provider, account, mps};
+    PGresult *res = tocsinctl_exec(
+        conn, "sender limit",
+        rate > 0 ? "INSERT INTO provider_account_limits (provider, account, messages_per_second)"
+                   " VALUES ($1, $2, $3::numeric)"
+                   " ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second"
+                 : "DELETE FROM provider_account_limits WHERE provider = $1 AND account = $2 AND $3::numeric = 0",
+        3, params);
+    int rc = res ? TOCSINCTL_OK : TOCSINCTL_FAIL;
+    if (res) {
+        if (rate > 0)
+            printf("account %s:%s limited to %s segments per second\n", provider, account, mps);
+        else
+            printf("account %s:%s has no account limit\n", provider, account);
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
