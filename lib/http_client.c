@@ -47,6 +47,10 @@ struct tocsin_http_client {
     int closing;
     void (*close_done)(void *);
     void *close_arg;
+    /* Finished easy handles, reset and kept for the next transfers: an
+     * easy handle's setup costs more than a keep-alive request. */
+    CURL **spare;
+    unsigned nspare;
 };
 
 static void check_done(struct tocsin_http_client *c);
@@ -181,10 +185,25 @@ static int on_timeout(CURLM *multi, long ms, void *userp)
 
 /* --- transfers --- */
 
+static CURL *easy_take(struct tocsin_http_client *c)
+{
+    return c->nspare ? c->spare[--c->nspare] : curl_easy_init();
+}
+
+static void easy_give_back(struct tocsin_http_client *c, CURL *e)
+{
+    if (c && !c->closing && c->spare && c->nspare < c->max_in_flight) {
+        curl_easy_reset(e);
+        c->spare[c->nspare++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
 static void transfer_free(struct transfer *t)
 {
     if (t->easy)
-        curl_easy_cleanup(t->easy);
+        easy_give_back(t->client, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body_in);
     free(t->body_out);
@@ -255,6 +274,7 @@ struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_
     }
     c->loop = loop;
     c->max_in_flight = max_in_flight < 1 ? 1 : max_in_flight > 1000 ? 1000 : max_in_flight;
+    c->spare = calloc(c->max_in_flight, sizeof *c->spare); /* NULL: no reuse, still correct */
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -271,7 +291,7 @@ int tocsin_http_client_send(struct tocsin_http_client *c, const struct tocsin_ht
     if (c->closing || !req->url || !req->method)
         return -1;
     struct transfer *t = calloc(1, sizeof *t);
-    if (!t || !(t->easy = curl_easy_init())) {
+    if (!t || !(t->easy = easy_take(c))) {
         free(t);
         return -1;
     }
@@ -348,6 +368,10 @@ static void maybe_finish_close(struct tocsin_http_client *c)
     if (c->closing != 1 || c->in_flight || c->queued || c->in_check)
         return;
     c->closing = 2;
+    while (c->nspare)
+        curl_easy_cleanup(c->spare[--c->nspare]);
+    free(c->spare);
+    c->spare = NULL;
     /* Closes cached keep-alive connections (their sockets come back through
      * on_socket as REMOVE); any poll handle left is closed here. */
     curl_multi_cleanup(c->multi);
