@@ -30,6 +30,18 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
     {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
+    {"TOCSIN_WORKER_ID", "", "name this worker gives its claims and leases (default: host:pid)"},
+    {"TOCSIN_WORKER_BATCH", "200", "most messages one claim takes for a sender (1-5000)"},
+    {"TOCSIN_WORKER_CONCURRENCY", "64", "carrier HTTP requests in flight per worker (1-1000)"},
+    {"TOCSIN_WORKER_LEASE_SECONDS", "30",
+     "a claimed message's lease; after it a dead worker's messages are swept (5-3600)"},
+    {"TOCSIN_WORKER_DISPATCH_LEASE_SECONDS", "10",
+     "a worker's hold on a carrier account it dispatches; another takes over after it (2-300)"},
+    {"TOCSIN_WORKER_POLL_MS", "1000", "polling fallback to LISTEN/NOTIFY for due messages (50-60000)"},
+    {"TOCSIN_WORKER_HTTP_TIMEOUT_MS", "10000",
+     "carrier request timeout; must be under the lease (1000-120000)"},
+    {"TOCSIN_WORKER_FAKE_NOW", "",
+     "tests only: the worker's clock starts at this Unix time (quiet hours, due times)"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
      "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
     {"TOCSIN_DASHBOARD_URL", "http://127.0.0.1:8081",
@@ -129,7 +141,31 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(gateway_rate_global, "TOCSIN_GATEWAY_RATE_GLOBAL", 0, 10000000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
+    LONG_FIELD(worker_batch, "TOCSIN_WORKER_BATCH", 1, 5000);
+    LONG_FIELD(worker_concurrency, "TOCSIN_WORKER_CONCURRENCY", 1, 1000);
+    LONG_FIELD(worker_lease_seconds, "TOCSIN_WORKER_LEASE_SECONDS", 5, 3600);
+    LONG_FIELD(worker_dispatch_lease_seconds, "TOCSIN_WORKER_DISPATCH_LEASE_SECONDS", 2, 300);
+    LONG_FIELD(worker_poll_ms, "TOCSIN_WORKER_POLL_MS", 50, 60000);
+    LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
 #undef LONG_FIELD
+    if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_WORKER_HTTP_TIMEOUT_MS %u: must be shorter than TOCSIN_WORKER_LEASE_SECONDS (%u s)",
+                 cfg->worker_http_timeout_ms, cfg->worker_lease_seconds);
+        return -1;
+    }
+    cfg->worker_id = config_get(fn, ctx, "TOCSIN_WORKER_ID");
+    if (strlen(cfg->worker_id) > 100) {
+        snprintf(err, errlen, "invalid TOCSIN_WORKER_ID: longer than 100 characters");
+        return -1;
+    }
+    const char *fake = config_get(fn, ctx, "TOCSIN_WORKER_FAKE_NOW");
+    cfg->worker_fake_now = 0;
+    if (*fake) {
+        if (config_long(fn, ctx, "TOCSIN_WORKER_FAKE_NOW", 1, 4102444800L, &v, err, errlen))
+            return -1;
+        cfg->worker_fake_now = v;
+    }
 
     cfg->dashboard_static_dir = config_get(fn, ctx, "TOCSIN_DASHBOARD_STATIC_DIR");
     if (config_url(fn, ctx, "TOCSIN_PUBLIC_URL", &cfg->public_url, err, errlen) ||

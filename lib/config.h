@@ -38,6 +38,14 @@ struct tocsin_config {
     unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
     unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
+    const char *worker_id;           /* "" = host:pid */
+    unsigned worker_batch;           /* claim size */
+    unsigned worker_concurrency;     /* HTTP requests in flight */
+    unsigned worker_lease_seconds;   /* message lease */
+    unsigned worker_dispatch_lease_seconds;
+    unsigned worker_poll_ms;
+    unsigned worker_http_timeout_ms;
+    long worker_fake_now;            /* 0, or the Unix time the worker's clock starts at (tests) */
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */

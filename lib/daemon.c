@@ -50,6 +50,11 @@ static void http_closed(void *arg)
     tocsin_db_close(d->db, db_closed, d);
 }
 
+static void drained(struct tocsin_daemon *d)
+{
+    tocsin_http_server_close(d->http, http_closed, d);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     struct tocsin_daemon *d = s->data;
@@ -61,7 +66,10 @@ static void on_signal(uv_signal_t *s, int signum)
     log_info("shutdown", "signal=%d", signum);
     if (d->spec->stop)
         d->spec->stop(d);
-    tocsin_http_server_close(d->http, http_closed, d);
+    if (d->spec->drain)
+        d->spec->drain(d, drained);
+    else
+        drained(d);
 }
 
 int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **argv)

@@ -27,6 +27,11 @@ struct tocsin_daemon_spec {
     /* Stops taking new work; called once on SIGTERM/SIGINT before the HTTP
      * server and the database close. May be NULL. */
     void (*stop)(struct tocsin_daemon *d);
+    /* Optional: finishes in-flight work (e.g. carrier requests whose
+     * outcomes must be written) while the database is still open, then
+     * calls done(d) exactly once; the HTTP server and database close after
+     * that. Called right after stop. May be NULL. */
+    void (*drain)(struct tocsin_daemon *d, void (*done)(struct tocsin_daemon *d));
     /* Frees the daemon's own state after the loop ended. May be NULL. */
     void (*cleanup)(struct tocsin_daemon *d);
 };

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# ops/bench/outbound.sh — a blast through one tocsin-worker to the carrier
+# simulator (callbacks off) with the rate limit set out of the way:
+# messages/s end to end (claim -> stamp -> HTTP -> recorded 'sent'), and
+# the worker's peak RSS. Bound, measured on the same cluster in the same
+# run: pgbench doing just the database half of that pattern (claim 200
+# rows with SKIP LOCKED, then mark them sent with provider ids) on 2
+# connections, and the simulator's own ceiling for the HTTP half is
+# ops/bench/carrier_sim.sh.
+set -euo pipefail
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)"; exit 0 ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+n=${1:-200000}
+bench_build tocsin-worker tocsinctl tocsin-carrier-sim
+tmp=$(mktemp -d)
+cleanup() {
+  [ -n "${worker_pid:-}" ] && kill "$worker_pid" 2>/dev/null
+  [ -n "${sim_pid:-}" ] && kill "$sim_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  bench_pg_stop "$tmp/pg"; rm -rf "$tmp"
+}
+trap cleanup EXIT
+bench_pg "$tmp/pg"
+pgbin=/usr/lib/postgresql/15/bin
+psql() { "$pgbin/psql" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" "$@"; }
+now() { date +%s.%N; }
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+"$build/ops/tocsinctl" migrate >/dev/null
+"$build/ops/tocsinctl" demo-seed >/dev/null
+sim_port=$(( 12000 + RANDOM % 20000 ))
+"$build/ops/tocsin-carrier-sim" --port "$sim_port" --benchmark >"$tmp/sim.log" 2>&1 & sim_pid=$!
+psql -c "UPDATE senders SET base_url = 'http://127.0.0.1:$sim_port', messages_per_second = 999999"
+enqueue() { # enqueue COUNT TAG
+  psql -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+           SELECT s.org_id, s.id, s.provider, '+1415' || lpad(g::text, 7, '0'), '$2 ' || g, 'GSM-7', 1, 'bulk', 'blast'
+             FROM senders s, generate_series(1, $1) g"
+}
+
+echo "outbound: $n messages, one worker, rate limit out of the way"
+enqueue "$n" Bench
+psql -c "VACUUM ANALYZE messages"
+export TOCSIN_WORKER_METRICS_PORT=$(( 12000 + RANDOM % 20000 )) TOCSIN_LOG_LEVEL=warn
+export TOCSIN_WORKER_BATCH=${TOCSIN_WORKER_BATCH:-1000} TOCSIN_WORKER_CONCURRENCY=${TOCSIN_WORKER_CONCURRENCY:-128}
+t0=$(now)
+"$build/worker/tocsin-worker" >"$tmp/worker.log" 2>&1 & worker_pid=$!
+while [ "$(psql -c "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')")" != 0 ]; do
+  sleep 0.2
+  kill -0 "$worker_pid" 2>/dev/null || { cat "$tmp/worker.log" >&2; exit 1; }
+done
+t1=$(now)
+rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+worker_cpu=$(cpu "$worker_pid"); sim_cpu=$(cpu "$sim_pid")
+kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
+sent=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
+[ "$sent" = "$n" ] || { echo "only $sent of $n sent" >&2; exit 1; }
+worker_rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+printf '  %-52s %8s msgs/s\n' "tocsin-worker -> simulator, end to end" "$worker_rate"
+printf '  %-52s %8s MB\n' "worker peak RSS" "$(( rss / 1024 ))"
+printf '  %-52s %8s s\n' "wall time" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
+printf '  %-52s %8s s\n' "worker CPU (user+system)" "$worker_cpu"
+printf '  %-52s %8s s\n' "simulator CPU" "$sim_cpu"
+
+# The database half alone, as pgbench: claim a batch, then mark it sent.
+psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"
+enqueue "$n" Bound
+psql -c "VACUUM ANALYZE messages"
+cat >"$tmp/claim_mark.sql" <<'SQL'
+WITH c AS (SELECT id FROM messages WHERE sender_id = 1 AND lane = 'bulk' AND state = 'queued' AND not_before <= now()
+            ORDER BY not_before, id LIMIT 200 FOR UPDATE SKIP LOCKED)
+UPDATE messages m SET state = 'sending', claimed_by = 'bench', lease_until = now() + interval '30 s',
+       request_sent_at = now(), attempts = attempts + 1, updated_at = now()
+  FROM c WHERE m.id = c.id;
+UPDATE messages SET state = 'sent', provider_message_id = 'SM' || md5(id::text), sent_at = now(), lease_until = NULL, updated_at = now()
+ WHERE state = 'sending' AND claimed_by = 'bench' AND sender_id = 1;
+SQL
+batches=$(( n / 200 / 2 ))
+t0=$(now)
+"$pgbin/pgbench" -n -M extended -c 2 -j 1 -t "$batches" -f "$tmp/claim_mark.sql" "$TOCSIN_DATABASE_URL" >"$tmp/pgbench.log" 2>&1 ||
+  { cat "$tmp/pgbench.log" >&2; exit 1; }
+t1=$(now)
+done_rows=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
+bound=$(awk -v n="$done_rows" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
+printf '  %-52s %8s msgs/s\n' "bound: pgbench claim 200 + mark sent, 2 connections" "$bound"
+awk -v w="$worker_rate" -v b="$bound" 'BEGIN { printf "  worker / bound: %.0f%%\n", 100 * w / b }'

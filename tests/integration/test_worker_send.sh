@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tocsin-worker end to end with the carrier simulator: three workers share
+# one queue; every member is texted exactly once and no opted-out number
+# at all (except the one confirmation of an opt-out); conversational
+# messages overtake a bulk backlog; the sender's rate is never exceeded in
+# any second the carrier saw, and a backlog keeps it near the limit; a STOP
+# committed mid-send stops that number's messages; SIGTERM gives back what
+# was claimed and exits 0.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/worker_lib.sh"
+
+RATE=40
+sender_rate $RATE
+enqueue_bulk 1 400 "Rally"
+# Ten members opted out before the send.
+sql "INSERT INTO opt_outs (org_id, phone, source) SELECT 1, '+1415555' || lpad(g::text, 4, '0'), 'admin' FROM generate_series(1, 100, 10) g"
+# The one message that still goes to an opted-out number: its confirmation.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+     SELECT org_id, id, provider, '+14155550011', 'You are unsubscribed', 'GSM-7', 1, 'conversational', 'opt_out_confirmation' FROM senders"
+
+start_worker a
+start_worker b
+start_worker c
+sleep 2
+# A member replies mid-blast: the volunteer's answer overtakes the backlog.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+     SELECT org_id, id, provider, '+14155559999', 'Volunteer reply', 'GSM-7', 1, 'conversational', 'reply' FROM senders"
+reply_queued=$(date +%s.%N)
+wait_sql "SELECT state FROM messages WHERE body = 'Volunteer reply'" sent 10
+reply_sent=$(date +%s.%N)
+behind=$(sql "SELECT count(*) FROM messages WHERE lane = 'bulk' AND state = 'queued'")
+[ "$behind" -gt 100 ] || fail "the reply should overtake a backlog (only $behind bulk left)"
+awk -v a="$reply_queued" -v b="$reply_sent" 'BEGIN { exit !(b - a < 3) }' || fail "the reply waited behind the blast"
+
+# A STOP committed mid-blast (as the gateway commits it): nothing to that
+# number afterwards, whatever was claimed already.
+victim=+14155550399
+sql "SELECT * FROM tocsin_receive_inbound('twilio', 'SMstop1', 1, '$victim', 'STOP', 0, 'opt_out', NULL, false, 'bye', 'GSM-7', 1)" >/dev/null
+stop_ms=$(sql "SELECT (extract(epoch FROM opted_out_at) * 1000)::bigint FROM opt_outs WHERE phone = '$victim'")
+
+wait_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')" 0 60
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'blast' AND state = 'suppressed'")" 10 "opted-out members suppressed"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'blast' AND state IN ('sent', 'delivered')")" 389 "every other member texted"
+assert_eq "$(sql "SELECT state FROM messages WHERE to_phone = '$victim' AND purpose = 'blast'")" cancelled "the STOP cancelled its queued message"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE state IN ('sent', 'delivered') AND provider_message_id IS NULL")" 0 "sent means a provider id"
+assert_eq "$(sim_dupes)" 0 "nobody texted twice"
+assert_eq "$(sim_accepted)" 392 "the carrier got 389 blast messages, the reply and two opt-out confirmations"
+opted_got=$(curl -s "$SIM/sim/messages" | jq '[.messages[] | select(.direction == "outbound" and (.to | test("^\\+141555500[0-9]1$")) and .body != "You are unsubscribed")] | length')
+assert_eq "$opted_got" 0 "no blast message reached an opted-out number"
+assert_eq "$(curl -s "$SIM/sim/count" --get --data-urlencode 'to=+14155550011' --data-urlencode 'body=You are unsubscribed' | jq .count)" 1 "the opt-out confirmation went out"
+late=$(curl -s "$SIM/sim/messages?to=$victim" | jq --argjson t "$stop_ms" '[.messages[] | select(.direction == "outbound" and .created_ms > $t and .body != "bye")] | length')
+assert_eq "$late" 0 "nothing reached the STOPped number after its commit"
+
+max=$(sim_max_rate 24680)
+[ "$max" -le $RATE ] || fail "the carrier saw $max segments in one second (limit $RATE)"
+[ "$max" -ge $(( RATE * 95 / 100 )) ] || fail "a backlog should run near the limit: best second $max of $RATE"
+# Sustained rate over the full seconds of the backlog.
+full=$(curl -s "$SIM/sim/rates?from=24680" | jq '[.segments_per_second | to_entries | sort_by(.key) | .[1:-1][] | .value] | (add / length)')
+awk -v f="$full" -v r=$RATE 'BEGIN { exit !(f >= 0.97 * r) }' || fail "sustained $full/s of $RATE"
+echo "rate: limit $RATE, best second $max, mean of full seconds $full"
+
+# One dispatcher per carrier account at a time.
+assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 1 "one lease for the demo account"
+
+# SIGTERM while a backlog is claimed: exit 0, and nothing stays claimed.
+enqueue_bulk 1000 200 "Second"
+sleep 1.5
+for n in a b c; do pid_var="WORKER_PID_$n"; kill -TERM "${!pid_var}"; done
+for n in a b c; do
+  pid_var="WORKER_PID_$n"
+  wait "${!pid_var}" || fail "worker $n exited with $? on SIGTERM"
+done
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'sending'")" 0 "claimed messages were given back"
+assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 0 "leases released"
+left=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'queued'")
+[ "$left" -gt 0 ] || fail "the second batch should not have finished in 1.5 s"
+assert_eq "$(sim_dupes)" 0 "nobody texted twice"
+echo "test_worker_send: ok"

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * outcomes.c — writes carriers' answers back in batches: every answer that
+ * arrives within a millisecond or two (or 500 of them) goes to the database
+ * as one tocsin_record_outcomes call. A batch that fails is kept and
+ * written again later (the function only touches rows this worker still
+ * holds, so writing twice changes nothing), so no answer is lost while the
+ * database is away. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "pgarray.h"
+#include "worker.h"
+
+static struct tocsin_metric m_sent = TOCSIN_METRIC_COUNTER(
+    "tocsin_worker_sent_total", "messages the carrier accepted", NULL);
+static struct tocsin_metric m_retry = TOCSIN_METRIC_COUNTER(
+    "tocsin_worker_retried_total", "messages queued again (429, never sent)", NULL);
+static struct tocsin_metric m_failed = TOCSIN_METRIC_COUNTER(
+    "tocsin_worker_failed_total", "messages the carrier refused for good", NULL);
+static struct tocsin_metric m_unknown = TOCSIN_METRIC_COUNTER(
+    "tocsin_worker_unknown_total", "messages whose fate is unknown (5xx, timeout): never resent", NULL);
+
+#define FLUSH_MAX 500
+#define FLUSH_DELAY_MS 2
+#define RETRY_DELAY_MS 500
+
+struct flush_job {
+    struct worker *w;
+    struct wk_outcome *batch;
+    unsigned n;
+};
+
+static void flush(struct worker *w);
+
+static void count(const struct wk_outcome *o)
+{
+    struct tocsin_metric *m = strcmp(o->kind, "sent") == 0    ? &m_sent
+                              : strcmp(o->kind, "retry") == 0 ? &m_retry
+                              : strcmp(o->kind, "failed") == 0 ? &m_failed
+                                                               : &m_unknown;
+    tocsin_metric_register(m);
+    tocsin_metric_add(m, 1);
+}
+
+static int append(struct worker *w, const struct wk_outcome *o, unsigned n)
+{
+    if (w->n_outcomes + n > w->cap_outcomes) {
+        unsigned cap = w->cap_outcomes ? w->cap_outcomes : 256;
+        while (cap < w->n_outcomes + n)
+            cap *= 2;
+        struct wk_outcome *grown = realloc(w->outcomes, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        w->outcomes = grown;
+        w->cap_outcomes = cap;
+    }
+    memcpy(w->outcomes + w->n_outcomes, o, n * sizeof *o);
+    w->n_outcomes += n;
+    return 0;
+}
+
+static void flush_timer_fired(uv_timer_t *t)
+{
+    struct worker *w = t->data;
+    w->flush_armed = 0;
+    flush(w);
+}
+
+static void arm(struct worker *w, uint64_t ms)
+{
+    if (w->flush_armed)
+        return;
+    w->flush_armed = 1;
+    uv_timer_start(&w->flush_timer, flush_timer_fired, ms, 0);
+}
+
+void wk_outcome_add(struct worker *w, const struct wk_outcome *o)
+{
+    if (append(w, o, 1) != 0) {
+        /* The row stays 'sending' and stamped: the sweep marks it unknown. */
+        log_error("outcome_lost", "message_id=%lld outcome=%s reason=\"out of memory\"", o->id, o->kind);
+        return;
+    }
+    if (w->n_outcomes >= FLUSH_MAX)
+        flush(w);
+    else
+        arm(w, FLUSH_DELAY_MS);
+}
+
+static void flushed(const struct tocsin_db_result *r, void *ctx)
+{
+    struct flush_job *job = ctx;
+    struct worker *w = job->w;
+    w->flushes_in_flight--;
+    if (r->error) {
+        log_warn("outcomes_write_failed", "count=%u ambiguous=%d reason=\"%s\" retry_ms=%d", job->n, r->ambiguous,
+                 r->error, RETRY_DELAY_MS);
+        if (append(w, job->batch, job->n) != 0)
+            log_error("outcomes_lost", "count=%u reason=\"out of memory\"", job->n);
+        uv_timer_stop(&w->flush_timer);
+        w->flush_armed = 0;
+        arm(w, RETRY_DELAY_MS);
+    } else {
+        for (unsigned i = 0; i < job->n; i++)
+            count(&job->batch[i]);
+    }
+    free(job->batch);
+    free(job);
+    wk_pump_all(w);
+    wk_check_drained(w);
+}
+
+static void flush(struct worker *w)
+{
+    if (w->n_outcomes == 0)
+        return;
+    unsigned n = w->n_outcomes > FLUSH_MAX ? FLUSH_MAX : w->n_outcomes;
+    struct flush_job *job = calloc(1, sizeof *job);
+    struct wk_outcome *batch = malloc(n * sizeof *batch);
+    if (!job || !batch) {
+        free(job);
+        free(batch);
+        arm(w, RETRY_DELAY_MS);
+        return;
+    }
+    memcpy(batch, w->outcomes, n * sizeof *batch);
+    memmove(w->outcomes, w->outcomes + n, (w->n_outcomes - n) * sizeof *batch);
+    w->n_outcomes -= n;
+    job->w = w;
+    job->batch = batch;
+    job->n = n;
+
+    struct pg_array ids, kinds, pids, codes, errors, retry, optout;
+    pg_array_init(&ids);
+    pg_array_init(&kinds);
+    pg_array_init(&pids);
+    pg_array_init(&codes);
+    pg_array_init(&errors);
+    pg_array_init(&retry);
+    pg_array_init(&optout);
+    for (unsigned i = 0; i < n; i++) {
+        const struct wk_outcome *o = &batch[i];
+        pg_array_add_int(&ids, o->id);
+        pg_array_add_text(&kinds, o->kind);
+        pg_array_add_text(&pids, o->provider_id[0] ? o->provider_id : NULL);
+        pg_array_add_text(&codes, o->code[0] ? o->code : NULL);
+        pg_array_add_text(&errors, o->error[0] ? o->error : NULL);
+        pg_array_add_int(&retry, o->retry_ms);
+        pg_array_add_bool(&optout, o->opt_out);
+    }
+    const char *params[] = {w->id,
+                            pg_array_finish(&ids),
+                            pg_array_finish(&kinds),
+                            pg_array_finish(&pids),
+                            pg_array_finish(&codes),
+                            pg_array_finish(&errors),
+                            pg_array_finish(&retry),
+                            pg_array_finish(&optout)};
+    int ok = 1;
+    for (int i = 1; i < 8; i++)
+        ok = ok && params[i];
+    w->flushes_in_flight++;
+    if (!ok || tocsin_db_query(w->d->db,
+                               "SELECT tocsin_record_outcomes($1, $2::bigint[], $3::text[], $4::text[],"
+                               " $5::text[], $6::text[], $7::int[], $8::boolean[])",
+                               8, params, flushed, job) != 0) {
+        struct tocsin_db_result fake = {.error = "could not queue the write", .sqlstate = ""};
+        flushed(&fake, job);
+    }
+    pg_array_free(&ids);
+    pg_array_free(&kinds);
+    pg_array_free(&pids);
+    pg_array_free(&codes);
+    pg_array_free(&errors);
+    pg_array_free(&retry);
+    pg_array_free(&optout);
+    if (w->n_outcomes > 0)
+        arm(w, FLUSH_DELAY_MS);
+}
+
+int wk_outcomes_pending(const struct worker *w)
+{
+    return w->n_outcomes > 0 || w->flushes_in_flight > 0;
+}
+
+void wk_outcomes_free(struct worker *w)
+{
+    free(w->outcomes);
+    w->outcomes = NULL;
+    w->n_outcomes = w->cap_outcomes = 0;
+}
