@@ -143,6 +143,7 @@ static int copy_contact(struct copy_buf *b, const struct tocsin_import_contact *
 {
     return copy_field(b, c->phone, 0) || copy_field(b, c->first_name, 0) ||
            copy_field(b, c->last_name, 0) || copy_field(b, c->zip[0] ? c->zip : NULL, 0) ||
+           copy_field(b, c->timezone[0] ? c->timezone : NULL, 0) ||
            copy_field(b, c->fields_json, 1);
 }
 
@@ -206,7 +207,7 @@ static int run_prepare(struct import_run *run)
     snprintf(run->batch, sizeof run->batch, "%ld", batch);
     if (tocsin_dbsync_command(run->conn,
                               "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
-                              " last_name text, zip text, fields jsonb) ON COMMIT DROP",
+                              " last_name text, zip text, timezone text, fields jsonb) ON COMMIT DROP",
                               err, sizeof err)) {
         snprintf(run->err, run->errlen, "%s", err);
         return -1;
@@ -325,12 +326,13 @@ static int run_apply(struct import_run *run)
     double t0 = now_seconds();
     PGresult *res = run_exec(
         run,
-        "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)"
-        "  SELECT $1, phone, first_name, last_name, zip, fields FROM import_stage"
+        "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, timezone, fields)"
+        "  SELECT $1, phone, first_name, last_name, zip, timezone, fields FROM import_stage"
         "  ON CONFLICT (org_id, phone) DO UPDATE SET"
         "   first_name = coalesce(EXCLUDED.first_name, contacts.first_name),"
         "   last_name = coalesce(EXCLUDED.last_name, contacts.last_name),"
         "   zip = coalesce(EXCLUDED.zip, contacts.zip),"
+        "   timezone = coalesce(EXCLUDED.timezone, contacts.timezone),"
         "   fields = contacts.fields || EXCLUDED.fields, updated_at = now()"
         "  RETURNING (xmax = 0) AS inserted)"
         " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * contacts_import.h — importing contacts from CSV, shared by `tocsinctl
  * contacts import` and the dashboard's upload. Columns: phone (required),
- * first_name, last_name, zip, and any others into the contact's fields.
+ * first_name, last_name, zip, timezone (an IANA zone such as
+ * America/Chicago, for quiet hours), and any others into the contact's fields.
  * Rows are validated one by one (bad rows are reported with their line and
  * reason); valid rows go into PostgreSQL in one transaction through COPY
  * and one set-based upsert, so the import is all or nothing. Blocking
@@ -53,7 +54,7 @@ struct tocsin_import_options {
 
 /* --- the pure part, testable without a database --- */
 
-enum { IMPORT_COL_PHONE, IMPORT_COL_FIRST, IMPORT_COL_LAST, IMPORT_COL_ZIP, IMPORT_COL_KNOWN };
+enum { IMPORT_COL_PHONE, IMPORT_COL_FIRST, IMPORT_COL_LAST, IMPORT_COL_ZIP, IMPORT_COL_TZ, IMPORT_COL_KNOWN };
 
 struct tocsin_import_columns {
     int known[IMPORT_COL_KNOWN]; /* column index of phone, first_name... or -1 */
@@ -65,6 +66,7 @@ struct tocsin_import_contact {
     char phone[TOCSIN_E164_MAX + 1];
     const char *first_name, *last_name; /* NULL when empty */
     char zip[6];                        /* "" when absent */
+    char timezone[65];                  /* IANA zone, "" when absent */
     char *fields_json;                  /* malloc'd JSON object of the other columns */
 };
 

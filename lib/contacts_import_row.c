@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * contacts_import_row.c — the pure half of the CSV import: the header's
  * columns and one row's validation (phone through lib/phone, zip, name
- * lengths, UTF-8, custom fields as a JSON object). No database here. */
+ * lengths, UTF-8, timezone against the system tz database, custom fields
+ * as a JSON object). No database here. */
 #include "contacts_import.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "sms.h"
 
-static const char *const known_names[IMPORT_COL_KNOWN] = {"phone", "first_name", "last_name", "zip"};
+static const char *const known_names[IMPORT_COL_KNOWN] = {"phone", "first_name", "last_name", "zip",
+                                                                  "timezone"};
 
 /* Trims ASCII spaces and tabs: returns the start, sets *len. */
 static const char *trim(const char *s, size_t *len)
@@ -71,7 +75,7 @@ int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_
     }
     if (cols->known[IMPORT_COL_PHONE] < 0) {
         snprintf(err, errlen, "header: no \"phone\" column (columns are phone, first_name, "
-                              "last_name, zip and any of your own)");
+                              "last_name, zip, timezone and any of your own)");
         return -1;
     }
     return 0;
@@ -117,6 +121,29 @@ static int parse_zip(const char *z, size_t len, char out[6])
     return 0;
 }
 
+/* An IANA zone name ("America/Chicago", "UTC"): letters, digits, _ + -
+ * in up to three parts, and a file of that name in the tz database
+ * (TZDIR, else /usr/share/zoneinfo: the one PostgreSQL reads on Debian),
+ * so the quiet-hours check can never meet a zone it does not know. */
+static int valid_timezone(const char *z, size_t len)
+{
+    if (len == 0 || len > 64 || z[0] == '/' || z[len - 1] == '/')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = z[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '+' || c == '-' || c == '/'))
+            return 0;
+        if (c == '/' && z[i + 1] == '/')
+            return 0;
+    }
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%.*s", dir && *dir ? dir : "/usr/share/zoneinfo", (int)len, z);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode); /* "America" is a folder */
+}
+
 int tocsin_import_row(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
                       const char *region, struct tocsin_import_contact *out, char *reason,
                       size_t reasonlen)
@@ -146,6 +173,14 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
         snprintf(reason, reasonlen, "invalid zip \"%.20s\": must be 5 digits or ZIP+4", zip);
         return -1;
     }
+    const char *tz = field(row, cols->known[IMPORT_COL_TZ], &len);
+    if (len && !valid_timezone(tz, len)) {
+        snprintf(reason, reasonlen, "invalid timezone \"%.*s\": not an IANA zone such as America/Chicago",
+                 (int)(len > 64 ? 64 : len), tz);
+        return -1;
+    }
+    memcpy(out->timezone, tz, len);
+    out->timezone[len] = '\0';
     static const int name_cols[] = {IMPORT_COL_FIRST, IMPORT_COL_LAST};
     for (int n = 0; n < 2; n++) {
         const char *v = field(row, cols->known[name_cols[n]], &len);

@@ -27,6 +27,9 @@ static const struct verb verbs[] = {
     {NULL, "demo-seed", tocsinctl_demo_seed, "create the demo org, logins, short code and keywords"},
     {NULL, "segments", tocsinctl_segments, "count the SMS segments of a text"},
     {NULL, "phone", tocsinctl_phone, "normalise and describe a phone number"},
+    {"zones", "refresh", tocsinctl_zones_refresh, "rewrite the quiet-hours zones of area codes"},
+    {NULL, "blast", tocsinctl_blast, "create, schedule, pause, resume, cancel, list blasts"},
+    {"messages", "requeue", tocsinctl_messages_requeue, "requeue messages whose fate is unknown"},
 };
 
 static void usage(FILE *f)

@@ -237,6 +237,24 @@ static int show_status(PGconn *conn, const struct migration *m, int n)
     return rc;
 }
 
+/* Fills phone_zones (006_blasts) once it exists: after migrations were
+ * applied, or when it holds only its defaults (zones.c). Returns 0 or -1
+ * (printed). */
+static int refresh_zones(PGconn *conn, int applied)
+{
+    PGresult *res = tocsinctl_exec(conn, "migrate", "SELECT to_regclass('phone_zones') IS NOT NULL", 0, NULL);
+    if (!res)
+        return -1;
+    int exists = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    char err[512];
+    if (exists && ctl_zones_refresh(conn, !applied, err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *dir = NULL;
@@ -246,7 +264,9 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     if (np == -2) {
         printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
                "Applies pending schema migrations in order, each in one transaction, and\n"
-               "records them in schema_migrations. Running it again is a no-op.\n"
+               "records them in schema_migrations, then fills the quiet-hours zone table\n"
+               "(tocsinctl zones refresh) if migrations were applied or it is unfilled.\n"
+               "Running it again is a no-op.\n"
                "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
                "  --status    list migrations and whether each is applied; change nothing\n");
         return TOCSINCTL_OK;
@@ -275,6 +295,8 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (applied == 0)
         printf("database is up to date (%d migrations)\n", n);
+    if (refresh_zones(conn, applied))
+        goto out;
     rc = TOCSINCTL_OK;
 out:
     PQfinish(conn);

@@ -48,6 +48,14 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
+
+/* Writes phone_zones (zones.c) in its own transaction under the migration
+ * lock; with only_if_empty, only when the table holds just its defaults.
+ * Prints a line when it writes. Returns 0, or -1 with err set. */
+int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen);
 
 /* Runs sql with params and prints the database's error as
  * `tocsinctl VERB: MESSAGE` on failure. Returns the result or NULL. */

@@ -113,6 +113,40 @@ static void test_rows(void **state)
     expect_row(h, line, NULL, NULL, NULL, "first_name is longer than 100 characters");
 }
 
+/* The timezone column: an IANA zone from the tz database, or empty. */
+static void test_timezone(void **state)
+{
+    (void)state;
+    struct tocsin_import_columns cols;
+    struct tocsin_import_contact c;
+    char err[200];
+    assert_int_equal(tocsin_import_header(parse("phone,TimeZone\n"), &cols, err, sizeof err), 0);
+    assert_int_equal(cols.known[IMPORT_COL_TZ], 1);
+    static const char *const good[] = {"America/Chicago", " America/Indiana/Indianapolis ", "UTC",
+                                       "Europe/London"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "+14155552671,%s\n", good[i]);
+        if (tocsin_import_row(&cols, parse(line), "US", &c, err, sizeof err))
+            fail_msg("%s refused: %s", good[i], err);
+        assert_non_null(strstr(good[i], c.timezone));
+        assert_string_equal(c.fields_json, "{}"); /* not a custom field */
+        free(c.fields_json);
+    }
+    assert_int_equal(tocsin_import_row(&cols, parse("+14155552671,\n"), "US", &c, err, sizeof err), 0);
+    assert_string_equal(c.timezone, "");
+    free(c.fields_json);
+    static const char *const bad[] = {"America/Springfield", "Central", "../etc/passwd", "America//Chicago",
+                                      "/etc/localtime", "America/Chicago/", "EST5EDT;rm", "America"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[128];
+        snprintf(line, sizeof line, "+14155552671,%s\n", bad[i]);
+        if (tocsin_import_row(&cols, parse(line), "US", &c, err, sizeof err) == 0)
+            fail_msg("%s accepted", bad[i]);
+        assert_non_null(strstr(err, "invalid timezone"));
+    }
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -125,6 +159,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_timezone),
         cmocka_unit_test(test_bad_region_refused_before_any_query),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);

@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * blast.c — `tocsinctl blast create|schedule|pause|resume|cancel|status|
+ * list`: thin calls of the lead's SQL functions (schema/006_blasts.sql),
+ * which validate, change state and write the audit event (user NULL: the
+ * CLI). Exit 2 for usage and for input the database rejects as invalid
+ * (SQLSTATE class 22: body, filter, timestamp); 1 when the action is not
+ * possible (no such blast, wrong state) or the database fails. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+/* Runs sql; on error prints `tocsinctl blast VERB: MESSAGE` and sets *rc
+ * to 2 for invalid input (SQLSTATE 22...), else 1. Returns the result or
+ * NULL. */
+static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int n,
+                            const char *const *params, int *rc)
+{
+    char err[1024];
+    PGresult *res = tocsin_dbsync_exec(conn, sql, n, params, err, sizeof err);
+    if (!res) {
+        fprintf(stderr, "tocsinctl blast %s: %s\n", verb, err);
+        *rc = strncmp(tocsin_dbsync_last_sqlstate(), "22", 2) == 0 ? TOCSINCTL_USAGE : TOCSINCTL_FAIL;
+    }
+    return res;
+}
+
+/* 1 if s is a positive decimal id. */
+static int valid_id(const char *s)
+{
+    if (!s || !*s || strlen(s) > 18)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return strtoll(s, NULL, 10) > 0;
+}
+
+/* Parses `blast VERB ID [opts]`: returns the exit status to stop with, or
+ * -1 to go on with *id set. */
+static int parse_id_verb(const char *verb, const char *usage, int argc, char **argv,
+                         const struct ctl_opt *opts, const char **id)
+{
+    const char *pos[1];
+    char name[32];
+    snprintf(name, sizeof name, "blast %s", verb);
+    int np = ctl_parse(name, argc, argv, opts, pos, 1);
+    if (np == -2) {
+        printf("%s", usage);
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    if (np != 1) {
+        fprintf(stderr, "tocsinctl blast %s: missing blast ID (see --help)\n", verb);
+        return TOCSINCTL_USAGE;
+    }
+    if (!valid_id(pos[0])) {
+        fprintf(stderr, "tocsinctl blast %s: invalid blast id \"%s\": must be a positive integer\n", verb, pos[0]);
+        return TOCSINCTL_USAGE;
+    }
+    *id = pos[0];
+    return -1;
+}
+
+/* Looks up the id of sender address or list name in org; prints and
+ * returns -1 when there is none. */
+static int lookup(PGconn *conn, const char *verb, const char *sql, const char *org, const char *key,
+                  const char *what, char id[24], int *rc)
+{
+    const char *params[] = {org, key};
+    PGresult *res = blast_exec(conn, verb, sql, 2, params, rc);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found)
+        snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
+    else {
+        fprintf(stderr, "tocsinctl blast %s: %s \"%s\" does not exist in this org\n", verb, what, key);
+        *rc = TOCSINCTL_FAIL;
+    }
+    PQclear(res);
+    return found ? 0 : -1;
+}
+
+static int blast_create(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL, *sender = NULL, *list = NULL, *body = NULL, *filter = NULL;
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},   {"--sender", &sender, NULL},
+                                   {"--list", &list, NULL}, {"--body", &body, NULL},
+                                   {"--filter", &filter, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse("blast create", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl blast create --org SLUG --sender ADDRESS --list NAME --body TEXT\n"
+               "                              [--filter JSON]\n\n"
+               "Creates a draft blast to the list's subscribers (minus opted-out numbers).\n"
+               "TEXT may use fields: {first_name}, {last_name}, {zip}, {phone}, {timezone} or\n"
+               "any column of the import, with a fallback as {first_name|friend}; braces are\n"
+               "for fields only. A value counts up to 100 characters; the body must stay\n"
+               "within 1600 once filled in. --filter '{\"field\":\"city\",\"equals\":\"Austin\"}'\n"
+               "keeps contacts whose field equals the text, ignoring case.\n"
+               "Prints the new blast's id. Exit 2 for invalid input.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("blast create", "--org", org) || ctl_require("blast create", "--sender", sender) ||
+        ctl_require("blast create", "--list", list) || ctl_require("blast create", "--body", body))
+        return TOCSINCTL_USAGE;
+    if (filter) {
+        json_error_t jerr;
+        json_t *j = json_loads(filter, 0, &jerr);
+        int object = j && json_is_object(j);
+        json_decref(j);
+        if (!object) {
+            fprintf(stderr, "tocsinctl blast create: invalid filter \"%s\": %s\n", filter,
+                    j ? "must be a JSON object" : jerr.text);
+            return TOCSINCTL_USAGE;
+        }
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    long long org_id;
+    char org_s[24], sender_id[24], list_id[24];
+    if (tocsinctl_find_org(conn, org, &org_id))
+        goto out;
+    snprintf(org_s, sizeof org_s, "%lld", org_id);
+    if (lookup(conn, "create", "SELECT id FROM senders WHERE org_id = $1 AND address = $2", org_s, sender,
+               "sender", sender_id, &rc) ||
+        lookup(conn, "create", "SELECT id FROM lists WHERE org_id = $1 AND name = $2", org_s, list, "list",
+               list_id, &rc))
+        goto out;
+    const char *params[] = {org_s, sender_id, list_id, body, filter ? filter : "{}"};
+    PGresult *res = blast_exec(conn, "create",
+                               "SELECT tocsin_blast_create($1, NULL, $2, $3, $4, $5::jsonb)", 5, params, &rc);
+    if (res) {
+        printf("created blast %s (draft)\n", PQgetvalue(res, 0, 0));
+        rc = TOCSINCTL_OK;
+        PQclear(res);
+    }
+out:
+    PQfinish(conn);
+    return rc;
+}
+
+static int blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *at = NULL, *id = NULL;
+    const struct ctl_opt opts[] = {{"--at", &at, NULL}, {NULL, NULL, NULL}};
+    int stop = parse_id_verb("schedule", "Usage: tocsinctl blast schedule ID --at TIMESTAMP|now\n\n"
+                                         "Schedules a draft (or reschedules a scheduled) blast. TIMESTAMP is\n"
+                                         "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
+                                         "The worker expands it into messages when it is due.\n",
+                             argc, argv, opts, &id);
+    if (stop >= 0)
+        return stop;
+    if (ctl_require("blast schedule", "--at", at))
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    const char *params[] = {id, strcmp(at, "now") == 0 ? NULL : at};
+    PGresult *res = blast_exec(conn, "schedule",
+                               "SELECT tocsin_blast_schedule(NULL, $1, NULL, $2::timestamptz)", 2, params, &rc);
+    if (res) {
+        printf("scheduled blast %s at %s\n", id, PQgetvalue(res, 0, 0));
+        rc = TOCSINCTL_OK;
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+/* pause, resume, cancel: one function call on one blast. */
+static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char *verb, const char *sql,
+                        const char *usage, const char *done_verb)
+{
+    const char *id = NULL;
+    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
+    int stop = parse_id_verb(verb, usage, argc, argv, opts, &id);
+    if (stop >= 0)
+        return stop;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    const char *params[] = {id};
+    PGresult *res = blast_exec(conn, verb, sql, 1, params, &rc);
+    if (res) {
+        if (strcmp(verb, "cancel") == 0)
+            printf("cancelled blast %s: %s queued messages cancelled\n", id, PQgetvalue(res, 0, 0));
+        else
+            printf("%s blast %s\n", done_verb, id);
+        rc = TOCSINCTL_OK;
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+static long long jint(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static void print_status(json_t *s)
+{
+    printf("blast %lld: %s\n", jint(s, "id"), json_string_value(json_object_get(s, "state")));
+    printf("  recipients   %lld\n", jint(s, "recipients"));
+    printf("  progress     %.1f%%\n", 100.0 * json_number_value(json_object_get(s, "progress")));
+    printf("  rate         %lld messages in the last minute\n", jint(s, "per_minute"));
+    static const char *const keys[] = {"queued", "sending", "sent", "delivered", "undelivered", "failed",
+                                       "unknown", "suppressed", "cancelled", "opted_out"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        printf("  %-12s %lld\n", keys[i], jint(s, keys[i]));
+    const char *at = json_string_value(json_object_get(s, "scheduled_at"));
+    if (at)
+        printf("  scheduled    %s\n", at);
+}
+
+static int blast_status(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *id = NULL;
+    int as_json = 0;
+    const struct ctl_opt opts[] = {{"--json", NULL, &as_json}, {NULL, NULL, NULL}};
+    int stop = parse_id_verb("status", "Usage: tocsinctl blast status ID [--json]\n\n"
+                                       "Prints a blast's state, its counters (each message counts in its\n"
+                                       "current state: queued, sending, sent, delivered, undelivered,\n"
+                                       "failed, unknown, suppressed, cancelled; opted_out counts recipients\n"
+                                       "who opted out while it was sending), progress and last-minute rate.\n",
+                             argc, argv, opts, &id);
+    if (stop >= 0)
+        return stop;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    const char *params[] = {id};
+    PGresult *res = blast_exec(conn, "status", "SELECT tocsin_blast_status(NULL, $1)", 1, params, &rc);
+    if (res && PQgetisnull(res, 0, 0))
+        fprintf(stderr, "tocsinctl blast status: blast %s does not exist\n", id);
+    else if (res && as_json) {
+        printf("%s\n", PQgetvalue(res, 0, 0));
+        rc = TOCSINCTL_OK;
+    } else if (res) {
+        json_t *s = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        if (s) {
+            print_status(s);
+            rc = TOCSINCTL_OK;
+        }
+        json_decref(s);
+    }
+    PQclear(res);
+    PQfinish(conn);
+    return rc;
+}
+
+static int blast_list(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL, *state = NULL;
+    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--state", &state, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse("blast list", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl blast list [--org SLUG] [--state STATE]\n\n"
+               "Lists blasts, newest first: id, org, state, recipients, messages still\n"
+               "queued, sent (including delivered), scheduled time and the body's start.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    const char *params[] = {org, state};
+    PGresult *res = blast_exec(
+        conn, "list",
+        "SELECT b.id, o.slug, b.state, s->>'recipients', s->>'queued',"
+        "       (s->>'sent')::int + (s->>'delivered')::int + (s->>'undelivered')::int,"
+        "       coalesce(to_char(b.scheduled_at, 'YYYY-MM-DD HH24:MI TZ'), '-'), left(b.body, 40)"
+        "  FROM blasts b JOIN orgs o ON o.id = b.org_id, tocsin_blast_status(NULL, b.id) s"
+        " WHERE ($1::text IS NULL OR o.slug = $1) AND ($2::text IS NULL OR b.state = $2)"
+        " ORDER BY b.id DESC LIMIT 1000",
+        2, params, &rc);
+    if (res) {
+        printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", "id", "org", "state", "recipients", "queued",
+               "sent", "scheduled", "body");
+        for (int i = 0; i < PQntuples(res); i++)
+            printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+                   PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+        rc = TOCSINCTL_OK;
+        PQclear(res);
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: tocsinctl blast COMMAND [ARGS...]\n\n"
+               "Commands (each answers --help):\n"
+               "  create    a draft blast: --org --sender --list --body [--filter]\n"
+               "  schedule  ID --at TIMESTAMP|now\n"
+               "  pause     ID   stop claiming its messages (they stay queued)\n"
+               "  resume    ID\n"
+               "  cancel    ID   every still-queued message becomes cancelled\n"
+               "  status    ID [--json]\n"
+               "  list      [--org SLUG] [--state STATE]\n");
+}
+
+int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return TOCSINCTL_USAGE;
+    }
+    const char *cmd = argv[1];
+    argc--;
+    argv++;
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return TOCSINCTL_OK;
+    }
+    if (strcmp(cmd, "create") == 0)
+        return blast_create(ctl, argc, argv);
+    if (strcmp(cmd, "schedule") == 0)
+        return blast_schedule(ctl, argc, argv);
+    if (strcmp(cmd, "status") == 0)
+        return blast_status(ctl, argc, argv);
+    if (strcmp(cmd, "list") == 0)
+        return blast_list(ctl, argc, argv);
+    if (strcmp(cmd, "pause") == 0)
+        return blast_action(ctl, argc, argv, "pause", "SELECT tocsin_blast_pause(NULL, $1, NULL)",
+                            "Usage: tocsinctl blast pause ID\n\nPauses a sending blast: its messages stay "
+                            "queued and no worker claims them until it is resumed.\n",
+                            "paused");
+    if (strcmp(cmd, "resume") == 0)
+        return blast_action(ctl, argc, argv, "resume", "SELECT tocsin_blast_resume(NULL, $1, NULL)",
+                            "Usage: tocsinctl blast resume ID\n\nResumes a paused blast.\n",
+                            "resumed");
+    if (strcmp(cmd, "cancel") == 0)
+        return blast_action(ctl, argc, argv, "cancel", "SELECT tocsin_blast_cancel(NULL, $1, NULL)",
+                            "Usage: tocsinctl blast cancel ID\n\nCancels a blast: every message still "
+                            "queued becomes cancelled (in one statement); messages already handed to a "
+                            "worker finish.\n",
+                            "cancelled");
+    fprintf(stderr, "tocsinctl blast: unknown command \"%s\" (see --help)\n", cmd);
+    return TOCSINCTL_USAGE;
+}

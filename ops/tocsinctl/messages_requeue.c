@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * messages_requeue.c — `tocsinctl messages requeue --state unknown`: the
+ * operator's confirmed resend of messages that may or may not have reached
+ * the carrier (tocsin_messages_requeue in schema/006_blasts.sql), which
+ * the worker never resends by itself. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+static int valid_id(const char *s)
+{
+    if (!*s || strlen(s) > 18)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *state = NULL, *org = NULL, *sender = NULL, *blast = NULL;
+    int dry = 0;
+    const struct ctl_opt opts[] = {{"--state", &state, NULL}, {"--org", &org, NULL},
+                                   {"--sender", &sender, NULL}, {"--blast", &blast, NULL},
+                                   {"--dry-run", NULL, &dry}, {NULL, NULL, NULL}};
+    int np = ctl_parse("messages requeue", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl messages requeue --state unknown [--org SLUG] [--sender ADDRESS]\n"
+               "                                  [--blast ID] [--dry-run]\n\n"
+               "Queues again the messages whose fate is unknown (the carrier may have them:\n"
+               "a 5xx, a timeout or a worker lost after the request left). Only do this once\n"
+               "you have checked they were not delivered: the members may get them twice.\n"
+               "Their blast, if it had completed, sends again. --dry-run only counts.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("messages requeue", "--state", state))
+        return TOCSINCTL_USAGE;
+    if (strcmp(state, "unknown") != 0) {
+        fprintf(stderr, "tocsinctl messages requeue: invalid state \"%s\": only unknown messages are requeued\n",
+                state);
+        return TOCSINCTL_USAGE;
+    }
+    if (blast && !valid_id(blast)) {
+        fprintf(stderr, "tocsinctl messages requeue: invalid blast id \"%s\": must be a positive integer\n", blast);
+        return TOCSINCTL_USAGE;
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = TOCSINCTL_FAIL;
+    char org_s[24];
+    long long org_id;
+    if (org) {
+        if (tocsinctl_find_org(conn, org, &org_id))
+            goto out;
+        snprintf(org_s, sizeof org_s, "%lld", org_id);
+    }
+    const char *params[] = {org ? org_s : NULL, sender, blast, dry ? "t" : "f"};
+    PGresult *res = tocsinctl_exec(
+        conn, "messages requeue",
+        "SELECT CASE WHEN $2::text IS NOT NULL AND NOT EXISTS"
+        "              (SELECT 1 FROM senders WHERE address = $2 AND ($1::bigint IS NULL OR org_id = $1))"
+        "            THEN -1"
+        "            ELSE tocsin_messages_requeue($1, NULL, (SELECT id FROM senders WHERE address = $2),"
+        "                                         $3::bigint, $4::boolean) END",
+        4, params);
+    if (!res)
+        goto out;
+    long n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (n < 0) {
+        fprintf(stderr, "tocsinctl messages requeue: sender \"%s\" does not exist%s\n", sender,
+                org ? " in this org" : "");
+        goto out;
+    }
+    printf(dry ? "would requeue %ld unknown messages (dry run)\n" : "requeued %ld unknown messages\n", n);
+    rc = TOCSINCTL_OK;
+out:
+    PQfinish(conn);
+    return rc;
+}
