@@ -293,7 +293,8 @@ END $$;
 -- statement: SKIP LOCKED makes two volunteers claiming at once take
 -- different contacts, the state re-check under the row lock keeps a
 -- contact taken meanwhile from being taken again, and opted-out numbers
--- are never claimed. Returns (200, {claimed, in_batch}).
+-- are never claimed (nor counted in the batch). Returns (200, {claimed,
+-- in_batch}).
 CREATE FUNCTION tocsin_outreach_claim(p_org bigint, p_user bigint, p_campaign bigint)
 RETURNS TABLE (status int, body json) LANGUAGE plpgsql AS $$
 DECLARE
@@ -309,8 +310,11 @@ BEGIN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'inactive', 'this campaign is not active');
         RETURN;
     END IF;
-    SELECT count(*) INTO v_held FROM outreach_targets
-     WHERE claimed_by = p_user AND campaign_id = p_campaign AND state = 'claimed';
+    -- One volunteer's claims in a row (two tabs): each counts what she
+    -- already holds after the other committed, so a batch never overfills.
+    PERFORM pg_advisory_xact_lock(hashtextextended(format('outreach_claim %s %s', p_campaign, p_user), 0));
+    SELECT count(*) INTO v_held FROM outreach_batch b
+     WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign;
     WITH picked AS (
         SELECT t.contact_id FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.campaign_id = p_campaign AND t.state = 'pending'
