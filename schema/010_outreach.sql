@@ -426,18 +426,16 @@ BEGIN
         RETURN;
     END IF;
     SELECT provider INTO v_provider FROM senders WHERE id = v_camp.sender_id;
-    SELECT c.id, c.assignee_id INTO v_conv, v_prev FROM conversations c
-     WHERE c.contact_id = p_contact AND c.sender_id = v_camp.sender_id AND c.state = 'open' FOR UPDATE;
-    IF v_conv IS NULL THEN
-        INSERT INTO conversations (org_id, contact_id, sender_id, assignee_id, assigned_at, assignee_active_at,
-                                   last_outbound_at)
-        VALUES (p_org, p_contact, v_camp.sender_id, p_user, now(), now(), now())
-        RETURNING id INTO v_conv;
-    ELSE
-        UPDATE conversations SET assignee_id = p_user, last_outbound_at = now(), assignee_active_at = now(),
-               assigned_at = CASE WHEN assignee_id IS DISTINCT FROM p_user THEN now() ELSE assigned_at END
-         WHERE id = v_conv;
-    END IF;
+    SELECT c.assignee_id INTO v_prev FROM conversations c
+     WHERE c.contact_id = p_contact AND c.sender_id = v_camp.sender_id AND c.state = 'open';
+    -- ON CONFLICT: a reply the gateway stores meanwhile opens the same one.
+    INSERT INTO conversations AS cv (org_id, contact_id, sender_id, assignee_id, assigned_at, assignee_active_at,
+                                     last_outbound_at)
+    VALUES (p_org, p_contact, v_camp.sender_id, p_user, now(), now(), now())
+    ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
+       SET assignee_id = p_user, last_outbound_at = now(), assignee_active_at = now(),
+           assigned_at = CASE WHEN cv.assignee_id IS DISTINCT FROM p_user THEN now() ELSE cv.assigned_at END
+    RETURNING cv.id INTO v_conv;
     INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments, lane,
                           purpose, conversation_id, sent_by_user_id, validity_until)
     VALUES (p_org, v_camp.sender_id, v_provider, p_contact, v_c.phone, p_body, p_encoding, p_segments,

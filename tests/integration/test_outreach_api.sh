@@ -240,4 +240,28 @@ while read -r method pattern role; do
 done <<<"$routes"
 assert_eq "$(sql "SELECT count(*) FROM audit_events")" "$audits" "refused requests changed nothing"
 assert_eq "$(sql "SELECT count(*) FROM messages")" "$msgs" "refused requests sent nothing"
+
+# --- the command line ---
+CTL="$BIN/ops/tocsinctl"
+out=$("$CTL" outreach create --org demo --name "GOTV" --sender 24680 --script "Hi {first_name|there}, vote Tuesday!" --batch-size 2)
+assert_contains "$out" "created outreach campaign" "tocsinctl outreach create"
+GOTV=${out##* }
+assert_eq "$(sql "SELECT batch_size, hours_start, hours_end, created_by IS NULL FROM outreach_campaigns WHERE id = $GOTV")" "2|8|21|t" "with its settings"
+set +e
+"$CTL" outreach create --org demo --name "Late" --sender 24680 --script "x" --hours-end 23 2>/dev/null; code=$?
+assert_eq "$code" 2 "later than 21:00 is refused (exit 2)"
+"$CTL" outreach create --org demo --name "Braces" --sender 24680 --script "Hi {x" 2>"$TMP/err"; code=$?
+assert_eq "$code" 2 "a broken field is refused (exit 2)"
+assert_contains "$(cat "$TMP/err")" "braces are for fields only" "with the reason"
+"$CTL" contacts import --org demo --list L --outreach "$GOTV" /dev/null 2>/dev/null; code=$?
+assert_eq "$code" 2 "a list or a campaign, not both"
+"$CTL" outreach status --org demo 999999 2>/dev/null; code=$?
+assert_eq "$code" 1 "status of no such campaign"
+set -e
+printf 'phone,first_name\n+14155550501,Gus\n+14155550110,\n' >"$TMP/gotv.csv"
+assert_contains "$("$CTL" contacts import --org demo --outreach "$GOTV" "$TMP/gotv.csv")" "targeted=2 outreach=$GOTV" "tocsinctl imports targets"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "still no subscription"
+assert_eq "$("$CTL" outreach status --org demo "$GOTV")" "$GOTV active \"GOTV\" pending=2 claimed=0 texted=0 replied=0 opted_out=0" \
+  "tocsinctl outreach status"
+assert_eq "$("$CTL" outreach status --org demo | wc -l)" 2 "one line per campaign"
 echo "ok"
