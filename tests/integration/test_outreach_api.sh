@@ -184,9 +184,15 @@ sql "UPDATE outreach_targets SET state = 'claimed', claimed_by = $V2 WHERE conta
 assert_eq "$(sql "SELECT status FROM tocsin_outreach_send($ORG, $V2, $CAMP, $CX, 'hi', 'GSM-7', 1, now())")" 201 "volunteer 2 texts the formula contact"
 CONVX=$(sql "SELECT conversation_id FROM outreach_targets WHERE contact_id = $CX")
 assert_eq "$(sql "SELECT status FROM tocsin_outreach_answer($ORG, $V2, 'volunteer', $CONVX, $YES)")" 200 "and records an answer"
+# STOP works as for subscribers: the number is opted out, one confirmation.
+P4=$(sql "SELECT phone FROM contacts WHERE id = $C4")
+assert_eq "$(sql "SELECT action FROM tocsin_receive_inbound('twilio', 'SMstop4', $SENDER, '$P4', 'STOP', 0, 'opt_out', NULL, false, 'You are unsubscribed.', 'GSM-7', 1)")" \
+  opted_out "a texted contact replies STOP"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$P4'")" 1 "and is opted out"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$P4' AND purpose = 'opt_out_confirmation'")" 1 "with one confirmation"
 assert_eq "$(call lead GET "/api/outreach/campaigns/$CAMP")" 200 "progress"
-assert_eq "$(jq_ '[d.progress.total, d.progress.texted, d.progress.replied, d.progress.opted_out].join(" ")')" "32 3 1 2" \
-  "32 targets, 3 texted, 1 replied, 2 opted out"
+assert_eq "$(jq_ '[d.progress.total, d.progress.texted, d.progress.replied, d.progress.opted_out].join(" ")')" "32 3 1 3" \
+  "32 targets, 3 texted, 1 replied (STOP is not a reply), 3 opted out"
 assert_eq "$(jq_ 'd.progress.answers[0].choices[0].count')" 2 "answers per question"
 assert_eq "$(call vol1 GET "/api/outreach/campaigns/$CAMP/answers.csv")" 403 "volunteers cannot export"
 code=$(curl -s -b "$TMP/lead.jar" -D "$TMP/h" -o "$TMP/answers.csv" -w '%{http_code}' "$DASH/api/outreach/campaigns/$CAMP/answers.csv")
@@ -198,7 +204,7 @@ assert_eq "$(wc -l <"$TMP/answers.csv")" 3 "two answers"
 assert_contains "$(cat "$TMP/answers.csv")" '"+14155550140","'"'"'=HYPERLINK(""http://evil"")"' "a formula is defused and quotes doubled"
 assert_eq "$(call lead GET "/api/outreach/campaigns/$CAMP/opt-outs.csv")" 200 "opt-outs export"
 assert_contains "$(cat "$TMP/out")" "\"$OPTED\",\"Oona\"" "the opted-out contact is exported"
-assert_eq "$(wc -l <"$TMP/out")" 3 "header and two opt-outs"
+assert_eq "$(wc -l <"$TMP/out")" 4 "header and three opt-outs"
 
 # --- a lead releases unsent batches ---
 held2=$(sql "SELECT count(*) FROM outreach_targets WHERE claimed_by = $V2")
