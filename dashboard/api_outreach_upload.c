@@ -98,7 +98,8 @@ void api_outreach_upload(struct api_call *call)
     u->conninfo = call->dash->d->cfg.database_url;
     u->region = call->dash->d->cfg.default_region;
     u->csv = csv; /* in the request's arena: valid until the response */
-    u->filename = filename && *filename ? filename : "upload.csv";
+    /* The name is only recorded on the import batch: keep it short. */
+    u->filename = filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv";
     u->org_id = strtoll(call->org_id, NULL, 10);
     u->user_id = strtoll(call->user_id, NULL, 10);
     u->campaign_id = strtoll(call->params[3], NULL, 10);
