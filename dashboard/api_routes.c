@@ -5,6 +5,7 @@
  * (volunteers see only conversations assigned to them — anything else is
  * "no row", hence 404). The integration tests read this table to try
  * every route as every role. */
+#include "api_outreach_routes.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -48,6 +49,9 @@ const struct api_route api_routes[] = {
     {"POST", "/api/canned-responses", API_LEAD, 0, SQL_CANNED_ADD, f_canned, NULL},
     {"GET", "/api/tags", API_VOLUNTEER, 0, SQL_TAGS, NULL, NULL},
     {"POST", "/api/tags", API_LEAD, 0, SQL_TAG_CREATE, f_name, NULL},
+
+    /* peer-to-peer outreach campaigns (api_outreach_routes.h) */
+    API_OUTREACH_ROUTES,
 
     /* live updates (events.c) */
     {"GET", "/api/events", API_VOLUNTEER, 0, NULL, NULL, api_events},

@@ -153,7 +153,7 @@ struct import_run {
     PGconn *conn;
     const struct tocsin_import_options *o;
     struct tocsin_import_report *rep;
-    char org[24], list[24], batch[24];
+    char org[24], list[24], batch[24], campaign[24];
     char region[3]; /* opts->region upper-cased */
     char *err;
     size_t errlen;
@@ -183,6 +183,17 @@ static int run_prepare(struct import_run *run)
     }
     snprintf(run->org, sizeof run->org, "%lld", run->o->org_id);
     run->list[0] = '\0';
+    run->campaign[0] = '\0';
+    if (run->o->outreach_campaign_id) {
+        if (run->o->list_name) {
+            snprintf(run->err, run->errlen, "an import goes to a list or to an outreach campaign, not both");
+            return -1;
+        }
+        snprintf(run->campaign, sizeof run->campaign, "%lld", run->o->outreach_campaign_id);
+        const char *p[] = {run->org, run->campaign};
+        if (run_scalar(run, "SELECT tocsin_outreach_import_check($1, $2)", 2, p) < 0)
+            return -1;
+    }
     if (run->o->list_name) {
         const char *p[] = {run->org, run->o->list_name};
         long id = run_scalar(run,
@@ -366,6 +377,22 @@ static int run_apply(struct import_run *run)
             " SELECT count(*) FROM s",
             4, p);
         if (rep->subscribed < 0)
+            return -1;
+        rep->seconds_subscribe = now_seconds() - t1;
+    }
+    if (run->campaign[0]) {
+        /* Targets only: no subscription and no consent event, so no blast
+         * ever reaches them (outreach texts people who never opted in). */
+        const char *p[] = {run->org, run->campaign, run->batch};
+        rep->targeted = run_scalar(
+            run,
+            "WITH t AS (INSERT INTO outreach_targets (org_id, campaign_id, contact_id, import_batch_id)"
+            "  SELECT $1, $2, c.id, $3 FROM import_stage st"
+            "  JOIN contacts c ON c.org_id = $1 AND c.phone = st.phone"
+            "  ON CONFLICT (campaign_id, contact_id) DO NOTHING RETURNING contact_id)"
+            " SELECT count(*) FROM t",
+            3, p);
+        if (rep->targeted < 0)
             return -1;
         rep->seconds_subscribe = now_seconds() - t1;
     }

@@ -32,6 +32,7 @@ struct tocsin_import_report {
     long rejected;   /* rows not imported (exact count) */
     long kept_opted_out; /* imported rows whose number stays opted out */
     long subscribed; /* added to the list */
+    long targeted;   /* added as targets of the outreach campaign (new to it) */
     long long batch_id;
     /* Where the time went (wall clock): reading, validating and COPYing the
      * file; the contacts upsert; the list's subscriptions and consent. */
@@ -44,6 +45,10 @@ struct tocsin_import_options {
     long long org_id;
     const char *filename;  /* recorded on the import batch */
     const char *list_name; /* subscribe to this list (created if missing), or NULL */
+    /* Or add the contacts as pending targets of this outreach campaign
+     * (outreach_campaigns.id of the org; 0: none) instead: they are then
+     * subscribed to nothing and never in a blast. Not with list_name. */
+    long long outreach_campaign_id;
     const char *region;    /* default region for numbers without +country ("us" or "US"; NULL: US) */
     long long created_by;  /* users.id, or 0 from the CLI */
     int strict;            /* any rejected row aborts the whole import */

@@ -8,6 +8,7 @@
 import { api, setCsrf, ApiError } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
 import { countSms, unitsLeft } from './sms.js';
+import { outreachPane, outreachPanel } from './outreach.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: '' };
@@ -51,6 +52,7 @@ function header() {
     h('a', { href: '#/', class: 'brand' }, 'Tocsin'),
     h('nav', {},
       h('a', { href: '#/' }, 'Inbox'),
+      h('a', { href: '#/outreach' }, 'Outreach'),
       isLead() ? h('a', { href: '#/team' }, 'Team') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')),
     h('span', { class: 'who' }, state.me.display_name || state.me.email));
@@ -190,6 +192,7 @@ async function loadConversation(id, opts = {}) {
   const draft = document.getElementById('reply');
   const keep = opts.quiet && draft ? draft.value : '';
   replace(pane, conversationView(c, keep));
+  outreachPanel(id, document.getElementById('reply')).then((p) => { if (p) document.querySelector('.composer')?.before(p); });
   const thread = document.getElementById('thread');
   if (thread) thread.scrollTop = thread.scrollHeight;
   if (c.unread && c.state === 'open') {
@@ -362,6 +365,8 @@ async function render() {
   refreshInbox();
   if (conv) loadConversation(state.current);
   else if (hash === '#/team' && isLead()) { replace(detail, await teamPane()); root.querySelector('.layout').classList.add('has-detail'); }
+  const out = hash.match(/^#\/outreach(?:\/(\d+)(\/send)?)?$/);
+  if (out) { replace(detail, await outreachPane(state.me, out[1], !!out[2])); root.querySelector('.layout').classList.add('has-detail'); }
 }
 
 window.addEventListener('hashchange', render);

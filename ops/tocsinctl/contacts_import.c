@@ -2,6 +2,7 @@
  * contacts_import.c — `tocsinctl contacts import`: runs lib's CSV import
  * and prints its report (counts, then one line per rejected row). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,16 +18,17 @@ static void print_progress(long rows, void *ctx)
 
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *org = NULL, *list = NULL, *region = NULL;
+    const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--list", &list, NULL},
                                    {"--region", &region, NULL},    {"--strict", NULL, &strict},
+                                   {"--outreach", &outreach, NULL},
                                    {"--dry-run", NULL, &dry_run},  {"--progress", NULL, &progress},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
     if (np == -2) {
-        printf("Usage: tocsinctl contacts import --org SLUG [--list NAME] [--region CC]\n"
+        printf("Usage: tocsinctl contacts import --org SLUG [--list NAME | --outreach CAMPAIGN] [--region CC]\n"
                "                                 [--strict] [--dry-run] [--progress] FILE.csv\n\n"
                "Imports contacts from a CSV file (FILE - reads standard input). The header row\n"
                "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
@@ -34,6 +36,8 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                "which are kept as the contact's custom fields. Existing contacts are updated.\n"
                "Numbers are normalised to E.164 (CC: region for numbers without +country).\n"
                "--list subscribes the contacts to that list (opted-out numbers never are).\n"
+               "--outreach adds them instead as targets of that outreach campaign (its id):\n"
+               "they are subscribed to nothing and never in a blast; volunteers text them.\n"
                "The import is one transaction: rejected rows are reported with their line\n"
                "and reason; with --strict any rejected row aborts the whole import.\n"
                "--dry-run validates and counts, then writes nothing.\n"
@@ -44,6 +48,17 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (np < 0 || ctl_require("contacts import", "--org", org))
         return TOCSINCTL_USAGE;
+    long long campaign = 0;
+    if (outreach) {
+        char *end;
+        campaign = strtoll(outreach, &end, 10);
+        if (*end || campaign <= 0 || list) {
+            fprintf(stderr, "tocsinctl contacts import: %s\n",
+                    list ? "--list and --outreach cannot be combined"
+                         : "--outreach takes a campaign id (tocsinctl outreach status lists them)");
+            return TOCSINCTL_USAGE;
+        }
+    }
     if (np != 1) {
         fprintf(stderr, "tocsinctl contacts import: missing FILE.csv (see --help)\n");
         return TOCSINCTL_USAGE;
@@ -61,6 +76,7 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     struct tocsin_import_options o = {.org_id = org_id,
                                       .filename = pos[0],
                                       .list_name = list,
+                                      .outreach_campaign_id = campaign,
                                       .region = region ? region : ctl->cfg.default_region,
                                       .strict = strict,
                                       .dry_run = dry_run,
@@ -73,6 +89,8 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
            dry_run && !failed ? " (dry run: nothing written)" : "");
     if (list && !failed)
         printf("subscribed=%ld list=%s\n", rep.subscribed, list);
+    if (campaign && !failed)
+        printf("targeted=%ld outreach=%lld\n", rep.targeted, campaign);
     for (size_t i = 0; i < rep.nrejections; i++)
         printf("line %lu: %s\n", rep.rejections[i].line, rep.rejections[i].reason);
     if ((size_t)rep.rejected > rep.nrejections)

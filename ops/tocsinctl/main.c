@@ -31,6 +31,7 @@ static const struct verb verbs[] = {
     {"zones", "refresh", tocsinctl_zones_refresh, "rewrite the quiet-hours zones of area codes"},
     {NULL, "blast", tocsinctl_blast, "create, schedule, pause, resume, cancel, list blasts"},
     {"messages", "requeue", tocsinctl_messages_requeue, "requeue messages whose fate is unknown"},
+    {NULL, "outreach", tocsinctl_outreach, "create peer-to-peer outreach campaigns, show their progress"},
 };
 
 static void usage(FILE *f)

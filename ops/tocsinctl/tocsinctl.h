@@ -52,6 +52,7 @@ int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv);
 
 /* Writes phone_zones (zones.c) in its own transaction under the migration
  * lock; with only_if_empty, only when the table holds just its defaults.

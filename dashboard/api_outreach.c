@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_outreach.c — a volunteer's initial outreach message: exactly one
+ * message for one contact per request (peer texting is lawful only when a
+ * person sends each one), counted with lib/sms and handed to
+ * tocsin_outreach_send (010), which checks the batch, the opt-out list and
+ * the contact's texting hours, queues it and records who sent it. Also a
+ * lead's follow-up step, whose choices arrive as a JSON array. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_outreach.h"
+#include "sms.h"
+
+#define OUTREACH_MAX_CHARS 1600
+
+static const char send_sql[] = "SELECT * FROM tocsin_outreach_send($1::bigint, $2::bigint, $4::bigint,"
+                               " $5::bigint, $6::text, $7::text, $8::int, now())";
+
+/* 1 when the body is {"contact_id": <integer>, "body": <string>} and
+ * nothing else: no arrays, no lists of contacts, no second message. */
+static int one_message(const json_t *body)
+{
+    return json_is_object(body) && json_object_size(body) == 2 &&
+           json_is_integer(json_object_get(body, "contact_id")) &&
+           json_is_string(json_object_get(body, "body"));
+}
+
+void api_outreach_send(struct api_call *call)
+{
+    if (!one_message(call->body)) {
+        tocsin_http_error(call->req, 400, "one_message",
+                          "send exactly one message: {\"contact_id\": N, \"body\": \"...\"} and nothing else");
+        return;
+    }
+    const char *body = call->params[5]; /* after $4 campaign, $5 contact_id */
+    struct tocsin_sms_info info;
+    if (!body || !*body || strspn(body, " \t\r\n") == strlen(body)) {
+        tocsin_http_error(call->req, 400, "invalid", "write a message first");
+        return;
+    }
+    if (tocsin_sms_count(body, strlen(body), &info) != 0) {
+        tocsin_http_error(call->req, 422, "invalid", "the message is not valid UTF-8");
+        return;
+    }
+    if (info.chars > OUTREACH_MAX_CHARS) {
+        tocsin_http_error(call->req, 422, "too_long", "the message has %zu characters; at most %d",
+                          info.chars, OUTREACH_MAX_CHARS);
+        return;
+    }
+    char segments[16];
+    snprintf(segments, sizeof segments, "%zu", info.segments);
+    if (api_add_param(call, tocsin_sms_encoding_name(info.encoding)) || api_add_param(call, segments)) {
+        tocsin_http_error(call->req, 500, "internal", "too many parameters");
+        return;
+    }
+    api_run_sql(call, send_sql);
+}
+
+static const char step_sql[] =
+    "SELECT * FROM tocsin_outreach_step_add($1::bigint, $4::bigint, $5::text, $6::jsonb)";
+
+void api_outreach_step_add(struct api_call *call)
+{
+    json_t *choices = call->body ? json_object_get(call->body, "choices") : NULL;
+    const char *question = call->params[4];
+    if (!question || !*question || !json_is_array(choices)) {
+        tocsin_http_error(call->req, 400, "invalid",
+                          "a step is {\"question\": \"...\", \"choices\": [{\"label\", \"next_script\"}, ...]}");
+        return;
+    }
+    char *text = json_dumps(choices, JSON_COMPACT);
+    int full = !text || api_add_param(call, text) != 0; /* copied into the arena */
+    free(text);
+    if (full) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    api_run_sql(call, step_sql);
+}
+
+int outreach_csv_field(struct outreach_buf *out, const char *s, int last)
+{
+    size_t n = s ? strlen(s) : 0;
+    size_t need = out->len + 2 * n + 5;
+    if (need > out->cap) {
+        size_t cap = out->cap ? out->cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *d = realloc(out->data, cap);
+        if (!d)
+            return -1;
+        out->data = d;
+        out->cap = cap;
+    }
+    char *p = out->data + out->len;
+    *p++ = '"';
+    /* A spreadsheet runs a cell starting with one of these as a formula;
+     * an E.164 number is the one value allowed to start with '+'. */
+    int e164 = n >= 8 && s[0] == '+' && strspn(s + 1, "0123456789") == n - 1;
+    if (n && strchr("=+-@\t\r", s[0]) && !e164)
+        *p++ = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            *p++ = '"';
+        *p++ = s[i];
+    }
+    *p++ = '"';
+    if (last) {
+        *p++ = '\r';
+        *p++ = '\n';
+    } else {
+        *p++ = ',';
+    }
+    out->len = (size_t)(p - out->data);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_outreach_export.c — a lead's CSV exports of a campaign: the answers
+ * recorded (one row per contact and question) and the contacts who opted
+ * out. Every field is quoted and guarded against spreadsheet formulas
+ * (outreach_csv_field); the file is built in memory and sent at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_outreach.h"
+#include "log.h"
+
+static const char answers_sql[] =
+    "SELECT ct.phone, coalesce(ct.first_name, ''), coalesce(ct.last_name, ''), s.question, ch.label,"
+    "       u.display_name, to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    "  FROM outreach_answers a"
+    "  JOIN outreach_campaigns oc ON oc.id = a.campaign_id AND oc.org_id = $1::bigint"
+    "  JOIN contacts ct ON ct.id = a.contact_id"
+    "  JOIN outreach_steps s ON s.id = a.step_id"
+    "  JOIN outreach_choices ch ON ch.id = a.choice_id"
+    "  JOIN users u ON u.id = a.recorded_by"
+    " WHERE a.campaign_id = $2::bigint ORDER BY ct.phone, s.position";
+
+static const char opt_outs_sql[] =
+    "SELECT ct.phone, coalesce(ct.first_name, ''), coalesce(ct.last_name, ''),"
+    "       to_char(o.opted_out_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), o.source"
+    "  FROM outreach_targets t"
+    "  JOIN outreach_campaigns oc ON oc.id = t.campaign_id AND oc.org_id = $1::bigint"
+    "  JOIN contacts ct ON ct.id = t.contact_id"
+    "  JOIN opt_outs o ON o.org_id = ct.org_id AND o.phone = ct.phone"
+    " WHERE t.campaign_id = $2::bigint ORDER BY ct.phone";
+
+static const char *const answers_header[] = {"phone", "first_name", "last_name", "question",
+                                             "answer", "recorded_by", "recorded_at", NULL};
+static const char *const opt_outs_header[] = {"phone", "first_name", "last_name", "opted_out_at",
+                                              "source", NULL};
+
+struct export {
+    struct api_call *call;
+    const char *const *header;
+    const char *filename;
+};
+
+static int put_row(struct outreach_buf *b, const char *const *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (outreach_csv_field(b, v[i], i == n - 1))
+            return -1;
+    return 0;
+}
+
+static void export_done(const struct tocsin_db_result *r, void *ctx)
+{
+    struct export *e = ctx;
+    struct api_call *call = e->call;
+    if (r->error) {
+        api_db_error(call, "export", r->error);
+        return;
+    }
+    struct outreach_buf b = {0};
+    int ncols = 0;
+    while (e->header[ncols])
+        ncols++;
+    int bad = put_row(&b, e->header, ncols) || PQnfields(r->res) != ncols;
+    const char *row[8];
+    for (int i = 0; !bad && i < PQntuples(r->res); i++) {
+        for (int j = 0; j < ncols; j++)
+            row[j] = PQgetvalue(r->res, i, j);
+        bad = put_row(&b, row, ncols);
+    }
+    if (bad) {
+        free(b.data);
+        tocsin_http_error(call->req, 500, "internal", "could not build the export");
+        return;
+    }
+    char disposition[120];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"campaign-%s-%s\"", call->params[3],
+             e->filename);
+    tocsin_http_add_header(call->req, "Content-Disposition", disposition);
+    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
+    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
+    free(b.data);
+}
+
+static void export(struct api_call *call, const char *sql, const char *const *header, const char *filename)
+{
+    struct export *e = tocsin_arena_alloc(tocsin_http_arena(call->req), sizeof *e);
+    if (!e) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    *e = (struct export){call, header, filename};
+    const char *params[] = {call->params[0], call->params[3]};
+    if (tocsin_db_query(call->dash->d->db, sql, 2, params, export_done, e) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+void api_outreach_export_answers(struct api_call *call)
+{
+    export(call, answers_sql, answers_header, "answers.csv");
+}
+
+void api_outreach_export_opt_outs(struct api_call *call)
+{
+    export(call, opt_outs_sql, opt_outs_header, "opt-outs.csv");
+}

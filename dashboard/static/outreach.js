@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+// outreach.js — peer-to-peer outreach pages (#/outreach...): the campaign
+// list; a volunteer's sending view (claim a batch, the next contact's
+// filled-in script in an editable box, send ONE message per click or Enter
+// key, skip, what is left — there is no "send all"); a lead's campaign page
+// (create, audience upload, steps, progress, release, exports); and the
+// panel in a conversation that came from a campaign (its question, answer
+// buttons, the next script put in the reply box).
+import { api, ApiError } from './api.js';
+import { h, replace } from './dom.js';
+import { countSms } from './sms.js';
+
+const errorText = (e) => (e instanceof ApiError ? e.message : String(e));
+const isLead = (me) => me.role !== 'volunteer';
+
+function note(el, text, kind = 'flash') {
+  replace(el, text ? h('p', { class: kind, role: kind === 'error' ? 'alert' : 'status' }, text) : null);
+}
+
+// #/outreach, #/outreach/ID (a lead's campaign page), #/outreach/ID/send.
+export async function outreachPane(me, id, sending) {
+  if (id && (sending || !isLead(me))) return sendingView(id);
+  if (id) return campaignPage(id);
+  return campaignList(me);
+}
+
+// --- the list ---
+async function campaignList(me) {
+  const pane = h('section', { class: 'outreach' }, h('h2', {}, 'Outreach'));
+  let list;
+  try { list = await api('GET', '/api/outreach/campaigns'); } catch (e) {
+    pane.append(h('p', { class: 'error' }, errorText(e)));
+    return pane;
+  }
+  pane.append(h('p', { class: 'muted' }, isLead(me)
+    ? 'Campaigns text people who have not signed up: a volunteer sends each first message by hand.'
+    : 'Text people one by one for a campaign. Their replies come to your inbox.'));
+  pane.append(h('ul', { class: 'list', id: 'campaigns' }, list.length ? list.map((c) => h('li', { class: 'item' },
+    h('a', { href: isLead(me) ? `#/outreach/${c.id}` : `#/outreach/${c.id}/send`, 'data-campaign': c.id },
+      h('span', { class: 'name' }, c.name),
+      h('span', { class: 'time' }, c.state),
+      h('span', { class: 'preview' }, c.progress
+        ? `${c.progress.pending} to text · ${c.progress.texted} texted · ${c.progress.replied} replied · ${c.progress.opted_out} opted out`
+        : `${c.in_my_batch} in your batch`))))
+    : h('li', { class: 'empty' }, isLead(me) ? 'No campaign yet: create one below.' : 'No active campaign right now.')));
+  if (isLead(me)) pane.append(await createForm());
+  return pane;
+}
+
+async function createForm() {
+  const senders = await api('GET', '/api/outreach/senders').catch(() => []);
+  const name = h('input', { id: 'oc-name', required: true, maxlength: 200 });
+  const sender = h('select', { id: 'oc-sender' }, senders.map((s) => h('option', { value: s.id }, `${s.address} (${s.kind.replace('_', ' ')})`)));
+  const script = h('textarea', { id: 'oc-script', rows: 3, maxlength: 1600, required: true,
+    placeholder: 'Hi {first_name|there}, this is … from … Can we count on you Saturday?' });
+  const batch = h('input', { id: 'oc-batch', type: 'number', min: 1, max: 500, value: 25 });
+  const from = h('input', { id: 'oc-from', type: 'number', min: 8, max: 20, value: 8 });
+  const to = h('input', { id: 'oc-to', type: 'number', min: 9, max: 21, value: 21 });
+  const msg = h('div', {});
+  return h('form', { class: 'card stack', id: 'oc-create', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      const c = await api('POST', '/api/outreach/campaigns', { name: name.value, sender_id: Number(sender.value),
+        script: script.value, batch_size: Number(batch.value), hours_start: Number(from.value), hours_end: Number(to.value) });
+      location.hash = `#/outreach/${c.id}`;
+    } catch (e) { note(msg, errorText(e), 'error'); }
+  } },
+  h('h3', {}, 'New campaign'),
+  h('label', { for: 'oc-name' }, 'Name'), name,
+  h('label', { for: 'oc-sender' }, 'Send from'), sender,
+  h('label', { for: 'oc-script' }, 'First message ({first_name|fallback} fills in each contact\'s field)'), script,
+  h('div', { class: 'row3' },
+    h('label', {}, 'Batch size', batch),
+    h('label', {}, 'From (their time)', from),
+    h('label', {}, 'Until', to)),
+  h('p', { class: 'muted' }, 'Texting hours can only be narrower than 8:00–21:00 in the contact\'s own time (20:00 for Florida and Oklahoma numbers).'),
+  msg,
+  h('button', { class: 'primary', type: 'submit' }, 'Create campaign'));
+}
+
+// --- a volunteer's sending view ---
+async function sendingView(id) {
+  const pane = h('section', { class: 'outreach sending', id: 'outreach-send-view' });
+  const msg = h('div', { id: 'outreach-msg' });
+  const body = h('div', {});
+  pane.append(h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'), msg, body);
+
+  async function load(focus) {
+    let next;
+    try { next = await api('GET', `/api/outreach/campaigns/${id}/next`); } catch (e) {
+      replace(body, h('p', { class: 'error' }, errorText(e)));
+      return;
+    }
+    replace(body, view(next));
+    if (focus) document.getElementById('outreach-script')?.focus();
+  }
+
+  async function claim() {
+    try {
+      const r = await api('POST', `/api/outreach/campaigns/${id}/claim`);
+      note(msg, r.claimed ? `You took ${r.claimed} contact${r.claimed > 1 ? 's' : ''} to text.` : 'Nobody is left to text in this campaign.');
+      await load(true);
+    } catch (e) { note(msg, errorText(e), 'error'); }
+  }
+
+  function view(next) {
+    const left = h('p', { class: 'left', id: 'outreach-left', 'aria-live': 'polite' },
+      h('strong', {}, next.left), ` left in your batch · ${next.pending} not yet claimed`);
+    // A new batch once this one is done: one batch at a time.
+    const head = h('div', { class: 'inbox-head' }, h('h2', {}, next.campaign.name),
+      next.contact ? null : h('button', { class: 'primary', id: 'outreach-claim', onclick: claim }, 'Claim a batch'));
+    if (!next.contact)
+      return [head, left, h('p', { class: 'card muted' }, next.pending
+        ? 'Claim a batch to start texting.' : 'Everyone in this campaign has been texted or is in someone\'s batch.')];
+    const c = next.contact;
+    const box = h('textarea', { id: 'outreach-script', rows: 5, maxlength: 1600, value: c.script,
+      'aria-label': `Message to ${c.first_name || 'this contact'}` });
+    const counter = h('p', { class: 'counter', id: 'outreach-counter' });
+    const count = () => {
+      const i = countSms(box.value);
+      replace(counter, `${i.chars} characters · ${i.encoding} · ${i.segments} text${i.segments === 1 ? '' : 's'}`);
+    };
+    count();
+    box.addEventListener('input', count);
+    const send = h('button', { class: 'primary', id: 'outreach-send', type: 'submit' }, 'Send');
+    let busy = false;
+    async function sendOne() {
+      if (busy || !box.value.trim()) return;
+      busy = true;
+      send.disabled = true;
+      try {
+        await api('POST', `/api/outreach/campaigns/${id}/send`, { contact_id: c.id, body: box.value });
+        note(msg, `Sent to ${c.first_name || c.phone}.`);
+        await load(true);
+      } catch (e) {
+        note(msg, errorText(e), 'error');
+        if (e.code === 'outside_hours' || e.code === 'opted_out' || e.code === 'not_claimed') await load(true);
+        else { busy = false; send.disabled = false; }
+      }
+    }
+    // Enter sends this one message; Shift+Enter starts a new line.
+    box.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); sendOne(); }
+    });
+    return [head, left,
+      h('form', { class: 'card stack', onsubmit: (ev) => { ev.preventDefault(); sendOne(); } },
+        h('p', { class: 'to' }, 'To ', h('strong', { id: 'outreach-contact' }, [c.first_name, c.last_name].filter(Boolean).join(' ') || 'a contact'),
+          ` · ${c.phone}`, c.in_hours ? null : h('span', { class: 'badge warn' }, 'outside their texting hours')),
+        box,
+        h('div', { class: 'row' }, counter,
+          h('div', { class: 'claim' },
+            h('button', { type: 'button', id: 'outreach-skip', onclick: async () => {
+              try { await api('POST', `/api/outreach/campaigns/${id}/skip`, { contact_id: c.id }); await load(true); } catch (e) { note(msg, errorText(e), 'error'); }
+            } }, 'Skip'),
+            send)),
+        h('p', { class: 'muted' }, 'Press Enter to send this one message (Shift+Enter for a new line). Edit it first if you like.'))];
+  }
+
+  await load(false);
+  return pane;
+}
+
+// --- a lead's campaign page ---
+async function campaignPage(id) {
+  const pane = h('section', { class: 'outreach' });
+  let data;
+  try { data = await api('GET', `/api/outreach/campaigns/${id}`); } catch (e) {
+    pane.append(h('p', { class: 'error' }, errorText(e)));
+    return pane;
+  }
+  const { campaign: c, progress: p } = data;
+  const msg = h('div', { id: 'oc-msg' });
+  const reload = async () => replace(pane, ...(await campaignPage(id)).childNodes);
+
+  const file = h('input', { type: 'file', id: 'oc-file', accept: '.csv,text/csv' });
+  const upload = h('form', { class: 'card stack', onsubmit: async (ev) => {
+    ev.preventDefault();
+    if (!file.files.length) return;
+    try {
+      const text = await file.files[0].text();
+      const r = await api('POST', `/api/outreach/campaigns/${id}/audience`, { csv: text, filename: file.files[0].name });
+      await reload();
+      note(pane.querySelector('#oc-msg'), `Added ${r.targeted} contacts (${r.rejected} rows rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).`);
+    } catch (e) { note(msg, errorText(e), 'error'); }
+  } }, h('h3', {}, 'Audience'),
+  h('p', { class: 'muted' }, 'A CSV with a phone column (and first_name, last_name, zip, timezone, any others). These contacts are not subscribed to anything and never get a blast.'),
+  file, h('button', { type: 'submit' }, 'Upload'));
+
+  const question = h('input', { id: 'oc-question', placeholder: 'Can they come Saturday?' });
+  const choices = h('textarea', { id: 'oc-choices', rows: 3, placeholder: 'Yes => Great, {first_name}! Doors open at 10.\nNo => Thanks anyway!\nMaybe' });
+  const step = h('form', { class: 'card stack', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const list = choices.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+      const [label, ...rest] = l.split('=>');
+      return { label: label.trim(), next_script: rest.join('=>').trim() || undefined };
+    });
+    try {
+      await api('POST', `/api/outreach/campaigns/${id}/steps`, { question: question.value, choices: list });
+      await reload();
+    } catch (e) { note(msg, errorText(e), 'error'); }
+  } }, h('h3', {}, 'Follow-up questions'),
+  c.steps.length ? h('ol', {}, c.steps.map((s) => h('li', {}, s.question, ' — ', s.choices.map((x) => x.label).join(' / ')))) : null,
+  h('label', { for: 'oc-question' }, 'Question'), question,
+  h('label', { for: 'oc-choices' }, 'Answers, one a line: label => next message'), choices,
+  h('button', { type: 'submit' }, 'Add question'));
+
+  const stateBtn = h('button', { id: 'oc-state', onclick: async () => {
+    try { await api('POST', `/api/outreach/campaigns/${id}`, { state: c.state === 'active' ? 'paused' : 'active' }); await reload(); } catch (e) { note(msg, errorText(e), 'error'); }
+  } }, c.state === 'active' ? 'Pause' : 'Activate');
+
+  pane.append(
+    h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'),
+    h('div', { class: 'inbox-head' }, h('h2', {}, c.name), h('span', { class: 'badge' }, c.state)),
+    h('p', { class: 'muted' }, `Texting hours ${c.hours_start}:00–${c.hours_end}:00 in each contact's time · batches of ${c.batch_size}`),
+    h('blockquote', { class: 'script' }, c.script),
+    msg,
+    h('dl', { class: 'progress', id: 'oc-progress' },
+      [['Not yet texted', p.pending], ['In batches', p.claimed], ['Texted', p.texted], ['Replied', p.replied], ['Opted out', p.opted_out]]
+        .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+    p.answers.length ? h('div', { class: 'card' }, p.answers.map((a) => [h('h3', {}, a.question),
+      h('ul', {}, (a.choices || []).map((x) => h('li', {}, `${x.label}: ${x.count}`)))])) : null,
+    h('div', { class: 'row wrap' },
+      h('a', { class: 'button', href: `#/outreach/${id}/send` }, 'Text contacts'),
+      h('button', { id: 'oc-release', onclick: async () => {
+        try { const r = await api('POST', `/api/outreach/campaigns/${id}/release`, {}); note(msg, `Released ${r.released} unsent contacts.`); } catch (e) { note(msg, errorText(e), 'error'); }
+      } }, 'Release unsent batches'),
+      stateBtn,
+      h('a', { class: 'button', href: `/api/outreach/campaigns/${id}/answers.csv`, download: '' }, 'Export answers'),
+      h('a', { class: 'button', href: `/api/outreach/campaigns/${id}/opt-outs.csv`, download: '' }, 'Export opt-outs')),
+    upload, step);
+  return pane;
+}
+
+// --- in a conversation ---
+// The campaign's questions with answer buttons when the conversation came
+// from one; choosing an answer records it and puts the next script in the
+// reply box. Returns null otherwise.
+export async function outreachPanel(conversationId, replyBox) {
+  const o = await api('GET', `/api/conversations/${conversationId}/outreach`).catch(() => null);
+  if (!o || !o.campaign.steps.length) return null;
+  const msg = h('p', { class: 'muted', id: 'outreach-answer-msg', 'aria-live': 'polite' });
+  return h('section', { class: 'outreach-panel', id: 'outreach-panel' },
+    h('p', { class: 'muted' }, `From the campaign “${o.campaign.name}”`),
+    o.campaign.steps.map((s) => h('div', { class: 'step' }, h('p', { class: 'question' }, s.question),
+      h('div', { class: 'answers' }, s.choices.map((ch) => h('button', {
+        class: o.answers[s.id] === ch.id ? 'primary' : '', 'data-choice': ch.id, 'aria-pressed': o.answers[s.id] === ch.id ? 'true' : 'false',
+        onclick: async (ev) => {
+          try {
+            const r = await api('POST', `/api/conversations/${conversationId}/outreach-answer`, { choice_id: ch.id });
+            for (const b of ev.target.parentNode.children) { b.className = ''; b.setAttribute('aria-pressed', 'false'); }
+            ev.target.className = 'primary';
+            ev.target.setAttribute('aria-pressed', 'true');
+            replace(msg, `Recorded: ${ch.label}.${r.next_script ? ' The next message is in the reply box.' : ''}`);
+            if (r.next_script && replyBox) {
+              replyBox.value = r.next_script;
+              replyBox.dispatchEvent(new Event('input'));
+              replyBox.focus();
+            }
+          } catch (e) { replace(msg, errorText(e)); }
+        } }, ch.label))))),
+    msg);
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * outreach.c — `tocsinctl outreach create|status`: a lead's peer-to-peer
+ * campaign from the command line (schema/010_outreach.sql validates and
+ * audits; user NULL: the CLI) and its progress. The audience is imported
+ * with `tocsinctl contacts import --outreach ID`; volunteers text it from
+ * the dashboard. Exit 2 for usage and input the database refuses, 1 when
+ * the campaign or org does not exist or the database fails. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "tocsinctl.h"
+
+static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL, *name = NULL, *sender = NULL, *script = NULL, *batch = NULL, *from = NULL,
+               *until = NULL;
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--name", &name, NULL},
+                                   {"--sender", &sender, NULL},     {"--script", &script, NULL},
+                                   {"--batch-size", &batch, NULL},  {"--hours-start", &from, NULL},
+                                   {"--hours-end", &until, NULL},   {NULL, NULL, NULL}};
+    int np = ctl_parse("outreach create", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl outreach create --org SLUG --name NAME --sender ADDRESS --script TEXT\n"
+               "                                 [--batch-size N] [--hours-start H] [--hours-end H]\n\n"
+               "Creates an active outreach campaign: volunteers claim batches of N contacts\n"
+               "(default 25) and send each first message by hand. TEXT may use fields,\n"
+               "{first_name|fallback}. Texting hours are in each contact's local time, 8 to 21\n"
+               "by default (20 for Florida and Oklahoma numbers); a campaign may only narrow\n"
+               "them. Prints the campaign's id; import its audience with\n"
+               "tocsinctl contacts import --outreach ID.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("outreach create", "--org", org) || ctl_require("outreach create", "--name", name) ||
+        ctl_require("outreach create", "--sender", sender) || ctl_require("outreach create", "--script", script))
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    long long org_id;
+    int rc = TOCSINCTL_FAIL;
+    if (!conn || tocsinctl_find_org(conn, org, &org_id))
+        goto out;
+    char org_s[24];
+    snprintf(org_s, sizeof org_s, "%lld", org_id);
+    const char *p[] = {org_s, name, sender, script, batch, from, until};
+    PGresult *res = tocsinctl_exec(
+        conn, "outreach create",
+        "SELECT o.status, o.body->>'id', o.body->'error'->>'message' FROM senders s,"
+        " tocsin_outreach_create($1, 0, $2, s.id, $4, $5::int, $6::int, $7::int) o"
+        " WHERE s.org_id = $1 AND s.address = $3",
+        7, p);
+    if (!res) {
+        rc = TOCSINCTL_USAGE; /* a bad number or a refused check */
+        goto out;
+    }
+    if (PQntuples(res) == 0) {
+        fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n", sender, org);
+    } else if (strcmp(PQgetvalue(res, 0, 0), "201") != 0) {
+        fprintf(stderr, "tocsinctl outreach create: %s\n", PQgetvalue(res, 0, 2));
+        rc = TOCSINCTL_USAGE;
+    } else {
+        printf("created outreach campaign %s\n", PQgetvalue(res, 0, 1));
+        rc = TOCSINCTL_OK;
+    }
+    PQclear(res);
+out:
+    if (conn)
+        PQfinish(conn);
+    return rc;
+}
+
+static int outreach_status(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL;
+    const char *pos[1] = {NULL};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse("outreach status", argc, argv, opts, pos, 1);
+    if (np == -2) {
+        printf("Usage: tocsinctl outreach status --org SLUG [ID]\n\n"
+               "One line per campaign of the org (or only campaign ID): id, state, name, and\n"
+               "how many contacts are not yet texted, in volunteers' batches, texted, replied\n"
+               "and opted out.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("outreach status", "--org", org))
+        return TOCSINCTL_USAGE;
+    if (pos[0] && strspn(pos[0], "0123456789") != strlen(pos[0])) {
+        fprintf(stderr, "tocsinctl outreach status: invalid campaign id \"%s\": must be a positive integer\n", pos[0]);
+        return TOCSINCTL_USAGE;
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    long long org_id;
+    int rc = TOCSINCTL_FAIL;
+    if (!conn || tocsinctl_find_org(conn, org, &org_id))
+        goto out;
+    char org_s[24];
+    snprintf(org_s, sizeof org_s, "%lld", org_id);
+    const char *p[] = {org_s, pos[0]};
+    PGresult *res = tocsinctl_exec(
+        conn, "outreach status",
+        "SELECT c.id, c.state, c.name, x.g->>'pending', x.g->>'claimed', x.g->>'texted', x.g->>'replied',"
+        "       x.g->>'opted_out'"
+        "  FROM outreach_campaigns c"
+        " CROSS JOIN LATERAL (SELECT tocsin_outreach_progress(c.org_id, c.id)::jsonb AS g) x"
+        " WHERE c.org_id = $1 AND ($2::bigint IS NULL OR c.id = $2::bigint) ORDER BY c.id",
+        2, p);
+    if (!res)
+        goto out;
+    for (int i = 0; i < PQntuples(res); i++)
+        printf("%s %s \"%s\" pending=%s claimed=%s texted=%s replied=%s opted_out=%s\n", PQgetvalue(res, i, 0),
+               PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+               PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+    if (pos[0] && PQntuples(res) == 0)
+        fprintf(stderr, "tocsinctl outreach status: outreach campaign %s does not exist in org \"%s\"\n", pos[0], org);
+    else
+        rc = TOCSINCTL_OK;
+    PQclear(res);
+out:
+    if (conn)
+        PQfinish(conn);
+    return rc;
+}
+
+int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return outreach_create(ctl, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "status") == 0)
+        return outreach_status(ctl, argc - 1, argv + 1);
+    int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    fprintf(help ? stdout : stderr, "Usage: tocsinctl outreach COMMAND [ARGS...]\n\n"
+                                    "Commands (each answers --help):\n"
+                                    "  create    a peer-to-peer campaign: --org --name --sender --script\n"
+                                    "  status    --org SLUG [ID]   progress of the org's campaigns\n");
+    return help ? TOCSINCTL_OK : TOCSINCTL_USAGE;
+}

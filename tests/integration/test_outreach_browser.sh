@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Outreach in a real browser, end to end (tests/browser/outreach.mjs:
+# playwright-core and Debian's chromium): a volunteer claims a batch and
+# sends three initial messages with the Enter key, a member's reply comes
+# through the carrier simulator and tocsin-gateway and shows up live, and
+# she records the answer. A real tocsin-worker sends against the
+# simulator, which must have received exactly those three messages.
+# Screenshots at phone and desktop widths land in screenshots/.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dashboard_lib.sh"
+BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
+[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
+[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
+dash_setup
+
+# The carrier simulator, the gateway it posts members' texts to, a worker.
+GW_PORT=$(free_port)
+SIM_PORT=$(free_port)
+SIM="http://127.0.0.1:$SIM_PORT"
+"$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$GW_PORT" \
+  --receipt-delay-ms 100 >"$TMP/sim.log" 2>&1 & TEST_PIDS+=($!)
+TOCSIN_GATEWAY_PORT=$GW_PORT TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT" \
+  "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & TEST_PIDS+=($!)
+wait_http "$SIM/healthz"
+wait_http "http://127.0.0.1:$GW_PORT/healthz"
+sql "UPDATE senders SET base_url = '$SIM'" >/dev/null
+TOCSIN_WORKER_POLL_MS=200 TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_ID=w-outreach \
+  "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 & TEST_PIDS+=($!)
+
+# A campaign with a question, and an audience of five in a zone where it
+# is midday now (Etc/GMT-N is UTC+N).
+h=$(date -u +%-H); off=$(( (12 - h + 48) % 24 )); [ $off -gt 12 ] && off=$((off - 24))
+if [ $off -eq 0 ]; then DAY=Etc/GMT; elif [ $off -gt 0 ]; then DAY="Etc/GMT-$off"; else DAY="Etc/GMT+$((-off))"; fi
+LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
+CAMP=$(sql "SELECT body->>'id' FROM tocsin_outreach_create($ORG, $LEAD, 'Saturday rally', $SENDER,
+            'Hi {first_name|friend}, it''s Val from the tenants union. Can you come Saturday?', 3, NULL, NULL)")
+sql "SELECT status FROM tocsin_outreach_step_add($ORG, $CAMP, 'Coming Saturday?',
+     '[{\"label\":\"Yes\",\"next_script\":\"Great, {first_name}! Doors open at 10.\"},{\"label\":\"No\"},{\"label\":\"Maybe\"}]')" >/dev/null
+printf 'phone,first_name,last_name,timezone\n+14155550301,Ana,Ruiz,%s\n+14155550302,Bo,,%s\n+14155550303,,,%s\n+14155550304,Dee,Lopez,%s\n+14155550305,Eve,,%s\n' \
+  "$DAY" "$DAY" "$DAY" "$DAY" "$DAY" >"$TMP/audience.csv"
+"$BIN/ops/tocsinctl" contacts import --org demo --outreach "$CAMP" "$TMP/audience.csv" >"$TMP/import.out"
+assert_contains "$(cat "$TMP/import.out")" "targeted=5 outreach=$CAMP" "tocsinctl imports the audience as targets"
+
+DASH="$DASH" SIM="$SIM" CAMP="$CAMP" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/outreach.mjs"
+
+V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND sent_by_user_id = $V1")" 3 "three outreach messages, by volunteer 1"
+assert_eq "$(sql "SELECT string_agg(to_phone, ' ' ORDER BY to_phone) FROM messages WHERE purpose = 'outreach'")" \
+  "+14155550301 +14155550302 +14155550303" "to the first three of her batch"
+# The worker sends them; the simulator got exactly those three texts.
+deadline=$((SECONDS + 60))
+until [ "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND state IN ('sent', 'delivered')")" = 3 ]; do
+  [ $SECONDS -lt $deadline ] || { tail -20 "$TMP/worker.log" >&2; fail "the worker did not send the three messages"; }
+  sleep 0.2
+done
+out=$(curl -s "$SIM/sim/messages" | node -e '
+  const m = JSON.parse(require("fs").readFileSync(0, "utf8")).messages.filter((x) => x.direction === "outbound");
+  process.stdout.write(m.map((x) => `${x.to}|${x.body}`).sort().join("\n"))')
+expected=$(sql "SELECT to_phone || '|' || body FROM messages WHERE purpose = 'outreach' ORDER BY to_phone")
+assert_eq "$out" "$expected" "the simulator received exactly the three messages the volunteer sent"
+assert_eq "$(sql "SELECT count(*) FROM outreach_answers a JOIN outreach_choices c ON c.id = a.choice_id WHERE c.label = 'Yes' AND a.recorded_by = $V1")" 1 \
+  "her answer is recorded"
+for f in send-phone send-desktop conversation-phone conversation-desktop lead-desktop lead-phone; do
+  [ -s "$TOCSIN_BUILD_DIR/screenshots/outreach-$f.png" ] || fail "no screenshot $f"
+done
+echo "test_outreach_browser: ok"
