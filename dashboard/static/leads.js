@@ -333,6 +333,8 @@ function progressView(b, refresh) {
 }
 
 // --- stats ---
+function short(text, max = 80) { return text.length > max ? `${text.slice(0, max - 1)}…` : text; }
+
 async function statsPage() {
   const el = page('Stats');
   const days = h('select', { id: 'stats-days', 'aria-label': 'Replies within' },
@@ -346,7 +348,7 @@ async function statsPage() {
       h('div', { class: 'scroll' }, h('table', { class: 'table', id: 'stats-blasts' },
         h('thead', {}, h('tr', {}, ['Blast', 'List', 'Recipients', 'Delivered', 'Opt-outs', 'Replied'].map((t) => h('th', {}, t)))),
         h('tbody', {}, s.blasts.length ? s.blasts.map((b) => h('tr', {},
-          h('td', {}, h('a', { href: `#/blasts/${b.id}` }, b.body)), h('td', {}, b.list), h('td', {}, b.recipients),
+          h('td', {}, h('a', { href: `#/blasts/${b.id}` }, short(b.body))), h('td', {}, b.list), h('td', {}, b.recipients),
           h('td', {}, percent(b.delivered_rate)), h('td', {}, b.opted_out), h('td', {}, b.replies)))
           : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No blast has been sent yet.'))))),
       h('h3', {}, 'Keywords'),
