@@ -286,6 +286,8 @@ async function blastPage(id) {
       return;
     }
     if (location.hash !== hash) return;
+    // Never pull a confirm away from under the lead's thumb.
+    if (view.querySelector('.confirm:not([hidden])')) { pollTimer = setTimeout(tick, POLL_MS); return; }
     replace(view, progressView(b, tick));
     if (!isFinal(b.state)) pollTimer = setTimeout(tick, POLL_MS);
   }
@@ -301,6 +303,7 @@ function progressView(b, refresh) {
   const err = errorBox();
   const act = async (what) => {
     replace(err);
+    confirm.hidden = true;
     try { await api('POST', `/api/blasts/${b.id}/${what}`); stopPolling(); await refresh(); } catch (e) { replace(err, errorText(e)); }
   };
   const ask = (question, yes, what) => {

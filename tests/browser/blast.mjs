@@ -50,7 +50,9 @@ try {
   await page.fill('#import-list', 'Rally <b>crew</b>');
   await page.setInputFiles('#import-file', { name: 'crew.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
   await page.click('#import-report >> xpath=.. >> button[type=submit]');
-  await page.waitForSelector('#import-report >> text=rows:');
+  await page.waitForSelector('#import-report >> text=rows:', { timeout: 15000 }).catch(async (e) => {
+    throw new Error(`no import report; the page says: ${await page.textContent('.leads')}; ${e.message}`);
+  });
   const report = await page.textContent('#import-report');
   check(/7 rows: 6 new, 0 updated, 1 rejected, 5 added to the list, 1 still opted out/.test(report), `the import's report: ${report}`);
   check(await page.textContent('#import-report tbody td') === '8', 'the rejected row is named by its line (8)');
@@ -107,6 +109,47 @@ try {
   await page.click('.subnav >> text=Stats');
   await page.waitForSelector('#stats-blasts >> text=Rally <b>crew</b>');
   await page.screenshot({ path: `${SHOTS}/dashboard-stats-phone.png`, fullPage: true });
+
+  // A blast scheduled far ahead, cancelled through the in-page confirm
+  // (left open across several polls first).
+  await page.click('.subnav >> text=Blasts');
+  await page.click('text=New blast');
+  await page.waitForSelector('#blast-body');
+  await page.selectOption('#blast-list', listValue);
+  await page.fill('#blast-body', 'Second rally next month');
+  await page.check('#when-later');
+  await page.fill('#blast-at', '2099-01-01T10:00');
+  await page.click('#blast-submit');
+  await page.waitForSelector('#blast-state >> text=Scheduled');
+  await page.click('#blast-cancel');
+  await page.waitForSelector('.confirm:not([hidden]) >> text=cannot be undone');
+  await page.waitForTimeout(4500);
+  check(await page.isVisible('#confirm-yes'), 'the confirm stays open while the page polls');
+  await page.click('#confirm-yes');
+  await page.waitForSelector('#blast-state >> text=Cancelled');
+  console.log(`CANCELLED_ID=${page.url().match(/(\d+)$/)[1]}`);
+
+  // An admin's keyword: refused with the reason, then saved.
+  const adminCtx = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const admin = await adminCtx.newPage();
+  admin.on('pageerror', (e) => problems.push(`admin page error: ${e.message}`));
+  await admin.goto(`${BASE}/`);
+  await admin.fill('#email', 'admin@demo.test');
+  await admin.fill('#password', 'tocsin-demo');
+  await admin.click('button[type=submit]');
+  await admin.waitForSelector('text=Campaigns');
+  await admin.goto(`${BASE}/#/keywords`);
+  await admin.waitForSelector('#keyword-form');
+  await admin.fill('#kw-word', 'rally');
+  await admin.selectOption('#kw-list', listValue);
+  await admin.fill('#kw-reply', 'Rally alerts! Reply STOP to stop.');
+  await admin.click('#keyword-form button[type=submit]');
+  const why = await (await admin.waitForSelector('#keyword-form .error:not(:empty)')).textContent();
+  check(why.length > 10, `a confirmation without the CTIA parts is refused: ${why}`);
+  await admin.fill('#kw-reply', 'Tocsin Demo Chapter rally alerts: up to 2 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.');
+  await admin.click('#keyword-form button[type=submit]');
+  await admin.waitForSelector('.list .keyword >> text=RALLY');
+  await admin.screenshot({ path: `${SHOTS}/dashboard-keywords-phone.png`, fullPage: true });
   check(problems.length === 0, `no page errors: ${problems.join('; ')}`);
 } finally {
   await browser.close();

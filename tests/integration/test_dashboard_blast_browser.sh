@@ -50,6 +50,10 @@ assert_eq "$(curl -s "$SIM/sim/count" --get --data-urlencode 'to=+14155550403' \
    --data-urlencode 'body=Hi friend, the rally starts Saturday at 10. See you there!' | jq .count)" 1 "the fallback for a member without a name"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE subject_type = 'blast' AND subject_id = $B")" \
   "blast.create,blast.schedule" "the lead's actions audited"
+C=$(sed -n 's/^CANCELLED_ID=//p' <<<"$out")
+assert_eq "$(sql "SELECT state FROM blasts WHERE id = $C")" cancelled "the scheduled blast was cancelled from the page"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE subject_type = 'blast' AND subject_id = $C AND action = 'blast.cancel'")" 1 "its cancel audited"
+assert_eq "$(sql "SELECT keyword || ' ' || (reply LIKE 'Tocsin Demo Chapter%') FROM keywords WHERE keyword LIKE 'RALLY%'")" "RALLY true" "only the compliant keyword was saved"
 for f in blast-compose-phone blast-compose-desktop blast-progress-phone blast-progress-desktop; do
   [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
 done
