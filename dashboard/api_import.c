@@ -73,7 +73,10 @@ static void import_work(uv_work_t *req)
     struct tocsin_csv csv;
     tocsin_csv_init_mem(&csv, j->csv, j->csvlen);
     struct tocsin_import_options o = {
-        .org_id = j->org_id, .filename = j->filename, .list_name = j->list, .created_by = j->user_id,
+        .org_id = j->org_id,
+        .filename = j->filename,
+        .list_name = j->list,
+        .created_by = j->user_id,
     };
     j->rc = tocsin_contacts_import_csv(conn, &csv, &o, &j->report, j->err, sizeof j->err);
     tocsin_csv_free(&csv);
@@ -86,12 +89,14 @@ static json_t *report_json(const struct tocsin_import_report *r)
 {
     json_t *rej = json_array();
     for (size_t i = 0; rej && i < r->nrejections; i++)
-        json_array_append_new(rej, json_pack("{s:I, s:s}", "line", (json_int_t)r->rejections[i].line,
-                                             "reason", r->rejections[i].reason));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows, "imported",
-                     (json_int_t)r->imported, "updated", (json_int_t)r->updated, "rejected",
-                     (json_int_t)r->rejected, "kept_opted_out", (json_int_t)r->kept_opted_out,
-                     "subscribed", (json_int_t)r->subscribed, "rejections", rej);
+        json_array_append_new(rej,
+                              json_pack("{s:I, s:s}", "line", (json_int_t)r->rejections[i].line,
+                                        "reason", r->rejections[i].reason));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows,
+                     "imported", (json_int_t)r->imported, "updated", (json_int_t)r->updated,
+                     "rejected", (json_int_t)r->rejected, "kept_opted_out",
+                     (json_int_t)r->kept_opted_out, "subscribed", (json_int_t)r->subscribed,
+                     "rejections", rej);
 }
 
 static void import_done(uv_work_t *req, int status)
@@ -141,7 +146,8 @@ void api_list_import(struct api_call *call)
     }
     if (imports_running >= IMPORT_MAX_RUNNING) {
         tocsin_http_add_header(call->req, "Retry-After", "5");
-        tocsin_http_error(call->req, 429, "busy", "other imports are running; try again in a moment");
+        tocsin_http_error(call->req, 429, "busy",
+                          "other imports are running; try again in a moment");
         return;
     }
     struct import_job *j = calloc(1, sizeof *j);
@@ -154,7 +160,8 @@ void api_list_import(struct api_call *call)
     j->csvlen = strlen(csv);
     j->csv = strdup(csv);
     j->list = strdup(list);
-    j->filename = dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
+    j->filename =
+        dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
     j->org_id = strtoll(call->org_id, NULL, 10);
     j->user_id = strtoll(call->user_id, NULL, 10);
     if (!j->conninfo || !j->csv || !j->list || !j->filename ||

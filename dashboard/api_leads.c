@@ -151,7 +151,8 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
         return;
     }
     char disposition[64];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"list-%s.csv\"", call->params[3]);
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"list-%s.csv\"",
+             call->params[3]);
     tocsin_http_add_header(call->req, "Content-Disposition", disposition);
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
     tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
@@ -224,8 +225,9 @@ static void keyword_org_found(const struct tocsin_db_result *r, void *ctx)
     /* The route's fields: keyword, pattern, list_id, reply, sender_id. */
     const char *path_id = call->nparams == 9 ? call->params[3] : NULL;
     int f = path_id ? 4 : 3;
-    const char *keyword = call->params[f], *pattern = call->params[f + 1], *list = call->params[f + 2],
-               *reply = call->params[f + 3], *sender = call->params[f + 4];
+    const char *keyword = call->params[f], *pattern = call->params[f + 1],
+               *list = call->params[f + 2], *reply = call->params[f + 3],
+               *sender = call->params[f + 4];
     struct tocsin_keyword_checked *ok =
         tocsin_arena_alloc(tocsin_http_arena(call->req), sizeof *ok);
     char err[300];
@@ -238,15 +240,16 @@ static void keyword_org_found(const struct tocsin_db_result *r, void *ctx)
     if (sender && !*sender)
         sender = NULL;
     if (!list || !is_id(list)) {
-        tocsin_http_error(call->req, 400, "invalid", "pick the list members who text the keyword join");
+        tocsin_http_error(call->req, 400, "invalid",
+                          "pick the list that members who text the keyword join");
         return;
     }
     if (sender && !is_id(sender)) {
         tocsin_http_error(call->req, 400, "invalid", "invalid sender_id \"%.20s\"", sender);
         return;
     }
-    if (tocsin_keyword_rules_check(keyword ? keyword : "", pattern, reply ? reply : "", org_name, ok,
-                                   err, sizeof err) != 0) {
+    if (tocsin_keyword_rules_check(keyword ? keyword : "", pattern, reply ? reply : "", org_name,
+                                   ok, err, sizeof err) != 0) {
         tocsin_http_error(call->req, 400, "invalid", "%s", err);
         return;
     }

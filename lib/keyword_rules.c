@@ -58,12 +58,13 @@ static int check_pattern(const char *pattern, char *err, size_t errlen)
 {
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP,
-                                   &code, &off, NULL);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(code, msg, sizeof msg);
-        snprintf(err, errlen, "invalid pattern \"%s\": %s at offset %zu", pattern, (char *)msg, (size_t)off);
+        snprintf(err, errlen, "invalid pattern \"%s\": %s at offset %zu", pattern, (char *)msg,
+                 (size_t)off);
         return -1;
     }
     pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
@@ -81,7 +82,8 @@ static int check_pattern(const char *pattern, char *err, size_t errlen)
             char lower[32];
             to_lower(*w, lower, sizeof lower);
             if (matches(re, md, *w) || matches(re, md, lower)) {
-                snprintf(err, errlen, "invalid pattern \"%s\": it matches the reserved word %s", pattern, *w);
+                snprintf(err, errlen, "invalid pattern \"%s\": it matches the reserved word %s",
+                         pattern, *w);
                 rc = -1;
             }
         }
@@ -99,7 +101,8 @@ int tocsin_keyword_rules_check(const char *keyword, const char *pattern, const c
         return -1;
     }
     if (tocsin_reserved_word(out->keyword, strlen(out->keyword)) != TOCSIN_RESERVED_NONE) {
-        snprintf(err, errlen, "keyword \"%s\" is reserved for opt-out, opt-in or help", out->keyword);
+        snprintf(err, errlen, "keyword \"%s\" is reserved for opt-out, opt-in or help",
+                 out->keyword);
         return -1;
     }
     if (pattern && (!*pattern || strlen(pattern) > TOCSIN_KEYWORD_PATTERN_MAX)) {

@@ -14,8 +14,8 @@
 #define TOCSIN_KEYWORD_PATTERN_MAX 500
 
 struct tocsin_keyword_checked {
-    char keyword[TOCSIN_KEYWORD_MAX + 1];            /* upper case */
-    char pattern[TOCSIN_KEYWORD_PATTERN_MAX + 100];  /* as given, or the default */
+    char keyword[TOCSIN_KEYWORD_MAX + 1];           /* upper case */
+    char pattern[TOCSIN_KEYWORD_PATTERN_MAX + 100]; /* as given, or the default */
 };
 
 /* Checks keyword (any case), pattern (NULL: the whole message, any case,
