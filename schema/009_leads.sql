@@ -63,8 +63,9 @@ $$;
 
 -- What a blast would be: checks of tocsin_blast_create without creating
 -- it, the body rendered for the first member of the audience, that
--- rendering's encoding and segments, recipients after opt-outs and the
--- estimated send time at the sender's rate (the worker paces segments).
+-- rendering's encoding and segments (and the most any member's takes),
+-- recipients after opt-outs and the estimated send time at the sender's
+-- rate (the worker paces segments).
 CREATE FUNCTION tocsin_lead_blast_preview(p_org bigint, p_sender text, p_list text, p_field text,
                                           p_equals text, p_body text, OUT status int, OUT body json)
 LANGUAGE plpgsql AS $$
@@ -78,6 +79,9 @@ DECLARE
     v_sample bigint;
     v_text text;
     v_segments int;
+    v_where text;
+    v_avg numeric;
+    v_max int;
 BEGIN
     v_sender := tocsin_lead_id(p_sender, 'sender_id');
     v_list := tocsin_lead_id(p_list, 'list_id');
@@ -96,11 +100,18 @@ BEGIN
         PERFORM tocsin_blast_check_field(v_filter->>'field', v_list, 'filter');
     END IF;
     PERFORM tocsin_blast_check_body(p_body, v_list);
-    EXECUTE format('SELECT count(*), min(c.id) FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id WHERE %s',
-                   CASE WHEN v_filter ? 'field'
-                        THEN format('lower(%s) = lower($3)', tocsin_blast_field_sql(v_filter->>'field'))
-                        ELSE 'true' END)
+    v_where := CASE WHEN v_filter ? 'field'
+                    THEN format('lower(%s) = lower($3)', tocsin_blast_field_sql(v_filter->>'field'))
+                    ELSE 'true' END;
+    EXECUTE format('SELECT count(*), min(c.id) FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id WHERE %s', v_where)
        INTO v_count, v_sample USING p_org, v_list, v_filter->>'equals';
+    -- Segments vary with each member's fields: averaged over the first
+    -- 1000 members (a preview follows every keystroke; the expansion
+    -- counts every message exactly).
+    EXECUTE format('SELECT avg(tocsin_sms_segments(b)), max(tocsin_sms_segments(b)) FROM (SELECT %s AS b FROM ('
+                   ' SELECT c.* FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id'
+                   ' WHERE %s ORDER BY c.id LIMIT 1000) c) x', tocsin_blast_render_sql(p_body), v_where)
+       INTO v_avg, v_max USING p_org, v_list, v_filter->>'equals';
     v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
     v_segments := tocsin_sms_segments(coalesce(v_text, p_body));
     status := 200;
@@ -111,8 +122,9 @@ BEGIN
                      FROM contacts c WHERE c.id = v_sample),
         'encoding', tocsin_sms_encoding(coalesce(v_text, p_body)),
         'segments', v_segments,
+        'segments_max', coalesce(v_max, v_segments),
         'messages_per_second', v_mps,
-        'estimated_seconds', ceil(v_count * v_segments / v_mps));
+        'estimated_seconds', ceil(v_count * coalesce(v_avg, v_segments) / v_mps));
 EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE '22P02' THEN
     SELECT e.status, e.body INTO status, body FROM tocsin_lead_error('22023', SQLERRM) e;
 END $$;

@@ -267,7 +267,8 @@ function previewView(p) {
       : h('p', { class: 'muted' }, 'Nobody on this list matches yet.'),
     h('dl', { class: 'fields' },
       h('dt', {}, 'Recipients'), h('dd', { id: 'blast-recipients' }, `${p.recipients} (opted-out members left out)`),
-      h('dt', {}, 'Length'), h('dd', {}, `${p.segments} segment${p.segments === 1 ? '' : 's'} · ${p.encoding}`),
+      h('dt', {}, 'Length'), h('dd', { id: 'blast-segments' }, `${p.segments} segment${p.segments === 1 ? '' : 's'} · ${p.encoding}`,
+        p.segments_max > p.segments ? ` (up to ${p.segments_max} for members with longer fields)` : ''),
       h('dt', {}, 'Send time'), h('dd', {}, `about ${formatDuration(p.estimated_seconds)} at ${Number(p.messages_per_second)} segments/s`)),
   ];
 }

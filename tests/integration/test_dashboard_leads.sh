@@ -89,6 +89,9 @@ blast() { node -e 'process.stdout.write(JSON.stringify({sender_id: +process.argv
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {first_name|friend}, rally Saturday!')")" 200 "preview"
 assert_eq "$(jq_ 'd.recipients + " " + d.sample.body + " " + d.encoding + " " + d.segments + " " + d.estimated_seconds')" \
           "3 Hi Ana, rally Saturday! GSM-7 1 1" "recipients after opt-outs, the sample rendered, segments, duration"
+long150=$(head -c 150 /dev/zero | tr '\0' a)
+assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" "$long150 {first_name}")")" 200 "a body whose length depends on the member"
+assert_eq "$(jq_ 'd.segments + " " + d.segments_max + " " + d.estimated_seconds')" "1 2 1" "Ana's fits in one segment; the longest name needs two"
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {frist_name}!')")" 400 "an unknown field"
 assert_contains "$(jq_ 'd.error.message')" 'unknown field "frist_name"' "says which"
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {first_name')")" 400 "an unclosed brace"
