@@ -6,6 +6,7 @@
  * "no row", hence 404). The integration tests read this table to try
  * every route as every role. */
 #include "api_outreach_routes.h"
+#include "api_leads_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -15,6 +16,10 @@ static const char *const f_user[] = {"user_id", NULL};
 static const char *const f_tag[] = {"tag_id", NULL};
 static const char *const f_name[] = {"name", NULL};
 static const char *const f_canned[] = {"title", "body", NULL};
+static const char *const f_import[] = {"name", "filename", "csv", NULL};
+static const char *const f_keyword[] = {"keyword", "pattern", "list_id", "reply", "sender_id", NULL};
+static const char *const f_blast[] = {"sender_id", "list_id", "filter_field", "filter_equals", "body", NULL};
+static const char *const f_at[] = {"at", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -52,6 +57,23 @@ const struct api_route api_routes[] = {
 
     /* peer-to-peer outreach campaigns (api_outreach_routes.h) */
     API_OUTREACH_ROUTES,
+    /* a campaign lead's: audiences, keywords, blasts, stats (api_leads.c, api_import.c) */
+    {"GET", "/api/lists", API_LEAD, 0, SQL_LISTS, NULL, NULL},
+    {"POST", "/api/lists/import", API_LEAD, 0, NULL, f_import, api_list_import},
+    {"GET", "/api/lists/:id/export", API_LEAD, 0, NULL, NULL, api_list_export},
+    {"GET", "/api/senders", API_LEAD, 0, SQL_SENDERS, NULL, NULL},
+    {"GET", "/api/keywords", API_LEAD, 0, SQL_KEYWORDS, NULL, NULL},
+    {"POST", "/api/keywords", API_ADMIN, 0, NULL, f_keyword, api_keyword_save},
+    {"POST", "/api/keywords/:id", API_ADMIN, 0, NULL, f_keyword, api_keyword_save},
+    {"GET", "/api/blasts", API_LEAD, 0, SQL_BLASTS, NULL, NULL},
+    {"POST", "/api/blasts", API_LEAD, 0, SQL_BLAST_CREATE, f_blast, NULL},
+    {"POST", "/api/blasts/preview", API_LEAD, 0, SQL_BLAST_PREVIEW, f_blast, NULL},
+    {"GET", "/api/blasts/:id", API_LEAD, 0, SQL_BLAST, NULL, NULL},
+    {"POST", "/api/blasts/:id/schedule", API_LEAD, 0, SQL_BLAST_SCHEDULE, f_at, NULL},
+    {"POST", "/api/blasts/:id/pause", API_LEAD, 0, SQL_BLAST_PAUSE, NULL, NULL},
+    {"POST", "/api/blasts/:id/resume", API_LEAD, 0, SQL_BLAST_RESUME, NULL, NULL},
+    {"POST", "/api/blasts/:id/cancel", API_LEAD, 0, SQL_BLAST_CANCEL, NULL, NULL},
+    {"GET", "/api/stats", API_LEAD, 0, NULL, NULL, api_stats},
 
     /* live updates (events.c) */
     {"GET", "/api/events", API_VOLUNTEER, 0, NULL, NULL, api_events},

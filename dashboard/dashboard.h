@@ -101,6 +101,11 @@ void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
 void api_reply(struct api_call *call);
 void api_events(struct api_call *call);
+/* A campaign lead's (api_leads.c, api_import.c). */
+void api_list_export(struct api_call *call);
+void api_list_import(struct api_call *call);
+void api_keyword_save(struct api_call *call);
+void api_stats(struct api_call *call);
 
 /* The session cookie's name. */
 #define API_SESSION_COOKIE "tocsin_session"

@@ -9,6 +9,7 @@ import { api, setCsrf, ApiError } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
 import { countSms, unitsLeft } from './sms.js';
 import { outreachPane, outreachPanel } from './outreach.js';
+import { isLeadHash, leadNav, leadPage } from './leads.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: '' };
@@ -54,6 +55,7 @@ function header() {
       h('a', { href: '#/' }, 'Inbox'),
       h('a', { href: '#/outreach' }, 'Outreach'),
       isLead() ? h('a', { href: '#/team' }, 'Team') : null,
+      isLead() ? h('a', { href: '#/blasts' }, 'Campaigns') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')),
     h('span', { class: 'who' }, state.me.display_name || state.me.email));
 }
@@ -355,6 +357,13 @@ async function render() {
     return;
   }
   connectEvents();
+  if (isLeadHash(hash) && isLead()) { // the campaign pages (leads.js)
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), h('div', { id: 'flash' }), leadNav(hash), main);
+    const content = await leadPage(hash, state.me);
+    if (location.hash === hash || (hash === '#/' && !location.hash)) replace(main, content);
+    return;
+  }
   const conv = hash.match(/^#\/c\/(\d+)$/);
   state.current = conv ? Number(conv[1]) : null;
   const detail = h('div', { id: 'detail', class: 'detail' },

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_import.c — POST /api/lists/import: a CSV uploaded from the browser
+ * goes through the same import as `tocsinctl contacts import`
+ * (lib/contacts_import, blocking libpq) on libuv's thread pool with its own
+ * connection, so the loop keeps serving; the answer is the same report,
+ * rejections with their line numbers. The upload is bounded by
+ * TOCSIN_HTTP_MAX_BODY_BYTES (the whole JSON body), and at most
+ * IMPORT_MAX_RUNNING imports run at once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "contacts_import.h"
+#include "dashboard.h"
+#include "log.h"
+
+#define IMPORT_MAX_RUNNING 2
+
+/* Imports in progress: touched on the loop thread only. */
+static int imports_running;
+
+struct import_job {
+    uv_work_t work;
+    struct api_call *call;
+    char *conninfo, *csv, *list, *filename;
+    size_t csvlen;
+    long long org_id, user_id;
+    int rc;
+    char err[300];
+    struct tocsin_import_report report;
+};
+
+static void job_free(struct import_job *j)
+{
+    tocsin_import_report_free(&j->report);
+    free(j->conninfo);
+    free(j->csv);
+    free(j->list);
+    free(j->filename);
+    free(j);
+}
+
+/* Audited after the import committed, on the same connection. */
+static void audit_import(PGconn *conn, struct import_job *j)
+{
+    char org[24], user[24], batch[24], details[200];
+    snprintf(org, sizeof org, "%lld", j->org_id);
+    snprintf(user, sizeof user, "%lld", j->user_id);
+    snprintf(batch, sizeof batch, "%lld", j->report.batch_id);
+    snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
+             j->report.rows, j->report.imported, j->report.rejected);
+    const char *params[] = {org, user, batch, details};
+    PGresult *res = PQexecParams(conn,
+                                 "INSERT INTO audit_events (org_id, user_id, action, subject_type,"
+                                 " subject_id, details) VALUES ($1, $2, 'contacts.import',"
+                                 " 'import_batch', $3, $4::jsonb)",
+                                 4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        log_warn("import_audit_failed", "reason=\"%s\"", PQerrorMessage(conn));
+    PQclear(res);
+}
+
+static void import_work(uv_work_t *req)
+{
+    struct import_job *j = container_of(req, struct import_job, work);
+    PGconn *conn = PQconnectdb(j->conninfo);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        snprintf(j->err, sizeof j->err, "the database is unavailable; try again");
+        j->rc = -2;
+        PQfinish(conn);
+        return;
+    }
+    struct tocsin_csv csv;
+    tocsin_csv_init_mem(&csv, j->csv, j->csvlen);
+    struct tocsin_import_options o = {
+        .org_id = j->org_id,
+        .filename = j->filename,
+        .list_name = j->list,
+        .created_by = j->user_id,
+    };
+    j->rc = tocsin_contacts_import_csv(conn, &csv, &o, &j->report, j->err, sizeof j->err);
+    tocsin_csv_free(&csv);
+    if (j->rc == 0)
+        audit_import(conn, j);
+    PQfinish(conn);
+}
+
+static json_t *report_json(const struct tocsin_import_report *r)
+{
+    json_t *rej = json_array();
+    for (size_t i = 0; rej && i < r->nrejections; i++)
+        json_array_append_new(rej,
+                              json_pack("{s:I, s:s}", "line", (json_int_t)r->rejections[i].line,
+                                        "reason", r->rejections[i].reason));
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows,
+                     "imported", (json_int_t)r->imported, "updated", (json_int_t)r->updated,
+                     "rejected", (json_int_t)r->rejected, "kept_opted_out",
+                     (json_int_t)r->kept_opted_out, "subscribed", (json_int_t)r->subscribed,
+                     "rejections", rej);
+}
+
+static void import_done(uv_work_t *req, int status)
+{
+    struct import_job *j = container_of(req, struct import_job, work);
+    struct api_call *call = j->call;
+    imports_running--;
+    if (status != 0 || j->rc == -2) {
+        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
+    } else {
+        json_t *report = report_json(&j->report);
+        if (!report) {
+            tocsin_http_error(call->req, 500, "internal", "out of memory");
+        } else if (j->rc == 0) {
+            log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
+                     j->report.rows, j->report.imported, j->report.rejected);
+            tocsin_http_respond_json(call->req, 200, report);
+        } else {
+            json_t *e = json_pack("{s:{s:i, s:s, s:s}, s:o}", "error", "status", 400, "code",
+                                  "import_failed", "message", j->err, "report", report);
+            if (e)
+                tocsin_http_respond_json(call->req, 400, e);
+            else
+                tocsin_http_error(call->req, 500, "internal", "out of memory");
+        }
+    }
+    job_free(j);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* Fields: name (the list; created when missing), filename, csv (the
+ * file's text, UTF-8). */
+void api_list_import(struct api_call *call)
+{
+    const char *list = call->params[3], *filename = call->params[4], *csv = call->params[5];
+    if (!list || !*list || strlen(list) > 200) {
+        tocsin_http_error(call->req, 400, "invalid", "name the list: 1 to 200 characters");
+        return;
+    }
+    if (!csv || !*csv) {
+        tocsin_http_error(call->req, 400, "invalid", "choose a CSV file with a phone column");
+        return;
+    }
+    if (imports_running >= IMPORT_MAX_RUNNING) {
+        tocsin_http_add_header(call->req, "Retry-After", "5");
+        tocsin_http_error(call->req, 429, "busy",
+                          "other imports are running; try again in a moment");
+        return;
+    }
+    struct import_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    j->call = call;
+    j->conninfo = strdup(call->dash->d->cfg.database_url);
+    j->csvlen = strlen(csv);
+    j->csv = strdup(csv);
+    j->list = strdup(list);
+    j->filename =
+        dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
+    j->org_id = strtoll(call->org_id, NULL, 10);
+    j->user_id = strtoll(call->user_id, NULL, 10);
+    if (!j->conninfo || !j->csv || !j->list || !j->filename ||
+        uv_queue_work(call->dash->d->loop, &j->work, import_work, import_done) != 0) {
+        job_free(j);
+        tocsin_http_error(call->req, 500, "internal", "could not start the import");
+        return;
+    }
+    imports_running++;
+}

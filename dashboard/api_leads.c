@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_leads.c — a campaign lead's routes that are more than one SQL
+ * statement: a list's CSV export (the formula guard of lib/csv_write),
+ * saving an opt-in keyword (checked by lib/keyword_rules, as `tocsinctl
+ * keyword add` is) and the stats page's window. The blasts and audiences
+ * are SQL (api_leads_sql.h, schema/009_leads.sql); imports are
+ * api_import.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_write.h"
+#include "dashboard.h"
+#include "keyword_rules.h"
+
+/* --- export --- */
+
+/* A growing output buffer; ok turns 0 on the first failed allocation. */
+struct outbuf {
+    char *data;
+    size_t len, cap;
+    int ok;
+};
+
+static void out_reserve(struct outbuf *b, size_t more)
+{
+    if (!b->ok || b->len + more + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        b->ok = 0;
+        return;
+    }
+    b->data = p;
+    b->cap = cap;
+}
+
+static void out_cell(struct outbuf *b, const char *v, int first)
+{
+    size_t len = v ? strlen(v) : 0, need = tocsin_csv_cell_len(v, len) + 1;
+    out_reserve(b, need);
+    if (!b->ok)
+        return;
+    if (!first)
+        b->data[b->len++] = ',';
+    long n = tocsin_csv_cell(v, len, b->data + b->len, b->cap - b->len);
+    if (n < 0)
+        b->ok = 0;
+    else
+        b->len += (size_t)n;
+}
+
+static void out_eol(struct outbuf *b)
+{
+    out_reserve(b, 2);
+    if (b->ok) {
+        memcpy(b->data + b->len, "\r\n", 2);
+        b->len += 2;
+    }
+}
+
+static const char *const export_columns[] = {"phone", "first_name", "last_name", "zip", "timezone"};
+#define EXPORT_FIELDS_COL 5
+#define EXPORT_MAX_EXTRA 64
+
+/* The keys of every member's fields (object of key -> true), the extra
+ * columns after the known ones; at most EXPORT_MAX_EXTRA. */
+static json_t *extra_columns(PGresult *res, json_t **rows)
+{
+    json_t *keys = json_object();
+    for (int i = 0; keys && i < PQntuples(res); i++) {
+        rows[i] = PQgetisnull(res, i, EXPORT_FIELDS_COL)
+                      ? NULL
+                      : json_loads(PQgetvalue(res, i, EXPORT_FIELDS_COL), 0, NULL);
+        const char *k;
+        json_t *v;
+        json_object_foreach(rows[i], k, v)
+        {
+            if (json_object_size(keys) < EXPORT_MAX_EXTRA)
+                json_object_set_new(keys, k, json_true());
+        }
+    }
+    return keys;
+}
+
+static void field_cell(struct outbuf *b, json_t *fields, const char *key)
+{
+    json_t *v = json_object_get(fields, key);
+    char num[64];
+    if (json_is_string(v)) {
+        out_cell(b, json_string_value(v), 0);
+    } else if (json_is_number(v) || json_is_boolean(v)) {
+        char *dumped = json_dumps(v, JSON_ENCODE_ANY);
+        snprintf(num, sizeof num, "%s", dumped ? dumped : "");
+        free(dumped);
+        out_cell(b, num, 0);
+    } else {
+        out_cell(b, NULL, 0);
+    }
+}
+
+static void write_export(struct outbuf *b, PGresult *res)
+{
+    int n = PQntuples(res);
+    json_t **rows = calloc((size_t)n + 1, sizeof *rows);
+    json_t *keys = rows ? extra_columns(res, rows) : NULL;
+    const char *k;
+    json_t *v;
+    if (!rows || !keys) {
+        b->ok = 0;
+        goto out;
+    }
+    for (size_t c = 0; c < ARRAY_SIZE(export_columns); c++)
+        out_cell(b, export_columns[c], c == 0);
+    json_object_foreach(keys, k, v) out_cell(b, k, 0);
+    out_eol(b);
+    for (int i = 0; i < n && b->ok; i++) {
+        if (PQgetisnull(res, i, 0)) /* the list's row with no member */
+            continue;
+        for (int c = 0; c < EXPORT_FIELDS_COL; c++)
+            out_cell(b, PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c), c == 0);
+        json_object_foreach(keys, k, v) field_cell(b, rows[i], k);
+        out_eol(b);
+    }
+out:
+    for (int i = 0; rows && i < n; i++)
+        json_decref(rows[i]);
+    free(rows);
+    json_decref(keys);
+}
+
+static void export_rows(const struct tocsin_db_result *r, void *ctx)
+{
+    struct api_call *call = ctx;
+    if (r->error) {
+        api_db_error(call, "export", r->error);
+        return;
+    }
+    if (PQntuples(r->res) == 0) {
+        tocsin_http_error(call->req, 404, "not_found", "no such list");
+        return;
+    }
+    struct outbuf b = {NULL, 0, 0, 1};
+    write_export(&b, r->res);
+    if (!b.ok) {
+        free(b.data);
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    char disposition[64];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"list-%s.csv\"",
+             call->params[3]);
+    tocsin_http_add_header(call->req, "Content-Disposition", disposition);
+    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
+    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
+    free(b.data);
+}
+
+/* Who a blast to the list would reach (tocsin_lead_audience: subscribed,
+ * not opted out), in the import's columns so an export imports back. */
+void api_list_export(struct api_call *call)
+{
+    static const char sql[] =
+        "SELECT c.phone, c.first_name, c.last_name, c.zip, c.timezone, c.fields::text"
+        "  FROM lists l LEFT JOIN LATERAL (SELECT c.* FROM tocsin_lead_audience($1::bigint, l.id) a"
+        "                                   JOIN contacts c ON c.id = a.contact_id) c ON true"
+        " WHERE l.id = $2::bigint AND l.org_id = $1::bigint ORDER BY c.id";
+    const char *params[] = {call->org_id, call->params[3]};
+    if (tocsin_db_query(call->dash->d->db, sql, 2, params, export_rows, call) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+/* --- keywords --- */
+
+static const char keyword_save_sql[] =
+    "WITH l AS (SELECT id FROM lists WHERE org_id = $1::bigint AND id = $6::bigint),"
+    " s AS (SELECT id FROM senders WHERE org_id = $1::bigint AND id = $8::bigint),"
+    " ok AS (SELECT l.id AS list_id, (SELECT id FROM s) AS sender_id FROM l"
+    "         WHERE $8::text IS NULL OR EXISTS (SELECT 1 FROM s)),"
+    " ins AS (INSERT INTO keywords (org_id, sender_id, list_id, keyword, pattern, reply)"
+    "         SELECT $1::bigint, ok.sender_id, ok.list_id, $4::text, $5::text, $7::text FROM ok"
+    "          WHERE $9::bigint IS NULL RETURNING id, keyword, list_id),"
+    " upd AS (UPDATE keywords k SET keyword = $4::text, pattern = $5::text, list_id = ok.list_id,"
+    "                sender_id = ok.sender_id, reply = $7::text"
+    "           FROM ok WHERE k.id = $9::bigint AND k.org_id = $1::bigint"
+    "         RETURNING k.id, k.keyword, k.list_id),"
+    " r AS (SELECT * FROM ins UNION ALL SELECT * FROM upd),"
+    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"
+    "       SELECT $1::bigint, $2::bigint, CASE WHEN $9::bigint IS NULL THEN 'keyword.create'"
+    "              ELSE 'keyword.update' END, 'keyword', id,"
+    "              jsonb_build_object('keyword', keyword, 'list_id', list_id) FROM r)"
+    "SELECT CASE WHEN r.id IS NOT NULL THEN CASE WHEN $9::bigint IS NULL THEN 201 ELSE 200 END"
+    "            WHEN NOT EXISTS (SELECT 1 FROM ok) THEN 400 ELSE 404 END,"
+    "       CASE WHEN r.id IS NOT NULL THEN json_build_object('id', r.id, 'keyword', r.keyword,"
+    "                                                         'list_id', r.list_id)"
+    "            WHEN NOT EXISTS (SELECT 1 FROM l)"
+    "            THEN tocsin_api_error(400, 'invalid', 'that list does not exist')"
+    "            WHEN NOT EXISTS (SELECT 1 FROM ok)"
+    "            THEN tocsin_api_error(400, 'invalid', 'that sender does not exist')"
+    "            ELSE tocsin_api_error(404, 'not_found', 'no such keyword') END"
+    "  FROM (SELECT 1) one LEFT JOIN r ON true";
+
+static int is_id(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 18 || s[0] == '0')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static void keyword_org_found(const struct tocsin_db_result *r, void *ctx)
+{
+    struct api_call *call = ctx;
+    if (r->error) {
+        api_db_error(call, "keyword", r->error);
+        return;
+    }
+    const char *org_name = PQntuples(r->res) ? PQgetvalue(r->res, 0, 0) : "";
+    /* The route's fields: keyword, pattern, list_id, reply, sender_id. */
+    const char *path_id = call->nparams == 9 ? call->params[3] : NULL;
+    int f = path_id ? 4 : 3;
+    const char *keyword = call->params[f], *pattern = call->params[f + 1],
+               *list = call->params[f + 2], *reply = call->params[f + 3],
+               *sender = call->params[f + 4];
+    struct tocsin_keyword_checked *ok =
+        tocsin_arena_alloc(tocsin_http_arena(call->req), sizeof *ok);
+    char err[300];
+    if (!ok) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    if (pattern && !*pattern)
+        pattern = NULL;
+    if (sender && !*sender)
+        sender = NULL;
+    if (!list || !is_id(list)) {
+        tocsin_http_error(call->req, 400, "invalid",
+                          "pick the list that members who text the keyword join");
+        return;
+    }
+    if (sender && !is_id(sender)) {
+        tocsin_http_error(call->req, 400, "invalid", "invalid sender_id \"%.20s\"", sender);
+        return;
+    }
+    if (tocsin_keyword_rules_check(keyword ? keyword : "", pattern, reply ? reply : "", org_name,
+                                   ok, err, sizeof err) != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "%s", err);
+        return;
+    }
+    call->nparams = 3;
+    api_add_param(call, ok->keyword);
+    api_add_param(call, ok->pattern);
+    api_add_param(call, list);
+    api_add_param(call, reply);
+    api_add_param(call, sender);
+    api_add_param(call, path_id);
+    api_run_sql(call, keyword_save_sql);
+}
+
+/* POST /api/keywords and /api/keywords/:id: the org's name first (the
+ * confirmation must carry it), then the checks, then one statement that
+ * saves and audits. */
+void api_keyword_save(struct api_call *call)
+{
+    const char *params[] = {call->org_id};
+    if (tocsin_db_query(call->dash->d->db, "SELECT name FROM orgs WHERE id = $1::bigint", 1, params,
+                        keyword_org_found, call) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+}
+
+/* --- stats --- */
+
+/* GET /api/stats?days=N (1 to 90, default 7): replies counted within N
+ * days of a blast's start, keyword subscribers of the last N days. */
+void api_stats(struct api_call *call)
+{
+    struct tocsin_kv *pairs;
+    size_t n;
+    char err[100], days[8] = "7";
+    if (tocsin_http_form(call->req, 1, &pairs, &n, err, sizeof err) != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!tocsin_str_eq(pairs[i].key, TSTR("days")))
+            continue;
+        tocsin_str v = pairs[i].value;
+        long d = 0;
+        for (size_t j = 0; j < v.len && d <= 90; j++)
+            d = v.base[j] >= '0' && v.base[j] <= '9' ? d * 10 + (v.base[j] - '0') : 1000;
+        if (v.len == 0 || d < 1 || d > 90) {
+            tocsin_http_error(call->req, 400, "invalid", "invalid days \"%.*s\": 1 to 90",
+                              (int)(v.len > 10 ? 10 : v.len), v.base);
+            return;
+        }
+        snprintf(days, sizeof days, "%ld", d);
+    }
+    api_add_param(call, days);
+    api_run_sql(call, "SELECT * FROM tocsin_lead_stats($1::bigint, $4::int)");
+}
