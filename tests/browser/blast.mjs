@@ -9,7 +9,7 @@
 // and desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_dashboard_blast_browser.sh, which checks the
 // simulator.
-import { chromium } from 'playwright-core';
+import { check, launchChromium, phonePage } from './harness.mjs';
 import { mkdirSync } from 'node:fs';
 
 const BASE = process.env.DASH;
@@ -18,23 +18,11 @@ const CSV = process.env.CSV;
 if (!BASE || !SHOTS || !CSV) throw new Error('DASH, SCREENSHOTS and CSV must be set');
 mkdirSync(SHOTS, { recursive: true });
 
-function check(cond, what) {
-  if (!cond) throw new Error(`FAIL: ${what}`);
-  console.log(`ok - ${what}`);
-}
 
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  page.on('dialog', (d) => { problems.push(`a dialog opened: ${d.message()}`); d.dismiss(); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  const page = await phonePage(browser, problems);
 
   await page.goto(`${BASE}/`);
   await page.fill('#email', 'lead@demo.test');
@@ -78,7 +66,7 @@ try {
   const desk = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const deskPage = await desk.newPage();
   deskPage.on('pageerror', (e) => problems.push(`desktop page error: ${e.message}`));
-  await deskPage.context().addCookies(await context.cookies());
+  await deskPage.context().addCookies(await page.context().cookies());
   await deskPage.goto(`${BASE}/#/blasts/new`);
   await deskPage.waitForSelector('#blast-body');
   await deskPage.selectOption('#blast-list', listValue);

@@ -6,7 +6,7 @@
 // opt a member out through the confirm step. Screenshots at phone and
 // desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_dashboard_browser.sh, which checks the database.
-import { chromium } from 'playwright-core';
+import { check, launchChromium, phonePage } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -17,10 +17,6 @@ if (!BASE || !SHOTS) throw new Error('DASH and SCREENSHOTS must be set');
 mkdirSync(SHOTS, { recursive: true });
 
 const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
-function check(cond, what) {
-  if (!cond) throw new Error(`FAIL: ${what}`);
-  console.log(`ok - ${what}`);
-}
 
 const problems = [];
 async function logIn(page, email, password = 'tocsin-demo') {
@@ -35,17 +31,9 @@ async function newPage(width, height, who) {
   return page;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 try {
-  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  const page = await context.newPage();
-  page.on('dialog', (d) => { problems.push(`a dialog opened: ${d.message()}`); d.dismiss(); });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  const page = await phonePage(browser, problems);
 
   await page.goto(`${BASE}/`);
   await logIn(page, 'vol1@demo.test');

@@ -9,7 +9,7 @@
 // Screenshots at phone and desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_outreach_browser.sh, which checks the database and
 // the simulator.
-import { chromium } from 'playwright-core';
+import { check, launchChromium } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -22,17 +22,9 @@ if (!BASE || !SIM || !CAMP || !SHOTS) throw new Error('DASH, SIM, CAMP and SCREE
 mkdirSync(SHOTS, { recursive: true });
 
 const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
-function check(cond, what) {
-  if (!cond) throw new Error(`FAIL: ${what}`);
-  console.log(`ok - ${what}`);
-}
 
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const browser = await launchChromium();
 
 async function newPage(viewport, who, extra = {}) {
   const page = await (await browser.newContext({ viewport, ...extra })).newPage();
