@@ -66,7 +66,7 @@ if [ "$super" = t ]; then
 fi
 q "CHECKPOINT"
 bound=$(timed "$bare_sql")
-q "TRUNCATE messages"
+q "TRUNCATE messages CASCADE"
 q "VACUUM ANALYZE messages"
 q "CHECKPOINT"
 q "SELECT tocsin_blast_schedule(1, 2, NULL, now())" >/dev/null
