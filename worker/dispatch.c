@@ -179,6 +179,12 @@ static void maybe_claim(struct wk_sender *s)
 
 static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r);
 
+static int cmp_id(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
 static void marked(const struct tocsin_db_result *r, void *ctx)
 {
     struct mark_job *job = ctx;
@@ -213,12 +219,18 @@ static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r)
         free(job);
         return;
     }
+    /* The ids that may go, parsed once and sorted for lookups. */
     int n = PQntuples(r->res);
+    long long *going = n > 0 ? malloc((size_t)n * sizeof *going) : NULL;
+    for (int i = 0; going && i < n; i++)
+        going[i] = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
+    if (going)
+        qsort(going, (size_t)n, sizeof *going, cmp_id);
     for (m = job->group; m; m = next) {
         next = m->next;
-        int go = 0;
-        for (int i = 0; i < n && !go; i++)
-            go = strtoll(PQgetvalue(r->res, i, 0), NULL, 10) == m->id;
+        /* Out of memory: these are stamped, so none is sent (the sweep
+         * makes them unknown) rather than guessing. */
+        int go = going && bsearch(&m->id, going, (size_t)n, sizeof *going, cmp_id) != NULL;
         if (go) {
             queue_push(&s->ready, m);
         } else {
@@ -226,6 +238,7 @@ static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r)
             wk_msg_free(m);
         }
     }
+    free(going);
     free(job);
     wk_sender_pump(s);
 }
