@@ -87,6 +87,8 @@ const char *gw_store_sql(int kind);
 int gw_db_error_transient(const char *sqlstate, int ambiguous);
 /* Opens the spool and replays what it holds (0, or -1 after logging). */
 int gw_store_start(struct gateway *g);
+/* 1 while webhooks can be spooled (the spool is open and has room). */
+int gw_store_can_spool(const struct gateway *g);
 void gw_store_stop(struct gateway *g);
 void gw_store_free(void);
 

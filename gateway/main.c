@@ -56,6 +56,14 @@ static void gateway_cleanup(struct tocsin_daemon *d)
     tocsin_ratelimit_free(gateway.global);
 }
 
+/* Without the database the gateway still accepts webhooks into its spool:
+ * healthy for a load balancer as long as the spool has room. */
+static int gateway_spooling(struct tocsin_daemon *d)
+{
+    (void)d;
+    return gateway.d && gw_store_can_spool(&gateway);
+}
+
 static const struct tocsin_daemon_spec gateway_spec = {
     .name = "gateway",
     .summary = "Receives carrier webhooks: member messages and delivery receipts.",
@@ -63,6 +71,7 @@ static const struct tocsin_daemon_spec gateway_spec = {
     .reuseport = 1, /* scale out: start more gateways on the same port */
     .start = gateway_start,
     .stop = gateway_stop,
+    .works_without_db = gateway_spooling,
     .cleanup = gateway_cleanup,
 };
 

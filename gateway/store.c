@@ -37,6 +37,11 @@ static int replaying;       /* a replay batch is in flight */
  * one commits record by record, so that only the bad record is set aside. */
 static int replay_isolate;
 static struct gw_spool_buf replay_buf;
+
+int gw_store_can_spool(const struct gateway *g)
+{
+    return spool && gw_spool_size(spool) < g->d->cfg.gateway_spool_max_bytes;
+}
 static struct gw_batch_call replay_call; /* array literals, reused */
 static struct gateway *gw;
 /* Replay caught up with the file but appends are still being made durable:

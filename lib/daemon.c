@@ -30,6 +30,8 @@ static const char *daemon_health(void *ctx)
         return "shutting down";
     if (tocsin_db_ready(d->db))
         return NULL;
+    if (d->spec->works_without_db && d->spec->works_without_db(d))
+        return NULL;
     snprintf(reason, sizeof reason, "database connection is down: %s",
              tocsin_db_last_error(d->db)[0] ? tocsin_db_last_error(d->db) : "connecting");
     return reason;

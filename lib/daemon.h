@@ -27,6 +27,10 @@ struct tocsin_daemon_spec {
     /* Stops taking new work; called once on SIGTERM/SIGINT before the HTTP
      * server and the database close. May be NULL. */
     void (*stop)(struct tocsin_daemon *d);
+    /* Optional: 1 when the daemon still does its job while the database
+     * is unreachable (the gateway, while its spool has room), so /healthz
+     * stays 200 and a load balancer keeps sending it work. May be NULL. */
+    int (*works_without_db)(struct tocsin_daemon *d);
     /* Optional: finishes in-flight work (e.g. carrier requests whose
      * outcomes must be written) while the database is still open, then
      * calls done(d) exactly once; the HTTP server and database close after

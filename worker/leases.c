@@ -189,6 +189,16 @@ static void leases_released(const struct tocsin_db_result *r, void *ctx)
 
 void wk_accounts_release(struct worker *w, void (*done)(struct worker *w))
 {
+    int held = 0;
+    for (struct wk_account *a = w->accounts; a; a = a->next)
+        held |= a->held;
+    /* Nothing to give back, or no database to tell: the leases lapse on
+     * their own, and a stop must not wait for a connection. */
+    if (!held || !tocsin_db_ready(w->d->db)) {
+        if (done)
+            done(w);
+        return;
+    }
     const char *params[] = {w->id};
     w->leases_released = done;
     if (tocsin_db_query(w->d->db, "SELECT tocsin_dispatch_release($1)", 1, params, leases_released, w) != 0 &&

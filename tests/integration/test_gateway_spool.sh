@@ -77,6 +77,7 @@ codes+="$(signed /twilio/status MessageSid=SMout0001 MessageStatus=delivered Fro
 assert_eq "$(tr ' ' '\n' <<<"$codes" | grep -v '^$' | sort | uniq -c | awk '{print $2 ":" $1}')" "200:37" "every authentic webhook accepted: $codes"
 assert_eq "$(signed /twilio/inbound MessageSid=SMdown0099 From=$A To=13579 Body=hi)" 503 "an uncached sender cannot be checked"
 assert_eq "$(metric tocsin_gateway_spooled_total)" 37 "all spooled"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/healthz")" 200 "healthy while it can spool"
 [ "$(stat -c %s "$SPOOL")" -gt 0 ] || fail "the spool file holds them"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMdown%'")" 0 "nothing reached the database yet"
 
