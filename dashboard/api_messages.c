@@ -9,7 +9,7 @@
 #include "dashboard.h"
 #include "sms.h"
 
-#define REPLY_MAX_CHARS 1600
+#define MESSAGE_MAX_CHARS 1600
 
 static const char reply_sql[] =
     "WITH c AS (SELECT c.id, c.org_id, c.contact_id, c.sender_id, c.state, c.assignee_id, ct.phone,"
@@ -44,26 +44,33 @@ static const char reply_sql[] =
     "            ELSE tocsin_api_error(409, 'closed', 'the conversation is closed') END"
     "  FROM c";
 
-void api_reply(struct api_call *call)
+int api_add_message_body(struct api_call *call, const char *body)
 {
-    const char *body = call->params[4]; /* the route's "body" field */
     struct tocsin_sms_info info;
     if (!body || !*body) {
         tocsin_http_error(call->req, 400, "invalid", "write a message first");
-        return;
+        return -1;
     }
     if (tocsin_sms_count(body, strlen(body), &info) != 0) {
         tocsin_http_error(call->req, 422, "invalid", "the message is not valid UTF-8");
-        return;
+        return -1;
     }
-    if (info.chars > REPLY_MAX_CHARS) {
+    if (info.chars > MESSAGE_MAX_CHARS) {
         tocsin_http_error(call->req, 422, "too_long", "the message has %zu characters; at most %d",
-                          info.chars, REPLY_MAX_CHARS);
-        return;
+                          info.chars, MESSAGE_MAX_CHARS);
+        return -1;
     }
     char segments[16];
     snprintf(segments, sizeof segments, "%zu", info.segments);
-    api_add_param(call, tocsin_sms_encoding_name(info.encoding));
-    api_add_param(call, segments);
-    api_run_sql(call, reply_sql);
+    if (api_add_param(call, tocsin_sms_encoding_name(info.encoding)) || api_add_param(call, segments)) {
+        tocsin_http_error(call->req, 500, "internal", "too many parameters");
+        return -1;
+    }
+    return 0;
+}
+
+void api_reply(struct api_call *call)
+{
+    if (api_add_message_body(call, call->params[4]) == 0) /* the route's "body" field */
+        api_run_sql(call, reply_sql);
 }

@@ -10,9 +10,7 @@
 #include <string.h>
 
 #include "api_outreach.h"
-#include "sms.h"
 
-#define OUTREACH_MAX_CHARS 1600
 
 static const char send_sql[] = "SELECT * FROM tocsin_outreach_send($1::bigint, $2::bigint, $4::bigint,"
                                " $5::bigint, $6::text, $7::text, $8::int, now())";
@@ -34,26 +32,12 @@ void api_outreach_send(struct api_call *call)
         return;
     }
     const char *body = call->params[5]; /* after $4 campaign, $5 contact_id */
-    struct tocsin_sms_info info;
-    if (!body || !*body || strspn(body, " \t\r\n") == strlen(body)) {
+    if (body && *body && strspn(body, " \t\r\n") == strlen(body)) {
         tocsin_http_error(call->req, 400, "invalid", "write a message first");
         return;
     }
-    if (tocsin_sms_count(body, strlen(body), &info) != 0) {
-        tocsin_http_error(call->req, 422, "invalid", "the message is not valid UTF-8");
+    if (api_add_message_body(call, body) != 0)
         return;
-    }
-    if (info.chars > OUTREACH_MAX_CHARS) {
-        tocsin_http_error(call->req, 422, "too_long", "the message has %zu characters; at most %d",
-                          info.chars, OUTREACH_MAX_CHARS);
-        return;
-    }
-    char segments[16];
-    snprintf(segments, sizeof segments, "%zu", info.segments);
-    if (api_add_param(call, tocsin_sms_encoding_name(info.encoding)) || api_add_param(call, segments)) {
-        tocsin_http_error(call->req, 500, "internal", "too many parameters");
-        return;
-    }
     api_run_sql(call, send_sql);
 }
 

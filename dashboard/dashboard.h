@@ -100,6 +100,10 @@ void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
 void api_reply(struct api_call *call);
+/* Checks a message a person is about to send (not empty, UTF-8, at most
+ * 1600 characters) and adds its encoding and segment count as the next
+ * two parameters. Returns 0, or -1 after answering 400/422/500. */
+int api_add_message_body(struct api_call *call, const char *body);
 void api_events(struct api_call *call);
 /* A campaign lead's (api_leads.c, api_import.c). */
 void api_list_export(struct api_call *call);

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 012_implied_foreign_keys: drops the org_id -> orgs foreign keys that a
+-- 011_implied_foreign_keys: drops the org_id -> orgs foreign keys that a
 -- composite key already implies. inbound_messages, conversations and
 -- messages reference senders by (org_id, sender_id), subscriptions
 -- reference lists by (org_id, list_id), and senders and lists reference
