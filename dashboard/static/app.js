@@ -288,9 +288,9 @@ function conversationView(c, draftText) {
 async function act(id, what, message, body, leave, method = 'POST') {
   try {
     await api(method, `/api/conversations/${id}/${what}`, body);
-    if (message) flash(message);
     await refreshInbox();
     if (leave) go('#/'); else await loadConversation(id);
+    if (message) flash(message); // once the view shows what it says
   } catch (e) { flash(errorText(e)); }
 }
 

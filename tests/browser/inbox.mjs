@@ -80,6 +80,7 @@ try {
   await page.screenshot({ path: `${SHOTS}/dashboard-likely-optout-phone.png`, fullPage: true });
   await page.click('#likely-optout >> text=Not an opt-out');
   await page.waitForSelector('text=Kept: not an opt-out.');
+  await page.waitForSelector('#likely-optout', { state: 'detached', timeout: 5000 }).catch(() => {});
   check(!(await page.isVisible('#likely-optout')), 'the likely opt-out banner goes away when kept');
 
   // Desktop: two panes.
