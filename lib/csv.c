@@ -8,10 +8,15 @@
 
 void tocsin_csv_init_file(struct tocsin_csv *r, FILE *f)
 {
+    /* Everything but the 64 KiB buffer and the per-record arrays, which
+     * are written before they are read. (The fields after buf were once
+     * left as the stack had them: a stale io_error failed an import.) */
     memset(r, 0, offsetof(struct tocsin_csv, buf));
     r->buf_len = r->buf_pos = 0;
     r->file = f;
     r->line = 1;
+    r->started = 0;
+    r->io_error = 0;
     r->store = NULL;
     r->store_cap = 0;
 }
