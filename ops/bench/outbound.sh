@@ -44,7 +44,12 @@ export TOCSIN_WORKER_METRICS_PORT=$(( 12000 + RANDOM % 20000 )) TOCSIN_LOG_LEVEL
 export TOCSIN_WORKER_BATCH=${TOCSIN_WORKER_BATCH:-1000} TOCSIN_WORKER_CONCURRENCY=${TOCSIN_WORKER_CONCURRENCY:-128}
 t0=$(now)
 "$build/worker/tocsin-worker" >"$tmp/worker.log" 2>&1 & worker_pid=$!
-while [ "$(psql -c "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')")" != 0 ]; do
+# Done when the worker has recorded every message as sent (its counter
+# moves after the commit); the database is checked below. Polling the
+# database instead cost it a fifth of a core.
+sent_so_far() { curl -fs "http://127.0.0.1:$TOCSIN_WORKER_METRICS_PORT/metrics" |
+                awk '$1 == "tocsin_worker_sent_total" { print $2; f = 1 } END { if (!f) print 0 }'; }
+while [ "$(sent_so_far)" -lt "$n" ]; do
   sleep 0.2
   kill -0 "$worker_pid" 2>/dev/null || { cat "$tmp/worker.log" >&2; exit 1; }
 done

@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "json_scan.h"
+
 const struct tocsin_provider *tocsin_provider_find(const char *name)
 {
     if (strcmp(name, "twilio") == 0)
@@ -53,4 +57,22 @@ void provider_request_free(struct provider_request *req)
 {
     free(req->body);
     req->body = NULL;
+}
+
+int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path, size_t npath,
+                         char *out, size_t outlen)
+{
+    int found = tocsin_json_scan_string(r->body, r->body_len, path, npath, out, outlen);
+    if (found >= 0)
+        return found;
+    json_error_t e;
+    json_t *at = json_loadb(r->body, r->body_len, 0, &e);
+    json_t *root = at;
+    for (size_t i = 0; at && i < npath; i++)
+        at = json_object_get(at, path[i]);
+    const char *s = json_string_value(at);
+    if (s)
+        snprintf(out, outlen, "%s", s);
+    json_decref(root);
+    return s != NULL;
 }

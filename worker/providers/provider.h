@@ -73,4 +73,11 @@ void provider_request_to_client(const struct provider_request *req, struct tocsi
 
 void provider_request_free(struct provider_request *req);
 
+/* The string at path (object member names) in a response's JSON body, into
+ * out: scanned without building a tree, parsed with jansson only when the
+ * scan cannot copy it (escapes; a longer string is cut to fit, as before).
+ * Returns 1 when there is a string there, else 0. */
+int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path, size_t npath,
+                         char *out, size_t outlen);
+
 #endif

@@ -43,18 +43,19 @@ static int telnyx_build(const struct provider_account *a, const struct provider_
 
 static void telnyx_classify(const struct tocsin_http_client_response *r, struct provider_outcome *o)
 {
-    json_error_t e;
-    json_t *j = json_loadb(r->body, r->body_len, 0, &e);
     if (r->status >= 200 && r->status < 300) {
-        const char *id = json_string_value(json_object_get(json_object_get(j, "data"), "id"));
-        o->kind = id ? OUTCOME_SENT : OUTCOME_UNKNOWN;
-        if (id)
-            snprintf(o->provider_id, sizeof o->provider_id, "%s", id);
-        else
+        static const char *const id_path[] = {"data", "id"};
+        if (provider_json_string(r, id_path, 2, o->provider_id, sizeof o->provider_id))
+            o->kind = OUTCOME_SENT;
+        else {
+            o->kind = OUTCOME_UNKNOWN;
+            o->provider_id[0] = '\0';
             snprintf(o->error_message, sizeof o->error_message, "2xx without a message id");
-        json_decref(j);
+        }
         return;
     }
+    json_error_t e;
+    json_t *j = json_loadb(r->body, r->body_len, 0, &e);
     json_t *first = json_array_get(json_object_get(j, "errors"), 0);
     const char *code = json_string_value(json_object_get(first, "code"));
     const char *detail = json_string_value(json_object_get(first, "detail"));

@@ -62,20 +62,21 @@ static int twilio_build(const struct provider_account *a, const struct provider_
 
 static void twilio_classify(const struct tocsin_http_client_response *r, struct provider_outcome *o)
 {
-    json_error_t e;
-    json_t *j = json_loadb(r->body, r->body_len, 0, &e);
     if (r->status >= 200 && r->status < 300) {
-        const char *sid = json_string_value(json_object_get(j, "sid"));
-        if (sid && (strncmp(sid, "SM", 2) == 0 || strncmp(sid, "MM", 2) == 0)) {
+        static const char *const sid_path[] = {"sid"};
+        char sid[sizeof o->provider_id];
+        if (provider_json_string(r, sid_path, 1, sid, sizeof sid) &&
+            (strncmp(sid, "SM", 2) == 0 || strncmp(sid, "MM", 2) == 0)) {
             o->kind = OUTCOME_SENT;
             snprintf(o->provider_id, sizeof o->provider_id, "%s", sid);
         } else {
             o->kind = OUTCOME_UNKNOWN; /* accepted, but we cannot match receipts to it */
             snprintf(o->error_message, sizeof o->error_message, "2xx without a message sid");
         }
-        json_decref(j);
         return;
     }
+    json_error_t e;
+    json_t *j = json_loadb(r->body, r->body_len, 0, &e);
     json_t *code = json_object_get(j, "code");
     const char *message = json_string_value(json_object_get(j, "message"));
     long long c = json_is_integer(code) ? json_integer_value(code) : 0;
