@@ -282,6 +282,10 @@ struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->max_in_flight);
+    /* Keep a connection per transfer in flight: libcurl's default cache
+     * (4 x handles) shrinks when few are running and closes connections it
+     * will reopen a moment later. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->max_in_flight);
     return c;
 }
 

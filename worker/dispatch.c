@@ -383,6 +383,10 @@ static void send_ready(struct wk_sender *s)
 {
     struct worker *w = s->w;
     while (s->ready.head && w->in_flight < w->d->cfg.worker_concurrency) {
+        /* A fresh clock: the loop's cached time can be a whole busy turn
+         * old, and a send logged earlier than it left lets a later one
+         * into the carrier's same second. */
+        uv_update_time(w->d->loop);
         uint64_t now = uv_now(w->d->loop);
         unsigned units = s->ready.head->segments ? s->ready.head->segments : 1;
         uint64_t wait = tocsin_pacer_wait(&s->pacer, now, units);
