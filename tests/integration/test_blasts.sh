@@ -197,16 +197,17 @@ assert_eq "$(sql "SELECT state || ' ' || (request_sent_at IS NULL) || ' ' || (cl
 assert_eq "$(sql "SELECT state FROM blasts WHERE id = $B1")" sending "its blast sends again"
 r=$(recount "$B1"); assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B1 counters after requeue"
 
-# --- a blast that cannot expand does not block the others -----------------
+# --- a blast that cannot be fed does not block the others -----------------
 # (a body edited in the table past tocsin_blast_create's checks renders past
-# 1600 characters.)
+# 1600 characters.) Its audience is fixed; the feed that renders it fails
+# and pauses it for a lead to see.
 B6=$(create 'Broken {first_name}')
 B7=$(create 'Fine {first_name|friend}')
 sql "UPDATE blasts SET body = repeat('x', 1593) || '{phone}' WHERE id = $B6" >/dev/null
 schedule "$B6" "$NOW"; schedule "$B7" "$NOW"
 tick "$NOW" >/dev/null
-assert_eq "$(sql "SELECT state FROM blasts WHERE id = $B6")" draft "the broken blast is back to draft"
-assert_contains "$(sql "SELECT details->>'error' FROM audit_events WHERE action = 'blast.expand_failed' AND subject_id = $B6")" \
+assert_eq "$(sql "SELECT state FROM blasts WHERE id = $B6")" paused "the broken blast is paused"
+assert_contains "$(sql "SELECT details->>'error' FROM audit_events WHERE action = 'blast.feed_failed' AND subject_id = $B6")" \
   "messages_body_check" "with the reason audited"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE blast_id = $B6")" 0 "none of its messages"
 assert_eq "$(sql "SELECT state FROM blasts WHERE id = $B7")" sending "the other blast expanded"
