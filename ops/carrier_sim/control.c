@@ -148,24 +148,26 @@ static void count(struct tocsin_http_req *r, void *ctx)
         tocsin_http_error(r, 400, "bad_request", "give to and body");
         return;
     }
-    size_t klen = strlen(to) + strlen(body) + 2;
-    char *key = tocsin_arena_alloc(tocsin_http_arena(r), klen);
-    snprintf(key, klen, "%s\n%s", to, body);
-    json_t *c = json_object_get(s->counts, key);
-    tocsin_http_respond_json(r, 200, json_pack("{s:I}", "count", c ? json_integer_value(c) : 0));
+    tocsin_http_respond_json(
+        r, 200, json_pack("{s:I}", "count", (json_int_t)sim_store_accepted(s, to, body)));
 }
 
 static void rates(struct tocsin_http_req *r, void *ctx)
 {
     struct sim *s = ctx;
     const char *from = query(r, "from");
-    json_t *per = from ? json_object_get(s->rates, from) : NULL;
+    const struct sim_sender *d = from ? sim_store_sender(s, from) : NULL;
+    json_t *per = json_object();
     json_int_t max = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(per, k, v) if (json_integer_value(v) > max) max = json_integer_value(v);
-    tocsin_http_respond_json(r, 200, json_pack("{s:o,s:I}", "segments_per_second",
-                                               per ? json_incref(per) : json_object(), "max", max));
+    for (size_t i = 0; d && i < d->n; i++) {
+        char second[24];
+        snprintf(second, sizeof second, "%llu", (unsigned long long)d->v[i].second);
+        json_object_set_new(per, second, json_integer((json_int_t)d->v[i].segments));
+        if ((json_int_t)d->v[i].segments > max)
+            max = (json_int_t)d->v[i].segments;
+    }
+    tocsin_http_respond_json(r, 200,
+                             json_pack("{s:o,s:I}", "segments_per_second", per, "max", max));
 }
 
 static void messages(struct tocsin_http_req *r, void *ctx)
@@ -264,13 +266,9 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
         return;
     }
     /* The carrier keeps its own opt-out list (Twilio's advanced opt-out). */
-    char key[80];
-    snprintf(key, sizeof key, "%s\n%s", from, to);
     enum tocsin_reserved w = whole_word(body);
-    if (w == TOCSIN_RESERVED_OPT_OUT)
-        json_object_set_new(s->opted_out, key, json_true());
-    else if (w == TOCSIN_RESERVED_OPT_IN)
-        json_object_del(s->opted_out, key);
+    if (w == TOCSIN_RESERVED_OPT_OUT || w == TOCSIN_RESERVED_OPT_IN)
+        sim_store_set_opted_out(s, from, to, w == TOCSIN_RESERVED_OPT_OUT);
     in->req = r;
     snprintf(in->sid, sizeof in->sid, "%s", m->sid);
     char url[300], segments[8];

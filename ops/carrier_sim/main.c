@@ -153,10 +153,6 @@ int main(int argc, char **argv)
     crypto_sign_seed_keypair(sim.telnyx_pk, sim.telnyx_sk, seed);
     tocsin_log_init("carrier-sim", sim.benchmark ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO);
     sim.loop = uv_default_loop();
-    sim.messages = json_object();
-    sim.counts = json_object();
-    sim.rates = json_object();
-    sim.opted_out = json_object();
     struct tocsin_http_options o;
     tocsin_http_options_from_config(&o, NULL);
     o.access_log = !sim.benchmark;

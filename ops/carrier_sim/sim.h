@@ -13,6 +13,8 @@
 
 #include "http.h"
 #include "http_client.h"
+#include "randpool.h"
+#include "table.h"
 
 #define SIM_MAX_ACCOUNTS 16
 
@@ -42,6 +44,17 @@ struct sim_message {
     int telnyx;          /* sent through Telnyx's API: receipts are signed JSON events */
 };
 
+/* One sender's accepted segments per wall-clock second, in the order the
+ * seconds were first seen. */
+struct sim_second {
+    uint64_t second;
+    uint64_t segments;
+};
+struct sim_sender {
+    struct sim_second *v;
+    size_t n, cap;
+};
+
 struct sim {
     uv_loop_t *loop;
     struct tocsin_http_server *http;
@@ -55,12 +68,15 @@ struct sim {
     unsigned receipt_delay_ms;
     int benchmark; /* answer as fast as possible: no receipts, no thread keeping */
     struct sim_faults faults;
-    json_t *messages;   /* sid -> index into list */
+    struct sim_table messages; /* sid -> index into list */
     struct sim_message **list;
     size_t nlist, caplist;
-    json_t *counts;     /* "to\nbody" -> count */
-    json_t *rates;      /* from -> {second: count} */
-    json_t *opted_out;  /* "to\nfrom" -> true (numbers that texted STOP) */
+    struct sim_table counts; /* "to\nbody" -> messages accepted */
+    struct sim_table rates;  /* from -> index into senders */
+    struct sim_sender *senders;
+    size_t nsenders, capsenders;
+    struct sim_table opted_out; /* "to\nfrom" -> 1 (numbers that texted STOP) */
+    struct sim_randpool random; /* sids and event ids */
     uint64_t seq;
     unsigned long long accepted_total;
 };
@@ -69,7 +85,17 @@ struct sim {
 struct sim_message *sim_store_add(struct sim *s, const char *account, const char *from,
                                   const char *to, tocsin_str body, const char *callback, int outbound);
 struct sim_message *sim_store_find(struct sim *s, const char *sid);
+/* Counts m as accepted: per (to, body), and its segments per second for
+ * its sender. */
 void sim_store_count(struct sim *s, struct sim_message *m);
+/* Messages accepted for (to, body). */
+uint64_t sim_store_accepted(struct sim *s, const char *to, const char *body);
+/* from's segments per second, or NULL if it sent nothing since the reset. */
+const struct sim_sender *sim_store_sender(struct sim *s, const char *from);
+/* Whether to opted out of texts from from (texted STOP to it); set or
+ * lift that. */
+int sim_store_opted_out(struct sim *s, const char *to, const char *from);
+void sim_store_set_opted_out(struct sim *s, const char *to, const char *from, int out);
 void sim_store_reset(struct sim *s);
 uint64_t sim_now_ms(void);
 json_t *sim_message_json(const struct sim_message *m);

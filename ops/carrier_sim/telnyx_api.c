@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "json_write.h"
 #include "log.h"
 #include "phone.h"
 #include "sim.h"
@@ -40,48 +41,72 @@ static void message_id(const struct sim_message *m, char out[37])
     snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16, h + 20);
 }
 
-static json_t *message_object(const struct sim_message *m, const char *status)
+/* Writes the message object Telnyx sends and returns; -1 if one of its
+ * strings is not UTF-8 (json_pack refused those: no object at all). */
+static int message_object(struct sim_jw *w, const struct sim_message *m, const char *status)
 {
     char id[37], at[32];
     message_id(m, id);
     iso8601(m->created_ms, at);
     struct tocsin_sms_info info;
-    int ok = tocsin_sms_count(m->body, strlen(m->body), &info) == 0;
-    return json_pack("{s:s,s:s,s:s,s:s,s:{s:s},s:[{s:s,s:s}],s:s,s:[],s:s,s:i,s:s,s:s?,s:[]}",
-                     "record_type", "message", "direction", m->outbound ? "outbound" : "inbound",
-                     "id", id, "type", "SMS", "from", "phone_number", m->from, "to", "phone_number",
-                     m->to, "status", status, "text", m->body, "media", "encoding",
-                     ok ? tocsin_sms_encoding_name(info.encoding) : "GSM-7", "parts", m->segments,
-                     "received_at", at, "webhook_url", m->status_callback, "errors");
+    int ok = tocsin_sms_count(m->body, strlen(m->body), &info) == 0, bad = 0;
+    if (m->outbound)
+        SIM_JW_LIT(w, "{\"record_type\":\"message\",\"direction\":\"outbound\"");
+    else
+        SIM_JW_LIT(w, "{\"record_type\":\"message\",\"direction\":\"inbound\"");
+    bad |= sim_jw_member(w, "id", id);
+    SIM_JW_LIT(w, ",\"type\":\"SMS\",\"from\":{");
+    bad |= sim_jw_member(w, "phone_number", m->from);
+    SIM_JW_LIT(w, "},\"to\":[{");
+    bad |= sim_jw_member(w, "phone_number", m->to);
+    bad |= sim_jw_member(w, "status", status);
+    SIM_JW_LIT(w, "}]");
+    bad |= sim_jw_member(w, "text", m->body);
+    SIM_JW_LIT(w, ",\"media\":[]");
+    bad |= sim_jw_member(w, "encoding", ok ? tocsin_sms_encoding_name(info.encoding) : "GSM-7");
+    SIM_JW_LIT(w, ",\"parts\":");
+    sim_jw_int(w, m->segments);
+    bad |= sim_jw_member(w, "received_at", at);
+    bad |= sim_jw_member(w, "webhook_url", m->status_callback);
+    SIM_JW_LIT(w, ",\"errors\":[]}");
+    return bad ? -1 : 0;
 }
 
 void sim_telnyx_event(struct sim *s, const struct sim_message *m, const char *event_type,
                       const char *status, const char *url, tocsin_http_client_cb cb, void *ctx)
 {
-    unsigned char rnd[16];
-    char hex[33], id[40], at[32], ts[24], sig[89], sig_header[128], ts_header[64];
-    randombytes_buf(rnd, sizeof rnd);
-    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
+    char hex[33], id[40], at[32], ts[24], sig[89], sig_header[128], ts_header[64], storage[4096];
+    sim_randpool_hex16(&s->random, hex);
     snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
     uint64_t now = sim_now_ms();
     iso8601(now, at);
-    json_t *event = json_pack("{s:{s:s,s:s,s:s,s:o,s:s},s:{s:i,s:s}}", "data", "event_type", event_type,
-                              "id", id, "occurred_at", at, "payload", message_object(m, status),
-                              "record_type", "event", "meta", "attempt", 1, "delivered_to", url);
-    char *body = json_dumps(event, JSON_COMPACT);
-    json_decref(event);
-    if (!body)
+    struct sim_jw w;
+    sim_jw_init(&w, storage, sizeof storage);
+    w.raw_utf8 = 1; /* as json_dumps(JSON_COMPACT) wrote events */
+    int bad = 0;
+    SIM_JW_LIT(&w, "{\"data\":{");
+    bad |= sim_jw_member(&w, "event_type", event_type);
+    bad |= sim_jw_member(&w, "id", id);
+    bad |= sim_jw_member(&w, "occurred_at", at);
+    SIM_JW_LIT(&w, ",\"payload\":");
+    bad |= message_object(&w, m, status);
+    SIM_JW_LIT(&w, ",\"record_type\":\"event\"},\"meta\":{\"attempt\":1");
+    bad |= url ? sim_jw_member(&w, "delivered_to", url) : -1;
+    SIM_JW_LIT(&w, "}}");
+    if (bad || w.failed) {
+        sim_jw_free(&w);
         return;
+    }
     snprintf(ts, sizeof ts, "%llu", (unsigned long long)(now / 1000));
-    tocsin_ed25519_sign(s->telnyx_sk, tocsin_str_from(ts), tocsin_str_from(body), sig);
+    tocsin_ed25519_sign(s->telnyx_sk, tocsin_str_from(ts), (tocsin_str){w.base, w.len}, sig);
     snprintf(sig_header, sizeof sig_header, "telnyx-signature-ed25519: %s", sig);
     snprintf(ts_header, sizeof ts_header, "telnyx-timestamp: %s", ts);
     const char *headers[] = {"Content-Type: application/json", sig_header, ts_header, NULL};
     struct tocsin_http_client_request req = {.method = "POST", .url = url, .headers = headers,
-                                             .body = body, .body_len = strlen(body), .timeout_ms = 15000};
+                                             .body = w.base, .body_len = w.len, .timeout_ms = 15000};
     if (tocsin_http_client_send(s->client, &req, cb, ctx) != 0)
         log_warn("sim_callback_failed", "url=%s reason=\"could not start the request\"", url);
-    free(body);
+    sim_jw_free(&w);
 }
 
 static int authorized(struct sim *s, struct tocsin_http_req *r)
@@ -114,7 +139,8 @@ static void create(struct tocsin_http_req *r, void *ctx)
         telnyx_error(r, 400, "10015", "Bad Request", j ? "fields must be strings" : err);
         return;
     }
-    if (!s->benchmark && randombytes_uniform(1000000) < s->faults.p429 * 1000000.0) {
+    if (!s->benchmark && s->faults.p429 > 0 &&
+        randombytes_uniform(1000000) < s->faults.p429 * 1000000.0) {
         json_decref(j);
         telnyx_error(r, 429, "10011", "Too many requests", "Rate limit exceeded.");
         return;
@@ -142,7 +168,17 @@ static void create(struct tocsin_http_req *r, void *ctx)
     sim_store_count(s, m);
     if (!s->benchmark)
         sim_receipts_schedule(s, m);
-    tocsin_http_respond_json(r, 200, json_pack("{s:o}", "data", message_object(m, "queued")));
+    char storage[2048];
+    struct sim_jw w;
+    sim_jw_init(&w, storage, sizeof storage);
+    SIM_JW_LIT(&w, "{\"data\":");
+    int bad = message_object(&w, m, "queued");
+    SIM_JW_LIT(&w, "}");
+    if (bad || w.failed)
+        telnyx_error(r, 500, "10007", "Unexpected error", "could not encode the message");
+    else
+        tocsin_http_respond(r, 200, "application/json", w.base, w.len);
+    sim_jw_free(&w);
 }
 
 void sim_telnyx_routes(struct sim *s)

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "json_write.h"
 #include "phone.h"
 #include "sim.h"
 #include "sms.h"
@@ -64,41 +65,42 @@ static void rfc2822(uint64_t ms, char out[40])
     strftime(out, 40, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 }
 
-static void set_str(json_t *o, const char *k, const char *v)
+/* Writes the message resource in Twilio's shape (strings where Twilio has
+ * them), member for member what a jansson object built with
+ * json_string() would dump: a value that is not UTF-8 leaves its member
+ * out. Check w->failed afterwards. */
+static void resource(struct sim_jw *w, const struct sim_message *m)
 {
-    json_object_set_new(o, k, v ? json_string(v) : json_null());
-}
-
-/* The message resource in Twilio's shape (strings where Twilio has them). */
-static json_t *resource(const struct sim_message *m)
-{
-    char date[40], uri[160], media[180], segments[8];
+    char date[40], uri[160], media[180];
     rfc2822(m->created_ms, date);
     snprintf(uri, sizeof uri, "/2010-04-01/Accounts/%s/Messages/%s.json", m->account, m->sid);
     snprintf(media, sizeof media, "/2010-04-01/Accounts/%s/Messages/%s/Media.json", m->account, m->sid);
-    snprintf(segments, sizeof segments, "%d", m->segments);
-    json_t *o = json_object();
-    set_str(o, "account_sid", m->account);
-    set_str(o, "api_version", "2010-04-01");
-    set_str(o, "body", m->body);
-    set_str(o, "date_created", date);
-    set_str(o, "date_updated", date);
-    set_str(o, "date_sent", NULL);
-    set_str(o, "direction", "outbound-api");
-    set_str(o, "error_code", NULL);
-    set_str(o, "error_message", NULL);
-    set_str(o, "from", m->from);
-    set_str(o, "messaging_service_sid", NULL);
-    set_str(o, "num_media", "0");
-    set_str(o, "num_segments", segments);
-    set_str(o, "price", NULL);
-    set_str(o, "price_unit", "USD");
-    set_str(o, "sid", m->sid);
-    set_str(o, "status", m->status);
-    set_str(o, "to", m->to);
-    set_str(o, "uri", uri);
-    json_object_set_new(o, "subresource_uris", json_pack("{s:s}", "media", media));
-    return o;
+    SIM_JW_LIT(w, "{");
+    sim_jw_member(w, "account_sid", m->account);
+    sim_jw_sep(w);
+    SIM_JW_LIT(w, "\"api_version\":\"2010-04-01\"");
+    sim_jw_member(w, "body", m->body);
+    sim_jw_member(w, "date_created", date);
+    sim_jw_member(w, "date_updated", date);
+    sim_jw_sep(w);
+    SIM_JW_LIT(w, "\"date_sent\":null,\"direction\":\"outbound-api\",\"error_code\":null,"
+                  "\"error_message\":null");
+    sim_jw_member(w, "from", m->from);
+    SIM_JW_LIT(w, ",\"messaging_service_sid\":null,\"num_media\":\"0\",\"num_segments\":\"");
+    sim_jw_int(w, m->segments);
+    SIM_JW_LIT(w, "\",\"price\":null,\"price_unit\":\"USD\"");
+    sim_jw_member(w, "sid", m->sid);
+    sim_jw_member(w, "status", m->status);
+    sim_jw_member(w, "to", m->to);
+    sim_jw_member(w, "uri", uri);
+    size_t before = w->len;
+    sim_jw_sep(w);
+    SIM_JW_LIT(w, "\"subresource_uris\":{");
+    if (sim_jw_member(w, "media", media) == 0)
+        SIM_JW_LIT(w, "}");
+    else
+        w->len = before; /* json_pack("{s:s}") failed: the member was left out */
+    SIM_JW_LIT(w, "}");
 }
 
 static int chance(double p)
@@ -110,7 +112,8 @@ struct delayed {
     uv_timer_t timer;
     struct tocsin_http_req *req;
     int status;
-    json_t *body;
+    size_t len;
+    char body[]; /* the resource as it was when the answer was decided */
 };
 
 static void delayed_closed(uv_handle_t *h)
@@ -121,23 +124,35 @@ static void delayed_closed(uv_handle_t *h)
 static void delayed_fire(uv_timer_t *t)
 {
     struct delayed *d = t->data;
-    tocsin_http_respond_json(d->req, d->status, d->body);
+    tocsin_http_respond(d->req, d->status, "application/json", d->body, d->len);
     uv_close((uv_handle_t *)&d->timer, delayed_closed);
 }
 
-static void respond_later(struct sim *s, struct tocsin_http_req *r, unsigned ms, int status, json_t *body)
+/* Answers with m's resource as it is now, after ms milliseconds (at once
+ * when ms is 0, or when there is no memory to wait with). */
+static void respond_resource(struct sim *s, struct tocsin_http_req *r, int status,
+                             const struct sim_message *m, unsigned ms)
 {
-    struct delayed *d = calloc(1, sizeof *d);
-    if (!d) {
-        tocsin_http_respond_json(r, status, body);
-        return;
+    char storage[2048];
+    struct sim_jw w;
+    sim_jw_init(&w, storage, sizeof storage);
+    resource(&w, m);
+    struct delayed *d = NULL;
+    if (w.failed) {
+        twilio_error(r, 500, 20500, "Internal Server Error");
+    } else if (ms && (d = malloc(sizeof *d + w.len))) {
+        memset(d, 0, sizeof *d);
+        d->req = r;
+        d->status = status;
+        d->len = w.len;
+        memcpy(d->body, w.base, w.len);
+        uv_timer_init(s->loop, &d->timer);
+        d->timer.data = d;
+        uv_timer_start(&d->timer, delayed_fire, ms, 0);
+    } else {
+        tocsin_http_respond(r, status, "application/json", w.base, w.len);
     }
-    d->req = r;
-    d->status = status;
-    d->body = body;
-    uv_timer_init(s->loop, &d->timer);
-    d->timer.data = d;
-    uv_timer_start(&d->timer, delayed_fire, ms, 0);
+    sim_jw_free(&w);
 }
 
 static void create_message(struct sim *s, struct tocsin_http_req *r, const struct sim_account *a)
@@ -188,9 +203,7 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     snprintf(to_s, sizeof to_s, "%.*s", (int)to.len, to.base);
     snprintf(from_s, sizeof from_s, "%.*s", (int)(from.base ? from.len : service.len),
              from.base ? from.base : service.base);
-    char key[80];
-    snprintf(key, sizeof key, "%s\n%s", to_s, from_s);
-    if (json_object_get(s->opted_out, key)) {
+    if (sim_store_opted_out(s, to_s, from_s)) {
         twilio_error(r, 400, 21610, "Attempt to send to unsubscribed recipient");
         return;
     }
@@ -204,7 +217,7 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     }
     sim_store_count(s, m);
     if (s->benchmark) {
-        tocsin_http_respond_json(r, 201, resource(m));
+        respond_resource(s, r, 201, m, 0);
         return;
     }
     /* Faults after the message was accepted: the client cannot know it went. */
@@ -219,14 +232,11 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     }
     if (s->faults.receipts_before_response) {
         sim_receipts_schedule(s, m);
-        respond_later(s, r, 100 + s->receipt_delay_ms * 3, 201, resource(m));
+        respond_resource(s, r, 201, m, 100 + s->receipt_delay_ms * 3);
         return;
     }
     sim_receipts_schedule(s, m);
-    if (chance(s->faults.pslow))
-        respond_later(s, r, s->faults.slow_ms, 201, resource(m));
-    else
-        tocsin_http_respond_json(r, 201, resource(m));
+    respond_resource(s, r, 201, m, chance(s->faults.pslow) ? s->faults.slow_ms : 0);
 }
 
 /* /2010-04-01/Accounts/{AccountSid}/Messages.json and .../Messages/{Sid}.json */
@@ -263,7 +273,7 @@ static void accounts_route(struct tocsin_http_req *r, void *ctx)
             twilio_error(r, 404, 20404, "The requested resource was not found");
             return;
         }
-        tocsin_http_respond_json(r, 200, resource(m));
+        respond_resource(s, r, 200, m, 0);
         return;
     }
     twilio_error(r, 404, 20404, "The requested resource was not found");

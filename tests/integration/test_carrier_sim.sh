@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tocsin-carrier-sim over loopback: Twilio's Messages API (auth, validation,
-# the 201 resource, GET by sid), signed status callbacks (sent, delivered,
+# the 201 resource and its escaping, GET by sid), signed status callbacks (sent, delivered,
 # undelivered), members texting the short code (signed inbound webhooks,
 # STOP honoured at the carrier with 21610), faults (429, 500, reset and
 # timeout after acceptance, duplicate receipts), counts and rates, shutdown.
@@ -42,6 +42,11 @@ sid=$(sed -E 's/.*"sid":"(SM[0-9a-f]{32})".*/\1/' <<<"$out")
 assert_contains "$out" '"status":"queued"' "queued"
 assert_contains "$out" '"num_segments":"1"' "segments as Twilio's string"
 assert_contains "$out" "\"uri\":\"/2010-04-01/Accounts/$A/Messages/$sid.json\"" "uri"
+assert_eq "$(jq -c 'keys_unsorted' <<<"${out% *}")" \
+  '["account_sid","api_version","body","date_created","date_updated","date_sent","direction","error_code","error_message","from","messaging_service_sid","num_media","num_segments","price","price_unit","sid","status","to","uri","subresource_uris"]' \
+  "Twilio's members, in Twilio's order"
+assert_eq "$(jq -c '[.date_sent, .error_code, .price, .num_media, .subresource_uris.media]' <<<"${out% *}")" \
+  "[null,null,null,\"0\",\"/2010-04-01/Accounts/$A/Messages/$sid/Media.json\"]" "nulls, strings and the media uri"
 wait_hooks "MessageSid=$sid MessageStatus=delivered" 1
 assert_eq "$(grep -c "MessageSid=$sid" "$TMP/hooks.log")" 2 "sent then delivered"
 grep "MessageSid=$sid MessageStatus=sent" "$TMP/hooks.log" | grep -q "valid=1" || fail "sent callback signed"
@@ -71,6 +76,14 @@ assert_eq "$code" 404 "unknown sid"
 n=$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552671 --data-urlencode "body=Rally at 5 {bring signs}")
 assert_eq "$n" '{"count":1}' "exactly one accepted"
 assert_contains "$(curl -s "$SIM_URL/sim/rates?from=24680")" '"max":' "rates"
+# A body with quotes, backslashes, control characters and non-ASCII text
+# comes back escaped (\uXXXX, as jansson writes it) and unchanged.
+tricky=$'say "hi" \\ a/b\ttab\nline\x01 caf\u00e9 \U0001F4E3'
+out=$(send +14155552672 "$tricky")
+assert_contains "$out" '"body":"say \"hi\" \\ a/b\ttab\nline\u0001 caf\u00E9 \uD83D\uDCE3"' "the body escaped"
+assert_eq "$(jq -r .body <<<"${out% *}")" "$tricky" "the body round-trips"
+assert_eq "$(curl -s "$SIM_URL/sim/count" --get --data-urlencode to=+14155552672 --data-urlencode "body=$tricky")" \
+  '{"count":1}' "counted under its own text"
 
 # Faults: refused before acceptance (429, 500) count nothing...
 curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p429": 1}' >/dev/null
@@ -122,6 +135,9 @@ TNX="$SIM_URL/v2/messages"
 out=$(curl -s "$TNX" -H "Authorization: Bearer KEY_tocsin_demo" -H 'Content-Type: application/json' -w ' %{http_code}' \
   -d "{\"from\": \"+18005550199\", \"to\": \"+14155552671\", \"text\": \"Telnyx hello\", \"webhook_url\": \"http://127.0.0.1:$TSINK_PORT/telnyx/webhook\"}")
 assert_contains "$out" '"record_type":"message"' "telnyx message object"
+assert_eq "$(jq -c '.data | [.direction, .type, .from.phone_number, .to[0].phone_number, .to[0].status, .text, .media, .encoding, .parts, .webhook_url, .errors]' <<<"${out% *}")" \
+  "[\"outbound\",\"SMS\",\"+18005550199\",\"+14155552671\",\"queued\",\"Telnyx hello\",[],\"GSM-7\",1,\"http://127.0.0.1:$TSINK_PORT/telnyx/webhook\",[]]" \
+  "telnyx message members"
 assert_contains "$out" '"status":"queued"' "telnyx queued"
 assert_contains "$out" " 200" "telnyx 200"
 for i in $(seq 1 100); do grep -q "event=message.finalized" "$TMP/telnyx.log" 2>/dev/null && break; sleep 0.05; done
