@@ -6,12 +6,15 @@
 # Every request is a distinct member message (no retries) from a replayed,
 # pre-signed set, so what is measured is the gateway and the database. Also
 # prints the CPU time the gateway and PostgreSQL spent per stored message
-# and how many messages each batch carried (gateway/batch.c). Each message
-# comes from a new number: a new contact and conversation every time, the
-# costliest case (more connections give bigger batches: try 128).
+# and how many messages each batch carried (gateway/batch.c). By default
+# each message comes from a new number: a new contact and conversation
+# every time, the costliest case (more connections give bigger batches:
+# try 128). With MEMBERS, the messages come from that many existing
+# members in turn, each with an open conversation: members replying to a
+# blast, the usual shape of a burst.
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS]  (defaults 10, 32)"; exit 0 ;; esac
-secs=${1:-10} conns=${2:-32}
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message)"; exit 0 ;; esac
+secs=${1:-10} conns=${2:-32} members=${3:-0}
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_build tocsinctl tocsin-gateway bench_http_hello bench_inbound_requests
 tmp=$(mktemp -d)
@@ -29,7 +32,19 @@ export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_GATEWAY_
 "$build/ops/bench/bench_http_hello" 18199 & hello_pid=$!
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
 "$build/ops/bench/bench_inbound_requests" 400000 "http://127.0.0.1:$port/twilio/inbound" \
-  7c0c51a0000000000000000000000000 24680 > "$tmp/requests.tsv"
+  7c0c51a0000000000000000000000000 24680 $members > "$tmp/requests.tsv"
+if [ "$members" -gt 0 ]; then
+  # The members, with an open conversation each (numbers as inbound_requests.c makes them).
+  /usr/lib/postgresql/15/bin/psql -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "
+    INSERT INTO contacts (org_id, phone)
+    SELECT s.org_id, '+1415' || (200 + (i / 10000) % 700) || lpad((i % 10000)::text, 4, '0')
+      FROM senders s, generate_series(0, $members - 1) i WHERE s.address = '24680'
+    ON CONFLICT DO NOTHING" -c "
+    INSERT INTO conversations (org_id, contact_id, sender_id, last_inbound_at)
+    SELECT c.org_id, c.id, s.id, now() FROM contacts c JOIN senders s ON s.org_id = c.org_id AND s.address = '24680'
+     WHERE c.phone LIKE '+1415%'
+    ON CONFLICT DO NOTHING" -c "VACUUM ANALYZE contacts, conversations"
+fi
 cat > "$tmp/inbound.lua" <<LUA
 local requests = {}
 for line in io.lines("$tmp/requests.tsv") do

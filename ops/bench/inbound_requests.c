@@ -2,8 +2,10 @@
  * inbound_requests.c — writes N distinct, correctly signed Twilio inbound
  * webhooks, one per line as "form-body TAB X-Twilio-Signature", for wrk to
  * replay against the gateway (ops/bench/inbound.sh). wrk's Lua has no
- * HMAC, so the signing happens here, with lib/crypto.
- * Usage: bench_inbound_requests N URL AUTH_TOKEN TO > requests.tsv */
+ * HMAC, so the signing happens here, with lib/crypto. With MEMBERS, the
+ * messages come from that many numbers in turn (members replying), else
+ * each from a new number.
+ * Usage: bench_inbound_requests N URL AUTH_TOKEN TO [MEMBERS] > requests.tsv */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +15,17 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5)
+    if (argc != 5 && argc != 6)
         return 2;
     long n = atol(argv[1]);
+    long members = argc == 6 ? atol(argv[5]) : 0;
     const char *url = argv[2], *token = argv[3], *to = argv[4];
     tocsin_crypto_init();
     for (long i = 0; i < n; i++) {
         char sid[40], from[20], body[64], form[512], sig[29];
         snprintf(sid, sizeof sid, "SMbench%025ld", i);
-        snprintf(from, sizeof from, "+1415%03ld%04ld", 200 + (i / 10000) % 700, i % 10000);
+        long who = members > 0 ? i % members : i; /* the member number formula of inbound.sh */
+        snprintf(from, sizeof from, "+1415%03ld%04ld", 200 + (who / 10000) % 700, who % 10000);
         snprintf(body, sizeof body, "see you at the rally %ld", i);
         struct tocsin_kv p[] = {{TSTR("Body"), tocsin_str_from(body)},   {TSTR("From"), tocsin_str_from(from)},
                                 {TSTR("MessageSid"), tocsin_str_from(sid)}, {TSTR("NumMedia"), TSTR("0")},
