@@ -208,6 +208,9 @@ static void print_status(json_t *s)
                                        "unknown", "suppressed", "cancelled", "opted_out"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         printf("  %-12s %lld\n", keys[i], jint(s, keys[i]));
+    if (jint(s, "unfed") > 0)
+        printf("  not fed      %lld of the queued are not messages yet (fed just ahead of the sender)\n",
+               jint(s, "unfed"));
     const char *at = json_string_value(json_object_get(s, "scheduled_at"));
     if (at)
         printf("  scheduled    %s\n", at);
@@ -221,8 +224,10 @@ static int blast_status(struct tocsinctl *ctl, int argc, char **argv)
     int stop = parse_id_verb("status", "Usage: tocsinctl blast status ID [--json]\n\n"
                                        "Prints a blast's state, its counters (each message counts in its\n"
                                        "current state: queued, sending, sent, delivered, undelivered,\n"
-                                       "failed, unknown, suppressed, cancelled; opted_out counts recipients\n"
-                                       "who opted out while it was sending), progress and last-minute rate.\n",
+                                       "failed, unknown, suppressed, cancelled; recipients not fed as\n"
+                                       "messages yet count queued, and \"not fed\" says how many; opted_out\n"
+                                       "counts recipients who opted out while it was sending), progress and\n"
+                                       "last-minute rate.\n",
                              argc, argv, opts, &id);
     if (stop >= 0)
         return stop;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A blast bigger than what its sender sends in ~20 seconds, driven as the
+# A blast bigger than what its sender is fed ahead (2,000), driven as the
 # worker would (tocsin_blasts_tick) with the sends simulated in SQL: the
 # audience is fixed once when due, in chunks of 1,000; messages are fed a
 # whole chunk at a time, only while the due queue runs low; a paused blast
@@ -57,6 +57,9 @@ assert_eq "$(sql "SELECT body FROM messages WHERE blast_id = $B AND to_phone = '
 assert_eq "$(sql "SELECT count(*) FROM blast_audience a, unnest(a.contact_ids) u(id), messages m
                    WHERE a.blast_id = $B AND m.blast_id = $B AND m.contact_id = u.id")" 0 "nobody both fed and waiting"
 check_counters "$B" "counters after the first feed" 0 0
+status=$("$CTL" blast status "$B")
+assert_contains "$status" "queued       4500" "status: the unfed count queued"
+assert_contains "$status" "not fed      2500 of the queued" "status: and how many are not messages yet"
 
 tick "$DAY"
 assert_eq "$(count_msgs "$B")" 2000 "no feed while the due queue is full"
@@ -87,6 +90,7 @@ send_queued "$B"
 tick "$DAY"
 tick "$DAY"
 assert_eq "$(field "$B" state)" completed "completed once every chunk is fed and sent"
+assert_eq "$("$CTL" blast status "$B" | grep -c 'not fed')" 0 "nothing left to feed in the status"
 check_counters "$B" "counters at the end" 0 1
 
 # --- held for the morning: the feed goes on --------------------------------
