@@ -4,7 +4,12 @@
  * run, or within one loop turn, go to PostgreSQL as ONE call of
  * tocsin_receive_inbound_batch (or tocsin_apply_receipt_batch,
  * schema/007), whose effect is that of the one-webhook function for each
- * in order. Each caller hears of its own row once the batch committed. A
+ * in order. While one batch of a kind runs, the next gathers behind it and
+ * starts when it settles, or beside it once GATHER_MIN webhooks wait: a
+ * batch costs PostgreSQL about a millisecond before its first row, so two
+ * small batches at once cost more than one twice their size (32 concurrent
+ * webhooks: 16 per batch instead of 9, a quarter less database time per
+ * message). Each caller hears of its own row once the batch committed. A
  * batch that fails for its data is retried webhook by webhook (in order,
  * each committing on its own) so one bad webhook cannot fail the others;
  * one that fails for the connection reports that to every webhook
@@ -18,6 +23,7 @@
 
 #define BATCH_MAX 200   /* keeps one batch's NOTIFY payload far below 8000 bytes */
 #define MAX_IN_FLIGHT 2 /* batches of a kind running at once: enough to keep PostgreSQL busy */
+#define GATHER_MIN 32   /* a second batch starts beside a running one only this full */
 #define MAX_COLS GW_INBOUND_PARAMS
 
 struct item {
@@ -249,6 +255,8 @@ static void flush(struct queue *q)
 {
     if (q->open.n == 0 || q->in_flight >= MAX_IN_FLIGHT)
         return;
+    if (q->in_flight > 0 && q->open.n < GATHER_MIN && !stopped)
+        return; /* gathers behind the running batch: it flushes this one when it settles */
     struct batch *b = malloc(sizeof *b);
     if (!b)
         return; /* tried again at the end of this turn */
