@@ -4,7 +4,9 @@
  * account at a time, so its rate limit needs no round trip per message;
  * another worker takes over within a lease if this one dies), stop
  * dispatching the moment a lease may have lapsed, sweep messages of dead
- * workers, drive blasts (tocsin_blasts_tick), let slowed senders recover,
+ * workers, match delivery receipts left pending by a race with the
+ * recording of their ids (tocsin_receipts_rematch, schema 014), drive
+ * blasts (tocsin_blasts_tick), let slowed senders recover,
  * and poll for due messages in case a NOTIFY was missed. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +99,17 @@ static void swept(const struct tocsin_db_result *r, void *ctx)
                                  "else unknown\"", PQgetvalue(r->res, 0, 0));
 }
 
+static void rematched(const struct tocsin_db_result *r, void *ctx)
+{
+    struct worker *w = ctx;
+    w->rematching = 0;
+    if (r->error)
+        log_warn("receipts_rematch_failed", "reason=\"%s\"", r->error);
+    else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0)
+        log_info("receipts_rematched", "count=%s note=\"receipts that came while their message's id was "
+                                       "being recorded\"", PQgetvalue(r->res, 0, 0));
+}
+
 static void blasts_ticked(const struct tocsin_db_result *r, void *ctx)
 {
     struct worker *w = ctx;
@@ -139,6 +152,11 @@ static void tick(uv_timer_t *t)
         w->sweeping = 1;
         if (tocsin_db_query(w->d->db, "SELECT tocsin_sweep_leases()", 0, NULL, swept, w) != 0)
             w->sweeping = 0;
+    }
+    if (w->ticks % SWEEP_EVERY == 1 && !w->rematching) {
+        w->rematching = 1;
+        if (tocsin_db_query(w->d->db, "SELECT tocsin_receipts_rematch()", 0, NULL, rematched, w) != 0)
+            w->rematching = 0;
     }
     if (!w->ticking_blasts) {
         char nowp[40];

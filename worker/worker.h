@@ -82,7 +82,7 @@ struct worker {
     uv_timer_t housekeeping, poll;
     void (*leases_released)(struct worker *w);
     uint64_t ticks;
-    int refreshing, sweeping, ticking_blasts;
+    int refreshing, sweeping, rematching, ticking_blasts;
     /* outcomes waiting to be written */
     struct wk_outcome *outcomes;
     unsigned n_outcomes, cap_outcomes;

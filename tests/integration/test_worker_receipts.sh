@@ -4,7 +4,8 @@
 # (the receipt waits in delivery_receipts_pending until the worker records
 # the provider id) and always twice. Every message ends 'delivered' or
 # 'undelivered' with its error code, nothing is left pending, and a late
-# 'sent' never moves a message back.
+# 'sent' never moves a message back. A receipt left pending by a race with
+# the recording of its id is applied by the worker's sweep.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worker_lib.sh"
 GW_PORT=$(free_port)
@@ -30,4 +31,17 @@ early=$(grep -c 'outcome=pending' "$TMP/gateway.log" || true)
 [ "$early" -gt 0 ] || fail "no receipt came before its provider id: the test did not test that"
 echo "receipts that came before the provider id was recorded (logged by the gateway): $early"
 assert_eq "$(sim_dupes)" 0 "nobody texted twice"
+
+# The race schema 014 repairs: a receipt stored pending while the worker
+# was recording its message's id (each transaction missed the other's
+# row). The worker's sweep applies it within a few seconds.
+sql "SELECT tocsin_apply_receipt('twilio', 'SMrace0000000000000000000000000001', 'delivered', NULL, '{}')" >/dev/null
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose,
+                           state, provider_message_id, sent_at)
+     SELECT s.org_id, s.id, s.provider, '+14155550999', 'Race', 'GSM-7', 1, 'conversational', 'reply',
+            'sent', 'SMrace0000000000000000000000000001', now()
+       FROM senders s" >/dev/null
+wait_sql "SELECT state FROM messages WHERE provider_message_id = 'SMrace0000000000000000000000000001'" delivered 15
+assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending")" 0 "the late match left nothing pending"
+grep -q 'event=receipts_rematched count=1' "$TMP/worker-a.log" || fail "the worker should log the rematch"
 echo "test_worker_receipts: ok"
