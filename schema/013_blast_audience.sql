@@ -206,10 +206,11 @@ BEGIN
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
-        EXCEPTION WHEN OTHERS THEN
-            -- A feed that fails (a body edited past the checks, a full
-            -- disk) pauses its blast for a lead to see, instead of
-            -- failing every tick.
+        EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+            -- A feed that fails for its data (a body edited past the
+            -- checks renders too long) pauses its blast for a lead to see,
+            -- instead of failing every tick. Anything else (a lost lock,
+            -- a full disk) fails this tick, and the next one tries again.
             GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
             UPDATE blasts SET state = 'paused' WHERE id = v_b.id;
             PERFORM tocsin_blast_audit(v_b.org_id, NULL, 'blast.feed_failed', v_b.id,
