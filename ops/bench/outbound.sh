@@ -7,7 +7,10 @@
 # run: pgbench doing just the database half of that pattern (claim 200
 # rows with SKIP LOCKED, then mark them sent with provider ids) on 2
 # connections, and the simulator's own ceiling for the HTTP half is
-# ops/bench/carrier_sim.sh.
+# ops/bench/carrier_sim.sh. Last, the same count through a real blast (a
+# list of MESSAGES members, the audience fixed by the worker's tick and fed
+# as messages just ahead of the sender, schema 013), timed from its
+# schedule to the last 'sent': whether feeding keeps up with the worker.
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)"; exit 0 ;; esac
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -42,17 +45,20 @@ enqueue "$n" Bench
 psql -c "VACUUM ANALYZE messages"
 export TOCSIN_WORKER_METRICS_PORT=$(( 12000 + RANDOM % 20000 )) TOCSIN_LOG_LEVEL=warn
 export TOCSIN_WORKER_BATCH=${TOCSIN_WORKER_BATCH:-1000} TOCSIN_WORKER_CONCURRENCY=${TOCSIN_WORKER_CONCURRENCY:-128}
-t0=$(now)
-"$build/worker/tocsin-worker" >"$tmp/worker.log" 2>&1 & worker_pid=$!
 # Done when the worker has recorded every message as sent (its counter
 # moves after the commit); the database is checked below. Polling the
 # database instead cost it a fifth of a core.
 sent_so_far() { curl -fs "http://127.0.0.1:$TOCSIN_WORKER_METRICS_PORT/metrics" |
                 awk '$1 == "tocsin_worker_sent_total" { print $2; f = 1 } END { if (!f) print 0 }'; }
-while [ "$(sent_so_far)" -lt "$n" ]; do
-  sleep 0.2
-  kill -0 "$worker_pid" 2>/dev/null || { cat "$tmp/worker.log" >&2; exit 1; }
-done
+run_worker_until_sent() { # COUNT: starts a worker, returns once it has sent COUNT
+  "$build/worker/tocsin-worker" >"$tmp/worker.log" 2>&1 & worker_pid=$!
+  while [ "$(sent_so_far)" -lt "$1" ]; do
+    sleep 0.2
+    kill -0 "$worker_pid" 2>/dev/null || { cat "$tmp/worker.log" >&2; exit 1; }
+  done
+}
+t0=$(now)
+run_worker_until_sent "$n"
 t1=$(now)
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
 cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -89,3 +95,28 @@ done_rows=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
 bound=$(awk -v n="$done_rows" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 printf '  %-52s %8s msgs/s\n' "bound: pgbench claim 200 + mark sent, 2 connections" "$bound"
 awk -v w="$worker_rate" -v b="$bound" 'BEGIN { printf "  worker / bound: %.0f%%\n", 100 * w / b }'
+
+# Through a blast. The members' timezone is one where it is midday now, so
+# quiet hours hold nobody back whenever this runs.
+psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"
+zone=$(psql -c "SELECT name FROM tz_names WHERE name LIKE 'Etc/GMT%'
+                 ORDER BY abs(extract(hour FROM now() AT TIME ZONE name) - 13) LIMIT 1")
+psql -c "INSERT INTO lists (org_id, name) SELECT org_id, 'bench' FROM senders WHERE id = 1"
+psql -c "INSERT INTO contacts (org_id, phone, first_name, timezone)
+         SELECT s.org_id, '+1646' || lpad(g::text, 7, '0'), 'M' || g, '$zone' FROM senders s, generate_series(1, $n) g
+          WHERE s.id = 1"
+psql -c "INSERT INTO subscriptions (org_id, list_id, contact_id, source)
+         SELECT c.org_id, l.id, c.id, 'api' FROM contacts c JOIN lists l ON l.org_id = c.org_id AND l.name = 'bench'
+          WHERE c.phone LIKE '+1646%'"
+psql -c "VACUUM ANALYZE contacts, subscriptions, messages"
+blast=$(psql -c "SELECT tocsin_blast_create(s.org_id, NULL, s.id, l.id, 'Hi {first_name}, the rally is at noon', '{}')
+                   FROM senders s JOIN lists l ON l.org_id = s.org_id AND l.name = 'bench' WHERE s.id = 1")
+t0=$(now)
+psql -c "SELECT tocsin_blast_schedule(NULL, $blast, NULL, now())" >/dev/null
+run_worker_until_sent "$n"
+t1=$(now)
+kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
+[ "$(psql -c "SELECT count(*) FROM messages WHERE blast_id = $blast AND state = 'sent'")" = "$n" ] ||
+  { echo "the blast did not send all $n" >&2; exit 1; }
+printf '  %-52s %8s msgs/s\n' "through a blast (schedule -> last sent, fed ahead)" \
+  "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
