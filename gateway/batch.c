@@ -13,7 +13,13 @@
  * batch that fails for its data is retried webhook by webhook (in order,
  * each committing on its own) so one bad webhook cannot fail the others;
  * one that fails for the connection reports that to every webhook
- * (store.c spools them, in order). Knows nothing of HTTP or the spool. */
+ * (store.c spools them, in order). A member-message batch of at least
+ * TOCSIN_GATEWAY_JOURNAL_AT webhooks means the gateway is behind: it goes
+ * through tocsin_receive_inbound_burst (schema/015), which commits its
+ * replies to the inbound journal, a quarter of the cost, and applies the
+ * rest (opt-outs first among them) as usual; journal.c threads the replies
+ * into conversations once the queue is idle. Knows nothing of HTTP or the
+ * spool. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +44,7 @@ struct batch {
     struct queue *q;
     struct item *items;
     int n, cap;
+    int burst; /* sent to the burst function: its replies were journaled */
 };
 
 /* One kind's queue: its batch function, how many parameters, which result
@@ -45,8 +52,10 @@ struct batch {
 struct queue {
     int kind, ncols, ord_col;
     const char *sql;
+    const char *burst_sql; /* same arguments and rows; NULL: the kind has none */
     struct batch open;
     int in_flight;
+    uint64_t last_add_ms; /* when a webhook last joined the queue */
     struct gw_batch_call call; /* reused array literals */
     struct tocsin_metric batches, fallbacks;
 };
@@ -58,6 +67,10 @@ static struct queue queues[] = {
      .sql = "SELECT * FROM tocsin_receive_inbound_batch($1::text[], $2::text[], $3::bigint[],"
             " $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::boolean[],"
             " $10::text[], $11::text[], $12::int[])",
+     .burst_sql =
+         "SELECT * FROM tocsin_receive_inbound_burst($1::text[], $2::text[], $3::bigint[],"
+         " $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::boolean[],"
+         " $10::text[], $11::text[], $12::int[])",
      .batches = TOCSIN_METRIC_COUNTER("tocsin_gateway_inbound_batches_total",
                                       "member-message batches sent to the database", NULL),
      .fallbacks = TOCSIN_METRIC_COUNTER("tocsin_gateway_inbound_batch_fallbacks_total",
@@ -78,6 +91,7 @@ static struct queue queues[] = {
 static uv_check_t turn_end;
 static int started, stopped;
 static struct tocsin_db *db;
+static unsigned journal_at; /* TOCSIN_GATEWAY_JOURNAL_AT */
 
 /* --- PostgreSQL array literals --- */
 
@@ -225,7 +239,7 @@ static void batch_done(const struct tocsin_db_result *r, void *ctx)
         retry_one_by_one(b);
         return;
     }
-    int *row = NULL;
+    int *row = NULL, journaled = 0;
     if (!r->error && (row = malloc((size_t)b->n * sizeof *row))) {
         for (int i = 0; i < b->n; i++)
             row[i] = -1;
@@ -233,8 +247,11 @@ static void batch_done(const struct tocsin_db_result *r, void *ctx)
             long ord = strtol(PQgetvalue(r->res, i, q->ord_col), NULL, 10);
             if (ord >= 1 && ord <= b->n)
                 row[ord - 1] = i;
+            if (b->burst && strcmp(PQgetvalue(r->res, i, 1), "journaled") == 0)
+                journaled++;
         }
     }
+    gw_journal_added(journaled);
     for (int i = 0; i < b->n; i++) {
         struct item *it = &b->items[i];
         if (r->error)
@@ -283,6 +300,9 @@ static void flush(struct queue *q)
         list[i] = b->items[i].params;
     int np = list ? gw_batch_call(q->kind, list, b->n, &q->call, &sql, params) : -1;
     free(list);
+    b->burst = q->burst_sql && journal_at > 0 && (unsigned)b->n >= journal_at && gw_journal_has_room();
+    if (b->burst)
+        sql = q->burst_sql;
     if (np > 0 && tocsin_db_query(db, sql, np, params, batch_done, b) == 0)
         return;
     struct tocsin_db_result failed = {.error = "could not queue the batch", .sqlstate = ""};
@@ -317,6 +337,7 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
         return -1;
     if (!started) {
         db = g->d->db;
+        journal_at = g->d->cfg.gateway_journal_at;
         uv_check_init(g->d->loop, &turn_end);
         for (int i = 0; i < NQUEUES; i++) {
             queues[i].open.q = &queues[i];
@@ -325,6 +346,7 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
         }
         started = 1;
     }
+    q->last_add_ms = uv_now(g->d->loop);
     struct batch *open = &q->open;
     if (open->n == open->cap) {
         int cap = open->cap ? 2 * open->cap : 32;
@@ -342,6 +364,15 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
     if (open->n > 0 && !stopped && !uv_is_active((uv_handle_t *)&turn_end))
         uv_check_start(&turn_end, on_turn_end);
     return 0;
+}
+
+int gw_batch_quiet(int kind, uint64_t now, uint64_t quiet_ms)
+{
+    for (int i = 0; i < NQUEUES; i++)
+        if (queues[i].kind == kind)
+            return queues[i].open.n + queues[i].in_flight == 0 &&
+                   now - queues[i].last_add_ms >= quiet_ms;
+    return 1;
 }
 
 void gw_batch_stop(void)

@@ -123,6 +123,19 @@ int gw_batch_ord_column(int kind);
 void gw_batch_call_free(struct gw_batch_call *a);
 /* Sends what is queued and stops batching at the end of loop turns. */
 void gw_batch_stop(void);
+/* 1 when no webhook of a kind waits or runs and none came for quiet_ms. */
+int gw_batch_quiet(int kind, uint64_t now, uint64_t quiet_ms);
+
+/* journal.c: threads replies journaled by big batches (schema/015) into
+ * conversations whenever member messages stop coming for a moment, and at
+ * least once a second while any wait. */
+int gw_journal_start(struct gateway *g);
+/* 1 when a big batch may journal its replies (enabled, backlog under
+ * TOCSIN_GATEWAY_JOURNAL_MAX). */
+int gw_journal_has_room(void);
+/* A committed batch journaled n replies. */
+void gw_journal_added(int n);
+void gw_journal_stop(void);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

@@ -41,8 +41,9 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
         tocsin_metric_register(&m_inbound);
         tocsin_metric_add(&m_inbound, 1);
     }
+    int no_id = status == GW_STORE_SPOOLED || PQgetisnull(res, row, 0); /* spooled, journaled */
     log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
-             in->message_id, action, status == GW_STORE_SPOOLED ? "-" : PQgetvalue(res, row, 0));
+             in->message_id, action, no_id ? "-" : PQgetvalue(res, row, 0));
     answer(in);
 }
 

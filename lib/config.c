@@ -31,6 +31,10 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
      "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its working folder)"},
     {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456", "spool size bound; webhooks that would exceed it get 503"},
+    {"TOCSIN_GATEWAY_JOURNAL_AT", "32",
+     "a batch of this many member messages stores its replies in the journal first (0 = never)"},
+    {"TOCSIN_GATEWAY_JOURNAL_MAX", "200000",
+     "journal backlog above which replies are stored the full way again (backpressure)"},
     {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_WORKER_ID", "", "name this worker gives its claims and leases (default: host:pid)"},
@@ -150,6 +154,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
+    LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
+    LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
     LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
 #undef LONG_FIELD
     if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {

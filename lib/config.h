@@ -48,6 +48,8 @@ struct tocsin_config {
     long worker_fake_now;            /* 0, or the Unix time the worker's clock starts at (tests) */
     const char *gateway_spool_dir; /* spool while the database is unreachable */
     unsigned long long gateway_spool_max_bytes;
+    unsigned gateway_journal_at;  /* batch size that journals its replies; 0 = never */
+    unsigned gateway_journal_max; /* journal backlog above which replies are applied at once */
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * journal.c — the inbound journal's applier (schema/015). When batch.c
+ * falls behind, a big batch stores its replies in the journal first; this
+ * file threads them into conversations, oldest first, with calls of
+ * tocsin_inbound_journal_apply (200 replies each). It calls whenever no
+ * member message came for QUIET_MS (a carrier's retries and a closed-loop
+ * load both leave gaps of a few milliseconds between batches, which are not
+ * the end of a burst), so a burst is acknowledged first and threaded as
+ * soon as it eases, and at least once a second meanwhile, so no reply
+ * waits for the burst's end. At startup it drains what an earlier
+ * gateway left. It also keeps the backlog estimate batch.c consults before
+ * journaling more: past TOCSIN_GATEWAY_JOURNAL_MAX, replies are stored the
+ * full way again, which slows the carrier down instead of the journal
+ * growing without bound. Knows nothing of HTTP. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway.h"
+#include "log.h"
+
+#define APPLY_BATCH "200"   /* the most 015's function takes */
+#define TICK_MS 20          /* how often a quiet queue is checked for */
+#define QUIET_MS 20         /* no member message for this long: the burst eased */
+#define FORCE_AFTER_MS 1000 /* longest gap between applies while replies wait */
+
+static const char apply_sql[] = "SELECT applied, failed, more FROM tocsin_inbound_journal_apply($1)";
+
+static struct {
+    struct gateway *g;
+    uv_timer_t timer;
+    int started, stopped;
+    int running;          /* an apply call is in flight */
+    int waiting;          /* replies may wait in the journal */
+    long long backlog;    /* journaled minus applied, by this gateway (an estimate) */
+    uint64_t last_run_ms; /* when the last apply call started */
+} jr;
+
+static double backlog_read(void *ctx)
+{
+    (void)ctx;
+    return (double)jr.backlog;
+}
+
+static struct tocsin_metric m_journaled = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_journaled_total", "replies stored in the inbound journal first", NULL);
+static struct tocsin_metric m_applied =
+    TOCSIN_METRIC_COUNTER("tocsin_gateway_journal_applied_total",
+                          "journaled replies threaded into conversations", NULL);
+static struct tocsin_metric m_failed = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_journal_failed_total",
+    "journaled replies that could not be applied (kept in inbound_journal_failed)", NULL);
+static struct tocsin_metric m_backlog =
+    TOCSIN_METRIC_GAUGE("tocsin_gateway_journal_backlog",
+                        "replies this gateway journaled that are not applied yet", NULL);
+
+static void run(void);
+
+static void applied(const struct tocsin_db_result *r, void *ctx)
+{
+    (void)ctx;
+    jr.running = 0;
+    if (r->error) {
+        log_warn("journal_apply_failed", "reason=\"%s\" retry_in_ms=%d", r->error, FORCE_AFTER_MS);
+        return; /* the timer tries again */
+    }
+    if (PQntuples(r->res) != 1)
+        return;
+    long done = strtol(PQgetvalue(r->res, 0, 0), NULL, 10);
+    long failed = strtol(PQgetvalue(r->res, 0, 1), NULL, 10);
+    int more = strcmp(PQgetvalue(r->res, 0, 2), "t") == 0;
+    tocsin_metric_add(&m_applied, (double)(done));
+    if (failed > 0) {
+        tocsin_metric_add(&m_failed, (double)failed);
+        log_error("journal_rows_failed",
+                  "count=%ld where=inbound_journal_failed reason=\"refused by the database\"",
+                  failed);
+    }
+    jr.backlog -= done + failed;
+    if (!more || jr.backlog < 0) /* drained, or others' rows were counted too */
+        jr.backlog = 0;
+    jr.waiting = more;
+    if (more && gw_batch_quiet(GW_SPOOL_INBOUND, uv_now(jr.g->d->loop), QUIET_MS))
+        run(); /* still quiet: keep draining */
+}
+
+static void run(void)
+{
+    if (jr.running || jr.stopped || !jr.waiting)
+        return;
+    const char *params[] = {APPLY_BATCH};
+    jr.last_run_ms = uv_now(jr.g->d->loop);
+    if (tocsin_db_query(jr.g->d->db, apply_sql, 1, params, applied, NULL) == 0)
+        jr.running = 1;
+}
+
+static void tick(uv_timer_t *t)
+{
+    (void)t;
+    if (!jr.waiting || jr.running)
+        return;
+    uint64_t now = uv_now(jr.g->d->loop);
+    if (gw_batch_quiet(GW_SPOOL_INBOUND, now, QUIET_MS) || now - jr.last_run_ms >= FORCE_AFTER_MS)
+        run();
+}
+
+int gw_journal_start(struct gateway *g)
+{
+    jr.g = g;
+    m_backlog.read = backlog_read;
+    tocsin_metric_register(&m_journaled);
+    tocsin_metric_register(&m_applied);
+    tocsin_metric_register(&m_failed);
+    tocsin_metric_register(&m_backlog);
+    if (uv_timer_init(g->d->loop, &jr.timer) != 0 ||
+        uv_timer_start(&jr.timer, tick, TICK_MS, TICK_MS) != 0)
+        return -1;
+    jr.started = 1;
+    jr.waiting = 1; /* whatever an earlier gateway left */
+    return 0;
+}
+
+int gw_journal_has_room(void)
+{
+    return jr.started && !jr.stopped && jr.g->d->cfg.gateway_journal_at > 0 &&
+           jr.backlog < (long long)jr.g->d->cfg.gateway_journal_max;
+}
+
+void gw_journal_added(int n)
+{
+    if (n <= 0)
+        return;
+    tocsin_metric_add(&m_journaled, n);
+    jr.backlog += n;
+    jr.waiting = 1;
+}
+
+void gw_journal_stop(void)
+{
+    if (!jr.started || jr.stopped)
+        return;
+    jr.stopped = 1;
+    uv_close((uv_handle_t *)&jr.timer, NULL);
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The inbound journal (schema/015, gateway/journal.c). Differentially:
+# batches through tocsin_receive_inbound_burst, with the journal applied
+# late (a carrier's retry arriving while its first copy still waits in the
+# journal, and after it was applied), end in the same state as the same
+# messages applied one by one; STOP and keywords in a burst batch take
+# effect in its own transaction. A journal row that reached
+# inbound_messages another way is not stored twice; a row the database
+# refuses is set aside in inbound_journal_failed and the rest go on. Then
+# a live gateway that journals every batch answers 200, threads the
+# replies into conversations by itself, and drains at startup what an
+# earlier gateway left.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/inbound_state.sh"
+fresh_db
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+CTL="$BIN/ops/tocsinctl"
+ONE=$TOCSIN_DATABASE_URL
+NAME_B="$(sed 's/.*dbname=\([^ ]*\).*/\1/' <<<"$ONE")_b"
+TWO="host=127.0.0.1 port=$TEST_PG_PORT dbname=$NAME_B user=tocsin"
+"$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS \"$NAME_B\"" -c "CREATE DATABASE \"$NAME_B\""
+for db in "$ONE" "$TWO"; do
+  TOCSIN_DATABASE_URL=$db "$CTL" migrate >/dev/null
+  TOCSIN_DATABASE_URL=$db "$CTL" demo-seed >/dev/null
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+     SELECT org_id, id, 'twilio', '+14155550406', 'blast to cancel', 'GSM-7', 1, 'bulk', 'blast' FROM senders"
+done
+S=$(sql "SELECT id FROM senders WHERE address = '24680'")
+K=$(sql "SELECT id FROM keywords ORDER BY id LIMIT 1")
+q1() { "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "$1"; }
+
+# batch|mid|from|body|intent|keyword|likely|reply; "apply" lines drain the journal.
+cat > "$TMP/messages" <<EOF
+1|SMj001|+14155550401|hello|reply|||
+1|SMj002|+14155550402|hi there|reply|||
+1|SMj003|+14155550401|twice in one batch|reply|||
+1|SMj004|+14155550406|STOP|opt_out|||stopped
+1|SMj005|+14155550407|JOIN|keyword|$K||joined
+1|SMj006|+14155550408|stop texting me|reply||true|
+2|SMj002|+14155550402|hi there|reply|||
+2|SMj007|+14155550403|a third|reply|||
+2|SMj008|+14155550407|thanks|reply|||
+apply
+3|SMj002|+14155550402|hi there|reply|||
+3|SMj009|+14155550406|still here|reply|||
+3|SMj010|+14155550409|HELP|help|||help text
+3|SMj011|+14155550402|again|reply|||
+apply
+EOF
+lit() { if [ -z "$1" ]; then echo NULL; else echo "'${1//\'/\'\'}'"; fi; }
+one_call() {
+  IFS='|' read -r _ mid from body intent kw likely reply <<<"$1"
+  echo "SELECT action FROM tocsin_receive_inbound('twilio', '$mid', $S, '$from', $(lit "$body"), 0, '$intent', $(lit "$kw")::bigint, coalesce($(lit "$likely")::boolean, false), $(lit "$reply"), $( [ -n "$reply" ] && echo "'GSM-7'" || echo NULL), $( [ -n "$reply" ] && echo 1 || echo NULL));"
+}
+burst_call() { # burst_call N: batch N through the burst function, answers in order
+  local line b mid from body intent kw likely reply a=()
+  local mids="" froms="" bodies="" intents="" kws="" likelies="" replies="" encs="" segs="" n=0
+  while IFS= read -r line; do
+    IFS='|' read -r b mid from body intent kw likely reply <<<"$line"
+    [ "$b" == "$1" ] || continue
+    n=$((n + 1)); mids+="'$mid',"; froms+="'$from',"; bodies+="$(lit "$body"),"; intents+="'$intent',"
+    kws+="$(lit "$kw"),"; likelies+="$( [ -n "$likely" ] && echo true || echo false),"
+    replies+="$(lit "$reply"),"; encs+="$( [ -n "$reply" ] && echo "'GSM-7'" || echo NULL),"; segs+="$( [ -n "$reply" ] && echo 1 || echo NULL),"
+  done < "$TMP/messages"
+  echo "SELECT string_agg(action, ',' ORDER BY ord) FROM tocsin_receive_inbound_burst(array_fill('twilio'::text, ARRAY[$n]), ARRAY[${mids%,}], array_fill($S::bigint, ARRAY[$n]), ARRAY[${froms%,}], ARRAY[${bodies%,}], array_fill(0, ARRAY[$n]), ARRAY[${intents%,}], ARRAY[${kws%,}]::bigint[], ARRAY[${likelies%,}], ARRAY[${replies%,}]::text[], ARRAY[${encs%,}]::text[], ARRAY[${segs%,}]::int[]);"
+}
+drain() { # drain DB: applies the journal until it is empty
+  for _ in $(seq 1 50); do
+    [ "$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$1" -c "SELECT more FROM tocsin_inbound_journal_apply(200)")" == f ] && return
+  done
+  fail "the journal did not drain"
+}
+answers=""
+for b in 1 2 apply 3 apply; do
+  if [ "$b" == apply ]; then drain "$ONE"; continue; fi
+  answers+="$b:$(q1 "$(burst_call $b)") "
+  grep "^$b|" "$TMP/messages" | while IFS= read -r line; do "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "$(one_call "$line")" >/dev/null; done
+done
+# Batch 1: the replies from numbers seen once are journaled; the number
+# writing twice, STOP and JOIN are applied in the batch's transaction.
+# Batch 2: SMj002 waits in the journal, so its retry is a duplicate.
+# Batch 3: SMj002 was applied by then; a duplicate again.
+assert_eq "$answers" "1:reply,journaled,reply,opted_out,subscribed,journaled 2:duplicate,journaled,journaled 3:duplicate,journaled,help,reply " "what each burst answered"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "the journal drained"
+state "$ONE" > "$TMP/one.state"
+state "$TWO" > "$TMP/two.state"
+diff "$TMP/one.state" "$TMP/two.state" >&2 || fail "burst + journal and one-by-one states differ"
+grep -q "^msg|+14155550406|blast|cancelled" "$TMP/one.state" || fail "STOP in a burst cancelled the queued blast"
+grep -q "^conv|+14155550408|$S|open|1|t|" "$TMP/one.state" || fail "a journaled revocation flags its conversation"
+grep -q "^conv|+14155550402|$S|open|2|" "$TMP/one.state" || fail "a retried reply counts once"
+
+# A journal row whose message reached inbound_messages meanwhile.
+q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+    VALUES ('twilio', 'SMj001', $S, '+14155550401', 'hello', 0, false)"
+n0=$(q1 "SELECT count(*) FROM inbound_messages")
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "1,0,false" "a stored message's journal row is consumed"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_messages")" "$n0" "and not stored twice"
+
+# A row the database refuses (a rule this test adds) is set aside; the
+# rows before and after it are applied.
+q1 "ALTER TABLE inbound_messages ADD CONSTRAINT test_no_poison CHECK (body <> 'poison')"
+q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+    VALUES ('twilio', 'SMjp1', $S, '+14155550411', 'before', 0, false), ('twilio', 'SMjp2', $S, '+14155550412', 'poison', 0, false),
+           ('twilio', 'SMjp3', $S, '+14155550413', 'after', 0, false)"
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "2,1,false" "one of three refused"
+assert_eq "$(q1 "SELECT string_agg(provider_message_id, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMjp%'")" "SMjp1,SMjp3" "the others applied"
+assert_contains "$(q1 "SELECT provider_message_id || ' ' || apply_error FROM inbound_journal_failed")" "SMjp2 " "the refused row kept with its reason"
+assert_contains "$(q1 "SELECT apply_error FROM inbound_journal_failed")" "test_no_poison" "the reason names the rule"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
+q1 "ALTER TABLE inbound_messages DROP CONSTRAINT test_no_poison"
+out=$(q1 "SELECT * FROM tocsin_inbound_journal_apply(201)" 2>&1) && fail "a batch over 200 was accepted"
+assert_contains "$out" "1 to 200" "says the bound"
+
+# The live gateway, journaling every batch.
+T=7c0c51a0000000000000000000000000
+GW_PORT=$(free_port)
+export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT" TOCSIN_GATEWAY_PORT=$GW_PORT TOCSIN_GATEWAY_JOURNAL_AT=1
+export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool"
+gw_start() {
+  "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 &
+  GW=$!
+  TEST_PIDS+=($GW)
+  wait_http "http://127.0.0.1:$GW_PORT/metrics"
+}
+signed() { # signed k=v...: a Twilio inbound webhook signed with the demo token; prints the status
+  local url="http://127.0.0.1:$GW_PORT/twilio/inbound" concat="" args=() kv sig
+  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
+  sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$T" -binary | base64)
+  for kv in "$@"; do args+=(--data-urlencode "$kv"); done
+  curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
+}
+text() { signed MessageSid="$1" From="$2" To=24680 Body="$3" NumMedia=0; }
+threaded() { # threaded MID: waits until the message is in a conversation
+  for _ in $(seq 1 50); do
+    [ "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$1' AND conversation_id IS NOT NULL")" == 1 ] && return
+    sleep 0.1
+  done
+  fail "$1 was not threaded into a conversation"
+}
+# Left by an earlier gateway: drained at startup.
+q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+    VALUES ('twilio', 'SMjleft', $S, '+14155550420', 'left behind', 0, false)"
+gw_start
+threaded SMjleft
+assert_eq "$(text SMjlive1 +14155550421 'live reply')" 200 "a journaled reply is acknowledged"
+threaded SMjlive1
+grep -q "message_sid=SMjlive1 action=journaled inbound_id=-" "$TMP/gateway.log" || fail "the gateway logs the journaled reply"
+assert_eq "$(text SMjlive1 +14155550421 'live reply')" 200 "its retry is acknowledged"
+assert_eq "$(text SMjlive2 +14155550421 STOP)" 200 "STOP"
+assert_eq "$(q1 "SELECT count(*) FROM opt_outs WHERE phone = '+14155550421'")" 1 "STOP committed before its answer"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMjlive1'")" 1 "the retry stored once"
+m=$(curl -s "http://127.0.0.1:$GW_PORT/metrics")
+assert_contains "$m" "tocsin_gateway_journaled_total 1" "journaled counted"
+assert_contains "$m" "tocsin_gateway_journal_applied_total 2" "applied counted (the startup row too)"
+echo "test_inbound_journal: ok"
