@@ -11,7 +11,12 @@
 # every time, the costliest case (more connections give bigger batches:
 # try 128). With MEMBERS, the messages come from that many existing
 # members in turn, each with an open conversation: members replying to a
-# blast, the usual shape of a burst.
+# blast, the usual shape of a burst. "Stored" counts what was committed
+# before the answer, in inbound_messages or in the inbound journal (schema
+# 015: batches of TOCSIN_GATEWAY_JOURNAL_AT or more journal their replies);
+# the time the journal then took to drain, the messages/s over burst and
+# drain together, and the CPU and WAL per message until drained are
+# printed too. TOCSIN_GATEWAY_JOURNAL_AT=0 compares without the journal.
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32} members=${3:-0}
