@@ -79,8 +79,8 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
     if (!more || jr.backlog < 0) /* drained, or others' rows were counted too */
         jr.backlog = 0;
     jr.waiting = more;
-    if (more && gw_batch_quiet(GW_SPOOL_INBOUND, uv_now(jr.g->d->loop), QUIET_MS))
-        run(); /* still quiet: keep draining */
+    if (more && done + failed > 0 && gw_batch_quiet(GW_SPOOL_INBOUND, uv_now(jr.g->d->loop), QUIET_MS))
+        run(); /* still quiet: keep draining (else the tick asks again) */
 }
 
 static void run(void)

@@ -140,7 +140,7 @@ END $$;
 -- order. A batch that fails for its data is applied row by row; a row that
 -- fails alone moves to inbound_journal_failed with its error. Returns how
 -- many rows were applied (duplicates included), how many failed, and
--- whether more wait.
+-- whether more wait (or another caller holds the journal).
 CREATE FUNCTION tocsin_inbound_journal_apply(p_limit int)
 RETURNS TABLE (applied int, failed int, more boolean)
 LANGUAGE plpgsql AS $$
@@ -164,6 +164,7 @@ BEGIN
         RAISE EXCEPTION 'invalid journal batch size: % (1 to 200)', p_limit;
     END IF;
     IF NOT pg_try_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0)) THEN
+        more := true; -- another gateway is applying: ask again later
         RETURN NEXT;
         RETURN;
     END IF;

@@ -110,6 +110,14 @@ assert_contains "$(q1 "SELECT apply_error FROM inbound_journal_failed")" "test_n
 assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
 q1 "ALTER TABLE inbound_messages DROP CONSTRAINT test_no_poison"
 out=$(q1 "SELECT * FROM tocsin_inbound_journal_apply(201)" 2>&1) && fail "a batch over 200 was accepted"
+# One caller at a time: while another holds the journal, a call does
+# nothing and says to ask again.
+"$PSQL" -XqAt "$ONE" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0))" \
+  -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+holder=$!
+for _ in $(seq 1 50); do [ "$(q1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" == 1 ] && break; sleep 0.1; done
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "0,0,true" "another caller holds the journal"
+wait "$holder"
 assert_contains "$out" "1 to 200" "says the bound"
 
 # The live gateway, journaling every batch.
