@@ -31,8 +31,10 @@ static struct {
     int started, stopped;
     int running;          /* an apply call is in flight */
     int waiting;          /* replies may wait in the journal */
+    unsigned added, seen; /* journaling events, and how many the running call may not see */
     long long backlog;    /* journaled minus applied, by this gateway (an estimate) */
     uint64_t last_run_ms; /* when the last apply call started */
+    uint64_t retry_at_ms; /* after a failed call, not before this */
 } jr;
 
 static double backlog_read(void *ctx)
@@ -61,6 +63,7 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
     jr.running = 0;
     if (r->error) {
         log_warn("journal_apply_failed", "reason=\"%s\" retry_in_ms=%d", r->error, FORCE_AFTER_MS);
+        jr.retry_at_ms = uv_now(jr.g->d->loop) + FORCE_AFTER_MS;
         return; /* the timer tries again */
     }
     if (PQntuples(r->res) != 1)
@@ -78,7 +81,8 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
     jr.backlog -= done + failed;
     if (!more || jr.backlog < 0) /* drained, or others' rows were counted too */
         jr.backlog = 0;
-    jr.waiting = more;
+    /* Rows journaled while the call ran may have committed after it looked. */
+    jr.waiting = more || jr.added != jr.seen;
     if (more && done + failed > 0 && gw_batch_quiet(GW_SPOOL_INBOUND, uv_now(jr.g->d->loop), QUIET_MS))
         run(); /* still quiet: keep draining (else the tick asks again) */
 }
@@ -89,6 +93,7 @@ static void run(void)
         return;
     const char *params[] = {APPLY_BATCH};
     jr.last_run_ms = uv_now(jr.g->d->loop);
+    jr.seen = jr.added;
     if (tocsin_db_query(jr.g->d->db, apply_sql, 1, params, applied, NULL) == 0)
         jr.running = 1;
 }
@@ -96,9 +101,9 @@ static void run(void)
 static void tick(uv_timer_t *t)
 {
     (void)t;
-    if (!jr.waiting || jr.running)
-        return;
     uint64_t now = uv_now(jr.g->d->loop);
+    if (!jr.waiting || jr.running || now < jr.retry_at_ms)
+        return;
     if (gw_batch_quiet(GW_SPOOL_INBOUND, now, QUIET_MS) || now - jr.last_run_ms >= FORCE_AFTER_MS)
         run();
 }
@@ -131,6 +136,7 @@ void gw_journal_added(int n)
         return;
     tocsin_metric_add(&m_journaled, n);
     jr.backlog += n;
+    jr.added++;
     jr.waiting = 1;
 }
 
