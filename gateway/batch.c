@@ -16,9 +16,9 @@
  * (store.c spools them, in order). A member-message batch of at least
  * TOCSIN_GATEWAY_JOURNAL_AT webhooks means the gateway is behind: it goes
  * through tocsin_receive_inbound_burst (schema/015), which commits its
- * replies to the inbound journal, a quarter of the cost, and applies the
+ * replies to the inbound journal, a third of the cost, and applies the
  * rest (opt-outs first among them) as usual; journal.c threads the replies
- * into conversations once the queue is idle. Knows nothing of HTTP or the
+ * into conversations once member messages pause. Knows nothing of HTTP or the
  * spool. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 -- So when the gateway sends a big batch (it has fallen behind), the batch
 -- goes through tocsin_receive_inbound_burst instead. Each reply, as 007
 -- defines it (intent 'reply', its number once in the batch), is committed
--- as one narrow row of inbound_journal, about a quarter of the cost. The
+-- as one narrow row of inbound_journal, about a third of the cost. The
 -- carrier is answered after that commit, so it is still durable before
 -- acknowledged. Everything else in the batch (STOP, START, HELP, keywords,
 -- a number writing twice) is applied at once by 007's batch function, in

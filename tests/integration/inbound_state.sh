@@ -1,7 +1,29 @@
-# Sourced by the inbound tests: state DB prints everything member messages
-# change (inbound messages, conversations, contacts, opt-outs, consent,
-# queued replies, subscriptions), keyed by phone and message id, so two
-# databases that applied the same messages different ways can be diffed.
+# Sourced by the inbound tests, which apply the same member messages two
+# ways to two databases: two_databases sets them up; state DB prints
+# everything member messages change (inbound messages, conversations,
+# contacts, opt-outs, consent, queued replies, subscriptions), keyed by
+# phone and message id, so the two can be diffed.
+
+# two_databases BLAST_PHONE: this test's database (ONE) and a second one
+# (TWO), both migrated and seeded with the demo org, each with a queued blast
+# message to BLAST_PHONE for a STOP to cancel; S and K are the demo sender
+# and its first keyword.
+two_databases() {
+  ONE=$TOCSIN_DATABASE_URL
+  local name_b db
+  name_b="$(sed 's/.*dbname=\([^ ]*\).*/\1/' <<<"$ONE")_b"
+  TWO="host=127.0.0.1 port=$TEST_PG_PORT dbname=$name_b user=tocsin"
+  "$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" -c "SET client_min_messages = warning" \
+    -c "DROP DATABASE IF EXISTS \"$name_b\"" -c "CREATE DATABASE \"$name_b\""
+  for db in "$ONE" "$TWO"; do
+    TOCSIN_DATABASE_URL=$db "$CTL" migrate >/dev/null
+    TOCSIN_DATABASE_URL=$db "$CTL" demo-seed >/dev/null
+    "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+       SELECT org_id, id, 'twilio', '$1', 'blast to cancel', 'GSM-7', 1, 'bulk', 'blast' FROM senders"
+  done
+  S=$(sql "SELECT id FROM senders WHERE address = '24680'")
+  K=$(sql "SELECT id FROM keywords ORDER BY id LIMIT 1")
+}
 state() { # state DB: everything the messages changed, keyed by phone and message id
   "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$1" <<'SQL'
 SELECT 'in', i.provider_message_id, i.from_phone, i.body, i.intent, k.phone, c2.phone, cv.sender_id

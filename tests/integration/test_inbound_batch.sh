@@ -8,22 +8,11 @@
 # state; so must receipts. Then a batch with a message the database
 # refuses fails whole.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/inbound_state.sh"
 fresh_db
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 CTL="$BIN/ops/tocsinctl"
-ONE=$TOCSIN_DATABASE_URL
-NAME_B="$(sed 's/.*dbname=\([^ ]*\).*/\1/' <<<"$ONE")_b"
-TWO="host=127.0.0.1 port=$TEST_PG_PORT dbname=$NAME_B user=tocsin"
-"$PSQL" -XqAt "host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin" -c "SET client_min_messages = warning" \
-  -c "DROP DATABASE IF EXISTS \"$NAME_B\"" -c "CREATE DATABASE \"$NAME_B\""
-for db in "$ONE" "$TWO"; do
-  TOCSIN_DATABASE_URL=$db "$CTL" migrate >/dev/null
-  TOCSIN_DATABASE_URL=$db "$CTL" demo-seed >/dev/null
-  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$db" -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
-     SELECT org_id, id, 'twilio', '+14155550306', 'blast to cancel', 'GSM-7', 1, 'bulk', 'blast' FROM senders"
-done
-S=$(sql "SELECT id FROM senders WHERE address = '24680'")
-K=$(sql "SELECT id FROM keywords ORDER BY id LIMIT 1")
+two_databases +14155550306
 
 # Messages: batch|mid|from|body|intent|keyword|likely|reply
 cat > "$TMP/messages" <<EOF
@@ -74,7 +63,6 @@ for b in 1 2 3; do
 done
 assert_contains "$got" "SMb015 opted_in" "the last batch ran both paths"
 
-source "$(dirname "$0")/inbound_state.sh"
 state "$ONE" > "$TMP/one.state"
 state "$TWO" > "$TMP/two.state"
 diff "$TMP/one.state" "$TMP/two.state" >&2 || fail "the batch and one-by-one states differ"
