@@ -108,6 +108,18 @@ assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbo
 wait "$holder"
 assert_contains "$out" "1 to 200" "says the bound"
 
+# The duplicate check is a lookup in inbound_messages' unique index, never
+# a scan of the table (016: 015's hashed anti-join read all of it on every
+# burst call).
+q1 "SELECT pg_stat_reset_single_table_counters('inbound_messages'::regclass)"
+q1 "SELECT string_agg(action, ',') FROM tocsin_receive_inbound_burst(ARRAY['twilio', 'twilio'], ARRAY['SMjs1', 'SMjs2'],
+      ARRAY[$S, $S]::bigint[], ARRAY['+14155550421', '+14155550422'], ARRAY['a', 'b'], ARRAY[0, 0], ARRAY['reply', 'reply'],
+      ARRAY[NULL, NULL]::bigint[], ARRAY[false, false], ARRAY[NULL, NULL]::text[], ARRAY[NULL, NULL]::text[],
+      ARRAY[NULL, NULL]::int[])" >/dev/null
+assert_eq "$(q1 "SELECT seq_scan || ',' || (idx_scan > 0) FROM pg_stat_user_tables WHERE relname = 'inbound_messages'")" "0,true" \
+  "a burst looked duplicates up in the index"
+drain "$ONE"
+
 # The live gateway, journaling every batch.
 T=7c0c51a0000000000000000000000000
 GW_PORT=$(free_port)
