@@ -17,6 +17,8 @@
 # the time the journal then took to drain, the messages/s over burst and
 # drain together, and the CPU and WAL per message until drained are
 # printed too. TOCSIN_GATEWAY_JOURNAL_AT=0 compares without the journal.
+# Two seconds of other messages warm the gateway up first (its
+# connections' plans, the tables past empty); they are not counted.
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message)"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32} members=${3:-0}
@@ -38,6 +40,11 @@ export TOCSIN_GATEWAY_RATE_PER_IP=0 TOCSIN_GATEWAY_RATE_GLOBAL=0 TOCSIN_GATEWAY_
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
 "$build/ops/bench/bench_inbound_requests" 400000 "http://127.0.0.1:$port/twilio/inbound" \
   7c0c51a0000000000000000000000000 24680 $members > "$tmp/requests.tsv"
+# A warm-up of two seconds with other messages first: the gateway's
+# connections plan their statements, and the tables and the journal are
+# past empty, as on a gateway that has been running.
+"$build/ops/bench/bench_inbound_requests" 40000 "http://127.0.0.1:$port/twilio/inbound" \
+  7c0c51a0000000000000000000000000 24680 $members 1000000 > "$tmp/warmup.tsv"
 if [ "$members" -gt 0 ]; then
   # The members, with an open conversation each (numbers as inbound_requests.c makes them).
   /usr/lib/postgresql/15/bin/psql -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "
@@ -54,7 +61,7 @@ fi
 # then that of a carrier's sender, not of building each one in Lua.
 cat > "$tmp/inbound.lua" <<LUA
 local requests = {}
-for line in io.lines("$tmp/requests.tsv") do
+for line in io.lines(os.getenv("REQUESTS")) do
   local body, sig = line:match("([^\t]+)\t(.+)")
   requests[#requests + 1] = wrk.format("POST", "/twilio/inbound",
     {["Content-Type"] = "application/x-www-form-urlencoded", ["X-Twilio-Signature"] = sig}, body)
@@ -66,6 +73,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   io.write(string.format("p99_ms %.2f\n", latency:percentile(99) / 1000))
+  io.write(string.format("latency_ms p50 %.1f, p90 %.1f, p99.9 %.1f, max %.1f\n", latency:percentile(50) / 1000,
+    latency:percentile(90) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000))
   io.write(string.format("non2xx %d\n", summary.errors.status))
 end
 LUA
@@ -73,37 +82,44 @@ LUA
 pg_pids() { local pm; pm=$(head -1 "$tmp/pg/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
 cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }
 bound=$(wrk -t1 -c"$conns" -d"${secs}s" http://127.0.0.1:18199/ | awk '/Requests\/sec/ {print $2}')
+metric() { awk -v m="$1" '$1 == m {printf "%d", $2}' <<<"$metrics"; }
 count() { /usr/lib/postgresql/15/bin/psql -XAtq "$TOCSIN_DATABASE_URL" -c "SELECT $1"; }
+drained() { for _ in $(seq 1 1200); do [ "$(count "EXISTS (SELECT 1 FROM inbound_journal)")" = f ] && return; sleep 0.1; done; }
+REQUESTS="$tmp/warmup.tsv" wrk -t1 -c"$conns" -d2s -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound" >/dev/null
+drained
+metrics=$(curl -s "http://127.0.0.1:$port/metrics")
+batches0=$(metric tocsin_gateway_inbound_batches_total) journaled0=$(metric tocsin_gateway_journaled_total)
 rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
 wal0=$(count "pg_current_wal_insert_lsn()")
 gw0=$(cpu_ticks $gw_pid) pg0=$(cpu_ticks $(pg_pids))
-out=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
+out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
 # the journal (schema/015). Then the time until the journal is empty.
 stored=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
 t0=$(date +%s.%N)
-for _ in $(seq 1 1200); do [ "$(count "EXISTS (SELECT 1 FROM inbound_journal)")" = f ] && break; sleep 0.1; done
+drained
 drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 threaded=$(count "count(*) FROM inbound_messages")
 gw1=$(cpu_ticks $gw_pid) pg1=$(cpu_ticks $(pg_pids))
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
-metric() { awk -v m="$1" '$1 == m {print $2}' <<<"$metrics"; }
-batches=$(metric tocsin_gateway_inbound_batches_total)
+batches=$(( $(metric tocsin_gateway_inbound_batches_total) - ${batches0:-0} ))
 fallbacks=$(metric tocsin_gateway_inbound_batch_fallbacks_total)
-journaled=$(metric tocsin_gateway_journaled_total)
+journaled=$(( $(metric tocsin_gateway_journaled_total) - ${journaled0:-0} ))
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
 p99=$(awk '/^p99_ms/ {print $2}' <<<"$out")
 bad=$(awk '/^non2xx/ {print $2}' <<<"$out")
+spread=$(sed -n 's/^latency_ms //p' <<<"$out")
 wal=$(count "pg_current_wal_insert_lsn() - '$wal0'")
 hz=$(getconf CLK_TCK)
 awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((stored - rows0)) -v hz="$hz" \
     -v gw=$((gw1 - gw0)) -v pg=$((pg1 - pg0)) -v wal="$wal" -v bt="${batches:-0}" -v fb="${fallbacks:-0}" \
-    -v jn="${journaled:-0}" -v dr="$drain" -v th="$threaded" -v secs="$secs" 'BEGIN {
+    -v jn="${journaled:-0}" -v dr="$drain" -v spread="$spread" -v th="$threaded" -v secs="$secs" 'BEGIN {
   printf "libuv+llhttp hello world (bound):    %10.0f requests/s\n", b
-  printf "gateway, signed inbound, stored:     %10.0f requests/s  p99 %.1f ms  (%d rows, %d non-2xx)\n", o, p, s, e
+  printf "gateway, signed inbound, stored:     %10.0f requests/s  p99 %.1f ms  (%d rows, %d non-2xx)\n", o, p, n, e
+  printf "latency:                             %s\n", spread
   printf "ratio:                               %10.1f %%\n", 100 * o / b
   if (jn > 0) printf "stored in the journal first:         %10d replies; threaded %.1f s after the burst (%.0f messages/s overall)\n", jn, dr, n / (secs + dr)
   if (th != s) printf "MISMATCH: %d stored but %d in inbound_messages after the journal drained\n", s, th
   if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us (until threaded)\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
   if (n > 0) printf "WAL per stored message:              %10.0f bytes\n", wal / n
-  if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, s / bt, fb }'
+  if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, n / bt, fb }'

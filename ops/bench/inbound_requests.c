@@ -4,8 +4,10 @@
  * replay against the gateway (ops/bench/inbound.sh). wrk's Lua has no
  * HMAC, so the signing happens here, with lib/crypto. With MEMBERS, the
  * messages come from that many numbers in turn (members replying), else
- * each from a new number.
- * Usage: bench_inbound_requests N URL AUTH_TOKEN TO [MEMBERS] > requests.tsv */
+ * each from a new number. FIRST numbers the first message (0 by
+ * default), so a warm-up set can be made that the measured one does not
+ * repeat.
+ * Usage: bench_inbound_requests N URL AUTH_TOKEN TO [MEMBERS [FIRST]] > requests.tsv */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +17,14 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 && argc != 6)
+    if (argc < 5 || argc > 7)
         return 2;
     long n = atol(argv[1]);
-    long members = argc == 6 ? atol(argv[5]) : 0;
+    long members = argc >= 6 ? atol(argv[5]) : 0;
+    long first = argc == 7 ? atol(argv[6]) : 0;
     const char *url = argv[2], *token = argv[3], *to = argv[4];
     tocsin_crypto_init();
-    for (long i = 0; i < n; i++) {
+    for (long i = first; i < first + n; i++) {
         char sid[40], from[20], body[64], form[512], sig[29];
         snprintf(sid, sizeof sid, "SMbench%025ld", i);
         long who = members > 0 ? i % members : i; /* the member number formula of inbound.sh */
