@@ -15,3 +15,10 @@ bench_pg() {
   export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$PG_PORT dbname=tocsin user=tocsin"
 }
 bench_pg_stop() { "$here/ops/pg" destroy --dir "$1" --port "$PG_PORT" >/dev/null 2>&1 || true; }
+# bench_pg_pids DIR: the postmaster of the cluster in DIR and its children
+# (backends, WAL writer, checkpointer...). A backend's CPU is gone once its
+# connection closes: read it while the client is still connected.
+bench_pg_pids() { local pm; pm=$(head -1 "$1/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+# bench_cpu_ticks PID...: user + system CPU time of the processes, in clock
+# ticks (getconf CLK_TCK a second).
+bench_cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }

@@ -78,9 +78,6 @@ done = function(summary, latency, requests)
   io.write(string.format("non2xx %d\n", summary.errors.status))
 end
 LUA
-# CPU time (clock ticks) of the gateway and of every PostgreSQL process.
-pg_pids() { local pm; pm=$(head -1 "$tmp/pg/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
-cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }
 bound=$(wrk -t1 -c"$conns" -d"${secs}s" http://127.0.0.1:18199/ | awk '/Requests\/sec/ {print $2}')
 metric() { awk -v m="$1" '$1 == m {printf "%d", $2}' <<<"$metrics"; }
 count() { /usr/lib/postgresql/15/bin/psql -XAtq "$TOCSIN_DATABASE_URL" -c "SELECT $1"; }
@@ -91,7 +88,7 @@ metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches0=$(metric tocsin_gateway_inbound_batches_total) journaled0=$(metric tocsin_gateway_journaled_total)
 rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
 wal0=$(count "pg_current_wal_insert_lsn()")
-gw0=$(cpu_ticks $gw_pid) pg0=$(cpu_ticks $(pg_pids))
+gw0=$(bench_cpu_ticks $gw_pid) pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
 # the journal (schema/015). Then the time until the journal is empty.
@@ -100,7 +97,7 @@ t0=$(date +%s.%N)
 drained
 drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 threaded=$(count "count(*) FROM inbound_messages")
-gw1=$(cpu_ticks $gw_pid) pg1=$(cpu_ticks $(pg_pids))
+gw1=$(bench_cpu_ticks $gw_pid) pg1=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches=$(( $(metric tocsin_gateway_inbound_batches_total) - ${batches0:-0} ))
 fallbacks=$(metric tocsin_gateway_inbound_batch_fallbacks_total)

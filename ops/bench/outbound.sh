@@ -46,23 +46,29 @@ psql -c "VACUUM ANALYZE messages"
 export TOCSIN_WORKER_METRICS_PORT=$(( 12000 + RANDOM % 20000 )) TOCSIN_LOG_LEVEL=warn
 export TOCSIN_WORKER_BATCH=${TOCSIN_WORKER_BATCH:-1000} TOCSIN_WORKER_CONCURRENCY=${TOCSIN_WORKER_CONCURRENCY:-128}
 # Done when the worker has recorded every message as sent (its counter
-# moves after the commit); the database is checked below. Polling the
-# database instead cost it a fifth of a core.
+# moves after the commit); the database is checked below. The end of the
+# run is the last message's sent_at, so the poll can be slow: a second
+# apart, it costs the machine ~1% (a curl every 0.2 s cost 10% of these
+# two cores, and polling the database a fifth of one).
 sent_so_far() { curl -fs "http://127.0.0.1:$TOCSIN_WORKER_METRICS_PORT/metrics" |
                 awk '$1 == "tocsin_worker_sent_total" { print $2; f = 1 } END { if (!f) print 0 }'; }
 run_worker_until_sent() { # COUNT: starts a worker, returns once it has sent COUNT
   "$build/worker/tocsin-worker" >"$tmp/worker.log" 2>&1 & worker_pid=$!
   while [ "$(sent_so_far)" -lt "$1" ]; do
-    sleep 0.2
+    sleep 1
     kill -0 "$worker_pid" 2>/dev/null || { cat "$tmp/worker.log" >&2; exit 1; }
   done
 }
+last_sent() { psql -c "SELECT extract(epoch FROM max(sent_at)) FROM messages WHERE state = 'sent'"; }
+sim0=$(bench_cpu_ticks "$sim_pid") pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 t0=$(now)
 run_worker_until_sent "$n"
-t1=$(now)
+t1=$(last_sent)
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
-worker_cpu=$(cpu "$worker_pid"); sim_cpu=$(cpu "$sim_pid")
+# CPU while sending, read before the worker's connection (and so its
+# backend) goes away.
+worker_ticks=$(bench_cpu_ticks "$worker_pid")
+sim_ticks=$(( $(bench_cpu_ticks "$sim_pid") - sim0 )) pg_ticks=$(( $(bench_cpu_ticks $(bench_pg_pids "$tmp/pg")) - pg0 ))
 kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
 sent=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
 [ "$sent" = "$n" ] || { echo "only $sent of $n sent" >&2; exit 1; }
@@ -70,8 +76,11 @@ worker_rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b
 printf '  %-52s %8s msgs/s\n' "tocsin-worker -> simulator, end to end" "$worker_rate"
 printf '  %-52s %8s MB\n' "worker peak RSS" "$(( rss / 1024 ))"
 printf '  %-52s %8s s\n' "wall time" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
-printf '  %-52s %8s s\n' "worker CPU (user+system)" "$worker_cpu"
-printf '  %-52s %8s s\n' "simulator CPU" "$sim_cpu"
+# What one message costs the machine, and what that allows on its cores.
+awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v w="$worker_ticks" -v s="$sim_ticks" -v p="$pg_ticks" 'BEGIN {
+  us = 1e6 / hz / n
+  printf "  %-52s %8s\n", "CPU per message (us): worker, simulator, PostgreSQL", sprintf("%.0f, %.0f, %.0f", w * us, s * us, p * us)
+  printf "  %-52s %8.0f msgs/s\n", "ceiling of " cores " cores at that CPU per message", cores * 1e6 / ((w + s + p) * us) }'
 
 # The database half alone, as pgbench: claim a batch, then mark it sent.
 psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"
@@ -114,7 +123,7 @@ blast=$(psql -c "SELECT tocsin_blast_create(s.org_id, NULL, s.id, l.id, 'Hi {fir
 t0=$(now)
 psql -c "SELECT tocsin_blast_schedule(NULL, $blast, NULL, now())" >/dev/null
 run_worker_until_sent "$n"
-t1=$(now)
+t1=$(last_sent)
 kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
 [ "$(psql -c "SELECT count(*) FROM messages WHERE blast_id = $blast AND state = 'sent'")" = "$n" ] ||
   { echo "the blast did not send all $n" >&2; exit 1; }
