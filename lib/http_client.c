@@ -38,7 +38,6 @@ struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     struct tocsin_http_client *client;
-    struct sock_ctx *prev, *next; /* every open poll handle, for shutdown */
     int closing;
 };
 
@@ -48,8 +47,7 @@ struct tocsin_http_client {
     uv_timer_t timer;
     unsigned max_in_flight, in_flight, queued;
     struct transfer *qhead, *qtail;
-    struct sock_ctx *socks;
-    struct sock_ctx **by_fd; /* open poll handles, active or idle, by socket */
+    struct sock_ctx **by_fd; /* every open poll handle, active or idle, by socket */
     size_t nby_fd;
     unsigned npolls; /* poll handles not yet closed */
     int timer_closed;
@@ -108,14 +106,7 @@ static void sock_close(struct tocsin_http_client *c, struct sock_ctx *s)
     if (s->closing)
         return;
     s->closing = 1;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        c->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    if ((size_t)s->fd < c->nby_fd && c->by_fd[s->fd] == s)
-        c->by_fd[s->fd] = NULL;
+    c->by_fd[s->fd] = NULL;
     uv_poll_stop(&s->poll);
     uv_close((uv_handle_t *)&s->poll, poll_closed);
 }
@@ -194,10 +185,6 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         s->fd = fd;
         s->client = c;
         s->poll.data = s;
-        s->next = c->socks;
-        if (c->socks)
-            c->socks->prev = s;
-        c->socks = s;
         c->by_fd[fd] = s;
         c->npolls++;
         curl_multi_assign(c->multi, fd, s);
@@ -430,8 +417,9 @@ static void maybe_finish_close(struct tocsin_http_client *c)
      * on_socket as REMOVE); any poll handle left is closed here. */
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
-    while (c->socks)
-        sock_close(c, c->socks);
+    for (size_t fd = 0; fd < c->nby_fd; fd++)
+        if (c->by_fd[fd])
+            sock_close(c, c->by_fd[fd]);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, timer_closed);
 }
