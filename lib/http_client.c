@@ -1,17 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * http_client.c — libcurl multi on libuv (see http_client.h).
- *
- * A keep-alive connection goes idle between transfers: libcurl says
- * CURL_POLL_REMOVE, then reports the socket again for the next transfer.
- * Its uv_poll handle is only stopped then, and kept (by fd) for that next
- * transfer; it is closed when libcurl closes the socket, which it does
- * through our CURLOPT_CLOSESOCKETFUNCTION. A handle made and closed per
- * transfer cost six syscalls, four more than stop and start. */
+ * http_client.c — libcurl multi on libuv (see http_client.h). */
 #include "http_client.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -38,6 +30,7 @@ struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     struct tocsin_http_client *client;
+    struct sock_ctx *prev, *next; /* every open poll handle, for shutdown */
     int closing;
 };
 
@@ -47,8 +40,7 @@ struct tocsin_http_client {
     uv_timer_t timer;
     unsigned max_in_flight, in_flight, queued;
     struct transfer *qhead, *qtail;
-    struct sock_ctx **by_fd; /* every open poll handle, active or idle, by socket */
-    size_t nby_fd;
+    struct sock_ctx *socks;
     unsigned npolls; /* poll handles not yet closed */
     int timer_closed;
     int in_check; /* inside check_done: closing waits until it returns */
@@ -106,7 +98,12 @@ static void sock_close(struct tocsin_http_client *c, struct sock_ctx *s)
     if (s->closing)
         return;
     s->closing = 1;
-    c->by_fd[s->fd] = NULL;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
     uv_poll_stop(&s->poll);
     uv_close((uv_handle_t *)&s->poll, poll_closed);
 }
@@ -129,33 +126,6 @@ static void on_poll(uv_poll_t *p, int status, int events)
     check_done(c);
 }
 
-/* Makes room in by_fd for fd; -1 when out of memory. */
-static int by_fd_reserve(struct tocsin_http_client *c, curl_socket_t fd)
-{
-    if ((size_t)fd < c->nby_fd)
-        return 0;
-    size_t n = c->nby_fd ? c->nby_fd : 64;
-    while (n <= (size_t)fd)
-        n *= 2;
-    struct sock_ctx **t = realloc(c->by_fd, n * sizeof *t);
-    if (!t)
-        return -1;
-    memset(t + c->nby_fd, 0, (n - c->nby_fd) * sizeof *t);
-    c->by_fd = t;
-    c->nby_fd = n;
-    return 0;
-}
-
-/* libcurl closes a socket: its poll handle goes first, so a new socket
- * that gets the same number never meets the old handle. */
-static int on_close_socket(void *userp, curl_socket_t fd)
-{
-    struct tocsin_http_client *c = userp;
-    if ((size_t)fd < c->nby_fd && c->by_fd[fd])
-        sock_close(c, c->by_fd[fd]);
-    return close(fd);
-}
-
 static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
 {
     (void)easy;
@@ -163,20 +133,13 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
     struct sock_ctx *s = socketp;
     if (action == CURL_POLL_REMOVE) {
         if (s) {
-            /* Idle, or about to be closed (on_close_socket then). */
             if (c->closing != 2)
                 curl_multi_assign(c->multi, fd, NULL);
-            uv_poll_stop(&s->poll);
+            sock_close(c, s);
         }
         return 0;
     }
-    if (!s && (size_t)fd < c->nby_fd && c->by_fd[fd]) {
-        s = c->by_fd[fd]; /* a kept-alive connection back at work */
-        curl_multi_assign(c->multi, fd, s);
-    }
     if (!s) {
-        if (by_fd_reserve(c, fd) != 0)
-            return -1;
         s = calloc(1, sizeof *s);
         if (!s || uv_poll_init_socket(c->loop, &s->poll, fd) != 0) {
             free(s);
@@ -185,7 +148,10 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         s->fd = fd;
         s->client = c;
         s->poll.data = s;
-        c->by_fd[fd] = s;
+        s->next = c->socks;
+        if (c->socks)
+            c->socks->prev = s;
+        c->socks = s;
         c->npolls++;
         curl_multi_assign(c->multi, fd, s);
     }
@@ -343,8 +309,6 @@ int tocsin_http_client_send(struct tocsin_http_client *c, const struct tocsin_ht
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 10000L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
@@ -391,7 +355,6 @@ static void try_free(struct tocsin_http_client *c)
         return;
     void (*done)(void *) = c->close_done;
     void *arg = c->close_arg;
-    free(c->by_fd);
     free(c);
     if (done)
         done(arg);
@@ -417,9 +380,8 @@ static void maybe_finish_close(struct tocsin_http_client *c)
      * on_socket as REMOVE); any poll handle left is closed here. */
     curl_multi_cleanup(c->multi);
     c->multi = NULL;
-    for (size_t fd = 0; fd < c->nby_fd; fd++)
-        if (c->by_fd[fd])
-            sock_close(c, c->by_fd[fd]);
+    while (c->socks)
+        sock_close(c, c->socks);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, timer_closed);
 }
