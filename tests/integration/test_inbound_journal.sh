@@ -100,12 +100,20 @@ q1 "ALTER TABLE inbound_messages DROP CONSTRAINT test_no_poison"
 out=$(q1 "SELECT * FROM tocsin_inbound_journal_apply(201)" 2>&1) && fail "a batch over 200 was accepted"
 # One caller at a time: while another holds the journal, a call does
 # nothing and says to ask again.
-"$PSQL" -XqAt "$ONE" -c "BEGIN" -c "SELECT pg_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0))" \
-  -c "SELECT pg_sleep(4)" -c "COMMIT" >/dev/null &
+# The holder is known by its application_name (the cluster is shared with
+# tests running beside this one, which hold advisory locks of their own),
+# holds the lock until this test ends it, and is waited for without a
+# deadline that a loaded machine could miss.
+PGAPPNAME=journal_holder "$PSQL" -XqAt "$ONE" -c "BEGIN" \
+  -c "SELECT pg_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0))" \
+  -c "SELECT pg_sleep(600)" -c "COMMIT" >/dev/null 2>&1 &
 holder=$!
-for _ in $(seq 1 50); do [ "$(q1 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" == 1 ] && break; sleep 0.1; done
+held="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+      WHERE a.application_name = 'journal_holder' AND l.locktype = 'advisory' AND l.granted"
+for i in $(seq 1 600); do [ "$(q1 "$held")" == 1 ] && break; [ "$i" == 600 ] && fail "the holder never took the lock"; sleep 0.1; done
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "0,0,true" "another caller holds the journal"
-wait "$holder"
+q1 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'journal_holder'" >/dev/null
+wait "$holder" || true
 assert_contains "$out" "1 to 200" "says the bound"
 
 # The duplicate check is a lookup in inbound_messages' unique index, never
