@@ -45,12 +45,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     }
     tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
     tocsin_str sig = tocsin_http_header(h->req, "telnyx-signature-ed25519");
-    char tsbuf[24];
-    snprintf(tsbuf, sizeof tsbuf, "%.*s", (int)(ts.len < 20 ? ts.len : 20), ts.base ? ts.base : "");
-    char *end;
-    long long when = strtoll(tsbuf, &end, 10);
-    long long skew = (long long)time(NULL) - when;
-    int fresh = ts.len && *end == '\0' && skew <= TELNYX_MAX_SKEW_S && skew >= -TELNYX_MAX_SKEW_S;
+    int fresh = tocsin_telnyx_timestamp_fresh(ts, (long long)time(NULL), TELNYX_MAX_SKEW_S);
     if (!s->has_telnyx_pk || !fresh ||
         !tocsin_ed25519_verify(s->telnyx_pk, ts, tocsin_http_body(h->req), sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
