@@ -47,7 +47,8 @@ const char *api_body_text(struct api_call *call, const char *name)
 
 void api_db_error(struct api_call *call, const char *what, const char *error)
 {
-    log_warn("api_db_failed", "route=\"%s\" what=%s reason=\"%s\"", call->route->pattern, what, error);
+    log_warn("api_db_failed", "route=%s what=%s reason=%s", tocsin_log_q(call->route->pattern),
+             tocsin_log_q(what), tocsin_log_q(error));
     tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
 }
 
@@ -66,7 +67,8 @@ static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
         return;
     }
     if (*st) {
-        log_error("api_sql_failed", "route=\"%s\" reason=\"%s\"", call->route->pattern, r->error);
+        log_error("api_sql_failed", "route=%s reason=%s", tocsin_log_q(call->route->pattern),
+                  tocsin_log_q(r->error));
         tocsin_http_error(call->req, 500, "internal", "the request failed");
         return;
     }

@@ -56,7 +56,7 @@ static void audit_import(PGconn *conn, struct import_job *j)
                                  " 'import_batch', $3, $4::jsonb)",
                                  4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        log_warn("import_audit_failed", "reason=\"%s\"", PQerrorMessage(conn));
+        log_warn("import_audit_failed", "reason=%s", tocsin_log_q(PQerrorMessage(conn)));
     PQclear(res);
 }
 

@@ -55,7 +55,8 @@ static void upload_done(uv_work_t *w, int status)
     struct api_call *call = u->call;
     if (status != 0 || u->failed) {
         if (status == 0)
-            log_info("outreach_upload_refused", "campaign=%lld reason=\"%s\"", u->campaign_id, u->err);
+            log_info("outreach_upload_refused", "campaign=%lld reason=%s", u->campaign_id,
+                     tocsin_log_q(u->err));
         tocsin_http_error(call->req, 422, "invalid", "the audience was not imported: %s",
                           status == 0 ? u->err : "cancelled");
         tocsin_import_report_free(&u->rep);

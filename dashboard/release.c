@@ -28,7 +28,7 @@ static void released(const struct tocsin_db_result *r, void *ctx)
     struct dashboard *dash = ctx;
     dash->release_busy = 0;
     if (r->error) {
-        log_warn("auto_release_failed", "reason=\"%s\"", r->error);
+        log_warn("auto_release_failed", "reason=%s", tocsin_log_q(r->error));
         return;
     }
     const char *n = PQgetvalue(r->res, 0, 0);

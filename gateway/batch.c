@@ -234,8 +234,8 @@ static void batch_done(const struct tocsin_db_result *r, void *ctx)
     struct batch *b = ctx;
     struct queue *q = b->q;
     if (r->error && !gw_db_error_transient(r->sqlstate, r->ambiguous)) {
-        log_info("batch_failed", "kind=%d webhooks=%d reason=\"%s\" retry=one_by_one", q->kind,
-                 b->n, r->error);
+        log_info("batch_failed", "kind=%d webhooks=%d reason=%s retry=one_by_one", q->kind, b->n,
+                 tocsin_log_q(r->error));
         retry_one_by_one(b);
         return;
     }

@@ -31,8 +31,8 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        log_warn("inbound_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 tocsin_log_q(in->message_id), tocsin_log_q(why));
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
@@ -43,7 +43,7 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
     }
     int no_id = status == GW_STORE_SPOOLED || PQgetisnull(res, row, 0); /* spooled, journaled */
     log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
-             in->message_id, action, no_id ? "-" : PQgetvalue(res, row, 0));
+             tocsin_log_q(in->message_id), action, no_id ? "-" : PQgetvalue(res, row, 0));
     answer(in);
 }
 
@@ -114,14 +114,15 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        log_warn("receipt_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 tocsin_log_q(in->message_id), tocsin_log_q(why));
         tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
         return;
     }
     tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
-    log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
+    log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider,
+             tocsin_log_q(in->message_id),
              status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0));
     answer(in);
 }

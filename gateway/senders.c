@@ -102,7 +102,8 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     if (r->error) {
         struct gw_sender *stale =
             gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(l->address) : NULL;
-        log_warn("sender_lookup_failed", "reason=\"%s\" using_cached=%d", r->error, stale != NULL);
+        log_warn("sender_lookup_failed", "reason=%s using_cached=%d", tocsin_log_q(r->error),
+                 stale != NULL);
         if (stale)
             l->cb(stale, 200, NULL, l->ctx);
         else
@@ -143,9 +144,11 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
                  tocsin_secret_open(g->d->cfg.secret_key, sealed, strlen(sealed), fresh->secret,
                                     sizeof fresh->secret) >= 0;
         if (!ok || sender_compile(fresh, keywords, err, sizeof err)) {
-            log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", id,
-                      ok ? err
-                         : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different");
+            log_error(
+                "sender_unusable", "sender_id=%lld reason=%s", id,
+                tocsin_log_q(
+                    ok ? err
+                       : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different"));
             sender_free(fresh);
             l->cb(NULL, 503, "sender misconfigured", l->ctx);
             free(l);

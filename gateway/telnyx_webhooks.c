@@ -37,7 +37,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct telnyx_hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\"", status, why);
+        log_warn("webhook_refused", "provider=telnyx status=%d reason=%s", status,
+                 tocsin_log_q(why));
         tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
                           why);
         finish(h);

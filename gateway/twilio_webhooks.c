@@ -39,8 +39,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\"", (int)h->f.to.len,
-                 h->f.to.base, status, why);
+        log_warn("webhook_refused", "to=%s status=%d reason=%s",
+                 tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why));
         tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
                           why);
         return;
@@ -48,7 +48,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
     if (!tocsin_twilio_verify_url(tocsin_str_from(s->secret), h->url, h->kv, h->n, sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
-        log_warn("webhook_bad_signature", "url=%s remote=%s", h->url,
+        log_warn("webhook_bad_signature", "url=%s remote=%s", tocsin_log_q(h->url),
                  tocsin_http_remote_addr(h->req));
         tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
         return;

@@ -247,7 +247,8 @@ static void conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
-    log_debug("http_read_end", "remote=%s reason=\"%s\" state=%d", c->remote, uv_strerror((int)nread), (int)c->state);
+    log_debug("http_read_end", "remote=%s reason=%s state=%d", c->remote,
+              tocsin_log_q(uv_strerror((int)nread)), (int)c->state);
     if (nread == UV_EOF && (c->state == REQ_HANDLER || c->state == REQ_WRITING)) {
         c->eof = 1; /* half-close after the request: answer, then close */
         uv_read_stop(stream);

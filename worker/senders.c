@@ -99,9 +99,11 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
     const char *sealed = PQgetvalue(res, row, 5);
     if (!s->provider || !w->d->cfg.has_secret_key ||
         tocsin_secret_open(w->d->cfg.secret_key, sealed, strlen(sealed), s->secret, sizeof s->secret) < 0) {
-        log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", s->id,
-                  s->provider ? "cannot open its credentials: TOCSIN_SECRET_KEY unset or different"
-                              : "unknown provider");
+        log_error(
+            "sender_unusable", "sender_id=%lld reason=%s", s->id,
+            tocsin_log_q(s->provider
+                             ? "cannot open its credentials: TOCSIN_SECRET_KEY unset or different"
+                             : "unknown provider"));
         return -1;
     }
     s->account = account_get(w, PQgetvalue(res, row, 8), strtod(PQgetvalue(res, row, 9), NULL));
@@ -131,7 +133,7 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = ctx;
     w->refreshing = 0;
     if (r->error) {
-        log_warn("senders_refresh_failed", "reason=\"%s\"", r->error);
+        log_warn("senders_refresh_failed", "reason=%s", tocsin_log_q(r->error));
         return;
     }
     for (struct wk_sender *s = w->senders; s; s = s->next)
@@ -153,8 +155,8 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
         if (fresh) {
             s->next = w->senders;
             w->senders = s;
-            log_info("sender_loaded", "sender_id=%lld address=%s rate=%.2f account=%s", s->id, s->address,
-                     s->rate, s->account->key);
+            log_info("sender_loaded", "sender_id=%lld address=%s rate=%.2f account=%s", s->id,
+                     tocsin_log_q(s->address), s->rate, tocsin_log_q(s->account->key));
         }
     }
     for (struct wk_sender **p = &w->senders; *p;) {

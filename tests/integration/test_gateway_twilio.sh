@@ -91,6 +91,14 @@ n0=$(sql "SELECT count(*) FROM inbound_messages")
 assert_eq "$(signed /twilio/inbound wrong-token MessageSid=SMbad0001 From=+14155550105 To=24680 Body=hi)" 403 "bad signature"
 assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0002 From=+14155550105 To=99999 Body=hi)" 404 "unknown To"
 assert_contains "$(cat "$TMP/last")" '"code":"unknown_sender"' "404 says why"
+# A To with CR/LF and a quote (refused as unknown before any signature
+# check) cannot forge a log line: it is logged quoted and escaped.
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/twilio/inbound" \
+  --data-urlencode MessageSid=SMforge001 --data-urlencode From=+14155550105 \
+  --data-urlencode $'To=1\r\nevent=forged"' --data-urlencode Body=hi)
+assert_eq "$code" 404 "unknown forged To"
+grep -q '^event=forged' "$TMP/gateway.log" && fail "a webhook's To forged a log line: $(grep -a -B1 '^event=forged' "$TMP/gateway.log")"
+assert_contains "$(cat "$TMP/gateway.log")" 'event=webhook_refused to="1\x0d\nevent=forged\"" status=404' "the To is logged quoted"
 assert_eq "$(signed /twilio/inbound "$T" From=+14155550105 To=24680 Body=hi)" 400 "no MessageSid"
 assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0003 From=12 To=24680 Body=hi)" 400 "bad From"
 head -c 1100000 /dev/zero | tr '\0' 'a' > "$TMP/big"
