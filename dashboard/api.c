@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dashboard.h"
+#include "static_files.h"
 #include "log.h"
 
 static const char session_sql[] =
@@ -369,7 +370,7 @@ static void dispatch(struct tocsin_http_req *req, void *ctx)
         if (tocsin_str_eq(method, tocsin_str_from(api_routes[i].method)))
             route = &api_routes[i];
     }
-    tocsin_http_add_header(req, "X-Content-Type-Options", "nosniff");
+    dashboard_security_headers(req);
     if (!route) {
         if (path_known)
             tocsin_http_error(req, 405, "method_not_allowed", "that method is not allowed here");

@@ -89,6 +89,21 @@ assert_contains "$page" "Content-Security-Policy: default-src 'none'; script-src
 assert_contains "$page" "<title>Tocsin</title>" "index body"
 code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "http://127.0.0.1:$PORT/static/../CMakeLists.txt")
 assert_eq "$code" 404 "no path traversal"
+# Every response the dashboard gives a browser carries the same policy:
+# static files, their 404s, unknown paths, and API answers and errors.
+for path in / /static/app.js /static/app.css /static/icon.svg /static/index.html \
+    /static/no-such-file.js /no-such-page /api/me /api/no-such-route; do
+  head=$(curl -s -D - -o /dev/null "http://127.0.0.1:$PORT$path" | tr -d '\r')
+  assert_contains "$head" "Content-Security-Policy: default-src 'none'; script-src 'self'" "CSP on $path"
+  assert_contains "$head" "frame-ancestors 'none'" "frame-ancestors on $path"
+  assert_contains "$head" "X-Frame-Options: DENY" "X-Frame-Options on $path"
+  assert_contains "$head" "X-Content-Type-Options: nosniff" "nosniff on $path"
+  assert_contains "$head" "Referrer-Policy: no-referrer" "Referrer-Policy on $path"
+done
+head=$(curl -s -D - -o /dev/null -X POST -H "Origin: http://127.0.0.1:$PORT" -H 'Content-Type: application/json' \
+  -d '{}' "http://127.0.0.1:$PORT/api/login" | tr -d '\r')
+assert_contains "$head" "Content-Security-Policy: default-src 'none'" "CSP on a POST to the API"
+assert_contains "$head" "X-Frame-Options: DENY" "X-Frame-Options on a POST to the API"
 stop_daemon dashboard
 
 # With the database unreachable the daemon still starts and says why (the
