@@ -22,6 +22,7 @@ void tocsin_http_options_from_config(struct tocsin_http_options *o, const struct
     o->idle_timeout_ms = cfg ? cfg->http_idle_timeout_ms : 60000;
     o->write_timeout_ms = o->body_timeout_ms;
     o->max_connections = cfg ? cfg->http_max_connections : 10000;
+    o->max_buffered_bytes = cfg ? (size_t)cfg->http_max_buffered_bytes : 268435456;
     o->access_log = 1;
 }
 
