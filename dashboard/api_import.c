@@ -5,7 +5,9 @@
  * connection, so the loop keeps serving; the answer is the same report,
  * rejections with their line numbers. The upload is bounded by
  * TOCSIN_HTTP_MAX_BODY_BYTES (the whole JSON body), and at most
- * IMPORT_MAX_RUNNING imports run at once. */
+ * DASH_IMPORTS_MAX imports run at once, outreach uploads included (the
+ * cap is kept here). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,23 @@
 #include "dashboard.h"
 #include "log.h"
 
-#define IMPORT_MAX_RUNNING 2
+int api_import_slot_take(struct api_call *call)
+{
+    if (call->dash->imports_running >= DASH_IMPORTS_MAX) {
+        tocsin_http_add_header(call->req, "Retry-After", "5");
+        tocsin_http_error(call->req, 429, "busy",
+                          "other imports are running; try again in a moment");
+        return -1;
+    }
+    call->dash->imports_running++;
+    return 0;
+}
 
-/* Imports in progress: touched on the loop thread only. */
-static int imports_running;
+void api_import_slot_release(struct dashboard *dash)
+{
+    assert(dash->imports_running > 0);
+    dash->imports_running--;
+}
 
 struct import_job {
     uv_work_t work;
@@ -103,7 +118,7 @@ static void import_done(uv_work_t *req, int status)
 {
     struct import_job *j = container_of(req, struct import_job, work);
     struct api_call *call = j->call;
-    imports_running--;
+    api_import_slot_release(call->dash);
     if (status != 0 || j->rc == -2) {
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
     } else {
@@ -144,14 +159,11 @@ void api_list_import(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "choose a CSV file with a phone column");
         return;
     }
-    if (imports_running >= IMPORT_MAX_RUNNING) {
-        tocsin_http_add_header(call->req, "Retry-After", "5");
-        tocsin_http_error(call->req, 429, "busy",
-                          "other imports are running; try again in a moment");
+    if (api_import_slot_take(call))
         return;
-    }
     struct import_job *j = calloc(1, sizeof *j);
     if (!j) {
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "out of memory");
         return;
     }
@@ -167,8 +179,8 @@ void api_list_import(struct api_call *call)
     if (!j->conninfo || !j->csv || !j->list || !j->filename ||
         uv_queue_work(call->dash->d->loop, &j->work, import_work, import_done) != 0) {
         job_free(j);
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "could not start the import");
         return;
     }
-    imports_running++;
 }

@@ -4,7 +4,9 @@
  * libuv's thread pool with its own blocking connection (it is one
  * transaction of COPY and upserts) and adds the contacts as the
  * campaign's targets, subscribing them to nothing. Answers with the
- * import's report: counts and the first rejected lines. */
+ * import's report: counts and the first rejected lines. Uploads share the
+ * list imports' cap on imports running at once (api_import.c): beyond it,
+ * 429. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,7 @@ static void upload_done(uv_work_t *w, int status)
 {
     struct upload *u = container_of(w, struct upload, work);
     struct api_call *call = u->call;
+    api_import_slot_release(call->dash);
     if (status != 0 || u->failed) {
         if (status == 0)
             log_info("outreach_upload_refused", "campaign=%lld reason=%s", u->campaign_id,
@@ -90,8 +93,11 @@ void api_outreach_upload(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "send the audience as {\"csv\": \"phone,first_name\\n...\"}");
         return;
     }
+    if (api_import_slot_take(call))
+        return;
     struct upload *u = calloc(1, sizeof *u);
     if (!u) {
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "out of memory");
         return;
     }
@@ -106,6 +112,7 @@ void api_outreach_upload(struct api_call *call)
     u->campaign_id = strtoll(call->params[3], NULL, 10);
     if (uv_queue_work(call->dash->d->loop, &u->work, upload_work, upload_done) != 0) {
         free(u);
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is busy; try again");
     }
 }
