@@ -64,6 +64,8 @@ static void sub_end(struct sub *s)
     sub_gone(s);
 }
 
+/* A write that fails has disarmed on_abort (lib/http.h: one owner ends a
+ * stream), so sub_gone has not run and s is still ours to end. */
 static void send_to(struct sub *s, const char *text, size_t len)
 {
     if (tocsin_http_stream_write(s->req, text, len) != 0)
