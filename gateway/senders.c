@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * senders.c — finding the sender a webhook is for (by its To), with its
  * org's HELP text and keywords. Compiled keyword sets are cached by sender
- * and recompiled only when the org's keywords change. */
+ * and recompiled only when the org's keywords change. Numbers that are no
+ * sender's are remembered briefly too, so a flood of webhooks to unknown
+ * numbers costs no database work; a NOTIFY on tocsin_senders (schema 018)
+ * forgets them when a sender is added or changed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,58 @@
 #define CACHE_FRESH_MS 2000
 
 static struct gw_sender *cache[CACHE_SLOTS];
+
+/* Numbers no sender has: a bounded table, one entry per hash slot (a
+ * collision evicts, costing one more lookup), trusted for MISS_FRESH_MS. */
+#define MISS_SLOTS 1024
+#define MISS_FRESH_MS 5000
+static struct miss {
+    char address[20];
+    uint64_t at_ms;
+} misses[MISS_SLOTS];
+
+static struct tocsin_metric m_lookups = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_sender_lookups_total", "database queries for a webhook's sender", NULL);
+static struct tocsin_metric m_misses_cached = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_unknown_sender_cached_total",
+    "webhooks to a number no sender has, refused from the cache", NULL);
+
+static struct miss *miss_slot(const char *address)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = address; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &misses[h % MISS_SLOTS];
+}
+
+/* Forgets every unknown number, and makes every cached sender be asked
+ * for again (its credentials or address may have changed). */
+static void senders_changed(const char *channel, const char *payload, void *ctx)
+{
+    (void)channel;
+    (void)payload;
+    (void)ctx;
+    memset(misses, 0, sizeof misses);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i])
+            cache[i]->fetched_ms = 0;
+}
+
+/* After a reconnect notifications may have been lost. */
+static void listen_connected(void *ctx)
+{
+    senders_changed(NULL, NULL, ctx);
+}
+
+int gw_senders_start(struct gateway *g)
+{
+    tocsin_metric_register(&m_lookups);
+    tocsin_metric_register(&m_misses_cached);
+    if (tocsin_db_listen(g->d->db, "tocsin_senders", senders_changed, g) != 0)
+        return -1;
+    tocsin_db_on_listen_connected(g->d->db, listen_connected, g);
+    return 0;
+}
 
 static void sender_free(struct gw_sender *s)
 {
@@ -111,6 +166,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         return;
     }
     if (PQntuples(r->res) != 1) {
+        struct miss *m = miss_slot(l->address);
+        snprintf(m->address, sizeof m->address, "%s", l->address);
+        m->at_ms = uv_now(g->d->loop);
         l->cb(NULL, 404, "no sender has this number", l->ctx);
         free(l);
         return;
@@ -169,10 +227,18 @@ void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, v
         cb(s, 200, NULL, ctx);
         return;
     }
+    struct miss *m = miss_slot(address);
+    if (!s && m->at_ms && strcmp(m->address, address) == 0 &&
+        uv_now(g->d->loop) - m->at_ms < MISS_FRESH_MS) {
+        tocsin_metric_add(&m_misses_cached, 1);
+        cb(NULL, 404, "no sender has this number", ctx);
+        return;
+    }
     if (!tocsin_db_is_ready(g->d->db)) {
         cb(NULL, 503, "database unavailable and this sender is not cached", ctx);
         return;
     }
+    tocsin_metric_add(&m_lookups, 1);
     struct lookup *l = calloc(1, sizeof *l);
     if (!l) {
         cb(NULL, 503, "out of memory", ctx);
