@@ -55,6 +55,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when https"},
     {"TOCSIN_SESSION_TTL_S", "43200",
      "a dashboard session ends after this many seconds without a request"},
+    {"TOCSIN_SESSION_MAX_AGE_S", "43200",
+     "a dashboard session ends this many seconds after its login, however active (60-31536000)"},
     {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
      "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
     {"TOCSIN_SECRET_KEY", "",
@@ -153,6 +155,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_poll_ms, "TOCSIN_WORKER_POLL_MS", 50, 60000);
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
+    LONG_FIELD(session_max_age_s, "TOCSIN_SESSION_MAX_AGE_S", 60, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
     LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);

@@ -53,6 +53,7 @@ struct tocsin_config {
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */
+    unsigned session_max_age_s;       /* absolute lifetime of a dashboard session */
     unsigned dashboard_release_after_s; /* auto-release of idle assignments, 0 = never */
     int has_secret_key;
     unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */

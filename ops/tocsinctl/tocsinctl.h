@@ -42,6 +42,9 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv);
