@@ -22,6 +22,8 @@ struct gw_sender {
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
+    char *sealed;        /* its sealed credential and Telnyx key as stored: */
+    char *telnyx_pk_b64; /* a change to either rebuilds the entry */
     uint64_t fetched_ms; /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {

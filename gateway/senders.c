@@ -84,6 +84,8 @@ static void sender_free(struct gw_sender *s)
     free(s->replies);
     free(s->help_text);
     free(s->keywords_json);
+    free(s->sealed);
+    free(s->telnyx_pk_b64);
     memset(s->secret, 0, sizeof s->secret);
     free(s);
 }
@@ -178,7 +180,12 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     const char *keywords = PQgetvalue(res, 0, 7);
     struct gw_sender **slot = &cache[id % CACHE_SLOTS];
     struct gw_sender *s = *slot;
-    if (!s || s->id != id || strcmp(s->keywords_json, keywords) != 0) {
+    /* Rebuilt when anything it was made from changed: keywords, HELP text,
+     * credentials, the Telnyx key. */
+    const char *sealed = PQgetvalue(res, 0, 4), *pk = PQgetvalue(res, 0, 9);
+    if (!s || s->id != id || strcmp(s->keywords_json, keywords) != 0 ||
+        strcmp(s->sealed, sealed) != 0 || strcmp(s->help_text, PQgetvalue(res, 0, 6)) != 0 ||
+        strcmp(s->telnyx_pk_b64, pk) != 0) {
         char err[256];
         struct gw_sender *fresh = calloc(1, sizeof *fresh);
         if (!fresh) {
@@ -193,17 +200,24 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         snprintf(fresh->org_name, sizeof fresh->org_name, "%s", PQgetvalue(res, 0, 5));
         fresh->help_text = strdup(PQgetvalue(res, 0, 6));
         fresh->keywords_json = strdup(keywords);
-        const char *pk = PQgetvalue(res, 0, 9);
+        fresh->sealed = strdup(sealed);
+        fresh->telnyx_pk_b64 = strdup(pk);
         fresh->has_telnyx_pk = *pk && tocsin_base64_decode(pk, strlen(pk), fresh->telnyx_pk,
                                                            sizeof fresh->telnyx_pk) == 32;
-        const char *sealed = PQgetvalue(res, 0, 4);
-        int ok = g->d->cfg.has_secret_key &&
-                 tocsin_secret_open(g->d->cfg.secret_key, sealed, strlen(sealed), fresh->secret,
-                                    sizeof fresh->secret) >= 0;
-        if (!ok || sender_compile(fresh, keywords, err, sizeof err)) {
-            log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", id,
-                      ok ? err
-                         : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different");
+        const struct tocsin_config *cfg = &g->d->cfg;
+        const char *why = NULL;
+        long opened = -1;
+        if (!fresh->help_text || !fresh->keywords_json || !fresh->sealed || !fresh->telnyx_pk_b64)
+            why = "out of memory";
+        else if (cfg->has_secret_key)
+            opened = tocsin_credential_open(cfg->secret_key, id, fresh->provider, sealed, strlen(sealed),
+                                            fresh->secret, sizeof fresh->secret);
+        if (!why && opened < 0)
+            why = tocsin_credential_problem(opened, cfg->has_secret_key);
+        if (!why && sender_compile(fresh, keywords, err, sizeof err))
+            why = err;
+        if (why) {
+            log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", id, why);
             sender_free(fresh);
             l->cb(NULL, 503, "sender misconfigured", l->ctx);
             free(l);

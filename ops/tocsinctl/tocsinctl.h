@@ -57,6 +57,10 @@ int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv);
 
+/* Re-seals carrier credentials of the unbound format for their sender rows
+ * (reseal.c); without a key, says how many are left. Returns 0 or -1. */
+int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg);
+
 /* Writes phone_zones (zones.c) in its own transaction under the migration
  * lock; with only_if_empty, only when the table holds just its defaults.
  * Prints a line when it writes. Returns 0, or -1 with err set. */

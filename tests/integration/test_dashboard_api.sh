@@ -309,7 +309,7 @@ sql "UPDATE conversations SET assignee_active_at = now() + interval '1 hour' WHE
 DASH_PORT=$(free_port)
 DASH="http://127.0.0.1:$DASH_PORT"
 TOCSIN_DASHBOARD_PORT=$DASH_PORT TOCSIN_DASHBOARD_URL=https://dash.example TOCSIN_DASHBOARD_RELEASE_AFTER_S=5 \
-  "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard2.log" 2>&1 &
+  "$TOCSIN_SOURCE_DIR/ops/daemon-exec" dashboard "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard2.log" 2>&1 &
 DASH_PID=$!
 TEST_PIDS+=("$DASH_PID")
 wait_http "$DASH/healthz"
