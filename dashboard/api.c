@@ -11,12 +11,18 @@
 #include "dashboard.h"
 #include "log.h"
 
+/* A session is good while it is within both lifetimes: the sliding one
+ * ($2, renewed by use) and the absolute one from its login ($3), and its
+ * user is not disabled. Sliding never moves expires_at past the absolute
+ * end, so what the table says is what holds. */
 static const char session_sql[] =
     "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at"
     "             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
-    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL),"
+    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL"
+    "              AND s.created_at > now() - make_interval(secs => $3::int)),"
     " slide AS (UPDATE sessions SET last_seen_at = now(),"
-    "                  expires_at = now() + make_interval(secs => $2::int)"
+    "                  expires_at = least(now() + make_interval(secs => $2::int),"
+    "                                     created_at + make_interval(secs => $3::int))"
     "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds')"
     " SELECT id, org_id, user_id, role, csrf_token FROM s";
 
@@ -312,11 +318,11 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
 }
 
 /* The session token from the Cookie header, or {NULL,0}. */
-static tocsin_str session_cookie(struct tocsin_http_req *req)
+static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req *req)
 {
     tocsin_str c = tocsin_http_header(req, "Cookie");
-    const char name[] = API_SESSION_COOKIE "=";
-    size_t nl = sizeof name - 1;
+    char name[64];
+    size_t nl = (size_t)snprintf(name, sizeof name, "%s=", api_session_cookie_name(dash));
     for (size_t i = 0; c.base && i + nl <= c.len; i++) {
         if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') && memcmp(c.base + i, name, nl) == 0) {
             size_t start = i + nl, end = start;
@@ -340,16 +346,18 @@ void api_token_hash_hex(const char *token, size_t len, char out[67])
 static void authenticate(struct pending *p)
 {
     struct api_call *call = p->call;
-    tocsin_str token = session_cookie(call->req);
+    tocsin_str token = session_cookie(call->dash, call->req);
     if (!token.base || !seg_is_token(token)) {
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
     char hex[67], ttl[16];
     api_token_hash_hex(token.base, token.len, hex);
+    char max_age[16];
     snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
-    const char *params[] = {hex, ttl};
-    if (tocsin_db_query(call->dash->d->db, session_sql, 2, params, session_found, p) != 0)
+    snprintf(max_age, sizeof max_age, "%u", call->dash->d->cfg.session_max_age_s);
+    const char *params[] = {hex, ttl, max_age};
+    if (tocsin_db_query(call->dash->d->db, session_sql, 3, params, session_found, p) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }
 

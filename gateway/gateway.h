@@ -22,6 +22,8 @@ struct gw_sender {
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
+    char *sealed;        /* its sealed credential and Telnyx key as stored: */
+    char *telnyx_pk_b64; /* a change to either rebuilds the entry */
     uint64_t fetched_ms; /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {
@@ -42,10 +44,14 @@ int gw_admit(struct gateway *g, struct tocsin_http_req *r);
 
 /* senders.c: looks the sender up by its address (the webhook's To); calls
  * cb with NULL and a reason when it does not exist or the lookup failed
- * (status is then 404 or 503). The sender is valid during the callback. */
+ * (status is then 404 or 503). The sender is valid during the callback.
+ * Callers answer 404 exactly as their bad signature, so that which numbers
+ * are configured cannot be probed. */
 typedef void (*gw_sender_cb)(struct gw_sender *s, int status, const char *why, void *ctx);
 void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx);
 void gw_senders_free(void);
+/* Registers the lookup counters and LISTENs on tocsin_senders; 0 or -1. */
+int gw_senders_start(struct gateway *g);
 const char *gw_keyword_reply(const struct gw_sender *s, long long keyword_id);
 
 /* twilio_webhooks.c */

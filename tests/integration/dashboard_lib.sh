@@ -15,8 +15,9 @@ dash_setup() {
   ORG=$(sql "SELECT id FROM orgs WHERE slug = 'demo'")
   DASH_PORT=$(free_port)
   DASH="http://127.0.0.1:$DASH_PORT"
+  # As ops/run starts it: without the carrier-credential key.
   env TOCSIN_DASHBOARD_PORT="$DASH_PORT" TOCSIN_DASHBOARD_URL="$DASH" "$@" \
-    "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard.log" 2>&1 &
+    "$TOCSIN_SOURCE_DIR/ops/daemon-exec" dashboard "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard.log" 2>&1 &
   DASH_PID=$!
   TEST_PIDS+=("$DASH_PID")
   wait_http "$DASH/healthz"

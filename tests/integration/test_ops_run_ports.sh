@@ -59,6 +59,16 @@ for name in gateway dashboard worker carrier-sim; do
   pid=$(cat "$TOCSIN_VAR_DIR/run/$name.pid")
   kill -0 "$pid" || fail "$name's pid file names a live process"
 done
+# The carrier-credential key reaches only the processes that open
+# credentials, as a file name: the dashboard's environment has neither.
+dash_env=$(tr '\0' '\n' <"/proc/$(cat "$TOCSIN_VAR_DIR/run/dashboard.pid")/environ")
+assert_contains "$dash_env" "TOCSIN_DASHBOARD_PORT=$DASHP" "the dashboard's own environment was read"
+[[ "$dash_env" != *TOCSIN_SECRET_KEY* ]] || fail "the dashboard's environment names the key: $(grep SECRET <<<"$dash_env")"
+for name in gateway worker; do
+  assert_contains "$(tr '\0' '\n' <"/proc/$(cat "$TOCSIN_VAR_DIR/run/$name.pid")/environ")" \
+    "TOCSIN_SECRET_KEY_FILE=$TOCSIN_VAR_DIR/secret_key" "the $name gets the key file"
+done
+assert_eq "$(stat -c %a "$TOCSIN_VAR_DIR/secret_key")" 600 "the key file is its owner's only"
 
 # End to end through the moved ports: a member texts JOIN at the
 # simulator, which posts to the moved gateway; the confirmation goes out
