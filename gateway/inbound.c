@@ -31,8 +31,9 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        char reason[600];
+        log_warn("inbound_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 in->message_id, tocsin_log_quote(reason, sizeof reason, why, strlen(why)));
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
@@ -114,8 +115,9 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        char reason[600];
+        log_warn("receipt_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 in->message_id, tocsin_log_quote(reason, sizeof reason, why, strlen(why)));
         tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
         return;
     }
