@@ -2,7 +2,8 @@
  * inbound.c — what the gateway does with an authentic webhook, whichever
  * carrier sent it: a member's message goes through the keyword engine and
  * tocsin_receive_inbound() (schema/004_inbound.sql) in one statement; a
- * receipt through tocsin_apply_receipt(). The carrier is answered only
+ * receipt through tocsin_apply_receipt(), scoped to the sender whose
+ * credentials verified it (schema/017). The carrier is answered only
  * after the statement committed, or its record is durable in the spool
  * (store.c); a failure answers 503 so it retries. */
 #include <stdio.h>
@@ -128,10 +129,12 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
     answer(in);
 }
 
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
-                      const char *error_code)
+void gw_receipt_apply(struct gateway *g, const struct gw_sender *s, struct gw_inbound *in,
+                      const char *status, const char *error_code)
 {
-    const char *params[] = {in->provider, in->message_id, status,
+    char sender_id[24];
+    snprintf(sender_id, sizeof sender_id, "%lld", s->id);
+    const char *params[] = {in->provider, in->message_id, sender_id, status,
                             error_code && *error_code ? error_code : NULL, NULL};
-    gw_store_apply(g, GW_SPOOL_RECEIPT, params, 5, receipt_applied, in);
+    gw_store_apply(g, GW_SPOOL_RECEIPT, params, GW_RECEIPT_PARAMS, receipt_applied, in);
 }
