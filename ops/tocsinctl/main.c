@@ -20,6 +20,7 @@ struct verb {
 static const struct verb verbs[] = {
     {NULL, "migrate", tocsinctl_migrate, "apply pending schema migrations"},
     {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
+    {"org", "set", tocsinctl_org_set, "change an organisation's settings"},
     {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
     {"sender", "add", tocsinctl_sender_add, "add a sending number or short code"},
     {"sender", "limit", tocsinctl_sender_limit, "set a carrier account's own rate limit"},
