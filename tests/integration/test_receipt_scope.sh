@@ -4,7 +4,9 @@
 # message id, changes nothing and is not kept pending; receipts kept
 # pending match only their own sender's message (at the worker's record of
 # ids and at its sweep); and delivery_receipts_pending is bounded: older
-# than a day or beyond 10000 rows per sender, receipts are dropped.
+# than a day or beyond 10000 rows per sender, receipts are dropped. A
+# receipt spooled by a gateway from before schema 017 (no sender) is set
+# aside at replay, never applied.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
@@ -19,7 +21,7 @@ A=$(sql "SELECT id FROM senders WHERE address = '24680'")
 B=$(sql "SELECT id FROM senders WHERE address = '13579'")
 GW_PORT=$(free_port)
 export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT"
-TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & TEST_PIDS+=($!)
+TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & GW=$!; TEST_PIDS+=($GW)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
 
 # signed PATH TOKEN k=v...: a hand-signed Twilio webhook; prints the HTTP status.
@@ -83,4 +85,41 @@ assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending WHERE received_
 assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending WHERE sender_id = $B")" 10000 "and trims a sender to its newest 10000"
 assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending WHERE sender_id = $B AND provider_message_id LIKE 'SMover%'")" 7 "keeping the newest"
 assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending WHERE sender_id = $A")" 1 "the other sender's receipt stays"
+
+# --- a receipt spooled by an older gateway: 5 fields, no sender ---
+kill -TERM "$GW"; wait "$GW" || fail "gateway stops cleanly"
+sent_msg "$A" SMlegacy0001
+sent_msg "$A" SMcurrent0001
+# spool_records KIND:FIELD|FIELD|... : records as gateway/spool.c writes
+# them ("\N" is NULL): TSP1, payload length, CRC-32C, kind, count, fields.
+spool_records() {
+  node -e '
+    const t = new Uint32Array(256).map((_, i) => { let c = i; for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82F63B78 : c >>> 1; return c >>> 0; });
+    const crc = (c, b) => { c = ~c >>> 0; for (const x of b) c = (t[(c ^ x) & 0xff] ^ (c >>> 8)) >>> 0; return ~c >>> 0; };
+    const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
+    const out = process.argv.slice(1).map((r) => {
+      const [kind, rest] = r.split(":"); const fields = rest.split("|");
+      const parts = [Buffer.from([Number(kind), fields.length])];
+      for (const f of fields) {
+        if (f === "\\N") { parts.push(u32(0xFFFFFFFF)); continue; }
+        parts.push(u32(Buffer.byteLength(f)), Buffer.from(f + "\0"));
+      }
+      const payload = Buffer.concat(parts), len = u32(payload.length);
+      return Buffer.concat([Buffer.from("TSP1"), len, u32(crc(crc(0, len), payload)), payload]);
+    });
+    process.stdout.write(Buffer.concat(out));' "$@"
+}
+mkdir -p "$TMP/spool"
+spool_records '2:twilio|SMlegacy0001|failed|30007|\N' "2:twilio|SMcurrent0001|$A|delivered|\N|\N" >"$TMP/spool/gateway.spool"
+TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 & GW=$!; TEST_PIDS+=($GW)
+wait_http "http://127.0.0.1:$GW_PORT/healthz"
+for _ in $(seq 1 50); do [ -s "$TMP/spool/gateway.spool" ] || break; sleep 0.1; done
+assert_eq "$(stat -c %s "$TMP/spool/gateway.spool")" 0 "the spool drained"
+assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMcurrent0001'")" delivered "a current record is applied"
+assert_eq "$(sql "SELECT state || ' ' || coalesce(error_code, '-') FROM messages WHERE provider_message_id = 'SMlegacy0001'")" "sent -" \
+  "a receipt without its sender is not applied"
+assert_contains "$(cat "$TMP/spool/gateway.spool.rejected")" SMlegacy0001 "it is kept aside for the operator"
+grep -q 'event=spool_record_rejected kind=receipt message_id=SMlegacy0001 reason="written by an older gateway' "$TMP/gateway.log" ||
+  fail "and logged"
+kill -TERM "$GW"; wait "$GW" || fail "gateway stops cleanly"
 echo "test_receipt_scope: ok"
