@@ -445,3 +445,20 @@ BEGIN
         'encoding', p_encoding, 'segments', p_segments,
         'left', (SELECT count(*) FROM outreach_batch b WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign));
 END $$;
+
+
+-- ================================================ database words in answers
+-- 009's answer for a refused lead request echoed SQLERRM: for a time the
+-- server could not read, PostgreSQL's own words ('invalid input syntax for
+-- type timestamp with time zone: "..."'). Messages our functions raise
+-- (22023, P0002, 55000) are written for people and stay; a data exception
+-- of the server's gets a plain sentence instead.
+CREATE OR REPLACE FUNCTION tocsin_lead_error(p_state text, p_message text, OUT status int, OUT body json)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT s, tocsin_api_error(s, CASE s WHEN 400 THEN 'invalid' WHEN 404 THEN 'not_found' ELSE 'conflict' END,
+                               CASE WHEN p_state IN ('22023', 'P0002', '55000') THEN p_message
+                                    WHEN p_state IN ('22007', '22008')
+                                    THEN 'invalid time: give a date and time such as 2026-12-24T18:00:00Z'
+                                    ELSE 'invalid value: a field is not in the expected form' END)
+      FROM (SELECT CASE WHEN p_state = 'P0002' THEN 404 WHEN p_state = '55000' THEN 409 ELSE 400 END AS s) x
+$$;

@@ -48,6 +48,15 @@ no_db_text "a script with a broken field"
 assert_eq "$(jq_ 'd.error.code')" "invalid" "our own validation keeps its code"
 assert_contains "$(jq_ 'd.error.message')" "invalid" "and its message"
 
+# --- a time PostgreSQL cannot read, in a lead's request ---
+assert_eq "$(call lead POST /api/blasts "{\"sender_id\":$SENDER,\"list_id\":$(sql "SELECT id FROM lists LIMIT 1"),\"body\":\"Hi\"}")" 201 "a draft blast"
+blast=$(jq_ 'd.id')
+assert_eq "$(call lead POST "/api/blasts/$blast/schedule" '{"at":"not a time"}')" 400 "a time that is not one"
+no_db_text "a time that is not one"
+[[ "$(cat "$TMP/out")" != *"syntax"* && "$(cat "$TMP/out")" != *"timestamp with time zone"* ]] ||
+  fail "the server's words about the time: $(cat "$TMP/out")"
+assert_contains "$(jq_ 'd.error.message')" "invalid time" "a plain message"
+
 # --- a CSV import the database refuses. The import validates its rows
 # first, so the refusal is made here: a constraint the file breaks. ---
 sql "ALTER TABLE contacts ADD CONSTRAINT test_refuses_leak CHECK (first_name IS DISTINCT FROM 'Leak')"
