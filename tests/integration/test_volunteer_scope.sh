@@ -5,7 +5,8 @@
 # assigned to another volunteer; and no answer a volunteer gets carries a
 # member's full number (inbox, conversation, outreach script with {phone},
 # next script after an answer) — she sees the last four digits. Leads keep
-# the full number.
+# the full number. Exports (full numbers) are closed to volunteers, and
+# live events name conversations only.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup TOCSIN_DASHBOARD_RELEASE_AFTER_S=0
@@ -77,6 +78,19 @@ for path in /api/conversations "/api/conversations/$CONV" "/api/conversations/$C
   assert_eq "$(call vol1 GET "$path")" 200 "GET $path"
   ! grep -qE '\+1[0-9]{10}' "$TMP/out" || fail "GET $path shows a volunteer a full number: $(grep -oE '\+1[0-9]{10}' "$TMP/out" | head -1)"
 done
+# Exports carry full numbers: none is open to a volunteer.
+for path in "/api/outreach/campaigns/$CAMP/answers.csv" "/api/outreach/campaigns/$CAMP/opt-outs.csv" \
+            "/api/lists/$(sql "SELECT min(id) FROM lists")/export"; do
+  assert_eq "$(call vol1 GET "$path")" 403 "GET $path is refused to a volunteer"
+done
+# Live events name conversations only.
+curl -sN -b "$TMP/vol1.jar" --max-time 4 "$DASH/api/events" >"$TMP/sse_vol1" &
+sse=$!
+for _ in $(seq 1 50); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && break; sleep 0.1; done
+member_writes "$PHONE" "a reply for volunteer 1" >/dev/null
+wait "$sse" || true
+grep -q "\"conversation_id\":$CONV" "$TMP/sse_vol1" || fail "the reply's event reached volunteer 1: $(cat "$TMP/sse_vol1")"
+! grep -qE '\+1[0-9]{10}' "$TMP/sse_vol1" || fail "an event shows a full number: $(cat "$TMP/sse_vol1")"
 first=$(sql "SELECT min(id) FROM conversations WHERE assignee_id = $V1 AND id <> $CONV")
 assert_eq "$(call vol1 GET "/api/conversations/$first")" 200 "a claimed conversation"
 assert_contains "$(jq_ 'd.contact.phone')" "•••" "masked in the conversation view"
