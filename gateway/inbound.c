@@ -124,8 +124,13 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
     }
     tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
-    log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
-             status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0));
+    const char *outcome = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0);
+    /* foreign: the id is another sender's message (schema/017), a
+     * misconfigured account or a forged callback; dropped: this sender
+     * already has the most pending receipts. Both are for an operator. */
+    int odd = strcmp(outcome, "foreign") == 0 || strcmp(outcome, "dropped") == 0;
+    tocsin_log(odd ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO, "receipt", "provider=%s message_sid=%s outcome=%s",
+               in->provider, in->message_id, outcome);
     answer(in);
 }
 

@@ -48,7 +48,7 @@ assert_eq "$(signed /twilio/status rival-token-0000 MessageSid=SMvictim0001 Mess
 assert_eq "$(sql "SELECT state || ' ' || coalesce(error_code, '-') FROM messages WHERE provider_message_id = 'SMvictim0001'")" "sent -" \
   "another sender's receipt leaves the message alone"
 assert_eq "$(sql "SELECT count(*) FROM delivery_receipts_pending")" 0 "and is not kept to match later"
-grep -q 'event=receipt .*message_sid=SMvictim0001 outcome=foreign' "$TMP/gateway.log" || fail "the gateway logs the foreign receipt"
+grep -q 'level=warn .*event=receipt .*message_sid=SMvictim0001 outcome=foreign' "$TMP/gateway.log" || fail "the gateway logs the foreign receipt"
 assert_eq "$(signed /twilio/status "$T" MessageSid=SMvictim0001 MessageStatus=delivered From=24680 To=+14155550123)" 200 "its own sender's receipt"
 assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMvictim0001'")" delivered "applies"
 
