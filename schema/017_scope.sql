@@ -1,5 +1,10 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 017_scope: what one sender's credentials and one volunteer can reach.
+-- 017_scope: what one sender's credentials and one volunteer can reach,
+-- in three parts: delivery receipts scoped to their sender and the pending
+-- ones bounded (here); a cap on the conversations one volunteer holds, no
+-- outreach send taking over another volunteer's conversation, and {phone}
+-- masked for volunteers (further down); and the lead API's answers without
+-- the server's own words (at the end).
 --
 -- Receipts: a delivery receipt moves only a message of the sender
 -- whose credentials verified it. Until now tocsin_apply_receipt (004)
