@@ -109,6 +109,13 @@ void api_events(struct api_call *call);
 /* A campaign lead's (api_leads.c, api_import.c). */
 void api_list_export(struct api_call *call);
 void api_list_import(struct api_call *call);
+struct tocsin_import_report;
+/* Answers an import (a list's or an outreach audience's) that the database
+ * refused or failed (rep->db_error): logs err, escaped, and answers 422
+ * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
+ * else 503, in plain words either way. */
+void api_import_db_failed(struct api_call *call, const char *what,
+                          const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
 void api_stats(struct api_call *call);
 

@@ -159,7 +159,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     if (r->error) {
         struct gw_sender *stale =
             gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(l->address) : NULL;
-        log_warn("sender_lookup_failed", "reason=\"%s\" using_cached=%d", r->error, stale != NULL);
+        char reason[600];
+        log_warn("sender_lookup_failed", "reason=%s using_cached=%d",
+                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)), stale != NULL);
         if (stale)
             l->cb(stale, 200, NULL, l->ctx);
         else

@@ -94,7 +94,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     int receipt = strcmp(h->f.type, "message.received") != 0;
     finish(h); /* the strings above live in the arena from here on */
     if (receipt)
-        gw_receipt_apply(h->g, &h->in, receipt_status, code);
+        gw_receipt_apply(h->g, s, &h->in, receipt_status, code);
     else
         gw_inbound_apply(h->g, s, &h->in);
 }

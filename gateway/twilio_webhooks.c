@@ -72,7 +72,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
                                 .ok_type = "text/xml",
                                 .ok_body = twiml_empty};
     if (h->is_status)
-        gw_receipt_apply(h->g, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
+        gw_receipt_apply(h->g, s, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
     else
         gw_inbound_apply(h->g, s, &h->in);
 }
