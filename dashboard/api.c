@@ -12,12 +12,18 @@
 #include "static_files.h"
 #include "log.h"
 
+/* A session is good while it is within both lifetimes: the sliding one
+ * ($2, renewed by use) and the absolute one from its login ($3), and its
+ * user is not disabled. Sliding never moves expires_at past the absolute
+ * end, so what the table says is what holds. */
 static const char session_sql[] =
     "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at"
     "             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
-    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL),"
+    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL"
+    "              AND s.created_at > now() - make_interval(secs => $3::int)),"
     " slide AS (UPDATE sessions SET last_seen_at = now(),"
-    "                  expires_at = now() + make_interval(secs => $2::int)"
+    "                  expires_at = least(now() + make_interval(secs => $2::int),"
+    "                                     created_at + make_interval(secs => $3::int))"
     "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds')"
     " SELECT id, org_id, user_id, role, csrf_token FROM s";
 
@@ -48,19 +54,40 @@ const char *api_body_text(struct api_call *call, const char *name)
 
 void api_db_error(struct api_call *call, const char *what, const char *error)
 {
-    log_warn("api_db_failed", "route=%s what=%s reason=%s", tocsin_log_q(call->route->pattern),
-             tocsin_log_q(what), tocsin_log_q(error));
+    char reason[600];
+    log_warn("api_db_failed", "route=\"%s\" what=%s reason=%s", call->route->pattern, what,
+             tocsin_log_quote(reason, sizeof reason, error, strlen(error)));
     tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
 }
 
-/* A violated constraint is the client's mistake (a too long note, an
- * unknown tag); anything else is ours. */
+/* A refused statement's answer. The database's text (r->error: a violated
+ * constraint's DETAIL holds the whole row, and the message names tables)
+ * goes to the log, escaped onto one line; the client gets a plain message
+ * and a stable code: "invalid" with the words of a RAISE of our own SQL,
+ * written for people; "constraint_violation" (23xxx but a duplicate) and
+ * "invalid_value" (22xxx) when the server itself refused; "conflict" for a
+ * duplicate; "internal" for the rest. */
 static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
 {
     const char *st = r->sqlstate;
-    if (strncmp(st, "22", 2) == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||
-        strcmp(st, "23503") == 0) {
-        tocsin_http_error(call->req, 422, "invalid", "the request was refused: %s", r->error);
+    int constraint = strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 || strcmp(st, "23503") == 0;
+    int refused = strncmp(st, "22", 2) == 0 || constraint;
+    char reason[600];
+    if (*st)
+        tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error));
+    if (refused && r->raised) {
+        tocsin_http_error(call->req, 422, "invalid", "the request was refused: %s", r->raised);
+        return;
+    }
+    if (refused) {
+        log_info("api_request_refused", "route=\"%s\" sqlstate=%s reason=%s", call->route->pattern,
+                 st, reason);
+        if (constraint)
+            tocsin_http_error(call->req, 422, "constraint_violation",
+                              "the request was refused: a value is missing, too long or not allowed");
+        else
+            tocsin_http_error(call->req, 422, "invalid_value",
+                              "the request was refused: a value is not of the expected kind or range");
         return;
     }
     if (strcmp(st, "23505") == 0) {
@@ -68,8 +95,8 @@ static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
         return;
     }
     if (*st) {
-        log_error("api_sql_failed", "route=%s reason=%s", tocsin_log_q(call->route->pattern),
-                  tocsin_log_q(r->error));
+        log_error("api_sql_failed", "route=\"%s\" sqlstate=%s reason=%s", call->route->pattern, st,
+                  reason);
         tocsin_http_error(call->req, 500, "internal", "the request failed");
         return;
     }
@@ -315,11 +342,11 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
 }
 
 /* The session token from the Cookie header, or {NULL,0}. */
-static tocsin_str session_cookie(struct tocsin_http_req *req)
+static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req *req)
 {
     tocsin_str c = tocsin_http_header(req, "Cookie");
-    const char name[] = API_SESSION_COOKIE "=";
-    size_t nl = sizeof name - 1;
+    char name[64];
+    size_t nl = (size_t)snprintf(name, sizeof name, "%s=", api_session_cookie_name(dash));
     for (size_t i = 0; c.base && i + nl <= c.len; i++) {
         if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') && memcmp(c.base + i, name, nl) == 0) {
             size_t start = i + nl, end = start;
@@ -343,16 +370,18 @@ void api_token_hash_hex(const char *token, size_t len, char out[67])
 static void authenticate(struct pending *p)
 {
     struct api_call *call = p->call;
-    tocsin_str token = session_cookie(call->req);
+    tocsin_str token = session_cookie(call->dash, call->req);
     if (!token.base || !seg_is_token(token)) {
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
     char hex[67], ttl[16];
     api_token_hash_hex(token.base, token.len, hex);
+    char max_age[16];
     snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
-    const char *params[] = {hex, ttl};
-    if (tocsin_db_query(call->dash->d->db, session_sql, 2, params, session_found, p) != 0)
+    snprintf(max_age, sizeof max_age, "%u", call->dash->d->cfg.session_max_age_s);
+    const char *params[] = {hex, ttl, max_age};
+    if (tocsin_db_query(call->dash->d->db, session_sql, 3, params, session_found, p) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }
 

@@ -2,7 +2,8 @@
  * api_auth.c — logging in and out, who am I, and invite links. Passwords
  * are argon2id, checked and hashed off the loop; a session is a random
  * token whose SHA-256 alone is stored, sent as an HttpOnly SameSite=Strict
- * cookie (Secure behind https), with its own CSRF token. Failed logins are
+ * cookie (Secure and __Host- prefixed behind https), with its own CSRF
+ * token, and lives at most TOCSIN_SESSION_MAX_AGE_S whatever its use. Failed logins are
  * throttled per account and per address (login_throttle.h). */
 #include <ctype.h>
 #include <stdio.h>
@@ -31,11 +32,17 @@ static uint64_t now_ms(struct api_call *call)
     return uv_now(call->dash->d->loop);
 }
 
+const char *api_session_cookie_name(const struct dashboard *dash)
+{
+    return dash->secure_cookies ? API_SESSION_COOKIE_HOST : API_SESSION_COOKIE;
+}
+
 static void set_cookie(struct api_call *call, const char *token, int clear)
 {
     char v[256];
-    snprintf(v, sizeof v, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", API_SESSION_COOKIE, token,
-             clear ? "; Max-Age=0" : "", call->dash->secure_cookies ? "; Secure" : "");
+    snprintf(v, sizeof v, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+             api_session_cookie_name(call->dash), token, clear ? "; Max-Age=0" : "",
+             call->dash->secure_cookies ? "; Secure" : "");
     tocsin_http_add_header(call->req, "Set-Cookie", v);
 }
 
@@ -53,7 +60,10 @@ static void session_created(struct login *l)
     struct api_call *call = l->call;
     char hex[67], ttl[16];
     api_token_hash_hex(l->token, strlen(l->token), hex);
-    snprintf(ttl, sizeof ttl, "%u", call->dash->d->cfg.session_ttl_s);
+    const struct tocsin_config *cfg = &call->dash->d->cfg;
+    /* The first expiry is the sliding one, unless the absolute end is nearer. */
+    snprintf(ttl, sizeof ttl, "%u",
+             cfg->session_ttl_s < cfg->session_max_age_s ? cfg->session_ttl_s : cfg->session_max_age_s);
     call->nparams = 3; /* $1 org, $2 user (from the users row) */
     api_add_param(call, hex);
     api_add_param(call, l->csrf);
@@ -152,6 +162,21 @@ void api_logout(struct api_call *call)
     api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
                       "           RETURNING id)"
                       "SELECT 200, json_build_object('logged_out', true) FROM d");
+}
+
+/* "Log out everywhere": every session of the caller ends, this one too.
+ * Deleting them notifies tocsin_sessions, which closes their streams in
+ * every dashboard process. */
+void api_logout_everywhere(struct api_call *call)
+{
+    set_cookie(call, "", 1);
+    api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE user_id = $2::bigint AND org_id = $1::bigint"
+                      "           RETURNING id),"
+                      " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+                      "                                 details)"
+                      "       SELECT $1::bigint, $2::bigint, 'session.logout_everywhere', 'user', $2::bigint,"
+                      "              jsonb_build_object('sessions', count(*)) FROM d)"
+                      "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
 }
 
 void api_me(struct api_call *call)

@@ -71,7 +71,11 @@ static void audit_import(PGconn *conn, struct import_job *j)
                                  " 'import_batch', $3, $4::jsonb)",
                                  4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        log_warn("import_audit_failed", "reason=%s", tocsin_log_q(PQerrorMessage(conn)));
+        {
+        char reason[600];
+        const char *e = PQerrorMessage(conn);
+        log_warn("import_audit_failed", "reason=%s", tocsin_log_quote(reason, sizeof reason, e, strlen(e)));
+    }
     PQclear(res);
 }
 
@@ -114,6 +118,20 @@ static json_t *report_json(const struct tocsin_import_report *r)
                      "rejections", rej);
 }
 
+void api_import_db_failed(struct api_call *call, const char *what,
+                          const struct tocsin_import_report *rep, const char *err)
+{
+    char reason[600];
+    log_info("import_refused", "what=%s sqlstate=%s reason=%s", what, *rep->sqlstate ? rep->sqlstate : "-",
+             tocsin_log_quote(reason, sizeof reason, err, strlen(err)));
+    if (strncmp(rep->sqlstate, "22", 2) == 0 || strncmp(rep->sqlstate, "23", 2) == 0)
+        tocsin_http_error(call->req, 422, "import_refused",
+                          "the file was not imported: the database refused a value in it (too long, or "
+                          "not allowed); nothing was written");
+    else
+        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
+}
+
 static void import_done(uv_work_t *req, int status)
 {
     struct import_job *j = container_of(req, struct import_job, work);
@@ -125,6 +143,9 @@ static void import_done(uv_work_t *req, int status)
         json_t *report = report_json(&j->report);
         if (!report) {
             tocsin_http_error(call->req, 500, "internal", "out of memory");
+        } else if (j->rc != 0 && j->report.db_error) {
+            json_decref(report);
+            api_import_db_failed(call, "list", &j->report, j->err);
         } else if (j->rc == 0) {
             log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
                      j->report.rows, j->report.imported, j->report.rejected);

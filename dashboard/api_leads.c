@@ -15,56 +15,10 @@
 
 /* --- export --- */
 
-/* A growing output buffer; ok turns 0 on the first failed allocation. */
-struct outbuf {
-    char *data;
-    size_t len, cap;
-    int ok;
-};
-
-static void out_reserve(struct outbuf *b, size_t more)
-{
-    if (!b->ok || b->len + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        b->ok = 0;
-        return;
-    }
-    b->data = p;
-    b->cap = cap;
-}
-
-static void out_cell(struct outbuf *b, const char *v, int first)
-{
-    size_t len = v ? strlen(v) : 0, need = tocsin_csv_cell_len(v, len) + 1;
-    out_reserve(b, need);
-    if (!b->ok)
-        return;
-    if (!first)
-        b->data[b->len++] = ',';
-    long n = tocsin_csv_cell(v, len, b->data + b->len, b->cap - b->len);
-    if (n < 0)
-        b->ok = 0;
-    else
-        b->len += (size_t)n;
-}
-
-static void out_eol(struct outbuf *b)
-{
-    out_reserve(b, 2);
-    if (b->ok) {
-        memcpy(b->data + b->len, "\r\n", 2);
-        b->len += 2;
-    }
-}
-
 static const char *const export_columns[] = {"phone", "first_name", "last_name", "zip", "timezone"};
 #define EXPORT_FIELDS_COL 5
 #define EXPORT_MAX_EXTRA 64
+#define EXPORT_MAX_BYTES (512u << 20) /* a million members with fields fit */
 
 /* The keys of every member's fields (object of key -> true), the extra
  * columns after the known ones; at most EXPORT_MAX_EXTRA. */
@@ -86,50 +40,57 @@ static json_t *extra_columns(PGresult *res, json_t **rows)
     return keys;
 }
 
-static void field_cell(struct outbuf *b, json_t *fields, const char *key)
+/* A member's field as a cell's text: strings as they are, numbers and
+ * booleans as JSON writes them (into num), anything else empty. */
+static const char *field_text(json_t *fields, const char *key, char *num, size_t numsize)
 {
     json_t *v = json_object_get(fields, key);
-    char num[64];
-    if (json_is_string(v)) {
-        out_cell(b, json_string_value(v), 0);
-    } else if (json_is_number(v) || json_is_boolean(v)) {
-        char *dumped = json_dumps(v, JSON_ENCODE_ANY);
-        snprintf(num, sizeof num, "%s", dumped ? dumped : "");
-        free(dumped);
-        out_cell(b, num, 0);
-    } else {
-        out_cell(b, NULL, 0);
-    }
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (!json_is_number(v) && !json_is_boolean(v))
+        return NULL;
+    char *dumped = json_dumps(v, JSON_ENCODE_ANY);
+    snprintf(num, numsize, "%s", dumped ? dumped : "");
+    free(dumped);
+    return num;
 }
 
-static void write_export(struct outbuf *b, PGresult *res)
+static int write_export(struct tocsin_dynbuf *b, PGresult *res)
 {
-    int n = PQntuples(res);
+    int n = PQntuples(res), bad = 0;
     json_t **rows = calloc((size_t)n + 1, sizeof *rows);
     json_t *keys = rows ? extra_columns(res, rows) : NULL;
-    const char *k;
+    const char *k, *cells[EXPORT_FIELDS_COL + EXPORT_MAX_EXTRA];
+    char nums[EXPORT_MAX_EXTRA][64];
     json_t *v;
+    size_t ncells = 0;
     if (!rows || !keys) {
-        b->ok = 0;
+        bad = 1;
         goto out;
     }
     for (size_t c = 0; c < ARRAY_SIZE(export_columns); c++)
-        out_cell(b, export_columns[c], c == 0);
-    json_object_foreach(keys, k, v) out_cell(b, k, 0);
-    out_eol(b);
-    for (int i = 0; i < n && b->ok; i++) {
+        cells[ncells++] = export_columns[c];
+    json_object_foreach(keys, k, v) cells[ncells++] = k;
+    bad = tocsin_csv_append_row(b, cells, ncells);
+    for (int i = 0; i < n && !bad; i++) {
         if (PQgetisnull(res, i, 0)) /* the list's row with no member */
             continue;
+        ncells = 0;
         for (int c = 0; c < EXPORT_FIELDS_COL; c++)
-            out_cell(b, PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c), c == 0);
-        json_object_foreach(keys, k, v) field_cell(b, rows[i], k);
-        out_eol(b);
+            cells[ncells++] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+        json_object_foreach(keys, k, v)
+        {
+            cells[ncells] = field_text(rows[i], k, nums[ncells - EXPORT_FIELDS_COL], sizeof nums[0]);
+            ncells++;
+        }
+        bad = tocsin_csv_append_row(b, cells, ncells);
     }
 out:
     for (int i = 0; rows && i < n; i++)
         json_decref(rows[i]);
     free(rows);
     json_decref(keys);
+    return bad ? -1 : 0;
 }
 
 static void export_rows(const struct tocsin_db_result *r, void *ctx)
@@ -143,11 +104,11 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 404, "not_found", "no such list");
         return;
     }
-    struct outbuf b = {NULL, 0, 0, 1};
-    write_export(&b, r->res);
-    if (!b.ok) {
-        free(b.data);
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
+    struct tocsin_dynbuf b;
+    tocsin_dynbuf_init(&b, EXPORT_MAX_BYTES);
+    if (write_export(&b, r->res)) {
+        tocsin_dynbuf_free(&b);
+        tocsin_http_error(call->req, 500, "internal", "could not build the export");
         return;
     }
     char disposition[64];
@@ -156,7 +117,7 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
     tocsin_http_add_header(call->req, "Content-Disposition", disposition);
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
     tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    free(b.data);
+    tocsin_dynbuf_free(&b);
 }
 
 /* Who a blast to the list would reach (tocsin_lead_audience: subscribed,

@@ -63,39 +63,3 @@ void api_outreach_step_add(struct api_call *call)
     api_run_sql(call, step_sql);
 }
 
-int outreach_csv_field(struct outreach_buf *out, const char *s, int last)
-{
-    size_t n = s ? strlen(s) : 0;
-    size_t need = out->len + 2 * n + 5;
-    if (need > out->cap) {
-        size_t cap = out->cap ? out->cap : 4096;
-        while (cap < need)
-            cap *= 2;
-        char *d = realloc(out->data, cap);
-        if (!d)
-            return -1;
-        out->data = d;
-        out->cap = cap;
-    }
-    char *p = out->data + out->len;
-    *p++ = '"';
-    /* A spreadsheet runs a cell starting with one of these as a formula;
-     * an E.164 number is the one value allowed to start with '+'. */
-    int e164 = n >= 8 && s[0] == '+' && strspn(s + 1, "0123456789") == n - 1;
-    if (n && strchr("=+-@\t\r", s[0]) && !e164)
-        *p++ = '\'';
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            *p++ = '"';
-        *p++ = s[i];
-    }
-    *p++ = '"';
-    if (last) {
-        *p++ = '\r';
-        *p++ = '\n';
-    } else {
-        *p++ = ',';
-    }
-    out->len = (size_t)(p - out->data);
-    return 0;
-}

@@ -23,14 +23,5 @@ void api_outreach_export_opt_outs(struct api_call *call);
 /* POST /api/outreach/campaigns/:id/audience {"csv": "...", "filename"} */
 void api_outreach_upload(struct api_call *call);
 
-/* Appends s to out as one CSV field: always quoted, quotes doubled, and a
- * value a spreadsheet would run as a formula (= + - @ tab CR first) is
- * prefixed with ' unless it is a phone number in E.164. Returns 0, or -1
- * when out of memory (out keeps what it had). */
-struct outreach_buf {
-    char *data;
-    size_t len, cap;
-};
-int outreach_csv_field(struct outreach_buf *out, const char *s, int last);
 
 #endif

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * api_outreach_export.c — a lead's CSV exports of a campaign: the answers
  * recorded (one row per contact and question) and the contacts who opted
- * out. Every field is quoted and guarded against spreadsheet formulas
- * (outreach_csv_field); the file is built in memory and sent at once. */
+ * out. Cells follow the one rule of every export (lib/csv_write: quoted
+ * when needed, guarded against spreadsheet formulas, phone numbers kept
+ * text); the file is built in memory and sent at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api_outreach.h"
+#include "csv_write.h"
 #include "log.h"
+
+#define EXPORT_MAX_BYTES (256u << 20)
 
 static const char answers_sql[] =
     "SELECT ct.phone, coalesce(ct.first_name, ''), coalesce(ct.last_name, ''), s.question, ch.label,"
@@ -41,14 +45,6 @@ struct export {
     const char *filename;
 };
 
-static int put_row(struct outreach_buf *b, const char *const *v, int n)
-{
-    for (int i = 0; i < n; i++)
-        if (outreach_csv_field(b, v[i], i == n - 1))
-            return -1;
-    return 0;
-}
-
 static void export_done(const struct tocsin_db_result *r, void *ctx)
 {
     struct export *e = ctx;
@@ -57,19 +53,20 @@ static void export_done(const struct tocsin_db_result *r, void *ctx)
         api_db_error(call, "export", r->error);
         return;
     }
-    struct outreach_buf b = {0};
-    int ncols = 0;
+    struct tocsin_dynbuf b;
+    tocsin_dynbuf_init(&b, EXPORT_MAX_BYTES);
+    size_t ncols = 0;
     while (e->header[ncols])
         ncols++;
-    int bad = put_row(&b, e->header, ncols) || PQnfields(r->res) != ncols;
+    int bad = tocsin_csv_append_row(&b, e->header, ncols) || PQnfields(r->res) != (int)ncols;
     const char *row[8];
     for (int i = 0; !bad && i < PQntuples(r->res); i++) {
-        for (int j = 0; j < ncols; j++)
-            row[j] = PQgetvalue(r->res, i, j);
-        bad = put_row(&b, row, ncols);
+        for (size_t j = 0; j < ncols; j++)
+            row[j] = PQgetvalue(r->res, i, (int)j);
+        bad = tocsin_csv_append_row(&b, row, ncols);
     }
     if (bad) {
-        free(b.data);
+        tocsin_dynbuf_free(&b);
         tocsin_http_error(call->req, 500, "internal", "could not build the export");
         return;
     }
@@ -79,7 +76,7 @@ static void export_done(const struct tocsin_db_result *r, void *ctx)
     tocsin_http_add_header(call->req, "Content-Disposition", disposition);
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
     tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    free(b.data);
+    tocsin_dynbuf_free(&b);
 }
 
 static void export(struct api_call *call, const char *sql, const char *const *header, const char *filename)

@@ -56,7 +56,7 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 #define SQL_OUTREACH_CLAIM "SELECT * FROM tocsin_outreach_claim($1::bigint, $2::bigint, $4::bigint)"
 
 #define SQL_OUTREACH_NEXT                                                                          \
-    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $4::bigint, now())"
+    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $3::text, $4::bigint, now())"
 
 #define SQL_OUTREACH_SKIP                                                                          \
     "SELECT * FROM tocsin_outreach_skip($1::bigint, $2::bigint, $4::bigint, $5::bigint, now())"

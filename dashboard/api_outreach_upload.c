@@ -37,6 +37,7 @@ static void upload_work(uv_work_t *w)
         snprintf(u->err, sizeof u->err, "could not connect to the database: %s",
                  csv ? PQerrorMessage(conn) : "out of memory");
         memset(&u->rep, 0, sizeof u->rep);
+        u->rep.db_error = 1; /* its words are for the log */
     } else {
         tocsin_csv_init_mem(csv, u->csv, strlen(u->csv));
         struct tocsin_import_options o = {.org_id = u->org_id,
@@ -56,10 +57,17 @@ static void upload_done(uv_work_t *w, int status)
     struct upload *u = container_of(w, struct upload, work);
     struct api_call *call = u->call;
     api_import_slot_release(call->dash);
+    if (status == 0 && u->failed && u->rep.db_error) {
+        api_import_db_failed(call, "outreach_audience", &u->rep, u->err);
+        tocsin_import_report_free(&u->rep);
+        free(u);
+        return;
+    }
     if (status != 0 || u->failed) {
+        char reason[600];
         if (status == 0)
             log_info("outreach_upload_refused", "campaign=%lld reason=%s", u->campaign_id,
-                     tocsin_log_q(u->err));
+                     tocsin_log_quote(reason, sizeof reason, u->err, strlen(u->err)));
         tocsin_http_error(call->req, 422, "invalid", "the audience was not imported: %s",
                           status == 0 ? u->err : "cancelled");
         tocsin_import_report_free(&u->rep);

@@ -29,7 +29,11 @@ const struct api_route api_routes[] = {
     {"POST", "/api/invites", API_ADMIN, 0, NULL, NULL, api_invite_create},
     {"GET", "/api/invites/:token", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_show},
     {"POST", "/api/invites/:token/accept", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_accept},
+    {"POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, NULL, api_logout_everywhere},
     {"GET", "/api/users", API_LEAD, 0, SQL_USERS, NULL, NULL},
+    {"POST", "/api/users/:id/disable", API_ADMIN, 0, SQL_USER_DISABLE, NULL, NULL},
+    {"POST", "/api/users/:id/enable", API_ADMIN, 0, SQL_USER_ENABLE, NULL, NULL},
+    {"POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, SQL_USER_REVOKE, NULL, NULL},
 
     /* the inbox (api_conversations.c holds the SQL) */
     {"GET", "/api/conversations", API_VOLUNTEER, 0, SQL_INBOX, NULL, NULL},

@@ -96,6 +96,7 @@ void api_token_hash_hex(const char *token, size_t len, char out[67]);
 /* Handlers that are more than SQL. */
 void api_login(struct api_call *call);
 void api_logout(struct api_call *call);
+void api_logout_everywhere(struct api_call *call);
 void api_me(struct api_call *call);
 void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
@@ -117,11 +118,22 @@ void api_list_import(struct api_call *call);
 #define DASH_IMPORTS_MAX 2
 int api_import_slot_take(struct api_call *call);
 void api_import_slot_release(struct dashboard *dash);
+struct tocsin_import_report;
+/* Answers an import (a list's or an outreach audience's) that the database
+ * refused or failed (rep->db_error): logs err, escaped, and answers 422
+ * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
+ * else 503, in plain words either way. */
+void api_import_db_failed(struct api_call *call, const char *what,
+                          const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
 void api_stats(struct api_call *call);
 
-/* The session cookie's name. */
+/* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries
+ * the __Host- prefix, so browsers take it only with Secure, Path=/ and no
+ * Domain, and a sibling subdomain cannot plant or shadow it. */
 #define API_SESSION_COOKIE "tocsin_session"
+#define API_SESSION_COOKIE_HOST "__Host-tocsin_session"
+const char *api_session_cookie_name(const struct dashboard *dash);
 
 /* --- live events (events.c) --- */
 struct events_hub *events_new(struct dashboard *dash);
@@ -131,6 +143,13 @@ int events_start(struct events_hub *h);
 void events_subscribe(struct events_hub *h, struct api_call *call);
 /* Ends the streams of a session (logout). */
 void events_end_session(struct events_hub *h, const char *session_id);
+/* Rechecks the session of every open stream against the database (soon,
+ * in one query) and ends the streams whose session ended (logout
+ * elsewhere, revoked, expired, past its absolute lifetime, its user
+ * disabled) or whose user's role changed: the browser reconnects, and the
+ * new stream is scoped by the new role. Runs on every NOTIFY
+ * tocsin_sessions (schema 018) and with every heartbeat. */
+void events_recheck(struct events_hub *h);
 /* Ends every stream and stops the heartbeat (daemon stop). */
 void events_stop(struct events_hub *h);
 void events_free(struct events_hub *h);

@@ -6,7 +6,16 @@
  * volunteer only conversations assigned to her (or just taken from her).
  * Events carry ids, never member text: the page fetches what changed
  * through the API, which applies the same scoping. Heartbeats keep proxies
- * from closing idle streams and find clients that went away. */
+ * from closing idle streams and find clients that went away.
+ *
+ * A stream lives no longer than its session and its role: on every NOTIFY
+ * tocsin_sessions (a session deleted, a user's role or disabled state
+ * changed: schema 018) and with every heartbeat, one query rechecks the
+ * sessions of all open streams. A notification closes them within a
+ * round trip in every dashboard process; the heartbeat's recheck catches
+ * what no statement announces (the sliding or absolute lifetime running
+ * out) and notifications lost while the listening connection was down.
+ * Checking per event instead would cost a query per stream per event. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +31,9 @@ struct sub {
     struct tocsin_http_req *req;
     long long org, user;
     int volunteer;
+    int in_check; /* its session is in the recheck in flight */
     char session_id[24];
+    char role[16];
 };
 
 struct events_hub {
@@ -30,6 +41,7 @@ struct events_hub {
     struct sub *subs;
     uv_timer_t heartbeat;
     int started, stopped;
+    int checking, check_again; /* a recheck is in flight; another is due after it */
     unsigned long long delivered;
 };
 
@@ -64,6 +76,8 @@ static void sub_end(struct sub *s)
     sub_gone(s);
 }
 
+/* A write that fails has disarmed on_abort (lib/http.h: one owner ends a
+ * stream), so sub_gone has not run and s is still ours to end. */
 static void send_to(struct sub *s, const char *text, size_t len)
 {
     if (tocsin_http_stream_write(s->req, text, len) != 0)
@@ -93,7 +107,9 @@ static void assignee_found(const struct tocsin_db_result *r, void *ctx)
 {
     struct pending_event *p = ctx;
     if (r->error) {
-        log_warn("events_lookup_failed", "conversation=%lld reason=\"%s\"", p->conversation, r->error);
+        char reason[600];
+        log_warn("events_lookup_failed", "conversation=%lld reason=%s", p->conversation,
+                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
     } else if (PQntuples(r->res) == 1) {
         long long assignee = PQgetisnull(r->res, 0, 0) ? 0 : strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
         deliver(p->hub, p->org, assignee, 0, "message", p->conversation);
@@ -176,6 +192,113 @@ static void on_listen_connected(void *ctx)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
+    events_recheck(h); /* a session may have ended meanwhile */
+}
+
+/* --- rechecking sessions --- */
+
+struct live_session {
+    long long id;
+    char role[16];
+};
+
+static int live_cmp(const void *a, const void *b)
+{
+    long long x = ((const struct live_session *)a)->id, y = ((const struct live_session *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static void recheck_done(const struct tocsin_db_result *r, void *ctx)
+{
+    struct events_hub *h = ctx;
+    h->checking = 0;
+    if (h->stopped)
+        return;
+    if (r->error) {
+        /* Streams stay until the next recheck: the API refuses their
+         * sessions anyway, and the database is likely down for all. */
+        log_warn("events_recheck_failed", "reason=\"%s\"", r->error);
+    } else {
+        int n = PQntuples(r->res);
+        struct live_session *live = calloc(n ? (size_t)n : 1, sizeof *live);
+        if (!live) {
+            log_warn("events_recheck_failed", "reason=\"out of memory\"");
+            for (struct sub *s = h->subs; s; s = s->next)
+                s->in_check = 0;
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            live[i].id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
+            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, 1));
+        }
+        qsort(live, (size_t)n, sizeof *live, live_cmp);
+        unsigned ended = 0;
+        for (struct sub *s = h->subs, *next; s; s = next) {
+            next = s->next; /* sub_end frees s */
+            if (!s->in_check)
+                continue; /* opened after the query was sent */
+            s->in_check = 0;
+            struct live_session key = {.id = strtoll(s->session_id, NULL, 10)};
+            struct live_session *l = bsearch(&key, live, (size_t)n, sizeof *live, live_cmp);
+            if (!l || strcmp(l->role, s->role) != 0) {
+                ended++;
+                sub_end(s);
+            }
+        }
+        free(live);
+        if (ended)
+            log_info("events_streams_ended", "count=%u reason=\"session ended or role changed\"", ended);
+    }
+    if (h->check_again) {
+        h->check_again = 0;
+        events_recheck(h);
+    }
+}
+
+void events_recheck(struct events_hub *h)
+{
+    if (h->stopped || !h->subs)
+        return;
+    if (h->checking) {
+        h->check_again = 1;
+        return;
+    }
+    size_t n = 0;
+    for (struct sub *s = h->subs; s; s = s->next)
+        n++;
+    char *ids = malloc(n * 24 + 3), max_age[16];
+    if (!ids)
+        return;
+    size_t o = 0;
+    ids[o++] = '{';
+    for (struct sub *s = h->subs; s; s = s->next) {
+        o += (size_t)snprintf(ids + o, 24 + 2, "%s%s", o > 1 ? "," : "", s->session_id);
+        s->in_check = 1;
+    }
+    ids[o++] = '}';
+    ids[o] = '\0';
+    snprintf(max_age, sizeof max_age, "%u", h->dash->d->cfg.session_max_age_s);
+    const char *params[] = {ids, max_age};
+    h->checking = 1;
+    if (tocsin_db_query(h->dash->d->db,
+                        "SELECT s.id, u.role FROM sessions s"
+                        "  JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
+                        " WHERE s.id = ANY($1::bigint[]) AND s.expires_at > now()"
+                        "   AND s.created_at > now() - make_interval(secs => $2::int)"
+                        "   AND u.disabled_at IS NULL",
+                        2, params, recheck_done, h) != 0) {
+        h->checking = 0;
+        for (struct sub *s = h->subs; s; s = s->next)
+            s->in_check = 0;
+    }
+    free(ids);
+}
+
+static void on_sessions_changed(const char *channel, const char *payload, void *ctx)
+{
+    (void)channel;
+    (void)payload;
+    events_recheck(ctx);
 }
 
 static void on_heartbeat(uv_timer_t *t)
@@ -186,6 +309,7 @@ static void on_heartbeat(uv_timer_t *t)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
+    events_recheck(h);
 }
 
 struct events_hub *events_new(struct dashboard *dash)
@@ -198,7 +322,8 @@ struct events_hub *events_new(struct dashboard *dash)
 
 int events_start(struct events_hub *h)
 {
-    if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0)
+    if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0 ||
+        tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0)
         return -1;
     tocsin_db_on_listen_connected(h->dash->d->db, on_listen_connected, h);
     uv_timer_init(h->dash->d->loop, &h->heartbeat);
@@ -222,6 +347,7 @@ void events_subscribe(struct events_hub *h, struct api_call *call)
     s->user = strtoll(call->user_id, NULL, 10);
     s->volunteer = call->role_level == API_VOLUNTEER;
     snprintf(s->session_id, sizeof s->session_id, "%s", call->session_id);
+    snprintf(s->role, sizeof s->role, "%s", call->role);
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
     tocsin_http_add_header(call->req, "X-Accel-Buffering", "no"); /* nginx: pass events at once */
     tocsin_http_stream_begin(call->req, 200, "text/event-stream; charset=utf-8");

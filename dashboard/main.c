@@ -70,6 +70,7 @@ static const struct tocsin_daemon_spec dashboard_spec = {
     .name = "dashboard",
     .summary = "Serves the volunteer inbox and the campaign tools (web app and /api/).",
     .port = dashboard_port,
+    .refuses_secret_key = 1,
     .start = dashboard_start,
     .stop = dashboard_stop,
     .cleanup = dashboard_cleanup,

@@ -79,8 +79,8 @@ static struct queue queues[] = {
      .ncols = GW_RECEIPT_PARAMS,
      .ord_col = 1,
      .sql =
-         "SELECT * FROM tocsin_apply_receipt_batch($1::text[], $2::text[], $3::text[], $4::text[],"
-         " $5::jsonb[])",
+         "SELECT * FROM tocsin_apply_receipt_batch($1::text[], $2::text[], $3::bigint[], $4::text[],"
+         " $5::text[], $6::jsonb[])",
      .batches = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batches_total",
                                       "receipt batches sent to the database", NULL),
      .fallbacks = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batch_fallbacks_total",

@@ -22,6 +22,8 @@ struct gw_sender {
     char org_name[201];
     char *help_text;
     char *keywords_json; /* the cache key for the compiled set */
+    char *sealed;        /* its sealed credential and Telnyx key as stored: */
+    char *telnyx_pk_b64; /* a change to either rebuilds the entry */
     uint64_t fetched_ms; /* when the database last confirmed this entry */
     struct tocsin_keyword_set *keywords;
     struct gw_keyword_reply {
@@ -42,10 +44,14 @@ int gw_admit(struct gateway *g, struct tocsin_http_req *r);
 
 /* senders.c: looks the sender up by its address (the webhook's To); calls
  * cb with NULL and a reason when it does not exist or the lookup failed
- * (status is then 404 or 503). The sender is valid during the callback. */
+ * (status is then 404 or 503). The sender is valid during the callback.
+ * Callers answer 404 exactly as their bad signature, so that which numbers
+ * are configured cannot be probed. */
 typedef void (*gw_sender_cb)(struct gw_sender *s, int status, const char *why, void *ctx);
 void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx);
 void gw_senders_free(void);
+/* Registers the lookup counters and LISTENs on tocsin_senders; 0 or -1. */
+int gw_senders_start(struct gateway *g);
 const char *gw_keyword_reply(const struct gw_sender *s, long long keyword_id);
 
 /* twilio_webhooks.c */
@@ -65,9 +71,11 @@ struct gw_inbound {
     const char *ok_type, *ok_body;
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
-/* Applies a delivery receipt and answers the carrier the same way. */
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
-                      const char *error_code);
+/* Applies a delivery receipt to a message of sender s (whose credentials
+ * verified it: another sender's message is never touched) and answers the
+ * carrier the same way. */
+void gw_receipt_apply(struct gateway *g, const struct gw_sender *s, struct gw_inbound *in,
+                      const char *status, const char *error_code);
 
 /* store.c: applies an authentic webhook's statement (kind and parameters
  * as in spool.h) directly, or spools it while the database is unreachable
@@ -99,7 +107,7 @@ void gw_store_free(void);
  * ("" when not from the server) and whether its outcome is unknown.
  * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
 #define GW_INBOUND_PARAMS 12
-#define GW_RECEIPT_PARAMS 5
+#define GW_RECEIPT_PARAMS 6
 typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
                             const char *sqlstate, int ambiguous);
 int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,

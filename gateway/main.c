@@ -34,7 +34,8 @@ static int gateway_start(struct tocsin_daemon *d)
     if (!gateway.per_ip || !gateway.global)
         return -1;
     tocsin_metric_register(&m_limited);
-    if (gw_store_start(&gateway) != 0 || gw_journal_start(&gateway) != 0)
+    if (gw_store_start(&gateway) != 0 || gw_journal_start(&gateway) != 0 ||
+        gw_senders_start(&gateway) != 0)
         return -1;
     gw_twilio_routes(&gateway);
     gw_telnyx_routes(&gateway);

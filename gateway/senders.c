@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * senders.c — finding the sender a webhook is for (by its To), with its
  * org's HELP text and keywords. Compiled keyword sets are cached by sender
- * and recompiled only when the org's keywords change. */
+ * and recompiled only when the org's keywords change. Numbers that are no
+ * sender's are remembered briefly too, so a flood of webhooks to unknown
+ * numbers costs no database work; a NOTIFY on tocsin_senders (schema 018)
+ * forgets them when a sender is added or changed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,58 @@
 
 static struct gw_sender *cache[CACHE_SLOTS];
 
+/* Numbers no sender has: a bounded table, one entry per hash slot (a
+ * collision evicts, costing one more lookup), trusted for MISS_FRESH_MS. */
+#define MISS_SLOTS 1024
+#define MISS_FRESH_MS 5000
+static struct miss {
+    char address[20];
+    uint64_t at_ms;
+} misses[MISS_SLOTS];
+
+static struct tocsin_metric m_lookups = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_sender_lookups_total", "database queries for a webhook's sender", NULL);
+static struct tocsin_metric m_misses_cached = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_unknown_sender_cached_total",
+    "webhooks to a number no sender has, refused from the cache", NULL);
+
+static struct miss *miss_slot(const char *address)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = address; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return &misses[h % MISS_SLOTS];
+}
+
+/* Forgets every unknown number, and makes every cached sender be asked
+ * for again (its credentials or address may have changed). */
+static void senders_changed(const char *channel, const char *payload, void *ctx)
+{
+    (void)channel;
+    (void)payload;
+    (void)ctx;
+    memset(misses, 0, sizeof misses);
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i])
+            cache[i]->fetched_ms = 0;
+}
+
+/* After a reconnect notifications may have been lost. */
+static void listen_connected(void *ctx)
+{
+    senders_changed(NULL, NULL, ctx);
+}
+
+int gw_senders_start(struct gateway *g)
+{
+    tocsin_metric_register(&m_lookups);
+    tocsin_metric_register(&m_misses_cached);
+    if (tocsin_db_listen(g->d->db, "tocsin_senders", senders_changed, g) != 0)
+        return -1;
+    tocsin_db_on_listen_connected(g->d->db, listen_connected, g);
+    return 0;
+}
+
 static void sender_free(struct gw_sender *s)
 {
     if (!s)
@@ -29,6 +84,8 @@ static void sender_free(struct gw_sender *s)
     free(s->replies);
     free(s->help_text);
     free(s->keywords_json);
+    free(s->sealed);
+    free(s->telnyx_pk_b64);
     memset(s->secret, 0, sizeof s->secret);
     free(s);
 }
@@ -112,6 +169,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         return;
     }
     if (PQntuples(r->res) != 1) {
+        struct miss *m = miss_slot(l->address);
+        snprintf(m->address, sizeof m->address, "%s", l->address);
+        m->at_ms = uv_now(g->d->loop);
         l->cb(NULL, 404, "no sender has this number", l->ctx);
         free(l);
         return;
@@ -121,7 +181,12 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     const char *keywords = PQgetvalue(res, 0, 7);
     struct gw_sender **slot = &cache[id % CACHE_SLOTS];
     struct gw_sender *s = *slot;
-    if (!s || s->id != id || strcmp(s->keywords_json, keywords) != 0) {
+    /* Rebuilt when anything it was made from changed: keywords, HELP text,
+     * credentials, the Telnyx key. */
+    const char *sealed = PQgetvalue(res, 0, 4), *pk = PQgetvalue(res, 0, 9);
+    if (!s || s->id != id || strcmp(s->keywords_json, keywords) != 0 ||
+        strcmp(s->sealed, sealed) != 0 || strcmp(s->help_text, PQgetvalue(res, 0, 6)) != 0 ||
+        strcmp(s->telnyx_pk_b64, pk) != 0) {
         char err[256];
         struct gw_sender *fresh = calloc(1, sizeof *fresh);
         if (!fresh) {
@@ -136,19 +201,24 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         snprintf(fresh->org_name, sizeof fresh->org_name, "%s", PQgetvalue(res, 0, 5));
         fresh->help_text = strdup(PQgetvalue(res, 0, 6));
         fresh->keywords_json = strdup(keywords);
-        const char *pk = PQgetvalue(res, 0, 9);
+        fresh->sealed = strdup(sealed);
+        fresh->telnyx_pk_b64 = strdup(pk);
         fresh->has_telnyx_pk = *pk && tocsin_base64_decode(pk, strlen(pk), fresh->telnyx_pk,
                                                            sizeof fresh->telnyx_pk) == 32;
-        const char *sealed = PQgetvalue(res, 0, 4);
-        int ok = g->d->cfg.has_secret_key &&
-                 tocsin_secret_open(g->d->cfg.secret_key, sealed, strlen(sealed), fresh->secret,
-                                    sizeof fresh->secret) >= 0;
-        if (!ok || sender_compile(fresh, keywords, err, sizeof err)) {
-            log_error(
-                "sender_unusable", "sender_id=%lld reason=%s", id,
-                tocsin_log_q(
-                    ok ? err
-                       : "cannot open its credentials: TOCSIN_SECRET_KEY unset or different"));
+        const struct tocsin_config *cfg = &g->d->cfg;
+        const char *why = NULL;
+        long opened = -1;
+        if (!fresh->help_text || !fresh->keywords_json || !fresh->sealed || !fresh->telnyx_pk_b64)
+            why = "out of memory";
+        else if (cfg->has_secret_key)
+            opened = tocsin_credential_open(cfg->secret_key, id, fresh->provider, sealed, strlen(sealed),
+                                            fresh->secret, sizeof fresh->secret);
+        if (!why && opened < 0)
+            why = tocsin_credential_problem(opened, cfg->has_secret_key);
+        if (!why && sender_compile(fresh, keywords, err, sizeof err))
+            why = err;
+        if (why) {
+            log_error("sender_unusable", "sender_id=%lld reason=%s", id, tocsin_log_q(why));
             sender_free(fresh);
             l->cb(NULL, 503, "sender misconfigured", l->ctx);
             free(l);
@@ -172,10 +242,18 @@ void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, v
         cb(s, 200, NULL, ctx);
         return;
     }
+    struct miss *m = miss_slot(address);
+    if (!s && m->at_ms && strcmp(m->address, address) == 0 &&
+        uv_now(g->d->loop) - m->at_ms < MISS_FRESH_MS) {
+        tocsin_metric_add(&m_misses_cached, 1);
+        cb(NULL, 404, "no sender has this number", ctx);
+        return;
+    }
     if (!tocsin_db_is_ready(g->d->db)) {
         cb(NULL, 503, "database unavailable and this sender is not cached", ctx);
         return;
     }
+    tocsin_metric_add(&m_lookups, 1);
     struct lookup *l = calloc(1, sizeof *l);
     if (!l) {
         cb(NULL, 503, "out of memory", ctx);

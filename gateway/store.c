@@ -55,7 +55,7 @@ const char *gw_store_sql(int kind)
 {
     return kind == GW_SPOOL_INBOUND ? "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12)"
-                                    : "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)";
+                                    : "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5, $6)";
 }
 
 static const char *kind_name(int kind)
@@ -291,6 +291,29 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
     replay_step();
 }
 
+/* 1 when a record has the parameters of this gateway's statement for its
+ * kind. A receipt spooled by a gateway from before schema/017 has 5 (no
+ * sender): it cannot be scoped to a sender, so it is never applied. */
+static int record_current(const struct gw_spool_record *rec)
+{
+    return rec->nfields == (rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+}
+
+/* Keeps an old record in the rejected file for the operator and moves past
+ * it. Returns 0, or -1 when it could not be kept (it stays in the spool). */
+static int set_aside_old(const struct gw_spool_record *rec)
+{
+    log_error("spool_record_rejected", "kind=%s message_id=%s reason=\"written by an older gateway: "
+              "%d parameters, not %d (a receipt without its sender cannot be scoped)\"",
+              kind_name(rec->kind), tocsin_log_q(rec->fields[1] ? rec->fields[1] : ""),
+              rec->nfields, rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    if (gw_spool_reject(spool, rec) != 0)
+        return -1;
+    tocsin_metric_add(&m_rejected, 1);
+    replay_off += rec->record_bytes;
+    return 0;
+}
+
 /* Sends the next records after replay_off as one pipeline, in order, on
  * one connection (one transaction, or one commit per record after a batch
  * the database refused), or empties the spool when all of it is applied. */
@@ -320,11 +343,25 @@ static void replay_step(void)
         release_held();
         return;
     }
-    struct replay *rp = calloc(1, sizeof *rp);
-    if (!rp || gw_spool_read(spool, replay_off, &replay_buf, rp->recs, REPLAY_BATCH, &rp->n) != 0 ||
-        rp->n == 0) {
+    struct replay *rp;
+    for (;;) {
+        rp = calloc(1, sizeof *rp);
+        if (!rp || gw_spool_read(spool, replay_off, &replay_buf, rp->recs, REPLAY_BATCH, &rp->n) != 0 ||
+            rp->n == 0) {
+            free(rp);
+            return; /* at the end: the timer's next step empties the spool */
+        }
+        int current = 0;
+        while (current < rp->n && record_current(&rp->recs[current]))
+            current++;
+        if (current > 0) {
+            rp->n = current; /* an old record after them waits for the next step */
+            break;
+        }
+        int kept = set_aside_old(&rp->recs[0]); /* an old record first */
         free(rp);
-        return;
+        if (kept != 0)
+            return;
     }
     /* One transaction (one commit) of batch-function calls, one per run of
      * records of a kind, unless the last one failed for its data: then a

@@ -33,29 +33,46 @@ static void finish(struct telnyx_hook *h)
     h->event = NULL;
 }
 
+/* 1 when the telnyx-timestamp is present and within TELNYX_MAX_SKEW_S. */
+static int timestamp_fresh(tocsin_str ts)
+{
+    /* Without overflow whatever the header holds (INT64_MIN: lib/crypto). */
+    return tocsin_telnyx_timestamp_fresh(ts, (long long)time(NULL), TELNYX_MAX_SKEW_S);
+}
+
+/* The one answer to an event we cannot attribute: a bad signature and a
+ * number no sender has look the same to the caller. */
+static void refuse(struct telnyx_hook *h, int fresh)
+{
+    tocsin_http_error(h->req, 403, "bad_signature",
+                      fresh ? "the telnyx-signature-ed25519 does not verify"
+                            : "the telnyx-timestamp is missing or more than 5 minutes off");
+    finish(h);
+}
+
 static void sender_found(struct gw_sender *s, int status, const char *why, void *ctx)
 {
     struct telnyx_hook *h = ctx;
+    tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
+    int fresh = timestamp_fresh(ts);
     if (!s) {
         log_warn("webhook_refused", "provider=telnyx status=%d reason=%s", status,
                  tocsin_log_q(why));
-        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
-                          why);
+        if (status == 404) {
+            refuse(h, fresh);
+            return;
+        }
+        tocsin_http_error(h->req, status, "unavailable", "%s", why);
         finish(h);
         return;
     }
-    tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
     tocsin_str sig = tocsin_http_header(h->req, "telnyx-signature-ed25519");
-    int fresh = tocsin_telnyx_timestamp_fresh(ts, (long long)time(NULL), TELNYX_MAX_SKEW_S);
     if (!s->has_telnyx_pk || !fresh ||
         !tocsin_ed25519_verify(s->telnyx_pk, ts, tocsin_http_body(h->req), sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
         log_warn("webhook_bad_signature", "provider=telnyx fresh=%d remote=%s", fresh,
                  tocsin_http_remote_addr(h->req));
-        tocsin_http_error(h->req, 403, "bad_signature",
-                          fresh ? "the telnyx-signature-ed25519 does not verify"
-                                : "the telnyx-timestamp is missing or more than 5 minutes off");
-        finish(h);
+        refuse(h, fresh);
         return;
     }
     struct tocsin_arena *a = tocsin_http_arena(h->req);
@@ -74,7 +91,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     int receipt = strcmp(h->f.type, "message.received") != 0;
     finish(h); /* the strings above live in the arena from here on */
     if (receipt)
-        gw_receipt_apply(h->g, &h->in, receipt_status, code);
+        gw_receipt_apply(h->g, s, &h->in, receipt_status, code);
     else
         gw_inbound_apply(h->g, s, &h->in);
 }

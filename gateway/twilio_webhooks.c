@@ -35,14 +35,23 @@ static const char *cstr(struct hook *h, tocsin_str s)
     return tocsin_arena_strndup(tocsin_http_arena(h->req), s.base ? s.base : "", s.len);
 }
 
+/* The one answer to a webhook we cannot attribute: a bad signature and a
+ * number no sender has look the same to the caller. */
+static void refuse(struct hook *h)
+{
+    tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
+}
+
 static void sender_found(struct gw_sender *s, int status, const char *why, void *ctx)
 {
     struct hook *h = ctx;
     if (!s) {
         log_warn("webhook_refused", "to=%s status=%d reason=%s",
                  tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why));
-        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
-                          why);
+        if (status == 404)
+            refuse(h);
+        else
+            tocsin_http_error(h->req, status, "unavailable", "%s", why);
         return;
     }
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
@@ -50,7 +59,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
         tocsin_metric_add(&gw_rejected_signatures, 1);
         log_warn("webhook_bad_signature", "url=%s remote=%s", tocsin_log_q(h->url),
                  tocsin_http_remote_addr(h->req));
-        tocsin_http_error(h->req, 403, "bad_signature", "the X-Twilio-Signature does not match");
+        refuse(h);
         return;
     }
     h->in = (struct gw_inbound){.req = h->req,
@@ -63,7 +72,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
                                 .ok_type = "text/xml",
                                 .ok_body = twiml_empty};
     if (h->is_status)
-        gw_receipt_apply(h->g, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
+        gw_receipt_apply(h->g, s, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
     else
         gw_inbound_apply(h->g, s, &h->in);
 }

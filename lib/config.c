@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -68,10 +69,16 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "https"},
     {"TOCSIN_SESSION_TTL_S", "43200",
      "a dashboard session ends after this many seconds without a request"},
+    {"TOCSIN_SESSION_MAX_AGE_S", "43200",
+     "a dashboard session ends this many seconds after its login, however active (60-31536000)"},
     {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
      "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
     {"TOCSIN_SECRET_KEY", "",
-     "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
+     "64 hex digits: key that encrypts carrier credentials at rest; gateway, worker and tocsinctl only (the dashboard refuses to start with it)"},
+    {"TOCSIN_SECRET_KEY_FILE", "",
+     "file holding TOCSIN_SECRET_KEY instead of the environment; readable by its owner only (ops/run uses var/secret_key)"},
+    {"TOCSIN_ALLOW_INSECURE_CARRIER_URLS", "0",
+     "1 = allow http:// carrier API base URLs (the carrier simulator, tests); 0 = https:// only"},
     {NULL, NULL, NULL},
 };
 
@@ -115,6 +122,31 @@ static int config_url(tocsin_getenv_fn fn, void *ctx, const char *name, const ch
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* The key file's first line (64 hex digits, a newline allowed). It must
+ * be a regular file that neither its group nor others may read or write:
+ * the point of the file is that only the daemons' user sees the key. */
+static int read_key_file(const char *path, char *out, size_t size, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    struct stat st;
+    if (!f) {
+        snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": must be a regular file readable by its owner only (chmod 600)",
+                 path);
+        fclose(f);
+        return -1;
+    }
+    if (!fgets(out, (int)size, f))
+        out[0] = '\0';
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
     return 0;
 }
 
@@ -167,6 +199,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_poll_ms, "TOCSIN_WORKER_POLL_MS", 50, 60000);
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
+    LONG_FIELD(session_max_age_s, "TOCSIN_SESSION_MAX_AGE_S", 60, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
     LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
@@ -224,18 +257,42 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
         return -1;
     }
 
+    if (config_long(fn, ctx, "TOCSIN_ALLOW_INSECURE_CARRIER_URLS", 0, 1, &v, err, errlen))
+        return -1;
+    cfg->allow_insecure_carrier_urls = (int)v;
+
     const char *key = config_get(fn, ctx, "TOCSIN_SECRET_KEY");
+    const char *key_file = config_get(fn, ctx, "TOCSIN_SECRET_KEY_FILE");
+    char from_file[80];
+    if (*key && *key_file) {
+        snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY_FILE: TOCSIN_SECRET_KEY is set too; set one");
+        return -1;
+    }
+    if (*key_file) {
+        if (read_key_file(key_file, from_file, sizeof from_file, err, errlen))
+            return -1;
+        key = from_file;
+    }
     if (*key) {
         size_t bin_len = 0;
-        if (strlen(key) != 64 ||
-            sodium_hex2bin(cfg->secret_key, sizeof cfg->secret_key, key, 64, NULL, &bin_len, NULL) ||
-            bin_len != 32) {
-            snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY: must be 64 hex digits (32 bytes)");
+        int bad = strlen(key) != 64 ||
+                  sodium_hex2bin(cfg->secret_key, sizeof cfg->secret_key, key, 64, NULL, &bin_len, NULL) ||
+                  bin_len != 32;
+        sodium_memzero(from_file, sizeof from_file);
+        if (bad) {
+            snprintf(err, errlen, "invalid %s: must be 64 hex digits (32 bytes)",
+                     *key_file ? "TOCSIN_SECRET_KEY_FILE's content" : "TOCSIN_SECRET_KEY");
             return -1;
         }
         cfg->has_secret_key = 1;
     }
     return 0;
+}
+
+int tocsin_config_has_secret_key_setting(void)
+{
+    const char *a = getenv("TOCSIN_SECRET_KEY"), *b = getenv("TOCSIN_SECRET_KEY_FILE");
+    return (a && *a) || (b && *b);
 }
 
 void tocsin_config_print_help(void *file)

@@ -54,9 +54,11 @@ struct tocsin_config {
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */
+    unsigned session_max_age_s;       /* absolute lifetime of a dashboard session */
     unsigned dashboard_release_after_s; /* auto-release of idle assignments, 0 = never */
-    int has_secret_key;
-    unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */
+    int allow_insecure_carrier_urls; /* http:// carrier base URLs (simulator, tests) */
+    int has_secret_key;              /* from TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE */
+    unsigned char secret_key[32];    /* seals carrier credentials (crypto.h) */
 };
 
 /* Looks a variable up; returns NULL when unset. */
@@ -70,6 +72,11 @@ int tocsin_config_load(struct tocsin_config *cfg, char *err, size_t errlen);
 /* Same, reading variables through getenv_fn (tests). */
 int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn getenv_fn, void *ctx,
                             char *err, size_t errlen);
+
+/* 1 when the process environment names a carrier-credential key
+ * (TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE): the dashboard refuses to
+ * start then (daemon.h, refuses_secret_key). */
+int tocsin_config_has_secret_key_setting(void);
 
 /* Prints "  NAME (default: X)\n      help" for every variable. */
 void tocsin_config_print_help(void *file /* FILE* */);

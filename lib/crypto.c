@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,6 +276,67 @@ long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t 
         return -1;
     out[plain_len] = '\0';
     return (long)plain_len;
+}
+
+/* The additional data binding a credential to its row. */
+static size_t credential_ad(long long sender_id, const char *provider, char *ad, size_t size)
+{
+    int n = snprintf(ad, size, "tocsin sender %lld %s", sender_id, provider);
+    return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+#define AEAD_NONCE crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define AEAD_TAG crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+int tocsin_credential_seal(const unsigned char key[32], long long sender_id, const char *provider,
+                           const char *plain, size_t len, char *out, size_t outsize)
+{
+    char ad[96];
+    size_t adlen = credential_ad(sender_id, provider, ad, sizeof ad);
+    size_t boxlen = AEAD_NONCE + len + AEAD_TAG;
+    size_t pl = sizeof TOCSIN_CREDENTIAL_PREFIX - 1;
+    if (!adlen || len > 4096 ||
+        outsize < pl + sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL))
+        return -1;
+    unsigned char box[AEAD_NONCE + 4096 + AEAD_TAG];
+    randombytes_buf(box, AEAD_NONCE);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + AEAD_NONCE, NULL, (const unsigned char *)plain, len,
+                                               (const unsigned char *)ad, adlen, NULL, box, key);
+    memcpy(out, TOCSIN_CREDENTIAL_PREFIX, pl);
+    sodium_bin2base64(out + pl, outsize - pl, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+long tocsin_credential_open(const unsigned char key[32], long long sender_id, const char *provider,
+                            const char *sealed, size_t len, char *out, size_t outsize)
+{
+    size_t pl = sizeof TOCSIN_CREDENTIAL_PREFIX - 1;
+    if (len < pl || memcmp(sealed, TOCSIN_CREDENTIAL_PREFIX, pl) != 0)
+        return TOCSIN_CREDENTIAL_LEGACY;
+    char ad[96];
+    size_t adlen = credential_ad(sender_id, provider, ad, sizeof ad);
+    unsigned char box[AEAD_NONCE + 4096 + AEAD_TAG];
+    long n = tocsin_base64_decode(sealed + pl, len - pl, box, sizeof box);
+    if (!adlen || n < (long)(AEAD_NONCE + AEAD_TAG))
+        return -1;
+    size_t plain_len = (size_t)n - AEAD_NONCE - AEAD_TAG;
+    if (outsize < plain_len + 1)
+        return -1;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, NULL, NULL, box + AEAD_NONCE,
+                                                   (size_t)n - AEAD_NONCE, (const unsigned char *)ad,
+                                                   adlen, box, key) != 0)
+        return -1;
+    out[plain_len] = '\0';
+    return (long)plain_len;
+}
+
+const char *tocsin_credential_problem(long rc, int has_key)
+{
+    if (!has_key)
+        return "cannot open its credentials: no TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE";
+    if (rc == TOCSIN_CREDENTIAL_LEGACY)
+        return "its credentials are sealed in the old unbound format: run tocsinctl migrate with the key";
+    return "cannot open its credentials: another key, or sealed for another sender row";
 }
 
 /* The URL with its default port written out or left off; "" if none. */

@@ -81,13 +81,33 @@ int tocsin_password_verify(const char *encoded, const char *password, size_t len
  * out needs 4*ceil(nbytes/3)+1 bytes; returns 0 or -1 if too small. */
 int tocsin_random_token(size_t nbytes, char *out, size_t outsize);
 
-/* Credentials at rest: secretbox with a random nonce, encoded as base64 of
- * nonce||ciphertext. seal returns 0 or -1 (out too small, or plain longer
+/* The unbound format credentials had before schema 018 (kept to re-seal
+ * them, see tocsin_credential_seal): secretbox with a random nonce, encoded
+ * as base64 of nonce||ciphertext. seal returns 0 or -1 (out too small, or plain longer
  * than 4096 bytes); open returns the plaintext length (NUL-terminated in
  * out) or -1 if forged, damaged, made with another key, or out too small. */
 int tocsin_secret_seal(const unsigned char key[32], const char *plain, size_t len, char *out,
                        size_t outsize);
 long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t len, char *out,
                         size_t outsize);
+
+/* A carrier credential at rest, bound to its sender row: XChaCha20-Poly1305
+ * with the sender's id and provider as additional data, written as
+ * "v2." + base64(nonce||ciphertext). A sealed credential copied to another
+ * row (or the same row relabelled to another provider) does not open.
+ * seal returns 0 or -1 (out too small, plain longer than 4096 bytes);
+ * open returns the plaintext length (NUL-terminated in out), -1 if forged,
+ * damaged, made with another key or for another row, or out too small,
+ * and TOCSIN_CREDENTIAL_LEGACY for the unbound format of before (which
+ * tocsin_secret_open reads; tocsinctl migrate re-seals it). */
+#define TOCSIN_CREDENTIAL_PREFIX "v2."
+#define TOCSIN_CREDENTIAL_LEGACY (-2)
+int tocsin_credential_seal(const unsigned char key[32], long long sender_id, const char *provider,
+                           const char *plain, size_t len, char *out, size_t outsize);
+long tocsin_credential_open(const unsigned char key[32], long long sender_id, const char *provider,
+                            const char *sealed, size_t len, char *out, size_t outsize);
+/* Why a credential did not open, for the log: rc from tocsin_credential_open
+ * (or -1 when there was no key, has_key 0). A static string. */
+const char *tocsin_credential_problem(long rc, int has_key);
 
 #endif

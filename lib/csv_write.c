@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * csv_write.c — one CSV cell for an export: RFC 4180 quoting and the
- * formula-injection guard (a leading ' before = + - @ TAB CR), so a list
- * exported from the dashboard opens in a spreadsheet as plain text. */
+ * csv_write.c — CSV cells and rows for every export: RFC 4180 quoting and
+ * the formula-injection guard (a leading ' before = + - @ TAB CR), so an
+ * export opens in a spreadsheet as plain text. */
 #include "csv_write.h"
+
+#include <string.h>
 
 static int needs_guard(const char *v, size_t len)
 {
@@ -57,4 +59,23 @@ long tocsin_csv_cell(const char *value, size_t len, char *out, size_t outsize)
     }
     out[o] = '\0';
     return (long)o;
+}
+
+int tocsin_csv_append_row(struct tocsin_dynbuf *b, const char *const *cells, size_t n)
+{
+    size_t start = b->len;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = cells[i] ? strlen(cells[i]) : 0, need = tocsin_csv_cell_len(cells[i], len);
+        char *p = tocsin_dynbuf_reserve(b, need + 1 + (i == n - 1 ? 2 : 1));
+        if (!p) {
+            b->len = start; /* no half rows */
+            if (b->data)
+                b->data[start] = '\0';
+            return -1;
+        }
+        long w = tocsin_csv_cell(cells[i], len, p, need + 1);
+        memcpy(p + w, i == n - 1 ? "\r\n" : ",", i == n - 1 ? 2 : 1);
+        tocsin_dynbuf_commit(b, (size_t)w + (i == n - 1 ? 2 : 1));
+    }
+    return 0;
 }

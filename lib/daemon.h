@@ -21,6 +21,11 @@ struct tocsin_daemon_spec {
     const char *summary; /* one line for --help */
     int (*port)(const struct tocsin_config *cfg);
     int reuseport; /* several processes may share the port (SO_REUSEPORT) */
+    /* 1 for a daemon that never opens carrier credentials (the dashboard):
+     * it refuses to start when their key is in its environment, where
+     * /proc/<pid>/environ and core dumps of a process facing browsers
+     * would show it. */
+    int refuses_secret_key;
     /* Registers routes and starts the daemon's own work; returns 0, or -1
      * (after logging why) to exit with status 1. */
     int (*start)(struct tocsin_daemon *d);

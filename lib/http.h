@@ -147,10 +147,14 @@ void tocsin_http_drop(struct tocsin_http_req *r);
  * Content-Length and no chunked coding — the body is delimited by the
  * connection, which closes at the end; write sends data (copied if the
  * socket cannot take it at once), end finishes. write returns 0, or -1
- * once the client has gone or has left more than 1 MiB unread (call end
- * anyway; tocsin_http_on_abort tells at once when the client goes). An
- * on_abort callback may end the stream itself; a second end from the
- * same loop turn is then ignored. */
+ * once the client has gone or has left more than 1 MiB unread.
+ *
+ * Ownership: exactly one path ends a stream. When write returns -1 the
+ * on_abort callback has been disarmed and will never run: the caller
+ * ends the stream (and frees what it keeps for it). on_abort runs only
+ * from the loop, never inside a call the application makes, when the
+ * client goes while no write of ours is failing; it may end the stream
+ * itself, and a second end from the same loop turn is then ignored. */
 void tocsin_http_stream_begin(struct tocsin_http_req *r, int status, const char *content_type);
 int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t len);
 void tocsin_http_stream_end(struct tocsin_http_req *r);

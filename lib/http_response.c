@@ -275,21 +275,36 @@ void tocsin_http_stream_begin(struct tocsin_http_req *r, int status, const char 
     http_conn_write(c, &b, 1, NULL, NULL);
 }
 
+/* One owner ends a stream. A write that fails reports it by returning -1
+ * and disarms on_abort first, so the callback (which typically frees the
+ * caller's state) never runs inside this call: the caller, still holding
+ * its state, ends the stream. on_abort is only called from the loop
+ * (a read error, a failed queued write, a timeout, the server closing). */
 int tocsin_http_stream_write(struct tocsin_http_req *r, const void *data, size_t len)
 {
     struct tocsin_http_conn *c = r->conn;
-    if (c->aborted || c->closing || c->state != REQ_STREAMING)
+    if (c->state != REQ_STREAMING)
         return -1;
+    if (c->aborted || c->closing) {
+        r->on_abort = NULL;
+        return -1;
+    }
     if (!c->detached && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 1048576) {
         log_warn("http_stream_slow_client", "remote=%s queued_bytes=%zu", c->remote,
                  uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp));
+        r->on_abort = NULL;
         c->aborted = 1; /* a client that reads nothing cannot hold our memory */
         return -1;
     }
     r->bytes_out += len;
+    void (*on_abort)(void *) = r->on_abort;
+    r->on_abort = NULL; /* a synchronous failure is reported by the return value */
     uv_buf_t b = uv_buf_init((char *)data, (unsigned)len);
     http_conn_write(c, &b, 1, NULL, NULL);
-    return c->aborted ? -1 : 0;
+    if (c->aborted)
+        return -1;
+    r->on_abort = on_abort;
+    return 0;
 }
 
 void tocsin_http_stream_end(struct tocsin_http_req *r)

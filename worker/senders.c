@@ -97,13 +97,26 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
         tocsin_pacer_set_rate(&s->pacer, rate * s->slow);
     }
     const char *sealed = PQgetvalue(res, row, 5);
-    if (!s->provider || !w->d->cfg.has_secret_key ||
-        tocsin_secret_open(w->d->cfg.secret_key, sealed, strlen(sealed), s->secret, sizeof s->secret) < 0) {
-        log_error(
-            "sender_unusable", "sender_id=%lld reason=%s", s->id,
-            tocsin_log_q(s->provider
-                             ? "cannot open its credentials: TOCSIN_SECRET_KEY unset or different"
-                             : "unknown provider"));
+    if (!s->provider) {
+        log_error("sender_unusable", "sender_id=%lld reason=\"unknown provider\"", s->id);
+        return -1;
+    }
+    /* Credentials go to the carrier in every request: never in clear text,
+     * except to the simulator and in tests. */
+    if (strncmp(s->base_url, "https://", 8) != 0 && !w->d->cfg.allow_insecure_carrier_urls) {
+        log_error("sender_unusable",
+                  "sender_id=%lld base_url=%s reason=\"insecure carrier base URL: https:// only, "
+                  "unless TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (simulator, tests)\"",
+                  s->id, tocsin_log_q(s->base_url));
+        return -1;
+    }
+    long opened = w->d->cfg.has_secret_key
+                      ? tocsin_credential_open(w->d->cfg.secret_key, s->id, provider, sealed,
+                                               strlen(sealed), s->secret, sizeof s->secret)
+                      : -1;
+    if (opened < 0) {
+        log_error("sender_unusable", "sender_id=%lld reason=%s", s->id,
+                  tocsin_log_q(tocsin_credential_problem(opened, w->d->cfg.has_secret_key)));
         return -1;
     }
     s->account = account_get(w, PQgetvalue(res, row, 8), strtod(PQgetvalue(res, row, 9), NULL));

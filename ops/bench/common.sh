@@ -3,6 +3,8 @@
 # and a Release build of the named targets in build-bench/ ($build).
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build="$here/build-bench"
+# The benchmarks' senders talk to the carrier simulator over http on loopback.
+export TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1
 bench_build() {
   cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$build" -j2 --target "$@" >/dev/null

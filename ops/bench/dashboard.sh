@@ -65,11 +65,11 @@ echo "data: $counts (made in $((SECONDS - t0)) s)"
 
 port=18281
 TOCSIN_DASHBOARD_PORT=$port TOCSIN_DASHBOARD_URL="http://127.0.0.1:$port" TOCSIN_LOG_LEVEL=warn \
-  TOCSIN_DASHBOARD_RELEASE_AFTER_S=0 "$build/dashboard/tocsin-dashboard" & dash_pid=$!
+  TOCSIN_DASHBOARD_RELEASE_AFTER_S=0 "$here/ops/daemon-exec" dashboard "$build/dashboard/tocsin-dashboard" & dash_pid=$!
 "$build/ops/bench/bench_http_hello" 18299 & hello_pid=$!
 for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
 cookie() { curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/api/login" -d "{\"email\":\"$1\",\"password\":\"tocsin-demo\"}" |
-           tr -d '\r' | sed -nE 's/^Set-Cookie: (tocsin_session=[^;]*);.*/\1/p'; }
+           tr -d '\r' | sed -nE 's/^Set-Cookie: ((__Host-)?tocsin_session=[^;]*);.*/\1/p'; }
 vol=$(cookie vol1@demo.test)
 lead=$(cookie lead@demo.test)
 [ -n "$vol" ] && [ -n "$lead" ] || { echo "could not log in" >&2; exit 1; }

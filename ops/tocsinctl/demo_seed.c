@@ -17,6 +17,7 @@
 #define DEMO_SHORT_CODE "24680"
 #define DEMO_ACCOUNT_SID "AC7c0c51a0000000000000000000000000"
 #define DEMO_AUTH_TOKEN "7c0c51a0000000000000000000000000"
+#define DEMO_CARRIER_URL "http://127.0.0.1:8090" /* the carrier simulator ops/run starts */
 
 static const char *const demo_users[][3] = {
     {"admin@demo.test", "admin", "Ada Admin"},
@@ -25,7 +26,7 @@ static const char *const demo_users[][3] = {
     {"vol2@demo.test", "volunteer", "Vic Volunteer"},
 };
 
-static int seed(PGconn *conn, struct tocsinctl *ctl, char *err, size_t errlen)
+static int seed(PGconn *conn, struct tocsinctl *ctl, const char *carrier_url, char *err, size_t errlen)
 {
     const char *org_params[] = {
         "demo", DEMO_ORG_NAME,
@@ -44,7 +45,7 @@ static int seed(PGconn *conn, struct tocsinctl *ctl, char *err, size_t errlen)
             return -1;
     struct ctl_sender s = {.address = DEMO_SHORT_CODE, .kind = "short_code", .provider = "twilio",
                            .account_sid = DEMO_ACCOUNT_SID, .secret = DEMO_AUTH_TOKEN,
-                           .base_url = "http://127.0.0.1:8090", .mps = "10"};
+                           .base_url = carrier_url, .mps = "10"};
     if (ctl_insert_sender(conn, &ctl->cfg, org_id, &s, err, errlen))
         return -1;
     struct ctl_keyword join = {
@@ -61,22 +62,51 @@ static int seed(PGconn *conn, struct tocsinctl *ctl, char *err, size_t errlen)
     return 0;
 }
 
+/* A demo seeded while the simulator listened elsewhere (ops/run with a
+ * moved TOCSIN_SIM_PORT) points its short code at the simulator now. */
+static int follow_carrier_url(PGconn *conn, const char *carrier_url)
+{
+    const char *params[] = {carrier_url, DEMO_SHORT_CODE};
+    PGresult *res = tocsinctl_exec(conn, "demo-seed",
+                                   "UPDATE senders s SET base_url = $1 FROM orgs o WHERE o.id = s.org_id "
+                                   "AND o.slug = 'demo' AND s.address = $2 AND s.base_url IS DISTINCT FROM $1",
+                                   2, params);
+    if (!res)
+        return TOCSINCTL_FAIL;
+    const char *n = PQcmdTuples(res);
+    if (strcmp(n, "0") == 0)
+        printf("demo org already seeded; nothing changed\n");
+    else
+        printf("demo org already seeded; short code " DEMO_SHORT_CODE " now sends through %s\n", carrier_url);
+    PQclear(res);
+    return TOCSINCTL_OK;
+}
+
 int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
+    const char *carrier_url = NULL;
+    const struct ctl_opt opts[] = {{"--carrier-url", &carrier_url, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("demo-seed", argc, argv, opts, NULL, 0);
     if (np == -2) {
-        printf("Usage: tocsinctl demo-seed\n\n"
+        printf("Usage: tocsinctl demo-seed [--carrier-url URL]\n\n"
                "Creates the demo org \"demo\" (" DEMO_ORG_NAME ") with four logins, all with\n"
                "password " DEMO_PASSWORD ": admin@demo.test, lead@demo.test, vol1@demo.test,\n"
                "vol2@demo.test; a Twilio short code " DEMO_SHORT_CODE " on the carrier simulator\n"
                "(account SID " DEMO_ACCOUNT_SID ", auth token " DEMO_AUTH_TOKEN ");\n"
                "and the keywords JOIN (list members) and UNETE (list miembros).\n"
-               "Needs TOCSIN_SECRET_KEY. Running it again changes nothing.\n");
+               "The short code sends through the carrier simulator at --carrier-url\n"
+               "(default " DEMO_CARRIER_URL "). Needs TOCSIN_SECRET_KEY. Running it again\n"
+               "changes nothing but the short code's carrier URL, when --carrier-url differs.\n");
         return TOCSINCTL_OK;
     }
     if (np < 0)
         return TOCSINCTL_USAGE;
+    if (carrier_url && (strlen(carrier_url) > 200 || (strncmp(carrier_url, "http://", 7) &&
+                                                      strncmp(carrier_url, "https://", 8)))) {
+        fprintf(stderr, "tocsinctl demo-seed: invalid --carrier-url \"%.200s\": an http:// or https:// URL "
+                        "of at most 200 characters\n", carrier_url);
+        return TOCSINCTL_USAGE;
+    }
     PGconn *conn = tocsinctl_connect(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
@@ -89,11 +119,13 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
     int exists = PQntuples(res) > 0;
     PQclear(res);
     if (exists) {
-        printf("demo org already seeded; nothing changed\n");
-        rc = TOCSINCTL_OK;
+        rc = carrier_url ? follow_carrier_url(conn, carrier_url) : TOCSINCTL_OK;
+        if (rc == TOCSINCTL_OK && !carrier_url)
+            printf("demo org already seeded; nothing changed\n");
         goto out;
     }
-    if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) || seed(conn, ctl, err, sizeof err)) {
+    if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) ||
+        seed(conn, ctl, carrier_url ? carrier_url : DEMO_CARRIER_URL, err, sizeof err)) {
         fprintf(stderr, "tocsinctl demo-seed: %s\n", err);
         tocsin_dbsync_command(conn, "ROLLBACK", err, sizeof err);
         goto out;

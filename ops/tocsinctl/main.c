@@ -20,7 +20,11 @@ struct verb {
 static const struct verb verbs[] = {
     {NULL, "migrate", tocsinctl_migrate, "apply pending schema migrations"},
     {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
+    {"org", "set", tocsinctl_org_set, "change an organisation's settings"},
     {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
+    {"user", "disable", tocsinctl_user_disable, "disable a user: her sessions and streams end"},
+    {"user", "enable", tocsinctl_user_enable, "enable a disabled user again"},
+    {"user", "revoke-sessions", tocsinctl_user_revoke_sessions, "end every session of a user"},
     {"sender", "add", tocsinctl_sender_add, "add a sending number or short code"},
     {"sender", "limit", tocsinctl_sender_limit, "set a carrier account's own rate limit"},
     {"keyword", "add", tocsinctl_keyword_add, "add an opt-in keyword with its confirmation"},

@@ -265,7 +265,9 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
         printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
                "Applies pending schema migrations in order, each in one transaction, and\n"
                "records them in schema_migrations, then fills the quiet-hours zone table\n"
-               "(tocsinctl zones refresh) if migrations were applied or it is unfilled.\n"
+               "(tocsinctl zones refresh) if migrations were applied or it is unfilled,\n"
+               "and re-seals carrier credentials of the old format for their sender rows\n"
+               "(needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
                "Running it again is a no-op.\n"
                "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
                "  --status    list migrations and whether each is applied; change nothing\n");
@@ -295,7 +297,7 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (applied == 0)
         printf("database is up to date (%d migrations)\n", n);
-    if (refresh_zones(conn, applied))
+    if (refresh_zones(conn, applied) || ctl_reseal_credentials(conn, &ctl->cfg))
         goto out;
     rc = TOCSINCTL_OK;
 out:

@@ -39,8 +39,8 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
                       const struct ctl_sender *s, char *err, size_t errlen)
 {
     if (!cfg->has_secret_key) {
-        snprintf(err, errlen, "TOCSIN_SECRET_KEY is not set: carrier credentials are stored "
-                              "encrypted with it (64 hex digits; ops/run makes one)");
+        snprintf(err, errlen, "TOCSIN_SECRET_KEY is not set (nor TOCSIN_SECRET_KEY_FILE): carrier "
+                              "credentials are stored encrypted with it (64 hex digits; ops/run makes one)");
         return -1;
     }
     if (strcmp(s->provider, "twilio") && strcmp(s->provider, "telnyx")) {
@@ -88,24 +88,43 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
         snprintf(err, errlen, "invalid base URL \"%s\": must start with http:// or https://", s->base_url);
         return -1;
     }
+    if (s->base_url && strncmp(s->base_url, "http://", 7) == 0 && !cfg->allow_insecure_carrier_urls) {
+        snprintf(err, errlen,
+                 "insecure base URL \"%s\": carrier credentials travel only over https://, unless "
+                 "TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (the carrier simulator, tests)",
+                 s->base_url);
+        return -1;
+    }
     if (!s->secret || !*s->secret) {
         snprintf(err, errlen, "missing the carrier secret (Twilio auth token or Telnyx API key)");
         return -1;
     }
+    /* The credential is sealed for the row's id, so the id is taken from
+     * the sequence first and the row inserted with it. */
+    char id[24], dberr[512];
+    PGresult *res = tocsin_dbsync_exec(conn, "SELECT nextval(pg_get_serial_sequence('senders', 'id'))", 0,
+                                       NULL, dberr, sizeof dberr);
+    if (!res) {
+        snprintf(err, errlen, "%s", dberr);
+        return -1;
+    }
+    snprintf(id, sizeof id, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
     char sealed[1024];
-    if (tocsin_secret_seal(cfg->secret_key, s->secret, strlen(s->secret), sealed, sizeof sealed)) {
+    if (tocsin_credential_seal(cfg->secret_key, strtoll(id, NULL, 10), s->provider, s->secret,
+                               strlen(s->secret), sealed, sizeof sealed)) {
         snprintf(err, errlen, "the carrier secret is too long");
         return -1;
     }
     char org[24];
     snprintf(org, sizeof org, "%lld", org_id);
-    const char *params[] = {org,    address, kind,          s->provider, s->account_sid,
-                            sealed, s->public_key, s->mps, s->base_url};
+    const char *params[] = {id,     org,           address, kind,     s->provider,
+                            s->account_sid, sealed, s->public_key, s->mps, s->base_url};
     return ctl_insert(conn,
-                      "INSERT INTO senders (org_id, address, kind, provider, account_sid,"
+                      "INSERT INTO senders (id, org_id, address, kind, provider, account_sid,"
                       " credentials_sealed, telnyx_public_key, messages_per_second, base_url)"
-                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      9, params, "sender", address, err, errlen);
+                      " OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                      10, params, "sender", address, err, errlen);
 }
 
 struct sender_args {

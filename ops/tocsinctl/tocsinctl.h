@@ -41,7 +41,11 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
 /* The verbs, one file each. */
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv);
@@ -53,6 +57,10 @@ int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv);
+
+/* Re-seals carrier credentials of the unbound format for their sender rows
+ * (reseal.c); without a key, says how many are left. Returns 0 or -1. */
+int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg);
 
 /* Writes phone_zones (zones.c) in its own transaction under the migration
  * lock; with only_if_empty, only when the table holds just its defaults.

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * user.c — `tocsinctl user add`: a login with a role, its password hashed
- * with argon2id (read from stdin, or generated and printed once). */
+ * with argon2id (read from stdin, or generated and printed once); `user
+ * disable`, `user enable` and `user revoke-sessions`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -111,4 +113,114 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
     if (rc == TOCSINCTL_OK && generated)
         printf("password: %s  (shown once; store it now)\n", password);
     return rc;
+}
+
+/* --- disable, enable, revoke-sessions --- */
+
+struct user_access {
+    const char *verb, *email;
+    int what; /* 0 disable, 1 enable, 2 revoke sessions */
+    long long sessions;
+};
+
+/* One statement per verb, each audited with the CLI as the actor (user
+ * NULL). Disabling ends the user's sessions (schema 018's trigger) and
+ * every statement here notifies tocsin_sessions, so the dashboard closes
+ * her open streams at once. */
+static int user_access_apply(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen)
+{
+    struct user_access *u = arg;
+    static const char *const sql[] = {
+        "WITH t AS (SELECT id FROM users WHERE org_id = $1 AND lower(email) = lower($2)),"
+        " n AS (SELECT count(*) AS n FROM sessions WHERE user_id = (SELECT id FROM t)),"
+        " u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()) WHERE id = (SELECT id FROM t)"
+        "       RETURNING id),"
+        " a AS (INSERT INTO audit_events (org_id, action, subject_type, subject_id)"
+        "       SELECT $1, 'user.disable', 'user', id FROM u)"
+        "SELECT n FROM u, n",
+        "WITH u AS (UPDATE users SET disabled_at = NULL WHERE org_id = $1 AND lower(email) = lower($2)"
+        "           RETURNING id),"
+        " a AS (INSERT INTO audit_events (org_id, action, subject_type, subject_id)"
+        "       SELECT $1, 'user.enable', 'user', id FROM u)"
+        "SELECT 0 FROM u",
+        "WITH t AS (SELECT id FROM users WHERE org_id = $1 AND lower(email) = lower($2)),"
+        " d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM t) RETURNING id),"
+        " a AS (INSERT INTO audit_events (org_id, action, subject_type, subject_id, details)"
+        "       SELECT $1, 'user.revoke_sessions', 'user', id,"
+        "              jsonb_build_object('sessions', (SELECT count(*) FROM d)) FROM t)"
+        "SELECT (SELECT count(*) FROM d) FROM t",
+    };
+    char org[24], dberr[512];
+    snprintf(org, sizeof org, "%lld", org_id);
+    const char *params[] = {org, u->email};
+    PGresult *res = tocsin_dbsync_exec(conn, sql[u->what], 2, params, dberr, sizeof dberr);
+    if (!res) {
+        snprintf(err, errlen, "%s", dberr);
+        return -1;
+    }
+    int found = PQntuples(res) == 1;
+    if (found)
+        u->sessions = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    if (!found) {
+        snprintf(err, errlen, "no user \"%s\" in this org", u->email);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
+{
+    static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions"};
+    static const char *const help[] = {
+        "Disables a login: her sessions end at once (open dashboard streams close),\n"
+        "she cannot log in, and her open conversations go back to the pool.\n",
+        "Enables a disabled login again; her old sessions stay ended.\n",
+        "Ends every session of a login (\"log out everywhere\") without disabling it.\n"};
+    const char *org = NULL, *email = NULL;
+    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse(verbs[what], argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl %s --org SLUG --email EMAIL\n\n%s", verbs[what], help[what]);
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require(verbs[what], "--org", org) || ctl_require(verbs[what], "--email", email))
+        return TOCSINCTL_USAGE;
+    struct user_access u = {verbs[what], email, what, 0};
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    long long org_id;
+    char err[600];
+    int rc = TOCSINCTL_FAIL;
+    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
+        if (user_access_apply(conn, org_id, &u, err, sizeof err)) {
+            fprintf(stderr, "tocsinctl %s: %s\n", verbs[what], err);
+        } else {
+            if (what == 0)
+                printf("disabled %s (%lld session(s) ended)\n", email, u.sessions);
+            else if (what == 1)
+                printf("enabled %s\n", email);
+            else
+                printf("ended %lld session(s) of %s\n", u.sessions, email);
+            rc = TOCSINCTL_OK;
+        }
+    }
+    PQfinish(conn);
+    return rc;
+}
+
+int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv)
+{
+    return user_access(ctl, argc, argv, 0);
+}
+
+int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv)
+{
+    return user_access(ctl, argc, argv, 1);
+}
+
+int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv)
+{
+    return user_access(ctl, argc, argv, 2);
 }

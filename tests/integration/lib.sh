@@ -9,6 +9,9 @@ PSQL=/usr/lib/postgresql/15/bin/psql
 TMP=$(mktemp -d)
 # Each test's gateways spool into its own folder, never the working one.
 export TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool"
+# Test mode: senders talk to the carrier simulator over http on loopback
+# (test_secret_key checks the refusal without it).
+export TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1
 declare -a TEST_PIDS=()
 
 cleanup() {

@@ -52,6 +52,12 @@ assert_eq "$(head -1 "$TMP/export.csv" | tr -d '\r')" "phone,first_name,last_nam
 assert_contains "$(cat "$TMP/export.csv")" "\"'=HYPERLINK(\"\"http://evil\"\")\"" "a formula is quoted and prefixed"
 assert_contains "$(cat "$TMP/export.csv")" "'@SUM(1)" "an @ cell is prefixed"
 assert_contains "$(cat "$TMP/export.csv")" "'+14155550301,Ana,Ruiz" "numbers are prefixed too (they start with +)"
+# Opened as a spreadsheet opens it: no cell runs as a formula, and every
+# phone number stays text with its "+".
+sheet=$(node "$TOCSIN_SOURCE_DIR/tests/integration/spreadsheet_read.mjs" "$TMP/export.csv")
+assert_eq "$(node -e 'const s = JSON.parse(process.argv[1]); process.stdout.write(String(s.flat().filter((c) => c.type === "formula").length))' "$sheet")" 0 "no formulas in the list export"
+assert_eq "$(node -e 'const s = JSON.parse(process.argv[1]); process.stdout.write(s.slice(1).map((r) => r[0].type + ":" + r[0].shown.replace(/^\x27/, "")).join(" "))' "$sheet")" \
+  "text:+14155550301 text:+14155550302 text:+14155550304" "phone numbers read as text with their +"
 [[ "$(cat "$TMP/export.csv")" != *Opted* ]] || fail "the opted-out member is not exported"
 assert_eq "$(wc -l <"$TMP/export.csv")" 4 "header and three members"
 assert_eq "$(call other GET "/api/lists/$LIST/export")" 404 "another org's list is not found"

@@ -25,7 +25,7 @@ post_event() {
   printf '%s|%s' "$ts" "$signed" > "$TMP/msg"
   local sig
   sig=$(openssl pkeyutl -sign -inkey "$TMP/key.pem" -rawin -in "$TMP/msg" | base64 -w0)
-  curl -s -o "$TMP/last" -w '%{http_code}' "http://127.0.0.1:$GW_PORT/telnyx/webhook" \
+  curl -s -o "$TMP/last" -D "$TMP/last.head" -w '%{http_code}' "http://127.0.0.1:$GW_PORT/telnyx/webhook" \
     -H 'Content-Type: application/json' -H "telnyx-timestamp: $ts" -H "telnyx-signature-ed25519: $sig" \
     --data-binary "$body"
 }
@@ -43,6 +43,15 @@ n0=$(sql "SELECT count(*) FROM inbound_messages")
 assert_eq "$(post_event "$(received 2222-b +14155550201 hi)" $(( $(date +%s) - 600 )))" 403 "stale timestamp"
 assert_contains "$(cat "$TMP/last")" "more than 5 minutes" "says why"
 assert_eq "$(post_event "$(received 2222-c +14155550201 hi)" "" "$(received 2222-c +14155550201 hello)")" 403 "tampered body"
+# An event for a number we do not have is answered exactly as a bad
+# signature (status, headers, body): configured numbers cannot be probed.
+cp "$TMP/last" "$TMP/bad_sig.body"; cp "$TMP/last.head" "$TMP/bad_sig.head"
+unknown=$(received 2222-d +14155550201 hi | sed 's/+18005550199/+18005550198/')
+assert_eq "$(post_event "$unknown")" 403 "unknown To: as a bad signature"
+cmp -s "$TMP/bad_sig.body" "$TMP/last" || fail "unknown To: body differs from a bad signature's: $(cat "$TMP/last")"
+cmp -s "$TMP/bad_sig.head" "$TMP/last.head" || fail "unknown To: headers differ: $(diff "$TMP/bad_sig.head" "$TMP/last.head")"
+assert_eq "$(post_event "$unknown" $(( $(date +%s) - 600 )))" 403 "unknown To, stale timestamp"
+assert_contains "$(cat "$TMP/last")" "more than 5 minutes" "as a stale signature"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored"
 assert_eq "$(post_event '{"data": []}')" 400 "malformed event"
 

@@ -36,7 +36,7 @@ signed() {
   local sig
   sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$token" -binary | base64)
   for kv in "$@"; do args+=(--data-urlencode "$kv"); done
-  curl -s -o "$TMP/last" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
+  curl -s -o "$TMP/last" -D "$TMP/last.head" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
 }
 M=+14155550100
 
@@ -89,14 +89,27 @@ assert_contains "$(cat "$TMP/gateway.log")" "message_sid=SMretry0001 action=dupl
 # Refused: bad signature (403), unknown number (404), malformed (400); nothing stored.
 n0=$(sql "SELECT count(*) FROM inbound_messages")
 assert_eq "$(signed /twilio/inbound wrong-token MessageSid=SMbad0001 From=+14155550105 To=24680 Body=hi)" 403 "bad signature"
-assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0002 From=+14155550105 To=99999 Body=hi)" 404 "unknown To"
-assert_contains "$(cat "$TMP/last")" '"code":"unknown_sender"' "404 says why"
-# A To with CR/LF and a quote (refused as unknown before any signature
-# check) cannot forge a log line: it is logged quoted and escaped.
+# An unknown To is answered exactly as a bad signature (status, headers,
+# body), so which numbers are configured cannot be probed.
+signed /twilio/inbound wrong-token MessageSid=SMbad0001 From=+14155550105 To=24680 Body=hi >/dev/null
+cp "$TMP/last" "$TMP/bad_sig.body"; cp "$TMP/last.head" "$TMP/bad_sig.head"
+assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMbad0002 From=+14155550105 To=99999 Body=hi)" 403 "unknown To: as a bad signature"
+cmp -s "$TMP/bad_sig.body" "$TMP/last" || fail "unknown To: body differs from a bad signature's: $(cat "$TMP/last")"
+cmp -s "$TMP/bad_sig.head" "$TMP/last.head" || fail "unknown To: headers differ from a bad signature's: $(diff "$TMP/bad_sig.head" "$TMP/last.head")"
+# Negative lookups are cached: 100 webhooks to one unknown To cost at most
+# two sender lookups (the first, and one more if the cache entry aged out).
+lookups() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | sed -n 's/^tocsin_gateway_sender_lookups_total //p'; }
+l0=$(lookups)
+[ -n "$l0" ] || fail "no tocsin_gateway_sender_lookups_total metric"
+for i in $(seq 1 100); do signed /twilio/inbound "$T" MessageSid=SMprobe$i From=+14155550105 To=99998 Body=hi >/dev/null; done
+[ $(( $(lookups) - l0 )) -le 2 ] || fail "100 webhooks to an unknown To made $(( $(lookups) - l0 )) sender lookups"
+assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMprobe0 From=+14155550105 To=99998 Body=hi)" 403 "still refused from the cache"
+# A To with CR/LF and a quote (refused as unknown, as a bad signature)
+# cannot forge a log line: it is logged quoted and escaped.
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/twilio/inbound" \
   --data-urlencode MessageSid=SMforge001 --data-urlencode From=+14155550105 \
   --data-urlencode $'To=1\r\nevent=forged"' --data-urlencode Body=hi)
-assert_eq "$code" 404 "unknown forged To"
+assert_eq "$code" 403 "unknown forged To"
 grep -q '^event=forged' "$TMP/gateway.log" && fail "a webhook's To forged a log line: $(grep -a -B1 '^event=forged' "$TMP/gateway.log")"
 assert_contains "$(cat "$TMP/gateway.log")" 'event=webhook_refused to="1\x0d\nevent=forged\"" status=404' "the To is logged quoted"
 assert_eq "$(signed /twilio/inbound "$T" From=+14155550105 To=24680 Body=hi)" 400 "no MessageSid"
@@ -105,7 +118,13 @@ head -c 1100000 /dev/zero | tr '\0' 'a' > "$TMP/big"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$GW_PORT/twilio/inbound" --data-binary @"$TMP/big")
 assert_eq "$code" 413 "oversize body"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored"
-assert_contains "$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" "tocsin_gateway_rejected_signatures_total 1" "counted"
+assert_contains "$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" "tocsin_gateway_rejected_signatures_total 2" "counted"
+# A sender added later is found at once: a NOTIFY on senders empties the
+# gateway's cache of unknown numbers.
+T2=c0ffee00000000000000000000000002 "$CTL" sender add --org demo --address 99998 --provider twilio \
+  --mps 1 --account-sid AC7c0c51a0000000000000000000000001 --auth-token-env T2 >/dev/null
+sleep 0.5
+assert_eq "$(signed /twilio/inbound c0ffee00000000000000000000000002 MessageSid=SMnew0001 From=+14155550105 To=99998 Body=hi)" 200 "a new sender's webhook within a TTL of its refusal"
 
 # Receipts: forward only; early receipts kept for later.
 sql "UPDATE messages SET state = 'sent', provider_message_id = 'SMsent0001', sent_at = now() WHERE to_phone = '+14155550103'" >/dev/null

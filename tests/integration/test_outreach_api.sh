@@ -13,14 +13,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup TOCSIN_DASHBOARD_RELEASE_AFTER_S=0
 
-# Zones where it is midday and night right now (Etc/GMT-N is UTC+N).
-zone_at() { # LOCAL_HOUR
-  local h off
-  h=$(date -u +%-H)
-  off=$(( ($1 - h + 48) % 24 ))
-  [ $off -gt 12 ] && off=$((off - 24))
-  if [ $off -eq 0 ]; then echo Etc/GMT; elif [ $off -gt 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
-}
+# Zones where it is midday and night right now.
 DAY=$(zone_at 12)
 NIGHT=$(zone_at 3)
 
@@ -199,11 +192,23 @@ code=$(curl -s -b "$TMP/lead.jar" -D "$TMP/h" -o "$TMP/answers.csv" -w '%{http_c
 assert_eq "$code" 200 "answers export"
 assert_contains "$(cat "$TMP/h")" "text/csv" "served as CSV"
 assert_contains "$(cat "$TMP/h")" "attachment" "as a download"
-assert_eq "$(head -1 "$TMP/answers.csv" | tr -d '\r')" '"phone","first_name","last_name","question","answer","recorded_by","recorded_at"' "header"
+assert_eq "$(head -1 "$TMP/answers.csv" | tr -d '\r')" 'phone,first_name,last_name,question,answer,recorded_by,recorded_at' "header"
 assert_eq "$(wc -l <"$TMP/answers.csv")" 3 "two answers"
-assert_contains "$(cat "$TMP/answers.csv")" '"+14155550140","'"'"'=HYPERLINK(""http://evil"")"' "a formula is defused and quotes doubled"
+assert_contains "$(cat "$TMP/answers.csv")" "'+14155550140,\"'=HYPERLINK(\"\"http://evil\"\")\"" "a formula is defused and quotes doubled"
+# The rule every export shares (lib/csv_write), checked the way a
+# spreadsheet reads the file: no formulas, phone numbers text with "+".
+sheet_check() { # FILE: prints "formulas=N phones=K/M" (K of M phone cells are text with their "+")
+  node -e 'const s = JSON.parse(process.argv[1]);
+    const f = s.flat().filter((c) => c.type === "formula").length;
+    const p = s.slice(1).map((r) => r[0]);
+    const ok = p.filter((c) => c.type === "text" && /^\x27?\+1[0-9]{10}$/.test(c.shown)).length;
+    process.stdout.write("formulas=" + f + " phones=" + ok + "/" + p.length)' \
+    "$(node "$TOCSIN_SOURCE_DIR/tests/integration/spreadsheet_read.mjs" "$1")"
+}
+assert_eq "$(sheet_check "$TMP/answers.csv")" "formulas=0 phones=2/2" "answers open as text in a spreadsheet"
 assert_eq "$(call lead GET "/api/outreach/campaigns/$CAMP/opt-outs.csv")" 200 "opt-outs export"
-assert_contains "$(cat "$TMP/out")" "\"$OPTED\",\"Oona\"" "the opted-out contact is exported"
+assert_contains "$(cat "$TMP/out")" "'$OPTED,Oona" "the opted-out contact is exported"
+assert_eq "$(sheet_check "$TMP/out")" "formulas=0 phones=3/3" "opt-outs open as text in a spreadsheet"
 assert_eq "$(wc -l <"$TMP/out")" 4 "header and three opt-outs"
 
 # --- a lead releases unsent batches ---

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -41,6 +43,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.http_max_buffered_bytes, 268435456);
     assert_int_equal(cfg.log_level, TOCSIN_LOG_INFO);
     assert_int_equal(cfg.has_secret_key, 0);
+    assert_int_equal(cfg.session_max_age_s, 43200);
+    assert_int_equal(cfg.allow_insecure_carrier_urls, 0);
 }
 
 static void test_max_buffered_bytes(void **state)
@@ -98,6 +102,37 @@ static void test_rejects_bad_values(void **state)
     expect_rejected("TOCSIN_SECRET_KEY", "abcd", "invalid TOCSIN_SECRET_KEY");
     expect_rejected("TOCSIN_HTTP_MAX_BODY_BYTES", "-1", "invalid TOCSIN_HTTP_MAX_BODY_BYTES");
     expect_rejected("TOCSIN_DATABASE_URL", "", "invalid TOCSIN_DATABASE_URL");
+    expect_rejected("TOCSIN_SESSION_MAX_AGE_S", "10", "invalid TOCSIN_SESSION_MAX_AGE_S");
+    expect_rejected("TOCSIN_ALLOW_INSECURE_CARRIER_URLS", "yes", "invalid TOCSIN_ALLOW_INSECURE_CARRIER_URLS");
+    expect_rejected("TOCSIN_SECRET_KEY_FILE", "/nonexistent/key", "invalid TOCSIN_SECRET_KEY_FILE");
+}
+
+/* The key from a file: read when only its owner may read it, refused
+ * otherwise, and refused together with TOCSIN_SECRET_KEY. */
+static void test_secret_key_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/tocsin_keyXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static const char key[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    assert_int_equal(write(fd, key, sizeof key - 1), (int)(sizeof key - 1));
+    close(fd);
+    struct fake_env env = {{{"TOCSIN_SECRET_KEY_FILE", path}, {NULL, NULL}}};
+    struct tocsin_config cfg;
+    char err[256] = "";
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), 0);
+    assert_int_equal(cfg.has_secret_key, 1);
+    assert_int_equal(cfg.secret_key[31], 0x1f);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), -1);
+    assert_non_null(strstr(err, "readable by its owner only"));
+    assert_int_equal(chmod(path, 0600), 0);
+    struct fake_env both = {{{"TOCSIN_SECRET_KEY_FILE", path}, {"TOCSIN_SECRET_KEY", key}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &both, err, sizeof err), -1);
+    assert_non_null(strstr(err, "set one"));
+    unlink(path);
 }
 
 static void test_every_var_documented(void **state)
@@ -140,6 +175,7 @@ int main(void)
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_max_buffered_bytes),
         cmocka_unit_test(test_rejects_bad_values),
+        cmocka_unit_test(test_secret_key_file),
         cmocka_unit_test(test_every_var_documented),
         cmocka_unit_test(test_readme_documents_every_var),
     };

@@ -244,10 +244,42 @@ static void test_secret_seal(void **state)
     assert_string_not_equal(sealed, again);
 }
 
+static void test_credential_bound_to_row(void **state)
+{
+    (void)state;
+    unsigned char key[32], other[32];
+    randombytes_buf(key, sizeof key);
+    randombytes_buf(other, sizeof other);
+    char sealed[256], plain[64];
+    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
+    assert_int_equal(strncmp(sealed, TOCSIN_CREDENTIAL_PREFIX, 3), 0);
+    assert_null(strstr(sealed, "auth-token"));
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), 14);
+    assert_string_equal(plain, "auth-token-123");
+    /* Copied to another row, relabelled, or opened with another key: no. */
+    assert_int_equal(tocsin_credential_open(key, 8, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(tocsin_credential_open(key, 70, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(tocsin_credential_open(key, 7, "telnyx", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(tocsin_credential_open(other, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    sealed[30] = sealed[30] == 'A' ? 'B' : 'A';
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    /* The unbound format of before is recognised, not opened. */
+    char legacy[256];
+    assert_int_equal(tocsin_secret_seal(key, "auth-token-123", 14, legacy, sizeof legacy), 0);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", legacy, strlen(legacy), plain, sizeof plain),
+                     TOCSIN_CREDENTIAL_LEGACY);
+    /* Sizes: out too small for the plaintext and its NUL; sealed too small. */
+    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, 14), -1);
+    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, 40), -1);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", "v2.AAAA", 7, plain, sizeof plain), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_twilio_published_example),
+        cmocka_unit_test(test_credential_bound_to_row),
         cmocka_unit_test(test_twilio_verify),
         cmocka_unit_test(test_twilio_repeated_names),
         cmocka_unit_test(test_hmac_and_hash_vectors),
