@@ -56,9 +56,12 @@ assert_eq "$late" 0 "nothing reached the STOPped number after its commit"
 max=$(sim_max_rate 24680)
 [ "$max" -le $RATE ] || fail "the carrier saw $max segments in one second (limit $RATE)"
 [ "$max" -ge $(( RATE * 95 / 100 )) ] || fail "a backlog should run near the limit: best second $max of $RATE"
-# Sustained rate over the full seconds of the backlog.
+# Sustained rate over the full seconds of the backlog: near the limit. 90%,
+# not more: with both cores busy (other suites, stress-ng) the sanitized
+# worker, PostgreSQL and the simulator were seen at 38/s of 40 (95%) while
+# pacing correctly; a pacer that loses time per batch falls far lower.
 full=$(curl -s "$SIM/sim/rates?from=24680" | jq '[.segments_per_second | to_entries | sort_by(.key) | .[1:-1][] | .value] | (add / length)')
-awk -v f="$full" -v r=$RATE 'BEGIN { exit !(f >= 0.97 * r) }' || fail "sustained $full/s of $RATE"
+awk -v f="$full" -v r=$RATE 'BEGIN { exit !(f >= 0.90 * r) }' || fail "sustained $full/s of $RATE"
 echo "rate: limit $RATE, best second $max, mean of full seconds $full"
 
 # One dispatcher per carrier account at a time.
