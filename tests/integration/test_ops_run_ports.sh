@@ -73,14 +73,18 @@ assert_eq "$(stat -c %a "$TOCSIN_VAR_DIR/secret_key")" 600 "the key file is its 
 # End to end through the moved ports: a member texts JOIN at the
 # simulator, which posts to the moved gateway; the confirmation goes out
 # through the worker to the moved simulator.
-r=$(curl -s -XPOST "http://127.0.0.1:$SIM/sim/inbound" -d '{"from": "+14155550188", "to": "24680", "body": "JOIN"}')
-assert_contains "$r" '"gateway_status":200' "the simulator reached the moved gateway"
-for _ in $(seq 1 100); do
-  thread=$(curl -s "http://127.0.0.1:$SIM/sim/phones/%2B14155550188")
-  [[ "$thread" == *"you're in"* ]] && break
-  sleep 0.1
-done
-assert_contains "$thread" "you're in" "the confirmation came back through the moved simulator"
+joins() { # joins SIM_PORT PHONE: the phone texts JOIN; prints its thread once the confirmation is in it
+  local thread r
+  r=$(curl -s -XPOST "http://127.0.0.1:$1/sim/inbound" -d "{\"from\": \"$2\", \"to\": \"24680\", \"body\": \"JOIN\"}")
+  assert_contains "$r" '"gateway_status":200' "the simulator on $1 reached the gateway"
+  for _ in $(seq 1 100); do
+    thread=$(curl -s "http://127.0.0.1:$1/sim/phones/${2/+/%2B}")
+    [[ "$thread" == *"you're in"* ]] && break
+    sleep 0.1
+  done
+  echo "$thread"
+}
+assert_contains "$(joins "$SIM" +14155550188)" "you're in" "the confirmation came back through the moved simulator"
 
 # A second run with the simulator moved again points the demo short code
 # at it (demo-seed --carrier-url).
@@ -88,11 +92,5 @@ assert_contains "$thread" "you're in" "the confirmation came back through the mo
 export TOCSIN_SIM_PORT=$OTHER
 run_copy || { echo "$out" >&2; fail "ops/run again with the simulator moved"; }
 assert_contains "$out" "now sends through http://127.0.0.1:$OTHER" "demo-seed followed the simulator"
-curl -s -XPOST "http://127.0.0.1:$OTHER/sim/inbound" -d '{"from": "+14155550189", "to": "24680", "body": "JOIN"}' >/dev/null
-for _ in $(seq 1 100); do
-  thread=$(curl -s "http://127.0.0.1:$OTHER/sim/phones/%2B14155550189")
-  [[ "$thread" == *"you're in"* ]] && break
-  sleep 0.1
-done
-assert_contains "$thread" "you're in" "the confirmation went to the simulator's new port"
+assert_contains "$(joins "$OTHER" +14155550189)" "you're in" "the confirmation went to the simulator's new port"
 echo ok
