@@ -93,48 +93,6 @@ static int started, stopped;
 static struct tocsin_db *db;
 static unsigned journal_at; /* TOCSIN_GATEWAY_JOURNAL_AT */
 
-/* --- PostgreSQL array literals --- */
-
-static int text_put(struct gw_text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p)
-            return -1;
-        t->s = p;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-    return 0;
-}
-
-/* Appends v (NULL = SQL NULL) as a quoted array element. */
-static int array_element(struct gw_text *t, const char *v, int first)
-{
-    if (!first && text_put(t, ",", 1))
-        return -1;
-    if (!v)
-        return text_put(t, "NULL", 4);
-    if (text_put(t, "\"", 1))
-        return -1;
-    for (const char *p = v; *p;) {
-        size_t run = strcspn(p, "\"\\");
-        if (text_put(t, p, run))
-            return -1;
-        p += run;
-        if (*p && (text_put(t, "\\", 1) || text_put(t, p, 1)))
-            return -1;
-        if (*p)
-            p++;
-    }
-    return text_put(t, "\"", 1);
-}
-
 static struct queue *queue_of(int kind, int n);
 
 int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
@@ -145,16 +103,15 @@ int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_b
     if (!q)
         return -1;
     for (int c = 0; c < q->ncols; c++) {
-        struct gw_text *t = &a->cols[c];
-        t->len = 0;
-        if (text_put(t, "{", 1))
-            return -1;
+        struct tocsin_pgarray *t = &a->cols[c];
+        if (t->text.max == 0) /* a zeroed (static) call's first use */
+            tocsin_pgarray_init(t, 0);
+        else
+            tocsin_pgarray_reset(t);
         for (int i = 0; i < n; i++)
-            if (array_element(t, params[i][c], i == 0))
-                return -1;
-        if (text_put(t, "}", 1))
+            tocsin_pgarray_add_text(t, params[i][c]);
+        if (!(out[c] = tocsin_pgarray_finish(t)))
             return -1;
-        out[c] = t->s;
     }
     *sql = q->sql;
     return q->ncols;
@@ -170,8 +127,8 @@ int gw_batch_ord_column(int kind)
 void gw_batch_call_free(struct gw_batch_call *a)
 {
     for (int c = 0; c < GW_INBOUND_PARAMS; c++) {
-        free(a->cols[c].s);
-        a->cols[c] = (struct gw_text){0};
+        tocsin_pgarray_free(&a->cols[c]);
+        a->cols[c] = (struct tocsin_pgarray){0};
     }
 }
 

@@ -7,6 +7,7 @@
 #include "daemon.h"
 #include "keyword.h"
 #include "metrics.h"
+#include "pgarray.h"
 #include "ratelimit.h"
 #include "spool.h"
 
@@ -118,12 +119,8 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
  * gw_batch_call_free). Returns the number of parameters, or -1 for a kind
  * it does not batch or no memory. Result rows carry the webhook's 1-based
  * position in column gw_batch_ord_column(kind). */
-struct gw_text {
-    char *s;
-    size_t len, cap;
-};
 struct gw_batch_call {
-    struct gw_text cols[GW_INBOUND_PARAMS];
+    struct tocsin_pgarray cols[GW_INBOUND_PARAMS]; /* zeroed = not yet initialised */
 };
 int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
                   const char **sql, const char **out);

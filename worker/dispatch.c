@@ -258,16 +258,16 @@ static void maybe_mark(struct wk_sender *s)
     if (!job)
         return;
     job->s = s;
-    struct pg_array ids;
-    pg_array_init(&ids);
+    struct tocsin_pgarray ids;
+    tocsin_pgarray_init(&ids, 0);
     struct wk_msg **tail = &job->group;
     for (unsigned i = s->ready.count; i < target && s->claimed.head; i++) {
         struct wk_msg *m = queue_pop(&s->claimed);
-        pg_array_add_int(&ids, m->id);
+        tocsin_pgarray_add_int(&ids, m->id);
         *tail = m;
         tail = &m->next;
     }
-    const char *arr = pg_array_finish(&ids);
+    const char *arr = tocsin_pgarray_finish(&ids);
     const char *params[] = {arr, w->id};
     s->marking = 1;
     if (!arr || tocsin_db_query(w->d->db, "SELECT tocsin_mark_going($1::bigint[], $2)", 2, params, marked,
@@ -276,7 +276,7 @@ static void maybe_mark(struct wk_sender *s)
         struct tocsin_db_result fake = {.error = "could not queue the stamp", .sqlstate = ""};
         marked(&fake, job); /* back to the claimed queue */
     }
-    pg_array_free(&ids);
+    tocsin_pgarray_free(&ids);
 }
 
 /* ---- send ---- */
@@ -443,19 +443,19 @@ static void released(const struct tocsin_db_result *r, void *ctx)
     free(job);
 }
 
-static void take_all(struct wk_queue *q, struct pg_array *ids)
+static void take_all(struct wk_queue *q, struct tocsin_pgarray *ids)
 {
     struct wk_msg *m;
     while ((m = queue_pop(q))) {
-        pg_array_add_int(ids, m->id);
+        tocsin_pgarray_add_int(ids, m->id);
         wk_msg_free(m);
     }
 }
 
 void wk_release_unsent(struct worker *w, struct wk_account *only, void (*done)(struct worker *w))
 {
-    struct pg_array ids;
-    pg_array_init(&ids);
+    struct tocsin_pgarray ids;
+    tocsin_pgarray_init(&ids, 0);
     for (struct wk_sender *s = w->senders; s; s = s->next) {
         if (only && s->account != only)
             continue;
@@ -464,19 +464,19 @@ void wk_release_unsent(struct worker *w, struct wk_account *only, void (*done)(s
         uv_timer_stop(&s->timer);
     }
     struct release_job *job = calloc(1, sizeof *job);
-    const char *arr = pg_array_finish(&ids);
+    const char *arr = tocsin_pgarray_finish(&ids);
     const char *params[] = {arr, w->id};
     if (ids.n > 0 && job && arr) {
         job->w = w;
         job->done = done;
         if (tocsin_db_query(w->d->db, "SELECT tocsin_release_claims($1::bigint[], $2)", 2, params, released,
                             job) == 0) {
-            pg_array_free(&ids);
+            tocsin_pgarray_free(&ids);
             return;
         }
     }
     free(job);
-    pg_array_free(&ids);
+    tocsin_pgarray_free(&ids);
     if (done)
         done(w);
 }

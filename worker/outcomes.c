@@ -133,32 +133,32 @@ static void flush(struct worker *w)
     job->batch = batch;
     job->n = n;
 
-    struct pg_array ids, kinds, pids, codes, errors, retry, optout;
-    pg_array_init(&ids);
-    pg_array_init(&kinds);
-    pg_array_init(&pids);
-    pg_array_init(&codes);
-    pg_array_init(&errors);
-    pg_array_init(&retry);
-    pg_array_init(&optout);
+    struct tocsin_pgarray ids, kinds, pids, codes, errors, retry, optout;
+    tocsin_pgarray_init(&ids, 0);
+    tocsin_pgarray_init(&kinds, 0);
+    tocsin_pgarray_init(&pids, 0);
+    tocsin_pgarray_init(&codes, 0);
+    tocsin_pgarray_init(&errors, 0);
+    tocsin_pgarray_init(&retry, 0);
+    tocsin_pgarray_init(&optout, 0);
     for (unsigned i = 0; i < n; i++) {
         const struct wk_outcome *o = &batch[i];
-        pg_array_add_int(&ids, o->id);
-        pg_array_add_text(&kinds, o->kind);
-        pg_array_add_text(&pids, o->provider_id[0] ? o->provider_id : NULL);
-        pg_array_add_text(&codes, o->code[0] ? o->code : NULL);
-        pg_array_add_text(&errors, o->error[0] ? o->error : NULL);
-        pg_array_add_int(&retry, o->retry_ms);
-        pg_array_add_bool(&optout, o->opt_out);
+        tocsin_pgarray_add_int(&ids, o->id);
+        tocsin_pgarray_add_text(&kinds, o->kind);
+        tocsin_pgarray_add_text(&pids, o->provider_id[0] ? o->provider_id : NULL);
+        tocsin_pgarray_add_text(&codes, o->code[0] ? o->code : NULL);
+        tocsin_pgarray_add_text(&errors, o->error[0] ? o->error : NULL);
+        tocsin_pgarray_add_int(&retry, o->retry_ms);
+        tocsin_pgarray_add_bool(&optout, o->opt_out);
     }
     const char *params[] = {w->id,
-                            pg_array_finish(&ids),
-                            pg_array_finish(&kinds),
-                            pg_array_finish(&pids),
-                            pg_array_finish(&codes),
-                            pg_array_finish(&errors),
-                            pg_array_finish(&retry),
-                            pg_array_finish(&optout)};
+                            tocsin_pgarray_finish(&ids),
+                            tocsin_pgarray_finish(&kinds),
+                            tocsin_pgarray_finish(&pids),
+                            tocsin_pgarray_finish(&codes),
+                            tocsin_pgarray_finish(&errors),
+                            tocsin_pgarray_finish(&retry),
+                            tocsin_pgarray_finish(&optout)};
     int ok = 1;
     for (int i = 1; i < 8; i++)
         ok = ok && params[i];
@@ -170,13 +170,13 @@ static void flush(struct worker *w)
         struct tocsin_db_result fake = {.error = "could not queue the write", .sqlstate = ""};
         flushed(&fake, job);
     }
-    pg_array_free(&ids);
-    pg_array_free(&kinds);
-    pg_array_free(&pids);
-    pg_array_free(&codes);
-    pg_array_free(&errors);
-    pg_array_free(&retry);
-    pg_array_free(&optout);
+    tocsin_pgarray_free(&ids);
+    tocsin_pgarray_free(&kinds);
+    tocsin_pgarray_free(&pids);
+    tocsin_pgarray_free(&codes);
+    tocsin_pgarray_free(&errors);
+    tocsin_pgarray_free(&retry);
+    tocsin_pgarray_free(&optout);
     if (w->n_outcomes > 0)
         arm(w, FLUSH_DELAY_MS);
 }

@@ -12,71 +12,24 @@
 
 #include "args.h"
 #include "dbsync.h"
+#include "pgarray.h"
 #include "tocsinctl.h"
 #include "zones.h"
 
 #define ZONES_LOCK_KEY "7236201" /* migrate's: refresh and migrations never interleave */
 #define ZONES_BUF_MAX (1 << 20)
 
-/* A growable text buffer for the array parameters, capped. */
-struct zbuf {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-
-static void zb_putc(struct zbuf *b, char c)
-{
-    if (b->failed)
-        return;
-    if (b->len + 2 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        char *s = cap <= ZONES_BUF_MAX ? realloc(b->s, cap) : NULL;
-        if (!s) {
-            b->failed = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    b->s[b->len++] = c;
-    b->s[b->len] = '\0';
-}
-
-/* Appends s as one quoted element of a PostgreSQL array literal. */
-static void zb_elem(struct zbuf *b, const char *s)
-{
-    zb_putc(b, b->len ? ',' : '{');
-    zb_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            zb_putc(b, '\\');
-        zb_putc(b, *s);
-    }
-    zb_putc(b, '"');
-}
-
 struct zrows {
-    struct zbuf prefix, region, zones, end;
-    int n;
+    struct tocsin_pgarray prefix, region, zones, end;
+    const char *lit[4]; /* the finished literals, in that order */
 };
 
 static void add_row(struct zrows *r, const char *prefix, const char *region, const char *zones, int end)
 {
-    char e[8];
-    snprintf(e, sizeof e, "%d", end);
-    zb_elem(&r->prefix, prefix);
-    zb_elem(&r->region, region);
-    zb_elem(&r->zones, zones);
-    zb_elem(&r->end, e);
-    r->n++;
-}
-
-static void close_array(struct zbuf *b)
-{
-    if (b->len == 0)
-        zb_putc(b, '{');
-    zb_putc(b, '}');
+    tocsin_pgarray_add_text(&r->prefix, prefix);
+    tocsin_pgarray_add_text(&r->region, region);
+    tocsin_pgarray_add_text(&r->zones, zones);
+    tocsin_pgarray_add_int(&r->end, end);
 }
 
 /* Every row: NANP area codes the geocoder names, countries, defaults. */
@@ -98,11 +51,11 @@ static int build_rows(struct zrows *r)
             tocsin_zones_nanp_unknown.quiet_end_hour);
     add_row(r, tocsin_zones_world_unknown.prefix, tocsin_zones_world_unknown.region,
             tocsin_zones_world_unknown.zones, tocsin_zones_world_unknown.quiet_end_hour);
-    close_array(&r->prefix);
-    close_array(&r->region);
-    close_array(&r->zones);
-    close_array(&r->end);
-    return r->prefix.failed || r->region.failed || r->zones.failed || r->end.failed ? -1 : 0;
+    r->lit[0] = tocsin_pgarray_finish(&r->prefix);
+    r->lit[1] = tocsin_pgarray_finish(&r->region);
+    r->lit[2] = tocsin_pgarray_finish(&r->zones);
+    r->lit[3] = tocsin_pgarray_finish(&r->end);
+    return r->lit[0] && r->lit[1] && r->lit[2] && r->lit[3] ? 0 : -1;
 }
 
 static const char refresh_sql[] =
@@ -127,8 +80,11 @@ static const char refresh_sql[] =
 
 int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
 {
-    struct zrows r;
-    memset(&r, 0, sizeof r);
+    struct zrows r = {0};
+    tocsin_pgarray_init(&r.prefix, ZONES_BUF_MAX);
+    tocsin_pgarray_init(&r.region, ZONES_BUF_MAX);
+    tocsin_pgarray_init(&r.zones, ZONES_BUF_MAX);
+    tocsin_pgarray_init(&r.end, ZONES_BUF_MAX);
     int rc = -1;
     PGresult *res = NULL;
     if (tocsin_dbsync_command(conn, "BEGIN", err, errlen) ||
@@ -150,8 +106,7 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
         snprintf(err, errlen, "could not build the zone table: out of memory");
         goto out;
     }
-    const char *params[] = {r.prefix.s, r.region.s, r.zones.s, r.end.s};
-    res = tocsin_dbsync_exec(conn, refresh_sql, 4, params, err, errlen);
+    res = tocsin_dbsync_exec(conn, refresh_sql, 4, r.lit, err, errlen);
     if (!res)
         goto out;
     if (!PQgetisnull(res, 0, 1)) {
@@ -161,7 +116,7 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
     if (tocsin_dbsync_command(conn, "SELECT tocsin_phone_zone_keys_rebuild()", err, errlen) ||
         tocsin_dbsync_command(conn, "COMMIT", err, errlen))
         goto out;
-    printf("phone_zones: %d prefixes, %ld changed\n", r.n, strtol(PQgetvalue(res, 0, 0), NULL, 10));
+    printf("phone_zones: %u prefixes, %ld changed\n", r.prefix.n, strtol(PQgetvalue(res, 0, 0), NULL, 10));
     rc = 0;
 out:
     if (rc < 0) {
@@ -169,10 +124,10 @@ out:
         tocsin_dbsync_command(conn, "ROLLBACK", ignored, sizeof ignored);
     }
     PQclear(res);
-    free(r.prefix.s);
-    free(r.region.s);
-    free(r.zones.s);
-    free(r.end.s);
+    tocsin_pgarray_free(&r.prefix);
+    tocsin_pgarray_free(&r.region);
+    tocsin_pgarray_free(&r.zones);
+    tocsin_pgarray_free(&r.end);
     return rc;
 }
 
