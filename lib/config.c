@@ -26,8 +26,12 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_HTTP_BODY_TIMEOUT_MS", "30000", "time allowed to send the request body"},
     {"TOCSIN_HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive connection idle limit"},
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
-    {"TOCSIN_GATEWAY_RATE_PER_IP", "500", "webhooks per second from one address (burst twice that); 0 = no limit"},
-    {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
+    {"TOCSIN_GATEWAY_RATE_PER_IP", "500",
+     "unverified webhooks per second from one address (burst twice that); over it, no sender lookups for it; 0 = no limit"},
+    {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000",
+     "correctly signed webhooks per second in all (burst twice that; unverified ones have their own bucket); 0 = no limit"},
+    {"TOCSIN_TRUSTED_PROXIES", "",
+     "CIDRs of proxies whose X-Forwarded-For names the client (IPv4/IPv6, comma-separated; ops/proxy/nginx.conf needs 127.0.0.1/32); unset = none"},
     {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
      "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its working folder)"},
     {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456", "spool size bound; webhooks that would exceed it get 503"},
@@ -57,6 +61,10 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "a dashboard session ends after this many seconds without a request"},
     {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
      "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
+    {"TOCSIN_DASHBOARD_PASSWORD_CONCURRENCY", "2",
+     "argon2id computations (64 MiB each) the dashboard runs at once (1-16)"},
+    {"TOCSIN_DASHBOARD_PASSWORD_QUEUE", "64",
+     "logins and invite accepts waiting for one, in order; more get 503 with Retry-After (1-10000)"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest (ops/run generates one)"},
     {NULL, NULL, NULL},
@@ -154,6 +162,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(worker_http_timeout_ms, "TOCSIN_WORKER_HTTP_TIMEOUT_MS", 1000, 120000);
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
+    LONG_FIELD(dashboard_password_concurrency, "TOCSIN_DASHBOARD_PASSWORD_CONCURRENCY", 1, 16);
+    LONG_FIELD(dashboard_password_queue, "TOCSIN_DASHBOARD_PASSWORD_QUEUE", 1, 10000);
     LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
     LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
@@ -176,6 +186,9 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
             return -1;
         cfg->worker_fake_now = v;
     }
+    if (tocsin_trusted_proxies_parse(config_get(fn, ctx, "TOCSIN_TRUSTED_PROXIES"),
+                                     &cfg->trusted_proxies, err, errlen))
+        return -1;
     cfg->gateway_spool_dir = config_get(fn, ctx, "TOCSIN_GATEWAY_SPOOL_DIR");
     if (!*cfg->gateway_spool_dir) {
         snprintf(err, errlen, "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");

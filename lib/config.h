@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "client_addr.h"
 #include "log.h"
 
 struct tocsin_config_var {
@@ -38,6 +39,7 @@ struct tocsin_config {
     unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
     unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
+    struct tocsin_trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed */
     const char *worker_id;           /* "" = host:pid */
     unsigned worker_batch;           /* claim size */
     unsigned worker_concurrency;     /* HTTP requests in flight */
@@ -54,6 +56,8 @@ struct tocsin_config {
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */
     unsigned dashboard_release_after_s; /* auto-release of idle assignments, 0 = never */
+    unsigned dashboard_password_concurrency; /* argon2 computations at once */
+    unsigned dashboard_password_queue;       /* waiting for one; more get 503 */
     int has_secret_key;
     unsigned char secret_key[32]; /* libsodium secretbox key for carrier credentials */
 };

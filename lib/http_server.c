@@ -23,6 +23,7 @@ void tocsin_http_options_from_config(struct tocsin_http_options *o, const struct
     o->write_timeout_ms = o->body_timeout_ms;
     o->max_connections = cfg ? cfg->http_max_connections : 10000;
     o->access_log = 1;
+    o->trusted_proxies = cfg ? &cfg->trusted_proxies : NULL;
 }
 
 /* --- closing ------------------------------------------------------------ */
