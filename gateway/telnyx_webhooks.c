@@ -37,9 +37,17 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct telnyx_hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\"", status, why);
-        tocsin_http_error(h->req, status, status == 404 ? "unknown_sender" : "unavailable", "%s",
-                          why);
+        if (status == 404)
+            gw_junk(h->g, h->req);
+        log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\" remote=%s", status,
+                 why, tocsin_http_remote_addr(h->req));
+        if (status == 429)
+            tocsin_http_add_header(h->req, "Retry-After", "1");
+        tocsin_http_error(h->req, status,
+                          status == 404   ? "unknown_sender"
+                          : status == 429 ? "rate_limited"
+                                          : "unavailable",
+                          "%s", why);
         finish(h);
         return;
     }
@@ -54,11 +62,16 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     if (!s->has_telnyx_pk || !fresh ||
         !tocsin_ed25519_verify(s->telnyx_pk, ts, tocsin_http_body(h->req), sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
+        gw_junk(h->g, h->req);
         log_warn("webhook_bad_signature", "provider=telnyx fresh=%d remote=%s", fresh,
                  tocsin_http_remote_addr(h->req));
         tocsin_http_error(h->req, 403, "bad_signature",
                           fresh ? "the telnyx-signature-ed25519 does not verify"
                                 : "the telnyx-timestamp is missing or more than 5 minutes off");
+        finish(h);
+        return;
+    }
+    if (!gw_admit(h->g, h->req)) {
         finish(h);
         return;
     }
@@ -85,8 +98,6 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 
 static void on_webhook(struct tocsin_http_req *r, void *ctx)
 {
-    if (!gw_admit(ctx, r))
-        return;
     struct telnyx_hook *h = tocsin_arena_alloc(tocsin_http_arena(r), sizeof *h);
     char err[200];
     if (!h) {
@@ -98,11 +109,13 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
     h->req = r;
     h->event = tocsin_http_json(r, err, sizeof err);
     if (!h->event) {
+        gw_junk(ctx, r);
         tocsin_http_error(r, 400, "bad_json", "%s", err);
         return;
     }
     const char *bad = gw_telnyx_fields(h->event, &h->f);
     if (bad) {
+        gw_junk(ctx, r);
         tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
         finish(h);
         return;
@@ -116,6 +129,7 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
     /* A member writes to our number (to); a receipt is about a message from it (from). */
     const char *ours = received ? h->f.to : h->f.from;
     gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)),
+                     gw_suspect(h->g, r),
                      sender_found, h);
 }
 
