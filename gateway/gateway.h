@@ -48,6 +48,9 @@ struct gateway {
 int gw_suspect(struct gateway *g, struct tocsin_http_req *r);
 /* Charges r, which failed verification, to its address and the junk total. */
 void gw_junk(struct gateway *g, struct tocsin_http_req *r);
+/* Answers a webhook whose sender lookup failed (gw_sender_lookup's status:
+ * 404 unknown, which is junk; 429 suspect and not cached; 503). */
+void gw_sender_refused(struct gateway *g, struct tocsin_http_req *r, int status, const char *why);
 /* Takes a token for an authentic webhook; 1 to go on, or 0 after answering
  * 429 with Retry-After (the carrier retries). */
 int gw_admit(struct gateway *g, struct tocsin_http_req *r);

@@ -40,6 +40,19 @@ void gw_junk(struct gateway *g, struct tocsin_http_req *r)
     tocsin_ratelimit_take(g->junk_global, "*", now);
 }
 
+void gw_sender_refused(struct gateway *g, struct tocsin_http_req *r, int status, const char *why)
+{
+    if (status == 404)
+        gw_junk(g, r);
+    if (status == 429)
+        tocsin_http_add_header(r, "Retry-After", "1");
+    tocsin_http_error(r, status,
+                      status == 404   ? "unknown_sender"
+                      : status == 429 ? "rate_limited"
+                                      : "unavailable",
+                      "%s", why);
+}
+
 int gw_admit(struct gateway *g, struct tocsin_http_req *r)
 {
     if (tocsin_ratelimit_take(g->authentic, "*", uv_now(g->d->loop)))

@@ -37,17 +37,9 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct telnyx_hook *h = ctx;
     if (!s) {
-        if (status == 404)
-            gw_junk(h->g, h->req);
         log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\" remote=%s", status,
                  why, tocsin_http_remote_addr(h->req));
-        if (status == 429)
-            tocsin_http_add_header(h->req, "Retry-After", "1");
-        tocsin_http_error(h->req, status,
-                          status == 404   ? "unknown_sender"
-                          : status == 429 ? "rate_limited"
-                                          : "unavailable",
-                          "%s", why);
+        gw_sender_refused(h->g, h->req, status, why);
         finish(h);
         return;
     }

@@ -41,17 +41,9 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        if (status == 404)
-            gw_junk(h->g, h->req);
-        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\" remote=%s", (int)h->f.to.len,
-                 h->f.to.base, status, why, tocsin_http_remote_addr(h->req));
-        if (status == 429)
-            tocsin_http_add_header(h->req, "Retry-After", "1");
-        tocsin_http_error(h->req, status,
-                          status == 404   ? "unknown_sender"
-                          : status == 429 ? "rate_limited"
-                                          : "unavailable",
-                          "%s", why);
+        log_warn("webhook_refused", "provider=twilio to=%.*s status=%d reason=\"%s\" remote=%s",
+                 (int)h->f.to.len, h->f.to.base, status, why, tocsin_http_remote_addr(h->req));
+        gw_sender_refused(h->g, h->req, status, why);
         return;
     }
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");

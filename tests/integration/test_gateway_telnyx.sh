@@ -56,18 +56,22 @@ kill -TERM "$GW"
 rc=0; wait "$GW" || rc=$?
 assert_eq "$rc" 0 "clean stop"
 
-# A junk flood spends only its address's unverified budget (5/s, burst
-# 10): malformed events still get 400 (no lookup is needed to refuse them),
+# A junk flood spends only its address's unverified budget (1/s, burst
+# 2): malformed events still get 400 (no lookup is needed to refuse them),
 # but once the budget is spent, events for numbers the gateway has not
 # cached get 429 instead of a database lookup each.
 GW_PORT=$(free_port)
-TOCSIN_GATEWAY_RATE_PER_IP=5 TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
+TOCSIN_GATEWAY_RATE_PER_IP=1 TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
 codes=$(for i in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code} ' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" -d '{}'; done)
 assert_eq "$(tr ' ' '\n' <<<"$codes" | grep -c 400)" 25 "malformed events are refused"
 unknown=$(received 3333-x +14155550202 hi | sed 's/+18005550199/+18005550111/')
-code=$(curl -s -D "$TMP/h" -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" -d "$unknown")
+# Of 10 in a row most find the budget spent, however slow the machine.
+for i in $(seq 1 10); do
+  code=$(curl -s -D "$TMP/h" -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" -d "$unknown")
+  [ "$code" = 429 ] && break
+done
 assert_eq "$code" 429 "an address out of unverified budget gets no lookups for unknown numbers"
 grep -qi '^Retry-After: 1' "$TMP/h" || fail "429 without Retry-After"
 grep -qE '^tocsin_gateway_unverified_total 2[5-9]' <<<"$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" || fail "unverified webhooks counted"

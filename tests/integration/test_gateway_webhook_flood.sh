@@ -12,18 +12,17 @@ export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1
 T=7c0c51a0000000000000000000000000
 GW_PORT=$(free_port)
 export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT"
-TOCSIN_GATEWAY_PORT=$GW_PORT TOCSIN_GATEWAY_RATE_PER_IP=5 \
+TOCSIN_GATEWAY_PORT=$GW_PORT TOCSIN_GATEWAY_RATE_PER_IP=1 \
   "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & GW=$!
 TEST_PIDS+=($GW)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
 
-# signed PATH TOKEN [XFF] k=v...: a hand-signed Twilio webhook; prints the status.
+# signed PATH TOKEN k=v...: a hand-signed Twilio webhook with X-Forwarded-For
+# $XFF; prints the status.
 signed() {
   local path=$1 token=$2; shift 2
-  local url="http://127.0.0.1:$GW_PORT$path" concat="" args=() kv
-  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
-  local sig
-  sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+  local url="http://127.0.0.1:$GW_PORT$path" args=() kv sig
+  sig=$(twilio_signature "$url" "$token" "$@")
   for kv in "$@"; do args+=(--data-urlencode "$kv"); done
   curl -s -o "$TMP/last" -w '%{http_code}' -H "X-Twilio-Signature: $sig" \
     -H "X-Forwarded-For: ${XFF:-}" "$url" "${args[@]}"
@@ -42,9 +41,10 @@ assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMstop0001 From=+14155550171
   "an authentic STOP is taken after a junk flood from its address"
 assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '+14155550171'")" 1 "the STOP opted the member out"
 # Junk for numbers the gateway has never seen no longer reaches the
-# database from an address that has spent its budget.
-assert_eq "$(signed /twilio/inbound wrong-token MessageSid=SMjunkx From=+14155550170 To=99999 Body=junk)" 429 \
-  "an out-of-budget address gets no sender lookups"
+# database from an address that keeps spending its budget (1/s, burst 2:
+# of 10 in a row, most find the budget spent, whatever the machine's speed).
+codes=$(for i in $(seq 1 10); do signed /twilio/inbound wrong-token MessageSid=SMjunkx$i From=+14155550170 To=99999 Body=junk; echo; done)
+assert_contains "$codes" 429 "an out-of-budget address gets no sender lookups"
 assert_eq "$(signed /twilio/inbound "$T" MessageSid=SMok0002 From=+14155550172 To=24680 Body=hello)" 200 \
   "authentic webhooks still pass"
 kill -TERM $GW; wait $GW 2>/dev/null || true
