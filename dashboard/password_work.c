@@ -130,6 +130,7 @@ static int submit(struct pw_work *w)
         q.head = w;
     q.tail = w;
     q.waiting++;
+    tocsin_metric_set(&m_waiting, q.waiting);
     pump();
     return 0;
 }
