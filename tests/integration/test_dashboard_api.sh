@@ -300,7 +300,7 @@ assert_eq "$(login lead2 lead@demo.test)" 200 "other accounts are not locked"
 # 30 attempts from one address at once, then one per 10 s: keep failing
 # until the address is refused.
 for i in $(seq 1 60); do [ "$(login x "nobody$i@demo.test" wrong)" = 429 ] && break; done
-assert_eq "$(login lead3 lead@demo.test)" 429 "too many failures from one address throttle it"
+[ "$i" -lt 60 ] || fail "60 failures from one address were never refused"
 
 # --- auto-release and Secure cookies: a second dashboard on the same database ---
 kill "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true

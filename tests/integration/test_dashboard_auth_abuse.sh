@@ -31,18 +31,17 @@ metric() {
 # 30 attempts at once, then one per 10 s: fail until refused (31 at least).
 for i in $(seq 1 60); do [ "$(try 203.0.113.7 "nobody$i@demo.test" wrong-password)" = 429 ] && break; done
 [ "$i" -ge 31 ] || fail "the address was refused after only $i attempts"
-assert_eq "$(try 203.0.113.7 lead@demo.test tocsin-demo)" 429 "the attacker's own address is throttled"
+[ "$i" -lt 60 ] || fail "60 failures from one address were never refused"
 r=$(retry_after); [ "$r" -ge 1 ] && [ "$r" -le 10 ] || fail "address Retry-After is short: $r"
 assert_eq "$(try 198.51.100.20 lead@demo.test tocsin-demo)" 200 \
   "the real lead, at another address behind the same proxy, logs in"
-# A client's own X-Forwarded-For is not believed past the trusted hop:
-# the attacker cannot pose as the lead's address.
-assert_eq "$(try '198.51.100.20, 203.0.113.7' vol1@demo.test tocsin-demo)" 429 \
-  "a spoofed left-hand X-Forwarded-For entry is ignored"
+# A client's own X-Forwarded-For is not believed past the trusted hop: the
+# entry the proxy appended (the rightmost) names it (checked in the log).
+curl -s -o /dev/null -H 'X-Forwarded-For: 198.51.100.99, 203.0.113.77' "$DASH/api/me"
 # An IPv6 attacker is throttled by its /64, whatever host part it uses.
 for i in $(seq 1 60); do [ "$(try "2001:db8:1:2::$i" "nobody$i@demo.test" wrong-password)" = 429 ] && break; done
 [ "$i" -ge 31 ] || fail "the /64 was refused after only $i attempts"
-assert_eq "$(try 2001:db8:1:2:ffff::1 vol1@demo.test tocsin-demo)" 429 "the /64 is throttled"
+[ "$i" -lt 60 ] || fail "60 failures from 60 addresses of one /64 were never refused"
 assert_eq "$(try 2001:db8:1:3::1 vol1@demo.test tocsin-demo)" 200 "the next /64 is not"
 # Junk X-Forwarded-For values are neither believed nor fatal.
 long=$(head -c 20000 /dev/zero | tr '\0' 1)
@@ -53,11 +52,19 @@ done
 wait_http "$DASH/healthz"
 
 # --- an account under attack is locked briefly, never for the window ---
-for i in 1 2 3 4 5 6; do try "192.0.2.$i" vol2@demo.test "wrong$i" >/dev/null; done
-assert_eq "$(try 198.51.100.30 vol2@demo.test tocsin-demo)" 429 "the attacked account waits"
+# Guesses from many addresses until the account is refused; then the
+# owner, from her own address, waits at most one 15 s interval (on a slow
+# machine a slot may already have drained: then she gets in at once).
+for i in $(seq 1 30); do [ "$(try "192.0.2.$i" vol2@demo.test "wrong$i")" = 429 ] && break; done
+[ "$i" -ge 6 ] && [ "$i" -lt 30 ] || fail "the account was refused after $i guesses"
 r=$(retry_after); [ "$r" -ge 1 ] && [ "$r" -le 15 ] || fail "account Retry-After is short: $r"
-sleep "$r"
-assert_eq "$(try 198.51.100.30 vol2@demo.test tocsin-demo)" 200 "the right password works after Retry-After"
+code=$(try 198.51.100.30 vol2@demo.test tocsin-demo)
+if [ "$code" = 429 ]; then
+  r=$(retry_after); [ "$r" -ge 1 ] && [ "$r" -le 15 ] || fail "the owner's Retry-After is short: $r"
+  sleep "$r"
+  code=$(try 198.51.100.30 vol2@demo.test tocsin-demo)
+fi
+assert_eq "$code" 200 "the right password works within one Retry-After"
 
 # --- parallel guesses are counted before argon2 ---
 pids=()
@@ -79,7 +86,7 @@ assert_eq "$n_other" 0 "parallel guesses get 401, 429 or 503"
 
 # --- a full password queue answers 503 with Retry-After ---
 rm -f "$TMP/q"
-for i in $(seq 1 30); do
+for i in $(seq 1 40); do
   curl -s -D "$TMP/q.h$i" -o /dev/null -w '%{http_code}\n' -X POST "$DASH/api/login" \
     -H "X-Forwarded-For: 10.9.$i.1" -H 'Content-Type: application/json' \
     -d "{\"email\":\"queue$i@demo.test\",\"password\":\"wrong\"}" >>"$TMP/q" &
@@ -87,7 +94,7 @@ for i in $(seq 1 30); do
 done
 wait_jobs
 n503=$(grep -c '^503$' "$TMP/q" || true)
-[ "$n503" -ge 1 ] || fail "30 parallel logins with a queue of 8 got no 503: $(sort "$TMP/q" | uniq -c | tr '\n' ' ')"
+[ "$n503" -ge 1 ] || fail "40 parallel logins with a queue of 8 got no 503: $(sort "$TMP/q" | uniq -c | tr '\n' ' ')"
 grep -qil '^Retry-After: [0-9]' $(grep -l '^HTTP/1.1 503' "$TMP"/q.h*) || fail "503 without Retry-After"
 
 # --- invites: token in the body, checked before any hashing, never logged ---
@@ -108,6 +115,8 @@ assert_eq "$(metric tocsin_dashboard_password_hashes_total)" "$(( before + 1 ))"
 assert_eq "$(try 198.51.100.40 ina@demo.test 'a long new password')" 200 "the new volunteer logs in"
 kill -TERM "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true
 grep -q http_request "$TMP/dashboard.log" || fail "the access log is on"
-grep -q "remote=198.51.100.40" "$TMP/dashboard.log" || fail "the access log names the client behind the proxy"
+grep -q "remote=198.51.100.40 peer=127.0.0.1" "$TMP/dashboard.log" || fail "the access log names the client behind the proxy"
+grep -q "path=/api/me status=401 .*remote=203.0.113.77 peer=127.0.0.1" "$TMP/dashboard.log" || fail "the proxy's entry names the client"
+if grep -q "remote=198.51.100.99" "$TMP/dashboard.log"; then fail "a client's own X-Forwarded-For entry was believed"; fi
 if grep -qF "$itoken" "$TMP/dashboard.log"; then fail "the invite token is in the dashboard's log"; fi
 echo "ok"
