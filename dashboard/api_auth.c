@@ -3,13 +3,17 @@
  * are argon2id, checked and hashed off the loop; a session is a random
  * token whose SHA-256 alone is stored, sent as an HttpOnly SameSite=Strict
  * cookie (Secure and __Host- prefixed behind https), with its own CSRF
- * token, and lives at most TOCSIN_SESSION_MAX_AGE_S whatever its use. Failed logins are
- * throttled per account and per address (login_throttle.h). */
+ * token, and lives at most TOCSIN_SESSION_MAX_AGE_S whatever its use. Login
+ * attempts are counted per account and per client address before any
+ * argon2id runs (login_throttle.h), and password work waits in a bounded
+ * queue (password_work.c). Invite tokens travel only in request bodies,
+ * never in a path the access log records. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dashboard.h"
+#include "client_addr.h"
 #include "log.h"
 #include "login_throttle.h"
 
@@ -23,7 +27,7 @@
 struct login {
     struct api_call *call;
     char *password;
-    char account_key[300], ip_key[80];
+    char account_key[300], ip_key[TOCSIN_ADDR_KEY_LEN + 2];
     char token[64], csrf[64];
 };
 
@@ -46,13 +50,28 @@ static void set_cookie(struct api_call *call, const char *token, int clear)
     tocsin_http_add_header(call->req, "Set-Cookie", v);
 }
 
+/* The attempt login_begin counted did not reach a password check (or its
+ * password was right): it does not count against the account or address. */
+static void give_back(struct login *l)
+{
+    struct dashboard *dash = l->call->dash;
+    login_throttle_refund(dash->throttle, l->account_key, now_ms(l->call));
+    login_throttle_refund(dash->throttle_ip, l->ip_key, now_ms(l->call));
+}
+
+static void busy(struct api_call *call)
+{
+    tocsin_http_add_header(call->req, "Retry-After", "2");
+    tocsin_http_error(call->req, 503, "busy", "too many password checks in progress; retry shortly");
+}
+
 static void too_many(struct api_call *call, unsigned wait_s)
 {
     char v[16];
     snprintf(v, sizeof v, "%u", wait_s);
     tocsin_http_add_header(call->req, "Retry-After", v);
     tocsin_http_error(call->req, 429, "too_many_attempts",
-                      "too many failed logins; try again in %u seconds", wait_s);
+                      "too many login attempts; try again in %u seconds", wait_s);
 }
 
 static void session_created(struct login *l)
@@ -86,14 +105,13 @@ static void verified(int ok, void *arg)
 {
     struct login *l = arg;
     struct api_call *call = l->call;
-    if (!ok) {
-        login_throttle_fail(call->dash->throttle, l->account_key, now_ms(call));
-        login_throttle_fail(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    if (!ok) { /* the attempt stays counted */
         log_info("login_failed", "addr=%s", tocsin_http_remote_addr(call->req));
         tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
         return;
     }
     login_throttle_clear(call->dash->throttle, l->account_key);
+    login_throttle_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
     if (tocsin_random_token(32, l->token, sizeof l->token) != 0 ||
         tocsin_random_token(32, l->csrf, sizeof l->csrf) != 0) {
         tocsin_http_error(call->req, 500, "internal", "could not make a session token");
@@ -107,6 +125,7 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
     struct login *l = ctx;
     struct api_call *call = l->call;
     if (r->error) {
+        give_back(l);
         api_db_error(call, "login", r->error);
         return;
     }
@@ -117,7 +136,12 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
         snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 2));
         hash = PQgetvalue(r->res, 0, 3);
     }
-    if (password_verify_async(call->dash->d->loop, hash, l->password, verified, l) != 0)
+    int rc = password_verify_async(hash, l->password, verified, l);
+    if (rc != 0)
+        give_back(l);
+    if (rc == PASSWORD_BUSY)
+        busy(call);
+    else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
 }
 
@@ -137,12 +161,21 @@ void api_login(struct api_call *call)
     int n = snprintf(l->account_key, sizeof l->account_key, "a:%s", email);
     for (int i = 2; i < n && l->account_key[i]; i++)
         l->account_key[i] = (char)tolower((unsigned char)l->account_key[i]);
-    snprintf(l->ip_key, sizeof l->ip_key, "i:%s", tocsin_http_remote_addr(call->req));
-    unsigned wa = login_throttle_wait_s(call->dash->throttle, l->account_key, now_ms(call));
-    unsigned wi = login_throttle_wait_s(call->dash->throttle_ip, l->ip_key, now_ms(call));
-    if (wa || wi) {
+    char addr_key[TOCSIN_ADDR_KEY_LEN];
+    tocsin_client_addr_key(tocsin_http_remote_addr(call->req), addr_key);
+    snprintf(l->ip_key, sizeof l->ip_key, "i:%s", addr_key);
+    /* Counted now, before the database and argon2id: parallel guesses all
+     * see each other. An attempt one key refuses is not held against the
+     * other. */
+    unsigned wait = login_throttle_take(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    if (!wait) {
+        wait = login_throttle_take(call->dash->throttle, l->account_key, now_ms(call));
+        if (wait)
+            login_throttle_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    }
+    if (wait) {
         log_warn("login_throttled", "addr=%s", tocsin_http_remote_addr(call->req));
-        too_many(call, wa > wi ? wa : wi);
+        too_many(call, wait);
         return;
     }
     const char *params[] = {email};
@@ -150,8 +183,10 @@ void api_login(struct api_call *call)
                         "SELECT org_id, id, role, password_hash FROM users"
                         " WHERE lower(email) = lower($1) AND disabled_at IS NULL"
                         "   AND password_hash IS NOT NULL",
-                        1, params, user_found, l) != 0)
+                        1, params, user_found, l) != 0) {
+        give_back(l);
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
+    }
 }
 
 void api_logout(struct api_call *call)
@@ -199,7 +234,8 @@ void api_invite_create(struct api_call *call)
         return;
     }
     api_token_hash_hex(token, strlen(token), hex);
-    snprintf(url, sizeof url, "%s/#/invite/%s", call->dash->d->cfg.dashboard_url, token);
+    /* In the fragment: browsers never send it, so no server or proxy logs it. */
+    snprintf(url, sizeof url, "%s/#token=%s", call->dash->d->cfg.dashboard_url, token);
     api_add_param(call, email && *email ? email : NULL);
     api_add_param(call, role ? role : "volunteer");
     api_add_param(call, hex);
@@ -216,18 +252,30 @@ void api_invite_create(struct api_call *call)
                 "       'expires_at', expires_at) FROM i");
 }
 
-/* The invite's token is the path parameter ($4); its hash replaces it. */
-static void hash_path_token(struct api_call *call)
+/* The invite's token from the body becomes parameter $4 as its SHA-256;
+ * returns 0, or -1 after answering 404 (a token that cannot exist). */
+static int add_token_hash(struct api_call *call)
 {
+    const char *token = api_body_text(call, "token");
+    size_t n = token ? strlen(token) : 0;
+    int ok = n > 0 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)token[i]) || token[i] == '-' || token[i] == '_';
+    if (!ok) {
+        tocsin_http_error(call->req, 404, "not_found", "no such invite");
+        return -1;
+    }
     char hex[67];
-    api_token_hash_hex(call->params[3], strlen(call->params[3]), hex);
+    api_token_hash_hex(token, n, hex);
     call->nparams = 3;
     api_add_param(call, hex);
+    return 0;
 }
 
 void api_invite_show(struct api_call *call)
 {
-    hash_path_token(call);
+    if (add_token_hash(call) != 0)
+        return;
     api_run_sql(call, "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name)"
                       "  FROM invites i JOIN orgs o ON o.id = i.org_id"
                       " WHERE i.token_hash = $4::bytea AND i.used_at IS NULL AND i.expires_at > now()");
@@ -255,20 +303,57 @@ static void invite_hashed(const char *hash, void *arg)
                 "SELECT 201, json_build_object('email', email, 'role', role) FROM u");
 }
 
+struct accept {
+    struct api_call *call;
+    char *password; /* in the request's arena (the JSON body is gone by then) */
+};
+
+/* The invite is live: only now is the password worth 64 MiB of argon2id. */
+static void invite_checked(const struct tocsin_db_result *r, void *ctx)
+{
+    struct accept *a = ctx;
+    struct api_call *call = a->call;
+    if (r->error) {
+        api_db_error(call, "invite", r->error);
+        return;
+    }
+    if (PQntuples(r->res) != 1) {
+        tocsin_http_error(call->req, 404, "not_found", "no such invite");
+        return;
+    }
+    int rc = password_hash_async(a->password, invite_hashed, call);
+    if (rc == PASSWORD_BUSY)
+        busy(call);
+    else if (rc != 0)
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+}
+
 void api_invite_accept(struct api_call *call)
 {
-    hash_path_token(call);
     const char *name = api_body_text(call, "display_name");
     const char *email = api_body_text(call, "email");
     const char *password = api_body_text(call, "password");
     size_t pl = password ? strlen(password) : 0;
+    if (add_token_hash(call) != 0)
+        return;
     if (pl < PASSWORD_MIN || pl > PASSWORD_MAX) {
         tocsin_http_error(call->req, 400, "weak_password",
                           "choose a password of at least %d characters", PASSWORD_MIN);
         return;
     }
+    struct tocsin_arena *arena = tocsin_http_arena(call->req);
+    struct accept *a = tocsin_arena_alloc(arena, sizeof *a);
+    if (!a || !(a->password = tocsin_arena_strndup(arena, password, pl))) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    a->call = call;
     api_add_param(call, name);
     api_add_param(call, email && *email ? email : NULL);
-    if (password_hash_async(call->dash->d->loop, password, invite_hashed, call) != 0)
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
+    const char *params[] = {call->params[3]};
+    if (tocsin_db_query(call->dash->d->db,
+                        "SELECT 1 FROM invites WHERE token_hash = $1::bytea AND used_at IS NULL"
+                        "   AND expires_at > now()",
+                        1, params, invite_checked, a) != 0)
+        tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }

@@ -27,8 +27,9 @@ const struct api_route api_routes[] = {
     {"POST", "/api/logout", API_VOLUNTEER, 0, NULL, NULL, api_logout},
     {"GET", "/api/me", API_VOLUNTEER, 0, NULL, NULL, api_me},
     {"POST", "/api/invites", API_ADMIN, 0, NULL, NULL, api_invite_create},
-    {"GET", "/api/invites/:token", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_show},
-    {"POST", "/api/invites/:token/accept", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_accept},
+    /* The invite's token is in the body: a path would put it in access logs. */
+    {"POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_show},
+    {"POST", "/api/invite/accept", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_accept},
     {"POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, NULL, api_logout_everywhere},
     {"GET", "/api/users", API_LEAD, 0, SQL_USERS, NULL, NULL},
     {"POST", "/api/users/:id/disable", API_ADMIN, 0, SQL_USER_DISABLE, NULL, NULL},

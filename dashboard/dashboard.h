@@ -19,8 +19,8 @@ struct events_hub;
 struct dashboard {
     struct tocsin_daemon *d;
     struct static_files *static_files;
-    struct login_throttle *throttle;    /* failed logins per account */
-    struct login_throttle *throttle_ip; /* failed logins per client address */
+    struct login_throttle *throttle;    /* login attempts per account */
+    struct login_throttle *throttle_ip; /* login attempts per client address (IPv6: /64) */
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
@@ -159,15 +159,18 @@ void release_start(struct dashboard *dash);
 void release_stop(struct dashboard *dash);
 
 /* --- passwords off the loop (password_work.c) --- */
-/* Makes the dummy hash (once, on the loop thread, before any request). */
-int password_work_init(void);
+/* Makes the dummy hash and sets the bounds: concurrency argon2id at once,
+ * queue_max waiting in order (once, on the loop thread, before any
+ * request). Returns 0 or -1. */
+int password_work_init(uv_loop_t *loop, unsigned concurrency, unsigned queue_max);
+#define PASSWORD_BUSY (-2) /* the queue is full: answer 503 with Retry-After */
 /* Verifies password against encoded (NULL: a dummy hash, same cost) on the
- * libuv thread pool; done(ok, arg) runs on the loop. Returns 0 or -1 (out
- * of memory; done is not called). */
-int password_verify_async(uv_loop_t *loop, const char *encoded, const char *password,
+ * libuv thread pool, after the work queued before it; done(ok, arg) runs
+ * on the loop. Returns 0, PASSWORD_BUSY, or -1 (out of memory); done is
+ * called only after 0. */
+int password_verify_async(const char *encoded, const char *password,
                           void (*done)(int ok, void *arg), void *arg);
-/* Hashes password; done(hash or NULL on failure, arg) runs on the loop. */
-int password_hash_async(uv_loop_t *loop, const char *password,
-                        void (*done)(const char *hash, void *arg), void *arg);
+/* Hashes password the same way; done(hash or NULL on failure, arg). */
+int password_hash_async(const char *password, void (*done)(const char *hash, void *arg), void *arg);
 
 #endif

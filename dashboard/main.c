@@ -10,13 +10,17 @@
 #include "login_throttle.h"
 #include "static_files.h"
 
-/* Failed logins: 5 per account in 15 minutes, 30 per address (an office
- * behind one NAT shares it). In memory: the dashboard is one process, so
+/* Login attempts: per account 5 at once, then one per 15 s (at most 240 an
+ * hour); per client address (an IPv6 /64) 30 at once, then one per 10 s
+ * (an office behind one NAT shares it). A refused attempt waits at most
+ * one interval, so a correct password is never locked out for longer than
+ * 15 s whoever is guessing. In memory: the dashboard is one process, so
  * counts held here see every attempt; a flood costs no database writes;
  * a restart forgets them, which argon2id's cost still makes affordable. */
-#define LOGIN_FAILURES_PER_ACCOUNT 5
-#define LOGIN_FAILURES_PER_ADDRESS 30
-#define LOGIN_WINDOW_MS (15 * 60 * 1000)
+#define LOGIN_BURST_PER_ACCOUNT 5
+#define LOGIN_INTERVAL_PER_ACCOUNT_MS 15000
+#define LOGIN_BURST_PER_ADDRESS 30
+#define LOGIN_INTERVAL_PER_ADDRESS_MS 10000
 
 static int dashboard_port(const struct tocsin_config *cfg)
 {
@@ -33,10 +37,13 @@ static int dashboard_start(struct tocsin_daemon *d)
     dash->d = d;
     dash->secure_cookies = strncmp(d->cfg.dashboard_url, "https://", 8) == 0;
     dash->static_files = static_files_load(dir);
-    dash->throttle = login_throttle_new(LOGIN_FAILURES_PER_ACCOUNT, LOGIN_WINDOW_MS, 8192);
-    dash->throttle_ip = login_throttle_new(LOGIN_FAILURES_PER_ADDRESS, LOGIN_WINDOW_MS, 8192);
+    dash->throttle =
+        login_throttle_new(LOGIN_BURST_PER_ACCOUNT, LOGIN_INTERVAL_PER_ACCOUNT_MS, 8192);
+    dash->throttle_ip =
+        login_throttle_new(LOGIN_BURST_PER_ADDRESS, LOGIN_INTERVAL_PER_ADDRESS_MS, 8192);
     dash->events = events_new(dash);
-    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events || password_work_init() != 0 ||
+    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events || password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
+                           d->cfg.dashboard_password_queue) != 0 ||
         events_start(dash->events) != 0) {
         log_error("dashboard_start_failed", "reason=\"out of memory or bad static folder\"");
         return -1;

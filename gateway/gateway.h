@@ -34,22 +34,41 @@ struct gw_sender {
     size_t nreplies;
 };
 
+/* Budgets (main.c). A webhook's signature is checked before any budget is
+ * spent on it: correctly signed ones take from `authentic`, which nothing
+ * else touches; the rest (bad signature, unknown sender, malformed) take
+ * from their address's `junk_per_ip` and from `junk_global`. An address
+ * (or everyone) out of junk budget is "suspect": its webhooks are still
+ * verified, but only against senders already cached, so junk stops costing
+ * database lookups while a carrier's real webhook from the same address,
+ * for a sender it has been using, still gets through. */
 struct gateway {
     struct tocsin_daemon *d;
-    struct tocsin_ratelimit *per_ip, *global;
+    struct tocsin_ratelimit *junk_per_ip, *junk_global, *authentic;
 };
 
-/* Takes a token for this request from the per-address and global buckets;
- * returns 1 to go on, or 0 after answering 429 (main.c). */
+/* 1 when r's address, or all unverified traffic, has spent its junk budget. */
+int gw_suspect(struct gateway *g, struct tocsin_http_req *r);
+/* Charges r, which failed verification, to its address and the junk total. */
+void gw_junk(struct gateway *g, struct tocsin_http_req *r);
+/* Answers a webhook whose sender lookup failed (gw_sender_lookup's status:
+ * 429 suspect and not cached; 503; a 404, unknown, is answered by the
+ * caller exactly as a bad signature and charged as junk). */
+void gw_sender_refused(struct gateway *g, struct tocsin_http_req *r, int status, const char *why);
+/* Takes a token for an authentic webhook; 1 to go on, or 0 after answering
+ * 429 with Retry-After (the carrier retries). */
 int gw_admit(struct gateway *g, struct tocsin_http_req *r);
 
 /* senders.c: looks the sender up by its address (the webhook's To); calls
  * cb with NULL and a reason when it does not exist or the lookup failed
- * (status is then 404 or 503). The sender is valid during the callback.
- * Callers answer 404 exactly as their bad signature, so that which numbers
- * are configured cannot be probed. */
+ * (status is then 404 or 503). With cache_only (a suspect address) only a
+ * cached sender, however old, is used, and one not cached gets status 429.
+ * The sender is valid during the callback. Callers answer 404 exactly as
+ * their bad signature, so that which numbers are configured cannot be
+ * probed. */
 typedef void (*gw_sender_cb)(struct gw_sender *s, int status, const char *why, void *ctx);
-void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx);
+void gw_sender_lookup(struct gateway *g, const char *address, int cache_only, gw_sender_cb cb,
+                      void *ctx);
 void gw_senders_free(void);
 /* Registers the lookup counters and LISTENs on tocsin_senders; 0 or -1. */
 int gw_senders_start(struct gateway *g);

@@ -232,13 +232,14 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     free(l);
 }
 
-void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, void *ctx)
+void gw_sender_lookup(struct gateway *g, const char *address, int cache_only, gw_sender_cb cb,
+                      void *ctx)
 {
     /* While the database is unreachable a sender seen before is trusted as
      * it was (its webhooks are spooled); one never seen gets 503. */
     struct gw_sender *s = cached(address);
-    if (s &&
-        (uv_now(g->d->loop) - s->fetched_ms < CACHE_FRESH_MS || !tocsin_db_is_ready(g->d->db))) {
+    if (s && (cache_only || uv_now(g->d->loop) - s->fetched_ms < CACHE_FRESH_MS ||
+              !tocsin_db_is_ready(g->d->db))) {
         cb(s, 200, NULL, ctx);
         return;
     }
@@ -247,6 +248,10 @@ void gw_sender_lookup(struct gateway *g, const char *address, gw_sender_cb cb, v
         uv_now(g->d->loop) - m->at_ms < MISS_FRESH_MS) {
         tocsin_metric_add(&m_misses_cached, 1);
         cb(NULL, 404, "no sender has this number", ctx);
+        return;
+    }
+    if (cache_only) {
+        cb(NULL, 429, "too many unverified webhooks from this address; retry later", ctx);
         return;
     }
     if (!tocsin_db_is_ready(g->d->db)) {

@@ -56,13 +56,14 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
     int fresh = timestamp_fresh(ts);
     if (!s) {
-        log_warn("webhook_refused", "provider=telnyx status=%d reason=%s", status,
-                 tocsin_log_q(why));
-        if (status == 404) {
+        log_warn("webhook_refused", "provider=telnyx status=%d reason=%s remote=%s", status,
+                 tocsin_log_q(why), tocsin_http_remote_addr(h->req));
+        if (status == 404) { /* unknown number: charged and answered as junk */
+            gw_junk(h->g, h->req);
             refuse(h, fresh);
             return;
         }
-        tocsin_http_error(h->req, status, "unavailable", "%s", why);
+        gw_sender_refused(h->g, h->req, status, why);
         finish(h);
         return;
     }
@@ -70,9 +71,14 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     if (!s->has_telnyx_pk || !fresh ||
         !tocsin_ed25519_verify(s->telnyx_pk, ts, tocsin_http_body(h->req), sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
+        gw_junk(h->g, h->req);
         log_warn("webhook_bad_signature", "provider=telnyx fresh=%d remote=%s", fresh,
                  tocsin_http_remote_addr(h->req));
         refuse(h, fresh);
+        return;
+    }
+    if (!gw_admit(h->g, h->req)) {
+        finish(h);
         return;
     }
     struct tocsin_arena *a = tocsin_http_arena(h->req);
@@ -98,8 +104,6 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 
 static void on_webhook(struct tocsin_http_req *r, void *ctx)
 {
-    if (!gw_admit(ctx, r))
-        return;
     struct telnyx_hook *h = tocsin_arena_alloc(tocsin_http_arena(r), sizeof *h);
     char err[200];
     if (!h) {
@@ -111,11 +115,13 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
     h->req = r;
     h->event = tocsin_http_json(r, err, sizeof err);
     if (!h->event) {
+        gw_junk(ctx, r);
         tocsin_http_error(r, 400, "bad_json", "%s", err);
         return;
     }
     const char *bad = gw_telnyx_fields(h->event, &h->f);
     if (bad) {
+        gw_junk(ctx, r);
         tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
         finish(h);
         return;
@@ -129,6 +135,7 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
     /* A member writes to our number (to); a receipt is about a message from it (from). */
     const char *ours = received ? h->f.to : h->f.from;
     gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)),
+                     gw_suspect(h->g, r),
                      sender_found, h);
 }
 

@@ -4,7 +4,8 @@
  * against X-Twilio-Signature for the sender's auth token and the public URL
  * the operator configured, applied in one database round trip, and only
  * then acknowledged, so a carrier that retries loses nothing and a retried
- * webhook is applied once. */
+ * webhook is applied once. The signature is checked before any shared
+ * budget is spent (gateway.h): junk cannot push a real webhook into 429. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct hook {
     struct tocsin_kv *kv;
     size_t n;
     int is_status;
+    int suspect; /* its address is out of junk budget: cached senders only */
     char url[700];
     struct gw_twilio_fields f;
     struct gw_inbound in;
@@ -46,22 +48,28 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "to=%s status=%d reason=%s",
-                 tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why));
-        if (status == 404)
+        log_warn("webhook_refused", "provider=twilio to=%s status=%d reason=%s remote=%s",
+                 tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why),
+                 tocsin_http_remote_addr(h->req));
+        if (status == 404) { /* unknown number: charged and answered as junk */
+            gw_junk(h->g, h->req);
             refuse(h);
-        else
-            tocsin_http_error(h->req, status, "unavailable", "%s", why);
+        } else {
+            gw_sender_refused(h->g, h->req, status, why);
+        }
         return;
     }
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
     if (!tocsin_twilio_verify_url(tocsin_str_from(s->secret), h->url, h->kv, h->n, sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
+        gw_junk(h->g, h->req);
         log_warn("webhook_bad_signature", "url=%s remote=%s", tocsin_log_q(h->url),
                  tocsin_http_remote_addr(h->req));
         refuse(h);
         return;
     }
+    if (!gw_admit(h->g, h->req))
+        return;
     h->in = (struct gw_inbound){.req = h->req,
                                 .provider = "twilio",
                                 .message_id = cstr(h, h->f.sid),
@@ -90,12 +98,15 @@ static struct hook *hook_begin(struct gateway *g, struct tocsin_http_req *r, int
     h->g = g;
     h->req = r;
     h->is_status = is_status;
+    h->suspect = gw_suspect(g, r);
     if (tocsin_http_form(r, 0, &h->kv, &h->n, err, sizeof err)) {
+        gw_junk(g, r);
         tocsin_http_error(r, 400, "bad_form", "%s", err);
         return NULL;
     }
     const char *bad = gw_twilio_fields(h->kv, h->n, is_status, &h->f);
     if (bad) {
+        gw_junk(g, r);
         tocsin_http_error(r, 400, "bad_webhook", "%s", bad);
         return NULL;
     }
@@ -109,21 +120,18 @@ static struct hook *hook_begin(struct gateway *g, struct tocsin_http_req *r, int
 
 static void on_inbound(struct tocsin_http_req *r, void *ctx)
 {
-    if (!gw_admit(ctx, r))
-        return;
     struct hook *h = hook_begin(ctx, r, 0);
     if (h)
-        gw_sender_lookup(h->g, cstr(h, h->f.to), sender_found, h);
+        gw_sender_lookup(h->g, cstr(h, h->f.to), h->suspect, sender_found, h);
 }
 
 static void on_status(struct tocsin_http_req *r, void *ctx)
 {
-    if (!gw_admit(ctx, r))
-        return;
     struct hook *h = hook_begin(ctx, r, 1);
     /* The receipt's From is our sender: its token signed the callback. */
     if (h)
-        gw_sender_lookup(h->g, cstr(h, h->f.from.base ? h->f.from : h->f.to), sender_found, h);
+        gw_sender_lookup(h->g, cstr(h, h->f.from.base ? h->f.from : h->f.to), h->suspect,
+                         sender_found, h);
 }
 
 void gw_twilio_routes(struct gateway *g)

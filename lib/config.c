@@ -34,9 +34,11 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      " and bodies); a connection that would take more gets 503; at least the body cap plus the "
      "header cap"},
     {"TOCSIN_GATEWAY_RATE_PER_IP", "500",
-     "webhooks per second from one address (burst twice that); 0 = no limit"},
+     "unverified webhooks per second from one address (burst twice that); over it, no sender lookups for it; 0 = no limit"},
     {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000",
-     "webhooks per second in all (burst twice that); 0 = no limit"},
+     "correctly signed webhooks per second in all (burst twice that; unverified ones have their own bucket); 0 = no limit"},
+    {"TOCSIN_TRUSTED_PROXIES", "",
+     "CIDRs of proxies whose X-Forwarded-For names the client (IPv4/IPv6, comma-separated; ops/proxy/nginx.conf needs 127.0.0.1/32); unset = none"},
     {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
      "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its "
      "working folder)"},
@@ -73,6 +75,10 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "a dashboard session ends this many seconds after its login, however active (60-31536000)"},
     {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
      "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
+    {"TOCSIN_DASHBOARD_PASSWORD_CONCURRENCY", "2",
+     "argon2id computations (64 MiB each) the dashboard runs at once (1-16)"},
+    {"TOCSIN_DASHBOARD_PASSWORD_QUEUE", "64",
+     "logins and invite accepts waiting for one, in order; more get 503 with Retry-After (1-10000)"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest; gateway, worker and tocsinctl only (the dashboard refuses to start with it)"},
     {"TOCSIN_SECRET_KEY_FILE", "",
@@ -201,6 +207,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(session_ttl_s, "TOCSIN_SESSION_TTL_S", 1, 31536000);
     LONG_FIELD(session_max_age_s, "TOCSIN_SESSION_MAX_AGE_S", 60, 31536000);
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
+    LONG_FIELD(dashboard_password_concurrency, "TOCSIN_DASHBOARD_PASSWORD_CONCURRENCY", 1, 16);
+    LONG_FIELD(dashboard_password_queue, "TOCSIN_DASHBOARD_PASSWORD_QUEUE", 1, 10000);
     LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
     LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
@@ -232,6 +240,9 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
             return -1;
         cfg->worker_fake_now = v;
     }
+    if (tocsin_trusted_proxies_parse(config_get(fn, ctx, "TOCSIN_TRUSTED_PROXIES"),
+                                     &cfg->trusted_proxies, err, errlen))
+        return -1;
     cfg->gateway_spool_dir = config_get(fn, ctx, "TOCSIN_GATEWAY_SPOOL_DIR");
     if (!*cfg->gateway_spool_dir) {
         snprintf(err, errlen, "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");

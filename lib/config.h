@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "client_addr.h"
 #include "log.h"
 
 struct tocsin_config_var {
@@ -39,6 +40,7 @@ struct tocsin_config {
     unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
     unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
+    struct tocsin_trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed */
     const char *worker_id;           /* "" = host:pid */
     unsigned worker_batch;           /* claim size */
     unsigned worker_concurrency;     /* HTTP requests in flight */
@@ -56,6 +58,8 @@ struct tocsin_config {
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */
     unsigned session_max_age_s;       /* absolute lifetime of a dashboard session */
     unsigned dashboard_release_after_s; /* auto-release of idle assignments, 0 = never */
+    unsigned dashboard_password_concurrency; /* argon2 computations at once */
+    unsigned dashboard_password_queue;       /* waiting for one; more get 503 */
     int allow_insecure_carrier_urls; /* http:// carrier base URLs (simulator, tests) */
     int has_secret_key;              /* from TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE */
     unsigned char secret_key[32];    /* seals carrier credentials (crypto.h) */

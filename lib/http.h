@@ -50,6 +50,9 @@ struct tocsin_http_options {
     size_t max_buffered_bytes;
     int reuseport; /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
+    /* Proxies whose X-Forwarded-For names the client (NULL: none); must
+     * outlive the server. */
+    const struct tocsin_trusted_proxies *trusted_proxies;
 };
 
 /* Defaults, overridden by the TOCSIN_HTTP_* settings in cfg. */
@@ -99,7 +102,11 @@ tocsin_str tocsin_http_route_tail(const struct tocsin_http_req *r);
 tocsin_str tocsin_http_body(const struct tocsin_http_req *r);
 /* Header value by case-insensitive name; {NULL, 0} if absent. */
 tocsin_str tocsin_http_header(const struct tocsin_http_req *r, const char *name);
-const char *tocsin_http_remote_addr(const struct tocsin_http_req *r);
+/* The client's address (client_addr.h): the TCP peer, or what trusted
+ * proxies forwarded. Valid until the response is complete. */
+const char *tocsin_http_remote_addr(struct tocsin_http_req *r);
+/* The TCP peer, whatever proxies say. */
+const char *tocsin_http_peer_addr(const struct tocsin_http_req *r);
 struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r);
 /* 1 once the client has gone (for a stream, also once the server closes). */
 int tocsin_http_aborted(const struct tocsin_http_req *r);

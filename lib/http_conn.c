@@ -448,9 +448,13 @@ void http_conn_finish_response(struct tocsin_http_conn *c)
     if (s->opts.access_log && tocsin_log_enabled(TOCSIN_LOG_INFO)) {
         char path[200];
         tocsin_log_quote(path, sizeof path, r->path.base ? r->path.base : "-", r->path.len);
-        log_info("http_request", "method=%.*s path=%s status=%d bytes=%zu duration_ms=%.3f remote=%s",
+        const char *client = tocsin_http_remote_addr(r);
+        int proxied = strcmp(client, c->remote) != 0;
+        log_info("http_request",
+                 "method=%.*s path=%s status=%d bytes=%zu duration_ms=%.3f remote=%s%s%s",
                  (int)r->method.len, r->method.base ? r->method.base : "-", path, r->status,
-                 r->bytes_out, (double)(uv_hrtime() - r->start_ns) / 1e6, c->remote);
+                 r->bytes_out, (double)(uv_hrtime() - r->start_ns) / 1e6, client,
+                 proxied ? " peer=" : "", proxied ? c->remote : "");
     }
     int keep = r->keep_alive && !c->aborted && !c->eof && !s->closing;
     c->state = REQ_NONE;
@@ -460,6 +464,7 @@ void http_conn_finish_response(struct tocsin_http_conn *c)
     r->start_ns = 0;
     r->on_abort = NULL;
     r->stream_ended = 0;
+    r->client[0] = '\0';
     c->body_len = 0;
     if (keep && c->in_start == c->in_len)
         conn_release_buffers(c);  /* idle until the next request: hold nothing */

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "arena.h"
+#include "client_addr.h"
 #include "http.h"
 
 #define HTTP_MAX_HEADERS 100
@@ -53,6 +54,7 @@ struct tocsin_http_req {
     size_t nextra;
     void (*on_abort)(void *ctx);
     void *on_abort_ctx;
+    char client[TOCSIN_ADDR_STRLEN]; /* tocsin_http_remote_addr(), "" until asked */
 };
 
 struct tocsin_http_conn {

@@ -75,7 +75,24 @@ tocsin_str tocsin_http_path(const struct tocsin_http_req *r) { return r->path; }
 tocsin_str tocsin_http_query(const struct tocsin_http_req *r) { return r->query; }
 tocsin_str tocsin_http_route_tail(const struct tocsin_http_req *r) { return r->route_tail; }
 tocsin_str tocsin_http_body(const struct tocsin_http_req *r) { return r->body; }
-const char *tocsin_http_remote_addr(const struct tocsin_http_req *r) { return r->conn->remote; }
+const char *tocsin_http_peer_addr(const struct tocsin_http_req *r) { return r->conn->remote; }
+
+const char *tocsin_http_remote_addr(struct tocsin_http_req *r)
+{
+    if (r->client[0])
+        return r->client;
+    const char *v[HTTP_MAX_HEADERS];
+    size_t len[HTTP_MAX_HEADERS], n = 0;
+    static const tocsin_str xff = {"x-forwarded-for", 15};
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name.base && tocsin_str_eq_nocase(r->headers[i].name, xff)) {
+            v[n] = r->headers[i].value.base ? r->headers[i].value.base : "";
+            len[n++] = r->headers[i].value.base ? r->headers[i].value.len : 0;
+        }
+    tocsin_client_addr(r->conn->server->opts.trusted_proxies, r->conn->remote, v, len, n,
+                       r->client);
+    return r->client;
+}
 struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r) { return &r->arena; }
 int tocsin_http_aborted(const struct tocsin_http_req *r) { return r->conn->aborted; }
 

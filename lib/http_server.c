@@ -24,6 +24,7 @@ void tocsin_http_options_from_config(struct tocsin_http_options *o, const struct
     o->max_connections = cfg ? cfg->http_max_connections : 10000;
     o->max_buffered_bytes = cfg ? (size_t)cfg->http_max_buffered_bytes : 268435456;
     o->access_log = 1;
+    o->trusted_proxies = cfg ? &cfg->trusted_proxies : NULL;
 }
 
 /* --- closing ------------------------------------------------------------ */

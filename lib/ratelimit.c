@@ -48,6 +48,17 @@ static uint64_t key_hash(const char *s)
     return h;
 }
 
+int tocsin_ratelimit_peek(struct tocsin_ratelimit *rl, const char *key, uint64_t now_ms)
+{
+    if (rl->rate <= 0)
+        return 1;
+    const struct bucket *b = &rl->table[key_hash(key) % rl->slots];
+    if (strncmp(b->key, key, sizeof b->key) != 0)
+        return 1;
+    double elapsed = now_ms > b->at_ms ? (double)(now_ms - b->at_ms) / 1000.0 : 0;
+    return b->tokens + elapsed * rl->rate >= 1;
+}
+
 int tocsin_ratelimit_take(struct tocsin_ratelimit *rl, const char *key, uint64_t now_ms)
 {
     if (rl->rate <= 0)

@@ -17,4 +17,8 @@ void tocsin_ratelimit_free(struct tocsin_ratelimit *rl);
 /* Takes one token from key's bucket at time now_ms; 1 allowed, 0 limited. */
 int tocsin_ratelimit_take(struct tocsin_ratelimit *rl, const char *key, uint64_t now_ms);
 
+/* 1 when key's bucket has a token at now_ms (a key never seen has a full
+ * one), without taking it. */
+int tocsin_ratelimit_peek(struct tocsin_ratelimit *rl, const char *key, uint64_t now_ms);
+
 #endif

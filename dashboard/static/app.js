@@ -3,7 +3,7 @@
 // (with "get more" and, for leads, the pool and who holds what), and a
 // conversation (thread, reply with a live segment counter, canned
 // responses, tags, notes, release, close, opt-out with a confirm). Routes
-// are URL fragments (#/, #/c/12, #/team, #/invite/TOKEN); live updates come
+// are URL fragments (#/, #/c/12, #/team, #token=TOKEN for an invite); live updates come
 // from /api/events.
 import { api, setCsrf, ApiError } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
@@ -96,7 +96,7 @@ function loginPage() {
 // --- invite ---
 async function invitePage(token) {
   let invite;
-  try { invite = await api('GET', `/api/invites/${encodeURIComponent(token)}`); } catch (e) {
+  try { invite = await api('POST', '/api/invite/show', { token }); } catch (e) {
     replace(root, h('main', { class: 'center' }, h('div', { class: 'card' }, h('h1', {}, 'Invite'),
       h('p', {}, e.status === 404 ? 'This invite link has expired or was already used. Ask your organiser for a new one.' : errorText(e)),
       h('a', { href: '#/login' }, 'Go to log in'))));
@@ -109,8 +109,8 @@ async function invitePage(token) {
   const form = h('form', { class: 'card login', onsubmit: async (ev) => {
     ev.preventDefault();
     try {
-      await api('POST', `/api/invites/${encodeURIComponent(token)}/accept`,
-        { display_name: name.value, email: email ? email.value : undefined, password: pw.value });
+      await api('POST', '/api/invite/accept',
+        { token, display_name: name.value, email: email ? email.value : undefined, password: pw.value });
       flash('Your account is ready. Log in with your new password.');
       go('#/login');
     } catch (e) { replace(err, errorText(e)); }
@@ -350,7 +350,9 @@ async function ensureMe() {
 
 async function render() {
   const hash = location.hash || '#/';
-  const invite = hash.match(/^#\/invite\/([A-Za-z0-9_-]+)$/);
+  // An invite link is #token=...: the fragment never reaches a server or
+  // its logs, and the page sends the token only in a POST body.
+  const invite = hash.match(/^#token=([A-Za-z0-9_-]+)$/);
   if (invite) return invitePage(invite[1]);
   if (hash === '#/login' || !(await ensureMe())) {
     disconnectEvents();

@@ -123,7 +123,7 @@ try {
   await admin.fill('#invite-for', 'newcomer@demo.test');
   await admin.click('form.invite button[type=submit]');
   const link = await (await admin.waitForSelector('#invite-url')).inputValue();
-  check(link.startsWith(`${BASE}/#/invite/`), 'the admin gets an invite link');
+  check(link.startsWith(`${BASE}/#token=`), 'the admin gets an invite link (token in the fragment)');
   const newcomer = await newPage(390, 844, 'newcomer');
   await newcomer.goto(link);
   await newcomer.fill('#name', 'Nia Newcomer');

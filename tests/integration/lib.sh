@@ -74,4 +74,13 @@ wait_http() {
   fail "no answer from $1"
 }
 
+# twilio_signature URL TOKEN k=v...: the X-Twilio-Signature of a form POST
+# of those fields to URL (HMAC-SHA1 of the URL and the sorted name+value pairs).
+twilio_signature() {
+  local url=$1 token=$2 concat="" kv
+  shift 2
+  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
+  printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$token" -binary | base64
+}
+
 BIN="$TOCSIN_BUILD_DIR"

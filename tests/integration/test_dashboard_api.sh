@@ -265,14 +265,14 @@ wait "$sse" || true
 assert_eq "$(call lead POST /api/invites '{"email":"new@demo.test"}')" 403 "leads do not invite"
 assert_eq "$(call admin POST /api/invites '{"email":"new@demo.test","role":"volunteer"}')" 201 "admin invites"
 url=$(jq_ 'd.url')
-assert_contains "$url" "$DASH/#/invite/" "invite link"
-itoken=${url##*/}
+assert_contains "$url" "$DASH/#token=" "invite link"
+itoken=${url##*#token=}
 assert_eq "$(sql "SELECT count(*) FROM invites WHERE token_hash = sha256('$itoken'::bytea) AND used_at IS NULL")" 1 "invite stored hashed"
-assert_eq "$(call anon GET "/api/invites/$itoken")" 200 "open the invite"
+assert_eq "$(call anon POST /api/invite/show "{\"token\":\"$itoken\"}")" 200 "open the invite"
 assert_eq "$(jq_ 'd.email + " " + d.role')" "new@demo.test volunteer" "what the invite is for"
-assert_eq "$(call anon POST "/api/invites/$itoken/accept" '{"password":"short"}')" 400 "short password"
-assert_eq "$(call anon POST "/api/invites/$itoken/accept" '{"password":"a long new password","display_name":"Nia New"}')" 201 "accept"
-assert_eq "$(call anon POST "/api/invites/$itoken/accept" '{"password":"a long new password"}')" 404 "an invite works once"
+assert_eq "$(call anon POST /api/invite/accept "{\"token\":\"$itoken\",\"password\":\"short\"}")" 400 "short password"
+assert_eq "$(call anon POST /api/invite/accept "{\"token\":\"$itoken\",\"password\":\"a long new password\",\"display_name\":\"Nia New\"}")" 201 "accept"
+assert_eq "$(call anon POST /api/invite/accept "{\"token\":\"$itoken\",\"password\":\"a long new password\"}")" 404 "an invite works once"
 assert_eq "$(login nia new@demo.test 'a long new password')" 200 "the new volunteer logs in"
 assert_eq "$(call nia GET /api/conversations)" 200 "with an empty inbox"
 assert_eq "$(jq_ 'd.length')" 0 "nothing yet"
@@ -294,12 +294,14 @@ assert_eq "$(sql "SELECT count(*) FROM sessions WHERE id = $VS")" 0 "session del
 # --- login throttling: per account, then per address ---
 for i in 1 2 3 4 5; do assert_eq "$(login x vol2@demo.test wrong$i)" 401 "failure $i"; done
 code=$(curl -s -D "$TMP/h" -o /dev/null -w '%{http_code}' -X POST "$DASH/api/login" -d '{"email":"vol2@demo.test","password":"tocsin-demo"}')
-assert_eq "$code" 429 "the account is locked after 5 failures, even with the right password"
+assert_eq "$code" 429 "the account waits after 5 failures, even with the right password"
 retry=$(grep -i '^Retry-After:' "$TMP/h" | tr -dc 0-9)
-[ "$retry" -gt 800 ] && [ "$retry" -le 900 ] || fail "Retry-After: $retry"
+[ "$retry" -ge 1 ] && [ "$retry" -le 15 ] || fail "Retry-After is at most one 15 s interval: $retry"
 assert_eq "$(login lead2 lead@demo.test)" 200 "other accounts are not locked"
-for i in $(seq 1 25); do login x "nobody$i@demo.test" wrong >/dev/null; done
-assert_eq "$(login lead3 lead@demo.test)" 429 "too many failures from one address lock it"
+# 30 attempts from one address at once, then one per 10 s: keep failing
+# until the address is refused.
+for i in $(seq 1 60); do [ "$(login x "nobody$i@demo.test" wrong)" = 429 ] && break; done
+[ "$i" -lt 60 ] || fail "60 failures from one address were never refused"
 
 # --- auto-release and Secure cookies: a second dashboard on the same database ---
 kill "$DASH_PID"; wait "$DASH_PID" 2>/dev/null || true

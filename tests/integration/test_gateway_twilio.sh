@@ -31,10 +31,8 @@ member() { # member FROM BODY: a member texts the short code through the simulat
 # signed PATH TOKEN k=v...: a hand-signed Twilio webhook; prints the HTTP status.
 signed() {
   local path=$1 token=$2; shift 2
-  local url="http://127.0.0.1:$GW_PORT$path" concat="" args=() kv
-  while IFS= read -r kv; do concat+="${kv%%=*}${kv#*=}"; done < <(printf '%s\n' "$@" | LC_ALL=C sort)
-  local sig
-  sig=$(printf '%s' "$url$concat" | openssl dgst -sha1 -hmac "$token" -binary | base64)
+  local url="http://127.0.0.1:$GW_PORT$path" args=() kv sig
+  sig=$(twilio_signature "$url" "$token" "$@")
   for kv in "$@"; do args+=(--data-urlencode "$kv"); done
   curl -s -o "$TMP/last" -D "$TMP/last.head" -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
 }

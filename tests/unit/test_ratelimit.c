@@ -36,11 +36,26 @@ static void test_disabled(void **state)
     tocsin_ratelimit_free(rl);
 }
 
+static void test_peek_takes_nothing(void **state)
+{
+    (void)state;
+    struct tocsin_ratelimit *rl = tocsin_ratelimit_new(1, 2, 16);
+    assert_int_equal(tocsin_ratelimit_peek(rl, "a", 0), 1); /* never seen: full */
+    assert_int_equal(tocsin_ratelimit_take(rl, "a", 0), 1);
+    assert_int_equal(tocsin_ratelimit_peek(rl, "a", 0), 1);
+    assert_int_equal(tocsin_ratelimit_peek(rl, "a", 0), 1); /* still one left */
+    assert_int_equal(tocsin_ratelimit_take(rl, "a", 0), 1);
+    assert_int_equal(tocsin_ratelimit_peek(rl, "a", 0), 0);
+    assert_int_equal(tocsin_ratelimit_peek(rl, "a", 1000), 1); /* refilled */
+    tocsin_ratelimit_free(rl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_burst_then_refill),
         cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_peek_takes_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
