@@ -48,7 +48,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "provider=twilio to=%s status=%d reason=%s remote=%s",
+        log_warn("webhook_refused", "to=%s status=%d reason=%s remote=%s",
                  tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why),
                  tocsin_http_remote_addr(h->req));
         if (status == 404) { /* unknown number: charged and answered as junk */

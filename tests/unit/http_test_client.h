@@ -26,7 +26,7 @@ static int test_client(int port)
 }
 
 
-static void send_all(int fd, const char *s, size_t len)
+__attribute__((unused)) static void send_all(int fd, const char *s, size_t len)
 {
     while (len) {
         ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
@@ -36,7 +36,7 @@ static void send_all(int fd, const char *s, size_t len)
     }
 }
 
-static void send_str(int fd, const char *s)
+__attribute__((unused)) static void send_str(int fd, const char *s)
 {
     send_all(fd, s, strlen(s));
 }
