@@ -132,8 +132,11 @@ static uint32_t base_letter(uint32_t cp)
 }
 
 /* What one character becomes: up to 3 code points in m (0: dropped). For
- * patterns (pattern != 0) ASCII is kept as it is. */
-static int map(uint32_t cp, int pattern, uint32_t m[3])
+ * patterns (pattern != 0) ASCII is kept as it is. What a character folds
+ * or decomposes to is mapped again (depth bounds that), so that folding
+ * twice changes nothing: a decomposition may start with a mark to drop
+ * or a quote to straighten. */
+static int map_at(uint32_t cp, int pattern, uint32_t m[3], int depth)
 {
     if (cp < 0x80) {
         m[0] = (!pattern && cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
@@ -143,11 +146,8 @@ static int map(uint32_t cp, int pattern, uint32_t m[3])
             m[0] = '\'';
         return 1;
     }
-    if (cp >= 0xff01 && cp <= 0xff5e) { /* fullwidth ASCII */
-        cp -= 0xfee0;
-        m[0] = (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
-        return 1;
-    }
+    if (cp >= 0xff01 && cp <= 0xff5e) /* fullwidth ASCII: then as ASCII */
+        return map_at(cp - 0xfee0, pattern, m, depth);
     switch (cp) {
     case 0x2018: case 0x2019: case 0x201a: case 0x201b: case 0x2032: case 0x00b4: case 0x02bc:
         m[0] = '\'';
@@ -201,10 +201,15 @@ static int map(uint32_t cp, int pattern, uint32_t m[3])
     uint32_t f = (uint32_t)u_foldCase((UChar32)cp, U_FOLD_CASE_DEFAULT);
     if (f < 0x2000 && f >= 0x180)
         f = base_letter(f);
-    if (f < 0x180 && f != cp)
-        return map(f, pattern, m); /* Ǡ -> Ȧ... -> a; ´ from a Greek accent -> ' */
+    if (f != cp && depth < 3)
+        return map_at(f, pattern, m, depth + 1); /* Ǡ -> a; ´ from a Greek accent -> ' */
     m[0] = f;
     return 1;
+}
+
+static int map(uint32_t cp, int pattern, uint32_t m[3])
+{
+    return map_at(cp, pattern, m, 0);
 }
 
 static size_t fold(const char *in, size_t len, char *out, size_t cap, int pattern)
