@@ -62,7 +62,8 @@ UPDATE subscriptions s SET ended_by_opt_out = e.id
    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = c.org_id AND o.phone = c.phone);
 
 -- The answer to a reserved word: p_kind 'opt_out', 'opt_in' (START, with
--- the names of the lists it gave back, none: an empty array) or 'help', in
+-- the names of the lists the member is on after it, none: an empty array)
+-- or 'help', in
 -- p_lang. Each carries COMPLIANCE.md's parts: the program's name, how often,
 -- "Msg&data rates may apply" (Spanish: "tarifas de mensajes y datos"), how
 -- to get help and how to stop.
@@ -73,7 +74,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
             WHEN 'opt_out' THEN format('%s: te diste de baja y no recibirás más mensajes. Responde ALTA '
                                        'o START para volver.', o.name)
             WHEN 'opt_in' THEN CASE WHEN cardinality(p_lists) > 0
-                THEN format('%s: vuelves a estar suscrito a: %s. Mensajes recurrentes. Pueden aplicar '
+                THEN format('%s: vuelves a recibir nuestros mensajes de: %s. Mensajes recurrentes. Pueden aplicar '
                             'tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar.',
                             o.name, array_to_string(p_lists, ', '))
                 ELSE format('%s: puedes volver a recibir mensajes, pero no estás en ninguna lista. '
@@ -87,7 +88,7 @@ RETURNS text LANGUAGE sql STABLE AS $$
             WHEN 'opt_out' THEN format('%s: you are unsubscribed and will get no more messages. Reply '
                                        'START to resubscribe.', o.name)
             WHEN 'opt_in' THEN CASE WHEN cardinality(p_lists) > 0
-                THEN format('%s: you are resubscribed to: %s. Recurring msgs. Msg&data rates may apply. '
+                THEN format('%s: you are subscribed again to: %s. Recurring msgs. Msg&data rates may apply. '
                             'Reply HELP for help, STOP to cancel.', o.name, array_to_string(p_lists, ', '))
                 ELSE format('%s: you can get our messages again, but you are on no list. Text a keyword '
                             'to join one. Msg&data rates may apply. Reply HELP for help, STOP to cancel.',
@@ -193,12 +194,14 @@ BEGIN
         WITH back AS (
             UPDATE subscriptions s SET unsubscribed_at = NULL, ended_by_opt_out = NULL
              WHERE s.contact_id = v_contact AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
-            RETURNING s.list_id),
-        evidence AS (
-            INSERT INTO consent_events (org_id, phone, event, source, list_id, evidence)
-            SELECT v_org, p_from, 'opt_in', 'keyword', back.list_id, v_in::text FROM back)
+            RETURNING s.list_id)
+        INSERT INTO consent_events (org_id, phone, event, source, list_id, evidence)
+        SELECT v_org, p_from, 'opt_in', 'keyword', back.list_id, v_in::text FROM back;
+        -- The reply names every list the member is on now: those given back
+        -- and those an opt-out that ended nothing (the carrier's) left.
         SELECT coalesce(array_agg(l.name ORDER BY l.name), '{}') INTO v_lists
-          FROM back JOIN lists l ON l.id = back.list_id;
+          FROM subscriptions s JOIN lists l ON l.id = s.list_id
+         WHERE s.contact_id = v_contact AND s.unsubscribed_at IS NULL;
         v_action := 'opted_in';
         v_purpose := 'confirmation';
     ELSIF v_opted THEN

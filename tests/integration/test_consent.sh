@@ -141,7 +141,7 @@ assert_eq "$(subs $P5)" "" "STOP ended every subscription"
 text 24680 $P5 START
 wait_phone $P5 4
 assert_eq "$(subs $P5)" "members,miembros" "START gave back what STOP ended, not the list left earlier"
-assert_contains "$(phone $P5 | tail -1)" "vuelves a estar suscrito a: members, miembros" "and says which (in Spanish: UNETE was the last keyword)"
+assert_contains "$(phone $P5 | tail -1)" "vuelves a recibir nuestros mensajes de: members, miembros" "and says which (in Spanish: UNETE was the last keyword)"
 assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE phone = '$P5' AND event = 'opt_in' AND list_id IS NOT NULL")" 4 \
   "consent recorded per list given back (2 joins + 2 restored)"
 text 24680 $P5 "STOP"
@@ -155,6 +155,22 @@ text 24680 $P6 START
 wait_phone $P6 2
 assert_contains "$(phone $P6 | tail -1)" "you are on no list" "START with nothing to give back says so"
 assert_eq "$(subs $P6)" "" "and gives nothing"
+# An opt-out that ended nothing (the carrier's 21610) left the lists: START
+# names them.
+P10=+14155550310
+text 24680 $P10 JOIN
+wait_phone $P10 1
+sql "INSERT INTO opt_outs (org_id, phone, source, evidence) SELECT id, '$P10', 'carrier', 'carrier error 21610' FROM orgs;
+     INSERT INTO consent_events (org_id, phone, event, source, evidence) SELECT id, '$P10', 'opt_out', 'carrier', '21610' FROM orgs" >/dev/null
+text 24680 $P10 YES
+wait_phone $P10 2
+assert_contains "$(phone $P10 | tail -1)" "you are subscribed again to: members." "START names the lists kept"
+# START's texts carry an opt-in confirmation's CTIA parts in both languages.
+for lang in en es; do
+  reply=$(sql "SELECT tocsin_consent_reply(id, 'opt_in', '$lang', ARRAY['members']) FROM orgs")
+  "$CTL" keyword add --org demo --keyword "CHECK$lang" --list members --reply "$reply" >/dev/null ||
+    fail "START's $lang text misses a CTIA part: $reply"
+done
 
 # 5. The member's language: the keyword they joined with, or their last
 #    reserved word in a language; STOP, HELP and START keep it.
@@ -170,7 +186,7 @@ wait_phone $P7 3
 assert_contains "$(phone $P7 | tail -1)" "te diste de baja" "STOP after UNETE in Spanish"
 text 24680 $P7 START
 wait_phone $P7 4
-assert_contains "$(phone $P7 | tail -1)" "vuelves a estar suscrito a: miembros" "START in Spanish"
+assert_contains "$(phone $P7 | tail -1)" "vuelves a recibir nuestros mensajes de: miembros" "START in Spanish"
 P8=+14155550308
 text 24680 $P8 JOIN
 wait_phone $P8 1
