@@ -207,3 +207,12 @@ wait_phone $P9 2
 assert_contains "$(phone $P9 | tail -1)" "Tocsin Demo Chapter alerts" "an English member gets the org's HELP text"
 assert_eq "$(sql "SELECT string_agg(coalesce(language, '-'), ',' ORDER BY phone) FROM contacts WHERE phone IN ('$P7', '$P8', '$P9')")" "es,en,en" \
   "languages remembered"
+# A keyword's language: read from its confirmation, or given.
+assert_eq "$(sql "SELECT string_agg(keyword || '=' || language, ',' ORDER BY keyword) FROM keywords WHERE keyword IN ('JOIN', 'UNETE')")" \
+  "JOIN=en,UNETE=es" "read from the confirmations"
+"$CTL" keyword add --org demo --keyword VEN --list miembros --language es \
+  --reply "Tocsin Demo Chapter: welcome! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null
+assert_eq "$(sql "SELECT language FROM keywords WHERE keyword = 'VEN'")" es "given"
+rc=0; "$CTL" keyword add --org demo --keyword VENID --list miembros --language fr \
+  --reply "Tocsin Demo Chapter: welcome! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 1 "an unknown language is refused"
