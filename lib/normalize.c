@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <unicode/uchar.h>
+#include <unicode/utf16.h>
 #include <unicode/unorm2.h>
 
 /* U+00C0..U+00FF and U+0100..U+017F without accents, lower case; '?' marks
@@ -114,6 +115,43 @@ static int is_edge(uint32_t cp)
     }
 }
 
+#define MAP_MAX 8
+
+static size_t utf8_len(uint32_t cp)
+{
+    return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+}
+
+/* cp's compatibility case fold (NFKC_Casefold) when it differs from cp:
+ * mathematical and circled letters, ligatures, superscripts and the like
+ * as plain letters and digits ("𝐒𝐓𝐎𝐏" -> "stop", "ﬁ" -> "fi"). Returns the
+ * number of code points in out, 0 when cp folds to itself, or -1 when its
+ * fold is longer than MAP_MAX code points. */
+static int compat_fold(uint32_t cp, uint32_t out[MAP_MAX])
+{
+    UErrorCode e = U_ZERO_ERROR;
+    const UNormalizer2 *cf = unorm2_getNFKCCasefoldInstance(&e);
+    if (U_FAILURE(e))
+        return 0;
+    UChar src[2], dst[2 * MAP_MAX];
+    int32_t ns = 0, nd;
+    U16_APPEND_UNSAFE(src, ns, (UChar32)cp);
+    nd = unorm2_normalize(cf, src, ns, dst, 2 * MAP_MAX, &e);
+    if (U_FAILURE(e))
+        return -1;
+    if (nd == ns && memcmp(src, dst, (size_t)ns * sizeof src[0]) == 0)
+        return 0;
+    int n = 0;
+    for (int32_t i = 0; i < nd;) {
+        UChar32 c;
+        U16_NEXT(dst, i, nd, c);
+        if (n == MAP_MAX)
+            return -1;
+        out[n++] = (uint32_t)c;
+    }
+    return n;
+}
+
 /* The first code point of cp's full canonical decomposition (its base
  * letter), or cp itself. */
 static uint32_t base_letter(uint32_t cp)
@@ -131,12 +169,12 @@ static uint32_t base_letter(uint32_t cp)
     return buf[0];
 }
 
-/* What one character becomes: up to 3 code points in m (0: dropped). For
+/* What one character becomes: up to MAP_MAX code points in m (0: dropped). For
  * patterns (pattern != 0) ASCII is kept as it is. What a character folds
  * or decomposes to is mapped again (depth bounds that), so that folding
  * twice changes nothing: a decomposition may start with a mark to drop
  * or a quote to straighten. */
-static int map_at(uint32_t cp, int pattern, uint32_t m[3], int depth)
+static int map_at(uint32_t cp, int pattern, uint32_t m[MAP_MAX], int depth)
 {
     if (cp < 0x80) {
         m[0] = (!pattern && cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
@@ -198,6 +236,28 @@ static int map_at(uint32_t cp, int pattern, uint32_t m[3], int depth)
     int8_t type = u_charType((UChar32)cp);
     if (type == U_FORMAT_CHAR || type == U_NON_SPACING_MARK || type == U_ENCLOSING_MARK)
         return 0; /* zero-width, BOM, soft hyphen, variation selectors, combining accents */
+    uint32_t parts[MAP_MAX];
+    int np = depth < 3 ? compat_fold(cp, parts) : 0;
+    if (np > 0) {
+        /* Each part mapped in turn; kept only if it fits (and never takes
+         * more than twice cp's bytes, the bound tocsin_normalize_* promise). */
+        int k = 0;
+        size_t bytes = 0;
+        for (int i = 0; i < np && k >= 0; i++) {
+            uint32_t sub[MAP_MAX];
+            int ns = map_at(parts[i], pattern, sub, depth + 1);
+            if (k + ns > MAP_MAX) {
+                k = -1;
+                break;
+            }
+            for (int j = 0; j < ns; j++) {
+                bytes += utf8_len(sub[j]) + 1; /* + a possible escape in patterns */
+                m[k++] = sub[j];
+            }
+        }
+        if (k >= 0 && bytes <= 2 * utf8_len(cp))
+            return k;
+    }
     uint32_t f = (uint32_t)u_foldCase((UChar32)cp, U_FOLD_CASE_DEFAULT);
     if (f < 0x2000 && f >= 0x180)
         f = base_letter(f);
@@ -207,7 +267,7 @@ static int map_at(uint32_t cp, int pattern, uint32_t m[3], int depth)
     return 1;
 }
 
-static int map(uint32_t cp, int pattern, uint32_t m[3])
+static int map(uint32_t cp, int pattern, uint32_t m[MAP_MAX])
 {
     return map_at(cp, pattern, m, 0);
 }
@@ -221,7 +281,7 @@ static size_t fold(const char *in, size_t len, char *out, size_t cap, int patter
     int space = 0;
     for (size_t i = 0; i < len;) {
         size_t n;
-        uint32_t cp = decode(s + i, len - i, &n), m[3];
+        uint32_t cp = decode(s + i, len - i, &n), m[MAP_MAX];
         int k = map(cp, pattern, m);
         i += n;
         for (int j = 0; j < k; j++) {

@@ -14,7 +14,9 @@
  *    Supplement, Latin Extended-A by table; other letters below U+2000 by
  *    their canonical decomposition; combining marks dropped): "ÚNETE",
  *    "Únete", "U\u0301nete" -> "unete"; ß -> ss, æ -> ae, œ -> oe;
- *  - fullwidth forms as ASCII ("ＳＴＯＰ" -> "stop");
+ *  - fullwidth forms as ASCII ("ＳＴＯＰ" -> "stop"), and the other
+ *    compatibility forms (NFKC_Casefold: mathematical and circled letters,
+ *    ligatures, superscripts) when their fold is short ("𝐒𝐓𝐎𝐏" -> "stop");
  *  - quotes ‘ ’ ‚ ‛ ′ ´ ` as ', “ ” „ ‟ ″ as ", dashes ‐ ‑ ‒ – — ― − as -,
  *    … as "...";
  *  - zero-width and format characters (ZWSP, ZWJ, ZWNJ, word joiner, BOM,

@@ -51,6 +51,10 @@ static void test_folded_form(void **state)
         {"\xe1\xbb\x87" "a", "ea"},                             /* ệ (Latin Extended Additional) */
         {"\xe2\x80\x83\xe3\x80\x80 mid \xe2\x80\xaf word ", "mid word"}, /* em, ideographic, narrow NBSP */
         {"\xff\xfeSTOP\xc3", "stop"},                           /* invalid UTF-8 around */
+        {"\xf0\x9d\x90\x92\xf0\x9d\x90\x93\xf0\x9d\x90\x8e\xf0\x9d\x90\x8f", "stop"}, /* math bold */
+        {"\xe2\x93\x88\xe2\x93\xa3\xe2\x93\x9e\xe2\x93\x9f", "stop"}, /* circled */
+        {"\xef\xac\x81n \xe2\x84\xa2", "fin tm"},           /* ligature, trade mark */
+        {"\xe1\xba\x9e", "ss"},                                /* capital sharp s */
         {"!!!", ""},
         {"", ""},
     };
@@ -128,6 +132,14 @@ static void check_spellings(const struct tocsin_keyword_set *set, const char *wo
             if (c.intent != want || (want == TOCSIN_INTENT_KEYWORD && c.keyword_id != want_id))
                 fail_msg("\"%s\" classified %d (keyword %lld), want %d", body, c.intent,
                          c.keyword_id, want);
+            /* The carrier simulator reads STOP with tocsin_reserved_word: the same answer. */
+            enum tocsin_reserved r = tocsin_reserved_word(body, strlen(body));
+            enum tocsin_reserved want_r = want == TOCSIN_INTENT_OPT_OUT  ? TOCSIN_RESERVED_OPT_OUT
+                                          : want == TOCSIN_INTENT_OPT_IN ? TOCSIN_RESERVED_OPT_IN
+                                          : want == TOCSIN_INTENT_HELP   ? TOCSIN_RESERVED_HELP
+                                                                         : TOCSIN_RESERVED_NONE;
+            if (r != want_r)
+                fail_msg("\"%s\": tocsin_reserved_word says %d, want %d", body, r, want_r);
         }
 }
 
