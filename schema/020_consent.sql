@@ -54,7 +54,7 @@ ALTER TABLE orgs ADD COLUMN help_text_es text CHECK (length(help_text_es) <= 160
 -- so that START gives back exactly those lists. Subscriptions a keyword
 -- STOP ended before this migration ended in its transaction, at its
 -- event's time.
-ALTER TABLE subscriptions ADD COLUMN ended_by_opt_out bigint REFERENCES consent_events (id);
+ALTER TABLE subscriptions ADD COLUMN ended_by_opt_out bigint REFERENCES consent_events (id) ON DELETE SET NULL;
 UPDATE subscriptions s SET ended_by_opt_out = e.id
   FROM contacts c, consent_events e
  WHERE c.id = s.contact_id AND e.org_id = c.org_id AND e.phone = c.phone AND e.event = 'opt_out'

@@ -216,3 +216,7 @@ assert_eq "$(sql "SELECT language FROM keywords WHERE keyword = 'VEN'")" es "giv
 rc=0; "$CTL" keyword add --org demo --keyword VENID --list miembros --language fr \
   --reply "Tocsin Demo Chapter: welcome! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 1 "an unknown language is refused"
+# An org's own Spanish HELP text.
+"$CTL" org create sur --name "Sur Chapter" --help-text-es "Sur Chapter: ayuda en sur@example.org. Mensajes recurrentes. Pueden aplicar tarifas de mensajes y datos. Responde ALTO para cancelar." >/dev/null
+assert_contains "$(sql "SELECT tocsin_consent_reply(id, 'help', 'es', '{}') FROM orgs WHERE slug = 'sur'")" "sur@example.org" "the org's Spanish HELP text"
+assert_contains "$(sql "SELECT tocsin_consent_reply(id, 'help', 'en', '{}') FROM orgs WHERE slug = 'sur'")" "Sur Chapter: recurring msgs" "and the English default"
