@@ -125,8 +125,10 @@ static void check_spellings(const struct tocsin_keyword_set *set, const char *wo
     }
     for (size_t f = 0; f < nf; f++)
         for (size_t w = 0; w < sizeof wraps / sizeof wraps[0]; w++) {
-            char body[256];
-            snprintf(body, sizeof body, "%s%s%s", wraps[w][0], forms[f], wraps[w][1]);
+            char body[1024];
+            if ((size_t)snprintf(body, sizeof body, "%s%s%s", wraps[w][0], forms[f], wraps[w][1]) >=
+                sizeof body)
+                fail_msg("spelling too long");
             struct tocsin_classification c;
             tocsin_keyword_classify(set, body, strlen(body), &c);
             if (c.intent != want || (want == TOCSIN_INTENT_KEYWORD && c.keyword_id != want_id))
