@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "normalize.h"
 
@@ -34,13 +35,24 @@ static size_t upper_copy(const char *in, size_t len, char *out, size_t outsize)
     return o;
 }
 
-/* 1 if the folded message folded is one of list's words (folded alike). */
+/* 1 if the folded message folded is one of list's words (folded alike;
+ * an ASCII word folds to its lower case, so only the others are folded
+ * here, on every call: "SÍ" is the one). */
 static int in_folded_list(const char *const *list, const char *folded)
 {
     for (; *list; list++) {
-        char w[64];
-        tocsin_normalize_message(*list, strlen(*list), w, sizeof w);
-        if (strcmp(w, folded) == 0)
+        const char *w = *list;
+        int ascii = 1;
+        for (const char *p = w; *p && ascii; p++)
+            ascii = (unsigned char)*p < 0x80;
+        if (ascii) {
+            if (strcasecmp(w, folded) == 0)
+                return 1;
+            continue;
+        }
+        char f[64];
+        tocsin_normalize_message(w, strlen(w), f, sizeof f);
+        if (strcmp(f, folded) == 0)
             return 1;
     }
     return 0;
