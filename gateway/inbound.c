@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compliance.h"
 #include "gateway.h"
 #include "log.h"
 #include "sms.h"
@@ -48,37 +49,17 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
     answer(in);
 }
 
-/* The reply a message's intent calls for ("" for none). */
+/* The reply a keyword calls for ("" for none). The answers to STOP, START
+ * and HELP are written by tocsin_receive_inbound (schema/020): they depend
+ * on the member's remembered language, on what START gave back and on
+ * whether the carrier answers STOP itself. */
 static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out,
                       size_t size)
 {
     out[0] = '\0';
-    switch (c->intent) {
-    case TOCSIN_INTENT_OPT_OUT:
-        snprintf(
-            out, size,
-            "%s: you are unsubscribed and will get no more messages. Reply START to resubscribe.",
-            s->org_name);
-        break;
-    case TOCSIN_INTENT_OPT_IN:
-        snprintf(out, size,
-                 "%s: you are resubscribed. Msg&data rates may apply. Reply HELP for help, STOP to "
-                 "cancel.",
-                 s->org_name);
-        break;
-    case TOCSIN_INTENT_HELP:
-        if (*s->help_text)
-            snprintf(out, size, "%s", s->help_text);
-        else
-            snprintf(out, size, "%s: Msg&data rates may apply. Reply STOP to cancel.", s->org_name);
-        break;
-    case TOCSIN_INTENT_KEYWORD: {
+    if (c->intent == TOCSIN_INTENT_KEYWORD) {
         const char *k = gw_keyword_reply(s, c->keyword_id);
         snprintf(out, size, "%s", k ? k : "");
-        break;
-    }
-    default:
-        break;
     }
 }
 
@@ -96,13 +77,21 @@ void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound 
     snprintf(keyword_id, sizeof keyword_id, "%lld", c.keyword_id);
     snprintf(media, sizeof media, "%d", in->num_media);
     snprintf(segments, sizeof segments, "%zu", info.segments);
+    /* A reserved word's language rides on the intent ("opt_out:es"). */
+    char intent[16];
+    const char *lang = c.intent == TOCSIN_INTENT_OPT_OUT || c.intent == TOCSIN_INTENT_OPT_IN ||
+                               c.intent == TOCSIN_INTENT_HELP
+                           ? tocsin_reserved_language(in->body, strlen(in->body))
+                           : NULL;
+    snprintf(intent, sizeof intent, "%s%s%s", intent_names[c.intent], lang ? ":" : "",
+             lang ? lang : "");
     const char *params[] = {in->provider,
                             in->message_id,
                             sender_id,
                             in->from,
                             in->body,
                             media,
-                            intent_names[c.intent],
+                            intent,
                             c.intent == TOCSIN_INTENT_KEYWORD ? keyword_id : NULL,
                             c.likely_revocation ? "true" : "false",
                             reply[0] ? reply : NULL,

@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include "normalize.h"
 
 const char *const tocsin_opt_out_words[] = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
                                             "QUIT", "REVOKE", "OPTOUT", "ALTO", "PARAR",
@@ -32,27 +35,55 @@ static size_t upper_copy(const char *in, size_t len, char *out, size_t outsize)
     return o;
 }
 
-static int in_list(const char *const *list, const char *w)
+/* 1 if the folded message folded is one of list's words (folded alike;
+ * an ASCII word folds to its lower case, so only the others are folded
+ * here, on every call: "SÍ" is the one). */
+static int in_folded_list(const char *const *list, const char *folded)
 {
-    for (; *list; list++)
-        if (strcmp(*list, w) == 0)
+    for (; *list; list++) {
+        const char *w = *list;
+        int ascii = 1;
+        for (const char *p = w; *p && ascii; p++)
+            ascii = (unsigned char)*p < 0x80;
+        if (ascii) {
+            if (strcasecmp(w, folded) == 0)
+                return 1;
+            continue;
+        }
+        char f[64];
+        tocsin_normalize_message(w, strlen(w), f, sizeof f);
+        if (strcmp(f, folded) == 0)
             return 1;
+    }
     return 0;
 }
 
 enum tocsin_reserved tocsin_reserved_word(const char *word, size_t len)
 {
-    char up[64];
-    if (len >= sizeof up)
-        return TOCSIN_RESERVED_NONE;
-    upper_copy(word, len, up, sizeof up);
-    if (in_list(tocsin_opt_out_words, up))
+    char folded[512]; /* a longer result is cut, and is no reserved word either way */
+    tocsin_normalize_message(word, len, folded, sizeof folded);
+    if (in_folded_list(tocsin_opt_out_words, folded))
         return TOCSIN_RESERVED_OPT_OUT;
-    if (in_list(tocsin_opt_in_words, up))
+    if (in_folded_list(tocsin_opt_in_words, folded))
         return TOCSIN_RESERVED_OPT_IN;
-    if (in_list(tocsin_help_words, up))
+    if (in_folded_list(tocsin_help_words, folded))
         return TOCSIN_RESERVED_HELP;
     return TOCSIN_RESERVED_NONE;
+}
+
+const char *tocsin_reserved_language(const char *word, size_t len)
+{
+    static const char *const spanish[] = {"ALTO", "PARAR", "DETENER", "BAJA", "CANCELAR", "ALTA",
+                                          "SI", "AYUDA", NULL};
+    static const char *const english[] = {"UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
+                                          "OPTOUT", "YES", "UNSTOP", NULL};
+    char folded[512]; /* a longer result is cut, and is no reserved word either way */
+    tocsin_normalize_message(word, len, folded, sizeof folded);
+    if (in_folded_list(spanish, folded))
+        return "es";
+    if (in_folded_list(english, folded))
+        return "en";
+    return NULL;
 }
 
 static int is_letter(unsigned char c)

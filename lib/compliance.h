@@ -20,8 +20,20 @@ extern const char *const tocsin_opt_out_words[];
 extern const char *const tocsin_opt_in_words[];
 extern const char *const tocsin_help_words[];
 
-/* Classifies a single word (any case; "sí" and "SÍ" alike). */
+/* Classifies a whole message as one reserved word, read in its folded
+ * form (lib/normalize: any case or accents, surrounding spaces,
+ * punctuation and emoji of either language ignored: "¡Alto!", " Stop. ",
+ * "sí" and "SÍ" alike). */
 enum tocsin_reserved tocsin_reserved_word(const char *word, size_t len);
+
+/* The language of a reserved word (read as tocsin_reserved_word reads it):
+ * "es" for the Spanish words (ALTO, PARAR, DETENER, BAJA, CANCELAR, ALTA,
+ * SI, AYUDA), "en" for the English-only ones (UNSUBSCRIBE, CANCEL, END,
+ * QUIT, REVOKE, OPTOUT, YES, UNSTOP), NULL for the carriers' universal
+ * words (STOP, STOPALL, START, HELP, INFO), which Spanish programs tell
+ * their members to use too, and for anything else. The carrier's own
+ * opt-out handling (Twilio's default) knows the words that are not "es". */
+const char *tocsin_reserved_language(const char *word, size_t len);
 
 /* Checks an opt-in confirmation (UTF-8, at most 4095 bytes) for the CTIA
  * parts, each matched as whole words in any case, with runs of whitespace

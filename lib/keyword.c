@@ -12,6 +12,7 @@
 
 #include "compliance.h"
 #include "log.h"
+#include "normalize.h"
 
 #define KEYWORD_SET_MAX 256
 
@@ -47,10 +48,22 @@ static int hit_limit(int rc)
            rc == PCRE2_ERROR_NOMEMORY;
 }
 
+/* Patterns see the folded message (lib/normalize): their own non-ASCII
+ * letters are folded the same way and case is ignored. */
 static pcre2_code *compile(const char *pattern, int *code, PCRE2_SIZE *off)
 {
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, code, off, NULL);
+    size_t len = strlen(pattern);
+    char *folded = malloc(2 * len + 1);
+    if (!folded) {
+        *code = PCRE2_ERROR_NOMEMORY;
+        *off = 0;
+        return NULL;
+    }
+    size_t n = tocsin_normalize_pattern(pattern, len, folded, 2 * len + 1);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)folded, n,
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_CASELESS,
+                                   code, off, NULL);
+    free(folded);
     if (re)
         pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
     return re;
@@ -188,8 +201,8 @@ int tocsin_likely_revocation(const char *body, size_t len)
                        revocation_limits) >= 0;
 }
 
-void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *body, size_t len,
-                             struct tocsin_classification *out)
+static void classify_folded(const struct tocsin_keyword_set *set, const char *body, size_t len,
+                            struct tocsin_classification *out)
 {
     memset(out, 0, sizeof *out);
     const char *word;
@@ -322,4 +335,20 @@ out:
     pcre2_match_data_free(md);
     pcre2_code_free(re);
     return rc;
+}
+
+/* Every rule reads the message folded once (lib/normalize). */
+void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *body, size_t len,
+                             struct tocsin_classification *out)
+{
+    char stack[4096], *folded = stack;
+    size_t cap = 2 * len + 1;
+    if (cap > sizeof stack && !(folded = malloc(cap))) {
+        memset(out, 0, sizeof *out);
+        return; /* out of memory: an ordinary reply, for a person to read */
+    }
+    len = tocsin_normalize_message(body, len, folded, folded == stack ? sizeof stack : cap);
+    classify_folded(set, folded, len, out);
+    if (folded != stack)
+        free(folded);
 }

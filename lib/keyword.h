@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * keyword.h — what a member's message means, in COMPLIANCE.md's order:
- * an opt-out word, an opt-back-in word, a help word (whole message, any
- * case, surrounding spaces and trailing punctuation ignored), one of the
- * org's opt-in keywords (pcre2 patterns compiled once per set), or else a
+ * an opt-out word, an opt-back-in word, a help word (the whole message in
+ * its folded form, lib/normalize: any case or accents, curly quotes,
+ * surrounding spaces, punctuation and emoji ignored), one of the org's
+ * opt-in keywords (pcre2 patterns compiled once per set, matched caseless
+ * against the folded form), or else a
  * reply — flagged when it reads like a revocation in plain words ("stop
  * texting me", "deja de enviarme mensajes"). Whether an opt-back-in word
  * acts (only for an opted-out number) is the caller's decision. */
@@ -60,9 +62,10 @@ struct tocsin_classification {
 void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *body, size_t len,
                              struct tocsin_classification *out);
 
-/* The message trimmed of surrounding whitespace and trailing punctuation,
- * as the reserved words are matched: returns the view's length and sets
- * *start. */
+/* The message trimmed of surrounding ASCII whitespace and punctuation, ¡,
+ * ¿ and NBSP, as a view into its own bytes: returns the view's length and
+ * sets *start. The classifier reads the fuller folded form instead
+ * (lib/normalize), which is a copy. */
 size_t tocsin_keyword_trim(const char *body, size_t len, const char **start);
 
 /* 1 when the text reads like a request to stop being texted. */

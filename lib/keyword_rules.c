@@ -11,6 +11,7 @@
 #include "compliance.h"
 #include "keyword.h"
 #include "keyword_rules.h"
+#include "normalize.h"
 
 static int keyword_valid(const char *k, char *up, size_t upsize)
 {
@@ -29,39 +30,26 @@ static int keyword_valid(const char *k, char *up, size_t upsize)
     return 1;
 }
 
-/* Lower-cases ASCII and the Latin-1 capitals (UTF-8 C3 80..9E but the
- * multiplication sign), as "SÍ" -> "sí". out is always NUL-terminated. */
-static void to_lower(const char *in, char *out, size_t outsize)
-{
-    size_t o = 0;
-    for (size_t i = 0; in[i] && o + 1 < outsize; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c + 32);
-        else if (i > 0 && (unsigned char)in[i - 1] == 0xc3 && c >= 0x80 && c <= 0x9e && c != 0x97)
-            c = (unsigned char)(c + 0x20);
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-}
-
 /* 1 if re matches subject (NUL-terminated) anywhere. */
 static int matches(const pcre2_code *re, pcre2_match_data *md, const char *subject)
 {
     return pcre2_match(re, (PCRE2_SPTR)subject, strlen(subject), 0, 0, md, NULL) >= 0;
 }
 
-/* Compiles pattern as the gateway will (UTF, Unicode properties) and
- * refuses one that matches an empty message or a reserved word in upper or
- * lower case: the gateway would never let it act on those, and whoever
- * wrote it meant something else; or one that reaches the gateway's match
- * limits on hostile messages (lib/keyword). Returns 0, or -1 with err set. */
+/* Compiles pattern as the gateway will (folded by lib/normalize, UTF,
+ * Unicode properties, caseless) and refuses one that matches an empty
+ * message or a reserved word in its folded form (as messages are read):
+ * the gateway would never let it act on those, and whoever wrote it meant
+ * something else; or one that reaches the gateway's match limits on
+ * hostile messages (lib/keyword). Returns 0, or -1 with err set. */
 static int check_pattern(const char *pattern, char *err, size_t errlen)
 {
     int code;
     PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+    char folded[2 * (TOCSIN_KEYWORD_PATTERN_MAX + 100) + 1];
+    size_t flen = tocsin_normalize_pattern(pattern, strlen(pattern), folded, sizeof folded);
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)folded, flen, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS,
+                                   &code, &off, NULL);
     if (!re) {
         PCRE2_UCHAR msg[160];
         pcre2_get_error_message(code, msg, sizeof msg);
@@ -81,9 +69,9 @@ static int check_pattern(const char *pattern, char *err, size_t errlen)
     const char *const *lists[] = {tocsin_opt_out_words, tocsin_opt_in_words, tocsin_help_words};
     for (size_t l = 0; rc == 0 && l < sizeof lists / sizeof lists[0]; l++)
         for (const char *const *w = lists[l]; rc == 0 && *w; w++) {
-            char lower[32];
-            to_lower(*w, lower, sizeof lower);
-            if (matches(re, md, *w) || matches(re, md, lower)) {
+            char folded_word[64];
+            tocsin_normalize_message(*w, strlen(*w), folded_word, sizeof folded_word);
+            if (matches(re, md, folded_word)) {
                 snprintf(err, errlen, "invalid pattern \"%s\": it matches the reserved word %s",
                          pattern, *w);
                 rc = -1;

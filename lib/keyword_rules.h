@@ -20,7 +20,13 @@ struct tocsin_keyword_checked {
 
 /* Checks keyword (any case), pattern (NULL: the whole message, any case,
  * surrounding space and trailing punctuation ignored) and the
- * confirmation reply for the org named org_name. Fills out on success.
+ * confirmation reply for the org named org_name. A pattern is matched
+ * against the message's folded form (lib/normalize: lower case, no
+ * accents, straight quotes, single spaces, no surrounding punctuation or
+ * emoji), caseless, with its own non-ASCII letters folded alike: "UNETE",
+ * "unete" and "únete" are one pattern (a part that turns caseless off
+ * with "(?-i)" sees lower case only). Fills out on
+ * success.
  * Returns 0, or -1 with the first reason in err (PostgreSQL's style). No
  * pointer but pattern may be NULL. */
 int tocsin_keyword_rules_check(const char *keyword, const char *pattern, const char *reply,

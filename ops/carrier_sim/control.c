@@ -225,15 +225,59 @@ static void inbound_done(const struct tocsin_http_client_response *resp, void *c
     free(in);
 }
 
-/* The whole message, trimmed of spaces and trailing punctuation. */
-static enum tocsin_reserved whole_word(const char *body)
+/* Twilio's default reply to STOP (the carrier's words, not the program's). */
+#define CARRIER_STOP_REPLY                                                                          \
+    "You have successfully been unsubscribed. You will not receive any more messages from this "  \
+    "number. Reply START to resubscribe."
+
+/* Where the carrier answers opt-out words (sim_store_handling), it keeps
+ * its own list and confirms once itself; it knows the English words only
+ * (Spanish ones pass to the program). The message is read by the same
+ * code Tocsin reads it with (lib/compliance, lib/normalize). */
+static void carrier_opt_out(struct sim *s, const struct sim_account *a, const char *provider,
+                            const struct sim_message *in)
 {
-    size_t len = strlen(body);
-    while (len && strchr(" \t\r\n.!?,;:", body[len - 1]))
-        len--;
-    while (len && strchr(" \t\r\n", *body))
-        body++, len--;
-    return tocsin_reserved_word(body, len);
+    if (sim_store_handling(s, in->to, provider) != SIM_OPT_OUT_CARRIER)
+        return;
+    size_t len = strlen(in->body);
+    enum tocsin_reserved w = tocsin_reserved_word(in->body, len);
+    const char *lang = tocsin_reserved_language(in->body, len);
+    if ((w != TOCSIN_RESERVED_OPT_OUT && w != TOCSIN_RESERVED_OPT_IN) || (lang && strcmp(lang, "es") == 0))
+        return;
+    int was_out = sim_store_opted_out(s, in->from, in->to);
+    sim_store_set_opted_out(s, in->from, in->to, w == TOCSIN_RESERVED_OPT_OUT);
+    if (w != TOCSIN_RESERVED_OPT_OUT || was_out)
+        return;
+    struct sim_message *c = sim_store_add(s, a->sid, in->to, in->from, TSTR(CARRIER_STOP_REPLY), NULL, 1);
+    if (c) {
+        c->carrier = 1;
+        snprintf(c->status, sizeof c->status, "delivered");
+    }
+}
+
+/* POST /sim/senders {"number", "opt_out_handling": "carrier"|"program"}. */
+static void senders_post(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    char err[200];
+    json_t *j = tocsin_http_json(r, err, sizeof err);
+    const char *number = NULL, *handling = NULL;
+    if (!j || json_unpack(j, "{s:s,s:s}", "number", &number, "opt_out_handling", &handling) != 0 ||
+        !*number || strlen(number) > 31 ||
+        (strcmp(handling, "carrier") != 0 && strcmp(handling, "program") != 0)) {
+        json_decref(j);
+        tocsin_http_error(r, 400, "bad_request",
+                          "give JSON {\"number\", \"opt_out_handling\": \"carrier\"|\"program\"}");
+        return;
+    }
+    int h = strcmp(handling, "carrier") == 0 ? SIM_OPT_OUT_CARRIER : SIM_OPT_OUT_PROGRAM;
+    if (sim_store_set_handling(s, number, h)) {
+        json_decref(j);
+        tocsin_http_error(r, 503, "out_of_memory", "out of memory");
+        return;
+    }
+    tocsin_http_respond_json(r, 200, json_pack("{s:s,s:s}", "number", number, "opt_out_handling", handling));
+    json_decref(j);
 }
 
 static void inbound(struct tocsin_http_req *r, void *ctx)
@@ -265,10 +309,7 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
         tocsin_http_error(r, 503, "out_of_memory", "out of memory");
         return;
     }
-    /* The carrier keeps its own opt-out list (Twilio's advanced opt-out). */
-    enum tocsin_reserved w = whole_word(body);
-    if (w == TOCSIN_RESERVED_OPT_OUT || w == TOCSIN_RESERVED_OPT_IN)
-        sim_store_set_opted_out(s, from, to, w == TOCSIN_RESERVED_OPT_OUT);
+    carrier_opt_out(s, a, provider, m);
     in->req = r;
     snprintf(in->sid, sizeof in->sid, "%s", m->sid);
     char url[300], segments[8];
@@ -319,6 +360,7 @@ void sim_control_routes(struct sim *s)
     tocsin_http_route(s->http, "GET", "/sim/messages", messages, s);
     tocsin_http_route(s->http, "GET", "/sim/stats", stats, s);
     tocsin_http_route(s->http, "POST", "/sim/inbound", inbound, s);
+    tocsin_http_route(s->http, "POST", "/sim/senders", senders_post, s);
     tocsin_http_route(s->http, "GET", "/sim/phones/*", phone_thread, s);
     tocsin_http_route(s->http, "GET", "/sim/telnyx/public-key", telnyx_public_key, s);
 }

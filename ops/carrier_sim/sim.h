@@ -42,6 +42,7 @@ struct sim_message {
     uint64_t created_ms; /* wall clock */
     int outbound;        /* 1: sent by Tocsin through the API; 0: a member's message */
     int telnyx;          /* sent through Telnyx's API: receipts are signed JSON events */
+    int carrier;         /* written by the carrier itself (its opt-out confirmation) */
 };
 
 /* One sender's accepted segments per wall-clock second, in the order the
@@ -76,6 +77,7 @@ struct sim {
     struct sim_sender *senders;
     size_t nsenders, capsenders;
     struct sim_table opted_out; /* "to\nfrom" -> 1 (numbers that texted STOP) */
+    struct sim_table handling;  /* sender number -> SIM_OPT_OUT_* (set by POST /sim/senders) */
     struct sim_randpool random; /* sids and event ids */
     uint64_t seq;
     unsigned long long accepted_total;
@@ -96,6 +98,17 @@ const struct sim_sender *sim_store_sender(struct sim *s, const char *from);
  * lift that. */
 int sim_store_opted_out(struct sim *s, const char *to, const char *from);
 void sim_store_set_opted_out(struct sim *s, const char *to, const char *from, int out);
+/* Who answers the opt-out words texted to a sender number: the carrier
+ * (SIM_OPT_OUT_CARRIER: it keeps its own opt-out list, sends its own
+ * confirmation and refuses later messages with 21610, as Twilio's default
+ * handling on long codes and toll-free numbers) or the program
+ * (SIM_OPT_OUT_PROGRAM: a standalone short code, nothing filtered). Unless
+ * set, a Twilio E.164 number is carrier-handled and anything else (short
+ * codes, Telnyx) is not, the defaults Tocsin assumes
+ * (tocsin_sender_opt_out_handling, schema/020). */
+enum { SIM_OPT_OUT_CARRIER = 1, SIM_OPT_OUT_PROGRAM = 2 };
+int sim_store_handling(struct sim *s, const char *number, const char *provider);
+int sim_store_set_handling(struct sim *s, const char *number, int handling);
 void sim_store_reset(struct sim *s);
 uint64_t sim_now_ms(void);
 json_t *sim_message_json(const struct sim_message *m);

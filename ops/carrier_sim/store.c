@@ -192,6 +192,24 @@ void sim_store_set_opted_out(struct sim *s, const char *to, const char *from, in
     pair_key_done(&k);
 }
 
+int sim_store_handling(struct sim *s, const char *number, const char *provider)
+{
+    uint64_t *v = sim_table_get(&s->handling, number, strlen(number));
+    if (v)
+        return (int)*v;
+    return number[0] == '+' && strcmp(provider, "twilio") == 0 ? SIM_OPT_OUT_CARRIER
+                                                                : SIM_OPT_OUT_PROGRAM;
+}
+
+int sim_store_set_handling(struct sim *s, const char *number, int handling)
+{
+    uint64_t *v = sim_table_put(&s->handling, number, strlen(number), NULL);
+    if (!v)
+        return -1;
+    *v = (uint64_t)handling;
+    return 0;
+}
+
 void sim_store_reset(struct sim *s)
 {
     for (size_t i = 0; i < s->nlist; i++) {
@@ -209,12 +227,15 @@ void sim_store_reset(struct sim *s)
     sim_table_clear(&s->counts);
     sim_table_clear(&s->rates);
     sim_table_clear(&s->opted_out);
+    sim_table_clear(&s->handling);
     s->accepted_total = 0;
 }
 
 json_t *sim_message_json(const struct sim_message *m)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "sid", m->sid, "from", m->from, "to", m->to,
-                     "body", m->body, "status", m->status, "num_segments", m->segments, "created_ms",
-                     (json_int_t)m->created_ms, "direction", m->outbound ? "outbound" : "inbound");
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:s,s:s}", "sid", m->sid, "from", m->from, "to",
+                     m->to, "body", m->body, "status", m->status, "num_segments", m->segments,
+                     "created_ms", (json_int_t)m->created_ms, "direction",
+                     m->outbound ? "outbound" : "inbound", "sent_by",
+                     m->carrier ? "carrier" : m->outbound ? "program" : "member");
 }

@@ -26,21 +26,25 @@ int ctl_insert_keyword(PGconn *conn, long long org_id, const struct ctl_keyword 
     char org_name[256];
     snprintf(org_name, sizeof org_name, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
     PQclear(res);
+    if (k->language && strcmp(k->language, "en") && strcmp(k->language, "es")) {
+        snprintf(err, errlen, "invalid language \"%s\": must be en or es", k->language);
+        return -1;
+    }
     struct tocsin_keyword_checked ok;
     if (tocsin_keyword_rules_check(k->keyword, k->pattern, k->reply, org_name, &ok, err, errlen))
         return -1;
     const char *up = ok.keyword, *pattern = ok.pattern;
-    const char *params[] = {org, k->sender, k->list, up, pattern, k->reply};
+    const char *params[] = {org, k->sender, k->list, up, pattern, k->reply, k->language};
     char dberr[512];
     res = tocsin_dbsync_exec(
         conn,
         "WITH l AS (INSERT INTO lists (org_id, name) VALUES ($1, $3)"
         "           ON CONFLICT (org_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id),"
         " s AS (SELECT id FROM senders WHERE org_id = $1 AND address = $2)"
-        " INSERT INTO keywords (org_id, sender_id, list_id, keyword, pattern, reply)"
-        " SELECT $1, (SELECT id FROM s), l.id, $4, $5, $6 FROM l"
+        " INSERT INTO keywords (org_id, sender_id, list_id, keyword, pattern, reply, language)"
+        " SELECT $1, (SELECT id FROM s), l.id, $4, $5, $6, $7 FROM l"
         " WHERE $2::text IS NULL OR EXISTS (SELECT 1 FROM s) RETURNING id",
-        6, params, dberr, sizeof dberr);
+        7, params, dberr, sizeof dberr);
     if (!res) {
         if (strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
             snprintf(err, errlen, "keyword \"%s\" already exists", up);
@@ -69,16 +73,20 @@ int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
     const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--keyword", &k.keyword, NULL},
                                    {"--pattern", &k.pattern, NULL}, {"--sender", &k.sender, NULL},
                                    {"--list", &k.list, NULL},       {"--reply", &k.reply, NULL},
-                                   {NULL, NULL, NULL}};
+                                   {"--language", &k.language, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("keyword add", argc, argv, opts, NULL, 0);
     if (np == -2) {
         printf("Usage: tocsinctl keyword add --org SLUG --keyword WORD --list NAME --reply TEXT\n"
-               "                             [--pattern PCRE2] [--sender ADDRESS]\n\n"
+               "                             [--pattern PCRE2] [--sender ADDRESS] [--language en|es]\n\n"
                "Adds an opt-in keyword. A member who texts it is subscribed to the list and\n"
                "gets TEXT, which must name the org and say how often messages come,\n"
                "\"Msg&data rates may apply\", HELP for help and STOP to cancel. The default\n"
                "pattern matches the whole message in any case, ignoring surrounding spaces\n"
-               "and trailing punctuation. Without --sender it applies to every sender.\n");
+               "and trailing punctuation. A pattern sees the message folded (lower case, no\n"
+               "accents, straight quotes, no surrounding punctuation or emoji) and matches\n"
+               "caselessly, its own accents folded alike: UNETE and únete are one pattern.\n"
+               "Without --sender it applies to every sender. --language (default: read\n"
+               "from TEXT) is the language STOP, START and HELP are then answered in.\n");
         return TOCSINCTL_OK;
     }
     if (np < 0 || ctl_require("keyword add", "--org", org) ||

@@ -27,6 +27,8 @@ static const struct verb verbs[] = {
     {"user", "revoke-sessions", tocsinctl_user_revoke_sessions, "end every session of a user"},
     {"sender", "add", tocsinctl_sender_add, "add a sending number or short code"},
     {"sender", "limit", tocsinctl_sender_limit, "set a carrier account's own rate limit"},
+    {"sender", "show", tocsinctl_sender_show, "show a sender and who answers STOP for it"},
+    {"sender", "opt-out", tocsinctl_sender_opt_out, "set who answers STOP: carrier, program, default"},
     {"keyword", "add", tocsinctl_keyword_add, "add an opt-in keyword with its confirmation"},
     {"contacts", "import", tocsinctl_contacts_import, "import contacts from a CSV file"},
     {NULL, "demo-seed", tocsinctl_demo_seed, "create the demo org, logins, short code and keywords"},

@@ -11,18 +11,22 @@
 
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *name = NULL, *parent = NULL, *help = NULL;
+    const char *name = NULL, *parent = NULL, *help = NULL, *help_es = NULL;
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--name", &name, NULL},
                                    {"--parent", &parent, NULL},
                                    {"--help-text", &help, NULL},
+                                   {"--help-text-es", &help_es, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("org create", argc, argv, opts, pos, 1);
     if (np == -2) {
-        printf("Usage: tocsinctl org create SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n\n"
+        printf("Usage: tocsinctl org create SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n"
+               "                           [--help-text-es TEXT]\n\n"
                "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
                "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
-               "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop).\n");
+               "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
+               "--help-text-es the one members who write in Spanish get (without it, a\n"
+               "default Spanish text with those parts).\n");
         return TOCSINCTL_OK;
     }
     if (np < 0)
@@ -36,14 +40,14 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     PGconn *conn = tocsinctl_connect(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
-    const char *params[] = {pos[0], name, parent, help};
+    const char *params[] = {pos[0], name, parent, help, help_es};
     char err[512];
     PGresult *res = tocsin_dbsync_exec(
         conn,
-        "INSERT INTO orgs (slug, name, parent_org_id, help_text) "
-        "SELECT $1, $2, p.id, $4 FROM (SELECT NULL) x "
+        "INSERT INTO orgs (slug, name, parent_org_id, help_text, help_text_es) "
+        "SELECT $1, $2, p.id, $4, $5 FROM (SELECT NULL) x "
         "LEFT JOIN orgs p ON p.slug = $3 WHERE $3::text IS NULL OR p.id IS NOT NULL RETURNING id",
-        4, params, err, sizeof err);
+        5, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res && strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
         fprintf(stderr, "tocsinctl org create: org \"%s\" already exists\n", pos[0]);

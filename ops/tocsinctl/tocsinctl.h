@@ -48,6 +48,8 @@ int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);

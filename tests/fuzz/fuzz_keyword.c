@@ -1,10 +1,39 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * fuzz_keyword.c — arbitrary bytes through the keyword normaliser and
- * classifier (reserved words, a pcre2 keyword set, revocation patterns). */
+ * fuzz_keyword.c — arbitrary bytes through the message normaliser
+ * (lib/normalize), the keyword trimmer and the classifier (reserved
+ * words, a pcre2 keyword set, revocation patterns). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "keyword.h"
+#include "normalize.h"
+
+/* The folded form: within its buffer, NUL-terminated, no longer than twice
+ * the input, stable when folded again (the classifier folds a message
+ * once and the reserved-word check folds what it is given again), and
+ * never cut when given 2 * size + 1 bytes. */
+static void check_normalize(const uint8_t *data, size_t size)
+{
+    size_t cap = 2 * size + 1;
+    char *a = malloc(cap), *b = malloc(cap), small[8];
+    if (!a || !b)
+        abort();
+    size_t n = tocsin_normalize_message((const char *)data, size, a, cap);
+    if (n >= cap || a[n] != '\0' || strlen(a) != n)
+        abort();
+    size_t m = tocsin_normalize_message(a, n, b, cap);
+    if (m != n || memcmp(a, b, n) != 0)
+        abort();
+    size_t k = tocsin_normalize_message((const char *)data, size, small, sizeof small);
+    if (k >= sizeof small || small[k] != '\0')
+        abort();
+    n = tocsin_normalize_pattern((const char *)data, size, a, cap);
+    if (n >= cap || a[n] != '\0')
+        abort();
+    free(a);
+    free(b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!set)
             abort();
     }
+    check_normalize(data, size);
     const char *start;
     size_t n = tocsin_keyword_trim((const char *)data, size, &start);
     if (n > size || start < (const char *)data || start + n > (const char *)data + size)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tocsin-carrier-sim over loopback: Twilio's Messages API (auth, validation,
 # the 201 resource and its escaping, GET by sid), signed status callbacks (sent, delivered,
-# undelivered), members texting the short code (signed inbound webhooks,
-# STOP honoured at the carrier with 21610), faults (429, 500, reset and
+# undelivered), members texting the short code (signed inbound webhooks;
+# STOP honoured at the carrier with its own confirmation and 21610 on a
+# Twilio long code, not filtered on a short code), faults (429, 500, reset and
 # timeout after acceptance, duplicate receipts), counts and rates, shutdown.
 source "$(dirname "$0")/lib.sh"
 A=AC7c0c51a0000000000000000000000000
@@ -111,14 +112,46 @@ out=$(curl -s -XPOST "$SIM_URL/sim/faults" -d '{"p429": 2}' -w ' %{http_code}')
 assert_contains "$out" "invalid p429" "bad fault value"
 assert_contains "$(curl -s -XPOST "$SIM_URL/sim/faults" -d '{"nope": 1}' -w ' %{http_code}')" " 400" "unknown fault"
 
-# A member texts the short code: a signed inbound webhook; STOP is kept by the carrier.
+# A member texts the short code: a signed inbound webhook. A standalone
+# short code's carrier does not filter STOP: the program answers it.
 out=$(curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": "JOIN"}')
 assert_contains "$out" '"gateway_status":200' "gateway answered"
 wait_hooks "/twilio/inbound valid=1 .*From=+14155559999 To=24680 Body=JOIN" 1
 curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": " stop! "}' >/dev/null
-assert_contains "$(send +14155559999 'after stop')" '"code":21610' "21610 after STOP"
+assert_contains "$(send +14155559999 'confirmation after stop')" " 201" "a short code's carrier does not filter"
+assert_eq "$(curl -s "$SIM_URL/sim/phones/+14155559999" | jq '[.messages[] | select(.sent_by == "carrier")] | length')" 0 \
+  "and sends no confirmation of its own"
+# A Twilio long code: the carrier keeps its own opt-out list, confirms once
+# itself, refuses the program with 21610 until START. The message is read as
+# Tocsin reads it: inverted marks, accents, fullwidth, emoji.
+LONG=+18005550142
+send_from() { # send_from FROM TO BODY
+  curl -s -u "$A:$T" "$API" --data-urlencode "To=$2" --data-urlencode "From=$1" \
+    --data-urlencode "Body=$3" -w ' %{http_code}'
+}
+inbound_long() { curl -s -XPOST "$SIM_URL/sim/inbound" -d "$(jq -nc --arg f "$1" --arg t "$LONG" --arg b "$2" '{from: $f, to: $t, body: $b}')" >/dev/null; }
+for body in ' stop! ' $'\xc2\xa1STOP!' $'\xef\xbc\xb3\xef\xbc\xb4\xef\xbc\xaf\xef\xbc\xb0' $'Stop \xf0\x9f\x9b\x91' $'\xe2\x80\x9cUnsubscribe\xe2\x80\x9d'; do
+  P=+1415555$(printf '%04d' $((RANDOM % 10000)))
+  inbound_long "$P" "$body"
+  assert_contains "$(send_from $LONG "$P" 'after stop')" '"code":21610' "21610 after \"$body\" to a long code"
+  assert_eq "$(curl -s "$SIM_URL/sim/phones/$P" | jq -c '[.messages[] | select(.direction == "outbound") | .sent_by]')" '["carrier"]' \
+    "the carrier confirmed \"$body\" once"
+  inbound_long "$P" "STOP"
+  assert_eq "$(curl -s "$SIM_URL/sim/phones/$P" | jq '[.messages[] | select(.sent_by == "carrier")] | length')" 1 "once, even twice"
+  inbound_long "$P" "start"
+  assert_contains "$(send_from $LONG "$P" 'after start')" " 201" "START lifts it"
+done
+# Spanish words are the program's to answer, even on a long code.
+inbound_long +14155550777 $'\xc2\xa1ALTO!'
+assert_contains "$(send_from $LONG +14155550777 'confirmacion')" " 201" "ALTO is not the carrier's"
+# Configured either way.
+assert_contains "$(curl -s -XPOST "$SIM_URL/sim/senders" -d '{"number": "24680", "opt_out_handling": "carrier"}')" '"opt_out_handling":"carrier"' "set"
+curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559998", "to": "24680", "body": "STOP"}' >/dev/null
+assert_contains "$(send +14155559998 'after stop')" '"code":21610' "a short code set to carrier handling filters"
+assert_contains "$(curl -s -XPOST "$SIM_URL/sim/senders" -d '{"number": "24680", "opt_out_handling": "sometimes"}' -w ' %{http_code}')" " 400" "bad handling"
+curl -s -XPOST "$SIM_URL/sim/senders" -d '{"number": "24680", "opt_out_handling": "program"}' >/dev/null
 curl -s -XPOST "$SIM_URL/sim/inbound" -d '{"from": "+14155559999", "to": "24680", "body": "START"}' >/dev/null
-assert_contains "$(send +14155559999 'after start')" " 201" "START lifts it"
+assert_contains "$(send +14155559999 'after start')" " 201" "START"
 thread=$(curl -s "$SIM_URL/sim/phones/+14155559999")
 assert_contains "$thread" '"body":"JOIN"' "the phone's thread"
 assert_contains "$thread" '"body":"after start"' "the thread shows what it received"

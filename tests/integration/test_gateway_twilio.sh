@@ -70,7 +70,7 @@ assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$M'")" "$befor
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE from_phone = '$M' AND body = 'hi again' AND conversation_id IS NOT NULL")" 1 "but what they write is kept"
 member $M "start" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$M'")" 0 "START clears the opt-out"
-assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE phone = '$M' AND event = 'opt_in' AND source = 'keyword'")" 2 "consent recorded (JOIN, START)"
+assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE phone = '$M' AND event = 'opt_in' AND source = 'keyword'")" 3 "consent recorded (JOIN, START, the list START gave back)"
 member +14155550102 "yes" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.phone = '+14155550102'")" 1 "YES from someone never opted out is a reply"
 member +14155550103 "HELP" >/dev/null

@@ -94,7 +94,10 @@ static void test_org_keywords(void **state)
     assert_int_equal(c.keyword_id, 11);
     assert_int_equal(intent_of(set, "I want to join"), TOCSIN_INTENT_REPLY);
     assert_int_equal(intent_of(set, "STOP"), TOCSIN_INTENT_OPT_OUT); /* reserved words first */
-    assert_int_equal(intent_of(set, "\xff\xfe join"), TOCSIN_INTENT_REPLY); /* invalid UTF-8 is no crash */
+    /* Invalid UTF-8 is no crash; invalid bytes around a word read as
+     * symbols, which the folded form drops like other wrapping. */
+    assert_int_equal(intent_of(set, "\xff\xfe join"), TOCSIN_INTENT_KEYWORD);
+    assert_int_equal(intent_of(set, "jo\xff\xfein"), TOCSIN_INTENT_REPLY);
     tocsin_keyword_set_free(set);
     struct tocsin_keyword_def bad[] = {{3, "(unclosed"}};
     assert_null(tocsin_keyword_set_new(bad, 1, err, sizeof err));
@@ -157,7 +160,10 @@ static void test_catastrophic_pattern_bounded(void **state)
     assert_non_null(set);
     char body[1600];
     memset(body, 'a', sizeof body);
-    body[sizeof body - 1] = '!';
+    /* "a...a!b": the folded form drops trailing punctuation, so the letter
+     * after '!' keeps the run from matching up to the end. */
+    body[sizeof body - 2] = '!';
+    body[sizeof body - 1] = 'b';
     struct tocsin_classification c;
     double best = 1e9;
     for (int round = 0; round < 3; round++) { /* best of 3: a busy machine only slows */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * sender_opt_out.c — `tocsinctl sender show` and `tocsinctl sender
+ * opt-out`: who answers STOP for a sender (schema/020): the carrier
+ * (Twilio's default opt-out handling on long codes and toll-free numbers:
+ * it confirms and refuses later messages with 21610, so Tocsin sends no
+ * confirmation of its own) or the program (a standalone short code). */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+static const char show_sql[] =
+    "SELECT s.address, s.kind, s.provider, o.slug,"
+    " tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling),"
+    " s.opt_out_handling IS NULL, s.messages_per_second"
+    " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1";
+
+static int print_sender(PGconn *conn, const char *verb, const char *address)
+{
+    const char *params[] = {address};
+    PGresult *res = tocsinctl_exec(conn, verb, show_sql, 1, params);
+    if (!res)
+        return TOCSINCTL_FAIL;
+    if (PQntuples(res) != 1) {
+        fprintf(stderr, "tocsinctl %s: no sender has the address \"%s\"\n", verb, address);
+        PQclear(res);
+        return TOCSINCTL_FAIL;
+    }
+    char why[64];
+    if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
+        snprintf(why, sizeof why, "default for a %s %s", PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1));
+    else
+        snprintf(why, sizeof why, "set");
+    printf("address           %s\n"
+           "org               %s\n"
+           "kind              %s\n"
+           "provider          %s\n"
+           "messages/second   %s\n"
+           "opt-out handling  %s (%s)\n",
+           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 1),
+           PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 4), why);
+    printf("%s\n", strcmp(PQgetvalue(res, 0, 4), "carrier") == 0
+                       ? "                  the carrier answers STOP and refuses later messages "
+                         "(21610); Tocsin confirms only Spanish opt-out words"
+                       : "                  Tocsin sends the one STOP confirmation");
+    PQclear(res);
+    return TOCSINCTL_OK;
+}
+
+int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *address = NULL;
+    const struct ctl_opt opts[] = {{"--address", &address, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse("sender show", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl sender show --address ADDRESS\n\n"
+               "Shows a sender (its short code, or its number in E.164) and who answers\n"
+               "STOP for it.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("sender show", "--address", address))
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    int rc = print_sender(conn, "sender show", address);
+    PQfinish(conn);
+    return rc;
+}
+
+int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *address = NULL, *by = NULL;
+    const struct ctl_opt opts[] = {
+        {"--address", &address, NULL}, {"--handled-by", &by, NULL}, {NULL, NULL, NULL}};
+    int np = ctl_parse("sender opt-out", argc, argv, opts, NULL, 0);
+    if (np == -2) {
+        printf("Usage: tocsinctl sender opt-out --address ADDRESS --handled-by carrier|program|default\n\n"
+               "Says who answers STOP for a sender. carrier: the carrier confirms the\n"
+               "opt-out itself and refuses later messages to that number with 21610\n"
+               "(Twilio's default opt-out handling), so Tocsin sends no confirmation of\n"
+               "its own (it still does for Spanish words, which the carrier does not\n"
+               "know). program: nothing filters (a standalone short code); Tocsin sends\n"
+               "the one confirmation. default: carrier for Twilio long codes and\n"
+               "toll-free numbers, program otherwise.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0 || ctl_require("sender opt-out", "--address", address) ||
+        ctl_require("sender opt-out", "--handled-by", by))
+        return TOCSINCTL_USAGE;
+    if (strcmp(by, "carrier") && strcmp(by, "program") && strcmp(by, "default")) {
+        fprintf(stderr, "tocsinctl sender opt-out: invalid --handled-by \"%s\": must be carrier, "
+                        "program or default\n", by);
+        return TOCSINCTL_USAGE;
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    const char *params[] = {address, strcmp(by, "default") ? by : NULL};
+    PGresult *res = tocsinctl_exec(conn, "sender opt-out",
+                                   "UPDATE senders SET opt_out_handling = $2 WHERE address = $1", 2,
+                                   params);
+    int rc = res ? TOCSINCTL_OK : TOCSINCTL_FAIL;
+    if (res && strcmp(PQcmdTuples(res), "1") != 0) {
+        fprintf(stderr, "tocsinctl sender opt-out: no sender has the address \"%s\"\n", address);
+        rc = TOCSINCTL_FAIL;
+    }
+    PQclear(res);
+    if (rc == TOCSINCTL_OK)
+        rc = print_sender(conn, "sender opt-out", address);
+    PQfinish(conn);
+    return rc;
+}
