@@ -9,6 +9,7 @@
 import { api, ApiError } from './api.js';
 import { h, replace } from './dom.js';
 import { countSms } from './sms.js';
+import { gestureGate } from './gesture.js';
 
 const errorText = (e) => (e instanceof ApiError ? e.message : String(e));
 const isLead = (me) => me.role !== 'volunteer';
@@ -84,6 +85,11 @@ async function sendingView(id) {
   const msg = h('div', { id: 'outreach-msg' });
   const body = h('div', {});
   pane.append(h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'), msg, body);
+  // One send per gesture, made after the contact it goes to was shown:
+  // the second click of a double click (which lands on the next contact's
+  // Send button) and a held Enter key's repeats send nothing.
+  const sendGate = gestureGate();
+  const skipGate = gestureGate();
 
   async function load(focus) {
     let next;
@@ -92,6 +98,8 @@ async function sendingView(id) {
       return;
     }
     replace(body, view(next));
+    sendGate.arm();
+    skipGate.arm();
     if (focus) document.getElementById('outreach-script')?.focus();
   }
 
@@ -122,7 +130,8 @@ async function sendingView(id) {
     };
     count();
     box.addEventListener('input', count);
-    const send = h('button', { class: 'primary', id: 'outreach-send', type: 'submit' }, 'Send');
+    const send = h('button', { class: 'primary', id: 'outreach-send', type: 'button',
+      onclick: (ev) => { if (sendGate.take(ev)) sendOne(); } }, 'Send');
     let busy = false;
     async function sendOne() {
       if (busy || !box.value.trim()) return;
@@ -135,21 +144,26 @@ async function sendingView(id) {
       } catch (e) {
         note(msg, errorText(e), 'error');
         if (e.code === 'outside_hours' || e.code === 'opted_out' || e.code === 'not_claimed') await load(true);
-        else { busy = false; send.disabled = false; }
+        else { busy = false; send.disabled = false; } // too_soon among them: the same contact, a new click
       }
     }
-    // Enter sends this one message; Shift+Enter starts a new line.
+    // Enter sends this one message (a new press each time: holding it down
+    // sends nothing more); Shift+Enter starts a new line.
     box.addEventListener('keydown', (ev) => {
-      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); sendOne(); }
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        if (sendGate.take(ev)) sendOne();
+      }
     });
     return [head, left,
-      h('form', { class: 'card stack', onsubmit: (ev) => { ev.preventDefault(); sendOne(); } },
+      h('form', { class: 'card stack', onsubmit: (ev) => ev.preventDefault() },
         h('p', { class: 'to' }, 'To ', h('strong', { id: 'outreach-contact' }, [c.first_name, c.last_name].filter(Boolean).join(' ') || 'a contact'),
           ` · ${c.phone}`, c.in_hours ? null : h('span', { class: 'badge warn' }, 'outside their texting hours')),
         box,
         h('div', { class: 'row' }, counter,
           h('div', { class: 'claim' },
-            h('button', { type: 'button', id: 'outreach-skip', onclick: async () => {
+            h('button', { type: 'button', id: 'outreach-skip', onclick: async (ev) => {
+              if (!skipGate.take(ev)) return;
               try { await api('POST', `/api/outreach/campaigns/${id}/skip`, { contact_id: c.id }); await load(true); } catch (e) { note(msg, errorText(e), 'error'); }
             } }, 'Skip'),
             send)),

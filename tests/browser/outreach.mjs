@@ -70,6 +70,7 @@ try {
       await box.type(' :)');
     }
     const sent = sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'");
+    await page.waitForTimeout(600); // a person reads who is next (presses closer together are one gesture)
     await box.press('Enter');
     await page.waitForFunction((n) => document.querySelector('#outreach-left strong')?.textContent === String(n), 2 - i);
     check(sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'") === String(Number(sent) + 1),
