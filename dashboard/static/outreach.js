@@ -175,69 +175,115 @@ async function sendingView(id) {
 }
 
 // --- a lead's campaign page ---
+// Built once: the forms stay on the page and every action's result shows
+// in the same message area. The parts that change (state, progress,
+// answers, the questions) are redrawn from the server after each action,
+// and whenever a conversation event arrives on the live stream (a
+// volunteer's send, a reply, an opt-out), at most twice a second.
 async function campaignPage(id) {
-  const pane = h('section', { class: 'outreach' });
-  let data;
-  try { data = await api('GET', `/api/outreach/campaigns/${id}`); } catch (e) {
-    pane.append(h('p', { class: 'error' }, errorText(e)));
-    return pane;
-  }
-  const { campaign: c, progress: p } = data;
+  const pane = h('section', { class: 'outreach', id: 'oc-page' });
   const msg = h('div', { id: 'oc-msg' });
-  const reload = async () => replace(pane, ...(await campaignPage(id)).childNodes);
+  const top = h('div', {});
+  const progress = h('div', {});
+  const stepList = h('div', {});
+  let c = null;
+
+  function draw(data) {
+    c = data.campaign;
+    const p = data.progress;
+    replace(top,
+      h('div', { class: 'inbox-head' }, h('h2', {}, c.name), h('span', { class: 'badge', id: 'oc-state-badge' }, c.state)),
+      h('p', { class: 'muted' }, `Texting hours ${c.hours_start}:00–${c.hours_end}:00 in each contact's time · batches of ${c.batch_size}`),
+      h('blockquote', { class: 'script' }, c.script));
+    replace(progress,
+      h('dl', { class: 'progress', id: 'oc-progress' },
+        [['Not yet texted', p.pending], ['In batches', p.claimed], ['Texted', p.texted], ['Replied', p.replied], ['Opted out', p.opted_out]]
+          .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
+      p.answers.length ? h('div', { class: 'card', id: 'oc-answers' }, p.answers.map((a) => [h('h3', {}, a.question),
+        h('ul', {}, (a.choices || []).map((x) => h('li', {}, `${x.label}: ${x.count}`)))])) : null);
+    replace(stateBtn, c.state === 'active' ? 'Pause' : 'Activate');
+    replace(stepList, c.steps.length
+      ? h('ol', { id: 'oc-steps' }, c.steps.map((s) => h('li', {}, s.question, ' — ', s.choices.map((x) => x.label).join(' / '))))
+      : null);
+  }
+
+  async function refresh() {
+    draw(await api('GET', `/api/outreach/campaigns/${id}`));
+  }
+
+  // Runs an action: its result (or error) in the message area, then the
+  // page redrawn so the counts are those of now.
+  async function act(fn) {
+    try {
+      const text = await fn();
+      if (text) note(msg, text);
+    } catch (e) { note(msg, errorText(e), 'error'); }
+    try { await refresh(); } catch (e) { note(msg, errorText(e), 'error'); }
+  }
 
   const file = h('input', { type: 'file', id: 'oc-file', accept: '.csv,text/csv' });
-  const upload = h('form', { class: 'card stack', onsubmit: async (ev) => {
+  const upload = h('form', { class: 'card stack', id: 'oc-upload', onsubmit: (ev) => {
     ev.preventDefault();
-    if (!file.files.length) return;
-    try {
+    if (!file.files.length) return note(msg, 'Choose a CSV file first.', 'error');
+    return act(async () => {
       const text = await file.files[0].text();
       const r = await api('POST', `/api/outreach/campaigns/${id}/audience`, { csv: text, filename: file.files[0].name });
-      await reload();
-      note(pane.querySelector('#oc-msg'), `Added ${r.targeted} contacts (${r.rejected} rows rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).`);
-    } catch (e) { note(msg, errorText(e), 'error'); }
+      file.value = '';
+      return `${r.targeted} ${r.targeted === 1 ? 'person' : 'people'} added (${r.rejected} row${r.rejected === 1 ? '' : 's'} rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).`;
+    });
   } }, h('h3', {}, 'Audience'),
   h('p', { class: 'muted' }, 'A CSV with a phone column (and first_name, last_name, zip, timezone, any others). These contacts are not subscribed to anything and never get a blast.'),
   file, h('button', { type: 'submit' }, 'Upload'));
 
   const question = h('input', { id: 'oc-question', placeholder: 'Can they come Saturday?' });
   const choices = h('textarea', { id: 'oc-choices', rows: 3, placeholder: 'Yes => Great, {first_name}! Doors open at 10.\nNo => Thanks anyway!\nMaybe' });
-  const step = h('form', { class: 'card stack', onsubmit: async (ev) => {
+  const step = h('form', { class: 'card stack', id: 'oc-step', onsubmit: (ev) => {
     ev.preventDefault();
     const list = choices.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
       const [label, ...rest] = l.split('=>');
       return { label: label.trim(), next_script: rest.join('=>').trim() || undefined };
     });
-    try {
+    return act(async () => {
       await api('POST', `/api/outreach/campaigns/${id}/steps`, { question: question.value, choices: list });
-      await reload();
-    } catch (e) { note(msg, errorText(e), 'error'); }
+      const added = `Question added: ${question.value}`;
+      question.value = '';
+      choices.value = '';
+      return added;
+    });
   } }, h('h3', {}, 'Follow-up questions'),
-  c.steps.length ? h('ol', {}, c.steps.map((s) => h('li', {}, s.question, ' — ', s.choices.map((x) => x.label).join(' / ')))) : null,
+  stepList,
   h('label', { for: 'oc-question' }, 'Question'), question,
   h('label', { for: 'oc-choices' }, 'Answers, one a line: label => next message'), choices,
   h('button', { type: 'submit' }, 'Add question'));
 
-  const stateBtn = h('button', { id: 'oc-state', onclick: async () => {
-    try { await api('POST', `/api/outreach/campaigns/${id}`, { state: c.state === 'active' ? 'paused' : 'active' }); await reload(); } catch (e) { note(msg, errorText(e), 'error'); }
-  } }, c.state === 'active' ? 'Pause' : 'Activate');
+  const stateBtn = h('button', { id: 'oc-state', onclick: () => act(async () => {
+    const r = await api('POST', `/api/outreach/campaigns/${id}`, { state: c.state === 'active' ? 'paused' : 'active' });
+    return r.state === 'active' ? 'The campaign is active: volunteers can text.' : 'The campaign is paused.';
+  }) });
+
+  try { await refresh(); } catch (e) {
+    pane.append(h('p', { class: 'error' }, errorText(e)));
+    return pane;
+  }
+
+  // Live counts while this page is on screen.
+  let timer = null;
+  const onEvent = () => {
+    if (!pane.isConnected) { window.removeEventListener('tocsin:conversation', onEvent); return; }
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; if (pane.isConnected) refresh().catch(() => {}); }, 500);
+  };
+  window.addEventListener('tocsin:conversation', onEvent);
 
   pane.append(
     h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'),
-    h('div', { class: 'inbox-head' }, h('h2', {}, c.name), h('span', { class: 'badge' }, c.state)),
-    h('p', { class: 'muted' }, `Texting hours ${c.hours_start}:00–${c.hours_end}:00 in each contact's time · batches of ${c.batch_size}`),
-    h('blockquote', { class: 'script' }, c.script),
-    msg,
-    h('dl', { class: 'progress', id: 'oc-progress' },
-      [['Not yet texted', p.pending], ['In batches', p.claimed], ['Texted', p.texted], ['Replied', p.replied], ['Opted out', p.opted_out]]
-        .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
-    p.answers.length ? h('div', { class: 'card' }, p.answers.map((a) => [h('h3', {}, a.question),
-      h('ul', {}, (a.choices || []).map((x) => h('li', {}, `${x.label}: ${x.count}`)))])) : null,
+    top, msg, progress,
     h('div', { class: 'row wrap' },
       h('a', { class: 'button', href: `#/outreach/${id}/send` }, 'Text contacts'),
-      h('button', { id: 'oc-release', onclick: async () => {
-        try { const r = await api('POST', `/api/outreach/campaigns/${id}/release`, {}); note(msg, `Released ${r.released} unsent contacts.`); } catch (e) { note(msg, errorText(e), 'error'); }
-      } }, 'Release unsent batches'),
+      h('button', { id: 'oc-release', onclick: () => act(async () => {
+        const r = await api('POST', `/api/outreach/campaigns/${id}/release`, {});
+        return `Released ${r.released} unsent contact${r.released === 1 ? '' : 's'}.`;
+      }) }, 'Release unsent batches'),
       stateBtn,
       h('a', { class: 'button', href: `/api/outreach/campaigns/${id}/answers.csv`, download: '' }, 'Export answers'),
       h('a', { class: 'button', href: `/api/outreach/campaigns/${id}/opt-outs.csv`, download: '' }, 'Export opt-outs')),

@@ -80,4 +80,11 @@ assert_eq "$(sql "SELECT string_agg(c.first_name || ':' || (SELECT count(*) FROM
   "Gil:1 Hal:1 Ida:1 Jo:1 Kai:1 Lu:1 Mo:0 Ned:0" "one message per gesture, none to a contact nobody chose"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")" "$refused" \
   "the browser sent no second request for the server to refuse"
+
+# A lead's campaign page keeps working after its first action, shows every
+# result and live counts (tests/browser/outreach_lead.mjs), at both widths.
+DASH="$DASH" DAY="$DAY" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/outreach_lead.mjs"
+assert_eq "$(sql "SELECT string_agg(c.name || ':' || (SELECT count(*) FROM outreach_targets t WHERE t.campaign_id = c.id), ' ' ORDER BY c.id)
+                  FROM outreach_campaigns c WHERE c.name LIKE 'Canvass %'")" "Canvass Desk:3 Canvass Phone:2" \
+  "each upload went to its own campaign"
 echo "test_outreach_browser: ok"
