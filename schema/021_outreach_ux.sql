@@ -3,7 +3,8 @@
 -- sends are paced: one message per deliberate gesture, so a send that
 -- comes implausibly soon after her previous one (a double click landing
 -- on the next contact, a held key, two tabs) is refused, whatever the
--- browser did. 010's tocsin_outreach_send is called, not redefined.
+-- browser did. 010's tocsin_outreach_send is called, not redefined. And a
+-- new campaign starts as a draft.
 
 -- When each volunteer last had an outreach message queued.
 CREATE TABLE outreach_send_pace (
@@ -70,3 +71,8 @@ BEGIN
     END IF;
     RETURN QUERY SELECT v_status, v_body;
 END $$;
+
+-- A new campaign is a draft until a lead starts it (state 'active'), so
+-- volunteers never see one that has no audience yet; the list and the
+-- sending view leave drafts out for them (api_outreach_routes.h).
+ALTER TABLE outreach_campaigns ALTER COLUMN state SET DEFAULT 'draft';

@@ -40,7 +40,12 @@ assert_eq "$(call lead POST /api/outreach/campaigns "{\"name\":\"Late\",\"sender
 assert_eq "$(call lead POST /api/outreach/campaigns "{\"name\":\"Rally\",\"sender_id\":$SENDER,\"script\":\"Hi {first_name|friend}, rally Saturday?\",\"batch_size\":5}")" 201 \
   "lead creates a campaign"
 CAMP=$(jq_ 'd.id')
-assert_eq "$(jq_ '[d.hours_start, d.hours_end, d.state].join(" ")')" "8 21 active" "texting hours default to the compliance window"
+assert_eq "$(jq_ '[d.hours_start, d.hours_end, d.state].join(" ")')" "8 21 draft" \
+  "texting hours default to the compliance window; a new campaign is a draft"
+assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "a volunteer's campaign list"
+assert_eq "$(jq_ 'd.some((c) => c.id === '"$CAMP"')')" false "does not show a draft"
+assert_eq "$(call vol1 GET "/api/outreach/campaigns/$CAMP/next")" 404 "nor does her sending view"
+assert_eq "$(call vol1 POST "/api/outreach/campaigns/$CAMP/claim")" 409 "and nobody can claim from it"
 
 # --- the audience: targets of the campaign, subscribed to nothing ---
 OPTED=+14155550100
@@ -58,6 +63,9 @@ assert_eq "$(sql "SELECT count(*) FROM outreach_targets WHERE campaign_id = $CAM
 assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "outreach contacts are subscribed to nothing (never in a blast)"
 assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE event = 'opt_in'")" 0 "and no consent is recorded for them"
 assert_eq "$(call lead POST "/api/outreach/campaigns/999999/audience" "{\"csv\":\"$csv\"}")" 422 "no such campaign: nothing imported"
+assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP" '{"state":"active"}')" 200 "the lead starts the campaign"
+assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "and volunteers"
+assert_eq "$(jq_ 'd.some((c) => c.id === '"$CAMP"')')" true "see it"
 
 # --- two volunteers claim at once: never the same contact ---
 for i in 1 2 3 4; do
@@ -321,7 +329,7 @@ set -e
 printf 'phone,first_name\n+14155550501,Gus\n+14155550110,\n' >"$TMP/gotv.csv"
 assert_contains "$("$CTL" contacts import --org demo --outreach "$GOTV" "$TMP/gotv.csv")" "targeted=2 outreach=$GOTV" "tocsinctl imports targets"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "still no subscription"
-assert_eq "$("$CTL" outreach status --org demo "$GOTV")" "$GOTV active \"GOTV\" pending=2 claimed=0 texted=0 replied=0 opted_out=0" \
+assert_eq "$("$CTL" outreach status --org demo "$GOTV")" "$GOTV draft \"GOTV\" pending=2 claimed=0 texted=0 replied=0 opted_out=0" \
   "tocsinctl outreach status"
 assert_eq "$("$CTL" outreach status --org demo | wc -l)" 2 "one line per campaign"
 echo "ok"

@@ -35,6 +35,7 @@ if [ $off -eq 0 ]; then DAY=Etc/GMT; elif [ $off -gt 0 ]; then DAY="Etc/GMT-$off
 LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
 CAMP=$(sql "SELECT body->>'id' FROM tocsin_outreach_create($ORG, $LEAD, 'Saturday rally', $SENDER,
             'Hi {first_name|friend}, it''s Val from the tenants union. Can you come Saturday?', 3, NULL, NULL)")
+sql "UPDATE outreach_campaigns SET state = 'active' WHERE id = $CAMP" >/dev/null # a new one is a draft
 sql "SELECT status FROM tocsin_outreach_step_add($ORG, $CAMP, 'Coming Saturday?',
      '[{\"label\":\"Yes\",\"next_script\":\"Great, {first_name}! Doors open at 10.\"},{\"label\":\"No\"},{\"label\":\"Maybe\"}]')" >/dev/null
 printf 'phone,first_name,last_name,timezone\n+14155550301,Ana,Ruiz,%s\n+14155550302,Bo,,%s\n+14155550303,,,%s\n+14155550304,Dee,Lopez,%s\n+14155550305,Eve,,%s\n' \
