@@ -8,7 +8,8 @@
 // buttons, the next script put in the reply box).
 import { api, ApiError } from './api.js';
 import { h, replace } from './dom.js';
-import { countSms } from './sms.js';
+import { countSms, unitsLeft } from './sms.js';
+import { fillFields, scriptError } from './fields.js';
 import { gestureGate } from './gesture.js';
 
 const errorText = (e) => (e instanceof ApiError ? e.message : String(e));
@@ -39,7 +40,7 @@ async function campaignList(me) {
   pane.append(h('ul', { class: 'list', id: 'campaigns' }, list.length ? list.map((c) => h('li', { class: 'item' },
     h('a', { href: isLead(me) ? `#/outreach/${c.id}` : `#/outreach/${c.id}/send`, 'data-campaign': c.id },
       h('span', { class: 'name' }, c.name),
-      h('span', { class: 'time' }, c.state),
+      h('span', { class: 'time' }, c.state === 'draft' ? 'draft: not started' : c.state),
       h('span', { class: 'preview' }, c.progress
         ? `${c.progress.pending} to text · ${c.progress.texted} texted · ${c.progress.replied} replied · ${c.progress.opted_out} opted out`
         : `${c.in_my_batch} in your batch`))))
@@ -54,6 +55,10 @@ async function createForm() {
   const sender = h('select', { id: 'oc-sender' }, senders.map((s) => h('option', { value: s.id }, `${s.address} (${s.kind.replace('_', ' ')})`)));
   const script = h('textarea', { id: 'oc-script', rows: 3, maxlength: 1600, required: true,
     placeholder: 'Hi {first_name|there}, this is … from … Can we count on you Saturday?' });
+  const preview = h('div', { class: 'preview-box', id: 'oc-preview', 'aria-live': 'polite' });
+  const showPreview = () => replace(preview, scriptPreview(script.value));
+  script.addEventListener('input', showPreview);
+  showPreview();
   const batch = h('input', { id: 'oc-batch', type: 'number', min: 1, max: 500, value: 25 });
   const from = h('input', { id: 'oc-from', type: 'number', min: 8, max: 20, value: 8 });
   const to = h('input', { id: 'oc-to', type: 'number', min: 9, max: 21, value: 21 });
@@ -70,13 +75,41 @@ async function createForm() {
   h('label', { for: 'oc-name' }, 'Name'), name,
   h('label', { for: 'oc-sender' }, 'Send from'), sender,
   h('label', { for: 'oc-script' }, 'First message ({first_name|fallback} fills in each contact\'s field)'), script,
+  preview,
   h('div', { class: 'row3' },
     h('label', {}, 'Batch size', batch),
     h('label', {}, 'From (their time)', from),
     h('label', {}, 'Until', to)),
   h('p', { class: 'muted' }, 'Texting hours can only be narrower than 8:00–21:00 in the contact\'s own time (20:00 for Florida and Oklahoma numbers).'),
+  h('p', { class: 'muted' }, 'The campaign starts as a draft that volunteers do not see: add its audience, then start it.'),
   msg,
   h('button', { class: 'primary', type: 'submit' }, 'Create campaign'));
+}
+
+// What contacts receive, filled in for a sample contact and for one with
+// no name on file, each with its length in characters and texts (the
+// blast page's counter, lib/sms's rules).
+const SAMPLES = [
+  ['Ana Ruiz gets', { first_name: 'Ana', last_name: 'Ruiz', zip: '94110' }],
+  ['Someone with no name on file gets', {}],
+];
+
+function smsCount(text) {
+  const i = countSms(text);
+  return `${i.chars} characters · ${i.encoding} · ${i.segments} text${i.segments === 1 ? '' : 's'} · ${unitsLeft(i)} left`;
+}
+
+function scriptPreview(text) {
+  if (!text.trim()) return h('p', { class: 'muted' }, 'Write the first message to see what contacts receive.');
+  const err = scriptError(text);
+  if (err) return h('p', { class: 'error', role: 'alert' }, `This message cannot be used: it ${err}.`);
+  const shown = SAMPLES.map(([who, c]) => [who, fillFields(text, c)]);
+  // The same text for both: one preview is enough.
+  return (shown[0][1] === shown[1][1] ? shown.slice(0, 1).map(([, t]) => ['Each contact gets', t]) : shown)
+    .map(([who, t], i) => h('div', { class: 'sample' },
+      h('p', { class: 'muted' }, `${who}:`),
+      h('div', { class: 'msg out' }, h('p', { class: 'body', 'data-sample': i }, t)),
+      h('p', { class: 'counter', id: i === 0 ? 'oc-counter' : null }, smsCount(t))));
 }
 
 // --- a volunteer's sending view ---
@@ -113,13 +146,21 @@ async function sendingView(id) {
 
   function view(next) {
     const left = h('p', { class: 'left', id: 'outreach-left', 'aria-live': 'polite' },
-      h('strong', {}, next.left), ` left in your batch · ${next.pending} not yet claimed`);
-    // A new batch once this one is done: one batch at a time.
+      h('strong', {}, next.left), ` left in your batch · ${next.pending} ${next.left ? 'more ' : ''}${next.pending === 1 ? 'person' : 'people'}`
+        + `${next.left ? ' to text after it' : ' left to text'}`);
+    // A new batch once this one is done: one batch at a time, and only
+    // when there is someone to claim in a campaign that is live.
+    const live = next.campaign.state === 'active';
+    const why = !live ? (next.campaign.state === 'draft' ? 'This campaign has not started yet: its lead starts it.'
+      : 'This campaign is paused: nobody can be texted right now.')
+      : next.pending ? 'Claim a batch to start texting.'
+        : 'Nobody is left to text: everyone in this campaign has been texted or is in someone\'s batch.';
     const head = h('div', { class: 'inbox-head' }, h('h2', {}, next.campaign.name),
-      next.contact ? null : h('button', { class: 'primary', id: 'outreach-claim', onclick: claim }, 'Claim a batch'));
+      next.contact ? null : h('button', { class: 'primary', id: 'outreach-claim', onclick: claim,
+        disabled: !live || !next.pending, 'aria-describedby': 'outreach-why' },
+      !live ? (next.campaign.state === 'draft' ? 'Not started' : 'Paused') : next.pending ? 'Claim a batch' : 'Nobody left to text'));
     if (!next.contact)
-      return [head, left, h('p', { class: 'card muted' }, next.pending
-        ? 'Claim a batch to start texting.' : 'Everyone in this campaign has been texted or is in someone\'s batch.')];
+      return [head, left, h('p', { class: 'card muted', id: 'outreach-why' }, why)];
     const c = next.contact;
     const box = h('textarea', { id: 'outreach-script', rows: 5, maxlength: 1600, value: c.script,
       'aria-label': `Message to ${c.first_name || 'this contact'}` });
@@ -201,7 +242,15 @@ async function campaignPage(id) {
           .map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v)))),
       p.answers.length ? h('div', { class: 'card', id: 'oc-answers' }, p.answers.map((a) => [h('h3', {}, a.question),
         h('ul', {}, (a.choices || []).map((x) => h('li', {}, `${x.label}: ${x.count}`)))])) : null);
-    replace(stateBtn, c.state === 'active' ? 'Pause' : 'Activate');
+    // A draft is started once it has an audience; then paused and resumed.
+    const empty = c.state === 'draft' && p.total === 0;
+    replace(stateBtn, { draft: 'Start campaign', active: 'Pause', paused: 'Resume' }[c.state] || 'Reopen');
+    stateBtn.className = c.state === 'draft' ? 'primary' : '';
+    stateBtn.disabled = empty;
+    replace(stateHint, c.state === 'draft'
+      ? (empty ? 'A draft: volunteers do not see it. Upload its audience, then start it.'
+        : 'A draft: volunteers do not see it until you start it.')
+      : c.state === 'paused' ? 'Paused: volunteers cannot claim or send.' : null);
     replace(stepList, c.steps.length
       ? h('ol', { id: 'oc-steps' }, c.steps.map((s) => h('li', {}, s.question, ' — ', s.choices.map((x) => x.label).join(' / '))))
       : null);
@@ -211,55 +260,62 @@ async function campaignPage(id) {
     draw(await api('GET', `/api/outreach/campaigns/${id}`));
   }
 
-  // Runs an action: its result (or error) in the message area, then the
-  // page redrawn so the counts are those of now.
-  async function act(fn) {
+  // Runs an action: its result (or error) next to what was used (out:
+  // the form's own line, or the page's message area), scrolled into view
+  // on a small screen, then the page redrawn with the counts of now.
+  function say(out, text, kind) {
+    note(out, text, kind);
+    out.scrollIntoView?.({ block: 'nearest' });
+  }
+  async function act(fn, out = msg) {
     try {
       const text = await fn();
-      if (text) note(msg, text);
-    } catch (e) { note(msg, errorText(e), 'error'); }
-    try { await refresh(); } catch (e) { note(msg, errorText(e), 'error'); }
+      if (text) say(out, text);
+    } catch (e) { say(out, errorText(e), 'error'); }
+    try { await refresh(); } catch (e) { say(out, errorText(e), 'error'); }
   }
 
   const file = h('input', { type: 'file', id: 'oc-file', accept: '.csv,text/csv' });
+  const uploadMsg = h('div', { id: 'oc-upload-msg' });
   const upload = h('form', { class: 'card stack', id: 'oc-upload', onsubmit: (ev) => {
     ev.preventDefault();
-    if (!file.files.length) return note(msg, 'Choose a CSV file first.', 'error');
+    if (!file.files.length) return say(uploadMsg, 'Choose a CSV file first.', 'error');
     return act(async () => {
       const text = await file.files[0].text();
       const r = await api('POST', `/api/outreach/campaigns/${id}/audience`, { csv: text, filename: file.files[0].name });
       file.value = '';
       return `${r.targeted} ${r.targeted === 1 ? 'person' : 'people'} added (${r.rejected} row${r.rejected === 1 ? '' : 's'} rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).`;
-    });
+    }, uploadMsg);
   } }, h('h3', {}, 'Audience'),
   h('p', { class: 'muted' }, 'A CSV with a phone column (and first_name, last_name, zip, timezone, any others). These contacts are not subscribed to anything and never get a blast.'),
-  file, h('button', { type: 'submit' }, 'Upload'));
+  file, h('button', { type: 'submit' }, 'Upload'), uploadMsg);
 
-  const question = h('input', { id: 'oc-question', placeholder: 'Can they come Saturday?' });
-  const choices = h('textarea', { id: 'oc-choices', rows: 3, placeholder: 'Yes => Great, {first_name}! Doors open at 10.\nNo => Thanks anyway!\nMaybe' });
+  const question = h('input', { id: 'oc-question', maxlength: 500, placeholder: 'Can they come Saturday?' });
+  const answers = answerRows();
+  const stepMsg = h('div', { id: 'oc-step-msg' });
   const step = h('form', { class: 'card stack', id: 'oc-step', onsubmit: (ev) => {
     ev.preventDefault();
-    const list = choices.value.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-      const [label, ...rest] = l.split('=>');
-      return { label: label.trim(), next_script: rest.join('=>').trim() || undefined };
-    });
+    const list = answers.read();
+    if (!question.value.trim()) return say(stepMsg, 'Write the question first.', 'error');
+    if (typeof list === 'string') return say(stepMsg, list, 'error');
     return act(async () => {
-      await api('POST', `/api/outreach/campaigns/${id}/steps`, { question: question.value, choices: list });
-      const added = `Question added: ${question.value}`;
+      await api('POST', `/api/outreach/campaigns/${id}/steps`, { question: question.value.trim(), choices: list });
+      const added = `Question added: ${question.value.trim()}`;
       question.value = '';
-      choices.value = '';
+      answers.reset();
       return added;
-    });
+    }, stepMsg);
   } }, h('h3', {}, 'Follow-up questions'),
   stepList,
   h('label', { for: 'oc-question' }, 'Question'), question,
-  h('label', { for: 'oc-choices' }, 'Answers, one a line: label => next message'), choices,
-  h('button', { type: 'submit' }, 'Add question'));
+  answers.el,
+  h('button', { type: 'submit' }, 'Add question'), stepMsg);
 
   const stateBtn = h('button', { id: 'oc-state', onclick: () => act(async () => {
     const r = await api('POST', `/api/outreach/campaigns/${id}`, { state: c.state === 'active' ? 'paused' : 'active' });
-    return r.state === 'active' ? 'The campaign is active: volunteers can text.' : 'The campaign is paused.';
+    return r.state === 'active' ? 'The campaign is live: volunteers can claim a batch and text.' : 'The campaign is paused.';
   }) });
+  const stateHint = h('p', { class: 'muted', id: 'oc-state-hint' });
 
   try { await refresh(); } catch (e) {
     pane.append(h('p', { class: 'error' }, errorText(e)));
@@ -277,7 +333,7 @@ async function campaignPage(id) {
 
   pane.append(
     h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'),
-    top, msg, progress,
+    top, stateHint, msg, progress,
     h('div', { class: 'row wrap' },
       h('a', { class: 'button', href: `#/outreach/${id}/send` }, 'Text contacts'),
       h('button', { id: 'oc-release', onclick: () => act(async () => {
@@ -289,6 +345,49 @@ async function campaignPage(id) {
       h('a', { class: 'button', href: `/api/outreach/campaigns/${id}/opt-outs.csv`, download: '' }, 'Export opt-outs')),
     upload, step);
   return pane;
+}
+
+// The answers of a new question: rows of a label and an optional next
+// message (what to send someone who gives that answer), added and
+// removed; read() gives the API's choices, or what is wrong as text.
+function answerRows() {
+  const rows = h('div', { class: 'answer-rows', id: 'oc-answers-form' });
+  let n = 0;
+  const add = h('button', { type: 'button', id: 'oc-answer-add', onclick: () => { addRow(); rows.lastChild.querySelector('input').focus(); } }, 'Add an answer');
+  function sync() {
+    const count = rows.children.length;
+    add.disabled = count >= 10;
+    for (const r of rows.children) r.querySelector('.oc-answer-remove').disabled = count <= 1;
+  }
+  function addRow() {
+    n += 1;
+    const row = h('div', { class: 'answer-row' },
+      h('label', { for: `oc-answer-${n}` }, 'Answer',
+        h('input', { id: `oc-answer-${n}`, class: 'oc-answer-label', maxlength: 100, placeholder: rows.children.length ? 'No' : 'Yes' })),
+      h('label', { for: `oc-answer-next-${n}` }, 'Next message (optional)',
+        h('textarea', { id: `oc-answer-next-${n}`, class: 'oc-answer-next', rows: 2, maxlength: 1600,
+          placeholder: rows.children.length ? 'Thanks anyway, {first_name|friend}!' : 'Great, {first_name|friend}! Doors open at 10.' })),
+      h('button', { type: 'button', class: 'oc-answer-remove', 'aria-label': 'Remove this answer',
+        onclick: () => { row.remove(); sync(); } }, 'Remove'));
+    rows.append(row);
+    sync();
+  }
+  function reset() { rows.replaceChildren(); addRow(); addRow(); }
+  function read() {
+    const list = [];
+    for (const r of rows.children) {
+      const label = r.querySelector('.oc-answer-label').value.trim();
+      const next = r.querySelector('.oc-answer-next').value.trim();
+      if (!label && !next) continue;
+      if (!label) return `Give the answer whose next message is “${next.slice(0, 40)}” a label.`;
+      const err = next ? scriptError(next) : null;
+      if (err) return `The next message for “${label}” ${err}.`;
+      list.push(next ? { label, next_script: next } : { label });
+    }
+    return list.length ? list : 'Give the question at least one answer.';
+  }
+  reset();
+  return { el: h('fieldset', { class: 'answers-form' }, h('legend', {}, 'Answers'), rows, add), read, reset };
 }
 
 // --- in a conversation ---

@@ -53,6 +53,8 @@ try {
   await page.goto(`${BASE}/#/outreach/${CAMP}/send`);
   await page.click('#outreach-claim');
   await showing(page, 'Gil');
+  check((await page.textContent('#outreach-left')) === '4 left in your batch · 4 more people to text after it',
+    `what is left, in plain words (${await page.textContent('#outreach-left')})`);
 
   // A double click on Send: Gil is texted, Hal (shown next) is not.
   let [x, y] = await center(page, '#outreach-send');
@@ -110,6 +112,13 @@ try {
   await phone.touchscreen.tap(x, y);
   await showing(phone, 'Mo');
   check(sentTo() === 'Gil Hal Ida Jo Kai Lu', `a later tap texts the next contact (texted: ${sentTo()})`);
+
+  // Everyone is texted or in a batch: Claim a batch is no longer offered.
+  await page.reload();
+  await page.waitForSelector('#outreach-claim');
+  check(await page.isDisabled('#outreach-claim') && (await page.textContent('#outreach-claim')) === 'Nobody left to text',
+    'with nobody left, the claim button is disabled and says why');
+  check((await page.textContent('#outreach-left')).includes('0 people left to text'), `plain words for what is left (${await page.textContent('#outreach-left')})`);
 
   check(problems.length === 0, `no dialogs or page errors (${problems.join('; ')})`);
 } finally {
