@@ -7,7 +7,7 @@
 // after the release texts the next. At phone width, a double tap. Run by
 // tests/integration/test_outreach_browser.sh (CAMP2: a campaign of eight,
 // batches of four), which checks the database afterwards.
-import { check, launchChromium, phonePage } from './harness.mjs';
+import { check, launchChromium, logIn as logInAt, phonePage } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 
 const BASE = process.env.DASH;
@@ -21,15 +21,8 @@ const sentTo = () => sql(`SELECT coalesce(string_agg(c.first_name, ' ' ORDER BY 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const problems = [];
+const logIn = (page, email) => logInAt(page, BASE, email);
 const browser = await launchChromium();
-
-async function logIn(page, email) {
-  await page.goto(`${BASE}/`);
-  await page.fill('#email', email);
-  await page.fill('#password', 'tocsin-demo');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=My conversations');
-}
 
 // Waits until the sending view shows `name`, then long enough for a stray
 // second send to have reached the database.

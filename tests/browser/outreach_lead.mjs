@@ -9,7 +9,7 @@
 // updates the counts live, over the event stream. Run by
 // tests/integration/test_outreach_browser.sh with DASH, DAY (a zone where
 // it is midday) and SCREENSHOTS.
-import { check, launchChromium, phonePage } from './harness.mjs';
+import { check, launchChromium, logIn as logInAt, phonePage } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 
 const BASE = process.env.DASH;
@@ -20,15 +20,8 @@ if (!BASE || !DAY || !SHOTS) throw new Error('DASH, DAY and SCREENSHOTS must be 
 
 const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
 const problems = [];
+const logIn = (page, email) => logInAt(page, BASE, email, 'text=Outreach');
 const browser = await launchChromium();
-
-async function logIn(page, email) {
-  await page.goto(`${BASE}/`);
-  await page.fill('#email', email);
-  await page.fill('#password', 'tocsin-demo');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=Outreach');
-}
 
 // True when the element is inside the viewport, below the sticky top bar
 // (not drawn off-screen nor under the bar).

@@ -309,6 +309,20 @@ assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\
   "a contact already texted is still a 409, however soon"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")" 2 "two refusals audited in all"
 
+# --- the lead's preview fills fields as the server does ---
+# tests/unit/fields.test.mjs checks dashboard/static/fields.js on these cases.
+CASES="$TOCSIN_SOURCE_DIR/tests/unit/fields_cases.json"
+FC=$(sql "INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)
+          SELECT $ORG, '+14155550777', c->>'first_name', c->>'last_name', c->>'zip', jsonb_build_object('ward', c->>'ward')
+            FROM (SELECT \$j\$$(node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).contact))' "$CASES")\$j\$::jsonb c) x
+          RETURNING id")
+rendered=0
+while IFS=$'\t' read -r script want; do
+  rendered=$((rendered + 1))
+  assert_eq "$(sql "SELECT tocsin_blast_render(\$s\$$script\$s\$, $FC)")" "$want" "the server renders \"$script\" as the preview does"
+done < <(node -e 'for (const [s, w] of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cases) console.log(s + "\t" + w)' "$CASES")
+assert_eq "$rendered" 6 "every preview case was rendered by the server"
+
 # --- the command line ---
 CTL="$BIN/ops/tocsinctl"
 out=$("$CTL" outreach create --org demo --name "GOTV" --sender 24680 --script "Hi {first_name|there}, vote Tuesday!" --batch-size 2)
