@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dashboard.h"
+#include "static_files.h"
 #include "log.h"
 
 /* A session is good while it is within both lifetimes: the sliding one
@@ -53,18 +54,40 @@ const char *api_body_text(struct api_call *call, const char *name)
 
 void api_db_error(struct api_call *call, const char *what, const char *error)
 {
-    log_warn("api_db_failed", "route=\"%s\" what=%s reason=\"%s\"", call->route->pattern, what, error);
+    char reason[600];
+    log_warn("api_db_failed", "route=\"%s\" what=%s reason=%s", call->route->pattern, what,
+             tocsin_log_quote(reason, sizeof reason, error, strlen(error)));
     tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
 }
 
-/* A violated constraint is the client's mistake (a too long note, an
- * unknown tag); anything else is ours. */
+/* A refused statement's answer. The database's text (r->error: a violated
+ * constraint's DETAIL holds the whole row, and the message names tables)
+ * goes to the log, escaped onto one line; the client gets a plain message
+ * and a stable code: "invalid" with the words of a RAISE of our own SQL,
+ * written for people; "constraint_violation" (23xxx but a duplicate) and
+ * "invalid_value" (22xxx) when the server itself refused; "conflict" for a
+ * duplicate; "internal" for the rest. */
 static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
 {
     const char *st = r->sqlstate;
-    if (strncmp(st, "22", 2) == 0 || strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 ||
-        strcmp(st, "23503") == 0) {
-        tocsin_http_error(call->req, 422, "invalid", "the request was refused: %s", r->error);
+    int constraint = strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 || strcmp(st, "23503") == 0;
+    int refused = strncmp(st, "22", 2) == 0 || constraint;
+    char reason[600];
+    if (*st)
+        tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error));
+    if (refused && r->raised) {
+        tocsin_http_error(call->req, 422, "invalid", "the request was refused: %s", r->raised);
+        return;
+    }
+    if (refused) {
+        log_info("api_request_refused", "route=\"%s\" sqlstate=%s reason=%s", call->route->pattern,
+                 st, reason);
+        if (constraint)
+            tocsin_http_error(call->req, 422, "constraint_violation",
+                              "the request was refused: a value is missing, too long or not allowed");
+        else
+            tocsin_http_error(call->req, 422, "invalid_value",
+                              "the request was refused: a value is not of the expected kind or range");
         return;
     }
     if (strcmp(st, "23505") == 0) {
@@ -72,7 +95,8 @@ static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
         return;
     }
     if (*st) {
-        log_error("api_sql_failed", "route=\"%s\" reason=\"%s\"", call->route->pattern, r->error);
+        log_error("api_sql_failed", "route=\"%s\" sqlstate=%s reason=%s", call->route->pattern, st,
+                  reason);
         tocsin_http_error(call->req, 500, "internal", "the request failed");
         return;
     }
@@ -375,7 +399,7 @@ static void dispatch(struct tocsin_http_req *req, void *ctx)
         if (tocsin_str_eq(method, tocsin_str_from(api_routes[i].method)))
             route = &api_routes[i];
     }
-    tocsin_http_add_header(req, "X-Content-Type-Options", "nosniff");
+    dashboard_security_headers(req);
     if (!route) {
         if (path_known)
             tocsin_http_error(req, 405, "method_not_allowed", "that method is not allowed here");

@@ -5,7 +5,9 @@
  * connection, so the loop keeps serving; the answer is the same report,
  * rejections with their line numbers. The upload is bounded by
  * TOCSIN_HTTP_MAX_BODY_BYTES (the whole JSON body), and at most
- * IMPORT_MAX_RUNNING imports run at once. */
+ * DASH_IMPORTS_MAX imports run at once, outreach uploads included (the
+ * cap is kept here). */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,23 @@
 #include "dashboard.h"
 #include "log.h"
 
-#define IMPORT_MAX_RUNNING 2
+int api_import_slot_take(struct api_call *call)
+{
+    if (call->dash->imports_running >= DASH_IMPORTS_MAX) {
+        tocsin_http_add_header(call->req, "Retry-After", "5");
+        tocsin_http_error(call->req, 429, "busy",
+                          "other imports are running; try again in a moment");
+        return -1;
+    }
+    call->dash->imports_running++;
+    return 0;
+}
 
-/* Imports in progress: touched on the loop thread only. */
-static int imports_running;
+void api_import_slot_release(struct dashboard *dash)
+{
+    assert(dash->imports_running > 0);
+    dash->imports_running--;
+}
 
 struct import_job {
     uv_work_t work;
@@ -56,7 +71,11 @@ static void audit_import(PGconn *conn, struct import_job *j)
                                  " 'import_batch', $3, $4::jsonb)",
                                  4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        log_warn("import_audit_failed", "reason=\"%s\"", PQerrorMessage(conn));
+        {
+        char reason[600];
+        const char *e = PQerrorMessage(conn);
+        log_warn("import_audit_failed", "reason=%s", tocsin_log_quote(reason, sizeof reason, e, strlen(e)));
+    }
     PQclear(res);
 }
 
@@ -99,17 +118,34 @@ static json_t *report_json(const struct tocsin_import_report *r)
                      "rejections", rej);
 }
 
+void api_import_db_failed(struct api_call *call, const char *what,
+                          const struct tocsin_import_report *rep, const char *err)
+{
+    char reason[600];
+    log_info("import_refused", "what=%s sqlstate=%s reason=%s", what, *rep->sqlstate ? rep->sqlstate : "-",
+             tocsin_log_quote(reason, sizeof reason, err, strlen(err)));
+    if (strncmp(rep->sqlstate, "22", 2) == 0 || strncmp(rep->sqlstate, "23", 2) == 0)
+        tocsin_http_error(call->req, 422, "import_refused",
+                          "the file was not imported: the database refused a value in it (too long, or "
+                          "not allowed); nothing was written");
+    else
+        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
+}
+
 static void import_done(uv_work_t *req, int status)
 {
     struct import_job *j = container_of(req, struct import_job, work);
     struct api_call *call = j->call;
-    imports_running--;
+    api_import_slot_release(call->dash);
     if (status != 0 || j->rc == -2) {
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
     } else {
         json_t *report = report_json(&j->report);
         if (!report) {
             tocsin_http_error(call->req, 500, "internal", "out of memory");
+        } else if (j->rc != 0 && j->report.db_error) {
+            json_decref(report);
+            api_import_db_failed(call, "list", &j->report, j->err);
         } else if (j->rc == 0) {
             log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
                      j->report.rows, j->report.imported, j->report.rejected);
@@ -144,14 +180,11 @@ void api_list_import(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "choose a CSV file with a phone column");
         return;
     }
-    if (imports_running >= IMPORT_MAX_RUNNING) {
-        tocsin_http_add_header(call->req, "Retry-After", "5");
-        tocsin_http_error(call->req, 429, "busy",
-                          "other imports are running; try again in a moment");
+    if (api_import_slot_take(call))
         return;
-    }
     struct import_job *j = calloc(1, sizeof *j);
     if (!j) {
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "out of memory");
         return;
     }
@@ -167,8 +200,8 @@ void api_list_import(struct api_call *call)
     if (!j->conninfo || !j->csv || !j->list || !j->filename ||
         uv_queue_work(call->dash->d->loop, &j->work, import_work, import_done) != 0) {
         job_free(j);
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "could not start the import");
         return;
     }
-    imports_running++;
 }

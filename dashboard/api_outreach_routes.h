@@ -57,7 +57,7 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 
 /* A volunteer never sees a draft (021): 404 as for no campaign. */
 #define SQL_OUTREACH_NEXT                                                                          \
-    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $4::bigint, now())"              \
+    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $3::text, $4::bigint, now())"    \
     " WHERE $3::text <> 'volunteer' OR EXISTS (SELECT 1 FROM outreach_campaigns"                 \
     "  WHERE id = $4::bigint AND state <> 'draft')"
 

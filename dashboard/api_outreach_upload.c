@@ -4,7 +4,9 @@
  * libuv's thread pool with its own blocking connection (it is one
  * transaction of COPY and upserts) and adds the contacts as the
  * campaign's targets, subscribing them to nothing. Answers with the
- * import's report: counts and the first rejected lines. */
+ * import's report: counts and the first rejected lines. Uploads share the
+ * list imports' cap on imports running at once (api_import.c): beyond it,
+ * 429. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ static void upload_work(uv_work_t *w)
         snprintf(u->err, sizeof u->err, "could not connect to the database: %s",
                  csv ? PQerrorMessage(conn) : "out of memory");
         memset(&u->rep, 0, sizeof u->rep);
+        u->rep.db_error = 1; /* its words are for the log */
     } else {
         tocsin_csv_init_mem(csv, u->csv, strlen(u->csv));
         struct tocsin_import_options o = {.org_id = u->org_id,
@@ -53,9 +56,18 @@ static void upload_done(uv_work_t *w, int status)
 {
     struct upload *u = container_of(w, struct upload, work);
     struct api_call *call = u->call;
+    api_import_slot_release(call->dash);
+    if (status == 0 && u->failed && u->rep.db_error) {
+        api_import_db_failed(call, "outreach_audience", &u->rep, u->err);
+        tocsin_import_report_free(&u->rep);
+        free(u);
+        return;
+    }
     if (status != 0 || u->failed) {
+        char reason[600];
         if (status == 0)
-            log_info("outreach_upload_refused", "campaign=%lld reason=\"%s\"", u->campaign_id, u->err);
+            log_info("outreach_upload_refused", "campaign=%lld reason=%s", u->campaign_id,
+                     tocsin_log_quote(reason, sizeof reason, u->err, strlen(u->err)));
         tocsin_http_error(call->req, 422, "invalid", "the audience was not imported: %s",
                           status == 0 ? u->err : "cancelled");
         tocsin_import_report_free(&u->rep);
@@ -89,8 +101,11 @@ void api_outreach_upload(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "send the audience as {\"csv\": \"phone,first_name\\n...\"}");
         return;
     }
+    if (api_import_slot_take(call))
+        return;
     struct upload *u = calloc(1, sizeof *u);
     if (!u) {
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "out of memory");
         return;
     }
@@ -105,6 +120,7 @@ void api_outreach_upload(struct api_call *call)
     u->campaign_id = strtoll(call->params[3], NULL, 10);
     if (uv_queue_work(call->dash->d->loop, &u->work, upload_work, upload_done) != 0) {
         free(u);
+        api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is busy; try again");
     }
 }

@@ -85,23 +85,10 @@
 #define SQL_CONVERSATION                                                                           \
     "SELECT 200, tocsin_dashboard_conversation($1::bigint, $2::bigint, $3::text, $4::bigint)"
 
-/* The next N of the pool, oldest first, in one statement: SKIP LOCKED
- * makes two volunteers claiming at once take different conversations,
- * and the re-check of assignee_id under the row lock keeps one already
- * taken from being taken again. */
-#define SQL_CLAIM                                                                                  \
-    "WITH picked AS (SELECT id FROM conversations"                                                \
-    "                 WHERE org_id = $1::bigint AND state = 'open' AND assignee_id IS NULL"       \
-    "                 ORDER BY created_at, id"                                                    \
-    "                 LIMIT least(greatest(coalesce($4::int, 5), 1), 50) FOR UPDATE SKIP LOCKED)," \
-    " u AS (UPDATE conversations c SET assignee_id = $2::bigint, assigned_at = now(),"            \
-    "              assignee_active_at = now()"                                                    \
-    "         FROM picked WHERE c.id = picked.id AND c.assignee_id IS NULL RETURNING c.id),"      \
-    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"         \
-    "       SELECT $1::bigint, $2::bigint, 'conversation.claim', 'conversation', id FROM u),"     \
-    " n AS (SELECT " NOTIFY("u.id", "assigned", "$2::bigint", "NULL::bigint") " FROM u)"          \
-    "SELECT 200, json_build_object('claimed', (SELECT coalesce(json_agg(id ORDER BY id), '[]') FROM u)," \
-    "       'notified', (SELECT count(*) FROM n))"
+/* The next N of the pool, oldest first (1 to 50, default 5), for a
+ * volunteer no more than her org's cap on what she holds
+ * (orgs.volunteer_max_conversations): one function call, schema/017. */
+#define SQL_CLAIM "SELECT 200, tocsin_conversations_claim($1::bigint, $2::bigint, $3::text, $4::int)"
 
 #define SQL_RELEASE                                                                                \
     "WITH old AS (SELECT c.id, c.assignee_id FROM conversations c"                                \

@@ -25,6 +25,7 @@ struct dashboard {
     uv_timer_t release_timer;
     int release_running, release_busy;
     int secure_cookies; /* TOCSIN_DASHBOARD_URL is https:// */
+    int imports_running; /* list imports and audience uploads (api_import.c) */
 };
 
 enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
@@ -109,6 +110,21 @@ void api_events(struct api_call *call);
 /* A campaign lead's (api_leads.c, api_import.c). */
 void api_list_export(struct api_call *call);
 void api_list_import(struct api_call *call);
+/* One cap for every CSV import the dashboard runs (list imports and
+ * outreach audience uploads): each holds a thread of libuv's pool and a
+ * database connection for as long as it runs. take returns 0 with a slot,
+ * or -1 after answering 429 (Retry-After) when DASH_IMPORTS_MAX run;
+ * release gives the slot back (on the loop thread, once the work is done). */
+#define DASH_IMPORTS_MAX 2
+int api_import_slot_take(struct api_call *call);
+void api_import_slot_release(struct dashboard *dash);
+struct tocsin_import_report;
+/* Answers an import (a list's or an outreach audience's) that the database
+ * refused or failed (rep->db_error): logs err, escaped, and answers 422
+ * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
+ * else 503, in plain words either way. */
+void api_import_db_failed(struct api_call *call, const char *what,
+                          const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
 void api_stats(struct api_call *call);
 

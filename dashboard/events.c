@@ -107,7 +107,9 @@ static void assignee_found(const struct tocsin_db_result *r, void *ctx)
 {
     struct pending_event *p = ctx;
     if (r->error) {
-        log_warn("events_lookup_failed", "conversation=%lld reason=\"%s\"", p->conversation, r->error);
+        char reason[600];
+        log_warn("events_lookup_failed", "conversation=%lld reason=%s", p->conversation,
+                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
     } else if (PQntuples(r->res) == 1) {
         long long assignee = PQgetisnull(r->res, 0, 0) ? 0 : strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
         deliver(p->hub, p->org, assignee, 0, "message", p->conversation);

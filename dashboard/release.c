@@ -5,6 +5,7 @@
  * Several dashboards running it at once is harmless: the row locks make
  * each conversation released once. */
 #include <stdio.h>
+#include <string.h>
 
 #include "dashboard.h"
 #include "log.h"
@@ -28,7 +29,9 @@ static void released(const struct tocsin_db_result *r, void *ctx)
     struct dashboard *dash = ctx;
     dash->release_busy = 0;
     if (r->error) {
-        log_warn("auto_release_failed", "reason=\"%s\"", r->error);
+        char reason[600];
+        log_warn("auto_release_failed", "reason=%s",
+                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
         return;
     }
     const char *n = PQgetvalue(r->res, 0, 0);

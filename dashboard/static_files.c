@@ -105,13 +105,26 @@ void static_files_free(struct static_files *sf)
     free(sf);
 }
 
+void dashboard_security_headers(struct tocsin_http_req *r)
+{
+    /* Scripts and styles only from our own files (no inline code, no
+     * eval), connections only back to us, no plugins, never framed. */
+    tocsin_http_add_header(r, "Content-Security-Policy",
+                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+                           "frame-ancestors 'none'; base-uri 'none'");
+    tocsin_http_add_header(r, "X-Frame-Options", "DENY");
+    tocsin_http_add_header(r, "X-Content-Type-Options", "nosniff");
+    tocsin_http_add_header(r, "Referrer-Policy", "no-referrer");
+}
+
 static void serve(struct tocsin_http_req *r, struct static_files *sf, tocsin_str name)
 {
+    dashboard_security_headers(r);
     for (size_t i = 0; i < sf->n; i++) {
         struct static_file *f = &sf->files[i];
         if (tocsin_str_eq(name, tocsin_str_from(f->name))) {
             tocsin_http_add_header(r, "Cache-Control", "no-cache");
-            tocsin_http_add_header(r, "X-Content-Type-Options", "nosniff");
             tocsin_http_add_header(r, "Cross-Origin-Resource-Policy", "same-origin");
             tocsin_http_respond(r, 200, f->type, f->data, f->len);
             return;
@@ -122,14 +135,6 @@ static void serve(struct tocsin_http_req *r, struct static_files *sf, tocsin_str
 
 static void serve_index(struct tocsin_http_req *r, void *ctx)
 {
-    /* Scripts and styles only from our own files (no inline code, no
-     * eval), connections only back to us, no plugins, never framed. */
-    tocsin_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; manifest-src 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'");
-    tocsin_http_add_header(r, "Referrer-Policy", "no-referrer");
-    tocsin_http_add_header(r, "X-Frame-Options", "DENY");
     serve(r, ctx, TSTR("index.html"));
 }
 
@@ -138,8 +143,17 @@ static void serve_static(struct tocsin_http_req *r, void *ctx)
     serve(r, ctx, tocsin_http_route_tail(r));
 }
 
+static void serve_not_found(struct tocsin_http_req *r, void *ctx)
+{
+    (void)ctx;
+    dashboard_security_headers(r);
+    tocsin_http_error(r, 404, "not_found", "no such page");
+}
+
 void static_files_routes(struct static_files *sf, struct tocsin_http_server *http)
 {
     tocsin_http_route(http, "GET", "/", serve_index, sf);
     tocsin_http_route(http, "GET", "/static/*", serve_static, sf);
+    /* The shortest prefix: only paths no other route takes. */
+    tocsin_http_route(http, "GET", "/*", serve_not_found, sf);
 }

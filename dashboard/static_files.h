@@ -14,7 +14,15 @@ struct static_files;
 struct static_files *static_files_load(const char *dir);
 void static_files_free(struct static_files *sf);
 
-/* Registers GET / (index.html) and GET /static/ + '*' on the server. */
+/* Adds the dashboard's browser policy to a response: Content-Security-
+ * Policy (our own scripts and styles only, never framed), X-Frame-Options
+ * DENY, X-Content-Type-Options nosniff and Referrer-Policy no-referrer.
+ * Every static file, every API answer and every error the dashboard
+ * serves carries it (five of the request's 16 extra headers). */
+void dashboard_security_headers(struct tocsin_http_req *r);
+
+/* Registers GET / (index.html), GET /static/ + '*' and, for any other GET
+ * path the server has no route for, a 404 with the same headers. */
 void static_files_routes(struct static_files *sf, struct tocsin_http_server *http);
 
 #endif

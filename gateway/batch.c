@@ -79,8 +79,8 @@ static struct queue queues[] = {
      .ncols = GW_RECEIPT_PARAMS,
      .ord_col = 1,
      .sql =
-         "SELECT * FROM tocsin_apply_receipt_batch($1::text[], $2::text[], $3::text[], $4::text[],"
-         " $5::jsonb[])",
+         "SELECT * FROM tocsin_apply_receipt_batch($1::text[], $2::text[], $3::bigint[], $4::text[],"
+         " $5::text[], $6::jsonb[])",
      .batches = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batches_total",
                                       "receipt batches sent to the database", NULL),
      .fallbacks = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batch_fallbacks_total",
@@ -234,8 +234,8 @@ static void batch_done(const struct tocsin_db_result *r, void *ctx)
     struct batch *b = ctx;
     struct queue *q = b->q;
     if (r->error && !gw_db_error_transient(r->sqlstate, r->ambiguous)) {
-        log_info("batch_failed", "kind=%d webhooks=%d reason=\"%s\" retry=one_by_one", q->kind,
-                 b->n, r->error);
+        log_info("batch_failed", "kind=%d webhooks=%d reason=%s retry=one_by_one", q->kind, b->n,
+                 tocsin_log_q(r->error));
         retry_one_by_one(b);
         return;
     }

@@ -71,9 +71,11 @@ struct gw_inbound {
     const char *ok_type, *ok_body;
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
-/* Applies a delivery receipt and answers the carrier the same way. */
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
-                      const char *error_code);
+/* Applies a delivery receipt to a message of sender s (whose credentials
+ * verified it: another sender's message is never touched) and answers the
+ * carrier the same way. */
+void gw_receipt_apply(struct gateway *g, const struct gw_sender *s, struct gw_inbound *in,
+                      const char *status, const char *error_code);
 
 /* store.c: applies an authentic webhook's statement (kind and parameters
  * as in spool.h) directly, or spools it while the database is unreachable
@@ -105,7 +107,7 @@ void gw_store_free(void);
  * ("" when not from the server) and whether its outcome is unknown.
  * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
 #define GW_INBOUND_PARAMS 12
-#define GW_RECEIPT_PARAMS 5
+#define GW_RECEIPT_PARAMS 6
 typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
                             const char *sqlstate, int ambiguous);
 int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,

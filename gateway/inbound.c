@@ -2,7 +2,8 @@
  * inbound.c — what the gateway does with an authentic webhook, whichever
  * carrier sent it: a member's message goes through the keyword engine and
  * tocsin_receive_inbound() (schema/004_inbound.sql) in one statement; a
- * receipt through tocsin_apply_receipt(). The carrier is answered only
+ * receipt through tocsin_apply_receipt(), scoped to the sender whose
+ * credentials verified it (schema/017). The carrier is answered only
  * after the statement committed, or its record is durable in the spool
  * (store.c); a failure answers 503 so it retries. */
 #include <stdio.h>
@@ -31,8 +32,8 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("inbound_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        log_warn("inbound_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 tocsin_log_q(in->message_id), tocsin_log_q(why));
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
@@ -43,7 +44,7 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
     }
     int no_id = status == GW_STORE_SPOOLED || PQgetisnull(res, row, 0); /* spooled, journaled */
     log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
-             in->message_id, action, no_id ? "-" : PQgetvalue(res, row, 0));
+             tocsin_log_q(in->message_id), action, no_id ? "-" : PQgetvalue(res, row, 0));
     answer(in);
 }
 
@@ -114,22 +115,30 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
 {
     struct gw_inbound *in = ctx;
     if (status < 0) {
-        log_warn("receipt_failed", "provider=%s message_id=%s reason=\"%s\"", in->provider,
-                 in->message_id, why);
+        log_warn("receipt_failed", "provider=%s message_id=%s reason=%s", in->provider,
+                 tocsin_log_q(in->message_id), tocsin_log_q(why));
         tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
         return;
     }
     tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
-    log_info("receipt", "provider=%s message_sid=%s outcome=%s", in->provider, in->message_id,
-             status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0));
+    const char *outcome = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0);
+    /* foreign: the id is another sender's message (schema/017), a
+     * misconfigured account or a forged callback; dropped: this sender
+     * already has the most pending receipts. Both are for an operator. */
+    int odd = strcmp(outcome, "foreign") == 0 || strcmp(outcome, "dropped") == 0;
+    tocsin_log(odd ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO, "receipt",
+               "provider=%s message_sid=%s outcome=%s", in->provider,
+               tocsin_log_q(in->message_id), tocsin_log_q(outcome));
     answer(in);
 }
 
-void gw_receipt_apply(struct gateway *g, struct gw_inbound *in, const char *status,
-                      const char *error_code)
+void gw_receipt_apply(struct gateway *g, const struct gw_sender *s, struct gw_inbound *in,
+                      const char *status, const char *error_code)
 {
-    const char *params[] = {in->provider, in->message_id, status,
+    char sender_id[24];
+    snprintf(sender_id, sizeof sender_id, "%lld", s->id);
+    const char *params[] = {in->provider, in->message_id, sender_id, status,
                             error_code && *error_code ? error_code : NULL, NULL};
-    gw_store_apply(g, GW_SPOOL_RECEIPT, params, 5, receipt_applied, in);
+    gw_store_apply(g, GW_SPOOL_RECEIPT, params, GW_RECEIPT_PARAMS, receipt_applied, in);
 }

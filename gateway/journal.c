@@ -62,7 +62,8 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
     (void)ctx;
     jr.running = 0;
     if (r->error) {
-        log_warn("journal_apply_failed", "reason=\"%s\" retry_in_ms=%d", r->error, FORCE_AFTER_MS);
+        log_warn("journal_apply_failed", "reason=%s retry_in_ms=%d", tocsin_log_q(r->error),
+                 FORCE_AFTER_MS);
         jr.retry_at_ms = uv_now(jr.g->d->loop) + FORCE_AFTER_MS;
         return; /* the timer tries again */
     }

@@ -159,7 +159,8 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     if (r->error) {
         struct gw_sender *stale =
             gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(l->address) : NULL;
-        log_warn("sender_lookup_failed", "reason=\"%s\" using_cached=%d", r->error, stale != NULL);
+        log_warn("sender_lookup_failed", "reason=%s using_cached=%d", tocsin_log_q(r->error),
+                 stale != NULL);
         if (stale)
             l->cb(stale, 200, NULL, l->ctx);
         else
@@ -217,7 +218,7 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         if (!why && sender_compile(fresh, keywords, err, sizeof err))
             why = err;
         if (why) {
-            log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", id, why);
+            log_error("sender_unusable", "sender_id=%lld reason=%s", id, tocsin_log_q(why));
             sender_free(fresh);
             l->cb(NULL, 503, "sender misconfigured", l->ctx);
             free(l);

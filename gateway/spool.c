@@ -250,7 +250,8 @@ static void save_corrupt_tail(struct gw_spool *sp, uint64_t off, uint64_t end)
     if (out >= 0)
         close(out);
     log_error("spool_corrupt", "path=%s offset=%llu bytes=%llu saved=%s", sp->path,
-              (unsigned long long)off, (unsigned long long)(end - off), ok ? side : "no");
+              (unsigned long long)off, (unsigned long long)(end - off),
+              tocsin_log_q(ok ? side : "no"));
 }
 
 /* Finds where the valid records end; cuts off what follows. */
@@ -419,7 +420,8 @@ static void on_synced(uv_fs_t *req)
         /* After a failed fdatasync the page cache may already have dropped
          * the data: nothing more is acknowledged from this file. */
         sp->broken = 1;
-        log_error("spool_sync_failed", "path=%s reason=\"%s\"", sp->path, uv_strerror((int)r));
+        log_error("spool_sync_failed", "path=%s reason=%s", sp->path,
+                  tocsin_log_q(uv_strerror((int)r)));
         flush_done(sp, (int)r);
         return;
     }
@@ -438,8 +440,8 @@ static void on_written(uv_fs_t *req)
     }
     /* A short or failed write: cut what it left so later records follow
      * the last good one. */
-    log_error("spool_write_failed", "path=%s reason=\"%s\"", sp->path,
-              r < 0 ? uv_strerror((int)r) : "short write");
+    log_error("spool_write_failed", "path=%s reason=%s", sp->path,
+              tocsin_log_q(r < 0 ? uv_strerror((int)r) : "short write"));
     if (ftruncate(sp->fd, (off_t)sp->size) != 0)
         sp->broken = 1;
     flush_done(sp, r < 0 ? (int)r : -EIO);
@@ -516,7 +518,8 @@ int gw_spool_reset(struct gw_spool *sp)
     if (sp->busy || sp->pending.nw)
         return 1;
     if (ftruncate(sp->fd, 0) != 0 || fdatasync(sp->fd) != 0) {
-        log_error("spool_reset_failed", "path=%s reason=\"%s\"", sp->path, strerror(errno));
+        log_error("spool_reset_failed", "path=%s reason=%s", sp->path,
+                  tocsin_log_q(strerror(errno)));
         return -1;
     }
     sp->size = 0;
@@ -533,7 +536,7 @@ int gw_spool_reject(struct gw_spool *sp, const struct gw_spool_record *rec)
     if (fd >= 0)
         close(fd);
     if (!ok) {
-        log_error("spool_reject_failed", "path=%s reason=\"%s\"", path, strerror(errno));
+        log_error("spool_reject_failed", "path=%s reason=%s", path, tocsin_log_q(strerror(errno)));
         return -1;
     }
     return 0;

@@ -13,7 +13,9 @@
 #include <uv.h>
 
 /* What a record applies: the parameters of tocsin_receive_inbound (12) or
- * of tocsin_apply_receipt (5), in the functions' order. */
+ * of tocsin_apply_receipt (6 since schema/017, with the sender; a record of
+ * 5 was written by an older gateway and is set aside), in the functions'
+ * order. */
 enum gw_spool_kind { GW_SPOOL_INBOUND = 1, GW_SPOOL_RECEIPT = 2 };
 
 #define GW_SPOOL_MAX_FIELDS 16

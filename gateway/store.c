@@ -55,7 +55,7 @@ const char *gw_store_sql(int kind)
 {
     return kind == GW_SPOOL_INBOUND ? "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, "
                                       "$6, $7, $8, $9, $10, $11, $12)"
-                                    : "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5)";
+                                    : "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5, $6)";
 }
 
 static const char *kind_name(int kind)
@@ -112,8 +112,8 @@ static void spool_op(struct op *op)
 {
     int rc = gw_spool_append(spool, op->kind, op->dec.fields, op->dec.nfields, spooled, op);
     if (rc != 0) {
-        log_warn("spool_refused", "reason=\"%s\"",
-                 rc == -ENOSPC ? "the spool is full" : strerror(-rc));
+        log_warn("spool_refused", "reason=%s",
+                 tocsin_log_q(rc == -ENOSPC ? "the spool is full" : strerror(-rc)));
         op_finish(op, -1, NULL, 0,
                   rc == -ENOSPC ? "the spool is full" : "the spool could not be written");
         return;
@@ -137,7 +137,8 @@ static void op_outcome(void *ctx, const PGresult *res, int row, const char *erro
     }
     /* The statement is idempotent, so spooling one whose outcome is
      * unknown (it may have committed) is safe: its replay is a no-op. */
-    log_warn("db_unreachable_spooling", "kind=%s reason=\"%s\"", kind_name(op->kind), error);
+    log_warn("db_unreachable_spooling", "kind=%s reason=%s", kind_name(op->kind),
+             tocsin_log_q(error));
     spool_op(op);
 }
 
@@ -223,7 +224,7 @@ static void replayed_runs(const struct replay *rp, const struct tocsin_db_result
                 continue;
             const struct gw_spool_record *rec = &rp->recs[start + ord - 1];
             log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(kind),
-                     rec->fields[1] ? rec->fields[1] : "",
+                     tocsin_log_q(rec->fields[1] ? rec->fields[1] : ""),
                      PQgetvalue(res, row, kind == GW_SPOOL_INBOUND));
         }
     }
@@ -240,7 +241,7 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
         int transient = gw_db_error_transient(r->sqlstate, r->ambiguous);
         free(rp);
         if (transient) {
-            log_warn("spool_replay_paused", "reason=\"%s\"", r->error);
+            log_warn("spool_replay_paused", "reason=%s", tocsin_log_q(r->error));
             release_held(); /* behind the spool again */
             return;         /* the timer tries again */
         }
@@ -264,16 +265,17 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
             const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
             if (gw_db_error_transient(state, 0))
                 break;
-            log_error("spool_record_rejected", "kind=%s message_id=%s reason=\"%s\"",
-                      kind_name(recs[i].kind), recs[i].fields[1] ? recs[i].fields[1] : "",
-                      PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+            log_error("spool_record_rejected", "kind=%s message_id=%s reason=%s",
+                      kind_name(recs[i].kind),
+                      tocsin_log_q(recs[i].fields[1] ? recs[i].fields[1] : ""),
+                      tocsin_log_q(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)));
             if (gw_spool_reject(spool, &recs[i]) != 0)
                 break; /* cannot keep it aside: keep it in the spool */
             tocsin_metric_add(&m_rejected, 1);
         } else {
             tocsin_metric_add(&m_replayed, 1);
             log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(recs[i].kind),
-                     recs[i].fields[1] ? recs[i].fields[1] : "",
+                     tocsin_log_q(recs[i].fields[1] ? recs[i].fields[1] : ""),
                      PQntuples(res) ? PQgetvalue(res, 0, recs[i].kind == GW_SPOOL_INBOUND ? 1 : 0)
                                     : "-");
         }
@@ -281,12 +283,35 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
     }
     free(rp);
     if (i < n) {
-        log_warn("spool_replay_paused", "reason=\"%s\"",
-                 r->error ? r->error : "a statement did not complete");
+        log_warn("spool_replay_paused", "reason=%s",
+                 tocsin_log_q(r->error ? r->error : "a statement did not complete"));
         release_held(); /* behind the spool again */
         return;         /* the timer tries again */
     }
     replay_step();
+}
+
+/* 1 when a record has the parameters of this gateway's statement for its
+ * kind. A receipt spooled by a gateway from before schema/017 has 5 (no
+ * sender): it cannot be scoped to a sender, so it is never applied. */
+static int record_current(const struct gw_spool_record *rec)
+{
+    return rec->nfields == (rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+}
+
+/* Keeps an old record in the rejected file for the operator and moves past
+ * it. Returns 0, or -1 when it could not be kept (it stays in the spool). */
+static int set_aside_old(const struct gw_spool_record *rec)
+{
+    log_error("spool_record_rejected", "kind=%s message_id=%s reason=\"written by an older gateway: "
+              "%d parameters, not %d (a receipt without its sender cannot be scoped)\"",
+              kind_name(rec->kind), tocsin_log_q(rec->fields[1] ? rec->fields[1] : ""),
+              rec->nfields, rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    if (gw_spool_reject(spool, rec) != 0)
+        return -1;
+    tocsin_metric_add(&m_rejected, 1);
+    replay_off += rec->record_bytes;
+    return 0;
 }
 
 /* Sends the next records after replay_off as one pipeline, in order, on
@@ -318,11 +343,25 @@ static void replay_step(void)
         release_held();
         return;
     }
-    struct replay *rp = calloc(1, sizeof *rp);
-    if (!rp || gw_spool_read(spool, replay_off, &replay_buf, rp->recs, REPLAY_BATCH, &rp->n) != 0 ||
-        rp->n == 0) {
+    struct replay *rp;
+    for (;;) {
+        rp = calloc(1, sizeof *rp);
+        if (!rp || gw_spool_read(spool, replay_off, &replay_buf, rp->recs, REPLAY_BATCH, &rp->n) != 0 ||
+            rp->n == 0) {
+            free(rp);
+            return; /* at the end: the timer's next step empties the spool */
+        }
+        int current = 0;
+        while (current < rp->n && record_current(&rp->recs[current]))
+            current++;
+        if (current > 0) {
+            rp->n = current; /* an old record after them waits for the next step */
+            break;
+        }
+        int kept = set_aside_old(&rp->recs[0]); /* an old record first */
         free(rp);
-        return;
+        if (kept != 0)
+            return;
     }
     /* One transaction (one commit) of batch-function calls, one per run of
      * records of a kind, unless the last one failed for its data: then a
@@ -370,7 +409,7 @@ int gw_store_start(struct gateway *g)
     gw = g;
     if (gw_spool_open(g->d->loop, g->d->cfg.gateway_spool_dir, g->d->cfg.gateway_spool_max_bytes,
                       &spool, err, sizeof err) != 0) {
-        log_error("startup_failed", "reason=\"%s\"", err);
+        log_error("startup_failed", "reason=%s", tocsin_log_q(err));
         return -1;
     }
     m_bytes.read = spool_bytes;

@@ -36,12 +36,8 @@ static void finish(struct telnyx_hook *h)
 /* 1 when the telnyx-timestamp is present and within TELNYX_MAX_SKEW_S. */
 static int timestamp_fresh(tocsin_str ts)
 {
-    char tsbuf[24];
-    snprintf(tsbuf, sizeof tsbuf, "%.*s", (int)(ts.len < 20 ? ts.len : 20), ts.base ? ts.base : "");
-    char *end;
-    long long when = strtoll(tsbuf, &end, 10);
-    long long skew = (long long)time(NULL) - when;
-    return ts.len && *end == '\0' && skew <= TELNYX_MAX_SKEW_S && skew >= -TELNYX_MAX_SKEW_S;
+    /* Without overflow whatever the header holds (INT64_MIN: lib/crypto). */
+    return tocsin_telnyx_timestamp_fresh(ts, (long long)time(NULL), TELNYX_MAX_SKEW_S);
 }
 
 /* The one answer to an event we cannot attribute: a bad signature and a
@@ -60,7 +56,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     tocsin_str ts = tocsin_http_header(h->req, "telnyx-timestamp");
     int fresh = timestamp_fresh(ts);
     if (!s) {
-        log_warn("webhook_refused", "provider=telnyx status=%d reason=\"%s\"", status, why);
+        log_warn("webhook_refused", "provider=telnyx status=%d reason=%s", status,
+                 tocsin_log_q(why));
         if (status == 404) {
             refuse(h, fresh);
             return;
@@ -94,7 +91,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     int receipt = strcmp(h->f.type, "message.received") != 0;
     finish(h); /* the strings above live in the arena from here on */
     if (receipt)
-        gw_receipt_apply(h->g, &h->in, receipt_status, code);
+        gw_receipt_apply(h->g, s, &h->in, receipt_status, code);
     else
         gw_inbound_apply(h->g, s, &h->in);
 }

@@ -46,8 +46,8 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
 {
     struct hook *h = ctx;
     if (!s) {
-        log_warn("webhook_refused", "to=%.*s status=%d reason=\"%s\"", (int)h->f.to.len,
-                 h->f.to.base, status, why);
+        log_warn("webhook_refused", "to=%s status=%d reason=%s",
+                 tocsin_log_qn(h->f.to.base, h->f.to.len), status, tocsin_log_q(why));
         if (status == 404)
             refuse(h);
         else
@@ -57,7 +57,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
     tocsin_str sig = tocsin_http_header(h->req, "x-twilio-signature");
     if (!tocsin_twilio_verify_url(tocsin_str_from(s->secret), h->url, h->kv, h->n, sig)) {
         tocsin_metric_add(&gw_rejected_signatures, 1);
-        log_warn("webhook_bad_signature", "url=%s remote=%s", h->url,
+        log_warn("webhook_bad_signature", "url=%s remote=%s", tocsin_log_q(h->url),
                  tocsin_http_remote_addr(h->req));
         refuse(h);
         return;
@@ -72,7 +72,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
                                 .ok_type = "text/xml",
                                 .ok_body = twiml_empty};
     if (h->is_status)
-        gw_receipt_apply(h->g, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
+        gw_receipt_apply(h->g, s, &h->in, cstr(h, h->f.status), cstr(h, h->f.error_code));
     else
         gw_inbound_apply(h->g, s, &h->in);
 }

@@ -13,7 +13,8 @@
 const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_DATABASE_URL", "host=127.0.0.1 port=54329 dbname=tocsin user=tocsin",
      "libpq connection string (key=value or postgresql:// URI)"},
-    {"TOCSIN_BIND_ADDR", "127.0.0.1", "address the daemons listen on (put TLS in front: ops/proxy)"},
+    {"TOCSIN_BIND_ADDR", "127.0.0.1",
+     "address the daemons listen on (put TLS in front: ops/proxy)"},
     {"TOCSIN_GATEWAY_PORT", "8080", "tocsin-gateway HTTP port (carrier webhooks)"},
     {"TOCSIN_DASHBOARD_PORT", "8081", "tocsin-dashboard HTTP port (web app and /api/)"},
     {"TOCSIN_WORKER_METRICS_PORT", "8082", "tocsin-worker port for /healthz and /metrics"},
@@ -21,22 +22,32 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "gateway base URL as carriers call it (webhook signatures, StatusCallback)"},
     {"TOCSIN_DEFAULT_REGION", "US", "region for phone numbers written without +country code"},
     {"TOCSIN_LOG_LEVEL", "info", "debug, info, warn or error"},
-    {"TOCSIN_HTTP_MAX_HEADER_BYTES", "16384", "request line + headers cap; larger requests get 431"},
+    {"TOCSIN_HTTP_MAX_HEADER_BYTES", "16384",
+     "request line + headers cap; larger requests get 431"},
     {"TOCSIN_HTTP_MAX_BODY_BYTES", "1048576", "request body cap; larger bodies get 413"},
     {"TOCSIN_HTTP_HEADER_TIMEOUT_MS", "10000", "time allowed to send the request headers"},
     {"TOCSIN_HTTP_BODY_TIMEOUT_MS", "30000", "time allowed to send the request body"},
     {"TOCSIN_HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive connection idle limit"},
     {"TOCSIN_HTTP_MAX_CONNECTIONS", "10000", "open connections per daemon; more are refused"},
-    {"TOCSIN_GATEWAY_RATE_PER_IP", "500", "webhooks per second from one address (burst twice that); 0 = no limit"},
-    {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000", "webhooks per second in all (burst twice that); 0 = no limit"},
+    {"TOCSIN_HTTP_MAX_BUFFERED_BYTES", "268435456",
+     "request bytes a daemon holds in memory for all its connections together (unfinished heads"
+     " and bodies); a connection that would take more gets 503; at least the body cap plus the "
+     "header cap"},
+    {"TOCSIN_GATEWAY_RATE_PER_IP", "500",
+     "webhooks per second from one address (burst twice that); 0 = no limit"},
+    {"TOCSIN_GATEWAY_RATE_GLOBAL", "20000",
+     "webhooks per second in all (burst twice that); 0 = no limit"},
     {"TOCSIN_GATEWAY_SPOOL_DIR", "var/spool",
-     "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its working folder)"},
-    {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456", "spool size bound; webhooks that would exceed it get 503"},
+     "where the gateway spools authentic webhooks while PostgreSQL is unreachable (relative to its "
+     "working folder)"},
+    {"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "268435456",
+     "spool size bound; webhooks that would exceed it get 503"},
     {"TOCSIN_GATEWAY_JOURNAL_AT", "32",
      "a batch of this many member messages stores its replies in the journal first (0 = never)"},
     {"TOCSIN_GATEWAY_JOURNAL_MAX", "200000",
      "journal backlog above which replies are stored the full way again (backpressure)"},
-    {"TOCSIN_DB_POOL_SIZE", "8", "database connections per daemon (1-16): concurrent transactions share commits"},
+    {"TOCSIN_DB_POOL_SIZE", "8",
+     "database connections per daemon (1-16): concurrent transactions share commits"},
     {"TOCSIN_DB_RECONNECT_MAX_MS", "10000", "upper bound of the database reconnect backoff"},
     {"TOCSIN_WORKER_ID", "", "name this worker gives its claims and leases (default: host:pid)"},
     {"TOCSIN_WORKER_BATCH", "200", "most messages one claim takes for a sender (1-5000)"},
@@ -45,7 +56,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "a claimed message's lease; after it a dead worker's messages are swept (5-3600)"},
     {"TOCSIN_WORKER_DISPATCH_LEASE_SECONDS", "10",
      "a worker's hold on a carrier account it dispatches; another takes over after it (2-300)"},
-    {"TOCSIN_WORKER_POLL_MS", "1000", "polling fallback to LISTEN/NOTIFY for due messages (50-60000)"},
+    {"TOCSIN_WORKER_POLL_MS", "1000",
+     "polling fallback to LISTEN/NOTIFY for due messages (50-60000)"},
     {"TOCSIN_WORKER_HTTP_TIMEOUT_MS", "10000",
      "carrier request timeout; must be under the lease (1000-120000)"},
     {"TOCSIN_WORKER_FAKE_NOW", "",
@@ -53,7 +65,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
      "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
     {"TOCSIN_DASHBOARD_URL", "http://127.0.0.1:8081",
-     "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when https"},
+     "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when "
+     "https"},
     {"TOCSIN_SESSION_TTL_S", "43200",
      "a dashboard session ends after this many seconds without a request"},
     {"TOCSIN_SESSION_MAX_AGE_S", "43200",
@@ -176,6 +189,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(http_body_timeout_ms, "TOCSIN_HTTP_BODY_TIMEOUT_MS", 100, 3600000);
     LONG_FIELD(http_idle_timeout_ms, "TOCSIN_HTTP_IDLE_TIMEOUT_MS", 100, 86400000);
     LONG_FIELD(http_max_connections, "TOCSIN_HTTP_MAX_CONNECTIONS", 1, 1000000);
+    LONG_FIELD(http_max_buffered_bytes, "TOCSIN_HTTP_MAX_BUFFERED_BYTES", 1048576, 1L << 40);
     LONG_FIELD(db_reconnect_max_ms, "TOCSIN_DB_RECONNECT_MAX_MS", 100, 600000);
     LONG_FIELD(db_pool_size, "TOCSIN_DB_POOL_SIZE", 1, 16);
     LONG_FIELD(gateway_rate_per_ip, "TOCSIN_GATEWAY_RATE_PER_IP", 0, 1000000);
@@ -194,6 +208,15 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
     LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);
 #undef LONG_FIELD
+    if (cfg->http_max_buffered_bytes < cfg->http_max_body_bytes + cfg->http_max_header_bytes) {
+        snprintf(err, errlen,
+                 "invalid TOCSIN_HTTP_MAX_BUFFERED_BYTES %llu: must be at least "
+                 "TOCSIN_HTTP_MAX_BODY_BYTES"
+                 " + TOCSIN_HTTP_MAX_HEADER_BYTES (%zu), or no request of the largest size fits",
+                 cfg->http_max_buffered_bytes,
+                 cfg->http_max_body_bytes + cfg->http_max_header_bytes);
+        return -1;
+    }
     if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {
         snprintf(err, errlen,
                  "invalid TOCSIN_WORKER_HTTP_TIMEOUT_MS %u: must be shorter than TOCSIN_WORKER_LEASE_SECONDS (%u s)",

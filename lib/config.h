@@ -34,6 +34,7 @@ struct tocsin_config {
     unsigned http_body_timeout_ms;
     unsigned http_idle_timeout_ms;
     unsigned http_max_connections;
+    unsigned long long http_max_buffered_bytes; /* request bytes held for all connections */
     unsigned db_reconnect_max_ms;
     unsigned db_pool_size;
     unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */

@@ -161,7 +161,23 @@ struct import_run {
 
 static PGresult *run_exec(struct import_run *run, const char *sql, int n, const char *const *p)
 {
-    return tocsin_dbsync_exec(run->conn, sql, n, p, run->err, run->errlen);
+    PGresult *res = tocsin_dbsync_exec(run->conn, sql, n, p, run->err, run->errlen);
+    if (!res) {
+        run->rep->db_error = 1;
+        snprintf(run->rep->sqlstate, sizeof run->rep->sqlstate, "%s", tocsin_dbsync_last_sqlstate());
+    }
+    return res;
+}
+
+/* Records a failure whose words come from the database (res: its result,
+ * if any, for the SQLSTATE; else the last blocking call's). */
+static void run_db_failed(struct import_run *run, const char *what, const char *why,
+                          const PGresult *res)
+{
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : tocsin_dbsync_last_sqlstate();
+    run->rep->db_error = 1;
+    snprintf(run->rep->sqlstate, sizeof run->rep->sqlstate, "%s", st ? st : "");
+    snprintf(run->err, run->errlen, "%s%s", what, why);
 }
 
 static long run_scalar(struct import_run *run, const char *sql, int n, const char *const *p)
@@ -178,7 +194,7 @@ static int run_prepare(struct import_run *run)
 {
     char err[512];
     if (tocsin_dbsync_command(run->conn, "BEGIN", err, sizeof err)) {
-        snprintf(run->err, run->errlen, "%s", err);
+        run_db_failed(run, "", err, NULL);
         return -1;
     }
     snprintf(run->org, sizeof run->org, "%lld", run->o->org_id);
@@ -220,13 +236,13 @@ static int run_prepare(struct import_run *run)
                               "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
                               " last_name text, zip text, timezone text, fields jsonb) ON COMMIT DROP",
                               err, sizeof err)) {
-        snprintf(run->err, run->errlen, "%s", err);
+        run_db_failed(run, "", err, NULL);
         return -1;
     }
     PGresult *copy = PQexec(run->conn, "COPY import_stage FROM STDIN");
     int copying = PQresultStatus(copy) == PGRES_COPY_IN;
     if (!copying)
-        snprintf(run->err, run->errlen, "could not start COPY: %s", PQresultErrorMessage(copy));
+        run_db_failed(run, "could not start COPY: ", PQresultErrorMessage(copy), copy);
     PQclear(copy);
     return copying ? 0 : -1;
 }
@@ -235,7 +251,7 @@ static int run_prepare(struct import_run *run)
 static int copy_send(struct import_run *run, struct copy_buf *buf)
 {
     if (PQputCopyData(run->conn, buf->data, (int)buf->len) != 1) {
-        snprintf(run->err, run->errlen, "COPY failed: %s", PQerrorMessage(run->conn));
+        run_db_failed(run, "COPY failed: ", PQerrorMessage(run->conn), NULL);
         return -1;
     }
     buf->len = 0;
@@ -313,7 +329,7 @@ out:
     PGresult *res;
     while ((res = PQgetResult(run->conn))) {
         if (rc == 0 && PQresultStatus(res) != PGRES_COMMAND_OK) {
-            snprintf(run->err, run->errlen, "COPY failed: %s", PQresultErrorMessage(res));
+            run_db_failed(run, "COPY failed: ", PQresultErrorMessage(res), res);
             rc = -1;
         }
         PQclear(res);
@@ -331,7 +347,7 @@ static int run_apply(struct import_run *run)
     /* A temporary table has no statistics: without them the joins below
      * are planned for a handful of rows. */
     if (tocsin_dbsync_command(run->conn, "ANALYZE import_stage", err, sizeof err)) {
-        snprintf(run->err, run->errlen, "%s", err);
+        run_db_failed(run, "", err, NULL);
         return -1;
     }
     double t0 = now_seconds();
@@ -455,6 +471,8 @@ int tocsin_contacts_import_csv(PGconn *conn, struct tocsin_csv *csv,
         return ok ? 0 : -1;
     }
     if (tocsin_dbsync_command(conn, "COMMIT", ignored, sizeof ignored)) {
+        report->db_error = 1;
+        snprintf(report->sqlstate, sizeof report->sqlstate, "%s", tocsin_dbsync_last_sqlstate());
         snprintf(err, errlen, "commit failed: %s", ignored);
         return -1;
     }

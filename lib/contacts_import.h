@@ -39,6 +39,12 @@ struct tocsin_import_report {
     double seconds_read, seconds_upsert, seconds_subscribe;
     struct tocsin_import_rejection *rejections; /* the first MAX, in line order */
     size_t nrejections;
+    /* Set when the import failed because the database refused or failed:
+     * err then holds the database's own words (table and constraint names,
+     * a DETAIL with a whole row), fit for an operator's terminal or a log,
+     * not for a browser. sqlstate: the server's code for it ("" if none). */
+    int db_error;
+    char sqlstate[6];
 };
 
 struct tocsin_import_options {

@@ -4,6 +4,7 @@
  * else from libsodium. Owns no state after tocsin_crypto_init(). */
 #include "crypto.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -162,6 +163,31 @@ static unsigned char *telnyx_message(tocsin_str timestamp, tocsin_str body, size
     if (body.len)
         memcpy(m + timestamp.len + 1, body.base, body.len);
     return m;
+}
+
+int tocsin_telnyx_timestamp_fresh(tocsin_str timestamp, long long now, long long max_skew_s)
+{
+    /* Plain decimal digits (an optional minus), nothing else: strtoll's
+     * leading spaces and '+' are not Telnyx's format. */
+    if (!timestamp.base || timestamp.len == 0 || timestamp.len > 20 || max_skew_s < 0)
+        return 0;
+    char buf[24];
+    memcpy(buf, timestamp.base, timestamp.len);
+    buf[timestamp.len] = '\0';
+    const char *digits = buf[0] == '-' ? buf + 1 : buf;
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits))
+        return 0;
+    errno = 0;
+    char *end;
+    long long when = strtoll(buf, &end, 10);
+    if (errno == ERANGE || *end != '\0')
+        return 0;
+    /* |now - when| <= max_skew_s, without computing now - when (INT64_MIN
+     * from a hostile header overflowed it): compare each side against a
+     * bound that is itself checked not to overflow. */
+    if (when < now) /* when >= now - max, where now - max may not exist */
+        return now < LLONG_MIN + max_skew_s || when >= now - max_skew_s;
+    return now > LLONG_MAX - max_skew_s || when <= now + max_skew_s;
 }
 
 int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,

@@ -61,6 +61,10 @@ int tocsin_twilio_verify_url(tocsin_str auth_token, const char *url, struct tocs
  * telnyx-signature-ed25519 header. 1 valid, 0 not. */
 int tocsin_ed25519_verify(const unsigned char public_key[32], tocsin_str timestamp, tocsin_str body,
                           tocsin_str signature_b64);
+/* Whether a telnyx-timestamp header (decimal Unix seconds) is within
+ * max_skew_s seconds of now, either way. 0 for an empty, non-numeric or
+ * out-of-range value; never overflows, whatever the header holds. */
+int tocsin_telnyx_timestamp_fresh(tocsin_str timestamp, long long now, long long max_skew_s);
 /* Signs the same message (the carrier simulator and tests); out is base64,
  * NUL-terminated, 89 bytes ("" when out of memory). */
 void tocsin_ed25519_sign(const unsigned char secret_key[64], tocsin_str timestamp, tocsin_str body,

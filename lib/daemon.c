@@ -2,6 +2,7 @@
  * daemon.c — the shared main() of tocsin-gateway, -worker and -dashboard. */
 #include "daemon.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,15 @@
 #include "log.h"
 
 #define TOCSIN_VERSION "0.1.0"
+
+int tocsin_ignore_sigpipe(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGPIPE, &sa, NULL);
+}
 
 static void daemon_usage(const struct tocsin_daemon_spec *spec, FILE *f)
 {
@@ -105,6 +115,10 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
         return 2;
     }
     tocsin_log_init(spec->name, d.cfg.log_level);
+    if (tocsin_ignore_sigpipe()) {
+        log_error("startup_failed", "reason=\"could not ignore SIGPIPE\"");
+        return 1;
+    }
     if (tocsin_crypto_init()) {
         log_error("startup_failed", "reason=\"could not initialise libsodium\"");
         return 1;

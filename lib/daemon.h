@@ -56,6 +56,12 @@ struct tocsin_daemon {
     int stopping;
 };
 
+/* Ignores SIGPIPE for the whole process: a write to a peer that has gone
+ * (a client's socket, a closed stderr pipe) then fails with EPIPE, which
+ * the caller handles, instead of killing the daemon. libuv writes with
+ * write(2), not send(MSG_NOSIGNAL). Returns 0, or -1 (errno set). */
+int tocsin_ignore_sigpipe(void);
+
 /* Runs the daemon; returns the process exit status (0 after a clean stop,
  * 1 on a startup failure, 2 on bad arguments or configuration). */
 int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **argv);

@@ -41,6 +41,12 @@ struct tocsin_db_result {
     const char *error;     /* NULL on success, else "message (SQLSTATE xxxxx)" */
     const char *sqlstate;  /* "" when not from the server */
     int ambiguous;         /* see the top of this file */
+    /* On error: the primary message alone when a PL/pgSQL RAISE of ours
+     * produced it (words written for people, e.g. "invalid body: ..."),
+     * else NULL. error itself may carry the server's DETAIL (a violated
+     * constraint's "Failing row contains (...)": a whole row of data) and
+     * names tables: for logs only, never for a client. */
+    const char *raised;
 };
 
 typedef void (*tocsin_db_cb)(const struct tocsin_db_result *r, void *ctx);

@@ -139,11 +139,11 @@ static void conn_down(struct db_conn *c, const char *why)
         base = db->reconnect_max_ms;
     unsigned delay = base / 2 + (unsigned)rand() % (base / 2 + 1); /* 50-100% jitter */
     if (was_up || c->attempt == 0)
-        log_warn("db_disconnected", "reason=\"%s\" retry_ms=%u listener=%d", reason, delay,
-                 c->is_listener);
+        log_warn("db_disconnected", "reason=%s retry_ms=%u listener=%d", tocsin_log_q(reason),
+                 delay, c->is_listener);
     else
-        log_info("db_reconnect_failed", "reason=\"%s\" retry_ms=%u attempt=%u listener=%d", reason,
-                 delay, c->attempt, c->is_listener);
+        log_info("db_reconnect_failed", "reason=%s retry_ms=%u attempt=%u listener=%d",
+                 tocsin_log_q(reason), delay, c->attempt, c->is_listener);
     c->attempt++;
     uv_timer_start(&c->retry, retry_fired, delay, 0);
 }

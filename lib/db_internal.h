@@ -37,6 +37,7 @@ struct db_job {
     int sync_seen;
     char error[512];
     char sqlstate[6];
+    char raised[256]; /* see tocsin_db_result.raised */
 };
 
 enum db_conn_state { DB_DOWN, DB_CONNECTING, DB_READY, DB_BUSY };

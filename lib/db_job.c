@@ -115,6 +115,12 @@ static void job_set_error(struct db_job *job, const PGresult *r)
     snprintf(job->sqlstate, sizeof job->sqlstate, "%s", state ? state : "");
     snprintf(job->error, sizeof job->error, "%s%s%s (SQLSTATE %s)", msg ? msg : PQresultErrorMessage(r),
              detail ? ": " : "", detail ? detail : "", state ? state : "none");
+    /* PL/pgSQL reports a RAISE from its function exec_stmt_raise (stable
+     * since PostgreSQL 8); the server's own errors come from elsewhere. */
+    const char *fn = PQresultErrorField(r, PG_DIAG_SOURCE_FUNCTION);
+    job->raised[0] = '\0';
+    if (msg && !detail && fn && strcmp(fn, "exec_stmt_raise") == 0)
+        snprintf(job->raised, sizeof job->raised, "%s", msg);
 }
 
 /* Checks one statement's result; 1 when it decided the job's error. */
@@ -156,6 +162,7 @@ void db_job_finish(struct tocsin_db *db, struct db_job *job, int ambiguous)
     res.error = job->error[0] ? job->error : NULL;
     res.res = res.error || !job->results ? NULL : job->results[job->nstmts - 1];
     res.sqlstate = job->sqlstate;
+    res.raised = res.error && job->raised[0] ? job->raised : NULL;
     res.ambiguous = res.error && ambiguous;
     if (!job->internal) {
         tocsin_metric_add(res.error ? &m_errors : &m_queries, 1);

@@ -16,7 +16,7 @@ static void listen_done(const struct tocsin_db_result *r, void *ctx)
     struct tocsin_db *db = ctx;
     if (r->error) {
         if (!db->closing)
-            log_warn("db_listen_failed", "reason=\"%s\"", r->error);
+            log_warn("db_listen_failed", "reason=%s", tocsin_log_q(r->error));
         return;
     }
     log_debug("db_listening", "channels=%u", db->nchannels);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * http.h — a small HTTP/1.1 server on libuv with llhttp doing the parsing:
  * keep-alive and pipelining (requests on one connection are answered in
- * order, one at a time), caps on header and body size (431 / 413),
+ * order, one at a time), caps on header and body size (431 / 413) and on
+ * the bytes buffered for all connections together (503),
  * header/body/idle timeouts, Expect: 100-continue, routing by method and
  * path, a per-request arena, uniform JSON errors, an access log line, and
  * streaming responses (Server-Sent Events).
@@ -41,6 +42,12 @@ struct tocsin_http_options {
     unsigned write_timeout_ms;  /* for the client to take a response (default: body_timeout_ms) */
     /* A timeout of 0 disables that timeout. */
     unsigned max_connections;
+    /* Request bytes held in memory for all connections together (their
+     * input and body buffers); a connection that would take more gets 503
+     * (0: no cap). Each connection is also capped on its own: input up
+     * to its head cap plus a pipelining allowance, body up to
+     * max_body_bytes; idle keep-alive connections hold no buffer. */
+    size_t max_buffered_bytes;
     int reuseport; /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
 };

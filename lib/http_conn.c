@@ -6,6 +6,7 @@
  * Parsing callbacks are in http_parse.c; the server itself in http_server.c. */
 #include "http_internal.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,43 @@
 #define READ_CHUNK 16384
 #define PIPELINE_SLACK 65536 /* bytes buffered beyond a request in flight */
 
+/* The most a connection's input buffer grows to: the pipelined bytes read
+ * while a handler works, a whole head after them (a head's bytes cannot
+ * move while it is parsed), and room for a read; twice that covers it. */
+static size_t conn_in_max(const struct tocsin_http_conn *c)
+{
+    return 2 * (c->server->opts.max_header_bytes + PIPELINE_SLACK + READ_CHUNK);
+}
+
+int http_conn_buffer_resize(struct tocsin_http_conn *c, char **buf, size_t *cap, size_t newcap)
+{
+    struct tocsin_http_server *s = c->server;
+    assert(s->buffered >= *cap);
+    size_t total = s->buffered - *cap + newcap;
+    if (newcap > *cap && s->opts.max_buffered_bytes && total > s->opts.max_buffered_bytes)
+        return -2;
+    char *b = newcap ? realloc(*buf, newcap) : (free(*buf), NULL);
+    if (newcap && !b)
+        return -1;
+    *buf = b;
+    *cap = newcap;
+    s->buffered = total;
+    return 0;
+}
+
+/* Gives back a connection's buffers (between requests on a kept-alive
+ * connection with nothing pipelined, and when it is freed). */
+static void conn_release_buffers(struct tocsin_http_conn *c)
+{
+    http_conn_buffer_resize(c, &c->in, &c->in_cap, 0);
+    http_conn_buffer_resize(c, &c->body, &c->body_cap, 0);
+    c->in_len = c->in_start = 0;
+    c->body_len = 0;
+}
+
 static void conn_process(struct tocsin_http_conn *c);
 static void conn_reject(struct tocsin_http_conn *c, int status, const char *code, const char *msg);
+static void conn_overloaded(struct tocsin_http_conn *c);
 
 /* --- timers ------------------------------------------------------------ */
 
@@ -81,8 +117,7 @@ void http_conn_maybe_free(struct tocsin_http_conn *c)
         c->next->prev = c->prev;
     s->nconns--;
     tocsin_arena_free(&c->req.arena);
-    free(c->in);
-    free(c->body);
+    conn_release_buffers(c);
     free(c);
     http_server_maybe_finish_close(s);
 }
@@ -216,16 +251,24 @@ static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         c->in_len -= c->in_start;
         c->in_start = 0;
     }
-    if (c->in_cap - c->in_len < READ_CHUNK) {
+    if (c->in_cap - c->in_len < READ_CHUNK && c->in_cap < conn_in_max(c)) {
         size_t cap = c->in_cap ? c->in_cap * 2 : READ_CHUNK * 2;
-        char *in = realloc(c->in, cap);
-        if (!in) {
+        if (cap > conn_in_max(c))
+            cap = conn_in_max(c);
+        int rc = http_conn_buffer_resize(c, &c->in, &c->in_cap, cap);
+        if (rc == -1) {
             buf->base = NULL;
             buf->len = 0; /* libuv reports UV_ENOBUFS: the connection closes */
             return;
         }
-        c->in = in;
-        c->in_cap = cap;
+        if (rc == -2 && c->in_cap == c->in_len)
+            c->over_budget = 1; /* nowhere to read into: conn_read refuses */
+    }
+    if (c->in_cap == c->in_len) {
+        c->over_budget = 1; /* at the per-connection cap, or the server's */
+        buf->base = NULL;
+        buf->len = 0; /* UV_ENOBUFS */
+        return;
     }
     buf->base = c->in + c->in_len;
     buf->len = c->in_cap - c->in_len;
@@ -247,7 +290,22 @@ static void conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
     if (nread == 0)
         return;
-    log_debug("http_read_end", "remote=%s reason=\"%s\" state=%d", c->remote, uv_strerror((int)nread), (int)c->state);
+    if (nread == UV_ENOBUFS && c->over_budget) {
+        /* No room to read into. A handler at work: wait for its answer
+         * (reading resumes after it). Otherwise: refuse. */
+        c->over_budget = 0;
+        uv_read_stop(stream);
+        c->reading = 0;
+        if (c->state == REQ_NONE) {
+            if (c->parsing_headers && c->in_cap >= conn_in_max(c))
+                conn_reject(c, 431, "headers_too_large", "request headers are too large");
+            else
+                conn_overloaded(c);
+        }
+        return;
+    }
+    log_debug("http_read_end", "remote=%s reason=%s state=%d", c->remote,
+              tocsin_log_q(uv_strerror((int)nread)), (int)c->state);
     if (nread == UV_EOF && (c->state == REQ_HANDLER || c->state == REQ_WRITING)) {
         c->eof = 1; /* half-close after the request: answer, then close */
         uv_read_stop(stream);
@@ -285,6 +343,15 @@ static void conn_reject(struct tocsin_http_conn *c, int status, const char *code
         http_conn_finish_response(c);
 }
 
+/* The server holds max_buffered_bytes for its connections already. */
+static void conn_overloaded(struct tocsin_http_conn *c)
+{
+    log_warn("http_overloaded", "remote=%s buffered=%zu max=%zu", c->remote, c->server->buffered,
+             c->server->opts.max_buffered_bytes);
+    tocsin_http_add_header(&c->req, "Retry-After", "1");
+    conn_reject(c, 503, "overloaded", "the server holds too many unfinished requests; retry");
+}
+
 static void conn_parse_failed(struct tocsin_http_conn *c, llhttp_errno_t err)
 {
     switch (c->reject_status) {
@@ -298,6 +365,11 @@ static void conn_parse_failed(struct tocsin_http_conn *c, llhttp_errno_t err)
         conn_reject(c, 417, "expectation_failed", "only \"Expect: 100-continue\" is supported");
         return;
     case 503:
+        if (c->over_budget) {
+            c->over_budget = 0;
+            conn_overloaded(c);
+            return;
+        }
         conn_reject(c, 503, "out_of_memory", "the server is out of memory");
         return;
     default:
@@ -322,9 +394,14 @@ static void conn_process(struct tocsin_http_conn *c)
     c->in_process = 1;
     while (!c->closing && c->state == REQ_NONE && c->in_start < c->in_len) {
         const char *start = c->in + c->in_start;
+        c->exec_start = c->in_start;
         llhttp_errno_t err = llhttp_execute(&c->parser, start, c->in_len - c->in_start);
         if (err == HPE_OK) {
             c->in_start = c->in_len;
+            /* Bytes llhttp took without a callback (spaces before a value,
+             * line ends) count toward the head's cap all the same. */
+            if (c->parsing_headers && c->in_len - c->head_start > c->server->opts.max_header_bytes)
+                conn_reject(c, 431, "headers_too_large", "request headers are too large");
             break;
         }
         if (err != HPE_PAUSED) {
@@ -383,12 +460,11 @@ void http_conn_finish_response(struct tocsin_http_conn *c)
     r->start_ns = 0;
     r->on_abort = NULL;
     r->stream_ended = 0;
-    if (c->body_cap > 65536) { /* don't keep a big body buffer around */
-        free(c->body);
-        c->body = NULL;
-        c->body_cap = 0;
-    }
     c->body_len = 0;
+    if (keep && c->in_start == c->in_len)
+        conn_release_buffers(c);  /* idle until the next request: hold nothing */
+    else if (c->body_cap > 65536) /* don't keep a big body buffer around */
+        http_conn_buffer_resize(c, &c->body, &c->body_cap, 0);
     if (!keep) {
         http_conn_close(c);
         http_conn_maybe_free(c);
@@ -407,14 +483,9 @@ int tocsin_http_test_conn_feed(struct tocsin_http_conn *c, const char *data, siz
         return -1;
     if (len == 0)
         return 0;
-    if (c->in_cap - c->in_len < len) {
-        size_t cap = c->in_len + len + 1;
-        char *in = realloc(c->in, cap);
-        if (!in)
-            return -1;
-        c->in = in;
-        c->in_cap = cap;
-    }
+    if (c->in_cap - c->in_len < len &&
+        http_conn_buffer_resize(c, &c->in, &c->in_cap, c->in_len + len + 1) != 0)
+        return -1;
     memcpy(c->in + c->in_len, data, len);
     c->in_len += len;
     conn_process(c);

@@ -72,8 +72,10 @@ struct tocsin_http_conn {
     enum req_state state;
     int parsing_headers; /* between message begin and headers complete */
     int in_message;      /* between message begin and message complete */
-    size_t header_bytes; /* request line + headers so far */
-    int reject_status;   /* 413/431/400 decided inside a parser callback */
+    size_t exec_start;   /* offset in `in` the current llhttp_execute began at */
+    size_t head_start;   /* offset in `in` the current request's head began at */
+    int reject_status;   /* 413/431/503/400 decided inside a parser callback */
+    int over_budget;     /* conn_alloc refused to grow: 431 or 503 follows */
     int handle_open;     /* tcp handle not yet closed (or closing) */
     int closing;         /* close requested */
     int aborted;         /* the client went away / the server is closing */
@@ -98,6 +100,7 @@ struct tocsin_http_server {
     size_t nroutes;
     struct tocsin_http_conn *conns;
     unsigned nconns;
+    size_t buffered; /* sum of every connection's in_cap and body_cap */
     int closing;
     uv_idle_t idle; /* runs http_server_run_deferred() */
     struct tocsin_http_conn *deferred; /* responses to finish next turn */
@@ -127,6 +130,10 @@ void http_conn_finish_response(struct tocsin_http_conn *c);
 void http_conn_abort(struct tocsin_http_conn *c); /* client gone: on_abort */
 void http_conn_close(struct tocsin_http_conn *c);
 void http_conn_maybe_free(struct tocsin_http_conn *c);
+/* Resizes one of c's buffers (*buf of *cap bytes) to cap bytes, counted
+ * against the server's max_buffered_bytes. Returns 0; -1 out of memory;
+ * -2 over the server-wide cap (nothing changed). */
+int http_conn_buffer_resize(struct tocsin_http_conn *c, char **buf, size_t *cap, size_t newcap);
 
 /* http_parse.c */
 void http_parser_settings_init(llhttp_settings_t *s);

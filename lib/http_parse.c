@@ -13,11 +13,13 @@ static struct tocsin_http_conn *parser_conn(llhttp_t *p)
     return p->data;
 }
 
-/* Counts request-line and header bytes against the cap (431). */
-static int header_budget(struct tocsin_http_conn *c, size_t len)
+/* Checks the head against its cap (431) by position: every byte from the
+ * request's first to `end` counts, including what llhttp skips without a
+ * callback (spaces before a value, line ends), so padding is no way past
+ * the cap. */
+static int header_budget(struct tocsin_http_conn *c, const char *end)
 {
-    c->header_bytes += len;
-    if (c->header_bytes > c->server->opts.max_header_bytes) {
+    if ((size_t)(end - c->in) - c->head_start > c->server->opts.max_header_bytes) {
         c->reject_status = 431;
         return -1;
     }
@@ -36,7 +38,7 @@ static int on_message_begin(llhttp_t *p)
     r->status = 0;
     r->bytes_out = 0;
     c->body_len = 0;
-    c->header_bytes = 0;
+    c->head_start = c->exec_start; /* a request begins where an execute does */
     c->parsing_headers = 1;
     c->in_message = 1;
     http_conn_timer(c, c->server->opts.header_timeout_ms);
@@ -46,7 +48,7 @@ static int on_message_begin(llhttp_t *p)
 static int on_url(llhttp_t *p, const char *at, size_t len)
 {
     struct tocsin_http_conn *c = parser_conn(p);
-    if (header_budget(c, len))
+    if (header_budget(c, at + len))
         return -1;
     if (c->req.url.len == 0)
         c->req.url_off = (size_t)(at - c->in);
@@ -58,7 +60,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct tocsin_http_conn *c = parser_conn(p);
     struct tocsin_http_req *r = &c->req;
-    if (header_budget(c, len))
+    if (header_budget(c, at + len))
         return -1;
     struct http_header *h = r->nheaders ? &r->headers[r->nheaders - 1] : NULL;
     if (!h || h->value.base) { /* value.base marks "field finished" while parsing */
@@ -68,7 +70,6 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
         }
         h = &r->headers[r->nheaders++];
         memset(h, 0, sizeof *h);
-        c->header_bytes += 4; /* ": " and CRLF */
         h->name_off = (size_t)(at - c->in);
     }
     h->name.len += len;
@@ -87,7 +88,7 @@ static int on_header_field_complete(llhttp_t *p)
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     struct tocsin_http_conn *c = parser_conn(p);
-    if (header_budget(c, len))
+    if (header_budget(c, at + len))
         return -1;
     struct http_header *h = &c->req.headers[c->req.nheaders - 1];
     if (h->value_off == SIZE_MAX)
@@ -167,13 +168,14 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
         size_t cap = c->body_cap ? c->body_cap : 4096;
         while (cap < c->body_len + len)
             cap *= 2;
-        char *b = realloc(c->body, cap);
-        if (!b) {
+        if (cap > c->server->opts.max_body_bytes)
+            cap = c->server->opts.max_body_bytes; /* checked above: it fits */
+        int rc = http_conn_buffer_resize(c, &c->body, &c->body_cap, cap);
+        if (rc) {
             c->reject_status = 503;
+            c->over_budget = rc == -2;
             return -1;
         }
-        c->body = b;
-        c->body_cap = cap;
     }
     memcpy(c->body + c->body_len, at, len);
     c->body_len += len;

@@ -22,6 +22,7 @@ void tocsin_http_options_from_config(struct tocsin_http_options *o, const struct
     o->idle_timeout_ms = cfg ? cfg->http_idle_timeout_ms : 60000;
     o->write_timeout_ms = o->body_timeout_ms;
     o->max_connections = cfg ? cfg->http_max_connections : 10000;
+    o->max_buffered_bytes = cfg ? (size_t)cfg->http_max_buffered_bytes : 268435456;
     o->access_log = 1;
 }
 
@@ -116,7 +117,7 @@ static void on_connection(uv_stream_t *listener, int status)
 {
     struct tocsin_http_server *s = listener->data;
     if (status < 0) {
-        log_warn("http_accept_failed", "reason=\"%s\"", uv_strerror(status));
+        log_warn("http_accept_failed", "reason=%s", tocsin_log_q(uv_strerror(status)));
         return;
     }
     struct tocsin_http_conn *c = calloc(1, sizeof *c);
@@ -162,7 +163,8 @@ struct tocsin_http_server *tocsin_http_server_new(uv_loop_t *loop,
 
 static int listen_failed(const char *addr, int port, int rc)
 {
-    log_error("http_listen_failed", "addr=%s port=%d reason=\"%s\"", addr, port, uv_strerror(rc));
+    log_error("http_listen_failed", "addr=%s port=%d reason=%s", addr, port,
+              tocsin_log_q(uv_strerror(rc)));
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include <pcre2.h>
 
 #include "compliance.h"
+#include "log.h"
 
 #define KEYWORD_SET_MAX 256
 
@@ -23,7 +24,28 @@ struct tocsin_keyword_set {
     struct compiled *items;
     size_t n;
     pcre2_match_data *md;
+    pcre2_match_context *limits;
 };
+
+/* A match context with Tocsin's limits, or NULL when out of memory. */
+static pcre2_match_context *limits_new(void)
+{
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    if (mc) {
+        pcre2_set_match_limit(mc, TOCSIN_KEYWORD_MATCH_LIMIT);
+        pcre2_set_depth_limit(mc, TOCSIN_KEYWORD_DEPTH_LIMIT);
+        pcre2_set_heap_limit(mc, TOCSIN_KEYWORD_HEAP_LIMIT_KIB);
+    }
+    return mc;
+}
+
+/* 1 when pcre2 stopped a match at one of the limits. */
+static int hit_limit(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT ||
+           rc == PCRE2_ERROR_NOMEMORY;
+}
 
 static pcre2_code *compile(const char *pattern, int *code, PCRE2_SIZE *off)
 {
@@ -43,7 +65,7 @@ struct tocsin_keyword_set *tocsin_keyword_set_new(const struct tocsin_keyword_de
     }
     struct tocsin_keyword_set *set = calloc(1, sizeof *set);
     if (!set || !(set->items = calloc(n ? n : 1, sizeof *set->items)) ||
-        !(set->md = pcre2_match_data_create(4, NULL))) {
+        !(set->md = pcre2_match_data_create(4, NULL)) || !(set->limits = limits_new())) {
         tocsin_keyword_set_free(set);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -74,6 +96,7 @@ void tocsin_keyword_set_free(struct tocsin_keyword_set *set)
         pcre2_code_free(set->items[i].re);
     free(set->items);
     pcre2_match_data_free(set->md);
+    pcre2_match_context_free(set->limits);
     free(set);
 }
 
@@ -141,6 +164,7 @@ static const char *const revocation_patterns[] = {
 
 static pcre2_code *revocation_re;
 static pcre2_match_data *revocation_md;
+static pcre2_match_context *revocation_limits;
 
 int tocsin_likely_revocation(const char *body, size_t len)
 {
@@ -156,10 +180,12 @@ int tocsin_likely_revocation(const char *body, size_t len)
         PCRE2_SIZE off;
         revocation_re = compile(pattern, &code, &off);
         revocation_md = revocation_re ? pcre2_match_data_create_from_pattern(revocation_re, NULL) : NULL;
-        if (!revocation_re || !revocation_md)
+        revocation_limits = limits_new();
+        if (!revocation_re || !revocation_md || !revocation_limits)
             return 0;
     }
-    return pcre2_match(revocation_re, (PCRE2_SPTR)body, len, 0, 0, revocation_md, NULL) >= 0;
+    return pcre2_match(revocation_re, (PCRE2_SPTR)body, len, 0, 0, revocation_md,
+                       revocation_limits) >= 0;
 }
 
 void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *body, size_t len,
@@ -182,12 +208,118 @@ void tocsin_keyword_classify(const struct tocsin_keyword_set *set, const char *b
         break;
     }
     for (size_t i = 0; set && i < set->n; i++) {
-        if (pcre2_match(set->items[i].re, (PCRE2_SPTR)body, len, 0, 0, set->md, NULL) >= 0) {
+        int rc = pcre2_match(set->items[i].re, (PCRE2_SPTR)body, len, 0, 0, set->md, set->limits);
+        if (rc >= 0) {
             out->intent = TOCSIN_INTENT_KEYWORD;
             out->keyword_id = set->items[i].id;
             return;
         }
+        if (hit_limit(rc)) /* a costly pattern saved before creation checked it */
+            log_warn("keyword_match_limit", "keyword_id=%lld rc=%d bytes=%zu", set->items[i].id, rc,
+                     len);
     }
     out->intent = TOCSIN_INTENT_REPLY;
     out->likely_revocation = tocsin_likely_revocation(body, len);
+}
+
+/* --- creation-time cost check --- */
+
+#define CORPUS_LEN 1600
+
+/* subject = unit repeated to fill CORPUS_LEN bytes less the end, then end. */
+static size_t corpus_fill(char *subject, const char *unit, size_t ulen, const char *end)
+{
+    size_t n = 0, elen = strlen(end);
+    while (ulen && n + ulen + elen <= CORPUS_LEN) {
+        memcpy(subject + n, unit, ulen);
+        n += ulen;
+    }
+    memcpy(subject + n, end, elen);
+    return n + elen;
+}
+
+int tocsin_keyword_pattern_cost_check(const char *pattern, char *err, size_t errlen)
+{
+    int code;
+    PCRE2_SIZE off;
+    pcre2_code *re = compile(pattern, &code, &off);
+    pcre2_match_data *md = re ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
+    pcre2_match_context *mc = limits_new();
+    char *subject = malloc(CORPUS_LEN);
+    int rc = 0;
+    if (!re || !md || !mc || !subject) {
+        snprintf(err, errlen,
+                 re ? "could not check pattern \"%s\": out of memory" : "invalid pattern \"%s\"",
+                 pattern);
+        rc = -1;
+        goto out;
+    }
+    /* Units: common characters and words, then each character of the
+     * pattern (its literals are what its loops consume) and the pattern's
+     * letters and digits in order ("(ab|a)+" -> "aba"). */
+    char units[96][24];
+    size_t nunits = 0;
+    static const char *const common[] = {
+        "a",  "A", "0", " ", "a ", "ab", "0 ", ".", "-", "!", "\xc3\xa9", "join ", "stop texting ",
+        "a\n"};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
+        snprintf(units[nunits++], sizeof units[0], "%s", common[i]);
+    char letters[24];
+    size_t nl = 0;
+    for (const unsigned char *p = (const unsigned char *)pattern; *p; p++) {
+        if (*p < 0x20 || *p >= 0x7f)
+            continue;
+        int seen = 0;
+        for (size_t i = 0; i < nunits && !seen; i++)
+            seen = units[i][0] == (char)*p && units[i][1] == '\0';
+        if (!seen && nunits < sizeof units / sizeof units[0] - 1) {
+            units[nunits][0] = (char)*p;
+            units[nunits++][1] = '\0';
+        }
+        if (((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') || (*p >= '0' && *p <= '9'))
+            if (nl < sizeof letters - 1)
+                letters[nl++] = (char)*p;
+    }
+    letters[nl] = '\0';
+    if (nl)
+        snprintf(units[nunits++], sizeof units[0], "%s", letters);
+    /* Ends: a byte that fails the match alone, and that byte before each
+     * character of the pattern, so a pattern that requires one ("^(\d+)*x",
+     * "(a|ab)+!") finds it and backtracks instead of being ruled out at
+     * once by pcre2's required-character check. */
+    char ends[2 + 32][3] = {"\x01", " "};
+    size_t nends = 2;
+    for (const unsigned char *p = (const unsigned char *)pattern; *p && nends < 34; p++) {
+        if (*p <= 0x20 || *p >= 0x7f)
+            continue;
+        int seen = 0;
+        for (size_t k = 2; k < nends && !seen; k++)
+            seen = ends[k][1] == (char)*p;
+        if (!seen) {
+            ends[nends][0] = '\x01';
+            ends[nends][1] = (char)*p;
+            ends[nends++][2] = '\0';
+        }
+    }
+    for (size_t u = 0; u < nunits && rc == 0; u++) {
+        for (size_t e = 0; e < nends && rc == 0; e++) {
+            size_t len = corpus_fill(subject, units[u], strlen(units[u]), ends[e]);
+            int m = pcre2_match(re, (PCRE2_SPTR)subject, len, 0, 0, md, mc);
+            if (hit_limit(m)) {
+                char shown[40];
+                tocsin_log_quote(shown, sizeof shown, units[u], strlen(units[u]));
+                snprintf(err, errlen,
+                         "pattern \"%s\" is too costly: it backtracks past %d steps on %d bytes of"
+                         " %s; write it without nested repeats such as (a+)+",
+                         pattern, TOCSIN_KEYWORD_MATCH_LIMIT, CORPUS_LEN, shown);
+                rc = -1;
+            }
+        }
+    }
+out:
+    free(subject);
+    pcre2_match_context_free(mc);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return rc;
 }

@@ -26,6 +26,24 @@ struct tocsin_keyword_def {
 
 struct tocsin_keyword_set;
 
+/* Every match of an org pattern (and of the revocation patterns) runs
+ * under these pcre2 limits: a pattern that backtracks catastrophically
+ * ("(a+)+$") gives up after TOCSIN_KEYWORD_MATCH_LIMIT steps and counts as
+ * no match, instead of holding the gateway's loop for every org (pcre2's
+ * default, 10 million steps, was 15-30 ms per keyword per message with JIT
+ * and 150-250 ms without). depth and heap bound the interpreter (no JIT). */
+#define TOCSIN_KEYWORD_MATCH_LIMIT 100000
+#define TOCSIN_KEYWORD_DEPTH_LIMIT 5000
+#define TOCSIN_KEYWORD_HEAP_LIMIT_KIB 2048
+
+/* Compiles pattern as the gateway does and matches it, under the limits
+ * above, against a corpus of hostile 1600-byte messages (long runs of one
+ * character, of the pattern's own characters, of words and spaces, each
+ * ending in a character that makes an anchored match fail). Returns 0, or
+ * -1 with `pattern "..." is too costly: ...` in err when any reaches a
+ * limit, or the pattern does not compile. Keyword creation calls it. */
+int tocsin_keyword_pattern_cost_check(const char *pattern, char *err, size_t errlen);
+
 /* Compiles defs (n at most 256). Returns NULL with `keyword 12: pattern
  * error at offset 3: ...` in err. Free with tocsin_keyword_set_free(). */
 struct tocsin_keyword_set *tocsin_keyword_set_new(const struct tocsin_keyword_def *defs, size_t n,

@@ -9,6 +9,7 @@
 #include <pcre2.h>
 
 #include "compliance.h"
+#include "keyword.h"
 #include "keyword_rules.h"
 
 static int keyword_valid(const char *k, char *up, size_t upsize)
@@ -53,7 +54,8 @@ static int matches(const pcre2_code *re, pcre2_match_data *md, const char *subje
 /* Compiles pattern as the gateway will (UTF, Unicode properties) and
  * refuses one that matches an empty message or a reserved word in upper or
  * lower case: the gateway would never let it act on those, and whoever
- * wrote it meant something else. Returns 0, or -1 with err set. */
+ * wrote it meant something else; or one that reaches the gateway's match
+ * limits on hostile messages (lib/keyword). Returns 0, or -1 with err set. */
 static int check_pattern(const char *pattern, char *err, size_t errlen)
 {
     int code;
@@ -89,6 +91,8 @@ static int check_pattern(const char *pattern, char *err, size_t errlen)
         }
     pcre2_match_data_free(md);
     pcre2_code_free(re);
+    if (rc == 0) /* the gateway would give up on it: refuse it now */
+        rc = tocsin_keyword_pattern_cost_check(pattern, err, errlen);
     return rc;
 }
 

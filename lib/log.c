@@ -56,13 +56,26 @@ void tocsin_log(enum tocsin_log_level level, const char *event, const char *fmt,
         return;
     size_t used = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     if (fmt && *fmt && used < sizeof line - 2) {
-        line[used++] = ' ';
+        char pairs[2048];
         va_list ap;
         va_start(ap, fmt);
-        int m = vsnprintf(line + used, sizeof line - used, fmt, ap);
+        int m = vsnprintf(pairs, sizeof pairs, fmt, ap);
         va_end(ap);
-        if (m > 0)
-            used += (size_t)m < sizeof line - used ? (size_t)m : sizeof line - used - 1;
+        size_t plen = m < 0 ? 0 : (size_t)m < sizeof pairs ? (size_t)m : sizeof pairs - 1;
+        line[used++] = ' ';
+        /* A caller that forgot to quote a value must still not be able
+         * to start a new line (or rewrite this one on a terminal). */
+        for (size_t i = 0; i < plen && used < sizeof line - 2; i++) {
+            unsigned char c = (unsigned char)pairs[i];
+            if (c >= 0x20 && c != 0x7f) {
+                line[used++] = (char)c;
+            } else if (used + 4 < sizeof line - 1) {
+                snprintf(line + used, 5, "\\x%02x", c);
+                used += 4;
+            } else {
+                break;
+            }
+        }
     }
     if (used > sizeof line - 2)
         used = sizeof line - 2;
@@ -120,4 +133,19 @@ const char *tocsin_log_quote(char *buf, size_t bufsize, const char *s, size_t le
         buf[o++] = '"';
     buf[o] = '\0';
     return buf;
+}
+
+const char *tocsin_log_qn(const char *s, size_t len)
+{
+    static _Thread_local char bufs[8][TOCSIN_LOG_Q_MAX];
+    static _Thread_local unsigned next;
+    char *buf = bufs[next++ % 8];
+    if (!s)
+        return tocsin_log_quote(buf, TOCSIN_LOG_Q_MAX, "", 0);
+    return tocsin_log_quote(buf, TOCSIN_LOG_Q_MAX, s, len);
+}
+
+const char *tocsin_log_q(const char *s)
+{
+    return tocsin_log_qn(s, s ? strlen(s) : 0);
 }

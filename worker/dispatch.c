@@ -121,7 +121,8 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
     if (r->error) {
         /* An ambiguous claim leaves rows 'sending' without us knowing them:
          * the lease sweep gives them back (never stamped, so 'queued'). */
-        log_warn("claim_failed", "sender_id=%lld ambiguous=%d reason=\"%s\"", s->id, r->ambiguous, r->error);
+        log_warn("claim_failed", "sender_id=%lld ambiguous=%d reason=%s", s->id, r->ambiguous,
+                 tocsin_log_q(r->error));
         return; /* the poll timer tries again */
     }
     int n = PQntuples(r->res);
@@ -202,13 +203,13 @@ static void marked_rows(struct mark_job *job, const struct tocsin_db_result *r)
         if (r->ambiguous) {
             /* Stamped or not, we cannot tell: sending could duplicate a
              * message the sweep re-queues. Leave them to the sweep. */
-            log_warn("mark_ambiguous", "sender_id=%lld reason=\"%s\"", s->id, r->error);
+            log_warn("mark_ambiguous", "sender_id=%lld reason=%s", s->id, tocsin_log_q(r->error));
             for (m = job->group; m; m = next) {
                 next = m->next;
                 wk_msg_free(m);
             }
         } else {
-            log_warn("mark_failed", "sender_id=%lld reason=\"%s\"", s->id, r->error);
+            log_warn("mark_failed", "sender_id=%lld reason=%s", s->id, tocsin_log_q(r->error));
             /* Not stamped: back to the front of the claimed queue, and
              * a pause before the next try. */
             queue_prepend(&s->claimed, job->group);
@@ -333,8 +334,9 @@ static void answered(const struct tocsin_http_client_response *r, void *ctx)
         out.kind = "unknown";
         break;
     }
-    log_info("message_outcome", "message_id=%lld sender_id=%lld outcome=%s status=%ld provider_id=%s code=%s",
-             m->id, s->id, out.kind, r->status, out.provider_id, out.code);
+    log_info("message_outcome",
+             "message_id=%lld sender_id=%lld outcome=%s status=%ld provider_id=%s code=%s", m->id,
+             s->id, out.kind, r->status, tocsin_log_q(out.provider_id), tocsin_log_q(out.code));
     wk_outcome_add(w, &out);
     wk_msg_free(m);
     free(job);
@@ -432,7 +434,8 @@ static void released(const struct tocsin_db_result *r, void *ctx)
 {
     struct release_job *job = ctx;
     if (r->error)
-        log_warn("release_failed", "reason=\"%s\" note=\"the lease sweep re-queues them\"", r->error);
+        log_warn("release_failed", "reason=%s note=\"the lease sweep re-queues them\"",
+                 tocsin_log_q(r->error));
     else
         log_info("released", "count=%s", PQgetvalue(r->res, 0, 0));
     if (job->done)

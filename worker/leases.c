@@ -32,7 +32,8 @@ static void lease_lost(struct worker *w, struct wk_account *a, const char *why)
     if (!a->held)
         return;
     a->held = 0;
-    log_warn("dispatch_lease_lost", "account=%s reason=\"%s\"", a->key, why);
+    log_warn("dispatch_lease_lost", "account=%s reason=%s", tocsin_log_q(a->key),
+             tocsin_log_q(why));
     wk_release_unsent(w, a, NULL);
 }
 
@@ -43,10 +44,11 @@ static void acquired(const struct tocsin_db_result *r, void *ctx)
     struct wk_account *a = job->a;
     a->acquiring = 0;
     if (r->error) {
-        log_warn("dispatch_lease_failed", "account=%s reason=\"%s\"", a->key, r->error);
+        log_warn("dispatch_lease_failed", "account=%s reason=%s", tocsin_log_q(a->key),
+                 tocsin_log_q(r->error));
     } else if (PQntuples(r->res) == 1 && strcmp(PQgetvalue(r->res, 0, 0), "t") == 0) {
         if (!a->held)
-            log_info("dispatch_lease_taken", "account=%s", a->key);
+            log_info("dispatch_lease_taken", "account=%s", tocsin_log_q(a->key));
         a->held = 1;
         a->held_until_ms = job->asked_ms + w->d->cfg.worker_dispatch_lease_seconds * 1000ull - LEASE_MARGIN_MS;
         for (struct wk_sender *s = w->senders; s; s = s->next)
@@ -93,7 +95,7 @@ static void swept(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = ctx;
     w->sweeping = 0;
     if (r->error)
-        log_warn("sweep_failed", "reason=\"%s\"", r->error);
+        log_warn("sweep_failed", "reason=%s", tocsin_log_q(r->error));
     else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0)
         log_warn("leases_swept", "count=%s note=\"messages of a lost worker: queued again if never sent, "
                                  "else unknown\"", PQgetvalue(r->res, 0, 0));
@@ -104,7 +106,7 @@ static void rematched(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = ctx;
     w->rematching = 0;
     if (r->error)
-        log_warn("receipts_rematch_failed", "reason=\"%s\"", r->error);
+        log_warn("receipts_rematch_failed", "reason=%s", tocsin_log_q(r->error));
     else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0)
         log_info("receipts_rematched", "count=%s note=\"receipts that came while their message's id was "
                                        "being recorded\"", PQgetvalue(r->res, 0, 0));
@@ -115,7 +117,7 @@ static void blasts_ticked(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = ctx;
     w->ticking_blasts = 0;
     if (r->error)
-        log_warn("blasts_tick_failed", "reason=\"%s\"", r->error);
+        log_warn("blasts_tick_failed", "reason=%s", tocsin_log_q(r->error));
     else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0) {
         log_info("blasts_ticked", "changed=%s", PQgetvalue(r->res, 0, 0));
         for (struct wk_sender *s = w->senders; s; s = s->next)
@@ -198,7 +200,8 @@ static void leases_released(const struct tocsin_db_result *r, void *ctx)
 {
     struct worker *w = ctx;
     if (r->error)
-        log_warn("dispatch_release_failed", "reason=\"%s\" note=\"they lapse on their own\"", r->error);
+        log_warn("dispatch_release_failed", "reason=%s note=\"they lapse on their own\"",
+                 tocsin_log_q(r->error));
     for (struct wk_account *a = w->accounts; a; a = a->next)
         a->held = 0;
     if (w->leases_released)

@@ -96,8 +96,8 @@ static void flushed(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = job->w;
     w->flushes_in_flight--;
     if (r->error) {
-        log_warn("outcomes_write_failed", "count=%u ambiguous=%d reason=\"%s\" retry_ms=%d", job->n, r->ambiguous,
-                 r->error, RETRY_DELAY_MS);
+        log_warn("outcomes_write_failed", "count=%u ambiguous=%d reason=%s retry_ms=%d", job->n,
+                 r->ambiguous, tocsin_log_q(r->error), RETRY_DELAY_MS);
         if (append(w, job->batch, job->n) != 0)
             log_error("outcomes_lost", "count=%u reason=\"out of memory\"", job->n);
         uv_timer_stop(&w->flush_timer);

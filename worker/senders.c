@@ -105,9 +105,9 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
      * except to the simulator and in tests. */
     if (strncmp(s->base_url, "https://", 8) != 0 && !w->d->cfg.allow_insecure_carrier_urls) {
         log_error("sender_unusable",
-                  "sender_id=%lld reason=\"insecure carrier base URL %s: https:// only, unless "
-                  "TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (simulator, tests)\"",
-                  s->id, s->base_url);
+                  "sender_id=%lld base_url=%s reason=\"insecure carrier base URL: https:// only, "
+                  "unless TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (simulator, tests)\"",
+                  s->id, tocsin_log_q(s->base_url));
         return -1;
     }
     long opened = w->d->cfg.has_secret_key
@@ -115,8 +115,8 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
                                                strlen(sealed), s->secret, sizeof s->secret)
                       : -1;
     if (opened < 0) {
-        log_error("sender_unusable", "sender_id=%lld reason=\"%s\"", s->id,
-                  tocsin_credential_problem(opened, w->d->cfg.has_secret_key));
+        log_error("sender_unusable", "sender_id=%lld reason=%s", s->id,
+                  tocsin_log_q(tocsin_credential_problem(opened, w->d->cfg.has_secret_key)));
         return -1;
     }
     s->account = account_get(w, PQgetvalue(res, row, 8), strtod(PQgetvalue(res, row, 9), NULL));
@@ -146,7 +146,7 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
     struct worker *w = ctx;
     w->refreshing = 0;
     if (r->error) {
-        log_warn("senders_refresh_failed", "reason=\"%s\"", r->error);
+        log_warn("senders_refresh_failed", "reason=%s", tocsin_log_q(r->error));
         return;
     }
     for (struct wk_sender *s = w->senders; s; s = s->next)
@@ -168,8 +168,8 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
         if (fresh) {
             s->next = w->senders;
             w->senders = s;
-            log_info("sender_loaded", "sender_id=%lld address=%s rate=%.2f account=%s", s->id, s->address,
-                     s->rate, s->account->key);
+            log_info("sender_loaded", "sender_id=%lld address=%s rate=%.2f account=%s", s->id,
+                     tocsin_log_q(s->address), s->rate, tocsin_log_q(s->account->key));
         }
     }
     for (struct wk_sender **p = &w->senders; *p;) {

@@ -161,8 +161,10 @@ function inboxPane() {
         h('button', { class: 'primary', id: 'get-more', onclick: async () => {
           try {
             const r = await api('POST', '/api/conversations/claim', { count: Number(count.value) });
+            const atCap = r.cap != null && r.held >= r.cap;
             flash(r.claimed.length ? `You took ${r.claimed.length} new conversation${r.claimed.length > 1 ? 's' : ''}.`
-              : 'The queue is empty — nobody is waiting for an answer.');
+              : atCap ? `You hold ${r.held} conversations, the most one volunteer may (${r.cap}). Close or release some to take more.`
+                : 'The queue is empty — nobody is waiting for an answer.');
             await refreshInbox();
           } catch (e) { flash(errorText(e)); }
         } }, 'Get more'))),

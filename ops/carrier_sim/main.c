@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "crypto.h"
+#include "daemon.h"
 #include "log.h"
 #include "sim.h"
 
@@ -152,6 +153,10 @@ int main(int argc, char **argv)
     }
     crypto_sign_seed_keypair(sim.telnyx_pk, sim.telnyx_sk, seed);
     tocsin_log_init("carrier-sim", sim.benchmark ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO);
+    if (tocsin_ignore_sigpipe()) {
+        log_error("startup_failed", "reason=\"could not ignore SIGPIPE\"");
+        return 1;
+    }
     sim.loop = uv_default_loop();
     struct tocsin_http_options o;
     tocsin_http_options_from_config(&o, NULL);

@@ -15,8 +15,8 @@ static void post_done(const struct tocsin_http_client_response *r, void *ctx)
 {
     char *url = ctx;
     if (r->error || r->status >= 300)
-        log_warn("sim_callback_failed", "url=%s status=%ld reason=\"%s\"", url, r->status,
-                 r->error ? r->error : "non-2xx");
+        log_warn("sim_callback_failed", "url=%s status=%ld reason=%s", tocsin_log_q(url), r->status,
+                 tocsin_log_q(r->error ? r->error : "non-2xx"));
     free(url);
 }
 

@@ -105,7 +105,8 @@ void sim_telnyx_event(struct sim *s, const struct sim_message *m, const char *ev
     struct tocsin_http_client_request req = {.method = "POST", .url = url, .headers = headers,
                                              .body = w.base, .body_len = w.len, .timeout_ms = 15000};
     if (tocsin_http_client_send(s->client, &req, cb, ctx) != 0)
-        log_warn("sim_callback_failed", "url=%s reason=\"could not start the request\"", url);
+        log_warn("sim_callback_failed", "url=%s reason=\"could not start the request\"",
+                 tocsin_log_q(url));
     sim_jw_free(&w);
 }
 

@@ -20,6 +20,7 @@ struct verb {
 static const struct verb verbs[] = {
     {NULL, "migrate", tocsinctl_migrate, "apply pending schema migrations"},
     {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
+    {"org", "set", tocsinctl_org_set, "change an organisation's settings"},
     {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
     {"user", "disable", tocsinctl_user_disable, "disable a user: her sessions and streams end"},
     {"user", "enable", tocsinctl_user_enable, "enable a disabled user again"},

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * org.c — `tocsinctl org create`: a chapter or the national body. */
+ * org.c — `tocsinctl org create`: a chapter or the national body;
+ * `tocsinctl org set`: its settings kept in the database. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -53,6 +55,59 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl org create: parent org \"%s\" does not exist\n", parent);
     else {
         printf("created org %s (id %s)\n", pos[0], PQgetvalue(res, 0, 0));
+        rc = TOCSINCTL_OK;
+    }
+    PQclear(res);
+    PQfinish(conn);
+    return rc;
+}
+
+int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *max_conv = NULL;
+    const char *pos[1];
+    const struct ctl_opt opts[] = {{"--volunteer-max-conversations", &max_conv, NULL},
+                                   {NULL, NULL, NULL}};
+    int np = ctl_parse("org set", argc, argv, opts, pos, 1);
+    if (np == -2) {
+        printf("Usage: tocsinctl org set SLUG --volunteer-max-conversations N\n\n"
+               "Changes an organisation's settings.\n"
+               "--volunteer-max-conversations: the most open conversations one volunteer may\n"
+               "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
+               "takes nothing away from anyone.\n");
+        return TOCSINCTL_OK;
+    }
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    if (np != 1) {
+        fprintf(stderr, "tocsinctl org set: missing SLUG (see --help)\n");
+        return TOCSINCTL_USAGE;
+    }
+    if (ctl_require("org set", "--volunteer-max-conversations", max_conv))
+        return TOCSINCTL_USAGE;
+    char *end;
+    long n = strtol(max_conv, &end, 10);
+    if (*max_conv == '\0' || *end != '\0' || n < 1 || n > 500) {
+        fprintf(stderr, "tocsinctl org set: invalid --volunteer-max-conversations \"%s\": must be 1 to 500\n",
+                max_conv);
+        return TOCSINCTL_USAGE;
+    }
+    PGconn *conn = tocsinctl_connect(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    const char *params[] = {pos[0], max_conv};
+    char err[512];
+    PGresult *res = tocsin_dbsync_exec(conn,
+                                       "UPDATE orgs SET volunteer_max_conversations = $2::int WHERE slug = $1"
+                                       " RETURNING id",
+                                       2, params, err, sizeof err);
+    int rc = TOCSINCTL_FAIL;
+    if (!res)
+        fprintf(stderr, "tocsinctl org set: %s\n", err);
+    else if (PQntuples(res) == 0)
+        fprintf(stderr, "tocsinctl org set: org \"%s\" does not exist\n", pos[0]);
+    else {
+        printf("org %s: volunteer_max_conversations=%ld\n", pos[0], n);
         rc = TOCSINCTL_OK;
     }
     PQclear(res);

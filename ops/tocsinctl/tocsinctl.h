@@ -41,6 +41,7 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
 /* The verbs, one file each. */
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv);

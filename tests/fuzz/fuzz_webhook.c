@@ -3,13 +3,17 @@
  * readers (gateway/webhook_fields.c, compiled in here): the first byte
  * picks a Twilio inbound form, a Twilio status form or a Telnyx JSON
  * event; the rest is decoded as the HTTP layer would (form or JSON) and
- * read. Whatever a reader accepts must hold what the gateway relies on. */
+ * read. Whatever a reader accepts must hold what the gateway relies on.
+ * Every input's tail is also a telnyx-timestamp header for the freshness
+ * check, which must neither overflow nor call a non-number fresh. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../gateway/webhook_fields.c"
 #include "arena.h"
+#include "crypto.h"
 
 static void check_twilio(const uint8_t *data, size_t size, int is_status)
 {
@@ -54,10 +58,26 @@ static void check_telnyx(const uint8_t *data, size_t size)
     json_decref(event);
 }
 
+static void check_timestamp(const uint8_t *data, size_t size)
+{
+    tocsin_str ts = {(const char *)data, size};
+    static const long long nows[] = {1732291200LL, 0, LLONG_MIN, LLONG_MAX};
+    for (size_t i = 0; i < sizeof nows / sizeof nows[0]; i++) {
+        if (!tocsin_telnyx_timestamp_fresh(ts, nows[i], 300))
+            continue;
+        if (size == 0 || size > 20)
+            abort();
+        for (size_t k = 0; k < size; k++)
+            if (!((data[k] >= '0' && data[k] <= '9') || (k == 0 && data[k] == '-' && size > 1)))
+                abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
+    check_timestamp(data + 1, size - 1);
     switch (data[0] % 3) {
     case 0:
         check_twilio(data + 1, size - 1, 0);

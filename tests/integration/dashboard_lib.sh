@@ -57,3 +57,13 @@ call() {
 
 # jq_ FILTER: a JavaScript expression over the last body (as `d`).
 jq_() { node -e "const d = JSON.parse(require('fs').readFileSync('$TMP/out', 'utf8')); const r = ($1); process.stdout.write(typeof r === 'string' ? r : JSON.stringify(r))"; }
+
+# zone_at LOCAL_HOUR: a zone where it is that hour now (Etc/GMT-N is UTC+N),
+# for texting hours.
+zone_at() {
+  local h off
+  h=$(date -u +%-H)
+  off=$(( ($1 - h + 48) % 24 ))
+  [ $off -gt 12 ] && off=$((off - 24))
+  if [ $off -eq 0 ]; then echo Etc/GMT; elif [ $off -gt 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
+}

@@ -42,6 +42,15 @@ assert_eq() { [ "$1" == "$2" ] || fail "$3: expected \"$2\", got \"$1\""; }
 # assert_contains HAYSTACK NEEDLE MESSAGE
 assert_contains() { [[ "$1" == *"$2"* ]] || fail "$3: \"$2\" not found in: $1"; }
 
+# assert_sigpipe_ignored PID NAME: the process ignores SIGPIPE (signal 13,
+# bit 12 of /proc/PID/status SigIgn), so a write to a peer that has gone
+# fails with EPIPE instead of killing it.
+assert_sigpipe_ignored() {
+  local mask
+  mask=$(awk '/^SigIgn:/ {print $2}' "/proc/$1/status")
+  (( (16#$mask >> 12) & 1 )) || fail "$2 does not ignore SIGPIPE (SigIgn: $mask)"
+}
+
 # free_port: a loopback TCP port nobody listens on right now.
 free_port() {
   local p

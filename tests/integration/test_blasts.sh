@@ -151,7 +151,7 @@ sql "SELECT count(*) FROM tocsin_mark_going('{$ids}', 'w2')" >/dev/null
 first=${ids%%,*}
 sql "SELECT tocsin_record_outcomes('w2', '{$ids}', '{sent,failed,unknown}', '{SM1,NULL,NULL}', '{NULL,21211,NULL}', '{NULL,bad number,NULL}',
                                    '{0,0,0}', '{f,f,f}')" >/dev/null
-sql "SELECT tocsin_apply_receipt('telnyx', 'SM1', 'delivered', NULL, NULL)" >/dev/null
+sql "SELECT tocsin_apply_receipt('telnyx', 'SM1', $SENDER, 'delivered', NULL, NULL)" >/dev/null
 sql "SELECT * FROM tocsin_receive_inbound('telnyx', 'in-1', $SENDER, '+13055550101', 'STOP', 0, 'opt_out', NULL,
                                           false, 'You are unsubscribed', 'GSM-7', 1)" >/dev/null
 recount() { # BLAST: counters as stored + pending deltas, then as recounted

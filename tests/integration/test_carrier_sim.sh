@@ -15,6 +15,7 @@ SIM_PORT=$(free_port)
 TEST_PIDS+=($SIM)
 SIM_URL="http://127.0.0.1:$SIM_PORT"
 wait_http "$SIM_URL/healthz"
+assert_sigpipe_ignored "$SIM" tocsin-carrier-sim
 wait_http "http://127.0.0.1:$SINK_PORT/healthz"
 API="$SIM_URL/2010-04-01/Accounts/$A/Messages.json"
 CB="http://127.0.0.1:$SINK_PORT/twilio/status"

@@ -40,6 +40,7 @@ for spec in gateway:TOCSIN_GATEWAY_PORT dashboard:TOCSIN_DASHBOARD_PORT worker:T
   start_daemon "$name" "$var"
   wait_http "http://127.0.0.1:$PORT/healthz"
   assert_eq "$(curl -s "http://127.0.0.1:$PORT/healthz")" '{"status":"ok"}' "tocsin-$name healthy"
+  assert_sigpipe_ignored "$PID" "tocsin-$name"
   metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
   grep -qE '^tocsin_http_requests_total\{code="2xx"\} [1-9]' <<<"$metrics" || fail "tocsin-$name counts requests: $metrics"
   assert_contains "$metrics" "tocsin_db_up 1" "tocsin-$name reports the database up"
@@ -61,6 +62,24 @@ kill -TERM "$second"; wait "$second" || fail "second gateway exit status"
 PID=$first
 stop_daemon gateway
 
+# A daemon whose log reader went away (its stderr a pipe nobody reads)
+# keeps running: the next log line's write fails with EPIPE instead of
+# SIGPIPE killing it.
+mkfifo "$TMP/stderr.fifo"
+head -c 1 "$TMP/stderr.fifo" >/dev/null & reader=$!
+PORT=$(free_port)
+TOCSIN_GATEWAY_PORT=$PORT "$BIN/gateway/tocsin-gateway" 2>"$TMP/stderr.fifo" & PID=$!
+TEST_PIDS+=("$PID")
+wait "$reader" # read the first byte of the first line, then closed the pipe
+wait_http "http://127.0.0.1:$PORT/healthz"
+for i in 1 2 3; do # each request logs a line into the closed pipe
+  assert_eq "$(curl -s "http://127.0.0.1:$PORT/healthz")" '{"status":"ok"}' "gateway answers with its log reader gone ($i)"
+done
+kill -0 "$PID" 2>/dev/null || fail "tocsin-gateway died writing to a closed stderr pipe"
+kill -TERM "$PID"
+rc=0; wait "$PID" || rc=$?
+assert_eq "$rc" 0 "gateway with a closed stderr stops cleanly"
+
 # The dashboard serves its page with safe headers.
 start_daemon dashboard TOCSIN_DASHBOARD_PORT
 wait_http "http://127.0.0.1:$PORT/healthz"
@@ -70,6 +89,21 @@ assert_contains "$page" "Content-Security-Policy: default-src 'none'; script-src
 assert_contains "$page" "<title>Tocsin</title>" "index body"
 code=$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "http://127.0.0.1:$PORT/static/../CMakeLists.txt")
 assert_eq "$code" 404 "no path traversal"
+# Every response the dashboard gives a browser carries the same policy:
+# static files, their 404s, unknown paths, and API answers and errors.
+for path in / /static/app.js /static/app.css /static/icon.svg /static/index.html \
+    /static/no-such-file.js /no-such-page /api/me /api/no-such-route; do
+  head=$(curl -s -D - -o /dev/null "http://127.0.0.1:$PORT$path" | tr -d '\r')
+  assert_contains "$head" "Content-Security-Policy: default-src 'none'; script-src 'self'" "CSP on $path"
+  assert_contains "$head" "frame-ancestors 'none'" "frame-ancestors on $path"
+  assert_contains "$head" "X-Frame-Options: DENY" "X-Frame-Options on $path"
+  assert_contains "$head" "X-Content-Type-Options: nosniff" "nosniff on $path"
+  assert_contains "$head" "Referrer-Policy: no-referrer" "Referrer-Policy on $path"
+done
+head=$(curl -s -D - -o /dev/null -X POST -H "Origin: http://127.0.0.1:$PORT" -H 'Content-Type: application/json' \
+  -d '{}' "http://127.0.0.1:$PORT/api/login" | tr -d '\r')
+assert_contains "$head" "Content-Security-Policy: default-src 'none'" "CSP on a POST to the API"
+assert_contains "$head" "X-Frame-Options: DENY" "X-Frame-Options on a POST to the API"
 stop_daemon dashboard
 
 # With the database unreachable the daemon still starts and says why (the

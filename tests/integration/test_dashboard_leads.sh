@@ -77,6 +77,9 @@ msg=$(jq_ 'd.error.message')
 assert_eq "$(call admin POST /api/keywords "$(kw 'W 7' "$LIST" "$GOOD")")" 400 "a keyword with a space"
 assert_eq "$(call admin POST /api/keywords '{"keyword":"WARD","reply":"x"}')" 400 "no list"
 assert_eq "$(call admin POST /api/keywords "$(kw WARD 999999 "$GOOD")")" 400 "an unknown list"
+slow=$(node -e 'process.stdout.write(JSON.stringify({keyword: "WARD", list_id: process.argv[1], reply: process.argv[2], pattern: "^(\\d+\\s?)+$"}))' "$LIST" "$GOOD")
+assert_eq "$(call admin POST /api/keywords "$slow")" 400 "a catastrophic pattern is refused"
+assert_contains "$(jq_ 'd.error.message')" "is too costly" "says why"
 assert_eq "$(call admin POST /api/keywords "$(kw ward "$LIST" "$GOOD")")" 201 "admin creates a keyword"
 KW=$(jq_ 'd.id')
 assert_eq "$(jq_ 'd.keyword')" WARD "upper-cased"

@@ -82,10 +82,10 @@ receipts="$1|delivered| $1|sent| $2|undelivered|30003 out-early|delivered| $2|ac
 want=""
 for r in $receipts; do
   IFS='|' read -r mid st code <<<"$r"
-  want+="$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "SELECT tocsin_apply_receipt('twilio', '$mid', '$st', $(lit "$code"), NULL)"),"
+  want+="$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "SELECT tocsin_apply_receipt('twilio', '$mid', $S, '$st', $(lit "$code"), NULL)"),"
 done
 arr() { local out="" r f; for r in $receipts; do IFS='|' read -r -a f <<<"$r"; out+="$(lit "${f[$1]:-}"),"; done; echo "${out%,}"; }
-got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT string_agg(outcome, ',' ORDER BY ord) || ',' FROM tocsin_apply_receipt_batch(array_fill('twilio'::text, ARRAY[6]), ARRAY[$(arr 0)], ARRAY[$(arr 1)], ARRAY[$(arr 2)]::text[], array_fill(NULL::jsonb, ARRAY[6]))")
+got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT string_agg(outcome, ',' ORDER BY ord) || ',' FROM tocsin_apply_receipt_batch(array_fill('twilio'::text, ARRAY[6]), ARRAY[$(arr 0)], array_fill($S::bigint, ARRAY[6]), ARRAY[$(arr 1)], ARRAY[$(arr 2)]::text[], array_fill(NULL::jsonb, ARRAY[6]))")
 assert_eq "$got" "$want" "a receipt batch answers as one-by-one calls"
 assert_contains "$got" "applied,stale,applied,pending,ignored" "every outcome seen"
 receipts_state() { "$PSQL" -XqAt "$1" -c "SELECT provider_message_id, state, error_code FROM messages WHERE provider_message_id IS NOT NULL ORDER BY 1" -c "SELECT provider_message_id, status FROM delivery_receipts_pending ORDER BY 1"; }

@@ -13,14 +13,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup TOCSIN_DASHBOARD_RELEASE_AFTER_S=0
 
-# Zones where it is midday and night right now (Etc/GMT-N is UTC+N).
-zone_at() { # LOCAL_HOUR
-  local h off
-  h=$(date -u +%-H)
-  off=$(( ($1 - h + 48) % 24 ))
-  [ $off -gt 12 ] && off=$((off - 24))
-  if [ $off -eq 0 ]; then echo Etc/GMT; elif [ $off -gt 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
-}
+# Zones where it is midday and night right now.
 DAY=$(zone_at 12)
 NIGHT=$(zone_at 3)
 

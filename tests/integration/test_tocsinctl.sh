@@ -85,6 +85,9 @@ assert_eq "$rc" 1 "pattern matching a reserved word fails"
 assert_contains "$out" "matches the reserved word STOP" "pattern matching STOP refused"
 rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '(?i)s[ií]' --list members --reply "$reply" 2>&1) || rc=$?
 assert_contains "$out" "matches the reserved word SI" "pattern matching sí refused"
+rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '^(a+)+$' --list members --reply "$reply" 2>&1) || rc=$?
+assert_eq "$rc" 1 "a catastrophic pattern fails"
+assert_contains "$out" 'pattern "^(a+)+$" is too costly' "catastrophic pattern refused"
 rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --pattern '.*' --list members --reply "$reply" 2>&1) || rc=$?
 assert_contains "$out" "matches an empty message" "catch-all pattern refused"
 rc=0; out=$("$CTL" keyword add --org north --keyword RALLY --list members \

@@ -35,7 +35,7 @@ assert_eq "$(sim_dupes)" 0 "nobody texted twice"
 # The race schema 014 repairs: a receipt stored pending while the worker
 # was recording its message's id (each transaction missed the other's
 # row). The worker's sweep applies it within a few seconds.
-sql "SELECT tocsin_apply_receipt('twilio', 'SMrace0000000000000000000000000001', 'delivered', NULL, '{}')" >/dev/null
+sql "SELECT tocsin_apply_receipt('twilio', 'SMrace0000000000000000000000000001', (SELECT id FROM senders), 'delivered', NULL, '{}')" >/dev/null
 sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose,
                            state, provider_message_id, sent_at)
      SELECT s.org_id, s.id, s.provider, '+14155550999', 'Race', 'GSM-7', 1, 'conversational', 'reply',

@@ -40,10 +40,27 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.bind_addr, "127.0.0.1");
     assert_string_equal(cfg.default_region, "US");
     assert_int_equal(cfg.http_max_body_bytes, 1048576);
+    assert_int_equal(cfg.http_max_buffered_bytes, 268435456);
     assert_int_equal(cfg.log_level, TOCSIN_LOG_INFO);
     assert_int_equal(cfg.has_secret_key, 0);
     assert_int_equal(cfg.session_max_age_s, 43200);
     assert_int_equal(cfg.allow_insecure_carrier_urls, 0);
+}
+
+static void test_max_buffered_bytes(void **state)
+{
+    (void)state;
+    struct tocsin_config cfg;
+    char err[256] = "";
+    struct fake_env ok = {{{"TOCSIN_HTTP_MAX_BUFFERED_BYTES", "2097152"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &ok, err, sizeof err), 0);
+    assert_int_equal(cfg.http_max_buffered_bytes, 2097152);
+    struct fake_env tiny = {{{"TOCSIN_HTTP_MAX_BUFFERED_BYTES", "4096"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &tiny, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid TOCSIN_HTTP_MAX_BUFFERED_BYTES \"4096\""));
+    struct fake_env below_body = {{{"TOCSIN_HTTP_MAX_BUFFERED_BYTES", "1048576"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &below_body, err, sizeof err), -1);
+    assert_non_null(strstr(err, "must be at least TOCSIN_HTTP_MAX_BODY_BYTES"));
 }
 
 static void test_overrides(void **state)
@@ -156,6 +173,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_max_buffered_bytes),
         cmocka_unit_test(test_rejects_bad_values),
         cmocka_unit_test(test_secret_key_file),
         cmocka_unit_test(test_every_var_documented),

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <limits.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -137,6 +138,33 @@ static void test_ed25519(void **state)
     assert_int_equal(tocsin_ed25519_verify(other_pk, ts, body, s), 0);
 }
 
+/* The gateway's freshness check on telnyx-timestamp: "now - when" must
+ * not overflow for a hostile header (INT64_MIN made UBSan abort it). */
+static void test_telnyx_timestamp_fresh(void **state)
+{
+    (void)state;
+    long long now = 1732291200;
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("1732291200"), now, 300), 1);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("1732291500"), now, 300), 1);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("1732290900"), now, 300), 1);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("1732291501"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("1732290899"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-9223372036854775808"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR(""), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR_NULL, now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("17322912x0"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR(" 1732291200"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("+1732291200"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("9223372036854775807"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-9223372036854775809"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("99999999999999999999"), now, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-1"), now, 300), 0);
+    /* Extreme clocks on our side too. */
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-9223372036854775808"), LLONG_MAX, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("9223372036854775807"), LLONG_MIN, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("9223372036854775807"), LLONG_MAX, 300), 1);
+}
+
 static void test_password(void **state)
 {
     (void)state;
@@ -256,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_twilio_repeated_names),
         cmocka_unit_test(test_hmac_and_hash_vectors),
         cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_telnyx_timestamp_fresh),
         cmocka_unit_test(test_password),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_tokens),

@@ -8,11 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "compliance.h"
 #include "keyword.h"
+#include "keyword_rules.h"
 
 static enum tocsin_intent intent_of(const struct tocsin_keyword_set *set, const char *body)
 {
@@ -132,6 +134,84 @@ static void test_revocation_false_positives(void **state)
             fail_msg("\"%s\" is not a revocation", no[i]);
 }
 
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* A catastrophic pattern already stored (before creation-time checks, or
+ * one the corpus misses) costs a bounded time per message: pcre2 stops it
+ * at the match limit. On main pcre2's default limit (10 million) let each
+ * of these take 15-30 ms with JIT (150-250 ms without) on a 1600-byte
+ * body, so eight took ~200 ms; with the limit, well under 10 ms. */
+static void test_catastrophic_pattern_bounded(void **state)
+{
+    (void)state;
+    struct tocsin_keyword_def defs[8];
+    for (int i = 0; i < 8; i++)
+        defs[i] = (struct tocsin_keyword_def){i + 1, i % 2 ? "(a+)+$" : "(\\w+\\s?)+$"};
+    char err[200];
+    struct tocsin_keyword_set *set = tocsin_keyword_set_new(defs, 8, err, sizeof err);
+    assert_non_null(set);
+    char body[1600];
+    memset(body, 'a', sizeof body);
+    body[sizeof body - 1] = '!';
+    struct tocsin_classification c;
+    double best = 1e9;
+    for (int round = 0; round < 3; round++) { /* best of 3: a busy machine only slows */
+        double t0 = now_ms();
+        tocsin_keyword_classify(set, body, sizeof body, &c);
+        double t = now_ms() - t0;
+        best = t < best ? t : best;
+    }
+    assert_int_equal(c.intent, TOCSIN_INTENT_REPLY); /* given up: no keyword */
+    if (best > 50)
+        fail_msg("8 catastrophic keywords took %.1f ms on a 1600-byte message", best);
+    /* Ordinary messages still match under the limits. */
+    struct tocsin_keyword_def ok[] = {{5, "(?i)\\b(join|sign\\s*up)\\b"}};
+    tocsin_keyword_set_free(set);
+    set = tocsin_keyword_set_new(ok, 1, err, sizeof err);
+    assert_non_null(set);
+    memset(body, 'x', sizeof body);
+    memcpy(body + 1500, " sign up ", 9);
+    tocsin_keyword_classify(set, body, sizeof body, &c);
+    assert_int_equal(c.intent, TOCSIN_INTENT_KEYWORD);
+    tocsin_keyword_set_free(set);
+}
+
+#define CONFIRMATION                                                                               \
+    "Acme: you're subscribed to alerts. Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP "    \
+    "for help, STOP to cancel."
+
+/* Creation refuses a pattern that reaches the limits on the test corpus,
+ * wherever keywords are made (tocsinctl keyword add, the dashboard). */
+static void test_costly_pattern_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {"^(a+)+$",  "^(\\d+\\s?)+$",      "^(\\d+)*x",
+                                      "(x+x+)+y", "(?i)(join|j\\w*)+!", NULL};
+    static const char *const good[] = {"(?i)^\\s*JOIN[\\s\\p{P}]*$", "(?i)\\bjoin\\b",
+                                       "(?i)^\\s*rally\\s*20\\d\\d[\\s\\p{P}]*$",
+                                       "(?i)\\b(vote|voting)\\s+(info|help me)\\b", NULL};
+    struct tocsin_keyword_checked out;
+    char err[300];
+    for (const char *const *p = bad; *p; p++) {
+        if (tocsin_keyword_rules_check("RALLY", *p, CONFIRMATION, "Acme", &out, err, sizeof err) ==
+            0)
+            fail_msg("costly pattern \"%s\" accepted", *p);
+        if (!strstr(err, "too costly"))
+            fail_msg("pattern \"%s\" refused for another reason: %s", *p, err);
+    }
+    for (const char *const *p = good; *p; p++)
+        if (tocsin_keyword_rules_check("RALLY", *p, CONFIRMATION, "Acme", &out, err, sizeof err) !=
+            0)
+            fail_msg("pattern \"%s\" refused: %s", *p, err);
+    assert_int_equal(
+        tocsin_keyword_rules_check("RALLY", NULL, CONFIRMATION, "Acme", &out, err, sizeof err), 0);
+}
+
 static void test_trim(void **state)
 {
     (void)state;
@@ -150,6 +230,8 @@ int main(void)
         cmocka_unit_test(test_org_keywords),
         cmocka_unit_test(test_revocation_true_positives),
         cmocka_unit_test(test_revocation_false_positives),
+        cmocka_unit_test(test_catastrophic_pattern_bounded),
+        cmocka_unit_test(test_costly_pattern_refused),
         cmocka_unit_test(test_trim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
