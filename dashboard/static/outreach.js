@@ -260,19 +260,21 @@ async function campaignPage(id) {
     draw(await api('GET', `/api/outreach/campaigns/${id}`));
   }
 
-  // Runs an action: its result (or error) next to what was used (out:
-  // the form's own line, or the page's message area), scrolled into view
-  // on a small screen, then the page redrawn with the counts of now.
+  // Runs an action, redraws the page with the counts of now, then shows
+  // its result (or error) next to what was used (out: the form's own
+  // line, or the page's message area), scrolled into view on a small
+  // screen.
   function say(out, text, kind) {
     note(out, text, kind);
     out.scrollIntoView?.({ block: 'nearest' });
   }
+  // The result is shown once the page is redrawn, so what it says and the
+  // counts beside it agree.
   async function act(fn, out = msg) {
-    try {
-      const text = await fn();
-      if (text) say(out, text);
-    } catch (e) { say(out, errorText(e), 'error'); }
-    try { await refresh(); } catch (e) { say(out, errorText(e), 'error'); }
+    let text, kind = 'flash';
+    try { text = await fn(); } catch (e) { text = errorText(e); kind = 'error'; }
+    try { await refresh(); } catch (e) { if (kind !== 'error') { text = errorText(e); kind = 'error'; } }
+    if (text) say(out, text, kind);
   }
 
   const file = h('input', { type: 'file', id: 'oc-file', accept: '.csv,text/csv' });
