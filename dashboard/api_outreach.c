@@ -14,8 +14,9 @@
 
 /* Paced (021): refused with 429 too_soon when it comes less than $9 ms
  * after the volunteer's previous send (TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS). */
-static const char send_sql[] = "SELECT * FROM tocsin_outreach_send_paced($1::bigint, $2::bigint, $4::bigint,"
-                               " $5::bigint, $6::text, $7::text, $8::int, now(), $9::int)";
+static const char send_sql[] =
+    "SELECT * FROM tocsin_outreach_send_paced($1::bigint, $2::bigint, $4::bigint,"
+    " $5::bigint, $6::text, $7::text, $8::int, now(), $9::int)";
 
 /* 1 when the body is {"contact_id": <integer>, "body": <string>} and
  * nothing else: no arrays, no lists of contacts, no second message. */

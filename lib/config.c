@@ -74,7 +74,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_DASHBOARD_RELEASE_AFTER_S", "3600",
      "a conversation whose volunteer did nothing for this long returns to the pool; 0 = never"},
     {"TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS", "300",
-     "a volunteer's outreach send this soon after her previous one is refused (429); 0 = never (0-60000)"},
+     "a volunteer's outreach send this soon after her previous one is refused (429); 0 = never "
+     "(0-60000)"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest; gateway, worker and tocsinctl only (the dashboard refuses to start with it)"},
     {"TOCSIN_SECRET_KEY_FILE", "",
