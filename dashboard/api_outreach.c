@@ -12,8 +12,11 @@
 #include "api_outreach.h"
 
 
-static const char send_sql[] = "SELECT * FROM tocsin_outreach_send($1::bigint, $2::bigint, $4::bigint,"
-                               " $5::bigint, $6::text, $7::text, $8::int, now())";
+/* Paced (021): refused with 429 too_soon when it comes less than $9 ms
+ * after the volunteer's previous send (TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS). */
+static const char send_sql[] =
+    "SELECT * FROM tocsin_outreach_send_paced($1::bigint, $2::bigint, $4::bigint,"
+    " $5::bigint, $6::text, $7::text, $8::int, now(), $9::int)";
 
 /* 1 when the body is {"contact_id": <integer>, "body": <string>} and
  * nothing else: no arrays, no lists of contacts, no second message. */
@@ -38,6 +41,12 @@ void api_outreach_send(struct api_call *call)
     }
     if (api_add_message_body(call, body) != 0)
         return;
+    char pace[16];
+    snprintf(pace, sizeof pace, "%u", call->dash->d->cfg.outreach_min_send_interval_ms);
+    if (api_add_param(call, pace) != 0) {
+        tocsin_http_error(call->req, 500, "internal", "too many parameters");
+        return;
+    }
     api_run_sql(call, send_sql);
 }
 

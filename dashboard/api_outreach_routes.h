@@ -55,8 +55,11 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 
 #define SQL_OUTREACH_CLAIM "SELECT * FROM tocsin_outreach_claim($1::bigint, $2::bigint, $4::bigint)"
 
+/* A volunteer never sees a draft (021): 404 as for no campaign. */
 #define SQL_OUTREACH_NEXT                                                                          \
-    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $3::text, $4::bigint, now())"
+    "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $3::text, $4::bigint, now())"    \
+    " WHERE $3::text <> 'volunteer' OR EXISTS (SELECT 1 FROM outreach_campaigns"                 \
+    "  WHERE id = $4::bigint AND state <> 'draft')"
 
 #define SQL_OUTREACH_SKIP                                                                          \
     "SELECT * FROM tocsin_outreach_skip($1::bigint, $2::bigint, $4::bigint, $5::bigint, now())"

@@ -79,6 +79,9 @@ const struct tocsin_config_var tocsin_config_vars[] = {
      "argon2id computations (64 MiB each) the dashboard runs at once (1-16)"},
     {"TOCSIN_DASHBOARD_PASSWORD_QUEUE", "64",
      "logins and invite accepts waiting for one, in order; more get 503 with Retry-After (1-10000)"},
+    {"TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS", "300",
+     "a volunteer's outreach send this soon after her previous one is refused (429); 0 = never "
+     "(0-60000)"},
     {"TOCSIN_SECRET_KEY", "",
      "64 hex digits: key that encrypts carrier credentials at rest; gateway, worker and tocsinctl only (the dashboard refuses to start with it)"},
     {"TOCSIN_SECRET_KEY_FILE", "",
@@ -209,6 +212,7 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     LONG_FIELD(dashboard_release_after_s, "TOCSIN_DASHBOARD_RELEASE_AFTER_S", 0, 31536000);
     LONG_FIELD(dashboard_password_concurrency, "TOCSIN_DASHBOARD_PASSWORD_CONCURRENCY", 1, 16);
     LONG_FIELD(dashboard_password_queue, "TOCSIN_DASHBOARD_PASSWORD_QUEUE", 1, 10000);
+    LONG_FIELD(outreach_min_send_interval_ms, "TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS", 0, 60000);
     LONG_FIELD(gateway_journal_at, "TOCSIN_GATEWAY_JOURNAL_AT", 0, 200);
     LONG_FIELD(gateway_journal_max, "TOCSIN_GATEWAY_JOURNAL_MAX", 1000, 100000000);
     LONG_FIELD(gateway_spool_max_bytes, "TOCSIN_GATEWAY_SPOOL_MAX_BYTES", 1048576, 1L << 40);

@@ -35,6 +35,8 @@ function connectEvents() {
   state.events = es;
   es.addEventListener('conversation', (ev) => {
     const data = JSON.parse(ev.data);
+    // For pages with live counts (outreach.js's campaign page).
+    window.dispatchEvent(new CustomEvent('tocsin:conversation', { detail: data }));
     refreshInbox();
     if (state.current === data.conversation_id) loadConversation(data.conversation_id, { quiet: true });
     if (location.hash === '#/team') render();

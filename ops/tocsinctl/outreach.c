@@ -24,7 +24,8 @@ static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     if (np == -2) {
         printf("Usage: tocsinctl outreach create --org SLUG --name NAME --sender ADDRESS --script TEXT\n"
                "                                 [--batch-size N] [--hours-start H] [--hours-end H]\n\n"
-               "Creates an active outreach campaign: volunteers claim batches of N contacts\n"
+               "Creates an outreach campaign as a draft, which volunteers do not see until a\n"
+               "lead starts it on its dashboard page; then they claim batches of N contacts\n"
                "(default 25) and send each first message by hand. TEXT may use fields,\n"
                "{first_name|fallback}. Texting hours are in each contact's local time, 8 to 21\n"
                "by default (20 for Florida and Oklahoma numbers); a campaign may only narrow\n"

@@ -29,3 +29,13 @@ export async function phonePage(browser, problems, expected = /401/) {
   page.on('console', (m) => { if (m.type() === 'error' && !expected.test(m.text())) problems.push(`console: ${m.text()}`); });
   return page;
 }
+
+/** Logs page in at base as a demo user (password tocsin-demo) and waits
+ * for `ready` (a selector of the first page she sees). */
+export async function logIn(page, base, email, ready = 'text=My conversations') {
+  await page.goto(`${base}/`);
+  await page.fill('#email', email);
+  await page.fill('#password', 'tocsin-demo');
+  await page.click('button[type=submit]');
+  await page.waitForSelector(ready);
+}

@@ -9,7 +9,7 @@
 // Screenshots at phone and desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_outreach_browser.sh, which checks the database and
 // the simulator.
-import { check, launchChromium } from './harness.mjs';
+import { check, launchChromium, logIn as logInAt } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -24,6 +24,7 @@ mkdirSync(SHOTS, { recursive: true });
 const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
 
 const problems = [];
+const logIn = (page, email) => logInAt(page, BASE, email);
 const browser = await launchChromium();
 
 async function newPage(viewport, who, extra = {}) {
@@ -32,14 +33,6 @@ async function newPage(viewport, who, extra = {}) {
   page.on('pageerror', (e) => problems.push(`${who} page error: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error' && !/401|409/.test(m.text())) problems.push(`${who} console: ${m.text()}`); });
   return page;
-}
-
-async function logIn(page, email) {
-  await page.goto(`${BASE}/`);
-  await page.fill('#email', email);
-  await page.fill('#password', 'tocsin-demo');
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=My conversations');
 }
 
 const scriptFor = (name) => `Hi ${name}, it's Val from the tenants union. Can you come Saturday?`;
@@ -70,10 +63,13 @@ try {
       await box.type(' :)');
     }
     const sent = sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'");
+    await page.waitForTimeout(600); // a person reads who is next (presses closer together are one gesture)
     await box.press('Enter');
     await page.waitForFunction((n) => document.querySelector('#outreach-left strong')?.textContent === String(n), 2 - i);
     check(sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'") === String(Number(sent) + 1),
       `Enter queued exactly one message (${i + 1})`);
+    const said = await page.textContent('#outreach-msg');
+    check(said === ['Sent to Ana.', 'Sent to Bo.', 'Sent to •••0303.'][i], `the confirmation names who was texted, else the masked number (${said})`);
   }
   check(sql("SELECT body FROM messages WHERE to_phone = '+14155550303'") === `${scriptFor('friend')} :)`,
     'her edit was sent, the fallback filled in');

@@ -7,8 +7,8 @@
 # narrower hours, and at an injected clock), replies landing in the sending
 # volunteer's conversation, answers and the next script, progress, CSV
 # exports guarded against formulas, releasing batches, a disabled
-# volunteer's conversations back to the pool, and CSRF / roles on every
-# outreach route.
+# volunteer's conversations back to the pool, CSRF / roles on every
+# outreach route, and sends paced to one per click (429 too_soon).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup TOCSIN_DASHBOARD_RELEASE_AFTER_S=0
@@ -33,7 +33,12 @@ assert_eq "$(call lead POST /api/outreach/campaigns "{\"name\":\"Late\",\"sender
 assert_eq "$(call lead POST /api/outreach/campaigns "{\"name\":\"Rally\",\"sender_id\":$SENDER,\"script\":\"Hi {first_name|friend}, rally Saturday?\",\"batch_size\":5}")" 201 \
   "lead creates a campaign"
 CAMP=$(jq_ 'd.id')
-assert_eq "$(jq_ '[d.hours_start, d.hours_end, d.state].join(" ")')" "8 21 active" "texting hours default to the compliance window"
+assert_eq "$(jq_ '[d.hours_start, d.hours_end, d.state].join(" ")')" "8 21 draft" \
+  "texting hours default to the compliance window; a new campaign is a draft"
+assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "a volunteer's campaign list"
+assert_eq "$(jq_ 'd.some((c) => c.id === '"$CAMP"')')" false "does not show a draft"
+assert_eq "$(call vol1 GET "/api/outreach/campaigns/$CAMP/next")" 404 "nor does her sending view"
+assert_eq "$(call vol1 POST "/api/outreach/campaigns/$CAMP/claim")" 409 "and nobody can claim from it"
 
 # --- the audience: targets of the campaign, subscribed to nothing ---
 OPTED=+14155550100
@@ -51,6 +56,9 @@ assert_eq "$(sql "SELECT count(*) FROM outreach_targets WHERE campaign_id = $CAM
 assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "outreach contacts are subscribed to nothing (never in a blast)"
 assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE event = 'opt_in'")" 0 "and no consent is recorded for them"
 assert_eq "$(call lead POST "/api/outreach/campaigns/999999/audience" "{\"csv\":\"$csv\"}")" 422 "no such campaign: nothing imported"
+assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP" '{"state":"active"}')" 200 "the lead starts the campaign"
+assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "and volunteers"
+assert_eq "$(jq_ 'd.some((c) => c.id === '"$CAMP"')')" true "see it"
 
 # --- two volunteers claim at once: never the same contact ---
 for i in 1 2 3 4; do
@@ -252,6 +260,62 @@ done <<<"$routes"
 assert_eq "$(sql "SELECT count(*) FROM audit_events")" "$audits" "refused requests changed nothing"
 assert_eq "$(sql "SELECT count(*) FROM messages")" "$msgs" "refused requests sent nothing"
 
+# --- one message per click: a send right after the previous one is refused ---
+# A double click whose second click lands on the next contact reaches the
+# server as two sends about 100 ms apart; the second is refused (429
+# too_soon, TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS, 300 by default) and
+# audited, and nothing is queued for it.
+assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/claim")" 200 "volunteer 2 claims a new batch"
+read -r PA PB PC PD _ < <(sql "SELECT string_agg(contact_id::text, ' ' ORDER BY contact_id) FROM outreach_batch WHERE claimed_by = $V2 AND campaign_id = $CAMP AND timezone = '$DAY'")
+[ -n "$PD" ] || fail "volunteer 2 should hold four contacts at least"
+send_as() { # NAME CONTACT OUTFILE: the status in OUTFILE.code, the body in OUTFILE
+  curl -s -b "$TMP/$1.jar" -H "X-CSRF-Token: $(cat "$TMP/$1.csrf")" -H 'Content-Type: application/json' \
+    -o "$3" -w '%{http_code}' -X POST "$DASH/api/outreach/campaigns/$CAMP/send" \
+    -d "{\"contact_id\":$2,\"body\":\"Rally Saturday?\"}" >"$3.code"
+}
+msgs=$(sql "SELECT count(*) FROM messages")
+send_as vol2 "$PA" "$TMP/pace1" & p1=$!
+sleep 0.05
+send_as vol2 "$PB" "$TMP/pace2" & p2=$!
+wait "$p1" "$p2"
+assert_eq "$(cat "$TMP/pace1.code") $(cat "$TMP/pace2.code")" "201 429" "two sends 50 ms apart: the first goes, the second is refused"
+assert_eq "$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).error.code)' "$TMP/pace2")" \
+  too_soon "with a clear code"
+assert_eq "$(sql "SELECT count(*) FROM messages")" "$((msgs + 1))" "one message queued, not two"
+assert_eq "$(sql "SELECT state, claimed_by FROM outreach_targets WHERE contact_id = $PB")" "claimed|$V2" \
+  "the second contact is still in her batch, untexted"
+assert_eq "$(sql "SELECT count(*) FROM conversations WHERE contact_id = $PB")" 0 "and no conversation was opened for it"
+assert_eq "$(sql "SELECT details->>'reason', details->>'contact_id', (details->>'gap_ms')::int < 300, user_id FROM audit_events WHERE action = 'outreach.send_refused'")" \
+  "too_soon|$PB|t|$V2" "the refusal is audited"
+sleep 0.4
+assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\":$PB,\"body\":\"Rally Saturday?\"}")" 201 \
+  "a deliberate send after the interval goes"
+# Two sends at the same instant (two tabs): the per-volunteer lock lets one through.
+sleep 0.4
+send_as vol2 "$PC" "$TMP/pace3" & p1=$!
+send_as vol2 "$PD" "$TMP/pace4" & p2=$!
+wait "$p1" "$p2"
+assert_eq "$(printf '%s\n' "$(cat "$TMP/pace3.code")" "$(cat "$TMP/pace4.code")" | sort | xargs)" "201 429" \
+  "two sends at once: exactly one goes ($(cat "$TMP/pace3" "$TMP/pace4"))"
+# A refusal for another reason keeps its reason, even when soon.
+assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\":$PB,\"body\":\"again\"}")" 409 \
+  "a contact already texted is still a 409, however soon"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")" 2 "two refusals audited in all"
+
+# --- the lead's preview fills fields as the server does ---
+# tests/unit/fields.test.mjs checks dashboard/static/fields.js on these cases.
+CASES="$TOCSIN_SOURCE_DIR/tests/unit/fields_cases.json"
+FC=$(sql "INSERT INTO contacts (org_id, phone, first_name, last_name, zip, fields)
+          SELECT $ORG, '+14155550777', c->>'first_name', c->>'last_name', c->>'zip', jsonb_build_object('ward', c->>'ward')
+            FROM (SELECT \$j\$$(node -e 'process.stdout.write(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).contact))' "$CASES")\$j\$::jsonb c) x
+          RETURNING id")
+rendered=0
+while IFS=$'\t' read -r script want; do
+  rendered=$((rendered + 1))
+  assert_eq "$(sql "SELECT tocsin_blast_render(\$s\$$script\$s\$, $FC)")" "$want" "the server renders \"$script\" as the preview does"
+done < <(node -e 'for (const [s, w] of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).cases) console.log(s + "\t" + w)' "$CASES")
+assert_eq "$rendered" 6 "every preview case was rendered by the server"
+
 # --- the command line ---
 CTL="$BIN/ops/tocsinctl"
 out=$("$CTL" outreach create --org demo --name "GOTV" --sender 24680 --script "Hi {first_name|there}, vote Tuesday!" --batch-size 2)
@@ -272,7 +336,7 @@ set -e
 printf 'phone,first_name\n+14155550501,Gus\n+14155550110,\n' >"$TMP/gotv.csv"
 assert_contains "$("$CTL" contacts import --org demo --outreach "$GOTV" "$TMP/gotv.csv")" "targeted=2 outreach=$GOTV" "tocsinctl imports targets"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "still no subscription"
-assert_eq "$("$CTL" outreach status --org demo "$GOTV")" "$GOTV active \"GOTV\" pending=2 claimed=0 texted=0 replied=0 opted_out=0" \
+assert_eq "$("$CTL" outreach status --org demo "$GOTV")" "$GOTV draft \"GOTV\" pending=2 claimed=0 texted=0 replied=0 opted_out=0" \
   "tocsinctl outreach status"
 assert_eq "$("$CTL" outreach status --org demo | wc -l)" 2 "one line per campaign"
 echo "ok"

@@ -4,7 +4,8 @@
 # sends three initial messages with the Enter key, a member's reply comes
 # through the carrier simulator and tocsin-gateway and shows up live, and
 # she records the answer. A real tocsin-worker sends against the
-# simulator, which must have received exactly those three messages.
+# simulator, which must have received exactly those three messages. Then
+# double clicks, a held Enter and a double tap: one message per gesture.
 # Screenshots at phone and desktop widths land in screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
@@ -34,6 +35,7 @@ if [ $off -eq 0 ]; then DAY=Etc/GMT; elif [ $off -gt 0 ]; then DAY="Etc/GMT-$off
 LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
 CAMP=$(sql "SELECT body->>'id' FROM tocsin_outreach_create($ORG, $LEAD, 'Saturday rally', $SENDER,
             'Hi {first_name|friend}, it''s Val from the tenants union. Can you come Saturday?', 3, NULL, NULL)")
+sql "UPDATE outreach_campaigns SET state = 'active' WHERE id = $CAMP" >/dev/null # a new one is a draft
 sql "SELECT status FROM tocsin_outreach_step_add($ORG, $CAMP, 'Coming Saturday?',
      '[{\"label\":\"Yes\",\"next_script\":\"Great, {first_name}! Doors open at 10.\"},{\"label\":\"No\"},{\"label\":\"Maybe\"}]')" >/dev/null
 printf 'phone,first_name,last_name,timezone\n+14155550301,Ana,Ruiz,%s\n+14155550302,Bo,,%s\n+14155550303,,,%s\n+14155550304,Dee,Lopez,%s\n+14155550305,Eve,,%s\n' \
@@ -63,4 +65,27 @@ assert_eq "$(sql "SELECT count(*) FROM outreach_answers a JOIN outreach_choices 
 for f in send-phone send-desktop conversation-phone conversation-desktop lead-desktop lead-phone; do
   [ -s "$TOCSIN_BUILD_DIR/screenshots/outreach-$f.png" ] || fail "no screenshot $f"
 done
+
+# One message per deliberate gesture (tests/browser/outreach_gestures.mjs):
+# double clicks, two clicks 120 ms apart, a held Enter and a double tap
+# each text one contact; the browser never even asks for the second.
+CAMP2=$(sql "SELECT body->>'id' FROM tocsin_outreach_create($ORG, $LEAD, 'Gestures', $SENDER,
+             'Hi {first_name}, it''s Val. Can you come Saturday?', 4, NULL, NULL)")
+sql "UPDATE outreach_campaigns SET state = 'active' WHERE id = $CAMP2" >/dev/null
+{ echo phone,first_name,timezone; i=10; for n in Gil Hal Ida Jo Kai Lu Mo Ned; do echo "+141555504$i,$n,$DAY"; i=$((i + 1)); done; } >"$TMP/gestures.csv"
+"$BIN/ops/tocsinctl" contacts import --org demo --outreach "$CAMP2" "$TMP/gestures.csv" >/dev/null
+refused=$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")
+DASH="$DASH" CAMP2="$CAMP2" node "$BROWSER_DIR/outreach_gestures.mjs"
+assert_eq "$(sql "SELECT string_agg(c.first_name || ':' || (SELECT count(*) FROM messages m WHERE m.to_phone = c.phone), ' ' ORDER BY c.phone)
+                  FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id WHERE t.campaign_id = $CAMP2")" \
+  "Gil:1 Hal:1 Ida:1 Jo:1 Kai:1 Lu:1 Mo:0 Ned:0" "one message per gesture, none to a contact nobody chose"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")" "$refused" \
+  "the browser sent no second request for the server to refuse"
+
+# A lead's campaign page keeps working after its first action, shows every
+# result and live counts (tests/browser/outreach_lead.mjs), at both widths.
+DASH="$DASH" DAY="$DAY" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/outreach_lead.mjs"
+assert_eq "$(sql "SELECT string_agg(c.name || ':' || (SELECT count(*) FROM outreach_targets t WHERE t.campaign_id = c.id), ' ' ORDER BY c.id)
+                  FROM outreach_campaigns c WHERE c.name LIKE 'Canvass %'")" "Canvass Desk:3 Canvass Phone:2" \
+  "each upload went to its own campaign"
 echo "test_outreach_browser: ok"

@@ -56,6 +56,7 @@ assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP/steps" '{"question":"
 csv="phone,first_name,timezone\n"
 for i in $(seq 80 89); do csv+="+141555501$i,Name$i,$DAY\n"; done
 assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP/audience" "{\"csv\":\"$csv\"}")" 200 "the audience"
+assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP" '{"state":"active"}')" 200 "the lead starts it (a new campaign is a draft)"
 assert_eq "$(call vol1 POST "/api/outreach/campaigns/$CAMP/claim")" 200 "volunteer 1 claims outreach targets"
 assert_eq "$(call vol1 GET "/api/outreach/campaigns/$CAMP/next")" 200 "next"
 C=$(jq_ 'd.contact.id')

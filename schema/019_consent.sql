@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 020_consent: who sends the STOP confirmation, what START restores, and
+-- 019_consent: who sends the STOP confirmation, what START restores, and
 -- the language the answers to STOP, START and HELP go in (COMPLIANCE.md).
 -- tocsin_receive_inbound keeps its signature (the gateway, its spool and
 -- the batch functions of 007/015/016 call it unchanged); it now writes the
