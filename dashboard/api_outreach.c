@@ -12,7 +12,7 @@
 #include "api_outreach.h"
 
 
-/* Paced (021): refused with 429 too_soon when it comes less than $9 ms
+/* Paced (020): refused with 429 too_soon when it comes less than $9 ms
  * after the volunteer's previous send (TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS). */
 static const char send_sql[] =
     "SELECT * FROM tocsin_outreach_send_paced($1::bigint, $2::bigint, $4::bigint,"

@@ -55,7 +55,7 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 
 #define SQL_OUTREACH_CLAIM "SELECT * FROM tocsin_outreach_claim($1::bigint, $2::bigint, $4::bigint)"
 
-/* A volunteer never sees a draft (021): 404 as for no campaign. */
+/* A volunteer never sees a draft (020): 404 as for no campaign. */
 #define SQL_OUTREACH_NEXT                                                                          \
     "SELECT * FROM tocsin_outreach_next($1::bigint, $2::bigint, $3::text, $4::bigint, now())"    \
     " WHERE $3::text <> 'volunteer' OR EXISTS (SELECT 1 FROM outreach_campaigns"                 \
