@@ -50,7 +50,7 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
 }
 
 /* The reply a keyword calls for ("" for none). The answers to STOP, START
- * and HELP are written by tocsin_receive_inbound (schema/020): they depend
+ * and HELP are written by tocsin_receive_inbound (schema/019): they depend
  * on the member's remembered language, on what START gave back and on
  * whether the carrier answers STOP itself. */
 static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out,

@@ -27,7 +27,7 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
 
 struct ctl_keyword {
     const char *keyword, *pattern, *sender, *list, *reply;
-    const char *language; /* "en", "es", or NULL: read from the reply (schema/020) */
+    const char *language; /* "en", "es", or NULL: read from the reply (schema/019) */
 };
 int ctl_insert_keyword(PGconn *conn, long long org_id, const struct ctl_keyword *k, char *err,
                        size_t errlen);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * sender_opt_out.c — `tocsinctl sender show` and `tocsinctl sender
- * opt-out`: who answers STOP for a sender (schema/020): the carrier
+ * opt-out`: who answers STOP for a sender (schema/019): the carrier
  * (Twilio's default opt-out handling on long codes and toll-free numbers:
  * it confirms and refuses later messages with 21610, so Tocsin sends no
  * confirmation of its own) or the program (a standalone short code). */
