@@ -29,6 +29,9 @@ faults '{"preset": 0, "ptimeout": 1}'
 assert_contains "$(send +14155550005 slow 500)" "outcome=unknown" "timeout after sending is unknown"
 assert_eq "$(count +14155550005 slow)" 1 "...and the carrier did accept it"
 faults '{"ptimeout": 0}'
+# A carrier that answers opt-outs itself (a short code does not since
+# the simulator models both kinds): it refuses later sends with 21610.
+curl -s -XPOST "$SIM/sim/senders" -d '{"number": "24680", "opt_out_handling": "carrier"}' >/dev/null
 curl -s -XPOST "$SIM/sim/inbound" -d '{"from": "+14155550006", "to": "24680", "body": "STOP"}' >/dev/null
 assert_contains "$(send +14155550006 after-stop)" "outcome=failed code=21610 opt_out=1" "21610 opts out"
 assert_contains "$(send 555 bad)" "outcome=failed code=21211" "a bad number fails for good"

@@ -40,6 +40,9 @@ assert_eq "$(count +14155550200 'Five 200')" 0 "the 500 was not retried"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'unknown' AND attempts = 1")" 6 "unknown messages were tried once"
 
 # --- 21610: the carrier says the member opted out ---
+# A carrier that answers opt-outs itself (a short code does not since
+# the simulator models both kinds): it refuses later sends with 21610.
+curl -s -XPOST "$SIM/sim/senders" -d '{"number": "24680", "opt_out_handling": "carrier"}' >/dev/null
 curl -s -XPOST "$SIM/sim/inbound" -d '{"from": "+14155550500", "to": "24680", "body": "STOP"}' >/dev/null
 sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose, not_before)
      SELECT org_id, id, provider, '+14155550500', b, 'GSM-7', 1, 'bulk', 'blast', now() + (b = 'later')::int * interval '1 hour'
