@@ -43,6 +43,7 @@ const struct api_route api_routes[] = {
     {"GET", "/api/conversations/all", API_LEAD, 0, SQL_ALL_OPEN, NULL, NULL},
     {"POST", "/api/conversations/claim", API_VOLUNTEER, 0, SQL_CLAIM, f_count, NULL},
     {"GET", "/api/conversations/:id", API_VOLUNTEER, 0, SQL_CONVERSATION, NULL, NULL},
+    {"GET", "/api/conversations/:id/handoff", API_VOLUNTEER, 0, SQL_HANDOFF, NULL, NULL},
     {"POST", "/api/conversations/:id/reply", API_VOLUNTEER, 0, NULL, f_body, api_reply},
     {"POST", "/api/conversations/:id/read", API_VOLUNTEER, 0, SQL_READ, NULL, NULL},
     {"POST", "/api/conversations/:id/close", API_VOLUNTEER, 0, SQL_CLOSE, NULL, NULL},

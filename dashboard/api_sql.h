@@ -85,6 +85,12 @@
 #define SQL_CONVERSATION                                                                           \
     "SELECT 200, tocsin_dashboard_conversation($1::bigint, $2::bigint, $3::text, $4::bigint)"
 
+/* Who took a conversation from the caller and who moved it (schema 021):
+ * 404 unless a lead reassigned it away from her and it is not hers now. */
+#define SQL_HANDOFF                                                                                \
+    "SELECT 200, j FROM tocsin_dashboard_handoff($1::bigint, $2::bigint, $4::bigint) j"          \
+    " WHERE j IS NOT NULL"
+
 /* The next N of the pool, oldest first (1 to 50, default 5), for a
  * volunteer no more than her org's cap on what she holds
  * (orgs.volunteer_max_conversations): one function call, schema/017. */

@@ -3,7 +3,10 @@
  * tocsin_conversations (the gateway's new replies, the dashboard's own
  * assignment changes) fans out to the open streams, each getting only what
  * its session may see: leads and admins everything of their org, a
- * volunteer only conversations assigned to her (or just taken from her).
+ * volunteer only conversations assigned to her (or just taken from her),
+ * and an id-less "waiting" when the pool of unassigned ones changed.
+ * Besides new replies and assignments, schema 021 notifies "status" when
+ * an outbound message of a conversation changes state.
  * Events carry ids, never member text: the page fetches what changed
  * through the API, which applies the same scoping. Heartbeats keep proxies
  * from closing idle streams and find clients that went away.
@@ -92,12 +95,20 @@ static void deliver(struct events_hub *h, long long org, long long assignee, lon
                      type, conversation);
     if (n <= 0 || (size_t)n >= sizeof msg)
         return;
+    /* The pool (unassigned open conversations) changed when the
+     * conversation is unassigned now or was before: volunteers who may not
+     * see it still hear that their "N waiting" count is stale, with no id. */
+    static const char waiting[] = "event: waiting\ndata: {}\n\n";
+    int pool = strcmp(type, "status") != 0 && (assignee == 0 || previous == 0);
     for (struct sub *s = h->subs, *next; s; s = next) {
         next = s->next; /* send_to may free s */
         if (s->org != org)
             continue;
-        if (s->volunteer && s->user != assignee && s->user != previous)
+        if (s->volunteer && s->user != assignee && s->user != previous) {
+            if (pool)
+                send_to(s, waiting, sizeof waiting - 1);
             continue;
+        }
         h->delivered++;
         send_to(s, msg, (size_t)n);
     }

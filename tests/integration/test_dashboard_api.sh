@@ -70,6 +70,16 @@ for pair in "$c1:$V1" "$c3:$V1" "$c2:$V2"; do
 done
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.assign' AND user_id = $LEAD")" 3 "reassignments audited"
 assert_eq "$(call vol1 POST "/api/conversations/$c2/assign" "{\"user_id\":$V1}")" 403 "a volunteer cannot reassign"
+# Who took it: only the volunteer a lead moved it away from learns, names only.
+assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 404 "no hand-off while the conversation is hers"
+assert_eq "$(call lead POST "/api/conversations/$c1/assign" "{\"user_id\":$V2}")" 200 "lead moves c1 to volunteer 2"
+assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 200 "volunteer 1 may ask who took c1"
+assert_eq "$(jq_ '[d.to, d.by].join("|")')" "Vic Volunteer|Lee Lead" "the hand-off names who took it and who moved it"
+assert_eq "$(jq_ 'Object.keys(d).sort().join(",")')" "at,by,conversation_id,to" "and nothing of the member"
+assert_eq "$(call vol2 GET "/api/conversations/$c1/handoff")" 404 "the new holder has no hand-off to see"
+assert_eq "$(call lead POST "/api/conversations/$c1/assign" "{\"user_id\":$V1}")" 200 "lead gives c1 back"
+assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 404 "hers again: no hand-off"
+assert_eq "$(call vol2 GET "/api/conversations/$c1/handoff")" 200 "now volunteer 2 may ask who took it"
 
 # --- the inbox ---
 assert_eq "$(call vol1 GET /api/conversations)" 200 "inbox"
@@ -243,7 +253,13 @@ member_writes +14155550102 "a new reply for volunteer 2" >/dev/null
 other=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'open' AND id NOT IN ($c3, $mine) LIMIT 1")
 [ -n "$other" ] || fail "the test needs a third conversation of volunteer 1"
 sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $ORG, 'conversation_ids', json_build_array($c2, $other), 'inbound_ids', json_build_array(1, 2))::text)" >/dev/null
+# Two of her answers change state in one statement: one "status" event.
+for b in "status one" "status two"; do
+  assert_eq "$(call vol1 POST "/api/conversations/$other/reply" "{\"body\":\"$b\"}")" 201 "an answer to change state"
+done
+sql "UPDATE messages SET state = 'cancelled', finalized_at = now() WHERE conversation_id = $other AND body LIKE 'status %'" >/dev/null
 wait "$sse1" "$sse2" || true
+assert_eq "$(grep -c "\"type\":\"status\",\"conversation_id\":$other}" "$TMP/sse_vol1")" 1 "a statement's state changes are one event per conversation"
 assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$other}" "a batch notification reaches the assignee"
 assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$mine" "volunteer 1 hears of her conversation"
 [[ "$(cat "$TMP/sse_vol1")" != *"\"conversation_id\":$c2}"* ]] || fail "volunteer 1 heard of volunteer 2's conversation: $(cat "$TMP/sse_vol1")"
