@@ -4,7 +4,9 @@
 // conversation (thread, reply with a live segment counter, canned
 // responses, tags, notes, release, close, opt-out with a confirm). Routes
 // are URL fragments (#/, #/c/12, #/team, #token=TOKEN for an invite); live updates come
-// from /api/events.
+// from /api/events, coalesced to at most two refreshes a second. A reply's
+// draft is kept in sessionStorage per conversation, so a reassignment (or
+// a reload) does not lose it.
 import { api, setCsrf, ApiError } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
 import { countSms, unitsLeft } from './sms.js';
@@ -12,18 +14,26 @@ import { outreachPane, outreachPanel } from './outreach.js';
 import { isLeadHash, leadNav, leadPage } from './leads.js';
 
 const root = document.getElementById('app');
-const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: '' };
+const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: null };
 
 function isLead() { return state.me && state.me.role !== 'volunteer'; }
 
 function go(hash) { if (location.hash !== hash) location.hash = hash; else render(); }
 
-// A short message at the top of the page; kept for the next page only
-// when there is no page to show it on yet (after accepting an invite).
-function flash(msg) {
+// A short message at the top of the page, 'success' or a warning (the
+// default); it stays until dismissed or the next page. Kept for the next
+// page only when there is no page to show it on yet (after an invite).
+function flashNode(msg, kind) {
+  if (!msg) return null;
+  const p = h('p', { class: `flash${kind === 'success' ? ' success' : ''}`, role: 'status' }, h('span', {}, msg),
+    h('button', { class: 'link dismiss', 'aria-label': 'Dismiss', onclick: () => p.remove() }, '×'));
+  return p;
+}
+
+function flash(msg, kind) {
   const el = document.getElementById('flash');
-  if (el) replace(el, msg ? h('p', { class: 'flash', role: 'status' }, msg) : null);
-  else state.flash = msg;
+  if (el) replace(el, flashNode(msg, kind));
+  else state.flash = { msg, kind };
 }
 
 function errorText(e) { return e instanceof ApiError ? e.message : String(e); }
@@ -37,11 +47,30 @@ function connectEvents() {
     const data = JSON.parse(ev.data);
     // For pages with live counts (outreach.js's campaign page).
     window.dispatchEvent(new CustomEvent('tocsin:conversation', { detail: data }));
-    refreshInbox();
-    if (state.current === data.conversation_id) loadConversation(data.conversation_id, { quiet: true });
-    if (location.hash === '#/team') render();
+    liveRefresh(data.conversation_id);
   });
-  es.addEventListener('resync', () => refreshInbox());
+  // The pool changed (a conversation this volunteer may not see): only
+  // the "N waiting" line is stale.
+  es.addEventListener('waiting', () => liveRefresh(null));
+  es.addEventListener('resync', () => liveRefresh(state.current));
+}
+
+// A burst of events (a batch of receipts, a busy pool) costs at most one
+// refresh of the inbox and of the open conversation per LIVE_MS.
+const LIVE_MS = 500;
+const live = { timer: null, last: 0, convs: new Set() };
+function liveRefresh(conversationId) {
+  if (conversationId) live.convs.add(conversationId);
+  if (live.timer) return;
+  live.timer = setTimeout(() => {
+    live.timer = null;
+    live.last = Date.now();
+    const convs = live.convs;
+    live.convs = new Set();
+    refreshInbox();
+    if (state.current && convs.has(state.current)) loadConversation(state.current, { quiet: true });
+    if (location.hash === '#/team' && convs.size) refreshTeam();
+  }, Math.max(0, live.last + LIVE_MS - Date.now()));
 }
 
 function disconnectEvents() {
@@ -50,16 +79,28 @@ function disconnectEvents() {
 }
 
 // --- shell ---
+// Which top-bar link the page at hash belongs to.
+function section(hash) {
+  if (isLeadHash(hash)) return 'campaigns';
+  if (hash.startsWith('#/outreach')) return 'outreach';
+  if (hash === '#/team') return 'team';
+  return 'inbox';
+}
+
 function header() {
+  const here = section(location.hash || '#/');
+  const link = (href, name, label) =>
+    h('a', { href, 'aria-current': here === name ? 'page' : null }, label);
+  const who = state.me.display_name || state.me.email;
   return h('header', { class: 'top' },
     h('a', { href: '#/', class: 'brand' }, 'Tocsin'),
+    h('span', { class: 'who', title: who }, who),
     h('nav', {},
-      h('a', { href: '#/' }, 'Inbox'),
-      h('a', { href: '#/outreach' }, 'Outreach'),
-      isLead() ? h('a', { href: '#/team' }, 'Team') : null,
-      isLead() ? h('a', { href: '#/blasts' }, 'Campaigns') : null,
-      h('button', { class: 'link', onclick: logout }, 'Log out')),
-    h('span', { class: 'who' }, state.me.display_name || state.me.email));
+      link('#/', 'inbox', 'Inbox'),
+      link('#/outreach', 'outreach', 'Outreach'),
+      isLead() ? link('#/team', 'team', 'Team') : null,
+      isLead() ? link('#/blasts', 'campaigns', 'Campaigns') : null,
+      h('button', { class: 'link', onclick: logout }, 'Log out')));
 }
 
 async function logout() {
@@ -82,7 +123,7 @@ function loginPage() {
       const r = await api('POST', '/api/login', { email: email.value, password: password.value });
       setCsrf(r.csrf_token);
       state.me = r.user;
-      go('#/');
+      go(isLead() ? '#/blasts' : '#/');
     } catch (e) { replace(err, errorText(e)); }
   } },
   h('h1', {}, 'Tocsin'),
@@ -113,7 +154,7 @@ async function invitePage(token) {
     try {
       await api('POST', '/api/invite/accept',
         { token, display_name: name.value, email: email ? email.value : undefined, password: pw.value });
-      flash('Your account is ready. Log in with your new password.');
+      flash('Your account is ready. Log in with your new password.', 'success');
       go('#/login');
     } catch (e) { replace(err, errorText(e)); }
   } },
@@ -162,9 +203,9 @@ function inboxPane() {
           try {
             const r = await api('POST', '/api/conversations/claim', { count: Number(count.value) });
             const atCap = r.cap != null && r.held >= r.cap;
-            flash(r.claimed.length ? `You took ${r.claimed.length} new conversation${r.claimed.length > 1 ? 's' : ''}.`
-              : atCap ? `You hold ${r.held} conversations, the most one volunteer may (${r.cap}). Close or release some to take more.`
-                : 'The queue is empty — nobody is waiting for an answer.');
+            if (r.claimed.length) flash(`You took ${r.claimed.length} new conversation${r.claimed.length > 1 ? 's' : ''}.`, 'success');
+            else flash(atCap ? `You hold ${r.held} conversations, the most one volunteer may (${r.cap}). Close or release some to take more.`
+              : 'The queue is empty — nobody is waiting for an answer.');
             await refreshInbox();
           } catch (e) { flash(errorText(e)); }
         } }, 'Get more'))),
@@ -184,20 +225,62 @@ function counter(text) {
   return `${info.chars} characters · ${info.encoding} · ${info.segments ? seg : '0 texts'} · ${unitsLeft(info)} left`;
 }
 
+// Unsent replies, per conversation, for this tab only (sessionStorage):
+// they survive a reload and a reassignment, and come back with the
+// conversation.
+const draftKey = (id) => `tocsin:draft:${id}`;
+function savedDraft(id) {
+  try { return sessionStorage.getItem(draftKey(id)) || ''; } catch { return ''; }
+}
+function saveDraft(id, text) {
+  try {
+    if (text.trim()) sessionStorage.setItem(draftKey(id), text); else sessionStorage.removeItem(draftKey(id));
+  } catch { /* storage full or refused: the textarea still has it */ }
+}
+
+async function copyText(text, area) {
+  try { await navigator.clipboard.writeText(text); return true; } catch {
+    area.select();
+    return document.execCommand('copy');
+  }
+}
+
+// What a volunteer sees when a conversation is no longer hers: who took
+// it (when a lead reassigned it), her draft to copy, and the way back.
+async function goneCard(id) {
+  const info = await api('GET', `/api/conversations/${id}/handoff`).catch(() => null);
+  const draft = savedDraft(id);
+  const copied = h('span', { class: 'muted', id: 'copy-status', role: 'status' });
+  const area = draft ? h('textarea', { id: 'kept-draft', readonly: true, rows: 3, value: draft }) : null;
+  return h('div', { class: 'card gone', id: 'gone' },
+    h('p', { id: 'gone-why' }, info ? `Reassigned to ${info.to} by ${info.by}.`
+      : 'This conversation is not yours (or no longer exists).'),
+    draft ? [h('p', { class: 'muted' }, 'Your unsent reply is kept: it comes back if the conversation does.'), area,
+      h('div', { class: 'row' },
+        h('button', { id: 'copy-draft', onclick: async () => replace(copied, await copyText(draft, area) ? 'Copied.' : 'Select the text to copy it.') }, 'Copy my draft'),
+        copied)] : null,
+    h('button', { class: 'primary', id: 'back-to-inbox', onclick: () => go('#/') }, 'Back to inbox'));
+}
+
 async function loadConversation(id, opts = {}) {
   const pane = document.getElementById('detail');
   if (!pane) return;
   let c;
   try { c = await api('GET', `/api/conversations/${id}`); } catch (e) {
     if (e.status === 401) return go('#/login');
-    replace(pane, h('div', { class: 'card' }, e.status === 404 ? 'This conversation is not yours (or no longer exists).' : errorText(e)));
+    const card = e.status === 404 ? await goneCard(id) : h('div', { class: 'card' }, errorText(e));
+    if (state.current === id) replace(pane, card);
     return;
   }
+  if (state.current !== id) return; // the volunteer moved on meanwhile
   if (!state.canned) state.canned = await api('GET', '/api/canned-responses').catch(() => []);
   if (!state.tags) state.tags = await api('GET', '/api/tags').catch(() => []);
   const draft = document.getElementById('reply');
-  const keep = opts.quiet && draft ? draft.value : '';
+  const keep = opts.quiet && draft ? draft.value : savedDraft(id);
+  const note = document.getElementById('note');
+  const keepNote = opts.quiet && note ? note.value : '';
   replace(pane, conversationView(c, keep));
+  if (keepNote) document.getElementById('note').value = keepNote;
   outreachPanel(id, document.getElementById('reply')).then((p) => { if (p) document.querySelector('.composer')?.before(p); });
   const thread = document.getElementById('thread');
   if (thread) thread.scrollTop = thread.scrollHeight;
@@ -206,12 +289,24 @@ async function loadConversation(id, opts = {}) {
   }
 }
 
+// What an outbound message that is not a volunteer's reply was: the blast
+// or outreach the member may be answering, or an automatic answer.
+const KINDS = {
+  blast: (src) => `Blast${src ? `: ${src}` : ''}`,
+  outreach: (src) => `Outreach${src ? `: ${src}` : ''}`,
+  confirmation: () => 'Keyword confirmation',
+  opt_out_confirmation: () => 'Opt-out confirmation',
+  help: () => 'Help answer',
+};
+
 function bubble(m) {
   const out = m.direction === 'outbound';
   const stateLabel = { queued: 'waiting to send', sending: 'sending', sent: 'sent', delivered: 'delivered',
     undelivered: 'not delivered', failed: 'failed', unknown: 'unknown', suppressed: 'not sent (opted out)',
     cancelled: 'cancelled' }[m.state] || m.state;
-  return h('li', { class: `msg ${out ? 'out' : 'in'}` },
+  const kind = out && KINDS[m.kind] ? KINDS[m.kind](m.source) : null;
+  return h('li', { class: `msg ${out ? 'out' : 'in'}${kind ? ' context' : ''}`, 'data-kind': m.kind, 'data-state': m.state },
+    kind ? h('span', { class: 'kind' }, kind) : null,
     h('p', { class: 'body' }, m.body),
     h('span', { class: 'meta' }, when(m.at), out ? ` · ${m.sent_by ? `${m.sent_by} · ` : ''}${stateLabel}` : ''));
 }
@@ -222,14 +317,15 @@ function conversationView(c, draftText) {
   const optedOut = contact.opted_out;
   const reply = h('textarea', { id: 'reply', rows: 3, maxlength: 1600, placeholder: optedOut ? 'This member opted out.' : 'Write a reply…', disabled: !open || optedOut, value: draftText });
   const count = h('p', { class: 'counter', id: 'counter', 'aria-live': 'polite' }, counter(draftText));
-  reply.addEventListener('input', () => replace(count, counter(reply.value)));
+  reply.addEventListener('input', () => { replace(count, counter(reply.value)); saveDraft(c.id, reply.value); });
   const err = h('p', { class: 'error', role: 'alert' });
-  const canned = h('select', { id: 'canned', 'aria-label': 'Canned responses', disabled: !open || optedOut, onchange: () => {
+  // No menu at all when the org has no canned responses.
+  const canned = state.canned.length ? h('select', { id: 'canned', 'aria-label': 'Canned responses', disabled: !open || optedOut, onchange: () => {
     const r = state.canned.find((x) => String(x.id) === canned.value);
-    if (r) { reply.value = fill(r.body, contact); replace(count, counter(reply.value)); reply.focus(); }
+    if (r) { reply.value = fill(r.body, contact); replace(count, counter(reply.value)); saveDraft(c.id, reply.value); reply.focus(); }
     canned.value = '';
-  } }, h('option', { value: '' }, state.canned.length ? 'Insert a canned response…' : 'No canned responses yet'),
-  state.canned.map((r) => h('option', { value: r.id }, r.title)));
+  } }, h('option', { value: '' }, 'Insert a canned response…'),
+  state.canned.map((r) => h('option', { value: r.id }, r.title))) : null;
   const send = h('button', { class: 'primary', id: 'send', type: 'submit', disabled: !open || optedOut }, 'Send');
   const composer = h('form', { class: 'composer', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -238,6 +334,7 @@ function conversationView(c, draftText) {
     try {
       await api('POST', `/api/conversations/${c.id}/reply`, { body: reply.value });
       reply.value = '';
+      saveDraft(c.id, '');
       await loadConversation(c.id);
       refreshInbox();
     } catch (e) { replace(err, errorText(e)); send.disabled = false; }
@@ -254,14 +351,17 @@ function conversationView(c, draftText) {
     await act(c.id, 'tags', null, { tag_id: Number(tagSelect.value) });
   } }, h('option', { value: '' }, '+ tag'),
   state.tags.filter((t) => !c.tags.some((x) => x.id === t.id)).map((t) => h('option', { value: t.id }, t.name)));
-  const note = h('input', { id: 'note', placeholder: 'Add a note for the team (not sent)', maxlength: 2000 });
+  const note = h('input', { id: 'note', placeholder: 'Add a note for the team (not sent)', maxlength: 2000, 'aria-label': 'Note for the team' });
+  const noteStatus = h('span', { class: 'muted', id: 'note-status', role: 'status' });
+  // The masked number is the heading when the member has no name: once.
+  const named = contact.first_name || contact.last_name;
 
   return h('article', { class: 'conversation' },
     h('div', { class: 'conv-head' },
       h('a', { href: '#/', class: 'back', 'aria-label': 'Back to inbox' }, '‹'),
       h('div', {},
         h('h2', {}, contactName(contact)),
-        h('p', { class: 'muted' }, [contact.phone, contact.zip].filter(Boolean).join(' · '),
+        h('p', { class: 'muted' }, [named ? contact.phone : null, contact.zip].filter(Boolean).join(' · '),
           optedOut ? h('span', { class: 'badge warn' }, 'opted out') : null,
           open ? null : h('span', { class: 'badge' }, 'closed'))),
       h('details', { class: 'menu' }, h('summary', { 'aria-label': 'More actions' }, '⋯'),
@@ -283,10 +383,17 @@ function conversationView(c, draftText) {
     composer,
     h('section', { class: 'notes' }, h('h3', {}, 'Notes'),
       h('ul', {}, c.notes.map((n) => h('li', {}, h('p', {}, n.body), h('span', { class: 'meta' }, `${n.by} · ${when(n.at)}`)))),
-      h('form', { onsubmit: async (ev) => {
+      h('form', { class: 'note-form', onsubmit: async (ev) => {
         ev.preventDefault();
-        if (note.value.trim()) await act(c.id, 'notes', null, { body: note.value });
-      } }, note)));
+        if (!note.value.trim()) return;
+        try { await api('POST', `/api/conversations/${c.id}/notes`, { body: note.value }); } catch (e) {
+          replace(noteStatus, errorText(e));
+          return;
+        }
+        await loadConversation(c.id);
+        const saved = document.getElementById('note-status');
+        if (saved) replace(saved, 'Saved');
+      } }, note, h('div', { class: 'row' }, h('button', { type: 'submit', id: 'save-note' }, 'Save note'), noteStatus))));
 }
 
 async function act(id, what, message, body, leave, method = 'POST') {
@@ -294,7 +401,7 @@ async function act(id, what, message, body, leave, method = 'POST') {
     await api(method, `/api/conversations/${id}/${what}`, body);
     await refreshInbox();
     if (leave) go('#/'); else await loadConversation(id);
-    if (message) flash(message); // once the view shows what it says
+    if (message) flash(message, 'success'); // once the view shows what it says
   } catch (e) { flash(errorText(e)); }
 }
 
@@ -312,15 +419,39 @@ async function teamPane() {
       h('span', { class: 'name' }, u.display_name || u.email), h('span', { class: 'badge' }, u.open))) : h('li', { class: 'empty' }, 'Nobody holds a conversation.')),
     h('h3', {}, 'Open conversations'),
     h('ul', { class: 'list' }, all.map((c) => {
-      const sel = h('select', { 'aria-label': `Assign ${contactName(c)}`, onchange: async () => {
-        try { await api('POST', `/api/conversations/${c.id}/assign`, { user_id: Number(sel.value) }); flash('Reassigned.'); render(); } catch (e) { flash(errorText(e)); }
+      // Picking a name only asks; the reassignment waits for "Yes".
+      const ask = h('div', { class: 'confirm assign-confirm', hidden: true });
+      const sel = h('select', { 'aria-label': `Assign ${contactName(c)}`, 'data-conversation': c.id, onchange: () => {
+        const u = users.find((x) => String(x.id) === sel.value);
+        if (!u) { ask.hidden = true; return; }
+        const to = u.display_name || u.email;
+        replace(ask, h('p', {}, `Reassign ${contactName(c)} to ${to}?`,
+          c.assignee ? ` ${c.assignee.display_name} will no longer have it.` : ''),
+        h('button', { class: 'primary', 'data-confirm': 'assign', onclick: async () => {
+          try {
+            await api('POST', `/api/conversations/${c.id}/assign`, { user_id: u.id });
+            flash(`Reassigned ${contactName(c)} to ${to}.`, 'success');
+            refreshTeam(true);
+          } catch (e) { flash(errorText(e)); }
+        } }, `Yes, reassign to ${to}`),
+        h('button', { onclick: () => { sel.value = ''; ask.hidden = true; } }, 'Cancel'));
+        ask.hidden = false;
       } }, h('option', { value: '' }, c.assignee ? c.assignee.display_name : 'Unassigned'),
       users.filter((u) => !u.disabled && (!c.assignee || u.id !== c.assignee.id)).map((u) => h('option', { value: u.id }, `→ ${u.display_name || u.email}`)));
       return h('li', { class: 'item' }, h('a', { href: `#/c/${c.id}` }, h('span', { class: 'name' }, contactName(c)),
-        h('span', { class: 'preview' }, c.last_message ? c.last_message.body : '')), sel);
+        h('span', { class: 'preview' }, c.last_message ? c.last_message.body : '')), sel, ask);
     })));
   if (state.me.role === 'admin') pane.append(inviteForm());
   return pane;
+}
+
+// The team pane again, in place (the page's message stays). A live update
+// waits while the lead is confirming a reassignment.
+async function refreshTeam(force) {
+  if (!force && document.querySelector('.assign-confirm:not([hidden])')) return;
+  const pane = await teamPane();
+  const detail = document.getElementById('detail');
+  if (detail && location.hash === '#/team') replace(detail, pane);
 }
 
 function inviteForm() {
@@ -359,7 +490,7 @@ async function render() {
   if (hash === '#/login' || !(await ensureMe())) {
     disconnectEvents();
     loginPage();
-    if (state.flash) { root.querySelector('form').prepend(h('p', { class: 'flash' }, state.flash)); state.flash = ''; }
+    if (state.flash) { root.querySelector('form').prepend(flashNode(state.flash.msg, state.flash.kind)); state.flash = null; }
     return;
   }
   connectEvents();
@@ -374,9 +505,9 @@ async function render() {
   state.current = conv ? Number(conv[1]) : null;
   const detail = h('div', { id: 'detail', class: 'detail' },
     h('div', { class: 'placeholder' }, h('p', {}, 'Pick a conversation on the left, or tap “Get more”.')));
-  replace(root, header(), h('div', { id: 'flash' }, state.flash ? h('p', { class: 'flash' }, state.flash) : null),
+  replace(root, header(), h('div', { id: 'flash' }, state.flash ? flashNode(state.flash.msg, state.flash.kind) : null),
     h('div', { class: `layout${conv ? ' has-detail' : ''}` }, inboxPane(), detail));
-  state.flash = '';
+  state.flash = null;
   refreshInbox();
   if (conv) loadConversation(state.current);
   else if (hash === '#/team' && isLead()) { replace(detail, await teamPane()); root.querySelector('.layout').classList.add('has-detail'); }
