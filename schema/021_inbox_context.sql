@@ -39,32 +39,45 @@ BEGIN
                                      'fields', ct.fields,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
+        -- Each half is read newest first through its index and cut at 50
+        -- before the halves meet, so a member with years of blasts costs
+        -- no more than one with a few.
         'messages', (SELECT coalesce(json_agg(json_build_object(
                                 'id', t.id, 'direction', t.direction, 'body', t.body, 'state', t.state,
                                 'at', t.at, 'kind', t.kind, 'source', t.source, 'sent_by', u.display_name)
                             ORDER BY t.at, t.direction, t.id), '[]')
-                       FROM (SELECT * FROM (
-                                 SELECT 'inbound'::text AS direction, i.id, i.body, 'received'::text AS state,
-                                        i.received_at AS at, 'member'::text AS kind, NULL::text AS source,
-                                        NULL::bigint AS sent_by_user_id
-                                   FROM inbound_messages i WHERE i.conversation_id = c.id
-                                 UNION ALL
-                                 SELECT 'outbound', m.id, m.body, m.state, m.created_at, m.purpose,
-                                        CASE m.purpose
-                                            WHEN 'blast' THEN (SELECT l.name FROM blasts b JOIN lists l
-                                                                 ON l.org_id = b.org_id AND l.id = b.list_id
-                                                                WHERE b.id = m.blast_id)
-                                            WHEN 'outreach' THEN (SELECT oc.name FROM outreach_targets ot
-                                                                    JOIN outreach_campaigns oc ON oc.id = ot.campaign_id
-                                                                   WHERE ot.message_id = m.id LIMIT 1)
-                                        END,
-                                        m.sent_by_user_id
-                                   FROM messages m
-                                  WHERE m.org_id = c.org_id
-                                    AND (m.conversation_id = c.id
-                                         OR (m.contact_id = c.contact_id AND m.sender_id = c.sender_id
-                                             AND m.state NOT IN ('cancelled', 'suppressed')))
-                             ) a ORDER BY a.at DESC, a.id DESC LIMIT 50) t
+                       FROM (SELECT a.*,
+                                    CASE a.kind
+                                        WHEN 'blast' THEN (SELECT l.name FROM messages m
+                                                             JOIN blasts b ON b.id = m.blast_id
+                                                             JOIN lists l ON l.org_id = b.org_id AND l.id = b.list_id
+                                                            WHERE m.id = a.id)
+                                        -- outreach_targets is found by its conversation's index
+                                        WHEN 'outreach' THEN (SELECT oc.name FROM messages m
+                                                                JOIN outreach_targets ot ON ot.conversation_id = m.conversation_id
+                                                                                        AND ot.message_id = m.id
+                                                                JOIN outreach_campaigns oc ON oc.id = ot.campaign_id
+                                                               WHERE m.id = a.id LIMIT 1)
+                                    END AS source
+                               FROM ((SELECT 'inbound'::text AS direction, i.id, i.body, 'received'::text AS state,
+                                             i.received_at AS at, 'member'::text AS kind, NULL::bigint AS sent_by_user_id
+                                        FROM inbound_messages i WHERE i.conversation_id = c.id
+                                       ORDER BY i.received_at DESC LIMIT 50)
+                                     UNION ALL
+                                     SELECT * FROM (
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m WHERE m.conversation_id = c.id
+                                           ORDER BY m.created_at DESC LIMIT 50)
+                                         UNION
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m
+                                           WHERE m.contact_id = c.contact_id AND m.sender_id = c.sender_id
+                                             AND m.org_id = c.org_id AND m.state NOT IN ('cancelled', 'suppressed')
+                                           ORDER BY m.created_at DESC LIMIT 50)) o
+                                    ) a
+                              ORDER BY a.at DESC, a.id DESC LIMIT 50) t
                        LEFT JOIN users u ON u.id = t.sent_by_user_id),
         'tags', (SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY t.name), '[]')
                    FROM conversation_tags x JOIN tags t ON t.id = x.tag_id WHERE x.conversation_id = c.id),

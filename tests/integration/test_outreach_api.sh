@@ -108,6 +108,9 @@ assert_eq "$(sql "SELECT count(*) FROM messages WHERE validity_until IS NOT NULL
 assert_eq "$(sql "SELECT assignee_id, state FROM conversations WHERE id = $CONV1")" "$V1|open" "the conversation is volunteer 1's"
 assert_eq "$(sql "SELECT state, texted_by, message_id FROM outreach_targets WHERE contact_id = $C1")" "texted|$V1|$MSG1" "target texted"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send' AND user_id = $V1 AND subject_id = $MSG1")" 1 "the send is audited"
+assert_eq "$(call vol1 GET "/api/conversations/$CONV1")" 200 "the conversation of the outreach text"
+assert_eq "$(jq_ 'd.messages.filter((m) => m.id === '$MSG1').map((m) => [m.kind, m.source, m.state].join("|")).join()')" \
+  "outreach|Rally|queued" "its thread marks the text as the campaign's outreach"
 assert_eq "$(call vol1 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\":$C1,\"body\":\"again\"}")" 409 "never twice to the same contact"
 C2=$(sql "SELECT contact_id FROM outreach_targets WHERE claimed_by = $V2 ORDER BY contact_id LIMIT 1")
 assert_eq "$(call vol1 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\":$C2,\"body\":\"hi\"}")" 409 "not another volunteer's contact"
