@@ -132,9 +132,9 @@ try {
   check(await lead.getAttribute('nav a[href="#/blasts"]', 'aria-current') === 'page', 'the top bar marks Campaigns');
   const who = await lead.$eval('.top .who', (e) => {
     const r = e.getBoundingClientRect();
-    return { text: e.textContent, visible: r.width > 0 && r.height > 0, right: r.right };
+    return { text: e.textContent, visible: r.width > 0 && r.height > 0, right: r.right, whole: e.scrollWidth <= e.clientWidth };
   });
-  check(who.visible && who.text === 'Lee Lead' && who.right <= 390, `the user's name shows at 390 px (${JSON.stringify(who)})`);
+  check(who.visible && who.whole && who.text === 'Lee Lead' && who.right <= 390, `the user's name shows whole at 390 px (${JSON.stringify(who)})`);
   check(await lead.evaluate(() => document.documentElement.scrollWidth <= 390), 'the top bar fits a 390 px screen');
   await lead.goto(`${BASE}/#/team`);
   const pick = `select[data-conversation="${bea}"]`;
@@ -165,8 +165,14 @@ try {
   check(!(await vol.isVisible(`#inbox-list a[data-conversation="${bea}"]`)), 'Bea has left her inbox');
 
   // --- the other volunteer at 390 px gets Bea, with its context ---
+  sql("UPDATE users SET display_name = 'Victoria Alexandra Montgomery-Villanueva' WHERE email = 'vol2@demo.test'");
   const vol2 = await phonePage(browser, problems, /40[14]/);
   await logIn(vol2, 'vol2@demo.test');
+  await vol2.waitForSelector('text=My conversations');
+  const long = await vol2.$eval('.top .who', (e) => ({ w: e.getBoundingClientRect().width, cut: e.scrollWidth > e.clientWidth,
+    ellipsis: getComputedStyle(e).textOverflow }));
+  check(long.w > 0 && long.cut && long.ellipsis === 'ellipsis', `a long name shows truncated at 390 px (${JSON.stringify(long)})`);
+  check(await vol2.evaluate(() => document.documentElement.scrollWidth <= 390), 'and the page stays 390 px wide');
   await vol2.waitForSelector(`#inbox-list a[data-conversation="${bea}"]`);
   await vol2.click(`#inbox-list a[data-conversation="${bea}"]`);
   await vol2.waitForSelector('#reply');

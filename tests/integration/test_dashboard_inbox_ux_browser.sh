@@ -39,7 +39,7 @@ TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/t
 TEST_PIDS+=($!)
 
 DASH="$DASH" SENDER="$SENDER" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/inbox_ux.mjs" \
-  || { tail -20 "$TMP/dashboard.log" "$TMP/worker.log" >&2; fail "inbox_ux.mjs failed"; }
+  || { tail -n 20 "$TMP/dashboard.log" "$TMP/worker.log" >&2; fail "inbox_ux.mjs failed"; }
 
 # The reassignments happened once each, as the lead confirmed them.
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.assign'")" 2 "two confirmed reassignments"

@@ -89,8 +89,13 @@ curl -sN -b "$TMP/vol1.jar" --max-time 4 "$DASH/api/events" >"$TMP/sse_vol1" &
 sse=$!
 for _ in $(seq 1 50); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && break; sleep 0.1; done
 member_writes "$PHONE" "a reply for volunteer 1" >/dev/null
+POOLED=$(member_writes +14155550777 "a new member, nobody's yet")
 wait "$sse" || true
 grep -q "\"conversation_id\":$CONV" "$TMP/sse_vol1" || fail "the reply's event reached volunteer 1: $(cat "$TMP/sse_vol1")"
+# The pool's new conversation: her "N waiting" is stale, but no id.
+grep -q "^event: waiting$" "$TMP/sse_vol1" || fail "volunteer 1 heard the pool changed: $(cat "$TMP/sse_vol1")"
+! grep -q "\"conversation_id\":$POOLED[,}]" "$TMP/sse_vol1" || fail "a pooled conversation's id reached a volunteer: $(cat "$TMP/sse_vol1")"
+! grep -A1 "^event: waiting$" "$TMP/sse_vol1" | grep '^data:' | grep -vqx 'data: {}' || fail "a waiting event carries data: $(cat "$TMP/sse_vol1")"
 ! grep -qE '\+1[0-9]{10}' "$TMP/sse_vol1" || fail "an event shows a full number: $(cat "$TMP/sse_vol1")"
 first=$(sql "SELECT min(id) FROM conversations WHERE assignee_id = $V1 AND id <> $CONV")
 assert_eq "$(call vol1 GET "/api/conversations/$first")" 200 "a claimed conversation"
