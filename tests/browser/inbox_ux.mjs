@@ -103,6 +103,18 @@ try {
   await vol.waitForSelector('#waiting:has-text("1 member waiting")', { timeout: 5000 });
   check(true, 'the "N waiting" line updates live when a member writes in');
 
+  // A burst of 30 events costs a couple of refreshes, not 30.
+  const mine = sql(`SELECT id FROM conversations WHERE assignee_id = ${v1} ORDER BY id LIMIT 1`);
+  const org = sql('SELECT org_id FROM senders LIMIT 1');
+  let refreshes = 0;
+  const counter = (r) => { if (r.url().endsWith('/api/conversations/waiting')) refreshes++; };
+  vol.on('request', counter);
+  sql(`SELECT pg_notify('tocsin_conversations', json_build_object('org_id', ${org}, 'conversation_id', ${mine},
+        'event', 'status', 'assignee_id', ${v1}, 'n', g)::text) FROM generate_series(1, 30) g`);
+  await vol.waitForTimeout(1500);
+  vol.off('request', counter);
+  check(refreshes >= 1 && refreshes <= 3, `30 events in a burst refresh the inbox ${refreshes} time(s), at most ~2 a second`);
+
   // The unnamed member: the blast above the reply, the number once.
   await vol.click('#inbox-list a:has-text("0301")');
   await vol.waitForSelector('#reply');
