@@ -104,7 +104,7 @@ try {
 
   // The lead's page: progress and the answers.
   const lead = await newPage({ width: 1280, height: 900 }, 'lead');
-  await logIn(lead, 'lead@demo.test');
+  await logInAt(lead, BASE, 'lead@demo.test', '.subnav'); // leads land on the campaigns
   await lead.goto(`${BASE}/#/outreach/${CAMP}`);
   await lead.waitForSelector('#oc-progress');
   const progress = await lead.textContent('#oc-progress');

@@ -71,15 +71,19 @@ done
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.assign' AND user_id = $LEAD")" 3 "reassignments audited"
 assert_eq "$(call vol1 POST "/api/conversations/$c2/assign" "{\"user_id\":$V1}")" 403 "a volunteer cannot reassign"
 # Who took it: only the volunteer a lead moved it away from learns, names only.
-assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 404 "no hand-off while the conversation is hers"
-assert_eq "$(call lead POST "/api/conversations/$c1/assign" "{\"user_id\":$V2}")" 200 "lead moves c1 to volunteer 2"
-assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 200 "volunteer 1 may ask who took c1"
+cx=$(member_writes +14155550188 "who will answer me?")
+assert_eq "$(call lead POST "/api/conversations/$cx/assign" "{\"user_id\":$V1}")" 200 "lead gives a new conversation to volunteer 1"
+assert_eq "$(call vol1 GET "/api/conversations/$cx/handoff")" 404 "no hand-off while the conversation is hers"
+assert_eq "$(call vol2 GET "/api/conversations/$cx/handoff")" 404 "nor for a volunteer who never had it"
+assert_eq "$(call lead POST "/api/conversations/$cx/assign" "{\"user_id\":$V2}")" 200 "lead moves it to volunteer 2"
+assert_eq "$(call vol1 GET "/api/conversations/$cx/handoff")" 200 "volunteer 1 may ask who took it"
 assert_eq "$(jq_ '[d.to, d.by].join("|")')" "Vic Volunteer|Lee Lead" "the hand-off names who took it and who moved it"
 assert_eq "$(jq_ 'Object.keys(d).sort().join(",")')" "at,by,conversation_id,to" "and nothing of the member"
-assert_eq "$(call vol2 GET "/api/conversations/$c1/handoff")" 404 "the new holder has no hand-off to see"
-assert_eq "$(call lead POST "/api/conversations/$c1/assign" "{\"user_id\":$V1}")" 200 "lead gives c1 back"
-assert_eq "$(call vol1 GET "/api/conversations/$c1/handoff")" 404 "hers again: no hand-off"
-assert_eq "$(call vol2 GET "/api/conversations/$c1/handoff")" 200 "now volunteer 2 may ask who took it"
+assert_eq "$(call vol2 GET "/api/conversations/$cx/handoff")" 404 "the new holder has no hand-off to see"
+assert_eq "$(call lead POST "/api/conversations/$cx/assign" "{\"user_id\":$V1}")" 200 "lead gives it back"
+assert_eq "$(call vol1 GET "/api/conversations/$cx/handoff")" 404 "hers again: no hand-off"
+assert_eq "$(call vol2 GET "/api/conversations/$cx/handoff")" 200 "now volunteer 2 may ask who took it"
+assert_eq "$(call lead POST "/api/conversations/$cx/close")" 200 "the lead closes it (out of the way of what follows)"
 
 # --- the inbox ---
 assert_eq "$(call vol1 GET /api/conversations)" 200 "inbox"
@@ -145,6 +149,11 @@ while read -r method pattern role flags; do
     [[ "$code" == 4* ]] || fail "$method $pattern with a bad token: got $code"
   elif [ "$role" != API_VOLUNTEER ]; then
     assert_eq "$code" 403 "$method $pattern needs a $role"
+  elif [[ "$pattern" == */handoff ]]; then
+    # Her own hand-off when a lead moved c2 away from her: tested above.
+    from=$(sql "SELECT details->>'from' FROM audit_events WHERE action = 'conversation.assign' AND subject_id = $c2
+                 ORDER BY created_at DESC, id DESC LIMIT 1")
+    assert_eq "$code" "$([ "$from" = "$V1" ] && echo 200 || echo 404)" "$method $path: only for the volunteer it was taken from"
   elif [[ "$pattern" == *:id* ]]; then
     assert_eq "$code" 404 "$method $path: another volunteer's conversation is not found"
   else
