@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * setup.c — `tocsinctl setup`: prepares a PostgreSQL cluster for Tocsin as
  * its superuser: an owner role (NOLOGIN; migrations run as it), a runtime
- * role (LOGIN; what the daemons connect as) with only row-level rights,
- * the database owned by the owner, and default privileges so that every
+ * role (LOGIN; what the gateway, the worker and tocsinctl connect as) with
+ * only row-level rights, a web role (LOGIN; the dashboard's, a member of
+ * the runtime role, so the same rights under another name: the dashboard
+ * runs as another system user, which cannot reach the sealing key the
+ * others hold), the database owned by the owner, and default privileges so that every
  * object a later migration creates gets the same grants. Idempotent.
  * It applies no migration itself (that is `tocsinctl migrate`). */
 #include <stdarg.h>
@@ -84,21 +87,25 @@ static int grant_runtime(PGconn *db, const char *owner, const char *rt)
 }
 
 static int setup(PGconn *admin, const char *admin_url, const char *dbname, const char *owner_name,
-                 const char *rt_name)
+                 const char *rt_name, const char *web_name)
 {
     int rc = -1;
     PGconn *db = NULL;
     char *owner = PQescapeIdentifier(admin, owner_name, strlen(owner_name));
     char *rt = PQescapeIdentifier(admin, rt_name, strlen(rt_name));
     char *dbq = PQescapeIdentifier(admin, dbname, strlen(dbname));
-    if (!owner || !rt || !dbq) {
+    char *web = PQescapeIdentifier(admin, web_name, strlen(web_name));
+    if (!owner || !rt || !dbq || !web) {
         fprintf(stderr, "tocsinctl setup: %s", PQerrorMessage(admin));
         goto out;
     }
-    if (strcmp(owner_name, rt_name) == 0) {
-        fprintf(stderr, "tocsinctl setup: the owner and runtime roles must differ\n");
+    if (strcmp(owner_name, rt_name) == 0 || strcmp(owner_name, web_name) == 0 || strcmp(rt_name, web_name) == 0) {
+        fprintf(stderr, "tocsinctl setup: the owner, runtime and web roles must differ\n");
         goto out;
     }
+    /* Revoking a membership that is not there, granting one that is: notices, not news. */
+    if (run(admin, "SET client_min_messages = error"))
+        goto out;
     const char *role_q = "SELECT 1 FROM pg_roles WHERE rolname = $1";
     int e = exists(admin, role_q, owner_name);
     if (e < 0 || (e == 0 && runj(admin, "CREATE ROLE ", owner, " NOLOGIN", (char *)NULL)))
@@ -110,9 +117,17 @@ static int setup(PGconn *admin, const char *admin_url, const char *dbname, const
         goto out;
     if (e == 0)
         printf("created role %s (runtime)\n", rt_name);
-    /* Whatever the roles were before, neither may do more than its part. */
+    e = exists(admin, role_q, web_name);
+    if (e < 0 || (e == 0 && runj(admin, "CREATE ROLE ", web, " LOGIN", (char *)NULL)))
+        goto out;
+    if (e == 0)
+        printf("created role %s (web: the dashboard's)\n", web_name);
+    /* Whatever the roles were before, none may do more than its part. */
     if (runj(admin, "ALTER ROLE ", owner, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOLOGIN", (char *)NULL) ||
-        runj(admin, "ALTER ROLE ", rt, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN NOINHERIT", (char *)NULL))
+        runj(admin, "ALTER ROLE ", rt, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN NOINHERIT", (char *)NULL) ||
+        runj(admin, "ALTER ROLE ", web, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN INHERIT", (char *)NULL) ||
+        runj(admin, "REVOKE ", owner, " FROM ", rt, ", ", web, (char *)NULL) ||
+        runj(admin, "GRANT ", rt, " TO ", web, (char *)NULL))
         goto out;
     e = exists(admin, "SELECT 1 FROM pg_database WHERE datname = $1", dbname);
     if (e < 0 ||
@@ -139,35 +154,40 @@ static int setup(PGconn *admin, const char *admin_url, const char *dbname, const
         runj(db, "GRANT USAGE ON SCHEMA public TO ", rt, (char *)NULL) || grant_runtime(db, owner, rt) ||
         run(db, "COMMIT"))
         goto out;
-    printf("database %s: owner %s, runtime role %s (rows only)\n", dbname, owner_name, rt_name);
+    printf("database %s: owner %s, runtime role %s (rows only), web role %s (as %s)\n", dbname, owner_name, rt_name,
+           web_name, rt_name);
     rc = 0;
 out:
     PQfinish(db);
     PQfreemem(owner);
     PQfreemem(rt);
     PQfreemem(dbq);
+    PQfreemem(web);
     return rc;
 }
 
 int tocsinctl_setup(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *dbname = "tocsin", *owner = "tocsin_owner", *rt = "tocsin";
+    const char *dbname = "tocsin", *owner = "tocsin_owner", *rt = "tocsin", *web = "tocsin_web";
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--database", &dbname, NULL},
                                    {"--owner-role", &owner, NULL},
                                    {"--runtime-role", &rt, NULL},
+                                   {"--web-role", &web, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("setup", argc, argv, opts, pos, 0);
     if (np == -2) {
         printf("Usage: tocsinctl --database-url ADMIN-URL setup [--database tocsin] [--owner-role tocsin_owner]\n"
-               "                 [--runtime-role tocsin]\n\n"
+               "                 [--runtime-role tocsin] [--web-role tocsin_web]\n\n"
                "Prepares a PostgreSQL cluster, connecting as a superuser (ADMIN-URL, e.g. dbname=postgres\n"
                "run as the system user postgres). Creates, or corrects:\n"
                "  the owner role (NOLOGIN): owns the database and its schema; migrations run as it\n"
                "    (tocsinctl migrate with options='-c role=tocsin_owner' on a superuser connection);\n"
                "  the runtime role (LOGIN, no superuser, no DDL): SELECT/INSERT/UPDATE/DELETE on tables,\n"
                "    USAGE on sequences, EXECUTE on functions, now and, by default privileges, for every\n"
-               "    object later migrations create; the daemons connect as it;\n"
+               "    object later migrations create; the gateway, the worker and tocsinctl connect as it;\n"
+               "  the web role (LOGIN, a member of the runtime role): the dashboard's, so that it runs as\n"
+               "    another system user than the two daemons that hold the sealing key;\n"
                "  the database, owned by the owner role, with CONNECT and TEMPORARY for the runtime role only.\n"
                "Running it again changes nothing that is already right.\n");
         return TOCSINCTL_OK;
@@ -177,7 +197,7 @@ int tocsinctl_setup(struct tocsinctl *ctl, int argc, char **argv)
     PGconn *admin = tocsinctl_connect(ctl);
     if (!admin)
         return TOCSINCTL_FAIL;
-    int rc = setup(admin, ctl->database_url, dbname, owner, rt) ? TOCSINCTL_FAIL : TOCSINCTL_OK;
+    int rc = setup(admin, ctl->database_url, dbname, owner, rt, web) ? TOCSINCTL_FAIL : TOCSINCTL_OK;
     PQfinish(admin);
     return rc;
 }

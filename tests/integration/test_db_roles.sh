@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
-# tocsinctl setup and the two roles the package uses: migrations run as the
+# tocsinctl setup and the roles the package uses: migrations run as the
 # owner role (a superuser connection with the session role set, as
 # tocsin-migrate.service does) and own every object; the runtime role's
 # grants suffice for the daemons' work — the demo seed, a member's JOIN
 # through the gateway, the worker sending the confirmation to the carrier
-# simulator, a dashboard login and inbox — and for objects a later
+# simulator, a dashboard login and pool as the web role (a member of the
+# runtime role) — and for objects a later
 # migration adds (default privileges); it cannot create, alter, drop or
 # truncate, nor COPY ... PROGRAM, nor become the owner.
 source "$(dirname "$0")/lib.sh"
 CTL="$BIN/ops/tocsinctl"
 ADMIN="host=127.0.0.1 port=$TEST_PG_PORT dbname=postgres user=tocsin"
-DB="t_roles_$$" OWNER="t_owner_$$" RT="t_rt_$$"
+DB="t_roles_$$" OWNER="t_owner_$$" RT="t_rt_$$" WEB="t_web_$$"
 drop_all() {
   "$PSQL" -XqAt "$ADMIN" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" \
-    -c "DROP ROLE IF EXISTS \"$RT\"" -c "DROP ROLE IF EXISTS \"$OWNER\"" >/dev/null 2>&1 || true
+    -c "DROP ROLE IF EXISTS \"$WEB\"" -c "DROP ROLE IF EXISTS \"$RT\"" -c "DROP ROLE IF EXISTS \"$OWNER\"" >/dev/null 2>&1 || true
 }
 trap 'cleanup; drop_all' EXIT
 
-out=$("$CTL" --database-url "$ADMIN" setup --database "$DB" --owner-role "$OWNER" --runtime-role "$RT")
+out=$("$CTL" --database-url "$ADMIN" setup --database "$DB" --owner-role "$OWNER" --runtime-role "$RT" --web-role "$WEB")
 assert_contains "$out" "created role $OWNER" "owner role created"
 assert_contains "$out" "created role $RT" "runtime role created"
+assert_contains "$out" "created role $WEB" "web role created"
 assert_contains "$out" "created database $DB" "database created"
-out=$("$CTL" --database-url "$ADMIN" setup --database "$DB" --owner-role "$OWNER" --runtime-role "$RT")
+out=$("$CTL" --database-url "$ADMIN" setup --database "$DB" --owner-role "$OWNER" --runtime-role "$RT" --web-role "$WEB")
 [[ "$out" != *created* ]] || fail "a second setup created something: $out"
 rc=0; "$CTL" --database-url "$ADMIN" setup --database "$DB" --owner-role same --runtime-role same 2>/dev/null || rc=$?
 assert_eq "$rc" 1 "owner and runtime roles must differ"
@@ -52,6 +54,9 @@ refused "COPY ... PROGRAM" "COPY (SELECT 1) TO PROGRAM 'true'"
 refused "COPY to a server file" "COPY orgs TO '/tmp/t_roles_orgs'"
 refused "SET ROLE to the owner" "SET ROLE \"$OWNER\""
 refused "CREATE SCHEMA" "CREATE SCHEMA rt_schema"
+WEB_URL="host=127.0.0.1 port=$TEST_PG_PORT dbname=$DB user=$WEB"
+out=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$WEB_URL" -c "CREATE TABLE web_table (i int)" 2>&1) && fail "the web role could CREATE TABLE"
+assert_eq "$("$PSQL" -XqAt "$WEB_URL" -c "SELECT count(*) >= 0 FROM orgs")" t "the web role reads rows as the runtime role"
 
 # The daemons' work as the runtime role: the demo seed (tocsinctl's
 # everyday verbs), a JOIN through the gateway, the worker's send, the
@@ -67,6 +72,7 @@ TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2
 TOCSIN_WORKER_METRICS_PORT=$(free_port) "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 & TEST_PIDS+=($!)
 DASH="http://127.0.0.1:$DASH_PORT"
 env TOCSIN_DASHBOARD_PORT="$DASH_PORT" TOCSIN_DASHBOARD_URL="$DASH" \
+  TOCSIN_DATABASE_URL="host=127.0.0.1 port=$TEST_PG_PORT dbname=$DB user=$WEB" \
   "$TOCSIN_SOURCE_DIR/ops/daemon-exec" dashboard "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
@@ -86,9 +92,9 @@ out=$(curl -s -XPOST "$SIM/sim/inbound" -d "{\"from\": \"$M\", \"to\": \"24680\"
 assert_contains "$out" '"gateway_status":200' "a reply stored"
 code=$(curl -s -c "$TMP/lead.jar" -o "$TMP/login" -w '%{http_code}' -X POST "$DASH/api/login" \
   -H 'Content-Type: application/json' -d '{"email":"lead@demo.test","password":"tocsin-demo"}')
-assert_eq "$code" 200 "dashboard login as the runtime role"
+assert_eq "$code" 200 "dashboard login as the web role"
 code=$(curl -s -b "$TMP/lead.jar" -o "$TMP/inbox" -w '%{http_code}' "$DASH/api/conversations/pool")
-assert_eq "$code" 200 "dashboard pool as the runtime role"
+assert_eq "$code" 200 "dashboard pool as the web role"
 assert_contains "$(cat "$TMP/inbox")" "when is the meeting?" "the reply is in the pool"
 for f in gateway worker dashboard; do
   if grep -qi "permission denied" "$TMP/$f.log"; then grep -i "permission denied" "$TMP/$f.log" >&2; fail "$f hit a permission error"; fi
