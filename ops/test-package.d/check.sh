@@ -49,6 +49,10 @@ ctl org create pkgtest --name "Package Test" --help-text "Package Test: reply ST
   die "org create"
 printf '%s' "$token" | ctl sender add --org pkgtest --address 24680 --provider twilio --mps 10 \
   --account-sid AC00000000000000000000000000000001 --auth-token-stdin >/dev/null || die "sender add"
+# (before the first webhook: the gateway caches a sender's keywords for 2 s)
+ctl keyword add --org pkgtest --keyword JOIN --list members \
+  --reply "Package Test: you're in! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null ||
+  die "keyword add"
 
 say "a signed Twilio webhook to the gateway"
 url=http://127.0.0.1:8080/twilio/inbound
@@ -66,6 +70,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url" -H "X-Twilio-
   --data-urlencode Body=forged --data-urlencode From=+14155552671 --data-urlencode MessageSid=SMforged --data-urlencode To=24680)
 [ "$code" = 403 ] || die "a forged webhook got HTTP $code"
 
+say "a keyword (pcre2 under MemoryDenyWriteExecute=: no JIT, the interpreter)"
+sid=SMjoin$(date +%s)
+sig=$(printf '%s' "${url}Body""JOIN""From""+14155552672""MessageSid""$sid""To""24680" |
+      openssl dgst -sha1 -hmac "$token" -binary | base64)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url" -H "X-Twilio-Signature: $sig" \
+  --data-urlencode Body=JOIN --data-urlencode From=+14155552672 --data-urlencode "MessageSid=$sid" --data-urlencode To=24680)
+[ "$code" = 200 ] || die "the JOIN webhook got HTTP $code"
+[ "$(as_pg "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '+14155552672'")" = 1 ] ||
+  die "JOIN did not subscribe"
+say "JOIN subscribed the member"
+
 say "the runtime role: rows yes, structure and programs no"
 rt() { runuser -u tocsin -- psql -XqAt -d tocsin -c "$1" 2>&1; }
 out=$(rt "CREATE TABLE pkg_should_fail (i int)") && die "tocsin could CREATE TABLE"
@@ -82,6 +97,14 @@ for u in "${units[@]}"; do
 done
 dpid=$(systemctl show -p MainPID --value tocsin-dashboard.service)
 tr '\0' '\n' < "/proc/$dpid/environ" | grep -q SECRET_KEY && die "the dashboard has a key setting"
+[ "$(stat -c %U "/proc/$dpid")" = tocsin_web ] || die "the dashboard does not run as tocsin_web"
+gpid=$(systemctl show -p MainPID --value tocsin-gateway.service)
+[ "$(stat -c %U "/proc/$gpid")" = tocsin ] || die "the gateway does not run as tocsin"
+runuser -u tocsin_web -- cat /run/credentials/tocsin-gateway.service/secret_key >/dev/null 2>&1 &&
+  die "the dashboard's user can read the gateway's credential"
+runuser -u tocsin_web -- cat "/proc/$gpid/environ" >/dev/null 2>&1 && die "the dashboard's user can read the gateway's process"
+[ "$(stat -c %a "/proc/$dpid/root/run/credentials")" = 0 ] || die "the dashboard sees /run/credentials"
+say "the dashboard runs as tocsin_web: no access to the gateway's credential or process"
 
 say "SIGKILL each daemon; systemd must bring it back"
 for u in "${units[@]}"; do
