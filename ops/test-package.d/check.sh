@@ -135,4 +135,33 @@ for u in tocsin-migrate.service "${units[@]}"; do
   awk -v f="$fig" 'BEGIN { exit !(f <= 2.0) }' || worst=1
 done
 [ $worst -eq 0 ] || die "a unit's exposure is above 2.0"
+
+say "an upgrade (apt-get install --reinstall): migrations, then the running daemons restart"
+declare -A before
+for u in "${units[@]}"; do before[$u]=$(systemctl show -p MainPID --value "$u"); done
+mig_before=$(systemctl show -p ExecMainStartTimestampMonotonic --value tocsin-migrate.service)
+DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --reinstall "$deb" >/dev/null 2>&1 || die "the reinstall failed"
+[ "$(systemctl show -p ExecMainStartTimestampMonotonic --value tocsin-migrate.service)" != "$mig_before" ] ||
+  die "tocsin-migrate did not run again"
+for u in "${units[@]}"; do
+  [ "$(systemctl is-active "$u")" = active ] || die "$u is not active after the upgrade"
+  [ "$(systemctl show -p MainPID --value "$u")" != "${before[$u]}" ] || die "$u was not restarted by the upgrade"
+done
+m=$(systemctl show -p ActiveEnterTimestampMonotonic --value tocsin-migrate.service)
+for u in "${units[@]}"; do
+  [ "$(systemctl show -p ActiveEnterTimestampMonotonic --value "$u")" -ge "$m" ] || die "$u started before the migrations ended"
+done
+wait_http http://127.0.0.1:8080/healthz || die "the gateway does not answer after the upgrade"
+say "upgrade: tocsin-migrate ran again, then ${units[*]} restarted"
+
+say "apt-get remove stops the units; purge removes the key and the spool, keeps the database"
+DEBIAN_FRONTEND=noninteractive timeout 300 apt-get remove -y -q tocsin >/dev/null 2>&1 || die "remove failed"
+for u in tocsin-migrate.service "${units[@]}"; do
+  st=$(systemctl is-active "$u" || true)
+  [ "$st" != active ] || die "$u still runs after remove"
+done
+DEBIAN_FRONTEND=noninteractive timeout 300 apt-get purge -y -q tocsin >/dev/null 2>&1 || die "purge failed"
+[ ! -e /etc/tocsin/secret_key ] && [ ! -e /var/lib/tocsin ] || die "purge left the key or the spool"
+[ "$(as_pg "SELECT count(*) FROM inbound_messages")" -ge 1 ] || die "purge lost the database"
+say "removed and purged"
 say "all checks passed"
