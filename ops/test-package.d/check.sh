@@ -41,9 +41,16 @@ say "migrations applied: $(as_pg 'SELECT count(*) FROM schema_migrations'); obje
   die "some objects are not owned by tocsin_owner"
 grep -Ev '^\s*(#|$)' /etc/postgresql/15/main/pg_hba.conf | grep -qw trust && die "pg_hba.conf has trust"
 
-# An org and a Twilio short code, as the operator adds them (the runtime
-# role, peer-authenticated; the key read by root and handed over).
-ctl() { runuser -u tocsin -- env TOCSIN_DATABASE_URL=dbname=tocsin TOCSIN_SECRET_KEY="$(head -1 /etc/tocsin/secret_key)" tocsinctl "$@"; }
+# An org and a Twilio short code, as docs/deploy.md has the operator add
+# them: tocsinctl as a transient unit of the user tocsin (peer: the role
+# tocsin), with the settings file and the key as a credential, never in an
+# environment.
+ctl() {
+  local unit=tocsinctl-$$-$RANDOM
+  systemd-run --quiet --pipe --wait --collect --unit="$unit" -p User=tocsin \
+    -p EnvironmentFile=/etc/tocsin/tocsin.conf -p LoadCredential=secret_key:/etc/tocsin/secret_key \
+    -E TOCSIN_SECRET_KEY_FILE="/run/credentials/$unit.service/secret_key" tocsinctl "$@"
+}
 token=5f4dcc3b5aa765d61d8327deb882cf99
 ctl org create pkgtest --name "Package Test" --help-text "Package Test: reply STOP to stop. Msg&data rates may apply." >/dev/null ||
   die "org create"
