@@ -67,7 +67,7 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl init: this database already has an organisation (use org create)\n");
     else {
         printf("created org %s (id %s)\n", pos[0], PQgetvalue(res, 0, 0));
-        printf("invite for the first admin (%s), valid 7 days:\n%s/#/invite/%s\n", email,
+        printf("invite for the first admin (%s), valid 7 days:\n%s/#token=%s\n", email,
                ctl->cfg.dashboard_url, token);
         rc = TOCSINCTL_OK;
     }

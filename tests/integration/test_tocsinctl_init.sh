@@ -16,9 +16,9 @@ rc=0; "$CTL" init acme --name "Acme Union" 2>/dev/null || rc=$?
 assert_eq "$rc" 2 "init without --admin-email is a usage error"
 out=$("$CTL" init acme --name "Acme Union" --admin-email first@acme.test)
 assert_contains "$out" "created org acme" "the org is created"
-url=$(echo "$out" | grep -o "$DASH/#/invite/[A-Za-z0-9_-]*")
+url=$(echo "$out" | grep -o "$DASH/#token=[A-Za-z0-9_-]*")
 [ -n "$url" ] || fail "no invite link in: $out"
-token=${url##*/}
+token=${url##*#token=}
 assert_eq "$(sql "SELECT count(*) FROM orgs")" 1 "one org"
 assert_eq "$(sql "SELECT count(*) FROM users")" 0 "no user before the invite is accepted"
 assert_eq "$(sql "SELECT count(*) FROM senders") $(sql "SELECT count(*) FROM keywords")" "0 0" "no demo data"
@@ -34,14 +34,15 @@ env TOCSIN_DASHBOARD_PORT="$DASH_PORT" \
   "$TOCSIN_SOURCE_DIR/ops/daemon-exec" dashboard "$BIN/dashboard/tocsin-dashboard" >"$TMP/dashboard.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_http "$DASH/healthz"
-code=$(curl -s -o "$TMP/out" -w '%{http_code}' "$DASH/api/invites/$token")
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X POST "$DASH/api/invite/show" -H 'Content-Type: application/json' \
+  -d "{\"token\":\"$token\"}")
 assert_eq "$code" 200 "the dashboard shows the invite"
 assert_contains "$(tr -d ' ' < "$TMP/out")" '"role":"admin"' "as an admin's"
-code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X POST "$DASH/api/invites/$token/accept" -H 'Content-Type: application/json' \
-  -d '{"password":"a long first password","display_name":"First Admin"}')
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -X POST "$DASH/api/invite/accept" -H 'Content-Type: application/json' \
+  -d "{\"token\":\"$token\",\"password\":\"a long first password\",\"display_name\":\"First Admin\"}")
 assert_eq "$code" 201 "the admin accepts it"
 assert_eq "$(login first first@acme.test 'a long first password')" 200 "and logs in"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DASH/api/invites/$token/accept" -H 'Content-Type: application/json' \
-  -d '{"password":"another password here"}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DASH/api/invite/accept" -H 'Content-Type: application/json' \
+  -d "{\"token\":\"$token\",\"password\":\"another password here\"}")
 [ "$code" != 201 ] || fail "the invite worked twice"
 echo PASS
