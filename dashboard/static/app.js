@@ -42,6 +42,8 @@ function connectEvents() {
     if (location.hash === '#/team') render();
   });
   es.addEventListener('resync', () => refreshInbox());
+  // A blast's figures changed (ids only): leads.js's progress view refetches.
+  es.addEventListener('blast', (ev) => window.dispatchEvent(new CustomEvent('tocsin:blast', { detail: JSON.parse(ev.data) })));
 }
 
 function disconnectEvents() {
