@@ -4,7 +4,10 @@
 -- left out for an opt-out, how many recipients are in their quiet hours
 -- right now (their messages wait for their morning), and the longest
 -- rendering across the audience (its segments, characters and encoding),
--- so the confirm states what the members will really be charged for. A
+-- so the confirm states what the members will really be charged for.
+-- 009's stats define a blast's opt-outs and a keyword's so that they
+-- agree (opted out within the window after the blast; joined by the
+-- keyword and opted out since). A
 -- NOTIFY on tocsin_blasts tells the dashboard's event stream that a
 -- blast's figures or state changed.
 
@@ -111,6 +114,73 @@ BEGIN
 EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE '22P02' THEN
     SELECT e.status, e.body INTO status, body FROM tocsin_lead_error('22023', SQLERRM) e;
 END $$;
+
+-- 009's stats with opt-outs defined so the two tables cannot disagree
+-- about one member's STOP. Per blast, 'opted_out_after': recipients the
+-- carrier took the blast's message for (sent, delivered, undelivered,
+-- unknown) whose number opted out within p_days of the blast's start
+-- (006's 'opted_out' counter, kept as 'opted_out_while_sending', counts
+-- only those who stopped before their message went). Per keyword,
+-- 'opted_out': members who joined by the keyword within p_days and whose
+-- number has opted out since they joined. A member who joins by keyword,
+-- gets a blast and texts STOP the next day counts 1 in both.
+CREATE OR REPLACE FUNCTION tocsin_lead_stats(p_org bigint, p_days int, OUT status int, OUT body json)
+LANGUAGE sql STABLE AS $$
+    WITH d AS (SELECT make_interval(days => least(greatest(coalesce(p_days, 7), 1), 90)) AS span),
+    bl AS (
+        SELECT b.id, b.state, b.body, b.started_at, l.name AS list,
+               (tocsin_blast_status(p_org, b.id)) AS s
+          FROM blasts b JOIN lists l ON l.id = b.list_id
+         WHERE b.org_id = p_org AND b.started_at IS NOT NULL
+         ORDER BY b.started_at DESC LIMIT 100
+    ),
+    kw AS (
+        SELECT k.id, k.keyword, l.name AS list, x.*
+          FROM keywords k JOIN lists l ON l.id = k.list_id,
+          LATERAL (
+            SELECT count(*) AS gained,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org
+                                                    AND o.phone = c.phone AND o.opted_out_at >= s.consented_at)) AS opted_out,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM inbound_messages r WHERE r.org_id = p_org
+                                                    AND r.from_phone = c.phone AND r.intent = 'reply'
+                                                    AND r.received_at > s.consented_at)) AS replied
+              FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+              JOIN inbound_messages im ON im.id = s.evidence_inbound_id
+             WHERE s.org_id = p_org AND s.list_id = k.list_id AND s.source = 'keyword'
+               AND s.consented_at > now() - (SELECT span FROM d)
+               AND upper(btrim(im.body)) LIKE k.keyword || '%'
+               AND (k.sender_id IS NULL OR im.sender_id = k.sender_id)) x
+         WHERE k.org_id = p_org
+    )
+    SELECT 200, json_build_object(
+        'days', extract(day FROM (SELECT span FROM d))::int,
+        'blasts', (SELECT coalesce(json_agg(json_build_object(
+                       'id', bl.id, 'state', bl.state, 'body', bl.body, 'list', bl.list, 'started_at', bl.started_at,
+                       'recipients', (bl.s->>'recipients')::int, 'delivered', (bl.s->>'delivered')::int,
+                       'delivered_rate', CASE WHEN h.handed = 0 THEN NULL
+                                              ELSE round((bl.s->>'delivered')::numeric / h.handed, 4) END,
+                       'opted_out_while_sending', (bl.s->>'opted_out')::int,
+                       'opted_out_after', (SELECT count(DISTINCT m.to_phone) FROM messages m
+                                            WHERE m.blast_id = bl.id
+                                              AND m.state IN ('sent', 'delivered', 'undelivered', 'unknown')
+                                              AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org
+                                                             AND o.phone = m.to_phone
+                                                             AND o.opted_out_at BETWEEN bl.started_at
+                                                                 AND bl.started_at + (SELECT span FROM d))),
+                       'replies', (SELECT count(DISTINCT r.from_phone) FROM inbound_messages r
+                                    WHERE r.org_id = p_org AND r.intent = 'reply'
+                                      AND r.received_at BETWEEN bl.started_at AND bl.started_at + (SELECT span FROM d)
+                                      AND r.from_phone IN (SELECT m.to_phone FROM messages m WHERE m.blast_id = bl.id)))
+                   ORDER BY bl.started_at DESC), '[]')
+                     FROM bl, LATERAL (SELECT (bl.s->>'sent')::int + (bl.s->>'delivered')::int
+                                              + (bl.s->>'undelivered')::int + (bl.s->>'failed')::int
+                                              + (bl.s->>'unknown')::int AS handed) h),
+        'keywords', (SELECT coalesce(json_agg(json_build_object(
+                         'id', kw.id, 'keyword', kw.keyword, 'list', kw.list, 'gained', kw.gained,
+                         'opted_out', kw.opted_out,
+                         'reply_rate', CASE WHEN kw.gained = 0 THEN NULL ELSE round(kw.replied::numeric / kw.gained, 4) END)
+                     ORDER BY kw.keyword), '[]') FROM kw))
+$$;
 
 -- A blast's figures or state changed: the tick folds counters once a
 -- second (006), so this fires at most about once a second per sending

@@ -59,7 +59,7 @@ function header() {
       h('a', { href: '#/' }, 'Inbox'),
       h('a', { href: '#/outreach' }, 'Outreach'),
       isLead() ? h('a', { href: '#/team' }, 'Team') : null,
-      isLead() ? h('a', { href: '#/blasts' }, 'Campaigns') : null,
+      isLead() ? h('a', { href: '#/blasts' }, 'Blasts') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')),
     h('span', { class: 'who' }, state.me.display_name || state.me.email));
 }

@@ -2,8 +2,9 @@
 // leads.js — a campaign lead's pages: audiences (#/lists: member counts,
 // CSV import with the import's report, export), keywords (#/keywords;
 // admins create and edit), blasts (#/blasts, compose at #/blasts/new with
-// a live segment counter and the server's preview, progress at
-// #/blasts/12) and stats (#/stats). Every member- or lead-written string
+// a live segment counter, the server's preview and a confirm before
+// anything is sent, progress at #/blasts/12) and stats (#/stats). The
+// pages call bulk sends "blasts" everywhere ("campaigns" are outreach's). Every member- or lead-written string
 // goes in through h() as text.
 //
 // The progress view fetches GET /api/blasts/:id when /api/events says the
@@ -44,7 +45,7 @@ export function isLeadHash(hash) {
 /** The lead's sub-navigation (the active page marked). */
 export function leadNav(hash) {
   const link = (href, text) => h('a', { href, 'aria-current': hash.startsWith(href) ? 'page' : undefined }, text);
-  return h('nav', { class: 'subnav', 'aria-label': 'Campaigns' },
+  return h('nav', { class: 'subnav', 'aria-label': 'Blasts' },
     link('#/blasts', 'Blasts'), link('#/lists', 'Audiences'), link('#/keywords', 'Keywords'), link('#/stats', 'Stats'));
 }
 
@@ -408,19 +409,22 @@ async function statsPage() {
   async function show() {
     let s;
     try { s = await api('GET', `/api/stats?days=${days.value}`); } catch (e) { replace(out, h('p', { class: 'error' }, errorText(e))); return; }
+    const d = `${s.days} day${s.days === 1 ? '' : 's'}`;
     replace(out,
       h('h3', {}, 'Blasts'),
-      h('div', { class: 'scroll' }, h('table', { class: 'table', id: 'stats-blasts' },
-        h('thead', {}, h('tr', {}, ['Blast', 'List', 'Recipients', 'Delivered', 'Opt-outs', 'Replied'].map((t) => h('th', {}, t)))),
+      h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Blasts, scrolls sideways' }, h('table', { class: 'table', id: 'stats-blasts' },
+        h('thead', {}, h('tr', {}, ['Blast', 'List', 'Recipients', 'Delivered', `Opted out within ${d}`, 'Replied'].map((t) => h('th', {}, t)))),
         h('tbody', {}, s.blasts.length ? s.blasts.map((b) => h('tr', {},
           h('td', {}, h('a', { href: `#/blasts/${b.id}` }, short(b.body))), h('td', {}, b.list), h('td', {}, b.recipients),
-          h('td', {}, percent(b.delivered_rate)), h('td', {}, b.opted_out), h('td', {}, b.replies)))
+          h('td', {}, percent(b.delivered_rate)), h('td', {}, b.opted_out_after), h('td', {}, b.replies)))
           : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No blast has been sent yet.'))))),
+      h('p', { class: 'muted' }, `Opted out within ${d}: people the blast reached who opted out in the ${d} after it started. Replied: who wrote back in that time.`),
       h('h3', {}, 'Keywords'),
-      h('div', { class: 'scroll' }, h('table', { class: 'table', id: 'stats-keywords' },
-        h('thead', {}, h('tr', {}, ['Keyword', 'List', 'Joined', 'Opted out since', 'Reply rate'].map((t) => h('th', {}, t)))),
+      h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Keywords, scrolls sideways' }, h('table', { class: 'table', id: 'stats-keywords' },
+        h('thead', {}, h('tr', {}, ['Keyword', 'List', `Joined in ${d}`, 'Of them, opted out since', 'Reply rate'].map((t) => h('th', {}, t)))),
         h('tbody', {}, s.keywords.map((k) => h('tr', {}, h('td', {}, k.keyword), h('td', {}, k.list), h('td', {}, k.gained),
-          h('td', {}, k.opted_out), h('td', {}, percent(k.reply_rate))))))));
+          h('td', {}, k.opted_out), h('td', {}, percent(k.reply_rate))))))),
+      h('p', { class: 'muted' }, `Joined: people who texted the keyword in the last ${d}. Of them, opted out since: those who have opted out since they joined, after any blast or none.`));
   }
   days.addEventListener('change', show);
   el.append(h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Replies and sign-ups within'), days), out);

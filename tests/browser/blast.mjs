@@ -33,9 +33,14 @@ try {
   await page.fill('#email', 'lead@demo.test');
   await page.fill('#password', 'tocsin-demo');
   await page.click('button[type=submit]');
-  await page.waitForSelector('text=Campaigns');
-  await page.click('text=Campaigns');
+  await page.waitForSelector('.top nav >> text=Blasts');
+  await page.click('.top nav >> text=Blasts');
   await page.waitForSelector('.subnav');
+  const noSideScroll = async (p, width, what) => {
+    const w = await p.evaluate(() => document.scrollingElement.scrollWidth);
+    check(w <= width, `no horizontal scroll at ${width} px on ${what} (${w})`);
+  };
+  await noSideScroll(page, 390, 'the blasts page');
 
   // Audiences: import the CSV through the page.
   await page.click('.subnav >> text=Audiences');
@@ -55,6 +60,13 @@ try {
   check(row.includes('5 members'), `the list shows 5 members (the opted-out one was not subscribed): ${row}`);
   // Bo texts STOP after joining: still subscribed, left out of blasts.
   sql(`INSERT INTO opt_outs (org_id, phone, source) VALUES (${process.env.ORG}, '+14155550404', 'admin')`);
+  // Dee joins by texting CREW, a keyword of the list, as the gateway records it.
+  const kw = sql(`INSERT INTO keywords (org_id, keyword, pattern, list_id, reply)
+                  SELECT ${process.env.ORG}, 'CREW', '^crew', id, 'Tocsin Demo Chapter crew: up to 2 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.'
+                    FROM lists WHERE name = 'Rally <b>crew</b>' RETURNING id`);
+  const inbound = (id, body, intent, keyword) => sql(`SELECT action FROM tocsin_receive_inbound('twilio', '${id}', ${process.env.SENDER},
+    '+14155550407', '${body}', 0, '${intent}', ${keyword || 'NULL'}, false, NULL, NULL, NULL)`);
+  check(inbound('SMcrewjoin', 'CREW', 'keyword', kw) === 'subscribed', 'Dee joined by keyword');
 
   // Compose.
   await page.click('.subnav >> text=Blasts');
@@ -65,7 +77,7 @@ try {
   await page.fill('#blast-body', 'Hi {first_name|friend}, the rally starts Saturday at 10. See you there!');
   await page.waitForSelector('#blast-counter >> text=GSM-7');
   check((await page.textContent('#blast-counter')).includes('1 segment'), 'the live segment counter');
-  await page.waitForSelector('#blast-recipients >> text=4 (1 opted-out member left out)');
+  await page.waitForSelector('#blast-recipients >> text=5 (1 opted-out member left out)');
   check((await page.textContent('#blast-counter')).startsWith('Template: '), 'the counter says it measures the template');
   // Zoë's name makes her message UCS-2 and 2 segments, though the
   // template and the first member's message are 1.
@@ -75,6 +87,7 @@ try {
   check(sample === 'Hi <img src=x onerror=window.__xss=1>, the rally starts Saturday at 10. See you there!', `the preview renders the sample member's name as text: ${sample}`);
   check(await page.evaluate(() => window.__xss === undefined && !document.querySelector('.leads img')), 'no markup ran');
   await page.screenshot({ path: `${SHOTS}/dashboard-blast-compose-phone.png`, fullPage: true });
+  await noSideScroll(page, 390, 'the compose form');
   const blastCount = () => Number(sql('SELECT count(*) FROM blasts'));
   const before = blastCount();
 
@@ -82,9 +95,9 @@ try {
   await page.click('#blast-submit');
   await page.waitForSelector('#blast-confirm:not([hidden])');
   const q = await page.textContent('#blast-confirm-q');
-  check(q === 'Send this blast to 4 people now?', `the confirm asks once, with the count: ${q}`);
+  check(q === 'Send this blast to 5 people now?', `the confirm asks once, with the count: ${q}`);
   const count = await page.textContent('#blast-confirm-count');
-  check(count === '4 people on Rally <b>crew</b> (1 opted-out member left out)', `the confirm's audience: ${count}`);
+  check(count === '5 people on Rally <b>crew</b> (1 opted-out member left out)', `the confirm's audience: ${count}`);
   const segs = await page.textContent('#blast-confirm-segments');
   check(segs.startsWith('Longest message: 2 segments'), `the confirm shows the longest rendering's segments: ${segs}`);
   check((await page.textContent('#blast-confirm-sample')).startsWith('Hi <img src=x'), 'the confirm shows the first rendered message');
@@ -104,11 +117,12 @@ try {
   await deskPage.waitForSelector('#blast-body');
   await deskPage.selectOption('#blast-list', listValue);
   await deskPage.fill('#blast-body', 'Hi {first_name|friend}, the rally starts Saturday at 10. See you there!');
-  await deskPage.waitForSelector('#blast-recipients >> text=4 (1 opted-out member left out)');
+  await deskPage.waitForSelector('#blast-recipients >> text=5 (1 opted-out member left out)');
   await deskPage.click('#blast-submit');
   await deskPage.waitForSelector('#blast-confirm:not([hidden])');
   check((await deskPage.textContent('#blast-confirm-segments')).startsWith('Longest message: 2 segments'), 'the confirm at 1280 px too');
   await deskPage.screenshot({ path: `${SHOTS}/dashboard-blast-compose-desktop.png`, fullPage: true });
+  await noSideScroll(deskPage, 1280, 'the compose form');
   await deskPage.click('#blast-confirm-no');
   check(blastCount() === before, 'still nothing created');
 
@@ -148,7 +162,7 @@ try {
   const unprompted = reads.slice(1).filter((t) => !events.some((e) => t - e >= 0 && t - e < 1500));
   check(unprompted.length === 0, `no read of the blast without an event (${reads.length} reads, ${unprompted.length} unprompted)`);
   const sent = Number(await page.textContent('[data-counter=sent] dd'));
-  check(sent === 4, `Sent counts every message the carrier took, delivered ones included (${sent})`);
+  check(sent === 5, `Sent counts every message the carrier took, delivered ones included (${sent})`);
   check(await page.locator('[data-counter=queued]').count() === 0, 'no "Waiting" tile once done with nothing left');
   // No gateway runs here, so no receipt comes: Delivered stays 0, shown.
   const tiles = await page.$$eval('[data-counter]', (els) => els.map((e) => e.dataset.counter));
@@ -157,15 +171,45 @@ try {
   check(/^finished .*\d{4}/.test(finished), `the finish time carries a date: ${finished}`);
   check(await page.locator('#blast-cancel').count() === 0, 'no cancel once done');
   await page.screenshot({ path: `${SHOTS}/dashboard-blast-progress-phone.png`, fullPage: true });
+  await noSideScroll(page, 390, 'the progress page');
   await deskPage.goto(`${BASE}/${new URL(url).hash}`);
   await deskPage.waitForSelector('#blast-state >> text=Done');
   await deskPage.screenshot({ path: `${SHOTS}/dashboard-blast-progress-desktop.png`, fullPage: true });
   console.log(`BLAST_ID=${id}`);
 
-  // Stats list it.
+  // Dee, who joined by CREW and got the blast, texts STOP. The worker's
+  // clock is tomorrow 20:00 (quiet hours), so the blast started then: on
+  // that clock her STOP comes an hour later.
+  check(inbound('SMcrewstop', 'STOP', 'opt_out') === 'opted_out', 'Dee opted out');
+  sql(`UPDATE opt_outs SET opted_out_at = (SELECT started_at FROM blasts WHERE id = ${id}) + interval '1 hour'
+        WHERE phone = '+14155550407'`);
+  // Stats: her STOP counts once under the blast and once under CREW, each
+  // column saying what it counts; the tables scroll within themselves.
   await page.click('.subnav >> text=Stats');
   await page.waitForSelector('#stats-blasts >> text=Rally <b>crew</b>');
+  const heads = await page.$$eval('#stats-blasts th', (els) => els.map((e) => e.textContent));
+  check(heads[4] === 'Opted out within 7 days', `the blast's opt-outs are labelled with their window: ${heads[4]}`);
+  const blastOpt = await page.textContent('#stats-blasts tbody tr:first-child td:nth-child(5)');
+  check(blastOpt === '1', `the blast counts Dee's STOP (${blastOpt})`);
+  const crew = page.locator('#stats-keywords tbody tr', { hasText: /^CREW/ });
+  const kheads = await page.$$eval('#stats-keywords th', (els) => els.map((e) => e.textContent));
+  check(kheads[2] === 'Joined in 7 days' && kheads[3] === 'Of them, opted out since', `the keyword's columns say what they count: ${kheads.join(' | ')}`);
+  const crewCells = await crew.locator('td').allTextContents();
+  check(crewCells[2] === '1' && crewCells[3] === '1', `CREW: 1 joined, 1 of them opted out since (${crewCells.join(' | ')})`);
+  await noSideScroll(page, 390, 'the stats page');
+  const boxes = await page.$$eval('.leads .scroll', (els) => els.map((e) => [e.clientWidth, e.scrollWidth]));
+  check(boxes.length === 2 && boxes.every(([c, w]) => c <= 390 && w > c), `each stats table scrolls within its own box: ${JSON.stringify(boxes)}`);
   await page.screenshot({ path: `${SHOTS}/dashboard-stats-phone.png`, fullPage: true });
+  await deskPage.goto(`${BASE}/#/stats`);
+  await deskPage.waitForSelector('#stats-keywords >> text=CREW');
+  await noSideScroll(deskPage, 1280, 'the stats page');
+  await deskPage.screenshot({ path: `${SHOTS}/dashboard-stats-desktop.png`, fullPage: true });
+  await page.click('.subnav >> text=Keywords');
+  await page.waitForSelector('.list .keyword >> text=CREW');
+  await noSideScroll(page, 390, 'the keywords page');
+  await page.click('.subnav >> text=Audiences');
+  await page.waitForSelector('#lists');
+  await noSideScroll(page, 390, 'the audiences page');
 
   // A blast scheduled far ahead, cancelled through the in-page confirm
   // (left open across several polls first).
@@ -178,7 +222,8 @@ try {
   await page.fill('#blast-at', '2099-01-01T10:00');
   await page.click('#blast-submit');
   await page.waitForSelector('#blast-confirm:not([hidden])');
-  check((await page.textContent('#blast-confirm-q')).startsWith('Schedule this blast to 4 people for'), 'a scheduled blast is confirmed too');
+  const sq = await page.textContent('#blast-confirm-q');
+  check(sq.startsWith('Schedule this blast to 4 people for'), `a scheduled blast is confirmed too (Dee opted out since): ${sq}`);
   await page.click('#blast-confirm-yes');
   await page.waitForSelector('#blast-state >> text=Scheduled');
   await page.click('#blast-cancel');
@@ -199,7 +244,7 @@ try {
   await admin.fill('#email', 'admin@demo.test');
   await admin.fill('#password', 'tocsin-demo');
   await admin.click('button[type=submit]');
-  await admin.waitForSelector('text=Campaigns');
+  await admin.waitForSelector('.top nav >> text=Blasts');
   await admin.goto(`${BASE}/#/keywords`);
   await admin.waitForSelector('#keyword-form');
   await admin.fill('#kw-word', 'rally');

@@ -32,18 +32,19 @@ CSV='phone,first_name,last_name
 4155550406,Opted,Out
 not-a-phone,Bad,Row
 '
-out=$(DASH="$DASH" CSV="$CSV" PSQL="$PSQL" ORG="$ORG" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/blast.mjs") \
+out=$(DASH="$DASH" CSV="$CSV" PSQL="$PSQL" ORG="$ORG" SENDER="$SENDER" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/blast.mjs") \
   || { echo "$out"; tail -20 "$TMP/worker.log" >&2; fail "the browser test failed"; }
 echo "$out"
 B=$(sed -n 's/^BLAST_ID=//p' <<<"$out")
 [ -n "$B" ] || fail "no blast id"
-assert_eq "$(sql "SELECT state || ' ' || recipients FROM blasts WHERE id = $B")" "completed 4" "the blast completed for 4 (Bo opted out after joining)"
+assert_eq "$(sql "SELECT state || ' ' || recipients FROM blasts WHERE id = $B")" "completed 5" "the blast completed for 5 (Bo opted out after joining; Dee joined by keyword)"
 curl -s "$SIM/sim/messages" >"$TMP/sim.json"
 per=$(node -e '
-  const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).messages.filter((x) => x.direction === "outbound");
+  const m = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).messages
+    .filter((x) => x.direction === "outbound" && x.body.includes("the rally starts"));
   const by = {}; for (const x of m) by[x.to] = (by[x.to] || 0) + 1;
   process.stdout.write(Object.keys(by).sort().map((k) => `${k}:${by[k]}`).join(" "))' "$TMP/sim.json")
-assert_eq "$per" "+14155550401:1 +14155550402:1 +14155550403:1 +14155550405:1" "exactly one message per recipient, none to the opted-out members"
+assert_eq "$per" "+14155550401:1 +14155550402:1 +14155550403:1 +14155550405:1 +14155550407:1" "exactly one message per recipient, none to the opted-out member"
 assert_eq "$(curl -s "$SIM/sim/count" --get --data-urlencode 'to=+14155550402' \
    --data-urlencode 'body=Hi Ana, the rally starts Saturday at 10. See you there!' | jq .count)" 1 "rendered for Ana"
 assert_eq "$(curl -s "$SIM/sim/count" --get --data-urlencode 'to=+14155550403' \
