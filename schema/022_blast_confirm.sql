@@ -80,17 +80,19 @@ BEGIN
     -- Recipients whose quiet hours are on now, as the blast's feed
     -- computes each message's window (005, 013): a contact's own zone when
     -- PostgreSQL knows it, else its number's zones.
+    -- Counted per zone and number prefix first, so the window functions
+    -- run once per group, not once per member.
     EXECUTE format($q$
-        WITH pz AS (SELECT z.prefix, z.zones, z.quiet_end_hour,
-                           coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now()) AS opens
-                      FROM phone_zones z)
-        SELECT count(*) FILTER (WHERE CASE WHEN t.name IS NULL THEN z.opens
-                                           ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, now()) END > now())
-          FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id
-          JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
-          JOIN pz z ON z.prefix = k.prefix
-          LEFT JOIN tz_names t ON t.name = c.timezone
-         WHERE %s $q$, v_where)
+        WITH g AS (SELECT t.name AS tz, k.prefix, count(*) AS n
+                     FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id
+                     JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
+                     LEFT JOIN tz_names t ON t.name = c.timezone
+                    WHERE %s GROUP BY 1, 2)
+        SELECT coalesce(sum(g.n) FILTER (
+                   WHERE CASE WHEN g.tz IS NULL
+                              THEN coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now())
+                              ELSE tocsin_quiet_window_start_zone(g.tz, z.quiet_end_hour, now()) END > now()), 0)
+          FROM g JOIN phone_zones z ON z.prefix = g.prefix $q$, v_where)
        INTO v_quiet USING p_org, v_list, v_filter->>'equals';
     v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
     v_segments := tocsin_sms_segments(coalesce(v_text, p_body));

@@ -39,6 +39,9 @@ try {
   const noSideScroll = async (p, width, what) => {
     const w = await p.evaluate(() => document.scrollingElement.scrollWidth);
     check(w <= width, `no horizontal scroll at ${width} px on ${what} (${w})`);
+    // The sub-nav scrolls on its own when too narrow: it must not need to.
+    const [sw, cw] = await p.$eval('.subnav', (n) => [n.scrollWidth, n.clientWidth]);
+    check(sw <= cw, `the sub-nav fits at ${width} px on ${what} (${sw} in ${cw})`);
   };
   await noSideScroll(page, 390, 'the blasts page');
 
