@@ -5,7 +5,7 @@
  * cookie (Secure and __Host- prefixed behind https), with its own CSRF
  * token, and lives at most TOCSIN_SESSION_MAX_AGE_S whatever its use. Login
  * attempts are counted per account and per client address before any
- * argon2id runs (login_throttle.h), and password work waits in a bounded
+ * argon2id runs (lib/ratelimit), and password work waits in a bounded
  * queue (password_work.c). Invite tokens travel only in request bodies,
  * never in a path the access log records. */
 #include <ctype.h>
@@ -15,7 +15,7 @@
 #include "dashboard.h"
 #include "client_addr.h"
 #include "log.h"
-#include "login_throttle.h"
+#include "ratelimit.h"
 
 #define USER_JSON                                                                                  \
     "json_build_object('id', u.id, 'email', u.email, 'display_name', u.display_name,"             \
@@ -55,8 +55,8 @@ static void set_cookie(struct api_call *call, const char *token, int clear)
 static void give_back(struct login *l)
 {
     struct dashboard *dash = l->call->dash;
-    login_throttle_refund(dash->throttle, l->account_key, now_ms(l->call));
-    login_throttle_refund(dash->throttle_ip, l->ip_key, now_ms(l->call));
+    tocsin_ratelimit_refund(dash->throttle, l->account_key, now_ms(l->call));
+    tocsin_ratelimit_refund(dash->throttle_ip, l->ip_key, now_ms(l->call));
 }
 
 static void busy(struct api_call *call)
@@ -110,8 +110,8 @@ static void verified(int ok, void *arg)
         tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
         return;
     }
-    login_throttle_clear(call->dash->throttle, l->account_key);
-    login_throttle_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    tocsin_ratelimit_clear(call->dash->throttle, l->account_key);
+    tocsin_ratelimit_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
     if (tocsin_random_token(32, l->token, sizeof l->token) != 0 ||
         tocsin_random_token(32, l->csrf, sizeof l->csrf) != 0) {
         tocsin_http_error(call->req, 500, "internal", "could not make a session token");
@@ -167,15 +167,15 @@ void api_login(struct api_call *call)
     /* Counted now, before the database and argon2id: parallel guesses all
      * see each other. An attempt one key refuses is not held against the
      * other. */
-    unsigned wait = login_throttle_take(call->dash->throttle_ip, l->ip_key, now_ms(call));
+    uint64_t wait = tocsin_ratelimit_wait(call->dash->throttle_ip, l->ip_key, now_ms(call));
     if (!wait) {
-        wait = login_throttle_take(call->dash->throttle, l->account_key, now_ms(call));
+        wait = tocsin_ratelimit_wait(call->dash->throttle, l->account_key, now_ms(call));
         if (wait)
-            login_throttle_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
+            tocsin_ratelimit_refund(call->dash->throttle_ip, l->ip_key, now_ms(call));
     }
     if (wait) {
         log_warn("login_throttled", "addr=%s", tocsin_http_remote_addr(call->req));
-        too_many(call, wait);
+        too_many(call, (unsigned)((wait + 999) / 1000));
         return;
     }
     const char *params[] = {email};

@@ -13,14 +13,14 @@
 #include "http.h"
 
 struct static_files;
-struct login_throttle;
+struct tocsin_ratelimit;
 struct events_hub;
 
 struct dashboard {
     struct tocsin_daemon *d;
     struct static_files *static_files;
-    struct login_throttle *throttle;    /* login attempts per account */
-    struct login_throttle *throttle_ip; /* login attempts per client address (IPv6: /64) */
+    struct tocsin_ratelimit *throttle;    /* login attempts per account */
+    struct tocsin_ratelimit *throttle_ip; /* login attempts per client address (IPv6: /64) */
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;

@@ -7,7 +7,7 @@
 
 #include "dashboard.h"
 #include "log.h"
-#include "login_throttle.h"
+#include "ratelimit.h"
 #include "static_files.h"
 
 /* Login attempts: per account 5 at once, then one per 15 s (at most 240 an
@@ -37,10 +37,10 @@ static int dashboard_start(struct tocsin_daemon *d)
     dash->d = d;
     dash->secure_cookies = strncmp(d->cfg.dashboard_url, "https://", 8) == 0;
     dash->static_files = static_files_load(dir);
-    dash->throttle =
-        login_throttle_new(LOGIN_BURST_PER_ACCOUNT, LOGIN_INTERVAL_PER_ACCOUNT_MS, 8192);
-    dash->throttle_ip =
-        login_throttle_new(LOGIN_BURST_PER_ADDRESS, LOGIN_INTERVAL_PER_ADDRESS_MS, 8192);
+    dash->throttle = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ACCOUNT_MS,
+                                          LOGIN_BURST_PER_ACCOUNT, 8192);
+    dash->throttle_ip = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS,
+                                             LOGIN_BURST_PER_ADDRESS, 8192);
     dash->events = events_new(dash);
     if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events || password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
@@ -67,8 +67,8 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     if (!dash)
         return;
     static_files_free(dash->static_files);
-    login_throttle_free(dash->throttle);
-    login_throttle_free(dash->throttle_ip);
+    tocsin_ratelimit_free(dash->throttle);
+    tocsin_ratelimit_free(dash->throttle_ip);
     events_free(dash->events);
     free(dash);
 }
