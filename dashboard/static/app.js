@@ -42,6 +42,8 @@ function connectEvents() {
     if (location.hash === '#/team') render();
   });
   es.addEventListener('resync', () => refreshInbox());
+  // A blast's figures changed (ids only): leads.js's progress view refetches.
+  es.addEventListener('blast', (ev) => window.dispatchEvent(new CustomEvent('tocsin:blast', { detail: JSON.parse(ev.data) })));
 }
 
 function disconnectEvents() {
@@ -57,7 +59,7 @@ function header() {
       h('a', { href: '#/' }, 'Inbox'),
       h('a', { href: '#/outreach' }, 'Outreach'),
       isLead() ? h('a', { href: '#/team' }, 'Team') : null,
-      isLead() ? h('a', { href: '#/blasts' }, 'Campaigns') : null,
+      isLead() ? h('a', { href: '#/blasts' }, 'Blasts') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')),
     h('span', { class: 'who' }, state.me.display_name || state.me.email));
 }
