@@ -18,7 +18,13 @@
  * round trip in every dashboard process; the heartbeat's recheck catches
  * what no statement announces (the sliding or absolute lifetime running
  * out) and notifications lost while the listening connection was down.
- * Checking per event instead would cost a query per stream per event. */
+ * Checking per event instead would cost a query per stream per event.
+ *
+ * Blasts (schema 022): NOTIFY tocsin_blasts carries a blast's id when its
+ * figures or state change (the worker's tick folds counters once a
+ * second). Leads and admins of its org get "event: blast" with the id,
+ * at most once per BLAST_EVENT_MS per blast: a change inside that window
+ * is sent when it ends, so the last figures are always announced. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,15 @@
 #include "log.h"
 
 #define HEARTBEAT_MS 15000
+#define BLAST_EVENT_MS 1000
+#define BLAST_SLOTS 64 /* blasts announced within the last second, per process */
+
+/* A blast announced recently: when, and whether a change waits. */
+struct blast_slot {
+    long long org, blast;
+    uint64_t sent_ms;
+    int pending;
+};
 
 struct sub {
     struct sub *next, *prev;
@@ -46,6 +61,9 @@ struct events_hub {
     int started, stopped;
     int checking, check_again; /* a recheck is in flight; another is due after it */
     unsigned long long delivered;
+    uv_timer_t blast_timer;
+    int blast_timer_armed;
+    struct blast_slot blasts[BLAST_SLOTS];
 };
 
 /* An inbound reply from the gateway, waiting to learn its assignee. */
@@ -193,6 +211,91 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
     lookup_and_deliver(h, org, conv);
 }
 
+/* --- blasts --- */
+
+static void send_blast(struct events_hub *h, struct blast_slot *b)
+{
+    char msg[96];
+    int n = snprintf(msg, sizeof msg, "event: blast\ndata: {\"blast_id\":%lld}\n\n", b->blast);
+    b->pending = 0;
+    b->sent_ms = uv_now(h->dash->d->loop);
+    if (n <= 0 || (size_t)n >= sizeof msg)
+        return;
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next; /* send_to may free s */
+        if (s->org != b->org || s->volunteer)
+            continue;
+        h->delivered++;
+        send_to(s, msg, (size_t)n);
+    }
+}
+
+static void arm_blast_timer(struct events_hub *h, uint64_t delay);
+
+/* Sends the changes that waited out their blast's window. */
+static void on_blast_timer(uv_timer_t *t)
+{
+    struct events_hub *h = t->data;
+    uint64_t now = uv_now(h->dash->d->loop), next = 0;
+    h->blast_timer_armed = 0;
+    for (size_t i = 0; i < BLAST_SLOTS; i++) {
+        struct blast_slot *b = &h->blasts[i];
+        if (!b->pending)
+            continue;
+        if (now - b->sent_ms >= BLAST_EVENT_MS)
+            send_blast(h, b);
+        else if (!next || b->sent_ms + BLAST_EVENT_MS - now < next)
+            next = b->sent_ms + BLAST_EVENT_MS - now;
+    }
+    if (next)
+        arm_blast_timer(h, next);
+}
+
+static void arm_blast_timer(struct events_hub *h, uint64_t delay)
+{
+    if (h->blast_timer_armed || h->stopped)
+        return;
+    h->blast_timer_armed = 1;
+    uv_timer_start(&h->blast_timer, on_blast_timer, delay, 0);
+}
+
+static void on_blast_notify(const char *channel, const char *payload, void *ctx)
+{
+    struct events_hub *h = ctx;
+    (void)channel;
+    json_t *o = json_loads(payload, 0, NULL);
+    long long org = json_id(o, "org_id"), blast = json_id(o, "blast_id");
+    json_decref(o);
+    if (org <= 0 || blast <= 0 || h->stopped || !h->subs)
+        return;
+    uint64_t now = uv_now(h->dash->d->loop);
+    struct blast_slot *slot = NULL, *oldest = &h->blasts[0];
+    for (size_t i = 0; i < BLAST_SLOTS && !slot; i++) {
+        if (h->blasts[i].blast == blast && h->blasts[i].org == org)
+            slot = &h->blasts[i];
+        else if (!h->blasts[i].pending && h->blasts[i].sent_ms < oldest->sent_ms)
+            oldest = &h->blasts[i];
+    }
+    if (!slot) {
+        /* A slot announced over a second ago (or never) can be reused;
+         * with every slot busy the event goes out at once. */
+        if (oldest->pending || (oldest->blast && now - oldest->sent_ms < BLAST_EVENT_MS)) {
+            struct blast_slot once = {org, blast, 0, 0};
+            send_blast(h, &once);
+            return;
+        }
+        *oldest = (struct blast_slot){org, blast, 0, 0};
+        send_blast(h, oldest);
+        return;
+    }
+    if (now - slot->sent_ms >= BLAST_EVENT_MS) {
+        send_blast(h, slot);
+        return;
+    }
+    slot->pending = 1;
+    arm_blast_timer(h, slot->sent_ms + BLAST_EVENT_MS - now);
+}
+
 /* After a reconnect notifications may have been missed: tell every
  * stream to refetch. */
 static void on_listen_connected(void *ctx)
@@ -334,12 +437,15 @@ struct events_hub *events_new(struct dashboard *dash)
 int events_start(struct events_hub *h)
 {
     if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0 ||
-        tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0)
+        tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0 ||
+        tocsin_db_listen(h->dash->d->db, "tocsin_blasts", on_blast_notify, h) != 0)
         return -1;
     tocsin_db_on_listen_connected(h->dash->d->db, on_listen_connected, h);
     uv_timer_init(h->dash->d->loop, &h->heartbeat);
     h->heartbeat.data = h;
     uv_timer_start(&h->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
+    uv_timer_init(h->dash->d->loop, &h->blast_timer);
+    h->blast_timer.data = h;
     h->started = 1;
     return 0;
 }
@@ -387,6 +493,8 @@ void events_stop(struct events_hub *h)
         sub_end(h->subs);
     if (h->started && !uv_is_closing((uv_handle_t *)&h->heartbeat))
         uv_close((uv_handle_t *)&h->heartbeat, NULL); /* closed before the loop ends */
+    if (h->started && !uv_is_closing((uv_handle_t *)&h->blast_timer))
+        uv_close((uv_handle_t *)&h->blast_timer, NULL);
 }
 
 void events_free(struct events_hub *h)

@@ -65,7 +65,7 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     {"TOCSIN_WORKER_FAKE_NOW", "",
      "tests only: the worker's clock starts at this Unix time (quiet hours, due times)"},
     {"TOCSIN_DASHBOARD_STATIC_DIR", "",
-     "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree)"},
+     "folder of the dashboard's HTML/CSS/JS (default: dashboard/static of the source tree, /usr/share/tocsin/static in the package)"},
     {"TOCSIN_DASHBOARD_URL", "http://127.0.0.1:8081",
      "dashboard base URL as browsers see it: invite links, Origin checks, Secure cookies when "
      "https"},

@@ -53,6 +53,8 @@ function connectEvents() {
   // the "N waiting" line is stale.
   es.addEventListener('waiting', () => liveRefresh(null));
   es.addEventListener('resync', () => liveRefresh(state.current));
+  // A blast's figures changed (ids only): leads.js's progress view refetches.
+  es.addEventListener('blast', (ev) => window.dispatchEvent(new CustomEvent('tocsin:blast', { detail: JSON.parse(ev.data) })));
 }
 
 // A burst of events (a batch of receipts, a busy pool) costs at most one
@@ -99,7 +101,7 @@ function header() {
       link('#/', 'inbox', 'Inbox'),
       link('#/outreach', 'outreach', 'Outreach'),
       isLead() ? link('#/team', 'team', 'Team') : null,
-      isLead() ? link('#/blasts', 'campaigns', 'Campaigns') : null,
+      isLead() ? link('#/blasts', 'campaigns', 'Blasts') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')));
 }
 

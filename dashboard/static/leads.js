@@ -2,26 +2,36 @@
 // leads.js — a campaign lead's pages: audiences (#/lists: member counts,
 // CSV import with the import's report, export), keywords (#/keywords;
 // admins create and edit), blasts (#/blasts, compose at #/blasts/new with
-// a live segment counter and the server's preview, progress at
-// #/blasts/12) and stats (#/stats). Every member- or lead-written string
+// a live segment counter, the server's preview and a confirm before
+// anything is sent, progress at #/blasts/12) and stats (#/stats). The
+// pages call bulk sends "blasts" everywhere ("campaigns" are outreach's). Every member- or lead-written string
 // goes in through h() as text.
 //
-// The progress view polls GET /api/blasts/:id every 2 s rather than
-// listening on /api/events: a blast's counters change with every message
-// and are folded once a second by the worker's tick (006 keeps them off
-// NOTIFY on purpose, so claims never wait on a blast's row); one cheap
-// read every 2 s is exact, and it stops when the blast is done or the
+// The progress view fetches GET /api/blasts/:id when /api/events says the
+// blast changed ("blast" events, ids only: app.js passes them on as
+// tocsin:blast). The worker's tick folds a blast's counters once a second
+// and a NOTIFY follows (schema 022), so messages never wait on a blast's
+// row and the page hears at most about one event a second per blast. A
+// read every 15 s covers a stream that dropped; it stops when the blast
+// is done (late receipts still arrive as events) and both stop when the
 // page is left.
 import { api, ApiError } from './api.js';
 import { h, replace, when } from './dom.js';
 import { countSms, unitsLeft } from './sms.js';
-import { stateLabel, isFinal, formatDuration, percent, counterRows, rateText } from './leads_format.js';
+import { stateLabel, isFinal, formatDuration, percent, counterRows, rateText, blastTitle, dateTime } from './leads_format.js';
 
-const POLL_MS = 2000;
+const POLL_MS = 15000; // the fallback when no event comes
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
 let pollTimer = null;
 
-function stopPolling() { if (pollTimer) clearTimeout(pollTimer); pollTimer = null; }
+let onBlastEvent = null;
+
+function stopPolling() {
+  if (pollTimer) clearTimeout(pollTimer);
+  pollTimer = null;
+  if (onBlastEvent) window.removeEventListener('tocsin:blast', onBlastEvent);
+  onBlastEvent = null;
+}
 window.addEventListener('hashchange', stopPolling);
 
 function errorText(e) { return e instanceof ApiError ? e.message : String(e); }
@@ -35,7 +45,7 @@ export function isLeadHash(hash) {
 /** The lead's sub-navigation (the active page marked). */
 export function leadNav(hash) {
   const link = (href, text) => h('a', { href, 'aria-current': hash.startsWith(href) ? 'page' : undefined }, text);
-  return h('nav', { class: 'subnav', 'aria-label': 'Campaigns' },
+  return h('nav', { class: 'subnav', 'aria-label': 'Blasts' },
     link('#/blasts', 'Blasts'), link('#/lists', 'Audiences'), link('#/keywords', 'Keywords'), link('#/stats', 'Stats'));
 }
 
@@ -210,13 +220,14 @@ async function composePage() {
   const at = h('input', { type: 'datetime-local', id: 'blast-at', 'aria-label': 'Send at', disabled: true });
   const err = errorBox();
   const submit = h('button', { class: 'primary', type: 'submit', id: 'blast-submit' }, 'Create and send');
+  const confirmBox = h('div', { class: 'confirm', id: 'blast-confirm', hidden: true, role: 'alertdialog', 'aria-labelledby': 'blast-confirm-q' });
   const fields = () => ({ sender_id: Number(sender.value), list_id: Number(list.value) || undefined,
     filter_field: field.value, filter_equals: equals.value, body: body.value });
 
   let seq = 0, timer = null;
   async function refreshPreview() {
     const info = countSms(body.value);
-    replace(counter, `${info.chars} characters · ${info.encoding} · ${info.segments} segment${info.segments === 1 ? '' : 's'} · ${unitsLeft(info)} left`);
+    replace(counter, `Template: ${info.chars} characters · ${info.encoding} · ${info.segments} segment${info.segments === 1 ? '' : 's'} · ${unitsLeft(info)} left`);
     clearTimeout(timer);
     if (!list.value || !body.value.trim()) return;
     timer = setTimeout(async () => {
@@ -231,16 +242,45 @@ async function composePage() {
   later.addEventListener('change', () => { submit.textContent = 'Create and schedule'; at.required = true; at.disabled = false; at.focus(); });
   now.addEventListener('change', () => { submit.textContent = 'Create and send'; at.required = false; at.disabled = true; });
 
-  el.append(h('form', { class: 'compose', onsubmit: async (ev) => {
-    ev.preventDefault();
-    replace(err);
+  // Nothing is created before the lead has seen, once, who it goes to
+  // and what the longest message costs, as the server computes them now.
+  async function send(when_) {
+    confirmBox.hidden = true;
     submit.disabled = true;
     try {
       const created = await api('POST', '/api/blasts', fields());
-      const when_ = later.checked && at.value ? new Date(at.value).toISOString() : undefined;
       await api('POST', `/api/blasts/${created.id}/schedule`, { at: when_ });
       location.hash = `#/blasts/${created.id}`;
     } catch (e) { replace(err, errorText(e)); submit.disabled = false; }
+  }
+  el.append(h('form', { class: 'compose', onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(err);
+    confirmBox.hidden = true;
+    const when_ = later.checked && at.value ? new Date(at.value).toISOString() : undefined;
+    submit.disabled = true;
+    let p;
+    try { p = await api('POST', '/api/blasts/preview', fields()); } catch (e) {
+      replace(err, errorText(e)); submit.disabled = false; return;
+    }
+    submit.disabled = false;
+    if (!p.recipients) { replace(err, 'Nobody on this list would get it: there is no one to send to.'); return; }
+    const people = `${p.recipients} ${p.recipients === 1 ? 'person' : 'people'}`;
+    replace(confirmBox,
+      h('p', { id: 'blast-confirm-q', class: 'question' }, when_ ? `Schedule this blast to ${people} for ${dateTime(when_)}?` : `Send this blast to ${people} now?`),
+      h('ul', { class: 'facts' },
+        h('li', { id: 'blast-confirm-count' }, `${people} on ${list.selectedOptions[0].textContent.replace(/ \(\d+\)$/, '')}`,
+          p.opted_out ? ` (${p.opted_out} opted-out member${p.opted_out === 1 ? '' : 's'} left out)` : ''),
+        p.quiet_now ? h('li', { id: 'blast-confirm-quiet' }, `${p.quiet_now} of them ${p.quiet_now === 1 ? 'is' : 'are'} in quiet hours now: their messages wait for 08:00 their time.`) : null,
+        h('li', { id: 'blast-confirm-segments' }, longestText(p))),
+      p.sample ? h('div', { class: 'msg out sample' }, h('p', { class: 'body', id: 'blast-confirm-sample' }, p.sample.body),
+        h('span', { class: 'meta' }, `the first message, as ${[p.sample.first_name, p.sample.last_name].filter(Boolean).join(' ') || 'a member'} will see it`)) : null,
+      h('div', { class: 'row actions' },
+        h('button', { class: 'primary', type: 'button', id: 'blast-confirm-yes', onclick: () => send(when_) },
+          when_ ? `Schedule for ${people}` : `Send to ${people}`),
+        h('button', { type: 'button', id: 'blast-confirm-no', onclick: () => { confirmBox.hidden = true; submit.focus(); } }, 'Not yet')));
+    confirmBox.hidden = false;
+    confirmBox.querySelector('#blast-confirm-yes').focus();
   } },
   h('div', { class: 'card stack' },
     h('label', { for: 'blast-sender' }, 'From'), sender,
@@ -255,9 +295,19 @@ async function composePage() {
     h('label', { class: 'choice', for: 'when-now' }, now, ' Send now'),
     h('label', { class: 'choice', for: 'when-later' }, later, ' Schedule for ', at),
     h('p', { class: 'muted' }, 'Members are never texted in their quiet hours: their messages wait until morning.'),
-    err, submit)));
+    err, submit, confirmBox)));
   refreshPreview();
   return el;
+}
+
+// The longest message across the audience (the server renders it for
+// every member it checks, with lib/sms's rules): what members pay for.
+function longestText(p) {
+  const l = p.longest;
+  const seg = (n) => `${n} segment${n === 1 ? '' : 's'}`;
+  if (!l) return `Each message: ${seg(p.segments)} · ${p.encoding}`;
+  const all = p.longest_checked < p.recipients ? ` (of the first ${p.longest_checked} members)` : '';
+  return `Longest message: ${seg(l.segments)} · ${l.characters} characters · ${l.encoding}${all}`;
 }
 
 function previewView(p) {
@@ -266,10 +316,11 @@ function previewView(p) {
       h('span', { class: 'meta' }, `as ${[p.sample.first_name, p.sample.last_name].filter(Boolean).join(' ') || 'a member'} will see it`))
       : h('p', { class: 'muted' }, 'Nobody on this list matches yet.'),
     h('dl', { class: 'fields' },
-      h('dt', {}, 'Recipients'), h('dd', { id: 'blast-recipients' }, `${p.recipients} (opted-out members left out)`),
-      h('dt', {}, 'Length'), h('dd', { id: 'blast-segments' }, `${p.segments} segment${p.segments === 1 ? '' : 's'} · ${p.encoding}`,
-        p.segments_max > p.segments ? ` (up to ${p.segments_max} for members with longer fields)` : ''),
-      h('dt', {}, 'Send time'), h('dd', {}, `about ${formatDuration(p.estimated_seconds)} at ${Number(p.messages_per_second)} segments/s`)),
+      h('dt', {}, 'Recipients'), h('dd', { id: 'blast-recipients' }, `${p.recipients}`,
+        p.opted_out ? ` (${p.opted_out} opted-out member${p.opted_out === 1 ? '' : 's'} left out)` : ''),
+      h('dt', {}, 'Length'), h('dd', { id: 'blast-segments' }, longestText(p)),
+      h('dt', {}, 'Send time'), h('dd', {}, `about ${formatDuration(p.estimated_seconds)} at ${Number(p.messages_per_second)} segments/s`,
+        p.quiet_now ? `; ${p.quiet_now} in quiet hours now wait for their morning` : '')),
   ];
 }
 
@@ -278,20 +329,30 @@ async function blastPage(id) {
   const view = h('div', { class: 'progress-view', id: 'blast-progress' });
   el.append(h('p', {}, h('a', { href: '#/blasts' }, '‹ All blasts')), view);
   const hash = location.hash;
+  let busy = false, again = false;
   async function tick() {
+    if (busy) { again = true; return; } // one read at a time; one more after it
+    busy = true;
+    if (pollTimer) clearTimeout(pollTimer);
     pollTimer = null;
     let b;
     try { b = await api('GET', `/api/blasts/${id}`); } catch (e) {
+      busy = false;
       replace(view, h('p', { class: 'error', role: 'alert' }, e.status === 404 ? 'No such blast.' : errorText(e)));
-      if (e.status !== 404 && location.hash === hash) pollTimer = setTimeout(tick, POLL_MS * 2);
+      if (e.status !== 404 && location.hash === hash) pollTimer = setTimeout(tick, POLL_MS);
       return;
     }
+    busy = false;
     if (location.hash !== hash) return;
+    replace(el.querySelector('h2'), blastTitle(b.body));
     // Never pull a confirm away from under the lead's thumb.
-    if (view.querySelector('.confirm:not([hidden])')) { pollTimer = setTimeout(tick, POLL_MS); return; }
-    replace(view, progressView(b, tick));
+    if (!view.querySelector('.confirm:not([hidden])')) replace(view, progressView(b, tick));
+    // A finished blast still hears its receipts through events, unpolled.
     if (!isFinal(b.state)) pollTimer = setTimeout(tick, POLL_MS);
+    if (again) { again = false; tick(); }
   }
+  onBlastEvent = (ev) => { if (ev.detail && ev.detail.blast_id === id && location.hash === hash) tick(); };
+  window.addEventListener('tocsin:blast', onBlastEvent);
   await tick();
   return el;
 }
@@ -305,7 +366,7 @@ function progressView(b, refresh) {
   const act = async (what) => {
     replace(err);
     confirm.hidden = true;
-    try { await api('POST', `/api/blasts/${b.id}/${what}`); stopPolling(); await refresh(); } catch (e) { replace(err, errorText(e)); }
+    try { await api('POST', `/api/blasts/${b.id}/${what}`); await refresh(); } catch (e) { replace(err, errorText(e)); }
   };
   const ask = (question, yes, what) => {
     replace(confirm, h('p', {}, question),
@@ -324,13 +385,14 @@ function progressView(b, refresh) {
   return [
     h('div', { class: 'card stack' },
       h('div', { class: 'row' }, h('span', { class: `state state-${b.state}`, id: 'blast-state' }, stateLabel(b.state)),
-        h('span', { class: 'muted' }, b.state === 'scheduled' ? `starts ${new Date(b.scheduled_at).toLocaleString()}` :
-          b.state === 'completed' ? `finished ${when(b.completed_at)}` : b.state === 'sending' ? rateText(b.per_minute) : '')),
+        h('span', { class: 'muted', id: 'blast-when' }, b.state === 'scheduled' ? `starts ${dateTime(b.scheduled_at)}` :
+          b.state === 'completed' ? `finished ${dateTime(b.completed_at)}` :
+          b.state === 'cancelled' ? `cancelled ${dateTime(b.completed_at)}` : b.state === 'sending' ? rateText(b.per_minute) : '')),
       h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct },
         fill),
       h('p', { class: 'muted' }, `${pct}% of ${b.recipients} recipients · to ${b.list} from ${b.sender}`),
-      h('dl', { class: 'counters' }, counterRows(b).map(([key, label, value]) => h('div', { 'data-counter': key },
-        h('dt', {}, label), h('dd', {}, value)))),
+      h('dl', { class: 'counters' }, counterRows(b).map(([key, label, value, note]) => h('div', { 'data-counter': key },
+        h('dt', {}, label, h('small', {}, note)), h('dd', {}, value)))),
       actions.length ? h('div', { class: 'row actions' }, actions) : null, confirm, err),
     h('div', { class: 'card stack' }, h('h3', {}, 'Message'), h('p', { class: 'blast-body' }, b.body)),
   ];
@@ -347,19 +409,22 @@ async function statsPage() {
   async function show() {
     let s;
     try { s = await api('GET', `/api/stats?days=${days.value}`); } catch (e) { replace(out, h('p', { class: 'error' }, errorText(e))); return; }
+    const d = `${s.days} day${s.days === 1 ? '' : 's'}`;
     replace(out,
       h('h3', {}, 'Blasts'),
-      h('div', { class: 'scroll' }, h('table', { class: 'table', id: 'stats-blasts' },
-        h('thead', {}, h('tr', {}, ['Blast', 'List', 'Recipients', 'Delivered', 'Opt-outs', 'Replied'].map((t) => h('th', {}, t)))),
+      h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Blasts, scrolls sideways' }, h('table', { class: 'table', id: 'stats-blasts' },
+        h('thead', {}, h('tr', {}, ['Blast', 'List', 'Recipients', 'Delivered', `Opted out within ${d}`, 'Replied'].map((t) => h('th', {}, t)))),
         h('tbody', {}, s.blasts.length ? s.blasts.map((b) => h('tr', {},
           h('td', {}, h('a', { href: `#/blasts/${b.id}` }, short(b.body))), h('td', {}, b.list), h('td', {}, b.recipients),
-          h('td', {}, percent(b.delivered_rate)), h('td', {}, b.opted_out), h('td', {}, b.replies)))
+          h('td', {}, percent(b.delivered_rate)), h('td', {}, b.opted_out_after), h('td', {}, b.replies)))
           : h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No blast has been sent yet.'))))),
+      h('p', { class: 'muted' }, `Opted out within ${d}: people the blast reached who opted out in the ${d} after it started. Replied: who wrote back in that time.`),
       h('h3', {}, 'Keywords'),
-      h('div', { class: 'scroll' }, h('table', { class: 'table', id: 'stats-keywords' },
-        h('thead', {}, h('tr', {}, ['Keyword', 'List', 'Joined', 'Opted out since', 'Reply rate'].map((t) => h('th', {}, t)))),
+      h('div', { class: 'scroll', tabindex: 0, role: 'region', 'aria-label': 'Keywords, scrolls sideways' }, h('table', { class: 'table', id: 'stats-keywords' },
+        h('thead', {}, h('tr', {}, ['Keyword', 'List', `Joined in ${d}`, 'Of them, opted out since', 'Reply rate'].map((t) => h('th', {}, t)))),
         h('tbody', {}, s.keywords.map((k) => h('tr', {}, h('td', {}, k.keyword), h('td', {}, k.list), h('td', {}, k.gained),
-          h('td', {}, k.opted_out), h('td', {}, percent(k.reply_rate))))))));
+          h('td', {}, k.opted_out), h('td', {}, percent(k.reply_rate))))))),
+      h('p', { class: 'muted' }, `Joined: people who texted the keyword in the last ${d}. Of them, opted out since: those who have opted out since they joined, after any blast or none.`));
   }
   days.addEventListener('change', show);
   el.append(h('div', { class: 'row' }, h('span', { class: 'muted' }, 'Replies and sign-ups within'), days), out);

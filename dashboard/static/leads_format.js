@@ -32,20 +32,42 @@ export function percent(share) {
   return `${(Number(share) * 100).toFixed(1).replace(/\.0$/, '')}%`;
 }
 
-/** The progress view's counters: [key, label, value] in the order a
- * message moves (undelivered counts as failed for a lead). */
+/** The progress view's figures, cumulative: [key, label, value, note].
+ * Sent counts every message the carrier accepted (sent, delivered,
+ * undelivered, outcome unknown), so it never falls behind Delivered;
+ * Delivered is those the carrier confirmed; Failed those it refused or
+ * could not deliver. Waiting, Sent and Delivered are always shown while
+ * a blast runs; the rest only when not zero, Waiting only while there is
+ * any once the blast is over. */
 export function counterRows(b) {
   const n = (k) => Number(b[k]) || 0;
-  return [
-    ['queued', 'Queued', n('queued') + n('sending')],
-    ['sent', 'Sent', n('sent')],
-    ['delivered', 'Delivered', n('delivered')],
-    ['failed', 'Failed', n('failed') + n('undelivered')],
-    ['suppressed', 'Suppressed', n('suppressed')],
-    ['opted_out', 'Opted out', n('opted_out')],
-    ['unknown', 'Unknown', n('unknown')],
-    ['cancelled', 'Cancelled', n('cancelled')],
+  const rows = [
+    ['queued', 'Waiting', n('queued') + n('sending'), 'not sent yet', !isFinal(b.state)],
+    ['sent', 'Sent', n('sent') + n('delivered') + n('undelivered') + n('unknown'), 'accepted by the carrier', true],
+    ['delivered', 'Delivered', n('delivered'), 'confirmed by the carrier', true],
+    ['failed', 'Failed', n('failed') + n('undelivered'), 'refused or not delivered', false],
+    ['unknown', 'No answer', n('unknown'), 'the carrier never said', false],
+    ['opted_out', 'Opted out', n('opted_out'), 'before their message went', false],
+    ['suppressed', 'Suppressed', n('suppressed'), 'held back by the carrier rules', false],
+    ['cancelled', 'Cancelled', n('cancelled'), 'never sent', false],
   ];
+  return rows.filter((r) => r[4] || r[2] !== 0).map((r) => r.slice(0, 4));
+}
+
+/** A blast's title: its first words (at most max characters), since
+ * blasts carry no name of their own. */
+export function blastTitle(body, max = 48) {
+  const text = String(body || '').replace(/\s+/g, ' ').trim();
+  if (text.length <= max) return text || 'Untitled blast';
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).replace(/[\s,.;:!?-]+$/, '')}…`;
+}
+
+/** A moment with its date, as the lead's browser writes them. */
+export function dateTime(iso) {
+  if (!iso) return '';
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** Messages per second over the last minute, as "2.5/s". */

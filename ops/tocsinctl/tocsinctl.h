@@ -39,6 +39,8 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
                       void *arg, const char *done);
 
 /* The verbs, one file each. */
+int tocsinctl_setup(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv);

@@ -141,7 +141,7 @@ try {
   await logIn(lead, 'lead@demo.test');
   await lead.waitForURL(/#\/blasts$/);
   check(true, 'a lead lands on the campaigns after logging in');
-  check(await lead.getAttribute('nav a[href="#/blasts"]', 'aria-current') === 'page', 'the top bar marks Campaigns');
+  check(await lead.getAttribute('nav a[href="#/blasts"]', 'aria-current') === 'page', 'the top bar marks Blasts (the campaigns)');
   const who = await lead.$eval('.top .who', (e) => {
     const r = e.getBoundingClientRect();
     return { text: e.textContent, visible: r.width > 0 && r.height > 0, right: r.right, whole: e.scrollWidth <= e.clientWidth };

@@ -101,6 +101,19 @@ assert_eq "$(jq_ 'd.recipients + " " + d.sample.body + " " + d.encoding + " " + 
 long150=$(head -c 150 /dev/zero | tr '\0' a)
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" "$long150 {first_name}")")" 200 "a body whose length depends on the member"
 assert_eq "$(jq_ 'd.segments + " " + d.segments_max + " " + d.estimated_seconds')" "1 2 1" "Ana's fits in one segment; the longest name needs two"
+assert_eq "$(jq_ 'd.longest.segments + " " + d.longest.characters + " " + d.longest.encoding + " " + d.longest_checked')" \
+          "2 179 GSM-7 3" "the longest rendering across the audience (the 28-character name)"
+# What the confirm says (schema 022): opted-out subscribers left out, and
+# recipients in their quiet hours now. Cy opts out for a moment; Ana's
+# own zone is one where it is 03:00 now.
+sql "INSERT INTO opt_outs (org_id, phone, source) VALUES ($ORG, '+14155550304', 'admin')" >/dev/null
+h=$(date -u +%-H); off=$(( (3 - h + 24) % 24 )); [ $off -gt 14 ] && off=$((off - 24))
+zone=$([ $off -ge 0 ] && echo "Etc/GMT-$off" || echo "Etc/GMT+$((-off))")
+sql "UPDATE contacts SET timezone = '$zone' WHERE org_id = $ORG AND phone = '+14155550301'" >/dev/null
+assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {first_name|friend}')")" 200 "preview with an opt-out and a member at night"
+assert_eq "$(jq_ 'd.recipients + " " + d.opted_out + " " + d.quiet_now')" "2 1 1" "2 recipients, 1 left out for an opt-out, 1 in quiet hours now ($zone)"
+sql "DELETE FROM opt_outs WHERE org_id = $ORG AND phone = '+14155550304'" >/dev/null
+sql "UPDATE contacts SET timezone = NULL WHERE org_id = $ORG AND phone = '+14155550301'" >/dev/null
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {frist_name}!')")" 400 "an unknown field"
 assert_contains "$(jq_ 'd.error.message')" 'unknown field "frist_name"' "says which"
 assert_eq "$(call lead POST /api/blasts/preview "$(blast "$SENDER" "$LIST" 'Hi {first_name')")" 400 "an unclosed brace"

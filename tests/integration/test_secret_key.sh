@@ -57,6 +57,14 @@ rc=0; env -u TOCSIN_SECRET_KEY TOCSIN_SECRET_KEY_FILE="$TMP/key" TOCSIN_GATEWAY_
   timeout 20 "$BIN/gateway/tocsin-gateway" >"$TMP/gw_refused.log" 2>&1 || rc=$?
 assert_eq "$rc" 2 "a key file others may read is refused"
 assert_contains "$(cat "$TMP/gw_refused.log")" "readable by its owner only" "and says why"
+# A systemd credential ($CREDENTIALS_DIRECTORY/secret_key, what the
+# package's units point TOCSIN_SECRET_KEY_FILE at) is read-only, 0400.
+chmod 400 "$TMP/key"
+env -u TOCSIN_SECRET_KEY TOCSIN_SECRET_KEY_FILE="$TMP/key" "$BIN/ops/tocsinctl" migrate --status >/dev/null ||
+  fail "a read-only owner-only key file (a systemd credential) is refused"
+chmod 644 "$TMP/key"
+rc=0; env -u TOCSIN_SECRET_KEY TOCSIN_SECRET_KEY_FILE="$TMP/key" "$BIN/ops/tocsinctl" migrate --status >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 2 "tocsinctl refuses a key file others may read too"
 chmod 600 "$TMP/key"
 rc=0; TOCSIN_SECRET_KEY_FILE="$TMP/key" TOCSIN_GATEWAY_PORT=$GW_PORT \
   timeout 20 "$BIN/gateway/tocsin-gateway" >"$TMP/gw_refused.log" 2>&1 || rc=$?
