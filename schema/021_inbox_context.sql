@@ -3,10 +3,12 @@
 -- reply and to stay live.
 --
 -- 1. A conversation's thread shows what the member received from this org
---    and sender (blasts, outreach, keyword confirmations, replies), not only
---    the messages filed under the conversation, so "what time is the
---    rally?" has the blast above it. The last 50 messages, oldest first,
---    each with its kind and, for blasts and outreach, what it belonged to.
+--    and sender — the messages filed under the conversation (replies,
+--    outreach) and the blasts sent to the member's number — so "what time
+--    is the rally?" has the blast above it. The last 50 messages, oldest
+--    first, each with its kind and, for blasts and outreach, what it
+--    belonged to. (Keyword confirmations sent before any conversation are
+--    not shown: finding them would need another index on messages.)
 -- 2. A change of an outbound message's state in a conversation (the worker
 --    marks it sent, a receipt delivered or failed) notifies
 --    tocsin_conversations with ids only. One notification per conversation
@@ -17,9 +19,11 @@
 -- 3. A volunteer who lost a conversation to a lead may learn who took it
 --    and who moved it (names only, nothing of the member).
 
--- What a member received from a sender: the thread's outbound half.
-CREATE INDEX messages_contact_sender ON messages (contact_id, sender_id, created_at)
-    WHERE contact_id IS NOT NULL;
+-- What a member received outside the conversation is found through
+-- indexes messages already has: blasts by messages_blast_phone (006), the
+-- rest (outreach, replies) are filed under the conversation. A new index
+-- on (contact, sender, time) was measured at +12.6% WAL per blast message
+-- (143 MB against 127 MB for 200,000), on the table every send writes.
 -- The last reassignment of a conversation.
 CREATE INDEX audit_events_assign ON audit_events (subject_id, created_at DESC)
     WHERE action = 'conversation.assign';
@@ -73,8 +77,9 @@ BEGIN
                                          (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
                                                  m.sent_by_user_id
                                             FROM messages m
-                                           WHERE m.contact_id = c.contact_id AND m.sender_id = c.sender_id
-                                             AND m.org_id = c.org_id AND m.state NOT IN ('cancelled', 'suppressed')
+                                           WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
+                                             AND m.blast_id IS NOT NULL AND m.sender_id = c.sender_id
+                                             AND m.state NOT IN ('cancelled', 'suppressed')
                                            ORDER BY m.created_at DESC LIMIT 50)) o
                                     ) a
                               ORDER BY a.at DESC, a.id DESC LIMIT 50) t
