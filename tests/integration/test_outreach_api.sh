@@ -271,17 +271,26 @@ assert_eq "$(sql "SELECT count(*) FROM messages")" "$msgs" "refused requests sen
 assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/claim")" 200 "volunteer 2 claims a new batch"
 read -r PA PB PC PD _ < <(sql "SELECT string_agg(contact_id::text, ' ' ORDER BY contact_id) FROM outreach_batch WHERE claimed_by = $V2 AND campaign_id = $CAMP AND timezone = '$DAY'")
 [ -n "$PD" ] || fail "volunteer 2 should hold four contacts at least"
-send_as() { # NAME CONTACT OUTFILE: the status in OUTFILE.code, the body in OUTFILE
-  curl -s -b "$TMP/$1.jar" -H "X-CSRF-Token: $(cat "$TMP/$1.csrf")" -H 'Content-Type: application/json' \
-    -o "$3" -w '%{http_code}' -X POST "$DASH/api/outreach/campaigns/$CAMP/send" \
-    -d "{\"contact_id\":$2,\"body\":\"Rally Saturday?\"}" >"$3.code"
+# send_pair seq|par NAME CONTACT1 OUT1 CONTACT2 OUT2: two sends by NAME from
+# one curl process — one right after the other (seq: the second leaves as
+# the first is answered, tens of ms later) or at the same instant (par) —
+# so a loaded machine cannot spread them apart the way two forked clients
+# were (two "simultaneous" sends once arrived more than 300 ms apart).
+# Each status lands in OUT.code, each body in OUT.
+send_pair() {
+  local mode=$1 who=$2 par=() one=()
+  [ "$mode" = par ] && par=(--parallel --parallel-immediate)
+  one=(-s -b "$TMP/$who.jar" -H "X-CSRF-Token: $(cat "$TMP/$who.csrf")" -H 'Content-Type: application/json'
+       -w '%{filename_effective} %{http_code}\n' -X POST)
+  curl "${par[@]}" "${one[@]}" -o "$4" -d "{\"contact_id\":$3,\"body\":\"Rally Saturday?\"}" \
+    "$DASH/api/outreach/campaigns/$CAMP/send" --next \
+    "${one[@]}" -o "$6" -d "{\"contact_id\":$5,\"body\":\"Rally Saturday?\"}" \
+    "$DASH/api/outreach/campaigns/$CAMP/send" |
+    while read -r file code; do echo "$code" >"$file.code"; done
 }
 msgs=$(sql "SELECT count(*) FROM messages")
-send_as vol2 "$PA" "$TMP/pace1" & p1=$!
-sleep 0.05
-send_as vol2 "$PB" "$TMP/pace2" & p2=$!
-wait "$p1" "$p2"
-assert_eq "$(cat "$TMP/pace1.code") $(cat "$TMP/pace2.code")" "201 429" "two sends 50 ms apart: the first goes, the second is refused"
+send_pair seq vol2 "$PA" "$TMP/pace1" "$PB" "$TMP/pace2"
+assert_eq "$(cat "$TMP/pace1.code") $(cat "$TMP/pace2.code")" "201 429" "two sends in a row: the first goes, the second is refused"
 assert_eq "$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1])).error.code)' "$TMP/pace2")" \
   too_soon "with a clear code"
 assert_eq "$(sql "SELECT count(*) FROM messages")" "$((msgs + 1))" "one message queued, not two"
@@ -295,9 +304,7 @@ assert_eq "$(call vol2 POST "/api/outreach/campaigns/$CAMP/send" "{\"contact_id\
   "a deliberate send after the interval goes"
 # Two sends at the same instant (two tabs): the per-volunteer lock lets one through.
 sleep 0.4
-send_as vol2 "$PC" "$TMP/pace3" & p1=$!
-send_as vol2 "$PD" "$TMP/pace4" & p2=$!
-wait "$p1" "$p2"
+send_pair par vol2 "$PC" "$TMP/pace3" "$PD" "$TMP/pace4"
 assert_eq "$(printf '%s\n' "$(cat "$TMP/pace3.code")" "$(cat "$TMP/pace4.code")" | sort | xargs)" "201 429" \
   "two sends at once: exactly one goes ($(cat "$TMP/pace3" "$TMP/pace4"))"
 # A refusal for another reason keeps its reason, even when soon.
