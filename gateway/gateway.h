@@ -54,7 +54,7 @@ void gw_junk(struct gateway *g, struct tocsin_http_req *r);
 /* Answers a webhook whose sender lookup failed (gw_sender_lookup's status:
  * 429 suspect and not cached; 503; a 404, unknown, is answered by the
  * caller exactly as a bad signature and charged as junk). */
-void gw_sender_refused(struct gateway *g, struct tocsin_http_req *r, int status, const char *why);
+void gw_sender_refused(struct tocsin_http_req *r, int status, const char *why);
 /* Takes a token for an authentic webhook; 1 to go on, or 0 after answering
  * 429 with Retry-After (the carrier retries). */
 int gw_admit(struct gateway *g, struct tocsin_http_req *r);

@@ -40,9 +40,8 @@ void gw_junk(struct gateway *g, struct tocsin_http_req *r)
     tocsin_ratelimit_take(g->junk_global, "*", now);
 }
 
-void gw_sender_refused(struct gateway *g, struct tocsin_http_req *r, int status, const char *why)
+void gw_sender_refused(struct tocsin_http_req *r, int status, const char *why)
 {
-    (void)g;
     if (status == 429)
         tocsin_http_add_header(r, "Retry-After", "1");
     tocsin_http_error(r, status, status == 429 ? "rate_limited" : "unavailable", "%s", why);

@@ -63,7 +63,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
             refuse(h, fresh);
             return;
         }
-        gw_sender_refused(h->g, h->req, status, why);
+        gw_sender_refused(h->req, status, why);
         finish(h);
         return;
     }

@@ -55,7 +55,7 @@ static void sender_found(struct gw_sender *s, int status, const char *why, void 
             gw_junk(h->g, h->req);
             refuse(h);
         } else {
-            gw_sender_refused(h->g, h->req, status, why);
+            gw_sender_refused(h->req, status, why);
         }
         return;
     }
