@@ -18,7 +18,7 @@ if (!BASE || !CAMP) throw new Error('DASH and CAMP2 must be set');
 const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
 const sentTo = () => sql(`SELECT coalesce(string_agg(c.first_name, ' ' ORDER BY t.texted_at, c.id), '')
   FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id WHERE t.campaign_id = ${CAMP} AND t.state = 'texted'`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
 const problems = [];
 const logIn = (page, email) => logInAt(page, BASE, email);
