@@ -1,126 +1,81 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
-// app.js — the dashboard's pages: log in, accept an invite, the inbox
-// (with "get more" and, for leads, the pool and who holds what), and a
-// conversation (thread, reply with a live segment counter, canned
-// responses, tags, notes, release, close, opt-out with a confirm). Routes
-// are URL fragments (#/, #/c/12, #/team, #token=TOKEN for an invite); live updates come
-// from /api/events, coalesced to at most two refreshes a second. A reply's
-// draft is kept in sessionStorage per conversation, so a reassignment (or
-// a reload) does not lose it.
-import { api, setCsrf, ApiError } from './api.js';
+// app.js — the dashboard's shell and its inbox pages: log in, accept an
+// invite, the inbox (with "get more" and, for leads, the pool and who
+// holds what), and a conversation (thread, reply with a live segment
+// counter, canned responses, tags, notes, release, close, opt-out with a
+// confirm). Which page a URL fragment shows is routes.js's table; live
+// updates come from live.js, coalesced (one refetch in flight, at most
+// one queued, at most two a second). A reply's draft is kept in
+// sessionStorage per conversation, so a reassignment (or a reload) does
+// not lose it.
+import { api, setCsrf } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
-import { countSms, unitsLeft } from './sms.js';
+import { errorText, errorBox, flash, takeFlash, segmentCounter } from './notice.js';
+import { route, href } from './routes.js';
+import { connect, disconnect, coalesced } from './live.js';
 import { outreachPane, outreachPanel } from './outreach.js';
-import { isLeadHash, leadNav, leadPage } from './leads.js';
+import { leadNav, leadPage } from './leads.js';
 
 const root = document.getElementById('app');
-const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: null };
+const state = { me: null, inbox: [], canned: null, tags: null, current: null };
 
 function isLead() {
-  return state.me && state.me.role !== 'volunteer';
+  return !!state.me && state.me.role !== 'volunteer';
 }
 
-function go(hash) {
-  if (location.hash !== hash) location.hash = hash;
+function here() {
+  return route(location.hash, isLead());
+}
+
+function go(fragment) {
+  if (location.hash !== fragment) location.hash = fragment;
   else render();
 }
 
-// A short message at the top of the page, 'success' or a warning (the
-// default); it stays until dismissed or the next page. Kept for the next
-// page only when there is no page to show it on yet (after an invite).
-function flashNode(msg, kind) {
-  if (!msg) return null;
-  const p = h(
-    'p',
-    { class: `flash${kind === 'success' ? ' success' : ''}`, role: 'status' },
-    h('span', {}, msg),
-    h('button', { class: 'link dismiss', 'aria-label': 'Dismiss', onclick: () => p.remove() }, '×'),
-  );
-  return p;
-}
-
-function flash(msg, kind) {
-  const el = document.getElementById('flash');
-  if (el) replace(el, flashNode(msg, kind));
-  else state.flash = { msg, kind };
-}
-
-function errorText(e) {
-  return e instanceof ApiError ? e.message : String(e);
-}
-
 // --- live updates ---
-function connectEvents() {
-  if (state.events) return;
-  const es = new EventSource('/api/events');
-  state.events = es;
-  es.addEventListener('conversation', (ev) => {
-    const data = JSON.parse(ev.data);
-    // For pages with live counts (outreach.js's campaign page).
-    window.dispatchEvent(new CustomEvent('tocsin:conversation', { detail: data }));
-    liveRefresh(data.conversation_id);
-  });
-  // The pool changed (a conversation this volunteer may not see): only
-  // the "N waiting" line is stale.
-  es.addEventListener('waiting', () => liveRefresh(null));
-  es.addEventListener('resync', () => liveRefresh(state.current));
-  // A blast's figures changed (ids only): leads.js's progress view refetches.
-  es.addEventListener('blast', (ev) =>
-    window.dispatchEvent(new CustomEvent('tocsin:blast', { detail: JSON.parse(ev.data) })),
-  );
-}
-
-// A burst of events (a batch of receipts, a busy pool) costs at most one
-// refresh of the inbox and of the open conversation per LIVE_MS.
+// Each view a stream event makes stale is refetched through its own
+// coalesced trigger: a burst of events costs one refetch in flight and at
+// most one queued, and at most one start per LIVE_MS.
 const LIVE_MS = 500;
-const live = { timer: null, last: 0, convs: new Set() };
-function liveRefresh(conversationId) {
-  if (conversationId) live.convs.add(conversationId);
-  if (live.timer) return;
-  live.timer = setTimeout(
-    () => {
-      live.timer = null;
-      live.last = Date.now();
-      const convs = live.convs;
-      live.convs = new Set();
-      refreshInbox();
-      if (state.current && convs.has(state.current)) loadConversation(state.current, { quiet: true });
-      if (location.hash === '#/team' && convs.size) refreshTeam();
-    },
-    Math.max(0, live.last + LIVE_MS - Date.now()),
-  );
-}
-
-function disconnectEvents() {
-  if (state.events) state.events.close();
-  state.events = null;
-}
+const live = {
+  inbox: coalesced(() => refreshInbox(), LIVE_MS),
+  conversation: coalesced(async () => {
+    if (state.current) await loadConversation(state.current, { quiet: true });
+  }, LIVE_MS),
+  team: coalesced(() => refreshTeam(), LIVE_MS),
+};
+window.addEventListener('tocsin:conversation', (ev) => {
+  live.inbox();
+  if (state.current && ev.detail && ev.detail.conversation_id === state.current) live.conversation();
+  if (here().name === 'team') live.team();
+});
+// The pool changed (a conversation this volunteer may not see): only the
+// "N waiting" line is stale.
+window.addEventListener('tocsin:waiting', () => live.inbox());
+// Events were lost (the stream reconnected): everything on screen is stale.
+window.addEventListener('tocsin:resync', () => {
+  live.inbox();
+  if (state.current) live.conversation();
+  if (here().name === 'team') live.team();
+});
 
 // --- shell ---
-// Which top-bar link the page at hash belongs to.
-function section(hash) {
-  if (isLeadHash(hash)) return 'campaigns';
-  if (hash.startsWith('#/outreach')) return 'outreach';
-  if (hash === '#/team') return 'team';
-  return 'inbox';
-}
-
 function header() {
-  const here = section(location.hash || '#/');
-  const link = (href, name, label) => h('a', { href, 'aria-current': here === name ? 'page' : null }, label);
+  const section = here().section;
+  const link = (name, label) => h('a', { href: href(name), 'aria-current': section === name ? 'page' : null }, label);
   const who = state.me.display_name || state.me.email;
   return h(
     'header',
     { class: 'top' },
-    h('a', { href: '#/', class: 'brand' }, 'Tocsin'),
+    h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
     h('span', { class: 'who', title: who }, who),
     h(
       'nav',
       {},
-      link('#/', 'inbox', 'Inbox'),
-      link('#/outreach', 'outreach', 'Outreach'),
-      isLead() ? link('#/team', 'team', 'Team') : null,
-      isLead() ? link('#/blasts', 'campaigns', 'Blasts') : null,
+      link('inbox', 'Inbox'),
+      link('outreach', 'Outreach'),
+      isLead() ? link('team', 'Team') : null,
+      isLead() ? link('blasts', 'Blasts') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out'),
     ),
   );
@@ -132,10 +87,10 @@ async function logout() {
   } catch {
     /* the session may be gone already */
   }
-  disconnectEvents();
+  disconnect();
   state.me = null;
   setCsrf('');
-  go('#/login');
+  go(href('login'));
 }
 
 // --- login ---
@@ -148,7 +103,7 @@ function loginPage() {
     required: true,
     id: 'password',
   });
-  const err = h('p', { class: 'error', role: 'alert' });
+  const err = errorBox();
   const form = h(
     'form',
     {
@@ -160,7 +115,7 @@ function loginPage() {
           const r = await api('POST', '/api/login', { email: email.value, password: password.value });
           setCsrf(r.csrf_token);
           state.me = r.user;
-          go(isLead() ? '#/blasts' : '#/');
+          go(href(isLead() ? 'blasts' : 'inbox'));
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -201,7 +156,7 @@ async function invitePage(token) {
               ? 'This invite link has expired or was already used. Ask your organiser for a new one.'
               : errorText(e),
           ),
-          h('a', { href: '#/login' }, 'Go to log in'),
+          h('a', { href: href('login') }, 'Go to log in'),
         ),
       ),
     );
@@ -218,7 +173,7 @@ async function invitePage(token) {
     minlength: 10,
     required: true,
   });
-  const err = h('p', { class: 'error', role: 'alert' });
+  const err = errorBox();
   const form = h(
     'form',
     {
@@ -233,7 +188,7 @@ async function invitePage(token) {
             password: pw.value,
           });
           flash('Your account is ready. Log in with your new password.', 'success');
-          go('#/login');
+          go(href('login'));
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -265,7 +220,7 @@ async function refreshInbox() {
       api('GET', '/api/conversations/waiting'),
     ]);
   } catch (e) {
-    if (e.status === 401) return go('#/login');
+    if (e.status === 401) return go(href('login'));
     flash(errorText(e));
     return;
   }
@@ -290,7 +245,7 @@ function inboxItems() {
       { class: `item${state.current === c.id ? ' active' : ''}` },
       h(
         'a',
-        { href: `#/c/${c.id}`, 'data-conversation': c.id },
+        { href: href('conversation', { id: c.id }), 'data-conversation': c.id },
         h('span', { class: 'name' }, contactName(c)),
         h('span', { class: 'time' }, when(c.last_message ? c.last_message.at : c.created_at)),
         h(
@@ -306,9 +261,10 @@ function inboxItems() {
 }
 
 function inboxPane() {
+  // The count has a visible name: a bare "5" beside "Get more" says nothing.
   const count = h(
     'select',
-    { 'aria-label': 'How many', id: 'claim-count' },
+    { id: 'claim-count' },
     [5, 10, 20].map((n) => h('option', { value: n }, n)),
   );
   return h(
@@ -321,6 +277,7 @@ function inboxPane() {
       h(
         'div',
         { class: 'claim' },
+        h('label', { for: 'claim-count', class: 'muted' }, 'How many'),
         count,
         h(
           'button',
@@ -359,12 +316,6 @@ function fill(text, contact) {
   return text
     .replace(/\{first_name\}/g, contact.first_name || 'there')
     .replace(/\{last_name\}/g, contact.last_name || '');
-}
-
-function counter(text) {
-  const info = countSms(text);
-  const seg = info.segments === 1 ? '1 text' : `${info.segments} texts`;
-  return `${info.chars} characters · ${info.encoding} · ${info.segments ? seg : '0 texts'} · ${unitsLeft(info)} left`;
 }
 
 // Unsent replies, per conversation, for this tab only (sessionStorage):
@@ -432,7 +383,7 @@ async function goneCard(id) {
           ),
         ]
       : null,
-    h('button', { class: 'primary', id: 'back-to-inbox', onclick: () => go('#/') }, 'Back to inbox'),
+    h('button', { class: 'primary', id: 'back-to-inbox', onclick: () => go(href('inbox')) }, 'Back to inbox'),
   );
 }
 
@@ -443,7 +394,7 @@ async function loadConversation(id, opts = {}) {
   try {
     c = await api('GET', `/api/conversations/${id}`);
   } catch (e) {
-    if (e.status === 401) return go('#/login');
+    if (e.status === 401) return go(href('login'));
     const card = e.status === 404 ? await goneCard(id) : h('div', { class: 'card' }, errorText(e));
     if (state.current === id) replace(pane, card);
     return;
@@ -515,12 +466,9 @@ function conversationView(c, draftText) {
     disabled: !open || optedOut,
     value: draftText,
   });
-  const count = h('p', { class: 'counter', id: 'counter', 'aria-live': 'polite' }, counter(draftText));
-  reply.addEventListener('input', () => {
-    replace(count, counter(reply.value));
-    saveDraft(c.id, reply.value);
-  });
-  const err = h('p', { class: 'error', role: 'alert' });
+  const count = segmentCounter(reply, { id: 'counter' });
+  reply.addEventListener('input', () => saveDraft(c.id, reply.value));
+  const err = errorBox();
   // No menu at all when the org has no canned responses.
   const canned = state.canned.length
     ? h(
@@ -533,7 +481,7 @@ function conversationView(c, draftText) {
             const r = state.canned.find((x) => String(x.id) === canned.value);
             if (r) {
               reply.value = fill(r.body, contact);
-              replace(count, counter(reply.value));
+              count.update();
               saveDraft(c.id, reply.value);
               reply.focus();
             }
@@ -567,7 +515,7 @@ function conversationView(c, draftText) {
     },
     canned,
     reply,
-    h('div', { class: 'row' }, count, send),
+    h('div', { class: 'row' }, count.el, send),
     err,
   );
 
@@ -631,7 +579,7 @@ function conversationView(c, draftText) {
     h(
       'div',
       { class: 'conv-head' },
-      h('a', { href: '#/', class: 'back', 'aria-label': 'Back to inbox' }, '‹'),
+      h('a', { href: href('inbox'), class: 'back', 'aria-label': 'Back to inbox' }, '‹'),
       h(
         'div',
         {},
@@ -749,7 +697,7 @@ async function act(id, what, message, body, leave, method = 'POST') {
   try {
     await api(method, `/api/conversations/${id}/${what}`, body);
     await refreshInbox();
-    if (leave) go('#/');
+    if (leave) go(href('inbox'));
     else await loadConversation(id);
     if (message) flash(message, 'success'); // once the view shows what it says
   } catch (e) {
@@ -768,7 +716,7 @@ async function teamPane() {
       api('GET', '/api/users'),
     ]);
   } catch (e) {
-    pane.append(h('p', { class: 'error' }, errorText(e)));
+    pane.append(errorBox(errorText(e)));
     return pane;
   }
   pane.append(
@@ -856,7 +804,7 @@ async function teamPane() {
           { class: 'item' },
           h(
             'a',
-            { href: `#/c/${c.id}` },
+            { href: href('conversation', { id: c.id }) },
             h('span', { class: 'name' }, contactName(c)),
             h('span', { class: 'preview' }, c.last_message ? c.last_message.body : ''),
           ),
@@ -876,7 +824,7 @@ async function refreshTeam(force) {
   if (!force && document.querySelector('.assign-confirm:not([hidden])')) return;
   const pane = await teamPane();
   const detail = document.getElementById('detail');
-  if (detail && location.hash === '#/team') replace(detail, pane);
+  if (detail && here().name === 'team') replace(detail, pane);
 }
 
 function inviteForm() {
@@ -901,7 +849,7 @@ function inviteForm() {
             h('input', { readonly: true, value: r.url, id: 'invite-url', onfocus: (e) => e.target.select() }),
           );
         } catch (e) {
-          replace(out, h('p', { class: 'error' }, errorText(e)));
+          replace(out, errorBox(errorText(e)));
         }
       },
     },
@@ -925,54 +873,42 @@ async function ensureMe() {
 }
 
 async function render() {
-  const hash = location.hash || '#/';
+  const fragment = location.hash;
   // An invite link is #token=...: the fragment never reaches a server or
   // its logs, and the page sends the token only in a POST body.
-  const invite = hash.match(/^#token=([A-Za-z0-9_-]+)$/);
-  if (invite) return invitePage(invite[1]);
-  if (hash === '#/login' || !(await ensureMe())) {
-    disconnectEvents();
+  const pre = route(fragment);
+  if (pre.name === 'invite') return invitePage(pre.params.token);
+  if (pre.name === 'login' || !(await ensureMe())) {
+    disconnect();
     loginPage();
-    if (state.flash) {
-      root.querySelector('form').prepend(flashNode(state.flash.msg, state.flash.kind));
-      state.flash = null;
-    }
+    const kept = takeFlash();
+    if (kept) root.querySelector('form').prepend(kept);
     return;
   }
-  connectEvents();
-  if (isLeadHash(hash) && isLead()) {
-    // the campaign pages (leads.js)
+  connect();
+  const r = here();
+  state.current = r.name === 'conversation' ? r.params.id : null;
+  const flashArea = h('div', { id: 'flash' }, takeFlash());
+  if (r.view === 'leads') {
     const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
-    replace(root, header(), h('div', { id: 'flash' }), leadNav(hash), main);
-    const content = await leadPage(hash, state.me);
-    if (location.hash === hash || (hash === '#/' && !location.hash)) replace(main, content);
+    replace(root, header(), flashArea, leadNav(r), main);
+    const content = await leadPage(r, state.me);
+    if (location.hash === fragment) replace(main, content);
     return;
   }
-  const conv = hash.match(/^#\/c\/(\d+)$/);
-  state.current = conv ? Number(conv[1]) : null;
   const detail = h(
     'div',
     { id: 'detail', class: 'detail' },
     h('div', { class: 'placeholder' }, h('p', {}, 'Pick a conversation on the left, or tap “Get more”.')),
   );
-  replace(
-    root,
-    header(),
-    h('div', { id: 'flash' }, state.flash ? flashNode(state.flash.msg, state.flash.kind) : null),
-    h('div', { class: `layout${conv ? ' has-detail' : ''}` }, inboxPane(), detail),
-  );
-  state.flash = null;
+  const layout = h('div', { class: 'layout' }, inboxPane(), detail);
+  replace(root, header(), flashArea, layout);
   refreshInbox();
-  if (conv) loadConversation(state.current);
-  else if (hash === '#/team' && isLead()) {
-    replace(detail, await teamPane());
-    root.querySelector('.layout').classList.add('has-detail');
-  }
-  const out = hash.match(/^#\/outreach(?:\/(\d+)(\/send)?)?$/);
-  if (out) {
-    replace(detail, await outreachPane(state.me, out[1], !!out[2]));
-    root.querySelector('.layout').classList.add('has-detail');
-  }
+  if (r.name === 'inbox') return;
+  layout.classList.add('has-detail');
+  if (r.name === 'conversation') loadConversation(r.params.id);
+  else if (r.name === 'team') replace(detail, await teamPane());
+  else if (r.view === 'outreach') replace(detail, await outreachPane(state.me, r));
 }
 
 window.addEventListener('hashchange', render);

@@ -8,16 +8,19 @@
 // goes in through h() as text.
 //
 // The progress view fetches GET /api/blasts/:id when /api/events says the
-// blast changed ("blast" events, ids only: app.js passes them on as
-// tocsin:blast). The worker's tick folds a blast's counters once a second
+// blast changed ("blast" events, ids only: live.js passes them on as
+// tocsin:blast), through live.js's coalesced trigger (one read in flight,
+// one queued). The worker's tick folds a blast's counters once a second
 // and a NOTIFY follows (schema 022), so messages never wait on a blast's
 // row and the page hears at most about one event a second per blast. A
 // read every 15 s covers a stream that dropped; it stops when the blast
 // is done (late receipts still arrive as events) and both stop when the
 // page is left.
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, replace, when } from './dom.js';
-import { countSms, unitsLeft } from './sms.js';
+import { errorText, errorBox, segmentCounter } from './notice.js';
+import { href } from './routes.js';
+import { coalesced, listen, whileShown } from './live.js';
 import {
   stateLabel,
   isFinal,
@@ -33,51 +36,45 @@ const POLL_MS = 15000; // the fallback when no event comes
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
 let pollTimer = null;
 
-let onBlastEvent = null;
-
 function stopPolling() {
   if (pollTimer) clearTimeout(pollTimer);
   pollTimer = null;
-  if (onBlastEvent) window.removeEventListener('tocsin:blast', onBlastEvent);
-  onBlastEvent = null;
 }
 window.addEventListener('hashchange', stopPolling);
 
-function errorText(e) {
-  return e instanceof ApiError ? e.message : String(e);
-}
-function errorBox() {
-  return h('p', { class: 'error', role: 'alert' });
-}
-
-/** The pages this module owns, or null for another hash. */
-export function isLeadHash(hash) {
-  return /^#\/(lists|keywords|stats|blasts(\/new|\/\d+)?)$/.test(hash);
-}
-
-/** The lead's sub-navigation (the active page marked). */
-export function leadNav(hash) {
-  const link = (href, text) => h('a', { href, 'aria-current': hash.startsWith(href) ? 'page' : undefined }, text);
+/** The lead's sub-navigation for the page at r (routes.js), the active
+ * page marked. */
+export function leadNav(r) {
+  const link = (name, text) =>
+    h('a', { href: href(name), 'aria-current': r.name === name || r.parent === name ? 'page' : undefined }, text);
   return h(
     'nav',
     { class: 'subnav', 'aria-label': 'Blasts' },
-    link('#/blasts', 'Blasts'),
-    link('#/lists', 'Audiences'),
-    link('#/keywords', 'Keywords'),
-    link('#/stats', 'Stats'),
+    link('blasts', 'Blasts'),
+    link('lists', 'Audiences'),
+    link('keywords', 'Keywords'),
+    link('stats', 'Stats'),
   );
 }
 
-/** Builds the page for hash (see isLeadHash) for the logged-in user me. */
-export async function leadPage(hash, me) {
+/** Builds the page of route r (one whose view is 'leads' in routes.js)
+ * for the logged-in user me. */
+export async function leadPage(r, me) {
   stopPolling();
-  const blast = hash.match(/^#\/blasts\/(\d+)$/);
-  if (blast) return blastPage(Number(blast[1]));
-  if (hash === '#/blasts/new') return composePage();
-  if (hash === '#/lists') return listsPage();
-  if (hash === '#/keywords') return keywordsPage(me);
-  if (hash === '#/stats') return statsPage();
-  return blastsPage();
+  switch (r.name) {
+    case 'blast':
+      return blastPage(r.params.id);
+    case 'blast-new':
+      return composePage();
+    case 'lists':
+      return listsPage();
+    case 'keywords':
+      return keywordsPage(me);
+    case 'stats':
+      return statsPage();
+    default:
+      return blastsPage();
+  }
 }
 
 function page(title, ...children) {
@@ -88,7 +85,7 @@ async function load(pageEl, fn) {
   try {
     return await fn();
   } catch (e) {
-    pageEl.append(h('p', { class: 'error', role: 'alert' }, errorText(e)));
+    pageEl.append(errorBox(errorText(e)));
     return null;
   }
 }
@@ -305,7 +302,7 @@ function keywordForm(lists) {
             list_id: list.value,
             reply: reply.value,
           });
-          location.hash = '#/keywords';
+          location.hash = href('keywords');
           window.dispatchEvent(new HashChangeEvent('hashchange'));
         } catch (e) {
           replace(err, errorText(e));
@@ -344,7 +341,7 @@ function keywordForm(lists) {
 // --- blasts ---
 async function blastsPage() {
   const el = page('Blasts');
-  el.append(h('p', {}, h('a', { class: 'button primary', href: '#/blasts/new' }, 'New blast')));
+  el.append(h('p', {}, h('a', { class: 'button primary', href: href('blast-new') }, 'New blast')));
   const blasts = await load(el, () => api('GET', '/api/blasts'));
   if (!blasts) return el;
   el.append(
@@ -358,7 +355,7 @@ async function blastsPage() {
               { class: 'item' },
               h(
                 'a',
-                { href: `#/blasts/${b.id}` },
+                { href: href('blast', { id: b.id }) },
                 h('span', { class: 'name' }, b.body),
                 h('span', { class: `state state-${b.state}` }, stateLabel(b.state)),
                 h(
@@ -394,7 +391,9 @@ async function composePage() {
   const field = h('input', { id: 'blast-filter-field', placeholder: 'e.g. ward', maxlength: 64 });
   const equals = h('input', { id: 'blast-filter-equals', placeholder: 'e.g. 7', maxlength: 200 });
   const body = h('textarea', { id: 'blast-body', maxlength: 1600, rows: 5, placeholder: 'Hi {first_name|friend}, …' });
-  const counter = h('p', { class: 'counter', id: 'blast-counter', 'aria-live': 'polite' });
+  // The template's own length; the preview below shows the longest
+  // rendering, which is what members get.
+  const counter = segmentCounter(body, { id: 'blast-counter', prefix: 'Template: ' });
   const preview = h(
     'div',
     { class: 'preview-box', id: 'blast-preview', 'aria-live': 'polite' },
@@ -423,11 +422,6 @@ async function composePage() {
   let seq = 0,
     timer = null;
   async function refreshPreview() {
-    const info = countSms(body.value);
-    replace(
-      counter,
-      `Template: ${info.chars} characters · ${info.encoding} · ${info.segments} segment${info.segments === 1 ? '' : 's'} · ${unitsLeft(info)} left`,
-    );
     clearTimeout(timer);
     if (!list.value || !body.value.trim()) return;
     timer = setTimeout(async () => {
@@ -436,7 +430,7 @@ async function composePage() {
         const p = await api('POST', '/api/blasts/preview', fields());
         if (mine === seq) replace(preview, previewView(p));
       } catch (e) {
-        if (mine === seq) replace(preview, h('p', { class: 'error', role: 'alert' }, errorText(e)));
+        if (mine === seq) replace(preview, errorBox(errorText(e)));
       }
     }, 350);
   }
@@ -461,7 +455,7 @@ async function composePage() {
     try {
       const created = await api('POST', '/api/blasts', fields());
       await api('POST', `/api/blasts/${created.id}/schedule`, { at: when_ });
-      location.hash = `#/blasts/${created.id}`;
+      location.hash = href('blast', { id: created.id });
     } catch (e) {
       replace(err, errorText(e));
       submit.disabled = false;
@@ -577,7 +571,7 @@ async function composePage() {
         ),
         h('label', { for: 'blast-body' }, 'Message'),
         body,
-        counter,
+        counter.el,
         h(
           'p',
           { class: 'muted' },
@@ -652,44 +646,31 @@ function previewView(p) {
 async function blastPage(id) {
   const el = page(`Blast ${id}`);
   const view = h('div', { class: 'progress-view', id: 'blast-progress' });
-  el.append(h('p', {}, h('a', { href: '#/blasts' }, '‹ All blasts')), view);
-  const hash = location.hash;
-  let busy = false,
-    again = false;
-  async function tick() {
-    if (busy) {
-      again = true;
-      return;
-    } // one read at a time; one more after it
-    busy = true;
+  el.append(h('p', {}, h('a', { href: href('blasts') }, '‹ All blasts')), view);
+  const fragment = location.hash;
+  const onPage = () => location.hash === fragment;
+  async function read() {
     if (pollTimer) clearTimeout(pollTimer);
     pollTimer = null;
     let b;
     try {
       b = await api('GET', `/api/blasts/${id}`);
     } catch (e) {
-      busy = false;
-      replace(view, h('p', { class: 'error', role: 'alert' }, e.status === 404 ? 'No such blast.' : errorText(e)));
-      if (e.status !== 404 && location.hash === hash) pollTimer = setTimeout(tick, POLL_MS);
+      replace(view, errorBox(e.status === 404 ? 'No such blast.' : errorText(e)));
+      if (e.status !== 404 && onPage()) pollTimer = setTimeout(refresh, POLL_MS);
       return;
     }
-    busy = false;
-    if (location.hash !== hash) return;
+    if (!onPage()) return;
     replace(el.querySelector('h2'), blastTitle(b.body));
     // Never pull a confirm away from under the lead's thumb.
-    if (!view.querySelector('.confirm:not([hidden])')) replace(view, progressView(b, tick));
+    if (!view.querySelector('.confirm:not([hidden])')) replace(view, progressView(b, refresh));
     // A finished blast still hears its receipts through events, unpolled.
-    if (!isFinal(b.state)) pollTimer = setTimeout(tick, POLL_MS);
-    if (again) {
-      again = false;
-      tick();
-    }
+    if (!isFinal(b.state)) pollTimer = setTimeout(refresh, POLL_MS);
   }
-  onBlastEvent = (ev) => {
-    if (ev.detail && ev.detail.blast_id === id && location.hash === hash) tick();
-  };
-  window.addEventListener('tocsin:blast', onBlastEvent);
-  await tick();
+  // One read in flight and at most one queued, however many events come.
+  const refresh = coalesced(read);
+  listen('blast', (d) => d && d.blast_id === id && refresh(), whileShown(el));
+  await refresh();
   return el;
 }
 
@@ -814,7 +795,7 @@ async function statsPage() {
     try {
       s = await api('GET', `/api/stats?days=${days.value}`);
     } catch (e) {
-      replace(out, h('p', { class: 'error' }, errorText(e)));
+      replace(out, errorBox(errorText(e)));
       return;
     }
     const d = `${s.days} day${s.days === 1 ? '' : 's'}`;
@@ -846,7 +827,7 @@ async function statsPage() {
                   h(
                     'tr',
                     {},
-                    h('td', {}, h('a', { href: `#/blasts/${b.id}` }, short(b.body))),
+                    h('td', {}, h('a', { href: href('blast', { id: b.id }) }, short(b.body))),
                     h('td', {}, b.list),
                     h('td', {}, b.recipients),
                     h('td', {}, percent(b.delivered_rate)),

@@ -6,23 +6,22 @@
 // (create, audience upload, steps, progress, release, exports); and the
 // panel in a conversation that came from a campaign (its question, answer
 // buttons, the next script put in the reply box).
-import { api, ApiError } from './api.js';
+import { api } from './api.js';
 import { h, replace } from './dom.js';
-import { countSms, unitsLeft } from './sms.js';
+import { errorText, errorBox, say, segmentCounter, counterText } from './notice.js';
+import { href } from './routes.js';
+import { coalesced, listen, whileShown } from './live.js';
 import { fillFields, scriptError } from './fields.js';
 import { gestureGate } from './gesture.js';
 
-const errorText = (e) => (e instanceof ApiError ? e.message : String(e));
 const isLead = (me) => me.role !== 'volunteer';
 
-function note(el, text, kind = 'flash') {
-  replace(el, text ? h('p', { class: kind, role: kind === 'error' ? 'alert' : 'status' }, text) : null);
-}
-
 // #/outreach, #/outreach/ID (a lead's campaign page), #/outreach/ID/send.
-export async function outreachPane(me, id, sending) {
-  if (id && (sending || !isLead(me))) return sendingView(id);
-  if (id) return campaignPage(id);
+// r: the route (routes.js); a volunteer's campaign page is its sending view.
+export async function outreachPane(me, r) {
+  const id = r.params.id;
+  if (r.name === 'campaign-send' || (r.name === 'campaign' && !isLead(me))) return sendingView(id);
+  if (r.name === 'campaign') return campaignPage(id);
   return campaignList(me);
 }
 
@@ -33,7 +32,7 @@ async function campaignList(me) {
   try {
     list = await api('GET', '/api/outreach/campaigns');
   } catch (e) {
-    pane.append(h('p', { class: 'error' }, errorText(e)));
+    pane.append(errorBox(errorText(e)));
     return pane;
   }
   pane.append(
@@ -56,7 +55,7 @@ async function campaignList(me) {
               { class: 'item' },
               h(
                 'a',
-                { href: isLead(me) ? `#/outreach/${c.id}` : `#/outreach/${c.id}/send`, 'data-campaign': c.id },
+                { href: href(isLead(me) ? 'campaign' : 'campaign-send', { id: c.id }), 'data-campaign': c.id },
                 h('span', { class: 'name' }, c.name),
                 h('span', { class: 'time' }, c.state === 'draft' ? 'draft: not started' : c.state),
                 h(
@@ -119,9 +118,9 @@ async function createForm() {
             hours_start: Number(from.value),
             hours_end: Number(to.value),
           });
-          location.hash = `#/outreach/${c.id}`;
+          location.hash = href('campaign', { id: c.id });
         } catch (e) {
-          note(msg, errorText(e), 'error');
+          say(msg, errorText(e), 'error');
         }
       },
     },
@@ -163,15 +162,10 @@ const SAMPLES = [
   ['Someone with no name on file gets', {}],
 ];
 
-function smsCount(text) {
-  const i = countSms(text);
-  return `${i.chars} characters · ${i.encoding} · ${i.segments} text${i.segments === 1 ? '' : 's'} · ${unitsLeft(i)} left`;
-}
-
 function scriptPreview(text) {
   if (!text.trim()) return h('p', { class: 'muted' }, 'Write the first message to see what contacts receive.');
   const err = scriptError(text);
-  if (err) return h('p', { class: 'error', role: 'alert' }, `This message cannot be used: it ${err}.`);
+  if (err) return errorBox(`This message cannot be used: it ${err}.`);
   const shown = SAMPLES.map(([who, c]) => [who, fillFields(text, c)]);
   // The same text for both: one preview is enough.
   return (shown[0][1] === shown[1][1] ? shown.slice(0, 1).map(([, t]) => ['Each contact gets', t]) : shown).map(
@@ -181,7 +175,7 @@ function scriptPreview(text) {
         { class: 'sample' },
         h('p', { class: 'muted' }, `${who}:`),
         h('div', { class: 'msg out' }, h('p', { class: 'body', 'data-sample': i }, t)),
-        h('p', { class: 'counter', id: i === 0 ? 'oc-counter' : null }, smsCount(t)),
+        h('p', { class: 'counter', id: i === 0 ? 'oc-counter' : null }, counterText(t)),
       ),
   );
 }
@@ -191,7 +185,7 @@ async function sendingView(id) {
   const pane = h('section', { class: 'outreach sending', id: 'outreach-send-view' });
   const msg = h('div', { id: 'outreach-msg' });
   const body = h('div', {});
-  pane.append(h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'), msg, body);
+  pane.append(h('a', { href: href('outreach'), class: 'muted' }, '‹ Campaigns'), msg, body);
   // One send per gesture, made after the contact it goes to was shown:
   // the second click of a double click (which lands on the next contact's
   // Send button) and a held Enter key's repeats send nothing.
@@ -203,7 +197,7 @@ async function sendingView(id) {
     try {
       next = await api('GET', `/api/outreach/campaigns/${id}/next`);
     } catch (e) {
-      replace(body, h('p', { class: 'error' }, errorText(e)));
+      replace(body, errorBox(errorText(e)));
       return;
     }
     replace(body, view(next));
@@ -215,15 +209,11 @@ async function sendingView(id) {
   async function claim() {
     try {
       const r = await api('POST', `/api/outreach/campaigns/${id}/claim`);
-      note(
-        msg,
-        r.claimed
-          ? `You took ${r.claimed} contact${r.claimed > 1 ? 's' : ''} to text.`
-          : 'Nobody is left to text in this campaign.',
-      );
+      if (r.claimed) say(msg, `You took ${r.claimed} contact${r.claimed > 1 ? 's' : ''} to text.`, 'success');
+      else say(msg, 'Nobody is left to text in this campaign.', 'warning');
       await load(true);
     } catch (e) {
-      note(msg, errorText(e), 'error');
+      say(msg, errorText(e), 'error');
     }
   }
 
@@ -278,13 +268,7 @@ async function sendingView(id) {
       value: c.script,
       'aria-label': `Message to ${c.first_name || 'this contact'}`,
     });
-    const counter = h('p', { class: 'counter', id: 'outreach-counter' });
-    const count = () => {
-      const i = countSms(box.value);
-      replace(counter, `${i.chars} characters · ${i.encoding} · ${i.segments} text${i.segments === 1 ? '' : 's'}`);
-    };
-    count();
-    box.addEventListener('input', count);
+    const counter = segmentCounter(box, { id: 'outreach-counter' });
     const send = h(
       'button',
       {
@@ -304,10 +288,10 @@ async function sendingView(id) {
       send.disabled = true;
       try {
         await api('POST', `/api/outreach/campaigns/${id}/send`, { contact_id: c.id, body: box.value });
-        note(msg, `Sent to ${c.first_name || c.phone}.`);
+        say(msg, `Sent to ${c.first_name || c.phone}.`, 'success');
         await load(true);
       } catch (e) {
-        note(msg, errorText(e), 'error');
+        say(msg, errorText(e), 'error');
         if (e.code === 'outside_hours' || e.code === 'opted_out' || e.code === 'not_claimed') await load(true);
         else {
           busy = false;
@@ -341,7 +325,7 @@ async function sendingView(id) {
         h(
           'div',
           { class: 'row' },
-          counter,
+          counter.el,
           h(
             'div',
             { class: 'claim' },
@@ -356,7 +340,7 @@ async function sendingView(id) {
                     await api('POST', `/api/outreach/campaigns/${id}/skip`, { contact_id: c.id });
                     await load(true);
                   } catch (e) {
-                    note(msg, errorText(e), 'error');
+                    say(msg, errorText(e), 'error');
                   }
                 },
               },
@@ -470,18 +454,13 @@ async function campaignPage(id) {
   }
 
   // Runs an action, redraws the page with the counts of now, then shows
-  // its result (or error) next to what was used (out: the form's own
-  // line, or the page's message area), scrolled into view on a small
-  // screen.
-  function say(out, text, kind) {
-    note(out, text, kind);
-    out.scrollIntoView?.({ block: 'nearest' });
-  }
-  // The result is shown once the page is redrawn, so what it says and the
-  // counts beside it agree.
+  // its result (success) or error next to what was used (out: the form's
+  // own line, or the page's message area), scrolled into view on a small
+  // screen. The result is shown once the page is redrawn, so what it says
+  // and the counts beside it agree.
   async function act(fn, out = msg) {
     let text,
-      kind = 'flash';
+      kind = 'success';
     try {
       text = await fn();
     } catch (e) {
@@ -579,27 +558,18 @@ async function campaignPage(id) {
   try {
     await refresh();
   } catch (e) {
-    pane.append(h('p', { class: 'error' }, errorText(e)));
+    pane.append(errorBox(errorText(e)));
     return pane;
   }
 
-  // Live counts while this page is on screen.
-  let timer = null;
-  const onEvent = () => {
-    if (!pane.isConnected) {
-      window.removeEventListener('tocsin:conversation', onEvent);
-      return;
-    }
-    if (timer) return;
-    timer = setTimeout(() => {
-      timer = null;
-      if (pane.isConnected) refresh().catch(() => {});
-    }, 500);
-  };
-  window.addEventListener('tocsin:conversation', onEvent);
+  // Live counts while this page is on screen: a burst of events (a
+  // volunteer's sends, replies) costs one read in flight and one queued,
+  // at most two a second.
+  const live = coalesced(() => refresh(), 500);
+  listen('conversation', live, whileShown(pane));
 
   pane.append(
-    h('a', { href: '#/outreach', class: 'muted' }, '‹ Campaigns'),
+    h('a', { href: href('outreach'), class: 'muted' }, '‹ Campaigns'),
     top,
     stateHint,
     msg,

@@ -85,7 +85,7 @@ try {
   await page.selectOption('#blast-list', listValue);
   await page.fill('#blast-body', 'Hi {first_name|friend}, the rally starts Saturday at 10. See you there!');
   await page.waitForSelector('#blast-counter >> text=GSM-7');
-  check((await page.textContent('#blast-counter')).includes('1 segment'), 'the live segment counter');
+  check((await page.textContent('#blast-counter')).includes('GSM-7 · 1 text'), 'the live segment counter');
   await page.waitForSelector('#blast-recipients >> text=5 (1 opted-out member left out)');
   check(
     (await page.textContent('#blast-counter')).startsWith('Template: '),
