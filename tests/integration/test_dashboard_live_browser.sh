@@ -5,7 +5,9 @@
 # once with at most one more queued, whatever the size of the burst (the
 # refetch is held at the network while the burst lands, so the count does
 # not depend on the machine's speed). Also the inbox's "How many" label at
-# 390 and 1280 px, and outreach's results in the success style.
+# 390 and 1280 px, and outreach's results in the success style. Then every
+# page of the route table at both widths (tests/browser/fit.mjs): nothing
+# scrolls sideways, the top bar names the user and marks the section.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
@@ -35,4 +37,7 @@ BLAST=$(sql "INSERT INTO blasts (org_id, sender_id, list_id, body, state, recipi
 
 DASH="$DASH" ORG="$ORG" V1="$V1" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" \
   node "$BROWSER_DIR/live_burst.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "live_burst.mjs failed"; }
+# Every page of the route table at 390 and 1280 px, as a lead and a volunteer.
+DASH="$DASH" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" \
+  node "$BROWSER_DIR/fit.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "fit.mjs failed"; }
 echo "test_dashboard_live_browser: ok"
