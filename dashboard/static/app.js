@@ -10,7 +10,7 @@
 // not lose it.
 import { api, setCsrf } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
-import { errorText, errorBox, flash, takeFlash, segmentCounter } from './notice.js';
+import { errorText, errorBox, flash, takeFlash, say, segmentCounter } from './notice.js';
 import { route, href } from './routes.js';
 import { connect, disconnect, coalesced } from './live.js';
 import { outreachPane, outreachPanel } from './outreach.js';
@@ -569,7 +569,7 @@ function conversationView(c, draftText) {
     maxlength: 2000,
     'aria-label': 'Note for the team',
   });
-  const noteStatus = h('span', { class: 'muted', id: 'note-status', role: 'status' });
+  const noteStatus = h('div', { id: 'note-status' });
   // The masked number is the heading when the member has no name: once.
   const named = contact.first_name || contact.last_name;
 
@@ -678,12 +678,12 @@ function conversationView(c, draftText) {
             try {
               await api('POST', `/api/conversations/${c.id}/notes`, { body: note.value });
             } catch (e) {
-              replace(noteStatus, errorText(e));
+              say(noteStatus, errorText(e), 'error');
               return;
             }
             await loadConversation(c.id);
             const saved = document.getElementById('note-status');
-            if (saved) replace(saved, 'Saved');
+            if (saved) say(saved, 'Saved.', 'success');
           },
         },
         note,

@@ -699,7 +699,7 @@ function answerRows() {
 export async function outreachPanel(conversationId, replyBox) {
   const o = await api('GET', `/api/conversations/${conversationId}/outreach`).catch(() => null);
   if (!o || !o.campaign.steps.length) return null;
-  const msg = h('p', { class: 'muted', id: 'outreach-answer-msg', 'aria-live': 'polite' });
+  const msg = h('div', { id: 'outreach-answer-msg' });
   return h(
     'section',
     { class: 'outreach-panel', id: 'outreach-panel' },
@@ -730,9 +730,10 @@ export async function outreachPanel(conversationId, replyBox) {
                     }
                     ev.target.className = 'primary';
                     ev.target.setAttribute('aria-pressed', 'true');
-                    replace(
+                    say(
                       msg,
                       `Recorded: ${ch.label}.${r.next_script ? ' The next message is in the reply box.' : ''}`,
+                      'success',
                     );
                     if (r.next_script && replyBox) {
                       replyBox.value = r.next_script;
@@ -740,7 +741,7 @@ export async function outreachPanel(conversationId, replyBox) {
                       replyBox.focus();
                     }
                   } catch (e) {
-                    replace(msg, errorText(e));
+                    say(msg, errorText(e), 'error');
                   }
                 },
               },
