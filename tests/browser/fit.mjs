@@ -2,7 +2,7 @@
 // fit.mjs — every page of the route table (dashboard/static/routes.js)
 // opened at 390 px (a phone) and 1280 px, as a lead and as a volunteer:
 // nothing makes the page scroll sideways (a wide table scrolls inside its
-// own region), the top bar shows who is logged in and marks the section
+// own region) and no navigation hides a link in a scroll of its own, the top bar shows who is logged in and marks the section
 // the page belongs to, and no page throws. Screenshots of each land in
 // SCREENSHOTS/fit-*. Run by tests/integration/test_dashboard_live_browser.sh
 // with DASH, CONV, CAMP, BLAST and SCREENSHOTS.
@@ -52,9 +52,14 @@ async function walk(page, who, name, pages, width) {
       current: [...document.querySelectorAll('header nav a[aria-current=page]')].map((a) => a.textContent),
       who: document.querySelector('header .who')?.getBoundingClientRect().width || 0,
       whoText: document.querySelector('header .who')?.textContent || '',
+      // A navigation that scrolls inside itself hides a link on a phone.
+      navs: [...document.querySelectorAll('nav')]
+        .filter((n) => n.scrollWidth > n.clientWidth)
+        .map((n) => `${n.className || n.parentNode.className}: ${n.scrollWidth} > ${n.clientWidth}`),
     }));
     const tag = `${width} ${who} ${fragment}`;
     check(m.scroll <= m.width, `${tag}: nothing scrolls sideways (${m.scroll} <= ${m.width})`);
+    check(m.navs.length === 0, `${tag}: every navigation fits (${m.navs.join('; ')})`);
     check(m.current.length === 1 && m.current[0] === section, `${tag}: the top bar marks ${section} (${m.current})`);
     check(m.who > 0 && m.whoText === name, `${tag}: the top bar shows ${name}`);
     const file = fragment.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '') || 'inbox';
