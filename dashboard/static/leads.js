@@ -18,7 +18,7 @@
 // page is left.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
-import { errorText, errorBox, segmentCounter } from './notice.js';
+import { errorText, errorBox, flash, noticeNode, segmentCounter } from './notice.js';
 import { href } from './routes.js';
 import { coalesced, listen, whileShown } from './live.js';
 import {
@@ -202,14 +202,13 @@ function importForm(lists, onImported) {
   );
 }
 
+// The import's figures: a success, or a warning when rows were rejected.
 function reportView(r) {
   return [
-    h(
-      'p',
-      { role: 'status' },
-      `${r.rows} rows: ${r.imported} new, ${r.updated} updated, ${r.rejected} rejected, ${r.subscribed} added to the list`,
-      r.kept_opted_out ? `, ${r.kept_opted_out} still opted out (not subscribed)` : '',
-      '.',
+    noticeNode(
+      `${r.rows} rows: ${r.imported} new, ${r.updated} updated, ${r.rejected} rejected, ${r.subscribed} added to the list` +
+        `${r.kept_opted_out ? `, ${r.kept_opted_out} still opted out (not subscribed)` : ''}.`,
+      r.rejected ? 'warning' : 'success',
     ),
     r.rejections && r.rejections.length
       ? h(
@@ -297,11 +296,12 @@ function keywordForm(lists) {
         ev.preventDefault();
         replace(err);
         try {
-          await api('POST', editing ? `/api/keywords/${editing}` : '/api/keywords', {
+          const saved = await api('POST', editing ? `/api/keywords/${editing}` : '/api/keywords', {
             keyword: word.value,
             list_id: list.value,
             reply: reply.value,
           });
+          flash(`Keyword ${saved.keyword || word.value.toUpperCase()} saved.`, 'success', { next: true });
           location.hash = href('keywords');
           window.dispatchEvent(new HashChangeEvent('hashchange'));
         } catch (e) {

@@ -53,9 +53,11 @@ export function errorBox(text) {
 // show it on yet (after an invite is accepted, the login page shows it).
 let kept = null;
 
-/** The page's message at the top (#flash), dismissable. */
-export function flash(text, kind = 'warning') {
-  const el = document.getElementById('flash');
+/** The page's message at the top (#flash), dismissable; with
+ * { next: true }, or when no page shows one yet, on the next page drawn
+ * (after a form that redraws its page). */
+export function flash(text, kind = 'warning', { next = false } = {}) {
+  const el = next ? null : document.getElementById('flash');
   if (el) replace(el, noticeNode(text, kind, { dismiss: true }));
   else kept = { text, kind };
 }

@@ -318,6 +318,10 @@ try {
   );
   await admin.click('#keyword-form button[type=submit]');
   await admin.waitForSelector('.list .keyword >> text=RALLY');
+  check(
+    (await admin.textContent('#flash .flash.success')) === 'Keyword RALLY saved.×',
+    'saving a keyword is confirmed in the success style',
+  );
   await admin.screenshot({ path: `${SHOTS}/dashboard-keywords-phone.png`, fullPage: true });
   check(problems.length === 0, `no page errors: ${problems.join('; ')}`);
 } finally {
