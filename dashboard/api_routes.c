@@ -7,6 +7,7 @@
  * every route as every role. */
 #include "api_outreach_routes.h"
 #include "api_leads_sql.h"
+#include "api_settings_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -14,8 +15,9 @@ static const char *const f_count[] = {"count", NULL};
 static const char *const f_body[] = {"body", NULL};
 static const char *const f_user[] = {"user_id", NULL};
 static const char *const f_tag[] = {"tag_id", NULL};
-static const char *const f_name[] = {"name", NULL};
-static const char *const f_canned[] = {"title", "body", NULL};
+static const char *const f_canned[] = {"title", "body", "campaign_id", NULL};
+static const char *const f_tag_save[] = {"name", "campaign_id", NULL};
+static const char *const f_settings[] = {"name", "help_text", "help_text_es", "texting_hours_start", "texting_hours_end", "release_after_minutes", "volunteer_max_conversations", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern", "list_id", "reply", "sender_id", NULL};
 static const char *const f_blast[] = {"sender_id", "list_id", "filter_field", "filter_equals", "body", NULL};
@@ -55,11 +57,23 @@ const struct api_route api_routes[] = {
     {"POST", "/api/conversations/:id/tags", API_VOLUNTEER, 0, SQL_TAG_ADD, f_tag, NULL},
     {"DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, SQL_TAG_REMOVE, NULL, NULL},
 
-    /* the org's shared texts */
+    /* the org's settings (api_settings.c, schema/025) */
+    {"GET", "/api/settings", API_ADMIN, 0, SQL_SETTINGS, NULL, NULL},
+    {"POST", "/api/settings", API_ADMIN, 0, NULL, f_settings, api_settings_save},
+
+    /* the org's shared texts: volunteers use the live ones, leads manage (api_settings_sql.h) */
     {"GET", "/api/canned-responses", API_VOLUNTEER, 0, SQL_CANNED, NULL, NULL},
+    {"GET", "/api/canned-responses/all", API_LEAD, 0, SQL_CANNED_ALL, NULL, NULL},
     {"POST", "/api/canned-responses", API_LEAD, 0, SQL_CANNED_ADD, f_canned, NULL},
+    {"POST", "/api/canned-responses/:id", API_LEAD, 0, SQL_CANNED_EDIT, f_canned, NULL},
+    {"POST", "/api/canned-responses/:id/retire", API_LEAD, 0, SQL_RETIRE("canned", "true"), NULL, NULL},
+    {"POST", "/api/canned-responses/:id/restore", API_LEAD, 0, SQL_RETIRE("canned", "false"), NULL, NULL},
     {"GET", "/api/tags", API_VOLUNTEER, 0, SQL_TAGS, NULL, NULL},
-    {"POST", "/api/tags", API_LEAD, 0, SQL_TAG_CREATE, f_name, NULL},
+    {"GET", "/api/tags/all", API_LEAD, 0, SQL_TAGS_ALL, NULL, NULL},
+    {"POST", "/api/tags", API_LEAD, 0, SQL_TAG_CREATE, f_tag_save, NULL},
+    {"POST", "/api/tags/:id", API_LEAD, 0, SQL_TAG_EDIT, f_tag_save, NULL},
+    {"POST", "/api/tags/:id/retire", API_LEAD, 0, SQL_RETIRE("tag", "true"), NULL, NULL},
+    {"POST", "/api/tags/:id/restore", API_LEAD, 0, SQL_RETIRE("tag", "false"), NULL, NULL},
 
     /* peer-to-peer outreach campaigns (api_outreach_routes.h) */
     API_OUTREACH_ROUTES,

@@ -186,11 +186,12 @@
 #define SQL_TAG_ADD                                                                                \
     "WITH x AS (INSERT INTO conversation_tags (org_id, conversation_id, tag_id)"                  \
     "           SELECT c.org_id, c.id, t.id FROM conversations c"                                 \
-    "             JOIN tags t ON t.org_id = c.org_id AND t.id = $5::bigint"                       \
+    "             JOIN tags t ON t.org_id = c.org_id AND t.id = $5::bigint AND t.retired_at IS NULL" \
     "            WHERE c.id = $4::bigint AND" VISIBLE("c")                                        \
     "           ON CONFLICT DO NOTHING RETURNING tag_id),"                                        \
     " v AS (SELECT t.id FROM conversations c JOIN tags t ON t.org_id = c.org_id"                  \
-    "        AND t.id = $5::bigint WHERE c.id = $4::bigint AND" VISIBLE("c") ")"                  \
+    "        AND t.id = $5::bigint AND t.retired_at IS NULL"                                     \
+    "      WHERE c.id = $4::bigint AND" VISIBLE("c") ")"                                          \
     "SELECT 200, json_build_object('tag_id', id, 'added', EXISTS (SELECT 1 FROM x)) FROM v"
 
 #define SQL_TAG_REMOVE                                                                             \
@@ -198,21 +199,5 @@
     " d AS (DELETE FROM conversation_tags x USING v"                                              \
     "        WHERE x.conversation_id = v.id AND x.tag_id = $5::bigint RETURNING x.tag_id)"        \
     "SELECT 200, json_build_object('removed', EXISTS (SELECT 1 FROM d)) FROM v"
-
-#define SQL_CANNED                                                                                 \
-    "SELECT 200, coalesce(json_agg(json_build_object('id', id, 'title', title, 'body', body)"     \
-    "       ORDER BY title), '[]') FROM canned_responses WHERE org_id = $1::bigint"
-
-#define SQL_CANNED_ADD                                                                             \
-    "INSERT INTO canned_responses (org_id, title, body) VALUES ($1::bigint, $4::text, $5::text)"  \
-    "RETURNING 201, json_build_object('id', id, 'title', title, 'body', body)"
-
-#define SQL_TAGS                                                                                   \
-    "SELECT 200, coalesce(json_agg(json_build_object('id', id, 'name', name) ORDER BY name), '[]')" \
-    "  FROM tags WHERE org_id = $1::bigint"
-
-#define SQL_TAG_CREATE                                                                             \
-    "INSERT INTO tags (org_id, name) VALUES ($1::bigint, $4::text)"                               \
-    "RETURNING 201, json_build_object('id', id, 'name', name)"
 
 #endif

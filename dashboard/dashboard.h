@@ -126,6 +126,8 @@ struct tocsin_import_report;
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
+/* An admin's org settings (api_settings.c). */
+void api_settings_save(struct api_call *call);
 void api_stats(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries

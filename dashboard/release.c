@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * release.c — conversations whose volunteer did nothing with them for
- * TOCSIN_DASHBOARD_RELEASE_AFTER_S go back to the pool: a timer runs one
- * UPDATE (audited, and NOTIFYing so the volunteer's inbox drops them).
+ * their org's release_after_minutes (an admin's setting, schema/025), or
+ * else TOCSIN_DASHBOARD_RELEASE_AFTER_S, go back to the pool: a timer runs
+ * one UPDATE (audited, and NOTIFYing so the volunteer's inbox drops them).
  * Several dashboards running it at once is harmless: the row locks make
  * each conversation released once. */
 #include <stdio.h>
@@ -11,15 +12,18 @@
 #include "log.h"
 
 static const char release_sql[] =
-    "WITH idle AS (SELECT id, org_id, assignee_id FROM conversations"
-    "               WHERE state = 'open' AND assignee_id IS NOT NULL"
-    "                 AND assignee_active_at < now() - make_interval(secs => $1::int)"
-    "               ORDER BY assignee_active_at LIMIT 1000 FOR UPDATE SKIP LOCKED),"
+    "WITH idle AS (SELECT c.id, c.org_id, c.assignee_id,"
+    "                     coalesce(o.release_after_minutes * 60, nullif($1::int, 0)) AS after"
+    "                FROM conversations c JOIN orgs o ON o.id = c.org_id"
+    "               WHERE c.state = 'open' AND c.assignee_id IS NOT NULL"
+    "                 AND c.assignee_active_at < now() - make_interval(secs =>"
+    "                     coalesce(o.release_after_minutes * 60, nullif($1::int, 0)))"
+    "               ORDER BY c.assignee_active_at LIMIT 1000 FOR UPDATE OF c SKIP LOCKED),"
     " u AS (UPDATE conversations c SET assignee_id = NULL, assigned_at = NULL, assignee_active_at = NULL"
-    "         FROM idle WHERE c.id = idle.id RETURNING c.id, c.org_id, idle.assignee_id AS previous),"
+    "         FROM idle WHERE c.id = idle.id RETURNING c.id, c.org_id, idle.assignee_id AS previous, idle.after),"
     " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"
     "       SELECT org_id, NULL, 'conversation.auto_release', 'conversation', id,"
-    "              jsonb_build_object('from', previous, 'idle_seconds', $1::int) FROM u)"
+    "              jsonb_build_object('from', previous, 'idle_seconds', after) FROM u)"
     "SELECT count(pg_notify('tocsin_conversations', json_build_object('org_id', org_id,"
     "       'conversation_id', id, 'event', 'released', 'assignee_id', NULL,"
     "       'previous_assignee_id', previous)::text)) FROM u";
@@ -54,11 +58,11 @@ static void on_tick(uv_timer_t *t)
 void release_start(struct dashboard *dash)
 {
     unsigned after = dash->d->cfg.dashboard_release_after_s;
-    if (after == 0)
-        return;
-    /* A quarter of the limit, between 1 s and 60 s: a conversation stays
-     * held at most 25% longer than configured. */
-    uint64_t every = (uint64_t)after * 250;
+    /* A quarter of the default limit, between 1 s and 60 s: a conversation
+     * stays held at most 25% longer than configured. Without a default the
+     * timer still runs, every 60 s, for the orgs that set their own time
+     * (5 minutes at least: at most 20% longer). */
+    uint64_t every = after ? (uint64_t)after * 250 : 60000;
     every = every < 1000 ? 1000 : every > 60000 ? 60000 : every;
     uv_timer_init(dash->d->loop, &dash->release_timer);
     dash->release_timer.data = dash;
