@@ -15,6 +15,7 @@ import { route, href } from './routes.js';
 import { connect, disconnect, coalesced } from './live.js';
 import { outreachPane, outreachPanel } from './outreach.js';
 import { leadNav, leadPage } from './leads.js';
+import { settingsNav, settingsPage } from './settings.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, current: null };
@@ -76,6 +77,7 @@ function header() {
       link('outreach', 'Outreach'),
       isLead() ? link('team', 'Team') : null,
       isLead() ? link('blasts', 'Blasts') : null,
+      isLead() ? link('settings', 'Settings') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out'),
     ),
   );
@@ -489,7 +491,7 @@ function conversationView(c, draftText) {
           },
         },
         h('option', { value: '' }, 'Insert a canned response…'),
-        state.canned.map((r) => h('option', { value: r.id }, r.title)),
+        state.canned.map((r) => h('option', { value: r.id }, sharedLabel(r, r.title))),
       )
     : null;
   const send = h('button', { class: 'primary', id: 'send', type: 'submit', disabled: !open || optedOut }, 'Send');
@@ -561,7 +563,9 @@ function conversationView(c, draftText) {
       },
     },
     h('option', { value: '' }, '+ tag'),
-    state.tags.filter((t) => !c.tags.some((x) => x.id === t.id)).map((t) => h('option', { value: t.id }, t.name)),
+    state.tags
+      .filter((t) => !c.tags.some((x) => x.id === t.id))
+      .map((t) => h('option', { value: t.id }, sharedLabel(t, t.name))),
   );
   const note = h('input', {
     id: 'note',
@@ -703,6 +707,12 @@ async function act(id, what, message, body, leave, method = 'POST') {
   } catch (e) {
     flash(errorText(e));
   }
+}
+
+// A canned response's or tag's menu entry: a campaign's own carry its name
+// (settings.js manages them; retired ones never reach these menus).
+function sharedLabel(x, text) {
+  return x.campaign ? `${x.campaign}: ${text}` : text;
 }
 
 // --- team (leads) ---
@@ -889,10 +899,11 @@ async function render() {
   const r = here();
   state.current = r.name === 'conversation' ? r.params.id : null;
   const flashArea = h('div', { id: 'flash' }, takeFlash());
-  if (r.view === 'leads') {
+  if (r.view === 'leads' || r.view === 'settings') {
     const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
-    replace(root, header(), flashArea, leadNav(r), main);
-    const content = await leadPage(r, state.me);
+    const nav = r.view === 'leads' ? leadNav(r) : settingsNav(r, state.me);
+    replace(root, header(), flashArea, nav, main);
+    const content = await (r.view === 'leads' ? leadPage(r, state.me) : settingsPage(r, state.me));
     if (location.hash === fragment) replace(main, content);
     return;
   }

@@ -8,7 +8,7 @@
 
 // path: the fragment, with :id (digits) or :token (base64url) parameters.
 // view: the module that draws it (app.js's inbox and team, outreach.js,
-// leads.js, or the logged-out pages). section: the top-bar link it sits
+// leads.js, settings.js, or the logged-out pages). section: the top-bar link it sits
 // under. lead: only leads and admins open it (others get the inbox).
 // parent: the page a sub-page's sub-navigation marks.
 const TABLE = [
@@ -26,6 +26,8 @@ const TABLE = [
   { name: 'lists', path: '#/lists', view: 'leads', section: 'blasts', lead: true },
   { name: 'keywords', path: '#/keywords', view: 'leads', section: 'blasts', lead: true },
   { name: 'stats', path: '#/stats', view: 'leads', section: 'blasts', lead: true },
+  { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
+  { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
 ];
 
 const PARAMS = { id: '(\\d{1,15})', token: '([A-Za-z0-9_-]{1,200})' };
