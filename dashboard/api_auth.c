@@ -129,12 +129,20 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
         api_db_error(call, "login", r->error);
         return;
     }
+    static const char *const names[] = {"org_id", "id", "role", "password_hash"};
+    enum { I_ORG, I_ID, I_ROLE, I_HASH };
+    int col[ARRAY_SIZE(names)];
     const char *hash = NULL;
+    if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
+        give_back(l);
+        tocsin_http_error(call->req, 500, "internal", "the request failed");
+        return;
+    }
     if (PQntuples(r->res) == 1) {
-        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, 0));
-        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, 1));
-        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 2));
-        hash = PQgetvalue(r->res, 0, 3);
+        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, col[I_ORG]));
+        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, col[I_ID]));
+        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
+        hash = PQgetvalue(r->res, 0, col[I_HASH]);
     }
     int rc = password_verify_async(hash, l->password, verified, l);
     if (rc != 0)

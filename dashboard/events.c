@@ -140,7 +140,10 @@ static void assignee_found(const struct tocsin_db_result *r, void *ctx)
         log_warn("events_lookup_failed", "conversation=%lld reason=%s", p->conversation,
                  tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
     } else if (PQntuples(r->res) == 1) {
-        long long assignee = PQgetisnull(r->res, 0, 0) ? 0 : strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+        int col = PQfnumber(r->res, "assignee_id");
+        long long assignee = col < 0 || PQgetisnull(r->res, 0, col)
+                                 ? 0
+                                 : strtoll(PQgetvalue(r->res, 0, col), NULL, 10);
         deliver(p->hub, p->org, assignee, 0, "message", p->conversation);
     }
     free(p);
@@ -341,9 +344,13 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
                 s->in_check = 0;
             return;
         }
+        static const char *const names[] = {"id", "role"};
+        int col[ARRAY_SIZE(names)];
+        if (dash_columns(r->res, names, ARRAY_SIZE(names), col))
+            n = 0; /* every stream ends: its browser reconnects and is checked again */
         for (int i = 0; i < n; i++) {
-            live[i].id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
-            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, 1));
+            live[i].id = strtoll(PQgetvalue(r->res, i, col[0]), NULL, 10);
+            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, col[1]));
         }
         qsort(live, (size_t)n, sizeof *live, live_cmp);
         unsigned ended = 0;

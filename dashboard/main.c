@@ -73,10 +73,17 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     free(dash);
 }
 
+static const struct tocsin_daemon_command dashboard_commands[] = {
+    {"--routes", "print the /api/ route table: method, path, least role, access, handler",
+     api_routes_print},
+    {NULL, NULL, NULL},
+};
+
 static const struct tocsin_daemon_spec dashboard_spec = {
     .name = "dashboard",
     .summary = "Serves the volunteer inbox and the campaign tools (web app and /api/).",
     .port = dashboard_port,
+    .commands = dashboard_commands,
     .refuses_secret_key = 1,
     .start = dashboard_start,
     .stop = dashboard_stop,

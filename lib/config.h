@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * config.h — Tocsin's configuration: TOCSIN_* environment variables, each
- * with a documented default (tocsin_config_vars[] is the single list that
- * --help and the README table are written from). Loading validates every
+ * config.h — Tocsin's configuration: TOCSIN_* environment variables, one
+ * table of rows (tocsin_config_vars[]) that loading, validation, --help
+ * and the README table are all written from. Loading validates every
  * value and reports the first bad one; it never exits the process. */
 #ifndef TOCSIN_CONFIG_H
 #define TOCSIN_CONFIG_H
@@ -11,10 +11,29 @@
 #include "client_addr.h"
 #include "log.h"
 
+/* How a variable's text becomes its field, and what it may be. */
+enum tocsin_config_type {
+    TOCSIN_CFG_STRING,    /* const char *; min 1 = must not be empty, max = longest (0: any) */
+    TOCSIN_CFG_INT,       /* a decimal integer in [min, max] into a 4- or 8-byte field */
+    TOCSIN_CFG_URL,       /* const char *: http:// or https://, no trailing slash */
+    TOCSIN_CFG_REGION,    /* const char *: two upper-case letters */
+    TOCSIN_CFG_LOG_LEVEL, /* enum tocsin_log_level */
+    TOCSIN_CFG_PROXIES,   /* struct tocsin_trusted_proxies (client_addr.h) */
+    TOCSIN_CFG_SECRET,    /* the carrier-credential key: read after every other variable */
+};
+
+/* One row per variable: its name, type and range, its default, what it
+ * is for, and the field of struct tocsin_config it fills. Loading,
+ * validation, every binary's --help and the README's configuration table
+ * (--config-markdown) are all written from these rows. */
 struct tocsin_config_var {
     const char *name;
+    enum tocsin_config_type type;
+    long long min, max;        /* see the type; integers are never negative */
     const char *default_value; /* "" means unset */
-    const char *help;
+    const char *help;          /* plain text; `code` in backquotes */
+    size_t offset, size;       /* the field (size 0: no field of its own) */
+    int unset_is_zero;         /* integers: "" leaves the field 0 */
 };
 
 /* Every variable Tocsin reads, terminated by an entry whose name is NULL. */
@@ -83,7 +102,12 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn getenv_f
  * start then (daemon.h, refuses_secret_key). */
 int tocsin_config_has_secret_key_setting(void);
 
-/* Prints "  NAME (default: X)\n      help" for every variable. */
+/* Prints "  NAME (default: X; RANGE)" and the help, wrapped, for every
+ * variable. */
 void tocsin_config_print_help(void *file /* FILE* */);
+
+/* Prints the README's configuration table (a Markdown table: variable,
+ * default, accepted values, meaning) for every variable. */
+void tocsin_config_print_markdown(void *file /* FILE* */);
 
 #endif
