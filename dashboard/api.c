@@ -419,7 +419,7 @@ static void dispatch(struct tocsin_http_req *req, void *ctx)
         if (tocsin_str_eq(method, tocsin_str_from(api_routes[i].method)))
             route = &api_routes[i];
     }
-    dashboard_security_headers(req);
+    dash_security_headers(req);
     if (!route) {
         if (path_known)
             tocsin_http_error(req, 405, "method_not_allowed", "that method is not allowed here");

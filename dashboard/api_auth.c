@@ -200,7 +200,7 @@ void api_login(struct api_call *call)
 void api_logout(struct api_call *call)
 {
     set_cookie(call, "", 1);
-    events_end_session(call->dash->events, call->session_id);
+    dash_events_end_session(call->dash->events, call->session_id);
     api_add_param(call, call->session_id);
     api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
                       "           RETURNING id)"

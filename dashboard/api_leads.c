@@ -188,7 +188,8 @@ static void keyword_org_found(const struct tocsin_db_result *r, void *ctx)
         return;
     }
     int name_col = PQfnumber(r->res, "name");
-    const char *org_name = PQntuples(r->res) && name_col >= 0 ? PQgetvalue(r->res, 0, name_col) : "";
+    const char *org_name =
+        PQntuples(r->res) && name_col >= 0 ? PQgetvalue(r->res, 0, name_col) : "";
     /* The route's fields: keyword, pattern, list_id, reply, sender_id. */
     const char *path_id = call->nparams == 9 ? call->params[3] : NULL;
     int f = path_id ? 4 : 3;

@@ -15,8 +15,14 @@
 
 /* A route answered by one SQL statement, or by a handler; the row keeps
  * the statement's or handler's name for --routes. */
-#define ROUTE_SQL(method, path, role, flags, fields, sql) {method, path, role, flags, sql, fields, NULL, #sql}
-#define ROUTE_FN(method, path, role, flags, fields, fn) {method, path, role, flags, NULL, fields, fn, #fn}
+#define ROUTE_SQL(method, path, role, flags, fields, sql)                                          \
+    {                                                                                              \
+        method, path, role, flags, sql, fields, NULL, #sql                                         \
+    }
+#define ROUTE_FN(method, path, role, flags, fields, fn)                                            \
+    {                                                                                              \
+        method, path, role, flags, NULL, fields, fn, #fn                                           \
+    }
 
 static const char *const f_count[] = {"count", NULL};
 static const char *const f_body[] = {"body", NULL};
@@ -25,8 +31,10 @@ static const char *const f_tag[] = {"tag_id", NULL};
 static const char *const f_name[] = {"name", NULL};
 static const char *const f_canned[] = {"title", "body", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
-static const char *const f_keyword[] = {"keyword", "pattern", "list_id", "reply", "sender_id", NULL};
-static const char *const f_blast[] = {"sender_id", "list_id", "filter_field", "filter_equals", "body", NULL};
+static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
+                                        "reply",   "sender_id", NULL};
+static const char *const f_blast[] = {"sender_id",     "list_id", "filter_field",
+                                      "filter_equals", "body",    NULL};
 static const char *const f_at[] = {"at", NULL};
 static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
                                                 "hours_start", "hours_end", NULL};
@@ -80,21 +88,33 @@ const struct api_route api_routes[] = {
 
     /* peer-to-peer outreach campaigns (api_outreach*.c, api_outreach_sql.h) */
     ROUTE_SQL("GET", "/api/outreach/campaigns", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_LIST),
-    ROUTE_SQL("POST", "/api/outreach/campaigns", API_LEAD, 0, f_outreach_create, SQL_OUTREACH_CREATE),
+    ROUTE_SQL("POST", "/api/outreach/campaigns", API_LEAD, 0, f_outreach_create,
+              SQL_OUTREACH_CREATE),
     ROUTE_SQL("GET", "/api/outreach/senders", API_LEAD, 0, NULL, SQL_OUTREACH_SENDERS),
     ROUTE_SQL("GET", "/api/outreach/campaigns/:id", API_LEAD, 0, NULL, SQL_OUTREACH_SHOW),
-    ROUTE_SQL("POST", "/api/outreach/campaigns/:id", API_LEAD, 0, f_outreach_update, SQL_OUTREACH_UPDATE),
-    ROUTE_FN("POST", "/api/outreach/campaigns/:id/steps", API_LEAD, 0, f_outreach_step, api_outreach_step_add),
-    ROUTE_FN("POST", "/api/outreach/campaigns/:id/audience", API_LEAD, 0, NULL, api_outreach_upload),
-    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/release", API_LEAD, 0, f_outreach_user, SQL_OUTREACH_RELEASE),
-    ROUTE_FN("GET", "/api/outreach/campaigns/:id/answers.csv", API_LEAD, 0, NULL, api_outreach_export_answers),
-    ROUTE_FN("GET", "/api/outreach/campaigns/:id/opt-outs.csv", API_LEAD, 0, NULL, api_outreach_export_opt_outs),
-    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/claim", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_CLAIM),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id", API_LEAD, 0, f_outreach_update,
+              SQL_OUTREACH_UPDATE),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/steps", API_LEAD, 0, f_outreach_step,
+             api_outreach_step_add),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/audience", API_LEAD, 0, NULL,
+             api_outreach_upload),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/release", API_LEAD, 0, f_outreach_user,
+              SQL_OUTREACH_RELEASE),
+    ROUTE_FN("GET", "/api/outreach/campaigns/:id/answers.csv", API_LEAD, 0, NULL,
+             api_outreach_export_answers),
+    ROUTE_FN("GET", "/api/outreach/campaigns/:id/opt-outs.csv", API_LEAD, 0, NULL,
+             api_outreach_export_opt_outs),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/claim", API_VOLUNTEER, 0, NULL,
+              SQL_OUTREACH_CLAIM),
     ROUTE_SQL("GET", "/api/outreach/campaigns/:id/next", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_NEXT),
-    ROUTE_FN("POST", "/api/outreach/campaigns/:id/send", API_VOLUNTEER, 0, f_outreach_send, api_outreach_send),
-    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/skip", API_VOLUNTEER, 0, f_outreach_contact, SQL_OUTREACH_SKIP),
-    ROUTE_SQL("GET", "/api/conversations/:id/outreach", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_OF_CONVERSATION),
-    ROUTE_SQL("POST", "/api/conversations/:id/outreach-answer", API_VOLUNTEER, 0, f_outreach_choice, SQL_OUTREACH_ANSWER),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/send", API_VOLUNTEER, 0, f_outreach_send,
+             api_outreach_send),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/skip", API_VOLUNTEER, 0, f_outreach_contact,
+              SQL_OUTREACH_SKIP),
+    ROUTE_SQL("GET", "/api/conversations/:id/outreach", API_VOLUNTEER, 0, NULL,
+              SQL_OUTREACH_OF_CONVERSATION),
+    ROUTE_SQL("POST", "/api/conversations/:id/outreach-answer", API_VOLUNTEER, 0, f_outreach_choice,
+              SQL_OUTREACH_ANSWER),
     /* a campaign lead's: audiences, keywords, blasts, stats (api_leads.c, api_import.c) */
     ROUTE_SQL("GET", "/api/lists", API_LEAD, 0, NULL, SQL_LISTS),
     ROUTE_FN("POST", "/api/lists/import", API_LEAD, 0, f_import, api_list_import),

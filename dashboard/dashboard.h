@@ -153,27 +153,27 @@ void api_stats(struct api_call *call);
 const char *api_session_cookie_name(const struct dashboard *dash);
 
 /* --- live events (events.c) --- */
-struct events_hub *events_new(struct dashboard *dash);
+struct events_hub *dash_events_new(struct dashboard *dash);
 /* Starts LISTEN and the heartbeat; returns 0 or -1. */
-int events_start(struct events_hub *h);
+int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
-void events_subscribe(struct events_hub *h, struct api_call *call);
+void dash_events_subscribe(struct events_hub *h, struct api_call *call);
 /* Ends the streams of a session (logout). */
-void events_end_session(struct events_hub *h, const char *session_id);
+void dash_events_end_session(struct events_hub *h, const char *session_id);
 /* Rechecks the session of every open stream against the database (soon,
  * in one query) and ends the streams whose session ended (logout
  * elsewhere, revoked, expired, past its absolute lifetime, its user
  * disabled) or whose user's role changed: the browser reconnects, and the
  * new stream is scoped by the new role. Runs on every NOTIFY
  * tocsin_sessions (schema 018) and with every heartbeat. */
-void events_recheck(struct events_hub *h);
+void dash_events_recheck(struct events_hub *h);
 /* Ends every stream and stops the heartbeat (daemon stop). */
-void events_stop(struct events_hub *h);
-void events_free(struct events_hub *h);
+void dash_events_stop(struct events_hub *h);
+void dash_events_free(struct events_hub *h);
 
 /* --- auto-release of idle assignments (release.c) --- */
-void release_start(struct dashboard *dash);
-void release_stop(struct dashboard *dash);
+void dash_release_start(struct dashboard *dash);
+void dash_release_stop(struct dashboard *dash);
 
 /* --- passwords off the loop (password_work.c) --- */
 /* Makes the dummy hash and sets the bounds: concurrency argon2id at once,

@@ -52,7 +52,7 @@ static void on_tick(uv_timer_t *t)
         dash->release_busy = 1;
 }
 
-void release_start(struct dashboard *dash)
+void dash_release_start(struct dashboard *dash)
 {
     unsigned after = dash->d->cfg.dashboard_release_after_s;
     if (after == 0)
@@ -67,7 +67,7 @@ void release_start(struct dashboard *dash)
     dash->release_running = 1;
 }
 
-void release_stop(struct dashboard *dash)
+void dash_release_stop(struct dashboard *dash)
 {
     if (dash->release_running && !uv_is_closing((uv_handle_t *)&dash->release_timer))
         uv_close((uv_handle_t *)&dash->release_timer, NULL);

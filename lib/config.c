@@ -15,9 +15,11 @@
 
 /* The rows. FIELD names the struct tocsin_config member a row fills. */
 #define FIELD(f) offsetof(struct tocsin_config, f), sizeof(((struct tocsin_config *)0)->f)
+/* clang-format off */
 #define INT(name, f, lo, hi, def, help) {name, TOCSIN_CFG_INT, lo, hi, def, help, FIELD(f), 0}
 #define STR(name, f, lo, hi, def, help) {name, TOCSIN_CFG_STRING, lo, hi, def, help, FIELD(f), 0}
 #define URL(name, f, def, help) {name, TOCSIN_CFG_URL, 0, 0, def, help, FIELD(f), 0}
+/* clang-format on */
 
 const struct tocsin_config_var tocsin_config_vars[] = {
     STR("TOCSIN_DATABASE_URL", database_url, 1, 0,
@@ -176,8 +178,8 @@ static void store_int(void *field, size_t size, long long n)
 }
 
 /* Parses one variable's text v into its field; 0, or -1 with err set. */
-static int config_parse(const struct tocsin_config_var *var, const char *v, struct tocsin_config *cfg,
-                        char *err, size_t errlen)
+static int config_parse(const struct tocsin_config_var *var, const char *v,
+                        struct tocsin_config *cfg, char *err, size_t errlen)
 {
     void *field = (char *)cfg + var->offset;
     size_t n = strlen(v);
@@ -210,7 +212,8 @@ static int config_parse(const struct tocsin_config_var *var, const char *v, stru
     case TOCSIN_CFG_URL:
         if ((strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) || v[n - 1] == '/') {
             snprintf(err, errlen,
-                     "invalid %s \"%.64s\": must start with http:// or https:// and have no trailing slash",
+                     "invalid %s \"%.64s\": must start with http:// or https:// and have no "
+                     "trailing slash",
                      var->name, v);
             return -1;
         }
@@ -247,12 +250,14 @@ static int read_key_file(const char *path, char *out, size_t size, char *err, si
     FILE *f = fopen(path, "r");
     struct stat st;
     if (!f) {
-        snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": %s", path, strerror(errno));
+        snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": %s", path,
+                 strerror(errno));
         return -1;
     }
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
         snprintf(err, errlen,
-                 "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": must be a regular file readable by its owner only (chmod 600)",
+                 "invalid TOCSIN_SECRET_KEY_FILE \"%.200s\": must be a regular file readable by "
+                 "its owner only (chmod 600)",
                  path);
         fclose(f);
         return -1;
@@ -284,7 +289,8 @@ static int config_secret_key(struct tocsin_config *cfg, tocsin_getenv_fn fn, voi
     const char *key_file = config_get(fn, ctx, "TOCSIN_SECRET_KEY_FILE");
     char from_file[80];
     if (*key && *key_file) {
-        snprintf(err, errlen, "invalid TOCSIN_SECRET_KEY_FILE: TOCSIN_SECRET_KEY is set too; set one");
+        snprintf(err, errlen,
+                 "invalid TOCSIN_SECRET_KEY_FILE: TOCSIN_SECRET_KEY is set too; set one");
         return -1;
     }
     if (*key_file) {
@@ -295,7 +301,8 @@ static int config_secret_key(struct tocsin_config *cfg, tocsin_getenv_fn fn, voi
     if (*key) {
         size_t bin_len = 0;
         int bad = strlen(key) != 64 ||
-                  sodium_hex2bin(cfg->secret_key, sizeof cfg->secret_key, key, 64, NULL, &bin_len, NULL) ||
+                  sodium_hex2bin(cfg->secret_key, sizeof cfg->secret_key, key, 64, NULL, &bin_len,
+                                 NULL) ||
                   bin_len != 32;
         sodium_memzero(from_file, sizeof from_file);
         if (bad) {
@@ -327,7 +334,8 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
     }
     if (cfg->worker_http_timeout_ms / 1000 >= cfg->worker_lease_seconds) {
         snprintf(err, errlen,
-                 "invalid TOCSIN_WORKER_HTTP_TIMEOUT_MS %u: must be shorter than TOCSIN_WORKER_LEASE_SECONDS (%u s)",
+                 "invalid TOCSIN_WORKER_HTTP_TIMEOUT_MS %u: must be shorter than "
+                 "TOCSIN_WORKER_LEASE_SECONDS (%u s)",
                  cfg->worker_http_timeout_ms, cfg->worker_lease_seconds);
         return -1;
     }
@@ -353,7 +361,8 @@ static void config_accepts(const struct tocsin_config_var *var, char *out, size_
         return;
     case TOCSIN_CFG_INT:
         if (var->max >= (1LL << 30) && (var->max & (var->max - 1)) == 0)
-            snprintf(out, size, "%lld to 2^%d", var->min, __builtin_ctzll((unsigned long long)var->max));
+            snprintf(out, size, "%lld to 2^%d", var->min,
+                     __builtin_ctzll((unsigned long long)var->max));
         else
             snprintf(out, size, "%lld to %lld", var->min, var->max);
         return;

@@ -45,7 +45,7 @@ struct tocsin_config {
     int gateway_port;
     int dashboard_port;
     int worker_metrics_port;
-    const char *public_url; /* gateway URL as carriers see it, no trailing slash */
+    const char *public_url;     /* gateway URL as carriers see it, no trailing slash */
     const char *default_region; /* ISO 3166 alpha-2 for phone parsing */
     enum tocsin_log_level log_level;
     size_t http_max_header_bytes;
@@ -57,32 +57,32 @@ struct tocsin_config {
     unsigned long long http_max_buffered_bytes; /* request bytes held for all connections */
     unsigned db_reconnect_max_ms;
     unsigned db_pool_size;
-    unsigned gateway_rate_per_ip; /* webhooks/s from one address, 0 = unlimited */
-    unsigned gateway_rate_global; /* webhooks/s in all, 0 = unlimited */
+    unsigned gateway_rate_per_ip;                  /* webhooks/s from one address, 0 = unlimited */
+    unsigned gateway_rate_global;                  /* webhooks/s in all, 0 = unlimited */
     struct tocsin_trusted_proxies trusted_proxies; /* whose X-Forwarded-For is believed */
-    const char *worker_id;           /* "" = host:pid */
-    unsigned worker_batch;           /* claim size */
-    unsigned worker_concurrency;     /* HTTP requests in flight */
-    unsigned worker_lease_seconds;   /* message lease */
+    const char *worker_id;                         /* "" = host:pid */
+    unsigned worker_batch;                         /* claim size */
+    unsigned worker_concurrency;                   /* HTTP requests in flight */
+    unsigned worker_lease_seconds;                 /* message lease */
     unsigned worker_dispatch_lease_seconds;
     unsigned worker_poll_ms;
     unsigned worker_http_timeout_ms;
-    long worker_fake_now;            /* 0, or the Unix time the worker's clock starts at (tests) */
+    long worker_fake_now;          /* 0, or the Unix time the worker's clock starts at (tests) */
     const char *gateway_spool_dir; /* spool while the database is unreachable */
     unsigned long long gateway_spool_max_bytes;
-    unsigned gateway_journal_at;  /* batch size that journals its replies; 0 = never */
-    unsigned gateway_journal_max; /* journal backlog above which replies are applied at once */
+    unsigned gateway_journal_at;      /* batch size that journals its replies; 0 = never */
+    unsigned gateway_journal_max;     /* journal backlog above which replies are applied at once */
     const char *dashboard_static_dir; /* "" = the build's default */
     const char *dashboard_url;        /* as browsers see it, no trailing slash */
     unsigned session_ttl_s;           /* idle lifetime of a dashboard session */
     unsigned session_max_age_s;       /* absolute lifetime of a dashboard session */
-    unsigned dashboard_release_after_s; /* auto-release of idle assignments, 0 = never */
+    unsigned dashboard_release_after_s;      /* auto-release of idle assignments, 0 = never */
     unsigned dashboard_password_concurrency; /* argon2 computations at once */
     unsigned dashboard_password_queue;       /* waiting for one; more get 503 */
-    unsigned outreach_min_send_interval_ms; /* least gap between a volunteer's sends, 0 = any */
-    int allow_insecure_carrier_urls; /* http:// carrier base URLs (simulator, tests) */
-    int has_secret_key;              /* from TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE */
-    unsigned char secret_key[32];    /* seals carrier credentials (crypto.h) */
+    unsigned outreach_min_send_interval_ms;  /* least gap between a volunteer's sends, 0 = any */
+    int allow_insecure_carrier_urls;         /* http:// carrier base URLs (simulator, tests) */
+    int has_secret_key;                      /* from TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE */
+    unsigned char secret_key[32];            /* seals carrier credentials (crypto.h) */
 };
 
 /* Looks a variable up; returns NULL when unset. */

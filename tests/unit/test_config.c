@@ -190,7 +190,8 @@ static void test_rows_are_consistent(void **state)
         if (*v->default_value) {
             long long d = strtoll(v->default_value, NULL, 10);
             if (d < v->min || d > v->max)
-                fail_msg("%s: default %s outside %lld..%lld", v->name, v->default_value, v->min, v->max);
+                fail_msg("%s: default %s outside %lld..%lld", v->name, v->default_value, v->min,
+                         v->max);
         } else {
             assert_true(v->unset_is_zero);
         }
@@ -205,16 +206,19 @@ static void test_row_edges(void **state)
     (void)state;
     struct tocsin_config cfg;
     char err[256] = "";
-    struct fake_env lo = {{{"TOCSIN_WORKER_BATCH", "1"}, {"TOCSIN_DB_POOL_SIZE", "16"}, {NULL, NULL}}};
+    struct fake_env lo = {
+        {{"TOCSIN_WORKER_BATCH", "1"}, {"TOCSIN_DB_POOL_SIZE", "16"}, {NULL, NULL}}};
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &lo, err, sizeof err), 0);
     assert_int_equal(cfg.worker_batch, 1);
     assert_int_equal(cfg.db_pool_size, 16);
-    expect_rejected("TOCSIN_WORKER_BATCH", "0", "invalid TOCSIN_WORKER_BATCH \"0\": must be an integer between 1 and 5000");
+    expect_rejected("TOCSIN_WORKER_BATCH", "0",
+                    "invalid TOCSIN_WORKER_BATCH \"0\": must be an integer between 1 and 5000");
     expect_rejected("TOCSIN_DB_POOL_SIZE", "17", "between 1 and 16");
     struct fake_env big = {{{"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "1099511627776"}, {NULL, NULL}}};
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &big, err, sizeof err), 0);
     assert_true(cfg.gateway_spool_max_bytes == 1099511627776ULL);
-    expect_rejected("TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "1099511627777", "invalid TOCSIN_GATEWAY_SPOOL_MAX_BYTES");
+    expect_rejected("TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "1099511627777",
+                    "invalid TOCSIN_GATEWAY_SPOOL_MAX_BYTES");
     struct fake_env fake = {{{"TOCSIN_WORKER_FAKE_NOW", "1700000000"}, {NULL, NULL}}};
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &fake, err, sizeof err), 0);
     assert_int_equal(cfg.worker_fake_now, 1700000000L);
@@ -225,8 +229,10 @@ static void test_row_edges(void **state)
     char long_id[102];
     memset(long_id, 'w', 101);
     long_id[101] = '\0';
-    expect_rejected("TOCSIN_WORKER_ID", long_id, "invalid TOCSIN_WORKER_ID: longer than 100 characters");
-    expect_rejected("TOCSIN_GATEWAY_SPOOL_DIR", "", "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");
+    expect_rejected("TOCSIN_WORKER_ID", long_id,
+                    "invalid TOCSIN_WORKER_ID: longer than 100 characters");
+    expect_rejected("TOCSIN_GATEWAY_SPOOL_DIR", "",
+                    "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");
     expect_rejected("TOCSIN_TRUSTED_PROXIES", "10.0.0.0/99", "TOCSIN_TRUSTED_PROXIES");
 }
 
