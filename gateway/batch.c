@@ -30,7 +30,6 @@
 #define BATCH_MAX 200   /* keeps one batch's NOTIFY payload far below 8000 bytes */
 #define MAX_IN_FLIGHT 2 /* batches of a kind running at once: enough to keep PostgreSQL busy */
 #define GATHER_MIN 32   /* a second batch starts beside a running one only this full */
-#define MAX_COLS GW_INBOUND_PARAMS
 
 struct item {
     const char *const *params;
@@ -47,12 +46,10 @@ struct batch {
     int burst; /* sent to the burst function: its replies were journaled */
 };
 
-/* One kind's queue: its batch function, how many parameters, which result
- * column holds a row's position in the batch. */
+/* One kind's queue: its batch function and how many parameters. */
 struct queue {
-    int kind, ncols, ord_col;
+    int kind, ncols;
     const char *sql;
-    const char *burst_sql; /* same arguments and rows; NULL: the kind has none */
     struct batch open;
     int in_flight;
     uint64_t last_add_ms; /* when a webhook last joined the queue */
@@ -63,24 +60,12 @@ struct queue {
 static struct queue queues[] = {
     {.kind = GW_SPOOL_INBOUND,
      .ncols = GW_INBOUND_PARAMS,
-     .ord_col = 3,
-     .sql = "SELECT * FROM tocsin_receive_inbound_batch($1::text[], $2::text[], $3::bigint[],"
-            " $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::boolean[],"
-            " $10::text[], $11::text[], $12::int[])",
-     .burst_sql =
-         "SELECT * FROM tocsin_receive_inbound_burst($1::text[], $2::text[], $3::bigint[],"
-         " $4::text[], $5::text[], $6::int[], $7::text[], $8::bigint[], $9::boolean[],"
-         " $10::text[], $11::text[], $12::int[])",
      .batches = TOCSIN_METRIC_COUNTER("tocsin_gateway_inbound_batches_total",
                                       "member-message batches sent to the database", NULL),
      .fallbacks = TOCSIN_METRIC_COUNTER("tocsin_gateway_inbound_batch_fallbacks_total",
                                         "member-message batches retried one by one", NULL)},
     {.kind = GW_SPOOL_RECEIPT,
      .ncols = GW_RECEIPT_PARAMS,
-     .ord_col = 1,
-     .sql =
-         "SELECT * FROM tocsin_apply_receipt_batch($1::text[], $2::text[], $3::bigint[], $4::text[],"
-         " $5::text[], $6::jsonb[])",
      .batches = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batches_total",
                                       "receipt batches sent to the database", NULL),
      .fallbacks = TOCSIN_METRIC_COUNTER("tocsin_gateway_receipt_batch_fallbacks_total",
@@ -90,16 +75,16 @@ static struct queue queues[] = {
 
 static uv_check_t turn_end;
 static int started, stopped;
+static struct gateway *gw;
 static struct tocsin_db *db;
 static unsigned journal_at; /* TOCSIN_GATEWAY_JOURNAL_AT */
 
 static struct queue *queue_of(int kind, int n);
 
-int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
-                  const char **sql, const char **out)
+int gw_batch_call(const struct gateway *g, int kind, const char *const *const *params, int n,
+                  struct gw_batch_call *a, const char **sql, const char **out)
 {
-    struct queue *q =
-        queue_of(kind, kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    struct queue *q = queue_of(kind, gw_kind_params(kind));
     if (!q)
         return -1;
     for (int c = 0; c < q->ncols; c++) {
@@ -113,20 +98,13 @@ int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_b
         if (!(out[c] = tocsin_pgarray_finish(t)))
             return -1;
     }
-    *sql = q->sql;
+    *sql = kind == GW_SPOOL_INBOUND ? g->sql.inbound_batch : g->sql.receipt_batch;
     return q->ncols;
-}
-
-int gw_batch_ord_column(int kind)
-{
-    struct queue *q =
-        queue_of(kind, kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
-    return q ? q->ord_col : -1;
 }
 
 void gw_batch_call_free(struct gw_batch_call *a)
 {
-    for (int c = 0; c < GW_INBOUND_PARAMS; c++) {
+    for (int c = 0; c < GW_MAX_PARAMS; c++) {
         tocsin_pgarray_free(&a->cols[c]);
         a->cols[c] = (struct tocsin_pgarray){0};
     }
@@ -176,7 +154,7 @@ static void retry_one_by_one(struct batch *b)
     tocsin_metric_add(&q->fallbacks, 1);
     struct tocsin_db_batch *p = tocsin_db_batch_new(db, 0);
     for (int i = 0; p && i < b->n; i++)
-        if (tocsin_db_batch_add(p, gw_store_sql(q->kind), q->ncols, b->items[i].params) != 0)
+        if (tocsin_db_batch_add(p, gw_store_sql(gw, q->kind), q->ncols, b->items[i].params) != 0)
             break;
     if (p && tocsin_db_batch_run(p, one_by_one_done, b) == 0)
         return;
@@ -198,13 +176,15 @@ static void batch_done(const struct tocsin_db_result *r, void *ctx)
     }
     int *row = NULL, journaled = 0;
     if (!r->error && (row = malloc((size_t)b->n * sizeof *row))) {
+        int ord_col = PQfnumber(r->res, GW_COL_ORD);
+        int action_col = b->burst ? PQfnumber(r->res, GW_COL_ACTION) : -1;
         for (int i = 0; i < b->n; i++)
             row[i] = -1;
-        for (int i = 0; i < PQntuples(r->res); i++) {
-            long ord = strtol(PQgetvalue(r->res, i, q->ord_col), NULL, 10);
+        for (int i = 0; ord_col >= 0 && i < PQntuples(r->res); i++) {
+            long ord = strtol(PQgetvalue(r->res, i, ord_col), NULL, 10);
             if (ord >= 1 && ord <= b->n)
                 row[ord - 1] = i;
-            if (b->burst && strcmp(PQgetvalue(r->res, i, 1), "journaled") == 0)
+            if (action_col >= 0 && strcmp(PQgetvalue(r->res, i, action_col), "journaled") == 0)
                 journaled++;
         }
     }
@@ -251,15 +231,16 @@ static void flush(struct queue *q)
     }
     q->in_flight++;
     tocsin_metric_add(&q->batches, 1);
-    const char *params[MAX_COLS], *sql;
+    const char *params[GW_MAX_PARAMS], *sql;
     const char *const **list = malloc((size_t)b->n * sizeof *list);
     for (int i = 0; list && i < b->n; i++)
         list[i] = b->items[i].params;
-    int np = list ? gw_batch_call(q->kind, list, b->n, &q->call, &sql, params) : -1;
+    int np = list ? gw_batch_call(gw, q->kind, list, b->n, &q->call, &sql, params) : -1;
     free(list);
-    b->burst = q->burst_sql && journal_at > 0 && (unsigned)b->n >= journal_at && gw_journal_has_room();
+    b->burst = q->kind == GW_SPOOL_INBOUND && journal_at > 0 && (unsigned)b->n >= journal_at &&
+               gw_journal_has_room();
     if (b->burst)
-        sql = q->burst_sql;
+        sql = gw->sql.inbound_burst;
     if (np > 0 && tocsin_db_query(db, sql, np, params, batch_done, b) == 0)
         return;
     struct tocsin_db_result failed = {.error = "could not queue the batch", .sqlstate = ""};
@@ -290,19 +271,8 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
                  void *ctx)
 {
     struct queue *q = queue_of(kind, n);
-    if (!q)
+    if (!q || !started)
         return -1;
-    if (!started) {
-        db = g->d->db;
-        journal_at = g->d->cfg.gateway_journal_at;
-        uv_check_init(g->d->loop, &turn_end);
-        for (int i = 0; i < NQUEUES; i++) {
-            queues[i].open.q = &queues[i];
-            tocsin_metric_register(&queues[i].batches);
-            tocsin_metric_register(&queues[i].fallbacks);
-        }
-        started = 1;
-    }
     q->last_add_ms = uv_now(g->d->loop);
     struct batch *open = &q->open;
     if (open->n == open->cap) {
@@ -320,6 +290,22 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
         flush(q);
     if (open->n > 0 && !stopped && !uv_is_active((uv_handle_t *)&turn_end))
         uv_check_start(&turn_end, on_turn_end);
+    return 0;
+}
+
+int gw_batch_start(struct gateway *g)
+{
+    gw = g;
+    db = g->d->db;
+    journal_at = g->d->cfg.gateway_journal_at;
+    if (uv_check_init(g->d->loop, &turn_end) != 0)
+        return -1;
+    for (int i = 0; i < NQUEUES; i++) {
+        queues[i].open.q = &queues[i];
+        tocsin_metric_register(&queues[i].batches);
+        tocsin_metric_register(&queues[i].fallbacks);
+    }
+    started = 1;
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include "pgarray.h"
 #include "ratelimit.h"
 #include "spool.h"
+#include "statements.h"
 
 /* A sender as the webhooks need it: its org, its carrier secret (unsealed),
  * its org's texts and compiled keywords. */
@@ -45,6 +46,7 @@ struct gw_sender {
 struct gateway {
     struct tocsin_daemon *d;
     struct tocsin_ratelimit *junk_per_ip, *junk_global, *authentic;
+    struct gw_statements sql; /* built at start */
 };
 
 /* 1 when r's address, or all unverified traffic, has spent its junk budget. */
@@ -91,6 +93,8 @@ struct gw_inbound {
     const char *ok_type, *ok_body;
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
+/* Registers the message and receipt counters (at startup). */
+void gw_inbound_metrics_register(void);
 /* Applies a delivery receipt to a message of sender s (whose credentials
  * verified it: another sender's message is never touched) and answers the
  * carrier the same way. */
@@ -108,8 +112,8 @@ enum { GW_STORE_APPLIED = 0, GW_STORE_SPOOLED = 1 };
 typedef void (*gw_store_cb)(int status, const PGresult *res, int row, const char *why, void *ctx);
 void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
                     void *ctx);
-/* The statement that applies one webhook of a kind (static string). */
-const char *gw_store_sql(int kind);
+/* The statement that applies one webhook of a kind (in g->sql). */
+const char *gw_store_sql(const struct gateway *g, int kind);
 /* 1 when a failure (its SQLSTATE, "" when not from the server) says the
  * database could not be reached rather than that it refused the data. */
 int gw_db_error_transient(const char *sqlstate, int ambiguous);
@@ -126,8 +130,6 @@ void gw_store_free(void);
  * columns are the one-webhook function's), or with an error, its SQLSTATE
  * ("" when not from the server) and whether its outcome is unknown.
  * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
-#define GW_INBOUND_PARAMS 12
-#define GW_RECEIPT_PARAMS 6
 typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
                             const char *sqlstate, int ambiguous);
 int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,
@@ -137,14 +139,15 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
  * and out[] (the array literals, in a: caller-owned, reusable, freed with
  * gw_batch_call_free). Returns the number of parameters, or -1 for a kind
  * it does not batch or no memory. Result rows carry the webhook's 1-based
- * position in column gw_batch_ord_column(kind). */
+ * position in column GW_COL_ORD. */
 struct gw_batch_call {
-    struct tocsin_pgarray cols[GW_INBOUND_PARAMS]; /* zeroed = not yet initialised */
+    struct tocsin_pgarray cols[GW_MAX_PARAMS]; /* zeroed = not yet initialised */
 };
-int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
-                  const char **sql, const char **out);
-int gw_batch_ord_column(int kind);
+int gw_batch_call(const struct gateway *g, int kind, const char *const *const *params, int n,
+                  struct gw_batch_call *a, const char **sql, const char **out);
 void gw_batch_call_free(struct gw_batch_call *a);
+/* Registers the batch counters and readies the queues (0 or -1). */
+int gw_batch_start(struct gateway *g);
 /* Sends what is queued and stops batching at the end of loop turns. */
 void gw_batch_stop(void);
 /* 1 when no webhook of a kind waits or runs and none came for quiet_ms. */

@@ -60,6 +60,7 @@ int gw_admit(struct gateway *g, struct tocsin_http_req *r)
 static int gateway_start(struct tocsin_daemon *d)
 {
     gateway.d = d;
+    gw_statements_build(&gateway.sql);
     unsigned ip = d->cfg.gateway_rate_per_ip, all = d->cfg.gateway_rate_global;
     gateway.junk_per_ip = tocsin_ratelimit_new(ip, 2.0 * ip, 8192);
     gateway.junk_global = tocsin_ratelimit_new(all, 2.0 * all, 1);
@@ -68,7 +69,8 @@ static int gateway_start(struct tocsin_daemon *d)
         return -1;
     tocsin_metric_register(&m_limited);
     tocsin_metric_register(&m_junk);
-    if (gw_store_start(&gateway) != 0 || gw_journal_start(&gateway) != 0 ||
+    gw_inbound_metrics_register();
+    if (gw_batch_start(&gateway) != 0 || gw_store_start(&gateway) != 0 || gw_journal_start(&gateway) != 0 ||
         gw_senders_start(&gateway) != 0)
         return -1;
     gw_twilio_routes(&gateway);

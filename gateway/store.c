@@ -51,11 +51,9 @@ static struct gateway *gw;
 static struct op *held_head, *held_tail;
 static int holding;
 
-const char *gw_store_sql(int kind)
+const char *gw_store_sql(const struct gateway *g, int kind)
 {
-    return kind == GW_SPOOL_INBOUND ? "SELECT * FROM tocsin_receive_inbound($1, $2, $3, $4, $5, "
-                                      "$6, $7, $8, $9, $10, $11, $12)"
-                                    : "SELECT tocsin_apply_receipt($1, $2, $3, $4, $5, $6)";
+    return kind == GW_SPOOL_INBOUND ? g->sql.inbound_one : g->sql.receipt_one;
 }
 
 static const char *kind_name(int kind)
@@ -157,7 +155,7 @@ static void route(struct gateway *g, struct op *op)
     }
     if (gw_batch_add(g, op->kind, op->dec.fields, op->dec.nfields, op_outcome, op) == 0)
         return;
-    if (tocsin_db_query(g->d->db, gw_store_sql(op->kind), op->dec.nfields, op->dec.fields, applied,
+    if (tocsin_db_query(g->d->db, gw_store_sql(g, op->kind), op->dec.nfields, op->dec.fields, applied,
                         op) != 0)
         op_finish(op, -1, NULL, 0, "the gateway is shutting down");
 }
@@ -201,6 +199,14 @@ static void release_held(void)
 
 /* --- replay --- */
 
+/* A record's message id, for the logs ("" if it has none). */
+static const char *record_message_id(const struct gw_spool_record *rec)
+{
+    return rec->nfields > GW_FIELD_MESSAGE_ID && rec->fields[GW_FIELD_MESSAGE_ID]
+               ? rec->fields[GW_FIELD_MESSAGE_ID]
+               : "";
+}
+
 struct replay {
     int n;
     int transaction; /* sent as one transaction of batch calls, one per run */
@@ -216,16 +222,16 @@ static void replayed_runs(const struct replay *rp, const struct tocsin_db_result
     for (int k = 0; k < rp->nruns; k++) {
         const PGresult *res = r->results ? r->results[k] : NULL;
         int start = rp->run_start[k], kind = rp->recs[start].kind;
-        int ord_col = gw_batch_ord_column(kind);
-        for (int row = 0; res && row < PQntuples(res); row++) {
+        int ord_col = res ? PQfnumber(res, GW_COL_ORD) : -1;
+        int verdict_col = res ? PQfnumber(res, gw_kind_verdict_column(kind)) : -1;
+        for (int row = 0; ord_col >= 0 && verdict_col >= 0 && row < PQntuples(res); row++) {
             long ord = strtol(PQgetvalue(res, row, ord_col), NULL, 10);
             int end = k + 1 < rp->nruns ? rp->run_start[k + 1] : rp->n;
             if (ord < 1 || start + ord > end)
                 continue;
             const struct gw_spool_record *rec = &rp->recs[start + ord - 1];
             log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(kind),
-                     tocsin_log_q(rec->fields[1] ? rec->fields[1] : ""),
-                     PQgetvalue(res, row, kind == GW_SPOOL_INBOUND));
+                     tocsin_log_q(record_message_id(rec)), PQgetvalue(res, row, verdict_col));
         }
     }
     tocsin_metric_add(&m_replayed, rp->n);
@@ -267,17 +273,17 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
                 break;
             log_error("spool_record_rejected", "kind=%s message_id=%s reason=%s",
                       kind_name(recs[i].kind),
-                      tocsin_log_q(recs[i].fields[1] ? recs[i].fields[1] : ""),
+                      tocsin_log_q(record_message_id(&recs[i])),
                       tocsin_log_q(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)));
             if (gw_spool_reject(spool, &recs[i]) != 0)
                 break; /* cannot keep it aside: keep it in the spool */
             tocsin_metric_add(&m_rejected, 1);
         } else {
             tocsin_metric_add(&m_replayed, 1);
+            int verdict_col = PQfnumber(res, gw_kind_verdict_column(recs[i].kind));
             log_info("spool_replayed", "kind=%s message_id=%s outcome=%s", kind_name(recs[i].kind),
-                     tocsin_log_q(recs[i].fields[1] ? recs[i].fields[1] : ""),
-                     PQntuples(res) ? PQgetvalue(res, 0, recs[i].kind == GW_SPOOL_INBOUND ? 1 : 0)
-                                    : "-");
+                     tocsin_log_q(record_message_id(&recs[i])),
+                     PQntuples(res) && verdict_col >= 0 ? PQgetvalue(res, 0, verdict_col) : "-");
         }
         replay_off += recs[i].record_bytes;
     }
@@ -296,7 +302,7 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
  * sender): it cannot be scoped to a sender, so it is never applied. */
 static int record_current(const struct gw_spool_record *rec)
 {
-    return rec->nfields == (rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+    return rec->nfields == gw_kind_params(rec->kind);
 }
 
 /* Keeps an old record in the rejected file for the operator and moves past
@@ -305,8 +311,8 @@ static int set_aside_old(const struct gw_spool_record *rec)
 {
     log_error("spool_record_rejected", "kind=%s message_id=%s reason=\"written by an older gateway: "
               "%d parameters, not %d (a receipt without its sender cannot be scoped)\"",
-              kind_name(rec->kind), tocsin_log_q(rec->fields[1] ? rec->fields[1] : ""),
-              rec->nfields, rec->kind == GW_SPOOL_INBOUND ? GW_INBOUND_PARAMS : GW_RECEIPT_PARAMS);
+              kind_name(rec->kind), tocsin_log_q(record_message_id(rec)), rec->nfields,
+              gw_kind_params(rec->kind));
     if (gw_spool_reject(spool, rec) != 0)
         return -1;
     tocsin_metric_add(&m_rejected, 1);
@@ -370,7 +376,7 @@ static void replay_step(void)
     struct tocsin_db_batch *b = tocsin_db_batch_new(gw->d->db, rp->transaction);
     if (b && !rp->transaction) {
         for (int i = 0; i < rp->n; i++)
-            if (tocsin_db_batch_add(b, gw_store_sql(rp->recs[i].kind), rp->recs[i].nfields,
+            if (tocsin_db_batch_add(b, gw_store_sql(gw, rp->recs[i].kind), rp->recs[i].nfields,
                                     rp->recs[i].fields) != 0)
                 break;
     }
@@ -378,8 +384,8 @@ static void replay_step(void)
         const char *const *list[REPLAY_BATCH];
         for (j = i; j < rp->n && rp->recs[j].kind == rp->recs[i].kind; j++)
             list[j - i] = rp->recs[j].fields;
-        const char *sql, *params[GW_INBOUND_PARAMS];
-        int np = gw_batch_call(rp->recs[i].kind, list, j - i, &replay_call, &sql, params);
+        const char *sql, *params[GW_MAX_PARAMS];
+        int np = gw_batch_call(gw, rp->recs[i].kind, list, j - i, &replay_call, &sql, params);
         rp->run_start[rp->nruns++] = i;
         if (np < 0 || tocsin_db_batch_add(b, sql, np, params) != 0)
             break;
