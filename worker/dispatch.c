@@ -22,6 +22,13 @@ static struct tocsin_metric m_requests = TOCSIN_METRIC_COUNTER(
 static struct tocsin_metric m_throttled = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_throttled_total", "carrier answers asking us to slow down (429)", NULL);
 
+void wk_dispatch_metrics_register(void)
+{
+    tocsin_metric_register(&m_claimed);
+    tocsin_metric_register(&m_requests);
+    tocsin_metric_register(&m_throttled);
+}
+
 /* Seconds of sending one claim covers, and of sending stamped ahead. */
 #define CLAIM_AHEAD_S 2.0
 #define MARK_AHEAD_S 0.1
@@ -146,7 +153,6 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
     }
     s->more = n > 0;
     if (n > 0) {
-        tocsin_metric_register(&m_claimed);
         tocsin_metric_add(&m_claimed, n);
         log_debug("claimed", "sender_id=%lld count=%d", s->id, n);
     }
@@ -284,7 +290,6 @@ static void maybe_mark(struct wk_sender *s)
 static void throttle(struct wk_sender *s)
 {
     uint64_t now = uv_now(s->w->d->loop);
-    tocsin_metric_register(&m_throttled);
     tocsin_metric_add(&m_throttled, 1);
     s->throttled_streak++;
     if (now - s->last_throttle_ms > 1000 || s->last_throttle_ms == 0) {
@@ -377,7 +382,6 @@ static void send_one(struct wk_sender *s, struct wk_msg *m)
         return;
     }
     w->in_flight++;
-    tocsin_metric_register(&m_requests);
     tocsin_metric_add(&m_requests, 1);
 }
 
