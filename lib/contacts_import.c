@@ -356,12 +356,13 @@ static int run_apply(struct import_run *run)
         "   timezone = coalesce(EXCLUDED.timezone, contacts.timezone),"
         "   fields = contacts.fields || EXCLUDED.fields, updated_at = now()"
         "  RETURNING (xmax = 0) AS inserted)"
-        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+        " SELECT count(*) FILTER (WHERE inserted) AS imported,"
+        "  count(*) FILTER (WHERE NOT inserted) AS updated FROM up",
         1, p1);
     if (!res)
         return -1;
-    rep->imported = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    rep->updated = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    rep->imported = strtol(PQgetvalue(res, 0, PQfnumber(res, "imported")), NULL, 10);
+    rep->updated = strtol(PQgetvalue(res, 0, PQfnumber(res, "updated")), NULL, 10);
     PQclear(res);
     rep->kept_opted_out = run_scalar(run,
                                      "SELECT count(*) FROM import_stage s JOIN opt_outs o"

@@ -133,14 +133,17 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
         return; /* the poll timer tries again */
     }
     int n = PQntuples(r->res);
+    int i_id = PQfnumber(r->res, "id"), i_to = PQfnumber(r->res, "to_phone"),
+        i_body = PQfnumber(r->res, "body"), i_segments = PQfnumber(r->res, "segments"),
+        i_validity = PQfnumber(r->res, "validity_seconds");
     for (int i = 0; i < n; i++) {
         struct wk_msg *m = calloc(1, sizeof *m);
         if (m) {
-            m->id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
-            m->to = strdup(PQgetvalue(r->res, i, 1));
-            m->body = strdup(PQgetvalue(r->res, i, 2));
-            m->segments = (unsigned)strtoul(PQgetvalue(r->res, i, 3), NULL, 10);
-            m->validity_seconds = strtol(PQgetvalue(r->res, i, 4), NULL, 10);
+            m->id = strtoll(PQgetvalue(r->res, i, i_id), NULL, 10);
+            m->to = strdup(PQgetvalue(r->res, i, i_to));
+            m->body = strdup(PQgetvalue(r->res, i, i_body));
+            m->segments = (unsigned)strtoul(PQgetvalue(r->res, i, i_segments), NULL, 10);
+            m->validity_seconds = strtol(PQgetvalue(r->res, i, i_validity), NULL, 10);
             m->sender = s;
         }
         if (!m || !m->to || !m->body) {
@@ -176,7 +179,8 @@ static void maybe_claim(struct wk_sender *s)
     const char *params[] = {sender, w->id, lim, now, lease};
     s->claiming = 1;
     if (tocsin_db_query(w->d->db,
-                        "SELECT id, to_phone, body, segments, coalesce(validity_seconds, 0)"
+                        "SELECT id, to_phone, body, segments,"
+                        " coalesce(validity_seconds, 0) AS validity_seconds"
                         " FROM tocsin_claim($1, $2, $3, to_timestamp($4::float8), $5)",
                         5, params, claimed, s) != 0)
         s->claiming = 0;
