@@ -47,11 +47,11 @@ struct gw_sender {
 struct gateway {
     struct tocsin_daemon *d;
     struct tocsin_ratelimit *junk_per_ip, *junk_global, *authentic;
-    struct gw_statements sql;     /* built at start */
-    struct gw_senders *senders;   /* senders.c */
-    struct gw_store *store;       /* store.c */
-    struct gw_batches *batches;   /* batch.c */
-    struct gw_journal *journal;   /* journal.c */
+    struct gw_statements sql;   /* built at start */
+    struct gw_senders *senders; /* senders.c */
+    struct gw_store *store;     /* store.c */
+    struct gw_batches *batches; /* batch.c */
+    struct gw_journal *journal; /* journal.c */
 };
 
 /* 1 when r's address, or all unverified traffic, has spent its junk budget. */

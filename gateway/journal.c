@@ -85,7 +85,8 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
         jr->backlog = 0;
     /* Rows journaled while the call ran may have committed after it looked. */
     jr->waiting = more || jr->added != jr->seen;
-    if (more && done + failed > 0 && gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, uv_now(jr->g->d->loop), QUIET_MS))
+    if (more && done + failed > 0 &&
+        gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, uv_now(jr->g->d->loop), QUIET_MS))
         run(jr); /* still quiet: keep draining (else the tick asks again) */
 }
 

@@ -5,7 +5,6 @@
 
 #include "gateway.h"
 
-
 static int gateway_port(const struct tocsin_config *cfg)
 {
     return cfg->gateway_port;

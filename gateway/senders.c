@@ -163,8 +163,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     struct lookup *l = arg;
     struct gateway *g = l->g;
     if (r->error) {
-        struct gw_sender *stale =
-            gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(g->senders, l->address) : NULL;
+        struct gw_sender *stale = gw_db_error_transient(r->sqlstate, r->ambiguous)
+                                      ? cached(g->senders, l->address)
+                                      : NULL;
         log_warn("sender_lookup_failed", "reason=%s using_cached=%d", tocsin_log_q(r->error),
                  stale != NULL);
         if (stale)

@@ -165,8 +165,8 @@ static void route(struct gateway *g, struct op *op)
     }
     if (gw_batch_add(g, op->kind, op->dec.fields, op->dec.nfields, op_outcome, op) == 0)
         return;
-    if (tocsin_db_query(g->d->db, gw_store_sql(g, op->kind), op->dec.nfields, op->dec.fields, applied,
-                        op) != 0)
+    if (tocsin_db_query(g->d->db, gw_store_sql(g, op->kind), op->dec.nfields, op->dec.fields,
+                        applied, op) != 0)
         op_finish(op, -1, NULL, 0, "the gateway is shutting down");
 }
 
@@ -285,8 +285,7 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
             if (gw_db_error_transient(state, 0))
                 break;
             log_error("spool_record_rejected", "kind=%s message_id=%s reason=%s",
-                      kind_name(recs[i].kind),
-                      tocsin_log_q(record_message_id(&recs[i])),
+                      kind_name(recs[i].kind), tocsin_log_q(record_message_id(&recs[i])),
                       tocsin_log_q(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)));
             if (gw_spool_reject(st->spool, &recs[i]) != 0)
                 break; /* cannot keep it aside: keep it in the spool */
@@ -322,7 +321,8 @@ static int record_current(const struct gw_spool_record *rec)
  * it. Returns 0, or -1 when it could not be kept (it stays in the spool). */
 static int set_aside_old(struct gw_store *st, const struct gw_spool_record *rec)
 {
-    log_error("spool_record_rejected", "kind=%s message_id=%s reason=\"written by an older gateway: "
+    log_error("spool_record_rejected",
+              "kind=%s message_id=%s reason=\"written by an older gateway: "
               "%d parameters, not %d (a receipt without its sender cannot be scoped)\"",
               kind_name(rec->kind), tocsin_log_q(record_message_id(rec)), rec->nfields,
               gw_kind_params(rec->kind));
@@ -367,7 +367,9 @@ static void replay_step(struct gw_store *st)
         rp = calloc(1, sizeof *rp);
         if (rp)
             rp->st = st;
-        if (!rp || gw_spool_read(st->spool, st->replay_off, &st->replay_buf, rp->recs, REPLAY_BATCH, &rp->n) != 0 ||
+        if (!rp ||
+            gw_spool_read(st->spool, st->replay_off, &st->replay_buf, rp->recs, REPLAY_BATCH,
+                          &rp->n) != 0 ||
             rp->n == 0) {
             free(rp);
             return; /* at the end: the timer's next step empties the spool */
@@ -400,7 +402,8 @@ static void replay_step(struct gw_store *st)
         for (j = i; j < rp->n && rp->recs[j].kind == rp->recs[i].kind; j++)
             list[j - i] = rp->recs[j].fields;
         const char *sql, *params[GW_MAX_PARAMS];
-        int np = gw_batch_call(st->g, rp->recs[i].kind, list, j - i, &st->replay_call, &sql, params);
+        int np =
+            gw_batch_call(st->g, rp->recs[i].kind, list, j - i, &st->replay_call, &sql, params);
         rp->run_start[rp->nruns++] = i;
         if (np < 0 || tocsin_db_batch_add(b, sql, np, params) != 0)
             break;

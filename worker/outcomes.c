@@ -45,8 +45,8 @@ static void flush(struct worker *w);
 
 static void count(const struct wk_outcome *o)
 {
-    struct tocsin_metric *m = strcmp(o->kind, "sent") == 0    ? &m_sent
-                              : strcmp(o->kind, "retry") == 0 ? &m_retry
+    struct tocsin_metric *m = strcmp(o->kind, "sent") == 0     ? &m_sent
+                              : strcmp(o->kind, "retry") == 0  ? &m_retry
                               : strcmp(o->kind, "failed") == 0 ? &m_failed
                                                                : &m_unknown;
     tocsin_metric_add(m, 1);

@@ -57,7 +57,8 @@ static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     if (PQntuples(res) == 0) {
         fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n", sender, org);
     } else if (strcmp(PQgetvalue(res, 0, PQfnumber(res, "status")), "201") != 0) {
-        fprintf(stderr, "tocsinctl outreach create: %s\n", PQgetvalue(res, 0, PQfnumber(res, "error")));
+        fprintf(stderr, "tocsinctl outreach create: %s\n",
+                PQgetvalue(res, 0, PQfnumber(res, "error")));
         rc = TOCSINCTL_USAGE;
     } else {
         printf("created outreach campaign %s\n", PQgetvalue(res, 0, PQfnumber(res, "id")));

@@ -111,13 +111,15 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
         goto out;
     int i_changed = PQfnumber(res, "changed"), i_unknown = PQfnumber(res, "unknown_zones");
     if (!PQgetisnull(res, 0, i_unknown)) {
-        snprintf(err, errlen, "unknown time zones in lib/zones.c: %s", PQgetvalue(res, 0, i_unknown));
+        snprintf(err, errlen, "unknown time zones in lib/zones.c: %s",
+                 PQgetvalue(res, 0, i_unknown));
         goto out;
     }
     if (tocsin_dbsync_command(conn, "SELECT tocsin_phone_zone_keys_rebuild()", err, errlen) ||
         tocsin_dbsync_command(conn, "COMMIT", err, errlen))
         goto out;
-    printf("phone_zones: %u prefixes, %ld changed\n", r.prefix.n, strtol(PQgetvalue(res, 0, i_changed), NULL, 10));
+    printf("phone_zones: %u prefixes, %ld changed\n", r.prefix.n,
+           strtol(PQgetvalue(res, 0, i_changed), NULL, 10));
     rc = 0;
 out:
     if (rc < 0) {
