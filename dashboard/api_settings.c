@@ -72,7 +72,8 @@ static void settings_org_found(const struct tocsin_db_result *r, void *ctx)
 void api_settings_save(struct api_call *call)
 {
     const char *params[] = {call->org_id};
-    if (tocsin_db_query(call->dash->d->db, "SELECT name, help_text, help_text_es FROM orgs WHERE id = $1::bigint", 1, params,
-                        settings_org_found, call) != 0)
+    if (tocsin_db_query(call->dash->d->db,
+                        "SELECT name, help_text, help_text_es FROM orgs WHERE id = $1::bigint", 1,
+                        params, settings_org_found, call) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }
