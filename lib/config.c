@@ -119,7 +119,7 @@ const struct tocsin_config_var tocsin_config_vars[] = {
         "(absolute); its open event stream closes too"),
     INT("TOCSIN_DASHBOARD_RELEASE_AFTER_S", dashboard_release_after_s, 0, 31536000, "3600",
         "a conversation whose volunteer did nothing for this long goes back to the pool; `0` = "
-        "never"),
+        "never; an org's own `release_after_minutes` (its Settings page) wins"),
     INT("TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS", outreach_min_send_interval_ms, 0, 60000, "300",
         "an outreach send that arrives less than this long after the same volunteer's previous "
         "one is refused with 429 `too_soon` and audited (`outreach.send_refused`): one message "
