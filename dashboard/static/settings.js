@@ -158,6 +158,7 @@ async function textsPage() {
       { class: 'muted' },
       'Volunteers pick these while they answer. A retired one leaves their menus; conversations already tagged keep the tag.',
     ),
+    h('div', { id: 'texts-message' }),
     body,
   );
   const draw = async (message) => {
@@ -176,7 +177,6 @@ async function textsPage() {
     replace(body, cannedSection(canned, open, draw), tagSection(tags, open, draw));
     if (message) say(document.getElementById('texts-message'), message, 'success');
   };
-  el.append(h('div', { id: 'texts-message' }));
   await draw();
   return el;
 }
