@@ -392,9 +392,15 @@ async function goneCard(id) {
 async function loadConversation(id, opts = {}) {
   const pane = document.getElementById('detail');
   if (!pane) return;
-  let c;
+  let c, outreach;
   try {
-    c = await api('GET', `/api/conversations/${id}`);
+    // The outreach campaign the conversation came from (null: none) is
+    // read beside it: its panel, and which campaign's canned responses and
+    // tags the menus offer.
+    [c, outreach] = await Promise.all([
+      api('GET', `/api/conversations/${id}`),
+      api('GET', `/api/conversations/${id}/outreach`).catch(() => null),
+    ]);
   } catch (e) {
     if (e.status === 401) return go(href('login'));
     const card = e.status === 404 ? await goneCard(id) : h('div', { class: 'card' }, errorText(e));
@@ -408,9 +414,10 @@ async function loadConversation(id, opts = {}) {
   const keep = opts.quiet && draft ? draft.value : savedDraft(id);
   const note = document.getElementById('note');
   const keepNote = opts.quiet && note ? note.value : '';
+  c.campaign_id = outreach ? outreach.campaign.id : null;
   replace(pane, conversationView(c, keep));
   if (keepNote) document.getElementById('note').value = keepNote;
-  outreachPanel(id, document.getElementById('reply')).then((p) => {
+  outreachPanel(id, document.getElementById('reply'), outreach).then((p) => {
     if (p) document.querySelector('.composer')?.before(p);
   });
   const thread = document.getElementById('thread');
@@ -471,8 +478,9 @@ function conversationView(c, draftText) {
   const count = segmentCounter(reply, { id: 'counter' });
   reply.addEventListener('input', () => saveDraft(c.id, reply.value));
   const err = errorBox();
-  // No menu at all when the org has no canned responses.
-  const canned = state.canned.length
+  // No menu at all when none is offered here.
+  const cannedHere = ofCampaign(state.canned, c);
+  const canned = cannedHere.length
     ? h(
         'select',
         {
@@ -491,7 +499,7 @@ function conversationView(c, draftText) {
           },
         },
         h('option', { value: '' }, 'Insert a canned response…'),
-        state.canned.map((r) => h('option', { value: r.id }, sharedLabel(r, r.title))),
+        cannedHere.map((r) => h('option', { value: r.id }, sharedLabel(r, r.title))),
       )
     : null;
   const send = h('button', { class: 'primary', id: 'send', type: 'submit', disabled: !open || optedOut }, 'Send');
@@ -563,7 +571,7 @@ function conversationView(c, draftText) {
       },
     },
     h('option', { value: '' }, '+ tag'),
-    state.tags
+    ofCampaign(state.tags, c)
       .filter((t) => !c.tags.some((x) => x.id === t.id))
       .map((t) => h('option', { value: t.id }, sharedLabel(t, t.name))),
   );
@@ -709,8 +717,14 @@ async function act(id, what, message, body, leave, method = 'POST') {
   }
 }
 
-// A canned response's or tag's menu entry: a campaign's own carry its name
-// (settings.js manages them; retired ones never reach these menus).
+// The canned responses or tags a conversation's menus offer: the org's,
+// and those of the outreach campaign it came from (settings.js manages
+// them; retired ones and closed campaigns' never reach these lists).
+function ofCampaign(list, c) {
+  return list.filter((x) => !x.campaign_id || x.campaign_id === c.campaign_id);
+}
+
+// A menu entry: a campaign's own carry its name.
 function sharedLabel(x, text) {
   return x.campaign ? `${x.campaign}: ${text}` : text;
 }

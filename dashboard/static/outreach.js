@@ -695,9 +695,11 @@ function answerRows() {
 // --- in a conversation ---
 // The campaign's questions with answer buttons when the conversation came
 // from one; choosing an answer records it and puts the next script in the
-// reply box. Returns null otherwise.
-export async function outreachPanel(conversationId, replyBox) {
-  const o = await api('GET', `/api/conversations/${conversationId}/outreach`).catch(() => null);
+// reply box. Returns null otherwise. known: the conversation's
+// /outreach answer when the caller has read it already (null: none).
+export async function outreachPanel(conversationId, replyBox, known) {
+  const o =
+    known !== undefined ? known : await api('GET', `/api/conversations/${conversationId}/outreach`).catch(() => null);
   if (!o || !o.campaign.steps.length) return null;
   const msg = h('div', { id: 'outreach-answer-msg' });
   return h(

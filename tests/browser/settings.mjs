@@ -117,6 +117,14 @@ try {
   await lead.waitForSelector('#canned >> text=and a time');
   check(sql('SELECT count(*) FROM canned_responses WHERE title = $$Ride$$') === '1', 'edited in place');
 
+  // One for a campaign: offered only in that campaign's conversations.
+  await lead.fill('#canned-title', 'Door script');
+  await lead.fill('#canned-body', 'We knocked on your door today!');
+  await lead.selectOption('#canned-scope', { label: 'Campaign: Doors' });
+  await lead.click('#canned-form button[type=submit]');
+  await lead.waitForSelector('#canned li:has-text("Door script") >> text=Campaign: Doors');
+  check(true, 'a canned response for the campaign Doors');
+
   await lead.fill('#tag-name', 'needs a ride');
   await lead.click('#tag-form button[type=submit]');
   await lead.waitForSelector('#tags li:has-text("needs a ride")');
@@ -137,6 +145,7 @@ try {
     options.includes('Ride') && options.includes(markup),
     `the canned menu offers the new responses (${options.join(' | ')})`,
   );
+  check(!options.some((o) => o.includes('Door script')), "another campaign's response is not offered here");
   await vol.selectOption('select[aria-label="Add a tag"]', { label: 'needs a ride' });
   await vol.waitForSelector('.tags >> text=needs a ride');
 
