@@ -1016,6 +1016,18 @@ BEGIN
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
                                              AND m.blast_id IS NOT NULL AND m.sender_id = c.sender_id
                                              AND m.state NOT IN ('cancelled', 'suppressed')
+                                           ORDER BY m.created_at DESC LIMIT 50)
+                                         UNION
+                                         -- keyword confirmations and HELP answers, sent
+                                         -- before (or without) a conversation
+                                         -- (messages_outside_conversation)
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m
+                                           WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
+                                             AND m.sender_id = c.sender_id
+                                             AND m.conversation_id IS NULL AND m.blast_id IS NULL
+                                             AND m.state NOT IN ('cancelled', 'suppressed')
                                            ORDER BY m.created_at DESC LIMIT 50)) o
                                     ) a
                               ORDER BY a.at DESC, a.id DESC LIMIT 50) t
@@ -4864,6 +4876,13 @@ CREATE INDEX messages_conversation ON public.messages USING btree (conversation_
 --
 
 CREATE INDEX messages_leases ON public.messages USING btree (lease_until) WHERE (state = 'sending'::text);
+
+
+--
+-- Name: messages_outside_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_outside_conversation ON public.messages USING btree (org_id, to_phone, sender_id, created_at) WHERE ((conversation_id IS NULL) AND (blast_id IS NULL));
 
 
 --

@@ -109,6 +109,14 @@ BEGIN
                              'held', v_held + cardinality(v_ids), 'cap', v_cap);
 END $$;
 
+-- A conversation as the inbox shows it (NULL: not the caller's to see). Its
+-- thread is what the member wrote and what this org's sender sent her: the
+-- messages of the conversation, the blasts sent to her number, and the
+-- keyword confirmations and HELP answers sent outside any conversation
+-- (usually before her first reply) — the last 50 together, oldest first,
+-- each with its kind and, for blasts and outreach, what it belonged to.
+-- Messages she never got (cancelled, suppressed) outside the conversation
+-- are left out.
 CREATE OR REPLACE FUNCTION tocsin_dashboard_conversation(p_org bigint, p_user bigint, p_role text, p_id bigint)
     RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -160,6 +168,18 @@ BEGIN
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
                                              AND m.blast_id IS NOT NULL AND m.sender_id = c.sender_id
+                                             AND m.state NOT IN ('cancelled', 'suppressed')
+                                           ORDER BY m.created_at DESC LIMIT 50)
+                                         UNION
+                                         -- keyword confirmations and HELP answers, sent
+                                         -- before (or without) a conversation
+                                         -- (messages_outside_conversation)
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m
+                                           WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
+                                             AND m.sender_id = c.sender_id
+                                             AND m.conversation_id IS NULL AND m.blast_id IS NULL
                                              AND m.state NOT IN ('cancelled', 'suppressed')
                                            ORDER BY m.created_at DESC LIMIT 50)) o
                                     ) a
