@@ -1843,7 +1843,8 @@ CREATE FUNCTION public.tocsin_message_state_notify() RETURNS trigger
 BEGIN
     PERFORM pg_notify('tocsin_conversations', json_build_object(
         'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id))::text);
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
+        'previous_assignee_id', NULL)::text);
     RETURN NULL;
 END $$;
 
@@ -2627,6 +2628,7 @@ DECLARE
     v_contact bigint;
     v_contact_lang text;
     v_conv bigint;
+    v_assignee bigint;
     v_opted boolean;
     v_list bigint;
     v_action text;
@@ -2736,9 +2738,10 @@ BEGIN
         ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
            SET last_inbound_at = now(), unread = c.unread + 1,
                likely_opt_out = c.likely_opt_out OR EXCLUDED.likely_opt_out
-        RETURNING c.id INTO v_conv;
+        RETURNING c.id, c.assignee_id INTO v_conv, v_assignee;
         PERFORM pg_notify('tocsin_conversations',
-                          json_build_object('org_id', v_org, 'conversation_id', v_conv, 'inbound_id', v_in)::text);
+                          json_build_object('org_id', v_org, 'conversation_id', v_conv, 'event', 'message',
+                                            'assignee_id', v_assignee, 'previous_assignee_id', NULL)::text);
         v_action := 'reply';
         IF v_opted THEN v_action := 'reply_while_opted_out'; END IF;
     END IF;
@@ -2869,7 +2872,7 @@ BEGIN
             ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
                SET last_inbound_at = now(), unread = cv.unread + 1,
                    likely_opt_out = cv.likely_opt_out OR EXCLUDED.likely_opt_out
-            RETURNING cv.id, cv.contact_id, cv.sender_id),
+            RETURNING cv.id, cv.contact_id, cv.sender_id, cv.assignee_id),
         ins AS (
             INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body,
                                           num_media, contact_id, conversation_id, intent)
@@ -2879,14 +2882,18 @@ BEGIN
              ORDER BY mc.ord
             RETURNING id, org_id, provider, provider_message_id, conversation_id),
         done AS (
-            SELECT ins.id, ins.org_id, ins.conversation_id, mc.ord, mc.opted
-              FROM ins JOIN mc ON mc.provider = ins.provider AND mc.mid = ins.provider_message_id),
+            SELECT ins.id, ins.org_id, ins.conversation_id, mc.ord, mc.opted, conv.assignee_id
+              FROM ins JOIN mc ON mc.provider = ins.provider AND mc.mid = ins.provider_message_id
+              JOIN conv ON conv.id = ins.conversation_id),
+        -- One notification per conversation, in the shape every
+        -- conversation event has, with its assignee: the dashboard routes
+        -- it without asking the database.
         notified AS (
             SELECT pg_notify('tocsin_conversations',
-                             json_build_object('org_id', done.org_id,
-                                               'conversation_ids', json_agg(done.conversation_id ORDER BY done.ord),
-                                               'inbound_ids', json_agg(done.id ORDER BY done.ord))::text)
-              FROM done GROUP BY done.org_id)
+                             json_build_object('org_id', done.org_id, 'conversation_id', done.conversation_id,
+                                               'event', 'message', 'assignee_id', done.assignee_id,
+                                               'previous_assignee_id', NULL)::text)
+              FROM done)
         SELECT done.id, CASE WHEN done.opted THEN 'reply_while_opted_out' ELSE 'reply' END,
                done.conversation_id, done.ord
           FROM done

@@ -221,7 +221,8 @@ CREATE OR REPLACE FUNCTION tocsin_message_state_notify() RETURNS trigger LANGUAG
 BEGIN
     PERFORM pg_notify('tocsin_conversations', json_build_object(
         'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id))::text);
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
+        'previous_assignee_id', NULL)::text);
     RETURN NULL;
 END $$;
 

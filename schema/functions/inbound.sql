@@ -117,7 +117,7 @@ BEGIN
             ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
                SET last_inbound_at = now(), unread = cv.unread + 1,
                    likely_opt_out = cv.likely_opt_out OR EXCLUDED.likely_opt_out
-            RETURNING cv.id, cv.contact_id, cv.sender_id),
+            RETURNING cv.id, cv.contact_id, cv.sender_id, cv.assignee_id),
         ins AS (
             INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body,
                                           num_media, contact_id, conversation_id, intent)
@@ -127,14 +127,18 @@ BEGIN
              ORDER BY mc.ord
             RETURNING id, org_id, provider, provider_message_id, conversation_id),
         done AS (
-            SELECT ins.id, ins.org_id, ins.conversation_id, mc.ord, mc.opted
-              FROM ins JOIN mc ON mc.provider = ins.provider AND mc.mid = ins.provider_message_id),
+            SELECT ins.id, ins.org_id, ins.conversation_id, mc.ord, mc.opted, conv.assignee_id
+              FROM ins JOIN mc ON mc.provider = ins.provider AND mc.mid = ins.provider_message_id
+              JOIN conv ON conv.id = ins.conversation_id),
+        -- One notification per conversation, in the shape every
+        -- conversation event has, with its assignee: the dashboard routes
+        -- it without asking the database.
         notified AS (
             SELECT pg_notify('tocsin_conversations',
-                             json_build_object('org_id', done.org_id,
-                                               'conversation_ids', json_agg(done.conversation_id ORDER BY done.ord),
-                                               'inbound_ids', json_agg(done.id ORDER BY done.ord))::text)
-              FROM done GROUP BY done.org_id)
+                             json_build_object('org_id', done.org_id, 'conversation_id', done.conversation_id,
+                                               'event', 'message', 'assignee_id', done.assignee_id,
+                                               'previous_assignee_id', NULL)::text)
+              FROM done)
         SELECT done.id, CASE WHEN done.opted THEN 'reply_while_opted_out' ELSE 'reply' END,
                done.conversation_id, done.ord
           FROM done
@@ -150,8 +154,8 @@ BEGIN
     END LOOP;
 END $$;
 
--- Threads up to p_limit (at most 200: 007's notification must stay under
--- PostgreSQL's 8000 bytes) journaled replies into conversations, oldest
+-- Threads up to p_limit (at most 200, a gateway batch's size) journaled
+-- replies into conversations, oldest
 -- first, and deletes them from the journal. One caller at a time (others
 -- return at once with nothing done), so the journal applies in arrival
 -- order. A batch that fails for its data is applied row by row; a row that
@@ -445,6 +449,7 @@ DECLARE
     v_contact bigint;
     v_contact_lang text;
     v_conv bigint;
+    v_assignee bigint;
     v_opted boolean;
     v_list bigint;
     v_action text;
@@ -554,9 +559,10 @@ BEGIN
         ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
            SET last_inbound_at = now(), unread = c.unread + 1,
                likely_opt_out = c.likely_opt_out OR EXCLUDED.likely_opt_out
-        RETURNING c.id INTO v_conv;
+        RETURNING c.id, c.assignee_id INTO v_conv, v_assignee;
         PERFORM pg_notify('tocsin_conversations',
-                          json_build_object('org_id', v_org, 'conversation_id', v_conv, 'inbound_id', v_in)::text);
+                          json_build_object('org_id', v_org, 'conversation_id', v_conv, 'event', 'message',
+                                            'assignee_id', v_assignee, 'previous_assignee_id', NULL)::text);
         v_action := 'reply';
         IF v_opted THEN v_action := 'reply_while_opted_out'; END IF;
     END IF;

@@ -140,7 +140,7 @@ git -C "$TOCSIN_SOURCE_DIR" archive 83b5169 schema | tar -x -C "$TMP/old" ||
 sql "INSERT INTO orgs (slug, name) VALUES ('kept', 'Kept')" >/dev/null
 out=$("$CTL" migrate)
 assert_contains "$out" "applied functions/blasts.sql" "the upgrade applies the repeatable files"
-[[ "$out" != *"applied 0"* ]] || fail "the upgrade applied a numbered migration again: $out"
+! grep -qE '^applied 0([01][0-9]|2[0-2])_' <<<"$out" || fail "the upgrade applied a 022-era migration again: $out"
 [[ "$out" != *dropped* ]] || fail "the upgrade dropped something: $out"
 "$TOCSIN_SOURCE_DIR/ops/schema-dump" --database-url "$TOCSIN_DATABASE_URL" > "$TMP/upgraded.sql"
 diff -u "$TOCSIN_SOURCE_DIR/schema/current.sql" "$TMP/upgraded.sql" >&2 ||
