@@ -191,8 +191,9 @@ static void waiting_counted(const struct tocsin_db_result *r, void *ctx)
         log_warn("events_waiting_failed", "org=%lld reason=%s", org,
                  tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
     } else if (PQntuples(r->res) == 1) {
-        /* SQL_WAITING answers (200, {"waiting": N}) as the API does. */
-        n = snprintf(msg, sizeof msg, "event: waiting\ndata: %s\n\n", PQgetvalue(r->res, 0, 1));
+        /* SQL_WAITING answers as a route does: (200, {"waiting": N}). */
+        n = snprintf(msg, sizeof msg, "event: waiting\ndata: %s\n\n",
+                     PQgetvalue(r->res, 0, API_COL_BODY));
     }
     uint64_t now = uv_now(h->dash->d->loop);
     for (struct sub *s = h->subs, *next; s; s = next) {
@@ -374,7 +375,7 @@ static void on_listen_connected(void *ctx)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
-    events_recheck(h); /* a session may have ended meanwhile */
+    dash_events_recheck(h); /* a session may have ended meanwhile */
 }
 
 /* --- rechecking sessions --- */
@@ -409,9 +410,13 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
                 s->in_check = 0;
             return;
         }
+        static const char *const names[] = {"id", "role"};
+        int col[ARRAY_SIZE(names)];
+        if (dash_columns(r->res, names, ARRAY_SIZE(names), col))
+            n = 0; /* every stream ends: its browser reconnects and is checked again */
         for (int i = 0; i < n; i++) {
-            live[i].id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
-            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, 1));
+            live[i].id = strtoll(PQgetvalue(r->res, i, col[0]), NULL, 10);
+            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, col[1]));
         }
         qsort(live, (size_t)n, sizeof *live, live_cmp);
         unsigned ended = 0;
@@ -433,11 +438,11 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
     }
     if (h->check_again) {
         h->check_again = 0;
-        events_recheck(h);
+        dash_events_recheck(h);
     }
 }
 
-void events_recheck(struct events_hub *h)
+void dash_events_recheck(struct events_hub *h)
 {
     if (h->stopped || !h->subs)
         return;
@@ -480,7 +485,7 @@ static void on_sessions_changed(const char *channel, const char *payload, void *
 {
     (void)channel;
     (void)payload;
-    events_recheck(ctx);
+    dash_events_recheck(ctx);
 }
 
 static void on_heartbeat(uv_timer_t *t)
@@ -491,10 +496,10 @@ static void on_heartbeat(uv_timer_t *t)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
-    events_recheck(h);
+    dash_events_recheck(h);
 }
 
-struct events_hub *events_new(struct dashboard *dash)
+struct events_hub *dash_events_new(struct dashboard *dash)
 {
     struct events_hub *h = calloc(1, sizeof *h);
     if (h)
@@ -502,7 +507,7 @@ struct events_hub *events_new(struct dashboard *dash)
     return h;
 }
 
-int events_start(struct events_hub *h)
+int dash_events_start(struct events_hub *h)
 {
     if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0 ||
         tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0 ||
@@ -520,7 +525,7 @@ int events_start(struct events_hub *h)
     return 0;
 }
 
-void events_subscribe(struct events_hub *h, struct api_call *call)
+void dash_events_subscribe(struct events_hub *h, struct api_call *call)
 {
     struct sub *s = calloc(1, sizeof *s);
     if (!s || h->stopped) {
@@ -547,7 +552,7 @@ void events_subscribe(struct events_hub *h, struct api_call *call)
     send_to(s, hello, sizeof hello - 1);
 }
 
-void events_end_session(struct events_hub *h, const char *session_id)
+void dash_events_end_session(struct events_hub *h, const char *session_id)
 {
     for (struct sub *s = h->subs, *next; s; s = next) {
         next = s->next;
@@ -556,7 +561,7 @@ void events_end_session(struct events_hub *h, const char *session_id)
     }
 }
 
-void events_stop(struct events_hub *h)
+void dash_events_stop(struct events_hub *h)
 {
     h->stopped = 1;
     while (h->subs)
@@ -569,12 +574,12 @@ void events_stop(struct events_hub *h)
         uv_close((uv_handle_t *)&h->waiting_timer, NULL);
 }
 
-void events_free(struct events_hub *h)
+void dash_events_free(struct events_hub *h)
 {
     free(h);
 }
 
 void api_events(struct api_call *call)
 {
-    events_subscribe(call->dash->events, call);
+    dash_events_subscribe(call->dash->events, call);
 }

@@ -454,30 +454,14 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     const struct ctl_opt opts[] = {
         {"--dir", &dir, NULL}, {"--status", NULL, &status}, {NULL, NULL, NULL}};
     int np = ctl_parse("migrate", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
-               "In one transaction: applies the numbered migrations not applied yet, in\n"
-               "order (recorded in schema_migrations), and the repeatable files of\n"
-               "functions, views and triggers whose checksum changed, or all of them after\n"
-               "a numbered migration (recorded in schema_repeatables; an object a file no\n"
-               "longer defines is dropped). Files named functions/0_*.sql go before the\n"
-               "numbered migrations, the others after. Then fills the quiet-hours zone\n"
-               "table (tocsinctl zones refresh) if migrations were applied or it is\n"
-               "unfilled, and re-seals carrier credentials of the old format for their\n"
-               "sender rows (needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
-               "Running it again is a no-op.\n"
-               "  --dir DIR   use DIR/NNN_*.sql and DIR/functions/*.sql instead of the files\n"
-               "              built into tocsinctl\n"
-               "  --status    list migrations and repeatable files and whether each is\n"
-               "              applied; change nothing\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     static struct migration m[MAX_MIGRATIONS];
     int n = 0, rc = TOCSINCTL_FAIL;
     PGconn *conn = NULL;
-    if (load(dir, m, &n) || !(conn = tocsinctl_connect(ctl)))
+    if (load(dir, m, &n) || !(conn = tocsinctl_db(ctl)))
         goto out;
     if (status) {
         rc = show_status(conn, m, n);
@@ -495,7 +479,6 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
         goto out;
     rc = TOCSINCTL_OK;
 out:
-    PQfinish(conn);
     for (int i = 0; i < n; i++)
         free(m[i].sql);
     return rc;
