@@ -7,9 +7,10 @@
  * was applied (it may have dropped a view to alter a column under it).
  * Files named 0_*.sql are applied before the numbered migrations instead:
  * they hold the functions that CHECK constraints and data changes of
- * migrations call. A numbered migration changed after it was applied is an
- * error, never silently skipped. repeatable.c applies and records one
- * repeatable file. */
+ * migrations call. Function bodies are checked once all files ran. A
+ * numbered migration changed after it was applied is an error, never
+ * silently skipped. repeatable.c applies, records and checks the
+ * repeatable files. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -347,7 +348,7 @@ static int apply_pass(PGconn *conn, struct migration *m, int n, int pass, int *n
  * rolled back: nothing of the run remains). */
 static int apply_all(PGconn *conn, struct migration *m, int n, int *numbered)
 {
-    char err[512];
+    char err[1024];
     *numbered = 0;
     if (tocsin_dbsync_command(conn, "BEGIN", err, sizeof err) ||
         tocsin_dbsync_command(conn, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", err,
@@ -360,6 +361,10 @@ static int apply_all(PGconn *conn, struct migration *m, int n, int *numbered)
     for (int pass = 0; pass < 3 && total > 0; pass++)
         if (apply_pass(conn, m, n, pass, numbered))
             total = -1;
+    if (total > 0 && ctl_repeatable_validate(conn, err, sizeof err)) {
+        fprintf(stderr, "tocsinctl migrate: a function does not compile: %s\n", err);
+        total = -1;
+    }
     if (total < 0 || tocsin_dbsync_command(conn, "COMMIT", err, sizeof err)) {
         if (total >= 0)
             fprintf(stderr, "tocsinctl migrate: could not commit: %s\n", err);

@@ -117,3 +117,26 @@ int ctl_repeatable_apply(PGconn *conn, const char *name, const char *sql, const 
         rc = tocsin_dbsync_command(conn, "SET LOCAL check_function_bodies = on", err, errlen);
     return rc;
 }
+
+int ctl_repeatable_validate(PGconn *conn, char *err, size_t errlen)
+{
+    /* The checks CREATE FUNCTION skipped: PL/pgSQL syntax, SQL bodies
+     * against the tables, columns and functions they name, which all
+     * exist now. An error's message starts with its function. */
+    if (tocsin_dbsync_command(conn, "SET LOCAL check_function_bodies = on", err, errlen))
+        return -1;
+    return tocsin_dbsync_command(
+        conn,
+        "DO $$ DECLARE f regprocedure; lang name; BEGIN"
+        " FOR f, lang IN SELECT p.oid, l.lanname"
+        "                  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+        "                 WHERE p.pronamespace = 'public'::regnamespace"
+        "                   AND l.lanname IN ('plpgsql', 'sql') ORDER BY 1 LOOP"
+        "  BEGIN"
+        "   IF lang = 'plpgsql' THEN PERFORM plpgsql_validator(f);"
+        "   ELSE PERFORM fmgr_sql_validator(f); END IF;"
+        "  EXCEPTION WHEN OTHERS THEN RAISE EXCEPTION '%: %', f, SQLERRM USING ERRCODE = SQLSTATE;"
+        "  END;"
+        " END LOOP; END $$",
+        err, errlen);
+}

@@ -25,4 +25,10 @@ int ctl_repeatable_recorded(PGconn *conn, const char *name, char sum_out[65], ch
 int ctl_repeatable_apply(PGconn *conn, const char *name, const char *sql, const char *sum,
                          char *err, size_t errlen);
 
+/* Inside the caller's transaction, once every file of the run was
+ * applied: checks the bodies of the schema's SQL and PL/pgSQL functions,
+ * which ctl_repeatable_apply created unchecked. Returns 0, or -1 with the
+ * first error in err; the caller rolls back. */
+int ctl_repeatable_validate(PGconn *conn, char *err, size_t errlen);
+
 #endif

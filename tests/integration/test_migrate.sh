@@ -103,6 +103,20 @@ assert_eq "$rc" 1 "a broken repeatable file fails"
 assert_contains "$out" "functions/core_test.sql failed" "names the broken file"
 assert_eq "$(sql "SELECT to_regprocedure('tocsin_test_broken()') IS NULL AND to_regprocedure('tocsin_test_twice(bigint)') IS NOT NULL")" \
   t "nothing of the failed run remains"
+# Bodies are created unchecked (a function may call one defined later) and
+# checked once all files ran: a typo fails the migrate, not the first call.
+echo 'CREATE OR REPLACE FUNCTION tocsin_test_typo() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETRUN 1; END $$;' \
+  > "$TMP/mig/functions/core_test.sql"
+rc=0; out=$("$CTL" migrate --dir "$TMP/mig" 2>&1) || rc=$?
+assert_eq "$rc" 1 "a function that does not compile fails the migrate"
+assert_contains "$out" "tocsin_test_typo(): syntax error" "names the function and the error"
+echo "CREATE OR REPLACE FUNCTION tocsin_test_col() RETURNS int LANGUAGE sql AS 'SELECT no_such_column FROM orgs';" \
+  > "$TMP/mig/functions/core_test.sql"
+rc=0; out=$("$CTL" migrate --dir "$TMP/mig" 2>&1) || rc=$?
+assert_eq "$rc" 1 "an SQL body naming a missing column fails the migrate"
+assert_contains "$out" "tocsin_test_col()" "names that function"
+assert_eq "$(sql "SELECT to_regprocedure('tocsin_test_typo()') IS NULL AND to_regprocedure('tocsin_test_col()') IS NULL")" \
+  t "neither remains"
 # After a numbered migration every repeatable file is applied again; a
 # function the migration created belongs to none of them and stays when
 # one is edited later.
