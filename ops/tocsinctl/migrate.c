@@ -20,6 +20,7 @@
 
 #include "args.h"
 #include "dbsync.h"
+#include "dynbuf.h"
 #include "migrations.h"
 #include "repeatable.h"
 #include "tocsinctl.h"
@@ -98,33 +99,29 @@ static int legacy_sum(int version, const char *sum)
     return 0;
 }
 
+/* A migration file is read whole; none comes near this. */
+#define MIGRATION_MAX_BYTES (64u << 20)
+
 static int read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
+    struct tocsin_dynbuf buf;
+    tocsin_dynbuf_init(&buf, MIGRATION_MAX_BYTES);
+    char chunk[65536];
     size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (tocsin_dynbuf_add(&buf, chunk, got) != 0)
+            break;
+    int failed = ferror(f) || buf.failed;
     fclose(f);
-    if (!buf)
+    if (failed || tocsin_dynbuf_add(&buf, "", 0) != 0) { /* "" : an empty file still gets its NUL */
+        tocsin_dynbuf_free(&buf);
         return -1;
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
+    }
+    *out = buf.data;
+    *len = buf.len;
     return 0;
 }
 
