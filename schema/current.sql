@@ -1914,6 +1914,140 @@ END $$;
 
 
 --
+-- Name: orgs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orgs (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    parent_org_id bigint,
+    help_text text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
+    help_text_es text,
+    texting_hours_start smallint DEFAULT 8 NOT NULL,
+    texting_hours_end smallint DEFAULT 21 NOT NULL,
+    release_after_minutes integer,
+    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
+    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
+    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
+    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
+    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
+    CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
+    CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
+    CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
+    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
+);
+
+
+--
+-- Name: tocsin_org_settings_json(public.orgs); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_org_settings_json(o public.orgs) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'name', o.name, 'help_text', o.help_text, 'help_text_es', o.help_text_es,
+        'texting_hours_start', o.texting_hours_start, 'texting_hours_end', o.texting_hours_end,
+        'release_after_minutes', o.release_after_minutes,
+        'volunteer_max_conversations', o.volunteer_max_conversations) $$;
+
+
+--
+-- Name: tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text, p_help_es text, p_start text, p_end text, p_release text, p_cap text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_old orgs;
+    v_new orgs;
+    v_int int;
+    v_changes jsonb := '{}';
+    v_key text;
+BEGIN
+    SELECT * INTO v_old FROM orgs WHERE id = p_org FOR UPDATE;
+    v_new := v_old;
+    IF p_name IS NOT NULL THEN
+        IF length(btrim(p_name)) NOT BETWEEN 1 AND 200 THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid name: must be 1 to 200 characters');
+            RETURN;
+        END IF;
+        v_new.name := btrim(p_name);
+    END IF;
+    IF p_help IS NOT NULL THEN
+        IF length(p_help) > 1600 THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid help_text: at most 1600 characters');
+            RETURN;
+        END IF;
+        v_new.help_text := nullif(p_help, '');
+    END IF;
+    IF p_help_es IS NOT NULL THEN
+        IF length(p_help_es) > 1600 THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid help_text_es: at most 1600 characters');
+            RETURN;
+        END IF;
+        v_new.help_text_es := nullif(p_help_es, '');
+    END IF;
+    -- Whole numbers only; the bounds are the columns' own.
+    FOREACH v_key IN ARRAY ARRAY['texting_hours_start', 'texting_hours_end', 'release_after_minutes',
+                                 'volunteer_max_conversations'] LOOP
+        DECLARE
+            v_text text := CASE v_key WHEN 'texting_hours_start' THEN p_start WHEN 'texting_hours_end' THEN p_end
+                                      WHEN 'release_after_minutes' THEN p_release ELSE p_cap END;
+            v_lo int := CASE v_key WHEN 'texting_hours_start' THEN 8 WHEN 'texting_hours_end' THEN 9
+                                   WHEN 'release_after_minutes' THEN 5 ELSE 1 END;
+            v_hi int := CASE v_key WHEN 'texting_hours_start' THEN 20 WHEN 'texting_hours_end' THEN 21
+                                   WHEN 'release_after_minutes' THEN 10080 ELSE 500 END;
+        BEGIN
+            CONTINUE WHEN v_text IS NULL;
+            IF v_text = '' AND v_key = 'release_after_minutes' THEN
+                v_new.release_after_minutes := NULL;
+                CONTINUE;
+            END IF;
+            IF v_text !~ '^\s*[0-9]{1,6}\s*$' OR v_text::int NOT BETWEEN v_lo AND v_hi THEN
+                RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                    format('invalid %s "%s": a whole number from %s to %s', v_key, left(v_text, 20), v_lo, v_hi));
+                RETURN;
+            END IF;
+            v_int := v_text::int;
+            CASE v_key
+                WHEN 'texting_hours_start' THEN v_new.texting_hours_start := v_int;
+                WHEN 'texting_hours_end' THEN v_new.texting_hours_end := v_int;
+                WHEN 'release_after_minutes' THEN v_new.release_after_minutes := v_int;
+                ELSE v_new.volunteer_max_conversations := v_int;
+            END CASE;
+        END;
+    END LOOP;
+    IF v_new.texting_hours_end <= v_new.texting_hours_start THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            format('invalid texting_hours_end %s: must be after texting_hours_start %s',
+                   v_new.texting_hours_end, v_new.texting_hours_start));
+        RETURN;
+    END IF;
+    UPDATE orgs SET name = v_new.name, help_text = v_new.help_text, help_text_es = v_new.help_text_es,
+           texting_hours_start = v_new.texting_hours_start, texting_hours_end = v_new.texting_hours_end,
+           release_after_minutes = v_new.release_after_minutes,
+           volunteer_max_conversations = v_new.volunteer_max_conversations
+     WHERE id = p_org;
+    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
+      INTO v_changes
+      FROM jsonb_each(to_jsonb(tocsin_org_settings_json(v_new))) n
+      JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
+     WHERE n.value IS DISTINCT FROM o.value;
+    IF v_changes <> '{}' THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
+    END IF;
+    RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
+END $_$;
+
+
+--
 -- Name: tocsin_outbox_notify(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2067,6 +2201,7 @@ CREATE FUNCTION public.tocsin_outreach_create(p_org bigint, p_user bigint, p_nam
 DECLARE
     v_err text := tocsin_outreach_script_error(p_script);
     v outreach_campaigns;
+    v_org orgs;
 BEGIN
     IF v_err IS NOT NULL THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'invalid script: ' || v_err);
@@ -2076,10 +2211,12 @@ BEGIN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
         RETURN;
     END IF;
+    SELECT * INTO v_org FROM orgs WHERE id = p_org;
     INSERT INTO outreach_campaigns (org_id, name, sender_id, script, batch_size, hours_start, hours_end,
                                     created_by)
-    VALUES (p_org, p_name, p_sender, p_script, coalesce(p_batch_size, 25), coalesce(p_hours_start, 8),
-            coalesce(p_hours_end, 21), nullif(p_user, 0))
+    VALUES (p_org, p_name, p_sender, p_script, coalesce(p_batch_size, 25),
+            coalesce(p_hours_start, v_org.texting_hours_start, 8),
+            coalesce(p_hours_end, v_org.texting_hours_end, 21), nullif(p_user, 0))
     RETURNING * INTO v;
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
     VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
@@ -3135,6 +3272,149 @@ $$;
 
 
 --
+-- Name: tocsin_shared_text_json(text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_shared_text_json(p_kind text, p_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE p_kind
+        WHEN 'canned' THEN (SELECT json_build_object('id', r.id, 'title', r.title, 'body', r.body,
+                                   'campaign_id', r.campaign_id, 'campaign', oc.name, 'retired_at', r.retired_at)
+                              FROM canned_responses r LEFT JOIN outreach_campaigns oc ON oc.id = r.campaign_id
+                             WHERE r.id = p_id)
+        ELSE (SELECT json_build_object('id', t.id, 'name', t.name, 'campaign_id', t.campaign_id,
+                     'campaign', oc.name, 'retired_at', t.retired_at,
+                     'conversations', (SELECT count(*) FROM conversation_tags x WHERE x.tag_id = t.id))
+                FROM tags t LEFT JOIN outreach_campaigns oc ON oc.id = t.campaign_id WHERE t.id = p_id)
+    END $$;
+
+
+--
+-- Name: tocsin_shared_text_retire(text, bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_shared_text_retire(p_kind text, p_org bigint, p_user bigint, p_id bigint, p_retire boolean) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+    v_title text;
+BEGIN
+    IF p_kind = 'canned' THEN
+        -- Restoring must not make two live ones of a scope share a title.
+        IF NOT p_retire AND EXISTS (SELECT 1 FROM canned_responses r JOIN canned_responses o
+                                        ON o.org_id = r.org_id AND o.retired_at IS NULL AND o.id <> r.id
+                                       AND coalesce(o.campaign_id, 0) = coalesce(r.campaign_id, 0)
+                                       AND lower(o.title) = lower(r.title)
+                                     WHERE r.id = p_id AND r.org_id = p_org) THEN
+            RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                'a live canned response already has that title: rename one first');
+            RETURN;
+        END IF;
+        UPDATE canned_responses SET retired_at = CASE WHEN p_retire THEN coalesce(retired_at, now()) END
+         WHERE id = p_id AND org_id = p_org RETURNING id, title INTO v_id, v_title;
+    ELSE
+        UPDATE tags SET retired_at = CASE WHEN p_retire THEN coalesce(retired_at, now()) END
+         WHERE id = p_id AND org_id = p_org RETURNING id, name INTO v_id, v_title;
+    END IF;
+    IF v_id IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0),
+            CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
+                || CASE WHEN p_retire THEN 'retire' ELSE 'restore' END,
+            CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
+            jsonb_build_object('title', v_title));
+    RETURN QUERY SELECT 200, tocsin_shared_text_json(p_kind, v_id);
+END $$;
+
+
+--
+-- Name: tocsin_shared_text_save(text, bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_shared_text_save(p_kind text, p_org bigint, p_user bigint, p_id bigint, p_title text, p_body text, p_campaign text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+#variable_conflict use_column
+DECLARE
+    v_id bigint;
+    v_campaign bigint;
+    v_old json;
+    v_title_max int := CASE p_kind WHEN 'canned' THEN 100 ELSE 64 END;
+    v_field text := CASE p_kind WHEN 'canned' THEN 'title' ELSE 'name' END;
+BEGIN
+    IF p_id IS NOT NULL THEN
+        v_old := tocsin_shared_text_json(p_kind, p_id);
+        IF v_old IS NULL OR NOT EXISTS (SELECT 1 FROM canned_responses WHERE p_kind = 'canned' AND id = p_id AND org_id = p_org
+                                        UNION ALL
+                                        SELECT 1 FROM tags WHERE p_kind = 'tag' AND id = p_id AND org_id = p_org) THEN
+            RETURN;
+        END IF;
+    END IF;
+    IF p_title IS NULL AND p_id IS NULL OR length(btrim(p_title)) NOT BETWEEN 1 AND v_title_max THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            format('invalid %s: must be 1 to %s characters', v_field, v_title_max));
+        RETURN;
+    END IF;
+    IF p_kind = 'canned' AND (p_body IS NULL AND p_id IS NULL OR length(btrim(p_body)) NOT BETWEEN 1 AND 1600) THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid body: must be 1 to 1600 characters');
+        RETURN;
+    END IF;
+    IF nullif(p_campaign, '') IS NOT NULL THEN
+        IF p_campaign !~ '^[1-9][0-9]{0,17}$'
+           OR NOT EXISTS (SELECT 1 FROM outreach_campaigns WHERE id = p_campaign::bigint AND org_id = p_org) THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid campaign_id: no such campaign');
+            RETURN;
+        END IF;
+        v_campaign := p_campaign::bigint;
+    END IF;
+    IF p_kind = 'canned' THEN
+        IF EXISTS (SELECT 1 FROM canned_responses WHERE org_id = p_org AND retired_at IS NULL
+                      AND coalesce(campaign_id, 0) = coalesce(v_campaign, 0)
+                      AND lower(title) = lower(btrim(p_title)) AND id IS DISTINCT FROM p_id) THEN
+            RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                format('a canned response titled "%s" already exists there', btrim(p_title)));
+            RETURN;
+        END IF;
+        IF p_id IS NULL THEN
+            INSERT INTO canned_responses (org_id, title, body, campaign_id)
+            VALUES (p_org, btrim(p_title), p_body, v_campaign) RETURNING id INTO v_id;
+        ELSE
+            UPDATE canned_responses SET title = coalesce(btrim(p_title), title), body = coalesce(p_body, body),
+                   campaign_id = CASE WHEN p_campaign IS NULL THEN campaign_id ELSE v_campaign END, updated_at = now()
+             WHERE id = p_id AND org_id = p_org RETURNING id INTO v_id;
+        END IF;
+    ELSE
+        IF EXISTS (SELECT 1 FROM tags WHERE org_id = p_org AND lower(name) = lower(btrim(p_title))
+                      AND id IS DISTINCT FROM p_id) THEN
+            RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                format('a tag named "%s" already exists (restore it if it is retired)', btrim(p_title)));
+            RETURN;
+        END IF;
+        IF p_id IS NULL THEN
+            INSERT INTO tags (org_id, name, campaign_id) VALUES (p_org, btrim(p_title), v_campaign)
+            RETURNING id INTO v_id;
+        ELSE
+            UPDATE tags SET name = coalesce(btrim(p_title), name),
+                   campaign_id = CASE WHEN p_campaign IS NULL THEN campaign_id ELSE v_campaign END
+             WHERE id = p_id AND org_id = p_org RETURNING id INTO v_id;
+        END IF;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0),
+            CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
+                || CASE WHEN p_id IS NULL THEN 'create' ELSE 'update' END,
+            CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
+            jsonb_strip_nulls(jsonb_build_object('old', v_old::jsonb,
+                                                 'new', tocsin_shared_text_json(p_kind, v_id)::jsonb)));
+    RETURN QUERY SELECT CASE WHEN p_id IS NULL THEN 201 ELSE 200 END, tocsin_shared_text_json(p_kind, v_id);
+END $_$;
+
+
+--
 -- Name: tocsin_sms_code(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3401,6 +3681,9 @@ CREATE TABLE public.canned_responses (
     title text NOT NULL,
     body text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    campaign_id bigint,
+    retired_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT canned_responses_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
     CONSTRAINT canned_responses_title_check CHECK (((length(title) >= 1) AND (length(title) <= 100)))
 );
@@ -3821,28 +4104,6 @@ CREATE TABLE public.opt_outs (
 
 
 --
--- Name: orgs; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.orgs (
-    id bigint NOT NULL,
-    slug text NOT NULL,
-    name text NOT NULL,
-    parent_org_id bigint,
-    help_text text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
-    help_text_es text,
-    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
-    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
-    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
-    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
-    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
-);
-
-
---
 -- Name: orgs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -4199,6 +4460,8 @@ CREATE TABLE public.tags (
     id bigint NOT NULL,
     org_id bigint NOT NULL,
     name text NOT NULL,
+    campaign_id bigint,
+    retired_at timestamp with time zone,
     CONSTRAINT tags_name_check CHECK (((length(name) >= 1) AND (length(name) <= 64)))
 );
 
@@ -4281,11 +4544,11 @@ ALTER TABLE ONLY public.blasts
 
 
 --
--- Name: canned_responses canned_responses_org_id_title_key; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: canned_responses canned_responses_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.canned_responses
-    ADD CONSTRAINT canned_responses_org_id_title_key UNIQUE (org_id, title);
+    ADD CONSTRAINT canned_responses_org_id_id_key UNIQUE (org_id, id);
 
 
 --
@@ -4790,6 +5053,13 @@ CREATE INDEX blasts_due ON public.blasts USING btree (scheduled_at) WHERE (state
 
 
 --
+-- Name: canned_responses_live_title; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX canned_responses_live_title ON public.canned_responses USING btree (org_id, COALESCE(campaign_id, (0)::bigint), lower(title)) WHERE (retired_at IS NULL);
+
+
+--
 -- Name: consent_events_phone; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5123,6 +5393,14 @@ ALTER TABLE ONLY public.blasts
 
 ALTER TABLE ONLY public.blasts
     ADD CONSTRAINT blasts_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: canned_responses canned_responses_campaign_fk; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.canned_responses
+    ADD CONSTRAINT canned_responses_campaign_fk FOREIGN KEY (org_id, campaign_id) REFERENCES public.outreach_campaigns(org_id, id) ON DELETE CASCADE;
 
 
 --
@@ -5579,6 +5857,14 @@ ALTER TABLE ONLY public.subscriptions
 
 ALTER TABLE ONLY public.subscriptions
     ADD CONSTRAINT subscriptions_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: tags tags_campaign_fk; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_campaign_fk FOREIGN KEY (org_id, campaign_id) REFERENCES public.outreach_campaigns(org_id, id) ON DELETE CASCADE;
 
 
 --

@@ -52,13 +52,15 @@ CREATE OR REPLACE FUNCTION tocsin_outreach_campaign_json(c outreach_campaigns) R
                       ORDER BY s.position), '[]')
                     FROM outreach_steps s WHERE s.campaign_id = c.id)) $$;
 
--- A campaign. Returns (201, campaign) or (422, error).
+-- A campaign, in the org's texting hours unless given its own. Returns
+-- (201, campaign) or (422, error).
 CREATE OR REPLACE FUNCTION tocsin_outreach_create(p_org bigint, p_user bigint, p_name text, p_sender bigint,
-                                       p_script text, p_batch_size int, p_hours_start int, p_hours_end int)
+                                                  p_script text, p_batch_size int, p_hours_start int, p_hours_end int)
 RETURNS TABLE (status int, body json) LANGUAGE plpgsql AS $$
 DECLARE
     v_err text := tocsin_outreach_script_error(p_script);
     v outreach_campaigns;
+    v_org orgs;
 BEGIN
     IF v_err IS NOT NULL THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'invalid script: ' || v_err);
@@ -68,10 +70,12 @@ BEGIN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
         RETURN;
     END IF;
+    SELECT * INTO v_org FROM orgs WHERE id = p_org;
     INSERT INTO outreach_campaigns (org_id, name, sender_id, script, batch_size, hours_start, hours_end,
                                     created_by)
-    VALUES (p_org, p_name, p_sender, p_script, coalesce(p_batch_size, 25), coalesce(p_hours_start, 8),
-            coalesce(p_hours_end, 21), nullif(p_user, 0))
+    VALUES (p_org, p_name, p_sender, p_script, coalesce(p_batch_size, 25),
+            coalesce(p_hours_start, v_org.texting_hours_start, 8),
+            coalesce(p_hours_end, v_org.texting_hours_end, 21), nullif(p_user, 0))
     RETURNING * INTO v;
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
     VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
