@@ -12,18 +12,13 @@
 // and desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_dashboard_blast_browser.sh, which checks the
 // simulator.
-import { check, launchChromium, phonePage } from './harness.mjs';
+import { check, launchChromium, phonePage, sql } from './harness.mjs';
 import { mkdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 
 const BASE = process.env.DASH;
 const SHOTS = process.env.SCREENSHOTS;
 const CSV = process.env.CSV;
 if (!BASE || !SHOTS || !CSV || !process.env.PSQL) throw new Error('DASH, SCREENSHOTS, CSV and PSQL must be set');
-const sql = (q) =>
-  execFileSync(process.env.PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q])
-    .toString()
-    .trim();
 mkdirSync(SHOTS, { recursive: true });
 
 const problems = [];

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // harness.mjs — what every browser test shares: Debian's chromium launched
 // headless through playwright-core, pages that record page errors, dialogs
-// and console errors as problems (the test fails on any), and check().
+// and console errors as problems (the test fails on any), check(), and
+// sql() for a test that looks at the database.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
 
 /** Throws "FAIL: what" unless cond; prints "ok - what". */
 export function check(cond, what) {
@@ -48,4 +50,12 @@ export async function logIn(page, base, email, ready = 'text=My conversations') 
   await page.fill('#password', 'tocsin-demo');
   await page.click('button[type=submit]');
   await page.waitForSelector(ready);
+}
+
+/** One row of one column of query q, as text, through $PSQL on
+ * $TOCSIN_DATABASE_URL (the integration script sets both). */
+export function sql(q) {
+  return execFileSync(process.env.PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q])
+    .toString()
+    .trim();
 }

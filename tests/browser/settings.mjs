@@ -10,19 +10,14 @@
 // stays on the conversation it was on). The database is checked by
 // tests/integration/test_dashboard_settings_browser.sh and here through
 // psql. Screenshots go to SCREENSHOTS.
-import { check, launchChromium, phonePage, logIn } from './harness.mjs';
+import { check, launchChromium, phonePage, logIn, sql } from './harness.mjs';
 import { mkdirSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 
 const BASE = process.env.DASH;
 const SHOTS = process.env.SCREENSHOTS;
 const CONV = process.env.CONVERSATION;
 if (!BASE || !SHOTS || !CONV || !process.env.PSQL)
   throw new Error('DASH, SCREENSHOTS, CONVERSATION and PSQL must be set');
-const sql = (q) =>
-  execFileSync(process.env.PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q])
-    .toString()
-    .trim();
 mkdirSync(SHOTS, { recursive: true });
 
 const problems = [];
