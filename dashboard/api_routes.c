@@ -20,6 +20,10 @@ static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern", "list_id", "reply", "sender_id", NULL};
 static const char *const f_blast[] = {"sender_id", "list_id", "filter_field", "filter_equals", "body", NULL};
 static const char *const f_at[] = {"at", NULL};
+static const char *const f_csv[] = {"csv", NULL};
+static const char *const f_opt_import[] = {"column", "filename", "csv", NULL};
+static const char *const f_phone[] = {"phone", NULL};
+static const char *const f_undo[] = {"phone", "reason", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -80,6 +84,15 @@ const struct api_route api_routes[] = {
     {"POST", "/api/blasts/:id/resume", API_LEAD, 0, SQL_BLAST_RESUME, NULL, NULL},
     {"POST", "/api/blasts/:id/cancel", API_LEAD, 0, SQL_BLAST_CANCEL, NULL, NULL},
     {"GET", "/api/stats", API_LEAD, 0, NULL, NULL, api_stats},
+
+    /* the org's opt-outs (api_opt_outs.c; the import is api_import.c's job).
+     * Importing only ever stops texting, so a lead may; export and undo
+     * are an admin's. */
+    {"POST", "/api/opt-outs/preview", API_LEAD, 0, NULL, f_csv, api_opt_out_preview},
+    {"POST", "/api/opt-outs/import", API_LEAD, 0, NULL, f_opt_import, api_opt_out_import},
+    {"GET", "/api/opt-outs/export", API_ADMIN, 0, NULL, NULL, api_opt_out_export},
+    {"POST", "/api/opt-outs/lookup", API_ADMIN, 0, NULL, f_phone, api_opt_out_lookup},
+    {"POST", "/api/opt-outs/undo", API_ADMIN, 0, NULL, f_undo, api_opt_out_undo},
 
     /* live updates (events.c) */
     {"GET", "/api/events", API_VOLUNTEER, 0, NULL, NULL, api_events},

@@ -126,6 +126,12 @@ struct tocsin_import_report;
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
+/* The org's opt-outs (api_opt_outs.c; the import runs in api_import.c). */
+void api_opt_out_preview(struct api_call *call);
+void api_opt_out_import(struct api_call *call);
+void api_opt_out_export(struct api_call *call);
+void api_opt_out_lookup(struct api_call *call);
+void api_opt_out_undo(struct api_call *call);
 void api_stats(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries

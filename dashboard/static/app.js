@@ -3,7 +3,8 @@
 // (with "get more" and, for leads, the pool and who holds what), and a
 // conversation (thread, reply with a live segment counter, canned
 // responses, tags, notes, release, close, opt-out with a confirm). Routes
-// are URL fragments (#/, #/c/12, #/team, #token=TOKEN for an invite); live updates come
+// are URL fragments (#/, #/c/12, #/team, #token=TOKEN for an invite; the
+// org's pages #/opt-outs and #/people are admin.js's); live updates come
 // from /api/events, coalesced to at most two refreshes a second. A reply's
 // draft is kept in sessionStorage per conversation, so a reassignment (or
 // a reload) does not lose it.
@@ -12,6 +13,7 @@ import { h, replace, when, contactName } from './dom.js';
 import { countSms, unitsLeft } from './sms.js';
 import { outreachPane, outreachPanel } from './outreach.js';
 import { isLeadHash, leadNav, leadPage } from './leads.js';
+import { isAdminHash, adminAllowed, adminNav, adminPage } from './admin.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, events: null, current: null, flash: null };
@@ -84,6 +86,7 @@ function disconnectEvents() {
 // Which top-bar link the page at hash belongs to.
 function section(hash) {
   if (isLeadHash(hash)) return 'campaigns';
+  if (isAdminHash(hash)) return 'org';
   if (hash.startsWith('#/outreach')) return 'outreach';
   if (hash === '#/team') return 'team';
   return 'inbox';
@@ -102,6 +105,7 @@ function header() {
       link('#/outreach', 'outreach', 'Outreach'),
       isLead() ? link('#/team', 'team', 'Team') : null,
       isLead() ? link('#/blasts', 'campaigns', 'Blasts') : null,
+      state.me.role === 'admin' ? link('#/people', 'org', 'Org') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out')));
 }
 
@@ -501,6 +505,13 @@ async function render() {
     replace(root, header(), h('div', { id: 'flash' }), leadNav(hash), main);
     const content = await leadPage(hash, state.me);
     if (location.hash === hash || (hash === '#/' && !location.hash)) replace(main, content);
+    return;
+  }
+  if (isAdminHash(hash) && adminAllowed(hash, state.me)) { // the org's pages (admin.js)
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), h('div', { id: 'flash' }), adminNav(hash, state.me), main);
+    const content = await adminPage(hash, state.me);
+    if (location.hash === hash) replace(main, content);
     return;
   }
   const conv = hash.match(/^#\/c\/(\d+)$/);

@@ -81,7 +81,8 @@ async function listsPage() {
   const refresh = async () => { try { replace(holder, listsView(await api('GET', '/api/lists'))); } catch { /* the report is shown */ } };
   el.append(holder,
     h('p', { class: 'muted' }, 'Member counts leave out opted-out numbers. Exports open safely in spreadsheets: a cell starting with = + - or @ gets a leading \' so it is never run as a formula.'),
-    importForm(lists, refresh));
+    importForm(lists, refresh),
+    h('p', { class: 'muted' }, 'Moving from Spoke or another vendor? ', h('a', { href: '#/opt-outs', id: 'to-opt-outs' }, 'Import its opt-out list'), ' first.'));
   return el;
 }
 
