@@ -7,6 +7,7 @@
  * every route as every role. */
 #include "api_outreach_routes.h"
 #include "api_leads_sql.h"
+#include "api_people_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -24,6 +25,7 @@ static const char *const f_csv[] = {"csv", NULL};
 static const char *const f_opt_import[] = {"column", "filename", "csv", NULL};
 static const char *const f_phone[] = {"phone", NULL};
 static const char *const f_undo[] = {"phone", "reason", NULL};
+static const char *const f_role[] = {"role", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -39,6 +41,11 @@ const struct api_route api_routes[] = {
     {"POST", "/api/users/:id/disable", API_ADMIN, 0, SQL_USER_DISABLE, NULL, NULL},
     {"POST", "/api/users/:id/enable", API_ADMIN, 0, SQL_USER_ENABLE, NULL, NULL},
     {"POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, SQL_USER_REVOKE, NULL, NULL},
+    /* the People screen (api_people_sql.h, api_people.c) */
+    {"GET", "/api/people", API_ADMIN, 0, SQL_PEOPLE, NULL, NULL},
+    {"POST", "/api/users/:id/role", API_ADMIN, 0, SQL_USER_ROLE, f_role, NULL},
+    {"POST", "/api/users/:id/reset-password", API_ADMIN, 0, NULL, NULL, api_user_reset_password},
+    {"POST", "/api/invites/:id/revoke", API_ADMIN, 0, SQL_INVITE_REVOKE, NULL, NULL},
 
     /* the inbox (api_conversations.c holds the SQL) */
     {"GET", "/api/conversations", API_VOLUNTEER, 0, SQL_INBOX, NULL, NULL},

@@ -101,6 +101,7 @@ void api_me(struct api_call *call);
 void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
+void api_user_reset_password(struct api_call *call); /* api_people.c */
 void api_reply(struct api_call *call);
 /* Checks a message a person is about to send (not empty, UTF-8, at most
  * 1600 characters) and adds its encoding and segment count as the next
