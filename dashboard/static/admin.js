@@ -160,6 +160,82 @@ function lookupView(r, out) {
 }
 
 // --- people ---
-async function peoplePage() {
-  return page('People', h('p', { class: 'muted' }, 'Loading…'));
+const ROLES = ['volunteer', 'lead', 'admin'];
+const ROLE_HELP = 'Volunteers answer their own conversations; leads also run blasts, lists and outreach and see every conversation; admins also manage people, keywords and opt-outs.';
+
+async function peoplePage(me) {
+  const el = page('People');
+  const holder = h('div', { id: 'people', class: 'stack' });
+  const linkOut = h('div', { id: 'people-link', role: 'status' });
+  const err = errorBox('people-error');
+  const refresh = async () => {
+    try { replace(holder, peopleView(await api('GET', '/api/people'), me, refresh, linkOut, err)); } catch (e) { replace(err, errorText(e)); }
+  };
+  el.append(h('p', { class: 'muted' }, ROLE_HELP), inviteCard(refresh, linkOut), err, linkOut, holder);
+  await refresh();
+  return el;
+}
+
+// A link shown once: the admin copies it and passes it on.
+function showLink(out, text, url) {
+  replace(out, h('div', { class: 'card stack' }, h('p', {}, text),
+    h('input', { readonly: true, value: url, class: 'link-once', 'aria-label': 'The link', onfocus: (e) => e.target.select() }),
+    h('p', { class: 'muted' }, 'It is shown only now. It works once, for 7 days.')));
+}
+
+function inviteCard(refresh, linkOut) {
+  const email = h('input', { id: 'people-email', type: 'email', placeholder: 'new.volunteer@example.org' });
+  const role = h('select', { id: 'people-role', 'aria-label': 'Role' }, ROLES.map((r) => h('option', { value: r }, r)));
+  const err = errorBox();
+  return h('form', { class: 'card stack', id: 'people-invite', onsubmit: async (ev) => {
+    ev.preventDefault();
+    replace(err);
+    try {
+      const r = await api('POST', '/api/invites', { email: email.value || undefined, role: role.value });
+      showLink(linkOut, `Send this invite link to ${email.value || 'the new member'} (${r.role}):`, r.url);
+      email.value = '';
+      await refresh();
+    } catch (e) { replace(err, errorText(e)); }
+  } }, h('h3', {}, 'Invite someone'),
+  h('label', { for: 'people-email' }, 'Email (optional)'), email,
+  h('label', { for: 'people-role' }, 'Role'), role, err,
+  h('button', { class: 'primary', type: 'submit' }, 'Create invite link'));
+}
+
+function peopleView(data, me, refresh, linkOut, err) {
+  const act = async (fn) => {
+    replace(err);
+    try { await fn(); await refresh(); } catch (e) { replace(err, errorText(e)); }
+  };
+  const names = new Map(data.users.map((u) => [u.id, u.display_name || u.email]));
+  const invites = data.invites.length ? h('div', { class: 'card stack' }, h('h3', {}, 'Pending invites'),
+    h('ul', { class: 'list', id: 'people-invites' }, data.invites.map((i) => h('li', { class: 'item person', 'data-invite': i.id },
+      h('div', { class: 'grow' }, h('span', { class: 'name' }, i.user_id ? `Password reset for ${names.get(i.user_id) || i.email}` : (i.email || 'Anyone with the link')),
+        h('span', { class: 'muted' }, ` · ${i.role} · until ${when(i.expires_at)}`)),
+      h('button', { type: 'button', class: 'revoke', onclick: () => act(() => api('POST', `/api/invites/${i.id}/revoke`)) }, 'Revoke'))))) : null;
+  const users = h('ul', { class: 'list', id: 'people-users' }, data.users.map((u) => {
+    const self = u.id === me.id;
+    const role = h('select', { 'aria-label': `Role of ${u.display_name || u.email}`, class: 'role', disabled: self || u.disabled },
+      ROLES.map((r) => h('option', { value: r, selected: r === u.role }, r)));
+    role.addEventListener('change', () => act(() => api('POST', `/api/users/${u.id}/role`, { role: role.value })));
+    const confirm = h('div', { class: 'confirm', hidden: true },
+      h('p', {}, `Disable ${u.display_name || u.email}? They are logged out everywhere now and their conversations go back to the pool.`),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'primary danger confirm-yes', onclick: () => act(() => api('POST', `/api/users/${u.id}/disable`)) }, 'Disable'),
+        h('button', { type: 'button', onclick: () => { confirm.hidden = true; } }, 'Cancel')));
+    const buttons = self ? h('span', { class: 'muted' }, 'You') : h('div', { class: 'row' },
+      u.disabled
+        ? h('button', { type: 'button', class: 'enable', onclick: () => act(() => api('POST', `/api/users/${u.id}/enable`)) }, 'Re-enable')
+        : h('button', { type: 'button', class: 'disable', onclick: () => { confirm.hidden = false; } }, 'Disable'),
+      u.disabled ? null : h('button', { type: 'button', class: 'reset', onclick: () => act(async () => {
+        const r = await api('POST', `/api/users/${u.id}/reset-password`);
+        showLink(linkOut, `${u.display_name || u.email} is logged out and their old password no longer works. Send them this link to choose a new one:`, r.url);
+      }) }, 'Reset password'));
+    return h('li', { class: `item person${u.disabled ? ' disabled' : ''}`, 'data-user': u.id },
+      h('div', { class: 'grow' },
+        h('span', { class: 'name' }, u.display_name || u.email), u.disabled ? h('span', { class: 'state state-cancelled' }, 'disabled') : null,
+        h('p', { class: 'muted' }, u.email, ' · ', u.last_active_at ? `active ${when(u.last_active_at)}` : (u.password_set ? 'not active yet' : 'no password set'))),
+      role, buttons, confirm);
+  }));
+  return [invites, h('div', { class: 'card stack' }, h('h3', {}, 'Team'), users)];
 }

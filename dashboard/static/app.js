@@ -151,7 +151,8 @@ async function invitePage(token) {
       h('a', { href: '#/login' }, 'Go to log in'))));
     return;
   }
-  const name = h('input', { id: 'name', autocomplete: 'name', required: true });
+  // A password reset (an admin's link for an existing user): her name is kept.
+  const name = h('input', { id: 'name', autocomplete: 'name', required: !invite.reset, value: invite.reset ? invite.display_name : undefined });
   const email = invite.email ? null : h('input', { id: 'invite-email', type: 'email', autocomplete: 'username', required: true });
   const pw = h('input', { id: 'new-password', type: 'password', autocomplete: 'new-password', minlength: 10, required: true });
   const err = h('p', { class: 'error', role: 'alert' });
@@ -160,17 +161,18 @@ async function invitePage(token) {
     try {
       await api('POST', '/api/invite/accept',
         { token, display_name: name.value, email: email ? email.value : undefined, password: pw.value });
-      flash('Your account is ready. Log in with your new password.', 'success');
+      flash(invite.reset ? 'Your new password is set. Log in with it.' : 'Your account is ready. Log in with your new password.', 'success');
       go('#/login');
     } catch (e) { replace(err, errorText(e)); }
   } },
-  h('h1', {}, 'Join ', invite.org),
-  h('p', { class: 'muted' }, `You are invited as ${invite.role}${invite.email ? ` (${invite.email})` : ''}. Choose your name and password.`),
+  invite.reset ? h('h1', {}, 'New password for ', invite.org) : h('h1', {}, 'Join ', invite.org),
+  h('p', { class: 'muted' }, invite.reset ? `An admin reset the password of ${invite.email}. Choose a new one.`
+    : `You are invited as ${invite.role}${invite.email ? ` (${invite.email})` : ''}. Choose your name and password.`),
   h('label', { for: 'name' }, 'Your name'), name,
   email ? [h('label', { for: 'invite-email' }, 'Email'), email] : null,
   h('label', { for: 'new-password' }, 'Password (at least 10 characters)'), pw,
   err,
-  h('button', { type: 'submit', class: 'primary' }, 'Create my account'));
+  h('button', { type: 'submit', class: 'primary' }, invite.reset ? 'Set my password' : 'Create my account'));
   replace(root, h('main', { class: 'center' }, form));
 }
 

@@ -4,7 +4,10 @@
 // (the preview of its first rows, a formula shown as text, the phone
 // column suggested; the report with counts and line numbers), finds the
 // export, is refused the undo of a member's own STOP with the rule in
-// words, undoes an imported one with a reason; a lead finds the import
+// words, undoes an imported one with a reason; on People invites a lead
+// and revokes it, makes a volunteer a lead, disables (asked first) and
+// re-enables another, and resets a password whose link the volunteer
+// then uses to log in; a lead finds the import
 // from the audiences page and sees no undo. Nothing on these pages
 // scrolls the page sideways. Run by
 // tests/integration/test_dashboard_admin_browser.sh, which checks the
@@ -86,6 +89,49 @@ try {
   check(/\+14155550501 may be texted again/.test(done), `undone: ${done}`);
   await noSideScroll(page, 'the undo');
   await page.screenshot({ path: `${SHOTS}/dashboard-optout-undo-phone.png`, fullPage: true });
+
+  // --- people ---
+  await page.click('.subnav >> text=People');
+  await page.waitForSelector('#people-users');
+  await noSideScroll(page, 'the people page');
+  await page.fill('#people-email', 'new.lead@demo.test');
+  await page.selectOption('#people-role', 'lead');
+  await page.click('#people-invite button[type=submit]');
+  const url = await (await page.waitForSelector('#people-link .link-once')).inputValue();
+  check(/#token=[A-Za-z0-9_-]{40,}$/.test(url), `the invite link, token in the fragment: ${url.replace(/=.*/, '=…')}`);
+  await page.waitForSelector('#people-invites >> text=new.lead@demo.test');
+  check(/lead/.test(await page.textContent('#people-invites')), 'the pending invite shows its role');
+  await page.click('#people-invites .revoke');
+  await page.waitForSelector('#people-invites', { state: 'detached' });
+  const volRow = (email) => `#people-users li:has-text("${email}")`;
+  // The change is saved, then the list is read again: wait for both.
+  const refreshed = page.waitForResponse((r) => r.url().endsWith('/api/people') && r.request().method() === 'GET');
+  const saved = page.waitForResponse((r) => r.url().endsWith('/role') && r.request().method() === 'POST');
+  await page.selectOption(`${volRow('vol1@demo.test')} select.role`, 'lead');
+  check((await saved).status() === 200, 'the role change is saved');
+  await refreshed;
+  await page.click(`${volRow('vol2@demo.test')} button.disable`);
+  check(await page.isVisible(`${volRow('vol2@demo.test')} .confirm`), 'disabling asks first, saying what it does');
+  await page.click(`${volRow('vol2@demo.test')} .confirm-yes`);
+  await page.waitForSelector(`${volRow('vol2@demo.test')} >> text=disabled`);
+  await noSideScroll(page, 'the people page with a disabled user');
+  await page.screenshot({ path: `${SHOTS}/dashboard-people-phone.png`, fullPage: true });
+  await page.click(`${volRow('vol2@demo.test')} button.enable`);
+  await page.waitForSelector(`${volRow('vol2@demo.test')} button.disable`);
+  await page.click(`${volRow('vol1@demo.test')} button.reset`);
+  await page.waitForSelector('#people-link >> text=old password no longer works');
+  const reset = await page.inputValue('#people-link .link-once');
+  const vol = await phonePage(browser, problems);
+  await vol.goto(reset);
+  await vol.waitForSelector('text=New password for');
+  await vol.fill('#new-password', 'my new password 42');
+  await vol.click('button[type=submit]');
+  await vol.waitForSelector('text=Your new password is set');
+  await vol.fill('#email', 'vol1@demo.test');
+  await vol.fill('#password', 'my new password 42');
+  await vol.click('button[type=submit]');
+  await vol.waitForSelector('.top nav >> text=Blasts'); // a lead now
+  check(true, 'volunteer 1 logs in with the new password, as a lead');
 
   // --- a lead: the import from the audiences page, no undo ---
   const lead = await phonePage(browser, problems);

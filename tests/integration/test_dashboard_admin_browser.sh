@@ -2,7 +2,8 @@
 # An admin's pages in a real browser at 390 px (tests/browser/admin.mjs):
 # an opt-out list imported through the page (preview, column, report),
 # the export, an undo refused for a member's own STOP and done for an
-# imported number; a lead's view. Then the database: what the page did is
+# imported number; people invited, revoked, promoted, disabled and
+# re-enabled, a password reset and used; a lead's view. Then the database: what the page did is
 # what was recorded, and audited. Screenshots land in the build folder's
 # screenshots/.
 source "$(dirname "$0")/lib.sh"
@@ -23,7 +24,11 @@ assert_eq "$(sql "SELECT string_agg(phone || ' ' || source, ',' ORDER BY phone) 
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE action LIKE 'opt_out%'")" \
   "opt_outs.import,opt_outs.export,opt_out.undo" "each step audited"
 assert_eq "$(sql "SELECT details->>'reason' FROM audit_events WHERE action = 'opt_out.undo'")" "Ana rejoined at the meeting" "with the reason typed"
-for f in optout-preview-phone optout-import-phone optout-undo-phone; do
+assert_eq "$(sql "SELECT role FROM users WHERE email = 'vol1@demo.test'")" lead "the role changed from the page"
+assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE action LIKE 'user.%' OR action LIKE 'invite.%'")" \
+  "invite.create,invite.revoke,user.role,user.disable,user.enable,user.reset_password,user.password_set" "every people change audited"
+assert_eq "$(sql "SELECT disabled_at IS NULL FROM users WHERE email = 'vol2@demo.test'")" t "volunteer 2 enabled again"
+for f in optout-preview-phone optout-import-phone optout-undo-phone people-phone; do
   [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
 done
 echo "test_dashboard_admin_browser: ok"
