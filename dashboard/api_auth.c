@@ -229,6 +229,16 @@ void api_invite_create(struct api_call *call)
     const char *email = api_body_text(call, "email");
     const char *role = api_body_text(call, "role");
     char token[64], hex[67], url[600];
+    if (role && strcmp(role, "volunteer") != 0 && strcmp(role, "lead") != 0 && strcmp(role, "admin") != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "a role is admin, lead or volunteer");
+        return;
+    }
+    /* The address the account will have (users' CHECK): refused now, not
+     * when the invitee has chosen a password. */
+    if (email && *email && (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " \t\r\n"))) {
+        tocsin_http_error(call->req, 400, "invalid", "that email address is not valid");
+        return;
+    }
     if (tocsin_random_token(32, token, sizeof token) != 0) {
         tocsin_http_error(call->req, 500, "internal", "could not make an invite token");
         return;

@@ -22,6 +22,9 @@ ALTER TABLE users ADD COLUMN last_active_at timestamptz;
 ALTER TABLE invites ADD COLUMN user_id bigint;
 ALTER TABLE invites ADD FOREIGN KEY (org_id, user_id) REFERENCES users (org_id, id) ON DELETE CASCADE;
 CREATE INDEX invites_org_pending ON invites (org_id, expires_at) WHERE used_at IS NULL;
+UPDATE users u SET last_active_at = s.seen
+  FROM (SELECT user_id, max(last_seen_at) AS seen FROM sessions GROUP BY user_id) s
+ WHERE s.user_id = u.id;
 
 -- ===================================================================
 -- FUNCTIONS of 023 (to move to schema/functions/ at merge)

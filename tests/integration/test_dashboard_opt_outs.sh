@@ -151,4 +151,10 @@ sql "SELECT action FROM tocsin_receive_inbound('twilio', 'SMstop406', $SENDER, '
      'opt_out', NULL, false, NULL, NULL, NULL)" >/dev/null
 assert_eq "$(call admin POST /api/opt-outs/undo "$(undo 4155550406 'imported by mistake')")" 409 "refused after the member's STOP"
 assert_contains "$(jq_ 'd.error.message')" "texted a stop word after" "says why"
+# Another org's admin imports the same file: its own opt-outs only.
+ours=$(sql "SELECT string_agg(phone || source, ',' ORDER BY phone) FROM opt_outs WHERE org_id = $ORG")
+assert_eq "$(call other POST /api/opt-outs/import "$(json_of "Cell Phone" "$TMP/optouts.csv")")" 200 "another org imports the same file"
+assert_eq "$(jq_ 'd.opted_out + " " + d.already_opted_out')" "3 0" "new to that org"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE org_id = $OTHER_ORG")" 3 "recorded for that org"
+assert_eq "$(sql "SELECT string_agg(phone || source, ',' ORDER BY phone) FROM opt_outs WHERE org_id = $ORG")" "$ours" "this org's unchanged"
 echo "PASS"

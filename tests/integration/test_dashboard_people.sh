@@ -42,7 +42,11 @@ TOKEN=$(jq_ 'd.url.split("#token=")[1]')
 assert_eq "$(call admin GET /api/people)" 200 "the list again"
 assert_eq "$(jq_ 'd.invites.map((i) => i.id + " " + i.email + " " + i.role).join()')" "$INV new.lead@demo.test lead" "the pending invite, its role"
 assert_eq "$(jq_ 'JSON.stringify(d).includes("'"$TOKEN"'")')" false "the token is never listed again"
-assert_eq "$(call admin POST /api/invites '{"email":"x@demo.test","role":"owner"}')" 422 "a role that does not exist"
+invites_before=$(sql "SELECT count(*) FROM invites")
+assert_eq "$(call admin POST /api/invites '{"email":"x@demo.test","role":"owner"}')" 400 "a role that does not exist"
+assert_contains "$(jq_ 'd.error.message')" "admin, lead or volunteer" "says which roles exist"
+assert_eq "$(call admin POST /api/invites '{"email":"not an email","role":"lead"}')" 400 "an email that is not one"
+assert_eq "$(sql "SELECT count(*) FROM invites")" "$invites_before" "no invite made for them"
 assert_eq "$(call other POST "/api/invites/$INV/revoke")" 404 "another org's admin cannot revoke it"
 assert_eq "$(call lead POST "/api/invites/$INV/revoke")" 403 "nor can a lead"
 assert_eq "$(call admin POST "/api/invites/$INV/revoke")" 200 "the admin revokes it"
