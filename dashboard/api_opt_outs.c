@@ -161,10 +161,7 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 500, "internal", "could not build the export");
         return;
     }
-    tocsin_http_add_header(call->req, "Content-Disposition", "attachment; filename=\"opt-outs.csv\"");
-    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
-    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    tocsin_dynbuf_free(&b);
+    api_respond_csv(call, "opt-outs.csv", &b);
 }
 
 /* Every opt-out of the org, oldest first: the number, when, its source,

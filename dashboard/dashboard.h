@@ -90,6 +90,11 @@ const char *api_body_text(struct api_call *call, const char *name);
 /* 1 when the database answered with an error and the request got 503. */
 void api_db_error(struct api_call *call, const char *what, const char *error);
 
+struct tocsin_dynbuf;
+/* Answers 200 with b as a CSV download named filename (a name of the
+ * server's making: no quotes), never cached; frees b. */
+void api_respond_csv(struct api_call *call, const char *filename, struct tocsin_dynbuf *b);
+
 /* SHA-256 of a token as a bytea literal ("\\x" + 64 hex digits). */
 void api_token_hash_hex(const char *token, size_t len, char out[67]);
 
