@@ -177,10 +177,13 @@ void api_opt_out_export(struct api_call *call)
         "                  CASE WHEN b.id IS NOT NULL THEN o.evidence || ' (' || b.filename || ')'"
         "                       ELSE o.evidence END AS evidence, o.opted_out_at"
         "             FROM opt_outs o"
-        "             LEFT JOIN inbound_messages i ON o.source = 'keyword' AND o.evidence ~ '^[0-9]{1,18}$'"
-        "                  AND i.org_id = o.org_id AND i.id = o.evidence::bigint"
-        "             LEFT JOIN import_batches b ON o.source = 'import' AND o.evidence ~ '^import:[0-9]{1,18}$'"
-        "                  AND b.org_id = o.org_id AND b.id = substr(o.evidence, 8)::bigint"
+        /* The casts inside CASE: a join's conditions run in any order,
+         * and "import:12"::bigint fails the whole export. */
+        "             LEFT JOIN inbound_messages i ON o.source = 'keyword' AND i.org_id = o.org_id"
+        "                  AND i.id = CASE WHEN o.evidence ~ '^[0-9]{1,18}$' THEN o.evidence::bigint END"
+        "             LEFT JOIN import_batches b ON o.source = 'import' AND b.org_id = o.org_id"
+        "                  AND b.id = CASE WHEN o.evidence ~ '^import:[0-9]{1,18}$'"
+        "                                  THEN substr(o.evidence, 8)::bigint END"
         "            WHERE o.org_id = $1::bigint),"
         " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, details)"
         "       SELECT $1::bigint, $2::bigint, 'opt_outs.export', 'org',"

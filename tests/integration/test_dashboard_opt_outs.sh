@@ -119,9 +119,21 @@ assert_eq "$(tail -n +2 "$TMP/export.csv" | tr -d '\r' | cut -d, -f1,3,4 | sort 
 assert_contains "$(cat "$TMP/export.csv")" "import:$BATCH (spoke-optouts.csv)" "the import's file as evidence"
 sheet=$(node "$TOCSIN_SOURCE_DIR/tests/integration/spreadsheet_read.mjs" "$TMP/export.csv")
 assert_eq "$(node -e 'const s = JSON.parse(process.argv[1]); process.stdout.write(String(s.flat().filter((c) => c.type === "formula").length))' "$sheet")" 0 "no formulas"
-assert_eq "$(sql "SELECT count(*) || ' ' || max(details->>'rows') FROM audit_events WHERE action = 'opt_outs.export' AND org_id = $ORG")" "1 3" "the export is audited"
+assert_eq "$(sql "SELECT count(*) || ' ' || max(details->>'rows') FROM audit_events WHERE action = 'opt_outs.export' AND org_id = $ORG")" "1 3" "the export is audited, with its count"
 curl -s -o "$TMP/other.csv" -b "$TMP/other.jar" "$DASH/api/opt-outs/export"
 assert_eq "$(wc -l <"$TMP/other.csv")" 1 "another org's export has only its header"
+# Many keyword and import opt-outs together: the planner joins them in
+# bulk, and no evidence of one kind is ever read as the other's (a STOP's
+# inbound id, an import's "import:N").
+node -e 'let s = "phone\n"; for (let i = 0; i < 20000; i++) s += `+1312${String(2000000 + i)}\n`; process.stdout.write(JSON.stringify({column: "phone", csv: s}))' >"$TMP/many.json"
+sql "INSERT INTO opt_outs (org_id, phone, source, evidence)
+     SELECT $ORG, '+1646' || (2000000 + g), 'keyword', (SELECT max(id) FROM inbound_messages) FROM generate_series(1, 2000) g" >/dev/null
+code=$(curl -s -o "$TMP/out" -w '%{http_code}' -b "$TMP/admin.jar" -H "X-CSRF-Token: $(cat "$TMP/admin.csrf")" \
+       -H 'Content-Type: application/json' -X POST "$DASH/api/opt-outs/import" --data-binary "@$TMP/many.json")
+assert_eq "$code" 200 "20,000 numbers imported"
+assert_eq "$(jq_ 'd.opted_out')" 20000 "all new"
+code=$(curl -s -o "$TMP/many.csv" -w '%{http_code}' -b "$TMP/admin.jar" "$DASH/api/opt-outs/export")
+assert_eq "$code $(($(wc -l <"$TMP/many.csv") - 1))" "200 22003" "the export of 22,003 opt-outs"
 
 # --- undo ---
 undo() { node -e 'process.stdout.write(JSON.stringify({phone: process.argv[1], reason: process.argv[2]}))' "$@"; }
