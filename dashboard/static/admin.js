@@ -64,7 +64,7 @@ function importCard() {
     const f = file.files[0];
     if (!f) return;
     if (f.size > IMPORT_MAX_BYTES) {
-      replace(err, `The file is ${Math.round(f.size / 1024)} KB; the dashboard takes up to ${IMPORT_MAX_BYTES / 1024} KB. Split it, or ask an operator to import it.`);
+      replace(err, `The file is ${Math.round(f.size / 1024)} KB; the dashboard takes up to ${IMPORT_MAX_BYTES / 1024} KB. Split it, or ask an operator to run tocsinctl contacts import --opt-outs "COLUMN" on it.`);
       return;
     }
     try {
