@@ -261,24 +261,14 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     int status = 0;
     const struct ctl_opt opts[] = {{"--dir", &dir, NULL}, {"--status", NULL, &status}, {NULL, NULL, NULL}};
     int np = ctl_parse("migrate", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
-               "Applies pending schema migrations in order, each in one transaction, and\n"
-               "records them in schema_migrations, then fills the quiet-hours zone table\n"
-               "(tocsinctl zones refresh) if migrations were applied or it is unfilled,\n"
-               "and re-seals carrier credentials of the old format for their sender rows\n"
-               "(needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
-               "Running it again is a no-op.\n"
-               "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
-               "  --status    list migrations and whether each is applied; change nothing\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     static struct migration m[MAX_MIGRATIONS];
     int n = 0, rc = TOCSINCTL_FAIL;
     PGconn *conn = NULL;
-    if (load(dir, m, &n) || !(conn = tocsinctl_connect(ctl)))
+    if (load(dir, m, &n) || !(conn = tocsinctl_db(ctl)))
         goto out;
     if (status) {
         rc = show_status(conn, m, n);
@@ -301,7 +291,6 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
         goto out;
     rc = TOCSINCTL_OK;
 out:
-    PQfinish(conn);
     for (int i = 0; i < n; i++)
         free(m[i].sql);
     return rc;

@@ -54,19 +54,14 @@ int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv)
     const char *address = NULL;
     const struct ctl_opt opts[] = {{"--address", &address, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("sender show", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl sender show --address ADDRESS\n\n"
-               "Shows a sender (its short code, or its number in E.164) and who answers\n"
-               "STOP for it.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("sender show", "--address", address))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = print_sender(conn, "sender show", address);
-    PQfinish(conn);
     return rc;
 }
 
@@ -76,17 +71,8 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
     const struct ctl_opt opts[] = {
         {"--address", &address, NULL}, {"--handled-by", &by, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("sender opt-out", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl sender opt-out --address ADDRESS --handled-by carrier|program|default\n\n"
-               "Says who answers STOP for a sender. carrier: the carrier confirms the\n"
-               "opt-out itself and refuses later messages to that number with 21610\n"
-               "(Twilio's default opt-out handling), so Tocsin sends no confirmation of\n"
-               "its own (it still does for Spanish words, which the carrier does not\n"
-               "know). program: nothing filters (a standalone short code); Tocsin sends\n"
-               "the one confirmation. default: carrier for Twilio long codes and\n"
-               "toll-free numbers, program otherwise.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("sender opt-out", "--address", address) ||
         ctl_require("sender opt-out", "--handled-by", by))
         return TOCSINCTL_USAGE;
@@ -95,7 +81,7 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
                         "program or default\n", by);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {address, strcmp(by, "default") ? by : NULL};
@@ -110,6 +96,5 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
     PQclear(res);
     if (rc == TOCSINCTL_OK)
         rc = print_sender(conn, "sender opt-out", address);
-    PQfinish(conn);
     return rc;
 }

@@ -135,23 +135,16 @@ int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv)
 {
     const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
     int np = ctl_parse("zones refresh", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl zones refresh\n\n"
-               "Rewrites phone_zones, the quiet-hours zones of every NANP area code (from\n"
-               "libphonenumber's offline geocoder and Tocsin's state and province table)\n"
-               "and of the countries Tocsin maps. Idempotent; `tocsinctl migrate` runs it\n"
-               "when it applies migrations or finds the table unfilled.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     char err[512];
     int rc = ctl_zones_refresh(conn, 0, err, sizeof err);
     if (rc)
         fprintf(stderr, "tocsinctl zones refresh: %s\n", err);
-    PQfinish(conn);
     return rc ? TOCSINCTL_FAIL : TOCSINCTL_OK;
 }

@@ -34,7 +34,10 @@ try {
   // The undo without a reason answers 400 on purpose.
   const page = await phonePage(browser, problems, /40[01]/);
   await logIn(page, BASE, 'admin@demo.test', '.top nav >> text=Org');
-  check(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the admin\'s top bar fits a 390 px screen');
+  check(
+    await page.evaluate(() => document.documentElement.scrollWidth <= 390),
+    "the admin's top bar fits a 390 px screen",
+  );
   await page.click('.top nav >> text=Org');
   await page.waitForSelector('.subnav >> text=Opt-outs');
   await page.click('.subnav >> text=Opt-outs');
@@ -42,11 +45,15 @@ try {
   await noSideScroll(page, 'the opt-outs page');
 
   // --- import, with the preview ---
-  await page.setInputFiles('#optout-file', { name: 'spoke-optouts.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
+  await page.setInputFiles('#optout-file', {
+    name: 'spoke-optouts.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(CSV),
+  });
   await page.waitForSelector('#optout-preview table');
   const heads = await page.$$eval('#optout-preview th', (ths) => ths.map((t) => t.textContent));
   check(heads.join('|') === 'Line|Cell Phone|name|notes', `the preview's header, BOM gone: ${heads.join('|')}`);
-  check(await page.$eval('#optout-column', (s) => s.value) === 'Cell Phone', 'the phone column is suggested');
+  check((await page.$eval('#optout-column', (s) => s.value)) === 'Cell Phone', 'the phone column is suggested');
   const cells = await page.$$eval('#optout-preview tbody td', (tds) => tds.map((t) => t.textContent));
   check(cells.includes('=HYPERLINK("http://evil")'), 'a formula in the file is shown as text');
   check(cells.includes('<img src=x onerror=window.__xss=1>'), 'markup in the file is shown as text');
@@ -58,7 +65,10 @@ try {
   await page.click('#optout-import button[type=submit]');
   await page.waitForSelector('#optout-report >> text=rows:', { timeout: 15000 });
   const report = await page.textContent('#optout-report p');
-  check(/6 rows: 2 newly opted out, 1 already opted out, 2 invalid, 1 repeated/.test(report), `the import's report: ${report}`);
+  check(
+    /6 rows: 2 newly opted out, 1 already opted out, 2 invalid, 1 repeated/.test(report),
+    `the import's report: ${report}`,
+  );
   const lines = await page.$$eval('#optout-report tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
   check(lines.join(',') === '5,8', `invalid rows by line: ${lines}`);
   await noSideScroll(page, 'the import report');
@@ -68,14 +78,20 @@ try {
   const href = await page.getAttribute('#optout-export', 'href');
   const res = await page.request.get(`${BASE}${href}`);
   const csv = await res.text();
-  check(res.status() === 200 && csv.startsWith('phone,opted_out_at,source,keyword,evidence'), 'the export link downloads the CSV');
+  check(
+    res.status() === 200 && csv.startsWith('phone,opted_out_at,source,keyword,evidence'),
+    'the export link downloads the CSV',
+  );
   check(csv.includes("'+14155550501,") && csv.includes('import:'), 'the imported numbers are in it, as text');
 
   // --- undo ---
   await page.fill('#undo-phone', '(415) 555-0505');
   await page.click('#optout-undo button[type=submit]');
   const refused = await (await page.waitForSelector('#undo-refused')).textContent();
-  check(/only they can undo it, by texting START/.test(refused), `a member's own STOP is refused, with the rule: ${refused}`);
+  check(
+    /only they can undo it, by texting START/.test(refused),
+    `a member's own STOP is refused, with the rule: ${refused}`,
+  );
   check(!(await page.isVisible('#undo-confirm')), 'no undo button for it');
   await page.fill('#undo-phone', '415-555-0501');
   await page.click('#optout-undo button[type=submit]');
@@ -140,8 +156,11 @@ try {
   await lead.goto(`${BASE}/#/lists`);
   await lead.click('#to-opt-outs');
   await lead.waitForSelector('#optout-file');
-  check(!(await lead.isVisible('#optout-undo')) && !(await lead.isVisible('#optout-export')), 'a lead sees no undo and no export');
-  await noSideScroll(lead, 'the lead\'s opt-outs page');
+  check(
+    !(await lead.isVisible('#optout-undo')) && !(await lead.isVisible('#optout-export')),
+    'a lead sees no undo and no export',
+  );
+  await noSideScroll(lead, "the lead's opt-outs page");
   await lead.goto(`${BASE}/#/people`);
   await lead.waitForSelector('text=My conversations');
   check(!(await lead.isVisible('#people')), 'a lead is not shown the people page');
