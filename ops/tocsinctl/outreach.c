@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * outreach.c — `tocsinctl outreach create|status`: a lead's peer-to-peer
- * campaign from the command line (schema/010_outreach.sql validates and
+ * campaign from the command line (schema/functions/outreach.sql validates and
  * audits; user NULL: the CLI) and its progress. The audience is imported
  * with `tocsinctl contacts import --outreach ID`; volunteers text it from
  * the dashboard. Exit 2 for usage and input the database refuses, 1 when
@@ -36,7 +36,7 @@ int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     const char *p[] = {org_s, name, sender, script, batch, from, until};
     PGresult *res = tocsinctl_exec(
         conn, "outreach create",
-        "SELECT o.status, o.body->>'id', o.body->'error'->>'message' FROM senders s,"
+        "SELECT o.status, o.body->>'id' AS id, o.body->'error'->>'message' AS error FROM senders s,"
         " tocsin_outreach_create($1, 0, $2, s.id, $4, $5::int, $6::int, $7::int) o"
         " WHERE s.org_id = $1 AND s.address = $3",
         7, p);
@@ -46,11 +46,12 @@ int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (PQntuples(res) == 0) {
         fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n", sender, org);
-    } else if (strcmp(PQgetvalue(res, 0, 0), "201") != 0) {
-        fprintf(stderr, "tocsinctl outreach create: %s\n", PQgetvalue(res, 0, 2));
+    } else if (strcmp(PQgetvalue(res, 0, PQfnumber(res, "status")), "201") != 0) {
+        fprintf(stderr, "tocsinctl outreach create: %s\n",
+                PQgetvalue(res, 0, PQfnumber(res, "error")));
         rc = TOCSINCTL_USAGE;
     } else {
-        printf("created outreach campaign %s\n", PQgetvalue(res, 0, 1));
+        printf("created outreach campaign %s\n", PQgetvalue(res, 0, PQfnumber(res, "id")));
         rc = TOCSINCTL_OK;
     }
     PQclear(res);

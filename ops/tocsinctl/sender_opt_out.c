@@ -13,8 +13,8 @@
 
 static const char show_sql[] =
     "SELECT s.address, s.kind, s.provider, o.slug,"
-    " tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling),"
-    " s.opt_out_handling IS NULL, s.messages_per_second"
+    " tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling) AS handling,"
+    " s.opt_out_handling IS NULL AS by_default, s.messages_per_second"
     " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1";
 
 static int print_sender(PGconn *conn, const char *verb, const char *address)
@@ -28,9 +28,16 @@ static int print_sender(PGconn *conn, const char *verb, const char *address)
         PQclear(res);
         return TOCSINCTL_FAIL;
     }
+    const char *addr = PQgetvalue(res, 0, PQfnumber(res, "address")),
+               *kind = PQgetvalue(res, 0, PQfnumber(res, "kind")),
+               *provider = PQgetvalue(res, 0, PQfnumber(res, "provider")),
+               *org = PQgetvalue(res, 0, PQfnumber(res, "slug")),
+               *handling = PQgetvalue(res, 0, PQfnumber(res, "handling")),
+               *by_default = PQgetvalue(res, 0, PQfnumber(res, "by_default")),
+               *rate = PQgetvalue(res, 0, PQfnumber(res, "messages_per_second"));
     char why[64];
-    if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
-        snprintf(why, sizeof why, "default for a %s %s", PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1));
+    if (strcmp(by_default, "t") == 0)
+        snprintf(why, sizeof why, "default for a %s %s", provider, kind);
     else
         snprintf(why, sizeof why, "set");
     printf("address           %s\n"
@@ -39,9 +46,8 @@ static int print_sender(PGconn *conn, const char *verb, const char *address)
            "provider          %s\n"
            "messages/second   %s\n"
            "opt-out handling  %s (%s)\n",
-           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 1),
-           PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 4), why);
-    printf("%s\n", strcmp(PQgetvalue(res, 0, 4), "carrier") == 0
+           addr, org, kind, provider, rate, handling, why);
+    printf("%s\n", strcmp(handling, "carrier") == 0
                        ? "                  the carrier answers STOP and refuses later messages "
                          "(21610); Tocsin confirms only Spanish opt-out words"
                        : "                  Tocsin sends the one STOP confirmation");
