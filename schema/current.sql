@@ -2736,6 +2736,7 @@ DECLARE
     v_org bigint;
     v_provider text;
     v_handling text;
+    v_answers boolean; -- Tocsin answers this reserved word itself
     v_in bigint;
     v_contact bigint;
     v_contact_lang text;
@@ -2761,6 +2762,10 @@ BEGIN
     IF v_org IS NULL THEN
         RAISE EXCEPTION 'sender % does not exist', p_sender_id;
     END IF;
+    -- Where the carrier answers reserved words (Twilio's default handling
+    -- on long codes: STOP, START and HELP each get its standard reply) it
+    -- knows the English ones only; the Spanish ones are ours to answer.
+    v_answers := v_handling = 'program' OR v_lang = 'es';
     INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media)
     VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media)
     ON CONFLICT (provider, provider_message_id) DO NOTHING
@@ -2796,7 +2801,7 @@ BEGIN
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.
-            IF v_handling = 'program' OR v_lang = 'es' THEN
+            IF v_answers THEN
                 v_purpose := 'opt_out_confirmation';
             END IF;
         END IF;
@@ -2819,12 +2824,16 @@ BEGIN
           FROM subscriptions s JOIN lists l ON l.id = s.list_id
          WHERE s.contact_id = v_contact AND s.unsubscribed_at IS NULL;
         v_action := 'opted_in';
-        v_purpose := 'confirmation';
+        IF v_answers THEN -- else the carrier said "re-subscribed" itself
+            v_purpose := 'confirmation';
+        END IF;
     ELSIF v_opted THEN
         v_action := 'reply_while_opted_out'; -- recorded, nothing sent
     ELSIF v_intent = 'help' THEN
         v_action := 'help';
-        v_purpose := 'help';
+        IF v_answers THEN -- else the carrier sent its HELP text itself
+            v_purpose := 'help';
+        END IF;
     ELSIF v_intent = 'keyword' THEN
         SELECT k.list_id, k.language INTO v_list, v_lang FROM keywords k WHERE k.id = p_keyword_id AND k.org_id = v_org;
         IF v_list IS NULL THEN
