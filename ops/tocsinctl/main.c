@@ -23,6 +23,7 @@ static const struct verb verbs[] = {
     {NULL, "migrate", tocsinctl_migrate, "apply pending schema migrations"},
     {NULL, "doctor", tocsinctl_doctor, "check a running installation and say what is wrong"},
     {"backup", "status", tocsinctl_backup_status, "age of the last full backup and of the last archived WAL"},
+    {NULL, "metrics", tocsinctl_metrics, "queue age and unknown outcomes per sender, as Prometheus text"},
     {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
     {"org", "set", tocsinctl_org_set, "change an organisation's settings"},
     {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
