@@ -288,12 +288,12 @@ echo "$out" | sed 's/^/    /'
 
 say "upgrade to $(dpkg-deb -f "$deb_next" Version) while two load generators post signed webhooks through https"
 rm -f /root/load.*
-# load N: webhooks SMldN-i until /root/load.stop exists, each retried (as a
+# load N: webhooks SMldNxI until /root/load.stop exists, each retried (as a
 # carrier retries) until it gets 200, at most 100 times.
 load() {
   local n=0 sid sig code tries from=+1415555020$1
   while [ ! -e /root/load.stop ]; do
-    n=$((n + 1)); sid=SMld$1-$n
+    n=$((n + 1)); sid=SMld${1}x$n
     sig=$(printf '%s' "${url}Body""load $sid""From""$from""MessageSid""$sid""NumMedia""0""To""24680" |
           openssl dgst -sha1 -hmac "$token" -binary | base64)
     tries=0
@@ -313,7 +313,7 @@ acked() { [ -f /root/load.acked ] && wc -l < /root/load.acked || echo 0; }
 load 1 & l1=$!
 load 2 & l2=$!
 for _ in $(seq 1 300); do [ "$(acked)" -ge 40 ] && break; sleep 0.1; done
-[ "$(acked)" -ge 40 ] || die "the load generators did not get going"
+[ "$(acked)" -ge 40 ] || die "the load generators did not get going: $(head -5 /root/load.retries 2>/dev/null)"
 declare -A before
 for u in "${units[@]}"; do before[$u]=$(systemctl show -p MainPID --value "$u"); done
 before_up=$(acked)
