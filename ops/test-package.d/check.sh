@@ -317,7 +317,9 @@ for _ in $(seq 1 300); do [ "$(acked)" -ge 40 ] && break; sleep 0.1; done
 declare -A before
 for u in "${units[@]}"; do before[$u]=$(systemctl show -p MainPID --value "$u"); done
 before_up=$(acked)
-out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q "$deb_next" 2>&1) || { echo "$out" >&2; die "the upgrade failed"; }
+# (the settings file was edited above: keep it, as an operator would, if N+1's differs)
+keep=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q "${keep[@]}" "$deb_next" 2>&1) || { echo "$out" >&2; die "the upgrade failed"; }
 after_up=$(acked)
 for _ in $(seq 1 300); do [ "$(acked)" -ge $((after_up + 40)) ] && break; sleep 0.1; done
 touch /root/load.stop
@@ -357,7 +359,7 @@ for u in "${units[@]}"; do
 done
 
 say "rollback: the previous package over N+1 (apt-get install --allow-downgrades)"
-out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --allow-downgrades "$deb" 2>&1) ||
+out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --allow-downgrades "${keep[@]}" "$deb" 2>&1) ||
   { echo "$out" >&2; die "the rollback failed"; }
 [ "$(dpkg-query -W -f='${Version}' tocsin)" = "$(dpkg-deb -f "$deb" Version)" ] || die "the rollback did not install N"
 for u in tocsin-migrate.service "${units[@]}"; do
