@@ -285,6 +285,14 @@ timeout 300 systemctl start tocsin-backup@diff.service || die "tocsin-backup@dif
 out=$(timeout 900 tocsin-restore-drill 2>&1) || { echo "$out" >&2; die "the restore drill failed"; }
 echo "$out" | sed 's/^/    /'
 [ -z "$(ls /var/tmp | grep tocsin-restore-drill || true)" ] || die "the drill left its scratch files"
+cp "$enc" /root/enc.saved
+printf 'ff%.0s' $(seq 1 32) | openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt \
+  -pass file:/etc/tocsin/backup-passphrase -out "$enc"
+rc=0; out=$(timeout 300 tocsin-restore-drill 2>&1) || rc=$?
+cp /root/enc.saved "$enc"
+[ $rc -ne 0 ] && [[ "$out" == *"the key's copy is not the live key"* ]] ||
+  die "the drill passed with another key's copy (exit $rc): $out"
+say "the drill fails (exit $rc) when the key's copy is another key"
 
 say "upgrade to $(dpkg-deb -f "$deb_next" Version) while two load generators post signed webhooks through https"
 rm -f /root/load.*
