@@ -27,6 +27,18 @@ static const char session_sql[] =
     "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds')"
     " SELECT id, org_id, user_id, role, csrf_token FROM s";
 
+int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols)
+{
+    for (size_t i = 0; i < n; i++) {
+        cols[i] = PQfnumber(res, names[i]);
+        if (cols[i] < 0) {
+            log_error("sql_column_missing", "column=%s", names[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int api_add_param(struct api_call *call, const char *p)
 {
     if (call->nparams >= API_MAX_PARAMS)
@@ -110,16 +122,17 @@ static void sql_done(const struct tocsin_db_result *r, void *ctx)
         sql_failed(call, r);
         return;
     }
-    if (PQntuples(r->res) == 0 || PQnfields(r->res) < 2 || PQgetisnull(r->res, 0, 1)) {
+    if (PQntuples(r->res) == 0 || PQnfields(r->res) < 2 || PQgetisnull(r->res, 0, API_COL_BODY)) {
         tocsin_http_error(call->req, 404, "not_found", "no such resource");
         return;
     }
-    long status = strtol(PQgetvalue(r->res, 0, 0), NULL, 10);
+    long status = strtol(PQgetvalue(r->res, 0, API_COL_STATUS), NULL, 10);
     if (status < 200 || status > 599)
         status = 500;
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
-    tocsin_http_respond(call->req, (int)status, "application/json", PQgetvalue(r->res, 0, 1),
-                        (size_t)PQgetlength(r->res, 0, 1));
+    tocsin_http_respond(call->req, (int)status, "application/json",
+                        PQgetvalue(r->res, 0, API_COL_BODY),
+                        (size_t)PQgetlength(r->res, 0, API_COL_BODY));
 }
 
 /* PostgreSQL refuses a parameter the statement never mentions (it cannot
@@ -322,11 +335,18 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
-    snprintf(call->session_id, sizeof call->session_id, "%s", PQgetvalue(r->res, 0, 0));
-    snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, 1));
-    snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, 2));
-    snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 3));
-    snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, 4));
+    static const char *const names[] = {"id", "org_id", "user_id", "role", "csrf_token"};
+    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF };
+    int col[ARRAY_SIZE(names)];
+    if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
+        tocsin_http_error(call->req, 500, "internal", "the request failed");
+        return;
+    }
+    snprintf(call->session_id, sizeof call->session_id, "%s", PQgetvalue(r->res, 0, col[I_ID]));
+    snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, col[I_ORG]));
+    snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, col[I_USER]));
+    snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
+    snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, col[I_CSRF]));
     call->role_level = strcmp(call->role, "admin") == 0  ? API_ADMIN
                        : strcmp(call->role, "lead") == 0 ? API_LEAD
                                                          : API_VOLUNTEER;
@@ -399,7 +419,7 @@ static void dispatch(struct tocsin_http_req *req, void *ctx)
         if (tocsin_str_eq(method, tocsin_str_from(api_routes[i].method)))
             route = &api_routes[i];
     }
-    dashboard_security_headers(req);
+    dash_security_headers(req);
     if (!route) {
         if (path_known)
             tocsin_http_error(req, 405, "method_not_allowed", "that method is not allowed here");

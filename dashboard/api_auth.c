@@ -129,12 +129,20 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
         api_db_error(call, "login", r->error);
         return;
     }
+    static const char *const names[] = {"org_id", "id", "role", "password_hash"};
+    enum { I_ORG, I_ID, I_ROLE, I_HASH };
+    int col[ARRAY_SIZE(names)];
     const char *hash = NULL;
+    if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
+        give_back(l);
+        tocsin_http_error(call->req, 500, "internal", "the request failed");
+        return;
+    }
     if (PQntuples(r->res) == 1) {
-        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, 0));
-        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, 1));
-        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, 2));
-        hash = PQgetvalue(r->res, 0, 3);
+        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, col[I_ORG]));
+        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, col[I_ID]));
+        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
+        hash = PQgetvalue(r->res, 0, col[I_HASH]);
     }
     int rc = password_verify_async(hash, l->password, verified, l);
     if (rc != 0)
@@ -192,7 +200,7 @@ void api_login(struct api_call *call)
 void api_logout(struct api_call *call)
 {
     set_cookie(call, "", 1);
-    events_end_session(call->dash->events, call->session_id);
+    dash_events_end_session(call->dash->events, call->session_id);
     api_add_param(call, call->session_id);
     api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
                       "           RETURNING id)"

@@ -15,20 +15,22 @@
 
 /* --- export --- */
 
+/* The export statement's columns, by name: the import's own, then
+ * "fields" (JSON) whose keys become more columns. */
 static const char *const export_columns[] = {"phone", "first_name", "last_name", "zip", "timezone"};
-#define EXPORT_FIELDS_COL 5
+#define EXPORT_KNOWN ARRAY_SIZE(export_columns)
 #define EXPORT_MAX_EXTRA 64
 #define EXPORT_MAX_BYTES (512u << 20) /* a million members with fields fit */
 
 /* The keys of every member's fields (object of key -> true), the extra
  * columns after the known ones; at most EXPORT_MAX_EXTRA. */
-static json_t *extra_columns(PGresult *res, json_t **rows)
+static json_t *extra_columns(PGresult *res, int fields_col, json_t **rows)
 {
     json_t *keys = json_object();
     for (int i = 0; keys && i < PQntuples(res); i++) {
-        rows[i] = PQgetisnull(res, i, EXPORT_FIELDS_COL)
+        rows[i] = PQgetisnull(res, i, fields_col)
                       ? NULL
-                      : json_loads(PQgetvalue(res, i, EXPORT_FIELDS_COL), 0, NULL);
+                      : json_loads(PQgetvalue(res, i, fields_col), 0, NULL);
         const char *k;
         json_t *v;
         json_object_foreach(rows[i], k, v)
@@ -58,9 +60,12 @@ static const char *field_text(json_t *fields, const char *key, char *num, size_t
 static int write_export(struct tocsin_dynbuf *b, PGresult *res)
 {
     int n = PQntuples(res), bad = 0;
+    int col[EXPORT_KNOWN], fields_col = PQfnumber(res, "fields");
+    if (fields_col < 0 || dash_columns(res, export_columns, EXPORT_KNOWN, col))
+        return -1;
     json_t **rows = calloc((size_t)n + 1, sizeof *rows);
-    json_t *keys = rows ? extra_columns(res, rows) : NULL;
-    const char *k, *cells[EXPORT_FIELDS_COL + EXPORT_MAX_EXTRA];
+    json_t *keys = rows ? extra_columns(res, fields_col, rows) : NULL;
+    const char *k, *cells[EXPORT_KNOWN + EXPORT_MAX_EXTRA];
     char nums[EXPORT_MAX_EXTRA][64];
     json_t *v;
     size_t ncells = 0;
@@ -68,19 +73,19 @@ static int write_export(struct tocsin_dynbuf *b, PGresult *res)
         bad = 1;
         goto out;
     }
-    for (size_t c = 0; c < ARRAY_SIZE(export_columns); c++)
+    for (size_t c = 0; c < EXPORT_KNOWN; c++)
         cells[ncells++] = export_columns[c];
     json_object_foreach(keys, k, v) cells[ncells++] = k;
     bad = tocsin_csv_append_row(b, cells, ncells);
     for (int i = 0; i < n && !bad; i++) {
-        if (PQgetisnull(res, i, 0)) /* the list's row with no member */
+        if (PQgetisnull(res, i, col[0])) /* the list's row with no member */
             continue;
         ncells = 0;
-        for (int c = 0; c < EXPORT_FIELDS_COL; c++)
-            cells[ncells++] = PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+        for (size_t c = 0; c < EXPORT_KNOWN; c++)
+            cells[ncells++] = PQgetisnull(res, i, col[c]) ? NULL : PQgetvalue(res, i, col[c]);
         json_object_foreach(keys, k, v)
         {
-            cells[ncells] = field_text(rows[i], k, nums[ncells - EXPORT_FIELDS_COL], sizeof nums[0]);
+            cells[ncells] = field_text(rows[i], k, nums[ncells - EXPORT_KNOWN], sizeof nums[0]);
             ncells++;
         }
         bad = tocsin_csv_append_row(b, cells, ncells);
@@ -182,7 +187,9 @@ static void keyword_org_found(const struct tocsin_db_result *r, void *ctx)
         api_db_error(call, "keyword", r->error);
         return;
     }
-    const char *org_name = PQntuples(r->res) ? PQgetvalue(r->res, 0, 0) : "";
+    int name_col = PQfnumber(r->res, "name");
+    const char *org_name =
+        PQntuples(r->res) && name_col >= 0 ? PQgetvalue(r->res, 0, name_col) : "";
     /* The route's fields: keyword, pattern, list_id, reply, sender_id. */
     const char *path_id = call->nparams == 9 ? call->params[3] : NULL;
     int f = path_id ? 4 : 3;

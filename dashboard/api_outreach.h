@@ -3,7 +3,8 @@
  * handlers that are more than SQL. api_outreach.c sends one initial
  * message per request and adds steps; api_outreach_export.c writes the
  * CSV exports; api_outreach_upload.c imports an audience off the loop.
- * The routes themselves are in api_outreach_routes.h. */
+ * The routes themselves are rows of the route table (api_routes.c), their
+ * SQL in api_outreach_sql.h. */
 #ifndef DASHBOARD_API_OUTREACH_H
 #define DASHBOARD_API_OUTREACH_H
 

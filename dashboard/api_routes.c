@@ -3,12 +3,26 @@
  * role allowed, and either the SQL that answers it or its handler. Each
  * statement scopes itself by the caller: $1 org id, $2 user id, $3 role
  * (volunteers see only conversations assigned to them — anything else is
- * "no row", hence 404). The integration tests read this table to try
- * every route as every role. */
-#include "api_outreach_routes.h"
+ * "no row", hence 404). `tocsin-dashboard --routes` prints the table, and
+ * the integration tests try every route it lists as every role. */
+#include <stdio.h>
+
 #include "api_leads_sql.h"
+#include "api_outreach.h"
+#include "api_outreach_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
+
+/* A route answered by one SQL statement, or by a handler; the row keeps
+ * the statement's or handler's name for --routes. */
+#define ROUTE_SQL(method, path, role, flags, fields, sql)                                          \
+    {                                                                                              \
+        method, path, role, flags, sql, fields, NULL, #sql                                         \
+    }
+#define ROUTE_FN(method, path, role, flags, fields, fn)                                            \
+    {                                                                                              \
+        method, path, role, flags, NULL, fields, fn, #fn                                           \
+    }
 
 static const char *const f_count[] = {"count", NULL};
 static const char *const f_body[] = {"body", NULL};
@@ -17,72 +31,121 @@ static const char *const f_tag[] = {"tag_id", NULL};
 static const char *const f_name[] = {"name", NULL};
 static const char *const f_canned[] = {"title", "body", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
-static const char *const f_keyword[] = {"keyword", "pattern", "list_id", "reply", "sender_id", NULL};
-static const char *const f_blast[] = {"sender_id", "list_id", "filter_field", "filter_equals", "body", NULL};
+static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
+                                        "reply",   "sender_id", NULL};
+static const char *const f_blast[] = {"sender_id",     "list_id", "filter_field",
+                                      "filter_equals", "body",    NULL};
 static const char *const f_at[] = {"at", NULL};
+static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
+                                                "hours_start", "hours_end", NULL};
+static const char *const f_outreach_update[] = {"name",      "script", "batch_size", "hours_start",
+                                                "hours_end", "state",  NULL};
+static const char *const f_outreach_send[] = {"contact_id", "body", NULL};
+static const char *const f_outreach_contact[] = {"contact_id", NULL};
+static const char *const f_outreach_user[] = {"user_id", NULL};
+static const char *const f_outreach_step[] = {"question", NULL};
+static const char *const f_outreach_choice[] = {"choice_id", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
-    {"POST", "/api/login", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_login},
-    {"POST", "/api/logout", API_VOLUNTEER, 0, NULL, NULL, api_logout},
-    {"GET", "/api/me", API_VOLUNTEER, 0, NULL, NULL, api_me},
-    {"POST", "/api/invites", API_ADMIN, 0, NULL, NULL, api_invite_create},
+    ROUTE_FN("POST", "/api/login", API_VOLUNTEER, API_PUBLIC, NULL, api_login),
+    ROUTE_FN("POST", "/api/logout", API_VOLUNTEER, 0, NULL, api_logout),
+    ROUTE_FN("GET", "/api/me", API_VOLUNTEER, 0, NULL, api_me),
+    ROUTE_FN("POST", "/api/invites", API_ADMIN, 0, NULL, api_invite_create),
     /* The invite's token is in the body: a path would put it in access logs. */
-    {"POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_show},
-    {"POST", "/api/invite/accept", API_VOLUNTEER, API_PUBLIC, NULL, NULL, api_invite_accept},
-    {"POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, NULL, api_logout_everywhere},
-    {"GET", "/api/users", API_LEAD, 0, SQL_USERS, NULL, NULL},
-    {"POST", "/api/users/:id/disable", API_ADMIN, 0, SQL_USER_DISABLE, NULL, NULL},
-    {"POST", "/api/users/:id/enable", API_ADMIN, 0, SQL_USER_ENABLE, NULL, NULL},
-    {"POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, SQL_USER_REVOKE, NULL, NULL},
+    ROUTE_FN("POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_show),
+    ROUTE_FN("POST", "/api/invite/accept", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_accept),
+    ROUTE_FN("POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, api_logout_everywhere),
+    ROUTE_SQL("GET", "/api/users", API_LEAD, 0, NULL, SQL_USERS),
+    ROUTE_SQL("POST", "/api/users/:id/disable", API_ADMIN, 0, NULL, SQL_USER_DISABLE),
+    ROUTE_SQL("POST", "/api/users/:id/enable", API_ADMIN, 0, NULL, SQL_USER_ENABLE),
+    ROUTE_SQL("POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, NULL, SQL_USER_REVOKE),
 
-    /* the inbox (api_conversations.c holds the SQL) */
-    {"GET", "/api/conversations", API_VOLUNTEER, 0, SQL_INBOX, NULL, NULL},
-    {"GET", "/api/conversations/waiting", API_VOLUNTEER, 0, SQL_WAITING, NULL, NULL},
-    {"GET", "/api/conversations/pool", API_LEAD, 0, SQL_POOL, NULL, NULL},
-    {"GET", "/api/conversations/all", API_LEAD, 0, SQL_ALL_OPEN, NULL, NULL},
-    {"POST", "/api/conversations/claim", API_VOLUNTEER, 0, SQL_CLAIM, f_count, NULL},
-    {"GET", "/api/conversations/:id", API_VOLUNTEER, 0, SQL_CONVERSATION, NULL, NULL},
-    {"GET", "/api/conversations/:id/handoff", API_VOLUNTEER, 0, SQL_HANDOFF, NULL, NULL},
-    {"POST", "/api/conversations/:id/reply", API_VOLUNTEER, 0, NULL, f_body, api_reply},
-    {"POST", "/api/conversations/:id/read", API_VOLUNTEER, 0, SQL_READ, NULL, NULL},
-    {"POST", "/api/conversations/:id/close", API_VOLUNTEER, 0, SQL_CLOSE, NULL, NULL},
-    {"POST", "/api/conversations/:id/release", API_VOLUNTEER, 0, SQL_RELEASE, NULL, NULL},
-    {"POST", "/api/conversations/:id/assign", API_LEAD, 0, SQL_ASSIGN, f_user, NULL},
-    {"POST", "/api/conversations/:id/opt-out", API_VOLUNTEER, 0, SQL_OPT_OUT, NULL, NULL},
-    {"POST", "/api/conversations/:id/keep", API_VOLUNTEER, 0, SQL_KEEP, NULL, NULL},
-    {"POST", "/api/conversations/:id/notes", API_VOLUNTEER, 0, SQL_NOTE, f_body, NULL},
-    {"POST", "/api/conversations/:id/tags", API_VOLUNTEER, 0, SQL_TAG_ADD, f_tag, NULL},
-    {"DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, SQL_TAG_REMOVE, NULL, NULL},
+    /* the inbox (api_sql.h holds the SQL, api_messages.c the reply) */
+    ROUTE_SQL("GET", "/api/conversations", API_VOLUNTEER, 0, NULL, SQL_INBOX),
+    ROUTE_SQL("GET", "/api/conversations/waiting", API_VOLUNTEER, 0, NULL, SQL_WAITING),
+    ROUTE_SQL("GET", "/api/conversations/pool", API_LEAD, 0, NULL, SQL_POOL),
+    ROUTE_SQL("GET", "/api/conversations/all", API_LEAD, 0, NULL, SQL_ALL_OPEN),
+    ROUTE_SQL("POST", "/api/conversations/claim", API_VOLUNTEER, 0, f_count, SQL_CLAIM),
+    ROUTE_SQL("GET", "/api/conversations/:id", API_VOLUNTEER, 0, NULL, SQL_CONVERSATION),
+    ROUTE_SQL("GET", "/api/conversations/:id/handoff", API_VOLUNTEER, 0, NULL, SQL_HANDOFF),
+    ROUTE_FN("POST", "/api/conversations/:id/reply", API_VOLUNTEER, 0, f_body, api_reply),
+    ROUTE_SQL("POST", "/api/conversations/:id/read", API_VOLUNTEER, 0, NULL, SQL_READ),
+    ROUTE_SQL("POST", "/api/conversations/:id/close", API_VOLUNTEER, 0, NULL, SQL_CLOSE),
+    ROUTE_SQL("POST", "/api/conversations/:id/release", API_VOLUNTEER, 0, NULL, SQL_RELEASE),
+    ROUTE_SQL("POST", "/api/conversations/:id/assign", API_LEAD, 0, f_user, SQL_ASSIGN),
+    ROUTE_SQL("POST", "/api/conversations/:id/opt-out", API_VOLUNTEER, 0, NULL, SQL_OPT_OUT),
+    ROUTE_SQL("POST", "/api/conversations/:id/keep", API_VOLUNTEER, 0, NULL, SQL_KEEP),
+    ROUTE_SQL("POST", "/api/conversations/:id/notes", API_VOLUNTEER, 0, f_body, SQL_NOTE),
+    ROUTE_SQL("POST", "/api/conversations/:id/tags", API_VOLUNTEER, 0, f_tag, SQL_TAG_ADD),
+    ROUTE_SQL("DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, NULL, SQL_TAG_REMOVE),
 
     /* the org's shared texts */
-    {"GET", "/api/canned-responses", API_VOLUNTEER, 0, SQL_CANNED, NULL, NULL},
-    {"POST", "/api/canned-responses", API_LEAD, 0, SQL_CANNED_ADD, f_canned, NULL},
-    {"GET", "/api/tags", API_VOLUNTEER, 0, SQL_TAGS, NULL, NULL},
-    {"POST", "/api/tags", API_LEAD, 0, SQL_TAG_CREATE, f_name, NULL},
+    ROUTE_SQL("GET", "/api/canned-responses", API_VOLUNTEER, 0, NULL, SQL_CANNED),
+    ROUTE_SQL("POST", "/api/canned-responses", API_LEAD, 0, f_canned, SQL_CANNED_ADD),
+    ROUTE_SQL("GET", "/api/tags", API_VOLUNTEER, 0, NULL, SQL_TAGS),
+    ROUTE_SQL("POST", "/api/tags", API_LEAD, 0, f_name, SQL_TAG_CREATE),
 
-    /* peer-to-peer outreach campaigns (api_outreach_routes.h) */
-    API_OUTREACH_ROUTES,
+    /* peer-to-peer outreach campaigns (api_outreach*.c, api_outreach_sql.h) */
+    ROUTE_SQL("GET", "/api/outreach/campaigns", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_LIST),
+    ROUTE_SQL("POST", "/api/outreach/campaigns", API_LEAD, 0, f_outreach_create,
+              SQL_OUTREACH_CREATE),
+    ROUTE_SQL("GET", "/api/outreach/senders", API_LEAD, 0, NULL, SQL_OUTREACH_SENDERS),
+    ROUTE_SQL("GET", "/api/outreach/campaigns/:id", API_LEAD, 0, NULL, SQL_OUTREACH_SHOW),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id", API_LEAD, 0, f_outreach_update,
+              SQL_OUTREACH_UPDATE),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/steps", API_LEAD, 0, f_outreach_step,
+             api_outreach_step_add),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/audience", API_LEAD, 0, NULL,
+             api_outreach_upload),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/release", API_LEAD, 0, f_outreach_user,
+              SQL_OUTREACH_RELEASE),
+    ROUTE_FN("GET", "/api/outreach/campaigns/:id/answers.csv", API_LEAD, 0, NULL,
+             api_outreach_export_answers),
+    ROUTE_FN("GET", "/api/outreach/campaigns/:id/opt-outs.csv", API_LEAD, 0, NULL,
+             api_outreach_export_opt_outs),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/claim", API_VOLUNTEER, 0, NULL,
+              SQL_OUTREACH_CLAIM),
+    ROUTE_SQL("GET", "/api/outreach/campaigns/:id/next", API_VOLUNTEER, 0, NULL, SQL_OUTREACH_NEXT),
+    ROUTE_FN("POST", "/api/outreach/campaigns/:id/send", API_VOLUNTEER, 0, f_outreach_send,
+             api_outreach_send),
+    ROUTE_SQL("POST", "/api/outreach/campaigns/:id/skip", API_VOLUNTEER, 0, f_outreach_contact,
+              SQL_OUTREACH_SKIP),
+    ROUTE_SQL("GET", "/api/conversations/:id/outreach", API_VOLUNTEER, 0, NULL,
+              SQL_OUTREACH_OF_CONVERSATION),
+    ROUTE_SQL("POST", "/api/conversations/:id/outreach-answer", API_VOLUNTEER, 0, f_outreach_choice,
+              SQL_OUTREACH_ANSWER),
     /* a campaign lead's: audiences, keywords, blasts, stats (api_leads.c, api_import.c) */
-    {"GET", "/api/lists", API_LEAD, 0, SQL_LISTS, NULL, NULL},
-    {"POST", "/api/lists/import", API_LEAD, 0, NULL, f_import, api_list_import},
-    {"GET", "/api/lists/:id/export", API_LEAD, 0, NULL, NULL, api_list_export},
-    {"GET", "/api/senders", API_LEAD, 0, SQL_SENDERS, NULL, NULL},
-    {"GET", "/api/keywords", API_LEAD, 0, SQL_KEYWORDS, NULL, NULL},
-    {"POST", "/api/keywords", API_ADMIN, 0, NULL, f_keyword, api_keyword_save},
-    {"POST", "/api/keywords/:id", API_ADMIN, 0, NULL, f_keyword, api_keyword_save},
-    {"GET", "/api/blasts", API_LEAD, 0, SQL_BLASTS, NULL, NULL},
-    {"POST", "/api/blasts", API_LEAD, 0, SQL_BLAST_CREATE, f_blast, NULL},
-    {"POST", "/api/blasts/preview", API_LEAD, 0, SQL_BLAST_PREVIEW, f_blast, NULL},
-    {"GET", "/api/blasts/:id", API_LEAD, 0, SQL_BLAST, NULL, NULL},
-    {"POST", "/api/blasts/:id/schedule", API_LEAD, 0, SQL_BLAST_SCHEDULE, f_at, NULL},
-    {"POST", "/api/blasts/:id/pause", API_LEAD, 0, SQL_BLAST_PAUSE, NULL, NULL},
-    {"POST", "/api/blasts/:id/resume", API_LEAD, 0, SQL_BLAST_RESUME, NULL, NULL},
-    {"POST", "/api/blasts/:id/cancel", API_LEAD, 0, SQL_BLAST_CANCEL, NULL, NULL},
-    {"GET", "/api/stats", API_LEAD, 0, NULL, NULL, api_stats},
+    ROUTE_SQL("GET", "/api/lists", API_LEAD, 0, NULL, SQL_LISTS),
+    ROUTE_FN("POST", "/api/lists/import", API_LEAD, 0, f_import, api_list_import),
+    ROUTE_FN("GET", "/api/lists/:id/export", API_LEAD, 0, NULL, api_list_export),
+    ROUTE_SQL("GET", "/api/senders", API_LEAD, 0, NULL, SQL_SENDERS),
+    ROUTE_SQL("GET", "/api/keywords", API_LEAD, 0, NULL, SQL_KEYWORDS),
+    ROUTE_FN("POST", "/api/keywords", API_ADMIN, 0, f_keyword, api_keyword_save),
+    ROUTE_FN("POST", "/api/keywords/:id", API_ADMIN, 0, f_keyword, api_keyword_save),
+    ROUTE_SQL("GET", "/api/blasts", API_LEAD, 0, NULL, SQL_BLASTS),
+    ROUTE_SQL("POST", "/api/blasts", API_LEAD, 0, f_blast, SQL_BLAST_CREATE),
+    ROUTE_SQL("POST", "/api/blasts/preview", API_LEAD, 0, f_blast, SQL_BLAST_PREVIEW),
+    ROUTE_SQL("GET", "/api/blasts/:id", API_LEAD, 0, NULL, SQL_BLAST),
+    ROUTE_SQL("POST", "/api/blasts/:id/schedule", API_LEAD, 0, f_at, SQL_BLAST_SCHEDULE),
+    ROUTE_SQL("POST", "/api/blasts/:id/pause", API_LEAD, 0, NULL, SQL_BLAST_PAUSE),
+    ROUTE_SQL("POST", "/api/blasts/:id/resume", API_LEAD, 0, NULL, SQL_BLAST_RESUME),
+    ROUTE_SQL("POST", "/api/blasts/:id/cancel", API_LEAD, 0, NULL, SQL_BLAST_CANCEL),
+    ROUTE_FN("GET", "/api/stats", API_LEAD, 0, NULL, api_stats),
 
     /* live updates (events.c) */
-    {"GET", "/api/events", API_VOLUNTEER, 0, NULL, NULL, api_events},
+    ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),
 };
 
 const size_t api_routes_count = ARRAY_SIZE(api_routes);
+
+static const char *const role_names[] = {"volunteer", "lead", "admin"};
+
+void api_routes_print(FILE *out)
+{
+    for (size_t i = 0; i < api_routes_count; i++) {
+        const struct api_route *r = &api_routes[i];
+        fprintf(out, "%s %s %s %s %s\n", r->method, r->pattern, role_names[r->min_role],
+                r->flags & API_PUBLIC ? "public" : "session", r->name);
+    }
+}

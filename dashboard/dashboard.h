@@ -3,11 +3,12 @@
  * route table (api_routes.c), the request pipeline that authenticates a
  * call and answers it from SQL (api.c), and the pieces that run beside it
  * (live events, auto-release, login throttling, password hashing off the
- * loop). One file per resource: api_auth.c, api_conversations.c, ... */
+ * loop). One file per resource: api_auth.c, api_messages.c, api_leads.c, ... */
 #ifndef DASHBOARD_DASHBOARD_H
 #define DASHBOARD_DASHBOARD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "daemon.h"
 #include "http.h"
@@ -66,10 +67,17 @@ struct api_route {
     const char *sql;
     const char *const *fields;
     api_handler handler;
+    const char *name; /* the statement's or the handler's name (--routes) */
 };
 
 extern const struct api_route api_routes[];
 extern const size_t api_routes_count;
+
+/* Prints one line per route: METHOD PATH ROLE ACCESS NAME, where ROLE is
+ * the least role allowed (volunteer, lead, admin), ACCESS "public" (no
+ * session needed) or "session", and NAME the SQL statement's or the
+ * handler's name. tocsin-dashboard --routes; the integration tests read it. */
+void api_routes_print(FILE *out);
 
 /* Registers /api/ on the server: every request goes through the table. */
 void api_register(struct dashboard *dash);
@@ -89,6 +97,15 @@ const char *api_body_text(struct api_call *call, const char *name);
 
 /* 1 when the database answered with an error and the request got 503. */
 void api_db_error(struct api_call *call, const char *what, const char *error);
+
+/* Looks up the n columns named in names of res, once per result as
+ * pg_dump does (PQfnumber), into cols. Returns 0, or -1 after logging the
+ * first name the result lacks (the statement and its reader disagree). */
+int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols);
+
+/* The two columns every route statement answers with (api_run_sql):
+ * whatever they are named, the status first, the JSON body second. */
+enum { API_COL_STATUS = 0, API_COL_BODY = 1 };
 
 /* SHA-256 of a token as a bytea literal ("\\x" + 64 hex digits). */
 void api_token_hash_hex(const char *token, size_t len, char out[67]);
@@ -136,27 +153,27 @@ void api_stats(struct api_call *call);
 const char *api_session_cookie_name(const struct dashboard *dash);
 
 /* --- live events (events.c) --- */
-struct events_hub *events_new(struct dashboard *dash);
+struct events_hub *dash_events_new(struct dashboard *dash);
 /* Starts LISTEN and the heartbeat; returns 0 or -1. */
-int events_start(struct events_hub *h);
+int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
-void events_subscribe(struct events_hub *h, struct api_call *call);
+void dash_events_subscribe(struct events_hub *h, struct api_call *call);
 /* Ends the streams of a session (logout). */
-void events_end_session(struct events_hub *h, const char *session_id);
+void dash_events_end_session(struct events_hub *h, const char *session_id);
 /* Rechecks the session of every open stream against the database (soon,
  * in one query) and ends the streams whose session ended (logout
  * elsewhere, revoked, expired, past its absolute lifetime, its user
  * disabled) or whose user's role changed: the browser reconnects, and the
  * new stream is scoped by the new role. Runs on every NOTIFY
  * tocsin_sessions (schema 018) and with every heartbeat. */
-void events_recheck(struct events_hub *h);
+void dash_events_recheck(struct events_hub *h);
 /* Ends every stream and stops the heartbeat (daemon stop). */
-void events_stop(struct events_hub *h);
-void events_free(struct events_hub *h);
+void dash_events_stop(struct events_hub *h);
+void dash_events_free(struct events_hub *h);
 
 /* --- auto-release of idle assignments (release.c) --- */
-void release_start(struct dashboard *dash);
-void release_stop(struct dashboard *dash);
+void dash_release_start(struct dashboard *dash);
+void dash_release_stop(struct dashboard *dash);
 
 /* --- passwords off the loop (password_work.c) --- */
 /* Makes the dummy hash and sets the bounds: concurrency argon2id at once,

@@ -140,7 +140,10 @@ static void assignee_found(const struct tocsin_db_result *r, void *ctx)
         log_warn("events_lookup_failed", "conversation=%lld reason=%s", p->conversation,
                  tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
     } else if (PQntuples(r->res) == 1) {
-        long long assignee = PQgetisnull(r->res, 0, 0) ? 0 : strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+        int col = PQfnumber(r->res, "assignee_id");
+        long long assignee = col < 0 || PQgetisnull(r->res, 0, col)
+                                 ? 0
+                                 : strtoll(PQgetvalue(r->res, 0, col), NULL, 10);
         deliver(p->hub, p->org, assignee, 0, "message", p->conversation);
     }
     free(p);
@@ -306,7 +309,7 @@ static void on_listen_connected(void *ctx)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
-    events_recheck(h); /* a session may have ended meanwhile */
+    dash_events_recheck(h); /* a session may have ended meanwhile */
 }
 
 /* --- rechecking sessions --- */
@@ -341,9 +344,13 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
                 s->in_check = 0;
             return;
         }
+        static const char *const names[] = {"id", "role"};
+        int col[ARRAY_SIZE(names)];
+        if (dash_columns(r->res, names, ARRAY_SIZE(names), col))
+            n = 0; /* every stream ends: its browser reconnects and is checked again */
         for (int i = 0; i < n; i++) {
-            live[i].id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
-            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, 1));
+            live[i].id = strtoll(PQgetvalue(r->res, i, col[0]), NULL, 10);
+            snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, col[1]));
         }
         qsort(live, (size_t)n, sizeof *live, live_cmp);
         unsigned ended = 0;
@@ -365,11 +372,11 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
     }
     if (h->check_again) {
         h->check_again = 0;
-        events_recheck(h);
+        dash_events_recheck(h);
     }
 }
 
-void events_recheck(struct events_hub *h)
+void dash_events_recheck(struct events_hub *h)
 {
     if (h->stopped || !h->subs)
         return;
@@ -412,7 +419,7 @@ static void on_sessions_changed(const char *channel, const char *payload, void *
 {
     (void)channel;
     (void)payload;
-    events_recheck(ctx);
+    dash_events_recheck(ctx);
 }
 
 static void on_heartbeat(uv_timer_t *t)
@@ -423,10 +430,10 @@ static void on_heartbeat(uv_timer_t *t)
         next = s->next;
         send_to(s, msg, sizeof msg - 1);
     }
-    events_recheck(h);
+    dash_events_recheck(h);
 }
 
-struct events_hub *events_new(struct dashboard *dash)
+struct events_hub *dash_events_new(struct dashboard *dash)
 {
     struct events_hub *h = calloc(1, sizeof *h);
     if (h)
@@ -434,7 +441,7 @@ struct events_hub *events_new(struct dashboard *dash)
     return h;
 }
 
-int events_start(struct events_hub *h)
+int dash_events_start(struct events_hub *h)
 {
     if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0 ||
         tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0 ||
@@ -450,7 +457,7 @@ int events_start(struct events_hub *h)
     return 0;
 }
 
-void events_subscribe(struct events_hub *h, struct api_call *call)
+void dash_events_subscribe(struct events_hub *h, struct api_call *call)
 {
     struct sub *s = calloc(1, sizeof *s);
     if (!s || h->stopped) {
@@ -477,7 +484,7 @@ void events_subscribe(struct events_hub *h, struct api_call *call)
     send_to(s, hello, sizeof hello - 1);
 }
 
-void events_end_session(struct events_hub *h, const char *session_id)
+void dash_events_end_session(struct events_hub *h, const char *session_id)
 {
     for (struct sub *s = h->subs, *next; s; s = next) {
         next = s->next;
@@ -486,7 +493,7 @@ void events_end_session(struct events_hub *h, const char *session_id)
     }
 }
 
-void events_stop(struct events_hub *h)
+void dash_events_stop(struct events_hub *h)
 {
     h->stopped = 1;
     while (h->subs)
@@ -497,12 +504,12 @@ void events_stop(struct events_hub *h)
         uv_close((uv_handle_t *)&h->blast_timer, NULL);
 }
 
-void events_free(struct events_hub *h)
+void dash_events_free(struct events_hub *h)
 {
     free(h);
 }
 
 void api_events(struct api_call *call)
 {
-    events_subscribe(call->dash->events, call);
+    dash_events_subscribe(call->dash->events, call);
 }

@@ -36,29 +36,30 @@ static int dashboard_start(struct tocsin_daemon *d)
     d->app = dash;
     dash->d = d;
     dash->secure_cookies = strncmp(d->cfg.dashboard_url, "https://", 8) == 0;
-    dash->static_files = static_files_load(dir);
+    dash->static_files = dash_static_files_load(dir);
     dash->throttle = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ACCOUNT_MS,
                                           LOGIN_BURST_PER_ACCOUNT, 8192);
     dash->throttle_ip = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS,
                                              LOGIN_BURST_PER_ADDRESS, 8192);
-    dash->events = events_new(dash);
-    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events || password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
+    dash->events = dash_events_new(dash);
+    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events ||
+        password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
-        events_start(dash->events) != 0) {
+        dash_events_start(dash->events) != 0) {
         log_error("dashboard_start_failed", "reason=\"out of memory or bad static folder\"");
         return -1;
     }
-    static_files_routes(dash->static_files, d->http);
+    dash_static_files_routes(dash->static_files, d->http);
     api_register(dash);
-    release_start(dash);
+    dash_release_start(dash);
     return 0;
 }
 
 static void dashboard_stop(struct tocsin_daemon *d)
 {
     struct dashboard *dash = d->app;
-    events_stop(dash->events);
-    release_stop(dash);
+    dash_events_stop(dash->events);
+    dash_release_stop(dash);
 }
 
 static void dashboard_cleanup(struct tocsin_daemon *d)
@@ -66,17 +67,24 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     struct dashboard *dash = d->app;
     if (!dash)
         return;
-    static_files_free(dash->static_files);
+    dash_static_files_free(dash->static_files);
     tocsin_ratelimit_free(dash->throttle);
     tocsin_ratelimit_free(dash->throttle_ip);
-    events_free(dash->events);
+    dash_events_free(dash->events);
     free(dash);
 }
+
+static const struct tocsin_daemon_command dashboard_commands[] = {
+    {"--routes", "print the /api/ route table: method, path, least role, access, handler",
+     api_routes_print},
+    {NULL, NULL, NULL},
+};
 
 static const struct tocsin_daemon_spec dashboard_spec = {
     .name = "dashboard",
     .summary = "Serves the volunteer inbox and the campaign tools (web app and /api/).",
     .port = dashboard_port,
+    .commands = dashboard_commands,
     .refuses_secret_key = 1,
     .start = dashboard_start,
     .stop = dashboard_stop,

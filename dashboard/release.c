@@ -22,7 +22,7 @@ static const char release_sql[] =
     "              jsonb_build_object('from', previous, 'idle_seconds', $1::int) FROM u)"
     "SELECT count(pg_notify('tocsin_conversations', json_build_object('org_id', org_id,"
     "       'conversation_id', id, 'event', 'released', 'assignee_id', NULL,"
-    "       'previous_assignee_id', previous)::text)) FROM u";
+    "       'previous_assignee_id', previous)::text)) AS released FROM u";
 
 static void released(const struct tocsin_db_result *r, void *ctx)
 {
@@ -34,7 +34,8 @@ static void released(const struct tocsin_db_result *r, void *ctx)
                  tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
         return;
     }
-    const char *n = PQgetvalue(r->res, 0, 0);
+    int col = PQfnumber(r->res, "released");
+    const char *n = col >= 0 ? PQgetvalue(r->res, 0, col) : "0";
     if (n[0] != '0')
         log_info("auto_released", "conversations=%s", n);
 }
@@ -51,7 +52,7 @@ static void on_tick(uv_timer_t *t)
         dash->release_busy = 1;
 }
 
-void release_start(struct dashboard *dash)
+void dash_release_start(struct dashboard *dash)
 {
     unsigned after = dash->d->cfg.dashboard_release_after_s;
     if (after == 0)
@@ -66,7 +67,7 @@ void release_start(struct dashboard *dash)
     dash->release_running = 1;
 }
 
-void release_stop(struct dashboard *dash)
+void dash_release_stop(struct dashboard *dash)
 {
     if (dash->release_running && !uv_is_closing((uv_handle_t *)&dash->release_timer))
         uv_close((uv_handle_t *)&dash->release_timer, NULL);

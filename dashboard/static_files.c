@@ -59,7 +59,7 @@ static int load_file(struct static_file *f, const char *path)
     return f->data && f->len == (size_t)st.st_size ? 0 : -1;
 }
 
-struct static_files *static_files_load(const char *dir)
+struct static_files *dash_static_files_load(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -96,7 +96,7 @@ struct static_files *static_files_load(const char *dir)
     return sf;
 }
 
-void static_files_free(struct static_files *sf)
+void dash_static_files_free(struct static_files *sf)
 {
     if (!sf)
         return;
@@ -105,7 +105,7 @@ void static_files_free(struct static_files *sf)
     free(sf);
 }
 
-void dashboard_security_headers(struct tocsin_http_req *r)
+void dash_security_headers(struct tocsin_http_req *r)
 {
     /* Scripts and styles only from our own files (no inline code, no
      * eval), connections only back to us, no plugins, never framed. */
@@ -120,7 +120,7 @@ void dashboard_security_headers(struct tocsin_http_req *r)
 
 static void serve(struct tocsin_http_req *r, struct static_files *sf, tocsin_str name)
 {
-    dashboard_security_headers(r);
+    dash_security_headers(r);
     for (size_t i = 0; i < sf->n; i++) {
         struct static_file *f = &sf->files[i];
         if (tocsin_str_eq(name, tocsin_str_from(f->name))) {
@@ -146,11 +146,11 @@ static void serve_static(struct tocsin_http_req *r, void *ctx)
 static void serve_not_found(struct tocsin_http_req *r, void *ctx)
 {
     (void)ctx;
-    dashboard_security_headers(r);
+    dash_security_headers(r);
     tocsin_http_error(r, 404, "not_found", "no such page");
 }
 
-void static_files_routes(struct static_files *sf, struct tocsin_http_server *http)
+void dash_static_files_routes(struct static_files *sf, struct tocsin_http_server *http)
 {
     tocsin_http_route(http, "GET", "/", serve_index, sf);
     tocsin_http_route(http, "GET", "/static/*", serve_static, sf);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * gateway.h — the gateway's shared state: the daemon (config, database,
- * HTTP server), the sender cache, and the webhook counters. */
+ * gateway.h — the gateway's state and its modules' interfaces. All state
+ * is in one struct gateway on the heap (the daemon's app pointer), each
+ * module's part opaque to the others; callbacks take their context last. */
 #ifndef GATEWAY_H
 #define GATEWAY_H
 
@@ -10,6 +11,7 @@
 #include "pgarray.h"
 #include "ratelimit.h"
 #include "spool.h"
+#include "statements.h"
 
 /* A sender as the webhooks need it: its org, its carrier secret (unsealed),
  * its org's texts and compiled keywords. */
@@ -45,6 +47,11 @@ struct gw_sender {
 struct gateway {
     struct tocsin_daemon *d;
     struct tocsin_ratelimit *junk_per_ip, *junk_global, *authentic;
+    struct gw_statements sql;   /* built at start */
+    struct gw_senders *senders; /* senders.c */
+    struct gw_store *store;     /* store.c */
+    struct gw_batches *batches; /* batch.c */
+    struct gw_journal *journal; /* journal.c */
 };
 
 /* 1 when r's address, or all unverified traffic, has spent its junk budget. */
@@ -69,7 +76,7 @@ int gw_admit(struct gateway *g, struct tocsin_http_req *r);
 typedef void (*gw_sender_cb)(struct gw_sender *s, int status, const char *why, void *ctx);
 void gw_sender_lookup(struct gateway *g, const char *address, int cache_only, gw_sender_cb cb,
                       void *ctx);
-void gw_senders_free(void);
+void gw_senders_free(struct gateway *g);
 /* Registers the lookup counters and LISTENs on tocsin_senders; 0 or -1. */
 int gw_senders_start(struct gateway *g);
 const char *gw_keyword_reply(const struct gw_sender *s, long long keyword_id);
@@ -91,6 +98,8 @@ struct gw_inbound {
     const char *ok_type, *ok_body;
 };
 void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound *in);
+/* Registers the message and receipt counters (at startup). */
+void gw_inbound_metrics_register(void);
 /* Applies a delivery receipt to a message of sender s (whose credentials
  * verified it: another sender's message is never touched) and answers the
  * carrier the same way. */
@@ -108,8 +117,8 @@ enum { GW_STORE_APPLIED = 0, GW_STORE_SPOOLED = 1 };
 typedef void (*gw_store_cb)(int status, const PGresult *res, int row, const char *why, void *ctx);
 void gw_store_apply(struct gateway *g, int kind, const char *const *params, int n, gw_store_cb cb,
                     void *ctx);
-/* The statement that applies one webhook of a kind (static string). */
-const char *gw_store_sql(int kind);
+/* The statement that applies one webhook of a kind (in g->sql). */
+const char *gw_store_sql(const struct gateway *g, int kind);
 /* 1 when a failure (its SQLSTATE, "" when not from the server) says the
  * database could not be reached rather than that it refused the data. */
 int gw_db_error_transient(const char *sqlstate, int ambiguous);
@@ -118,7 +127,7 @@ int gw_store_start(struct gateway *g);
 /* 1 while webhooks can be spooled (the spool is open and has room). */
 int gw_store_can_spool(const struct gateway *g);
 void gw_store_stop(struct gateway *g);
-void gw_store_free(void);
+void gw_store_free(struct gateway *g);
 
 /* batch.c: queues a webhook's parameters (those of the one-webhook
  * function, valid until cb) for the next batch of its kind. cb runs once,
@@ -126,10 +135,8 @@ void gw_store_free(void);
  * columns are the one-webhook function's), or with an error, its SQLSTATE
  * ("" when not from the server) and whether its outcome is unknown.
  * Returns 0, or -1 (cb not called) for a kind or count it does not batch. */
-#define GW_INBOUND_PARAMS 12
-#define GW_RECEIPT_PARAMS 6
-typedef void (*gw_batch_cb)(void *ctx, const PGresult *res, int row, const char *error,
-                            const char *sqlstate, int ambiguous);
+typedef void (*gw_batch_cb)(const PGresult *res, int row, const char *error, const char *sqlstate,
+                            int ambiguous, void *ctx);
 int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, gw_batch_cb cb,
                  void *ctx);
 /* The call of a kind's batch function for n webhooks in order (params[i]:
@@ -137,18 +144,20 @@ int gw_batch_add(struct gateway *g, int kind, const char *const *params, int n, 
  * and out[] (the array literals, in a: caller-owned, reusable, freed with
  * gw_batch_call_free). Returns the number of parameters, or -1 for a kind
  * it does not batch or no memory. Result rows carry the webhook's 1-based
- * position in column gw_batch_ord_column(kind). */
+ * position in column GW_COL_ORD. */
 struct gw_batch_call {
-    struct tocsin_pgarray cols[GW_INBOUND_PARAMS]; /* zeroed = not yet initialised */
+    struct tocsin_pgarray cols[GW_MAX_PARAMS]; /* zeroed = not yet initialised */
 };
-int gw_batch_call(int kind, const char *const *const *params, int n, struct gw_batch_call *a,
-                  const char **sql, const char **out);
-int gw_batch_ord_column(int kind);
+int gw_batch_call(const struct gateway *g, int kind, const char *const *const *params, int n,
+                  struct gw_batch_call *a, const char **sql, const char **out);
 void gw_batch_call_free(struct gw_batch_call *a);
+/* Registers the batch counters and readies the queues (0 or -1). */
+int gw_batch_start(struct gateway *g);
 /* Sends what is queued and stops batching at the end of loop turns. */
-void gw_batch_stop(void);
+void gw_batch_stop(struct gateway *g);
+void gw_batch_free(struct gateway *g);
 /* 1 when no webhook of a kind waits or runs and none came for quiet_ms. */
-int gw_batch_quiet(int kind, uint64_t now, uint64_t quiet_ms);
+int gw_batch_quiet(const struct gateway *g, int kind, uint64_t now, uint64_t quiet_ms);
 
 /* journal.c: threads replies journaled by big batches (schema/015) into
  * conversations whenever member messages stop coming for a moment, and at
@@ -156,10 +165,11 @@ int gw_batch_quiet(int kind, uint64_t now, uint64_t quiet_ms);
 int gw_journal_start(struct gateway *g);
 /* 1 when a big batch may journal its replies (enabled, backlog under
  * TOCSIN_GATEWAY_JOURNAL_MAX). */
-int gw_journal_has_room(void);
+int gw_journal_has_room(const struct gateway *g);
 /* A committed batch journaled n replies. */
-void gw_journal_added(int n);
-void gw_journal_stop(void);
+void gw_journal_added(struct gateway *g, int n);
+void gw_journal_stop(struct gateway *g);
+void gw_journal_free(struct gateway *g);
 
 extern struct tocsin_metric gw_rejected_signatures;
 

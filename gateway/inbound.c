@@ -21,6 +21,12 @@ static struct tocsin_metric m_inbound = TOCSIN_METRIC_COUNTER(
 static struct tocsin_metric m_receipts =
     TOCSIN_METRIC_COUNTER("tocsin_gateway_receipts_total", "delivery receipts received", NULL);
 
+void gw_inbound_metrics_register(void)
+{
+    tocsin_metric_register(&m_inbound);
+    tocsin_metric_register(&m_receipts);
+}
+
 static const char *const intent_names[] = {"reply", "opt_out", "opt_in", "help", "keyword"};
 
 static void answer(struct gw_inbound *in)
@@ -38,14 +44,15 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
         tocsin_http_error(in->req, 503, "unavailable", "the message could not be stored; retry");
         return;
     }
-    const char *action = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 1);
+    int spooled = status == GW_STORE_SPOOLED;
+    const char *action = spooled ? "spooled" : PQgetvalue(res, row, PQfnumber(res, GW_COL_ACTION));
     if (strcmp(action, "duplicate") != 0) {
-        tocsin_metric_register(&m_inbound);
         tocsin_metric_add(&m_inbound, 1);
     }
-    int no_id = status == GW_STORE_SPOOLED || PQgetisnull(res, row, 0); /* spooled, journaled */
+    int id_col = spooled ? -1 : PQfnumber(res, GW_COL_INBOUND_ID);
+    int no_id = spooled || PQgetisnull(res, row, id_col); /* spooled, journaled */
     log_info("inbound", "provider=%s message_sid=%s action=%s inbound_id=%s", in->provider,
-             tocsin_log_q(in->message_id), action, no_id ? "-" : PQgetvalue(res, row, 0));
+             tocsin_log_q(in->message_id), action, no_id ? "-" : PQgetvalue(res, row, id_col));
     answer(in);
 }
 
@@ -85,19 +92,22 @@ void gw_inbound_apply(struct gateway *g, struct gw_sender *s, struct gw_inbound 
                            : NULL;
     snprintf(intent, sizeof intent, "%s%s%s", intent_names[c.intent], lang ? ":" : "",
              lang ? lang : "");
-    const char *params[] = {in->provider,
-                            in->message_id,
-                            sender_id,
-                            in->from,
-                            in->body,
-                            media,
-                            intent,
-                            c.intent == TOCSIN_INTENT_KEYWORD ? keyword_id : NULL,
-                            c.likely_revocation ? "true" : "false",
-                            reply[0] ? reply : NULL,
-                            reply[0] ? tocsin_sms_encoding_name(info.encoding) : NULL,
-                            reply[0] ? segments : NULL};
-    gw_store_apply(g, GW_SPOOL_INBOUND, params, 12, inbound_stored, in);
+    int keyword = c.intent == TOCSIN_INTENT_KEYWORD, has_reply = reply[0] != '\0';
+    const char *params[GW_INBOUND_PARAMS] = {
+        [GW_IN_PROVIDER] = in->provider,
+        [GW_IN_MESSAGE_ID] = in->message_id,
+        [GW_IN_SENDER_ID] = sender_id,
+        [GW_IN_FROM] = in->from,
+        [GW_IN_BODY] = in->body,
+        [GW_IN_NUM_MEDIA] = media,
+        [GW_IN_INTENT] = intent,
+        [GW_IN_KEYWORD_ID] = keyword ? keyword_id : NULL,
+        [GW_IN_LIKELY_REVOCATION] = c.likely_revocation ? "true" : "false",
+        [GW_IN_REPLY] = has_reply ? reply : NULL,
+        [GW_IN_REPLY_ENCODING] = has_reply ? tocsin_sms_encoding_name(info.encoding) : NULL,
+        [GW_IN_REPLY_SEGMENTS] = has_reply ? segments : NULL,
+    };
+    gw_store_apply(g, GW_SPOOL_INBOUND, params, GW_INBOUND_PARAMS, inbound_stored, in);
 }
 
 static void receipt_applied(int status, const PGresult *res, int row, const char *why, void *ctx)
@@ -109,9 +119,10 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
         tocsin_http_error(in->req, 503, "unavailable", "the receipt could not be stored; retry");
         return;
     }
-    tocsin_metric_register(&m_receipts);
     tocsin_metric_add(&m_receipts, 1);
-    const char *outcome = status == GW_STORE_SPOOLED ? "spooled" : PQgetvalue(res, row, 0);
+    const char *outcome = status == GW_STORE_SPOOLED
+                              ? "spooled"
+                              : PQgetvalue(res, row, PQfnumber(res, GW_COL_OUTCOME));
     /* foreign: the id is another sender's message (schema/017), a
      * misconfigured account or a forged callback; dropped: this sender
      * already has the most pending receipts. Both are for an operator. */
@@ -127,7 +138,13 @@ void gw_receipt_apply(struct gateway *g, const struct gw_sender *s, struct gw_in
 {
     char sender_id[24];
     snprintf(sender_id, sizeof sender_id, "%lld", s->id);
-    const char *params[] = {in->provider, in->message_id, sender_id, status,
-                            error_code && *error_code ? error_code : NULL, NULL};
+    const char *params[GW_RECEIPT_PARAMS] = {
+        [GW_RC_PROVIDER] = in->provider,
+        [GW_RC_MESSAGE_ID] = in->message_id,
+        [GW_RC_SENDER_ID] = sender_id,
+        [GW_RC_STATUS] = status,
+        [GW_RC_ERROR_CODE] = error_code && *error_code ? error_code : NULL,
+        [GW_RC_PAYLOAD] = NULL,
+    };
     gw_store_apply(g, GW_SPOOL_RECEIPT, params, GW_RECEIPT_PARAMS, receipt_applied, in);
 }

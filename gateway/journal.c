@@ -25,22 +25,23 @@
 
 static const char apply_sql[] = "SELECT applied, failed, more FROM tocsin_inbound_journal_apply($1)";
 
-static struct {
+/* The applier's state (g->journal). */
+struct gw_journal {
     struct gateway *g;
-    uv_timer_t timer;
-    int started, stopped;
+    uv_timer_t timer; /* data: this struct */
+    int stopped;
     int running;          /* an apply call is in flight */
     int waiting;          /* replies may wait in the journal */
     unsigned added, seen; /* journaling events, and how many the running call may not see */
     long long backlog;    /* journaled minus applied, by this gateway (an estimate) */
     uint64_t last_run_ms; /* when the last apply call started */
     uint64_t retry_at_ms; /* after a failed call, not before this */
-} jr;
+};
 
 static double backlog_read(void *ctx)
 {
-    (void)ctx;
-    return (double)jr.backlog;
+    const struct gw_journal *jr = ctx;
+    return (double)jr->backlog;
 }
 
 static struct tocsin_metric m_journaled = TOCSIN_METRIC_COUNTER(
@@ -55,23 +56,23 @@ static struct tocsin_metric m_backlog =
     TOCSIN_METRIC_GAUGE("tocsin_gateway_journal_backlog",
                         "replies this gateway journaled that are not applied yet", NULL);
 
-static void run(void);
+static void run(struct gw_journal *jr);
 
 static void applied(const struct tocsin_db_result *r, void *ctx)
 {
-    (void)ctx;
-    jr.running = 0;
+    struct gw_journal *jr = ctx;
+    jr->running = 0;
     if (r->error) {
         log_warn("journal_apply_failed", "reason=%s retry_in_ms=%d", tocsin_log_q(r->error),
                  FORCE_AFTER_MS);
-        jr.retry_at_ms = uv_now(jr.g->d->loop) + FORCE_AFTER_MS;
+        jr->retry_at_ms = uv_now(jr->g->d->loop) + FORCE_AFTER_MS;
         return; /* the timer tries again */
     }
     if (PQntuples(r->res) != 1)
         return;
-    long done = strtol(PQgetvalue(r->res, 0, 0), NULL, 10);
-    long failed = strtol(PQgetvalue(r->res, 0, 1), NULL, 10);
-    int more = strcmp(PQgetvalue(r->res, 0, 2), "t") == 0;
+    long done = strtol(PQgetvalue(r->res, 0, PQfnumber(r->res, "applied")), NULL, 10);
+    long failed = strtol(PQgetvalue(r->res, 0, PQfnumber(r->res, "failed")), NULL, 10);
+    int more = strcmp(PQgetvalue(r->res, 0, PQfnumber(r->res, "more")), "t") == 0;
     tocsin_metric_add(&m_applied, (double)(done));
     if (failed > 0) {
         tocsin_metric_add(&m_failed, (double)failed);
@@ -79,72 +80,92 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
                   "count=%ld where=inbound_journal_failed reason=\"refused by the database\"",
                   failed);
     }
-    jr.backlog -= done + failed;
-    if (!more || jr.backlog < 0) /* drained, or others' rows were counted too */
-        jr.backlog = 0;
+    jr->backlog -= done + failed;
+    if (!more || jr->backlog < 0) /* drained, or others' rows were counted too */
+        jr->backlog = 0;
     /* Rows journaled while the call ran may have committed after it looked. */
-    jr.waiting = more || jr.added != jr.seen;
-    if (more && done + failed > 0 && gw_batch_quiet(GW_SPOOL_INBOUND, uv_now(jr.g->d->loop), QUIET_MS))
-        run(); /* still quiet: keep draining (else the tick asks again) */
+    jr->waiting = more || jr->added != jr->seen;
+    if (more && done + failed > 0 &&
+        gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, uv_now(jr->g->d->loop), QUIET_MS))
+        run(jr); /* still quiet: keep draining (else the tick asks again) */
 }
 
-static void run(void)
+static void run(struct gw_journal *jr)
 {
-    if (jr.running || jr.stopped || !jr.waiting)
+    if (jr->running || jr->stopped || !jr->waiting)
         return;
     const char *params[] = {APPLY_BATCH};
-    jr.last_run_ms = uv_now(jr.g->d->loop);
-    jr.seen = jr.added;
-    if (tocsin_db_query(jr.g->d->db, apply_sql, 1, params, applied, NULL) == 0)
-        jr.running = 1;
+    jr->last_run_ms = uv_now(jr->g->d->loop);
+    jr->seen = jr->added;
+    if (tocsin_db_query(jr->g->d->db, apply_sql, 1, params, applied, jr) == 0)
+        jr->running = 1;
 }
 
 static void tick(uv_timer_t *t)
 {
-    (void)t;
-    uint64_t now = uv_now(jr.g->d->loop);
-    if (!jr.waiting || jr.running || now < jr.retry_at_ms)
+    struct gw_journal *jr = t->data;
+    uint64_t now = uv_now(jr->g->d->loop);
+    if (!jr->waiting || jr->running || now < jr->retry_at_ms)
         return;
-    if (gw_batch_quiet(GW_SPOOL_INBOUND, now, QUIET_MS) || now - jr.last_run_ms >= FORCE_AFTER_MS)
-        run();
+    if (gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, now, QUIET_MS) ||
+        now - jr->last_run_ms >= FORCE_AFTER_MS)
+        run(jr);
 }
 
 int gw_journal_start(struct gateway *g)
 {
-    jr.g = g;
+    struct gw_journal *jr = calloc(1, sizeof *jr);
+    if (!jr)
+        return -1;
+    jr->g = g;
+    jr->waiting = 1; /* whatever an earlier gateway left */
     m_backlog.read = backlog_read;
+    m_backlog.read_ctx = jr;
     tocsin_metric_register(&m_journaled);
     tocsin_metric_register(&m_applied);
     tocsin_metric_register(&m_failed);
     tocsin_metric_register(&m_backlog);
-    if (uv_timer_init(g->d->loop, &jr.timer) != 0 ||
-        uv_timer_start(&jr.timer, tick, TICK_MS, TICK_MS) != 0)
+    if (uv_timer_init(g->d->loop, &jr->timer) != 0) {
+        free(jr);
         return -1;
-    jr.started = 1;
-    jr.waiting = 1; /* whatever an earlier gateway left */
-    return 0;
+    }
+    jr->timer.data = jr;
+    g->journal = jr;
+    return uv_timer_start(&jr->timer, tick, TICK_MS, TICK_MS) == 0 ? 0 : -1;
 }
 
-int gw_journal_has_room(void)
+int gw_journal_has_room(const struct gateway *g)
 {
-    return jr.started && !jr.stopped && jr.g->d->cfg.gateway_journal_at > 0 &&
-           jr.backlog < (long long)jr.g->d->cfg.gateway_journal_max;
+    const struct gw_journal *jr = g->journal;
+    return jr && !jr->stopped && g->d->cfg.gateway_journal_at > 0 &&
+           jr->backlog < (long long)g->d->cfg.gateway_journal_max;
 }
 
-void gw_journal_added(int n)
+void gw_journal_added(struct gateway *g, int n)
 {
-    if (n <= 0)
+    struct gw_journal *jr = g->journal;
+    if (n <= 0 || !jr)
         return;
     tocsin_metric_add(&m_journaled, n);
-    jr.backlog += n;
-    jr.added++;
-    jr.waiting = 1;
+    jr->backlog += n;
+    jr->added++;
+    jr->waiting = 1;
 }
 
-void gw_journal_stop(void)
+void gw_journal_stop(struct gateway *g)
 {
-    if (!jr.started || jr.stopped)
+    struct gw_journal *jr = g->journal;
+    if (!jr || jr->stopped)
         return;
-    jr.stopped = 1;
-    uv_close((uv_handle_t *)&jr.timer, NULL);
+    jr->stopped = 1;
+    uv_close((uv_handle_t *)&jr->timer, NULL);
+}
+
+/* After the loop ended (the timer is closed). */
+void gw_journal_free(struct gateway *g)
+{
+    m_backlog.read = NULL; /* the gauge reads 0 from now on */
+    m_backlog.read_ctx = NULL;
+    free(g->journal);
+    g->journal = NULL;
 }

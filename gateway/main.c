@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * main.c — tocsin-gateway: receives carrier webhooks (member messages and
  * delivery receipts). This file wires the daemon to the webhook routes. */
-#include "gateway.h"
+#include <stdlib.h>
 
-static struct gateway gateway;
+#include "gateway.h"
 
 static int gateway_port(const struct tocsin_config *cfg)
 {
@@ -57,50 +57,69 @@ int gw_admit(struct gateway *g, struct tocsin_http_req *r)
     return 0;
 }
 
+static void gateway_cleanup(struct tocsin_daemon *d);
+
+/* On failure everything made so far is freed: the loop never runs. */
 static int gateway_start(struct tocsin_daemon *d)
 {
-    gateway.d = d;
-    unsigned ip = d->cfg.gateway_rate_per_ip, all = d->cfg.gateway_rate_global;
-    gateway.junk_per_ip = tocsin_ratelimit_new(ip, 2.0 * ip, 8192);
-    gateway.junk_global = tocsin_ratelimit_new(all, 2.0 * all, 1);
-    gateway.authentic = tocsin_ratelimit_new(all, 2.0 * all, 1);
-    if (!gateway.junk_per_ip || !gateway.junk_global || !gateway.authentic)
+    struct gateway *g = calloc(1, sizeof *g);
+    if (!g)
         return -1;
+    d->app = g;
+    g->d = d;
+    gw_statements_build(&g->sql);
+    unsigned ip = d->cfg.gateway_rate_per_ip, all = d->cfg.gateway_rate_global;
+    g->junk_per_ip = tocsin_ratelimit_new(ip, 2.0 * ip, 8192);
+    g->junk_global = tocsin_ratelimit_new(all, 2.0 * all, 1);
+    g->authentic = tocsin_ratelimit_new(all, 2.0 * all, 1);
+    if (!g->junk_per_ip || !g->junk_global || !g->authentic)
+        goto failed;
     tocsin_metric_register(&m_limited);
     tocsin_metric_register(&m_junk);
-    if (gw_store_start(&gateway) != 0 || gw_journal_start(&gateway) != 0 ||
-        gw_senders_start(&gateway) != 0)
-        return -1;
-    gw_twilio_routes(&gateway);
-    gw_telnyx_routes(&gateway);
+    gw_inbound_metrics_register();
+    if (gw_batch_start(g) != 0 || gw_store_start(g) != 0 || gw_journal_start(g) != 0 ||
+        gw_senders_start(g) != 0)
+        goto failed;
+    gw_twilio_routes(g);
+    gw_telnyx_routes(g);
     return 0;
+failed:
+    gateway_cleanup(d);
+    return -1;
 }
 
 static void gateway_stop(struct tocsin_daemon *d)
 {
-    (void)d;
-    gw_store_stop(&gateway);
-    gw_journal_stop();
+    struct gateway *g = d->app;
+    gw_store_stop(g);
+    gw_journal_stop(g);
 }
 
+/* After the loop ended (every handle is closed), or after a failed start
+ * (the loop never runs). */
 static void gateway_cleanup(struct tocsin_daemon *d)
 {
-    (void)d;
-    gw_store_free();
-    gw_senders_free();
-    tocsin_ratelimit_free(gateway.junk_per_ip);
-    tocsin_ratelimit_free(gateway.junk_global);
-    tocsin_ratelimit_free(gateway.authentic);
+    struct gateway *g = d->app;
+    if (!g)
+        return;
+    gw_store_free(g);
+    gw_batch_free(g);
+    gw_journal_free(g);
+    gw_senders_free(g);
+    tocsin_ratelimit_free(g->junk_per_ip);
+    tocsin_ratelimit_free(g->junk_global);
+    tocsin_ratelimit_free(g->authentic);
+    free(g);
+    d->app = NULL;
 }
 
 /* Without the database the gateway still accepts webhooks into its spool:
  * healthy for a load balancer as long as the spool has room. */
 static int gateway_spooling(struct tocsin_daemon *d)
 {
-    (void)d;
-    return gateway.d && gw_store_can_spool(&gateway);
+    const struct gateway *g = d->app;
+    return g && gw_store_can_spool(g);
 }
-
 static const struct tocsin_daemon_spec gateway_spec = {
     .name = "gateway",
     .summary = "Receives carrier webhooks: member messages and delivery receipts.",

@@ -13,6 +13,7 @@
 
 #include "crypto.h"
 #include "gateway.h"
+#include "hash.h"
 #include "log.h"
 
 #define CACHE_SLOTS 64
@@ -20,16 +21,20 @@
  * keyword, HELP-text and credential changes take effect within this. */
 #define CACHE_FRESH_MS 2000
 
-static struct gw_sender *cache[CACHE_SLOTS];
-
 /* Numbers no sender has: a bounded table, one entry per hash slot (a
  * collision evicts, costing one more lookup), trusted for MISS_FRESH_MS. */
 #define MISS_SLOTS 1024
 #define MISS_FRESH_MS 5000
-static struct miss {
+struct miss {
     char address[20];
     uint64_t at_ms;
-} misses[MISS_SLOTS];
+};
+
+/* The sender cache (g->senders). */
+struct gw_senders {
+    struct gw_sender *cache[CACHE_SLOTS]; /* by id */
+    struct miss misses[MISS_SLOTS];       /* by address */
+};
 
 static struct tocsin_metric m_lookups = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_sender_lookups_total", "database queries for a webhook's sender", NULL);
@@ -37,25 +42,23 @@ static struct tocsin_metric m_misses_cached = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_unknown_sender_cached_total",
     "webhooks to a number no sender has, refused from the cache", NULL);
 
-static struct miss *miss_slot(const char *address)
+static struct miss *miss_slot(struct gw_senders *ss, const char *address)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = address; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return &misses[h % MISS_SLOTS];
+    return &ss->misses[tocsin_hash(address, strlen(address)) % MISS_SLOTS];
 }
 
 /* Forgets every unknown number, and makes every cached sender be asked
  * for again (its credentials or address may have changed). */
 static void senders_changed(const char *channel, const char *payload, void *ctx)
 {
+    struct gateway *g = ctx;
+    struct gw_senders *ss = g->senders;
     (void)channel;
     (void)payload;
-    (void)ctx;
-    memset(misses, 0, sizeof misses);
+    memset(ss->misses, 0, sizeof ss->misses);
     for (int i = 0; i < CACHE_SLOTS; i++)
-        if (cache[i])
-            cache[i]->fetched_ms = 0;
+        if (ss->cache[i])
+            ss->cache[i]->fetched_ms = 0;
 }
 
 /* After a reconnect notifications may have been lost. */
@@ -66,6 +69,8 @@ static void listen_connected(void *ctx)
 
 int gw_senders_start(struct gateway *g)
 {
+    if (!(g->senders = calloc(1, sizeof *g->senders)))
+        return -1;
     tocsin_metric_register(&m_lookups);
     tocsin_metric_register(&m_misses_cached);
     if (tocsin_db_listen(g->d->db, "tocsin_senders", senders_changed, g) != 0)
@@ -90,12 +95,13 @@ static void sender_free(struct gw_sender *s)
     free(s);
 }
 
-void gw_senders_free(void)
+void gw_senders_free(struct gateway *g)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        sender_free(cache[i]);
-        cache[i] = NULL;
-    }
+    struct gw_senders *ss = g->senders;
+    for (int i = 0; ss && i < CACHE_SLOTS; i++)
+        sender_free(ss->cache[i]);
+    free(ss);
+    g->senders = NULL;
 }
 
 const char *gw_keyword_reply(const struct gw_sender *s, long long keyword_id)
@@ -144,11 +150,11 @@ struct lookup {
 };
 
 /* The cached sender for address, however old, or NULL. */
-static struct gw_sender *cached(const char *address)
+static struct gw_sender *cached(struct gw_senders *ss, const char *address)
 {
     for (int i = 0; i < CACHE_SLOTS; i++)
-        if (cache[i] && strcmp(cache[i]->address, address) == 0)
-            return cache[i];
+        if (ss->cache[i] && strcmp(ss->cache[i]->address, address) == 0)
+            return ss->cache[i];
     return NULL;
 }
 
@@ -157,8 +163,9 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
     struct lookup *l = arg;
     struct gateway *g = l->g;
     if (r->error) {
-        struct gw_sender *stale =
-            gw_db_error_transient(r->sqlstate, r->ambiguous) ? cached(l->address) : NULL;
+        struct gw_sender *stale = gw_db_error_transient(r->sqlstate, r->ambiguous)
+                                      ? cached(g->senders, l->address)
+                                      : NULL;
         log_warn("sender_lookup_failed", "reason=%s using_cached=%d", tocsin_log_q(r->error),
                  stale != NULL);
         if (stale)
@@ -169,7 +176,7 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         return;
     }
     if (PQntuples(r->res) != 1) {
-        struct miss *m = miss_slot(l->address);
+        struct miss *m = miss_slot(g->senders, l->address);
         snprintf(m->address, sizeof m->address, "%s", l->address);
         m->at_ms = uv_now(g->d->loop);
         l->cb(NULL, 404, "no sender has this number", l->ctx);
@@ -177,15 +184,20 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         return;
     }
     PGresult *res = r->res;
-    long long id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-    const char *keywords = PQgetvalue(res, 0, 7);
-    struct gw_sender **slot = &cache[id % CACHE_SLOTS];
+    int i_id = PQfnumber(res, "id"), i_org_id = PQfnumber(res, "org_id"),
+        i_provider = PQfnumber(res, "provider"), i_sealed = PQfnumber(res, "credentials_sealed"),
+        i_org_name = PQfnumber(res, "org_name"), i_help = PQfnumber(res, "help_text"),
+        i_keywords = PQfnumber(res, "keywords"), i_address = PQfnumber(res, "address"),
+        i_pk = PQfnumber(res, "telnyx_public_key");
+    long long id = strtoll(PQgetvalue(res, 0, i_id), NULL, 10);
+    const char *keywords = PQgetvalue(res, 0, i_keywords);
+    struct gw_sender **slot = &g->senders->cache[id % CACHE_SLOTS];
     struct gw_sender *s = *slot;
     /* Rebuilt when anything it was made from changed: keywords, HELP text,
      * credentials, the Telnyx key. */
-    const char *sealed = PQgetvalue(res, 0, 4), *pk = PQgetvalue(res, 0, 9);
+    const char *sealed = PQgetvalue(res, 0, i_sealed), *pk = PQgetvalue(res, 0, i_pk);
     if (!s || s->id != id || strcmp(s->keywords_json, keywords) != 0 ||
-        strcmp(s->sealed, sealed) != 0 || strcmp(s->help_text, PQgetvalue(res, 0, 6)) != 0 ||
+        strcmp(s->sealed, sealed) != 0 || strcmp(s->help_text, PQgetvalue(res, 0, i_help)) != 0 ||
         strcmp(s->telnyx_pk_b64, pk) != 0) {
         char err[256];
         struct gw_sender *fresh = calloc(1, sizeof *fresh);
@@ -195,11 +207,11 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
             return;
         }
         fresh->id = id;
-        fresh->org_id = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-        snprintf(fresh->address, sizeof fresh->address, "%s", PQgetvalue(res, 0, 8));
-        snprintf(fresh->provider, sizeof fresh->provider, "%s", PQgetvalue(res, 0, 2));
-        snprintf(fresh->org_name, sizeof fresh->org_name, "%s", PQgetvalue(res, 0, 5));
-        fresh->help_text = strdup(PQgetvalue(res, 0, 6));
+        fresh->org_id = strtoll(PQgetvalue(res, 0, i_org_id), NULL, 10);
+        snprintf(fresh->address, sizeof fresh->address, "%s", PQgetvalue(res, 0, i_address));
+        snprintf(fresh->provider, sizeof fresh->provider, "%s", PQgetvalue(res, 0, i_provider));
+        snprintf(fresh->org_name, sizeof fresh->org_name, "%s", PQgetvalue(res, 0, i_org_name));
+        fresh->help_text = strdup(PQgetvalue(res, 0, i_help));
         fresh->keywords_json = strdup(keywords);
         fresh->sealed = strdup(sealed);
         fresh->telnyx_pk_b64 = strdup(pk);
@@ -237,13 +249,13 @@ void gw_sender_lookup(struct gateway *g, const char *address, int cache_only, gw
 {
     /* While the database is unreachable a sender seen before is trusted as
      * it was (its webhooks are spooled); one never seen gets 503. */
-    struct gw_sender *s = cached(address);
+    struct gw_sender *s = cached(g->senders, address);
     if (s && (cache_only || uv_now(g->d->loop) - s->fetched_ms < CACHE_FRESH_MS ||
               !tocsin_db_is_ready(g->d->db))) {
         cb(s, 200, NULL, ctx);
         return;
     }
-    struct miss *m = miss_slot(address);
+    struct miss *m = miss_slot(g->senders, address);
     if (!s && m->at_ms && strcmp(m->address, address) == 0 &&
         uv_now(g->d->loop) - m->at_ms < MISS_FRESH_MS) {
         tocsin_metric_add(&m_misses_cached, 1);
@@ -271,12 +283,13 @@ void gw_sender_lookup(struct gateway *g, const char *address, int cache_only, gw
     const char *params[] = {address};
     if (tocsin_db_query(
             g->d->db,
-            "SELECT s.id, s.org_id, s.provider, s.account_sid, s.credentials_sealed, o.name,"
-            " coalesce(o.help_text, ''),"
+            "SELECT s.id, s.org_id, s.provider, s.account_sid, s.credentials_sealed,"
+            " o.name AS org_name, coalesce(o.help_text, '') AS help_text,"
             " coalesce((SELECT json_agg(json_build_object('id', k.id, 'pattern', k.pattern,"
             "   'reply', k.reply) ORDER BY k.id)::text FROM keywords k"
-            "   WHERE k.org_id = s.org_id AND (k.sender_id IS NULL OR k.sender_id = s.id)), '[]'),"
-            " s.address, coalesce(s.telnyx_public_key, '')"
+            "   WHERE k.org_id = s.org_id AND (k.sender_id IS NULL OR k.sender_id = s.id)), '[]')"
+            " AS keywords,"
+            " s.address, coalesce(s.telnyx_public_key, '') AS telnyx_public_key"
             " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1",
             1, params, lookup_done, l) != 0) {
         free(l);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dynbuf.h"
 #include "log.h"
 
 static const uint8_t magic[4] = {'T', 'S', 'P', '1'};
@@ -151,8 +152,7 @@ struct waiter {
 
 /* Records waiting for one write + fdatasync, and who to tell. */
 struct group {
-    uint8_t *buf;
-    size_t len, cap;
+    struct tocsin_dynbuf bytes; /* the encoded records (max set on first use) */
     struct waiter *w;
     size_t nw, capw;
 };
@@ -170,32 +170,29 @@ struct gw_spool {
     uv_fs_t req;
 };
 
-static int group_reserve(struct group *g, size_t more)
+/* Room for a record of `more` bytes and its waiter: where to encode it, or
+ * NULL out of memory. A group never holds more than the spool's bound. */
+static uint8_t *group_reserve(const struct gw_spool *sp, struct group *g, size_t more)
 {
-    if (g->len + more > g->cap) {
-        size_t cap = g->cap ? g->cap : 4096;
-        while (cap < g->len + more)
-            cap *= 2;
-        uint8_t *b = realloc(g->buf, cap);
-        if (!b)
-            return -1;
-        g->buf = b;
-        g->cap = cap;
-    }
+    if (g->bytes.max == 0) /* a zeroed group's first record */
+        tocsin_dynbuf_init(&g->bytes, (size_t)sp->max_bytes);
+    char *at = tocsin_dynbuf_reserve(&g->bytes, more);
+    if (!at)
+        return NULL;
     if (g->nw == g->capw) {
         size_t capw = g->capw ? 2 * g->capw : 16;
         struct waiter *w = realloc(g->w, capw * sizeof *w);
         if (!w)
-            return -1;
+            return NULL;
         g->w = w;
         g->capw = capw;
     }
-    return 0;
+    return (uint8_t *)at;
 }
 
 static void group_free(struct group *g)
 {
-    free(g->buf);
+    tocsin_dynbuf_free(&g->bytes);
     free(g->w);
     memset(g, 0, sizeof *g);
 }
@@ -400,7 +397,7 @@ static void flush_done(struct gw_spool *sp, int status)
     struct group g = sp->inflight;
     memset(&sp->inflight, 0, sizeof sp->inflight);
     if (status == 0)
-        sp->size += g.len;
+        sp->size += g.bytes.len;
     sp->busy = 0;
     for (size_t i = 0; i < g.nw; i++)
         g.w[i].cb(status, g.w[i].ctx);
@@ -433,7 +430,7 @@ static void on_written(uv_fs_t *req)
     struct gw_spool *sp = req->data;
     ssize_t r = req->result;
     uv_fs_req_cleanup(req);
-    if (r == (ssize_t)sp->inflight.len) {
+    if (r == (ssize_t)sp->inflight.bytes.len) {
         if (uv_fs_fdatasync(sp->loop, &sp->req, sp->fd, on_synced) == 0)
             return;
         r = -EIO;
@@ -456,7 +453,7 @@ static void flush_start(struct gw_spool *sp)
         flush_done(sp, -EIO);
         return;
     }
-    uv_buf_t b = uv_buf_init((char *)sp->inflight.buf, (unsigned)sp->inflight.len);
+    uv_buf_t b = uv_buf_init(sp->inflight.bytes.data, (unsigned)sp->inflight.bytes.len);
     sp->req.data = sp;
     if (uv_fs_write(sp->loop, &sp->req, sp->fd, &b, 1, -1, on_written) != 0) {
         sp->req.result = -EIO;
@@ -472,12 +469,13 @@ int gw_spool_append(struct gw_spool *sp, int kind, const char *const *fields, in
         return -EINVAL;
     if (sp->broken)
         return -EIO;
-    if (sp->size + sp->inflight.len + sp->pending.len + len > sp->max_bytes)
+    if (sp->size + sp->inflight.bytes.len + sp->pending.bytes.len + len > sp->max_bytes)
         return -ENOSPC;
-    if (group_reserve(&sp->pending, len))
+    uint8_t *at = group_reserve(sp, &sp->pending, len);
+    if (!at)
         return -ENOMEM;
-    gw_spool_encode(kind, fields, n, sp->pending.buf + sp->pending.len, len);
-    sp->pending.len += len;
+    gw_spool_encode(kind, fields, n, at, len);
+    tocsin_dynbuf_commit(&sp->pending.bytes, len);
     sp->pending.w[sp->pending.nw++] = (struct waiter){cb, ctx};
     if (!sp->busy)
         flush_start(sp);

@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "dbsync.h"
+#include "dynbuf.h"
+#include "hash.h"
 
 static double now_seconds(void)
 {
@@ -33,10 +35,7 @@ struct seen_set {
 
 static size_t seen_hash(const char *s)
 {
-    size_t h = 1469598103934665603ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
+    return (size_t)tocsin_hash(s, strlen(s));
 }
 
 /* Returns the line of an earlier occurrence, 0 if new (then recorded),
@@ -98,48 +97,42 @@ void tocsin_import_report_free(struct tocsin_import_report *report)
 
 /* --- COPY text format --- */
 
-struct copy_buf {
-    char *data;
-    size_t len, cap;
-};
+/* The COPY rows not yet sent: copy_send empties it past COPY_FLUSH bytes,
+ * so it holds that plus one contact, whose escaped text is far below
+ * COPY_MAX (a record is at most TOCSIN_CSV_MAX_RECORD bytes). */
+#define COPY_FLUSH (1 << 16)
+#define COPY_MAX (16u << 20)
 
-static int copy_put(struct copy_buf *b, const char *s, size_t n)
+/* Appends s[0..n) escaped for COPY's text format. */
+static int copy_put(struct tocsin_dynbuf *b, const char *s, size_t n)
 {
-    if (b->len + n * 2 + 4 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (b->len + n * 2 + 4 > cap)
-            cap *= 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return -1;
-        b->data = d;
-        b->cap = cap;
-    }
+    char *d = tocsin_dynbuf_reserve(b, n * 2);
+    if (!d)
+        return -1;
+    size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         const char *esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
         if (esc) {
-            memcpy(b->data + b->len, esc, 2);
-            b->len += 2;
+            memcpy(d + w, esc, 2);
+            w += 2;
         } else {
-            b->data[b->len++] = c;
+            d[w++] = c;
         }
     }
+    tocsin_dynbuf_commit(b, w);
     return 0;
 }
 
-static int copy_field(struct copy_buf *b, const char *s, int last)
+/* Appends one field (NULL: SQL NULL) and its terminator. */
+static int copy_field(struct tocsin_dynbuf *b, const char *s, int last)
 {
-    int rc = s ? copy_put(b, s, strlen(s)) : copy_put(b, "", 0);
-    if (!s) {
-        b->data[b->len++] = '\\';
-        b->data[b->len++] = 'N';
-    }
-    b->data[b->len++] = last ? '\n' : '\t';
-    return rc;
+    if (s ? copy_put(b, s, strlen(s)) : tocsin_dynbuf_add(b, "\\N", 2))
+        return -1;
+    return tocsin_dynbuf_add(b, last ? "\n" : "\t", 1);
 }
 
-static int copy_contact(struct copy_buf *b, const struct tocsin_import_contact *c)
+static int copy_contact(struct tocsin_dynbuf *b, const struct tocsin_import_contact *c)
 {
     return copy_field(b, c->phone, 0) || copy_field(b, c->first_name, 0) ||
            copy_field(b, c->last_name, 0) || copy_field(b, c->zip[0] ? c->zip : NULL, 0) ||
@@ -248,13 +241,13 @@ static int run_prepare(struct import_run *run)
 }
 
 /* Sends the buffered COPY rows; returns 0 or -1 with run->err. */
-static int copy_send(struct import_run *run, struct copy_buf *buf)
+static int copy_send(struct import_run *run, struct tocsin_dynbuf *buf)
 {
     if (PQputCopyData(run->conn, buf->data, (int)buf->len) != 1) {
         run_db_failed(run, "COPY failed: ", PQerrorMessage(run->conn), NULL);
         return -1;
     }
-    buf->len = 0;
+    tocsin_dynbuf_reset(buf);
     return 0;
 }
 
@@ -264,7 +257,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
     struct tocsin_csv_row row;
     struct tocsin_import_columns cols;
     struct seen_set seen = {0};
-    struct copy_buf buf = {0};
+    struct tocsin_dynbuf buf;
+    tocsin_dynbuf_init(&buf, COPY_MAX);
     char reason[200];
     int rc = -1, got_header = 0;
     for (;;) {
@@ -314,7 +308,7 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             snprintf(run->err, run->errlen, "out of memory");
             goto out;
         }
-        if (buf.len > (1 << 16) && copy_send(run, &buf))
+        if (buf.len > COPY_FLUSH && copy_send(run, &buf))
             goto out;
     }
     if (!got_header) {
@@ -334,7 +328,7 @@ out:
         }
         PQclear(res);
     }
-    free(buf.data);
+    tocsin_dynbuf_free(&buf);
     free(seen.slots);
     return rc;
 }
@@ -362,12 +356,13 @@ static int run_apply(struct import_run *run)
         "   timezone = coalesce(EXCLUDED.timezone, contacts.timezone),"
         "   fields = contacts.fields || EXCLUDED.fields, updated_at = now()"
         "  RETURNING (xmax = 0) AS inserted)"
-        " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+        " SELECT count(*) FILTER (WHERE inserted) AS imported,"
+        "  count(*) FILTER (WHERE NOT inserted) AS updated FROM up",
         1, p1);
     if (!res)
         return -1;
-    rep->imported = strtol(PQgetvalue(res, 0, 0), NULL, 10);
-    rep->updated = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    rep->imported = strtol(PQgetvalue(res, 0, PQfnumber(res, "imported")), NULL, 10);
+    rep->updated = strtol(PQgetvalue(res, 0, PQfnumber(res, "updated")), NULL, 10);
     PQclear(res);
     rep->kept_opted_out = run_scalar(run,
                                      "SELECT count(*) FROM import_stage s JOIN opt_outs o"

@@ -23,13 +23,35 @@ int tocsin_ignore_sigpipe(void)
 
 static void daemon_usage(const struct tocsin_daemon_spec *spec, FILE *f)
 {
+    fprintf(f, "Usage: tocsin-%s [--help | --version | --config-markdown", spec->name);
+    for (const struct tocsin_daemon_command *c = spec->commands; c && c->flag; c++)
+        fprintf(f, " | %s", c->flag);
     fprintf(f,
-            "Usage: tocsin-%s [--help] [--version]\n\n%s\n\n"
+            "]\n\n%s\n\n"
             "Listens on TOCSIN_BIND_ADDR; serves GET /healthz (503 while the database is\n"
             "unreachable) and GET /metrics (Prometheus). Stops cleanly on SIGTERM or SIGINT.\n"
-            "Configuration comes from the environment only.\n\n",
-            spec->name, spec->summary);
+            "Configuration comes from the environment only.\n\n"
+            "  --config-markdown  print the configuration table of README.md\n",
+            spec->summary);
+    for (const struct tocsin_daemon_command *c = spec->commands; c && c->flag; c++)
+        fprintf(f, "  %-17s  %s\n", c->flag, c->help);
+    fputc('\n', f);
     tocsin_config_print_help(f);
+}
+
+/* Runs the command argv names; 0 when it is one, -1 otherwise. */
+static int daemon_command(const struct tocsin_daemon_spec *spec, const char *arg)
+{
+    if (strcmp(arg, "--config-markdown") == 0) {
+        tocsin_config_print_markdown(stdout);
+        return 0;
+    }
+    for (const struct tocsin_daemon_command *c = spec->commands; c && c->flag; c++)
+        if (strcmp(arg, c->flag) == 0) {
+            c->run(stdout);
+            return 0;
+        }
+    return -1;
 }
 
 static const char *daemon_health(void *ctx)
@@ -95,6 +117,8 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
             printf("tocsin-%s %s\n", spec->name, TOCSIN_VERSION);
             return 0;
         }
+        if (daemon_command(spec, argv[i]) == 0)
+            return 0;
         fprintf(stderr, "tocsin-%s: unknown argument \"%s\" (see --help)\n", spec->name, argv[i]);
         return 2;
     }

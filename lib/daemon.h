@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * daemon.h — what every Tocsin daemon does the same way: --help and
- * --version, configuration from the environment, logging, the libuv loop,
+ * daemon.h — what every Tocsin daemon does the same way: --help,
+ * --version and --config-markdown, configuration from the environment, logging, the libuv loop,
  * the database pool, the HTTP server with /healthz (503 while the database
  * is down) and /metrics, and a clean stop on SIGTERM/SIGINT (stop taking
  * work, finish in-flight requests and queries, close, exit 0). A daemon
  * supplies a spec with its name, port and start/stop hooks. */
 #ifndef TOCSIN_DAEMON_H
 #define TOCSIN_DAEMON_H
+
+#include <stdio.h>
 
 #include <uv.h>
 
@@ -16,10 +18,21 @@
 
 struct tocsin_daemon;
 
+/* A flag that prints something about the daemon and exits 0 without
+ * loading configuration (--routes of the dashboard). */
+struct tocsin_daemon_command {
+    const char *flag; /* "--routes" */
+    const char *help; /* one line for --help */
+    void (*run)(FILE *out);
+};
+
 struct tocsin_daemon_spec {
     const char *name;    /* "gateway": binary tocsin-gateway, log component */
     const char *summary; /* one line for --help */
     int (*port)(const struct tocsin_config *cfg);
+    /* The daemon's own commands besides --help, --version and
+     * --config-markdown; terminated by a NULL flag. May be NULL. */
+    const struct tocsin_daemon_command *commands;
     int reuseport; /* several processes may share the port (SO_REUSEPORT) */
     /* 1 for a daemon that never opens carrier credentials (the dashboard):
      * it refuses to start when their key is in its environment, where

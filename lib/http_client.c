@@ -8,6 +8,7 @@
 #include <curl/curl.h>
 
 #include "common.h"
+#include "dynbuf.h"
 #include "log.h"
 
 #define CLIENT_MAX_BODY (4 * 1024 * 1024)
@@ -18,8 +19,7 @@ struct transfer {
     CURL *easy;
     struct curl_slist *headers;
     char *body_in;  /* request body copy */
-    char *body_out; /* response body */
-    size_t out_len, out_cap;
+    struct tocsin_dynbuf body_out; /* response body, at most CLIENT_MAX_BODY - 1 bytes */
     int too_big;
     char errbuf[CURL_ERROR_SIZE];
     tocsin_http_client_cb cb;
@@ -62,24 +62,11 @@ static size_t on_write(char *data, size_t size, size_t n, void *userp)
 {
     struct transfer *t = userp;
     size_t len = size * n;
-    if (t->out_len + len + 1 > CLIENT_MAX_BODY) {
+    if (len > t->body_out.max - t->body_out.len) {
         t->too_big = 1;
         return 0; /* aborts the transfer */
     }
-    if (t->out_len + len + 1 > t->out_cap) {
-        size_t cap = t->out_cap ? t->out_cap : 4096;
-        while (cap < t->out_len + len + 1)
-            cap *= 2;
-        char *b = realloc(t->body_out, cap);
-        if (!b)
-            return 0;
-        t->body_out = b;
-        t->out_cap = cap;
-    }
-    memcpy(t->body_out + t->out_len, data, len);
-    t->out_len += len;
-    t->body_out[t->out_len] = '\0';
-    return len;
+    return tocsin_dynbuf_add(&t->body_out, data, len) == 0 ? len : 0; /* 0: out of memory */
 }
 
 static void try_free(struct tocsin_http_client *c);
@@ -206,7 +193,7 @@ static void transfer_free(struct transfer *t)
         easy_give_back(t->client, t->easy);
     curl_slist_free_all(t->headers);
     free(t->body_in);
-    free(t->body_out);
+    tocsin_dynbuf_free(&t->body_out);
     free(t);
 }
 
@@ -241,8 +228,8 @@ static void check_done(struct tocsin_http_client *c)
         curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
         r.request_sent = request_size > 0;
-        r.body = t->body_out ? t->body_out : "";
-        r.body_len = t->out_len;
+        r.body = t->body_out.data ? t->body_out.data : "";
+        r.body_len = t->body_out.len;
         r.timed_out = code == CURLE_OPERATION_TIMEDOUT;
         if (t->too_big)
             r.error = "response body too large";
@@ -300,6 +287,7 @@ int tocsin_http_client_send(struct tocsin_http_client *c, const struct tocsin_ht
         return -1;
     }
     t->client = c;
+    tocsin_dynbuf_init(&t->body_out, CLIENT_MAX_BODY - 1);
     t->cb = cb;
     t->ctx = ctx;
     CURL *e = t->easy;

@@ -9,10 +9,8 @@ static struct tocsin_metric *registry_head, *registry_tail;
 
 void tocsin_metric_register(struct tocsin_metric *m)
 {
-    for (struct tocsin_metric *x = registry_head; x; x = x->next)
-        if (x == m)
-            return;
-    m->next = NULL;
+    if (m->next || m == registry_tail) /* linked already */
+        return;
     if (registry_tail)
         registry_tail->next = m;
     else

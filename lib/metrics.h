@@ -25,9 +25,12 @@ struct tocsin_metric {
 #define TOCSIN_METRIC_COUNTER(n, h, l) {(n), (h), (l), TOCSIN_COUNTER, 0, NULL, NULL, NULL}
 #define TOCSIN_METRIC_GAUGE(n, h, l) {(n), (h), (l), TOCSIN_GAUGE, 0, NULL, NULL, NULL}
 
-/* Adds m to the registry (idempotent). m must outlive the process's use of
- * the registry (static storage). Metrics sharing a name must be registered
- * one after another so their HELP/TYPE lines print once. */
+/* Adds m to the registry (idempotent, constant time). Every daemon
+ * registers its metrics at startup, so /metrics lists each one (at 0)
+ * before its first event; updating one never touches the registry. m must
+ * outlive the process's use of the registry (static storage). Metrics
+ * sharing a name must be registered one after another so their HELP/TYPE
+ * lines print once. */
 void tocsin_metric_register(struct tocsin_metric *m);
 
 static inline void tocsin_metric_add(struct tocsin_metric *m, double v)

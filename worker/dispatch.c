@@ -22,6 +22,13 @@ static struct tocsin_metric m_requests = TOCSIN_METRIC_COUNTER(
 static struct tocsin_metric m_throttled = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_throttled_total", "carrier answers asking us to slow down (429)", NULL);
 
+void wk_dispatch_metrics_register(void)
+{
+    tocsin_metric_register(&m_claimed);
+    tocsin_metric_register(&m_requests);
+    tocsin_metric_register(&m_throttled);
+}
+
 /* Seconds of sending one claim covers, and of sending stamped ahead. */
 #define CLAIM_AHEAD_S 2.0
 #define MARK_AHEAD_S 0.1
@@ -126,14 +133,17 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
         return; /* the poll timer tries again */
     }
     int n = PQntuples(r->res);
+    int i_id = PQfnumber(r->res, "id"), i_to = PQfnumber(r->res, "to_phone"),
+        i_body = PQfnumber(r->res, "body"), i_segments = PQfnumber(r->res, "segments"),
+        i_validity = PQfnumber(r->res, "validity_seconds");
     for (int i = 0; i < n; i++) {
         struct wk_msg *m = calloc(1, sizeof *m);
         if (m) {
-            m->id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
-            m->to = strdup(PQgetvalue(r->res, i, 1));
-            m->body = strdup(PQgetvalue(r->res, i, 2));
-            m->segments = (unsigned)strtoul(PQgetvalue(r->res, i, 3), NULL, 10);
-            m->validity_seconds = strtol(PQgetvalue(r->res, i, 4), NULL, 10);
+            m->id = strtoll(PQgetvalue(r->res, i, i_id), NULL, 10);
+            m->to = strdup(PQgetvalue(r->res, i, i_to));
+            m->body = strdup(PQgetvalue(r->res, i, i_body));
+            m->segments = (unsigned)strtoul(PQgetvalue(r->res, i, i_segments), NULL, 10);
+            m->validity_seconds = strtol(PQgetvalue(r->res, i, i_validity), NULL, 10);
             m->sender = s;
         }
         if (!m || !m->to || !m->body) {
@@ -146,7 +156,6 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
     }
     s->more = n > 0;
     if (n > 0) {
-        tocsin_metric_register(&m_claimed);
         tocsin_metric_add(&m_claimed, n);
         log_debug("claimed", "sender_id=%lld count=%d", s->id, n);
     }
@@ -170,7 +179,8 @@ static void maybe_claim(struct wk_sender *s)
     const char *params[] = {sender, w->id, lim, now, lease};
     s->claiming = 1;
     if (tocsin_db_query(w->d->db,
-                        "SELECT id, to_phone, body, segments, coalesce(validity_seconds, 0)"
+                        "SELECT id, to_phone, body, segments,"
+                        " coalesce(validity_seconds, 0) AS validity_seconds"
                         " FROM tocsin_claim($1, $2, $3, to_timestamp($4::float8), $5)",
                         5, params, claimed, s) != 0)
         s->claiming = 0;
@@ -284,7 +294,6 @@ static void maybe_mark(struct wk_sender *s)
 static void throttle(struct wk_sender *s)
 {
     uint64_t now = uv_now(s->w->d->loop);
-    tocsin_metric_register(&m_throttled);
     tocsin_metric_add(&m_throttled, 1);
     s->throttled_streak++;
     if (now - s->last_throttle_ms > 1000 || s->last_throttle_ms == 0) {
@@ -377,7 +386,6 @@ static void send_one(struct wk_sender *s, struct wk_msg *m)
         return;
     }
     w->in_flight++;
-    tocsin_metric_register(&m_requests);
     tocsin_metric_add(&m_requests, 1);
 }
 

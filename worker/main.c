@@ -68,6 +68,8 @@ static int worker_start(struct tocsin_daemon *d)
         return -1;
     d->app = w;
     w->d = d;
+    wk_dispatch_metrics_register();
+    wk_outcomes_metrics_register();
     if (*d->cfg.worker_id) {
         snprintf(w->id, sizeof w->id, "%s", d->cfg.worker_id);
     } else {

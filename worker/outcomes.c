@@ -23,6 +23,14 @@ static struct tocsin_metric m_failed = TOCSIN_METRIC_COUNTER(
 static struct tocsin_metric m_unknown = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_unknown_total", "messages whose fate is unknown (5xx, timeout): never resent", NULL);
 
+void wk_outcomes_metrics_register(void)
+{
+    tocsin_metric_register(&m_sent);
+    tocsin_metric_register(&m_retry);
+    tocsin_metric_register(&m_failed);
+    tocsin_metric_register(&m_unknown);
+}
+
 #define FLUSH_MAX 500
 #define FLUSH_DELAY_MS 2
 #define RETRY_DELAY_MS 500
@@ -37,11 +45,10 @@ static void flush(struct worker *w);
 
 static void count(const struct wk_outcome *o)
 {
-    struct tocsin_metric *m = strcmp(o->kind, "sent") == 0    ? &m_sent
-                              : strcmp(o->kind, "retry") == 0 ? &m_retry
+    struct tocsin_metric *m = strcmp(o->kind, "sent") == 0     ? &m_sent
+                              : strcmp(o->kind, "retry") == 0  ? &m_retry
                               : strcmp(o->kind, "failed") == 0 ? &m_failed
                                                                : &m_unknown;
-    tocsin_metric_register(m);
     tocsin_metric_add(m, 1);
 }
 

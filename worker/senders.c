@@ -78,25 +78,47 @@ static void sender_drop(struct wk_sender *s)
     uv_close((uv_handle_t *)&s->timer, sender_timer_closed);
 }
 
+/* The refresh query's columns, found by name once per result. */
+struct sender_cols {
+    int id, org_id, address, provider, account_sid, sealed, rate, base_url, account, account_rate;
+};
+
+static void sender_cols_find(const PGresult *res, struct sender_cols *c)
+{
+    *c = (struct sender_cols){
+        .id = PQfnumber(res, "id"),
+        .org_id = PQfnumber(res, "org_id"),
+        .address = PQfnumber(res, "address"),
+        .provider = PQfnumber(res, "provider"),
+        .account_sid = PQfnumber(res, "account_sid"),
+        .sealed = PQfnumber(res, "credentials_sealed"),
+        .rate = PQfnumber(res, "messages_per_second"),
+        .base_url = PQfnumber(res, "base_url"),
+        .account = PQfnumber(res, "account"),
+        .account_rate = PQfnumber(res, "account_messages_per_second"),
+    };
+}
+
 /* Fills or updates s from one row; returns 0, or -1 when the sender cannot
  * be used (logged). */
-static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int row)
+static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int row,
+                       const struct sender_cols *c)
 {
-    const char *provider = PQgetvalue(res, row, 3);
+    const char *provider = PQgetvalue(res, row, c->provider);
     s->provider = tocsin_provider_find(provider);
-    s->org_id = strtoll(PQgetvalue(res, row, 1), NULL, 10);
-    snprintf(s->address, sizeof s->address, "%s", PQgetvalue(res, row, 2));
-    snprintf(s->account_sid, sizeof s->account_sid, "%s", PQgetvalue(res, row, 4));
-    const char *base = PQgetvalue(res, row, 7);
+    s->org_id = strtoll(PQgetvalue(res, row, c->org_id), NULL, 10);
+    snprintf(s->address, sizeof s->address, "%s", PQgetvalue(res, row, c->address));
+    snprintf(s->account_sid, sizeof s->account_sid, "%s", PQgetvalue(res, row, c->account_sid));
+    const char *base = PQgetvalue(res, row, c->base_url);
     snprintf(s->base_url, sizeof s->base_url, "%s", *base ? base : default_base_url(provider));
     snprintf(s->status_callback, sizeof s->status_callback, "%s%s", w->d->cfg.public_url,
              strcmp(provider, "twilio") == 0 ? "/twilio/status" : "/telnyx/webhook");
-    double rate = strtod(PQgetvalue(res, row, 6), NULL);
+    double rate = strtod(PQgetvalue(res, row, c->rate), NULL);
     if (rate != s->rate) {
         s->rate = rate;
         tocsin_pacer_set_rate(&s->pacer, rate * s->slow);
     }
-    const char *sealed = PQgetvalue(res, row, 5);
+    const char *sealed = PQgetvalue(res, row, c->sealed);
     if (!s->provider) {
         log_error("sender_unusable", "sender_id=%lld reason=\"unknown provider\"", s->id);
         return -1;
@@ -119,7 +141,8 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
                   tocsin_log_q(tocsin_credential_problem(opened, w->d->cfg.has_secret_key)));
         return -1;
     }
-    s->account = account_get(w, PQgetvalue(res, row, 8), strtod(PQgetvalue(res, row, 9), NULL));
+    s->account = account_get(w, PQgetvalue(res, row, c->account),
+                             strtod(PQgetvalue(res, row, c->account_rate), NULL));
     return s->account ? 0 : -1;
 }
 
@@ -153,13 +176,15 @@ static void refreshed(const struct tocsin_db_result *r, void *ctx)
         s->seen = 0;
     for (struct wk_account *a = w->accounts; a; a = a->next)
         a->seen = 0;
+    struct sender_cols cols;
+    sender_cols_find(r->res, &cols);
     for (int i = 0; i < PQntuples(r->res); i++) {
-        long long id = strtoll(PQgetvalue(r->res, i, 0), NULL, 10);
+        long long id = strtoll(PQgetvalue(r->res, i, cols.id), NULL, 10);
         struct wk_sender *s = wk_sender_find(w, id);
         int fresh = !s;
         if (fresh && !(s = sender_new(w, id)))
             continue;
-        if (sender_load(w, s, r->res, i) != 0) {
+        if (sender_load(w, s, r->res, i, &cols) != 0) {
             if (fresh)
                 sender_drop(s);
             continue; /* an existing one is dropped below as unseen */
@@ -192,10 +217,11 @@ void wk_senders_refresh(struct worker *w)
         return;
     w->refreshing = 1;
     if (tocsin_db_query(w->d->db,
-                        "SELECT s.id, s.org_id, s.address, s.provider, coalesce(s.account_sid, ''),"
-                        " s.credentials_sealed, s.messages_per_second, coalesce(s.base_url, ''),"
-                        " tocsin_sender_account(s.provider, s.account_sid, s.id),"
-                        " coalesce(l.messages_per_second, 0)"
+                        "SELECT s.id, s.org_id, s.address, s.provider,"
+                        " coalesce(s.account_sid, '') AS account_sid, s.credentials_sealed,"
+                        " s.messages_per_second, coalesce(s.base_url, '') AS base_url,"
+                        " tocsin_sender_account(s.provider, s.account_sid, s.id) AS account,"
+                        " coalesce(l.messages_per_second, 0) AS account_messages_per_second"
                         " FROM senders s LEFT JOIN provider_account_limits l"
                         "   ON l.provider = s.provider AND l.account = s.account_sid"
                         " ORDER BY s.id",

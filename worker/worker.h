@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * worker.h — tocsin-worker's shared state. The worker dispatches carrier
- * accounts it holds a lease on (leases.c); for each sender of such an
+ * accounts it holds a lease on (housekeeping.c); for each sender of such an
  * account it claims due messages (dispatch.c), stamps them just before they
  * leave, sends them at the paced rate through the provider (providers/),
  * and writes the outcomes back in batches (outcomes.c). Senders and their
@@ -107,7 +107,8 @@ void wk_senders_refresh(struct worker *w);
 struct wk_sender *wk_sender_find(struct worker *w, long long id);
 void wk_senders_free(struct worker *w);
 
-/* leases.c: account dispatcher leases, the lease sweep, blast ticks */
+/* housekeeping.c: account dispatcher leases, the lease sweep, blast ticks,
+ * the receipt sweep */
 void wk_housekeeping_start(struct worker *w);
 void wk_housekeeping_stop(struct worker *w);
 /* Asks for the lease of every account not held yet (after a refresh). */
@@ -128,6 +129,10 @@ void wk_check_drained(struct worker *w);
 
 /* outcomes.c */
 void wk_outcome_add(struct worker *w, const struct wk_outcome *o);
+/* Register the worker's counters at startup, so /metrics lists them (at 0)
+ * before their first event. */
+void wk_dispatch_metrics_register(void);
+void wk_outcomes_metrics_register(void);
 /* 1 while outcomes are waiting or being written. */
 int wk_outcomes_pending(const struct worker *w);
 void wk_outcomes_free(struct worker *w);

@@ -13,7 +13,9 @@ export class ApiError extends Error {
   }
 }
 
-export function setCsrf(token) { csrf = token || ''; }
+export function setCsrf(token) {
+  csrf = token || '';
+}
 
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
@@ -22,7 +24,9 @@ export async function api(method, path, body) {
   let res;
   try {
     res = await fetch(path, {
-      method, headers, credentials: 'same-origin',
+      method,
+      headers,
+      credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {

@@ -30,9 +30,11 @@ export function replace(el, ...children) {
 
 export function when(iso) {
   if (!iso) return '';
-  const d = new Date(iso), now = new Date();
+  const d = new Date(iso),
+    now = new Date();
   const sameDay = d.toDateString() === now.toDateString();
-  return sameDay ? d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })
+  return sameDay
+    ? d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' })
     : d.toLocaleDateString([], { month: 'short', day: 'numeric' });
 }
 

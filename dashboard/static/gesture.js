@@ -10,17 +10,27 @@
 // too_soon); this keeps an ordinary double click from ever getting there.
 
 // The presses this page has seen, recorded before any handler runs.
-let lastPointer = null;        // { time } of the latest pointerdown
-let lastKey = null;            // { event, time, fresh } of the latest keydown
-const held = new Set();        // keys down now (by code)
+let lastPointer = null; // { time } of the latest pointerdown
+let lastKey = null; // { event, time, fresh } of the latest keydown
+const held = new Set(); // keys down now (by code)
 
 if (typeof window !== 'undefined') {
-  window.addEventListener('pointerdown', (ev) => { lastPointer = { time: ev.timeStamp }; }, true);
-  window.addEventListener('keydown', (ev) => {
-    const fresh = !ev.repeat && !held.has(ev.code);
-    held.add(ev.code);
-    lastKey = { event: ev, time: ev.timeStamp, fresh };
-  }, true);
+  window.addEventListener(
+    'pointerdown',
+    (ev) => {
+      lastPointer = { time: ev.timeStamp };
+    },
+    true,
+  );
+  window.addEventListener(
+    'keydown',
+    (ev) => {
+      const fresh = !ev.repeat && !held.has(ev.code);
+      held.add(ev.code);
+      lastKey = { event: ev, time: ev.timeStamp, fresh };
+    },
+    true,
+  );
   window.addEventListener('keyup', (ev) => held.delete(ev.code), true);
   window.addEventListener('blur', () => held.clear());
 }
@@ -37,7 +47,9 @@ export function gestureGate(minGapMs = 500) {
       armedAt = performance.now();
       // On screen means painted: a press before the next frame is not a
       // decision about what it shows.
-      requestAnimationFrame(() => { armedAt = Math.max(armedAt, performance.now()); });
+      requestAnimationFrame(() => {
+        armedAt = Math.max(armedAt, performance.now());
+      });
     },
     take(ev) {
       let time;

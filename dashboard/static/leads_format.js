@@ -5,15 +5,24 @@
 // times and rates.
 
 const STATE_LABELS = {
-  draft: 'Draft', scheduled: 'Scheduled', expanding: 'Preparing', sending: 'Sending',
-  paused: 'Paused', cancelled: 'Cancelled', completed: 'Done',
+  draft: 'Draft',
+  scheduled: 'Scheduled',
+  expanding: 'Preparing',
+  sending: 'Sending',
+  paused: 'Paused',
+  cancelled: 'Cancelled',
+  completed: 'Done',
 };
 
 /** "Done" for completed, and so on; unknown states are shown as they are. */
-export function stateLabel(state) { return STATE_LABELS[state] || String(state); }
+export function stateLabel(state) {
+  return STATE_LABELS[state] || String(state);
+}
 
 /** No more changes to watch for. */
-export function isFinal(state) { return state === 'completed' || state === 'cancelled'; }
+export function isFinal(state) {
+  return state === 'completed' || state === 'cancelled';
+}
 
 /** A duration as people say it: "under a second", "40 s", "3 min", "2 h 5 min". */
 export function formatDuration(seconds) {
@@ -22,7 +31,8 @@ export function formatDuration(seconds) {
   if (s < 60) return `${s} s`;
   const m = Math.ceil(s / 60);
   if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60), rest = m % 60;
+  const h = Math.floor(m / 60),
+    rest = m % 60;
   return rest ? `${h} h ${rest} min` : `${h} h`;
 }
 
@@ -57,7 +67,9 @@ export function counterRows(b) {
 /** A blast's title: its first words (at most max characters), since
  * blasts carry no name of their own. */
 export function blastTitle(body, max = 48) {
-  const text = String(body || '').replace(/\s+/g, ' ').trim();
+  const text = String(body || '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (text.length <= max) return text || 'Untitled blast';
   const cut = text.slice(0, max - 1);
   const space = cut.lastIndexOf(' ');

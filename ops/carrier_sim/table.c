@@ -2,28 +2,20 @@
  * table.c — the simulator's hash table (table.h): open addressing with
  * linear probing, at most half full, and backward-shift deletion, so there
  * are no tombstones. Owns its slots and the copies of its keys. The hash
- * (FNV-1a, then a mixing step for the low bits the mask keeps) is not
- * keyed: the simulator only faces our own tests and benchmarks, and a
- * client that wanted collisions could only slow the simulator down. */
+ * (lib/hash.h) is not keyed: the simulator only faces our own tests and
+ * benchmarks, and a client that wanted collisions could only slow the
+ * simulator down. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "table.h"
 
 #define MIN_CAP 16
 
 static uint64_t hash(const char *key, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 0x100000001b3ULL;
-    }
-    /* FNV's low bits depend only on the bytes' low bits; mix the high in. */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h;
+    return tocsin_hash(key, len);
 }
 
 /* The slot holding the key, or the free slot where it would go. */

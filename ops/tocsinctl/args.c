@@ -5,14 +5,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tocsinctl.h"
+
 int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
               const char **pos, int maxpos)
 {
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            tocsinctl_help(verb);
             return -2;
+        }
         if (strncmp(a, "--", 2) != 0 || strcmp(a, "-") == 0) {
             if (npos == maxpos) {
                 fprintf(stderr, "tocsinctl %s: unexpected argument \"%s\" (see --help)\n", verb, a);

@@ -12,7 +12,8 @@ struct ctl_opt {
 
 /* Parses argv[1..]: options listed in opts (terminated by a NULL name),
  * positionals into pos (at most maxpos). Returns the number of positionals,
- * -1 after printing a usage error, or -2 when --help was given. */
+ * -1 after printing a usage error, or -2 after printing the verb's help
+ * (tocsinctl_help) when --help was given. */
 int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
               const char **pos, int maxpos);
 

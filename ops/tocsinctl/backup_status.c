@@ -250,24 +250,8 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--prometheus", NULL, &prometheus},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("backup status", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl backup status [--stanza tocsin] [--pgbackrest /usr/bin/pgbackrest]\n"
-               "                               [--max-full-age-hours 192] [--max-wal-age-minutes 60]\n"
-               "                               [--prometheus]\n\n"
-               "Says how old the last full pgBackRest backup of the stanza is and how old the\n"
-               "last WAL segment PostgreSQL archived is, and whether archiving is failing.\n"
-               "Run it as the system user postgres (it reads pgBackRest's repository and\n"
-               "pg_stat_archiver):\n"
-               "  runuser -u postgres -- tocsinctl --database-url dbname=tocsin backup status\n"
-               "Exit 1 when there is no full backup younger than the limit (default 8 days:\n"
-               "tocsin-backup-full.timer takes one a week), archiving is off or failing, or\n"
-               "the last archived segment is older than its limit (an idle database archives\n"
-               "a segment at most every archive_timeout, 60 s after tocsin-backup-setup, and\n"
-               "only when something was written).\n"
-               "  --prometheus  print the figures as Prometheus text instead (for node_exporter's\n"
-               "                textfile collector); the exit status is the same\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     long long max_full_h, max_wal_min;

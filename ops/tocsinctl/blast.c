@@ -32,17 +32,15 @@ static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int
 
 /* Parses `blast VERB ID [opts]`: returns the exit status to stop with, or
  * -1 to go on with *id set. */
-static int parse_id_verb(const char *verb, const char *usage, int argc, char **argv,
-                         const struct ctl_opt *opts, const char **id)
+static int parse_id_verb(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
+                         const char **id)
 {
     const char *pos[1];
     char name[32];
     snprintf(name, sizeof name, "blast %s", verb);
     int np = ctl_parse(name, argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("%s", usage);
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     if (np != 1) {
@@ -77,25 +75,15 @@ static int lookup(PGconn *conn, const char *verb, const char *sql, const char *o
     return found ? 0 : -1;
 }
 
-static int blast_create(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *sender = NULL, *list = NULL, *body = NULL, *filter = NULL;
     const struct ctl_opt opts[] = {{"--org", &org, NULL},   {"--sender", &sender, NULL},
                                    {"--list", &list, NULL}, {"--body", &body, NULL},
                                    {"--filter", &filter, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("blast create", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl blast create --org SLUG --sender ADDRESS --list NAME --body TEXT\n"
-               "                              [--filter JSON]\n\n"
-               "Creates a draft blast to the list's subscribers (minus opted-out numbers).\n"
-               "TEXT may use fields: {first_name}, {last_name}, {zip}, {phone}, {timezone} or\n"
-               "any column of the import, with a fallback as {first_name|friend}; braces are\n"
-               "for fields only. A value counts up to 100 characters; the body must stay\n"
-               "within 1600 once filled in. --filter '{\"field\":\"city\",\"equals\":\"Austin\"}'\n"
-               "keeps contacts whose field equals the text, ignoring case.\n"
-               "Prints the new blast's id. Exit 2 for invalid input.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("blast create", "--org", org) || ctl_require("blast create", "--sender", sender) ||
         ctl_require("blast create", "--list", list) || ctl_require("blast create", "--body", body))
         return TOCSINCTL_USAGE;
@@ -110,7 +98,7 @@ static int blast_create(struct tocsinctl *ctl, int argc, char **argv)
             return TOCSINCTL_USAGE;
         }
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -133,24 +121,19 @@ static int blast_create(struct tocsinctl *ctl, int argc, char **argv)
         PQclear(res);
     }
 out:
-    PQfinish(conn);
     return rc;
 }
 
-static int blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *at = NULL, *id = NULL;
     const struct ctl_opt opts[] = {{"--at", &at, NULL}, {NULL, NULL, NULL}};
-    int stop = parse_id_verb("schedule", "Usage: tocsinctl blast schedule ID --at TIMESTAMP|now\n\n"
-                                         "Schedules a draft (or reschedules a scheduled) blast. TIMESTAMP is\n"
-                                         "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
-                                         "The worker expands it into messages when it is due.\n",
-                             argc, argv, opts, &id);
+    int stop = parse_id_verb("schedule", argc, argv, opts, &id);
     if (stop >= 0)
         return stop;
     if (ctl_require("blast schedule", "--at", at))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -162,20 +145,19 @@ static int blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
         PQclear(res);
     }
-    PQfinish(conn);
     return rc;
 }
 
 /* pause, resume, cancel: one function call on one blast. */
-static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char *verb, const char *sql,
-                        const char *usage, const char *done_verb)
+static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char *verb,
+                        const char *sql, const char *done_verb)
 {
     const char *id = NULL;
     const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
-    int stop = parse_id_verb(verb, usage, argc, argv, opts, &id);
+    int stop = parse_id_verb(verb, argc, argv, opts, &id);
     if (stop >= 0)
         return stop;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -189,7 +171,6 @@ static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char
         rc = TOCSINCTL_OK;
         PQclear(res);
     }
-    PQfinish(conn);
     return rc;
 }
 
@@ -216,22 +197,15 @@ static void print_status(json_t *s)
         printf("  scheduled    %s\n", at);
 }
 
-static int blast_status(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *id = NULL;
     int as_json = 0;
     const struct ctl_opt opts[] = {{"--json", NULL, &as_json}, {NULL, NULL, NULL}};
-    int stop = parse_id_verb("status", "Usage: tocsinctl blast status ID [--json]\n\n"
-                                       "Prints a blast's state, its counters (each message counts in its\n"
-                                       "current state: queued, sending, sent, delivered, undelivered,\n"
-                                       "failed, unknown, suppressed, cancelled; recipients not fed as\n"
-                                       "messages yet count queued, and \"not fed\" says how many; opted_out\n"
-                                       "counts recipients who opted out while it was sending), progress and\n"
-                                       "last-minute rate.\n",
-                             argc, argv, opts, &id);
+    int stop = parse_id_verb("status", argc, argv, opts, &id);
     if (stop >= 0)
         return stop;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -251,24 +225,19 @@ static int blast_status(struct tocsinctl *ctl, int argc, char **argv)
         json_decref(s);
     }
     PQclear(res);
-    PQfinish(conn);
     return rc;
 }
 
-static int blast_list(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_blast_list(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *state = NULL;
     const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--state", &state, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("blast list", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl blast list [--org SLUG] [--state STATE]\n\n"
-               "Lists blasts, newest first: id, org, state, recipients, messages still\n"
-               "queued, sent (including delivered), scheduled time and the body's start.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -292,59 +261,23 @@ static int blast_list(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
         PQclear(res);
     }
-    PQfinish(conn);
     return rc;
 }
 
-static void usage(FILE *f)
+int tocsinctl_blast_pause(struct tocsinctl *ctl, int argc, char **argv)
 {
-    fprintf(f, "Usage: tocsinctl blast COMMAND [ARGS...]\n\n"
-               "Commands (each answers --help):\n"
-               "  create    a draft blast: --org --sender --list --body [--filter]\n"
-               "  schedule  ID --at TIMESTAMP|now\n"
-               "  pause     ID   stop claiming its messages (they stay queued)\n"
-               "  resume    ID\n"
-               "  cancel    ID   every still-queued message becomes cancelled\n"
-               "  status    ID [--json]\n"
-               "  list      [--org SLUG] [--state STATE]\n");
+    return blast_action(ctl, argc, argv, "pause", "SELECT tocsin_blast_pause(NULL, $1, NULL)",
+                        "paused");
 }
 
-int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_blast_resume(struct tocsinctl *ctl, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return TOCSINCTL_USAGE;
-    }
-    const char *cmd = argv[1];
-    argc--;
-    argv++;
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return TOCSINCTL_OK;
-    }
-    if (strcmp(cmd, "create") == 0)
-        return blast_create(ctl, argc, argv);
-    if (strcmp(cmd, "schedule") == 0)
-        return blast_schedule(ctl, argc, argv);
-    if (strcmp(cmd, "status") == 0)
-        return blast_status(ctl, argc, argv);
-    if (strcmp(cmd, "list") == 0)
-        return blast_list(ctl, argc, argv);
-    if (strcmp(cmd, "pause") == 0)
-        return blast_action(ctl, argc, argv, "pause", "SELECT tocsin_blast_pause(NULL, $1, NULL)",
-                            "Usage: tocsinctl blast pause ID\n\nPauses a sending blast: its messages stay "
-                            "queued and no worker claims them until it is resumed.\n",
-                            "paused");
-    if (strcmp(cmd, "resume") == 0)
-        return blast_action(ctl, argc, argv, "resume", "SELECT tocsin_blast_resume(NULL, $1, NULL)",
-                            "Usage: tocsinctl blast resume ID\n\nResumes a paused blast.\n",
-                            "resumed");
-    if (strcmp(cmd, "cancel") == 0)
-        return blast_action(ctl, argc, argv, "cancel", "SELECT tocsin_blast_cancel(NULL, $1, NULL)",
-                            "Usage: tocsinctl blast cancel ID\n\nCancels a blast: every message still "
-                            "queued becomes cancelled (in one statement); messages already handed to a "
-                            "worker finish.\n",
-                            "cancelled");
-    fprintf(stderr, "tocsinctl blast: unknown command \"%s\" (see --help)\n", cmd);
-    return TOCSINCTL_USAGE;
+    return blast_action(ctl, argc, argv, "resume", "SELECT tocsin_blast_resume(NULL, $1, NULL)",
+                        "resumed");
+}
+
+int tocsinctl_blast_cancel(struct tocsinctl *ctl, int argc, char **argv)
+{
+    return blast_action(ctl, argc, argv, "cancel", "SELECT tocsin_blast_cancel(NULL, $1, NULL)",
+                        "cancelled");
 }

@@ -27,25 +27,8 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--dry-run", NULL, &dry_run},  {"--progress", NULL, &progress},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl contacts import --org SLUG [--list NAME | --outreach CAMPAIGN] [--region CC]\n"
-               "                                 [--strict] [--dry-run] [--progress] FILE.csv\n\n"
-               "Imports contacts from a CSV file (FILE - reads standard input). The header row\n"
-               "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
-               "e.g. America/Chicago: quiet hours use it), and any others,\n"
-               "which are kept as the contact's custom fields. Existing contacts are updated.\n"
-               "Numbers are normalised to E.164 (CC: region for numbers without +country).\n"
-               "--list subscribes the contacts to that list (opted-out numbers never are).\n"
-               "--outreach adds them instead as targets of that outreach campaign (its id):\n"
-               "they are subscribed to nothing and never in a blast; volunteers text them.\n"
-               "The import is one transaction: rejected rows are reported with their line\n"
-               "and reason; with --strict any rejected row aborts the whole import.\n"
-               "--dry-run validates and counts, then writes nothing.\n"
-               "--progress prints the rows read every 100,000 rows and the time each stage\n"
-               "took on standard error (the default when it is a terminal).\n"
-               "Exit status: 0 when the import committed, 1 when nothing was written.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("contacts import", "--org", org))
         return TOCSINCTL_USAGE;
     long long campaign = 0;
@@ -68,7 +51,7 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl contacts import: could not open \"%s\"\n", pos[0]);
         return TOCSINCTL_FAIL;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
     int rc = TOCSINCTL_FAIL;
     if (!conn || tocsinctl_find_org(conn, org, &org_id))
@@ -105,8 +88,6 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
     tocsin_import_report_free(&rep);
 out:
-    if (conn)
-        PQfinish(conn);
     if (in != stdin)
         fclose(in);
     return rc;

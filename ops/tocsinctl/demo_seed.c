@@ -9,15 +9,9 @@
 
 #include "args.h"
 #include "dbsync.h"
+#include "demo_seed.h"
 #include "records.h"
 #include "tocsinctl.h"
-
-#define DEMO_PASSWORD "tocsin-demo"
-#define DEMO_ORG_NAME "Tocsin Demo Chapter"
-#define DEMO_SHORT_CODE "24680"
-#define DEMO_ACCOUNT_SID "AC7c0c51a0000000000000000000000000"
-#define DEMO_AUTH_TOKEN "7c0c51a0000000000000000000000000"
-#define DEMO_CARRIER_URL "http://127.0.0.1:8090" /* the carrier simulator ops/run starts */
 
 static const char *const demo_users[][3] = {
     {"admin@demo.test", "admin", "Ada Admin"},
@@ -87,18 +81,8 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
     const char *carrier_url = NULL;
     const struct ctl_opt opts[] = {{"--carrier-url", &carrier_url, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("demo-seed", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl demo-seed [--carrier-url URL]\n\n"
-               "Creates the demo org \"demo\" (" DEMO_ORG_NAME ") with four logins, all with\n"
-               "password " DEMO_PASSWORD ": admin@demo.test, lead@demo.test, vol1@demo.test,\n"
-               "vol2@demo.test; a Twilio short code " DEMO_SHORT_CODE " on the carrier simulator\n"
-               "(account SID " DEMO_ACCOUNT_SID ", auth token " DEMO_AUTH_TOKEN ");\n"
-               "and the keywords JOIN (list members) and UNETE (list miembros).\n"
-               "The short code sends through the carrier simulator at --carrier-url\n"
-               "(default " DEMO_CARRIER_URL "). Needs TOCSIN_SECRET_KEY. Running it again\n"
-               "changes nothing but the short code's carrier URL, when --carrier-url differs.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     if (carrier_url && (strlen(carrier_url) > 200 || (strncmp(carrier_url, "http://", 7) &&
@@ -107,7 +91,7 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
                         "of at most 200 characters\n", carrier_url);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -138,6 +122,5 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
            "(password " DEMO_PASSWORD "), short code " DEMO_SHORT_CODE ", keywords JOIN UNETE\n");
     rc = TOCSINCTL_OK;
 out:
-    PQfinish(conn);
     return rc;
 }

@@ -438,27 +438,8 @@ int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--no-probe", NULL, &d.no_probe},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("doctor", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl doctor [--key-file FILE] [--key-owner USER] [--ca-file FILE]\n"
-               "                        [--no-carrier] [--no-probe]\n\n"
-               "Checks a running installation and prints one line a check (ok, warn, FAIL, skip)\n"
-               "with what is wrong in plain words. Changes nothing. Run it as the daemons run\n"
-               "(docs/deploy.md: the user tocsin, the settings file, the key as a credential).\n"
-               "  database    reachable with TOCSIN_DATABASE_URL, as a role without superuser or DDL\n"
-               "  migrations  every migration of this version applied, none changed, none unknown\n"
-               "  key         FILE (default /etc/tocsin/secret_key) exists, belongs to USER (default\n"
-               "              root) and nobody else may read it\n"
-               "  url         TOCSIN_PUBLIC_URL and TOCSIN_DASHBOARD_URL are https:// and their\n"
-               "              /healthz answers through the proxy (--ca-file: a CA for a private\n"
-               "              certificate; --no-probe: do not connect)\n"
-               "  proxy       TOCSIN_TRUSTED_PROXIES is set and this week's logins came from real\n"
-               "              client addresses, not all from loopback\n"
-               "  sender      each sender's credentials open with the key and its carrier accepts\n"
-               "              them (Twilio: GET the account; Telnyx: GET /v2/balance; both send\n"
-               "              nothing; --no-carrier: do not ask)\n"
-               "Exit status 0 when nothing failed (warnings allowed), 1 otherwise.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     PGconn *conn = check_database(&d);

@@ -20,14 +20,8 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--help-text", &help, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("init", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl init SLUG --name NAME --admin-email EMAIL [--help-text TEXT]\n\n"
-               "Creates the first organisation of an empty installation and an invite link\n"
-               "(valid 7 days) for its first admin, built on TOCSIN_DASHBOARD_URL. The admin\n"
-               "opens it, sets a password, and invites everyone else from the dashboard.\n"
-               "Refuses a database that already has an organisation (use org create).\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     if (np != 1) {
@@ -41,7 +35,7 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl init: could not make an invite token\n");
         return TOCSINCTL_FAIL;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {pos[0], name, help, email, token};
@@ -72,6 +66,5 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
     }
     PQclear(res);
-    PQfinish(conn);
     return rc;
 }

@@ -75,20 +75,8 @@ int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--list", &k.list, NULL},       {"--reply", &k.reply, NULL},
                                    {"--language", &k.language, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("keyword add", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl keyword add --org SLUG --keyword WORD --list NAME --reply TEXT\n"
-               "                             [--pattern PCRE2] [--sender ADDRESS] [--language en|es]\n\n"
-               "Adds an opt-in keyword. A member who texts it is subscribed to the list and\n"
-               "gets TEXT, which must name the org and say how often messages come,\n"
-               "\"Msg&data rates may apply\", HELP for help and STOP to cancel. The default\n"
-               "pattern matches the whole message in any case, ignoring surrounding spaces\n"
-               "and trailing punctuation. A pattern sees the message folded (lower case, no\n"
-               "accents, straight quotes, no surrounding punctuation or emoji) and matches\n"
-               "caselessly, its own accents folded alike: UNETE and únete are one pattern.\n"
-               "Without --sender it applies to every sender. --language (default: read\n"
-               "from TEXT) is the language STOP, START and HELP are then answered in.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("keyword add", "--org", org) ||
         ctl_require("keyword add", "--keyword", k.keyword) ||
         ctl_require("keyword add", "--list", k.list) || ctl_require("keyword add", "--reply", k.reply))

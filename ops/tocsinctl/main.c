@@ -1,75 +1,368 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * main.c — tocsinctl: global options, the verb table, and the helpers
- * every verb shares (connect, org lookup, exec with error reporting). */
+ * main.c — tocsinctl: global options, the verb table (each verb's usage,
+ * help, whether it uses the database, and handler: --help and VERB --help
+ * are written from it), and the helpers every verb shares (the database
+ * connection, opened on first use and closed after the verb; org lookup;
+ * exec with error reporting). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "crypto.h"
 #include "dbsync.h"
+#include "demo_seed.h"
 #include "log.h"
 #include "tocsinctl.h"
 
-struct verb {
-    const char *group; /* "org", or NULL for a verb of its own */
-    const char *name;
+/* One row per command, `tocsinctl [GROUP] NAME ARGS`: what --help prints
+ * for it, whether it connects to the database, and its handler. Adding a
+ * verb is adding a row (and its handler, in a file of its own). */
+struct tocsinctl_verb {
+    const char *group; /* "user", or NULL for a verb of its own */
+    const char *name;  /* "add" */
+    const char *args;  /* the usage after the name; each '\n' continues it on a new line */
+    int needs_db;      /* 1: the handler may call tocsinctl_db() */
     tocsinctl_verb_fn fn;
-    const char *summary;
+    const char *summary; /* one line for tocsinctl --help */
+    const char *help;    /* what VERB --help prints after the usage */
 };
 
-static const struct verb verbs[] = {
-    {NULL, "setup", tocsinctl_setup, "create the database and its owner and runtime roles (as superuser)"},
-    {NULL, "init", tocsinctl_init, "create the first org and an invite link for its first admin"},
-    {NULL, "migrate", tocsinctl_migrate, "apply pending schema migrations"},
-    {NULL, "doctor", tocsinctl_doctor, "check a running installation and say what is wrong"},
-    {"backup", "status", tocsinctl_backup_status, "age of the last full backup and of the last archived WAL"},
-    {NULL, "metrics", tocsinctl_metrics, "queue age and unknown outcomes per sender, as Prometheus text"},
-    {"org", "create", tocsinctl_org_create, "create an organisation (a chapter or the national body)"},
-    {"org", "set", tocsinctl_org_set, "change an organisation's settings"},
-    {"user", "add", tocsinctl_user_add, "add a user (admin, lead or volunteer)"},
-    {"user", "disable", tocsinctl_user_disable, "disable a user: her sessions and streams end"},
-    {"user", "enable", tocsinctl_user_enable, "enable a disabled user again"},
-    {"user", "revoke-sessions", tocsinctl_user_revoke_sessions, "end every session of a user"},
-    {"sender", "add", tocsinctl_sender_add, "add a sending number or short code"},
-    {"sender", "limit", tocsinctl_sender_limit, "set a carrier account's own rate limit"},
-    {"sender", "show", tocsinctl_sender_show, "show a sender and who answers STOP for it"},
-    {"sender", "opt-out", tocsinctl_sender_opt_out, "set who answers STOP: carrier, program, default"},
-    {"keyword", "add", tocsinctl_keyword_add, "add an opt-in keyword with its confirmation"},
-    {"contacts", "import", tocsinctl_contacts_import, "import contacts from a CSV file"},
-    {NULL, "demo-seed", tocsinctl_demo_seed, "create the demo org, logins, short code and keywords"},
-    {NULL, "segments", tocsinctl_segments, "count the SMS segments of a text"},
-    {NULL, "phone", tocsinctl_phone, "normalise and describe a phone number"},
-    {"zones", "refresh", tocsinctl_zones_refresh, "rewrite the quiet-hours zones of area codes"},
-    {NULL, "blast", tocsinctl_blast, "create, schedule, pause, resume, cancel, list blasts"},
-    {"messages", "requeue", tocsinctl_messages_requeue, "requeue messages whose fate is unknown"},
-    {NULL, "outreach", tocsinctl_outreach, "create peer-to-peer outreach campaigns, show their progress"},
+#define DB 1
+#define NO_DB 0
+
+static const struct tocsinctl_verb verbs[] = {
+    {NULL, "setup",
+     "[--database tocsin] [--owner-role tocsin_owner]\n[--runtime-role tocsin] [--web-role "
+     "tocsin_web]",
+     DB, tocsinctl_setup, "create the database and its owner and runtime roles (as superuser)",
+     "Prepares a PostgreSQL cluster, connecting as a superuser: run it as\n"
+     "`tocsinctl --database-url ADMIN-URL setup` (ADMIN-URL e.g. dbname=postgres, run\n"
+     "as the system user postgres). Creates, or corrects:\n"
+     "  the owner role (NOLOGIN): owns the database and its schema; migrations run as it\n"
+     "    (tocsinctl migrate with options='-c role=tocsin_owner' on a superuser connection);\n"
+     "  the runtime role (LOGIN, no superuser, no DDL): SELECT/INSERT/UPDATE/DELETE on tables,\n"
+     "    USAGE on sequences, EXECUTE on functions, now and, by default privileges, for every\n"
+     "    object later migrations create; the gateway, the worker and tocsinctl connect as it;\n"
+     "  the web role (LOGIN, a member of the runtime role): the dashboard's, so that it runs as\n"
+     "    another system user than the two daemons that hold the sealing key;\n"
+     "  the database, owned by the owner role, with CONNECT and TEMPORARY for the runtime role "
+     "only.\n"
+     "Running it again changes nothing that is already right.\n"},
+    {NULL, "init", "SLUG --name NAME --admin-email EMAIL [--help-text TEXT]", DB, tocsinctl_init,
+     "create the first org and an invite link for its first admin",
+     "Creates the first organisation of an empty installation and an invite link\n"
+     "(valid 7 days) for its first admin, built on TOCSIN_DASHBOARD_URL. The admin\n"
+     "opens it, sets a password, and invites everyone else from the dashboard.\n"
+     "Refuses a database that already has an organisation (use org create).\n"},
+    {NULL, "migrate", "[--dir DIR] [--status]", DB, tocsinctl_migrate,
+     "apply pending schema migrations",
+     "Applies pending schema migrations in order, each in one transaction, and\n"
+     "records them in schema_migrations, then fills the quiet-hours zone table\n"
+     "(tocsinctl zones refresh) if migrations were applied or it is unfilled,\n"
+     "and re-seals carrier credentials of the old format for their sender rows\n"
+     "(needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
+     "Running it again is a no-op.\n"
+     "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
+     "  --status    list migrations and whether each is applied; change nothing\n"},
+    {NULL, "doctor",
+     "[--key-file FILE] [--key-owner USER] [--ca-file FILE]\n[--no-carrier] [--no-probe]", DB,
+     tocsinctl_doctor, "check a running installation and say what is wrong",
+     "Checks a running installation and prints one line a check (ok, warn, FAIL, skip)\n"
+     "with what is wrong in plain words. Changes nothing. Run it as the daemons run\n"
+     "(docs/deploy.md: the user tocsin, the settings file, the key as a credential).\n"
+     "It opens its own connection, so that a database it cannot reach is a check\n"
+     "that failed, not an error.\n"
+     "  database    reachable with TOCSIN_DATABASE_URL, as a role without superuser or DDL\n"
+     "  migrations  every migration of this version applied, none changed, none unknown\n"
+     "  key         FILE (default /etc/tocsin/secret_key) exists, belongs to USER (default\n"
+     "              root) and nobody else may read it\n"
+     "  url         TOCSIN_PUBLIC_URL and TOCSIN_DASHBOARD_URL are https:// and their\n"
+     "              /healthz answers through the proxy (--ca-file: a CA for a private\n"
+     "              certificate; --no-probe: do not connect)\n"
+     "  proxy       TOCSIN_TRUSTED_PROXIES is set and this week's logins came from real\n"
+     "              client addresses, not all from loopback\n"
+     "  sender      each sender's credentials open with the key and its carrier accepts\n"
+     "              them (Twilio: GET the account; Telnyx: GET /v2/balance; both send\n"
+     "              nothing; --no-carrier: do not ask)\n"
+     "Exit status 0 when nothing failed (warnings allowed), 1 otherwise.\n"},
+    {"backup", "status",
+     "[--stanza tocsin] [--pgbackrest /usr/bin/pgbackrest]\n[--max-full-age-hours 192] "
+     "[--max-wal-age-minutes 60]\n[--prometheus]",
+     DB, tocsinctl_backup_status, "age of the last full backup and of the last archived WAL",
+     "Says how old the last full pgBackRest backup of the stanza is and how old the\n"
+     "last WAL segment PostgreSQL archived is, and whether archiving is failing.\n"
+     "Run it as the system user postgres (it reads pgBackRest's repository and\n"
+     "pg_stat_archiver):\n"
+     "  runuser -u postgres -- tocsinctl --database-url dbname=tocsin backup status\n"
+     "Exit 1 when there is no full backup younger than the limit (default 8 days:\n"
+     "tocsin-backup-full.timer takes one a week), archiving is off or failing, or\n"
+     "the last archived segment is older than its limit (an idle database archives\n"
+     "a segment at most every archive_timeout, 60 s after tocsin-backup-setup, and\n"
+     "only when something was written).\n"
+     "  --prometheus  print the figures as Prometheus text instead (for node_exporter's\n"
+     "                textfile collector); the exit status is the same\n"},
+    {NULL, "metrics", "", DB, tocsinctl_metrics,
+     "queue age and unknown outcomes per sender, as Prometheus text",
+     "Prints, as Prometheus text, what only the database knows:\n"
+     "  tocsin_queue_due_messages{sender}           queued messages whose time has come\n"
+     "  tocsin_queue_oldest_due_age_seconds{sender} how long the oldest of them has waited\n"
+     "  tocsin_messages_unknown{sender}             messages whose fate is unknown\n"
+     "                                              (tocsinctl messages requeue)\n"
+     "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
+     "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
+    {"org", "create", "SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]",
+     DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
+     "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
+     "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
+     "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
+     "--help-text-es the one members who write in Spanish get (without it, a\n"
+     "default Spanish text with those parts).\n"},
+    {"org", "set", "SLUG --volunteer-max-conversations N", DB, tocsinctl_org_set,
+     "change an organisation's settings",
+     "Changes an organisation's settings.\n"
+     "--volunteer-max-conversations: the most open conversations one volunteer may\n"
+     "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
+     "takes nothing away from anyone.\n"},
+    {"user", "add",
+     "--org SLUG --email EMAIL --role admin|lead|volunteer\n[--name NAME] [--password-stdin]", DB,
+     tocsinctl_user_add, "add a user (admin, lead or volunteer)",
+     "Adds a login. With --password-stdin the first line of standard input is the\n"
+     "password (10 to 256 characters); otherwise one is generated and printed once.\n"},
+    {"user", "disable", "--org SLUG --email EMAIL", DB, tocsinctl_user_disable,
+     "disable a user: her sessions and streams end",
+     "Disables a login: her sessions end at once (open dashboard streams close),\n"
+     "she cannot log in, and her open conversations go back to the pool.\n"},
+    {"user", "enable", "--org SLUG --email EMAIL", DB, tocsinctl_user_enable,
+     "enable a disabled user again",
+     "Enables a disabled login again; her old sessions stay ended.\n"},
+    {"user", "revoke-sessions", "--org SLUG --email EMAIL", DB, tocsinctl_user_revoke_sessions,
+     "end every session of a user",
+     "Ends every session of a login (\"log out everywhere\") without disabling it.\n"},
+    {"sender", "add",
+     "--org SLUG --address NUMBER|SHORTCODE\n--provider twilio|telnyx --mps N [--kind "
+     "short_code|long_code|toll_free]\n"
+     "[--account-sid AC...] [--auth-token-stdin | --auth-token-env VAR]\n"
+     "[--api-key-env VAR] [--public-key BASE64] [--base-url URL]",
+     DB, tocsinctl_sender_add, "add a sending number or short code",
+     "Adds a sender. The Twilio auth token (or Telnyx API key) is read from stdin\n"
+     "or from the named environment variable, never from the command line, and\n"
+     "stored sealed with TOCSIN_SECRET_KEY. --mps is the carrier's rate limit in\n"
+     "segments per second. --base-url points a sender at the carrier simulator.\n"},
+    {"sender", "limit", "--provider twilio|telnyx --account ACCOUNT --mps N", DB,
+     tocsinctl_sender_limit, "set a carrier account's own rate limit",
+     "Sets the rate limit of a whole carrier account in segments per second,\n"
+     "shared by every sender of that account (the Twilio account SID). The\n"
+     "worker paces each sender at its own --mps and the account at this one.\n"
+     "--mps 0 removes the account limit.\n"},
+    {"sender", "show", "--address ADDRESS", DB, tocsinctl_sender_show,
+     "show a sender and who answers STOP for it",
+     "Shows a sender (its short code, or its number in E.164) and who answers\n"
+     "STOP for it.\n"},
+    {"sender", "opt-out", "--address ADDRESS --handled-by carrier|program|default", DB,
+     tocsinctl_sender_opt_out, "set who answers STOP: carrier, program, default",
+     "Says who answers STOP for a sender. carrier: the carrier confirms the\n"
+     "opt-out itself and refuses later messages to that number with 21610\n"
+     "(Twilio's default opt-out handling), so Tocsin sends no confirmation of\n"
+     "its own (it still does for Spanish words, which the carrier does not\n"
+     "know). program: nothing filters (a standalone short code); Tocsin sends\n"
+     "the one confirmation. default: carrier for Twilio long codes and\n"
+     "toll-free numbers, program otherwise.\n"},
+    {"keyword", "add",
+     "--org SLUG --keyword WORD --list NAME --reply TEXT\n[--pattern PCRE2] [--sender ADDRESS] "
+     "[--language en|es]",
+     DB, tocsinctl_keyword_add, "add an opt-in keyword with its confirmation",
+     "Adds an opt-in keyword. A member who texts it is subscribed to the list and\n"
+     "gets TEXT, which must name the org and say how often messages come,\n"
+     "\"Msg&data rates may apply\", HELP for help and STOP to cancel. The default\n"
+     "pattern matches the whole message in any case, ignoring surrounding spaces\n"
+     "and trailing punctuation. A pattern sees the message folded (lower case, no\n"
+     "accents, straight quotes, no surrounding punctuation or emoji) and matches\n"
+     "caselessly, its own accents folded alike: UNETE and únete are one pattern.\n"
+     "Without --sender it applies to every sender. --language (default: read\n"
+     "from TEXT) is the language STOP, START and HELP are then answered in.\n"},
+    {"contacts", "import",
+     "--org SLUG [--list NAME | --outreach CAMPAIGN] [--region CC]\n[--strict] [--dry-run] "
+     "[--progress] FILE.csv",
+     DB, tocsinctl_contacts_import, "import contacts from a CSV file",
+     "Imports contacts from a CSV file (FILE - reads standard input). The header row\n"
+     "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
+     "e.g. America/Chicago: quiet hours use it), and any others,\n"
+     "which are kept as the contact's custom fields. Existing contacts are updated.\n"
+     "Numbers are normalised to E.164 (CC: region for numbers without +country).\n"
+     "--list subscribes the contacts to that list (opted-out numbers never are).\n"
+     "--outreach adds them instead as targets of that outreach campaign (its id):\n"
+     "they are subscribed to nothing and never in a blast; volunteers text them.\n"
+     "The import is one transaction: rejected rows are reported with their line\n"
+     "and reason; with --strict any rejected row aborts the whole import.\n"
+     "--dry-run validates and counts, then writes nothing.\n"
+     "--progress prints the rows read every 100,000 rows and the time each stage\n"
+     "took on standard error (the default when it is a terminal).\n"
+     "Exit status: 0 when the import committed, 1 when nothing was written.\n"},
+    {NULL, "demo-seed", "[--carrier-url URL]", DB, tocsinctl_demo_seed,
+     "create the demo org, logins, short code and keywords",
+     "Creates the demo org \"demo\" (" DEMO_ORG_NAME ") with four logins, all with\n"
+     "password " DEMO_PASSWORD ": admin@demo.test, lead@demo.test, vol1@demo.test,\n"
+     "vol2@demo.test; a Twilio short code " DEMO_SHORT_CODE " on the carrier simulator\n"
+     "(account SID " DEMO_ACCOUNT_SID ", auth token " DEMO_AUTH_TOKEN ");\n"
+     "and the keywords JOIN (list members) and UNETE (list miembros).\n"
+     "The short code sends through the carrier simulator at --carrier-url\n"
+     "(default " DEMO_CARRIER_URL "). Needs TOCSIN_SECRET_KEY. Running it again\n"
+     "changes nothing but the short code's carrier URL, when --carrier-url differs.\n"},
+    {NULL, "segments", "[TEXT]", NO_DB, tocsinctl_segments, "count the SMS segments of a text",
+     "Prints `encoding=GSM-7|UCS-2 segments=N units=N` for TEXT, or for standard\n"
+     "input (one trailing newline removed) when TEXT is absent.\n"},
+    {NULL, "phone", "INPUT [--region CC]", NO_DB, tocsinctl_phone,
+     "normalise and describe a phone number",
+     "Prints `e164=+14155552671 type=fixed_line_or_mobile region=US place=\"...\"`\n"
+     "or the reason INPUT is not a valid number (exit status 1). CC is the\n"
+     "region for numbers written without +country (default TOCSIN_DEFAULT_REGION).\n"},
+    {"zones", "refresh", "", DB, tocsinctl_zones_refresh,
+     "rewrite the quiet-hours zones of area codes",
+     "Rewrites phone_zones, the quiet-hours zones of every NANP area code (from\n"
+     "libphonenumber's offline geocoder and Tocsin's state and province table)\n"
+     "and of the countries Tocsin maps. Idempotent; `tocsinctl migrate` runs it\n"
+     "when it applies migrations or finds the table unfilled.\n"},
+    {"blast", "create", "--org SLUG --sender ADDRESS --list NAME --body TEXT\n[--filter JSON]", DB,
+     tocsinctl_blast_create, "a draft blast to a list",
+     "Creates a draft blast to the list's subscribers (minus opted-out numbers).\n"
+     "TEXT may use fields: {first_name}, {last_name}, {zip}, {phone}, {timezone} or\n"
+     "any column of the import, with a fallback as {first_name|friend}; braces are\n"
+     "for fields only. A value counts up to 100 characters; the body must stay\n"
+     "within 1600 once filled in. --filter '{\"field\":\"city\",\"equals\":\"Austin\"}'\n"
+     "keeps contacts whose field equals the text, ignoring case.\n"
+     "Prints the new blast's id. Exit 2 for invalid input.\n"},
+    {"blast", "schedule", "ID --at TIMESTAMP|now", DB, tocsinctl_blast_schedule,
+     "schedule a draft blast, or reschedule it",
+     "Schedules a draft (or reschedules a scheduled) blast. TIMESTAMP is\n"
+     "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
+     "The worker expands it into messages when it is due.\n"},
+    {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
+     "stop claiming a blast's messages (they stay queued)",
+     "Pauses a sending blast: its messages stay queued and no worker claims them\n"
+     "until it is resumed.\n"},
+    {"blast", "resume", "ID", DB, tocsinctl_blast_resume, "resume a paused blast",
+     "Resumes a paused blast.\n"},
+    {"blast", "cancel", "ID", DB, tocsinctl_blast_cancel,
+     "cancel every still-queued message of a blast",
+     "Cancels a blast: every message still queued becomes cancelled (in one\n"
+     "statement); messages already handed to a worker finish.\n"},
+    {"blast", "status", "ID [--json]", DB, tocsinctl_blast_status,
+     "a blast's state, counters and rate",
+     "Prints a blast's state, its counters (each message counts in its\n"
+     "current state: queued, sending, sent, delivered, undelivered,\n"
+     "failed, unknown, suppressed, cancelled; recipients not fed as\n"
+     "messages yet count queued, and \"not fed\" says how many; opted_out\n"
+     "counts recipients who opted out while it was sending), progress and\n"
+     "last-minute rate.\n"},
+    {"blast", "list", "[--org SLUG] [--state STATE]", DB, tocsinctl_blast_list,
+     "list blasts, newest first",
+     "Lists blasts, newest first: id, org, state, recipients, messages still\n"
+     "queued, sent (including delivered), scheduled time and the body's start.\n"},
+    {"messages", "requeue",
+     "--state unknown [--org SLUG] [--sender ADDRESS]\n[--blast ID] [--dry-run]", DB,
+     tocsinctl_messages_requeue, "requeue messages whose fate is unknown",
+     "Queues again the messages whose fate is unknown (the carrier may have them:\n"
+     "a 5xx, a timeout or a worker lost after the request left). Only do this once\n"
+     "you have checked they were not delivered: the members may get them twice.\n"
+     "Their blast, if it had completed, sends again; messages of a cancelled\n"
+     "blast stay unknown. --dry-run only counts.\n"},
+    {"outreach", "create",
+     "--org SLUG --name NAME --sender ADDRESS --script TEXT\n[--batch-size N] [--hours-start H] "
+     "[--hours-end H]",
+     DB, tocsinctl_outreach_create, "create a peer-to-peer outreach campaign",
+     "Creates an outreach campaign as a draft, which volunteers do not see until a\n"
+     "lead starts it on its dashboard page; then they claim batches of N contacts\n"
+     "(default 25) and send each first message by hand. TEXT may use fields,\n"
+     "{first_name|fallback}. Texting hours are in each contact's local time, 8 to 21\n"
+     "by default (20 for Florida and Oklahoma numbers); a campaign may only narrow\n"
+     "them. Prints the campaign's id; import its audience with\n"
+     "tocsinctl contacts import --outreach ID.\n"},
+    {"outreach", "status", "--org SLUG [ID]", DB, tocsinctl_outreach_status,
+     "progress of an org's outreach campaigns",
+     "One line per campaign of the org (or only campaign ID): id, state, name, and\n"
+     "how many contacts are not yet texted, in volunteers' batches, texted, replied\n"
+     "and opted out.\n"},
 };
+
+#undef DB
+#undef NO_DB
+
+static void verb_name(const struct tocsinctl_verb *v, char *out, size_t size)
+{
+    snprintf(out, size, "%s%s%s", v->group ? v->group : "", v->group ? " " : "", v->name);
+}
 
 static void usage(FILE *f)
 {
     fprintf(f, "Usage: tocsinctl [--database-url URL] VERB [ARGS...]\n\n"
-               "Operator's command line for Tocsin. Every verb answers --help.\n\nVerbs:\n");
-    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+               "Operator's command line for Tocsin. Every verb answers --help;\n"
+               "those marked * connect to the database.\n\nVerbs:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
         char name[64];
-        snprintf(name, sizeof name, "%s%s%s", verbs[i].group ? verbs[i].group : "",
-                 verbs[i].group ? " " : "", verbs[i].name);
-        fprintf(f, "  %-18s %s\n", name, verbs[i].summary);
+        verb_name(&verbs[i], name, sizeof name);
+        fprintf(f, "  %-22s %c %s\n", name, verbs[i].needs_db ? '*' : ' ', verbs[i].summary);
     }
     fprintf(f, "\nThe database is --database-url or TOCSIN_DATABASE_URL.\n"
                "Exit status: 0 success, 1 failure, 2 usage error.\n\n");
     tocsin_config_print_help(f);
 }
 
-PGconn *tocsinctl_connect(struct tocsinctl *ctl)
+/* `tocsinctl GROUP` alone or with --help: the group's verbs. */
+static void group_usage(FILE *f, const char *group)
 {
+    fprintf(f, "Usage: tocsinctl %s COMMAND [ARGS...]\n\nCommands (each answers --help):\n", group);
+    for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+        if (verbs[i].group && strcmp(verbs[i].group, group) == 0)
+            fprintf(f, "  %-16s %s\n", verbs[i].name, verbs[i].summary);
+}
+
+static void verb_usage(const struct tocsinctl_verb *v)
+{
+    char name[64];
+    verb_name(v, name, sizeof name);
+    int indent = printf("Usage: tocsinctl %s", name) + 1;
+    for (const char *p = v->args, *sep = " "; *p; sep = "") {
+        size_t n = strcspn(p, "\n");
+        printf("%s%.*s", sep, (int)n, p);
+        p += n;
+        if (*p == '\n' && *++p)
+            printf("\n%*s", indent, "");
+    }
+    printf("\n\n%s", v->help);
+}
+
+int tocsinctl_help(const char *verb)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+        char name[64];
+        verb_name(&verbs[i], name, sizeof name);
+        if (strcmp(name, verb) == 0) {
+            verb_usage(&verbs[i]);
+            return TOCSINCTL_OK;
+        }
+    }
+    fprintf(stderr, "tocsinctl: no help for \"%s\"\n", verb);
+    return TOCSINCTL_FAIL;
+}
+
+PGconn *tocsinctl_db(struct tocsinctl *ctl)
+{
+    if (ctl->conn)
+        return ctl->conn;
+    if (!ctl->verb->needs_db) {
+        /* The table says this verb works without a database: keep it true. */
+        fprintf(stderr, "tocsinctl %s: this verb does not use the database\n", ctl->verb->name);
+        return NULL;
+    }
     char err[512];
-    PGconn *conn = tocsin_dbsync_connect(ctl->database_url, err, sizeof err);
-    if (!conn) {
+    ctl->conn = tocsin_dbsync_connect(ctl->database_url, err, sizeof err);
+    if (!ctl->conn) {
         fprintf(stderr, "tocsinctl: %s\n", err);
         return NULL;
     }
-    PQclear(PQexec(conn, "SET client_min_messages = warning"));
-    return conn;
+    PQclear(PQexec(ctl->conn, "SET client_min_messages = warning"));
+    return ctl->conn;
 }
 
 PGresult *tocsinctl_exec(PGconn *conn, const char *verb, const char *sql, int nparams,
@@ -101,7 +394,7 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id)
 int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, tocsinctl_org_fn fn,
                       void *arg, const char *done)
 {
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     long long org_id;
@@ -115,7 +408,18 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
             rc = TOCSINCTL_OK;
         }
     }
-    PQfinish(conn);
+    return rc;
+}
+
+/* Runs a verb; the connection it may have opened (tocsinctl_db) closes
+ * after it, whatever it returned. */
+static int run(struct tocsinctl *ctl, const struct tocsinctl_verb *vb, int argc, char **argv)
+{
+    ctl->verb = vb;
+    int rc = vb->fn(ctl, argc, argv);
+    if (ctl->conn)
+        PQfinish(ctl->conn);
+    ctl->conn = NULL;
     return rc;
 }
 
@@ -156,15 +460,30 @@ int main(int argc, char **argv)
         return 1;
     }
     ctl.database_url = url ? url : ctl.cfg.database_url;
-    for (size_t v = 0; v < sizeof verbs / sizeof verbs[0]; v++) {
-        const struct verb *vb = &verbs[v];
+    const char *sub = i + 1 < argc ? argv[i + 1] : NULL;
+    int group = 0;
+    for (size_t v = 0; v < ARRAY_SIZE(verbs); v++) {
+        const struct tocsinctl_verb *vb = &verbs[v];
         if (!vb->group && strcmp(argv[i], vb->name) == 0)
-            return vb->fn(&ctl, argc - i, argv + i);
-        if (vb->group && strcmp(argv[i], vb->group) == 0 && i + 1 < argc &&
-            strcmp(argv[i + 1], vb->name) == 0)
-            return vb->fn(&ctl, argc - i - 1, argv + i + 1);
+            return run(&ctl, vb, argc - i, argv + i);
+        if (vb->group && strcmp(argv[i], vb->group) == 0) {
+            group = 1;
+            if (sub && strcmp(sub, vb->name) == 0)
+                return run(&ctl, vb, argc - i - 1, argv + i + 1);
+        }
     }
-    fprintf(stderr, "tocsinctl: unknown verb \"%s%s%s\" (see --help)\n", argv[i],
-            i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
-    return 2;
+    if (!group) {
+        fprintf(stderr, "tocsinctl: unknown verb \"%s\" (see --help)\n", argv[i]);
+        return TOCSINCTL_USAGE;
+    }
+    if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+        group_usage(stdout, argv[i]);
+        return TOCSINCTL_OK;
+    }
+    if (!sub) {
+        group_usage(stderr, argv[i]);
+        return TOCSINCTL_USAGE;
+    }
+    fprintf(stderr, "tocsinctl %s: unknown command \"%s\" (see --help)\n", argv[i], sub);
+    return TOCSINCTL_USAGE;
 }

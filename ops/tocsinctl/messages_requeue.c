@@ -19,16 +19,8 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--sender", &sender, NULL}, {"--blast", &blast, NULL},
                                    {"--dry-run", NULL, &dry}, {NULL, NULL, NULL}};
     int np = ctl_parse("messages requeue", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl messages requeue --state unknown [--org SLUG] [--sender ADDRESS]\n"
-               "                                  [--blast ID] [--dry-run]\n\n"
-               "Queues again the messages whose fate is unknown (the carrier may have them:\n"
-               "a 5xx, a timeout or a worker lost after the request left). Only do this once\n"
-               "you have checked they were not delivered: the members may get them twice.\n"
-               "Their blast, if it had completed, sends again; messages of a cancelled\n"
-               "blast stay unknown. --dry-run only counts.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("messages requeue", "--state", state))
         return TOCSINCTL_USAGE;
     if (strcmp(state, "unknown") != 0) {
@@ -40,7 +32,7 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl messages requeue: invalid blast id \"%s\": must be a positive integer\n", blast);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
@@ -72,6 +64,5 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
     printf(dry ? "would requeue %ld unknown messages (dry run)\n" : "requeued %ld unknown messages\n", n);
     rc = TOCSINCTL_OK;
 out:
-    PQfinish(conn);
     return rc;
 }

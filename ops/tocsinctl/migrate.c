@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "dbsync.h"
+#include "dynbuf.h"
 #include "migrations.h"
 #include "tocsinctl.h"
 
@@ -31,33 +32,29 @@ static int name_order(const void *a, const void *b)
     return strcmp(((const struct migration *)a)->name, ((const struct migration *)b)->name);
 }
 
+/* A migration file is read whole; none comes near this. */
+#define MIGRATION_MAX_BYTES (64u << 20)
+
 static int read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
-    size_t cap = 65536, n = 0;
-    char *buf = malloc(cap);
+    struct tocsin_dynbuf buf;
+    tocsin_dynbuf_init(&buf, MIGRATION_MAX_BYTES);
+    char chunk[65536];
     size_t got;
-    while (buf && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (tocsin_dynbuf_add(&buf, chunk, got) != 0)
+            break;
+    int failed = ferror(f) || buf.failed;
     fclose(f);
-    if (!buf)
+    if (failed || tocsin_dynbuf_add(&buf, "", 0) != 0) { /* "" : an empty file still gets its NUL */
+        tocsin_dynbuf_free(&buf);
         return -1;
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
+    }
+    *out = buf.data;
+    *len = buf.len;
     return 0;
 }
 
@@ -261,24 +258,14 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
     int status = 0;
     const struct ctl_opt opts[] = {{"--dir", &dir, NULL}, {"--status", NULL, &status}, {NULL, NULL, NULL}};
     int np = ctl_parse("migrate", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl migrate [--dir DIR] [--status]\n\n"
-               "Applies pending schema migrations in order, each in one transaction, and\n"
-               "records them in schema_migrations, then fills the quiet-hours zone table\n"
-               "(tocsinctl zones refresh) if migrations were applied or it is unfilled,\n"
-               "and re-seals carrier credentials of the old format for their sender rows\n"
-               "(needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
-               "Running it again is a no-op.\n"
-               "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
-               "  --status    list migrations and whether each is applied; change nothing\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     static struct migration m[MAX_MIGRATIONS];
     int n = 0, rc = TOCSINCTL_FAIL;
     PGconn *conn = NULL;
-    if (load(dir, m, &n) || !(conn = tocsinctl_connect(ctl)))
+    if (load(dir, m, &n) || !(conn = tocsinctl_db(ctl)))
         goto out;
     if (status) {
         rc = show_status(conn, m, n);
@@ -301,7 +288,6 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
         goto out;
     rc = TOCSINCTL_OK;
 out:
-    PQfinish(conn);
     for (int i = 0; i < n; i++)
         free(m[i].sql);
     return rc;

@@ -19,16 +19,8 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--help-text-es", &help_es, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("org create", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl org create SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n"
-               "                           [--help-text-es TEXT]\n\n"
-               "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
-               "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
-               "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
-               "--help-text-es the one members who write in Spanish get (without it, a\n"
-               "default Spanish text with those parts).\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     if (np != 1) {
@@ -37,7 +29,7 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (ctl_require("org create", "--name", name))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {pos[0], name, parent, help, help_es};
@@ -62,7 +54,6 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
     }
     PQclear(res);
-    PQfinish(conn);
     return rc;
 }
 
@@ -73,14 +64,8 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
     const struct ctl_opt opts[] = {{"--volunteer-max-conversations", &max_conv, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("org set", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl org set SLUG --volunteer-max-conversations N\n\n"
-               "Changes an organisation's settings.\n"
-               "--volunteer-max-conversations: the most open conversations one volunteer may\n"
-               "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
-               "takes nothing away from anyone.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     if (np != 1) {
@@ -96,7 +81,7 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
                 max_conv);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {pos[0], max_conv};
@@ -115,6 +100,5 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
     }
     PQclear(res);
-    PQfinish(conn);
     return rc;
 }

@@ -12,7 +12,7 @@
 #include "args.h"
 #include "tocsinctl.h"
 
-static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *name = NULL, *sender = NULL, *script = NULL, *batch = NULL, *from = NULL,
                *until = NULL;
@@ -21,22 +21,12 @@ static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--batch-size", &batch, NULL},  {"--hours-start", &from, NULL},
                                    {"--hours-end", &until, NULL},   {NULL, NULL, NULL}};
     int np = ctl_parse("outreach create", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl outreach create --org SLUG --name NAME --sender ADDRESS --script TEXT\n"
-               "                                 [--batch-size N] [--hours-start H] [--hours-end H]\n\n"
-               "Creates an outreach campaign as a draft, which volunteers do not see until a\n"
-               "lead starts it on its dashboard page; then they claim batches of N contacts\n"
-               "(default 25) and send each first message by hand. TEXT may use fields,\n"
-               "{first_name|fallback}. Texting hours are in each contact's local time, 8 to 21\n"
-               "by default (20 for Florida and Oklahoma numbers); a campaign may only narrow\n"
-               "them. Prints the campaign's id; import its audience with\n"
-               "tocsinctl contacts import --outreach ID.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("outreach create", "--org", org) || ctl_require("outreach create", "--name", name) ||
         ctl_require("outreach create", "--sender", sender) || ctl_require("outreach create", "--script", script))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
     int rc = TOCSINCTL_FAIL;
     if (!conn || tocsinctl_find_org(conn, org, &org_id))
@@ -46,7 +36,7 @@ static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     const char *p[] = {org_s, name, sender, script, batch, from, until};
     PGresult *res = tocsinctl_exec(
         conn, "outreach create",
-        "SELECT o.status, o.body->>'id', o.body->'error'->>'message' FROM senders s,"
+        "SELECT o.status, o.body->>'id' AS id, o.body->'error'->>'message' AS error FROM senders s,"
         " tocsin_outreach_create($1, 0, $2, s.id, $4, $5::int, $6::int, $7::int) o"
         " WHERE s.org_id = $1 AND s.address = $3",
         7, p);
@@ -56,40 +46,34 @@ static int outreach_create(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (PQntuples(res) == 0) {
         fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n", sender, org);
-    } else if (strcmp(PQgetvalue(res, 0, 0), "201") != 0) {
-        fprintf(stderr, "tocsinctl outreach create: %s\n", PQgetvalue(res, 0, 2));
+    } else if (strcmp(PQgetvalue(res, 0, PQfnumber(res, "status")), "201") != 0) {
+        fprintf(stderr, "tocsinctl outreach create: %s\n",
+                PQgetvalue(res, 0, PQfnumber(res, "error")));
         rc = TOCSINCTL_USAGE;
     } else {
-        printf("created outreach campaign %s\n", PQgetvalue(res, 0, 1));
+        printf("created outreach campaign %s\n", PQgetvalue(res, 0, PQfnumber(res, "id")));
         rc = TOCSINCTL_OK;
     }
     PQclear(res);
 out:
-    if (conn)
-        PQfinish(conn);
     return rc;
 }
 
-static int outreach_status(struct tocsinctl *ctl, int argc, char **argv)
+int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
     const char *pos[1] = {NULL};
     const struct ctl_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("outreach status", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl outreach status --org SLUG [ID]\n\n"
-               "One line per campaign of the org (or only campaign ID): id, state, name, and\n"
-               "how many contacts are not yet texted, in volunteers' batches, texted, replied\n"
-               "and opted out.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("outreach status", "--org", org))
         return TOCSINCTL_USAGE;
     if (pos[0] && strspn(pos[0], "0123456789") != strlen(pos[0])) {
         fprintf(stderr, "tocsinctl outreach status: invalid campaign id \"%s\": must be a positive integer\n", pos[0]);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
     int rc = TOCSINCTL_FAIL;
     if (!conn || tocsinctl_find_org(conn, org, &org_id))
@@ -117,21 +101,5 @@ static int outreach_status(struct tocsinctl *ctl, int argc, char **argv)
         rc = TOCSINCTL_OK;
     PQclear(res);
 out:
-    if (conn)
-        PQfinish(conn);
     return rc;
-}
-
-int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv)
-{
-    if (argc >= 2 && strcmp(argv[1], "create") == 0)
-        return outreach_create(ctl, argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "status") == 0)
-        return outreach_status(ctl, argc - 1, argv + 1);
-    int help = argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-    fprintf(help ? stdout : stderr, "Usage: tocsinctl outreach COMMAND [ARGS...]\n\n"
-                                    "Commands (each answers --help):\n"
-                                    "  create    a peer-to-peer campaign: --org --name --sender --script\n"
-                                    "  status    --org SLUG [ID]   progress of the org's campaigns\n");
-    return help ? TOCSINCTL_OK : TOCSINCTL_USAGE;
 }

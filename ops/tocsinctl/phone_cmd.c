@@ -14,13 +14,8 @@ int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv)
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--region", &region, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("phone", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl phone INPUT [--region CC]\n\n"
-               "Prints `e164=+14155552671 type=fixed_line_or_mobile region=US place=\"...\"`\n"
-               "or the reason INPUT is not a valid number (exit status 1). CC is the\n"
-               "region for numbers written without +country (default TOCSIN_DEFAULT_REGION).\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np != 1) {
         if (np >= 0)
             fprintf(stderr, "tocsinctl phone: missing INPUT (see --help)\n");

@@ -29,20 +29,11 @@ static void label_value(const char *s)
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
 {
     int np = ctl_parse("metrics", argc, argv, (const struct ctl_opt[]){{NULL, NULL, NULL}}, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl metrics\n\n"
-               "Prints, as Prometheus text, what only the database knows:\n"
-               "  tocsin_queue_due_messages{sender}           queued messages whose time has come\n"
-               "  tocsin_queue_oldest_due_age_seconds{sender} how long the oldest of them has waited\n"
-               "  tocsin_messages_unknown{sender}             messages whose fate is unknown\n"
-               "                                              (tocsinctl messages requeue)\n"
-               "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
-               "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     PGresult *res = tocsinctl_exec(
@@ -57,10 +48,8 @@ int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
         "        ON u.sender_id = s.id"
         " ORDER BY s.address",
         0, NULL);
-    if (!res) {
-        PQfinish(conn);
+    if (!res)
         return TOCSINCTL_FAIL;
-    }
     static const char *const names[][2] = {
         {"tocsin_queue_due_messages", "Queued messages whose time has come, by sender."},
         {"tocsin_queue_oldest_due_age_seconds", "Seconds the oldest due queued message has waited, by sender."},
@@ -75,6 +64,5 @@ int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
         }
     }
     PQclear(res);
-    PQfinish(conn);
     return TOCSINCTL_OK;
 }

@@ -36,9 +36,11 @@ int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg)
         PQclear(res);
         return 0;
     }
+    int i_id = PQfnumber(res, "id"), i_provider = PQfnumber(res, "provider"),
+        i_sealed = PQfnumber(res, "credentials_sealed");
     for (int i = 0; i < n; i++) {
-        const char *id = PQgetvalue(res, i, 0), *provider = PQgetvalue(res, i, 1);
-        const char *old = PQgetvalue(res, i, 2);
+        const char *id = PQgetvalue(res, i, i_id), *provider = PQgetvalue(res, i, i_provider);
+        const char *old = PQgetvalue(res, i, i_sealed);
         char plain[4097], sealed[8192];
         long len = tocsin_secret_open(cfg->secret_key, old, strlen(old), plain, sizeof plain);
         if (len < 0 || tocsin_credential_seal(cfg->secret_key, strtoll(id, NULL, 10), provider, plain,

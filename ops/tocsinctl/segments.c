@@ -17,12 +17,8 @@ int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv)
     const char *pos[1];
     const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
     int np = ctl_parse("segments", argc, argv, opts, pos, 1);
-    if (np == -2) {
-        printf("Usage: tocsinctl segments [TEXT]\n\n"
-               "Prints `encoding=GSM-7|UCS-2 segments=N units=N` for TEXT, or for standard\n"
-               "input (one trailing newline removed) when TEXT is absent.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
     static char buf[SEGMENTS_MAX_INPUT + 1];

@@ -156,17 +156,8 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--base-url", &s.base_url, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("sender add", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl sender add --org SLUG --address NUMBER|SHORTCODE\n"
-               "         --provider twilio|telnyx --mps N [--kind short_code|long_code|toll_free]\n"
-               "         [--account-sid AC...] [--auth-token-stdin | --auth-token-env VAR]\n"
-               "         [--api-key-env VAR] [--public-key BASE64] [--base-url URL]\n\n"
-               "Adds a sender. The Twilio auth token (or Telnyx API key) is read from stdin\n"
-               "or from the named environment variable, never from the command line, and\n"
-               "stored sealed with TOCSIN_SECRET_KEY. --mps is the carrier's rate limit in\n"
-               "segments per second. --base-url points a sender at the carrier simulator.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("sender add", "--org", org) ||
         ctl_require("sender add", "--address", s.address) ||
         ctl_require("sender add", "--provider", s.provider) || ctl_require("sender add", "--mps", s.mps))

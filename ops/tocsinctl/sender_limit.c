@@ -10,16 +10,6 @@
 #include "dbsync.h"
 #include "tocsinctl.h"
 
-static int limit_usage(void)
-{
-    printf("Usage: tocsinctl sender limit --provider twilio|telnyx --account ACCOUNT --mps N\n\n"
-           "Sets the rate limit of a whole carrier account in segments per second,\n"
-           "shared by every sender of that account (the Twilio account SID). The\n"
-           "worker paces each sender at its own --mps and the account at this one.\n"
-           "--mps 0 removes the account limit.\n");
-    return TOCSINCTL_OK;
-}
-
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *provider = NULL, *account = NULL, *mps = NULL;
@@ -29,7 +19,7 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("sender limit", argc, argv, opts, NULL, 0);
     if (np == -2)
-        return limit_usage();
+        return TOCSINCTL_OK;
     if (np < 0 || ctl_require("sender limit", "--provider", provider) ||
         ctl_require("sender limit", "--account", account) || ctl_require("sender limit", "--mps", mps))
         return TOCSINCTL_USAGE;
@@ -47,7 +37,7 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl sender limit: invalid account: 1 to 100 characters\n");
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {provider, account, mps};
@@ -66,6 +56,5 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
             printf("account %s:%s has no account limit\n", provider, account);
         PQclear(res);
     }
-    PQfinish(conn);
     return rc;
 }

@@ -13,8 +13,8 @@
 
 static const char show_sql[] =
     "SELECT s.address, s.kind, s.provider, o.slug,"
-    " tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling),"
-    " s.opt_out_handling IS NULL, s.messages_per_second"
+    " tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling) AS handling,"
+    " s.opt_out_handling IS NULL AS by_default, s.messages_per_second"
     " FROM senders s JOIN orgs o ON o.id = s.org_id WHERE s.address = $1";
 
 static int print_sender(PGconn *conn, const char *verb, const char *address)
@@ -28,9 +28,16 @@ static int print_sender(PGconn *conn, const char *verb, const char *address)
         PQclear(res);
         return TOCSINCTL_FAIL;
     }
+    const char *addr = PQgetvalue(res, 0, PQfnumber(res, "address")),
+               *kind = PQgetvalue(res, 0, PQfnumber(res, "kind")),
+               *provider = PQgetvalue(res, 0, PQfnumber(res, "provider")),
+               *org = PQgetvalue(res, 0, PQfnumber(res, "slug")),
+               *handling = PQgetvalue(res, 0, PQfnumber(res, "handling")),
+               *by_default = PQgetvalue(res, 0, PQfnumber(res, "by_default")),
+               *rate = PQgetvalue(res, 0, PQfnumber(res, "messages_per_second"));
     char why[64];
-    if (strcmp(PQgetvalue(res, 0, 5), "t") == 0)
-        snprintf(why, sizeof why, "default for a %s %s", PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 1));
+    if (strcmp(by_default, "t") == 0)
+        snprintf(why, sizeof why, "default for a %s %s", provider, kind);
     else
         snprintf(why, sizeof why, "set");
     printf("address           %s\n"
@@ -39,9 +46,8 @@ static int print_sender(PGconn *conn, const char *verb, const char *address)
            "provider          %s\n"
            "messages/second   %s\n"
            "opt-out handling  %s (%s)\n",
-           PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 1),
-           PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 6), PQgetvalue(res, 0, 4), why);
-    printf("%s\n", strcmp(PQgetvalue(res, 0, 4), "carrier") == 0
+           addr, org, kind, provider, rate, handling, why);
+    printf("%s\n", strcmp(handling, "carrier") == 0
                        ? "                  the carrier answers STOP and refuses later messages "
                          "(21610); Tocsin confirms only Spanish opt-out words"
                        : "                  Tocsin sends the one STOP confirmation");
@@ -54,19 +60,14 @@ int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv)
     const char *address = NULL;
     const struct ctl_opt opts[] = {{"--address", &address, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("sender show", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl sender show --address ADDRESS\n\n"
-               "Shows a sender (its short code, or its number in E.164) and who answers\n"
-               "STOP for it.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("sender show", "--address", address))
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = print_sender(conn, "sender show", address);
-    PQfinish(conn);
     return rc;
 }
 
@@ -76,17 +77,8 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
     const struct ctl_opt opts[] = {
         {"--address", &address, NULL}, {"--handled-by", &by, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("sender opt-out", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl sender opt-out --address ADDRESS --handled-by carrier|program|default\n\n"
-               "Says who answers STOP for a sender. carrier: the carrier confirms the\n"
-               "opt-out itself and refuses later messages to that number with 21610\n"
-               "(Twilio's default opt-out handling), so Tocsin sends no confirmation of\n"
-               "its own (it still does for Spanish words, which the carrier does not\n"
-               "know). program: nothing filters (a standalone short code); Tocsin sends\n"
-               "the one confirmation. default: carrier for Twilio long codes and\n"
-               "toll-free numbers, program otherwise.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("sender opt-out", "--address", address) ||
         ctl_require("sender opt-out", "--handled-by", by))
         return TOCSINCTL_USAGE;
@@ -95,7 +87,7 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
                         "program or default\n", by);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {address, strcmp(by, "default") ? by : NULL};
@@ -110,6 +102,5 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
     PQclear(res);
     if (rc == TOCSINCTL_OK)
         rc = print_sender(conn, "sender opt-out", address);
-    PQfinish(conn);
     return rc;
 }

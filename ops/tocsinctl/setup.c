@@ -176,28 +176,14 @@ int tocsinctl_setup(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--web-role", &web, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("setup", argc, argv, opts, pos, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl --database-url ADMIN-URL setup [--database tocsin] [--owner-role tocsin_owner]\n"
-               "                 [--runtime-role tocsin] [--web-role tocsin_web]\n\n"
-               "Prepares a PostgreSQL cluster, connecting as a superuser (ADMIN-URL, e.g. dbname=postgres\n"
-               "run as the system user postgres). Creates, or corrects:\n"
-               "  the owner role (NOLOGIN): owns the database and its schema; migrations run as it\n"
-               "    (tocsinctl migrate with options='-c role=tocsin_owner' on a superuser connection);\n"
-               "  the runtime role (LOGIN, no superuser, no DDL): SELECT/INSERT/UPDATE/DELETE on tables,\n"
-               "    USAGE on sequences, EXECUTE on functions, now and, by default privileges, for every\n"
-               "    object later migrations create; the gateway, the worker and tocsinctl connect as it;\n"
-               "  the web role (LOGIN, a member of the runtime role): the dashboard's, so that it runs as\n"
-               "    another system user than the two daemons that hold the sealing key;\n"
-               "  the database, owned by the owner role, with CONNECT and TEMPORARY for the runtime role only.\n"
-               "Running it again changes nothing that is already right.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
-    PGconn *admin = tocsinctl_connect(ctl);
+    PGconn *admin = tocsinctl_db(ctl);
     if (!admin)
         return TOCSINCTL_FAIL;
-    int rc = setup(admin, ctl->database_url, dbname, owner, rt, web) ? TOCSINCTL_FAIL : TOCSINCTL_OK;
-    PQfinish(admin);
+    int rc =
+        setup(admin, ctl->database_url, dbname, owner, rt, web) ? TOCSINCTL_FAIL : TOCSINCTL_OK;
     return rc;
 }

@@ -13,25 +13,38 @@
 
 enum { TOCSINCTL_OK = 0, TOCSINCTL_FAIL = 1, TOCSINCTL_USAGE = 2 };
 
+struct tocsinctl_verb; /* a row of the verb table (main.c) */
+
 struct tocsinctl {
     struct tocsin_config cfg; /* loaded from the environment */
     const char *database_url; /* --database-url, else cfg.database_url */
+    const struct tocsinctl_verb *verb; /* the verb running */
+    PGconn *conn;                      /* tocsinctl_db's, closed after the verb */
 };
 
 /* A verb gets argv with argv[0] = the verb's own name ("import" for
- * `tocsinctl contacts import`) and returns an exit status. Every verb
- * answers --help on stdout with status 0. */
+ * `tocsinctl contacts import`) and returns an exit status. Its usage and
+ * help are its row of the verb table (main.c): ctl_parse prints them for
+ * --help and returns -2, and the verb then returns TOCSINCTL_OK. */
 typedef int (*tocsinctl_verb_fn)(struct tocsinctl *ctl, int argc, char **argv);
 
-/* Connects to ctl->database_url; prints the reason to stderr and returns
- * NULL on failure. The caller PQfinish()es the connection. */
-PGconn *tocsinctl_connect(struct tocsinctl *ctl);
+/* The connection to ctl->database_url, opened on the first call (so a
+ * usage error never needs the database) and closed by main after the
+ * verb returns: the caller never PQfinish()es it. Prints the reason to
+ * stderr and returns NULL on failure, or when the verb's row says it does
+ * not use the database. */
+PGconn *tocsinctl_db(struct tocsinctl *ctl);
+
+/* Prints `Usage: tocsinctl VERB ARGS` and the verb's help from its row
+ * (verb as "contacts import"); returns TOCSINCTL_OK, or TOCSINCTL_FAIL
+ * when no row has that name. */
+int tocsinctl_help(const char *verb);
 
 /* Looks an org up by slug. Returns 0 and sets *org_id, or prints
  * `org "x" does not exist` (or the database error) and returns -1. */
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 
-/* Connects, looks org up, and runs fn(conn, org_id, arg, err, errlen).
+/* Connects (tocsinctl_db), looks org up, and runs fn(conn, org_id, arg, err, errlen).
  * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit
  * status. */
 typedef int (*tocsinctl_org_fn)(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen);
@@ -58,9 +71,16 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
-int tocsinctl_blast(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_pause(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_resume(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_cancel(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_list(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
-int tocsinctl_outreach(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv);

@@ -80,13 +80,8 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
                                    {"--role", &role, NULL},         {"--name", &name, NULL},
                                    {"--password-stdin", NULL, &from_stdin}, {NULL, NULL, NULL}};
     int np = ctl_parse("user add", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl user add --org SLUG --email EMAIL --role admin|lead|volunteer\n"
-               "                          [--name NAME] [--password-stdin]\n\n"
-               "Adds a login. With --password-stdin the first line of standard input is the\n"
-               "password (10 to 256 characters); otherwise one is generated and printed once.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require("user add", "--org", org) || ctl_require("user add", "--email", email) ||
         ctl_require("user add", "--role", role))
         return TOCSINCTL_USAGE;
@@ -172,22 +167,15 @@ static int user_access_apply(PGconn *conn, long long org_id, void *arg, char *er
 static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
 {
     static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions"};
-    static const char *const help[] = {
-        "Disables a login: her sessions end at once (open dashboard streams close),\n"
-        "she cannot log in, and her open conversations go back to the pool.\n",
-        "Enables a disabled login again; her old sessions stay ended.\n",
-        "Ends every session of a login (\"log out everywhere\") without disabling it.\n"};
     const char *org = NULL, *email = NULL;
     const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse(verbs[what], argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl %s --org SLUG --email EMAIL\n\n%s", verbs[what], help[what]);
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0 || ctl_require(verbs[what], "--org", org) || ctl_require(verbs[what], "--email", email))
         return TOCSINCTL_USAGE;
     struct user_access u = {verbs[what], email, what, 0};
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     long long org_id;
@@ -206,7 +194,6 @@ static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
             rc = TOCSINCTL_OK;
         }
     }
-    PQfinish(conn);
     return rc;
 }
 

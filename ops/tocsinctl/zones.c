@@ -75,8 +75,8 @@ static const char refresh_sql[] =
     "         RETURNING 1),"
     " del AS (DELETE FROM phone_zones WHERE prefix NOT IN (SELECT p FROM src)"
     "          AND NOT EXISTS (SELECT 1 FROM bad) RETURNING 1)"
-    " SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM del),"
-    "        (SELECT string_agg(zone, ', ' ORDER BY zone) FROM bad)";
+    " SELECT (SELECT count(*) FROM up) + (SELECT count(*) FROM del) AS changed,"
+    "        (SELECT string_agg(zone, ', ' ORDER BY zone) FROM bad) AS unknown_zones";
 
 int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
 {
@@ -109,14 +109,17 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
     res = tocsin_dbsync_exec(conn, refresh_sql, 4, r.lit, err, errlen);
     if (!res)
         goto out;
-    if (!PQgetisnull(res, 0, 1)) {
-        snprintf(err, errlen, "unknown time zones in lib/zones.c: %s", PQgetvalue(res, 0, 1));
+    int i_changed = PQfnumber(res, "changed"), i_unknown = PQfnumber(res, "unknown_zones");
+    if (!PQgetisnull(res, 0, i_unknown)) {
+        snprintf(err, errlen, "unknown time zones in lib/zones.c: %s",
+                 PQgetvalue(res, 0, i_unknown));
         goto out;
     }
     if (tocsin_dbsync_command(conn, "SELECT tocsin_phone_zone_keys_rebuild()", err, errlen) ||
         tocsin_dbsync_command(conn, "COMMIT", err, errlen))
         goto out;
-    printf("phone_zones: %u prefixes, %ld changed\n", r.prefix.n, strtol(PQgetvalue(res, 0, 0), NULL, 10));
+    printf("phone_zones: %u prefixes, %ld changed\n", r.prefix.n,
+           strtol(PQgetvalue(res, 0, i_changed), NULL, 10));
     rc = 0;
 out:
     if (rc < 0) {
@@ -135,23 +138,16 @@ int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv)
 {
     const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
     int np = ctl_parse("zones refresh", argc, argv, opts, NULL, 0);
-    if (np == -2) {
-        printf("Usage: tocsinctl zones refresh\n\n"
-               "Rewrites phone_zones, the quiet-hours zones of every NANP area code (from\n"
-               "libphonenumber's offline geocoder and Tocsin's state and province table)\n"
-               "and of the countries Tocsin maps. Idempotent; `tocsinctl migrate` runs it\n"
-               "when it applies migrations or finds the table unfilled.\n");
+    if (np == -2)
         return TOCSINCTL_OK;
-    }
     if (np < 0)
         return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_connect(ctl);
+    PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     char err[512];
     int rc = ctl_zones_refresh(conn, 0, err, sizeof err);
     if (rc)
         fprintf(stderr, "tocsinctl zones refresh: %s\n", err);
-    PQfinish(conn);
     return rc ? TOCSINCTL_FAIL : TOCSINCTL_OK;
 }

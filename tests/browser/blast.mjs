@@ -20,9 +20,11 @@ const BASE = process.env.DASH;
 const SHOTS = process.env.SCREENSHOTS;
 const CSV = process.env.CSV;
 if (!BASE || !SHOTS || !CSV || !process.env.PSQL) throw new Error('DASH, SCREENSHOTS, CSV and PSQL must be set');
-const sql = (q) => execFileSync(process.env.PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q]).toString().trim();
+const sql = (q) =>
+  execFileSync(process.env.PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q])
+    .toString()
+    .trim();
 mkdirSync(SHOTS, { recursive: true });
-
 
 const problems = [];
 const browser = await launchChromium();
@@ -55,8 +57,11 @@ try {
     throw new Error(`no import report; the page says: ${await page.textContent('.leads')}; ${e.message}`);
   });
   const report = await page.textContent('#import-report');
-  check(/7 rows: 6 new, 0 updated, 1 rejected, 5 added to the list, 1 still opted out/.test(report), `the import's report: ${report}`);
-  check(await page.textContent('#import-report tbody td') === '8', 'the rejected row is named by its line (8)');
+  check(
+    /7 rows: 6 new, 0 updated, 1 rejected, 5 added to the list, 1 still opted out/.test(report),
+    `the import's report: ${report}`,
+  );
+  check((await page.textContent('#import-report tbody td')) === '8', 'the rejected row is named by its line (8)');
   await page.screenshot({ path: `${SHOTS}/dashboard-import-phone.png`, fullPage: true });
   await page.waitForSelector('#lists >> text=Rally <b>crew</b>');
   const row = await page.locator('#lists .item', { hasText: 'Rally <b>crew</b>' }).textContent();
@@ -67,7 +72,8 @@ try {
   const kw = sql(`INSERT INTO keywords (org_id, keyword, pattern, list_id, reply)
                   SELECT ${process.env.ORG}, 'CREW', '^crew', id, 'Tocsin Demo Chapter crew: up to 2 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.'
                     FROM lists WHERE name = 'Rally <b>crew</b>' RETURNING id`);
-  const inbound = (id, body, intent, keyword) => sql(`SELECT action FROM tocsin_receive_inbound('twilio', '${id}', ${process.env.SENDER},
+  const inbound = (id, body, intent, keyword) =>
+    sql(`SELECT action FROM tocsin_receive_inbound('twilio', '${id}', ${process.env.SENDER},
     '+14155550407', '${body}', 0, '${intent}', ${keyword || 'NULL'}, false, NULL, NULL, NULL)`);
   check(inbound('SMcrewjoin', 'CREW', 'keyword', kw) === 'subscribed', 'Dee joined by keyword');
 
@@ -79,16 +85,28 @@ try {
   await page.selectOption('#blast-list', listValue);
   await page.fill('#blast-body', 'Hi {first_name|friend}, the rally starts Saturday at 10. See you there!');
   await page.waitForSelector('#blast-counter >> text=GSM-7');
-  check((await page.textContent('#blast-counter')).includes('1 segment'), 'the live segment counter');
+  check((await page.textContent('#blast-counter')).includes('GSM-7 · 1 text'), 'the live segment counter');
   await page.waitForSelector('#blast-recipients >> text=5 (1 opted-out member left out)');
-  check((await page.textContent('#blast-counter')).startsWith('Template: '), 'the counter says it measures the template');
+  check(
+    (await page.textContent('#blast-counter')).startsWith('Template: '),
+    'the counter says it measures the template',
+  );
   // Zoë's name makes her message UCS-2 and 2 segments, though the
   // template and the first member's message are 1.
   const longest = await page.textContent('#blast-segments');
-  check(longest === 'Longest message: 2 segments · 71 characters · UCS-2', `the preview names the longest rendering: ${longest}`);
+  check(
+    longest === 'Longest message: 2 segments · 71 characters · UCS-2',
+    `the preview names the longest rendering: ${longest}`,
+  );
   const sample = await page.textContent('#blast-sample');
-  check(sample === 'Hi <img src=x onerror=window.__xss=1>, the rally starts Saturday at 10. See you there!', `the preview renders the sample member's name as text: ${sample}`);
-  check(await page.evaluate(() => window.__xss === undefined && !document.querySelector('.leads img')), 'no markup ran');
+  check(
+    sample === 'Hi <img src=x onerror=window.__xss=1>, the rally starts Saturday at 10. See you there!',
+    `the preview renders the sample member's name as text: ${sample}`,
+  );
+  check(
+    await page.evaluate(() => window.__xss === undefined && !document.querySelector('.leads img')),
+    'no markup ran',
+  );
   await page.screenshot({ path: `${SHOTS}/dashboard-blast-compose-phone.png`, fullPage: true });
   await noSideScroll(page, 390, 'the compose form');
   const blastCount = () => Number(sql('SELECT count(*) FROM blasts'));
@@ -103,14 +121,20 @@ try {
   check(count === '5 people on Rally <b>crew</b> (1 opted-out member left out)', `the confirm's audience: ${count}`);
   const segs = await page.textContent('#blast-confirm-segments');
   check(segs.startsWith('Longest message: 2 segments'), `the confirm shows the longest rendering's segments: ${segs}`);
-  check((await page.textContent('#blast-confirm-sample')).startsWith('Hi <img src=x'), 'the confirm shows the first rendered message');
+  check(
+    (await page.textContent('#blast-confirm-sample')).startsWith('Hi <img src=x'),
+    'the confirm shows the first rendered message',
+  );
   await page.screenshot({ path: `${SHOTS}/dashboard-blast-confirm-phone.png`, fullPage: true });
   await page.waitForTimeout(1500);
   check(blastCount() === before, 'nothing is created while the confirm is open');
   await page.click('#blast-confirm-no');
   check(await page.isHidden('#blast-confirm'), '"Not yet" closes the confirm');
   await page.waitForTimeout(500);
-  check(blastCount() === before && /#\/blasts\/new$/.test(page.url()), 'a declined confirm sends nothing and stays on the form');
+  check(
+    blastCount() === before && /#\/blasts\/new$/.test(page.url()),
+    'a declined confirm sends nothing and stays on the form',
+  );
 
   const desk = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const deskPage = await desk.newPage();
@@ -123,7 +147,10 @@ try {
   await deskPage.waitForSelector('#blast-recipients >> text=5 (1 opted-out member left out)');
   await deskPage.click('#blast-submit');
   await deskPage.waitForSelector('#blast-confirm:not([hidden])');
-  check((await deskPage.textContent('#blast-confirm-segments')).startsWith('Longest message: 2 segments'), 'the confirm at 1280 px too');
+  check(
+    (await deskPage.textContent('#blast-confirm-segments')).startsWith('Longest message: 2 segments'),
+    'the confirm at 1280 px too',
+  );
   await deskPage.screenshot({ path: `${SHOTS}/dashboard-blast-compose-desktop.png`, fullPage: true });
   await noSideScroll(deskPage, 1280, 'the compose form');
   await deskPage.click('#blast-confirm-no');
@@ -132,7 +159,9 @@ try {
   // Confirm, then watch it go out without reloading or polling: every read
   // of the blast follows a blast event from the stream (at most ~1/s).
   const reads = [];
-  page.on('request', (r) => { if (r.method() === 'GET' && /\/api\/blasts\/\d+$/.test(r.url())) reads.push(Date.now()); });
+  page.on('request', (r) => {
+    if (r.method() === 'GET' && /\/api\/blasts\/\d+$/.test(r.url())) reads.push(Date.now());
+  });
   await page.evaluate(() => {
     window.__blastEvents = [];
     window.addEventListener('tocsin:blast', (ev) => window.__blastEvents.push([Date.now(), ev.detail.blast_id]));
@@ -146,11 +175,17 @@ try {
   check(/#\/blasts\/\d+$/.test(url), `the progress view opens: ${url}`);
   const id = Number(url.match(/(\d+)$/)[1]);
   const title = await page.textContent('.leads h2');
-  check(title === 'Hi {first_name|friend}, the rally starts…', `the page is titled with the blast's first words: ${title}`);
+  check(
+    title === 'Hi {first_name|friend}, the rally starts…',
+    `the page is titled with the blast's first words: ${title}`,
+  );
   await page.evaluate(() => {
     window.__same_page = true;
     window.__sentSeen = new Set();
-    const note = () => { const el = document.querySelector('[data-counter=sent] dd'); if (el) window.__sentSeen.add(el.textContent); };
+    const note = () => {
+      const el = document.querySelector('[data-counter=sent] dd');
+      if (el) window.__sentSeen.add(el.textContent);
+    };
     note();
     new MutationObserver(note).observe(document.getElementById('blast-progress'), { childList: true, subtree: true });
   });
@@ -161,18 +196,24 @@ try {
   const events = (await page.evaluate(() => window.__blastEvents)).filter(([, b]) => b === id).map(([t]) => t);
   check(events.length >= 2, `blast events came from the stream (${events.length})`);
   const gaps = events.slice(1).map((t, i) => t - events[i]);
-  check(gaps.every((g) => g >= 900), `at most about one event a second per blast (gaps ${gaps.join(', ')} ms)`);
+  check(
+    gaps.every((g) => g >= 900),
+    `at most about one event a second per blast (gaps ${gaps.join(', ')} ms)`,
+  );
   const unprompted = reads.slice(1).filter((t) => !events.some((e) => t - e >= 0 && t - e < 1500));
-  check(unprompted.length === 0, `no read of the blast without an event (${reads.length} reads, ${unprompted.length} unprompted)`);
+  check(
+    unprompted.length === 0,
+    `no read of the blast without an event (${reads.length} reads, ${unprompted.length} unprompted)`,
+  );
   const sent = Number(await page.textContent('[data-counter=sent] dd'));
   check(sent === 5, `Sent counts every message the carrier took, delivered ones included (${sent})`);
-  check(await page.locator('[data-counter=queued]').count() === 0, 'no "Waiting" tile once done with nothing left');
+  check((await page.locator('[data-counter=queued]').count()) === 0, 'no "Waiting" tile once done with nothing left');
   // No gateway runs here, so no receipt comes: Delivered stays 0, shown.
   const tiles = await page.$$eval('[data-counter]', (els) => els.map((e) => e.dataset.counter));
   check(tiles.join(',') === 'sent,delivered', `only the figures that matter once done: ${tiles.join(', ')}`);
   const finished = await page.textContent('#blast-when');
   check(/^finished .*\d{4}/.test(finished), `the finish time carries a date: ${finished}`);
-  check(await page.locator('#blast-cancel').count() === 0, 'no cancel once done');
+  check((await page.locator('#blast-cancel').count()) === 0, 'no cancel once done');
   await page.screenshot({ path: `${SHOTS}/dashboard-blast-progress-phone.png`, fullPage: true });
   await noSideScroll(page, 390, 'the progress page');
   await deskPage.goto(`${BASE}/${new URL(url).hash}`);
@@ -196,12 +237,21 @@ try {
   check(blastOpt === '1', `the blast counts Dee's STOP (${blastOpt})`);
   const crew = page.locator('#stats-keywords tbody tr', { hasText: /^CREW/ });
   const kheads = await page.$$eval('#stats-keywords th', (els) => els.map((e) => e.textContent));
-  check(kheads[2] === 'Joined in 7 days' && kheads[3] === 'Of them, opted out since', `the keyword's columns say what they count: ${kheads.join(' | ')}`);
+  check(
+    kheads[2] === 'Joined in 7 days' && kheads[3] === 'Of them, opted out since',
+    `the keyword's columns say what they count: ${kheads.join(' | ')}`,
+  );
   const crewCells = await crew.locator('td').allTextContents();
-  check(crewCells[2] === '1' && crewCells[3] === '1', `CREW: 1 joined, 1 of them opted out since (${crewCells.join(' | ')})`);
+  check(
+    crewCells[2] === '1' && crewCells[3] === '1',
+    `CREW: 1 joined, 1 of them opted out since (${crewCells.join(' | ')})`,
+  );
   await noSideScroll(page, 390, 'the stats page');
   const boxes = await page.$$eval('.leads .scroll', (els) => els.map((e) => [e.clientWidth, e.scrollWidth]));
-  check(boxes.length === 2 && boxes.every(([c, w]) => c <= 390 && w > c), `each stats table scrolls within its own box: ${JSON.stringify(boxes)}`);
+  check(
+    boxes.length === 2 && boxes.every(([c, w]) => c <= 390 && w > c),
+    `each stats table scrolls within its own box: ${JSON.stringify(boxes)}`,
+  );
   await page.screenshot({ path: `${SHOTS}/dashboard-stats-phone.png`, fullPage: true });
   await deskPage.goto(`${BASE}/#/stats`);
   await deskPage.waitForSelector('#stats-keywords >> text=CREW');
@@ -226,14 +276,20 @@ try {
   await page.click('#blast-submit');
   await page.waitForSelector('#blast-confirm:not([hidden])');
   const sq = await page.textContent('#blast-confirm-q');
-  check(sq.startsWith('Schedule this blast to 4 people for'), `a scheduled blast is confirmed too (Dee opted out since): ${sq}`);
+  check(
+    sq.startsWith('Schedule this blast to 4 people for'),
+    `a scheduled blast is confirmed too (Dee opted out since): ${sq}`,
+  );
   await page.click('#blast-confirm-yes');
   await page.waitForSelector('#blast-state >> text=Scheduled');
   await page.click('#blast-cancel');
   await page.waitForSelector('.confirm:not([hidden]) >> text=cannot be undone');
   const quietFrom = reads.length;
   await page.waitForTimeout(5000);
-  check(reads.length === quietFrom, `no polling of a blast that does not change (${reads.length - quietFrom} reads in 5 s)`);
+  check(
+    reads.length === quietFrom,
+    `no polling of a blast that does not change (${reads.length - quietFrom} reads in 5 s)`,
+  );
   check(await page.isVisible('#confirm-yes'), 'the confirm stays open');
   await page.click('#confirm-yes');
   await page.waitForSelector('#blast-state >> text=Cancelled');
@@ -256,9 +312,16 @@ try {
   await admin.click('#keyword-form button[type=submit]');
   const why = await (await admin.waitForSelector('#keyword-form .error:not(:empty)')).textContent();
   check(why.length > 10, `a confirmation without the CTIA parts is refused: ${why}`);
-  await admin.fill('#kw-reply', 'Tocsin Demo Chapter rally alerts: up to 2 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.');
+  await admin.fill(
+    '#kw-reply',
+    'Tocsin Demo Chapter rally alerts: up to 2 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.',
+  );
   await admin.click('#keyword-form button[type=submit]');
   await admin.waitForSelector('.list .keyword >> text=RALLY');
+  check(
+    (await admin.textContent('#flash .flash.success')) === 'Keyword RALLY saved.×',
+    'saving a keyword is confirmed in the success style',
+  );
   await admin.screenshot({ path: `${SHOTS}/dashboard-keywords-phone.png`, fullPage: true });
   check(problems.length === 0, `no page errors: ${problems.join('; ')}`);
 } finally {

@@ -16,7 +16,10 @@ const PSQL = '/usr/lib/postgresql/15/bin/psql';
 if (!BASE || !SHOTS) throw new Error('DASH and SCREENSHOTS must be set');
 mkdirSync(SHOTS, { recursive: true });
 
-const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
+const sql = (q) =>
+  execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], {
+    encoding: 'utf8',
+  }).trim();
 
 const problems = [];
 async function logIn(page, email, password = 'tocsin-demo') {
@@ -46,7 +49,7 @@ try {
   check(items.length === 3, `"Get more" claimed the 3 waiting conversations (${items.length})`);
   const listText = await page.textContent('#inbox-list');
   check(listText.includes('<img src=x onerror=window.__xss=1>'), "a member's markup is shown as text");
-  check(await page.$('#inbox-list img') === null, 'and never becomes an element');
+  check((await page.$('#inbox-list img')) === null, 'and never becomes an element');
   await page.screenshot({ path: `${SHOTS}/dashboard-inbox-phone.png`, fullPage: true });
 
   // Answer Ana with the canned response.
@@ -61,13 +64,19 @@ try {
   await page.fill('#reply', draft);
   await page.click('#send');
   await page.waitForSelector('.msg.out >> text=waiting to send');
-  check(sql(`SELECT count(*) FROM messages WHERE body = 'Thanks Ana, see you Saturday!' AND state = 'queued'`) === '1',
-    'the reply is queued for the worker');
+  check(
+    sql(`SELECT count(*) FROM messages WHERE body = 'Thanks Ana, see you Saturday!' AND state = 'queued'`) === '1',
+    'the reply is queued for the worker',
+  );
 
   // A new member reply shows up without a reload.
-  const conv = sql("SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Ana'");
+  const conv = sql(
+    "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Ana'",
+  );
   const sender = sql('SELECT id FROM senders LIMIT 1');
-  sql(`SELECT tocsin_receive_inbound('twilio', 'SMlive1', ${sender}, '+14155550201', 'Great, I will bring a friend', 0, 'reply', NULL, false, NULL, NULL, NULL)`);
+  sql(
+    `SELECT tocsin_receive_inbound('twilio', 'SMlive1', ${sender}, '+14155550201', 'Great, I will bring a friend', 0, 'reply', NULL, false, NULL, NULL, NULL)`,
+  );
   await page.waitForSelector('.msg.in >> text=Great, I will bring a friend', { timeout: 5000 });
   check(true, `a new reply appears in conversation ${conv} live`);
   await page.screenshot({ path: `${SHOTS}/dashboard-conversation-phone.png`, fullPage: true });

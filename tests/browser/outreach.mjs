@@ -21,7 +21,10 @@ const PSQL = '/usr/lib/postgresql/15/bin/psql';
 if (!BASE || !SIM || !CAMP || !SHOTS) throw new Error('DASH, SIM, CAMP and SCREENSHOTS must be set');
 mkdirSync(SHOTS, { recursive: true });
 
-const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
+const sql = (q) =>
+  execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], {
+    encoding: 'utf8',
+  }).trim();
 
 const problems = [];
 const logIn = (page, email) => logInAt(page, BASE, email);
@@ -29,9 +32,14 @@ const browser = await launchChromium();
 
 async function newPage(viewport, who, extra = {}) {
   const page = await (await browser.newContext({ viewport, ...extra })).newPage();
-  page.on('dialog', (d) => { problems.push(`${who}: a dialog opened: ${d.message()}`); d.dismiss(); });
+  page.on('dialog', (d) => {
+    problems.push(`${who}: a dialog opened: ${d.message()}`);
+    d.dismiss();
+  });
   page.on('pageerror', (e) => problems.push(`${who} page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401|409/.test(m.text())) problems.push(`${who} console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/401|409/.test(m.text())) problems.push(`${who} console: ${m.text()}`);
+  });
   return page;
 }
 
@@ -44,7 +52,7 @@ try {
   await page.click(`#campaigns a[data-campaign="${CAMP}"]`);
   await page.waitForSelector('#outreach-claim');
   check((await page.textContent('#outreach-left')).includes('0 left in your batch'), 'nothing in her batch yet');
-  check(await page.$('text=/send all/i') === null, 'there is no "send all"');
+  check((await page.$('text=/send all/i')) === null, 'there is no "send all"');
   await page.click('#outreach-claim');
   await page.waitForSelector('#outreach-script');
   check((await page.textContent('#outreach-left')).startsWith('3 left'), 'she claimed a batch of three');
@@ -54,9 +62,11 @@ try {
   for (let i = 0; i < 3; i++) {
     const box = page.locator('#outreach-script');
     await box.waitFor();
-    check(await box.inputValue() === scriptFor(names[i]), `the script is filled in for contact ${i + 1}`);
-    check(await page.evaluate(() => document.activeElement && document.activeElement.id === 'outreach-script'),
-      'the message box has the keyboard');
+    check((await box.inputValue()) === scriptFor(names[i]), `the script is filled in for contact ${i + 1}`);
+    check(
+      await page.evaluate(() => document.activeElement && document.activeElement.id === 'outreach-script'),
+      'the message box has the keyboard',
+    );
     if (i === 0) await page.screenshot({ path: `${SHOTS}/outreach-send-desktop.png` });
     if (i === 2) {
       await box.press('End');
@@ -65,19 +75,32 @@ try {
     const sent = sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'");
     await page.waitForTimeout(600); // a person reads who is next (presses closer together are one gesture)
     await box.press('Enter');
-    await page.waitForFunction((n) => document.querySelector('#outreach-left strong')?.textContent === String(n), 2 - i);
-    check(sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'") === String(Number(sent) + 1),
-      `Enter queued exactly one message (${i + 1})`);
+    await page.waitForFunction(
+      (n) => document.querySelector('#outreach-left strong')?.textContent === String(n),
+      2 - i,
+    );
+    check(
+      sql("SELECT count(*) FROM messages WHERE purpose = 'outreach'") === String(Number(sent) + 1),
+      `Enter queued exactly one message (${i + 1})`,
+    );
     const said = await page.textContent('#outreach-msg');
-    check(said === ['Sent to Ana.', 'Sent to Bo.', 'Sent to •••0303.'][i], `the confirmation names who was texted, else the masked number (${said})`);
+    check(
+      said === ['Sent to Ana.', 'Sent to Bo.', 'Sent to •••0303.'][i],
+      `the confirmation names who was texted, else the masked number (${said})`,
+    );
   }
-  check(sql("SELECT body FROM messages WHERE to_phone = '+14155550303'") === `${scriptFor('friend')} :)`,
-    'her edit was sent, the fallback filled in');
+  check(
+    sql("SELECT body FROM messages WHERE to_phone = '+14155550303'") === `${scriptFor('friend')} :)`,
+    'her edit was sent, the fallback filled in',
+  );
   await page.waitForSelector('text=Claim a batch');
   check(true, 'the batch is done and she can claim another');
 
   // A member answers through the carrier and the gateway: it shows up live.
-  const r = await fetch(`${SIM}/sim/inbound`, { method: 'POST', body: JSON.stringify({ from: '+14155550301', to: '24680', body: 'Yes! Count me in' }) });
+  const r = await fetch(`${SIM}/sim/inbound`, {
+    method: 'POST',
+    body: JSON.stringify({ from: '+14155550301', to: '24680', body: 'Yes! Count me in' }),
+  });
   const rj = await r.json();
   check(rj.gateway_status === 200, `the gateway took the reply (${JSON.stringify(rj)})`);
   await page.waitForSelector('#inbox-list a:has-text("Count me in")', { timeout: 10000 });
@@ -87,11 +110,18 @@ try {
   check((await page.textContent('#outreach-panel')).includes('Coming Saturday?'), "the campaign's question is shown");
   await page.click('#outreach-panel button:has-text("Yes")');
   await page.waitForSelector('#outreach-answer-msg >> text=Recorded: Yes');
-  check(await page.inputValue('#reply') === 'Great, Ana! Doors open at 10.', 'the next script is offered in the reply box');
+  check(
+    (await page.inputValue('#reply')) === 'Great, Ana! Doors open at 10.',
+    'the next script is offered in the reply box',
+  );
   await page.screenshot({ path: `${SHOTS}/outreach-conversation-desktop.png` });
 
   // Phone width.
-  const phone = await newPage({ width: 390, height: 844 }, 'phone', { deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const phone = await newPage({ width: 390, height: 844 }, 'phone', {
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
   await logIn(phone, 'vol2@demo.test');
   await phone.goto(`${BASE}/#/outreach/${CAMP}/send`);
   await phone.click('#outreach-claim');

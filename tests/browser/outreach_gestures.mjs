@@ -15,10 +15,17 @@ const CAMP = process.env.CAMP2;
 const PSQL = '/usr/lib/postgresql/15/bin/psql';
 if (!BASE || !CAMP) throw new Error('DASH and CAMP2 must be set');
 
-const sql = (q) => execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], { encoding: 'utf8' }).trim();
-const sentTo = () => sql(`SELECT coalesce(string_agg(c.first_name, ' ' ORDER BY t.texted_at, c.id), '')
+const sql = (q) =>
+  execFileSync(PSQL, ['-XqAt', '-v', 'ON_ERROR_STOP=1', process.env.TOCSIN_DATABASE_URL, '-c', q], {
+    encoding: 'utf8',
+  }).trim();
+const sentTo = () =>
+  sql(`SELECT coalesce(string_agg(c.first_name, ' ' ORDER BY t.texted_at, c.id), '')
   FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id WHERE t.campaign_id = ${CAMP} AND t.state = 'texted'`);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms) =>
+  new Promise((r) => {
+    setTimeout(r, ms);
+  });
 
 const problems = [];
 const logIn = (page, email) => logInAt(page, BASE, email);
@@ -39,15 +46,22 @@ async function center(page, sel) {
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
-  page.on('dialog', (d) => { problems.push(`a dialog opened: ${d.message()}`); d.dismiss(); });
+  page.on('dialog', (d) => {
+    problems.push(`a dialog opened: ${d.message()}`);
+    d.dismiss();
+  });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => { if (m.type() === 'error' && !/401/.test(m.text())) problems.push(`console: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/401/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
   await logIn(page, 'vol1@demo.test');
   await page.goto(`${BASE}/#/outreach/${CAMP}/send`);
   await page.click('#outreach-claim');
   await showing(page, 'Gil');
-  check((await page.textContent('#outreach-left')) === '4 left in your batch · 4 more people to text after it',
-    `what is left, in plain words (${await page.textContent('#outreach-left')})`);
+  check(
+    (await page.textContent('#outreach-left')) === '4 left in your batch · 4 more people to text after it',
+    `what is left, in plain words (${await page.textContent('#outreach-left')})`,
+  );
 
   // A double click on Send: Gil is texted, Hal (shown next) is not.
   let [x, y] = await center(page, '#outreach-send');
@@ -78,14 +92,16 @@ try {
   }
   await sleep(500);
   check(sentTo() === 'Gil Hal Ida', `a held Enter texts one contact (texted: ${sentTo()})`);
-  check(await page.inputValue('#outreach-script') === "Hi Jo, it's Val. Can you come Saturday?",
-    'and leaves no new line in the next message');
+  check(
+    (await page.inputValue('#outreach-script')) === "Hi Jo, it's Val. Can you come Saturday?",
+    'and leaves no new line in the next message',
+  );
   await page.keyboard.up('Enter');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#outreach-claim');
   await sleep(500);
   check(sentTo() === 'Gil Hal Ida Jo', `a new press after the release texts the next contact (texted: ${sentTo()})`);
-  check(await page.$('#outreach-msg .error') === null, 'no refusal ever reached the volunteer');
+  check((await page.$('#outreach-msg .error')) === null, 'no refusal ever reached the volunteer');
 
   // Phone width, touch: a double tap texts one contact.
   const phone = await phonePage(browser, problems);
@@ -109,9 +125,14 @@ try {
   // Everyone is texted or in a batch: Claim a batch is no longer offered.
   await page.reload();
   await page.waitForSelector('#outreach-claim');
-  check(await page.isDisabled('#outreach-claim') && (await page.textContent('#outreach-claim')) === 'Nobody left to text',
-    'with nobody left, the claim button is disabled and says why');
-  check((await page.textContent('#outreach-left')).includes('0 people left to text'), `plain words for what is left (${await page.textContent('#outreach-left')})`);
+  check(
+    (await page.isDisabled('#outreach-claim')) && (await page.textContent('#outreach-claim')) === 'Nobody left to text',
+    'with nobody left, the claim button is disabled and says why',
+  );
+  check(
+    (await page.textContent('#outreach-left')).includes('0 people left to text'),
+    `plain words for what is left (${await page.textContent('#outreach-left')})`,
+  );
 
   check(problems.length === 0, `no dialogs or page errors (${problems.join('; ')})`);
 } finally {

@@ -241,8 +241,7 @@ assert_eq "$(jq_ 'd.oldest.some((c) => c.id === '"$CONV1"')')" true "the lead se
 assert_eq "$(call vol1 GET /api/me)" 401 "and she is logged out"
 
 # --- CSRF and roles on every outreach route ---
-routes=$(sed -nE 's/^ *\{"(GET|POST|DELETE)", "([^"]+)", (API_[A-Z]+), .*/\1 \2 \3/p' \
-         "$TOCSIN_SOURCE_DIR/dashboard/api_outreach_routes.h")
+routes=$("$BIN/dashboard/tocsin-dashboard" --routes | awk '$2 ~ /outreach/ {print $1, $2, $3}')
 [ "$(wc -l <<<"$routes")" -ge 16 ] || fail "could not read the outreach routes: $routes"
 audits=$(sql "SELECT count(*) FROM audit_events")
 msgs=$(sql "SELECT count(*) FROM messages")
@@ -255,7 +254,7 @@ while read -r method pattern role; do
            -d "{\"contact_id\":$CX,\"body\":\"x\",\"name\":\"n\",\"choice_id\":$YES}")
     assert_eq "$code" 403 "$method $pattern without a CSRF token"
   fi
-  if [ "$role" = API_LEAD ]; then
+  if [ "$role" = lead ]; then
     code=$(call vol2 "$method" "$path" "{\"name\":\"n$RANDOM\",\"sender_id\":$SENDER,\"script\":\"x\",\"question\":\"q\",\"choices\":[{\"label\":\"a\"}],\"csv\":\"phone\\n+14155550177\\n\"}")
     assert_eq "$code" 403 "$method $pattern needs a lead"
   fi

@@ -126,8 +126,8 @@ TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 TOCSIN_WORKER_FAKE_NOW=1767816000 TOCSIN_WO
   "$BIN/worker/tocsin-worker" >"$TMP/worker2.log" 2>&1 &
 W=$!
 TEST_PIDS+=($W)
-for i in $(seq 1 100); do
-  [ "$(sql "SELECT state FROM messages WHERE to_phone = '+14155550177'")" != queued ] && break; sleep 0.1
+for i in $(seq 1 300); do
+  case "$(sql "SELECT state FROM messages WHERE to_phone = '+14155550177'")" in queued|sending) sleep 0.1 ;; *) break ;; esac
 done
 st=$(sql "SELECT state || coalesce(' ' || error_code, '') FROM messages WHERE to_phone = '+14155550177'")
 [[ "$st" == sent* || "$st" == delivered* ]] || { tail -5 "$TMP/worker2.log" >&2; fail "sent in test mode: $st"; }

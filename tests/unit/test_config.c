@@ -168,6 +168,74 @@ static void test_readme_documents_every_var(void **state)
     }
 }
 
+/* The rows' own invariants: ranges that a field can hold (integers are
+ * stored by size, never negative), a default inside its range, a field
+ * for every row but the key's. */
+static void test_rows_are_consistent(void **state)
+{
+    (void)state;
+    for (const struct tocsin_config_var *v = tocsin_config_vars; v->name; v++) {
+        if (v->type == TOCSIN_CFG_SECRET) {
+            assert_int_equal(v->size, 0);
+            continue;
+        }
+        assert_true(v->size > 0);
+        assert_true(v->offset + v->size <= sizeof(struct tocsin_config));
+        if (v->type != TOCSIN_CFG_INT)
+            continue;
+        assert_true(v->size == 4 || v->size == 8);
+        assert_true(v->min >= 0 && v->min <= v->max);
+        if (v->size == 4 && v->max > 2147483647LL)
+            fail_msg("%s: %lld does not fit its field", v->name, v->max);
+        if (*v->default_value) {
+            long long d = strtoll(v->default_value, NULL, 10);
+            if (d < v->min || d > v->max)
+                fail_msg("%s: default %s outside %lld..%lld", v->name, v->default_value, v->min,
+                         v->max);
+        } else {
+            assert_true(v->unset_is_zero);
+        }
+    }
+}
+
+/* The edges a row's type gives: both ends of a range pass, one past them
+ * fails; an optional integer left empty is 0 but "0" is refused; a
+ * string's length bound. */
+static void test_row_edges(void **state)
+{
+    (void)state;
+    struct tocsin_config cfg;
+    char err[256] = "";
+    struct fake_env lo = {
+        {{"TOCSIN_WORKER_BATCH", "1"}, {"TOCSIN_DB_POOL_SIZE", "16"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &lo, err, sizeof err), 0);
+    assert_int_equal(cfg.worker_batch, 1);
+    assert_int_equal(cfg.db_pool_size, 16);
+    expect_rejected("TOCSIN_WORKER_BATCH", "0",
+                    "invalid TOCSIN_WORKER_BATCH \"0\": must be an integer between 1 and 5000");
+    expect_rejected("TOCSIN_DB_POOL_SIZE", "17", "between 1 and 16");
+    struct fake_env big = {{{"TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "1099511627776"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &big, err, sizeof err), 0);
+    assert_true(cfg.gateway_spool_max_bytes == 1099511627776ULL);
+    expect_rejected("TOCSIN_GATEWAY_SPOOL_MAX_BYTES", "1099511627777",
+                    "invalid TOCSIN_GATEWAY_SPOOL_MAX_BYTES");
+    struct fake_env fake = {{{"TOCSIN_WORKER_FAKE_NOW", "1700000000"}, {NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &fake, err, sizeof err), 0);
+    assert_int_equal(cfg.worker_fake_now, 1700000000L);
+    struct fake_env none = {{{NULL, NULL}}};
+    assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &none, err, sizeof err), 0);
+    assert_int_equal(cfg.worker_fake_now, 0);
+    expect_rejected("TOCSIN_WORKER_FAKE_NOW", "0", "invalid TOCSIN_WORKER_FAKE_NOW");
+    char long_id[102];
+    memset(long_id, 'w', 101);
+    long_id[101] = '\0';
+    expect_rejected("TOCSIN_WORKER_ID", long_id,
+                    "invalid TOCSIN_WORKER_ID: longer than 100 characters");
+    expect_rejected("TOCSIN_GATEWAY_SPOOL_DIR", "",
+                    "invalid TOCSIN_GATEWAY_SPOOL_DIR: must not be empty");
+    expect_rejected("TOCSIN_TRUSTED_PROXIES", "10.0.0.0/99", "TOCSIN_TRUSTED_PROXIES");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +246,8 @@ int main(void)
         cmocka_unit_test(test_secret_key_file),
         cmocka_unit_test(test_every_var_documented),
         cmocka_unit_test(test_readme_documents_every_var),
+        cmocka_unit_test(test_rows_are_consistent),
+        cmocka_unit_test(test_row_edges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

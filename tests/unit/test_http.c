@@ -21,15 +21,10 @@
 
 #include "http.h"
 #include "http_test_client.h"
+#include "http_test_server.h"
 #include "log.h"
 
-static uv_loop_t loop;
-static uv_async_t stop_async;
-static struct tocsin_http_server *server;
-static int server_port;
-static pthread_t server_thread;
-static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
+static struct test_server srv;
 static int healthy = 1;
 static int aborted_count; /* handlers that saw their client go */
 static int bad_after_respond; /* handlers that found their request changed after responding */
@@ -139,7 +134,7 @@ static void h_async(struct tocsin_http_req *r, void *ctx)
     l->req = r;
     tocsin_str p = tocsin_http_path(r);
     l->path = tocsin_arena_strndup(tocsin_http_arena(r), p.base, p.len);
-    uv_timer_init(&loop, &l->timer);
+    uv_timer_init(&srv.loop, &l->timer);
     l->timer.data = l;
     uv_timer_start(&l->timer, later_fire, (uint64_t)(uintptr_t)ctx, 0);
 }
@@ -167,7 +162,7 @@ static void h_stream(struct tocsin_http_req *r, void *ctx)
     struct streamer *s = calloc(1, sizeof *s);
     s->req = r;
     tocsin_http_stream_begin(r, 200, "text/event-stream");
-    uv_timer_init(&loop, &s->timer);
+    uv_timer_init(&srv.loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, stream_tick, 10, 10);
 }
@@ -208,7 +203,7 @@ static void h_endless(struct tocsin_http_req *r, void *ctx)
     s->req = r;
     tocsin_http_on_abort(r, endless_aborted, s);
     tocsin_http_stream_begin(r, 200, "text/event-stream");
-    uv_timer_init(&loop, &s->timer);
+    uv_timer_init(&srv.loop, &s->timer);
     s->timer.data = s;
     uv_timer_start(&s->timer, endless_tick, 10, 10);
 }
@@ -219,30 +214,10 @@ static const char *health(void *ctx)
     return healthy ? NULL : "database connection is down";
 }
 
-/* --- server thread --- */
+/* --- the server --- */
 
-static void on_stop(uv_async_t *a)
+static void add_routes(struct tocsin_http_server *server)
 {
-    (void)a;
-    tocsin_http_server_close(server, NULL, NULL);
-    uv_close((uv_handle_t *)&stop_async, NULL);
-}
-
-static void *server_main(void *arg)
-{
-    (void)arg;
-    uv_loop_init(&loop);
-    uv_async_init(&loop, &stop_async, on_stop);
-    struct tocsin_http_options o;
-    tocsin_http_options_from_config(&o, NULL);
-    o.max_header_bytes = 2048;
-    o.max_body_bytes = 4096;
-    o.header_timeout_ms = 300;
-    o.body_timeout_ms = 300;
-    o.idle_timeout_ms = 500;
-    o.write_timeout_ms = 300;
-    o.access_log = 0;
-    server = tocsin_http_server_new(&loop, &o);
     tocsin_http_route(server, "GET", "/hello", h_hello, NULL);
     tocsin_http_route(server, "POST", "/echo", h_echo, NULL);
     tocsin_http_route(server, "GET", "/api/*", h_tail, NULL);
@@ -255,34 +230,30 @@ static void *server_main(void *arg)
     tocsin_http_route(server, "GET", "/touch", h_touch, NULL);
     tocsin_http_route(server, "GET", "/big", h_big, NULL);
     tocsin_http_add_standard_routes(server, health, NULL);
-    int rc = tocsin_http_listen(server, "127.0.0.1", 0);
-    pthread_mutex_lock(&ready_mu);
-    server_port = rc == 0 ? tocsin_http_port(server) : -1;
-    pthread_cond_signal(&ready_cv);
-    pthread_mutex_unlock(&ready_mu);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    free(big_body);
-    return NULL;
 }
 
 static int setup(void **state)
 {
     (void)state;
     tocsin_log_init("test", getenv("TEST_DEBUG") ? TOCSIN_LOG_DEBUG : TOCSIN_LOG_ERROR);
-    pthread_create(&server_thread, NULL, server_main, NULL);
-    pthread_mutex_lock(&ready_mu);
-    while (server_port == 0)
-        pthread_cond_wait(&ready_cv, &ready_mu);
-    pthread_mutex_unlock(&ready_mu);
-    return server_port > 0 ? 0 : -1;
+    struct tocsin_http_options *o = &srv.options;
+    tocsin_http_options_from_config(o, NULL);
+    o->max_header_bytes = 2048;
+    o->max_body_bytes = 4096;
+    o->header_timeout_ms = 300;
+    o->body_timeout_ms = 300;
+    o->idle_timeout_ms = 500;
+    o->write_timeout_ms = 300;
+    o->access_log = 0;
+    srv.add_routes = add_routes;
+    return test_server_start(&srv);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    uv_async_send(&stop_async);
-    pthread_join(server_thread, NULL);
+    test_server_stop(&srv);
+    free(big_body);
     return 0;
 }
 
@@ -290,7 +261,7 @@ static int teardown(void **state)
 
 static int client(void)
 {
-    return test_client(server_port);
+    return test_client(srv.port);
 }
 
 /* --- tests --- */

@@ -4,10 +4,10 @@
  * count missed), many tiny headers, a head that never ends, and a slow
  * drip of unfinished heads on many connections at once against the
  * server-wide cap on buffered bytes (503), after which the server serves
- * again. The server runs on its own thread; the tests are blocking clients. */
+ * again. The server runs on its own thread (http_test_server.h); the tests
+ * are blocking clients. */
 #define _DEFAULT_SOURCE /* usleep */
 #include <errno.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,17 +20,12 @@
 
 #include "http.h"
 #include "http_test_client.h"
+#include "http_test_server.h"
 
 #define MAX_HEADER 2048
 #define MAX_BUFFERED (256 * 1024)
 
-static uv_loop_t loop;
-static uv_async_t stop_async;
-static struct tocsin_http_server *server;
-static pthread_t server_thread;
-static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
-static int server_port;
+static struct test_server srv;
 
 static void h_hello(struct tocsin_http_req *r, void *ctx)
 {
@@ -45,57 +40,33 @@ static void h_echo(struct tocsin_http_req *r, void *ctx)
     tocsin_http_respond(r, 200, "text/plain", b.base, b.len);
 }
 
-static void on_stop(uv_async_t *a)
+static void add_routes(struct tocsin_http_server *server)
 {
-    (void)a;
-    tocsin_http_server_close(server, NULL, NULL);
-    uv_close((uv_handle_t *)&stop_async, NULL);
-}
-
-static void *server_main(void *arg)
-{
-    (void)arg;
-    uv_loop_init(&loop);
-    uv_async_init(&loop, &stop_async, on_stop);
-    struct tocsin_http_options o;
-    tocsin_http_options_from_config(&o, NULL);
-    o.max_header_bytes = MAX_HEADER;
-    o.max_body_bytes = 65536;
-    o.max_buffered_bytes = MAX_BUFFERED;
-    o.header_timeout_ms = 3000;
-    o.body_timeout_ms = 3000;
-    o.idle_timeout_ms = 3000;
-    o.access_log = 0;
-    server = tocsin_http_server_new(&loop, &o);
     tocsin_http_route(server, "GET", "/hello", h_hello, NULL);
     tocsin_http_route(server, "POST", "/echo", h_echo, NULL);
-    int rc = tocsin_http_listen(server, "127.0.0.1", 0);
-    pthread_mutex_lock(&ready_mu);
-    server_port = rc == 0 ? tocsin_http_port(server) : -1;
-    pthread_cond_signal(&ready_cv);
-    pthread_mutex_unlock(&ready_mu);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    return NULL;
 }
 
 static int setup(void **state)
 {
     (void)state;
     tocsin_log_init("test", getenv("TEST_DEBUG") ? TOCSIN_LOG_DEBUG : TOCSIN_LOG_ERROR);
-    pthread_create(&server_thread, NULL, server_main, NULL);
-    pthread_mutex_lock(&ready_mu);
-    while (server_port == 0)
-        pthread_cond_wait(&ready_cv, &ready_mu);
-    pthread_mutex_unlock(&ready_mu);
-    return server_port > 0 ? 0 : -1;
+    struct tocsin_http_options *o = &srv.options;
+    tocsin_http_options_from_config(o, NULL);
+    o->max_header_bytes = MAX_HEADER;
+    o->max_body_bytes = 65536;
+    o->max_buffered_bytes = MAX_BUFFERED;
+    o->header_timeout_ms = 3000;
+    o->body_timeout_ms = 3000;
+    o->idle_timeout_ms = 3000;
+    o->access_log = 0;
+    srv.add_routes = add_routes;
+    return test_server_start(&srv);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    uv_async_send(&stop_async);
-    pthread_join(server_thread, NULL);
+    test_server_stop(&srv);
     return 0;
 }
 
@@ -139,14 +110,14 @@ static void assert_status(const char *r, const char *status)
 static void test_padded_header_value(void **state)
 {
     (void)state;
-    int fd = test_client(server_port);
+    int fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad:");
     send_spaces(fd, 3 * MAX_HEADER, ' ');
     send_text(fd, "v\r\n\r\n");
     assert_status(read_responses(fd, 1), "HTTP/1.1 431 ");
     close(fd);
 
-    fd = test_client(server_port);
+    fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n");
     for (int i = 0; i < 40; i++) { /* 40 headers of 100 tabs each: 4 KB */
         char name[32];
@@ -160,7 +131,7 @@ static void test_padded_header_value(void **state)
     close(fd);
 
     /* Under the cap, padding is still fine. */
-    fd = test_client(server_port);
+    fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad:");
     send_spaces(fd, 500, ' ');
     send_text(fd, "v\r\n\r\n");
@@ -171,7 +142,7 @@ static void test_padded_header_value(void **state)
 static void test_many_tiny_headers(void **state)
 {
     (void)state;
-    int fd = test_client(server_port);
+    int fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n");
     for (int i = 0; i < 150; i++)
         send_text(fd, "a:b\r\n");
@@ -181,7 +152,7 @@ static void test_many_tiny_headers(void **state)
 
     /* 300 one-letter headers folded into few bytes each: the count of
      * bytes, not only of headers, is what the cap sees. */
-    fd = test_client(server_port);
+    fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n");
     for (int i = 0; i < 60; i++)
         send_text(fd, "a:b\r\n");
@@ -199,7 +170,7 @@ static void test_endless_head(void **state)
     (void)state;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int fd = test_client(server_port);
+    int fd = test_client(srv.port);
     send_text(fd, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad:");
     char chunk[4096], peek;
     memset(chunk, ' ', sizeof chunk);
@@ -231,7 +202,7 @@ static void test_slow_drip_many_connections(void **state)
     enum { N = 40 };
     int fds[N];
     for (int i = 0; i < N; i++) {
-        fds[i] = test_client(server_port);
+        fds[i] = test_client(srv.port);
         send_text(fds[i], "POST /echo HTTP/1.1\r\nHost: x\r\nX-Drip: ");
     }
     for (int round = 0; round < 5; round++) {
@@ -261,7 +232,7 @@ static void test_slow_drip_many_connections(void **state)
     for (int i = 0; i < N; i++)
         close(fds[i]);
     usleep(100000); /* the server sees them go */
-    int fd = test_client(server_port);
+    int fd = test_client(srv.port);
     send_text(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
     const char *r = read_responses(fd, 1);
     assert_status(r, "HTTP/1.1 200 ");
@@ -277,11 +248,11 @@ static void test_idle_connections_hold_nothing(void **state)
     enum { N = 40 };
     int fds[N];
     for (int i = 0; i < N; i++) {
-        fds[i] = test_client(server_port);
+        fds[i] = test_client(srv.port);
         send_text(fds[i], "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
         assert_status(read_responses(fds[i], 1), "HTTP/1.1 200 ");
     }
-    int fd = test_client(server_port);
+    int fd = test_client(srv.port);
     send_text(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
     assert_status(read_responses(fd, 1), "HTTP/1.1 200 ");
     close(fd);

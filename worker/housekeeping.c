@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * leases.c — the worker's once-a-second duties: take or renew the
+ * housekeeping.c — the worker's once-a-second duties: take or renew the
  * dispatcher lease of each carrier account (one worker sends for an
  * account at a time, so its rate limit needs no round trip per message;
  * another worker takes over within a lease if this one dies), stop

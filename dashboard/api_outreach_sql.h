@@ -1,25 +1,12 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * api_outreach_routes.h — the outreach routes, spliced into the route table
- * (api_routes.c) as API_OUTREACH_ROUTES, with the SQL that answers them.
- * Leads make campaigns and steps, upload audiences, watch progress,
- * release batches and export; volunteers claim a batch and send one
- * initial message per request. Scoped like every route: $1 org, $2 user,
- * $3 role, then path parameters, then body fields. Include only from
- * api_routes.c. */
-#ifndef DASHBOARD_API_OUTREACH_ROUTES_H
-#define DASHBOARD_API_OUTREACH_ROUTES_H
-
-#include "api_outreach.h"
-
-static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
-                                                "hours_start", "hours_end", NULL};
-static const char *const f_outreach_update[] = {"name",      "script", "batch_size", "hours_start",
-                                                "hours_end", "state",  NULL};
-static const char *const f_outreach_send[] = {"contact_id", "body", NULL};
-static const char *const f_outreach_contact[] = {"contact_id", NULL};
-static const char *const f_outreach_user[] = {"user_id", NULL};
-static const char *const f_outreach_step[] = {"question", NULL};
-static const char *const f_outreach_choice[] = {"choice_id", NULL};
+ * api_outreach_sql.h — the SQL that answers the outreach routes of the
+ * route table (api_routes.c). Leads make campaigns and steps, upload
+ * audiences, watch progress, release batches and export; volunteers claim
+ * a batch and send one initial message per request. Scoped like every
+ * route: $1 org, $2 user, $3 role, then path parameters, then body
+ * fields. Include only from api_routes.c. */
+#ifndef DASHBOARD_API_OUTREACH_SQL_H
+#define DASHBOARD_API_OUTREACH_SQL_H
 
 /* Volunteers see active campaigns and their own batch; leads every
  * campaign with its progress. */
@@ -72,23 +59,5 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 
 #define SQL_OUTREACH_ANSWER                                                                        \
     "SELECT * FROM tocsin_outreach_answer($1::bigint, $2::bigint, $3::text, $4::bigint, $5::bigint)"
-
-#define API_OUTREACH_ROUTES                                                                                 \
-    {"GET", "/api/outreach/campaigns", API_VOLUNTEER, 0, SQL_OUTREACH_LIST, NULL, NULL},                    \
-    {"POST", "/api/outreach/campaigns", API_LEAD, 0, SQL_OUTREACH_CREATE, f_outreach_create, NULL},         \
-    {"GET", "/api/outreach/senders", API_LEAD, 0, SQL_OUTREACH_SENDERS, NULL, NULL},                        \
-    {"GET", "/api/outreach/campaigns/:id", API_LEAD, 0, SQL_OUTREACH_SHOW, NULL, NULL},                     \
-    {"POST", "/api/outreach/campaigns/:id", API_LEAD, 0, SQL_OUTREACH_UPDATE, f_outreach_update, NULL},     \
-    {"POST", "/api/outreach/campaigns/:id/steps", API_LEAD, 0, NULL, f_outreach_step, api_outreach_step_add}, \
-    {"POST", "/api/outreach/campaigns/:id/audience", API_LEAD, 0, NULL, NULL, api_outreach_upload},         \
-    {"POST", "/api/outreach/campaigns/:id/release", API_LEAD, 0, SQL_OUTREACH_RELEASE, f_outreach_user, NULL}, \
-    {"GET", "/api/outreach/campaigns/:id/answers.csv", API_LEAD, 0, NULL, NULL, api_outreach_export_answers}, \
-    {"GET", "/api/outreach/campaigns/:id/opt-outs.csv", API_LEAD, 0, NULL, NULL, api_outreach_export_opt_outs}, \
-    {"POST", "/api/outreach/campaigns/:id/claim", API_VOLUNTEER, 0, SQL_OUTREACH_CLAIM, NULL, NULL},        \
-    {"GET", "/api/outreach/campaigns/:id/next", API_VOLUNTEER, 0, SQL_OUTREACH_NEXT, NULL, NULL},           \
-    {"POST", "/api/outreach/campaigns/:id/send", API_VOLUNTEER, 0, NULL, f_outreach_send, api_outreach_send}, \
-    {"POST", "/api/outreach/campaigns/:id/skip", API_VOLUNTEER, 0, SQL_OUTREACH_SKIP, f_outreach_contact, NULL}, \
-    {"GET", "/api/conversations/:id/outreach", API_VOLUNTEER, 0, SQL_OUTREACH_OF_CONVERSATION, NULL, NULL}, \
-    {"POST", "/api/conversations/:id/outreach-answer", API_VOLUNTEER, 0, SQL_OUTREACH_ANSWER, f_outreach_choice, NULL}
 
 #endif
