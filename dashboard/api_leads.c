@@ -3,7 +3,7 @@
  * statement: a list's CSV export (the formula guard of lib/csv_write),
  * saving an opt-in keyword (checked by lib/keyword_rules, as `tocsinctl
  * keyword add` is) and the stats page's window. The blasts and audiences
- * are SQL (api_leads_sql.h, schema/009_leads.sql); imports are
+ * are SQL (api_leads_sql.h, schema/functions/leads.sql); imports are
  * api_import.c. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * api_leads_sql.h — the statements behind a campaign lead's routes
  * (audiences, senders, keywords, blasts, stats). Each calls a function of
- * schema/009_leads.sql that returns one row (status, json) scoped by $1
+ * schema/functions/leads.sql that returns one row (status, json) scoped by $1
  * org; the blast actions go through 006's functions, which write the
  * audit events. $4.. are path parameters, then the route's body fields. */
 #ifndef DASHBOARD_API_LEADS_SQL_H

@@ -93,7 +93,8 @@
 
 /* The next N of the pool, oldest first (1 to 50, default 5), for a
  * volunteer no more than her org's cap on what she holds
- * (orgs.volunteer_max_conversations): one function call, schema/017. */
+ * (orgs.volunteer_max_conversations): one function call
+ * (schema/functions/dashboard.sql). */
 #define SQL_CLAIM "SELECT 200, tocsin_conversations_claim($1::bigint, $2::bigint, $3::text, $4::int)"
 
 #define SQL_RELEASE                                                                                \

@@ -5,8 +5,15 @@
  * its session may see: leads and admins everything of their org, a
  * volunteer only conversations assigned to her (or just taken from her),
  * and an id-less "waiting" when the pool of unassigned ones changed.
- * Besides new replies and assignments, schema 021 notifies "status" when
- * an outbound message of a conversation changes state.
+ * Every payload has one shape, {"org_id", "conversation_id", "event",
+ * "assignee_id", "previous_assignee_id"} (schema/functions/: new replies
+ * "message", assignments "assigned" and "released", an outbound message's
+ * state "status"), so routing one needs no query.
+ *
+ * "waiting" carries the pool's size, {"waiting": N}, and is coalesced per
+ * stream: at most one per WAITING_EVENT_MS; a change inside the window is
+ * sent when it ends, counted then (one query per org, not per stream), so
+ * the last event of a burst has the latest count.
  * Events carry ids, never member text: the page fetches what changed
  * through the API, which applies the same scoping. Heartbeats keep proxies
  * from closing idle streams and find clients that went away.
@@ -29,12 +36,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_sql.h"
 #include "dashboard.h"
 #include "log.h"
 
 #define HEARTBEAT_MS 15000
 #define BLAST_EVENT_MS 1000
 #define BLAST_SLOTS 64 /* blasts announced within the last second, per process */
+#define WAITING_EVENT_MS 1000
 
 /* A blast announced recently: when, and whether a change waits. */
 struct blast_slot {
@@ -49,7 +58,10 @@ struct sub {
     struct tocsin_http_req *req;
     long long org, user;
     int volunteer;
-    int in_check; /* its session is in the recheck in flight */
+    int in_check;             /* its session is in the recheck in flight */
+    int waiting_pending;      /* the pool changed since its last "waiting" */
+    int waiting_counting;     /* in the count in flight for its org */
+    uint64_t waiting_sent_ms; /* when it was last sent one (0: never) */
     char session_id[24];
     char role[16];
 };
@@ -64,12 +76,8 @@ struct events_hub {
     uv_timer_t blast_timer;
     int blast_timer_armed;
     struct blast_slot blasts[BLAST_SLOTS];
-};
-
-/* An inbound reply from the gateway, waiting to learn its assignee. */
-struct pending_event {
-    struct events_hub *hub;
-    long long org, conversation;
+    uv_timer_t waiting_timer;
+    int waiting_timer_armed;
 };
 
 static void unlink_sub(struct sub *s)
@@ -105,6 +113,8 @@ static void send_to(struct sub *s, const char *text, size_t len)
         sub_end(s);
 }
 
+static void waiting_changed(struct events_hub *h, struct sub *s);
+
 static void deliver(struct events_hub *h, long long org, long long assignee, long long previous,
                     const char *type, long long conversation)
 {
@@ -114,39 +124,23 @@ static void deliver(struct events_hub *h, long long org, long long assignee, lon
     if (n <= 0 || (size_t)n >= sizeof msg)
         return;
     /* The pool (unassigned open conversations) changed when the
-     * conversation is unassigned now or was before: volunteers who may not
-     * see it still hear that their "N waiting" count is stale, with no id. */
-    static const char waiting[] = "event: waiting\ndata: {}\n\n";
-    int pool = strcmp(type, "status") != 0 && (assignee == 0 || previous == 0);
+     * conversation is unassigned now or was before an assignment (a reply
+     * to an assigned one leaves it as it was): volunteers who may not see
+     * it still hear the pool's new size, with no id. */
+    int message = strcmp(type, "message") == 0;
+    int pool = strcmp(type, "status") != 0 && (assignee == 0 || (!message && previous == 0));
     for (struct sub *s = h->subs, *next; s; s = next) {
         next = s->next; /* send_to may free s */
         if (s->org != org)
             continue;
         if (s->volunteer && s->user != assignee && s->user != previous) {
             if (pool)
-                send_to(s, waiting, sizeof waiting - 1);
+                waiting_changed(h, s);
             continue;
         }
         h->delivered++;
         send_to(s, msg, (size_t)n);
     }
-}
-
-static void assignee_found(const struct tocsin_db_result *r, void *ctx)
-{
-    struct pending_event *p = ctx;
-    if (r->error) {
-        char reason[600];
-        log_warn("events_lookup_failed", "conversation=%lld reason=%s", p->conversation,
-                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
-    } else if (PQntuples(r->res) == 1) {
-        int col = PQfnumber(r->res, "assignee_id");
-        long long assignee = col < 0 || PQgetisnull(r->res, 0, col)
-                                 ? 0
-                                 : strtoll(PQgetvalue(r->res, 0, col), NULL, 10);
-        deliver(p->hub, p->org, assignee, 0, "message", p->conversation);
-    }
-    free(p);
 }
 
 static long long json_id(json_t *o, const char *key)
@@ -155,63 +149,135 @@ static long long json_id(json_t *o, const char *key)
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
 }
 
-/* The gateway's payloads carry no assignee: look it up, then deliver. */
-static void lookup_and_deliver(struct events_hub *h, long long org, long long conv)
-{
-    struct pending_event *p = malloc(sizeof *p);
-    if (!p)
-        return;
-    *p = (struct pending_event){h, org, conv};
-    char id[24], org_s[24];
-    snprintf(id, sizeof id, "%lld", conv);
-    snprintf(org_s, sizeof org_s, "%lld", org);
-    const char *params[] = {id, org_s};
-    if (tocsin_db_query(h->dash->d->db,
-                        "SELECT assignee_id FROM conversations WHERE id = $1::bigint AND org_id = $2::bigint",
-                        2, params, assignee_found, p) != 0)
-        free(p);
-}
-
-/* Payloads: {"org_id", "conversation_id"[, "event", "assignee_id",
- * "previous_assignee_id"]} from the dashboard and the gateway's
- * one-at-a-time path, or {"org_id", "conversation_ids": [...]} from the
- * gateway's batches (at most MAX_BATCH_IDS are looked at). */
-#define MAX_BATCH_IDS 1000
+/* Payload: {"org_id", "conversation_id", "event", "assignee_id",
+ * "previous_assignee_id"}; a missing event is a new reply ("message"), a
+ * null assignee an unassigned conversation. */
 static void on_notify(const char *channel, const char *payload, void *ctx)
 {
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
     long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
-    json_t *many = json_object_get(o, "conversation_ids");
     const char *event = json_string_value(json_object_get(o, "event"));
-    if (org <= 0 || h->stopped || !h->subs) {
-        json_decref(o);
-        return;
-    }
-    if (json_is_array(many)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(many, i, v) {
-            if (i >= MAX_BATCH_IDS)
-                break;
-            if (json_is_integer(v) && json_integer_value(v) > 0)
-                lookup_and_deliver(h, org, (long long)json_integer_value(v));
-        }
-        json_decref(o);
-        return;
-    }
-    if (conv <= 0) {
-        json_decref(o);
-        return;
-    }
-    if (event && strlen(event) < 32 && strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event)) {
+    if (!event)
+        event = "message";
+    if (org > 0 && conv > 0 && !h->stopped && h->subs && strlen(event) < 32 &&
+        strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event))
         deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
-        json_decref(o);
-        return;
-    }
     json_decref(o);
-    lookup_and_deliver(h, org, conv);
+}
+
+/* --- the pool's size, coalesced per stream --- */
+
+struct waiting_count {
+    struct events_hub *hub;
+    long long org;
+};
+
+static void arm_waiting_timer(struct events_hub *h, uint64_t delay);
+
+static void waiting_counted(const struct tocsin_db_result *r, void *ctx)
+{
+    struct waiting_count *c = ctx;
+    struct events_hub *h = c->hub;
+    long long org = c->org;
+    free(c);
+    if (h->stopped)
+        return;
+    char msg[96];
+    int n = -1;
+    if (r->error) {
+        char reason[600];
+        log_warn("events_waiting_failed", "org=%lld reason=%s", org,
+                 tocsin_log_quote(reason, sizeof reason, r->error, strlen(r->error)));
+    } else if (PQntuples(r->res) == 1) {
+        /* SQL_WAITING answers as a route does: (200, {"waiting": N}). */
+        n = snprintf(msg, sizeof msg, "event: waiting\ndata: %s\n\n",
+                     PQgetvalue(r->res, 0, API_COL_BODY));
+    }
+    uint64_t now = uv_now(h->dash->d->loop);
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next; /* send_to may free s */
+        if (s->org != org || !s->waiting_counting)
+            continue;
+        s->waiting_counting = 0;
+        s->waiting_sent_ms = now ? now : 1;
+        if (n > 0 && (size_t)n < sizeof msg)
+            send_to(s, msg, (size_t)n);
+        else
+            s->waiting_pending = 1; /* try again after the window */
+    }
+    /* Changes that came while counting go out when the window ends. */
+    for (struct sub *s = h->subs; s; s = s->next)
+        if (s->org == org && s->waiting_pending) {
+            arm_waiting_timer(h, WAITING_EVENT_MS);
+            break;
+        }
+}
+
+/* Starts one count for org and marks its due streams as waiting for it. */
+static void count_waiting(struct events_hub *h, long long org, uint64_t now)
+{
+    struct waiting_count *c = malloc(sizeof *c);
+    if (!c)
+        return;
+    *c = (struct waiting_count){h, org};
+    for (struct sub *s = h->subs; s; s = s->next)
+        if (s->org == org && s->waiting_pending && !s->waiting_counting &&
+            (!s->waiting_sent_ms || now - s->waiting_sent_ms >= WAITING_EVENT_MS)) {
+            s->waiting_pending = 0;
+            s->waiting_counting = 1;
+        }
+    char org_s[24];
+    snprintf(org_s, sizeof org_s, "%lld", org);
+    const char *params[] = {org_s};
+    if (tocsin_db_query(h->dash->d->db, SQL_WAITING, 1, params, waiting_counted, c) != 0) {
+        free(c);
+        for (struct sub *s = h->subs; s; s = s->next)
+            if (s->org == org && s->waiting_counting) {
+                s->waiting_counting = 0;
+                s->waiting_pending = 1;
+            }
+        arm_waiting_timer(h, WAITING_EVENT_MS);
+    }
+}
+
+/* Counts for every org with a stream due; re-arms for those in their window. */
+static void on_waiting_timer(uv_timer_t *t)
+{
+    struct events_hub *h = t->data;
+    uint64_t now = uv_now(h->dash->d->loop), next = 0;
+    h->waiting_timer_armed = 0;
+    for (struct sub *s = h->subs; s; s = s->next) {
+        if (!s->waiting_pending || s->waiting_counting)
+            continue;
+        if (!s->waiting_sent_ms || now - s->waiting_sent_ms >= WAITING_EVENT_MS)
+            count_waiting(h, s->org, now); /* takes every due stream of the org */
+        else if (!next || s->waiting_sent_ms + WAITING_EVENT_MS - now < next)
+            next = s->waiting_sent_ms + WAITING_EVENT_MS - now;
+    }
+    if (next)
+        arm_waiting_timer(h, next);
+}
+
+static void arm_waiting_timer(struct events_hub *h, uint64_t delay)
+{
+    if (h->waiting_timer_armed || h->stopped)
+        return;
+    h->waiting_timer_armed = 1;
+    uv_timer_start(&h->waiting_timer, on_waiting_timer, delay, 0);
+}
+
+/* The pool changed for a stream that may not see the conversation: its
+ * "waiting" goes out on the next loop turn, or when its window ends. */
+static void waiting_changed(struct events_hub *h, struct sub *s)
+{
+    s->waiting_pending = 1;
+    if (s->waiting_counting)
+        return; /* the timer re-arms once the count in flight is sent */
+    uint64_t now = uv_now(h->dash->d->loop);
+    uint64_t due = s->waiting_sent_ms ? s->waiting_sent_ms + WAITING_EVENT_MS : 0;
+    arm_waiting_timer(h, due > now ? due - now : 0);
 }
 
 /* --- blasts --- */
@@ -453,6 +519,8 @@ int dash_events_start(struct events_hub *h)
     uv_timer_start(&h->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
     uv_timer_init(h->dash->d->loop, &h->blast_timer);
     h->blast_timer.data = h;
+    uv_timer_init(h->dash->d->loop, &h->waiting_timer);
+    h->waiting_timer.data = h;
     h->started = 1;
     return 0;
 }
@@ -502,6 +570,8 @@ void dash_events_stop(struct events_hub *h)
         uv_close((uv_handle_t *)&h->heartbeat, NULL); /* closed before the loop ends */
     if (h->started && !uv_is_closing((uv_handle_t *)&h->blast_timer))
         uv_close((uv_handle_t *)&h->blast_timer, NULL);
+    if (h->started && !uv_is_closing((uv_handle_t *)&h->waiting_timer))
+        uv_close((uv_handle_t *)&h->waiting_timer, NULL);
 }
 
 void dash_events_free(struct events_hub *h)

@@ -3,8 +3,8 @@
  * messages (or receipts) that arrive while earlier batches of their kind
  * run, or within one loop turn, go to PostgreSQL as ONE call of
  * tocsin_receive_inbound_batch (or tocsin_apply_receipt_batch,
- * schema/007), whose effect is that of the one-webhook function for each
- * in order. While one batch of a kind runs, the next gathers behind it and
+ * schema/functions/inbound.sql), whose effect is that of the one-webhook
+ * function for each in order. While one batch of a kind runs, the next gathers behind it and
  * starts when it settles, or beside it once GATHER_MIN webhooks wait: a
  * batch costs PostgreSQL about a millisecond before its first row, so two
  * small batches at once cost more than one twice their size (32 concurrent
@@ -15,7 +15,7 @@
  * one that fails for the connection reports that to every webhook
  * (store.c spools them, in order). A member-message batch of at least
  * TOCSIN_GATEWAY_JOURNAL_AT webhooks means the gateway is behind: it goes
- * through tocsin_receive_inbound_burst (schema/015), which commits its
+ * through tocsin_receive_inbound_burst (schema/functions/inbound.sql), which commits its
  * replies to the inbound journal, a third of the cost, and applies the
  * rest (opt-outs first among them) as usual; journal.c threads the replies
  * into conversations once member messages pause. Knows nothing of HTTP or the

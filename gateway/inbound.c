@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * inbound.c — what the gateway does with an authentic webhook, whichever
  * carrier sent it: a member's message goes through the keyword engine and
- * tocsin_receive_inbound() (schema/004_inbound.sql) in one statement; a
+ * tocsin_receive_inbound() (schema/functions/inbound.sql) in one statement; a
  * receipt through tocsin_apply_receipt(), scoped to the sender whose
  * credentials verified it (schema/017). The carrier is answered only
  * after the statement committed, or its record is durable in the spool
@@ -57,7 +57,7 @@ static void inbound_stored(int status, const PGresult *res, int row, const char 
 }
 
 /* The reply a keyword calls for ("" for none). The answers to STOP, START
- * and HELP are written by tocsin_receive_inbound (schema/019): they depend
+ * and HELP are written by tocsin_receive_inbound (schema/functions/inbound.sql): they depend
  * on the member's remembered language, on what START gave back and on
  * whether the carrier answers STOP itself. */
 static void reply_for(const struct gw_sender *s, const struct tocsin_classification *c, char *out,

@@ -8,10 +8,9 @@
 --   org's row, whatever a query forgets.
 -- * CHECK constraints hold the invariants (E.164 numbers, states, roles).
 -- * Timestamps are timestamptz.
-
-CREATE FUNCTION tocsin_is_e164(p text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT p ~ '^\+[1-9][0-9]{7,14}$' $$;
+--
+-- Its functions, views and triggers now live, once each, in
+-- schema/functions/ (see schema/README.md).
 
 CREATE TABLE orgs (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

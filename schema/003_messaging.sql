@@ -9,6 +9,9 @@
 -- is append-only and unique on the provider's message id, so a webhook the
 -- carrier retries is stored once. A thread shows both through the
 -- `conversation_messages` view.
+--
+-- Its functions, views and triggers now live, once each, in
+-- schema/functions/ (see schema/README.md).
 
 CREATE TABLE senders (
     id                  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -203,21 +206,3 @@ CREATE TABLE delivery_receipts_pending (
     received_at         timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX receipts_pending_lookup ON delivery_receipts_pending (provider, provider_message_id);
-
--- Wake workers when conversational or bulk messages are queued.
-CREATE FUNCTION tocsin_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('tocsin_outbox', s.sender_id::text)
-       FROM (SELECT DISTINCT sender_id FROM new_rows WHERE state = 'queued') s;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER messages_outbox_notify AFTER INSERT ON messages
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_notify();
-
-CREATE VIEW conversation_messages AS
-    SELECT org_id, conversation_id, 'inbound'::text AS direction, id, body,
-           'received'::text AS state, received_at AS at, NULL::bigint AS sent_by_user_id
-      FROM inbound_messages WHERE conversation_id IS NOT NULL
-    UNION ALL
-    SELECT org_id, conversation_id, 'outbound', id, body, state, created_at, sent_by_user_id
-      FROM messages WHERE conversation_id IS NOT NULL;

@@ -13,30 +13,6 @@
 -- Any statement that adds, changes or removes senders notifies
 -- tocsin_senders: the gateway forgets the numbers it found unknown (its
 -- negative cache) and asks for its cached senders again.
-
-CREATE FUNCTION tocsin_user_sessions_end() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM sessions WHERE user_id = NEW.id;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER users_disabled_sessions AFTER UPDATE OF disabled_at ON users
-    FOR EACH ROW WHEN (OLD.disabled_at IS NULL AND NEW.disabled_at IS NOT NULL)
-    EXECUTE FUNCTION tocsin_user_sessions_end();
-
-CREATE FUNCTION tocsin_notify_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('tocsin_sessions', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON sessions
-    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
-CREATE TRIGGER users_access_notify AFTER UPDATE OF role, disabled_at ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
-
-CREATE FUNCTION tocsin_notify_senders() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('tocsin_senders', '');
-    RETURN NULL;
-END $$;
-CREATE TRIGGER senders_changed_notify AFTER INSERT OR UPDATE OR DELETE ON senders
-    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_senders();
+--
+-- Its functions, views and triggers now live, once each, in
+-- schema/functions/ (see schema/README.md).

@@ -225,33 +225,61 @@ static void inbound_done(const struct tocsin_http_client_response *resp, void *c
     free(in);
 }
 
-/* Twilio's default reply to STOP (the carrier's words, not the program's). */
+/* The carrier's default answers to the reserved words it knows (Twilio's
+ * default opt-out handling on long codes and toll-free numbers: STOP,
+ * START and HELP each get a standard reply; the carrier's words, not the
+ * program's). */
 #define CARRIER_STOP_REPLY                                                                          \
     "You have successfully been unsubscribed. You will not receive any more messages from this "  \
     "number. Reply START to resubscribe."
+#define CARRIER_START_REPLY                                                                         \
+    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. " \
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
+#define CARRIER_HELP_REPLY "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 
-/* Where the carrier answers opt-out words (sim_store_handling), it keeps
- * its own list and confirms once itself; it knows the English words only
- * (Spanish ones pass to the program). The message is read by the same
- * code Tocsin reads it with (lib/compliance, lib/normalize). */
-static void carrier_opt_out(struct sim *s, const struct sim_account *a, const char *provider,
-                            const struct sim_message *in)
+static void carrier_says(struct sim *s, const struct sim_account *a, const struct sim_message *in, tocsin_str text)
+{
+    struct sim_message *c = sim_store_add(s, a->sid, in->to, in->from, text, NULL, 1);
+    if (c) {
+        c->carrier = 1;
+        snprintf(c->status, sizeof c->status, "delivered");
+    }
+}
+
+/* Where the carrier answers reserved words (sim_store_handling), it keeps
+ * its own opt-out list and answers STOP (once), START and HELP itself; it
+ * knows the English words only (Spanish ones pass to the program
+ * unanswered), and says nothing to HELP from a number it has blocked. The
+ * message is read by the same code Tocsin reads it with (lib/compliance,
+ * lib/normalize); Tocsin sends no answer of its own to these words there
+ * (tocsin_receive_inbound), so the member gets exactly one. */
+static void carrier_reserved_words(struct sim *s, const struct sim_account *a, const char *provider,
+                                   const struct sim_message *in)
 {
     if (sim_store_handling(s, in->to, provider) != SIM_OPT_OUT_CARRIER)
         return;
     size_t len = strlen(in->body);
     enum tocsin_reserved w = tocsin_reserved_word(in->body, len);
     const char *lang = tocsin_reserved_language(in->body, len);
-    if ((w != TOCSIN_RESERVED_OPT_OUT && w != TOCSIN_RESERVED_OPT_IN) || (lang && strcmp(lang, "es") == 0))
+    if (w == TOCSIN_RESERVED_NONE || (lang && strcmp(lang, "es") == 0))
         return;
     int was_out = sim_store_opted_out(s, in->from, in->to);
-    sim_store_set_opted_out(s, in->from, in->to, w == TOCSIN_RESERVED_OPT_OUT);
-    if (w != TOCSIN_RESERVED_OPT_OUT || was_out)
-        return;
-    struct sim_message *c = sim_store_add(s, a->sid, in->to, in->from, TSTR(CARRIER_STOP_REPLY), NULL, 1);
-    if (c) {
-        c->carrier = 1;
-        snprintf(c->status, sizeof c->status, "delivered");
+    switch (w) {
+    case TOCSIN_RESERVED_OPT_OUT:
+        sim_store_set_opted_out(s, in->from, in->to, 1);
+        if (!was_out)
+            carrier_says(s, a, in, TSTR(CARRIER_STOP_REPLY));
+        break;
+    case TOCSIN_RESERVED_OPT_IN:
+        sim_store_set_opted_out(s, in->from, in->to, 0);
+        carrier_says(s, a, in, TSTR(CARRIER_START_REPLY));
+        break;
+    case TOCSIN_RESERVED_HELP:
+        if (!was_out)
+            carrier_says(s, a, in, TSTR(CARRIER_HELP_REPLY));
+        break;
+    case TOCSIN_RESERVED_NONE:
+        break;
     }
 }
 
@@ -309,7 +337,7 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
         tocsin_http_error(r, 503, "out_of_memory", "out of memory");
         return;
     }
-    carrier_opt_out(s, a, provider, m);
+    carrier_reserved_words(s, a, provider, m);
     in->req = r;
     snprintf(in->sid, sizeof in->sid, "%s", m->sid);
     char url[300], segments[8];

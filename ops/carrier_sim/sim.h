@@ -105,7 +105,7 @@ void sim_store_set_opted_out(struct sim *s, const char *to, const char *from, in
  * (SIM_OPT_OUT_PROGRAM: a standalone short code, nothing filtered). Unless
  * set, a Twilio E.164 number is carrier-handled and anything else (short
  * codes, Telnyx) is not, the defaults Tocsin assumes
- * (tocsin_sender_opt_out_handling, schema/019). */
+ * (tocsin_sender_opt_out_handling, schema/functions/consent.sql). */
 enum { SIM_OPT_OUT_CARRIER = 1, SIM_OPT_OUT_PROGRAM = 2 };
 int sim_store_handling(struct sim *s, const char *number, const char *provider);
 int sim_store_set_handling(struct sim *s, const char *number, int handling);

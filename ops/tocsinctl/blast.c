@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * blast.c — `tocsinctl blast create|schedule|pause|resume|cancel|status|
- * list`: thin calls of the lead's SQL functions (schema/006_blasts.sql),
+ * list`: thin calls of the lead's SQL functions (schema/functions/blasts.sql),
  * which validate, change state and write the audit event (user NULL: the
  * CLI). Exit 2 for usage and for input the database rejects as invalid
  * (SQLSTATE class 22: body, filter, timestamp); 1 when the action is not

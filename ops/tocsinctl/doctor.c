@@ -110,6 +110,50 @@ static int version_of(const char *name)
     return end != name && *end == '_' && v > 0 && v <= 99999 ? (int)v : 0;
 }
 
+/* The repeatable files (functions/..., recorded in schema_repeatables by
+ * migrate): each as this version has it. Returns how many differ or are
+ * missing (after saying so), or -1 on an error (said). */
+static int check_repeatables(struct doctor *d, PGconn *conn)
+{
+    char err[512];
+    PGresult *res = query(conn, "SELECT to_regclass('schema_repeatables') IS NOT NULL", 0, NULL, err, sizeof err);
+    if (!res) {
+        say(d, D_FAIL, "migrations", "cannot read the schema: %s", err);
+        return -1;
+    }
+    int table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    int files = 0, stale = 0;
+    const char *first = NULL;
+    for (const struct tocsin_migration *m = tocsin_migrations; m->name; m++) {
+        if (version_of(m->name))
+            continue; /* a numbered migration */
+        files++;
+        unsigned char h[32];
+        char hex[65];
+        crypto_hash_sha256(h, (const unsigned char *)m->sql, m->len);
+        sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+        int same = 0;
+        if (table) {
+            const char *params[] = {m->name};
+            res = query(conn, "SELECT checksum FROM schema_repeatables WHERE name = $1", 1, params, err, sizeof err);
+            if (!res) {
+                say(d, D_FAIL, "migrations", "cannot read schema_repeatables: %s", err);
+                return -1;
+            }
+            same = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), hex) == 0;
+            PQclear(res);
+        }
+        if (!same && stale++ == 0)
+            first = m->name;
+    }
+    if (stale)
+        say(d, D_FAIL, "migrations",
+            "%d of %d function files are not as this version has them (first %s): run "
+            "systemctl restart tocsin-migrate", stale, files, first);
+    return stale;
+}
+
 static void check_migrations(struct doctor *d, PGconn *conn)
 {
     char err[512];
@@ -177,9 +221,10 @@ static void check_migrations(struct doctor *d, PGconn *conn)
         say(d, D_FAIL, "migrations",
             "the database has %d migration(s) this tocsinctl does not know (first version %d): a newer "
             "Tocsin migrated it; install that version again (rollback: docs/deploy.md)", unknown, first_unknown);
-    if (!pending && !changed && !unknown)
-        say(d, D_OK, "migrations", "current (%d applied)", known);
     PQclear(res);
+    int stale = check_repeatables(d, conn);
+    if (!pending && !changed && !unknown && stale == 0)
+        say(d, D_OK, "migrations", "current (%d applied, function files as this version's)", known);
 }
 
 /* --- the sealing key --- */

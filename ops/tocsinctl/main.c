@@ -56,15 +56,21 @@ static const struct tocsinctl_verb verbs[] = {
      "opens it, sets a password, and invites everyone else from the dashboard.\n"
      "Refuses a database that already has an organisation (use org create).\n"},
     {NULL, "migrate", "[--dir DIR] [--status]", DB, tocsinctl_migrate,
-     "apply pending schema migrations",
-     "Applies pending schema migrations in order, each in one transaction, and\n"
-     "records them in schema_migrations, then fills the quiet-hours zone table\n"
-     "(tocsinctl zones refresh) if migrations were applied or it is unfilled,\n"
-     "and re-seals carrier credentials of the old format for their sender rows\n"
-     "(needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
+     "apply pending schema migrations and changed functions, views and triggers",
+     "In one transaction: applies the numbered migrations not applied yet, in\n"
+     "order (recorded in schema_migrations), and the repeatable files of\n"
+     "functions, views and triggers whose checksum changed, or all of them after\n"
+     "a numbered migration (recorded in schema_repeatables; an object a file no\n"
+     "longer defines is dropped). Files named functions/0_*.sql go before the\n"
+     "numbered migrations, the others after. Then fills the quiet-hours zone\n"
+     "table (tocsinctl zones refresh) if migrations were applied or it is\n"
+     "unfilled, and re-seals carrier credentials of the old format for their\n"
+     "sender rows (needs TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE).\n"
      "Running it again is a no-op.\n"
-     "  --dir DIR   use DIR/*.sql instead of the migrations built into tocsinctl\n"
-     "  --status    list migrations and whether each is applied; change nothing\n"},
+     "  --dir DIR   use DIR/NNN_*.sql and DIR/functions/*.sql instead of the files\n"
+     "              built into tocsinctl\n"
+     "  --status    list migrations and repeatable files and whether each is\n"
+     "              applied; change nothing\n"},
     {NULL, "doctor",
      "[--key-file FILE] [--key-owner USER] [--ca-file FILE]\n[--no-carrier] [--no-probe]", DB,
      tocsinctl_doctor, "check a running installation and say what is wrong",

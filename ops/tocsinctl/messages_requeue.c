@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * messages_requeue.c — `tocsinctl messages requeue --state unknown`: the
  * operator's confirmed resend of messages that may or may not have reached
- * the carrier (tocsin_messages_requeue in schema/006_blasts.sql), which
+ * the carrier (tocsin_messages_requeue in schema/functions/blasts.sql), which
  * the worker never resends by itself. */
 #include <stdio.h>
 #include <stdlib.h>

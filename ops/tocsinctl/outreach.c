@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * outreach.c — `tocsinctl outreach create|status`: a lead's peer-to-peer
- * campaign from the command line (schema/010_outreach.sql validates and
+ * campaign from the command line (schema/functions/outreach.sql validates and
  * audits; user NULL: the CLI) and its progress. The audience is imported
  * with `tocsinctl contacts import --outreach ID`; volunteers text it from
  * the dashboard. Exit 2 for usage and input the database refuses, 1 when

@@ -4,8 +4,9 @@
 #  - STOP is confirmed exactly once on both kinds of sender: a standalone
 #    short code (the carrier does not filter: Tocsin confirms, and no 21610
 #    comes back) and a Twilio long code with the carrier's default opt-out
-#    handling (the carrier confirms, Tocsin queues nothing); Spanish words,
-#    which the carrier does not know, are Tocsin's to confirm;
+#    handling (the carrier confirms, Tocsin queues nothing), and the same
+#    for START and HELP there; Spanish words, which the carrier does not
+#    know, are Tocsin's to answer;
 #  - tocsinctl sender show / opt-out;
 #  - keywords whatever the spelling ("¡Únete!", fullwidth, curly quotes);
 #  - START gives back exactly the subscriptions STOP ended and says so;
@@ -91,6 +92,27 @@ assert_eq "$(confirmations $P2)" 1 "one STOP confirmation on the long code"
 assert_eq "$(phone $P2 | tail -1 | jq -r .sent_by)" carrier "from the carrier"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$P2' AND purpose = 'opt_out_confirmation'")" 0 "Tocsin queued none"
 assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$P2'")" 1 "but recorded the opt-out"
+# START and HELP on the long code: the carrier answers those as well, so
+# Tocsin sends nothing of its own (one answer each, in every spelling), yet
+# still applies them (START clears the opt-out and gives the lists back).
+text $LONG $P2 $'\xe2\x80\x9cStart\xe2\x80\x9d'
+wait_phone $P2 3
+assert_eq "$(phone $P2 | tail -1 | jq -r .sent_by)" carrier "START answered by the carrier"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE phone = '$P2'")" 0 "START cleared the opt-out"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '$P2' AND s.unsubscribed_at IS NULL")" 1 \
+  "START gave the list back"
+n=3
+for body in help "Info." $'\xc2\xa1HELP!' " Help " unstop YES; do
+  n=$((n + 1))
+  text $LONG $P2 "$body"
+  wait_phone $P2 $n
+  assert_eq "$(phone $P2 | tail -1 | jq -r .sent_by)" carrier "\"$body\" answered by the carrier only"
+done
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$P2' AND purpose IN ('help', 'confirmation')")" 1 \
+  "Tocsin's only answer on the long code was the JOIN confirmation"
+text $LONG $P2 $'\xc2\xa1Ayuda!'
+wait_phone $P2 $((n + 1))
+assert_eq "$(phone $P2 | tail -1 | jq -r .sent_by)" program "AYUDA, which the carrier does not know, is Tocsin's"
 # A Spanish word is Tocsin's to confirm even there (the carrier knows English).
 P3=+14155550303
 text $LONG $P3 UNETE

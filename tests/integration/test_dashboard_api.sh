@@ -259,10 +259,11 @@ mine=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'op
 mine_phone=$(sql "SELECT phone FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = $mine")
 member_writes "$mine_phone" "a new reply for volunteer 1" >/dev/null
 member_writes +14155550102 "a new reply for volunteer 2" >/dev/null
-# The gateway's batches notify many conversations at once.
+# The gateway's batches notify each conversation with its assignee.
 other=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'open' AND id NOT IN ($c3, $mine) LIMIT 1")
 [ -n "$other" ] || fail "the test needs a third conversation of volunteer 1"
-sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $ORG, 'conversation_ids', json_build_array($c2, $other), 'inbound_ids', json_build_array(1, 2))::text)" >/dev/null
+sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $ORG, 'conversation_id', c.id, 'event', 'message',
+       'assignee_id', c.assignee_id, 'previous_assignee_id', NULL)::text) FROM conversations c WHERE c.id IN ($c2, $other)" >/dev/null
 # Two of her answers change state in one statement: one "status" event.
 for b in "status one" "status two"; do
   assert_eq "$(call vol1 POST "/api/conversations/$other/reply" "{\"body\":\"$b\"}")" 201 "an answer to change state"

@@ -102,7 +102,7 @@ done
 
 # A later migration's objects get the runtime grants by default privileges.
 mkdir -p "$TMP/mig"
-cp "$TOCSIN_SOURCE_DIR"/schema/*.sql "$TMP/mig/"
+cp -r "$TOCSIN_SOURCE_DIR"/schema/. "$TMP/mig/"
 cat > "$TMP/mig/900_later.sql" <<'SQL'
 CREATE TABLE later_things (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL);
 CREATE SEQUENCE later_seq;
@@ -111,6 +111,10 @@ SQL
 "$CTL" --database-url "$OWNER_URL" migrate --dir "$TMP/mig" >/dev/null
 sql "INSERT INTO later_things (note) VALUES ('a')" >/dev/null
 assert_eq "$(sql "SELECT later_count()")" 1 "a later table and function are usable by the runtime role"
+# The repeatable files, applied again after that migration, stay the owner's.
+assert_eq "$(sql "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> '$OWNER'")" 0 \
+  "the owner role still owns every function"
 assert_eq "$(sql "SELECT nextval('later_seq')")" 1 "a later sequence too"
 refused "DROP a later table" "DROP TABLE later_things"
 echo "PASS"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tocsin_receive_inbound_batch (schema/007) against tocsin_receive_inbound
+# tocsin_receive_inbound_batch (schema/functions/inbound.sql) against tocsin_receive_inbound
 # (004), differentially: the same member messages — replies, a number
 # writing twice in one batch, STOP then a reply, keywords, HELP, START
 # before and after an opt-out, retried message ids within and across

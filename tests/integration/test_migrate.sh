@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tocsinctl migrate: applies everything once, is a no-op the second time,
-# runs each migration in a transaction (a broken one leaves nothing), and
-# refuses a migration edited after it was applied. The schema's CHECK
-# constraints reject bad rows.
+# runs in one transaction (a broken migration leaves nothing), and refuses a
+# migration edited after it was applied. Repeatable files (schema/functions/)
+# are applied again once when edited, not when unchanged, and what a file no
+# longer defines is dropped. The schema built from empty, and the one a
+# database built by the 022-era migrations upgrades to, are both
+# schema/current.sql. The schema's CHECK constraints reject bad rows.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 CTL="$BIN/ops/tocsinctl"
@@ -24,9 +27,20 @@ out=$("$CTL" migrate)
 assert_contains "$out" "database is up to date" "second run is a no-op"
 assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "$n" "nothing recorded twice"
 
+# The schema is schema/current.sql (ops/schema-dump regenerates it).
+"$TOCSIN_SOURCE_DIR/ops/schema-dump" --database-url "$TOCSIN_DATABASE_URL" > "$TMP/fresh.sql"
+diff -u "$TOCSIN_SOURCE_DIR/schema/current.sql" "$TMP/fresh.sql" >&2 ||
+  fail "the schema built from empty differs from schema/current.sql (regenerate it with ops/schema-dump)"
+# Every function, view and trigger is recorded as one repeatable file's.
+assert_eq "$(sql "SELECT (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace)
+                       + (SELECT count(*) FROM pg_views WHERE schemaname = 'public')
+                       + (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)
+                       - (SELECT count(DISTINCT o) FROM schema_repeatables, unnest(objects) o)")" 0 \
+  "every function, view and trigger belongs to a repeatable file"
+
 # A folder with the real migrations plus a broken one.
 mkdir -p "$TMP/mig"
-cp "$TOCSIN_SOURCE_DIR"/schema/*.sql "$TMP/mig/"
+cp -r "$TOCSIN_SOURCE_DIR"/schema/. "$TMP/mig/"
 cat > "$TMP/mig/900_broken.sql" <<'SQL'
 CREATE TABLE half_done (id int);
 INSERT INTO half_done VALUES (1);
@@ -48,6 +62,77 @@ assert_contains "$out" "001_core.sql was changed after it was applied" "explains
 # --status lists without changing anything.
 out=$("$CTL" migrate --status)
 assert_contains "$out" "003_messaging.sql                applied" "status lists migrations"
+assert_contains "$out" "functions/blasts.sql             applied" "status lists repeatable files"
+
+# A repeatable file edited is applied again, once; unchanged, never.
+cp "$TOCSIN_SOURCE_DIR/schema/001_core.sql" "$TMP/mig/001_core.sql"
+cat >> "$TMP/mig/functions/core_test.sql" <<'SQL'
+CREATE OR REPLACE FUNCTION tocsin_test_twice(p int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT p * 2 $$;
+CREATE OR REPLACE FUNCTION tocsin_test_gone() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE OR REPLACE VIEW test_orgs AS SELECT id FROM orgs;
+SQL
+out=$("$CTL" migrate --dir "$TMP/mig")
+assert_eq "$(grep -c '^applied' <<<"$out")" 1 "only the new repeatable file is applied: $out"
+assert_contains "$out" "applied functions/core_test.sql" "the new file is applied"
+assert_contains "$("$CTL" migrate --dir "$TMP/mig" --status)" "functions/core_test.sql          applied" "status after"
+out=$("$CTL" migrate --dir "$TMP/mig")
+assert_contains "$out" "database is up to date" "an unchanged repeatable file is not applied again"
+stamp=$(sql "SELECT applied_at FROM schema_repeatables WHERE name = 'functions/blasts.sql'")
+# Edited: a changed body, a new argument list, a function and a view removed.
+cat > "$TMP/mig/functions/core_test.sql" <<'SQL'
+CREATE OR REPLACE FUNCTION tocsin_test_twice(p bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT p * 3 $$;
+SQL
+out=$("$CTL" migrate --status --dir "$TMP/mig")
+assert_contains "$out" "functions/core_test.sql          changed" "status shows the edit"
+out=$("$CTL" migrate --dir "$TMP/mig")
+assert_eq "$(grep -c '^applied' <<<"$out")" 1 "the edited file alone is applied again: $out"
+assert_contains "$out" "dropped FUNCTION tocsin_test_gone()" "a function the file no longer defines is dropped"
+assert_contains "$out" "dropped VIEW test_orgs" "a view the file no longer defines is dropped"
+assert_eq "$(sql "SELECT string_agg(p.oid::regprocedure::text, ',') FROM pg_proc p WHERE proname LIKE 'tocsin_test_%'")" \
+  "tocsin_test_twice(bigint)" "the old argument list is dropped, the new one defined"
+assert_eq "$(sql "SELECT tocsin_test_twice(5)")" 15 "the new body is live"
+assert_eq "$(sql "SELECT to_regclass('test_orgs') IS NULL")" t "the view is gone"
+assert_eq "$(sql "SELECT applied_at FROM schema_repeatables WHERE name = 'functions/blasts.sql'")" "$stamp" \
+  "an unchanged file is not applied again"
+assert_contains "$("$CTL" migrate --dir "$TMP/mig")" "database is up to date" "applied once"
+# A broken repeatable file leaves nothing of its run, like a broken migration.
+echo "CREATE FUNCTION tocsin_test_broken() RETURNS int LANGUAGE plpgsql AS \$\$ BEGIN RETURN 1; END \$\$;
+SELECT this_is_not_a_function();" > "$TMP/mig/functions/core_test.sql"
+rc=0; out=$("$CTL" migrate --dir "$TMP/mig" 2>&1) || rc=$?
+assert_eq "$rc" 1 "a broken repeatable file fails"
+assert_contains "$out" "functions/core_test.sql failed" "names the broken file"
+assert_eq "$(sql "SELECT to_regprocedure('tocsin_test_broken()') IS NULL AND to_regprocedure('tocsin_test_twice(bigint)') IS NOT NULL")" \
+  t "nothing of the failed run remains"
+# Bodies are created unchecked (a function may call one defined later) and
+# checked once all files ran: a typo fails the migrate, not the first call.
+echo 'CREATE OR REPLACE FUNCTION tocsin_test_typo() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETRUN 1; END $$;' \
+  > "$TMP/mig/functions/core_test.sql"
+rc=0; out=$("$CTL" migrate --dir "$TMP/mig" 2>&1) || rc=$?
+assert_eq "$rc" 1 "a function that does not compile fails the migrate"
+assert_contains "$out" "tocsin_test_typo(): syntax error" "names the function and the error"
+echo "CREATE OR REPLACE FUNCTION tocsin_test_col() RETURNS int LANGUAGE sql AS 'SELECT no_such_column FROM orgs';" \
+  > "$TMP/mig/functions/core_test.sql"
+rc=0; out=$("$CTL" migrate --dir "$TMP/mig" 2>&1) || rc=$?
+assert_eq "$rc" 1 "an SQL body naming a missing column fails the migrate"
+assert_contains "$out" "tocsin_test_col()" "names that function"
+assert_eq "$(sql "SELECT to_regprocedure('tocsin_test_typo()') IS NULL AND to_regprocedure('tocsin_test_col()') IS NULL")" \
+  t "neither remains"
+# After a numbered migration every repeatable file is applied again; a
+# function the migration created belongs to none of them and stays when
+# one is edited later.
+echo "CREATE OR REPLACE FUNCTION tocsin_test_twice(p bigint) RETURNS bigint LANGUAGE sql AS 'SELECT p * 3';" \
+  > "$TMP/mig/functions/core_test.sql"
+echo "CREATE TABLE test_later (id int); CREATE FUNCTION test_numbered() RETURNS int LANGUAGE sql AS 'SELECT 7';" \
+  > "$TMP/mig/950_later.sql"
+out=$("$CTL" migrate --dir "$TMP/mig")
+assert_contains "$out" "applied 950_later.sql" "the new migration is applied"
+assert_eq "$(grep -c '^applied functions/' <<<"$out")" "$(ls "$TMP/mig/functions" | wc -l)" \
+  "every repeatable file is applied again after a numbered migration"
+[[ "$out" != *dropped* ]] || fail "nothing is dropped when files define what they did: $out"
+echo "-- edited" >> "$TMP/mig/functions/blasts.sql"
+out=$("$CTL" migrate --dir "$TMP/mig")
+assert_eq "$out" "applied functions/blasts.sql" "the edited file alone"
+assert_eq "$(sql "SELECT test_numbered()")" 7 "a migration's function is not taken for a file's"
 
 # Two concurrent runs on a fresh database: both succeed, each migration once.
 fresh_db
@@ -57,7 +142,36 @@ wait $a || fail "concurrent migrate A failed: $(cat "$TMP/a.log")"
 wait $b || fail "concurrent migrate B failed: $(cat "$TMP/b.log")"
 assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "$n" "each migration once"
 
+# Upgrade: a database built by the migrations of main at 022 (before the
+# functions moved out of them), with a row in it, migrates to the same
+# schema; its rows stay, its migrations' old checksums are accepted once.
+fresh_db
+mkdir -p "$TMP/old"
+git -C "$TOCSIN_SOURCE_DIR" archive 83b5169 schema | tar -x -C "$TMP/old" ||
+  fail "the 022-era migrations (commit 83b5169) are not in this checkout's git history"
+[ ! -d "$TMP/old/schema/functions" ] && [ -f "$TMP/old/schema/022_blast_confirm.sql" ] || fail "not the 022-era schema"
+"$CTL" migrate --dir "$TMP/old/schema" >/dev/null
+sql "INSERT INTO orgs (slug, name) VALUES ('kept', 'Kept')" >/dev/null
+out=$("$CTL" migrate)
+assert_contains "$out" "applied functions/blasts.sql" "the upgrade applies the repeatable files"
+! grep -qE '^applied 0([01][0-9]|2[0-2])_' <<<"$out" || fail "the upgrade applied a 022-era migration again: $out"
+[[ "$out" != *dropped* ]] || fail "the upgrade dropped something: $out"
+"$TOCSIN_SOURCE_DIR/ops/schema-dump" --database-url "$TOCSIN_DATABASE_URL" > "$TMP/upgraded.sql"
+diff -u "$TOCSIN_SOURCE_DIR/schema/current.sql" "$TMP/upgraded.sql" >&2 ||
+  fail "the schema upgraded from 022 differs from schema/current.sql"
+assert_eq "$(sql "SELECT count(*) FROM orgs WHERE slug = 'kept'")" 1 "rows survive the upgrade"
+out=$("$CTL" migrate --status) || fail "status after the upgrade: $out"
+[[ "$out" != *changed* && "$out" != *pending* ]] || fail "after the upgrade everything is applied: $out"
+assert_contains "$("$CTL" migrate)" "database is up to date" "the upgrade happens once"
+# Only the exact old text of a migration is accepted, not any other.
+sql "UPDATE schema_migrations SET checksum = repeat('0', 64) WHERE version = 5" >/dev/null
+rc=0; out=$("$CTL" migrate 2>&1) || rc=$?
+assert_eq "$rc" 1 "an unknown checksum is refused"
+assert_contains "$out" "005_worker.sql was changed after it was applied" "explains why"
+
 # The constraints hold the invariants.
+fresh_db
+"$CTL" migrate >/dev/null
 org() { echo "(SELECT id FROM orgs WHERE slug = '$1')"; }
 sql "INSERT INTO orgs (slug, name) VALUES ('o', 'Org')" >/dev/null
 ! sql "INSERT INTO contacts (org_id, phone) VALUES ($(org o), '555-1234')" 2>/dev/null || fail "non-E.164 phone accepted"

@@ -101,6 +101,14 @@ su "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = $v" >/dev
 doctor --no-carrier
 assert_contains "$(line migrations)" "differ from this version's (first $lname)" "a changed migration"
 su "UPDATE schema_migrations SET checksum = '$c' WHERE version = $v" >/dev/null
+# A function file as another version had it.
+fname=$(su "SELECT name FROM schema_repeatables ORDER BY name LIMIT 1")
+fsum=$(su "SELECT checksum FROM schema_repeatables WHERE name = '$fname'")
+su "UPDATE schema_repeatables SET checksum = 'older' WHERE name = '$fname'" >/dev/null
+doctor --no-carrier
+assert_eq "$rc" 1 "a stale function file fails"
+assert_contains "$(line migrations)" "function files are not as this version has them (first $fname)" "and is named"
+su "UPDATE schema_repeatables SET checksum = '$fsum' WHERE name = '$fname'" >/dev/null
 
 # (The daemons refuse such a key file themselves; doctor looks at the one
 # the units load, /etc/tocsin/secret_key, which they never see directly.)

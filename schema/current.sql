@@ -1,0 +1,5604 @@
+--
+-- PostgreSQL database dump
+--
+
+
+
+
+--
+-- Name: tocsin_api_error(integer, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_api_error(p_status integer, p_code text, p_message text) RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT json_build_object('error', json_build_object('status', p_status, 'code', p_code,
+                                                        'message', p_message)) $$;
+
+
+--
+-- Name: tocsin_apply_receipt(text, text, bigint, text, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_apply_receipt(p_provider text, p_message_id text, p_sender_id bigint, p_status text, p_error_code text, p_payload jsonb) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_state text;
+    v_id bigint;
+    v_owner bigint;
+BEGIN
+    IF p_sender_id IS NULL THEN
+        RAISE EXCEPTION 'a receipt needs the sender whose credentials verified it' USING ERRCODE = '22004';
+    END IF;
+    v_state := CASE p_status WHEN 'sent' THEN 'sent' WHEN 'delivered' THEN 'delivered'
+                             WHEN 'undelivered' THEN 'undelivered' WHEN 'failed' THEN 'failed'
+                             WHEN 'delivery_failed' THEN 'undelivered' ELSE NULL END;
+    IF v_state IS NULL THEN
+        RETURN 'ignored'; -- queued, sending, accepted...: nothing we track
+    END IF;
+    UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
+           finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
+     WHERE provider = p_provider AND provider_message_id = p_message_id AND sender_id = p_sender_id
+       AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
+    RETURNING id INTO v_id;
+    IF v_id IS NOT NULL THEN
+        RETURN 'applied';
+    END IF;
+    SELECT sender_id INTO v_owner FROM messages WHERE provider = p_provider AND provider_message_id = p_message_id;
+    IF FOUND THEN
+        RETURN CASE WHEN v_owner = p_sender_id THEN 'stale' ELSE 'foreign' END;
+    END IF;
+    IF (SELECT count(*) FROM (SELECT 1 FROM delivery_receipts_pending WHERE sender_id = p_sender_id
+                               LIMIT tocsin_receipts_pending_cap()) s) >= tocsin_receipts_pending_cap() THEN
+        RETURN 'dropped';
+    END IF;
+    INSERT INTO delivery_receipts_pending (provider, provider_message_id, sender_id, status, error_code, payload)
+    VALUES (p_provider, p_message_id, p_sender_id, p_status, p_error_code, p_payload);
+    RETURN 'pending';
+END $$;
+
+
+--
+-- Name: tocsin_apply_receipt_batch(text[], text[], bigint[], text[], text[], jsonb[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_apply_receipt_batch(p_provider text[], p_message_id text[], p_sender_id bigint[], p_status text[], p_error_code text[], p_payload jsonb[]) RETURNS TABLE(outcome text, ord integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+BEGIN
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_status), 0) <> n OR coalesce(cardinality(p_error_code), 0) <> n
+       OR coalesce(cardinality(p_payload), 0) <> n THEN
+        RAISE EXCEPTION 'invalid receipt batch: the arrays differ in length';
+    END IF;
+    FOR k IN 1 .. n LOOP
+        outcome := tocsin_apply_receipt(p_provider[k], p_message_id[k], p_sender_id[k], p_status[k],
+                                        p_error_code[k], p_payload[k]);
+        ord := k;
+        RETURN NEXT;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_blast_audit(bigint, bigint, text, bigint, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_audit(p_org bigint, p_user bigint, p_action text, p_blast bigint, p_details jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, p_action, 'blast', p_blast, coalesce(p_details, '{}'))
+$$;
+
+
+--
+-- Name: tocsin_blast_body_parts(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_body_parts(p_body text) RETURNS TABLE(n integer, literal text, field text, fallback text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    WITH lit AS (SELECT t.l, t.i FROM regexp_split_to_table(p_body, tocsin_blast_field_re())
+                                      WITH ORDINALITY AS t(l, i)),
+         ph AS (SELECT t.m[1] AS f, t.m[2] AS fb, t.i
+                  FROM regexp_matches(p_body, tocsin_blast_field_re(), 'g') WITH ORDINALITY AS t(m, i))
+    SELECT lit.i::int, lit.l, lower(ph.f), ph.fb FROM lit LEFT JOIN ph ON ph.i = lit.i ORDER BY lit.i
+$$;
+
+
+--
+-- Name: tocsin_blast_cancel(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_cancel(p_org bigint, p_blast bigint, p_user bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+    v_count int;
+    v_unfed int;
+BEGIN
+    IF v_b.state NOT IN ('draft', 'scheduled', 'sending', 'paused') THEN
+        RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
+    END IF;
+    UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
+    UPDATE messages SET state = 'cancelled', error_message = 'the blast was cancelled',
+           updated_at = now(), finalized_at = now()
+     WHERE blast_id = p_blast AND state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
+    SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
+    IF v_unfed > 0 THEN
+        INSERT INTO blast_counter_deltas (blast_id, queued, cancelled) VALUES (p_blast, -v_unfed, v_unfed);
+    END IF;
+    PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.cancel', p_blast,
+                               jsonb_build_object('messages_cancelled', v_count, 'recipients_not_queued', v_unfed));
+    RETURN v_count + v_unfed;
+END $$;
+
+
+--
+-- Name: tocsin_blast_check_body(text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_check_body(p_body text, p_list bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_rest text;
+    v_field text;
+    v_max int;
+BEGIN
+    IF p_body IS NULL OR length(p_body) = 0 OR length(p_body) > 1600 THEN
+        RAISE EXCEPTION 'invalid body: must be 1 to 1600 characters' USING ERRCODE = '22023';
+    END IF;
+    v_rest := regexp_replace(p_body, tocsin_blast_field_re(), '', 'g');
+    IF v_rest ~ '[{}]' THEN
+        RAISE EXCEPTION 'invalid body: "%" is not a field; fields are {name} or {name|fallback}, and braces are for fields only',
+            coalesce(substring(p_body FROM '\{[^{}]*\}?'), substring(p_body FROM '[^{}]{0,20}\}')) USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM tocsin_blast_body_parts(p_body) p
+                    WHERE p.literal ~ '\S' OR coalesce(p.fallback, '') ~ '\S') THEN
+        RAISE EXCEPTION 'invalid body: it has no text of its own and could render empty' USING ERRCODE = '22023';
+    END IF;
+    SELECT sum(length(p.literal) + CASE WHEN p.field IS NULL THEN 0 ELSE greatest(100, length(p.fallback)) END)
+      INTO v_max FROM tocsin_blast_body_parts(p_body) p;
+    IF v_max > 1600 THEN
+        RAISE EXCEPTION 'invalid body: up to % characters once its fields are filled in (values count up to 100 each); the limit is 1600', v_max
+            USING ERRCODE = '22023';
+    END IF;
+    FOR v_field IN SELECT DISTINCT p.field FROM tocsin_blast_body_parts(p_body) p WHERE p.field IS NOT NULL LOOP
+        PERFORM tocsin_blast_check_field(v_field, p_list, 'body');
+    END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_blast_check_field(text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_check_field(p_field text, p_list bigint, p_where text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NOT tocsin_blast_is_column(p_field) AND NOT EXISTS (
+            SELECT 1 FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+             WHERE s.list_id = p_list AND c.fields ? lower(p_field)) THEN
+        RAISE EXCEPTION 'unknown field "%" in %: not a contact column (first_name, last_name, zip, phone, timezone) nor a field of anyone on the list',
+            p_field, p_where USING ERRCODE = '22023';
+    END IF;
+END $$;
+
+
+--
+-- Name: tocsin_blast_count_changes(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_count_changes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending, sent, delivered, undelivered, failed,
+                                      unknown, suppressed, cancelled)
+    SELECT x.blast_id,
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'queued'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'sending'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'sent'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'delivered'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'undelivered'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'failed'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'unknown'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'suppressed'), 0),
+           coalesce(sum(x.w) FILTER (WHERE x.state = 'cancelled'), 0)
+      FROM (SELECT n.blast_id, n.state, 1 AS w FROM new_rows n WHERE n.blast_id IS NOT NULL
+            UNION ALL
+            SELECT o.blast_id, o.state, -1 FROM old_rows o WHERE o.blast_id IS NOT NULL) x
+     GROUP BY x.blast_id
+    HAVING sum(x.w) FILTER (WHERE x.state = 'queued') <> 0 OR sum(x.w) FILTER (WHERE x.state = 'sending') <> 0
+        OR sum(x.w) FILTER (WHERE x.state = 'sent') <> 0 OR sum(x.w) FILTER (WHERE x.state = 'delivered') <> 0
+        OR sum(x.w) FILTER (WHERE x.state = 'undelivered') <> 0 OR sum(x.w) FILTER (WHERE x.state = 'failed') <> 0
+        OR sum(x.w) FILTER (WHERE x.state = 'unknown') <> 0 OR sum(x.w) FILTER (WHERE x.state = 'suppressed') <> 0
+        OR sum(x.w) FILTER (WHERE x.state = 'cancelled') <> 0;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_blast_count_opt_outs(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_count_opt_outs() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO blast_counter_deltas (blast_id, opted_out)
+    SELECT b.id, count(DISTINCT n.phone)
+      FROM new_rows n
+      JOIN messages m ON m.org_id = n.org_id AND m.to_phone = n.phone AND m.blast_id IS NOT NULL
+      JOIN blasts b ON b.id = m.blast_id AND b.state IN ('sending', 'paused')
+     GROUP BY b.id;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_blast_create(bigint, bigint, bigint, bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_create(p_org bigint, p_user bigint, p_sender bigint, p_list bigint, p_body text, p_filter jsonb) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+    v_err text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
+        RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
+        RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
+    END IF;
+    v_err := tocsin_blast_filter_error(coalesce(p_filter, '{}'));
+    IF v_err IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid filter %: %', p_filter, v_err USING ERRCODE = '22023';
+    END IF;
+    IF coalesce(p_filter, '{}') ? 'field' THEN
+        PERFORM tocsin_blast_check_field(p_filter->>'field', p_list, 'filter');
+    END IF;
+    PERFORM tocsin_blast_check_body(p_body, p_list);
+    INSERT INTO blasts (org_id, sender_id, list_id, filter, body, created_by)
+    VALUES (p_org, p_sender, p_list, coalesce(p_filter, '{}'), p_body, p_user)
+    RETURNING id INTO v_id;
+    PERFORM tocsin_blast_audit(p_org, p_user, 'blast.create', v_id,
+                               jsonb_build_object('sender_id', p_sender, 'list_id', p_list, 'filter', p_filter));
+    RETURN v_id;
+END $$;
+
+
+--
+-- Name: tocsin_blast_feed(bigint, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_feed(p_blast bigint, p_chunks integer, p_now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_b record;
+    v_fed int;
+    v_queued int;
+    v_stopped int;
+BEGIN
+    SELECT b.*, s.provider INTO v_b FROM blasts b JOIN senders s ON s.id = b.sender_id
+     WHERE b.id = p_blast AND b.state = 'sending' AND b.unfed > 0
+       FOR UPDATE OF b SKIP LOCKED;
+    IF NOT FOUND OR p_chunks < 1 THEN
+        RETURN 0;
+    END IF;
+    -- 006's expansion over the ids of the chunks taken (see
+    -- tocsin_blast_expand for the three fenced levels and pz).
+    EXECUTE format($q$
+        WITH fed AS (
+            DELETE FROM blast_audience a
+             WHERE a.blast_id = $4
+               AND a.chunk IN (SELECT f.chunk FROM blast_audience f WHERE f.blast_id = $4
+                                ORDER BY f.chunk LIMIT $6)
+            RETURNING a.contact_ids
+        ), pz AS (
+            SELECT z.prefix, z.zones, z.quiet_end_hour,
+                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $5), $5) AS opens
+              FROM phone_zones z
+        ), ins AS (
+            INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
+                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
+                                  created_at, updated_at, state, error_message, finalized_at)
+            SELECT $1, $2, $3, x.contact_id, x.phone, x.body,
+                   CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
+                   'bulk', 'blast', $4, x.zones, x.end_hour, x.opens, $5, $5,
+                   CASE WHEN x.stopped THEN 'cancelled' ELSE 'queued' END,
+                   CASE WHEN x.stopped THEN 'the member opted out before it was sent' END,
+                   CASE WHEN x.stopped THEN $5 END
+              FROM (SELECT r.*, tocsin_sms_code(r.body) AS code FROM (
+                        SELECT c.id AS contact_id, c.phone, %1$s AS body,
+                               CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
+                               z.quiet_end_hour AS end_hour,
+                               CASE WHEN t.name IS NULL THEN z.opens
+                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5) END AS opens,
+                               EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = c.phone) AS stopped
+                          FROM fed CROSS JOIN LATERAL unnest(fed.contact_ids) AS u(id)
+                          JOIN contacts c ON c.id = u.id
+                          JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
+                          JOIN pz z ON z.prefix = k.prefix
+                          LEFT JOIN tz_names t ON t.name = c.timezone
+                        OFFSET 0) r
+                    OFFSET 0) x
+            RETURNING state
+        )
+        SELECT (SELECT coalesce(sum(cardinality(fed.contact_ids)), 0) FROM fed)::int,
+               count(*) FILTER (WHERE ins.state = 'queued')::int,
+               count(*) FILTER (WHERE ins.state = 'cancelled')::int
+          FROM ins
+    $q$, tocsin_blast_render_sql(v_b.body))
+    INTO v_fed, v_queued, v_stopped
+    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks;
+    UPDATE blasts SET unfed = unfed - v_fed WHERE id = p_blast;
+    IF v_fed > v_queued THEN
+        INSERT INTO blast_counter_deltas (blast_id, queued, cancelled, opted_out)
+        VALUES (p_blast, v_queued - v_fed, v_fed - v_queued, v_stopped);
+    END IF;
+    RETURN v_fed;
+END $_$;
+
+
+--
+-- Name: tocsin_blast_feed_ahead(numeric); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_feed_ahead(p_mps numeric) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT greatest(2000, least(20000, ceil(p_mps * 5)))::int
+$$;
+
+
+--
+-- Name: tocsin_blast_field_re(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_field_re() RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '\{([A-Za-z_][A-Za-z0-9_]{0,63})(?:\|([^{}|]*))?\}'
+$$;
+
+
+--
+-- Name: tocsin_blast_field_sql(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_field_sql(p_field text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE lower(p_field)
+               WHEN 'first_name' THEN 'c.first_name' WHEN 'last_name' THEN 'c.last_name'
+               WHEN 'zip' THEN 'c.zip' WHEN 'phone' THEN 'c.phone' WHEN 'timezone' THEN 'c.timezone'
+               ELSE format('(c.fields->>%L)', lower(p_field)) END
+$$;
+
+
+--
+-- Name: tocsin_blast_filter_error(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_filter_error(p_filter jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+    SELECT CASE
+        WHEN p_filter IS NULL OR jsonb_typeof(p_filter) <> 'object' THEN 'a filter must be a JSON object'
+        WHEN p_filter = '{}' THEN NULL
+        WHEN EXISTS (SELECT 1 FROM jsonb_object_keys(p_filter) k WHERE k NOT IN ('field', 'equals'))
+            THEN 'a filter has exactly the keys "field" and "equals"'
+        WHEN jsonb_typeof(p_filter->'field') IS DISTINCT FROM 'string'
+             OR NOT (p_filter->>'field') ~ '^[A-Za-z_][A-Za-z0-9_]{0,63}$'
+            THEN '"field" must name a contact field (letters, digits and _)'
+        WHEN jsonb_typeof(p_filter->'equals') IS DISTINCT FROM 'string' OR length(p_filter->>'equals') > 200
+            THEN '"equals" must be a string of at most 200 characters'
+    END
+$_$;
+
+
+--
+-- Name: tocsin_blast_fold_counters(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_fold_counters() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count int;
+BEGIN
+    WITH d AS (DELETE FROM blast_counter_deltas RETURNING *),
+    s AS (SELECT blast_id, sum(queued) AS queued, sum(sending) AS sending, sum(sent) AS sent,
+                 sum(delivered) AS delivered, sum(undelivered) AS undelivered, sum(failed) AS failed,
+                 sum(unknown) AS unknown, sum(suppressed) AS suppressed, sum(cancelled) AS cancelled,
+                 sum(opted_out) AS opted_out
+            FROM d GROUP BY blast_id)
+    UPDATE blasts b SET queued = b.queued + s.queued, sending = b.sending + s.sending,
+           sent = b.sent + s.sent, delivered = b.delivered + s.delivered,
+           undelivered = b.undelivered + s.undelivered, failed = b.failed + s.failed,
+           unknown = b.unknown + s.unknown, suppressed = b.suppressed + s.suppressed,
+           cancelled = b.cancelled + s.cancelled, opted_out = b.opted_out + s.opted_out
+      FROM s WHERE b.id = s.blast_id;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_blast_is_column(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_is_column(p_field text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT lower(p_field) IN ('first_name', 'last_name', 'zip', 'phone', 'timezone')
+$$;
+
+
+
+--
+-- Name: blasts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.blasts (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    list_id bigint NOT NULL,
+    filter jsonb DEFAULT '{}'::jsonb NOT NULL,
+    body text NOT NULL,
+    scheduled_at timestamp with time zone,
+    state text DEFAULT 'draft'::text NOT NULL,
+    recipients integer DEFAULT 0 NOT NULL,
+    queued integer DEFAULT 0 NOT NULL,
+    sent integer DEFAULT 0 NOT NULL,
+    delivered integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    suppressed integer DEFAULT 0 NOT NULL,
+    cancelled integer DEFAULT 0 NOT NULL,
+    opted_out integer DEFAULT 0 NOT NULL,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sending integer DEFAULT 0 NOT NULL,
+    undelivered integer DEFAULT 0 NOT NULL,
+    unknown integer DEFAULT 0 NOT NULL,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    unfed integer DEFAULT 0 NOT NULL,
+    CONSTRAINT blasts_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
+    CONSTRAINT blasts_cancelled_check CHECK ((cancelled >= 0)),
+    CONSTRAINT blasts_check CHECK (((state <> 'scheduled'::text) OR (scheduled_at IS NOT NULL))),
+    CONSTRAINT blasts_delivered_check CHECK ((delivered >= 0)),
+    CONSTRAINT blasts_failed_check CHECK ((failed >= 0)),
+    CONSTRAINT blasts_filter_check CHECK ((jsonb_typeof(filter) = 'object'::text)),
+    CONSTRAINT blasts_filter_valid CHECK ((public.tocsin_blast_filter_error(filter) IS NULL)),
+    CONSTRAINT blasts_opted_out_check CHECK ((opted_out >= 0)),
+    CONSTRAINT blasts_queued_check CHECK ((queued >= 0)),
+    CONSTRAINT blasts_recipients_check CHECK ((recipients >= 0)),
+    CONSTRAINT blasts_sending_check CHECK ((sending >= 0)),
+    CONSTRAINT blasts_sent_check CHECK ((sent >= 0)),
+    CONSTRAINT blasts_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'scheduled'::text, 'expanding'::text, 'sending'::text, 'paused'::text, 'cancelled'::text, 'completed'::text]))),
+    CONSTRAINT blasts_suppressed_check CHECK ((suppressed >= 0)),
+    CONSTRAINT blasts_undelivered_check CHECK ((undelivered >= 0)),
+    CONSTRAINT blasts_unfed_check CHECK ((unfed >= 0)),
+    CONSTRAINT blasts_unknown_check CHECK ((unknown >= 0))
+);
+
+
+--
+-- Name: tocsin_blast_lock(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_lock(p_org bigint, p_blast bigint) RETURNS public.blasts
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts;
+BEGIN
+    SELECT * INTO v_b FROM blasts WHERE id = p_blast AND (p_org IS NULL OR org_id = p_org) FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'blast % does not exist', p_blast USING ERRCODE = 'P0002';
+    END IF;
+    RETURN v_b;
+END $$;
+
+
+--
+-- Name: tocsin_blast_longest_scan(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_longest_scan() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 50000 $$;
+
+
+--
+-- Name: tocsin_blast_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_blasts', json_build_object('org_id', NEW.org_id, 'blast_id', NEW.id)::text);
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_blast_pause(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_pause(p_org bigint, p_blast bigint, p_user bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+BEGIN
+    IF v_b.state <> 'sending' THEN
+        RAISE EXCEPTION 'blast % cannot be paused: it is %', p_blast, v_b.state USING ERRCODE = '55000';
+    END IF;
+    UPDATE blasts SET state = 'paused' WHERE id = p_blast;
+    PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.pause', p_blast, NULL);
+END $$;
+
+
+--
+-- Name: tocsin_blast_render(text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_render(p_body text, p_contact bigint) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_out text;
+BEGIN
+    EXECUTE format('SELECT %s FROM contacts c WHERE c.id = $1', tocsin_blast_render_sql(p_body))
+       INTO v_out USING p_contact;
+    RETURN v_out;
+END $_$;
+
+
+--
+-- Name: tocsin_blast_render_sql(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_render_sql(p_body text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    v_part record;
+    v_pieces text[] := '{}';
+BEGIN
+    FOR v_part IN SELECT * FROM tocsin_blast_body_parts(p_body) LOOP
+        IF v_part.literal <> '' THEN
+            v_pieces := v_pieces || quote_literal(v_part.literal);
+        END IF;
+        IF v_part.field IS NOT NULL THEN
+            v_pieces := v_pieces || format('coalesce(nullif(left(%s, 100), %L), %L)',
+                                           tocsin_blast_field_sql(v_part.field), '',
+                                           coalesce(v_part.fallback, ''));
+        END IF;
+    END LOOP;
+    RETURN CASE WHEN cardinality(v_pieces) = 0 THEN '''''' ELSE array_to_string(v_pieces, ' || ') END;
+END $$;
+
+
+--
+-- Name: tocsin_blast_resume(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_resume(p_org bigint, p_blast bigint, p_user bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+BEGIN
+    IF v_b.state <> 'paused' THEN
+        RAISE EXCEPTION 'blast % cannot be resumed: it is %', p_blast, v_b.state USING ERRCODE = '55000';
+    END IF;
+    UPDATE blasts SET state = 'sending' WHERE id = p_blast;
+    PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.resume', p_blast, NULL);
+END $$;
+
+
+--
+-- Name: tocsin_blast_schedule(bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_schedule(p_org bigint, p_blast bigint, p_user bigint, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+BEGIN
+    IF v_b.state NOT IN ('draft', 'scheduled') THEN
+        RAISE EXCEPTION 'blast % cannot be scheduled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
+    END IF;
+    UPDATE blasts SET state = 'scheduled', scheduled_at = coalesce(p_at, now()) WHERE id = p_blast;
+    PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.schedule', p_blast,
+                               jsonb_build_object('at', coalesce(p_at, now())));
+    RETURN coalesce(p_at, now());
+END $$;
+
+
+--
+-- Name: tocsin_blast_snapshot(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_snapshot(p_blast bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_b blasts;
+    v_filter text := 'true';
+    v_count int;
+BEGIN
+    SELECT * INTO v_b FROM blasts WHERE id = p_blast;
+    IF v_b.filter ? 'field' THEN
+        v_filter := format('lower(%s) = lower($1)', tocsin_blast_field_sql(v_b.filter->>'field'));
+    END IF;
+    -- A list holds a contact once and a contact a number once per org:
+    -- no duplicate phones. Chunks follow no particular order.
+    EXECUTE format($q$
+        WITH ins AS (
+            INSERT INTO blast_audience (blast_id, chunk, contact_ids)
+            SELECT $4, (a.n - 1) / 1000, array_agg(a.id)
+              FROM (SELECT c.id, row_number() OVER () AS n
+                      FROM subscriptions s
+                      JOIN contacts c ON c.id = s.contact_id
+                     WHERE s.list_id = $2 AND s.unsubscribed_at IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $3 AND o.phone = c.phone)
+                       AND %s) a
+             GROUP BY (a.n - 1) / 1000
+            RETURNING cardinality(contact_ids) AS n
+        )
+        SELECT coalesce(sum(n), 0)::int FROM ins
+    $q$, v_filter)
+    INTO v_count
+    USING v_b.filter->>'equals', v_b.list_id, v_b.org_id, v_b.id;
+    RETURN v_count;
+END $_$;
+
+
+--
+-- Name: tocsin_blast_status(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_status(p_org bigint, p_blast bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    WITH d AS (
+        SELECT coalesce(sum(queued), 0) AS queued, coalesce(sum(sending), 0) AS sending,
+               coalesce(sum(sent), 0) AS sent, coalesce(sum(delivered), 0) AS delivered,
+               coalesce(sum(undelivered), 0) AS undelivered, coalesce(sum(failed), 0) AS failed,
+               coalesce(sum(unknown), 0) AS unknown, coalesce(sum(suppressed), 0) AS suppressed,
+               coalesce(sum(cancelled), 0) AS cancelled, coalesce(sum(opted_out), 0) AS opted_out
+          FROM blast_counter_deltas WHERE blast_id = p_blast
+    ), c AS (
+        SELECT b.id, b.org_id, b.state, b.sender_id, b.list_id, b.filter, b.body, b.scheduled_at,
+               b.started_at, b.completed_at, b.created_at, b.recipients, b.unfed,
+               b.queued + d.queued AS queued, b.sending + d.sending AS sending, b.sent + d.sent AS sent,
+               b.delivered + d.delivered AS delivered, b.undelivered + d.undelivered AS undelivered,
+               b.failed + d.failed AS failed, b.unknown + d.unknown AS unknown,
+               b.suppressed + d.suppressed AS suppressed, b.cancelled + d.cancelled AS cancelled,
+               b.opted_out + d.opted_out AS opted_out
+          FROM blasts b, d WHERE b.id = p_blast AND (p_org IS NULL OR b.org_id = p_org)
+    )
+    SELECT to_jsonb(c) || jsonb_build_object(
+               'progress', CASE WHEN c.recipients = 0 THEN 1.0
+                                ELSE round(1 - (c.queued + c.sending)::numeric / c.recipients, 4) END,
+               'per_minute', (SELECT count(*) FROM messages m
+                               WHERE m.blast_id = c.id AND m.state IN ('sent', 'delivered', 'undelivered', 'failed', 'unknown')
+                                 AND m.request_sent_at > now() - interval '1 minute'))
+      FROM c
+$$;
+
+
+--
+-- Name: tocsin_blasts_tick(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blasts_tick(p_now timestamp with time zone) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+    v_count int;
+    v_done int := 0;
+    v_error text;
+    v_org bigint;
+    v_b record;
+    v_want int;
+    v_due int;
+BEGIN
+    FOR v_id IN
+        UPDATE blasts b SET state = 'expanding'
+         WHERE b.id IN (SELECT d.id FROM blasts d WHERE d.state = 'scheduled' AND d.scheduled_at <= p_now
+                         ORDER BY d.scheduled_at, d.id FOR UPDATE SKIP LOCKED)
+        RETURNING b.id
+    LOOP
+        BEGIN
+            v_count := tocsin_blast_snapshot(v_id);
+            UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, unfed = v_count,
+                   started_at = p_now
+             WHERE id = v_id;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE blasts SET state = 'draft' WHERE id = v_id RETURNING org_id INTO v_org;
+            PERFORM tocsin_blast_audit(v_org, NULL, 'blast.expand_failed', v_id,
+                                       jsonb_build_object('error', v_error));
+        END;
+        v_done := v_done + 1;
+    END LOOP;
+    PERFORM tocsin_blast_fold_counters();
+    FOR v_b IN
+        SELECT b.id, b.org_id, s.messages_per_second AS mps
+          FROM blasts b JOIN senders s ON s.id = b.sender_id
+         WHERE b.state = 'sending' AND b.unfed > 0
+         ORDER BY b.started_at, b.id
+    LOOP
+        v_want := tocsin_blast_feed_ahead(v_b.mps);
+        -- Due queued messages of the blast, looking at no more than twice
+        -- what is wanted (the rest may wait for the morning).
+        SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
+          FROM (SELECT m.not_before FROM messages m
+                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+        CONTINUE WHEN v_due >= v_want;
+        BEGIN
+            PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
+        EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+            -- A feed that fails for its data (a body edited past the
+            -- checks renders too long) pauses its blast for a lead to see,
+            -- instead of failing every tick. Anything else (a lost lock,
+            -- a full disk) fails this tick, and the next one tries again.
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE blasts SET state = 'paused' WHERE id = v_b.id;
+            PERFORM tocsin_blast_audit(v_b.org_id, NULL, 'blast.feed_failed', v_b.id,
+                                       jsonb_build_object('error', v_error));
+        END;
+    END LOOP;
+    UPDATE blasts SET state = 'completed', completed_at = p_now
+     WHERE state = 'sending' AND queued = 0 AND sending = 0 AND unfed = 0;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_done + v_count;
+END $$;
+
+
+--
+-- Name: tocsin_claim(bigint, text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claim(p_sender bigint, p_worker text, p_limit integer, p_now timestamp with time zone, p_lease_seconds integer) RETURNS TABLE(id bigint, to_phone text, body text, segments integer, lane text, purpose text, validity_seconds integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_ids bigint[];
+    v_more bigint[];
+    v_claimed int := 0;
+    v_got int;
+BEGIN
+    -- Candidates that drop out (suppressed, deferred) make room for more, a
+    -- bounded number of times, so a queue whose head is out of its window
+    -- does not starve the rest. Rows come back ordered within a pass:
+    -- conversational first, then oldest first.
+    FOR pass IN 1..20 LOOP
+        SELECT array_agg(c.id) INTO v_ids FROM (
+            SELECT m.id FROM messages m
+             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
+               AND m.not_before <= p_now
+             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
+               FOR UPDATE SKIP LOCKED) c;
+        v_ids := coalesce(v_ids, '{}');
+        IF cardinality(v_ids) < p_limit - v_claimed THEN
+            SELECT array_agg(b.id) INTO v_more FROM (
+                SELECT m.id FROM messages m
+                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
+                   AND m.not_before <= p_now
+                   AND (m.blast_id IS NULL
+                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
+                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                   FOR UPDATE OF m SKIP LOCKED) b;
+            v_ids := v_ids || coalesce(v_more, '{}');
+        END IF;
+        EXIT WHEN cardinality(v_ids) = 0;
+
+        RETURN QUERY
+        WITH judged AS (
+            SELECT x.id,
+                   x.purpose <> 'opt_out_confirmation'
+                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
+                       AS blocked,
+                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
+                        ELSE p_now END AS opens
+              FROM messages x
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
+        done AS (
+            UPDATE messages m SET
+                state = CASE WHEN j.blocked THEN 'suppressed'
+                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
+                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
+                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
+                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
+                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
+                                  ELSE p_worker END,
+                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
+                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
+                updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
+            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
+                      m.recipient_zones, m.quiet_end_hour)
+        SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
+               CASE WHEN d.recipient_zones IS NULL THEN NULL
+                    ELSE greatest(60, least(14400, extract(epoch FROM
+                         (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
+                                     AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
+          FROM done d
+         WHERE d.state = 'sending'
+         ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
+        GET DIAGNOSTICS v_got = ROW_COUNT;
+        v_claimed := v_claimed + v_got;
+        EXIT WHEN v_claimed >= p_limit;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_consent_reply(bigint, text, text, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_consent_reply(p_org bigint, p_kind text, p_lang text, p_lists text[]) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN p_lang = 'es' THEN CASE p_kind
+            WHEN 'opt_out' THEN format('%s: te diste de baja y no recibirás más mensajes. Responde ALTA '
+                                       'o START para volver.', o.name)
+            WHEN 'opt_in' THEN CASE WHEN cardinality(p_lists) > 0
+                THEN format('%s: vuelves a recibir nuestros mensajes de: %s. Mensajes recurrentes. Pueden aplicar '
+                            'tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar.',
+                            o.name, array_to_string(p_lists, ', '))
+                ELSE format('%s: puedes volver a recibir mensajes, pero no estás en ninguna lista. '
+                            'Envía una palabra clave para unirte. Pueden aplicar tarifas de mensajes y '
+                            'datos. Responde AYUDA para ayuda, ALTO para cancelar.', o.name) END
+            ELSE coalesce(o.help_text_es,
+                          format('%s: mensajes recurrentes, la frecuencia varía. Responde a este número '
+                                 'para hablar con nosotros. Pueden aplicar tarifas de mensajes y datos. '
+                                 'Responde ALTO para cancelar.', o.name)) END
+        ELSE CASE p_kind
+            WHEN 'opt_out' THEN format('%s: you are unsubscribed and will get no more messages. Reply '
+                                       'START to resubscribe.', o.name)
+            WHEN 'opt_in' THEN CASE WHEN cardinality(p_lists) > 0
+                THEN format('%s: you are subscribed again to: %s. Recurring msgs. Msg&data rates may apply. '
+                            'Reply HELP for help, STOP to cancel.', o.name, array_to_string(p_lists, ', '))
+                ELSE format('%s: you can get our messages again, but you are on no list. Text a keyword '
+                            'to join one. Msg&data rates may apply. Reply HELP for help, STOP to cancel.',
+                            o.name) END
+            ELSE coalesce(o.help_text,
+                          format('%s: recurring msgs, frequency varies. Reply to this number to reach us. '
+                                 'Msg&data rates may apply. Reply STOP to cancel.', o.name)) END
+    END
+      FROM orgs o WHERE o.id = p_org
+$$;
+
+
+--
+-- Name: tocsin_contact_render(text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_render(p_body text, p_contact bigint, p_role text) RETURNS text
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_out text;
+BEGIN
+    EXECUTE format('SELECT %s FROM (SELECT x.first_name, x.last_name, x.zip, x.timezone, x.fields,'
+                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x WHERE x.id = $1) c',
+                   tocsin_blast_render_sql(p_body))
+       INTO v_out USING p_contact, p_role;
+    RETURN v_out;
+END $_$;
+
+
+--
+-- Name: tocsin_conversations_claim(bigint, bigint, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversations_claim(p_org bigint, p_user bigint, p_role text, p_count integer) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_cap int;
+    v_held int := 0;
+    v_room int;
+    v_ids bigint[];
+BEGIN
+    v_room := least(greatest(coalesce(p_count, 5), 1), 50);
+    IF p_role = 'volunteer' THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(format('conversation_claim %s', p_user), 0));
+        SELECT o.volunteer_max_conversations INTO v_cap FROM orgs o WHERE o.id = p_org;
+        SELECT count(*) INTO v_held FROM conversations c
+         WHERE c.org_id = p_org AND c.assignee_id = p_user AND c.state = 'open';
+        v_room := least(v_room, greatest(v_cap - v_held, 0));
+    END IF;
+    WITH picked AS (
+        SELECT id FROM conversations
+         WHERE org_id = p_org AND state = 'open' AND assignee_id IS NULL
+         ORDER BY created_at, id
+         LIMIT v_room FOR UPDATE SKIP LOCKED
+    ), u AS (
+        UPDATE conversations c SET assignee_id = p_user, assigned_at = now(), assignee_active_at = now()
+          FROM picked WHERE c.id = picked.id AND c.assignee_id IS NULL
+        RETURNING c.id
+    )
+    SELECT coalesce(array_agg(id ORDER BY id), '{}') INTO v_ids FROM u;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)
+    SELECT p_org, p_user, 'conversation.claim', 'conversation', id FROM unnest(v_ids) id;
+    PERFORM pg_notify('tocsin_conversations', json_build_object(
+                'org_id', p_org, 'conversation_id', id, 'event', 'assigned', 'assignee_id', p_user,
+                'previous_assignee_id', NULL::bigint)::text)
+       FROM unnest(v_ids) id;
+    RETURN json_build_object('claimed', to_json(v_ids), 'notified', cardinality(v_ids),
+                             'held', v_held + cardinality(v_ids), 'cap', v_cap);
+END $$;
+
+
+--
+-- Name: tocsin_dashboard_conversation(bigint, bigint, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dashboard_conversation(p_org bigint, p_user bigint, p_role text, p_id bigint) RETURNS json
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v json;
+BEGIN
+    SELECT json_build_object(
+        'id', c.id, 'state', c.state, 'unread', c.unread, 'likely_opt_out', c.likely_opt_out,
+        'assigned_at', c.assigned_at,
+        'assignee', (SELECT json_build_object('id', u.id, 'display_name', u.display_name)
+                       FROM users u WHERE u.id = c.assignee_id),
+        'contact', json_build_object('id', ct.id, 'first_name', ct.first_name, 'last_name', ct.last_name,
+                                     'phone', tocsin_dashboard_phone(ct.phone, p_role), 'zip', ct.zip,
+                                     'fields', ct.fields,
+                                     'opted_out', EXISTS (SELECT 1 FROM opt_outs o
+                                                           WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
+        -- Each half is read newest first through its index and cut at 50
+        -- before the halves meet, so a member with years of blasts costs
+        -- no more than one with a few.
+        'messages', (SELECT coalesce(json_agg(json_build_object(
+                                'id', t.id, 'direction', t.direction, 'body', t.body, 'state', t.state,
+                                'at', t.at, 'kind', t.kind, 'source', t.source, 'sent_by', u.display_name)
+                            ORDER BY t.at, t.direction, t.id), '[]')
+                       FROM (SELECT a.*,
+                                    CASE a.kind
+                                        WHEN 'blast' THEN (SELECT l.name FROM messages m
+                                                             JOIN blasts b ON b.id = m.blast_id
+                                                             JOIN lists l ON l.org_id = b.org_id AND l.id = b.list_id
+                                                            WHERE m.id = a.id)
+                                        -- outreach_targets is found by its conversation's index
+                                        WHEN 'outreach' THEN (SELECT oc.name FROM messages m
+                                                                JOIN outreach_targets ot ON ot.conversation_id = m.conversation_id
+                                                                                        AND ot.message_id = m.id
+                                                                JOIN outreach_campaigns oc ON oc.id = ot.campaign_id
+                                                               WHERE m.id = a.id LIMIT 1)
+                                    END AS source
+                               FROM ((SELECT 'inbound'::text AS direction, i.id, i.body, 'received'::text AS state,
+                                             i.received_at AS at, 'member'::text AS kind, NULL::bigint AS sent_by_user_id
+                                        FROM inbound_messages i WHERE i.conversation_id = c.id
+                                       ORDER BY i.received_at DESC LIMIT 50)
+                                     UNION ALL
+                                     SELECT * FROM (
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m WHERE m.conversation_id = c.id
+                                           ORDER BY m.created_at DESC LIMIT 50)
+                                         UNION
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m
+                                           WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
+                                             AND m.blast_id IS NOT NULL AND m.sender_id = c.sender_id
+                                             AND m.state NOT IN ('cancelled', 'suppressed')
+                                           ORDER BY m.created_at DESC LIMIT 50)
+                                         UNION
+                                         -- keyword confirmations and HELP answers, sent
+                                         -- before (or without) a conversation
+                                         -- (messages_outside_conversation)
+                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                                 m.sent_by_user_id
+                                            FROM messages m
+                                           WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
+                                             AND m.sender_id = c.sender_id
+                                             AND m.conversation_id IS NULL AND m.blast_id IS NULL
+                                             AND m.state NOT IN ('cancelled', 'suppressed')
+                                           ORDER BY m.created_at DESC LIMIT 50)) o
+                                    ) a
+                              ORDER BY a.at DESC, a.id DESC LIMIT 50) t
+                       LEFT JOIN users u ON u.id = t.sent_by_user_id),
+        'tags', (SELECT coalesce(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY t.name), '[]')
+                   FROM conversation_tags x JOIN tags t ON t.id = x.tag_id WHERE x.conversation_id = c.id),
+        'notes', (SELECT coalesce(json_agg(json_build_object('id', n.id, 'body', n.body, 'at', n.created_at,
+                                                             'by', u.display_name)
+                                           ORDER BY n.created_at, n.id), '[]')
+                    FROM conversation_notes n JOIN users u ON u.id = n.user_id
+                   WHERE n.conversation_id = c.id))
+      INTO v
+      FROM conversations c JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
+     WHERE c.id = p_id AND c.org_id = p_org AND (p_role <> 'volunteer' OR c.assignee_id = p_user);
+    RETURN v;
+END $$;
+
+
+--
+-- Name: tocsin_dashboard_handoff(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dashboard_handoff(p_org bigint, p_user bigint, p_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('conversation_id', c.id,
+                             'to', coalesce(t.display_name, t.email), 'by', coalesce(b.display_name, b.email),
+                             'at', a.created_at)
+      FROM conversations c
+      JOIN LATERAL (SELECT * FROM audit_events e
+                     WHERE e.action = 'conversation.assign' AND e.subject_id = c.id
+                       AND e.org_id = c.org_id AND e.subject_type = 'conversation'
+                     ORDER BY e.created_at DESC, e.id DESC LIMIT 1) a ON true
+      LEFT JOIN users t ON t.org_id = c.org_id AND t.id = (a.details->>'to')::bigint
+      LEFT JOIN users b ON b.org_id = c.org_id AND b.id = a.user_id
+     WHERE c.id = p_id AND c.org_id = p_org
+       AND (a.details->>'from')::bigint = p_user
+       AND c.assignee_id IS DISTINCT FROM p_user $$;
+
+
+--
+-- Name: tocsin_dashboard_inbox(bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dashboard_inbox(p_org bigint, p_user bigint, p_role text) RETURNS json
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v json;
+BEGIN
+    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role)
+                             ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC), '[]')
+      INTO v
+      FROM (SELECT * FROM dashboard_conversation_rows
+             WHERE assignee_id = p_user AND org_id = p_org AND state = 'open'
+             ORDER BY last_inbound_at DESC NULLS LAST, id DESC LIMIT 500) r;
+    RETURN v;
+END $$;
+
+
+--
+-- Name: tocsin_dashboard_phone(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dashboard_phone(p_phone text, p_role text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_role = 'volunteer' THEN '•••' || right(p_phone, 4) ELSE p_phone END $$;
+
+
+--
+-- Name: tocsin_is_e164(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_is_e164(p text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$ SELECT p ~ '^\+[1-9][0-9]{7,14}$' $_$;
+
+
+--
+-- Name: contacts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.contacts (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    phone text NOT NULL,
+    first_name text,
+    last_name text,
+    zip text,
+    timezone text,
+    fields jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    language text,
+    CONSTRAINT contacts_fields_check CHECK ((jsonb_typeof(fields) = 'object'::text)),
+    CONSTRAINT contacts_first_name_check CHECK ((length(first_name) <= 100)),
+    CONSTRAINT contacts_language_check CHECK ((language = ANY (ARRAY['en'::text, 'es'::text]))),
+    CONSTRAINT contacts_last_name_check CHECK ((length(last_name) <= 100)),
+    CONSTRAINT contacts_phone_check CHECK (public.tocsin_is_e164(phone)),
+    CONSTRAINT contacts_timezone_check CHECK ((length(timezone) <= 64)),
+    CONSTRAINT contacts_zip_check CHECK ((zip ~ '^[0-9]{5}$'::text))
+);
+
+
+--
+-- Name: conversations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversations (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    assignee_id bigint,
+    state text DEFAULT 'open'::text NOT NULL,
+    likely_opt_out boolean DEFAULT false NOT NULL,
+    unread integer DEFAULT 0 NOT NULL,
+    last_inbound_at timestamp with time zone,
+    last_outbound_at timestamp with time zone,
+    assigned_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    assignee_active_at timestamp with time zone,
+    CONSTRAINT conversations_state_check CHECK ((state = ANY (ARRAY['open'::text, 'closed'::text]))),
+    CONSTRAINT conversations_unread_check CHECK ((unread >= 0))
+);
+
+
+--
+-- Name: inbound_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.inbound_messages (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    provider text NOT NULL,
+    provider_message_id text NOT NULL,
+    from_phone text NOT NULL,
+    contact_id bigint,
+    conversation_id bigint,
+    body text NOT NULL,
+    num_media integer DEFAULT 0 NOT NULL,
+    intent text,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inbound_messages_body_check CHECK ((length(body) <= 10000)),
+    CONSTRAINT inbound_messages_from_phone_check CHECK (public.tocsin_is_e164(from_phone)),
+    CONSTRAINT inbound_messages_intent_check CHECK ((intent = ANY (ARRAY['opt_out'::text, 'opt_in_again'::text, 'help'::text, 'keyword'::text, 'reply'::text]))),
+    CONSTRAINT inbound_messages_num_media_check CHECK ((num_media >= 0)),
+    CONSTRAINT inbound_messages_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
+    CONSTRAINT inbound_messages_provider_message_id_check CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 100)))
+);
+
+
+--
+-- Name: messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messages (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    provider text NOT NULL,
+    contact_id bigint,
+    to_phone text NOT NULL,
+    body text NOT NULL,
+    encoding text NOT NULL,
+    segments integer NOT NULL,
+    lane text NOT NULL,
+    state text DEFAULT 'queued'::text NOT NULL,
+    not_before timestamp with time zone DEFAULT now() NOT NULL,
+    validity_until timestamp with time zone,
+    lease_until timestamp with time zone,
+    claimed_by text,
+    request_sent_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    provider_message_id text,
+    error_code text,
+    error_message text,
+    blast_id bigint,
+    conversation_id bigint,
+    inbound_id bigint,
+    sent_by_user_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    finalized_at timestamp with time zone,
+    purpose text DEFAULT 'reply'::text NOT NULL,
+    recipient_zones text[],
+    quiet_end_hour smallint DEFAULT 21 NOT NULL,
+    CONSTRAINT messages_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
+    CONSTRAINT messages_check CHECK (((state <> 'sending'::text) OR ((lease_until IS NOT NULL) AND (claimed_by IS NOT NULL)))),
+    CONSTRAINT messages_check1 CHECK (((state <> ALL (ARRAY['sent'::text, 'delivered'::text])) OR (provider_message_id IS NOT NULL))),
+    CONSTRAINT messages_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
+    CONSTRAINT messages_lane_check CHECK ((lane = ANY (ARRAY['conversational'::text, 'bulk'::text]))),
+    CONSTRAINT messages_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
+    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text]))),
+    CONSTRAINT messages_quiet_end_hour_check CHECK (((quiet_end_hour >= 9) AND (quiet_end_hour <= 24))),
+    CONSTRAINT messages_recipient_zones_check CHECK (((cardinality(recipient_zones) >= 1) AND (cardinality(recipient_zones) <= 8))),
+    CONSTRAINT messages_segments_check CHECK (((segments >= 1) AND (segments <= 100))),
+    CONSTRAINT messages_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'undelivered'::text, 'failed'::text, 'unknown'::text, 'suppressed'::text, 'cancelled'::text]))),
+    CONSTRAINT messages_to_phone_check CHECK (public.tocsin_is_e164(to_phone))
+)
+WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_delay='0', autovacuum_analyze_scale_factor='0.02');
+
+
+--
+-- Name: users; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.users (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    email text NOT NULL,
+    display_name text DEFAULT ''::text NOT NULL,
+    role text NOT NULL,
+    password_hash text,
+    disabled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 200)),
+    CONSTRAINT users_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
+    CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
+    CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'lead'::text, 'volunteer'::text])))
+);
+
+
+--
+-- Name: dashboard_conversation_rows; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.dashboard_conversation_rows AS
+ SELECT c.id,
+    c.org_id,
+    c.assignee_id,
+    c.state,
+    c.unread,
+    c.likely_opt_out,
+    c.last_inbound_at,
+    c.last_outbound_at,
+    c.assigned_at,
+    c.created_at,
+    ct.first_name,
+    ct.last_name,
+    ct.phone,
+        CASE
+            WHEN (u.id IS NOT NULL) THEN json_build_object('id', u.id, 'display_name', u.display_name)
+            ELSE NULL::json
+        END AS assignee,
+        CASE
+            WHEN ((c.last_outbound_at > c.last_inbound_at) OR (c.last_inbound_at IS NULL)) THEN ( SELECT json_build_object('direction', 'outbound', 'body', "left"(m.body, 200), 'at', m.created_at) AS json_build_object
+               FROM public.messages m
+              WHERE (m.conversation_id = c.id)
+              ORDER BY m.created_at DESC
+             LIMIT 1)
+            ELSE ( SELECT json_build_object('direction', 'inbound', 'body', "left"(i.body, 200), 'at', i.received_at) AS json_build_object
+               FROM public.inbound_messages i
+              WHERE (i.conversation_id = c.id)
+              ORDER BY i.received_at DESC
+             LIMIT 1)
+        END AS last_message
+   FROM ((public.conversations c
+     JOIN public.contacts ct ON (((ct.org_id = c.org_id) AND (ct.id = c.contact_id))))
+     LEFT JOIN public.users u ON ((u.id = c.assignee_id)));
+
+
+--
+-- Name: tocsin_dashboard_row_json(public.dashboard_conversation_rows, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dashboard_row_json(r public.dashboard_conversation_rows, p_role text) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
+                             'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
+                             'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
+                             'created_at', r.created_at, 'first_name', r.first_name,
+                             'last_name', r.last_name, 'phone', tocsin_dashboard_phone(r.phone, p_role),
+                             'assignee', r.assignee, 'last_message', r.last_message) $$;
+
+
+--
+-- Name: tocsin_dispatch_acquire(text, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dispatch_acquire(p_account text, p_worker text, p_seconds integer) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    INSERT INTO dispatch_leases AS l (account, holder, lease_until)
+    VALUES (p_account, p_worker, now() + make_interval(secs => p_seconds))
+    ON CONFLICT (account) DO UPDATE
+       SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until
+     WHERE l.holder = EXCLUDED.holder OR l.lease_until < now()
+    RETURNING true
+$$;
+
+
+--
+-- Name: tocsin_dispatch_release(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_dispatch_release(p_worker text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM dispatch_leases WHERE holder = p_worker
+$$;
+
+
+--
+-- Name: tocsin_inbound_journal_apply(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_inbound_journal_apply(p_limit integer) RETURNS TABLE(applied integer, failed integer, more boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_ids bigint[];
+    v_provider text[];
+    v_mid text[];
+    v_sender bigint[];
+    v_from text[];
+    v_body text[];
+    v_media int[];
+    v_likely boolean[];
+    v_last bigint;
+    n int;
+    k int;
+BEGIN
+    applied := 0;
+    failed := 0;
+    more := false;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN
+        RAISE EXCEPTION 'invalid journal batch size: % (1 to 200)', p_limit;
+    END IF;
+    IF NOT pg_try_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0)) THEN
+        more := true; -- another gateway is applying: ask again later
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    SELECT array_agg(j.id ORDER BY j.id), array_agg(j.provider ORDER BY j.id),
+           array_agg(j.provider_message_id ORDER BY j.id), array_agg(j.sender_id ORDER BY j.id),
+           array_agg(j.from_phone ORDER BY j.id), array_agg(j.body ORDER BY j.id),
+           array_agg(j.num_media ORDER BY j.id), array_agg(j.likely_revocation ORDER BY j.id)
+      INTO v_ids, v_provider, v_mid, v_sender, v_from, v_body, v_media, v_likely
+      FROM (SELECT * FROM inbound_journal ORDER BY id LIMIT p_limit) j;
+    n := coalesce(cardinality(v_ids), 0);
+    IF n = 0 THEN
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    v_last := v_ids[n];
+    BEGIN
+        PERFORM tocsin_receive_inbound_batch(
+            v_provider, v_mid, v_sender, v_from, v_body, v_media, array_fill('reply'::text, ARRAY[n]),
+            array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
+            array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
+        applied := n;
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+        FOR k IN 1 .. n LOOP
+            BEGIN
+                PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                               v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
+                applied := applied + 1;
+            EXCEPTION
+                WHEN unique_violation THEN
+                    -- stored meanwhile by another path: the next call finds it a duplicate
+                    v_ids[k] := NULL;
+                WHEN data_exception OR integrity_constraint_violation THEN
+                    INSERT INTO inbound_journal_failed
+                    SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
+                    failed := failed + 1;
+            END;
+        END LOOP;
+    END;
+    DELETE FROM inbound_journal WHERE id = ANY (v_ids);
+    more := EXISTS (SELECT 1 FROM inbound_journal WHERE id > v_last);
+    RETURN NEXT;
+END $$;
+
+
+--
+-- Name: tocsin_keyword_language_default(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_keyword_language_default() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF NEW.language IS NULL THEN
+        NEW.language := tocsin_text_language(NEW.reply);
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_lead_audience(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_audience(p_org bigint, p_list bigint) RETURNS TABLE(contact_id bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+     WHERE s.org_id = p_org AND s.list_id = p_list AND s.unsubscribed_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = c.phone)
+$$;
+
+
+--
+-- Name: tocsin_lead_blast(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blast(p_org bigint, p_blast bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, (j || jsonb_build_object('list', l.name, 'sender', s.address,
+                                         'messages_per_second', s.messages_per_second))::json
+      FROM (SELECT tocsin_blast_status(p_org, p_blast) AS j) x
+      JOIN lists l ON l.id = (x.j->>'list_id')::bigint
+      JOIN senders s ON s.id = (x.j->>'sender_id')::bigint
+     WHERE x.j IS NOT NULL
+$$;
+
+
+--
+-- Name: tocsin_lead_blast_action(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blast_action(p_org bigint, p_user bigint, p_blast bigint, p_action text, p_at text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_at timestamptz;
+BEGIN
+    IF p_action = 'schedule' THEN
+        v_at := nullif(btrim(coalesce(p_at, '')), '')::timestamptz;
+        IF v_at IS NOT NULL AND v_at < now() - interval '1 minute' THEN
+            RAISE EXCEPTION 'invalid time "%": it is in the past', p_at USING ERRCODE = '22023';
+        END IF;
+        PERFORM tocsin_blast_schedule(p_org, p_blast, p_user, v_at);
+    ELSIF p_action = 'pause' THEN
+        PERFORM tocsin_blast_pause(p_org, p_blast, p_user);
+    ELSIF p_action = 'resume' THEN
+        PERFORM tocsin_blast_resume(p_org, p_blast, p_user);
+    ELSIF p_action = 'cancel' THEN
+        PERFORM tocsin_blast_cancel(p_org, p_blast, p_user);
+    ELSE
+        RAISE EXCEPTION 'unknown blast action "%"', p_action USING ERRCODE = '22023';
+    END IF;
+    SELECT b.status, b.body INTO status, body FROM tocsin_lead_blast(p_org, p_blast) b;
+EXCEPTION
+    WHEN SQLSTATE '22023' OR SQLSTATE '22007' OR SQLSTATE '22008' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
+        SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;
+END $$;
+
+
+--
+-- Name: tocsin_lead_blast_create(bigint, bigint, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blast_create(p_org bigint, p_user bigint, p_sender text, p_list text, p_field text, p_equals text, p_body text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    v_id := tocsin_blast_create(p_org, p_user, tocsin_lead_id(p_sender, 'sender_id'),
+                                tocsin_lead_id(p_list, 'list_id'), p_body, tocsin_lead_filter(p_field, p_equals));
+    status := 201;
+    body := json_build_object('id', v_id, 'state', 'draft');
+EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE '22P02' THEN
+    SELECT e.status, e.body INTO status, body FROM tocsin_lead_error('22023', SQLERRM) e;
+END $$;
+
+
+--
+-- Name: tocsin_lead_blast_preview(bigint, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blast_preview(p_org bigint, p_sender text, p_list text, p_field text, p_equals text, p_body text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_sender bigint;
+    v_list bigint;
+    v_filter jsonb := tocsin_lead_filter(p_field, p_equals);
+    v_err text;
+    v_mps numeric;
+    v_count bigint;
+    v_sample bigint;
+    v_text text;
+    v_segments int;
+    v_where text;
+    v_avg numeric;
+    v_checked bigint;
+    v_long_id bigint;
+    v_long_code int;
+    v_long_chars int;
+    v_opted_out bigint;
+    v_quiet bigint;
+BEGIN
+    v_sender := tocsin_lead_id(p_sender, 'sender_id');
+    v_list := tocsin_lead_id(p_list, 'list_id');
+    SELECT messages_per_second INTO v_mps FROM senders WHERE id = v_sender AND org_id = p_org;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'sender % does not exist', v_sender USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM lists WHERE id = v_list AND org_id = p_org) THEN
+        RAISE EXCEPTION 'list % does not exist', v_list USING ERRCODE = '22023';
+    END IF;
+    v_err := tocsin_blast_filter_error(v_filter);
+    IF v_err IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid filter: %', v_err USING ERRCODE = '22023';
+    END IF;
+    IF v_filter ? 'field' THEN
+        PERFORM tocsin_blast_check_field(v_filter->>'field', v_list, 'filter');
+    END IF;
+    PERFORM tocsin_blast_check_body(p_body, v_list);
+    v_where := CASE WHEN v_filter ? 'field'
+                    THEN format('lower(%s) = lower($3)', tocsin_blast_field_sql(v_filter->>'field'))
+                    ELSE 'true' END;
+    EXECUTE format('SELECT count(*), min(c.id) FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id WHERE %s', v_where)
+       INTO v_count, v_sample USING p_org, v_list, v_filter->>'equals';
+    -- Subscribers the filter matches who are left out for an opt-out.
+    EXECUTE format('SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id'
+                   ' WHERE s.org_id = $1 AND s.list_id = $2 AND s.unsubscribed_at IS NULL AND %s'
+                   '   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = c.phone)', v_where)
+       INTO v_opted_out USING p_org, v_list, v_filter->>'equals';
+    -- Every rendering of the first tocsin_blast_longest_scan() members,
+    -- counted by the SQL mirror of lib/sms.c (tocsin_sms_code): the
+    -- longest in segments, then in characters, and the average for the
+    -- send time. The CTE is read twice, so each body is rendered once.
+    EXECUTE format('WITH x AS (SELECT r.id, r.b, tocsin_sms_code(r.b) AS code FROM ('
+                   '            SELECT c.id, %s AS b FROM tocsin_lead_audience($1, $2) a'
+                   '              JOIN contacts c ON c.id = a.contact_id WHERE %s ORDER BY c.id LIMIT $4 OFFSET 0) r)'
+                   ' SELECT (SELECT count(*) FROM x), (SELECT avg(code / 2) FROM x), l.id, l.code, length(l.b)'
+                   '   FROM (SELECT 1) one LEFT JOIN (SELECT * FROM x ORDER BY code / 2 DESC, length(b) DESC, id'
+                   '                                  LIMIT 1) l ON true', tocsin_blast_render_sql(p_body), v_where)
+       INTO v_checked, v_avg, v_long_id, v_long_code, v_long_chars
+       USING p_org, v_list, v_filter->>'equals', tocsin_blast_longest_scan();
+    -- Recipients whose quiet hours are on now, as the blast's feed
+    -- computes each message's window (005, 013): a contact's own zone when
+    -- PostgreSQL knows it, else its number's zones.
+    -- Counted per zone and number prefix first, so the window functions
+    -- run once per group, not once per member.
+    EXECUTE format($q$
+        WITH g AS (SELECT t.name AS tz, k.prefix, count(*) AS n
+                     FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id
+                     JOIN phone_zone_keys k ON k.key = left(c.phone, 5)
+                     LEFT JOIN tz_names t ON t.name = c.timezone
+                    WHERE %s GROUP BY 1, 2)
+        SELECT coalesce(sum(g.n) FILTER (
+                   WHERE CASE WHEN g.tz IS NULL
+                              THEN coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now())
+                              ELSE tocsin_quiet_window_start_zone(g.tz, z.quiet_end_hour, now()) END > now()), 0)
+          FROM g JOIN phone_zones z ON z.prefix = g.prefix $q$, v_where)
+       INTO v_quiet USING p_org, v_list, v_filter->>'equals';
+    v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
+    v_segments := tocsin_sms_segments(coalesce(v_text, p_body));
+    status := 200;
+    body := json_build_object(
+        'recipients', v_count,
+        'opted_out', v_opted_out,
+        'quiet_now', v_quiet,
+        'sample', (SELECT json_build_object('contact_id', c.id, 'first_name', c.first_name,
+                                            'last_name', c.last_name, 'body', v_text)
+                     FROM contacts c WHERE c.id = v_sample),
+        'encoding', tocsin_sms_encoding(coalesce(v_text, p_body)),
+        'segments', v_segments,
+        'segments_max', coalesce(v_long_code / 2, v_segments),
+        'longest', CASE WHEN v_long_id IS NULL THEN NULL ELSE json_build_object(
+                       'contact_id', v_long_id, 'segments', v_long_code / 2, 'characters', v_long_chars,
+                       'encoding', CASE WHEN v_long_code % 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END) END,
+        'longest_checked', v_checked,
+        'messages_per_second', v_mps,
+        'estimated_seconds', ceil(v_count * coalesce(v_avg, v_segments) / v_mps));
+EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE '22P02' THEN
+    SELECT e.status, e.body INTO status, body FROM tocsin_lead_error('22023', SQLERRM) e;
+END $_$;
+
+
+--
+-- Name: tocsin_lead_blasts(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blasts(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, coalesce(json_agg(json_build_object(
+               'id', b.id, 'state', b.state, 'body', b.body, 'list', l.name, 'recipients', b.recipients,
+               'scheduled_at', b.scheduled_at, 'created_at', b.created_at, 'completed_at', b.completed_at)
+           ORDER BY b.id DESC), '[]')
+      FROM (SELECT * FROM blasts WHERE org_id = p_org ORDER BY id DESC LIMIT 200) b
+      JOIN lists l ON l.id = b.list_id
+$$;
+
+
+--
+-- Name: tocsin_lead_error(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_error(p_state text, p_message text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT s, tocsin_api_error(s, CASE s WHEN 400 THEN 'invalid' WHEN 404 THEN 'not_found' ELSE 'conflict' END,
+                               CASE WHEN p_state IN ('22023', 'P0002', '55000') THEN p_message
+                                    WHEN p_state IN ('22007', '22008')
+                                    THEN 'invalid time: give a date and time such as 2026-12-24T18:00:00Z'
+                                    ELSE 'invalid value: a field is not in the expected form' END)
+      FROM (SELECT CASE WHEN p_state = 'P0002' THEN 404 WHEN p_state = '55000' THEN 409 ELSE 400 END AS s) x
+$$;
+
+
+--
+-- Name: tocsin_lead_filter(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_filter(p_field text, p_equals text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN coalesce(btrim(p_field), '') = '' THEN '{}'::jsonb
+                ELSE jsonb_build_object('field', btrim(p_field), 'equals', coalesce(p_equals, '')) END
+$$;
+
+
+--
+-- Name: tocsin_lead_id(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_id(p_text text, p_field text) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+BEGIN
+    IF p_text IS NULL OR p_text !~ '^[1-9][0-9]{0,17}$' THEN
+        RAISE EXCEPTION '% is required: pick one', p_field USING ERRCODE = '22023';
+    END IF;
+    RETURN p_text::bigint;
+END $_$;
+
+
+--
+-- Name: tocsin_lead_keywords(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_keywords(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, coalesce(json_agg(json_build_object(
+               'id', k.id, 'keyword', k.keyword, 'pattern', k.pattern, 'reply', k.reply,
+               'list_id', k.list_id, 'list', l.name, 'sender_id', k.sender_id, 'created_at', k.created_at)
+           ORDER BY k.keyword, k.id), '[]')
+      FROM keywords k JOIN lists l ON l.id = k.list_id WHERE k.org_id = p_org
+$$;
+
+
+--
+-- Name: tocsin_lead_lists(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_lists(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, coalesce(json_agg(json_build_object(
+               'id', l.id, 'name', l.name, 'created_at', l.created_at,
+               'members', (SELECT count(*) FROM tocsin_lead_audience(p_org, l.id)),
+               'opted_out', (SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+                              JOIN opt_outs o ON o.org_id = c.org_id AND o.phone = c.phone
+                             WHERE s.list_id = l.id AND s.unsubscribed_at IS NULL))
+           ORDER BY l.name, l.id), '[]')
+      FROM lists l WHERE l.org_id = p_org
+$$;
+
+
+--
+-- Name: tocsin_lead_senders(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_senders(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind,
+                                                    'messages_per_second', messages_per_second)
+                                  ORDER BY id), '[]')
+      FROM senders WHERE org_id = p_org
+$$;
+
+
+--
+-- Name: tocsin_lead_stats(bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_stats(p_org bigint, p_days integer, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    WITH d AS (SELECT make_interval(days => least(greatest(coalesce(p_days, 7), 1), 90)) AS span),
+    bl AS (
+        SELECT b.id, b.state, b.body, b.started_at, l.name AS list,
+               (tocsin_blast_status(p_org, b.id)) AS s
+          FROM blasts b JOIN lists l ON l.id = b.list_id
+         WHERE b.org_id = p_org AND b.started_at IS NOT NULL
+         ORDER BY b.started_at DESC LIMIT 100
+    ),
+    kw AS (
+        SELECT k.id, k.keyword, l.name AS list, x.*
+          FROM keywords k JOIN lists l ON l.id = k.list_id,
+          LATERAL (
+            SELECT count(*) AS gained,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org
+                                                    AND o.phone = c.phone AND o.opted_out_at >= s.consented_at)) AS opted_out,
+                   count(*) FILTER (WHERE EXISTS (SELECT 1 FROM inbound_messages r WHERE r.org_id = p_org
+                                                    AND r.from_phone = c.phone AND r.intent = 'reply'
+                                                    AND r.received_at > s.consented_at)) AS replied
+              FROM subscriptions s JOIN contacts c ON c.id = s.contact_id
+              JOIN inbound_messages im ON im.id = s.evidence_inbound_id
+             WHERE s.org_id = p_org AND s.list_id = k.list_id AND s.source = 'keyword'
+               AND s.consented_at > now() - (SELECT span FROM d)
+               AND upper(btrim(im.body)) LIKE k.keyword || '%'
+               AND (k.sender_id IS NULL OR im.sender_id = k.sender_id)) x
+         WHERE k.org_id = p_org
+    )
+    SELECT 200, json_build_object(
+        'days', extract(day FROM (SELECT span FROM d))::int,
+        'blasts', (SELECT coalesce(json_agg(json_build_object(
+                       'id', bl.id, 'state', bl.state, 'body', bl.body, 'list', bl.list, 'started_at', bl.started_at,
+                       'recipients', (bl.s->>'recipients')::int, 'delivered', (bl.s->>'delivered')::int,
+                       'delivered_rate', CASE WHEN h.handed = 0 THEN NULL
+                                              ELSE round((bl.s->>'delivered')::numeric / h.handed, 4) END,
+                       'opted_out_while_sending', (bl.s->>'opted_out')::int,
+                       'opted_out_after', (SELECT count(DISTINCT m.to_phone) FROM messages m
+                                            WHERE m.blast_id = bl.id
+                                              AND m.state IN ('sent', 'delivered', 'undelivered', 'unknown')
+                                              AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org
+                                                             AND o.phone = m.to_phone
+                                                             AND o.opted_out_at BETWEEN bl.started_at
+                                                                 AND bl.started_at + (SELECT span FROM d))),
+                       'replies', (SELECT count(DISTINCT r.from_phone) FROM inbound_messages r
+                                    WHERE r.org_id = p_org AND r.intent = 'reply'
+                                      AND r.received_at BETWEEN bl.started_at AND bl.started_at + (SELECT span FROM d)
+                                      AND r.from_phone IN (SELECT m.to_phone FROM messages m WHERE m.blast_id = bl.id)))
+                   ORDER BY bl.started_at DESC), '[]')
+                     FROM bl, LATERAL (SELECT (bl.s->>'sent')::int + (bl.s->>'delivered')::int
+                                              + (bl.s->>'undelivered')::int + (bl.s->>'failed')::int
+                                              + (bl.s->>'unknown')::int AS handed) h),
+        'keywords', (SELECT coalesce(json_agg(json_build_object(
+                         'id', kw.id, 'keyword', kw.keyword, 'list', kw.list, 'gained', kw.gained,
+                         'opted_out', kw.opted_out,
+                         'reply_rate', CASE WHEN kw.gained = 0 THEN NULL ELSE round(kw.replied::numeric / kw.gained, 4) END)
+                     ORDER BY kw.keyword), '[]') FROM kw))
+$$;
+
+
+--
+-- Name: tocsin_mark_going(bigint[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_mark_going(p_ids bigint[], p_worker text) RETURNS SETOF bigint
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_going bigint[];
+    v_blocked bigint[];
+BEGIN
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
+      INTO v_going, v_blocked
+      FROM (SELECT m.id,
+                   m.purpose <> 'opt_out_confirmation'
+                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
+                       AS blocked
+              FROM messages m
+             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+    IF v_blocked IS NOT NULL THEN
+        UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+               lease_until = NULL, updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+    END IF;
+    IF v_going IS NOT NULL THEN
+        INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
+        RETURN QUERY SELECT unnest(v_going);
+    END IF;
+END $$;
+
+
+--
+-- Name: tocsin_message_blocked(bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_blocked(p_org bigint, p_phone text, p_purpose text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_purpose <> 'opt_out_confirmation'
+       AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone)
+$$;
+
+
+--
+-- Name: tocsin_message_rank(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_rank(state text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE state WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1 WHEN 'sent' THEN 2
+                      WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 ELSE 4 END $$;
+
+
+--
+-- Name: tocsin_message_state_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_state_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_conversations', json_build_object(
+        'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
+        'previous_assignee_id', NULL)::text);
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_messages_requeue(bigint, bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_messages_requeue(p_org bigint, p_user bigint, p_sender bigint, p_blast bigint, p_dry_run boolean) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count int;
+BEGIN
+    IF p_dry_run THEN
+        SELECT count(*) INTO v_count FROM messages m
+         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+           AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
+        RETURN v_count;
+    END IF;
+    WITH u AS (
+        UPDATE messages m SET state = 'queued', request_sent_at = NULL, claimed_by = NULL, lease_until = NULL,
+               error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
+         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+           AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
+        RETURNING m.org_id, m.blast_id
+    ), again AS (
+        UPDATE blasts b SET state = 'sending', completed_at = NULL
+         WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
+    ), audit AS (
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        SELECT u.org_id, p_user, 'messages.requeue', CASE WHEN p_blast IS NULL THEN NULL ELSE 'blast' END,
+               p_blast, jsonb_build_object('state', 'unknown', 'count', count(*), 'sender_id', p_sender)
+          FROM u GROUP BY u.org_id
+    )
+    SELECT count(*) INTO v_count FROM u;
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_notify_senders(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_notify_senders() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_senders', '');
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_notify_sessions(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_notify_sessions() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_sessions', '');
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_outbox', s.sender_id::text)
+       FROM (SELECT DISTINCT sender_id FROM new_rows WHERE state = 'queued') s;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outreach_answer(bigint, bigint, text, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_answer(p_org bigint, p_user bigint, p_role text, p_conv bigint, p_choice bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_t outreach_targets;
+    v_step bigint;
+    v_next text;
+BEGIN
+    SELECT t.* INTO v_t FROM conversations cv JOIN outreach_targets t ON t.conversation_id = cv.id
+     WHERE cv.id = p_conv AND cv.org_id = p_org AND (p_role <> 'volunteer' OR cv.assignee_id = p_user)
+     ORDER BY t.texted_at DESC LIMIT 1;
+    IF v_t.contact_id IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT ch.step_id, ch.next_script INTO v_step, v_next FROM outreach_choices ch
+      JOIN outreach_steps s ON s.id = ch.step_id
+     WHERE ch.id = p_choice AND s.campaign_id = v_t.campaign_id;
+    IF v_step IS NULL THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'that answer is not one of this campaign''s');
+        RETURN;
+    END IF;
+    INSERT INTO outreach_answers (org_id, campaign_id, contact_id, step_id, choice_id, conversation_id, recorded_by)
+    VALUES (p_org, v_t.campaign_id, v_t.contact_id, v_step, p_choice, p_conv, p_user)
+    ON CONFLICT (campaign_id, contact_id, step_id) DO UPDATE
+       SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
+           conversation_id = EXCLUDED.conversation_id;
+    UPDATE conversations SET assignee_active_at = now() WHERE id = p_conv AND assignee_id = p_user;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'outreach.answer', 'conversation', p_conv,
+            jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step, 'choice_id', p_choice));
+    RETURN QUERY SELECT 200, json_build_object(
+        'step_id', v_step, 'choice_id', p_choice,
+        'next_script', CASE WHEN v_next IS NOT NULL THEN tocsin_contact_render(v_next, v_t.contact_id, p_role) END);
+END $$;
+
+
+--
+-- Name: outreach_campaigns; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_campaigns (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    name text NOT NULL,
+    sender_id bigint NOT NULL,
+    script text NOT NULL,
+    batch_size integer DEFAULT 25 NOT NULL,
+    hours_start smallint DEFAULT 8 NOT NULL,
+    hours_end smallint DEFAULT 21 NOT NULL,
+    state text DEFAULT 'draft'::text NOT NULL,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT outreach_campaigns_batch_size_check CHECK (((batch_size >= 1) AND (batch_size <= 500))),
+    CONSTRAINT outreach_campaigns_check CHECK ((hours_end > hours_start)),
+    CONSTRAINT outreach_campaigns_hours_end_check CHECK (((hours_end >= 9) AND (hours_end <= 21))),
+    CONSTRAINT outreach_campaigns_hours_start_check CHECK (((hours_start >= 8) AND (hours_start <= 20))),
+    CONSTRAINT outreach_campaigns_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT outreach_campaigns_script_check CHECK (((length(script) >= 1) AND (length(script) <= 1600))),
+    CONSTRAINT outreach_campaigns_state_check CHECK ((state = ANY (ARRAY['draft'::text, 'active'::text, 'paused'::text, 'closed'::text])))
+);
+
+
+--
+-- Name: tocsin_outreach_campaign_json(public.outreach_campaigns); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_campaign_json(c public.outreach_campaigns) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', c.id, 'name', c.name, 'sender_id', c.sender_id, 'script', c.script,
+        'batch_size', c.batch_size, 'hours_start', c.hours_start, 'hours_end', c.hours_end,
+        'state', c.state, 'created_at', c.created_at,
+        'steps', (SELECT coalesce(json_agg(json_build_object(
+                      'id', s.id, 'position', s.position, 'question', s.question,
+                      'choices', (SELECT coalesce(json_agg(json_build_object('id', ch.id, 'label', ch.label,
+                                                                             'next_script', ch.next_script)
+                                                           ORDER BY ch.position), '[]')
+                                    FROM outreach_choices ch WHERE ch.step_id = s.id))
+                      ORDER BY s.position), '[]')
+                    FROM outreach_steps s WHERE s.campaign_id = c.id)) $$;
+
+
+--
+-- Name: tocsin_outreach_claim(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_claim(p_org bigint, p_user bigint, p_campaign bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_camp outreach_campaigns;
+    v_held int;
+    v_n int;
+BEGIN
+    SELECT * INTO v_camp FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org;
+    IF v_camp.id IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_camp.state <> 'active' THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'inactive', 'this campaign is not active');
+        RETURN;
+    END IF;
+    -- One volunteer's claims in a row (two tabs): each counts what she
+    -- already holds after the other committed, so a batch never overfills.
+    PERFORM pg_advisory_xact_lock(hashtextextended(format('outreach_claim %s %s', p_campaign, p_user), 0));
+    SELECT count(*) INTO v_held FROM outreach_batch b
+     WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign;
+    WITH picked AS (
+        SELECT t.contact_id FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id
+         WHERE t.campaign_id = p_campaign AND t.state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = c.org_id AND o.phone = c.phone)
+         ORDER BY t.contact_id
+         LIMIT greatest(v_camp.batch_size - v_held, 0)
+           FOR UPDATE OF t SKIP LOCKED)
+    UPDATE outreach_targets t SET state = 'claimed', claimed_by = p_user, claimed_at = now(), skipped_at = NULL
+      FROM picked WHERE t.campaign_id = p_campaign AND t.contact_id = picked.contact_id AND t.state = 'pending';
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    IF v_n > 0 THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
+    END IF;
+    RETURN QUERY SELECT 200, json_build_object('claimed', v_n, 'in_batch', v_held + v_n);
+END $$;
+
+
+--
+-- Name: tocsin_outreach_create(bigint, bigint, text, bigint, text, integer, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_create(p_org bigint, p_user bigint, p_name text, p_sender bigint, p_script text, p_batch_size integer, p_hours_start integer, p_hours_end integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_err text := tocsin_outreach_script_error(p_script);
+    v outreach_campaigns;
+BEGIN
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'invalid script: ' || v_err);
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
+        RETURN;
+    END IF;
+    INSERT INTO outreach_campaigns (org_id, name, sender_id, script, batch_size, hours_start, hours_end,
+                                    created_by)
+    VALUES (p_org, p_name, p_sender, p_script, coalesce(p_batch_size, 25), coalesce(p_hours_start, 8),
+            coalesce(p_hours_end, 21), nullif(p_user, 0))
+    RETURNING * INTO v;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
+            jsonb_build_object('name', p_name, 'sender_id', p_sender));
+    RETURN QUERY SELECT 201, tocsin_outreach_campaign_json(v);
+END $$;
+
+
+--
+-- Name: tocsin_outreach_for_conversation(bigint, bigint, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_for_conversation(p_org bigint, p_user bigint, p_role text, p_conv bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'campaign', tocsin_outreach_campaign_json(oc), 'contact_id', t.contact_id,
+        'answers', (SELECT coalesce(json_object_agg(a.step_id, a.choice_id), '{}')
+                      FROM outreach_answers a WHERE a.campaign_id = t.campaign_id AND a.contact_id = t.contact_id))
+      FROM conversations cv
+      JOIN outreach_targets t ON t.conversation_id = cv.id
+      JOIN outreach_campaigns oc ON oc.id = t.campaign_id
+     WHERE cv.id = p_conv AND cv.org_id = p_org AND (p_role <> 'volunteer' OR cv.assignee_id = p_user)
+     ORDER BY t.texted_at DESC LIMIT 1 $$;
+
+
+--
+-- Name: tocsin_outreach_hours_end(text, text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_hours_end(p_phone text, p_timezone text, p_end integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT min((date_trunc('day', p_at AT TIME ZONE z) + make_interval(hours => least(p_end, r.quiet_end_hour)))
+               AT TIME ZONE z)
+      FROM tocsin_recipient_zones(p_phone, p_timezone) r, unnest(r.zones) z $$;
+
+
+--
+-- Name: tocsin_outreach_import_check(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_import_check(p_org bigint, p_campaign bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org) THEN
+        RAISE EXCEPTION 'outreach campaign % does not exist', p_campaign USING ERRCODE = '22023';
+    END IF;
+    RETURN p_campaign;
+END $$;
+
+
+--
+-- Name: tocsin_outreach_in_hours(text, text, integer, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_in_hours(p_phone text, p_timezone text, p_start integer, p_end integer, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(bool_and(extract(hour FROM p_at AT TIME ZONE z) >= p_start
+                             AND extract(hour FROM p_at AT TIME ZONE z) < least(p_end, r.quiet_end_hour)), false)
+      FROM tocsin_recipient_zones(p_phone, p_timezone) r, unnest(r.zones) z $$;
+
+
+--
+-- Name: tocsin_outreach_next(bigint, bigint, text, bigint, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_next(p_org bigint, p_user bigint, p_role text, p_campaign bigint, p_now timestamp with time zone) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_camp outreach_campaigns;
+    v_left int;
+    v_b outreach_batch;
+BEGIN
+    SELECT * INTO v_camp FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org;
+    IF v_camp.id IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT count(*) INTO v_left FROM outreach_batch b WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign;
+    SELECT * INTO v_b FROM outreach_batch b WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign
+     ORDER BY b.skipped_at NULLS FIRST, b.claimed_at, b.contact_id LIMIT 1;
+    RETURN QUERY SELECT 200, json_build_object(
+        'campaign', json_build_object('id', v_camp.id, 'name', v_camp.name, 'state', v_camp.state),
+        'left', v_left,
+        'pending', (SELECT count(*) FROM outreach_targets WHERE campaign_id = p_campaign AND state = 'pending'),
+        'contact', CASE WHEN v_b.contact_id IS NOT NULL THEN json_build_object(
+            'id', v_b.contact_id, 'first_name', v_b.first_name, 'last_name', v_b.last_name,
+            'phone', tocsin_dashboard_phone(v_b.phone, p_role),
+            'in_hours', tocsin_outreach_in_hours(v_b.phone, v_b.timezone, v_camp.hours_start, v_camp.hours_end, p_now),
+            'script', tocsin_contact_render(v_camp.script, v_b.contact_id, p_role)) END);
+END $$;
+
+
+--
+-- Name: tocsin_outreach_opted_out(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_opted_out(p_org bigint, p_contact bigint) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT EXISTS (SELECT 1 FROM contacts c JOIN opt_outs o ON o.org_id = c.org_id AND o.phone = c.phone
+                    WHERE c.id = p_contact AND c.org_id = p_org) $$;
+
+
+--
+-- Name: tocsin_outreach_progress(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_progress(p_org bigint, p_campaign bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'campaign_id', p_campaign,
+        'total', count(*),
+        'pending', count(*) FILTER (WHERE t.state = 'pending' AND NOT t.opted_out),
+        'claimed', count(*) FILTER (WHERE t.state = 'claimed' AND NOT t.opted_out),
+        'texted', count(*) FILTER (WHERE t.state = 'texted'),
+        'replied', count(*) FILTER (WHERE t.state = 'texted' AND t.replied),
+        'opted_out', count(*) FILTER (WHERE t.opted_out),
+        'answers', (SELECT coalesce(json_agg(json_build_object(
+                        'step_id', s.id, 'question', s.question,
+                        'choices', (SELECT json_agg(json_build_object('id', ch.id, 'label', ch.label,
+                                        'count', (SELECT count(*) FROM outreach_answers a WHERE a.choice_id = ch.id))
+                                        ORDER BY ch.position)
+                                      FROM outreach_choices ch WHERE ch.step_id = s.id))
+                        ORDER BY s.position), '[]')
+                      FROM outreach_steps s WHERE s.campaign_id = p_campaign))
+      FROM (SELECT t.state,
+                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = c.org_id AND o.phone = c.phone) AS opted_out,
+                   EXISTS (SELECT 1 FROM inbound_messages i WHERE i.conversation_id = t.conversation_id
+                              AND i.received_at >= t.texted_at) AS replied
+              FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id
+             WHERE t.campaign_id = p_campaign AND t.org_id = p_org) t
+     WHERE EXISTS (SELECT 1 FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org) $$;
+
+
+--
+-- Name: tocsin_outreach_release(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_release(p_org bigint, p_user bigint, p_campaign bigint, p_volunteer bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_n int;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org) THEN
+        RETURN;
+    END IF;
+    UPDATE outreach_targets SET state = 'pending', claimed_by = NULL, claimed_at = NULL, skipped_at = NULL
+     WHERE campaign_id = p_campaign AND org_id = p_org AND state = 'claimed'
+       AND (p_volunteer IS NULL OR claimed_by = p_volunteer);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
+            jsonb_build_object('released', v_n, 'volunteer', p_volunteer));
+    RETURN QUERY SELECT 200, json_build_object('released', v_n);
+END $$;
+
+
+--
+-- Name: tocsin_outreach_script_error(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_script_error(p_script text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_script IS NULL OR length(p_script) = 0 OR length(p_script) > 1600
+                THEN 'must be 1 to 1600 characters'
+                WHEN regexp_replace(p_script, tocsin_blast_field_re(), '', 'g') ~ '[{}]'
+                THEN 'braces are for fields only: {name} or {name|fallback}'
+           END $$;
+
+
+--
+-- Name: tocsin_outreach_send(bigint, bigint, bigint, bigint, text, text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_send(p_org bigint, p_user bigint, p_campaign bigint, p_contact bigint, p_body text, p_encoding text, p_segments integer, p_now timestamp with time zone) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_camp outreach_campaigns;
+    v_t outreach_targets;
+    v_c contacts;
+    v_provider text;
+    v_conv bigint;
+    v_prev bigint;
+    v_msg bigint;
+BEGIN
+    SELECT * INTO v_camp FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org;
+    IF v_camp.id IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_camp.state <> 'active' THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'inactive', 'this campaign is not active');
+        RETURN;
+    END IF;
+    SELECT * INTO v_t FROM outreach_targets
+     WHERE campaign_id = p_campaign AND contact_id = p_contact AND org_id = p_org FOR UPDATE;
+    IF v_t.contact_id IS NULL OR v_t.state <> 'claimed' OR v_t.claimed_by <> p_user THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'not_claimed',
+            CASE WHEN v_t.state = 'texted' THEN 'this contact was already texted'
+                 ELSE 'this contact is not in your batch' END);
+        RETURN;
+    END IF;
+    SELECT * INTO v_c FROM contacts WHERE id = p_contact AND org_id = p_org;
+    IF EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = v_c.phone) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'opted_out', 'this contact has opted out: nothing can be sent');
+        RETURN;
+    END IF;
+    IF NOT tocsin_outreach_in_hours(v_c.phone, v_c.timezone, v_camp.hours_start, v_camp.hours_end, p_now) THEN
+        UPDATE outreach_targets SET skipped_at = p_now WHERE campaign_id = p_campaign AND contact_id = p_contact;
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'outside_hours', format(
+            'outside this contact''s texting hours (%s:00 to %s:00 their time): they stay in your batch for later',
+            v_camp.hours_start, v_camp.hours_end));
+        RETURN;
+    END IF;
+    SELECT provider INTO v_provider FROM senders WHERE id = v_camp.sender_id;
+    SELECT c.assignee_id INTO v_prev FROM conversations c
+     WHERE c.contact_id = p_contact AND c.sender_id = v_camp.sender_id AND c.state = 'open';
+    -- ON CONFLICT: a reply the gateway stores meanwhile opens the same one.
+    -- The WHERE is evaluated on the row as locked, so a claim committed
+    -- since the read above is seen: another volunteer's conversation is
+    -- never taken over (nothing is returned, and nothing was written).
+    INSERT INTO conversations AS cv (org_id, contact_id, sender_id, assignee_id, assigned_at, assignee_active_at,
+                                     last_outbound_at)
+    VALUES (p_org, p_contact, v_camp.sender_id, p_user, now(), now(), now())
+    ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
+       SET assignee_id = p_user, last_outbound_at = now(), assignee_active_at = now(),
+           assigned_at = CASE WHEN cv.assignee_id IS DISTINCT FROM p_user THEN now() ELSE cv.assigned_at END
+     WHERE cv.assignee_id IS NULL OR cv.assignee_id = p_user
+    RETURNING cv.id INTO v_conv;
+    IF v_conv IS NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'assigned_elsewhere',
+            'another volunteer is already in a conversation with this contact: skip them, or ask a lead');
+        RETURN;
+    END IF;
+    INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments, lane,
+                          purpose, conversation_id, sent_by_user_id, validity_until)
+    VALUES (p_org, v_camp.sender_id, v_provider, p_contact, v_c.phone, p_body, p_encoding, p_segments,
+            'conversational', 'outreach', v_conv, p_user,
+            tocsin_outreach_hours_end(v_c.phone, v_c.timezone, v_camp.hours_end, p_now))
+    RETURNING id INTO v_msg;
+    UPDATE outreach_targets SET state = 'texted', claimed_by = NULL, texted_by = p_user, texted_at = now(),
+           message_id = v_msg, conversation_id = v_conv
+     WHERE campaign_id = p_campaign AND contact_id = p_contact;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'outreach.send', 'message', v_msg,
+            jsonb_build_object('campaign_id', p_campaign, 'contact_id', p_contact, 'conversation_id', v_conv,
+                               'segments', p_segments));
+    PERFORM pg_notify('tocsin_conversations', json_build_object(
+        'org_id', p_org, 'conversation_id', v_conv, 'event', 'assigned', 'assignee_id', p_user,
+        'previous_assignee_id', v_prev)::text);
+    RETURN QUERY SELECT 201, json_build_object(
+        'message_id', v_msg, 'conversation_id', v_conv, 'contact_id', p_contact,
+        'encoding', p_encoding, 'segments', p_segments,
+        'left', (SELECT count(*) FROM outreach_batch b WHERE b.claimed_by = p_user AND b.campaign_id = p_campaign));
+END $$;
+
+
+--
+-- Name: tocsin_outreach_send_paced(bigint, bigint, bigint, bigint, text, text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_send_paced(p_org bigint, p_user bigint, p_campaign bigint, p_contact bigint, p_body text, p_encoding text, p_segments integer, p_now timestamp with time zone, p_min_interval_ms integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_last timestamptz;
+    v_gap_ms int;
+    v_status int;
+    v_body json;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(format('outreach_send %s', p_user), 0));
+    -- A statement after the lock takes a new snapshot: a send that
+    -- committed while this one waited is seen.
+    SELECT last_sent_at INTO v_last FROM outreach_send_pace WHERE user_id = p_user;
+    v_gap_ms := round(abs(extract(epoch FROM p_now - v_last)) * 1000);
+    IF coalesce(p_min_interval_ms, 0) > 0 AND v_gap_ms < p_min_interval_ms THEN
+        -- Too soon: run the send in a subtransaction and undo it (its
+        -- message, conversation and NOTIFY) if it went through.
+        BEGIN
+            SELECT s.status, s.body INTO v_status, v_body
+              FROM tocsin_outreach_send(p_org, p_user, p_campaign, p_contact, p_body, p_encoding, p_segments,
+                                        p_now) s;
+            IF v_status = 201 THEN
+                RAISE EXCEPTION 'outreach send too soon' USING ERRCODE = 'TS429';
+            END IF;
+        EXCEPTION WHEN SQLSTATE 'TS429' THEN
+            INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+            VALUES (p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
+                    jsonb_build_object('reason', 'too_soon', 'contact_id', p_contact, 'gap_ms', v_gap_ms,
+                                       'min_interval_ms', p_min_interval_ms));
+            RETURN QUERY SELECT 429, tocsin_api_error(429, 'too_soon', format(
+                'not sent: this came %s ms after your last message, and each message needs its own click '
+                '(at least %s ms apart). Check who is next, then send again.', v_gap_ms, p_min_interval_ms));
+            RETURN;
+        END;
+    ELSE
+        SELECT s.status, s.body INTO v_status, v_body
+          FROM tocsin_outreach_send(p_org, p_user, p_campaign, p_contact, p_body, p_encoding, p_segments, p_now) s;
+    END IF;
+    IF v_status IS NULL THEN
+        RETURN;
+    END IF;
+    IF v_status = 201 THEN
+        INSERT INTO outreach_send_pace AS p (user_id, org_id, last_sent_at) VALUES (p_user, p_org, p_now)
+        ON CONFLICT (user_id) DO UPDATE SET last_sent_at = greatest(p.last_sent_at, EXCLUDED.last_sent_at);
+    END IF;
+    RETURN QUERY SELECT v_status, v_body;
+END $$;
+
+
+--
+-- Name: tocsin_outreach_skip(bigint, bigint, bigint, bigint, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_skip(p_org bigint, p_user bigint, p_campaign bigint, p_contact bigint, p_now timestamp with time zone) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql
+    AS $$
+    UPDATE outreach_targets SET skipped_at = p_now
+     WHERE campaign_id = p_campaign AND contact_id = p_contact AND org_id = p_org
+       AND claimed_by = p_user AND state = 'claimed'
+    RETURNING 200, json_build_object('skipped', contact_id) $$;
+
+
+--
+-- Name: tocsin_outreach_step_add(bigint, bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_step_add(p_org bigint, p_campaign bigint, p_question text, p_choices jsonb) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_step bigint;
+    v_bad text;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org) THEN
+        RETURN;
+    END IF;
+    IF jsonb_typeof(p_choices) IS DISTINCT FROM 'array' OR jsonb_array_length(p_choices) NOT BETWEEN 1 AND 10 THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'a step needs 1 to 10 answers');
+        RETURN;
+    END IF;
+    SELECT coalesce(e->>'label', '?') INTO v_bad FROM jsonb_array_elements(p_choices) e
+     WHERE jsonb_typeof(e) <> 'object' OR coalesce(e->>'label', '') = ''
+        OR tocsin_outreach_script_error(nullif(e->>'next_script', '')) IS NOT NULL AND coalesce(e->>'next_script', '') <> ''
+     LIMIT 1;
+    IF FOUND THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
+            format('invalid answer "%s": a label, and a next script whose braces are fields', v_bad));
+        RETURN;
+    END IF;
+    INSERT INTO outreach_steps (org_id, campaign_id, position, question)
+    SELECT p_org, p_campaign, coalesce(max(position), 0) + 1, p_question FROM outreach_steps
+     WHERE campaign_id = p_campaign
+    RETURNING id INTO v_step;
+    INSERT INTO outreach_choices (org_id, step_id, position, label, next_script)
+    SELECT p_org, v_step, e.i, e.v->>'label', nullif(e.v->>'next_script', '')
+      FROM jsonb_array_elements(p_choices) WITH ORDINALITY AS e(v, i);
+    RETURN QUERY SELECT 201, tocsin_outreach_campaign_json(c) FROM outreach_campaigns c WHERE c.id = p_campaign;
+END $$;
+
+
+--
+-- Name: tocsin_outreach_update(bigint, bigint, bigint, text, text, integer, integer, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outreach_update(p_org bigint, p_user bigint, p_campaign bigint, p_name text, p_script text, p_batch_size integer, p_hours_start integer, p_hours_end integer, p_state text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_err text := CASE WHEN p_script IS NOT NULL THEN tocsin_outreach_script_error(p_script) END;
+    v outreach_campaigns;
+BEGIN
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', 'invalid script: ' || v_err);
+        RETURN;
+    END IF;
+    UPDATE outreach_campaigns c SET name = coalesce(p_name, c.name), script = coalesce(p_script, c.script),
+           batch_size = coalesce(p_batch_size, c.batch_size), hours_start = coalesce(p_hours_start, c.hours_start),
+           hours_end = coalesce(p_hours_end, c.hours_end), state = coalesce(p_state, c.state)
+     WHERE c.id = p_campaign AND c.org_id = p_org
+    RETURNING * INTO v;
+    IF v.id IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
+            jsonb_strip_nulls(jsonb_build_object('name', p_name, 'script', p_script, 'state', p_state,
+                                                 'batch_size', p_batch_size, 'hours_start', p_hours_start,
+                                                 'hours_end', p_hours_end)));
+    RETURN QUERY SELECT 200, tocsin_outreach_campaign_json(v);
+END $$;
+
+
+--
+-- Name: tocsin_phone_zone_keys_rebuild(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_phone_zone_keys_rebuild() RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM phone_zone_keys;
+    INSERT INTO phone_zone_keys (key, prefix)
+    SELECT k.key, (SELECT z.prefix FROM phone_zones z
+                    WHERE z.prefix IN (k.key, left(k.key, 4), left(k.key, 3), left(k.key, 2), '+')
+                    ORDER BY length(z.prefix) DESC LIMIT 1)
+      FROM (SELECT '+' || n AS key FROM generate_series(1000, 9999) n) k;
+$$;
+
+
+--
+-- Name: tocsin_quiet_window_start(text[], integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_quiet_window_start(p_zones text[], p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_at timestamptz := p_at;
+    v_zone text;
+    v_local timestamp;
+    v_moved boolean;
+BEGIN
+    IF p_zones IS NULL THEN
+        RETURN p_at;
+    END IF;
+    FOR pass IN 1..16 LOOP
+        v_moved := false;
+        FOREACH v_zone IN ARRAY p_zones LOOP
+            v_local := v_at AT TIME ZONE v_zone;
+            IF v_local < date_trunc('day', v_local) + interval '8 hours' THEN
+                v_at := (date_trunc('day', v_local) + interval '8 hours') AT TIME ZONE v_zone;
+                v_moved := true;
+            ELSIF v_local >= date_trunc('day', v_local) + make_interval(hours => p_end_hour) THEN
+                v_at := (date_trunc('day', v_local) + interval '1 day 8 hours') AT TIME ZONE v_zone;
+                v_moved := true;
+            END IF;
+        END LOOP;
+        IF NOT v_moved THEN
+            RETURN v_at;
+        END IF;
+        IF v_at > p_at + interval '7 days' THEN
+            RETURN NULL;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_quiet_window_start_zone(text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_quiet_window_start_zone(p_zone text, p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN (p_at AT TIME ZONE p_zone)::time < time '08:00'
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '8 hours') AT TIME ZONE p_zone
+                WHEN extract(hour FROM p_at AT TIME ZONE p_zone) >= p_end_hour
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day 8 hours') AT TIME ZONE p_zone
+                ELSE p_at END
+$$;
+
+
+--
+-- Name: tocsin_receipts_pending_cap(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receipts_pending_cap() RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 10000 $$;
+
+
+--
+-- Name: tocsin_receipts_pending_max_age(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receipts_pending_max_age() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT interval '1 day' $$;
+
+
+--
+-- Name: tocsin_receipts_rematch(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receipts_rematch() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_receipt record;
+    v_count int := 0;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM delivery_receipts_pending) THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM delivery_receipts_pending WHERE received_at < now() - tocsin_receipts_pending_max_age();
+    DELETE FROM delivery_receipts_pending p
+     USING messages m
+     WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+       AND p.sender_id <> m.sender_id;
+    -- Over the cap only when inserts raced past it: rare, so the window
+    -- runs only when the table is that big at all.
+    IF (SELECT count(*) FROM (SELECT 1 FROM delivery_receipts_pending LIMIT tocsin_receipts_pending_cap() + 1) s)
+       > tocsin_receipts_pending_cap() THEN
+        DELETE FROM delivery_receipts_pending p
+         USING (SELECT id, row_number() OVER (PARTITION BY sender_id ORDER BY received_at DESC, id DESC) AS rn
+                  FROM delivery_receipts_pending) r
+         WHERE p.id = r.id AND r.rn > tocsin_receipts_pending_cap();
+    END IF;
+    FOR v_receipt IN
+        DELETE FROM delivery_receipts_pending p
+         USING messages m
+         WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+           AND p.sender_id = m.sender_id
+        RETURNING p.*
+    LOOP
+        PERFORM tocsin_apply_receipt(v_receipt.provider, v_receipt.provider_message_id, v_receipt.sender_id,
+                                     v_receipt.status, v_receipt.error_code, v_receipt.payload);
+        v_count := v_count + 1;
+    END LOOP;
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_receive_inbound(text, text, bigint, text, text, integer, text, bigint, boolean, text, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receive_inbound(p_provider text, p_message_id text, p_sender_id bigint, p_from text, p_body text, p_num_media integer, p_intent text, p_keyword_id bigint, p_likely_revocation boolean, p_reply text, p_reply_encoding text, p_reply_segments integer) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_intent text := split_part(p_intent, ':', 1);
+    v_lang text := nullif(split_part(p_intent, ':', 2), '');
+    v_org bigint;
+    v_provider text;
+    v_handling text;
+    v_answers boolean; -- Tocsin answers this reserved word itself
+    v_in bigint;
+    v_contact bigint;
+    v_contact_lang text;
+    v_conv bigint;
+    v_assignee bigint;
+    v_opted boolean;
+    v_list bigint;
+    v_action text;
+    v_purpose text;
+    v_event bigint;
+    v_lists text[] := '{}';
+    v_reply text;
+    v_encoding text;
+    v_segments int;
+BEGIN
+    IF v_intent NOT IN ('opt_out', 'opt_in', 'help', 'keyword', 'reply')
+       OR (v_lang IS NOT NULL AND v_lang NOT IN ('en', 'es')) THEN
+        RAISE EXCEPTION 'invalid intent "%"', p_intent;
+    END IF;
+    SELECT s.org_id, s.provider, tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling)
+      INTO v_org, v_provider, v_handling
+      FROM senders s WHERE s.id = p_sender_id;
+    IF v_org IS NULL THEN
+        RAISE EXCEPTION 'sender % does not exist', p_sender_id;
+    END IF;
+    -- Where the carrier answers reserved words (Twilio's default handling
+    -- on long codes: STOP, START and HELP each get its standard reply) it
+    -- knows the English ones only; the Spanish ones are ours to answer.
+    v_answers := v_handling = 'program' OR v_lang = 'es';
+    INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media)
+    VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media)
+    ON CONFLICT (provider, provider_message_id) DO NOTHING
+    RETURNING id INTO v_in;
+    IF v_in IS NULL THEN -- the carrier retried a webhook we already have
+        RETURN QUERY SELECT i.id, 'duplicate'::text, i.conversation_id FROM inbound_messages i
+                      WHERE i.provider = p_provider AND i.provider_message_id = p_message_id;
+        RETURN;
+    END IF;
+    INSERT INTO contacts (org_id, phone) VALUES (v_org, p_from)
+    ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+    RETURNING id INTO v_contact;
+    -- Serialise messages from one number: a STOP and a JOIN racing each
+    -- other apply one after the other.
+    PERFORM pg_advisory_xact_lock(hashtextextended(v_org::text || p_from, 0));
+    v_opted := EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = v_org AND o.phone = p_from);
+    IF v_lang IS NOT NULL AND (v_intent IN ('opt_out', 'help') OR (v_intent = 'opt_in' AND v_opted)) THEN
+        UPDATE contacts SET language = v_lang WHERE id = v_contact AND language IS DISTINCT FROM v_lang;
+    END IF;
+
+    IF v_intent = 'opt_out' THEN
+        IF v_opted THEN
+            v_action := 'already_opted_out'; -- one confirmation only, ever
+        ELSE
+            INSERT INTO opt_outs (org_id, phone, source, evidence) VALUES (v_org, p_from, 'keyword', v_in::text);
+            INSERT INTO consent_events (org_id, phone, event, source, evidence)
+            VALUES (v_org, p_from, 'opt_out', 'keyword', v_in::text)
+            RETURNING id INTO v_event;
+            UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
+             WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
+            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
+             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            v_action := 'opted_out';
+            -- The carrier answers the words it knows (not the Spanish ones)
+            -- and would refuse ours with 21610: the member sees one.
+            IF v_answers THEN
+                v_purpose := 'opt_out_confirmation';
+            END IF;
+        END IF;
+    ELSIF v_intent = 'opt_in' AND v_opted THEN
+        DELETE FROM opt_outs WHERE org_id = v_org AND phone = p_from;
+        INSERT INTO consent_events (org_id, phone, event, source, evidence)
+        VALUES (v_org, p_from, 'opt_in', 'keyword', v_in::text);
+        -- Give back what the last opt-out ended, and only that.
+        SELECT max(e.id) INTO v_event FROM consent_events e
+         WHERE e.org_id = v_org AND e.phone = p_from AND e.event = 'opt_out';
+        WITH back AS (
+            UPDATE subscriptions s SET unsubscribed_at = NULL, ended_by_opt_out = NULL
+             WHERE s.contact_id = v_contact AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
+            RETURNING s.list_id)
+        INSERT INTO consent_events (org_id, phone, event, source, list_id, evidence)
+        SELECT v_org, p_from, 'opt_in', 'keyword', back.list_id, v_in::text FROM back;
+        -- The reply names every list the member is on now: those given back
+        -- and those an opt-out that ended nothing (the carrier's) left.
+        SELECT coalesce(array_agg(l.name ORDER BY l.name), '{}') INTO v_lists
+          FROM subscriptions s JOIN lists l ON l.id = s.list_id
+         WHERE s.contact_id = v_contact AND s.unsubscribed_at IS NULL;
+        v_action := 'opted_in';
+        IF v_answers THEN -- else the carrier said "re-subscribed" itself
+            v_purpose := 'confirmation';
+        END IF;
+    ELSIF v_opted THEN
+        v_action := 'reply_while_opted_out'; -- recorded, nothing sent
+    ELSIF v_intent = 'help' THEN
+        v_action := 'help';
+        IF v_answers THEN -- else the carrier sent its HELP text itself
+            v_purpose := 'help';
+        END IF;
+    ELSIF v_intent = 'keyword' THEN
+        SELECT k.list_id, k.language INTO v_list, v_lang FROM keywords k WHERE k.id = p_keyword_id AND k.org_id = v_org;
+        IF v_list IS NULL THEN
+            RAISE EXCEPTION 'keyword % does not belong to this org', p_keyword_id;
+        END IF;
+        INSERT INTO subscriptions (org_id, list_id, contact_id, source, evidence_inbound_id)
+        VALUES (v_org, v_list, v_contact, 'keyword', v_in)
+        ON CONFLICT (list_id, contact_id) DO UPDATE
+           SET unsubscribed_at = NULL, ended_by_opt_out = NULL, source = 'keyword', consented_at = now(),
+               evidence_inbound_id = EXCLUDED.evidence_inbound_id, evidence_import_id = NULL;
+        INSERT INTO consent_events (org_id, phone, event, source, list_id, evidence)
+        VALUES (v_org, p_from, 'opt_in', 'keyword', v_list, v_in::text);
+        UPDATE contacts SET language = v_lang WHERE id = v_contact AND language IS DISTINCT FROM v_lang;
+        v_action := 'subscribed';
+        v_purpose := 'confirmation';
+    ELSE
+        v_action := 'reply';
+    END IF;
+
+    IF v_action IN ('reply', 'reply_while_opted_out') OR (v_intent = 'opt_in' AND NOT v_opted) THEN
+        INSERT INTO conversations AS c (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
+        VALUES (v_org, v_contact, p_sender_id, now(), 1, p_likely_revocation)
+        ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
+           SET last_inbound_at = now(), unread = c.unread + 1,
+               likely_opt_out = c.likely_opt_out OR EXCLUDED.likely_opt_out
+        RETURNING c.id, c.assignee_id INTO v_conv, v_assignee;
+        PERFORM pg_notify('tocsin_conversations',
+                          json_build_object('org_id', v_org, 'conversation_id', v_conv, 'event', 'message',
+                                            'assignee_id', v_assignee, 'previous_assignee_id', NULL)::text);
+        v_action := 'reply';
+        IF v_opted THEN v_action := 'reply_while_opted_out'; END IF;
+    END IF;
+
+    IF v_purpose IS NOT NULL AND p_reply IS NOT NULL AND length(p_reply) > 0 THEN
+        v_reply := p_reply; -- the caller's own text (a keyword's confirmation)
+        v_encoding := p_reply_encoding;
+        v_segments := p_reply_segments;
+    ELSIF v_purpose IS NOT NULL AND v_intent IN ('opt_out', 'opt_in', 'help') THEN
+        SELECT c.language INTO v_contact_lang FROM contacts c WHERE c.id = v_contact;
+        v_reply := tocsin_consent_reply(v_org, v_intent, coalesce(v_lang, v_contact_lang, 'en'), v_lists);
+        v_encoding := tocsin_sms_encoding(v_reply);
+        v_segments := tocsin_sms_segments(v_reply);
+    END IF;
+    IF v_reply IS NOT NULL THEN
+        INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
+                              lane, purpose, inbound_id, conversation_id)
+        VALUES (v_org, p_sender_id, v_provider, v_contact, p_from, v_reply, v_encoding,
+                v_segments, 'conversational', v_purpose, v_in, v_conv);
+    END IF;
+    UPDATE inbound_messages SET contact_id = v_contact, conversation_id = v_conv,
+           intent = CASE WHEN v_action IN ('reply', 'reply_while_opted_out') THEN 'reply'
+                         WHEN v_action = 'opted_in' THEN 'opt_in_again'
+                         WHEN v_action = 'subscribed' THEN 'keyword'
+                         WHEN v_action IN ('opted_out', 'already_opted_out') THEN 'opt_out'
+                         ELSE v_intent END
+     WHERE id = v_in;
+    RETURN QUERY SELECT v_in, v_action, v_conv;
+END $$;
+
+
+--
+-- Name: tocsin_receive_inbound_batch(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_nestloop TO 'off'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+    v_set int[];   -- applied set-based
+    v_one int[];   -- applied one by one
+    k int;
+BEGIN
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
+       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
+       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
+       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
+       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
+    END IF;
+    IF (SELECT count(*) FROM unnest(p_sender_id) u(id) JOIN senders s ON s.id = u.id) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: a sender does not exist';
+    END IF;
+
+    SELECT coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE x.set_based), '{}'),
+           coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE NOT x.set_based), '{}')
+      INTO v_set, v_one
+      FROM (SELECT u.ord::int AS ord,
+                   coalesce(u.intent = 'reply' AND count(*) OVER (PARTITION BY s.org_id, u.from_phone) = 1,
+                            false) AS set_based
+              FROM unnest(p_sender_id, p_from, p_intent) WITH ORDINALITY AS u(sender_id, from_phone, intent, ord)
+              JOIN senders s ON s.id = u.sender_id) x;
+
+    IF cardinality(v_set) > 0 THEN
+        -- 1. Serialise with other messages from these numbers (as 004 does),
+        --    in one order so that batches cannot deadlock each other.
+        PERFORM pg_advisory_xact_lock(l.h)
+           FROM (SELECT DISTINCT hashtextextended(s.org_id::text || u.from_phone, 0) AS h
+                   FROM unnest(p_sender_id, p_from) WITH ORDINALITY AS u(sender_id, from_phone, ord)
+                   JOIN senders s ON s.id = u.sender_id
+                  WHERE u.ord = ANY (v_set) ORDER BY 1) l;
+        -- 2. Retried messages (seen after the lock, so a message being
+        --    stored by a batch holding it is seen once committed).
+        RETURN QUERY
+            SELECT i.id, 'duplicate'::text, i.conversation_id, u.ord::int
+              FROM unnest(p_provider, p_message_id) WITH ORDINALITY AS u(provider, mid, ord),
+                   LATERAL (SELECT d.id, d.conversation_id FROM inbound_messages d
+                             WHERE d.provider = u.provider AND d.provider_message_id = u.mid
+                             LIMIT 1) i -- LIMIT keeps it a per-row index lookup
+             WHERE u.ord = ANY (v_set);
+        GET DIAGNOSTICS k = ROW_COUNT;
+        IF k > 0 THEN
+            SELECT coalesce(array_agg(u.ord::int), '{}') INTO v_set
+              FROM unnest(p_provider, p_message_id) WITH ORDINALITY AS u(provider, mid, ord)
+             WHERE u.ord = ANY (v_set)
+               AND NOT EXISTS (SELECT 1 FROM inbound_messages i
+                                WHERE i.provider = u.provider AND i.provider_message_id = u.mid);
+        END IF;
+    END IF;
+
+    IF cardinality(v_set) > 0 THEN
+        -- 3. Contacts, conversations (opened or appended to), then the
+        --    messages with their links in one insert (nothing updated after).
+        --    A message stored meanwhile by a one-by-one call (which takes the
+        --    lock after its insert) fails the batch on its unique key; the
+        --    gateway then applies the batch's messages one by one.
+        RETURN QUERY
+        WITH m AS (
+            SELECT u.ord::int AS ord, u.provider, u.mid, u.sender_id, s.org_id, u.from_phone, u.body,
+                   u.num_media, u.likely
+              FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                          p_likely_revocation)
+                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
+              JOIN senders s ON s.id = u.sender_id
+             WHERE u.ord = ANY (v_set)),
+        c AS (
+            INSERT INTO contacts (org_id, phone)
+            SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
+            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            RETURNING id, org_id, phone),
+        mc AS (
+            SELECT m.*, c.id AS contact_id,
+                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
+              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+        conv AS (
+            INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
+            SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
+             ORDER BY mc.contact_id, mc.sender_id
+            ON CONFLICT (contact_id, sender_id) WHERE state = 'open' DO UPDATE
+               SET last_inbound_at = now(), unread = cv.unread + 1,
+                   likely_opt_out = cv.likely_opt_out OR EXCLUDED.likely_opt_out
+            RETURNING cv.id, cv.contact_id, cv.sender_id, cv.assignee_id),
+        ins AS (
+            INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body,
+                                          num_media, contact_id, conversation_id, intent)
+            SELECT mc.org_id, mc.sender_id, mc.provider, mc.mid, mc.from_phone, mc.body, mc.num_media,
+                   mc.contact_id, conv.id, 'reply'
+              FROM mc JOIN conv ON conv.contact_id = mc.contact_id AND conv.sender_id = mc.sender_id
+             ORDER BY mc.ord
+            RETURNING id, org_id, provider, provider_message_id, conversation_id),
+        done AS (
+            SELECT ins.id, ins.org_id, ins.conversation_id, mc.ord, mc.opted, conv.assignee_id
+              FROM ins JOIN mc ON mc.provider = ins.provider AND mc.mid = ins.provider_message_id
+              JOIN conv ON conv.id = ins.conversation_id),
+        -- One notification per conversation, in the shape every
+        -- conversation event has, with its assignee: the dashboard routes
+        -- it without asking the database.
+        notified AS (
+            SELECT pg_notify('tocsin_conversations',
+                             json_build_object('org_id', done.org_id, 'conversation_id', done.conversation_id,
+                                               'event', 'message', 'assignee_id', done.assignee_id,
+                                               'previous_assignee_id', NULL)::text)
+              FROM done)
+        SELECT done.id, CASE WHEN done.opted THEN 'reply_while_opted_out' ELSE 'reply' END,
+               done.conversation_id, done.ord
+          FROM done
+         WHERE (SELECT count(*) FROM notified) >= 0;
+    END IF;
+
+    FOREACH k IN ARRAY v_one LOOP
+        RETURN QUERY
+            SELECT r.inbound_id, r.action, r.conversation_id, k
+              FROM tocsin_receive_inbound(p_provider[k], p_message_id[k], p_sender_id[k], p_from[k], p_body[k],
+                                          p_num_media[k], p_intent[k], p_keyword_id[k], p_likely_revocation[k],
+                                          p_reply[k], p_reply_encoding[k], p_reply_segments[k]) r;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_receive_inbound_burst(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET jit TO 'off'
+    AS $$
+#variable_conflict use_column
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+    v_set int[];   -- journaled
+    v_one int[];   -- applied now, by 007's batch function
+BEGIN
+    IF n = 0 THEN
+        RETURN;
+    END IF;
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
+       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
+       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
+       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
+       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
+    END IF;
+    -- 007's partition: a reply from a number that appears once in the batch.
+    SELECT coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE x.set_based), '{}'),
+           coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE NOT x.set_based), '{}')
+      INTO v_set, v_one
+      FROM (SELECT u.ord::int AS ord,
+                   coalesce(u.intent = 'reply' AND s.org_id IS NOT NULL
+                            AND count(*) OVER (PARTITION BY s.org_id, u.from_phone) = 1, false) AS set_based
+              FROM unnest(p_sender_id, p_from, p_intent) WITH ORDINALITY AS u(sender_id, from_phone, intent, ord)
+              LEFT JOIN senders s ON s.id = u.sender_id) x;
+
+    IF cardinality(v_set) > 0 THEN
+        RETURN QUERY
+        WITH j AS (
+            INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media,
+                                         likely_revocation)
+            SELECT u.provider, u.mid, u.sender_id, u.from_phone, u.body, u.num_media, u.likely
+              FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media, p_likely_revocation)
+                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
+             WHERE u.ord = ANY (v_set)
+               AND (SELECT 1 FROM inbound_messages i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL -- a per-row index lookup, never a join
+             ORDER BY u.ord
+            ON CONFLICT (provider, provider_message_id) DO NOTHING
+            RETURNING provider, provider_message_id)
+        SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
+               NULL::bigint, u.ord::int
+          FROM unnest(p_provider, p_message_id) WITH ORDINALITY AS u(provider, mid, ord)
+          LEFT JOIN j ON j.provider = u.provider AND j.provider_message_id = u.mid
+         WHERE u.ord = ANY (v_set);
+    END IF;
+
+    IF cardinality(v_one) > 0 THEN
+        RETURN QUERY
+            SELECT r.inbound_id, r.action, r.conversation_id, v_one[r.ord]
+              FROM tocsin_receive_inbound_batch(
+                       ARRAY(SELECT p_provider[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_message_id[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_sender_id[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_from[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_body[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_num_media[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_intent[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_keyword_id[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_likely_revocation[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_reply[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_reply_encoding[k] FROM unnest(v_one) k),
+                       ARRAY(SELECT p_reply_segments[k] FROM unnest(v_one) k)) r;
+    END IF;
+END $$;
+
+
+--
+-- Name: tocsin_recipient_zones(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_recipient_zones(p_phone text, p_timezone text, OUT zones text[], OUT quiet_end_hour smallint) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM tz_names t WHERE t.name = p_timezone)
+                THEN ARRAY[p_timezone] ELSE z.zones END, z.quiet_end_hour
+      FROM phone_zones z
+     WHERE z.prefix IN (left(p_phone, 5), left(p_phone, 4), left(p_phone, 3), left(p_phone, 2), '+')
+     ORDER BY length(z.prefix) DESC LIMIT 1
+$$;
+
+
+--
+-- Name: tocsin_record_outcomes(text, bigint[], text[], text[], text[], text[], integer[], boolean[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_record_outcomes(p_worker text, p_ids bigint[], p_kinds text[], p_provider_ids text[], p_codes text[], p_errors text[], p_retry_ms integer[], p_opt_outs boolean[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_changed int;
+    v_receipt record;
+    v_nestloop text := current_setting('enable_nestloop');
+BEGIN
+    PERFORM set_config('enable_nestloop', 'off', true);
+    WITH o AS (
+        SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
+                 AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
+    )
+    UPDATE messages m SET
+        state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
+                            WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
+        provider_message_id = CASE WHEN o.kind = 'sent' THEN o.provider_id ELSE m.provider_message_id END,
+        error_code = CASE WHEN o.kind = 'sent' THEN NULL ELSE nullif(o.code, '') END,
+        error_message = CASE WHEN o.kind = 'sent' THEN NULL ELSE nullif(o.error, '') END,
+        not_before = CASE WHEN o.kind = 'retry'
+                          THEN now() + make_interval(secs => greatest(o.retry_ms, 0) / 1000.0)
+                          ELSE m.not_before END,
+        request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
+        attempts = m.attempts + 1,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        lease_until = NULL,
+        sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
+        finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
+        updated_at = now()
+      FROM o
+     WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
+       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
+    GET DIAGNOSTICS v_changed = ROW_COUNT;
+    PERFORM set_config('enable_nestloop', v_nestloop, true);
+
+    -- The carrier says these numbers opted out: record it and stop
+    -- everything still queued for them.
+    IF true = ANY (p_opt_outs) THEN
+    WITH gone AS (
+        SELECT DISTINCT m.org_id, m.to_phone, o.code
+          FROM unnest(p_ids, p_opt_outs, p_codes) AS o(id, opt_out, code)
+          JOIN messages m ON m.id = o.id
+         WHERE o.opt_out AND m.id = ANY (p_ids)
+    ), added AS (
+        INSERT INTO opt_outs (org_id, phone, source, evidence)
+        SELECT org_id, to_phone, 'carrier', 'carrier error ' || coalesce(code, '') FROM gone
+        ON CONFLICT (org_id, phone) DO NOTHING
+        RETURNING org_id, phone, evidence
+    ), consent AS (
+        INSERT INTO consent_events (org_id, phone, event, source, evidence)
+        SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
+    )
+    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
+      FROM gone g
+     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    END IF;
+
+    -- Receipts that came before this batch recorded its provider ids.
+    IF NOT EXISTS (SELECT 1 FROM delivery_receipts_pending) THEN
+        RETURN v_changed;
+    END IF;
+    FOR v_receipt IN
+        DELETE FROM delivery_receipts_pending p
+         USING messages m
+         WHERE m.id = ANY (p_ids) AND m.provider_message_id IS NOT NULL
+           AND p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+           AND p.sender_id = m.sender_id
+        RETURNING p.*
+    LOOP
+        PERFORM tocsin_apply_receipt(v_receipt.provider, v_receipt.provider_message_id, v_receipt.sender_id,
+                                     v_receipt.status, v_receipt.error_code, v_receipt.payload);
+    END LOOP;
+    RETURN v_changed;
+END $$;
+
+
+--
+-- Name: tocsin_release_claims(bigint[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count int;
+BEGIN
+    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
+           updated_at = now()
+     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_sender_account(text, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_account(p_provider text, p_account_sid text, p_sender bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_account_sid IS NOT NULL THEN p_provider || ':' || p_account_sid
+                ELSE p_provider || ':sender:' || p_sender END
+$$;
+
+
+--
+-- Name: tocsin_sender_opt_out_handling(text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_opt_out_handling(p_kind text, p_provider text, p_set text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(p_set, CASE WHEN p_provider = 'twilio' AND p_kind IN ('long_code', 'toll_free')
+                                THEN 'carrier' ELSE 'program' END)
+$$;
+
+
+--
+-- Name: tocsin_sms_code(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sms_code(p_body text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    SELECT CASE
+        WHEN p_body = '' THEN 0
+        -- basic GSM-7 characters only: septets = characters
+        WHEN p_body ~ '^[\n\r -Z_a-z¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ]*$'
+        THEN 2 * CASE WHEN length(p_body) <= 160 THEN 1 ELSE (length(p_body) + 152) / 153 END
+        -- GSM-7 with extension characters (two septets each)
+        WHEN p_body ~ '^[\n\f\r -_a-~¡£¤¥§¿ÄÅÆÇÉÑÖØÜßàäåæèéìñòöøùüΓΔΘΛΞΠΣΦΨΩ€]*$'
+        THEN 2 * CASE WHEN length(p_body) <= 80 THEN 1 ELSE tocsin_sms_segments_padded(p_body, true) END
+        -- UCS-2 within the BMP: units = characters
+        WHEN p_body !~ '[\U00010000-\U0010FFFF]'
+        THEN 1 + 2 * CASE WHEN length(p_body) <= 70 THEN 1 ELSE (length(p_body) + 66) / 67 END
+        ELSE 1 + 2 * CASE WHEN length(p_body) <= 35 THEN 1 ELSE tocsin_sms_segments_padded(p_body, false) END
+    END
+$_$;
+
+
+--
+-- Name: tocsin_sms_encoding(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sms_encoding(p_body text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN tocsin_sms_code(p_body) % 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END
+$$;
+
+
+--
+-- Name: tocsin_sms_segments(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sms_segments(p_body text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT tocsin_sms_code(p_body) / 2
+$$;
+
+
+--
+-- Name: tocsin_sms_segments_padded(text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sms_segments_padded(p_body text, p_gsm boolean) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    v_units int := 0;
+    v_pad int := 0;
+    v_ch text;
+    v_single int := CASE WHEN p_gsm THEN 160 ELSE 70 END;
+    v_multi int := CASE WHEN p_gsm THEN 153 ELSE 67 END;
+BEGIN
+    FOREACH v_ch IN ARRAY regexp_split_to_array(p_body, '') LOOP
+        IF (p_gsm AND strpos(E'\f[\\]^{|}~€', v_ch) > 0) OR (NOT p_gsm AND ascii(v_ch) >= 65536) THEN
+            IF (v_units + v_pad) % v_multi = v_multi - 1 THEN
+                v_pad := v_pad + 1; -- the pair moves whole to the next segment
+            END IF;
+            v_units := v_units + 2;
+        ELSE
+            v_units := v_units + 1;
+        END IF;
+    END LOOP;
+    IF v_units = 0 THEN
+        RETURN 0;
+    ELSIF v_units <= v_single THEN
+        RETURN 1;
+    END IF;
+    RETURN (v_units + v_pad + v_multi - 1) / v_multi;
+END $$;
+
+
+--
+-- Name: tocsin_sweep_leases(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sweep_leases() RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count int;
+BEGIN
+    WITH expired AS (
+        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
+         WHERE m.state = 'sending' AND m.lease_until < now()
+           FOR UPDATE SKIP LOCKED
+    ), judged AS (
+        SELECT e.id, (e.request_sent_at IS NOT NULL
+                      OR EXISTS (SELECT 1 FROM send_stamps s
+                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
+                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
+          FROM expired e
+    )
+    UPDATE messages m SET
+        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
+        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
+        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
+        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
+                             ELSE m.error_message END,
+        lease_until = NULL, updated_at = now()
+      FROM judged j
+     WHERE m.id = j.id;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_text_language(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_text_language(p_text text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_text ~* '\m(ayuda|alto|tarifas|responde|mensajes)\M' THEN 'es' ELSE 'en' END
+$$;
+
+
+--
+-- Name: tocsin_user_disabled(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_user_disabled() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_conv bigint;
+BEGIN
+    FOR v_conv IN
+        UPDATE conversations SET assignee_id = NULL, assigned_at = NULL, assignee_active_at = NULL
+         WHERE assignee_id = NEW.id AND state = 'open' RETURNING id
+    LOOP
+        PERFORM pg_notify('tocsin_conversations', json_build_object(
+            'org_id', NEW.org_id, 'conversation_id', v_conv, 'event', 'released', 'assignee_id', NULL,
+            'previous_assignee_id', NEW.id)::text);
+    END LOOP;
+    UPDATE outreach_targets SET state = 'pending', claimed_by = NULL, claimed_at = NULL, skipped_at = NULL
+     WHERE claimed_by = NEW.id AND state = 'claimed';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_user_sessions_end(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_user_sessions_end() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM sessions WHERE user_id = NEW.id;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: audit_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_events (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint,
+    action text NOT NULL,
+    subject_type text,
+    subject_id bigint,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_events_action_check CHECK ((action ~ '^[a-z_.]+$'::text)),
+    CONSTRAINT audit_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+);
+
+
+--
+-- Name: audit_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: blast_audience; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.blast_audience (
+    blast_id bigint NOT NULL,
+    chunk integer NOT NULL,
+    contact_ids bigint[] NOT NULL,
+    CONSTRAINT blast_audience_chunk_check CHECK ((chunk >= 0)),
+    CONSTRAINT blast_audience_contact_ids_check CHECK (((cardinality(contact_ids) >= 1) AND (cardinality(contact_ids) <= 1000)))
+)
+WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='100');
+
+
+--
+-- Name: blast_counter_deltas; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.blast_counter_deltas (
+    id bigint NOT NULL,
+    blast_id bigint NOT NULL,
+    queued integer DEFAULT 0 NOT NULL,
+    sending integer DEFAULT 0 NOT NULL,
+    sent integer DEFAULT 0 NOT NULL,
+    delivered integer DEFAULT 0 NOT NULL,
+    undelivered integer DEFAULT 0 NOT NULL,
+    failed integer DEFAULT 0 NOT NULL,
+    unknown integer DEFAULT 0 NOT NULL,
+    suppressed integer DEFAULT 0 NOT NULL,
+    cancelled integer DEFAULT 0 NOT NULL,
+    opted_out integer DEFAULT 0 NOT NULL
+)
+WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000');
+
+
+--
+-- Name: blast_counter_deltas_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.blast_counter_deltas ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.blast_counter_deltas_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: blasts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.blasts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.blasts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: canned_responses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.canned_responses (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    title text NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT canned_responses_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
+    CONSTRAINT canned_responses_title_check CHECK (((length(title) >= 1) AND (length(title) <= 100)))
+);
+
+
+--
+-- Name: canned_responses_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.canned_responses ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.canned_responses_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: consent_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.consent_events (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    phone text NOT NULL,
+    event text NOT NULL,
+    source text NOT NULL,
+    list_id bigint,
+    evidence text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT consent_events_event_check CHECK ((event = ANY (ARRAY['opt_in'::text, 'opt_out'::text]))),
+    CONSTRAINT consent_events_phone_check CHECK (public.tocsin_is_e164(phone)),
+    CONSTRAINT consent_events_source_check CHECK ((source = ANY (ARRAY['keyword'::text, 'import'::text, 'form'::text, 'carrier'::text, 'volunteer'::text, 'admin'::text, 'api'::text])))
+);
+
+
+--
+-- Name: consent_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.consent_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.consent_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: contacts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.contacts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.contacts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: conversation_messages; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.conversation_messages AS
+ SELECT inbound_messages.org_id,
+    inbound_messages.conversation_id,
+    'inbound'::text AS direction,
+    inbound_messages.id,
+    inbound_messages.body,
+    'received'::text AS state,
+    inbound_messages.received_at AS at,
+    NULL::bigint AS sent_by_user_id
+   FROM public.inbound_messages
+  WHERE (inbound_messages.conversation_id IS NOT NULL)
+UNION ALL
+ SELECT messages.org_id,
+    messages.conversation_id,
+    'outbound'::text AS direction,
+    messages.id,
+    messages.body,
+    messages.state,
+    messages.created_at AS at,
+    messages.sent_by_user_id
+   FROM public.messages
+  WHERE (messages.conversation_id IS NOT NULL);
+
+
+--
+-- Name: conversation_notes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversation_notes (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    conversation_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT conversation_notes_body_check CHECK (((length(body) >= 1) AND (length(body) <= 2000)))
+);
+
+
+--
+-- Name: conversation_notes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.conversation_notes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.conversation_notes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: conversation_tags; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversation_tags (
+    org_id bigint NOT NULL,
+    conversation_id bigint NOT NULL,
+    tag_id bigint NOT NULL
+);
+
+
+--
+-- Name: conversations_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.conversations ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.conversations_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: delivery_receipts_pending; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.delivery_receipts_pending (
+    id bigint NOT NULL,
+    provider text NOT NULL,
+    provider_message_id text NOT NULL,
+    status text NOT NULL,
+    error_code text,
+    payload jsonb,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    sender_id bigint NOT NULL,
+    CONSTRAINT delivery_receipts_pending_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text])))
+);
+
+
+--
+-- Name: delivery_receipts_pending_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.delivery_receipts_pending ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.delivery_receipts_pending_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: dispatch_leases; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dispatch_leases (
+    account text NOT NULL,
+    holder text NOT NULL,
+    lease_until timestamp with time zone NOT NULL
+);
+
+
+--
+-- Name: import_batches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_batches (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    filename text NOT NULL,
+    list_id bigint,
+    created_by bigint,
+    rows_total integer DEFAULT 0 NOT NULL,
+    rows_imported integer DEFAULT 0 NOT NULL,
+    rows_updated integer DEFAULT 0 NOT NULL,
+    rows_rejected integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT import_batches_rows_imported_check CHECK ((rows_imported >= 0)),
+    CONSTRAINT import_batches_rows_rejected_check CHECK ((rows_rejected >= 0)),
+    CONSTRAINT import_batches_rows_total_check CHECK ((rows_total >= 0)),
+    CONSTRAINT import_batches_rows_updated_check CHECK ((rows_updated >= 0))
+);
+
+
+--
+-- Name: import_batches_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.import_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.import_batches_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inbound_journal; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.inbound_journal (
+    id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    provider text NOT NULL,
+    provider_message_id text NOT NULL,
+    sender_id bigint NOT NULL,
+    from_phone text NOT NULL,
+    body text NOT NULL,
+    num_media integer NOT NULL,
+    likely_revocation boolean NOT NULL,
+    CONSTRAINT inbound_journal_body_check CHECK ((length(body) <= 10000)),
+    CONSTRAINT inbound_journal_from_phone_check CHECK (public.tocsin_is_e164(from_phone)),
+    CONSTRAINT inbound_journal_num_media_check CHECK ((num_media >= 0)),
+    CONSTRAINT inbound_journal_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
+    CONSTRAINT inbound_journal_provider_message_id_check CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 100)))
+);
+
+
+--
+-- Name: inbound_journal_failed; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.inbound_journal_failed (
+    id bigint NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    provider text NOT NULL,
+    provider_message_id text NOT NULL,
+    sender_id bigint NOT NULL,
+    from_phone text NOT NULL,
+    body text NOT NULL,
+    num_media integer NOT NULL,
+    likely_revocation boolean NOT NULL,
+    failed_at timestamp with time zone DEFAULT now() NOT NULL,
+    apply_error text NOT NULL
+);
+
+
+--
+-- Name: inbound_journal_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.inbound_journal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.inbound_journal_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: inbound_messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.inbound_messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.inbound_messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: invites; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invites (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    email text,
+    role text NOT NULL,
+    created_by bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT invites_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'lead'::text, 'volunteer'::text]))),
+    CONSTRAINT invites_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+--
+-- Name: invites_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invites ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.invites_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: keywords; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.keywords (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint,
+    keyword text NOT NULL,
+    pattern text NOT NULL,
+    list_id bigint NOT NULL,
+    reply text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    language text NOT NULL,
+    CONSTRAINT keywords_keyword_check CHECK ((keyword ~ '^[A-Z0-9ÁÉÍÓÚÑÜ]{1,20}$'::text)),
+    CONSTRAINT keywords_language_check CHECK ((language = ANY (ARRAY['en'::text, 'es'::text]))),
+    CONSTRAINT keywords_pattern_check CHECK (((length(pattern) >= 1) AND (length(pattern) <= 500))),
+    CONSTRAINT keywords_reply_check CHECK (((length(reply) >= 1) AND (length(reply) <= 1600)))
+);
+
+
+--
+-- Name: keywords_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.keywords ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.keywords_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: lists; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.lists (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT lists_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200)))
+);
+
+
+--
+-- Name: lists_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.lists_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: opt_outs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.opt_outs (
+    org_id bigint NOT NULL,
+    phone text NOT NULL,
+    opted_out_at timestamp with time zone DEFAULT now() NOT NULL,
+    source text NOT NULL,
+    evidence text,
+    CONSTRAINT opt_outs_phone_check CHECK (public.tocsin_is_e164(phone)),
+    CONSTRAINT opt_outs_source_check CHECK ((source = ANY (ARRAY['keyword'::text, 'carrier'::text, 'volunteer'::text, 'import'::text, 'admin'::text])))
+);
+
+
+--
+-- Name: orgs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orgs (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    parent_org_id bigint,
+    help_text text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
+    help_text_es text,
+    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
+    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
+    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
+    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
+    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
+);
+
+
+--
+-- Name: orgs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.orgs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.orgs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: outreach_answers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_answers (
+    org_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    step_id bigint NOT NULL,
+    choice_id bigint NOT NULL,
+    conversation_id bigint,
+    recorded_by bigint NOT NULL,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: outreach_targets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_targets (
+    org_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    claimed_by bigint,
+    claimed_at timestamp with time zone,
+    skipped_at timestamp with time zone,
+    texted_by bigint,
+    texted_at timestamp with time zone,
+    message_id bigint,
+    conversation_id bigint,
+    import_batch_id bigint,
+    CONSTRAINT outreach_targets_check CHECK (((state = 'claimed'::text) = (claimed_by IS NOT NULL))),
+    CONSTRAINT outreach_targets_check1 CHECK (((state = 'texted'::text) = ((message_id IS NOT NULL) AND (texted_by IS NOT NULL)))),
+    CONSTRAINT outreach_targets_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'claimed'::text, 'texted'::text])))
+);
+
+
+--
+-- Name: outreach_batch; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.outreach_batch AS
+ SELECT t.org_id,
+    t.campaign_id,
+    t.contact_id,
+    t.claimed_by,
+    t.claimed_at,
+    t.skipped_at,
+    c.phone,
+    c.first_name,
+    c.last_name,
+    c.timezone
+   FROM (public.outreach_targets t
+     JOIN public.contacts c ON ((c.id = t.contact_id)))
+  WHERE ((t.state = 'claimed'::text) AND (NOT (EXISTS ( SELECT 1
+           FROM public.opt_outs o
+          WHERE ((o.org_id = c.org_id) AND (o.phone = c.phone))))));
+
+
+--
+-- Name: outreach_campaigns_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.outreach_campaigns ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.outreach_campaigns_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: outreach_choices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_choices (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    step_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    label text NOT NULL,
+    next_script text,
+    CONSTRAINT outreach_choices_label_check CHECK (((length(label) >= 1) AND (length(label) <= 100))),
+    CONSTRAINT outreach_choices_next_script_check CHECK (((length(next_script) >= 1) AND (length(next_script) <= 1600))),
+    CONSTRAINT outreach_choices_position_check CHECK (("position" >= 1))
+);
+
+
+--
+-- Name: outreach_choices_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.outreach_choices ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.outreach_choices_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: outreach_send_pace; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_send_pace (
+    user_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    last_sent_at timestamp with time zone NOT NULL
+);
+
+
+--
+-- Name: outreach_steps; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outreach_steps (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    campaign_id bigint NOT NULL,
+    "position" integer NOT NULL,
+    question text NOT NULL,
+    CONSTRAINT outreach_steps_position_check CHECK (("position" >= 1)),
+    CONSTRAINT outreach_steps_question_check CHECK (((length(question) >= 1) AND (length(question) <= 500)))
+);
+
+
+--
+-- Name: outreach_steps_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.outreach_steps ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.outreach_steps_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: phone_zone_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.phone_zone_keys (
+    key text NOT NULL,
+    prefix text NOT NULL,
+    CONSTRAINT phone_zone_keys_key_check CHECK ((key ~ '^\+[1-9][0-9]{3}$'::text))
+);
+
+
+--
+-- Name: phone_zones; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.phone_zones (
+    prefix text NOT NULL,
+    region text NOT NULL,
+    zones text[] NOT NULL,
+    quiet_end_hour smallint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT phone_zones_prefix_check CHECK ((prefix ~ '^\+[0-9]{0,4}$'::text)),
+    CONSTRAINT phone_zones_quiet_end_hour_check CHECK (((quiet_end_hour >= 9) AND (quiet_end_hour <= 24))),
+    CONSTRAINT phone_zones_region_check CHECK (((length(region) >= 1) AND (length(region) <= 100))),
+    CONSTRAINT phone_zones_zones_check CHECK (((cardinality(zones) >= 1) AND (cardinality(zones) <= 8)))
+);
+
+
+--
+-- Name: provider_account_limits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provider_account_limits (
+    provider text NOT NULL,
+    account text NOT NULL,
+    messages_per_second numeric(8,2) NOT NULL,
+    CONSTRAINT provider_account_limits_account_check CHECK (((length(account) >= 1) AND (length(account) <= 100))),
+    CONSTRAINT provider_account_limits_messages_per_second_check CHECK ((messages_per_second > (0)::numeric)),
+    CONSTRAINT provider_account_limits_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text])))
+);
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: schema_repeatables; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_repeatables (
+    name text NOT NULL,
+    checksum text NOT NULL,
+    objects text[] DEFAULT '{}'::text[] NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: send_stamps; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.send_stamps (
+    id bigint NOT NULL,
+    worker text NOT NULL,
+    message_ids bigint[] NOT NULL,
+    stamped_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT send_stamps_message_ids_check CHECK (((cardinality(message_ids) >= 1) AND (cardinality(message_ids) <= 10000)))
+);
+
+
+--
+-- Name: send_stamps_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.send_stamps ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.send_stamps_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: senders; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.senders (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    address text NOT NULL,
+    kind text NOT NULL,
+    provider text NOT NULL,
+    account_sid text,
+    credentials_sealed text NOT NULL,
+    telnyx_public_key text,
+    messages_per_second numeric(8,2) NOT NULL,
+    base_url text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    opt_out_handling text,
+    CONSTRAINT senders_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-f]{32}$'::text)),
+    CONSTRAINT senders_address_check CHECK ((public.tocsin_is_e164(address) OR (address ~ '^[0-9]{5,6}$'::text))),
+    CONSTRAINT senders_base_url_check CHECK ((base_url ~ '^https?://'::text)),
+    CONSTRAINT senders_check CHECK (((provider <> 'twilio'::text) OR (account_sid IS NOT NULL))),
+    CONSTRAINT senders_check1 CHECK (((kind = 'short_code'::text) = (address ~ '^[0-9]{5,6}$'::text))),
+    CONSTRAINT senders_kind_check CHECK ((kind = ANY (ARRAY['short_code'::text, 'long_code'::text, 'toll_free'::text]))),
+    CONSTRAINT senders_messages_per_second_check CHECK ((messages_per_second > (0)::numeric)),
+    CONSTRAINT senders_opt_out_handling_check CHECK ((opt_out_handling = ANY (ARRAY['carrier'::text, 'program'::text]))),
+    CONSTRAINT senders_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text])))
+);
+
+
+--
+-- Name: senders_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.senders_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    remote_addr text,
+    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
+    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+--
+-- Name: sessions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: subscriptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.subscriptions (
+    org_id bigint NOT NULL,
+    list_id bigint NOT NULL,
+    contact_id bigint NOT NULL,
+    source text NOT NULL,
+    consented_at timestamp with time zone DEFAULT now() NOT NULL,
+    evidence_inbound_id bigint,
+    evidence_import_id bigint,
+    unsubscribed_at timestamp with time zone,
+    ended_by_opt_out bigint,
+    CONSTRAINT subscriptions_check CHECK (((source = 'import'::text) = (evidence_import_id IS NOT NULL))),
+    CONSTRAINT subscriptions_source_check CHECK ((source = ANY (ARRAY['keyword'::text, 'import'::text, 'form'::text, 'api'::text])))
+);
+
+
+--
+-- Name: tags; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tags (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT tags_name_check CHECK (((length(name) >= 1) AND (length(name) <= 64)))
+);
+
+
+--
+-- Name: tags_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.tags_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: tz_names; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.tz_names (
+    name text NOT NULL
+);
+
+
+--
+-- Name: users_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.users_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: audit_events audit_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: blast_audience blast_audience_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blast_audience
+    ADD CONSTRAINT blast_audience_pkey PRIMARY KEY (blast_id, chunk);
+
+
+--
+-- Name: blast_counter_deltas blast_counter_deltas_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blast_counter_deltas
+    ADD CONSTRAINT blast_counter_deltas_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: blasts blasts_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: blasts blasts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: canned_responses canned_responses_org_id_title_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.canned_responses
+    ADD CONSTRAINT canned_responses_org_id_title_key UNIQUE (org_id, title);
+
+
+--
+-- Name: canned_responses canned_responses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.canned_responses
+    ADD CONSTRAINT canned_responses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: consent_events consent_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consent_events
+    ADD CONSTRAINT consent_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: contacts contacts_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: contacts contacts_org_id_phone_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_org_id_phone_key UNIQUE (org_id, phone);
+
+
+--
+-- Name: contacts contacts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: conversation_notes conversation_notes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_notes
+    ADD CONSTRAINT conversation_notes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: conversation_tags conversation_tags_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_tags
+    ADD CONSTRAINT conversation_tags_pkey PRIMARY KEY (conversation_id, tag_id);
+
+
+--
+-- Name: conversations conversations_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: conversations conversations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: delivery_receipts_pending delivery_receipts_pending_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.delivery_receipts_pending
+    ADD CONSTRAINT delivery_receipts_pending_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: dispatch_leases dispatch_leases_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dispatch_leases
+    ADD CONSTRAINT dispatch_leases_pkey PRIMARY KEY (account);
+
+
+--
+-- Name: import_batches import_batches_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_batches
+    ADD CONSTRAINT import_batches_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: import_batches import_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_batches
+    ADD CONSTRAINT import_batches_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: inbound_journal inbound_journal_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_journal
+    ADD CONSTRAINT inbound_journal_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: inbound_journal inbound_journal_provider_provider_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_journal
+    ADD CONSTRAINT inbound_journal_provider_provider_message_id_key UNIQUE (provider, provider_message_id);
+
+
+--
+-- Name: inbound_messages inbound_messages_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: inbound_messages inbound_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: inbound_messages inbound_messages_provider_provider_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_provider_provider_message_id_key UNIQUE (provider, provider_message_id);
+
+
+--
+-- Name: invites invites_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invites
+    ADD CONSTRAINT invites_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: invites invites_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invites
+    ADD CONSTRAINT invites_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: keywords keywords_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keywords
+    ADD CONSTRAINT keywords_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: keywords keywords_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keywords
+    ADD CONSTRAINT keywords_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: lists lists_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lists
+    ADD CONSTRAINT lists_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: lists lists_org_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lists
+    ADD CONSTRAINT lists_org_id_name_key UNIQUE (org_id, name);
+
+
+--
+-- Name: lists lists_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lists
+    ADD CONSTRAINT lists_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: messages messages_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: messages messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: opt_outs opt_outs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.opt_outs
+    ADD CONSTRAINT opt_outs_pkey PRIMARY KEY (org_id, phone);
+
+
+--
+-- Name: orgs orgs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orgs
+    ADD CONSTRAINT orgs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: orgs orgs_slug_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orgs
+    ADD CONSTRAINT orgs_slug_key UNIQUE (slug);
+
+
+--
+-- Name: outreach_answers outreach_answers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_answers
+    ADD CONSTRAINT outreach_answers_pkey PRIMARY KEY (campaign_id, contact_id, step_id);
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_org_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_org_id_name_key UNIQUE (org_id, name);
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: outreach_choices outreach_choices_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_choices
+    ADD CONSTRAINT outreach_choices_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: outreach_choices outreach_choices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_choices
+    ADD CONSTRAINT outreach_choices_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: outreach_choices outreach_choices_step_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_choices
+    ADD CONSTRAINT outreach_choices_step_id_position_key UNIQUE (step_id, "position");
+
+
+--
+-- Name: outreach_send_pace outreach_send_pace_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_send_pace
+    ADD CONSTRAINT outreach_send_pace_pkey PRIMARY KEY (user_id);
+
+
+--
+-- Name: outreach_steps outreach_steps_campaign_id_position_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_steps
+    ADD CONSTRAINT outreach_steps_campaign_id_position_key UNIQUE (campaign_id, "position");
+
+
+--
+-- Name: outreach_steps outreach_steps_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_steps
+    ADD CONSTRAINT outreach_steps_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: outreach_steps outreach_steps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_steps
+    ADD CONSTRAINT outreach_steps_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: outreach_targets outreach_targets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_pkey PRIMARY KEY (campaign_id, contact_id);
+
+
+--
+-- Name: phone_zone_keys phone_zone_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.phone_zone_keys
+    ADD CONSTRAINT phone_zone_keys_pkey PRIMARY KEY (key);
+
+
+--
+-- Name: phone_zones phone_zones_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.phone_zones
+    ADD CONSTRAINT phone_zones_pkey PRIMARY KEY (prefix);
+
+
+--
+-- Name: provider_account_limits provider_account_limits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provider_account_limits
+    ADD CONSTRAINT provider_account_limits_pkey PRIMARY KEY (provider, account);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: schema_repeatables schema_repeatables_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_repeatables
+    ADD CONSTRAINT schema_repeatables_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: send_stamps send_stamps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.send_stamps
+    ADD CONSTRAINT send_stamps_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: senders senders_address_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.senders
+    ADD CONSTRAINT senders_address_key UNIQUE (address);
+
+
+--
+-- Name: senders senders_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.senders
+    ADD CONSTRAINT senders_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: senders senders_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.senders
+    ADD CONSTRAINT senders_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sessions sessions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sessions sessions_token_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: subscriptions subscriptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_pkey PRIMARY KEY (list_id, contact_id);
+
+
+--
+-- Name: tags tags_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: tags tags_org_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_org_id_name_key UNIQUE (org_id, name);
+
+
+--
+-- Name: tags tags_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: tz_names tz_names_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tz_names
+    ADD CONSTRAINT tz_names_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: users users_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: users users_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_events_assign; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_events_assign ON public.audit_events USING btree (subject_id, created_at DESC) WHERE (action = 'conversation.assign'::text);
+
+
+--
+-- Name: audit_events_org_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_events_org_time ON public.audit_events USING btree (org_id, created_at DESC);
+
+
+--
+-- Name: blasts_due; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX blasts_due ON public.blasts USING btree (scheduled_at) WHERE (state = 'scheduled'::text);
+
+
+--
+-- Name: consent_events_phone; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consent_events_phone ON public.consent_events USING btree (org_id, phone, created_at);
+
+
+--
+-- Name: conversation_notes_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversation_notes_conversation ON public.conversation_notes USING btree (conversation_id, created_at);
+
+
+--
+-- Name: conversations_assignee; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+
+
+--
+-- Name: conversations_assignee_idle; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_assignee_idle ON public.conversations USING btree (assignee_active_at) WHERE ((state = 'open'::text) AND (assignee_id IS NOT NULL));
+
+
+--
+-- Name: conversations_one_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX conversations_one_open ON public.conversations USING btree (contact_id, sender_id) WHERE (state = 'open'::text);
+
+
+--
+-- Name: conversations_org_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+
+
+--
+-- Name: conversations_pool; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_pool ON public.conversations USING btree (org_id, created_at, id) WHERE ((state = 'open'::text) AND (assignee_id IS NULL));
+
+
+--
+-- Name: inbound_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX inbound_conversation ON public.inbound_messages USING btree (conversation_id, received_at);
+
+
+--
+-- Name: keywords_unique; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX keywords_unique ON public.keywords USING btree (org_id, COALESCE(sender_id, (0)::bigint), keyword);
+
+
+--
+-- Name: messages_blast; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_blast ON public.messages USING btree (blast_id, state) WHERE (blast_id IS NOT NULL);
+
+
+--
+-- Name: messages_blast_phone; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_blast_phone ON public.messages USING btree (org_id, to_phone) WHERE (blast_id IS NOT NULL);
+
+
+--
+-- Name: messages_claimable; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_claimable ON public.messages USING btree (sender_id, lane, not_before, id) WHERE (state = 'queued'::text);
+
+
+--
+-- Name: messages_contact_queued; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_contact_queued ON public.messages USING btree (org_id, to_phone) WHERE (state = 'queued'::text);
+
+
+--
+-- Name: messages_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_conversation ON public.messages USING btree (conversation_id, created_at) WHERE (conversation_id IS NOT NULL);
+
+
+--
+-- Name: messages_leases; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_leases ON public.messages USING btree (lease_until) WHERE (state = 'sending'::text);
+
+
+--
+-- Name: messages_outside_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_outside_conversation ON public.messages USING btree (org_id, to_phone, sender_id, created_at) WHERE ((conversation_id IS NULL) AND (blast_id IS NULL));
+
+
+--
+-- Name: messages_provider_id; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX messages_provider_id ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
+
+
+--
+-- Name: messages_unknown; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id) WHERE (state = 'unknown'::text);
+
+
+--
+-- Name: outreach_targets_claimed; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outreach_targets_claimed ON public.outreach_targets USING btree (claimed_by, campaign_id) WHERE (state = 'claimed'::text);
+
+
+--
+-- Name: outreach_targets_conversation; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outreach_targets_conversation ON public.outreach_targets USING btree (conversation_id) WHERE (conversation_id IS NOT NULL);
+
+
+--
+-- Name: outreach_targets_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outreach_targets_pending ON public.outreach_targets USING btree (campaign_id, contact_id) WHERE (state = 'pending'::text);
+
+
+--
+-- Name: receipts_pending_age; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX receipts_pending_age ON public.delivery_receipts_pending USING btree (received_at);
+
+
+--
+-- Name: receipts_pending_lookup; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX receipts_pending_lookup ON public.delivery_receipts_pending USING btree (provider, provider_message_id, sender_id);
+
+
+--
+-- Name: receipts_pending_sender; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX receipts_pending_sender ON public.delivery_receipts_pending USING btree (sender_id, received_at);
+
+
+--
+-- Name: send_stamps_worker; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX send_stamps_worker ON public.send_stamps USING btree (worker, stamped_at);
+
+
+--
+-- Name: sessions_expiry; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_expiry ON public.sessions USING btree (expires_at);
+
+
+--
+-- Name: sessions_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_user ON public.sessions USING btree (user_id);
+
+
+--
+-- Name: subscriptions_contact; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX subscriptions_contact ON public.subscriptions USING btree (contact_id);
+
+
+--
+-- Name: users_email_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email));
+
+
+--
+-- Name: blasts blasts_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER blasts_notify AFTER UPDATE ON public.blasts FOR EACH ROW WHEN (((old.state IS DISTINCT FROM new.state) OR (old.queued <> new.queued) OR (old.sending <> new.sending) OR (old.sent <> new.sent) OR (old.delivered <> new.delivered) OR (old.undelivered <> new.undelivered) OR (old.failed <> new.failed) OR (old.unknown <> new.unknown) OR (old.suppressed <> new.suppressed) OR (old.cancelled <> new.cancelled) OR (old.opted_out <> new.opted_out) OR (old.unfed <> new.unfed))) EXECUTE FUNCTION public.tocsin_blast_notify();
+
+
+--
+-- Name: keywords keywords_language; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER keywords_language BEFORE INSERT OR UPDATE ON public.keywords FOR EACH ROW EXECUTE FUNCTION public.tocsin_keyword_language_default();
+
+
+--
+-- Name: messages messages_blast_counters; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_blast_counters AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_changes();
+
+
+--
+-- Name: messages messages_outbox_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_notify AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_notify();
+
+
+--
+-- Name: messages messages_state_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_state_notify AFTER UPDATE OF state ON public.messages FOR EACH ROW WHEN (((new.conversation_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state))) EXECUTE FUNCTION public.tocsin_message_state_notify();
+
+
+--
+-- Name: opt_outs opt_outs_blast_counters; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_opt_outs();
+
+
+--
+-- Name: senders senders_changed_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public.senders FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_senders();
+
+
+--
+-- Name: sessions sessions_deleted_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
+-- Name: users users_access_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_access_notify AFTER UPDATE OF role, disabled_at ON public.users FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
+-- Name: users users_disabled_release; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_disabled_release AFTER UPDATE OF disabled_at ON public.users FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_at IS NOT NULL))) EXECUTE FUNCTION public.tocsin_user_disabled();
+
+
+--
+-- Name: users users_disabled_sessions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER users_disabled_sessions AFTER UPDATE OF disabled_at ON public.users FOR EACH ROW WHEN (((old.disabled_at IS NULL) AND (new.disabled_at IS NOT NULL))) EXECUTE FUNCTION public.tocsin_user_sessions_end();
+
+
+--
+-- Name: audit_events audit_events_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT audit_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: audit_events audit_events_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT audit_events_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: blast_audience blast_audience_blast_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blast_audience
+    ADD CONSTRAINT blast_audience_blast_id_fkey FOREIGN KEY (blast_id) REFERENCES public.blasts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: blasts blasts_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: blasts blasts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: blasts blasts_org_id_list_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: blasts blasts_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: canned_responses canned_responses_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.canned_responses
+    ADD CONSTRAINT canned_responses_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: consent_events consent_events_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.consent_events
+    ADD CONSTRAINT consent_events_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: contacts contacts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: conversation_notes conversation_notes_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_notes
+    ADD CONSTRAINT conversation_notes_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: conversation_notes conversation_notes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_notes
+    ADD CONSTRAINT conversation_notes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: conversation_tags conversation_tags_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_tags
+    ADD CONSTRAINT conversation_tags_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: conversation_tags conversation_tags_org_id_tag_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_tags
+    ADD CONSTRAINT conversation_tags_org_id_tag_id_fkey FOREIGN KEY (org_id, tag_id) REFERENCES public.tags(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: conversations conversations_org_id_assignee_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_org_id_assignee_id_fkey FOREIGN KEY (org_id, assignee_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: conversations conversations_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id);
+
+
+--
+-- Name: conversations conversations_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: delivery_receipts_pending delivery_receipts_pending_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.delivery_receipts_pending
+    ADD CONSTRAINT delivery_receipts_pending_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.senders(id) ON DELETE CASCADE;
+
+
+--
+-- Name: import_batches import_batches_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_batches
+    ADD CONSTRAINT import_batches_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: import_batches import_batches_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_batches
+    ADD CONSTRAINT import_batches_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: import_batches import_batches_org_id_list_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_batches
+    ADD CONSTRAINT import_batches_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: inbound_journal inbound_journal_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_journal
+    ADD CONSTRAINT inbound_journal_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.senders(id);
+
+
+--
+-- Name: inbound_messages inbound_messages_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id);
+
+
+--
+-- Name: inbound_messages inbound_messages_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id);
+
+
+--
+-- Name: inbound_messages inbound_messages_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: invites invites_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invites
+    ADD CONSTRAINT invites_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: invites invites_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invites
+    ADD CONSTRAINT invites_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: keywords keywords_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keywords
+    ADD CONSTRAINT keywords_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: keywords keywords_org_id_list_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keywords
+    ADD CONSTRAINT keywords_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: keywords keywords_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.keywords
+    ADD CONSTRAINT keywords_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: lists lists_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.lists
+    ADD CONSTRAINT lists_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: messages messages_org_id_blast_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_blast_id_fkey FOREIGN KEY (org_id, blast_id) REFERENCES public.blasts(org_id, id);
+
+
+--
+-- Name: messages messages_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id);
+
+
+--
+-- Name: messages messages_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id);
+
+
+--
+-- Name: messages messages_org_id_inbound_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_inbound_id_fkey FOREIGN KEY (org_id, inbound_id) REFERENCES public.inbound_messages(org_id, id);
+
+
+--
+-- Name: messages messages_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: messages messages_org_id_sent_by_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_org_id_sent_by_user_id_fkey FOREIGN KEY (org_id, sent_by_user_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: opt_outs opt_outs_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.opt_outs
+    ADD CONSTRAINT opt_outs_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: orgs orgs_parent_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.orgs
+    ADD CONSTRAINT orgs_parent_org_id_fkey FOREIGN KEY (parent_org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: outreach_answers outreach_answers_campaign_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_answers
+    ADD CONSTRAINT outreach_answers_campaign_id_contact_id_fkey FOREIGN KEY (campaign_id, contact_id) REFERENCES public.outreach_targets(campaign_id, contact_id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_answers outreach_answers_org_id_choice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_answers
+    ADD CONSTRAINT outreach_answers_org_id_choice_id_fkey FOREIGN KEY (org_id, choice_id) REFERENCES public.outreach_choices(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_answers outreach_answers_org_id_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_answers
+    ADD CONSTRAINT outreach_answers_org_id_recorded_by_fkey FOREIGN KEY (org_id, recorded_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: outreach_answers outreach_answers_org_id_step_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_answers
+    ADD CONSTRAINT outreach_answers_org_id_step_id_fkey FOREIGN KEY (org_id, step_id) REFERENCES public.outreach_steps(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: outreach_campaigns outreach_campaigns_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_campaigns
+    ADD CONSTRAINT outreach_campaigns_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
+
+
+--
+-- Name: outreach_choices outreach_choices_org_id_step_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_choices
+    ADD CONSTRAINT outreach_choices_org_id_step_id_fkey FOREIGN KEY (org_id, step_id) REFERENCES public.outreach_steps(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_send_pace outreach_send_pace_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_send_pace
+    ADD CONSTRAINT outreach_send_pace_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_steps outreach_steps_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_steps
+    ADD CONSTRAINT outreach_steps_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES public.outreach_campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_campaign_id_fkey FOREIGN KEY (org_id, campaign_id) REFERENCES public.outreach_campaigns(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_claimed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_claimed_by_fkey FOREIGN KEY (org_id, claimed_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id);
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_import_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_import_batch_id_fkey FOREIGN KEY (org_id, import_batch_id) REFERENCES public.import_batches(org_id, id);
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_message_id_fkey FOREIGN KEY (org_id, message_id) REFERENCES public.messages(org_id, id);
+
+
+--
+-- Name: outreach_targets outreach_targets_org_id_texted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outreach_targets
+    ADD CONSTRAINT outreach_targets_org_id_texted_by_fkey FOREIGN KEY (org_id, texted_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: phone_zone_keys phone_zone_keys_prefix_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.phone_zone_keys
+    ADD CONSTRAINT phone_zone_keys_prefix_fkey FOREIGN KEY (prefix) REFERENCES public.phone_zones(prefix) ON DELETE CASCADE;
+
+
+--
+-- Name: senders senders_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.senders
+    ADD CONSTRAINT senders_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: subscriptions subscriptions_ended_by_opt_out_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_ended_by_opt_out_fkey FOREIGN KEY (ended_by_opt_out) REFERENCES public.consent_events(id) ON DELETE SET NULL;
+
+
+--
+-- Name: subscriptions subscriptions_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: subscriptions subscriptions_org_id_evidence_import_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_org_id_evidence_import_id_fkey FOREIGN KEY (org_id, evidence_import_id) REFERENCES public.import_batches(org_id, id);
+
+
+--
+-- Name: subscriptions subscriptions_org_id_evidence_inbound_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_org_id_evidence_inbound_id_fkey FOREIGN KEY (org_id, evidence_inbound_id) REFERENCES public.inbound_messages(org_id, id);
+
+
+--
+-- Name: subscriptions subscriptions_org_id_list_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.subscriptions
+    ADD CONSTRAINT subscriptions_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: tags tags_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.tags
+    ADD CONSTRAINT tags_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: users users_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+

@@ -1,0 +1,41 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
+-- messaging: the outbox NOTIFY the worker listens to, the thread view of a
+-- conversation, and rendering a contact's fields.
+--
+-- A repeatable file: edited in place; tocsinctl migrate applies it again
+-- when it changes (schema/README.md).
+
+-- Wake workers when conversational or bulk messages are queued.
+CREATE OR REPLACE FUNCTION tocsin_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_outbox', s.sender_id::text)
+       FROM (SELECT DISTINCT sender_id FROM new_rows WHERE state = 'queued') s;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_notify AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_notify();
+
+CREATE OR REPLACE VIEW conversation_messages AS
+    SELECT org_id, conversation_id, 'inbound'::text AS direction, id, body,
+           'received'::text AS state, received_at AS at, NULL::bigint AS sent_by_user_id
+      FROM inbound_messages WHERE conversation_id IS NOT NULL
+    UNION ALL
+    SELECT org_id, conversation_id, 'outbound', id, body, state, created_at, sent_by_user_id
+      FROM messages WHERE conversation_id IS NOT NULL;
+
+-- A body with its {fields} filled in for one contact as the caller may see
+-- it: a volunteer's {phone} is the masked number (tocsin_dashboard_phone),
+-- like everywhere else she looks. For scripts shown in the dashboard; the
+-- worker renders blasts with tocsin_blast_render_sql over contacts itself.
+CREATE OR REPLACE FUNCTION tocsin_contact_render(p_body text, p_contact bigint, p_role text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_out text;
+BEGIN
+    EXECUTE format('SELECT %s FROM (SELECT x.first_name, x.last_name, x.zip, x.timezone, x.fields,'
+                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x WHERE x.id = $1) c',
+                   tocsin_blast_render_sql(p_body))
+       INTO v_out USING p_contact, p_role;
+    RETURN v_out;
+END $$;

@@ -1,0 +1,60 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
+-- sessions: sessions end with their user, and the NOTIFYs the daemons'
+-- caches and open streams depend on (tocsin_sessions, tocsin_senders).
+--
+-- A repeatable file: edited in place; tocsinctl migrate applies it again
+-- when it changes (schema/README.md).
+
+-- When a user is disabled, her open conversations go back to the pool
+-- (replies then wait there) and her unsent batches back to pending.
+CREATE OR REPLACE FUNCTION tocsin_user_disabled() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_conv bigint;
+BEGIN
+    FOR v_conv IN
+        UPDATE conversations SET assignee_id = NULL, assigned_at = NULL, assignee_active_at = NULL
+         WHERE assignee_id = NEW.id AND state = 'open' RETURNING id
+    LOOP
+        PERFORM pg_notify('tocsin_conversations', json_build_object(
+            'org_id', NEW.org_id, 'conversation_id', v_conv, 'event', 'released', 'assignee_id', NULL,
+            'previous_assignee_id', NEW.id)::text);
+    END LOOP;
+    UPDATE outreach_targets SET state = 'pending', claimed_by = NULL, claimed_at = NULL, skipped_at = NULL
+     WHERE claimed_by = NEW.id AND state = 'claimed';
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER users_disabled_release AFTER UPDATE OF disabled_at ON users
+    FOR EACH ROW WHEN (OLD.disabled_at IS NULL AND NEW.disabled_at IS NOT NULL)
+    EXECUTE FUNCTION tocsin_user_disabled();
+
+CREATE OR REPLACE FUNCTION tocsin_user_sessions_end() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM sessions WHERE user_id = NEW.id;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER users_disabled_sessions AFTER UPDATE OF disabled_at ON users
+    FOR EACH ROW WHEN (OLD.disabled_at IS NULL AND NEW.disabled_at IS NOT NULL)
+    EXECUTE FUNCTION tocsin_user_sessions_end();
+
+CREATE OR REPLACE FUNCTION tocsin_notify_sessions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_sessions', '');
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER sessions_deleted_notify AFTER DELETE ON sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
+CREATE OR REPLACE TRIGGER users_access_notify AFTER UPDATE OF role, disabled_at ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
+CREATE OR REPLACE FUNCTION tocsin_notify_senders() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_senders', '');
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER senders_changed_notify AFTER INSERT OR UPDATE OR DELETE ON senders
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_senders();

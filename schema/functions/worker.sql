@@ -1,0 +1,375 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
+-- worker: what the sending worker calls — the claim of due messages and
+-- its stamp, outcomes, leases and their sweep, dispatch slots per sender,
+-- quiet-hours windows, and the blast tick.
+--
+-- A repeatable file: edited in place; tocsinctl migrate applies it again
+-- when it changes (schema/README.md).
+
+-- The earliest instant at or after p_at at which the local time is within
+-- [08:00, p_end_hour:00) in every one of p_zones (p_at itself when it
+-- already is). Each pass moves the candidate to the next opening of the
+-- first zone that is closed; zones of one country agree within a few
+-- passes. NULL when no such instant exists within a week (zones too far
+-- apart to share a window).
+CREATE OR REPLACE FUNCTION tocsin_quiet_window_start(p_zones text[], p_end_hour int, p_at timestamptz)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_at timestamptz := p_at;
+    v_zone text;
+    v_local timestamp;
+    v_moved boolean;
+BEGIN
+    IF p_zones IS NULL THEN
+        RETURN p_at;
+    END IF;
+    FOR pass IN 1..16 LOOP
+        v_moved := false;
+        FOREACH v_zone IN ARRAY p_zones LOOP
+            v_local := v_at AT TIME ZONE v_zone;
+            IF v_local < date_trunc('day', v_local) + interval '8 hours' THEN
+                v_at := (date_trunc('day', v_local) + interval '8 hours') AT TIME ZONE v_zone;
+                v_moved := true;
+            ELSIF v_local >= date_trunc('day', v_local) + make_interval(hours => p_end_hour) THEN
+                v_at := (date_trunc('day', v_local) + interval '1 day 8 hours') AT TIME ZONE v_zone;
+                v_moved := true;
+            END IF;
+        END LOOP;
+        IF NOT v_moved THEN
+            RETURN v_at;
+        END IF;
+        IF v_at > p_at + interval '7 days' THEN
+            RETURN NULL;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+-- Takes or renews the dispatcher lease of an account for p_seconds. True
+-- when p_worker holds it afterwards.
+CREATE OR REPLACE FUNCTION tocsin_dispatch_acquire(p_account text, p_worker text, p_seconds int)
+RETURNS boolean LANGUAGE sql AS $$
+    INSERT INTO dispatch_leases AS l (account, holder, lease_until)
+    VALUES (p_account, p_worker, now() + make_interval(secs => p_seconds))
+    ON CONFLICT (account) DO UPDATE
+       SET holder = EXCLUDED.holder, lease_until = EXCLUDED.lease_until
+     WHERE l.holder = EXCLUDED.holder OR l.lease_until < now()
+    RETURNING true
+$$;
+
+CREATE OR REPLACE FUNCTION tocsin_dispatch_release(p_worker text) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM dispatch_leases WHERE holder = p_worker
+$$;
+
+-- Whether a message may still go to its number: nothing may, after an
+-- opt-out, except the one confirmation of that opt-out.
+CREATE OR REPLACE FUNCTION tocsin_message_blocked(p_org bigint, p_phone text, p_purpose text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT p_purpose <> 'opt_out_confirmation'
+       AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone)
+$$;
+
+-- Gives back messages this worker claimed but never handed to a carrier
+-- (a clean stop, a lost dispatcher lease): queued again, as if never
+-- claimed. Returns the count.
+CREATE OR REPLACE FUNCTION tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count int;
+BEGIN
+    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
+           updated_at = now()
+     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+-- Messages whose worker's lease ran out: never stamped since their claim
+-- -> queued again; stamped -> unknown, for an operator to check (tocsinctl
+-- messages requeue). Stamps older than any lease are pruned. Returns the
+-- number of messages swept.
+CREATE OR REPLACE FUNCTION tocsin_sweep_leases() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    v_count int;
+BEGIN
+    WITH expired AS (
+        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
+         WHERE m.state = 'sending' AND m.lease_until < now()
+           FOR UPDATE SKIP LOCKED
+    ), judged AS (
+        SELECT e.id, (e.request_sent_at IS NOT NULL
+                      OR EXISTS (SELECT 1 FROM send_stamps s
+                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
+                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
+          FROM expired e
+    )
+    UPDATE messages m SET
+        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
+        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
+        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
+        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
+                             ELSE m.error_message END,
+        lease_until = NULL, updated_at = now()
+      FROM judged j
+     WHERE m.id = j.id;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
+    RETURN v_count;
+END $$;
+
+-- What the worker dispatches: senders with due messages, with their
+-- account key (the unit of the dispatcher lease and of account limits).
+CREATE OR REPLACE FUNCTION tocsin_sender_account(p_provider text, p_account_sid text, p_sender bigint)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_account_sid IS NOT NULL THEN p_provider || ':' || p_account_sid
+                ELSE p_provider || ':sender:' || p_sender END
+$$;
+
+CREATE OR REPLACE FUNCTION tocsin_claim(p_sender bigint, p_worker text, p_limit int, p_now timestamptz,
+                                        p_lease_seconds int)
+RETURNS TABLE (id bigint, to_phone text, body text, segments int, lane text, purpose text,
+               validity_seconds int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_ids bigint[];
+    v_more bigint[];
+    v_claimed int := 0;
+    v_got int;
+BEGIN
+    -- Candidates that drop out (suppressed, deferred) make room for more, a
+    -- bounded number of times, so a queue whose head is out of its window
+    -- does not starve the rest. Rows come back ordered within a pass:
+    -- conversational first, then oldest first.
+    FOR pass IN 1..20 LOOP
+        SELECT array_agg(c.id) INTO v_ids FROM (
+            SELECT m.id FROM messages m
+             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
+               AND m.not_before <= p_now
+             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
+               FOR UPDATE SKIP LOCKED) c;
+        v_ids := coalesce(v_ids, '{}');
+        IF cardinality(v_ids) < p_limit - v_claimed THEN
+            SELECT array_agg(b.id) INTO v_more FROM (
+                SELECT m.id FROM messages m
+                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
+                   AND m.not_before <= p_now
+                   AND (m.blast_id IS NULL
+                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
+                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                   FOR UPDATE OF m SKIP LOCKED) b;
+            v_ids := v_ids || coalesce(v_more, '{}');
+        END IF;
+        EXIT WHEN cardinality(v_ids) = 0;
+
+        RETURN QUERY
+        WITH judged AS (
+            SELECT x.id,
+                   x.purpose <> 'opt_out_confirmation'
+                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
+                       AS blocked,
+                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
+                        ELSE p_now END AS opens
+              FROM messages x
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
+        done AS (
+            UPDATE messages m SET
+                state = CASE WHEN j.blocked THEN 'suppressed'
+                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
+                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
+                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
+                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
+                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
+                                  ELSE p_worker END,
+                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
+                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
+                updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
+            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
+                      m.recipient_zones, m.quiet_end_hour)
+        SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
+               CASE WHEN d.recipient_zones IS NULL THEN NULL
+                    ELSE greatest(60, least(14400, extract(epoch FROM
+                         (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
+                                     AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
+          FROM done d
+         WHERE d.state = 'sending'
+         ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
+        GET DIAGNOSTICS v_got = ROW_COUNT;
+        v_claimed := v_claimed + v_got;
+        EXIT WHEN v_claimed >= p_limit;
+    END LOOP;
+END $$;
+
+CREATE OR REPLACE FUNCTION tocsin_mark_going(p_ids bigint[], p_worker text)
+RETURNS SETOF bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_going bigint[];
+    v_blocked bigint[];
+BEGIN
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
+      INTO v_going, v_blocked
+      FROM (SELECT m.id,
+                   m.purpose <> 'opt_out_confirmation'
+                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
+                       AS blocked
+              FROM messages m
+             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+    IF v_blocked IS NOT NULL THEN
+        UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+               lease_until = NULL, updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+    END IF;
+    IF v_going IS NOT NULL THEN
+        INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
+        RETURN QUERY SELECT unnest(v_going);
+    END IF;
+END $$;
+
+-- The tick of 006, with the expansion split: due blasts get their
+-- audience fixed; sending blasts whose due queued messages run below
+-- tocsin_blast_feed_ahead are fed whole chunks. Queued messages waiting
+-- for the recipient's morning do not count as due, so a blast whose first
+-- chunks are all outside quiet hours keeps feeding the others.
+CREATE OR REPLACE FUNCTION tocsin_blasts_tick(p_now timestamptz) RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    v_id bigint;
+    v_count int;
+    v_done int := 0;
+    v_error text;
+    v_org bigint;
+    v_b record;
+    v_want int;
+    v_due int;
+BEGIN
+    FOR v_id IN
+        UPDATE blasts b SET state = 'expanding'
+         WHERE b.id IN (SELECT d.id FROM blasts d WHERE d.state = 'scheduled' AND d.scheduled_at <= p_now
+                         ORDER BY d.scheduled_at, d.id FOR UPDATE SKIP LOCKED)
+        RETURNING b.id
+    LOOP
+        BEGIN
+            v_count := tocsin_blast_snapshot(v_id);
+            UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, unfed = v_count,
+                   started_at = p_now
+             WHERE id = v_id;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE blasts SET state = 'draft' WHERE id = v_id RETURNING org_id INTO v_org;
+            PERFORM tocsin_blast_audit(v_org, NULL, 'blast.expand_failed', v_id,
+                                       jsonb_build_object('error', v_error));
+        END;
+        v_done := v_done + 1;
+    END LOOP;
+    PERFORM tocsin_blast_fold_counters();
+    FOR v_b IN
+        SELECT b.id, b.org_id, s.messages_per_second AS mps
+          FROM blasts b JOIN senders s ON s.id = b.sender_id
+         WHERE b.state = 'sending' AND b.unfed > 0
+         ORDER BY b.started_at, b.id
+    LOOP
+        v_want := tocsin_blast_feed_ahead(v_b.mps);
+        -- Due queued messages of the blast, looking at no more than twice
+        -- what is wanted (the rest may wait for the morning).
+        SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
+          FROM (SELECT m.not_before FROM messages m
+                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+        CONTINUE WHEN v_due >= v_want;
+        BEGIN
+            PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
+        EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+            -- A feed that fails for its data (a body edited past the
+            -- checks renders too long) pauses its blast for a lead to see,
+            -- instead of failing every tick. Anything else (a lost lock,
+            -- a full disk) fails this tick, and the next one tries again.
+            GET STACKED DIAGNOSTICS v_error = MESSAGE_TEXT;
+            UPDATE blasts SET state = 'paused' WHERE id = v_b.id;
+            PERFORM tocsin_blast_audit(v_b.org_id, NULL, 'blast.feed_failed', v_b.id,
+                                       jsonb_build_object('error', v_error));
+        END;
+    END LOOP;
+    UPDATE blasts SET state = 'completed', completed_at = p_now
+     WHERE state = 'sending' AND queued = 0 AND sending = 0 AND unfed = 0;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_done + v_count;
+END $$;
+
+-- 012's record of outcomes, unchanged but for its last step: receipts that
+-- came before the ids were recorded match on the sender too.
+CREATE OR REPLACE FUNCTION tocsin_record_outcomes(p_worker text, p_ids bigint[], p_kinds text[],
+                                                  p_provider_ids text[], p_codes text[], p_errors text[],
+                                                  p_retry_ms int[], p_opt_outs boolean[])
+RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+    v_changed int;
+    v_receipt record;
+    v_nestloop text := current_setting('enable_nestloop');
+BEGIN
+    PERFORM set_config('enable_nestloop', 'off', true);
+    WITH o AS (
+        SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
+                 AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
+    )
+    UPDATE messages m SET
+        state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
+                            WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
+        provider_message_id = CASE WHEN o.kind = 'sent' THEN o.provider_id ELSE m.provider_message_id END,
+        error_code = CASE WHEN o.kind = 'sent' THEN NULL ELSE nullif(o.code, '') END,
+        error_message = CASE WHEN o.kind = 'sent' THEN NULL ELSE nullif(o.error, '') END,
+        not_before = CASE WHEN o.kind = 'retry'
+                          THEN now() + make_interval(secs => greatest(o.retry_ms, 0) / 1000.0)
+                          ELSE m.not_before END,
+        request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
+        attempts = m.attempts + 1,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        lease_until = NULL,
+        sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
+        finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
+        updated_at = now()
+      FROM o
+     WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
+       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
+    GET DIAGNOSTICS v_changed = ROW_COUNT;
+    PERFORM set_config('enable_nestloop', v_nestloop, true);
+
+    -- The carrier says these numbers opted out: record it and stop
+    -- everything still queued for them.
+    IF true = ANY (p_opt_outs) THEN
+    WITH gone AS (
+        SELECT DISTINCT m.org_id, m.to_phone, o.code
+          FROM unnest(p_ids, p_opt_outs, p_codes) AS o(id, opt_out, code)
+          JOIN messages m ON m.id = o.id
+         WHERE o.opt_out AND m.id = ANY (p_ids)
+    ), added AS (
+        INSERT INTO opt_outs (org_id, phone, source, evidence)
+        SELECT org_id, to_phone, 'carrier', 'carrier error ' || coalesce(code, '') FROM gone
+        ON CONFLICT (org_id, phone) DO NOTHING
+        RETURNING org_id, phone, evidence
+    ), consent AS (
+        INSERT INTO consent_events (org_id, phone, event, source, evidence)
+        SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
+    )
+    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
+      FROM gone g
+     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    END IF;
+
+    -- Receipts that came before this batch recorded its provider ids.
+    IF NOT EXISTS (SELECT 1 FROM delivery_receipts_pending) THEN
+        RETURN v_changed;
+    END IF;
+    FOR v_receipt IN
+        DELETE FROM delivery_receipts_pending p
+         USING messages m
+         WHERE m.id = ANY (p_ids) AND m.provider_message_id IS NOT NULL
+           AND p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+           AND p.sender_id = m.sender_id
+        RETURNING p.*
+    LOOP
+        PERFORM tocsin_apply_receipt(v_receipt.provider, v_receipt.provider_message_id, v_receipt.sender_id,
+                                     v_receipt.status, v_receipt.error_code, v_receipt.payload);
+    END LOOP;
+    RETURN v_changed;
+END $$;
