@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dashboard.h"
+#include "dynbuf.h"
 #include "static_files.h"
 #include "log.h"
 
@@ -62,6 +63,16 @@ const char *api_body_text(struct api_call *call, const char *name)
     else
         return NULL; /* absent, another type, or a string with a NUL in it */
     return tocsin_arena_strndup(tocsin_http_arena(call->req), num, strlen(num));
+}
+
+void api_respond_csv(struct api_call *call, const char *filename, struct tocsin_dynbuf *b)
+{
+    char disposition[200];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+    tocsin_http_add_header(call->req, "Content-Disposition", disposition);
+    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
+    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b->data, b->len);
+    tocsin_dynbuf_free(b);
 }
 
 void api_db_error(struct api_call *call, const char *what, const char *error)

@@ -237,6 +237,16 @@ void api_invite_create(struct api_call *call)
     const char *email = api_body_text(call, "email");
     const char *role = api_body_text(call, "role");
     char token[64], hex[67], url[600];
+    if (role && strcmp(role, "volunteer") != 0 && strcmp(role, "lead") != 0 && strcmp(role, "admin") != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "a role is admin, lead or volunteer");
+        return;
+    }
+    /* The address the account will have (users' CHECK): refused now, not
+     * when the invitee has chosen a password. */
+    if (email && *email && (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " \t\r\n"))) {
+        tocsin_http_error(call->req, 400, "invalid", "that email address is not valid");
+        return;
+    }
     if (tocsin_random_token(32, token, sizeof token) != 0) {
         tocsin_http_error(call->req, 500, "internal", "could not make an invite token");
         return;
@@ -284,8 +294,11 @@ void api_invite_show(struct api_call *call)
 {
     if (add_token_hash(call) != 0)
         return;
-    api_run_sql(call, "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name)"
+    /* reset: the link an admin made to reset this user's password. */
+    api_run_sql(call, "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name,"
+                      "       'reset', i.user_id IS NOT NULL, 'display_name', u.display_name)"
                       "  FROM invites i JOIN orgs o ON o.id = i.org_id"
+                      "  LEFT JOIN users u ON u.org_id = i.org_id AND u.id = i.user_id"
                       " WHERE i.token_hash = $4::bytea AND i.used_at IS NULL AND i.expires_at > now()");
 }
 
@@ -298,17 +311,27 @@ static void invite_hashed(const char *hash, void *arg)
     }
     api_add_param(call, hash);
     /* The invite is spent and the user made in one statement: a second
-     * use of the link finds no unused invite, a taken email fails both. */
+     * use of the link finds no unused invite, a taken email fails both.
+     * A reset link (invites.user_id, schema 023) sets that user's
+     * password instead, unless she was disabled since. */
     api_run_sql(call,
                 "WITH i AS (UPDATE invites SET used_at = now()"
                 "            WHERE token_hash = $4::bytea AND used_at IS NULL AND expires_at > now()"
-                "           RETURNING id, org_id, role, coalesce(email, $6::text) AS email),"
+                "           RETURNING id, org_id, role, coalesce(email, $6::text) AS email, user_id),"
                 " u AS (INSERT INTO users (org_id, email, display_name, role, password_hash)"
                 "       SELECT org_id, email, coalesce($5::text, ''), role, $7::text FROM i"
+                "        WHERE i.user_id IS NULL"
                 "       RETURNING id, org_id, email, role),"
+                " r AS (UPDATE users SET password_hash = $7::text,"
+                "              display_name = coalesce(nullif($5::text, ''), users.display_name)"
+                "         FROM i WHERE users.org_id = i.org_id AND users.id = i.user_id"
+                "          AND users.disabled_at IS NULL"
+                "       RETURNING users.id, users.org_id, users.email, users.role),"
+                " x AS (SELECT *, 'invite.accept' AS action FROM u"
+                "       UNION ALL SELECT *, 'user.password_set' FROM r),"
                 " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
-                "       SELECT org_id, id, 'invite.accept', 'user', id FROM u)"
-                "SELECT 201, json_build_object('email', email, 'role', role) FROM u");
+                "       SELECT org_id, id, action, 'user', id FROM x)"
+                "SELECT 201, json_build_object('email', email, 'role', role) FROM x");
 }
 
 struct accept {

@@ -3,7 +3,9 @@
  * goes through the same import as `tocsinctl contacts import`
  * (lib/contacts_import, blocking libpq) on libuv's thread pool with its own
  * connection, so the loop keeps serving; the answer is the same report,
- * rejections with their line numbers. The upload is bounded by
+ * rejections with their line numbers. POST /api/opt-outs/import runs an
+ * opt-out list through the same job (lib/contacts_import's opt_outs
+ * mode, the phone column the admin picked). The upload is bounded by
  * TOCSIN_HTTP_MAX_BODY_BYTES (the whole JSON body), and at most
  * DASH_IMPORTS_MAX imports run at once, outreach uploads included (the
  * cap is kept here). */
@@ -38,6 +40,8 @@ struct import_job {
     uv_work_t work;
     struct api_call *call;
     char *conninfo, *csv, *list, *filename;
+    char *column; /* an opt-out list's phone column (NULL: a contacts import) */
+    int opt_outs;
     size_t csvlen;
     long long org_id, user_id;
     int rc;
@@ -52,6 +56,7 @@ static void job_free(struct import_job *j)
     free(j->csv);
     free(j->list);
     free(j->filename);
+    free(j->column);
     free(j);
 }
 
@@ -62,14 +67,19 @@ static void audit_import(PGconn *conn, struct import_job *j)
     snprintf(org, sizeof org, "%lld", j->org_id);
     snprintf(user, sizeof user, "%lld", j->user_id);
     snprintf(batch, sizeof batch, "%lld", j->report.batch_id);
-    snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
-             j->report.rows, j->report.imported, j->report.rejected);
-    const char *params[] = {org, user, batch, details};
+    if (j->opt_outs)
+        snprintf(details, sizeof details,
+                 "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
+                 j->report.rows, j->report.opted_out, j->report.already_opted_out, j->report.rejected);
+    else
+        snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
+                 j->report.rows, j->report.imported, j->report.rejected);
+    const char *params[] = {org, user, batch, details, j->opt_outs ? "opt_outs.import" : "contacts.import"};
     PGresult *res = PQexecParams(conn,
                                  "INSERT INTO audit_events (org_id, user_id, action, subject_type,"
-                                 " subject_id, details) VALUES ($1, $2, 'contacts.import',"
+                                 " subject_id, details) VALUES ($1, $2, $5,"
                                  " 'import_batch', $3, $4::jsonb)",
-                                 4, NULL, params, NULL, NULL, 0);
+                                 5, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         {
         char reason[600];
@@ -96,6 +106,8 @@ static void import_work(uv_work_t *req)
         .filename = j->filename,
         .list_name = j->list,
         .created_by = j->user_id,
+        .opt_outs = j->opt_outs,
+        .phone_column = j->column,
     };
     j->rc = tocsin_contacts_import_csv(conn, &csv, &o, &j->report, j->err, sizeof j->err);
     tocsin_csv_free(&csv);
@@ -104,18 +116,26 @@ static void import_work(uv_work_t *req)
     PQfinish(conn);
 }
 
-static json_t *report_json(const struct tocsin_import_report *r)
+static json_t *report_json(const struct tocsin_import_report *r, int opt_outs)
 {
     json_t *rej = json_array();
     for (size_t i = 0; rej && i < r->nrejections; i++)
         json_array_append_new(rej,
                               json_pack("{s:I, s:s}", "line", (json_int_t)r->rejections[i].line,
                                         "reason", r->rejections[i].reason));
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows,
-                     "imported", (json_int_t)r->imported, "updated", (json_int_t)r->updated,
-                     "rejected", (json_int_t)r->rejected, "kept_opted_out",
-                     (json_int_t)r->kept_opted_out, "subscribed", (json_int_t)r->subscribed,
-                     "rejections", rej);
+    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows,
+                          "imported", (json_int_t)r->imported, "updated", (json_int_t)r->updated,
+                          "rejected", (json_int_t)r->rejected, "kept_opted_out",
+                          (json_int_t)r->kept_opted_out, "subscribed", (json_int_t)r->subscribed,
+                          "rejections", rej);
+    if (o && opt_outs &&
+        (json_object_set_new(o, "opted_out", json_integer(r->opted_out)) ||
+         json_object_set_new(o, "already_opted_out", json_integer(r->already_opted_out)) ||
+         json_object_set_new(o, "duplicates", json_integer(r->duplicates)))) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }
 
 void api_import_db_failed(struct api_call *call, const char *what,
@@ -140,12 +160,17 @@ static void import_done(uv_work_t *req, int status)
     if (status != 0 || j->rc == -2) {
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
     } else {
-        json_t *report = report_json(&j->report);
+        json_t *report = report_json(&j->report, j->opt_outs);
         if (!report) {
             tocsin_http_error(call->req, 500, "internal", "out of memory");
         } else if (j->rc != 0 && j->report.db_error) {
             json_decref(report);
-            api_import_db_failed(call, "list", &j->report, j->err);
+            api_import_db_failed(call, j->opt_outs ? "opt_outs" : "list", &j->report, j->err);
+        } else if (j->rc == 0 && j->opt_outs) {
+            log_info("opt_outs_imported", "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld",
+                     j->org_id, j->report.rows, j->report.opted_out, j->report.already_opted_out,
+                     j->report.rejected);
+            tocsin_http_respond_json(call->req, 200, report);
         } else if (j->rc == 0) {
             log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
                      j->report.rows, j->report.imported, j->report.rejected);
@@ -167,6 +192,39 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+/* Queues the import of csv (to the list, or of an opt-out list with its
+ * phone column) once a slot is free; answers when it is done. */
+static void import_start(struct api_call *call, const char *list, const char *column,
+                         const char *filename, const char *csv)
+{
+    if (api_import_slot_take(call))
+        return;
+    struct import_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        api_import_slot_release(call->dash);
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return;
+    }
+    j->call = call;
+    j->conninfo = strdup(call->dash->d->cfg.database_url);
+    j->csvlen = strlen(csv);
+    j->csv = strdup(csv);
+    j->list = dup_or_null(list);
+    j->opt_outs = column != NULL;
+    j->column = dup_or_null(column);
+    j->filename =
+        dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
+    j->org_id = strtoll(call->org_id, NULL, 10);
+    j->user_id = strtoll(call->user_id, NULL, 10);
+    if (!j->conninfo || !j->csv || (list && !j->list) || (column && !j->column) || !j->filename ||
+        uv_queue_work(call->dash->d->loop, &j->work, import_work, import_done) != 0) {
+        job_free(j);
+        api_import_slot_release(call->dash);
+        tocsin_http_error(call->req, 500, "internal", "could not start the import");
+        return;
+    }
+}
+
 /* Fields: name (the list; created when missing), filename, csv (the
  * file's text, UTF-8). */
 void api_list_import(struct api_call *call)
@@ -180,28 +238,21 @@ void api_list_import(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "choose a CSV file with a phone column");
         return;
     }
-    if (api_import_slot_take(call))
-        return;
-    struct import_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        api_import_slot_release(call->dash);
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
-        return;
-    }
-    j->call = call;
-    j->conninfo = strdup(call->dash->d->cfg.database_url);
-    j->csvlen = strlen(csv);
-    j->csv = strdup(csv);
-    j->list = strdup(list);
-    j->filename =
-        dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
-    j->org_id = strtoll(call->org_id, NULL, 10);
-    j->user_id = strtoll(call->user_id, NULL, 10);
-    if (!j->conninfo || !j->csv || !j->list || !j->filename ||
-        uv_queue_work(call->dash->d->loop, &j->work, import_work, import_done) != 0) {
-        job_free(j);
-        api_import_slot_release(call->dash);
-        tocsin_http_error(call->req, 500, "internal", "could not start the import");
+    import_start(call, list, NULL, filename, csv);
+}
+
+/* Fields: column (the header name of the numbers' column, as the preview
+ * showed it), filename, csv. */
+void api_opt_out_import(struct api_call *call)
+{
+    const char *column = call->params[3], *filename = call->params[4], *csv = call->params[5];
+    if (!column || !*column || strlen(column) > 64) {
+        tocsin_http_error(call->req, 400, "invalid", "pick the column that holds the phone numbers");
         return;
     }
+    if (!csv || !*csv) {
+        tocsin_http_error(call->req, 400, "invalid", "choose a CSV file of opted-out numbers");
+        return;
+    }
+    import_start(call, NULL, column, filename, csv);
 }

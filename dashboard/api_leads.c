@@ -116,13 +116,9 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 500, "internal", "could not build the export");
         return;
     }
-    char disposition[64];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"list-%s.csv\"",
-             call->params[3]);
-    tocsin_http_add_header(call->req, "Content-Disposition", disposition);
-    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
-    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    tocsin_dynbuf_free(&b);
+    char name[64];
+    snprintf(name, sizeof name, "list-%s.csv", call->params[3]);
+    api_respond_csv(call, name, &b);
 }
 
 /* Who a blast to the list would reach (tocsin_lead_audience: subscribed,

@@ -70,13 +70,9 @@ static void export_done(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 500, "internal", "could not build the export");
         return;
     }
-    char disposition[120];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"campaign-%s-%s\"", call->params[3],
-             e->filename);
-    tocsin_http_add_header(call->req, "Content-Disposition", disposition);
-    tocsin_http_add_header(call->req, "Cache-Control", "no-store");
-    tocsin_http_respond(call->req, 200, "text/csv; charset=utf-8", b.data, b.len);
-    tocsin_dynbuf_free(&b);
+    char name[120];
+    snprintf(name, sizeof name, "campaign-%s-%s", call->params[3], e->filename);
+    api_respond_csv(call, name, &b);
 }
 
 static void export(struct api_call *call, const char *sql, const char *const *header, const char *filename)

@@ -10,6 +10,7 @@
 #include "api_leads_sql.h"
 #include "api_outreach.h"
 #include "api_outreach_sql.h"
+#include "api_people_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -36,6 +37,11 @@ static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
 static const char *const f_blast[] = {"sender_id",     "list_id", "filter_field",
                                       "filter_equals", "body",    NULL};
 static const char *const f_at[] = {"at", NULL};
+static const char *const f_csv[] = {"csv", NULL};
+static const char *const f_opt_import[] = {"column", "filename", "csv", NULL};
+static const char *const f_phone[] = {"phone", NULL};
+static const char *const f_undo[] = {"phone", "reason", NULL};
+static const char *const f_role[] = {"role", NULL};
 static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
                                                 "hours_start", "hours_end", NULL};
 static const char *const f_outreach_update[] = {"name",      "script", "batch_size", "hours_start",
@@ -60,6 +66,11 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/users/:id/disable", API_ADMIN, 0, NULL, SQL_USER_DISABLE),
     ROUTE_SQL("POST", "/api/users/:id/enable", API_ADMIN, 0, NULL, SQL_USER_ENABLE),
     ROUTE_SQL("POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, NULL, SQL_USER_REVOKE),
+    /* the People screen (api_people_sql.h, api_people.c) */
+    ROUTE_SQL("GET", "/api/people", API_ADMIN, 0, NULL, SQL_PEOPLE),
+    ROUTE_SQL("POST", "/api/users/:id/role", API_ADMIN, 0, f_role, SQL_USER_ROLE),
+    ROUTE_FN("POST", "/api/users/:id/reset-password", API_ADMIN, 0, NULL, api_user_reset_password),
+    ROUTE_SQL("POST", "/api/invites/:id/revoke", API_ADMIN, 0, NULL, SQL_INVITE_REVOKE),
 
     /* the inbox (api_sql.h holds the SQL, api_messages.c the reply) */
     ROUTE_SQL("GET", "/api/conversations", API_VOLUNTEER, 0, NULL, SQL_INBOX),
@@ -132,6 +143,15 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/blasts/:id/resume", API_LEAD, 0, NULL, SQL_BLAST_RESUME),
     ROUTE_SQL("POST", "/api/blasts/:id/cancel", API_LEAD, 0, NULL, SQL_BLAST_CANCEL),
     ROUTE_FN("GET", "/api/stats", API_LEAD, 0, NULL, api_stats),
+
+    /* the org's opt-outs (api_opt_outs.c; the import is api_import.c's job).
+     * Importing only ever stops texting, so a lead may; export and undo
+     * are an admin's. */
+    ROUTE_FN("POST", "/api/opt-outs/preview", API_LEAD, 0, f_csv, api_opt_out_preview),
+    ROUTE_FN("POST", "/api/opt-outs/import", API_LEAD, 0, f_opt_import, api_opt_out_import),
+    ROUTE_FN("GET", "/api/opt-outs/export", API_ADMIN, 0, NULL, api_opt_out_export),
+    ROUTE_FN("POST", "/api/opt-outs/lookup", API_ADMIN, 0, f_phone, api_opt_out_lookup),
+    ROUTE_FN("POST", "/api/opt-outs/undo", API_ADMIN, 0, f_undo, api_opt_out_undo),
 
     /* live updates (events.c) */
     ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),

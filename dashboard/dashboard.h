@@ -98,6 +98,11 @@ const char *api_body_text(struct api_call *call, const char *name);
 /* 1 when the database answered with an error and the request got 503. */
 void api_db_error(struct api_call *call, const char *what, const char *error);
 
+struct tocsin_dynbuf;
+/* Answers 200 with b as a CSV download named filename (a name of the
+ * server's making: no quotes), never cached; frees b. */
+void api_respond_csv(struct api_call *call, const char *filename, struct tocsin_dynbuf *b);
+
 /* Looks up the n columns named in names of res, once per result as
  * pg_dump does (PQfnumber), into cols. Returns 0, or -1 after logging the
  * first name the result lacks (the statement and its reader disagree). */
@@ -118,6 +123,7 @@ void api_me(struct api_call *call);
 void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
+void api_user_reset_password(struct api_call *call); /* api_people.c */
 void api_reply(struct api_call *call);
 /* Checks a message a person is about to send (not empty, UTF-8, at most
  * 1600 characters) and adds its encoding and segment count as the next
@@ -143,6 +149,12 @@ struct tocsin_import_report;
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
+/* The org's opt-outs (api_opt_outs.c; the import runs in api_import.c). */
+void api_opt_out_preview(struct api_call *call);
+void api_opt_out_import(struct api_call *call);
+void api_opt_out_export(struct api_call *call);
+void api_opt_out_lookup(struct api_call *call);
+void api_opt_out_undo(struct api_call *call);
 void api_stats(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries

@@ -3,7 +3,9 @@
  * transaction; valid rows streamed with COPY into a temporary stage, then
  * one upsert into contacts (counting new vs updated), subscriptions and
  * consent events for the list, and the import batch's counts. Duplicate
- * numbers inside a file are caught here (first occurrence wins). */
+ * numbers inside a file are caught here (first occurrence wins). An
+ * opt-out list goes through the same stage and ends in opt_outs instead
+ * (run_apply_opt_outs). */
 #include "contacts_import.h"
 
 #include <stdlib.h>
@@ -193,6 +195,10 @@ static int run_prepare(struct import_run *run)
     snprintf(run->org, sizeof run->org, "%lld", run->o->org_id);
     run->list[0] = '\0';
     run->campaign[0] = '\0';
+    if (run->o->opt_outs && (run->o->list_name || run->o->outreach_campaign_id)) {
+        snprintf(run->err, run->errlen, "an opt-out list goes to no list and no outreach campaign");
+        return -1;
+    }
     if (run->o->outreach_campaign_id) {
         if (run->o->list_name) {
             snprintf(run->err, run->errlen, "an import goes to a list or to an outreach campaign, not both");
@@ -216,11 +222,12 @@ static int run_prepare(struct import_run *run)
     char by[24];
     snprintf(by, sizeof by, "%lld", run->o->created_by);
     const char *p[] = {run->org, run->o->filename ? run->o->filename : "-",
-                       run->list[0] ? run->list : NULL, run->o->created_by ? by : NULL};
+                       run->list[0] ? run->list : NULL, run->o->created_by ? by : NULL,
+                       run->o->opt_outs ? "opt_outs" : "contacts"};
     long batch = run_scalar(run,
-                            "INSERT INTO import_batches (org_id, filename, list_id, created_by)"
-                            " VALUES ($1, $2, $3, $4) RETURNING id",
-                            4, p);
+                            "INSERT INTO import_batches (org_id, filename, list_id, created_by, kind)"
+                            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                            5, p);
     if (batch < 0)
         return -1;
     run->rep->batch_id = batch;
@@ -270,7 +277,9 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             goto out;
         }
         if (!got_header) {
-            if (st != TOCSIN_CSV_ROW || tocsin_import_header(&row, &cols, reason, sizeof reason)) {
+            if (st != TOCSIN_CSV_ROW ||
+                tocsin_import_header_phone(&row, run->o->opt_outs ? run->o->phone_column : NULL, &cols,
+                                           reason, sizeof reason)) {
                 snprintf(run->err, run->errlen, "line %lu: %s%s", row.line,
                          st == TOCSIN_CSV_ROW ? "" : "header: ", reason);
                 goto out;
@@ -286,7 +295,13 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             continue;
         }
         struct tocsin_import_contact c;
-        if (tocsin_import_row(&cols, &row, run->region, &c, reason, sizeof reason)) {
+        if (run->o->opt_outs) {
+            memset(&c, 0, sizeof c);
+            if (tocsin_import_row_phone(&cols, &row, run->region, c.phone, reason, sizeof reason)) {
+                reject(run->rep, row.line, reason);
+                continue;
+            }
+        } else if (tocsin_import_row(&cols, &row, run->region, &c, reason, sizeof reason)) {
             reject(run->rep, row.line, reason);
             continue;
         }
@@ -295,6 +310,10 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             free(c.fields_json);
             snprintf(run->err, run->errlen, "out of memory");
             goto out;
+        }
+        if (first && run->o->opt_outs) {
+            run->rep->duplicates++; /* the number is in the file once already: nothing wrong */
+            continue;
         }
         if (first) {
             snprintf(reason, sizeof reason, "duplicate of line %lu (%s)", first, c.phone);
@@ -312,7 +331,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             goto out;
     }
     if (!got_header) {
-        snprintf(run->err, run->errlen, "the file is empty: a header row with a \"phone\" column is required");
+        snprintf(run->err, run->errlen, "the file is empty: a header row with a \"%.64s\" column is required",
+                 run->o->opt_outs && run->o->phone_column ? run->o->phone_column : "phone");
         goto out;
     }
     if (buf.len && copy_send(run, &buf))
@@ -333,8 +353,68 @@ out:
     return rc;
 }
 
+/* Records the batch's counts. */
+static int run_batch_counts(struct import_run *run, long imported, long updated)
+{
+    char rows[24], imp[24], upd[24], rejected[24];
+    snprintf(rows, sizeof rows, "%ld", run->rep->rows);
+    snprintf(imp, sizeof imp, "%ld", imported);
+    snprintf(upd, sizeof upd, "%ld", updated);
+    snprintf(rejected, sizeof rejected, "%ld", run->rep->rejected);
+    const char *p[] = {run->batch, rows, imp, upd, rejected};
+    PGresult *res = run_exec(run,
+                             "UPDATE import_batches SET rows_total = $2, rows_imported = $3, rows_updated = $4,"
+                             " rows_rejected = $5 WHERE id = $1",
+                             5, p);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* An opt-out list: every staged number not yet opted out is, as a STOP
+ * would do it (schema 019's tocsin_receive_inbound): the opt-out, its
+ * consent event, the subscriptions it ends (so a later START gives them
+ * back) and the number's queued messages cancelled. The worker checks
+ * opt_outs before every send, so the number is never texted afterwards. */
+static int run_apply_opt_outs(struct import_run *run)
+{
+    struct tocsin_import_report *rep = run->rep;
+    char err[512], evidence[40];
+    if (tocsin_dbsync_command(run->conn, "ANALYZE import_stage", err, sizeof err)) {
+        run_db_failed(run, "", err, NULL);
+        return -1;
+    }
+    double t0 = now_seconds();
+    snprintf(evidence, sizeof evidence, "import:%s", run->batch);
+    const char *p[] = {run->org, evidence};
+    PGresult *res = run_exec(
+        run,
+        "WITH o AS (INSERT INTO opt_outs (org_id, phone, source, evidence)"
+        "  SELECT $1, phone, 'import', $2 FROM import_stage"
+        "  ON CONFLICT (org_id, phone) DO NOTHING RETURNING phone),"
+        " e AS (INSERT INTO consent_events (org_id, phone, event, source, evidence)"
+        "  SELECT $1, phone, 'opt_out', 'import', $2 FROM o RETURNING id, phone),"
+        " s AS (UPDATE subscriptions s SET unsubscribed_at = now(), ended_by_opt_out = e.id"
+        "  FROM e JOIN contacts c ON c.org_id = $1 AND c.phone = e.phone"
+        "  WHERE s.contact_id = c.id AND s.unsubscribed_at IS NULL),"
+        " m AS (UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()"
+        "  WHERE org_id = $1 AND state = 'queued' AND to_phone IN (SELECT phone FROM o))"
+        " SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM import_stage)",
+        2, p);
+    if (!res)
+        return -1;
+    rep->opted_out = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    rep->already_opted_out = strtol(PQgetvalue(res, 0, 1), NULL, 10) - rep->opted_out;
+    PQclear(res);
+    rep->seconds_upsert = now_seconds() - t0;
+    return run_batch_counts(run, rep->opted_out, 0);
+}
+
 static int run_apply(struct import_run *run)
 {
+    if (run->o->opt_outs)
+        return run_apply_opt_outs(run);
     struct tocsin_import_report *rep = run->rep;
     const char *p1[] = {run->org};
     char err[512];
@@ -407,20 +487,7 @@ static int run_apply(struct import_run *run)
             return -1;
         rep->seconds_subscribe = now_seconds() - t1;
     }
-    char rows[24], imported[24], updated[24], rejected[24];
-    snprintf(rows, sizeof rows, "%ld", rep->rows);
-    snprintf(imported, sizeof imported, "%ld", rep->imported);
-    snprintf(updated, sizeof updated, "%ld", rep->updated);
-    snprintf(rejected, sizeof rejected, "%ld", rep->rejected);
-    const char *p[] = {run->batch, rows, imported, updated, rejected};
-    res = run_exec(run,
-                   "UPDATE import_batches SET rows_total = $2, rows_imported = $3, rows_updated = $4,"
-                   " rows_rejected = $5 WHERE id = $1",
-                   5, p);
-    if (!res)
-        return -1;
-    PQclear(res);
-    return 0;
+    return run_batch_counts(run, rep->imported, rep->updated);
 }
 
 /* Upper-cases opts->region into run->region ("US" when NULL). Returns 0,

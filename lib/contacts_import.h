@@ -33,6 +33,9 @@ struct tocsin_import_report {
     long kept_opted_out; /* imported rows whose number stays opted out */
     long subscribed; /* added to the list */
     long targeted;   /* added as targets of the outreach campaign (new to it) */
+    long opted_out;  /* an opt-out list: numbers opted out by this import */
+    long already_opted_out; /* an opt-out list: numbers that were opted out before */
+    long duplicates; /* an opt-out list: rows repeating a number of an earlier row */
     long long batch_id;
     /* Where the time went (wall clock): reading, validating and COPYing the
      * file; the contacts upsert; the list's subscriptions and consent. */
@@ -55,6 +58,16 @@ struct tocsin_import_options {
      * (outreach_campaigns.id of the org; 0: none) instead: they are then
      * subscribed to nothing and never in a blast. Not with list_name. */
     long long outreach_campaign_id;
+    /* Or the file is an opt-out list (a Spoke or vendor export): only the
+     * column phone_column is read (any header name; NULL: "phone"), each
+     * valid number is opted out for the org (opt_outs and consent_events,
+     * source 'import', evidence "import:<batch>"; its subscriptions end and
+     * its queued messages are cancelled, as a STOP does), a number already
+     * opted out keeps its first opt-out, and no contact is created or
+     * changed. A repeated number is counted in duplicates, not rejected.
+     * Not with list_name or outreach_campaign_id. */
+    int opt_outs;
+    const char *phone_column;
     const char *region;    /* default region for numbers without +country ("us" or "US"; NULL: US) */
     long long created_by;  /* users.id, or 0 from the CLI */
     int strict;            /* any rejected row aborts the whole import */
@@ -84,6 +97,19 @@ struct tocsin_import_contact {
 /* Reads the header row. Returns 0, or -1 with the reason in err. */
 int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
                          char *err, size_t errlen);
+
+/* The same with the phone numbers in the column named phone_column
+ * (compared as the header is: trimmed, case-insensitive); a column named
+ * "phone" is then an ordinary one. */
+int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *phone_column,
+                               struct tocsin_import_columns *cols, char *err, size_t errlen);
+
+/* Validates only the phone column of one data row (an opt-out list):
+ * the row's column count, the field's UTF-8, the number through
+ * lib/phone into e164. Returns 0, or -1 with the reason in reason. */
+int tocsin_import_row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
+                            const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason,
+                            size_t reasonlen);
 
 /* Validates one data row into out (out->fields_json to be freed by the
  * caller). Returns 0, or -1 with the reason in reason. */

@@ -41,6 +41,29 @@ static int printable_utf8(const char *s, size_t len)
 int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
                          char *err, size_t errlen)
 {
+    return tocsin_import_header_phone(row, NULL, cols, err, errlen);
+}
+
+/* The phone column's name as the header's are kept: trimmed, lower case;
+ * "" when it cannot be a header name. */
+static void column_key(const char *name, char out[65])
+{
+    size_t len = strlen(name);
+    name = trim(name, &len);
+    if (len == 0 || len > 64) {
+        out[0] = '\0';
+        return;
+    }
+    for (size_t c = 0; c < len; c++)
+        out[c] = (name[c] >= 'A' && name[c] <= 'Z') ? (char)(name[c] + 32) : name[c];
+    out[len] = '\0';
+}
+
+int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *phone_column,
+                               struct tocsin_import_columns *cols, char *err, size_t errlen)
+{
+    char phone_key[65];
+    column_key(phone_column ? phone_column : "phone", phone_key);
     memset(cols, 0, sizeof *cols);
     for (int k = 0; k < IMPORT_COL_KNOWN; k++)
         cols->known[k] = -1;
@@ -70,8 +93,12 @@ int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_
             }
         }
         for (int k = 0; k < IMPORT_COL_KNOWN; k++)
-            if (strcmp(cols->names[i], known_names[k]) == 0)
+            if (strcmp(cols->names[i], k == IMPORT_COL_PHONE ? phone_key : known_names[k]) == 0)
                 cols->known[k] = (int)i;
+    }
+    if (cols->known[IMPORT_COL_PHONE] < 0 && phone_column) {
+        snprintf(err, errlen, "header: no column named \"%.64s\"", phone_column);
+        return -1;
     }
     if (cols->known[IMPORT_COL_PHONE] < 0) {
         snprintf(err, errlen, "header: no \"phone\" column (columns are phone, first_name, "
@@ -144,6 +171,37 @@ static int valid_timezone(const char *z, size_t len)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode); /* "America" is a folder */
 }
 
+/* The row's phone field checked and normalised into e164. */
+static int row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
+                     const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason, size_t reasonlen)
+{
+    size_t len;
+    const char *phone = field(row, cols->known[IMPORT_COL_PHONE], &len);
+    if (len == 0) {
+        snprintf(reason, reasonlen, "missing phone");
+        return -1;
+    }
+    return tocsin_phone_normalize(phone, len, region, e164, reason, reasonlen);
+}
+
+int tocsin_import_row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
+                            const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason,
+                            size_t reasonlen)
+{
+    e164[0] = '\0';
+    if (row->nfields != cols->ncols) {
+        snprintf(reason, reasonlen, "expected %zu columns, found %zu", cols->ncols, row->nfields);
+        return -1;
+    }
+    struct tocsin_sms_info utf8;
+    int col = cols->known[IMPORT_COL_PHONE];
+    if (tocsin_sms_count(row->fields[col], row->lens[col], &utf8) != 0) {
+        snprintf(reason, reasonlen, "column \"%s\" is not valid UTF-8", cols->names[col]);
+        return -1;
+    }
+    return row_phone(cols, row, region, e164, reason, reasonlen);
+}
+
 int tocsin_import_row(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
                       const char *region, struct tocsin_import_contact *out, char *reason,
                       size_t reasonlen)
@@ -161,12 +219,7 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
         }
     }
     size_t len;
-    const char *phone = field(row, cols->known[IMPORT_COL_PHONE], &len);
-    if (len == 0) {
-        snprintf(reason, reasonlen, "missing phone");
-        return -1;
-    }
-    if (tocsin_phone_normalize(phone, len, region, out->phone, reason, reasonlen))
+    if (row_phone(cols, row, region, out->phone, reason, reasonlen))
         return -1;
     const char *zip = field(row, cols->known[IMPORT_COL_ZIP], &len);
     if (parse_zip(zip, len, out->zip)) {

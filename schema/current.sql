@@ -1248,6 +1248,7 @@ CREATE TABLE public.users (
     password_hash text,
     disabled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_active_at timestamp with time zone,
     CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 200)),
     CONSTRAINT users_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
@@ -1914,6 +1915,95 @@ END $$;
 
 
 --
+-- Name: tocsin_opt_out_show(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_opt_out_show(p_org bigint, p_phone text) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'phone', p_phone,
+        'opted_out', o.phone IS NOT NULL,
+        'source', o.source,
+        'opted_out_at', o.opted_out_at,
+        'evidence', o.evidence,
+        'undo_refused', CASE WHEN o.phone IS NOT NULL THEN tocsin_opt_out_undo_refusal(p_org, p_phone) END,
+        'history', (SELECT coalesce(json_agg(json_build_object('event', e.event, 'source', e.source,
+                                                               'at', e.created_at, 'evidence', e.evidence)
+                                             ORDER BY e.created_at DESC, e.id DESC), '[]')
+                      FROM (SELECT * FROM consent_events e WHERE e.org_id = p_org AND e.phone = p_phone
+                             ORDER BY e.created_at DESC, e.id DESC LIMIT 20) e))
+      FROM (SELECT 1) one
+      LEFT JOIN opt_outs o ON o.org_id = p_org AND o.phone = p_phone
+$$;
+
+
+--
+-- Name: tocsin_opt_out_undo(bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_opt_out_undo(p_org bigint, p_user bigint, p_phone text, p_reason text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_refusal text;
+    v_source text;
+    v_event bigint;
+    v_lists int;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_org::text || p_phone, 0));
+    v_refusal := tocsin_opt_out_undo_refusal(p_org, p_phone);
+    IF v_refusal IS NOT NULL THEN
+        RETURN QUERY SELECT CASE WHEN v_refusal LIKE 'this number is not%' THEN 404 ELSE 409 END,
+                            tocsin_api_error(CASE WHEN v_refusal LIKE 'this number is not%' THEN 404 ELSE 409 END,
+                                             CASE WHEN v_refusal LIKE 'this number is not%' THEN 'not_found'
+                                                  ELSE 'members_own_stop' END, v_refusal);
+        RETURN;
+    END IF;
+    DELETE FROM opt_outs WHERE org_id = p_org AND phone = p_phone RETURNING source INTO v_source;
+    SELECT max(e.id) INTO v_event FROM consent_events e
+     WHERE e.org_id = p_org AND e.phone = p_phone AND e.event = 'opt_out';
+    INSERT INTO consent_events (org_id, phone, event, source, evidence)
+    VALUES (p_org, p_phone, 'opt_in', 'admin', 'user ' || p_user || ': ' || p_reason);
+    WITH back AS (
+        UPDATE subscriptions s SET unsubscribed_at = NULL, ended_by_opt_out = NULL
+          FROM contacts c
+         WHERE c.org_id = p_org AND c.phone = p_phone AND s.contact_id = c.id
+           AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
+        RETURNING s.list_id)
+    SELECT count(*) INTO v_lists FROM back;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, details)
+    VALUES (p_org, p_user, 'opt_out.undo', 'phone',
+            jsonb_build_object('phone', p_phone, 'source', v_source, 'reason', p_reason,
+                               'lists_restored', v_lists));
+    RETURN QUERY SELECT 200, json_build_object('phone', p_phone, 'opted_out', false,
+                                               'lists_restored', v_lists);
+END $$;
+
+
+--
+-- Name: tocsin_opt_out_undo_refusal(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_opt_out_undo_refusal(p_org bigint, p_phone text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE
+        WHEN o.phone IS NULL THEN 'this number is not opted out'
+        WHEN o.source IN ('keyword', 'carrier')
+        THEN 'the member opted out themselves (' || CASE o.source WHEN 'keyword' THEN 'they texted a stop word'
+             ELSE 'their carrier reported it' END || '): only they can undo it, by texting START'
+        WHEN EXISTS (SELECT 1 FROM inbound_messages i
+                      WHERE i.org_id = p_org AND i.from_phone = p_phone AND i.intent = 'opt_out'
+                        AND i.received_at >= o.opted_out_at)
+        THEN 'the member texted a stop word after this opt-out: only they can undo it, by texting START'
+        END
+      FROM (SELECT 1) one
+      LEFT JOIN opt_outs o ON o.org_id = p_org AND o.phone = p_phone
+$$;
+
+
+--
 -- Name: tocsin_outbox_notify(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2478,6 +2568,28 @@ BEGIN
                                                  'hours_end', p_hours_end)));
     RETURN QUERY SELECT 200, tocsin_outreach_campaign_json(v);
 END $$;
+
+
+--
+-- Name: tocsin_people(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'users', (SELECT coalesce(json_agg(json_build_object(
+                      'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
+                      'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
+                      'last_active_at', u.last_active_at, 'created_at', u.created_at)
+                      ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
+                    FROM users u WHERE u.org_id = p_org),
+        'invites', (SELECT coalesce(json_agg(json_build_object(
+                        'id', i.id, 'email', i.email, 'role', i.role, 'user_id', i.user_id,
+                        'created_at', i.created_at, 'expires_at', i.expires_at)
+                        ORDER BY i.created_at DESC, i.id DESC), '[]')
+                      FROM invites i WHERE i.org_id = p_org AND i.used_at IS NULL AND i.expires_at > now()))
+$$;
 
 
 --
@@ -3260,6 +3372,20 @@ $$;
 
 
 --
+-- Name: tocsin_user_active(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_user_active() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE users SET last_active_at = NEW.last_seen_at
+     WHERE id = NEW.user_id AND (last_active_at IS NULL OR last_active_at < NEW.last_seen_at - interval '1 minute');
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_user_disabled(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3284,6 +3410,44 @@ END $$;
 
 
 --
+-- Name: tocsin_user_reset_password(bigint, bigint, bigint, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_user_reset_password(p_org bigint, p_admin bigint, p_user bigint, p_token_hash bytea) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_u users;
+    v_invite bigint;
+BEGIN
+    SELECT * INTO v_u FROM users u WHERE u.id = p_user AND u.org_id = p_org FOR UPDATE;
+    IF v_u.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such user');
+        RETURN;
+    END IF;
+    IF p_user = p_admin THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                                                  'change your own password by logging out and using a reset link from another admin');
+        RETURN;
+    END IF;
+    IF v_u.disabled_at IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'this user is disabled: enable them first');
+        RETURN;
+    END IF;
+    UPDATE users SET password_hash = NULL WHERE id = p_user;
+    DELETE FROM sessions WHERE user_id = p_user;
+    -- One live reset link per user: an earlier one stops working.
+    UPDATE invites SET expires_at = now() WHERE user_id = p_user AND used_at IS NULL AND expires_at > now();
+    INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at, user_id)
+    VALUES (p_org, p_token_hash, v_u.email, v_u.role, p_admin, now() + interval '7 days', p_user)
+    RETURNING id INTO v_invite;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
+    RETURN QUERY SELECT 201, json_build_object('user_id', p_user, 'invite_id', v_invite);
+END $$;
+
+
+--
 -- Name: tocsin_user_sessions_end(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3293,6 +3457,38 @@ CREATE FUNCTION public.tocsin_user_sessions_end() RETURNS trigger
 BEGIN
     DELETE FROM sessions WHERE user_id = NEW.id;
     RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_user_set_role(bigint, bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_user_set_role(p_org bigint, p_admin bigint, p_user bigint, p_role text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_old text;
+BEGIN
+    IF p_role IS NULL OR p_role NOT IN ('admin', 'lead', 'volunteer') THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'a role is admin, lead or volunteer');
+        RETURN;
+    END IF;
+    SELECT u.role INTO v_old FROM users u WHERE u.id = p_user AND u.org_id = p_org FOR UPDATE;
+    IF v_old IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such user');
+        RETURN;
+    END IF;
+    IF p_user = p_admin THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'you cannot change your own role');
+        RETURN;
+    END IF;
+    IF v_old <> p_role THEN
+        UPDATE users SET role = p_role WHERE id = p_user;
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
+    END IF;
+    RETURN QUERY SELECT 200, json_build_object('user_id', p_user, 'role', p_role);
 END $$;
 
 
@@ -3606,6 +3802,8 @@ CREATE TABLE public.import_batches (
     rows_updated integer DEFAULT 0 NOT NULL,
     rows_rejected integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    kind text DEFAULT 'contacts'::text NOT NULL,
+    CONSTRAINT import_batches_kind_check CHECK ((kind = ANY (ARRAY['contacts'::text, 'opt_outs'::text]))),
     CONSTRAINT import_batches_rows_imported_check CHECK ((rows_imported >= 0)),
     CONSTRAINT import_batches_rows_rejected_check CHECK ((rows_rejected >= 0)),
     CONSTRAINT import_batches_rows_total_check CHECK ((rows_total >= 0)),
@@ -3710,6 +3908,7 @@ CREATE TABLE public.invites (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     used_at timestamp with time zone,
+    user_id bigint,
     CONSTRAINT invites_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'lead'::text, 'volunteer'::text]))),
     CONSTRAINT invites_token_hash_check CHECK ((length(token_hash) = 32))
 );
@@ -4846,6 +5045,20 @@ CREATE INDEX inbound_conversation ON public.inbound_messages USING btree (conver
 
 
 --
+-- Name: inbound_messages_from; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX inbound_messages_from ON public.inbound_messages USING btree (org_id, from_phone, received_at);
+
+
+--
+-- Name: invites_org_pending; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invites_org_pending ON public.invites USING btree (org_id, expires_at) WHERE (used_at IS NULL);
+
+
+--
 -- Name: keywords_unique; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5046,6 +5259,13 @@ CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public
 --
 
 CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
+-- Name: sessions sessions_user_active; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_seen_at ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_user_active();
 
 
 --
@@ -5283,6 +5503,14 @@ ALTER TABLE ONLY public.invites
 
 ALTER TABLE ONLY public.invites
     ADD CONSTRAINT invites_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: invites invites_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invites
+    ADD CONSTRAINT invites_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
 
 
 --

@@ -3,7 +3,8 @@
 // invite, the inbox (with "get more" and, for leads, the pool and who
 // holds what), and a conversation (thread, reply with a live segment
 // counter, canned responses, tags, notes, release, close, opt-out with a
-// confirm). Which page a URL fragment shows is routes.js's table; live
+// confirm). Which page a URL fragment shows is routes.js's table (the
+// org's pages, #/opt-outs and #/people, are admin.js's); live
 // updates come from live.js, coalesced (one refetch in flight, at most
 // one queued, at most two a second). A reply's draft is kept in
 // sessionStorage per conversation, so a reassignment (or a reload) does
@@ -15,6 +16,7 @@ import { route, href } from './routes.js';
 import { connect, disconnect, coalesced } from './live.js';
 import { outreachPane, outreachPanel } from './outreach.js';
 import { leadNav, leadPage } from './leads.js';
+import { adminNav, adminPage } from './admin.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, current: null };
@@ -23,8 +25,12 @@ function isLead() {
   return !!state.me && state.me.role !== 'volunteer';
 }
 
+function isAdmin() {
+  return !!state.me && state.me.role === 'admin';
+}
+
 function here() {
-  return route(location.hash, isLead());
+  return route(location.hash, isLead(), isAdmin());
 }
 
 function go(fragment) {
@@ -76,6 +82,7 @@ function header() {
       link('outreach', 'Outreach'),
       isLead() ? link('team', 'Team') : null,
       isLead() ? link('blasts', 'Blasts') : null,
+      isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
       h('button', { class: 'link', onclick: logout }, 'Log out'),
     ),
   );
@@ -162,7 +169,13 @@ async function invitePage(token) {
     );
     return;
   }
-  const name = h('input', { id: 'name', autocomplete: 'name', required: true });
+  // A password reset (an admin's link for an existing user): her name is kept.
+  const name = h('input', {
+    id: 'name',
+    autocomplete: 'name',
+    required: !invite.reset,
+    value: invite.reset ? invite.display_name : undefined,
+  });
   const email = invite.email
     ? null
     : h('input', { id: 'invite-email', type: 'email', autocomplete: 'username', required: true });
@@ -187,18 +200,25 @@ async function invitePage(token) {
             email: email ? email.value : undefined,
             password: pw.value,
           });
-          flash('Your account is ready. Log in with your new password.', 'success');
+          flash(
+            invite.reset
+              ? 'Your new password is set. Log in with it.'
+              : 'Your account is ready. Log in with your new password.',
+            'success',
+          );
           go(href('login'));
         } catch (e) {
           replace(err, errorText(e));
         }
       },
     },
-    h('h1', {}, 'Join ', invite.org),
+    invite.reset ? h('h1', {}, 'New password for ', invite.org) : h('h1', {}, 'Join ', invite.org),
     h(
       'p',
       { class: 'muted' },
-      `You are invited as ${invite.role}${invite.email ? ` (${invite.email})` : ''}. Choose your name and password.`,
+      invite.reset
+        ? `An admin reset the password of ${invite.email}. Choose a new one.`
+        : `You are invited as ${invite.role}${invite.email ? ` (${invite.email})` : ''}. Choose your name and password.`,
     ),
     h('label', { for: 'name' }, 'Your name'),
     name,
@@ -206,7 +226,7 @@ async function invitePage(token) {
     h('label', { for: 'new-password' }, 'Password (at least 10 characters)'),
     pw,
     err,
-    h('button', { type: 'submit', class: 'primary' }, 'Create my account'),
+    h('button', { type: 'submit', class: 'primary' }, invite.reset ? 'Set my password' : 'Create my account'),
   );
   replace(root, h('main', { class: 'center' }, form));
 }
@@ -893,6 +913,13 @@ async function render() {
     const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
     replace(root, header(), flashArea, leadNav(r), main);
     const content = await leadPage(r, state.me);
+    if (location.hash === fragment) replace(main, content);
+    return;
+  }
+  if (r.view === 'admin') {
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), flashArea, adminNav(r, state.me), main);
+    const content = await adminPage(r, state.me);
     if (location.hash === fragment) replace(main, content);
     return;
   }

@@ -111,6 +111,13 @@ async function listsPage() {
       "Member counts leave out opted-out numbers. Exports open safely in spreadsheets: a cell starting with = + - or @ gets a leading ' so it is never run as a formula.",
     ),
     importForm(lists, refresh),
+    h(
+      'p',
+      { class: 'muted' },
+      'Moving from Spoke or another vendor? ',
+      h('a', { href: href('opt-outs'), id: 'to-opt-outs' }, 'Import its opt-out list'),
+      ' first.',
+    ),
   );
   return el;
 }

@@ -8,9 +8,9 @@
 
 // path: the fragment, with :id (digits) or :token (base64url) parameters.
 // view: the module that draws it (app.js's inbox and team, outreach.js,
-// leads.js, or the logged-out pages). section: the top-bar link it sits
-// under. lead: only leads and admins open it (others get the inbox).
-// parent: the page a sub-page's sub-navigation marks.
+// leads.js, admin.js, or the logged-out pages). section: the top-bar link it sits
+// under. lead: only leads and admins open it (others get the inbox);
+// admin: only admins (admin.js's pages). parent: the page a sub-page's sub-navigation marks.
 const TABLE = [
   { name: 'invite', path: '#token=:token', view: 'public' },
   { name: 'login', path: '#/login', view: 'public' },
@@ -26,6 +26,8 @@ const TABLE = [
   { name: 'lists', path: '#/lists', view: 'leads', section: 'blasts', lead: true },
   { name: 'keywords', path: '#/keywords', view: 'leads', section: 'blasts', lead: true },
   { name: 'stats', path: '#/stats', view: 'leads', section: 'blasts', lead: true },
+  { name: 'opt-outs', path: '#/opt-outs', view: 'admin', section: 'org', lead: true },
+  { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
 ];
 
 const PARAMS = { id: '(\\d{1,15})', token: '([A-Za-z0-9_-]{1,200})' };
@@ -49,13 +51,14 @@ const INBOX = BY_NAME.get('inbox');
 /** The route of hash (location.hash): { name, view, section, lead, parent,
  * params } with numeric ids; an empty or unknown fragment is the inbox.
  * isLead: whether the user may open lead pages (a lead page is the inbox
- * for anyone else, as is a page of no known name). */
-export function route(hash, isLead = true) {
+ * for anyone else, as is a page of no known name); isAdmin: admin pages
+ * likewise (by default as isLead). */
+export function route(hash, isLead = true, isAdmin = isLead) {
   const h = hash || '#/';
   for (const r of ROUTES) {
     const m = r.pattern.exec(h);
     if (!m) continue;
-    if (r.lead && !isLead) break;
+    if ((r.lead && !isLead) || (r.admin && !isAdmin)) break;
     const params = {};
     r.names.forEach((n, i) => {
       params[n] = n === 'id' ? Number(m[i + 1]) : m[i + 1];

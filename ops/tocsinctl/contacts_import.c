@@ -18,12 +18,12 @@ static void print_progress(long rows, void *ctx)
 
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL;
+    const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL, *opt_outs = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--list", &list, NULL},
                                    {"--region", &region, NULL},    {"--strict", NULL, &strict},
-                                   {"--outreach", &outreach, NULL},
+                                   {"--outreach", &outreach, NULL}, {"--opt-outs", &opt_outs, NULL},
                                    {"--dry-run", NULL, &dry_run},  {"--progress", NULL, &progress},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
@@ -32,6 +32,10 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     if (np < 0 || ctl_require("contacts import", "--org", org))
         return TOCSINCTL_USAGE;
     long long campaign = 0;
+    if (opt_outs && (list || outreach)) {
+        fprintf(stderr, "tocsinctl contacts import: --opt-outs cannot be combined with --list or --outreach\n");
+        return TOCSINCTL_USAGE;
+    }
     if (outreach) {
         char *end;
         campaign = strtoll(outreach, &end, 10);
@@ -60,6 +64,8 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                                       .filename = pos[0],
                                       .list_name = list,
                                       .outreach_campaign_id = campaign,
+                                      .opt_outs = opt_outs != NULL,
+                                      .phone_column = opt_outs,
                                       .region = region ? region : ctl->cfg.default_region,
                                       .strict = strict,
                                       .dry_run = dry_run,
@@ -67,9 +73,14 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     struct tocsin_import_report rep;
     char err[512];
     int failed = tocsin_contacts_import(conn, in, &o, &rep, err, sizeof err);
-    printf("imported=%ld updated=%ld rejected=%ld kept_opted_out=%ld%s\n", failed ? 0 : rep.imported,
-           failed ? 0 : rep.updated, rep.rejected, failed ? 0 : rep.kept_opted_out,
-           dry_run && !failed ? " (dry run: nothing written)" : "");
+    if (opt_outs)
+        printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n", failed ? 0 : rep.opted_out,
+               failed ? 0 : rep.already_opted_out, rep.rejected, rep.duplicates,
+               dry_run && !failed ? " (dry run: nothing written)" : "");
+    else
+        printf("imported=%ld updated=%ld rejected=%ld kept_opted_out=%ld%s\n", failed ? 0 : rep.imported,
+               failed ? 0 : rep.updated, rep.rejected, failed ? 0 : rep.kept_opted_out,
+               dry_run && !failed ? " (dry run: nothing written)" : "");
     if (list && !failed)
         printf("subscribed=%ld list=%s\n", rep.subscribed, list);
     if (campaign && !failed)

@@ -188,8 +188,8 @@ static const struct tocsinctl_verb verbs[] = {
      "Without --sender it applies to every sender. --language (default: read\n"
      "from TEXT) is the language STOP, START and HELP are then answered in.\n"},
     {"contacts", "import",
-     "--org SLUG [--list NAME | --outreach CAMPAIGN] [--region CC]\n[--strict] [--dry-run] "
-     "[--progress] FILE.csv",
+     "--org SLUG [--list NAME | --outreach CAMPAIGN | --opt-outs COLUMN]\n[--region CC] [--strict] "
+     "[--dry-run] [--progress] FILE.csv",
      DB, tocsinctl_contacts_import, "import contacts from a CSV file",
      "Imports contacts from a CSV file (FILE - reads standard input). The header row\n"
      "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
@@ -199,6 +199,10 @@ static const struct tocsinctl_verb verbs[] = {
      "--list subscribes the contacts to that list (opted-out numbers never are).\n"
      "--outreach adds them instead as targets of that outreach campaign (its id):\n"
      "they are subscribed to nothing and never in a blast; volunteers text them.\n"
+     "--opt-outs reads the file as an opt-out list (a Spoke or vendor export): only\n"
+     "the column named COLUMN is read, and each valid number is opted out for the org\n"
+     "(source import; its subscriptions end, its queued messages are cancelled); no\n"
+     "contact is made or changed. Numbers already opted out keep their opt-out.\n"
      "The import is one transaction: rejected rows are reported with their line\n"
      "and reason; with --strict any rejected row aborts the whole import.\n"
      "--dry-run validates and counts, then writes nothing.\n"

@@ -118,4 +118,19 @@ assert_contains "$err" "1 rows: read+validate+copy " "--progress reports where t
 out=$("$CTL" contacts import --org north --list big "$TMP/big.csv")
 assert_contains "$out" "imported=20000 updated=0 rejected=0" "20k rows"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.name = 'big'")" 20000 "20k subscribed"
+# An opt-out list from the command line (a file over the dashboard's upload
+# cap): the column by any name; big members opted out, their lists ended.
+{ echo "Mobile Number,notes"; seq -f "+1212555%04g,x" 0 999; echo "+14155552675,again"; echo "bogus,x"; } > "$TMP/optouts.csv"
+rc=0; out=$("$CTL" contacts import --org north --list big --opt-outs "mobile number" "$TMP/optouts.csv" 2>&1) || rc=$?
+assert_eq "$rc" 2 "--opt-outs with --list is a usage error"
+before=$(sql "SELECT count(*) FROM contacts")
+out=$("$CTL" contacts import --org north --opt-outs "mobile number" "$TMP/optouts.csv")
+assert_contains "$out" "opted_out=1000 already_opted_out=1 rejected=1 duplicates=0" "the opt-out list's counts"
+assert_contains "$out" "line 1003: " "the invalid row by its line"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE source = 'import' AND phone LIKE '+12125550%'")" 1000 "recorded with source import"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone LIKE '+12125550%' AND s.unsubscribed_at IS NULL")" 0 \
+  "their subscriptions ended"
+assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone LIKE '+1212555%' AND s.unsubscribed_at IS NULL")" 9000 \
+  "the rest of the list stays subscribed"
+assert_eq "$(sql "SELECT count(*) FROM contacts")" "$before" "no contact made or changed"
 echo "test_import: ok"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # List imports (POST /api/lists/import) and outreach audience uploads
-# (POST /api/outreach/campaigns/:id/audience) share one cap on CSV imports
+# (POST /api/outreach/campaigns/:id/audience), and opt-out list imports
+# (POST /api/opt-outs/import) share one cap on CSV imports
 # running at once in the dashboard (each holds a thread of libuv's pool and
 # a database connection): with two imports held in the database, an upload
 # is refused 429 at once; with two uploads held, an import is; once they
@@ -81,9 +82,12 @@ P2=$!
 waiters 2
 assert_eq "$(post imp7 /api/lists/import "$(import_body seven 7)")" 429 "an import while two uploads run is refused"
 assert_eq "$(post up8 "/api/outreach/campaigns/$CAMP/audience" "$(upload_body 8)")" 429 "a third upload is refused"
+assert_eq "$(post opt8 /api/opt-outs/import '{"column":"phone","csv":"phone\n+14155550998\n"}')" 429 \
+  "an opt-out list import shares the cap"
 release
 wait "$P1" "$P2"
 assert_eq "$(cat "$TMP/up5.code") $(cat "$TMP/up6.code")" "200 200" "the two uploads finish"
 assert_eq "$(post imp9 /api/lists/import "$(import_body nine 9)")" 200 "an import after them runs"
 assert_eq "$(sql "SELECT count(*) FROM outreach_targets WHERE campaign_id = $CAMP")" 3 "three uploads imported"
+assert_eq "$(sql "SELECT count(*) FROM opt_outs")" 0 "the refused opt-out import wrote nothing"
 echo "test_import_cap: ok"

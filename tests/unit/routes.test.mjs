@@ -56,6 +56,14 @@ test("lead pages are the inbox for a volunteer; outreach is everyone's", () => {
   assert.equal(route('#/c/2', false).name, 'conversation');
 });
 
+test("the org's pages: opt-outs for leads and admins, people for admins only", () => {
+  assert.equal(route('#/opt-outs', true, false).view, 'admin');
+  assert.equal(route('#/opt-outs', false, false).name, 'inbox');
+  assert.equal(route('#/people', true, false).name, 'inbox');
+  assert.equal(route('#/people', true, true).section, 'org');
+  assert.equal(route('#/people').name, 'people');
+});
+
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
   for (const f of [
     '#/nope',

@@ -114,6 +114,34 @@ static void test_rows(void **state)
 }
 
 /* The timezone column: an IANA zone from the tz database, or empty. */
+/* An opt-out list: the numbers' column picked by any name, only it read. */
+static void test_opt_out_columns(void **state)
+{
+    (void)state;
+    struct tocsin_import_columns cols;
+    char err[200], e164[TOCSIN_E164_MAX + 1];
+    assert_int_equal(tocsin_import_header_phone(parse("phone,\" Cell Phone \",zip\n"), "cell phone", &cols, err,
+                                                sizeof err), 0);
+    assert_int_equal(cols.known[IMPORT_COL_PHONE], 1);
+    assert_int_equal(tocsin_import_header_phone(parse("phone,cell\n"), "mobile", &cols, err, sizeof err), -1);
+    assert_string_equal(err, "header: no column named \"mobile\"");
+    assert_int_equal(tocsin_import_header_phone(parse("a,cell\n"), NULL, &cols, err, sizeof err), -1);
+    assert_non_null(strstr(err, "no \"phone\" column"));
+    /* The other columns are not checked: a bad zip is no reason to text. */
+    assert_int_equal(tocsin_import_header_phone(parse("zip,cell\n"), "cell", &cols, err, sizeof err), 0);
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("not a zip,(415) 555-0123\n"), "US", e164, err,
+                                             sizeof err), 0);
+    assert_string_equal(e164, "+14155550123");
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("x,\"=cmd|' /C calc'!A0\"\n"), "US", e164, err,
+                                             sizeof err), -1);
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("x, \n"), "US", e164, err, sizeof err), -1);
+    assert_string_equal(err, "missing phone");
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("4155550123\n"), "US", e164, err, sizeof err), -1);
+    assert_string_equal(err, "expected 2 columns, found 1");
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("x,415555\xff" "0123\n"), "US", e164, err, sizeof err), -1);
+    assert_string_equal(err, "column \"cell\" is not valid UTF-8");
+}
+
 static void test_timezone(void **state)
 {
     (void)state;
@@ -160,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_timezone),
+        cmocka_unit_test(test_opt_out_columns),
         cmocka_unit_test(test_bad_region_refused_before_any_query),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
