@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * telnyx_api.c — Telnyx's v2 messaging API as the simulator speaks it:
  * POST /v2/messages (Bearer API key, JSON in and out, Telnyx's error
- * shape) and the webhook events it sends back (message.sent,
+ * shape), GET /v2/balance (a harmless check of the API key, as tocsinctl
+ * doctor makes it) and the webhook events it sends back (message.sent,
  * message.finalized, message.received), JSON signed with Ed25519 over
  * "timestamp|body" in telnyx-signature-ed25519 / telnyx-timestamp. */
 #include <stdio.h>
@@ -182,7 +183,20 @@ static void create(struct tocsin_http_req *r, void *ctx)
     sim_jw_free(&w);
 }
 
+/* GET /v2/balance: what Telnyx answers an account's valid API key. */
+static void balance(struct tocsin_http_req *r, void *ctx)
+{
+    struct sim *s = ctx;
+    if (!authorized(s, r)) {
+        telnyx_error(r, 401, "10009", "Authentication failed", "The API key is missing or invalid.");
+        return;
+    }
+    tocsin_http_respond_json(r, 200, json_pack("{s:{s:s,s:s,s:s}}", "data", "record_type", "balance",
+                                               "balance", "100.00", "currency", "USD"));
+}
+
 void sim_telnyx_routes(struct sim *s)
 {
+    tocsin_http_route(s->http, "GET", "/v2/balance", balance, s);
     tocsin_http_route(s->http, "POST", "/v2/messages", create, s);
 }

@@ -2,7 +2,9 @@
  * twilio_api.c — Twilio's Messages API as the simulator speaks it:
  * POST /2010-04-01/Accounts/{Sid}/Messages.json (basic auth, form body,
  * Twilio's validation and error shape, 201 with a message resource) and
- * GET .../Messages/{Sid}.json, with the configured faults injected. */
+ * GET .../Messages/{Sid}.json, with the configured faults injected, and
+ * GET /2010-04-01/Accounts/{Sid}.json (the account itself: the harmless
+ * credentials check of tocsinctl doctor). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +241,25 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     respond_resource(s, r, 201, m, chance(s->faults.pslow) ? s->faults.slow_ms : 0);
 }
 
+/* GET /2010-04-01/Accounts/{AccountSid}.json: the account, as Twilio
+ * answers it (status active) to its own credentials; 401 otherwise. */
+static void account_fetch(struct sim *s, struct tocsin_http_req *r, tocsin_str tail)
+{
+    if (!tocsin_str_eq(tocsin_http_method(r), TSTR("GET")) || tail.len <= 5 ||
+        memcmp(tail.base + tail.len - 5, ".json", 5) != 0) {
+        twilio_error(r, 404, 20404, "The requested resource was not found");
+        return;
+    }
+    const struct sim_account *a = authenticate(s, r, (tocsin_str){tail.base, tail.len - 5});
+    if (!a) {
+        tocsin_http_add_header(r, "WWW-Authenticate", "Basic realm=\"Twilio API\"");
+        twilio_error(r, 401, 20003, "Authenticate");
+        return;
+    }
+    tocsin_http_respond_json(r, 200, json_pack("{s:s,s:s,s:s,s:s}", "sid", a->sid, "status", "active",
+                                               "type", "Full", "friendly_name", "carrier simulator"));
+}
+
 /* /2010-04-01/Accounts/{AccountSid}/Messages.json and .../Messages/{Sid}.json */
 static void accounts_route(struct tocsin_http_req *r, void *ctx)
 {
@@ -246,7 +267,7 @@ static void accounts_route(struct tocsin_http_req *r, void *ctx)
     tocsin_str tail = tocsin_http_route_tail(r);
     const char *slash = memchr(tail.base, '/', tail.len);
     if (!slash) {
-        twilio_error(r, 404, 20404, "The requested resource was not found");
+        account_fetch(s, r, tail);
         return;
     }
     tocsin_str sid = {tail.base, (size_t)(slash - tail.base)};

@@ -2,10 +2,13 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # Runs inside the container ops/test-package boots (Debian 12, systemd,
 # PostgreSQL, no network but loopback): installs the package from apt's
-# cache, starts the units and checks what an operator relies on. Every
-# wait is bounded. Prints the figures at the end.
+# cache, puts Debian's nginx in front with the shipped configuration and
+# a self-signed certificate, starts the units and checks what an operator
+# relies on (TLS, client addresses, SSE, doctor, backups and the restore
+# drill, an upgrade to N+1 under a webhook load, a rollback). Every wait
+# is bounded. Prints the figures at the end.
 set -euo pipefail
-deb=$1
+deb=$1 deb_next=$2
 say() { printf '[in container %s] %s\n' "$(date +%T)" "$*"; }
 die() { say "FAIL: $*" >&2; journalctl -n 80 --no-pager >&2 || true; exit 1; }
 as_pg() { runuser -u postgres -- psql -XqAt -v ON_ERROR_STOP=1 -d tocsin -c "$1"; }
@@ -22,6 +25,13 @@ echo "$out" | grep -E "created role|created database|database tocsin" || die "po
 say "a second setup changes nothing"
 runuser -u postgres -- tocsinctl --database-url dbname=postgres setup | grep -q "^created" && die "setup is not idempotent"
 
+say "settings for the TLS front: https URLs, nginx as the trusted proxy"
+cat >> /etc/tocsin/tocsin.conf <<'CONF'
+TOCSIN_PUBLIC_URL=https://sms.example.org
+TOCSIN_DASHBOARD_URL=https://inbox.example.org
+TOCSIN_TRUSTED_PROXIES=127.0.0.1/32
+CONF
+
 say "starting ${units[*]} (tocsin-migrate first)"
 timeout 180 systemctl start "${units[@]}" || die "the units did not start"
 for u in tocsin-migrate.service "${units[@]}"; do
@@ -36,6 +46,44 @@ wait_http() { # URL: 200 within 20 s
 for url in http://127.0.0.1:8080/healthz http://127.0.0.1:8081/ http://127.0.0.1:8082/healthz; do
   wait_http "$url" || die "$url does not answer"
 done
+say "nginx with /usr/share/tocsin/nginx/tocsin.conf and a self-signed certificate"
+out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q nginx 2>&1) || { echo "$out" >&2; die "apt-get install nginx failed"; }
+ca=/etc/ssl/tocsin-test-ca.pem
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Tocsin package test CA" \
+  -keyout /root/ca.key -out "$ca" 2>/dev/null
+for host in sms.example.org inbox.example.org; do
+  d=/etc/letsencrypt/live/$host
+  mkdir -p "$d"
+  openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$host" -keyout "$d/privkey.pem" -out /root/$host.csr 2>/dev/null
+  printf 'subjectAltName=DNS:%s\n' "$host" > /root/$host.ext
+  openssl x509 -req -in /root/$host.csr -CA "$ca" -CAkey /root/ca.key -CAcreateserial -days 2 \
+    -extfile /root/$host.ext -out "$d/fullchain.pem" 2>/dev/null
+done
+chmod 0644 "$ca"
+echo "127.0.0.1 sms.example.org inbox.example.org" >> /etc/hosts
+cp /usr/share/tocsin/nginx/tocsin.conf /etc/nginx/sites-available/tocsin
+ln -sf ../sites-available/tocsin /etc/nginx/sites-enabled/tocsin
+rm -f /etc/nginx/sites-enabled/default
+mkdir -p /var/www/letsencrypt/.well-known/acme-challenge
+echo webroot-ok > /var/www/letsencrypt/.well-known/acme-challenge/probe
+nginx -t 2>&1 | tail -1
+systemctl restart nginx || die "nginx did not start with the shipped configuration"
+# tls ADDR CURL-ARGS...: curl through nginx from client address ADDR
+# (any 127.x address is this machine's loopback), verifying the certificate.
+tls() { local a=$1; shift; curl -s --max-time 10 --cacert "$ca" --interface "$a" "$@"; }
+wait_https() { for _ in $(seq 1 100); do [ "$(tls 127.0.0.5 -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0; sleep 0.2; done; return 1; }
+wait_https https://sms.example.org/healthz || die "the gateway does not answer through nginx"
+wait_https https://inbox.example.org/healthz || die "the dashboard does not answer through nginx"
+hdr=$(tls 127.0.0.5 -D - -o /dev/null -w 'http_version=%{http_version}\n' https://sms.example.org/healthz)
+echo "$hdr" | grep -q '^http_version=2' || die "no HTTP/2 through nginx: $hdr"
+echo "$hdr" | grep -qi '^strict-transport-security: max-age=31536000' || die "no HSTS header: $hdr"
+[ "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 10 http://sms.example.org/twilio/inbound)" = \
+  "301 https://sms.example.org/twilio/inbound" ] || die "port 80 does not send to https"
+[ "$(curl -s --max-time 10 http://sms.example.org/.well-known/acme-challenge/probe)" = webroot-ok ] ||
+  die "port 80 does not serve certbot's webroot"
+[ "$(tls 127.0.0.5 -o /dev/null -w '%{http_code}' https://sms.example.org/metrics)" = 404 ] || die "/metrics is public"
+say "nginx: HTTP/2, HSTS, port 80 to https except certbot's webroot, /metrics closed"
+
 say "migrations applied: $(as_pg 'SELECT count(*) FROM schema_migrations'); objects owned by tocsin_owner: $(as_pg "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = 'tocsin_owner'")"
 [ "$(as_pg "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) <> 'tocsin_owner'")" = 0 ] ||
   die "some objects are not owned by tocsin_owner"
@@ -61,19 +109,65 @@ ctl keyword add --org pkgtest --keyword JOIN --list members \
   --reply "Package Test: you're in! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null ||
   die "keyword add"
 
-say "a signed Twilio webhook to the gateway"
-url=http://127.0.0.1:8080/twilio/inbound
+say "an admin with a password; a login over https"
+printf 'a long package test password' | ctl user add --org pkgtest --email admin@pkg.test --role admin --name Admin \
+  --password-stdin >/dev/null || die "user add"
+code=$(tls 127.0.0.9 -c /root/jar -o /root/login.json -w '%{http_code}' -X POST https://inbox.example.org/api/login \
+  -H 'Content-Type: application/json' -H 'X-Forwarded-For: 203.0.113.66' \
+  -d '{"email":"admin@pkg.test","password":"a long package test password"}')
+[ "$code" = 200 ] || die "the login over https got HTTP $code: $(cat /root/login.json)"
+grep -q '__Host-tocsin_session' /root/jar || die "no __Host- session cookie over https"
+grep '__Host-tocsin_session' /root/jar | awk '{ exit !($4 == "TRUE") }' || die "the session cookie is not Secure"
+[ "$(tls 127.0.0.9 -b /root/jar -o /dev/null -w '%{http_code}' https://inbox.example.org/api/me)" = 200 ] ||
+  die "the session does not work over https"
+addr=$(as_pg "SELECT remote_addr FROM sessions ORDER BY id DESC LIMIT 1")
+[ "$addr" = 127.0.0.9 ] || die "the session's client address is \"$addr\", not the real 127.0.0.9"
+say "login over https: 200, Secure __Host- cookie, session from 127.0.0.9 (the client's X-Forwarded-For 203.0.113.66 ignored)"
+
+say "the edge rate limit on logins (10 a minute per address, burst 10)"
+limited=0
+for i in $(seq 1 16); do
+  body=$(tls 127.0.0.11 -w ' %{http_code}' -X POST https://inbox.example.org/api/login -H 'Content-Type: application/json' \
+    -d '{"email":"admin@pkg.test","password":"not the password at all"}')
+  [[ "$body" == *nginx*" 429" ]] && limited=$((limited + 1))
+done
+[ $limited -ge 1 ] || die "nginx never answered 429 to 16 logins in a row"
+[ "$(tls 127.0.0.9 -b /root/jar -o /dev/null -w '%{http_code}' https://inbox.example.org/api/me)" = 200 ] ||
+  die "another address was limited too"
+say "nginx answered $limited of 16 rapid logins from 127.0.0.11 with 429; 127.0.0.9 unaffected"
+
+say "the event stream through nginx, from before the next webhook"
+tls 127.0.0.9 -N -b /root/jar --max-time 120 https://inbox.example.org/api/events > /root/events.txt 2>&1 &
+sse_pid=$!
+for _ in $(seq 1 100); do grep -q '^event: ready' /root/events.txt && break; sleep 0.1; done
+grep -q '^event: ready' /root/events.txt || die "the event stream did not open through nginx"
+
+say "a signed Twilio webhook through https"
+url=https://sms.example.org/twilio/inbound
 sid=SMpkg$(date +%s)
 sig=$(printf '%s' "${url}Body""hello from the package test""From""+14155552671""MessageSid""$sid""NumMedia""0""To""24680" |
       openssl dgst -sha1 -hmac "$token" -binary | base64)
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url" -H "X-Twilio-Signature: $sig" \
+code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: $sig" -H 'X-Forwarded-For: 198.51.100.1' \
   --data-urlencode "Body=hello from the package test" --data-urlencode From=+14155552671 \
   --data-urlencode "MessageSid=$sid" --data-urlencode NumMedia=0 --data-urlencode To=24680)
 [ "$code" = 200 ] || die "the signed webhook got HTTP $code"
 stored=$(as_pg "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$sid' AND body = 'hello from the package test'")
 [ "$stored" = 1 ] || die "the webhook is not stored"
-say "webhook $sid: HTTP 200, stored ($stored row in inbound_messages)"
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url" -H "X-Twilio-Signature: AAAA" \
+say "webhook $sid through https: HTTP 200, stored ($stored row in inbound_messages)"
+seen=""
+for _ in $(seq 1 50); do # journald takes the line a moment later
+  seen=$(journalctl -u tocsin-gateway --no-pager -o cat | grep 'http_request' | grep -E 'path="?/twilio/inbound' | tail -1)
+  [[ "$seen" == *"remote=127.0.0.7 peer=127.0.0.1"* ]] && break
+  sleep 0.1
+done
+[[ "$seen" == *"remote=127.0.0.7 peer=127.0.0.1"* ]] || die "the gateway did not log the real client address 127.0.0.7: $seen"
+say "the gateway saw the client as 127.0.0.7 (peer 127.0.0.1, the client's X-Forwarded-For ignored)"
+for _ in $(seq 1 150); do grep -q '^event: conversation' /root/events.txt && break; sleep 0.1; done
+grep -q '^event: conversation' /root/events.txt || die "the webhook's event did not come through nginx's stream"
+kill -0 "$sse_pid" 2>/dev/null || die "the event stream ended instead of staying open"
+kill "$sse_pid" 2>/dev/null || true
+say "the stream, still open, carried the conversation event at once (unbuffered)"
+code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: AAAA" \
   --data-urlencode Body=forged --data-urlencode From=+14155552671 --data-urlencode MessageSid=SMforged --data-urlencode To=24680)
 [ "$code" = 403 ] || die "a forged webhook got HTTP $code"
 
@@ -81,7 +175,7 @@ say "a keyword (pcre2 under MemoryDenyWriteExecute=: no JIT, the interpreter)"
 sid=SMjoin$(date +%s)
 sig=$(printf '%s' "${url}Body""JOIN""From""+14155552672""MessageSid""$sid""To""24680" |
       openssl dgst -sha1 -hmac "$token" -binary | base64)
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url" -H "X-Twilio-Signature: $sig" \
+code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: $sig" \
   --data-urlencode Body=JOIN --data-urlencode From=+14155552672 --data-urlencode "MessageSid=$sid" --data-urlencode To=24680)
 [ "$code" = 200 ] || die "the JOIN webhook got HTTP $code"
 [ "$(as_pg "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '+14155552672'")" = 1 ] ||
@@ -160,6 +254,138 @@ for u in "${units[@]}"; do
 done
 wait_http http://127.0.0.1:8080/healthz || die "the gateway does not answer after the upgrade"
 say "upgrade: tocsin-migrate ran again, then ${units[*]} restarted"
+
+say "tocsinctl doctor (as the user tocsin, the key as a credential, probing through nginx)"
+out=$(ctl doctor --ca-file "$ca" --no-carrier 2>&1) || { echo "$out" >&2; die "doctor found a problem on a right install"; }
+echo "$out" | sed 's/^/    /'
+chmod 0644 /etc/tocsin/secret_key
+rc=0; out=$(ctl doctor --ca-file "$ca" --no-carrier 2>&1) || rc=$?
+chmod 0600 /etc/tocsin/secret_key
+[ $rc -ne 0 ] && [[ "$out" == *"FAIL  key        /etc/tocsin/secret_key has mode 0644"* ]] ||
+  die "doctor did not fail on a world-readable key: $out"
+say "doctor: all checks pass; a world-readable key makes it fail (exit $rc) and say chmod 600"
+
+say "backups: tocsin-backup-setup (pgBackRest, encrypted repository, WAL archiving, timers)"
+out=$(timeout 600 tocsin-backup-setup 2>&1) || { echo "$out" >&2; die "tocsin-backup-setup failed"; }
+echo "$out" | sed 's/^/    /'
+for t in tocsin-backup-full.timer tocsin-backup-diff.timer; do
+  [ "$(systemctl is-active $t)" = active ] || die "$t is not active"
+done
+runuser -u postgres -- pgbackrest --stanza=tocsin info | grep -q 'cipher: aes-256-cbc' || die "the repository is not encrypted"
+enc=/var/lib/pgbackrest/tocsin-key/secret_key.enc
+[ -s "$enc" ] || die "no encrypted copy of the key"
+grep -q "$(head -c 64 /etc/tocsin/secret_key)" "$enc" && die "the key's copy holds the key in clear"
+[ "$(stat -c '%U %a' "$enc")" = "postgres 600" ] || die "the key's copy is $(stat -c '%U %a' "$enc")"
+wait_https https://sms.example.org/healthz || die "the gateway does not answer after PostgreSQL's restart"
+out=$(runuser -u postgres -- tocsinctl --database-url dbname=tocsin backup status 2>&1) ||
+  { echo "$out" >&2; die "backup status is not ok"; }
+echo "$out" | sed 's/^/    /'
+say "a diff backup by its unit, then the restore drill"
+timeout 300 systemctl start tocsin-backup@diff.service || die "tocsin-backup@diff failed"
+out=$(timeout 900 tocsin-restore-drill 2>&1) || { echo "$out" >&2; die "the restore drill failed"; }
+echo "$out" | sed 's/^/    /'
+[ -z "$(ls /var/tmp | grep tocsin-restore-drill || true)" ] || die "the drill left its scratch files"
+cp "$enc" /root/enc.saved
+printf 'ff%.0s' $(seq 1 32) | openssl enc -aes-256-cbc -pbkdf2 -iter 200000 -salt \
+  -pass file:/etc/tocsin/backup-passphrase -out "$enc"
+rc=0; out=$(timeout 300 tocsin-restore-drill 2>&1) || rc=$?
+cp /root/enc.saved "$enc"
+[ $rc -ne 0 ] && [[ "$out" == *"the key's copy is not the live key"* ]] ||
+  die "the drill passed with another key's copy (exit $rc): $out"
+say "the drill fails (exit $rc) when the key's copy is another key"
+
+say "upgrade to $(dpkg-deb -f "$deb_next" Version) while two load generators post signed webhooks through https"
+rm -f /root/load.*
+# load N: webhooks SMldNxI until /root/load.stop exists, each retried (as a
+# carrier retries) until it gets 200, at most 100 times.
+load() {
+  local n=0 sid sig code tries from=+1415555020$1
+  while [ ! -e /root/load.stop ]; do
+    n=$((n + 1)); sid=SMld${1}x$n
+    sig=$(printf '%s' "${url}Body""load $sid""From""$from""MessageSid""$sid""NumMedia""0""To""24680" |
+          openssl dgst -sha1 -hmac "$token" -binary | base64)
+    tries=0
+    while :; do
+      tries=$((tries + 1))
+      code=$(tls 127.0.0.2$1 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: $sig" \
+        --data-urlencode "Body=load $sid" --data-urlencode "From=$from" --data-urlencode "MessageSid=$sid" \
+        --data-urlencode NumMedia=0 --data-urlencode To=24680 || true)
+      [ "$code" = 200 ] && { echo "$sid" >> /root/load.acked; break; }
+      echo "$(date +%s.%N) $sid $code" >> /root/load.retries
+      [ $tries -lt 100 ] || { echo "$sid" >> /root/load.gaveup; break; }
+      sleep 0.1
+    done
+  done
+}
+acked() { [ -f /root/load.acked ] && wc -l < /root/load.acked || echo 0; }
+load 1 & l1=$!
+load 2 & l2=$!
+for _ in $(seq 1 300); do [ "$(acked)" -ge 40 ] && break; sleep 0.1; done
+[ "$(acked)" -ge 40 ] || die "the load generators did not get going: $(head -5 /root/load.retries 2>/dev/null)"
+declare -A before
+for u in "${units[@]}"; do before[$u]=$(systemctl show -p MainPID --value "$u"); done
+before_up=$(acked)
+# (the settings file was edited above: keep it, as an operator would, if N+1's differs)
+keep=(-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q "${keep[@]}" "$deb_next" 2>&1) || { echo "$out" >&2; die "the upgrade failed"; }
+after_up=$(acked)
+for _ in $(seq 1 300); do [ "$(acked)" -ge $((after_up + 40)) ] && break; sleep 0.1; done
+touch /root/load.stop
+for _ in $(seq 1 300); do kill -0 $l1 2>/dev/null || kill -0 $l2 2>/dev/null || break; sleep 0.1; done
+kill $l1 $l2 2>/dev/null || true
+wait $l1 $l2 2>/dev/null || true
+[ "$(dpkg-query -W -f='${Version}' tocsin)" = "$(dpkg-deb -f "$deb_next" Version)" ] || die "the upgrade did not install N+1"
+for u in "${units[@]}"; do
+  [ "$(systemctl is-active "$u")" = active ] || die "$u is not active after the upgrade"
+  [ "$(systemctl show -p MainPID --value "$u")" != "${before[$u]}" ] || die "$u was not restarted by the upgrade"
+done
+newmig=$(as_pg "SELECT name FROM schema_migrations ORDER BY version DESC LIMIT 1")
+[[ "$newmig" == *package_upgrade_probe* ]] || die "N+1's migration was not applied (last: $newmig)"
+posted=$(acked)
+[ ! -s /root/load.gaveup ] || die "$(wc -l < /root/load.gaveup) webhooks never got 200"
+stored=0
+for _ in $(seq 1 600); do # replies may be threaded from the journal a moment later
+  stored=$(as_pg "SELECT count(DISTINCT provider_message_id) FROM inbound_messages WHERE provider_message_id LIKE 'SMld%'")
+  [ "$stored" -ge "$posted" ] && break
+  sleep 0.1
+done
+rows=$(as_pg "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMld%'")
+as_pg "SELECT provider_message_id FROM inbound_messages WHERE provider_message_id LIKE 'SMld%'" | sort > /root/load.stored
+sort /root/load.acked > /root/load.acked.sorted
+lost=$(comm -23 /root/load.acked.sorted /root/load.stored | wc -l)
+extra=$(comm -13 /root/load.acked.sorted /root/load.stored | wc -l)
+dups=$((rows - stored))
+retried=$( [ -f /root/load.retries ] && wc -l < /root/load.retries || echo 0)
+codes=$( [ -f /root/load.retries ] && awk '{ print $3 }' /root/load.retries | sort | uniq -c | awk '{ printf "%s x%s ", $2, $1 }' || true)
+window=$( [ -f /root/load.retries ] && awk 'NR == 1 { a = $1 } { b = $1 } END { printf "%.1f", b - a }' /root/load.retries || echo 0)
+say "upgrade under load: $posted webhooks acknowledged ($before_up before, $((after_up - before_up)) during, $((posted - after_up)) after), $stored stored, lost $lost, duplicated $dups, stored unacknowledged $extra"
+say "  answers other than 200 while the daemons restarted: $retried ($codes) over ${window} s, each retried until 200"
+[ "$lost" = 0 ] && [ "$dups" = 0 ] || die "webhooks were lost ($lost) or stored twice ($dups)"
+m=$(systemctl show -p ActiveEnterTimestampMonotonic --value tocsin-migrate.service)
+for u in "${units[@]}"; do
+  [ "$(systemctl show -p ActiveEnterTimestampMonotonic --value "$u")" -ge "$m" ] || die "$u started before the migrations ended"
+done
+
+say "rollback: the previous package over N+1 (apt-get install --allow-downgrades)"
+out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q --allow-downgrades "${keep[@]}" "$deb" 2>&1) ||
+  { echo "$out" >&2; die "the rollback failed"; }
+[ "$(dpkg-query -W -f='${Version}' tocsin)" = "$(dpkg-deb -f "$deb" Version)" ] || die "the rollback did not install N"
+for u in tocsin-migrate.service "${units[@]}"; do
+  [ "$(systemctl is-active "$u")" = active ] || die "$u is not active after the rollback"
+done
+wait_https https://sms.example.org/healthz || die "the gateway does not answer after the rollback"
+sid=SMback$(date +%s)
+sig=$(printf '%s' "${url}Body""after the rollback""From""+14155552671""MessageSid""$sid""NumMedia""0""To""24680" |
+      openssl dgst -sha1 -hmac "$token" -binary | base64)
+code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: $sig" \
+  --data-urlencode "Body=after the rollback" --data-urlencode From=+14155552671 \
+  --data-urlencode "MessageSid=$sid" --data-urlencode NumMedia=0 --data-urlencode To=24680)
+[ "$code" = 200 ] && [ "$(as_pg "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$sid'")" = 1 ] ||
+  die "a webhook after the rollback was not stored (HTTP $code)"
+rc=0; out=$(ctl doctor --ca-file "$ca" --no-carrier 2>&1) || rc=$?
+[[ "$out" == *"FAIL  migrations the database has 1 migration(s) this tocsinctl does not know"* ]] ||
+  die "doctor does not name N+1's migration after the rollback: $out"
+say "rollback: N runs on N+1's (additive) schema and stores webhooks; doctor names the newer migration (exit $rc)"
 
 say "apt-get remove stops the units; purge removes the key and the spool, keeps the database"
 DEBIAN_FRONTEND=noninteractive timeout 300 apt-get remove -y -q tocsin >/dev/null 2>&1 || die "remove failed"

@@ -71,6 +71,52 @@ static const struct tocsinctl_verb verbs[] = {
      "              built into tocsinctl\n"
      "  --status    list migrations and repeatable files and whether each is\n"
      "              applied; change nothing\n"},
+    {NULL, "doctor",
+     "[--key-file FILE] [--key-owner USER] [--ca-file FILE]\n[--no-carrier] [--no-probe]", DB,
+     tocsinctl_doctor, "check a running installation and say what is wrong",
+     "Checks a running installation and prints one line a check (ok, warn, FAIL, skip)\n"
+     "with what is wrong in plain words. Changes nothing. Run it as the daemons run\n"
+     "(docs/deploy.md: the user tocsin, the settings file, the key as a credential).\n"
+     "It opens its own connection, so that a database it cannot reach is a check\n"
+     "that failed, not an error.\n"
+     "  database    reachable with TOCSIN_DATABASE_URL, as a role without superuser or DDL\n"
+     "  migrations  every migration of this version applied, none changed, none unknown\n"
+     "  key         FILE (default /etc/tocsin/secret_key) exists, belongs to USER (default\n"
+     "              root) and nobody else may read it\n"
+     "  url         TOCSIN_PUBLIC_URL and TOCSIN_DASHBOARD_URL are https:// and their\n"
+     "              /healthz answers through the proxy (--ca-file: a CA for a private\n"
+     "              certificate; --no-probe: do not connect)\n"
+     "  proxy       TOCSIN_TRUSTED_PROXIES is set and this week's logins came from real\n"
+     "              client addresses, not all from loopback\n"
+     "  sender      each sender's credentials open with the key and its carrier accepts\n"
+     "              them (Twilio: GET the account; Telnyx: GET /v2/balance; both send\n"
+     "              nothing; --no-carrier: do not ask)\n"
+     "Exit status 0 when nothing failed (warnings allowed), 1 otherwise.\n"},
+    {"backup", "status",
+     "[--stanza tocsin] [--pgbackrest /usr/bin/pgbackrest]\n[--max-full-age-hours 192] "
+     "[--max-wal-age-minutes 60]\n[--prometheus]",
+     DB, tocsinctl_backup_status, "age of the last full backup and of the last archived WAL",
+     "Says how old the last full pgBackRest backup of the stanza is and how old the\n"
+     "last WAL segment PostgreSQL archived is, and whether archiving is failing.\n"
+     "Run it as the system user postgres (it reads pgBackRest's repository and\n"
+     "pg_stat_archiver):\n"
+     "  runuser -u postgres -- tocsinctl --database-url dbname=tocsin backup status\n"
+     "Exit 1 when there is no full backup younger than the limit (default 8 days:\n"
+     "tocsin-backup-full.timer takes one a week), archiving is off or failing, or\n"
+     "the last archived segment is older than its limit (an idle database archives\n"
+     "a segment at most every archive_timeout, 60 s after tocsin-backup-setup, and\n"
+     "only when something was written).\n"
+     "  --prometheus  print the figures as Prometheus text instead (for node_exporter's\n"
+     "                textfile collector); the exit status is the same\n"},
+    {NULL, "metrics", "", DB, tocsinctl_metrics,
+     "queue age and unknown outcomes per sender, as Prometheus text",
+     "Prints, as Prometheus text, what only the database knows:\n"
+     "  tocsin_queue_due_messages{sender}           queued messages whose time has come\n"
+     "  tocsin_queue_oldest_due_age_seconds{sender} how long the oldest of them has waited\n"
+     "  tocsin_messages_unknown{sender}             messages whose fate is unknown\n"
+     "                                              (tocsinctl messages requeue)\n"
+     "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
+     "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
     {"org", "create", "SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]",
      DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
      "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
