@@ -99,8 +99,10 @@ async function createForm() {
   script.addEventListener('input', showPreview);
   showPreview();
   const batch = h('input', { id: 'oc-batch', type: 'number', min: 1, max: 500, value: 25 });
-  const from = h('input', { id: 'oc-from', type: 'number', min: 8, max: 20, value: 8 });
-  const to = h('input', { id: 'oc-to', type: 'number', min: 9, max: 21, value: 21 });
+  // Empty hours: the org's texting hours (an admin's Settings page).
+  const from = h('input', { id: 'oc-from', type: 'number', min: 8, max: 20, placeholder: 'org' });
+  const to = h('input', { id: 'oc-to', type: 'number', min: 9, max: 21, placeholder: 'org' });
+  const hour = (el) => (el.value === '' ? undefined : Number(el.value));
   const msg = h('div', {});
   return h(
     'form',
@@ -115,8 +117,8 @@ async function createForm() {
             sender_id: Number(sender.value),
             script: script.value,
             batch_size: Number(batch.value),
-            hours_start: Number(from.value),
-            hours_end: Number(to.value),
+            hours_start: hour(from),
+            hours_end: hour(to),
           });
           location.hash = href('campaign', { id: c.id });
         } catch (e) {
@@ -142,7 +144,7 @@ async function createForm() {
     h(
       'p',
       { class: 'muted' },
-      "Texting hours can only be narrower than 8:00–21:00 in the contact's own time (20:00 for Florida and Oklahoma numbers).",
+      "Texting hours, in the contact's own time, can only be narrower than 8:00–21:00 (20:00 for Florida and Oklahoma numbers); left empty, they are the org's (Settings).",
     ),
     h(
       'p',

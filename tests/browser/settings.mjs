@@ -129,6 +129,26 @@ try {
   await noSideScroll(lead, 390, 'the shared texts page with items');
   await lead.screenshot({ path: `${SHOTS}/dashboard-texts-phone.png`, fullPage: true });
 
+  // A new campaign left with empty hours takes the org's (saved above: 9 to 20).
+  await lead.goto(`${BASE}/#/outreach`);
+  await lead.waitForSelector('#oc-create');
+  check(
+    (await lead.inputValue('#oc-from')) === '' && (await lead.inputValue('#oc-to')) === '',
+    'the hours start empty',
+  );
+  await lead.fill('#oc-name', 'Phone bank');
+  await lead.fill('#oc-script', 'Hi {first_name|there}, can you phone bank Sunday?');
+  await lead.click('#oc-create button[type=submit]');
+  await lead.waitForSelector('#oc-progress');
+  check(
+    sql('SELECT hours_start || $$-$$ || hours_end FROM outreach_campaigns WHERE name = $$Phone bank$$') === '9-20',
+    "a campaign created with empty hours has the org's texting hours",
+  );
+  await lead.waitForSelector('text=Texting hours 9:00–20:00');
+  check(true, 'and shows them');
+  await lead.goto(`${BASE}/#/settings/texts`);
+  await lead.waitForSelector('#canned-form');
+
   // --- the volunteer's menus follow ---
   const vol = await phonePage(browser, problems);
   await logIn(vol, BASE, 'vol1@demo.test');
