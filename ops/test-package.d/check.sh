@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # Runs inside the container ops/test-package boots (Debian 12, systemd,
-# PostgreSQL, no network but loopback): installs the package from apt's
-# cache, puts Debian's nginx in front with the shipped configuration and
-# a self-signed certificate, starts the units and checks what an operator
-# relies on (TLS, client addresses, SSE, doctor, backups and the restore
+# PostgreSQL, no network but loopback and a veth link to the host, where
+# the carrier simulator listens): installs the package from apt's cache,
+# puts Debian's nginx in front with the shipped configuration and a
+# certificate of the test's CA, starts the units and checks what an operator
+# relies on (TLS, client addresses, SSE, sends to the carrier and its
+# receipts, 500s and timeouts, doctor, backups and the restore
 # drill, an upgrade to N+1 under a webhook load, a rollback). Every wait
 # is bounded. Prints the figures at the end.
 set -euo pipefail
-deb=$1 deb_next=$2
+# Usage: check.sh DEB DEB-NEXT CARRIER-URL HOST-ADDRESS (the simulator on
+# the host end of the link, and that address)
+deb=$1 deb_next=$2 carrier=$3 host_ip=$4
 say() { printf '[in container %s] %s\n' "$(date +%T)" "$*"; }
 die() { say "FAIL: $*" >&2; journalctl -n 80 --no-pager >&2 || true; exit 1; }
 as_pg() { runuser -u postgres -- psql -XqAt -v ON_ERROR_STOP=1 -d tocsin -c "$1"; }
@@ -30,6 +34,9 @@ cat >> /etc/tocsin/tocsin.conf <<'CONF'
 TOCSIN_PUBLIC_URL=https://sms.example.org
 TOCSIN_DASHBOARD_URL=https://inbox.example.org
 TOCSIN_TRUSTED_PROXIES=127.0.0.1/32
+# For this test only: the sender's carrier is the simulator at an http://
+# URL on the host. Production refuses http carrier URLs (never set this).
+TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1
 CONF
 
 say "starting ${units[*]} (tocsin-migrate first)"
@@ -49,8 +56,10 @@ done
 say "nginx with /usr/share/tocsin/nginx/tocsin.conf and a self-signed certificate"
 out=$(DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q nginx 2>&1) || { echo "$out" >&2; die "apt-get install nginx failed"; }
 ca=/etc/ssl/tocsin-test-ca.pem
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Tocsin package test CA" \
-  -keyout /root/ca.key -out "$ca" 2>/dev/null
+# (ops/test-package made the CA: the simulator on the host trusts it too)
+install -m 0600 /var/tmp/tocsin-test-ca.key /root/ca.key
+install -m 0644 /var/tmp/tocsin-test-ca.pem "$ca"
+rm -f /var/tmp/tocsin-test-ca.key
 for host in sms.example.org inbox.example.org; do
   d=/etc/letsencrypt/live/$host
   mkdir -p "$d"
@@ -103,7 +112,8 @@ token=5f4dcc3b5aa765d61d8327deb882cf99
 ctl org create pkgtest --name "Package Test" --help-text "Package Test: reply STOP to stop. Msg&data rates may apply." >/dev/null ||
   die "org create"
 printf '%s' "$token" | ctl sender add --org pkgtest --address 24680 --provider twilio --mps 10 \
-  --account-sid AC00000000000000000000000000000001 --auth-token-stdin >/dev/null || die "sender add"
+  --account-sid AC00000000000000000000000000000001 --auth-token-stdin --base-url "$carrier" >/dev/null ||
+  die "sender add"
 # (before the first webhook: the gateway caches a sender's keywords for 2 s)
 ctl keyword add --org pkgtest --keyword JOIN --list members \
   --reply "Package Test: you're in! Up to 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel." >/dev/null ||
@@ -181,6 +191,75 @@ code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signatur
 [ "$(as_pg "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '+14155552672'")" = 1 ] ||
   die "JOIN did not subscribe"
 say "JOIN subscribed the member"
+
+say "the worker sends to the carrier simulator on the host ($carrier, across the link)"
+[ -z "$(ip -4 route show default)" ] && ! ip route get 192.0.2.1 >/dev/null 2>&1 && ! getent hosts deb.debian.org >/dev/null ||
+  die "the container has a way out other than the link to $host_ip"
+sim() { curl -fsS --max-time 10 "$@"; }
+sim_msgs() { sim -G --data-urlencode "to=$1" "$carrier/sim/messages"; } # compact JSON
+sim_faults() { sim -o /dev/null -X POST -H 'Content-Type: application/json' -d "$1" "$carrier/sim/faults"; }
+join() { # join PHONE: the member texts JOIN through https (the keyword queues a confirmation)
+  local sid=SMjoin$RANDOM$(date +%s%N) sig code
+  sig=$(printf '%s' "${url}Body""JOIN""From""$1""MessageSid""$sid""To""24680" |
+        openssl dgst -sha1 -hmac "$token" -binary | base64)
+  code=$(tls 127.0.0.7 -o /dev/null -w '%{http_code}' "$url" -H "X-Twilio-Signature: $sig" \
+    --data-urlencode Body=JOIN --data-urlencode "From=$1" --data-urlencode "MessageSid=$sid" --data-urlencode To=24680)
+  [ "$code" = 200 ] || die "the JOIN webhook from $1 got HTTP $code"
+}
+msg() { as_pg "SELECT state, coalesce(provider_message_id, '-'), attempts, sent_at IS NOT NULL, coalesce(finalized_at >= sent_at, false) FROM messages WHERE to_phone = '$1'" | tr '|' ' '; }
+wait_state() { # wait_state PHONE STATE: that phone's one message reaches STATE within 2 minutes
+  local s=""
+  for _ in $(seq 1 600); do s=$(msg "$1"); [ "${s%% *}" = "$2" ] && return 0; sleep 0.2; done
+  die "the message to $1 is \"$s\", not $2"
+}
+metrics() { ctl metrics | awk -v m="$1" 'index($0, m "{") == 1 { n++; s += $NF } END { if (!n) exit 1; print s }'; }
+# 1. The confirmation of the JOIN above: the simulator takes it, its receipts come back.
+m=+14155552672
+wait_state $m delivered
+read -r st pid attempts was_sent in_order <<< "$(msg $m)"
+[ "$(as_pg "SELECT count(*) FROM messages WHERE to_phone = '$m'")" = 1 ] || die "more than one message to $m"
+[ "$attempts" = 1 ] && [ "$was_sent" = t ] && [ "$in_order" = t ] ||
+  die "the message to $m: attempts $attempts, sent_at set $was_sent, finalized after sent $in_order"
+j=$(sim_msgs $m)
+[ "$(grep -o '"sid":' <<< "$j" | wc -l)" = 1 ] || die "the simulator has not exactly one message to $m: $j"
+grep -q "\"sid\":\"$pid\"" <<< "$j" && grep -q '"status":"delivered"' <<< "$j" ||
+  die "the simulator's message is not $pid, delivered: $j"
+seen=""
+for _ in $(seq 1 50); do
+  seen=$(journalctl -u tocsin-gateway --no-pager -o cat | grep 'http_request' | grep -E 'path="?/twilio/status' | grep -c "remote=$host_ip peer=127.0.0.1" || true)
+  [ "$seen" -ge 2 ] && break
+  sleep 0.1
+done
+[ "$seen" -ge 2 ] || die "the gateway did not log the simulator's receipts ('sent', 'delivered') from $host_ip through nginx"
+for _ in $(seq 1 150); do [ "$(as_pg "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')")" = 0 ] && break; sleep 0.2; done
+due=$(metrics tocsin_queue_due_messages) && unknown=$(metrics tocsin_messages_unknown) || die "tocsinctl metrics: $(ctl metrics 2>&1)"
+[ "$due" = 0 ] && [ "$unknown" = 0 ] || die "tocsinctl metrics: $due due, $unknown unknown"
+say "to $m: simulator sid $pid, once; the row sent then delivered (receipts over https from $host_ip, $seen logged); metrics: 0 due, 0 unknown"
+# 2. The carrier answers 500: per the worker's rules an unknown, never resent.
+sim_faults '{"p500": 1}' || die "POST /sim/faults"
+join +14155552673
+wait_state +14155552673 unknown
+# 3. The carrier takes the message and never answers: the worker times out
+#    (TOCSIN_WORKER_HTTP_TIMEOUT_MS): unknown, never resent.
+sim_faults '{"p500": 0, "ptimeout": 1}' || die "POST /sim/faults"
+join +14155552674
+wait_state +14155552674 unknown
+# 4. Faults off: the next one goes and is delivered, so the worker has had
+#    its chances to resend the two unknowns, and did not.
+sim_faults '{"p500": 0, "ptimeout": 0}' || die "POST /sim/faults"
+join +14155552675
+wait_state +14155552675 delivered
+for p in +14155552673:0 +14155552674:1 +14155552675:1; do
+  n=$(sim_msgs "${p%:*}" | grep -o '"sid":' | wc -l)
+  [ "$n" = "${p#*:}" ] || die "the simulator has $n message(s) to ${p%:*}, not ${p#*:}"
+done
+for p in +14155552673 +14155552674; do
+  read -r st pid attempts _ <<< "$(msg $p)"
+  [ "$st" = unknown ] && [ "$attempts" = 1 ] || die "the message to $p is $st after $attempts attempt(s)"
+done
+due=$(metrics tocsin_queue_due_messages) && unknown=$(metrics tocsin_messages_unknown) || die "tocsinctl metrics"
+[ "$due" = 0 ] && [ "$unknown" = 2 ] || die "tocsinctl metrics: $due due, $unknown unknown (want 0 and 2)"
+say "hostile carrier: a 500 (not accepted: 0 at the simulator) and a timeout (accepted: 1) each left unknown after 1 attempt, never resent; the next message delivered; metrics: 0 due, 2 unknown"
 
 say "the runtime role: rows yes, structure and programs no"
 rt() { runuser -u tocsin -- psql -XqAt -d tocsin -c "$1" 2>&1; }
