@@ -197,6 +197,7 @@ say "the worker sends to the carrier simulator on the host ($carrier, across the
   die "the container has a way out other than the link to $host_ip"
 sim() { curl -fsS --max-time 10 "$@"; }
 sim_msgs() { sim -G --data-urlencode "to=$1" "$carrier/sim/messages"; } # compact JSON
+sids() { { grep -o '"sid":' || true; } | wc -l; } # how many messages in sim_msgs's answer
 sim_faults() { sim -o /dev/null -X POST -H 'Content-Type: application/json' -d "$1" "$carrier/sim/faults"; }
 join() { # join PHONE: the member texts JOIN through https (the keyword queues a confirmation)
   local sid=SMjoin$RANDOM$(date +%s%N) sig code
@@ -221,7 +222,7 @@ read -r st pid attempts was_sent in_order <<< "$(msg $m)"
 [ "$attempts" = 1 ] && [ "$was_sent" = t ] && [ "$in_order" = t ] ||
   die "the message to $m: attempts $attempts, sent_at set $was_sent, finalized after sent $in_order"
 j=$(sim_msgs $m)
-[ "$(grep -o '"sid":' <<< "$j" | wc -l)" = 1 ] || die "the simulator has not exactly one message to $m: $j"
+[ "$(sids <<< "$j")" = 1 ] || die "the simulator has not exactly one message to $m: $j"
 grep -q "\"sid\":\"$pid\"" <<< "$j" && grep -q '"status":"delivered"' <<< "$j" ||
   die "the simulator's message is not $pid, delivered: $j"
 seen=""
@@ -250,7 +251,7 @@ sim_faults '{"p500": 0, "ptimeout": 0}' || die "POST /sim/faults"
 join +14155552675
 wait_state +14155552675 delivered
 for p in +14155552673:0 +14155552674:1 +14155552675:1; do
-  n=$(sim_msgs "${p%:*}" | grep -o '"sid":' | wc -l)
+  n=$(sim_msgs "${p%:*}" | sids) || die "the simulator does not answer"
   [ "$n" = "${p#*:}" ] || die "the simulator has $n message(s) to ${p%:*}, not ${p#*:}"
 done
 for p in +14155552673 +14155552674; do
@@ -334,9 +335,11 @@ done
 wait_http http://127.0.0.1:8080/healthz || die "the gateway does not answer after the upgrade"
 say "upgrade: tocsin-migrate ran again, then ${units[*]} restarted"
 
-say "tocsinctl doctor (as the user tocsin, the key as a credential, probing through nginx)"
-out=$(ctl doctor --ca-file "$ca" --no-carrier 2>&1) || { echo "$out" >&2; die "doctor found a problem on a right install"; }
+say "tocsinctl doctor (as the user tocsin, the key as a credential, probing through nginx and asking the carrier simulator)"
+out=$(ctl doctor --ca-file "$ca" 2>&1) || { echo "$out" >&2; die "doctor found a problem on a right install"; }
 echo "$out" | sed 's/^/    /'
+[[ "$out" == *"ok    sender     twilio 24680 (org pkgtest): twilio accepts its credentials"* ]] ||
+  die "doctor did not have the carrier simulator check the sender's credentials"
 chmod 0644 /etc/tocsin/secret_key
 rc=0; out=$(ctl doctor --ca-file "$ca" --no-carrier 2>&1) || rc=$?
 chmod 0600 /etc/tocsin/secret_key
