@@ -25,7 +25,7 @@ struct dashboard {
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
-    int secure_cookies; /* TOCSIN_DASHBOARD_URL is https:// */
+    int secure_cookies;  /* TOCSIN_DASHBOARD_URL is https:// */
     int imports_running; /* list imports and audience uploads (api_import.c) */
 };
 

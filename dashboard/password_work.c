@@ -36,12 +36,15 @@ static struct {
     struct pw_work *head, *tail;
 } q;
 
-static struct tocsin_metric m_verifications = TOCSIN_METRIC_COUNTER(
-    "tocsin_dashboard_password_verifications_total", "argon2id password checks started (logins)", NULL);
-static struct tocsin_metric m_hashes = TOCSIN_METRIC_COUNTER(
-    "tocsin_dashboard_password_hashes_total", "argon2id password hashes started (invite accepts)", NULL);
-static struct tocsin_metric m_refused = TOCSIN_METRIC_COUNTER(
-    "tocsin_dashboard_password_queue_full_total", "password checks refused with 503: queue full", NULL);
+static struct tocsin_metric m_verifications =
+    TOCSIN_METRIC_COUNTER("tocsin_dashboard_password_verifications_total",
+                          "argon2id password checks started (logins)", NULL);
+static struct tocsin_metric m_hashes =
+    TOCSIN_METRIC_COUNTER("tocsin_dashboard_password_hashes_total",
+                          "argon2id password hashes started (invite accepts)", NULL);
+static struct tocsin_metric m_refused =
+    TOCSIN_METRIC_COUNTER("tocsin_dashboard_password_queue_full_total",
+                          "password checks refused with 503: queue full", NULL);
 static struct tocsin_metric m_waiting = TOCSIN_METRIC_GAUGE(
     "tocsin_dashboard_password_waiting", "password checks waiting for an argon2id slot", NULL);
 
