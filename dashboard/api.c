@@ -93,7 +93,8 @@ void api_db_error(struct api_call *call, const char *what, const char *error)
 static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
 {
     const char *st = r->sqlstate;
-    int constraint = strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 || strcmp(st, "23503") == 0;
+    int constraint =
+        strcmp(st, "23514") == 0 || strcmp(st, "23502") == 0 || strcmp(st, "23503") == 0;
     int refused = strncmp(st, "22", 2) == 0 || constraint;
     char reason[600];
     if (*st)
@@ -106,11 +107,13 @@ static void sql_failed(struct api_call *call, const struct tocsin_db_result *r)
         log_info("api_request_refused", "route=\"%s\" sqlstate=%s reason=%s", call->route->pattern,
                  st, reason);
         if (constraint)
-            tocsin_http_error(call->req, 422, "constraint_violation",
-                              "the request was refused: a value is missing, too long or not allowed");
+            tocsin_http_error(
+                call->req, 422, "constraint_violation",
+                "the request was refused: a value is missing, too long or not allowed");
         else
-            tocsin_http_error(call->req, 422, "invalid_value",
-                              "the request was refused: a value is not of the expected kind or range");
+            tocsin_http_error(
+                call->req, 422, "invalid_value",
+                "the request was refused: a value is not of the expected kind or range");
         return;
     }
     if (strcmp(st, "23505") == 0) {
@@ -215,8 +218,8 @@ static int seg_is_token(tocsin_str s)
         return 0;
     for (size_t i = 0; i < s.len; i++) {
         char c = s.base[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-              c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
             return 0;
     }
     return 1;
@@ -272,7 +275,8 @@ static void run(struct api_call *call, tocsin_str *path_params, int npath)
     call->params[2] = call->role;
     call->nparams = 3;
     for (int i = 0; i < npath; i++)
-        call->params[call->nparams++] = tocsin_arena_strndup(a, path_params[i].base, path_params[i].len);
+        call->params[call->nparams++] =
+            tocsin_arena_strndup(a, path_params[i].base, path_params[i].len);
     tocsin_str body = tocsin_http_body(call->req);
     if (body.len) {
         char err[200];
@@ -314,7 +318,8 @@ static int origin_ok(struct api_call *call)
     tocsin_str host = tocsin_http_header(call->req, "Host");
     char own[300];
     for (int https = 0; host.base && host.len < 256 && https < 2; https++) {
-        int n = snprintf(own, sizeof own, "%s://%.*s", https ? "https" : "http", (int)host.len, host.base);
+        int n = snprintf(own, sizeof own, "%s://%.*s", https ? "https" : "http", (int)host.len,
+                         host.base);
         if (n > 0 && tocsin_str_eq(origin, (tocsin_str){own, (size_t)n}))
             return 1;
     }
@@ -379,7 +384,8 @@ static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req 
     char name[64];
     size_t nl = (size_t)snprintf(name, sizeof name, "%s=", api_session_cookie_name(dash));
     for (size_t i = 0; c.base && i + nl <= c.len; i++) {
-        if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') && memcmp(c.base + i, name, nl) == 0) {
+        if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') &&
+            memcmp(c.base + i, name, nl) == 0) {
             size_t start = i + nl, end = start;
             while (end < c.len && c.base[end] != ';')
                 end++;

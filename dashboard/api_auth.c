@@ -18,7 +18,7 @@
 #include "ratelimit.h"
 
 #define USER_JSON                                                                                  \
-    "json_build_object('id', u.id, 'email', u.email, 'display_name', u.display_name,"             \
+    "json_build_object('id', u.id, 'email', u.email, 'display_name', u.display_name,"              \
     " 'role', u.role, 'org', json_build_object('slug', o.slug, 'name', o.name))"
 
 #define PASSWORD_MIN 10
@@ -62,7 +62,8 @@ static void give_back(struct login *l)
 static void busy(struct api_call *call)
 {
     tocsin_http_add_header(call->req, "Retry-After", "2");
-    tocsin_http_error(call->req, 503, "busy", "too many password checks in progress; retry shortly");
+    tocsin_http_error(call->req, 503, "busy",
+                      "too many password checks in progress; retry shortly");
 }
 
 static void too_many(struct api_call *call, unsigned wait_s)
@@ -82,23 +83,25 @@ static void session_created(struct login *l)
     const struct tocsin_config *cfg = &call->dash->d->cfg;
     /* The first expiry is the sliding one, unless the absolute end is nearer. */
     snprintf(ttl, sizeof ttl, "%u",
-             cfg->session_ttl_s < cfg->session_max_age_s ? cfg->session_ttl_s : cfg->session_max_age_s);
+             cfg->session_ttl_s < cfg->session_max_age_s ? cfg->session_ttl_s
+                                                         : cfg->session_max_age_s);
     call->nparams = 3; /* $1 org, $2 user (from the users row) */
     api_add_param(call, hex);
     api_add_param(call, l->csrf);
     api_add_param(call, ttl);
     api_add_param(call, tocsin_http_remote_addr(call->req));
     set_cookie(call, l->token, 0);
-    api_run_sql(call,
-                "WITH s AS (INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at,"
-                "                                 remote_addr)"
-                "           VALUES ($1::bigint, $2::bigint, $4::bytea, $5::text,"
-                "                   now() + make_interval(secs => $6::int), $7::text)"
-                "           RETURNING org_id, user_id, csrf_token),"
-                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
-                "       SELECT org_id, user_id, 'session.login', 'user', user_id FROM s)"
-                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
-                "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
+    api_run_sql(
+        call,
+        "WITH s AS (INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at,"
+        "                                 remote_addr)"
+        "           VALUES ($1::bigint, $2::bigint, $4::bytea, $5::text,"
+        "                   now() + make_interval(secs => $6::int), $7::text)"
+        "           RETURNING org_id, user_id, csrf_token),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
+        "       SELECT org_id, user_id, 'session.login', 'user', user_id FROM s)"
+        "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+        "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
 }
 
 static void verified(int ok, void *arg)
@@ -144,10 +147,10 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
         snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
         hash = PQgetvalue(r->res, 0, col[I_HASH]);
     }
-    int rc = password_verify_async(hash, l->password, verified, l);
+    int rc = dash_password_verify(hash, l->password, verified, l);
     if (rc != 0)
         give_back(l);
-    if (rc == PASSWORD_BUSY)
+    if (rc == DASH_PASSWORD_BUSY)
         busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
@@ -202,9 +205,10 @@ void api_logout(struct api_call *call)
     set_cookie(call, "", 1);
     dash_events_end_session(call->dash->events, call->session_id);
     api_add_param(call, call->session_id);
-    api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
-                      "           RETURNING id)"
-                      "SELECT 200, json_build_object('logged_out', true) FROM d");
+    api_run_sql(call,
+                "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
+                "           RETURNING id)"
+                "SELECT 200, json_build_object('logged_out', true) FROM d");
 }
 
 /* "Log out everywhere": every session of the caller ends, this one too.
@@ -213,21 +217,24 @@ void api_logout(struct api_call *call)
 void api_logout_everywhere(struct api_call *call)
 {
     set_cookie(call, "", 1);
-    api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE user_id = $2::bigint AND org_id = $1::bigint"
-                      "           RETURNING id),"
-                      " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
-                      "                                 details)"
-                      "       SELECT $1::bigint, $2::bigint, 'session.logout_everywhere', 'user', $2::bigint,"
-                      "              jsonb_build_object('sessions', count(*)) FROM d)"
-                      "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
+    api_run_sql(
+        call,
+        "WITH d AS (DELETE FROM sessions WHERE user_id = $2::bigint AND org_id = $1::bigint"
+        "           RETURNING id),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+        "                                 details)"
+        "       SELECT $1::bigint, $2::bigint, 'session.logout_everywhere', 'user', $2::bigint,"
+        "              jsonb_build_object('sessions', count(*)) FROM d)"
+        "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
 }
 
 void api_me(struct api_call *call)
 {
     api_add_param(call, call->session_id);
-    api_run_sql(call, "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
-                      "  FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
-                      " WHERE s.id = $4::bigint AND s.user_id = $2::bigint AND u.org_id = $1::bigint");
+    api_run_sql(call,
+                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+                "  FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
+                " WHERE s.id = $4::bigint AND s.user_id = $2::bigint AND u.org_id = $1::bigint");
 }
 
 /* --- invites --- */
@@ -237,13 +244,15 @@ void api_invite_create(struct api_call *call)
     const char *email = api_body_text(call, "email");
     const char *role = api_body_text(call, "role");
     char token[64], hex[67], url[600];
-    if (role && strcmp(role, "volunteer") != 0 && strcmp(role, "lead") != 0 && strcmp(role, "admin") != 0) {
+    if (role && strcmp(role, "volunteer") != 0 && strcmp(role, "lead") != 0 &&
+        strcmp(role, "admin") != 0) {
         tocsin_http_error(call->req, 400, "invalid", "a role is admin, lead or volunteer");
         return;
     }
     /* The address the account will have (users' CHECK): refused now, not
      * when the invitee has chosen a password. */
-    if (email && *email && (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " \t\r\n"))) {
+    if (email && *email &&
+        (strlen(email) > 254 || !strchr(email, '@') || strpbrk(email, " \t\r\n"))) {
         tocsin_http_error(call->req, 400, "invalid", "that email address is not valid");
         return;
     }
@@ -258,16 +267,17 @@ void api_invite_create(struct api_call *call)
     api_add_param(call, role ? role : "volunteer");
     api_add_param(call, hex);
     api_add_param(call, url);
-    api_run_sql(call,
-                "WITH i AS (INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at)"
-                "           VALUES ($1::bigint, $6::bytea, $4::text, $5::text, $2::bigint,"
-                "                   now() + interval '7 days') RETURNING id, expires_at, role, email),"
-                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
-                "                                 details)"
-                "       SELECT $1::bigint, $2::bigint, 'invite.create', 'invite', id,"
-                "              jsonb_build_object('role', role, 'email', email) FROM i)"
-                "SELECT 201, json_build_object('id', id, 'url', $7::text, 'role', role,"
-                "       'expires_at', expires_at) FROM i");
+    api_run_sql(
+        call,
+        "WITH i AS (INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at)"
+        "           VALUES ($1::bigint, $6::bytea, $4::text, $5::text, $2::bigint,"
+        "                   now() + interval '7 days') RETURNING id, expires_at, role, email),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+        "                                 details)"
+        "       SELECT $1::bigint, $2::bigint, 'invite.create', 'invite', id,"
+        "              jsonb_build_object('role', role, 'email', email) FROM i)"
+        "SELECT 201, json_build_object('id', id, 'url', $7::text, 'role', role,"
+        "       'expires_at', expires_at) FROM i");
 }
 
 /* The invite's token from the body becomes parameter $4 as its SHA-256;
@@ -295,11 +305,12 @@ void api_invite_show(struct api_call *call)
     if (add_token_hash(call) != 0)
         return;
     /* reset: the link an admin made to reset this user's password. */
-    api_run_sql(call, "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name,"
-                      "       'reset', i.user_id IS NOT NULL, 'display_name', u.display_name)"
-                      "  FROM invites i JOIN orgs o ON o.id = i.org_id"
-                      "  LEFT JOIN users u ON u.org_id = i.org_id AND u.id = i.user_id"
-                      " WHERE i.token_hash = $4::bytea AND i.used_at IS NULL AND i.expires_at > now()");
+    api_run_sql(call,
+                "SELECT 200, json_build_object('email', i.email, 'role', i.role, 'org', o.name,"
+                "       'reset', i.user_id IS NOT NULL, 'display_name', u.display_name)"
+                "  FROM invites i JOIN orgs o ON o.id = i.org_id"
+                "  LEFT JOIN users u ON u.org_id = i.org_id AND u.id = i.user_id"
+                " WHERE i.token_hash = $4::bytea AND i.used_at IS NULL AND i.expires_at > now()");
 }
 
 static void invite_hashed(const char *hash, void *arg)
@@ -314,24 +325,24 @@ static void invite_hashed(const char *hash, void *arg)
      * use of the link finds no unused invite, a taken email fails both.
      * A reset link (invites.user_id, schema 023) sets that user's
      * password instead, unless she was disabled since. */
-    api_run_sql(call,
-                "WITH i AS (UPDATE invites SET used_at = now()"
-                "            WHERE token_hash = $4::bytea AND used_at IS NULL AND expires_at > now()"
-                "           RETURNING id, org_id, role, coalesce(email, $6::text) AS email, user_id),"
-                " u AS (INSERT INTO users (org_id, email, display_name, role, password_hash)"
-                "       SELECT org_id, email, coalesce($5::text, ''), role, $7::text FROM i"
-                "        WHERE i.user_id IS NULL"
-                "       RETURNING id, org_id, email, role),"
-                " r AS (UPDATE users SET password_hash = $7::text,"
-                "              display_name = coalesce(nullif($5::text, ''), users.display_name)"
-                "         FROM i WHERE users.org_id = i.org_id AND users.id = i.user_id"
-                "          AND users.disabled_at IS NULL"
-                "       RETURNING users.id, users.org_id, users.email, users.role),"
-                " x AS (SELECT *, 'invite.accept' AS action FROM u"
-                "       UNION ALL SELECT *, 'user.password_set' FROM r),"
-                " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
-                "       SELECT org_id, id, action, 'user', id FROM x)"
-                "SELECT 201, json_build_object('email', email, 'role', role) FROM x");
+    api_run_sql(
+        call, "WITH i AS (UPDATE invites SET used_at = now()"
+              "            WHERE token_hash = $4::bytea AND used_at IS NULL AND expires_at > now()"
+              "           RETURNING id, org_id, role, coalesce(email, $6::text) AS email, user_id),"
+              " u AS (INSERT INTO users (org_id, email, display_name, role, password_hash)"
+              "       SELECT org_id, email, coalesce($5::text, ''), role, $7::text FROM i"
+              "        WHERE i.user_id IS NULL"
+              "       RETURNING id, org_id, email, role),"
+              " r AS (UPDATE users SET password_hash = $7::text,"
+              "              display_name = coalesce(nullif($5::text, ''), users.display_name)"
+              "         FROM i WHERE users.org_id = i.org_id AND users.id = i.user_id"
+              "          AND users.disabled_at IS NULL"
+              "       RETURNING users.id, users.org_id, users.email, users.role),"
+              " x AS (SELECT *, 'invite.accept' AS action FROM u"
+              "       UNION ALL SELECT *, 'user.password_set' FROM r),"
+              " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
+              "       SELECT org_id, id, action, 'user', id FROM x)"
+              "SELECT 201, json_build_object('email', email, 'role', role) FROM x");
 }
 
 struct accept {
@@ -352,8 +363,8 @@ static void invite_checked(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 404, "not_found", "no such invite");
         return;
     }
-    int rc = password_hash_async(a->password, invite_hashed, call);
-    if (rc == PASSWORD_BUSY)
+    int rc = dash_password_hash(a->password, invite_hashed, call);
+    if (rc == DASH_PASSWORD_BUSY)
         busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");

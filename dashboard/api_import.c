@@ -68,23 +68,25 @@ static void audit_import(PGconn *conn, struct import_job *j)
     snprintf(user, sizeof user, "%lld", j->user_id);
     snprintf(batch, sizeof batch, "%lld", j->report.batch_id);
     if (j->opt_outs)
-        snprintf(details, sizeof details,
-                 "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
-                 j->report.rows, j->report.opted_out, j->report.already_opted_out, j->report.rejected);
+        snprintf(
+            details, sizeof details,
+            "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
+            j->report.rows, j->report.opted_out, j->report.already_opted_out, j->report.rejected);
     else
         snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
                  j->report.rows, j->report.imported, j->report.rejected);
-    const char *params[] = {org, user, batch, details, j->opt_outs ? "opt_outs.import" : "contacts.import"};
+    const char *params[] = {org, user, batch, details,
+                            j->opt_outs ? "opt_outs.import" : "contacts.import"};
     PGresult *res = PQexecParams(conn,
                                  "INSERT INTO audit_events (org_id, user_id, action, subject_type,"
                                  " subject_id, details) VALUES ($1, $2, $5,"
                                  " 'import_batch', $3, $4::jsonb)",
                                  5, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        {
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         char reason[600];
         const char *e = PQerrorMessage(conn);
-        log_warn("import_audit_failed", "reason=%s", tocsin_log_quote(reason, sizeof reason, e, strlen(e)));
+        log_warn("import_audit_failed", "reason=%s",
+                 tocsin_log_quote(reason, sizeof reason, e, strlen(e)));
     }
     PQclear(res);
 }
@@ -123,11 +125,11 @@ static json_t *report_json(const struct tocsin_import_report *r, int opt_outs)
         json_array_append_new(rej,
                               json_pack("{s:I, s:s}", "line", (json_int_t)r->rejections[i].line,
                                         "reason", r->rejections[i].reason));
-    json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows,
-                          "imported", (json_int_t)r->imported, "updated", (json_int_t)r->updated,
-                          "rejected", (json_int_t)r->rejected, "kept_opted_out",
-                          (json_int_t)r->kept_opted_out, "subscribed", (json_int_t)r->subscribed,
-                          "rejections", rej);
+    json_t *o =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o*}", "rows", (json_int_t)r->rows, "imported",
+                  (json_int_t)r->imported, "updated", (json_int_t)r->updated, "rejected",
+                  (json_int_t)r->rejected, "kept_opted_out", (json_int_t)r->kept_opted_out,
+                  "subscribed", (json_int_t)r->subscribed, "rejections", rej);
     if (o && opt_outs &&
         (json_object_set_new(o, "opted_out", json_integer(r->opted_out)) ||
          json_object_set_new(o, "already_opted_out", json_integer(r->already_opted_out)) ||
@@ -142,12 +144,14 @@ void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err)
 {
     char reason[600];
-    log_info("import_refused", "what=%s sqlstate=%s reason=%s", what, *rep->sqlstate ? rep->sqlstate : "-",
+    log_info("import_refused", "what=%s sqlstate=%s reason=%s", what,
+             *rep->sqlstate ? rep->sqlstate : "-",
              tocsin_log_quote(reason, sizeof reason, err, strlen(err)));
     if (strncmp(rep->sqlstate, "22", 2) == 0 || strncmp(rep->sqlstate, "23", 2) == 0)
-        tocsin_http_error(call->req, 422, "import_refused",
-                          "the file was not imported: the database refused a value in it (too long, or "
-                          "not allowed); nothing was written");
+        tocsin_http_error(
+            call->req, 422, "import_refused",
+            "the file was not imported: the database refused a value in it (too long, or "
+            "not allowed); nothing was written");
     else
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
 }
@@ -167,8 +171,9 @@ static void import_done(uv_work_t *req, int status)
             json_decref(report);
             api_import_db_failed(call, j->opt_outs ? "opt_outs" : "list", &j->report, j->err);
         } else if (j->rc == 0 && j->opt_outs) {
-            log_info("opt_outs_imported", "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld",
-                     j->org_id, j->report.rows, j->report.opted_out, j->report.already_opted_out,
+            log_info("opt_outs_imported",
+                     "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld", j->org_id,
+                     j->report.rows, j->report.opted_out, j->report.already_opted_out,
                      j->report.rejected);
             tocsin_http_respond_json(call->req, 200, report);
         } else if (j->rc == 0) {
@@ -247,7 +252,8 @@ void api_opt_out_import(struct api_call *call)
 {
     const char *column = call->params[3], *filename = call->params[4], *csv = call->params[5];
     if (!column || !*column || strlen(column) > 64) {
-        tocsin_http_error(call->req, 400, "invalid", "pick the column that holds the phone numbers");
+        tocsin_http_error(call->req, 400, "invalid",
+                          "pick the column that holds the phone numbers");
         return;
     }
     if (!csv || !*csv) {

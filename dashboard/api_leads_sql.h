@@ -14,15 +14,16 @@
 #define SQL_BLAST "SELECT * FROM tocsin_lead_blast($1::bigint, $4::bigint)"
 
 /* Body fields sender_id, list_id, filter_field, filter_equals, body. */
-#define SQL_BLAST_PREVIEW \
+#define SQL_BLAST_PREVIEW                                                                          \
     "SELECT * FROM tocsin_lead_blast_preview($1::bigint, $4::text, $5::text, $6::text, $7::text, $8::text)"
-#define SQL_BLAST_CREATE                                                                            \
+#define SQL_BLAST_CREATE                                                                           \
     "SELECT * FROM tocsin_lead_blast_create($1::bigint, $2::bigint, $4::text, $5::text, $6::text," \
     " $7::text, $8::text)"
 
 /* schedule takes the body field "at" (ISO time; absent: now). */
-#define SQL_BLAST_ACTION(action, at) \
-    "SELECT * FROM tocsin_lead_blast_action($1::bigint, $2::bigint, $4::bigint, '" action "', " at ")"
+#define SQL_BLAST_ACTION(action, at)                                                               \
+    "SELECT * FROM tocsin_lead_blast_action($1::bigint, $2::bigint, $4::bigint, '" action "', " at \
+    ")"
 #define SQL_BLAST_SCHEDULE SQL_BLAST_ACTION("schedule", "$5::text")
 #define SQL_BLAST_PAUSE SQL_BLAST_ACTION("pause", "NULL")
 #define SQL_BLAST_RESUME SQL_BLAST_ACTION("resume", "NULL")

@@ -62,7 +62,8 @@ int api_add_message_body(struct api_call *call, const char *body)
     }
     char segments[16];
     snprintf(segments, sizeof segments, "%zu", info.segments);
-    if (api_add_param(call, tocsin_sms_encoding_name(info.encoding)) || api_add_param(call, segments)) {
+    if (api_add_param(call, tocsin_sms_encoding_name(info.encoding)) ||
+        api_add_param(call, segments)) {
         tocsin_http_error(call->req, 500, "internal", "too many parameters");
         return -1;
     }

@@ -94,7 +94,8 @@ static json_t *preview_json(struct tocsin_csv *csv, char *err, size_t errlen)
                 tocsin_phone_normalize(v, n, "US", e164, why, sizeof why) == 0)
                 by_value = (int)i;
         }
-        if (!r || json_array_append_new(rows, r) || json_array_append_new(lines, json_integer((json_int_t)row.line)))
+        if (!r || json_array_append_new(rows, r) ||
+            json_array_append_new(lines, json_integer((json_int_t)row.line)))
             goto fail;
     }
     if (!columns) {
@@ -226,13 +227,16 @@ void api_opt_out_undo(struct api_call *call)
     size_t n = reason ? strlen(reason) : 0;
     struct tocsin_sms_info info;
     if (n < UNDO_REASON_MIN || n > UNDO_REASON_MAX || tocsin_sms_count(reason, n, &info) != 0) {
-        tocsin_http_error(call->req, 400, "invalid",
-                          "say why this opt-out is undone (%d to %d characters): it is kept with the "
-                          "number's history", UNDO_REASON_MIN, UNDO_REASON_MAX);
+        tocsin_http_error(
+            call->req, 400, "invalid",
+            "say why this opt-out is undone (%d to %d characters): it is kept with the "
+            "number's history",
+            UNDO_REASON_MIN, UNDO_REASON_MAX);
         return;
     }
     if (add_phone(call, call->params[3]) != 0)
         return;
-    api_run_sql(call, "SELECT status, body FROM tocsin_opt_out_undo($1::bigint, $2::bigint, $6::text,"
-                      " $5::text)");
+    api_run_sql(call,
+                "SELECT status, body FROM tocsin_opt_out_undo($1::bigint, $2::bigint, $6::text,"
+                " $5::text)");
 }

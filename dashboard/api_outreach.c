@@ -11,7 +11,6 @@
 
 #include "api_outreach.h"
 
-
 /* Paced (020): refused with 429 too_soon when it comes less than $9 ms
  * after the volunteer's previous send (TOCSIN_OUTREACH_MIN_SEND_INTERVAL_MS). */
 static const char send_sql[] =
@@ -30,8 +29,9 @@ static int one_message(const json_t *body)
 void api_outreach_send(struct api_call *call)
 {
     if (!one_message(call->body)) {
-        tocsin_http_error(call->req, 400, "one_message",
-                          "send exactly one message: {\"contact_id\": N, \"body\": \"...\"} and nothing else");
+        tocsin_http_error(
+            call->req, 400, "one_message",
+            "send exactly one message: {\"contact_id\": N, \"body\": \"...\"} and nothing else");
         return;
     }
     const char *body = call->params[5]; /* after $4 campaign, $5 contact_id */
@@ -58,8 +58,9 @@ void api_outreach_step_add(struct api_call *call)
     json_t *choices = call->body ? json_object_get(call->body, "choices") : NULL;
     const char *question = call->params[4];
     if (!question || !*question || !json_is_array(choices)) {
-        tocsin_http_error(call->req, 400, "invalid",
-                          "a step is {\"question\": \"...\", \"choices\": [{\"label\", \"next_script\"}, ...]}");
+        tocsin_http_error(
+            call->req, 400, "invalid",
+            "a step is {\"question\": \"...\", \"choices\": [{\"label\", \"next_script\"}, ...]}");
         return;
     }
     char *text = json_dumps(choices, JSON_COMPACT);
@@ -71,4 +72,3 @@ void api_outreach_step_add(struct api_call *call)
     }
     api_run_sql(call, step_sql);
 }
-

@@ -24,5 +24,4 @@ void api_outreach_export_opt_outs(struct api_call *call);
 /* POST /api/outreach/campaigns/:id/audience {"csv": "...", "filename"} */
 void api_outreach_upload(struct api_call *call);
 
-
 #endif

@@ -34,12 +34,13 @@ static const char opt_outs_sql[] =
     "  JOIN opt_outs o ON o.org_id = ct.org_id AND o.phone = ct.phone"
     " WHERE t.campaign_id = $2::bigint ORDER BY ct.phone";
 
-static const char *const answers_header[] = {"phone", "first_name", "last_name", "question",
+static const char *const answers_header[] = {"phone",  "first_name",  "last_name",   "question",
                                              "answer", "recorded_by", "recorded_at", NULL};
-static const char *const opt_outs_header[] = {"phone", "first_name", "last_name", "opted_out_at",
-                                              "source", NULL};
+static const char *const opt_outs_header[] = {"phone",        "first_name", "last_name",
+                                              "opted_out_at", "source",     NULL};
 
-struct export {
+struct export
+{
     struct api_call *call;
     const char *const *header;
     const char *filename;
@@ -75,7 +76,8 @@ static void export_done(const struct tocsin_db_result *r, void *ctx)
     api_respond_csv(call, name, &b);
 }
 
-static void export(struct api_call *call, const char *sql, const char *const *header, const char *filename)
+static void export(struct api_call *call, const char *sql, const char *const *header,
+                   const char *filename)
 {
     struct export *e = tocsin_arena_alloc(tocsin_http_arena(call->req), sizeof *e);
     if (!e) {

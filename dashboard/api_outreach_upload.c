@@ -76,13 +76,15 @@ static void upload_done(uv_work_t *w, int status)
     }
     json_t *rej = json_array();
     for (size_t i = 0; i < u->rep.nrejections && i < UPLOAD_REJECTIONS_SHOWN; i++)
-        json_array_append_new(rej, json_pack("{s:I, s:s}", "line", (json_int_t)u->rep.rejections[i].line,
-                                             "reason", u->rep.rejections[i].reason));
-    json_t *out = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)u->rep.rows,
-                            "imported", (json_int_t)u->rep.imported, "updated", (json_int_t)u->rep.updated,
-                            "rejected", (json_int_t)u->rep.rejected, "kept_opted_out",
-                            (json_int_t)u->rep.kept_opted_out, "targeted", (json_int_t)u->rep.targeted,
-                            "batch_id", (json_int_t)u->rep.batch_id, "rejections", rej);
+        json_array_append_new(rej,
+                              json_pack("{s:I, s:s}", "line", (json_int_t)u->rep.rejections[i].line,
+                                        "reason", u->rep.rejections[i].reason));
+    json_t *out =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)u->rep.rows,
+                  "imported", (json_int_t)u->rep.imported, "updated", (json_int_t)u->rep.updated,
+                  "rejected", (json_int_t)u->rep.rejected, "kept_opted_out",
+                  (json_int_t)u->rep.kept_opted_out, "targeted", (json_int_t)u->rep.targeted,
+                  "batch_id", (json_int_t)u->rep.batch_id, "rejections", rej);
     log_info("outreach_upload", "campaign=%lld rows=%ld targeted=%ld rejected=%ld", u->campaign_id,
              u->rep.rows, u->rep.targeted, u->rep.rejected);
     tocsin_import_report_free(&u->rep);
@@ -98,7 +100,8 @@ void api_outreach_upload(struct api_call *call)
 {
     const char *csv = api_body_text(call, "csv"), *filename = api_body_text(call, "filename");
     if (!csv || !*csv) {
-        tocsin_http_error(call->req, 400, "invalid", "send the audience as {\"csv\": \"phone,first_name\\n...\"}");
+        tocsin_http_error(call->req, 400, "invalid",
+                          "send the audience as {\"csv\": \"phone,first_name\\n...\"}");
         return;
     }
     if (api_import_slot_take(call))

@@ -23,7 +23,8 @@ void api_user_reset_password(struct api_call *call)
     snprintf(url, sizeof url, "%s/#token=%s", call->dash->d->cfg.dashboard_url, token);
     api_add_param(call, hex);
     api_add_param(call, url);
-    api_run_sql(call, "SELECT r.status, CASE WHEN r.status = 201"
-                      "  THEN (r.body::jsonb || jsonb_build_object('url', $6::text))::json ELSE r.body END"
-                      "  FROM tocsin_user_reset_password($1::bigint, $2::bigint, $4::bigint, $5::bytea) r");
+    api_run_sql(
+        call, "SELECT r.status, CASE WHEN r.status = 201"
+              "  THEN (r.body::jsonb || jsonb_build_object('url', $6::text))::json ELSE r.body END"
+              "  FROM tocsin_user_reset_password($1::bigint, $2::bigint, $4::bigint, $5::bytea) r");
 }

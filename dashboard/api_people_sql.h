@@ -19,7 +19,7 @@
     "            WHERE id = $4::bigint AND org_id = $1::bigint AND used_at IS NULL"                \
     "              AND expires_at > now() RETURNING id, email, role, user_id),"                    \
     " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
-    "       SELECT $1::bigint, $2::bigint, 'invite.revoke', 'invite', id,"                        \
+    "       SELECT $1::bigint, $2::bigint, 'invite.revoke', 'invite', id,"                         \
     "              jsonb_build_object('email', email, 'role', role, 'user_id', user_id) FROM i)"   \
     "SELECT 200, json_build_object('id', id, 'revoked', true) FROM i"
 

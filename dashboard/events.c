@@ -119,7 +119,8 @@ static void deliver(struct events_hub *h, long long org, long long assignee, lon
                     const char *type, long long conversation)
 {
     char msg[200];
-    int n = snprintf(msg, sizeof msg, "event: conversation\ndata: {\"type\":\"%s\",\"conversation_id\":%lld}\n\n",
+    int n = snprintf(msg, sizeof msg,
+                     "event: conversation\ndata: {\"type\":\"%s\",\"conversation_id\":%lld}\n\n",
                      type, conversation);
     if (n <= 0 || (size_t)n >= sizeof msg)
         return;
@@ -434,7 +435,8 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
         }
         free(live);
         if (ended)
-            log_info("events_streams_ended", "count=%u reason=\"session ended or role changed\"", ended);
+            log_info("events_streams_ended", "count=%u reason=\"session ended or role changed\"",
+                     ended);
     }
     if (h->check_again) {
         h->check_again = 0;

@@ -29,7 +29,8 @@ static int dashboard_port(const struct tocsin_config *cfg)
 
 static int dashboard_start(struct tocsin_daemon *d)
 {
-    const char *dir = *d->cfg.dashboard_static_dir ? d->cfg.dashboard_static_dir : TOCSIN_STATIC_DIR;
+    const char *dir =
+        *d->cfg.dashboard_static_dir ? d->cfg.dashboard_static_dir : TOCSIN_STATIC_DIR;
     struct dashboard *dash = calloc(1, sizeof *dash);
     if (!dash)
         return -1;
@@ -37,13 +38,13 @@ static int dashboard_start(struct tocsin_daemon *d)
     dash->d = d;
     dash->secure_cookies = strncmp(d->cfg.dashboard_url, "https://", 8) == 0;
     dash->static_files = dash_static_files_load(dir);
-    dash->throttle = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ACCOUNT_MS,
-                                          LOGIN_BURST_PER_ACCOUNT, 8192);
-    dash->throttle_ip = tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS,
-                                             LOGIN_BURST_PER_ADDRESS, 8192);
+    dash->throttle =
+        tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ACCOUNT_MS, LOGIN_BURST_PER_ACCOUNT, 8192);
+    dash->throttle_ip =
+        tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS, LOGIN_BURST_PER_ADDRESS, 8192);
     dash->events = dash_events_new(dash);
     if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events ||
-        password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
+        dash_password_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
         dash_events_start(dash->events) != 0) {
         log_error("dashboard_start_failed", "reason=\"out of memory or bad static folder\"");

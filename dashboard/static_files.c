@@ -31,10 +31,14 @@ static const char *content_type(const char *name)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"},  {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".json", "application/json"},
-        {".svg", "image/svg+xml"},              {".png", "image/png"},
-        {".ico", "image/x-icon"},               {".txt", "text/plain; charset=utf-8"},
+        {".html", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
     };
     const char *dot = strrchr(name, '.');
     for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
@@ -77,7 +81,8 @@ struct static_files *dash_static_files_load(const char *dir)
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         if (sf->n == MAX_FILES) {
-            log_warn("static_files_skipped", "dir=%s reason=\"more than %d files\"", dir, MAX_FILES);
+            log_warn("static_files_skipped", "dir=%s reason=\"more than %d files\"", dir,
+                     MAX_FILES);
             break;
         }
         struct static_file *f = &sf->files[sf->n];
@@ -109,10 +114,11 @@ void dash_security_headers(struct tocsin_http_req *r)
 {
     /* Scripts and styles only from our own files (no inline code, no
      * eval), connections only back to us, no plugins, never framed. */
-    tocsin_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; manifest-src 'self'; form-action 'self'; "
-                           "frame-ancestors 'none'; base-uri 'none'");
+    tocsin_http_add_header(
+        r, "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; manifest-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'");
     tocsin_http_add_header(r, "X-Frame-Options", "DENY");
     tocsin_http_add_header(r, "X-Content-Type-Options", "nosniff");
     tocsin_http_add_header(r, "Referrer-Policy", "no-referrer");

@@ -67,7 +67,7 @@ struct queue {
     int kind, ncols;
     struct batch open;
     int in_flight;
-    uint64_t last_add_ms; /* when a webhook last joined the queue */
+    uint64_t last_add_ms;      /* when a webhook last joined the queue */
     struct gw_batch_call call; /* reused array literals */
     struct tocsin_metric *batches, *fallbacks;
 };

@@ -128,8 +128,8 @@ static void receipt_applied(int status, const PGresult *res, int row, const char
      * already has the most pending receipts. Both are for an operator. */
     int odd = strcmp(outcome, "foreign") == 0 || strcmp(outcome, "dropped") == 0;
     tocsin_log(odd ? TOCSIN_LOG_WARN : TOCSIN_LOG_INFO, "receipt",
-               "provider=%s message_sid=%s outcome=%s", in->provider,
-               tocsin_log_q(in->message_id), tocsin_log_q(outcome));
+               "provider=%s message_sid=%s outcome=%s", in->provider, tocsin_log_q(in->message_id),
+               tocsin_log_q(outcome));
     answer(in);
 }
 

@@ -23,7 +23,8 @@
 #define QUIET_MS 20         /* no member message for this long: the burst eased */
 #define FORCE_AFTER_MS 1000 /* longest gap between applies while replies wait */
 
-static const char apply_sql[] = "SELECT applied, failed, more FROM tocsin_inbound_journal_apply($1)";
+static const char apply_sql[] =
+    "SELECT applied, failed, more FROM tocsin_inbound_journal_apply($1)";
 
 /* The applier's state (g->journal). */
 struct gw_journal {
@@ -46,9 +47,8 @@ static double backlog_read(void *ctx)
 
 static struct tocsin_metric m_journaled = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_journaled_total", "replies stored in the inbound journal first", NULL);
-static struct tocsin_metric m_applied =
-    TOCSIN_METRIC_COUNTER("tocsin_gateway_journal_applied_total",
-                          "journaled replies threaded into conversations", NULL);
+static struct tocsin_metric m_applied = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_journal_applied_total", "journaled replies threaded into conversations", NULL);
 static struct tocsin_metric m_failed = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_journal_failed_total",
     "journaled replies that could not be applied (kept in inbound_journal_failed)", NULL);

@@ -10,8 +10,9 @@ static int gateway_port(const struct tocsin_config *cfg)
     return cfg->gateway_port;
 }
 
-static struct tocsin_metric m_limited = TOCSIN_METRIC_COUNTER(
-    "tocsin_gateway_rate_limited_total", "authentic webhooks refused with 429 by the global limit", NULL);
+static struct tocsin_metric m_limited =
+    TOCSIN_METRIC_COUNTER("tocsin_gateway_rate_limited_total",
+                          "authentic webhooks refused with 429 by the global limit", NULL);
 static struct tocsin_metric m_junk = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_unverified_total",
     "webhooks that failed verification (bad signature, unknown sender, malformed)", NULL);

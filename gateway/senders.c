@@ -38,9 +38,9 @@ struct gw_senders {
 
 static struct tocsin_metric m_lookups = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_sender_lookups_total", "database queries for a webhook's sender", NULL);
-static struct tocsin_metric m_misses_cached = TOCSIN_METRIC_COUNTER(
-    "tocsin_gateway_unknown_sender_cached_total",
-    "webhooks to a number no sender has, refused from the cache", NULL);
+static struct tocsin_metric m_misses_cached =
+    TOCSIN_METRIC_COUNTER("tocsin_gateway_unknown_sender_cached_total",
+                          "webhooks to a number no sender has, refused from the cache", NULL);
 
 static struct miss *miss_slot(struct gw_senders *ss, const char *address)
 {
@@ -223,8 +223,8 @@ static void lookup_done(const struct tocsin_db_result *r, void *arg)
         if (!fresh->help_text || !fresh->keywords_json || !fresh->sealed || !fresh->telnyx_pk_b64)
             why = "out of memory";
         else if (cfg->has_secret_key)
-            opened = tocsin_credential_open(cfg->secret_key, id, fresh->provider, sealed, strlen(sealed),
-                                            fresh->secret, sizeof fresh->secret);
+            opened = tocsin_credential_open(cfg->secret_key, id, fresh->provider, sealed,
+                                            strlen(sealed), fresh->secret, sizeof fresh->secret);
         if (!why && opened < 0)
             why = tocsin_credential_problem(opened, cfg->has_secret_key);
         if (!why && sender_compile(fresh, keywords, err, sizeof err))

@@ -262,7 +262,7 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
         if (transient) {
             log_warn("spool_replay_paused", "reason=%s", tocsin_log_q(r->error));
             release_held(st); /* behind the spool again */
-            return;         /* the timer tries again */
+            return;           /* the timer tries again */
         }
         st->replay_isolate = 1;
         replay_step(st);
@@ -304,7 +304,7 @@ static void replay_done(const struct tocsin_db_result *r, void *ctx)
         log_warn("spool_replay_paused", "reason=%s",
                  tocsin_log_q(r->error ? r->error : "a statement did not complete"));
         release_held(st); /* behind the spool again */
-        return;         /* the timer tries again */
+        return;           /* the timer tries again */
     }
     replay_step(st);
 }

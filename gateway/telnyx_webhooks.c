@@ -135,8 +135,7 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
     /* A member writes to our number (to); a receipt is about a message from it (from). */
     const char *ours = received ? h->f.to : h->f.from;
     gw_sender_lookup(h->g, tocsin_arena_strndup(tocsin_http_arena(r), ours, strlen(ours)),
-                     gw_suspect(h->g, r),
-                     sender_found, h);
+                     gw_suspect(h->g, r), sender_found, h);
 }
 
 void gw_telnyx_routes(struct gateway *g)

@@ -94,8 +94,10 @@ int tocsin_trusted_proxies_parse(const char *spec, struct tocsin_trusted_proxies
             }
         }
         if (!fam) {
-            snprintf(err, errlen, "invalid TOCSIN_TRUSTED_PROXIES entry \"%.*s\": must be an IPv4 or IPv6 address or CIDR",
-                     (int)(len > 64 ? 64 : len), p);
+            snprintf(
+                err, errlen,
+                "invalid TOCSIN_TRUSTED_PROXIES entry \"%.*s\": must be an IPv4 or IPv6 address or CIDR",
+                (int)(len > 64 ? 64 : len), p);
             memset(out, 0, sizeof *out);
             return -1;
         }

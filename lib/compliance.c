@@ -8,10 +8,11 @@
 
 #include "normalize.h"
 
-const char *const tocsin_opt_out_words[] = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
-                                            "QUIT", "REVOKE", "OPTOUT", "ALTO", "PARAR",
-                                            "DETENER", "BAJA", "CANCELAR", NULL};
-const char *const tocsin_opt_in_words[] = {"START", "YES", "UNSTOP", "ALTA", "SI", "S\xc3\x8d", NULL};
+const char *const tocsin_opt_out_words[] = {"STOP",    "STOPALL", "UNSUBSCRIBE", "CANCEL", "END",
+                                            "QUIT",    "REVOKE",  "OPTOUT",      "ALTO",   "PARAR",
+                                            "DETENER", "BAJA",    "CANCELAR",    NULL};
+const char *const tocsin_opt_in_words[] = {"START", "YES",       "UNSTOP", "ALTA",
+                                           "SI",    "S\xc3\x8d", NULL};
 const char *const tocsin_help_words[] = {"HELP", "INFO", "AYUDA", NULL};
 
 /* Upper-cases ASCII and the Spanish accented vowels in place (UTF-8). */
@@ -73,10 +74,10 @@ enum tocsin_reserved tocsin_reserved_word(const char *word, size_t len)
 
 const char *tocsin_reserved_language(const char *word, size_t len)
 {
-    static const char *const spanish[] = {"ALTO", "PARAR", "DETENER", "BAJA", "CANCELAR", "ALTA",
-                                          "SI", "AYUDA", NULL};
-    static const char *const english[] = {"UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE",
-                                          "OPTOUT", "YES", "UNSTOP", NULL};
+    static const char *const spanish[] = {"ALTO", "PARAR", "DETENER", "BAJA", "CANCELAR",
+                                          "ALTA", "SI",    "AYUDA",   NULL};
+    static const char *const english[] = {"UNSUBSCRIBE", "CANCEL", "END",    "QUIT", "REVOKE",
+                                          "OPTOUT",      "YES",    "UNSTOP", NULL};
     char folded[512]; /* a longer result is cut, and is no reserved word either way */
     tocsin_normalize_message(word, len, folded, sizeof folded);
     if (in_folded_list(spanish, folded))
@@ -174,8 +175,14 @@ static const char *const frequency_phrases[] = {
     "RECURRING", "FREQUENCY VARIES", "FREQ VARIES",
     /* Spanish; upper_copy turns í into Í. */
     "MSJ/MES", "MSJS/MES", "MENSAJES/MES", "AL MES", "POR MES", "POR SEMANA", "A LA SEMANA",
-    "AL D\xc3\x8d" "A", "POR D\xc3\x8d" "A", "MENSUAL", "MENSUALES", "SEMANAL", "SEMANALES",
-    "RECURRENTE", "RECURRENTES", "FRECUENCIA VAR\xc3\x8d" "A", NULL};
+    "AL D\xc3\x8d"
+    "A",
+    "POR D\xc3\x8d"
+    "A",
+    "MENSUAL", "MENSUALES", "SEMANAL", "SEMANALES", "RECURRENTE", "RECURRENTES",
+    "FRECUENCIA VAR\xc3\x8d"
+    "A",
+    NULL};
 
 int tocsin_confirmation_check(const char *text, size_t len, const char *org_name, char *err,
                               size_t errlen)
@@ -189,12 +196,16 @@ int tocsin_confirmation_check(const char *text, size_t len, const char *org_name
         snprintf(err, errlen, "the confirmation text is too long");
         return -1;
     }
-    if (normalize(org_name, strlen(org_name), name, sizeof name) || !name[0] || !has_word(norm, name)) {
-        snprintf(err, errlen, "the confirmation must name the program or organisation (\"%s\")", org_name);
+    if (normalize(org_name, strlen(org_name), name, sizeof name) || !name[0] ||
+        !has_word(norm, name)) {
+        snprintf(err, errlen, "the confirmation must name the program or organisation (\"%s\")",
+                 org_name);
         return -1;
     }
     if (!has_any(norm, frequency_phrases)) {
-        snprintf(err, errlen, "the confirmation must say how often messages come (e.g. \"4 msgs/mo\" or \"recurring\")");
+        snprintf(
+            err, errlen,
+            "the confirmation must say how often messages come (e.g. \"4 msgs/mo\" or \"recurring\")");
         return -1;
     }
     if (!has_rates(norm)) {
@@ -202,7 +213,8 @@ int tocsin_confirmation_check(const char *text, size_t len, const char *org_name
         return -1;
     }
     if (!has_word(norm, "HELP") && !has_word(norm, "AYUDA")) {
-        snprintf(err, errlen, "the confirmation must say how to get help (\"Reply HELP for help\")");
+        snprintf(err, errlen,
+                 "the confirmation must say how to get help (\"Reply HELP for help\")");
         return -1;
     }
     if (!has_word(norm, "STOP") && !has_word(norm, "ALTO")) {

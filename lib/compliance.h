@@ -10,9 +10,9 @@
 
 enum tocsin_reserved {
     TOCSIN_RESERVED_NONE = 0,
-    TOCSIN_RESERVED_OPT_OUT,   /* STOP, STOPALL, UNSUBSCRIBE, ... ALTO, BAJA, ... */
-    TOCSIN_RESERVED_OPT_IN,    /* START, YES, UNSTOP, ALTA, SI, SÍ */
-    TOCSIN_RESERVED_HELP,      /* HELP, INFO, AYUDA */
+    TOCSIN_RESERVED_OPT_OUT, /* STOP, STOPALL, UNSUBSCRIBE, ... ALTO, BAJA, ... */
+    TOCSIN_RESERVED_OPT_IN,  /* START, YES, UNSTOP, ALTA, SI, SÍ */
+    TOCSIN_RESERVED_HELP,    /* HELP, INFO, AYUDA */
 };
 
 /* NULL-terminated word lists (upper case, UTF-8). */

@@ -114,7 +114,11 @@ static int copy_put(struct tocsin_dynbuf *b, const char *s, size_t n)
     size_t w = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        const char *esc = c == '\\' ? "\\\\" : c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
+        const char *esc = c == '\\'   ? "\\\\"
+                          : c == '\t' ? "\\t"
+                          : c == '\n' ? "\\n"
+                          : c == '\r' ? "\\r"
+                                      : NULL;
         if (esc) {
             memcpy(d + w, esc, 2);
             w += 2;
@@ -159,7 +163,8 @@ static PGresult *run_exec(struct import_run *run, const char *sql, int n, const 
     PGresult *res = tocsin_dbsync_exec(run->conn, sql, n, p, run->err, run->errlen);
     if (!res) {
         run->rep->db_error = 1;
-        snprintf(run->rep->sqlstate, sizeof run->rep->sqlstate, "%s", tocsin_dbsync_last_sqlstate());
+        snprintf(run->rep->sqlstate, sizeof run->rep->sqlstate, "%s",
+                 tocsin_dbsync_last_sqlstate());
     }
     return res;
 }
@@ -169,7 +174,8 @@ static PGresult *run_exec(struct import_run *run, const char *sql, int n, const 
 static void run_db_failed(struct import_run *run, const char *what, const char *why,
                           const PGresult *res)
 {
-    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : tocsin_dbsync_last_sqlstate();
+    const char *st =
+        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : tocsin_dbsync_last_sqlstate();
     run->rep->db_error = 1;
     snprintf(run->rep->sqlstate, sizeof run->rep->sqlstate, "%s", st ? st : "");
     snprintf(run->err, run->errlen, "%s%s", what, why);
@@ -201,7 +207,8 @@ static int run_prepare(struct import_run *run)
     }
     if (run->o->outreach_campaign_id) {
         if (run->o->list_name) {
-            snprintf(run->err, run->errlen, "an import goes to a list or to an outreach campaign, not both");
+            snprintf(run->err, run->errlen,
+                     "an import goes to a list or to an outreach campaign, not both");
             return -1;
         }
         snprintf(run->campaign, sizeof run->campaign, "%lld", run->o->outreach_campaign_id);
@@ -211,10 +218,11 @@ static int run_prepare(struct import_run *run)
     }
     if (run->o->list_name) {
         const char *p[] = {run->org, run->o->list_name};
-        long id = run_scalar(run,
-                             "INSERT INTO lists (org_id, name) VALUES ($1, $2) ON CONFLICT (org_id, name)"
-                             " DO UPDATE SET name = EXCLUDED.name RETURNING id",
-                             2, p);
+        long id =
+            run_scalar(run,
+                       "INSERT INTO lists (org_id, name) VALUES ($1, $2) ON CONFLICT (org_id, name)"
+                       " DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                       2, p);
         if (id < 0)
             return -1;
         snprintf(run->list, sizeof run->list, "%ld", id);
@@ -224,18 +232,20 @@ static int run_prepare(struct import_run *run)
     const char *p[] = {run->org, run->o->filename ? run->o->filename : "-",
                        run->list[0] ? run->list : NULL, run->o->created_by ? by : NULL,
                        run->o->opt_outs ? "opt_outs" : "contacts"};
-    long batch = run_scalar(run,
-                            "INSERT INTO import_batches (org_id, filename, list_id, created_by, kind)"
-                            " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            5, p);
+    long batch =
+        run_scalar(run,
+                   "INSERT INTO import_batches (org_id, filename, list_id, created_by, kind)"
+                   " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                   5, p);
     if (batch < 0)
         return -1;
     run->rep->batch_id = batch;
     snprintf(run->batch, sizeof run->batch, "%ld", batch);
-    if (tocsin_dbsync_command(run->conn,
-                              "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
-                              " last_name text, zip text, timezone text, fields jsonb) ON COMMIT DROP",
-                              err, sizeof err)) {
+    if (tocsin_dbsync_command(
+            run->conn,
+            "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
+            " last_name text, zip text, timezone text, fields jsonb) ON COMMIT DROP",
+            err, sizeof err)) {
         run_db_failed(run, "", err, NULL);
         return -1;
     }
@@ -278,8 +288,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
         }
         if (!got_header) {
             if (st != TOCSIN_CSV_ROW ||
-                tocsin_import_header_phone(&row, run->o->opt_outs ? run->o->phone_column : NULL, &cols,
-                                           reason, sizeof reason)) {
+                tocsin_import_header_phone(&row, run->o->opt_outs ? run->o->phone_column : NULL,
+                                           &cols, reason, sizeof reason)) {
                 snprintf(run->err, run->errlen, "line %lu: %s%s", row.line,
                          st == TOCSIN_CSV_ROW ? "" : "header: ", reason);
                 goto out;
@@ -331,7 +341,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             goto out;
     }
     if (!got_header) {
-        snprintf(run->err, run->errlen, "the file is empty: a header row with a \"%.64s\" column is required",
+        snprintf(run->err, run->errlen,
+                 "the file is empty: a header row with a \"%.64s\" column is required",
                  run->o->opt_outs && run->o->phone_column ? run->o->phone_column : "phone");
         goto out;
     }
@@ -362,10 +373,11 @@ static int run_batch_counts(struct import_run *run, long imported, long updated)
     snprintf(upd, sizeof upd, "%ld", updated);
     snprintf(rejected, sizeof rejected, "%ld", run->rep->rejected);
     const char *p[] = {run->batch, rows, imp, upd, rejected};
-    PGresult *res = run_exec(run,
-                             "UPDATE import_batches SET rows_total = $2, rows_imported = $3, rows_updated = $4,"
-                             " rows_rejected = $5 WHERE id = $1",
-                             5, p);
+    PGresult *res =
+        run_exec(run,
+                 "UPDATE import_batches SET rows_total = $2, rows_imported = $3, rows_updated = $4,"
+                 " rows_rejected = $5 WHERE id = $1",
+                 5, p);
     if (!res)
         return -1;
     PQclear(res);

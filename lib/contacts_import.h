@@ -26,16 +26,16 @@ struct tocsin_import_rejection {
 };
 
 struct tocsin_import_report {
-    long rows;       /* data rows read (header excluded) */
-    long imported;   /* new contacts */
-    long updated;    /* existing contacts updated */
-    long rejected;   /* rows not imported (exact count) */
-    long kept_opted_out; /* imported rows whose number stays opted out */
-    long subscribed; /* added to the list */
-    long targeted;   /* added as targets of the outreach campaign (new to it) */
-    long opted_out;  /* an opt-out list: numbers opted out by this import */
+    long rows;              /* data rows read (header excluded) */
+    long imported;          /* new contacts */
+    long updated;           /* existing contacts updated */
+    long rejected;          /* rows not imported (exact count) */
+    long kept_opted_out;    /* imported rows whose number stays opted out */
+    long subscribed;        /* added to the list */
+    long targeted;          /* added as targets of the outreach campaign (new to it) */
+    long opted_out;         /* an opt-out list: numbers opted out by this import */
     long already_opted_out; /* an opt-out list: numbers that were opted out before */
-    long duplicates; /* an opt-out list: rows repeating a number of an earlier row */
+    long duplicates;        /* an opt-out list: rows repeating a number of an earlier row */
     long long batch_id;
     /* Where the time went (wall clock): reading, validating and COPYing the
      * file; the contacts upsert; the list's subscriptions and consent. */
@@ -68,17 +68,24 @@ struct tocsin_import_options {
      * Not with list_name or outreach_campaign_id. */
     int opt_outs;
     const char *phone_column;
-    const char *region;    /* default region for numbers without +country ("us" or "US"; NULL: US) */
-    long long created_by;  /* users.id, or 0 from the CLI */
-    int strict;            /* any rejected row aborts the whole import */
-    int dry_run;           /* validate and count, then roll back */
+    const char *region;   /* default region for numbers without +country ("us" or "US"; NULL: US) */
+    long long created_by; /* users.id, or 0 from the CLI */
+    int strict;           /* any rejected row aborts the whole import */
+    int dry_run;          /* validate and count, then roll back */
     void (*progress)(long rows, void *ctx); /* every 100k rows, or NULL */
     void *progress_ctx;
 };
 
 /* --- the pure part, testable without a database --- */
 
-enum { IMPORT_COL_PHONE, IMPORT_COL_FIRST, IMPORT_COL_LAST, IMPORT_COL_ZIP, IMPORT_COL_TZ, IMPORT_COL_KNOWN };
+enum {
+    IMPORT_COL_PHONE,
+    IMPORT_COL_FIRST,
+    IMPORT_COL_LAST,
+    IMPORT_COL_ZIP,
+    IMPORT_COL_TZ,
+    IMPORT_COL_KNOWN
+};
 
 struct tocsin_import_columns {
     int known[IMPORT_COL_KNOWN]; /* column index of phone, first_name... or -1 */
@@ -107,9 +114,9 @@ int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *pho
 /* Validates only the phone column of one data row (an opt-out list):
  * the row's column count, the field's UTF-8, the number through
  * lib/phone into e164. Returns 0, or -1 with the reason in reason. */
-int tocsin_import_row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
-                            const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason,
-                            size_t reasonlen);
+int tocsin_import_row_phone(const struct tocsin_import_columns *cols,
+                            const struct tocsin_csv_row *row, const char *region,
+                            char e164[TOCSIN_E164_MAX + 1], char *reason, size_t reasonlen);
 
 /* Validates one data row into out (out->fields_json to be freed by the
  * caller). Returns 0, or -1 with the reason in reason. */

@@ -15,7 +15,7 @@
 #include "sms.h"
 
 static const char *const known_names[IMPORT_COL_KNOWN] = {"phone", "first_name", "last_name", "zip",
-                                                                  "timezone"};
+                                                          "timezone"};
 
 /* Trims ASCII spaces and tabs: returns the start, sets *len. */
 static const char *trim(const char *s, size_t *len)
@@ -77,7 +77,8 @@ int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *pho
         }
         if (!printable_utf8(name, len)) {
             /* They become JSON keys, shown back in the dashboard. */
-            snprintf(err, errlen, "header column %zu: names must be UTF-8 text without control characters",
+            snprintf(err, errlen,
+                     "header column %zu: names must be UTF-8 text without control characters",
                      i + 1);
             return -1;
         }
@@ -101,8 +102,9 @@ int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *pho
         return -1;
     }
     if (cols->known[IMPORT_COL_PHONE] < 0) {
-        snprintf(err, errlen, "header: no \"phone\" column (columns are phone, first_name, "
-                              "last_name, zip, timezone and any of your own)");
+        snprintf(err, errlen,
+                 "header: no \"phone\" column (columns are phone, first_name, "
+                 "last_name, zip, timezone and any of your own)");
         return -1;
     }
     return 0;
@@ -158,8 +160,8 @@ static int valid_timezone(const char *z, size_t len)
         return 0;
     for (size_t i = 0; i < len; i++) {
         char c = z[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '+' || c == '-' || c == '/'))
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '+' || c == '-' || c == '/'))
             return 0;
         if (c == '/' && z[i + 1] == '/')
             return 0;
@@ -173,7 +175,8 @@ static int valid_timezone(const char *z, size_t len)
 
 /* The row's phone field checked and normalised into e164. */
 static int row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
-                     const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason, size_t reasonlen)
+                     const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason,
+                     size_t reasonlen)
 {
     size_t len;
     const char *phone = field(row, cols->known[IMPORT_COL_PHONE], &len);
@@ -184,9 +187,9 @@ static int row_phone(const struct tocsin_import_columns *cols, const struct tocs
     return tocsin_phone_normalize(phone, len, region, e164, reason, reasonlen);
 }
 
-int tocsin_import_row_phone(const struct tocsin_import_columns *cols, const struct tocsin_csv_row *row,
-                            const char *region, char e164[TOCSIN_E164_MAX + 1], char *reason,
-                            size_t reasonlen)
+int tocsin_import_row_phone(const struct tocsin_import_columns *cols,
+                            const struct tocsin_csv_row *row, const char *region,
+                            char e164[TOCSIN_E164_MAX + 1], char *reason, size_t reasonlen)
 {
     e164[0] = '\0';
     if (row->nfields != cols->ncols) {
@@ -228,7 +231,8 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
     }
     const char *tz = field(row, cols->known[IMPORT_COL_TZ], &len);
     if (len && !valid_timezone(tz, len)) {
-        snprintf(reason, reasonlen, "invalid timezone \"%.*s\": not an IANA zone such as America/Chicago",
+        snprintf(reason, reasonlen,
+                 "invalid timezone \"%.*s\": not an IANA zone such as America/Chicago",
                  (int)(len > 64 ? 64 : len), tz);
         return -1;
     }
@@ -238,7 +242,8 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
     for (int n = 0; n < 2; n++) {
         const char *v = field(row, cols->known[name_cols[n]], &len);
         if (len > 100) {
-            snprintf(reason, reasonlen, "%s is longer than 100 characters", known_names[name_cols[n]]);
+            snprintf(reason, reasonlen, "%s is longer than 100 characters",
+                     known_names[name_cols[n]]);
             return -1;
         }
         if (len) {

@@ -67,7 +67,8 @@ long tocsin_base64_decode(const char *in, size_t len, unsigned char *out, size_t
 {
     size_t n = 0;
     const char *end = NULL;
-    if (sodium_base642bin(out, outsize, in, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+    if (sodium_base642bin(out, outsize, in, len, NULL, &n, &end, sodium_base64_VARIANT_ORIGINAL) !=
+            0 ||
         end != in + len)
         return -1;
     return (long)n;
@@ -115,8 +116,8 @@ static int twilio_mac(tocsin_str auth_token, tocsin_str url, const struct tocsin
     char digest[] = "SHA1";
     OSSL_PARAM settings[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                              OSSL_PARAM_construct_end()};
-    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)auth_token.base, auth_token.len,
-                                 settings);
+    int ok =
+        ctx && EVP_MAC_init(ctx, (const unsigned char *)auth_token.base, auth_token.len, settings);
     ok = ok && EVP_MAC_update(ctx, (const unsigned char *)url.base, url.len);
     for (size_t i = 0; ok && i < nparams; i++)
         ok = EVP_MAC_update(ctx, (const unsigned char *)params[i].key.base, params[i].key.len) &&
@@ -300,8 +301,9 @@ int tocsin_credential_seal(const unsigned char key[32], long long sender_id, con
         return -1;
     unsigned char box[AEAD_NONCE + 4096 + AEAD_TAG];
     randombytes_buf(box, AEAD_NONCE);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(box + AEAD_NONCE, NULL, (const unsigned char *)plain, len,
-                                               (const unsigned char *)ad, adlen, NULL, box, key);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(box + AEAD_NONCE, NULL, (const unsigned char *)plain,
+                                               len, (const unsigned char *)ad, adlen, NULL, box,
+                                               key);
     memcpy(out, TOCSIN_CREDENTIAL_PREFIX, pl);
     sodium_bin2base64(out + pl, outsize - pl, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
     return 0;
@@ -322,9 +324,9 @@ long tocsin_credential_open(const unsigned char key[32], long long sender_id, co
     size_t plain_len = (size_t)n - AEAD_NONCE - AEAD_TAG;
     if (outsize < plain_len + 1)
         return -1;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, NULL, NULL, box + AEAD_NONCE,
-                                                   (size_t)n - AEAD_NONCE, (const unsigned char *)ad,
-                                                   adlen, box, key) != 0)
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)out, NULL, NULL,
+                                                   box + AEAD_NONCE, (size_t)n - AEAD_NONCE,
+                                                   (const unsigned char *)ad, adlen, box, key) != 0)
         return -1;
     out[plain_len] = '\0';
     return (long)plain_len;

@@ -72,11 +72,13 @@ static void csv_skip_bom(struct tocsin_csv *r)
         return;
     /* Only a complete BOM is skipped; anything else stays data. */
     if (!r->file) {
-        if (r->mem_len - r->mem_pos >= 3 && r->mem[r->mem_pos + 1] == 0xBB && r->mem[r->mem_pos + 2] == 0xBF)
+        if (r->mem_len - r->mem_pos >= 3 && r->mem[r->mem_pos + 1] == 0xBB &&
+            r->mem[r->mem_pos + 2] == 0xBF)
             r->mem_pos += 3;
         return;
     }
-    if (r->buf_len - r->buf_pos >= 3 && r->buf[r->buf_pos + 1] == 0xBB && r->buf[r->buf_pos + 2] == 0xBF)
+    if (r->buf_len - r->buf_pos >= 3 && r->buf[r->buf_pos + 1] == 0xBB &&
+        r->buf[r->buf_pos + 2] == 0xBF)
         r->buf_pos += 3;
 }
 
@@ -87,10 +89,10 @@ static int csv_io_fatal(struct tocsin_csv *r, char *err, size_t errlen)
 }
 
 struct csv_state {
-    size_t used;     /* bytes in store */
+    size_t used; /* bytes in store */
     size_t nfields;
     size_t field_len;
-    int overflow;    /* a bound was crossed: the row is bad */
+    int overflow; /* a bound was crossed: the row is bad */
     const char *why;
 };
 
@@ -153,7 +155,8 @@ static void end_field(struct tocsin_csv *r, struct csv_state *s)
     s->field_len = 0;
 }
 
-static int csv_read_record(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err, size_t errlen)
+static int csv_read_record(struct tocsin_csv *r, struct tocsin_csv_row *row, char *err,
+                           size_t errlen)
 {
     if (!r->started)
         csv_skip_bom(r);

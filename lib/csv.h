@@ -17,15 +17,15 @@
 #define TOCSIN_CSV_MAX_RECORD 65536 /* field bytes of one record, terminators included */
 
 struct tocsin_csv {
-    FILE *file;            /* or NULL for a memory buffer */
+    FILE *file; /* or NULL for a memory buffer */
     const unsigned char *mem;
     size_t mem_len, mem_pos;
     unsigned char buf[65536];
     size_t buf_len, buf_pos;
-    unsigned long line;    /* current physical line (1-based) */
-    int started;           /* BOM check done */
-    int io_error;          /* errno of a failed read, 0 if none */
-    char *store;           /* the current record's field bytes */
+    unsigned long line; /* current physical line (1-based) */
+    int started;        /* BOM check done */
+    int io_error;       /* errno of a failed read, 0 if none */
+    char *store;        /* the current record's field bytes */
     size_t store_cap;
     size_t offsets[TOCSIN_CSV_MAX_COLS];
     size_t lens[TOCSIN_CSV_MAX_COLS];

@@ -127,11 +127,12 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
     d.spec = spec;
     char err[256];
     if (spec->refuses_secret_key && tocsin_config_has_secret_key_setting()) {
-        fprintf(stderr,
-                "tocsin-%s: TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE is set, but this daemon never "
-                "opens carrier credentials and must not hold their key: start it without them "
-                "(ops/daemon-exec %s ...)\n",
-                spec->name, spec->name);
+        fprintf(
+            stderr,
+            "tocsin-%s: TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE is set, but this daemon never "
+            "opens carrier credentials and must not hold their key: start it without them "
+            "(ops/daemon-exec %s ...)\n",
+            spec->name, spec->name);
         return 2;
     }
     if (tocsin_config_load(&d.cfg, err, sizeof err)) {

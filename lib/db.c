@@ -14,8 +14,8 @@
 
 static struct tocsin_metric m_up =
     TOCSIN_METRIC_GAUGE("tocsin_db_up", "1 when a database connection is up", NULL);
-static struct tocsin_metric m_reconnects =
-    TOCSIN_METRIC_COUNTER("tocsin_db_reconnects_total", "database connections re-established", NULL);
+static struct tocsin_metric m_reconnects = TOCSIN_METRIC_COUNTER(
+    "tocsin_db_reconnects_total", "database connections re-established", NULL);
 
 static double db_up(void *ctx)
 {

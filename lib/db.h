@@ -23,24 +23,24 @@
 struct tocsin_db;
 
 struct tocsin_db_options {
-    const char *conninfo;       /* libpq connection string (copied) */
-    unsigned pool_size;         /* query connections, 1..16 (default 2) */
-    unsigned reconnect_max_ms;  /* backoff cap, db_reconnect_max_ms (default 10000) */
-    unsigned queue_timeout_ms;  /* a queued query fails after this (default 30000) */
-    unsigned close_grace_ms;    /* tocsin_db_close waits this long for running
-                                   queries before dropping them (default 5000) */
+    const char *conninfo;      /* libpq connection string (copied) */
+    unsigned pool_size;        /* query connections, 1..16 (default 2) */
+    unsigned reconnect_max_ms; /* backoff cap, db_reconnect_max_ms (default 10000) */
+    unsigned queue_timeout_ms; /* a queued query fails after this (default 30000) */
+    unsigned close_grace_ms;   /* tocsin_db_close waits this long for running
+                                  queries before dropping them (default 5000) */
 };
 
 /* What a callback receives. Every pointer in it, the PGresults included,
  * belongs to the pool and is valid during the callback only: never PQclear
  * them, copy what you need. */
 struct tocsin_db_result {
-    PGresult *res;         /* the last statement's result, or NULL on error */
-    PGresult **results;    /* batches: one per statement added (NULL where it did not run) */
+    PGresult *res;      /* the last statement's result, or NULL on error */
+    PGresult **results; /* batches: one per statement added (NULL where it did not run) */
     int nresults;
-    const char *error;     /* NULL on success, else "message (SQLSTATE xxxxx)" */
-    const char *sqlstate;  /* "" when not from the server */
-    int ambiguous;         /* see the top of this file */
+    const char *error;    /* NULL on success, else "message (SQLSTATE xxxxx)" */
+    const char *sqlstate; /* "" when not from the server */
+    int ambiguous;        /* see the top of this file */
     /* On error: the primary message alone when a PL/pgSQL RAISE of ours
      * produced it (words written for people, e.g. "invalid body: ..."),
      * else NULL. error itself may carry the server's DETAIL (a violated

@@ -129,7 +129,8 @@ static void conn_down(struct db_conn *c, const char *why)
          * back; anything else that was sent may or may not have run. */
         int rolled_back = db_job_rolled_back(job);
         if (!rolled_back)
-            snprintf(job->error, sizeof job->error, "connection to the database was lost: %s", reason);
+            snprintf(job->error, sizeof job->error, "connection to the database was lost: %s",
+                     reason);
         db_job_finish(db, job, job->sent && !rolled_back);
     }
     if (c->closing)
@@ -182,7 +183,8 @@ static int send_stmt(PGconn *pg, const struct db_stmt *s)
 {
     if (s->nparams < 0)
         return PQsendQuery(pg, s->sql);
-    return PQsendQueryParams(pg, s->sql, s->nparams, NULL, (const char *const *)s->params, NULL, NULL, 0);
+    return PQsendQueryParams(pg, s->sql, s->nparams, NULL, (const char *const *)s->params, NULL,
+                             NULL, 0);
 }
 
 static int send_pipeline(PGconn *pg, const struct db_job *job)

@@ -31,9 +31,9 @@ struct db_job {
     uint64_t deadline_ms;
     /* while running */
     int sent;
-    PGresult **results; /* one per statement */
+    PGresult **results;       /* one per statement */
     PGresult *begin, *commit; /* a transaction's own BEGIN and COMMIT */
-    int received;       /* pipeline: statements whose results are complete */
+    int received;             /* pipeline: statements whose results are complete */
     int sync_seen;
     char error[512];
     char sqlstate[6];
@@ -53,7 +53,7 @@ struct db_conn {
     unsigned attempt;
     int was_connected; /* a later connect is a reconnect */
     int is_listener;
-    int needs_listen; /* listener: connected, LISTEN not yet sent */
+    int needs_listen;   /* listener: connected, LISTEN not yet sent */
     struct db_job *job; /* running */
     int closing;
     int handles_open;
@@ -73,9 +73,9 @@ struct tocsin_db {
     unsigned close_grace_ms;
     struct db_conn conns[DB_MAX_POOL];
     unsigned nconns;
-    struct db_conn *listener; /* NULL until the first LISTEN */
+    struct db_conn *listener;   /* NULL until the first LISTEN */
     struct db_job *head, *tail; /* queued, not yet sent */
-    int relisten; /* a channel was added while the listener was busy */
+    int relisten;               /* a channel was added while the listener was busy */
     uv_timer_t sweep;
     uv_idle_t kick; /* dispatches queued jobs on the next loop turn */
     struct db_channel channels[DB_MAX_CHANNELS];

@@ -71,10 +71,10 @@ struct db_job *db_job_new_single(const char *sql, int nparams, const char *const
 
 void db_job_take_result(struct db_job *job, int slot, PGresult *r)
 {
-    PGresult **dst = slot == -1                ? &job->begin
-                     : slot == job->nstmts     ? &job->commit
+    PGresult **dst = slot == -1                        ? &job->begin
+                     : slot == job->nstmts             ? &job->commit
                      : slot >= 0 && slot < job->nstmts ? &job->results[slot]
-                                               : NULL;
+                                                       : NULL;
     if (!dst) {
         PQclear(r);
         return;
@@ -113,8 +113,9 @@ static void job_set_error(struct db_job *job, const PGresult *r)
     const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     snprintf(job->sqlstate, sizeof job->sqlstate, "%s", state ? state : "");
-    snprintf(job->error, sizeof job->error, "%s%s%s (SQLSTATE %s)", msg ? msg : PQresultErrorMessage(r),
-             detail ? ": " : "", detail ? detail : "", state ? state : "none");
+    snprintf(job->error, sizeof job->error, "%s%s%s (SQLSTATE %s)",
+             msg ? msg : PQresultErrorMessage(r), detail ? ": " : "", detail ? detail : "",
+             state ? state : "none");
     /* PL/pgSQL reports a RAISE from its function exec_stmt_raise (stable
      * since PostgreSQL 8); the server's own errors come from elsewhere. */
     const char *fn = PQresultErrorField(r, PG_DIAG_SOURCE_FUNCTION);
@@ -171,8 +172,8 @@ void db_job_finish(struct tocsin_db *db, struct db_job *job, int ambiguous)
         db->stats.ambiguous += !!res.ambiguous;
     }
     if (res.error && tocsin_log_enabled(TOCSIN_LOG_DEBUG))
-        log_debug("db_query_failed", "sqlstate=%s ambiguous=%d", job->sqlstate[0] ? job->sqlstate : "-",
-                  res.ambiguous);
+        log_debug("db_query_failed", "sqlstate=%s ambiguous=%d",
+                  job->sqlstate[0] ? job->sqlstate : "-", res.ambiguous);
     if (job->cb)
         job->cb(&res, job->ctx);
     db_job_free(job);

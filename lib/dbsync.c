@@ -39,8 +39,8 @@ static void dbsync_error(PGresult *res, PGconn *conn, char *err, size_t errlen)
              state ? state : "none");
 }
 
-PGresult *tocsin_dbsync_exec(PGconn *conn, const char *sql, int nparams,
-                             const char *const *params, char *err, size_t errlen)
+PGresult *tocsin_dbsync_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                             char *err, size_t errlen)
 {
     PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

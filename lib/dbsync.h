@@ -17,8 +17,8 @@ PGconn *tocsin_dbsync_connect(const char *conninfo, char *err, size_t errlen);
  * NULL). Returns the result (caller PQclear()s it) when the status is
  * COMMAND_OK or TUPLES_OK; otherwise NULL with "message (SQLSTATE xxxxx)"
  * in err. */
-PGresult *tocsin_dbsync_exec(PGconn *conn, const char *sql, int nparams,
-                             const char *const *params, char *err, size_t errlen);
+PGresult *tocsin_dbsync_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                             char *err, size_t errlen);
 
 /* Runs a statement with no parameters and no interesting result (BEGIN,
  * COMMIT, a migration file). Returns 0, or -1 with err. */

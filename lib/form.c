@@ -93,8 +93,8 @@ int tocsin_form_decode(struct tocsin_arena *a, tocsin_str in, struct tocsin_kv *
     return 0;
 }
 
-int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
-                     size_t *n, char *err, size_t errlen)
+int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs, size_t *n,
+                     char *err, size_t errlen)
 {
     return tocsin_form_decode(&r->arena, from_query ? r->query : r->body, pairs, n, err, errlen);
 }
@@ -140,7 +140,8 @@ json_t *tocsin_http_json(struct tocsin_http_req *r, char *err, size_t errlen)
         return NULL;
     }
     if (json_depth_exceeds(r->body.base, r->body.len, TOCSIN_HTTP_JSON_MAX_DEPTH)) {
-        snprintf(err, errlen, "invalid JSON: nested deeper than %d levels", TOCSIN_HTTP_JSON_MAX_DEPTH);
+        snprintf(err, errlen, "invalid JSON: nested deeper than %d levels",
+                 TOCSIN_HTTP_JSON_MAX_DEPTH);
         return NULL;
     }
     json_t *j = json_loadb(r->body.base, r->body.len, JSON_REJECT_DUPLICATES, &e);

@@ -34,8 +34,8 @@ struct tocsin_http_server;
 struct tocsin_http_req;
 
 struct tocsin_http_options {
-    size_t max_header_bytes;  /* request line + headers; above: 431 */
-    size_t max_body_bytes;    /* above: 413 */
+    size_t max_header_bytes;    /* request line + headers; above: 431 */
+    size_t max_body_bytes;      /* above: 413 */
     unsigned header_timeout_ms; /* from the first byte of a request to the end of its headers */
     unsigned body_timeout_ms;   /* from the end of the headers to the end of the body */
     unsigned idle_timeout_ms;   /* keep-alive: between requests */
@@ -48,7 +48,7 @@ struct tocsin_http_options {
      * to its head cap plus a pipelining allowance, body up to
      * max_body_bytes; idle keep-alive connections hold no buffer. */
     size_t max_buffered_bytes;
-    int reuseport; /* SO_REUSEPORT, so several processes share a port */
+    int reuseport;  /* SO_REUSEPORT, so several processes share a port */
     int access_log; /* one info line per request (default on) */
     /* Proxies whose X-Forwarded-For names the client (NULL: none); must
      * outlive the server. */
@@ -56,7 +56,8 @@ struct tocsin_http_options {
 };
 
 /* Defaults, overridden by the TOCSIN_HTTP_* settings in cfg. */
-void tocsin_http_options_from_config(struct tocsin_http_options *o, const struct tocsin_config *cfg);
+void tocsin_http_options_from_config(struct tocsin_http_options *o,
+                                     const struct tocsin_config *cfg);
 
 typedef void (*tocsin_http_handler)(struct tocsin_http_req *req, void *ctx);
 
@@ -120,8 +121,8 @@ void tocsin_http_on_abort(struct tocsin_http_req *r, void (*cb)(void *ctx), void
 /* Decodes an application/x-www-form-urlencoded body (or query with
  * from_query) into pairs allocated in the request's arena. Returns 0, or -1
  * with a reason in err (bad %-escape, more than 256 fields). */
-int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs,
-                     size_t *n, char *err, size_t errlen);
+int tocsin_http_form(struct tocsin_http_req *r, int from_query, struct tocsin_kv **pairs, size_t *n,
+                     char *err, size_t errlen);
 
 /* Parses the body as JSON (objects and arrays nested at most
  * TOCSIN_HTTP_JSON_MAX_DEPTH deep; the body is already bounded by

@@ -18,7 +18,7 @@ struct transfer {
     struct tocsin_http_client *client;
     CURL *easy;
     struct curl_slist *headers;
-    char *body_in;  /* request body copy */
+    char *body_in;                 /* request body copy */
     struct tocsin_dynbuf body_out; /* response body, at most CLIENT_MAX_BODY - 1 bytes */
     int too_big;
     char errbuf[CURL_ERROR_SIZE];
@@ -142,7 +142,8 @@ static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void
         c->npolls++;
         curl_multi_assign(c->multi, fd, s);
     }
-    int events = (action == CURL_POLL_IN ? UV_READABLE : 0) | (action == CURL_POLL_OUT ? UV_WRITABLE : 0);
+    int events =
+        (action == CURL_POLL_IN ? UV_READABLE : 0) | (action == CURL_POLL_OUT ? UV_WRITABLE : 0);
     if (action == CURL_POLL_INOUT)
         events = UV_READABLE | UV_WRITABLE;
     uv_poll_start(&s->poll, events, on_poll);
@@ -276,8 +277,9 @@ struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_
     return c;
 }
 
-int tocsin_http_client_send(struct tocsin_http_client *c, const struct tocsin_http_client_request *req,
-                            tocsin_http_client_cb cb, void *ctx)
+int tocsin_http_client_send(struct tocsin_http_client *c,
+                            const struct tocsin_http_client_request *req, tocsin_http_client_cb cb,
+                            void *ctx)
 {
     if (c->closing || !req->url || !req->method)
         return -1;

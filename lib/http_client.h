@@ -15,23 +15,23 @@
 struct tocsin_http_client;
 
 struct tocsin_http_client_request {
-    const char *method;            /* "GET", "POST" */
+    const char *method; /* "GET", "POST" */
     const char *url;
-    const char *const *headers;    /* "Name: value" strings, NULL-terminated, or NULL */
-    const char *body;              /* copied */
+    const char *const *headers; /* "Name: value" strings, NULL-terminated, or NULL */
+    const char *body;           /* copied */
     size_t body_len;
-    const char *basic_auth;        /* "user:password", or NULL */
-    long timeout_ms;               /* whole transfer (default 10000) */
-    long connect_timeout_ms;       /* default 3000 */
+    const char *basic_auth;  /* "user:password", or NULL */
+    long timeout_ms;         /* whole transfer (default 10000) */
+    long connect_timeout_ms; /* default 3000 */
 };
 
 struct tocsin_http_client_response {
-    long status;           /* HTTP status, 0 when there was no response */
-    const char *body;      /* NUL-terminated; valid during the callback */
+    long status;      /* HTTP status, 0 when there was no response */
+    const char *body; /* NUL-terminated; valid during the callback */
     size_t body_len;
-    const char *error;     /* NULL, or why the transfer failed */
+    const char *error; /* NULL, or why the transfer failed */
     int timed_out;
-    int request_sent;      /* 1 once any byte of the request went out */
+    int request_sent; /* 1 once any byte of the request went out */
 };
 
 typedef void (*tocsin_http_client_cb)(const struct tocsin_http_client_response *r, void *ctx);
@@ -41,8 +41,9 @@ struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_
 
 /* Starts a request; cb is called exactly once, on a later loop turn.
  * Returns 0, or -1 (closing, out of memory, bad request; cb not called). */
-int tocsin_http_client_send(struct tocsin_http_client *c, const struct tocsin_http_client_request *req,
-                            tocsin_http_client_cb cb, void *ctx);
+int tocsin_http_client_send(struct tocsin_http_client *c,
+                            const struct tocsin_http_client_request *req, tocsin_http_client_cb cb,
+                            void *ctx);
 
 /* Transfers in flight plus queued. */
 unsigned tocsin_http_client_pending(const struct tocsin_http_client *c);

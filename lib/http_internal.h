@@ -31,10 +31,10 @@ struct http_header {
 };
 
 enum req_state {
-    REQ_NONE = 0,   /* no request, or still parsing one */
-    REQ_HANDLER,    /* handed to the handler, no response yet */
-    REQ_WRITING,    /* response queued, waiting for the write to finish */
-    REQ_STREAMING,  /* stream_begin called, stream_end not yet */
+    REQ_NONE = 0,  /* no request, or still parsing one */
+    REQ_HANDLER,   /* handed to the handler, no response yet */
+    REQ_WRITING,   /* response queued, waiting for the write to finish */
+    REQ_STREAMING, /* stream_begin called, stream_end not yet */
 };
 
 struct tocsin_http_req {
@@ -65,10 +65,10 @@ struct tocsin_http_conn {
     struct tocsin_http_server *server;
     struct tocsin_http_conn *prev, *next;
     llhttp_t parser;
-    char *in;          /* received bytes not yet parsed, from in_start */
+    char *in; /* received bytes not yet parsed, from in_start */
     size_t in_len, in_cap, in_start;
-    size_t req_start;  /* offset in `in` where the current request began */
-    char *body;        /* the current request's body */
+    size_t req_start; /* offset in `in` where the current request began */
+    char *body;       /* the current request's body */
     size_t body_len, body_cap;
     struct tocsin_http_req req;
     enum req_state state;
@@ -83,11 +83,11 @@ struct tocsin_http_conn {
     int aborted;         /* the client went away / the server is closing */
     int eof;             /* the client half-closed after its request */
     int reading;
-    int in_process;      /* inside conn_process(): do not re-enter */
-    int in_dispatch;     /* inside the handler called by conn_process() */
-    int finish_pending;  /* response written, not yet finished (arena kept) */
+    int in_process;                         /* inside conn_process(): do not re-enter */
+    int in_dispatch;                        /* inside the handler called by conn_process() */
+    int finish_pending;                     /* response written, not yet finished (arena kept) */
     struct tocsin_http_conn *deferred_next; /* in server->deferred */
-    int detached;        /* test/fuzz connection without a socket */
+    int detached;                           /* test/fuzz connection without a socket */
     char remote[48];
 };
 
@@ -104,7 +104,7 @@ struct tocsin_http_server {
     unsigned nconns;
     size_t buffered; /* sum of every connection's in_cap and body_cap */
     int closing;
-    uv_idle_t idle; /* runs http_server_run_deferred() */
+    uv_idle_t idle;                    /* runs http_server_run_deferred() */
     struct tocsin_http_conn *deferred; /* responses to finish next turn */
     int idle_closing;
     void (*close_done)(void *);

@@ -112,9 +112,10 @@ static int req_fix_strings(struct tocsin_http_conn *c)
     for (size_t i = 0; i < r->nheaders; i++) {
         struct http_header *h = &r->headers[i];
         char *name = tocsin_arena_strndup(&r->arena, c->in + h->name_off, h->name.len);
-        const char *value = h->value_off == SIZE_MAX
-                                ? ""
-                                : tocsin_arena_strndup(&r->arena, c->in + h->value_off, h->value.len);
+        const char *value =
+            h->value_off == SIZE_MAX
+                ? ""
+                : tocsin_arena_strndup(&r->arena, c->in + h->value_off, h->value.len);
         if (!name || !value)
             return -1;
         h->name.base = name;

@@ -14,11 +14,16 @@
 #include "metrics.h"
 
 static struct tocsin_metric http_metrics[] = {
-    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class", "code=\"1xx\""),
-    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class", "code=\"2xx\""),
-    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class", "code=\"3xx\""),
-    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class", "code=\"4xx\""),
-    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class", "code=\"5xx\""),
+    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class",
+                          "code=\"1xx\""),
+    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class",
+                          "code=\"2xx\""),
+    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class",
+                          "code=\"3xx\""),
+    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class",
+                          "code=\"4xx\""),
+    TOCSIN_METRIC_COUNTER("tocsin_http_requests_total", "HTTP requests answered, by status class",
+                          "code=\"5xx\""),
 };
 
 void http_metrics_register(void)
@@ -37,45 +42,91 @@ void http_metrics_count(int status)
 const char *tocsin_http_reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Unknown";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
     }
 }
 
 /* --- request accessors --- */
 
-tocsin_str tocsin_http_method(const struct tocsin_http_req *r) { return r->method; }
-tocsin_str tocsin_http_path(const struct tocsin_http_req *r) { return r->path; }
-tocsin_str tocsin_http_query(const struct tocsin_http_req *r) { return r->query; }
-tocsin_str tocsin_http_route_tail(const struct tocsin_http_req *r) { return r->route_tail; }
-tocsin_str tocsin_http_body(const struct tocsin_http_req *r) { return r->body; }
-const char *tocsin_http_peer_addr(const struct tocsin_http_req *r) { return r->conn->remote; }
+tocsin_str tocsin_http_method(const struct tocsin_http_req *r)
+{
+    return r->method;
+}
+tocsin_str tocsin_http_path(const struct tocsin_http_req *r)
+{
+    return r->path;
+}
+tocsin_str tocsin_http_query(const struct tocsin_http_req *r)
+{
+    return r->query;
+}
+tocsin_str tocsin_http_route_tail(const struct tocsin_http_req *r)
+{
+    return r->route_tail;
+}
+tocsin_str tocsin_http_body(const struct tocsin_http_req *r)
+{
+    return r->body;
+}
+const char *tocsin_http_peer_addr(const struct tocsin_http_req *r)
+{
+    return r->conn->remote;
+}
 
 const char *tocsin_http_remote_addr(struct tocsin_http_req *r)
 {
@@ -93,8 +144,14 @@ const char *tocsin_http_remote_addr(struct tocsin_http_req *r)
                        r->client);
     return r->client;
 }
-struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r) { return &r->arena; }
-int tocsin_http_aborted(const struct tocsin_http_req *r) { return r->conn->aborted; }
+struct tocsin_arena *tocsin_http_arena(struct tocsin_http_req *r)
+{
+    return &r->arena;
+}
+int tocsin_http_aborted(const struct tocsin_http_req *r)
+{
+    return r->conn->aborted;
+}
 
 tocsin_str tocsin_http_header(const struct tocsin_http_req *r, const char *name)
 {
@@ -227,7 +284,8 @@ void tocsin_http_respond(struct tocsin_http_req *r, int status, const char *cont
         http_conn_response_done(c);
         return;
     }
-    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len), uv_buf_init((char *)body, (unsigned)len)};
+    uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)head_len),
+                        uv_buf_init((char *)body, (unsigned)len)};
     r->bytes_out = len;
     http_conn_write(c, bufs, len ? 2 : 1, response_written, NULL);
 }
@@ -258,7 +316,8 @@ void tocsin_http_respond_json(struct tocsin_http_req *r, int status, json_t *jso
     free(text);
 }
 
-void tocsin_http_error(struct tocsin_http_req *r, int status, const char *code, const char *fmt, ...)
+void tocsin_http_error(struct tocsin_http_req *r, int status, const char *code, const char *fmt,
+                       ...)
 {
     char msg[512];
     va_list ap;

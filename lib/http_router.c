@@ -52,9 +52,9 @@ void http_dispatch(struct tocsin_http_server *s, struct tocsin_http_req *r)
             best = rt;
     }
     if (best) {
-        r->route_tail = best->prefix ? (tocsin_str){r->path.base + best->path_len,
-                                                    r->path.len - best->path_len}
-                                     : TSTR("");
+        r->route_tail =
+            best->prefix ? (tocsin_str){r->path.base + best->path_len, r->path.len - best->path_len}
+                         : TSTR("");
         best->handler(r, best->ctx);
         return;
     }
@@ -74,7 +74,8 @@ static void healthz(struct tocsin_http_req *r, void *ctx)
     struct tocsin_http_server *s = ctx;
     const char *problem = s->health ? s->health(s->health_ctx) : NULL;
     if (problem)
-        tocsin_http_respond_json(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason", problem));
+        tocsin_http_respond_json(
+            r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason", problem));
     else
         tocsin_http_respond_json(r, 200, json_pack("{s:s}", "status", "ok"));
 }

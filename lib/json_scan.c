@@ -150,7 +150,8 @@ static int scan_value(struct scan *s, size_t level, int on_path)
             if (s->p >= s->end || *s->p != ':')
                 return -1;
             s->p++;
-            int next_on_path = on_path && level < s->npath && !esc && strlen(s->path[level]) == klen &&
+            int next_on_path = on_path && level < s->npath && !esc &&
+                               strlen(s->path[level]) == klen &&
                                memcmp(s->path[level], key, klen) == 0;
             if (scan_value(s, level + 1, next_on_path) != 0)
                 return -1;
@@ -197,8 +198,8 @@ static int scan_value(struct scan *s, size_t level, int on_path)
     return scan_number(s);
 }
 
-int tocsin_json_scan_string(const char *json, size_t len, const char *const *path, size_t npath, char *out,
-                            size_t outlen)
+int tocsin_json_scan_string(const char *json, size_t len, const char *const *path, size_t npath,
+                            char *out, size_t outlen)
 {
     if (!json || !out || outlen == 0 || npath == 0 || npath > TOCSIN_JSON_SCAN_MAX_DEPTH)
         return -1;

@@ -22,7 +22,7 @@
  * -1 when the text is not JSON, nests too deep, or the string has escapes
  * or does not fit (the caller can ask a full parser). When a member name
  * appears twice, the last one counts (as in jansson). */
-int tocsin_json_scan_string(const char *json, size_t len, const char *const *path, size_t npath, char *out,
-                            size_t outlen);
+int tocsin_json_scan_string(const char *json, size_t len, const char *const *path, size_t npath,
+                            char *out, size_t outlen);
 
 #endif

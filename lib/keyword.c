@@ -192,7 +192,8 @@ int tocsin_likely_revocation(const char *body, size_t len)
         int code;
         PCRE2_SIZE off;
         revocation_re = compile(pattern, &code, &off);
-        revocation_md = revocation_re ? pcre2_match_data_create_from_pattern(revocation_re, NULL) : NULL;
+        revocation_md =
+            revocation_re ? pcre2_match_data_create_from_pattern(revocation_re, NULL) : NULL;
         revocation_limits = limits_new();
         if (!revocation_re || !revocation_md || !revocation_limits)
             return 0;

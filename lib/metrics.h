@@ -12,7 +12,7 @@
 enum tocsin_metric_type { TOCSIN_COUNTER, TOCSIN_GAUGE };
 
 struct tocsin_metric {
-    const char *name;   /* "tocsin_http_requests_total" */
+    const char *name; /* "tocsin_http_requests_total" */
     const char *help;
     const char *labels; /* NULL, or a label set such as code="2xx" */
     enum tocsin_metric_type type;
@@ -22,8 +22,14 @@ struct tocsin_metric {
     struct tocsin_metric *next; /* registry link */
 };
 
-#define TOCSIN_METRIC_COUNTER(n, h, l) {(n), (h), (l), TOCSIN_COUNTER, 0, NULL, NULL, NULL}
-#define TOCSIN_METRIC_GAUGE(n, h, l) {(n), (h), (l), TOCSIN_GAUGE, 0, NULL, NULL, NULL}
+#define TOCSIN_METRIC_COUNTER(n, h, l)                                                             \
+    {                                                                                              \
+        (n), (h), (l), TOCSIN_COUNTER, 0, NULL, NULL, NULL                                         \
+    }
+#define TOCSIN_METRIC_GAUGE(n, h, l)                                                               \
+    {                                                                                              \
+        (n), (h), (l), TOCSIN_GAUGE, 0, NULL, NULL, NULL                                           \
+    }
 
 /* Adds m to the registry (idempotent, constant time). Every daemon
  * registers its metrics at startup, so /metrics lists each one (at 0)

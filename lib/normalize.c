@@ -187,35 +187,56 @@ static int map_at(uint32_t cp, int pattern, uint32_t m[MAP_MAX], int depth)
     if (cp >= 0xff01 && cp <= 0xff5e) /* fullwidth ASCII: then as ASCII */
         return map_at(cp - 0xfee0, pattern, m, depth);
     switch (cp) {
-    case 0x2018: case 0x2019: case 0x201a: case 0x201b: case 0x2032: case 0x00b4: case 0x02bc:
+    case 0x2018:
+    case 0x2019:
+    case 0x201a:
+    case 0x201b:
+    case 0x2032:
+    case 0x00b4:
+    case 0x02bc:
         m[0] = '\'';
         return 1;
-    case 0x201c: case 0x201d: case 0x201e: case 0x201f: case 0x2033:
+    case 0x201c:
+    case 0x201d:
+    case 0x201e:
+    case 0x201f:
+    case 0x2033:
         m[0] = '"';
         return 1;
-    case 0x2010: case 0x2011: case 0x2012: case 0x2013: case 0x2014: case 0x2015: case 0x2212:
-    case 0xfe58: case 0xfe63:
+    case 0x2010:
+    case 0x2011:
+    case 0x2012:
+    case 0x2013:
+    case 0x2014:
+    case 0x2015:
+    case 0x2212:
+    case 0xfe58:
+    case 0xfe63:
         m[0] = '-';
         return 1;
     case 0x2026:
         m[0] = m[1] = m[2] = '.';
         return 3;
-    case 0x00c6: case 0x00e6:
+    case 0x00c6:
+    case 0x00e6:
         m[0] = 'a', m[1] = 'e';
         return 2;
-    case 0x00de: case 0x00fe:
+    case 0x00de:
+    case 0x00fe:
         m[0] = 't', m[1] = 'h';
         return 2;
     case 0x00df:
         m[0] = m[1] = 's';
         return 2;
-    case 0x0132: case 0x0133:
+    case 0x0132:
+    case 0x0133:
         m[0] = 'i', m[1] = 'j';
         return 2;
     case 0x0149:
         m[0] = '\'', m[1] = 'n';
         return 2;
-    case 0x0152: case 0x0153:
+    case 0x0152:
+    case 0x0153:
         m[0] = 'o', m[1] = 'e';
         return 2;
     default:
@@ -294,9 +315,9 @@ static size_t fold(const char *in, size_t len, char *out, size_t cap, int patter
             if (!pattern && space && o > 0)
                 buf[w++] = ' ';
             space = 0;
-            if (pattern && cp >= 0x80 && m[j] < 0x80 && !((m[j] >= 'a' && m[j] <= 'z') ||
-                                                          (m[j] >= 'A' && m[j] <= 'Z') ||
-                                                          (m[j] >= '0' && m[j] <= '9') || m[j] == ' '))
+            if (pattern && cp >= 0x80 && m[j] < 0x80 &&
+                !((m[j] >= 'a' && m[j] <= 'z') || (m[j] >= 'A' && m[j] <= 'Z') ||
+                  (m[j] >= '0' && m[j] <= '9') || m[j] == ' '))
                 buf[w++] = '\\'; /* a literal, as the non-ASCII mark was */
             w += encode(m[j], buf + w);
             if (!pattern && o == 0 && is_edge(m[j]))

@@ -15,12 +15,12 @@ struct pacer_entry {
 };
 
 struct tocsin_pacer {
-    double rate;        /* segments per second (> 0) */
-    uint64_t window_ms; /* the window no more than `rate` segments may share */
-    double tat_ms;      /* GCRA: the earliest time the next send may go */
+    double rate;             /* segments per second (> 0) */
+    uint64_t window_ms;      /* the window no more than `rate` segments may share */
+    double tat_ms;           /* GCRA: the earliest time the next send may go */
     struct pacer_entry *log; /* ring of sends inside the window */
     unsigned cap, head, count;
-    unsigned window_units;   /* sum of units in the log */
+    unsigned window_units; /* sum of units in the log */
 };
 
 /* Sets up a pacer for rate segments/s; window_ms is normally 1000 plus a

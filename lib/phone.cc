@@ -23,25 +23,38 @@ using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberOfflineGeocoder;
 using i18n::phonenumbers::PhoneNumberUtil;
 
-namespace {
+namespace
+{
 
 const size_t kMaxInput = 64;
 
 enum tocsin_phone_type map_type(PhoneNumberUtil::PhoneNumberType t)
 {
     switch (t) {
-    case PhoneNumberUtil::MOBILE: return TOCSIN_PHONE_MOBILE;
-    case PhoneNumberUtil::FIXED_LINE: return TOCSIN_PHONE_FIXED_LINE;
-    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE: return TOCSIN_PHONE_FIXED_LINE_OR_MOBILE;
-    case PhoneNumberUtil::TOLL_FREE: return TOCSIN_PHONE_TOLL_FREE;
-    case PhoneNumberUtil::PREMIUM_RATE: return TOCSIN_PHONE_PREMIUM_RATE;
-    case PhoneNumberUtil::SHARED_COST: return TOCSIN_PHONE_SHARED_COST;
-    case PhoneNumberUtil::VOIP: return TOCSIN_PHONE_VOIP;
-    case PhoneNumberUtil::PERSONAL_NUMBER: return TOCSIN_PHONE_PERSONAL_NUMBER;
-    case PhoneNumberUtil::PAGER: return TOCSIN_PHONE_PAGER;
-    case PhoneNumberUtil::UAN: return TOCSIN_PHONE_UAN;
-    case PhoneNumberUtil::VOICEMAIL: return TOCSIN_PHONE_VOICEMAIL;
-    default: return TOCSIN_PHONE_UNKNOWN;
+    case PhoneNumberUtil::MOBILE:
+        return TOCSIN_PHONE_MOBILE;
+    case PhoneNumberUtil::FIXED_LINE:
+        return TOCSIN_PHONE_FIXED_LINE;
+    case PhoneNumberUtil::FIXED_LINE_OR_MOBILE:
+        return TOCSIN_PHONE_FIXED_LINE_OR_MOBILE;
+    case PhoneNumberUtil::TOLL_FREE:
+        return TOCSIN_PHONE_TOLL_FREE;
+    case PhoneNumberUtil::PREMIUM_RATE:
+        return TOCSIN_PHONE_PREMIUM_RATE;
+    case PhoneNumberUtil::SHARED_COST:
+        return TOCSIN_PHONE_SHARED_COST;
+    case PhoneNumberUtil::VOIP:
+        return TOCSIN_PHONE_VOIP;
+    case PhoneNumberUtil::PERSONAL_NUMBER:
+        return TOCSIN_PHONE_PERSONAL_NUMBER;
+    case PhoneNumberUtil::PAGER:
+        return TOCSIN_PHONE_PAGER;
+    case PhoneNumberUtil::UAN:
+        return TOCSIN_PHONE_UAN;
+    case PhoneNumberUtil::VOICEMAIL:
+        return TOCSIN_PHONE_VOICEMAIL;
+    default:
+        return TOCSIN_PHONE_UNKNOWN;
     }
 }
 
@@ -81,12 +94,17 @@ int fail(const char *input, size_t len, const char *reason, char *err, size_t er
 const char *parse_error_reason(PhoneNumberUtil::ErrorType e)
 {
     switch (e) {
-    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR: return "unknown country code";
-    case PhoneNumberUtil::NOT_A_NUMBER: return "not a phone number";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+        return "unknown country code";
+    case PhoneNumberUtil::NOT_A_NUMBER:
+        return "not a phone number";
     case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
-    case PhoneNumberUtil::TOO_SHORT_NSN: return "too short";
-    case PhoneNumberUtil::TOO_LONG_NSN: return "too long";
-    default: return "cannot be parsed";
+    case PhoneNumberUtil::TOO_SHORT_NSN:
+        return "too short";
+    case PhoneNumberUtil::TOO_LONG_NSN:
+        return "too long";
+    default:
+        return "cannot be parsed";
     }
 }
 
@@ -164,11 +182,16 @@ bool build_from_e164(const PhoneNumberUtil &util, const char *s, size_t len, Pho
 const char *invalid_reason(const PhoneNumberUtil &util, const PhoneNumber &number)
 {
     switch (util.IsPossibleNumberWithReason(number)) {
-    case PhoneNumberUtil::TOO_SHORT: return "too short";
-    case PhoneNumberUtil::TOO_LONG: return "too long";
-    case PhoneNumberUtil::INVALID_LENGTH: return "wrong length for its country";
-    case PhoneNumberUtil::INVALID_COUNTRY_CODE: return "unknown country code";
-    default: return "not a valid number";
+    case PhoneNumberUtil::TOO_SHORT:
+        return "too short";
+    case PhoneNumberUtil::TOO_LONG:
+        return "too long";
+    case PhoneNumberUtil::INVALID_LENGTH:
+        return "wrong length for its country";
+    case PhoneNumberUtil::INVALID_COUNTRY_CODE:
+        return "unknown country code";
+    default:
+        return "not a valid number";
     }
 }
 
@@ -278,8 +301,9 @@ extern "C" int tocsin_phone_normalize(const char *input, size_t len, const char 
 extern "C" const char *tocsin_phone_type_name(enum tocsin_phone_type type)
 {
     static const char *const names[] = {
-        "unknown", "mobile", "fixed_line", "fixed_line_or_mobile", "toll_free",  "premium_rate",
-        "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
+        "unknown",         "mobile",       "fixed_line",  "fixed_line_or_mobile",
+        "toll_free",       "premium_rate", "shared_cost", "voip",
+        "personal_number", "pager",        "uan",         "voicemail",
     };
     unsigned i = static_cast<unsigned>(type);
     return i < sizeof names / sizeof names[0] ? names[i] : "unknown";

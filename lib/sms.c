@@ -50,8 +50,16 @@ static unsigned gsm_class(uint32_t cp)
     if (cp < 0x100)
         return gsm_latin1[cp];
     switch (cp) {
-    case 0x0393: case 0x0394: case 0x0398: case 0x039B: case 0x039E: /* Γ Δ Θ Λ Ξ */
-    case 0x03A0: case 0x03A3: case 0x03A6: case 0x03A8: case 0x03A9: /* Π Σ Φ Ψ Ω */
+    case 0x0393:
+    case 0x0394:
+    case 0x0398:
+    case 0x039B:
+    case 0x039E: /* Γ Δ Θ Λ Ξ */
+    case 0x03A0:
+    case 0x03A3:
+    case 0x03A6:
+    case 0x03A8:
+    case 0x03A9: /* Π Σ Φ Ψ Ω */
         return SMS_BASIC;
     case 0x20AC: /* € */
         return SMS_EXT;
@@ -101,9 +109,9 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
  * Position p in the padded stream is a pair's start; it straddles when
  * p % multi == multi - 1. Only pairs pay for this check. */
 struct sms_counts {
-    size_t septets, gsm_pad;   /* GSM-7 */
+    size_t septets, gsm_pad;       /* GSM-7 */
     size_t chars, astral, ucs_pad; /* UCS-2 units = chars + astral */
-    unsigned seen;             /* classes or-ed together */
+    unsigned seen;                 /* classes or-ed together */
 };
 
 static void count_class(struct sms_counts *c, unsigned cls)

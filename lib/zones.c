@@ -145,7 +145,8 @@ static const struct tocsin_country_zones countries[] = {
     {"+57", "Colombia", "{America/Bogota}", 21},
     {"+58", "Venezuela", "{America/Caracas}", 21},
     {"+60", "Malaysia", "{Asia/Kuala_Lumpur}", 21},
-    {"+61", "Australia", "{Australia/Sydney,Australia/Adelaide,Australia/Brisbane,Australia/Perth}", 21},
+    {"+61", "Australia", "{Australia/Sydney,Australia/Adelaide,Australia/Brisbane,Australia/Perth}",
+     21},
     {"+62", "Indonesia", "{Asia/Jakarta,Asia/Makassar,Asia/Jayapura}", 21},
     {"+63", "Philippines", "{Asia/Manila}", 21},
     {"+64", "New Zealand", "{Pacific/Auckland}", 21},
@@ -179,7 +180,8 @@ static const struct tocsin_country_zones countries[] = {
 
 const struct tocsin_place_zones tocsin_zones_nanp_unknown = {
     "unknown NANP area", NULL, "{America/St_Johns," ET ",America/Anchorage,Pacific/Honolulu}", 20};
-const struct tocsin_country_zones tocsin_zones_world_unknown = {"+", "unknown country", "{UTC}", 20};
+const struct tocsin_country_zones tocsin_zones_world_unknown = {"+", "unknown country", "{UTC}",
+                                                                20};
 
 const struct tocsin_place_zones *tocsin_zones_places(size_t *n)
 {

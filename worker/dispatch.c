@@ -15,10 +15,10 @@
 #include "pgarray.h"
 #include "worker.h"
 
-static struct tocsin_metric m_claimed = TOCSIN_METRIC_COUNTER(
-    "tocsin_worker_claimed_total", "messages claimed", NULL);
-static struct tocsin_metric m_requests = TOCSIN_METRIC_COUNTER(
-    "tocsin_worker_requests_total", "carrier requests sent", NULL);
+static struct tocsin_metric m_claimed =
+    TOCSIN_METRIC_COUNTER("tocsin_worker_claimed_total", "messages claimed", NULL);
+static struct tocsin_metric m_requests =
+    TOCSIN_METRIC_COUNTER("tocsin_worker_requests_total", "carrier requests sent", NULL);
 static struct tocsin_metric m_throttled = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_throttled_total", "carrier answers asking us to slow down (429)", NULL);
 
@@ -108,7 +108,8 @@ static double effective_rate(const struct wk_sender *s)
 static int dispatching(const struct wk_sender *s)
 {
     const struct worker *w = s->w;
-    return !w->stopping && s->account && s->account->held && uv_now(w->d->loop) < s->account->held_until_ms;
+    return !w->stopping && s->account && s->account->held &&
+           uv_now(w->d->loop) < s->account->held_until_ms;
 }
 
 /* ---- claim ---- */
@@ -168,7 +169,9 @@ static void maybe_claim(struct wk_sender *s)
     if (s->claiming || !s->more)
         return;
     double ahead = ceil(effective_rate(s) * CLAIM_AHEAD_S);
-    unsigned limit = ahead < 1 ? 1 : ahead > w->d->cfg.worker_batch ? w->d->cfg.worker_batch : (unsigned)ahead;
+    unsigned limit = ahead < 1                        ? 1
+                     : ahead > w->d->cfg.worker_batch ? w->d->cfg.worker_batch
+                                                      : (unsigned)ahead;
     if (s->claimed.count + s->ready.count > limit / 2)
         return;
     char sender[24], lim[16], now[40], lease[16];
@@ -260,8 +263,9 @@ static void maybe_mark(struct wk_sender *s)
     if (s->marking || s->claimed.count == 0 || uv_now(w->d->loop) < s->mark_backoff_until)
         return;
     double want = ceil(effective_rate(s) * MARK_AHEAD_S);
-    unsigned target = want < 1 ? 1 : want > w->d->cfg.worker_concurrency ? w->d->cfg.worker_concurrency
-                                                                          : (unsigned)want;
+    unsigned target = want < 1                              ? 1
+                      : want > w->d->cfg.worker_concurrency ? w->d->cfg.worker_concurrency
+                                                            : (unsigned)want;
     if (s->ready.count >= target)
         return;
     struct mark_job *job = calloc(1, sizeof *job);
@@ -280,8 +284,8 @@ static void maybe_mark(struct wk_sender *s)
     const char *arr = tocsin_pgarray_finish(&ids);
     const char *params[] = {arr, w->id};
     s->marking = 1;
-    if (!arr || tocsin_db_query(w->d->db, "SELECT tocsin_mark_going($1::bigint[], $2)", 2, params, marked,
-                                job) != 0) {
+    if (!arr || tocsin_db_query(w->d->db, "SELECT tocsin_mark_going($1::bigint[], $2)", 2, params,
+                                marked, job) != 0) {
         s->marking = 0;
         struct tocsin_db_result fake = {.error = "could not queue the stamp", .sqlstate = ""};
         marked(&fake, job); /* back to the claimed queue */
@@ -306,7 +310,8 @@ static void throttle(struct wk_sender *s)
 
 static int retry_delay_ms(struct wk_sender *s, int throttled)
 {
-    double base = throttled ? 1000.0 * pow(2, s->throttled_streak > 6 ? 6 : s->throttled_streak) : 1000.0;
+    double base =
+        throttled ? 1000.0 * pow(2, s->throttled_streak > 6 ? 6 : s->throttled_streak) : 1000.0;
     double jitter = 0.5 + (double)rand() / RAND_MAX; /* 0.5x .. 1.5x */
     double ms = base * jitter;
     return ms > 60000 ? 60000 : (int)ms;
@@ -357,7 +362,8 @@ static void send_one(struct wk_sender *s, struct wk_msg *m)
 {
     struct worker *w = s->w;
     struct provider_account a = {s->base_url, s->account_sid, s->secret};
-    struct provider_message pm = {s->address, m->to, m->body, s->status_callback, m->validity_seconds};
+    struct provider_message pm = {s->address, m->to, m->body, s->status_callback,
+                                  m->validity_seconds};
     struct provider_request req;
     char err[200];
     struct send_job *job = calloc(1, sizeof *job);
@@ -477,8 +483,8 @@ void wk_release_unsent(struct worker *w, struct wk_account *only, void (*done)(s
     if (ids.n > 0 && job && arr) {
         job->w = w;
         job->done = done;
-        if (tocsin_db_query(w->d->db, "SELECT tocsin_release_claims($1::bigint[], $2)", 2, params, released,
-                            job) == 0) {
+        if (tocsin_db_query(w->d->db, "SELECT tocsin_release_claims($1::bigint[], $2)", 2, params,
+                            released, job) == 0) {
             tocsin_pgarray_free(&ids);
             return;
         }

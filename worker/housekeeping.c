@@ -50,7 +50,8 @@ static void acquired(const struct tocsin_db_result *r, void *ctx)
         if (!a->held)
             log_info("dispatch_lease_taken", "account=%s", tocsin_log_q(a->key));
         a->held = 1;
-        a->held_until_ms = job->asked_ms + w->d->cfg.worker_dispatch_lease_seconds * 1000ull - LEASE_MARGIN_MS;
+        a->held_until_ms =
+            job->asked_ms + w->d->cfg.worker_dispatch_lease_seconds * 1000ull - LEASE_MARGIN_MS;
         for (struct wk_sender *s = w->senders; s; s = s->next)
             if (s->account == a)
                 wk_sender_pump(s);
@@ -74,8 +75,8 @@ static void acquire(struct worker *w, struct wk_account *a)
     snprintf(secs, sizeof secs, "%u", w->d->cfg.worker_dispatch_lease_seconds);
     const char *params[] = {a->key, w->id, secs};
     a->acquiring = 1;
-    if (tocsin_db_query(w->d->db, "SELECT coalesce(tocsin_dispatch_acquire($1, $2, $3), false)", 3, params,
-                        acquired, job) != 0) {
+    if (tocsin_db_query(w->d->db, "SELECT coalesce(tocsin_dispatch_acquire($1, $2, $3), false)", 3,
+                        params, acquired, job) != 0) {
         a->acquiring = 0;
         free(job);
     }
@@ -97,8 +98,10 @@ static void swept(const struct tocsin_db_result *r, void *ctx)
     if (r->error)
         log_warn("sweep_failed", "reason=%s", tocsin_log_q(r->error));
     else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0)
-        log_warn("leases_swept", "count=%s note=\"messages of a lost worker: queued again if never sent, "
-                                 "else unknown\"", PQgetvalue(r->res, 0, 0));
+        log_warn("leases_swept",
+                 "count=%s note=\"messages of a lost worker: queued again if never sent, "
+                 "else unknown\"",
+                 PQgetvalue(r->res, 0, 0));
 }
 
 static void rematched(const struct tocsin_db_result *r, void *ctx)
@@ -108,8 +111,10 @@ static void rematched(const struct tocsin_db_result *r, void *ctx)
     if (r->error)
         log_warn("receipts_rematch_failed", "reason=%s", tocsin_log_q(r->error));
     else if (strcmp(PQgetvalue(r->res, 0, 0), "0") != 0)
-        log_info("receipts_rematched", "count=%s note=\"receipts that came while their message's id was "
-                                       "being recorded\"", PQgetvalue(r->res, 0, 0));
+        log_info("receipts_rematched",
+                 "count=%s note=\"receipts that came while their message's id was "
+                 "being recorded\"",
+                 PQgetvalue(r->res, 0, 0));
 }
 
 static void blasts_ticked(const struct tocsin_db_result *r, void *ctx)
@@ -157,7 +162,8 @@ static void tick(uv_timer_t *t)
     }
     if (w->ticks % SWEEP_EVERY == 1 && !w->rematching) {
         w->rematching = 1;
-        if (tocsin_db_query(w->d->db, "SELECT tocsin_receipts_rematch()", 0, NULL, rematched, w) != 0)
+        if (tocsin_db_query(w->d->db, "SELECT tocsin_receipts_rematch()", 0, NULL, rematched, w) !=
+            0)
             w->rematching = 0;
     }
     if (!w->ticking_blasts) {
@@ -165,8 +171,8 @@ static void tick(uv_timer_t *t)
         wk_now_param(w, nowp, sizeof nowp);
         const char *params[] = {nowp};
         w->ticking_blasts = 1;
-        if (tocsin_db_query(w->d->db, "SELECT tocsin_blasts_tick(to_timestamp($1::float8))", 1, params,
-                            blasts_ticked, w) != 0)
+        if (tocsin_db_query(w->d->db, "SELECT tocsin_blasts_tick(to_timestamp($1::float8))", 1,
+                            params, blasts_ticked, w) != 0)
             w->ticking_blasts = 0;
     }
     recover_slowed(w);
@@ -222,7 +228,8 @@ void wk_accounts_release(struct worker *w, void (*done)(struct worker *w))
     }
     const char *params[] = {w->id};
     w->leases_released = done;
-    if (tocsin_db_query(w->d->db, "SELECT tocsin_dispatch_release($1)", 1, params, leases_released, w) != 0 &&
+    if (tocsin_db_query(w->d->db, "SELECT tocsin_dispatch_release($1)", 1, params, leases_released,
+                        w) != 0 &&
         done)
         done(w);
 }

@@ -89,8 +89,8 @@ static int worker_start(struct tocsin_daemon *d)
         return -1;
     tocsin_db_on_listen_connected(d->db, listen_connected, w);
     wk_housekeeping_start(w);
-    log_info("worker_started", "worker_id=%s batch=%u concurrency=%u lease_s=%u fake_clock=%s", w->id,
-             d->cfg.worker_batch, d->cfg.worker_concurrency, d->cfg.worker_lease_seconds,
+    log_info("worker_started", "worker_id=%s batch=%u concurrency=%u lease_s=%u fake_clock=%s",
+             w->id, d->cfg.worker_batch, d->cfg.worker_concurrency, d->cfg.worker_lease_seconds,
              d->cfg.worker_fake_now ? "yes" : "no");
     return 0;
 }
@@ -148,7 +148,8 @@ static void worker_drain(struct tocsin_daemon *d, void (*done)(struct tocsin_dae
 {
     struct worker *w = d->app;
     w->drained = done;
-    log_info("worker_draining", "in_flight=%u outcomes_pending=%d", w->in_flight, wk_outcomes_pending(w));
+    log_info("worker_draining", "in_flight=%u outcomes_pending=%d", w->in_flight,
+             wk_outcomes_pending(w));
     wk_check_drained(w);
 }
 
@@ -174,7 +175,8 @@ static void worker_cleanup(struct tocsin_daemon *d)
 
 static const struct tocsin_daemon_spec worker_spec = {
     .name = "worker",
-    .summary = "Sends queued outbound messages through the carrier APIs, paced per sender and account.",
+    .summary =
+        "Sends queued outbound messages through the carrier APIs, paced per sender and account.",
     .port = worker_port,
     .start = worker_start,
     .stop = worker_stop,

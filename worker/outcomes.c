@@ -14,14 +14,15 @@
 #include "pgarray.h"
 #include "worker.h"
 
-static struct tocsin_metric m_sent = TOCSIN_METRIC_COUNTER(
-    "tocsin_worker_sent_total", "messages the carrier accepted", NULL);
+static struct tocsin_metric m_sent =
+    TOCSIN_METRIC_COUNTER("tocsin_worker_sent_total", "messages the carrier accepted", NULL);
 static struct tocsin_metric m_retry = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_retried_total", "messages queued again (429, never sent)", NULL);
 static struct tocsin_metric m_failed = TOCSIN_METRIC_COUNTER(
     "tocsin_worker_failed_total", "messages the carrier refused for good", NULL);
-static struct tocsin_metric m_unknown = TOCSIN_METRIC_COUNTER(
-    "tocsin_worker_unknown_total", "messages whose fate is unknown (5xx, timeout): never resent", NULL);
+static struct tocsin_metric m_unknown =
+    TOCSIN_METRIC_COUNTER("tocsin_worker_unknown_total",
+                          "messages whose fate is unknown (5xx, timeout): never resent", NULL);
 
 void wk_outcomes_metrics_register(void)
 {
@@ -88,7 +89,8 @@ void wk_outcome_add(struct worker *w, const struct wk_outcome *o)
 {
     if (append(w, o, 1) != 0) {
         /* The row stays 'sending' and stamped: the sweep marks it unknown. */
-        log_error("outcome_lost", "message_id=%lld outcome=%s reason=\"out of memory\"", o->id, o->kind);
+        log_error("outcome_lost", "message_id=%lld outcome=%s reason=\"out of memory\"", o->id,
+                  o->kind);
         return;
     }
     if (w->n_outcomes >= FLUSH_MAX)
@@ -170,10 +172,11 @@ static void flush(struct worker *w)
     for (int i = 1; i < 8; i++)
         ok = ok && params[i];
     w->flushes_in_flight++;
-    if (!ok || tocsin_db_query(w->d->db,
-                               "SELECT tocsin_record_outcomes($1, $2::bigint[], $3::text[], $4::text[],"
-                               " $5::text[], $6::text[], $7::int[], $8::boolean[])",
-                               8, params, flushed, job) != 0) {
+    if (!ok ||
+        tocsin_db_query(w->d->db,
+                        "SELECT tocsin_record_outcomes($1, $2::bigint[], $3::text[], $4::text[],"
+                        " $5::text[], $6::text[], $7::int[], $8::boolean[])",
+                        8, params, flushed, job) != 0) {
         struct tocsin_db_result fake = {.error = "could not queue the write", .sqlstate = ""};
         flushed(&fake, job);
     }

@@ -30,11 +30,11 @@ struct wk_queue {
 };
 
 struct wk_account {
-    char key[160];           /* "twilio:AC...", "telnyx:sender:7" */
-    double limit;            /* account messages/s, 0 = none */
+    char key[160]; /* "twilio:AC...", "telnyx:sender:7" */
+    double limit;  /* account messages/s, 0 = none */
     struct tocsin_pacer pacer;
-    int held;                /* this worker dispatches it */
-    uint64_t held_until_ms;  /* stop dispatching at this loop time */
+    int held;               /* this worker dispatches it */
+    uint64_t held_until_ms; /* stop dispatching at this loop time */
     int acquiring;
     int seen;
     struct wk_account *next;
@@ -45,19 +45,19 @@ struct wk_sender {
     char address[32];
     const struct tocsin_provider *provider;
     char base_url[256], account_sid[64], secret[256], status_callback[320];
-    double rate;              /* configured segments/s */
-    double slow;              /* 0.05..1 after carrier 429s */
+    double rate;               /* configured segments/s */
+    double slow;               /* 0.05..1 after carrier 429s */
     unsigned throttled_streak; /* consecutive 429s, for the retry backoff */
     uint64_t last_throttle_ms;
     struct tocsin_pacer pacer;
     struct wk_account *account;
-    struct wk_queue claimed;  /* claimed, not yet stamped */
-    struct wk_queue ready;    /* stamped (request_sent_at), waiting for the pacer */
+    struct wk_queue claimed; /* claimed, not yet stamped */
+    struct wk_queue ready;   /* stamped (request_sent_at), waiting for the pacer */
     int claiming, marking;
     uint64_t mark_backoff_until;
-    int more;                 /* there may be due messages: claim again */
+    int more; /* there may be due messages: claim again */
     int seen;
-    uv_timer_t timer;         /* wakes the sender when its pacer allows */
+    uv_timer_t timer; /* wakes the sender when its pacer allows */
     struct worker *w;
     struct wk_sender *next;
 };
@@ -75,7 +75,7 @@ struct wk_outcome {
 struct worker {
     struct tocsin_daemon *d;
     char id[128];
-    double clock_offset_s;    /* TOCSIN_WORKER_FAKE_NOW - real start time */
+    double clock_offset_s; /* TOCSIN_WORKER_FAKE_NOW - real start time */
     struct tocsin_http_client *http;
     struct wk_sender *senders;
     struct wk_account *accounts;

@@ -122,8 +122,8 @@ int main(int argc, char **argv)
     const char *sel = "SELECT body FROM bench WHERE id = $1";
 
     run_sql("TRUNCATE bench");
-    double ins_bound =
-        one_statement("INSERT INTO bench SELECT g, 'hello' FROM generate_series(1, $1::bigint) g", n);
+    double ins_bound = one_statement(
+        "INSERT INTO bench SELECT g, 'hello' FROM generate_series(1, $1::bigint) g", n);
     run_sql("TRUNCATE bench");
     double ins_serial = singles(ins, n / 10, 1); /* latency-bound: a tenth is enough */
     run_sql("TRUNCATE bench");

@@ -11,7 +11,8 @@
 #include <uv.h>
 
 static llhttp_settings_t settings;
-static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
+static const char reply[] =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello";
 
 struct client {
     uv_tcp_t tcp;
@@ -86,7 +87,8 @@ int main(int argc, char **argv)
     struct sockaddr_in addr;
     uv_ip4_addr("127.0.0.1", port, &addr);
     uv_tcp_init(loop, &server);
-    if (uv_tcp_bind(&server, (struct sockaddr *)&addr, 0) || uv_listen((uv_stream_t *)&server, 1024, on_conn))
+    if (uv_tcp_bind(&server, (struct sockaddr *)&addr, 0) ||
+        uv_listen((uv_stream_t *)&server, 1024, on_conn))
         return 1;
     return uv_run(loop, UV_RUN_DEFAULT);
 }

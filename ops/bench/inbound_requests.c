@@ -30,8 +30,10 @@ int main(int argc, char **argv)
         long who = members > 0 ? i % members : i; /* the member number formula of inbound.sh */
         snprintf(from, sizeof from, "+1415%03ld%04ld", 200 + (who / 10000) % 700, who % 10000);
         snprintf(body, sizeof body, "see you at the rally %ld", i);
-        struct tocsin_kv p[] = {{TSTR("Body"), tocsin_str_from(body)},   {TSTR("From"), tocsin_str_from(from)},
-                                {TSTR("MessageSid"), tocsin_str_from(sid)}, {TSTR("NumMedia"), TSTR("0")},
+        struct tocsin_kv p[] = {{TSTR("Body"), tocsin_str_from(body)},
+                                {TSTR("From"), tocsin_str_from(from)},
+                                {TSTR("MessageSid"), tocsin_str_from(sid)},
+                                {TSTR("NumMedia"), TSTR("0")},
                                 {TSTR("To"), tocsin_str_from(to)}};
         size_t used = 0;
         for (size_t k = 0; k < sizeof p / sizeof p[0]; k++)

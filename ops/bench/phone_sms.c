@@ -80,22 +80,31 @@ int main(int argc, char **argv)
     double norm = bench_numbers(e164, n, 2);
     printf("phone (%d numbers)\n", n);
     printf("  syntactic E.164 check (bound): %8.3f us/number\n", bound);
-    printf("  full parse, formatted input:   %8.3f us/number  (%.0f numbers/s)\n", slow, 1e6 / slow);
-    printf("  full parse, E.164 input:       %8.3f us/number  (%.0f numbers/s)\n", fast, 1e6 / fast);
-    printf("  normalize, formatted input:    %8.3f us/number  (%.0f numbers/s)\n", norm_fmt, 1e6 / norm_fmt);
-    printf("  normalize, E.164 (fast path):  %8.3f us/number  (%.0f numbers/s)  %.1fx faster than a full parse\n",
-           norm, 1e6 / norm, slow / norm);
+    printf("  full parse, formatted input:   %8.3f us/number  (%.0f numbers/s)\n", slow,
+           1e6 / slow);
+    printf("  full parse, E.164 input:       %8.3f us/number  (%.0f numbers/s)\n", fast,
+           1e6 / fast);
+    printf("  normalize, formatted input:    %8.3f us/number  (%.0f numbers/s)\n", norm_fmt,
+           1e6 / norm_fmt);
+    printf(
+        "  normalize, E.164 (fast path):  %8.3f us/number  (%.0f numbers/s)  %.1fx faster than a full parse\n",
+        norm, 1e6 / norm, slow / norm);
 
     char ascii[161], gsm[301], ucs[400];
     memset(ascii, 'a', 160);
     ascii[160] = '\0';
     size_t o = 0;
     for (int i = 0; o < 290; i++)
-        o += (size_t)snprintf(gsm + o, sizeof gsm - o, "%s", i % 10 == 0 ? "{" : i % 7 == 0 ? "\xe2\x82\xac" : "b");
+        o += (size_t)snprintf(gsm + o, sizeof gsm - o, "%s",
+                              i % 10 == 0  ? "{"
+                              : i % 7 == 0 ? "\xe2\x82\xac"
+                                           : "b");
     o = 0;
     for (int i = 0; o < 380; i++)
-        o += (size_t)snprintf(ucs + o, sizeof ucs - o, "%s", i % 20 == 0 ? "\xf0\x9f\x98\x80" : "\xd0\xb6");
-    const char *names[] = {"160-char ASCII", "~290-byte GSM-7 with extensions", "~380-byte UCS-2 with emoji"};
+        o += (size_t)snprintf(ucs + o, sizeof ucs - o, "%s",
+                              i % 20 == 0 ? "\xf0\x9f\x98\x80" : "\xd0\xb6");
+    const char *names[] = {"160-char ASCII", "~290-byte GSM-7 with extensions",
+                           "~380-byte UCS-2 with emoji"};
     const char *bodies[] = {ascii, gsm, ucs};
     printf("segment counting (1M messages each)\n");
     for (int b = 0; b < 3; b++) {

@@ -53,9 +53,10 @@ int sim_faults_apply(struct sim_faults *f, json_t *j, char *err, size_t errlen)
     json_t *v;
     json_object_foreach(j, key, v)
     {
-        static const char *const known[] = {"p429", "p500", "ptimeout", "preset", "pslow", "slow_ms",
-                                            "duplicate_receipts", "receipts_before_response",
-                                            "fail_prefixes", NULL};
+        static const char *const known[] = {
+            "p429",          "p500",    "ptimeout",           "preset",
+            "pslow",         "slow_ms", "duplicate_receipts", "receipts_before_response",
+            "fail_prefixes", NULL};
         int ok = 0;
         for (const char *const *k = known; *k; k++)
             ok |= strcmp(*k, key) == 0;
@@ -65,8 +66,8 @@ int sim_faults_apply(struct sim_faults *f, json_t *j, char *err, size_t errlen)
         }
     }
     if (prob(j, "p429", &n.p429, err, errlen) || prob(j, "p500", &n.p500, err, errlen) ||
-        prob(j, "ptimeout", &n.ptimeout, err, errlen) || prob(j, "preset", &n.preset, err, errlen) ||
-        prob(j, "pslow", &n.pslow, err, errlen))
+        prob(j, "ptimeout", &n.ptimeout, err, errlen) ||
+        prob(j, "preset", &n.preset, err, errlen) || prob(j, "pslow", &n.pslow, err, errlen))
         return -1;
     if ((v = json_object_get(j, "slow_ms"))) {
         if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 600000) {
@@ -178,8 +179,9 @@ static void messages(struct tocsin_http_req *r, void *ctx)
     for (size_t i = 0; i < s->nlist; i++)
         if (!to || strcmp(s->list[i]->to, to) == 0)
             json_array_append_new(list, sim_message_json(s->list[i]));
-    tocsin_http_respond_json(r, 200, json_pack("{s:o,s:I}", "messages", list, "accepted",
-                                               (json_int_t)s->accepted_total));
+    tocsin_http_respond_json(
+        r, 200,
+        json_pack("{s:o,s:I}", "messages", list, "accepted", (json_int_t)s->accepted_total));
 }
 
 static void phone_thread(struct tocsin_http_req *r, void *ctx)
@@ -205,8 +207,8 @@ static void phone_thread(struct tocsin_http_req *r, void *ctx)
         if (tocsin_str_eq(party, number))
             json_array_append_new(list, sim_message_json(m));
     }
-    tocsin_http_respond_json(r, 200, json_pack("{s:s%,s:o}", "number", number.base, number.len,
-                                               "messages", list));
+    tocsin_http_respond_json(
+        r, 200, json_pack("{s:s%,s:o}", "number", number.base, number.len, "messages", list));
 }
 
 /* --- a member texts the short code --- */
@@ -229,15 +231,16 @@ static void inbound_done(const struct tocsin_http_client_response *resp, void *c
  * default opt-out handling on long codes and toll-free numbers: STOP,
  * START and HELP each get a standard reply; the carrier's words, not the
  * program's). */
-#define CARRIER_STOP_REPLY                                                                          \
-    "You have successfully been unsubscribed. You will not receive any more messages from this "  \
+#define CARRIER_STOP_REPLY                                                                         \
+    "You have successfully been unsubscribed. You will not receive any more messages from this "   \
     "number. Reply START to resubscribe."
-#define CARRIER_START_REPLY                                                                         \
+#define CARRIER_START_REPLY                                                                        \
     "You have successfully been re-subscribed to messages from this number. Reply HELP for help. " \
     "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 #define CARRIER_HELP_REPLY "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 
-static void carrier_says(struct sim *s, const struct sim_account *a, const struct sim_message *in, tocsin_str text)
+static void carrier_says(struct sim *s, const struct sim_account *a, const struct sim_message *in,
+                         tocsin_str text)
 {
     struct sim_message *c = sim_store_add(s, a->sid, in->to, in->from, text, NULL, 1);
     if (c) {
@@ -304,7 +307,8 @@ static void senders_post(struct tocsin_http_req *r, void *ctx)
         tocsin_http_error(r, 503, "out_of_memory", "out of memory");
         return;
     }
-    tocsin_http_respond_json(r, 200, json_pack("{s:s,s:s}", "number", number, "opt_out_handling", handling));
+    tocsin_http_respond_json(
+        r, 200, json_pack("{s:s,s:s}", "number", number, "opt_out_handling", handling));
     json_decref(j);
 }
 
@@ -314,19 +318,23 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
     char err[200];
     json_t *j = tocsin_http_json(r, err, sizeof err);
     const char *from = NULL, *to = NULL, *body = NULL, *account = NULL, *provider = "twilio";
-    if (!j || json_unpack(j, "{s:s,s:s,s:s,s?:s,s?:s}", "from", &from, "to", &to, "body", &body,
-                          "account", &account, "provider", &provider) != 0 ||
+    if (!j ||
+        json_unpack(j, "{s:s,s:s,s:s,s?:s,s?:s}", "from", &from, "to", &to, "body", &body,
+                    "account", &account, "provider", &provider) != 0 ||
         (strcmp(provider, "twilio") && strcmp(provider, "telnyx"))) {
         json_decref(j);
-        tocsin_http_error(r, 400, "bad_request",
-                          "give JSON {\"from\", \"to\", \"body\"[, \"account\", \"provider\": twilio|telnyx]}%s%s",
-                          j ? "" : ": ", j ? "" : err);
+        tocsin_http_error(
+            r, 400, "bad_request",
+            "give JSON {\"from\", \"to\", \"body\"[, \"account\", \"provider\": twilio|telnyx]}%s%s",
+            j ? "" : ": ", j ? "" : err);
         return;
     }
-    const struct sim_account *a = account ? sim_account_find(s, tocsin_str_from(account)) : &s->accounts[0];
+    const struct sim_account *a =
+        account ? sim_account_find(s, tocsin_str_from(account)) : &s->accounts[0];
     if (!a || !tocsin_phone_looks_e164(from, strlen(from)) || strlen(body) > 1600) {
         json_decref(j);
-        tocsin_http_error(r, 400, "bad_request", "unknown account, from not in E.164, or body over 1600 characters");
+        tocsin_http_error(r, 400, "bad_request",
+                          "unknown account, from not in E.164, or body over 1600 characters");
         return;
     }
     struct sim_message *m = sim_store_add(s, a->sid, from, to, tocsin_str_from(body), NULL, 0);
@@ -351,11 +359,16 @@ static void inbound(struct tocsin_http_req *r, void *ctx)
     snprintf(url, sizeof url, "%s/twilio/inbound", s->gateway_url);
     snprintf(segments, sizeof segments, "%d", m->segments);
     struct tocsin_kv p[] = {
-        {TSTR("AccountSid"), tocsin_str_from(a->sid)}, {TSTR("ApiVersion"), TSTR("2010-04-01")},
-        {TSTR("Body"), tocsin_str_from(m->body)},       {TSTR("From"), tocsin_str_from(m->from)},
-        {TSTR("MessageSid"), tocsin_str_from(m->sid)},  {TSTR("NumMedia"), TSTR("0")},
-        {TSTR("NumSegments"), tocsin_str_from(segments)}, {TSTR("SmsMessageSid"), tocsin_str_from(m->sid)},
-        {TSTR("SmsSid"), tocsin_str_from(m->sid)},      {TSTR("SmsStatus"), TSTR("received")},
+        {TSTR("AccountSid"), tocsin_str_from(a->sid)},
+        {TSTR("ApiVersion"), TSTR("2010-04-01")},
+        {TSTR("Body"), tocsin_str_from(m->body)},
+        {TSTR("From"), tocsin_str_from(m->from)},
+        {TSTR("MessageSid"), tocsin_str_from(m->sid)},
+        {TSTR("NumMedia"), TSTR("0")},
+        {TSTR("NumSegments"), tocsin_str_from(segments)},
+        {TSTR("SmsMessageSid"), tocsin_str_from(m->sid)},
+        {TSTR("SmsSid"), tocsin_str_from(m->sid)},
+        {TSTR("SmsStatus"), TSTR("received")},
         {TSTR("To"), tocsin_str_from(m->to)},
     };
     sim_post_signed(s, a->token, url, p, ARRAY_SIZE(p), inbound_done, in);
@@ -373,9 +386,10 @@ static void telnyx_public_key(struct tocsin_http_req *r, void *ctx)
 static void stats(struct tocsin_http_req *r, void *ctx)
 {
     struct sim *s = ctx;
-    tocsin_http_respond_json(r, 200, json_pack("{s:I,s:I,s:i}", "accepted", (json_int_t)s->accepted_total,
-                                               "messages", (json_int_t)s->nlist, "in_flight_callbacks",
-                                               (int)tocsin_http_client_pending(s->client)));
+    tocsin_http_respond_json(r, 200,
+                             json_pack("{s:I,s:I,s:i}", "accepted", (json_int_t)s->accepted_total,
+                                       "messages", (json_int_t)s->nlist, "in_flight_callbacks",
+                                       (int)tocsin_http_client_pending(s->client)));
 }
 
 void sim_control_routes(struct sim *s)

@@ -24,27 +24,26 @@ static uv_signal_t sigterm, sigint;
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "Usage: tocsin-carrier-sim [OPTIONS]\n\n"
-            "A carrier on loopback: Twilio's Messages API at its real paths, signed status\n"
-            "callbacks, members texting the short code, injected faults, and counts.\n"
-            "Control API and phones under /sim/ (docs/carrier-sim.md).\n\n"
-            "  --bind ADDR            listen address (default 127.0.0.1)\n"
-            "  --port N               listen port (default 8090)\n"
-            "  --twilio SID:TOKEN     an account it accepts (repeatable; default the demo\n"
-            "                         account " DEMO_ACCOUNT ")\n"
-            "  --telnyx KEY           a Telnyx API key it accepts (repeatable; default\n"
-            "                         " DEMO_TELNYX_KEY ")\n"
-            "  --telnyx-seed HEX      64 hex digits: seed of the Ed25519 key that signs Telnyx\n"
-            "                         webhooks (default a fixed demo seed; the public key is\n"
-            "                         at GET /sim/telnyx/public-key)\n"
-            "  --gateway URL          where member messages go (default http://127.0.0.1:8080)\n"
-            "  --receipt-delay-ms N   between accepting, 'sent' and 'delivered' (default 200)\n"
-            "  --fail-prefix +1555    recipients starting so end 'undelivered' (repeatable)\n"
-            "  --faults JSON          initial faults, as for POST /sim/faults, e.g.\n"
-            "                         '{\"p429\": 0.1, \"ptimeout\": 0.01}'\n"
-            "  --benchmark            answer as fast as it can: no callbacks, no faults\n"
-            "  --help\n");
+    fprintf(f, "Usage: tocsin-carrier-sim [OPTIONS]\n\n"
+               "A carrier on loopback: Twilio's Messages API at its real paths, signed status\n"
+               "callbacks, members texting the short code, injected faults, and counts.\n"
+               "Control API and phones under /sim/ (docs/carrier-sim.md).\n\n"
+               "  --bind ADDR            listen address (default 127.0.0.1)\n"
+               "  --port N               listen port (default 8090)\n"
+               "  --twilio SID:TOKEN     an account it accepts (repeatable; default the demo\n"
+               "                         account " DEMO_ACCOUNT ")\n"
+               "  --telnyx KEY           a Telnyx API key it accepts (repeatable; default\n"
+               "                         " DEMO_TELNYX_KEY ")\n"
+               "  --telnyx-seed HEX      64 hex digits: seed of the Ed25519 key that signs Telnyx\n"
+               "                         webhooks (default a fixed demo seed; the public key is\n"
+               "                         at GET /sim/telnyx/public-key)\n"
+               "  --gateway URL          where member messages go (default http://127.0.0.1:8080)\n"
+               "  --receipt-delay-ms N   between accepting, 'sent' and 'delivered' (default 200)\n"
+               "  --fail-prefix +1555    recipients starting so end 'undelivered' (repeatable)\n"
+               "  --faults JSON          initial faults, as for POST /sim/faults, e.g.\n"
+               "                         '{\"p429\": 0.1, \"ptimeout\": 0.01}'\n"
+               "  --benchmark            answer as fast as it can: no callbacks, no faults\n"
+               "  --help\n");
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -58,9 +57,12 @@ static void on_signal(uv_signal_t *s, int signum)
 static int add_account(const char *spec)
 {
     const char *colon = strchr(spec, ':');
-    if (sim.naccounts == SIM_MAX_ACCOUNTS || !colon || colon - spec != 34 || strncmp(spec, "AC", 2) ||
-        strlen(colon + 1) < 8 || strlen(colon + 1) > 64) {
-        fprintf(stderr, "tocsin-carrier-sim: invalid --twilio \"%s\": want AC + 32 hex digits, ':', a token\n", spec);
+    if (sim.naccounts == SIM_MAX_ACCOUNTS || !colon || colon - spec != 34 ||
+        strncmp(spec, "AC", 2) || strlen(colon + 1) < 8 || strlen(colon + 1) > 64) {
+        fprintf(
+            stderr,
+            "tocsin-carrier-sim: invalid --twilio \"%s\": want AC + 32 hex digits, ':', a token\n",
+            spec);
         return -1;
     }
     struct sim_account *a = &sim.accounts[sim.naccounts++];
@@ -87,7 +89,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--benchmark")) {
             sim.benchmark = 1;
         } else if (!v) {
-            fprintf(stderr, "tocsin-carrier-sim: unknown option or missing value \"%s\" (see --help)\n", a);
+            fprintf(stderr,
+                    "tocsin-carrier-sim: unknown option or missing value \"%s\" (see --help)\n", a);
             return 2;
         } else if (!strcmp(a, "--bind")) {
             bind = v, i++;
@@ -111,7 +114,8 @@ int main(int argc, char **argv)
             seed_hex = v, i++;
         } else if (!strcmp(a, "--gateway")) {
             if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
-                fprintf(stderr, "tocsin-carrier-sim: invalid --gateway \"%s\": want http(s)://...\n", v);
+                fprintf(stderr,
+                        "tocsin-carrier-sim: invalid --gateway \"%s\": want http(s)://...\n", v);
                 return 2;
             }
             snprintf(sim.gateway_url, sizeof sim.gateway_url, "%s", v), i++;

@@ -70,8 +70,9 @@ static const char page[] =
 static void phones_page(struct tocsin_http_req *r, void *ctx)
 {
     (void)ctx;
-    tocsin_http_add_header(r, "Content-Security-Policy",
-                           "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
+    tocsin_http_add_header(
+        r, "Content-Security-Policy",
+        "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'");
     tocsin_http_respond(r, 200, "text/html; charset=utf-8", page, sizeof page - 1);
 }
 

@@ -35,8 +35,12 @@ void sim_post_signed(struct sim *s, const char *token, const char *url, struct t
     tocsin_twilio_signature(tocsin_str_from(token), tocsin_str_from(url), params, n, sig);
     snprintf(header, sizeof header, "X-Twilio-Signature: %s", sig);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", header, NULL};
-    struct tocsin_http_client_request req = {.method = "POST", .url = url, .headers = headers,
-                                             .body = body, .body_len = used, .timeout_ms = 15000};
+    struct tocsin_http_client_request req = {.method = "POST",
+                                             .url = url,
+                                             .headers = headers,
+                                             .body = body,
+                                             .body_len = used,
+                                             .timeout_ms = 15000};
     if (!cb) {
         cb = post_done;
         ctx = strdup(url);
@@ -50,7 +54,8 @@ static const struct sim_account *account_of(struct sim *s, const struct sim_mess
     return sim_account_find(s, tocsin_str_from(m->account));
 }
 
-static void send_status(struct sim *s, struct sim_message *m, const char *status, const char *error_code)
+static void send_status(struct sim *s, struct sim_message *m, const char *status,
+                        const char *error_code)
 {
     snprintf(m->status, sizeof m->status, "%s", status);
     if (m->telnyx) {
@@ -140,5 +145,6 @@ void sim_receipts_schedule(struct sim *s, struct sim_message *m)
     snprintf(rt->sid, sizeof rt->sid, "%s", m->sid);
     uv_timer_init(s->loop, &rt->timer);
     rt->timer.data = rt;
-    uv_timer_start(&rt->timer, receipt_fire, s->faults.receipts_before_response ? 0 : s->receipt_delay_ms, 0);
+    uv_timer_start(&rt->timer, receipt_fire,
+                   s->faults.receipts_before_response ? 0 : s->receipt_delay_ms, 0);
 }

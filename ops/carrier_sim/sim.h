@@ -19,7 +19,7 @@
 #define SIM_MAX_ACCOUNTS 16
 
 struct sim_account {
-    char sid[35];   /* AC + 32 hex */
+    char sid[35]; /* AC + 32 hex */
     char token[65];
 };
 
@@ -85,7 +85,8 @@ struct sim {
 
 /* store.c */
 struct sim_message *sim_store_add(struct sim *s, const char *account, const char *from,
-                                  const char *to, tocsin_str body, const char *callback, int outbound);
+                                  const char *to, tocsin_str body, const char *callback,
+                                  int outbound);
 struct sim_message *sim_store_find(struct sim *s, const char *sid);
 /* Counts m as accepted: per (to, body), and its segments per second for
  * its sender. */

@@ -19,7 +19,8 @@ uint64_t sim_now_ms(void)
 }
 
 struct sim_message *sim_store_add(struct sim *s, const char *account, const char *from,
-                                  const char *to, tocsin_str body, const char *callback, int outbound)
+                                  const char *to, tocsin_str body, const char *callback,
+                                  int outbound)
 {
     if (s->nlist == s->caplist) {
         size_t cap = s->caplist ? s->caplist * 2 : 1024;
@@ -45,7 +46,8 @@ struct sim_message *sim_store_add(struct sim *s, const char *account, const char
     m->status_callback = callback && *callback ? strdup(callback) : NULL;
     snprintf(m->status, sizeof m->status, "%s", outbound ? "queued" : "received");
     struct tocsin_sms_info info;
-    m->segments = tocsin_sms_count(body.base, body.len, &info) == 0 && info.segments ? (int)info.segments : 1;
+    m->segments =
+        tocsin_sms_count(body.base, body.len, &info) == 0 && info.segments ? (int)info.segments : 1;
     m->created_ms = sim_now_ms();
     m->outbound = outbound;
     uint64_t *i = sim_table_put(&s->messages, m->sid, strlen(m->sid), NULL);
@@ -198,7 +200,7 @@ int sim_store_handling(struct sim *s, const char *number, const char *provider)
     if (v)
         return (int)*v;
     return number[0] == '+' && strcmp(provider, "twilio") == 0 ? SIM_OPT_OUT_CARRIER
-                                                                : SIM_OPT_OUT_PROGRAM;
+                                                               : SIM_OPT_OUT_PROGRAM;
 }
 
 int sim_store_set_handling(struct sim *s, const char *number, int handling)
@@ -237,5 +239,7 @@ json_t *sim_message_json(const struct sim_message *m)
                      m->to, "body", m->body, "status", m->status, "num_segments", m->segments,
                      "created_ms", (json_int_t)m->created_ms, "direction",
                      m->outbound ? "outbound" : "inbound", "sent_by",
-                     m->carrier ? "carrier" : m->outbound ? "program" : "member");
+                     m->carrier    ? "carrier"
+                     : m->outbound ? "program"
+                                   : "member");
 }

@@ -22,8 +22,9 @@
 static void telnyx_error(struct tocsin_http_req *r, int status, const char *code, const char *title,
                          const char *detail)
 {
-    tocsin_http_respond_json(r, status, json_pack("{s:[{s:s,s:s,s:s}]}", "errors", "code", code,
-                                                  "title", title, "detail", detail));
+    tocsin_http_respond_json(
+        r, status,
+        json_pack("{s:[{s:s,s:s,s:s}]}", "errors", "code", code, "title", title, "detail", detail));
 }
 
 static void iso8601(uint64_t ms, char out[32])
@@ -78,7 +79,8 @@ void sim_telnyx_event(struct sim *s, const struct sim_message *m, const char *ev
 {
     char hex[33], id[40], at[32], ts[24], sig[89], sig_header[128], ts_header[64], storage[4096];
     sim_randpool_hex16(&s->random, hex);
-    snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+    snprintf(id, sizeof id, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
     uint64_t now = sim_now_ms();
     iso8601(now, at);
     struct sim_jw w;
@@ -103,8 +105,12 @@ void sim_telnyx_event(struct sim *s, const struct sim_message *m, const char *ev
     snprintf(sig_header, sizeof sig_header, "telnyx-signature-ed25519: %s", sig);
     snprintf(ts_header, sizeof ts_header, "telnyx-timestamp: %s", ts);
     const char *headers[] = {"Content-Type: application/json", sig_header, ts_header, NULL};
-    struct tocsin_http_client_request req = {.method = "POST", .url = url, .headers = headers,
-                                             .body = w.base, .body_len = w.len, .timeout_ms = 15000};
+    struct tocsin_http_client_request req = {.method = "POST",
+                                             .url = url,
+                                             .headers = headers,
+                                             .body = w.base,
+                                             .body_len = w.len,
+                                             .timeout_ms = 15000};
     if (tocsin_http_client_send(s->client, &req, cb, ctx) != 0)
         log_warn("sim_callback_failed", "url=%s reason=\"could not start the request\"",
                  tocsin_log_q(url));
@@ -129,7 +135,8 @@ static void create(struct tocsin_http_req *r, void *ctx)
 {
     struct sim *s = ctx;
     if (!authorized(s, r)) {
-        telnyx_error(r, 401, "10009", "Authentication failed", "The API key is missing or invalid.");
+        telnyx_error(r, 401, "10009", "Authentication failed",
+                     "The API key is missing or invalid.");
         return;
     }
     char err[200];
@@ -188,11 +195,13 @@ static void balance(struct tocsin_http_req *r, void *ctx)
 {
     struct sim *s = ctx;
     if (!authorized(s, r)) {
-        telnyx_error(r, 401, "10009", "Authentication failed", "The API key is missing or invalid.");
+        telnyx_error(r, 401, "10009", "Authentication failed",
+                     "The API key is missing or invalid.");
         return;
     }
-    tocsin_http_respond_json(r, 200, json_pack("{s:{s:s,s:s,s:s}}", "data", "record_type", "balance",
-                                               "balance", "100.00", "currency", "USD"));
+    tocsin_http_respond_json(r, 200,
+                             json_pack("{s:{s:s,s:s,s:s}}", "data", "record_type", "balance",
+                                       "balance", "100.00", "currency", "USD"));
 }
 
 void sim_telnyx_routes(struct sim *s)

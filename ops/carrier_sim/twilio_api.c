@@ -36,7 +36,8 @@ static void twilio_error(struct tocsin_http_req *r, int status, int code, const 
 }
 
 /* Checks HTTP basic auth against the account named in the path. */
-static const struct sim_account *authenticate(struct sim *s, struct tocsin_http_req *r, tocsin_str path_sid)
+static const struct sim_account *authenticate(struct sim *s, struct tocsin_http_req *r,
+                                              tocsin_str path_sid)
 {
     tocsin_str auth = tocsin_http_header(r, "authorization");
     if (auth.len < 7 || !tocsin_str_eq_nocase((tocsin_str){auth.base, 6}, TSTR("Basic ")))
@@ -76,7 +77,8 @@ static void resource(struct sim_jw *w, const struct sim_message *m)
     char date[40], uri[160], media[180];
     rfc2822(m->created_ms, date);
     snprintf(uri, sizeof uri, "/2010-04-01/Accounts/%s/Messages/%s.json", m->account, m->sid);
-    snprintf(media, sizeof media, "/2010-04-01/Accounts/%s/Messages/%s/Media.json", m->account, m->sid);
+    snprintf(media, sizeof media, "/2010-04-01/Accounts/%s/Messages/%s/Media.json", m->account,
+             m->sid);
     SIM_JW_LIT(w, "{");
     sim_jw_member(w, "account_sid", m->account);
     sim_jw_sep(w);
@@ -184,7 +186,8 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
         return;
     }
     if (!tocsin_phone_looks_e164(to.base, to.len)) {
-        snprintf(msg, sizeof msg, "The 'To' number %.*s is not a valid phone number.", (int)(to.len > 40 ? 40 : to.len), to.base);
+        snprintf(msg, sizeof msg, "The 'To' number %.*s is not a valid phone number.",
+                 (int)(to.len > 40 ? 40 : to.len), to.base);
         twilio_error(r, 400, 21211, msg);
         return;
     }
@@ -198,7 +201,8 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     }
     struct tocsin_sms_info info;
     if (body.base && tocsin_sms_count(body.base, body.len, &info) == 0 && info.chars > 1600) {
-        twilio_error(r, 400, 21617, "The concatenated message body exceeds the 1600 character limit.");
+        twilio_error(r, 400, 21617,
+                     "The concatenated message body exceeds the 1600 character limit.");
         return;
     }
     char to_s[32], from_s[32];
@@ -212,7 +216,8 @@ static void create_message(struct sim *s, struct tocsin_http_req *r, const struc
     char cb[512] = "";
     if (callback.base)
         snprintf(cb, sizeof cb, "%.*s", (int)callback.len, callback.base);
-    struct sim_message *m = sim_store_add(s, a->sid, from_s, to_s, body.base ? body : TSTR(""), cb, 1);
+    struct sim_message *m =
+        sim_store_add(s, a->sid, from_s, to_s, body.base ? body : TSTR(""), cb, 1);
     if (!m) {
         twilio_error(r, 500, 20500, "Internal Server Error");
         return;
@@ -256,8 +261,9 @@ static void account_fetch(struct sim *s, struct tocsin_http_req *r, tocsin_str t
         twilio_error(r, 401, 20003, "Authenticate");
         return;
     }
-    tocsin_http_respond_json(r, 200, json_pack("{s:s,s:s,s:s,s:s}", "sid", a->sid, "status", "active",
-                                               "type", "Full", "friendly_name", "carrier simulator"));
+    tocsin_http_respond_json(r, 200,
+                             json_pack("{s:s,s:s,s:s,s:s}", "sid", a->sid, "status", "active",
+                                       "type", "Full", "friendly_name", "carrier simulator"));
 }
 
 /* /2010-04-01/Accounts/{AccountSid}/Messages.json and .../Messages/{Sid}.json */
@@ -284,11 +290,13 @@ static void accounts_route(struct tocsin_http_req *r, void *ctx)
         return;
     }
     static const char prefix[] = "/Messages/";
-    if (!is_post && rest.len > sizeof prefix + 4 && memcmp(rest.base, prefix, sizeof prefix - 1) == 0 &&
+    if (!is_post && rest.len > sizeof prefix + 4 &&
+        memcmp(rest.base, prefix, sizeof prefix - 1) == 0 &&
         memcmp(rest.base + rest.len - 5, ".json", 5) == 0) {
         char msid[64];
         size_t ml = rest.len - (sizeof prefix - 1) - 5;
-        snprintf(msid, sizeof msid, "%.*s", (int)(ml < 60 ? ml : 60), rest.base + sizeof prefix - 1);
+        snprintf(msid, sizeof msid, "%.*s", (int)(ml < 60 ? ml : 60),
+                 rest.base + sizeof prefix - 1);
         struct sim_message *m = sim_store_find(s, msid);
         if (!m || strcmp(m->account, a->sid) != 0) {
             twilio_error(r, 404, 20404, "The requested resource was not found");

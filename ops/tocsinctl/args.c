@@ -7,8 +7,8 @@
 
 #include "tocsinctl.h"
 
-int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
-              const char **pos, int maxpos)
+int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts, const char **pos,
+              int maxpos)
 {
     int npos = 0;
     for (int i = 1; i < argc; i++) {

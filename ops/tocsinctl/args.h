@@ -14,8 +14,8 @@ struct ctl_opt {
  * positionals into pos (at most maxpos). Returns the number of positionals,
  * -1 after printing a usage error, or -2 after printing the verb's help
  * (tocsinctl_help) when --help was given. */
-int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
-              const char **pos, int maxpos);
+int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts, const char **pos,
+              int maxpos);
 
 /* Prints `tocsinctl VERB: missing --NAME (see --help)` and returns 2 if
  * value is NULL; 0 otherwise. */

@@ -23,18 +23,18 @@
 #define INFO_MAX_BYTES (4u << 20) /* pgbackrest info of years of backups fits easily */
 
 struct backup_facts {
-    int info_ok;           /* pgbackrest answered with our stanza, status ok */
+    int info_ok; /* pgbackrest answered with our stanza, status ok */
     char info_problem[600];
-    long long full_stop;   /* Unix time the last full backup finished, 0 = none */
+    long long full_stop; /* Unix time the last full backup finished, 0 = none */
     char full_label[64];
-    int backups;           /* of every type */
+    int backups; /* of every type */
     int db_ok;
     char db_problem[600];
-    int archiving;         /* archive_mode is not off */
-    long long wal_age;     /* seconds since the last archived segment, -1 = none yet */
+    int archiving;     /* archive_mode is not off */
+    long long wal_age; /* seconds since the last archived segment, -1 = none yet */
     char wal_name[64];
-    long long failures;    /* failed_count */
-    int failing;           /* the last attempt failed */
+    long long failures; /* failed_count */
+    int failing;        /* the last attempt failed */
     char failed_wal[64];
 };
 
@@ -46,7 +46,8 @@ static int stanza_valid(const char *s)
     if (n == 0 || n > 63)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
             return 0;
     return s[0] != '-';
 }
@@ -73,7 +74,8 @@ static char *run_info(const char *pgbackrest, const char *stanza, char *err, siz
         dup2(fd[1], STDOUT_FILENO);
         close(fd[0]);
         close(fd[1]);
-        char *const argv[] = {(char *)pgbackrest, opt, (char *)"--output=json", (char *)"info", NULL};
+        char *const argv[] = {(char *)pgbackrest, opt, (char *)"--output=json", (char *)"info",
+                              NULL};
         execv(pgbackrest, argv);
         _exit(127);
     }
@@ -116,10 +118,12 @@ static char *run_info(const char *pgbackrest, const char *stanza, char *err, siz
         if (too_big)
             snprintf(err, errlen, "pgbackrest info answered more than %u bytes", INFO_MAX_BYTES);
         else if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-            snprintf(err, errlen, "could not run %s: is pgBackRest installed (apt-get install pgbackrest)?",
+            snprintf(err, errlen,
+                     "could not run %s: is pgBackRest installed (apt-get install pgbackrest)?",
                      pgbackrest);
         else
-            snprintf(err, errlen, "%s info failed (exit %d): run tocsin-backup-setup, or see its message above",
+            snprintf(err, errlen,
+                     "%s info failed (exit %d): run tocsin-backup-setup, or see its message above",
                      pgbackrest, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         free(buf);
         return NULL;
@@ -133,14 +137,16 @@ static void parse_info(const char *text, const char *stanza, struct backup_facts
     json_error_t je;
     json_t *root = json_loads(text, 0, &je);
     if (!json_is_array(root)) {
-        snprintf(f->info_problem, sizeof f->info_problem, "pgbackrest info did not answer a JSON array (%s)",
+        snprintf(f->info_problem, sizeof f->info_problem,
+                 "pgbackrest info did not answer a JSON array (%s)",
                  root ? "another value" : je.text);
         json_decref(root);
         return;
     }
     json_t *st = NULL, *item;
     size_t i;
-    json_array_foreach(root, i, item) {
+    json_array_foreach(root, i, item)
+    {
         const char *name = json_string_value(json_object_get(item, "name"));
         if (name && strcmp(name, stanza) == 0)
             st = item;
@@ -161,7 +167,8 @@ static void parse_info(const char *text, const char *stanza, struct backup_facts
         return;
     }
     f->info_ok = 1;
-    json_array_foreach(json_object_get(st, "backup"), i, item) {
+    json_array_foreach(json_object_get(st, "backup"), i, item)
+    {
         f->backups++;
         const char *type = json_string_value(json_object_get(item, "type"));
         json_t *stop = json_object_get(json_object_get(item, "timestamp"), "stop");
@@ -193,7 +200,8 @@ static void read_archiver(struct tocsinctl *ctl, struct backup_facts *f)
         " FROM pg_stat_archiver",
         0, NULL, err, sizeof err);
     if (!res || PQntuples(res) != 1) {
-        snprintf(f->db_problem, sizeof f->db_problem, "cannot read pg_stat_archiver (%s)", res ? "no row" : err);
+        snprintf(f->db_problem, sizeof f->db_problem, "cannot read pg_stat_archiver (%s)",
+                 res ? "no row" : err);
     } else {
         f->db_ok = 1;
         f->archiving = strcmp(PQgetvalue(res, 0, 0), "off") != 0;
@@ -210,20 +218,23 @@ static void read_archiver(struct tocsinctl *ctl, struct backup_facts *f)
 /* Prometheus text: ages in seconds (-1 when there is none), failures. */
 static void print_prometheus(const struct backup_facts *f, long long now)
 {
-    printf("# HELP tocsin_backup_last_full_age_seconds Seconds since the last full pgBackRest backup finished "
-           "(-1: none, or pgBackRest did not answer).\n"
-           "# TYPE tocsin_backup_last_full_age_seconds gauge\n"
-           "tocsin_backup_last_full_age_seconds %lld\n",
-           f->info_ok && f->full_stop ? now - f->full_stop : -1);
-    printf("# HELP tocsin_backup_last_wal_archived_age_seconds Seconds since PostgreSQL last archived a WAL "
-           "segment (-1: never, or archiving is off).\n"
-           "# TYPE tocsin_backup_last_wal_archived_age_seconds gauge\n"
-           "tocsin_backup_last_wal_archived_age_seconds %lld\n",
-           f->db_ok && f->archiving ? f->wal_age : -1);
-    printf("# HELP tocsin_backup_wal_archive_failing 1 when PostgreSQL's last attempt to archive WAL failed.\n"
-           "# TYPE tocsin_backup_wal_archive_failing gauge\n"
-           "tocsin_backup_wal_archive_failing %d\n",
-           f->db_ok && f->failing);
+    printf(
+        "# HELP tocsin_backup_last_full_age_seconds Seconds since the last full pgBackRest backup finished "
+        "(-1: none, or pgBackRest did not answer).\n"
+        "# TYPE tocsin_backup_last_full_age_seconds gauge\n"
+        "tocsin_backup_last_full_age_seconds %lld\n",
+        f->info_ok && f->full_stop ? now - f->full_stop : -1);
+    printf(
+        "# HELP tocsin_backup_last_wal_archived_age_seconds Seconds since PostgreSQL last archived a WAL "
+        "segment (-1: never, or archiving is off).\n"
+        "# TYPE tocsin_backup_last_wal_archived_age_seconds gauge\n"
+        "tocsin_backup_last_wal_archived_age_seconds %lld\n",
+        f->db_ok && f->archiving ? f->wal_age : -1);
+    printf(
+        "# HELP tocsin_backup_wal_archive_failing 1 when PostgreSQL's last attempt to archive WAL failed.\n"
+        "# TYPE tocsin_backup_wal_archive_failing gauge\n"
+        "tocsin_backup_wal_archive_failing %d\n",
+        f->db_ok && f->failing);
 }
 
 /* Parses a whole positive number of at most 7 digits. */
@@ -260,8 +271,10 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_USAGE;
     }
     if (!stanza_valid(stanza)) {
-        fprintf(stderr, "tocsinctl backup status: invalid --stanza \"%s\": lower-case letters, digits, _ and -\n",
-                stanza);
+        fprintf(
+            stderr,
+            "tocsinctl backup status: invalid --stanza \"%s\": lower-case letters, digits, _ and -\n",
+            stanza);
         return TOCSINCTL_USAGE;
     }
     struct backup_facts f;
@@ -288,14 +301,16 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv)
         failed = 1;
         snprintf(full_line, sizeof full_line,
                  "FAIL  full backup  none in stanza \"%s\" (%d backups of other types): "
-                 "systemctl start tocsin-backup@full", stanza, f.backups);
+                 "systemctl start tocsin-backup@full",
+                 stanza, f.backups);
     } else {
         long long age = now - f.full_stop;
         int old = age > max_full_h * 3600;
         failed |= old;
-        snprintf(full_line, sizeof full_line, "%s  full backup  %s finished %.1f h ago (limit %lld h)%s",
-                 old ? "FAIL" : "ok  ", f.full_label, (double)age / 3600.0, max_full_h,
-                 old ? ": is tocsin-backup-full.timer enabled? journalctl -u tocsin-backup@full" : "");
+        snprintf(
+            full_line, sizeof full_line, "%s  full backup  %s finished %.1f h ago (limit %lld h)%s",
+            old ? "FAIL" : "ok  ", f.full_label, (double)age / 3600.0, max_full_h,
+            old ? ": is tocsin-backup-full.timer enabled? journalctl -u tocsin-backup@full" : "");
     }
     /* WAL archiving. */
     char wal_line[768];
@@ -304,22 +319,25 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv)
         snprintf(wal_line, sizeof wal_line, "FAIL  wal          %s", f.db_problem);
     } else if (!f.archiving) {
         failed = 1;
-        snprintf(wal_line, sizeof wal_line,
-                 "FAIL  wal          archive_mode is off: nothing after the last backup could be restored; "
-                 "run tocsin-backup-setup");
+        snprintf(
+            wal_line, sizeof wal_line,
+            "FAIL  wal          archive_mode is off: nothing after the last backup could be restored; "
+            "run tocsin-backup-setup");
     } else if (f.failing) {
         failed = 1;
-        snprintf(wal_line, sizeof wal_line,
-                 "FAIL  wal          archiving is failing (segment %s, %lld failures): PostgreSQL keeps the "
-                 "segments until it succeeds, so its disk fills; journalctl -u postgresql@15-main",
-                 f.failed_wal, f.failures);
+        snprintf(
+            wal_line, sizeof wal_line,
+            "FAIL  wal          archiving is failing (segment %s, %lld failures): PostgreSQL keeps the "
+            "segments until it succeeds, so its disk fills; journalctl -u postgresql@15-main",
+            f.failed_wal, f.failures);
     } else if (f.wal_age < 0) {
         failed = 1;
         snprintf(wal_line, sizeof wal_line, "FAIL  wal          no segment archived yet");
     } else {
         int old = f.wal_age > max_wal_min * 60;
         failed |= old;
-        snprintf(wal_line, sizeof wal_line, "%s  wal          last segment %s archived %lld s ago (limit %lld min)",
+        snprintf(wal_line, sizeof wal_line,
+                 "%s  wal          last segment %s archived %lld s ago (limit %lld min)",
                  old ? "FAIL" : "ok  ", f.wal_name, f.wal_age, max_wal_min);
     }
     if (prometheus)

@@ -25,7 +25,8 @@ static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int
     PGresult *res = tocsin_dbsync_exec(conn, sql, n, params, err, sizeof err);
     if (!res) {
         fprintf(stderr, "tocsinctl blast %s: %s\n", verb, err);
-        *rc = strncmp(tocsin_dbsync_last_sqlstate(), "22", 2) == 0 ? TOCSINCTL_USAGE : TOCSINCTL_FAIL;
+        *rc =
+            strncmp(tocsin_dbsync_last_sqlstate(), "22", 2) == 0 ? TOCSINCTL_USAGE : TOCSINCTL_FAIL;
     }
     return res;
 }
@@ -48,7 +49,8 @@ static int parse_id_verb(const char *verb, int argc, char **argv, const struct c
         return TOCSINCTL_USAGE;
     }
     if (!ctl_valid_id(pos[0])) {
-        fprintf(stderr, "tocsinctl blast %s: invalid blast id \"%s\": must be a positive integer\n", verb, pos[0]);
+        fprintf(stderr, "tocsinctl blast %s: invalid blast id \"%s\": must be a positive integer\n",
+                verb, pos[0]);
         return TOCSINCTL_USAGE;
     }
     *id = pos[0];
@@ -68,7 +70,8 @@ static int lookup(PGconn *conn, const char *verb, const char *sql, const char *o
     if (found)
         snprintf(id, 24, "%s", PQgetvalue(res, 0, 0));
     else {
-        fprintf(stderr, "tocsinctl blast %s: %s \"%s\" does not exist in this org\n", verb, what, key);
+        fprintf(stderr, "tocsinctl blast %s: %s \"%s\" does not exist in this org\n", verb, what,
+                key);
         *rc = TOCSINCTL_FAIL;
     }
     PQclear(res);
@@ -78,13 +81,14 @@ static int lookup(PGconn *conn, const char *verb, const char *sql, const char *o
 int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *sender = NULL, *list = NULL, *body = NULL, *filter = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},   {"--sender", &sender, NULL},
-                                   {"--list", &list, NULL}, {"--body", &body, NULL},
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},       {"--sender", &sender, NULL},
+                                   {"--list", &list, NULL},     {"--body", &body, NULL},
                                    {"--filter", &filter, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("blast create", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("blast create", "--org", org) || ctl_require("blast create", "--sender", sender) ||
+    if (np < 0 || ctl_require("blast create", "--org", org) ||
+        ctl_require("blast create", "--sender", sender) ||
         ctl_require("blast create", "--list", list) || ctl_require("blast create", "--body", body))
         return TOCSINCTL_USAGE;
     if (filter) {
@@ -107,14 +111,15 @@ int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv)
     if (tocsinctl_find_org(conn, org, &org_id))
         goto out;
     snprintf(org_s, sizeof org_s, "%lld", org_id);
-    if (lookup(conn, "create", "SELECT id FROM senders WHERE org_id = $1 AND address = $2", org_s, sender,
-               "sender", sender_id, &rc) ||
-        lookup(conn, "create", "SELECT id FROM lists WHERE org_id = $1 AND name = $2", org_s, list, "list",
-               list_id, &rc))
+    if (lookup(conn, "create", "SELECT id FROM senders WHERE org_id = $1 AND address = $2", org_s,
+               sender, "sender", sender_id, &rc) ||
+        lookup(conn, "create", "SELECT id FROM lists WHERE org_id = $1 AND name = $2", org_s, list,
+               "list", list_id, &rc))
         goto out;
     const char *params[] = {org_s, sender_id, list_id, body, filter ? filter : "{}"};
-    PGresult *res = blast_exec(conn, "create",
-                               "SELECT tocsin_blast_create($1, NULL, $2, $3, $4, $5::jsonb)", 5, params, &rc);
+    PGresult *res =
+        blast_exec(conn, "create", "SELECT tocsin_blast_create($1, NULL, $2, $3, $4, $5::jsonb)", 5,
+                   params, &rc);
     if (res) {
         printf("created blast %s (draft)\n", PQgetvalue(res, 0, 0));
         rc = TOCSINCTL_OK;
@@ -138,8 +143,9 @@ int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {id, strcmp(at, "now") == 0 ? NULL : at};
-    PGresult *res = blast_exec(conn, "schedule",
-                               "SELECT tocsin_blast_schedule(NULL, $1, NULL, $2::timestamptz)", 2, params, &rc);
+    PGresult *res =
+        blast_exec(conn, "schedule",
+                   "SELECT tocsin_blast_schedule(NULL, $1, NULL, $2::timestamptz)", 2, params, &rc);
     if (res) {
         printf("scheduled blast %s at %s\n", id, PQgetvalue(res, 0, 0));
         rc = TOCSINCTL_OK;
@@ -185,13 +191,15 @@ static void print_status(json_t *s)
     printf("  recipients   %lld\n", jint(s, "recipients"));
     printf("  progress     %.1f%%\n", 100.0 * json_number_value(json_object_get(s, "progress")));
     printf("  rate         %lld messages in the last minute\n", jint(s, "per_minute"));
-    static const char *const keys[] = {"queued", "sending", "sent", "delivered", "undelivered", "failed",
-                                       "unknown", "suppressed", "cancelled", "opted_out"};
+    static const char *const keys[] = {"queued",      "sending",  "sent",    "delivered",
+                                       "undelivered", "failed",   "unknown", "suppressed",
+                                       "cancelled",   "opted_out"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         printf("  %-12s %lld\n", keys[i], jint(s, keys[i]));
     if (jint(s, "unfed") > 0)
-        printf("  not fed      %lld of the queued are not messages yet (fed just ahead of the sender)\n",
-               jint(s, "unfed"));
+        printf(
+            "  not fed      %lld of the queued are not messages yet (fed just ahead of the sender)\n",
+            jint(s, "unfed"));
     const char *at = json_string_value(json_object_get(s, "scheduled_at"));
     if (at)
         printf("  scheduled    %s\n", at);
@@ -210,7 +218,8 @@ int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {id};
-    PGresult *res = blast_exec(conn, "status", "SELECT tocsin_blast_status(NULL, $1)", 1, params, &rc);
+    PGresult *res =
+        blast_exec(conn, "status", "SELECT tocsin_blast_status(NULL, $1)", 1, params, &rc);
     if (res && PQgetisnull(res, 0, 0))
         fprintf(stderr, "tocsinctl blast status: blast %s does not exist\n", id);
     else if (res && as_json) {
@@ -231,7 +240,8 @@ int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
 int tocsinctl_blast_list(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *state = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--state", &state, NULL}, {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {
+        {"--org", &org, NULL}, {"--state", &state, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("blast list", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
@@ -252,12 +262,13 @@ int tocsinctl_blast_list(struct tocsinctl *ctl, int argc, char **argv)
         " ORDER BY b.id DESC LIMIT 1000",
         2, params, &rc);
     if (res) {
-        printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", "id", "org", "state", "recipients", "queued",
-               "sent", "scheduled", "body");
+        printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", "id", "org", "state", "recipients",
+               "queued", "sent", "scheduled", "body");
         for (int i = 0; i < PQntuples(res); i++)
-            printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                   PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
-                   PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+            printf("%-8s %-16s %-10s %10s %10s %10s  %-22s %s\n", PQgetvalue(res, i, 0),
+                   PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+                   PQgetvalue(res, i, 4), PQgetvalue(res, i, 5), PQgetvalue(res, i, 6),
+                   PQgetvalue(res, i, 7));
         rc = TOCSINCTL_OK;
         PQclear(res);
     }

@@ -21,10 +21,14 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL, *opt_outs = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--list", &list, NULL},
-                                   {"--region", &region, NULL},    {"--strict", NULL, &strict},
-                                   {"--outreach", &outreach, NULL}, {"--opt-outs", &opt_outs, NULL},
-                                   {"--dry-run", NULL, &dry_run},  {"--progress", NULL, &progress},
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},
+                                   {"--list", &list, NULL},
+                                   {"--region", &region, NULL},
+                                   {"--strict", NULL, &strict},
+                                   {"--outreach", &outreach, NULL},
+                                   {"--opt-outs", &opt_outs, NULL},
+                                   {"--dry-run", NULL, &dry_run},
+                                   {"--progress", NULL, &progress},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
     if (np == -2)
@@ -33,7 +37,9 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_USAGE;
     long long campaign = 0;
     if (opt_outs && (list || outreach)) {
-        fprintf(stderr, "tocsinctl contacts import: --opt-outs cannot be combined with --list or --outreach\n");
+        fprintf(
+            stderr,
+            "tocsinctl contacts import: --opt-outs cannot be combined with --list or --outreach\n");
         return TOCSINCTL_USAGE;
     }
     if (outreach) {
@@ -74,12 +80,13 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     char err[512];
     int failed = tocsin_contacts_import(conn, in, &o, &rep, err, sizeof err);
     if (opt_outs)
-        printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n", failed ? 0 : rep.opted_out,
-               failed ? 0 : rep.already_opted_out, rep.rejected, rep.duplicates,
-               dry_run && !failed ? " (dry run: nothing written)" : "");
+        printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n",
+               failed ? 0 : rep.opted_out, failed ? 0 : rep.already_opted_out, rep.rejected,
+               rep.duplicates, dry_run && !failed ? " (dry run: nothing written)" : "");
     else
-        printf("imported=%ld updated=%ld rejected=%ld kept_opted_out=%ld%s\n", failed ? 0 : rep.imported,
-               failed ? 0 : rep.updated, rep.rejected, failed ? 0 : rep.kept_opted_out,
+        printf("imported=%ld updated=%ld rejected=%ld kept_opted_out=%ld%s\n",
+               failed ? 0 : rep.imported, failed ? 0 : rep.updated, rep.rejected,
+               failed ? 0 : rep.kept_opted_out,
                dry_run && !failed ? " (dry run: nothing written)" : "");
     if (list && !failed)
         printf("subscribed=%ld list=%s\n", rep.subscribed, list);
@@ -90,8 +97,9 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     if ((size_t)rep.rejected > rep.nrejections)
         printf("... and %ld more rejected rows\n", rep.rejected - (long)rep.nrejections);
     if (o.progress)
-        fprintf(stderr, "tocsinctl contacts import: %ld rows: read+validate+copy %.2f s, upsert %.2f s, "
-                        "subscribe %.2f s\n",
+        fprintf(stderr,
+                "tocsinctl contacts import: %ld rows: read+validate+copy %.2f s, upsert %.2f s, "
+                "subscribe %.2f s\n",
                 rep.rows, rep.seconds_read, rep.seconds_upsert, rep.seconds_subscribe);
     if (failed)
         fprintf(stderr, "tocsinctl contacts import: %s\n", err);

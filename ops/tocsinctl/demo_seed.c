@@ -20,15 +20,16 @@ static const char *const demo_users[][3] = {
     {"vol2@demo.test", "volunteer", "Vic Volunteer"},
 };
 
-static int seed(PGconn *conn, struct tocsinctl *ctl, const char *carrier_url, char *err, size_t errlen)
+static int seed(PGconn *conn, struct tocsinctl *ctl, const char *carrier_url, char *err,
+                size_t errlen)
 {
     const char *org_params[] = {
         "demo", DEMO_ORG_NAME,
         "Tocsin Demo Chapter alerts: up to 4 msgs/mo. Help: demo@example.org. "
         "Msg&data rates may apply. Reply STOP to cancel."};
-    PGresult *res = tocsin_dbsync_exec(conn,
-                                       "INSERT INTO orgs (slug, name, help_text) VALUES ($1, $2, $3) RETURNING id",
-                                       3, org_params, err, errlen);
+    PGresult *res = tocsin_dbsync_exec(
+        conn, "INSERT INTO orgs (slug, name, help_text) VALUES ($1, $2, $3) RETURNING id", 3,
+        org_params, err, errlen);
     if (!res)
         return -1;
     long long org_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -37,17 +38,23 @@ static int seed(PGconn *conn, struct tocsinctl *ctl, const char *carrier_url, ch
         if (ctl_insert_user(conn, org_id, demo_users[i][0], demo_users[i][1], demo_users[i][2],
                             DEMO_PASSWORD, err, errlen))
             return -1;
-    struct ctl_sender s = {.address = DEMO_SHORT_CODE, .kind = "short_code", .provider = "twilio",
-                           .account_sid = DEMO_ACCOUNT_SID, .secret = DEMO_AUTH_TOKEN,
-                           .base_url = carrier_url, .mps = "10"};
+    struct ctl_sender s = {.address = DEMO_SHORT_CODE,
+                           .kind = "short_code",
+                           .provider = "twilio",
+                           .account_sid = DEMO_ACCOUNT_SID,
+                           .secret = DEMO_AUTH_TOKEN,
+                           .base_url = carrier_url,
+                           .mps = "10"};
     if (ctl_insert_sender(conn, &ctl->cfg, org_id, &s, err, errlen))
         return -1;
     struct ctl_keyword join = {
-        .keyword = "JOIN", .list = "members",
+        .keyword = "JOIN",
+        .list = "members",
         .reply = "Tocsin Demo Chapter: you're in! Up to 4 msgs/mo about actions near you. "
                  "Msg&data rates may apply. Reply HELP for help, STOP to cancel."};
     struct ctl_keyword unete = {
-        .keyword = "UNETE", .list = "miembros",
+        .keyword = "UNETE",
+        .list = "miembros",
         .reply = "Tocsin Demo Chapter: ¡bienvenida/o! Hasta 4 mensajes al mes. Pueden aplicarse "
                  "tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar."};
     if (ctl_insert_keyword(conn, org_id, &join, err, errlen) ||
@@ -61,17 +68,19 @@ static int seed(PGconn *conn, struct tocsinctl *ctl, const char *carrier_url, ch
 static int follow_carrier_url(PGconn *conn, const char *carrier_url)
 {
     const char *params[] = {carrier_url, DEMO_SHORT_CODE};
-    PGresult *res = tocsinctl_exec(conn, "demo-seed",
-                                   "UPDATE senders s SET base_url = $1 FROM orgs o WHERE o.id = s.org_id "
-                                   "AND o.slug = 'demo' AND s.address = $2 AND s.base_url IS DISTINCT FROM $1",
-                                   2, params);
+    PGresult *res =
+        tocsinctl_exec(conn, "demo-seed",
+                       "UPDATE senders s SET base_url = $1 FROM orgs o WHERE o.id = s.org_id "
+                       "AND o.slug = 'demo' AND s.address = $2 AND s.base_url IS DISTINCT FROM $1",
+                       2, params);
     if (!res)
         return TOCSINCTL_FAIL;
     const char *n = PQcmdTuples(res);
     if (strcmp(n, "0") == 0)
         printf("demo org already seeded; nothing changed\n");
     else
-        printf("demo org already seeded; short code " DEMO_SHORT_CODE " now sends through %s\n", carrier_url);
+        printf("demo org already seeded; short code " DEMO_SHORT_CODE " now sends through %s\n",
+               carrier_url);
     PQclear(res);
     return TOCSINCTL_OK;
 }
@@ -87,8 +96,10 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_USAGE;
     if (carrier_url && (strlen(carrier_url) > 200 || (strncmp(carrier_url, "http://", 7) &&
                                                       strncmp(carrier_url, "https://", 8)))) {
-        fprintf(stderr, "tocsinctl demo-seed: invalid --carrier-url \"%.200s\": an http:// or https:// URL "
-                        "of at most 200 characters\n", carrier_url);
+        fprintf(stderr,
+                "tocsinctl demo-seed: invalid --carrier-url \"%.200s\": an http:// or https:// URL "
+                "of at most 200 characters\n",
+                carrier_url);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
@@ -97,7 +108,8 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
     int rc = TOCSINCTL_FAIL;
     char err[512];
     const char *slug[] = {"demo"};
-    PGresult *res = tocsinctl_exec(conn, "demo-seed", "SELECT 1 FROM orgs WHERE slug = $1", 1, slug);
+    PGresult *res =
+        tocsinctl_exec(conn, "demo-seed", "SELECT 1 FROM orgs WHERE slug = $1", 1, slug);
     if (!res)
         goto out;
     int exists = PQntuples(res) > 0;

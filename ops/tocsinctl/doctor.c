@@ -54,8 +54,8 @@ static void say(struct doctor *d, int level, const char *check, const char *fmt,
 }
 
 /* Runs a query without parameters; NULL (and the error in err) on failure. */
-static PGresult *query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-                       size_t errlen)
+static PGresult *query(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                       char *err, size_t errlen)
 {
     return tocsin_dbsync_exec(conn, sql, nparams, params, err, errlen);
 }
@@ -74,13 +74,15 @@ static PGconn *check_database(struct doctor *d)
         return NULL;
     }
     PQclear(PQexec(conn, "SET client_min_messages = warning"));
-    PGresult *res = query(conn,
-                          "SELECT current_user, r.rolsuper, r.rolcreatedb OR r.rolcreaterole,"
-                          " has_schema_privilege('public', 'CREATE'), current_setting('server_version')"
-                          " FROM pg_roles r WHERE r.rolname = current_user",
-                          0, NULL, err, sizeof err);
+    PGresult *res =
+        query(conn,
+              "SELECT current_user, r.rolsuper, r.rolcreatedb OR r.rolcreaterole,"
+              " has_schema_privilege('public', 'CREATE'), current_setting('server_version')"
+              " FROM pg_roles r WHERE r.rolname = current_user",
+              0, NULL, err, sizeof err);
     if (!res || PQntuples(res) != 1) {
-        say(d, D_FAIL, "database", "connected, but cannot read its own role: %s", res ? "no row" : err);
+        say(d, D_FAIL, "database", "connected, but cannot read its own role: %s",
+            res ? "no row" : err);
         PQclear(res);
         return conn;
     }
@@ -88,11 +90,13 @@ static PGconn *check_database(struct doctor *d)
     if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
         say(d, D_FAIL, "database",
             "connected as %s, a superuser: the daemons must connect as the runtime role (tocsin), "
-            "which can change rows but not the schema", user);
+            "which can change rows but not the schema",
+            user);
     else if (strcmp(PQgetvalue(res, 0, 2), "t") == 0 || strcmp(PQgetvalue(res, 0, 3), "t") == 0)
         say(d, D_FAIL, "database",
             "connected as %s, which may create databases, roles or tables: run tocsinctl setup "
-            "again as postgres to take those rights away", user);
+            "again as postgres to take those rights away",
+            user);
     else
         say(d, D_OK, "database", "connected as %s (rows only, no DDL), PostgreSQL %s", user,
             PQgetvalue(res, 0, 4));
@@ -116,7 +120,8 @@ static int version_of(const char *name)
 static int check_repeatables(struct doctor *d, PGconn *conn)
 {
     char err[512];
-    PGresult *res = query(conn, "SELECT to_regclass('schema_repeatables') IS NOT NULL", 0, NULL, err, sizeof err);
+    PGresult *res = query(conn, "SELECT to_regclass('schema_repeatables') IS NOT NULL", 0, NULL,
+                          err, sizeof err);
     if (!res) {
         say(d, D_FAIL, "migrations", "cannot read the schema: %s", err);
         return -1;
@@ -136,7 +141,8 @@ static int check_repeatables(struct doctor *d, PGconn *conn)
         int same = 0;
         if (table) {
             const char *params[] = {m->name};
-            res = query(conn, "SELECT checksum FROM schema_repeatables WHERE name = $1", 1, params, err, sizeof err);
+            res = query(conn, "SELECT checksum FROM schema_repeatables WHERE name = $1", 1, params,
+                        err, sizeof err);
             if (!res) {
                 say(d, D_FAIL, "migrations", "cannot read schema_repeatables: %s", err);
                 return -1;
@@ -150,14 +156,16 @@ static int check_repeatables(struct doctor *d, PGconn *conn)
     if (stale)
         say(d, D_FAIL, "migrations",
             "%d of %d function files are not as this version has them (first %s): run "
-            "systemctl restart tocsin-migrate", stale, files, first);
+            "systemctl restart tocsin-migrate",
+            stale, files, first);
     return stale;
 }
 
 static void check_migrations(struct doctor *d, PGconn *conn)
 {
     char err[512];
-    PGresult *res = query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, err, sizeof err);
+    PGresult *res = query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, err,
+                          sizeof err);
     if (!res) {
         say(d, D_FAIL, "migrations", "cannot read the schema: %s", err);
         return;
@@ -169,7 +177,8 @@ static void check_migrations(struct doctor *d, PGconn *conn)
             "none applied (no schema_migrations table): start tocsin-migrate.service (or tocsinctl migrate)");
         return;
     }
-    res = query(conn, "SELECT version, checksum FROM schema_migrations ORDER BY version", 0, NULL, err, sizeof err);
+    res = query(conn, "SELECT version, checksum FROM schema_migrations ORDER BY version", 0, NULL,
+                err, sizeof err);
     if (!res) {
         say(d, D_FAIL, "migrations", "cannot read schema_migrations: %s", err);
         return;
@@ -212,15 +221,18 @@ static void check_migrations(struct doctor *d, PGconn *conn)
     if (pending)
         say(d, D_FAIL, "migrations",
             "%d of %d pending (first %s): the daemons may fail on missing columns; run "
-            "systemctl restart tocsin-migrate", pending, known, first_pending);
+            "systemctl restart tocsin-migrate",
+            pending, known, first_pending);
     if (changed)
         say(d, D_FAIL, "migrations",
             "%d applied migration(s) differ from this version's (first %s): the database was "
-            "migrated by another build of Tocsin", changed, first_changed);
+            "migrated by another build of Tocsin",
+            changed, first_changed);
     if (unknown)
         say(d, D_FAIL, "migrations",
             "the database has %d migration(s) this tocsinctl does not know (first version %d): a newer "
-            "Tocsin migrated it; install that version again (rollback: docs/deploy.md)", unknown, first_unknown);
+            "Tocsin migrated it; install that version again (rollback: docs/deploy.md)",
+            unknown, first_unknown);
     PQclear(res);
     int stale = check_repeatables(d, conn);
     if (!pending && !changed && !unknown && stale == 0)
@@ -240,7 +252,8 @@ static int read_key(struct doctor *d, const char *path)
     fclose(f);
     size_t l = strcspn(line, "\r\n");
     size_t got = 0;
-    ok = ok && l == 64 && sodium_hex2bin(d->key, sizeof d->key, line, l, NULL, &got, NULL) == 0 && got == 32;
+    ok = ok && l == 64 && sodium_hex2bin(d->key, sizeof d->key, line, l, NULL, &got, NULL) == 0 &&
+         got == 32;
     sodium_memzero(line, sizeof line);
     return ok ? 0 : -1;
 }
@@ -249,21 +262,25 @@ static void check_key(struct doctor *d)
 {
     struct stat st;
     if (stat(d->key_file, &st) != 0) {
-        say(d, D_FAIL, "key", "%s: %s. Without it no stored carrier credential opens; restore it from "
-                              "your backup (docs/deploy.md, Backups)", d->key_file, strerror(errno));
+        say(d, D_FAIL, "key",
+            "%s: %s. Without it no stored carrier credential opens; restore it from "
+            "your backup (docs/deploy.md, Backups)",
+            d->key_file, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
         say(d, D_FAIL, "key", "%s is not a regular file", d->key_file);
     } else {
         struct passwd *pw = getpwnam(d->key_owner);
         if (!pw)
-            say(d, D_FAIL, "key", "the key's expected owner \"%s\" is not a user of this system", d->key_owner);
+            say(d, D_FAIL, "key", "the key's expected owner \"%s\" is not a user of this system",
+                d->key_owner);
         else if (st.st_uid != pw->pw_uid)
             say(d, D_FAIL, "key", "%s belongs to uid %u, not to %s: chown %s %s", d->key_file,
                 (unsigned)st.st_uid, d->key_owner, d->key_owner, d->key_file);
         else if (st.st_mode & 077)
-            say(d, D_FAIL, "key", "%s has mode %04o: others than %s can read the key that opens every "
-                                  "carrier credential; chmod 600 %s", d->key_file,
-                (unsigned)(st.st_mode & 07777), d->key_owner, d->key_file);
+            say(d, D_FAIL, "key",
+                "%s has mode %04o: others than %s can read the key that opens every "
+                "carrier credential; chmod 600 %s",
+                d->key_file, (unsigned)(st.st_mode & 07777), d->key_owner, d->key_file);
         else
             say(d, D_OK, "key", "%s: %s's only (mode %04o)", d->key_file, d->key_owner,
                 (unsigned)(st.st_mode & 07777));
@@ -289,8 +306,8 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 }
 
 /* GETs url; returns the HTTP status, or 0 with the reason in err. */
-static long http_get(const struct doctor *d, const char *url, const char *userpwd, const char *bearer,
-                     char *err, size_t errlen)
+static long http_get(const struct doctor *d, const char *url, const char *userpwd,
+                     const char *bearer, char *err, size_t errlen)
 {
     CURL *c = curl_easy_init();
     if (!c) {
@@ -336,8 +353,10 @@ static long http_get(const struct doctor *d, const char *url, const char *userpw
 static void check_url(struct doctor *d, const char *name, const char *url, const char *who)
 {
     if (strncmp(url, "https://", 8) != 0) {
-        say(d, D_FAIL, "url", "%s is %s: %s must reach Tocsin over https:// (TLS at nginx, "
-                              "docs/deploy.md); set it in /etc/tocsin/tocsin.conf", name, url, who);
+        say(d, D_FAIL, "url",
+            "%s is %s: %s must reach Tocsin over https:// (TLS at nginx, "
+            "docs/deploy.md); set it in /etc/tocsin/tocsin.conf",
+            name, url, who);
         return;
     }
     if (d->no_probe) {
@@ -350,8 +369,10 @@ static void check_url(struct doctor *d, const char *name, const char *url, const
     if (st == 200)
         say(d, D_OK, "url", "%s is %s, and %s answers through the proxy", name, url, probe);
     else if (st)
-        say(d, D_FAIL, "url", "%s answered HTTP %ld, not 200: is the daemon behind nginx running, and does "
-                              "nginx forward this hostname to it?", probe, st);
+        say(d, D_FAIL, "url",
+            "%s answered HTTP %ld, not 200: is the daemon behind nginx running, and does "
+            "nginx forward this hostname to it?",
+            probe, st);
     else
         say(d, D_FAIL, "url", "%s is unreachable (%s): DNS, nginx, its certificate?", probe, err);
 }
@@ -365,16 +386,18 @@ static void check_proxy(struct doctor *d, PGconn *conn)
         return;
     }
     if (!conn) {
-        say(d, D_OK, "proxy", "TOCSIN_TRUSTED_PROXIES is set (%zu network(s))", d->ctl->cfg.trusted_proxies.n);
+        say(d, D_OK, "proxy", "TOCSIN_TRUSTED_PROXIES is set (%zu network(s))",
+            d->ctl->cfg.trusted_proxies.n);
         return;
     }
     /* The logins of the last week tell whether nginx's X-Forwarded-For
      * arrives: if every one came from loopback, it does not. */
     char err[512];
-    PGresult *res = query(conn,
-                          "SELECT count(*), count(*) FILTER (WHERE remote_addr NOT IN ('127.0.0.1', '::1'))"
-                          " FROM sessions WHERE created_at > now() - interval '7 days' AND remote_addr IS NOT NULL",
-                          0, NULL, err, sizeof err);
+    PGresult *res = query(
+        conn,
+        "SELECT count(*), count(*) FILTER (WHERE remote_addr NOT IN ('127.0.0.1', '::1'))"
+        " FROM sessions WHERE created_at > now() - interval '7 days' AND remote_addr IS NOT NULL",
+        0, NULL, err, sizeof err);
     if (!res) {
         say(d, D_FAIL, "proxy", "cannot read the sessions: %s", err);
         return;
@@ -384,20 +407,24 @@ static void check_proxy(struct doctor *d, PGconn *conn)
     if (all > 0 && outside == 0)
         say(d, D_WARN, "proxy",
             "TOCSIN_TRUSTED_PROXIES is set, but all %ld logins of the last 7 days came from loopback: "
-            "does nginx set X-Forwarded-For (docs/deploy.md)?", all);
+            "does nginx set X-Forwarded-For (docs/deploy.md)?",
+            all);
     else
-        say(d, D_OK, "proxy", "TOCSIN_TRUSTED_PROXIES is set; %ld of %ld logins this week came from "
-                              "a client's own address", outside, all);
+        say(d, D_OK, "proxy",
+            "TOCSIN_TRUSTED_PROXIES is set; %ld of %ld logins this week came from "
+            "a client's own address",
+            outside, all);
 }
 
 /* --- senders --- */
 
-static void check_sender_carrier(struct doctor *d, const char *label, const char *provider, const char *sid,
-                                 const char *secret, const char *base_url)
+static void check_sender_carrier(struct doctor *d, const char *label, const char *provider,
+                                 const char *sid, const char *secret, const char *base_url)
 {
     const struct tocsin_config *cfg = &d->ctl->cfg;
     if (strncmp(base_url, "https://", 8) != 0 && !cfg->allow_insecure_carrier_urls) {
-        say(d, D_FAIL, "sender", "%s: carrier URL %s is not https://; the worker refuses it", label, base_url);
+        say(d, D_FAIL, "sender", "%s: carrier URL %s is not https://; the worker refuses it", label,
+            base_url);
         return;
     }
     if (d->no_carrier) {
@@ -421,11 +448,13 @@ static void check_sender_carrier(struct doctor *d, const char *label, const char
     if (st == 200)
         say(d, D_OK, "sender", "%s: %s accepts its credentials", label, provider);
     else if (st == 401 || st == 403)
-        say(d, D_FAIL, "sender", "%s: %s refuses its credentials (HTTP %ld): the %s was changed or revoked "
-                                 "at the carrier; add the sender again with the current one", label, provider, st,
-            strcmp(provider, "twilio") == 0 ? "auth token" : "API key");
+        say(d, D_FAIL, "sender",
+            "%s: %s refuses its credentials (HTTP %ld): the %s was changed or revoked "
+            "at the carrier; add the sender again with the current one",
+            label, provider, st, strcmp(provider, "twilio") == 0 ? "auth token" : "API key");
     else if (st)
-        say(d, D_WARN, "sender", "%s: %s answered HTTP %ld to a credentials check (%s)", label, provider, st, url);
+        say(d, D_WARN, "sender", "%s: %s answered HTTP %ld to a credentials check (%s)", label,
+            provider, st, url);
     else
         say(d, D_FAIL, "sender", "%s: cannot reach %s at %s (%s)", label, provider, base_url, err);
 }
@@ -444,29 +473,38 @@ static void check_senders(struct doctor *d, PGconn *conn)
     }
     int n = PQntuples(res);
     if (n == 0)
-        say(d, D_WARN, "sender", "no sender yet: nothing can be sent (tocsinctl sender add, docs/deploy.md)");
+        say(d, D_WARN, "sender",
+            "no sender yet: nothing can be sent (tocsinctl sender add, docs/deploy.md)");
     else if (!d->has_key)
-        say(d, D_FAIL, "sender", "%d sender(s), but doctor has no key to open their credentials: run it as "
-                                 "docs/deploy.md shows (the key as a credential)", n);
+        say(d, D_FAIL, "sender",
+            "%d sender(s), but doctor has no key to open their credentials: run it as "
+            "docs/deploy.md shows (the key as a credential)",
+            n);
     for (int i = 0; i < n && d->has_key; i++) {
         const char *provider = PQgetvalue(res, i, 3), *sealed = PQgetvalue(res, i, 5);
         char label[160], secret[4200];
-        snprintf(label, sizeof label, "%s %s (org %s)", provider, PQgetvalue(res, i, 2), PQgetvalue(res, i, 1));
-        long rc = tocsin_credential_open(d->key, strtoll(PQgetvalue(res, i, 0), NULL, 10), provider, sealed,
-                                         strlen(sealed), secret, sizeof secret);
+        snprintf(label, sizeof label, "%s %s (org %s)", provider, PQgetvalue(res, i, 2),
+                 PQgetvalue(res, i, 1));
+        long rc = tocsin_credential_open(d->key, strtoll(PQgetvalue(res, i, 0), NULL, 10), provider,
+                                         sealed, strlen(sealed), secret, sizeof secret);
         if (rc == TOCSIN_CREDENTIAL_LEGACY) {
-            say(d, D_FAIL, "sender", "%s: credentials in the old format: run tocsinctl migrate with the key "
-                                     "(systemctl restart tocsin-migrate)", label);
+            say(d, D_FAIL, "sender",
+                "%s: credentials in the old format: run tocsinctl migrate with the key "
+                "(systemctl restart tocsin-migrate)",
+                label);
             continue;
         }
         if (rc < 0) {
-            say(d, D_FAIL, "sender", "%s: credentials do not open with this key (%s): the key is not the "
-                                     "one they were sealed with", label, tocsin_credential_problem(rc, 1));
+            say(d, D_FAIL, "sender",
+                "%s: credentials do not open with this key (%s): the key is not the "
+                "one they were sealed with",
+                label, tocsin_credential_problem(rc, 1));
             continue;
         }
         const char *base = PQgetvalue(res, i, 6);
         if (!*base)
-            base = strcmp(provider, "twilio") == 0 ? "https://api.twilio.com" : "https://api.telnyx.com";
+            base = strcmp(provider, "twilio") == 0 ? "https://api.twilio.com"
+                                                   : "https://api.telnyx.com";
         check_sender_carrier(d, label, provider, PQgetvalue(res, i, 4), secret, base);
         sodium_memzero(secret, sizeof secret);
     }
@@ -476,12 +514,10 @@ static void check_senders(struct doctor *d, PGconn *conn)
 int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv)
 {
     struct doctor d = {.ctl = ctl, .key_file = "/etc/tocsin/secret_key", .key_owner = "root"};
-    const struct ctl_opt opts[] = {{"--key-file", &d.key_file, NULL},
-                                   {"--key-owner", &d.key_owner, NULL},
-                                   {"--ca-file", &d.ca_file, NULL},
-                                   {"--no-carrier", NULL, &d.no_carrier},
-                                   {"--no-probe", NULL, &d.no_probe},
-                                   {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {
+        {"--key-file", &d.key_file, NULL}, {"--key-owner", &d.key_owner, NULL},
+        {"--ca-file", &d.ca_file, NULL},   {"--no-carrier", NULL, &d.no_carrier},
+        {"--no-probe", NULL, &d.no_probe}, {NULL, NULL, NULL}};
     int np = ctl_parse("doctor", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;

@@ -58,7 +58,8 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
     if (!res)
         fprintf(stderr, "tocsinctl init: %s\n", err);
     else if (PQntuples(res) == 0)
-        fprintf(stderr, "tocsinctl init: this database already has an organisation (use org create)\n");
+        fprintf(stderr,
+                "tocsinctl init: this database already has an organisation (use org create)\n");
     else {
         printf("created org %s (id %s)\n", pos[0], PQgetvalue(res, 0, 0));
         printf("invite for the first admin (%s), valid 7 days:\n%s/#token=%s\n", email,

@@ -20,7 +20,8 @@ int ctl_insert_keyword(PGconn *conn, long long org_id, const struct ctl_keyword 
     char org[24];
     snprintf(org, sizeof org, "%lld", org_id);
     const char *p1[] = {org};
-    PGresult *res = tocsin_dbsync_exec(conn, "SELECT name FROM orgs WHERE id = $1", 1, p1, err, errlen);
+    PGresult *res =
+        tocsin_dbsync_exec(conn, "SELECT name FROM orgs WHERE id = $1", 1, p1, err, errlen);
     if (!res)
         return -1;
     char org_name[256];
@@ -70,16 +71,21 @@ int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
     struct ctl_keyword k = {0};
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--keyword", &k.keyword, NULL},
-                                   {"--pattern", &k.pattern, NULL}, {"--sender", &k.sender, NULL},
-                                   {"--list", &k.list, NULL},       {"--reply", &k.reply, NULL},
-                                   {"--language", &k.language, NULL}, {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},
+                                   {"--keyword", &k.keyword, NULL},
+                                   {"--pattern", &k.pattern, NULL},
+                                   {"--sender", &k.sender, NULL},
+                                   {"--list", &k.list, NULL},
+                                   {"--reply", &k.reply, NULL},
+                                   {"--language", &k.language, NULL},
+                                   {NULL, NULL, NULL}};
     int np = ctl_parse("keyword add", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
     if (np < 0 || ctl_require("keyword add", "--org", org) ||
         ctl_require("keyword add", "--keyword", k.keyword) ||
-        ctl_require("keyword add", "--list", k.list) || ctl_require("keyword add", "--reply", k.reply))
+        ctl_require("keyword add", "--list", k.list) ||
+        ctl_require("keyword add", "--reply", k.reply))
         return TOCSINCTL_USAGE;
     char done[300];
     snprintf(done, sizeof done, "added keyword %s (list %s) to org %s", k.keyword, k.list, org);

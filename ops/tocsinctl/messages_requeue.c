@@ -15,21 +15,25 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *state = NULL, *org = NULL, *sender = NULL, *blast = NULL;
     int dry = 0;
-    const struct ctl_opt opts[] = {{"--state", &state, NULL}, {"--org", &org, NULL},
+    const struct ctl_opt opts[] = {{"--state", &state, NULL},   {"--org", &org, NULL},
                                    {"--sender", &sender, NULL}, {"--blast", &blast, NULL},
-                                   {"--dry-run", NULL, &dry}, {NULL, NULL, NULL}};
+                                   {"--dry-run", NULL, &dry},   {NULL, NULL, NULL}};
     int np = ctl_parse("messages requeue", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
     if (np < 0 || ctl_require("messages requeue", "--state", state))
         return TOCSINCTL_USAGE;
     if (strcmp(state, "unknown") != 0) {
-        fprintf(stderr, "tocsinctl messages requeue: invalid state \"%s\": only unknown messages are requeued\n",
-                state);
+        fprintf(
+            stderr,
+            "tocsinctl messages requeue: invalid state \"%s\": only unknown messages are requeued\n",
+            state);
         return TOCSINCTL_USAGE;
     }
     if (blast && !ctl_valid_id(blast)) {
-        fprintf(stderr, "tocsinctl messages requeue: invalid blast id \"%s\": must be a positive integer\n", blast);
+        fprintf(stderr,
+                "tocsinctl messages requeue: invalid blast id \"%s\": must be a positive integer\n",
+                blast);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
@@ -61,7 +65,9 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
                 org ? " in this org" : "");
         goto out;
     }
-    printf(dry ? "would requeue %ld unknown messages (dry run)\n" : "requeued %ld unknown messages\n", n);
+    printf(dry ? "would requeue %ld unknown messages (dry run)\n"
+               : "requeued %ld unknown messages\n",
+           n);
     rc = TOCSINCTL_OK;
 out:
     return rc;

@@ -77,8 +77,10 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
     char *end;
     long n = strtol(max_conv, &end, 10);
     if (*max_conv == '\0' || *end != '\0' || n < 1 || n > 500) {
-        fprintf(stderr, "tocsinctl org set: invalid --volunteer-max-conversations \"%s\": must be 1 to 500\n",
-                max_conv);
+        fprintf(
+            stderr,
+            "tocsinctl org set: invalid --volunteer-max-conversations \"%s\": must be 1 to 500\n",
+            max_conv);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
@@ -86,10 +88,11 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_FAIL;
     const char *params[] = {pos[0], max_conv};
     char err[512];
-    PGresult *res = tocsin_dbsync_exec(conn,
-                                       "UPDATE orgs SET volunteer_max_conversations = $2::int WHERE slug = $1"
-                                       " RETURNING id",
-                                       2, params, err, sizeof err);
+    PGresult *res =
+        tocsin_dbsync_exec(conn,
+                           "UPDATE orgs SET volunteer_max_conversations = $2::int WHERE slug = $1"
+                           " RETURNING id",
+                           2, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res)
         fprintf(stderr, "tocsinctl org set: %s\n", err);

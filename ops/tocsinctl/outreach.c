@@ -14,17 +14,19 @@
 
 int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *org = NULL, *name = NULL, *sender = NULL, *script = NULL, *batch = NULL, *from = NULL,
-               *until = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--name", &name, NULL},
-                                   {"--sender", &sender, NULL},     {"--script", &script, NULL},
-                                   {"--batch-size", &batch, NULL},  {"--hours-start", &from, NULL},
-                                   {"--hours-end", &until, NULL},   {NULL, NULL, NULL}};
+    const char *org = NULL, *name = NULL, *sender = NULL, *script = NULL, *batch = NULL,
+               *from = NULL, *until = NULL;
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--name", &name, NULL},
+                                   {"--sender", &sender, NULL},    {"--script", &script, NULL},
+                                   {"--batch-size", &batch, NULL}, {"--hours-start", &from, NULL},
+                                   {"--hours-end", &until, NULL},  {NULL, NULL, NULL}};
     int np = ctl_parse("outreach create", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("outreach create", "--org", org) || ctl_require("outreach create", "--name", name) ||
-        ctl_require("outreach create", "--sender", sender) || ctl_require("outreach create", "--script", script))
+    if (np < 0 || ctl_require("outreach create", "--org", org) ||
+        ctl_require("outreach create", "--name", name) ||
+        ctl_require("outreach create", "--sender", sender) ||
+        ctl_require("outreach create", "--script", script))
         return TOCSINCTL_USAGE;
     PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
@@ -45,7 +47,8 @@ int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
         goto out;
     }
     if (PQntuples(res) == 0) {
-        fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n", sender, org);
+        fprintf(stderr, "tocsinctl outreach create: sender \"%s\" does not exist in org \"%s\"\n",
+                sender, org);
     } else if (strcmp(PQgetvalue(res, 0, PQfnumber(res, "status")), "201") != 0) {
         fprintf(stderr, "tocsinctl outreach create: %s\n",
                 PQgetvalue(res, 0, PQfnumber(res, "error")));
@@ -70,7 +73,10 @@ int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv)
     if (np < 0 || ctl_require("outreach status", "--org", org))
         return TOCSINCTL_USAGE;
     if (pos[0] && strspn(pos[0], "0123456789") != strlen(pos[0])) {
-        fprintf(stderr, "tocsinctl outreach status: invalid campaign id \"%s\": must be a positive integer\n", pos[0]);
+        fprintf(
+            stderr,
+            "tocsinctl outreach status: invalid campaign id \"%s\": must be a positive integer\n",
+            pos[0]);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
@@ -92,11 +98,14 @@ int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv)
     if (!res)
         goto out;
     for (int i = 0; i < PQntuples(res); i++)
-        printf("%s %s \"%s\" pending=%s claimed=%s texted=%s replied=%s opted_out=%s\n", PQgetvalue(res, i, 0),
-               PQgetvalue(res, i, 1), PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-               PQgetvalue(res, i, 5), PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
+        printf("%s %s \"%s\" pending=%s claimed=%s texted=%s replied=%s opted_out=%s\n",
+               PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+               PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), PQgetvalue(res, i, 5),
+               PQgetvalue(res, i, 6), PQgetvalue(res, i, 7));
     if (pos[0] && PQntuples(res) == 0)
-        fprintf(stderr, "tocsinctl outreach status: outreach campaign %s does not exist in org \"%s\"\n", pos[0], org);
+        fprintf(stderr,
+                "tocsinctl outreach status: outreach campaign %s does not exist in org \"%s\"\n",
+                pos[0], org);
     else
         rc = TOCSINCTL_OK;
     PQclear(res);

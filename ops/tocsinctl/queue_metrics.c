@@ -28,7 +28,8 @@ static void label_value(const char *s)
 
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
 {
-    int np = ctl_parse("metrics", argc, argv, (const struct ctl_opt[]){{NULL, NULL, NULL}}, NULL, 0);
+    int np =
+        ctl_parse("metrics", argc, argv, (const struct ctl_opt[]){{NULL, NULL, NULL}}, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
     if (np < 0)
@@ -52,7 +53,8 @@ int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_FAIL;
     static const char *const names[][2] = {
         {"tocsin_queue_due_messages", "Queued messages whose time has come, by sender."},
-        {"tocsin_queue_oldest_due_age_seconds", "Seconds the oldest due queued message has waited, by sender."},
+        {"tocsin_queue_oldest_due_age_seconds",
+         "Seconds the oldest due queued message has waited, by sender."},
         {"tocsin_messages_unknown", "Messages whose fate is unknown (sent, no answer), by sender."},
     };
     for (int m = 0; m < 3; m++) {

@@ -17,22 +17,24 @@
 int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg)
 {
     char err[512];
-    PGresult *res = tocsin_dbsync_exec(conn,
-                                       "SELECT id, provider, credentials_sealed FROM senders"
-                                       " WHERE credentials_sealed NOT LIKE '" TOCSIN_CREDENTIAL_PREFIX "%'"
-                                       " ORDER BY id",
-                                       0, NULL, err, sizeof err);
+    PGresult *res =
+        tocsin_dbsync_exec(conn,
+                           "SELECT id, provider, credentials_sealed FROM senders"
+                           " WHERE credentials_sealed NOT LIKE '" TOCSIN_CREDENTIAL_PREFIX "%'"
+                           " ORDER BY id",
+                           0, NULL, err, sizeof err);
     if (!res) {
         fprintf(stderr, "tocsinctl migrate: %s\n", err);
         return -1;
     }
     int n = PQntuples(res), resealed = 0, unopened = 0;
     if (n && !cfg->has_secret_key) {
-        fprintf(stderr,
-                "tocsinctl migrate: %d sender credential(s) in the old format, which the daemons no "
-                "longer open; run tocsinctl migrate again with TOCSIN_SECRET_KEY or "
-                "TOCSIN_SECRET_KEY_FILE set to re-seal them\n",
-                n);
+        fprintf(
+            stderr,
+            "tocsinctl migrate: %d sender credential(s) in the old format, which the daemons no "
+            "longer open; run tocsinctl migrate again with TOCSIN_SECRET_KEY or "
+            "TOCSIN_SECRET_KEY_FILE set to re-seal them\n",
+            n);
         PQclear(res);
         return 0;
     }
@@ -43,10 +45,12 @@ int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg)
         const char *old = PQgetvalue(res, i, i_sealed);
         char plain[4097], sealed[8192];
         long len = tocsin_secret_open(cfg->secret_key, old, strlen(old), plain, sizeof plain);
-        if (len < 0 || tocsin_credential_seal(cfg->secret_key, strtoll(id, NULL, 10), provider, plain,
-                                              (size_t)len, sealed, sizeof sealed) != 0) {
-            fprintf(stderr, "tocsinctl migrate: sender %s: its credential does not open with this key; "
-                            "left as it is (tocsinctl sender add a new one)\n", id);
+        if (len < 0 || tocsin_credential_seal(cfg->secret_key, strtoll(id, NULL, 10), provider,
+                                              plain, (size_t)len, sealed, sizeof sealed) != 0) {
+            fprintf(stderr,
+                    "tocsinctl migrate: sender %s: its credential does not open with this key; "
+                    "left as it is (tocsinctl sender add a new one)\n",
+                    id);
             unopened++;
             sodium_memzero(plain, sizeof plain);
             continue;

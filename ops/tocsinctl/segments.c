@@ -47,7 +47,8 @@ int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv)
     printf("encoding=%s segments=%zu units=%zu\n", tocsin_sms_encoding_name(info.encoding),
            info.segments, info.units);
     if (info.chars > 1600)
-        fprintf(stderr, "tocsinctl segments: warning: %zu characters; carriers accept at most 1600\n",
+        fprintf(stderr,
+                "tocsinctl segments: warning: %zu characters; carriers accept at most 1600\n",
                 info.chars);
     return TOCSINCTL_OK;
 }

@@ -39,8 +39,9 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
                       const struct ctl_sender *s, char *err, size_t errlen)
 {
     if (!cfg->has_secret_key) {
-        snprintf(err, errlen, "TOCSIN_SECRET_KEY is not set (nor TOCSIN_SECRET_KEY_FILE): carrier "
-                              "credentials are stored encrypted with it (64 hex digits; ops/run makes one)");
+        snprintf(err, errlen,
+                 "TOCSIN_SECRET_KEY is not set (nor TOCSIN_SECRET_KEY_FILE): carrier "
+                 "credentials are stored encrypted with it (64 hex digits; ops/run makes one)");
         return -1;
     }
     if (strcmp(s->provider, "twilio") && strcmp(s->provider, "telnyx")) {
@@ -55,7 +56,8 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
             kind = "short_code";
     } else {
         struct tocsin_phone p;
-        if (tocsin_phone_parse(s->address, strlen(s->address), cfg->default_region, &p, err, errlen))
+        if (tocsin_phone_parse(s->address, strlen(s->address), cfg->default_region, &p, err,
+                               errlen))
             return -1;
         snprintf(address, sizeof address, "%s", p.e164);
         if (!kind)
@@ -64,7 +66,8 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     char *end;
     double mps = s->mps ? strtod(s->mps, &end) : 0;
     if (!s->mps || *end || mps <= 0 || mps > 10000) {
-        snprintf(err, errlen, "invalid --mps \"%s\": must be a number of messages per second above 0",
+        snprintf(err, errlen,
+                 "invalid --mps \"%s\": must be a number of messages per second above 0",
                  s->mps ? s->mps : "");
         return -1;
     }
@@ -80,15 +83,18 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     unsigned char key[64];
     if (s->public_key &&
         tocsin_base64_decode(s->public_key, strlen(s->public_key), key, sizeof key) != 32) {
-        snprintf(err, errlen, "invalid public key \"%s\": must be the base64 of a 32-byte Ed25519 key",
+        snprintf(err, errlen,
+                 "invalid public key \"%s\": must be the base64 of a 32-byte Ed25519 key",
                  s->public_key);
         return -1;
     }
     if (s->base_url && strncmp(s->base_url, "http://", 7) && strncmp(s->base_url, "https://", 8)) {
-        snprintf(err, errlen, "invalid base URL \"%s\": must start with http:// or https://", s->base_url);
+        snprintf(err, errlen, "invalid base URL \"%s\": must start with http:// or https://",
+                 s->base_url);
         return -1;
     }
-    if (s->base_url && strncmp(s->base_url, "http://", 7) == 0 && !cfg->allow_insecure_carrier_urls) {
+    if (s->base_url && strncmp(s->base_url, "http://", 7) == 0 &&
+        !cfg->allow_insecure_carrier_urls) {
         snprintf(err, errlen,
                  "insecure base URL \"%s\": carrier credentials travel only over https://, unless "
                  "TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (the carrier simulator, tests)",
@@ -102,8 +108,9 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     /* The credential is sealed for the row's id, so the id is taken from
      * the sequence first and the row inserted with it. */
     char id[24], dberr[512];
-    PGresult *res = tocsin_dbsync_exec(conn, "SELECT nextval(pg_get_serial_sequence('senders', 'id'))", 0,
-                                       NULL, dberr, sizeof dberr);
+    PGresult *res =
+        tocsin_dbsync_exec(conn, "SELECT nextval(pg_get_serial_sequence('senders', 'id'))", 0, NULL,
+                           dberr, sizeof dberr);
     if (!res) {
         snprintf(err, errlen, "%s", dberr);
         return -1;
@@ -118,8 +125,8 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
     }
     char org[24];
     snprintf(org, sizeof org, "%lld", org_id);
-    const char *params[] = {id,     org,           address, kind,     s->provider,
-                            s->account_sid, sealed, s->public_key, s->mps, s->base_url};
+    const char *params[] = {id,     org,           address, kind,       s->provider, s->account_sid,
+                            sealed, s->public_key, s->mps,  s->base_url};
     return ctl_insert(conn,
                       "INSERT INTO senders (id, org_id, address, kind, provider, account_sid,"
                       " credentials_sealed, telnyx_public_key, messages_per_second, base_url)"
@@ -160,7 +167,8 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
         return TOCSINCTL_OK;
     if (np < 0 || ctl_require("sender add", "--org", org) ||
         ctl_require("sender add", "--address", s.address) ||
-        ctl_require("sender add", "--provider", s.provider) || ctl_require("sender add", "--mps", s.mps))
+        ctl_require("sender add", "--provider", s.provider) ||
+        ctl_require("sender add", "--mps", s.mps))
         return TOCSINCTL_USAGE;
     if (token_stdin + (token_env != NULL) + (key_env != NULL) > 1) {
         fprintf(stderr, "tocsinctl sender add: give the carrier secret one way only: "
@@ -179,7 +187,8 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
             return TOCSINCTL_FAIL;
         }
         if (strlen(v) >= sizeof secret) {
-            fprintf(stderr, "tocsinctl sender add: the carrier secret in \"%s\" is too long\n", var);
+            fprintf(stderr, "tocsinctl sender add: the carrier secret in \"%s\" is too long\n",
+                    var);
             return TOCSINCTL_FAIL;
         }
         snprintf(secret, sizeof secret, "%s", v);

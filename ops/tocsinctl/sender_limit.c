@@ -21,16 +21,21 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
     if (np == -2)
         return TOCSINCTL_OK;
     if (np < 0 || ctl_require("sender limit", "--provider", provider) ||
-        ctl_require("sender limit", "--account", account) || ctl_require("sender limit", "--mps", mps))
+        ctl_require("sender limit", "--account", account) ||
+        ctl_require("sender limit", "--mps", mps))
         return TOCSINCTL_USAGE;
     if (strcmp(provider, "twilio") && strcmp(provider, "telnyx")) {
-        fprintf(stderr, "tocsinctl sender limit: invalid provider \"%s\": must be twilio or telnyx\n", provider);
+        fprintf(stderr,
+                "tocsinctl sender limit: invalid provider \"%s\": must be twilio or telnyx\n",
+                provider);
         return TOCSINCTL_USAGE;
     }
     char *end;
     double rate = strtod(mps, &end);
     if (*mps == '\0' || *end || rate < 0 || rate > 999999) {
-        fprintf(stderr, "tocsinctl sender limit: invalid --mps \"%s\": must be a number from 0 to 999999\n", mps);
+        fprintf(stderr,
+                "tocsinctl sender limit: invalid --mps \"%s\": must be a number from 0 to 999999\n",
+                mps);
         return TOCSINCTL_USAGE;
     }
     if (strlen(account) < 1 || strlen(account) > 100) {
@@ -43,10 +48,11 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
     const char *params[] = {provider, account, mps};
     PGresult *res = tocsinctl_exec(
         conn, "sender limit",
-        rate > 0 ? "INSERT INTO provider_account_limits (provider, account, messages_per_second)"
-                   " VALUES ($1, $2, $3::numeric)"
-                   " ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second"
-                 : "DELETE FROM provider_account_limits WHERE provider = $1 AND account = $2 AND $3::numeric = 0",
+        rate > 0
+            ? "INSERT INTO provider_account_limits (provider, account, messages_per_second)"
+              " VALUES ($1, $2, $3::numeric)"
+              " ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second"
+            : "DELETE FROM provider_account_limits WHERE provider = $1 AND account = $2 AND $3::numeric = 0",
         3, params);
     int rc = res ? TOCSINCTL_OK : TOCSINCTL_FAIL;
     if (res) {

@@ -83,17 +83,19 @@ int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
         ctl_require("sender opt-out", "--handled-by", by))
         return TOCSINCTL_USAGE;
     if (strcmp(by, "carrier") && strcmp(by, "program") && strcmp(by, "default")) {
-        fprintf(stderr, "tocsinctl sender opt-out: invalid --handled-by \"%s\": must be carrier, "
-                        "program or default\n", by);
+        fprintf(stderr,
+                "tocsinctl sender opt-out: invalid --handled-by \"%s\": must be carrier, "
+                "program or default\n",
+                by);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {address, strcmp(by, "default") ? by : NULL};
-    PGresult *res = tocsinctl_exec(conn, "sender opt-out",
-                                   "UPDATE senders SET opt_out_handling = $2 WHERE address = $1", 2,
-                                   params);
+    PGresult *res =
+        tocsinctl_exec(conn, "sender opt-out",
+                       "UPDATE senders SET opt_out_handling = $2 WHERE address = $1", 2, params);
     int rc = res ? TOCSINCTL_OK : TOCSINCTL_FAIL;
     if (res && strcmp(PQcmdTuples(res), "1") != 0) {
         fprintf(stderr, "tocsinctl sender opt-out: no sender has the address \"%s\"\n", address);

@@ -79,8 +79,8 @@ static int grant_runtime(PGconn *db, const char *owner, const char *rt)
     for (size_t i = 0; i < sizeof objects / sizeof objects[0]; i++) {
         const char *what = objects[i][0], *kind = objects[i][1];
         if (runj(db, "GRANT ", what, " ON ALL ", kind, " IN SCHEMA public TO ", rt, (char *)NULL) ||
-            runj(db, "ALTER DEFAULT PRIVILEGES FOR ROLE ", owner, " IN SCHEMA public GRANT ", what, " ON ", kind,
-                 " TO ", rt, (char *)NULL))
+            runj(db, "ALTER DEFAULT PRIVILEGES FOR ROLE ", owner, " IN SCHEMA public GRANT ", what,
+                 " ON ", kind, " TO ", rt, (char *)NULL))
             return -1;
     }
     return 0;
@@ -99,7 +99,8 @@ static int setup(PGconn *admin, const char *admin_url, const char *dbname, const
         fprintf(stderr, "tocsinctl setup: %s", PQerrorMessage(admin));
         goto out;
     }
-    if (strcmp(owner_name, rt_name) == 0 || strcmp(owner_name, web_name) == 0 || strcmp(rt_name, web_name) == 0) {
+    if (strcmp(owner_name, rt_name) == 0 || strcmp(owner_name, web_name) == 0 ||
+        strcmp(rt_name, web_name) == 0) {
         fprintf(stderr, "tocsinctl setup: the owner, runtime and web roles must differ\n");
         goto out;
     }
@@ -123,15 +124,21 @@ static int setup(PGconn *admin, const char *admin_url, const char *dbname, const
     if (e == 0)
         printf("created role %s (web: the dashboard's)\n", web_name);
     /* Whatever the roles were before, none may do more than its part. */
-    if (runj(admin, "ALTER ROLE ", owner, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOLOGIN", (char *)NULL) ||
-        runj(admin, "ALTER ROLE ", rt, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN NOINHERIT", (char *)NULL) ||
-        runj(admin, "ALTER ROLE ", web, " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN INHERIT", (char *)NULL) ||
+    if (runj(admin, "ALTER ROLE ", owner,
+             " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOLOGIN",
+             (char *)NULL) ||
+        runj(admin, "ALTER ROLE ", rt,
+             " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN NOINHERIT",
+             (char *)NULL) ||
+        runj(admin, "ALTER ROLE ", web,
+             " NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS LOGIN INHERIT",
+             (char *)NULL) ||
         runj(admin, "REVOKE ", owner, " FROM ", rt, ", ", web, (char *)NULL) ||
         runj(admin, "GRANT ", rt, " TO ", web, (char *)NULL))
         goto out;
     e = exists(admin, "SELECT 1 FROM pg_database WHERE datname = $1", dbname);
-    if (e < 0 ||
-        (e == 0 && runj(admin, "CREATE DATABASE ", dbq, " OWNER ", owner, " ENCODING 'UTF8' TEMPLATE template0", (char *)NULL)))
+    if (e < 0 || (e == 0 && runj(admin, "CREATE DATABASE ", dbq, " OWNER ", owner,
+                                 " ENCODING 'UTF8' TEMPLATE template0", (char *)NULL)))
         goto out;
     if (e == 0)
         printf("created database %s\n", dbname);
@@ -145,17 +152,18 @@ static int setup(PGconn *admin, const char *admin_url, const char *dbname, const
     const char *vals[] = {admin_url, dbname, NULL};
     db = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(db) != CONNECTION_OK) {
-        fprintf(stderr, "tocsinctl setup: could not connect to database \"%s\": %s", dbname, PQerrorMessage(db));
+        fprintf(stderr, "tocsinctl setup: could not connect to database \"%s\": %s", dbname,
+                PQerrorMessage(db));
         goto out;
     }
     if (run(db, "SET client_min_messages = warning") || run(db, "BEGIN") ||
         runj(db, "ALTER SCHEMA public OWNER TO ", owner, (char *)NULL) ||
         run(db, "REVOKE ALL ON SCHEMA public FROM PUBLIC") ||
-        runj(db, "GRANT USAGE ON SCHEMA public TO ", rt, (char *)NULL) || grant_runtime(db, owner, rt) ||
-        run(db, "COMMIT"))
+        runj(db, "GRANT USAGE ON SCHEMA public TO ", rt, (char *)NULL) ||
+        grant_runtime(db, owner, rt) || run(db, "COMMIT"))
         goto out;
-    printf("database %s: owner %s, runtime role %s (rows only), web role %s (as %s)\n", dbname, owner_name, rt_name,
-           web_name, rt_name);
+    printf("database %s: owner %s, runtime role %s (rows only), web role %s (as %s)\n", dbname,
+           owner_name, rt_name, web_name, rt_name);
     rc = 0;
 out:
     PQfinish(db);

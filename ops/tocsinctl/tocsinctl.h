@@ -16,8 +16,8 @@ enum { TOCSINCTL_OK = 0, TOCSINCTL_FAIL = 1, TOCSINCTL_USAGE = 2 };
 struct tocsinctl_verb; /* a row of the verb table (main.c) */
 
 struct tocsinctl {
-    struct tocsin_config cfg; /* loaded from the environment */
-    const char *database_url; /* --database-url, else cfg.database_url */
+    struct tocsin_config cfg;          /* loaded from the environment */
+    const char *database_url;          /* --database-url, else cfg.database_url */
     const struct tocsinctl_verb *verb; /* the verb running */
     PGconn *conn;                      /* tocsinctl_db's, closed after the verb */
 };
@@ -47,7 +47,8 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 /* Connects (tocsinctl_db), looks org up, and runs fn(conn, org_id, arg, err, errlen).
  * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit
  * status. */
-typedef int (*tocsinctl_org_fn)(PGconn *conn, long long org_id, void *arg, char *err, size_t errlen);
+typedef int (*tocsinctl_org_fn)(PGconn *conn, long long org_id, void *arg, char *err,
+                                size_t errlen);
 int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, tocsinctl_org_fn fn,
                       void *arg, const char *done);
 

@@ -23,13 +23,15 @@ int ctl_insert_user(PGconn *conn, long long org_id, const char *email, const cha
         return -1;
     }
     const char *at = strchr(email, '@');
-    if (!at || at == email || !strchr(at, '.') || strlen(email) > 254 || strpbrk(email, " \t\r\n")) {
+    if (!at || at == email || !strchr(at, '.') || strlen(email) > 254 ||
+        strpbrk(email, " \t\r\n")) {
         snprintf(err, errlen, "invalid email \"%s\"", email);
         return -1;
     }
     size_t plen = strlen(password);
     if (plen < PASSWORD_MIN || plen > PASSWORD_MAX) {
-        snprintf(err, errlen, "invalid password: must be %d to %d characters", PASSWORD_MIN, PASSWORD_MAX);
+        snprintf(err, errlen, "invalid password: must be %d to %d characters", PASSWORD_MIN,
+                 PASSWORD_MAX);
         return -1;
     }
     char hash[TOCSIN_PASSWORD_HASH_MAX];
@@ -76,17 +78,22 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *email = NULL, *role = NULL, *name = NULL;
     int from_stdin = 0;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--email", &email, NULL},
-                                   {"--role", &role, NULL},         {"--name", &name, NULL},
-                                   {"--password-stdin", NULL, &from_stdin}, {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},
+                                   {"--email", &email, NULL},
+                                   {"--role", &role, NULL},
+                                   {"--name", &name, NULL},
+                                   {"--password-stdin", NULL, &from_stdin},
+                                   {NULL, NULL, NULL}};
     int np = ctl_parse("user add", argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("user add", "--org", org) || ctl_require("user add", "--email", email) ||
-        ctl_require("user add", "--role", role))
+    if (np < 0 || ctl_require("user add", "--org", org) ||
+        ctl_require("user add", "--email", email) || ctl_require("user add", "--role", role))
         return TOCSINCTL_USAGE;
     if (strcmp(role, "admin") && strcmp(role, "lead") && strcmp(role, "volunteer")) {
-        fprintf(stderr, "tocsinctl user add: invalid role \"%s\": must be admin, lead or volunteer\n", role);
+        fprintf(stderr,
+                "tocsinctl user add: invalid role \"%s\": must be admin, lead or volunteer\n",
+                role);
         return TOCSINCTL_USAGE;
     }
     char password[PASSWORD_MAX + 2] = "";
@@ -168,11 +175,13 @@ static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
 {
     static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions"};
     const char *org = NULL, *email = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {
+        {"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse(verbs[what], argc, argv, opts, NULL, 0);
     if (np == -2)
         return TOCSINCTL_OK;
-    if (np < 0 || ctl_require(verbs[what], "--org", org) || ctl_require(verbs[what], "--email", email))
+    if (np < 0 || ctl_require(verbs[what], "--org", org) ||
+        ctl_require(verbs[what], "--email", email))
         return TOCSINCTL_USAGE;
     struct user_access u = {verbs[what], email, what, 0};
     PGconn *conn = tocsinctl_db(ctl);

@@ -24,7 +24,8 @@ struct zrows {
     const char *lit[4]; /* the finished literals, in that order */
 };
 
-static void add_row(struct zrows *r, const char *prefix, const char *region, const char *zones, int end)
+static void add_row(struct zrows *r, const char *prefix, const char *region, const char *zones,
+                    int end)
 {
     tocsin_pgarray_add_text(&r->prefix, prefix);
     tocsin_pgarray_add_text(&r->region, region);
@@ -88,10 +89,12 @@ int ctl_zones_refresh(PGconn *conn, int only_if_empty, char *err, size_t errlen)
     int rc = -1;
     PGresult *res = NULL;
     if (tocsin_dbsync_command(conn, "BEGIN", err, errlen) ||
-        tocsin_dbsync_command(conn, "SELECT pg_advisory_xact_lock(" ZONES_LOCK_KEY ")", err, errlen))
+        tocsin_dbsync_command(conn, "SELECT pg_advisory_xact_lock(" ZONES_LOCK_KEY ")", err,
+                              errlen))
         goto out;
     if (only_if_empty) {
-        res = tocsin_dbsync_exec(conn, "SELECT count(*) > 2 FROM phone_zones", 0, NULL, err, errlen);
+        res =
+            tocsin_dbsync_exec(conn, "SELECT count(*) > 2 FROM phone_zones", 0, NULL, err, errlen);
         if (!res)
             goto out;
         int full = strcmp(PQgetvalue(res, 0, 0), "t") == 0;

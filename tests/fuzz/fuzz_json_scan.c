@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *json = (const char *)data + 1;
     size_t len = size - 1;
     char out[40];
-    int got = tocsin_json_scan_string(json, len, nested ? data_id : sid, nested ? 2 : 1, out, sizeof out);
+    int got =
+        tocsin_json_scan_string(json, len, nested ? data_id : sid, nested ? 2 : 1, out, sizeof out);
     if (got < -1 || got > 1 || (got == 1 && strlen(out) >= sizeof out))
         abort();
 
@@ -33,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *root = json_loadb(json, len, JSON_DECODE_ANY, &e);
     if (!root)
         return 0;
-    json_t *at = nested ? json_object_get(json_object_get(root, "data"), "id") : json_object_get(root, "sid");
+    json_t *at = nested ? json_object_get(json_object_get(root, "data"), "id")
+                        : json_object_get(root, "sid");
     const char *want = json_string_value(at);
     if (got == 1 && (!want || strcmp(want, out) != 0))
         abort();

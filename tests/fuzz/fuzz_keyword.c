@@ -39,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct tocsin_keyword_set *set;
     if (!set) {
-        struct tocsin_keyword_def defs[] = {{1, "(?i)^\\s*JOIN[\\s\\p{P}]*$"}, {2, "(?i)^\\s*UNETE[\\s\\p{P}]*$"}};
+        struct tocsin_keyword_def defs[] = {{1, "(?i)^\\s*JOIN[\\s\\p{P}]*$"},
+                                            {2, "(?i)^\\s*UNETE[\\s\\p{P}]*$"}};
         char err[128];
         set = tocsin_keyword_set_new(defs, 2, err, sizeof err);
         if (!set)

@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (rc == 0 && (strcmp(p.e164, e164) != 0 || !tocsin_phone_looks_e164(p.e164, strlen(p.e164))))
         abort();
-    if (rc == 0 && (tocsin_phone_parse(p.e164, strlen(p.e164), "GB", &q, err2, sizeof err2) != 0 ||
-                    strcmp(p.e164, q.e164) != 0 || strcmp(p.region, q.region) != 0 ||
-                    p.type != q.type))
+    if (rc == 0 &&
+        (tocsin_phone_parse(p.e164, strlen(p.e164), "GB", &q, err2, sizeof err2) != 0 ||
+         strcmp(p.e164, q.e164) != 0 || strcmp(p.region, q.region) != 0 || p.type != q.type))
         abort();
     if (tocsin_phone_looks_e164(in, size)) {
         char slow[TOCSIN_E164_MAX + 2];
@@ -36,8 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         slow[2] = ' ';
         memcpy(slow + 3, in + 2, size - 2);
         int rs = tocsin_phone_parse(slow, size + 1, "US", &q, err2, sizeof err2);
-        if (rs != rc || (rc == 0 && (strcmp(p.e164, q.e164) != 0 || p.type != q.type ||
-                                     strcmp(p.region, q.region) != 0)) ||
+        if (rs != rc ||
+            (rc == 0 && (strcmp(p.e164, q.e164) != 0 || p.type != q.type ||
+                         strcmp(p.region, q.region) != 0)) ||
             (rc != 0 && strcmp(reason(err), reason(err2)) != 0))
             abort();
     }

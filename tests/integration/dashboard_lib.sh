@@ -67,3 +67,22 @@ zone_at() {
   [ $off -gt 12 ] && off=$((off - 24))
   if [ $off -eq 0 ]; then echo Etc/GMT; elif [ $off -gt 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
 }
+
+# browser_setup [ENV=VALUE...]: dash_setup for a browser test, after
+# checking that playwright-core and chromium are installed; BROWSER_DIR is
+# tests/browser (its scripts write screenshots to SCREENSHOTS).
+browser_setup() {
+  BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
+  SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots"
+  [ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
+  [ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
+  dash_setup "$@"
+}
+
+# assert_screenshots NAME...: each SCREENSHOTS/NAME.png was written.
+assert_screenshots() {
+  local f
+  for f in "$@"; do
+    [ -s "$SCREENSHOTS/$f.png" ] || fail "no screenshot $f"
+  done
+}

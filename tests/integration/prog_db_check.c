@@ -129,8 +129,8 @@ int main(void)
     PGconn *side = tocsin_dbsync_connect(url, err, sizeof err);
     CHECK(side != NULL, "%s", err);
 
-    struct tocsin_db_options o = {.conninfo = url, .pool_size = 2, .reconnect_max_ms = 500,
-                                  .queue_timeout_ms = 3000};
+    struct tocsin_db_options o = {
+        .conninfo = url, .pool_size = 2, .reconnect_max_ms = 500, .queue_timeout_ms = 3000};
     struct tocsin_db *db = tocsin_db_new(loop, &o);
     CHECK(db != NULL, "pool");
 
@@ -159,7 +159,8 @@ int main(void)
 
     /* SQL errors carry SQLSTATE and leave the connection usable. */
     a = query(db, "SELEC 1", 0, NULL);
-    CHECK(strcmp(a.sqlstate, "42601") == 0 && !a.ambiguous, "syntax error: %s %s", a.sqlstate, a.error);
+    CHECK(strcmp(a.sqlstate, "42601") == 0 && !a.ambiguous, "syntax error: %s %s", a.sqlstate,
+          a.error);
     a = query(db, "CREATE TABLE t (id int PRIMARY KEY, v text)", 0, NULL);
     CHECK(!a.error[0], "%s", a.error);
     const char *dup[] = {"1"};
@@ -179,7 +180,8 @@ int main(void)
     struct answer ba = {0};
     CHECK(tocsin_db_batch_run(b, on_answer, &ba) == 0, "batch");
     CHECK(wait_for(&ba.done, 10000) && !ba.error[0], "batch: %s", ba.error);
-    CHECK(ba.nresults == 3 && strcmp(ba.value, "3") == 0, "batch results %d value %s", ba.nresults, ba.value);
+    CHECK(ba.nresults == 3 && strcmp(ba.value, "3") == 0, "batch results %d value %s", ba.nresults,
+          ba.value);
     /* ...or nothing. */
     b = tocsin_db_batch_new(db, 1);
     const char *p4[] = {"4"};
@@ -196,7 +198,8 @@ int main(void)
     tocsin_db_query(db, "SELECT count(*) FROM t WHERE id = 4", 0, NULL, on_answer, &c2);
     CHECK(wait_for(&c1.done, 5000) && wait_for(&c2.done, 5000), "both answered");
     CHECK(strcmp(c1.value, "0") == 0 && strcmp(c2.value, "0") == 0,
-          "row 4 must have rolled back, counts %s %s (%s%s)", c1.value, c2.value, c1.error, c2.error);
+          "row 4 must have rolled back, counts %s %s (%s%s)", c1.value, c2.value, c1.error,
+          c2.error);
     /* A failure at COMMIT itself (a deferred constraint) fails the batch. */
     a = query(db, "CREATE TABLE d (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)", 0, NULL);
     CHECK(!a.error[0], "%s", a.error);
@@ -238,8 +241,10 @@ int main(void)
     CHECK(tocsin_db_listen(db, "Bad-Name", on_notify, NULL) == -1, "bad channel rejected");
     CHECK(tocsin_db_listen(db, "tocsin_test", on_notify, NULL) == 0, "listen");
     CHECK(wait_for(&listen_connects, 5000), "listener connected");
-    CHECK(tocsin_dbsync_command(side, "NOTIFY tocsin_test, 'hello'", err, sizeof err) == 0, "%s", err);
-    CHECK(wait_for(&notified, 5000) && strcmp(notify_payload, "hello") == 0, "notify: %s", notify_payload);
+    CHECK(tocsin_dbsync_command(side, "NOTIFY tocsin_test, 'hello'", err, sizeof err) == 0, "%s",
+          err);
+    CHECK(wait_for(&notified, 5000) && strcmp(notify_payload, "hello") == 0, "notify: %s",
+          notify_payload);
 
     /* The server kills every backend of ours, one of them mid-query. */
     struct answer slow = {0};
@@ -259,7 +264,8 @@ int main(void)
     a = query(db, "SELECT 'back'", 0, NULL); /* waits in the queue for the reconnect */
     CHECK(strcmp(a.value, "back") == 0, "after reconnect: %s", a.error);
     int before = listen_connects;
-    CHECK(wait_for((volatile int *)&listen_connects, 5000) && listen_connects >= before, "relisten");
+    CHECK(wait_for((volatile int *)&listen_connects, 5000) && listen_connects >= before,
+          "relisten");
     for (int i = 0; i < 300 && listen_connects < 2; i++)
         wait_for(&settle, 10);
     CHECK(listen_connects >= 2, "listener re-subscribed (%d connects)", listen_connects);
@@ -271,7 +277,8 @@ int main(void)
 
     struct tocsin_db_stats st;
     tocsin_db_get_stats(db, &st);
-    CHECK(st.reconnects >= 2 && st.ambiguous >= 1 && st.errors >= 4 && st.queries > 200 && st.queued == 0,
+    CHECK(st.reconnects >= 2 && st.ambiguous >= 1 && st.errors >= 4 && st.queries > 200 &&
+              st.queued == 0,
           "stats: reconnects %llu ambiguous %llu errors %llu queries %llu queued %u", st.reconnects,
           st.ambiguous, st.errors, st.queries, st.queued);
     CHECK(tocsin_db_is_ready(db), "ready after the reconnect");
@@ -288,7 +295,8 @@ int main(void)
     CHECK(tocsin_db_query(db, "SELECT 1", 0, NULL, NULL, NULL) == -1, "no queries while closing");
     CHECK(!queued[0].done, "cancellations are delivered on a later loop turn");
     CHECK(wait_for(&closed, 5000), "closed");
-    CHECK(running.done && strcmp(running.value, "slept") == 0, "running query finished: %s", running.error);
+    CHECK(running.done && strcmp(running.value, "slept") == 0, "running query finished: %s",
+          running.error);
     for (int i = 0; i < 3; i++)
         CHECK(queued[i].done && strstr(queued[i].error, "cancelled") && !queued[i].ambiguous,
               "queued query %d cancelled: %s", i, queued[i].error);
@@ -300,7 +308,8 @@ int main(void)
     a = query(db, "BEGIN", 0, NULL);
     CHECK(!a.error[0], "%s", a.error);
     a = query(db, "SAVEPOINT s", 0, NULL); /* fails outside a transaction block */
-    CHECK(strcmp(a.sqlstate, "25P01") == 0, "the next job runs outside that transaction: %s", a.error);
+    CHECK(strcmp(a.sqlstate, "25P01") == 0, "the next job runs outside that transaction: %s",
+          a.error);
     struct answer stuck = {0};
     tocsin_db_query(db, "SELECT pg_sleep(5)", 0, NULL, on_answer, &stuck);
     for (int i = 0; i < 500 && !tocsin_db_is_ready(db); i++)
@@ -309,16 +318,20 @@ int main(void)
     closed = 0;
     tocsin_db_close(db, on_closed, NULL);
     CHECK(wait_for(&closed, 3000), "closed after the grace period");
-    CHECK(stuck.done && stuck.error[0] && stuck.ambiguous, "stuck query is ambiguous: %s", stuck.error);
+    CHECK(stuck.done && stuck.error[0] && stuck.ambiguous, "stuck query is ambiguous: %s",
+          stuck.error);
 
     /* An unreachable server: queued queries fail at their deadline. */
     struct tocsin_db_options bad = {.conninfo = "host=127.0.0.1 port=1 connect_timeout=1",
-                                    .pool_size = 1, .reconnect_max_ms = 200, .queue_timeout_ms = 500};
+                                    .pool_size = 1,
+                                    .reconnect_max_ms = 200,
+                                    .queue_timeout_ms = 500};
     struct tocsin_db *down = tocsin_db_new(loop, &bad);
     struct answer never = {0};
     tocsin_db_query(down, "SELECT 1", 0, NULL, on_answer, &never);
     CHECK(wait_for(&never.done, 5000), "deadline");
-    CHECK(strstr(never.error, "database unavailable") != NULL && !never.ambiguous, "%s", never.error);
+    CHECK(strstr(never.error, "database unavailable") != NULL && !never.ambiguous, "%s",
+          never.error);
     CHECK(!tocsin_db_ready(down) && tocsin_db_last_error(down)[0], "down reports why");
     closed = 0;
     tocsin_db_close(down, on_closed, NULL);

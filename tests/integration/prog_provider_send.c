@@ -3,7 +3,8 @@
  * (request built by the provider, sent by lib/http_client, answer
  * classified by the provider) and prints the outcome:
  *   outcome=sent id=SM...   outcome=retry|failed|unknown code=... opt_out=0|1 message=...
- * Usage: prog_provider_send PROVIDER BASE_URL ACCOUNT_SID SECRET FROM TO BODY [CALLBACK [TIMEOUT_MS]] */
+ * Usage: prog_provider_send PROVIDER BASE_URL ACCOUNT_SID SECRET FROM TO BODY [CALLBACK
+ * [TIMEOUT_MS]] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +25,17 @@ static void on_answer(const struct tocsin_http_client_response *r, void *ctx)
     if (o.kind == OUTCOME_SENT)
         printf("outcome=sent id=%s\n", o.provider_id);
     else
-        printf("outcome=%s code=%s opt_out=%d slow_down=%d message=%s\n", kind_names[o.kind], o.error_code,
-               o.opt_out, o.slow_down, o.error_message);
+        printf("outcome=%s code=%s opt_out=%d slow_down=%d message=%s\n", kind_names[o.kind],
+               o.error_code, o.opt_out, o.slow_down, o.error_message);
     done = 1;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 8) {
-        fprintf(stderr, "usage: prog_provider_send PROVIDER BASE_URL ACCOUNT_SID SECRET FROM TO BODY [CALLBACK [TIMEOUT_MS]]\n");
+        fprintf(
+            stderr,
+            "usage: prog_provider_send PROVIDER BASE_URL ACCOUNT_SID SECRET FROM TO BODY [CALLBACK [TIMEOUT_MS]]\n");
         return 2;
     }
     tocsin_log_init("provider_send", TOCSIN_LOG_WARN);

@@ -43,7 +43,8 @@ static void hook(struct tocsin_http_req *r, void *ctx)
     int valid = tocsin_twilio_verify(tocsin_str_from(token), tocsin_str_from(url), copy, n,
                                      tocsin_http_header(r, "x-twilio-signature"));
     fprintf(out, "%.*s valid=%d", (int)path.len, path.base, valid);
-    const char *keys[] = {"MessageSid", "MessageStatus", "ErrorCode", "AccountSid", "From", "To", "Body"};
+    const char *keys[] = {"MessageSid", "MessageStatus", "ErrorCode", "AccountSid", "From",
+                          "To",         "Body"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         field(kv, n, keys[i]);
     fprintf(out, "\n");
@@ -64,8 +65,8 @@ static void telnyx_hook(struct tocsin_http_req *r, void *ctx)
     json_unpack(j, "{s:{s:s,s:{s:[{s:s}],s:s}}}", "data", "event_type", &event, "payload", "to",
                 "status", &status, "text", &text);
     tocsin_str path = tocsin_http_path(r);
-    fprintf(out, "%.*s valid=%d event=%s status=%s text=%s\n", (int)path.len, path.base, valid, event,
-            status, text);
+    fprintf(out, "%.*s valid=%d event=%s status=%s text=%s\n", (int)path.len, path.base, valid,
+            event, status, text);
     fflush(out);
     json_decref(j);
     tocsin_http_respond(r, 200, NULL, NULL, 0);
@@ -76,7 +77,8 @@ int main(int argc, char **argv)
     if (argc != 4 && argc != 5)
         return 2;
     if (argc == 5)
-        have_telnyx = tocsin_base64_decode(argv[4], strlen(argv[4]), telnyx_pk, sizeof telnyx_pk) == 32;
+        have_telnyx =
+            tocsin_base64_decode(argv[4], strlen(argv[4]), telnyx_pk, sizeof telnyx_pk) == 32;
     port = atoi(argv[1]);
     token = argv[2];
     out = fopen(argv[3], "a");

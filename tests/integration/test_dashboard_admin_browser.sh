@@ -8,15 +8,12 @@
 # screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 # +14155550505 texted STOP itself.
 sql "SELECT action FROM tocsin_receive_inbound('twilio', 'SMstop505', $SENDER, '+14155550505', 'STOP', 0,
      'opt_out', NULL, false, NULL, NULL, NULL)" >/dev/null
 OPTOUT_CSV=$(printf '\xef\xbb\xbf"Cell Phone",name,notes\r\n4155550501,<img src=x onerror=window.__xss=1>,a\r\n+14155550505,Eve,"said\r\nSTOP"\r\n"=HYPERLINK(""http://evil"")",Mal,x\r\n(415) 555-0502,Bo,\r\n+1 415 555 0501,dup,dup\r\nnope,x,x\r\n')
-out=$(DASH="$DASH" OPTOUT_CSV="$OPTOUT_CSV" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/admin.mjs") \
+out=$(DASH="$DASH" OPTOUT_CSV="$OPTOUT_CSV" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/admin.mjs") \
   || { echo "$out"; fail "the browser test failed"; }
 echo "$out"
 assert_eq "$(sql "SELECT string_agg(phone || ' ' || source, ',' ORDER BY phone) FROM opt_outs WHERE org_id = $ORG")" \
@@ -28,7 +25,5 @@ assert_eq "$(sql "SELECT role FROM users WHERE email = 'vol1@demo.test'")" lead 
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE action LIKE 'user.%' OR action LIKE 'invite.%'")" \
   "invite.create,invite.revoke,user.role,user.disable,user.enable,user.reset_password,user.password_set" "every people change audited"
 assert_eq "$(sql "SELECT disabled_at IS NULL FROM users WHERE email = 'vol2@demo.test'")" t "volunteer 2 enabled again"
-for f in optout-preview-phone optout-import-phone optout-undo-phone people-phone; do
-  [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
-done
+assert_screenshots dashboard-optout-preview-phone dashboard-optout-import-phone dashboard-optout-undo-phone dashboard-people-phone
 echo "test_dashboard_admin_browser: ok"

@@ -7,10 +7,7 @@
 # Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 SIM_PORT=$(free_port)
 SIM="http://127.0.0.1:$SIM_PORT"
 "$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$(free_port)" \
@@ -32,7 +29,7 @@ CSV='phone,first_name,last_name
 4155550406,Opted,Out
 not-a-phone,Bad,Row
 '
-out=$(DASH="$DASH" CSV="$CSV" PSQL="$PSQL" ORG="$ORG" SENDER="$SENDER" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/blast.mjs") \
+out=$(DASH="$DASH" CSV="$CSV" PSQL="$PSQL" ORG="$ORG" SENDER="$SENDER" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/blast.mjs") \
   || { echo "$out"; tail -20 "$TMP/worker.log" >&2; fail "the browser test failed"; }
 echo "$out"
 B=$(sed -n 's/^BLAST_ID=//p' <<<"$out")
@@ -55,7 +52,5 @@ C=$(sed -n 's/^CANCELLED_ID=//p' <<<"$out")
 assert_eq "$(sql "SELECT state FROM blasts WHERE id = $C")" cancelled "the scheduled blast was cancelled from the page"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE subject_type = 'blast' AND subject_id = $C AND action = 'blast.cancel'")" 1 "its cancel audited"
 assert_eq "$(sql "SELECT keyword || ' ' || (reply LIKE 'Tocsin Demo Chapter%') FROM keywords WHERE keyword LIKE 'RALLY%'")" "RALLY true" "only the compliant keyword was saved"
-for f in blast-compose-phone blast-confirm-phone blast-compose-desktop blast-progress-phone blast-progress-desktop; do
-  [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
-done
+assert_screenshots dashboard-blast-compose-phone dashboard-blast-confirm-phone dashboard-blast-compose-desktop dashboard-blast-progress-phone dashboard-blast-progress-desktop
 echo "test_dashboard_blast_browser: ok"

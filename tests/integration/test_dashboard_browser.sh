@@ -6,10 +6,7 @@
 # simulator), sees a new reply live and opts a member out. Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 member_writes +14155550201 "Is the meeting still on?" >/dev/null
 member_writes +14155550202 '<script>window.__xss=2</script>' >/dev/null
 member_writes +14155550203 "Please stop texting me" true >/dev/null
@@ -19,7 +16,7 @@ sql "UPDATE contacts SET first_name = 'Bo' WHERE phone = '+14155550203'"
 sql "INSERT INTO canned_responses (org_id, title, body) VALUES ($ORG, 'Thanks', 'Thanks {first_name}, see you Saturday!'),
      ($ORG, 'Time', 'We start at 10am at the library.')"
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
-DASH="$DASH" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/inbox.mjs"
+DASH="$DASH" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/inbox.mjs"
 row=$(sql "SELECT lane, purpose, state, sent_by_user_id, to_phone, encoding, segments FROM messages
             WHERE body = 'Thanks Ana, see you Saturday!'")
 assert_eq "$row" "conversational|reply|queued|$V1|+14155550201|GSM-7|1" "the browser's reply is queued for the worker"
@@ -45,7 +42,5 @@ got=$(curl -s "http://127.0.0.1:$SIM_PORT/sim/count" --get --data-urlencode 'to=
 assert_eq "$got" 1 "the carrier received the browser's reply once"
 assert_eq "$(curl -s "http://127.0.0.1:$SIM_PORT/sim/messages?to=+14155550202" | grep -c '"direction":"outbound"')" 0 "nothing reached the opted-out member"
 
-for f in inbox-phone conversation-phone inbox-desktop conversation-desktop; do
-  [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
-done
+assert_screenshots dashboard-inbox-phone dashboard-conversation-phone dashboard-inbox-desktop dashboard-conversation-desktop
 echo "test_dashboard_browser: ok"

@@ -9,10 +9,7 @@
 # campaigns, the top bar marks where one is, notes have a Save button.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 
 # A blast reached three members an hour ago (delivered); two answer it.
 LIST=$(sql "INSERT INTO lists (org_id, name) VALUES ($ORG, 'Rally volunteers') RETURNING id")
@@ -38,7 +35,7 @@ sql "UPDATE senders SET base_url = 'http://127.0.0.1:$SIM_PORT'"
 TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
 TEST_PIDS+=($!)
 
-DASH="$DASH" SENDER="$SENDER" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/inbox_ux.mjs" \
+DASH="$DASH" SENDER="$SENDER" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/inbox_ux.mjs" \
   || { tail -n 20 "$TMP/dashboard.log" "$TMP/worker.log" >&2; fail "inbox_ux.mjs failed"; }
 
 # The reassignments happened once each, as the lead confirmed them.

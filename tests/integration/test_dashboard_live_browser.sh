@@ -10,10 +10,7 @@
 # scrolls sideways, the top bar names the user and marks the section.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
 LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
@@ -35,9 +32,9 @@ LIST=$(sql "INSERT INTO lists (org_id, name) VALUES ($ORG, 'Burst list') RETURNI
 BLAST=$(sql "INSERT INTO blasts (org_id, sender_id, list_id, body, state, recipients, completed_at)
              VALUES ($ORG, $SENDER, $LIST, 'Rally Saturday!', 'completed', 0, now()) RETURNING id")
 
-DASH="$DASH" ORG="$ORG" V1="$V1" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" \
+DASH="$DASH" ORG="$ORG" V1="$V1" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$SCREENSHOTS" \
   node "$BROWSER_DIR/live_burst.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "live_burst.mjs failed"; }
 # Every page of the route table at 390 and 1280 px, as a lead and a volunteer.
-DASH="$DASH" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" \
+DASH="$DASH" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$SCREENSHOTS" \
   node "$BROWSER_DIR/fit.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "fit.mjs failed"; }
 echo "test_dashboard_live_browser: ok"

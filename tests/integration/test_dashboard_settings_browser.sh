@@ -7,15 +7,12 @@
 # trail. Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 C=$(member_writes +14155550601 "Can someone drive me to the meeting?")
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now(), assignee_active_at = now() WHERE id = $C" >/dev/null
 sql "INSERT INTO outreach_campaigns (org_id, name, sender_id, script) VALUES ($ORG, 'Doors', $SENDER, 'Hi!')" >/dev/null
-DASH="$DASH" PSQL="$PSQL" CONVERSATION="$C" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/settings.mjs" \
+DASH="$DASH" PSQL="$PSQL" CONVERSATION="$C" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/settings.mjs" \
   || fail "the browser test failed"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE org_id = $ORG AND action = 'org.settings'")" 1 "one settings save audited"
 assert_eq "$(sql "SELECT details->'volunteer_max_conversations'->>'old' || '>' || (details->'volunteer_max_conversations'->>'new') FROM audit_events WHERE action = 'org.settings'")" \
@@ -24,7 +21,5 @@ assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events W
   "canned_response.create,canned_response.create,canned_response.update,canned_response.create,tag.create,tag.create,canned_response.retire,tag.retire,tag.restore" \
   "every change to the shared texts audited"
 assert_eq "$(sql "SELECT count(*) FROM conversation_tags x JOIN tags t ON t.id = x.tag_id WHERE t.name = 'needs a ride' AND x.conversation_id = $C")" 1 "the tag stayed on the conversation"
-for f in settings-phone settings-desktop texts-phone texts-desktop; do
-  [ -s "$TOCSIN_BUILD_DIR/screenshots/dashboard-$f.png" ] || fail "no screenshot $f"
-done
+assert_screenshots dashboard-settings-phone dashboard-settings-desktop dashboard-texts-phone dashboard-texts-desktop
 echo "test_dashboard_settings_browser: ok"

@@ -9,10 +9,7 @@
 # Screenshots at phone and desktop widths land in screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
-[ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
-dash_setup
+browser_setup
 
 # The carrier simulator, the gateway it posts members' texts to, a worker.
 GW_PORT=$(free_port)
@@ -43,7 +40,7 @@ printf 'phone,first_name,last_name,timezone\n+14155550301,Ana,Ruiz,%s\n+14155550
 "$BIN/ops/tocsinctl" contacts import --org demo --outreach "$CAMP" "$TMP/audience.csv" >"$TMP/import.out"
 assert_contains "$(cat "$TMP/import.out")" "targeted=5 outreach=$CAMP" "tocsinctl imports the audience as targets"
 
-DASH="$DASH" SIM="$SIM" CAMP="$CAMP" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/outreach.mjs"
+DASH="$DASH" SIM="$SIM" CAMP="$CAMP" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/outreach.mjs"
 
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND sent_by_user_id = $V1")" 3 "three outreach messages, by volunteer 1"
@@ -62,9 +59,7 @@ expected=$(sql "SELECT to_phone || '|' || body FROM messages WHERE purpose = 'ou
 assert_eq "$out" "$expected" "the simulator received exactly the three messages the volunteer sent"
 assert_eq "$(sql "SELECT count(*) FROM outreach_answers a JOIN outreach_choices c ON c.id = a.choice_id WHERE c.label = 'Yes' AND a.recorded_by = $V1")" 1 \
   "her answer is recorded"
-for f in send-phone send-desktop conversation-phone conversation-desktop lead-desktop lead-phone; do
-  [ -s "$TOCSIN_BUILD_DIR/screenshots/outreach-$f.png" ] || fail "no screenshot $f"
-done
+assert_screenshots outreach-send-phone outreach-send-desktop outreach-conversation-phone outreach-conversation-desktop outreach-lead-desktop outreach-lead-phone
 
 # One message per deliberate gesture (tests/browser/outreach_gestures.mjs):
 # double clicks, two clicks 120 ms apart, a held Enter and a double tap
@@ -84,7 +79,7 @@ assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.sen
 
 # A lead's campaign page keeps working after its first action, shows every
 # result and live counts (tests/browser/outreach_lead.mjs), at both widths.
-DASH="$DASH" DAY="$DAY" SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots" node "$BROWSER_DIR/outreach_lead.mjs"
+DASH="$DASH" DAY="$DAY" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/outreach_lead.mjs"
 assert_eq "$(sql "SELECT string_agg(c.name || ':' || (SELECT count(*) FROM outreach_targets t WHERE t.campaign_id = c.id), ' ' ORDER BY c.id)
                   FROM outreach_campaigns c WHERE c.name LIKE 'Canvass %'")" "Canvass Desk:3 Canvass Phone:2" \
   "each upload went to its own campaign"

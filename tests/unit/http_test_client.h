@@ -25,7 +25,6 @@ static int test_client(int port)
     return fd;
 }
 
-
 __attribute__((unused)) static void send_all(int fd, const char *s, size_t len)
 {
     while (len) {

@@ -13,9 +13,9 @@
 #include "http.h"
 
 struct test_server {
-    struct tocsin_http_options options;            /* set before start */
+    struct tocsin_http_options options;              /* set before start */
     void (*add_routes)(struct tocsin_http_server *); /* called on the server's thread */
-    uv_loop_t loop;                                /* the server's loop (handlers may add timers) */
+    uv_loop_t loop; /* the server's loop (handlers may add timers) */
     struct tocsin_http_server *server;
     int port; /* > 0 once listening, -1 if listening failed */
     /* private */

@@ -31,10 +31,12 @@ static void test_parse(void **state)
     char err[200];
     assert_int_equal(tocsin_trusted_proxies_parse("", &tp, err, sizeof err), 0);
     assert_int_equal(tp.n, 0);
-    assert_int_equal(tocsin_trusted_proxies_parse(" 127.0.0.1/32, 10.0.0.0/8 fd00::/8,::1", &tp, err, sizeof err), 0);
+    assert_int_equal(tocsin_trusted_proxies_parse(" 127.0.0.1/32, 10.0.0.0/8 fd00::/8,::1", &tp,
+                                                  err, sizeof err),
+                     0);
     assert_int_equal(tp.n, 4);
-    const char *bad[] = {"10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0.0/-1",
-                         "nonsense", "1.2.3.4:80", "10.0.0.0/8/8", "[::1]", NULL};
+    const char *bad[] = {"10.0.0.0/33", "fd00::/129", "10.0.0.0/",    "10.0.0.0/x", "10.0.0.0/-1",
+                         "nonsense",    "1.2.3.4:80", "10.0.0.0/8/8", "[::1]",      NULL};
     for (int i = 0; bad[i]; i++) {
         assert_int_equal(tocsin_trusted_proxies_parse(bad[i], &tp, err, sizeof err), -1);
         assert_non_null(strstr(err, "TOCSIN_TRUSTED_PROXIES"));
@@ -61,7 +63,9 @@ static void test_walk_from_the_right(void **state)
 {
     (void)state;
     char err[200];
-    assert_int_equal(tocsin_trusted_proxies_parse("127.0.0.1/32, 10.0.0.0/8, 2001:db8:ffff::/48", &tp, err, sizeof err), 0);
+    assert_int_equal(tocsin_trusted_proxies_parse("127.0.0.1/32, 10.0.0.0/8, 2001:db8:ffff::/48",
+                                                  &tp, err, sizeof err),
+                     0);
     assert_string_equal(walk("127.0.0.1", "203.0.113.9", NULL), "203.0.113.9");
     /* What a client claims on the left is not believed. */
     assert_string_equal(walk("127.0.0.1", "198.51.100.1, 203.0.113.9", NULL), "203.0.113.9");
@@ -84,9 +88,20 @@ static void test_junk_is_not_believed(void **state)
     (void)state;
     char err[200];
     assert_int_equal(tocsin_trusted_proxies_parse("127.0.0.1/32", &tp, err, sizeof err), 0);
-    const char *junk[] = {"", " ", ",", "203.0.113.9,", "203.0.113.9, ", "not-an-ip", "300.1.1.1",
-                          "203.0.113.9:443", "[2001:db8::1]", "2001:db8::1%eth0", "1.2.3.4 5.6.7.8",
-                          "unknown", "\x01\xff", NULL};
+    const char *junk[] = {"",
+                          " ",
+                          ",",
+                          "203.0.113.9,",
+                          "203.0.113.9, ",
+                          "not-an-ip",
+                          "300.1.1.1",
+                          "203.0.113.9:443",
+                          "[2001:db8::1]",
+                          "2001:db8::1%eth0",
+                          "1.2.3.4 5.6.7.8",
+                          "unknown",
+                          "\x01\xff",
+                          NULL};
     for (int i = 0; junk[i]; i++)
         assert_string_equal(walk("127.0.0.1", junk[i], NULL), "127.0.0.1");
     /* An oversized header, or more hops than we walk. */

@@ -44,8 +44,9 @@ static void test_confirmation_ok(void **state)
     const char *spaced = "TOCSIN DEMO CHAPTER alerts: recurring messages. Msg & data rates may "
                          "apply. Text help for help; text stop to opt out.";
     assert_int_equal(tocsin_confirmation_check(spaced, strlen(spaced), org, err, sizeof err), 0);
-    const char *es = "Tocsin Demo Chapter: te has suscrito. Hasta 4 mensajes al mes. Pueden "
-                     "aplicarse tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar.";
+    const char *es =
+        "Tocsin Demo Chapter: te has suscrito. Hasta 4 mensajes al mes. Pueden "
+        "aplicarse tarifas de mensajes y datos. Responde AYUDA para ayuda, ALTO para cancelar.";
     assert_int_equal(tocsin_confirmation_check(es, strlen(es), org, err, sizeof err), 0);
     const char *lines = "tocsin demo\tchapter\nAlerts:  2 MSGS / WK\nMessage and data rates "
                         "may apply.\nReply HELP for help,\r\nSTOP to opt out";
@@ -59,30 +60,41 @@ static void test_confirmation_refused(void **state)
 {
     (void)state;
     expect_refused("", "empty");
-    expect_refused("Welcome! 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
-                   "name the program");
-    expect_refused("Tocsin Demo Chapter: welcome! Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
-                   "how often");
-    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Reply HELP for help, STOP to cancel.", "rates may apply");
-    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates may apply. Reply STOP to cancel.",
-                   "help");
+    expect_refused(
+        "Welcome! 4 msgs/mo. Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
+        "name the program");
+    expect_refused(
+        "Tocsin Demo Chapter: welcome! Msg&data rates may apply. Reply HELP for help, STOP to cancel.",
+        "how often");
+    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Reply HELP for help, STOP to cancel.",
+                   "rates may apply");
+    expect_refused(
+        "Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates may apply. Reply STOP to cancel.", "help");
     expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates may apply. Reply HELP for help.",
                    "how to stop");
     /* Phrases are whole words: "normal messages" is not "al mes", "a
      * weekend" is not "a week", "Chapters" is not the name. */
     expect_refused("Tocsin Demo Chapter: normal messages. Msg&data rates may apply. HELP for help, "
-                   "STOP to cancel.", "how often");
-    expect_refused("Tocsin Demo Chapter: see you a weekend soon. Msg&data rates may apply. HELP for "
-                   "help, STOP to cancel.", "how often");
-    expect_refused("Tocsin Demo Chapters: 4 msgs/mo. Msg&data rates may apply. HELP for help, STOP to "
-                   "cancel.", "name the program");
-    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates apply. HELP for help, STOP to cancel.",
-                   "rates may apply");
-    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Data rates may apply. HELP for help, STOP to cancel.",
-                   "rates may apply");
+                   "STOP to cancel.",
+                   "how often");
+    expect_refused(
+        "Tocsin Demo Chapter: see you a weekend soon. Msg&data rates may apply. HELP for "
+        "help, STOP to cancel.",
+        "how often");
+    expect_refused(
+        "Tocsin Demo Chapters: 4 msgs/mo. Msg&data rates may apply. HELP for help, STOP to "
+        "cancel.",
+        "name the program");
+    expect_refused(
+        "Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates apply. HELP for help, STOP to cancel.",
+        "rates may apply");
+    expect_refused(
+        "Tocsin Demo Chapter: 4 msgs/mo. Data rates may apply. HELP for help, STOP to cancel.",
+        "rates may apply");
     /* "STOPS" is not the word STOP. */
-    expect_refused("Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates may apply. HELP for help. No STOPS.",
-                   "how to stop");
+    expect_refused(
+        "Tocsin Demo Chapter: 4 msgs/mo. Msg&data rates may apply. HELP for help. No STOPS.",
+        "how to stop");
 }
 
 int main(void)

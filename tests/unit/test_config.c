@@ -66,11 +66,11 @@ static void test_max_buffered_bytes(void **state)
 static void test_overrides(void **state)
 {
     (void)state;
-    struct fake_env env = {{{"TOCSIN_GATEWAY_PORT", "9000"},
-                            {"TOCSIN_LOG_LEVEL", "debug"},
-                            {"TOCSIN_SECRET_KEY",
-                             "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
-                            {NULL, NULL}}};
+    struct fake_env env = {
+        {{"TOCSIN_GATEWAY_PORT", "9000"},
+         {"TOCSIN_LOG_LEVEL", "debug"},
+         {"TOCSIN_SECRET_KEY", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"},
+         {NULL, NULL}}};
     struct tocsin_config cfg;
     char err[256] = "";
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), 0);
@@ -103,7 +103,8 @@ static void test_rejects_bad_values(void **state)
     expect_rejected("TOCSIN_HTTP_MAX_BODY_BYTES", "-1", "invalid TOCSIN_HTTP_MAX_BODY_BYTES");
     expect_rejected("TOCSIN_DATABASE_URL", "", "invalid TOCSIN_DATABASE_URL");
     expect_rejected("TOCSIN_SESSION_MAX_AGE_S", "10", "invalid TOCSIN_SESSION_MAX_AGE_S");
-    expect_rejected("TOCSIN_ALLOW_INSECURE_CARRIER_URLS", "yes", "invalid TOCSIN_ALLOW_INSECURE_CARRIER_URLS");
+    expect_rejected("TOCSIN_ALLOW_INSECURE_CARRIER_URLS", "yes",
+                    "invalid TOCSIN_ALLOW_INSECURE_CARRIER_URLS");
     expect_rejected("TOCSIN_SECRET_KEY_FILE", "/nonexistent/key", "invalid TOCSIN_SECRET_KEY_FILE");
 }
 
@@ -129,7 +130,8 @@ static void test_secret_key_file(void **state)
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &env, err, sizeof err), -1);
     assert_non_null(strstr(err, "readable by its owner only"));
     assert_int_equal(chmod(path, 0600), 0);
-    struct fake_env both = {{{"TOCSIN_SECRET_KEY_FILE", path}, {"TOCSIN_SECRET_KEY", key}, {NULL, NULL}}};
+    struct fake_env both = {
+        {{"TOCSIN_SECRET_KEY_FILE", path}, {"TOCSIN_SECRET_KEY", key}, {NULL, NULL}}};
     assert_int_equal(tocsin_config_load_from(&cfg, fake_getenv, &both, err, sizeof err), -1);
     assert_non_null(strstr(err, "set one"));
     unlink(path);

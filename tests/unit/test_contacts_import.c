@@ -32,7 +32,8 @@ static void test_header(void **state)
     (void)state;
     struct tocsin_import_columns cols;
     char err[200];
-    assert_int_equal(tocsin_import_header(parse(" Phone ,FIRST_NAME,Team\n"), &cols, err, sizeof err), 0);
+    assert_int_equal(
+        tocsin_import_header(parse(" Phone ,FIRST_NAME,Team\n"), &cols, err, sizeof err), 0);
     assert_int_equal(cols.known[IMPORT_COL_PHONE], 0);
     assert_int_equal(cols.known[IMPORT_COL_FIRST], 1);
     assert_int_equal(cols.known[IMPORT_COL_ZIP], -1);
@@ -98,13 +99,15 @@ static void test_rows(void **state)
 {
     (void)state;
     const char *h = "phone,first_name,zip,team\n";
-    expect_row(h, "(415) 555-2671,Jane,94110,red\n", "+14155552671", "94110", "{\"team\":\"red\"}", NULL);
+    expect_row(h, "(415) 555-2671,Jane,94110,red\n", "+14155552671", "94110", "{\"team\":\"red\"}",
+               NULL);
     expect_row(h, "+14155552671, Jane ,94110-1234,\n", "+14155552671", "94110", "{}", NULL);
     expect_row(h, ",Jane,,\n", NULL, NULL, NULL, "missing phone");
     expect_row(h, "12,Jane,,\n", NULL, NULL, NULL, "too short");
     expect_row(h, "+14155552671,Jane,9411,\n", NULL, NULL, NULL, "invalid zip \"9411\"");
     expect_row(h, "+14155552671,Jane,\n", NULL, NULL, NULL, "expected 4 columns, found 3");
-    expect_row(h, "+14155552671,\xff\xfe,,\n", NULL, NULL, NULL, "\"first_name\" is not valid UTF-8");
+    expect_row(h, "+14155552671,\xff\xfe,,\n", NULL, NULL, NULL,
+               "\"first_name\" is not valid UTF-8");
     char long_name[200];
     memset(long_name, 'x', 101);
     long_name[101] = '\0';
@@ -120,25 +123,37 @@ static void test_opt_out_columns(void **state)
     (void)state;
     struct tocsin_import_columns cols;
     char err[200], e164[TOCSIN_E164_MAX + 1];
-    assert_int_equal(tocsin_import_header_phone(parse("phone,\" Cell Phone \",zip\n"), "cell phone", &cols, err,
-                                                sizeof err), 0);
+    assert_int_equal(tocsin_import_header_phone(parse("phone,\" Cell Phone \",zip\n"), "cell phone",
+                                                &cols, err, sizeof err),
+                     0);
     assert_int_equal(cols.known[IMPORT_COL_PHONE], 1);
-    assert_int_equal(tocsin_import_header_phone(parse("phone,cell\n"), "mobile", &cols, err, sizeof err), -1);
+    assert_int_equal(
+        tocsin_import_header_phone(parse("phone,cell\n"), "mobile", &cols, err, sizeof err), -1);
     assert_string_equal(err, "header: no column named \"mobile\"");
-    assert_int_equal(tocsin_import_header_phone(parse("a,cell\n"), NULL, &cols, err, sizeof err), -1);
+    assert_int_equal(tocsin_import_header_phone(parse("a,cell\n"), NULL, &cols, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "no \"phone\" column"));
     /* The other columns are not checked: a bad zip is no reason to text. */
-    assert_int_equal(tocsin_import_header_phone(parse("zip,cell\n"), "cell", &cols, err, sizeof err), 0);
-    assert_int_equal(tocsin_import_row_phone(&cols, parse("not a zip,(415) 555-0123\n"), "US", e164, err,
-                                             sizeof err), 0);
+    assert_int_equal(
+        tocsin_import_header_phone(parse("zip,cell\n"), "cell", &cols, err, sizeof err), 0);
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("not a zip,(415) 555-0123\n"), "US", e164,
+                                             err, sizeof err),
+                     0);
     assert_string_equal(e164, "+14155550123");
-    assert_int_equal(tocsin_import_row_phone(&cols, parse("x,\"=cmd|' /C calc'!A0\"\n"), "US", e164, err,
-                                             sizeof err), -1);
-    assert_int_equal(tocsin_import_row_phone(&cols, parse("x, \n"), "US", e164, err, sizeof err), -1);
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("x,\"=cmd|' /C calc'!A0\"\n"), "US", e164,
+                                             err, sizeof err),
+                     -1);
+    assert_int_equal(tocsin_import_row_phone(&cols, parse("x, \n"), "US", e164, err, sizeof err),
+                     -1);
     assert_string_equal(err, "missing phone");
-    assert_int_equal(tocsin_import_row_phone(&cols, parse("4155550123\n"), "US", e164, err, sizeof err), -1);
+    assert_int_equal(
+        tocsin_import_row_phone(&cols, parse("4155550123\n"), "US", e164, err, sizeof err), -1);
     assert_string_equal(err, "expected 2 columns, found 1");
-    assert_int_equal(tocsin_import_row_phone(&cols, parse("x,415555\xff" "0123\n"), "US", e164, err, sizeof err), -1);
+    assert_int_equal(tocsin_import_row_phone(&cols,
+                                             parse("x,415555\xff"
+                                                   "0123\n"),
+                                             "US", e164, err, sizeof err),
+                     -1);
     assert_string_equal(err, "column \"cell\" is not valid UTF-8");
 }
 
@@ -161,11 +176,13 @@ static void test_timezone(void **state)
         assert_string_equal(c.fields_json, "{}"); /* not a custom field */
         free(c.fields_json);
     }
-    assert_int_equal(tocsin_import_row(&cols, parse("+14155552671,\n"), "US", &c, err, sizeof err), 0);
+    assert_int_equal(tocsin_import_row(&cols, parse("+14155552671,\n"), "US", &c, err, sizeof err),
+                     0);
     assert_string_equal(c.timezone, "");
     free(c.fields_json);
-    static const char *const bad[] = {"America/Springfield", "Central", "../etc/passwd", "America//Chicago",
-                                      "/etc/localtime", "America/Chicago/", "EST5EDT;rm", "America"};
+    static const char *const bad[] = {"America/Springfield", "Central",        "../etc/passwd",
+                                      "America//Chicago",    "/etc/localtime", "America/Chicago/",
+                                      "EST5EDT;rm",          "America"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char line[128];
         snprintf(line, sizeof line, "+14155552671,%s\n", bad[i]);

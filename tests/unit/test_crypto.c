@@ -15,7 +15,13 @@
 
 #include "crypto.h"
 
-#define KV(k, v) {{(k), sizeof(k) - 1}, {(v), sizeof(v) - 1}}
+#define KV(k, v)                                                                                   \
+    {                                                                                              \
+        {(k), sizeof(k) - 1},                                                                      \
+        {                                                                                          \
+            (v), sizeof(v) - 1                                                                     \
+        }                                                                                          \
+    }
 
 static int setup(void **state)
 {
@@ -28,7 +34,7 @@ static void test_twilio_published_example(void **state)
     (void)state;
     /* Given out of order on purpose: the signature sorts by name. */
     struct tocsin_kv params[] = {
-        KV("To", "+18005551212"),   KV("CallSid", "CA1234567890ABCDE"), KV("Digits", "1234"),
+        KV("To", "+18005551212"),     KV("CallSid", "CA1234567890ABCDE"), KV("Digits", "1234"),
         KV("Caller", "+12349013030"), KV("From", "+12349013030"),
     };
     char sig[29];
@@ -44,19 +50,25 @@ static void test_twilio_verify(void **state)
     tocsin_str token = TSTR("7c0c51a0000000000000000000000000");
     tocsin_str url = TSTR("https://example.org/twilio/inbound");
     struct tocsin_kv params[] = {
-        KV("MessageSid", "SM0123"), KV("From", "+14155552671"), KV("To", "24680"),
+        KV("MessageSid", "SM0123"),
+        KV("From", "+14155552671"),
+        KV("To", "24680"),
         KV("Body", "H\xc3\xa9 {x}"),
     };
-    assert_int_equal(tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 1);
+    assert_int_equal(
+        tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 1);
     /* Tampered signature, URL, token, parameter value. */
-    assert_int_equal(tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm1=")), 0);
+    assert_int_equal(
+        tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm1=")), 0);
     assert_int_equal(tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+")), 0);
-    assert_int_equal(tocsin_twilio_verify(token, TSTR("https://example.org/twilio/inbound2"), params,
-                                          4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")),
+    assert_int_equal(tocsin_twilio_verify(token, TSTR("https://example.org/twilio/inbound2"),
+                                          params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")),
                      0);
-    assert_int_equal(tocsin_twilio_verify(TSTR("x"), url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 0);
+    assert_int_equal(
+        tocsin_twilio_verify(TSTR("x"), url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 0);
     params[0].value = TSTR("SM0124");
-    assert_int_equal(tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 0);
+    assert_int_equal(
+        tocsin_twilio_verify(token, url, params, 4, TSTR("svU4SwAGCVoNE+/cq+rovPtihm0=")), 0);
 }
 
 /* Repeated names sort by value; identical pairs are both kept (as
@@ -67,12 +79,20 @@ static void test_twilio_repeated_names(void **state)
     (void)state;
     tocsin_str token = TSTR("tok"), url = TSTR("https://example.org/in");
     struct tocsin_kv a[] = {
-        KV("MediaUrl", "https://b.example/2"), KV("Body", "hi"),     KV("MediaUrl", "https://a.example/1"),
-        KV("b", "lower"),                      KV("Body2", "x"),     KV("MediaUrl", "https://a.example/1"),
+        KV("MediaUrl", "https://b.example/2"),
+        KV("Body", "hi"),
+        KV("MediaUrl", "https://a.example/1"),
+        KV("b", "lower"),
+        KV("Body2", "x"),
+        KV("MediaUrl", "https://a.example/1"),
     };
     struct tocsin_kv b[] = {
-        KV("MediaUrl", "https://a.example/1"), KV("MediaUrl", "https://a.example/1"), KV("b", "lower"),
-        KV("Body2", "x"),                      KV("MediaUrl", "https://b.example/2"), KV("Body", "hi"),
+        KV("MediaUrl", "https://a.example/1"),
+        KV("MediaUrl", "https://a.example/1"),
+        KV("b", "lower"),
+        KV("Body2", "x"),
+        KV("MediaUrl", "https://b.example/2"),
+        KV("Body", "hi"),
     };
     char sa[29], sb[29];
     tocsin_twilio_signature(token, url, a, 6, sa);
@@ -126,7 +146,8 @@ static void test_ed25519(void **state)
     unsigned char pk[32], sk[64];
     crypto_sign_keypair(pk, sk);
     char sig[89];
-    tocsin_str ts = TSTR("1732291200"), body = TSTR("{\"data\":{\"event_type\":\"message.received\"}}");
+    tocsin_str ts = TSTR("1732291200"),
+               body = TSTR("{\"data\":{\"event_type\":\"message.received\"}}");
     tocsin_ed25519_sign(sk, ts, body, sig);
     tocsin_str s = tocsin_str_from(sig);
     assert_int_equal(tocsin_ed25519_verify(pk, ts, body, s), 1);
@@ -160,7 +181,8 @@ static void test_telnyx_timestamp_fresh(void **state)
     assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("99999999999999999999"), now, 300), 0);
     assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-1"), now, 300), 0);
     /* Extreme clocks on our side too. */
-    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-9223372036854775808"), LLONG_MAX, 300), 0);
+    assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("-9223372036854775808"), LLONG_MAX, 300),
+                     0);
     assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("9223372036854775807"), LLONG_MIN, 300), 0);
     assert_int_equal(tocsin_telnyx_timestamp_fresh(TSTR("9223372036854775807"), LLONG_MAX, 300), 1);
 }
@@ -216,7 +238,8 @@ static void test_tokens(void **state)
     assert_int_equal(tocsin_random_token(32, a, 10), -1);
     assert_int_equal(tocsin_random_token(16, a, sizeof a), 0);
     assert_int_equal(strlen(a), 22);
-    assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 22);
+    assert_int_equal(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+                     22);
 }
 
 static void test_secret_seal(void **state)
@@ -251,28 +274,41 @@ static void test_credential_bound_to_row(void **state)
     randombytes_buf(key, sizeof key);
     randombytes_buf(other, sizeof other);
     char sealed[256], plain[64];
-    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
+    assert_int_equal(
+        tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
     assert_int_equal(strncmp(sealed, TOCSIN_CREDENTIAL_PREFIX, 3), 0);
     assert_null(strstr(sealed, "auth-token"));
-    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), 14);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), 14);
     assert_string_equal(plain, "auth-token-123");
     /* Copied to another row, relabelled, or opened with another key: no. */
-    assert_int_equal(tocsin_credential_open(key, 8, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
-    assert_int_equal(tocsin_credential_open(key, 70, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
-    assert_int_equal(tocsin_credential_open(key, 7, "telnyx", sealed, strlen(sealed), plain, sizeof plain), -1);
-    assert_int_equal(tocsin_credential_open(other, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 8, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 70, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "telnyx", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(other, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain),
+        -1);
     sealed[30] = sealed[30] == 'A' ? 'B' : 'A';
-    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
     /* The unbound format of before is recognised, not opened. */
     char legacy[256];
     assert_int_equal(tocsin_secret_seal(key, "auth-token-123", 14, legacy, sizeof legacy), 0);
-    assert_int_equal(tocsin_credential_open(key, 7, "twilio", legacy, strlen(legacy), plain, sizeof plain),
-                     TOCSIN_CREDENTIAL_LEGACY);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", legacy, strlen(legacy), plain, sizeof plain),
+        TOCSIN_CREDENTIAL_LEGACY);
     /* Sizes: out too small for the plaintext and its NUL; sealed too small. */
-    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
-    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, 14), -1);
-    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, 40), -1);
-    assert_int_equal(tocsin_credential_open(key, 7, "twilio", "v2.AAAA", 7, plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed), 0);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, 14),
+                     -1);
+    assert_int_equal(tocsin_credential_seal(key, 7, "twilio", "auth-token-123", 14, sealed, 40),
+                     -1);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", "v2.AAAA", 7, plain, sizeof plain),
+                     -1);
 }
 
 int main(void)

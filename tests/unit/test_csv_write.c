@@ -69,7 +69,7 @@ static void test_rows(void **state)
     size_t before = b.len;
     const char *big[] = {"0123456789012345678901234567890123456789", "x"};
     assert_int_equal(tocsin_csv_append_row(&b, big, 2), -1); /* past the 64-byte cap */
-    assert_int_equal(b.len, before);                          /* no half row */
+    assert_int_equal(b.len, before);                         /* no half row */
     assert_int_equal(strlen(b.data), before);
     tocsin_dynbuf_free(&b);
 }
@@ -104,10 +104,8 @@ static void test_dynbuf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cells),
-        cmocka_unit_test(test_formula_guard),
-        cmocka_unit_test(test_too_small),
-        cmocka_unit_test(test_rows),
+        cmocka_unit_test(test_cells),     cmocka_unit_test(test_formula_guard),
+        cmocka_unit_test(test_too_small), cmocka_unit_test(test_rows),
         cmocka_unit_test(test_dynbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,7 +109,8 @@ static void test_append_round_trip(void **state)
     assert_memory_equal(kv[1].value.base, binary, sizeof binary);
     /* Too small a buffer fails and leaves what was there. */
     char small[8] = "x=1";
-    assert_int_equal(tocsin_form_append(small, sizeof small, 3, TSTR("key"), TSTR("value")), (size_t)-1);
+    assert_int_equal(tocsin_form_append(small, sizeof small, 3, TSTR("key"), TSTR("value")),
+                     (size_t)-1);
     assert_memory_equal(small, "x=1", 3);
 }
 

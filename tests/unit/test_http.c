@@ -26,7 +26,7 @@
 
 static struct test_server srv;
 static int healthy = 1;
-static int aborted_count; /* handlers that saw their client go */
+static int aborted_count;     /* handlers that saw their client go */
 static int bad_after_respond; /* handlers that found their request changed after responding */
 
 /* --- handlers --- */
@@ -85,8 +85,9 @@ static void h_form(struct tocsin_http_req *r, void *ctx)
     }
     json_t *o = json_object();
     for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, tocsin_arena_strndup(tocsin_http_arena(r), kv[i].key.base, kv[i].key.len),
-                            json_stringn(kv[i].value.base, kv[i].value.len));
+        json_object_set_new(
+            o, tocsin_arena_strndup(tocsin_http_arena(r), kv[i].key.base, kv[i].key.len),
+            json_stringn(kv[i].value.base, kv[i].value.len));
     tocsin_http_respond_json(r, 200, o);
 }
 
@@ -345,7 +346,8 @@ static void test_body_too_large(void **state)
      * server having answered (it failed the test on a loaded machine). */
     for (int i = 0; i < 5; i++) {
         char head[] = "44c\r\n";
-        if (send(fd, head, sizeof head - 1, MSG_NOSIGNAL) < 0 || send(fd, chunk, sizeof chunk, MSG_NOSIGNAL) < 0 ||
+        if (send(fd, head, sizeof head - 1, MSG_NOSIGNAL) < 0 ||
+            send(fd, chunk, sizeof chunk, MSG_NOSIGNAL) < 0 ||
             send(fd, "\r\n", 2, MSG_NOSIGNAL) < 0)
             break;
     }
@@ -370,7 +372,8 @@ static void test_expect_continue(void **state)
 {
     (void)state;
     int fd = client();
-    send_str(fd, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+    send_str(fd,
+             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
     char buf[64] = "";
     ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
     assert_true(n > 0);
@@ -578,7 +581,8 @@ static void test_json_too_deep(void **state)
     memcpy(body + d, "\"[[{\\\"\"", 7); /* the string "[[{\" */
     memset(body + d + 7, ']', d);
     body[2 * d + 7] = '\0';
-    snprintf(req, sizeof req, "POST /json HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", strlen(body), body);
+    snprintf(req, sizeof req, "POST /json HTTP/1.1\r\nContent-Length: %zu\r\n\r\n%s", strlen(body),
+             body);
     send_str(fd, req);
     assert_non_null(strstr(read_responses(fd, 1), "{\"ok\":true}"));
     close(fd);

@@ -112,8 +112,11 @@ static void test_post_with_auth(void **state)
     char url[128];
     snprintf(url, sizeof url, "%s/echo", base);
     const char *headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
-    struct tocsin_http_client_request req = {.method = "POST", .url = url, .headers = headers,
-                                             .body = "To=%2B1&Body=hi", .body_len = 15,
+    struct tocsin_http_client_request req = {.method = "POST",
+                                             .url = url,
+                                             .headers = headers,
+                                             .body = "To=%2B1&Body=hi",
+                                             .body_len = 15,
                                              .basic_auth = "AC1:secret"};
     struct result res = {0};
     assert_int_equal(tocsin_http_client_send(client, &req, on_result, &res), 0);
@@ -148,8 +151,8 @@ static void test_keep_alive_and_bound(void **state)
 static void test_refused_is_not_sent(void **state)
 {
     (void)state;
-    struct tocsin_http_client_request req = {.method = "POST", .url = "http://127.0.0.1:1/x",
-                                             .body = "a", .body_len = 1};
+    struct tocsin_http_client_request req = {
+        .method = "POST", .url = "http://127.0.0.1:1/x", .body = "a", .body_len = 1};
     struct result res = {0};
     tocsin_http_client_send(client, &req, on_result, &res);
     run_until(&res.done);

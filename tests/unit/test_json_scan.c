@@ -30,18 +30,20 @@ static int data_id(const char *json)
 static void test_finds_a_top_level_string(void **state)
 {
     (void)state;
-    assert_int_equal(sid("{\"account_sid\": \"AC1\", \"body\": \"a \\\"sid\\\": x\", \"num_segments\": \"1\","
-                         " \"price\": null, \"subresource_uris\": {\"media\": \"/x\", \"sid\": \"no\"},"
-                         " \"error_code\": -1.5e3, \"list\": [1, {\"sid\": \"no\"}, true, false],"
-                         " \"sid\": \"SM0123456789abcdef\"}\n"),
-                     1);
+    assert_int_equal(
+        sid("{\"account_sid\": \"AC1\", \"body\": \"a \\\"sid\\\": x\", \"num_segments\": \"1\","
+            " \"price\": null, \"subresource_uris\": {\"media\": \"/x\", \"sid\": \"no\"},"
+            " \"error_code\": -1.5e3, \"list\": [1, {\"sid\": \"no\"}, true, false],"
+            " \"sid\": \"SM0123456789abcdef\"}\n"),
+        1);
     assert_string_equal(out, "SM0123456789abcdef");
 }
 
 static void test_finds_a_nested_string(void **state)
 {
     (void)state;
-    assert_int_equal(data_id("{\"data\":{\"record_type\":\"message\",\"id\":\"40385f64-5717\"}}"), 1);
+    assert_int_equal(data_id("{\"data\":{\"record_type\":\"message\",\"id\":\"40385f64-5717\"}}"),
+                     1);
     assert_string_equal(out, "40385f64-5717");
     assert_int_equal(data_id("{\"id\":\"top\",\"data\":{\"other\":{\"id\":\"deep\"}}}"), 0);
 }
@@ -74,7 +76,7 @@ static void test_asks_for_a_full_parser(void **state)
     char long_sid[128] = "{\"sid\": \"";
     memset(long_sid + strlen(long_sid), 'x', 70);
     strcat(long_sid, "\"}");
-    assert_int_equal(sid(long_sid), -1); /* does not fit out */
+    assert_int_equal(sid(long_sid), -1);                  /* does not fit out */
     assert_int_equal(sid("{\"s\\u0069d\": \"SM1\"}"), 0); /* a name with escapes never matches */
 }
 
@@ -138,9 +140,12 @@ static void test_bounds_the_depth(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_finds_a_top_level_string), cmocka_unit_test(test_finds_a_nested_string),
-        cmocka_unit_test(test_absent_or_not_a_string),   cmocka_unit_test(test_last_duplicate_counts),
-        cmocka_unit_test(test_asks_for_a_full_parser),    cmocka_unit_test(test_refuses_malformed_text),
+        cmocka_unit_test(test_finds_a_top_level_string),
+        cmocka_unit_test(test_finds_a_nested_string),
+        cmocka_unit_test(test_absent_or_not_a_string),
+        cmocka_unit_test(test_last_duplicate_counts),
+        cmocka_unit_test(test_asks_for_a_full_parser),
+        cmocka_unit_test(test_refuses_malformed_text),
         cmocka_unit_test(test_bounds_the_depth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

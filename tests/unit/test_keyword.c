@@ -33,7 +33,7 @@ static void lower(const char *w, char *out)
 
 static void check_words(const char *const *words, enum tocsin_intent want)
 {
-    static const char *const shapes[][2] = {{"", ""},   {" ", " "},    {"", "!"},  {"", "."},
+    static const char *const shapes[][2] = {{"", ""},      {" ", " "},   {"", "!"},   {"", "."},
                                             {"  ", "?! "}, {"\t", "\n"}, {"\"", "\""}};
     for (const char *const *w = words; *w; w++) {
         char low[32], mixed[32], body[64];
@@ -57,9 +57,13 @@ static void test_reserved_words_any_shape(void **state)
     check_words(tocsin_opt_out_words, TOCSIN_INTENT_OPT_OUT);
     check_words(tocsin_opt_in_words, TOCSIN_INTENT_OPT_IN);
     check_words(tocsin_help_words, TOCSIN_INTENT_HELP);
-    assert_int_equal(intent_of(NULL, "s\xc3\xad"), TOCSIN_INTENT_OPT_IN);        /* sí */
-    assert_int_equal(intent_of(NULL, "\xc2\xa1" "ALTO!"), TOCSIN_INTENT_OPT_OUT); /* ¡ALTO! */
-    assert_int_equal(intent_of(NULL, "\xc2\xbf" "ayuda?"), TOCSIN_INTENT_HELP);   /* ¿ayuda? */
+    assert_int_equal(intent_of(NULL, "s\xc3\xad"), TOCSIN_INTENT_OPT_IN); /* sí */
+    assert_int_equal(intent_of(NULL, "\xc2\xa1"
+                                     "ALTO!"),
+                     TOCSIN_INTENT_OPT_OUT); /* ¡ALTO! */
+    assert_int_equal(intent_of(NULL, "\xc2\xbf"
+                                     "ayuda?"),
+                     TOCSIN_INTENT_HELP); /* ¿ayuda? */
 }
 
 static void test_not_whole_message(void **state)
@@ -108,11 +112,25 @@ static void test_revocation_true_positives(void **state)
 {
     (void)state;
     const char *yes[] = {
-        "stop texting me", "Please stop texting me!", "remove me", "Remove me from this list",
-        "unsubscribe me please", "no more texts", "No more messages please", "don't text me again",
-        "Do not contact me", "leave me alone", "please opt me out", "take me off your list",
-        "lose my number", "deja de enviarme mensajes", "Dejen de mandarme mensajes",
-        "no me envien mas", "no me manden más", "bórrame de la lista", "ya no quiero recibir mensajes",
+        "stop texting me",
+        "Please stop texting me!",
+        "remove me",
+        "Remove me from this list",
+        "unsubscribe me please",
+        "no more texts",
+        "No more messages please",
+        "don't text me again",
+        "Do not contact me",
+        "leave me alone",
+        "please opt me out",
+        "take me off your list",
+        "lose my number",
+        "deja de enviarme mensajes",
+        "Dejen de mandarme mensajes",
+        "no me envien mas",
+        "no me manden más",
+        "bórrame de la lista",
+        "ya no quiero recibir mensajes",
         "quiero darme de baja",
     };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
@@ -127,10 +145,18 @@ static void test_revocation_false_positives(void **state)
 {
     (void)state;
     const char *no[] = {
-        "don't stop the rally", "we will not stop fighting", "I can't stop thinking about the march",
-        "stop by the office at 5", "more texts like this please!", "text me the address",
-        "where do I sign up?", "remember me to Maria", "no pares la marcha", "mándame más información",
-        "Can you send more info?", "I removed the sign from my lawn",
+        "don't stop the rally",
+        "we will not stop fighting",
+        "I can't stop thinking about the march",
+        "stop by the office at 5",
+        "more texts like this please!",
+        "text me the address",
+        "where do I sign up?",
+        "remember me to Maria",
+        "no pares la marcha",
+        "mándame más información",
+        "Can you send more info?",
+        "I removed the sign from my lawn",
     };
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
         if (tocsin_likely_revocation(no[i], strlen(no[i])))

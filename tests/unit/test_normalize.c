@@ -33,28 +33,41 @@ static void test_folded_form(void **state)
     static const char *const cases[][2] = {
         {"STOP", "stop"},
         {"  Stop!!  ", "stop"},
-        {"\xc2\xa1\xc3\x9anete!", "unete"},                    /* ¡Únete! */
-        {"U\xcc\x81NETE", "unete"},                             /* U + combining acute */
-        {"\xc2\xbf" "Ayuda?", "ayuda"},                        /* ¿Ayuda? */
+        {"\xc2\xa1\xc3\x9anete!", "unete"}, /* ¡Únete! */
+        {"U\xcc\x81NETE", "unete"},         /* U + combining acute */
+        {"\xc2\xbf"
+         "Ayuda?",
+         "ayuda"},                                                    /* ¿Ayuda? */
         {"\xef\xbc\xb3\xef\xbc\xb4\xef\xbc\xaf\xef\xbc\xb0", "stop"}, /* fullwidth */
-        {"\xc2\xa0STOP\xc2\xa0", "stop"},                       /* NBSP */
-        {"\xef\xbb\xbfSTOP", "stop"},                           /* BOM */
-        {"ST\xe2\x80\x8dOP", "stop"},                           /* zero-width joiner inside */
-        {"STOP \xf0\x9f\x9b\x91", "stop"},                      /* 🛑 */
-        {"STOP\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", "stop"},       /* 👍🏽 */
-        {"\xc2\xab" "ALTO\xc2\xbb", "alto"},                    /* «ALTO» */
-        {"Don\xe2\x80\x99t  text\tme", "don't text me"},        /* ’, whitespace runs */
+        {"\xc2\xa0STOP\xc2\xa0", "stop"},                             /* NBSP */
+        {"\xef\xbb\xbfSTOP", "stop"},                                 /* BOM */
+        {"ST\xe2\x80\x8dOP", "stop"},                                 /* zero-width joiner inside */
+        {"STOP \xf0\x9f\x9b\x91", "stop"},                            /* 🛑 */
+        {"STOP\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", "stop"},             /* 👍🏽 */
+        {"\xc2\xab"
+         "ALTO\xc2\xbb",
+         "alto"},                                        /* «ALTO» */
+        {"Don\xe2\x80\x99t  text\tme", "don't text me"}, /* ’, whitespace runs */
         {"\xe2\x80\x9cHi\xe2\x80\x9d \xe2\x80\x94 ok\xe2\x80\xa6 yes", "hi\" - ok... yes"},
-        {"Stra\xc3\x9f" "e \xc5\x92uvre \xc3\x86on", "strasse oeuvre aeon"},
-        {"\xc5\x81\xc3\xb3" "d\xc5\xba \xc4\x8c" "e\xc5\xa1ka", "lodz ceska"}, /* Latin Extended-A */
-        {"\xce\xa3\xce\x99", "\xcf\x83\xce\xb9"},              /* ΣΙ -> σι (Greek folds) */
-        {"\xe1\xbb\x87" "a", "ea"},                             /* ệ (Latin Extended Additional) */
-        {"\xe2\x80\x83\xe3\x80\x80 mid \xe2\x80\xaf word ", "mid word"}, /* em, ideographic, narrow NBSP */
-        {"\xff\xfeSTOP\xc3", "stop"},                           /* invalid UTF-8 around */
-        {"\xf0\x9d\x90\x92\xf0\x9d\x90\x93\xf0\x9d\x90\x8e\xf0\x9d\x90\x8f", "stop"}, /* math bold */
+        {"Stra\xc3\x9f"
+         "e \xc5\x92uvre \xc3\x86on",
+         "strasse oeuvre aeon"},
+        {"\xc5\x81\xc3\xb3"
+         "d\xc5\xba \xc4\x8c"
+         "e\xc5\xa1ka",
+         "lodz ceska"},                           /* Latin Extended-A */
+        {"\xce\xa3\xce\x99", "\xcf\x83\xce\xb9"}, /* ΣΙ -> σι (Greek folds) */
+        {"\xe1\xbb\x87"
+         "a",
+         "ea"}, /* ệ (Latin Extended Additional) */
+        {"\xe2\x80\x83\xe3\x80\x80 mid \xe2\x80\xaf word ",
+         "mid word"},                 /* em, ideographic, narrow NBSP */
+        {"\xff\xfeSTOP\xc3", "stop"}, /* invalid UTF-8 around */
+        {"\xf0\x9d\x90\x92\xf0\x9d\x90\x93\xf0\x9d\x90\x8e\xf0\x9d\x90\x8f",
+         "stop"},                                                     /* math bold */
         {"\xe2\x93\x88\xe2\x93\xa3\xe2\x93\x9e\xe2\x93\x9f", "stop"}, /* circled */
-        {"\xef\xac\x81n \xe2\x84\xa2", "fin tm"},           /* ligature, trade mark */
-        {"\xe1\xba\x9e", "ss"},                                /* capital sharp s */
+        {"\xef\xac\x81n \xe2\x84\xa2", "fin tm"},                     /* ligature, trade mark */
+        {"\xe1\xba\x9e", "ss"},                                       /* capital sharp s */
         {"!!!", ""},
         {"", ""},
     };
@@ -73,26 +86,26 @@ static void check_spellings(const struct tocsin_keyword_set *set, const char *wo
         {"", "!"},
         {"", "."},
         {"", "..."},
-        {"", "\xe2\x80\xa6"},                               /* … */
-        {"\xc2\xa1", "!"},                                  /* ¡ ! */
-        {"\xc2\xbf", "?"},                                  /* ¿ ? */
+        {"", "\xe2\x80\xa6"}, /* … */
+        {"\xc2\xa1", "!"},    /* ¡ ! */
+        {"\xc2\xbf", "?"},    /* ¿ ? */
         {"\xc2\xa1\xc2\xa1", "!!!"},
         {"\"", "\""},
         {"'", "'"},
-        {"\xe2\x80\x9c", "\xe2\x80\x9d"},                   /* “ ” */
-        {"\xe2\x80\x98", "\xe2\x80\x99"},                   /* ‘ ’ */
-        {"\xc2\xab", "\xc2\xbb"},                           /* « » */
-        {"\xc2\xa0", "\xc2\xa0"},                           /* NBSP */
-        {"\xe2\x80\x89", "\xe3\x80\x80"},                   /* thin space, ideographic space */
+        {"\xe2\x80\x9c", "\xe2\x80\x9d"}, /* “ ” */
+        {"\xe2\x80\x98", "\xe2\x80\x99"}, /* ‘ ’ */
+        {"\xc2\xab", "\xc2\xbb"},         /* « » */
+        {"\xc2\xa0", "\xc2\xa0"},         /* NBSP */
+        {"\xe2\x80\x89", "\xe3\x80\x80"}, /* thin space, ideographic space */
         {"\t", "\r\n"},
-        {"\xef\xbb\xbf", ""},                               /* BOM */
-        {"\xe2\x80\x8b", "\xe2\x80\x8d"},                   /* ZWSP, ZWJ */
-        {"", " \xf0\x9f\x99\x8f"},                          /* 🙏 */
-        {"", "\xf0\x9f\x91\x8b\xf0\x9f\x8f\xbb"},           /* 👋🏻 */
-        {"", " \xe2\x9d\xa4\xef\xb8\x8f"},                  /* ❤️ */
+        {"\xef\xbb\xbf", ""},                     /* BOM */
+        {"\xe2\x80\x8b", "\xe2\x80\x8d"},         /* ZWSP, ZWJ */
+        {"", " \xf0\x9f\x99\x8f"},                /* 🙏 */
+        {"", "\xf0\x9f\x91\x8b\xf0\x9f\x8f\xbb"}, /* 👋🏻 */
+        {"", " \xe2\x9d\xa4\xef\xb8\x8f"},        /* ❤️ */
         {"(", ")"},
         {"-", "-"},
-        {"\xe2\x80\x94", "\xe2\x80\x94"},                   /* — */
+        {"\xe2\x80\x94", "\xe2\x80\x94"}, /* — */
         {"*", "*"},
     };
     char forms[6][128];
@@ -159,19 +172,24 @@ static void test_reserved_spellings(void **state)
         const char *body;
         enum tocsin_intent want;
     } accented[] = {
-        {"s\xc3\xad", TOCSIN_INTENT_OPT_IN},              /* sí */
-        {"S\xc3\x8d", TOCSIN_INTENT_OPT_IN},              /* SÍ */
-        {"\xc2\xa1S\xc3\xad!", TOCSIN_INTENT_OPT_IN},     /* ¡Sí! */
-        {"si\xcc\x81", TOCSIN_INTENT_OPT_IN},             /* s i + combining acute */
-        {"\xc3\x81lto", TOCSIN_INTENT_OPT_OUT},           /* Álto */
-        {"\xc2\xa1" "ALTO!", TOCSIN_INTENT_OPT_OUT},
-        {"\xc2\xa1\xc3\x81LTO!", TOCSIN_INTENT_OPT_OUT},  /* ¡ÁLTO! */
-        {"Par\xc3\xa1r", TOCSIN_INTENT_OPT_OUT},          /* Parár */
+        {"s\xc3\xad", TOCSIN_INTENT_OPT_IN},          /* sí */
+        {"S\xc3\x8d", TOCSIN_INTENT_OPT_IN},          /* SÍ */
+        {"\xc2\xa1S\xc3\xad!", TOCSIN_INTENT_OPT_IN}, /* ¡Sí! */
+        {"si\xcc\x81", TOCSIN_INTENT_OPT_IN},         /* s i + combining acute */
+        {"\xc3\x81lto", TOCSIN_INTENT_OPT_OUT},       /* Álto */
+        {"\xc2\xa1"
+         "ALTO!",
+         TOCSIN_INTENT_OPT_OUT},
+        {"\xc2\xa1\xc3\x81LTO!", TOCSIN_INTENT_OPT_OUT}, /* ¡ÁLTO! */
+        {"Par\xc3\xa1r", TOCSIN_INTENT_OPT_OUT},         /* Parár */
         {"cancel\xc3\xa1r", TOCSIN_INTENT_OPT_OUT},
         {"B\xc3\xa1ja", TOCSIN_INTENT_OPT_OUT},
-        {"\xc2\xbf" "Ay\xc3\xba" "da?", TOCSIN_INTENT_HELP}, /* ¿Ayúda? */
-        {"\xc3\x80LTA", TOCSIN_INTENT_OPT_IN},            /* ÀLTA */
-        {"St\xc3\xb6p", TOCSIN_INTENT_OPT_OUT},           /* Stöp */
+        {"\xc2\xbf"
+         "Ay\xc3\xba"
+         "da?",
+         TOCSIN_INTENT_HELP},                   /* ¿Ayúda? */
+        {"\xc3\x80LTA", TOCSIN_INTENT_OPT_IN},  /* ÀLTA */
+        {"St\xc3\xb6p", TOCSIN_INTENT_OPT_OUT}, /* Stöp */
     };
     for (size_t i = 0; i < sizeof accented / sizeof accented[0]; i++) {
         struct tocsin_classification c;
@@ -247,10 +265,10 @@ static void test_revocation_with_curly_quotes(void **state)
     (void)state;
     static const char *const yes[] = {
         "Don't text me anymore",
-        "Don\xe2\x80\x99t text me anymore",     /* ’ (iPhone) */
-        "Don\xe2\x80\x98t text me anymore",     /* ‘ */
+        "Don\xe2\x80\x99t text me anymore", /* ’ (iPhone) */
+        "Don\xe2\x80\x98t text me anymore", /* ‘ */
         "DON\xe2\x80\x99T TEXT ME",
-        "don\xc2\xb4t text me",                 /* ´ */
+        "don\xc2\xb4t text me", /* ´ */
         "don`t text me",
         "Don\xe2\x80\xb2t message me",          /* ′ */
         "Please\xc2\xa0stop\xc2\xa0texting me", /* NBSP */
@@ -259,9 +277,10 @@ static void test_revocation_with_curly_quotes(void **state)
         "NO M\xc3\x81S MENSAJES",
         "no mas mensajes \xf0\x9f\x98\xa1",
         "Dejen de enviarme mensajes",
-        "No me env\xc3\xad" "en m\xc3\xa1s",
+        "No me env\xc3\xad"
+        "en m\xc3\xa1s",
         "B\xc3\x93RRAME",
-        "Opt\xe2\x80\xafout",                   /* narrow NBSP: "opt out" */
+        "Opt\xe2\x80\xafout", /* narrow NBSP: "opt out" */
     };
     for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
         struct tocsin_classification c;
@@ -275,7 +294,10 @@ static void test_revocation_with_curly_quotes(void **state)
 static void test_reserved_language(void **state)
 {
     (void)state;
-    assert_string_equal(tocsin_reserved_language("\xc2\xa1" "Alto!", 7), "es");
+    assert_string_equal(tocsin_reserved_language("\xc2\xa1"
+                                                 "Alto!",
+                                                 7),
+                        "es");
     assert_string_equal(tocsin_reserved_language("AYUDA", 5), "es");
     assert_string_equal(tocsin_reserved_language("S\xc3\x8d", 3), "es");
     assert_string_equal(tocsin_reserved_language("baja", 4), "es");
@@ -307,9 +329,9 @@ static void test_patterns_folded(void **state)
 static void test_cost(void **state)
 {
     (void)state;
-    static const char *const bodies[] = {"STOP", "\xc2\xa1\xc3\x9anete!",
-                                         "Don\xe2\x80\x99t text me anymore, thanks",
-                                         "I will be there at 6, can I bring my neighbour? \xf0\x9f\x99\x82"};
+    static const char *const bodies[] = {
+        "STOP", "\xc2\xa1\xc3\x9anete!", "Don\xe2\x80\x99t text me anymore, thanks",
+        "I will be there at 6, can I bring my neighbour? \xf0\x9f\x99\x82"};
     char out[256];
     struct timespec a, b;
     size_t n = 200000, sum = 0;

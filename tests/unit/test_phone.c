@@ -34,8 +34,9 @@ static void expect_error(const char *input, size_t len, const char *reason)
 static void test_us_formats(void **state)
 {
     (void)state;
-    const char *inputs[] = {"(415) 555-2671", "415.555.2671", "+1 415 555 2671", "1-415-555-2671",
-                            "4155552671",     "+14155552671", " 415 555 2671 ",  "tel:+1-415-555-2671"};
+    const char *inputs[] = {"(415) 555-2671", "415.555.2671",       "+1 415 555 2671",
+                            "1-415-555-2671", "4155552671",         "+14155552671",
+                            " 415 555 2671 ", "tel:+1-415-555-2671"};
     for (size_t i = 0; i < sizeof inputs / sizeof inputs[0]; i++)
         expect_e164(inputs[i], "US", "+14155552671");
 }
@@ -192,9 +193,9 @@ static void test_error_quoting(void **state)
 static void test_fast_path_agrees(void **state)
 {
     (void)state;
-    const char *prefixes[] = {"+1415", "+1212", "+1305", "+4420", "+447700", "+3491", "+5255",
-                              "+33612", "+4915", "+8190", "+6140", "+2348", "+1800", "+1555",
-                              "+11415", "+52155", "+7495", "+7849", "+8613", "+9198", "+5511"};
+    const char *prefixes[] = {"+1415",  "+1212",  "+1305", "+4420", "+447700", "+3491", "+5255",
+                              "+33612", "+4915",  "+8190", "+6140", "+2348",   "+1800", "+1555",
+                              "+11415", "+52155", "+7495", "+7849", "+8613",   "+9198", "+5511"};
     int agreed = 0;
     for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
         for (int i = 0; i < 60; i++) {
@@ -230,9 +231,12 @@ static void test_fast_path_agrees(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_us_formats),    cmocka_unit_test(test_other_countries),
-        cmocka_unit_test(test_errors),        cmocka_unit_test(test_types_and_region),
-        cmocka_unit_test(test_geocoder),      cmocka_unit_test(test_looks_e164),
+        cmocka_unit_test(test_us_formats),
+        cmocka_unit_test(test_other_countries),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_types_and_region),
+        cmocka_unit_test(test_geocoder),
+        cmocka_unit_test(test_looks_e164),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_fast_path_agrees),
         cmocka_unit_test(test_fast_path_defers_to_parse),

@@ -156,7 +156,8 @@ static void test_keyed_hash(void **state)
     int differ = 0;
     for (int i = 0; i < 64; i++) {
         snprintf(key, sizeof key, "a:user%d", i);
-        differ += (tocsin_ratelimit_wait(a, key, 0) == 0) != (tocsin_ratelimit_wait(b, key, 0) == 0);
+        differ +=
+            (tocsin_ratelimit_wait(a, key, 0) == 0) != (tocsin_ratelimit_wait(b, key, 0) == 0);
     }
     assert_true(differ > 0);
     tocsin_ratelimit_free(a);

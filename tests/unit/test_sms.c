@@ -186,7 +186,7 @@ static void test_chars(void **state)
 static void test_near_misses_are_ucs2(void **state)
 {
     (void)state;
-    const char *not_gsm[] = {"ç", "á", "í", "ó", "ú", "õ", "Ã", "ê", "α", "Β" /* U+0392 */,
+    const char *not_gsm[] = {"ç", "á", "í",  "ó",    "ú", "õ",  "Ã", "ê", "α", "Β" /* U+0392 */,
                              "Ά", "ÿ", "\t", "\x7f", "`", "\v", "“", "’", "…", "\xc2\xa0"};
     for (size_t i = 0; i < sizeof not_gsm / sizeof not_gsm[0]; i++) {
         struct tocsin_sms_info info = count(not_gsm[i]);

@@ -29,11 +29,13 @@ static void test_shared_cases(void **state)
     assert_true(json_array_size(cases) >= 20);
     size_t i;
     json_t *c;
-    json_array_foreach(cases, i, c) {
+    json_array_foreach(cases, i, c)
+    {
         char body[8192];
         size_t len = 0, j;
         json_t *part;
-        json_array_foreach(json_object_get(c, "parts"), j, part) {
+        json_array_foreach(json_object_get(c, "parts"), j, part)
+        {
             const char *t = json_string_value(json_array_get(part, 0));
             size_t tl = strlen(t);
             for (json_int_t k = 0; k < json_integer_value(json_array_get(part, 1)); k++) {
@@ -50,7 +52,8 @@ static void test_shared_cases(void **state)
             info.segments != (size_t)json_integer_value(json_object_get(c, "segments")) ||
             info.chars != (size_t)json_integer_value(json_object_get(c, "chars")))
             fail_msg("case %zu: got %s units=%zu segments=%zu chars=%zu", i,
-                     tocsin_sms_encoding_name(info.encoding), info.units, info.segments, info.chars);
+                     tocsin_sms_encoding_name(info.encoding), info.units, info.segments,
+                     info.chars);
     }
     json_decref(root);
 }

@@ -92,8 +92,8 @@ static void check_zones(const char *what, const char *z, int end)
             count++;
             if (z[i - 1] == ',' || z[i - 1] == '{' || z[i + 1] == '}')
                 fail_msg("%s: empty zone in \"%s\"", what, z);
-        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '/' ||
-                     c == '_' || c == '-' || c == '+'))
+        } else if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                     c == '/' || c == '_' || c == '-' || c == '+'))
             fail_msg("%s: bad character in \"%s\"", what, z);
     }
     if (count > 8)
@@ -112,11 +112,13 @@ static void test_tables_well_formed(void **state)
         check_zones(p[i].name, p[i].zones, p[i].quiet_end_hour);
         if (p[i].abbrev && strlen(p[i].abbrev) != 2)
             fail_msg("%s: abbreviation \"%s\"", p[i].name, p[i].abbrev);
-        int fl_ok = p[i].abbrev && (strcmp(p[i].abbrev, "FL") == 0 || strcmp(p[i].abbrev, "OK") == 0);
+        int fl_ok =
+            p[i].abbrev && (strcmp(p[i].abbrev, "FL") == 0 || strcmp(p[i].abbrev, "OK") == 0);
         if (fl_ok != (p[i].quiet_end_hour == 20))
             fail_msg("%s: quiet end %d", p[i].name, p[i].quiet_end_hour);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(p[i].name, p[j].name) == 0 || (p[i].abbrev && p[j].abbrev && strcmp(p[i].abbrev, p[j].abbrev) == 0))
+            if (strcmp(p[i].name, p[j].name) == 0 ||
+                (p[i].abbrev && p[j].abbrev && strcmp(p[i].abbrev, p[j].abbrev) == 0))
                 fail_msg("%s listed twice", p[i].name);
     }
     const struct tocsin_country_zones *c = tocsin_zones_countries(&n);
@@ -130,8 +132,10 @@ static void test_tables_well_formed(void **state)
             if (strcmp(c[i].prefix, c[j].prefix) == 0)
                 fail_msg("%s listed twice", c[i].prefix);
     }
-    check_zones("nanp default", tocsin_zones_nanp_unknown.zones, tocsin_zones_nanp_unknown.quiet_end_hour);
-    check_zones("world default", tocsin_zones_world_unknown.zones, tocsin_zones_world_unknown.quiet_end_hour);
+    check_zones("nanp default", tocsin_zones_nanp_unknown.zones,
+                tocsin_zones_nanp_unknown.quiet_end_hour);
+    check_zones("world default", tocsin_zones_world_unknown.zones,
+                tocsin_zones_world_unknown.quiet_end_hour);
 }
 
 int main(void)

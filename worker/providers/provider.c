@@ -40,7 +40,8 @@ void provider_classify(const struct tocsin_provider *p, const struct tocsin_http
     p->classify_response(r, o);
 }
 
-void provider_request_to_client(const struct provider_request *req, struct tocsin_http_client_request *out)
+void provider_request_to_client(const struct provider_request *req,
+                                struct tocsin_http_client_request *out)
 {
     memset(out, 0, sizeof *out);
     out->method = "POST";
@@ -59,8 +60,8 @@ void provider_request_free(struct provider_request *req)
     req->body = NULL;
 }
 
-int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path, size_t npath,
-                         char *out, size_t outlen)
+int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path,
+                         size_t npath, char *out, size_t outlen)
 {
     int found = tocsin_json_scan_string(r->body, r->body_len, path, npath, out, outlen);
     if (found >= 0)

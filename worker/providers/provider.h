@@ -32,10 +32,11 @@ struct provider_request {
 };
 
 enum provider_outcome_kind {
-    OUTCOME_SENT,    /* accepted: provider_id is set */
-    OUTCOME_RETRY,   /* provably not processed (429, refused before sending): requeue with backoff */
-    OUTCOME_FAILED,  /* refused for good (4xx): error_code / error_message */
-    OUTCOME_UNKNOWN, /* may have been sent (5xx, timeout, reset after sending): never resend blindly */
+    OUTCOME_SENT,   /* accepted: provider_id is set */
+    OUTCOME_RETRY,  /* provably not processed (429, refused before sending): requeue with backoff */
+    OUTCOME_FAILED, /* refused for good (4xx): error_code / error_message */
+    OUTCOME_UNKNOWN, /* may have been sent (5xx, timeout, reset after sending): never resend blindly
+                      */
 };
 
 struct provider_outcome {
@@ -53,7 +54,8 @@ struct tocsin_provider {
     int (*build_request)(const struct provider_account *a, const struct provider_message *m,
                          struct provider_request *req, char *err, size_t errlen);
     /* Classifies a response the transport delivered (see provider_classify). */
-    void (*classify_response)(const struct tocsin_http_client_response *r, struct provider_outcome *o);
+    void (*classify_response)(const struct tocsin_http_client_response *r,
+                              struct provider_outcome *o);
 };
 
 extern const struct tocsin_provider tocsin_provider_twilio;
@@ -69,7 +71,8 @@ void provider_classify(const struct tocsin_provider *p, const struct tocsin_http
                        struct provider_outcome *o);
 
 /* The request as lib/http_client takes it. */
-void provider_request_to_client(const struct provider_request *req, struct tocsin_http_client_request *out);
+void provider_request_to_client(const struct provider_request *req,
+                                struct tocsin_http_client_request *out);
 
 void provider_request_free(struct provider_request *req);
 
@@ -77,7 +80,7 @@ void provider_request_free(struct provider_request *req);
  * out: scanned without building a tree, parsed with jansson only when the
  * scan cannot copy it (escapes; a longer string is cut to fit, as before).
  * Returns 1 when there is a string there, else 0. */
-int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path, size_t npath,
-                         char *out, size_t outlen);
+int provider_json_string(const struct tocsin_http_client_response *r, const char *const *path,
+                         size_t npath, char *out, size_t outlen);
 
 #endif

@@ -14,7 +14,8 @@ static int telnyx_build(const struct provider_account *a, const struct provider_
                         struct provider_request *req, char *err, size_t errlen)
 {
     memset(req, 0, sizeof *req);
-    if (!a->base_url || (strncmp(a->base_url, "https://", 8) && strncmp(a->base_url, "http://", 7))) {
+    if (!a->base_url ||
+        (strncmp(a->base_url, "https://", 8) && strncmp(a->base_url, "http://", 7))) {
         snprintf(err, errlen, "invalid Telnyx base URL");
         return -1;
     }
@@ -35,7 +36,8 @@ static int telnyx_build(const struct provider_account *a, const struct provider_
     req->body_len = strlen(req->body);
     snprintf(req->header_store[0], sizeof req->header_store[0], "Content-Type: application/json");
     snprintf(req->header_store[1], sizeof req->header_store[1], "Accept: application/json");
-    snprintf(req->header_store[2], sizeof req->header_store[2], "Authorization: Bearer %s", a->secret);
+    snprintf(req->header_store[2], sizeof req->header_store[2], "Authorization: Bearer %s",
+             a->secret);
     for (int i = 0; i < 3; i++)
         req->headers[i] = req->header_store[i];
     return 0;
@@ -65,7 +67,8 @@ static void telnyx_classify(const struct tocsin_http_client_response *r, struct 
         snprintf(o->error_code, sizeof o->error_code, "%s", code);
     else
         snprintf(o->error_code, sizeof o->error_code, "http_%ld", r->status);
-    snprintf(o->error_message, sizeof o->error_message, "%s", detail ? detail : "carrier refused the message");
+    snprintf(o->error_message, sizeof o->error_message, "%s",
+             detail ? detail : "carrier refused the message");
     if (r->status == 429) {
         o->kind = OUTCOME_RETRY;
         o->slow_down = 1;

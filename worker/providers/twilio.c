@@ -16,15 +16,17 @@ static int twilio_build(const struct provider_account *a, const struct provider_
 {
     memset(req, 0, sizeof *req);
     if (!a->account_sid || strlen(a->account_sid) != 34 || strncmp(a->account_sid, "AC", 2) != 0) {
-        snprintf(err, errlen, "invalid Twilio account SID \"%s\"", a->account_sid ? a->account_sid : "");
+        snprintf(err, errlen, "invalid Twilio account SID \"%s\"",
+                 a->account_sid ? a->account_sid : "");
         return -1;
     }
-    if (!a->base_url || (strncmp(a->base_url, "https://", 8) && strncmp(a->base_url, "http://", 7))) {
+    if (!a->base_url ||
+        (strncmp(a->base_url, "https://", 8) && strncmp(a->base_url, "http://", 7))) {
         snprintf(err, errlen, "invalid Twilio base URL");
         return -1;
     }
-    int n = snprintf(req->url, sizeof req->url, "%s/2010-04-01/Accounts/%s/Messages.json", a->base_url,
-                     a->account_sid);
+    int n = snprintf(req->url, sizeof req->url, "%s/2010-04-01/Accounts/%s/Messages.json",
+                     a->base_url, a->account_sid);
     if (n < 0 || (size_t)n >= sizeof req->url) {
         snprintf(err, errlen, "the Twilio base URL is too long");
         return -1;
@@ -48,7 +50,8 @@ static int twilio_build(const struct provider_account *a, const struct provider_
         /* Twilio accepts 1 to 36000 seconds (ten hours). */
         long v = m->validity_seconds > 36000 ? 36000 : m->validity_seconds;
         snprintf(validity, sizeof validity, "%ld", v);
-        used = tocsin_form_append(req->body, cap, used, TSTR("ValidityPeriod"), tocsin_str_from(validity));
+        used = tocsin_form_append(req->body, cap, used, TSTR("ValidityPeriod"),
+                                  tocsin_str_from(validity));
     }
     req->body_len = used;
     snprintf(req->header_store[0], sizeof req->header_store[0],
@@ -56,7 +59,8 @@ static int twilio_build(const struct provider_account *a, const struct provider_
     snprintf(req->header_store[1], sizeof req->header_store[1], "Accept: application/json");
     req->headers[0] = req->header_store[0];
     req->headers[1] = req->header_store[1];
-    snprintf(req->basic_auth, sizeof req->basic_auth, "%s:%s", a->account_sid, a->secret ? a->secret : "");
+    snprintf(req->basic_auth, sizeof req->basic_auth, "%s:%s", a->account_sid,
+             a->secret ? a->secret : "");
     return 0;
 }
 
@@ -84,7 +88,8 @@ static void twilio_classify(const struct tocsin_http_client_response *r, struct 
         snprintf(o->error_code, sizeof o->error_code, "%lld", c);
     else
         snprintf(o->error_code, sizeof o->error_code, "http_%ld", r->status);
-    snprintf(o->error_message, sizeof o->error_message, "%s", message ? message : "carrier refused the message");
+    snprintf(o->error_message, sizeof o->error_message, "%s",
+             message ? message : "carrier refused the message");
     if (r->status == 429 || c == 20429) {
         o->kind = OUTCOME_RETRY; /* never processed: safe to send again, slower */
         o->slow_down = 1;
