@@ -147,10 +147,10 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
         snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
         hash = PQgetvalue(r->res, 0, col[I_HASH]);
     }
-    int rc = password_verify_async(hash, l->password, verified, l);
+    int rc = dash_password_verify(hash, l->password, verified, l);
     if (rc != 0)
         give_back(l);
-    if (rc == PASSWORD_BUSY)
+    if (rc == DASH_PASSWORD_BUSY)
         busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
@@ -363,8 +363,8 @@ static void invite_checked(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 404, "not_found", "no such invite");
         return;
     }
-    int rc = password_hash_async(a->password, invite_hashed, call);
-    if (rc == PASSWORD_BUSY)
+    int rc = dash_password_hash(a->password, invite_hashed, call);
+    if (rc == DASH_PASSWORD_BUSY)
         busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");

@@ -197,15 +197,15 @@ void dash_release_stop(struct dashboard *dash);
 /* Makes the dummy hash and sets the bounds: concurrency argon2id at once,
  * queue_max waiting in order (once, on the loop thread, before any
  * request). Returns 0 or -1. */
-int password_work_init(uv_loop_t *loop, unsigned concurrency, unsigned queue_max);
-#define PASSWORD_BUSY (-2) /* the queue is full: answer 503 with Retry-After */
+int dash_password_init(uv_loop_t *loop, unsigned concurrency, unsigned queue_max);
+#define DASH_PASSWORD_BUSY (-2) /* the queue is full: answer 503 with Retry-After */
 /* Verifies password against encoded (NULL: a dummy hash, same cost) on the
  * libuv thread pool, after the work queued before it; done(ok, arg) runs
- * on the loop. Returns 0, PASSWORD_BUSY, or -1 (out of memory); done is
+ * on the loop. Returns 0, DASH_PASSWORD_BUSY, or -1 (out of memory); done is
  * called only after 0. */
-int password_verify_async(const char *encoded, const char *password,
-                          void (*done)(int ok, void *arg), void *arg);
+int dash_password_verify(const char *encoded, const char *password, void (*done)(int ok, void *arg),
+                         void *arg);
 /* Hashes password the same way; done(hash or NULL on failure, arg). */
-int password_hash_async(const char *password, void (*done)(const char *hash, void *arg), void *arg);
+int dash_password_hash(const char *password, void (*done)(const char *hash, void *arg), void *arg);
 
 #endif

@@ -44,7 +44,7 @@ static int dashboard_start(struct tocsin_daemon *d)
         tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS, LOGIN_BURST_PER_ADDRESS, 8192);
     dash->events = dash_events_new(dash);
     if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events ||
-        password_work_init(d->loop, d->cfg.dashboard_password_concurrency,
+        dash_password_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
         dash_events_start(dash->events) != 0) {
         log_error("dashboard_start_failed", "reason=\"out of memory or bad static folder\"");

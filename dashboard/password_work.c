@@ -48,7 +48,7 @@ static struct tocsin_metric m_refused =
 static struct tocsin_metric m_waiting = TOCSIN_METRIC_GAUGE(
     "tocsin_dashboard_password_waiting", "password checks waiting for an argon2id slot", NULL);
 
-int password_work_init(uv_loop_t *loop, unsigned concurrency, unsigned queue_max)
+int dash_password_init(uv_loop_t *loop, unsigned concurrency, unsigned queue_max)
 {
     q.loop = loop;
     q.max_running = concurrency ? concurrency : 1;
@@ -119,13 +119,13 @@ static void work_done(uv_work_t *req, int status)
     pump();
 }
 
-/* Queues w behind everything already waiting; PASSWORD_BUSY when full. */
+/* Queues w behind everything already waiting; DASH_PASSWORD_BUSY when full. */
 static int submit(struct pw_work *w)
 {
     if (q.waiting >= q.max_waiting && q.running >= q.max_running) {
         tocsin_metric_add(&m_refused, 1);
         pw_free(w);
-        return PASSWORD_BUSY;
+        return DASH_PASSWORD_BUSY;
     }
     if (q.tail)
         q.tail->next = w;
@@ -138,8 +138,8 @@ static int submit(struct pw_work *w)
     return 0;
 }
 
-int password_verify_async(const char *encoded, const char *password,
-                          void (*done)(int ok, void *arg), void *arg)
+int dash_password_verify(const char *encoded, const char *password, void (*done)(int ok, void *arg),
+                         void *arg)
 {
     struct pw_work *w = calloc(1, sizeof *w);
     if (!w)
@@ -155,7 +155,7 @@ int password_verify_async(const char *encoded, const char *password,
     return submit(w);
 }
 
-int password_hash_async(const char *password, void (*done)(const char *hash, void *arg), void *arg)
+int dash_password_hash(const char *password, void (*done)(const char *hash, void *arg), void *arg)
 {
     struct pw_work *w = calloc(1, sizeof *w);
     if (!w)

@@ -35,14 +35,15 @@ static void test_fifo_bounded(void **state)
     (void)state;
     uv_loop_t loop;
     uv_loop_init(&loop);
-    assert_int_equal(password_work_init(&loop, 1, 3), 0);
+    assert_int_equal(dash_password_init(&loop, 1, 3), 0);
     /* One runs, three wait; the fifth is refused at once. */
     for (intptr_t i = 0; i < 3; i++)
-        assert_int_equal(password_verify_async(NULL, "guess", done_verify, (void *)i), 0);
-    assert_int_equal(password_hash_async("a long password", done_hash, (void *)3), 0);
+        assert_int_equal(dash_password_verify(NULL, "guess", done_verify, (void *)i), 0);
+    assert_int_equal(dash_password_hash("a long password", done_hash, (void *)3), 0);
     assert_int_equal(q.running, 1);
     assert_int_equal(q.waiting, 3);
-    assert_int_equal(password_verify_async(NULL, "guess", done_verify, (void *)9), PASSWORD_BUSY);
+    assert_int_equal(dash_password_verify(NULL, "guess", done_verify, (void *)9),
+                     DASH_PASSWORD_BUSY);
     assert_true(m_refused.value == 1);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(norder, 4);
