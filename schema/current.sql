@@ -1057,14 +1057,26 @@ CREATE FUNCTION public.tocsin_dashboard_handoff(p_org bigint, p_user bigint, p_i
                              'to', coalesce(t.display_name, t.email), 'by', coalesce(b.display_name, b.email),
                              'at', a.created_at)
       FROM conversations c
-      JOIN LATERAL (SELECT * FROM audit_events e
-                     WHERE e.action = 'conversation.assign' AND e.subject_id = c.id
-                       AND e.org_id = c.org_id AND e.subject_type = 'conversation'
-                     ORDER BY e.created_at DESC, e.id DESC LIMIT 1) a ON true
-      LEFT JOIN users t ON t.org_id = c.org_id AND t.id = (a.details->>'to')::bigint
+      JOIN LATERAL (SELECT * FROM (
+                        (SELECT e.id, e.user_id, e.created_at, (e.details->>'to')::bigint AS to_id,
+                                (e.details->>'from')::bigint AS from_id
+                           FROM audit_events e
+                          WHERE e.action = 'conversation.assign' AND e.subject_id = c.id
+                            AND e.org_id = c.org_id AND e.subject_type = 'conversation'
+                          ORDER BY e.created_at DESC, e.id DESC LIMIT 1)
+                        UNION ALL
+                        (SELECT e.id, e.user_id, e.created_at, e.subject_id,
+                                (e.details->'from'->>c.id::text)::bigint
+                           FROM audit_events e
+                          WHERE e.action = 'conversation.bulk_assign' AND e.subject_id = c.assignee_id
+                            AND e.org_id = c.org_id AND e.subject_type = 'user'
+                            AND e.details->'from' ? c.id::text
+                          ORDER BY e.created_at DESC, e.id DESC LIMIT 1)) x
+                     ORDER BY x.created_at DESC, x.id DESC LIMIT 1) a ON true
+      LEFT JOIN users t ON t.org_id = c.org_id AND t.id = a.to_id
       LEFT JOIN users b ON b.org_id = c.org_id AND b.id = a.user_id
      WHERE c.id = p_id AND c.org_id = p_org
-       AND (a.details->>'from')::bigint = p_user
+       AND a.from_id = p_user
        AND c.assignee_id IS DISTINCT FROM p_user $$;
 
 
@@ -5589,6 +5601,13 @@ ALTER TABLE ONLY public.users
 --
 
 CREATE INDEX audit_events_assign ON public.audit_events USING btree (subject_id, created_at DESC) WHERE (action = 'conversation.assign'::text);
+
+
+--
+-- Name: audit_events_bulk_assign; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_events_bulk_assign ON public.audit_events USING btree (subject_id, created_at DESC) WHERE (action = 'conversation.bulk_assign'::text);
 
 
 --

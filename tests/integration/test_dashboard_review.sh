@@ -204,6 +204,10 @@ assert_eq "$(sql "SELECT string_agg(id::text, ' ' ORDER BY id) FROM conversation
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.bulk_assign'")" 1 "one audit row"
 assert_eq "$(sql "SELECT concat_ws('|', user_id, subject_id, details->>'ids', details->'from'->>'$c3', coalesce(details->'from'->>'$c4', 'none')) FROM audit_events WHERE action = 'conversation.bulk_assign'")" \
   "$LEAD|$V1|[$c1, $c3, $c4]|$V2|none" "naming the ids, the assignee and where each came from"
+# Volunteer 2 learns who took c3, as after a single move (021).
+assert_eq "$(call vol2 GET "/api/conversations/$c3/handoff")" 200 "volunteer 2 asks who took c3"
+assert_eq "$(jq_ '[d.to, d.by].join()')" "Val Volunteer,Lee Lead" "the bulk move names who took it and who moved it"
+assert_eq "$(call vol1 GET "/api/conversations/$c4/handoff")" 404 "c4 was nobody's before: no hand-off"
 # A lead has no cap (as when she claims).
 assert_eq "$(call lead POST /api/review/reassign "{\"ids\":[$c5,$n1,$n2],\"user_id\":$LEAD}")" 200 "a lead takes three"
 
