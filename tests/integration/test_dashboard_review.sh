@@ -37,20 +37,11 @@ sql "UPDATE conversations SET created_at = '2001-05-01 10:00Z', last_inbound_at 
      UPDATE conversations SET created_at = '2001-05-03 10:00Z', last_inbound_at = '2001-05-03 10:00Z' WHERE id = $c6" >/dev/null
 TAG=$(sql "INSERT INTO tags (org_id, name) VALUES ($ORG, 'press') RETURNING id")
 sql "INSERT INTO conversation_tags (org_id, conversation_id, tag_id) VALUES ($ORG, $c3, $TAG), ($ORG, $c6, $TAG)" >/dev/null
-# An outreach campaign whose text opened c1's conversation, with one question.
-CAMP=$(sql "INSERT INTO outreach_campaigns (org_id, name, sender_id, script) VALUES ($ORG, 'Rally', $SENDER, 'Rally Saturday?') RETURNING id")
-STEP=$(sql "INSERT INTO outreach_steps (org_id, campaign_id, position, question) VALUES ($ORG, $CAMP, 1, 'Coming?') RETURNING id")
-YES=$(sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 1, 'Yes') RETURNING id")
-NO=$(sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 2, 'No') RETURNING id")
-C1_CONTACT=$(sql "SELECT contact_id FROM conversations WHERE id = $c1")
-MSG=$(sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
-           VALUES ($ORG, $SENDER, 'twilio', '+14155550101', 'Rally Saturday?', 'GSM-7', 1, 'conversational', $c1) RETURNING id")
-sql "INSERT INTO outreach_targets (org_id, campaign_id, contact_id, state, texted_by, texted_at, message_id, conversation_id)
-     VALUES ($ORG, $CAMP, $C1_CONTACT, 'texted', $V1, now(), $MSG, $c1);
-     INSERT INTO outreach_answers (org_id, campaign_id, contact_id, step_id, choice_id, conversation_id, recorded_by)
-     VALUES ($ORG, $CAMP, $C1_CONTACT, $STEP, $NO, $c1, $V1)" >/dev/null
-# The newest message of c1 is now that outbound text; its inbound body is not the last.
-sql "UPDATE conversations SET last_outbound_at = last_inbound_at + interval '1 minute' WHERE id = $c1" >/dev/null
+# An outreach campaign whose text opened c1's conversation, with one
+# question answered No; that text is c1's newest message now, so its
+# inbound body is not the last.
+outreach_answered "$c1" "$V1" "Rally Saturday?"
+C1_CONTACT=$CONTACT
 
 "$BIN/ops/tocsinctl" org create other --name "Other Org" >/dev/null
 OTHER=$(sql "SELECT id FROM orgs WHERE slug = 'other'")

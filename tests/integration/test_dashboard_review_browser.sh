@@ -13,18 +13,7 @@ member_writes +14155550702 'STOP please <img src=x onerror="window.__xss=1">' tr
 member_writes +14155550703 "I can bring chairs" >/dev/null
 member_writes +14155550704 "see you" >/dev/null
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now() WHERE id = $c1" >/dev/null
-CAMP=$(sql "INSERT INTO outreach_campaigns (org_id, name, sender_id, script) VALUES ($ORG, 'Rally', $SENDER, 'Rally Saturday?') RETURNING id")
-STEP=$(sql "INSERT INTO outreach_steps (org_id, campaign_id, position, question) VALUES ($ORG, $CAMP, 1, 'Coming?') RETURNING id")
-sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 1, 'Yes')" >/dev/null
-NO=$(sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 2, 'No') RETURNING id")
-CONTACT=$(sql "SELECT contact_id FROM conversations WHERE id = $c1")
-MSG=$(sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
-           VALUES ($ORG, $SENDER, 'twilio', '+14155550701', 'Rally Saturday? Doors at 10', 'GSM-7', 1, 'conversational', $c1) RETURNING id")
-sql "INSERT INTO outreach_targets (org_id, campaign_id, contact_id, state, texted_by, texted_at, message_id, conversation_id)
-     VALUES ($ORG, $CAMP, $CONTACT, 'texted', $V1, now(), $MSG, $c1);
-     INSERT INTO outreach_answers (org_id, campaign_id, contact_id, step_id, choice_id, conversation_id, recorded_by)
-     VALUES ($ORG, $CAMP, $CONTACT, $STEP, $NO, $c1, $V1);
-     UPDATE conversations SET last_outbound_at = last_inbound_at + interval '1 minute' WHERE id = $c1" >/dev/null
+outreach_answered "$c1" "$V1" "Rally Saturday? Doors at 10"
 DASH="$DASH" PSQL="$PSQL" C1="$c1" TOTAL=4 SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/review.mjs" \
   || fail "the browser test failed"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG AND action IN ('conversation.bulk_assign', 'conversation.bulk_close', 'outreach.answer_correct')")" \
