@@ -150,7 +150,8 @@ export async function reviewPage() {
     if (!append) say(msg, null);
     state.rows = append ? state.rows.concat(r.conversations) : r.conversations;
     state.next = r.next;
-    // One page at a time is selectable: "all on this page" is the page shown last.
+    // "All on this page" is every row shown, "Show more" included (the
+    // server takes at most 500 ids at once and says so).
     replace(list, state.rows.length ? state.rows.map(row) : h('p', { class: 'muted' }, 'No conversation matches.'));
     more.hidden = !state.next;
     updateBulk();
