@@ -12,6 +12,7 @@
 #include "api_outreach.h"
 #include "api_outreach_sql.h"
 #include "api_people_sql.h"
+#include "api_review_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -60,6 +61,7 @@ static const char *const f_outreach_contact[] = {"contact_id", NULL};
 static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
+static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -173,6 +175,15 @@ const struct api_route api_routes[] = {
     ROUTE_FN("GET", "/api/opt-outs/export", API_ADMIN, 0, NULL, api_opt_out_export),
     ROUTE_FN("POST", "/api/opt-outs/lookup", API_ADMIN, 0, f_phone, api_opt_out_lookup),
     ROUTE_FN("POST", "/api/opt-outs/undo", API_ADMIN, 0, f_undo, api_opt_out_undo),
+
+    /* a lead's Message review: every conversation of the org, filtered and
+     * paged; bulk reassign and close; an outreach answer corrected
+     * (api_review.c, api_review_sql.h, schema/functions/review.sql) */
+    ROUTE_FN("GET", "/api/review/conversations", API_LEAD, 0, NULL, api_review_list),
+    ROUTE_FN("POST", "/api/review/reassign", API_LEAD, 0, f_user, api_review_reassign),
+    ROUTE_FN("POST", "/api/review/close", API_LEAD, 0, NULL, api_review_close),
+    ROUTE_SQL("POST", "/api/review/conversations/:id/answer", API_LEAD, 0, f_review_answer,
+              SQL_REVIEW_ANSWER),
 
     /* live updates (events.c) */
     ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),

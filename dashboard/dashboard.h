@@ -155,6 +155,10 @@ void api_opt_out_import(struct api_call *call);
 void api_opt_out_export(struct api_call *call);
 void api_opt_out_lookup(struct api_call *call);
 void api_opt_out_undo(struct api_call *call);
+/* A lead's Message review (api_review.c). */
+void api_review_list(struct api_call *call);
+void api_review_reassign(struct api_call *call);
+void api_review_close(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
 void api_stats(struct api_call *call);

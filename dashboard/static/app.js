@@ -18,6 +18,7 @@ import { outreachPane, outreachPanel } from './outreach.js';
 import { leadNav, leadPage } from './leads.js';
 import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
+import { reviewPage } from './review.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, current: null };
@@ -82,6 +83,7 @@ function header() {
       link('inbox', 'Inbox'),
       link('outreach', 'Outreach'),
       isLead() ? link('team', 'Team') : null,
+      isLead() ? link('review', 'Review') : null,
       isLead() ? link('blasts', 'Blasts') : null,
       isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
       isLead() ? link('settings', 'Settings') : null,
@@ -938,6 +940,13 @@ async function render() {
     const nav = r.view === 'leads' ? leadNav(r) : settingsNav(r, state.me);
     replace(root, header(), flashArea, nav, main);
     const content = await (r.view === 'leads' ? leadPage(r, state.me) : settingsPage(r, state.me));
+    if (location.hash === fragment) replace(main, content);
+    return;
+  }
+  if (r.view === 'review') {
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), flashArea, main);
+    const content = await reviewPage();
     if (location.hash === fragment) replace(main, content);
     return;
   }

@@ -8,7 +8,7 @@
 
 // path: the fragment, with :id (digits) or :token (base64url) parameters.
 // view: the module that draws it (app.js's inbox and team, outreach.js,
-// leads.js, admin.js, settings.js, or the logged-out pages). section: the
+// leads.js, admin.js, settings.js, review.js, or the logged-out pages). section: the
 // top-bar link it sits under. lead: only leads and admins open it (others
 // get the inbox); admin: only admins (admin.js's pages). parent: the page a
 // sub-page's sub-navigation marks.
@@ -18,6 +18,7 @@ const TABLE = [
   { name: 'inbox', path: '#/', view: 'inbox', section: 'inbox' },
   { name: 'conversation', path: '#/c/:id', view: 'inbox', section: 'inbox' },
   { name: 'team', path: '#/team', view: 'inbox', section: 'team', lead: true },
+  { name: 'review', path: '#/review', view: 'review', section: 'review', lead: true },
   { name: 'outreach', path: '#/outreach', view: 'outreach', section: 'outreach' },
   { name: 'campaign', path: '#/outreach/:id', view: 'outreach', section: 'outreach' },
   { name: 'campaign-send', path: '#/outreach/:id/send', view: 'outreach', section: 'outreach' },

@@ -199,21 +199,36 @@ BEGIN
 END $$;
 
 -- Who took a conversation from the caller: the last reassignment of it
--- away from p_user, if it is no longer hers; NULL otherwise (404).
+-- away from p_user, if it is no longer hers; NULL otherwise (404). A
+-- lead's single move is audited per conversation (021's index); a bulk
+-- move (review.sql) once, with the new holder as subject and each id's
+-- previous holder in details->'from' (026's index).
 CREATE OR REPLACE FUNCTION tocsin_dashboard_handoff(p_org bigint, p_user bigint, p_id bigint)
     RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('conversation_id', c.id,
                              'to', coalesce(t.display_name, t.email), 'by', coalesce(b.display_name, b.email),
                              'at', a.created_at)
       FROM conversations c
-      JOIN LATERAL (SELECT * FROM audit_events e
-                     WHERE e.action = 'conversation.assign' AND e.subject_id = c.id
-                       AND e.org_id = c.org_id AND e.subject_type = 'conversation'
-                     ORDER BY e.created_at DESC, e.id DESC LIMIT 1) a ON true
-      LEFT JOIN users t ON t.org_id = c.org_id AND t.id = (a.details->>'to')::bigint
+      JOIN LATERAL (SELECT * FROM (
+                        (SELECT e.id, e.user_id, e.created_at, (e.details->>'to')::bigint AS to_id,
+                                (e.details->>'from')::bigint AS from_id
+                           FROM audit_events e
+                          WHERE e.action = 'conversation.assign' AND e.subject_id = c.id
+                            AND e.org_id = c.org_id AND e.subject_type = 'conversation'
+                          ORDER BY e.created_at DESC, e.id DESC LIMIT 1)
+                        UNION ALL
+                        (SELECT e.id, e.user_id, e.created_at, e.subject_id,
+                                (e.details->'from'->>c.id::text)::bigint
+                           FROM audit_events e
+                          WHERE e.action = 'conversation.bulk_assign' AND e.subject_id = c.assignee_id
+                            AND e.org_id = c.org_id AND e.subject_type = 'user'
+                            AND e.details->'from' ? c.id::text
+                          ORDER BY e.created_at DESC, e.id DESC LIMIT 1)) x
+                     ORDER BY x.created_at DESC, x.id DESC LIMIT 1) a ON true
+      LEFT JOIN users t ON t.org_id = c.org_id AND t.id = a.to_id
       LEFT JOIN users b ON b.org_id = c.org_id AND b.id = a.user_id
      WHERE c.id = p_id AND c.org_id = p_org
-       AND (a.details->>'from')::bigint = p_user
+       AND a.from_id = p_user
        AND c.assignee_id IS DISTINCT FROM p_user $$;
 
 -- A conversation message's state changed: tell the dashboard (ids only).

@@ -31,6 +31,27 @@ member_writes() {
        \$b\$$2\$b\$, 0, 'reply', NULL, ${3:-false}, NULL, NULL, NULL)"
 }
 
+# outreach_answered CONVERSATION VOLUNTEER_ID TEXT: an outreach campaign
+# "Rally" whose text TEXT, sent by the volunteer, opened the conversation
+# (its newest message now), with one question "Coming?" (choices Yes, No)
+# answered No by her. Sets CAMP, STEP, YES, NO and CONTACT.
+outreach_answered() {
+  local msg phone
+  CAMP=$(sql "INSERT INTO outreach_campaigns (org_id, name, sender_id, script) VALUES ($ORG, 'Rally', $SENDER, 'Rally Saturday?') RETURNING id")
+  STEP=$(sql "INSERT INTO outreach_steps (org_id, campaign_id, position, question) VALUES ($ORG, $CAMP, 1, 'Coming?') RETURNING id")
+  YES=$(sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 1, 'Yes') RETURNING id")
+  NO=$(sql "INSERT INTO outreach_choices (org_id, step_id, position, label) VALUES ($ORG, $STEP, 2, 'No') RETURNING id")
+  CONTACT=$(sql "SELECT contact_id FROM conversations WHERE id = $1")
+  phone=$(sql "SELECT phone FROM contacts WHERE id = $CONTACT")
+  msg=$(sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
+             VALUES ($ORG, $SENDER, 'twilio', '$phone', \$b\$$3\$b\$, 'GSM-7', 1, 'conversational', $1) RETURNING id")
+  sql "INSERT INTO outreach_targets (org_id, campaign_id, contact_id, state, texted_by, texted_at, message_id, conversation_id)
+       VALUES ($ORG, $CAMP, $CONTACT, 'texted', $2, now(), $msg, $1);
+       INSERT INTO outreach_answers (org_id, campaign_id, contact_id, step_id, choice_id, conversation_id, recorded_by)
+       VALUES ($ORG, $CAMP, $CONTACT, $STEP, $NO, $1, $2);
+       UPDATE conversations SET last_outbound_at = last_inbound_at + interval '1 minute' WHERE id = $1" >/dev/null
+}
+
 # login NAME EMAIL [PASSWORD]: logs in, keeping $TMP/NAME.jar and
 # $TMP/NAME.csrf. Prints the HTTP status.
 login() {

@@ -14,6 +14,7 @@ test('each page of the app has one route, and its fragment reads back', () => {
     ['invite', { token: 'aB3_-x' }, '#token=aB3_-x'],
     ['conversation', { id: 12 }, '#/c/12'],
     ['team', {}, '#/team'],
+    ['review', {}, '#/review'],
     ['outreach', {}, '#/outreach'],
     ['campaign', { id: 3 }, '#/outreach/3'],
     ['campaign-send', { id: 3 }, '#/outreach/3/send'],
@@ -37,6 +38,7 @@ test('sections and sub-pages: what the top bar and the sub-navigation mark', () 
   assert.equal(route('#/outreach/4/send').section, 'outreach');
   assert.equal(route('#/stats').section, 'blasts');
   assert.equal(route('#/team').section, 'team');
+  assert.equal(route('#/review').view, 'review');
   assert.ok(isAt('#/blasts/9', 'blasts'));
   assert.ok(isAt('#/blasts/new', 'blasts'));
   assert.ok(!isAt('#/lists', 'blasts'));
@@ -50,7 +52,7 @@ test('an empty fragment is the inbox', () => {
 });
 
 test("lead pages are the inbox for a volunteer; outreach is everyone's", () => {
-  for (const f of ['#/team', '#/blasts', '#/blasts/new', '#/blasts/2', '#/lists', '#/keywords', '#/stats'])
+  for (const f of ['#/team', '#/review', '#/blasts', '#/blasts/new', '#/blasts/2', '#/lists', '#/keywords', '#/stats'])
     assert.equal(route(f, false).name, 'inbox', f);
   assert.equal(route('#/outreach/2', false).name, 'campaign');
   assert.equal(route('#/c/2', false).name, 'conversation');
