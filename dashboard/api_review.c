@@ -14,7 +14,7 @@
 #define REVIEW_VALUE_MAX 400 /* q is cut at 100 characters by the SQL, in words */
 #define REVIEW_IDS_MAX 500
 
-static const char *const review_filters[] = {"campaign", "tag", "from", "to",     "q",
+static const char *const review_filters[] = {"campaign",  "tag",   "from",    "to",     "q",
                                              "volunteer", "state", "flagged", "before", "limit"};
 
 static int known_filter(tocsin_str key)
