@@ -5688,10 +5688,10 @@ CREATE INDEX inbound_conversation ON public.inbound_messages USING btree (conver
 
 
 --
--- Name: inbound_messages_from; Type: INDEX; Schema: public; Owner: -
+-- Name: inbound_messages_opt_out_from; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX inbound_messages_from ON public.inbound_messages USING btree (org_id, from_phone, received_at);
+CREATE INDEX inbound_messages_opt_out_from ON public.inbound_messages USING btree (org_id, from_phone, received_at) WHERE (intent = 'opt_out'::text);
 
 
 --
