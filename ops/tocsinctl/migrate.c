@@ -222,25 +222,18 @@ static int load(const char *dir, struct migration *m, int *count)
  * and fills sum_out if applied, 0 if not, -1 on a database error (printed). */
 static int recorded(PGconn *conn, const struct migration *m, char sum_out[65])
 {
-    if (is_repeatable(m)) {
-        char err[512];
-        int r = ctl_repeatable_recorded(conn, m->name, sum_out, err, sizeof err);
-        if (r < 0)
-            fprintf(stderr, "tocsinctl migrate: %s\n", err);
-        return r;
-    }
-    char version[16];
+    char version[16], err[512];
     snprintf(version, sizeof version, "%d", m->version);
-    const char *params[] = {version};
-    PGresult *res = tocsinctl_exec(
-        conn, "migrate", "SELECT checksum FROM schema_migrations WHERE version = $1", 1, params);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found)
-        snprintf(sum_out, 65, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return found;
+    int r =
+        is_repeatable(m)
+            ? ctl_recorded_checksum(conn, "SELECT checksum FROM schema_repeatables WHERE name = $1",
+                                    m->name, sum_out, err, sizeof err)
+            : ctl_recorded_checksum(conn,
+                                    "SELECT checksum FROM schema_migrations WHERE version = $1",
+                                    version, sum_out, err, sizeof err);
+    if (r < 0)
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+    return r;
 }
 
 static void refuse_changed(const struct migration *m)

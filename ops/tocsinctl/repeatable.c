@@ -15,12 +15,11 @@ const char ctl_repeatable_table_sql[] = "CREATE TABLE IF NOT EXISTS schema_repea
                                         " objects text[] NOT NULL DEFAULT '{}',"
                                         " applied_at timestamptz NOT NULL DEFAULT now())";
 
-int ctl_repeatable_recorded(PGconn *conn, const char *name, char sum_out[65], char *err,
-                            size_t errlen)
+int ctl_recorded_checksum(PGconn *conn, const char *sql, const char *key, char sum_out[65],
+                          char *err, size_t errlen)
 {
-    const char *params[] = {name};
-    PGresult *res = tocsin_dbsync_exec(
-        conn, "SELECT checksum FROM schema_repeatables WHERE name = $1", 1, params, err, errlen);
+    const char *params[] = {key};
+    PGresult *res = tocsin_dbsync_exec(conn, sql, 1, params, err, errlen);
     if (!res)
         return -1;
     int found = PQntuples(res) == 1;

@@ -12,10 +12,12 @@
  * checksum it was last applied with and the objects it defined then. */
 extern const char ctl_repeatable_table_sql[];
 
-/* Reads the checksum name was last applied with: returns 1 and fills
- * sum_out, 0 if it never was, -1 with err on a database error. */
-int ctl_repeatable_recorded(PGconn *conn, const char *name, char sum_out[65], char *err,
-                            size_t errlen);
+/* Reads the checksum a migration was last applied with, by sql (one $1
+ * parameter, key: schema_migrations' version or schema_repeatables'
+ * name): returns 1 and fills sum_out, 0 if it never was, -1 with err on a
+ * database error. */
+int ctl_recorded_checksum(PGconn *conn, const char *sql, const char *key, char sum_out[65],
+                          char *err, size_t errlen);
 
 /* Inside the caller's transaction: runs sql (the file named name) with
  * function bodies unchecked, records sum and the functions, views and
