@@ -12,6 +12,7 @@
 #include "dynbuf.h"
 #include "static_files.h"
 #include "log.h"
+#include "phone.h"
 
 /* A session is good while it is within both lifetimes: the sliding one
  * ($2, renewed by use) and the absolute one from its login ($3), and its
@@ -47,6 +48,17 @@ int api_add_param(struct api_call *call, const char *p)
     call->params[call->nparams++] =
         p ? tocsin_arena_strndup(tocsin_http_arena(call->req), p, strlen(p)) : NULL;
     return 0;
+}
+
+int api_add_phone(struct api_call *call, const char *phone)
+{
+    char e164[TOCSIN_E164_MAX + 1], why[160];
+    size_t n = phone ? strlen(phone) : 0;
+    if (n == 0 || tocsin_phone_normalize(phone, n, "US", e164, why, sizeof why) != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "%s", n ? why : "type the phone number");
+        return -1;
+    }
+    return api_add_param(call, e164) == 0 ? 0 : -1;
 }
 
 const char *api_body_text(struct api_call *call, const char *name)

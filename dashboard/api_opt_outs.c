@@ -197,24 +197,11 @@ void api_opt_out_export(struct api_call *call)
 
 /* --- one number: look up, undo --- */
 
-/* The body's phone through lib/phone, as the next parameter. Returns 0,
- * or -1 after answering 400. */
-static int add_phone(struct api_call *call, const char *phone)
-{
-    char e164[TOCSIN_E164_MAX + 1], why[160];
-    size_t n = phone ? strlen(phone) : 0;
-    if (n == 0 || tocsin_phone_normalize(phone, n, "US", e164, why, sizeof why) != 0) {
-        tocsin_http_error(call->req, 400, "invalid", "%s", n ? why : "type the phone number");
-        return -1;
-    }
-    return api_add_param(call, e164) == 0 ? 0 : -1;
-}
-
 /* Field: phone. Always 200 with opted_out true or false (the number's
  * history in this org only). */
 void api_opt_out_lookup(struct api_call *call)
 {
-    if (add_phone(call, call->params[3]) != 0)
+    if (api_add_phone(call, call->params[3]) != 0)
         return;
     api_run_sql(call, "SELECT 200, tocsin_opt_out_show($1::bigint, $5::text)");
 }
@@ -234,7 +221,7 @@ void api_opt_out_undo(struct api_call *call)
             UNDO_REASON_MIN, UNDO_REASON_MAX);
         return;
     }
-    if (add_phone(call, call->params[3]) != 0)
+    if (api_add_phone(call, call->params[3]) != 0)
         return;
     api_run_sql(call,
                 "SELECT status, body FROM tocsin_opt_out_undo($1::bigint, $2::bigint, $6::text,"

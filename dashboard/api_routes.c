@@ -11,6 +11,7 @@
 #include "api_settings_sql.h"
 #include "api_outreach.h"
 #include "api_outreach_sql.h"
+#include "api_privacy_sql.h"
 #include "api_people_sql.h"
 #include "api_review_sql.h"
 #include "api_sql.h"
@@ -41,6 +42,10 @@ static const char *const f_settings[] = {"name",
                                          "release_after_minutes",
                                          "volunteer_max_conversations",
                                          NULL};
+static const char *const f_privacy[] = {"retain_outbound_days", "retain_inbound_days",
+                                        "retain_session_days",  "retain_audit_days",
+                                        "volunteer_fields",     NULL};
+static const char *const f_forget[] = {"phone", "confirm", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
                                         "reply",   "sender_id", NULL};
@@ -105,6 +110,13 @@ const struct api_route api_routes[] = {
     /* the org's settings (api_settings.c, schema/025) */
     ROUTE_SQL("GET", "/api/settings", API_ADMIN, 0, NULL, SQL_SETTINGS),
     ROUTE_FN("POST", "/api/settings", API_ADMIN, 0, f_settings, api_settings_save),
+    /* keeping less: retention, what volunteers see, forgetting a member
+     * (api_privacy.c, schema/functions/retention.sql and forget.sql) */
+    ROUTE_SQL("GET", "/api/settings/privacy", API_ADMIN, 0, NULL, SQL_PRIVACY),
+    ROUTE_SQL("POST", "/api/settings/privacy", API_ADMIN, 0, f_privacy, SQL_PRIVACY_SAVE),
+    ROUTE_FN("POST", "/api/contacts/forget/preview", API_ADMIN, 0, f_phone,
+             api_contact_forget_preview),
+    ROUTE_FN("POST", "/api/contacts/forget", API_ADMIN, 0, f_forget, api_contact_forget),
 
     /* the org's shared texts: volunteers use the live ones, leads manage (api_settings_sql.h) */
     ROUTE_SQL("GET", "/api/canned-responses", API_VOLUNTEER, 0, NULL, SQL_CANNED),

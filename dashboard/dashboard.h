@@ -91,6 +91,11 @@ void api_run_sql(struct api_call *call, const char *sql);
  * stays SQL NULL. Returns 0, or -1 when the table is full. */
 int api_add_param(struct api_call *call, const char *p);
 
+/* A phone number typed by a person (phone: a body field), normalised by
+ * lib/phone (US for numbers without +country) and added as the next
+ * parameter in E.164. Returns 0, or -1 after answering 400. */
+int api_add_phone(struct api_call *call, const char *phone);
+
 /* A string field of the JSON body, or NULL. Numbers are returned as text
  * in the request arena. */
 const char *api_body_text(struct api_call *call, const char *name);
@@ -161,6 +166,8 @@ void api_review_reassign(struct api_call *call);
 void api_review_close(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
+void api_contact_forget_preview(struct api_call *call);
+void api_contact_forget(struct api_call *call);
 void api_stats(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries

@@ -6,8 +6,9 @@
  * dispatching the moment a lease may have lapsed, sweep messages of dead
  * workers, match delivery receipts left pending by a race with the
  * recording of their ids (tocsin_receipts_rematch, schema 014), drive
- * blasts (tocsin_blasts_tick), let slowed senders recover,
- * and poll for due messages in case a NOTIFY was missed. */
+ * blasts (tocsin_blasts_tick), let slowed senders recover, ask whether
+ * the nightly retention run is due (retention.c), and poll for due
+ * messages in case a NOTIFY was missed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,7 @@ static void tick(uv_timer_t *t)
             w->ticking_blasts = 0;
     }
     recover_slowed(w);
+    wk_retention_tick(w);
 }
 
 static void poll_fired(uv_timer_t *t)

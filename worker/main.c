@@ -88,6 +88,7 @@ static int worker_start(struct tocsin_daemon *d)
     if (tocsin_db_listen(d->db, "tocsin_outbox", outbox_notified, w) != 0)
         return -1;
     tocsin_db_on_listen_connected(d->db, listen_connected, w);
+    wk_retention_init(w);
     wk_housekeeping_start(w);
     log_info("worker_started", "worker_id=%s batch=%u concurrency=%u lease_s=%u fake_clock=%s",
              w->id, d->cfg.worker_batch, d->cfg.worker_concurrency, d->cfg.worker_lease_seconds,
@@ -100,6 +101,7 @@ static void worker_stop(struct tocsin_daemon *d)
     struct worker *w = d->app;
     w->stopping = 1;
     wk_housekeeping_stop(w);
+    wk_retention_stop(w);
 }
 
 static void leases_gone(struct worker *w)
@@ -120,7 +122,7 @@ static void unsent_released(struct worker *w)
 
 static int busy(const struct worker *w)
 {
-    if (w->in_flight > 0 || wk_outcomes_pending(w))
+    if (w->in_flight > 0 || wk_outcomes_pending(w) || wk_retention_busy(w))
         return 1;
     for (const struct wk_sender *s = w->senders; s; s = s->next)
         if (s->claiming || s->marking)
@@ -169,6 +171,7 @@ static void worker_cleanup(struct tocsin_daemon *d)
     uv_close((uv_handle_t *)&w->housekeeping, NULL);
     uv_close((uv_handle_t *)&w->poll, NULL);
     uv_close((uv_handle_t *)&w->flush_timer, NULL);
+    wk_retention_close(w);
     uv_run(d->loop, UV_RUN_DEFAULT);
     free(w);
 }

@@ -72,6 +72,15 @@ struct wk_outcome {
     int opt_out;
 };
 
+/* The nightly retention run (retention.c). */
+struct wk_retention {
+    uv_timer_t pause; /* between batches */
+    int asking, running, batch_in_flight;
+    unsigned kind; /* index of the kind being removed */
+    long long after; /* where its next batch starts */
+    long long counts[5];
+};
+
 struct worker {
     struct tocsin_daemon *d;
     char id[128];
@@ -95,6 +104,7 @@ struct worker {
     int releasing;
     int unsent_released;
     void (*drained)(struct tocsin_daemon *d);
+    struct wk_retention retention;
 };
 
 /* The worker's clock as Unix seconds (real time plus the test offset). */
@@ -114,6 +124,14 @@ void wk_housekeeping_stop(struct worker *w);
 /* Asks for the lease of every account not held yet (after a refresh). */
 void wk_accounts_acquire(struct worker *w);
 void wk_accounts_release(struct worker *w, void (*done)(struct worker *w));
+
+/* retention.c: the nightly retention run, asked for from the housekeeping
+ * tick; stop ends a run between batches; busy while a query is out. */
+void wk_retention_init(struct worker *w);
+void wk_retention_tick(struct worker *w);
+void wk_retention_stop(struct worker *w);
+int wk_retention_busy(const struct worker *w);
+void wk_retention_close(struct worker *w);
 
 /* dispatch.c */
 void wk_sender_pump(struct wk_sender *s);

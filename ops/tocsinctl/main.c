@@ -269,6 +269,34 @@ static const struct tocsinctl_verb verbs[] = {
      "list blasts, newest first",
      "Lists blasts, newest first: id, org, state, recipients, messages still\n"
      "queued, sent (including delivered), scheduled time and the body's start.\n"},
+    {"contacts", "forget", "--org SLUG [--region CC] [--yes] NUMBER", DB, tocsinctl_contacts_forget,
+     "forget one member: names, fields, notes, message texts, conversations",
+     "Forgets the member of the org with NUMBER (normalised as imports do; CC: region\n"
+     "for a number without +country): her name, zip, timezone, language and custom\n"
+     "fields, her conversations with their notes and tags, her outreach targets and\n"
+     "answers, and the text of every message to and from her. Her queued messages are\n"
+     "cancelled and her subscriptions ended. Kept, as the law requires: her number's\n"
+     "opt-out, the consent history (subscriptions and consent events, five years), the\n"
+     "keyword, STOP and START messages that are its evidence, and the delivery facts\n"
+     "of what was sent (number, time, state, segments; not the text).\n"
+     "Without --yes, only prints what would go and what stays. With --yes, does it,\n"
+     "in one transaction, audited as contact.forget with the number masked.\n"},
+    {"retention", "run", "[--dry-run] [--org SLUG]", DB, tocsinctl_retention_run,
+     "remove what the orgs' retention settings say is too old",
+     "Runs now what tocsin-worker runs every night (at 09:00 UTC; retention_schedule):\n"
+     "  outbound_bodies  texts of messages older than the org's retain_outbound_days\n"
+     "                   (default 365): the text goes, its length, segments and the\n"
+     "                   delivery facts stay\n"
+     "  inbound_bodies   texts of members' messages after retain_inbound_days (365);\n"
+     "                   a keyword, STOP or START is consent evidence: five years\n"
+     "  sessions         sessions expired retain_session_days ago (30)\n"
+     "  audit_events     the org's oldest audit rows after retain_audit_days (730),\n"
+     "                   a whole prefix at a time; the last one removed is kept as\n"
+     "                   the anchor of what remains (audit_retention_anchors)\n"
+     "  consent_events   an event superseded more than five years ago; a number's\n"
+     "                   latest event and every opt-out in force are never removed\n"
+     "1,000 rows per transaction. --org limits it to one org. --dry-run prints how many\n"
+     "rows of each kind each org would lose now, and changes nothing.\n"},
     {"messages", "requeue",
      "--state unknown [--org SLUG] [--sender ADDRESS]\n[--blast ID] [--dry-run]", DB,
      tocsinctl_messages_requeue, "requeue messages whose fate is unknown",

@@ -17,7 +17,8 @@ CREATE OR REPLACE FUNCTION tocsin_api_error(p_status int, p_code text, p_message
     SELECT json_build_object('error', json_build_object('status', p_status, 'code', p_code,
                                                         'message', p_message)) $$;
 
--- A volunteer sees the last four digits of a member's number only.
+-- A volunteer sees the last four digits of a member's number only (and of
+-- the rest of a contact, what tocsin_contact_field lets her: retention.sql).
 CREATE OR REPLACE FUNCTION tocsin_dashboard_phone(p_phone text, p_role text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_role = 'volunteer' THEN '•••' || right(p_phone, 4) ELSE p_phone END $$;
@@ -45,8 +46,10 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_ro
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
                              'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
                              'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
-                             'created_at', r.created_at, 'first_name', r.first_name,
-                             'last_name', r.last_name, 'phone', tocsin_dashboard_phone(r.phone, p_role),
+                             'created_at', r.created_at,
+                             'first_name', tocsin_contact_field(r.org_id, p_role, 'first_name', r.first_name),
+                             'last_name', tocsin_contact_field(r.org_id, p_role, 'last_name', r.last_name),
+                             'phone', tocsin_dashboard_phone(r.phone, p_role),
                              'assignee', r.assignee, 'last_message', r.last_message) $$;
 
 -- The caller's open conversations, newest reply first.
@@ -127,9 +130,14 @@ BEGIN
         'assigned_at', c.assigned_at,
         'assignee', (SELECT json_build_object('id', u.id, 'display_name', u.display_name)
                        FROM users u WHERE u.id = c.assignee_id),
-        'contact', json_build_object('id', ct.id, 'first_name', ct.first_name, 'last_name', ct.last_name,
-                                     'phone', tocsin_dashboard_phone(ct.phone, p_role), 'zip', ct.zip,
-                                     'fields', ct.fields,
+        -- A volunteer sees the fields her org lets her (retention.sql).
+        'contact', json_build_object('id', ct.id,
+                                     'first_name', tocsin_contact_field(p_org, p_role, 'first_name', ct.first_name),
+                                     'last_name', tocsin_contact_field(p_org, p_role, 'last_name', ct.last_name),
+                                     'phone', tocsin_dashboard_phone(ct.phone, p_role),
+                                     'zip', tocsin_contact_field(p_org, p_role, 'zip', ct.zip),
+                                     'fields', tocsin_contact_fields(p_org, p_role, ct.fields),
+                                     'forgotten', ct.forgotten_at IS NOT NULL,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
         -- Each half is read newest first through its index and cut at 50

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * retention.c — `tocsinctl retention run [--dry-run] [--org SLUG]`: what
+ * the worker's nightly retention run would remove now, per org and kind
+ * (tocsin_retention_due), or the run itself on demand, batch by batch as
+ * the worker does (tocsin_retention_batch, schema/functions/retention.sql:
+ * 1,000 rows per transaction). The rules are the SQL's. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "dbsync.h"
+#include "tocsinctl.h"
+
+#define KINDS 5
+static const char *const kinds[KINDS] = {"outbound_bodies", "inbound_bodies", "sessions",
+                                         "audit_events", "consent_events"};
+
+static int dry_run(PGconn *conn, const char *org_s)
+{
+    const char *params[] = {org_s};
+    PGresult *res = tocsinctl_exec(
+        conn, "retention run",
+        "SELECT o.slug, d.kind, d.due FROM tocsin_retention_due($1::bigint) d"
+        " JOIN orgs o ON o.id = d.org_id ORDER BY o.slug, array_position(tocsin_retention_kinds(), "
+        "d.kind)",
+        1, params);
+    if (!res)
+        return TOCSINCTL_FAIL;
+    printf("%-24s %-16s %s\n", "org", "kind", "would remove");
+    for (int i = 0; i < PQntuples(res); i++)
+        printf("%-24s %-16s %s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+               PQgetvalue(res, i, 2));
+    printf("(dry run: nothing changed; opt-outs in force and each number's latest consent "
+           "event are never removed)\n");
+    PQclear(res);
+    return TOCSINCTL_OK;
+}
+
+static int run(PGconn *conn, const char *org_s)
+{
+    long long total[KINDS] = {0};
+    for (int k = 0; k < KINDS; k++) {
+        char after[24] = "0";
+        for (;;) {
+            const char *params[] = {kinds[k], org_s, after};
+            PGresult *res =
+                tocsinctl_exec(conn, "retention run",
+                               "SELECT changed, next_after, done FROM tocsin_retention_batch($1, "
+                               "$2::bigint, $3::bigint, 1000)",
+                               3, params);
+            if (!res)
+                return TOCSINCTL_FAIL;
+            total[k] += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+            snprintf(after, sizeof after, "%s", PQgetvalue(res, 0, 1));
+            int done = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+            PQclear(res);
+            if (done)
+                break;
+        }
+        printf("%-16s %lld removed\n", kinds[k], total[k]);
+    }
+    char counts[512];
+    snprintf(counts, sizeof counts,
+             "{\"outbound_bodies\":%lld,\"inbound_bodies\":%lld,\"sessions\":%lld,"
+             "\"audit_events\":%lld,\"consent_events\":%lld}",
+             total[0], total[1], total[2], total[3], total[4]);
+    if (!org_s) {
+        const char *params[] = {"tocsinctl", counts};
+        PGresult *res = tocsinctl_exec(
+            conn, "retention run", "SELECT tocsin_retention_finished($1, $2::jsonb)", 2, params);
+        if (!res)
+            return TOCSINCTL_FAIL;
+        PQclear(res);
+    }
+    return TOCSINCTL_OK;
+}
+
+int tocsinctl_retention_run(struct tocsinctl *ctl, int argc, char **argv)
+{
+    const char *org = NULL;
+    int dry = 0;
+    const struct ctl_opt opts[] = {
+        {"--org", &org, NULL}, {"--dry-run", NULL, &dry}, {NULL, NULL, NULL}};
+    int np = ctl_parse("retention run", argc, argv, opts, NULL, 0);
+    if (np == -2)
+        return TOCSINCTL_OK;
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    PGconn *conn = tocsinctl_db(ctl);
+    if (!conn)
+        return TOCSINCTL_FAIL;
+    char org_s[24];
+    long long org_id;
+    if (org) {
+        if (tocsinctl_find_org(conn, org, &org_id))
+            return TOCSINCTL_FAIL;
+        snprintf(org_s, sizeof org_s, "%lld", org_id);
+    }
+    return dry ? dry_run(conn, org ? org_s : NULL) : run(conn, org ? org_s : NULL);
+}

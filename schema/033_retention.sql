@@ -1,0 +1,69 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
+-- 033_retention: keeping less (issue 20). How long an org keeps message
+-- bodies, sessions and audit rows; which contact fields its volunteers
+-- see; a body's trace once removed (its length; the segment count is
+-- messages.segments already); a contact forgotten; the anchors that keep
+-- the audit chain verifiable after its oldest rows go; the nightly run's
+-- schedule. The functions are schema/functions/retention.sql and
+-- forget.sql; docs/security.md explains every setting.
+
+-- Days each kind is kept (the nightly run, tocsin_retention_batch).
+-- Consent events and opt-outs are not settings: five years, and an
+-- opt-out in force is never removed (retention.sql).
+ALTER TABLE orgs
+    ADD COLUMN retain_outbound_days int NOT NULL DEFAULT 365 CHECK (retain_outbound_days BETWEEN 30 AND 3650),
+    ADD COLUMN retain_inbound_days int NOT NULL DEFAULT 365 CHECK (retain_inbound_days BETWEEN 30 AND 3650),
+    ADD COLUMN retain_session_days int NOT NULL DEFAULT 30 CHECK (retain_session_days BETWEEN 1 AND 365),
+    ADD COLUMN retain_audit_days int NOT NULL DEFAULT 730 CHECK (retain_audit_days BETWEEN 90 AND 3650),
+    -- Contact fields a volunteer sees: first_name, last_name, zip, or the
+    -- name of a custom field. The number is never among them (masked).
+    ADD COLUMN volunteer_fields text[] NOT NULL DEFAULT '{first_name}'
+        CHECK (cardinality(volunteer_fields) <= 50);
+
+-- A removed body is '' with its length kept; delivery facts (state,
+-- segments, times, carrier ids, error codes) stay. The new check is
+-- weaker than the old (every row passed that), so it is not validated:
+-- no scan of messages under this migration's lock.
+ALTER TABLE messages
+    ADD COLUMN body_removed_at timestamptz,
+    ADD COLUMN body_chars int CHECK (body_chars BETWEEN 0 AND 1600),
+    DROP CONSTRAINT messages_body_check,
+    ADD CONSTRAINT messages_body_kept_check
+        CHECK (length(body) <= 1600 AND (length(body) >= 1 OR body_removed_at IS NOT NULL)) NOT VALID;
+
+ALTER TABLE inbound_messages
+    ADD COLUMN body_removed_at timestamptz,
+    ADD COLUMN body_chars int CHECK (body_chars BETWEEN 0 AND 10000);
+
+-- A forgotten contact keeps its number (its subscriptions are consent
+-- history, and opt-outs are by number) and nothing else.
+ALTER TABLE contacts ADD COLUMN forgotten_at timestamptz;
+
+-- The audit rows of an org go oldest first, a whole prefix at a time; the
+-- last row removed is kept here whole (whatever chain hash it carries),
+-- so the chain can be verified from it onwards.
+CREATE TABLE audit_retention_anchors (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    org_id bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
+    through_id bigint NOT NULL,
+    removed int NOT NULL CHECK (removed > 0),
+    anchor jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX audit_retention_anchors_org ON audit_retention_anchors (org_id, through_id DESC);
+CREATE INDEX audit_events_org_id ON audit_events (org_id, id);
+CREATE INDEX consent_events_created ON consent_events (created_at);
+
+-- When the worker runs retention next (one row). The worker that moves
+-- next_run_at on runs it (tocsin_retention_claim); hour_utc is the hour
+-- of the day it runs at (09:00 UTC: night in the Americas).
+CREATE TABLE retention_schedule (
+    id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+    hour_utc smallint NOT NULL DEFAULT 9 CHECK (hour_utc BETWEEN 0 AND 23),
+    next_run_at timestamptz,
+    last_started_at timestamptz,
+    last_finished_at timestamptz,
+    last_by text,
+    last_counts jsonb
+);
+INSERT INTO retention_schedule (id) VALUES (1);
