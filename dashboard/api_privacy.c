@@ -36,8 +36,8 @@ void api_contact_forget(struct api_call *call)
     while (n && (confirm[n - 1] == ' ' || confirm[n - 1] == '\t'))
         n--;
     if (n != strlen(FORGET_WORD) || strncasecmp(confirm, FORGET_WORD, n) != 0) {
-        tocsin_http_error(call->req, 400, "confirm",
-                          "type %s to confirm: this cannot be undone", FORGET_WORD);
+        tocsin_http_error(call->req, 400, "confirm", "type %s to confirm: this cannot be undone",
+                          FORGET_WORD);
         return;
     }
     if (api_add_phone(call, call->params[3]) != 0)

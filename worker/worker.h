@@ -76,7 +76,7 @@ struct wk_outcome {
 struct wk_retention {
     uv_timer_t pause; /* between batches */
     int asking, running, batch_in_flight;
-    unsigned kind; /* index of the kind being removed */
+    unsigned kind;   /* index of the kind being removed */
     long long after; /* where its next batch starts */
     long long counts[5];
 };

@@ -19,6 +19,7 @@ import { leadNav, leadPage } from './leads.js';
 import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
+import { forgetNumber } from './privacy.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, current: null };
@@ -648,6 +649,20 @@ function conversationView(c, draftText) {
               )
             : null,
           optedOut ? null : h('button', { class: 'danger', id: 'optout', onclick: askOptOut }, 'Opt out this member…'),
+          isAdmin() && !contact.forgotten
+            ? h(
+                'button',
+                {
+                  class: 'danger',
+                  id: 'forget',
+                  onclick: () => {
+                    forgetNumber(contact.phone);
+                    location.hash = href('privacy');
+                  },
+                },
+                'Forget this member…',
+              )
+            : null,
         ),
       ),
     ),

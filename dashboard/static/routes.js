@@ -32,6 +32,7 @@ const TABLE = [
   { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
   { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
+  { name: 'privacy', path: '#/settings/privacy', view: 'settings', section: 'settings', admin: true },
 ];
 
 const PARAMS = { id: '(\\d{1,15})', token: '([A-Za-z0-9_-]{1,200})' };

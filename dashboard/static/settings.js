@@ -7,26 +7,30 @@
 // and restored). The server checks everything (schema/025, and the HELP
 // replies by lib/compliance as keyword confirmations are) and audits every
 // change; these pages show its sentence when it refuses. Every string
-// goes in through h() as text.
+// goes in through h() as text. The privacy page (#/settings/privacy,
+// admins) is privacy.js.
 import { api } from './api.js';
 import { h, replace } from './dom.js';
 import { errorText, errorBox, say, segmentCounter } from './notice.js';
 import { href } from './routes.js';
+import { privacyPage } from './privacy.js';
 
 /** The sub-navigation of the settings pages, the page at r marked. */
 export function settingsNav(r, me) {
   const link = (name, text) => h('a', { href: href(name), 'aria-current': r.name === name ? 'page' : undefined }, text);
   return h(
     'nav',
-    { class: 'subnav', 'aria-label': 'Settings' },
+    { class: 'subnav wrap', 'aria-label': 'Settings' },
     me.role === 'admin' ? link('settings', 'Organisation') : null,
     link('texts', 'Canned responses & tags'),
+    me.role === 'admin' ? link('privacy', 'Privacy') : null,
   );
 }
 
 /** The page of route r (view 'settings' in routes.js) for the user me. */
 export async function settingsPage(r, me) {
   if (r.name === 'texts' || me.role !== 'admin') return textsPage();
+  if (r.name === 'privacy') return privacyPage();
   return orgPage();
 }
 

@@ -33,7 +33,8 @@ static void print_result(const char *text, int dry)
     printf("  inbound message bodies                        %lld\n", num(rm, "inbound_bodies"));
     printf("  outreach targets and answers                  %lld\n", num(rm, "outreach"));
     printf("  queued messages cancelled                     %lld\n", num(rm, "queued_cancelled"));
-    printf("  subscriptions ended (kept as consent history) %lld\n", num(rm, "subscriptions_ended"));
+    printf("  subscriptions ended (kept as consent history) %lld\n",
+           num(rm, "subscriptions_ended"));
     printf("kept, as the law requires:\n");
     printf("  the number's opt-out                          %s\n",
            json_is_true(json_object_get(kept, "opted_out")) ? "yes (in force)" : "none");
