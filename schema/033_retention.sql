@@ -28,7 +28,7 @@ ALTER TABLE messages
     ADD COLUMN body_removed_at timestamptz,
     ADD COLUMN body_chars int CHECK (body_chars BETWEEN 0 AND 1600),
     DROP CONSTRAINT messages_body_check,
-    ADD CONSTRAINT messages_body_kept_check
+    ADD CONSTRAINT messages_body_check
         CHECK (length(body) <= 1600 AND (length(body) >= 1 OR body_removed_at IS NOT NULL)) NOT VALID;
 
 ALTER TABLE inbound_messages

@@ -860,6 +860,16 @@ END $$;
 
 
 --
+-- Name: tocsin_consent_keep(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_consent_keep() RETURNS interval
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT interval '5 years' $$;
+
+
+--
 -- Name: tocsin_consent_reply(bigint, text, text, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -899,6 +909,138 @@ $$;
 
 
 --
+-- Name: tocsin_contact_field(bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_field(p_org bigint, p_role text, p_name text, p_value text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN tocsin_contact_sees(p_org, p_role, p_name) THEN p_value END $$;
+
+
+--
+-- Name: tocsin_contact_fields(bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_fields(p_org bigint, p_role text, p_fields jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_role IS DISTINCT FROM 'volunteer' THEN p_fields
+                ELSE (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}')
+                        FROM jsonb_each(coalesce(p_fields, '{}')) f
+                        JOIN orgs o ON o.id = p_org AND f.key = ANY (o.volunteer_fields)) END $$;
+
+
+--
+-- Name: tocsin_contact_forget(bigint, bigint, text, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_forget(p_org bigint, p_user bigint, p_phone text, p_dry boolean) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_ct contacts;
+    v_conv bigint[];
+    v_n jsonb := '{}';
+    v_kept jsonb;
+    v_count bigint;
+BEGIN
+    SELECT * INTO v_ct FROM contacts c WHERE c.org_id = p_org AND c.phone = p_phone FOR UPDATE;
+    IF v_ct.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no member of this org has that number');
+        RETURN;
+    END IF;
+    SELECT coalesce(array_agg(c.id), '{}') INTO v_conv FROM conversations c WHERE c.org_id = p_org AND c.contact_id = v_ct.id;
+    v_kept := jsonb_build_object(
+        'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone),
+        'consent_events', (SELECT count(*) FROM consent_events e WHERE e.org_id = p_org AND e.phone = p_phone),
+        'subscriptions', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id),
+        'delivery_records', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone),
+        'consent_evidence_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
+                                                                            AND tocsin_inbound_is_consent(i.intent)));
+    IF p_dry THEN
+        v_n := jsonb_build_object(
+            'contact_details', CASE WHEN v_ct.forgotten_at IS NULL THEN 1 ELSE 0 END,
+            'conversations', cardinality(v_conv),
+            'notes', (SELECT count(*) FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv)),
+            'outbound_bodies', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
+                                   AND m.body_removed_at IS NULL AND m.state <> 'sending'),
+            'inbound_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
+                                  AND i.body_removed_at IS NULL AND NOT tocsin_inbound_is_consent(i.intent)),
+            'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
+                      + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
+            'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
+                                    AND m.state = 'queued'),
+            'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
+                                       AND s.unsubscribed_at IS NULL));
+        RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
+                                                   'phone', tocsin_forget_masked(p_phone), 'removed', v_n, 'kept', v_kept);
+        RETURN;
+    END IF;
+    -- Nothing queued for her goes out once her words are gone.
+    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
+     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
+    -- Bodies: three disjoint parts, each the shape of one of messages'
+    -- indexes (by conversation, blasts by number, confirmations outside
+    -- both), so no row is updated twice.
+    WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
+                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND m.state <> 'sending'
+               RETURNING 1),
+         b AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
+                WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.blast_id IS NOT NULL
+                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND (m.conversation_id IS NULL OR NOT m.conversation_id = ANY (v_conv))
+               RETURNING 1),
+         c AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
+                WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.conversation_id IS NULL AND m.blast_id IS NULL
+                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+               RETURNING 1)
+    SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) INTO v_count;
+    v_n := v_n || jsonb_build_object('outbound_bodies', v_count);
+    -- Then the links to her conversations (the bodies' first statement
+    -- found its rows by them).
+    UPDATE messages m SET conversation_id = NULL WHERE m.conversation_id = ANY (v_conv);
+    WITH u AS (UPDATE inbound_messages i
+                  SET body_chars = length(i.body), body = '', body_removed_at = now()
+                WHERE i.org_id = p_org AND i.from_phone = p_phone AND i.body_removed_at IS NULL
+                  AND NOT tocsin_inbound_is_consent(i.intent)
+               RETURNING 1)
+    SELECT count(*) INTO v_count FROM u;
+    v_n := v_n || jsonb_build_object('inbound_bodies', v_count);
+    UPDATE inbound_messages i SET conversation_id = NULL WHERE i.conversation_id = ANY (v_conv);
+    UPDATE inbound_journal_failed f SET body = ''
+      FROM senders s WHERE s.id = f.sender_id AND s.org_id = p_org AND f.from_phone = p_phone;
+    WITH t AS (DELETE FROM outreach_targets WHERE org_id = p_org AND contact_id = v_ct.id RETURNING 1),
+         a AS (DELETE FROM outreach_answers WHERE org_id = p_org AND contact_id = v_ct.id RETURNING 1)
+    SELECT (SELECT count(*) FROM t) + (SELECT count(*) FROM a) INTO v_count;
+    v_n := v_n || jsonb_build_object('outreach', v_count);
+    SELECT count(*) INTO v_count FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv);
+    v_n := v_n || jsonb_build_object('notes', v_count);
+    -- Notes and tags go with their conversation (ON DELETE CASCADE).
+    DELETE FROM conversations WHERE org_id = p_org AND id = ANY (v_conv);
+    v_n := v_n || jsonb_build_object('conversations', cardinality(v_conv));
+    DELETE FROM blast_audience WHERE contact_ids = ARRAY[v_ct.id];
+    UPDATE blast_audience SET contact_ids = array_remove(contact_ids, v_ct.id) WHERE contact_ids @> ARRAY[v_ct.id];
+    -- Her subscriptions stay as consent history, ended: no more blasts.
+    UPDATE subscriptions SET unsubscribed_at = now()
+     WHERE org_id = p_org AND contact_id = v_ct.id AND unsubscribed_at IS NULL;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_n := v_n || jsonb_build_object('subscriptions_ended', v_count);
+    UPDATE contacts SET first_name = NULL, last_name = NULL, zip = NULL, timezone = NULL, language = NULL,
+           fields = '{}', forgotten_at = now(), updated_at = now()
+     WHERE id = v_ct.id;
+    v_n := v_n || jsonb_build_object('contact_details', 1);
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, nullif(p_user, 0), 'contact.forget', 'contact', v_ct.id,
+            jsonb_build_object('phone', tocsin_forget_masked(p_phone), 'removed', v_n, 'kept', v_kept));
+    RETURN QUERY SELECT 200, json_build_object('dry_run', false, 'contact_id', v_ct.id,
+                                               'phone', tocsin_forget_masked(p_phone), 'removed', v_n, 'kept', v_kept);
+END $$;
+
+
+--
 -- Name: tocsin_contact_render(text, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -908,12 +1050,27 @@ CREATE FUNCTION public.tocsin_contact_render(p_body text, p_contact bigint, p_ro
 DECLARE
     v_out text;
 BEGIN
-    EXECUTE format('SELECT %s FROM (SELECT x.first_name, x.last_name, x.zip, x.timezone, x.fields,'
+    EXECUTE format('SELECT %s FROM (SELECT tocsin_contact_field(x.org_id, $2, ''first_name'', x.first_name) AS first_name,'
+                   ' tocsin_contact_field(x.org_id, $2, ''last_name'', x.last_name) AS last_name,'
+                   ' tocsin_contact_field(x.org_id, $2, ''zip'', x.zip) AS zip,'
+                   ' tocsin_contact_field(x.org_id, $2, ''timezone'', x.timezone) AS timezone,'
+                   ' tocsin_contact_fields(x.org_id, $2, x.fields) AS fields,'
                    ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x WHERE x.id = $1) c',
                    tocsin_blast_render_sql(p_body))
        INTO v_out USING p_contact, p_role;
     RETURN v_out;
 END $_$;
+
+
+--
+-- Name: tocsin_contact_sees(bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p_role IS DISTINCT FROM 'volunteer'
+        OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
 
 
 --
@@ -974,9 +1131,14 @@ BEGIN
         'assigned_at', c.assigned_at,
         'assignee', (SELECT json_build_object('id', u.id, 'display_name', u.display_name)
                        FROM users u WHERE u.id = c.assignee_id),
-        'contact', json_build_object('id', ct.id, 'first_name', ct.first_name, 'last_name', ct.last_name,
-                                     'phone', tocsin_dashboard_phone(ct.phone, p_role), 'zip', ct.zip,
-                                     'fields', ct.fields,
+        -- A volunteer sees the fields her org lets her (retention.sql).
+        'contact', json_build_object('id', ct.id,
+                                     'first_name', tocsin_contact_field(p_org, p_role, 'first_name', ct.first_name),
+                                     'last_name', tocsin_contact_field(p_org, p_role, 'last_name', ct.last_name),
+                                     'phone', tocsin_dashboard_phone(ct.phone, p_role),
+                                     'zip', tocsin_contact_field(p_org, p_role, 'zip', ct.zip),
+                                     'fields', tocsin_contact_fields(p_org, p_role, ct.fields),
+                                     'forgotten', ct.forgotten_at IS NOT NULL,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
         -- Each half is read newest first through its index and cut at 50
@@ -1135,6 +1297,7 @@ CREATE TABLE public.contacts (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     language text,
+    forgotten_at timestamp with time zone,
     CONSTRAINT contacts_fields_check CHECK ((jsonb_typeof(fields) = 'object'::text)),
     CONSTRAINT contacts_first_name_check CHECK ((length(first_name) <= 100)),
     CONSTRAINT contacts_language_check CHECK ((language = ANY (ARRAY['en'::text, 'es'::text]))),
@@ -1185,6 +1348,9 @@ CREATE TABLE public.inbound_messages (
     num_media integer DEFAULT 0 NOT NULL,
     intent text,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
+    body_removed_at timestamp with time zone,
+    body_chars integer,
+    CONSTRAINT inbound_messages_body_chars_check CHECK (((body_chars >= 0) AND (body_chars <= 10000))),
     CONSTRAINT inbound_messages_body_check CHECK ((length(body) <= 10000)),
     CONSTRAINT inbound_messages_from_phone_check CHECK (public.tocsin_is_e164(from_phone)),
     CONSTRAINT inbound_messages_intent_check CHECK ((intent = ANY (ARRAY['opt_out'::text, 'opt_in_again'::text, 'help'::text, 'keyword'::text, 'reply'::text]))),
@@ -1230,8 +1396,10 @@ CREATE TABLE public.messages (
     purpose text DEFAULT 'reply'::text NOT NULL,
     recipient_zones text[],
     quiet_end_hour smallint DEFAULT 21 NOT NULL,
+    body_removed_at timestamp with time zone,
+    body_chars integer,
     CONSTRAINT messages_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
+    CONSTRAINT messages_body_chars_check CHECK (((body_chars >= 0) AND (body_chars <= 1600))),
     CONSTRAINT messages_check CHECK (((state <> 'sending'::text) OR ((lease_until IS NOT NULL) AND (claimed_by IS NOT NULL)))),
     CONSTRAINT messages_check1 CHECK (((state <> ALL (ARRAY['sent'::text, 'delivered'::text])) OR (provider_message_id IS NOT NULL))),
     CONSTRAINT messages_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
@@ -1317,8 +1485,10 @@ CREATE FUNCTION public.tocsin_dashboard_row_json(r public.dashboard_conversation
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
                              'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
                              'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
-                             'created_at', r.created_at, 'first_name', r.first_name,
-                             'last_name', r.last_name, 'phone', tocsin_dashboard_phone(r.phone, p_role),
+                             'created_at', r.created_at,
+                             'first_name', tocsin_contact_field(r.org_id, p_role, 'first_name', r.first_name),
+                             'last_name', tocsin_contact_field(r.org_id, p_role, 'last_name', r.last_name),
+                             'phone', tocsin_dashboard_phone(r.phone, p_role),
                              'assignee', r.assignee, 'last_message', r.last_message) $$;
 
 
@@ -1347,6 +1517,26 @@ CREATE FUNCTION public.tocsin_dispatch_release(p_worker text) RETURNS void
     AS $$
     DELETE FROM dispatch_leases WHERE holder = p_worker
 $$;
+
+
+--
+-- Name: tocsin_forget_masked(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_forget_masked(p_phone text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '•••' || right(p_phone, 4) $$;
+
+
+--
+-- Name: tocsin_inbound_is_consent(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_inbound_is_consent(p_intent text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(p_intent IN ('keyword', 'opt_out', 'opt_in_again'), false) $$;
 
 
 --
@@ -1824,6 +2014,48 @@ END $$;
 
 
 --
+-- Name: tocsin_member_data_columns(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_member_data_columns() RETURNS TABLE(table_name text, column_name text, handling text, reason text)
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    VALUES
+        ('contacts', 'first_name', 'cleared', NULL),
+        ('contacts', 'last_name', 'cleared', NULL),
+        ('contacts', 'zip', 'cleared', NULL),
+        ('contacts', 'timezone', 'cleared', NULL),
+        ('contacts', 'language', 'cleared', NULL),
+        ('contacts', 'fields', 'cleared', NULL),
+        ('contacts', 'phone', 'kept', 'subscriptions (consent history) and opt-outs are by number'),
+        ('conversations', 'contact_id', 'deleted', NULL),
+        ('conversation_notes', 'body', 'deleted', NULL),
+        ('conversation_tags', 'conversation_id', 'deleted', NULL),
+        ('messages', 'body', 'cleared', NULL),
+        ('messages', 'to_phone', 'kept', 'delivery facts: what was sent to which number, when, at what cost'),
+        ('messages', 'contact_id', 'kept', 'delivery facts'),
+        ('messages', 'conversation_id', 'unlinked', NULL),
+        ('inbound_messages', 'body', 'cleared', 'except a keyword, STOP or START: consent evidence'),
+        ('inbound_messages', 'from_phone', 'kept', 'consent evidence and receipt of what the member sent'),
+        ('inbound_messages', 'contact_id', 'kept', 'consent evidence'),
+        ('inbound_messages', 'conversation_id', 'unlinked', NULL),
+        ('inbound_journal', 'body', 'kept', 'threaded into inbound_messages within a second, then deleted'),
+        ('inbound_journal', 'from_phone', 'kept', 'threaded into inbound_messages within a second, then deleted'),
+        ('inbound_journal_failed', 'body', 'cleared', NULL),
+        ('inbound_journal_failed', 'from_phone', 'kept', 'the operator must see which message failed'),
+        ('outreach_targets', 'contact_id', 'deleted', NULL),
+        ('outreach_answers', 'contact_id', 'deleted', NULL),
+        ('blast_audience', 'contact_ids', 'cleared', NULL),
+        ('subscriptions', 'contact_id', 'kept', 'consent history (ended, not deleted)'),
+        ('consent_events', 'phone', 'kept', 'consent history: kept five years'),
+        ('opt_outs', 'phone', 'kept', 'an opt-out is never forgotten while it is in force'),
+        ('blasts', 'body', 'kept', 'a lead''s template, not a member''s data'),
+        ('canned_responses', 'body', 'kept', 'a shared text, not a member''s data'),
+        ('outreach_campaigns', 'script', 'kept', 'a lead''s template, not a member''s data'),
+        ('audit_events', 'details', 'kept', 'the audit log is append-only (and chained); it names contacts by id') $$;
+
+
+--
 -- Name: tocsin_message_blocked(bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2016,6 +2248,19 @@ $$;
 
 
 --
+-- Name: tocsin_org_known_fields(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_org_known_fields(p_org bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT coalesce(json_agg(k ORDER BY k), '[]')
+      FROM (SELECT DISTINCT jsonb_object_keys(c.fields) AS k
+              FROM (SELECT fields FROM contacts WHERE org_id = p_org ORDER BY id DESC LIMIT 5000) c
+             LIMIT 100) x $$;
+
+
+--
 -- Name: orgs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -2031,17 +2276,128 @@ CREATE TABLE public.orgs (
     texting_hours_start smallint DEFAULT 8 NOT NULL,
     texting_hours_end smallint DEFAULT 21 NOT NULL,
     release_after_minutes integer,
+    retain_outbound_days integer DEFAULT 365 NOT NULL,
+    retain_inbound_days integer DEFAULT 365 NOT NULL,
+    retain_session_days integer DEFAULT 30 NOT NULL,
+    retain_audit_days integer DEFAULT 730 NOT NULL,
+    volunteer_fields text[] DEFAULT '{first_name}'::text[] NOT NULL,
     CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
     CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
+    CONSTRAINT orgs_retain_audit_days_check CHECK (((retain_audit_days >= 90) AND (retain_audit_days <= 3650))),
+    CONSTRAINT orgs_retain_inbound_days_check CHECK (((retain_inbound_days >= 30) AND (retain_inbound_days <= 3650))),
+    CONSTRAINT orgs_retain_outbound_days_check CHECK (((retain_outbound_days >= 30) AND (retain_outbound_days <= 3650))),
+    CONSTRAINT orgs_retain_session_days_check CHECK (((retain_session_days >= 1) AND (retain_session_days <= 365))),
     CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
     CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
     CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
     CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
+    CONSTRAINT orgs_volunteer_fields_check CHECK ((cardinality(volunteer_fields) <= 50)),
     CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
 );
+
+
+--
+-- Name: tocsin_org_privacy_json(public.orgs); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_org_privacy_json(o public.orgs) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'retain_outbound_days', o.retain_outbound_days, 'retain_inbound_days', o.retain_inbound_days,
+        'retain_session_days', o.retain_session_days, 'retain_audit_days', o.retain_audit_days,
+        'volunteer_fields', to_json(o.volunteer_fields), 'consent_years', 5) $$;
+
+
+--
+-- Name: tocsin_org_privacy_save(bigint, bigint, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_org_privacy_save(p_org bigint, p_user bigint, p_out text, p_in text, p_sessions text, p_audit text, p_fields text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_old orgs;
+    v_new orgs;
+    v_key text;
+    v_name text;
+    v_names text[] := '{}';
+    v_changes jsonb;
+BEGIN
+    SELECT * INTO v_old FROM orgs WHERE id = p_org FOR UPDATE;
+    IF v_old.id IS NULL THEN
+        RETURN;
+    END IF;
+    v_new := v_old;
+    FOREACH v_key IN ARRAY ARRAY['retain_outbound_days', 'retain_inbound_days', 'retain_session_days',
+                                 'retain_audit_days'] LOOP
+        DECLARE
+            v_text text := CASE v_key WHEN 'retain_outbound_days' THEN p_out WHEN 'retain_inbound_days' THEN p_in
+                                      WHEN 'retain_session_days' THEN p_sessions ELSE p_audit END;
+            v_lo int := CASE v_key WHEN 'retain_session_days' THEN 1 WHEN 'retain_audit_days' THEN 90 ELSE 30 END;
+            v_hi int := CASE v_key WHEN 'retain_session_days' THEN 365 ELSE 3650 END;
+        BEGIN
+            CONTINUE WHEN v_text IS NULL;
+            IF v_text !~ '^\s*[0-9]{1,6}\s*$' OR v_text::int NOT BETWEEN v_lo AND v_hi THEN
+                RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                    format('invalid %s "%s": a whole number of days from %s to %s', v_key, left(v_text, 20), v_lo, v_hi));
+                RETURN;
+            END IF;
+            CASE v_key
+                WHEN 'retain_outbound_days' THEN v_new.retain_outbound_days := v_text::int;
+                WHEN 'retain_inbound_days' THEN v_new.retain_inbound_days := v_text::int;
+                WHEN 'retain_session_days' THEN v_new.retain_session_days := v_text::int;
+                ELSE v_new.retain_audit_days := v_text::int;
+            END CASE;
+        END;
+    END LOOP;
+    IF p_fields IS NOT NULL THEN
+        IF length(p_fields) > 4000 THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                'invalid volunteer_fields: at most 50 names of up to 64 characters');
+            RETURN;
+        END IF;
+        FOREACH v_name IN ARRAY regexp_split_to_array(p_fields, '\n') LOOP
+            -- Imports store custom field names lower-cased and trimmed.
+            v_name := lower(btrim(v_name));
+            CONTINUE WHEN v_name = '' OR v_name = ANY (v_names);
+            IF v_name = 'phone' THEN
+                RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                    'invalid volunteer_fields: the number is always masked for volunteers (last four digits)');
+                RETURN;
+            END IF;
+            IF length(v_name) > 64 OR v_name ~ '[[:cntrl:]]' THEN
+                RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', format(
+                    'invalid volunteer_fields "%s": a field name is 1 to 64 characters without control characters',
+                    left(regexp_replace(v_name, '[[:cntrl:]]', '?', 'g'), 20)));
+                RETURN;
+            END IF;
+            v_names := v_names || v_name;
+        END LOOP;
+        IF cardinality(v_names) > 50 THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'invalid volunteer_fields: at most 50 names');
+            RETURN;
+        END IF;
+        v_new.volunteer_fields := v_names;
+    END IF;
+    UPDATE orgs SET retain_outbound_days = v_new.retain_outbound_days, retain_inbound_days = v_new.retain_inbound_days,
+           retain_session_days = v_new.retain_session_days, retain_audit_days = v_new.retain_audit_days,
+           volunteer_fields = v_new.volunteer_fields
+     WHERE id = p_org;
+    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
+      INTO v_changes
+      FROM jsonb_each(to_jsonb(tocsin_org_privacy_json(v_new))) n
+      JOIN jsonb_each(to_jsonb(tocsin_org_privacy_json(v_old))) o USING (key)
+     WHERE n.value IS DISTINCT FROM o.value;
+    IF v_changes <> '{}' THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, nullif(p_user, 0), 'org.privacy', 'org', p_org, v_changes);
+    END IF;
+    RETURN QUERY SELECT 200, tocsin_org_privacy_json(v_new);
+END $_$;
 
 
 --
@@ -2408,7 +2764,8 @@ BEGIN
         'left', v_left,
         'pending', (SELECT count(*) FROM outreach_targets WHERE campaign_id = p_campaign AND state = 'pending'),
         'contact', CASE WHEN v_b.contact_id IS NOT NULL THEN json_build_object(
-            'id', v_b.contact_id, 'first_name', v_b.first_name, 'last_name', v_b.last_name,
+            'id', v_b.contact_id, 'first_name', tocsin_contact_field(p_org, p_role, 'first_name', v_b.first_name),
+            'last_name', tocsin_contact_field(p_org, p_role, 'last_name', v_b.last_name),
             'phone', tocsin_dashboard_phone(v_b.phone, p_role),
             'in_hours', tocsin_outreach_in_hours(v_b.phone, v_b.timezone, v_camp.hours_start, v_camp.hours_end, p_now),
             'script', tocsin_contact_render(v_camp.script, v_b.contact_id, p_role)) END);
@@ -3372,6 +3729,231 @@ END $$;
 
 
 --
+-- Name: tocsin_retention_audit_due(bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_audit_due(p_org bigint, p_limit integer) RETURNS bigint[]
+    LANGUAGE sql STABLE
+    AS $$
+    WITH cut AS (SELECT now() - make_interval(days => o.retain_audit_days) AS at FROM orgs o WHERE o.id = p_org),
+         head AS (SELECT e.id, e.created_at < cut.at AS due
+                    FROM cut, LATERAL (SELECT id, created_at FROM audit_events
+                                        WHERE org_id = p_org ORDER BY id LIMIT p_limit) e),
+         stop AS (SELECT min(id) AS id FROM head WHERE NOT due)
+    SELECT coalesce(array_agg(h.id ORDER BY h.id), '{}')
+      FROM head h, stop WHERE h.due AND (stop.id IS NULL OR h.id < stop.id) $$;
+
+
+--
+-- Name: tocsin_retention_audit_prefix(bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_audit_prefix(p_org bigint, p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_ids bigint[] := tocsin_retention_audit_due(p_org, p_limit);
+    v_last jsonb;
+BEGIN
+    IF cardinality(v_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    SELECT to_jsonb(e) INTO v_last FROM audit_events e WHERE e.id = v_ids[cardinality(v_ids)];
+    PERFORM set_config('tocsin.audit_retention', 'on', true);
+    DELETE FROM audit_events WHERE id = ANY (v_ids);
+    PERFORM set_config('tocsin.audit_retention', '', true);
+    INSERT INTO audit_retention_anchors (org_id, through_id, removed, anchor)
+    VALUES (p_org, v_ids[cardinality(v_ids)], cardinality(v_ids), v_last);
+    RETURN cardinality(v_ids);
+END $$;
+
+
+--
+-- Name: tocsin_retention_batch(text, bigint, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_batch(p_kind text, p_org bigint, p_after bigint, p_limit integer) RETURNS TABLE(changed integer, next_after bigint, done boolean)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_limit int := least(greatest(coalesce(p_limit, 1000), 1), 10000);
+    v_after bigint := coalesce(p_after, 0);
+    v_n int := 0;
+    v_seen int;
+    v_last bigint;
+    v_oldest timestamptz;
+    v_org bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('tocsin_retention', 0));
+    IF p_kind = 'outbound_bodies' THEN
+        WITH seen AS (SELECT m.id, m.org_id, m.created_at, m.state, m.body_removed_at FROM messages m
+                       WHERE m.id > v_after AND (p_org IS NULL OR m.org_id = p_org) ORDER BY m.id LIMIT v_limit),
+             due AS (SELECT s.id FROM seen s JOIN orgs o ON o.id = s.org_id
+                      WHERE s.body_removed_at IS NULL AND s.state NOT IN ('queued', 'sending')
+                        AND s.created_at < now() - make_interval(days => o.retain_outbound_days)),
+             u AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
+                     FROM due WHERE m.id = due.id RETURNING 1)
+        SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM seen), (SELECT max(id) FROM seen),
+               (SELECT min(created_at) FROM seen)
+          INTO v_n, v_seen, v_last, v_oldest;
+        -- Done at the end of the table, or once a whole batch is younger
+        -- than every org's limit (ids grow with time).
+        RETURN QUERY SELECT v_n, coalesce(v_last, v_after),
+            v_seen < v_limit
+            OR coalesce(v_oldest >= now() - make_interval(days => (SELECT min(retain_outbound_days) FROM orgs)), true);
+    ELSIF p_kind = 'inbound_bodies' THEN
+        WITH seen AS (SELECT i.id, i.org_id, i.received_at, i.intent, i.body_removed_at FROM inbound_messages i
+                       WHERE i.id > v_after AND (p_org IS NULL OR i.org_id = p_org) ORDER BY i.id LIMIT v_limit),
+             due AS (SELECT s.id FROM seen s JOIN orgs o ON o.id = s.org_id
+                      WHERE s.body_removed_at IS NULL
+                        AND s.received_at < now() - CASE WHEN tocsin_inbound_is_consent(s.intent)
+                                                         THEN greatest(tocsin_consent_keep(), make_interval(days => o.retain_inbound_days))
+                                                         ELSE make_interval(days => o.retain_inbound_days) END),
+             u AS (UPDATE inbound_messages i SET body_chars = length(i.body), body = '', body_removed_at = now()
+                     FROM due WHERE i.id = due.id RETURNING 1)
+        SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM seen), (SELECT max(id) FROM seen),
+               (SELECT min(received_at) FROM seen)
+          INTO v_n, v_seen, v_last, v_oldest;
+        IF v_seen < v_limit
+           OR coalesce(v_oldest >= now() - make_interval(days => (SELECT min(retain_inbound_days) FROM orgs)), true) THEN
+            -- The last batch: failed journal rows (few; an operator's to look at).
+            WITH d AS (DELETE FROM inbound_journal_failed f USING senders s, orgs o
+                        WHERE s.id = f.sender_id AND o.id = s.org_id AND (p_org IS NULL OR o.id = p_org)
+                          AND f.received_at < now() - make_interval(days => o.retain_inbound_days) RETURNING 1)
+            SELECT v_n + count(*) INTO v_n FROM d;
+            RETURN QUERY SELECT v_n, coalesce(v_last, v_after), true;
+        ELSE
+            RETURN QUERY SELECT v_n, v_last, false;
+        END IF;
+    ELSIF p_kind = 'sessions' THEN
+        WITH d AS (DELETE FROM sessions WHERE id IN (
+                       SELECT s.id FROM sessions s JOIN orgs o ON o.id = s.org_id
+                        WHERE (p_org IS NULL OR s.org_id = p_org)
+                          AND s.expires_at < now() - make_interval(days => o.retain_session_days)
+                        LIMIT v_limit) RETURNING 1)
+        SELECT count(*) INTO v_n FROM d;
+        RETURN QUERY SELECT v_n, v_after, v_n < v_limit;
+    ELSIF p_kind = 'audit_events' THEN
+        -- p_after: the org before the one to look at.
+        SELECT o.id INTO v_org FROM orgs o WHERE o.id > v_after AND (p_org IS NULL OR o.id = p_org) ORDER BY o.id LIMIT 1;
+        IF v_org IS NULL THEN
+            RETURN QUERY SELECT 0, v_after, true;
+            RETURN;
+        END IF;
+        v_n := tocsin_retention_audit_prefix(v_org, v_limit);
+        -- A full batch may have more behind it: the same org again.
+        RETURN QUERY SELECT v_n, CASE WHEN v_n = v_limit THEN v_org - 1 ELSE v_org END, false;
+    ELSIF p_kind = 'consent_events' THEN
+        WITH d AS (DELETE FROM consent_events WHERE id IN (
+                       SELECT e.id FROM consent_events e
+                        WHERE e.created_at < now() - tocsin_consent_keep() AND (p_org IS NULL OR e.org_id = p_org)
+                          AND EXISTS (SELECT 1 FROM consent_events n
+                                       WHERE n.org_id = e.org_id AND n.phone = e.phone
+                                         AND n.list_id IS NOT DISTINCT FROM e.list_id
+                                         AND (n.created_at, n.id) > (e.created_at, e.id)
+                                         AND n.created_at < now() - tocsin_consent_keep())
+                        ORDER BY e.created_at LIMIT v_limit) RETURNING 1)
+        SELECT count(*) INTO v_n FROM d;
+        RETURN QUERY SELECT v_n, v_after, v_n < v_limit;
+    ELSE
+        RAISE EXCEPTION 'unknown retention kind "%"', p_kind USING ERRCODE = '22023';
+    END IF;
+END $$;
+
+
+--
+-- Name: tocsin_retention_claim(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_claim(p_worker text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_claimed boolean;
+BEGIN
+    UPDATE retention_schedule SET next_run_at = tocsin_retention_next_at(hour_utc, now())
+     WHERE id = 1 AND next_run_at IS NULL;
+    UPDATE retention_schedule SET next_run_at = tocsin_retention_next_at(hour_utc, now()),
+           last_started_at = now(), last_by = left(p_worker, 200)
+     WHERE id = 1 AND next_run_at <= now()
+    RETURNING true INTO v_claimed;
+    RETURN coalesce(v_claimed, false);
+END $$;
+
+
+--
+-- Name: tocsin_retention_due(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_due(p_org bigint) RETURNS TABLE(org_id bigint, kind text, due bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT o.id, k.kind,
+           CASE k.kind
+               WHEN 'outbound_bodies' THEN
+                   (SELECT count(*) FROM messages m
+                     WHERE m.org_id = o.id AND m.body_removed_at IS NULL AND m.state NOT IN ('queued', 'sending')
+                       AND m.created_at < now() - make_interval(days => o.retain_outbound_days))
+               WHEN 'inbound_bodies' THEN
+                   (SELECT count(*) FROM inbound_messages i
+                     WHERE i.org_id = o.id AND i.body_removed_at IS NULL
+                       AND i.received_at < now() - CASE WHEN tocsin_inbound_is_consent(i.intent)
+                                                        THEN greatest(tocsin_consent_keep(), make_interval(days => o.retain_inbound_days))
+                                                        ELSE make_interval(days => o.retain_inbound_days) END)
+                 + (SELECT count(*) FROM inbound_journal_failed f JOIN senders s ON s.id = f.sender_id
+                     WHERE s.org_id = o.id AND f.received_at < now() - make_interval(days => o.retain_inbound_days))
+               WHEN 'sessions' THEN
+                   (SELECT count(*) FROM sessions s
+                     WHERE s.org_id = o.id AND s.expires_at < now() - make_interval(days => o.retain_session_days))
+               WHEN 'audit_events' THEN
+                   (SELECT count(*) FROM unnest(tocsin_retention_audit_due(o.id, 1000000000)))
+               ELSE
+                   (SELECT count(*) FROM consent_events e
+                     WHERE e.org_id = o.id AND e.created_at < now() - tocsin_consent_keep()
+                       AND EXISTS (SELECT 1 FROM consent_events n
+                                    WHERE n.org_id = e.org_id AND n.phone = e.phone
+                                      AND n.list_id IS NOT DISTINCT FROM e.list_id
+                                      AND (n.created_at, n.id) > (e.created_at, e.id)
+                                      AND n.created_at < now() - tocsin_consent_keep()))
+           END
+      FROM orgs o CROSS JOIN unnest(tocsin_retention_kinds()) AS k(kind)
+     WHERE p_org IS NULL OR o.id = p_org
+     ORDER BY o.id, array_position(tocsin_retention_kinds(), k.kind) $$;
+
+
+--
+-- Name: tocsin_retention_finished(text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_finished(p_by text, p_counts jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE retention_schedule SET last_finished_at = now(), last_by = left(p_by, 200), last_counts = p_counts
+     WHERE id = 1 $$;
+
+
+--
+-- Name: tocsin_retention_kinds(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_kinds() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT ARRAY['outbound_bodies', 'inbound_bodies', 'sessions', 'audit_events', 'consent_events'] $$;
+
+
+--
+-- Name: tocsin_retention_next_at(integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_next_at(p_hour integer, p_now timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN t > p_now THEN t ELSE t + interval '1 day' END
+      FROM (SELECT (date_trunc('day', p_now AT TIME ZONE 'UTC') + make_interval(hours => p_hour)) AT TIME ZONE 'UTC' AS t) x $$;
+
+
+--
 -- Name: tocsin_review_answer(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4171,6 +4753,35 @@ ALTER TABLE public.audit_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
 
 
 --
+-- Name: audit_retention_anchors; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_retention_anchors (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    through_id bigint NOT NULL,
+    removed integer NOT NULL,
+    anchor jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT audit_retention_anchors_removed_check CHECK ((removed > 0))
+);
+
+
+--
+-- Name: audit_retention_anchors_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.audit_retention_anchors ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_retention_anchors_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: blast_audience; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4871,6 +5482,23 @@ CREATE TABLE public.provider_account_limits (
 
 
 --
+-- Name: retention_schedule; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.retention_schedule (
+    id integer DEFAULT 1 NOT NULL,
+    hour_utc smallint DEFAULT 9 NOT NULL,
+    next_run_at timestamp with time zone,
+    last_started_at timestamp with time zone,
+    last_finished_at timestamp with time zone,
+    last_by text,
+    last_counts jsonb,
+    CONSTRAINT retention_schedule_hour_utc_check CHECK (((hour_utc >= 0) AND (hour_utc <= 23))),
+    CONSTRAINT retention_schedule_id_check CHECK ((id = 1))
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5074,6 +5702,14 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 ALTER TABLE ONLY public.audit_events
     ADD CONSTRAINT audit_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_retention_anchors audit_retention_anchors_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_retention_anchors
+    ADD CONSTRAINT audit_retention_anchors_pkey PRIMARY KEY (id);
 
 
 --
@@ -5317,6 +5953,14 @@ ALTER TABLE ONLY public.lists
 
 
 --
+-- Name: messages messages_body_check; Type: CHECK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages
+    ADD CONSTRAINT messages_body_check CHECK (((length(body) <= 1600) AND ((length(body) >= 1) OR (body_removed_at IS NOT NULL)))) NOT VALID;
+
+
+--
 -- Name: messages messages_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5477,6 +6121,14 @@ ALTER TABLE ONLY public.provider_account_limits
 
 
 --
+-- Name: retention_schedule retention_schedule_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.retention_schedule
+    ADD CONSTRAINT retention_schedule_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5611,10 +6263,24 @@ CREATE INDEX audit_events_bulk_assign ON public.audit_events USING btree (subjec
 
 
 --
+-- Name: audit_events_org_id; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_events_org_id ON public.audit_events USING btree (org_id, id);
+
+
+--
 -- Name: audit_events_org_time; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX audit_events_org_time ON public.audit_events USING btree (org_id, created_at DESC);
+
+
+--
+-- Name: audit_retention_anchors_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_retention_anchors_org ON public.audit_retention_anchors USING btree (org_id, through_id DESC);
 
 
 --
@@ -5629,6 +6295,13 @@ CREATE INDEX blasts_due ON public.blasts USING btree (scheduled_at) WHERE (state
 --
 
 CREATE UNIQUE INDEX canned_responses_live_title ON public.canned_responses USING btree (org_id, COALESCE(campaign_id, (0)::bigint), lower(title)) WHERE (retired_at IS NULL);
+
+
+--
+-- Name: consent_events_created; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX consent_events_created ON public.consent_events USING btree (created_at);
 
 
 --
@@ -5946,6 +6619,14 @@ ALTER TABLE ONLY public.audit_events
 
 ALTER TABLE ONLY public.audit_events
     ADD CONSTRAINT audit_events_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: audit_retention_anchors audit_retention_anchors_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_retention_anchors
+    ADD CONSTRAINT audit_retention_anchors_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id) ON DELETE CASCADE;
 
 
 --

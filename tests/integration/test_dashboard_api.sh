@@ -17,6 +17,9 @@ c2=$(member_writes +14155550102 "SECRET-vol2 please call me")
 c3=$(member_writes +14155550103 "stop texting me please" true)
 for i in $(seq 10 49); do member_writes "+141555501$i" "hello $i" >/dev/null; done
 sql "UPDATE contacts SET first_name = \$n\$$XSS_NAME\$n\$, fields = '{\"ward\": \"<b>7</b>\"}' WHERE phone = '+14155550101'"
+# Volunteers see the first name only unless the org shows them more
+# (test_volunteer_fields): this org shows the ward, so its markup comes back.
+sql "UPDATE orgs SET volunteer_fields = '{first_name,ward}' WHERE id = $ORG" >/dev/null
 
 # --- logging in ---
 assert_eq "$(login bad vol1@demo.test wrong-password)" 401 "wrong password"
