@@ -66,6 +66,14 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/people').name, 'people');
 });
 
+test('the privacy page (retention, forgetting a member) is for admins only', () => {
+  assert.equal(route('#/settings/privacy', true, true).name, 'privacy');
+  assert.equal(route('#/settings/privacy', true, true).view, 'settings');
+  assert.equal(route('#/settings/privacy', true, false).name, 'inbox');
+  assert.equal(route('#/settings/privacy', false, false).name, 'inbox');
+  assert.equal(href('privacy'), '#/settings/privacy');
+});
+
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
   for (const f of [
     '#/nope',
