@@ -481,7 +481,11 @@ function bubble(m) {
     'li',
     { class: `msg ${out ? 'out' : 'in'}${kind ? ' context' : ''}`, 'data-kind': m.kind, 'data-state': m.state },
     kind ? h('span', { class: 'kind' }, kind) : null,
-    h('p', { class: 'body' }, m.body),
+    // A text removed by the org's retention or by forgetting the member:
+    // what was said is gone, that a message went stays.
+    m.removed
+      ? h('p', { class: 'body removed muted' }, 'Text removed (kept no longer)')
+      : h('p', { class: 'body' }, m.body),
     h('span', { class: 'meta' }, when(m.at), out ? ` · ${m.sent_by ? `${m.sent_by} · ` : ''}${stateLabel}` : ''),
   );
 }

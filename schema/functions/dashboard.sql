@@ -145,6 +145,7 @@ BEGIN
         -- no more than one with a few.
         'messages', (SELECT coalesce(json_agg(json_build_object(
                                 'id', t.id, 'direction', t.direction, 'body', t.body, 'state', t.state,
+                                'removed', t.removed,
                                 'at', t.at, 'kind', t.kind, 'source', t.source, 'sent_by', u.display_name)
                             ORDER BY t.at, t.direction, t.id), '[]')
                        FROM (SELECT a.*,
@@ -161,18 +162,19 @@ BEGIN
                                                                WHERE m.id = a.id LIMIT 1)
                                     END AS source
                                FROM ((SELECT 'inbound'::text AS direction, i.id, i.body, 'received'::text AS state,
-                                             i.received_at AS at, 'member'::text AS kind, NULL::bigint AS sent_by_user_id
+                                             i.received_at AS at, 'member'::text AS kind, NULL::bigint AS sent_by_user_id,
+                                             i.body_removed_at IS NOT NULL AS removed
                                         FROM inbound_messages i WHERE i.conversation_id = c.id
                                        ORDER BY i.received_at DESC LIMIT 50)
                                      UNION ALL
                                      SELECT * FROM (
                                          (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
-                                                 m.sent_by_user_id
+                                                 m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m WHERE m.conversation_id = c.id
                                            ORDER BY m.created_at DESC LIMIT 50)
                                          UNION
                                          (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
-                                                 m.sent_by_user_id
+                                                 m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
                                              AND m.blast_id IS NOT NULL AND m.sender_id = c.sender_id
@@ -183,7 +185,7 @@ BEGIN
                                          -- before (or without) a conversation
                                          -- (messages_outside_conversation)
                                          (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
-                                                 m.sent_by_user_id
+                                                 m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
                                              AND m.sender_id = c.sender_id

@@ -140,4 +140,9 @@ assert_eq "$(jq_ '[d.contact.first_name, d.contact.last_name, JSON.stringify(d.c
 check_leaks "$TMP/out" "after the change"
 assert_eq "$(call lead GET "/api/conversations/$CONV")" 200 "a lead"
 assert_eq "$(jq_ '[d.contact.last_name, d.contact.fields.county].join()')" "Hiddenlast,Hiddencounty" "sees every field"
+# A text removed by retention shows as removed, not as an empty message.
+sql "UPDATE inbound_messages SET body_chars = length(body), body = '', body_removed_at = now() WHERE conversation_id = $CONV AND body = 'hello from Ana'" >/dev/null
+assert_eq "$(call lead GET "/api/conversations/$CONV")" 200 "the thread"
+assert_eq "$(jq_ 'd.messages.filter((m) => m.removed).map((m) => m.direction + ":" + JSON.stringify(m.body)).join()')" 'inbound:""' \
+  "the removed text is flagged"
 echo ok
