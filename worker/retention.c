@@ -86,7 +86,8 @@ static void batch_step(struct worker *w, const struct tocsin_db_result *r)
         run_end(w, "failed");
         return;
     }
-    rt->counts[rt->kind] += strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+    long long changed = strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+    rt->counts[rt->kind] += changed;
     rt->after = strtoll(PQgetvalue(r->res, 0, 1), NULL, 10);
     if (strcmp(PQgetvalue(r->res, 0, 2), "t") == 0) {
         rt->kind++;
@@ -100,9 +101,11 @@ static void batch_step(struct worker *w, const struct tocsin_db_result *r)
         run_end(w, "stopped");
         return;
     }
-    /* Yield: the next batch waits a moment, so other work and autovacuum
-     * get their turn and the WAL is written a batch at a time. */
-    uv_timer_start(&rt->pause, pause_fired, RETENTION_PAUSE_MS, 0);
+    /* Yield: after a batch that wrote, the next waits a moment, so other
+     * work and autovacuum get their turn and the WAL is written a batch at
+     * a time; a batch that only looked (the long-done part of the table)
+     * goes on at the loop's next turn. */
+    uv_timer_start(&rt->pause, pause_fired, changed > 0 ? RETENTION_PAUSE_MS : 0, 0);
 }
 
 static void batch_next(struct worker *w)

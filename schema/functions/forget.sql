@@ -46,10 +46,13 @@ RETURNS TABLE (table_name text, column_name text, handling text, reason text) LA
         ('blast_audience', 'contact_ids', 'cleared', NULL),
         ('subscriptions', 'contact_id', 'kept', 'consent history (ended, not deleted)'),
         ('consent_events', 'phone', 'kept', 'consent history: kept five years'),
+        ('consent_events', 'evidence', 'kept', 'consent history: the inbound message id or import batch'),
+        ('opt_outs', 'evidence', 'kept', 'what the opt-out rests on'),
         ('opt_outs', 'phone', 'kept', 'an opt-out is never forgotten while it is in force'),
         ('blasts', 'body', 'kept', 'a lead''s template, not a member''s data'),
         ('canned_responses', 'body', 'kept', 'a shared text, not a member''s data'),
         ('outreach_campaigns', 'script', 'kept', 'a lead''s template, not a member''s data'),
+        ('outreach_choices', 'next_script', 'kept', 'a lead''s template, not a member''s data'),
         ('audit_events', 'details', 'kept', 'the audit log is append-only (and chained); it names contacts by id') $$;
 
 -- Forgets the member with number p_phone (E.164) in org p_org for user
@@ -150,9 +153,9 @@ BEGIN
     GET DIAGNOSTICS v_count = ROW_COUNT;
     v_n := v_n || jsonb_build_object('subscriptions_ended', v_count);
     UPDATE contacts SET first_name = NULL, last_name = NULL, zip = NULL, timezone = NULL, language = NULL,
-           fields = '{}', forgotten_at = now(), updated_at = now()
+           fields = '{}', forgotten_at = coalesce(forgotten_at, now()), updated_at = now()
      WHERE id = v_ct.id;
-    v_n := v_n || jsonb_build_object('contact_details', 1);
+    v_n := v_n || jsonb_build_object('contact_details', CASE WHEN v_ct.forgotten_at IS NULL THEN 1 ELSE 0 END);
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
     VALUES (p_org, nullif(p_user, 0), 'contact.forget', 'contact', v_ct.id,
             jsonb_build_object('phone', tocsin_forget_masked(p_phone), 'removed', v_n, 'kept', v_kept));
