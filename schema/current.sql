@@ -1614,6 +1614,18 @@ END $$;
 
 
 --
+-- Name: tocsin_json_changes(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_json_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
+      FROM jsonb_each(p_new) n JOIN jsonb_each(p_old) o USING (key)
+     WHERE n.value IS DISTINCT FROM o.value $$;
+
+
+--
 -- Name: tocsin_keyword_language_default(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2392,11 +2404,8 @@ BEGIN
            retain_session_days = v_new.retain_session_days, retain_audit_days = v_new.retain_audit_days,
            volunteer_fields = v_new.volunteer_fields
      WHERE id = p_org;
-    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
-      INTO v_changes
-      FROM jsonb_each(to_jsonb(tocsin_org_privacy_json(v_new))) n
-      JOIN jsonb_each(to_jsonb(tocsin_org_privacy_json(v_old))) o USING (key)
-     WHERE n.value IS DISTINCT FROM o.value;
+    v_changes := tocsin_json_changes(to_jsonb(tocsin_org_privacy_json(v_old)),
+                                     to_jsonb(tocsin_org_privacy_json(v_new)));
     IF v_changes <> '{}' THEN
         INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
         VALUES (p_org, nullif(p_user, 0), 'org.privacy', 'org', p_org, v_changes);
@@ -2497,11 +2506,8 @@ BEGIN
            release_after_minutes = v_new.release_after_minutes,
            volunteer_max_conversations = v_new.volunteer_max_conversations
      WHERE id = p_org;
-    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
-      INTO v_changes
-      FROM jsonb_each(to_jsonb(tocsin_org_settings_json(v_new))) n
-      JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
-     WHERE n.value IS DISTINCT FROM o.value;
+    v_changes := tocsin_json_changes(to_jsonb(tocsin_org_settings_json(v_old)),
+                                     to_jsonb(tocsin_org_settings_json(v_new)));
     IF v_changes <> '{}' THEN
         INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
         VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);

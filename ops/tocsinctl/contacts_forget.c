@@ -18,6 +18,11 @@ static long long num(json_t *o, const char *key)
     return json_integer_value(json_object_get(o, key));
 }
 
+static void row(const char *what, long long n)
+{
+    printf("  %-50s %lld\n", what, n);
+}
+
 static void print_result(const char *text, int dry)
 {
     json_t *root = json_loads(text, 0, NULL);
@@ -25,24 +30,22 @@ static void print_result(const char *text, int dry)
     printf("%s %s (contact %lld)\n", dry ? "would forget" : "forgot",
            json_string_value(json_object_get(root, "phone")), num(root, "contact_id"));
     printf("%s\n", dry ? "would remove:" : "removed:");
-    printf("  name, zip, timezone, language, custom fields  %s\n",
+    printf("  %-50s %s\n", "name, zip, timezone, language, custom fields",
            num(rm, "contact_details") ? "yes" : "already gone");
-    printf("  conversations (with their tags)               %lld\n", num(rm, "conversations"));
-    printf("  notes                                         %lld\n", num(rm, "notes"));
-    printf("  outbound message bodies                       %lld\n", num(rm, "outbound_bodies"));
-    printf("  inbound message bodies                        %lld\n", num(rm, "inbound_bodies"));
-    printf("  outreach targets and answers                  %lld\n", num(rm, "outreach"));
-    printf("  queued messages cancelled                     %lld\n", num(rm, "queued_cancelled"));
-    printf("  subscriptions ended (kept as consent history) %lld\n",
-           num(rm, "subscriptions_ended"));
+    row("conversations (with their notes and tags)", num(rm, "conversations"));
+    row("notes", num(rm, "notes"));
+    row("texts of messages sent to her", num(rm, "outbound_bodies"));
+    row("texts of her messages", num(rm, "inbound_bodies"));
+    row("outreach targets and answers", num(rm, "outreach"));
+    row("queued messages cancelled", num(rm, "queued_cancelled"));
+    row("subscriptions ended (kept as consent history)", num(rm, "subscriptions_ended"));
     printf("kept, as the law requires:\n");
-    printf("  the number's opt-out                          %s\n",
+    printf("  %-50s %s\n", "the number's opt-out",
            json_is_true(json_object_get(kept, "opted_out")) ? "yes (in force)" : "none");
-    printf("  consent events (kept five years)              %lld\n", num(kept, "consent_events"));
-    printf("  keyword/STOP/START messages (consent evidence) %lld\n",
-           num(kept, "consent_evidence_bodies"));
-    printf("  delivery records (number, time, state; no text) %lld\n",
-           num(kept, "delivery_records"));
+    row("consent events (kept five years)", num(kept, "consent_events"));
+    row("keyword, STOP and START messages (consent evidence)",
+        num(kept, "consent_evidence_bodies"));
+    row("delivery records (number, time, state; no text)", num(kept, "delivery_records"));
     json_decref(root);
 }
 

@@ -134,11 +134,8 @@ BEGIN
            retain_session_days = v_new.retain_session_days, retain_audit_days = v_new.retain_audit_days,
            volunteer_fields = v_new.volunteer_fields
      WHERE id = p_org;
-    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
-      INTO v_changes
-      FROM jsonb_each(to_jsonb(tocsin_org_privacy_json(v_new))) n
-      JOIN jsonb_each(to_jsonb(tocsin_org_privacy_json(v_old))) o USING (key)
-     WHERE n.value IS DISTINCT FROM o.value;
+    v_changes := tocsin_json_changes(to_jsonb(tocsin_org_privacy_json(v_old)),
+                                     to_jsonb(tocsin_org_privacy_json(v_new)));
     IF v_changes <> '{}' THEN
         INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
         VALUES (p_org, nullif(p_user, 0), 'org.privacy', 'org', p_org, v_changes);

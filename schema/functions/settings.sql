@@ -15,6 +15,14 @@ CREATE OR REPLACE FUNCTION tocsin_org_settings_json(o orgs) RETURNS json LANGUAG
         'release_after_minutes', o.release_after_minutes,
         'volunteer_max_conversations', o.volunteer_max_conversations) $$;
 
+-- What an audit event of a settings save holds: {key: {old, new}} for
+-- each key of two objects whose value differs ({} when none does).
+CREATE OR REPLACE FUNCTION tocsin_json_changes(p_old jsonb, p_new jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
+      FROM jsonb_each(p_new) n JOIN jsonb_each(p_old) o USING (key)
+     WHERE n.value IS DISTINCT FROM o.value $$;
+
 -- Saves what is given (NULL: unchanged; '' for a HELP text or the release
 -- time: back to the default). The HELP texts were checked for the CTIA
 -- parts by the caller (lib/compliance, with the name being saved). Returns
@@ -95,11 +103,8 @@ BEGIN
            release_after_minutes = v_new.release_after_minutes,
            volunteer_max_conversations = v_new.volunteer_max_conversations
      WHERE id = p_org;
-    SELECT coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)), '{}')
-      INTO v_changes
-      FROM jsonb_each(to_jsonb(tocsin_org_settings_json(v_new))) n
-      JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
-     WHERE n.value IS DISTINCT FROM o.value;
+    v_changes := tocsin_json_changes(to_jsonb(tocsin_org_settings_json(v_old)),
+                                     to_jsonb(tocsin_org_settings_json(v_new)));
     IF v_changes <> '{}' THEN
         INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
         VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
