@@ -3965,6 +3965,28 @@ CREATE FUNCTION public.tocsin_retention_next_at(p_hour integer, p_now timestamp 
 
 
 --
+-- Name: tocsin_retention_step(text, bigint, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_retention_step(p_kind text, p_org bigint, p_after bigint, p_limit integer) RETURNS TABLE(kind text, changed integer, next_kind text, next_after bigint)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_kinds text[] := tocsin_retention_kinds();
+    v_kind text := coalesce(p_kind, v_kinds[1]);
+    v_b record;
+BEGIN
+    IF array_position(v_kinds, v_kind) IS NULL THEN
+        RAISE EXCEPTION 'unknown retention kind "%"', v_kind USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO v_b FROM tocsin_retention_batch(v_kind, p_org, coalesce(p_after, 0), p_limit);
+    RETURN QUERY SELECT v_kind, v_b.changed,
+        CASE WHEN v_b.done THEN v_kinds[array_position(v_kinds, v_kind) + 1] ELSE v_kind END,
+        CASE WHEN v_b.done THEN 0::bigint ELSE v_b.next_after END;
+END $$;
+
+
+--
 -- Name: tocsin_review_answer(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 

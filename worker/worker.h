@@ -73,12 +73,15 @@ struct wk_outcome {
 };
 
 /* The nightly retention run (retention.c). */
+#define WK_RETENTION_KINDS_MAX 8
 struct wk_retention {
     uv_timer_t pause; /* between batches */
     int asking, running, batch_in_flight;
-    unsigned kind;   /* index of the kind being removed */
-    long long after; /* where its next batch starts */
-    long long counts[5];
+    char kind[40];                          /* the next batch's kind; "" for the first */
+    long long after;                        /* where its next batch starts */
+    char kinds[WK_RETENTION_KINDS_MAX][40]; /* what the run removed, per kind */
+    long long counts[WK_RETENTION_KINDS_MAX];
+    unsigned n_kinds;
 };
 
 struct worker {

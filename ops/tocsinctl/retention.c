@@ -12,10 +12,6 @@
 #include "dbsync.h"
 #include "tocsinctl.h"
 
-#define KINDS 5
-static const char *const kinds[KINDS] = {"outbound_bodies", "inbound_bodies", "sessions",
-                                         "audit_events", "consent_events"};
-
 static int dry_run(PGconn *conn, const char *org_s)
 {
     const char *params[] = {org_s};
@@ -37,34 +33,45 @@ static int dry_run(PGconn *conn, const char *org_s)
     return TOCSINCTL_OK;
 }
 
+/* Batch after batch until the SQL names no next kind, printing each
+ * kind's total as it ends; the counts of a run over every org are
+ * recorded as the worker's are. */
 static int run(PGconn *conn, const char *org_s)
 {
-    long long total[KINDS] = {0};
-    for (int k = 0; k < KINDS; k++) {
-        char after[24] = "0";
-        for (;;) {
-            const char *params[] = {kinds[k], org_s, after};
-            PGresult *res =
-                tocsinctl_exec(conn, "retention run",
-                               "SELECT changed, next_after, done FROM tocsin_retention_batch($1, "
-                               "$2::bigint, $3::bigint, 1000)",
-                               3, params);
-            if (!res)
-                return TOCSINCTL_FAIL;
-            total[k] += strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-            snprintf(after, sizeof after, "%s", PQgetvalue(res, 0, 1));
-            int done = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-            PQclear(res);
-            if (done)
-                break;
+    char kind[64] = "", after[24] = "0", counts[1024] = "{";
+    size_t off = 1;
+    long long total = 0;
+    for (;;) {
+        const char *params[] = {kind[0] ? kind : NULL, org_s, after};
+        PGresult *res = tocsinctl_exec(conn, "retention run",
+                                       "SELECT kind, changed, next_kind, next_after FROM "
+                                       "tocsin_retention_step($1, $2::bigint, $3::bigint, 1000)",
+                                       3, params);
+        if (!res)
+            return TOCSINCTL_FAIL;
+        const char *this_kind = PQgetvalue(res, 0, 0);
+        total += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+        int last = PQgetisnull(res, 0, 2);
+        if (last || strcmp(PQgetvalue(res, 0, 2), this_kind) != 0) {
+            printf("%-16s %lld removed\n", this_kind, total);
+            if (off < sizeof counts)
+                off += (size_t)snprintf(counts + off, sizeof counts - off, "%s\"%s\":%lld",
+                                        off > 1 ? "," : "", this_kind, total);
+            total = 0;
         }
-        printf("%-16s %lld removed\n", kinds[k], total[k]);
+        if (!last) {
+            snprintf(kind, sizeof kind, "%s", PQgetvalue(res, 0, 2));
+            snprintf(after, sizeof after, "%s", PQgetvalue(res, 0, 3));
+        }
+        PQclear(res);
+        if (last)
+            break;
     }
-    char counts[512];
-    snprintf(counts, sizeof counts,
-             "{\"outbound_bodies\":%lld,\"inbound_bodies\":%lld,\"sessions\":%lld,"
-             "\"audit_events\":%lld,\"consent_events\":%lld}",
-             total[0], total[1], total[2], total[3], total[4]);
+    if (off + 2 > sizeof counts) {
+        fprintf(stderr, "tocsinctl retention run: too many kinds to record\n");
+        return TOCSINCTL_FAIL;
+    }
+    snprintf(counts + off, sizeof counts - off, "}");
     if (!org_s) {
         const char *params[] = {"tocsinctl", counts};
         PGresult *res = tocsinctl_exec(

@@ -335,6 +335,27 @@ BEGIN
     END IF;
 END $$;
 
+-- What a run calls, batch after batch: the batch of p_kind (NULL: the
+-- first kind) from p_after, and where the next batch starts: the same kind
+-- further on, or the next kind from 0, or next_kind NULL when the run is
+-- over. The kinds are tocsin_retention_kinds(), here only, so a kind added
+-- there is run by the worker and tocsinctl alike.
+CREATE OR REPLACE FUNCTION tocsin_retention_step(p_kind text, p_org bigint, p_after bigint, p_limit int)
+RETURNS TABLE (kind text, changed int, next_kind text, next_after bigint) LANGUAGE plpgsql AS $$
+DECLARE
+    v_kinds text[] := tocsin_retention_kinds();
+    v_kind text := coalesce(p_kind, v_kinds[1]);
+    v_b record;
+BEGIN
+    IF array_position(v_kinds, v_kind) IS NULL THEN
+        RAISE EXCEPTION 'unknown retention kind "%"', v_kind USING ERRCODE = '22023';
+    END IF;
+    SELECT * INTO v_b FROM tocsin_retention_batch(v_kind, p_org, coalesce(p_after, 0), p_limit);
+    RETURN QUERY SELECT v_kind, v_b.changed,
+        CASE WHEN v_b.done THEN v_kinds[array_position(v_kinds, v_kind) + 1] ELSE v_kind END,
+        CASE WHEN v_b.done THEN 0::bigint ELSE v_b.next_after END;
+END $$;
+
 -- The next time of day hour_utc after p_now.
 CREATE OR REPLACE FUNCTION tocsin_retention_next_at(p_hour int, p_now timestamptz) RETURNS timestamptz
     LANGUAGE sql IMMUTABLE AS $$
