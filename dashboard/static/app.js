@@ -653,7 +653,8 @@ function conversationView(c, draftText) {
               )
             : null,
           optedOut ? null : h('button', { class: 'danger', id: 'optout', onclick: askOptOut }, 'Opt out this member…'),
-          isAdmin() && !contact.forgotten
+          // Also for a member forgotten before who wrote again since.
+          isAdmin()
             ? h(
                 'button',
                 {
