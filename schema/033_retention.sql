@@ -67,3 +67,14 @@ CREATE TABLE retention_schedule (
     last_counts jsonb
 );
 INSERT INTO retention_schedule (id) VALUES (1);
+
+-- Where a nightly run starts walking message texts (retention.sql): every
+-- message below from_id has had its text removed already. first_kept is
+-- the current run's first message that kept its text, once it has seen
+-- one; the run's end makes it the next from_id.
+CREATE TABLE retention_marks (
+    kind text PRIMARY KEY CHECK (kind IN ('outbound_bodies', 'inbound_bodies')),
+    from_id bigint NOT NULL DEFAULT 0,
+    first_kept bigint
+);
+INSERT INTO retention_marks (kind) VALUES ('outbound_bodies'), ('inbound_bodies');

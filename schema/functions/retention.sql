@@ -226,12 +226,26 @@ RETURNS TABLE (org_id bigint, kind text, due bigint) LANGUAGE sql STABLE AS $$
      WHERE p_org IS NULL OR o.id = p_org
      ORDER BY o.id, array_position(tocsin_retention_kinds(), k.kind) $$;
 
+-- A run over every org keeps retention_marks for the texts' walk: the
+-- first message that kept its text (p_kept, the batch's first), and at the
+-- kind's end the next run's start: just before it, or, when every message
+-- looked at lost its text, the newest one older than a day looked at (a
+-- message still being inserted may take a lower id than one just seen).
+CREATE OR REPLACE FUNCTION tocsin_retention_mark(p_kind text, p_kept bigint, p_safe bigint, p_done boolean)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE retention_marks SET first_kept = coalesce(first_kept, p_kept) WHERE kind = p_kind;
+    UPDATE retention_marks SET from_id = greatest(from_id, coalesce(first_kept - 1, p_safe, from_id)), first_kept = NULL
+     WHERE kind = p_kind AND p_done;
+$$;
+
 -- One batch of one kind, in its own transaction (the caller's statement):
 -- at most p_limit (1 to 10,000) rows looked at or changed, under an
 -- advisory lock so a manual run and the worker's take turns. p_org NULL:
 -- every org. p_after is where the previous batch of this kind stopped (0
--- to start): bodies are walked by id, so a batch costs the same on the
--- first night as on the thousandth; audit rows by org id. Returns the
+-- to start): bodies are walked by id, from retention_marks on a run over
+-- every org, so a batch costs the same on the first night as on the
+-- thousandth and a night walks only what may have become due; audit rows
+-- by org id. Returns the
 -- rows changed, the p_after of the next batch, and whether the kind is
 -- done.
 --
@@ -258,8 +272,16 @@ DECLARE
     v_last bigint;
     v_oldest timestamptz;
     v_org bigint;
+    v_kept bigint;
+    v_safe bigint;
+    v_done boolean;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('tocsin_retention', 0));
+    -- A run over every org starts the texts' walk where the last one left
+    -- everything behind it removed.
+    IF v_after = 0 AND p_org IS NULL AND p_kind IN ('outbound_bodies', 'inbound_bodies') THEN
+        SELECT coalesce(max(m.from_id), 0) INTO v_after FROM retention_marks m WHERE m.kind = p_kind;
+    END IF;
     IF p_kind = 'outbound_bodies' THEN
         WITH seen AS (SELECT m.id, m.org_id, m.created_at, m.state, m.body_removed_at FROM messages m
                        WHERE m.id > v_after AND (p_org IS NULL OR m.org_id = p_org) ORDER BY m.id LIMIT v_limit),
@@ -269,13 +291,18 @@ BEGIN
              u AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                      FROM due WHERE m.id = due.id RETURNING 1)
         SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM seen), (SELECT max(id) FROM seen),
-               (SELECT min(created_at) FROM seen)
-          INTO v_n, v_seen, v_last, v_oldest;
+               (SELECT min(created_at) FROM seen),
+               (SELECT min(s.id) FROM seen s WHERE s.body_removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM due WHERE due.id = s.id)),
+               (SELECT max(s.id) FROM seen s WHERE s.created_at < now() - interval '1 day')
+          INTO v_n, v_seen, v_last, v_oldest, v_kept, v_safe;
         -- Done at the end of the table, or once a whole batch is younger
         -- than every org's limit (ids grow with time).
-        RETURN QUERY SELECT v_n, coalesce(v_last, v_after),
-            v_seen < v_limit
+        v_done := v_seen < v_limit
             OR coalesce(v_oldest >= now() - make_interval(days => (SELECT min(retain_outbound_days) FROM orgs)), true);
+        IF p_org IS NULL THEN
+            PERFORM tocsin_retention_mark(p_kind, v_kept, v_safe, v_done);
+        END IF;
+        RETURN QUERY SELECT v_n, coalesce(v_last, v_after), v_done;
     ELSIF p_kind = 'inbound_bodies' THEN
         WITH seen AS (SELECT i.id, i.org_id, i.received_at, i.intent, i.body_removed_at FROM inbound_messages i
                        WHERE i.id > v_after AND (p_org IS NULL OR i.org_id = p_org) ORDER BY i.id LIMIT v_limit),
@@ -287,10 +314,16 @@ BEGIN
              u AS (UPDATE inbound_messages i SET body_chars = length(i.body), body = '', body_removed_at = now()
                      FROM due WHERE i.id = due.id RETURNING 1)
         SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM seen), (SELECT max(id) FROM seen),
-               (SELECT min(received_at) FROM seen)
-          INTO v_n, v_seen, v_last, v_oldest;
-        IF v_seen < v_limit
-           OR coalesce(v_oldest >= now() - make_interval(days => (SELECT min(retain_inbound_days) FROM orgs)), true) THEN
+               (SELECT min(received_at) FROM seen),
+               (SELECT min(s.id) FROM seen s WHERE s.body_removed_at IS NULL AND NOT EXISTS (SELECT 1 FROM due WHERE due.id = s.id)),
+               (SELECT max(s.id) FROM seen s WHERE s.received_at < now() - interval '1 day')
+          INTO v_n, v_seen, v_last, v_oldest, v_kept, v_safe;
+        v_done := v_seen < v_limit
+           OR coalesce(v_oldest >= now() - make_interval(days => (SELECT min(retain_inbound_days) FROM orgs)), true);
+        IF p_org IS NULL THEN
+            PERFORM tocsin_retention_mark(p_kind, v_kept, v_safe, v_done);
+        END IF;
+        IF v_done THEN
             -- The last batch: failed journal rows (few; an operator's to look at).
             WITH d AS (DELETE FROM inbound_journal_failed f USING senders s, orgs o
                         WHERE s.id = f.sender_id AND o.id = s.org_id AND (p_org IS NULL OR o.id = p_org)

@@ -152,4 +152,16 @@ ran=$(cat "$TMP"/worker-one.log "$TMP"/worker-two.log | grep -c 'retention_run_s
 assert_eq "$ran" 1 "exactly one worker ran it"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE org_id = $OTHER AND body_removed_at IS NOT NULL AND body = '' AND body_chars > 0")" \
   2503 "every removed body keeps its length"
+# The next night starts where every text behind it is gone: just before
+# the first message that kept its text.
+assert_eq "$(sql "SELECT from_id = (SELECT min(id) - 1 FROM messages WHERE body_removed_at IS NULL) AND first_kept IS NULL
+                  FROM retention_marks WHERE kind = 'outbound_bodies'")" t "the walk's start moved up"
+assert_eq "$(sql "SELECT from_id > 0 FROM retention_marks WHERE kind = 'inbound_bodies'")" t "for members' texts too"
+# A run over every org from there: nothing older is missed, and a message
+# that becomes due above the mark is found.
+sql "UPDATE orgs SET retain_outbound_days = 30 WHERE id = $OTHER;
+     UPDATE messages SET created_at = now() - interval '31 days' WHERE org_id = $OTHER AND to_phone = '+14155550201'" >/dev/null
+out=$("$CTL" retention run)
+assert_contains "$out" "outbound_bodies  1 removed" "a full run from the mark finds the newly due text"
+assert_eq "$(counts "$OTHER")" "2 3 1 3 4 1" "the other org after it"
 echo "ok"
