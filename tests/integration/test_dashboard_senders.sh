@@ -20,18 +20,9 @@ assert_eq "$(login admin admin@demo.test)" 200 "admin logs in"
 assert_eq "$(login other admin@other.test 'other admin password')" 200 "another org's admin logs in"
 TOKEN=7c0c51a0000000000000000000000000 # the simulator's demo account
 SID=AC7c0c51a0000000000000000000000000
-# A gateway for the simulator's delivery receipts (it opens the sealed
-# credentials too, to check their signatures); the dashboard shows the
-# public URL it was given instead.
-GW_PORT=$(free_port)
-export TOCSIN_PUBLIC_URL="http://127.0.0.1:$GW_PORT"
-TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & TEST_PIDS+=($!)
-wait_http "$TOCSIN_PUBLIC_URL/healthz"
-SIM_PORT=$(free_port)
-SIM="http://127.0.0.1:$SIM_PORT"
-"$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "$TOCSIN_PUBLIC_URL" \
-  --receipt-delay-ms 50 >"$TMP/sim.log" 2>&1 & TEST_PIDS+=($!)
-wait_http "$SIM/healthz"
+# A gateway, the simulator and a worker (carrier_setup), started after the
+# sealing key is withdrawn below; the dashboard shows the public URL it was
+# given instead of the gateway's.
 add() { node -e 'const o = {provider: "twilio", account_sid: process.argv[1], secret: process.argv[2], messages_per_second: "5", base_url: process.argv[3]}; for (let i = 4; i < process.argv.length; i += 2) o[process.argv[i]] = process.argv[i + 1]; process.stdout.write(JSON.stringify(o))' "$@"; }
 # wait_test SENDER MESSAGE STATE: polls the screen's route until the test message is STATE.
 wait_test() {
@@ -71,8 +62,7 @@ sql "DELETE FROM sealing_key"
 assert_eq "$(call admin POST /api/senders "$(add $SID $TOKEN "$SIM" address +14155550199)")" 409 "no sealing key: refused"
 assert_contains "$(jq_ 'd.error.message')" "start the worker once so it publishes its sealing key" "says what to do"
 assert_eq "$(sql "SELECT count(*) FROM senders")" 1 "nothing added"
-env TOCSIN_WORKER_METRICS_PORT="$(free_port)" TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
-TEST_PIDS+=($!)
+carrier_setup
 deadline=$(( SECONDS + 60 ))
 until [ "$(sql "SELECT count(*) FROM sealing_key")" = 1 ]; do
   [ $SECONDS -lt $deadline ] || fail "the worker never published its sealing key"
