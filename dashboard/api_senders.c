@@ -95,7 +95,8 @@ static int seal_into_params(struct seal_job *job, const unsigned char *pk, const
                                            strlen(job->secret), sealed, sizeof sealed);
     forget(job->secret);
     if (rc != 0) {
-        tocsin_http_error(job->call->req, 500, "internal", "the carrier secret could not be sealed");
+        tocsin_http_error(job->call->req, 500, "internal",
+                          "the carrier secret could not be sealed");
         return -1;
     }
     if (api_add_param(job->call, sealed) != 0) {
@@ -174,7 +175,8 @@ void api_sender_add(struct api_call *call)
     }
     if (strcmp(in.provider, "twilio") == 0 && in.public_key) {
         forget(in.secret);
-        tocsin_http_error(call->req, 400, "invalid", "a public key is Telnyx's: a twilio sender has none");
+        tocsin_http_error(call->req, 400, "invalid",
+                          "a public key is Telnyx's: a twilio sender has none");
         return;
     }
     /* $4 (the id, set when known), $5 address, $6 kind, $7 provider, $8
@@ -302,7 +304,8 @@ void api_sender_update(struct api_call *call)
         tocsin_http_error(call->req, 500, "internal", "too many parameters");
         return;
     }
-    api_run_sql(call, "SELECT * FROM tocsin_sender_update($1::bigint, $2::bigint, $4::bigint, $5, $6)");
+    api_run_sql(call,
+                "SELECT * FROM tocsin_sender_update($1::bigint, $2::bigint, $4::bigint, $5, $6)");
 }
 
 /* POST /api/senders/:id/test: a test message to the number typed, queued

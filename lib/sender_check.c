@@ -120,8 +120,8 @@ static int kind_check(const struct tocsin_sender_input *in, int short_code, cons
         if (strcmp(in->kind, kinds[i]) == 0)
             out->kind = kinds[i];
     if (strcmp(out->kind, in->kind) != 0) {
-        snprintf(err, errlen,
-                 "invalid kind \"%.20s\": must be short_code, long_code or toll_free", in->kind);
+        snprintf(err, errlen, "invalid kind \"%.20s\": must be short_code, long_code or toll_free",
+                 in->kind);
         return -1;
     }
     if (short_code != (strcmp(out->kind, "short_code") == 0)) {
@@ -153,8 +153,7 @@ int tocsin_sender_check(const struct tocsin_sender_input *in, const char *defaul
         snprintf(out->address, sizeof out->address, "%s", in->address);
     } else {
         struct tocsin_phone p;
-        if (tocsin_phone_parse(in->address, strlen(in->address), default_region, &p, err,
-                               errlen))
+        if (tocsin_phone_parse(in->address, strlen(in->address), default_region, &p, err, errlen))
             return -1;
         snprintf(out->address, sizeof out->address, "%s", p.e164);
         derived = p.type == TOCSIN_PHONE_TOLL_FREE ? "toll_free" : "long_code";
@@ -179,9 +178,9 @@ int tocsin_sender_check(const struct tocsin_sender_input *in, const char *defaul
     }
     if (in->public_key && tocsin_sender_public_key_check(in->public_key, err, errlen) != 0)
         return -1;
-    if (in->base_url && ((strncmp(in->base_url, "http://", 7) &&
-                          strncmp(in->base_url, "https://", 8)) ||
-                         strlen(in->base_url) > 200)) {
+    if (in->base_url &&
+        ((strncmp(in->base_url, "http://", 7) && strncmp(in->base_url, "https://", 8)) ||
+         strlen(in->base_url) > 200)) {
         snprintf(err, errlen,
                  "invalid base URL \"%.60s\": must start with http:// or https:// (at most 200 "
                  "characters)",

@@ -12,9 +12,9 @@
 
 /* The fields as typed (NUL-terminated; NULL: not given). */
 struct tocsin_sender_input {
-    const char *address;     /* E.164 (or national, in the default region) or a 5-6 digit short code */
-    const char *kind;        /* short_code, long_code, toll_free; NULL: from the address */
-    const char *provider;    /* twilio or telnyx */
+    const char *address;  /* E.164 (or national, in the default region) or a 5-6 digit short code */
+    const char *kind;     /* short_code, long_code, toll_free; NULL: from the address */
+    const char *provider; /* twilio or telnyx */
     const char *account_sid; /* Twilio: AC + 32 lower-case hex digits (required) */
     const char *secret;      /* Twilio auth token or Telnyx API key */
     const char *public_key;  /* Telnyx: base64 of the 32-byte Ed25519 webhook key */

@@ -22,7 +22,8 @@ TOKEN=7c0c51a0000000000000000000000000 # the simulator's demo account
 SID=AC7c0c51a0000000000000000000000000
 # A gateway, the simulator and a worker (carrier_setup), started after the
 # sealing key is withdrawn below; the dashboard shows the public URL it was
-# given instead of the gateway's.
+# given instead of the gateway's. Until then SIM names no carrier.
+SIM=http://127.0.0.1:9
 add() { node -e 'const o = {provider: "twilio", account_sid: process.argv[1], secret: process.argv[2], messages_per_second: "5", base_url: process.argv[3]}; for (let i = 4; i < process.argv.length; i += 2) o[process.argv[i]] = process.argv[i + 1]; process.stdout.write(JSON.stringify(o))' "$@"; }
 # wait_test SENDER MESSAGE STATE: polls the screen's route until the test message is STATE.
 wait_test() {
