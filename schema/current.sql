@@ -259,6 +259,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
     END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'sender % is disabled: an admin enables it on the Senders page', p_sender
+            USING ERRCODE = '22023';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
         RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
     END IF;
@@ -2311,6 +2315,11 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
+            format('sender %s is disabled: an admin enables it on the Senders page', p_sender));
         RETURN;
     END IF;
     SELECT * INTO v_org FROM orgs WHERE id = p_org;

@@ -149,14 +149,32 @@ assert_eq "$(jq_ 'd.state')" disabled "shown disabled"
 assert_eq "$(call admin POST /api/senders/$NEW/test '{"phone":"+14155550123"}')" 409 "no test through a disabled sender"
 assert_eq "$(call lead GET /api/senders)" 200 "a lead's senders"
 assert_eq "$(jq_ 'd.map(s => s.address).join()')" 24680 "a disabled sender is not offered to leads"
+LIST=$(sql "INSERT INTO lists (org_id, name) VALUES ($ORG, 'Testers') RETURNING id")
+assert_eq "$(call lead POST /api/blasts "{\"sender_id\":$NEW,\"list_id\":$LIST,\"body\":\"Rally Saturday. Reply STOP to opt out\"}")" 400 \
+  "nor taken for a blast through the API"
+assert_contains "$(jq_ 'd.error.message')" "is disabled" "saying why"
 assert_eq "$(call admin POST /api/senders/$NEW/enable)" 200 "enabled"
 assert_eq "$(jq_ 'd.state')" enabled "shown enabled"
 
+# --- a Telnyx number: API key sealed by the dashboard, opened by the worker ---
+PK=$(curl -s "$SIM/sim/telnyx/public-key" | node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0)).public_key)')
+assert_eq "$(call admin POST /api/senders "$(add $SID KEY_tocsin_demo "$SIM" address +14155550155 provider telnyx telnyx_public_key "$PK")")" 400 \
+  "a Telnyx sender with an account SID"
+assert_contains "$(jq_ 'd.error.message')" "a telnyx sender has none" "in words"
+TX=$(node -e 'process.stdout.write(JSON.stringify({provider: "telnyx", address: "+14155550155", secret: "KEY_tocsin_demo", telnyx_public_key: process.argv[1], messages_per_second: "2", base_url: process.argv[2]}))' "$PK" "$SIM")
+assert_eq "$(call admin POST /api/senders "$TX")" 201 "admin adds a Telnyx number"
+TXID=$(jq_ 'd.id')
+assert_eq "$(jq_ '[d.provider, d.telnyx_public_key, d.account_sid].join()')" "telnyx,$PK," "with its public key, no account"
+assert_eq "$(call admin POST /api/senders/$TXID '{"account_limit":"5"}')" 400 "no account limit without an account"
+assert_contains "$(jq_ 'd.error.message')" "only a Twilio sender" "says why"
+assert_eq "$(call admin POST /api/senders/$TXID/test '{"phone":"+14155550125"}')" 201 "a Telnyx test message"
+wait_test "$TXID" "$(jq_ 'd.id')" delivered
+
 # --- audited, never the secret ---
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG AND action LIKE 'sender.%'")" \
-  "sender.account_limit,sender.add,sender.test,sender.credentials,sender.test,sender.rate,sender.disable,sender.enable" \
+  "sender.account_limit,sender.add,sender.test,sender.credentials,sender.test,sender.rate,sender.disable,sender.enable,sender.add,sender.test" \
   "every change audited"
-assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE details::text LIKE '%\"$TOKEN\"%' OR details::text LIKE '%\"00000000000000000000000000000000\"%' OR details::text LIKE '%v3.%'")" 0 \
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE details::text LIKE '%\"$TOKEN\"%' OR details::text LIKE '%\"00000000000000000000000000000000\"%' OR details::text LIKE '%v3.%' OR details::text LIKE '%KEY_tocsin_demo%'")" 0 \
   "no secret in the audit trail"
 grep -qE "(^|[^C])$TOKEN" "$TMP/dashboard.log" && fail "the dashboard logged the secret"
 echo "test_dashboard_senders: ok"
