@@ -88,6 +88,8 @@ static const struct tocsinctl_verb verbs[] = {
      "              certificate; --no-probe: do not connect)\n"
      "  proxy       TOCSIN_TRUSTED_PROXIES is set and this week's logins came from real\n"
      "              client addresses, not all from loopback\n"
+     "  sealing     the public sealing key the dashboard seals new credentials with is\n"
+     "              published and is this key's\n"
      "  sender      each sender's credentials open with the key and its carrier accepts\n"
      "              them (Twilio: GET the account; Telnyx: GET /v2/balance; both send\n"
      "              nothing; --no-carrier: do not ask)\n"
