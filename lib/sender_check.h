@@ -27,8 +27,9 @@ struct tocsin_sender_checked {
     const char *kind;                  /* a static string */
 };
 
-/* The longest carrier secret accepted (bytes). */
-#define TOCSIN_SENDER_SECRET_MAX 500
+/* The longest carrier secret accepted (bytes): the gateway and the worker
+ * open it into buffers of this size plus one (real ones are 32 to ~70). */
+#define TOCSIN_SENDER_SECRET_MAX 255
 
 /* Checks every field of in; allow_insecure is TOCSIN_ALLOW_INSECURE_CARRIER_URLS.
  * Returns 0 and fills out, or -1 with the first problem in err, in words a
