@@ -242,22 +242,6 @@ static void check_migrations(struct doctor *d, PGconn *conn)
 /* --- the sealing key --- */
 
 /* Reads 64 hex digits from the first line of path into d->key. 0 or -1. */
-static int read_key(struct doctor *d, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[130] = "";
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t l = strcspn(line, "\r\n");
-    size_t got = 0;
-    ok = ok && l == 64 && sodium_hex2bin(d->key, sizeof d->key, line, l, NULL, &got, NULL) == 0 &&
-         got == 32;
-    sodium_memzero(line, sizeof line);
-    return ok ? 0 : -1;
-}
-
 static void check_key(struct doctor *d)
 {
     struct stat st;
@@ -290,7 +274,7 @@ static void check_key(struct doctor *d)
     if (d->ctl->cfg.has_secret_key) {
         memcpy(d->key, d->ctl->cfg.secret_key, sizeof d->key);
         d->has_key = 1;
-    } else if (read_key(d, d->key_file) == 0) {
+    } else if (ctl_read_key_file(d->key_file, d->key) == 0) {
         d->has_key = 1;
     }
 }

@@ -8,7 +8,8 @@
 # the API whose credential the dashboard sealed (v3) opened by the worker:
 # a test message delivered by the simulator. Then the credentials replaced
 # with a wrong token: the test message fails with the carrier's own words.
-# An opted-out number and a disabled sender are refused at once.
+# An opted-out number and a disabled sender are refused at once. Last, a
+# key change: tocsinctl reseal seals both formats again with the new key.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 TOCSIN_PUBLIC_URL=https://texts.example.org
@@ -177,4 +178,25 @@ assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events W
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE details::text LIKE '%\"$TOKEN\"%' OR details::text LIKE '%\"00000000000000000000000000000000\"%' OR details::text LIKE '%v3.%' OR details::text LIKE '%KEY_tocsin_demo%'")" 0 \
   "no secret in the audit trail"
 grep -qE "(^|[^C])$TOKEN" "$TMP/dashboard.log" && fail "the dashboard logged the secret"
+# --- a key change: tocsinctl reseal opens v2 (CLI) and v3 (dashboard) alike ---
+(umask 077; echo "$TOCSIN_SECRET_KEY" > "$TMP/old_key")
+NEW_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+old_pk=$(sql "SELECT public_key FROM sealing_key")
+sql "INSERT INTO senders (org_id, address, kind, provider, credentials_sealed, telnyx_public_key, messages_per_second)
+     VALUES ($ORG, '+14155550166', 'long_code', 'telnyx', 'v3.AAAA', '$PK', 1)" >/dev/null
+before=$(sql "SELECT md5(string_agg(credentials_sealed, ',' ORDER BY id)) FROM senders")
+rc=0; out=$(TOCSIN_SECRET_KEY=$NEW_KEY "$BIN/ops/tocsinctl" reseal --old-key-file "$TMP/old_key" 2>&1) || rc=$?
+assert_eq "$rc" 1 "a credential that opens with neither key stops the reseal"
+assert_contains "$out" "opens with neither the old key nor the new one; nothing was changed" "saying so"
+assert_eq "$(sql "SELECT md5(string_agg(credentials_sealed, ',' ORDER BY id)) FROM senders")" "$before" "and nothing changed"
+sql "DELETE FROM senders WHERE address = '+14155550166'" >/dev/null
+out=$(TOCSIN_SECRET_KEY=$NEW_KEY "$BIN/ops/tocsinctl" reseal --old-key-file "$TMP/old_key")
+assert_contains "$out" "re-sealed 3 sender credential(s) with the new key (0 had it already)" "the demo (v2) and both dashboard senders (v3)"
+assert_eq "$(sql "SELECT string_agg(DISTINCT left(credentials_sealed, 3), ',') FROM senders")" "v2." "all sealed with the new key"
+[ "$(sql "SELECT public_key FROM sealing_key")" != "$old_pk" ] || fail "the new sealing key was not published"
+out=$(TOCSIN_SECRET_KEY=$NEW_KEY "$BIN/ops/tocsinctl" reseal --old-key-file "$TMP/old_key")
+assert_contains "$out" "re-sealed 0 sender credential(s) with the new key (3 had it already)" "a second run changes nothing"
+out=$(TOCSIN_SECRET_KEY=$NEW_KEY "$BIN/ops/tocsinctl" doctor --no-carrier --no-probe --key-file "$TMP/old_key" --key-owner "$(id -un)" 2>&1 || true)
+assert_eq "$(echo "$out" | grep -c 'credentials open with the key')" 3 "every credential opens with the new key"
+assert_contains "$out" "ok    sealing    the dashboard seals new credentials for this key" "and the dashboard seals for it"
 echo "test_dashboard_senders: ok"

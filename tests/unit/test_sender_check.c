@@ -55,8 +55,11 @@ static void test_normalises(void **state)
     in = twilio("(800) 555-0199");
     assert_string_equal(check(&in, 0, &ok), "");
     assert_string_equal(ok.kind, "toll_free");
-    in = (struct tocsin_sender_input){.address = "+14155550199", .provider = "telnyx",
-                                      .secret = "KEY_x", .public_key = PK32, .mps = "0.5"};
+    in = (struct tocsin_sender_input){.address = "+14155550199",
+                                      .provider = "telnyx",
+                                      .secret = "KEY_x",
+                                      .public_key = PK32,
+                                      .mps = "0.5"};
     assert_string_equal(check(&in, 0, &ok), "");
 }
 
@@ -71,8 +74,8 @@ static void test_refuses(void **state)
     assert_non_null(strstr(check(&in, 0, &ok), "kind must be short_code"));
     in.kind = "pager";
     assert_non_null(strstr(check(&in, 0, &ok), "invalid kind \"pager\""));
-    const char *rates[] = {"0", "-1", "1e3", "0x10", "inf", "nan", "10001", "", ".5", "1.2.3",
-                           "99999999999999"};
+    const char *rates[] = {"0",     "-1", "1e3", "0x10",  "inf",           "nan",
+                           "10001", "",   ".5",  "1.2.3", "99999999999999"};
     for (size_t i = 0; i < sizeof rates / sizeof *rates; i++) {
         in = twilio("24680");
         in.mps = rates[i];
@@ -88,8 +91,8 @@ static void test_refuses(void **state)
     in = twilio("24680");
     in.provider = "sms";
     assert_non_null(strstr(check(&in, 0, &ok), "invalid provider \"sms\""));
-    in = (struct tocsin_sender_input){.address = "24680", .provider = "telnyx", .account_sid = SID,
-                                      .secret = "k", .mps = "1"};
+    in = (struct tocsin_sender_input){
+        .address = "24680", .provider = "telnyx", .account_sid = SID, .secret = "k", .mps = "1"};
     assert_non_null(strstr(check(&in, 0, &ok), "a telnyx sender has none"));
     in.account_sid = NULL;
     in.public_key = PK;
@@ -107,7 +110,8 @@ static void test_secret(void **state)
 {
     (void)state;
     char err[300], long_secret[TOCSIN_SENDER_SECRET_MAX + 2];
-    assert_int_equal(tocsin_sender_secret_check("7c0c51a0000000000000000000000000", err, sizeof err), 0);
+    assert_int_equal(
+        tocsin_sender_secret_check("7c0c51a0000000000000000000000000", err, sizeof err), 0);
     assert_int_equal(tocsin_sender_secret_check("", err, sizeof err), -1);
     assert_int_equal(tocsin_sender_secret_check(NULL, err, sizeof err), -1);
     /* It goes into an HTTP header: no CR, LF, space or control character. */
