@@ -114,8 +114,9 @@ int tocsinctl_reseal(struct tocsinctl *ctl, int argc, char **argv)
     }
     unsigned char old_key[32];
     if (ctl_read_key_file(old_file, old_key) != 0) {
-        fprintf(stderr, "tocsinctl reseal: cannot read the old key from \"%s\": it must hold 64 "
-                        "hex digits\n",
+        fprintf(stderr,
+                "tocsinctl reseal: cannot read the old key from \"%s\": it must hold 64 "
+                "hex digits\n",
                 old_file);
         return TOCSINCTL_FAIL;
     }
