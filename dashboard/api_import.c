@@ -118,7 +118,7 @@ static void import_work(uv_work_t *req)
     PQfinish(conn);
 }
 
-static json_t *report_json(const struct tocsin_import_report *r, int opt_outs)
+json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs)
 {
     json_t *rej = json_array();
     for (size_t i = 0; rej && i < r->nrejections; i++)
@@ -164,7 +164,7 @@ static void import_done(uv_work_t *req, int status)
     if (status != 0 || j->rc == -2) {
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
     } else {
-        json_t *report = report_json(&j->report, j->opt_outs);
+        json_t *report = api_import_report_json(&j->report, j->opt_outs);
         if (!report) {
             tocsin_http_error(call->req, 500, "internal", "out of memory");
         } else if (j->rc != 0 && j->report.db_error) {
