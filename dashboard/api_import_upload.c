@@ -24,9 +24,9 @@
  * smallest body cap the dashboard accepts for it (1 MiB, the default). */
 #define CHUNK_BASE64_MAX 699052u
 
-static const char *const known_targets[] = {"phone",      "phone2",    "phone3", "phone4",
-                                            "first_name", "last_name", "zip",    "timezone",
-                                            "sms_status"};
+static const char *const known_targets[] = {"phone",  "phone2",     "phone3",
+                                            "phone4", "first_name", "last_name",
+                                            "zip",    "timezone",   "sms_status"};
 
 /* --- presets --- */
 
@@ -60,10 +60,8 @@ static int mapping_parse(const char *text, struct tocsin_import_mapping *m, char
     json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
     int rc = -1;
     memset(m, 0, sizeof *m);
-    if (!json_is_array(a) || json_array_size(a) == 0 ||
-        json_array_size(a) > TOCSIN_CSV_MAX_COLS) {
-        snprintf(err, errlen, "the column mapping must list 1 to %d columns",
-                 TOCSIN_CSV_MAX_COLS);
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > TOCSIN_CSV_MAX_COLS) {
+        snprintf(err, errlen, "the column mapping must list 1 to %d columns", TOCSIN_CSV_MAX_COLS);
         goto out;
     }
     m->ncols = json_array_size(a);
@@ -140,8 +138,8 @@ static json_t *preview_row(const struct tocsin_import_columns *cols, int opt_out
 /* The header, the preset (detected unless preset_id names one), the
  * mapping (the preset's unless mapping_text overrides it) and the first
  * rows mapped. NULL with the reason in err. */
-static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id,
-                            const char *mapping_text, char *err, size_t errlen)
+static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id, const char *mapping_text,
+                            char *err, size_t errlen)
 {
     struct tocsin_csv_row row;
     char reason[200];
@@ -285,7 +283,8 @@ static int base64_ok(const char *s, size_t *len)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '+' || c == '/' || (c == '=' && i >= n - 2 && (i == n - 1 || s[n - 1] == '='));
+                 c == '+' || c == '/' ||
+                 (c == '=' && i >= n - 2 && (i == n - 1 || s[n - 1] == '='));
         if (!ok)
             return 0;
     }
@@ -378,8 +377,8 @@ static char *report_text(const struct tocsin_import_report *r)
 
 /* Inside the import's transaction: the upload marked imported (with its
  * report) and the import audited, or nothing at all. */
-static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, void *ctx,
-                         char *err, size_t errlen)
+static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, void *ctx, char *err,
+                         size_t errlen)
 {
     struct commit_job *j = ctx;
     char id[24], batch[24], org[24], user[24], details[400];
@@ -409,7 +408,8 @@ static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, v
         snprintf(err, errlen, "the upload was finished by another request: nothing imported twice");
         return -1;
     }
-    const char *a[] = {org, user, batch, details, j->opt_outs ? "opt_outs.import" : "contacts.import"};
+    const char *a[] = {org, user, batch, details,
+                       j->opt_outs ? "opt_outs.import" : "contacts.import"};
     res = PQexecParams(conn,
                        "INSERT INTO audit_events (org_id, user_id, action, subject_type,"
                        " subject_id, details) VALUES ($1, $2, $5, 'import_batch', $3, $4::jsonb)",
@@ -456,8 +456,8 @@ static void commit_work(uv_work_t *w)
         char *report = report_text(&j->report);
         const char *p[] = {id, j->report.db_error ? "the database refused the import" : j->err,
                            report};
-        PQclear(PQexecParams(conn, "SELECT tocsin_import_upload_failed($1, $2, $3::jsonb)", 3,
-                             NULL, p, NULL, NULL, 0));
+        PQclear(PQexecParams(conn, "SELECT tocsin_import_upload_failed($1, $2, $3::jsonb)", 3, NULL,
+                             p, NULL, NULL, 0));
         free(report);
     }
     PQfinish(conn);
