@@ -468,28 +468,11 @@ static void commit_done(uv_work_t *w, int status)
     struct commit_job *j = container_of(w, struct commit_job, work);
     struct api_call *call = j->call;
     api_import_slot_release(call->dash);
-    json_t *report = status == 0 && j->rc != -2 ? api_import_report_json(&j->report, 1) : NULL;
-    if (status != 0 || j->rc == -2) {
-        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
-    } else if (!report) {
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
-    } else if (j->rc != 0 && j->report.db_error) {
-        json_decref(report);
-        api_import_db_failed(call, "upload", &j->report, j->err);
-    } else if (j->rc == 0) {
+    if (api_import_answer(call, status != 0 || j->rc == -2, j->rc, &j->report, 1, "upload", j->err))
         log_info("upload_imported",
                  "org=%lld upload=%lld preset=%s rows=%ld imported=%ld opted_out=%ld rejected=%ld",
                  j->org_id, j->upload_id, j->preset, j->report.rows, j->report.imported,
                  j->report.opted_out, j->report.rejected);
-        tocsin_http_respond_json(call->req, 200, report);
-    } else {
-        json_t *e = json_pack("{s:{s:i, s:s, s:s}, s:o}", "error", "status", 400, "code",
-                              "import_failed", "message", j->err, "report", report);
-        if (e)
-            tocsin_http_respond_json(call->req, 400, e);
-        else
-            tocsin_http_error(call->req, 500, "internal", "out of memory");
-    }
     commit_job_free(j);
 }
 

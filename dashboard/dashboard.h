@@ -149,6 +149,13 @@ struct tocsin_import_report;
 /* An import's report as the dashboard answers it: counts, and the first
  * rejections with their lines; with opt_outs also the opt-out counts. */
 json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs);
+/* Answers an import job's outcome: 503 when unavailable (the job did not
+ * run or found no database), else 200 with the report (rc 0; returns 1,
+ * the caller logs it), the database's refusal (api_import_db_failed,
+ * what names the import), or 400 import_failed with err and the report. */
+int api_import_answer(struct api_call *call, int unavailable, int rc,
+                      const struct tocsin_import_report *rep, int opt_outs, const char *what,
+                      const char *err);
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
