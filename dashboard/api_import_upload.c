@@ -20,9 +20,12 @@
 #include "sms.h"
 
 #define PREVIEW_ROWS 8
-/* A chunk is at most 512 KiB, 699,052 characters of base64: under the
- * smallest body cap the dashboard accepts for it (1 MiB, the default). */
+/* A chunk is at most 512 KiB, 699,052 characters of base64, and fits in
+ * the request body cap (TOCSIN_HTTP_MAX_BODY_BYTES, 1 MiB by default) with
+ * room for its JSON: the presets' answer tells the browser the size. */
+#define CHUNK_BYTES_MAX (512u << 10)
 #define CHUNK_BASE64_MAX 699052u
+#define CHUNK_JSON_ROOM 256u
 
 static const char *const known_targets[] = {"phone",  "phone2",     "phone3",
                                             "phone4", "first_name", "last_name",
@@ -40,8 +43,12 @@ void api_import_presets(struct api_call *call)
     }
     for (size_t i = 0; targets && i < ARRAY_SIZE(known_targets); i++)
         json_array_append_new(targets, json_string(known_targets[i]));
-    json_t *out = json_pack("{s:o*, s:o*, s:I}", "presets", list, "targets", targets, "max_bytes",
-                            (json_int_t)API_IMPORT_UPLOAD_MAX_BYTES);
+    size_t cap = call->dash->d->cfg.http_max_body_bytes;
+    size_t chunk = cap > CHUNK_JSON_ROOM ? (cap - CHUNK_JSON_ROOM) / 4 * 3 : 0;
+    chunk = chunk > CHUNK_BYTES_MAX ? CHUNK_BYTES_MAX : chunk / 3 * 3;
+    json_t *out =
+        json_pack("{s:o*, s:o*, s:I, s:I}", "presets", list, "targets", targets, "max_bytes",
+                  (json_int_t)API_IMPORT_UPLOAD_MAX_BYTES, "chunk_bytes", (json_int_t)chunk);
     if (!out) {
         tocsin_http_error(call->req, 500, "internal", "out of memory");
         return;

@@ -7,7 +7,7 @@
 // api(method, path, body) function, which throws errors carrying the
 // server's code and message.
 
-export const CHUNK_BYTES = 512 * 1024; // the server takes at most 512 KiB a chunk
+export const CHUNK_BYTES = 512 * 1024; // the most the server takes in a chunk
 export const PREVIEW_BYTES = 64 * 1024; // the start of the file is enough for its first rows
 const RETRIES = 5;
 
@@ -26,10 +26,16 @@ export async function previewText(blob) {
 
 /** Uploads blob (a File or Blob) as filename through preset with mapping
  * (an array of column targets, as the preview gave or the admin changed
- * it) and imports it into list (contacts; '' for none). onProgress(sent,
- * total) follows the bytes; onImporting() once every byte is there.
- * Resolves with the import's report; rejects with the server's error. */
-export async function uploadFile(api, blob, { filename, preset, mapping, list, onProgress, onImporting }) {
+ * it) and imports it into list (contacts; '' for none), in chunks of
+ * chunkBytes (GET /api/imports/presets says what fits the server's request
+ * cap). onProgress(sent, total) follows the bytes; onImporting() once
+ * every byte is there. Resolves with the import's report; rejects with
+ * the server's error. */
+export async function uploadFile(
+  api,
+  blob,
+  { filename, preset, mapping, list, chunkBytes = CHUNK_BYTES, onProgress, onImporting },
+) {
   const up = await api('POST', '/api/imports', {
     filename,
     size: blob.size,
@@ -41,7 +47,7 @@ export async function uploadFile(api, blob, { filename, preset, mapping, list, o
   let failures = 0;
   if (onProgress) onProgress(0, blob.size);
   while (offset < blob.size) {
-    const bytes = new Uint8Array(await blob.slice(offset, offset + CHUNK_BYTES).arrayBuffer());
+    const bytes = new Uint8Array(await blob.slice(offset, offset + chunkBytes).arrayBuffer());
     try {
       const r = await api('POST', `/api/imports/${up.id}/chunk`, { offset, data: toBase64(bytes) });
       offset = r.received;

@@ -121,6 +121,7 @@ export async function moveInPage() {
               preset: current.preset,
               mapping: current.mapping,
               list: current.opt_outs ? '' : list.value.trim(),
+              chunkBytes: info.chunk_bytes,
               onProgress: (sent, total) => {
                 progress.value = Math.round((100 * sent) / total);
                 replace(progressText, `Uploaded ${mb(sent)} of ${mb(total)}`);

@@ -32,7 +32,7 @@ count() { sql "$1"; }
 assert_eq "$(call vol1 GET /api/imports/presets)" 403 "a volunteer gets no presets"
 assert_eq "$(call lead GET /api/imports/presets)" 200 "presets"
 assert_eq "$(jq_ 'd.presets.map(p => p.id).join(",")')" "spoke_contacts,spoke_opt_outs,action_network,van,plain" "the table's rows"
-assert_eq "$(jq_ 'd.max_bytes')" 67108864 "the streamed upload's cap is 64 MiB"
+assert_eq "$(jq_ 'd.max_bytes + " " + d.chunk_bytes')" "67108864 524288" "the streamed upload's cap is 64 MiB, in chunks of 512 KiB"
 
 # --- preview: detected, mapped, overridden ---
 json_csv() { node -e 'process.stdout.write(JSON.stringify({csv: require("fs").readFileSync(process.argv[1], "utf8"), preset: process.argv[2] || "", mapping: process.argv[3] || ""}))' "$@"; }
