@@ -321,8 +321,11 @@ void api_import_upload_chunk(struct api_call *call)
 
 /* --- the import of a complete upload --- */
 
+#define PROGRESS_EVERY 5000 /* rows between two progress notes */
+
 struct commit_job {
     uv_work_t work;
+    PGconn *progress_conn; /* the progress notes' own connection, opened at the first */
     struct api_call *call;
     char *conninfo, *list, *filename;
     char preset[41];
@@ -430,6 +433,24 @@ static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, v
     return 0;
 }
 
+/* Notes how far the import got on a second connection (the import's
+ * own transaction shows nothing until it commits); a failure to note it
+ * is no reason to stop the import. */
+static void commit_progress(long rows, void *ctx)
+{
+    struct commit_job *j = ctx;
+    if (!j->progress_conn)
+        j->progress_conn = PQconnectdb(j->conninfo);
+    if (PQstatus(j->progress_conn) != CONNECTION_OK)
+        return;
+    char id[24], n[24];
+    snprintf(id, sizeof id, "%lld", j->upload_id);
+    snprintf(n, sizeof n, "%ld", rows);
+    const char *p[] = {id, n};
+    PQclear(PQexecParams(j->progress_conn, "SELECT tocsin_import_upload_progress($1, $2)", 2, NULL,
+                         p, NULL, NULL, 0));
+}
+
 static void commit_work(uv_work_t *w)
 {
     struct commit_job *j = container_of(w, struct commit_job, work);
@@ -452,6 +473,9 @@ static void commit_work(uv_work_t *w)
             .mapping = &j->mapping,
             .before_commit = commit_before,
             .before_commit_ctx = j,
+            .progress = commit_progress,
+            .progress_ctx = j,
+            .progress_every = PROGRESS_EVERY,
         };
         j->rc = tocsin_contacts_import(conn, f, &o, &j->report, j->err, sizeof j->err);
         fclose(f);
@@ -468,6 +492,8 @@ static void commit_work(uv_work_t *w)
         free(report);
     }
     PQfinish(conn);
+    PQfinish(j->progress_conn);
+    j->progress_conn = NULL;
 }
 
 static void commit_done(uv_work_t *w, int status)

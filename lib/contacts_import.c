@@ -303,7 +303,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             continue;
         }
         run->rep->rows++;
-        if (run->o->progress && run->rep->rows % 100000 == 0)
+        if (run->o->progress &&
+            run->rep->rows % (run->o->progress_every > 0 ? run->o->progress_every : 100000) == 0)
             run->o->progress(run->rep->rows, run->o->progress_ctx);
         if (st == TOCSIN_CSV_BAD_ROW) {
             reject(run->rep, row.line, reason);

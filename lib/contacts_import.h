@@ -75,8 +75,9 @@ struct tocsin_import_options {
     long long created_by; /* users.id, or 0 from the CLI */
     int strict;           /* any rejected row aborts the whole import */
     int dry_run;          /* validate and count, then roll back */
-    void (*progress)(long rows, void *ctx); /* every 100k rows, or NULL */
+    void (*progress)(long rows, void *ctx); /* every progress_every rows, or NULL */
     void *progress_ctx;
+    long progress_every; /* 0: 100,000 */
     /* The header's columns renamed (lib/import_presets), or NULL: the
      * names as they are. With opt_outs, only its phone columns count. */
     const struct tocsin_import_mapping *mapping;

@@ -22,6 +22,7 @@ CREATE TABLE import_uploads (
     size_bytes bigint NOT NULL CHECK (size_bytes > 0),
     received_bytes bigint NOT NULL DEFAULT 0 CHECK (received_bytes BETWEEN 0 AND size_bytes),
     chunks integer NOT NULL DEFAULT 0 CHECK (chunks >= 0),
+    rows_read bigint NOT NULL DEFAULT 0 CHECK (rows_read >= 0), -- while importing: how far it got
     state text NOT NULL DEFAULT 'uploading'
         CHECK (state IN ('uploading', 'importing', 'imported', 'failed', 'expired')),
     error text,

@@ -1423,7 +1423,7 @@ BEGIN
             NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
         RETURN;
     END IF;
-    UPDATE import_uploads SET state = 'importing', updated_at = now() WHERE id = p_id;
+    UPDATE import_uploads SET state = 'importing', rows_read = 0, updated_at = now() WHERE id = p_id;
     RETURN QUERY SELECT 200, NULL::json, u.preset, u.mapping::text, u.list_name, u.filename, u.chunks;
 END
 $$;
@@ -1468,7 +1468,7 @@ CREATE FUNCTION public.tocsin_import_upload_done(p_id bigint, p_report jsonb, p_
     AS $$
     DELETE FROM import_upload_chunks WHERE upload_id = p_id;
     UPDATE import_uploads SET state = 'imported', report = p_report, batch_id = p_batch,
-           error = NULL, updated_at = now()
+           rows_read = (p_report->>'rows')::bigint, error = NULL, updated_at = now()
      WHERE id = p_id AND state = 'importing'
     RETURNING true;
 $$;
@@ -1503,6 +1503,7 @@ CREATE TABLE public.import_uploads (
     size_bytes bigint NOT NULL,
     received_bytes bigint DEFAULT 0 NOT NULL,
     chunks integer DEFAULT 0 NOT NULL,
+    rows_read bigint DEFAULT 0 NOT NULL,
     state text DEFAULT 'uploading'::text NOT NULL,
     error text,
     report jsonb,
@@ -1515,6 +1516,7 @@ CREATE TABLE public.import_uploads (
     CONSTRAINT import_uploads_list_name_check CHECK (((length(list_name) >= 1) AND (length(list_name) <= 200))),
     CONSTRAINT import_uploads_mapping_check CHECK ((jsonb_typeof(mapping) = 'array'::text)),
     CONSTRAINT import_uploads_preset_check CHECK (((length(preset) >= 1) AND (length(preset) <= 40))),
+    CONSTRAINT import_uploads_rows_read_check CHECK ((rows_read >= 0)),
     CONSTRAINT import_uploads_size_bytes_check CHECK ((size_bytes > 0)),
     CONSTRAINT import_uploads_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'importing'::text, 'imported'::text, 'failed'::text, 'expired'::text])))
 );
@@ -1529,7 +1531,20 @@ CREATE FUNCTION public.tocsin_import_upload_json(u public.import_uploads) RETURN
     AS $$
     SELECT json_build_object('id', u.id, 'state', u.state, 'filename', u.filename,
                              'preset', u.preset, 'list', u.list_name, 'size', u.size_bytes,
-                             'received', u.received_bytes, 'error', u.error, 'report', u.report)
+                             'received', u.received_bytes, 'rows_read', u.rows_read,
+                             'error', u.error, 'report', u.report)
+$$;
+
+
+--
+-- Name: tocsin_import_upload_progress(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_progress(p_id bigint, p_rows bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE import_uploads SET rows_read = p_rows, updated_at = now()
+     WHERE id = p_id AND state = 'importing';
 $$;
 
 

@@ -29,12 +29,13 @@ export async function previewText(blob) {
  * it) and imports it into list (contacts; '' for none), in chunks of
  * chunkBytes (GET /api/imports/presets says what fits the server's request
  * cap). onProgress(sent, total) follows the bytes; onImporting() once
- * every byte is there. Resolves with the import's report; rejects with
+ * every byte is there; onImportProgress(rows) then tells how many rows the
+ * import has read (about every second, while it runs). Resolves with the import's report; rejects with
  * the server's error. */
 export async function uploadFile(
   api,
   blob,
-  { filename, preset, mapping, list, chunkBytes = CHUNK_BYTES, onProgress, onImporting },
+  { filename, preset, mapping, list, chunkBytes = CHUNK_BYTES, onProgress, onImporting, onImportProgress },
 ) {
   const up = await api('POST', '/api/imports', {
     filename,
@@ -64,5 +65,27 @@ export async function uploadFile(
     if (onProgress) onProgress(offset, blob.size);
   }
   if (onImporting) onImporting();
-  return api('POST', `/api/imports/${up.id}/commit`);
+  let done = false;
+  const commit = api('POST', `/api/imports/${up.id}/commit`).finally(() => {
+    done = true;
+  });
+  if (onImportProgress) watchImport(api, up.id, () => done, onImportProgress);
+  return commit;
+}
+
+// Asks every second how many rows the running import has read, until it
+// answers (a failed look is skipped: the commit's answer is what counts).
+async function watchImport(api, id, isDone, onImportProgress) {
+  while (!isDone()) {
+    await new Promise((resolve) => {
+      setTimeout(resolve, 1000);
+    });
+    if (isDone()) return;
+    try {
+      const s = await api('GET', `/api/imports/${id}`);
+      if (!isDone() && s.state === 'importing') onImportProgress(s.rows_read);
+    } catch {
+      // the next look, or the answer
+    }
+  }
 }

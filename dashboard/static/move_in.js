@@ -127,6 +127,8 @@ export async function moveInPage() {
                 replace(progressText, `Uploaded ${mb(sent)} of ${mb(total)}`);
               },
               onImporting: () => replace(progressText, 'Uploaded. Importing…'),
+              onImportProgress: (rows) =>
+                replace(progressText, `Uploaded. Importing… ${rows.toLocaleString()} rows read`),
             });
             replace(progressText, 'Done.');
             replace(out, reportView(r));

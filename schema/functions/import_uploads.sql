@@ -40,7 +40,8 @@ CREATE OR REPLACE FUNCTION tocsin_import_upload_json(u import_uploads) RETURNS j
 LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', u.id, 'state', u.state, 'filename', u.filename,
                              'preset', u.preset, 'list', u.list_name, 'size', u.size_bytes,
-                             'received', u.received_bytes, 'error', u.error, 'report', u.report)
+                             'received', u.received_bytes, 'rows_read', u.rows_read,
+                             'error', u.error, 'report', u.report)
 $$;
 
 CREATE OR REPLACE FUNCTION tocsin_import_upload_show(p_org bigint, p_user bigint, p_id bigint)
@@ -122,9 +123,18 @@ BEGIN
             NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
         RETURN;
     END IF;
-    UPDATE import_uploads SET state = 'importing', updated_at = now() WHERE id = p_id;
+    UPDATE import_uploads SET state = 'importing', rows_read = 0, updated_at = now() WHERE id = p_id;
     RETURN QUERY SELECT 200, NULL::json, u.preset, u.mapping::text, u.list_name, u.filename, u.chunks;
 END
+$$;
+
+-- While an import runs, from another connection (its own transaction is
+-- not visible until it commits): how many rows it has read, and that it
+-- is alive (the claim's hour counts from here).
+CREATE OR REPLACE FUNCTION tocsin_import_upload_progress(p_id bigint, p_rows bigint)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE import_uploads SET rows_read = p_rows, updated_at = now()
+     WHERE id = p_id AND state = 'importing';
 $$;
 
 -- Inside the import's transaction, just before it commits.
@@ -133,7 +143,7 @@ CREATE OR REPLACE FUNCTION tocsin_import_upload_done(p_id bigint, p_report jsonb
 RETURNS boolean LANGUAGE sql AS $$
     DELETE FROM import_upload_chunks WHERE upload_id = p_id;
     UPDATE import_uploads SET state = 'imported', report = p_report, batch_id = p_batch,
-           error = NULL, updated_at = now()
+           rows_read = (p_report->>'rows')::bigint, error = NULL, updated_at = now()
      WHERE id = p_id AND state = 'importing'
     RETURNING true;
 $$;

@@ -82,6 +82,7 @@ try {
       mapping: p.mapping,
       list,
       onImporting: () => (t1 = process.hrtime.bigint()),
+      onImportProgress: (rows) => (out.rows_read_seen = [...(out.rows_read_seen || []), rows]),
     });
     const t2 = process.hrtime.bigint();
     out.seconds = Number(t2 - t0) / 1e9;
