@@ -252,8 +252,14 @@ void api_import_upload_start(struct api_call *call)
     const struct tocsin_import_preset *p = tocsin_import_preset_find(preset);
     struct tocsin_import_mapping m;
     char err[200];
-    if (!filename || !*filename || strlen(filename) > 200) {
-        tocsin_http_error(call->req, 400, "invalid", "name the file: 1 to 200 characters");
+    struct tocsin_sms_info info;
+    size_t flen = filename ? strlen(filename) : 0;
+    int fok = flen > 0 && flen <= 200 && tocsin_sms_count(filename, flen, &info) == 0;
+    for (size_t i = 0; fok && i < flen; i++)
+        fok = (unsigned char)filename[i] >= 0x20 && filename[i] != 0x7f;
+    if (!fok) { /* kept with the batch, shown in the opt-out export */
+        tocsin_http_error(call->req, 400, "invalid",
+                          "name the file: 1 to 200 characters of text, no control characters");
         return;
     }
     if (!size || !end || *end || n < 1 || n > (long long)API_IMPORT_UPLOAD_MAX_BYTES) {

@@ -96,12 +96,33 @@ assert_eq "$(jq_ 'd.preset + " " + [d.report.rows, d.report.imported, d.report.r
 assert_eq "$(jq_ 'd.report.rejections.map(r => r.line).join(",")')" "5,6" "the invalid rows' lines"
 assert_eq "$(count "SELECT string_agg(phone, ',' ORDER BY phone) FROM contacts WHERE org_id = $ORG AND fields ? 'vanid'")" "+16085557401,+16085557402,+16085557493" "cell, else preferred, else home"
 
+# --- the same presets from the command line ---
+CTL="$BIN/ops/tocsinctl"
+"$CTL" org create cli --name "CLI Org" >/dev/null
+out=$("$CTL" contacts import --org cli --preset auto --list members "$FIX/action_network.csv" 2>"$TMP/cli.err")
+assert_contains "$out" "imported=2 updated=0 rejected=2" "tocsinctl --preset auto: the counts"
+assert_contains "$out" "opted_out=2 already_opted_out=0" "unsubscribed rows opted out"
+assert_contains "$out" "line 5: missing phone" "invalid rows by line"
+assert_contains "$(cat "$TMP/cli.err")" "read as Action Network people" "says which preset"
+assert_eq "$(count "SELECT count(*) FROM opt_outs o JOIN orgs g ON g.id = o.org_id WHERE g.slug = 'cli' AND o.source = 'import'")" 2 "in that org's opt-outs"
+out=$("$CTL" contacts import --org cli --preset spoke_opt_outs "$FIX/spoke_opt_outs.csv" 2>/dev/null)
+assert_contains "$out" "opted_out=3 already_opted_out=0 rejected=1 duplicates=1" "an opt-out preset"
+rc=0; "$CTL" contacts import --org cli --preset auto - <"$FIX/van.csv" >/dev/null 2>"$TMP/cli.err" || rc=$?
+assert_eq "$rc" 2 "--preset needs a file"
+assert_contains "$(cat "$TMP/cli.err")" "needs a file, not standard input" "says so"
+rc=0; "$CTL" contacts import --org cli --preset nope "$FIX/van.csv" >/dev/null 2>"$TMP/cli.err" || rc=$?
+assert_eq "$rc" 1 "an unknown preset"
+assert_contains "$(cat "$TMP/cli.err")" "unknown preset \"nope\"" "says so"
+
 # --- hostile ---
 assert_eq "$(call lead POST /api/imports '{"filename":"x.csv","size":67108865,"preset":"plain","mapping":"[\"phone\"]"}')" 413 "an announced file over 64 MiB"
 assert_contains "$(jq_ 'd.error.message')" "64 MiB" "says the cap"
 assert_eq "$(call lead POST /api/imports '{"filename":"x.csv","size":10,"preset":"plain","mapping":"[\"first_name\"]"}')" 400 "a mapping without a phone column"
 assert_eq "$(call lead POST /api/imports '{"filename":"x.csv","size":10,"preset":"spoke_opt_outs","mapping":"[\"phone\"]","list":"L"}')" 400 "an opt-out list goes to no list"
 assert_eq "$(call vol1 POST /api/imports '{"filename":"x.csv","size":10,"preset":"plain","mapping":"[\"phone\"]"}')" 403 "a volunteer cannot upload"
+assert_eq "$(call lead POST /api/imports '{"filename":"a\nb.csv","size":10,"preset":"plain","mapping":"[\"phone\"]"}')" 400 "a file name with a control character"
+assert_eq "$(call lead POST /api/imports '{"filename":"x.csv","size":10,"preset":"plain","mapping":"[\"phone\",\"a\\tb\"]"}')" 400 "a field name with a control character"
+assert_contains "$(jq_ 'd.error.message')" "column 2: a field name must not hold control characters" "says which column"
 before=$(count "SELECT count(*) FROM contacts WHERE org_id = $ORG")
 assert_eq "$(call lead POST /api/imports '{"filename":"small.csv","size":20,"preset":"plain","mapping":"[\"phone\"]"}')" 201 "an upload announced at 20 bytes"
 SMALL=$(jq_ 'd.id')
