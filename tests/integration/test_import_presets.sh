@@ -63,6 +63,11 @@ member_writes +14155557302 "hello" >/dev/null
 sql "SELECT action FROM tocsin_receive_inbound('twilio', 'SMstop302', $SENDER, '+14155557302', 'STOP', 0,
      'opt_out', NULL, false, NULL, NULL, NULL)" >/dev/null
 
+# Lena was on a list before the move: her opt-out in the export ends it.
+printf 'phone,first_name\n+14155557306,Lena\n' >"$TMP/earlier.csv"
+assert_eq "$(up lead "$TMP/earlier.csv" - "Earlier")" 200 "a plain file into a list"
+assert_eq "$(jq_ 'd.preset + " " + d.report.subscribed')" "plain 1" "Lena subscribed"
+
 assert_eq "$(up lead "$FIX/spoke_contacts.csv" - "Spoke movers")" 200 "Spoke campaign export imported"
 assert_eq "$(jq_ 'd.preset')" spoke_contacts "detected as Spoke contacts"
 assert_eq "$(jq_ '[d.report.rows, d.report.imported, d.report.opted_out, d.report.rejected].join(" ")')" "7 3 1 3" "7 rows: 3 new, 1 opted out, 3 invalid"
@@ -86,10 +91,11 @@ assert_eq "$(jq_ 'd.report.rejections.map(r => r.line + " " + r.reason).join("; 
   "5 missing phone; 6 invalid zip \"9410\": must be 5 digits or ZIP+4" "lines and reasons"
 assert_eq "$(count "SELECT source || ' ' || (evidence LIKE 'import:%') FROM opt_outs WHERE org_id = $ORG AND phone = '+14155557306'")" "import true" "unsubscribed (with a bad zip) is an opt-out of source import"
 assert_eq "$(count "SELECT source FROM opt_outs WHERE org_id = $ORG AND phone = '+14155557302'")" keyword "the member's own STOP kept"
-assert_eq "$(count "SELECT count(*) FROM contacts WHERE org_id = $ORG AND phone = '+14155557306'")" 0 "never a contact"
+assert_eq "$(count "SELECT s.unsubscribed_at IS NOT NULL FROM subscriptions s JOIN lists l ON l.id = s.list_id JOIN contacts c ON c.id = s.contact_id WHERE l.name = 'Earlier' AND c.phone = '+14155557306'")" t "her earlier subscription ended by the opt-out"
+assert_eq "$(count "SELECT count(*) FROM contacts WHERE org_id = $ORG AND phone = '+14155557306' AND fields ? 'email'")" 0 "and the export's row made no contact of her"
 assert_eq "$(count "SELECT string_agg(c.phone, ',' ORDER BY c.phone) FROM subscriptions s JOIN lists l ON l.id = s.list_id JOIN contacts c ON c.id = s.contact_id WHERE l.name = 'AN members'")" "+14155557301,+14155557303" "only the subscribed and bouncing rows are subscribers"
 assert_eq "$(count "SELECT (fields->>'tags') || '|' || (fields->>'email') FROM contacts WHERE org_id = $ORG AND phone = '+14155557301'")" "volunteer, housing|grace@example.org" "tags and email kept"
-assert_eq "$(count "SELECT count(*) FROM audit_events WHERE org_id = $ORG AND action IN ('contacts.import', 'opt_outs.import') AND details ? 'upload'")" 3 "each import audited"
+assert_eq "$(count "SELECT count(*) FROM audit_events WHERE org_id = $ORG AND action IN ('contacts.import', 'opt_outs.import') AND details ? 'upload'")" 4 "each import audited"
 
 assert_eq "$(up lead "$FIX/van.csv")" 200 "VAN export imported"
 assert_eq "$(jq_ 'd.preset + " " + [d.report.rows, d.report.imported, d.report.rejected].join(" ")')" "van 5 3 2" "3 new, 2 invalid"
