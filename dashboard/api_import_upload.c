@@ -58,10 +58,11 @@ void api_import_presets(struct api_call *call)
 
 /* --- mapping from the browser --- */
 
-/* Reads a mapping sent as the JSON text of an array of column targets.
- * Returns 0, or -1 with the reason (for the admin) in err. */
-static int mapping_parse(const char *text, struct tocsin_import_mapping *m, char *err,
-                         size_t errlen)
+/* Reads a mapping sent as the JSON text of an array of column targets
+ * (with need_phone, one of them "phone"). Returns 0, or -1 with the
+ * reason (for the admin) in err. */
+static int mapping_parse(const char *text, int need_phone, struct tocsin_import_mapping *m,
+                         char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *a = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
@@ -88,7 +89,7 @@ static int mapping_parse(const char *text, struct tocsin_import_mapping *m, char
         snprintf(m->target[i], sizeof m->target[i], "%s", t);
         phone |= strcmp(t, "phone") == 0;
     }
-    if (!phone) {
+    if (need_phone && !phone) {
         snprintf(err, errlen, "no column goes to \"phone\": pick the column of the numbers");
         goto out;
     }
@@ -170,7 +171,7 @@ static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id, const
         goto out;
     }
     if (mapping_text && *mapping_text) {
-        if (mapping_parse(mapping_text, m, err, errlen))
+        if (mapping_parse(mapping_text, 0, m, err, errlen))
             goto out;
     } else {
         tocsin_import_preset_map(p, &row, m);
@@ -182,9 +183,12 @@ static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id, const
                                                  text ? row.lens[i] : 1, "target",
                                                  i < m->ncols ? m->target[i] : ""));
     }
-    if (tocsin_import_header_mapped(&row, m, cols, err, errlen))
-        goto out;
-    while (json_array_size(rows) < PREVIEW_ROWS) {
+    /* A mapping the import would refuse (no phone column, the wrong
+     * width) is still previewed: the columns, so the admin can fix it,
+     * and the problem, in place of rows. */
+    char problem[200] = "";
+    int usable = tocsin_import_header_mapped(&row, m, cols, problem, sizeof problem) == 0;
+    while (usable && json_array_size(rows) < PREVIEW_ROWS) {
         st = tocsin_csv_next(csv, &row, reason, sizeof reason);
         /* The browser sends the file's first 64 KiB: a record cut at the
          * end is where the preview stops. */
@@ -198,9 +202,9 @@ static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id, const
             goto out;
         }
     }
-    out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*}", "preset", p->id, "label", p->label,
-                    "detected", detected->id, "opt_outs", p->opt_outs, "columns", columns, "rows",
-                    rows, "mapping", mapping_json(m));
+    out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*, s:s*}", "preset", p->id, "label",
+                    p->label, "detected", detected->id, "opt_outs", p->opt_outs, "columns", columns,
+                    "rows", rows, "mapping", mapping_json(m), "problem", usable ? NULL : problem);
     if (!out)
         snprintf(err, errlen, "out of memory");
 out:
@@ -272,7 +276,7 @@ void api_import_upload_start(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "pick the kind of file (a preset)");
         return;
     }
-    if (!mapping || mapping_parse(mapping, &m, err, sizeof err)) {
+    if (!mapping || mapping_parse(mapping, 1, &m, err, sizeof err)) {
         tocsin_http_error(call->req, 400, "invalid", "%s",
                           mapping ? err : "the column mapping is missing");
         return;
@@ -539,7 +543,7 @@ static void claimed(const struct tocsin_db_result *r, void *ctx)
     char err[200];
     const struct tocsin_import_preset *p =
         tocsin_import_preset_find(j ? PQgetvalue(r->res, 0, 2) : NULL);
-    if (!j || !p || mapping_parse(PQgetvalue(r->res, 0, 3), &j->mapping, err, sizeof err)) {
+    if (!j || !p || mapping_parse(PQgetvalue(r->res, 0, 3), 1, &j->mapping, err, sizeof err)) {
         free(j);
         api_import_slot_release(call->dash);
         tocsin_http_error(call->req, 500, "internal", "could not start the import");

@@ -73,12 +73,15 @@ export async function moveInPage() {
       replace(
         preview,
         previewView(current, info.targets, (i, target) => {
-          const m = current.mapping.slice();
+          const m = current.columns.map((c) => c.target);
           m[i] = target;
           refresh(m);
         }),
       );
-      button.disabled = false;
+      // A mapping the import would refuse (no phone column): the columns
+      // are shown so it can be fixed, and why.
+      if (current.problem) replace(err, current.problem);
+      button.disabled = !!current.problem;
     } catch (e) {
       replace(preview);
       replace(err, errorText(e));
@@ -196,23 +199,27 @@ function previewView(p, targets, onChange) {
         h('li', {}, h('span', { class: 'column-name' }, c.name), ' → ', targetSelect(i, c, targets, onChange)),
       ),
     ),
-    h('h3', {}, `The first ${p.rows.length} row${p.rows.length === 1 ? '' : 's'}, as they will be imported`),
-    h(
-      'div',
-      { class: 'scroll' },
-      h(
-        'table',
-        { class: 'table preview', id: 'movein-rows' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Line'), h('th', {}, 'Imported as'))),
-        h(
-          'tbody',
-          {},
-          p.rows.map((r) =>
-            h('tr', { class: r.error ? 'invalid' : undefined }, h('td', {}, r.line), h('td', {}, shown(r))),
+    p.problem
+      ? null
+      : h('h3', {}, `The first ${p.rows.length} row${p.rows.length === 1 ? '' : 's'}, as they will be imported`),
+    p.problem
+      ? null
+      : h(
+          'div',
+          { class: 'scroll' },
+          h(
+            'table',
+            { class: 'table preview', id: 'movein-rows' },
+            h('thead', {}, h('tr', {}, h('th', {}, 'Line'), h('th', {}, 'Imported as'))),
+            h(
+              'tbody',
+              {},
+              p.rows.map((r) =>
+                h('tr', { class: r.error ? 'invalid' : undefined }, h('td', {}, r.line), h('td', {}, shown(r))),
+              ),
+            ),
           ),
         ),
-      ),
-    ),
   ];
 }
 

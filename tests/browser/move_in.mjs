@@ -59,6 +59,15 @@ try {
   check(rows[0].includes('<img src=x onerror=window.__xss=1>'), 'markup in the file is shown as text');
   check(await desk.evaluate(() => window.__xss === undefined), 'the <img onerror> in the file did not run');
   await desk.screenshot({ path: `${SHOTS}/dashboard-movein-preview-desktop.png`, fullPage: true });
+  // Another preset chosen: the page says so; then back.
+  await desk.selectOption('#movein-preset', 'plain');
+  await desk.waitForSelector('#movein-detected >> text=Read as: Plain CSV');
+  check(
+    /it looked like another export/.test(await desk.textContent('#movein-detected')),
+    'a preset chosen over the detected one',
+  );
+  await desk.selectOption('#movein-preset', 'action_network');
+  await desk.waitForSelector('#movein-detected >> text=Looks like: Action Network');
   // uuid ignored: the preview follows.
   await desk.selectOption('#movein-col-0', '');
   await desk.waitForFunction(() => !document.querySelector('#movein-rows').textContent.includes('uuid:'));

@@ -47,15 +47,18 @@ assert_eq "$(jq_ 'd.rows[0].fields.vanid + " " + d.rows[0].first_name')" "100201
 # The admin ignores Address and takes the home phone first.
 assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '["vanid","first_name","last_name","","city","state","zip","phone2","phone","phone3","email"]')")" 200 "a mapping overridden"
 assert_eq "$(jq_ 'd.rows[0].phone + " " + ("address" in d.rows[0].fields)')" "+16085557491 false" "home first, address ignored"
-assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '["phone","first_name"]')")" 400 "a mapping of the wrong width"
-assert_contains "$(jq_ 'd.error.message')" "the file has 11 columns but the mapping names 2" "says so"
-assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '["vanid","first_name"]')")" 400 "a mapping without a phone"
-assert_contains "$(jq_ 'd.error.message')" "no column goes to \"phone\"" "says what is missing"
+# A mapping the import would refuse is previewed with the problem and
+# the columns (to fix it), never rows.
+assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '["phone","first_name"]')")" 200 "a mapping of the wrong width"
+assert_eq "$(jq_ 'd.problem + " / " + d.columns.length + " " + d.rows.length')" "header: the file has 11 columns but the mapping names 2 / 11 0" "says so"
+assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '["vanid","first_name","last_name","","city","state","zip","","","","email"]')")" 200 "a mapping without a phone"
+assert_contains "$(jq_ 'd.problem')" "no column goes to \"phone\"" "says what is missing"
+assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" van '{"a":1}')")" 400 "a mapping that is not a list"
 assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" nope)")" 400 "an unknown preset"
 assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/van.csv" plain)")" 200 "another preset may be chosen"
 assert_eq "$(jq_ 'd.preset + " " + d.detected + " " + d.columns[7].target + " " + d.columns[0].target')" "plain van phone vanid" "the choice wins, the detection is still said"
-assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/action_network.csv" spoke_opt_outs)")" 400 "a preset that finds no phone column"
-assert_contains "$(jq_ 'd.error.message')" "pick the column of the numbers" "asks for it"
+assert_eq "$(call lead POST /api/imports/preview "$(json_csv "$FIX/action_network.csv" spoke_opt_outs)")" 200 "a preset that finds no phone column"
+assert_contains "$(jq_ 'd.problem')" "pick the column of the numbers" "asks for it"
 
 # --- each fixture imported ---
 # Hugo texted STOP here before the move.
