@@ -816,16 +816,23 @@ BEGIN
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
 
+        -- The checks of the claim, each run once for a candidate: its
+        -- opt-out as a join (an EXISTS here would be copied into every
+        -- CASE below that reads it), and the opening of its quiet-hours
+        -- window in a subquery the planner keeps (OFFSET 0) for the same
+        -- reason.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id,
-                   x.purpose <> 'opt_out_confirmation'
-                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
-                       AS blocked,
-                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
-                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
-                        ELSE p_now END AS opens
+            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
+              LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
+                                  AND x.purpose <> 'opt_out_confirmation'
+             CROSS JOIN LATERAL (
+                   -- quiet hours
+                   SELECT CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                               THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
+                               ELSE p_now END AS opens
+                   OFFSET 0) w
              WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
         done AS (
             UPDATE messages m SET
@@ -1350,6 +1357,28 @@ $$;
 
 
 --
+-- Name: tocsin_inbound_batch_size(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_inbound_batch_size(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+BEGIN
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
+       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
+       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
+       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
+       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
+    END IF;
+    RETURN n;
+END $$;
+
+
+--
 -- Name: tocsin_inbound_journal_apply(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1809,8 +1838,9 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM messages m
-             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+              FROM unnest(p_ids) AS i(id)
+              JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
+             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
     IF v_blocked IS NOT NULL THEN
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
                lease_until = NULL, updated_at = now(), finalized_at = now()
@@ -3055,21 +3085,15 @@ CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message
     AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- applied set-based
     v_one int[];   -- applied one by one
     k int;
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     IF (SELECT count(*) FROM unnest(p_sender_id) u(id) JOIN senders s ON s.id = u.id) <> n THEN
         RAISE EXCEPTION 'invalid inbound batch: a sender does not exist';
@@ -3191,20 +3215,14 @@ CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message
     AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- journaled
     v_one int[];   -- applied now, by 007's batch function
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     -- 007's partition: a reply from a number that appears once in the batch.
     SELECT coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE x.set_based), '{}'),

@@ -161,16 +161,23 @@ BEGIN
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
 
+        -- The checks of the claim, each run once for a candidate: its
+        -- opt-out as a join (an EXISTS here would be copied into every
+        -- CASE below that reads it), and the opening of its quiet-hours
+        -- window in a subquery the planner keeps (OFFSET 0) for the same
+        -- reason.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id,
-                   x.purpose <> 'opt_out_confirmation'
-                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
-                       AS blocked,
-                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
-                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
-                        ELSE p_now END AS opens
+            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
+              LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
+                                  AND x.purpose <> 'opt_out_confirmation'
+             CROSS JOIN LATERAL (
+                   -- quiet hours
+                   SELECT CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                               THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
+                               ELSE p_now END AS opens
+                   OFFSET 0) w
              WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
         done AS (
             UPDATE messages m SET
@@ -215,8 +222,9 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM messages m
-             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+              FROM unnest(p_ids) AS i(id)
+              JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
+             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
     IF v_blocked IS NOT NULL THEN
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
                lease_until = NULL, updated_at = now(), finalized_at = now()
