@@ -779,6 +779,285 @@ END $$;
 
 
 --
+-- Name: tocsin_chapter_create(bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_national boolean;
+    v_name text := btrim(coalesce(p_name, ''));
+    v_slug text := lower(btrim(coalesce(p_slug, '')));
+    v_id bigint;
+BEGIN
+    SELECT o.national INTO v_national FROM orgs o WHERE o.id = p_org;
+    IF v_national IS DISTINCT FROM true THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'this organisation has no chapters');
+        RETURN;
+    END IF;
+    IF length(v_name) NOT BETWEEN 1 AND 200 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'give the chapter a name of at most 200 characters');
+        RETURN;
+    END IF;
+    IF v_slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            'a short name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM orgs WHERE slug = v_slug) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', format('the short name "%s" is taken', v_slug));
+        RETURN;
+    END IF;
+    INSERT INTO orgs (slug, name, parent_org_id) VALUES (v_slug, v_name, p_org) RETURNING id INTO v_id;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id, jsonb_build_object('name', v_name, 'slug', v_slug)),
+           (v_id, NULL, 'org.create', 'org', v_id,
+            jsonb_build_object('national_org_id', p_org, 'national_user_id', p_admin));
+    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug);
+END $_$;
+
+
+--
+-- Name: tocsin_chapter_enter(bigint, bigint, bigint, bigint, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_enter(p_org bigint, p_admin bigint, p_session bigint, p_chapter bigint, p_reason text, p_minutes integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_c orgs;
+    v_me users;
+    v_reason text := btrim(coalesce(p_reason, ''));
+    v_minutes int := coalesce(p_minutes, 60);
+    v_acting bigint;
+    v_until timestamptz;
+BEGIN
+    SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
+    IF v_s.id IS NULL OR v_s.org_id <> p_org OR v_s.user_id <> p_admin THEN
+        IF v_s.acting_org_id = p_org THEN
+            RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'you are acting in a chapter: leave it first');
+        ELSE
+            RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        END IF;
+        RETURN;
+    END IF;
+    v_c := tocsin_chapter_of(p_org, p_chapter);
+    IF v_c.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        RETURN;
+    END IF;
+    IF length(v_reason) < 3 OR length(v_reason) > 500 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            'say why you are entering the chapter (3 to 500 characters): it is recorded in both organisations');
+        RETURN;
+    END IF;
+    IF v_minutes NOT BETWEEN 5 AND 240 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'the window is 5 to 240 minutes');
+        RETURN;
+    END IF;
+    -- A window that ran out by itself ends on the record before the next.
+    PERFORM tocsin_chapter_window_end(v_s, true);
+    SELECT * INTO v_me FROM users WHERE id = p_admin;
+    INSERT INTO users (org_id, email, display_name, role, national_user_id)
+    VALUES (v_c.id, v_me.email, left(coalesce(nullif(v_me.display_name, ''), v_me.email), 180) || ' (national)',
+            'admin', p_admin)
+    ON CONFLICT (org_id, national_user_id) WHERE national_user_id IS NOT NULL
+    DO UPDATE SET email = EXCLUDED.email, display_name = EXCLUDED.display_name, role = 'admin', disabled_at = NULL
+    RETURNING id INTO v_acting;
+    v_until := now() + make_interval(mins => v_minutes);
+    UPDATE sessions SET acting_org_id = v_c.id, acting_user_id = v_acting, acting_until = v_until
+     WHERE id = p_session;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.enter', 'org', v_c.id,
+            jsonb_build_object('reason', v_reason, 'until', v_until, 'chapter', v_c.name)),
+           (v_c.id, v_acting, 'national.enter', 'user', v_acting,
+            jsonb_build_object('reason', v_reason, 'until', v_until, 'national_org_id', p_org,
+                               'national_user_id', p_admin, 'email', v_me.email));
+    RETURN QUERY SELECT 200, json_build_object('chapter', json_build_object('id', v_c.id, 'name', v_c.name),
+                                               'until', v_until);
+END $$;
+
+
+--
+-- Name: tocsin_chapter_invite(bigint, bigint, bigint, text, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_invite(p_org bigint, p_admin bigint, p_chapter bigint, p_email text, p_token_hash bytea) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_c orgs;
+    v_email text := nullif(btrim(coalesce(p_email, '')), '');
+    v_invite invites;
+BEGIN
+    v_c := tocsin_chapter_of(p_org, p_chapter);
+    IF v_c.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        RETURN;
+    END IF;
+    IF v_email IS NOT NULL AND (length(v_email) > 254 OR v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'that email address is not valid');
+        RETURN;
+    END IF;
+    IF v_email IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(v_email)
+                                          AND national_user_id IS NULL) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'someone already has an account with that email');
+        RETURN;
+    END IF;
+    INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at)
+    VALUES (v_c.id, p_token_hash, v_email, 'admin', NULL, now() + interval '7 days')
+    RETURNING * INTO v_invite;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.invite', 'org', v_c.id,
+            jsonb_build_object('invite_id', v_invite.id, 'email', v_email, 'role', 'admin')),
+           (v_c.id, NULL, 'invite.create', 'invite', v_invite.id,
+            jsonb_build_object('role', 'admin', 'email', v_email, 'national_org_id', p_org,
+                               'national_user_id', p_admin));
+    RETURN QUERY SELECT 201, json_build_object('id', v_invite.id, 'chapter_id', v_c.id, 'role', 'admin',
+                                               'email', v_email, 'expires_at', v_invite.expires_at);
+END $_$;
+
+
+--
+-- Name: tocsin_chapter_leave(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_leave(p_session bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_chapter bigint;
+BEGIN
+    SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
+    v_chapter := tocsin_chapter_window_end(v_s, v_s.acting_until <= now());
+    RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
+END $$;
+
+
+--
+-- Name: orgs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orgs (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    parent_org_id bigint,
+    help_text text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
+    help_text_es text,
+    texting_hours_start smallint DEFAULT 8 NOT NULL,
+    texting_hours_end smallint DEFAULT 21 NOT NULL,
+    release_after_minutes integer,
+    "national" boolean DEFAULT false NOT NULL,
+    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
+    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
+    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
+    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_national_top CHECK (((NOT "national") OR (parent_org_id IS NULL))),
+    CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
+    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
+    CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
+    CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
+    CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
+    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
+);
+
+
+--
+-- Name: tocsin_chapter_of(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_of(p_org bigint, p_chapter bigint) RETURNS public.orgs
+    LANGUAGE sql
+    AS $$
+    SELECT c.* FROM orgs c JOIN orgs n ON n.id = c.parent_org_id
+     WHERE c.id = p_chapter AND c.parent_org_id = p_org AND n.national FOR UPDATE OF c
+$$;
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    remote_addr text,
+    acting_org_id bigint,
+    acting_user_id bigint,
+    acting_until timestamp with time zone,
+    CONSTRAINT sessions_acting_whole CHECK ((((acting_org_id IS NULL) = (acting_user_id IS NULL)) AND ((acting_org_id IS NULL) = (acting_until IS NULL)))),
+    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
+    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+--
+-- Name: tocsin_chapter_window_end(public.sessions, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_window_end(p_session public.sessions, p_expired boolean) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF p_session.acting_org_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE sessions SET acting_org_id = NULL, acting_user_id = NULL, acting_until = NULL WHERE id = p_session.id;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_session.org_id, p_session.user_id, 'chapter.leave', 'org', p_session.acting_org_id,
+            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until)),
+           (p_session.acting_org_id, p_session.acting_user_id, 'national.leave', 'user', p_session.acting_user_id,
+            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until,
+                               'national_org_id', p_session.org_id, 'national_user_id', p_session.user_id));
+    RETURN p_session.acting_org_id;
+END $$;
+
+
+--
+-- Name: tocsin_chapters(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapters(p_org bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN o.national THEN 200 ELSE 404 END,
+           CASE WHEN NOT o.national THEN tocsin_api_error(404, 'not_found', 'this organisation has no chapters')
+           ELSE json_build_object(
+               'org', json_build_object('id', o.id, 'name', o.name, 'slug', o.slug),
+               'chapters', (SELECT coalesce(json_agg(json_build_object(
+                   'id', c.id, 'name', c.name, 'slug', c.slug, 'created_at', c.created_at,
+                   'members', (SELECT count(*) FROM contacts ct WHERE ct.org_id = c.id),
+                   'senders', (SELECT count(*) FROM senders s WHERE s.org_id = c.id),
+                   'people', (SELECT count(*) FROM users u WHERE u.org_id = c.id
+                                AND u.national_user_id IS NULL AND u.disabled_at IS NULL),
+                   'admins', (SELECT coalesce(json_agg(json_build_object(
+                                  'email', u.email, 'display_name', u.display_name,
+                                  'password_set', u.password_hash IS NOT NULL) ORDER BY lower(u.email)), '[]')
+                                FROM users u WHERE u.org_id = c.id AND u.role = 'admin'
+                                 AND u.national_user_id IS NULL AND u.disabled_at IS NULL),
+                   'admin_invites', (SELECT count(*) FROM invites i WHERE i.org_id = c.id AND i.role = 'admin'
+                                       AND i.used_at IS NULL AND i.expires_at > now()))
+                   ORDER BY lower(c.name), c.id), '[]')
+                   FROM orgs c WHERE c.parent_org_id = o.id))
+           END
+      FROM orgs o WHERE o.id = p_org
+$$;
+
+
+--
 -- Name: tocsin_claim(bigint, text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1261,6 +1540,8 @@ CREATE TABLE public.users (
     disabled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_active_at timestamp with time zone,
+    national_user_id bigint,
+    CONSTRAINT users_acting_no_password CHECK (((national_user_id IS NULL) OR (password_hash IS NULL))),
     CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 200)),
     CONSTRAINT users_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
@@ -2016,35 +2297,6 @@ $$;
 
 
 --
--- Name: orgs; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.orgs (
-    id bigint NOT NULL,
-    slug text NOT NULL,
-    name text NOT NULL,
-    parent_org_id bigint,
-    help_text text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
-    help_text_es text,
-    texting_hours_start smallint DEFAULT 8 NOT NULL,
-    texting_hours_end smallint DEFAULT 21 NOT NULL,
-    release_after_minutes integer,
-    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
-    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
-    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
-    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
-    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
-    CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
-    CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
-    CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
-    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
-);
-
-
---
 -- Name: tocsin_org_settings_json(public.orgs); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2730,7 +2982,8 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
         'users', (SELECT coalesce(json_agg(json_build_object(
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
-                      'last_active_at', u.last_active_at, 'created_at', u.created_at)
+                      'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      'national', u.national_user_id IS NOT NULL)
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -4080,6 +4333,11 @@ BEGIN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'this user is disabled: enable them first');
         RETURN;
     END IF;
+    IF v_u.national_user_id IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                                                  'this is a national admin acting in your chapter: it has no password');
+        RETURN;
+    END IF;
     UPDATE users SET password_hash = NULL WHERE id = p_user;
     DELETE FROM sessions WHERE user_id = p_user;
     -- One live reset link per user: an earlier one stops working.
@@ -4965,26 +5223,6 @@ ALTER TABLE public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sessions (
-    id bigint NOT NULL,
-    org_id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    token_hash bytea NOT NULL,
-    csrf_token text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    remote_addr text,
-    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
-    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
-);
-
-
---
 -- Name: sessions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -5043,6 +5281,33 @@ ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: tocsin_session_scopes; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.tocsin_session_scopes AS
+ SELECT s.id,
+    s.token_hash,
+    s.csrf_token,
+    s.created_at,
+    s.last_seen_at,
+    s.expires_at,
+    s.org_id AS home_org_id,
+    s.user_id AS home_user_id,
+    COALESCE(c.org_id, s.org_id) AS org_id,
+    COALESCE(c.id, s.user_id) AS user_id,
+    COALESCE(c.role, u.role) AS role,
+    (c.id IS NOT NULL) AS acting
+   FROM ((public.sessions s
+     JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
+     LEFT JOIN LATERAL ( SELECT cu.org_id,
+            cu.id,
+            cu.role
+           FROM (public.users cu
+             JOIN public.orgs co ON ((co.id = cu.org_id)))
+          WHERE ((s.acting_until > now()) AND (u.role = 'admin'::text) AND (cu.org_id = s.acting_org_id) AND (cu.id = s.acting_user_id) AND (cu.national_user_id = s.user_id) AND (cu.disabled_at IS NULL) AND (co.parent_org_id = s.org_id))) c ON (true));
 
 
 --
@@ -5772,6 +6037,13 @@ CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id)
 
 
 --
+-- Name: orgs_parent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
 -- Name: outreach_targets_claimed; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5821,6 +6093,13 @@ CREATE INDEX send_stamps_worker ON public.send_stamps USING btree (worker, stamp
 
 
 --
+-- Name: sessions_acting_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_acting_user ON public.sessions USING btree (acting_user_id) WHERE (acting_user_id IS NOT NULL);
+
+
+--
 -- Name: sessions_expiry; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -5842,10 +6121,17 @@ CREATE INDEX subscriptions_contact ON public.subscriptions USING btree (contact_
 
 
 --
+-- Name: users_acting_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX users_acting_once ON public.users USING btree (org_id, national_user_id) WHERE (national_user_id IS NOT NULL);
+
+
+--
 -- Name: users_email_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email));
+CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) WHERE (national_user_id IS NULL);
 
 
 --
@@ -5895,6 +6181,13 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 --
 
 CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public.senders FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_senders();
+
+
+--
+-- Name: sessions sessions_acting_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_acting_notify AFTER UPDATE OF acting_org_id, acting_until ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
 
 
 --
@@ -6413,6 +6706,14 @@ ALTER TABLE ONLY public.senders
 
 
 --
+-- Name: sessions sessions_acting_org_id_acting_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_acting_org_id_acting_user_id_fkey FOREIGN KEY (acting_org_id, acting_user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6474,6 +6775,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: users users_national_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_national_user_id_fkey FOREIGN KEY (national_user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 
 --

@@ -117,10 +117,14 @@ static const struct tocsinctl_verb verbs[] = {
      "                                              (tocsinctl messages requeue)\n"
      "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
      "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
-    {"org", "create", "SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]",
-     DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
+    {"org", "create",
+     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]", DB,
+     tocsinctl_org_create, "create an organisation (a chapter or the national body)",
      "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
-     "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
+     "--national makes it a national body, whose admins create and enter its\n"
+     "chapters from the dashboard (Chapters screen); --parent makes it a chapter of\n"
+     "another org, which becomes national (a chapter has no chapters of its own).\n"
+     "--help-text is the HELP reply\n"
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
      "default Spanish text with those parts).\n"},
