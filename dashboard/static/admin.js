@@ -3,12 +3,13 @@
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
-// revoke an invite). Leads may import opt-outs (an import only ever stops
+// revoke an invite); a national admin's chapters are chapters.js's. Leads may import opt-outs (an import only ever stops
 // texting); the rest is an admin's. Every string from a file or a member
 // goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
-import { errorText } from './notice.js';
+import { errorText, showLink } from './notice.js';
+import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
 
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
@@ -26,12 +27,14 @@ export function adminNav(r, me) {
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
     me.role === 'admin' ? link('people', 'People') : null,
+    me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
   );
 }
 
 /** Builds the page of route r for the logged-in user me. */
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
+  if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);
 }
 
@@ -362,26 +365,6 @@ async function peoplePage(me) {
   el.append(h('p', { class: 'muted' }, ROLE_HELP), inviteCard(refresh, linkOut), err, linkOut, holder);
   await refresh();
   return el;
-}
-
-// A link shown once: the admin copies it and passes it on.
-function showLink(out, text, url) {
-  replace(
-    out,
-    h(
-      'div',
-      { class: 'card stack' },
-      h('p', {}, text),
-      h('input', {
-        readonly: true,
-        value: url,
-        class: 'link-once',
-        'aria-label': 'The link',
-        onfocus: (e) => e.target.select(),
-      }),
-      h('p', { class: 'muted' }, 'It is shown only now. It works once, for 7 days.'),
-    ),
-  );
 }
 
 function inviteCard(refresh, linkOut) {
