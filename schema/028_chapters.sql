@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
 -- 028_chapters: a national org and its chapters in the dashboard (issue
--- 19). A national org's admin lists its chapters, creates one and invites
+-- 19), and an org's texting hours held by its blasts (at the end). A
+-- national org's admin lists its chapters, creates one and invites
 -- its first admin, and may act in one chapter only as an explicit,
 -- audited step with a reason, for a bounded time.
 --
@@ -43,3 +44,15 @@ ALTER TABLE sessions ADD COLUMN acting_org_id bigint,
 CREATE INDEX sessions_acting_user ON sessions (acting_user_id) WHERE acting_user_id IS NOT NULL;
 
 -- The functions are in schema/functions/chapters.sql and sessions.sql.
+
+-- ================================================ texting hours for blasts
+-- An org's texting hours (025) held for new outreach campaigns only; a
+-- blast went out from 08:00 to the number's end (21:00, 20:00 in Florida
+-- and Oklahoma). A blast message now carries the start of its window
+-- too: the org's start, and an end of the earlier of the org's and the
+-- number's, both fixed when the message is fed (just ahead of the
+-- sender), so the claim still reads everything from the row it locks.
+-- NOT VALID: rows already there hold the default, and checking them would
+-- read the whole table under the migration's lock.
+ALTER TABLE messages ADD COLUMN quiet_start_hour smallint NOT NULL DEFAULT 8,
+    ADD CONSTRAINT messages_quiet_start_hour_check CHECK (quiet_start_hour BETWEEN 8 AND 20) NOT VALID;

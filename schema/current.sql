@@ -292,7 +292,11 @@ DECLARE
     v_queued int;
     v_stopped int;
 BEGIN
-    SELECT b.*, s.provider INTO v_b FROM blasts b JOIN senders s ON s.id = b.sender_id
+    -- The org's texting hours, read once per feed: each message gets its
+    -- window (the org's start; the earlier of the org's and its number's
+    -- end), which the claim applies in the recipient's zones.
+    SELECT b.*, s.provider, o.texting_hours_start, o.texting_hours_end INTO v_b
+      FROM blasts b JOIN senders s ON s.id = b.sender_id JOIN orgs o ON o.id = b.org_id
      WHERE b.id = p_blast AND b.state = 'sending' AND b.unfed > 0
        FOR UPDATE OF b SKIP LOCKED;
     IF NOT FOUND OR p_chunks < 1 THEN
@@ -308,16 +312,16 @@ BEGIN
                                 ORDER BY f.chunk LIMIT $6)
             RETURNING a.contact_ids
         ), pz AS (
-            SELECT z.prefix, z.zones, z.quiet_end_hour,
-                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $5), $5) AS opens
+            SELECT z.prefix, z.zones, least(z.quiet_end_hour, $8)::smallint AS quiet_end_hour,
+                   coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, $8), $5, $7), $5) AS opens
               FROM phone_zones z
         ), ins AS (
             INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
-                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
-                                  created_at, updated_at, state, error_message, finalized_at)
+                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, quiet_start_hour,
+                                  not_before, created_at, updated_at, state, error_message, finalized_at)
             SELECT $1, $2, $3, x.contact_id, x.phone, x.body,
                    CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
-                   'bulk', 'blast', $4, x.zones, x.end_hour, x.opens, $5, $5,
+                   'bulk', 'blast', $4, x.zones, x.end_hour, $7, x.opens, $5, $5,
                    CASE WHEN x.stopped THEN 'cancelled' ELSE 'queued' END,
                    CASE WHEN x.stopped THEN 'the member opted out before it was sent' END,
                    CASE WHEN x.stopped THEN $5 END
@@ -326,7 +330,7 @@ BEGIN
                                CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
                                z.quiet_end_hour AS end_hour,
                                CASE WHEN t.name IS NULL THEN z.opens
-                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5) END AS opens,
+                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5, $7) END AS opens,
                                EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = c.phone) AS stopped
                           FROM fed CROSS JOIN LATERAL unnest(fed.contact_ids) AS u(id)
                           JOIN contacts c ON c.id = u.id
@@ -343,7 +347,8 @@ BEGIN
           FROM ins
     $q$, tocsin_blast_render_sql(v_b.body))
     INTO v_fed, v_queued, v_stopped
-    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks;
+    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks, v_b.texting_hours_start,
+          v_b.texting_hours_end;
     UPDATE blasts SET unfed = unfed - v_fed WHERE id = p_blast;
     IF v_fed > v_queued THEN
         INSERT INTO blast_counter_deltas (blast_id, queued, cancelled, opted_out)
@@ -1102,7 +1107,8 @@ BEGIN
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
                        AS blocked,
                    CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
-                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
+                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now,
+                                                       x.quiet_start_hour)
                         ELSE p_now END AS opens
               FROM messages x
              WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
@@ -1509,6 +1515,7 @@ CREATE TABLE public.messages (
     purpose text DEFAULT 'reply'::text NOT NULL,
     recipient_zones text[],
     quiet_end_hour smallint DEFAULT 21 NOT NULL,
+    quiet_start_hour smallint DEFAULT 8 NOT NULL,
     CONSTRAINT messages_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
     CONSTRAINT messages_check CHECK (((state <> 'sending'::text) OR ((lease_until IS NOT NULL) AND (claimed_by IS NOT NULL)))),
@@ -1863,8 +1870,9 @@ BEGIN
        INTO v_checked, v_avg, v_long_id, v_long_code, v_long_chars
        USING p_org, v_list, v_filter->>'equals', tocsin_blast_longest_scan();
     -- Recipients whose quiet hours are on now, as the blast's feed
-    -- computes each message's window (005, 013): a contact's own zone when
-    -- PostgreSQL knows it, else its number's zones.
+    -- computes each message's window (005, 013, 028): a contact's own zone
+    -- when PostgreSQL knows it, else its number's zones; within the org's
+    -- texting hours.
     -- Counted per zone and number prefix first, so the window functions
     -- run once per group, not once per member.
     EXECUTE format($q$
@@ -1875,9 +1883,11 @@ BEGIN
                     WHERE %s GROUP BY 1, 2)
         SELECT coalesce(sum(g.n) FILTER (
                    WHERE CASE WHEN g.tz IS NULL
-                              THEN coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now())
-                              ELSE tocsin_quiet_window_start_zone(g.tz, z.quiet_end_hour, now()) END > now()), 0)
-          FROM g JOIN phone_zones z ON z.prefix = g.prefix $q$, v_where)
+                              THEN coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                      now(), o.texting_hours_start), now())
+                              ELSE tocsin_quiet_window_start_zone(g.tz, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                  now(), o.texting_hours_start) END > now()), 0)
+          FROM g JOIN phone_zones z ON z.prefix = g.prefix JOIN orgs o ON o.id = $1 $q$, v_where)
        INTO v_quiet USING p_org, v_list, v_filter->>'equals';
     v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
     v_segments := tocsin_sms_segments(coalesce(v_text, p_body));
@@ -3011,14 +3021,15 @@ $$;
 
 
 --
--- Name: tocsin_quiet_window_start(text[], integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_quiet_window_start(text[], integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_quiet_window_start(p_zones text[], p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+CREATE FUNCTION public.tocsin_quiet_window_start(p_zones text[], p_end_hour integer, p_at timestamp with time zone, p_start_hour integer DEFAULT 8) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     v_at timestamptz := p_at;
+    v_start interval := make_interval(hours => p_start_hour);
     v_zone text;
     v_local timestamp;
     v_moved boolean;
@@ -3030,11 +3041,11 @@ BEGIN
         v_moved := false;
         FOREACH v_zone IN ARRAY p_zones LOOP
             v_local := v_at AT TIME ZONE v_zone;
-            IF v_local < date_trunc('day', v_local) + interval '8 hours' THEN
-                v_at := (date_trunc('day', v_local) + interval '8 hours') AT TIME ZONE v_zone;
+            IF v_local < date_trunc('day', v_local) + v_start THEN
+                v_at := (date_trunc('day', v_local) + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             ELSIF v_local >= date_trunc('day', v_local) + make_interval(hours => p_end_hour) THEN
-                v_at := (date_trunc('day', v_local) + interval '1 day 8 hours') AT TIME ZONE v_zone;
+                v_at := (date_trunc('day', v_local) + interval '1 day' + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             END IF;
         END LOOP;
@@ -3050,16 +3061,18 @@ END $$;
 
 
 --
--- Name: tocsin_quiet_window_start_zone(text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_quiet_window_start_zone(text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_quiet_window_start_zone(p_zone text, p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+CREATE FUNCTION public.tocsin_quiet_window_start_zone(p_zone text, p_end_hour integer, p_at timestamp with time zone, p_start_hour integer DEFAULT 8) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE WHEN (p_at AT TIME ZONE p_zone)::time < time '08:00'
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '8 hours') AT TIME ZONE p_zone
+    SELECT CASE WHEN extract(hour FROM p_at AT TIME ZONE p_zone) < p_start_hour
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + make_interval(hours => p_start_hour))
+                     AT TIME ZONE p_zone
                 WHEN extract(hour FROM p_at AT TIME ZONE p_zone) >= p_end_hour
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day 8 hours') AT TIME ZONE p_zone
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day'
+                      + make_interval(hours => p_start_hour)) AT TIME ZONE p_zone
                 ELSE p_at END
 $$;
 
@@ -5595,6 +5608,14 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: messages messages_quiet_start_hour_check; Type: CHECK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages
+    ADD CONSTRAINT messages_quiet_start_hour_check CHECK (((quiet_start_hour >= 8) AND (quiet_start_hour <= 20))) NOT VALID;
 
 
 --
