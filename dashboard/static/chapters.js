@@ -192,13 +192,9 @@ function chapterItem(c, linkOut, refresh) {
   );
 }
 
-function inviteForm(c, linkOut, refresh, err) {
-  const email = h('input', {
-    type: 'email',
-    class: 'invite-email',
-    'aria-label': `Email of ${c.name}'s admin`,
-    placeholder: 'chapter.admin@example.org',
-  });
+// A chapter's hidden form (invite, enter): run() on submit, its error
+// shown in err.
+function chapterForm(err, run, ...children) {
   return h(
     'form',
     {
@@ -208,18 +204,30 @@ function inviteForm(c, linkOut, refresh, err) {
         ev.preventDefault();
         replace(err);
         try {
-          const r = await api('POST', `/api/chapters/${c.id}/invites`, { email: email.value || undefined });
-          showLink(
-            linkOut,
-            `Send this link to ${r.email || 'the new admin'}: it makes them an admin of ${c.name}.`,
-            r.url,
-          );
-          linkOut.scrollIntoView({ block: 'nearest' });
-          await refresh();
+          await run();
         } catch (e) {
           replace(err, errorText(e));
         }
       },
+    },
+    ...children,
+  );
+}
+
+function inviteForm(c, linkOut, refresh, err) {
+  const email = h('input', {
+    type: 'email',
+    class: 'invite-email',
+    'aria-label': `Email of ${c.name}'s admin`,
+    placeholder: 'chapter.admin@example.org',
+  });
+  return chapterForm(
+    err,
+    async () => {
+      const r = await api('POST', `/api/chapters/${c.id}/invites`, { email: email.value || undefined });
+      showLink(linkOut, `Send this link to ${r.email || 'the new admin'}: it makes them an admin of ${c.name}.`, r.url);
+      linkOut.scrollIntoView({ block: 'nearest' });
+      await refresh();
     },
     email,
     h('button', { class: 'primary', type: 'submit' }, 'Create invite link'),
@@ -238,21 +246,11 @@ function enterForm(c, err) {
     { class: 'enter-minutes', 'aria-label': 'For how long' },
     WINDOWS.map((m) => h('option', { value: m, selected: m === 60 }, m < 60 ? `${m} minutes` : `${m / 60} h`)),
   );
-  return h(
-    'form',
-    {
-      class: 'confirm stack',
-      hidden: true,
-      onsubmit: async (ev) => {
-        ev.preventDefault();
-        replace(err);
-        try {
-          await api('POST', `/api/chapters/${c.id}/enter`, { reason: reason.value, minutes: Number(minutes.value) });
-          startOver();
-        } catch (e) {
-          replace(err, errorText(e));
-        }
-      },
+  return chapterForm(
+    err,
+    async () => {
+      await api('POST', `/api/chapters/${c.id}/enter`, { reason: reason.value, minutes: Number(minutes.value) });
+      startOver();
     },
     h(
       'p',

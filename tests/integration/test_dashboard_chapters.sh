@@ -9,6 +9,7 @@
 # sibling chapter and the national org, the national admin against chapter
 # ids without entering, an expired window, a chapter admin locking the
 # acting account out, a volunteer and a lead calling the chapter routes,
+# event streams that outlive a change of org,
 # another national org's chapters, and an invite token used twice.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
@@ -118,7 +119,13 @@ assert_eq "$(call nat POST "/api/chapters/$ORG/enter" "{\"reason\":\"$long\"}")"
 assert_eq "$(call nat POST "/api/chapters/$RIVAL_EAST/enter" '{"reason":"take a look"}')" 404 "another national body's chapter"
 assert_eq "$(call rival POST "/api/chapters/$ORG/enter" '{"reason":"take a look"}')" 404 "the rival cannot enter nat's chapter"
 assert_eq "$(audits chapter.enter) $(audits national.enter)" "0 0" "refused entries left no trace"
+open_stream nat
 assert_eq "$(call nat POST "/api/chapters/$ORG/enter" '{"reason":"help the demo chapter triage","minutes":30}')" 200 "she enters the demo chapter"
+closes_within "$stream_pid" 10 "her open stream, scoped to her own org, closes on entering"
+open_stream nat
+member_writes +14155550901 "another line from the demo member" >/dev/null
+for i in $(seq 1 100); do grep -Eq "\"conversation_id\" *: *$CONV[ ,}]" "$TMP/sse_nat" && break; sleep 0.1; done
+grep -Eq "\"conversation_id\" *: *$CONV[ ,}]" "$TMP/sse_nat" || fail "the stream reopened in the chapter hears its conversations"
 ACTING=$(sql "SELECT id FROM users WHERE org_id = $ORG AND national_user_id = $NADMIN")
 [ -n "$ACTING" ] || fail "no acting account in the chapter"
 assert_eq "$(sql "SELECT details->>'reason' FROM audit_events WHERE action = 'chapter.enter' AND org_id = $NAT AND user_id = $NADMIN AND subject_id = $ORG")" \
@@ -139,6 +146,7 @@ assert_eq "$(jq_ 'd.users.filter((u) => u.national).map((u) => u.id).join()')" "
 assert_eq "$(call demo POST "/api/users/$ACTING/reset-password")" 409 "an acting account never gets a password"
 assert_eq "$(call nat POST /api/chapters/leave)" 200 "she leaves"
 assert_eq "$(jq_ 'd.left')" true "left"
+closes_within "$stream_pid" 10 "the chapter's stream closes on leaving"
 assert_eq "$(audits chapter.leave) $(audits national.leave)" "1 1" "leaving audited in both orgs"
 assert_eq "$(call nat GET "/api/conversations/$CONV")" 404 "the chapter's data is out of reach again"
 assert_eq "$(call nat GET /api/me)" 200 "me"
