@@ -65,6 +65,11 @@ assert_eq "$(call demo POST /api/chapters '{"name":"Sub","slug":"sub"}')" 404 "a
 assert_eq "$(call nat POST /api/chapters '{"name":"East Chapter","slug":"Bad Slug!"}')" 400 "a slug that is not one"
 assert_contains "$(jq_ 'd.error.message')" "lower-case letters" "says what a slug is"
 assert_eq "$(call nat POST /api/chapters '{"name":"","slug":"east"}')" 400 "a chapter needs a name"
+long_name=$(head -c 201 /dev/zero | tr '\0' n)
+assert_eq "$(call nat POST /api/chapters "{\"name\":\"$long_name\",\"slug\":\"east\"}")" 400 "an oversized name"
+long_slug=$(head -c 64 /dev/zero | tr '\0' s)
+assert_eq "$(call nat POST /api/chapters "{\"name\":\"East\",\"slug\":\"$long_slug\"}")" 400 "an oversized short name"
+assert_eq "$(sql "SELECT count(*) FROM orgs WHERE parent_org_id = $NAT")" 1 "no chapter made by a refused request"
 assert_eq "$(call nat POST /api/chapters '{"name":"Again","slug":"demo"}')" 409 "a taken slug"
 assert_eq "$(call nat POST /api/chapters '{"name":"East Chapter","slug":"east"}')" 201 "the national admin creates a chapter"
 EAST=$(jq_ 'd.id')
