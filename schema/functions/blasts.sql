@@ -42,6 +42,7 @@ $$;
 -- inlines (a contact with a known timezone, a million times in an
 -- expansion): p_at when the local time is within [p_start_hour:00,
 -- p_end_hour:00), else the next p_start_hour:00 local.
+DROP FUNCTION IF EXISTS tocsin_quiet_window_start_zone(text, int, timestamptz);
 CREATE OR REPLACE FUNCTION tocsin_quiet_window_start_zone(p_zone text, p_end_hour int, p_at timestamptz,
                                                           p_start_hour int DEFAULT 8)
 RETURNS timestamptz LANGUAGE sql STABLE AS $$

@@ -13,6 +13,7 @@
 -- opening of the first zone that is closed; zones of one country agree
 -- within a few passes. NULL when no such instant exists within a week
 -- (zones too far apart to share a window).
+DROP FUNCTION IF EXISTS tocsin_quiet_window_start(text[], int, timestamptz);
 CREATE OR REPLACE FUNCTION tocsin_quiet_window_start(p_zones text[], p_end_hour int, p_at timestamptz,
                                                      p_start_hour int DEFAULT 8)
 RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
