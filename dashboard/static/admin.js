@@ -3,9 +3,11 @@
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
-// revoke an invite); a national admin's chapters are chapters.js's. Leads may import opt-outs (an import only ever stops
-// texting); the rest is an admin's. Every string from a file or a member
-// goes in through h() as text.
+// revoke an invite; a national admin's acting account marked, and never
+// given a password); a national admin's Chapters page is chapters.js's.
+// Leads may import opt-outs (an import only ever stops texting); the rest
+// is an admin's. Every string from a file or a member goes in through h()
+// as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { errorText, showLink } from './notice.js';
@@ -521,7 +523,7 @@ function peopleView(data, me, refresh, linkOut, err) {
                   },
                   'Disable',
                 ),
-            u.disabled
+            u.disabled || u.national
               ? null
               : h(
                   'button',
@@ -549,6 +551,10 @@ function peopleView(data, me, refresh, linkOut, err) {
           { class: 'grow' },
           h('span', { class: 'name' }, u.display_name || u.email),
           u.disabled ? h('span', { class: 'state state-cancelled' }, 'disabled') : null,
+          // A national admin's acting account (chapters): never a password.
+          u.national
+            ? h('span', { class: 'state', title: 'A national admin acting in this chapter' }, 'national')
+            : null,
           h(
             'p',
             { class: 'muted' },

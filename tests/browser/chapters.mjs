@@ -7,7 +7,8 @@
 // one (the app starts over in the chapter, a banner on every page says so
 // and the chapter's conversation opens), and leaving (the banner goes, the
 // chapter's conversation is out of reach). The new chapter admin sees no
-// Chapters link. Nothing scrolls sideways at 390 px. Run by
+// Chapters link; the entered chapter's admin sees the national admin's
+// acting account on People, marked, with no password reset. Nothing scrolls sideways at 390 px. Run by
 // tests/integration/test_dashboard_chapters_browser.sh, which checks the
 // database; screenshots go to SCREENSHOTS.
 import { check, launchChromium, phonePage, logIn } from './harness.mjs';
@@ -119,6 +120,16 @@ try {
   await invited.click('.top nav >> text=Org');
   await invited.waitForSelector('.subnav >> text=People');
   check(!(await invited.$('.subnav >> text=Chapters')), "a chapter's admin has no Chapters link");
+
+  // --- the demo chapter's admin sees the visit on People ---
+  const demo = await phonePage(browser, problems);
+  await logIn(demo, BASE, 'admin@demo.test', '.top nav >> text=Org');
+  await demo.goto(`${BASE}/#/people`);
+  const acting = '#people-users li:has-text("Nat Admin (national)")';
+  await demo.waitForSelector(acting);
+  check(/national/.test(await demo.textContent(`${acting} .state`)), "the national admin's acting account is marked");
+  check(!(await demo.$(`${acting} button.reset`)), 'and offers no password reset');
+  await fits(demo, 'People with an acting account');
   check(problems.length === 0, `no page errors: ${problems.join('; ')}`);
 } finally {
   await browser.close();
