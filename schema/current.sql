@@ -863,7 +863,7 @@ BEGIN
         RETURN;
     END IF;
     -- A window that ran out by itself ends on the record before the next.
-    PERFORM tocsin_chapter_window_end(v_s, true);
+    PERFORM tocsin_chapter_window_end(v_s);
     SELECT * INTO v_me FROM users WHERE id = p_admin;
     INSERT INTO users (org_id, email, display_name, role, national_user_id)
     VALUES (v_c.id, v_me.email, left(coalesce(nullif(v_me.display_name, ''), v_me.email), 180) || ' (national)',
@@ -937,9 +937,54 @@ DECLARE
     v_chapter bigint;
 BEGIN
     SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
-    v_chapter := tocsin_chapter_window_end(v_s, v_s.acting_until <= now());
+    v_chapter := tocsin_chapter_window_end(v_s);
     RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
 END $$;
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    remote_addr text,
+    acting_org_id bigint,
+    acting_user_id bigint,
+    acting_until timestamp with time zone,
+    CONSTRAINT sessions_acting_whole CHECK ((((acting_org_id IS NULL) = (acting_user_id IS NULL)) AND ((acting_org_id IS NULL) = (acting_until IS NULL)))),
+    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
+    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+);
+
+
+--
+-- Name: tocsin_chapter_left(public.sessions, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_left(p_s public.sessions, p_session_ended boolean) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    SELECT p_s.org_id, p_s.user_id, 'chapter.leave', 'org', p_s.acting_org_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.user_id)
+    UNION ALL
+    SELECT p_s.acting_org_id, p_s.acting_user_id, 'national.leave', 'user', p_s.acting_user_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended, 'national_org_id', p_s.org_id,
+                              'national_user_id', p_s.user_id)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.acting_user_id)
+$$;
 
 
 --
@@ -986,34 +1031,10 @@ $$;
 
 
 --
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
+-- Name: tocsin_chapter_window_end(public.sessions); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE TABLE public.sessions (
-    id bigint NOT NULL,
-    org_id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    token_hash bytea NOT NULL,
-    csrf_token text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    remote_addr text,
-    acting_org_id bigint,
-    acting_user_id bigint,
-    acting_until timestamp with time zone,
-    CONSTRAINT sessions_acting_whole CHECK ((((acting_org_id IS NULL) = (acting_user_id IS NULL)) AND ((acting_org_id IS NULL) = (acting_until IS NULL)))),
-    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
-    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
-);
-
-
---
--- Name: tocsin_chapter_window_end(public.sessions, boolean); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_chapter_window_end(p_session public.sessions, p_expired boolean) RETURNS bigint
+CREATE FUNCTION public.tocsin_chapter_window_end(p_session public.sessions) RETURNS bigint
     LANGUAGE plpgsql
     AS $$
 BEGIN
@@ -1021,12 +1042,7 @@ BEGIN
         RETURN NULL;
     END IF;
     UPDATE sessions SET acting_org_id = NULL, acting_user_id = NULL, acting_until = NULL WHERE id = p_session.id;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_session.org_id, p_session.user_id, 'chapter.leave', 'org', p_session.acting_org_id,
-            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until)),
-           (p_session.acting_org_id, p_session.acting_user_id, 'national.leave', 'user', p_session.acting_user_id,
-            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until,
-                               'national_org_id', p_session.org_id, 'national_user_id', p_session.user_id));
+    PERFORM tocsin_chapter_left(p_session, false);
     RETURN p_session.acting_org_id;
 END $$;
 
@@ -4016,6 +4032,19 @@ $$;
 
 
 --
+-- Name: tocsin_session_acting_ended(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_session_acting_ended() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM tocsin_chapter_left(OLD, true);
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_shared_text_json(text, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6202,6 +6231,13 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 --
 
 CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public.senders FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_senders();
+
+
+--
+-- Name: sessions sessions_acting_ended; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_acting_ended AFTER DELETE ON public.sessions FOR EACH ROW WHEN ((old.acting_org_id IS NOT NULL)) EXECUTE FUNCTION public.tocsin_session_acting_ended();
 
 
 --

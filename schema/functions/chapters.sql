@@ -117,23 +117,49 @@ BEGIN
                                                'email', v_email, 'expires_at', v_invite.expires_at);
 END $$;
 
--- Ends a session's acting window (if it has one), audited in both orgs;
--- p_expired when the window had run out by itself. Returns the chapter.
-CREATE OR REPLACE FUNCTION tocsin_chapter_window_end(p_session sessions, p_expired boolean) RETURNS bigint
+-- The end of a session's acting window on the record of both orgs:
+-- expired when it had run out by itself, session_ended when the session
+-- ended with it (logout, the user disabled: sessions_acting_ended). A row
+-- whose user is being deleted with it is not written.
+CREATE OR REPLACE FUNCTION tocsin_chapter_left(p_s sessions, p_session_ended boolean) RETURNS void
+    LANGUAGE sql AS $$
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    SELECT p_s.org_id, p_s.user_id, 'chapter.leave', 'org', p_s.acting_org_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.user_id)
+    UNION ALL
+    SELECT p_s.acting_org_id, p_s.acting_user_id, 'national.leave', 'user', p_s.acting_user_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended, 'national_org_id', p_s.org_id,
+                              'national_user_id', p_s.user_id)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.acting_user_id)
+$$;
+
+-- Ends a session's acting window (if it has one), on the record. Returns
+-- the chapter.
+CREATE OR REPLACE FUNCTION tocsin_chapter_window_end(p_session sessions) RETURNS bigint
     LANGUAGE plpgsql AS $$
 BEGIN
     IF p_session.acting_org_id IS NULL THEN
         RETURN NULL;
     END IF;
     UPDATE sessions SET acting_org_id = NULL, acting_user_id = NULL, acting_until = NULL WHERE id = p_session.id;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_session.org_id, p_session.user_id, 'chapter.leave', 'org', p_session.acting_org_id,
-            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until)),
-           (p_session.acting_org_id, p_session.acting_user_id, 'national.leave', 'user', p_session.acting_user_id,
-            jsonb_build_object('expired', p_expired, 'until', p_session.acting_until,
-                               'national_org_id', p_session.org_id, 'national_user_id', p_session.user_id));
+    PERFORM tocsin_chapter_left(p_session, false);
     RETURN p_session.acting_org_id;
 END $$;
+
+-- A session that ends while it has a window (logout, log out everywhere,
+-- its user disabled or her password reset) leaves the chapter on the
+-- record too.
+CREATE OR REPLACE FUNCTION tocsin_session_acting_ended() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM tocsin_chapter_left(OLD, true);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER sessions_acting_ended AFTER DELETE ON sessions
+    FOR EACH ROW WHEN (OLD.acting_org_id IS NOT NULL) EXECUTE FUNCTION tocsin_session_acting_ended();
 
 -- A national admin acts in one of its chapters: with a reason (3-500
 -- characters) for p_minutes (5-240), her session p_session (the caller's
@@ -178,7 +204,7 @@ BEGIN
         RETURN;
     END IF;
     -- A window that ran out by itself ends on the record before the next.
-    PERFORM tocsin_chapter_window_end(v_s, true);
+    PERFORM tocsin_chapter_window_end(v_s);
     SELECT * INTO v_me FROM users WHERE id = p_admin;
     INSERT INTO users (org_id, email, display_name, role, national_user_id)
     VALUES (v_c.id, v_me.email, left(coalesce(nullif(v_me.display_name, ''), v_me.email), 180) || ' (national)',
@@ -208,6 +234,6 @@ DECLARE
     v_chapter bigint;
 BEGIN
     SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
-    v_chapter := tocsin_chapter_window_end(v_s, v_s.acting_until <= now());
+    v_chapter := tocsin_chapter_window_end(v_s);
     RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
 END $$;

@@ -175,6 +175,15 @@ assert_eq "$(call nat GET "/api/conversations/$CONV")" 404 "she is out at once"
 assert_eq "$(call nat GET /api/me)" 200 "her own session still works"
 assert_eq "$(call nat POST /api/chapters/leave)" 200 "she leaves"
 
+# --- a session that ends while acting leaves on the record ---
+assert_eq "$(call demo POST "/api/users/$ACTING/enable")" 200 "the chapter's admin lets her in again"
+assert_eq "$(call nat POST "/api/chapters/$ORG/enter" '{"reason":"last look"}')" 200 "she enters"
+leaves=$(audits national.leave)
+assert_eq "$(call nat POST /api/logout)" 200 "and logs out without leaving"
+assert_eq "$(audits national.leave)" "$((leaves + 1))" "the chapter's record says she left"
+assert_eq "$(sql "SELECT details->>'session_ended' FROM audit_events WHERE action = 'chapter.leave' AND org_id = $NAT ORDER BY id DESC LIMIT 1")" \
+  true "as the session ended"
+
 # --- the national admin's login is unaffected by her acting account ---
 assert_eq "$(login nat admin@nat.test 'national password admin')" 200 "she logs in again by the shared email"
 assert_eq "$(call nat GET /api/me)" 200 "me"
