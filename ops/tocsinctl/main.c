@@ -49,11 +49,13 @@ static const struct tocsinctl_verb verbs[] = {
      "  the database, owned by the owner role, with CONNECT and TEMPORARY for the runtime role "
      "only.\n"
      "Running it again changes nothing that is already right.\n"},
-    {NULL, "init", "SLUG --name NAME --admin-email EMAIL [--help-text TEXT]", DB, tocsinctl_init,
-     "create the first org and an invite link for its first admin",
+    {NULL, "init", "SLUG --name NAME --admin-email EMAIL [--national] [--help-text TEXT]", DB,
+     tocsinctl_init, "create the first org and an invite link for its first admin",
      "Creates the first organisation of an empty installation and an invite link\n"
      "(valid 7 days) for its first admin, built on TOCSIN_DASHBOARD_URL. The admin\n"
      "opens it, sets a password, and invites everyone else from the dashboard.\n"
+     "--national: the org is a national body, whose admin creates its chapters\n"
+     "and invites their first admins from the dashboard (Org > Chapters).\n"
      "Refuses a database that already has an organisation (use org create).\n"},
     {NULL, "migrate", "[--dir DIR] [--status]", DB, tocsinctl_migrate,
      "apply pending schema migrations and changed functions, views and triggers",
