@@ -4,15 +4,16 @@
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
 // revoke an invite; a national admin's acting account marked, and never
-// given a password); a national admin's Chapters page is chapters.js's.
-// Leads may import opt-outs (an import only ever stops texting); the rest
-// is an admin's. Every string from a file or a member goes in through h()
-// as text.
+// given a password) and senders (#/senders: senders.js); a national
+// admin's Chapters page is chapters.js's. Leads may import opt-outs (an
+// import only ever stops texting); the rest is an admin's. Every string
+// from a file or a member goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { errorText, showLink } from './notice.js';
 import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
+import { sendersPage } from './senders.js';
 
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
 const PREVIEW_BYTES = 64 * 1024; // the start of the file is enough for its first rows
@@ -29,6 +30,7 @@ export function adminNav(r, me) {
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
     me.role === 'admin' ? link('people', 'People') : null,
+    me.role === 'admin' ? link('senders', 'Senders') : null,
     me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
   );
 }
@@ -36,6 +38,7 @@ export function adminNav(r, me) {
 /** Builds the page of route r for the logged-in user me. */
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
+  if (r.name === 'senders') return sendersPage();
   if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);
 }
