@@ -7,6 +7,7 @@
  * the integration tests try every route it lists as every role. */
 #include <stdio.h>
 
+#include "api_chapters_sql.h"
 #include "api_leads_sql.h"
 #include "api_settings_sql.h"
 #include "api_outreach.h"
@@ -55,6 +56,9 @@ static const char *const f_at[] = {"at", NULL};
 static const char *const f_csv[] = {"csv", NULL};
 static const char *const f_opt_import[] = {"column", "filename", "csv", NULL};
 static const char *const f_phone[] = {"phone", NULL};
+static const char *const f_import_preview[] = {"csv", "preset", "mapping", NULL};
+static const char *const f_import_start[] = {"filename", "size", "preset", "mapping", "list", NULL};
+static const char *const f_import_chunk[] = {"offset", "data", NULL};
 static const char *const f_undo[] = {"phone", "reason", NULL};
 static const char *const f_role[] = {"role", NULL};
 static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
@@ -67,6 +71,12 @@ static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
+static const char *const f_chapter_create[] = {"name", "slug", NULL};
+static const char *const f_chapter_enter[] = {"reason", "minutes", NULL};
+
+/* An upload's state and progress: the uploader's own only. */
+#define SQL_IMPORT_UPLOAD_SHOW                                                                     \
+    "SELECT status, body FROM tocsin_import_upload_show($1::bigint, $2::bigint, $4::bigint)"
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -199,6 +209,16 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/opt-outs/lookup", API_ADMIN, 0, f_phone, api_opt_out_lookup),
     ROUTE_FN("POST", "/api/opt-outs/undo", API_ADMIN, 0, f_undo, api_opt_out_undo),
 
+    /* moving in: presets, a preview mapped, a large file in chunks, its
+     * import (api_import_upload.c, schema/functions/import_uploads.sql) */
+    ROUTE_FN("GET", "/api/imports/presets", API_LEAD, 0, NULL, api_import_presets),
+    ROUTE_FN("POST", "/api/imports/preview", API_LEAD, 0, f_import_preview, api_import_preview),
+    ROUTE_FN("POST", "/api/imports", API_LEAD, 0, f_import_start, api_import_upload_start),
+    ROUTE_SQL("GET", "/api/imports/:id", API_LEAD, 0, NULL, SQL_IMPORT_UPLOAD_SHOW),
+    ROUTE_FN("POST", "/api/imports/:id/chunk", API_LEAD, 0, f_import_chunk,
+             api_import_upload_chunk),
+    ROUTE_FN("POST", "/api/imports/:id/commit", API_LEAD, 0, NULL, api_import_upload_commit),
+
     /* a lead's Message review: every conversation of the org, filtered and
      * paged; bulk reassign and close; an outreach answer corrected
      * (api_review.c, api_review_sql.h, schema/functions/review.sql) */
@@ -207,6 +227,16 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/review/close", API_LEAD, 0, NULL, api_review_close),
     ROUTE_SQL("POST", "/api/review/conversations/:id/answer", API_LEAD, 0, f_review_answer,
               SQL_REVIEW_ANSWER),
+
+    /* a national admin's chapters (api_chapters.c, schema/functions/chapters.sql):
+     * another org's ids are 404 unless the caller is the national admin of
+     * that chapter, and then only to create, invite, or enter it (audited) */
+    ROUTE_SQL("GET", "/api/chapters", API_ADMIN, 0, NULL, SQL_CHAPTERS),
+    ROUTE_SQL("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, SQL_CHAPTER_CREATE),
+    ROUTE_FN("POST", "/api/chapters/:id/invites", API_ADMIN, 0, NULL, api_chapter_invite),
+    ROUTE_FN("POST", "/api/chapters/:id/enter", API_ADMIN, 0, f_chapter_enter, api_chapter_enter),
+    /* Leaving is the session's own: whatever role the acting account has. */
+    ROUTE_FN("POST", "/api/chapters/leave", API_VOLUNTEER, 0, NULL, api_chapter_leave),
 
     /* live updates (events.c) */
     ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),

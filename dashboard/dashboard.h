@@ -36,8 +36,9 @@ enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
 
 /* One authenticated request. params[0..2] are always the caller's org id,
  * user id and role (text), so every statement scopes itself by them;
- * path parameters follow, then the route's body fields. Lives in the
- * request's arena. */
+ * path parameters follow, then the route's body fields. While a national
+ * admin acts in a chapter (acting, schema 028) they are the chapter's and
+ * her acting account's there. Lives in the request's arena. */
 struct api_call {
     struct tocsin_http_req *req;
     struct dashboard *dash;
@@ -129,6 +130,14 @@ void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
 void api_user_reset_password(struct api_call *call); /* api_people.c */
+/* Makes an invite's token: its SHA-256 as a bytea literal (for the
+ * database) and the link that carries the token in its #fragment (shown
+ * once). Returns 0, or -1 after answering 500. */
+int api_invite_token(struct api_call *call, char hex[67], char url[600]);
+/* A national admin's chapters (api_chapters.c, schema/functions/chapters.sql). */
+void api_chapter_invite(struct api_call *call);
+void api_chapter_enter(struct api_call *call);
+void api_chapter_leave(struct api_call *call);
 void api_reply(struct api_call *call);
 /* Checks a message a person is about to send (not empty, UTF-8, at most
  * 1600 characters) and adds its encoding and segment count as the next
@@ -151,9 +160,26 @@ struct tocsin_import_report;
  * refused or failed (rep->db_error): logs err, escaped, and answers 422
  * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
  * else 503, in plain words either way. */
+/* An import's report as the dashboard answers it: counts, and the first
+ * rejections with their lines; with opt_outs also the opt-out counts. */
+json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs);
+/* Answers an import job's outcome: 503 when unavailable (the job did not
+ * run or found no database), else 200 with the report (rc 0; returns 1,
+ * the caller logs it), the database's refusal (api_import_db_failed,
+ * what names the import), or 400 import_failed with err and the report. */
+int api_import_answer(struct api_call *call, int unavailable, int rc,
+                      const struct tocsin_import_report *rep, int opt_outs, const char *what,
+                      const char *err);
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
+/* Imports through presets, uploaded in chunks (api_import_upload.c). */
+#define API_IMPORT_UPLOAD_MAX_BYTES (64u << 20)
+void api_import_presets(struct api_call *call);
+void api_import_preview(struct api_call *call);
+void api_import_upload_start(struct api_call *call);
+void api_import_upload_chunk(struct api_call *call);
+void api_import_upload_commit(struct api_call *call);
 /* The org's opt-outs (api_opt_outs.c; the import runs in api_import.c). */
 void api_opt_out_preview(struct api_call *call);
 void api_opt_out_import(struct api_call *call);
