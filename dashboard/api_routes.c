@@ -13,6 +13,7 @@
 #include "api_outreach_sql.h"
 #include "api_people_sql.h"
 #include "api_review_sql.h"
+#include "api_audit_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
 
@@ -62,6 +63,8 @@ static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
+static const char *const f_protection[] = {"alert_export_over", "alert_claims_per_hour",
+                                           "blast_approval_over", NULL};
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -165,6 +168,9 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/blasts/:id/pause", API_LEAD, 0, NULL, SQL_BLAST_PAUSE),
     ROUTE_SQL("POST", "/api/blasts/:id/resume", API_LEAD, 0, NULL, SQL_BLAST_RESUME),
     ROUTE_SQL("POST", "/api/blasts/:id/cancel", API_LEAD, 0, NULL, SQL_BLAST_CANCEL),
+    /* the two-person rule (schema/functions/blast_approval.sql): a second
+     * lead or an admin, never the blast's creator, approves the count seen */
+    ROUTE_SQL("POST", "/api/blasts/:id/approve", API_LEAD, 0, f_count, SQL_BLAST_APPROVE),
     ROUTE_FN("GET", "/api/stats", API_LEAD, 0, NULL, api_stats),
 
     /* the org's opt-outs (api_opt_outs.c; the import is api_import.c's job).
@@ -184,6 +190,15 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/review/close", API_LEAD, 0, NULL, api_review_close),
     ROUTE_SQL("POST", "/api/review/conversations/:id/answer", API_LEAD, 0, f_review_answer,
               SQL_REVIEW_ANSWER),
+
+    /* what happened to member data: the audit screen, its export, alerts
+     * and their thresholds (api_audit.c, schema/functions/audit.sql) */
+    ROUTE_FN("GET", "/api/audit", API_ADMIN, 0, NULL, api_audit_list),
+    ROUTE_FN("GET", "/api/audit.csv", API_ADMIN, 0, NULL, api_audit_export),
+    ROUTE_SQL("GET", "/api/alerts", API_ADMIN, 0, NULL, SQL_ALERTS),
+    ROUTE_SQL("POST", "/api/alerts/:id/acknowledge", API_ADMIN, 0, NULL, SQL_ALERT_ACK),
+    ROUTE_SQL("GET", "/api/settings/protection", API_ADMIN, 0, NULL, SQL_PROTECTION),
+    ROUTE_SQL("POST", "/api/settings/protection", API_ADMIN, 0, f_protection, SQL_PROTECTION_SAVE),
 
     /* live updates (events.c) */
     ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),

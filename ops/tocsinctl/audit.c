@@ -80,8 +80,7 @@ static int row_hash(PGresult *res, int i, const unsigned char prev[32], unsigned
     return 0;
 }
 
-struct chain
-{
+struct chain {
     const char *slug;
     long long next_seq;     /* the seq the next row must carry */
     unsigned char prev[32]; /* the hash it must follow */
@@ -198,13 +197,13 @@ int tocsinctl_audit_verify(struct tocsinctl *ctl, int argc, char **argv)
     if (!conn)
         return TOCSINCTL_FAIL;
     const char *params[] = {org};
-    PGresult *orgs = tocsinctl_exec(
-        conn, "audit verify",
-        "SELECT o.id, o.slug, h.last_seq, encode(h.last_hash, 'hex'), h.anchor_seq,"
-        "       encode(h.anchor_hash, 'hex')"
-        "  FROM orgs o LEFT JOIN audit_chain_heads h ON h.org_id = o.id"
-        " WHERE $1::text IS NULL OR o.slug = $1 ORDER BY o.id",
-        1, params);
+    PGresult *orgs =
+        tocsinctl_exec(conn, "audit verify",
+                       "SELECT o.id, o.slug, h.last_seq, encode(h.last_hash, 'hex'), h.anchor_seq,"
+                       "       encode(h.anchor_hash, 'hex')"
+                       "  FROM orgs o LEFT JOIN audit_chain_heads h ON h.org_id = o.id"
+                       " WHERE $1::text IS NULL OR o.slug = $1 ORDER BY o.id",
+                       1, params);
     if (!orgs)
         return TOCSINCTL_FAIL;
     if (org && PQntuples(orgs) == 0) {
