@@ -148,6 +148,11 @@ void api_list_import(struct api_call *call);
 #define DASH_IMPORTS_MAX 2
 int api_import_slot_take(struct api_call *call);
 void api_import_slot_release(struct dashboard *dash);
+/* Writes an import's audit row (action, its batch and counts) on conn,
+ * after the import committed; a failure is logged, not returned. */
+struct tocsin_import_report;
+void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
+                      const struct tocsin_import_report *rep, int opt_outs);
 struct tocsin_import_report;
 /* Answers an import (a list's or an outreach audience's) that the database
  * refused or failed (rep->db_error): logs err, escaped, and answers 422
