@@ -255,7 +255,9 @@ static const struct tocsinctl_verb verbs[] = {
      "schedule a draft blast, or reschedule it",
      "Schedules a draft (or reschedules a scheduled) blast. TIMESTAMP is\n"
      "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
-     "The worker expands it into messages when it is due.\n"},
+     "The worker expands it into messages when it is due.\n"
+     "Above the org's blast_approval_over (the two-person rule) it is refused\n"
+     "until a lead or an admin approves the blast in the dashboard (exit 1).\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
      "Pauses a sending blast: its messages stay queued and no worker claims them\n"

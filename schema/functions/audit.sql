@@ -82,46 +82,55 @@ LANGUAGE sql IMMUTABLE AS $$
                         'audit.export')
 $$;
 
--- After each statement that wrote audit rows: alerts. An export by anyone
--- but an admin above the org's threshold; claims by a volunteer that take
--- her count of the last hour above the org's threshold (one open alert per
--- volunteer an hour).
+-- After an audit row that may raise an alert (the trigger's WHEN: an
+-- export or a claim by a person; every other row costs nothing here): an
+-- export by anyone but an admin above the org's threshold; a claim by a
+-- volunteer that takes her count of the last hour above the org's
+-- threshold (one open alert per volunteer an hour).
 CREATE OR REPLACE FUNCTION tocsin_audit_alerts() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_org orgs;
+    v_role text;
+    v_claimed bigint;
 BEGIN
-    INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
-    SELECT n.org_id, 'export', n.user_id, n.id,
-           jsonb_build_object('action', n.action, 'rows', (n.details->>'rows')::bigint, 'limit', o.alert_export_over)
-      FROM new_rows n
-      JOIN orgs o ON o.id = n.org_id
-      JOIN users u ON u.id = n.user_id
-     WHERE tocsin_audit_is_export(n.action) AND u.role <> 'admin' AND o.alert_export_over IS NOT NULL
-       AND coalesce(n.details->>'rows', '') ~ '^[0-9]{1,12}$'
-       AND (n.details->>'rows')::bigint > o.alert_export_over;
-
-    INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
-    SELECT c.org_id, 'claims', c.user_id, c.last_id,
-           jsonb_build_object('claimed_last_hour', h.claimed, 'limit', o.alert_claims_per_hour)
-      FROM (SELECT n.org_id, n.user_id, max(n.id) AS last_id FROM new_rows n
-             WHERE n.action IN ('conversation.claim', 'outreach.claim') AND n.user_id IS NOT NULL
-             GROUP BY n.org_id, n.user_id) c
-      JOIN orgs o ON o.id = c.org_id
-      JOIN users u ON u.id = c.user_id AND u.role = 'volunteer'
-     CROSS JOIN LATERAL (
-            SELECT coalesce(sum(CASE WHEN e.action = 'outreach.claim'
-                                     THEN coalesce((e.details->>'claimed')::int, 0) ELSE 1 END), 0) AS claimed
-              FROM audit_events e
-             WHERE e.org_id = c.org_id AND e.user_id = c.user_id AND e.created_at > now() - interval '1 hour'
-               AND e.action IN ('conversation.claim', 'outreach.claim')) h
-     WHERE o.alert_claims_per_hour IS NOT NULL AND h.claimed > o.alert_claims_per_hour
-       AND NOT EXISTS (SELECT 1 FROM audit_alerts a
-                        WHERE a.org_id = c.org_id AND a.user_id = c.user_id AND a.kind = 'claims'
-                          AND a.acknowledged_at IS NULL AND a.created_at > now() - interval '1 hour');
+    SELECT * INTO v_org FROM orgs WHERE id = NEW.org_id;
+    SELECT role INTO v_role FROM users WHERE id = NEW.user_id;
+    IF tocsin_audit_is_export(NEW.action) THEN
+        IF v_role <> 'admin' AND v_org.alert_export_over IS NOT NULL
+           AND coalesce(NEW.details->>'rows', '') ~ '^[0-9]{1,12}$'
+           AND (NEW.details->>'rows')::bigint > v_org.alert_export_over THEN
+            INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+            VALUES (NEW.org_id, 'export', NEW.user_id, NEW.id,
+                    jsonb_build_object('action', NEW.action, 'rows', (NEW.details->>'rows')::bigint,
+                                       'limit', v_org.alert_export_over));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF v_role <> 'volunteer' OR v_org.alert_claims_per_hour IS NULL
+       OR EXISTS (SELECT 1 FROM audit_alerts a
+                   WHERE a.org_id = NEW.org_id AND a.user_id = NEW.user_id AND a.kind = 'claims'
+                     AND a.acknowledged_at IS NULL AND a.created_at > now() - interval '1 hour') THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(sum(CASE WHEN e.action = 'outreach.claim'
+                             THEN coalesce((e.details->>'claimed')::int, 0) ELSE 1 END), 0)
+      INTO v_claimed
+      FROM audit_events e
+     WHERE e.org_id = NEW.org_id AND e.user_id = NEW.user_id AND e.created_at > now() - interval '1 hour'
+       AND e.action IN ('conversation.claim', 'outreach.claim');
+    IF v_claimed > v_org.alert_claims_per_hour THEN
+        INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+        VALUES (NEW.org_id, 'claims', NEW.user_id, NEW.id,
+                jsonb_build_object('claimed_last_hour', v_claimed, 'limit', v_org.alert_claims_per_hour));
+    END IF;
     RETURN NULL;
 END $$;
 
 CREATE OR REPLACE TRIGGER audit_events_alerts AFTER INSERT ON audit_events
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_audit_alerts();
+    FOR EACH ROW
+    WHEN (NEW.user_id IS NOT NULL
+          AND (tocsin_audit_is_export(NEW.action) OR NEW.action IN ('conversation.claim', 'outreach.claim')))
+    EXECUTE FUNCTION tocsin_audit_alerts();
 
 -- The screen's filters, from the query string as a JSON object of text:
 -- user (an id), action ("blast" matches blast.*), from and to (dates or
