@@ -130,35 +130,41 @@ END $$;
 CREATE FUNCTION public.tocsin_audit_alerts() RETURNS trigger
     LANGUAGE plpgsql
     AS $_$
+DECLARE
+    v_org orgs;
+    v_role text;
+    v_claimed bigint;
 BEGIN
-    INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
-    SELECT n.org_id, 'export', n.user_id, n.id,
-           jsonb_build_object('action', n.action, 'rows', (n.details->>'rows')::bigint, 'limit', o.alert_export_over)
-      FROM new_rows n
-      JOIN orgs o ON o.id = n.org_id
-      JOIN users u ON u.id = n.user_id
-     WHERE tocsin_audit_is_export(n.action) AND u.role <> 'admin' AND o.alert_export_over IS NOT NULL
-       AND coalesce(n.details->>'rows', '') ~ '^[0-9]{1,12}$'
-       AND (n.details->>'rows')::bigint > o.alert_export_over;
-
-    INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
-    SELECT c.org_id, 'claims', c.user_id, c.last_id,
-           jsonb_build_object('claimed_last_hour', h.claimed, 'limit', o.alert_claims_per_hour)
-      FROM (SELECT n.org_id, n.user_id, max(n.id) AS last_id FROM new_rows n
-             WHERE n.action IN ('conversation.claim', 'outreach.claim') AND n.user_id IS NOT NULL
-             GROUP BY n.org_id, n.user_id) c
-      JOIN orgs o ON o.id = c.org_id
-      JOIN users u ON u.id = c.user_id AND u.role = 'volunteer'
-     CROSS JOIN LATERAL (
-            SELECT coalesce(sum(CASE WHEN e.action = 'outreach.claim'
-                                     THEN coalesce((e.details->>'claimed')::int, 0) ELSE 1 END), 0) AS claimed
-              FROM audit_events e
-             WHERE e.org_id = c.org_id AND e.user_id = c.user_id AND e.created_at > now() - interval '1 hour'
-               AND e.action IN ('conversation.claim', 'outreach.claim')) h
-     WHERE o.alert_claims_per_hour IS NOT NULL AND h.claimed > o.alert_claims_per_hour
-       AND NOT EXISTS (SELECT 1 FROM audit_alerts a
-                        WHERE a.org_id = c.org_id AND a.user_id = c.user_id AND a.kind = 'claims'
-                          AND a.acknowledged_at IS NULL AND a.created_at > now() - interval '1 hour');
+    SELECT * INTO v_org FROM orgs WHERE id = NEW.org_id;
+    SELECT role INTO v_role FROM users WHERE id = NEW.user_id;
+    IF tocsin_audit_is_export(NEW.action) THEN
+        IF v_role <> 'admin' AND v_org.alert_export_over IS NOT NULL
+           AND coalesce(NEW.details->>'rows', '') ~ '^[0-9]{1,12}$'
+           AND (NEW.details->>'rows')::bigint > v_org.alert_export_over THEN
+            INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+            VALUES (NEW.org_id, 'export', NEW.user_id, NEW.id,
+                    jsonb_build_object('action', NEW.action, 'rows', (NEW.details->>'rows')::bigint,
+                                       'limit', v_org.alert_export_over));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF v_role <> 'volunteer' OR v_org.alert_claims_per_hour IS NULL
+       OR EXISTS (SELECT 1 FROM audit_alerts a
+                   WHERE a.org_id = NEW.org_id AND a.user_id = NEW.user_id AND a.kind = 'claims'
+                     AND a.acknowledged_at IS NULL AND a.created_at > now() - interval '1 hour') THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(sum(CASE WHEN e.action = 'outreach.claim'
+                             THEN coalesce((e.details->>'claimed')::int, 0) ELSE 1 END), 0)
+      INTO v_claimed
+      FROM audit_events e
+     WHERE e.org_id = NEW.org_id AND e.user_id = NEW.user_id AND e.created_at > now() - interval '1 hour'
+       AND e.action IN ('conversation.claim', 'outreach.claim');
+    IF v_claimed > v_org.alert_claims_per_hour THEN
+        INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+        VALUES (NEW.org_id, 'claims', NEW.user_id, NEW.id,
+                jsonb_build_object('claimed_last_hour', v_claimed, 'limit', v_org.alert_claims_per_hour));
+    END IF;
     RETURN NULL;
 END $_$;
 
@@ -2470,8 +2476,7 @@ BEGIN
            AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
         RETURNING s.list_id)
     SELECT count(*) INTO v_lists FROM back;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, details)
-    VALUES (p_org, p_user, 'opt_out.undo', 'phone',
+    PERFORM tocsin_audit(p_org, p_user, 'opt_out.undo', 'phone', NULL,
             jsonb_build_object('phone', p_phone, 'source', v_source, 'reason', p_reason,
                                'lists_restored', v_lists));
     RETURN QUERY SELECT 200, json_build_object('phone', p_phone, 'opted_out', false,
@@ -2634,8 +2639,7 @@ BEGIN
       JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
      WHERE n.value IS DISTINCT FROM o.value;
     IF v_changes <> '{}' THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
+        PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $_$;
@@ -2686,8 +2690,7 @@ BEGIN
        SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
            conversation_id = EXCLUDED.conversation_id;
     UPDATE conversations SET assignee_active_at = now() WHERE id = p_conv AND assignee_id = p_user;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step, 'choice_id', p_choice));
     RETURN QUERY SELECT 200, json_build_object(
         'step_id', v_step, 'choice_id', p_choice,
@@ -2778,8 +2781,7 @@ BEGIN
       FROM picked WHERE t.campaign_id = p_campaign AND t.contact_id = picked.contact_id AND t.state = 'pending';
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
+        PERFORM tocsin_audit(p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('claimed', v_n, 'in_batch', v_held + v_n);
 END $$;
@@ -2812,8 +2814,7 @@ BEGIN
             coalesce(p_hours_start, v_org.texting_hours_start, 8),
             coalesce(p_hours_end, v_org.texting_hours_end, 21), nullif(p_user, 0))
     RETURNING * INTO v;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
             jsonb_build_object('name', p_name, 'sender_id', p_sender));
     RETURN QUERY SELECT 201, tocsin_outreach_campaign_json(v);
 END $$;
@@ -2967,8 +2968,7 @@ BEGIN
      WHERE campaign_id = p_campaign AND org_id = p_org AND state = 'claimed'
        AND (p_volunteer IS NULL OR claimed_by = p_volunteer);
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
             jsonb_build_object('released', v_n, 'volunteer', p_volunteer));
     RETURN QUERY SELECT 200, json_build_object('released', v_n);
 END $$;
@@ -3061,8 +3061,7 @@ BEGIN
     UPDATE outreach_targets SET state = 'texted', claimed_by = NULL, texted_by = p_user, texted_at = now(),
            message_id = v_msg, conversation_id = v_conv
      WHERE campaign_id = p_campaign AND contact_id = p_contact;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.send', 'message', v_msg,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.send', 'message', v_msg,
             jsonb_build_object('campaign_id', p_campaign, 'contact_id', p_contact, 'conversation_id', v_conv,
                                'segments', p_segments));
     PERFORM pg_notify('tocsin_conversations', json_build_object(
@@ -3104,8 +3103,7 @@ BEGIN
                 RAISE EXCEPTION 'outreach send too soon' USING ERRCODE = 'TS429';
             END IF;
         EXCEPTION WHEN SQLSTATE 'TS429' THEN
-            INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-            VALUES (p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
+            PERFORM tocsin_audit(p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
                     jsonb_build_object('reason', 'too_soon', 'contact_id', p_contact, 'gap_ms', v_gap_ms,
                                        'min_interval_ms', p_min_interval_ms));
             RETURN QUERY SELECT 429, tocsin_api_error(429, 'too_soon', format(
@@ -3202,8 +3200,7 @@ BEGIN
     IF v.id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
             jsonb_strip_nulls(jsonb_build_object('name', p_name, 'script', p_script, 'state', p_state,
                                                  'batch_size', p_batch_size, 'hours_start', p_hours_start,
                                                  'hours_end', p_hours_end)));
@@ -3968,8 +3965,7 @@ BEGIN
            SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
                conversation_id = EXCLUDED.conversation_id;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step,
                                'old_choice_id', v_old.choice_id, 'new_choice_id', v_choice,
                                'old_label', (SELECT label FROM outreach_choices WHERE id = v_old.choice_id),
@@ -4004,8 +4000,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(array_agg(n.id ORDER BY n.id), '{}') INTO v_closed FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'closed', to_jsonb(v_closed)));
     status := 200;
@@ -4259,8 +4254,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(jsonb_object_agg(n.id, n.previous), '{}') INTO v_moved FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'to', v_to.id, 'from', v_moved));
     status := 200;
@@ -4351,8 +4345,7 @@ BEGIN
     IF v_id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_retire THEN 'retire' ELSE 'restore' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
@@ -4433,8 +4426,7 @@ BEGIN
              WHERE id = p_id AND org_id = p_org RETURNING id INTO v_id;
         END IF;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_id IS NULL THEN 'create' ELSE 'update' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
@@ -4639,8 +4631,7 @@ BEGIN
     INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at, user_id)
     VALUES (p_org, p_token_hash, v_u.email, v_u.role, p_admin, now() + interval '7 days', p_user)
     RETURNING id INTO v_invite;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
+    PERFORM tocsin_audit(p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
     RETURN QUERY SELECT 201, json_build_object('user_id', p_user, 'invite_id', v_invite);
 END $$;
 
@@ -4683,8 +4674,7 @@ BEGIN
     END IF;
     IF v_old <> p_role THEN
         UPDATE users SET role = p_role WHERE id = p_user;
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
+        PERFORM tocsin_audit(p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('user_id', p_user, 'role', p_role);
 END $$;
@@ -6504,7 +6494,7 @@ CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email));
 -- Name: audit_events audit_events_alerts; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER audit_events_alerts AFTER INSERT ON public.audit_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_audit_alerts();
+CREATE TRIGGER audit_events_alerts AFTER INSERT ON public.audit_events FOR EACH ROW WHEN (((new.user_id IS NOT NULL) AND (public.tocsin_audit_is_export(new.action) OR (new.action = ANY (ARRAY['conversation.claim'::text, 'outreach.claim'::text]))))) EXECUTE FUNCTION public.tocsin_audit_alerts();
 
 
 --
