@@ -199,21 +199,44 @@ CREATE FUNCTION public.tocsin_audit_chain() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_key text := 'tocsin.audit_chain_' || NEW.org_id;
+    v_cached text := nullif(current_setting(v_key, true), '');
     v_seq bigint;
     v_prev bytea;
 BEGIN
-    SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO audit_chain_heads (org_id) VALUES (NEW.org_id) ON CONFLICT DO NOTHING;
+    IF v_cached IS NOT NULL AND split_part(v_cached, ':', 1) = txid_current()::text THEN
+        v_seq := split_part(v_cached, ':', 2)::bigint;
+        v_prev := decode(split_part(v_cached, ':', 3), 'hex');
+    ELSE
         SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+        IF NOT FOUND THEN
+            INSERT INTO audit_chain_heads (org_id) VALUES (NEW.org_id) ON CONFLICT DO NOTHING;
+            SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_heads
+             WHERE org_id = NEW.org_id FOR UPDATE;
+        END IF;
     END IF;
     NEW.seq := v_seq + 1;
     NEW.prev_hash := v_prev;
     NEW.details := coalesce(NEW.details, '{}');
     NEW.hash := tocsin_audit_hash(NEW.id, NEW.org_id, NEW.seq, NEW.created_at, NEW.user_id, NEW.action,
                                   NEW.subject_type, NEW.subject_id, NEW.details, NEW.prev_hash);
-    UPDATE audit_chain_heads SET last_seq = NEW.seq, last_hash = NEW.hash WHERE org_id = NEW.org_id;
+    PERFORM set_config(v_key, txid_current() || ':' || NEW.seq || ':' || encode(NEW.hash, 'hex'), true);
     RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_audit_chain_head(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_chain_head() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE audit_chain_heads h SET last_seq = x.seq, last_hash = x.hash
+      FROM (SELECT DISTINCT ON (n.org_id) n.org_id, n.seq, n.hash FROM new_rows n ORDER BY n.org_id, n.seq DESC) x
+     WHERE h.org_id = x.org_id;
+    RETURN NULL;
 END $$;
 
 
@@ -6502,6 +6525,13 @@ CREATE TRIGGER audit_events_alerts AFTER INSERT ON public.audit_events FOR EACH 
 --
 
 CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.tocsin_audit_chain();
+
+
+--
+-- Name: audit_events audit_events_chain_head; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_events_chain_head AFTER INSERT ON public.audit_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_audit_chain_head();
 
 
 --

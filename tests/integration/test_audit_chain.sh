@@ -37,17 +37,30 @@ sql "SELECT tocsin_audit($N, $U, 'test.new', 'user', $U, '{\"a\": [1, 2.50, null
 sql "INSERT INTO audit_events (org_id, action, seq, hash) VALUES ($N, 'test.plain', 999, '\\x00')" >/dev/null
 assert_eq "$(sql "SELECT seq FROM audit_events WHERE action = 'test.plain'")" 22 "a writer's own seq and hash are replaced"
 
+# One transaction: several statements, a savepoint rolled back, a
+# many-row statement, two orgs; one statement of 2,000 rows.
+sql "BEGIN; SELECT tocsin_audit($N, NULL, 'test.tx', NULL, 1, NULL); SAVEPOINT s;
+     SELECT tocsin_audit($N, NULL, 'test.tx', NULL, 2, NULL); ROLLBACK TO s;
+     INSERT INTO audit_events (org_id, action, subject_id) SELECT $N, 'test.tx', i FROM generate_series(3, 5) i;
+     SELECT tocsin_audit($S, NULL, 'test.tx', NULL, 6, NULL); SELECT tocsin_audit($N, NULL, 'test.tx', NULL, 7, NULL); COMMIT" >/dev/null
+assert_eq "$(sql "SELECT string_agg(subject_id || ':' || seq, ',' ORDER BY seq) FROM audit_events WHERE action = 'test.tx' AND org_id = $N")" \
+  "1:23,3:24,4:25,5:26,7:27" "the rolled-back row left no gap"
+sql "INSERT INTO audit_events (org_id, action) SELECT $S, 'test.bulk' FROM generate_series(1, 2000)" >/dev/null
+assert_eq "$(sql "SELECT last_seq FROM audit_chain_heads WHERE org_id = $S")" 2011 "the head follows a many-row statement"
+assert_eq "$("$CTL" audit verify)" "org north: 27 rows, chain intact
+org south: 2011 rows, chain intact" "both chains intact"
+
 # Concurrency: 8 writers, 40 transactions each, all on north's chain.
 for w in $(seq 1 8); do
   (for t in $(seq 1 40); do echo "BEGIN; SELECT tocsin_audit($N, NULL, 'test.parallel', NULL, $w, '{\"t\": $t}'); COMMIT;"; done |
      "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" >/dev/null) &
 done
 wait
-assert_eq "$(sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM audit_events WHERE org_id = $N")" "342|342|342" \
-  "342 rows, 342 distinct places, no gap"
-assert_eq "$(sql "SELECT last_seq FROM audit_chain_heads WHERE org_id = $N")" 342 "the head at the last one"
+assert_eq "$(sql "SELECT count(*), count(DISTINCT seq), max(seq) FROM audit_events WHERE org_id = $N")" "347|347|347" \
+  "347 rows, 347 distinct places, no gap"
+assert_eq "$(sql "SELECT last_seq FROM audit_chain_heads WHERE org_id = $N")" 347 "the head at the last one"
 out=$("$CTL" audit verify --org north)
-assert_eq "$out" "org north: 342 rows, chain intact" "the parallel writers left one chain"
+assert_eq "$out" "org north: 347 rows, chain intact" "the parallel writers left one chain"
 
 # Each tampering on its own copy of the database.
 BASE=${TOCSIN_DATABASE_URL##*dbname=}; BASE=${BASE%% *}
@@ -63,7 +76,7 @@ broken() { # EXPECTED-TEXT MESSAGE: verify exits 1 and says EXPECTED-TEXT
   "$CTL" audit verify >"$TMP/v" 2>&1 || rc=$?
   assert_eq "$rc" 1 "$2: exit status"
   assert_contains "$(cat "$TMP/v")" "$1" "$2"
-  assert_contains "$(cat "$TMP/v")" "org south: 10 rows, chain intact" "$2: south is not affected"
+  assert_contains "$(cat "$TMP/v")" "org south: 2011 rows, chain intact" "$2: south is not affected"
 }
 
 copy edit
@@ -94,8 +107,8 @@ sql "UPDATE audit_events e SET created_at = o.created_at FROM audit_events o
 broken "org north: broken link at audit row $A (seq 21, " "two rows' times exchanged"
 
 TOCSIN_DATABASE_URL=$ORIG copy cut
-sql "DELETE FROM audit_events WHERE org_id = $N AND seq > 340" >/dev/null
-broken "org north: broken link at the end: the chain stops at seq 340 but its head says 342" "the last rows cut"
+sql "DELETE FROM audit_events WHERE org_id = $N AND seq > 345" >/dev/null
+broken "org north: broken link at the end: the chain stops at seq 345 but its head says 347" "the last rows cut"
 
 TOCSIN_DATABASE_URL=$ORIG copy rehash
 # Someone edits a row and recomputes its hash with the database's own
@@ -108,7 +121,7 @@ broken "org north: broken link at audit row $(row_at 301) (seq 301, " "a rehashe
 TOCSIN_DATABASE_URL=$ORIG copy prune
 assert_eq "$(sql "SELECT tocsin_audit_prune($N, now() + interval '1 day', 25)")" 25 "prune removes the oldest 25"
 assert_eq "$(sql "SELECT min(seq) FROM audit_events WHERE org_id = $N")" 26 "from the start"
-assert_eq "$("$CTL" audit verify --org north)" "org north: 317 rows, chain intact" "what remains verifies from the anchor"
+assert_eq "$("$CTL" audit verify --org north)" "org north: 322 rows, chain intact" "what remains verifies from the anchor"
 sql "DELETE FROM audit_events WHERE org_id = $N AND seq = 26" >/dev/null
 rc=0; "$CTL" audit verify --org north >"$TMP/v" || rc=$?
 assert_eq "$rc" 1 "a row removed after the anchor by hand is still a break"
