@@ -16,8 +16,8 @@ mkdir -p "$TMP/old"
 git -C "$TOCSIN_SOURCE_DIR" archive be6efe4 schema | tar -x -C "$TMP/old" ||
   fail "the pre-032 migrations (commit be6efe4) are not in this checkout's git history"
 "$CTL" migrate --dir "$TMP/old/schema" >/dev/null
-"$CTL" org create north --name North >/dev/null
-"$CTL" org create south --name South >/dev/null
+# (SQL, not tocsinctl org create: today's tocsinctl knows today's schema)
+sql "INSERT INTO orgs (slug, name) VALUES ('north', 'North'), ('south', 'South')" >/dev/null
 N=$(sql "SELECT id FROM orgs WHERE slug = 'north'")
 S=$(sql "SELECT id FROM orgs WHERE slug = 'south'")
 sql "INSERT INTO audit_events (org_id, action, details)
