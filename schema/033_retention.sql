@@ -2,9 +2,9 @@
 -- 033_retention: keeping less (issue 20). How long an org keeps message
 -- bodies, sessions and audit rows; which contact fields its volunteers
 -- see; a body's trace once removed (its length; the segment count is
--- messages.segments already); a contact forgotten; the anchors that keep
--- the audit chain verifiable after its oldest rows go; the nightly run's
--- schedule. The functions are schema/functions/retention.sql and
+-- messages.segments already); a contact forgotten; the nightly run's
+-- schedule and where it starts walking texts. Audit rows go through
+-- 032's tocsin_audit_prune, which keeps the chain's anchor. The functions are schema/functions/retention.sql and
 -- forget.sql; docs/security.md explains every setting.
 
 -- Days each kind is kept (the nightly run, tocsin_retention_batch).
@@ -39,19 +39,6 @@ ALTER TABLE inbound_messages
 -- history, and opt-outs are by number) and nothing else.
 ALTER TABLE contacts ADD COLUMN forgotten_at timestamptz;
 
--- The audit rows of an org go oldest first, a whole prefix at a time; the
--- last row removed is kept here whole (whatever chain hash it carries),
--- so the chain can be verified from it onwards.
-CREATE TABLE audit_retention_anchors (
-    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    org_id bigint NOT NULL REFERENCES orgs (id) ON DELETE CASCADE,
-    through_id bigint NOT NULL,
-    removed int NOT NULL CHECK (removed > 0),
-    anchor jsonb NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX audit_retention_anchors_org ON audit_retention_anchors (org_id, through_id DESC);
-CREATE INDEX audit_events_org_id ON audit_events (org_id, id);
 CREATE INDEX consent_events_created ON consent_events (created_at);
 
 -- When the worker runs retention next (one row). The worker that moves

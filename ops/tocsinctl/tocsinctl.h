@@ -90,6 +90,7 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_retention_run(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_contacts_forget(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_audit_verify(struct tocsinctl *ctl, int argc, char **argv);
 
 /* Re-seals carrier credentials of the unbound format for their sender rows
  * (reseal.c); without a key, says how many are left. Returns 0 or -1. */

@@ -150,43 +150,34 @@ CREATE OR REPLACE FUNCTION tocsin_retention_kinds() RETURNS text[] LANGUAGE sql 
     SELECT ARRAY['outbound_bodies', 'inbound_bodies', 'sessions', 'audit_events', 'consent_events'] $$;
 
 -- The audit rows of org p_org that retention may remove now: its oldest
--- rows, in id order, up to (not including) its first row still younger
--- than retain_audit_days. A whole prefix, never a row from the middle, so
--- a hash chain over the rows stays verifiable from the anchor on.
---
--- The audit chain (tocsinctl audit verify) may change what "prefix" means
--- here (per org or over all orgs); this and tocsin_retention_audit_prefix
--- are the only two places that decide it.
-CREATE OR REPLACE FUNCTION tocsin_retention_audit_due(p_org bigint, p_limit int) RETURNS bigint[]
+-- rows, in chain order (seq), up to (not including) its first row still
+-- younger than retain_audit_days — a whole prefix, never a row from the
+-- middle, even when an older row follows a young one. How many (looking
+-- at most p_limit rows).
+CREATE OR REPLACE FUNCTION tocsin_retention_audit_due(p_org bigint, p_limit int) RETURNS int
     LANGUAGE sql STABLE AS $$
     WITH cut AS (SELECT now() - make_interval(days => o.retain_audit_days) AS at FROM orgs o WHERE o.id = p_org),
-         head AS (SELECT e.id, e.created_at < cut.at AS due
-                    FROM cut, LATERAL (SELECT id, created_at FROM audit_events
-                                        WHERE org_id = p_org ORDER BY id LIMIT p_limit) e),
-         stop AS (SELECT min(id) AS id FROM head WHERE NOT due)
-    SELECT coalesce(array_agg(h.id ORDER BY h.id), '{}')
-      FROM head h, stop WHERE h.due AND (stop.id IS NULL OR h.id < stop.id) $$;
+         head AS (SELECT e.seq, e.created_at < cut.at AS due
+                    FROM cut, LATERAL (SELECT seq, created_at FROM audit_events
+                                        WHERE org_id = p_org ORDER BY seq LIMIT p_limit) e),
+         stop AS (SELECT min(seq) AS seq FROM head WHERE NOT due)
+    SELECT count(*)::int FROM head h, stop WHERE h.due AND (stop.seq IS NULL OR h.seq < stop.seq) $$;
 
--- Removes up to p_limit rows of that prefix and records the last one
--- removed, whole, in audit_retention_anchors. Returns how many went.
--- tocsin.audit_retention is set for the transaction: a trigger guarding
--- audit_events against deletes can let this one through.
+-- Removes up to p_limit rows of that prefix through the audit chain's own
+-- tocsin_audit_prune (schema/functions/audit.sql), which moves the chain's
+-- anchor to the last row removed so `tocsinctl audit verify` still
+-- passes, and drops the alerts that named them. Given exactly the prefix's
+-- length, its window holds only due rows. Returns how many went.
 CREATE OR REPLACE FUNCTION tocsin_retention_audit_prefix(p_org bigint, p_limit int) RETURNS int
     LANGUAGE plpgsql AS $$
 DECLARE
-    v_ids bigint[] := tocsin_retention_audit_due(p_org, p_limit);
-    v_last jsonb;
+    v_n int := tocsin_retention_audit_due(p_org, p_limit);
 BEGIN
-    IF cardinality(v_ids) = 0 THEN
+    IF v_n = 0 THEN
         RETURN 0;
     END IF;
-    SELECT to_jsonb(e) INTO v_last FROM audit_events e WHERE e.id = v_ids[cardinality(v_ids)];
-    PERFORM set_config('tocsin.audit_retention', 'on', true);
-    DELETE FROM audit_events WHERE id = ANY (v_ids);
-    PERFORM set_config('tocsin.audit_retention', '', true);
-    INSERT INTO audit_retention_anchors (org_id, through_id, removed, anchor)
-    VALUES (p_org, v_ids[cardinality(v_ids)], cardinality(v_ids), v_last);
-    RETURN cardinality(v_ids);
+    RETURN tocsin_audit_prune(p_org, now() - make_interval(days => (SELECT retain_audit_days FROM orgs WHERE id = p_org)),
+                              v_n);
 END $$;
 
 -- What a run would remove now, per org and kind (tocsinctl retention run
@@ -212,7 +203,7 @@ RETURNS TABLE (org_id bigint, kind text, due bigint) LANGUAGE sql STABLE AS $$
                    (SELECT count(*) FROM sessions s
                      WHERE s.org_id = o.id AND s.expires_at < now() - make_interval(days => o.retain_session_days))
                WHEN 'audit_events' THEN
-                   (SELECT count(*) FROM unnest(tocsin_retention_audit_due(o.id, 1000000000)))
+                   tocsin_retention_audit_due(o.id, 1000000000)::bigint
                ELSE
                    (SELECT count(*) FROM consent_events e
                      WHERE e.org_id = o.id AND e.created_at < now() - tocsin_consent_keep()

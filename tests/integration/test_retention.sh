@@ -123,8 +123,10 @@ assert_eq "$(sql "SELECT string_agg(phone || ':' || event, ' ' ORDER BY phone, c
 assert_eq "$(sql "SELECT count(*) FROM opt_outs WHERE org_id = $ORG AND phone = '+14155550401'")" 1 "the six-year-old opt-out in force stays"
 assert_eq "$(sql "SELECT string_agg(details->>'n', ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG")" "6,7,8" \
   "audit: the old prefix went, the old rows behind a young one stay"
-assert_eq "$(sql "SELECT concat_ws(',', removed, anchor->'details'->>'n', through_id = (anchor->>'id')::bigint) FROM audit_retention_anchors WHERE org_id = $ORG")" \
-  "5,5,t" "the last removed audit row is kept as the anchor"
+assert_eq "$(sql "SELECT h.anchor_seq = e.seq - 1 AND h.anchor_seq = 5 FROM audit_chain_heads h
+                  JOIN audit_events e ON e.org_id = h.org_id AND e.details->>'n' = '6' WHERE h.org_id = $ORG")" t \
+  "the chain's anchor is the last removed row"
+out=$("$CTL" audit verify --org demo 2>&1) || fail "audit verify after retention: $out"
 assert_eq "$(sql "SELECT count(*) FROM sessions WHERE org_id = $ORG AND expires_at > now()")" 1 "the live session stays"
 # Running again finds nothing.
 out=$("$CTL" retention run --org demo)
@@ -145,6 +147,7 @@ start_worker one
 start_worker two
 wait_sql "SELECT last_finished_at IS NOT NULL FROM retention_schedule" t 120
 assert_eq "$(counts "$OTHER")" "3 3 1 3 4 1" "the worker's run: the other org"
+out=$("$CTL" audit verify 2>&1) || fail "every org's audit chain verifies after the nightly run: $out"
 assert_eq "$(counts "$ORG")" "2 3 1 3 4 1" "and the demo org's newly due body"
 assert_eq "$(sql "SELECT (last_counts->>'outbound_bodies') || ',' || (last_counts->>'audit_events') FROM retention_schedule")" \
   "2504,5" "the run's counts are recorded"

@@ -81,6 +81,14 @@ test('the privacy page (retention, forgetting a member) is for admins only', () 
   assert.equal(href('privacy'), '#/settings/privacy');
 });
 
+test("the audit page is an admin's only", () => {
+  assert.equal(href('audit'), '#/audit');
+  assert.equal(route('#/audit', true, true).name, 'audit');
+  assert.equal(route('#/audit', true, true).section, 'org');
+  assert.equal(route('#/audit', true, false).name, 'inbox');
+  assert.equal(route('#/audit', false, false).name, 'inbox');
+});
+
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
   for (const f of [
     '#/nope',
