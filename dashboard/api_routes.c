@@ -15,6 +15,7 @@
 #include "api_review_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
+#include "sso.h"
 
 /* A route answered by one SQL statement, or by a handler; the row keeps
  * the statement's or handler's name for --routes. */
@@ -41,6 +42,8 @@ static const char *const f_settings[] = {"name",
                                          "release_after_minutes",
                                          "volunteer_max_conversations",
                                          NULL};
+static const char *const f_sso[] = {"enabled",       "issuer",       "client_id",
+                                    "client_secret", "clear_secret", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
                                         "reply",   "sender_id", NULL};
@@ -105,6 +108,9 @@ const struct api_route api_routes[] = {
     /* the org's settings (api_settings.c, schema/025) */
     ROUTE_SQL("GET", "/api/settings", API_ADMIN, 0, NULL, SQL_SETTINGS),
     ROUTE_FN("POST", "/api/settings", API_ADMIN, 0, f_settings, api_settings_save),
+    /* single sign-on's provider (api_sso.c; the sign-in is sso_flow.c, outside /api/) */
+    ROUTE_FN("GET", "/api/sso", API_ADMIN, 0, NULL, api_sso_show),
+    ROUTE_FN("POST", "/api/sso", API_ADMIN, 0, f_sso, api_sso_save),
 
     /* the org's shared texts: volunteers use the live ones, leads manage (api_settings_sql.h) */
     ROUTE_SQL("GET", "/api/canned-responses", API_VOLUNTEER, 0, NULL, SQL_CANNED),

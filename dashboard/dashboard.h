@@ -16,6 +16,7 @@
 struct static_files;
 struct tocsin_ratelimit;
 struct events_hub;
+struct sso_cache;
 
 struct dashboard {
     struct tocsin_daemon *d;
@@ -25,8 +26,10 @@ struct dashboard {
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
-    int secure_cookies;  /* TOCSIN_DASHBOARD_URL is https:// */
-    int imports_running; /* list imports and audience uploads (api_import.c) */
+    int secure_cookies;                    /* TOCSIN_DASHBOARD_URL is https:// */
+    int imports_running;                   /* list imports and audience uploads (api_import.c) */
+    struct sso_cache *sso;                 /* OpenID providers' endpoints and keys (sso.h) */
+    struct tocsin_ratelimit *sso_throttle; /* sign-in starts and callbacks per client address */
 };
 
 enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };

@@ -18,18 +18,30 @@
 const char *tocsin_jwt_error_name(int code)
 {
     switch (code) {
-    case TOCSIN_JWT_OK: return "ok";
-    case TOCSIN_JWT_MALFORMED: return "malformed_token";
-    case TOCSIN_JWT_BAD_ALG: return "bad_algorithm";
-    case TOCSIN_JWT_NO_KEY: return "unknown_key";
-    case TOCSIN_JWT_SIGNATURE: return "bad_signature";
-    case TOCSIN_JWT_ISSUER: return "wrong_issuer";
-    case TOCSIN_JWT_AUDIENCE: return "wrong_audience";
-    case TOCSIN_JWT_EXPIRED: return "expired";
-    case TOCSIN_JWT_NOT_YET: return "not_yet_valid";
-    case TOCSIN_JWT_NONCE: return "wrong_nonce";
-    case TOCSIN_JWT_CLAIMS: return "missing_claim";
-    default: return "refused";
+    case TOCSIN_JWT_OK:
+        return "ok";
+    case TOCSIN_JWT_MALFORMED:
+        return "malformed_token";
+    case TOCSIN_JWT_BAD_ALG:
+        return "bad_algorithm";
+    case TOCSIN_JWT_NO_KEY:
+        return "unknown_key";
+    case TOCSIN_JWT_SIGNATURE:
+        return "bad_signature";
+    case TOCSIN_JWT_ISSUER:
+        return "wrong_issuer";
+    case TOCSIN_JWT_AUDIENCE:
+        return "wrong_audience";
+    case TOCSIN_JWT_EXPIRED:
+        return "expired";
+    case TOCSIN_JWT_NOT_YET:
+        return "not_yet_valid";
+    case TOCSIN_JWT_NONCE:
+        return "wrong_nonce";
+    case TOCSIN_JWT_CLAIMS:
+        return "missing_claim";
+    default:
+        return "refused";
     }
 }
 
@@ -75,14 +87,15 @@ int tocsin_jwt_parse(const char *token, size_t len, struct tocsin_jwt *jwt, char
     const char *d1 = memchr(token, '.', len);
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
     if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
-        return fail(err, errlen, TOCSIN_JWT_MALFORMED, "the token is not three dot-separated parts");
+        return fail(err, errlen, TOCSIN_JWT_MALFORMED,
+                    "the token is not three dot-separated parts");
     jwt->header = json_part(token, (size_t)(d1 - token));
     jwt->claims = json_part(d1 + 1, (size_t)(d2 - d1 - 1));
     if (!jwt->header || !jwt->claims)
         return fail(err, errlen, TOCSIN_JWT_MALFORMED,
                     "the token's header or payload is not a base64url JSON object");
-    long sl = tocsin_base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), jwt->sig,
-                                      sizeof jwt->sig);
+    long sl =
+        tocsin_base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), jwt->sig, sizeof jwt->sig);
     if (sl <= 0)
         return fail(err, errlen, TOCSIN_JWT_MALFORMED, "the token's signature is not base64url");
     jwt->sig_len = (size_t)sl;

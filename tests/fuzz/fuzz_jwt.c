@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct tocsin_jwk *k = tocsin_jwks_find(&set, jwt.kid);
         if (k && tocsin_jwt_verify(&jwt, k) == 0)
             abort();
-        struct tocsin_id_token_expect e = {"https://id.example", "tocsin", "n", 1800000000, 60,
-                                           600};
+        struct tocsin_id_token_expect e = {"https://id.example", "tocsin", "n",
+                                           1800000000,           60,       600};
         (void)tocsin_id_token_check(&jwt, &e, err, sizeof err);
     }
     tocsin_jwt_free(&jwt);

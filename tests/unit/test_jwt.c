@@ -69,8 +69,8 @@ static void jwk_json(EVP_PKEY *k, const char *kid, const char *extra, char *out,
         b64url(eb, (size_t)BN_bn2bin(e, eb), b);
         BN_free(n);
         BN_free(e);
-        snprintf(out, outlen, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid, a,
-                 b, extra);
+        snprintf(out, outlen, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid,
+                 a, b, extra);
     } else {
         unsigned char pt[65];
         size_t len = 0;
@@ -80,8 +80,8 @@ static void jwk_json(EVP_PKEY *k, const char *kid, const char *extra, char *out,
         b64url(pt + 1, 32, a);
         b64url(pt + 33, 32, b);
         snprintf(out, outlen,
-                 "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s}", kid,
-                 a, b, extra);
+                 "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s}",
+                 kid, a, b, extra);
     }
 }
 
@@ -120,8 +120,7 @@ static void sign(const char *alg, const char *kid, const char *claims, EVP_PKEY 
     } else {
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k), 1);
-        assert_int_equal(
-            EVP_DigestSign(md, sig, &siglen, (unsigned char *)out, (size_t)n), 1);
+        assert_int_equal(EVP_DigestSign(md, sig, &siglen, (unsigned char *)out, (size_t)n), 1);
         EVP_MD_CTX_free(md);
         if (EVP_PKEY_is_a(k, "EC")) {
             const unsigned char *p = sig;
@@ -253,10 +252,9 @@ static void test_weak_and_mislabelled_keys_are_skipped(void **state)
     assert_int_equal(s.n, 0);
     tocsin_jwks_free(&s);
     assert_int_equal(tocsin_jwks_parse("[1]", 3, &s, err, sizeof err), TOCSIN_JWT_MALFORMED);
-    static const char off_curve[] =
-        "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
-        "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":"
-        "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}";
+    static const char off_curve[] = "{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+                                    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":"
+                                    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}";
     assert_int_equal(tocsin_jwks_parse(off_curve, strlen(off_curve), &s, err, sizeof err), 0);
     assert_int_equal(s.n, 0); /* not a point on the curve */
 }
@@ -337,8 +335,9 @@ static void test_base64url(void **state)
 static void test_junk_tokens(void **state)
 {
     (void)state;
-    static const char *const junk[] = {"", "a", "a.b", "a.b.c", "..", "a.b.c.d", "e30.e30.",
-                                       "e30.e30.AA", "W10.e30.AA", "eyJhbGciOjF9.e30.AA"};
+    static const char *const junk[] = {
+        "",        "a",        "a.b",        "a.b.c",      "..",
+        "a.b.c.d", "e30.e30.", "e30.e30.AA", "W10.e30.AA", "eyJhbGciOjF9.e30.AA"};
     for (size_t i = 0; i < sizeof junk / sizeof *junk; i++)
         assert_int_equal(check(junk[i]), TOCSIN_JWT_MALFORMED);
     char *big = malloc(TOCSIN_JWT_MAX_LEN + 2);
