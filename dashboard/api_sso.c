@@ -14,12 +14,13 @@ void api_sso_show(struct api_call *call)
     char redirect[600];
     snprintf(redirect, sizeof redirect, "%s/sso/callback", call->dash->d->cfg.dashboard_url);
     api_add_param(call, redirect);
-    api_run_sql(call, "SELECT 200, json_build_object("
-                      "  'enabled', coalesce(s.enabled, false), 'issuer', s.issuer,"
-                      "  'client_id', s.client_id, 'client_secret_set', s.client_secret IS NOT NULL,"
-                      "  'updated_at', s.updated_at, 'redirect_uri', $4::text,"
-                      "  'login_url', '/sso/start?org=' || o.slug)"
-                      "  FROM orgs o LEFT JOIN org_sso s ON s.org_id = o.id WHERE o.id = $1::bigint");
+    api_run_sql(call,
+                "SELECT 200, json_build_object("
+                "  'enabled', coalesce(s.enabled, false), 'issuer', s.issuer,"
+                "  'client_id', s.client_id, 'client_secret_set', s.client_secret IS NOT NULL,"
+                "  'updated_at', s.updated_at, 'redirect_uri', $4::text,"
+                "  'login_url', '/sso/start?org=' || o.slug)"
+                "  FROM orgs o LEFT JOIN org_sso s ON s.org_id = o.id WHERE o.id = $1::bigint");
 }
 
 static int printable(const char *s, size_t max)

@@ -46,7 +46,8 @@ static void page(struct tocsin_http_req *req, int status, const char *text)
                      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                      "<title>Single sign-on — Tocsin</title>"
-                     "<link rel=\"stylesheet\" href=\"/app.css\"></head><body>"
+                     "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
+                     "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body>"
                      "<main class=\"sso-page\"><h1>Single sign-on did not work</h1>"
                      "<p id=\"sso-reason\">%s</p>"
                      "<p><a href=\"/\">Back to the login page</a></p></main></body></html>",
@@ -121,8 +122,7 @@ static void start_saved(const struct tocsin_db_result *r, void *ctx)
         q = tocsin_form_append(query, sizeof query, q, TSTR("code_challenge"),
                                tocsin_str_from(challenge));
     if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("code_challenge_method"),
-                               TSTR("S256"));
+        q = tocsin_form_append(query, sizeof query, q, TSTR("code_challenge_method"), TSTR("S256"));
     if (q == (size_t)-1 || n + q + 1 > sizeof url) {
         page(s->req, 500, "The provider's sign-in address is too long.");
         return;
@@ -254,7 +254,7 @@ struct callback {
     char *client_secret; /* in the arena, or NULL */
     char *code;
     const char *iss_param; /* the callback's iss (RFC 9207), or NULL */
-    char *id_token; /* in the arena, once the token endpoint answered */
+    char *id_token;        /* in the arena, once the token endpoint answered */
     struct tocsin_jwt jwt;
     char email[256], subject[256];
     char token[64], csrf[64];
@@ -362,7 +362,8 @@ static const char *jwt_text(int rc)
         return "The sign-in was meant for another application. It was refused.";
     case TOCSIN_JWT_ISSUER:
         return "The sign-in came from another provider than your organisation's. It was refused.";
-    default: return "The provider's answer was not a valid sign-in. It was refused.";
+    default:
+        return "The provider's answer was not a valid sign-in. It was refused.";
     }
 }
 
@@ -374,8 +375,8 @@ static void signature_checked(int rc, void *ctx)
         return;
     }
     char err[200];
-    struct tocsin_id_token_expect e = {cb->issuer, cb->client_id,  cb->nonce,
-                                       time(NULL), TOKEN_SKEW_S, TOKEN_MAX_AGE_S};
+    struct tocsin_id_token_expect e = {cb->issuer, cb->client_id, cb->nonce,
+                                       time(NULL), TOKEN_SKEW_S,  TOKEN_MAX_AGE_S};
     rc = tocsin_id_token_check(&cb->jwt, &e, err, sizeof err);
     if (rc != 0) {
         refuse(cb, 403, tocsin_jwt_error_name(rc), err, jwt_text(rc));
@@ -424,9 +425,9 @@ static void tokens_received(const struct tocsin_http_client_response *r, void *c
     cb->id_token = tocsin_arena_strndup(tocsin_http_arena(cb->req), id_token, strlen(id_token));
     json_decref(doc);
     char err[200];
-    int rc = cb->id_token ? tocsin_jwt_parse(cb->id_token, strlen(cb->id_token), &cb->jwt, err,
-                                             sizeof err)
-                          : TOCSIN_JWT_MALFORMED;
+    int rc = cb->id_token
+                 ? tocsin_jwt_parse(cb->id_token, strlen(cb->id_token), &cb->jwt, err, sizeof err)
+                 : TOCSIN_JWT_MALFORMED;
     if (rc != 0) {
         refuse(cb, 403, tocsin_jwt_error_name(rc), err, jwt_text(rc));
         return;
@@ -468,8 +469,8 @@ static void callback_discovered(const struct sso_provider_info *p, const char *e
     if (cb->client_secret) {
         char id[600], secret[1600];
         size_t il = tocsin_form_append(id, sizeof id, 0, TSTR(""), tocsin_str_from(cb->client_id));
-        size_t sl =
-            tocsin_form_append(secret, sizeof secret, 0, TSTR(""), tocsin_str_from(cb->client_secret));
+        size_t sl = tocsin_form_append(secret, sizeof secret, 0, TSTR(""),
+                                       tocsin_str_from(cb->client_secret));
         if (il == (size_t)-1 || sl == (size_t)-1 ||
             (size_t)snprintf(auth, sizeof auth, "%s:%s", id + 1, secret + 1) >= sizeof auth) {
             refuse(cb, 500, "internal", NULL, "The client credentials are too long.");
@@ -579,13 +580,15 @@ static void sso_callback(struct tocsin_http_req *req, void *ctx)
     if (tocsin_form_get(kv, nkv, "error").base) {
         /* The provider refused (the person cancelled, or it has no such
          * client); its words are not shown: they are the request's. */
-        page(req, 403, "Your sign-in provider did not sign you in. Start again from the login "
-                       "page.");
+        page(req, 403,
+             "Your sign-in provider did not sign you in. Start again from the login "
+             "page.");
         return;
     }
     if (!token_ok(state, 128) || !token_ok(code, 2048)) {
-        page(req, 400, "The provider's answer lacks its code or state. Start again from the "
-                       "login page.");
+        page(req, 400,
+             "The provider's answer lacks its code or state. Start again from the "
+             "login page.");
         return;
     }
     if (!token_ok(browser, 128)) {

@@ -151,10 +151,8 @@ static int start_fetch(struct sso_cache *c, const char *url, struct fetch *f,
                        tocsin_http_client_cb cb)
 {
     static const char *const headers[] = {"Accept: application/json", NULL};
-    struct tocsin_http_client_request req = {.method = "GET",
-                                             .url = url,
-                                             .headers = headers,
-                                             .timeout_ms = FETCH_TIMEOUT_MS};
+    struct tocsin_http_client_request req = {
+        .method = "GET", .url = url, .headers = headers, .timeout_ms = FETCH_TIMEOUT_MS};
     return tocsin_http_client_send(c->http, &req, cb, f);
 }
 
