@@ -172,6 +172,9 @@ void api_stats(struct api_call *call);
 #define API_SESSION_COOKIE "tocsin_session"
 #define API_SESSION_COOKIE_HOST "__Host-tocsin_session"
 const char *api_session_cookie_name(const struct dashboard *dash);
+/* The value of the cookie called name in the request's Cookie header (a
+ * view into it), or {NULL,0}. name is at most 60 bytes. */
+tocsin_str dash_cookie(struct tocsin_http_req *req, const char *name);
 
 /* --- live events (events.c) --- */
 struct events_hub *dash_events_new(struct dashboard *dash);

@@ -73,8 +73,6 @@ static void dashboard_stop(struct tocsin_daemon *d)
     struct dashboard *dash = d->app;
     dash_events_stop(dash->events);
     dash_release_stop(dash);
-    sso_cache_free(dash->sso); /* transfers in flight finish; frees itself after */
-    dash->sso = NULL;
 }
 
 static void dashboard_cleanup(struct tocsin_daemon *d)
@@ -86,8 +84,12 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     tocsin_ratelimit_free(dash->throttle);
     tocsin_ratelimit_free(dash->throttle_ip);
     tocsin_ratelimit_free(dash->sso_throttle);
-    if (dash->sso) /* start failed before stop */
+    if (dash->sso) {
+        /* The back channel's client closes its handles on the loop, as the
+         * worker's does. */
         sso_cache_free(dash->sso);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+    }
     dash_events_free(dash->events);
     free(dash);
 }

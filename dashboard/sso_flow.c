@@ -52,6 +52,8 @@ static void page(struct tocsin_http_req *req, int status, const char *text)
                      "<p id=\"sso-reason\">%s</p>"
                      "<p><a href=\"/\">Back to the login page</a></p></main></body></html>",
                      text);
+    if (n < 0 || (size_t)n >= sizeof body) /* our texts fit; never send past the buffer */
+        n = (int)sizeof body - 1;
     dash_security_headers(req);
     tocsin_http_add_header(req, "Cache-Control", "no-store");
     tocsin_http_respond(req, status, "text/html; charset=utf-8", body, (size_t)n);
@@ -537,24 +539,6 @@ static void state_spent(const struct tocsin_db_result *r, void *ctx)
         refuse(cb, 500, "internal", NULL, "The sign-in could not be finished.");
 }
 
-/* This browser's sign-in cookie, or {NULL,0}. */
-static tocsin_str browser_cookie(struct dashboard *dash, struct tocsin_http_req *req)
-{
-    tocsin_str c = tocsin_http_header(req, "Cookie");
-    char name[40];
-    size_t nl = (size_t)snprintf(name, sizeof name, "%s=", cookie_name(dash));
-    for (size_t i = 0; c.base && i + nl <= c.len; i++) {
-        if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') &&
-            memcmp(c.base + i, name, nl) == 0) {
-            size_t start = i + nl, end = start;
-            while (end < c.len && c.base[end] != ';')
-                end++;
-            return (tocsin_str){c.base + start, end - start};
-        }
-    }
-    return TSTR_NULL;
-}
-
 static int token_ok(tocsin_str s, size_t max)
 {
     if (s.len == 0 || s.len > max)
@@ -576,7 +560,7 @@ static void sso_callback(struct tocsin_http_req *req, void *ctx)
         return;
     }
     tocsin_str state = tocsin_form_get(kv, nkv, "state"), code = tocsin_form_get(kv, nkv, "code");
-    tocsin_str browser = browser_cookie(dash, req);
+    tocsin_str browser = dash_cookie(req, cookie_name(dash));
     if (tocsin_form_get(kv, nkv, "error").base) {
         /* The provider refused (the person cancelled, or it has no such
          * client); its words are not shown: they are the request's. */

@@ -100,11 +100,14 @@ int sso_url_allowed(const struct dashboard *dash, const char *url)
         if ((unsigned char)url[i] < 0x21 || (unsigned char)url[i] == 0x7f)
             return 0;
     if (strncmp(url, "https://", 8) == 0)
-        return len > 8 && url[8] != '/' && url[8] != ':';
+        return len > 8 && url[8] != '/' && url[8] != ':' &&
+               !memchr(url + 8, '@', strcspn(url + 8, "/?"));
     if (strncmp(url, "http://", 7) != 0 || !dash->d->cfg.sso_allow_http)
         return 0;
     const char *host = url + 7;
     size_t hl = strcspn(host, "/?");
+    if (memchr(host, '@', hl)) /* "localhost:80@elsewhere": the host is after the @ */
+        return 0;
     const char *colon = host[0] == '[' ? memchr(host, ']', hl) : memchr(host, ':', hl);
     if (host[0] == '[' && colon)
         colon = colon + 1 < host + hl && colon[1] == ':' ? colon + 1 : NULL;

@@ -25,6 +25,8 @@ assert_eq "$(call vol GET /api/sso)" 403 "a volunteer may not read the SSO setti
 assert_eq "$(sso_configure vol "$OP")" 403 "nor set them"
 assert_eq "$(sso_configure admin "http://id.example.org")" 400 "plain http off loopback is refused"
 assert_contains "$(cat "$TMP/out")" "https://" "and says https"
+assert_eq "$(sso_configure admin "http://localhost:80@id.example.org")" 400 "a loopback name before an @ is not loopback"
+assert_eq "$(sso_configure admin "https://id.example.org/?tenant=x")" 400 "an issuer with a query is refused"
 assert_eq "$(call admin POST /api/sso '{"enabled":true,"issuer":"'"$OP"'","client_id":""}')" 400 "an empty client id is refused"
 long=$(head -c 600 /dev/zero | tr '\0' s)
 assert_eq "$(call admin POST /api/sso '{"enabled":true,"issuer":"'"$OP"'","client_id":"tocsin","client_secret":"'"$long"'"}')" 400 "an oversized secret is refused"
@@ -92,7 +94,13 @@ assert_contains "$(cat "$TMP/page")" "not set up" "says it is not set up"
 
 # --- who the provider vouches for ---
 sso_refused b8 unverified 403 email_unverified "has not verified your email" "an unverified address"
-sso_refused b9 stranger 403 no_account "has no account in this organisation" "an address with no account here"
+# Another org, with its own provider and the stranger as its user.
+OTHER=$(sql "INSERT INTO orgs (slug, name) VALUES ('other', 'Other Chapter') RETURNING id")
+sql "INSERT INTO users (org_id, email, role) VALUES ($OTHER, 'stranger@elsewhere.test', 'admin');
+     INSERT INTO org_sso (org_id, enabled, issuer, client_id) VALUES ($OTHER, true, 'https://id.other.example', 'x')" >/dev/null
+sso_refused b9 stranger 403 no_account "has no account in this organisation" "another org's user, signing in to this one"
+assert_eq "$(call admin GET /api/sso)" 200 "the admin reads her own org's provider"
+assert_eq "$(jq_ 'd.issuer')" "$OP" "not the other org's"
 sql "UPDATE users SET disabled_at = now() WHERE email = 'vol2@demo.test'" >/dev/null
 assert_eq "$(sso_login b10 vol2)" 403 "a disabled account is refused"
 assert_contains "$(cat "$TMP/page")" "disabled" "and the page says so"

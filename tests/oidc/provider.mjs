@@ -15,10 +15,10 @@
 //   {"corrupt": true}  one character of the signature changed
 //
 // Usage: node provider.mjs PORT KEYS.json REDIRECT_URI [ISSUER]
-//   KEYS.json: {"keys": [private JWKs]} (the first signs); written with
-//   `node provider.mjs --make-key KID >> ...` (see make_keys below).
-// Prints "ready ISSUER" once listening, and one line per request path
-// ("GET /jwks") so a test can count what the dashboard fetched.
+//   KEYS.json: {"keys": [private JWKs]}, the first signs; made by
+//   node provider.mjs --make-keys KID... > KEYS.json (fresh RSA keys).
+// Prints "ready ISSUER" once listening, and one line per request ("GET
+// /jwks") so a test can count what the dashboard fetched.
 import { createPrivateKey, createSign, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
