@@ -78,6 +78,16 @@ static void sha256_hex(const char *s, char out[67])
     api_token_hash_hex(s, strlen(s), out);
 }
 
+/* "k=v&k=v" of n (key, value) pairs, percent-encoded, into buf; returns
+ * its length, or (size_t)-1 when it does not fit. */
+static size_t form_fields(char *buf, size_t cap, const tocsin_str (*kv)[2], size_t n)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n && len != (size_t)-1; i++)
+        len = tocsin_form_append(buf, cap, len, kv[i][0], kv[i][1]);
+    return len;
+}
+
 /* --- /sso/start --- */
 
 struct start {
@@ -105,26 +115,18 @@ static void start_saved(const struct tocsin_db_result *r, void *ctx)
     snprintf(redirect, sizeof redirect, "%s/sso/callback", s->dash->d->cfg.dashboard_url);
     size_t n = (size_t)snprintf(url, sizeof url, "%s%c", s->info.authorization_endpoint,
                                 strchr(s->info.authorization_endpoint, '?') ? '&' : '?');
-    size_t q = 0;
     char query[1400];
-    q = tocsin_form_append(query, sizeof query, q, TSTR("response_type"), TSTR("code"));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("client_id"),
-                               tocsin_str_from(s->client_id));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("redirect_uri"),
-                               tocsin_str_from(redirect));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("scope"), TSTR("openid email"));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("state"), tocsin_str_from(s->state));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("nonce"), tocsin_str_from(s->nonce));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("code_challenge"),
-                               tocsin_str_from(challenge));
-    if (q != (size_t)-1)
-        q = tocsin_form_append(query, sizeof query, q, TSTR("code_challenge_method"), TSTR("S256"));
+    const tocsin_str fields[][2] = {
+        {TSTR("response_type"), TSTR("code")},
+        {TSTR("client_id"), tocsin_str_from(s->client_id)},
+        {TSTR("redirect_uri"), tocsin_str_from(redirect)},
+        {TSTR("scope"), TSTR("openid email")},
+        {TSTR("state"), tocsin_str_from(s->state)},
+        {TSTR("nonce"), tocsin_str_from(s->nonce)},
+        {TSTR("code_challenge"), tocsin_str_from(challenge)},
+        {TSTR("code_challenge_method"), TSTR("S256")},
+    };
+    size_t q = form_fields(query, sizeof query, fields, ARRAY_SIZE(fields));
     if (q == (size_t)-1 || n + q + 1 > sizeof url) {
         page(s->req, 500, "The provider's sign-in address is too long.");
         return;
@@ -446,26 +448,22 @@ static void callback_discovered(const struct sso_provider_info *p, const char *e
                "Your organisation's sign-in provider could not be reached or is misconfigured.");
         return;
     }
-    char redirect[600], body[3000], auth[800];
+    char redirect[600], body[3000], auth[2200];
     snprintf(redirect, sizeof redirect, "%s/sso/callback", cb->dash->d->cfg.dashboard_url);
-    size_t n = 0;
-    n = tocsin_form_append(body, sizeof body, n, TSTR("grant_type"), TSTR("authorization_code"));
-    if (n != (size_t)-1)
-        n = tocsin_form_append(body, sizeof body, n, TSTR("code"), tocsin_str_from(cb->code));
-    if (n != (size_t)-1)
-        n = tocsin_form_append(body, sizeof body, n, TSTR("redirect_uri"),
-                               tocsin_str_from(redirect));
-    if (n != (size_t)-1)
-        n = tocsin_form_append(body, sizeof body, n, TSTR("code_verifier"),
-                               tocsin_str_from(cb->verifier));
     /* A public client names itself in the body; a confidential one
      * authenticates with HTTP Basic (client_secret_basic, RFC 6749 2.3.1:
      * both parts form-encoded first). */
-    if (n != (size_t)-1 && !cb->client_secret)
-        n = tocsin_form_append(body, sizeof body, n, TSTR("client_id"),
-                               tocsin_str_from(cb->client_id));
+    const tocsin_str fields[][2] = {
+        {TSTR("grant_type"), TSTR("authorization_code")},
+        {TSTR("code"), tocsin_str_from(cb->code)},
+        {TSTR("redirect_uri"), tocsin_str_from(redirect)},
+        {TSTR("code_verifier"), tocsin_str_from(cb->verifier)},
+        {TSTR("client_id"), tocsin_str_from(cb->client_id)},
+    };
+    size_t n =
+        form_fields(body, sizeof body, fields, ARRAY_SIZE(fields) - (cb->client_secret ? 1 : 0));
     if (n == (size_t)-1) {
-        refuse(cb, 400, "invalid_request", NULL, "The provider's answer was too long.");
+        refuse(cb, 400, "invalid_request", NULL, "The provider's code was too long.");
         return;
     }
     if (cb->client_secret) {

@@ -4022,6 +4022,7 @@ BEGIN
                         WHERE invites.org_id = p_org AND lower(email) = lower(p_email)
                           AND invites.user_id IS NULL AND used_at IS NULL AND expires_at > now()
                         ORDER BY id DESC LIMIT 1)
+           AND i.used_at IS NULL  -- a concurrent sign-in took it first: not twice
         RETURNING i.* INTO inv;
         IF FOUND THEN
             INSERT INTO users (org_id, email, display_name, role)
