@@ -36,10 +36,11 @@ op_tamper() {
   assert_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$OP/__test/tamper" -d "$1")" 204 "tamper hook"
 }
 
-# sso_configure NAME ISSUER [ENABLED]: as NAME (an admin's login), the org's
-# provider is ISSUER with the test client. Prints the status.
+# sso_configure NAME ISSUER [ENABLED [CLIENT]]: as NAME (an admin's login),
+# the org's provider is ISSUER with the test client (tocsin, or CLIENT) and
+# its secret. Prints the status.
 sso_configure() {
-  call "$1" POST /api/sso "{\"enabled\":${3:-true},\"issuer\":\"$2\",\"client_id\":\"tocsin\",\"client_secret\":\"tocsin-test-secret-0123456789\"}"
+  call "$1" POST /api/sso "{\"enabled\":${3:-true},\"issuer\":\"$2\",\"client_id\":\"${4:-tocsin}\",\"client_secret\":\"tocsin-test-secret-0123456789\"}"
 }
 
 # sso_authorize JAR ACCOUNT [ORG]: starts a sign-in with cookie jar JAR

@@ -15,8 +15,10 @@
 //   {"corrupt": true}  one character of the signature changed
 //
 // Usage: node provider.mjs PORT KEYS.json REDIRECT_URI [ISSUER]
-//   KEYS.json: {"keys": [private JWKs]}, the first signs; made by
-//   node provider.mjs --make-keys KID... > KEYS.json (fresh RSA keys).
+//   KEYS.json: {"keys": [private JWKs]}, the first of each algorithm
+//   signs; made by node provider.mjs --make-keys KID... > KEYS.json.
+// Clients: "tocsin" (secret, RS256), "tocsin-public" (no secret, PKCE
+// only) and "tocsin-es256" (secret, ES256 ID tokens).
 // Prints "ready ISSUER" once listening, and one line per request ("GET
 // /jwks") so a test can count what the dashboard fetched.
 import { createPrivateKey, createSign, generateKeyPairSync } from 'node:crypto';
@@ -24,10 +26,15 @@ import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 if (process.argv[2] === '--make-keys') {
-  // --make-keys KID...: a key set of fresh RSA keys, one per kid.
-  const keys = process.argv.slice(3).map((kid) => {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  // --make-keys KID...: a key set of fresh keys, one per kid: RSA, or
+  // EC P-256 for a kid written "ec:KID".
+  const keys = process.argv.slice(3).map((arg) => {
+    const ec = arg.startsWith('ec:');
+    const kid = ec ? arg.slice(3) : arg;
+    const { privateKey } = ec
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return { ...privateKey.export({ format: 'jwk' }), kid, alg: ec ? 'ES256' : 'RS256', use: 'sig' };
   });
   process.stdout.write(JSON.stringify({ keys }));
   process.exit(0);
@@ -56,6 +63,23 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+    },
+    // A public client: PKCE alone, no secret.
+    {
+      client_id: 'tocsin-public',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    },
+    // ID tokens signed with ES256 (needs an "ec:" key in KEYS.json).
+    {
+      client_id: 'tocsin-es256',
+      client_secret: 'tocsin-test-secret-0123456789',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
     },
   ],
   jwks,
