@@ -102,7 +102,7 @@ static void start_saved(const struct tocsin_db_result *r, void *ctx)
 {
     struct start *s = ctx;
     if (r->error || PQntuples(r->res) != 1) {
-        log_warn("sso_start_failed", "error=\"%s\"", r->error ? r->error : "no row");
+        log_warn("sso_start_failed", "error=%s", tocsin_log_q(r->error ? r->error : "no row"));
         page(s->req, 503, "The sign-in could not be started. Try again in a moment.");
         return;
     }
@@ -187,7 +187,7 @@ static void start_config(const struct tocsin_db_result *r, void *ctx)
 {
     struct start *s = ctx;
     if (r->error) {
-        log_warn("sso_start_failed", "error=\"%s\"", r->error);
+        log_warn("sso_start_failed", "error=%s", tocsin_log_q(r->error));
         page(s->req, 503, "The database is unavailable. Try again in a moment.");
         return;
     }
@@ -270,7 +270,7 @@ static void refused_audited(const struct tocsin_db_result *r, void *ctx)
 {
     struct callback *cb = ctx;
     if (r->error)
-        log_warn("sso_audit_failed", "error=\"%s\"", r->error);
+        log_warn("sso_audit_failed", "error=%s", tocsin_log_q(r->error));
     page(cb->req, cb->refused_status, cb->refused_text);
 }
 
@@ -295,7 +295,7 @@ static void session_opened(const struct tocsin_db_result *r, void *ctx)
     struct callback *cb = ctx;
     tocsin_jwt_free(&cb->jwt);
     if (r->error || PQntuples(r->res) != 1) {
-        log_warn("sso_login_failed", "error=\"%s\"", r->error ? r->error : "no row");
+        log_warn("sso_login_failed", "error=%s", tocsin_log_q(r->error ? r->error : "no row"));
         page(cb->req, 503, "The sign-in could not be finished. Try again in a moment.");
         return;
     }
@@ -494,7 +494,7 @@ static void state_spent(const struct tocsin_db_result *r, void *ctx)
 {
     struct callback *cb = ctx;
     if (r->error) {
-        log_warn("sso_callback_failed", "error=\"%s\"", r->error);
+        log_warn("sso_callback_failed", "error=%s", tocsin_log_q(r->error));
         page(cb->req, 503, "The database is unavailable. Start again from the login page.");
         return;
     }

@@ -170,8 +170,7 @@ static void discovered(const struct tocsin_http_client_response *r, void *arg)
         goto out;
     if (r->status != 200 || r->body_len > DOC_MAX_BYTES) {
         err = "the provider's discovery document could not be fetched";
-        log_warn("sso_discovery_failed", "status=%ld error=\"%s\"", r->status,
-                 r->error ? r->error : "");
+        log_warn("sso_discovery_failed", "status=%ld error=%s", r->status, tocsin_log_q(r->error));
         goto out;
     }
     json_error_t je;
@@ -269,7 +268,7 @@ static void keys_fetched(const struct tocsin_http_client_response *r, void *arg)
         log_info("sso_keys_fetched", "keys=%zu", set.n);
         rc = verify_with(p, f->jwt);
     } else {
-        log_warn("sso_keys_failed", "status=%ld error=\"%s\"", r->status, r->error ? r->error : "");
+        log_warn("sso_keys_failed", "status=%ld error=%s", r->status, tocsin_log_q(r->error));
     }
     f->verified(rc, f->ctx);
     free(f);
