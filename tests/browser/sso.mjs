@@ -46,6 +46,7 @@ async function signIn(account, expected = /401/) {
   await p.goto(`${BASE}/`);
   await p.waitForSelector('#sso-org');
   await noSideScroll(p, 'the login page');
+  await p.screenshot({ path: `${SHOTS}/sso-login-page-phone.png`, fullPage: true });
   await p.fill('#sso-org', 'demo');
   await p.click('form.sso button[type=submit]');
   await p.waitForURL(`${OP}/interaction/**`);

@@ -22,5 +22,5 @@ assert_eq "$(sql "SELECT count(*) FROM audit_events a JOIN users u ON u.id = a.u
   1 "the volunteer's sign-in audited as a login by SSO"
 assert_eq "$(sql "SELECT string_agg(details->>'reason', ',' ORDER BY id) FROM audit_events WHERE action = 'sso.refused'")" \
   email_unverified "the unverified address refused and audited (the replay never reached a state)"
-assert_screenshots sso-settings-phone sso-provider-login-phone sso-signed-in-phone sso-refused-phone
+assert_screenshots sso-login-page-phone sso-settings-phone sso-provider-login-phone sso-signed-in-phone sso-refused-phone
 echo "test_sso_browser: ok"
