@@ -55,6 +55,23 @@ int sso_url_allowed(const struct dashboard *dash, const char *url);
 /* Registers GET /sso/start and GET /sso/callback. */
 void sso_routes(struct dashboard *dash);
 
+/* --- the flow's two halves (sso_start.c, sso_callback.c) and what they
+ * share (sso_flow.c) --- */
+#define SSO_COOKIE "tocsin_sso" /* binds a sign-in to its browser */
+#define SSO_COOKIE_HOST "__Host-tocsin_sso"
+void sso_start(struct tocsin_http_req *req, void *ctx);    /* ctx: the dashboard */
+void sso_callback(struct tocsin_http_req *req, void *ctx); /* ctx: the dashboard */
+/* The sign-in cookie's name: __Host- prefixed over https. */
+const char *sso_cookie_name(const struct dashboard *dash);
+/* Answers a page for a person saying text (ours, never the provider's or
+ * the request's: it is not escaped) and the way back to the login page. */
+void sso_page(struct tocsin_http_req *req, int status, const char *text);
+/* SHA-256 of a NUL-terminated token as a bytea literal (api_token_hash_hex). */
+void sso_sha256_hex(const char *s, char out[67]);
+/* "k=v&k=v" of n (key, value) pairs, percent-encoded, into buf; returns
+ * its length, or (size_t)-1 when it does not fit. */
+size_t sso_form_fields(char *buf, size_t cap, const tocsin_str (*kv)[2], size_t n);
+
 /* Handlers of /api/sso (api_sso.c): an admin reads and sets the org's
  * provider; the client secret is write-only. */
 void api_sso_show(struct api_call *call);
