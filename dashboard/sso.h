@@ -2,8 +2,9 @@
  * sso.h — single sign-on with OpenID Connect, inside the dashboard: the
  * providers' discovery documents and signing keys, cached in memory
  * (sso_provider.c); the browser's round trip through the provider,
- * /sso/start and /sso/callback (sso_flow.c); an admin's settings
- * (api_sso.c). Token parsing and checks are lib/jwt.c's. */
+ * /sso/start and /sso/callback (sso_start.c, sso_callback.c, sharing
+ * sso_flow.c); an admin's settings (api_sso.c). Token parsing and checks
+ * are lib/jwt.c's. */
 #ifndef DASHBOARD_SSO_H
 #define DASHBOARD_SSO_H
 

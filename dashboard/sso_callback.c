@@ -71,8 +71,8 @@ static void session_opened(const struct tocsin_db_result *r, void *ctx)
     const char *outcome = PQgetvalue(r->res, 0, 0);
     if (strcmp(outcome, "no_account") == 0) {
         sso_page(cb->req, 403,
-             "Your sign-in provider vouched for an email address that has no account in this "
-             "organisation. Ask an admin to invite that address.");
+                 "Your sign-in provider vouched for an email address that has no account in this "
+                 "organisation. Ask an admin to invite that address.");
         return;
     }
     if (strcmp(outcome, "ok") != 0) {
@@ -229,8 +229,8 @@ static void callback_discovered(const struct sso_provider_info *p, const char *e
         {TSTR("code_verifier"), tocsin_str_from(cb->verifier)},
         {TSTR("client_id"), tocsin_str_from(cb->client_id)},
     };
-    size_t n =
-        sso_form_fields(body, sizeof body, fields, ARRAY_SIZE(fields) - (cb->client_secret ? 1 : 0));
+    size_t n = sso_form_fields(body, sizeof body, fields,
+                               ARRAY_SIZE(fields) - (cb->client_secret ? 1 : 0));
     if (n == (size_t)-1) {
         refuse(cb, 400, "invalid_request", NULL, "The provider's code was too long.");
         return;
@@ -270,22 +270,23 @@ static void state_spent(const struct tocsin_db_result *r, void *ctx)
     if (PQntuples(r->res) != 1) {
         log_info("sso_refused", "reason=unknown_state");
         sso_page(cb->req, 400,
-             "This sign-in link was already used or has expired. Start again from the login "
-             "page.");
+                 "This sign-in link was already used or has expired. Start again from the login "
+                 "page.");
         return;
     }
     const char *outcome = PQgetvalue(r->res, 0, 1);
     snprintf(cb->org_id, sizeof cb->org_id, "%s", PQgetvalue(r->res, 0, 0));
     if (strcmp(outcome, "ok") != 0) { /* audited by tocsin_sso_finish */
         log_info("sso_refused", "org=%s reason=%s", cb->org_id, outcome);
-        sso_page(cb->req, 400,
-             strcmp(outcome, "other_browser") == 0
-                 ? "This sign-in was started in another browser. Start again from the login "
-                   "page in this one."
-             : strcmp(outcome, "expired") == 0
-                 ? "This sign-in took too long and has expired. Start again from the login page."
-                 : "Single sign-on has been turned off for your organisation. Log in with your "
-                   "password.");
+        sso_page(
+            cb->req, 400,
+            strcmp(outcome, "other_browser") == 0
+                ? "This sign-in was started in another browser. Start again from the login "
+                  "page in this one."
+            : strcmp(outcome, "expired") == 0
+                ? "This sign-in took too long and has expired. Start again from the login page."
+                : "Single sign-on has been turned off for your organisation. Log in with your "
+                  "password.");
         return;
     }
     snprintf(cb->nonce, sizeof cb->nonce, "%s", PQgetvalue(r->res, 0, 2));
@@ -323,7 +324,8 @@ void sso_callback(struct tocsin_http_req *req, void *ctx)
     size_t nkv;
     char err[100];
     if (tocsin_http_form(req, 1, &kv, &nkv, err, sizeof err) != 0) {
-        sso_page(req, 400, "The provider's answer could not be read. Start again from the login page.");
+        sso_page(req, 400,
+                 "The provider's answer could not be read. Start again from the login page.");
         return;
     }
     tocsin_str state = tocsin_form_get(kv, nkv, "state"), code = tocsin_form_get(kv, nkv, "code");
@@ -332,20 +334,20 @@ void sso_callback(struct tocsin_http_req *req, void *ctx)
         /* The provider refused (the person cancelled, or it has no such
          * client); its words are not shown: they are the request's. */
         sso_page(req, 403,
-             "Your sign-in provider did not sign you in. Start again from the login "
-             "page.");
+                 "Your sign-in provider did not sign you in. Start again from the login "
+                 "page.");
         return;
     }
     if (!token_ok(state, 128) || !token_ok(code, 2048)) {
         sso_page(req, 400,
-             "The provider's answer lacks its code or state. Start again from the "
-             "login page.");
+                 "The provider's answer lacks its code or state. Start again from the "
+                 "login page.");
         return;
     }
     if (!token_ok(browser, 128)) {
         sso_page(req, 400,
-             "This browser did not start this sign-in (its sign-in cookie is missing: cookies "
-             "may be blocked). Start again from the login page.");
+                 "This browser did not start this sign-in (its sign-in cookie is missing: cookies "
+                 "may be blocked). Start again from the login page.");
         return;
     }
     struct tocsin_arena *a = tocsin_http_arena(req);

@@ -136,8 +136,8 @@ static void start_config(const struct tocsin_db_result *r, void *ctx)
     }
     if (PQntuples(r->res) != 1) {
         sso_page(s->req, 404,
-             "Single sign-on is not set up for that organisation. Check its short name, or log "
-             "in with your password.");
+                 "Single sign-on is not set up for that organisation. Check its short name, or log "
+                 "in with your password.");
         return;
     }
     snprintf(s->org_id, sizeof s->org_id, "%s", PQgetvalue(r->res, 0, 0));

@@ -3,7 +3,8 @@
 -- names its provider (issuer, client id, client secret) and turns it on;
 -- each sign-in that starts keeps its state, nonce and PKCE verifier here
 -- until the provider sends the browser back (single use, ten minutes).
--- The flow is dashboard/sso_flow.c; the functions schema/functions/sso.sql.
+-- The flow is dashboard/sso_start.c and sso_callback.c; the functions
+-- schema/functions/sso.sql.
 
 -- One provider per org. The client secret is stored as given: the
 -- dashboard is the one process that uses it and holds no sealing key

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
 -- sso: single sign-on's steps in the database (tables: 031_sso.sql; the
--- flow: dashboard/sso_flow.c). A sign-in's state is spent by the first
+-- flow: dashboard/sso_callback.c). A sign-in's state is spent by the first
 -- callback that names it, whatever happens next; every refusal after that
 -- point is audited as sso.refused with its reason, and a sign-in that
 -- works opens the same session a password login does (session.login,
