@@ -30,7 +30,7 @@ export function adminNav(r, me) {
     link('opt-outs', 'Opt-outs'),
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
-    me.role === 'admin' ? link('sso', 'Single sign-on') : null,
+    me.role === 'admin' ? link('sso', 'SSO') : null,
   );
 }
 

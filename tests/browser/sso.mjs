@@ -64,7 +64,7 @@ try {
   const admin = await phonePage(browser, problems, /401|400/);
   await logIn(admin, BASE, 'admin@demo.test', '.top nav >> text=Org');
   await admin.click('.top nav >> text=Org');
-  await admin.click('.subnav >> text=Single sign-on');
+  await admin.click('.subnav >> text=SSO');
   await admin.waitForSelector('#sso-form');
   await noSideScroll(admin, 'the single sign-on page');
   check(
@@ -99,7 +99,7 @@ try {
   await logIn(lead, BASE, 'lead@demo.test', '.top nav >> text=Settings');
   await lead.goto(`${BASE}/#/opt-outs`);
   await lead.waitForSelector('.subnav >> text=Opt-outs');
-  check((await lead.$('.subnav >> text=Single sign-on')) === null, 'a lead sees no single sign-on link');
+  check((await lead.$('.subnav >> text=SSO')) === null, 'a lead sees no single sign-on (SSO) link');
   await lead.goto(`${BASE}/#/sso`);
   await lead.waitForSelector('text=My conversations');
   check((await lead.$('#sso-form')) === null, 'nor the page at its address: she gets her inbox');
