@@ -7,10 +7,10 @@
 -- schema/functions/sso.sql.
 
 -- One provider per org. The client secret is stored as given: the
--- dashboard is the one process that uses it and holds no sealing key
--- (TOCSIN_SECRET_KEY stays with the gateway and worker), so a key beside
--- it would protect nothing the database's own access control does not.
--- No API route ever returns it (docs/security.md, "Single sign-on").
+-- dashboard must read it at every sign-in and holds no key that opens
+-- anything (TOCSIN_SECRET_KEY stays with the gateway and worker; the
+-- public sealing key seals for them). No API route ever returns it; what a
+-- copy of the database reveals is in docs/security.md, "Single sign-on".
 CREATE TABLE org_sso (
     org_id        bigint PRIMARY KEY REFERENCES orgs (id),
     enabled       boolean NOT NULL DEFAULT false,
