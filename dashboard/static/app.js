@@ -19,6 +19,7 @@ import { leadNav, leadPage } from './leads.js';
 import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
+import { actingBanner } from './chapters.js';
 
 const root = document.getElementById('app');
 const state = { me: null, inbox: [], canned: null, tags: null, current: null };
@@ -72,24 +73,29 @@ function header() {
   const section = here().section;
   const link = (name, label) => h('a', { href: href(name), 'aria-current': section === name ? 'page' : null }, label);
   const who = state.me.display_name || state.me.email;
-  return h(
-    'header',
-    { class: 'top' },
-    h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
-    h('span', { class: 'who', title: who }, who),
+  // The header, and while a national admin acts in a chapter its banner
+  // (on every page: replace() flattens the pair).
+  return [
     h(
-      'nav',
-      {},
-      link('inbox', 'Inbox'),
-      link('outreach', 'Outreach'),
-      isLead() ? link('team', 'Team') : null,
-      isLead() ? link('review', 'Review') : null,
-      isLead() ? link('blasts', 'Blasts') : null,
-      isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
-      isLead() ? link('settings', 'Settings') : null,
-      h('button', { class: 'link', onclick: logout }, 'Log out'),
+      'header',
+      { class: 'top' },
+      h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
+      h('span', { class: 'who', title: who }, who),
+      h(
+        'nav',
+        {},
+        link('inbox', 'Inbox'),
+        link('outreach', 'Outreach'),
+        isLead() ? link('team', 'Team') : null,
+        isLead() ? link('review', 'Review') : null,
+        isLead() ? link('blasts', 'Blasts') : null,
+        isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
+        isLead() ? link('settings', 'Settings') : null,
+        h('button', { class: 'link', onclick: logout }, 'Log out'),
+      ),
     ),
-  );
+    actingBanner(state.me),
+  ];
 }
 
 async function logout() {
@@ -125,8 +131,9 @@ function loginPage() {
         try {
           const r = await api('POST', '/api/login', { email: email.value, password: password.value });
           setCsrf(r.csrf_token);
-          state.me = r.user;
-          go(href(isLead() ? 'blasts' : 'inbox'));
+          // The page reads the rest of who she is (national, acting) from /api/me.
+          state.me = null;
+          go(href(r.user.role !== 'volunteer' ? 'blasts' : 'inbox'));
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -946,7 +953,9 @@ async function ensureMe() {
   if (state.me) return true;
   try {
     const r = await api('GET', '/api/me');
-    state.me = r.user;
+    // national: the org may have chapters; acting: the chapter this
+    // national admin acts in now (chapters.js), shown on every page.
+    state.me = { ...r.user, national: r.national, acting: r.acting };
     setCsrf(r.csrf_token);
     return true;
   } catch {
