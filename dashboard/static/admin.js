@@ -4,8 +4,8 @@
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
 // revoke an invite; a national admin's acting account marked, and never
-// given a password), senders (#/senders: senders.js) and single sign-on
-// (#/sso: sso_settings.js); a national admin's Chapters page is
+// given a password; its single sign-on page, #/sso, is sso_settings.js's),
+// senders (#/senders: senders.js); a national admin's Chapters page is
 // chapters.js's. Leads may import opt-outs (an import only ever stops
 // texting); the rest is an admin's. Every string from a file or a member
 // goes in through h() as text.
@@ -26,14 +26,14 @@ function errorBox(id) {
 
 /** The sub-navigation of the org's pages (routes.js: section 'org'). */
 export function adminNav(r, me) {
-  const link = (name, text) => h('a', { href: href(name), 'aria-current': r.name === name ? 'page' : undefined }, text);
+  const link = (name, text) =>
+    h('a', { href: href(name), 'aria-current': r.name === name || r.parent === name ? 'page' : undefined }, text);
   return h(
     'nav',
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
-    me.role === 'admin' ? link('sso', 'SSO') : null,
     me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
   );
 }
@@ -371,7 +371,16 @@ async function peoplePage(me) {
       replace(err, errorText(e));
     }
   };
-  el.append(h('p', { class: 'muted' }, ROLE_HELP), inviteCard(refresh, linkOut), err, linkOut, holder);
+  // Single sign-on is how people log in, so it is reached from here: the
+  // Org sub-navigation has no room left for it at 390 px.
+  const sso = h(
+    'p',
+    { class: 'muted' },
+    'People can also sign in with your organisation’s own login: ',
+    h('a', { href: href('sso'), id: 'people-sso' }, 'single sign-on (SSO)'),
+    '.',
+  );
+  el.append(h('p', { class: 'muted' }, ROLE_HELP), sso, inviteCard(refresh, linkOut), err, linkOut, holder);
   await refresh();
   return el;
 }

@@ -64,9 +64,14 @@ try {
   const admin = await phonePage(browser, problems, /401|400/);
   await logIn(admin, BASE, 'admin@demo.test', '.top nav >> text=Org');
   await admin.click('.top nav >> text=Org');
-  await admin.click('.subnav >> text=SSO');
+  await admin.click('.subnav >> text=People');
+  await admin.click('#people-sso');
   await admin.waitForSelector('#sso-form');
   await noSideScroll(admin, 'the single sign-on page');
+  check(
+    (await admin.getAttribute('.subnav >> text=People', 'aria-current')) === 'page',
+    'the sub-navigation marks People, whose page it belongs to',
+  );
   check(
     (await admin.inputValue('#sso-redirect')) === `${BASE}/sso/callback`,
     'the page shows the redirect address to register',
@@ -99,7 +104,7 @@ try {
   await logIn(lead, BASE, 'lead@demo.test', '.top nav >> text=Settings');
   await lead.goto(`${BASE}/#/opt-outs`);
   await lead.waitForSelector('.subnav >> text=Opt-outs');
-  check((await lead.$('.subnav >> text=SSO')) === null, 'a lead sees no single sign-on (SSO) link');
+  check((await lead.$('.subnav >> text=People')) === null, 'a lead has no People page, so no way to single sign-on');
   await lead.goto(`${BASE}/#/sso`);
   await lead.waitForSelector('text=My conversations');
   check((await lead.$('#sso-form')) === null, 'nor the page at its address: she gets her inbox');

@@ -51,6 +51,7 @@ test('sections and sub-pages: what the top bar and the sub-navigation mark', () 
 test("single sign-on's settings are an admin's page only", () => {
   assert.equal(route('#/sso', true, true).name, 'sso');
   assert.equal(route('#/sso', true, true).section, 'org');
+  assert.ok(isAt('#/sso', 'people'), 'a page of People in the sub-navigation');
   assert.equal(route('#/sso', true, false).name, 'inbox');
   assert.equal(route('#/sso', false, false).name, 'inbox');
 });
