@@ -19,6 +19,7 @@ import { leadNav, leadPage } from './leads.js';
 import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
+import { alertBadge } from './audit.js';
 import { actingBanner } from './chapters.js';
 
 const root = document.getElementById('app');
@@ -89,7 +90,9 @@ function header() {
         isLead() ? link('team', 'Team') : null,
         isLead() ? link('review', 'Review') : null,
         isLead() ? link('blasts', 'Blasts') : null,
-        isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
+        isAdmin()
+          ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org', alertBadge())
+          : null,
         isLead() ? link('settings', 'Settings') : null,
         h('button', { class: 'link', onclick: logout }, 'Log out'),
       ),

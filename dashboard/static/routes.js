@@ -34,6 +34,7 @@ const TABLE = [
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
   { name: 'sso', path: '#/sso', view: 'admin', section: 'org', admin: true, parent: 'people' },
   { name: 'chapters', path: '#/chapters', view: 'admin', section: 'org', admin: true },
+  { name: 'audit', path: '#/audit', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
   { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
 ];
