@@ -18,6 +18,7 @@
 #include "api_audit_sql.h"
 #include "api_sql.h"
 #include "dashboard.h"
+#include "sso.h"
 
 /* A route answered by one SQL statement, or by a handler; the row keeps
  * the statement's or handler's name for --routes. */
@@ -48,6 +49,8 @@ static const char *const f_privacy[] = {"retain_outbound_days", "retain_inbound_
                                         "retain_session_days",  "retain_audit_days",
                                         "volunteer_fields",     NULL};
 static const char *const f_forget[] = {"phone", "confirm", NULL};
+static const char *const f_sso[] = {"enabled",       "issuer",       "client_id",
+                                    "client_secret", "clear_secret", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
                                         "reply",   "sender_id", NULL};
@@ -130,6 +133,9 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/contacts/forget/preview", API_ADMIN, 0, f_phone,
              api_contact_forget_preview),
     ROUTE_FN("POST", "/api/contacts/forget", API_ADMIN, 0, f_forget, api_contact_forget),
+    /* single sign-on's provider (api_sso.c; the sign-in is sso_flow.c, outside /api/) */
+    ROUTE_FN("GET", "/api/sso", API_ADMIN, 0, NULL, api_sso_show),
+    ROUTE_FN("POST", "/api/sso", API_ADMIN, 0, f_sso, api_sso_save),
 
     /* the org's senders and carrier credentials (api_senders.c); the
      * secret goes in and is never read back */
