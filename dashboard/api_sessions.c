@@ -30,14 +30,13 @@ void api_session_end(struct api_call *call)
         strcmp(call->params[3], call->params[4]) == 0)
         dash_events_end_session(call->dash->events, call->session_id);
     api_run_sql(
-        call,
-        "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
-        "             AND org_id = $1::bigint"
-        "           RETURNING id, tocsin_session_device(user_agent) AS device, remote_addr),"
-        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
-        "                                 details)"
-        "       SELECT $1::bigint, $2::bigint, 'session.end', 'session', id,"
-        "              jsonb_build_object('device', device, 'address', remote_addr,"
-        "                                 'current', id = $5::bigint) FROM d)"
-        "SELECT 200, json_build_object('ended', id, 'current', id = $5::bigint) FROM d");
+        call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
+              "             AND org_id = $1::bigint"
+              "           RETURNING id, tocsin_session_device(user_agent) AS device, remote_addr),"
+              " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+              "                                 details)"
+              "       SELECT $1::bigint, $2::bigint, 'session.end', 'session', id,"
+              "              jsonb_build_object('device', device, 'address', remote_addr,"
+              "                                 'current', id = $5::bigint) FROM d)"
+              "SELECT 200, json_build_object('ended', id, 'current', id = $5::bigint) FROM d");
 }

@@ -39,9 +39,9 @@ enum tf_purpose { TF_LOGIN, TF_CONFIRM, TF_DISABLE };
 struct factor {
     struct api_call *call;
     enum tf_purpose purpose;
-    long code;             /* -1: a recovery code instead */
+    long code;              /* -1: a recovery code instead */
     char recovery_hash[67]; /* its SHA-256 as a bytea literal */
-    char *password;        /* TF_DISABLE: in the request's arena */
+    char *password;         /* TF_DISABLE: in the request's arena */
     unsigned char secret[TOCSIN_TOTP_SECRET_LEN];
     int64_t last_step;
     int recovery_ok; /* the recovery code is one of hers, unused */
@@ -107,8 +107,7 @@ static uint64_t now_step(void)
  * used, else -1 (logged: wrong, or replayed). */
 static int64_t code_step(struct factor *f)
 {
-    int64_t step =
-        tocsin_totp_match(f->secret, sizeof f->secret, now_step(), f->code, TF_WINDOW);
+    int64_t step = tocsin_totp_match(f->secret, sizeof f->secret, now_step(), f->code, TF_WINDOW);
     if (step < 0 || step <= f->last_step) {
         log_info("code_refused", "user=%s reason=%s addr=%s", f->call->user_id,
                  step < 0 ? "wrong" : "used", tocsin_http_remote_addr(f->call->req));
@@ -240,10 +239,10 @@ static void loaded(const struct tocsin_db_result *r, void *ctx)
             /* Too many codes in this login (or it ended): start over. */
             call->nparams = 3;
             api_add_param(call, call->session_id);
-            api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint"
-                              "             AND user_id = $2::bigint AND stage <> 'full')"
-                              " " TF_ERROR(401, "too_many_codes",
-                                           "too many wrong codes: log in again"));
+            api_run_sql(call,
+                        "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint"
+                        "             AND user_id = $2::bigint AND stage <> 'full')"
+                        " " TF_ERROR(401, "too_many_codes", "too many wrong codes: log in again"));
         } else if (f->purpose == TF_CONFIRM) {
             tocsin_http_error(call->req, 409, "not_enrolling",
                               "no enrolment in progress (or it is over an hour old): start again");
@@ -281,8 +280,7 @@ static void loaded(const struct tocsin_db_result *r, void *ctx)
 static void load(struct factor *f, const char *sql)
 {
     struct api_call *call = f->call;
-    const char *params[] = {call->user_id, call->session_id,
-                            f->code < 0 ? f->recovery_hash : NULL};
+    const char *params[] = {call->user_id, call->session_id, f->code < 0 ? f->recovery_hash : NULL};
     if (tocsin_db_query(call->dash->d->db, sql, 3, params, loaded, f) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }

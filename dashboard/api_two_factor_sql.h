@@ -20,14 +20,14 @@
     "WITH f AS (UPDATE user_totp SET last_step = $5::bigint"                                       \
     "            WHERE user_id = $2::bigint AND confirmed_at IS NOT NULL"                          \
     "              AND last_step < $5::bigint RETURNING user_id, 'totp' AS factor),"
-#define TF_PROOF_RECOVERY                                                                          \
-    "WITH f AS (UPDATE recovery_codes SET used_at = now()"                                         \
-    "            WHERE user_id = $2::bigint AND code_hash = $5::bytea AND used_at IS NULL"         \
-    "           RETURNING user_id, 'recovery_code' AS factor),"                                    \
+#define TF_PROOF_RECOVERY                                                                           \
+    "WITH f AS (UPDATE recovery_codes SET used_at = now()"                                          \
+    "            WHERE user_id = $2::bigint AND code_hash = $5::bytea AND used_at IS NULL"          \
+    "           RETURNING user_id, 'recovery_code' AS factor),"                                     \
     " ru AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
-    "        SELECT $1::bigint, $2::bigint, 'two_factor.recovery_code_used', 'user', $2::bigint,"  \
-    "               jsonb_build_object('left', (SELECT count(*) - 1 FROM recovery_codes"           \
-    "                                            WHERE user_id = $2::bigint AND used_at IS NULL))" \
+    "        SELECT $1::bigint, $2::bigint, 'two_factor.recovery_code_used', 'user', $2::bigint,"   \
+    "               jsonb_build_object('left', (SELECT count(*) - 1 FROM recovery_codes"            \
+    "                                            WHERE user_id = $2::bigint AND used_at IS NULL))"  \
     "          FROM f),"
 
 /* Login, second step: the half-logged-in session becomes a full one with
@@ -38,7 +38,7 @@
     "                                 created_at + make_interval(secs => $7::int))"                \
     "        WHERE id = $4::bigint AND user_id = $2::bigint AND stage = 'code'"                    \
     "          AND EXISTS (SELECT 1 FROM f) RETURNING user_id, csrf_token, stage),"                \
-    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"  \
+    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
     "       SELECT $1::bigint, $2::bigint, 'session.login', 'user', $2::bigint,"                   \
     "              jsonb_build_object('factor', (SELECT factor FROM f)) FROM p)"                   \
     "SELECT 200, json_build_object('user', json_build_object('id', u.id, 'email', u.email,"        \
@@ -61,12 +61,12 @@
     "       RETURNING user_id),"                                                                   \
     " dr AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT user_id FROM d)),"                \
     " req AS (SELECT 1 FROM users u JOIN orgs o ON o.id = u.org_id"                                \
-    "          WHERE u.id = $2::bigint AND o.require_two_factor AND u.role IN ('admin', 'lead')),"  \
+    "          WHERE u.id = $2::bigint AND o.require_two_factor AND u.role IN ('admin', 'lead'))," \
     " p AS (UPDATE sessions SET stage = 'enrol',"                                                  \
     "              expires_at = least(expires_at, now() + make_interval(secs => $6::int))"         \
     "        WHERE id = $4::bigint AND EXISTS (SELECT 1 FROM d) AND EXISTS (SELECT 1 FROM req)"    \
     "       RETURNING stage),"                                                                     \
-    " others AS (DELETE FROM sessions WHERE user_id = $2::bigint AND id <> $4::bigint"                  \
+    " others AS (DELETE FROM sessions WHERE user_id = $2::bigint AND id <> $4::bigint"             \
     "          AND EXISTS (SELECT 1 FROM d) AND EXISTS (SELECT 1 FROM req)),"                      \
     " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
     "       SELECT $1::bigint, $2::bigint, 'two_factor.disable', 'user', $2::bigint,"              \
@@ -115,7 +115,7 @@
 #define SQL_TF_ENROL                                                                               \
     "WITH t AS (INSERT INTO user_totp (user_id, org_id, secret)"                                   \
     "           VALUES ($2::bigint, $1::bigint, decode($4::text, 'hex'))"                          \
-    "           ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = now(),"  \
+    "           ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = now()," \
     "                                             last_step = 0"                                   \
     "            WHERE user_totp.confirmed_at IS NULL RETURNING user_id)"                          \
     "SELECT 200, json_build_object('secret', $5::text, 'uri', $6::text,"                           \
@@ -166,7 +166,7 @@
     "                  'old', (SELECT req FROM old), 'new', u.require_two_factor))"                \
     "         FROM u WHERE u.require_two_factor IS DISTINCT FROM (SELECT req FROM old))"           \
     "SELECT 200, json_build_object('require_two_factor', require_two_factor) FROM u"               \
-    " UNION ALL " TF_ERROR(400, "invalid", "invalid required: true or false")                      \
-    " WHERE NOT EXISTS (SELECT 1 FROM u)"
+    " UNION ALL " TF_ERROR(                                                                        \
+        400, "invalid", "invalid required: true or false") " WHERE NOT EXISTS (SELECT 1 FROM u)"
 
 #endif

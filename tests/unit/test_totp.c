@@ -24,8 +24,8 @@ static void test_rfc6238_vectors(void **state)
     static const struct {
         uint64_t t;
         uint32_t code;
-    } v[] = {{59, 287082},         {1111111109, 81804},  {1111111111, 50471},
-             {1234567890, 5924},   {2000000000, 279037}, {20000000000ull, 353130}};
+    } v[] = {{59, 287082},       {1111111109, 81804},  {1111111111, 50471},
+             {1234567890, 5924}, {2000000000, 279037}, {20000000000ull, 353130}};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         assert_int_equal(tocsin_totp_code(rfc_key, 20, v[i].t / 30), v[i].code);
 }
@@ -45,8 +45,7 @@ static void test_window(void **state)
      * code inside it, which these vectors' codes do not). */
     assert_true(old != prev && old != cur && old != next);
     assert_int_equal(tocsin_totp_match(rfc_key, 20, now, old, 1), -1);
-    assert_int_equal(tocsin_totp_match(rfc_key, 20, now, (cur + 1) % 1000000, 1) ==
-                         (int64_t)now,
+    assert_int_equal(tocsin_totp_match(rfc_key, 20, now, (cur + 1) % 1000000, 1) == (int64_t)now,
                      0);
     assert_int_equal(tocsin_totp_match(rfc_key, 20, now, -1, 1), -1);
     assert_int_equal(tocsin_totp_match(rfc_key, 20, now, 1000000, 1), -1);
@@ -61,8 +60,8 @@ static void test_parse(void **state)
     assert_int_equal(tocsin_totp_parse("123456"), 123456);
     assert_int_equal(tocsin_totp_parse("012345"), 12345);
     assert_int_equal(tocsin_totp_parse("123 456"), 123456);
-    const char *bad[] = {"",        "12345",   "1234567", "12345a", " 123456",
-                         "-12345",  "１23456", "+12345",  "12\n456", NULL};
+    const char *bad[] = {"",       "12345",   "1234567", "12345a",  " 123456",
+                         "-12345", "１23456", "+12345",  "12\n456", NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(tocsin_totp_parse(bad[i]), -1);
     assert_int_equal(tocsin_totp_parse(NULL), -1);
@@ -72,9 +71,12 @@ static void test_base32(void **state)
 {
     (void)state;
     /* RFC 4648 section 10, unpadded. */
-    static const char *const v[][2] = {{"", ""},           {"f", "MY"},
-                                       {"fo", "MZXQ"},     {"foo", "MZXW6"},
-                                       {"foob", "MZXW6YQ"}, {"fooba", "MZXW6YTB"},
+    static const char *const v[][2] = {{"", ""},
+                                       {"f", "MY"},
+                                       {"fo", "MZXQ"},
+                                       {"foo", "MZXW6"},
+                                       {"foob", "MZXW6YQ"},
+                                       {"fooba", "MZXW6YTB"},
                                        {"foobar", "MZXW6YTBOI"}};
     char out[32];
     unsigned char back[32];
@@ -112,8 +114,12 @@ static void test_recovery_codes(void **state)
     char norm2[17];
     assert_int_equal(tocsin_recovery_code_normalize(typed, norm2), 0);
     assert_string_equal(norm, norm2);
-    const char *bad[] = {"", "abcd-efgh-ijkl-mno", "abcd-efgh-ijkl-mnopq", "abcd-efgh-ijkl-mn0p",
-                         "abcd_efgh_ijkl_mnop", NULL};
+    const char *bad[] = {"",
+                         "abcd-efgh-ijkl-mno",
+                         "abcd-efgh-ijkl-mnopq",
+                         "abcd-efgh-ijkl-mn0p",
+                         "abcd_efgh_ijkl_mnop",
+                         NULL};
     for (int i = 0; bad[i]; i++)
         assert_int_equal(tocsin_recovery_code_normalize(bad[i], norm), -1);
 }

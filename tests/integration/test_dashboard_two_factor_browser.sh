@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Two-factor login and the sessions screen in a real browser
+# (tests/browser/two_factor.mjs), at 390 px (the admin) and 1280 px (the
+# lead), with oathtool computing the codes from the key the page shows:
+# enrolment, a login with a code, one with a recovery code, and ending
+# another session from the Account page. Screenshots land in the build
+# folder's screenshots/.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dashboard_lib.sh"
+command -v oathtool >/dev/null || fail "oathtool is not installed: run ops/install-deps"
+browser_setup
+"$BIN/ops/tocsinctl" org set demo --require-two-factor on >/dev/null
+DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/two_factor.mjs" \
+  || fail "the browser test failed"
+assert_eq "$(sql "SELECT count(*) FROM user_totp WHERE confirmed_at IS NOT NULL")" 2 "two authenticators on"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'two_factor.recovery_code_used'")" 4 "four recovery codes used, each audited"
+assert_screenshots dashboard-two-factor-enrol-phone dashboard-two-factor-recovery-phone dashboard-two-factor-code-phone \
+  dashboard-account-phone dashboard-two-factor-enrol-desktop dashboard-account-desktop
+echo "test_dashboard_two_factor_browser: ok"
