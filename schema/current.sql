@@ -2031,6 +2031,7 @@ CREATE TABLE public.orgs (
     texting_hours_start smallint DEFAULT 8 NOT NULL,
     texting_hours_end smallint DEFAULT 21 NOT NULL,
     release_after_minutes integer,
+    require_two_factor boolean DEFAULT true NOT NULL,
     CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
     CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
@@ -2730,7 +2731,12 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
         'users', (SELECT coalesce(json_agg(json_build_object(
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
-                      'last_active_at', u.last_active_at, 'created_at', u.created_at)
+                      'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      -- schema 030: her authenticator, and her sessions open now
+                      'two_factor', EXISTS (SELECT 1 FROM user_totp t
+                                             WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+                      'sessions', (SELECT count(*) FROM sessions s
+                                    WHERE s.user_id = u.id AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -3746,6 +3752,31 @@ CREATE FUNCTION public.tocsin_sender_opt_out_handling(p_kind text, p_provider te
     AS $$
     SELECT coalesce(p_set, CASE WHEN p_provider = 'twilio' AND p_kind IN ('long_code', 'toll_free')
                                 THEN 'carrier' ELSE 'program' END)
+$$;
+
+
+--
+-- Name: tocsin_session_device(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_session_device(ua text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN coalesce(ua, '') = '' THEN 'Unknown device' ELSE concat_ws(' on ',
+        CASE WHEN ua ~ 'Edg(e|A|iOS)?/' THEN 'Edge'
+             WHEN ua ~ 'OPR/|Opera' THEN 'Opera'
+             WHEN ua ~ 'Firefox/|FxiOS/' THEN 'Firefox'
+             WHEN ua ~ 'HeadlessChrome/' THEN 'Headless Chrome'
+             WHEN ua ~ 'Chrome/|Chromium/|CriOS/' THEN 'Chrome'
+             WHEN ua ~ 'Safari/' THEN 'Safari'
+             WHEN ua ~ '^curl/' THEN 'curl'
+             ELSE 'A browser' END,
+        CASE WHEN ua ~ 'iPhone|iPad|iPod' THEN 'iOS'
+             WHEN ua ~ 'Android' THEN 'Android'
+             WHEN ua ~ 'Windows' THEN 'Windows'
+             WHEN ua ~ 'CrOS' THEN 'ChromeOS'
+             WHEN ua ~ 'Mac OS X|Macintosh' THEN 'macOS'
+             WHEN ua ~ 'Linux' THEN 'Linux' END) END
 $$;
 
 
@@ -4871,6 +4902,35 @@ CREATE TABLE public.provider_account_limits (
 
 
 --
+-- Name: recovery_codes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.recovery_codes (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    code_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT recovery_codes_code_hash_check CHECK ((length(code_hash) = 32))
+);
+
+
+--
+-- Name: recovery_codes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.recovery_codes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.recovery_codes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4978,9 +5038,15 @@ CREATE TABLE public.sessions (
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     remote_addr text,
+    stage text DEFAULT 'full'::text NOT NULL,
+    factor_attempts smallint DEFAULT 0 NOT NULL,
+    user_agent text,
     CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
     CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+    CONSTRAINT sessions_factor_attempts_check CHECK (((factor_attempts >= 0) AND (factor_attempts <= 10))),
+    CONSTRAINT sessions_stage_check CHECK ((stage = ANY (ARRAY['full'::text, 'code'::text, 'enrol'::text]))),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 256))
 );
 
 
@@ -5051,6 +5117,21 @@ ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 CREATE TABLE public.tz_names (
     name text NOT NULL
+);
+
+
+--
+-- Name: user_totp; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_totp (
+    user_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    secret bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT user_totp_secret_check CHECK ((length(secret) = 20))
 );
 
 
@@ -5477,6 +5558,22 @@ ALTER TABLE ONLY public.provider_account_limits
 
 
 --
+-- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: recovery_codes recovery_codes_user_id_code_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_user_id_code_hash_key UNIQUE (user_id, code_hash);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5578,6 +5675,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tz_names
     ADD CONSTRAINT tz_names_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: user_totp user_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_pkey PRIMARY KEY (user_id);
 
 
 --
@@ -5902,6 +6007,13 @@ CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public
 --
 
 CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
+-- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
 
 
 --
@@ -6405,6 +6517,14 @@ ALTER TABLE ONLY public.phone_zone_keys
 
 
 --
+-- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: senders senders_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6474,6 +6594,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: user_totp user_totp_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
 
 
 --
