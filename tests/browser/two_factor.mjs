@@ -4,7 +4,8 @@
 // phone width (390 px, the admin) and once at desktop width (1280 px, the
 // lead), in an org that requires it: the password leads to enrolment and
 // nothing else (another page's address shows enrolment again); the QR code
-// is drawn and the key is read from the page, oathtool computes the code
+// is drawn and read back by zbarimg as the otpauth URI carrying the key the
+// page shows as text, and oathtool computes from that key the code
 // that turns it on, the ten recovery codes are shown once; the next login
 // asks for a code (oathtool's) and the one after takes a recovery code;
 // the Account page lists this session and another one (an iPhone's, made
@@ -61,6 +62,14 @@ async function walk(p, email, size, width) {
   check((await p.$('.top')) === null, 'another page’s address shows enrolment again, no menu');
   const secret = (await p.inputValue('#enrol-secret')).replace(/ /g, '');
   check(/^[A-Z2-7]{32}$/.test(secret), 'the key is shown as text');
+  // The QR code as a camera sees it: zbarimg reads the otpauth URI back.
+  const qrPng = `${SHOTS}/dashboard-two-factor-qr-${size}.png`;
+  await (await p.$('#enrol svg.qr')).screenshot({ path: qrPng });
+  const uri = execFileSync('zbarimg', ['--raw', '-q', qrPng]).toString().trim();
+  check(
+    uri.startsWith('otpauth://totp/Tocsin%20%28') && uri.includes(`secret=${secret}&`) && uri.includes('digits=6'),
+    `the QR code reads back (zbarimg) as the otpauth URI with the key shown (${uri.length} characters)`,
+  );
   check(sql(`SELECT confirmed_at IS NULL FROM user_totp WHERE user_id = ${id}`) === 't', 'not on before a code');
   await p.fill('#enrol-code', '000000');
   await p.click('#enrol button[type=submit]');

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Two-factor login and the sessions screen in a real browser
 # (tests/browser/two_factor.mjs), at 390 px (the admin) and 1280 px (the
-# lead), with oathtool computing the codes from the key the page shows:
+# lead), with oathtool computing the codes from the key the page shows and
+# zbarimg reading the QR code back:
 # enrolment, a login with a code, one with a recovery code, and ending
 # another session from the Account page. Screenshots land in the build
 # folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 command -v oathtool >/dev/null || fail "oathtool is not installed: run ops/install-deps"
+command -v zbarimg >/dev/null || fail "zbarimg (zbar-tools) is not installed: run ops/install-deps"
 browser_setup
 "$BIN/ops/tocsinctl" org set demo --require-two-factor on >/dev/null
 DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/two_factor.mjs" \
