@@ -59,7 +59,7 @@ static void give_back(struct login *l)
     tocsin_ratelimit_refund(dash->throttle_ip, l->ip_key, now_ms(l->call));
 }
 
-static void busy(struct api_call *call)
+void api_password_busy(struct api_call *call)
 {
     tocsin_http_add_header(call->req, "Retry-After", "2");
     tocsin_http_error(call->req, 503, "busy",
@@ -188,7 +188,7 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
     if (rc != 0)
         give_back(l);
     if (rc == DASH_PASSWORD_BUSY)
-        busy(call);
+        api_password_busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
 }
@@ -444,7 +444,7 @@ static void invite_checked(const struct tocsin_db_result *r, void *ctx)
     }
     int rc = dash_password_hash(a->password, invite_hashed, call);
     if (rc == DASH_PASSWORD_BUSY)
-        busy(call);
+        api_password_busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
 }

@@ -268,13 +268,10 @@ static void loaded(const struct tocsin_db_result *r, void *ctx)
     const char *hash =
         PQgetisnull(r->res, 0, col[I_HASH]) ? NULL : PQgetvalue(r->res, 0, col[I_HASH]);
     int rc = dash_password_verify(hash, f->password, password_checked, f);
-    if (rc == DASH_PASSWORD_BUSY) {
-        tocsin_http_add_header(call->req, "Retry-After", "2");
-        tocsin_http_error(call->req, 503, "busy",
-                          "too many password checks in progress; retry shortly");
-    } else if (rc != 0) {
+    if (rc == DASH_PASSWORD_BUSY)
+        api_password_busy(call);
+    else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
-    }
 }
 
 static void load(struct factor *f, const char *sql)

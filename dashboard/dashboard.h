@@ -143,6 +143,9 @@ void api_session_end(struct api_call *call);
 /* Counts one code attempt of the call's user against the code throttle;
  * 0 when it may go on, else -1 after answering 429 (api_auth.c). */
 int api_code_attempt(struct api_call *call);
+/* Answers 503 with Retry-After: the password queue is full
+ * (DASH_PASSWORD_BUSY). */
+void api_password_busy(struct api_call *call);
 /* Clears the user's code attempts after a right code. */
 void api_code_attempts_clear(struct api_call *call);
 void api_reply(struct api_call *call);

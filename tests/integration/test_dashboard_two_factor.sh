@@ -192,18 +192,6 @@ assert_eq "$(jq_ 'd.sessions.find((s) => s.device === "Chrome on Android") ? "ye
 assert_eq "$(jq_ 'String(Math.max(...d.sessions.map((s) => (s.user_agent || "").length)))')" 256 "a User-Agent is kept to 256 bytes"
 assert_eq "$(jq_ 'String(d.sessions.every((s) => s.address === "127.0.0.1" && s.created_at && s.last_seen_at))')" true "address, created and last used"
 PHONE_SESSION=$(jq_ 'String(d.sessions.find((s) => s.device === "Chrome on Android").id)')
-open_stream() {
-  curl -sN -b "$TMP/$1.jar" --max-time 30 "$DASH/api/events" >"$TMP/sse_$1" &
-  stream_pid=$!
-  local i
-  for i in $(seq 1 50); do grep -q ready "$TMP/sse_$1" 2>/dev/null && return; sleep 0.1; done
-  fail "the stream of $1 did not start"
-}
-closes_within() {
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  fail "$3: the stream was still open after $2 s"
-}
 open_stream v1c
 assert_eq "$(call lead POST "/api/sessions/$PHONE_SESSION/end")" 404 "another user cannot end her session"
 assert_eq "$(call v1 POST "/api/sessions/$PHONE_SESSION/end")" 200 "she ends the phone's session"
