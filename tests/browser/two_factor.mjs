@@ -9,7 +9,9 @@
 // that turns it on, the ten recovery codes are shown once; the next login
 // asks for a code (oathtool's) and the one after takes a recovery code;
 // the Account page lists this session and another one (an iPhone's, made
-// through the API) and ends the other, which is then logged out.
+// through the API) and ends the other, which is then logged out. Then the
+// admin logs the lead out everywhere and resets her two-factor login on
+// People, and makes it optional for the org on Settings.
 // Screenshots go to SCREENSHOTS.
 import { check, launchChromium, phonePage, sql } from './harness.mjs';
 import { execFileSync } from 'node:child_process';
@@ -65,7 +67,7 @@ async function walk(p, email, size, width) {
   // The QR code as a camera sees it: zbarimg reads the otpauth URI back.
   const qrPng = `${SHOTS}/dashboard-two-factor-qr-${size}.png`;
   await (await p.$('#enrol svg.qr')).screenshot({ path: qrPng });
-  const uri = execFileSync('zbarimg', ['--raw', '-q', qrPng]).toString().trim();
+  const uri = execFileSync('zbarimg', ['--nodbus', '--raw', '-q', qrPng]).toString().trim();
   check(
     uri.startsWith('otpauth://totp/Tocsin%20%28') && uri.includes(`secret=${secret}&`) && uri.includes('digits=6'),
     `the QR code reads back (zbarimg) as the otpauth URI with the key shown (${uri.length} characters)`,
@@ -161,6 +163,39 @@ try {
     if (m.type() === 'error' && !/40[19]/.test(m.text())) problems.push(`desktop console: ${m.text()}`);
   });
   await walk(lead, 'lead@demo.test', 'desktop', 1280);
+
+  // --- the admin, on her phone: the lead's sessions and two-factor login on
+  // People, then the org's requirement on Settings ---
+  const leadId = sql(`SELECT id FROM users WHERE email = 'lead@demo.test'`);
+  await admin.goto(`${BASE}/#/people`);
+  const row = `#people-users li[data-user="${leadId}"]`;
+  await admin.waitForSelector(`${row} >> text=two-factor on`);
+  await admin.click(`${row} button.end-sessions`);
+  await admin.waitForSelector(`${row} button.end-sessions`, { state: 'detached' });
+  check(
+    sql(`SELECT count(*) FROM sessions WHERE user_id = ${leadId}`) === '0',
+    'the admin logs the lead out everywhere',
+  );
+  await lead.reload();
+  await lead.waitForSelector('#email');
+  check(true, 'and the lead’s open page goes back to the login');
+  await noSideScroll(admin, 390, 'People');
+  await admin.screenshot({ path: `${SHOTS}/dashboard-people-two-factor-phone.png`, fullPage: true });
+  await admin.click(`${row} button.reset-two-factor`);
+  await admin.waitForSelector(`${row} >> text=no two-factor`);
+  check(
+    sql(`SELECT count(*) FROM user_totp WHERE user_id = ${leadId}`) === '0',
+    'the admin resets the lead’s two-factor login',
+  );
+  await admin.goto(`${BASE}/#/settings`);
+  await admin.waitForSelector('#set-two-factor');
+  check(await admin.isChecked('#set-two-factor'), 'Settings shows the requirement on');
+  await admin.uncheck('#set-two-factor');
+  await admin.waitForSelector('#two-factor-setting-message >> text=optional');
+  check(sql(`SELECT require_two_factor FROM orgs WHERE slug = 'demo'`) === 'f', 'the admin makes it optional');
+  await password(lead, 'lead@demo.test');
+  await lead.waitForSelector('.top a.who');
+  check(true, 'and the lead logs in with her password alone');
   check(problems.length === 0, `no page errors (${problems.join('; ')})`);
 } finally {
   await browser.close();
