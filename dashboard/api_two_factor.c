@@ -4,11 +4,11 @@
  * QR code drawn here with libqrencode, confirmed by a first code), the
  * login's second step (a TOTP code or a single-use recovery code), and
  * turning it off (password and a code). Codes are computed by lib/totp.c;
- * every code tried is counted per user in the login throttle, and in the
- * half-logged-in session (at most TF_SESSION_CODES, then the login starts
- * over). Whether a code was already used is decided in the statement that
- * records its use (api_two_factor_sql.h). Not here: the password step
- * (api_auth.c) and the session list (api_sessions.c). */
+ * every code tried is counted per user in the code throttle (5, then one a
+ * minute: main.c), and in the half-logged-in session (at most
+ * TF_SESSION_CODES, then the login starts over). Whether a code was already used is decided in the
+ * statement that records its use (api_two_factor_sql.h). Not here: the password step (api_auth.c)
+ * and the session list (api_sessions.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +26,8 @@
 #define TF_SESSION_CODES 5 /* codes one half-logged-in session may try */
 #define TF_WINDOW 1        /* steps either side of now a code may be for */
 #define TF_URI_MAX 700
+#define TF_STR_(x) #x
+#define TF_STR(x) TF_STR_(x)
 
 /* Whether the recovery code given ($3, its hash; NULL for a TOTP code)
  * is one of the user's unused ones: only a right factor clears the
@@ -292,12 +294,15 @@ void api_login_code(struct api_call *call)
     if (!f || read_proof(call, f, 1) != 0 || api_code_attempt(call) != 0)
         return;
     /* The attempt is counted in the session before the code is looked at. */
-    load(f, "WITH s AS (UPDATE sessions SET factor_attempts = factor_attempts + 1"
-            "            WHERE id = $2::bigint AND user_id = $1::bigint AND stage = 'code'"
-            "              AND factor_attempts < 5 RETURNING id)" /* TF_SESSION_CODES */
-            "SELECT EXISTS (SELECT 1 FROM s) AS live, encode(t.secret, 'hex') AS secret,"
-            "       t.last_step, NULL::text AS password_hash, " RECOVERY_OK
-            "  FROM user_totp t WHERE t.user_id = $1::bigint AND t.confirmed_at IS NOT NULL");
+    load(
+        f,
+        "WITH s AS (UPDATE sessions SET factor_attempts = factor_attempts + 1"
+        "            WHERE id = $2::bigint AND user_id = $1::bigint AND stage = 'code'"
+        "              AND factor_attempts < " TF_STR(
+            TF_SESSION_CODES) " RETURNING id)"
+                              "SELECT EXISTS (SELECT 1 FROM s) AS live, encode(t.secret, 'hex') AS secret,"
+                              "       t.last_step, NULL::text AS password_hash, " RECOVERY_OK
+                              "  FROM user_totp t WHERE t.user_id = $1::bigint AND t.confirmed_at IS NOT NULL");
 }
 
 void api_two_factor_confirm(struct api_call *call)
