@@ -79,6 +79,8 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF, NULL,
              api_two_factor_confirm),
     ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, 0, NULL, api_two_factor_disable),
+    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, 0, NULL,
+             api_two_factor_renew),
     /* a person's own sessions (api_sessions.c) */
     ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, 0, NULL, api_sessions_list),
     ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, 0, NULL, api_session_end),

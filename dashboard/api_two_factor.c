@@ -2,13 +2,13 @@
  * api_two_factor.c — the second factor of a login (docs/accounts.md):
  * enrolling an authenticator app (a new secret, its otpauth:// URI and a
  * QR code drawn here with libqrencode, confirmed by a first code), the
- * login's second step (a TOTP code or a single-use recovery code), and
- * turning it off (password and a code). Codes are computed by lib/totp.c;
- * every code tried is counted per user in the code throttle (5, then one a
- * minute: main.c), and in the half-logged-in session (at most
- * TF_SESSION_CODES, then the login starts over). Whether a code was already used is decided in the
- * statement that records its use (api_two_factor_sql.h). Not here: the password step (api_auth.c)
- * and the session list (api_sessions.c). */
+ * login's second step (a TOTP code or a single-use recovery code), new
+ * recovery codes (a code), and turning it off (password and a code). Codes are computed by
+ * lib/totp.c; every code tried is counted per user in the code throttle (5, then one a minute:
+ * main.c), and in the half-logged-in session (at most TF_SESSION_CODES, then the login starts
+ * over). Whether a code was already used is decided in the statement that records its use
+ * (api_two_factor_sql.h). Not here: the password step (api_auth.c) and the session list
+ * (api_sessions.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +36,7 @@
     "EXISTS (SELECT 1 FROM recovery_codes r WHERE r.user_id = $1::bigint"                          \
     "        AND r.code_hash = $3::bytea AND r.used_at IS NULL) AS recovery_ok"
 
-enum tf_purpose { TF_LOGIN, TF_CONFIRM, TF_DISABLE };
+enum tf_purpose { TF_LOGIN, TF_CONFIRM, TF_DISABLE, TF_RENEW };
 
 struct factor {
     struct api_call *call;
@@ -192,6 +192,7 @@ static void finish(struct factor *f)
         api_run_sql(call, f->code < 0 ? SQL_TF_DISABLE_RECOVERY : SQL_TF_DISABLE_TOTP);
         return;
     case TF_CONFIRM:
+    case TF_RENEW:
         if (add_proof(f) != 0)
             return;
         if (make_recovery_codes(call, &hashes, &codes) != 0) {
@@ -200,6 +201,10 @@ static void finish(struct factor *f)
         }
         api_add_param(call, hashes);
         api_add_param(call, codes);
+        if (f->purpose == TF_RENEW) {
+            api_run_sql(call, f->code < 0 ? SQL_TF_RENEW_RECOVERY : SQL_TF_RENEW_TOTP);
+            return;
+        }
         add_lifetimes(call);
         api_run_sql(call, SQL_TF_CONFIRM);
         return;
@@ -337,6 +342,18 @@ void api_two_factor_disable(struct api_call *call)
             "       u.password_hash, $2::bigint AS session, " RECOVERY_OK
             "  FROM users u JOIN user_totp t ON t.user_id = u.id AND t.confirmed_at IS NOT NULL"
             " WHERE u.id = $1::bigint AND u.disabled_at IS NULL");
+}
+
+/* New recovery codes for the old ones (some used, or their paper lost):
+ * a code from the app, or one of the old recovery codes. */
+void api_two_factor_renew(struct api_call *call)
+{
+    struct factor *f = factor_new(call, TF_RENEW);
+    if (!f || read_proof(call, f, 1) != 0 || api_code_attempt(call) != 0)
+        return;
+    load(f, "SELECT true AS live, encode(t.secret, 'hex') AS secret, t.last_step,"
+            "       NULL::text AS password_hash, $2::bigint AS session, " RECOVERY_OK
+            "  FROM user_totp t WHERE t.user_id = $1::bigint AND t.confirmed_at IS NOT NULL");
 }
 
 /* --- enrolment --- */

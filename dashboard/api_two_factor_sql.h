@@ -108,6 +108,23 @@
     "       'recovery_codes', string_to_array($7::text, ',')) FROM f"                              \
     " UNION ALL " TF_WRONG_CODE " WHERE NOT EXISTS (SELECT 1 FROM f)"
 
+/* New recovery codes (a code already checked): the ten hashes ($6)
+ * replace every older code, the codes themselves ($7) go back once. A
+ * recovery code given as the proof is spent by f, and stays as a used row
+ * (the delete skips the row this statement already changed). */
+#define TF_RENEW_TAIL                                                                                \
+    " dr AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT user_id FROM f)),"                  \
+    " r AS (INSERT INTO recovery_codes (org_id, user_id, code_hash)"                                 \
+    "       SELECT $1::bigint, f.user_id, decode(h, 'hex')"                                          \
+    "         FROM f, unnest(string_to_array($6::text, ',')) h),"                                    \
+    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"   \
+    "       SELECT $1::bigint, $2::bigint, 'two_factor.recovery_codes_renewed', 'user', $2::bigint," \
+    "              jsonb_build_object('factor', factor) FROM f)"                                     \
+    "SELECT 200, json_build_object('recovery_codes', string_to_array($7::text, ',')) FROM f"         \
+    " UNION ALL " TF_WRONG_CODE " WHERE NOT EXISTS (SELECT 1 FROM f)"
+#define SQL_TF_RENEW_TOTP TF_PROOF_TOTP TF_RENEW_TAIL
+#define SQL_TF_RENEW_RECOVERY TF_PROOF_RECOVERY TF_RENEW_TAIL
+
 /* Enrolment begins (or begins again, before its first code): a new
  * secret ($4, hex) for the caller, unless she already has a confirmed one.
  * The secret ($5, base32), its otpauth URI ($6) and the QR code's modules

@@ -137,6 +137,7 @@ void api_login_code(struct api_call *call);
 void api_two_factor_enrol(struct api_call *call);
 void api_two_factor_confirm(struct api_call *call);
 void api_two_factor_disable(struct api_call *call);
+void api_two_factor_renew(struct api_call *call);
 /* The caller's sessions (api_sessions.c). */
 void api_sessions_list(struct api_call *call);
 void api_session_end(struct api_call *call);

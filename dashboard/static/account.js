@@ -4,8 +4,8 @@
 // authenticator (a QR code drawn here from the modules the server sends,
 // the secret as text, then a first code, then the ten recovery codes shown
 // once), and the Account page (#/account): two-factor login on or off,
-// and her sessions — device, address, when each began and was last used —
-// any of which she ends, or all but this one. The server decides and
+// new recovery codes, and her sessions — device, address, when each
+// began and was last used — any of which she ends, or all but this one. The server decides and
 // audits everything (dashboard/api_two_factor.c, api_sessions.c).
 import { api } from './api.js';
 import { h, replace } from './dom.js';
@@ -184,9 +184,9 @@ export async function enrolCard(intro, done) {
   return card;
 }
 
-function recoveryCodes(codes, done) {
+function recoveryCodes(codes, done, title = 'Two-factor login is on') {
   return [
-    h('h2', {}, 'Two-factor login is on'),
+    h('h2', {}, title),
     h(
       'p',
       {},
@@ -284,12 +284,55 @@ function twoFactorCard(tf, rerender) {
     err,
     h('button', { type: 'submit', class: 'danger primary' }, 'Turn off two-factor login'),
   );
+  const renewCode = h('input', { id: 'renew-code', autocomplete: 'one-time-code', required: true, maxlength: 40 });
+  const renewErr = errorBox();
+  const renew = h(
+    'form',
+    {
+      class: 'stack',
+      id: 'recovery-renew',
+      hidden: true,
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        replace(renewErr);
+        const c = renewCode.value.trim();
+        try {
+          const r = await api(
+            'POST',
+            '/api/two-factor/recovery-codes',
+            /^[0-9 ]{6,7}$/.test(c) ? { code: c } : { recovery_code: c },
+          );
+          replace(card, recoveryCodes(r.recovery_codes, rerender, 'New recovery codes'));
+        } catch (e) {
+          replace(renewErr, errorText(e));
+        }
+      },
+    },
+    h('p', { class: 'muted' }, 'Your old recovery codes stop working.'),
+    h('label', { for: 'renew-code' }, 'A code from the app, or a recovery code'),
+    renewCode,
+    renewErr,
+    h('button', { type: 'submit', class: 'primary' }, 'Make new recovery codes'),
+  );
   card.append(
     h(
       'p',
-      {},
+      { id: 'two-factor-state' },
       `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`,
     ),
+    h(
+      'button',
+      {
+        type: 'button',
+        id: 'recovery-renew-open',
+        onclick: () => {
+          renew.hidden = false;
+          renewCode.focus();
+        },
+      },
+      'New recovery codes…',
+    ),
+    renew,
     h(
       'button',
       {

@@ -150,6 +150,15 @@ async function walk(p, email, size, width) {
   );
   await phone.dispose();
   check((await p.textContent('#two-factor')).includes('8 recovery codes left'), 'the page counts the codes left');
+  await p.click('#recovery-renew-open');
+  await p.fill('#renew-code', codes[2]);
+  await p.click('#recovery-renew button[type=submit]');
+  await p.waitForSelector('#recovery-codes li');
+  const renewed = await p.$$eval('#recovery-codes li', (items) => items.map((n) => n.textContent.trim()));
+  check(renewed.length === 10 && !renewed.includes(codes[3]), 'new recovery codes, for one of the old ones');
+  await p.click('#recovery-done');
+  await p.waitForSelector('#two-factor-state >> text=10 recovery codes left');
+  check(true, 'and ten are left');
 }
 
 const browser = await launchChromium();

@@ -7,7 +7,8 @@
 # steps ago, a reused recovery code, every other route with the half
 # session, more than 5 codes in one login, a brute force beyond the
 # throttle (5, then one a minute), disabling without the password and a
-# code; another org's user for an admin's reset. Also the org setting,
+# code, new recovery codes without a code; another org's user for an
+# admin's reset. Also the org setting,
 # tocsinctl's reset, and the sessions a person sees and ends.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
@@ -167,7 +168,18 @@ assert_eq "$(sql "SELECT count(*) FROM user_totp WHERE user_id = $ADMIN")" 0 "go
 
 assert_eq "$(login admin admin@demo.test)" 202 "the admin logs in"
 assert_eq "$(call admin POST /api/two-factor/enrol)" 200 "enrols"
-assert_eq "$(call admin POST /api/two-factor/enrol/confirm "$(code_body "$(totp "$(jq_ 'd.secret')")")")" 200 "confirms"
+S3=$(jq_ 'd.secret')
+assert_eq "$(call admin POST /api/two-factor/enrol/confirm "$(code_body "$(totp "$S3")")")" 200 "confirms"
+OLD1=$(jq_ 'd.recovery_codes[0]')
+# new recovery codes for the old ones
+assert_eq "$(call admin POST /api/two-factor/recovery-codes '{}')" 400 "new recovery codes need a code"
+assert_eq "$(call admin POST /api/two-factor/recovery-codes "$(code_body 000000)")" 401 "a right one"
+assert_eq "$(call admin POST /api/two-factor/recovery-codes "{\"recovery_code\":\"$OLD1\"}")" 200 "an old recovery code gets new ones"
+NEW1=$(jq_ 'd.recovery_codes[0]')
+assert_eq "$(jq_ 'String(d.recovery_codes.length)')" 10 "ten"
+assert_eq "$(sql "SELECT count(*) FROM recovery_codes WHERE user_id = $ADMIN AND used_at IS NULL")" 10 "they replace the old ones"
+assert_eq "$(sql "SELECT count(*) FROM recovery_codes WHERE user_id = $ADMIN AND used_at IS NULL AND code_hash = sha256('$(echo "$NEW1" | tr -d -)'::bytea)")" 1 "the new ones, hashed"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'two_factor.recovery_codes_renewed' AND user_id = $ADMIN")" 1 "audited"
 assert_eq "$(call lead POST /api/settings/two-factor '{"required":false}')" 401 "the lead's old session is gone"
 assert_eq "$(login lead lead@demo.test)" 202 "the lead must enrol again"
 assert_eq "$(call admin GET /api/settings/two-factor)" 200 "the org setting"

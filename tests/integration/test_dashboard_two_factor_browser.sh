@@ -18,7 +18,7 @@ DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/two_fact
 assert_eq "$(sql "SELECT count(*) FROM user_totp WHERE confirmed_at IS NOT NULL")" 1 "the admin's authenticator on, the lead's reset"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE action IN ('user.revoke_sessions', 'two_factor.reset', 'org.settings') AND user_id IS NOT NULL")" \
   "user.revoke_sessions,two_factor.reset,org.settings" "the admin's changes audited"
-assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'two_factor.recovery_code_used'")" 4 "four recovery codes used, each audited"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'two_factor.recovery_code_used'")" 6 "six recovery codes used (three each), each audited"
 assert_screenshots dashboard-two-factor-enrol-phone dashboard-two-factor-recovery-phone dashboard-two-factor-code-phone \
   dashboard-account-phone dashboard-two-factor-enrol-desktop dashboard-account-desktop \
   dashboard-people-two-factor-phone
