@@ -133,6 +133,7 @@ throttled=$(cat "$TMP"/brute.* | grep -c '^429$' || true)
 [ "$checked" -le 5 ] || fail "20 parallel guesses: $checked were checked (at most 5 may be)"
 assert_eq "$((checked + throttled))" 20 "every guess was refused (401) or throttled (429)"
 [ "$throttled" -ge 15 ] || fail "at least 15 of 20 guesses throttled, got $throttled"
+echo "20 parallel guesses: $checked checked, $throttled throttled"
 assert_eq "$(call lead2 POST /api/login/code "$(code_body "$(totp "$LSECRET" 1)")")" 429 "the throttle holds the right code back too, for at most a minute"
 grep -q 'Retry-After' <(curl -s -i -b "$TMP/lead2.jar" -X POST "$DASH/api/login/code" -H "X-CSRF-Token: $(cat "$TMP/lead2.csrf")" \
   -H 'Content-Type: application/json' -d '{"code":"111111"}') || fail "a throttled code says when to retry"
