@@ -22,7 +22,7 @@
 
 #define SQL_OUTREACH_SENDERS                                                                       \
     "SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind)"  \
-    "       ORDER BY id), '[]') FROM senders WHERE org_id = $1::bigint"
+    "       ORDER BY id), '[]') FROM senders WHERE org_id = $1::bigint AND disabled_at IS NULL"
 
 #define SQL_OUTREACH_CREATE                                                                        \
     "SELECT * FROM tocsin_outreach_create($1::bigint, $2::bigint, $4::text, $5::bigint, $6::text," \

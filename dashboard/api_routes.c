@@ -126,6 +126,17 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/settings/two-factor", API_ADMIN, 0, f_required,
               SQL_TF_ORG_SETTING_SAVE),
 
+    /* the org's senders and carrier credentials (api_senders.c); the
+     * secret goes in and is never read back */
+    ROUTE_FN("GET", "/api/senders/manage", API_ADMIN, 0, NULL, api_senders_list),
+    ROUTE_FN("POST", "/api/senders", API_ADMIN, 0, NULL, api_sender_add),
+    ROUTE_FN("POST", "/api/senders/:id", API_ADMIN, 0, NULL, api_sender_update),
+    ROUTE_FN("POST", "/api/senders/:id/credentials", API_ADMIN, 0, NULL, api_sender_credentials),
+    ROUTE_SQL("POST", "/api/senders/:id/disable", API_ADMIN, 0, NULL, SQL_SENDER_DISABLE),
+    ROUTE_SQL("POST", "/api/senders/:id/enable", API_ADMIN, 0, NULL, SQL_SENDER_ENABLE),
+    ROUTE_FN("POST", "/api/senders/:id/test", API_ADMIN, 0, NULL, api_sender_test),
+    ROUTE_SQL("GET", "/api/senders/:id/tests/:id", API_ADMIN, 0, NULL, SQL_SENDER_TEST_STATE),
+
     /* the org's shared texts: volunteers use the live ones, leads manage (api_settings_sql.h) */
     ROUTE_SQL("GET", "/api/canned-responses", API_VOLUNTEER, 0, NULL, SQL_CANNED),
     ROUTE_SQL("GET", "/api/canned-responses/all", API_LEAD, 0, NULL, SQL_CANNED_ALL),

@@ -9,6 +9,15 @@
 
 #define SQL_SETTINGS "SELECT 200, tocsin_org_settings_json(o) FROM orgs o WHERE o.id = $1::bigint"
 
+/* An admin's Senders screen (api_senders.c, schema/functions/senders.sql). */
+#define SQL_SENDER_DISABLE                                                                         \
+    "SELECT * FROM tocsin_sender_set_disabled($1::bigint, $2::bigint, $4::bigint, true)"
+#define SQL_SENDER_ENABLE                                                                          \
+    "SELECT * FROM tocsin_sender_set_disabled($1::bigint, $2::bigint, $4::bigint, false)"
+#define SQL_SENDER_TEST_STATE                                                                      \
+    "SELECT 200, j FROM tocsin_sender_test_json($1::bigint, $4::bigint, $5::bigint) j"             \
+    " WHERE j IS NOT NULL"
+
 /* What a volunteer's menus offer: the live ones of the org and of its
  * campaigns that are not closed (each names its campaign). */
 #define SQL_CANNED                                                                                 \

@@ -32,7 +32,7 @@ struct dashboard {
 
 enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
 
-#define API_MAX_PARAMS 12
+#define API_MAX_PARAMS 16
 #define API_MAX_PATH_PARAMS 3
 
 /* One authenticated request. params[0..2] are always the caller's org id,
@@ -184,6 +184,12 @@ void api_opt_out_undo(struct api_call *call);
 void api_review_list(struct api_call *call);
 void api_review_reassign(struct api_call *call);
 void api_review_close(struct api_call *call);
+/* An admin's Senders screen (api_senders.c). */
+void api_senders_list(struct api_call *call);
+void api_sender_add(struct api_call *call);
+void api_sender_update(struct api_call *call);
+void api_sender_credentials(struct api_call *call);
+void api_sender_test(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
 void api_stats(struct api_call *call);

@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "pgarray.h"
 #include "ratelimit.h"
+#include "sender_check.h"
 #include "spool.h"
 #include "statements.h"
 
@@ -19,8 +20,8 @@ struct gw_sender {
     long long id, org_id;
     char address[20];
     char provider[8];
-    char secret[256];            /* Twilio auth token */
-    unsigned char telnyx_pk[32]; /* verifies Telnyx webhooks */
+    char secret[TOCSIN_SENDER_SECRET_MAX + 1]; /* Twilio auth token */
+    unsigned char telnyx_pk[32];               /* verifies Telnyx webhooks */
     int has_telnyx_pk;
     char org_name[201];
     char *help_text;

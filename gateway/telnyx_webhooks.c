@@ -16,6 +16,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "webhook_fields.h"
+#include "webhook_paths.h"
 
 #define TELNYX_MAX_SKEW_S 300
 
@@ -140,5 +141,5 @@ static void on_webhook(struct tocsin_http_req *r, void *ctx)
 
 void gw_telnyx_routes(struct gateway *g)
 {
-    tocsin_http_route(g->d->http, "POST", "/telnyx/webhook", on_webhook, g);
+    tocsin_http_route(g->d->http, "POST", TOCSIN_PATH_TELNYX_WEBHOOK, on_webhook, g);
 }

@@ -14,6 +14,7 @@
 #include "gateway.h"
 #include "log.h"
 #include "webhook_fields.h"
+#include "webhook_paths.h"
 
 struct tocsin_metric gw_rejected_signatures = TOCSIN_METRIC_COUNTER(
     "tocsin_gateway_rejected_signatures_total", "webhooks refused for a bad signature", NULL);
@@ -137,6 +138,6 @@ static void on_status(struct tocsin_http_req *r, void *ctx)
 void gw_twilio_routes(struct gateway *g)
 {
     tocsin_metric_register(&gw_rejected_signatures);
-    tocsin_http_route(g->d->http, "POST", "/twilio/inbound", on_inbound, g);
-    tocsin_http_route(g->d->http, "POST", "/twilio/status", on_status, g);
+    tocsin_http_route(g->d->http, "POST", TOCSIN_PATH_TWILIO_INBOUND, on_inbound, g);
+    tocsin_http_route(g->d->http, "POST", TOCSIN_PATH_TWILIO_STATUS, on_status, g);
 }

@@ -143,7 +143,7 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     INT("TOCSIN_ALLOW_INSECURE_CARRIER_URLS", allow_insecure_carrier_urls, 0, 1, "0",
         "`1` lets a sender's carrier API base URL be `http://` (the carrier simulator, tests; "
         "`ops/run` and the test suite set it); otherwise the worker refuses such a sender and "
-        "`tocsinctl sender add` refuses the URL"),
+        "`tocsinctl sender add` and the dashboard's Senders page refuse the URL"),
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0},
 };
 

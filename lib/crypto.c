@@ -309,10 +309,109 @@ int tocsin_credential_seal(const unsigned char key[32], long long sender_id, con
     return 0;
 }
 
+/* Domain separation for the sealing key pair: the secret key also keys
+ * v2's AEAD directly, so the X25519 seed is derived under its own context. */
+#define SEALING_KDF_CONTEXT "tcsnseal"
+#define SEALING_KDF_ID 1
+
+static int sealing_keypair(const unsigned char key[32], unsigned char pk[32], unsigned char sk[32])
+{
+    unsigned char seed[crypto_box_SEEDBYTES];
+    STATIC_ASSERT(crypto_box_PUBLICKEYBYTES == 32 && crypto_box_SECRETKEYBYTES == 32,
+                  "X25519 keys are 32 bytes");
+    if (crypto_kdf_derive_from_key(seed, sizeof seed, SEALING_KDF_ID, SEALING_KDF_CONTEXT, key) !=
+        0)
+        return -1;
+    int rc = crypto_box_seed_keypair(pk, sk, seed);
+    sodium_memzero(seed, sizeof seed);
+    return rc;
+}
+
+int tocsin_sealing_public_key(const unsigned char key[32], unsigned char pk[32])
+{
+    unsigned char sk[crypto_box_SECRETKEYBYTES];
+    int rc = sealing_keypair(key, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    return rc;
+}
+
+int tocsin_sealing_public_key_param(const unsigned char key[32], char out[67])
+{
+    unsigned char pk[crypto_box_PUBLICKEYBYTES];
+    if (tocsin_sealing_public_key(key, pk) != 0)
+        return -1;
+    out[0] = '\\';
+    out[1] = 'x';
+    sodium_bin2hex(out + 2, 65, pk, sizeof pk);
+    return 0;
+}
+
+#define SEAL_MAX_PLAIN 4096
+#define SEAL_MAX_BOX (96 + 1 + SEAL_MAX_PLAIN + crypto_box_SEALBYTES)
+
+int tocsin_credential_seal_public(const unsigned char pk[32], long long sender_id,
+                                  const char *provider, const char *plain, size_t len, char *out,
+                                  size_t outsize)
+{
+    char ad[96];
+    size_t adlen = credential_ad(sender_id, provider, ad, sizeof ad);
+    size_t inner = adlen + 1 + len, boxlen = inner + crypto_box_SEALBYTES;
+    size_t pl = sizeof TOCSIN_CREDENTIAL_PUBLIC_PREFIX - 1;
+    if (!adlen || len > SEAL_MAX_PLAIN ||
+        outsize < pl + sodium_base64_ENCODED_LEN(boxlen, sodium_base64_VARIANT_ORIGINAL))
+        return -1;
+    unsigned char msg[96 + 1 + SEAL_MAX_PLAIN], box[SEAL_MAX_BOX];
+    memcpy(msg, ad, adlen);
+    msg[adlen] = '\0';
+    memcpy(msg + adlen + 1, plain, len);
+    int rc = crypto_box_seal(box, msg, inner, pk);
+    sodium_memzero(msg, sizeof msg);
+    if (rc != 0)
+        return -1;
+    memcpy(out, TOCSIN_CREDENTIAL_PUBLIC_PREFIX, pl);
+    sodium_bin2base64(out + pl, outsize - pl, box, boxlen, sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+/* Opens a v3 credential (the prefix already checked): the box must open
+ * with the key pair derived from key, and name this row and provider. */
+static long credential_open_public(const unsigned char key[32], long long sender_id,
+                                   const char *provider, const char *b64, size_t b64len, char *out,
+                                   size_t outsize)
+{
+    char ad[96];
+    size_t adlen = credential_ad(sender_id, provider, ad, sizeof ad);
+    unsigned char box[SEAL_MAX_BOX], msg[SEAL_MAX_BOX];
+    long n = tocsin_base64_decode(b64, b64len, box, sizeof box);
+    if (!adlen || n < (long)(crypto_box_SEALBYTES + adlen + 1))
+        return -1;
+    unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+    if (sealing_keypair(key, pk, sk) != 0)
+        return -1;
+    int rc = crypto_box_seal_open(msg, box, (unsigned long long)n, pk, sk);
+    sodium_memzero(sk, sizeof sk);
+    size_t inner = (size_t)n - crypto_box_SEALBYTES;
+    long result = -1;
+    if (rc == 0 && memcmp(msg, ad, adlen) == 0 && msg[adlen] == '\0') {
+        size_t plain_len = inner - adlen - 1;
+        if (outsize >= plain_len + 1) {
+            memcpy(out, msg + adlen + 1, plain_len);
+            out[plain_len] = '\0';
+            result = (long)plain_len;
+        }
+    }
+    sodium_memzero(msg, sizeof msg);
+    return result;
+}
+
 long tocsin_credential_open(const unsigned char key[32], long long sender_id, const char *provider,
                             const char *sealed, size_t len, char *out, size_t outsize)
 {
     size_t pl = sizeof TOCSIN_CREDENTIAL_PREFIX - 1;
+    size_t ppl = sizeof TOCSIN_CREDENTIAL_PUBLIC_PREFIX - 1;
+    if (len >= ppl && memcmp(sealed, TOCSIN_CREDENTIAL_PUBLIC_PREFIX, ppl) == 0)
+        return credential_open_public(key, sender_id, provider, sealed + ppl, len - ppl, out,
+                                      outsize);
     if (len < pl || memcmp(sealed, TOCSIN_CREDENTIAL_PREFIX, pl) != 0)
         return TOCSIN_CREDENTIAL_LEGACY;
     char ad[96];

@@ -104,8 +104,35 @@ long tocsin_secret_open(const unsigned char key[32], const char *sealed, size_t 
 #define TOCSIN_CREDENTIAL_LEGACY (-2)
 int tocsin_credential_seal(const unsigned char key[32], long long sender_id, const char *provider,
                            const char *plain, size_t len, char *out, size_t outsize);
+/* Opens v2 and v3 (below) alike. */
 long tocsin_credential_open(const unsigned char key[32], long long sender_id, const char *provider,
                             const char *sealed, size_t len, char *out, size_t outsize);
+
+/* A credential sealed by a process that does not hold the key (the
+ * dashboard): the sealing key pair is X25519, derived from the secret key
+ * (crypto_kdf, context "tcsnseal", id 1), and only its public half is
+ * published (table sealing_key, schema 027). seal_public writes
+ * "v3." + base64(crypto_box_seal(binding || 0 || plain)) where binding is
+ * the same "tocsin sender ID PROVIDER" that v2 uses as additional data;
+ * tocsin_credential_open opens v3 as well as v2 and refuses a v3 whose
+ * binding names another row or provider. Anyone with the public key can
+ * seal (that is the point), but only the key's holder can open, and a
+ * sealed credential copied to another row does not open.
+ * sealing_public_key returns 0 or -1; seal_public as tocsin_credential_seal. */
+#define TOCSIN_CREDENTIAL_PUBLIC_PREFIX "v3."
+#define TOCSIN_SEALING_KEY_BYTES 32
+int tocsin_sealing_public_key(const unsigned char key[32], unsigned char pk[32]);
+/* The statement that publishes it: $1 the public key as a bytea literal
+ * ("\\x" + 64 hex digits, tocsin_sealing_public_key_param). */
+#define TOCSIN_SEALING_KEY_PUBLISH_SQL                                                             \
+    "INSERT INTO sealing_key (one, public_key) VALUES (true, $1::bytea)"                           \
+    " ON CONFLICT (one) DO UPDATE SET public_key = EXCLUDED.public_key, published_at = now()"      \
+    " WHERE sealing_key.public_key IS DISTINCT FROM EXCLUDED.public_key"
+/* Writes that parameter for key into out[67]; returns 0 or -1. */
+int tocsin_sealing_public_key_param(const unsigned char key[32], char out[67]);
+int tocsin_credential_seal_public(const unsigned char pk[32], long long sender_id,
+                                  const char *provider, const char *plain, size_t len, char *out,
+                                  size_t outsize);
 /* Why a credential did not open, for the log: rc from tocsin_credential_open
  * (or -1 when there was no key, has_key 0). A static string. */
 const char *tocsin_credential_problem(long rc, int has_key);

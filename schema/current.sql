@@ -259,6 +259,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
     END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'sender % is disabled: an admin enables it on the Senders page', p_sender
+            USING ERRCODE = '22023';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
         RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
     END IF;
@@ -1237,7 +1241,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
     CONSTRAINT messages_lane_check CHECK ((lane = ANY (ARRAY['conversational'::text, 'bulk'::text]))),
     CONSTRAINT messages_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
-    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text]))),
+    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text, 'test'::text]))),
     CONSTRAINT messages_quiet_end_hour_check CHECK (((quiet_end_hour >= 9) AND (quiet_end_hour <= 24))),
     CONSTRAINT messages_recipient_zones_check CHECK (((cardinality(recipient_zones) >= 1) AND (cardinality(recipient_zones) <= 8))),
     CONSTRAINT messages_segments_check CHECK (((segments >= 1) AND (segments <= 100))),
@@ -1724,7 +1728,7 @@ CREATE FUNCTION public.tocsin_lead_senders(p_org bigint, OUT status integer, OUT
     SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind,
                                                     'messages_per_second', messages_per_second)
                                   ORDER BY id), '[]')
-      FROM senders WHERE org_id = p_org
+      FROM senders WHERE org_id = p_org AND disabled_at IS NULL
 $$;
 
 
@@ -2312,6 +2316,11 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
+            format('sender %s is disabled: an admin enables it on the Senders page', p_sender));
         RETURN;
     END IF;
     SELECT * INTO v_org FROM orgs WHERE id = p_org;
@@ -3744,6 +3753,124 @@ $$;
 
 
 --
+-- Name: tocsin_sender_account_limit_set(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_account_limit_set(p_org bigint, p_user bigint, p_sender bigint, p_provider text, p_account_sid text, p_limit text) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_old numeric;
+BEGIN
+    IF coalesce(p_limit, '') = '' THEN
+        RETURN NULL;
+    END IF;
+    IF p_account_sid IS NULL THEN
+        RETURN tocsin_api_error(400, 'invalid',
+            'an account limit needs a carrier account: only a Twilio sender (its account SID) has one');
+    END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE provider = p_provider AND account_sid = p_account_sid
+                                        AND org_id <> p_org) THEN
+        RETURN tocsin_api_error(409, 'shared_account',
+            'this carrier account also sends for another organisation: its limit is set by the operator (tocsinctl sender limit)');
+    END IF;
+    SELECT messages_per_second INTO v_old FROM provider_account_limits
+     WHERE provider = p_provider AND account = p_account_sid;
+    IF p_limit::numeric = 0 THEN
+        DELETE FROM provider_account_limits WHERE provider = p_provider AND account = p_account_sid;
+    ELSE
+        INSERT INTO provider_account_limits (provider, account, messages_per_second)
+        VALUES (p_provider, p_account_sid, p_limit::numeric)
+        ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second;
+    END IF;
+    IF v_old IS DISTINCT FROM nullif(p_limit::numeric, 0) THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_user, 'sender.account_limit', 'sender', p_sender,
+                jsonb_build_object('account', p_provider || ':' || p_account_sid,
+                                   'old', v_old, 'new', nullif(p_limit::numeric, 0)));
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_sender_add(bigint, bigint, bigint, text, text, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_add(p_org bigint, p_user bigint, p_id bigint, p_address text, p_kind text, p_provider text, p_account_sid text, p_sealed text, p_public_key text, p_mps text, p_base_url text, p_account_limit text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_err json;
+BEGIN
+    IF EXISTS (SELECT 1 FROM senders WHERE address = p_address) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'taken',
+            format('%s is already a sender (here or in another organisation)', p_address));
+        RETURN;
+    END IF;
+    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, p_provider, p_account_sid,
+                                             p_account_limit);
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
+        RETURN;
+    END IF;
+    INSERT INTO senders (id, org_id, address, kind, provider, account_sid, credentials_sealed,
+                         telnyx_public_key, messages_per_second, base_url)
+    OVERRIDING SYSTEM VALUE
+    VALUES (p_id, p_org, p_address, p_kind, p_provider, p_account_sid, p_sealed, p_public_key,
+            p_mps::numeric, p_base_url);
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.add', 'sender', p_id,
+            jsonb_build_object('address', p_address, 'kind', p_kind, 'provider', p_provider,
+                               'account_sid', p_account_sid, 'messages_per_second', p_mps::numeric,
+                               'base_url', p_base_url, 'telnyx_public_key', p_public_key));
+    RETURN QUERY SELECT 201, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_sender_admin_json(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_admin_json(p_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', s.id, 'address', s.address, 'kind', s.kind, 'provider', s.provider,
+        'account_sid', s.account_sid, 'telnyx_public_key', s.telnyx_public_key,
+        'messages_per_second', s.messages_per_second,
+        'account_limit', l.messages_per_second,
+        'base_url', s.base_url,
+        'state', CASE WHEN s.disabled_at IS NULL THEN 'enabled' ELSE 'disabled' END,
+        'disabled_at', s.disabled_at, 'created_at', s.created_at,
+        'credentials_format', split_part(s.credentials_sealed, '.', 1))
+      FROM senders s
+      LEFT JOIN provider_account_limits l ON l.provider = s.provider AND l.account = s.account_sid
+     WHERE s.id = p_id $$;
+
+
+--
+-- Name: tocsin_sender_credentials_replace(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_credentials_replace(p_org bigint, p_user bigint, p_id bigint, p_provider text, p_sealed text, p_public_key text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE senders SET credentials_sealed = p_sealed,
+                       telnyx_public_key = coalesce(p_public_key, telnyx_public_key)
+     WHERE id = p_id AND org_id = p_org AND provider = p_provider;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.credentials', 'sender', p_id,
+            jsonb_build_object('public_key_replaced', p_public_key IS NOT NULL));
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
 -- Name: tocsin_sender_opt_out_handling(text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3752,6 +3879,128 @@ CREATE FUNCTION public.tocsin_sender_opt_out_handling(p_kind text, p_provider te
     AS $$
     SELECT coalesce(p_set, CASE WHEN p_provider = 'twilio' AND p_kind IN ('long_code', 'toll_free')
                                 THEN 'carrier' ELSE 'program' END)
+$$;
+
+
+--
+-- Name: tocsin_sender_set_disabled(bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_set_disabled(p_org bigint, p_user bigint, p_id bigint, p_disabled boolean) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE senders SET disabled_at = CASE WHEN p_disabled THEN coalesce(disabled_at, now()) END
+     WHERE id = p_id AND org_id = p_org;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, CASE WHEN p_disabled THEN 'sender.disable' ELSE 'sender.enable' END,
+            'sender', p_id, '{}');
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_sender_test(bigint, bigint, bigint, text, text, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_test(p_org bigint, p_user bigint, p_id bigint, p_phone text, p_body text, p_encoding text, p_segments integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s senders;
+    v_msg bigint;
+BEGIN
+    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v_s.disabled_at IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'disabled',
+            'this sender is disabled: enable it to send a test message');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM opt_outs WHERE org_id = p_org AND phone = p_phone) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'opted_out',
+            format('%s has opted out of this organisation''s texts: nothing can be sent to it (it must text START to the sender first)', p_phone));
+        RETURN;
+    END IF;
+    INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane,
+                          purpose, sent_by_user_id)
+    VALUES (p_org, p_id, v_s.provider, p_phone, p_body, p_encoding, p_segments, 'conversational',
+            'test', p_user)
+    RETURNING id INTO v_msg;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.test', 'sender', p_id,
+            jsonb_build_object('message_id', v_msg, 'to', p_phone));
+    RETURN QUERY SELECT 201, tocsin_sender_test_json(p_org, p_id, v_msg);
+END $$;
+
+
+--
+-- Name: tocsin_sender_test_json(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+                             'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
+                             'error_code', m.error_code, 'error_message', m.error_message,
+                             'created_at', m.created_at, 'updated_at', m.updated_at)
+      FROM messages m
+     WHERE m.id = p_msg AND m.org_id = p_org AND m.sender_id = p_sender AND m.purpose = 'test' $$;
+
+
+--
+-- Name: tocsin_sender_update(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_update(p_org bigint, p_user bigint, p_id bigint, p_mps text, p_account_limit text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s senders;
+    v_old numeric;
+    v_err json;
+BEGIN
+    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    v_old := v_s.messages_per_second;
+    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, v_s.provider, v_s.account_sid,
+                                             p_account_limit);
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
+        RETURN;
+    END IF;
+    IF coalesce(p_mps, '') <> '' AND p_mps::numeric <> v_old THEN
+        UPDATE senders SET messages_per_second = p_mps::numeric WHERE id = p_id;
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_user, 'sender.rate', 'sender', p_id,
+                jsonb_build_object('old', v_old, 'new', p_mps::numeric));
+    END IF;
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_senders_admin(bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_senders_admin(p_org bigint, p_twilio_inbound text, p_twilio_status text, p_telnyx text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, json_build_object(
+        'sealing_key_ready', EXISTS (SELECT 1 FROM sealing_key),
+        'webhooks', json_build_object(
+            'twilio', json_build_object('inbound', p_twilio_inbound, 'status', p_twilio_status),
+            'telnyx', json_build_object('webhook', p_telnyx)),
+        'senders', coalesce((SELECT json_agg(tocsin_sender_admin_json(s.id) ORDER BY s.id)
+                               FROM senders s WHERE s.org_id = p_org), '[]'))
 $$;
 
 
@@ -4955,6 +5204,19 @@ CREATE TABLE public.schema_repeatables (
 
 
 --
+-- Name: sealing_key; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sealing_key (
+    one boolean DEFAULT true NOT NULL,
+    public_key bytea NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sealing_key_one_check CHECK (one),
+    CONSTRAINT sealing_key_public_key_check CHECK ((length(public_key) = 32))
+);
+
+
+--
 -- Name: send_stamps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4998,6 +5260,7 @@ CREATE TABLE public.senders (
     base_url text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     opt_out_handling text,
+    disabled_at timestamp with time zone,
     CONSTRAINT senders_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-f]{32}$'::text)),
     CONSTRAINT senders_address_check CHECK ((public.tocsin_is_e164(address) OR (address ~ '^[0-9]{5,6}$'::text))),
     CONSTRAINT senders_base_url_check CHECK ((base_url ~ '^https?://'::text)),
@@ -5587,6 +5850,14 @@ ALTER TABLE ONLY public.schema_migrations
 
 ALTER TABLE ONLY public.schema_repeatables
     ADD CONSTRAINT schema_repeatables_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: sealing_key sealing_key_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sealing_key
+    ADD CONSTRAINT sealing_key_pkey PRIMARY KEY (one);
 
 
 --

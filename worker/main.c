@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "worker.h"
@@ -52,6 +53,16 @@ static void outbox_notified(const char *channel, const char *payload, void *ctx)
     wk_sender_pump(s);
 }
 
+/* A sender added, disabled, or given new credentials (the dashboard's
+ * Senders screen): load the table again now rather than at the next
+ * housekeeping pass, so the old secret is not used for another round. */
+static void senders_notified(const char *channel, const char *payload, void *ctx)
+{
+    (void)channel;
+    (void)payload;
+    wk_senders_refresh(ctx);
+}
+
 static void listen_connected(void *ctx)
 {
     struct worker *w = ctx;
@@ -59,6 +70,25 @@ static void listen_connected(void *ctx)
     for (struct wk_sender *s = w->senders; s; s = s->next)
         s->more = 1;
     wk_pump_all(w);
+}
+
+static void sealing_key_published(const struct tocsin_db_result *r, void *ctx)
+{
+    (void)ctx;
+    if (r->error)
+        log_warn("sealing_key_not_published", "reason=%s", tocsin_log_q(r->error));
+}
+
+/* The dashboard seals the carrier secrets an admin types with the public
+ * half of the key pair derived from our key (lib/crypto.h); it reads it
+ * from the table, so publish it at every start (the key may have changed). */
+static void publish_sealing_key(struct worker *w)
+{
+    char param[67];
+    if (!w->d->cfg.has_secret_key || tocsin_sealing_public_key_param(w->d->cfg.secret_key, param))
+        return;
+    const char *params[] = {param};
+    tocsin_db_query(w->d->db, TOCSIN_SEALING_KEY_PUBLISH_SQL, 1, params, sealing_key_published, w);
 }
 
 static int worker_start(struct tocsin_daemon *d)
@@ -85,10 +115,12 @@ static int worker_start(struct tocsin_daemon *d)
         return -1;
     uv_timer_init(d->loop, &w->flush_timer);
     w->flush_timer.data = w;
-    if (tocsin_db_listen(d->db, "tocsin_outbox", outbox_notified, w) != 0)
+    if (tocsin_db_listen(d->db, "tocsin_outbox", outbox_notified, w) != 0 ||
+        tocsin_db_listen(d->db, "tocsin_senders", senders_notified, w) != 0)
         return -1;
     tocsin_db_on_listen_connected(d->db, listen_connected, w);
     wk_housekeeping_start(w);
+    publish_sealing_key(w);
     log_info("worker_started", "worker_id=%s batch=%u concurrency=%u lease_s=%u fake_clock=%s",
              w->id, d->cfg.worker_batch, d->cfg.worker_concurrency, d->cfg.worker_lease_seconds,
              d->cfg.worker_fake_now ? "yes" : "no");

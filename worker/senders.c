@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "log.h"
+#include "webhook_paths.h"
 #include "worker.h"
 
 /* Pacing windows are a second plus this much, so up to 10 ms of jitter
@@ -112,7 +113,8 @@ static int sender_load(struct worker *w, struct wk_sender *s, PGresult *res, int
     const char *base = PQgetvalue(res, row, c->base_url);
     snprintf(s->base_url, sizeof s->base_url, "%s", *base ? base : default_base_url(provider));
     snprintf(s->status_callback, sizeof s->status_callback, "%s%s", w->d->cfg.public_url,
-             strcmp(provider, "twilio") == 0 ? "/twilio/status" : "/telnyx/webhook");
+             strcmp(provider, "twilio") == 0 ? TOCSIN_PATH_TWILIO_STATUS
+                                             : TOCSIN_PATH_TELNYX_WEBHOOK);
     double rate = strtod(PQgetvalue(res, row, c->rate), NULL);
     if (rate != s->rate) {
         s->rate = rate;
@@ -224,7 +226,7 @@ void wk_senders_refresh(struct worker *w)
                         " coalesce(l.messages_per_second, 0) AS account_messages_per_second"
                         " FROM senders s LEFT JOIN provider_account_limits l"
                         "   ON l.provider = s.provider AND l.account = s.account_sid"
-                        " ORDER BY s.id",
+                        " WHERE s.disabled_at IS NULL ORDER BY s.id",
                         0, NULL, refreshed, w) != 0)
         w->refreshing = 0;
 }

@@ -14,6 +14,7 @@
 #include "http_client.h"
 #include "pacing.h"
 #include "provider.h"
+#include "sender_check.h"
 
 struct wk_msg {
     long long id;
@@ -44,7 +45,7 @@ struct wk_sender {
     long long id, org_id;
     char address[32];
     const struct tocsin_provider *provider;
-    char base_url[256], account_sid[64], secret[256], status_callback[320];
+    char base_url[256], account_sid[64], secret[TOCSIN_SENDER_SECRET_MAX + 1], status_callback[320];
     double rate;               /* configured segments/s */
     double slow;               /* 0.05..1 after carrier 429s */
     unsigned throttled_streak; /* consecutive 429s, for the retry backoff */

@@ -3,13 +3,14 @@
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
-// revoke an invite). Leads may import opt-outs (an import only ever stops
+// revoke an invite) and senders (#/senders: senders.js). Leads may import opt-outs (an import only ever stops
 // texting); the rest is an admin's. Every string from a file or a member
 // goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { errorText } from './notice.js';
 import { href } from './routes.js';
+import { sendersPage } from './senders.js';
 
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
 const PREVIEW_BYTES = 64 * 1024; // the start of the file is enough for its first rows
@@ -26,12 +27,14 @@ export function adminNav(r, me) {
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
     me.role === 'admin' ? link('people', 'People') : null,
+    me.role === 'admin' ? link('senders', 'Senders') : null,
   );
 }
 
 /** Builds the page of route r for the logged-in user me. */
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
+  if (r.name === 'senders') return sendersPage();
   return optOutsPage(me);
 }
 

@@ -242,22 +242,6 @@ static void check_migrations(struct doctor *d, PGconn *conn)
 /* --- the sealing key --- */
 
 /* Reads 64 hex digits from the first line of path into d->key. 0 or -1. */
-static int read_key(struct doctor *d, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[130] = "";
-    int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    size_t l = strcspn(line, "\r\n");
-    size_t got = 0;
-    ok = ok && l == 64 && sodium_hex2bin(d->key, sizeof d->key, line, l, NULL, &got, NULL) == 0 &&
-         got == 32;
-    sodium_memzero(line, sizeof line);
-    return ok ? 0 : -1;
-}
-
 static void check_key(struct doctor *d)
 {
     struct stat st;
@@ -290,7 +274,7 @@ static void check_key(struct doctor *d)
     if (d->ctl->cfg.has_secret_key) {
         memcpy(d->key, d->ctl->cfg.secret_key, sizeof d->key);
         d->has_key = 1;
-    } else if (read_key(d, d->key_file) == 0) {
+    } else if (ctl_read_key_file(d->key_file, d->key) == 0) {
         d->has_key = 1;
     }
 }
@@ -459,6 +443,35 @@ static void check_sender_carrier(struct doctor *d, const char *label, const char
         say(d, D_FAIL, "sender", "%s: cannot reach %s at %s (%s)", label, provider, base_url, err);
 }
 
+/* The public half of the sealing key pair the dashboard seals new
+ * credentials with (schema 027) must be this key's: one published for an
+ * older key makes every credential added in the dashboard unopenable. */
+static void check_sealing_key(struct doctor *d, PGconn *conn)
+{
+    char err[512], mine[67];
+    if (!d->has_key || tocsin_sealing_public_key_param(d->key, mine) != 0) {
+        say(d, D_SKIP, "sealing", "no key to compare the published sealing key with");
+        return;
+    }
+    PGresult *res =
+        query(conn, "SELECT public_key::text FROM sealing_key", 0, NULL, err, sizeof err);
+    if (!res) {
+        say(d, D_FAIL, "sealing", "cannot read the published sealing key: %s", err);
+        return;
+    }
+    if (PQntuples(res) == 0)
+        say(d, D_WARN, "sealing",
+            "no sealing key published: the dashboard cannot add senders until the worker "
+            "has started once (or tocsinctl migrate runs with the key)");
+    else if (strcmp(PQgetvalue(res, 0, 0), mine) != 0)
+        say(d, D_FAIL, "sealing",
+            "the published sealing key is not this key's: credentials added in the dashboard "
+            "now would not open; restart the worker (or run tocsinctl migrate with the key)");
+    else
+        say(d, D_OK, "sealing", "the dashboard seals new credentials for this key");
+    PQclear(res);
+}
+
 static void check_senders(struct doctor *d, PGconn *conn)
 {
     char err[512];
@@ -532,10 +545,12 @@ int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv)
     check_url(&d, "TOCSIN_PUBLIC_URL", ctl->cfg.public_url, "carriers' webhooks");
     check_url(&d, "TOCSIN_DASHBOARD_URL", ctl->cfg.dashboard_url, "volunteers' browsers");
     check_proxy(&d, conn);
-    if (conn)
+    if (conn) {
+        check_sealing_key(&d, conn);
         check_senders(&d, conn);
-    else
+    } else {
         say(&d, D_SKIP, "sender", "no database");
+    }
     sodium_memzero(d.key, sizeof d.key);
     PQfinish(conn);
     printf("%d checks: %d failed, %d warnings\n", d.checks, d.failed, d.warned);

@@ -88,10 +88,21 @@ static const struct tocsinctl_verb verbs[] = {
      "              certificate; --no-probe: do not connect)\n"
      "  proxy       TOCSIN_TRUSTED_PROXIES is set and this week's logins came from real\n"
      "              client addresses, not all from loopback\n"
+     "  sealing     the public sealing key the dashboard seals new credentials with is\n"
+     "              published and is this key's\n"
      "  sender      each sender's credentials open with the key and its carrier accepts\n"
      "              them (Twilio: GET the account; Telnyx: GET /v2/balance; both send\n"
      "              nothing; --no-carrier: do not ask)\n"
      "Exit status 0 when nothing failed (warnings allowed), 1 otherwise.\n"},
+    {NULL, "reseal", "--old-key-file FILE", DB, tocsinctl_reseal,
+     "after a key change: seal every carrier credential again with the new key",
+     "After TOCSIN_SECRET_KEY (or its file) changed: opens every sender's carrier\n"
+     "credential with the old key in FILE (64 hex digits) — whether tocsinctl sealed\n"
+     "it (v2), the dashboard did (v3) or it predates both — seals it again with the\n"
+     "new key, and publishes the new key's sealing key for the dashboard, all in one\n"
+     "transaction: if any credential opens with neither key, nothing changes and the\n"
+     "sender is named. Running it again skips what has the new key already. Then\n"
+     "restart the gateway and the worker with the new key.\n"},
     {"backup", "status",
      "[--stanza tocsin] [--pgbackrest /usr/bin/pgbackrest]\n[--max-full-age-hours 192] "
      "[--max-wal-age-minutes 60]\n[--prometheus]",

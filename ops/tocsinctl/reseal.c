@@ -2,8 +2,10 @@
  * reseal.c — the last step of `tocsinctl migrate`: carrier credentials
  * sealed before they were bound to their sender row (plain secretbox) are
  * opened with the key and sealed again for their row (crypto.h,
- * tocsin_credential_seal). The daemons open only the bound format, so an
- * old sealed credential copied to another row is useless once this ran. */
+ * tocsin_credential_seal). The daemons open only the bound formats, so an
+ * old sealed credential copied to another row is useless once this ran.
+ * Also publishes the public half of the sealing key pair, with which the
+ * dashboard seals the credentials an admin types (format v3). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +16,39 @@
 #include "dbsync.h"
 #include "tocsinctl.h"
 
+/* Without the key there is nothing to publish: the worker does it at start. */
+static int publish_sealing_key(PGconn *conn, const struct tocsin_config *cfg)
+{
+    char param[67], err[512];
+    if (!cfg->has_secret_key)
+        return 0;
+    if (tocsin_sealing_public_key_param(cfg->secret_key, param) != 0) {
+        fprintf(stderr, "tocsinctl migrate: could not derive the sealing key\n");
+        return -1;
+    }
+    const char *params[] = {param};
+    PGresult *res =
+        tocsin_dbsync_exec(conn, TOCSIN_SEALING_KEY_PUBLISH_SQL, 1, params, err, sizeof err);
+    if (!res) {
+        fprintf(stderr, "tocsinctl migrate: %s\n", err);
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
 int ctl_reseal_credentials(PGconn *conn, const struct tocsin_config *cfg)
 {
     char err[512];
-    PGresult *res =
-        tocsin_dbsync_exec(conn,
-                           "SELECT id, provider, credentials_sealed FROM senders"
-                           " WHERE credentials_sealed NOT LIKE '" TOCSIN_CREDENTIAL_PREFIX "%'"
-                           " ORDER BY id",
-                           0, NULL, err, sizeof err);
+    if (publish_sealing_key(conn, cfg) != 0)
+        return -1;
+    PGresult *res = tocsin_dbsync_exec(
+        conn,
+        "SELECT id, provider, credentials_sealed FROM senders"
+        " WHERE credentials_sealed NOT LIKE '" TOCSIN_CREDENTIAL_PREFIX "%'"
+        "   AND credentials_sealed NOT LIKE '" TOCSIN_CREDENTIAL_PUBLIC_PREFIX "%'"
+        " ORDER BY id",
+        0, NULL, err, sizeof err);
     if (!res) {
         fprintf(stderr, "tocsinctl migrate: %s\n", err);
         return -1;

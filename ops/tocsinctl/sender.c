@@ -9,31 +9,9 @@
 #include "args.h"
 #include "crypto.h"
 #include "dbsync.h"
-#include "phone.h"
 #include "records.h"
+#include "sender_check.h"
 #include "tocsinctl.h"
-
-static int is_short_code(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 5 || n > 6)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-    return 1;
-}
-
-/* Twilio account SIDs: AC and 32 lower-case hex digits. */
-static int account_sid_valid(const char *sid)
-{
-    if (strlen(sid) != 34 || sid[0] != 'A' || sid[1] != 'C')
-        return 0;
-    for (size_t i = 2; i < 34; i++)
-        if (!((sid[i] >= '0' && sid[i] <= '9') || (sid[i] >= 'a' && sid[i] <= 'f')))
-            return 0;
-    return 1;
-}
 
 int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long org_id,
                       const struct ctl_sender *s, char *err, size_t errlen)
@@ -44,67 +22,21 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
                  "credentials are stored encrypted with it (64 hex digits; ops/run makes one)");
         return -1;
     }
-    if (strcmp(s->provider, "twilio") && strcmp(s->provider, "telnyx")) {
-        snprintf(err, errlen, "invalid provider \"%s\": must be twilio or telnyx", s->provider);
+    const struct tocsin_sender_input in = {
+        .address = s->address,
+        .kind = s->kind,
+        .provider = s->provider,
+        .account_sid = s->account_sid,
+        .secret = s->secret,
+        .public_key = s->public_key,
+        .base_url = s->base_url,
+        .mps = s->mps,
+    };
+    struct tocsin_sender_checked ok;
+    if (tocsin_sender_check(&in, cfg->default_region, cfg->allow_insecure_carrier_urls, &ok, err,
+                            errlen) != 0)
         return -1;
-    }
-    char address[TOCSIN_E164_MAX + 1];
-    const char *kind = s->kind;
-    if (is_short_code(s->address)) {
-        snprintf(address, sizeof address, "%s", s->address);
-        if (!kind)
-            kind = "short_code";
-    } else {
-        struct tocsin_phone p;
-        if (tocsin_phone_parse(s->address, strlen(s->address), cfg->default_region, &p, err,
-                               errlen))
-            return -1;
-        snprintf(address, sizeof address, "%s", p.e164);
-        if (!kind)
-            kind = p.type == TOCSIN_PHONE_TOLL_FREE ? "toll_free" : "long_code";
-    }
-    char *end;
-    double mps = s->mps ? strtod(s->mps, &end) : 0;
-    if (!s->mps || *end || mps <= 0 || mps > 10000) {
-        snprintf(err, errlen,
-                 "invalid --mps \"%s\": must be a number of messages per second above 0",
-                 s->mps ? s->mps : "");
-        return -1;
-    }
-    if (!strcmp(s->provider, "twilio") && !s->account_sid) {
-        snprintf(err, errlen, "a twilio sender needs --account-sid");
-        return -1;
-    }
-    if (s->account_sid && !account_sid_valid(s->account_sid)) {
-        snprintf(err, errlen, "invalid account SID \"%s\": must be AC and 32 lower-case hex digits",
-                 s->account_sid);
-        return -1;
-    }
-    unsigned char key[64];
-    if (s->public_key &&
-        tocsin_base64_decode(s->public_key, strlen(s->public_key), key, sizeof key) != 32) {
-        snprintf(err, errlen,
-                 "invalid public key \"%s\": must be the base64 of a 32-byte Ed25519 key",
-                 s->public_key);
-        return -1;
-    }
-    if (s->base_url && strncmp(s->base_url, "http://", 7) && strncmp(s->base_url, "https://", 8)) {
-        snprintf(err, errlen, "invalid base URL \"%s\": must start with http:// or https://",
-                 s->base_url);
-        return -1;
-    }
-    if (s->base_url && strncmp(s->base_url, "http://", 7) == 0 &&
-        !cfg->allow_insecure_carrier_urls) {
-        snprintf(err, errlen,
-                 "insecure base URL \"%s\": carrier credentials travel only over https://, unless "
-                 "TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 (the carrier simulator, tests)",
-                 s->base_url);
-        return -1;
-    }
-    if (!s->secret || !*s->secret) {
-        snprintf(err, errlen, "missing the carrier secret (Twilio auth token or Telnyx API key)");
-        return -1;
-    }
+    const char *address = ok.address, *kind = ok.kind;
     /* The credential is sealed for the row's id, so the id is taken from
      * the sequence first and the row inserted with it. */
     char id[24], dberr[512];

@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "dbsync.h"
+#include "sender_check.h"
 #include "tocsinctl.h"
 
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
@@ -30,12 +31,10 @@ int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
                 provider);
         return TOCSINCTL_USAGE;
     }
-    char *end;
-    double rate = strtod(mps, &end);
-    if (*mps == '\0' || *end || rate < 0 || rate > 999999) {
-        fprintf(stderr,
-                "tocsinctl sender limit: invalid --mps \"%s\": must be a number from 0 to 999999\n",
-                mps);
+    double rate;
+    char why[160];
+    if (tocsin_sender_account_limit_check(mps, &rate, why, sizeof why) != 0) {
+        fprintf(stderr, "tocsinctl sender limit: %s (--mps)\n", why);
         return TOCSINCTL_USAGE;
     }
     if (strlen(account) < 1 || strlen(account) > 100) {

@@ -84,6 +84,9 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_reseal(struct tocsinctl *ctl, int argc, char **argv);
+/* Reads a key file (64 hex digits and a newline) into key; 0 or -1. */
+int ctl_read_key_file(const char *path, unsigned char key[32]);
 int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv);
 

@@ -326,6 +326,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
     END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'sender % is disabled: an admin enables it on the Senders page', p_sender
+            USING ERRCODE = '22023';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
         RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
     END IF;

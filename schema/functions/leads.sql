@@ -34,7 +34,7 @@ LANGUAGE sql STABLE AS $$
     SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind,
                                                     'messages_per_second', messages_per_second)
                                   ORDER BY id), '[]')
-      FROM senders WHERE org_id = p_org
+      FROM senders WHERE org_id = p_org AND disabled_at IS NULL
 $$;
 
 -- A positive id from the API's text, or raises 22023 naming the field.

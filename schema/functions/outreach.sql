@@ -70,6 +70,11 @@ BEGIN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
         RETURN;
     END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
+            format('sender %s is disabled: an admin enables it on the Senders page', p_sender));
+        RETURN;
+    END IF;
     SELECT * INTO v_org FROM orgs WHERE id = p_org;
     INSERT INTO outreach_campaigns (org_id, name, sender_id, script, batch_size, hours_start, hours_end,
                                     created_by)

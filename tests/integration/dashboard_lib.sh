@@ -135,3 +135,22 @@ assert_screenshots() {
     [ -s "$SCREENSHOTS/$f.png" ] || fail "no screenshot $f"
   done
 }
+
+# carrier_setup: what sends and delivers a message for real, after
+# dash_setup: a tocsin-gateway (TOCSIN_PUBLIC_URL, exported, so the worker
+# names it in each send), the carrier simulator SIM posting receipts to it,
+# and a tocsin-worker (log $TMP/worker.log) that publishes its sealing key.
+carrier_setup() {
+  local gw_port sim_port
+  gw_port=$(free_port)
+  export TOCSIN_PUBLIC_URL="http://127.0.0.1:$gw_port"
+  TOCSIN_GATEWAY_PORT=$gw_port "$BIN/gateway/tocsin-gateway" >"$TMP/gateway.log" 2>&1 & TEST_PIDS+=($!)
+  wait_http "$TOCSIN_PUBLIC_URL/healthz"
+  sim_port=$(free_port)
+  SIM="http://127.0.0.1:$sim_port"
+  "$BIN/ops/tocsin-carrier-sim" --port "$sim_port" --gateway "$TOCSIN_PUBLIC_URL" \
+    --receipt-delay-ms 50 >"$TMP/sim.log" 2>&1 & TEST_PIDS+=($!)
+  wait_http "$SIM/healthz"
+  env TOCSIN_WORKER_METRICS_PORT="$(free_port)" TOCSIN_WORKER_POLL_MS=200 \
+    "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 & TEST_PIDS+=($!)
+}

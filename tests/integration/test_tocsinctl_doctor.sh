@@ -60,13 +60,16 @@ assert_eq "$(line url | grep -c '^ok ')" 2 "both URLs https"
 assert_contains "$(line proxy)" "ok    proxy      TOCSIN_TRUSTED_PROXIES is set" "the trusted proxy"
 assert_contains "$(line sender)" "ok    sender     twilio 24680 (org acme): twilio accepts its credentials" "Twilio's check"
 assert_contains "$(line sender)" "ok    sender     telnyx +18005550199 (org acme): telnyx accepts its credentials" "Telnyx's check"
+assert_contains "$(line sealing)" "warn  sealing    no sealing key published" "migrate ran without the key: nothing published yet"
 assert_eq "$(echo "$out" | grep -c '^FAIL')" 0 "no failure"
 # The carrier was asked the harmless way: no message was sent.
 assert_contains "$(curl -s "$SIM/sim/stats" | tr -d ' ')" '"accepted":0,"messages":0' "the checks sent no message"
 
 # Each mistake, alone.
+"$CTL" --database-url "$SUPER_URL options=-crole=$OWNER" migrate >/dev/null
 doctor --no-carrier
 assert_eq "$rc" 0 "--no-carrier passes"
+assert_contains "$(line sealing)" "ok    sealing    the dashboard seals new credentials for this key" "migrate with the key published it"
 assert_contains "$(line sender)" "credentials open with the key (carrier not asked)" "--no-carrier asks nobody"
 
 TOCSIN_DATABASE_URL=$SUPER_URL doctor --no-carrier
@@ -129,6 +132,7 @@ assert_contains "$(line key)" "FAIL  key        $TMP/nothing-here: No such file 
 TOCSIN_SECRET_KEY_FILE=$TMP/other_key doctor
 assert_eq "$rc" 1 "another key fails"
 assert_eq "$(line sender | grep -c 'credentials do not open with this key')" 2 "for both senders"
+assert_contains "$(line sealing)" "FAIL  sealing    the published sealing key is not this key's" "and the dashboard's sealing key is another key's"
 
 TOCSIN_PUBLIC_URL=http://sms.example.test TOCSIN_DASHBOARD_URL=http://inbox.example.test doctor --no-carrier
 assert_eq "$rc" 1 "http:// URLs fail"

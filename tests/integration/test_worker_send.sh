@@ -96,6 +96,6 @@ wait_sql "SELECT count(*) FROM messages WHERE body LIKE 'Account %' AND state = 
 max=$(sim_max_rate 24680)
 [ "$max" -le 15 ] && [ "$max" -ge 13 ] || fail "an account limited to 15/s sent $max in one second"
 assert_eq "$("$CTL" sender limit --provider twilio --account x --mps -1 2>&1 >/dev/null; echo $?)" \
-  "tocsinctl sender limit: invalid --mps \"-1\": must be a number from 0 to 999999
+  "tocsinctl sender limit: invalid account limit \"-1\": must be a number from 0 to 999999 (--mps)
 2" "a bad limit is refused"
 echo "test_worker_send: ok"

@@ -24,6 +24,7 @@ test('each page of the app has one route, and its fragment reads back', () => {
     ['lists', {}, '#/lists'],
     ['keywords', {}, '#/keywords'],
     ['stats', {}, '#/stats'],
+    ['senders', {}, '#/senders'],
   ];
   for (const [name, params, fragment] of pages) {
     assert.equal(href(name, params), fragment, name);
@@ -64,6 +65,8 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/people', true, false).name, 'inbox');
   assert.equal(route('#/people', true, true).section, 'org');
   assert.equal(route('#/people').name, 'people');
+  assert.equal(route('#/senders', true, false).name, 'inbox', 'a lead is not taken to the Senders page');
+  assert.equal(route('#/senders', true, true).section, 'org');
 });
 
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {

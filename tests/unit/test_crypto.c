@@ -311,11 +311,75 @@ static void test_credential_bound_to_row(void **state)
                      -1);
 }
 
+/* v3: sealed by whoever has the public half (the dashboard), opened only
+ * with the secret key, and only for the row and provider it was sealed for. */
+static void test_credential_sealed_with_public_key(void **state)
+{
+    (void)state;
+    unsigned char key[32], other[32], pk[32], pk_again[32], pk_other[32];
+    randombytes_buf(key, sizeof key);
+    randombytes_buf(other, sizeof other);
+    assert_int_equal(tocsin_sealing_public_key(key, pk), 0);
+    assert_int_equal(tocsin_sealing_public_key(key, pk_again), 0);
+    assert_int_equal(tocsin_sealing_public_key(other, pk_other), 0);
+    assert_memory_equal(pk, pk_again, 32); /* derived, so every process agrees */
+    assert_memory_not_equal(pk, pk_other, 32);
+    assert_memory_not_equal(pk, key, 32);
+    char sealed[512], again[512], plain[64];
+    assert_int_equal(
+        tocsin_credential_seal_public(pk, 7, "twilio", "auth-token-123", 14, sealed, sizeof sealed),
+        0);
+    assert_int_equal(strncmp(sealed, TOCSIN_CREDENTIAL_PUBLIC_PREFIX, 3), 0);
+    assert_null(strstr(sealed, "auth-token"));
+    assert_int_equal(
+        tocsin_credential_seal_public(pk, 7, "twilio", "auth-token-123", 14, again, sizeof again),
+        0);
+    assert_string_not_equal(sealed, again); /* an ephemeral key each time */
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain), 14);
+    assert_string_equal(plain, "auth-token-123");
+    /* Another row, a row whose id starts the same, another provider, another key. */
+    assert_int_equal(
+        tocsin_credential_open(key, 8, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 70, "twilio", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "telnyx", sealed, strlen(sealed), plain, sizeof plain), -1);
+    assert_int_equal(
+        tocsin_credential_open(other, 7, "twilio", sealed, strlen(sealed), plain, sizeof plain),
+        -1);
+    /* Sealed for row 70 and put on row 7. */
+    assert_int_equal(
+        tocsin_credential_seal_public(pk, 70, "twilio", "auth-token-123", 14, again, sizeof again),
+        0);
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", again, strlen(again), plain, sizeof plain), -1);
+    /* Tampered (one base64 character) or cut short. */
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s", sealed);
+    bad[40] = bad[40] == 'A' ? 'B' : 'A';
+    assert_int_equal(
+        tocsin_credential_open(key, 7, "twilio", bad, strlen(bad), plain, sizeof plain), -1);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, 60, plain, sizeof plain), -1);
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", "v3.AAAA", 7, plain, sizeof plain),
+                     -1);
+    /* Sizes: out too small for the plaintext and its NUL; sealed too small; too long a secret. */
+    assert_int_equal(tocsin_credential_open(key, 7, "twilio", sealed, strlen(sealed), plain, 14),
+                     -1);
+    assert_int_equal(
+        tocsin_credential_seal_public(pk, 7, "twilio", "auth-token-123", 14, sealed, 60), -1);
+    static char huge[5000];
+    memset(huge, 'x', sizeof huge);
+    assert_int_equal(
+        tocsin_credential_seal_public(pk, 7, "twilio", huge, sizeof huge, bad, sizeof bad), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_twilio_published_example),
         cmocka_unit_test(test_credential_bound_to_row),
+        cmocka_unit_test(test_credential_sealed_with_public_key),
         cmocka_unit_test(test_twilio_verify),
         cmocka_unit_test(test_twilio_repeated_names),
         cmocka_unit_test(test_hmac_and_hash_vectors),

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "http_client.h"
+#include "sender_check.h"
 
 struct provider_account {
     const char *base_url;    /* "https://api.twilio.com", or the carrier simulator */
@@ -28,7 +29,8 @@ struct provider_request {
     size_t body_len;
     const char *headers[4]; /* NULL-terminated, pointing into header_store */
     char header_store[3][600];
-    char basic_auth[200]; /* "" when the provider authenticates by header */
+    /* "SID:secret", or "" when the provider authenticates by header. */
+    char basic_auth[64 + 1 + TOCSIN_SENDER_SECRET_MAX + 1];
 };
 
 enum provider_outcome_kind {
