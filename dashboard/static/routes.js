@@ -31,6 +31,7 @@ const TABLE = [
   { name: 'opt-outs', path: '#/opt-outs', view: 'admin', section: 'org', lead: true },
   { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
+  { name: 'chapters', path: '#/chapters', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
   { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
   { name: 'account', path: '#/account', view: 'account', section: 'account' },
