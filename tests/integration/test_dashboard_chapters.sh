@@ -22,6 +22,8 @@ rc=0; "$CTL" org create bad --name Bad --national --parent nat 2>"$TMP/err" || r
 assert_eq "$rc" 2 "a chapter cannot be national"
 "$CTL" org create rival --name "Rival Body" >/dev/null
 "$CTL" org create rival-east --name "Rival East" --parent rival >/dev/null
+# Their admins and leads log in with a password alone, as dash_setup's demo org.
+no_two_factor nat; no_two_factor rival; no_two_factor rival-east
 assert_eq "$(sql "SELECT national FROM orgs WHERE slug = 'rival'")" t "a parent becomes national"
 rc=0; "$CTL" org create deep --name Deep --parent rival-east 2>"$TMP/err" || rc=$?
 assert_eq "$rc" 1 "a chapter has no chapters"

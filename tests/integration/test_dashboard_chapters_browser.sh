@@ -10,6 +10,7 @@ source "$(dirname "$0")/dashboard_lib.sh"
 browser_setup
 CTL="$BIN/ops/tocsinctl"
 "$CTL" org create nat --name "National Body" --national >/dev/null
+no_two_factor nat  # as dash_setup does for demo
 echo "tocsin-demo" | "$CTL" user add --org nat --email admin@nat.test --role admin --name "Nat Admin" --password-stdin >/dev/null
 NAT=$(sql "SELECT id FROM orgs WHERE slug = 'nat'")
 sql "UPDATE orgs SET parent_org_id = $NAT WHERE id = $ORG" >/dev/null
