@@ -16,7 +16,7 @@ NAT=$(sql "SELECT id FROM orgs WHERE slug = 'nat'")
 sql "UPDATE orgs SET parent_org_id = $NAT WHERE id = $ORG" >/dev/null
 CONV=$(member_writes +14155550901 "a demo member writes")
 DEMO_NAME=$(sql "SELECT name FROM orgs WHERE id = $ORG")
-out=$(DASH="$DASH" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
+out=$(DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
   || { echo "$out"; fail "the browser test failed"; }
 echo "$out"
 EAST=$(sql "SELECT id FROM orgs WHERE slug = 'east-side'")

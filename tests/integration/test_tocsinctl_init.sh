@@ -55,5 +55,8 @@ assert_contains "$(tr -d ' ' < "$TMP/first.login")" '"stage":"enrol"' "and is as
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DASH/api/invite/accept" -H 'Content-Type: application/json' \
   -d "{\"token\":\"$token\",\"password\":\"another password here\"}")
 [ "$code" != 201 ] || fail "the invite worked twice"
+assert_eq "$(call first GET /api/chapters)" 401 "the half-logged-in admin reaches nothing else"
+no_two_factor acme
+assert_eq "$(login first first@acme.test 'a long first password')" 200 "without the requirement, the password alone logs her in"
 assert_eq "$(call first GET /api/chapters)" 404 "an org that is not national has no Chapters"
 echo PASS
