@@ -6,10 +6,12 @@
 // revoke an invite; a national admin's acting account marked, and never
 // given a password) and senders (#/senders: senders.js); a national
 // admin's Chapters page is chapters.js's. Leads may import opt-outs (an
-// import only ever stops texting); the rest is an admin's. Every string
-// from a file or a member goes in through h() as text.
+// import only ever stops texting) and move people in (#/move-in:
+// move_in.js); the rest is an admin's. Every string from a file or a
+// member goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
+import { moveInPage } from './move_in.js';
 import { errorText, showLink } from './notice.js';
 import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
@@ -29,6 +31,7 @@ export function adminNav(r, me) {
     'nav',
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
+    link('move-in', 'Move in'),
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
     me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
@@ -38,6 +41,7 @@ export function adminNav(r, me) {
 /** Builds the page of route r for the logged-in user me. */
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
+  if (r.name === 'move-in') return moveInPage();
   if (r.name === 'senders') return sendersPage();
   if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);
