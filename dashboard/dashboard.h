@@ -16,6 +16,7 @@
 struct static_files;
 struct tocsin_ratelimit;
 struct events_hub;
+struct sso_cache;
 
 struct dashboard {
     struct tocsin_daemon *d;
@@ -26,8 +27,10 @@ struct dashboard {
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
-    int secure_cookies;  /* TOCSIN_DASHBOARD_URL is https:// */
-    int imports_running; /* list imports and audience uploads (api_import.c) */
+    int secure_cookies;                    /* TOCSIN_DASHBOARD_URL is https:// */
+    int imports_running;                   /* list imports and audience uploads (api_import.c) */
+    struct sso_cache *sso;                 /* OpenID providers' endpoints and keys (sso.h) */
+    struct tocsin_ratelimit *sso_throttle; /* sign-in starts and callbacks per client address */
 };
 
 enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
@@ -107,6 +110,13 @@ const char *api_body_text(struct api_call *call, const char *name);
 /* 1 when the database answered with an error and the request got 503. */
 void api_db_error(struct api_call *call, const char *what, const char *error);
 
+/* The query string as one JSON object of text (each name at most once,
+ * only the names in known, each value at most value_max bytes of UTF-8),
+ * added as the call's next parameter. Returns 0, or -1 after answering
+ * 400 naming what is wrong (500 when out of memory). */
+int api_query_json_param(struct api_call *call, const char *const *known, size_t n,
+                         size_t value_max);
+
 struct tocsin_dynbuf;
 /* Answers 200 with b as a CSV download named filename (a name of the
  * server's making: no quotes), never cached; frees b. */
@@ -175,6 +185,11 @@ void api_list_import(struct api_call *call);
 #define DASH_IMPORTS_MAX 2
 int api_import_slot_take(struct api_call *call);
 void api_import_slot_release(struct dashboard *dash);
+/* Writes an import's audit row (action, its batch and counts) on conn,
+ * after the import committed; a failure is logged, not returned. */
+struct tocsin_import_report;
+void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
+                      const struct tocsin_import_report *rep, int opt_outs);
 struct tocsin_import_report;
 /* Answers an import (a list's or an outreach audience's) that the database
  * refused or failed (rep->db_error): logs err, escaped, and answers 422
@@ -219,6 +234,9 @@ void api_sender_test(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
 void api_stats(struct api_call *call);
+/* An admin's audit screen and its export (api_audit.c). */
+void api_audit_list(struct api_call *call);
+void api_audit_export(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries
  * the __Host- prefix, so browsers take it only with Secure, Path=/ and no
@@ -226,6 +244,9 @@ void api_stats(struct api_call *call);
 #define API_SESSION_COOKIE "tocsin_session"
 #define API_SESSION_COOKIE_HOST "__Host-tocsin_session"
 const char *api_session_cookie_name(const struct dashboard *dash);
+/* The value of the cookie called name in the request's Cookie header (a
+ * view into it), or {NULL,0}. name is at most 60 bytes. */
+tocsin_str dash_cookie(struct tocsin_http_req *req, const char *name);
 
 /* --- live events (events.c) --- */
 struct events_hub *dash_events_new(struct dashboard *dash);

@@ -25,6 +25,7 @@ test('each page of the app has one route, and its fragment reads back', () => {
     ['keywords', {}, '#/keywords'],
     ['stats', {}, '#/stats'],
     ['senders', {}, '#/senders'],
+    ['sso', {}, '#/sso'],
   ];
   for (const [name, params, fragment] of pages) {
     assert.equal(href(name, params), fragment, name);
@@ -45,6 +46,14 @@ test('sections and sub-pages: what the top bar and the sub-navigation mark', () 
   assert.ok(!isAt('#/lists', 'blasts'));
   assert.equal(route('#/blasts/9').view, 'leads');
   assert.equal(route('#/c/9').view, 'inbox');
+});
+
+test("single sign-on's settings are an admin's page only", () => {
+  assert.equal(route('#/sso', true, true).name, 'sso');
+  assert.equal(route('#/sso', true, true).section, 'org');
+  assert.ok(isAt('#/sso', 'people'), 'a page of People in the sub-navigation');
+  assert.equal(route('#/sso', true, false).name, 'inbox');
+  assert.equal(route('#/sso', false, false).name, 'inbox');
 });
 
 test('an empty fragment is the inbox', () => {
@@ -71,6 +80,14 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/senders', true, true).section, 'org');
   assert.equal(route('#/chapters', true, false).name, 'inbox');
   assert.equal(route('#/chapters', true, true).section, 'org');
+});
+
+test("the audit page is an admin's only", () => {
+  assert.equal(href('audit'), '#/audit');
+  assert.equal(route('#/audit', true, true).name, 'audit');
+  assert.equal(route('#/audit', true, true).section, 'org');
+  assert.equal(route('#/audit', true, false).name, 'inbox');
+  assert.equal(route('#/audit', false, false).name, 'inbox');
 });
 
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
