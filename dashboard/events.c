@@ -474,7 +474,8 @@ void dash_events_recheck(struct events_hub *h)
     if (tocsin_db_query(h->dash->d->db,
                         "SELECT id, role, org_id FROM tocsin_session_scopes"
                         " WHERE id = ANY($1::bigint[]) AND expires_at > now()"
-                        "   AND created_at > now() - make_interval(secs => $2::int)",
+                        "   AND created_at > now() - make_interval(secs => $2::int)"
+                        "   AND stage = 'full'",
                         2, params, recheck_done, h) != 0) {
         h->checking = 0;
         for (struct sub *s = h->subs; s; s = s->next)

@@ -22,6 +22,11 @@
 #define LOGIN_INTERVAL_PER_ACCOUNT_MS 15000
 #define LOGIN_BURST_PER_ADDRESS 30
 #define LOGIN_INTERVAL_PER_ADDRESS_MS 10000
+/* Second-factor codes, per user: 5 at once, then one a minute. A guesser
+ * who has the password wins with 3 in 10^6 per try (a code is good for
+ * three steps): at most 1,445 tries a day, 0.43 %. */
+#define CODE_BURST_PER_USER 5
+#define CODE_INTERVAL_PER_USER_MS 60000
 /* Single sign-on starts per client address: 60 at once (an office behind
  * one NAT at nine o'clock), then one a second. Each start keeps a row until
  * it expires, so this also bounds what one address can make the table hold;
@@ -49,12 +54,14 @@ static int dashboard_start(struct tocsin_daemon *d)
         tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ACCOUNT_MS, LOGIN_BURST_PER_ACCOUNT, 8192);
     dash->throttle_ip =
         tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS, LOGIN_BURST_PER_ADDRESS, 8192);
+    dash->throttle_code =
+        tocsin_ratelimit_new(1000.0 / CODE_INTERVAL_PER_USER_MS, CODE_BURST_PER_USER, 8192);
     dash->sso_throttle =
         tocsin_ratelimit_new(1000.0 / SSO_INTERVAL_PER_ADDRESS_MS, SSO_BURST_PER_ADDRESS, 8192);
     dash->events = dash_events_new(dash);
     dash->sso = sso_cache_new(dash);
-    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->events ||
-        !dash->sso || !dash->sso_throttle ||
+    if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->throttle_code ||
+        !dash->events || !dash->sso || !dash->sso_throttle ||
         dash_password_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
         dash_events_start(dash->events) != 0) {
@@ -83,6 +90,7 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     dash_static_files_free(dash->static_files);
     tocsin_ratelimit_free(dash->throttle);
     tocsin_ratelimit_free(dash->throttle_ip);
+    tocsin_ratelimit_free(dash->throttle_code);
     tocsin_ratelimit_free(dash->sso_throttle);
     if (dash->sso) {
         /* The back channel's client closes its handles on the loop, as the

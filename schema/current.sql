@@ -1459,10 +1459,16 @@ CREATE TABLE public.sessions (
     acting_org_id bigint,
     acting_user_id bigint,
     acting_until timestamp with time zone,
+    stage text DEFAULT 'full'::text NOT NULL,
+    factor_attempts smallint DEFAULT 0 NOT NULL,
+    user_agent text,
     CONSTRAINT sessions_acting_whole CHECK ((((acting_org_id IS NULL) = (acting_user_id IS NULL)) AND ((acting_org_id IS NULL) = (acting_until IS NULL)))),
     CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
     CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+    CONSTRAINT sessions_factor_attempts_check CHECK (((factor_attempts >= 0) AND (factor_attempts <= 10))),
+    CONSTRAINT sessions_stage_check CHECK ((stage = ANY (ARRAY['full'::text, 'code'::text, 'enrol'::text]))),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 256))
 );
 
 
@@ -1504,6 +1510,7 @@ CREATE TABLE public.orgs (
     texting_hours_end smallint DEFAULT 21 NOT NULL,
     release_after_minutes integer,
     "national" boolean DEFAULT false NOT NULL,
+    require_two_factor boolean DEFAULT true NOT NULL,
     alert_export_over integer DEFAULT 1000,
     alert_claims_per_hour integer DEFAULT 200,
     blast_approval_over integer,
@@ -4140,7 +4147,12 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
                       'last_active_at', u.last_active_at, 'created_at', u.created_at,
-                      'national', u.national_user_id IS NOT NULL)
+                      'national', u.national_user_id IS NOT NULL,
+                      -- schema 030: her authenticator, and her sessions open now
+                      'two_factor', EXISTS (SELECT 1 FROM user_totp t
+                                             WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+                      'sessions', (SELECT count(*) FROM sessions s
+                                    WHERE s.user_id = u.id AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -5733,6 +5745,31 @@ END $$;
 
 
 --
+-- Name: tocsin_session_device(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_session_device(ua text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN coalesce(ua, '') = '' THEN 'Unknown device' ELSE concat_ws(' on ',
+        CASE WHEN ua ~ 'Edg(e|A|iOS)?/' THEN 'Edge'
+             WHEN ua ~ 'OPR/|Opera' THEN 'Opera'
+             WHEN ua ~ 'Firefox/|FxiOS/' THEN 'Firefox'
+             WHEN ua ~ 'HeadlessChrome/' THEN 'Headless Chrome'
+             WHEN ua ~ 'Chrome/|Chromium/|CriOS/' THEN 'Chrome'
+             WHEN ua ~ 'Safari/' THEN 'Safari'
+             WHEN ua ~ '^curl/' THEN 'curl'
+             ELSE 'A browser' END,
+        CASE WHEN ua ~ 'iPhone|iPad|iPod' THEN 'iOS'
+             WHEN ua ~ 'Android' THEN 'Android'
+             WHEN ua ~ 'Windows' THEN 'Windows'
+             WHEN ua ~ 'CrOS' THEN 'ChromeOS'
+             WHEN ua ~ 'Mac OS X|Macintosh' THEN 'macOS'
+             WHEN ua ~ 'Linux' THEN 'Linux' END) END
+$$;
+
+
+--
 -- Name: tocsin_shared_text_json(text, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -7054,6 +7091,35 @@ CREATE TABLE public.provider_account_limits (
 
 
 --
+-- Name: recovery_codes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.recovery_codes (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    code_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT recovery_codes_code_hash_check CHECK ((length(code_hash) = 32))
+);
+
+
+--
+-- Name: recovery_codes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.recovery_codes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.recovery_codes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: retention_marks; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7302,7 +7368,8 @@ CREATE VIEW public.tocsin_session_scopes AS
     COALESCE(c.org_id, s.org_id) AS org_id,
     COALESCE(c.id, s.user_id) AS user_id,
     COALESCE(c.role, u.role) AS role,
-    (c.id IS NOT NULL) AS acting
+    (c.id IS NOT NULL) AS acting,
+    s.stage
    FROM ((public.sessions s
      JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
      LEFT JOIN LATERAL ( SELECT cu.org_id,
@@ -7319,6 +7386,21 @@ CREATE VIEW public.tocsin_session_scopes AS
 
 CREATE TABLE public.tz_names (
     name text NOT NULL
+);
+
+
+--
+-- Name: user_totp; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_totp (
+    user_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    secret bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT user_totp_secret_check CHECK ((length(secret) = 20))
 );
 
 
@@ -7817,6 +7899,22 @@ ALTER TABLE ONLY public.provider_account_limits
 
 
 --
+-- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: recovery_codes recovery_codes_user_id_code_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_user_id_code_hash_key UNIQUE (user_id, code_hash);
+
+
+--
 -- Name: retention_marks retention_marks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7958,6 +8056,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tz_names
     ADD CONSTRAINT tz_names_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: user_totp user_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_pkey PRIMARY KEY (user_id);
 
 
 --
@@ -8401,6 +8507,13 @@ CREATE TRIGGER sessions_acting_notify AFTER UPDATE OF acting_org_id, acting_unti
 --
 
 CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
+-- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
 
 
 --
@@ -8992,6 +9105,14 @@ ALTER TABLE ONLY public.phone_zone_keys
 
 
 --
+-- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: senders senders_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9077,6 +9198,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: user_totp user_totp_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
 
 
 --

@@ -20,11 +20,14 @@ import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
 import { forgetNumber } from './privacy.js';
+import { accountPage, codeForm, enrolCard } from './account.js';
 import { alertBadge } from './audit.js';
 import { actingBanner } from './chapters.js';
 
 const root = document.getElementById('app');
-const state = { me: null, inbox: [], canned: null, tags: null, current: null };
+// pending: a login whose password was right and whose second step is
+// owed ({ stage: 'code' | 'enrol', user }).
+const state = { me: null, pending: null, inbox: [], canned: null, tags: null, current: null };
 
 function isLead() {
   return !!state.me && state.me.role !== 'volunteer';
@@ -82,7 +85,18 @@ function header() {
       'header',
       { class: 'top' },
       h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
-      h('span', { class: 'who', title: who }, who),
+      // Her name opens her Account page (two-factor login, sessions).
+      h(
+        'a',
+        {
+          class: 'who',
+          href: href('account'),
+          title: `Account: ${who}`,
+          'aria-label': `Account (${who})`,
+          'aria-current': section === 'account' ? 'page' : null,
+        },
+        who,
+      ),
       h(
         'nav',
         {},
@@ -110,8 +124,47 @@ async function logout() {
   }
   disconnect();
   state.me = null;
+  state.pending = null;
   setCsrf('');
   go(href('login'));
+}
+
+// --- the login's second step (account.js draws it) ---
+// The first page of user (leads and admins: blasts).
+function home(user) {
+  return href(user.role !== 'volunteer' ? 'blasts' : 'inbox');
+}
+
+async function secondStep() {
+  const { stage, user } = state.pending;
+  const cancel = h('button', { type: 'button', class: 'link', onclick: logout }, 'Cancel and log out');
+  if (stage === 'code') {
+    const form = codeForm((r, why) => {
+      state.pending = null;
+      if (!r) {
+        flash(why || 'Log in again.', 'warning', { next: true });
+        return logout();
+      }
+      // The page reads the rest of who she is (national, acting) from /api/me.
+      state.me = null;
+      go(home(r.user));
+    });
+    form.append(cancel);
+    replace(root, h('main', { class: 'center' }, form));
+    return;
+  }
+  const main = h('main', { class: 'center enrol-main' }, h('p', { class: 'loading' }, 'Loading…'));
+  replace(root, main);
+  const card = await enrolCard(
+    'Your organisation requires two-factor login for admins and leads. Set it up now to go on; it takes a minute.',
+    () => {
+      state.pending = null;
+      state.me = null;
+      go(home(user));
+    },
+  );
+  card.append(cancel);
+  replace(main, card);
 }
 
 // --- login ---
@@ -135,9 +188,13 @@ function loginPage() {
         try {
           const r = await api('POST', '/api/login', { email: email.value, password: password.value });
           setCsrf(r.csrf_token);
+          if (r.stage && r.stage !== 'full') {
+            state.pending = { stage: r.stage, user: r.user };
+            return secondStep();
+          }
           // The page reads the rest of who she is (national, acting) from /api/me.
           state.me = null;
-          go(href(r.user.role !== 'volunteer' ? 'blasts' : 'inbox'));
+          go(home(r.user));
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -976,10 +1033,14 @@ async function ensureMe() {
   if (state.me) return true;
   try {
     const r = await api('GET', '/api/me');
+    setCsrf(r.csrf_token);
+    if (r.stage && r.stage !== 'full') {
+      state.pending = { stage: r.stage, user: r.user };
+      return false;
+    }
     // national: the org may have chapters; acting: the chapter this
     // national admin acts in now (chapters.js), shown on every page.
     state.me = { ...r.user, national: r.national, acting: r.acting };
-    setCsrf(r.csrf_token);
     return true;
   } catch {
     return false;
@@ -992,7 +1053,12 @@ async function render() {
   // its logs, and the page sends the token only in a POST body.
   const pre = route(fragment);
   if (pre.name === 'invite') return invitePage(pre.params.token);
-  if (pre.name === 'login' || !(await ensureMe())) {
+  const ok = pre.name !== 'login' && (await ensureMe());
+  if (!ok && pre.name !== 'login' && state.pending) {
+    disconnect();
+    return secondStep();
+  }
+  if (!ok) {
     disconnect();
     loginPage();
     const kept = takeFlash();
@@ -1015,6 +1081,16 @@ async function render() {
     const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
     replace(root, header(), flashArea, main);
     const content = await reviewPage();
+    if (location.hash === fragment) replace(main, content);
+    return;
+  }
+  if (r.view === 'account') {
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), flashArea, main);
+    const content = await accountPage(state.me, () => {
+      state.me = null; // the stage may have changed (two-factor login turned off)
+      render();
+    });
     if (location.hash === fragment) replace(main, content);
     return;
   }

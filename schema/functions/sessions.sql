@@ -70,7 +70,8 @@ CREATE OR REPLACE VIEW tocsin_session_scopes AS
 SELECT s.id, s.token_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
        s.org_id AS home_org_id, s.user_id AS home_user_id,
        coalesce(c.org_id, s.org_id) AS org_id, coalesce(c.id, s.user_id) AS user_id,
-       coalesce(c.role, u.role) AS role, c.id IS NOT NULL AS acting
+       coalesce(c.role, u.role) AS role, c.id IS NOT NULL AS acting,
+       s.stage -- schema 030: 'full', or the second factor still owed
   FROM sessions s
   JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id AND u.disabled_at IS NULL
   LEFT JOIN LATERAL (
@@ -85,3 +86,30 @@ SELECT s.id, s.token_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires
 -- see: they are rechecked (events.c) and reconnect scoped anew.
 CREATE OR REPLACE TRIGGER sessions_acting_notify AFTER UPDATE OF acting_org_id, acting_until ON sessions
     FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
+-- A session that goes back to a half-logged-in stage (its user turned
+-- two-factor login off where her org requires it) closes its streams too.
+CREATE OR REPLACE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
+-- What a person calls the device of a session, from its User-Agent
+-- (sessions.user_agent, schema 030): "Firefox on Android". Browsers name
+-- several engines; the order picks the one they are.
+CREATE OR REPLACE FUNCTION tocsin_session_device(ua text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN coalesce(ua, '') = '' THEN 'Unknown device' ELSE concat_ws(' on ',
+        CASE WHEN ua ~ 'Edg(e|A|iOS)?/' THEN 'Edge'
+             WHEN ua ~ 'OPR/|Opera' THEN 'Opera'
+             WHEN ua ~ 'Firefox/|FxiOS/' THEN 'Firefox'
+             WHEN ua ~ 'HeadlessChrome/' THEN 'Headless Chrome'
+             WHEN ua ~ 'Chrome/|Chromium/|CriOS/' THEN 'Chrome'
+             WHEN ua ~ 'Safari/' THEN 'Safari'
+             WHEN ua ~ '^curl/' THEN 'curl'
+             ELSE 'A browser' END,
+        CASE WHEN ua ~ 'iPhone|iPad|iPod' THEN 'iOS'
+             WHEN ua ~ 'Android' THEN 'Android'
+             WHEN ua ~ 'Windows' THEN 'Windows'
+             WHEN ua ~ 'CrOS' THEN 'ChromeOS'
+             WHEN ua ~ 'Mac OS X|Macintosh' THEN 'macOS'
+             WHEN ua ~ 'Linux' THEN 'Linux' END) END
+$$;

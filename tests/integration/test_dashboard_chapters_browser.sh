@@ -10,12 +10,13 @@ source "$(dirname "$0")/dashboard_lib.sh"
 browser_setup
 CTL="$BIN/ops/tocsinctl"
 "$CTL" org create nat --name "National Body" --national >/dev/null
+no_two_factor nat  # as dash_setup does for demo
 echo "tocsin-demo" | "$CTL" user add --org nat --email admin@nat.test --role admin --name "Nat Admin" --password-stdin >/dev/null
 NAT=$(sql "SELECT id FROM orgs WHERE slug = 'nat'")
 sql "UPDATE orgs SET parent_org_id = $NAT WHERE id = $ORG" >/dev/null
 CONV=$(member_writes +14155550901 "a demo member writes")
 DEMO_NAME=$(sql "SELECT name FROM orgs WHERE id = $ORG")
-out=$(DASH="$DASH" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
+out=$(DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
   || { echo "$out"; fail "the browser test failed"; }
 echo "$out"
 EAST=$(sql "SELECT id FROM orgs WHERE slug = 'east-side'")
