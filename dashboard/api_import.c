@@ -118,7 +118,7 @@ static void import_work(uv_work_t *req)
     PQfinish(conn);
 }
 
-static json_t *report_json(const struct tocsin_import_report *r, int opt_outs)
+json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs)
 {
     json_t *rej = json_array();
     for (size_t i = 0; rej && i < r->nrejections; i++)
@@ -156,38 +156,46 @@ void api_import_db_failed(struct api_call *call, const char *what,
         tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
 }
 
+int api_import_answer(struct api_call *call, int unavailable, int rc,
+                      const struct tocsin_import_report *rep, int opt_outs, const char *what,
+                      const char *err)
+{
+    json_t *report = unavailable ? NULL : api_import_report_json(rep, opt_outs);
+    if (unavailable) {
+        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
+    } else if (!report) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+    } else if (rc != 0 && rep->db_error) {
+        json_decref(report);
+        api_import_db_failed(call, what, rep, err);
+    } else if (rc == 0) {
+        tocsin_http_respond_json(call->req, 200, report);
+        return 1;
+    } else {
+        json_t *e = json_pack("{s:{s:i, s:s, s:s}, s:o}", "error", "status", 400, "code",
+                              "import_failed", "message", err, "report", report);
+        if (e)
+            tocsin_http_respond_json(call->req, 400, e);
+        else
+            tocsin_http_error(call->req, 500, "internal", "out of memory");
+    }
+    return 0;
+}
+
 static void import_done(uv_work_t *req, int status)
 {
     struct import_job *j = container_of(req, struct import_job, work);
     struct api_call *call = j->call;
     api_import_slot_release(call->dash);
-    if (status != 0 || j->rc == -2) {
-        tocsin_http_error(call->req, 503, "unavailable", "the database is unavailable; try again");
-    } else {
-        json_t *report = report_json(&j->report, j->opt_outs);
-        if (!report) {
-            tocsin_http_error(call->req, 500, "internal", "out of memory");
-        } else if (j->rc != 0 && j->report.db_error) {
-            json_decref(report);
-            api_import_db_failed(call, j->opt_outs ? "opt_outs" : "list", &j->report, j->err);
-        } else if (j->rc == 0 && j->opt_outs) {
-            log_info("opt_outs_imported",
-                     "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld", j->org_id,
-                     j->report.rows, j->report.opted_out, j->report.already_opted_out,
-                     j->report.rejected);
-            tocsin_http_respond_json(call->req, 200, report);
-        } else if (j->rc == 0) {
-            log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
-                     j->report.rows, j->report.imported, j->report.rejected);
-            tocsin_http_respond_json(call->req, 200, report);
-        } else {
-            json_t *e = json_pack("{s:{s:i, s:s, s:s}, s:o}", "error", "status", 400, "code",
-                                  "import_failed", "message", j->err, "report", report);
-            if (e)
-                tocsin_http_respond_json(call->req, 400, e);
-            else
-                tocsin_http_error(call->req, 500, "internal", "out of memory");
-        }
+    int imported = api_import_answer(call, status != 0 || j->rc == -2, j->rc, &j->report,
+                                     j->opt_outs, j->opt_outs ? "opt_outs" : "list", j->err);
+    if (imported && j->opt_outs) {
+        log_info("opt_outs_imported", "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld",
+                 j->org_id, j->report.rows, j->report.opted_out, j->report.already_opted_out,
+                 j->report.rejected);
+    } else if (imported) {
+        log_info("contacts_imported", "org=%lld rows=%ld imported=%ld rejected=%ld", j->org_id,
+                 j->report.rows, j->report.imported, j->report.rejected);
     }
     job_free(j);
 }

@@ -50,6 +50,9 @@ static const char *const f_at[] = {"at", NULL};
 static const char *const f_csv[] = {"csv", NULL};
 static const char *const f_opt_import[] = {"column", "filename", "csv", NULL};
 static const char *const f_phone[] = {"phone", NULL};
+static const char *const f_import_preview[] = {"csv", "preset", "mapping", NULL};
+static const char *const f_import_start[] = {"filename", "size", "preset", "mapping", "list", NULL};
+static const char *const f_import_chunk[] = {"offset", "data", NULL};
 static const char *const f_undo[] = {"phone", "reason", NULL};
 static const char *const f_role[] = {"role", NULL};
 static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
@@ -62,6 +65,10 @@ static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
+
+/* An upload's state and progress: the uploader's own only. */
+#define SQL_IMPORT_UPLOAD_SHOW                                                                     \
+    "SELECT status, body FROM tocsin_import_upload_show($1::bigint, $2::bigint, $4::bigint)"
 
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
@@ -186,6 +193,16 @@ const struct api_route api_routes[] = {
     ROUTE_FN("GET", "/api/opt-outs/export", API_ADMIN, 0, NULL, api_opt_out_export),
     ROUTE_FN("POST", "/api/opt-outs/lookup", API_ADMIN, 0, f_phone, api_opt_out_lookup),
     ROUTE_FN("POST", "/api/opt-outs/undo", API_ADMIN, 0, f_undo, api_opt_out_undo),
+
+    /* moving in: presets, a preview mapped, a large file in chunks, its
+     * import (api_import_upload.c, schema/functions/import_uploads.sql) */
+    ROUTE_FN("GET", "/api/imports/presets", API_LEAD, 0, NULL, api_import_presets),
+    ROUTE_FN("POST", "/api/imports/preview", API_LEAD, 0, f_import_preview, api_import_preview),
+    ROUTE_FN("POST", "/api/imports", API_LEAD, 0, f_import_start, api_import_upload_start),
+    ROUTE_SQL("GET", "/api/imports/:id", API_LEAD, 0, NULL, SQL_IMPORT_UPLOAD_SHOW),
+    ROUTE_FN("POST", "/api/imports/:id/chunk", API_LEAD, 0, f_import_chunk,
+             api_import_upload_chunk),
+    ROUTE_FN("POST", "/api/imports/:id/commit", API_LEAD, 0, NULL, api_import_upload_commit),
 
     /* a lead's Message review: every conversation of the org, filtered and
      * paged; bulk reassign and close; an outreach answer corrected

@@ -146,9 +146,26 @@ struct tocsin_import_report;
  * refused or failed (rep->db_error): logs err, escaped, and answers 422
  * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
  * else 503, in plain words either way. */
+/* An import's report as the dashboard answers it: counts, and the first
+ * rejections with their lines; with opt_outs also the opt-out counts. */
+json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs);
+/* Answers an import job's outcome: 503 when unavailable (the job did not
+ * run or found no database), else 200 with the report (rc 0; returns 1,
+ * the caller logs it), the database's refusal (api_import_db_failed,
+ * what names the import), or 400 import_failed with err and the report. */
+int api_import_answer(struct api_call *call, int unavailable, int rc,
+                      const struct tocsin_import_report *rep, int opt_outs, const char *what,
+                      const char *err);
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);
+/* Imports through presets, uploaded in chunks (api_import_upload.c). */
+#define API_IMPORT_UPLOAD_MAX_BYTES (64u << 20)
+void api_import_presets(struct api_call *call);
+void api_import_preview(struct api_call *call);
+void api_import_upload_start(struct api_call *call);
+void api_import_upload_chunk(struct api_call *call);
+void api_import_upload_commit(struct api_call *call);
 /* The org's opt-outs (api_opt_outs.c; the import runs in api_import.c). */
 void api_opt_out_preview(struct api_call *call);
 void api_opt_out_import(struct api_call *call);

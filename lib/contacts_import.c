@@ -5,7 +5,8 @@
  * consent events for the list, and the import batch's counts. Duplicate
  * numbers inside a file are caught here (first occurrence wins). An
  * opt-out list goes through the same stage and ends in opt_outs instead
- * (run_apply_opt_outs). */
+ * (run_apply_opt_outs), and so do the rows of a contacts file whose
+ * subscription status says the member left (an Action Network export). */
 #include "contacts_import.h"
 
 #include <stdlib.h>
@@ -143,7 +144,7 @@ static int copy_contact(struct tocsin_dynbuf *b, const struct tocsin_import_cont
     return copy_field(b, c->phone, 0) || copy_field(b, c->first_name, 0) ||
            copy_field(b, c->last_name, 0) || copy_field(b, c->zip[0] ? c->zip : NULL, 0) ||
            copy_field(b, c->timezone[0] ? c->timezone : NULL, 0) ||
-           copy_field(b, c->fields_json, 1);
+           copy_field(b, c->fields_json, 0) || copy_field(b, c->opt_out ? "t" : "f", 1);
 }
 
 /* --- the import --- */
@@ -244,7 +245,8 @@ static int run_prepare(struct import_run *run)
     if (tocsin_dbsync_command(
             run->conn,
             "CREATE TEMP TABLE import_stage (phone text PRIMARY KEY, first_name text,"
-            " last_name text, zip text, timezone text, fields jsonb) ON COMMIT DROP",
+            " last_name text, zip text, timezone text, fields jsonb, opt_out boolean NOT NULL)"
+            " ON COMMIT DROP",
             err, sizeof err)) {
         run_db_failed(run, "", err, NULL);
         return -1;
@@ -288,8 +290,11 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
         }
         if (!got_header) {
             if (st != TOCSIN_CSV_ROW ||
-                tocsin_import_header_phone(&row, run->o->opt_outs ? run->o->phone_column : NULL,
-                                           &cols, reason, sizeof reason)) {
+                (run->o->mapping ? tocsin_import_header_mapped(&row, run->o->mapping, &cols, reason,
+                                                               sizeof reason)
+                                 : tocsin_import_header_phone(
+                                       &row, run->o->opt_outs ? run->o->phone_column : NULL, &cols,
+                                       reason, sizeof reason))) {
                 snprintf(run->err, run->errlen, "line %lu: %s%s", row.line,
                          st == TOCSIN_CSV_ROW ? "" : "header: ", reason);
                 goto out;
@@ -298,7 +303,8 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
             continue;
         }
         run->rep->rows++;
-        if (run->o->progress && run->rep->rows % 100000 == 0)
+        if (run->o->progress &&
+            run->rep->rows % (run->o->progress_every > 0 ? run->o->progress_every : 100000) == 0)
             run->o->progress(run->rep->rows, run->o->progress_ctx);
         if (st == TOCSIN_CSV_BAD_ROW) {
             reject(run->rep, row.line, reason);
@@ -311,6 +317,7 @@ static int run_stream(struct import_run *run, struct tocsin_csv *csv)
                 reject(run->rep, row.line, reason);
                 continue;
             }
+            c.opt_out = 1;
         } else if (tocsin_import_row(&cols, &row, run->region, &c, reason, sizeof reason)) {
             reject(run->rep, row.line, reason);
             continue;
@@ -389,21 +396,16 @@ static int run_batch_counts(struct import_run *run, long imported, long updated)
  * consent event, the subscriptions it ends (so a later START gives them
  * back) and the number's queued messages cancelled. The worker checks
  * opt_outs before every send, so the number is never texted afterwards. */
-static int run_apply_opt_outs(struct import_run *run)
+static int run_opt_out_staged(struct import_run *run)
 {
     struct tocsin_import_report *rep = run->rep;
-    char err[512], evidence[40];
-    if (tocsin_dbsync_command(run->conn, "ANALYZE import_stage", err, sizeof err)) {
-        run_db_failed(run, "", err, NULL);
-        return -1;
-    }
-    double t0 = now_seconds();
+    char evidence[40];
     snprintf(evidence, sizeof evidence, "import:%s", run->batch);
     const char *p[] = {run->org, evidence};
     PGresult *res = run_exec(
         run,
         "WITH o AS (INSERT INTO opt_outs (org_id, phone, source, evidence)"
-        "  SELECT $1, phone, 'import', $2 FROM import_stage"
+        "  SELECT $1, phone, 'import', $2 FROM import_stage WHERE opt_out"
         "  ON CONFLICT (org_id, phone) DO NOTHING RETURNING phone),"
         " e AS (INSERT INTO consent_events (org_id, phone, event, source, evidence)"
         "  SELECT $1, phone, 'opt_out', 'import', $2 FROM o RETURNING id, phone),"
@@ -412,15 +414,28 @@ static int run_apply_opt_outs(struct import_run *run)
         "  WHERE s.contact_id = c.id AND s.unsubscribed_at IS NULL),"
         " m AS (UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()"
         "  WHERE org_id = $1 AND state = 'queued' AND to_phone IN (SELECT phone FROM o))"
-        " SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM import_stage)",
+        " SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM import_stage WHERE opt_out)",
         2, p);
     if (!res)
         return -1;
     rep->opted_out = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     rep->already_opted_out = strtol(PQgetvalue(res, 0, 1), NULL, 10) - rep->opted_out;
     PQclear(res);
-    rep->seconds_upsert = now_seconds() - t0;
-    return run_batch_counts(run, rep->opted_out, 0);
+    return 0;
+}
+
+static int run_apply_opt_outs(struct import_run *run)
+{
+    char err[512];
+    if (tocsin_dbsync_command(run->conn, "ANALYZE import_stage", err, sizeof err)) {
+        run_db_failed(run, "", err, NULL);
+        return -1;
+    }
+    double t0 = now_seconds();
+    if (run_opt_out_staged(run))
+        return -1;
+    run->rep->seconds_upsert = now_seconds() - t0;
+    return run_batch_counts(run, run->rep->opted_out, 0);
 }
 
 static int run_apply(struct import_run *run)
@@ -437,6 +452,15 @@ static int run_apply(struct import_run *run)
         return -1;
     }
     double t0 = now_seconds();
+    /* Rows whose status says the member left are opt-outs, never
+     * contacts or subscribers (an Action Network "unsubscribed"). */
+    if (run_opt_out_staged(run) ||
+        tocsin_dbsync_command(run->conn, "DELETE FROM import_stage WHERE opt_out", err,
+                              sizeof err)) {
+        if (!run->rep->db_error)
+            run_db_failed(run, "", err, NULL);
+        return -1;
+    }
     PGresult *res = run_exec(
         run,
         "WITH up AS (INSERT INTO contacts (org_id, phone, first_name, last_name, zip, timezone, fields)"
@@ -540,6 +564,9 @@ int tocsin_contacts_import_csv(PGconn *conn, struct tocsin_csv *csv,
         ok = 0;
     }
     ok = ok && run_apply(&run) == 0;
+    if (ok && !opts->dry_run && opts->before_commit &&
+        opts->before_commit(conn, report, opts->before_commit_ctx, err, errlen) != 0)
+        ok = 0;
     if (!ok || opts->dry_run) {
         tocsin_dbsync_command(conn, "ROLLBACK", ignored, sizeof ignored);
         return ok ? 0 : -1;

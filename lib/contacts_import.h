@@ -3,6 +3,9 @@
  * contacts import` and the dashboard's upload. Columns: phone (required),
  * first_name, last_name, zip, timezone (an IANA zone such as
  * America/Chicago, for quiet hours), and any others into the contact's fields.
+ * Or a mapping (lib/import_presets: an export's columns renamed, some
+ * dropped, several phone columns in order of preference, a subscription
+ * status whose "unsubscribed" makes the row an opt-out).
  * Rows are validated one by one (bad rows are reported with their line and
  * reason); valid rows go into PostgreSQL in one transaction through COPY
  * and one set-based upsert, so the import is all or nothing. Blocking
@@ -72,11 +75,38 @@ struct tocsin_import_options {
     long long created_by; /* users.id, or 0 from the CLI */
     int strict;           /* any rejected row aborts the whole import */
     int dry_run;          /* validate and count, then roll back */
-    void (*progress)(long rows, void *ctx); /* every 100k rows, or NULL */
+    void (*progress)(long rows, void *ctx); /* every progress_every rows, or NULL */
     void *progress_ctx;
+    long progress_every; /* 0: 100,000 */
+    /* The header's columns renamed (lib/import_presets), or NULL: the
+     * names as they are. With opt_outs, only its phone columns count. */
+    const struct tocsin_import_mapping *mapping;
+    /* Runs inside the import's transaction just before COMMIT (not on a
+     * dry run); returns 0, or -1 with the reason in err: then nothing is
+     * written. The dashboard marks its upload imported here, so the import
+     * and its upload's state commit together. NULL: none. */
+    int (*before_commit)(PGconn *conn, const struct tocsin_import_report *rep, void *ctx, char *err,
+                         size_t errlen);
+    void *before_commit_ctx;
 };
 
 /* --- the pure part, testable without a database --- */
+
+/* What each column of a file is for, by position: "" drops the column;
+ * "phone", "phone2".."phone4" are the numbers' columns in order of
+ * preference (a row's first non-empty one is its number); "first_name",
+ * "last_name", "zip", "timezone" the contact's own; "sms_status" a
+ * subscription status (tocsin_import_opted_out_value() says which values
+ * make the row an opt-out); any other name a custom field of that name. */
+#define TOCSIN_IMPORT_MAX_PHONES 4
+struct tocsin_import_mapping {
+    size_t ncols;
+    char target[TOCSIN_CSV_MAX_COLS][65];
+};
+
+/* 1 when a subscription status value (trimmed, any case) says the
+ * member left: "unsubscribed", "opted out", "true", "yes", "stop"... */
+int tocsin_import_opted_out_value(const char *v, size_t len);
 
 enum {
     IMPORT_COL_PHONE,
@@ -90,7 +120,10 @@ enum {
 struct tocsin_import_columns {
     int known[IMPORT_COL_KNOWN]; /* column index of phone, first_name... or -1 */
     size_t ncols;
-    char names[TOCSIN_CSV_MAX_COLS][65]; /* lower-cased, trimmed header names */
+    char names[TOCSIN_CSV_MAX_COLS][65];  /* lower-cased, trimmed header names (or targets) */
+    int phones[TOCSIN_IMPORT_MAX_PHONES]; /* fallback phone columns after known[PHONE], or -1 */
+    int status;                           /* the sms_status column, or -1 */
+    unsigned char dropped[TOCSIN_CSV_MAX_COLS]; /* mapped to "": not read */
 };
 
 struct tocsin_import_contact {
@@ -99,6 +132,7 @@ struct tocsin_import_contact {
     char zip[6];                        /* "" when absent */
     char timezone[65];                  /* IANA zone, "" when absent */
     char *fields_json;                  /* malloc'd JSON object of the other columns */
+    int opt_out;                        /* its sms_status says it left: an opt-out, not a contact */
 };
 
 /* Reads the header row. Returns 0, or -1 with the reason in err. */
@@ -110,6 +144,13 @@ int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_
  * "phone" is then an ordinary one. */
 int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *phone_column,
                                struct tocsin_import_columns *cols, char *err, size_t errlen);
+
+/* The header read through a mapping (its ncols must be the header's):
+ * the columns get the mapping's targets as their names. Returns 0, or -1
+ * with the reason in err. */
+int tocsin_import_header_mapped(const struct tocsin_csv_row *row,
+                                const struct tocsin_import_mapping *mapping,
+                                struct tocsin_import_columns *cols, char *err, size_t errlen);
 
 /* Validates only the phone column of one data row (an opt-out list):
  * the row's column count, the field's UTF-8, the number through

@@ -2,16 +2,20 @@
  * contacts_import_row.c — the pure half of the CSV import: the header's
  * columns and one row's validation (phone through lib/phone, zip, name
  * lengths, UTF-8, timezone against the system tz database, custom fields
- * as a JSON object). No database here. */
+ * as a JSON object), the header read through a mapping (lib/
+ * import_presets builds them), and the status values that mean "opted
+ * out". No database here. */
 #include "contacts_import.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
 
+#include "common.h"
 #include "sms.h"
 
 static const char *const known_names[IMPORT_COL_KNOWN] = {"phone", "first_name", "last_name", "zip",
@@ -36,6 +40,17 @@ static int printable_utf8(const char *s, size_t len)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return 0;
     return tocsin_sms_count(s, len, &utf8) == 0;
+}
+
+static void columns_init(struct tocsin_import_columns *cols, size_t ncols)
+{
+    memset(cols, 0, sizeof *cols);
+    for (int k = 0; k < IMPORT_COL_KNOWN; k++)
+        cols->known[k] = -1;
+    for (int k = 0; k < TOCSIN_IMPORT_MAX_PHONES; k++)
+        cols->phones[k] = -1;
+    cols->status = -1;
+    cols->ncols = ncols;
 }
 
 int tocsin_import_header(const struct tocsin_csv_row *row, struct tocsin_import_columns *cols,
@@ -64,10 +79,7 @@ int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *pho
 {
     char phone_key[65];
     column_key(phone_column ? phone_column : "phone", phone_key);
-    memset(cols, 0, sizeof *cols);
-    for (int k = 0; k < IMPORT_COL_KNOWN; k++)
-        cols->known[k] = -1;
-    cols->ncols = row->nfields;
+    columns_init(cols, row->nfields);
     for (size_t i = 0; i < row->nfields; i++) {
         size_t len = row->lens[i];
         const char *name = trim(row->fields[i], &len);
@@ -110,10 +122,79 @@ int tocsin_import_header_phone(const struct tocsin_csv_row *row, const char *pho
     return 0;
 }
 
+int tocsin_import_header_mapped(const struct tocsin_csv_row *row,
+                                const struct tocsin_import_mapping *mapping,
+                                struct tocsin_import_columns *cols, char *err, size_t errlen)
+{
+    if (mapping->ncols != row->nfields) {
+        snprintf(err, errlen, "header: the file has %zu columns but the mapping names %zu",
+                 row->nfields, mapping->ncols);
+        return -1;
+    }
+    columns_init(cols, row->nfields);
+    for (size_t i = 0; i < row->nfields; i++) {
+        char key[65];
+        column_key(mapping->target[i], key);
+        if (!key[0]) {
+            cols->dropped[i] = 1;
+            continue;
+        }
+        if (!printable_utf8(key, strlen(key))) {
+            snprintf(err, errlen,
+                     "column %zu: a field name must be UTF-8 text without control"
+                     " characters",
+                     i + 1);
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (!cols->dropped[j] && strcmp(cols->names[j], key) == 0) {
+                snprintf(err, errlen, "columns %zu and %zu both go to \"%s\"", j + 1, i + 1, key);
+                return -1;
+            }
+        }
+        memcpy(cols->names[i], key, sizeof key);
+        int *slot = NULL;
+        for (int k = 0; k < IMPORT_COL_KNOWN; k++)
+            if (strcmp(key, known_names[k]) == 0)
+                slot = &cols->known[k];
+        if (strcmp(key, "sms_status") == 0)
+            slot = &cols->status;
+        if (strncmp(key, "phone", 5) == 0 && key[5] >= '2' &&
+            key[5] < '2' + TOCSIN_IMPORT_MAX_PHONES - 1 && key[6] == '\0')
+            slot = &cols->phones[key[5] - '2'];
+        if (slot)
+            *slot = (int)i;
+    }
+    if (cols->known[IMPORT_COL_PHONE] < 0) {
+        snprintf(err, errlen, "no column goes to \"phone\": pick the column of the numbers");
+        return -1;
+    }
+    return 0;
+}
+
+int tocsin_import_opted_out_value(const char *v, size_t len)
+{
+    static const char *const words[] = {
+        "unsubscribed", "opted out", "opted_out", "optedout", "opt out", "opt_out", "opt-out",
+        "true",         "yes",       "y",         "1",        "stop",    "stopped", "unsubscribe"};
+    v = trim(v, &len);
+    for (size_t w = 0; w < ARRAY_SIZE(words); w++)
+        if (strlen(words[w]) == len && strncasecmp(v, words[w], len) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when column i is not a custom field: a known one, a fallback phone,
+ * the status, or dropped. */
 static int is_known(const struct tocsin_import_columns *cols, size_t i)
 {
+    if (cols->dropped[i] || cols->status == (int)i)
+        return 1;
     for (int k = 0; k < IMPORT_COL_KNOWN; k++)
         if (cols->known[k] == (int)i)
+            return 1;
+    for (int k = 0; k < TOCSIN_IMPORT_MAX_PHONES; k++)
+        if (cols->phones[k] == (int)i)
             return 1;
     return 0;
 }
@@ -180,6 +261,10 @@ static int row_phone(const struct tocsin_import_columns *cols, const struct tocs
 {
     size_t len;
     const char *phone = field(row, cols->known[IMPORT_COL_PHONE], &len);
+    /* An export with several numbers (VAN's cell, preferred, home): the
+     * first one the row has, in the mapping's order. */
+    for (int k = 0; len == 0 && k < TOCSIN_IMPORT_MAX_PHONES; k++)
+        phone = field(row, cols->phones[k], &len);
     if (len == 0) {
         snprintf(reason, reasonlen, "missing phone");
         return -1;
@@ -197,10 +282,12 @@ int tocsin_import_row_phone(const struct tocsin_import_columns *cols,
         return -1;
     }
     struct tocsin_sms_info utf8;
-    int col = cols->known[IMPORT_COL_PHONE];
-    if (tocsin_sms_count(row->fields[col], row->lens[col], &utf8) != 0) {
-        snprintf(reason, reasonlen, "column \"%s\" is not valid UTF-8", cols->names[col]);
-        return -1;
+    for (int k = -1; k < TOCSIN_IMPORT_MAX_PHONES; k++) {
+        int col = k < 0 ? cols->known[IMPORT_COL_PHONE] : cols->phones[k];
+        if (col >= 0 && tocsin_sms_count(row->fields[col], row->lens[col], &utf8) != 0) {
+            snprintf(reason, reasonlen, "column \"%s\" is not valid UTF-8", cols->names[col]);
+            return -1;
+        }
     }
     return row_phone(cols, row, region, e164, reason, reasonlen);
 }
@@ -224,6 +311,20 @@ int tocsin_import_row(const struct tocsin_import_columns *cols, const struct toc
     size_t len;
     if (row_phone(cols, row, region, out->phone, reason, reasonlen))
         return -1;
+    if (cols->status >= 0) {
+        const char *st = field(row, cols->status, &len);
+        out->opt_out = tocsin_import_opted_out_value(st, len);
+    }
+    if (out->opt_out) {
+        /* The member left: the number is all that is kept, and a bad zip
+         * or name elsewhere in the row must not lose the opt-out. */
+        out->fields_json = strdup("{}");
+        if (!out->fields_json) {
+            snprintf(reason, reasonlen, "out of memory");
+            return -1;
+        }
+        return 0;
+    }
     const char *zip = field(row, cols->known[IMPORT_COL_ZIP], &len);
     if (parse_zip(zip, len, out->zip)) {
         snprintf(reason, reasonlen, "invalid zip \"%.20s\": must be 5 digits or ZIP+4", zip);

@@ -1354,6 +1354,217 @@ $$;
 
 
 --
+-- Name: tocsin_import_upload_append(bigint, bigint, bigint, bigint, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_append(p_org bigint, p_user bigint, p_id bigint, p_offset bigint, p_data bytea) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u import_uploads;
+BEGIN
+    SELECT * INTO u FROM import_uploads
+     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload');
+        RETURN;
+    END IF;
+    IF u.state <> 'uploading' THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
+            'this upload is ' || u.state || coalesce(': ' || u.error, '') || '; start again');
+        RETURN;
+    END IF;
+    IF p_offset <> u.received_bytes THEN
+        RETURN QUERY SELECT 409, json_build_object('error', json_build_object('status', 409,
+            'code', 'wrong_offset', 'message', 'the upload goes on from byte ' || u.received_bytes,
+            'received', u.received_bytes));
+        RETURN;
+    END IF;
+    IF u.received_bytes + length(p_data) > u.size_bytes THEN
+        UPDATE import_uploads SET state = 'failed', updated_at = now(),
+               error = 'the file is larger than the ' || u.size_bytes || ' bytes announced'
+         WHERE id = p_id;
+        DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+        RETURN QUERY SELECT 413, tocsin_api_error(413, 'too_large',
+            'the file is larger than the ' || u.size_bytes || ' bytes announced: nothing was imported');
+        RETURN;
+    END IF;
+    INSERT INTO import_upload_chunks (upload_id, seq, data) VALUES (p_id, u.chunks, p_data);
+    UPDATE import_uploads SET received_bytes = received_bytes + length(p_data), chunks = chunks + 1,
+           updated_at = now()
+     WHERE id = p_id RETURNING * INTO u;
+    RETURN QUERY SELECT 200, tocsin_import_upload_json(u);
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_claim(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_claim(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json, preset text, mapping text, list_name text, filename text, chunks integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u import_uploads;
+BEGIN
+    SELECT * INTO u FROM import_uploads
+     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload'),
+                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    IF u.state = 'uploading' AND u.received_bytes < u.size_bytes THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_incomplete',
+            'the upload is not complete: ' || u.received_bytes || ' of ' || u.size_bytes
+            || ' bytes received'), NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    IF NOT (u.state = 'uploading' OR (u.state = 'importing' AND u.updated_at < now() - interval '1 hour')) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
+            'this upload is ' || u.state || coalesce(': ' || u.error, '')),
+            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    UPDATE import_uploads SET state = 'importing', rows_read = 0, updated_at = now() WHERE id = p_id;
+    RETURN QUERY SELECT 200, NULL::json, u.preset, u.mapping::text, u.list_name, u.filename, u.chunks;
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_create(bigint, bigint, text, text, jsonb, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_create(p_org bigint, p_user bigint, p_filename text, p_preset text, p_mapping jsonb, p_list text, p_size bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    WITH gone AS (
+        UPDATE import_uploads SET state = 'expired', error = 'abandoned: no chunk for a day',
+               updated_at = now()
+         WHERE org_id = p_org AND state = 'uploading' AND updated_at < now() - interval '1 day'
+        RETURNING id)
+    DELETE FROM import_upload_chunks WHERE upload_id IN (SELECT id FROM gone);
+    IF (SELECT count(*) FROM import_uploads
+         WHERE org_id = p_org AND created_by = p_user AND state = 'uploading') >= 4 THEN
+        RETURN QUERY SELECT 429, tocsin_api_error(429, 'busy',
+            'you have 4 uploads under way: finish or wait for one before starting another');
+        RETURN;
+    END IF;
+    INSERT INTO import_uploads (org_id, created_by, filename, preset, mapping, list_name, size_bytes)
+    VALUES (p_org, p_user, p_filename, p_preset, p_mapping, nullif(p_list, ''), p_size)
+    RETURNING id INTO v_id;
+    RETURN QUERY SELECT 201, tocsin_import_upload_json(u) FROM import_uploads u WHERE u.id = v_id;
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_done(bigint, jsonb, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_done(p_id bigint, p_report jsonb, p_batch bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+    UPDATE import_uploads SET state = 'imported', report = p_report, batch_id = p_batch,
+           rows_read = (p_report->>'rows')::bigint, error = NULL, updated_at = now()
+     WHERE id = p_id AND state = 'importing'
+    RETURNING true;
+$$;
+
+
+--
+-- Name: tocsin_import_upload_failed(bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_failed(p_id bigint, p_error text, p_report jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+    UPDATE import_uploads SET state = 'failed', error = left(p_error, 500), report = p_report,
+           updated_at = now()
+     WHERE id = p_id AND state = 'importing';
+$$;
+
+
+--
+-- Name: import_uploads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_uploads (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    created_by bigint NOT NULL,
+    filename text NOT NULL,
+    preset text NOT NULL,
+    mapping jsonb NOT NULL,
+    list_name text,
+    size_bytes bigint NOT NULL,
+    received_bytes bigint DEFAULT 0 NOT NULL,
+    chunks integer DEFAULT 0 NOT NULL,
+    rows_read bigint DEFAULT 0 NOT NULL,
+    state text DEFAULT 'uploading'::text NOT NULL,
+    error text,
+    report jsonb,
+    batch_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT import_uploads_check CHECK (((received_bytes >= 0) AND (received_bytes <= size_bytes))),
+    CONSTRAINT import_uploads_chunks_check CHECK ((chunks >= 0)),
+    CONSTRAINT import_uploads_filename_check CHECK (((length(filename) >= 1) AND (length(filename) <= 200))),
+    CONSTRAINT import_uploads_list_name_check CHECK (((length(list_name) >= 1) AND (length(list_name) <= 200))),
+    CONSTRAINT import_uploads_mapping_check CHECK ((jsonb_typeof(mapping) = 'array'::text)),
+    CONSTRAINT import_uploads_preset_check CHECK (((length(preset) >= 1) AND (length(preset) <= 40))),
+    CONSTRAINT import_uploads_rows_read_check CHECK ((rows_read >= 0)),
+    CONSTRAINT import_uploads_size_bytes_check CHECK ((size_bytes > 0)),
+    CONSTRAINT import_uploads_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'importing'::text, 'imported'::text, 'failed'::text, 'expired'::text])))
+);
+
+
+--
+-- Name: tocsin_import_upload_json(public.import_uploads); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_json(u public.import_uploads) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', u.id, 'state', u.state, 'filename', u.filename,
+                             'preset', u.preset, 'list', u.list_name, 'size', u.size_bytes,
+                             'received', u.received_bytes, 'rows_read', u.rows_read,
+                             'error', u.error, 'report', u.report)
+$$;
+
+
+--
+-- Name: tocsin_import_upload_progress(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_progress(p_id bigint, p_rows bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE import_uploads SET rows_read = p_rows, updated_at = now()
+     WHERE id = p_id AND state = 'importing';
+$$;
+
+
+--
+-- Name: tocsin_import_upload_show(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_show(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, tocsin_import_upload_json(u) FROM import_uploads u
+     WHERE u.org_id = p_org AND u.created_by = p_user AND u.id = p_id
+$$;
+
+
+--
 -- Name: tocsin_inbound_journal_apply(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4724,6 +4935,32 @@ ALTER TABLE public.import_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
+-- Name: import_upload_chunks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_upload_chunks (
+    upload_id bigint NOT NULL,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    CONSTRAINT import_upload_chunks_seq_check CHECK ((seq >= 0))
+);
+
+
+--
+-- Name: import_uploads_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.import_uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.import_uploads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: inbound_journal; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5484,6 +5721,30 @@ ALTER TABLE ONLY public.import_batches
 
 
 --
+-- Name: import_upload_chunks import_upload_chunks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_upload_chunks
+    ADD CONSTRAINT import_upload_chunks_pkey PRIMARY KEY (upload_id, seq);
+
+
+--
+-- Name: import_uploads import_uploads_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: import_uploads import_uploads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: inbound_journal inbound_journal_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5952,6 +6213,27 @@ CREATE INDEX conversations_pool ON public.conversations USING btree (org_id, cre
 
 
 --
+-- Name: import_uploads_batch; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_batch ON public.import_uploads USING btree (org_id, batch_id) WHERE (batch_id IS NOT NULL);
+
+
+--
+-- Name: import_uploads_by_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_by_user ON public.import_uploads USING btree (org_id, created_by);
+
+
+--
+-- Name: import_uploads_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_open ON public.import_uploads USING btree (updated_at) WHERE (state = ANY (ARRAY['uploading'::text, 'importing'::text]));
+
+
+--
 -- Name: inbound_conversation; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6377,6 +6659,30 @@ ALTER TABLE ONLY public.import_batches
 
 ALTER TABLE ONLY public.import_batches
     ADD CONSTRAINT import_batches_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: import_upload_chunks import_upload_chunks_upload_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_upload_chunks
+    ADD CONSTRAINT import_upload_chunks_upload_id_fkey FOREIGN KEY (upload_id) REFERENCES public.import_uploads(id) ON DELETE CASCADE;
+
+
+--
+-- Name: import_uploads import_uploads_org_id_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_batch_id_fkey FOREIGN KEY (org_id, batch_id) REFERENCES public.import_batches(org_id, id);
+
+
+--
+-- Name: import_uploads import_uploads_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
 
 
 --

@@ -3,11 +3,13 @@
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
-// revoke an invite) and senders (#/senders: senders.js). Leads may import opt-outs (an import only ever stops
-// texting); the rest is an admin's. Every string from a file or a member
+// revoke an invite) and senders (#/senders: senders.js). Leads may import
+// opt-outs (an import only ever stops texting) and move people in
+// (#/move-in: move_in.js); the rest is an admin's. Every string from a file or a member
 // goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
+import { moveInPage } from './move_in.js';
 import { errorText } from './notice.js';
 import { href } from './routes.js';
 import { sendersPage } from './senders.js';
@@ -26,6 +28,7 @@ export function adminNav(r, me) {
     'nav',
     { class: 'subnav', 'aria-label': 'Organisation' },
     link('opt-outs', 'Opt-outs'),
+    link('move-in', 'Move in'),
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
   );
@@ -35,6 +38,7 @@ export function adminNav(r, me) {
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
   if (r.name === 'senders') return sendersPage();
+  if (r.name === 'move-in') return moveInPage();
   return optOutsPage(me);
 }
 

@@ -116,7 +116,9 @@ async function listsPage() {
       { class: 'muted' },
       'Moving from Spoke or another vendor? ',
       h('a', { href: href('opt-outs'), id: 'to-opt-outs' }, 'Import its opt-out list'),
-      ' first.',
+      ' first, or ',
+      h('a', { href: href('move-in'), id: 'to-move-in' }, 'move in its export'),
+      ' (Spoke, Action Network, VAN).',
     ),
   );
   return el;

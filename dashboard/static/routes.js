@@ -29,6 +29,7 @@ const TABLE = [
   { name: 'keywords', path: '#/keywords', view: 'leads', section: 'blasts', lead: true },
   { name: 'stats', path: '#/stats', view: 'leads', section: 'blasts', lead: true },
   { name: 'opt-outs', path: '#/opt-outs', view: 'admin', section: 'org', lead: true },
+  { name: 'move-in', path: '#/move-in', view: 'admin', section: 'org', lead: true },
   { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },

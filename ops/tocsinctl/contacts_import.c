@@ -8,6 +8,7 @@
 
 #include "args.h"
 #include "contacts_import.h"
+#include "import_presets.h"
 #include "tocsinctl.h"
 
 static void print_progress(long rows, void *ctx)
@@ -16,20 +17,52 @@ static void print_progress(long rows, void *ctx)
     fprintf(stderr, "tocsinctl contacts import: %ld rows read\n", rows);
 }
 
+/* The mapping of --preset (a name, or auto) for the header of in, which
+ * is then rewound. Returns the preset, or NULL after saying why. */
+static const struct tocsin_import_preset *preset_mapping(FILE *in, const char *name,
+                                                         struct tocsin_import_mapping *m)
+{
+    struct tocsin_csv *csv = malloc(sizeof *csv); /* 64 KiB of buffer */
+    struct tocsin_csv_row row;
+    char err[200] = "out of memory";
+    const struct tocsin_import_preset *p = NULL;
+    if (csv) {
+        tocsin_csv_init_file(csv, in);
+        if (tocsin_csv_next(csv, &row, err, sizeof err) != TOCSIN_CSV_ROW) {
+            snprintf(err, sizeof err, "the file has no header row");
+        } else if (strcmp(name, "auto") == 0) {
+            p = tocsin_import_preset_detect(&row);
+        } else if (!(p = tocsin_import_preset_find(name))) {
+            snprintf(err, sizeof err,
+                     "unknown preset \"%.40s\" (spoke_contacts, spoke_opt_outs, action_network,"
+                     " van, plain or auto)",
+                     name);
+        }
+        if (p)
+            tocsin_import_preset_map(p, &row, m);
+        tocsin_csv_free(csv);
+        free(csv);
+    }
+    if (p && fseek(in, 0, SEEK_SET) != 0) {
+        snprintf(err, sizeof err, "the file cannot be read twice");
+        p = NULL;
+    }
+    if (!p)
+        fprintf(stderr, "tocsinctl contacts import: %s\n", err);
+    return p;
+}
+
 int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL, *opt_outs = NULL;
+    const char *org = NULL, *list = NULL, *region = NULL, *outreach = NULL, *opt_outs = NULL,
+               *preset = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},
-                                   {"--list", &list, NULL},
-                                   {"--region", &region, NULL},
-                                   {"--strict", NULL, &strict},
-                                   {"--outreach", &outreach, NULL},
-                                   {"--opt-outs", &opt_outs, NULL},
-                                   {"--dry-run", NULL, &dry_run},
-                                   {"--progress", NULL, &progress},
-                                   {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--list", &list, NULL},
+                                   {"--region", &region, NULL},     {"--strict", NULL, &strict},
+                                   {"--outreach", &outreach, NULL}, {"--opt-outs", &opt_outs, NULL},
+                                   {"--preset", &preset, NULL},     {"--dry-run", NULL, &dry_run},
+                                   {"--progress", NULL, &progress}, {NULL, NULL, NULL}};
     int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
     if (np == -2)
         return TOCSINCTL_OK;
@@ -56,6 +89,12 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl contacts import: missing FILE.csv (see --help)\n");
         return TOCSINCTL_USAGE;
     }
+    if (preset && (opt_outs || strcmp(pos[0], "-") == 0)) {
+        fprintf(stderr, "tocsinctl contacts import: --preset %s\n",
+                opt_outs ? "cannot be combined with --opt-outs (the preset says which column)"
+                         : "needs a file, not standard input");
+        return TOCSINCTL_USAGE;
+    }
     FILE *in = strcmp(pos[0], "-") == 0 ? stdin : fopen(pos[0], "rb");
     if (!in) {
         fprintf(stderr, "tocsinctl contacts import: could not open \"%s\"\n", pos[0]);
@@ -64,14 +103,26 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
     int rc = TOCSINCTL_FAIL;
-    if (!conn || tocsinctl_find_org(conn, org, &org_id))
+    struct tocsin_import_mapping mapping;
+    const struct tocsin_import_preset *p = preset ? preset_mapping(in, preset, &mapping) : NULL;
+    if ((preset && !p) || !conn || tocsinctl_find_org(conn, org, &org_id))
         goto out;
+    if (p && p->opt_outs && (list || outreach)) {
+        fprintf(stderr,
+                "tocsinctl contacts import: %s is an opt-out list: no --list or --outreach\n",
+                p->id);
+        goto out;
+    }
+    if (p)
+        fprintf(stderr, "tocsinctl contacts import: read as %s\n", p->label);
+    int as_opt_outs = opt_outs || (p && p->opt_outs);
     struct tocsin_import_options o = {.org_id = org_id,
                                       .filename = pos[0],
                                       .list_name = list,
                                       .outreach_campaign_id = campaign,
-                                      .opt_outs = opt_outs != NULL,
+                                      .opt_outs = as_opt_outs,
                                       .phone_column = opt_outs,
+                                      .mapping = p ? &mapping : NULL,
                                       .region = region ? region : ctl->cfg.default_region,
                                       .strict = strict,
                                       .dry_run = dry_run,
@@ -79,7 +130,7 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     struct tocsin_import_report rep;
     char err[512];
     int failed = tocsin_contacts_import(conn, in, &o, &rep, err, sizeof err);
-    if (opt_outs)
+    if (as_opt_outs)
         printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n",
                failed ? 0 : rep.opted_out, failed ? 0 : rep.already_opted_out, rep.rejected,
                rep.duplicates, dry_run && !failed ? " (dry run: nothing written)" : "");
@@ -88,6 +139,8 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                failed ? 0 : rep.imported, failed ? 0 : rep.updated, rep.rejected,
                failed ? 0 : rep.kept_opted_out,
                dry_run && !failed ? " (dry run: nothing written)" : "");
+    if (p && !p->opt_outs && !failed)
+        printf("opted_out=%ld already_opted_out=%ld\n", rep.opted_out, rep.already_opted_out);
     if (list && !failed)
         printf("subscribed=%ld list=%s\n", rep.subscribed, list);
     if (campaign && !failed)

@@ -199,8 +199,8 @@ static const struct tocsinctl_verb verbs[] = {
      "Without --sender it applies to every sender. --language (default: read\n"
      "from TEXT) is the language STOP, START and HELP are then answered in.\n"},
     {"contacts", "import",
-     "--org SLUG [--list NAME | --outreach CAMPAIGN | --opt-outs COLUMN]\n[--region CC] [--strict] "
-     "[--dry-run] [--progress] FILE.csv",
+     "--org SLUG [--list NAME | --outreach CAMPAIGN | --opt-outs COLUMN]\n[--preset NAME|auto] "
+     "[--region CC] [--strict] [--dry-run] [--progress] FILE.csv",
      DB, tocsinctl_contacts_import, "import contacts from a CSV file",
      "Imports contacts from a CSV file (FILE - reads standard input). The header row\n"
      "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
@@ -214,6 +214,10 @@ static const struct tocsinctl_verb verbs[] = {
      "the column named COLUMN is read, and each valid number is opted out for the org\n"
      "(source import; its subscriptions end, its queued messages are cancelled); no\n"
      "contact is made or changed. Numbers already opted out keep their opt-out.\n"
+     "--preset reads an export of another tool by its columns (as the dashboard's\n"
+     "Move in page does): spoke_contacts, spoke_opt_outs, action_network, van,\n"
+     "plain, or auto (detected from the header); rows whose SMS status says\n"
+     "unsubscribed become opt-outs, never contacts. Not with standard input.\n"
      "The import is one transaction: rejected rows are reported with their line\n"
      "and reason; with --strict any rejected row aborts the whole import.\n"
      "--dry-run validates and counts, then writes nothing.\n"

@@ -67,6 +67,8 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/people').name, 'people');
   assert.equal(route('#/senders', true, false).name, 'inbox', 'a lead is not taken to the Senders page');
   assert.equal(route('#/senders', true, true).section, 'org');
+  assert.equal(route('#/move-in', true, false).view, 'admin');
+  assert.equal(route('#/move-in', false, false).name, 'inbox');
 });
 
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
