@@ -16,17 +16,20 @@
 /* A session is good while it is within both lifetimes: the sliding one
  * ($2, renewed by use) and the absolute one from its login ($3), and its
  * user is not disabled. Sliding never moves expires_at past the absolute
- * end, so what the table says is what holds. */
+ * end, so what the table says is what holds. A half-logged-in session
+ * (stage 'code' or 'enrol', schema 030) never slides: it has the few
+ * minutes its login gave it. */
 static const char session_sql[] =
-    "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at"
+    "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at, s.stage"
     "             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
     "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL"
     "              AND s.created_at > now() - make_interval(secs => $3::int)),"
     " slide AS (UPDATE sessions SET last_seen_at = now(),"
     "                  expires_at = least(now() + make_interval(secs => $2::int),"
     "                                     created_at + make_interval(secs => $3::int))"
-    "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds')"
-    " SELECT id, org_id, user_id, role, csrf_token FROM s";
+    "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds'"
+    "              AND stage = 'full')"
+    " SELECT id, org_id, user_id, role, csrf_token, stage FROM s";
 
 int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols)
 {
@@ -351,8 +354,8 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
-    static const char *const names[] = {"id", "org_id", "user_id", "role", "csrf_token"};
-    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF };
+    static const char *const names[] = {"id", "org_id", "user_id", "role", "csrf_token", "stage"};
+    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF, I_STAGE };
     int col[ARRAY_SIZE(names)];
     if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
         tocsin_http_error(call->req, 500, "internal", "the request failed");
@@ -363,9 +366,20 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
     snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, col[I_USER]));
     snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
     snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, col[I_CSRF]));
+    snprintf(call->stage, sizeof call->stage, "%s", PQgetvalue(r->res, 0, col[I_STAGE]));
     call->role_level = strcmp(call->role, "admin") == 0  ? API_ADMIN
                        : strcmp(call->role, "lead") == 0 ? API_LEAD
                                                          : API_VOLUNTEER;
+    /* Half logged in: only the routes of the step still owed. */
+    if (strcmp(call->stage, "full") != 0 && !(call->route->flags & API_HALF)) {
+        if (strcmp(call->stage, "enrol") == 0)
+            tocsin_http_error(call->req, 401, "two_factor_enrolment_required",
+                              "set up two-factor login first");
+        else
+            tocsin_http_error(call->req, 401, "two_factor_required",
+                              "enter the code from your authenticator app first");
+        return;
+    }
     if (call->role_level < call->route->min_role) {
         tocsin_http_error(call->req, 403, "forbidden", "your role may not do this");
         return;

@@ -59,7 +59,7 @@ static void give_back(struct login *l)
     tocsin_ratelimit_refund(dash->throttle_ip, l->ip_key, now_ms(l->call));
 }
 
-static void busy(struct api_call *call)
+void api_password_busy(struct api_call *call)
 {
     tocsin_http_add_header(call->req, "Retry-After", "2");
     tocsin_http_error(call->req, 503, "busy",
@@ -75,32 +75,69 @@ static void too_many(struct api_call *call, unsigned wait_s)
                       "too many login attempts; try again in %u seconds", wait_s);
 }
 
+/* The User-Agent a session shows its owner (sessions.user_agent): its
+ * printable ASCII, at most 256 bytes, into the request's arena; NULL when
+ * absent. */
+static const char *user_agent(struct api_call *call)
+{
+    tocsin_str ua = tocsin_http_header(call->req, "User-Agent");
+    char *out = ua.base ? tocsin_arena_alloc(tocsin_http_arena(call->req), 257) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; out && i < ua.len && n < 256; i++)
+        if (ua.base[i] >= 0x20 && ua.base[i] < 0x7f)
+            out[n++] = ua.base[i];
+    if (out)
+        out[n] = '\0';
+    return out;
+}
+
+/* The password was right. The session starts at the stage the user owes
+ * (schema 030): 'code' when she has an authenticator, 'enrol' when her
+ * org requires one for her role and she has none, else 'full'. A
+ * half-logged-in session lives API_HALF_LOGIN_S and opens only the
+ * second step's routes; the answer is then 202 with the stage. */
 static void session_created(struct login *l)
 {
     struct api_call *call = l->call;
-    char hex[67], ttl[16];
+    char hex[67], ttl[16], half[16];
     api_token_hash_hex(l->token, strlen(l->token), hex);
     const struct tocsin_config *cfg = &call->dash->d->cfg;
     /* The first expiry is the sliding one, unless the absolute end is nearer. */
     snprintf(ttl, sizeof ttl, "%u",
              cfg->session_ttl_s < cfg->session_max_age_s ? cfg->session_ttl_s
                                                          : cfg->session_max_age_s);
+    snprintf(half, sizeof half, "%d", API_HALF_LOGIN_S);
     call->nparams = 3; /* $1 org, $2 user (from the users row) */
     api_add_param(call, hex);
     api_add_param(call, l->csrf);
     api_add_param(call, ttl);
     api_add_param(call, tocsin_http_remote_addr(call->req));
+    api_add_param(call, user_agent(call));
+    api_add_param(call, half);
     set_cookie(call, l->token, 0);
     api_run_sql(
         call,
-        "WITH s AS (INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at,"
-        "                                 remote_addr)"
-        "           VALUES ($1::bigint, $2::bigint, $4::bytea, $5::text,"
-        "                   now() + make_interval(secs => $6::int), $7::text)"
-        "           RETURNING org_id, user_id, csrf_token),"
-        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"
-        "       SELECT org_id, user_id, 'session.login', 'user', user_id FROM s)"
-        "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+        "WITH st AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id"
+        "                                        AND t.confirmed_at IS NOT NULL) THEN 'code'"
+        "                        WHEN o.require_two_factor AND u.role IN ('admin', 'lead')"
+        "                        THEN 'enrol' ELSE 'full' END AS stage"
+        "              FROM users u JOIN orgs o ON o.id = u.org_id"
+        "             WHERE u.id = $2::bigint AND u.org_id = $1::bigint),"
+        " s AS (INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at,"
+        "                             remote_addr, user_agent, stage)"
+        "       SELECT $1::bigint, $2::bigint, $4::bytea, $5::text,"
+        "              now() + make_interval(secs => CASE st.stage WHEN 'full' THEN $6::int"
+        "                                                 ELSE least($6::int, $9::int) END),"
+        "              $7::text, $8::text, st.stage FROM st"
+        "       RETURNING org_id, user_id, csrf_token, stage),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+        "                                 details)"
+        "       SELECT org_id, user_id,"
+        "              CASE stage WHEN 'full' THEN 'session.login' ELSE 'session.password_ok' END,"
+        "              'user', user_id, jsonb_build_object('stage', stage) FROM s)"
+        "SELECT CASE s.stage WHEN 'full' THEN 200 ELSE 202 END,"
+        "       json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token,"
+        "                         'stage', s.stage)"
         "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
 }
 
@@ -151,7 +188,7 @@ static void user_found(const struct tocsin_db_result *r, void *ctx)
     if (rc != 0)
         give_back(l);
     if (rc == DASH_PASSWORD_BUSY)
-        busy(call);
+        api_password_busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
 }
@@ -211,30 +248,72 @@ void api_logout(struct api_call *call)
                 "SELECT 200, json_build_object('logged_out', true) FROM d");
 }
 
-/* "Log out everywhere": every session of the caller ends, this one too.
+/* "Log out everywhere": every session of the caller ends, this one too,
+ * or with {"keep_this": true} every other one ("everywhere else").
  * Deleting them notifies tocsin_sessions, which closes their streams in
  * every dashboard process. */
 void api_logout_everywhere(struct api_call *call)
 {
-    set_cookie(call, "", 1);
+    const char *keep = api_body_text(call, "keep_this");
+    int keep_this = keep && strcmp(keep, "true") == 0;
+    if (!keep_this)
+        set_cookie(call, "", 1);
+    api_add_param(call, keep_this ? call->session_id : "0");
     api_run_sql(
         call,
         "WITH d AS (DELETE FROM sessions WHERE user_id = $2::bigint AND org_id = $1::bigint"
-        "           RETURNING id),"
+        "             AND id <> $4::bigint RETURNING id),"
         " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
         "                                 details)"
         "       SELECT $1::bigint, $2::bigint, 'session.logout_everywhere', 'user', $2::bigint,"
-        "              jsonb_build_object('sessions', count(*)) FROM d)"
+        "              jsonb_build_object('sessions', count(*), 'kept_this', $4::bigint <> 0)"
+        "         FROM d)"
         "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
 }
 
+/* Who the caller is, and the stage of her login: "full", or the step
+ * still owed ("code", "enrol"; the page then asks for it). */
 void api_me(struct api_call *call)
 {
     api_add_param(call, call->session_id);
     api_run_sql(call,
-                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token)"
+                "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token,"
+                "                              'stage', s.stage)"
                 "  FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
                 " WHERE s.id = $4::bigint AND s.user_id = $2::bigint AND u.org_id = $1::bigint");
+}
+
+/* A second factor's attempts are counted per user in their own limiter
+ * (CODE_BURST_PER_USER at once, then one per CODE_INTERVAL_PER_USER_MS:
+ * main.c), before the code is looked at, as passwords are. */
+static void code_key(struct api_call *call, char key[40])
+{
+    snprintf(key, 40, "t:%s", call->user_id);
+}
+
+int api_code_attempt(struct api_call *call)
+{
+    char key[40];
+    code_key(call, key);
+    uint64_t wait = tocsin_ratelimit_wait(call->dash->throttle_code, key, now_ms(call));
+    if (!wait)
+        return 0;
+    log_warn("code_throttled", "user=%s addr=%s", call->user_id,
+             tocsin_http_remote_addr(call->req));
+    char v[16];
+    unsigned s = (unsigned)((wait + 999) / 1000);
+    snprintf(v, sizeof v, "%u", s);
+    tocsin_http_add_header(call->req, "Retry-After", v);
+    tocsin_http_error(call->req, 429, "too_many_attempts",
+                      "too many codes tried; try again in %u seconds", s);
+    return -1;
+}
+
+void api_code_attempts_clear(struct api_call *call)
+{
+    char key[40];
+    code_key(call, key);
+    tocsin_ratelimit_clear(call->dash->throttle_code, key);
 }
 
 /* --- invites --- */
@@ -365,7 +444,7 @@ static void invite_checked(const struct tocsin_db_result *r, void *ctx)
     }
     int rc = dash_password_hash(a->password, invite_hashed, call);
     if (rc == DASH_PASSWORD_BUSY)
-        busy(call);
+        api_password_busy(call);
     else if (rc != 0)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
 }

@@ -14,6 +14,7 @@
 #include "api_people_sql.h"
 #include "api_review_sql.h"
 #include "api_sql.h"
+#include "api_two_factor_sql.h"
 #include "dashboard.h"
 
 /* A route answered by one SQL statement, or by a handler; the row keeps
@@ -55,6 +56,7 @@ static const char *const f_import_start[] = {"filename", "size", "preset", "mapp
 static const char *const f_import_chunk[] = {"offset", "data", NULL};
 static const char *const f_undo[] = {"phone", "reason", NULL};
 static const char *const f_role[] = {"role", NULL};
+static const char *const f_required[] = {"required", NULL};
 static const char *const f_outreach_create[] = {"name",        "sender_id", "script", "batch_size",
                                                 "hours_start", "hours_end", NULL};
 static const char *const f_outreach_update[] = {"name",      "script", "batch_size", "hours_start",
@@ -73,8 +75,22 @@ static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
 const struct api_route api_routes[] = {
     /* accounts (api_auth.c) */
     ROUTE_FN("POST", "/api/login", API_VOLUNTEER, API_PUBLIC, NULL, api_login),
-    ROUTE_FN("POST", "/api/logout", API_VOLUNTEER, 0, NULL, api_logout),
-    ROUTE_FN("GET", "/api/me", API_VOLUNTEER, 0, NULL, api_me),
+    ROUTE_FN("POST", "/api/logout", API_VOLUNTEER, API_HALF, NULL, api_logout),
+    ROUTE_FN("GET", "/api/me", API_VOLUNTEER, API_HALF, NULL, api_me),
+    /* the second factor (api_two_factor.c, api_two_factor_sql.h): the
+     * login's second step and enrolment are open to a half-logged-in
+     * session, and only they are */
+    ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF, NULL, api_login_code),
+    ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, 0, NULL, SQL_TF_STATUS),
+    ROUTE_FN("POST", "/api/two-factor/enrol", API_VOLUNTEER, API_HALF, NULL, api_two_factor_enrol),
+    ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF, NULL,
+             api_two_factor_confirm),
+    ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, 0, NULL, api_two_factor_disable),
+    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, 0, NULL,
+             api_two_factor_renew),
+    /* a person's own sessions (api_sessions.c) */
+    ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, 0, NULL, api_sessions_list),
+    ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, 0, NULL, api_session_end),
     ROUTE_FN("POST", "/api/invites", API_ADMIN, 0, NULL, api_invite_create),
     /* The invite's token is in the body: a path would put it in access logs. */
     ROUTE_FN("POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_show),
@@ -84,6 +100,7 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/users/:id/disable", API_ADMIN, 0, NULL, SQL_USER_DISABLE),
     ROUTE_SQL("POST", "/api/users/:id/enable", API_ADMIN, 0, NULL, SQL_USER_ENABLE),
     ROUTE_SQL("POST", "/api/users/:id/revoke-sessions", API_ADMIN, 0, NULL, SQL_USER_REVOKE),
+    ROUTE_SQL("POST", "/api/users/:id/reset-two-factor", API_ADMIN, 0, NULL, SQL_TF_RESET),
     /* the People screen (api_people_sql.h, api_people.c) */
     ROUTE_SQL("GET", "/api/people", API_ADMIN, 0, NULL, SQL_PEOPLE),
     ROUTE_SQL("POST", "/api/users/:id/role", API_ADMIN, 0, f_role, SQL_USER_ROLE),
@@ -112,6 +129,9 @@ const struct api_route api_routes[] = {
     /* the org's settings (api_settings.c, schema/025) */
     ROUTE_SQL("GET", "/api/settings", API_ADMIN, 0, NULL, SQL_SETTINGS),
     ROUTE_FN("POST", "/api/settings", API_ADMIN, 0, f_settings, api_settings_save),
+    ROUTE_SQL("GET", "/api/settings/two-factor", API_ADMIN, 0, NULL, SQL_TF_ORG_SETTING),
+    ROUTE_SQL("POST", "/api/settings/two-factor", API_ADMIN, 0, f_required,
+              SQL_TF_ORG_SETTING_SAVE),
 
     /* the org's senders and carrier credentials (api_senders.c); the
      * secret goes in and is never read back */

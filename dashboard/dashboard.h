@@ -20,8 +20,9 @@ struct events_hub;
 struct dashboard {
     struct tocsin_daemon *d;
     struct static_files *static_files;
-    struct tocsin_ratelimit *throttle;    /* login attempts per account */
-    struct tocsin_ratelimit *throttle_ip; /* login attempts per client address (IPv6: /64) */
+    struct tocsin_ratelimit *throttle;      /* login attempts per account */
+    struct tocsin_ratelimit *throttle_ip;   /* login attempts per client address (IPv6: /64) */
+    struct tocsin_ratelimit *throttle_code; /* second-factor codes per user (api_two_factor.c) */
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
@@ -43,6 +44,7 @@ struct api_call {
     struct dashboard *dash;
     const struct api_route *route;
     char org_id[24], user_id[24], role[16], session_id[24];
+    char stage[8]; /* the session's: "full", or "code"/"enrol" while half logged in */
     enum api_role role_level;
     char csrf[64];
     const char *params[API_MAX_PARAMS];
@@ -53,6 +55,12 @@ struct api_call {
 typedef void (*api_handler)(struct api_call *call);
 
 #define API_PUBLIC 1u /* no session needed (login, invite pages) */
+/* Open to a half-logged-in session too (password right, second factor
+ * owed: api_two_factor.c); every other route answers it 401. */
+#define API_HALF 2u
+/* How long a half-logged-in session lives: the time to find the phone
+ * and type a code, or to enrol one. */
+#define API_HALF_LOGIN_S 600
 
 /* A route: METHOD and a pattern whose ":id" parts match a positive
  * integer and ":token" parts a URL-safe token. Either sql (which returns
@@ -124,6 +132,23 @@ void api_invite_create(struct api_call *call);
 void api_invite_show(struct api_call *call);
 void api_invite_accept(struct api_call *call);
 void api_user_reset_password(struct api_call *call); /* api_people.c */
+/* Two-factor login (api_two_factor.c). */
+void api_login_code(struct api_call *call);
+void api_two_factor_enrol(struct api_call *call);
+void api_two_factor_confirm(struct api_call *call);
+void api_two_factor_disable(struct api_call *call);
+void api_two_factor_renew(struct api_call *call);
+/* The caller's sessions (api_sessions.c). */
+void api_sessions_list(struct api_call *call);
+void api_session_end(struct api_call *call);
+/* Counts one code attempt of the call's user against the code throttle;
+ * 0 when it may go on, else -1 after answering 429 (api_auth.c). */
+int api_code_attempt(struct api_call *call);
+/* Answers 503 with Retry-After: the password queue is full
+ * (DASH_PASSWORD_BUSY). */
+void api_password_busy(struct api_call *call);
+/* Clears the user's code attempts after a right code. */
+void api_code_attempts_clear(struct api_call *call);
 void api_reply(struct api_call *call);
 /* Checks a message a person is about to send (not empty, UTF-8, at most
  * 1600 characters) and adds its encoding and segment count as the next

@@ -474,7 +474,7 @@ void dash_events_recheck(struct events_hub *h)
                         "  JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
                         " WHERE s.id = ANY($1::bigint[]) AND s.expires_at > now()"
                         "   AND s.created_at > now() - make_interval(secs => $2::int)"
-                        "   AND u.disabled_at IS NULL",
+                        "   AND u.disabled_at IS NULL AND s.stage = 'full'",
                         2, params, recheck_done, h) != 0) {
         h->checking = 0;
         for (struct sub *s = h->subs; s; s = s->next)

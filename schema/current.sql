@@ -259,10 +259,6 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
     END IF;
-    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
-        RAISE EXCEPTION 'sender % is disabled: an admin enables it on the Senders page', p_sender
-            USING ERRCODE = '22023';
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
         RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
     END IF;
@@ -1241,7 +1237,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
     CONSTRAINT messages_lane_check CHECK ((lane = ANY (ARRAY['conversational'::text, 'bulk'::text]))),
     CONSTRAINT messages_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
-    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text, 'test'::text]))),
+    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text]))),
     CONSTRAINT messages_quiet_end_hour_check CHECK (((quiet_end_hour >= 9) AND (quiet_end_hour <= 24))),
     CONSTRAINT messages_recipient_zones_check CHECK (((cardinality(recipient_zones) >= 1) AND (cardinality(recipient_zones) <= 8))),
     CONSTRAINT messages_segments_check CHECK (((segments >= 1) AND (segments <= 100))),
@@ -1350,217 +1346,6 @@ CREATE FUNCTION public.tocsin_dispatch_release(p_worker text) RETURNS void
     LANGUAGE sql
     AS $$
     DELETE FROM dispatch_leases WHERE holder = p_worker
-$$;
-
-
---
--- Name: tocsin_import_upload_append(bigint, bigint, bigint, bigint, bytea); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_append(p_org bigint, p_user bigint, p_id bigint, p_offset bigint, p_data bytea) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    u import_uploads;
-BEGIN
-    SELECT * INTO u FROM import_uploads
-     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload');
-        RETURN;
-    END IF;
-    IF u.state <> 'uploading' THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
-            'this upload is ' || u.state || coalesce(': ' || u.error, '') || '; start again');
-        RETURN;
-    END IF;
-    IF p_offset <> u.received_bytes THEN
-        RETURN QUERY SELECT 409, json_build_object('error', json_build_object('status', 409,
-            'code', 'wrong_offset', 'message', 'the upload goes on from byte ' || u.received_bytes,
-            'received', u.received_bytes));
-        RETURN;
-    END IF;
-    IF u.received_bytes + length(p_data) > u.size_bytes THEN
-        UPDATE import_uploads SET state = 'failed', updated_at = now(),
-               error = 'the file is larger than the ' || u.size_bytes || ' bytes announced'
-         WHERE id = p_id;
-        DELETE FROM import_upload_chunks WHERE upload_id = p_id;
-        RETURN QUERY SELECT 413, tocsin_api_error(413, 'too_large',
-            'the file is larger than the ' || u.size_bytes || ' bytes announced: nothing was imported');
-        RETURN;
-    END IF;
-    INSERT INTO import_upload_chunks (upload_id, seq, data) VALUES (p_id, u.chunks, p_data);
-    UPDATE import_uploads SET received_bytes = received_bytes + length(p_data), chunks = chunks + 1,
-           updated_at = now()
-     WHERE id = p_id RETURNING * INTO u;
-    RETURN QUERY SELECT 200, tocsin_import_upload_json(u);
-END
-$$;
-
-
---
--- Name: tocsin_import_upload_claim(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_claim(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json, preset text, mapping text, list_name text, filename text, chunks integer)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    u import_uploads;
-BEGIN
-    SELECT * INTO u FROM import_uploads
-     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload'),
-                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
-        RETURN;
-    END IF;
-    IF u.state = 'uploading' AND u.received_bytes < u.size_bytes THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_incomplete',
-            'the upload is not complete: ' || u.received_bytes || ' of ' || u.size_bytes
-            || ' bytes received'), NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
-        RETURN;
-    END IF;
-    IF NOT (u.state = 'uploading' OR (u.state = 'importing' AND u.updated_at < now() - interval '1 hour')) THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
-            'this upload is ' || u.state || coalesce(': ' || u.error, '')),
-            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
-        RETURN;
-    END IF;
-    UPDATE import_uploads SET state = 'importing', rows_read = 0, updated_at = now() WHERE id = p_id;
-    RETURN QUERY SELECT 200, NULL::json, u.preset, u.mapping::text, u.list_name, u.filename, u.chunks;
-END
-$$;
-
-
---
--- Name: tocsin_import_upload_create(bigint, bigint, text, text, jsonb, text, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_create(p_org bigint, p_user bigint, p_filename text, p_preset text, p_mapping jsonb, p_list text, p_size bigint) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_id bigint;
-BEGIN
-    WITH gone AS (
-        UPDATE import_uploads SET state = 'expired', error = 'abandoned: no chunk for a day',
-               updated_at = now()
-         WHERE org_id = p_org AND state = 'uploading' AND updated_at < now() - interval '1 day'
-        RETURNING id)
-    DELETE FROM import_upload_chunks WHERE upload_id IN (SELECT id FROM gone);
-    IF (SELECT count(*) FROM import_uploads
-         WHERE org_id = p_org AND created_by = p_user AND state = 'uploading') >= 4 THEN
-        RETURN QUERY SELECT 429, tocsin_api_error(429, 'busy',
-            'you have 4 uploads under way: finish or wait for one before starting another');
-        RETURN;
-    END IF;
-    INSERT INTO import_uploads (org_id, created_by, filename, preset, mapping, list_name, size_bytes)
-    VALUES (p_org, p_user, p_filename, p_preset, p_mapping, nullif(p_list, ''), p_size)
-    RETURNING id INTO v_id;
-    RETURN QUERY SELECT 201, tocsin_import_upload_json(u) FROM import_uploads u WHERE u.id = v_id;
-END
-$$;
-
-
---
--- Name: tocsin_import_upload_done(bigint, jsonb, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_done(p_id bigint, p_report jsonb, p_batch bigint) RETURNS boolean
-    LANGUAGE sql
-    AS $$
-    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
-    UPDATE import_uploads SET state = 'imported', report = p_report, batch_id = p_batch,
-           rows_read = (p_report->>'rows')::bigint, error = NULL, updated_at = now()
-     WHERE id = p_id AND state = 'importing'
-    RETURNING true;
-$$;
-
-
---
--- Name: tocsin_import_upload_failed(bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_failed(p_id bigint, p_error text, p_report jsonb) RETURNS void
-    LANGUAGE sql
-    AS $$
-    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
-    UPDATE import_uploads SET state = 'failed', error = left(p_error, 500), report = p_report,
-           updated_at = now()
-     WHERE id = p_id AND state = 'importing';
-$$;
-
-
---
--- Name: import_uploads; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.import_uploads (
-    id bigint NOT NULL,
-    org_id bigint NOT NULL,
-    created_by bigint NOT NULL,
-    filename text NOT NULL,
-    preset text NOT NULL,
-    mapping jsonb NOT NULL,
-    list_name text,
-    size_bytes bigint NOT NULL,
-    received_bytes bigint DEFAULT 0 NOT NULL,
-    chunks integer DEFAULT 0 NOT NULL,
-    rows_read bigint DEFAULT 0 NOT NULL,
-    state text DEFAULT 'uploading'::text NOT NULL,
-    error text,
-    report jsonb,
-    batch_id bigint,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT import_uploads_check CHECK (((received_bytes >= 0) AND (received_bytes <= size_bytes))),
-    CONSTRAINT import_uploads_chunks_check CHECK ((chunks >= 0)),
-    CONSTRAINT import_uploads_filename_check CHECK (((length(filename) >= 1) AND (length(filename) <= 200))),
-    CONSTRAINT import_uploads_list_name_check CHECK (((length(list_name) >= 1) AND (length(list_name) <= 200))),
-    CONSTRAINT import_uploads_mapping_check CHECK ((jsonb_typeof(mapping) = 'array'::text)),
-    CONSTRAINT import_uploads_preset_check CHECK (((length(preset) >= 1) AND (length(preset) <= 40))),
-    CONSTRAINT import_uploads_rows_read_check CHECK ((rows_read >= 0)),
-    CONSTRAINT import_uploads_size_bytes_check CHECK ((size_bytes > 0)),
-    CONSTRAINT import_uploads_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'importing'::text, 'imported'::text, 'failed'::text, 'expired'::text])))
-);
-
-
---
--- Name: tocsin_import_upload_json(public.import_uploads); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_json(u public.import_uploads) RETURNS json
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT json_build_object('id', u.id, 'state', u.state, 'filename', u.filename,
-                             'preset', u.preset, 'list', u.list_name, 'size', u.size_bytes,
-                             'received', u.received_bytes, 'rows_read', u.rows_read,
-                             'error', u.error, 'report', u.report)
-$$;
-
-
---
--- Name: tocsin_import_upload_progress(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_progress(p_id bigint, p_rows bigint) RETURNS void
-    LANGUAGE sql
-    AS $$
-    UPDATE import_uploads SET rows_read = p_rows, updated_at = now()
-     WHERE id = p_id AND state = 'importing';
-$$;
-
-
---
--- Name: tocsin_import_upload_show(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_import_upload_show(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json)
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT 200, tocsin_import_upload_json(u) FROM import_uploads u
-     WHERE u.org_id = p_org AND u.created_by = p_user AND u.id = p_id
 $$;
 
 
@@ -1939,7 +1724,7 @@ CREATE FUNCTION public.tocsin_lead_senders(p_org bigint, OUT status integer, OUT
     SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind,
                                                     'messages_per_second', messages_per_second)
                                   ORDER BY id), '[]')
-      FROM senders WHERE org_id = p_org AND disabled_at IS NULL
+      FROM senders WHERE org_id = p_org
 $$;
 
 
@@ -2246,6 +2031,7 @@ CREATE TABLE public.orgs (
     texting_hours_start smallint DEFAULT 8 NOT NULL,
     texting_hours_end smallint DEFAULT 21 NOT NULL,
     release_after_minutes integer,
+    require_two_factor boolean DEFAULT true NOT NULL,
     CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
     CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
@@ -2526,11 +2312,6 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
-        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
-            format('sender %s is disabled: an admin enables it on the Senders page', p_sender));
         RETURN;
     END IF;
     SELECT * INTO v_org FROM orgs WHERE id = p_org;
@@ -2950,7 +2731,12 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
         'users', (SELECT coalesce(json_agg(json_build_object(
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
-                      'last_active_at', u.last_active_at, 'created_at', u.created_at)
+                      'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      -- schema 030: her authenticator, and her sessions open now
+                      'two_factor', EXISTS (SELECT 1 FROM user_totp t
+                                             WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+                      'sessions', (SELECT count(*) FROM sessions s
+                                    WHERE s.user_id = u.id AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -3958,124 +3744,6 @@ $$;
 
 
 --
--- Name: tocsin_sender_account_limit_set(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_account_limit_set(p_org bigint, p_user bigint, p_sender bigint, p_provider text, p_account_sid text, p_limit text) RETURNS json
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_old numeric;
-BEGIN
-    IF coalesce(p_limit, '') = '' THEN
-        RETURN NULL;
-    END IF;
-    IF p_account_sid IS NULL THEN
-        RETURN tocsin_api_error(400, 'invalid',
-            'an account limit needs a carrier account: only a Twilio sender (its account SID) has one');
-    END IF;
-    IF EXISTS (SELECT 1 FROM senders WHERE provider = p_provider AND account_sid = p_account_sid
-                                        AND org_id <> p_org) THEN
-        RETURN tocsin_api_error(409, 'shared_account',
-            'this carrier account also sends for another organisation: its limit is set by the operator (tocsinctl sender limit)');
-    END IF;
-    SELECT messages_per_second INTO v_old FROM provider_account_limits
-     WHERE provider = p_provider AND account = p_account_sid;
-    IF p_limit::numeric = 0 THEN
-        DELETE FROM provider_account_limits WHERE provider = p_provider AND account = p_account_sid;
-    ELSE
-        INSERT INTO provider_account_limits (provider, account, messages_per_second)
-        VALUES (p_provider, p_account_sid, p_limit::numeric)
-        ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second;
-    END IF;
-    IF v_old IS DISTINCT FROM nullif(p_limit::numeric, 0) THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_user, 'sender.account_limit', 'sender', p_sender,
-                jsonb_build_object('account', p_provider || ':' || p_account_sid,
-                                   'old', v_old, 'new', nullif(p_limit::numeric, 0)));
-    END IF;
-    RETURN NULL;
-END $$;
-
-
---
--- Name: tocsin_sender_add(bigint, bigint, bigint, text, text, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_add(p_org bigint, p_user bigint, p_id bigint, p_address text, p_kind text, p_provider text, p_account_sid text, p_sealed text, p_public_key text, p_mps text, p_base_url text, p_account_limit text) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_err json;
-BEGIN
-    IF EXISTS (SELECT 1 FROM senders WHERE address = p_address) THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'taken',
-            format('%s is already a sender (here or in another organisation)', p_address));
-        RETURN;
-    END IF;
-    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, p_provider, p_account_sid,
-                                             p_account_limit);
-    IF v_err IS NOT NULL THEN
-        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
-        RETURN;
-    END IF;
-    INSERT INTO senders (id, org_id, address, kind, provider, account_sid, credentials_sealed,
-                         telnyx_public_key, messages_per_second, base_url)
-    OVERRIDING SYSTEM VALUE
-    VALUES (p_id, p_org, p_address, p_kind, p_provider, p_account_sid, p_sealed, p_public_key,
-            p_mps::numeric, p_base_url);
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'sender.add', 'sender', p_id,
-            jsonb_build_object('address', p_address, 'kind', p_kind, 'provider', p_provider,
-                               'account_sid', p_account_sid, 'messages_per_second', p_mps::numeric,
-                               'base_url', p_base_url, 'telnyx_public_key', p_public_key));
-    RETURN QUERY SELECT 201, tocsin_sender_admin_json(p_id);
-END $$;
-
-
---
--- Name: tocsin_sender_admin_json(bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_admin_json(p_id bigint) RETURNS json
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT json_build_object(
-        'id', s.id, 'address', s.address, 'kind', s.kind, 'provider', s.provider,
-        'account_sid', s.account_sid, 'telnyx_public_key', s.telnyx_public_key,
-        'messages_per_second', s.messages_per_second,
-        'account_limit', l.messages_per_second,
-        'base_url', s.base_url,
-        'state', CASE WHEN s.disabled_at IS NULL THEN 'enabled' ELSE 'disabled' END,
-        'disabled_at', s.disabled_at, 'created_at', s.created_at,
-        'credentials_format', split_part(s.credentials_sealed, '.', 1))
-      FROM senders s
-      LEFT JOIN provider_account_limits l ON l.provider = s.provider AND l.account = s.account_sid
-     WHERE s.id = p_id $$;
-
-
---
--- Name: tocsin_sender_credentials_replace(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_credentials_replace(p_org bigint, p_user bigint, p_id bigint, p_provider text, p_sealed text, p_public_key text) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    UPDATE senders SET credentials_sealed = p_sealed,
-                       telnyx_public_key = coalesce(p_public_key, telnyx_public_key)
-     WHERE id = p_id AND org_id = p_org AND provider = p_provider;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'sender.credentials', 'sender', p_id,
-            jsonb_build_object('public_key_replaced', p_public_key IS NOT NULL));
-    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
-END $$;
-
-
---
 -- Name: tocsin_sender_opt_out_handling(text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4088,124 +3756,27 @@ $$;
 
 
 --
--- Name: tocsin_sender_set_disabled(bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_session_device(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_sender_set_disabled(p_org bigint, p_user bigint, p_id bigint, p_disabled boolean) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
+CREATE FUNCTION public.tocsin_session_device(ua text) RETURNS text
+    LANGUAGE sql IMMUTABLE
     AS $$
-BEGIN
-    UPDATE senders SET disabled_at = CASE WHEN p_disabled THEN coalesce(disabled_at, now()) END
-     WHERE id = p_id AND org_id = p_org;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, CASE WHEN p_disabled THEN 'sender.disable' ELSE 'sender.enable' END,
-            'sender', p_id, '{}');
-    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
-END $$;
-
-
---
--- Name: tocsin_sender_test(bigint, bigint, bigint, text, text, text, integer); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_test(p_org bigint, p_user bigint, p_id bigint, p_phone text, p_body text, p_encoding text, p_segments integer) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_s senders;
-    v_msg bigint;
-BEGIN
-    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    IF v_s.disabled_at IS NOT NULL THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'disabled',
-            'this sender is disabled: enable it to send a test message');
-        RETURN;
-    END IF;
-    IF EXISTS (SELECT 1 FROM opt_outs WHERE org_id = p_org AND phone = p_phone) THEN
-        RETURN QUERY SELECT 409, tocsin_api_error(409, 'opted_out',
-            format('%s has opted out of this organisation''s texts: nothing can be sent to it (it must text START to the sender first)', p_phone));
-        RETURN;
-    END IF;
-    INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane,
-                          purpose, sent_by_user_id)
-    VALUES (p_org, p_id, v_s.provider, p_phone, p_body, p_encoding, p_segments, 'conversational',
-            'test', p_user)
-    RETURNING id INTO v_msg;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'sender.test', 'sender', p_id,
-            jsonb_build_object('message_id', v_msg, 'to', p_phone));
-    RETURN QUERY SELECT 201, tocsin_sender_test_json(p_org, p_id, v_msg);
-END $$;
-
-
---
--- Name: tocsin_sender_test_json(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
-                             'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
-                             'error_code', m.error_code, 'error_message', m.error_message,
-                             'created_at', m.created_at, 'updated_at', m.updated_at)
-      FROM messages m
-     WHERE m.id = p_msg AND m.org_id = p_org AND m.sender_id = p_sender AND m.purpose = 'test' $$;
-
-
---
--- Name: tocsin_sender_update(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_sender_update(p_org bigint, p_user bigint, p_id bigint, p_mps text, p_account_limit text) RETURNS TABLE(status integer, body json)
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    v_s senders;
-    v_old numeric;
-    v_err json;
-BEGIN
-    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    v_old := v_s.messages_per_second;
-    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, v_s.provider, v_s.account_sid,
-                                             p_account_limit);
-    IF v_err IS NOT NULL THEN
-        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
-        RETURN;
-    END IF;
-    IF coalesce(p_mps, '') <> '' AND p_mps::numeric <> v_old THEN
-        UPDATE senders SET messages_per_second = p_mps::numeric WHERE id = p_id;
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_user, 'sender.rate', 'sender', p_id,
-                jsonb_build_object('old', v_old, 'new', p_mps::numeric));
-    END IF;
-    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
-END $$;
-
-
---
--- Name: tocsin_senders_admin(bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_senders_admin(p_org bigint, p_twilio_inbound text, p_twilio_status text, p_telnyx text, OUT status integer, OUT body json) RETURNS record
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT 200, json_build_object(
-        'sealing_key_ready', EXISTS (SELECT 1 FROM sealing_key),
-        'webhooks', json_build_object(
-            'twilio', json_build_object('inbound', p_twilio_inbound, 'status', p_twilio_status),
-            'telnyx', json_build_object('webhook', p_telnyx)),
-        'senders', coalesce((SELECT json_agg(tocsin_sender_admin_json(s.id) ORDER BY s.id)
-                               FROM senders s WHERE s.org_id = p_org), '[]'))
+    SELECT CASE WHEN coalesce(ua, '') = '' THEN 'Unknown device' ELSE concat_ws(' on ',
+        CASE WHEN ua ~ 'Edg(e|A|iOS)?/' THEN 'Edge'
+             WHEN ua ~ 'OPR/|Opera' THEN 'Opera'
+             WHEN ua ~ 'Firefox/|FxiOS/' THEN 'Firefox'
+             WHEN ua ~ 'HeadlessChrome/' THEN 'Headless Chrome'
+             WHEN ua ~ 'Chrome/|Chromium/|CriOS/' THEN 'Chrome'
+             WHEN ua ~ 'Safari/' THEN 'Safari'
+             WHEN ua ~ '^curl/' THEN 'curl'
+             ELSE 'A browser' END,
+        CASE WHEN ua ~ 'iPhone|iPad|iPod' THEN 'iOS'
+             WHEN ua ~ 'Android' THEN 'Android'
+             WHEN ua ~ 'Windows' THEN 'Windows'
+             WHEN ua ~ 'CrOS' THEN 'ChromeOS'
+             WHEN ua ~ 'Mac OS X|Macintosh' THEN 'macOS'
+             WHEN ua ~ 'Linux' THEN 'Linux' END) END
 $$;
 
 
@@ -4935,32 +4506,6 @@ ALTER TABLE public.import_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
--- Name: import_upload_chunks; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.import_upload_chunks (
-    upload_id bigint NOT NULL,
-    seq integer NOT NULL,
-    data bytea NOT NULL,
-    CONSTRAINT import_upload_chunks_seq_check CHECK ((seq >= 0))
-);
-
-
---
--- Name: import_uploads_id_seq; Type: SEQUENCE; Schema: public; Owner: -
---
-
-ALTER TABLE public.import_uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.import_uploads_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-
---
 -- Name: inbound_journal; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5357,6 +4902,35 @@ CREATE TABLE public.provider_account_limits (
 
 
 --
+-- Name: recovery_codes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.recovery_codes (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    code_hash bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    used_at timestamp with time zone,
+    CONSTRAINT recovery_codes_code_hash_check CHECK ((length(code_hash) = 32))
+);
+
+
+--
+-- Name: recovery_codes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.recovery_codes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.recovery_codes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5377,19 +4951,6 @@ CREATE TABLE public.schema_repeatables (
     checksum text NOT NULL,
     objects text[] DEFAULT '{}'::text[] NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-
---
--- Name: sealing_key; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sealing_key (
-    one boolean DEFAULT true NOT NULL,
-    public_key bytea NOT NULL,
-    published_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT sealing_key_one_check CHECK (one),
-    CONSTRAINT sealing_key_public_key_check CHECK ((length(public_key) = 32))
 );
 
 
@@ -5437,7 +4998,6 @@ CREATE TABLE public.senders (
     base_url text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     opt_out_handling text,
-    disabled_at timestamp with time zone,
     CONSTRAINT senders_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-f]{32}$'::text)),
     CONSTRAINT senders_address_check CHECK ((public.tocsin_is_e164(address) OR (address ~ '^[0-9]{5,6}$'::text))),
     CONSTRAINT senders_base_url_check CHECK ((base_url ~ '^https?://'::text)),
@@ -5478,9 +5038,15 @@ CREATE TABLE public.sessions (
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     expires_at timestamp with time zone NOT NULL,
     remote_addr text,
+    stage text DEFAULT 'full'::text NOT NULL,
+    factor_attempts smallint DEFAULT 0 NOT NULL,
+    user_agent text,
     CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
     CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32))
+    CONSTRAINT sessions_factor_attempts_check CHECK (((factor_attempts >= 0) AND (factor_attempts <= 10))),
+    CONSTRAINT sessions_stage_check CHECK ((stage = ANY (ARRAY['full'::text, 'code'::text, 'enrol'::text]))),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 256))
 );
 
 
@@ -5551,6 +5117,21 @@ ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 CREATE TABLE public.tz_names (
     name text NOT NULL
+);
+
+
+--
+-- Name: user_totp; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.user_totp (
+    user_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    secret bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    confirmed_at timestamp with time zone,
+    last_step bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT user_totp_secret_check CHECK ((length(secret) = 20))
 );
 
 
@@ -5718,30 +5299,6 @@ ALTER TABLE ONLY public.import_batches
 
 ALTER TABLE ONLY public.import_batches
     ADD CONSTRAINT import_batches_pkey PRIMARY KEY (id);
-
-
---
--- Name: import_upload_chunks import_upload_chunks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_upload_chunks
-    ADD CONSTRAINT import_upload_chunks_pkey PRIMARY KEY (upload_id, seq);
-
-
---
--- Name: import_uploads import_uploads_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_uploads
-    ADD CONSTRAINT import_uploads_org_id_id_key UNIQUE (org_id, id);
-
-
---
--- Name: import_uploads import_uploads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_uploads
-    ADD CONSTRAINT import_uploads_pkey PRIMARY KEY (id);
 
 
 --
@@ -6001,6 +5558,22 @@ ALTER TABLE ONLY public.provider_account_limits
 
 
 --
+-- Name: recovery_codes recovery_codes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: recovery_codes recovery_codes_user_id_code_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_user_id_code_hash_key UNIQUE (user_id, code_hash);
+
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6014,14 +5587,6 @@ ALTER TABLE ONLY public.schema_migrations
 
 ALTER TABLE ONLY public.schema_repeatables
     ADD CONSTRAINT schema_repeatables_pkey PRIMARY KEY (name);
-
-
---
--- Name: sealing_key sealing_key_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.sealing_key
-    ADD CONSTRAINT sealing_key_pkey PRIMARY KEY (one);
 
 
 --
@@ -6110,6 +5675,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tz_names
     ADD CONSTRAINT tz_names_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: user_totp user_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_pkey PRIMARY KEY (user_id);
 
 
 --
@@ -6210,27 +5783,6 @@ CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id,
 --
 
 CREATE INDEX conversations_pool ON public.conversations USING btree (org_id, created_at, id) WHERE ((state = 'open'::text) AND (assignee_id IS NULL));
-
-
---
--- Name: import_uploads_batch; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX import_uploads_batch ON public.import_uploads USING btree (org_id, batch_id) WHERE (batch_id IS NOT NULL);
-
-
---
--- Name: import_uploads_by_user; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX import_uploads_by_user ON public.import_uploads USING btree (org_id, created_by);
-
-
---
--- Name: import_uploads_open; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX import_uploads_open ON public.import_uploads USING btree (updated_at) WHERE (state = ANY (ARRAY['uploading'::text, 'importing'::text]));
 
 
 --
@@ -6458,6 +6010,13 @@ CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH 
 
 
 --
+-- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
+
+
+--
 -- Name: sessions sessions_user_active; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6659,30 +6218,6 @@ ALTER TABLE ONLY public.import_batches
 
 ALTER TABLE ONLY public.import_batches
     ADD CONSTRAINT import_batches_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
-
-
---
--- Name: import_upload_chunks import_upload_chunks_upload_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_upload_chunks
-    ADD CONSTRAINT import_upload_chunks_upload_id_fkey FOREIGN KEY (upload_id) REFERENCES public.import_uploads(id) ON DELETE CASCADE;
-
-
---
--- Name: import_uploads import_uploads_org_id_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_uploads
-    ADD CONSTRAINT import_uploads_org_id_batch_id_fkey FOREIGN KEY (org_id, batch_id) REFERENCES public.import_batches(org_id, id);
-
-
---
--- Name: import_uploads import_uploads_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.import_uploads
-    ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
 
 
 --
@@ -6982,6 +6517,14 @@ ALTER TABLE ONLY public.phone_zone_keys
 
 
 --
+-- Name: recovery_codes recovery_codes_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.recovery_codes
+    ADD CONSTRAINT recovery_codes_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: senders senders_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7051,6 +6594,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.tags
     ADD CONSTRAINT tags_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: user_totp user_totp_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.user_totp
+    ADD CONSTRAINT user_totp_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
 
 
 --

@@ -564,6 +564,28 @@ function peopleView(data, me, refresh, linkOut, err) {
                   },
                   'Reset password',
                 ),
+            u.disabled || !u.sessions
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'end-sessions',
+                    onclick: () => act(() => api('POST', `/api/users/${u.id}/revoke-sessions`)),
+                  },
+                  'Log out everywhere',
+                ),
+            u.disabled || !u.two_factor
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'reset-two-factor',
+                    onclick: () => act(() => api('POST', `/api/users/${u.id}/reset-two-factor`)),
+                  },
+                  'Reset two-factor',
+                ),
           );
       return h(
         'li',
@@ -583,6 +605,8 @@ function peopleView(data, me, refresh, linkOut, err) {
               : u.password_set
                 ? 'not active yet'
                 : 'no password set',
+            ` · ${u.two_factor ? 'two-factor on' : 'no two-factor'}`,
+            u.sessions ? ` · ${u.sessions} session${u.sessions === 1 ? '' : 's'}` : '',
           ),
         ),
         role,

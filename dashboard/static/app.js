@@ -19,9 +19,12 @@ import { leadNav, leadPage } from './leads.js';
 import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
+import { accountPage, codeForm, enrolCard } from './account.js';
 
 const root = document.getElementById('app');
-const state = { me: null, inbox: [], canned: null, tags: null, current: null };
+// pending: a login whose password was right and whose second step is
+// owed ({ stage: 'code' | 'enrol', user }).
+const state = { me: null, pending: null, inbox: [], canned: null, tags: null, current: null };
 
 function isLead() {
   return !!state.me && state.me.role !== 'volunteer';
@@ -76,7 +79,18 @@ function header() {
     'header',
     { class: 'top' },
     h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
-    h('span', { class: 'who', title: who }, who),
+    // Her name opens her Account page (two-factor login, sessions).
+    h(
+      'a',
+      {
+        class: 'who',
+        href: href('account'),
+        title: `Account: ${who}`,
+        'aria-label': `Account (${who})`,
+        'aria-current': section === 'account' ? 'page' : null,
+      },
+      who,
+    ),
     h(
       'nav',
       {},
@@ -100,8 +114,45 @@ async function logout() {
   }
   disconnect();
   state.me = null;
+  state.pending = null;
   setCsrf('');
   go(href('login'));
+}
+
+// --- the login's second step (account.js draws it) ---
+function home() {
+  return href(isLead() ? 'blasts' : 'inbox');
+}
+
+async function secondStep() {
+  const { stage, user } = state.pending;
+  const cancel = h('button', { type: 'button', class: 'link', onclick: logout }, 'Cancel and log out');
+  if (stage === 'code') {
+    const form = codeForm((r, why) => {
+      state.pending = null;
+      if (!r) {
+        flash(why || 'Log in again.', 'warning', { next: true });
+        return logout();
+      }
+      state.me = r.user;
+      go(home());
+    });
+    form.append(cancel);
+    replace(root, h('main', { class: 'center' }, form));
+    return;
+  }
+  const main = h('main', { class: 'center enrol-main' }, h('p', { class: 'loading' }, 'Loading…'));
+  replace(root, main);
+  const card = await enrolCard(
+    'Your organisation requires two-factor login for admins and leads. Set it up now to go on; it takes a minute.',
+    () => {
+      state.pending = null;
+      state.me = user;
+      go(home());
+    },
+  );
+  card.append(cancel);
+  replace(main, card);
 }
 
 // --- login ---
@@ -125,8 +176,12 @@ function loginPage() {
         try {
           const r = await api('POST', '/api/login', { email: email.value, password: password.value });
           setCsrf(r.csrf_token);
+          if (r.stage && r.stage !== 'full') {
+            state.pending = { stage: r.stage, user: r.user };
+            return secondStep();
+          }
           state.me = r.user;
-          go(href(isLead() ? 'blasts' : 'inbox'));
+          go(home());
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -910,8 +965,12 @@ async function ensureMe() {
   if (state.me) return true;
   try {
     const r = await api('GET', '/api/me');
-    state.me = r.user;
     setCsrf(r.csrf_token);
+    if (r.stage && r.stage !== 'full') {
+      state.pending = { stage: r.stage, user: r.user };
+      return false;
+    }
+    state.me = r.user;
     return true;
   } catch {
     return false;
@@ -924,7 +983,12 @@ async function render() {
   // its logs, and the page sends the token only in a POST body.
   const pre = route(fragment);
   if (pre.name === 'invite') return invitePage(pre.params.token);
-  if (pre.name === 'login' || !(await ensureMe())) {
+  const ok = pre.name !== 'login' && (await ensureMe());
+  if (!ok && pre.name !== 'login' && state.pending) {
+    disconnect();
+    return secondStep();
+  }
+  if (!ok) {
     disconnect();
     loginPage();
     const kept = takeFlash();
@@ -947,6 +1011,16 @@ async function render() {
     const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
     replace(root, header(), flashArea, main);
     const content = await reviewPage();
+    if (location.hash === fragment) replace(main, content);
+    return;
+  }
+  if (r.view === 'account') {
+    const main = h('main', { class: 'leads-main' }, h('p', { class: 'loading' }, 'Loading…'));
+    replace(root, header(), flashArea, main);
+    const content = await accountPage(state.me, () => {
+      state.me = null; // the stage may have changed (two-factor login turned off)
+      render();
+    });
     if (location.hash === fragment) replace(main, content);
     return;
   }

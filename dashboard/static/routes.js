@@ -8,7 +8,7 @@
 
 // path: the fragment, with :id (digits) or :token (base64url) parameters.
 // view: the module that draws it (app.js's inbox and team, outreach.js,
-// leads.js, admin.js, settings.js, review.js, or the logged-out pages). section: the
+// leads.js, admin.js, settings.js, review.js, account.js, or the logged-out pages). section: the
 // top-bar link it sits under. lead: only leads and admins open it (others
 // get the inbox); admin: only admins (admin.js's pages). parent: the page a
 // sub-page's sub-navigation marks.
@@ -34,6 +34,7 @@ const TABLE = [
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
   { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
+  { name: 'account', path: '#/account', view: 'account', section: 'account' },
 ];
 
 const PARAMS = { id: '(\\d{1,15})', token: '([A-Za-z0-9_-]{1,200})' };

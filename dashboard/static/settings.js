@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // settings.js — an org's settings pages: the organisation (#/settings,
 // admins: name, HELP replies in English and Spanish, texting hours, the
-// idle-release time, the per-volunteer conversation cap) and its shared
+// idle-release time, the per-volunteer conversation cap, whether admins and
+// leads must use two-factor login) and its shared
 // texts (#/settings/texts, leads and admins: canned responses and tags,
 // for the whole org or one outreach campaign; created, edited, retired
 // and restored). The server checks everything (schema/025, and the HELP
@@ -139,8 +140,43 @@ async function orgPage() {
     msg,
     h('button', { class: 'primary', type: 'submit' }, 'Save settings'),
   );
-  el.append(form);
+  el.append(form, await twoFactorSetting());
   return el;
+}
+
+// "Require two-factor login for admins and leads" (schema 030), saved
+// when it is changed.
+async function twoFactorSetting() {
+  const msg = h('div', { id: 'two-factor-setting-message' });
+  const box = h('input', { type: 'checkbox', id: 'set-two-factor' });
+  const card = h(
+    'div',
+    { class: 'card stack', id: 'two-factor-setting' },
+    h('h3', {}, 'Two-factor login'),
+    h('label', { class: 'check' }, box, ' Require it for admins and leads'),
+    h(
+      'p',
+      { class: 'muted hint' },
+      'An admin or lead without it is asked to set up an authenticator app right after her password, and can do nothing else until she has. Volunteers may turn it on for themselves.',
+    ),
+    msg,
+  );
+  try {
+    box.checked = (await api('GET', '/api/settings/two-factor')).require_two_factor;
+  } catch (e) {
+    say(msg, errorText(e), 'error');
+  }
+  box.addEventListener('change', async () => {
+    try {
+      const r = await api('POST', '/api/settings/two-factor', { required: box.checked });
+      box.checked = r.require_two_factor;
+      say(msg, r.require_two_factor ? 'Two-factor login is required.' : 'Two-factor login is optional.', 'success');
+    } catch (e) {
+      box.checked = !box.checked;
+      say(msg, errorText(e), 'error');
+    }
+  });
+  return card;
 }
 
 function helpCounter(box, id) {

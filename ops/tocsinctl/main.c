@@ -135,12 +135,16 @@ static const struct tocsinctl_verb verbs[] = {
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
      "default Spanish text with those parts).\n"},
-    {"org", "set", "SLUG --volunteer-max-conversations N", DB, tocsinctl_org_set,
-     "change an organisation's settings",
-     "Changes an organisation's settings.\n"
+    {"org", "set", "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]", DB,
+     tocsinctl_org_set, "change an organisation's settings",
+     "Changes an organisation's settings (give at least one).\n"
      "--volunteer-max-conversations: the most open conversations one volunteer may\n"
      "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
-     "takes nothing away from anyone.\n"},
+     "takes nothing away from anyone.\n"
+     "--require-two-factor: whether admins and leads must log in with a code from\n"
+     "an authenticator app (default on); one without it is asked to set one up\n"
+     "right after her password, and can do nothing else until she has\n"
+     "(docs/accounts.md). Audited.\n"},
     {"user", "add",
      "--org SLUG --email EMAIL --role admin|lead|volunteer\n[--name NAME] [--password-stdin]", DB,
      tocsinctl_user_add, "add a user (admin, lead or volunteer)",
@@ -156,6 +160,11 @@ static const struct tocsinctl_verb verbs[] = {
     {"user", "revoke-sessions", "--org SLUG --email EMAIL", DB, tocsinctl_user_revoke_sessions,
      "end every session of a user",
      "Ends every session of a login (\"log out everywhere\") without disabling it.\n"},
+    {"user", "reset-two-factor", "--org SLUG --email EMAIL", DB, tocsinctl_user_reset_two_factor,
+     "clear a user's two-factor login (lost phone and recovery codes)",
+     "Removes a login's authenticator and recovery codes and ends her sessions;\n"
+     "where her org requires two-factor login for her role she sets up a new one\n"
+     "at her next login. For the last admin who lost both. Audited.\n"},
     {"sender", "add",
      "--org SLUG --address NUMBER|SHORTCODE\n--provider twilio|telnyx --mps N [--kind "
      "short_code|long_code|toll_free]\n"

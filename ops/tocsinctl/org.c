@@ -57,11 +57,26 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     return rc;
 }
 
+/* Reads on/off (also true/false, yes/no, 1/0) into *v; 0, or -1. */
+static int on_off(const char *s, int *v)
+{
+    static const char *const on[] = {"on", "true", "yes", "1"}, *const off[] = {"off", "false",
+                                                                                "no", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(s, on[i]) == 0)
+            return *v = 1, 0;
+        if (strcmp(s, off[i]) == 0)
+            return *v = 0, 0;
+    }
+    return -1;
+}
+
 int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *max_conv = NULL;
+    const char *max_conv = NULL, *two_factor = NULL;
     const char *pos[1];
     const struct ctl_opt opts[] = {{"--volunteer-max-conversations", &max_conv, NULL},
+                                   {"--require-two-factor", &two_factor, NULL},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("org set", argc, argv, opts, pos, 1);
     if (np == -2)
@@ -72,34 +87,65 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl org set: missing SLUG (see --help)\n");
         return TOCSINCTL_USAGE;
     }
-    if (ctl_require("org set", "--volunteer-max-conversations", max_conv))
+    if (!max_conv && !two_factor) {
+        fprintf(stderr, "tocsinctl org set: give --volunteer-max-conversations N or "
+                        "--require-two-factor on|off (see --help)\n");
         return TOCSINCTL_USAGE;
-    char *end;
-    long n = strtol(max_conv, &end, 10);
-    if (*max_conv == '\0' || *end != '\0' || n < 1 || n > 500) {
-        fprintf(
-            stderr,
-            "tocsinctl org set: invalid --volunteer-max-conversations \"%s\": must be 1 to 500\n",
-            max_conv);
+    }
+    if (max_conv) {
+        char *end;
+        long n = strtol(max_conv, &end, 10);
+        if (*max_conv == '\0' || *end != '\0' || n < 1 || n > 500) {
+            fprintf(stderr,
+                    "tocsinctl org set: invalid --volunteer-max-conversations \"%s\": must be 1 "
+                    "to 500\n",
+                    max_conv);
+            return TOCSINCTL_USAGE;
+        }
+    }
+    int req = 0;
+    if (two_factor && on_off(two_factor, &req) != 0) {
+        fprintf(stderr, "tocsinctl org set: invalid --require-two-factor \"%s\": on or off\n",
+                two_factor);
         return TOCSINCTL_USAGE;
     }
     PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
-    const char *params[] = {pos[0], max_conv};
+    const char *params[] = {pos[0], max_conv, two_factor ? (req ? "true" : "false") : NULL};
     char err[512];
-    PGresult *res =
-        tocsin_dbsync_exec(conn,
-                           "UPDATE orgs SET volunteer_max_conversations = $2::int WHERE slug = $1"
-                           " RETURNING id",
-                           2, params, err, sizeof err);
+    /* A change of the two-factor rule is audited as the dashboard's is. */
+    PGresult *res = tocsin_dbsync_exec(
+        conn,
+        "WITH old AS (SELECT id, require_two_factor FROM orgs WHERE slug = $1),"
+        " u AS (UPDATE orgs SET"
+        "         volunteer_max_conversations = coalesce($2::int, volunteer_max_conversations),"
+        "         require_two_factor = coalesce($3::boolean, require_two_factor)"
+        "        WHERE slug = $1"
+        "       RETURNING id, volunteer_max_conversations, require_two_factor),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+        "                                 details)"
+        "       SELECT u.id, NULL, 'org.settings', 'org', u.id,"
+        "              jsonb_build_object('require_two_factor', jsonb_build_object("
+        "                  'old', old.require_two_factor, 'new', u.require_two_factor),"
+        "                  'by', 'tocsinctl')"
+        "         FROM u JOIN old USING (id)"
+        "        WHERE u.require_two_factor IS DISTINCT FROM old.require_two_factor)"
+        "SELECT volunteer_max_conversations, require_two_factor FROM u",
+        3, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res)
         fprintf(stderr, "tocsinctl org set: %s\n", err);
     else if (PQntuples(res) == 0)
         fprintf(stderr, "tocsinctl org set: org \"%s\" does not exist\n", pos[0]);
     else {
-        printf("org %s: volunteer_max_conversations=%ld\n", pos[0], n);
+        printf("org %s:", pos[0]);
+        if (max_conv)
+            printf(" volunteer_max_conversations=%s", PQgetvalue(res, 0, 0));
+        if (two_factor)
+            printf(" require_two_factor=%s",
+                   strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? "on" : "off");
+        printf("\n");
         rc = TOCSINCTL_OK;
     }
     PQclear(res);

@@ -62,6 +62,7 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_user_reset_two_factor(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv);

@@ -121,7 +121,7 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
 
 struct user_access {
     const char *verb, *email;
-    int what; /* 0 disable, 1 enable, 2 revoke sessions */
+    int what; /* 0 disable, 1 enable, 2 revoke sessions, 3 reset two-factor */
     long long sessions;
 };
 
@@ -151,6 +151,17 @@ static int user_access_apply(PGconn *conn, long long org_id, void *arg, char *er
         "       SELECT $1, 'user.revoke_sessions', 'user', id,"
         "              jsonb_build_object('sessions', (SELECT count(*) FROM d)) FROM t)"
         "SELECT (SELECT count(*) FROM d) FROM t",
+        /* reset-two-factor: her authenticator, recovery codes and sessions go */
+        "WITH t AS (SELECT id FROM users WHERE org_id = $1 AND lower(email) = lower($2)),"
+        " f AS (DELETE FROM user_totp WHERE user_id = (SELECT id FROM t) RETURNING user_id),"
+        " r AS (DELETE FROM recovery_codes WHERE user_id = (SELECT id FROM t)),"
+        " d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM t) RETURNING id),"
+        " a AS (INSERT INTO audit_events (org_id, action, subject_type, subject_id, details)"
+        "       SELECT $1, 'two_factor.reset', 'user', id,"
+        "              jsonb_build_object('had_two_factor', EXISTS (SELECT 1 FROM f),"
+        "                                 'sessions', (SELECT count(*) FROM d), 'by', 'tocsinctl')"
+        "         FROM t)"
+        "SELECT (SELECT count(*) FROM d) FROM t",
     };
     char org[24], dberr[512];
     snprintf(org, sizeof org, "%lld", org_id);
@@ -173,7 +184,8 @@ static int user_access_apply(PGconn *conn, long long org_id, void *arg, char *er
 
 static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
 {
-    static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions"};
+    static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions",
+                                        "user reset-two-factor"};
     const char *org = NULL, *email = NULL;
     const struct ctl_opt opts[] = {
         {"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
@@ -198,8 +210,10 @@ static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
                 printf("disabled %s (%lld session(s) ended)\n", email, u.sessions);
             else if (what == 1)
                 printf("enabled %s\n", email);
-            else
+            else if (what == 2)
                 printf("ended %lld session(s) of %s\n", u.sessions, email);
+            else
+                printf("reset two-factor login of %s (%lld session(s) ended)\n", email, u.sessions);
             rc = TOCSINCTL_OK;
         }
     }
@@ -219,4 +233,9 @@ int tocsinctl_user_enable(struct tocsinctl *ctl, int argc, char **argv)
 int tocsinctl_user_revoke_sessions(struct tocsinctl *ctl, int argc, char **argv)
 {
     return user_access(ctl, argc, argv, 2);
+}
+
+int tocsinctl_user_reset_two_factor(struct tocsinctl *ctl, int argc, char **argv)
+{
+    return user_access(ctl, argc, argv, 3);
 }

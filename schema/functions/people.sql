@@ -18,14 +18,20 @@ CREATE OR REPLACE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_se
     FOR EACH ROW EXECUTE FUNCTION tocsin_user_active();
 
 -- The People screen: the org's users (role, disabled, last activity,
--- whether a password is set) and its pending invites (a password reset
+-- whether a password is set, two-factor login, open sessions) and its
+-- pending invites (a password reset
 -- names its user).
 CREATE OR REPLACE FUNCTION tocsin_people(p_org bigint) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'users', (SELECT coalesce(json_agg(json_build_object(
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
-                      'last_active_at', u.last_active_at, 'created_at', u.created_at)
+                      'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      -- schema 030: her authenticator, and her sessions open now
+                      'two_factor', EXISTS (SELECT 1 FROM user_totp t
+                                             WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
+                      'sessions', (SELECT count(*) FROM sessions s
+                                    WHERE s.user_id = u.id AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(

@@ -58,3 +58,30 @@ END $$;
 
 CREATE OR REPLACE TRIGGER senders_changed_notify AFTER INSERT OR UPDATE OR DELETE ON senders
     FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_senders();
+
+-- A session that goes back to a half-logged-in stage (its user turned
+-- two-factor login off where her org requires it) closes its streams too.
+CREATE OR REPLACE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
+-- What a person calls the device of a session, from its User-Agent
+-- (sessions.user_agent, schema 030): "Firefox on Android". Browsers name
+-- several engines; the order picks the one they are.
+CREATE OR REPLACE FUNCTION tocsin_session_device(ua text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN coalesce(ua, '') = '' THEN 'Unknown device' ELSE concat_ws(' on ',
+        CASE WHEN ua ~ 'Edg(e|A|iOS)?/' THEN 'Edge'
+             WHEN ua ~ 'OPR/|Opera' THEN 'Opera'
+             WHEN ua ~ 'Firefox/|FxiOS/' THEN 'Firefox'
+             WHEN ua ~ 'HeadlessChrome/' THEN 'Headless Chrome'
+             WHEN ua ~ 'Chrome/|Chromium/|CriOS/' THEN 'Chrome'
+             WHEN ua ~ 'Safari/' THEN 'Safari'
+             WHEN ua ~ '^curl/' THEN 'curl'
+             ELSE 'A browser' END,
+        CASE WHEN ua ~ 'iPhone|iPad|iPod' THEN 'iOS'
+             WHEN ua ~ 'Android' THEN 'Android'
+             WHEN ua ~ 'Windows' THEN 'Windows'
+             WHEN ua ~ 'CrOS' THEN 'ChromeOS'
+             WHEN ua ~ 'Mac OS X|Macintosh' THEN 'macOS'
+             WHEN ua ~ 'Linux' THEN 'Linux' END) END
+$$;

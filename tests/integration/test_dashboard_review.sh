@@ -44,6 +44,7 @@ outreach_answered "$c1" "$V1" "Rally Saturday?"
 C1_CONTACT=$CONTACT
 
 "$BIN/ops/tocsinctl" org create other --name "Other Org" >/dev/null
+no_two_factor other  # as dash_setup does for demo
 OTHER=$(sql "SELECT id FROM orgs WHERE slug = 'other'")
 OSENDER=$(sql "INSERT INTO senders (org_id, address, kind, provider, credentials_sealed, messages_per_second)
                VALUES ($OTHER, '+18005550199', 'toll_free', 'telnyx', 'x', 10) RETURNING id")
