@@ -259,6 +259,10 @@ BEGIN
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RAISE EXCEPTION 'sender % does not exist in org %', p_sender, p_org USING ERRCODE = '22023';
     END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'sender % is disabled: an admin enables it on the Senders page', p_sender
+            USING ERRCODE = '22023';
+    END IF;
     IF NOT EXISTS (SELECT 1 FROM lists WHERE id = p_list AND org_id = p_org) THEN
         RAISE EXCEPTION 'list % does not exist in org %', p_list, p_org USING ERRCODE = '22023';
     END IF;
@@ -1237,7 +1241,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_encoding_check CHECK ((encoding = ANY (ARRAY['GSM-7'::text, 'UCS-2'::text]))),
     CONSTRAINT messages_lane_check CHECK ((lane = ANY (ARRAY['conversational'::text, 'bulk'::text]))),
     CONSTRAINT messages_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
-    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text]))),
+    CONSTRAINT messages_purpose_check CHECK ((purpose = ANY (ARRAY['reply'::text, 'confirmation'::text, 'opt_out_confirmation'::text, 'help'::text, 'blast'::text, 'outreach'::text, 'test'::text]))),
     CONSTRAINT messages_quiet_end_hour_check CHECK (((quiet_end_hour >= 9) AND (quiet_end_hour <= 24))),
     CONSTRAINT messages_recipient_zones_check CHECK (((cardinality(recipient_zones) >= 1) AND (cardinality(recipient_zones) <= 8))),
     CONSTRAINT messages_segments_check CHECK (((segments >= 1) AND (segments <= 100))),
@@ -1346,6 +1350,217 @@ CREATE FUNCTION public.tocsin_dispatch_release(p_worker text) RETURNS void
     LANGUAGE sql
     AS $$
     DELETE FROM dispatch_leases WHERE holder = p_worker
+$$;
+
+
+--
+-- Name: tocsin_import_upload_append(bigint, bigint, bigint, bigint, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_append(p_org bigint, p_user bigint, p_id bigint, p_offset bigint, p_data bytea) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u import_uploads;
+BEGIN
+    SELECT * INTO u FROM import_uploads
+     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload');
+        RETURN;
+    END IF;
+    IF u.state <> 'uploading' THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
+            'this upload is ' || u.state || coalesce(': ' || u.error, '') || '; start again');
+        RETURN;
+    END IF;
+    IF p_offset <> u.received_bytes THEN
+        RETURN QUERY SELECT 409, json_build_object('error', json_build_object('status', 409,
+            'code', 'wrong_offset', 'message', 'the upload goes on from byte ' || u.received_bytes,
+            'received', u.received_bytes));
+        RETURN;
+    END IF;
+    IF u.received_bytes + length(p_data) > u.size_bytes THEN
+        UPDATE import_uploads SET state = 'failed', updated_at = now(),
+               error = 'the file is larger than the ' || u.size_bytes || ' bytes announced'
+         WHERE id = p_id;
+        DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+        RETURN QUERY SELECT 413, tocsin_api_error(413, 'too_large',
+            'the file is larger than the ' || u.size_bytes || ' bytes announced: nothing was imported');
+        RETURN;
+    END IF;
+    INSERT INTO import_upload_chunks (upload_id, seq, data) VALUES (p_id, u.chunks, p_data);
+    UPDATE import_uploads SET received_bytes = received_bytes + length(p_data), chunks = chunks + 1,
+           updated_at = now()
+     WHERE id = p_id RETURNING * INTO u;
+    RETURN QUERY SELECT 200, tocsin_import_upload_json(u);
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_claim(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_claim(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json, preset text, mapping text, list_name text, filename text, chunks integer)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u import_uploads;
+BEGIN
+    SELECT * INTO u FROM import_uploads
+     WHERE org_id = p_org AND created_by = p_user AND id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such upload'),
+                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    IF u.state = 'uploading' AND u.received_bytes < u.size_bytes THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_incomplete',
+            'the upload is not complete: ' || u.received_bytes || ' of ' || u.size_bytes
+            || ' bytes received'), NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    IF NOT (u.state = 'uploading' OR (u.state = 'importing' AND u.updated_at < now() - interval '1 hour')) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'upload_' || u.state,
+            'this upload is ' || u.state || coalesce(': ' || u.error, '')),
+            NULL::text, NULL::text, NULL::text, NULL::text, NULL::int;
+        RETURN;
+    END IF;
+    UPDATE import_uploads SET state = 'importing', rows_read = 0, updated_at = now() WHERE id = p_id;
+    RETURN QUERY SELECT 200, NULL::json, u.preset, u.mapping::text, u.list_name, u.filename, u.chunks;
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_create(bigint, bigint, text, text, jsonb, text, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_create(p_org bigint, p_user bigint, p_filename text, p_preset text, p_mapping jsonb, p_list text, p_size bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    WITH gone AS (
+        UPDATE import_uploads SET state = 'expired', error = 'abandoned: no chunk for a day',
+               updated_at = now()
+         WHERE org_id = p_org AND state = 'uploading' AND updated_at < now() - interval '1 day'
+        RETURNING id)
+    DELETE FROM import_upload_chunks WHERE upload_id IN (SELECT id FROM gone);
+    IF (SELECT count(*) FROM import_uploads
+         WHERE org_id = p_org AND created_by = p_user AND state = 'uploading') >= 4 THEN
+        RETURN QUERY SELECT 429, tocsin_api_error(429, 'busy',
+            'you have 4 uploads under way: finish or wait for one before starting another');
+        RETURN;
+    END IF;
+    INSERT INTO import_uploads (org_id, created_by, filename, preset, mapping, list_name, size_bytes)
+    VALUES (p_org, p_user, p_filename, p_preset, p_mapping, nullif(p_list, ''), p_size)
+    RETURNING id INTO v_id;
+    RETURN QUERY SELECT 201, tocsin_import_upload_json(u) FROM import_uploads u WHERE u.id = v_id;
+END
+$$;
+
+
+--
+-- Name: tocsin_import_upload_done(bigint, jsonb, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_done(p_id bigint, p_report jsonb, p_batch bigint) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+    UPDATE import_uploads SET state = 'imported', report = p_report, batch_id = p_batch,
+           rows_read = (p_report->>'rows')::bigint, error = NULL, updated_at = now()
+     WHERE id = p_id AND state = 'importing'
+    RETURNING true;
+$$;
+
+
+--
+-- Name: tocsin_import_upload_failed(bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_failed(p_id bigint, p_error text, p_report jsonb) RETURNS void
+    LANGUAGE sql
+    AS $$
+    DELETE FROM import_upload_chunks WHERE upload_id = p_id;
+    UPDATE import_uploads SET state = 'failed', error = left(p_error, 500), report = p_report,
+           updated_at = now()
+     WHERE id = p_id AND state = 'importing';
+$$;
+
+
+--
+-- Name: import_uploads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_uploads (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    created_by bigint NOT NULL,
+    filename text NOT NULL,
+    preset text NOT NULL,
+    mapping jsonb NOT NULL,
+    list_name text,
+    size_bytes bigint NOT NULL,
+    received_bytes bigint DEFAULT 0 NOT NULL,
+    chunks integer DEFAULT 0 NOT NULL,
+    rows_read bigint DEFAULT 0 NOT NULL,
+    state text DEFAULT 'uploading'::text NOT NULL,
+    error text,
+    report jsonb,
+    batch_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT import_uploads_check CHECK (((received_bytes >= 0) AND (received_bytes <= size_bytes))),
+    CONSTRAINT import_uploads_chunks_check CHECK ((chunks >= 0)),
+    CONSTRAINT import_uploads_filename_check CHECK (((length(filename) >= 1) AND (length(filename) <= 200))),
+    CONSTRAINT import_uploads_list_name_check CHECK (((length(list_name) >= 1) AND (length(list_name) <= 200))),
+    CONSTRAINT import_uploads_mapping_check CHECK ((jsonb_typeof(mapping) = 'array'::text)),
+    CONSTRAINT import_uploads_preset_check CHECK (((length(preset) >= 1) AND (length(preset) <= 40))),
+    CONSTRAINT import_uploads_rows_read_check CHECK ((rows_read >= 0)),
+    CONSTRAINT import_uploads_size_bytes_check CHECK ((size_bytes > 0)),
+    CONSTRAINT import_uploads_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'importing'::text, 'imported'::text, 'failed'::text, 'expired'::text])))
+);
+
+
+--
+-- Name: tocsin_import_upload_json(public.import_uploads); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_json(u public.import_uploads) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', u.id, 'state', u.state, 'filename', u.filename,
+                             'preset', u.preset, 'list', u.list_name, 'size', u.size_bytes,
+                             'received', u.received_bytes, 'rows_read', u.rows_read,
+                             'error', u.error, 'report', u.report)
+$$;
+
+
+--
+-- Name: tocsin_import_upload_progress(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_progress(p_id bigint, p_rows bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    UPDATE import_uploads SET rows_read = p_rows, updated_at = now()
+     WHERE id = p_id AND state = 'importing';
+$$;
+
+
+--
+-- Name: tocsin_import_upload_show(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_import_upload_show(p_org bigint, p_user bigint, p_id bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, tocsin_import_upload_json(u) FROM import_uploads u
+     WHERE u.org_id = p_org AND u.created_by = p_user AND u.id = p_id
 $$;
 
 
@@ -1724,7 +1939,7 @@ CREATE FUNCTION public.tocsin_lead_senders(p_org bigint, OUT status integer, OUT
     SELECT 200, coalesce(json_agg(json_build_object('id', id, 'address', address, 'kind', kind,
                                                     'messages_per_second', messages_per_second)
                                   ORDER BY id), '[]')
-      FROM senders WHERE org_id = p_org
+      FROM senders WHERE org_id = p_org AND disabled_at IS NULL
 $$;
 
 
@@ -2312,6 +2527,11 @@ BEGIN
     END IF;
     IF NOT EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND org_id = p_org) THEN
         RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid', format('sender %s does not exist', p_sender));
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE id = p_sender AND disabled_at IS NOT NULL) THEN
+        RETURN QUERY SELECT 422, tocsin_api_error(422, 'invalid',
+            format('sender %s is disabled: an admin enables it on the Senders page', p_sender));
         RETURN;
     END IF;
     SELECT * INTO v_org FROM orgs WHERE id = p_org;
@@ -3744,6 +3964,124 @@ $$;
 
 
 --
+-- Name: tocsin_sender_account_limit_set(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_account_limit_set(p_org bigint, p_user bigint, p_sender bigint, p_provider text, p_account_sid text, p_limit text) RETURNS json
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_old numeric;
+BEGIN
+    IF coalesce(p_limit, '') = '' THEN
+        RETURN NULL;
+    END IF;
+    IF p_account_sid IS NULL THEN
+        RETURN tocsin_api_error(400, 'invalid',
+            'an account limit needs a carrier account: only a Twilio sender (its account SID) has one');
+    END IF;
+    IF EXISTS (SELECT 1 FROM senders WHERE provider = p_provider AND account_sid = p_account_sid
+                                        AND org_id <> p_org) THEN
+        RETURN tocsin_api_error(409, 'shared_account',
+            'this carrier account also sends for another organisation: its limit is set by the operator (tocsinctl sender limit)');
+    END IF;
+    SELECT messages_per_second INTO v_old FROM provider_account_limits
+     WHERE provider = p_provider AND account = p_account_sid;
+    IF p_limit::numeric = 0 THEN
+        DELETE FROM provider_account_limits WHERE provider = p_provider AND account = p_account_sid;
+    ELSE
+        INSERT INTO provider_account_limits (provider, account, messages_per_second)
+        VALUES (p_provider, p_account_sid, p_limit::numeric)
+        ON CONFLICT (provider, account) DO UPDATE SET messages_per_second = EXCLUDED.messages_per_second;
+    END IF;
+    IF v_old IS DISTINCT FROM nullif(p_limit::numeric, 0) THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_user, 'sender.account_limit', 'sender', p_sender,
+                jsonb_build_object('account', p_provider || ':' || p_account_sid,
+                                   'old', v_old, 'new', nullif(p_limit::numeric, 0)));
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_sender_add(bigint, bigint, bigint, text, text, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_add(p_org bigint, p_user bigint, p_id bigint, p_address text, p_kind text, p_provider text, p_account_sid text, p_sealed text, p_public_key text, p_mps text, p_base_url text, p_account_limit text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_err json;
+BEGIN
+    IF EXISTS (SELECT 1 FROM senders WHERE address = p_address) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'taken',
+            format('%s is already a sender (here or in another organisation)', p_address));
+        RETURN;
+    END IF;
+    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, p_provider, p_account_sid,
+                                             p_account_limit);
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
+        RETURN;
+    END IF;
+    INSERT INTO senders (id, org_id, address, kind, provider, account_sid, credentials_sealed,
+                         telnyx_public_key, messages_per_second, base_url)
+    OVERRIDING SYSTEM VALUE
+    VALUES (p_id, p_org, p_address, p_kind, p_provider, p_account_sid, p_sealed, p_public_key,
+            p_mps::numeric, p_base_url);
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.add', 'sender', p_id,
+            jsonb_build_object('address', p_address, 'kind', p_kind, 'provider', p_provider,
+                               'account_sid', p_account_sid, 'messages_per_second', p_mps::numeric,
+                               'base_url', p_base_url, 'telnyx_public_key', p_public_key));
+    RETURN QUERY SELECT 201, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_sender_admin_json(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_admin_json(p_id bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object(
+        'id', s.id, 'address', s.address, 'kind', s.kind, 'provider', s.provider,
+        'account_sid', s.account_sid, 'telnyx_public_key', s.telnyx_public_key,
+        'messages_per_second', s.messages_per_second,
+        'account_limit', l.messages_per_second,
+        'base_url', s.base_url,
+        'state', CASE WHEN s.disabled_at IS NULL THEN 'enabled' ELSE 'disabled' END,
+        'disabled_at', s.disabled_at, 'created_at', s.created_at,
+        'credentials_format', split_part(s.credentials_sealed, '.', 1))
+      FROM senders s
+      LEFT JOIN provider_account_limits l ON l.provider = s.provider AND l.account = s.account_sid
+     WHERE s.id = p_id $$;
+
+
+--
+-- Name: tocsin_sender_credentials_replace(bigint, bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_credentials_replace(p_org bigint, p_user bigint, p_id bigint, p_provider text, p_sealed text, p_public_key text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE senders SET credentials_sealed = p_sealed,
+                       telnyx_public_key = coalesce(p_public_key, telnyx_public_key)
+     WHERE id = p_id AND org_id = p_org AND provider = p_provider;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.credentials', 'sender', p_id,
+            jsonb_build_object('public_key_replaced', p_public_key IS NOT NULL));
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
 -- Name: tocsin_sender_opt_out_handling(text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3752,6 +4090,128 @@ CREATE FUNCTION public.tocsin_sender_opt_out_handling(p_kind text, p_provider te
     AS $$
     SELECT coalesce(p_set, CASE WHEN p_provider = 'twilio' AND p_kind IN ('long_code', 'toll_free')
                                 THEN 'carrier' ELSE 'program' END)
+$$;
+
+
+--
+-- Name: tocsin_sender_set_disabled(bigint, bigint, bigint, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_set_disabled(p_org bigint, p_user bigint, p_id bigint, p_disabled boolean) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE senders SET disabled_at = CASE WHEN p_disabled THEN coalesce(disabled_at, now()) END
+     WHERE id = p_id AND org_id = p_org;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, CASE WHEN p_disabled THEN 'sender.disable' ELSE 'sender.enable' END,
+            'sender', p_id, '{}');
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_sender_test(bigint, bigint, bigint, text, text, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_test(p_org bigint, p_user bigint, p_id bigint, p_phone text, p_body text, p_encoding text, p_segments integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s senders;
+    v_msg bigint;
+BEGIN
+    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v_s.disabled_at IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'disabled',
+            'this sender is disabled: enable it to send a test message');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM opt_outs WHERE org_id = p_org AND phone = p_phone) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'opted_out',
+            format('%s has opted out of this organisation''s texts: nothing can be sent to it (it must text START to the sender first)', p_phone));
+        RETURN;
+    END IF;
+    INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane,
+                          purpose, sent_by_user_id)
+    VALUES (p_org, p_id, v_s.provider, p_phone, p_body, p_encoding, p_segments, 'conversational',
+            'test', p_user)
+    RETURNING id INTO v_msg;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_user, 'sender.test', 'sender', p_id,
+            jsonb_build_object('message_id', v_msg, 'to', p_phone));
+    RETURN QUERY SELECT 201, tocsin_sender_test_json(p_org, p_id, v_msg);
+END $$;
+
+
+--
+-- Name: tocsin_sender_test_json(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+                             'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
+                             'error_code', m.error_code, 'error_message', m.error_message,
+                             'created_at', m.created_at, 'updated_at', m.updated_at)
+      FROM messages m
+     WHERE m.id = p_msg AND m.org_id = p_org AND m.sender_id = p_sender AND m.purpose = 'test' $$;
+
+
+--
+-- Name: tocsin_sender_update(bigint, bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sender_update(p_org bigint, p_user bigint, p_id bigint, p_mps text, p_account_limit text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s senders;
+    v_old numeric;
+    v_err json;
+BEGIN
+    SELECT * INTO v_s FROM senders WHERE id = p_id AND org_id = p_org FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    v_old := v_s.messages_per_second;
+    v_err := tocsin_sender_account_limit_set(p_org, p_user, p_id, v_s.provider, v_s.account_sid,
+                                             p_account_limit);
+    IF v_err IS NOT NULL THEN
+        RETURN QUERY SELECT (v_err->'error'->>'status')::int, v_err;
+        RETURN;
+    END IF;
+    IF coalesce(p_mps, '') <> '' AND p_mps::numeric <> v_old THEN
+        UPDATE senders SET messages_per_second = p_mps::numeric WHERE id = p_id;
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, p_user, 'sender.rate', 'sender', p_id,
+                jsonb_build_object('old', v_old, 'new', p_mps::numeric));
+    END IF;
+    RETURN QUERY SELECT 200, tocsin_sender_admin_json(p_id);
+END $$;
+
+
+--
+-- Name: tocsin_senders_admin(bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_senders_admin(p_org bigint, p_twilio_inbound text, p_twilio_status text, p_telnyx text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, json_build_object(
+        'sealing_key_ready', EXISTS (SELECT 1 FROM sealing_key),
+        'webhooks', json_build_object(
+            'twilio', json_build_object('inbound', p_twilio_inbound, 'status', p_twilio_status),
+            'telnyx', json_build_object('webhook', p_telnyx)),
+        'senders', coalesce((SELECT json_agg(tocsin_sender_admin_json(s.id) ORDER BY s.id)
+                               FROM senders s WHERE s.org_id = p_org), '[]'))
 $$;
 
 
@@ -4506,6 +4966,32 @@ ALTER TABLE public.import_batches ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 
 
 --
+-- Name: import_upload_chunks; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.import_upload_chunks (
+    upload_id bigint NOT NULL,
+    seq integer NOT NULL,
+    data bytea NOT NULL,
+    CONSTRAINT import_upload_chunks_seq_check CHECK ((seq >= 0))
+);
+
+
+--
+-- Name: import_uploads_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.import_uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.import_uploads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: inbound_journal; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4955,6 +5441,19 @@ CREATE TABLE public.schema_repeatables (
 
 
 --
+-- Name: sealing_key; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sealing_key (
+    one boolean DEFAULT true NOT NULL,
+    public_key bytea NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sealing_key_one_check CHECK (one),
+    CONSTRAINT sealing_key_public_key_check CHECK ((length(public_key) = 32))
+);
+
+
+--
 -- Name: send_stamps; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4998,6 +5497,7 @@ CREATE TABLE public.senders (
     base_url text,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     opt_out_handling text,
+    disabled_at timestamp with time zone,
     CONSTRAINT senders_account_sid_check CHECK ((account_sid ~ '^AC[0-9a-f]{32}$'::text)),
     CONSTRAINT senders_address_check CHECK ((public.tocsin_is_e164(address) OR (address ~ '^[0-9]{5,6}$'::text))),
     CONSTRAINT senders_base_url_check CHECK ((base_url ~ '^https?://'::text)),
@@ -5302,6 +5802,30 @@ ALTER TABLE ONLY public.import_batches
 
 
 --
+-- Name: import_upload_chunks import_upload_chunks_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_upload_chunks
+    ADD CONSTRAINT import_upload_chunks_pkey PRIMARY KEY (upload_id, seq);
+
+
+--
+-- Name: import_uploads import_uploads_org_id_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_id_key UNIQUE (org_id, id);
+
+
+--
+-- Name: import_uploads import_uploads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: inbound_journal inbound_journal_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5590,6 +6114,14 @@ ALTER TABLE ONLY public.schema_repeatables
 
 
 --
+-- Name: sealing_key sealing_key_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sealing_key
+    ADD CONSTRAINT sealing_key_pkey PRIMARY KEY (one);
+
+
+--
 -- Name: send_stamps send_stamps_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5783,6 +6315,27 @@ CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id,
 --
 
 CREATE INDEX conversations_pool ON public.conversations USING btree (org_id, created_at, id) WHERE ((state = 'open'::text) AND (assignee_id IS NULL));
+
+
+--
+-- Name: import_uploads_batch; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_batch ON public.import_uploads USING btree (org_id, batch_id) WHERE (batch_id IS NOT NULL);
+
+
+--
+-- Name: import_uploads_by_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_by_user ON public.import_uploads USING btree (org_id, created_by);
+
+
+--
+-- Name: import_uploads_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX import_uploads_open ON public.import_uploads USING btree (updated_at) WHERE (state = ANY (ARRAY['uploading'::text, 'importing'::text]));
 
 
 --
@@ -6218,6 +6771,30 @@ ALTER TABLE ONLY public.import_batches
 
 ALTER TABLE ONLY public.import_batches
     ADD CONSTRAINT import_batches_org_id_list_id_fkey FOREIGN KEY (org_id, list_id) REFERENCES public.lists(org_id, id);
+
+
+--
+-- Name: import_upload_chunks import_upload_chunks_upload_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_upload_chunks
+    ADD CONSTRAINT import_upload_chunks_upload_id_fkey FOREIGN KEY (upload_id) REFERENCES public.import_uploads(id) ON DELETE CASCADE;
+
+
+--
+-- Name: import_uploads import_uploads_org_id_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_batch_id_fkey FOREIGN KEY (org_id, batch_id) REFERENCES public.import_batches(org_id, id);
+
+
+--
+-- Name: import_uploads import_uploads_org_id_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.import_uploads
+    ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
 
 
 --
