@@ -16,14 +16,16 @@
 /* A session is good while it is within both lifetimes: the sliding one
  * ($2, renewed by use) and the absolute one from its login ($3), and its
  * user is not disabled. Sliding never moves expires_at past the absolute
- * end, so what the table says is what holds. A half-logged-in session
- * (stage 'code' or 'enrol', schema 030) never slides: it has the few
- * minutes its login gave it. */
+ * end, so what the table says is what holds. Its org, user and role are
+ * what tocsin_session_scopes resolves (its own, or the chapter a national
+ * admin acts in: schema 028), so every statement is scoped the one way.
+ * A half-logged-in session (stage 'code' or 'enrol', schema 030) never
+ * slides: it has the few minutes its login gave it. */
 static const char session_sql[] =
-    "WITH s AS (SELECT s.id, s.org_id, s.user_id, u.role, s.csrf_token, s.last_seen_at, s.stage"
-    "             FROM sessions s JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
-    "            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL"
-    "              AND s.created_at > now() - make_interval(secs => $3::int)),"
+    "WITH s AS (SELECT id, org_id, user_id, role, csrf_token, last_seen_at, stage"
+    "             FROM tocsin_session_scopes"
+    "            WHERE token_hash = $1 AND expires_at > now()"
+    "              AND created_at > now() - make_interval(secs => $3::int)),"
     " slide AS (UPDATE sessions SET last_seen_at = now(),"
     "                  expires_at = least(now() + make_interval(secs => $2::int),"
     "                                     created_at + make_interval(secs => $3::int))"

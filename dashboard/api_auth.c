@@ -237,50 +237,60 @@ void api_login(struct api_call *call)
     }
 }
 
+/* The session is the one its cookie found: while its user acts in a
+ * chapter, $1 and $2 are the chapter's, not the session's own. */
 void api_logout(struct api_call *call)
 {
     set_cookie(call, "", 1);
     dash_events_end_session(call->dash->events, call->session_id);
     api_add_param(call, call->session_id);
-    api_run_sql(call,
-                "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint AND user_id = $2::bigint"
-                "           RETURNING id)"
-                "SELECT 200, json_build_object('logged_out', true) FROM d");
+    api_run_sql(call, "WITH d AS (DELETE FROM sessions WHERE id = $4::bigint RETURNING id)"
+                      "SELECT 200, json_build_object('logged_out', true) FROM d");
 }
 
 /* "Log out everywhere": every session of the caller ends, this one too,
  * or with {"keep_this": true} every other one ("everywhere else").
  * Deleting them notifies tocsin_sessions, which closes their streams in
- * every dashboard process. */
+ * every dashboard process. The caller is the session's own user (not her
+ * acting account while she acts in a chapter). */
 void api_logout_everywhere(struct api_call *call)
 {
     const char *keep = api_body_text(call, "keep_this");
     int keep_this = keep && strcmp(keep, "true") == 0;
     if (!keep_this)
         set_cookie(call, "", 1);
-    api_add_param(call, keep_this ? call->session_id : "0");
+    api_add_param(call, call->session_id);
+    api_add_param(call, keep_this ? "true" : "false");
     api_run_sql(
-        call,
-        "WITH d AS (DELETE FROM sessions WHERE user_id = $2::bigint AND org_id = $1::bigint"
-        "             AND id <> $4::bigint RETURNING id),"
-        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
-        "                                 details)"
-        "       SELECT $1::bigint, $2::bigint, 'session.logout_everywhere', 'user', $2::bigint,"
-        "              jsonb_build_object('sessions', count(*), 'kept_this', $4::bigint <> 0)"
-        "         FROM d)"
-        "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
+        call, "WITH me AS (SELECT org_id, user_id FROM sessions WHERE id = $4::bigint),"
+              " d AS (DELETE FROM sessions s USING me WHERE s.user_id = me.user_id"
+              "          AND s.org_id = me.org_id AND NOT ($5::boolean AND s.id = $4::bigint)"
+              "       RETURNING s.id),"
+              " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id,"
+              "                                 details)"
+              "       SELECT org_id, user_id, 'session.logout_everywhere', 'user', user_id,"
+              "              jsonb_build_object('sessions', (SELECT count(*) FROM d),"
+              "                                 'kept_this', $5::boolean) FROM me)"
+              "SELECT 200, json_build_object('logged_out', (SELECT count(*) FROM d))");
 }
 
-/* Who the caller is, and the stage of her login: "full", or the step
- * still owed ("code", "enrol"; the page then asks for it). */
+/* Who the caller is, as the session resolves her: national (her org may
+ * have chapters), and acting (the chapter she acts in, until when, and her
+ * own org) while a window lasts (schema 028); and the stage of her login:
+ * "full", or the step still owed ("code", "enrol"; the page then asks for
+ * it). */
 void api_me(struct api_call *call)
 {
     api_add_param(call, call->session_id);
     api_run_sql(call,
                 "SELECT 200, json_build_object('user', " USER_JSON ", 'csrf_token', s.csrf_token,"
-                "                              'stage', s.stage)"
-                "  FROM sessions s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id"
-                " WHERE s.id = $4::bigint AND s.user_id = $2::bigint AND u.org_id = $1::bigint");
+                "       'stage', s.stage, 'national', o.national,"
+                "       'acting', CASE WHEN s.org_id <> o.id THEN json_build_object("
+                "           'org', json_build_object('id', o.id, 'name', o.name),"
+                "           'until', s.acting_until, 'home', h.name) END)"
+                "  FROM sessions s JOIN users u ON u.id = $2::bigint AND u.org_id = $1::bigint"
+                "  JOIN orgs o ON o.id = u.org_id JOIN orgs h ON h.id = s.org_id"
+                " WHERE s.id = $4::bigint");
 }
 
 /* A second factor's attempts are counted per user in their own limiter
@@ -318,11 +328,24 @@ void api_code_attempts_clear(struct api_call *call)
 
 /* --- invites --- */
 
+int api_invite_token(struct api_call *call, char hex[67], char url[600])
+{
+    char token[64];
+    if (tocsin_random_token(32, token, sizeof token) != 0) {
+        tocsin_http_error(call->req, 500, "internal", "could not make an invite token");
+        return -1;
+    }
+    api_token_hash_hex(token, strlen(token), hex);
+    /* In the fragment: browsers never send it, so no server or proxy logs it. */
+    snprintf(url, 600, "%s/#token=%s", call->dash->d->cfg.dashboard_url, token);
+    return 0;
+}
+
 void api_invite_create(struct api_call *call)
 {
     const char *email = api_body_text(call, "email");
     const char *role = api_body_text(call, "role");
-    char token[64], hex[67], url[600];
+    char hex[67], url[600];
     if (role && strcmp(role, "volunteer") != 0 && strcmp(role, "lead") != 0 &&
         strcmp(role, "admin") != 0) {
         tocsin_http_error(call->req, 400, "invalid", "a role is admin, lead or volunteer");
@@ -335,13 +358,8 @@ void api_invite_create(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "that email address is not valid");
         return;
     }
-    if (tocsin_random_token(32, token, sizeof token) != 0) {
-        tocsin_http_error(call->req, 500, "internal", "could not make an invite token");
+    if (api_invite_token(call, hex, url) != 0)
         return;
-    }
-    api_token_hash_hex(token, strlen(token), hex);
-    /* In the fragment: browsers never send it, so no server or proxy logs it. */
-    snprintf(url, sizeof url, "%s/#token=%s", call->dash->d->cfg.dashboard_url, token);
     api_add_param(call, email && *email ? email : NULL);
     api_add_param(call, role ? role : "volunteer");
     api_add_param(call, hex);

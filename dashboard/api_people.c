@@ -8,19 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
 #include "dashboard.h"
 
 void api_user_reset_password(struct api_call *call)
 {
-    char token[64], hex[67], url[600];
-    if (tocsin_random_token(32, token, sizeof token) != 0) {
-        tocsin_http_error(call->req, 500, "internal", "could not make a reset token");
+    char hex[67], url[600];
+    if (api_invite_token(call, hex, url) != 0)
         return;
-    }
-    api_token_hash_hex(token, strlen(token), hex);
-    /* In the fragment: browsers never send it, so no server or proxy logs it. */
-    snprintf(url, sizeof url, "%s/#token=%s", call->dash->d->cfg.dashboard_url, token);
     api_add_param(call, hex);
     api_add_param(call, url);
     api_run_sql(

@@ -7,6 +7,7 @@
  * the integration tests try every route it lists as every role. */
 #include <stdio.h>
 
+#include "api_chapters_sql.h"
 #include "api_leads_sql.h"
 #include "api_settings_sql.h"
 #include "api_outreach.h"
@@ -67,6 +68,8 @@ static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
+static const char *const f_chapter_create[] = {"name", "slug", NULL};
+static const char *const f_chapter_enter[] = {"reason", "minutes", NULL};
 
 /* An upload's state and progress: the uploader's own only. */
 #define SQL_IMPORT_UPLOAD_SHOW                                                                     \
@@ -232,6 +235,16 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/review/close", API_LEAD, 0, NULL, api_review_close),
     ROUTE_SQL("POST", "/api/review/conversations/:id/answer", API_LEAD, 0, f_review_answer,
               SQL_REVIEW_ANSWER),
+
+    /* a national admin's chapters (api_chapters.c, schema/functions/chapters.sql):
+     * another org's ids are 404 unless the caller is the national admin of
+     * that chapter, and then only to create, invite, or enter it (audited) */
+    ROUTE_SQL("GET", "/api/chapters", API_ADMIN, 0, NULL, SQL_CHAPTERS),
+    ROUTE_SQL("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, SQL_CHAPTER_CREATE),
+    ROUTE_FN("POST", "/api/chapters/:id/invites", API_ADMIN, 0, NULL, api_chapter_invite),
+    ROUTE_FN("POST", "/api/chapters/:id/enter", API_ADMIN, 0, f_chapter_enter, api_chapter_enter),
+    /* Leaving is the session's own: whatever role the acting account has. */
+    ROUTE_FN("POST", "/api/chapters/leave", API_VOLUNTEER, 0, NULL, api_chapter_leave),
 
     /* live updates (events.c) */
     ROUTE_FN("GET", "/api/events", API_VOLUNTEER, 0, NULL, api_events),

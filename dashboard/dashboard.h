@@ -37,8 +37,9 @@ enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
 
 /* One authenticated request. params[0..2] are always the caller's org id,
  * user id and role (text), so every statement scopes itself by them;
- * path parameters follow, then the route's body fields. Lives in the
- * request's arena. */
+ * path parameters follow, then the route's body fields. While a national
+ * admin acts in a chapter (acting, schema 028) they are the chapter's and
+ * her acting account's there. Lives in the request's arena. */
 struct api_call {
     struct tocsin_http_req *req;
     struct dashboard *dash;
@@ -149,6 +150,14 @@ int api_code_attempt(struct api_call *call);
 void api_password_busy(struct api_call *call);
 /* Clears the user's code attempts after a right code. */
 void api_code_attempts_clear(struct api_call *call);
+/* Makes an invite's token: its SHA-256 as a bytea literal (for the
+ * database) and the link that carries the token in its #fragment (shown
+ * once). Returns 0, or -1 after answering 500. */
+int api_invite_token(struct api_call *call, char hex[67], char url[600]);
+/* A national admin's chapters (api_chapters.c, schema/functions/chapters.sql). */
+void api_chapter_invite(struct api_call *call);
+void api_chapter_enter(struct api_call *call);
+void api_chapter_leave(struct api_call *call);
 void api_reply(struct api_call *call);
 /* Checks a message a person is about to send (not empty, UTF-8, at most
  * 1600 characters) and adds its encoding and segment count as the next

@@ -18,7 +18,8 @@
  * through the API, which applies the same scoping. Heartbeats keep proxies
  * from closing idle streams and find clients that went away.
  *
- * A stream lives no longer than its session and its role: on every NOTIFY
+ * A stream lives no longer than its session, its role and its org (a
+ * national admin entering or leaving a chapter, schema 028): on every NOTIFY
  * tocsin_sessions (a session deleted, a user's role or disabled state
  * changed: schema 018) and with every heartbeat, one query rechecks the
  * sessions of all open streams. A notification closes them within a
@@ -382,7 +383,7 @@ static void on_listen_connected(void *ctx)
 /* --- rechecking sessions --- */
 
 struct live_session {
-    long long id;
+    long long id, org;
     char role[16];
 };
 
@@ -411,13 +412,14 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
                 s->in_check = 0;
             return;
         }
-        static const char *const names[] = {"id", "role"};
+        static const char *const names[] = {"id", "role", "org_id"};
         int col[ARRAY_SIZE(names)];
         if (dash_columns(r->res, names, ARRAY_SIZE(names), col))
             n = 0; /* every stream ends: its browser reconnects and is checked again */
         for (int i = 0; i < n; i++) {
             live[i].id = strtoll(PQgetvalue(r->res, i, col[0]), NULL, 10);
             snprintf(live[i].role, sizeof live[i].role, "%s", PQgetvalue(r->res, i, col[1]));
+            live[i].org = strtoll(PQgetvalue(r->res, i, col[2]), NULL, 10);
         }
         qsort(live, (size_t)n, sizeof *live, live_cmp);
         unsigned ended = 0;
@@ -428,15 +430,15 @@ static void recheck_done(const struct tocsin_db_result *r, void *ctx)
             s->in_check = 0;
             struct live_session key = {.id = strtoll(s->session_id, NULL, 10)};
             struct live_session *l = bsearch(&key, live, (size_t)n, sizeof *live, live_cmp);
-            if (!l || strcmp(l->role, s->role) != 0) {
+            if (!l || strcmp(l->role, s->role) != 0 || l->org != s->org) {
                 ended++;
                 sub_end(s);
             }
         }
         free(live);
         if (ended)
-            log_info("events_streams_ended", "count=%u reason=\"session ended or role changed\"",
-                     ended);
+            log_info("events_streams_ended",
+                     "count=%u reason=\"session ended, role or org changed\"", ended);
     }
     if (h->check_again) {
         h->check_again = 0;
@@ -470,11 +472,10 @@ void dash_events_recheck(struct events_hub *h)
     const char *params[] = {ids, max_age};
     h->checking = 1;
     if (tocsin_db_query(h->dash->d->db,
-                        "SELECT s.id, u.role FROM sessions s"
-                        "  JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id"
-                        " WHERE s.id = ANY($1::bigint[]) AND s.expires_at > now()"
-                        "   AND s.created_at > now() - make_interval(secs => $2::int)"
-                        "   AND u.disabled_at IS NULL AND s.stage = 'full'",
+                        "SELECT id, role, org_id FROM tocsin_session_scopes"
+                        " WHERE id = ANY($1::bigint[]) AND expires_at > now()"
+                        "   AND created_at > now() - make_interval(secs => $2::int)"
+                        "   AND stage = 'full'",
                         2, params, recheck_done, h) != 0) {
         h->checking = 0;
         for (struct sub *s = h->subs; s; s = s->next)

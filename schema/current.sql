@@ -296,7 +296,11 @@ DECLARE
     v_queued int;
     v_stopped int;
 BEGIN
-    SELECT b.*, s.provider INTO v_b FROM blasts b JOIN senders s ON s.id = b.sender_id
+    -- The org's texting hours, read once per feed: each message gets its
+    -- window (the org's start; the earlier of the org's and its number's
+    -- end), which the claim applies in the recipient's zones.
+    SELECT b.*, s.provider, o.texting_hours_start, o.texting_hours_end INTO v_b
+      FROM blasts b JOIN senders s ON s.id = b.sender_id JOIN orgs o ON o.id = b.org_id
      WHERE b.id = p_blast AND b.state = 'sending' AND b.unfed > 0
        FOR UPDATE OF b SKIP LOCKED;
     IF NOT FOUND OR p_chunks < 1 THEN
@@ -312,16 +316,16 @@ BEGIN
                                 ORDER BY f.chunk LIMIT $6)
             RETURNING a.contact_ids
         ), pz AS (
-            SELECT z.prefix, z.zones, z.quiet_end_hour,
-                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $5), $5) AS opens
+            SELECT z.prefix, z.zones, least(z.quiet_end_hour, $8)::smallint AS quiet_end_hour,
+                   coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, $8), $5, $7), $5) AS opens
               FROM phone_zones z
         ), ins AS (
             INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
-                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
-                                  created_at, updated_at, state, error_message, finalized_at)
+                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, quiet_start_hour,
+                                  not_before, created_at, updated_at, state, error_message, finalized_at)
             SELECT $1, $2, $3, x.contact_id, x.phone, x.body,
                    CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
-                   'bulk', 'blast', $4, x.zones, x.end_hour, x.opens, $5, $5,
+                   'bulk', 'blast', $4, x.zones, x.end_hour, $7, x.opens, $5, $5,
                    CASE WHEN x.stopped THEN 'cancelled' ELSE 'queued' END,
                    CASE WHEN x.stopped THEN 'the member opted out before it was sent' END,
                    CASE WHEN x.stopped THEN $5 END
@@ -330,7 +334,7 @@ BEGIN
                                CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
                                z.quiet_end_hour AS end_hour,
                                CASE WHEN t.name IS NULL THEN z.opens
-                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5) END AS opens,
+                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5, $7) END AS opens,
                                EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = c.phone) AS stopped
                           FROM fed CROSS JOIN LATERAL unnest(fed.contact_ids) AS u(id)
                           JOIN contacts c ON c.id = u.id
@@ -347,7 +351,8 @@ BEGIN
           FROM ins
     $q$, tocsin_blast_render_sql(v_b.body))
     INTO v_fed, v_queued, v_stopped
-    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks;
+    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks, v_b.texting_hours_start,
+          v_b.texting_hours_end;
     UPDATE blasts SET unfed = unfed - v_fed WHERE id = p_blast;
     IF v_fed > v_queued THEN
         INSERT INTO blast_counter_deltas (blast_id, queued, cancelled, opted_out)
@@ -783,6 +788,308 @@ END $$;
 
 
 --
+-- Name: tocsin_chapter_create(bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_national boolean;
+    v_name text := btrim(coalesce(p_name, ''));
+    v_slug text := lower(btrim(coalesce(p_slug, '')));
+    v_id bigint;
+BEGIN
+    SELECT o.national INTO v_national FROM orgs o WHERE o.id = p_org;
+    IF v_national IS DISTINCT FROM true THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'this organisation has no chapters');
+        RETURN;
+    END IF;
+    IF length(v_name) NOT BETWEEN 1 AND 200 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'give the chapter a name of at most 200 characters');
+        RETURN;
+    END IF;
+    IF v_slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            'a short name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit');
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM orgs WHERE slug = v_slug) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', format('the short name "%s" is taken', v_slug));
+        RETURN;
+    END IF;
+    INSERT INTO orgs (slug, name, parent_org_id) VALUES (v_slug, v_name, p_org) RETURNING id INTO v_id;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id, jsonb_build_object('name', v_name, 'slug', v_slug)),
+           (v_id, NULL, 'org.create', 'org', v_id,
+            jsonb_build_object('national_org_id', p_org, 'national_user_id', p_admin));
+    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug);
+END $_$;
+
+
+--
+-- Name: tocsin_chapter_enter(bigint, bigint, bigint, bigint, text, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_enter(p_org bigint, p_admin bigint, p_session bigint, p_chapter bigint, p_reason text, p_minutes integer) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_c orgs;
+    v_me users;
+    v_reason text := btrim(coalesce(p_reason, ''));
+    v_minutes int := coalesce(p_minutes, 60);
+    v_acting bigint;
+    v_until timestamptz;
+BEGIN
+    SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
+    IF v_s.id IS NULL OR v_s.org_id <> p_org OR v_s.user_id <> p_admin THEN
+        IF v_s.acting_org_id = p_org THEN
+            RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'you are acting in a chapter: leave it first');
+        ELSE
+            RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        END IF;
+        RETURN;
+    END IF;
+    v_c := tocsin_chapter_of(p_org, p_chapter);
+    IF v_c.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        RETURN;
+    END IF;
+    IF length(v_reason) < 3 OR length(v_reason) > 500 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            'say why you are entering the chapter (3 to 500 characters): it is recorded in both organisations');
+        RETURN;
+    END IF;
+    IF v_minutes NOT BETWEEN 5 AND 240 THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'the window is 5 to 240 minutes');
+        RETURN;
+    END IF;
+    -- A window that ran out by itself ends on the record before the next.
+    PERFORM tocsin_chapter_window_end(v_s);
+    SELECT * INTO v_me FROM users WHERE id = p_admin;
+    INSERT INTO users (org_id, email, display_name, role, national_user_id)
+    VALUES (v_c.id, v_me.email, left(coalesce(nullif(v_me.display_name, ''), v_me.email), 180) || ' (national)',
+            'admin', p_admin)
+    ON CONFLICT (org_id, national_user_id) WHERE national_user_id IS NOT NULL
+    DO UPDATE SET email = EXCLUDED.email, display_name = EXCLUDED.display_name, role = 'admin', disabled_at = NULL
+    RETURNING id INTO v_acting;
+    v_until := now() + make_interval(mins => v_minutes);
+    UPDATE sessions SET acting_org_id = v_c.id, acting_user_id = v_acting, acting_until = v_until
+     WHERE id = p_session;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.enter', 'org', v_c.id,
+            jsonb_build_object('reason', v_reason, 'until', v_until, 'chapter', v_c.name)),
+           (v_c.id, v_acting, 'national.enter', 'user', v_acting,
+            jsonb_build_object('reason', v_reason, 'until', v_until, 'national_org_id', p_org,
+                               'national_user_id', p_admin, 'email', v_me.email));
+    RETURN QUERY SELECT 200, json_build_object('chapter', json_build_object('id', v_c.id, 'name', v_c.name),
+                                               'until', v_until);
+END $$;
+
+
+--
+-- Name: tocsin_chapter_invite(bigint, bigint, bigint, text, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_invite(p_org bigint, p_admin bigint, p_chapter bigint, p_email text, p_token_hash bytea) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_c orgs;
+    v_email text := nullif(btrim(coalesce(p_email, '')), '');
+    v_invite invites;
+BEGIN
+    v_c := tocsin_chapter_of(p_org, p_chapter);
+    IF v_c.id IS NULL THEN
+        RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no such chapter');
+        RETURN;
+    END IF;
+    IF v_email IS NOT NULL AND (length(v_email) > 254 OR v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$') THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid', 'that email address is not valid');
+        RETURN;
+    END IF;
+    IF v_email IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(v_email)
+                                          AND national_user_id IS NULL) THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'someone already has an account with that email');
+        RETURN;
+    END IF;
+    INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at)
+    VALUES (v_c.id, p_token_hash, v_email, 'admin', NULL, now() + interval '7 days')
+    RETURNING * INTO v_invite;
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_admin, 'chapter.invite', 'org', v_c.id,
+            jsonb_build_object('invite_id', v_invite.id, 'email', v_email, 'role', 'admin')),
+           (v_c.id, NULL, 'invite.create', 'invite', v_invite.id,
+            jsonb_build_object('role', 'admin', 'email', v_email, 'national_org_id', p_org,
+                               'national_user_id', p_admin));
+    RETURN QUERY SELECT 201, json_build_object('id', v_invite.id, 'chapter_id', v_c.id, 'role', 'admin',
+                                               'email', v_email, 'expires_at', v_invite.expires_at);
+END $_$;
+
+
+--
+-- Name: tocsin_chapter_leave(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_leave(p_session bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_chapter bigint;
+BEGIN
+    SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
+    v_chapter := tocsin_chapter_window_end(v_s);
+    RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
+END $$;
+
+
+--
+-- Name: sessions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sessions (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    user_id bigint NOT NULL,
+    token_hash bytea NOT NULL,
+    csrf_token text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    remote_addr text,
+    acting_org_id bigint,
+    acting_user_id bigint,
+    acting_until timestamp with time zone,
+    stage text DEFAULT 'full'::text NOT NULL,
+    factor_attempts smallint DEFAULT 0 NOT NULL,
+    user_agent text,
+    CONSTRAINT sessions_acting_whole CHECK ((((acting_org_id IS NULL) = (acting_user_id IS NULL)) AND ((acting_org_id IS NULL) = (acting_until IS NULL)))),
+    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
+    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
+    CONSTRAINT sessions_factor_attempts_check CHECK (((factor_attempts >= 0) AND (factor_attempts <= 10))),
+    CONSTRAINT sessions_stage_check CHECK ((stage = ANY (ARRAY['full'::text, 'code'::text, 'enrol'::text]))),
+    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32)),
+    CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 256))
+);
+
+
+--
+-- Name: tocsin_chapter_left(public.sessions, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_left(p_s public.sessions, p_session_ended boolean) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    SELECT p_s.org_id, p_s.user_id, 'chapter.leave', 'org', p_s.acting_org_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.user_id)
+    UNION ALL
+    SELECT p_s.acting_org_id, p_s.acting_user_id, 'national.leave', 'user', p_s.acting_user_id,
+           jsonb_build_object('expired', p_s.acting_until <= now(), 'until', p_s.acting_until,
+                              'session_ended', p_session_ended, 'national_org_id', p_s.org_id,
+                              'national_user_id', p_s.user_id)
+     WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = p_s.acting_user_id)
+$$;
+
+
+--
+-- Name: orgs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.orgs (
+    id bigint NOT NULL,
+    slug text NOT NULL,
+    name text NOT NULL,
+    parent_org_id bigint,
+    help_text text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
+    help_text_es text,
+    texting_hours_start smallint DEFAULT 8 NOT NULL,
+    texting_hours_end smallint DEFAULT 21 NOT NULL,
+    release_after_minutes integer,
+    "national" boolean DEFAULT false NOT NULL,
+    require_two_factor boolean DEFAULT true NOT NULL,
+    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
+    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
+    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
+    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
+    CONSTRAINT orgs_national_top CHECK (((NOT "national") OR (parent_org_id IS NULL))),
+    CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
+    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
+    CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
+    CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
+    CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
+    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
+);
+
+
+--
+-- Name: tocsin_chapter_of(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_of(p_org bigint, p_chapter bigint) RETURNS public.orgs
+    LANGUAGE sql
+    AS $$
+    SELECT c.* FROM orgs c JOIN orgs n ON n.id = c.parent_org_id
+     WHERE c.id = p_chapter AND c.parent_org_id = p_org AND n.national FOR UPDATE OF c
+$$;
+
+
+--
+-- Name: tocsin_chapter_window_end(public.sessions); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapter_window_end(p_session public.sessions) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF p_session.acting_org_id IS NULL THEN
+        RETURN NULL;
+    END IF;
+    UPDATE sessions SET acting_org_id = NULL, acting_user_id = NULL, acting_until = NULL WHERE id = p_session.id;
+    PERFORM tocsin_chapter_left(p_session, false);
+    RETURN p_session.acting_org_id;
+END $$;
+
+
+--
+-- Name: tocsin_chapters(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_chapters(p_org bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN o.national THEN 200 ELSE 404 END,
+           CASE WHEN NOT o.national THEN tocsin_api_error(404, 'not_found', 'this organisation has no chapters')
+           ELSE json_build_object(
+               'org', json_build_object('id', o.id, 'name', o.name, 'slug', o.slug),
+               'chapters', (SELECT coalesce(json_agg(json_build_object(
+                   'id', c.id, 'name', c.name, 'slug', c.slug, 'created_at', c.created_at,
+                   'members', (SELECT count(*) FROM contacts ct WHERE ct.org_id = c.id),
+                   'senders', (SELECT count(*) FROM senders s WHERE s.org_id = c.id),
+                   'people', (SELECT count(*) FROM users u WHERE u.org_id = c.id
+                                AND u.national_user_id IS NULL AND u.disabled_at IS NULL),
+                   'admins', (SELECT coalesce(json_agg(json_build_object(
+                                  'email', u.email, 'display_name', u.display_name,
+                                  'password_set', u.password_hash IS NOT NULL) ORDER BY lower(u.email)), '[]')
+                                FROM users u WHERE u.org_id = c.id AND u.role = 'admin'
+                                 AND u.national_user_id IS NULL AND u.disabled_at IS NULL),
+                   'admin_invites', (SELECT count(*) FROM invites i WHERE i.org_id = c.id AND i.role = 'admin'
+                                       AND i.used_at IS NULL AND i.expires_at > now()))
+                   ORDER BY lower(c.name), c.id), '[]')
+                   FROM orgs c WHERE c.parent_org_id = o.id))
+           END
+      FROM orgs o WHERE o.id = p_org
+$$;
+
+
+--
 -- Name: tocsin_claim(bigint, text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -820,16 +1127,24 @@ BEGIN
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
 
+        -- The checks of the claim, each run once for a candidate: its
+        -- opt-out as a join (an EXISTS here would be copied into every
+        -- CASE below that reads it), and the opening of its quiet-hours
+        -- window in a subquery the planner keeps (OFFSET 0) for the same
+        -- reason.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id,
-                   x.purpose <> 'opt_out_confirmation'
-                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
-                       AS blocked,
-                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
-                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
-                        ELSE p_now END AS opens
+            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
+              LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
+                                  AND x.purpose <> 'opt_out_confirmation'
+             CROSS JOIN LATERAL (
+                   -- quiet hours
+                   SELECT CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                               THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now,
+                                                              x.quiet_start_hour)
+                               ELSE p_now END AS opens
+                   OFFSET 0) w
              WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
         done AS (
             UPDATE messages m SET
@@ -1234,6 +1549,7 @@ CREATE TABLE public.messages (
     purpose text DEFAULT 'reply'::text NOT NULL,
     recipient_zones text[],
     quiet_end_hour smallint DEFAULT 21 NOT NULL,
+    quiet_start_hour smallint DEFAULT 8 NOT NULL,
     CONSTRAINT messages_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT messages_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
     CONSTRAINT messages_check CHECK (((state <> 'sending'::text) OR ((lease_until IS NOT NULL) AND (claimed_by IS NOT NULL)))),
@@ -1265,6 +1581,8 @@ CREATE TABLE public.users (
     disabled_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     last_active_at timestamp with time zone,
+    national_user_id bigint,
+    CONSTRAINT users_acting_no_password CHECK (((national_user_id IS NULL) OR (password_hash IS NULL))),
     CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 200)),
     CONSTRAINT users_email_check CHECK (((email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 254))),
     CONSTRAINT users_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
@@ -1565,6 +1883,28 @@ $$;
 
 
 --
+-- Name: tocsin_inbound_batch_size(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_inbound_batch_size(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS integer
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+BEGIN
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
+       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
+       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
+       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
+       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
+    END IF;
+    RETURN n;
+END $$;
+
+
+--
 -- Name: tocsin_inbound_journal_apply(integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1797,8 +2137,9 @@ BEGIN
        INTO v_checked, v_avg, v_long_id, v_long_code, v_long_chars
        USING p_org, v_list, v_filter->>'equals', tocsin_blast_longest_scan();
     -- Recipients whose quiet hours are on now, as the blast's feed
-    -- computes each message's window (005, 013): a contact's own zone when
-    -- PostgreSQL knows it, else its number's zones.
+    -- computes each message's window (005, 013, 028): a contact's own zone
+    -- when PostgreSQL knows it, else its number's zones; within the org's
+    -- texting hours.
     -- Counted per zone and number prefix first, so the window functions
     -- run once per group, not once per member.
     EXECUTE format($q$
@@ -1809,9 +2150,11 @@ BEGIN
                     WHERE %s GROUP BY 1, 2)
         SELECT coalesce(sum(g.n) FILTER (
                    WHERE CASE WHEN g.tz IS NULL
-                              THEN coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now())
-                              ELSE tocsin_quiet_window_start_zone(g.tz, z.quiet_end_hour, now()) END > now()), 0)
-          FROM g JOIN phone_zones z ON z.prefix = g.prefix $q$, v_where)
+                              THEN coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                      now(), o.texting_hours_start), now())
+                              ELSE tocsin_quiet_window_start_zone(g.tz, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                  now(), o.texting_hours_start) END > now()), 0)
+          FROM g JOIN phone_zones z ON z.prefix = g.prefix JOIN orgs o ON o.id = $1 $q$, v_where)
        INTO v_quiet USING p_org, v_list, v_filter->>'equals';
     v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
     v_segments := tocsin_sms_segments(coalesce(v_text, p_body));
@@ -2024,8 +2367,9 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM messages m
-             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+              FROM unnest(p_ids) AS i(id)
+              JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
+             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
     IF v_blocked IS NOT NULL THEN
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
                lease_until = NULL, updated_at = now(), finalized_at = now()
@@ -2228,36 +2572,6 @@ CREATE FUNCTION public.tocsin_opt_out_undo_refusal(p_org bigint, p_phone text) R
       FROM (SELECT 1) one
       LEFT JOIN opt_outs o ON o.org_id = p_org AND o.phone = p_phone
 $$;
-
-
---
--- Name: orgs; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.orgs (
-    id bigint NOT NULL,
-    slug text NOT NULL,
-    name text NOT NULL,
-    parent_org_id bigint,
-    help_text text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    volunteer_max_conversations integer DEFAULT 25 NOT NULL,
-    help_text_es text,
-    texting_hours_start smallint DEFAULT 8 NOT NULL,
-    texting_hours_end smallint DEFAULT 21 NOT NULL,
-    release_after_minutes integer,
-    require_two_factor boolean DEFAULT true NOT NULL,
-    CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
-    CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
-    CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
-    CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
-    CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
-    CONSTRAINT orgs_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'::text)),
-    CONSTRAINT orgs_texting_hours_end_check CHECK (((texting_hours_end >= 9) AND (texting_hours_end <= 21))),
-    CONSTRAINT orgs_texting_hours_order CHECK ((texting_hours_end > texting_hours_start)),
-    CONSTRAINT orgs_texting_hours_start_check CHECK (((texting_hours_start >= 8) AND (texting_hours_start <= 20))),
-    CONSTRAINT orgs_volunteer_max_conversations_check CHECK (((volunteer_max_conversations >= 1) AND (volunteer_max_conversations <= 500)))
-);
 
 
 --
@@ -2952,6 +3266,7 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
                       'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      'national', u.national_user_id IS NOT NULL,
                       -- schema 030: her authenticator, and her sessions open now
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
@@ -2984,14 +3299,15 @@ $$;
 
 
 --
--- Name: tocsin_quiet_window_start(text[], integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_quiet_window_start(text[], integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_quiet_window_start(p_zones text[], p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+CREATE FUNCTION public.tocsin_quiet_window_start(p_zones text[], p_end_hour integer, p_at timestamp with time zone, p_start_hour integer DEFAULT 8) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE
     AS $$
 DECLARE
     v_at timestamptz := p_at;
+    v_start interval := make_interval(hours => p_start_hour);
     v_zone text;
     v_local timestamp;
     v_moved boolean;
@@ -3003,11 +3319,11 @@ BEGIN
         v_moved := false;
         FOREACH v_zone IN ARRAY p_zones LOOP
             v_local := v_at AT TIME ZONE v_zone;
-            IF v_local < date_trunc('day', v_local) + interval '8 hours' THEN
-                v_at := (date_trunc('day', v_local) + interval '8 hours') AT TIME ZONE v_zone;
+            IF v_local < date_trunc('day', v_local) + v_start THEN
+                v_at := (date_trunc('day', v_local) + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             ELSIF v_local >= date_trunc('day', v_local) + make_interval(hours => p_end_hour) THEN
-                v_at := (date_trunc('day', v_local) + interval '1 day 8 hours') AT TIME ZONE v_zone;
+                v_at := (date_trunc('day', v_local) + interval '1 day' + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             END IF;
         END LOOP;
@@ -3023,16 +3339,18 @@ END $$;
 
 
 --
--- Name: tocsin_quiet_window_start_zone(text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_quiet_window_start_zone(text, integer, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_quiet_window_start_zone(p_zone text, p_end_hour integer, p_at timestamp with time zone) RETURNS timestamp with time zone
+CREATE FUNCTION public.tocsin_quiet_window_start_zone(p_zone text, p_end_hour integer, p_at timestamp with time zone, p_start_hour integer DEFAULT 8) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE WHEN (p_at AT TIME ZONE p_zone)::time < time '08:00'
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '8 hours') AT TIME ZONE p_zone
+    SELECT CASE WHEN extract(hour FROM p_at AT TIME ZONE p_zone) < p_start_hour
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + make_interval(hours => p_start_hour))
+                     AT TIME ZONE p_zone
                 WHEN extract(hour FROM p_at AT TIME ZONE p_zone) >= p_end_hour
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day 8 hours') AT TIME ZONE p_zone
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day'
+                      + make_interval(hours => p_start_hour)) AT TIME ZONE p_zone
                 ELSE p_at END
 $$;
 
@@ -3281,21 +3599,15 @@ CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message
     AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- applied set-based
     v_one int[];   -- applied one by one
     k int;
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     IF (SELECT count(*) FROM unnest(p_sender_id) u(id) JOIN senders s ON s.id = u.id) <> n THEN
         RAISE EXCEPTION 'invalid inbound batch: a sender does not exist';
@@ -3417,20 +3729,14 @@ CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message
     AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- journaled
     v_one int[];   -- applied now, by 007's batch function
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     -- 007's partition: a reply from a number that appears once in the batch.
     SELECT coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE x.set_based), '{}'),
@@ -4216,6 +4522,19 @@ $$;
 
 
 --
+-- Name: tocsin_session_acting_ended(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_session_acting_ended() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM tocsin_chapter_left(OLD, true);
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_session_device(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -4569,6 +4888,11 @@ BEGIN
     END IF;
     IF v_u.disabled_at IS NOT NULL THEN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'this user is disabled: enable them first');
+        RETURN;
+    END IF;
+    IF v_u.national_user_id IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                                                  'this is a national admin acting in your chapter: it has no password');
         RETURN;
     END IF;
     UPDATE users SET password_hash = NULL WHERE id = p_user;
@@ -5525,32 +5849,6 @@ ALTER TABLE public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
--- Name: sessions; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.sessions (
-    id bigint NOT NULL,
-    org_id bigint NOT NULL,
-    user_id bigint NOT NULL,
-    token_hash bytea NOT NULL,
-    csrf_token text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    expires_at timestamp with time zone NOT NULL,
-    remote_addr text,
-    stage text DEFAULT 'full'::text NOT NULL,
-    factor_attempts smallint DEFAULT 0 NOT NULL,
-    user_agent text,
-    CONSTRAINT sessions_check CHECK ((expires_at > created_at)),
-    CONSTRAINT sessions_csrf_token_check CHECK ((length(csrf_token) >= 32)),
-    CONSTRAINT sessions_factor_attempts_check CHECK (((factor_attempts >= 0) AND (factor_attempts <= 10))),
-    CONSTRAINT sessions_stage_check CHECK ((stage = ANY (ARRAY['full'::text, 'code'::text, 'enrol'::text]))),
-    CONSTRAINT sessions_token_hash_check CHECK ((length(token_hash) = 32)),
-    CONSTRAINT sessions_user_agent_check CHECK ((length(user_agent) <= 256))
-);
-
-
---
 -- Name: sessions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -5609,6 +5907,34 @@ ALTER TABLE public.tags ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: tocsin_session_scopes; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.tocsin_session_scopes AS
+ SELECT s.id,
+    s.token_hash,
+    s.csrf_token,
+    s.created_at,
+    s.last_seen_at,
+    s.expires_at,
+    s.org_id AS home_org_id,
+    s.user_id AS home_user_id,
+    COALESCE(c.org_id, s.org_id) AS org_id,
+    COALESCE(c.id, s.user_id) AS user_id,
+    COALESCE(c.role, u.role) AS role,
+    (c.id IS NOT NULL) AS acting,
+    s.stage
+   FROM ((public.sessions s
+     JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
+     LEFT JOIN LATERAL ( SELECT cu.org_id,
+            cu.id,
+            cu.role
+           FROM (public.users cu
+             JOIN public.orgs co ON ((co.id = cu.org_id)))
+          WHERE ((s.acting_until > now()) AND (u.role = 'admin'::text) AND (cu.org_id = s.acting_org_id) AND (cu.id = s.acting_user_id) AND (cu.national_user_id = s.user_id) AND (cu.disabled_at IS NULL) AND (co.parent_org_id = s.org_id))) c ON (true));
 
 
 --
@@ -5935,6 +6261,14 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: messages messages_quiet_start_hour_check; Type: CHECK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages
+    ADD CONSTRAINT messages_quiet_start_hour_check CHECK (((quiet_start_hour >= 8) AND (quiet_start_hour <= 20))) NOT VALID;
 
 
 --
@@ -6430,6 +6764,13 @@ CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id)
 
 
 --
+-- Name: orgs_parent; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
 -- Name: outreach_targets_claimed; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6479,6 +6820,13 @@ CREATE INDEX send_stamps_worker ON public.send_stamps USING btree (worker, stamp
 
 
 --
+-- Name: sessions_acting_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sessions_acting_user ON public.sessions USING btree (acting_user_id) WHERE (acting_user_id IS NOT NULL);
+
+
+--
 -- Name: sessions_expiry; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6500,10 +6848,17 @@ CREATE INDEX subscriptions_contact ON public.subscriptions USING btree (contact_
 
 
 --
+-- Name: users_acting_once; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX users_acting_once ON public.users USING btree (org_id, national_user_id) WHERE (national_user_id IS NOT NULL);
+
+
+--
 -- Name: users_email_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email));
+CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) WHERE (national_user_id IS NULL);
 
 
 --
@@ -6553,6 +6908,20 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 --
 
 CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public.senders FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_senders();
+
+
+--
+-- Name: sessions sessions_acting_ended; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_acting_ended AFTER DELETE ON public.sessions FOR EACH ROW WHEN ((old.acting_org_id IS NOT NULL)) EXECUTE FUNCTION public.tocsin_session_acting_ended();
+
+
+--
+-- Name: sessions sessions_acting_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_acting_notify AFTER UPDATE OF acting_org_id, acting_until ON public.sessions FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_sessions();
 
 
 --
@@ -7110,6 +7479,14 @@ ALTER TABLE ONLY public.senders
 
 
 --
+-- Name: sessions sessions_acting_org_id_acting_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_acting_org_id_acting_user_id_fkey FOREIGN KEY (acting_org_id, acting_user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
 -- Name: sessions sessions_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7179,6 +7556,14 @@ ALTER TABLE ONLY public.tags
 
 ALTER TABLE ONLY public.user_totp
     ADD CONSTRAINT user_totp_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: users users_national_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.users
+    ADD CONSTRAINT users_national_user_id_fkey FOREIGN KEY (national_user_id) REFERENCES public.users(id) ON DELETE CASCADE;
 
 
 --

@@ -3,14 +3,17 @@
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
 // reason) and people (#/people: invite, roles, disable, reset a password,
-// revoke an invite) and senders (#/senders: senders.js). Leads may import
-// opt-outs (an import only ever stops texting) and move people in
-// (#/move-in: move_in.js); the rest is an admin's. Every string from a file or a member
-// goes in through h() as text.
+// revoke an invite; a national admin's acting account marked, and never
+// given a password) and senders (#/senders: senders.js); a national
+// admin's Chapters page is chapters.js's. Leads may import opt-outs (an
+// import only ever stops texting) and move people in (#/move-in:
+// move_in.js); the rest is an admin's. Every string from a file or a
+// member goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { moveInPage } from './move_in.js';
-import { errorText } from './notice.js';
+import { errorText, showLink } from './notice.js';
+import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
 import { sendersPage } from './senders.js';
 
@@ -31,14 +34,16 @@ export function adminNav(r, me) {
     link('move-in', 'Move in'),
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
+    me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
   );
 }
 
 /** Builds the page of route r for the logged-in user me. */
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
-  if (r.name === 'senders') return sendersPage();
   if (r.name === 'move-in') return moveInPage();
+  if (r.name === 'senders') return sendersPage();
+  if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);
 }
 
@@ -371,26 +376,6 @@ async function peoplePage(me) {
   return el;
 }
 
-// A link shown once: the admin copies it and passes it on.
-function showLink(out, text, url) {
-  replace(
-    out,
-    h(
-      'div',
-      { class: 'card stack' },
-      h('p', {}, text),
-      h('input', {
-        readonly: true,
-        value: url,
-        class: 'link-once',
-        'aria-label': 'The link',
-        onfocus: (e) => e.target.select(),
-      }),
-      h('p', { class: 'muted' }, 'It is shown only now. It works once, for 7 days.'),
-    ),
-  );
-}
-
 function inviteCard(refresh, linkOut) {
   const email = h('input', { id: 'people-email', type: 'email', placeholder: 'new.volunteer@example.org' });
   const role = h(
@@ -545,7 +530,7 @@ function peopleView(data, me, refresh, linkOut, err) {
                   },
                   'Disable',
                 ),
-            u.disabled
+            u.disabled || u.national
               ? null
               : h(
                   'button',
@@ -595,6 +580,10 @@ function peopleView(data, me, refresh, linkOut, err) {
           { class: 'grow' },
           h('span', { class: 'name' }, u.display_name || u.email),
           u.disabled ? h('span', { class: 'state state-cancelled' }, 'disabled') : null,
+          // A national admin's acting account (chapters): never a password.
+          u.national
+            ? h('span', { class: 'state', title: 'A national admin acting in this chapter' }, 'national')
+            : null,
           h(
             'p',
             { class: 'muted' },

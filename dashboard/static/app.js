@@ -20,6 +20,7 @@ import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
 import { accountPage, codeForm, enrolCard } from './account.js';
+import { actingBanner } from './chapters.js';
 
 const root = document.getElementById('app');
 // pending: a login whose password was right and whose second step is
@@ -75,35 +76,40 @@ function header() {
   const section = here().section;
   const link = (name, label) => h('a', { href: href(name), 'aria-current': section === name ? 'page' : null }, label);
   const who = state.me.display_name || state.me.email;
-  return h(
-    'header',
-    { class: 'top' },
-    h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
-    // Her name opens her Account page (two-factor login, sessions).
+  // The header, and while a national admin acts in a chapter its banner
+  // (on every page: replace() flattens the pair).
+  return [
     h(
-      'a',
-      {
-        class: 'who',
-        href: href('account'),
-        title: `Account: ${who}`,
-        'aria-label': `Account (${who})`,
-        'aria-current': section === 'account' ? 'page' : null,
-      },
-      who,
+      'header',
+      { class: 'top' },
+      h('a', { href: href('inbox'), class: 'brand' }, 'Tocsin'),
+      // Her name opens her Account page (two-factor login, sessions).
+      h(
+        'a',
+        {
+          class: 'who',
+          href: href('account'),
+          title: `Account: ${who}`,
+          'aria-label': `Account (${who})`,
+          'aria-current': section === 'account' ? 'page' : null,
+        },
+        who,
+      ),
+      h(
+        'nav',
+        {},
+        link('inbox', 'Inbox'),
+        link('outreach', 'Outreach'),
+        isLead() ? link('team', 'Team') : null,
+        isLead() ? link('review', 'Review') : null,
+        isLead() ? link('blasts', 'Blasts') : null,
+        isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
+        isLead() ? link('settings', 'Settings') : null,
+        h('button', { class: 'link', onclick: logout }, 'Log out'),
+      ),
     ),
-    h(
-      'nav',
-      {},
-      link('inbox', 'Inbox'),
-      link('outreach', 'Outreach'),
-      isLead() ? link('team', 'Team') : null,
-      isLead() ? link('review', 'Review') : null,
-      isLead() ? link('blasts', 'Blasts') : null,
-      isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
-      isLead() ? link('settings', 'Settings') : null,
-      h('button', { class: 'link', onclick: logout }, 'Log out'),
-    ),
-  );
+    actingBanner(state.me),
+  ];
 }
 
 async function logout() {
@@ -120,8 +126,9 @@ async function logout() {
 }
 
 // --- the login's second step (account.js draws it) ---
-function home() {
-  return href(isLead() ? 'blasts' : 'inbox');
+// The first page of user (leads and admins: blasts).
+function home(user) {
+  return href(user.role !== 'volunteer' ? 'blasts' : 'inbox');
 }
 
 async function secondStep() {
@@ -134,8 +141,9 @@ async function secondStep() {
         flash(why || 'Log in again.', 'warning', { next: true });
         return logout();
       }
-      state.me = r.user;
-      go(home());
+      // The page reads the rest of who she is (national, acting) from /api/me.
+      state.me = null;
+      go(home(r.user));
     });
     form.append(cancel);
     replace(root, h('main', { class: 'center' }, form));
@@ -147,8 +155,8 @@ async function secondStep() {
     'Your organisation requires two-factor login for admins and leads. Set it up now to go on; it takes a minute.',
     () => {
       state.pending = null;
-      state.me = user;
-      go(home());
+      state.me = null;
+      go(home(user));
     },
   );
   card.append(cancel);
@@ -180,8 +188,9 @@ function loginPage() {
             state.pending = { stage: r.stage, user: r.user };
             return secondStep();
           }
-          state.me = r.user;
-          go(home());
+          // The page reads the rest of who she is (national, acting) from /api/me.
+          state.me = null;
+          go(home(r.user));
         } catch (e) {
           replace(err, errorText(e));
         }
@@ -970,7 +979,9 @@ async function ensureMe() {
       state.pending = { stage: r.stage, user: r.user };
       return false;
     }
-    state.me = r.user;
+    // national: the org may have chapters; acting: the chapter this
+    // national admin acts in now (chapters.js), shown on every page.
+    state.me = { ...r.user, national: r.national, acting: r.acting };
     return true;
   } catch {
     return false;

@@ -515,7 +515,7 @@ async function composePage() {
                 ? h(
                     'li',
                     { id: 'blast-confirm-quiet' },
-                    `${p.quiet_now} of them ${p.quiet_now === 1 ? 'is' : 'are'} in quiet hours now: their messages wait for 08:00 their time.`,
+                    `${p.quiet_now} of them ${p.quiet_now === 1 ? 'is' : 'are'} outside the texting hours now: their messages wait for the start of the texting hours, their time.`,
                   )
                 : null,
               h('li', { id: 'blast-confirm-segments' }, longestText(p)),
@@ -594,7 +594,11 @@ async function composePage() {
         h('h3', {}, 'When'),
         h('label', { class: 'choice', for: 'when-now' }, now, ' Send now'),
         h('label', { class: 'choice', for: 'when-later' }, later, ' Schedule for ', at),
-        h('p', { class: 'muted' }, 'Members are never texted in their quiet hours: their messages wait until morning.'),
+        h(
+          'p',
+          { class: 'muted' },
+          "Members are texted only within the org's texting hours (Settings), in their own time: the others' messages wait until then.",
+        ),
         err,
         submit,
         confirmBox,

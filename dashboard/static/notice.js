@@ -87,3 +87,24 @@ export function segmentCounter(box, { id, prefix = '' } = {}) {
   update();
   return { el, update };
 }
+
+/** A link shown once in out (an invite, a password reset): the admin
+ * copies it and passes it on. */
+export function showLink(out, text, url) {
+  replace(
+    out,
+    h(
+      'div',
+      { class: 'card stack' },
+      h('p', {}, text),
+      h('input', {
+        readonly: true,
+        value: url,
+        class: 'link-once',
+        'aria-label': 'The link',
+        onfocus: (e) => e.target.select(),
+      }),
+      h('p', { class: 'muted' }, 'It is shown only now. It works once, for 7 days.'),
+    ),
+  );
+}

@@ -7,11 +7,19 @@
 // that says how many; and an outreach answer recorded by mistake
 // corrected or cleared. The server validates, caps and audits
 // (schema/functions/review.sql); these pages show its sentence when it
-// refuses. Every string goes in through h() as text.
+// refuses. The list stays current while it is on screen: a change to a
+// conversation on the live stream (a reply, an assignment, a close)
+// refetches the rows shown through live.js's coalescing, as the inbox
+// does, keeping what the lead picked, an answer form she opened, and a
+// confirmation she was asked. Every string goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when, contactName } from './dom.js';
 import { errorText, say } from './notice.js';
 import { href } from './routes.js';
+import { coalesced, listen, whileShown } from './live.js';
+
+const LIVE_MS = 500; // at most two live refetches a second, as the inbox
+const PAGE_MAX = 100; // the server's largest page (limit)
 
 const FILTERS = ['campaign', 'tag', 'volunteer', 'state', 'flagged', 'from', 'to', 'q'];
 
@@ -88,7 +96,12 @@ export async function reviewPage() {
     h('div', { class: 'filter-actions' }, h('button', { class: 'primary', type: 'submit' }, 'Show')),
   );
 
-  const state = { rows: [], next: null, query: '' };
+  // rows: shown, newest first; next: the cursor after them; qs: the
+  // filters of the last load (a live refetch uses those, not fields being
+  // edited); gen: bumped by every load, so an answer that a later load
+  // overtook is dropped; shown: each row's data and node by id.
+  const state = { rows: [], next: null, qs: '', gen: 0 };
+  const shown = new Map();
   const list = h('div', { class: 'review-list', id: 'review-list' });
   const more = h('button', { type: 'button', id: 'review-more', hidden: true }, 'Show more');
   const pageAll = h('input', { type: 'checkbox', id: 'review-all' });
@@ -113,13 +126,19 @@ export async function reviewPage() {
   );
 
   const picked = () => [...list.querySelectorAll('input.pick:checked')].map((c) => Number(c.value));
-  function updateBulk() {
+  // The bulk bar follows the rows picked; a change the lead makes also
+  // takes back a confirmation asked about the old pick (a live refetch
+  // does not: the confirmation names the ids it was asked for).
+  function countPicked() {
     const n = picked().length;
     const boxes = list.querySelectorAll('input.pick');
     count.textContent = `${n} selected`;
     pageAll.checked = boxes.length > 0 && n === boxes.length;
     reassignBtn.disabled = n === 0 || !assignee.value;
     closeBtn.disabled = n === 0;
+  }
+  function updateBulk() {
+    countPicked();
     confirmBox.hidden = true;
   }
   pageAll.addEventListener('change', () => {
@@ -128,34 +147,89 @@ export async function reviewPage() {
   });
   assignee.addEventListener('change', updateBulk);
 
-  function query(before) {
+  function filters() {
     const p = new URLSearchParams();
     for (const name of FILTERS) {
       const v = form.elements[name].value.trim();
       if (v) p.set(name, v);
     }
-    if (before) p.set('before', before);
-    return p.toString();
+    return p;
+  }
+  const get = (p) => {
+    const qs = p.toString();
+    return api('GET', `/api/review/conversations${qs ? `?${qs}` : ''}`);
+  };
+
+  // Draws state.rows. keep: a row whose data did not change keeps its node
+  // (its pick, an open answer form) and a changed one its pick; otherwise
+  // every row is drawn afresh, unpicked (a new search, after a bulk action).
+  function draw(keep) {
+    const before = keep ? new Map(shown) : new Map();
+    shown.clear();
+    const nodes = state.rows.map((c) => {
+      const data = JSON.stringify(c);
+      const old = before.get(c.id);
+      if (old && old.data === data) {
+        shown.set(c.id, old);
+        return old.node;
+      }
+      const node = row(c);
+      if (old && old.node.querySelector('input.pick').checked) node.querySelector('input.pick').checked = true;
+      shown.set(c.id, { data, node });
+      return node;
+    });
+    // "All on this page" is every row shown, "Show more" included (the
+    // server takes at most 500 ids at once and says so).
+    replace(list, nodes.length ? nodes : h('p', { class: 'muted' }, 'No conversation matches.'));
+    more.hidden = !state.next;
+    if (keep) countPicked();
+    else updateBulk();
   }
 
   async function load(append) {
-    const qs = append ? query(state.next) : query();
+    const p = append ? new URLSearchParams(state.qs) : filters();
+    if (append) p.set('before', state.next);
+    const gen = ++state.gen;
     let r;
     try {
-      r = await api('GET', `/api/review/conversations${qs ? `?${qs}` : ''}`);
+      r = await get(p);
     } catch (e) {
       say(msg, errorText(e), 'error');
       return;
     }
-    if (!append) say(msg, null);
+    if (gen !== state.gen) return;
+    if (!append) {
+      say(msg, null);
+      state.qs = p.toString();
+    }
     state.rows = append ? state.rows.concat(r.conversations) : r.conversations;
     state.next = r.next;
-    // "All on this page" is every row shown, "Show more" included (the
-    // server takes at most 500 ids at once and says so).
-    replace(list, state.rows.length ? state.rows.map(row) : h('p', { class: 'muted' }, 'No conversation matches.'));
-    more.hidden = !state.next;
-    updateBulk();
+    draw(append);
   }
+
+  // A live refetch: the rows shown (up to the server's largest page) with
+  // the last load's filters; rows past them, from "Show more", stay.
+  async function refresh() {
+    const p = new URLSearchParams(state.qs);
+    p.set('limit', String(Math.min(PAGE_MAX, Math.max(50, state.rows.length))));
+    const gen = state.gen;
+    const r = await get(p); // an error waits for the next event
+    if (gen !== state.gen) return; // a load overtook it
+    const fetched = r.conversations;
+    if (r.next && fetched.length) {
+      const last = fetched[fetched.length - 1].id;
+      const tail = state.rows.filter((c) => c.id < last);
+      state.rows = fetched.concat(tail);
+      state.next = tail.length ? state.next : r.next;
+    } else {
+      state.rows = fetched;
+      state.next = r.next;
+    }
+    draw(true);
+  }
+  const live = coalesced(refresh, LIVE_MS);
+  listen('conversation', live, whileShown(el));
+  listen('resync', live, whileShown(el));
 
   function row(c) {
     const last = c.last_message;

@@ -127,7 +127,7 @@ async function orgPage() {
       h(
         'p',
         { class: 'muted hint' },
-        'New outreach campaigns start with these hours. Never wider than 08:00–21:00 (20:00 where state law says so), which every message keeps.',
+        'Blasts are sent only within these hours, and new outreach campaigns start with them. Never wider than 08:00–21:00 (20:00 where state law says so), which every message keeps.',
       ),
     ),
     field(

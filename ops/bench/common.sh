@@ -24,3 +24,27 @@ bench_pg_pids() { local pm; pm=$(head -1 "$1/postmaster.pid"); echo "$pm" $(pgre
 # bench_cpu_ticks PID...: user + system CPU time of the processes, in clock
 # ticks (getconf CLK_TCK a second).
 bench_cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }
+# bench_pg_statements DIR: restarts the cluster in DIR with
+# pg_stat_statements loaded, nested statements too (for finding where
+# PostgreSQL's time goes; it costs a little of that time itself).
+bench_pg_statements() {
+  local conf; conf=$(readlink -f "$1")/postgresql.conf
+  local lines="shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = 'all'"
+  if [ "$(id -u)" -eq 0 ]; then
+    printf '%s\n' "$lines" | runuser -u postgres -- tee -a "$conf" >/dev/null
+  else
+    printf '%s\n' "$lines" >>"$conf"
+  fi
+  "$here/ops/pg" stop --dir "$1" --port "$PG_PORT" >/dev/null
+  "$here/ops/pg" start --dir "$1" --port "$PG_PORT" >/dev/null
+  /usr/lib/postgresql/15/bin/psql -XqAt "$TOCSIN_DATABASE_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+}
+# bench_pg_statements_print COUNT: the statements with the most execution
+# time since the last reset, in microseconds per COUNT (message).
+bench_pg_statements_print() {
+  /usr/lib/postgresql/15/bin/psql -X "$TOCSIN_DATABASE_URL" -c "
+    SELECT round((total_exec_time * 1000 / $1)::numeric, 1) AS us_per_msg, calls, rows,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+}

@@ -20,7 +20,7 @@
 # Two seconds of other messages warm the gateway up first (its
 # connections' plans, the tables past empty); they are not counted.
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message)"; exit 0 ;; esac
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message); TOCSIN_BENCH_STATEMENTS=1 also prints pg_stat_statements"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32} members=${3:-0}
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_build tocsinctl tocsin-gateway bench_http_hello bench_inbound_requests
@@ -29,6 +29,9 @@ gw_pid= hello_pid=
 cleanup() { kill $gw_pid $hello_pid 2>/dev/null || true; bench_pg_stop "$tmp/pg"; rm -rf "$tmp"; }
 trap cleanup EXIT
 bench_pg "$tmp/pg"
+# TOCSIN_BENCH_STATEMENTS=1: also the statements that took PostgreSQL's
+# time, burst and drain together (pg_stat_statements; ops/bench/common.sh).
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements "$tmp/pg"
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 "$build/ops/tocsinctl" migrate >/dev/null
 "$build/ops/tocsinctl" demo-seed >/dev/null
@@ -88,6 +91,7 @@ metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches0=$(metric tocsin_gateway_inbound_batches_total) journaled0=$(metric tocsin_gateway_journaled_total)
 rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
 wal0=$(count "pg_current_wal_insert_lsn()")
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && count "pg_stat_statements_reset()" >/dev/null
 gw0=$(bench_cpu_ticks $gw_pid) pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
@@ -120,3 +124,5 @@ awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((sto
   if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us (until threaded)\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
   if (n > 0) printf "WAL per stored message:              %10.0f bytes\n", wal / n
   if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, n / bt, fb }'
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements_print "$(( stored - rows0 ))"
+true

@@ -12,7 +12,15 @@
 # as messages just ahead of the sender, schema 013), timed from its
 # schedule to the last 'sent': whether feeding keeps up with the worker.
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)"; exit 0 ;; esac
+case "${1:-}" in -h|--help) cat <<'USAGE'
+Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)
+Environment: TOCSIN_BENCH_STATEMENTS=1 also prints the statements that took
+PostgreSQL's time during the worker run (pg_stat_statements);
+TOCSIN_BENCH_QUICK=1 stops after the worker run (no pgbench bound, no blast);
+TOCSIN_BENCH_PEER=1 then runs ops/bench/peer_graphile.sh with as many jobs
+(graphile-worker, its batching on, its own cluster) and prints the ratio.
+USAGE
+exit 0 ;; esac
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 n=${1:-200000}
 bench_build tocsin-worker tocsinctl tocsin-carrier-sim
@@ -27,6 +35,9 @@ trap cleanup EXIT
 bench_pg "$tmp/pg"
 pgbin=/usr/lib/postgresql/15/bin
 psql() { "$pgbin/psql" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" "$@"; }
+if [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ]; then
+  bench_pg_statements "$tmp/pg"
+fi
 now() { date +%s.%N; }
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 "$build/ops/tocsinctl" migrate >/dev/null
@@ -60,10 +71,13 @@ run_worker_until_sent() { # COUNT: starts a worker, returns once it has sent COU
   done
 }
 last_sent() { psql -c "SELECT extract(epoch FROM max(sent_at)) FROM messages WHERE state = 'sent'"; }
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && psql -c "SELECT pg_stat_statements_reset()" >/dev/null
+wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
 sim0=$(bench_cpu_ticks "$sim_pid") pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 t0=$(now)
 run_worker_until_sent "$n"
 t1=$(last_sent)
+wal=$(psql -c "SELECT pg_current_wal_insert_lsn() - '$wal0'")
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
 # CPU while sending, read before the worker's connection (and so its
 # backend) goes away.
@@ -77,10 +91,21 @@ printf '  %-52s %8s msgs/s\n' "tocsin-worker -> simulator, end to end" "$worker_
 printf '  %-52s %8s MB\n' "worker peak RSS" "$(( rss / 1024 ))"
 printf '  %-52s %8s s\n' "wall time" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
 # What one message costs the machine, and what that allows on its cores.
-awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v w="$worker_ticks" -v s="$sim_ticks" -v p="$pg_ticks" 'BEGIN {
+awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v w="$worker_ticks" -v s="$sim_ticks" -v p="$pg_ticks" -v wal="$wal" 'BEGIN {
   us = 1e6 / hz / n
   printf "  %-52s %8s\n", "CPU per message (us): worker, simulator, PostgreSQL", sprintf("%.0f, %.0f, %.0f", w * us, s * us, p * us)
+  printf "  %-52s %8.0f bytes\n", "WAL per message (claim to sent)", wal / n
   printf "  %-52s %8.0f msgs/s\n", "ceiling of " cores " cores at that CPU per message", cores * 1e6 / ((w + s + p) * us) }'
+
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements_print "$n"
+if [ "${TOCSIN_BENCH_PEER:-0}" = 1 ]; then
+  # The peer, measured in the same run, on a cluster of its own.
+  peer_out=$("$here/ops/bench/peer_graphile.sh" "$n" "$TOCSIN_WORKER_CONCURRENCY")
+  grep -v '^peer_jobs_per_s ' <<<"$peer_out"
+  awk -v w="$worker_rate" -v p="$(awk '$1 == "peer_jobs_per_s" { print $2 }' <<<"$peer_out")" \
+    'BEGIN { printf "  %-52s %8.2f x\n", "tocsin-worker / graphile-worker, end to end", w / p }'
+fi
+[ "${TOCSIN_BENCH_QUICK:-0}" = 1 ] && exit 0
 
 # The database half alone, as pgbench: claim a batch, then mark it sent.
 psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"

@@ -15,9 +15,11 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *name = NULL, *email = NULL, *help = NULL;
     const char *pos[1];
+    int national = 0;
     const struct ctl_opt opts[] = {{"--name", &name, NULL},
                                    {"--admin-email", &email, NULL},
                                    {"--help-text", &help, NULL},
+                                   {"--national", NULL, &national},
                                    {NULL, NULL, NULL}};
     int np = ctl_parse("init", argc, argv, opts, pos, 1);
     if (np == -2)
@@ -38,14 +40,15 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
     PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
-    const char *params[] = {pos[0], name, help, email, token};
+    const char *params[] = {pos[0], name, help, email, token, national ? "true" : "false"};
     char err[512];
     /* One statement: the org only if there is none yet, its invite with it
      * (the token's SHA-256 is stored, as the dashboard stores its own). */
     PGresult *res = tocsin_dbsync_exec(
         conn,
-        "WITH o AS (INSERT INTO orgs (slug, name, help_text)"
-        "           SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM orgs) RETURNING id),"
+        "WITH o AS (INSERT INTO orgs (slug, name, help_text, national)"
+        "           SELECT $1, $2, $3, $6::boolean WHERE NOT EXISTS (SELECT 1 FROM orgs)"
+        "           RETURNING id),"
         " i AS (INSERT INTO invites (org_id, token_hash, email, role, expires_at)"
         "       SELECT id, sha256(convert_to($5, 'UTF8')), $4, 'admin', now() + interval '7 days' FROM o"
         "       RETURNING id, org_id),"
@@ -53,7 +56,7 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
         "       SELECT org_id, 'invite.create', 'invite', id, jsonb_build_object('role', 'admin', 'email', $4::text)"
         "         FROM i)"
         "SELECT org_id FROM i",
-        5, params, err, sizeof err);
+        6, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res)
         fprintf(stderr, "tocsinctl init: %s\n", err);

@@ -49,11 +49,13 @@ static const struct tocsinctl_verb verbs[] = {
      "  the database, owned by the owner role, with CONNECT and TEMPORARY for the runtime role "
      "only.\n"
      "Running it again changes nothing that is already right.\n"},
-    {NULL, "init", "SLUG --name NAME --admin-email EMAIL [--help-text TEXT]", DB, tocsinctl_init,
-     "create the first org and an invite link for its first admin",
+    {NULL, "init", "SLUG --name NAME --admin-email EMAIL [--national] [--help-text TEXT]", DB,
+     tocsinctl_init, "create the first org and an invite link for its first admin",
      "Creates the first organisation of an empty installation and an invite link\n"
      "(valid 7 days) for its first admin, built on TOCSIN_DASHBOARD_URL. The admin\n"
      "opens it, sets a password, and invites everyone else from the dashboard.\n"
+     "--national: the org is a national body, whose admin creates its chapters\n"
+     "and invites their first admins from the dashboard (Org > Chapters).\n"
      "Refuses a database that already has an organisation (use org create).\n"},
     {NULL, "migrate", "[--dir DIR] [--status]", DB, tocsinctl_migrate,
      "apply pending schema migrations and changed functions, views and triggers",
@@ -128,10 +130,14 @@ static const struct tocsinctl_verb verbs[] = {
      "                                              (tocsinctl messages requeue)\n"
      "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
      "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
-    {"org", "create", "SLUG --name NAME [--parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]",
-     DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
+    {"org", "create",
+     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]", DB,
+     tocsinctl_org_create, "create an organisation (a chapter or the national body)",
      "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
-     "--parent makes it a chapter of another org; --help-text is the HELP reply\n"
+     "--national makes it a national body, whose admins create and enter its\n"
+     "chapters from the dashboard (Chapters screen); --parent makes it a chapter of\n"
+     "another org, which becomes national (a chapter has no chapters of its own).\n"
+     "--help-text is the HELP reply\n"
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
      "default Spanish text with those parts).\n"},

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * org.c — `tocsinctl org create`: a chapter or the national body;
+ * org.c — `tocsinctl org create`: a chapter or the national body (an org
+ * with chapters is national: its admins get the dashboard's Chapters
+ * screen, schema 028);
  * `tocsinctl org set`: its settings kept in the database. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +15,10 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *name = NULL, *parent = NULL, *help = NULL, *help_es = NULL;
     const char *pos[1];
+    int national = 0;
     const struct ctl_opt opts[] = {{"--name", &name, NULL},
                                    {"--parent", &parent, NULL},
+                                   {"--national", NULL, &national},
                                    {"--help-text", &help, NULL},
                                    {"--help-text-es", &help_es, NULL},
                                    {NULL, NULL, NULL}};
@@ -29,17 +33,25 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     }
     if (ctl_require("org create", "--name", name))
         return TOCSINCTL_USAGE;
+    if (national && parent) {
+        fprintf(stderr, "tocsinctl org create: a chapter (--parent) cannot be --national\n");
+        return TOCSINCTL_USAGE;
+    }
     PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
-    const char *params[] = {pos[0], name, parent, help, help_es};
+    const char *params[] = {pos[0], name, parent, help, help_es, national ? "true" : "false"};
     char err[512];
+    /* A chapter's parent becomes national, unless it is itself a chapter
+     * (no row: refused below). */
     PGresult *res = tocsin_dbsync_exec(
         conn,
-        "INSERT INTO orgs (slug, name, parent_org_id, help_text, help_text_es) "
-        "SELECT $1, $2, p.id, $4, $5 FROM (SELECT NULL) x "
-        "LEFT JOIN orgs p ON p.slug = $3 WHERE $3::text IS NULL OR p.id IS NOT NULL RETURNING id",
-        5, params, err, sizeof err);
+        "WITH p AS (UPDATE orgs SET national = true WHERE slug = $3 AND parent_org_id IS NULL"
+        "           RETURNING id)"
+        "INSERT INTO orgs (slug, name, parent_org_id, help_text, help_text_es, national) "
+        "SELECT $1, $2, p.id, $4, $5, $6::boolean FROM (SELECT NULL) x "
+        "LEFT JOIN p ON true WHERE $3::text IS NULL OR p.id IS NOT NULL RETURNING id",
+        6, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res && strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
         fprintf(stderr, "tocsinctl org create: org \"%s\" already exists\n", pos[0]);
@@ -48,7 +60,9 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     else if (!res)
         fprintf(stderr, "tocsinctl org create: %s\n", err);
     else if (PQntuples(res) == 0)
-        fprintf(stderr, "tocsinctl org create: parent org \"%s\" does not exist\n", parent);
+        fprintf(stderr,
+                "tocsinctl org create: parent org \"%s\" does not exist or is itself a chapter\n",
+                parent);
     else {
         printf("created org %s (id %s)\n", pos[0], PQgetvalue(res, 0, 0));
         rc = TOCSINCTL_OK;

@@ -58,8 +58,9 @@ int ctl_recorded_checksum(PGconn *conn, const char *sql, const char *key, char s
 
 /* Records name's checksum and objects ($3: BEFORE_SQL's answer before the
  * file ran); returns what it defined before and defines no more, which no
- * other file defines either, in the order they can be dropped (triggers,
- * then views, then functions). */
+ * other file defines either and which still exists (a file may drop an
+ * old signature itself, for databases that never recorded it), in the
+ * order they can be dropped (triggers, then views, then functions). */
 #define RECORD_SQL                                                                        \
     "WITH now_defined AS ("                                                               \
     "   SELECT coalesce(array_agg(obj ORDER BY obj), '{}') AS objs"                       \
@@ -74,6 +75,9 @@ int ctl_recorded_checksum(PGconn *conn, const char *sql, const char *key, char s
     "  WHERE o.obj <> ALL (n.objs)"                                                       \
     "    AND NOT EXISTS (SELECT 1 FROM schema_repeatables r"                              \
     "                     WHERE r.name <> $1 AND o.obj = ANY (r.objects))"                \
+    "    AND CASE split_part(o.obj, ' ', 1)"                                              \
+    "        WHEN 'FUNCTION' THEN to_regprocedure(substr(o.obj, 10)) IS NOT NULL"         \
+    "        WHEN 'VIEW' THEN to_regclass(substr(o.obj, 6)) IS NOT NULL ELSE true END"    \
     "  ORDER BY CASE split_part(o.obj, ' ', 1)"                                           \
     "           WHEN 'TRIGGER' THEN 0 WHEN 'VIEW' THEN 1 ELSE 2 END, o.obj"
 /* clang-format on */

@@ -40,14 +40,18 @@ $$;
 
 -- tocsin_quiet_window_start for one zone, as one expression the planner
 -- inlines (a contact with a known timezone, a million times in an
--- expansion): p_at when the local time is within [08:00, p_end_hour:00),
--- else the next 08:00 local.
-CREATE OR REPLACE FUNCTION tocsin_quiet_window_start_zone(p_zone text, p_end_hour int, p_at timestamptz)
+-- expansion): p_at when the local time is within [p_start_hour:00,
+-- p_end_hour:00), else the next p_start_hour:00 local.
+DROP FUNCTION IF EXISTS tocsin_quiet_window_start_zone(text, int, timestamptz);
+CREATE OR REPLACE FUNCTION tocsin_quiet_window_start_zone(p_zone text, p_end_hour int, p_at timestamptz,
+                                                          p_start_hour int DEFAULT 8)
 RETURNS timestamptz LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN (p_at AT TIME ZONE p_zone)::time < time '08:00'
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '8 hours') AT TIME ZONE p_zone
+    SELECT CASE WHEN extract(hour FROM p_at AT TIME ZONE p_zone) < p_start_hour
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + make_interval(hours => p_start_hour))
+                     AT TIME ZONE p_zone
                 WHEN extract(hour FROM p_at AT TIME ZONE p_zone) >= p_end_hour
-                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day 8 hours') AT TIME ZONE p_zone
+                THEN (date_trunc('day', p_at AT TIME ZONE p_zone) + interval '1 day'
+                      + make_interval(hours => p_start_hour)) AT TIME ZONE p_zone
                 ELSE p_at END
 $$;
 
@@ -477,7 +481,11 @@ DECLARE
     v_queued int;
     v_stopped int;
 BEGIN
-    SELECT b.*, s.provider INTO v_b FROM blasts b JOIN senders s ON s.id = b.sender_id
+    -- The org's texting hours, read once per feed: each message gets its
+    -- window (the org's start; the earlier of the org's and its number's
+    -- end), which the claim applies in the recipient's zones.
+    SELECT b.*, s.provider, o.texting_hours_start, o.texting_hours_end INTO v_b
+      FROM blasts b JOIN senders s ON s.id = b.sender_id JOIN orgs o ON o.id = b.org_id
      WHERE b.id = p_blast AND b.state = 'sending' AND b.unfed > 0
        FOR UPDATE OF b SKIP LOCKED;
     IF NOT FOUND OR p_chunks < 1 THEN
@@ -493,16 +501,16 @@ BEGIN
                                 ORDER BY f.chunk LIMIT $6)
             RETURNING a.contact_ids
         ), pz AS (
-            SELECT z.prefix, z.zones, z.quiet_end_hour,
-                   coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, $5), $5) AS opens
+            SELECT z.prefix, z.zones, least(z.quiet_end_hour, $8)::smallint AS quiet_end_hour,
+                   coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, $8), $5, $7), $5) AS opens
               FROM phone_zones z
         ), ins AS (
             INSERT INTO messages (org_id, sender_id, provider, contact_id, to_phone, body, encoding, segments,
-                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, not_before,
-                                  created_at, updated_at, state, error_message, finalized_at)
+                                  lane, purpose, blast_id, recipient_zones, quiet_end_hour, quiet_start_hour,
+                                  not_before, created_at, updated_at, state, error_message, finalized_at)
             SELECT $1, $2, $3, x.contact_id, x.phone, x.body,
                    CASE WHEN x.code %% 2 = 0 THEN 'GSM-7' ELSE 'UCS-2' END, x.code / 2,
-                   'bulk', 'blast', $4, x.zones, x.end_hour, x.opens, $5, $5,
+                   'bulk', 'blast', $4, x.zones, x.end_hour, $7, x.opens, $5, $5,
                    CASE WHEN x.stopped THEN 'cancelled' ELSE 'queued' END,
                    CASE WHEN x.stopped THEN 'the member opted out before it was sent' END,
                    CASE WHEN x.stopped THEN $5 END
@@ -511,7 +519,7 @@ BEGIN
                                CASE WHEN t.name IS NULL THEN z.zones ELSE ARRAY[t.name] END AS zones,
                                z.quiet_end_hour AS end_hour,
                                CASE WHEN t.name IS NULL THEN z.opens
-                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5) END AS opens,
+                                    ELSE tocsin_quiet_window_start_zone(t.name, z.quiet_end_hour, $5, $7) END AS opens,
                                EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = $1 AND o.phone = c.phone) AS stopped
                           FROM fed CROSS JOIN LATERAL unnest(fed.contact_ids) AS u(id)
                           JOIN contacts c ON c.id = u.id
@@ -528,7 +536,8 @@ BEGIN
           FROM ins
     $q$, tocsin_blast_render_sql(v_b.body))
     INTO v_fed, v_queued, v_stopped
-    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks;
+    USING v_b.org_id, v_b.sender_id, v_b.provider, v_b.id, p_now, p_chunks, v_b.texting_hours_start,
+          v_b.texting_hours_end;
     UPDATE blasts SET unfed = unfed - v_fed WHERE id = p_blast;
     IF v_fed > v_queued THEN
         INSERT INTO blast_counter_deltas (blast_id, queued, cancelled, opted_out)

@@ -16,6 +16,27 @@ CREATE OR REPLACE FUNCTION tocsin_message_rank(state text) RETURNS int
     SELECT CASE state WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1 WHEN 'sent' THEN 2
                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 ELSE 4 END $$;
 
+-- The size of an inbound batch or burst: its arrays, one element per
+-- message, must all be that long. The one check of both functions below.
+CREATE OR REPLACE FUNCTION tocsin_inbound_batch_size(
+    p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[],
+    p_num_media int[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[],
+    p_reply text[], p_reply_encoding text[], p_reply_segments int[])
+RETURNS int LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    n int := coalesce(cardinality(p_message_id), 0);
+BEGIN
+    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
+       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
+       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
+       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
+       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
+       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
+    END IF;
+    RETURN n;
+END $$;
+
 CREATE OR REPLACE FUNCTION tocsin_receive_inbound_batch(
     p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[],
     p_num_media int[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[],
@@ -30,21 +51,15 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan SET enable_nestloop = off SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- applied set-based
     v_one int[];   -- applied one by one
     k int;
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     IF (SELECT count(*) FROM unnest(p_sender_id) u(id) JOIN senders s ON s.id = u.id) <> n THEN
         RAISE EXCEPTION 'invalid inbound batch: a sender does not exist';
@@ -249,20 +264,14 @@ LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
-    n int := coalesce(cardinality(p_message_id), 0);
+    n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
+                                       p_intent, p_keyword_id, p_likely_revocation, p_reply, p_reply_encoding,
+                                       p_reply_segments);
     v_set int[];   -- journaled
     v_one int[];   -- applied now, by 007's batch function
 BEGIN
     IF n = 0 THEN
         RETURN;
-    END IF;
-    IF coalesce(cardinality(p_provider), 0) <> n OR coalesce(cardinality(p_sender_id), 0) <> n
-       OR coalesce(cardinality(p_from), 0) <> n OR coalesce(cardinality(p_body), 0) <> n
-       OR coalesce(cardinality(p_num_media), 0) <> n OR coalesce(cardinality(p_intent), 0) <> n
-       OR coalesce(cardinality(p_keyword_id), 0) <> n OR coalesce(cardinality(p_likely_revocation), 0) <> n
-       OR coalesce(cardinality(p_reply), 0) <> n OR coalesce(cardinality(p_reply_encoding), 0) <> n
-       OR coalesce(cardinality(p_reply_segments), 0) <> n THEN
-        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     -- 007's partition: a reply from a number that appears once in the batch.
     SELECT coalesce(array_agg(x.ord ORDER BY x.ord) FILTER (WHERE x.set_based), '{}'),

@@ -207,8 +207,9 @@ BEGIN
        INTO v_checked, v_avg, v_long_id, v_long_code, v_long_chars
        USING p_org, v_list, v_filter->>'equals', tocsin_blast_longest_scan();
     -- Recipients whose quiet hours are on now, as the blast's feed
-    -- computes each message's window (005, 013): a contact's own zone when
-    -- PostgreSQL knows it, else its number's zones.
+    -- computes each message's window (005, 013, 028): a contact's own zone
+    -- when PostgreSQL knows it, else its number's zones; within the org's
+    -- texting hours.
     -- Counted per zone and number prefix first, so the window functions
     -- run once per group, not once per member.
     EXECUTE format($q$
@@ -219,9 +220,11 @@ BEGIN
                     WHERE %s GROUP BY 1, 2)
         SELECT coalesce(sum(g.n) FILTER (
                    WHERE CASE WHEN g.tz IS NULL
-                              THEN coalesce(tocsin_quiet_window_start(z.zones, z.quiet_end_hour, now()), now())
-                              ELSE tocsin_quiet_window_start_zone(g.tz, z.quiet_end_hour, now()) END > now()), 0)
-          FROM g JOIN phone_zones z ON z.prefix = g.prefix $q$, v_where)
+                              THEN coalesce(tocsin_quiet_window_start(z.zones, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                      now(), o.texting_hours_start), now())
+                              ELSE tocsin_quiet_window_start_zone(g.tz, least(z.quiet_end_hour, o.texting_hours_end),
+                                                                  now(), o.texting_hours_start) END > now()), 0)
+          FROM g JOIN phone_zones z ON z.prefix = g.prefix JOIN orgs o ON o.id = $1 $q$, v_where)
        INTO v_quiet USING p_org, v_list, v_filter->>'equals';
     v_text := CASE WHEN v_sample IS NULL THEN NULL ELSE tocsin_blast_render(p_body, v_sample) END;
     v_segments := tocsin_sms_segments(coalesce(v_text, p_body));

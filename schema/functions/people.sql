@@ -18,15 +18,16 @@ CREATE OR REPLACE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_se
     FOR EACH ROW EXECUTE FUNCTION tocsin_user_active();
 
 -- The People screen: the org's users (role, disabled, last activity,
--- whether a password is set, two-factor login, open sessions) and its
--- pending invites (a password reset
--- names its user).
+-- whether a password is set, two-factor login, open sessions, national:
+-- a national admin's acting account, schema 028) and its pending invites
+-- (a password reset names its user).
 CREATE OR REPLACE FUNCTION tocsin_people(p_org bigint) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
         'users', (SELECT coalesce(json_agg(json_build_object(
                       'id', u.id, 'email', u.email, 'display_name', u.display_name, 'role', u.role,
                       'disabled', u.disabled_at IS NOT NULL, 'password_set', u.password_hash IS NOT NULL,
                       'last_active_at', u.last_active_at, 'created_at', u.created_at,
+                      'national', u.national_user_id IS NOT NULL,
                       -- schema 030: her authenticator, and her sessions open now
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
@@ -92,6 +93,11 @@ BEGIN
     END IF;
     IF v_u.disabled_at IS NOT NULL THEN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', 'this user is disabled: enable them first');
+        RETURN;
+    END IF;
+    IF v_u.national_user_id IS NOT NULL THEN
+        RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict',
+                                                  'this is a national admin acting in your chapter: it has no password');
         RETURN;
     END IF;
     UPDATE users SET password_hash = NULL WHERE id = p_user;

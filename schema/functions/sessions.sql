@@ -59,6 +59,34 @@ END $$;
 CREATE OR REPLACE TRIGGER senders_changed_notify AFTER INSERT OR UPDATE OR DELETE ON senders
     FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_senders();
 
+-- What a session may reach: its own org, user and role, or, while a
+-- national admin acts in one of her org's chapters (schema 028), the
+-- chapter and her acting account there. The window holds only while it
+-- lasts, the acting account is enabled and hers, the chapter is still her
+-- org's, and she is still an admin. The dashboard reads every session
+-- through this view (dashboard/api.c on each request, events.c when it
+-- rechecks open streams): one scoping rule for both.
+CREATE OR REPLACE VIEW tocsin_session_scopes AS
+SELECT s.id, s.token_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
+       s.org_id AS home_org_id, s.user_id AS home_user_id,
+       coalesce(c.org_id, s.org_id) AS org_id, coalesce(c.id, s.user_id) AS user_id,
+       coalesce(c.role, u.role) AS role, c.id IS NOT NULL AS acting,
+       s.stage -- schema 030: 'full', or the second factor still owed
+  FROM sessions s
+  JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id AND u.disabled_at IS NULL
+  LEFT JOIN LATERAL (
+      SELECT cu.org_id, cu.id, cu.role
+        FROM users cu JOIN orgs co ON co.id = cu.org_id
+       WHERE s.acting_until > now() AND u.role = 'admin'
+         AND cu.org_id = s.acting_org_id AND cu.id = s.acting_user_id
+         AND cu.national_user_id = s.user_id AND cu.disabled_at IS NULL
+         AND co.parent_org_id = s.org_id) c ON true;
+
+-- Entering or leaving a chapter changes what a session's open streams may
+-- see: they are rechecked (events.c) and reconnect scoped anew.
+CREATE OR REPLACE TRIGGER sessions_acting_notify AFTER UPDATE OF acting_org_id, acting_until ON sessions
+    FOR EACH STATEMENT EXECUTE FUNCTION tocsin_notify_sessions();
+
 -- A session that goes back to a half-logged-in stage (its user turned
 -- two-factor login off where her org requires it) closes its streams too.
 CREATE OR REPLACE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON sessions

@@ -7,15 +7,19 @@
 -- when it changes (schema/README.md).
 
 -- The earliest instant at or after p_at at which the local time is within
--- [08:00, p_end_hour:00) in every one of p_zones (p_at itself when it
--- already is). Each pass moves the candidate to the next opening of the
--- first zone that is closed; zones of one country agree within a few
--- passes. NULL when no such instant exists within a week (zones too far
--- apart to share a window).
-CREATE OR REPLACE FUNCTION tocsin_quiet_window_start(p_zones text[], p_end_hour int, p_at timestamptz)
+-- [p_start_hour:00, p_end_hour:00) in every one of p_zones (p_at itself
+-- when it already is); the start is 08:00 unless an org's texting hours
+-- start later (schema 028). Each pass moves the candidate to the next
+-- opening of the first zone that is closed; zones of one country agree
+-- within a few passes. NULL when no such instant exists within a week
+-- (zones too far apart to share a window).
+DROP FUNCTION IF EXISTS tocsin_quiet_window_start(text[], int, timestamptz);
+CREATE OR REPLACE FUNCTION tocsin_quiet_window_start(p_zones text[], p_end_hour int, p_at timestamptz,
+                                                     p_start_hour int DEFAULT 8)
 RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_at timestamptz := p_at;
+    v_start interval := make_interval(hours => p_start_hour);
     v_zone text;
     v_local timestamp;
     v_moved boolean;
@@ -27,11 +31,11 @@ BEGIN
         v_moved := false;
         FOREACH v_zone IN ARRAY p_zones LOOP
             v_local := v_at AT TIME ZONE v_zone;
-            IF v_local < date_trunc('day', v_local) + interval '8 hours' THEN
-                v_at := (date_trunc('day', v_local) + interval '8 hours') AT TIME ZONE v_zone;
+            IF v_local < date_trunc('day', v_local) + v_start THEN
+                v_at := (date_trunc('day', v_local) + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             ELSIF v_local >= date_trunc('day', v_local) + make_interval(hours => p_end_hour) THEN
-                v_at := (date_trunc('day', v_local) + interval '1 day 8 hours') AT TIME ZONE v_zone;
+                v_at := (date_trunc('day', v_local) + interval '1 day' + v_start) AT TIME ZONE v_zone;
                 v_moved := true;
             END IF;
         END LOOP;
@@ -161,16 +165,24 @@ BEGIN
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
 
+        -- The checks of the claim, each run once for a candidate: its
+        -- opt-out as a join (an EXISTS here would be copied into every
+        -- CASE below that reads it), and the opening of its quiet-hours
+        -- window in a subquery the planner keeps (OFFSET 0) for the same
+        -- reason.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id,
-                   x.purpose <> 'opt_out_confirmation'
-                   AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = x.org_id AND o.phone = x.to_phone)
-                       AS blocked,
-                   CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
-                        THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now)
-                        ELSE p_now END AS opens
+            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
+              LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
+                                  AND x.purpose <> 'opt_out_confirmation'
+             CROSS JOIN LATERAL (
+                   -- quiet hours
+                   SELECT CASE WHEN x.lane = 'bulk' AND x.recipient_zones IS NOT NULL
+                               THEN tocsin_quiet_window_start(x.recipient_zones, x.quiet_end_hour, p_now,
+                                                              x.quiet_start_hour)
+                               ELSE p_now END AS opens
+                   OFFSET 0) w
              WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
         done AS (
             UPDATE messages m SET
@@ -215,8 +227,9 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM messages m
-             WHERE m.id = ANY (p_ids) AND m.state = 'sending' AND m.claimed_by = p_worker) x;
+              FROM unnest(p_ids) AS i(id)
+              JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
+             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
     IF v_blocked IS NOT NULL THEN
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
                lease_until = NULL, updated_at = now(), finalized_at = now()

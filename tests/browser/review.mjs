@@ -5,7 +5,9 @@
 // text), filters by state, likely opt-out and words of the last message,
 // a bad date range refused with the server's sentence, select-all on the
 // page then a reassignment confirmed with its count, a close cancelled
-// then confirmed, and an outreach answer corrected. The database is
+// then confirmed, an outreach answer corrected, and members' replies (a
+// new conversation, a reply to a listed one) appearing on the list without
+// a reload, a picked row staying picked. The database is
 // checked here through psql and by
 // tests/integration/test_dashboard_review_browser.sh. Screenshots go to
 // SCREENSHOTS.
@@ -134,6 +136,36 @@ try {
   await deskPage.goto(`${BASE}/#/review`);
   await deskPage.waitForSelector('#review-list .review-row');
   await noSideScroll(deskPage, 1280, 'the review page');
+
+  // --- live: replies appear without a reload, and a pick survives ---
+  check((await rows(deskPage)).length === TOTAL, 'every conversation, before the replies');
+  await deskPage.check(`#review-list .review-row[data-id="${C1}"] input.pick`);
+  await deskPage.evaluate(() => {
+    window.__notReloaded = true;
+  });
+  const inbound = (phone, id, body) =>
+    sql(`SELECT conversation_id FROM tocsin_receive_inbound('twilio', '${id}', (SELECT id FROM senders LIMIT 1),
+         '${phone}', '${body}', 0, 'reply', NULL, false, NULL, NULL, NULL)`);
+  const fresh = inbound('+14155550799', 'SMlive799', 'Just saw the news');
+  await deskPage.waitForSelector(`#review-list .review-row[data-id="${fresh}"] >> text=Just saw the news`, {
+    timeout: 10000,
+  });
+  check((await rows(deskPage))[0] === Number(fresh), 'a new conversation appears at the top without a reload');
+  check(
+    inbound('+14155550799', 'SMlive799b', 'Running ten minutes late') === fresh,
+    'a second reply, same conversation',
+  );
+  await deskPage.waitForSelector(`#review-list .review-row[data-id="${fresh}"] >> text=Running ten minutes late`, {
+    timeout: 10000,
+  });
+  check(!(await deskPage.isVisible('#review-list >> text=Just saw the news')), 'the row shows the newest reply');
+  check((await rows(deskPage)).length === TOTAL + 1, 'in the same row');
+  check(
+    await deskPage.isChecked(`#review-list .review-row[data-id="${C1}"] input.pick`),
+    'the row she picked is still picked',
+  );
+  check((await deskPage.textContent('#review-count')) === '1 selected', 'and counted');
+  check(await deskPage.evaluate(() => window.__notReloaded === true), 'the page was not reloaded');
   await deskPage.screenshot({ path: `${SHOTS}/dashboard-review-desktop.png`, fullPage: true });
 
   // A volunteer is sent to her inbox, and has no Review link.

@@ -136,6 +136,22 @@ assert_screenshots() {
   done
 }
 
+# open_stream NAME: an event stream as NAME, in the background (pid in
+# $stream_pid, output in $TMP/sse_NAME), once it said "ready".
+open_stream() {
+  curl -sN -b "$TMP/$1.jar" --max-time 30 "$DASH/api/events" >"$TMP/sse_$1" &
+  stream_pid=$!
+  local i
+  for i in $(seq 1 50); do grep -q ready "$TMP/sse_$1" 2>/dev/null && return; sleep 0.1; done
+  fail "the stream of $1 did not start"
+}
+# closes_within PID SECONDS WHAT: the stream's curl ends within SECONDS.
+closes_within() {
+  local i
+  for i in $(seq 1 $(( $2 * 10 ))); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  fail "$3: the stream was still open after $2 s"
+}
+
 # carrier_setup: what sends and delivers a message for real, after
 # dash_setup: a tocsin-gateway (TOCSIN_PUBLIC_URL, exported, so the worker
 # names it in each send), the carrier simulator SIM posting receipts to it,

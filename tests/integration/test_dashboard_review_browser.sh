@@ -2,7 +2,8 @@
 # A lead's Message review in a real browser (tests/browser/review.mjs), at
 # 390 px and 1280 px: the list and its filters, a bad range refused with
 # the server's sentence, select-all and a reassignment confirmed with its
-# count, a close cancelled then confirmed, an outreach answer corrected.
+# count, a close cancelled then confirmed, an outreach answer corrected,
+# replies appearing live (no reload).
 # Then the audit trail. Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"

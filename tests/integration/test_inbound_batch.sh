@@ -97,4 +97,13 @@ out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY[
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored from a failed batch"
 out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY['twilio'], ARRAY['SMbad3'], ARRAY[0]::bigint[], ARRAY['+14155550390'], ARRAY['a'], ARRAY[0], ARRAY['reply'], ARRAY[NULL]::bigint[], ARRAY[false], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[NULL]::int[])" 2>&1) && fail "an unknown sender was accepted"
 assert_contains "$out" "a sender does not exist" "says why"
+# Arrays of different lengths (one body short) are refused by the batch and
+# the burst alike (their one check, tocsin_inbound_batch_size), nothing stored.
+for fn in tocsin_receive_inbound_batch tocsin_receive_inbound_burst; do
+  out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM $fn(ARRAY['twilio','twilio'], ARRAY['SMshort1','SMshort2'], ARRAY[$S,$S]::bigint[], ARRAY['+14155550391','+14155550392'], ARRAY['only one body'], ARRAY[0,0], ARRAY['reply','reply'], ARRAY[NULL,NULL]::bigint[], ARRAY[false,false], ARRAY[NULL,NULL]::text[], ARRAY[NULL,NULL]::text[], ARRAY[NULL,NULL]::int[])" 2>&1) &&
+    fail "$fn accepted arrays of different lengths"
+  assert_contains "$out" "the arrays differ in length" "$fn says why"
+done
+assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMshort%'")" "0" "nothing stored from uneven arrays"
+assert_eq "$(sql "SELECT count(*) FROM inbound_journal")" "0" "nothing journaled from uneven arrays"
 echo "test_inbound_batch: ok"

@@ -65,10 +65,12 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/people', true, false).name, 'inbox');
   assert.equal(route('#/people', true, true).section, 'org');
   assert.equal(route('#/people').name, 'people');
-  assert.equal(route('#/senders', true, false).name, 'inbox', 'a lead is not taken to the Senders page');
-  assert.equal(route('#/senders', true, true).section, 'org');
   assert.equal(route('#/move-in', true, false).view, 'admin');
   assert.equal(route('#/move-in', false, false).name, 'inbox');
+  assert.equal(route('#/senders', true, false).name, 'inbox', 'a lead is not taken to the Senders page');
+  assert.equal(route('#/senders', true, true).section, 'org');
+  assert.equal(route('#/chapters', true, false).name, 'inbox');
+  assert.equal(route('#/chapters', true, true).section, 'org');
 });
 
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later
+ * api_chapters_sql.h — a national admin's chapter statements that are SQL
+ * alone: the list, and a chapter created. Scoped by $1 the caller's org
+ * (404 unless it is a national one) and $2 the admin; the rules are
+ * schema/functions/chapters.sql, the handlers api_chapters.c. */
+#ifndef DASHBOARD_API_CHAPTERS_SQL_H
+#define DASHBOARD_API_CHAPTERS_SQL_H
+
+#define SQL_CHAPTERS "SELECT status, body FROM tocsin_chapters($1::bigint)"
+
+#define SQL_CHAPTER_CREATE                                                                         \
+    "SELECT status, body FROM tocsin_chapter_create($1::bigint, $2::bigint, $4::text, $5::text)"
+
+#endif

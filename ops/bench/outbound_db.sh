@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+# ops/bench/outbound_db.sh — the database half of outbound.sh through the
+# worker's own functions, with no worker, HTTP or simulator: psql claims
+# 1000 messages (tocsin_claim), then stamps (tocsin_mark_going) and records
+# as sent (tocsin_record_outcomes) groups of 100, as tocsin-worker does.
+# Prints PostgreSQL CPU and WAL bytes per message: the figures that move
+# when the claim/stamp/outcome SQL changes, with less of the noise a loaded
+# machine puts into the end-to-end run. Each SQL file given is applied
+# after the migration and before the messages are queued, to measure a
+# design (an index dropped, a function replaced) before writing it up.
+set -euo pipefail
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/outbound_db.sh [MESSAGES] [SQL_FILE...]  (default 50000, a multiple of 1000)"; exit 0 ;; esac
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+n=${1:-50000}
+[[ "$n" =~ ^[1-9][0-9]*000$ ]] || { echo "outbound_db.sh: MESSAGES must be a positive multiple of 1000" >&2; exit 2; }
+for f in "${@:2}"; do [ -r "$f" ] || { echo "outbound_db.sh: cannot read $f" >&2; exit 2; }; done
+bench_build tocsinctl
+tmp=$(mktemp -d)
+trap 'bench_pg_stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+bench_pg "$tmp/pg"
+pgbin=/usr/lib/postgresql/15/bin
+psql() { "$pgbin/psql" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" "$@"; }
+export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+"$build/ops/tocsinctl" migrate >/dev/null
+"$build/ops/tocsinctl" demo-seed >/dev/null
+for f in "${@:2}"; do psql -f "$f" >/dev/null; done
+psql -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
+         SELECT s.org_id, s.id, s.provider, '+1415' || lpad(g::text, 7, '0'), 'Bench ' || g, 'GSM-7', 1, 'bulk', 'blast'
+           FROM senders s, generate_series(1, $n) g WHERE s.id = 1"
+psql -c "VACUUM ANALYZE messages"
+{
+  echo "SELECT array_agg(id)::text AS ids FROM tocsin_claim(1, 'bench', 1000, now(), 30) \\gset"
+  for i in $(seq 0 9); do
+    r="(:'ids'::bigint[])[$((i * 100 + 1)):$((i * 100 + 100))]"
+    echo "SELECT count(*) FROM tocsin_mark_going($r, 'bench');"
+    echo "SELECT tocsin_record_outcomes('bench', $r, array_fill('sent'::text, ARRAY[100]),
+            (SELECT array_agg('SM' || md5(x::text)) FROM unnest($r) x), array_fill(''::text, ARRAY[100]),
+            array_fill(''::text, ARRAY[100]), array_fill(0, ARRAY[100]), array_fill(false, ARRAY[100]));"
+  done
+} >"$tmp/batch.sql"
+# The CPU is read from inside the session, while its backend still exists.
+{ for _ in $(seq 1 $((n / 1000))); do cat "$tmp/batch.sql"; done
+  echo "\\! bash -c 'source $here/ops/bench/common.sh; bench_cpu_ticks \$(bench_pg_pids $tmp/pg) > $tmp/pg1'"; } >"$tmp/all.sql"
+wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
+pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
+psql -f "$tmp/all.sql" >/dev/null
+pg1=$(cat "$tmp/pg1")
+wal=$(psql -c "SELECT pg_current_wal_insert_lsn() - '$wal0'")
+sent=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
+[ "$sent" = "$n" ] || { echo "outbound_db.sh: only $sent of $n sent" >&2; exit 1; }
+echo "outbound, database half: $n messages claimed 1000 at a time, stamped and recorded 100 at a time"
+awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v p=$((pg1 - pg0)) -v wal="$wal" 'BEGIN {
+  printf "  %-52s %8.1f us\n", "PostgreSQL CPU per message", 1e6 * p / hz / n
+  printf "  %-52s %8.0f bytes\n", "WAL per message", wal / n }'

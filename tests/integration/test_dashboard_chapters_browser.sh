@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# A national admin's Chapters page in a real browser, at desktop width and
+# at 390 px (tests/browser/chapters.mjs): a chapter created, its first
+# admin invited and the link used, a chapter entered with a reason (a
+# banner on every page) and left. Then the database: what the page did is
+# what was recorded, audited in both orgs. Screenshots land in the build
+# folder's screenshots/.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/dashboard_lib.sh"
+browser_setup
+CTL="$BIN/ops/tocsinctl"
+"$CTL" org create nat --name "National Body" --national >/dev/null
+no_two_factor nat  # as dash_setup does for demo
+echo "tocsin-demo" | "$CTL" user add --org nat --email admin@nat.test --role admin --name "Nat Admin" --password-stdin >/dev/null
+NAT=$(sql "SELECT id FROM orgs WHERE slug = 'nat'")
+sql "UPDATE orgs SET parent_org_id = $NAT WHERE id = $ORG" >/dev/null
+CONV=$(member_writes +14155550901 "a demo member writes")
+DEMO_NAME=$(sql "SELECT name FROM orgs WHERE id = $ORG")
+out=$(DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
+  || { echo "$out"; fail "the browser test failed"; }
+echo "$out"
+EAST=$(sql "SELECT id FROM orgs WHERE slug = 'east-side'")
+assert_eq "$(sql "SELECT name || ' ' || parent_org_id FROM orgs WHERE id = $EAST")" "East Side $NAT" "the chapter the page made"
+assert_eq "$(sql "SELECT role || ' ' || display_name FROM users WHERE org_id = $EAST AND email = 'first@east.test'")" \
+  "admin East First" "its first admin, from the link"
+assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $NAT AND action LIKE 'chapter.%'")" \
+  "chapter.create,chapter.invite,chapter.enter,chapter.leave,chapter.enter,chapter.leave" "each step audited in the national org"
+assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG AND action LIKE 'national.%'")" \
+  "national.enter,national.leave" "and in the chapter entered"
+assert_eq "$(sql "SELECT details->>'reason' FROM audit_events WHERE org_id = $ORG AND action = 'national.enter'")" \
+  "Help the demo chapter with its backlog" "with the reason typed"
+assert_eq "$(sql "SELECT count(*) FROM sessions WHERE acting_org_id IS NOT NULL")" 0 "no session acts anywhere now"
+assert_screenshots dashboard-chapters-desktop dashboard-chapters-acting-desktop dashboard-chapters-phone dashboard-chapters-acting-phone
+echo "test_dashboard_chapters_browser: ok"
