@@ -494,3 +494,65 @@ void api_register(struct dashboard *dash)
     for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
         tocsin_http_route(dash->d->http, methods[i], "/api/*", dispatch, dash);
 }
+
+static int known_name(tocsin_str key, const char *const *known, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (key.len == strlen(known[i]) && memcmp(key.base, known[i], key.len) == 0)
+            return 1;
+    return 0;
+}
+
+int api_query_json_param(struct api_call *call, const char *const *known, size_t n,
+                         size_t value_max)
+{
+    struct tocsin_kv *pairs;
+    size_t npairs;
+    char err[100];
+    int rc = -1;
+    if (tocsin_http_form(call->req, 1, &pairs, &npairs, err, sizeof err) != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "%s", err);
+        return -1;
+    }
+    json_t *f = json_object();
+    if (!f) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < npairs; i++) {
+        tocsin_str k = pairs[i].key, v = pairs[i].value;
+        int shown = (int)(k.len > 20 ? 20 : k.len);
+        if (!known_name(k, known, n)) {
+            tocsin_http_error(call->req, 400, "invalid", "unknown filter \"%.*s\"", shown, k.base);
+            goto out;
+        }
+        char key[24];
+        snprintf(key, sizeof key, "%.*s", (int)k.len, k.base);
+        if (json_object_get(f, key)) {
+            tocsin_http_error(call->req, 400, "invalid", "invalid %s: given twice", key);
+            goto out;
+        }
+        if (v.len > value_max) {
+            tocsin_http_error(call->req, 400, "invalid", "invalid %s: at most %zu bytes", key,
+                              value_max);
+            goto out;
+        }
+        json_t *s = json_stringn(v.base, v.len); /* NULL: not UTF-8, or a NUL in it */
+        if (!s || json_object_set_new(f, key, s) != 0) {
+            tocsin_http_error(call->req, 400, "invalid", "invalid %s: not UTF-8 text", key);
+            goto out;
+        }
+    }
+    char *text = json_dumps(f, JSON_COMPACT);
+    if (!text) {
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+        goto out;
+    }
+    rc = api_add_param(call, text) == 0 ? 0 : -1; /* copied into the request's arena */
+    free(text);
+    if (rc != 0)
+        tocsin_http_error(call->req, 500, "internal", "out of memory");
+out:
+    json_decref(f);
+    return rc;
+}

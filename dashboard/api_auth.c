@@ -141,13 +141,36 @@ static void session_created(struct login *l)
         "  FROM s JOIN users u ON u.id = s.user_id JOIN orgs o ON o.id = u.org_id");
 }
 
+static void refused(const struct tocsin_db_result *r, void *ctx)
+{
+    struct api_call *call = ctx;
+    if (r->error)
+        log_warn("login_failed_audit", "reason=audit row not written");
+    tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
+}
+
+/* A wrong password for an account that exists is written to its org's
+ * audit (the account as subject, no actor, the address it came from);
+ * an unknown email has no org and is only logged. The answer is the
+ * same either way. */
+static void login_failed_audit(struct api_call *call)
+{
+    const char *params[] = {call->org_id, call->user_id, tocsin_http_remote_addr(call->req)};
+    if (strcmp(call->user_id, "0") == 0 || /* no such account */
+        tocsin_db_query(call->dash->d->db,
+                        "SELECT tocsin_audit($1::bigint, NULL, 'session.login_failed', 'user',"
+                        " $2::bigint, jsonb_build_object('address', $3::text))",
+                        3, params, refused, call) != 0)
+        tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
+}
+
 static void verified(int ok, void *arg)
 {
     struct login *l = arg;
     struct api_call *call = l->call;
     if (!ok) { /* the attempt stays counted */
         log_info("login_failed", "addr=%s", tocsin_http_remote_addr(call->req));
-        tocsin_http_error(call->req, 401, "invalid_login", "wrong email or password");
+        login_failed_audit(call);
         return;
     }
     tocsin_ratelimit_clear(call->dash->throttle, l->account_key);

@@ -60,29 +60,28 @@ static void job_free(struct import_job *j)
     free(j);
 }
 
-/* Audited after the import committed, on the same connection. */
-static void audit_import(PGconn *conn, struct import_job *j)
+void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
+                      const struct tocsin_import_report *rep, int opt_outs)
 {
     char org[24], user[24], batch[24], details[200];
-    snprintf(org, sizeof org, "%lld", j->org_id);
-    snprintf(user, sizeof user, "%lld", j->user_id);
-    snprintf(batch, sizeof batch, "%lld", j->report.batch_id);
-    if (j->opt_outs)
+    snprintf(org, sizeof org, "%lld", org_id);
+    snprintf(user, sizeof user, "%lld", user_id);
+    snprintf(batch, sizeof batch, "%lld", rep->batch_id);
+    if (opt_outs)
         snprintf(
             details, sizeof details,
             "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
-            j->report.rows, j->report.opted_out, j->report.already_opted_out, j->report.rejected);
+            rep->rows, rep->opted_out, rep->already_opted_out, rep->rejected);
     else
         snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
-                 j->report.rows, j->report.imported, j->report.rejected);
-    const char *params[] = {org, user, batch, details,
-                            j->opt_outs ? "opt_outs.import" : "contacts.import"};
-    PGresult *res = PQexecParams(conn,
-                                 "INSERT INTO audit_events (org_id, user_id, action, subject_type,"
-                                 " subject_id, details) VALUES ($1, $2, $5,"
-                                 " 'import_batch', $3, $4::jsonb)",
-                                 5, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+                 rep->rows, rep->imported, rep->rejected);
+    const char *params[] = {org, user, batch, details, action};
+    PGresult *res =
+        PQexecParams(conn,
+                     "SELECT tocsin_audit($1::bigint, $2::bigint, $5::text, 'import_batch',"
+                     " $3::bigint, $4::jsonb)",
+                     5, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         char reason[600];
         const char *e = PQerrorMessage(conn);
         log_warn("import_audit_failed", "reason=%s",
@@ -114,7 +113,9 @@ static void import_work(uv_work_t *req)
     j->rc = tocsin_contacts_import_csv(conn, &csv, &o, &j->report, j->err, sizeof j->err);
     tocsin_csv_free(&csv);
     if (j->rc == 0)
-        audit_import(conn, j);
+        api_import_audit(conn, j->org_id, j->user_id,
+                         j->opt_outs ? "opt_outs.import" : "contacts.import", &j->report,
+                         j->opt_outs);
     PQfinish(conn);
 }
 

@@ -122,16 +122,22 @@ static void export_rows(const struct tocsin_db_result *r, void *ctx)
 }
 
 /* Who a blast to the list would reach (tocsin_lead_audience: subscribed,
- * not opted out), in the import's columns so an export imports back. */
+ * not opted out), in the import's columns so an export imports back;
+ * audited with its count in the same statement (an export above the
+ * org's alert_export_over raises an alert: schema/functions/audit.sql). */
 void api_list_export(struct api_call *call)
 {
     static const char sql[] =
-        "SELECT c.phone, c.first_name, c.last_name, c.zip, c.timezone, c.fields::text"
+        "WITH r AS (SELECT c.id, c.phone, c.first_name, c.last_name, c.zip, c.timezone, c.fields"
         "  FROM lists l LEFT JOIN LATERAL (SELECT c.* FROM tocsin_lead_audience($1::bigint, l.id) a"
         "                                   JOIN contacts c ON c.id = a.contact_id) c ON true"
-        " WHERE l.id = $2::bigint AND l.org_id = $1::bigint ORDER BY c.id";
-    const char *params[] = {call->org_id, call->params[3]};
-    if (tocsin_db_query(call->dash->d->db, sql, 2, params, export_rows, call) != 0)
+        " WHERE l.id = $2::bigint AND l.org_id = $1::bigint),"
+        " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"
+        "       SELECT $1::bigint, $3::bigint, 'list.export', 'list', $2::bigint,"
+        "              jsonb_build_object('rows', count(r.phone)) FROM r HAVING count(*) > 0)"
+        "SELECT phone, first_name, last_name, zip, timezone, fields::text FROM r ORDER BY id";
+    const char *params[] = {call->org_id, call->params[3], call->user_id};
+    if (tocsin_db_query(call->dash->d->db, sql, 3, params, export_rows, call) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }
 

@@ -14,7 +14,18 @@
 
 #define EXPORT_MAX_BYTES (256u << 20)
 
-static const char answers_sql[] =
+/* Each export is audited with its row count in the same statement. */
+#define AUDITED(action, select)                                                                    \
+    "WITH r AS (" select "),"                                                                      \
+    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
+    "       SELECT $1::bigint, $3::bigint, '" action "', 'outreach_campaign', $2::bigint,"         \
+    "              jsonb_build_object('rows', x.n) FROM (SELECT count(*) AS n FROM r) x"           \
+    "        WHERE EXISTS (SELECT 1 FROM outreach_campaigns"                                       \
+    "                       WHERE id = $2::bigint AND org_id = $1::bigint))"                       \
+    "SELECT * FROM r"
+
+static const char answers_sql[] = AUDITED(
+    "outreach.export_answers",
     "SELECT ct.phone, coalesce(ct.first_name, ''), coalesce(ct.last_name, ''), s.question, ch.label,"
     "       u.display_name, to_char(a.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     "  FROM outreach_answers a"
@@ -23,16 +34,17 @@ static const char answers_sql[] =
     "  JOIN outreach_steps s ON s.id = a.step_id"
     "  JOIN outreach_choices ch ON ch.id = a.choice_id"
     "  JOIN users u ON u.id = a.recorded_by"
-    " WHERE a.campaign_id = $2::bigint ORDER BY ct.phone, s.position";
+    " WHERE a.campaign_id = $2::bigint ORDER BY ct.phone, s.position");
 
-static const char opt_outs_sql[] =
+static const char opt_outs_sql[] = AUDITED(
+    "outreach.export_opt_outs",
     "SELECT ct.phone, coalesce(ct.first_name, ''), coalesce(ct.last_name, ''),"
     "       to_char(o.opted_out_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), o.source"
     "  FROM outreach_targets t"
     "  JOIN outreach_campaigns oc ON oc.id = t.campaign_id AND oc.org_id = $1::bigint"
     "  JOIN contacts ct ON ct.id = t.contact_id"
     "  JOIN opt_outs o ON o.org_id = ct.org_id AND o.phone = ct.phone"
-    " WHERE t.campaign_id = $2::bigint ORDER BY ct.phone";
+    " WHERE t.campaign_id = $2::bigint ORDER BY ct.phone");
 
 static const char *const answers_header[] = {"phone",  "first_name",  "last_name",   "question",
                                              "answer", "recorded_by", "recorded_at", NULL};
@@ -85,8 +97,8 @@ static void export(struct api_call *call, const char *sql, const char *const *he
         return;
     }
     *e = (struct export){call, header, filename};
-    const char *params[] = {call->params[0], call->params[3]};
-    if (tocsin_db_query(call->dash->d->db, sql, 2, params, export_done, e) != 0)
+    const char *params[] = {call->params[0], call->params[3], call->params[1]};
+    if (tocsin_db_query(call->dash->d->db, sql, 3, params, export_done, e) != 0)
         tocsin_http_error(call->req, 503, "unavailable", "the dashboard is shutting down");
 }
 

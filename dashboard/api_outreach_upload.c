@@ -3,7 +3,8 @@
  * in JSON ({"csv": "...", "filename": "..."}): lib/contacts_import runs on
  * libuv's thread pool with its own blocking connection (it is one
  * transaction of COPY and upserts) and adds the contacts as the
- * campaign's targets, subscribing them to nothing. Answers with the
+ * campaign's targets, subscribing them to nothing (audited as
+ * outreach.audience_import). Answers with the
  * import's report: counts and the first rejected lines. Uploads share the
  * list imports' cap on imports running at once (api_import.c): beyond it,
  * 429. */
@@ -46,6 +47,8 @@ static void upload_work(uv_work_t *w)
                                           .created_by = u->user_id,
                                           .outreach_campaign_id = u->campaign_id};
         u->failed = tocsin_contacts_import_csv(conn, csv, &o, &u->rep, u->err, sizeof u->err) != 0;
+        if (!u->failed)
+            api_import_audit(conn, u->org_id, u->user_id, "outreach.audience_import", &u->rep, 0);
         tocsin_csv_free(csv);
     }
     free(csv);

@@ -17,65 +17,13 @@
 static const char *const review_filters[] = {"campaign",  "tag",   "from",    "to",     "q",
                                              "volunteer", "state", "flagged", "before", "limit"};
 
-static int known_filter(tocsin_str key)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(review_filters); i++)
-        if (key.len == strlen(review_filters[i]) &&
-            memcmp(key.base, review_filters[i], key.len) == 0)
-            return 1;
-    return 0;
-}
-
 /* GET /api/review/conversations?campaign=&tag=&volunteer=&state=&flagged=
  * &from=&to=&q=&before=&limit= */
 void api_review_list(struct api_call *call)
 {
-    struct tocsin_kv *pairs;
-    size_t n;
-    char err[100];
-    if (tocsin_http_form(call->req, 1, &pairs, &n, err, sizeof err) != 0) {
-        tocsin_http_error(call->req, 400, "invalid", "%s", err);
-        return;
-    }
-    json_t *f = json_object();
-    if (!f) {
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        tocsin_str k = pairs[i].key, v = pairs[i].value;
-        int shown = (int)(k.len > 20 ? 20 : k.len);
-        if (!known_filter(k)) {
-            tocsin_http_error(call->req, 400, "invalid", "unknown filter \"%.*s\"", shown, k.base);
-            goto out;
-        }
-        char key[16];
-        snprintf(key, sizeof key, "%.*s", (int)k.len, k.base);
-        if (json_object_get(f, key)) {
-            tocsin_http_error(call->req, 400, "invalid", "invalid %s: given twice", key);
-            goto out;
-        }
-        if (v.len > REVIEW_VALUE_MAX) {
-            tocsin_http_error(call->req, 400, "invalid", "invalid %s: at most %d bytes", key,
-                              REVIEW_VALUE_MAX);
-            goto out;
-        }
-        json_t *s = json_stringn(v.base, v.len); /* NULL: not UTF-8, or a NUL in it */
-        if (!s || json_object_set_new(f, key, s) != 0) {
-            tocsin_http_error(call->req, 400, "invalid", "invalid %s: not UTF-8 text", key);
-            goto out;
-        }
-    }
-    char *text = json_dumps(f, JSON_COMPACT);
-    if (!text) {
-        tocsin_http_error(call->req, 500, "internal", "out of memory");
-        goto out;
-    }
-    api_add_param(call, text); /* copied into the request's arena */
-    free(text);
-    api_run_sql(call, SQL_REVIEW_LIST);
-out:
-    json_decref(f);
+    if (api_query_json_param(call, review_filters, ARRAY_SIZE(review_filters), REVIEW_VALUE_MAX) ==
+        0)
+        api_run_sql(call, SQL_REVIEW_LIST);
 }
 
 /* The body's "ids" as a bigint[] literal in the arena: 1 to REVIEW_IDS_MAX

@@ -14,6 +14,7 @@
 #include "api_outreach_sql.h"
 #include "api_people_sql.h"
 #include "api_review_sql.h"
+#include "api_audit_sql.h"
 #include "api_sql.h"
 #include "api_two_factor_sql.h"
 #include "dashboard.h"
@@ -68,6 +69,8 @@ static const char *const f_outreach_user[] = {"user_id", NULL};
 static const char *const f_outreach_step[] = {"question", NULL};
 static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
+static const char *const f_protection[] = {"alert_export_over", "alert_claims_per_hour",
+                                           "blast_approval_over", NULL};
 static const char *const f_chapter_create[] = {"name", "slug", NULL};
 static const char *const f_chapter_enter[] = {"reason", "minutes", NULL};
 
@@ -206,6 +209,9 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/blasts/:id/pause", API_LEAD, 0, NULL, SQL_BLAST_PAUSE),
     ROUTE_SQL("POST", "/api/blasts/:id/resume", API_LEAD, 0, NULL, SQL_BLAST_RESUME),
     ROUTE_SQL("POST", "/api/blasts/:id/cancel", API_LEAD, 0, NULL, SQL_BLAST_CANCEL),
+    /* the two-person rule (schema/functions/blast_approval.sql): a second
+     * lead or an admin, never the blast's creator, approves the count seen */
+    ROUTE_SQL("POST", "/api/blasts/:id/approve", API_LEAD, 0, f_count, SQL_BLAST_APPROVE),
     ROUTE_FN("GET", "/api/stats", API_LEAD, 0, NULL, api_stats),
 
     /* the org's opt-outs (api_opt_outs.c; the import is api_import.c's job).
@@ -236,6 +242,14 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("POST", "/api/review/conversations/:id/answer", API_LEAD, 0, f_review_answer,
               SQL_REVIEW_ANSWER),
 
+    /* what happened to member data: the audit screen, its export, alerts
+     * and their thresholds (api_audit.c, schema/functions/audit.sql) */
+    ROUTE_FN("GET", "/api/audit", API_ADMIN, 0, NULL, api_audit_list),
+    ROUTE_FN("GET", "/api/audit.csv", API_ADMIN, 0, NULL, api_audit_export),
+    ROUTE_SQL("GET", "/api/alerts", API_ADMIN, 0, NULL, SQL_ALERTS),
+    ROUTE_SQL("POST", "/api/alerts/:id/acknowledge", API_ADMIN, 0, NULL, SQL_ALERT_ACK),
+    ROUTE_SQL("GET", "/api/settings/protection", API_ADMIN, 0, NULL, SQL_PROTECTION),
+    ROUTE_SQL("POST", "/api/settings/protection", API_ADMIN, 0, f_protection, SQL_PROTECTION_SAVE),
     /* a national admin's chapters (api_chapters.c, schema/functions/chapters.sql):
      * another org's ids are 404 unless the caller is the national admin of
      * that chapter, and then only to create, invite, or enter it (audited) */

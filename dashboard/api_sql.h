@@ -84,8 +84,19 @@
     "              jsonb_build_object('sessions', (SELECT count(*) FROM d)) FROM t)"               \
     "SELECT 200, json_build_object('user_id', t.id, 'revoked', (SELECT count(*) FROM d)) FROM t"
 
-#define SQL_CONVERSATION                                                                           \
-    "SELECT 200, tocsin_dashboard_conversation($1::bigint, $2::bigint, $3::text, $4::bigint)"
+/* Opening a conversation reads a member's number and messages: audited,
+ * once per person and conversation in 10 minutes (the inbox reads it
+ * again on every live update). */
+#define SQL_CONVERSATION                                                                            \
+    "WITH j AS (SELECT tocsin_dashboard_conversation($1::bigint, $2::bigint, $3::text, $4::bigint)" \
+    "            AS j),"                                                                            \
+    " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id)"           \
+    "       SELECT $1::bigint, $2::bigint, 'conversation.view', 'conversation', $4::bigint FROM j"  \
+    "        WHERE j.j IS NOT NULL AND NOT EXISTS ("                                                \
+    "              SELECT 1 FROM audit_events e WHERE e.org_id = $1::bigint"                        \
+    "                 AND e.user_id = $2::bigint AND e.created_at > now() - interval '10 minutes'"  \
+    "                 AND e.action = 'conversation.view' AND e.subject_id = $4::bigint))"           \
+    "SELECT 200, j.j FROM j"
 
 /* Who took a conversation from the caller and who moved it (schema 021):
  * 404 unless a lead reassigned it away from her and it is not hers now. */

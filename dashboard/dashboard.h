@@ -107,6 +107,13 @@ const char *api_body_text(struct api_call *call, const char *name);
 /* 1 when the database answered with an error and the request got 503. */
 void api_db_error(struct api_call *call, const char *what, const char *error);
 
+/* The query string as one JSON object of text (each name at most once,
+ * only the names in known, each value at most value_max bytes of UTF-8),
+ * added as the call's next parameter. Returns 0, or -1 after answering
+ * 400 naming what is wrong (500 when out of memory). */
+int api_query_json_param(struct api_call *call, const char *const *known, size_t n,
+                         size_t value_max);
+
 struct tocsin_dynbuf;
 /* Answers 200 with b as a CSV download named filename (a name of the
  * server's making: no quotes), never cached; frees b. */
@@ -175,6 +182,11 @@ void api_list_import(struct api_call *call);
 #define DASH_IMPORTS_MAX 2
 int api_import_slot_take(struct api_call *call);
 void api_import_slot_release(struct dashboard *dash);
+/* Writes an import's audit row (action, its batch and counts) on conn,
+ * after the import committed; a failure is logged, not returned. */
+struct tocsin_import_report;
+void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
+                      const struct tocsin_import_report *rep, int opt_outs);
 struct tocsin_import_report;
 /* Answers an import (a list's or an outreach audience's) that the database
  * refused or failed (rep->db_error): logs err, escaped, and answers 422
@@ -219,6 +231,9 @@ void api_sender_test(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
 void api_stats(struct api_call *call);
+/* An admin's audit screen and its export (api_audit.c). */
+void api_audit_list(struct api_call *call);
+void api_audit_export(struct api_call *call);
 
 /* The session cookie's name: over https (TOCSIN_DASHBOARD_URL) it carries
  * the __Host- prefix, so browsers take it only with Secure, Path=/ and no

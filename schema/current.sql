@@ -84,14 +84,470 @@ END $$;
 
 
 --
+-- Name: tocsin_audit(bigint, bigint, text, text, bigint, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit(p_org bigint, p_actor bigint, p_action text, p_subject_type text, p_subject_id bigint, p_details jsonb) RETURNS bigint
+    LANGUAGE sql
+    AS $$
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, p_actor, p_action, p_subject_type, p_subject_id, coalesce(p_details, '{}'))
+    RETURNING id
+$$;
+
+
+--
+-- Name: tocsin_audit_alert_ack(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alert_ack(p_org bigint, p_user bigint, p_alert bigint) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v audit_alerts;
+BEGIN
+    UPDATE audit_alerts SET acknowledged_by = p_user, acknowledged_at = now()
+     WHERE id = p_alert AND org_id = p_org AND acknowledged_at IS NULL
+    RETURNING * INTO v;
+    IF FOUND THEN
+        PERFORM tocsin_audit(p_org, p_user, 'alert.acknowledge', 'alert', p_alert,
+                             jsonb_build_object('kind', v.kind, 'user_id', v.user_id, 'details', v.details));
+    ELSE
+        SELECT * INTO v FROM audit_alerts WHERE id = p_alert AND org_id = p_org;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
+    RETURN QUERY SELECT 200, json_build_object('id', v.id, 'acknowledged_at', v.acknowledged_at,
+                                               'acknowledged_by', v.acknowledged_by);
+END $$;
+
+
+--
+-- Name: tocsin_audit_alerts(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alerts() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_org orgs;
+    v_role text;
+    v_claimed bigint;
+BEGIN
+    SELECT * INTO v_org FROM orgs WHERE id = NEW.org_id;
+    SELECT role INTO v_role FROM users WHERE id = NEW.user_id;
+    IF tocsin_audit_is_export(NEW.action) THEN
+        IF v_role <> 'admin' AND v_org.alert_export_over IS NOT NULL
+           AND coalesce(NEW.details->>'rows', '') ~ '^[0-9]{1,12}$'
+           AND (NEW.details->>'rows')::bigint > v_org.alert_export_over THEN
+            INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+            VALUES (NEW.org_id, 'export', NEW.user_id, NEW.id,
+                    jsonb_build_object('action', NEW.action, 'rows', (NEW.details->>'rows')::bigint,
+                                       'limit', v_org.alert_export_over));
+        END IF;
+        RETURN NULL;
+    END IF;
+    IF v_role <> 'volunteer' OR v_org.alert_claims_per_hour IS NULL
+       OR EXISTS (SELECT 1 FROM audit_alerts a
+                   WHERE a.org_id = NEW.org_id AND a.user_id = NEW.user_id AND a.kind = 'claims'
+                     AND a.acknowledged_at IS NULL AND a.created_at > now() - interval '1 hour') THEN
+        RETURN NULL;
+    END IF;
+    SELECT coalesce(sum(CASE WHEN e.action = 'outreach.claim'
+                             THEN coalesce((e.details->>'claimed')::int, 0) ELSE 1 END), 0)
+      INTO v_claimed
+      FROM audit_events e
+     WHERE e.org_id = NEW.org_id AND e.user_id = NEW.user_id AND e.created_at > now() - interval '1 hour'
+       AND e.action IN ('conversation.claim', 'outreach.claim');
+    IF v_claimed > v_org.alert_claims_per_hour THEN
+        INSERT INTO audit_alerts (org_id, kind, user_id, audit_event_id, details)
+        VALUES (NEW.org_id, 'claims', NEW.user_id, NEW.id,
+                jsonb_build_object('claimed_last_hour', v_claimed, 'limit', v_org.alert_claims_per_hour));
+    END IF;
+    RETURN NULL;
+END $_$;
+
+
+--
+-- Name: tocsin_audit_alerts_list(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alerts_list(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, json_build_object(
+        'open', (SELECT count(*) FROM audit_alerts WHERE org_id = p_org AND acknowledged_at IS NULL),
+        'alerts', coalesce((SELECT json_agg(json_build_object(
+                                'id', a.id, 'kind', a.kind, 'at', a.created_at, 'user_id', a.user_id,
+                                'person', u.display_name, 'email', u.email, 'details', a.details,
+                                'audit_event_id', a.audit_event_id, 'acknowledged_at', a.acknowledged_at,
+                                'acknowledged_by', k.display_name)
+                            ORDER BY a.acknowledged_at IS NOT NULL, a.id DESC)
+                              FROM (SELECT * FROM audit_alerts WHERE org_id = p_org
+                                     ORDER BY acknowledged_at IS NOT NULL, id DESC LIMIT 50) a
+                              JOIN users u ON u.id = a.user_id
+                              LEFT JOIN users k ON k.id = a.acknowledged_by), '[]'))
+$$;
+
+
+--
+-- Name: tocsin_audit_chain(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_chain() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_key text := 'tocsin.audit_chain_' || NEW.org_id;
+    v_cached text := nullif(current_setting(v_key, true), '');
+    v_seq bigint;
+    v_prev bytea;
+BEGIN
+    IF v_cached IS NOT NULL AND split_part(v_cached, ':', 1) = txid_current()::text THEN
+        v_seq := split_part(v_cached, ':', 2)::bigint;
+        v_prev := decode(split_part(v_cached, ':', 3), 'hex');
+    ELSE
+        SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_heads WHERE org_id = NEW.org_id FOR UPDATE;
+        IF NOT FOUND THEN
+            INSERT INTO audit_chain_heads (org_id) VALUES (NEW.org_id) ON CONFLICT DO NOTHING;
+            SELECT last_seq, last_hash INTO v_seq, v_prev FROM audit_chain_heads
+             WHERE org_id = NEW.org_id FOR UPDATE;
+        END IF;
+    END IF;
+    NEW.seq := v_seq + 1;
+    NEW.prev_hash := v_prev;
+    NEW.details := coalesce(NEW.details, '{}');
+    NEW.hash := tocsin_audit_hash(NEW.id, NEW.org_id, NEW.seq, NEW.created_at, NEW.user_id, NEW.action,
+                                  NEW.subject_type, NEW.subject_id, NEW.details, NEW.prev_hash);
+    PERFORM set_config(v_key, txid_current() || ':' || NEW.seq || ':' || encode(NEW.hash, 'hex'), true);
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_audit_chain_head(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_chain_head() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    UPDATE audit_chain_heads h SET last_seq = x.seq, last_hash = x.hash
+      FROM (SELECT DISTINCT ON (n.org_id) n.org_id, n.seq, n.hash FROM new_rows n ORDER BY n.org_id, n.seq DESC) x
+     WHERE h.org_id = x.org_id;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_audit_export(bigint, bigint, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_export(p_org bigint, p_user bigint, p_f jsonb) RETURNS TABLE(id bigint, at text, person text, email text, action text, subject text, details text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_rows int;
+BEGIN
+    RETURN QUERY
+        SELECT r.id, to_char(r.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               coalesce(r.person, CASE WHEN r.user_id IS NULL THEN 'system' END), r.email, r.action,
+               CASE WHEN r.subject_type IS NULL THEN NULL ELSE r.subject_type || coalesce(' ' || r.subject_id, '') END,
+               r.details::text
+          FROM tocsin_audit_rows(p_org, (p_f - 'before' - 'limit'), 100000) r;
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+    PERFORM tocsin_audit(p_org, p_user, 'audit.export', NULL, NULL,
+                         jsonb_build_object('rows', v_rows, 'filters', p_f - 'limit' - 'before'));
+END $$;
+
+
+--
+-- Name: tocsin_audit_field(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_field(p text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE WHEN p IS NULL THEN 'N;' ELSE 'S' || octet_length(p) || ':' || p || ';' END $$;
+
+
+--
+-- Name: tocsin_audit_filters(jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_filters(p_f jsonb, OUT user_id bigint, OUT action text, OUT from_at timestamp with time zone, OUT to_at timestamp with time zone, OUT before bigint, OUT lim integer) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v text;
+BEGIN
+    v := nullif(btrim(coalesce(p_f->>'user', '')), '');
+    IF v IS NOT NULL THEN
+        IF v !~ '^[1-9][0-9]{0,17}$' THEN
+            RAISE EXCEPTION 'invalid user "%": pick a person from the list', left(v, 20) USING ERRCODE = '22023';
+        END IF;
+        user_id := v::bigint;
+    END IF;
+    action := nullif(btrim(coalesce(p_f->>'action', '')), '');
+    IF action IS NOT NULL AND action !~ '^[a-z_.]{1,64}$' THEN
+        RAISE EXCEPTION 'invalid action "%": lower-case letters, dots and underscores', left(action, 20)
+            USING ERRCODE = '22023';
+    END IF;
+    FOREACH v IN ARRAY ARRAY['from', 'to'] LOOP
+        DECLARE
+            t text := nullif(btrim(coalesce(p_f->>v, '')), '');
+            at timestamptz;
+        BEGIN
+            CONTINUE WHEN t IS NULL;
+            IF length(t) > 40 THEN
+                RAISE EXCEPTION 'invalid %: give a date such as 2026-12-07', v USING ERRCODE = '22023';
+            END IF;
+            BEGIN
+                at := t::timestamptz;
+            EXCEPTION WHEN OTHERS THEN
+                RAISE EXCEPTION 'invalid % "%": give a date such as 2026-12-07', v, t USING ERRCODE = '22023';
+            END;
+            IF v = 'from' THEN
+                from_at := at;
+            ELSE
+                to_at := CASE WHEN t ~ '^\d{4}-\d{2}-\d{2}$' THEN at + interval '1 day' ELSE at END;
+            END IF;
+        END;
+    END LOOP;
+    v := nullif(btrim(coalesce(p_f->>'before', '')), '');
+    IF v IS NOT NULL THEN
+        IF v !~ '^[1-9][0-9]{0,17}$' THEN
+            RAISE EXCEPTION 'invalid before "%": a row id', left(v, 20) USING ERRCODE = '22023';
+        END IF;
+        before := v::bigint;
+    END IF;
+    v := nullif(btrim(coalesce(p_f->>'limit', '')), '');
+    lim := 50;
+    IF v IS NOT NULL THEN
+        IF v !~ '^[0-9]{1,4}$' OR v::int NOT BETWEEN 1 AND 200 THEN
+            RAISE EXCEPTION 'invalid limit "%": 1 to 200', left(v, 20) USING ERRCODE = '22023';
+        END IF;
+        lim := v::int;
+    END IF;
+END $_$;
+
+
+--
+-- Name: tocsin_audit_hash(bigint, bigint, bigint, timestamp with time zone, bigint, text, text, bigint, jsonb, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_hash(p_id bigint, p_org bigint, p_seq bigint, p_at timestamp with time zone, p_user bigint, p_action text, p_subject_type text, p_subject_id bigint, p_details jsonb, p_prev bytea) RETURNS bytea
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT sha256(p_prev || convert_to(
+        'tocsin-audit-v1;' || tocsin_audit_field(p_id::text) || tocsin_audit_field(p_org::text)
+        || tocsin_audit_field(p_seq::text)
+        || tocsin_audit_field((extract(epoch FROM p_at) * 1000000)::bigint::text)
+        || tocsin_audit_field(p_user::text) || tocsin_audit_field(p_action)
+        || tocsin_audit_field(p_subject_type) || tocsin_audit_field(p_subject_id::text)
+        || tocsin_audit_field(p_details::text), 'UTF8'))
+$$;
+
+
+--
+-- Name: tocsin_audit_is_export(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_is_export(p_action text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT p_action IN ('list.export', 'opt_outs.export', 'outreach.export_answers', 'outreach.export_opt_outs',
+                        'audit.export')
+$$;
+
+
+--
+-- Name: tocsin_audit_page(bigint, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_page(p_org bigint, p_f jsonb, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_lim int;
+BEGIN
+    SELECT f.lim INTO v_lim FROM tocsin_audit_filters(p_f) f;
+    WITH r AS (SELECT * FROM tocsin_audit_rows(p_org, p_f, v_lim + 1))
+    SELECT 200, json_build_object(
+               'rows', coalesce((SELECT json_agg(json_build_object(
+                                     'id', x.id, 'at', x.created_at, 'user_id', x.user_id, 'person', x.person,
+                                     'email', x.email, 'action', x.action, 'subject_type', x.subject_type,
+                                     'subject_id', x.subject_id, 'details', x.details) ORDER BY x.id DESC)
+                                   FROM (SELECT * FROM r ORDER BY r.id DESC LIMIT v_lim) x), '[]'),
+               'next_before', CASE WHEN (SELECT count(*) FROM r) > v_lim
+                                   THEN (SELECT min(y.id) FROM (SELECT r.id FROM r ORDER BY r.id DESC LIMIT v_lim) y)
+                              END,
+               'actions', (SELECT coalesce(json_agg(a.action ORDER BY a.action), '[]') FROM (
+                               SELECT DISTINCT z.action FROM (SELECT e.action FROM audit_events e
+                                                               WHERE e.org_id = p_org
+                                                               ORDER BY e.id DESC LIMIT 20000) z) a))
+      INTO status, body;
+EXCEPTION WHEN SQLSTATE '22023' THEN
+    status := 400;
+    body := tocsin_api_error(400, 'invalid', SQLERRM);
+END $$;
+
+
+--
+-- Name: tocsin_audit_prune(bigint, timestamp with time zone, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_prune(p_org bigint, p_before timestamp with time zone, p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_last audit_events;
+    v_count int;
+BEGIN
+    PERFORM 1 FROM audit_chain_heads WHERE org_id = p_org FOR UPDATE;
+    SELECT * INTO v_last FROM (
+        SELECT e.* FROM audit_events e WHERE e.org_id = p_org ORDER BY e.seq LIMIT greatest(p_limit, 0)) x
+     WHERE x.created_at < p_before
+     ORDER BY x.seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    DELETE FROM audit_alerts WHERE org_id = p_org AND audit_event_id IN (
+        SELECT id FROM audit_events WHERE org_id = p_org AND seq <= v_last.seq);
+    DELETE FROM audit_events WHERE org_id = p_org AND seq <= v_last.seq;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    UPDATE audit_chain_heads SET anchor_seq = v_last.seq, anchor_hash = v_last.hash WHERE org_id = p_org;
+    RETURN v_count;
+END $$;
+
+
+--
+-- Name: tocsin_audit_rows(bigint, jsonb, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_rows(p_org bigint, p_f jsonb, p_limit integer) RETURNS TABLE(id bigint, created_at timestamp with time zone, user_id bigint, person text, email text, action text, subject_type text, subject_id bigint, details jsonb)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT e.id, e.created_at, e.user_id, u.display_name, u.email, e.action, e.subject_type, e.subject_id,
+           e.details
+      FROM tocsin_audit_filters(p_f) f
+      JOIN audit_events e ON e.org_id = p_org
+      LEFT JOIN users u ON u.id = e.user_id
+     WHERE (f.user_id IS NULL OR e.user_id = f.user_id)
+       AND (f.action IS NULL OR e.action = f.action OR e.action LIKE f.action || '.%')
+       AND (f.from_at IS NULL OR e.created_at >= f.from_at)
+       AND (f.to_at IS NULL OR e.created_at < f.to_at)
+       AND (f.before IS NULL OR e.id < f.before)
+     ORDER BY e.id DESC
+     LIMIT p_limit
+$$;
+
+
+--
+-- Name: tocsin_blast_approval_json(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_approval_json(p_blast bigint) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+        'threshold', o.blast_approval_over,
+        'audience', a.n,
+        'required', o.blast_approval_over IS NOT NULL AND coalesce(a.n, b.recipients) > o.blast_approval_over,
+        'created_by', b.created_by, 'created_by_name', cu.display_name,
+        'approved_by', b.approved_by, 'approved_by_name', au.display_name,
+        'approved_at', b.approved_at, 'approved_count', b.approved_count)
+      FROM blasts b
+      JOIN orgs o ON o.id = b.org_id
+      LEFT JOIN users cu ON cu.id = b.created_by
+      LEFT JOIN users au ON au.id = b.approved_by
+      CROSS JOIN LATERAL (SELECT CASE WHEN b.state IN ('draft', 'scheduled')
+                                      THEN tocsin_blast_audience_count(b.id) END AS n) a
+     WHERE b.id = p_blast
+$$;
+
+
+--
+-- Name: tocsin_blast_approval_void(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_approval_void() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.approved_at IS NOT NULL AND NEW.approved_at IS NOT DISTINCT FROM OLD.approved_at THEN
+        NEW.approved_by := NULL;
+        NEW.approved_at := NULL;
+        NEW.approved_count := NULL;
+        PERFORM tocsin_audit(NEW.org_id, NULL, 'blast.approval_void', 'blast', NEW.id,
+                             jsonb_build_object('approved_by', OLD.approved_by, 'reason', 'the blast was edited'));
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_blast_approve(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+    v_count bigint;
+BEGIN
+    IF v_b.state NOT IN ('draft', 'scheduled') THEN
+        RAISE EXCEPTION 'blast % cannot be approved: it is %', p_blast, v_b.state USING ERRCODE = '55000';
+    END IF;
+    IF p_user IS NULL OR NOT EXISTS (SELECT 1 FROM users WHERE id = p_user AND org_id = v_b.org_id
+                                                           AND role IN ('lead', 'admin') AND disabled_at IS NULL) THEN
+        RAISE EXCEPTION 'only a lead or an admin of the org can approve a blast' USING ERRCODE = '55000';
+    END IF;
+    IF v_b.created_by IS NOT DISTINCT FROM p_user THEN
+        RAISE EXCEPTION 'you created blast %: a second lead or an admin must approve it', p_blast USING ERRCODE = '55000';
+    END IF;
+    v_count := tocsin_blast_audience_count(p_blast);
+    IF p_count IS NULL OR p_count <> v_count THEN
+        RAISE EXCEPTION 'the audience is now % members, not the % you saw: look again before approving', v_count,
+            coalesce(p_count::text, 'unknown') USING ERRCODE = '55000';
+    END IF;
+    UPDATE blasts SET approved_by = p_user, approved_at = now(), approved_count = v_count WHERE id = p_blast;
+    PERFORM tocsin_audit(v_b.org_id, p_user, 'blast.approve', 'blast', p_blast,
+                         jsonb_build_object('count', v_count, 'body', v_b.body, 'list_id', v_b.list_id,
+                                            'filter', v_b.filter, 'created_by', v_b.created_by));
+END $$;
+
+
+--
+-- Name: tocsin_blast_audience_count(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_audience_count(p_blast bigint) RETURNS bigint
+    LANGUAGE plpgsql STABLE
+    AS $_$
+DECLARE
+    v_b blasts;
+    v_count bigint;
+BEGIN
+    SELECT * INTO v_b FROM blasts WHERE id = p_blast;
+    EXECUTE format('SELECT count(*) FROM tocsin_lead_audience($1, $2) a JOIN contacts c ON c.id = a.contact_id WHERE %s',
+                   CASE WHEN v_b.filter ? 'field'
+                        THEN format('lower(%s) = lower($3)', tocsin_blast_field_sql(v_b.filter->>'field'))
+                        ELSE 'true' END)
+       INTO v_count USING v_b.org_id, v_b.list_id, v_b.filter->>'equals';
+    RETURN v_count;
+END $_$;
+
+
+--
 -- Name: tocsin_blast_audit(bigint, bigint, text, bigint, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.tocsin_blast_audit(p_org bigint, p_user bigint, p_action text, p_blast bigint, p_details jsonb) RETURNS void
     LANGUAGE sql
     AS $$
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, p_action, 'blast', p_blast, coalesce(p_details, '{}'))
+    SELECT FROM tocsin_audit(p_org, p_user, p_action, 'blast', p_blast, p_details)
 $$;
 
 
@@ -138,6 +594,38 @@ BEGIN
     PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.cancel', p_blast,
                                jsonb_build_object('messages_cancelled', v_count, 'recipients_not_queued', v_unfed));
     RETURN v_count + v_unfed;
+END $$;
+
+
+--
+-- Name: tocsin_blast_check_approval(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_blast_check_approval(p_blast bigint, p_count bigint) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+DECLARE
+    v_b blasts;
+    v_over int;
+    v_count bigint := p_count;
+BEGIN
+    SELECT * INTO v_b FROM blasts WHERE id = p_blast;
+    SELECT blast_approval_over INTO v_over FROM orgs WHERE id = v_b.org_id;
+    IF v_over IS NULL THEN
+        RETURN;
+    END IF;
+    v_count := coalesce(v_count, tocsin_blast_audience_count(p_blast));
+    IF v_count <= v_over THEN
+        RETURN;
+    END IF;
+    IF v_b.approved_at IS NULL THEN
+        RAISE EXCEPTION 'blast % reaches % members, more than the % this org lets one person send: a second lead or an admin must approve it first',
+            p_blast, v_count, v_over USING ERRCODE = '55000';
+    END IF;
+    IF v_count > v_b.approved_count + greatest(v_b.approved_count / 10, 10) THEN
+        RAISE EXCEPTION 'blast % now reaches % members, more than the % it was approved for: it must be approved again',
+            p_blast, v_count, v_b.approved_count USING ERRCODE = '55000';
+    END IF;
 END $$;
 
 
@@ -487,6 +975,10 @@ CREATE TABLE public.blasts (
     started_at timestamp with time zone,
     completed_at timestamp with time zone,
     unfed integer DEFAULT 0 NOT NULL,
+    approved_by bigint,
+    approved_at timestamp with time zone,
+    approved_count integer,
+    CONSTRAINT blasts_approval_whole CHECK ((((approved_by IS NULL) = (approved_at IS NULL)) AND ((approved_at IS NULL) = (approved_count IS NULL)))),
     CONSTRAINT blasts_body_check CHECK (((length(body) >= 1) AND (length(body) <= 1600))),
     CONSTRAINT blasts_cancelled_check CHECK ((cancelled >= 0)),
     CONSTRAINT blasts_check CHECK (((state <> 'scheduled'::text) OR (scheduled_at IS NOT NULL))),
@@ -637,6 +1129,8 @@ BEGIN
     IF v_b.state NOT IN ('draft', 'scheduled') THEN
         RAISE EXCEPTION 'blast % cannot be scheduled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
+    -- The two-person rule (blast_approval.sql), for every caller.
+    PERFORM tocsin_blast_check_approval(p_blast, NULL);
     UPDATE blasts SET state = 'scheduled', scheduled_at = coalesce(p_at, now()) WHERE id = p_blast;
     PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.schedule', p_blast,
                                jsonb_build_object('at', coalesce(p_at, now())));
@@ -742,6 +1236,8 @@ BEGIN
     LOOP
         BEGIN
             v_count := tocsin_blast_snapshot(v_id);
+            -- An audience grown past its approval goes back to draft.
+            PERFORM tocsin_blast_check_approval(v_id, v_count);
             UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, unfed = v_count,
                    started_at = p_now
              WHERE id = v_id;
@@ -1015,6 +1511,12 @@ CREATE TABLE public.orgs (
     release_after_minutes integer,
     "national" boolean DEFAULT false NOT NULL,
     require_two_factor boolean DEFAULT true NOT NULL,
+    alert_export_over integer DEFAULT 1000,
+    alert_claims_per_hour integer DEFAULT 200,
+    blast_approval_over integer,
+    CONSTRAINT orgs_alert_claims_per_hour_check CHECK (((alert_claims_per_hour >= 1) AND (alert_claims_per_hour <= 100000))),
+    CONSTRAINT orgs_alert_export_over_check CHECK (((alert_export_over >= 1) AND (alert_export_over <= 10000000))),
+    CONSTRAINT orgs_blast_approval_over_check CHECK (((blast_approval_over >= 1) AND (blast_approval_over <= 100000000))),
     CONSTRAINT orgs_check CHECK ((parent_org_id IS DISTINCT FROM id)),
     CONSTRAINT orgs_help_text_check CHECK ((length(help_text) <= 1600)),
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
@@ -2012,7 +2514,8 @@ CREATE FUNCTION public.tocsin_lead_blast(p_org bigint, p_blast bigint) RETURNS T
     LANGUAGE sql STABLE
     AS $$
     SELECT 200, (j || jsonb_build_object('list', l.name, 'sender', s.address,
-                                         'messages_per_second', s.messages_per_second))::json
+                                         'messages_per_second', s.messages_per_second,
+                                         'approval', tocsin_blast_approval_json(p_blast)))::json
       FROM (SELECT tocsin_blast_status(p_org, p_blast) AS j) x
       JOIN lists l ON l.id = (x.j->>'list_id')::bigint
       JOIN senders s ON s.id = (x.j->>'sender_id')::bigint
@@ -2050,6 +2553,24 @@ EXCEPTION
     WHEN SQLSTATE '22023' OR SQLSTATE '22007' OR SQLSTATE '22008' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
         SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;
 END $$;
+
+
+--
+-- Name: tocsin_lead_blast_approve(bigint, bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_lead_blast_approve(p_org bigint, p_user bigint, p_blast bigint, p_count text, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE plpgsql
+    AS $_$
+BEGIN
+    IF p_count IS NULL OR btrim(p_count) !~ '^[0-9]{1,12}$' THEN
+        RAISE EXCEPTION 'count is required: the audience count you were shown' USING ERRCODE = '22023';
+    END IF;
+    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint);
+    SELECT b.status, b.body INTO status, body FROM tocsin_lead_blast(p_org, p_blast) b;
+EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
+    SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;
+END $_$;
 
 
 --
@@ -2543,8 +3064,7 @@ BEGIN
            AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
         RETURNING s.list_id)
     SELECT count(*) INTO v_lists FROM back;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, details)
-    VALUES (p_org, p_user, 'opt_out.undo', 'phone',
+    PERFORM tocsin_audit(p_org, p_user, 'opt_out.undo', 'phone', NULL,
             jsonb_build_object('phone', p_phone, 'source', v_source, 'reason', p_reason,
                                'lists_restored', v_lists));
     RETURN QUERY SELECT 200, json_build_object('phone', p_phone, 'opted_out', false,
@@ -2672,8 +3192,7 @@ BEGIN
       JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
      WHERE n.value IS DISTINCT FROM o.value;
     IF v_changes <> '{}' THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
+        PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $_$;
@@ -2724,8 +3243,7 @@ BEGIN
        SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
            conversation_id = EXCLUDED.conversation_id;
     UPDATE conversations SET assignee_active_at = now() WHERE id = p_conv AND assignee_id = p_user;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step, 'choice_id', p_choice));
     RETURN QUERY SELECT 200, json_build_object(
         'step_id', v_step, 'choice_id', p_choice,
@@ -2816,8 +3334,7 @@ BEGIN
       FROM picked WHERE t.campaign_id = p_campaign AND t.contact_id = picked.contact_id AND t.state = 'pending';
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
+        PERFORM tocsin_audit(p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('claimed', v_n, 'in_batch', v_held + v_n);
 END $$;
@@ -2855,8 +3372,7 @@ BEGIN
             coalesce(p_hours_start, v_org.texting_hours_start, 8),
             coalesce(p_hours_end, v_org.texting_hours_end, 21), nullif(p_user, 0))
     RETURNING * INTO v;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
             jsonb_build_object('name', p_name, 'sender_id', p_sender));
     RETURN QUERY SELECT 201, tocsin_outreach_campaign_json(v);
 END $$;
@@ -3010,8 +3526,7 @@ BEGIN
      WHERE campaign_id = p_campaign AND org_id = p_org AND state = 'claimed'
        AND (p_volunteer IS NULL OR claimed_by = p_volunteer);
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
             jsonb_build_object('released', v_n, 'volunteer', p_volunteer));
     RETURN QUERY SELECT 200, json_build_object('released', v_n);
 END $$;
@@ -3104,8 +3619,7 @@ BEGIN
     UPDATE outreach_targets SET state = 'texted', claimed_by = NULL, texted_by = p_user, texted_at = now(),
            message_id = v_msg, conversation_id = v_conv
      WHERE campaign_id = p_campaign AND contact_id = p_contact;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.send', 'message', v_msg,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.send', 'message', v_msg,
             jsonb_build_object('campaign_id', p_campaign, 'contact_id', p_contact, 'conversation_id', v_conv,
                                'segments', p_segments));
     PERFORM pg_notify('tocsin_conversations', json_build_object(
@@ -3147,8 +3661,7 @@ BEGIN
                 RAISE EXCEPTION 'outreach send too soon' USING ERRCODE = 'TS429';
             END IF;
         EXCEPTION WHEN SQLSTATE 'TS429' THEN
-            INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-            VALUES (p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
+            PERFORM tocsin_audit(p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
                     jsonb_build_object('reason', 'too_soon', 'contact_id', p_contact, 'gap_ms', v_gap_ms,
                                        'min_interval_ms', p_min_interval_ms));
             RETURN QUERY SELECT 429, tocsin_api_error(429, 'too_soon', format(
@@ -3245,8 +3758,7 @@ BEGIN
     IF v.id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
             jsonb_strip_nulls(jsonb_build_object('name', p_name, 'script', p_script, 'state', p_state,
                                                  'batch_size', p_batch_size, 'hours_start', p_hours_start,
                                                  'hours_end', p_hours_end)));
@@ -3296,6 +3808,66 @@ CREATE FUNCTION public.tocsin_phone_zone_keys_rebuild() RETURNS void
                     ORDER BY length(z.prefix) DESC LIMIT 1)
       FROM (SELECT '+' || n AS key FROM generate_series(1000, 9999) n) k;
 $$;
+
+
+--
+-- Name: tocsin_protection_settings(bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_protection_settings(p_org bigint, OUT status integer, OUT body json) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT 200, json_build_object('alert_export_over', alert_export_over,
+                                  'alert_claims_per_hour', alert_claims_per_hour,
+                                  'blast_approval_over', blast_approval_over)
+      FROM orgs WHERE id = p_org
+$$;
+
+
+--
+-- Name: tocsin_protection_settings_save(bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_protection_settings_save(p_org bigint, p_user bigint, p_export text, p_claims text, p_approval text) RETURNS TABLE(status integer, body json)
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    v_old orgs;
+    v_vals int[] := ARRAY[NULL, NULL, NULL];
+    v_names text[] := ARRAY['alert_export_over', 'alert_claims_per_hour', 'blast_approval_over'];
+    v_his int[] := ARRAY[10000000, 100000, 100000000];
+    v_texts text[] := ARRAY[p_export, p_claims, p_approval];
+    v_changes jsonb := '{}';
+    i int;
+BEGIN
+    SELECT * INTO v_old FROM orgs WHERE id = p_org FOR UPDATE;
+    v_vals := ARRAY[v_old.alert_export_over, v_old.alert_claims_per_hour, v_old.blast_approval_over];
+    FOR i IN 1..3 LOOP
+        CONTINUE WHEN v_texts[i] IS NULL;
+        IF btrim(v_texts[i]) = '' THEN
+            v_vals[i] := NULL;
+        ELSIF btrim(v_texts[i]) !~ '^[0-9]{1,9}$' OR btrim(v_texts[i])::int NOT BETWEEN 1 AND v_his[i] THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                format('invalid %s "%s": a whole number from 1 to %s, or empty for off', v_names[i],
+                       left(v_texts[i], 20), v_his[i]));
+            RETURN;
+        ELSE
+            v_vals[i] := btrim(v_texts[i])::int;
+        END IF;
+        IF v_vals[i] IS DISTINCT FROM (ARRAY[v_old.alert_export_over, v_old.alert_claims_per_hour,
+                                             v_old.blast_approval_over])[i] THEN
+            v_changes := v_changes || jsonb_build_object(v_names[i], jsonb_build_object(
+                'old', (ARRAY[v_old.alert_export_over, v_old.alert_claims_per_hour, v_old.blast_approval_over])[i],
+                'new', v_vals[i]));
+        END IF;
+    END LOOP;
+    UPDATE orgs SET alert_export_over = v_vals[1], alert_claims_per_hour = v_vals[2], blast_approval_over = v_vals[3]
+     WHERE id = p_org;
+    IF v_changes <> '{}' THEN
+        PERFORM tocsin_audit(p_org, p_user, 'org.protection', 'org', p_org, v_changes);
+    END IF;
+    RETURN QUERY SELECT s.status, s.body FROM tocsin_protection_settings(p_org) s;
+END $_$;
 
 
 --
@@ -3948,8 +4520,7 @@ BEGIN
            SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
                conversation_id = EXCLUDED.conversation_id;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step,
                                'old_choice_id', v_old.choice_id, 'new_choice_id', v_choice,
                                'old_label', (SELECT label FROM outreach_choices WHERE id = v_old.choice_id),
@@ -3984,8 +4555,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(array_agg(n.id ORDER BY n.id), '{}') INTO v_closed FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'closed', to_jsonb(v_closed)));
     status := 200;
@@ -4239,8 +4809,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(jsonb_object_agg(n.id, n.previous), '{}') INTO v_moved FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'to', v_to.id, 'from', v_moved));
     status := 200;
@@ -4609,8 +5178,7 @@ BEGIN
     IF v_id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_retire THEN 'retire' ELSE 'restore' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
@@ -4691,8 +5259,7 @@ BEGIN
              WHERE id = p_id AND org_id = p_org RETURNING id INTO v_id;
         END IF;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_id IS NULL THEN 'create' ELSE 'update' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
@@ -4902,8 +5469,7 @@ BEGIN
     INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at, user_id)
     VALUES (p_org, p_token_hash, v_u.email, v_u.role, p_admin, now() + interval '7 days', p_user)
     RETURNING id INTO v_invite;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
+    PERFORM tocsin_audit(p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
     RETURN QUERY SELECT 201, json_build_object('user_id', p_user, 'invite_id', v_invite);
 END $$;
 
@@ -4946,11 +5512,61 @@ BEGIN
     END IF;
     IF v_old <> p_role THEN
         UPDATE users SET role = p_role WHERE id = p_user;
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
+        PERFORM tocsin_audit(p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('user_id', p_user, 'role', p_role);
 END $$;
+
+
+--
+-- Name: audit_alerts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_alerts (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    kind text NOT NULL,
+    user_id bigint NOT NULL,
+    audit_event_id bigint NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    acknowledged_by bigint,
+    acknowledged_at timestamp with time zone,
+    CONSTRAINT audit_alerts_check CHECK (((acknowledged_by IS NULL) = (acknowledged_at IS NULL))),
+    CONSTRAINT audit_alerts_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT audit_alerts_kind_check CHECK ((kind = ANY (ARRAY['export'::text, 'claims'::text])))
+);
+
+
+--
+-- Name: audit_alerts_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.audit_alerts ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.audit_alerts_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: audit_chain_heads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.audit_chain_heads (
+    org_id bigint NOT NULL,
+    last_seq bigint DEFAULT 0 NOT NULL,
+    last_hash bytea DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea NOT NULL,
+    anchor_seq bigint DEFAULT 0 NOT NULL,
+    anchor_hash bytea DEFAULT '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea NOT NULL,
+    CONSTRAINT audit_chain_heads_anchor_hash_check CHECK ((length(anchor_hash) = 32)),
+    CONSTRAINT audit_chain_heads_check CHECK (((anchor_seq >= 0) AND (anchor_seq <= last_seq))),
+    CONSTRAINT audit_chain_heads_last_hash_check CHECK ((length(last_hash) = 32)),
+    CONSTRAINT audit_chain_heads_last_seq_check CHECK ((last_seq >= 0))
+);
 
 
 --
@@ -4966,8 +5582,12 @@ CREATE TABLE public.audit_events (
     subject_id bigint,
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    seq bigint NOT NULL,
+    prev_hash bytea NOT NULL,
+    hash bytea NOT NULL,
     CONSTRAINT audit_events_action_check CHECK ((action ~ '^[a-z_.]+$'::text)),
-    CONSTRAINT audit_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text))
+    CONSTRAINT audit_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT audit_events_hash_length CHECK (((length(prev_hash) = 32) AND (length(hash) = 32)))
 );
 
 
@@ -5976,6 +6596,30 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: audit_alerts audit_alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_alerts
+    ADD CONSTRAINT audit_alerts_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: audit_chain_heads audit_chain_heads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_chain_heads
+    ADD CONSTRAINT audit_chain_heads_pkey PRIMARY KEY (org_id);
+
+
+--
+-- Name: audit_events audit_events_org_seq; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT audit_events_org_seq UNIQUE (org_id, seq);
+
+
+--
 -- Name: audit_events audit_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6568,6 +7212,20 @@ ALTER TABLE ONLY public.users
 
 
 --
+-- Name: audit_alerts_open; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_alerts_open ON public.audit_alerts USING btree (org_id, user_id, kind, created_at DESC) WHERE (acknowledged_at IS NULL);
+
+
+--
+-- Name: audit_alerts_org; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_alerts_org ON public.audit_alerts USING btree (org_id, id DESC);
+
+
+--
 -- Name: audit_events_assign; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -6586,6 +7244,13 @@ CREATE INDEX audit_events_bulk_assign ON public.audit_events USING btree (subjec
 --
 
 CREATE INDEX audit_events_org_time ON public.audit_events USING btree (org_id, created_at DESC);
+
+
+--
+-- Name: audit_events_user_time; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX audit_events_user_time ON public.audit_events USING btree (org_id, user_id, created_at DESC);
 
 
 --
@@ -6862,6 +7527,34 @@ CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) W
 
 
 --
+-- Name: audit_events audit_events_alerts; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_events_alerts AFTER INSERT ON public.audit_events FOR EACH ROW WHEN (((new.user_id IS NOT NULL) AND (public.tocsin_audit_is_export(new.action) OR (new.action = ANY (ARRAY['conversation.claim'::text, 'outreach.claim'::text]))))) EXECUTE FUNCTION public.tocsin_audit_alerts();
+
+
+--
+-- Name: audit_events audit_events_chain; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_events_chain BEFORE INSERT ON public.audit_events FOR EACH ROW EXECUTE FUNCTION public.tocsin_audit_chain();
+
+
+--
+-- Name: audit_events audit_events_chain_head; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_events_chain_head AFTER INSERT ON public.audit_events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_audit_chain_head();
+
+
+--
+-- Name: blasts blasts_approval_void; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER blasts_approval_void BEFORE UPDATE OF body, list_id, filter, sender_id ON public.blasts FOR EACH ROW WHEN (((old.body IS DISTINCT FROM new.body) OR (old.list_id IS DISTINCT FROM new.list_id) OR (old.filter IS DISTINCT FROM new.filter) OR (old.sender_id IS DISTINCT FROM new.sender_id))) EXECUTE FUNCTION public.tocsin_blast_approval_void();
+
+
+--
 -- Name: blasts blasts_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -6967,6 +7660,46 @@ CREATE TRIGGER users_disabled_sessions AFTER UPDATE OF disabled_at ON public.use
 
 
 --
+-- Name: audit_alerts audit_alerts_audit_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_alerts
+    ADD CONSTRAINT audit_alerts_audit_event_id_fkey FOREIGN KEY (audit_event_id) REFERENCES public.audit_events(id);
+
+
+--
+-- Name: audit_alerts audit_alerts_org_id_acknowledged_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_alerts
+    ADD CONSTRAINT audit_alerts_org_id_acknowledged_by_fkey FOREIGN KEY (org_id, acknowledged_by) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: audit_alerts audit_alerts_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_alerts
+    ADD CONSTRAINT audit_alerts_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: audit_alerts audit_alerts_org_id_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_alerts
+    ADD CONSTRAINT audit_alerts_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id);
+
+
+--
+-- Name: audit_chain_heads audit_chain_heads_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.audit_chain_heads
+    ADD CONSTRAINT audit_chain_heads_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
 -- Name: audit_events audit_events_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -6988,6 +7721,14 @@ ALTER TABLE ONLY public.audit_events
 
 ALTER TABLE ONLY public.blast_audience
     ADD CONSTRAINT blast_audience_blast_id_fkey FOREIGN KEY (blast_id) REFERENCES public.blasts(id) ON DELETE CASCADE;
+
+
+--
+-- Name: blasts blasts_approved_by_fk; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.blasts
+    ADD CONSTRAINT blasts_approved_by_fk FOREIGN KEY (org_id, approved_by) REFERENCES public.users(org_id, id);
 
 
 --

@@ -2,19 +2,20 @@
 // admin.js — running the org from the dashboard: opt-outs (#/opt-outs:
 // import a Spoke or vendor opt-out list with a preview of its first rows
 // and the numbers' column picked there, export them all, undo one with a
-// reason) and people (#/people: invite, roles, disable, reset a password,
+// reason), people (#/people: invite, roles, disable, reset a password,
 // revoke an invite; a national admin's acting account marked, and never
-// given a password) and senders (#/senders: senders.js); a national
-// admin's Chapters page is chapters.js's. Leads may import opt-outs (an
-// import only ever stops texting) and move people in (#/move-in:
-// move_in.js); the rest is an admin's. Every string from a file or a
-// member goes in through h() as text.
+// given a password), senders (#/senders: senders.js) and the audit
+// (#/audit: audit.js); a national admin's Chapters page is chapters.js's.
+// Leads may import opt-outs (an import only ever stops texting) and move
+// people in (#/move-in: move_in.js); the rest is an admin's. Every string
+// from a file or a member goes in through h() as text.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { moveInPage } from './move_in.js';
 import { errorText, showLink } from './notice.js';
 import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
+import { auditPage } from './audit.js';
 import { sendersPage } from './senders.js';
 
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
@@ -35,6 +36,7 @@ export function adminNav(r, me) {
     me.role === 'admin' ? link('people', 'People') : null,
     me.role === 'admin' ? link('senders', 'Senders') : null,
     me.role === 'admin' && me.national ? link('chapters', 'Chapters') : null,
+    me.role === 'admin' ? link('audit', 'Audit') : null,
   );
 }
 
@@ -42,6 +44,7 @@ export function adminNav(r, me) {
 export async function adminPage(r, me) {
   if (r.name === 'people') return peoplePage(me);
   if (r.name === 'move-in') return moveInPage();
+  if (r.name === 'audit') return auditPage();
   if (r.name === 'senders') return sendersPage();
   if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);

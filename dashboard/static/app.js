@@ -20,6 +20,7 @@ import { adminNav, adminPage } from './admin.js';
 import { settingsNav, settingsPage } from './settings.js';
 import { reviewPage } from './review.js';
 import { accountPage, codeForm, enrolCard } from './account.js';
+import { alertBadge } from './audit.js';
 import { actingBanner } from './chapters.js';
 
 const root = document.getElementById('app');
@@ -103,7 +104,9 @@ function header() {
         isLead() ? link('team', 'Team') : null,
         isLead() ? link('review', 'Review') : null,
         isLead() ? link('blasts', 'Blasts') : null,
-        isAdmin() ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org') : null,
+        isAdmin()
+          ? h('a', { href: href('people'), 'aria-current': section === 'org' ? 'page' : null }, 'Org', alertBadge())
+          : null,
         isLead() ? link('settings', 'Settings') : null,
         h('button', { class: 'link', onclick: logout }, 'Log out'),
       ),

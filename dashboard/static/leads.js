@@ -21,6 +21,7 @@ import { h, replace, when } from './dom.js';
 import { errorText, errorBox, flash, noticeNode, segmentCounter } from './notice.js';
 import { href } from './routes.js';
 import { coalesced, listen, whileShown } from './live.js';
+import { approvalCard, draftSchedule } from './blast_approval.js';
 import {
   stateLabel,
   isFinal,
@@ -63,7 +64,7 @@ export async function leadPage(r, me) {
   stopPolling();
   switch (r.name) {
     case 'blast':
-      return blastPage(r.params.id);
+      return blastPage(r.params.id, me);
     case 'blast-new':
       return composePage();
     case 'lists':
@@ -463,7 +464,13 @@ async function composePage() {
     submit.disabled = true;
     try {
       const created = await api('POST', '/api/blasts', fields());
-      await api('POST', `/api/blasts/${created.id}/schedule`, { at: when_ });
+      try {
+        await api('POST', `/api/blasts/${created.id}/schedule`, { at: when_ });
+      } catch (e) {
+        // Created but not scheduled (a second approval is needed, say): its
+        // page says why and schedules it once it may go.
+        flash(errorText(e), 'warning', { next: true });
+      }
       location.hash = href('blast', { id: created.id });
     } catch (e) {
       replace(err, errorText(e));
@@ -656,7 +663,7 @@ function previewView(p) {
   ];
 }
 
-async function blastPage(id) {
+async function blastPage(id, me) {
   const el = page(`Blast ${id}`);
   const view = h('div', { class: 'progress-view', id: 'blast-progress' });
   el.append(h('p', {}, h('a', { href: href('blasts') }, '‹ All blasts')), view);
@@ -676,7 +683,8 @@ async function blastPage(id) {
     if (!onPage()) return;
     replace(el.querySelector('h2'), blastTitle(b.body));
     // Never pull a confirm away from under the lead's thumb.
-    if (!view.querySelector('.confirm:not([hidden])')) replace(view, progressView(b, refresh));
+    if (!view.querySelector('.confirm:not([hidden])'))
+      replace(view, approvalCard(b, me, refresh), draftSchedule(b, refresh), progressView(b, refresh));
     // A finished blast still hears its receipts through events, unpolled.
     if (!isFinal(b.state)) pollTimer = setTimeout(refresh, POLL_MS);
   }

@@ -33,6 +33,7 @@ const TABLE = [
   { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
   { name: 'chapters', path: '#/chapters', view: 'admin', section: 'org', admin: true },
+  { name: 'audit', path: '#/audit', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },
   { name: 'texts', path: '#/settings/texts', view: 'settings', section: 'settings', lead: true },
   { name: 'account', path: '#/account', view: 'account', section: 'account' },

@@ -121,6 +121,15 @@ static const struct tocsinctl_verb verbs[] = {
      "only when something was written).\n"
      "  --prometheus  print the figures as Prometheus text instead (for node_exporter's\n"
      "                textfile collector); the exit status is the same\n"},
+    {"audit", "verify", "[--org SLUG]", DB, tocsinctl_audit_verify,
+     "check that no audit row was edited, removed or moved",
+     "Walks each org's audit chain (or only SLUG's) in order and recomputes every\n"
+     "row's SHA-256 hash from its columns and the hash of the row before it\n"
+     "(docs/security.md). Prints one line an org: how many rows are intact, or\n"
+     "the first broken link (the row's id, seq and time, and whether the row was\n"
+     "edited, a row before it removed, rows moved, or rows cut from the end).\n"
+     "Rows removed by retention (tocsin_audit_prune) are not a break: the chain\n"
+     "starts at its anchor. Exit 1 when any org's chain is broken.\n"},
     {NULL, "metrics", "", DB, tocsinctl_metrics,
      "queue age and unknown outcomes per sender, as Prometheus text",
      "Prints, as Prometheus text, what only the database knows:\n"
@@ -276,7 +285,9 @@ static const struct tocsinctl_verb verbs[] = {
      "schedule a draft blast, or reschedule it",
      "Schedules a draft (or reschedules a scheduled) blast. TIMESTAMP is\n"
      "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
-     "The worker expands it into messages when it is due.\n"},
+     "The worker expands it into messages when it is due.\n"
+     "Above the org's blast_approval_over (the two-person rule) it is refused\n"
+     "until a lead or an admin approves the blast in the dashboard (exit 1).\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
      "Pauses a sending blast: its messages stay queued and no worker claims them\n"

@@ -89,6 +89,7 @@ int tocsinctl_reseal(struct tocsinctl *ctl, int argc, char **argv);
 int ctl_read_key_file(const char *path, unsigned char key[32]);
 int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_audit_verify(struct tocsinctl *ctl, int argc, char **argv);
 
 /* Re-seals carrier credentials of the unbound format for their sender rows
  * (reseal.c); without a key, says how many are left. Returns 0 or -1. */

@@ -259,8 +259,7 @@ END $$;
 
 CREATE OR REPLACE FUNCTION tocsin_blast_audit(p_org bigint, p_user bigint, p_action text, p_blast bigint, p_details jsonb)
 RETURNS void LANGUAGE sql AS $$
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, p_action, 'blast', p_blast, coalesce(p_details, '{}'))
+    SELECT FROM tocsin_audit(p_org, p_user, p_action, 'blast', p_blast, p_details)
 $$;
 
 -- Locks and returns a blast of p_org (any org when NULL), or raises.
@@ -363,6 +362,8 @@ BEGIN
     IF v_b.state NOT IN ('draft', 'scheduled') THEN
         RAISE EXCEPTION 'blast % cannot be scheduled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
+    -- The two-person rule (blast_approval.sql), for every caller.
+    PERFORM tocsin_blast_check_approval(p_blast, NULL);
     UPDATE blasts SET state = 'scheduled', scheduled_at = coalesce(p_at, now()) WHERE id = p_blast;
     PERFORM tocsin_blast_audit(v_b.org_id, p_user, 'blast.schedule', p_blast,
                                jsonb_build_object('at', coalesce(p_at, now())));

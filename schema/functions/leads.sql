@@ -74,7 +74,8 @@ END $$;
 CREATE OR REPLACE FUNCTION tocsin_lead_blast(p_org bigint, p_blast bigint)
 RETURNS TABLE (status int, body json) LANGUAGE sql STABLE AS $$
     SELECT 200, (j || jsonb_build_object('list', l.name, 'sender', s.address,
-                                         'messages_per_second', s.messages_per_second))::json
+                                         'messages_per_second', s.messages_per_second,
+                                         'approval', tocsin_blast_approval_json(p_blast)))::json
       FROM (SELECT tocsin_blast_status(p_org, p_blast) AS j) x
       JOIN lists l ON l.id = (x.j->>'list_id')::bigint
       JOIN senders s ON s.id = (x.j->>'sender_id')::bigint

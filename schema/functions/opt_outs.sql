@@ -63,8 +63,7 @@ BEGIN
            AND s.ended_by_opt_out = v_event AND s.unsubscribed_at IS NOT NULL
         RETURNING s.list_id)
     SELECT count(*) INTO v_lists FROM back;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, details)
-    VALUES (p_org, p_user, 'opt_out.undo', 'phone',
+    PERFORM tocsin_audit(p_org, p_user, 'opt_out.undo', 'phone', NULL,
             jsonb_build_object('phone', p_phone, 'source', v_source, 'reason', p_reason,
                                'lists_restored', v_lists));
     RETURN QUERY SELECT 200, json_build_object('phone', p_phone, 'opted_out', false,

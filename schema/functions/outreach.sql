@@ -82,8 +82,7 @@ BEGIN
             coalesce(p_hours_start, v_org.texting_hours_start, 8),
             coalesce(p_hours_end, v_org.texting_hours_end, 21), nullif(p_user, 0))
     RETURNING * INTO v;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.create', 'outreach_campaign', v.id,
             jsonb_build_object('name', p_name, 'sender_id', p_sender));
     RETURN QUERY SELECT 201, tocsin_outreach_campaign_json(v);
 END $$;
@@ -109,8 +108,7 @@ BEGIN
     IF v.id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.update', 'outreach_campaign', v.id,
             jsonb_strip_nulls(jsonb_build_object('name', p_name, 'script', p_script, 'state', p_state,
                                                  'batch_size', p_batch_size, 'hours_start', p_hours_start,
                                                  'hours_end', p_hours_end)));
@@ -193,8 +191,7 @@ BEGIN
      WHERE campaign_id = p_campaign AND org_id = p_org AND state = 'claimed'
        AND (p_volunteer IS NULL OR claimed_by = p_volunteer);
     GET DIAGNOSTICS v_n = ROW_COUNT;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'outreach.release', 'outreach_campaign', p_campaign,
             jsonb_build_object('released', v_n, 'volunteer', p_volunteer));
     RETURN QUERY SELECT 200, json_build_object('released', v_n);
 END $$;
@@ -236,8 +233,7 @@ BEGIN
       FROM picked WHERE t.campaign_id = p_campaign AND t.contact_id = picked.contact_id AND t.state = 'pending';
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n > 0 THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
+        PERFORM tocsin_audit(p_org, p_user, 'outreach.claim', 'outreach_campaign', p_campaign, jsonb_build_object('claimed', v_n));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('claimed', v_n, 'in_batch', v_held + v_n);
 END $$;
@@ -340,8 +336,7 @@ BEGIN
        SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
            conversation_id = EXCLUDED.conversation_id;
     UPDATE conversations SET assignee_active_at = now() WHERE id = p_conv AND assignee_id = p_user;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step, 'choice_id', p_choice));
     RETURN QUERY SELECT 200, json_build_object(
         'step_id', v_step, 'choice_id', p_choice,
@@ -419,8 +414,7 @@ BEGIN
     UPDATE outreach_targets SET state = 'texted', claimed_by = NULL, texted_by = p_user, texted_at = now(),
            message_id = v_msg, conversation_id = v_conv
      WHERE campaign_id = p_campaign AND contact_id = p_contact;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.send', 'message', v_msg,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.send', 'message', v_msg,
             jsonb_build_object('campaign_id', p_campaign, 'contact_id', p_contact, 'conversation_id', v_conv,
                                'segments', p_segments));
     PERFORM pg_notify('tocsin_conversations', json_build_object(
@@ -467,8 +461,7 @@ BEGIN
                 RAISE EXCEPTION 'outreach send too soon' USING ERRCODE = 'TS429';
             END IF;
         EXCEPTION WHEN SQLSTATE 'TS429' THEN
-            INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-            VALUES (p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
+            PERFORM tocsin_audit(p_org, p_user, 'outreach.send_refused', 'outreach_campaign', p_campaign,
                     jsonb_build_object('reason', 'too_soon', 'contact_id', p_contact, 'gap_ms', v_gap_ms,
                                        'min_interval_ms', p_min_interval_ms));
             RETURN QUERY SELECT 429, tocsin_api_error(429, 'too_soon', format(

@@ -65,8 +65,7 @@ BEGIN
     END IF;
     IF v_old <> p_role THEN
         UPDATE users SET role = p_role WHERE id = p_user;
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
+        PERFORM tocsin_audit(p_org, p_admin, 'user.role', 'user', p_user, jsonb_build_object('from', v_old, 'to', p_role));
     END IF;
     RETURN QUERY SELECT 200, json_build_object('user_id', p_user, 'role', p_role);
 END $$;
@@ -107,7 +106,6 @@ BEGIN
     INSERT INTO invites (org_id, token_hash, email, role, created_by, expires_at, user_id)
     VALUES (p_org, p_token_hash, v_u.email, v_u.role, p_admin, now() + interval '7 days', p_user)
     RETURNING id INTO v_invite;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
+    PERFORM tocsin_audit(p_org, p_admin, 'user.reset_password', 'user', p_user, jsonb_build_object('invite_id', v_invite));
     RETURN QUERY SELECT 201, json_build_object('user_id', p_user, 'invite_id', v_invite);
 END $$;

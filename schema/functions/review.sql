@@ -241,8 +241,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(jsonb_object_agg(n.id, n.previous), '{}') INTO v_moved FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_assign', 'user', v_to.id,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'to', v_to.id, 'from', v_moved));
     status := 200;
@@ -280,8 +279,7 @@ BEGIN
                    'previous_assignee_id', u.previous)::text) FROM u
     )
     SELECT coalesce(array_agg(n.id ORDER BY n.id), '{}') INTO v_closed FROM n;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
+    PERFORM tocsin_audit(p_org, p_user, 'conversation.bulk_close', 'conversation', NULL,
             jsonb_build_object('ids', (SELECT jsonb_agg(r.id ORDER BY r.id) FROM unnest(v_rows) r),
                                'closed', to_jsonb(v_closed)));
     status := 200;
@@ -338,8 +336,7 @@ BEGIN
            SET choice_id = EXCLUDED.choice_id, recorded_by = EXCLUDED.recorded_by, recorded_at = now(),
                conversation_id = EXCLUDED.conversation_id;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
+    PERFORM tocsin_audit(p_org, p_user, 'outreach.answer_correct', 'conversation', p_conv,
             jsonb_build_object('campaign_id', v_t.campaign_id, 'step_id', v_step,
                                'old_choice_id', v_old.choice_id, 'new_choice_id', v_choice,
                                'old_label', (SELECT label FROM outreach_choices WHERE id = v_old.choice_id),

@@ -101,8 +101,7 @@ BEGIN
       JOIN jsonb_each(to_jsonb(tocsin_org_settings_json(v_old))) o USING (key)
      WHERE n.value IS DISTINCT FROM o.value;
     IF v_changes <> '{}' THEN
-        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-        VALUES (p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
+        PERFORM tocsin_audit(p_org, nullif(p_user, 0), 'org.settings', 'org', p_org, v_changes);
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $$;
@@ -191,8 +190,7 @@ BEGIN
              WHERE id = p_id AND org_id = p_org RETURNING id INTO v_id;
         END IF;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_id IS NULL THEN 'create' ELSE 'update' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,
@@ -227,8 +225,7 @@ BEGIN
     IF v_id IS NULL THEN
         RETURN;
     END IF;
-    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, nullif(p_user, 0),
+    PERFORM tocsin_audit(p_org, nullif(p_user, 0),
             CASE p_kind WHEN 'canned' THEN 'canned_response.' ELSE 'tag.' END
                 || CASE WHEN p_retire THEN 'retire' ELSE 'restore' END,
             CASE p_kind WHEN 'canned' THEN 'canned_response' ELSE 'tag' END, v_id,

@@ -265,6 +265,8 @@ BEGIN
     LOOP
         BEGIN
             v_count := tocsin_blast_snapshot(v_id);
+            -- An audience grown past its approval goes back to draft.
+            PERFORM tocsin_blast_check_approval(v_id, v_count);
             UPDATE blasts SET state = 'sending', recipients = v_count, queued = v_count, unfed = v_count,
                    started_at = p_now
              WHERE id = v_id;

@@ -55,7 +55,10 @@ assert_eq "$(jq_ 'd.rejections[0].line')" 34 "the bad row is reported with its l
 assert_eq "$(sql "SELECT count(*) FROM outreach_targets WHERE campaign_id = $CAMP AND state = 'pending'")" 32 "32 pending targets"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions")" 0 "outreach contacts are subscribed to nothing (never in a blast)"
 assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE event = 'opt_in'")" 0 "and no consent is recorded for them"
+assert_eq "$(sql "SELECT count(*) || ' ' || max(details->>'imported') FROM audit_events WHERE action = 'outreach.audience_import' AND user_id = (SELECT id FROM users WHERE email = 'lead@demo.test')")" \
+  "1 32" "the upload is audited with its counts"
 assert_eq "$(call lead POST "/api/outreach/campaigns/999999/audience" "{\"csv\":\"$csv\"}")" 422 "no such campaign: nothing imported"
+assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.audience_import'")" 1 "a refused upload is not"
 assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP" '{"state":"active"}')" 200 "the lead starts the campaign"
 assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "and volunteers"
 assert_eq "$(jq_ 'd.some((c) => c.id === '"$CAMP"')')" true "see it"
@@ -221,6 +224,8 @@ assert_eq "$(call lead GET "/api/outreach/campaigns/$CAMP/opt-outs.csv")" 200 "o
 assert_contains "$(cat "$TMP/out")" "'$OPTED,Oona" "the opted-out contact is exported"
 assert_eq "$(sheet_check "$TMP/out")" "formulas=0 phones=3/3" "opt-outs open as text in a spreadsheet"
 assert_eq "$(wc -l <"$TMP/out")" 4 "header and three opt-outs"
+assert_eq "$(sql "SELECT string_agg(action || ':' || (details->>'rows'), ',' ORDER BY id) FROM audit_events WHERE action LIKE 'outreach.export%'")" \
+  "outreach.export_answers:2,outreach.export_opt_outs:3" "both exports audited with their row counts"
 
 # --- a lead releases unsent batches ---
 held2=$(sql "SELECT count(*) FROM outreach_targets WHERE claimed_by = $V2")

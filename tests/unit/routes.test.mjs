@@ -73,6 +73,14 @@ test("the org's pages: opt-outs for leads and admins, people for admins only", (
   assert.equal(route('#/chapters', true, true).section, 'org');
 });
 
+test("the audit page is an admin's only", () => {
+  assert.equal(href('audit'), '#/audit');
+  assert.equal(route('#/audit', true, true).name, 'audit');
+  assert.equal(route('#/audit', true, true).section, 'org');
+  assert.equal(route('#/audit', true, false).name, 'inbox');
+  assert.equal(route('#/audit', false, false).name, 'inbox');
+});
+
 test('unknown and malformed fragments are the inbox, never a page with a bad parameter', () => {
   for (const f of [
     '#/nope',
