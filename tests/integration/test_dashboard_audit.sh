@@ -12,6 +12,7 @@ source "$(dirname "$0")/dashboard_lib.sh"
 dash_setup
 CTL="$BIN/ops/tocsinctl"
 "$CTL" org create other --name "Other Org" >/dev/null
+no_two_factor other # as dash_setup's demo org: a password alone (two-factor login is tested elsewhere)
 echo "other admin password" | "$CTL" user add --org other --email admin@other.test --role admin --password-stdin >/dev/null
 echo "second lead password" | "$CTL" user add --org demo --email lead2@demo.test --role lead --password-stdin >/dev/null
 for who in vol1 lead admin; do assert_eq "$(login $who $who@demo.test)" 200 "$who logs in"; done
