@@ -393,12 +393,11 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
     run(call, p->path_params, p->npath);
 }
 
-/* The session token from the Cookie header, or {NULL,0}. */
-static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req *req)
+tocsin_str dash_cookie(struct tocsin_http_req *req, const char *cookie_name)
 {
     tocsin_str c = tocsin_http_header(req, "Cookie");
     char name[64];
-    size_t nl = (size_t)snprintf(name, sizeof name, "%s=", api_session_cookie_name(dash));
+    size_t nl = (size_t)snprintf(name, sizeof name, "%s=", cookie_name);
     for (size_t i = 0; c.base && i + nl <= c.len; i++) {
         if ((i == 0 || c.base[i - 1] == ' ' || c.base[i - 1] == ';') &&
             memcmp(c.base + i, name, nl) == 0) {
@@ -409,6 +408,12 @@ static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req 
         }
     }
     return TSTR_NULL;
+}
+
+/* The session token from the Cookie header, or {NULL,0}. */
+static tocsin_str session_cookie(struct dashboard *dash, struct tocsin_http_req *req)
+{
+    return dash_cookie(req, api_session_cookie_name(dash));
 }
 
 void api_token_hash_hex(const char *token, size_t len, char out[67])

@@ -18,6 +18,7 @@
 #include "api_sql.h"
 #include "api_two_factor_sql.h"
 #include "dashboard.h"
+#include "sso.h"
 
 /* A route answered by one SQL statement, or by a handler; the row keeps
  * the statement's or handler's name for --routes. */
@@ -44,6 +45,8 @@ static const char *const f_settings[] = {"name",
                                          "release_after_minutes",
                                          "volunteer_max_conversations",
                                          NULL};
+static const char *const f_sso[] = {"enabled",       "issuer",       "client_id",
+                                    "client_secret", "clear_secret", NULL};
 static const char *const f_import[] = {"name", "filename", "csv", NULL};
 static const char *const f_keyword[] = {"keyword", "pattern",   "list_id",
                                         "reply",   "sender_id", NULL};
@@ -138,6 +141,9 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("GET", "/api/settings/two-factor", API_ADMIN, 0, NULL, SQL_TF_ORG_SETTING),
     ROUTE_SQL("POST", "/api/settings/two-factor", API_ADMIN, 0, f_required,
               SQL_TF_ORG_SETTING_SAVE),
+    /* single sign-on's provider (api_sso.c; the sign-in is sso_flow.c, outside /api/) */
+    ROUTE_FN("GET", "/api/sso", API_ADMIN, 0, NULL, api_sso_show),
+    ROUTE_FN("POST", "/api/sso", API_ADMIN, 0, f_sso, api_sso_save),
 
     /* the org's senders and carrier credentials (api_senders.c); the
      * secret goes in and is never read back */

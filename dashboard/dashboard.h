@@ -16,6 +16,7 @@
 struct static_files;
 struct tocsin_ratelimit;
 struct events_hub;
+struct sso_cache;
 
 struct dashboard {
     struct tocsin_daemon *d;
@@ -26,8 +27,10 @@ struct dashboard {
     struct events_hub *events;
     uv_timer_t release_timer;
     int release_running, release_busy;
-    int secure_cookies;  /* TOCSIN_DASHBOARD_URL is https:// */
-    int imports_running; /* list imports and audience uploads (api_import.c) */
+    int secure_cookies;                    /* TOCSIN_DASHBOARD_URL is https:// */
+    int imports_running;                   /* list imports and audience uploads (api_import.c) */
+    struct sso_cache *sso;                 /* OpenID providers' endpoints and keys (sso.h) */
+    struct tocsin_ratelimit *sso_throttle; /* sign-in starts and callbacks per client address */
 };
 
 enum api_role { API_VOLUNTEER = 0, API_LEAD = 1, API_ADMIN = 2 };
@@ -241,6 +244,9 @@ void api_audit_export(struct api_call *call);
 #define API_SESSION_COOKIE "tocsin_session"
 #define API_SESSION_COOKIE_HOST "__Host-tocsin_session"
 const char *api_session_cookie_name(const struct dashboard *dash);
+/* The value of the cookie called name in the request's Cookie header (a
+ * view into it), or {NULL,0}. name is at most 60 bytes. */
+tocsin_str dash_cookie(struct tocsin_http_req *req, const char *name);
 
 /* --- live events (events.c) --- */
 struct events_hub *dash_events_new(struct dashboard *dash);

@@ -8,6 +8,7 @@
 #include "dashboard.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "sso.h"
 #include "static_files.h"
 
 /* Login attempts: per account 5 at once, then one per 15 s (at most 240 an
@@ -26,6 +27,12 @@
  * three steps): at most 1,445 tries a day, 0.43 %. */
 #define CODE_BURST_PER_USER 5
 #define CODE_INTERVAL_PER_USER_MS 60000
+/* Single sign-on starts per client address: 60 at once (an office behind
+ * one NAT at nine o'clock), then one a second. Each start keeps a row until
+ * it expires, so this also bounds what one address can make the table hold;
+ * a callback needs a live state, which only a start makes. */
+#define SSO_BURST_PER_ADDRESS 60
+#define SSO_INTERVAL_PER_ADDRESS_MS 1000
 
 static int dashboard_port(const struct tocsin_config *cfg)
 {
@@ -49,9 +56,12 @@ static int dashboard_start(struct tocsin_daemon *d)
         tocsin_ratelimit_new(1000.0 / LOGIN_INTERVAL_PER_ADDRESS_MS, LOGIN_BURST_PER_ADDRESS, 8192);
     dash->throttle_code =
         tocsin_ratelimit_new(1000.0 / CODE_INTERVAL_PER_USER_MS, CODE_BURST_PER_USER, 8192);
+    dash->sso_throttle =
+        tocsin_ratelimit_new(1000.0 / SSO_INTERVAL_PER_ADDRESS_MS, SSO_BURST_PER_ADDRESS, 8192);
     dash->events = dash_events_new(dash);
+    dash->sso = sso_cache_new(dash);
     if (!dash->static_files || !dash->throttle || !dash->throttle_ip || !dash->throttle_code ||
-        !dash->events ||
+        !dash->events || !dash->sso || !dash->sso_throttle ||
         dash_password_init(d->loop, d->cfg.dashboard_password_concurrency,
                            d->cfg.dashboard_password_queue) != 0 ||
         dash_events_start(dash->events) != 0) {
@@ -60,6 +70,7 @@ static int dashboard_start(struct tocsin_daemon *d)
     }
     dash_static_files_routes(dash->static_files, d->http);
     api_register(dash);
+    sso_routes(dash);
     dash_release_start(dash);
     return 0;
 }
@@ -80,6 +91,13 @@ static void dashboard_cleanup(struct tocsin_daemon *d)
     tocsin_ratelimit_free(dash->throttle);
     tocsin_ratelimit_free(dash->throttle_ip);
     tocsin_ratelimit_free(dash->throttle_code);
+    tocsin_ratelimit_free(dash->sso_throttle);
+    if (dash->sso) {
+        /* The back channel's client closes its handles on the loop, as the
+         * worker's does. */
+        sso_cache_free(dash->sso);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+    }
     dash_events_free(dash->events);
     free(dash);
 }

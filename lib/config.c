@@ -144,6 +144,10 @@ const struct tocsin_config_var tocsin_config_vars[] = {
         "`1` lets a sender's carrier API base URL be `http://` (the carrier simulator, tests; "
         "`ops/run` and the test suite set it); otherwise the worker refuses such a sender and "
         "`tocsinctl sender add` and the dashboard's Senders page refuse the URL"),
+    INT("TOCSIN_SSO_ALLOW_HTTP", sso_allow_http, 0, 1, "0",
+        "`1` lets an org's single sign-on issuer, and the endpoints its discovery document "
+        "names, be `http://` on a loopback address (`127.0.0.1`, `[::1]`, `localhost`): tests "
+        "and development only. Otherwise they must be `https://`"),
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0},
 };
 

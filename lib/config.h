@@ -81,6 +81,7 @@ struct tocsin_config {
     unsigned dashboard_password_queue;       /* waiting for one; more get 503 */
     unsigned outreach_min_send_interval_ms;  /* least gap between a volunteer's sends, 0 = any */
     int allow_insecure_carrier_urls;         /* http:// carrier base URLs (simulator, tests) */
+    int sso_allow_http;                      /* http:// loopback SSO issuers (tests, dev) */
     int has_secret_key;                      /* from TOCSIN_SECRET_KEY or TOCSIN_SECRET_KEY_FILE */
     unsigned char secret_key[32];            /* seals carrier credentials (crypto.h) */
 };

@@ -5348,6 +5348,106 @@ END $$;
 
 
 --
+-- Name: tocsin_sso_finish(bytea, bytea); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sso_finish(p_state_hash bytea, p_browser_hash bytea) RETURNS TABLE(org_id bigint, outcome text, nonce text, code_verifier text, issuer text, client_id text, client_secret text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    l sso_logins;
+BEGIN
+    DELETE FROM sso_logins s WHERE s.state_hash = p_state_hash RETURNING s.* INTO l;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    org_id := l.org_id;
+    SELECT o.issuer, o.client_id, o.client_secret, CASE
+             WHEN l.browser_hash <> p_browser_hash THEN 'other_browser'
+             WHEN l.expires_at <= now() THEN 'expired'
+             WHEN NOT o.enabled THEN 'disabled'
+             ELSE 'ok' END
+      INTO issuer, client_id, client_secret, outcome
+      FROM org_sso o WHERE o.org_id = l.org_id;
+    outcome := coalesce(outcome, 'disabled');
+    IF outcome <> 'ok' THEN
+        PERFORM tocsin_sso_refuse(l.org_id, outcome, NULL);
+        issuer := NULL; client_id := NULL; client_secret := NULL;
+    ELSE
+        nonce := l.nonce;
+        code_verifier := l.code_verifier;
+    END IF;
+    RETURN NEXT;
+END $$;
+
+
+--
+-- Name: tocsin_sso_login(bigint, text, text, text, bytea, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sso_login(p_org bigint, p_email text, p_issuer text, p_subject text, p_token_hash bytea, p_csrf text, p_ttl_s integer, p_addr text) RETURNS TABLE(outcome text, user_id bigint, csrf_token text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    u users;
+    inv invites;
+BEGIN
+    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
+        UPDATE invites i SET used_at = now()
+         WHERE i.id = (SELECT id FROM invites
+                        WHERE invites.org_id = p_org AND lower(email) = lower(p_email)
+                          AND invites.user_id IS NULL AND used_at IS NULL AND expires_at > now()
+                        ORDER BY id DESC LIMIT 1)
+           AND i.used_at IS NULL  -- a concurrent sign-in took it first: not twice
+        RETURNING i.* INTO inv;
+        IF FOUND THEN
+            INSERT INTO users (org_id, email, display_name, role)
+            VALUES (p_org, inv.email, '', inv.role) RETURNING * INTO u;
+            INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+            VALUES (p_org, u.id, 'invite.accept', 'user', u.id, jsonb_build_object('method', 'sso'));
+        END IF;
+    END IF;
+    IF u.id IS NULL THEN
+        PERFORM tocsin_sso_refuse(p_org, 'no_account', p_email);
+        outcome := 'no_account';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    IF u.disabled_at IS NOT NULL THEN
+        INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+        VALUES (p_org, NULL, 'sso.refused', 'user', u.id,
+                jsonb_build_object('reason', 'account_disabled'));
+        outcome := 'account_disabled';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+    INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, remote_addr)
+    VALUES (p_org, u.id, p_token_hash, p_csrf, now() + make_interval(secs => p_ttl_s), p_addr);
+    INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
+    VALUES (p_org, u.id, 'session.login', 'user', u.id,
+            jsonb_build_object('method', 'sso', 'issuer', p_issuer, 'subject', left(p_subject, 255)));
+    outcome := 'ok';
+    user_id := u.id;
+    csrf_token := p_csrf;
+    RETURN NEXT;
+END $$;
+
+
+--
+-- Name: tocsin_sso_refuse(bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_sso_refuse(p_org bigint, p_reason text, p_detail text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO audit_events (org_id, action, details)
+    VALUES (p_org, 'sso.refused',
+            jsonb_strip_nulls(jsonb_build_object('reason', p_reason, 'detail', left(p_detail, 300))));
+$$;
+
+
+--
 -- Name: tocsin_sweep_leases(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6130,6 +6230,24 @@ CREATE TABLE public.opt_outs (
 
 
 --
+-- Name: org_sso; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.org_sso (
+    org_id bigint NOT NULL,
+    enabled boolean DEFAULT false NOT NULL,
+    issuer text NOT NULL,
+    client_id text NOT NULL,
+    client_secret text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_by bigint,
+    CONSTRAINT org_sso_client_id_check CHECK (((length(client_id) >= 1) AND (length(client_id) <= 255))),
+    CONSTRAINT org_sso_client_secret_check CHECK (((length(client_secret) >= 1) AND (length(client_secret) <= 500))),
+    CONSTRAINT org_sso_issuer_check CHECK (((issuer ~ '^https?://[^[:space:]]+$'::text) AND (length(issuer) <= 500)))
+);
+
+
+--
 -- Name: orgs_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -6474,6 +6592,41 @@ ALTER TABLE public.senders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 ALTER TABLE public.sessions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.sessions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: sso_logins; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.sso_logins (
+    id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    state_hash bytea NOT NULL,
+    browser_hash bytea NOT NULL,
+    nonce text NOT NULL,
+    code_verifier text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT sso_logins_browser_hash_check CHECK ((length(browser_hash) = 32)),
+    CONSTRAINT sso_logins_check CHECK ((expires_at > created_at)),
+    CONSTRAINT sso_logins_code_verifier_check CHECK ((code_verifier ~ '^[A-Za-z0-9._~-]{43,128}$'::text)),
+    CONSTRAINT sso_logins_nonce_check CHECK (((length(nonce) >= 32) AND (length(nonce) <= 128))),
+    CONSTRAINT sso_logins_state_hash_check CHECK ((length(state_hash) = 32))
+);
+
+
+--
+-- Name: sso_logins_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.sso_logins ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.sso_logins_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -6924,6 +7077,14 @@ ALTER TABLE ONLY public.opt_outs
 
 
 --
+-- Name: org_sso org_sso_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.org_sso
+    ADD CONSTRAINT org_sso_pkey PRIMARY KEY (org_id);
+
+
+--
 -- Name: orgs orgs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7145,6 +7306,22 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+
+
+--
+-- Name: sso_logins sso_logins_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sso_logins
+    ADD CONSTRAINT sso_logins_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: sso_logins sso_logins_state_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sso_logins
+    ADD CONSTRAINT sso_logins_state_hash_key UNIQUE (state_hash);
 
 
 --
@@ -7503,6 +7680,13 @@ CREATE INDEX sessions_expiry ON public.sessions USING btree (expires_at);
 --
 
 CREATE INDEX sessions_user ON public.sessions USING btree (user_id);
+
+
+--
+-- Name: sso_logins_expiry; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX sso_logins_expiry ON public.sso_logins USING btree (expires_at);
 
 
 --
@@ -8052,6 +8236,22 @@ ALTER TABLE ONLY public.opt_outs
 
 
 --
+-- Name: org_sso org_sso_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.org_sso
+    ADD CONSTRAINT org_sso_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
+
+
+--
+-- Name: org_sso org_sso_org_id_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.org_sso
+    ADD CONSTRAINT org_sso_org_id_updated_by_fkey FOREIGN KEY (org_id, updated_by) REFERENCES public.users(org_id, id);
+
+
+--
 -- Name: orgs orgs_parent_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8233,6 +8433,14 @@ ALTER TABLE ONLY public.sessions
 
 ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_org_id_user_id_fkey FOREIGN KEY (org_id, user_id) REFERENCES public.users(org_id, id) ON DELETE CASCADE;
+
+
+--
+-- Name: sso_logins sso_logins_org_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.sso_logins
+    ADD CONSTRAINT sso_logins_org_id_fkey FOREIGN KEY (org_id) REFERENCES public.orgs(id);
 
 
 --

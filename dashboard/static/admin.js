@@ -4,7 +4,8 @@
 // and the numbers' column picked there, export them all, undo one with a
 // reason), people (#/people: invite, roles, disable, reset a password,
 // revoke an invite; a national admin's acting account marked, and never
-// given a password), senders (#/senders: senders.js) and the audit
+// given a password; its single sign-on page, #/sso, is sso_settings.js's),
+// senders (#/senders: senders.js) and the audit
 // (#/audit: audit.js); a national admin's Chapters page is chapters.js's.
 // Leads may import opt-outs (an import only ever stops texting) and move
 // people in (#/move-in: move_in.js); the rest is an admin's. Every string
@@ -17,6 +18,7 @@ import { chaptersPage } from './chapters.js';
 import { href } from './routes.js';
 import { auditPage } from './audit.js';
 import { sendersPage } from './senders.js';
+import { ssoPage } from './sso_settings.js';
 
 const IMPORT_MAX_BYTES = 900 * 1024; // the server's body cap is 1 MiB by default, JSON included
 const PREVIEW_BYTES = 64 * 1024; // the start of the file is enough for its first rows
@@ -27,7 +29,8 @@ function errorBox(id) {
 
 /** The sub-navigation of the org's pages (routes.js: section 'org'). */
 export function adminNav(r, me) {
-  const link = (name, text) => h('a', { href: href(name), 'aria-current': r.name === name ? 'page' : undefined }, text);
+  const link = (name, text) =>
+    h('a', { href: href(name), 'aria-current': r.name === name || r.parent === name ? 'page' : undefined }, text);
   return h(
     'nav',
     { class: 'subnav', 'aria-label': 'Organisation' },
@@ -46,6 +49,7 @@ export async function adminPage(r, me) {
   if (r.name === 'move-in') return moveInPage();
   if (r.name === 'audit') return auditPage();
   if (r.name === 'senders') return sendersPage();
+  if (r.name === 'sso') return ssoPage();
   if (r.name === 'chapters') return chaptersPage();
   return optOutsPage(me);
 }
@@ -374,7 +378,16 @@ async function peoplePage(me) {
       replace(err, errorText(e));
     }
   };
-  el.append(h('p', { class: 'muted' }, ROLE_HELP), inviteCard(refresh, linkOut), err, linkOut, holder);
+  // Single sign-on is how people log in, so it is reached from here: the
+  // Org sub-navigation has no room left for it at 390 px.
+  const sso = h(
+    'p',
+    { class: 'muted' },
+    'People can also sign in with your organisation’s own login: ',
+    h('a', { href: href('sso'), id: 'people-sso' }, 'single sign-on (SSO)'),
+    '.',
+  );
+  el.append(h('p', { class: 'muted' }, ROLE_HELP), sso, inviteCard(refresh, linkOut), err, linkOut, holder);
   await refresh();
   return el;
 }

@@ -208,8 +208,44 @@ function loginPage() {
     err,
     h('button', { type: 'submit', class: 'primary' }, 'Log in'),
   );
-  replace(root, h('main', { class: 'center' }, form));
+  replace(root, h('main', { class: 'center' }, h('div', { class: 'login-stack' }, form, ssoForm())));
   email.focus();
+}
+
+// Single sign-on: the browser goes to /sso/start, which sends the browser to
+// the org's provider (dashboard/sso_flow.c). The org's short name is
+// remembered on this device for next time.
+function ssoForm() {
+  const org = h('input', {
+    name: 'org',
+    id: 'sso-org',
+    required: true,
+    maxlength: 64,
+    pattern: '[a-z0-9_\\-]{1,64}',
+    autocapitalize: 'none',
+    autocomplete: 'organization',
+    spellcheck: 'false',
+    value: localStorage.getItem('tocsin.sso_org') || '',
+  });
+  return h(
+    'form',
+    {
+      class: 'card login sso',
+      // A navigation, not a form's submission: the page's CSP (form-action
+      // 'self') would stop the redirect on to the provider.
+      onsubmit: (ev) => {
+        ev.preventDefault();
+        const slug = org.value.trim().toLowerCase();
+        localStorage.setItem('tocsin.sso_org', slug);
+        location.assign(`/sso/start?org=${encodeURIComponent(slug)}`);
+      },
+    },
+    h('h2', {}, 'Single sign-on'),
+    h('p', { class: 'muted' }, 'If your organisation lets you sign in with its own login, give its short name.'),
+    h('label', { for: 'sso-org' }, 'Organisation'),
+    org,
+    h('button', { type: 'submit' }, 'Sign in with your organisation'),
+  );
 }
 
 // --- invite ---

@@ -32,6 +32,7 @@ const TABLE = [
   { name: 'move-in', path: '#/move-in', view: 'admin', section: 'org', lead: true },
   { name: 'people', path: '#/people', view: 'admin', section: 'org', admin: true },
   { name: 'senders', path: '#/senders', view: 'admin', section: 'org', admin: true },
+  { name: 'sso', path: '#/sso', view: 'admin', section: 'org', admin: true, parent: 'people' },
   { name: 'chapters', path: '#/chapters', view: 'admin', section: 'org', admin: true },
   { name: 'audit', path: '#/audit', view: 'admin', section: 'org', admin: true },
   { name: 'settings', path: '#/settings', view: 'settings', section: 'settings', lead: true },

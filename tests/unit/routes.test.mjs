@@ -25,6 +25,7 @@ test('each page of the app has one route, and its fragment reads back', () => {
     ['keywords', {}, '#/keywords'],
     ['stats', {}, '#/stats'],
     ['senders', {}, '#/senders'],
+    ['sso', {}, '#/sso'],
   ];
   for (const [name, params, fragment] of pages) {
     assert.equal(href(name, params), fragment, name);
@@ -45,6 +46,14 @@ test('sections and sub-pages: what the top bar and the sub-navigation mark', () 
   assert.ok(!isAt('#/lists', 'blasts'));
   assert.equal(route('#/blasts/9').view, 'leads');
   assert.equal(route('#/c/9').view, 'inbox');
+});
+
+test("single sign-on's settings are an admin's page only", () => {
+  assert.equal(route('#/sso', true, true).name, 'sso');
+  assert.equal(route('#/sso', true, true).section, 'org');
+  assert.ok(isAt('#/sso', 'people'), 'a page of People in the sub-navigation');
+  assert.equal(route('#/sso', true, false).name, 'inbox');
+  assert.equal(route('#/sso', false, false).name, 'inbox');
 });
 
 test('an empty fragment is the inbox', () => {
