@@ -18,6 +18,7 @@ dash_setup
 FIX="$TOCSIN_SOURCE_DIR/tests/fixtures/import"
 UP="$TOCSIN_SOURCE_DIR/tests/integration/import_upload.mjs"
 "$BIN/ops/tocsinctl" org create other --name "Other Org" >/dev/null
+no_two_factor other  # as dash_setup does for demo
 echo "other admin password" | "$BIN/ops/tocsinctl" user add --org other --email admin@other.test --role admin --password-stdin >/dev/null
 assert_eq "$(login vol1 vol1@demo.test)" 200 "volunteer logs in"
 assert_eq "$(login lead lead@demo.test)" 200 "lead logs in"
