@@ -77,11 +77,11 @@ static void too_many(struct api_call *call, unsigned wait_s)
 
 /* The User-Agent a session shows its owner (sessions.user_agent): its
  * printable ASCII, at most 256 bytes, into the request's arena; NULL when
- * absent. */
-static const char *user_agent(struct api_call *call)
+ * absent. Password and single sign-on logins both record it. */
+const char *dash_user_agent(struct tocsin_http_req *req)
 {
-    tocsin_str ua = tocsin_http_header(call->req, "User-Agent");
-    char *out = ua.base ? tocsin_arena_alloc(tocsin_http_arena(call->req), 257) : NULL;
+    tocsin_str ua = tocsin_http_header(req, "User-Agent");
+    char *out = ua.base ? tocsin_arena_alloc(tocsin_http_arena(req), 257) : NULL;
     size_t n = 0;
     for (size_t i = 0; out && i < ua.len && n < 256; i++)
         if (ua.base[i] >= 0x20 && ua.base[i] < 0x7f)
@@ -112,7 +112,7 @@ static void session_created(struct login *l)
     api_add_param(call, l->csrf);
     api_add_param(call, ttl);
     api_add_param(call, tocsin_http_remote_addr(call->req));
-    api_add_param(call, user_agent(call));
+    api_add_param(call, dash_user_agent(call->req));
     api_add_param(call, half);
     set_cookie(call, l->token, 0);
     api_run_sql(

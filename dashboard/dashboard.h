@@ -251,6 +251,9 @@ void api_audit_export(struct api_call *call);
 #define API_SESSION_COOKIE "tocsin_session"
 #define API_SESSION_COOKIE_HOST "__Host-tocsin_session"
 const char *api_session_cookie_name(const struct dashboard *dash);
+/* The request's User-Agent as a session records it (printable ASCII, at
+ * most 256 bytes, in the request's arena), or NULL (api_auth.c). */
+const char *dash_user_agent(struct tocsin_http_req *req);
 /* The value of the cookie called name in the request's Cookie header (a
  * view into it), or {NULL,0}. name is at most 60 bytes. */
 tocsin_str dash_cookie(struct tocsin_http_req *req, const char *name);

@@ -30,6 +30,7 @@ struct callback {
     char *id_token;        /* in the arena, once the token endpoint answered */
     struct tocsin_jwt jwt;
     char email[256], subject[256];
+    int multi_factor; /* the ID token's amr says "mfa" (RFC 8176) */
     char token[64], csrf[64];
     int refused_status;
     const char *refused_text; /* static */
@@ -107,12 +108,23 @@ static void open_session(struct callback *cb)
     snprintf(ttl, sizeof ttl, "%u",
              cfg->session_ttl_s < cfg->session_max_age_s ? cfg->session_ttl_s
                                                          : cfg->session_max_age_s);
-    const char *params[] = {cb->org_id, cb->email, cb->issuer, cb->subject,
-                            hex,        cb->csrf,  ttl,        tocsin_http_remote_addr(cb->req)};
+    char half[16];
+    snprintf(half, sizeof half, "%d", API_HALF_LOGIN_S);
+    const char *params[] = {cb->org_id,
+                            cb->email,
+                            cb->issuer,
+                            cb->subject,
+                            hex,
+                            cb->csrf,
+                            ttl,
+                            tocsin_http_remote_addr(cb->req),
+                            dash_user_agent(cb->req),
+                            cb->multi_factor ? "t" : "f",
+                            half};
     if (tocsin_db_query(cb->dash->d->db,
                         "SELECT outcome, user_id FROM tocsin_sso_login($1::bigint, $2, $3, $4,"
-                        " $5::bytea, $6, $7::int, $8)",
-                        8, params, session_opened, cb) != 0) {
+                        " $5::bytea, $6, $7::int, $8, $9, $10::boolean, $11::int)",
+                        11, params, session_opened, cb) != 0) {
         tocsin_jwt_free(&cb->jwt);
         sso_page(cb->req, 503, "The dashboard is shutting down.");
     }
@@ -138,6 +150,24 @@ static const char *jwt_text(int rc)
     default:
         return "The provider's answer was not a valid sign-in. It was refused.";
     }
+}
+
+/* Whether the provider says the person proved more than one factor: the
+ * ID token's amr (an array of strings, RFC 8176) holds "mfa". Anything
+ * else (no amr, "pwd" alone, one "otp") leaves the org's own second
+ * factor owed, as after a password (tocsin_sso_login). */
+static int amr_says_multi_factor(json_t *amr)
+{
+    size_t i;
+    json_t *v;
+    if (!json_is_array(amr) || json_array_size(amr) > 32)
+        return 0;
+    json_array_foreach(amr, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), "mfa") == 0)
+            return 1;
+    }
+    return 0;
 }
 
 static void signature_checked(int rc, void *ctx)
@@ -174,6 +204,7 @@ static void signature_checked(int rc, void *ctx)
     }
     snprintf(cb->email, sizeof cb->email, "%s", json_string_value(email));
     snprintf(cb->subject, sizeof cb->subject, "%s", sub ? sub : "");
+    cb->multi_factor = amr_says_multi_factor(json_object_get(c, "amr"));
     open_session(cb);
 }
 

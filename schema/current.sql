@@ -6023,15 +6023,16 @@ END $$;
 
 
 --
--- Name: tocsin_sso_login(bigint, text, text, text, bytea, text, integer, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_sso_login(bigint, text, text, text, bytea, text, integer, text, text, boolean, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_sso_login(p_org bigint, p_email text, p_issuer text, p_subject text, p_token_hash bytea, p_csrf text, p_ttl_s integer, p_addr text) RETURNS TABLE(outcome text, user_id bigint, csrf_token text)
+CREATE FUNCTION public.tocsin_sso_login(p_org bigint, p_email text, p_issuer text, p_subject text, p_token_hash bytea, p_csrf text, p_ttl_s integer, p_addr text, p_user_agent text, p_multi_factor boolean, p_half_s integer) RETURNS TABLE(outcome text, user_id bigint, csrf_token text)
     LANGUAGE plpgsql
     AS $$
 DECLARE
     u users;
     inv invites;
+    v_stage text;
 BEGIN
     SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
@@ -6063,11 +6064,27 @@ BEGIN
         RETURN NEXT;
         RETURN;
     END IF;
-    INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, remote_addr)
-    VALUES (p_org, u.id, p_token_hash, p_csrf, now() + make_interval(secs => p_ttl_s), p_addr);
+    -- The stage owed, as after a password (dashboard/api_auth.c): a
+    -- provider that says it checked several factors (amr "mfa") is
+    -- trusted for the second; otherwise her authenticator's code, or
+    -- enrolment where the org requires one for her role.
+    v_stage := CASE WHEN p_multi_factor THEN 'full'
+                    WHEN EXISTS (SELECT 1 FROM user_totp t
+                                  WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL) THEN 'code'
+                    WHEN u.role IN ('admin', 'lead')
+                         AND (SELECT o.require_two_factor FROM orgs o WHERE o.id = p_org) THEN 'enrol'
+                    ELSE 'full' END;
+    INSERT INTO sessions (org_id, user_id, token_hash, csrf_token, expires_at, remote_addr,
+                          user_agent, stage)
+    VALUES (p_org, u.id, p_token_hash, p_csrf,
+            now() + make_interval(secs => CASE v_stage WHEN 'full' THEN p_ttl_s
+                                                       ELSE least(p_ttl_s, p_half_s) END),
+            p_addr, p_user_agent, v_stage);
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, u.id, 'session.login', 'user', u.id,
-            jsonb_build_object('method', 'sso', 'issuer', p_issuer, 'subject', left(p_subject, 255)));
+    VALUES (p_org, u.id, CASE v_stage WHEN 'full' THEN 'session.login' ELSE 'session.sso_ok' END,
+            'user', u.id,
+            jsonb_build_object('method', 'sso', 'issuer', p_issuer, 'subject', left(p_subject, 255),
+                               'stage', v_stage, 'provider_mfa', p_multi_factor));
     outcome := 'ok';
     user_id := u.id;
     csrf_token := p_csrf;

@@ -150,6 +150,29 @@ sleep 11 # past the dashboard's refetch bound since t8's fetch
 assert_eq "$(sso_login r1 admin)" 302 "a token signed with the new key signs in"
 assert_eq "$(op_count /jwks)" $((jwks_before + 2)) "after one fetch of the new key set"
 
+# --- the org's second factor: owed after SSO unless the provider says "mfa" ---
+me_stage() { curl -s -b "$TMP/$1.jar" "$DASH/api/me" | node -e 'process.stdin.on("data",d=>process.stdout.write(JSON.parse(d).stage||"none"))'; }
+sql "UPDATE orgs SET require_two_factor = true WHERE id = $ORG" >/dev/null
+assert_eq "$(sso_login m1 admin)" 302 "an admin signs in while the org requires a second factor"
+assert_eq "$(me_stage m1)" enrol "her session owes enrolment: the provider said nothing of factors"
+assert_eq "$(curl -s -b "$TMP/m1.jar" -o /dev/null -w '%{http_code}' "$DASH/api/conversations")" 401 "and opens nothing else yet"
+assert_eq "$(sql "SELECT action || ' ' || (details->>'stage') FROM audit_events WHERE details->>'method' = 'sso' ORDER BY id DESC LIMIT 1")" \
+  "session.sso_ok enrol" "audited as a half login"
+op_tamper '{"claims":{"amr":"mfa"}}'
+assert_eq "$(sso_login m2 admin)" 302 "an amr that is not an array"
+assert_eq "$(me_stage m2)" enrol "is not taken as several factors"
+op_tamper '{"claims":{"amr":["pwd","otp"]}}'
+assert_eq "$(sso_login m3 admin)" 302 "an amr without mfa"
+assert_eq "$(me_stage m3)" enrol "leaves the second factor owed"
+op_tamper '{"claims":{"amr":["pwd","mfa"]}}'
+assert_eq "$(sso_login m4 admin)" 302 "a provider that says mfa"
+assert_eq "$(me_stage m4)" full "is trusted for the second factor"
+assert_eq "$(sso_login m5 vol1)" 302 "a volunteer, whose role the requirement does not cover"
+assert_eq "$(me_stage m5)" full "is signed in whole"
+assert_eq "$(sql "SELECT count(*) || ' ' || count(user_agent) FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = 'vol1@demo.test')")" "2 2" \
+  "SSO sessions record their device"
+sql "UPDATE orgs SET require_two_factor = false WHERE id = $ORG" >/dev/null
+
 # --- discovery that names another issuer; SSO turned off ---
 assert_eq "$(sso_configure admin "$OP/")" 200 "the issuer configured with a trailing slash"
 assert_eq "$(curl -s -o "$TMP/page" -w '%{http_code}' "$DASH/sso/start?org=demo")" 502 "discovery naming another issuer is refused"
