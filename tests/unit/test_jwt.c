@@ -60,6 +60,7 @@ static void b64url_str(const char *s, char *out)
 static void jwk_json(EVP_PKEY *k, const char *kid, const char *extra, char *out, size_t outlen)
 {
     char a[800], b[800];
+    int n_out;
     if (EVP_PKEY_is_a(k, "RSA")) {
         BIGNUM *n = NULL, *e = NULL;
         unsigned char nb[1024], eb[8];
@@ -69,8 +70,9 @@ static void jwk_json(EVP_PKEY *k, const char *kid, const char *extra, char *out,
         b64url(eb, (size_t)BN_bn2bin(e, eb), b);
         BN_free(n);
         BN_free(e);
-        snprintf(out, outlen, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid,
-                 a, b, extra);
+        n_out =
+            snprintf(out, outlen, "{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}",
+                     kid, a, b, extra);
     } else {
         unsigned char pt[65];
         size_t len = 0;
@@ -79,10 +81,13 @@ static void jwk_json(EVP_PKEY *k, const char *kid, const char *extra, char *out,
         assert_int_equal(len, 65);
         b64url(pt + 1, 32, a);
         b64url(pt + 33, 32, b);
-        snprintf(out, outlen,
-                 "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s}",
-                 kid, a, b, extra);
+        n_out = snprintf(
+            out, outlen,
+            "{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"%s\",\"x\":\"%s\",\"y\":\"%s\"%s}", kid, a,
+            b, extra);
     }
+    /* A key written whole, never cut: the tests read it as JSON. */
+    assert_true(n_out > 0 && (size_t)n_out < outlen);
 }
 
 static struct tocsin_jwks set;
