@@ -1617,24 +1617,31 @@ BEGIN
     -- Candidates that drop out (suppressed, deferred) make room for more, a
     -- bounded number of times, so a queue whose head is out of its window
     -- does not starve the rest. Rows come back ordered within a pass:
-    -- conversational first, then oldest first.
+    -- conversational first, then oldest first. Taking a candidate is
+    -- deleting its outbox row: from then on the message is this worker's
+    -- (a cancellation skips it), until its outcome, its release or the
+    -- sweep of its claim.
     FOR pass IN 1..20 LOOP
-        SELECT array_agg(c.id) INTO v_ids FROM (
-            SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-               AND m.not_before <= p_now
-             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
-               FOR UPDATE SKIP LOCKED) c;
+        WITH c AS (
+            DELETE FROM outbox q WHERE q.id IN (
+                SELECT o.id FROM outbox o
+                 WHERE o.sender_id = p_sender AND o.lane = 'conversational' AND o.not_before <= p_now
+                 ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING q.id)
+        SELECT array_agg(c.id) INTO v_ids FROM c;
         v_ids := coalesce(v_ids, '{}');
         IF cardinality(v_ids) < p_limit - v_claimed THEN
-            SELECT array_agg(b.id) INTO v_more FROM (
-                SELECT m.id FROM messages m
-                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
-                   AND m.not_before <= p_now
-                   AND (m.blast_id IS NULL
-                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
-                   FOR UPDATE OF m SKIP LOCKED) b;
+            WITH c AS (
+                DELETE FROM outbox q WHERE q.id IN (
+                    SELECT o.id FROM outbox o
+                     WHERE o.sender_id = p_sender AND o.lane = 'bulk' AND o.not_before <= p_now
+                       AND (o.blast_id IS NULL
+                            OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = o.blast_id AND bl.state = 'sending'))
+                     ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                       FOR UPDATE OF o SKIP LOCKED)
+                RETURNING q.id)
+            SELECT array_agg(c.id) INTO v_more FROM c;
             v_ids := v_ids || coalesce(v_more, '{}');
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
@@ -1643,10 +1650,14 @@ BEGIN
         -- opt-out as a join (an EXISTS here would be copied into every
         -- CASE below that reads it), and the opening of its quiet-hours
         -- window in a subquery the planner keeps (OFFSET 0) for the same
-        -- reason.
+        -- reason. A candidate no longer queued (its outbox row outlived a
+        -- state change) just leaves the outbox. An opted-out one is
+        -- suppressed; one outside its window goes back to the outbox at
+        -- its opening; the rest are claimed, one claims row for them all.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
+            SELECT x.id, x.to_phone, x.body, x.segments, x.lane, x.purpose, x.not_before, x.sender_id,
+                   x.blast_id, x.recipient_zones, x.quiet_end_hour, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
               LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
                                   AND x.purpose <> 'opt_out_confirmation'
@@ -1657,36 +1668,68 @@ BEGIN
                                                               x.quiet_start_hour)
                                ELSE p_now END AS opens
                    OFFSET 0) w
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
-        done AS (
-            UPDATE messages m SET
-                state = CASE WHEN j.blocked THEN 'suppressed'
-                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
-                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
-                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
-                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
-                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
-                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
-                                  ELSE p_worker END,
-                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
-                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
-                updated_at = now()
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued'),
+        suppressed AS (
+            UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+                   finalized_at = now(), updated_at = now()
               FROM judged j
-             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
-            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
-                      m.recipient_zones, m.quiet_end_hour)
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND j.blocked  -- the ANY keeps it an index scan
+            RETURNING m.id),
+        deferred AS (
+            UPDATE messages m SET not_before = coalesce(j.opens, p_now + interval '1 day'), updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+            RETURNING m.id, m.sender_id, m.lane, m.not_before, m.blast_id),
+        back AS (
+            INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+            SELECT d.id, d.sender_id, d.lane, d.not_before, d.blast_id FROM deferred d),
+        going AS (
+            SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
+        claim AS (
+            INSERT INTO claims (worker, message_ids, lease_until)
+            SELECT p_worker, array_agg(g.id), now() + make_interval(secs => p_lease_seconds)
+              FROM going g HAVING count(*) > 0),
+        counted AS (
+            INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+            SELECT g.blast_id, -count(*), count(*) FROM going g WHERE g.blast_id IS NOT NULL
+             GROUP BY g.blast_id)
         SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
                CASE WHEN d.recipient_zones IS NULL THEN NULL
                     ELSE greatest(60, least(14400, extract(epoch FROM
                          (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
                                      AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
-          FROM done d
-         WHERE d.state = 'sending'
+          FROM going d
          ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
         GET DIAGNOSTICS v_got = ROW_COUNT;
         v_claimed := v_claimed + v_got;
         EXIT WHEN v_claimed >= p_limit;
     END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_claims_take(text, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+BEGIN
+    WITH c AS (
+        SELECT c.id, c.message_ids FROM claims c
+         WHERE c.worker = p_worker AND c.message_ids && p_ids
+           FOR UPDATE
+    ), left_over AS (
+        SELECT c.id, array(SELECT x FROM unnest(c.message_ids) x WHERE x <> ALL (p_ids)) AS ids FROM c
+    ), upd AS (
+        UPDATE claims k SET message_ids = l.ids FROM left_over l WHERE k.id = l.id AND cardinality(l.ids) > 0
+    ), del AS (
+        DELETE FROM claims k USING left_over l WHERE k.id = l.id AND cardinality(l.ids) = 0
+    )
+    SELECT array_agg(x) INTO v_taken FROM c, unnest(c.message_ids) x WHERE x = ANY (p_ids);
+    RETURN coalesce(v_taken, '{}');
 END $$;
 
 
@@ -1795,7 +1838,7 @@ BEGIN
             'conversations', cardinality(v_conv),
             'notes', (SELECT count(*) FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv)),
             'outbound_bodies', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                   AND m.body_removed_at IS NULL AND m.state <> 'sending'),
+                                   AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'),
             'inbound_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
                                   AND i.body_removed_at IS NULL AND NOT tocsin_inbound_is_consent(i.intent)),
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
@@ -1817,16 +1860,16 @@ BEGIN
     -- indexes (by conversation, blasts by number, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
-                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1),
          b AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.blast_id IS NOT NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                   AND (m.conversation_id IS NULL OR NOT m.conversation_id = ANY (v_conv))
                RETURNING 1),
          c AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.conversation_id IS NULL AND m.blast_id IS NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1)
     SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) INTO v_count;
     v_n := v_n || jsonb_build_object('outbound_bodies', v_count);
@@ -3102,13 +3145,16 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM unnest(p_ids) AS i(id)
+              FROM (SELECT DISTINCT i.id FROM claims c, unnest(c.message_ids) i(id)
+                     WHERE c.worker = p_worker AND c.message_ids && p_ids AND i.id = ANY (p_ids)) i
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
-             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
+             WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_blocked);
+        PERFORM tocsin_outbox_count_flight(v_blocked, -1);
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-               lease_until = NULL, updated_at = now(), finalized_at = now()
-         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -3184,6 +3230,18 @@ CREATE FUNCTION public.tocsin_message_rank(state text) RETURNS integer
     AS $$
     SELECT CASE state WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'unknown' THEN 1 WHEN 'sent' THEN 2
                       WHEN 'delivered' THEN 3 WHEN 'undelivered' THEN 3 WHEN 'failed' THEN 3 ELSE 4 END $$;
+
+
+--
+-- Name: tocsin_message_shown_state(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
+                THEN 'sending' ELSE p_state END
+$$;
 
 
 --
@@ -3564,6 +3622,69 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $_$;
+
+
+--
+-- Name: tocsin_outbox_cancel(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_cancel() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM outbox WHERE id = OLD.id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_count_flight(bigint[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_count_flight(p_ids bigint[], p_sign integer) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+    SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
+      FROM messages m WHERE m.id = ANY (p_ids) AND m.blast_id IS NOT NULL
+     GROUP BY m.blast_id
+$$;
+
+
+--
+-- Name: tocsin_outbox_fill(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_fill() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_follow(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_follow() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF OLD.state = 'queued' THEN
+        UPDATE outbox SET not_before = NEW.not_before WHERE id = NEW.id;
+    ELSE
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        VALUES (NEW.id, NEW.sender_id, NEW.lane, NEW.not_before, NEW.blast_id)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
 
 
 --
@@ -4755,14 +4876,17 @@ CREATE FUNCTION public.tocsin_record_outcomes(p_worker text, p_ids bigint[], p_k
     AS $$
 DECLARE
     v_changed int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
+    PERFORM tocsin_outbox_count_flight(v_mine, -1);
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
-    )
+    ), done AS (
     UPDATE messages m SET
         state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
                             WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
@@ -4774,16 +4898,23 @@ BEGIN
                           ELSE m.not_before END,
         request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
         attempts = m.attempts + 1,
-        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE p_worker END,
         lease_until = NULL,
         sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
         finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
         updated_at = now()
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
-       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
+       AND ((m.state = 'queued' AND m.id = ANY (v_mine))
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker))
+    RETURNING m.id, m.state)
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued') INTO v_changed, v_retry FROM done d;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_retry IS NOT NULL THEN
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.
@@ -4834,13 +4965,19 @@ CREATE FUNCTION public.tocsin_release_claims(p_ids bigint[], p_worker text) RETU
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_back bigint[];
 BEGIN
-    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
-           updated_at = now()
-     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
+    SELECT array_agg(q.id) INTO v_back
+      FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_mine) AND m.state = 'queued' FOR UPDATE) q;
+    IF v_back IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM tocsin_outbox_count_flight(v_back, -1);
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN cardinality(v_back);
 END $$;
 
 
@@ -6113,31 +6250,43 @@ CREATE FUNCTION public.tocsin_sweep_leases() RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_gone bigint[];
+    v_workers text[];
+    v_back bigint[];
 BEGIN
     WITH expired AS (
-        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
-         WHERE m.state = 'sending' AND m.lease_until < now()
-           FOR UPDATE SKIP LOCKED
+        DELETE FROM claims c
+         WHERE c.id IN (SELECT e.id FROM claims e WHERE e.lease_until < now() FOR UPDATE SKIP LOCKED)
+        RETURNING c.worker, c.claimed_at, c.message_ids
+    ), flying AS (
+        SELECT x.id, e.worker, e.claimed_at FROM expired e, unnest(e.message_ids) x(id)
+          JOIN messages m ON m.id = x.id
+         WHERE m.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.id)
     ), judged AS (
-        SELECT e.id, (e.request_sent_at IS NOT NULL
-                      OR EXISTS (SELECT 1 FROM send_stamps s
-                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
-                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
-          FROM expired e
+        SELECT f.id, f.worker, EXISTS (SELECT 1 FROM send_stamps s
+                              WHERE s.worker = f.worker AND s.stamped_at >= f.claimed_at
+                                AND f.id = ANY (s.message_ids)) AS may_have_gone
+          FROM flying f
     )
-    UPDATE messages m SET
-        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
-        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
-        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
-        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
-                             ELSE m.error_message END,
-        lease_until = NULL, updated_at = now()
-      FROM judged j
-     WHERE m.id = j.id;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT array_agg(j.id) FILTER (WHERE j.may_have_gone), array_agg(j.worker) FILTER (WHERE j.may_have_gone),
+           array_agg(j.id) FILTER (WHERE NOT j.may_have_gone)
+      INTO v_gone, v_workers, v_back FROM judged j;
+    IF v_gone IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_gone, -1);
+        UPDATE messages m SET state = 'unknown', claimed_by = g.worker,
+               request_sent_at = coalesce(m.request_sent_at, now()),
+               error_message = 'the worker was lost after the request was sent', updated_at = now()
+          FROM unnest(v_gone, v_workers) AS g(id, worker)
+         WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
+    END IF;
+    IF v_back IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_back, -1);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
-    RETURN v_count;
+    RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
 END $$;
 
 
@@ -6459,6 +6608,39 @@ ALTER TABLE public.canned_responses ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: claims; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.claims (
+    id bigint NOT NULL,
+    worker text NOT NULL,
+    message_ids bigint[] NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone NOT NULL,
+    CONSTRAINT claims_message_ids_check CHECK (((cardinality(message_ids) >= 1) AND (cardinality(message_ids) <= 10000)))
+);
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.claims_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.claims_id_seq OWNED BY public.claims.id;
+
+
+--
 -- Name: consent_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6526,7 +6708,7 @@ UNION ALL
     'outbound'::text AS direction,
     messages.id,
     messages.body,
-    messages.state,
+    public.tocsin_message_shown_state(messages.id, messages.state) AS state,
     messages.created_at AS at,
     messages.sent_by_user_id
    FROM public.messages
@@ -6916,6 +7098,19 @@ ALTER TABLE public.orgs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outbox (
+    id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    lane text NOT NULL,
+    not_before timestamp with time zone NOT NULL,
+    blast_id bigint
 );
 
 
@@ -7436,6 +7631,13 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: claims id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims ALTER COLUMN id SET DEFAULT nextval('public.claims_id_seq'::regclass);
+
+
+--
 -- Name: audit_alerts audit_alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7513,6 +7715,14 @@ ALTER TABLE ONLY public.canned_responses
 
 ALTER TABLE ONLY public.canned_responses
     ADD CONSTRAINT canned_responses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: claims claims_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims
+    ADD CONSTRAINT claims_pkey PRIMARY KEY (id);
 
 
 --
@@ -7793,6 +8003,14 @@ ALTER TABLE ONLY public.orgs
 
 ALTER TABLE ONLY public.orgs
     ADD CONSTRAINT orgs_slug_key UNIQUE (slug);
+
+
+--
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 
 --
@@ -8156,6 +8374,20 @@ CREATE UNIQUE INDEX canned_responses_live_title ON public.canned_responses USING
 
 
 --
+-- Name: claims_lease; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_lease ON public.claims USING btree (lease_until);
+
+
+--
+-- Name: claims_worker; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_worker ON public.claims USING btree (worker);
+
+
+--
 -- Name: consent_events_created; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8275,13 +8507,6 @@ CREATE INDEX messages_blast_phone ON public.messages USING btree (org_id, to_pho
 
 
 --
--- Name: messages_claimable; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_claimable ON public.messages USING btree (sender_id, lane, not_before, id) WHERE (state = 'queued'::text);
-
-
---
 -- Name: messages_contact_queued; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8293,13 +8518,6 @@ CREATE INDEX messages_contact_queued ON public.messages USING btree (org_id, to_
 --
 
 CREATE INDEX messages_conversation ON public.messages USING btree (conversation_id, created_at) WHERE (conversation_id IS NOT NULL);
-
-
---
--- Name: messages_leases; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_leases ON public.messages USING btree (lease_until) WHERE (state = 'sending'::text);
 
 
 --
@@ -8328,6 +8546,13 @@ CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id)
 --
 
 CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
+-- Name: outbox_claimable; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_claimable ON public.outbox USING btree (sender_id, lane, not_before, id);
 
 
 --
@@ -8475,6 +8700,27 @@ CREATE TRIGGER keywords_language BEFORE INSERT OR UPDATE ON public.keywords FOR 
 --
 
 CREATE TRIGGER messages_blast_counters AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_changes();
+
+
+--
+-- Name: messages messages_outbox_cancel; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_cancel BEFORE UPDATE OF state ON public.messages FOR EACH ROW WHEN (((old.state = 'queued'::text) AND (new.state = 'cancelled'::text))) EXECUTE FUNCTION public.tocsin_outbox_cancel();
+
+
+--
+-- Name: messages messages_outbox_fill; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_fill AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_fill();
+
+
+--
+-- Name: messages messages_outbox_follow; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_follow AFTER UPDATE OF state, not_before ON public.messages FOR EACH ROW WHEN (((new.state = 'queued'::text) AND ((old.state <> 'queued'::text) OR (old.not_before IS DISTINCT FROM new.not_before)))) EXECUTE FUNCTION public.tocsin_outbox_follow();
 
 
 --

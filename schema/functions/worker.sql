@@ -73,52 +73,156 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
        AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone)
 $$;
 
+-- The outbox (034) follows messages: a message inserted queued gets its
+-- row; one put back to 'queued' from a final or unknown state (tocsinctl
+-- messages requeue) gets it again; a queued one whose not_before moves
+-- takes the outbox row along, if it has one (one in flight has none, and
+-- stays in flight). The worker's own functions below write the outbox
+-- directly for what they put back.
+CREATE OR REPLACE FUNCTION tocsin_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_fill AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_fill();
+
+CREATE OR REPLACE FUNCTION tocsin_outbox_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.state = 'queued' THEN
+        UPDATE outbox SET not_before = NEW.not_before WHERE id = NEW.id;
+    ELSE
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        VALUES (NEW.id, NEW.sender_id, NEW.lane, NEW.not_before, NEW.blast_id)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_follow AFTER UPDATE OF state, not_before ON messages
+    FOR EACH ROW WHEN (NEW.state = 'queued'
+                       AND (OLD.state <> 'queued' OR OLD.not_before IS DISTINCT FROM NEW.not_before))
+    EXECUTE FUNCTION tocsin_outbox_follow();
+
+-- Cancelling a queued message (a blast cancelled, STOP, a member
+-- forgotten, a carrier's opt-out) takes its outbox row first. A message
+-- whose row is gone is in flight: the worker owns it, and the update
+-- skips it (as it skipped 'sending' before 034); the worker's stamp
+-- re-checks opt-outs, and its outcome is recorded.
+CREATE OR REPLACE FUNCTION tocsin_outbox_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM outbox WHERE id = OLD.id;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_cancel BEFORE UPDATE OF state ON messages
+    FOR EACH ROW WHEN (OLD.state = 'queued' AND NEW.state = 'cancelled')
+    EXECUTE FUNCTION tocsin_outbox_cancel();
+
+-- In-flight messages are counted 'sending' in their blast's counters
+-- although their state stays 'queued': the claim moves them (p_sign 1),
+-- and whatever ends their flight (outcome, release, sweep, suppression)
+-- moves them back (p_sign -1) before the state change counts them.
+CREATE OR REPLACE FUNCTION tocsin_outbox_count_flight(p_ids bigint[], p_sign int) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+    SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
+      FROM messages m WHERE m.id = ANY (p_ids) AND m.blast_id IS NOT NULL
+     GROUP BY m.blast_id
+$$;
+
+-- The ids of p_ids that p_worker holds in a claim, taken out of the
+-- claims (a claim left empty is deleted).
+CREATE OR REPLACE FUNCTION tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_taken bigint[];
+BEGIN
+    WITH c AS (
+        SELECT c.id, c.message_ids FROM claims c
+         WHERE c.worker = p_worker AND c.message_ids && p_ids
+           FOR UPDATE
+    ), left_over AS (
+        SELECT c.id, array(SELECT x FROM unnest(c.message_ids) x WHERE x <> ALL (p_ids)) AS ids FROM c
+    ), upd AS (
+        UPDATE claims k SET message_ids = l.ids FROM left_over l WHERE k.id = l.id AND cardinality(l.ids) > 0
+    ), del AS (
+        DELETE FROM claims k USING left_over l WHERE k.id = l.id AND cardinality(l.ids) = 0
+    )
+    SELECT array_agg(x) INTO v_taken FROM c, unnest(c.message_ids) x WHERE x = ANY (p_ids);
+    RETURN coalesce(v_taken, '{}');
+END $$;
+
 -- Gives back messages this worker claimed but never handed to a carrier
--- (a clean stop, a lost dispatcher lease): queued again, as if never
--- claimed. Returns the count.
+-- (a clean stop, a lost dispatcher lease): into the outbox again, as if
+-- never claimed. Returns the count.
+DROP FUNCTION IF EXISTS tocsin_release_claims(bigint[], text);
 CREATE OR REPLACE FUNCTION tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_count int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_back bigint[];
 BEGIN
-    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
-           updated_at = now()
-     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
+    SELECT array_agg(q.id) INTO v_back
+      FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_mine) AND m.state = 'queued' FOR UPDATE) q;
+    IF v_back IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM tocsin_outbox_count_flight(v_back, -1);
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN cardinality(v_back);
 END $$;
 
--- Messages whose worker's lease ran out: never stamped since their claim
--- -> queued again; stamped -> unknown, for an operator to check (tocsinctl
--- messages requeue). Stamps older than any lease are pruned. Returns the
--- number of messages swept.
+-- Claims whose lease ran out: a message never stamped since its claim
+-- goes back into the outbox; a stamped one becomes unknown, for an
+-- operator to check (tocsinctl messages requeue). Stamps older than any
+-- lease are pruned. Returns the number of messages swept.
 CREATE OR REPLACE FUNCTION tocsin_sweep_leases() RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
-    v_count int;
+    v_gone bigint[];
+    v_workers text[];
+    v_back bigint[];
 BEGIN
     WITH expired AS (
-        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
-         WHERE m.state = 'sending' AND m.lease_until < now()
-           FOR UPDATE SKIP LOCKED
+        DELETE FROM claims c
+         WHERE c.id IN (SELECT e.id FROM claims e WHERE e.lease_until < now() FOR UPDATE SKIP LOCKED)
+        RETURNING c.worker, c.claimed_at, c.message_ids
+    ), flying AS (
+        SELECT x.id, e.worker, e.claimed_at FROM expired e, unnest(e.message_ids) x(id)
+          JOIN messages m ON m.id = x.id
+         WHERE m.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.id)
     ), judged AS (
-        SELECT e.id, (e.request_sent_at IS NOT NULL
-                      OR EXISTS (SELECT 1 FROM send_stamps s
-                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
-                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
-          FROM expired e
+        SELECT f.id, f.worker, EXISTS (SELECT 1 FROM send_stamps s
+                              WHERE s.worker = f.worker AND s.stamped_at >= f.claimed_at
+                                AND f.id = ANY (s.message_ids)) AS may_have_gone
+          FROM flying f
     )
-    UPDATE messages m SET
-        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
-        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
-        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
-        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
-                             ELSE m.error_message END,
-        lease_until = NULL, updated_at = now()
-      FROM judged j
-     WHERE m.id = j.id;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT array_agg(j.id) FILTER (WHERE j.may_have_gone), array_agg(j.worker) FILTER (WHERE j.may_have_gone),
+           array_agg(j.id) FILTER (WHERE NOT j.may_have_gone)
+      INTO v_gone, v_workers, v_back FROM judged j;
+    IF v_gone IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_gone, -1);
+        UPDATE messages m SET state = 'unknown', claimed_by = g.worker,
+               request_sent_at = coalesce(m.request_sent_at, now()),
+               error_message = 'the worker was lost after the request was sent', updated_at = now()
+          FROM unnest(v_gone, v_workers) AS g(id, worker)
+         WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
+    END IF;
+    IF v_back IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_back, -1);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
-    RETURN v_count;
+    RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
 END $$;
 
 -- What the worker dispatches: senders with due messages, with their
@@ -143,24 +247,31 @@ BEGIN
     -- Candidates that drop out (suppressed, deferred) make room for more, a
     -- bounded number of times, so a queue whose head is out of its window
     -- does not starve the rest. Rows come back ordered within a pass:
-    -- conversational first, then oldest first.
+    -- conversational first, then oldest first. Taking a candidate is
+    -- deleting its outbox row: from then on the message is this worker's
+    -- (a cancellation skips it), until its outcome, its release or the
+    -- sweep of its claim.
     FOR pass IN 1..20 LOOP
-        SELECT array_agg(c.id) INTO v_ids FROM (
-            SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-               AND m.not_before <= p_now
-             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
-               FOR UPDATE SKIP LOCKED) c;
+        WITH c AS (
+            DELETE FROM outbox q WHERE q.id IN (
+                SELECT o.id FROM outbox o
+                 WHERE o.sender_id = p_sender AND o.lane = 'conversational' AND o.not_before <= p_now
+                 ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING q.id)
+        SELECT array_agg(c.id) INTO v_ids FROM c;
         v_ids := coalesce(v_ids, '{}');
         IF cardinality(v_ids) < p_limit - v_claimed THEN
-            SELECT array_agg(b.id) INTO v_more FROM (
-                SELECT m.id FROM messages m
-                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
-                   AND m.not_before <= p_now
-                   AND (m.blast_id IS NULL
-                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
-                   FOR UPDATE OF m SKIP LOCKED) b;
+            WITH c AS (
+                DELETE FROM outbox q WHERE q.id IN (
+                    SELECT o.id FROM outbox o
+                     WHERE o.sender_id = p_sender AND o.lane = 'bulk' AND o.not_before <= p_now
+                       AND (o.blast_id IS NULL
+                            OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = o.blast_id AND bl.state = 'sending'))
+                     ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                       FOR UPDATE OF o SKIP LOCKED)
+                RETURNING q.id)
+            SELECT array_agg(c.id) INTO v_more FROM c;
             v_ids := v_ids || coalesce(v_more, '{}');
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
@@ -169,10 +280,14 @@ BEGIN
         -- opt-out as a join (an EXISTS here would be copied into every
         -- CASE below that reads it), and the opening of its quiet-hours
         -- window in a subquery the planner keeps (OFFSET 0) for the same
-        -- reason.
+        -- reason. A candidate no longer queued (its outbox row outlived a
+        -- state change) just leaves the outbox. An opted-out one is
+        -- suppressed; one outside its window goes back to the outbox at
+        -- its opening; the rest are claimed, one claims row for them all.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
+            SELECT x.id, x.to_phone, x.body, x.segments, x.lane, x.purpose, x.not_before, x.sender_id,
+                   x.blast_id, x.recipient_zones, x.quiet_end_hour, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
               LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
                                   AND x.purpose <> 'opt_out_confirmation'
@@ -183,31 +298,37 @@ BEGIN
                                                               x.quiet_start_hour)
                                ELSE p_now END AS opens
                    OFFSET 0) w
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
-        done AS (
-            UPDATE messages m SET
-                state = CASE WHEN j.blocked THEN 'suppressed'
-                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
-                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
-                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
-                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
-                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
-                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
-                                  ELSE p_worker END,
-                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
-                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
-                updated_at = now()
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued'),
+        suppressed AS (
+            UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+                   finalized_at = now(), updated_at = now()
               FROM judged j
-             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
-            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
-                      m.recipient_zones, m.quiet_end_hour)
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND j.blocked  -- the ANY keeps it an index scan
+            RETURNING m.id),
+        deferred AS (
+            UPDATE messages m SET not_before = coalesce(j.opens, p_now + interval '1 day'), updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+            RETURNING m.id, m.sender_id, m.lane, m.not_before, m.blast_id),
+        back AS (
+            INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+            SELECT d.id, d.sender_id, d.lane, d.not_before, d.blast_id FROM deferred d),
+        going AS (
+            SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
+        claim AS (
+            INSERT INTO claims (worker, message_ids, lease_until)
+            SELECT p_worker, array_agg(g.id), now() + make_interval(secs => p_lease_seconds)
+              FROM going g HAVING count(*) > 0),
+        counted AS (
+            INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+            SELECT g.blast_id, -count(*), count(*) FROM going g WHERE g.blast_id IS NOT NULL
+             GROUP BY g.blast_id)
         SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
                CASE WHEN d.recipient_zones IS NULL THEN NULL
                     ELSE greatest(60, least(14400, extract(epoch FROM
                          (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
                                      AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
-          FROM done d
-         WHERE d.state = 'sending'
+          FROM going d
          ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
         GET DIAGNOSTICS v_got = ROW_COUNT;
         v_claimed := v_claimed + v_got;
@@ -215,6 +336,9 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The stamp: which of p_ids (claimed by p_worker, still queued) go to the
+-- carrier now, committed before any request. One opted out since its
+-- claim is suppressed instead.
 CREATE OR REPLACE FUNCTION tocsin_mark_going(p_ids bigint[], p_worker text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -227,13 +351,16 @@ BEGIN
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM unnest(p_ids) AS i(id)
+              FROM (SELECT DISTINCT i.id FROM claims c, unnest(c.message_ids) i(id)
+                     WHERE c.worker = p_worker AND c.message_ids && p_ids AND i.id = ANY (p_ids)) i
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
-             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
+             WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_blocked);
+        PERFORM tocsin_outbox_count_flight(v_blocked, -1);
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-               lease_until = NULL, updated_at = now(), finalized_at = now()
-         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -311,22 +438,28 @@ BEGIN
     RETURN v_done + v_count;
 END $$;
 
--- 012's record of outcomes, unchanged but for its last step: receipts that
--- came before the ids were recorded match on the sender too.
+-- 012's record of outcomes, for the messages p_worker holds in a claim
+-- (taken out of it) or that the sweep made unknown under its name: a
+-- retry goes back into the outbox; the outcome is the wide row's one
+-- write since it was queued. Receipts that came before the ids were
+-- recorded match on the sender too.
 CREATE OR REPLACE FUNCTION tocsin_record_outcomes(p_worker text, p_ids bigint[], p_kinds text[],
                                                   p_provider_ids text[], p_codes text[], p_errors text[],
                                                   p_retry_ms int[], p_opt_outs boolean[])
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_changed int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
+    PERFORM tocsin_outbox_count_flight(v_mine, -1);
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
-    )
+    ), done AS (
     UPDATE messages m SET
         state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
                             WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
@@ -338,16 +471,23 @@ BEGIN
                           ELSE m.not_before END,
         request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
         attempts = m.attempts + 1,
-        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE p_worker END,
         lease_until = NULL,
         sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
         finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
         updated_at = now()
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
-       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
+       AND ((m.state = 'queued' AND m.id = ANY (v_mine))
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker))
+    RETURNING m.id, m.state)
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued') INTO v_changed, v_retry FROM done d;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_retry IS NOT NULL THEN
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.

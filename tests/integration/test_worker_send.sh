@@ -79,7 +79,9 @@ for n in a b c; do
   pid_var="WORKER_PID_$n"
   wait "${!pid_var}" || fail "worker $n exited with $? on SIGTERM"
 done
-assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'sending'")" 0 "claimed messages were given back"
+assert_eq "$(sql "SELECT count(*) FROM claims")" 0 "claimed messages were given back"
+assert_eq "$(sql "SELECT count(*) FROM messages m WHERE m.state = 'queued'
+                    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = m.id)")" 0 "back in the outbox, all of them"
 assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 0 "leases released"
 left=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'queued'")
 [ "$left" -gt 0 ] || fail "the second batch should not have finished in 1.5 s"
