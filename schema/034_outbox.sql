@@ -22,12 +22,20 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_claimable ON outbox (sender_id, lane, not_before, id);
 
 -- One row per claimed batch: which worker holds which messages, until
--- when. Outcomes and releases take their ids out; the lease sweep judges
--- what is left once the lease runs out.
+-- when. open counts those still in flight: an outcome counts down (the
+-- array is not rewritten), a retry, a release or a suppression at the
+-- stamp takes its id out; at 0 the claim is deleted. The lease sweep
+-- judges what is left once the lease runs out. lo and hi bound the ids
+-- (a cheap first filter), blasts says whether any is a blast's (the
+-- counters then move).
 CREATE TABLE claims (
     id bigserial PRIMARY KEY,
     worker text NOT NULL,
     message_ids bigint[] NOT NULL CHECK (cardinality(message_ids) BETWEEN 1 AND 10000),
+    lo bigint NOT NULL,
+    hi bigint NOT NULL,
+    open int NOT NULL,
+    blasts boolean NOT NULL,
     claimed_at timestamptz NOT NULL DEFAULT now(),
     lease_until timestamptz NOT NULL
 );
@@ -38,8 +46,9 @@ CREATE INDEX claims_lease ON claims (lease_until);
 -- each worker's as one claim with its lease; the blast counters keep
 -- counting them as sending (the state change counts them queued, the
 -- delta undoes it).
-INSERT INTO claims (worker, message_ids, claimed_at, lease_until)
-SELECT claimed_by, array_agg(id ORDER BY id), min(updated_at), max(lease_until)
+INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, claimed_at, lease_until)
+SELECT claimed_by, array_agg(id ORDER BY id), min(id), max(id), count(*), bool_or(blast_id IS NOT NULL),
+       min(updated_at), max(lease_until)
   FROM messages WHERE state = 'sending' GROUP BY claimed_by;
 WITH moved AS (
     UPDATE messages SET state = 'queued' WHERE state = 'sending' RETURNING blast_id

@@ -168,12 +168,12 @@ BEGIN
                                        ORDER BY i.received_at DESC LIMIT 50)
                                      UNION ALL
                                      SELECT * FROM (
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m WHERE m.conversation_id = c.id
                                            ORDER BY m.created_at DESC LIMIT 50)
                                          UNION
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -184,7 +184,7 @@ BEGIN
                                          -- keyword confirmations and HELP answers, sent
                                          -- before (or without) a conversation
                                          -- (messages_outside_conversation)
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone

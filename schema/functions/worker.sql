@@ -89,6 +89,17 @@ END $$;
 CREATE OR REPLACE TRIGGER messages_outbox_fill AFTER INSERT ON messages
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_fill();
 
+-- A message deleted takes its outbox row along: an outbox row always has
+-- its message.
+CREATE OR REPLACE FUNCTION tocsin_outbox_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM outbox o USING old_rows d WHERE o.id = d.id AND d.state = 'queued';
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_forget AFTER DELETE ON messages
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_forget();
+
 CREATE OR REPLACE FUNCTION tocsin_outbox_follow() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.state = 'queued' THEN
@@ -132,30 +143,59 @@ CREATE OR REPLACE FUNCTION tocsin_outbox_count_flight(p_ids bigint[], p_sign int
 LANGUAGE sql AS $$
     INSERT INTO blast_counter_deltas (blast_id, queued, sending)
     SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
-      FROM messages m WHERE m.id = ANY (p_ids) AND m.blast_id IS NOT NULL
+      FROM messages m WHERE m.id = ANY (p_ids) AND m.blast_id IS NOT NULL AND m.state = 'queued'
      GROUP BY m.blast_id
 $$;
 
--- The ids of p_ids that p_worker holds in a claim, taken out of the
--- claims (a claim left empty is deleted).
+-- Which of p_ids p_worker holds in a live claim, with the claim: bounded
+-- by the claims' id ranges first, then matched by hashing (an array
+-- overlap test would compare every pair).
+CREATE OR REPLACE FUNCTION tocsin_claims_held(p_worker text, p_ids bigint[])
+RETURNS TABLE (claim_id bigint, id bigint, blasts boolean) LANGUAGE sql STABLE AS $$
+    SELECT c.id, x.id, c.blasts
+      FROM claims c CROSS JOIN LATERAL unnest(c.message_ids) AS x(id)
+     WHERE c.worker = p_worker
+       AND c.lo <= (SELECT max(i) FROM unnest(p_ids) i) AND c.hi >= (SELECT min(i) FROM unnest(p_ids) i)
+       AND x.id IN (SELECT i FROM unnest(p_ids) i)
+$$;
+
+-- p_ids leave p_worker's claims (a retry, a release, a suppression at the
+-- stamp): taken out of the arrays, open counted down, a claim left empty
+-- deleted. Returns the ids taken. Rare: the common end of a flight is an
+-- outcome, which only counts down (tocsin_claims_settle).
 CREATE OR REPLACE FUNCTION tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
 LANGUAGE plpgsql AS $$
 DECLARE
     v_taken bigint[];
 BEGIN
-    WITH c AS (
-        SELECT c.id, c.message_ids FROM claims c
-         WHERE c.worker = p_worker AND c.message_ids && p_ids
+    WITH h AS (
+        SELECT * FROM tocsin_claims_held(p_worker, p_ids)
+    ), c AS (
+        SELECT k.id, k.message_ids, k.open, (SELECT count(*) FROM h WHERE h.claim_id = k.id) AS n
+          FROM claims k WHERE k.id IN (SELECT h.claim_id FROM h)
            FOR UPDATE
-    ), left_over AS (
-        SELECT c.id, array(SELECT x FROM unnest(c.message_ids) x WHERE x <> ALL (p_ids)) AS ids FROM c
     ), upd AS (
-        UPDATE claims k SET message_ids = l.ids FROM left_over l WHERE k.id = l.id AND cardinality(l.ids) > 0
+        UPDATE claims k SET message_ids = array(SELECT unnest(c.message_ids) EXCEPT SELECT unnest(p_ids)),
+               open = c.open - c.n
+          FROM c WHERE k.id = c.id AND c.open > c.n
     ), del AS (
-        DELETE FROM claims k USING left_over l WHERE k.id = l.id AND cardinality(l.ids) = 0
+        DELETE FROM claims k USING c WHERE k.id = c.id AND c.open <= c.n
     )
-    SELECT array_agg(x) INTO v_taken FROM c, unnest(c.message_ids) x WHERE x = ANY (p_ids);
+    SELECT array_agg(h.id) INTO v_taken FROM h;
     RETURN coalesce(v_taken, '{}');
+END $$;
+
+-- Outcomes recorded: p_claims (one entry per message, repeats allowed)
+-- count down; a claim at 0 is deleted.
+CREATE OR REPLACE FUNCTION tocsin_claims_settle(p_claims bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    WITH s AS (
+        SELECT c AS claim_id, count(*) AS n FROM unnest(p_claims) c GROUP BY c
+    ), upd AS (
+        UPDATE claims k SET open = k.open - s.n FROM s WHERE k.id = s.claim_id AND k.open > s.n
+    )
+    DELETE FROM claims k USING s WHERE k.id = s.claim_id AND k.open <= s.n;
 END $$;
 
 -- Gives back messages this worker claimed but never handed to a carrier
@@ -216,6 +256,9 @@ BEGIN
          WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
     END IF;
     IF v_back IS NOT NULL THEN
+        -- Locked and checked again: an outcome being recorded now wins.
+        SELECT array_agg(q.id) INTO v_back
+          FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
         PERFORM tocsin_outbox_count_flight(v_back, -1);
         INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
         SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
@@ -316,8 +359,9 @@ BEGIN
         going AS (
             SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
         claim AS (
-            INSERT INTO claims (worker, message_ids, lease_until)
-            SELECT p_worker, array_agg(g.id), now() + make_interval(secs => p_lease_seconds)
+            INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+            SELECT p_worker, array_agg(g.id), min(g.id), max(g.id), count(*), bool_or(g.blast_id IS NOT NULL),
+                   now() + make_interval(secs => p_lease_seconds)
               FROM going g HAVING count(*) > 0),
         counted AS (
             INSERT INTO blast_counter_deltas (blast_id, queued, sending)
@@ -342,17 +386,18 @@ END $$;
 CREATE OR REPLACE FUNCTION tocsin_mark_going(p_ids bigint[], p_worker text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
 DECLARE
+    v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
 BEGIN
+    SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
     SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
       INTO v_going, v_blocked
       FROM (SELECT m.id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM (SELECT DISTINCT i.id FROM claims c, unnest(c.message_ids) i(id)
-                     WHERE c.worker = p_worker AND c.message_ids && p_ids AND i.id = ANY (p_ids)) i
+              FROM unnest(v_held) AS i(id)
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
              WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
@@ -449,12 +494,19 @@ CREATE OR REPLACE FUNCTION tocsin_record_outcomes(p_worker text, p_ids bigint[],
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_changed int;
-    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_mine bigint[];
+    v_claim_of bigint[];
+    v_blasts boolean;
+    v_settled bigint[];
     v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
-    PERFORM tocsin_outbox_count_flight(v_mine, -1);
+    SELECT array_agg(h.id), array_agg(h.claim_id), bool_or(h.blasts) INTO v_mine, v_claim_of, v_blasts
+      FROM tocsin_claims_held(p_worker, p_ids) h;
+    IF v_blasts THEN
+        PERFORM tocsin_outbox_count_flight(v_mine, -1);
+    END IF;
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
@@ -479,11 +531,21 @@ BEGIN
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
        AND ((m.state = 'queued' AND m.id = ANY (v_mine))
-            OR (m.state = 'unknown' AND m.claimed_by = p_worker))
+            -- unknown by the sweep's judgement (its claim is gone); an
+            -- outcome written twice matches neither the first time's
+            -- state nor this, and changes nothing
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker AND NOT m.id = ANY (coalesce(v_mine, '{}'))))
     RETURNING m.id, m.state)
-    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued') INTO v_changed, v_retry FROM done d;
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued'),
+           array_agg(h.claim_id) FILTER (WHERE d.state <> 'queued' AND h.claim_id IS NOT NULL)
+      INTO v_changed, v_retry, v_settled
+      FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_settled IS NOT NULL THEN
+        PERFORM tocsin_claims_settle(v_settled);
+    END IF;
     IF v_retry IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_retry);
         INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
         SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
         ON CONFLICT (id) DO NOTHING;

@@ -63,7 +63,8 @@ assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMearl
 mid=$(sql "SELECT id FROM messages WHERE provider_message_id = 'SMearly0001'")
 sql "UPDATE messages SET state = 'queued', provider_message_id = NULL WHERE id = $mid;
      DELETE FROM outbox WHERE id = $mid;
-     INSERT INTO claims (worker, message_ids, lease_until) VALUES ('w1', ARRAY[$mid]::bigint[], now() + interval '1 minute')" >/dev/null
+     INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+     VALUES ('w1', ARRAY[$mid]::bigint[], $mid, $mid, 1, false, now() + interval '1 minute')" >/dev/null
 sql "SELECT tocsin_record_outcomes('w1', ARRAY[$mid]::bigint[], ARRAY['sent'], ARRAY['SMearly0001'], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0], ARRAY[false])" >/dev/null
 assert_eq "$(sql "SELECT state FROM messages WHERE id = $mid")" sent "recording the id does not apply another sender's pending receipt"
 assert_eq "$(signed /twilio/status "$T" MessageSid=SMearly0002 MessageStatus=delivered From=24680 To=+14155550123)" 200 "an early receipt of our own"
