@@ -140,7 +140,10 @@ async function accept(browser, url, email, role, name, width) {
 /** Chooses a file on the Move in page, checks the preview, imports it
  * (into list when given) and returns the report's counts line. */
 async function moveIn(p, name, text, preset, list) {
+  // A fresh page: after an import the Move in page still shows the last
+  // file's preview, which the checks below would read before this one's.
   await p.goto(`${BASE}/#/move-in`);
+  await p.reload();
   await p.waitForSelector('#movein-file');
   await p.setInputFiles('#movein-file', { name, mimeType: 'text/csv', buffer: Buffer.from(text) });
   await p.waitForSelector('#movein-rows');

@@ -91,7 +91,7 @@ id_for() { # PATH: the id its first :id stands for
 }
 BODY="{\"count\":5,\"body\":\"thanks\",\"tag_id\":$TAG,\"contact_id\":$OTTO,\"user_id\":$VOL,\"phone\":\"4155550123\",\"confirm\":\"FORGET\",\"question\":\"Coming?\",\"name\":\"x\"}"
 # Walked last: they end her hold on the conversation or her session.
-LAST='^(POST /api/conversations/:id/(release|close|opt-out)|POST /api/logout|POST /api/logout-everywhere)$'
+LAST='^(POST /api/conversations/:id/(release|close|opt-out)|POST /api/logout|POST /api/logout-everywhere|POST /api/sessions/:id/end)$'
 walked=0
 walk() { # METHOD PATH ROLE
   local method=$1 path=$2 role=$3 url status id
