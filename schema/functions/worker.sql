@@ -458,11 +458,13 @@ BEGIN
          ORDER BY b.started_at, b.id
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
-        -- Due queued messages of the blast, looking at no more than twice
-        -- what is wanted (the rest may wait for the morning).
+        -- Due messages of the blast waiting in the outbox (outbox_blast;
+        -- still queued: an outbox row may outlive a state change), looking
+        -- at no more than twice what is wanted (the rest may wait for the
+        -- morning).
         SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
-          FROM (SELECT m.not_before FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+          FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
