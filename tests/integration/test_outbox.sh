@@ -7,7 +7,8 @@
 # of an expired claim makes a stamped message unknown and puts an
 # unstamped one back; a deleted message takes its outbox row along; a
 # stale outbox row is never sent; a STOP reaches a message in the outbox
-# and one claimed but not stamped.
+# and one claimed but not stamped; the stamp sends the conversation's
+# live "status" event.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 "$BIN/ops/tocsinctl" migrate >/dev/null
@@ -104,6 +105,25 @@ assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w6', 100, now(), 60) WH
 assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$P2]::bigint[], 'w5')")" 0 "claimed: the stamp refuses it"
 assert_eq "$(sql "SELECT state FROM messages WHERE id = $P2")" suppressed "and suppresses it"
 assert_eq "$(sql "SELECT count(*) FROM send_stamps WHERE $P1 = ANY (message_ids) OR $P2 = ANY (message_ids)")" 0 "never stamped"
+sql "DELETE FROM claims" >/dev/null
+
+# The claim writes nothing a trigger could see: the stamp tells the
+# dashboard (NOTIFY tocsin_conversations, sent at its commit, before the
+# carrier request) that the answer in a conversation is on its way.
+CONV=$(sql "WITH ct AS (INSERT INTO contacts (org_id, phone) SELECT id, '+14155552797' FROM orgs RETURNING id, org_id)
+            INSERT INTO conversations (org_id, contact_id, sender_id) SELECT org_id, id, $S FROM ct RETURNING id")
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
+     SELECT org_id, id, 'twilio', '+14155552797', 'answer', 'GSM-7', 1, 'conversational', $CONV FROM senders" >/dev/null
+A=$(sql "SELECT id FROM messages WHERE body = 'answer'")
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w7', 100, now(), 60) WHERE id = $A")" 1 "the answer is claimed"
+events=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" 2>&1 <<SQL
+LISTEN tocsin_conversations;
+SELECT count(*) FROM tocsin_mark_going(ARRAY[$A]::bigint[], 'w7');
+SQL
+)
+assert_eq "$(grep -c 'Asynchronous notification "tocsin_conversations"' <<<"$events")" 1 "the stamp sends one event"
+assert_contains "$events" "\"conversation_id\" : $CONV, \"event\" : \"status\"" "a status event of its conversation"
+assert_eq "$(sql "SELECT tocsin_message_shown_state(id, state) FROM messages WHERE id = $A")" sending "which now shows it sending"
 sql "DELETE FROM claims" >/dev/null
 
 # A deleted message takes its outbox row along.
