@@ -6375,7 +6375,12 @@ DECLARE
     v_count int;
 BEGIN
     IF cardinality(p_ids) > 0 THEN
-        WITH d AS (DELETE FROM outbox o WHERE o.id = ANY (p_ids) RETURNING o.id)
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
         SELECT array_agg(d.id) INTO v_taken FROM d;
     END IF;
     IF v_taken IS NULL THEN
