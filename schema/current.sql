@@ -585,12 +585,10 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    -- Its messages waiting in the outbox (those in flight are the
-    -- worker's: the cancel trigger skips them, as before).
-    UPDATE messages SET state = 'cancelled', error_message = 'the blast was cancelled',
-           updated_at = now(), finalized_at = now()
-     WHERE id IN (SELECT o.id FROM outbox o WHERE o.blast_id = p_blast) AND state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    -- Its messages waiting in the outbox, by outbox_blast (those in
+    -- flight go on: tocsin_unqueue).
+    v_count := tocsin_unqueue(array(SELECT o.id FROM outbox o WHERE o.blast_id = p_blast),
+                              'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
     IF v_unfed > 0 THEN
@@ -1262,10 +1260,13 @@ BEGIN
          ORDER BY b.started_at, b.id
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
-        -- Due messages of the blast waiting in the outbox (outbox_blast;
-        -- still queued: an outbox row may outlive a state change), looking
-        -- at no more than twice what is wanted (the rest may wait for the
-        -- morning).
+        -- Due queued messages of the blast, looking at no more than twice
+        -- what is wanted (the rest may wait for the morning). Due means
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
         SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
           FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
                  WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
@@ -1886,7 +1887,7 @@ BEGIN
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
                       + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
             'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                    AND m.state = 'queued'),
+                                    AND tocsin_message_shown_state(m.id, m.state) = 'queued'),
             'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
                                        AND s.unsubscribed_at IS NULL));
         RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
@@ -1894,9 +1895,9 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing queued for her goes out once her words are gone.
-    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
-     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m
+                                     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
+                              'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
     -- Bodies: three disjoint parts, each found by one of messages'
     -- indexes (by conversation, by number for blasts, confirmations outside
@@ -1987,6 +1988,20 @@ CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name tex
     AS $$
     SELECT p_role IS DISTINCT FROM 'volunteer'
         OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+
+
+--
+-- Name: tocsin_conversation_status_notify(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_notify('tocsin_conversations', json_build_object(
+        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
+        'previous_assignee_id', NULL)::text)
+$$;
 
 
 --
@@ -3181,11 +3196,15 @@ DECLARE
     v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
+    v_orgs bigint[];
+    v_convs bigint[];
 BEGIN
     SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
-    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
-      INTO v_going, v_blocked
-      FROM (SELECT m.id,
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
+           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
+           array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
+      INTO v_going, v_blocked, v_orgs, v_convs
+      FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
@@ -3198,6 +3217,10 @@ BEGIN
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
                updated_at = now(), finalized_at = now()
          WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
+    END IF;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
+           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -3406,10 +3429,7 @@ CREATE FUNCTION public.tocsin_message_state_notify() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('tocsin_conversations', json_build_object(
-        'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
-        'previous_assignee_id', NULL)::text);
+    PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
     RETURN NULL;
 END $$;
 
@@ -3441,7 +3461,10 @@ BEGIN
                            AND (p_blast IS NULL OR k.blast_id = p_blast))
            AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.org_id, m.blast_id
+        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -3783,22 +3806,6 @@ END $_$;
 
 
 --
--- Name: tocsin_outbox_cancel(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_outbox_cancel() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    DELETE FROM outbox WHERE id = OLD.id;
-    IF NOT FOUND THEN
-        RETURN NULL;
-    END IF;
-    RETURN NEW;
-END $$;
-
-
---
 -- Name: tocsin_outbox_count_flight(bigint[], integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3822,25 +3829,6 @@ CREATE FUNCTION public.tocsin_outbox_fill() RETURNS trigger
 BEGIN
     INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
     SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
-    RETURN NULL;
-END $$;
-
-
---
--- Name: tocsin_outbox_follow(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_outbox_follow() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    IF OLD.state = 'queued' THEN
-        UPDATE outbox SET not_before = NEW.not_before WHERE id = NEW.id;
-    ELSE
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        VALUES (NEW.id, NEW.sender_id, NEW.lane, NEW.not_before, NEW.blast_id)
-        ON CONFLICT (id) DO NOTHING;
-    END IF;
     RETURN NULL;
 END $$;
 
@@ -4724,8 +4712,9 @@ BEGIN
             RETURNING id INTO v_event;
             UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
              WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
-            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
-             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            PERFORM tocsin_unqueue(array(SELECT m.id FROM messages m
+                                          WHERE m.org_id = v_org AND m.to_phone = p_from AND m.state = 'queued'),
+                                   NULL);
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.
@@ -5049,6 +5038,7 @@ CREATE FUNCTION public.tocsin_record_outcomes(p_worker text, p_ids bigint[], p_k
     AS $$
 DECLARE
     v_changed int;
+    v_cancelled int;
     v_mine bigint[];
     v_claim_of bigint[];
     v_blasts boolean;
@@ -5123,9 +5113,10 @@ BEGIN
         INSERT INTO consent_events (org_id, phone, event, source, evidence)
         SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
     )
-    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
-      FROM gone g
-     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    SELECT tocsin_unqueue(array(SELECT m.id FROM messages m JOIN gone g ON m.org_id = g.org_id
+                                                              AND m.to_phone = g.to_phone
+                                 WHERE m.state = 'queued'), NULL)
+      INTO v_cancelled;
     END IF;
 
     -- Receipts that came before this batch recorded its provider ids.
@@ -6000,7 +5991,7 @@ END $$;
 CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', tocsin_message_shown_state(m.id, m.state),
                              'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
                              'error_code', m.error_code, 'error_message', m.error_message,
                              'created_at', m.created_at, 'updated_at', m.updated_at)
@@ -6492,6 +6483,37 @@ CREATE FUNCTION public.tocsin_text_language(p_text text) RETURNS text
     AS $$
     SELECT CASE WHEN p_text ~* '\m(ayuda|alto|tarifas|responde|mensajes)\M' THEN 'es' ELSE 'en' END
 $$;
+
+
+--
+-- Name: tocsin_unqueue(bigint[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_unqueue(p_ids bigint[], p_error text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+    v_count int;
+BEGIN
+    IF cardinality(p_ids) > 0 THEN
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
+        SELECT array_agg(d.id) INTO v_taken FROM d;
+    END IF;
+    IF v_taken IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE messages m SET state = 'cancelled', error_message = coalesce(p_error, m.error_message),
+           updated_at = now(), finalized_at = now()
+     WHERE m.id = ANY (v_taken) AND m.state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
 
 
 --
@@ -8953,24 +8975,10 @@ CREATE TRIGGER messages_lookups_update AFTER UPDATE ON public.messages REFERENCI
 
 
 --
--- Name: messages messages_outbox_cancel; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER messages_outbox_cancel BEFORE UPDATE OF state ON public.messages FOR EACH ROW WHEN (((old.state = 'queued'::text) AND (new.state = 'cancelled'::text))) EXECUTE FUNCTION public.tocsin_outbox_cancel();
-
-
---
 -- Name: messages messages_outbox_fill; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER messages_outbox_fill AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_fill();
-
-
---
--- Name: messages messages_outbox_follow; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER messages_outbox_follow AFTER UPDATE OF state, not_before ON public.messages FOR EACH ROW WHEN (((new.state = 'queued'::text) AND ((old.state <> 'queued'::text) OR (old.not_before IS DISTINCT FROM new.not_before)))) EXECUTE FUNCTION public.tocsin_outbox_follow();
 
 
 --

@@ -88,7 +88,7 @@ static void arm(struct worker *w, uint64_t ms)
 void wk_outcome_add(struct worker *w, const struct wk_outcome *o)
 {
     if (append(w, o, 1) != 0) {
-        /* The row stays 'sending' and stamped: the sweep marks it unknown. */
+        /* The row stays claimed and stamped: the sweep marks it unknown. */
         log_error("outcome_lost", "message_id=%lld outcome=%s reason=\"out of memory\"", o->id,
                   o->kind);
         return;

@@ -95,7 +95,7 @@ BEGIN
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
                       + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
             'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                    AND m.state = 'queued'),
+                                    AND tocsin_message_shown_state(m.id, m.state) = 'queued'),
             'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
                                        AND s.unsubscribed_at IS NULL));
         RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
@@ -103,9 +103,9 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing queued for her goes out once her words are gone.
-    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
-     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m
+                                     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
+                              'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
     -- Bodies: three disjoint parts, each found by one of messages'
     -- indexes (by conversation, by number for blasts, confirmations outside

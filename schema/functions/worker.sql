@@ -73,12 +73,13 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
        AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone)
 $$;
 
--- The outbox (034) follows messages: a message inserted queued gets its
--- row; one put back to 'queued' from a final or unknown state (tocsinctl
--- messages requeue) gets it again; a queued one whose not_before moves
--- takes the outbox row along, if it has one (one in flight has none, and
--- stays in flight). The worker's own functions below write the outbox
--- directly for what they put back.
+-- The outbox (034) follows messages without a trigger on their updates
+-- (one would run for every outcome): a message inserted queued gets its
+-- row from the statement trigger below; whatever else puts a message back
+-- into the queue (a retry, a release, the sweep, the claim's deferral,
+-- tocsinctl messages requeue) inserts its row itself, and whatever takes
+-- one out of it (a blast cancel, STOP, forget, an opt-out) calls
+-- tocsin_unqueue.
 CREATE OR REPLACE FUNCTION tocsin_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
@@ -100,40 +101,48 @@ END $$;
 CREATE OR REPLACE TRIGGER messages_outbox_forget AFTER DELETE ON messages
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_forget();
 
-CREATE OR REPLACE FUNCTION tocsin_outbox_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The row triggers of the first outbox draft, which ran on every update of
+-- messages (gone from databases that had them).
+DROP TRIGGER IF EXISTS messages_outbox_follow ON messages;
+DROP TRIGGER IF EXISTS messages_outbox_cancel ON messages;
+DROP FUNCTION IF EXISTS tocsin_outbox_follow();
+DROP FUNCTION IF EXISTS tocsin_outbox_cancel();
+
+-- Cancels those of p_ids still waiting in the outbox (a blast cancelled,
+-- STOP, a member forgotten, an opt-out recorded by a volunteer, an import
+-- or a carrier): their outbox rows are deleted first, and only the
+-- messages whose row this deleted become 'cancelled' (error_message
+-- p_error, or left as it was when NULL). A queued message without an
+-- outbox row is in flight: the worker owns it until its outcome, the
+-- stamp re-checks opt-outs before it goes, and it is skipped here, as
+-- 'sending' was before 034. A claim racing this waits for it or skips the
+-- row (SKIP LOCKED), so a message is either cancelled or claimed, never
+-- both. Every site that takes queued messages out of the queue calls this;
+-- none updates them directly. Returns the number cancelled.
+CREATE OR REPLACE FUNCTION tocsin_unqueue(p_ids bigint[], p_error text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_taken bigint[];
+    v_count int;
 BEGIN
-    IF OLD.state = 'queued' THEN
-        UPDATE outbox SET not_before = NEW.not_before WHERE id = NEW.id;
-    ELSE
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        VALUES (NEW.id, NEW.sender_id, NEW.lane, NEW.not_before, NEW.blast_id)
-        ON CONFLICT (id) DO NOTHING;
+    IF cardinality(p_ids) > 0 THEN
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
+        SELECT array_agg(d.id) INTO v_taken FROM d;
     END IF;
-    RETURN NULL;
-END $$;
-
-CREATE OR REPLACE TRIGGER messages_outbox_follow AFTER UPDATE OF state, not_before ON messages
-    FOR EACH ROW WHEN (NEW.state = 'queued'
-                       AND (OLD.state <> 'queued' OR OLD.not_before IS DISTINCT FROM NEW.not_before))
-    EXECUTE FUNCTION tocsin_outbox_follow();
-
--- Cancelling a queued message (a blast cancelled, STOP, a member
--- forgotten, a carrier's opt-out) takes its outbox row first. A message
--- whose row is gone is in flight: the worker owns it, and the update
--- skips it (as it skipped 'sending' before 034); the worker's stamp
--- re-checks opt-outs, and its outcome is recorded.
-CREATE OR REPLACE FUNCTION tocsin_outbox_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM outbox WHERE id = OLD.id;
-    IF NOT FOUND THEN
-        RETURN NULL;
+    IF v_taken IS NULL THEN
+        RETURN 0;
     END IF;
-    RETURN NEW;
+    UPDATE messages m SET state = 'cancelled', error_message = coalesce(p_error, m.error_message),
+           updated_at = now(), finalized_at = now()
+     WHERE m.id = ANY (v_taken) AND m.state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
 END $$;
-
-CREATE OR REPLACE TRIGGER messages_outbox_cancel BEFORE UPDATE OF state ON messages
-    FOR EACH ROW WHEN (OLD.state = 'queued' AND NEW.state = 'cancelled')
-    EXECUTE FUNCTION tocsin_outbox_cancel();
 
 -- In-flight messages are counted 'sending' in their blast's counters
 -- although their state stays 'queued': the claim moves them (p_sign 1),
@@ -382,18 +391,24 @@ END $$;
 
 -- The stamp: which of p_ids (claimed by p_worker, still queued) go to the
 -- carrier now, committed before any request. One opted out since its
--- claim is suppressed instead.
+-- claim is suppressed instead. The conversations of those going hear a
+-- "status" event (they show 'sending' from now; nothing else writes them
+-- until the outcome).
 CREATE OR REPLACE FUNCTION tocsin_mark_going(p_ids bigint[], p_worker text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
 DECLARE
     v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
+    v_orgs bigint[];
+    v_convs bigint[];
 BEGIN
     SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
-    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
-      INTO v_going, v_blocked
-      FROM (SELECT m.id,
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
+           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
+           array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
+      INTO v_going, v_blocked, v_orgs, v_convs
+      FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
@@ -407,6 +422,10 @@ BEGIN
                updated_at = now(), finalized_at = now()
          WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
     END IF;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
+           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
+    END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
         RETURN QUERY SELECT unnest(v_going);
@@ -417,7 +436,8 @@ END $$;
 -- audience fixed; sending blasts whose due queued messages run below
 -- tocsin_blast_feed_ahead are fed whole chunks. Queued messages waiting
 -- for the recipient's morning do not count as due, so a blast whose first
--- chunks are all outside quiet hours keeps feeding the others.
+-- chunks are all outside quiet hours keeps feeding the others; nor do
+-- those in flight (claimed, out of the outbox), as 'sending' did not.
 CREATE OR REPLACE FUNCTION tocsin_blasts_tick(p_now timestamptz) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_id bigint;
@@ -458,10 +478,13 @@ BEGIN
          ORDER BY b.started_at, b.id
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
-        -- Due messages of the blast waiting in the outbox (outbox_blast;
-        -- still queued: an outbox row may outlive a state change), looking
-        -- at no more than twice what is wanted (the rest may wait for the
-        -- morning).
+        -- Due queued messages of the blast, looking at no more than twice
+        -- what is wanted (the rest may wait for the morning). Due means
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
         SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
           FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
                  WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
@@ -496,6 +519,7 @@ CREATE OR REPLACE FUNCTION tocsin_record_outcomes(p_worker text, p_ids bigint[],
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_changed int;
+    v_cancelled int;
     v_mine bigint[];
     v_claim_of bigint[];
     v_blasts boolean;
@@ -570,9 +594,10 @@ BEGIN
         INSERT INTO consent_events (org_id, phone, event, source, evidence)
         SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
     )
-    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
-      FROM gone g
-     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    SELECT tocsin_unqueue(array(SELECT m.id FROM messages m JOIN gone g ON m.org_id = g.org_id
+                                                              AND m.to_phone = g.to_phone
+                                 WHERE m.state = 'queued'), NULL)
+      INTO v_cancelled;
     END IF;
 
     -- Receipts that came before this batch recorded its provider ids.
