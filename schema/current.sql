@@ -7264,8 +7264,8 @@ ALTER TABLE public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 --
 
 CREATE TABLE public.message_carrier_ids (
-    provider_message_id text NOT NULL,
-    provider text NOT NULL,
+    provider_message_id text NOT NULL COLLATE pg_catalog."C",
+    provider text NOT NULL COLLATE pg_catalog."C",
     message_id bigint NOT NULL
 );
 
