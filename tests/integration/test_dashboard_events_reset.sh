@@ -41,8 +41,7 @@ done
 curl -s -N -b "$TMP/lead.jar" "$DASH/api/events" >"$TMP/healthy.events" 2>/dev/null &
 healthy=$!
 TEST_PIDS+=("$healthy")
-for _ in $(seq 1 50); do grep -q "event: ready" "$TMP/healthy.events" && break; sleep 0.1; done
-grep -q "event: ready" "$TMP/healthy.events" || fail "the healthy stream never opened"
+wait_until 60 "the healthy stream to open" file_has "$TMP/healthy.events" "event: ready"
 
 # An event for vol1's conversation reaches every stream above: the reset
 # ones fail their write.
