@@ -50,6 +50,12 @@ forget_sender() {
 # stuck_at_proxy: bytes from the gateway wait unread at the stopped proxy
 # (a query is in flight on one of its connections).
 stuck_at_proxy() { ss -tnH "( sport = :$PROXY_PORT )" | awk '$1 == "ESTAB" && $2 > 0 {f = 1} END {exit !f}'; }
+# webhooks_read N: N webhook connections are open at the gateway and it has
+# read every byte of them (each request is then parsed and queued).
+webhooks_read() {
+  ss -tnH "( sport = :$GW_PORT )" |
+    awk -v n="$1" '$1 == "ESTAB" {c++; if ($2 > 0) u = 1} END {exit !(c == n && !u)}'
+}
 # signed PATH k=v...: a Twilio webhook signed with the demo sender's token; prints the HTTP status.
 signed() {
   local path=$1; shift
@@ -131,10 +137,10 @@ assert_eq "$(sql "SELECT body FROM inbound_messages WHERE provider_message_id = 
 assert_eq "$(sql "SELECT body IS NOT NULL AND body = 'NULL' FROM inbound_messages WHERE provider_message_id = 'SModd00002'")" t "NULL is a word"
 assert_eq "$(metric tocsin_gateway_spooled_total)" "$spooled" "not spooled"
 
-# Batches: with the database paused, three batches wait and later messages
-# pile up into a fourth. When one message of it is refused (a test trigger
-# poisons it), the batch is retried message by message: only that one
-# fails (503, not stored), the others are stored.
+# Batches: with the database paused, the first message's batch hangs and
+# the four later ones gather behind it into a second. When one message of
+# that is refused (a test trigger poisons it), the batch is retried message
+# by message: only that one fails (503, not stored), the others are stored.
 sql "CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
        IF NEW.body = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END \$\$;
      CREATE TRIGGER test_poison BEFORE INSERT ON inbound_messages FOR EACH ROW EXECUTE FUNCTION test_poison()" >/dev/null
@@ -142,11 +148,13 @@ forget_sender
 assert_eq "$(text SMwarm0001 $C "warm up")" 200 "the sender is fresh in the cache"
 kill -STOP "$PROXY"
 pids=()
-for i in 1 2 3 4 5; do
+text SMbatch0001 +14155550401 "batched 1" > "$TMP/batch1" & pids+=($!)
+wait_until 60 "the first message's batch to hang at the paused database" stuck_at_proxy
+for i in 2 3 4 5; do
   body="batched $i"; [ $i -eq 5 ] && body=poison
   text "SMbatch000$i" "+1415555040$i" "$body" > "$TMP/batch$i" & pids+=($!)
-  sleep 0.15
 done
+wait_until 60 "the four later messages to gather behind it" webhooks_read 5
 kill -CONT "$PROXY"
 for p in "${pids[@]}"; do wait "$p"; done
 assert_eq "$(for i in 1 2 3 4 5; do cat "$TMP/batch$i"; echo; done | paste -sd' ')" "200 200 200 200 503" "only the poisoned message fails"
