@@ -68,7 +68,7 @@ assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 1 "one lease for the d
 
 # SIGTERM while a backlog is claimed: exit 0, and nothing stays claimed.
 enqueue_bulk 1000 200 "Second"
-wait_until 60 "the second batch claimed" sql_gt "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'sending'" 0
+wait_until 60 "the second batch claimed" sql_gt "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND tocsin_message_shown_state(id, state) = 'sending'" 0
 for n in a b c; do pid_var="WORKER_PID_$n"; kill -TERM "${!pid_var}"; done
 for n in a b c; do
   pid_var="WORKER_PID_$n"
