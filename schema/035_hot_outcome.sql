@@ -61,4 +61,4 @@ DROP INDEX messages_blast_phone;
 -- updates most rows of a page in one transaction, and a version only
 -- becomes free space once that commits (docs/architecture.md, "Why HOT").
 -- Pages written before keep their old filling.
-ALTER TABLE messages SET (fillfactor = 50);
+ALTER TABLE messages SET (fillfactor = 45);
