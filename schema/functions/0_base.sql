@@ -11,9 +11,16 @@
 -- A repeatable file: edited in place; tocsinctl migrate applies it again
 -- when it changes (schema/README.md).
 
+-- Whether p is '+', a digit 1-9, then 7 to 14 more digits 0-9 (E.164),
+-- spelled without a regular expression: every UPDATE of messages checks
+-- its to_phone again, and a regex match cost twice this (1.5 against
+-- 0.7 us a row). Not STRICT so that it stays inlined into the CHECK
+-- constraints (an AND is not strict); NULL in gives NULL out all the same.
+-- The digits left after rtrim are only ASCII ones, so octet_length is the
+-- length in characters.
 CREATE OR REPLACE FUNCTION tocsin_is_e164(p text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT p ~ '^\+[1-9][0-9]{7,14}$' $$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT octet_length(p) BETWEEN 9 AND 16 AND rtrim(p, '0123456789') = '+' AND substr(p, 2, 1) <> '0' $$;
 
 -- Why a blast filter is invalid, or NULL when it is valid. Filters: {}
 -- (everyone on the list) or {"field": NAME, "equals": TEXT}, matching

@@ -188,9 +188,16 @@ END $$;
 -- Statement-level, with transition tables: one pass over the changed
 -- rows, one delta row per blast whose counts moved. (Transition tables
 -- cannot go with an UPDATE OF column list, so it sees every UPDATE of
--- messages; rows of no blast are skipped by the first filter.)
+-- messages; rows of no blast are skipped by the first filter.) The
+-- worker's outcomes count their own changes in the statement that makes
+-- them (tocsin_record_outcomes, which sets tocsin.blast_counted for that
+-- statement only): this is for every other writer (claims, receipts,
+-- the sweep, an operator's SQL).
 CREATE OR REPLACE FUNCTION tocsin_blast_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('tocsin.blast_counted', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO blast_counter_deltas (blast_id, queued, sending, sent, delivered, undelivered, failed,
                                       unknown, suppressed, cancelled)
     SELECT x.blast_id,
