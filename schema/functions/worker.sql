@@ -146,8 +146,9 @@ END $$;
 
 -- In-flight messages are counted 'sending' in their blast's counters
 -- although their state stays 'queued': the claim moves them (p_sign 1),
--- and whatever ends their flight (outcome, release, sweep, suppression)
--- moves them back (p_sign -1) before the state change counts them.
+-- and whatever else ends their flight (release, sweep, suppression) moves
+-- them back (p_sign -1) before the state change counts them. An outcome
+-- counts both in its own statement (tocsin_record_outcomes).
 CREATE OR REPLACE FUNCTION tocsin_outbox_count_flight(p_ids bigint[], p_sign int) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO blast_counter_deltas (blast_id, queued, sending)

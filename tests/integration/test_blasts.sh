@@ -198,6 +198,26 @@ assert_eq "$(sql "SELECT tocsin_blast_cancel($ORG, $B2, NULL)")" 1 "cancel retur
 r=$(recount "$B2"); assert_eq "$(sed -n 1p <<<"$r")" "0 0 0 0 0 0 0 0 1" "B2 counters after cancel"
 assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B2 counters equal a recount"
 bad 'cannot be resumed: it is cancelled' "SELECT tocsin_blast_resume($ORG, $B2, NULL)"
+
+# The outcome counts its blasts itself (the counter trigger skips that
+# statement): B3's three messages, claimed by w1 above, are stamped; one
+# is retried (back to the outbox), then the lease runs out (the other two
+# become unknown under w1's name) and a late outcome sends one of them.
+b3=$(sql "SELECT string_agg(id::text, ',' ORDER BY id) FROM messages WHERE blast_id = $B3")
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going('{$b3}', 'w1')")" 3 "B3 stamped"
+IFS=, read -r b3a b3b _ <<<"$b3"
+assert_eq "$(sql "SELECT tocsin_record_outcomes('w1', '{$b3a}', '{retry}', '{NULL}', '{429}', '{busy}', '{0}', '{f}')")" 1 \
+  "a retry recorded"
+r=$(recount "$B3"); assert_eq "$(sed -n 1p <<<"$r")" "1 2 0 0 0 0 0 0 0" "B3 counters after a retry"
+assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B3 counters equal a recount after a retry"
+sql "UPDATE claims SET lease_until = now() - interval '1 second' WHERE worker = 'w1'" >/dev/null
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 2 "the two stamped in flight swept"
+assert_eq "$(sql "SELECT tocsin_record_outcomes('w1', '{$b3b}', '{sent}', '{SMb3b}', '{NULL}', '{NULL}', '{0}', '{f}')")" 1 \
+  "an unknown one's late outcome recorded"
+assert_eq "$(sql "SELECT tocsin_record_outcomes('w1', '{$b3b}', '{sent}', '{SMb3b}', '{NULL}', '{NULL}', '{0}', '{f}')")" 0 \
+  "written twice: nothing changes"
+r=$(recount "$B3"); assert_eq "$(sed -n 1p <<<"$r")" "1 0 1 0 0 0 1 0 0" "B3 counters after the sweep and a late outcome"
+assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B3 counters equal a recount after the sweep and a late outcome"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE subject_id = $B2 AND subject_type = 'blast'")" \
   "blast.create,blast.schedule,blast.cancel" "audit trail"
 
