@@ -693,6 +693,9 @@ CREATE FUNCTION public.tocsin_blast_count_changes() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    IF current_setting('tocsin.blast_counted', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO blast_counter_deltas (blast_id, queued, sending, sent, delivered, undelivered, failed,
                                       unknown, suppressed, cancelled)
     SELECT x.blast_id,
@@ -2210,8 +2213,8 @@ CREATE FUNCTION public.tocsin_dashboard_phone(p_phone text, p_role text) RETURNS
 --
 
 CREATE FUNCTION public.tocsin_is_e164(p text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $_$ SELECT p ~ '^\+[1-9][0-9]{7,14}$' $_$;
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT octet_length(p) BETWEEN 9 AND 16 AND rtrim(p, '0123456789') = '+' AND substr(p, 2, 1) <> '0' $$;
 
 
 --
@@ -5043,18 +5046,18 @@ DECLARE
     v_cancelled int;
     v_mine bigint[];
     v_claim_of bigint[];
-    v_blasts boolean;
     v_settled bigint[];
     v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
-    SELECT array_agg(h.id), array_agg(h.claim_id), bool_or(h.blasts) INTO v_mine, v_claim_of, v_blasts
+    SELECT array_agg(h.id), array_agg(h.claim_id) INTO v_mine, v_claim_of
       FROM tocsin_claims_held(p_worker, p_ids) h;
-    IF v_blasts THEN
-        PERFORM tocsin_outbox_count_flight(v_mine, -1);
-    END IF;
     PERFORM set_config('enable_nestloop', 'off', true);
+    -- The blast counters of the rows changed here are written by this
+    -- statement (counted below), so the trigger that counts every other
+    -- UPDATE of messages skips it (tocsin_blast_count_changes).
+    PERFORM set_config('tocsin.blast_counted', 'on', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
@@ -5082,11 +5085,24 @@ BEGIN
             -- outcome written twice matches neither the first time's
             -- state nor this, and changes nothing
             OR (m.state = 'unknown' AND m.claimed_by = p_worker AND NOT m.id = ANY (coalesce(v_mine, '{}'))))
-    RETURNING m.id, m.state)
-    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued'),
-           array_agg(h.claim_id) FILTER (WHERE d.state <> 'queued' AND h.claim_id IS NOT NULL)
+    RETURNING m.id, m.state, m.blast_id),
+    j AS (
+        -- in flight (held in a claim, counted 'sending') or unknown before
+        SELECT d.id, d.state, d.blast_id, h.claim_id
+          FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id),
+    counted AS (
+        INSERT INTO blast_counter_deltas (blast_id, queued, sending, sent, failed, unknown)
+        SELECT j.blast_id, count(*) FILTER (WHERE j.state = 'queued'),
+               -count(*) FILTER (WHERE j.claim_id IS NOT NULL),
+               count(*) FILTER (WHERE j.state = 'sent'), count(*) FILTER (WHERE j.state = 'failed'),
+               count(*) FILTER (WHERE j.state = 'unknown') - count(*) FILTER (WHERE j.claim_id IS NULL)
+          FROM j WHERE j.blast_id IS NOT NULL
+         GROUP BY j.blast_id)
+    SELECT count(*), array_agg(j.id) FILTER (WHERE j.state = 'queued'),
+           array_agg(j.claim_id) FILTER (WHERE j.state <> 'queued' AND j.claim_id IS NOT NULL)
       INTO v_changed, v_retry, v_settled
-      FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id;
+      FROM j;
+    PERFORM set_config('tocsin.blast_counted', '', true);
     PERFORM set_config('enable_nestloop', v_nestloop, true);
     IF v_settled IS NOT NULL THEN
         PERFORM tocsin_claims_settle(v_settled);
