@@ -19,7 +19,8 @@
  * user is not disabled. Sliding never moves expires_at past the absolute
  * end, so what the table says is what holds. Its org, user and role are
  * what tocsin_session_scopes resolves (its own, or the chapter a national
- * admin acts in: schema 028), so every statement is scoped the one way.
+ * admin acts in: schema 028), so every statement is scoped the one way;
+ * that org's phone_region (schema 039) comes along for api_import_region.
  * A half-logged-in session (stage 'code' or 'enrol', schema 030) never
  * slides: it has the few minutes its login gave it. */
 static const char session_sql[] =
@@ -32,7 +33,9 @@ static const char session_sql[] =
     "                                     created_at + make_interval(secs => $3::int))"
     "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds'"
     "              AND stage = 'full')"
-    " SELECT id, org_id, user_id, role, csrf_token, stage FROM s";
+    " SELECT id, org_id, user_id, role, csrf_token, stage,"
+    "        (SELECT coalesce(phone_region, '') FROM orgs WHERE orgs.id = s.org_id) AS phone_region"
+    "   FROM s";
 
 int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols)
 {
@@ -59,8 +62,8 @@ int api_add_phone(struct api_call *call, const char *phone)
 {
     char e164[TOCSIN_E164_MAX + 1], why[160];
     size_t n = phone ? strlen(phone) : 0;
-    if (n == 0 || tocsin_phone_normalize(phone, n, api_import_region(call->dash), e164, why,
-                                         sizeof why) != 0) {
+    if (n == 0 ||
+        tocsin_phone_normalize(phone, n, api_import_region(call), e164, why, sizeof why) != 0) {
         tocsin_http_error(call->req, 400, "invalid", "%s", n ? why : "type the phone number");
         return -1;
     }
@@ -369,8 +372,9 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
-    static const char *const names[] = {"id", "org_id", "user_id", "role", "csrf_token", "stage"};
-    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF, I_STAGE };
+    static const char *const names[] = {"id",         "org_id", "user_id",     "role",
+                                        "csrf_token", "stage",  "phone_region"};
+    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF, I_STAGE, I_REGION };
     int col[ARRAY_SIZE(names)];
     if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
         tocsin_http_error(call->req, 500, "internal", "the request failed");
@@ -382,6 +386,7 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
     snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
     snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, col[I_CSRF]));
     snprintf(call->stage, sizeof call->stage, "%s", PQgetvalue(r->res, 0, col[I_STAGE]));
+    snprintf(call->region, sizeof call->region, "%s", PQgetvalue(r->res, 0, col[I_REGION]));
     call->role_level = strcmp(call->role, "admin") == 0  ? API_ADMIN
                        : strcmp(call->role, "lead") == 0 ? API_LEAD
                                                          : API_VOLUNTEER;

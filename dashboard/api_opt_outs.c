@@ -122,7 +122,7 @@ void api_opt_out_preview(struct api_call *call)
     struct opt_out_preview o = {.columns = json_array(),
                                 .rows = json_array(),
                                 .lines = json_array(),
-                                .region = api_import_region(call->dash),
+                                .region = api_import_region(call),
                                 .suggested = -1,
                                 .by_value = -1};
     if (!o.columns || !o.rows || !o.lines)

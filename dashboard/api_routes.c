@@ -45,6 +45,7 @@ static const char *const f_settings[] = {"name",
                                          "texting_hours_end",
                                          "release_after_minutes",
                                          "volunteer_max_conversations",
+                                         "phone_region",
                                          NULL};
 static const char *const f_privacy[] = {"retain_outbound_days", "retain_inbound_days",
                                         "retain_session_days",  "retain_audit_days",
@@ -141,7 +142,7 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, NULL, SQL_TAG_REMOVE),
 
     /* the org's settings (api_settings.c, schema/025) */
-    ROUTE_SQL("GET", "/api/settings", API_ADMIN, 0, NULL, SQL_SETTINGS),
+    ROUTE_FN("GET", "/api/settings", API_ADMIN, 0, NULL, api_settings_get),
     ROUTE_FN("POST", "/api/settings", API_ADMIN, 0, f_settings, api_settings_save),
     /* keeping less: retention, what volunteers see, forgetting a member
      * (api_privacy.c, schema/functions/retention.sql and forget.sql) */

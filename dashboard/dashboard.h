@@ -48,7 +48,8 @@ struct api_call {
     struct dashboard *dash;
     const struct api_route *route;
     char org_id[24], user_id[24], role[16], session_id[24];
-    char stage[8]; /* the session's: "full", or "code"/"enrol" while half logged in */
+    char stage[8];  /* the session's: "full", or "code"/"enrol" while half logged in */
+    char region[3]; /* the org's phone_region, "" when it has none (schema 039) */
     enum api_role role_level;
     char csrf[64];
     const char *params[API_MAX_PARAMS];
@@ -195,10 +196,11 @@ void api_import_slot_release(struct dashboard *dash);
 struct tocsin_import_report;
 void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
                       const struct tocsin_import_report *rep, int opt_outs);
-/* The one region every import, its preview and a typed number are read
- * in when written without +country: TOCSIN_DEFAULT_REGION (US when
- * unset). Orgs carry no region of their own, so it is the deployment's. */
-const char *api_import_region(const struct dashboard *dash);
+/* The one region every import, its preview and a number typed for the
+ * call's org are read in when written without +country: the org's
+ * phone_region (schema 039), else TOCSIN_DEFAULT_REGION (US when unset).
+ * Alive as long as call. */
+const char *api_import_region(const struct api_call *call);
 /* What api_import_start imports: csv (the file's text, UTF-8; copied)
  * to list (created when missing), or as an opt-out list with its phone
  * column, or as an outreach campaign's audience (subscribed to nothing).
@@ -255,6 +257,7 @@ void api_sender_credentials(struct api_call *call);
 void api_sender_test(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
+void api_settings_get(struct api_call *call);
 void api_contact_forget_preview(struct api_call *call);
 void api_contact_forget(struct api_call *call);
 void api_stats(struct api_call *call);

@@ -150,9 +150,15 @@ static const struct tocsinctl_verb verbs[] = {
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
      "default Spanish text with those parts).\n"},
-    {"org", "set", "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]", DB,
-     tocsinctl_org_set, "change an organisation's settings",
+    {"org", "set",
+     "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]\n"
+     "[--phone-region CC|default]",
+     DB, tocsinctl_org_set, "change an organisation's settings",
      "Changes an organisation's settings (give at least one).\n"
+     "--phone-region: the country (two upper-case letters: MX, GB, US) whose\n"
+     "numbers written without +country the org's imports, their previews and numbers\n"
+     "typed in the dashboard are read as; default: back to TOCSIN_DEFAULT_REGION.\n"
+     "Audited.\n"
      "--volunteer-max-conversations: the most open conversations one volunteer may\n"
      "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
      "takes nothing away from anyone.\n"
@@ -231,8 +237,8 @@ static const struct tocsinctl_verb verbs[] = {
      "e.g. America/Chicago: quiet hours use it), and any others,\n"
      "which are kept as the contact's custom fields. Existing contacts are updated.\n"
      "Numbers are normalised to E.164; one written without +country is read in CC\n"
-     "(default TOCSIN_DEFAULT_REGION, as in the dashboard), and one not valid there is\n"
-     "rejected with its reason, never guessed.\n"
+     "(default the org's phone region, else TOCSIN_DEFAULT_REGION, as in the\n"
+     "dashboard), and one not valid there is rejected with its reason, never guessed.\n"
      "--list subscribes the contacts to that list (opted-out numbers never are).\n"
      "--outreach adds them instead as targets of that outreach campaign (its id):\n"
      "they are subscribed to nothing and never in a blast; volunteers text them.\n"
@@ -315,7 +321,7 @@ static const struct tocsinctl_verb verbs[] = {
     {"contacts", "forget", "--org SLUG [--region CC] [--yes] NUMBER", DB, tocsinctl_contacts_forget,
      "forget one member: names, fields, notes, message texts, conversations",
      "Forgets the member of the org with NUMBER (normalised as imports do; CC: region\n"
-     "for a number without +country): her name, zip, timezone, language and custom\n"
+     "for a number without +country, default the org's phone region): her name, zip, timezone, language and custom\n"
      "fields, her conversations with their notes and tags, her outreach targets and\n"
      "answers, and the text of every message to and from her. Her queued messages are\n"
      "cancelled and her subscriptions ended. Kept, as the law requires: her number's\n"
@@ -468,6 +474,23 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id)
         return -1;
     }
     *org_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int tocsinctl_org_region(struct tocsinctl *ctl, PGconn *conn, long long org_id, char out[3])
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", org_id);
+    const char *params[] = {id};
+    PGresult *res = tocsinctl_exec(
+        conn, "org", "SELECT phone_region FROM orgs WHERE id = $1::bigint", 1, params);
+    if (!res)
+        return -1;
+    const char *r = ctl->cfg.default_region;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        r = PQgetvalue(res, 0, 0);
+    snprintf(out, 3, "%s", r && *r ? r : "US");
     PQclear(res);
     return 0;
 }

@@ -45,6 +45,13 @@ int tocsinctl_help(const char *verb);
  * `org "x" does not exist` (or the database error) and returns -1. */
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 
+/* The region numbers of org_id written without +country are read in, as
+ * the dashboard reads them: the org's phone_region (schema 039), else
+ * TOCSIN_DEFAULT_REGION (US when unset); an explicit --region wins over
+ * both (the caller's). Copies it into out. Returns 0, or -1 after printing
+ * the database error. */
+int tocsinctl_org_region(struct tocsinctl *ctl, PGconn *conn, long long org_id, char out[3]);
+
 /* Connects (tocsinctl_db), looks org up, and runs fn(conn, org_id, arg, err, errlen).
  * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit
  * status. */
