@@ -1519,6 +1519,7 @@ CREATE TABLE public.orgs (
     retain_session_days integer DEFAULT 30 NOT NULL,
     retain_audit_days integer DEFAULT 730 NOT NULL,
     volunteer_fields text[] DEFAULT '{first_name}'::text[] NOT NULL,
+    phone_region text,
     CONSTRAINT orgs_alert_claims_per_hour_check CHECK (((alert_claims_per_hour >= 1) AND (alert_claims_per_hour <= 100000))),
     CONSTRAINT orgs_alert_export_over_check CHECK (((alert_export_over >= 1) AND (alert_export_over <= 10000000))),
     CONSTRAINT orgs_blast_approval_over_check CHECK (((blast_approval_over >= 1) AND (blast_approval_over <= 100000000))),
@@ -1527,6 +1528,7 @@ CREATE TABLE public.orgs (
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_national_top CHECK (((NOT "national") OR (parent_org_id IS NULL))),
+    CONSTRAINT orgs_phone_region_code CHECK ((phone_region ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
     CONSTRAINT orgs_retain_audit_days_check CHECK (((retain_audit_days >= 90) AND (retain_audit_days <= 3650))),
     CONSTRAINT orgs_retain_inbound_days_check CHECK (((retain_inbound_days >= 30) AND (retain_inbound_days <= 3650))),
@@ -3476,14 +3478,15 @@ CREATE FUNCTION public.tocsin_org_settings_json(o public.orgs) RETURNS json
         'name', o.name, 'help_text', o.help_text, 'help_text_es', o.help_text_es,
         'texting_hours_start', o.texting_hours_start, 'texting_hours_end', o.texting_hours_end,
         'release_after_minutes', o.release_after_minutes,
-        'volunteer_max_conversations', o.volunteer_max_conversations) $$;
+        'volunteer_max_conversations', o.volunteer_max_conversations,
+        'phone_region', o.phone_region) $$;
 
 
 --
--- Name: tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text, p_help_es text, p_start text, p_end text, p_release text, p_cap text) RETURNS TABLE(status integer, body json)
+CREATE FUNCTION public.tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text, p_help_es text, p_start text, p_end text, p_release text, p_cap text, p_region text) RETURNS TABLE(status integer, body json)
     LANGUAGE plpgsql
     AS $_$
 DECLARE
@@ -3515,6 +3518,14 @@ BEGIN
             RETURN;
         END IF;
         v_new.help_text_es := nullif(p_help_es, '');
+    END IF;
+    IF p_region IS NOT NULL THEN
+        IF p_region <> 'default' AND p_region !~ '^[A-Z]{2}$' THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                format('invalid phone_region "%s": two upper-case letters, e.g. MX, or default', left(p_region, 20)));
+            RETURN;
+        END IF;
+        v_new.phone_region := nullif(p_region, 'default');
     END IF;
     -- Whole numbers only; the bounds are the columns' own.
     FOREACH v_key IN ARRAY ARRAY['texting_hours_start', 'texting_hours_end', 'release_after_minutes',
@@ -3555,7 +3566,8 @@ BEGIN
     UPDATE orgs SET name = v_new.name, help_text = v_new.help_text, help_text_es = v_new.help_text_es,
            texting_hours_start = v_new.texting_hours_start, texting_hours_end = v_new.texting_hours_end,
            release_after_minutes = v_new.release_after_minutes,
-           volunteer_max_conversations = v_new.volunteer_max_conversations
+           volunteer_max_conversations = v_new.volunteer_max_conversations,
+           phone_region = v_new.phone_region
      WHERE id = p_org;
     v_changes := tocsin_json_changes(to_jsonb(tocsin_org_settings_json(v_old)),
                                      to_jsonb(tocsin_org_settings_json(v_new)));

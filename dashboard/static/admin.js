@@ -192,7 +192,8 @@ function previewView(p, column) {
 }
 
 // How numbers written without a country code are read (the server's rule:
-// TOCSIN_DEFAULT_REGION), so an admin outside the US sees it before importing.
+// the org's phone region, else TOCSIN_DEFAULT_REGION), so an admin outside
+// the US sees it before importing.
 function regionText(region) {
   return region ? `Numbers without +country are read as ${region}; one not valid there is refused, not guessed.` : '';
 }
