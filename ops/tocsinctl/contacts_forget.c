@@ -67,7 +67,7 @@ int tocsinctl_contacts_forget(struct tocsinctl *ctl, int argc, char **argv)
     long long org_id;
     char org_region[3];
     PGconn *conn = ctl_connect(ctl, org, &org_id);
-    if (!conn || (!region && tocsinctl_org_region(ctl, conn, org_id, org_region) != 0))
+    if (!conn || (!region && tocsinctl_org_region(&ctl->cfg, conn, org_id, org_region) != 0))
         return TOCSINCTL_FAIL;
     char e164[TOCSIN_E164_MAX + 1], why[160];
     if (tocsin_phone_normalize(pos[0], strlen(pos[0]), region ? region : org_region, e164, why,

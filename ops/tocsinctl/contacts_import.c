@@ -108,7 +108,7 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     const struct tocsin_import_preset *p = preset ? preset_mapping(in, preset, &mapping) : NULL;
     char org_region[3];
     if ((preset && !p) || !conn || tocsinctl_find_org(conn, org, &org_id) ||
-        (!region && tocsinctl_org_region(ctl, conn, org_id, org_region) != 0))
+        (!region && tocsinctl_org_region(&ctl->cfg, conn, org_id, org_region) != 0))
         goto out;
     if (p && p->opt_outs && (list || outreach)) {
         fprintf(stderr,

@@ -478,7 +478,8 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id)
     return 0;
 }
 
-int tocsinctl_org_region(struct tocsinctl *ctl, PGconn *conn, long long org_id, char out[3])
+int tocsinctl_org_region(const struct tocsin_config *cfg, PGconn *conn, long long org_id,
+                         char out[3])
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", org_id);
@@ -487,7 +488,7 @@ int tocsinctl_org_region(struct tocsinctl *ctl, PGconn *conn, long long org_id, 
         conn, "org", "SELECT phone_region FROM orgs WHERE id = $1::bigint", 1, params);
     if (!res)
         return -1;
-    const char *r = ctl->cfg.default_region;
+    const char *r = cfg->default_region;
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
         r = PQgetvalue(res, 0, 0);
     snprintf(out, 3, "%s", r && *r ? r : "US");

@@ -50,7 +50,8 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
  * TOCSIN_DEFAULT_REGION (US when unset); an explicit --region wins over
  * both (the caller's). Copies it into out. Returns 0, or -1 after printing
  * the database error. */
-int tocsinctl_org_region(struct tocsinctl *ctl, PGconn *conn, long long org_id, char out[3]);
+int tocsinctl_org_region(const struct tocsin_config *cfg, PGconn *conn, long long org_id,
+                         char out[3]);
 
 /* Connects (tocsinctl_db), looks org up, and runs fn(conn, org_id, arg, err, errlen).
  * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit

@@ -5,7 +5,8 @@
 # settings page and an org set to MX by `tocsinctl org set` read the same
 # national file differently on every path (list import, Move in and
 # opt-out previews and imports, the opt-out lookup, forget's preview,
-# tocsinctl contacts import, where an explicit --region still wins).
+# tocsinctl contacts import, where an explicit --region still wins, and
+# tocsinctl sender add).
 # Hostile: a volunteer or lead may not change it (403), another org's
 # admin changes only her own (an org_id in the body is ignored), an
 # unknown code (ZZ, "mx ", MEX, empty, 3 KB) is refused with its reason
@@ -117,6 +118,11 @@ assert_contains "$(cat "$TMP/err")" "numbers without +country read as GB" "an ex
 assert_contains "$out" "rejected=0" "all four valid in GB"
 out=$(TOCSIN_DEFAULT_REGION=GB "$CTL" contacts import --org mx --list otra --dry-run "$TMP/national.csv" 2>"$TMP/err")
 assert_contains "$(cat "$TMP/err")" "numbers without +country read as MX" "the org's region wins over the deployment's"
+
+# --- a sender's number typed without +country: the org's region too ---
+echo 7c0c51a0000000000000000000000000 | "$CTL" sender add --org mx --address "81 8123 4000" --provider twilio \
+  --mps 1 --account-sid AC7c0c51a0000000000000000000000000 --auth-token-stdin >/dev/null
+assert_eq "$(sql "SELECT address FROM senders WHERE org_id = $MX")" "+528181234000" "tocsinctl sender add reads it in MX"
 
 # --- back to the default ---
 assert_eq "$(call admin POST /api/settings '{"phone_region":"default"}')" 200 "the admin goes back to the default"
