@@ -229,12 +229,15 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+const char *api_default_region(const struct dashboard *dash)
+{
+    const char *r = dash->d->cfg.default_region;
+    return r && *r ? r : "US";
+}
+
 const char *api_import_region(const struct api_call *call)
 {
-    if (call->region[0])
-        return call->region;
-    const char *r = call->dash->d->cfg.default_region;
-    return r && *r ? r : "US";
+    return call->region[0] ? call->region : api_default_region(call->dash);
 }
 
 void api_import_start(struct api_call *call, const struct api_import_request *r)

@@ -22,8 +22,7 @@ static const char save_sql[] = "SELECT * FROM tocsin_org_settings_save($1::bigin
  * back to (TOCSIN_DEFAULT_REGION), so the page can say which applies. */
 void api_settings_get(struct api_call *call)
 {
-    const char *r = call->dash->d->cfg.default_region;
-    if (api_add_param(call, r && *r ? r : "US") != 0) {
+    if (api_add_param(call, api_default_region(call->dash)) != 0) {
         tocsin_http_error(call->req, 500, "internal", "too many parameters");
         return;
     }

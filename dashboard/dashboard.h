@@ -201,6 +201,8 @@ void api_import_audit(PGconn *conn, long long org_id, long long user_id, const c
  * phone_region (schema 039), else TOCSIN_DEFAULT_REGION (US when unset).
  * Alive as long as call. */
 const char *api_import_region(const struct api_call *call);
+/* The deployment's: TOCSIN_DEFAULT_REGION, US when unset. */
+const char *api_default_region(const struct dashboard *dash);
 /* What api_import_start imports: csv (the file's text, UTF-8; copied)
  * to list (created when missing), or as an opt-out list with its phone
  * column, or as an outreach campaign's audience (subscribed to nothing).

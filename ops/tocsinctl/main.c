@@ -140,8 +140,9 @@ static const struct tocsinctl_verb verbs[] = {
      "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
      "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
     {"org", "create",
-     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]", DB,
-     tocsinctl_org_create, "create an organisation (a chapter or the national body)",
+     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT] "
+     "[--phone-region CC]",
+     DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
      "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
      "--national makes it a national body, whose admins create and enter its\n"
      "chapters from the dashboard (Chapters screen); --parent makes it a chapter of\n"
@@ -149,7 +150,10 @@ static const struct tocsinctl_verb verbs[] = {
      "--help-text is the HELP reply\n"
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
-     "default Spanish text with those parts).\n"},
+     "default Spanish text with those parts).\n"
+     "--phone-region: the country (two upper-case letters: MX, PR, GB) whose numbers\n"
+     "written without +country its imports and typed numbers are read as (default\n"
+     "TOCSIN_DEFAULT_REGION; tocsinctl org set changes it).\n"},
     {"org", "set",
      "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]\n"
      "[--phone-region CC|default]",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * org.c — `tocsinctl org create`: a chapter or the national body (an org
  * with chapters is national: its admins get the dashboard's Chapters
- * screen, schema 028);
+ * screen, schema 028), in its own phone region if given (schema 039);
  * `tocsinctl org set`: its settings kept in the database (the phone
  * region checked against libphonenumber's regions, lib/phone). */
 #include <stdio.h>
@@ -15,13 +15,16 @@
 
 int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *name = NULL, *parent = NULL, *help = NULL, *help_es = NULL;
+    const char *name = NULL, *parent = NULL, *help = NULL, *help_es = NULL, *region = NULL;
     const char *pos[1];
     int national = 0;
-    const struct ctl_opt opts[] = {
-        CTL_NEEDED("--name", name),           CTL_VALUE("--parent", parent),
-        CTL_FLAG("--national", national),     CTL_VALUE("--help-text", help),
-        CTL_VALUE("--help-text-es", help_es), CTL_END};
+    const struct ctl_opt opts[] = {CTL_NEEDED("--name", name),
+                                   CTL_VALUE("--parent", parent),
+                                   CTL_FLAG("--national", national),
+                                   CTL_VALUE("--help-text", help),
+                                   CTL_VALUE("--help-text-es", help_es),
+                                   CTL_VALUE("--phone-region", region),
+                                   CTL_END};
     int go = ctl_begin(
         ctl, argc, argv,
         &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing SLUG"});
@@ -31,10 +34,16 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl org create: a chapter (--parent) cannot be --national\n");
         return TOCSINCTL_USAGE;
     }
+    char why[200];
+    if (region && tocsin_phone_region_check("--phone-region", region, why, sizeof why) != 0) {
+        fprintf(stderr, "tocsinctl org create: %s\n", why);
+        return TOCSINCTL_USAGE;
+    }
     PGconn *conn = tocsinctl_db(ctl);
     if (!conn)
         return TOCSINCTL_FAIL;
-    const char *params[] = {pos[0], name, parent, help, help_es, national ? "true" : "false"};
+    const char *params[] = {pos[0], name, parent, help, help_es, national ? "true" : "false",
+                            region};
     char err[512];
     /* A chapter's parent becomes national, unless it is itself a chapter
      * (no row: refused below). */
@@ -42,10 +51,11 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
         conn,
         "WITH p AS (UPDATE orgs SET national = true WHERE slug = $3 AND parent_org_id IS NULL"
         "           RETURNING id)"
-        "INSERT INTO orgs (slug, name, parent_org_id, help_text, help_text_es, national) "
-        "SELECT $1, $2, p.id, $4, $5, $6::boolean FROM (SELECT NULL) x "
+        "INSERT INTO orgs (slug, name, parent_org_id, help_text, help_text_es, national,"
+        "                  phone_region) "
+        "SELECT $1, $2, p.id, $4, $5, $6::boolean, $7 FROM (SELECT NULL) x "
         "LEFT JOIN p ON true WHERE $3::text IS NULL OR p.id IS NOT NULL RETURNING id",
-        6, params, err, sizeof err);
+        7, params, err, sizeof err);
     int rc = TOCSINCTL_FAIL;
     if (!res && strcmp(tocsin_dbsync_last_sqlstate(), "23505") == 0)
         fprintf(stderr, "tocsinctl org create: org \"%s\" already exists\n", pos[0]);

@@ -124,6 +124,15 @@ echo 7c0c51a0000000000000000000000000 | "$CTL" sender add --org mx --address "81
   --mps 1 --account-sid AC7c0c51a0000000000000000000000000 --auth-token-stdin >/dev/null
 assert_eq "$(sql "SELECT address FROM senders WHERE org_id = $MX")" "+528181234000" "tocsinctl sender add reads it in MX"
 
+# --- tocsinctl org create: a chapter in its own region from the start ---
+"$CTL" org create pr --name "Capítulo PR" --phone-region XX >"$TMP/ctl.out" 2>&1 && fail "org create took XX"
+assert_contains "$(cat "$TMP/ctl.out")" 'invalid --phone-region "XX": no country has this code' "org create says why"
+assert_eq "$(sql "SELECT count(*) FROM orgs WHERE slug = 'pr'")" 0 "and creates nothing"
+"$CTL" org create pr --name "Capítulo PR" --phone-region PR >/dev/null
+assert_eq "$(sql "SELECT phone_region FROM orgs WHERE slug = 'pr'")" PR "created in PR"
+out=$("$CTL" contacts import --org pr --list miembros --dry-run "$TMP/national.csv" 2>"$TMP/err")
+assert_contains "$(cat "$TMP/err")" "numbers without +country read as PR" "its imports read in PR"
+
 # --- back to the default ---
 assert_eq "$(call admin POST /api/settings '{"phone_region":"default"}')" 200 "the admin goes back to the default"
 assert_eq "$(region_of "$ORG")" null "stored as none"
