@@ -80,7 +80,7 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
 static const char *const f_protection[] = {"alert_export_over", "alert_claims_per_hour",
                                            "blast_approval_over", NULL};
-static const char *const f_chapter_create[] = {"name", "slug", NULL};
+static const char *const f_chapter_create[] = {"name", "slug", "phone_region", NULL};
 static const char *const f_chapter_enter[] = {"reason", "minutes", NULL};
 
 /* An upload's state and progress: the uploader's own only. */
@@ -273,7 +273,7 @@ const struct api_route api_routes[] = {
      * another org's ids are 404 unless the caller is the national admin of
      * that chapter, and then only to create, invite, or enter it (audited) */
     ROUTE_SQL("GET", "/api/chapters", API_ADMIN, 0, NULL, SQL_CHAPTERS),
-    ROUTE_SQL("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, SQL_CHAPTER_CREATE),
+    ROUTE_FN("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, api_chapter_create),
     ROUTE_FN("POST", "/api/chapters/:id/invites", API_ADMIN, 0, NULL, api_chapter_invite),
     ROUTE_FN("POST", "/api/chapters/:id/enter", API_ADMIN, 0, f_chapter_enter, api_chapter_enter),
     /* Leaving is the session's own: whatever role the acting account has. */

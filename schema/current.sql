@@ -1284,10 +1284,10 @@ END $$;
 
 
 --
--- Name: tocsin_chapter_create(bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_chapter_create(bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text) RETURNS TABLE(status integer, body json)
+CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text, p_region text) RETURNS TABLE(status integer, body json)
     LANGUAGE plpgsql
     AS $_$
 DECLARE
@@ -1310,16 +1310,23 @@ BEGIN
             'a short name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit');
         RETURN;
     END IF;
+    IF p_region !~ '^[A-Z]{2}$' THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            format('invalid phone_region "%s": two upper-case letters, e.g. MX', left(p_region, 20)));
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM orgs WHERE slug = v_slug) THEN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', format('the short name "%s" is taken', v_slug));
         RETURN;
     END IF;
-    INSERT INTO orgs (slug, name, parent_org_id) VALUES (v_slug, v_name, p_org) RETURNING id INTO v_id;
+    INSERT INTO orgs (slug, name, parent_org_id, phone_region) VALUES (v_slug, v_name, p_org, p_region)
+    RETURNING id INTO v_id;
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id, jsonb_build_object('name', v_name, 'slug', v_slug)),
+    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id,
+            jsonb_build_object('name', v_name, 'slug', v_slug, 'phone_region', p_region)),
            (v_id, NULL, 'org.create', 'org', v_id,
             jsonb_build_object('national_org_id', p_org, 'national_user_id', p_admin));
-    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug);
+    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug, 'phone_region', p_region);
 END $_$;
 
 
@@ -3162,7 +3169,8 @@ CREATE FUNCTION public.tocsin_member_data_columns() RETURNS TABLE(table_name tex
         ('outreach_campaigns', 'script', 'kept', 'a lead''s template, not a member''s data'),
         ('outreach_choices', 'next_script', 'kept', 'a lead''s template, not a member''s data'),
         ('audit_events', 'details', 'kept', 'the audit log is append-only (and chained); it names contacts by id'),
-        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data') $$;
+        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data'),
+        ('orgs', 'phone_region', 'kept', 'an org''s setting (a country code), not a member''s data') $$;
 
 
 --

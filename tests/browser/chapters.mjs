@@ -2,7 +2,7 @@
 // chapters.mjs — a national admin's Chapters page at desktop width and at
 // 390 px (playwright-core driving Debian's chromium headless): the list
 // with its counts, a chapter created (its short name suggested from its
-// name), its first admin invited (the link shown once, then used to make
+// name; an unknown phone region refused, then made in PR), its first admin invited (the link shown once, then used to make
 // the account), entering a chapter refused without a reason and done with
 // one (the app starts over in the chapter, a banner on every page says so
 // and the chapter's conversation opens), and leaving (the banner goes, the
@@ -55,6 +55,11 @@ try {
 
   await desk.fill('#chapter-name', 'East Side');
   check((await desk.inputValue('#chapter-slug')) === 'east-side', 'the short name is suggested from the name');
+  await desk.fill('#chapter-region', 'ZZ');
+  await desk.click('#chapter-create button[type=submit]');
+  await desk.waitForSelector('#chapter-create-error >> text=no country has this code');
+  check(!(await desk.$(chapter('east-side'))), 'an unknown phone region is refused, saying why');
+  await desk.fill('#chapter-region', 'pr');
   await desk.click('#chapter-create button[type=submit]');
   await desk.waitForSelector(chapter('east-side'));
   check(/no admin yet/.test(await desk.textContent(chapter('east-side'))), 'the new chapter has no admin yet');

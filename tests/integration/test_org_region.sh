@@ -6,7 +6,8 @@
 # national file differently on every path (list import, Move in and
 # opt-out previews and imports, the opt-out lookup, forget's preview,
 # tocsinctl contacts import, where an explicit --region still wins, and
-# tocsinctl sender add).
+# tocsinctl sender add); an org made by tocsinctl org create
+# --phone-region, or a chapter by a national admin, starts in its own.
 # Hostile: a volunteer or lead may not change it (403), another org's
 # admin changes only her own (an org_id in the body is ignored), an
 # unknown code (ZZ, "mx ", MEX, empty, 3 KB) is refused with its reason
@@ -132,6 +133,23 @@ assert_eq "$(sql "SELECT count(*) FROM orgs WHERE slug = 'pr'")" 0 "and creates 
 assert_eq "$(sql "SELECT phone_region FROM orgs WHERE slug = 'pr'")" PR "created in PR"
 out=$("$CTL" contacts import --org pr --list miembros --dry-run "$TMP/national.csv" 2>"$TMP/err")
 assert_contains "$(cat "$TMP/err")" "numbers without +country read as PR" "its imports read in PR"
+
+# --- a national admin creates a chapter in its own region ---
+"$CTL" org create nat --name "National Body" --national >/dev/null
+no_two_factor nat
+echo "nat admin password" | "$CTL" user add --org nat --email admin@nat.test --role admin --password-stdin >/dev/null
+assert_eq "$(login nat admin@nat.test 'nat admin password')" 200 "a national admin logs in"
+for code in ZZ MEX 'mx ' ''; do
+  assert_eq "$(call nat POST /api/chapters "{\"name\":\"Sur\",\"slug\":\"sur\",\"phone_region\":\"$code\"}")" 400 "a chapter in \"$code\" is refused"
+  assert_contains "$(jq_ 'd.error.message')" "invalid phone_region \"$code\"" "naming the field and the code"
+done
+assert_eq "$(sql "SELECT count(*) FROM orgs WHERE slug = 'sur'")" 0 "no chapter made"
+assert_eq "$(call nat POST /api/chapters '{"name":"Sur","slug":"sur","phone_region":"MX"}')" 201 "a chapter in MX"
+assert_eq "$(jq_ 'd.phone_region')" MX "the answer says so"
+assert_eq "$(sql "SELECT phone_region FROM orgs WHERE slug = 'sur'")" MX "stored"
+assert_eq "$(sql "SELECT details->>'phone_region' FROM audit_events WHERE action = 'chapter.create'")" MX "audited with it"
+assert_eq "$(call nat POST /api/chapters '{"name":"Norte","slug":"norte"}')" 201 "a chapter without one"
+assert_eq "$(sql "SELECT coalesce(phone_region, 'null') FROM orgs WHERE slug = 'norte'")" null "the deployment's default"
 
 # --- back to the default ---
 assert_eq "$(call admin POST /api/settings '{"phone_region":"default"}')" 200 "the admin goes back to the default"
