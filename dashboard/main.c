@@ -114,6 +114,7 @@ static const struct tocsin_daemon_spec dashboard_spec = {
     .port = dashboard_port,
     .commands = dashboard_commands,
     .refuses_secret_key = 1,
+    .reads_typed_numbers = 1,
     .start = dashboard_start,
     .stop = dashboard_stop,
     .cleanup = dashboard_cleanup,

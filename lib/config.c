@@ -232,11 +232,9 @@ static int config_parse(const struct tocsin_config_var *var, const char *v,
                      var->name, v);
             return -1;
         }
-        if (!tocsin_phone_region_known(v)) {
-            snprintf(err, errlen, "invalid %s \"%s\": no country has this code (US, MX, GB)",
-                     var->name, v);
-            return -1;
-        }
+        /* Whether a country has this code is tocsin_config_check_region's:
+         * asking libphonenumber loads its metadata (about 23 MB), which a
+         * process that never reads a typed number (the worker) must not. */
         memcpy(field, &v, sizeof v);
         return 0;
     case TOCSIN_CFG_LOG_LEVEL:
@@ -352,6 +350,16 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
         return -1;
     }
     return config_secret_key(cfg, fn, ctx, err, errlen);
+}
+
+int tocsin_config_check_region(const struct tocsin_config *cfg, char *err, size_t errlen)
+{
+    if (tocsin_phone_region_known(cfg->default_region))
+        return 0;
+    snprintf(err, errlen,
+             "invalid TOCSIN_DEFAULT_REGION \"%s\": no country has this code (US, MX, GB)",
+             cfg->default_region);
+    return -1;
 }
 
 int tocsin_config_has_secret_key_setting(void)

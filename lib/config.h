@@ -94,6 +94,12 @@ typedef const char *(*tocsin_getenv_fn)(const char *name, void *ctx);
  * in err. The strings in cfg point into the environment or static defaults. */
 int tocsin_config_load(struct tocsin_config *cfg, char *err, size_t errlen);
 
+/* For a process that reads numbers people typed (the dashboard, tocsinctl):
+ * 0 when TOCSIN_DEFAULT_REGION names a country libphonenumber knows, else
+ * -1 with a message in err. Load checks only its form (two upper-case
+ * letters), so the worker never loads libphonenumber's metadata. */
+int tocsin_config_check_region(const struct tocsin_config *cfg, char *err, size_t errlen);
+
 /* Same, reading variables through getenv_fn (tests). */
 int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn getenv_fn, void *ctx,
                             char *err, size_t errlen);

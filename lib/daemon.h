@@ -39,6 +39,9 @@ struct tocsin_daemon_spec {
      * /proc/<pid>/environ and core dumps of a process facing browsers
      * would show it. */
     int refuses_secret_key;
+    /* 1 for a daemon that reads phone numbers people typed (the dashboard):
+     * it refuses to start when TOCSIN_DEFAULT_REGION names no country. */
+    int reads_typed_numbers;
     /* Registers routes and starts the daemon's own work; returns 0, or -1
      * (after logging why) to exit with status 1. */
     int (*start)(struct tocsin_daemon *d);

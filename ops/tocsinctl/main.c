@@ -560,7 +560,8 @@ int main(int argc, char **argv)
         return 2;
     }
     char err[256];
-    if (tocsin_config_load(&ctl.cfg, err, sizeof err)) {
+    if (tocsin_config_load(&ctl.cfg, err, sizeof err) ||
+        tocsin_config_check_region(&ctl.cfg, err, sizeof err)) {
         fprintf(stderr, "tocsinctl: %s\n", err);
         return 2;
     }
