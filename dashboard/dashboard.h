@@ -49,6 +49,7 @@ struct api_call {
     const struct api_route *route;
     char org_id[24], user_id[24], role[16], session_id[24];
     char stage[8]; /* the session's: "full", or "code"/"enrol" while half logged in */
+    int acting;    /* a national admin's session acting in a chapter (schema 028) */
     enum api_role role_level;
     char csrf[64];
     const char *params[API_MAX_PARAMS];
@@ -62,6 +63,15 @@ typedef void (*api_handler)(struct api_call *call);
 /* Open to a half-logged-in session too (password right, second factor
  * owed: api_two_factor.c); every other route answers it 401. */
 #define API_HALF 2u
+/* The session's own account: $1..$3 are her home org, user and role even
+ * while she acts in a chapter (her sessions: ending them only takes
+ * access away, and she must be able to from anywhere). */
+#define API_OWN 4u
+/* Her own account's security settings (two-factor login): refused, 409
+ * acting_in_chapter, while she acts in a chapter, where the acting
+ * account must never gain them and her own must not change from a
+ * session scoped to another org. */
+#define API_NOT_ACTING 8u
 /* How long a half-logged-in session lives: the time to find the phone
  * and type a code, or to enrol one. */
 #define API_HALF_LOGIN_S 600
