@@ -274,6 +274,14 @@ struct events_hub *dash_events_new(struct dashboard *dash);
 int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
 void dash_events_subscribe(struct events_hub *h, struct api_call *call);
+/* Sends msg (a whole SSE event) to every stream of org whose session's
+ * role is at least min_role. */
+void dash_events_send_org(struct events_hub *h, long long org, enum api_role min_role,
+                          const char *msg, size_t len);
+/* LISTENs on tocsin_alerts: an audit alert raised or acknowledged goes to
+ * its org's admins as "event: alert" (events_alerts.c). Returns 0 or -1. */
+struct tocsin_db;
+int dash_events_alerts_listen(struct events_hub *h, struct tocsin_db *db);
 /* Ends the streams of a session (logout). */
 void dash_events_end_session(struct events_hub *h, const char *session_id);
 /* Rechecks the session of every open stream against the database (soon,

@@ -23,10 +23,11 @@
 static int find_user(PGconn *conn, const char *email, char user[24], char org[24])
 {
     const char *params[] = {email};
-    PGresult *res = tocsinctl_exec(conn, "blast approve",
-                                   "SELECT u.id, u.org_id FROM users u"
-                                   " WHERE lower(u.email) = lower($1) AND u.national_user_id IS NULL",
-                                   1, params);
+    PGresult *res =
+        tocsinctl_exec(conn, "blast approve",
+                       "SELECT u.id, u.org_id FROM users u"
+                       " WHERE lower(u.email) = lower($1) AND u.national_user_id IS NULL",
+                       1, params);
     if (!res)
         return -1;
     int found = PQntuples(res) == 1;
@@ -89,7 +90,8 @@ static int valid_count(const char *s)
 int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *as = NULL, *count = NULL, *pos[1];
-    const struct ctl_opt opts[] = {{"--as", &as, NULL}, {"--count", &count, NULL}, {NULL, NULL, NULL}};
+    const struct ctl_opt opts[] = {
+        {"--as", &as, NULL}, {"--count", &count, NULL}, {NULL, NULL, NULL}};
     int np = ctl_parse("blast approve", argc, argv, opts, pos, 1);
     if (np == -2)
         return TOCSINCTL_OK;
@@ -132,10 +134,9 @@ int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
     /* The function checks again, under the blast's lock, that the count
      * is still the audience's and that she may approve it. */
     const char *params[] = {org, pos[0], user, count};
-    PGresult *res =
-        tocsinctl_exec(conn, "blast approve",
-                       "SELECT tocsin_blast_approve($1::bigint, $2::bigint, $3::bigint, $4::bigint)",
-                       4, params);
+    PGresult *res = tocsinctl_exec(
+        conn, "blast approve",
+        "SELECT tocsin_blast_approve($1::bigint, $2::bigint, $3::bigint, $4::bigint)", 4, params);
     if (!res)
         return TOCSINCTL_FAIL;
     PQclear(res);
