@@ -274,6 +274,9 @@ struct events_hub *dash_events_new(struct dashboard *dash);
 int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
 void dash_events_subscribe(struct events_hub *h, struct api_call *call);
+/* The integer member key of a NOTIFY payload o, or 0 when absent or of
+ * another type (events.c). */
+long long dash_json_id(json_t *o, const char *key);
 /* Sends msg (a whole SSE event) to every stream of org whose session's
  * role is at least min_role. */
 void dash_events_send_org(struct events_hub *h, long long org, enum api_role min_role,

@@ -149,7 +149,7 @@ static void deliver(struct events_hub *h, long long org, long long assignee, lon
     }
 }
 
-static long long json_id(json_t *o, const char *key)
+long long dash_json_id(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
@@ -163,13 +163,14 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
+    long long org = dash_json_id(o, "org_id"), conv = dash_json_id(o, "conversation_id");
     const char *event = json_string_value(json_object_get(o, "event"));
     if (!event)
         event = "message";
     if (org > 0 && conv > 0 && !h->stopped && h->subs && strlen(event) < 32 &&
         strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event))
-        deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
+        deliver(h, org, dash_json_id(o, "assignee_id"), dash_json_id(o, "previous_assignee_id"),
+                event, conv);
     json_decref(o);
 }
 
@@ -339,7 +340,7 @@ static void on_blast_notify(const char *channel, const char *payload, void *ctx)
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), blast = json_id(o, "blast_id");
+    long long org = dash_json_id(o, "org_id"), blast = dash_json_id(o, "blast_id");
     json_decref(o);
     if (org <= 0 || blast <= 0 || h->stopped || !h->subs)
         return;

@@ -13,27 +13,21 @@
 
 #include "dashboard.h"
 
-static long long json_id(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
 static void on_alert_notify(const char *channel, const char *payload, void *ctx)
 {
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), alert = json_id(o, "alert_id");
+    long long org = dash_json_id(o, "org_id"), alert = dash_json_id(o, "alert_id");
     const char *event = json_string_value(json_object_get(o, "event"));
     /* Only the two events the trigger writes: nothing else reaches a page. */
     int known = event && (strcmp(event, "raised") == 0 || strcmp(event, "acknowledged") == 0);
     char msg[128];
-    int n = known && org > 0 && alert > 0
-                ? snprintf(msg, sizeof msg,
-                           "event: alert\ndata: {\"alert_id\":%lld,\"event\":\"%s\"}\n\n", alert,
-                           event)
-                : -1;
+    int n =
+        known && org > 0 && alert > 0
+            ? snprintf(msg, sizeof msg,
+                       "event: alert\ndata: {\"alert_id\":%lld,\"event\":\"%s\"}\n\n", alert, event)
+            : -1;
     json_decref(o);
     if (n > 0 && (size_t)n < sizeof msg)
         dash_events_send_org(h, org, API_ADMIN, msg, (size_t)n);

@@ -224,6 +224,10 @@ export async function accountPage(me, rerender) {
   return el;
 }
 
+function enrolledText(tf) {
+  return `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`;
+}
+
 /** Her own account's two-factor login, read only while she acts in a
  * chapter: the server refuses changes there (409 acting_in_chapter). */
 function actingTwoFactorCard(tf, me) {
@@ -231,13 +235,7 @@ function actingTwoFactorCard(tf, me) {
     'div',
     { class: 'card stack', id: 'two-factor' },
     h('h3', {}, 'Two-factor login'),
-    h(
-      'p',
-      { id: 'two-factor-state' },
-      tf.enrolled
-        ? `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`
-        : 'Off.',
-    ),
+    h('p', { id: 'two-factor-state' }, tf.enrolled ? enrolledText(tf) : 'Off.'),
     h(
       'p',
       { class: 'flash warning', id: 'two-factor-acting' },
@@ -340,11 +338,7 @@ function twoFactorCard(tf, rerender) {
     h('button', { type: 'submit', class: 'primary' }, 'Make new recovery codes'),
   );
   card.append(
-    h(
-      'p',
-      { id: 'two-factor-state' },
-      `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`,
-    ),
+    h('p', { id: 'two-factor-state' }, enrolledText(tf)),
     h(
       'button',
       {
