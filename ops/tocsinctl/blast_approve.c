@@ -6,8 +6,8 @@
  * creator, approving the audience count she was shown, audited as
  * blast.approve under her account; an edit of the blast voids it (a
  * trigger). Without --count it only shows what would be approved: the
- * body, the audience now and who made it, and the command that approves
- * exactly that. Another org's blast is "does not exist", as in the API. */
+ * body, list, filter, the audience now and who made it, and the command
+ * that approves exactly that. Another org's blast is "does not exist", as in the API. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +50,9 @@ static int show(PGconn *conn, const char *id, const char *org, const char *email
         conn, "blast approve",
         "SELECT b.state, b.body, coalesce(l.name, '-'), coalesce(s.address, '-'),"
         "       tocsin_blast_audience_count(b.id), coalesce(cu.email, 'tocsinctl'),"
-        "       coalesce(o.blast_approval_over::text, 'none'), coalesce(au.email, '')"
+        "       coalesce(o.blast_approval_over::text, 'none'), coalesce(au.email, ''),"
+        "       CASE WHEN b.filter ? 'field' THEN format('%s equals \"%s\"', b.filter->>'field',"
+        "                                               b.filter->>'equals') ELSE '' END"
         "  FROM blasts b JOIN orgs o ON o.id = b.org_id"
         "  LEFT JOIN lists l ON l.id = b.list_id LEFT JOIN senders s ON s.id = b.sender_id"
         "  LEFT JOIN users cu ON cu.id = b.created_by LEFT JOIN users au ON au.id = b.approved_by"
@@ -69,6 +71,8 @@ static int show(PGconn *conn, const char *id, const char *org, const char *email
            PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 5));
     printf("  audience now  %s members (the org asks for a second person above %s)\n", count,
            PQgetvalue(res, 0, 6));
+    if (*PQgetvalue(res, 0, 8))
+        printf("  only members  whose %s\n", PQgetvalue(res, 0, 8));
     if (*PQgetvalue(res, 0, 7))
         printf("  approved by   %s\n", PQgetvalue(res, 0, 7));
     printf("  body          %s\n", PQgetvalue(res, 0, 1));

@@ -295,10 +295,10 @@ static const struct tocsinctl_verb verbs[] = {
      "Approve does, under the same rules: EMAIL is a lead or an admin of the\n"
      "blast's org (another org's blast does not exist for her) and did not create\n"
      "it; N is the audience count she was shown and must still be the count now.\n"
-     "Without --count it approves nothing: it shows the blast (body, list, sender,\n"
-     "audience now, who made it) and the command that approves exactly that, and\n"
-     "exits 1. Audited as blast.approve under EMAIL's account; editing the blast's\n"
-     "body, list, filter or sender afterwards voids the approval.\n"
+     "Without --count it approves nothing: it shows the blast (body, list, filter,\n"
+     "sender, audience now, who made it) and the command that approves exactly\n"
+     "that, and exits 1. Audited as blast.approve under EMAIL's account; editing the\n"
+     "blast's body, list, filter or sender afterwards voids the approval.\n"
      "Exit 2 for usage, 1 when refused.\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",

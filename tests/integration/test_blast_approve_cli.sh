@@ -72,6 +72,11 @@ assert_contains "$(cat "$TMP/out")" "audience now  3 members" "shows the audienc
 assert_contains "$(cat "$TMP/out")" "body          Rally Saturday! Reply STOP to opt out" "and the body"
 assert_contains "$(cat "$TMP/out")" "made by lead@north.test" "and who made it"
 assert_contains "$(cat "$TMP/out")" "tocsinctl blast approve $B --as lead2@north.test --count 3" "and the command that approves it"
+sql "UPDATE blasts SET filter = '{\"field\": \"first_name\", \"equals\": \"Ana\"}' WHERE id = $B" >/dev/null
+expect_fail 1 "not approved" "$CTL" blast approve "$B" --as lead2@north.test
+assert_contains "$(cat "$TMP/out")" 'only members  whose first_name equals "Ana"' "and its filter"
+assert_contains "$(cat "$TMP/out")" "audience now  1 members" "with the audience it leaves"
+sql "UPDATE blasts SET filter = '{}' WHERE id = $B" >/dev/null
 assert_eq "$(audits blast.approve) $(sql "SELECT approved_at IS NULL FROM blasts WHERE id = $B")" "0 t" "refusals approved nothing"
 
 # A second lead approves what she was shown.
