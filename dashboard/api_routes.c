@@ -93,7 +93,9 @@ const struct api_route api_routes[] = {
     ROUTE_FN("GET", "/api/me", API_VOLUNTEER, API_HALF, NULL, api_me),
     /* the second factor (api_two_factor.c, api_two_factor_sql.h): the
      * login's second step and enrolment are open to a half-logged-in
-     * session, and only they are */
+     * session, and only they are. It is the session's own account's: read
+     * as hers even while she acts in a chapter (API_OWN), changed only
+     * when she does not (API_NOT_ACTING). */
     ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF | API_NOT_ACTING, NULL,
              api_login_code),
     ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, API_OWN, NULL, SQL_TF_STATUS),
@@ -106,8 +108,7 @@ const struct api_route api_routes[] = {
     ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, API_NOT_ACTING, NULL,
              api_two_factor_renew),
     /* a person's own sessions (api_sessions.c): her own account's even
-     * while she acts in a chapter (API_OWN); her two-factor login is read
-     * so too, and changed only when she is not acting (API_NOT_ACTING) */
+     * while she acts in a chapter (API_OWN) */
     ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, API_OWN, NULL, api_sessions_list),
     ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, API_OWN, NULL, api_session_end),
     ROUTE_FN("POST", "/api/invites", API_ADMIN, 0, NULL, api_invite_create),
