@@ -4,7 +4,8 @@
 # org's admins as "event: alert" (its id, "raised"), and an
 # acknowledgement as "acknowledged"; never a lead's or a volunteer's
 # stream of the org, nor another org's admin, whose own alert reaches
-# only her. Each "never" is checked once the stream has had a later event
+# only her; a volunteer whose claims raise one about her never hears it.
+# Each "never" is checked once the stream has had a later event
 # (streams keep the order in which the dashboard heard the notifications),
 # so a late delivery cannot pass for none.
 source "$(dirname "$0")/lib.sh"
@@ -76,4 +77,17 @@ for i in $(seq 1 100); do [ "$(grep -c '^event: conversation' "$TMP/sse_admin")"
 [ "$(grep -c '^event: conversation' "$TMP/sse_admin")" -gt "$seen" ] || fail "no later event on the admin's stream"
 has admin "forged" && fail "a forged event name reached a page"
 assert_eq "$(grep -c '^event: alert' "$TMP/sse_admin")" 2 "the admin heard two alert events: raised and acknowledged"
+
+# --- a volunteer's own claims raise an alert about her: she never hears it ---
+sql "UPDATE orgs SET alert_claims_per_hour = 1 WHERE id = $ORG" >/dev/null
+assert_eq "$(call vol1 POST /api/conversations/claim '{"count":2}')" 200 "the volunteer claims two conversations"
+CLAIMS=$(sql "SELECT id FROM audit_alerts WHERE org_id = $ORG AND kind = 'claims'")
+[ -n "$CLAIMS" ] || fail "her claims raised no alert"
+until_has admin "{\"alert_id\":$CLAIMS,\"event\":\"raised\"}" "the admin hears the claims alert"
+seen=$(grep -c '^event: waiting' "$TMP/sse_vol1")
+member_writes +14155550997 "a third member writes" >/dev/null
+for i in $(seq 1 100); do [ "$(grep -c '^event: waiting' "$TMP/sse_vol1")" -gt "$seen" ] && break; sleep 0.1; done
+[ "$(grep -c '^event: waiting' "$TMP/sse_vol1")" -gt "$seen" ] || fail "no later event on the volunteer's stream"
+has vol1 "event: alert" && fail "the volunteer heard the alert about her own claims"
+has rival "\"alert_id\":$CLAIMS," && fail "another org's admin heard it"
 echo "PASS"
