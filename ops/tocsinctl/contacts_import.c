@@ -58,16 +58,17 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                *preset = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--list", &list, NULL},
-                                   {"--region", &region, NULL},     {"--strict", NULL, &strict},
-                                   {"--outreach", &outreach, NULL}, {"--opt-outs", &opt_outs, NULL},
-                                   {"--preset", &preset, NULL},     {"--dry-run", NULL, &dry_run},
-                                   {"--progress", NULL, &progress}, {NULL, NULL, NULL}};
-    int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("contacts import", "--org", org))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {
+        CTL_NEEDED("--org", org),          CTL_VALUE("--list", list),
+        CTL_VALUE("--region", region),     CTL_FLAG("--strict", strict),
+        CTL_VALUE("--outreach", outreach), CTL_VALUE("--opt-outs", opt_outs),
+        CTL_VALUE("--preset", preset),     CTL_FLAG("--dry-run", dry_run),
+        CTL_FLAG("--progress", progress),  CTL_END};
+    int np;
+    int go = ctl_begin(ctl, argc, argv,
+                       &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .npos = &np});
+    if (go != CTL_GO)
+        return go;
     long long campaign = 0;
     if (opt_outs && (list || outreach)) {
         fprintf(

@@ -507,6 +507,7 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
 static int run(struct tocsinctl *ctl, const struct tocsinctl_verb *vb, int argc, char **argv)
 {
     ctl->verb = vb;
+    verb_name(vb, ctl->name, sizeof ctl->name);
     int rc = vb->fn(ctl, argc, argv);
     if (ctl->conn)
         PQfinish(ctl->conn);

@@ -27,8 +27,7 @@ proxy_start() {
   "$BIN/tests/prog_tcp_proxy" --listen "$PROXY_PORT" --to "127.0.0.1:$TEST_PG_PORT" >"$TMP/proxy.log" 2>&1 &
   PROXY=$!
   TEST_PIDS+=($PROXY)
-  for _ in $(seq 1 50); do grep -q listening "$TMP/proxy.log" && return; sleep 0.1; done
-  fail "the proxy did not start"
+  wait_until 60 "the proxy to start" file_has "$TMP/proxy.log" listening
 }
 gw_start() {
   TOCSIN_DATABASE_URL=$GW_URL "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 &
@@ -37,11 +36,8 @@ gw_start() {
   wait_http "http://127.0.0.1:$GW_PORT/metrics"
 }
 metric() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-wait_metric() { # wait_metric NAME VALUE
-  for _ in $(seq 1 100); do [ "$(metric "$1")" == "$2" ] && return; sleep 0.1; done
-  tail -20 "$TMP/gateway.log" >&2
-  fail "metric $1 did not reach $2 (is $(metric "$1"))"
-}
+metric_is() { WAIT_LAST=$(metric "$1"); [ "$WAIT_LAST" == "$2" ]; }
+wait_metric() { wait_until 60 "metric $1 to reach $2" metric_is "$1" "$2"; } # wait_metric NAME VALUE
 # signed PATH k=v...: a Twilio webhook signed with the demo sender's token; prints the HTTP status.
 signed() {
   local path=$1; shift
