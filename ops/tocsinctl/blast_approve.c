@@ -94,17 +94,13 @@ static int valid_count(const char *s)
 int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *as = NULL, *count = NULL, *pos[1];
-    const struct ctl_opt opts[] = {
-        {"--as", &as, NULL}, {"--count", &count, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("blast approve", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("blast approve", "--as", as))
-        return TOCSINCTL_USAGE;
-    if (np != 1) {
-        fprintf(stderr, "tocsinctl blast approve: missing blast ID (see --help)\n");
-        return TOCSINCTL_USAGE;
-    }
+    const struct ctl_opt opts[] = {CTL_NEEDED("--as", as), CTL_VALUE("--count", count), CTL_END};
+    int go =
+        ctl_begin(ctl, argc, argv,
+                  &(struct ctl_args){
+                      .opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing blast ID"});
+    if (go != CTL_GO)
+        return go;
     if (!ctl_valid_id(pos[0])) {
         fprintf(stderr,
                 "tocsinctl blast approve: invalid blast id \"%s\": must be a positive integer\n",
@@ -123,7 +119,7 @@ int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
                 count);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_db(ctl);
+    PGconn *conn = ctl_connect(ctl, NULL, NULL);
     if (!conn)
         return TOCSINCTL_FAIL;
     char user[24], org[24], now[24];

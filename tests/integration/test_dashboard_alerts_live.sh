@@ -28,13 +28,11 @@ done
 assert_eq "$(login rival admin@rival.test 'rival admin password')" 200 "another org's admin logs in"
 
 # has NAME TEXT: the stream of NAME holds TEXT (fixed string).
-has() { grep -qF -- "$2" "$TMP/sse_$1"; }
-# until_has NAME TEXT WHAT: waits (10 s at most) for TEXT on NAME's stream.
-until_has() {
-  local i
-  for i in $(seq 1 100); do has "$1" "$2" && return; sleep 0.1; done
-  fail "$3: \"$2\" never came on the stream of $1"
-}
+has() { file_has "$TMP/sse_$1" "$2"; }
+# until_has NAME TEXT WHAT: waits for TEXT on NAME's stream.
+until_has() { wait_until 60 "$3 (\"$2\" on the stream of $1)" has "$1" "$2"; }
+# more_than NAME EVENT N: NAME's stream holds more than N events EVENT.
+more_than() { WAIT_LAST=$(grep -c "^event: $2\$" "$TMP/sse_$1"); [ "$WAIT_LAST" -gt "$3" ]; }
 for who in admin lead vol1 rival; do open_stream $who; done
 
 # --- the lead's export raises an alert: the org's admins hear it ---
@@ -71,10 +69,9 @@ has rival "\"alert_id\":$ALERT," && fail "another org's admin received the demo 
 # A notification of another shape, or a forged event name, reaches nobody.
 sql "SELECT pg_notify('tocsin_alerts', '{\"org_id\": $ORG, \"alert_id\": 1, \"event\": \"x\\n\\ndata: forged\"}'),
             pg_notify('tocsin_alerts', 'not json')" >/dev/null
-seen=$(grep -c '^event: conversation' "$TMP/sse_admin")
+seen=$(grep -c '^event: conversation$' "$TMP/sse_admin")
 member_writes +14155550998 "another member writes" >/dev/null
-for i in $(seq 1 100); do [ "$(grep -c '^event: conversation' "$TMP/sse_admin")" -gt "$seen" ] && break; sleep 0.1; done
-[ "$(grep -c '^event: conversation' "$TMP/sse_admin")" -gt "$seen" ] || fail "no later event on the admin's stream"
+wait_until 60 "a later event on the admin's stream" more_than admin conversation "$seen"
 has admin "forged" && fail "a forged event name reached a page"
 assert_eq "$(grep -c '^event: alert' "$TMP/sse_admin")" 2 "the admin heard two alert events: raised and acknowledged"
 
@@ -84,10 +81,9 @@ assert_eq "$(call vol1 POST /api/conversations/claim '{"count":2}')" 200 "the vo
 CLAIMS=$(sql "SELECT id FROM audit_alerts WHERE org_id = $ORG AND kind = 'claims'")
 [ -n "$CLAIMS" ] || fail "her claims raised no alert"
 until_has admin "{\"alert_id\":$CLAIMS,\"event\":\"raised\"}" "the admin hears the claims alert"
-seen=$(grep -c '^event: waiting' "$TMP/sse_vol1")
+seen=$(grep -c '^event: waiting$' "$TMP/sse_vol1")
 member_writes +14155550997 "a third member writes" >/dev/null
-for i in $(seq 1 100); do [ "$(grep -c '^event: waiting' "$TMP/sse_vol1")" -gt "$seen" ] && break; sleep 0.1; done
-[ "$(grep -c '^event: waiting' "$TMP/sse_vol1")" -gt "$seen" ] || fail "no later event on the volunteer's stream"
+wait_until 60 "a later event on the volunteer's stream" more_than vol1 waiting "$seen"
 has vol1 "event: alert" && fail "the volunteer heard the alert about her own claims"
 has rival "\"alert_id\":$CLAIMS," && fail "another org's admin heard it"
 echo "PASS"

@@ -98,7 +98,7 @@ open_stream nat
 leaves=$(sql "SELECT count(*) FROM audit_events WHERE action = 'national.leave' AND org_id = $ORG")
 assert_eq "$(call demo POST "/api/users/$ACTING/revoke-sessions")" 200 "the chapter's admin ends the acting account's sessions"
 assert_eq "$(jq_ 'd.revoked + " " + d.visits_ended')" "0 1" "which ends her visit, not her session"
-closes_within "$stream_pid" 10 "her stream scoped to the chapter closes"
+stream_closed "$stream_pid" "her stream scoped to the chapter closes"
 assert_eq "$(sql "SELECT count(*) FROM sessions WHERE id = $S_NAT AND acting_org_id IS NULL")" 1 "her session goes on, at home"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'national.leave' AND org_id = $ORG")" "$((leaves + 1))" "the chapter's record says she left"
 assert_eq "$(sql "SELECT details->>'visits_ended' FROM audit_events WHERE action = 'user.revoke_sessions' AND subject_id = $ACTING")" 1 "and who ended it"
@@ -127,15 +127,10 @@ mkfifo "$TMP/pg_in"
 TEST_PIDS+=("$!")
 exec 7>"$TMP/pg_in"
 echo "BEGIN; SELECT id FROM sessions WHERE id = $S_TABLET FOR UPDATE; \\echo locked" >&7
-for i in $(seq 1 100); do grep -q locked "$TMP/pg_out" && break; sleep 0.1; done
-grep -q locked "$TMP/pg_out" || fail "the lock was not taken"
+wait_until 60 "the lock to be taken" file_has "$TMP/pg_out" locked
 call nat POST /api/logout-everywhere '{"keep_this":true}' >"$TMP/held_status" &
 held=$!
-for i in $(seq 1 200); do
-  [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM sessions%'")" = 1 ] && break
-  sleep 0.1
-done
-assert_eq "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM sessions%'")" 1 "the request waits in the database"
+wait_sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM sessions%'" 1
 echo "UPDATE sessions SET acting_until = now() - interval '1 second' WHERE id = $S_NAT; COMMIT;" >&7
 exec 7>&-
 wait "$held"
