@@ -45,7 +45,7 @@ struct import_job {
     char *column; /* an opt-out list's phone column (NULL: a contacts import) */
     int opt_outs;
     long long campaign_id; /* an outreach campaign's audience (0: none) */
-    const char *region;    /* the configuration's, or NULL (lib/contacts_import: US) */
+    const char *region;    /* api_import_region(): the configuration's, alive as long */
     size_t csvlen;
     long long org_id, user_id;
     int rc;
@@ -74,11 +74,13 @@ void api_import_audit(PGconn *conn, long long org_id, long long user_id, const c
     if (opt_outs)
         snprintf(
             details, sizeof details,
-            "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
-            rep->rows, rep->opted_out, rep->already_opted_out, rep->rejected);
+            "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld,"
+            " \"region\": \"%s\"}",
+            rep->rows, rep->opted_out, rep->already_opted_out, rep->rejected, rep->region);
     else
-        snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
-                 rep->rows, rep->imported, rep->rejected);
+        snprintf(details, sizeof details,
+                 "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld, \"region\": \"%s\"}",
+                 rep->rows, rep->imported, rep->rejected, rep->region);
     const char *params[] = {org, user, batch, details, action};
     PGresult *res =
         PQexecParams(conn,
@@ -140,6 +142,7 @@ json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_out
                   (json_int_t)r->rejected, "kept_opted_out", (json_int_t)r->kept_opted_out,
                   "subscribed", (json_int_t)r->subscribed, "rejections", rej);
     if (o && (json_object_set_new(o, "targeted", json_integer(r->targeted)) ||
+              (r->region[0] && json_object_set_new(o, "region", json_string(r->region))) ||
               json_object_set_new(o, "batch_id", json_integer(r->batch_id)))) {
         json_decref(o);
         return NULL;
@@ -226,6 +229,12 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+const char *api_import_region(const struct dashboard *dash)
+{
+    const char *r = dash->d->cfg.default_region;
+    return r && *r ? r : "US";
+}
+
 void api_import_start(struct api_call *call, const struct api_import_request *r)
 {
     const char *list = r->list, *column = r->column, *filename = r->filename, *csv = r->csv;
@@ -248,7 +257,7 @@ void api_import_start(struct api_call *call, const struct api_import_request *r)
     j->filename =
         dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
     j->campaign_id = r->campaign_id;
-    j->region = r->region;
+    j->region = api_import_region(call->dash);
     j->org_id = strtoll(call->org_id, NULL, 10);
     j->user_id = strtoll(call->user_id, NULL, 10);
     if (!j->conninfo || !j->csv || (list && !j->list) || (column && !j->column) || !j->filename ||

@@ -117,6 +117,7 @@ static json_t *mapping_json(const struct tocsin_import_mapping *m)
  * says what the import will do). */
 struct import_preview {
     const char *preset_id, *mapping_text;
+    const char *region; /* api_import_region(): numbers without +country */
     const struct tocsin_import_preset *preset, *detected;
     struct tocsin_import_mapping m;
     struct tocsin_import_columns cols;
@@ -168,10 +169,10 @@ static int preview_row(void *ctx, const struct tocsin_csv_row *row)
     int bad;
     if (v->preset->opt_outs) {
         memset(&c, 0, sizeof c);
-        bad = tocsin_import_row_phone(&v->cols, row, "US", c.phone, reason, sizeof reason);
+        bad = tocsin_import_row_phone(&v->cols, row, v->region, c.phone, reason, sizeof reason);
         c.opt_out = 1;
     } else {
-        bad = tocsin_import_row(&v->cols, row, "US", &c, reason, sizeof reason);
+        bad = tocsin_import_row(&v->cols, row, v->region, &c, reason, sizeof reason);
     }
     if (bad) {
         json_object_set_new(r, "error", json_string(reason));
@@ -201,10 +202,11 @@ static int preview_bad_row(void *ctx, unsigned long line, const char *reason)
 static json_t *preview_answer(void *ctx, char *err, size_t errlen)
 {
     struct import_preview *v = ctx;
-    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*, s:s*}", "preset", v->preset->id,
-                            "label", v->preset->label, "detected", v->detected->id, "opt_outs",
-                            v->preset->opt_outs, "columns", v->columns, "rows", v->rows, "mapping",
-                            mapping_json(&v->m), "problem", v->unusable ? v->problem : NULL);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*, s:s*, s:s}", "preset",
+                            v->preset->id, "label", v->preset->label, "detected", v->detected->id,
+                            "opt_outs", v->preset->opt_outs, "columns", v->columns, "rows", v->rows,
+                            "mapping", mapping_json(&v->m), "problem",
+                            v->unusable ? v->problem : NULL, "region", v->region);
     if (!out)
         snprintf(err, errlen, "out of memory");
     return out;
@@ -229,6 +231,7 @@ void api_import_preview(struct api_call *call)
     if (v) {
         v->preset_id = call->params[4];
         v->mapping_text = call->params[5];
+        v->region = api_import_region(call->dash);
         v->columns = json_array();
         v->rows = json_array();
     }
@@ -341,6 +344,7 @@ struct commit_job {
     char *conninfo, *list, *filename;
     char preset[41];
     int opt_outs, chunks, rc;
+    const char *region; /* api_import_region(): the configuration's, alive as long */
     long long org_id, user_id, upload_id;
     struct tocsin_import_mapping mapping;
     char err[300];
@@ -410,9 +414,9 @@ static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, v
     snprintf(details, sizeof details,
              "{\"upload\": %lld, \"preset\": \"%s\", \"rows\": %ld, \"imported\": %ld,"
              " \"updated\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld,"
-             " \"rejected\": %ld}",
+             " \"rejected\": %ld, \"region\": \"%s\"}",
              j->upload_id, j->preset, rep->rows, rep->imported, rep->updated, rep->opted_out,
-             rep->already_opted_out, rep->rejected);
+             rep->already_opted_out, rep->rejected, rep->region);
     char *report = report_text(rep);
     if (!report) {
         snprintf(err, errlen, "out of memory");
@@ -481,6 +485,7 @@ static void commit_work(uv_work_t *w)
             .list_name = j->opt_outs ? NULL : j->list,
             .created_by = j->user_id,
             .opt_outs = j->opt_outs,
+            .region = j->region,
             .mapping = &j->mapping,
             .before_commit = commit_before,
             .before_commit_ctx = j,
@@ -553,6 +558,7 @@ static void claimed(const struct tocsin_db_result *r, void *ctx)
     j->call = call;
     snprintf(j->preset, sizeof j->preset, "%s", p->id);
     j->opt_outs = p->opt_outs;
+    j->region = api_import_region(call->dash);
     j->chunks = (int)strtol(PQgetvalue(r->res, 0, 6), NULL, 10);
     j->conninfo = strdup(call->dash->d->cfg.database_url);
     j->list = PQgetisnull(r->res, 0, 4) ? NULL : strdup(PQgetvalue(r->res, 0, 4));

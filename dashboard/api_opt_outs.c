@@ -48,9 +48,11 @@ static int valid_utf8(const char *s, size_t len)
 /* The preview's rows as they are read (csv_preview.h): the header's
  * names, each row's values (cut to 200 bytes, "" when not text) and line,
  * and the column that looks like the numbers: by its name, else the first
- * whose value reads as a phone number. */
+ * whose value reads as a phone number in region (api_import_region(), the
+ * import's, which the answer names). */
 struct opt_out_preview {
     json_t *columns, *rows, *lines;
+    const char *region;
     size_t ncols;
     int suggested, by_value;
 };
@@ -84,7 +86,7 @@ static int preview_row(void *ctx, const struct tocsin_csv_row *row)
         json_array_append_new(r, json_stringn(v, n > 200 ? 200 : n));
         char e164[TOCSIN_E164_MAX + 1], why[120];
         if (o->by_value < 0 && n && n <= 64 &&
-            tocsin_phone_normalize(v, n, "US", e164, why, sizeof why) == 0)
+            tocsin_phone_normalize(v, n, o->region, e164, why, sizeof why) == 0)
             o->by_value = (int)i;
     }
     if (!r || json_array_append_new(o->rows, r) ||
@@ -97,9 +99,9 @@ static json_t *preview_answer(void *ctx, char *err, size_t errlen)
 {
     struct opt_out_preview *o = ctx;
     int suggested = o->suggested >= 0 ? o->suggested : o->by_value;
-    json_t *out =
-        json_pack("{s:O, s:O, s:O, s:o}", "columns", o->columns, "rows", o->rows, "lines", o->lines,
-                  "suggested", suggested >= 0 ? json_integer(suggested) : json_null());
+    json_t *out = json_pack(
+        "{s:O, s:O, s:O, s:o, s:s}", "columns", o->columns, "rows", o->rows, "lines", o->lines,
+        "suggested", suggested >= 0 ? json_integer(suggested) : json_null(), "region", o->region);
     if (!out)
         snprintf(err, errlen, "out of memory");
     return out;
@@ -120,6 +122,7 @@ void api_opt_out_preview(struct api_call *call)
     struct opt_out_preview o = {.columns = json_array(),
                                 .rows = json_array(),
                                 .lines = json_array(),
+                                .region = api_import_region(call->dash),
                                 .suggested = -1,
                                 .by_value = -1};
     if (!o.columns || !o.rows || !o.lines)

@@ -22,7 +22,6 @@ void api_outreach_upload(struct api_call *call)
     api_import_start(call, &(struct api_import_request){
                                .csv = csv,
                                .filename = filename,
-                               .region = call->dash->d->cfg.default_region,
                                .campaign_id = strtoll(call->params[3], NULL, 10),
                            });
 }

@@ -205,13 +205,17 @@ void api_import_slot_release(struct dashboard *dash);
 struct tocsin_import_report;
 void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
                       const struct tocsin_import_report *rep, int opt_outs);
+/* The one region every import, its preview and a typed number are read
+ * in when written without +country: TOCSIN_DEFAULT_REGION (US when
+ * unset). Orgs carry no region of their own, so it is the deployment's. */
+const char *api_import_region(const struct dashboard *dash);
 /* What api_import_start imports: csv (the file's text, UTF-8; copied)
  * to list (created when missing), or as an opt-out list with its phone
  * column, or as an outreach campaign's audience (subscribed to nothing).
  * filename is kept with the batch ("upload.csv" when absent or over 200
- * bytes); region is for numbers written without +country (NULL: US). */
+ * bytes); numbers without +country are read in api_import_region(). */
 struct api_import_request {
-    const char *csv, *filename, *list, *column, *region;
+    const char *csv, *filename, *list, *column;
     long long campaign_id;
 };
 /* Queues the import on libuv's thread pool once one of DASH_IMPORTS_MAX

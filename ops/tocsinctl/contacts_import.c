@@ -131,6 +131,9 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     struct tocsin_import_report rep;
     char err[512];
     int failed = tocsin_contacts_import(conn, in, &o, &rep, err, sizeof err);
+    if (rep.region[0])
+        fprintf(stderr, "tocsinctl contacts import: numbers without +country read as %s\n",
+                rep.region);
     if (as_opt_outs)
         printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n",
                failed ? 0 : rep.opted_out, failed ? 0 : rep.already_opted_out, rep.rejected,

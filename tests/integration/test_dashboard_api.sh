@@ -352,10 +352,7 @@ cookie=$(curl -s -D - -o /dev/null -X POST "$DASH/api/login" -d '{"email":"vol1@
 assert_contains "$cookie" "; Secure" "Secure cookies when the dashboard's URL is https"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DASH/api/login" -H 'Origin: https://dash.example' -d '{"email":"vol1@demo.test","password":"tocsin-demo"}')
 assert_eq "$code" 200 "the configured origin is accepted"
-for i in $(seq 1 60); do
-  [ "$(sql "SELECT count(*) FROM conversations WHERE id = $held AND assignee_id IS NULL")" = 1 ] && break
-  sleep 0.2
-done
+wait_sql "SELECT coalesce(assignee_id::text, 'none') FROM conversations WHERE id = $held" none
 assert_eq "$(sql "SELECT coalesce(assignee_id::text, 'none') FROM conversations WHERE id = $held")" none "an idle conversation returns to the pool"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.auto_release' AND subject_id = $held AND user_id IS NULL")" 1 "auto-release audited"
 assert_eq "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NOT NULL AND assignee_active_at > now()")" \
