@@ -634,10 +634,9 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    UPDATE messages SET state = 'cancelled', error_message = 'the blast was cancelled',
-           updated_at = now(), finalized_at = now()
-     WHERE blast_id = p_blast AND state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    -- (those in flight go on: tocsin_unqueue)
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m WHERE m.blast_id = p_blast AND m.state = 'queued'),
+                              'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
     IF v_unfed > 0 THEN
@@ -1310,10 +1309,14 @@ BEGIN
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
         -- Due queued messages of the blast, looking at no more than twice
-        -- what is wanted (the rest may wait for the morning).
-        SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
-          FROM (SELECT m.not_before FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+        -- what is wanted (the rest may wait for the morning). Due means
+        -- in the outbox, by its not_before (the claim moves a message
+        -- waiting for its morning there): one in flight, queued with no
+        -- outbox row, is on its way and no longer feeds the sender.
+        SELECT count(*) FILTER (WHERE o.not_before <= p_now) INTO v_due
+          FROM (SELECT m.id FROM messages m
+                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q
+          JOIN outbox o ON o.id = q.id;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
@@ -1669,24 +1672,31 @@ BEGIN
     -- Candidates that drop out (suppressed, deferred) make room for more, a
     -- bounded number of times, so a queue whose head is out of its window
     -- does not starve the rest. Rows come back ordered within a pass:
-    -- conversational first, then oldest first.
+    -- conversational first, then oldest first. Taking a candidate is
+    -- deleting its outbox row: from then on the message is this worker's
+    -- (a cancellation skips it), until its outcome, its release or the
+    -- sweep of its claim.
     FOR pass IN 1..20 LOOP
-        SELECT array_agg(c.id) INTO v_ids FROM (
-            SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-               AND m.not_before <= p_now
-             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
-               FOR UPDATE SKIP LOCKED) c;
+        WITH c AS (
+            DELETE FROM outbox q WHERE q.id IN (
+                SELECT o.id FROM outbox o
+                 WHERE o.sender_id = p_sender AND o.lane = 'conversational' AND o.not_before <= p_now
+                 ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING q.id)
+        SELECT array_agg(c.id) INTO v_ids FROM c;
         v_ids := coalesce(v_ids, '{}');
         IF cardinality(v_ids) < p_limit - v_claimed THEN
-            SELECT array_agg(b.id) INTO v_more FROM (
-                SELECT m.id FROM messages m
-                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
-                   AND m.not_before <= p_now
-                   AND (m.blast_id IS NULL
-                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
-                   FOR UPDATE OF m SKIP LOCKED) b;
+            WITH c AS (
+                DELETE FROM outbox q WHERE q.id IN (
+                    SELECT o.id FROM outbox o
+                     WHERE o.sender_id = p_sender AND o.lane = 'bulk' AND o.not_before <= p_now
+                       AND (o.blast_id IS NULL
+                            OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = o.blast_id AND bl.state = 'sending'))
+                     ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                       FOR UPDATE OF o SKIP LOCKED)
+                RETURNING q.id)
+            SELECT array_agg(c.id) INTO v_more FROM c;
             v_ids := v_ids || coalesce(v_more, '{}');
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
@@ -1695,10 +1705,14 @@ BEGIN
         -- opt-out as a join (an EXISTS here would be copied into every
         -- CASE below that reads it), and the opening of its quiet-hours
         -- window in a subquery the planner keeps (OFFSET 0) for the same
-        -- reason.
+        -- reason. A candidate no longer queued (its outbox row outlived a
+        -- state change) just leaves the outbox. An opted-out one is
+        -- suppressed; one outside its window goes back to the outbox at
+        -- its opening; the rest are claimed, one claims row for them all.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
+            SELECT x.id, x.to_phone, x.body, x.segments, x.lane, x.purpose, x.not_before, x.sender_id,
+                   x.blast_id, x.recipient_zones, x.quiet_end_hour, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
               LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
                                   AND x.purpose <> 'opt_out_confirmation'
@@ -1709,36 +1723,103 @@ BEGIN
                                                               x.quiet_start_hour)
                                ELSE p_now END AS opens
                    OFFSET 0) w
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
-        done AS (
-            UPDATE messages m SET
-                state = CASE WHEN j.blocked THEN 'suppressed'
-                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
-                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
-                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
-                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
-                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
-                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
-                                  ELSE p_worker END,
-                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
-                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
-                updated_at = now()
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued'),
+        suppressed AS (
+            UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+                   finalized_at = now(), updated_at = now()
               FROM judged j
-             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
-            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
-                      m.recipient_zones, m.quiet_end_hour)
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND j.blocked  -- the ANY keeps it an index scan
+            RETURNING m.id),
+        deferred AS (
+            UPDATE messages m SET not_before = coalesce(j.opens, p_now + interval '1 day'), updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+            RETURNING m.id, m.sender_id, m.lane, m.not_before, m.blast_id),
+        back AS (
+            INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+            SELECT d.id, d.sender_id, d.lane, d.not_before, d.blast_id FROM deferred d),
+        going AS (
+            SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
+        claim AS (
+            INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+            SELECT p_worker, array_agg(g.id), min(g.id), max(g.id), count(*), bool_or(g.blast_id IS NOT NULL),
+                   now() + make_interval(secs => p_lease_seconds)
+              FROM going g HAVING count(*) > 0),
+        counted AS (
+            INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+            SELECT g.blast_id, -count(*), count(*) FROM going g WHERE g.blast_id IS NOT NULL
+             GROUP BY g.blast_id)
         SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
                CASE WHEN d.recipient_zones IS NULL THEN NULL
                     ELSE greatest(60, least(14400, extract(epoch FROM
                          (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
                                      AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
-          FROM done d
-         WHERE d.state = 'sending'
+          FROM going d
          ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
         GET DIAGNOSTICS v_got = ROW_COUNT;
         v_claimed := v_claimed + v_got;
         EXIT WHEN v_claimed >= p_limit;
     END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_claims_held(text, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_held(p_worker text, p_ids bigint[]) RETURNS TABLE(claim_id bigint, id bigint, blasts boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, x.id, c.blasts
+      FROM claims c CROSS JOIN LATERAL unnest(c.message_ids) AS x(id)
+     WHERE c.worker = p_worker
+       AND c.lo <= (SELECT max(i) FROM unnest(p_ids) i) AND c.hi >= (SELECT min(i) FROM unnest(p_ids) i)
+       AND x.id IN (SELECT i FROM unnest(p_ids) i)
+$$;
+
+
+--
+-- Name: tocsin_claims_settle(bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_settle(p_claims bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH s AS (
+        SELECT c AS claim_id, count(*) AS n FROM unnest(p_claims) c GROUP BY c
+    ), upd AS (
+        UPDATE claims k SET open = k.open - s.n FROM s WHERE k.id = s.claim_id AND k.open > s.n
+    )
+    DELETE FROM claims k USING s WHERE k.id = s.claim_id AND k.open <= s.n;
+END $$;
+
+
+--
+-- Name: tocsin_claims_take(text, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+BEGIN
+    WITH h AS (
+        SELECT * FROM tocsin_claims_held(p_worker, p_ids)
+    ), c AS (
+        SELECT k.id, k.message_ids, k.open, (SELECT count(*) FROM h WHERE h.claim_id = k.id) AS n
+          FROM claims k WHERE k.id IN (SELECT h.claim_id FROM h)
+           FOR UPDATE
+    ), upd AS (
+        UPDATE claims k SET message_ids = array(SELECT unnest(c.message_ids) EXCEPT SELECT unnest(p_ids)),
+               open = c.open - c.n
+          FROM c WHERE k.id = c.id AND c.open > c.n
+    ), del AS (
+        DELETE FROM claims k USING c WHERE k.id = c.id AND c.open <= c.n
+    )
+    SELECT array_agg(h.id) INTO v_taken FROM h;
+    RETURN coalesce(v_taken, '{}');
 END $$;
 
 
@@ -1847,13 +1928,13 @@ BEGIN
             'conversations', cardinality(v_conv),
             'notes', (SELECT count(*) FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv)),
             'outbound_bodies', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                   AND m.body_removed_at IS NULL AND m.state <> 'sending'),
+                                   AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'),
             'inbound_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
                                   AND i.body_removed_at IS NULL AND NOT tocsin_inbound_is_consent(i.intent)),
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
                       + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
             'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                    AND m.state = 'queued'),
+                                    AND tocsin_message_shown_state(m.id, m.state) = 'queued'),
             'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
                                        AND s.unsubscribed_at IS NULL));
         RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
@@ -1861,24 +1942,24 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing queued for her goes out once her words are gone.
-    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
-     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m
+                                     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
+                              'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
     -- Bodies: three disjoint parts, each the shape of one of messages'
     -- indexes (by conversation, blasts by number, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
-                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1),
          b AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.blast_id IS NOT NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                   AND (m.conversation_id IS NULL OR NOT m.conversation_id = ANY (v_conv))
                RETURNING 1),
          c AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.conversation_id IS NULL AND m.blast_id IS NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1)
     SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) INTO v_count;
     v_n := v_n || jsonb_build_object('outbound_bodies', v_count);
@@ -1954,6 +2035,20 @@ CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name tex
     AS $$
     SELECT p_role IS DISTINCT FROM 'volunteer'
         OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+
+
+--
+-- Name: tocsin_conversation_status_notify(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_notify('tocsin_conversations', json_build_object(
+        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
+        'previous_assignee_id', NULL)::text)
+$$;
 
 
 --
@@ -2052,12 +2147,12 @@ BEGIN
                                        ORDER BY i.received_at DESC LIMIT 50)
                                      UNION ALL
                                      SELECT * FROM (
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m WHERE m.conversation_id = c.id
                                            ORDER BY m.created_at DESC LIMIT 50)
                                          UNION
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -2068,7 +2163,7 @@ BEGIN
                                          -- keyword confirmations and HELP answers, sent
                                          -- before (or without) a conversation
                                          -- (messages_outside_conversation)
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -3145,22 +3240,34 @@ CREATE FUNCTION public.tocsin_mark_going(p_ids bigint[], p_worker text) RETURNS 
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
+    v_orgs bigint[];
+    v_convs bigint[];
 BEGIN
-    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
-      INTO v_going, v_blocked
-      FROM (SELECT m.id,
+    SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
+           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
+           array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
+      INTO v_going, v_blocked, v_orgs, v_convs
+      FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM unnest(p_ids) AS i(id)
+              FROM unnest(v_held) AS i(id)
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
-             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
+             WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_blocked);
+        PERFORM tocsin_outbox_count_flight(v_blocked, -1);
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-               lease_until = NULL, updated_at = now(), finalized_at = now()
-         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
+    END IF;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
+           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -3239,6 +3346,18 @@ CREATE FUNCTION public.tocsin_message_rank(state text) RETURNS integer
 
 
 --
+-- Name: tocsin_message_shown_state(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
+                THEN 'sending' ELSE p_state END
+$$;
+
+
+--
 -- Name: tocsin_message_state_notify(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3246,10 +3365,7 @@ CREATE FUNCTION public.tocsin_message_state_notify() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('tocsin_conversations', json_build_object(
-        'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
-        'previous_assignee_id', NULL)::text);
+    PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
     RETURN NULL;
 END $$;
 
@@ -3277,7 +3393,10 @@ BEGIN
          WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.org_id, m.blast_id
+        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -3616,6 +3735,49 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $_$;
+
+
+--
+-- Name: tocsin_outbox_count_flight(bigint[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_count_flight(p_ids bigint[], p_sign integer) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+    SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
+      FROM unnest(p_ids) AS i(id)
+      JOIN messages m ON m.id = i.id  -- by key: the index on (blast_id, state) would read every queued one
+     WHERE m.blast_id IS NOT NULL AND m.state = 'queued'
+     GROUP BY m.blast_id
+$$;
+
+
+--
+-- Name: tocsin_outbox_fill(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_fill() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_forget(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_forget() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM outbox o USING old_rows d WHERE o.id = d.id AND d.state = 'queued';
+    RETURN NULL;
+END $$;
 
 
 --
@@ -4486,8 +4648,9 @@ BEGIN
             RETURNING id INTO v_event;
             UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
              WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
-            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
-             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            PERFORM tocsin_unqueue(array(SELECT m.id FROM messages m
+                                          WHERE m.org_id = v_org AND m.to_phone = p_from AND m.state = 'queued'),
+                                   NULL);
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.
@@ -4811,14 +4974,25 @@ CREATE FUNCTION public.tocsin_record_outcomes(p_worker text, p_ids bigint[], p_k
     AS $$
 DECLARE
     v_changed int;
+    v_cancelled int;
+    v_mine bigint[];
+    v_claim_of bigint[];
+    v_blasts boolean;
+    v_settled bigint[];
+    v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
+    SELECT array_agg(h.id), array_agg(h.claim_id), bool_or(h.blasts) INTO v_mine, v_claim_of, v_blasts
+      FROM tocsin_claims_held(p_worker, p_ids) h;
+    IF v_blasts THEN
+        PERFORM tocsin_outbox_count_flight(v_mine, -1);
+    END IF;
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
-    )
+    ), done AS (
     UPDATE messages m SET
         state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
                             WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
@@ -4830,16 +5004,33 @@ BEGIN
                           ELSE m.not_before END,
         request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
         attempts = m.attempts + 1,
-        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE p_worker END,
         lease_until = NULL,
         sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
         finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
         updated_at = now()
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
-       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
+       AND ((m.state = 'queued' AND m.id = ANY (v_mine))
+            -- unknown by the sweep's judgement (its claim is gone); an
+            -- outcome written twice matches neither the first time's
+            -- state nor this, and changes nothing
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker AND NOT m.id = ANY (coalesce(v_mine, '{}'))))
+    RETURNING m.id, m.state)
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued'),
+           array_agg(h.claim_id) FILTER (WHERE d.state <> 'queued' AND h.claim_id IS NOT NULL)
+      INTO v_changed, v_retry, v_settled
+      FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_settled IS NOT NULL THEN
+        PERFORM tocsin_claims_settle(v_settled);
+    END IF;
+    IF v_retry IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_retry);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.
@@ -4858,9 +5049,10 @@ BEGIN
         INSERT INTO consent_events (org_id, phone, event, source, evidence)
         SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
     )
-    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
-      FROM gone g
-     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    SELECT tocsin_unqueue(array(SELECT m.id FROM messages m JOIN gone g ON m.org_id = g.org_id
+                                                              AND m.to_phone = g.to_phone
+                                 WHERE m.state = 'queued'), NULL)
+      INTO v_cancelled;
     END IF;
 
     -- Receipts that came before this batch recorded its provider ids.
@@ -4890,13 +5082,19 @@ CREATE FUNCTION public.tocsin_release_claims(p_ids bigint[], p_worker text) RETU
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_back bigint[];
 BEGIN
-    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
-           updated_at = now()
-     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
+    SELECT array_agg(q.id) INTO v_back
+      FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_mine) AND m.state = 'queued' FOR UPDATE) q;
+    IF v_back IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM tocsin_outbox_count_flight(v_back, -1);
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN cardinality(v_back);
 END $$;
 
 
@@ -5729,7 +5927,7 @@ END $$;
 CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', tocsin_message_shown_state(m.id, m.state),
                              'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
                              'error_code', m.error_code, 'error_message', m.error_message,
                              'created_at', m.created_at, 'updated_at', m.updated_at)
@@ -6173,31 +6371,46 @@ CREATE FUNCTION public.tocsin_sweep_leases() RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_gone bigint[];
+    v_workers text[];
+    v_back bigint[];
 BEGIN
     WITH expired AS (
-        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
-         WHERE m.state = 'sending' AND m.lease_until < now()
-           FOR UPDATE SKIP LOCKED
+        DELETE FROM claims c
+         WHERE c.id IN (SELECT e.id FROM claims e WHERE e.lease_until < now() FOR UPDATE SKIP LOCKED)
+        RETURNING c.worker, c.claimed_at, c.message_ids
+    ), flying AS (
+        SELECT x.id, e.worker, e.claimed_at FROM expired e, unnest(e.message_ids) x(id)
+          JOIN messages m ON m.id = x.id
+         WHERE m.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.id)
     ), judged AS (
-        SELECT e.id, (e.request_sent_at IS NOT NULL
-                      OR EXISTS (SELECT 1 FROM send_stamps s
-                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
-                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
-          FROM expired e
+        SELECT f.id, f.worker, EXISTS (SELECT 1 FROM send_stamps s
+                              WHERE s.worker = f.worker AND s.stamped_at >= f.claimed_at
+                                AND f.id = ANY (s.message_ids)) AS may_have_gone
+          FROM flying f
     )
-    UPDATE messages m SET
-        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
-        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
-        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
-        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
-                             ELSE m.error_message END,
-        lease_until = NULL, updated_at = now()
-      FROM judged j
-     WHERE m.id = j.id;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT array_agg(j.id) FILTER (WHERE j.may_have_gone), array_agg(j.worker) FILTER (WHERE j.may_have_gone),
+           array_agg(j.id) FILTER (WHERE NOT j.may_have_gone)
+      INTO v_gone, v_workers, v_back FROM judged j;
+    IF v_gone IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_gone, -1);
+        UPDATE messages m SET state = 'unknown', claimed_by = g.worker,
+               request_sent_at = coalesce(m.request_sent_at, now()),
+               error_message = 'the worker was lost after the request was sent', updated_at = now()
+          FROM unnest(v_gone, v_workers) AS g(id, worker)
+         WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
+    END IF;
+    IF v_back IS NOT NULL THEN
+        -- Locked and checked again: an outcome being recorded now wins.
+        SELECT array_agg(q.id) INTO v_back
+          FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
+        PERFORM tocsin_outbox_count_flight(v_back, -1);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
-    RETURN v_count;
+    RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
 END $$;
 
 
@@ -6210,6 +6423,37 @@ CREATE FUNCTION public.tocsin_text_language(p_text text) RETURNS text
     AS $$
     SELECT CASE WHEN p_text ~* '\m(ayuda|alto|tarifas|responde|mensajes)\M' THEN 'es' ELSE 'en' END
 $$;
+
+
+--
+-- Name: tocsin_unqueue(bigint[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_unqueue(p_ids bigint[], p_error text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+    v_count int;
+BEGIN
+    IF cardinality(p_ids) > 0 THEN
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
+        SELECT array_agg(d.id) INTO v_taken FROM d;
+    END IF;
+    IF v_taken IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE messages m SET state = 'cancelled', error_message = coalesce(p_error, m.error_message),
+           updated_at = now(), finalized_at = now()
+     WHERE m.id = ANY (v_taken) AND m.state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
 
 
 --
@@ -6519,6 +6763,43 @@ ALTER TABLE public.canned_responses ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: claims; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.claims (
+    id bigint NOT NULL,
+    worker text NOT NULL,
+    message_ids bigint[] NOT NULL,
+    lo bigint NOT NULL,
+    hi bigint NOT NULL,
+    open integer NOT NULL,
+    blasts boolean NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone NOT NULL,
+    CONSTRAINT claims_message_ids_check CHECK (((cardinality(message_ids) >= 1) AND (cardinality(message_ids) <= 10000)))
+);
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.claims_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.claims_id_seq OWNED BY public.claims.id;
+
+
+--
 -- Name: consent_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6586,7 +6867,7 @@ UNION ALL
     'outbound'::text AS direction,
     messages.id,
     messages.body,
-    messages.state,
+    public.tocsin_message_shown_state(messages.id, messages.state) AS state,
     messages.created_at AS at,
     messages.sent_by_user_id
    FROM public.messages
@@ -6976,6 +7257,19 @@ ALTER TABLE public.orgs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outbox (
+    id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    lane text NOT NULL,
+    not_before timestamp with time zone NOT NULL,
+    blast_id bigint
 );
 
 
@@ -7497,6 +7791,13 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: claims id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims ALTER COLUMN id SET DEFAULT nextval('public.claims_id_seq'::regclass);
+
+
+--
 -- Name: audit_alerts audit_alerts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7574,6 +7875,14 @@ ALTER TABLE ONLY public.canned_responses
 
 ALTER TABLE ONLY public.canned_responses
     ADD CONSTRAINT canned_responses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: claims claims_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims
+    ADD CONSTRAINT claims_pkey PRIMARY KEY (id);
 
 
 --
@@ -7854,6 +8163,14 @@ ALTER TABLE ONLY public.orgs
 
 ALTER TABLE ONLY public.orgs
     ADD CONSTRAINT orgs_slug_key UNIQUE (slug);
+
+
+--
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 
 --
@@ -8217,6 +8534,20 @@ CREATE UNIQUE INDEX canned_responses_live_title ON public.canned_responses USING
 
 
 --
+-- Name: claims_lease; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_lease ON public.claims USING btree (lease_until);
+
+
+--
+-- Name: claims_worker; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_worker ON public.claims USING btree (worker);
+
+
+--
 -- Name: consent_events_created; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8336,13 +8667,6 @@ CREATE INDEX messages_blast_phone ON public.messages USING btree (org_id, to_pho
 
 
 --
--- Name: messages_claimable; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_claimable ON public.messages USING btree (sender_id, lane, not_before, id) WHERE (state = 'queued'::text);
-
-
---
 -- Name: messages_contact_queued; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8354,13 +8678,6 @@ CREATE INDEX messages_contact_queued ON public.messages USING btree (org_id, to_
 --
 
 CREATE INDEX messages_conversation ON public.messages USING btree (conversation_id, created_at) WHERE (conversation_id IS NOT NULL);
-
-
---
--- Name: messages_leases; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_leases ON public.messages USING btree (lease_until) WHERE (state = 'sending'::text);
 
 
 --
@@ -8389,6 +8706,13 @@ CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id)
 --
 
 CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
+-- Name: outbox_claimable; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_claimable ON public.outbox USING btree (sender_id, lane, not_before, id);
 
 
 --
@@ -8543,6 +8867,20 @@ CREATE TRIGGER keywords_language BEFORE INSERT OR UPDATE ON public.keywords FOR 
 --
 
 CREATE TRIGGER messages_blast_counters AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_changes();
+
+
+--
+-- Name: messages messages_outbox_fill; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_fill AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_fill();
+
+
+--
+-- Name: messages messages_outbox_forget; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_forget AFTER DELETE ON public.messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_forget();
 
 
 --

@@ -107,18 +107,19 @@ if [ "${TOCSIN_BENCH_PEER:-0}" = 1 ]; then
 fi
 [ "${TOCSIN_BENCH_QUICK:-0}" = 1 ] && exit 0
 
-# The database half alone, as pgbench: claim a batch, then mark it sent.
-psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"
+# The database half alone, as pgbench: claim a batch (delete it from the
+# outbox, schema 034), then mark it sent (the wide row's one write).
+psql -c "TRUNCATE dispatch_leases, outbox, claims; DELETE FROM messages"
 enqueue "$n" Bound
-psql -c "VACUUM ANALYZE messages"
+psql -c "VACUUM ANALYZE messages, outbox"
 cat >"$tmp/claim_mark.sql" <<'SQL'
-WITH c AS (SELECT id FROM messages WHERE sender_id = 1 AND lane = 'bulk' AND state = 'queued' AND not_before <= now()
-            ORDER BY not_before, id LIMIT 200 FOR UPDATE SKIP LOCKED)
-UPDATE messages m SET state = 'sending', claimed_by = 'bench', lease_until = now() + interval '30 s',
-       request_sent_at = now(), attempts = attempts + 1, updated_at = now()
+WITH c AS (DELETE FROM outbox q WHERE q.id IN (
+             SELECT o.id FROM outbox o WHERE o.sender_id = 1 AND o.lane = 'bulk' AND o.not_before <= now()
+              ORDER BY o.not_before, o.id LIMIT 200 FOR UPDATE SKIP LOCKED)
+           RETURNING q.id)
+UPDATE messages m SET state = 'sent', provider_message_id = 'SM' || md5(m.id::text), claimed_by = 'bench',
+       request_sent_at = now(), attempts = attempts + 1, sent_at = now(), updated_at = now()
   FROM c WHERE m.id = c.id;
-UPDATE messages SET state = 'sent', provider_message_id = 'SM' || md5(id::text), sent_at = now(), lease_until = NULL, updated_at = now()
- WHERE state = 'sending' AND claimed_by = 'bench' AND sender_id = 1;
 SQL
 batches=$(( n / 200 / 2 ))
 t0=$(now)
@@ -132,7 +133,7 @@ awk -v w="$worker_rate" -v b="$bound" 'BEGIN { printf "  worker / bound: %.0f%%\
 
 # Through a blast. The members' timezone is one where it is midday now, so
 # quiet hours hold nobody back whenever this runs.
-psql -c "TRUNCATE dispatch_leases; DELETE FROM messages"
+psql -c "TRUNCATE dispatch_leases, outbox, claims; DELETE FROM messages"
 zone=$(psql -c "SELECT name FROM tz_names WHERE name LIKE 'Etc/GMT%'
                  ORDER BY abs(extract(hour FROM now() AT TIME ZONE name) - 13) LIMIT 1")
 psql -c "INSERT INTO lists (org_id, name) SELECT org_id, 'bench' FROM senders WHERE id = 1"

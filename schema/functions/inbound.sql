@@ -515,8 +515,9 @@ BEGIN
             RETURNING id INTO v_event;
             UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
              WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
-            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
-             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            PERFORM tocsin_unqueue(array(SELECT m.id FROM messages m
+                                          WHERE m.org_id = v_org AND m.to_phone = p_from AND m.state = 'queued'),
+                                   NULL);
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.
