@@ -74,16 +74,19 @@ BEGIN
     IF v_state IS NULL THEN
         RETURN 'ignored'; -- queued, sending, accepted...: nothing we track
     END IF;
-    UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
-           finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
-     WHERE provider = p_provider AND provider_message_id = p_message_id AND sender_id = p_sender_id
-       AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
-    RETURNING id INTO v_id;
+    -- The carrier's id leads to the message through message_carrier_ids
+    -- (schema 035: messages has no index on it, so outcomes are HOT).
+    v_id := tocsin_message_by_carrier_id(p_provider, p_message_id);
     IF v_id IS NOT NULL THEN
-        RETURN 'applied';
-    END IF;
-    SELECT sender_id INTO v_owner FROM messages WHERE provider = p_provider AND provider_message_id = p_message_id;
-    IF FOUND THEN
+        UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
+               finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
+         WHERE id = v_id AND sender_id = p_sender_id
+           AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
+        RETURNING sender_id INTO v_owner;
+        IF FOUND THEN
+            RETURN 'applied';
+        END IF;
+        SELECT sender_id INTO v_owner FROM messages WHERE id = v_id;
         RETURN CASE WHEN v_owner = p_sender_id THEN 'stale' ELSE 'foreign' END;
     END IF;
     IF (SELECT count(*) FROM (SELECT 1 FROM delivery_receipts_pending WHERE sender_id = p_sender_id
@@ -634,8 +637,9 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    -- (those in flight go on: tocsin_unqueue)
-    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m WHERE m.blast_id = p_blast AND m.state = 'queued'),
+    -- Its messages waiting in the outbox, by outbox_blast (those in
+    -- flight go on: tocsin_unqueue).
+    v_count := tocsin_unqueue(array(SELECT o.id FROM outbox o WHERE o.blast_id = p_blast),
                               'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
@@ -1310,13 +1314,14 @@ BEGIN
         v_want := tocsin_blast_feed_ahead(v_b.mps);
         -- Due queued messages of the blast, looking at no more than twice
         -- what is wanted (the rest may wait for the morning). Due means
-        -- in the outbox, by its not_before (the claim moves a message
-        -- waiting for its morning there): one in flight, queued with no
-        -- outbox row, is on its way and no longer feeds the sender.
-        SELECT count(*) FILTER (WHERE o.not_before <= p_now) INTO v_due
-          FROM (SELECT m.id FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q
-          JOIN outbox o ON o.id = q.id;
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
+        SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
+          FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
@@ -1946,8 +1951,8 @@ BEGIN
                                      WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
                               'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
-    -- Bodies: three disjoint parts, each the shape of one of messages'
-    -- indexes (by conversation, blasts by number, confirmations outside
+    -- Bodies: three disjoint parts, each found by one of messages'
+    -- indexes (by conversation, by number for blasts, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
@@ -2393,7 +2398,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'undelivered'::text, 'failed'::text, 'unknown'::text, 'suppressed'::text, 'cancelled'::text]))),
     CONSTRAINT messages_to_phone_check CHECK (public.tocsin_is_e164(to_phone))
 )
-WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_delay='0', autovacuum_analyze_scale_factor='0.02');
+WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_delay='0', autovacuum_analyze_scale_factor='0.02', fillfactor='45');
 
 
 --
@@ -3335,6 +3340,117 @@ $$;
 
 
 --
+-- Name: tocsin_message_by_carrier_id(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_by_carrier_id(p_provider text, p_message_id text) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.message_id FROM message_carrier_ids c JOIN messages m ON m.id = c.message_id
+     WHERE c.provider = p_provider AND c.provider_message_id = p_message_id
+       AND m.provider = p_provider AND m.provider_message_id = p_message_id
+$$;
+
+
+--
+-- Name: tocsin_message_lookups_delete(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH c AS (
+        DELETE FROM message_carrier_ids c USING old_rows o
+         WHERE o.provider_message_id IS NOT NULL
+           AND c.provider_message_id = o.provider_message_id AND c.provider = o.provider AND c.message_id = o.id)
+    DELETE FROM unknown_messages u USING old_rows o WHERE o.state = 'unknown' AND u.message_id = o.id;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_message_lookups_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH c AS (
+        INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+        SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL)
+    INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+    SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_message_lookups_update(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_had_ids boolean;
+    v_had_unknown boolean;
+    v_given int;
+    v_new int;
+    v_held record;
+BEGIN
+    SELECT coalesce(bool_or(o.provider_message_id IS NOT NULL), false), coalesce(bool_or(o.state = 'unknown'), false)
+      INTO v_had_ids, v_had_unknown FROM old_rows o;
+    IF NOT v_had_ids THEN
+        WITH ins AS (
+            INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+            SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL)
+        INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+        SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown'
+        ON CONFLICT (message_id) DO NOTHING;
+    ELSE
+        -- An id the message no longer has (changed, cleared) leaves.
+        DELETE FROM message_carrier_ids c USING old_rows o
+         WHERE o.provider_message_id IS NOT NULL
+           AND c.provider_message_id = o.provider_message_id AND c.provider = o.provider AND c.message_id = o.id
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = o.id AND m.provider = o.provider
+                                                      AND m.provider_message_id = o.provider_message_id);
+        WITH c AS (
+            SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL),
+        ins AS (
+            INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+            SELECT c.provider_message_id, c.provider, c.id FROM c
+            ON CONFLICT (provider_message_id, provider) DO NOTHING
+            RETURNING 1),
+        unk AS (
+            INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+            SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown'
+            ON CONFLICT (message_id) DO NOTHING)
+        SELECT count(*), (SELECT count(*) FROM ins) INTO v_given, v_new FROM c;
+        IF v_new < v_given THEN
+            SELECT n.provider, n.provider_message_id INTO v_held
+              FROM new_rows n JOIN message_carrier_ids k
+                   ON k.provider_message_id = n.provider_message_id AND k.provider = n.provider
+             WHERE k.message_id <> n.id
+             LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'duplicate key value violates unique constraint "message_carrier_ids_pkey"'
+                    USING ERRCODE = 'unique_violation', CONSTRAINT = 'message_carrier_ids_pkey',
+                          TABLE = 'message_carrier_ids',
+                          DETAIL = format('Key (provider_message_id, provider)=(%s, %s) already exists.',
+                                          v_held.provider_message_id, v_held.provider);
+            END IF;
+        END IF;
+    END IF;
+    IF v_had_unknown THEN
+        DELETE FROM unknown_messages u USING new_rows n WHERE u.message_id = n.id AND n.state <> 'unknown';
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_message_rank(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3380,9 +3496,11 @@ CREATE FUNCTION public.tocsin_messages_requeue(p_org bigint, p_user bigint, p_se
 DECLARE
     v_count int;
 BEGIN
+    -- unknown_messages lists them (schema 035: no index on messages names
+    -- state).
     IF p_dry_run THEN
-        SELECT count(*) INTO v_count FROM messages m
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+        SELECT count(*) INTO v_count FROM unknown_messages m
+         WHERE (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
         RETURN v_count;
@@ -3390,8 +3508,10 @@ BEGIN
     WITH u AS (
         UPDATE messages m SET state = 'queued', request_sent_at = NULL, claimed_by = NULL, lease_until = NULL,
                error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
-           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+         WHERE m.id IN (SELECT k.message_id FROM unknown_messages k
+                         WHERE (p_org IS NULL OR k.org_id = p_org) AND (p_sender IS NULL OR k.sender_id = p_sender)
+                           AND (p_blast IS NULL OR k.blast_id = p_blast))
+           AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
         RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
     ), back AS (
@@ -4548,8 +4668,9 @@ BEGIN
     END IF;
     DELETE FROM delivery_receipts_pending WHERE received_at < now() - tocsin_receipts_pending_max_age();
     DELETE FROM delivery_receipts_pending p
-     USING messages m
-     WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+     USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+     WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+       AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
        AND p.sender_id <> m.sender_id;
     -- Over the cap only when inserts raced past it: rare, so the window
     -- runs only when the table is that big at all.
@@ -4562,8 +4683,9 @@ BEGIN
     END IF;
     FOR v_receipt IN
         DELETE FROM delivery_receipts_pending p
-         USING messages m
-         WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+         USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+         WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+           AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
            AND p.sender_id = m.sender_id
         RETURNING p.*
     LOOP
@@ -7200,6 +7322,17 @@ ALTER TABLE public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: message_carrier_ids; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_carrier_ids (
+    provider_message_id text NOT NULL COLLATE pg_catalog."C",
+    provider text NOT NULL COLLATE pg_catalog."C",
+    message_id bigint NOT NULL
+);
+
+
+--
 -- Name: messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -7762,6 +7895,18 @@ CREATE TABLE public.tz_names (
 
 
 --
+-- Name: unknown_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.unknown_messages (
+    message_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    blast_id bigint
+);
+
+
+--
 -- Name: user_totp; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -8099,6 +8244,14 @@ ALTER TABLE ONLY public.lists
 
 ALTER TABLE ONLY public.lists
     ADD CONSTRAINT lists_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: message_carrier_ids message_carrier_ids_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_carrier_ids
+    ADD CONSTRAINT message_carrier_ids_pkey PRIMARY KEY (provider_message_id, provider);
 
 
 --
@@ -8454,6 +8607,14 @@ ALTER TABLE ONLY public.tz_names
 
 
 --
+-- Name: unknown_messages unknown_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.unknown_messages
+    ADD CONSTRAINT unknown_messages_pkey PRIMARY KEY (message_id);
+
+
+--
 -- Name: user_totp user_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8653,24 +8814,17 @@ CREATE UNIQUE INDEX keywords_unique ON public.keywords USING btree (org_id, COAL
 
 
 --
--- Name: messages_blast; Type: INDEX; Schema: public; Owner: -
+-- Name: messages_blast_id; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX messages_blast ON public.messages USING btree (blast_id, state) WHERE (blast_id IS NOT NULL);
-
-
---
--- Name: messages_blast_phone; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_blast_phone ON public.messages USING btree (org_id, to_phone) WHERE (blast_id IS NOT NULL);
+CREATE INDEX messages_blast_id ON public.messages USING btree (blast_id) WHERE (blast_id IS NOT NULL);
 
 
 --
--- Name: messages_contact_queued; Type: INDEX; Schema: public; Owner: -
+-- Name: messages_contact; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX messages_contact_queued ON public.messages USING btree (org_id, to_phone) WHERE (state = 'queued'::text);
+CREATE INDEX messages_contact ON public.messages USING btree (org_id, to_phone);
 
 
 --
@@ -8688,24 +8842,17 @@ CREATE INDEX messages_outside_conversation ON public.messages USING btree (org_i
 
 
 --
--- Name: messages_provider_id; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE UNIQUE INDEX messages_provider_id ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
-
-
---
--- Name: messages_unknown; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id) WHERE (state = 'unknown'::text);
-
-
---
 -- Name: orgs_parent; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
+-- Name: outbox_blast; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_blast ON public.outbox USING btree (blast_id) WHERE (blast_id IS NOT NULL);
 
 
 --
@@ -8800,6 +8947,13 @@ CREATE INDEX subscriptions_contact ON public.subscriptions USING btree (contact_
 
 
 --
+-- Name: unknown_messages_sender; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX unknown_messages_sender ON public.unknown_messages USING btree (org_id, sender_id);
+
+
+--
 -- Name: users_acting_once; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8867,6 +9021,27 @@ CREATE TRIGGER keywords_language BEFORE INSERT OR UPDATE ON public.keywords FOR 
 --
 
 CREATE TRIGGER messages_blast_counters AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_changes();
+
+
+--
+-- Name: messages messages_lookups_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_delete AFTER DELETE ON public.messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_delete();
+
+
+--
+-- Name: messages messages_lookups_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_insert AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_insert();
+
+
+--
+-- Name: messages messages_lookups_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_update AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_update();
 
 
 --

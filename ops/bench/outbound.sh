@@ -71,8 +71,12 @@ run_worker_until_sent() { # COUNT: starts a worker, returns once it has sent COU
   done
 }
 last_sent() { psql -c "SELECT extract(epoch FROM max(sent_at)) FROM messages WHERE state = 'sent'"; }
+# Updates of messages and how many of them were HOT (no index entry
+# written, the new version on the same page): "total hot".
+updates() { psql -c "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'messages'"; }
 [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && psql -c "SELECT pg_stat_statements_reset()" >/dev/null
 wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
+read -r upd0 hot0 <<<"$(updates)"
 sim0=$(bench_cpu_ticks "$sim_pid") pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 t0=$(now)
 run_worker_until_sent "$n"
@@ -86,15 +90,24 @@ sim_ticks=$(( $(bench_cpu_ticks "$sim_pid") - sim0 )) pg_ticks=$(( $(bench_cpu_t
 kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
 sent=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
 [ "$sent" = "$n" ] || { echo "only $sent of $n sent" >&2; exit 1; }
+# A backend's table statistics reach pg_stat_user_tables within a second
+# or so (and when it exits): wait until every outcome is counted.
+for _ in $(seq 1 60); do
+  read -r upd1 hot1 <<<"$(updates)"
+  [ $((upd1 - upd0)) -ge "$n" ] && break
+  sleep 1
+done
 worker_rate=$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 printf '  %-52s %8s msgs/s\n' "tocsin-worker -> simulator, end to end" "$worker_rate"
 printf '  %-52s %8s MB\n' "worker peak RSS" "$(( rss / 1024 ))"
 printf '  %-52s %8s s\n' "wall time" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')"
 # What one message costs the machine, and what that allows on its cores.
-awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v w="$worker_ticks" -v s="$sim_ticks" -v p="$pg_ticks" -v wal="$wal" 'BEGIN {
+awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" -v w="$worker_ticks" -v s="$sim_ticks" -v p="$pg_ticks" -v wal="$wal" \
+    -v upd=$((upd1 - upd0)) -v hot=$((hot1 - hot0)) 'BEGIN {
   us = 1e6 / hz / n
   printf "  %-52s %8s\n", "CPU per message (us): worker, simulator, PostgreSQL", sprintf("%.0f, %.0f, %.0f", w * us, s * us, p * us)
   printf "  %-52s %8.0f bytes\n", "WAL per message (claim to sent)", wal / n
+  printf "  %-52s %8s\n", "HOT updates of messages (hot / all)", sprintf("%d / %d = %.0f%%", hot, upd, upd ? 100 * hot / upd : 0)
   printf "  %-52s %8.0f msgs/s\n", "ceiling of " cores " cores at that CPU per message", cores * 1e6 / ((w + s + p) * us) }'
 
 [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements_print "$n"

@@ -4,8 +4,8 @@
  * sender, the messages due and waiting and how long the oldest has
  * waited (a worker that stopped claiming shows here, not in its own
  * /metrics), and the messages whose fate is unknown. Reads the outbox
- * (schema 034: queued, not claimed) and the partial index on unknown
- * messages; writes nothing. */
+ * (schema 034: queued, not claimed) and unknown_messages (schema 035);
+ * writes nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +41,7 @@ int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
         "                   extract(epoch FROM now() - min(not_before))::bigint AS age"
         "              FROM outbox WHERE not_before <= now() GROUP BY sender_id) q"
         "        ON q.sender_id = s.id"
-        " LEFT JOIN (SELECT sender_id, count(*) AS n FROM messages WHERE state = 'unknown' GROUP BY sender_id) u"
+        " LEFT JOIN (SELECT sender_id, count(*) AS n FROM unknown_messages GROUP BY sender_id) u"
         "        ON u.sender_id = s.id"
         " ORDER BY s.address",
         0, NULL);

@@ -409,9 +409,11 @@ RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_count int;
 BEGIN
+    -- unknown_messages lists them (schema 035: no index on messages names
+    -- state).
     IF p_dry_run THEN
-        SELECT count(*) INTO v_count FROM messages m
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+        SELECT count(*) INTO v_count FROM unknown_messages m
+         WHERE (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
         RETURN v_count;
@@ -419,8 +421,10 @@ BEGIN
     WITH u AS (
         UPDATE messages m SET state = 'queued', request_sent_at = NULL, claimed_by = NULL, lease_until = NULL,
                error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
-           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+         WHERE m.id IN (SELECT k.message_id FROM unknown_messages k
+                         WHERE (p_org IS NULL OR k.org_id = p_org) AND (p_sender IS NULL OR k.sender_id = p_sender)
+                           AND (p_blast IS NULL OR k.blast_id = p_blast))
+           AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
         RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
     ), back AS (
@@ -574,8 +578,9 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    -- (those in flight go on: tocsin_unqueue)
-    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m WHERE m.blast_id = p_blast AND m.state = 'queued'),
+    -- Its messages waiting in the outbox, by outbox_blast (those in
+    -- flight go on: tocsin_unqueue).
+    v_count := tocsin_unqueue(array(SELECT o.id FROM outbox o WHERE o.blast_id = p_blast),
                               'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;

@@ -107,8 +107,8 @@ BEGIN
                                      WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
                               'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
-    -- Bodies: three disjoint parts, each the shape of one of messages'
-    -- indexes (by conversation, blasts by number, confirmations outside
+    -- Bodies: three disjoint parts, each found by one of messages'
+    -- indexes (by conversation, by number for blasts, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'

@@ -482,13 +482,14 @@ BEGIN
         v_want := tocsin_blast_feed_ahead(v_b.mps);
         -- Due queued messages of the blast, looking at no more than twice
         -- what is wanted (the rest may wait for the morning). Due means
-        -- in the outbox, by its not_before (the claim moves a message
-        -- waiting for its morning there): one in flight, queued with no
-        -- outbox row, is on its way and no longer feeds the sender.
-        SELECT count(*) FILTER (WHERE o.not_before <= p_now) INTO v_due
-          FROM (SELECT m.id FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q
-          JOIN outbox o ON o.id = q.id;
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
+        SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
+          FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);

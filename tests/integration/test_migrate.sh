@@ -186,12 +186,20 @@ sql "INSERT INTO orgs (slug, name) VALUES ('up', 'Up');
      INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, state,
                            claimed_by, lease_until, provider_message_id)
      SELECT s.org_id, s.id, 'twilio', '+1415555260' || g, 'up ' || g, 'GSM-7', 1, 'bulk',
-            (ARRAY['queued', 'queued', 'sending', 'sent'])[g],
-            CASE WHEN g = 3 THEN 'old-worker' END, CASE WHEN g = 3 THEN now() + interval '1 hour' END,
+            (ARRAY['queued', 'queued', 'sending', 'sent', 'unknown'])[g],
+            CASE WHEN g IN (3, 5) THEN 'old-worker' END, CASE WHEN g = 3 THEN now() + interval '1 hour' END,
             CASE WHEN g = 4 THEN 'SMup4' END
-       FROM senders s, generate_series(1, 4) g WHERE s.address = '54321'" >/dev/null
+       FROM senders s, generate_series(1, 5) g WHERE s.address = '54321'" >/dev/null
 out=$("$CTL" migrate)
 assert_contains "$out" "applied 034_outbox.sql" "the upgrade applies 034"
+# 035 copies the carrier ids and the unknown outcomes into their tables.
+assert_contains "$out" "applied 035_hot_outcome.sql" "the upgrade applies 035"
+assert_eq "$(sql "SELECT c.provider || ' ' || c.provider_message_id || ' ' || m.body FROM message_carrier_ids c
+                   JOIN messages m ON m.id = c.message_id")" "twilio SMup4 up 4" "the carrier id is copied"
+assert_eq "$(sql "SELECT m.body FROM unknown_messages u JOIN messages m ON m.id = u.message_id")" "up 5" \
+  "the unknown outcome is listed"
+assert_eq "$(sql "SELECT tocsin_apply_receipt('twilio', 'SMup4', s.id, 'delivered', NULL, '{}') FROM senders s
+                   WHERE s.address = '54321'")" applied "a receipt finds the message sent before 035"
 assert_eq "$(sql "SELECT string_agg(m.body, ',' ORDER BY m.body) FROM outbox o JOIN messages m ON m.id = o.id")" \
   "up 1,up 2" "the queued messages are in the outbox"
 assert_eq "$(sql "SELECT c.worker || ' ' || m.body || ' ' || m.state FROM claims c JOIN messages m ON m.id = ANY (c.message_ids)")" \
