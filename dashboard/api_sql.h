@@ -76,13 +76,19 @@
     "       SELECT $1::bigint, $2::bigint, 'user.enable', 'user', id FROM u)"                      \
     "SELECT 200, json_build_object('user_id', id, 'disabled', false) FROM u"
 
+/* An admin ends a user's sessions. A national admin's acting account has
+ * none of its own: her visits to this chapter end instead (the windows
+ * close; her session in her own org is not the chapter's to end). */
 #define SQL_USER_REVOKE                                                                            \
     "WITH t AS (SELECT id FROM users WHERE id = $4::bigint AND org_id = $1::bigint),"              \
     " d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM t) RETURNING id),"                \
+    " v AS (SELECT tocsin_acting_visits_end($1::bigint, t.id) AS n FROM t),"                       \
     " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
     "       SELECT $1::bigint, $2::bigint, 'user.revoke_sessions', 'user', t.id,"                  \
-    "              jsonb_build_object('sessions', (SELECT count(*) FROM d)) FROM t)"               \
-    "SELECT 200, json_build_object('user_id', t.id, 'revoked', (SELECT count(*) FROM d)) FROM t"
+    "              jsonb_build_object('sessions', (SELECT count(*) FROM d),"                       \
+    "                                 'visits_ended', (SELECT n FROM v)) FROM t)"                  \
+    "SELECT 200, json_build_object('user_id', t.id, 'revoked', (SELECT count(*) FROM d),"          \
+    "       'visits_ended', (SELECT n FROM v)) FROM t"
 
 /* Opening a conversation reads a member's number and messages: audited,
  * once per person and conversation in 10 minutes (the inbox reads it

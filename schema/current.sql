@@ -6,6 +6,43 @@
 
 
 --
+-- Name: tocsin_acting_account_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_account_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id AND u.national_user_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a national admin''s acting account has no % of its own: she signs in to her own organisation',
+            TG_ARGV[0] USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_acting_visits_end(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_visits_end(p_org bigint, p_user bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_n int := 0;
+BEGIN
+    FOR v_s IN SELECT * FROM sessions s WHERE s.acting_org_id = p_org AND s.acting_user_id = p_user
+                  FOR UPDATE
+    LOOP
+        PERFORM tocsin_chapter_window_end(v_s);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END $$;
+
+
+--
 -- Name: tocsin_api_error(integer, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -123,6 +160,21 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, json_build_object('id', v.id, 'acknowledged_at', v.acknowledged_at,
                                                'acknowledged_by', v.acknowledged_by);
+END $$;
+
+
+--
+-- Name: tocsin_audit_alert_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alert_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_alerts', json_build_object(
+        'org_id', NEW.org_id, 'alert_id', NEW.id,
+        'event', CASE WHEN TG_OP = 'INSERT' THEN 'raised' ELSE 'acknowledged' END)::text);
+    RETURN NULL;
 END $$;
 
 
@@ -4434,7 +4486,11 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
                       'sessions', (SELECT count(*) FROM sessions s
-                                    WHERE s.user_id = u.id AND s.expires_at > now()))
+                                    WHERE s.user_id = u.id AND s.expires_at > now()),
+                      -- an acting account's: national admins' sessions in it now
+                      'visits', (SELECT count(*) FROM sessions s
+                                  WHERE s.acting_user_id = u.id AND s.acting_org_id = u.org_id
+                                    AND s.acting_until > now() AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -6354,7 +6410,11 @@ DECLARE
     inv invites;
     v_stage text;
 BEGIN
-    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
+    -- Never a national admin's acting account (schema 028): it shares her
+    -- email but signs in nowhere, and the chapter's provider vouching for
+    -- that address must not open it.
+    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email)
+                                 AND national_user_id IS NULL;
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
         UPDATE invites i SET used_at = now()
          WHERE i.id = (SELECT id FROM invites
@@ -7813,7 +7873,8 @@ CREATE VIEW public.tocsin_session_scopes AS
     COALESCE(c.id, s.user_id) AS user_id,
     COALESCE(c.role, u.role) AS role,
     (c.id IS NOT NULL) AS acting,
-    s.stage
+    s.stage,
+    u.role AS home_role
    FROM ((public.sessions s
      JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
      LEFT JOIN LATERAL ( SELECT cu.org_id,
@@ -8907,6 +8968,13 @@ CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) W
 
 
 --
+-- Name: audit_alerts audit_alerts_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_alerts_notify AFTER INSERT OR UPDATE OF acknowledged_at ON public.audit_alerts FOR EACH ROW EXECUTE FUNCTION public.tocsin_audit_alert_notify();
+
+
+--
 -- Name: audit_events audit_events_alerts; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9012,6 +9080,13 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 
 
 --
+-- Name: recovery_codes recovery_codes_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.recovery_codes FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('recovery codes');
+
+
+--
 -- Name: senders senders_changed_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9040,6 +9115,13 @@ CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH 
 
 
 --
+-- Name: sessions sessions_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('sessions');
+
+
+--
 -- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9051,6 +9133,13 @@ CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FO
 --
 
 CREATE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_seen_at ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_user_active();
+
+
+--
+-- Name: user_totp user_totp_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_totp_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.user_totp FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('authenticator');
 
 
 --
