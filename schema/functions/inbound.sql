@@ -116,15 +116,24 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A member who wrote before is found, not written again; a new
+        -- number (or one created since this statement's snapshot, which
+        -- the upsert then finds) gets its contact.
+        known AS (
+            SELECT m.*, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone)
+                        AS known_id
+              FROM m),
         c AS (
             INSERT INTO contacts (org_id, phone)
-            SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
+            SELECT k.org_id, k.from_phone FROM known k WHERE k.known_id IS NULL ORDER BY k.org_id, k.from_phone
             ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, c.id AS contact_id,
-                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
-              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+            SELECT k.ord, k.provider, k.mid, k.sender_id, k.org_id, k.from_phone, k.body, k.num_media, k.likely,
+                   coalesce(k.known_id, c.id) AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = k.org_id AND o.phone = k.from_phone LIMIT 1)
+                       IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
+              FROM known k LEFT JOIN c ON c.org_id = k.org_id AND c.phone = k.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
@@ -222,7 +231,7 @@ BEGIN
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
             array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
         applied := n;
-    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
             BEGIN
                 PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
@@ -232,7 +241,8 @@ BEGIN
                 WHEN unique_violation THEN
                     -- stored meanwhile by another path: the next call finds it a duplicate
                     v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation THEN
+                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                    -- raise_exception: what 007's checks raise (a sender gone)
                     INSERT INTO inbound_journal_failed
                     SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
                     failed := failed + 1;
@@ -295,8 +305,14 @@ BEGIN
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
                      LIMIT 1) IS NULL -- a per-row index lookup, never a join
+               -- A retry of a journaled reply: found, not inserted. One racing
+               -- a batch still running fails this one on the unique key (no
+               -- ON CONFLICT: a speculative insert costs a fifth more), and
+               -- the gateway applies its messages one by one.
+               AND (SELECT 1 FROM inbound_journal i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL
              ORDER BY u.ord
-            ON CONFLICT (provider, provider_message_id) DO NOTHING
             RETURNING provider, provider_message_id)
         SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
