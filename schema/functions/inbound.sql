@@ -46,9 +46,11 @@ LANGUAGE plpgsql
 -- Array parameters make custom plans no better than generic ones: plan once.
 -- The planner cannot estimate how many rows the CTEs below return and would
 -- join them with nested loops, quadratic in the batch: hash joins instead
--- (the lookups into tables are LATERAL or subqueries, which stay indexed);
--- and no JIT, which that setting's penalty cost would switch on.
-SET plan_cache_mode = force_generic_plan SET enable_nestloop = off SET jit = off AS $$
+-- (the lookups into tables are LATERAL or subqueries, which stay indexed:
+-- no sequential scans, which a plan made while a table was small would keep
+-- as it grows); and no JIT, which those settings' penalty costs would
+-- switch on.
+SET plan_cache_mode = force_generic_plan SET enable_nestloop = off SET enable_seqscan = off SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
@@ -188,7 +190,11 @@ END $$;
 -- whether more wait (or another caller holds the journal).
 CREATE OR REPLACE FUNCTION tocsin_inbound_journal_apply(p_limit int)
 RETURNS TABLE (applied int, failed int, more boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The journal's oldest rows, and whether more wait, through its primary key:
+-- a plan made while the journal was empty would scan all of it (and the
+-- rows deleted since) on every call.
+SET enable_seqscan = off SET jit = off AS $$
 DECLARE
     v_ids bigint[];
     v_provider text[];
@@ -269,9 +275,9 @@ CREATE OR REPLACE FUNCTION tocsin_receive_inbound_burst(
     p_reply text[], p_reply_encoding text[], p_reply_segments int[])
 RETURNS TABLE (inbound_id bigint, action text, conversation_id bigint, ord int)
 LANGUAGE plpgsql
--- Generic plans and no JIT, as 007's; nested loops stay, for the lookups
--- into inbound_messages.
-SET plan_cache_mode = force_generic_plan SET jit = off AS $$
+-- Generic plans, no sequential scans and no JIT, as 007's; nested loops
+-- stay, for the lookups into inbound_messages and the journal.
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
