@@ -118,24 +118,23 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
-        -- A member who wrote before is found, not written again; a new
-        -- number (or one created since this statement's snapshot, which
-        -- the upsert then finds) gets its contact.
-        known AS (
-            SELECT m.*, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone)
-                        AS known_id
-              FROM m),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
-            SELECT k.org_id, k.from_phone FROM known k WHERE k.known_id IS NULL ORDER BY k.org_id, k.from_phone
-            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
+            ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT k.ord, k.provider, k.mid, k.sender_id, k.org_id, k.from_phone, k.body, k.num_media, k.likely,
-                   coalesce(k.known_id, c.id) AS contact_id,
-                   (SELECT 1 FROM opt_outs o WHERE o.org_id = k.org_id AND o.phone = k.from_phone LIMIT 1)
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
                        IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
-              FROM known k LEFT JOIN c ON c.org_id = k.org_id AND c.phone = k.from_phone),
+              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
