@@ -59,7 +59,8 @@ int api_add_phone(struct api_call *call, const char *phone)
 {
     char e164[TOCSIN_E164_MAX + 1], why[160];
     size_t n = phone ? strlen(phone) : 0;
-    if (n == 0 || tocsin_phone_normalize(phone, n, "US", e164, why, sizeof why) != 0) {
+    if (n == 0 || tocsin_phone_normalize(phone, n, api_import_region(call->dash), e164, why,
+                                         sizeof why) != 0) {
         tocsin_http_error(call->req, 400, "invalid", "%s", n ? why : "type the phone number");
         return -1;
     }

@@ -7,8 +7,10 @@
  * opt-out list through the same job (lib/contacts_import's opt_outs
  * mode, the phone column the admin picked). The upload is bounded by
  * TOCSIN_HTTP_MAX_BODY_BYTES (the whole JSON body), and at most
- * DASH_IMPORTS_MAX imports run at once, outreach uploads included (the
- * cap is kept here). */
+ * DASH_IMPORTS_MAX imports run at once, chunked uploads included (the
+ * cap is kept here). An outreach campaign's audience (api_outreach_upload.c)
+ * runs through the same job and is answered the same way
+ * (api_import_answer). */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,8 @@ struct import_job {
     char *conninfo, *csv, *list, *filename;
     char *column; /* an opt-out list's phone column (NULL: a contacts import) */
     int opt_outs;
+    long long campaign_id; /* an outreach campaign's audience (0: none) */
+    const char *region;    /* api_import_region(): the configuration's, alive as long */
     size_t csvlen;
     long long org_id, user_id;
     int rc;
@@ -70,11 +74,13 @@ void api_import_audit(PGconn *conn, long long org_id, long long user_id, const c
     if (opt_outs)
         snprintf(
             details, sizeof details,
-            "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld}",
-            rep->rows, rep->opted_out, rep->already_opted_out, rep->rejected);
+            "{\"rows\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld, \"rejected\": %ld,"
+            " \"region\": \"%s\"}",
+            rep->rows, rep->opted_out, rep->already_opted_out, rep->rejected, rep->region);
     else
-        snprintf(details, sizeof details, "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld}",
-                 rep->rows, rep->imported, rep->rejected);
+        snprintf(details, sizeof details,
+                 "{\"rows\": %ld, \"imported\": %ld, \"rejected\": %ld, \"region\": \"%s\"}",
+                 rep->rows, rep->imported, rep->rejected, rep->region);
     const char *params[] = {org, user, batch, details, action};
     PGresult *res =
         PQexecParams(conn,
@@ -109,13 +115,17 @@ static void import_work(uv_work_t *req)
         .created_by = j->user_id,
         .opt_outs = j->opt_outs,
         .phone_column = j->column,
+        .region = j->region,
+        .outreach_campaign_id = j->campaign_id,
     };
     j->rc = tocsin_contacts_import_csv(conn, &csv, &o, &j->report, j->err, sizeof j->err);
     tocsin_csv_free(&csv);
     if (j->rc == 0)
         api_import_audit(conn, j->org_id, j->user_id,
-                         j->opt_outs ? "opt_outs.import" : "contacts.import", &j->report,
-                         j->opt_outs);
+                         j->campaign_id ? "outreach.audience_import"
+                         : j->opt_outs  ? "opt_outs.import"
+                                        : "contacts.import",
+                         &j->report, j->opt_outs);
     PQfinish(conn);
 }
 
@@ -131,6 +141,12 @@ json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_out
                   (json_int_t)r->imported, "updated", (json_int_t)r->updated, "rejected",
                   (json_int_t)r->rejected, "kept_opted_out", (json_int_t)r->kept_opted_out,
                   "subscribed", (json_int_t)r->subscribed, "rejections", rej);
+    if (o && (json_object_set_new(o, "targeted", json_integer(r->targeted)) ||
+              (r->region[0] && json_object_set_new(o, "region", json_string(r->region))) ||
+              json_object_set_new(o, "batch_id", json_integer(r->batch_id)))) {
+        json_decref(o);
+        return NULL;
+    }
     if (o && opt_outs &&
         (json_object_set_new(o, "opted_out", json_integer(r->opted_out)) ||
          json_object_set_new(o, "already_opted_out", json_integer(r->already_opted_out)) ||
@@ -188,9 +204,16 @@ static void import_done(uv_work_t *req, int status)
     struct import_job *j = container_of(req, struct import_job, work);
     struct api_call *call = j->call;
     api_import_slot_release(call->dash);
-    int imported = api_import_answer(call, status != 0 || j->rc == -2, j->rc, &j->report,
-                                     j->opt_outs, j->opt_outs ? "opt_outs" : "list", j->err);
-    if (imported && j->opt_outs) {
+    int imported =
+        api_import_answer(call, status != 0 || j->rc == -2, j->rc, &j->report, j->opt_outs,
+                          j->campaign_id ? "outreach_audience"
+                          : j->opt_outs  ? "opt_outs"
+                                         : "list",
+                          j->err);
+    if (imported && j->campaign_id) {
+        log_info("outreach_upload", "campaign=%lld rows=%ld targeted=%ld rejected=%ld",
+                 j->campaign_id, j->report.rows, j->report.targeted, j->report.rejected);
+    } else if (imported && j->opt_outs) {
         log_info("opt_outs_imported", "org=%lld rows=%ld opted_out=%ld already=%ld rejected=%ld",
                  j->org_id, j->report.rows, j->report.opted_out, j->report.already_opted_out,
                  j->report.rejected);
@@ -206,11 +229,15 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-/* Queues the import of csv (to the list, or of an opt-out list with its
- * phone column) once a slot is free; answers when it is done. */
-static void import_start(struct api_call *call, const char *list, const char *column,
-                         const char *filename, const char *csv)
+const char *api_import_region(const struct dashboard *dash)
 {
+    const char *r = dash->d->cfg.default_region;
+    return r && *r ? r : "US";
+}
+
+void api_import_start(struct api_call *call, const struct api_import_request *r)
+{
+    const char *list = r->list, *column = r->column, *filename = r->filename, *csv = r->csv;
     if (api_import_slot_take(call))
         return;
     struct import_job *j = calloc(1, sizeof *j);
@@ -226,8 +253,11 @@ static void import_start(struct api_call *call, const char *list, const char *co
     j->list = dup_or_null(list);
     j->opt_outs = column != NULL;
     j->column = dup_or_null(column);
+    /* The name is only recorded on the import batch: keep it short. */
     j->filename =
         dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
+    j->campaign_id = r->campaign_id;
+    j->region = api_import_region(call->dash);
     j->org_id = strtoll(call->org_id, NULL, 10);
     j->user_id = strtoll(call->user_id, NULL, 10);
     if (!j->conninfo || !j->csv || (list && !j->list) || (column && !j->column) || !j->filename ||
@@ -252,7 +282,8 @@ void api_list_import(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "choose a CSV file with a phone column");
         return;
     }
-    import_start(call, list, NULL, filename, csv);
+    api_import_start(call,
+                     &(struct api_import_request){.csv = csv, .filename = filename, .list = list});
 }
 
 /* Fields: column (the header name of the numbers' column, as the preview
@@ -269,5 +300,6 @@ void api_opt_out_import(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "choose a CSV file of opted-out numbers");
         return;
     }
-    import_start(call, NULL, column, filename, csv);
+    api_import_start(
+        call, &(struct api_import_request){.csv = csv, .filename = filename, .column = column});
 }

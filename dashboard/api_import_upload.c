@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "contacts_import.h"
+#include "csv_preview.h"
 #include "dashboard.h"
 #include "import_presets.h"
 #include "log.h"
@@ -109,137 +110,140 @@ static json_t *mapping_json(const struct tocsin_import_mapping *m)
 
 /* --- preview --- */
 
+/* The preview as it is read (csv_preview.h): the preset (detected unless
+ * preset_id names one), the mapping (the preset's unless mapping_text
+ * overrides it), the header's columns with their targets, and the first
+ * rows as the import will take them (its own row checks, so the preview
+ * says what the import will do). */
+struct import_preview {
+    const char *preset_id, *mapping_text;
+    const char *region; /* api_import_region(): numbers without +country */
+    const struct tocsin_import_preset *preset, *detected;
+    struct tocsin_import_mapping m;
+    struct tocsin_import_columns cols;
+    json_t *columns, *rows;
+    int unusable;      /* the import would refuse the mapping ... */
+    char problem[200]; /* ... for this reason */
+};
+
+/* A mapping the import would refuse (no phone column, the wrong width) is
+ * still previewed: the columns, so the admin can fix it, and the problem,
+ * in place of rows. */
+static int preview_header(void *ctx, const struct tocsin_csv_row *row, char *err, size_t errlen)
+{
+    struct import_preview *v = ctx;
+    v->preset = v->detected = tocsin_import_preset_detect(row);
+    if (v->preset_id && *v->preset_id && !(v->preset = tocsin_import_preset_find(v->preset_id))) {
+        snprintf(err, errlen, "unknown preset \"%.40s\"", v->preset_id);
+        return -1;
+    }
+    if (v->mapping_text && *v->mapping_text) {
+        if (mapping_parse(v->mapping_text, 0, &v->m, err, errlen))
+            return -1;
+    } else {
+        tocsin_import_preset_map(v->preset, row, &v->m);
+    }
+    for (size_t i = 0; i < row->nfields; i++) {
+        struct tocsin_sms_info info;
+        int text = tocsin_sms_count(row->fields[i], row->lens[i], &info) == 0;
+        json_array_append_new(v->columns,
+                              json_pack("{s:s%, s:s}", "name", text ? row->fields[i] : "?",
+                                        text ? row->lens[i] : 1, "target",
+                                        i < v->m.ncols ? v->m.target[i] : ""));
+    }
+    v->unusable =
+        tocsin_import_header_mapped(row, &v->m, &v->cols, v->problem, sizeof v->problem) != 0;
+    return v->unusable;
+}
+
 /* One data row as the import will take it: its values by target, or the
  * reason it will be refused. */
-static json_t *preview_row(const struct tocsin_import_columns *cols, int opt_outs,
-                           const struct tocsin_csv_row *row)
+static int preview_row(void *ctx, const struct tocsin_csv_row *row)
 {
+    struct import_preview *v = ctx;
     char reason[200];
     struct tocsin_import_contact c;
     json_t *r = json_pack("{s:I}", "line", (json_int_t)row->line);
     if (!r)
-        return NULL;
+        return -1;
     int bad;
-    if (opt_outs) {
+    if (v->preset->opt_outs) {
         memset(&c, 0, sizeof c);
-        bad = tocsin_import_row_phone(cols, row, "US", c.phone, reason, sizeof reason);
+        bad = tocsin_import_row_phone(&v->cols, row, v->region, c.phone, reason, sizeof reason);
         c.opt_out = 1;
     } else {
-        bad = tocsin_import_row(cols, row, "US", &c, reason, sizeof reason);
+        bad = tocsin_import_row(&v->cols, row, v->region, &c, reason, sizeof reason);
     }
     if (bad) {
         json_object_set_new(r, "error", json_string(reason));
-        return r;
+    } else {
+        json_t *fields = c.fields_json ? json_loads(c.fields_json, 0, NULL) : json_object();
+        json_object_set_new(r, "phone", json_string(c.phone));
+        json_object_set_new(r, "first_name",
+                            c.first_name ? json_string(c.first_name) : json_null());
+        json_object_set_new(r, "last_name", c.last_name ? json_string(c.last_name) : json_null());
+        json_object_set_new(r, "zip", c.zip[0] ? json_string(c.zip) : json_null());
+        json_object_set_new(r, "timezone", c.timezone[0] ? json_string(c.timezone) : json_null());
+        json_object_set_new(r, "opt_out", json_boolean(c.opt_out));
+        json_object_set_new(r, "fields", fields ? fields : json_object());
+        free(c.fields_json);
     }
-    json_t *fields = c.fields_json ? json_loads(c.fields_json, 0, NULL) : json_object();
-    json_object_set_new(r, "phone", json_string(c.phone));
-    json_object_set_new(r, "first_name", c.first_name ? json_string(c.first_name) : json_null());
-    json_object_set_new(r, "last_name", c.last_name ? json_string(c.last_name) : json_null());
-    json_object_set_new(r, "zip", c.zip[0] ? json_string(c.zip) : json_null());
-    json_object_set_new(r, "timezone", c.timezone[0] ? json_string(c.timezone) : json_null());
-    json_object_set_new(r, "opt_out", json_boolean(c.opt_out));
-    json_object_set_new(r, "fields", fields ? fields : json_object());
-    free(c.fields_json);
-    return r;
+    return json_array_append_new(v->rows, r) ? -1 : 1;
 }
 
-/* The header, the preset (detected unless preset_id names one), the
- * mapping (the preset's unless mapping_text overrides it) and the first
- * rows mapped. NULL with the reason in err. */
-static json_t *preview_json(struct tocsin_csv *csv, const char *preset_id, const char *mapping_text,
-                            char *err, size_t errlen)
+/* A row the reader refused: shown with its line and why. */
+static int preview_bad_row(void *ctx, unsigned long line, const char *reason)
 {
-    struct tocsin_csv_row row;
-    char reason[200];
-    int st = tocsin_csv_next(csv, &row, reason, sizeof reason);
-    if (st != TOCSIN_CSV_ROW) {
-        snprintf(err, errlen, "%s",
-                 st == TOCSIN_CSV_EOF ? "the file is empty: a header row is required" : reason);
-        return NULL;
-    }
-    const struct tocsin_import_preset *detected = tocsin_import_preset_detect(&row);
-    const struct tocsin_import_preset *p = detected;
-    if (preset_id && *preset_id && !(p = tocsin_import_preset_find(preset_id))) {
-        snprintf(err, errlen, "unknown preset \"%.40s\"", preset_id);
-        return NULL;
-    }
-    struct tocsin_import_mapping *m = malloc(sizeof *m);
-    struct tocsin_import_columns *cols = malloc(sizeof *cols);
-    json_t *out = NULL, *columns = json_array(), *rows = json_array();
-    if (!m || !cols || !columns || !rows) {
-        snprintf(err, errlen, "out of memory");
-        goto out;
-    }
-    if (mapping_text && *mapping_text) {
-        if (mapping_parse(mapping_text, 0, m, err, errlen))
-            goto out;
-    } else {
-        tocsin_import_preset_map(p, &row, m);
-    }
-    for (size_t i = 0; i < row.nfields; i++) {
-        struct tocsin_sms_info info;
-        int text = tocsin_sms_count(row.fields[i], row.lens[i], &info) == 0;
-        json_array_append_new(columns, json_pack("{s:s%, s:s}", "name", text ? row.fields[i] : "?",
-                                                 text ? row.lens[i] : 1, "target",
-                                                 i < m->ncols ? m->target[i] : ""));
-    }
-    /* A mapping the import would refuse (no phone column, the wrong
-     * width) is still previewed: the columns, so the admin can fix it,
-     * and the problem, in place of rows. */
-    char problem[200] = "";
-    int usable = tocsin_import_header_mapped(&row, m, cols, problem, sizeof problem) == 0;
-    while (usable && json_array_size(rows) < PREVIEW_ROWS) {
-        st = tocsin_csv_next(csv, &row, reason, sizeof reason);
-        /* The browser sends the file's first 64 KiB: a record cut at the
-         * end is where the preview stops. */
-        if (st == TOCSIN_CSV_EOF || st == TOCSIN_CSV_FATAL)
-            break;
-        json_t *r = st == TOCSIN_CSV_BAD_ROW
-                        ? json_pack("{s:I, s:s}", "line", (json_int_t)row.line, "error", reason)
-                        : preview_row(cols, p->opt_outs, &row);
-        if (!r || json_array_append_new(rows, r)) {
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
-    }
-    out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*, s:s*}", "preset", p->id, "label",
-                    p->label, "detected", detected->id, "opt_outs", p->opt_outs, "columns", columns,
-                    "rows", rows, "mapping", mapping_json(m), "problem", usable ? NULL : problem);
+    struct import_preview *v = ctx;
+    json_t *r = json_pack("{s:I, s:s}", "line", (json_int_t)line, "error", reason);
+    return !r || json_array_append_new(v->rows, r) ? -1 : 1;
+}
+
+static json_t *preview_answer(void *ctx, char *err, size_t errlen)
+{
+    struct import_preview *v = ctx;
+    json_t *out = json_pack("{s:s, s:s, s:s, s:b, s:O, s:O, s:o*, s:s*, s:s}", "preset",
+                            v->preset->id, "label", v->preset->label, "detected", v->detected->id,
+                            "opt_outs", v->preset->opt_outs, "columns", v->columns, "rows", v->rows,
+                            "mapping", mapping_json(&v->m), "problem",
+                            v->unusable ? v->problem : NULL, "region", v->region);
     if (!out)
         snprintf(err, errlen, "out of memory");
-out:
-    json_decref(columns);
-    json_decref(rows);
-    free(m);
-    free(cols);
     return out;
 }
 
 /* Fields: csv (the file's first 64 KiB), preset (""/absent: detect),
  * mapping (the JSON text of an array of targets; ""/absent: the
- * preset's). Parsed here, on the loop: PREVIEW_ROWS + 1 records of a body
- * the server's cap already bounds. */
+ * preset's). Its header and up to PREVIEW_ROWS rows, refused ones shown
+ * with their reason. */
 void api_import_preview(struct api_call *call)
 {
-    const char *text = call->params[3], *preset = call->params[4], *mapping = call->params[5];
-    if (!text || !*text) {
-        tocsin_http_error(call->req, 400, "invalid", "choose a CSV file");
-        return;
+    static const struct csv_preview how = {
+        .max_rows = PREVIEW_ROWS,
+        .header = preview_header,
+        .row = preview_row,
+        .bad_row = preview_bad_row,
+        .answer = preview_answer,
+        .missing = "choose a CSV file",
+        .refused = "this file cannot be imported",
+    };
+    struct import_preview *v = calloc(1, sizeof *v); /* a mapping and columns: kilobytes */
+    if (v) {
+        v->preset_id = call->params[4];
+        v->mapping_text = call->params[5];
+        v->region = api_import_region(call->dash);
+        v->columns = json_array();
+        v->rows = json_array();
     }
-    struct tocsin_csv *csv = malloc(sizeof *csv); /* 64 KiB of buffer */
-    if (!csv) {
+    if (!v || !v->columns || !v->rows)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
-        return;
-    }
-    tocsin_csv_init_mem(csv, text, strlen(text));
-    char err[240] = "out of memory";
-    json_t *out = preview_json(csv, preset, mapping, err, sizeof err);
-    tocsin_csv_free(csv);
-    free(csv);
-    if (out)
-        tocsin_http_respond_json(call->req, 200, out);
     else
-        tocsin_http_error(call->req, 400, "invalid", "this file cannot be imported: %s", err);
+        csv_preview_respond(call, call->params[3], &how, v);
+    if (v) {
+        json_decref(v->columns);
+        json_decref(v->rows);
+    }
+    free(v);
 }
 
 /* --- the upload --- */
@@ -340,6 +344,7 @@ struct commit_job {
     char *conninfo, *list, *filename;
     char preset[41];
     int opt_outs, chunks, rc;
+    const char *region; /* api_import_region(): the configuration's, alive as long */
     long long org_id, user_id, upload_id;
     struct tocsin_import_mapping mapping;
     char err[300];
@@ -409,9 +414,9 @@ static int commit_before(PGconn *conn, const struct tocsin_import_report *rep, v
     snprintf(details, sizeof details,
              "{\"upload\": %lld, \"preset\": \"%s\", \"rows\": %ld, \"imported\": %ld,"
              " \"updated\": %ld, \"opted_out\": %ld, \"already_opted_out\": %ld,"
-             " \"rejected\": %ld}",
+             " \"rejected\": %ld, \"region\": \"%s\"}",
              j->upload_id, j->preset, rep->rows, rep->imported, rep->updated, rep->opted_out,
-             rep->already_opted_out, rep->rejected);
+             rep->already_opted_out, rep->rejected, rep->region);
     char *report = report_text(rep);
     if (!report) {
         snprintf(err, errlen, "out of memory");
@@ -480,6 +485,7 @@ static void commit_work(uv_work_t *w)
             .list_name = j->opt_outs ? NULL : j->list,
             .created_by = j->user_id,
             .opt_outs = j->opt_outs,
+            .region = j->region,
             .mapping = &j->mapping,
             .before_commit = commit_before,
             .before_commit_ctx = j,
@@ -552,6 +558,7 @@ static void claimed(const struct tocsin_db_result *r, void *ctx)
     j->call = call;
     snprintf(j->preset, sizeof j->preset, "%s", p->id);
     j->opt_outs = p->opt_outs;
+    j->region = api_import_region(call->dash);
     j->chunks = (int)strtol(PQgetvalue(r->res, 0, 6), NULL, 10);
     j->conninfo = strdup(call->dash->d->cfg.database_url);
     j->list = PQgetisnull(r->res, 0, 4) ? NULL : strdup(PQgetvalue(r->res, 0, 4));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * api_opt_outs.c — an admin's opt-out routes that are more than SQL: the
- * preview of an opt-out list's first rows (lib/csv, the one reader) with
- * the column that looks like the numbers, the org-wide export (lib/
+ * preview of an opt-out list's first rows (csv_preview.c, the one preview
+ * path) with the column that looks like the numbers, the org-wide export (lib/
  * csv_write, the one CSV rule; audited), and one number's opt-out looked
  * up and undone (the number through lib/phone; the rule and the writes are
  * schema 023's). The import itself is api_import.c's job. */
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "csv_preview.h"
 #include "csv_write.h"
 #include "dashboard.h"
 #include "phone.h"
@@ -45,97 +45,93 @@ static int valid_utf8(const char *s, size_t len)
     return tocsin_sms_count(s, len, &info) == 0;
 }
 
-/* Reads the header and up to PREVIEW_ROWS rows of the start of a file
- * (the browser sends its first 64 KiB: a last record cut in the middle,
- * or a fatal error after the header, ends the preview, not the request).
- * Returns the answer, or NULL with the reason in err. */
-static json_t *preview_json(struct tocsin_csv *csv, char *err, size_t errlen)
+/* The preview's rows as they are read (csv_preview.h): the header's
+ * names, each row's values (cut to 200 bytes, "" when not text) and line,
+ * and the column that looks like the numbers: by its name, else the first
+ * whose value reads as a phone number in region (api_import_region(), the
+ * import's, which the answer names). */
+struct opt_out_preview {
+    json_t *columns, *rows, *lines;
+    const char *region;
+    size_t ncols;
+    int suggested, by_value;
+};
+
+static int preview_header(void *ctx, const struct tocsin_csv_row *row, char *err, size_t errlen)
 {
-    struct tocsin_csv_row row;
-    json_t *columns = NULL, *rows = json_array(), *lines = json_array();
-    char reason[200];
-    int suggested = -1, by_value = -1;
-    size_t ncols = 0;
-    if (!rows || !lines)
-        goto fail;
-    while (json_array_size(rows) < PREVIEW_ROWS) {
-        int st = tocsin_csv_next(csv, &row, reason, sizeof reason);
-        if (st == TOCSIN_CSV_EOF || (st == TOCSIN_CSV_FATAL && columns))
-            break;
-        if (st == TOCSIN_CSV_FATAL || (st == TOCSIN_CSV_BAD_ROW && !columns)) {
-            snprintf(err, errlen, "%s", reason);
-            goto fail;
+    struct opt_out_preview *o = ctx;
+    o->ncols = row->nfields;
+    for (size_t i = 0; i < row->nfields; i++) {
+        if (!valid_utf8(row->fields[i], row->lens[i])) {
+            snprintf(err, errlen, "header column %zu is not UTF-8 text", i + 1);
+            return -1;
         }
-        if (st == TOCSIN_CSV_BAD_ROW)
-            continue;
-        if (!columns) {
-            columns = json_array();
-            ncols = row.nfields;
-            for (size_t i = 0; columns && i < row.nfields; i++) {
-                if (!valid_utf8(row.fields[i], row.lens[i])) {
-                    snprintf(err, errlen, "header column %zu is not UTF-8 text", i + 1);
-                    goto fail;
-                }
-                json_array_append_new(columns, json_stringn(row.fields[i], row.lens[i]));
-                if (suggested < 0 && phone_like_name(row.fields[i], row.lens[i]))
-                    suggested = (int)i;
-            }
-            if (!columns)
-                goto fail;
-            continue;
+        if (json_array_append_new(o->columns, json_stringn(row->fields[i], row->lens[i]))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
         }
-        json_t *r = json_array();
-        for (size_t i = 0; r && i < row.nfields && i < ncols; i++) {
-            const char *v = valid_utf8(row.fields[i], row.lens[i]) ? row.fields[i] : "";
-            size_t n = *v ? row.lens[i] : 0;
-            json_array_append_new(r, json_stringn(v, n > 200 ? 200 : n));
-            char e164[TOCSIN_E164_MAX + 1], why[120];
-            if (by_value < 0 && n && n <= 64 &&
-                tocsin_phone_normalize(v, n, "US", e164, why, sizeof why) == 0)
-                by_value = (int)i;
-        }
-        if (!r || json_array_append_new(rows, r) ||
-            json_array_append_new(lines, json_integer((json_int_t)row.line)))
-            goto fail;
+        if (o->suggested < 0 && phone_like_name(row->fields[i], row->lens[i]))
+            o->suggested = (int)i;
     }
-    if (!columns) {
-        snprintf(err, errlen, "the file is empty: a header row is required");
-        goto fail;
-    }
-    if (suggested < 0)
-        suggested = by_value;
-    return json_pack("{s:o, s:o, s:o, s:o}", "columns", columns, "rows", rows, "lines", lines,
-                     "suggested", suggested >= 0 ? json_integer(suggested) : json_null());
-fail:
-    json_decref(columns);
-    json_decref(rows);
-    json_decref(lines);
-    return NULL;
+    return 0;
 }
 
-/* Field: csv (the start of the file). Parsed here, on the loop: at most
- * PREVIEW_ROWS + 1 records of a body the server's cap already bounds. */
+static int preview_row(void *ctx, const struct tocsin_csv_row *row)
+{
+    struct opt_out_preview *o = ctx;
+    json_t *r = json_array();
+    for (size_t i = 0; r && i < row->nfields && i < o->ncols; i++) {
+        const char *v = valid_utf8(row->fields[i], row->lens[i]) ? row->fields[i] : "";
+        size_t n = *v ? row->lens[i] : 0;
+        json_array_append_new(r, json_stringn(v, n > 200 ? 200 : n));
+        char e164[TOCSIN_E164_MAX + 1], why[120];
+        if (o->by_value < 0 && n && n <= 64 &&
+            tocsin_phone_normalize(v, n, o->region, e164, why, sizeof why) == 0)
+            o->by_value = (int)i;
+    }
+    if (!r || json_array_append_new(o->rows, r) ||
+        json_array_append_new(o->lines, json_integer((json_int_t)row->line)))
+        return -1;
+    return 1;
+}
+
+static json_t *preview_answer(void *ctx, char *err, size_t errlen)
+{
+    struct opt_out_preview *o = ctx;
+    int suggested = o->suggested >= 0 ? o->suggested : o->by_value;
+    json_t *out = json_pack(
+        "{s:O, s:O, s:O, s:o, s:s}", "columns", o->columns, "rows", o->rows, "lines", o->lines,
+        "suggested", suggested >= 0 ? json_integer(suggested) : json_null(), "region", o->region);
+    if (!out)
+        snprintf(err, errlen, "out of memory");
+    return out;
+}
+
+/* Field: csv (the start of the file): its header and up to PREVIEW_ROWS
+ * rows, rows the reader refuses left out. */
 void api_opt_out_preview(struct api_call *call)
 {
-    const char *text = call->params[3];
-    if (!text || !*text) {
-        tocsin_http_error(call->req, 400, "invalid", "choose a CSV file of opted-out numbers");
-        return;
-    }
-    struct tocsin_csv *csv = malloc(sizeof *csv); /* 64 KiB of buffer */
-    if (!csv) {
+    static const struct csv_preview how = {
+        .max_rows = PREVIEW_ROWS,
+        .header = preview_header,
+        .row = preview_row,
+        .answer = preview_answer,
+        .missing = "choose a CSV file of opted-out numbers",
+        .refused = "this file cannot be read as CSV",
+    };
+    struct opt_out_preview o = {.columns = json_array(),
+                                .rows = json_array(),
+                                .lines = json_array(),
+                                .region = api_import_region(call->dash),
+                                .suggested = -1,
+                                .by_value = -1};
+    if (!o.columns || !o.rows || !o.lines)
         tocsin_http_error(call->req, 500, "internal", "out of memory");
-        return;
-    }
-    tocsin_csv_init_mem(csv, text, strlen(text));
-    char err[240] = "out of memory";
-    json_t *out = preview_json(csv, err, sizeof err);
-    tocsin_csv_free(csv);
-    free(csv);
-    if (out)
-        tocsin_http_respond_json(call->req, 200, out);
     else
-        tocsin_http_error(call->req, 400, "invalid", "this file cannot be read as CSV: %s", err);
+        csv_preview_respond(call, call->params[3], &how, &o);
+    json_decref(o.columns);
+    json_decref(o.rows);
+    json_decref(o.lines);
 }
 
 /* --- export --- */

@@ -195,13 +195,26 @@ void api_import_slot_release(struct dashboard *dash);
 struct tocsin_import_report;
 void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
                       const struct tocsin_import_report *rep, int opt_outs);
-struct tocsin_import_report;
-/* Answers an import (a list's or an outreach audience's) that the database
- * refused or failed (rep->db_error): logs err, escaped, and answers 422
- * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
- * else 503, in plain words either way. */
-/* An import's report as the dashboard answers it: counts, and the first
- * rejections with their lines; with opt_outs also the opt-out counts. */
+/* The one region every import, its preview and a typed number are read
+ * in when written without +country: TOCSIN_DEFAULT_REGION (US when
+ * unset). Orgs carry no region of their own, so it is the deployment's. */
+const char *api_import_region(const struct dashboard *dash);
+/* What api_import_start imports: csv (the file's text, UTF-8; copied)
+ * to list (created when missing), or as an opt-out list with its phone
+ * column, or as an outreach campaign's audience (subscribed to nothing).
+ * filename is kept with the batch ("upload.csv" when absent or over 200
+ * bytes); numbers without +country are read in api_import_region(). */
+struct api_import_request {
+    const char *csv, *filename, *list, *column;
+    long long campaign_id;
+};
+/* Queues the import on libuv's thread pool once one of DASH_IMPORTS_MAX
+ * slots is free (else 429), audits it when it commits, and answers with
+ * api_import_answer when it is done. */
+void api_import_start(struct api_call *call, const struct api_import_request *r);
+/* An import's report as the dashboard answers it: counts (targeted: an
+ * outreach audience's), the import batch, and the first rejections with
+ * their lines; with opt_outs also the opt-out counts. */
 json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_outs);
 /* Answers an import job's outcome: 503 when unavailable (the job did not
  * run or found no database), else 200 with the report (rc 0; returns 1,
@@ -210,6 +223,10 @@ json_t *api_import_report_json(const struct tocsin_import_report *r, int opt_out
 int api_import_answer(struct api_call *call, int unavailable, int rc,
                       const struct tocsin_import_report *rep, int opt_outs, const char *what,
                       const char *err);
+/* Answers an import (a list's or an outreach audience's) that the database
+ * refused or failed (rep->db_error): logs err, escaped, and answers 422
+ * "import_refused" when the data was at fault (SQLSTATE class 22 or 23),
+ * else 503, in plain words either way. */
 void api_import_db_failed(struct api_call *call, const char *what,
                           const struct tocsin_import_report *rep, const char *err);
 void api_keyword_save(struct api_call *call);

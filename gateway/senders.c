@@ -41,6 +41,12 @@ static struct tocsin_metric m_lookups = TOCSIN_METRIC_COUNTER(
 static struct tocsin_metric m_misses_cached =
     TOCSIN_METRIC_COUNTER("tocsin_gateway_unknown_sender_cached_total",
                           "webhooks to a number no sender has, refused from the cache", NULL);
+/* Sender changes heard (NOTIFY tocsin_senders), each of which empties the
+ * cache: an operator sees a change reach the gateway, and a test waits for
+ * it instead of sleeping. Reconnects empty the cache too, uncounted. */
+static struct tocsin_metric m_changes = TOCSIN_METRIC_COUNTER(
+    "tocsin_gateway_sender_changes_total",
+    "sender changes notified by the database, each emptying the sender cache", NULL);
 
 static struct miss *miss_slot(struct gw_senders *ss, const char *address)
 {
@@ -53,12 +59,13 @@ static void senders_changed(const char *channel, const char *payload, void *ctx)
 {
     struct gateway *g = ctx;
     struct gw_senders *ss = g->senders;
-    (void)channel;
     (void)payload;
     memset(ss->misses, 0, sizeof ss->misses);
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (ss->cache[i])
             ss->cache[i]->fetched_ms = 0;
+    if (channel)
+        tocsin_metric_add(&m_changes, 1);
 }
 
 /* After a reconnect notifications may have been lost. */
@@ -73,6 +80,7 @@ int gw_senders_start(struct gateway *g)
         return -1;
     tocsin_metric_register(&m_lookups);
     tocsin_metric_register(&m_misses_cached);
+    tocsin_metric_register(&m_changes);
     if (tocsin_db_listen(g->d->db, "tocsin_senders", senders_changed, g) != 0)
         return -1;
     tocsin_db_on_listen_connected(g->d->db, listen_connected, g);

@@ -13,6 +13,8 @@
 
 #include <sodium.h>
 
+#include "phone.h"
+
 /* The rows. FIELD names the struct tocsin_config member a row fills. */
 #define FIELD(f) offsetof(struct tocsin_config, f), sizeof(((struct tocsin_config *)0)->f)
 /* clang-format off */
@@ -36,7 +38,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     URL("TOCSIN_PUBLIC_URL", public_url, "http://127.0.0.1:8080",
         "gateway base URL as carriers call it (webhook signatures, StatusCallback)"),
     {"TOCSIN_DEFAULT_REGION", TOCSIN_CFG_REGION, 0, 0, "US",
-     "region for phone numbers written without `+country`", FIELD(default_region), 0},
+     "region for phone numbers written without `+country`: imports and their previews, numbers typed in",
+     FIELD(default_region), 0},
     {"TOCSIN_LOG_LEVEL", TOCSIN_CFG_LOG_LEVEL, 0, 0, "info",
      "the least severe log lines written (to standard error, one JSON object a line)",
      FIELD(log_level), 0},
@@ -229,6 +232,11 @@ static int config_parse(const struct tocsin_config_var *var, const char *v,
                      var->name, v);
             return -1;
         }
+        if (!tocsin_phone_region_known(v)) {
+            snprintf(err, errlen, "invalid %s \"%s\": no country has this code (US, MX, GB)",
+                     var->name, v);
+            return -1;
+        }
         memcpy(field, &v, sizeof v);
         return 0;
     case TOCSIN_CFG_LOG_LEVEL:
@@ -374,7 +382,7 @@ static void config_accepts(const struct tocsin_config_var *var, char *out, size_
         snprintf(out, size, "`http://` or `https://` URL, no trailing slash");
         return;
     case TOCSIN_CFG_REGION:
-        snprintf(out, size, "two upper-case letters");
+        snprintf(out, size, "a country's two upper-case letters");
         return;
     case TOCSIN_CFG_LOG_LEVEL:
         snprintf(out, size, "`debug`, `info`, `warn` or `error`");

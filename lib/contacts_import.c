@@ -526,8 +526,9 @@ static int run_apply(struct import_run *run)
     return run_batch_counts(run, rep->imported, rep->updated);
 }
 
-/* Upper-cases opts->region into run->region ("US" when NULL). Returns 0,
- * or -1: a bad region would reject every national number in the file. */
+/* Upper-cases opts->region into run->region and the report's ("US" when
+ * NULL). Returns 0, or -1: a bad region would reject every national number
+ * in the file. */
 static int run_region(struct import_run *run)
 {
     const char *r = run->o->region ? run->o->region : "US";
@@ -539,10 +540,15 @@ static int run_region(struct import_run *run)
             break;
         run->region[i] = c;
         run->region[i + 1] = '\0';
-        if (i == 1 && r[2] == '\0')
+        if (i == 1 && r[2] == '\0') {
+            if (!tocsin_phone_region_known(run->region))
+                break;
+            memcpy(run->rep->region, run->region, sizeof run->rep->region);
             return 0;
+        }
     }
-    snprintf(run->err, run->errlen, "invalid region \"%.16s\": must be two letters (US)", r);
+    snprintf(run->err, run->errlen,
+             "invalid region \"%.16s\": must be a country's two letters (US, MX, GB)", r);
     return -1;
 }
 

@@ -40,6 +40,7 @@ struct tocsin_import_report {
     long already_opted_out; /* an opt-out list: numbers that were opted out before */
     long duplicates;        /* an opt-out list: rows repeating a number of an earlier row */
     long long batch_id;
+    char region[3]; /* the region numbers without +country were read in ("MX") */
     /* Where the time went (wall clock): reading, validating and COPYing the
      * file; the contacts upsert; the list's subscriptions and consent. */
     double seconds_read, seconds_upsert, seconds_subscribe;
@@ -71,10 +72,14 @@ struct tocsin_import_options {
      * Not with list_name or outreach_campaign_id. */
     int opt_outs;
     const char *phone_column;
-    const char *region;   /* default region for numbers without +country ("us" or "US"; NULL: US) */
-    long long created_by; /* users.id, or 0 from the CLI */
-    int strict;           /* any rejected row aborts the whole import */
-    int dry_run;          /* validate and count, then roll back */
+    /* The region for numbers written without +country ("mx" or "MX"; NULL:
+     * US). Every caller passes TOCSIN_DEFAULT_REGION (orgs carry no region
+     * of their own), or the operator's --region. One libphonenumber does
+     * not know refuses the import: it would refuse every national number. */
+    const char *region;
+    long long created_by;                   /* users.id, or 0 from the CLI */
+    int strict;                             /* any rejected row aborts the whole import */
+    int dry_run;                            /* validate and count, then roll back */
     void (*progress)(long rows, void *ctx); /* every progress_every rows, or NULL */
     void *progress_ctx;
     long progress_every; /* 0: 100,000 */

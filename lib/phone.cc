@@ -298,6 +298,19 @@ extern "C" int tocsin_phone_normalize(const char *input, size_t len, const char 
     }
 }
 
+extern "C" int tocsin_phone_region_known(const char *region)
+{
+    try {
+        if (!region || strlen(region) != 2)
+            return 0;
+        // 0 for a region libphonenumber has no metadata for ("ZZ", "XX"),
+        // which would otherwise refuse every number written without +country.
+        return PhoneNumberUtil::GetInstance()->GetCountryCodeForRegion(region) != 0;
+    } catch (...) {
+        return 0;
+    }
+}
+
 extern "C" const char *tocsin_phone_type_name(enum tocsin_phone_type type)
 {
     static const char *const names[] = {

@@ -53,6 +53,10 @@ int tocsin_phone_parse(const char *input, size_t len, const char *default_region
 int tocsin_phone_normalize(const char *input, size_t len, const char *default_region,
                            char e164[TOCSIN_E164_MAX + 1], char *err, size_t errlen);
 
+/* 1 if region is an upper-case ISO 3166 code libphonenumber has numbering
+ * metadata for ("US", "MX", "GB"), 0 otherwise ("us", "ZZ", "USA", NULL). */
+int tocsin_phone_region_known(const char *region);
+
 /* 1 if s is syntactically E.164 ('+', 8..15 digits, first digit not 0). */
 int tocsin_phone_looks_e164(const char *s, size_t len);
 

@@ -156,6 +156,7 @@ function previewView(p, column) {
     { class: 'stack' },
     h('label', { for: 'optout-column' }, 'Column with the phone numbers'),
     column,
+    h('p', { class: 'muted', id: 'optout-region' }, regionText(p.region)),
     h('p', { class: 'muted' }, `The first ${p.rows.length} row${p.rows.length === 1 ? '' : 's'} of the file:`),
     h(
       'div',
@@ -190,6 +191,12 @@ function previewView(p, column) {
   );
 }
 
+// How numbers written without a country code are read (the server's rule:
+// TOCSIN_DEFAULT_REGION), so an admin outside the US sees it before importing.
+function regionText(region) {
+  return region ? `Numbers without +country are read as ${region}; one not valid there is refused, not guessed.` : '';
+}
+
 function importReport(r) {
   return [
     h(
@@ -198,6 +205,7 @@ function importReport(r) {
       `${r.rows} rows: ${r.opted_out} newly opted out, ${r.already_opted_out} already opted out, ${r.rejected} invalid`,
       r.duplicates ? `, ${r.duplicates} repeated` : '',
       '.',
+      r.region ? ` Numbers without +country were read as ${r.region}.` : '',
     ),
     r.rejections && r.rejections.length
       ? h(

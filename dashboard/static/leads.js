@@ -217,7 +217,8 @@ function reportView(r) {
   return [
     noticeNode(
       `${r.rows} rows: ${r.imported} new, ${r.updated} updated, ${r.rejected} rejected, ${r.subscribed} added to the list` +
-        `${r.kept_opted_out ? `, ${r.kept_opted_out} still opted out (not subscribed)` : ''}.`,
+        `${r.kept_opted_out ? `, ${r.kept_opted_out} still opted out (not subscribed)` : ''}.` +
+        `${r.region ? ` Numbers without +country were read as ${r.region}.` : ''}`,
       r.rejected ? 'warning' : 'success',
     ),
     r.rejections && r.rejections.length

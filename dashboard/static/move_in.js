@@ -191,6 +191,13 @@ function previewView(p, targets, onChange) {
       p.preset === p.detected ? `Looks like: ${p.label}.` : `Read as: ${p.label} (it looked like another export).`,
       p.opt_outs ? ' Every number in it will be opted out.' : '',
     ),
+    p.region
+      ? h(
+          'p',
+          { class: 'muted', id: 'movein-region' },
+          `Numbers without +country are read as ${p.region}; one not valid there is refused, not guessed.`,
+        )
+      : null,
     h('h3', {}, 'Columns'),
     h(
       'ul',

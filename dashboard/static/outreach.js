@@ -497,7 +497,7 @@ async function campaignPage(id) {
             filename: file.files[0].name,
           });
           file.value = '';
-          return `${r.targeted} ${r.targeted === 1 ? 'person' : 'people'} added (${r.rejected} row${r.rejected === 1 ? '' : 's'} rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).`;
+          return `${r.targeted} ${r.targeted === 1 ? 'person' : 'people'} added (${r.rejected} row${r.rejected === 1 ? '' : 's'} rejected${r.rejections.length ? `: line ${r.rejections[0].line}, ${r.rejections[0].reason}` : ''}).${r.region ? ` Numbers without +country were read as ${r.region}.` : ''}`;
         }, uploadMsg);
       },
     },

@@ -1,11 +1,44 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * args.c — tocsinctl option parsing. */
+ * args.c — tocsinctl option parsing and the prologue every verb shares
+ * (ctl_begin: arguments, --help, required options, connection, org). */
 #include "args.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "tocsinctl.h"
+
+static const struct ctl_opt no_opts[] = {CTL_END};
+
+int ctl_begin(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_args *a)
+{
+    const struct ctl_opt *opts = a->opts ? a->opts : no_opts;
+    int np = ctl_parse(ctl->name, argc, argv, opts, a->pos, a->maxpos);
+    if (np == -2)
+        return TOCSINCTL_OK;
+    if (np < 0)
+        return TOCSINCTL_USAGE;
+    if (a->npos)
+        *a->npos = np;
+    if (a->pos_missing && np < a->maxpos) {
+        fprintf(stderr, "tocsinctl %s: %s (see --help)\n", ctl->name, a->pos_missing);
+        return TOCSINCTL_USAGE;
+    }
+    for (const struct ctl_opt *o = opts; o->name; o++)
+        if (o->required && ctl_require(ctl->name, o->name, *o->value))
+            return TOCSINCTL_USAGE;
+    if (a->conn && !(*a->conn = ctl_connect(ctl, a->org ? *a->org : NULL, a->org_id)))
+        return TOCSINCTL_FAIL;
+    return CTL_GO;
+}
+
+PGconn *ctl_connect(struct tocsinctl *ctl, const char *org, long long *org_id)
+{
+    PGconn *conn = tocsinctl_db(ctl);
+    if (conn && org && tocsinctl_find_org(conn, org, org_id))
+        return NULL;
+    return conn;
+}
 
 int ctl_parse(const char *verb, int argc, char **argv, const struct ctl_opt *opts, const char **pos,
               int maxpos)

@@ -187,15 +187,11 @@ static int verify_org(PGconn *conn, PGresult *orgs, int o)
 int tocsinctl_audit_verify(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("audit verify", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_VALUE("--org", org), CTL_END};
+    PGconn *conn;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .conn = &conn});
+    if (go != CTL_GO)
+        return go;
     const char *params[] = {org};
     PGresult *orgs =
         tocsinctl_exec(conn, "audit verify",

@@ -254,17 +254,15 @@ int tocsinctl_backup_status(struct tocsinctl *ctl, int argc, char **argv)
     const char *stanza = "tocsin", *pgbackrest = "/usr/bin/pgbackrest";
     const char *full_hours = "192", *wal_minutes = "60";
     int prometheus = 0;
-    const struct ctl_opt opts[] = {{"--stanza", &stanza, NULL},
-                                   {"--pgbackrest", &pgbackrest, NULL},
-                                   {"--max-full-age-hours", &full_hours, NULL},
-                                   {"--max-wal-age-minutes", &wal_minutes, NULL},
-                                   {"--prometheus", NULL, &prometheus},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("backup status", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_VALUE("--stanza", stanza),
+                                   CTL_VALUE("--pgbackrest", pgbackrest),
+                                   CTL_VALUE("--max-full-age-hours", full_hours),
+                                   CTL_VALUE("--max-wal-age-minutes", wal_minutes),
+                                   CTL_FLAG("--prometheus", prometheus),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     long long max_full_h, max_wal_min;
     if (parse_limit(full_hours, &max_full_h) || parse_limit(wal_minutes, &max_wal_min)) {
         fprintf(stderr, "tocsinctl backup status: the limits must be whole numbers above 0\n");

@@ -31,30 +31,28 @@ static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int
     return res;
 }
 
-/* Parses `blast VERB ID [opts]`: returns the exit status to stop with, or
- * -1 to go on with *id set. */
-static int parse_id_verb(const char *verb, int argc, char **argv, const struct ctl_opt *opts,
-                         const char **id)
+/* Starts `blast VERB ID [opts]` (ctl_begin) and, when conn is not NULL,
+ * connects once the id is good: returns CTL_GO with *id (and *conn) set, or
+ * the exit status to stop with. */
+static int begin_id_verb(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_opt *opts,
+                         const char **id, PGconn **conn)
 {
     const char *pos[1];
-    char name[32];
-    snprintf(name, sizeof name, "blast %s", verb);
-    int np = ctl_parse(name, argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    if (np != 1) {
-        fprintf(stderr, "tocsinctl blast %s: missing blast ID (see --help)\n", verb);
-        return TOCSINCTL_USAGE;
-    }
+    int go =
+        ctl_begin(ctl, argc, argv,
+                  &(struct ctl_args){
+                      .opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing blast ID"});
+    if (go != CTL_GO)
+        return go;
     if (!ctl_valid_id(pos[0])) {
-        fprintf(stderr, "tocsinctl blast %s: invalid blast id \"%s\": must be a positive integer\n",
-                verb, pos[0]);
+        fprintf(stderr, "tocsinctl %s: invalid blast id \"%s\": must be a positive integer\n",
+                ctl->name, pos[0]);
         return TOCSINCTL_USAGE;
     }
     *id = pos[0];
-    return -1;
+    if (conn && !(*conn = ctl_connect(ctl, NULL, NULL)))
+        return TOCSINCTL_FAIL;
+    return CTL_GO;
 }
 
 /* Looks up the id of sender address or list name in org; prints and
@@ -81,16 +79,12 @@ static int lookup(PGconn *conn, const char *verb, const char *sql, const char *o
 int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *sender = NULL, *list = NULL, *body = NULL, *filter = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},       {"--sender", &sender, NULL},
-                                   {"--list", &list, NULL},     {"--body", &body, NULL},
-                                   {"--filter", &filter, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("blast create", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("blast create", "--org", org) ||
-        ctl_require("blast create", "--sender", sender) ||
-        ctl_require("blast create", "--list", list) || ctl_require("blast create", "--body", body))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org),      CTL_NEEDED("--sender", sender),
+                                   CTL_NEEDED("--list", list),    CTL_NEEDED("--body", body),
+                                   CTL_VALUE("--filter", filter), CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (filter) {
         json_error_t jerr;
         json_t *j = json_loads(filter, 0, &jerr);
@@ -102,14 +96,12 @@ int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv)
             return TOCSINCTL_USAGE;
         }
     }
-    PGconn *conn = tocsinctl_db(ctl);
+    long long org_id;
+    PGconn *conn = ctl_connect(ctl, org, &org_id);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
-    long long org_id;
     char org_s[24], sender_id[24], list_id[24];
-    if (tocsinctl_find_org(conn, org, &org_id))
-        goto out;
     snprintf(org_s, sizeof org_s, "%lld", org_id);
     if (lookup(conn, "create", "SELECT id FROM senders WHERE org_id = $1 AND address = $2", org_s,
                sender, "sender", sender_id, &rc) ||
@@ -132,10 +124,10 @@ out:
 int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *at = NULL, *id = NULL;
-    const struct ctl_opt opts[] = {{"--at", &at, NULL}, {NULL, NULL, NULL}};
-    int stop = parse_id_verb("schedule", argc, argv, opts, &id);
-    if (stop >= 0)
-        return stop;
+    const struct ctl_opt opts[] = {CTL_VALUE("--at", at), CTL_END};
+    int go = begin_id_verb(ctl, argc, argv, opts, &id, NULL);
+    if (go != CTL_GO)
+        return go;
     if (ctl_require("blast schedule", "--at", at))
         return TOCSINCTL_USAGE;
     PGconn *conn = tocsinctl_db(ctl);
@@ -159,13 +151,11 @@ static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char
                         const char *sql, const char *done_verb)
 {
     const char *id = NULL;
-    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
-    int stop = parse_id_verb(verb, argc, argv, opts, &id);
-    if (stop >= 0)
-        return stop;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_END};
+    PGconn *conn;
+    int go = begin_id_verb(ctl, argc, argv, opts, &id, &conn);
+    if (go != CTL_GO)
+        return go;
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {id};
     PGresult *res = blast_exec(conn, verb, sql, 1, params, &rc);
@@ -209,13 +199,11 @@ int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *id = NULL;
     int as_json = 0;
-    const struct ctl_opt opts[] = {{"--json", NULL, &as_json}, {NULL, NULL, NULL}};
-    int stop = parse_id_verb("status", argc, argv, opts, &id);
-    if (stop >= 0)
-        return stop;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_FLAG("--json", as_json), CTL_END};
+    PGconn *conn;
+    int go = begin_id_verb(ctl, argc, argv, opts, &id, &conn);
+    if (go != CTL_GO)
+        return go;
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {id};
     PGresult *res =
@@ -240,16 +228,11 @@ int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
 int tocsinctl_blast_list(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *state = NULL;
-    const struct ctl_opt opts[] = {
-        {"--org", &org, NULL}, {"--state", &state, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("blast list", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_VALUE("--org", org), CTL_VALUE("--state", state), CTL_END};
+    PGconn *conn;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .conn = &conn});
+    if (go != CTL_GO)
+        return go;
     int rc = TOCSINCTL_FAIL;
     const char *params[] = {org, state};
     PGresult *res = blast_exec(

@@ -53,15 +53,13 @@ int tocsinctl_contacts_forget(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *region = NULL, *pos[1] = {NULL};
     int yes = 0;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},
-                                   {"--region", &region, NULL},
-                                   {"--yes", NULL, &yes},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("contacts forget", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("contacts forget", "--org", org))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org), CTL_VALUE("--region", region),
+                                   CTL_FLAG("--yes", yes), CTL_END};
+    int np;
+    int go = ctl_begin(ctl, argc, argv,
+                       &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .npos = &np});
+    if (go != CTL_GO)
+        return go;
     if (np != 1) {
         fprintf(stderr, "tocsinctl contacts forget: give the member's NUMBER (see --help)\n");
         return TOCSINCTL_USAGE;
@@ -72,11 +70,9 @@ int tocsinctl_contacts_forget(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl contacts forget: invalid number \"%s\": %s\n", pos[0], why);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
     long long org_id;
-    if (tocsinctl_find_org(conn, org, &org_id))
+    PGconn *conn = ctl_connect(ctl, org, &org_id);
+    if (!conn)
         return TOCSINCTL_FAIL;
     char org_s[24];
     snprintf(org_s, sizeof org_s, "%lld", org_id);

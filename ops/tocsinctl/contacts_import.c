@@ -58,16 +58,17 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                *preset = NULL;
     int strict = 0, dry_run = 0, progress = 0;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},           {"--list", &list, NULL},
-                                   {"--region", &region, NULL},     {"--strict", NULL, &strict},
-                                   {"--outreach", &outreach, NULL}, {"--opt-outs", &opt_outs, NULL},
-                                   {"--preset", &preset, NULL},     {"--dry-run", NULL, &dry_run},
-                                   {"--progress", NULL, &progress}, {NULL, NULL, NULL}};
-    int np = ctl_parse("contacts import", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("contacts import", "--org", org))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {
+        CTL_NEEDED("--org", org),          CTL_VALUE("--list", list),
+        CTL_VALUE("--region", region),     CTL_FLAG("--strict", strict),
+        CTL_VALUE("--outreach", outreach), CTL_VALUE("--opt-outs", opt_outs),
+        CTL_VALUE("--preset", preset),     CTL_FLAG("--dry-run", dry_run),
+        CTL_FLAG("--progress", progress),  CTL_END};
+    int np;
+    int go = ctl_begin(ctl, argc, argv,
+                       &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .npos = &np});
+    if (go != CTL_GO)
+        return go;
     long long campaign = 0;
     if (opt_outs && (list || outreach)) {
         fprintf(
@@ -130,6 +131,9 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     struct tocsin_import_report rep;
     char err[512];
     int failed = tocsin_contacts_import(conn, in, &o, &rep, err, sizeof err);
+    if (rep.region[0])
+        fprintf(stderr, "tocsinctl contacts import: numbers without +country read as %s\n",
+                rep.region);
     if (as_opt_outs)
         printf("opted_out=%ld already_opted_out=%ld rejected=%ld duplicates=%ld%s\n",
                failed ? 0 : rep.opted_out, failed ? 0 : rep.already_opted_out, rep.rejected,

@@ -88,12 +88,10 @@ static int follow_carrier_url(PGconn *conn, const char *carrier_url)
 int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *carrier_url = NULL;
-    const struct ctl_opt opts[] = {{"--carrier-url", &carrier_url, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("demo-seed", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_VALUE("--carrier-url", carrier_url), CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (carrier_url && (strlen(carrier_url) > 200 || (strncmp(carrier_url, "http://", 7) &&
                                                       strncmp(carrier_url, "https://", 8)))) {
         fprintf(stderr,

@@ -528,14 +528,12 @@ int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv)
 {
     struct doctor d = {.ctl = ctl, .key_file = "/etc/tocsin/secret_key", .key_owner = "root"};
     const struct ctl_opt opts[] = {
-        {"--key-file", &d.key_file, NULL}, {"--key-owner", &d.key_owner, NULL},
-        {"--ca-file", &d.ca_file, NULL},   {"--no-carrier", NULL, &d.no_carrier},
-        {"--no-probe", NULL, &d.no_probe}, {NULL, NULL, NULL}};
-    int np = ctl_parse("doctor", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
+        CTL_VALUE("--key-file", d.key_file), CTL_VALUE("--key-owner", d.key_owner),
+        CTL_VALUE("--ca-file", d.ca_file),   CTL_FLAG("--no-carrier", d.no_carrier),
+        CTL_FLAG("--no-probe", d.no_probe),  CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     PGconn *conn = check_database(&d);
     if (conn)
         check_migrations(&d, conn);

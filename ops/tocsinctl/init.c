@@ -16,22 +16,14 @@ int tocsinctl_init(struct tocsinctl *ctl, int argc, char **argv)
     const char *name = NULL, *email = NULL, *help = NULL;
     const char *pos[1];
     int national = 0;
-    const struct ctl_opt opts[] = {{"--name", &name, NULL},
-                                   {"--admin-email", &email, NULL},
-                                   {"--help-text", &help, NULL},
-                                   {"--national", NULL, &national},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("init", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    if (np != 1) {
-        fprintf(stderr, "tocsinctl init: missing SLUG (see --help)\n");
-        return TOCSINCTL_USAGE;
-    }
-    if (ctl_require("init", "--name", name) || ctl_require("init", "--admin-email", email))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--name", name), CTL_NEEDED("--admin-email", email),
+                                   CTL_VALUE("--help-text", help), CTL_FLAG("--national", national),
+                                   CTL_END};
+    int go = ctl_begin(
+        ctl, argc, argv,
+        &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing SLUG"});
+    if (go != CTL_GO)
+        return go;
     char token[64];
     if (tocsin_random_token(32, token, sizeof token) != 0) {
         fprintf(stderr, "tocsinctl init: could not make an invite token\n");

@@ -101,12 +101,10 @@ static int reseal_rows(PGconn *conn, const unsigned char old_key[32], const unsi
 int tocsinctl_reseal(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *old_file = NULL;
-    const struct ctl_opt opts[] = {{"--old-key-file", &old_file, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("reseal", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("reseal", "--old-key-file", old_file))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--old-key-file", old_file), CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (!ctl->cfg.has_secret_key) {
         fprintf(stderr, "tocsinctl reseal: the new key must be set (TOCSIN_SECRET_KEY_FILE or "
                         "TOCSIN_SECRET_KEY)\n");

@@ -71,22 +71,17 @@ int tocsinctl_keyword_add(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
     struct ctl_keyword k = {0};
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},
-                                   {"--keyword", &k.keyword, NULL},
-                                   {"--pattern", &k.pattern, NULL},
-                                   {"--sender", &k.sender, NULL},
-                                   {"--list", &k.list, NULL},
-                                   {"--reply", &k.reply, NULL},
-                                   {"--language", &k.language, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("keyword add", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("keyword add", "--org", org) ||
-        ctl_require("keyword add", "--keyword", k.keyword) ||
-        ctl_require("keyword add", "--list", k.list) ||
-        ctl_require("keyword add", "--reply", k.reply))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org),
+                                   CTL_NEEDED("--keyword", k.keyword),
+                                   CTL_VALUE("--pattern", k.pattern),
+                                   CTL_VALUE("--sender", k.sender),
+                                   CTL_NEEDED("--list", k.list),
+                                   CTL_NEEDED("--reply", k.reply),
+                                   CTL_VALUE("--language", k.language),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     char done[300];
     snprintf(done, sizeof done, "added keyword %s (list %s) to org %s", k.keyword, k.list, org);
     return tocsinctl_for_org(ctl, "keyword add", org, add_keyword, &k, done);

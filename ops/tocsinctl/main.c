@@ -230,7 +230,9 @@ static const struct tocsinctl_verb verbs[] = {
      "names the columns: phone (required), first_name, last_name, zip, timezone (IANA,\n"
      "e.g. America/Chicago: quiet hours use it), and any others,\n"
      "which are kept as the contact's custom fields. Existing contacts are updated.\n"
-     "Numbers are normalised to E.164 (CC: region for numbers without +country).\n"
+     "Numbers are normalised to E.164; one written without +country is read in CC\n"
+     "(default TOCSIN_DEFAULT_REGION, as in the dashboard), and one not valid there is\n"
+     "rejected with its reason, never guessed.\n"
      "--list subscribes the contacts to that list (opted-out numbers never are).\n"
      "--outreach adds them instead as targets of that outreach campaign (its id):\n"
      "they are subscribed to nothing and never in a blast; volunteers text them.\n"
@@ -495,6 +497,7 @@ int tocsinctl_for_org(struct tocsinctl *ctl, const char *verb, const char *org, 
 static int run(struct tocsinctl *ctl, const struct tocsinctl_verb *vb, int argc, char **argv)
 {
     ctl->verb = vb;
+    verb_name(vb, ctl->name, sizeof ctl->name);
     int rc = vb->fn(ctl, argc, argv);
     if (ctl->conn)
         PQfinish(ctl->conn);

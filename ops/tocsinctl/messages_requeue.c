@@ -15,14 +15,12 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *state = NULL, *org = NULL, *sender = NULL, *blast = NULL;
     int dry = 0;
-    const struct ctl_opt opts[] = {{"--state", &state, NULL},   {"--org", &org, NULL},
-                                   {"--sender", &sender, NULL}, {"--blast", &blast, NULL},
-                                   {"--dry-run", NULL, &dry},   {NULL, NULL, NULL}};
-    int np = ctl_parse("messages requeue", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("messages requeue", "--state", state))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--state", state),  CTL_VALUE("--org", org),
+                                   CTL_VALUE("--sender", sender), CTL_VALUE("--blast", blast),
+                                   CTL_FLAG("--dry-run", dry),    CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (strcmp(state, "unknown") != 0) {
         fprintf(
             stderr,
@@ -36,17 +34,14 @@ int tocsinctl_messages_requeue(struct tocsinctl *ctl, int argc, char **argv)
                 blast);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_db(ctl);
+    long long org_id;
+    PGconn *conn = ctl_connect(ctl, org, &org_id);
     if (!conn)
         return TOCSINCTL_FAIL;
     int rc = TOCSINCTL_FAIL;
     char org_s[24];
-    long long org_id;
-    if (org) {
-        if (tocsinctl_find_org(conn, org, &org_id))
-            goto out;
+    if (org)
         snprintf(org_s, sizeof org_s, "%lld", org_id);
-    }
     const char *params[] = {org ? org_s : NULL, sender, blast, dry ? "t" : "f"};
     PGresult *res = tocsinctl_exec(
         conn, "messages requeue",

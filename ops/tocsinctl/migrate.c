@@ -446,13 +446,10 @@ int tocsinctl_migrate(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *dir = NULL;
     int status = 0;
-    const struct ctl_opt opts[] = {
-        {"--dir", &dir, NULL}, {"--status", NULL, &status}, {NULL, NULL, NULL}};
-    int np = ctl_parse("migrate", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_VALUE("--dir", dir), CTL_FLAG("--status", status), CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     static struct migration m[MAX_MIGRATIONS];
     int n = 0, rc = TOCSINCTL_FAIL;
     PGconn *conn = NULL;

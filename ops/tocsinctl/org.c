@@ -16,23 +16,15 @@ int tocsinctl_org_create(struct tocsinctl *ctl, int argc, char **argv)
     const char *name = NULL, *parent = NULL, *help = NULL, *help_es = NULL;
     const char *pos[1];
     int national = 0;
-    const struct ctl_opt opts[] = {{"--name", &name, NULL},
-                                   {"--parent", &parent, NULL},
-                                   {"--national", NULL, &national},
-                                   {"--help-text", &help, NULL},
-                                   {"--help-text-es", &help_es, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("org create", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    if (np != 1) {
-        fprintf(stderr, "tocsinctl org create: missing SLUG (see --help)\n");
-        return TOCSINCTL_USAGE;
-    }
-    if (ctl_require("org create", "--name", name))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {
+        CTL_NEEDED("--name", name),           CTL_VALUE("--parent", parent),
+        CTL_FLAG("--national", national),     CTL_VALUE("--help-text", help),
+        CTL_VALUE("--help-text-es", help_es), CTL_END};
+    int go = ctl_begin(
+        ctl, argc, argv,
+        &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing SLUG"});
+    if (go != CTL_GO)
+        return go;
     if (national && parent) {
         fprintf(stderr, "tocsinctl org create: a chapter (--parent) cannot be --national\n");
         return TOCSINCTL_USAGE;
@@ -89,18 +81,13 @@ int tocsinctl_org_set(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *max_conv = NULL, *two_factor = NULL;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--volunteer-max-conversations", &max_conv, NULL},
-                                   {"--require-two-factor", &two_factor, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("org set", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    if (np != 1) {
-        fprintf(stderr, "tocsinctl org set: missing SLUG (see --help)\n");
-        return TOCSINCTL_USAGE;
-    }
+    const struct ctl_opt opts[] = {CTL_VALUE("--volunteer-max-conversations", max_conv),
+                                   CTL_VALUE("--require-two-factor", two_factor), CTL_END};
+    int go = ctl_begin(
+        ctl, argc, argv,
+        &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing SLUG"});
+    if (go != CTL_GO)
+        return go;
     if (!max_conv && !two_factor) {
         fprintf(stderr, "tocsinctl org set: give --volunteer-max-conversations N or "
                         "--require-two-factor on|off (see --help)\n");

@@ -16,23 +16,19 @@ int tocsinctl_outreach_create(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *name = NULL, *sender = NULL, *script = NULL, *batch = NULL,
                *from = NULL, *until = NULL;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},          {"--name", &name, NULL},
-                                   {"--sender", &sender, NULL},    {"--script", &script, NULL},
-                                   {"--batch-size", &batch, NULL}, {"--hours-start", &from, NULL},
-                                   {"--hours-end", &until, NULL},  {NULL, NULL, NULL}};
-    int np = ctl_parse("outreach create", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("outreach create", "--org", org) ||
-        ctl_require("outreach create", "--name", name) ||
-        ctl_require("outreach create", "--sender", sender) ||
-        ctl_require("outreach create", "--script", script))
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
+    const struct ctl_opt opts[] = {
+        CTL_NEEDED("--org", org),         CTL_NEEDED("--name", name),
+        CTL_NEEDED("--sender", sender),   CTL_NEEDED("--script", script),
+        CTL_VALUE("--batch-size", batch), CTL_VALUE("--hours-start", from),
+        CTL_VALUE("--hours-end", until),  CTL_END};
+    PGconn *conn;
     long long org_id;
+    int go =
+        ctl_begin(ctl, argc, argv,
+                  &(struct ctl_args){.opts = opts, .conn = &conn, .org = &org, .org_id = &org_id});
+    if (go != CTL_GO)
+        return go;
     int rc = TOCSINCTL_FAIL;
-    if (!conn || tocsinctl_find_org(conn, org, &org_id))
-        goto out;
     char org_s[24];
     snprintf(org_s, sizeof org_s, "%lld", org_id);
     const char *p[] = {org_s, name, sender, script, batch, from, until};
@@ -66,12 +62,10 @@ int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
     const char *pos[1] = {NULL};
-    const struct ctl_opt opts[] = {{"--org", &org, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("outreach status", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("outreach status", "--org", org))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org), CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1});
+    if (go != CTL_GO)
+        return go;
     if (pos[0] && strspn(pos[0], "0123456789") != strlen(pos[0])) {
         fprintf(
             stderr,
@@ -79,10 +73,10 @@ int tocsinctl_outreach_status(struct tocsinctl *ctl, int argc, char **argv)
             pos[0]);
         return TOCSINCTL_USAGE;
     }
-    PGconn *conn = tocsinctl_db(ctl);
     long long org_id;
+    PGconn *conn = ctl_connect(ctl, org, &org_id);
     int rc = TOCSINCTL_FAIL;
-    if (!conn || tocsinctl_find_org(conn, org, &org_id))
+    if (!conn)
         goto out;
     char org_s[24];
     snprintf(org_s, sizeof org_s, "%lld", org_id);

@@ -12,15 +12,12 @@ int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *region = NULL;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{"--region", &region, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("phone", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np != 1) {
-        if (np >= 0)
-            fprintf(stderr, "tocsinctl phone: missing INPUT (see --help)\n");
-        return TOCSINCTL_USAGE;
-    }
+    const struct ctl_opt opts[] = {CTL_VALUE("--region", region), CTL_END};
+    int go = ctl_begin(
+        ctl, argc, argv,
+        &(struct ctl_args){.opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing INPUT"});
+    if (go != CTL_GO)
+        return go;
     if (!region)
         region = ctl->cfg.default_region;
     if (strlen(region) != 2) {

@@ -28,15 +28,10 @@ static void label_value(const char *s)
 
 int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
 {
-    int np =
-        ctl_parse("metrics", argc, argv, (const struct ctl_opt[]){{NULL, NULL, NULL}}, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    PGconn *conn;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.conn = &conn});
+    if (go != CTL_GO)
+        return go;
     PGresult *res = tocsinctl_exec(
         conn, "metrics",
         "SELECT s.address, coalesce(q.due, 0), coalesce(q.age, 0), coalesce(u.n, 0)"

@@ -87,22 +87,16 @@ int tocsinctl_retention_run(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL;
     int dry = 0;
-    const struct ctl_opt opts[] = {
-        {"--org", &org, NULL}, {"--dry-run", NULL, &dry}, {NULL, NULL, NULL}};
-    int np = ctl_parse("retention run", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
-    char org_s[24];
+    const struct ctl_opt opts[] = {CTL_VALUE("--org", org), CTL_FLAG("--dry-run", dry), CTL_END};
+    PGconn *conn;
     long long org_id;
-    if (org) {
-        if (tocsinctl_find_org(conn, org, &org_id))
-            return TOCSINCTL_FAIL;
+    int go =
+        ctl_begin(ctl, argc, argv,
+                  &(struct ctl_args){.opts = opts, .conn = &conn, .org = &org, .org_id = &org_id});
+    if (go != CTL_GO)
+        return go;
+    char org_s[24];
+    if (org)
         snprintf(org_s, sizeof org_s, "%lld", org_id);
-    }
     return dry ? dry_run(conn, org ? org_s : NULL) : run(conn, org ? org_s : NULL);
 }

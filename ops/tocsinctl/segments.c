@@ -13,14 +13,11 @@
 
 int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv)
 {
-    (void)ctl;
     const char *pos[1];
-    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
-    int np = ctl_parse("segments", argc, argv, opts, pos, 1);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
+    int np;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.pos = pos, .maxpos = 1, .npos = &np});
+    if (go != CTL_GO)
+        return go;
     static char buf[SEGMENTS_MAX_INPUT + 1];
     const char *text;
     size_t len;

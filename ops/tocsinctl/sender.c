@@ -82,26 +82,21 @@ int tocsinctl_sender_add(struct tocsinctl *ctl, int argc, char **argv)
     const char *org = NULL, *token_env = NULL, *key_env = NULL;
     int token_stdin = 0;
     struct ctl_sender s = {0};
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},
-                                   {"--address", &s.address, NULL},
-                                   {"--provider", &s.provider, NULL},
-                                   {"--kind", &s.kind, NULL},
-                                   {"--mps", &s.mps, NULL},
-                                   {"--account-sid", &s.account_sid, NULL},
-                                   {"--auth-token-stdin", NULL, &token_stdin},
-                                   {"--auth-token-env", &token_env, NULL},
-                                   {"--api-key-env", &key_env, NULL},
-                                   {"--public-key", &s.public_key, NULL},
-                                   {"--base-url", &s.base_url, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("sender add", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("sender add", "--org", org) ||
-        ctl_require("sender add", "--address", s.address) ||
-        ctl_require("sender add", "--provider", s.provider) ||
-        ctl_require("sender add", "--mps", s.mps))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org),
+                                   CTL_NEEDED("--address", s.address),
+                                   CTL_NEEDED("--provider", s.provider),
+                                   CTL_VALUE("--kind", s.kind),
+                                   CTL_NEEDED("--mps", s.mps),
+                                   CTL_VALUE("--account-sid", s.account_sid),
+                                   CTL_FLAG("--auth-token-stdin", token_stdin),
+                                   CTL_VALUE("--auth-token-env", token_env),
+                                   CTL_VALUE("--api-key-env", key_env),
+                                   CTL_VALUE("--public-key", s.public_key),
+                                   CTL_VALUE("--base-url", s.base_url),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (token_stdin + (token_env != NULL) + (key_env != NULL) > 1) {
         fprintf(stderr, "tocsinctl sender add: give the carrier secret one way only: "
                         "--auth-token-stdin, --auth-token-env or --api-key-env\n");

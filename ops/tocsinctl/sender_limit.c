@@ -14,17 +14,12 @@
 int tocsinctl_sender_limit(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *provider = NULL, *account = NULL, *mps = NULL;
-    const struct ctl_opt opts[] = {{"--provider", &provider, NULL},
-                                   {"--account", &account, NULL},
-                                   {"--mps", &mps, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("sender limit", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("sender limit", "--provider", provider) ||
-        ctl_require("sender limit", "--account", account) ||
-        ctl_require("sender limit", "--mps", mps))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--provider", provider),
+                                   CTL_NEEDED("--account", account), CTL_NEEDED("--mps", mps),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (strcmp(provider, "twilio") && strcmp(provider, "telnyx")) {
         fprintf(stderr,
                 "tocsinctl sender limit: invalid provider \"%s\": must be twilio or telnyx\n",

@@ -58,15 +58,11 @@ static int print_sender(PGconn *conn, const char *verb, const char *address)
 int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *address = NULL;
-    const struct ctl_opt opts[] = {{"--address", &address, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("sender show", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("sender show", "--address", address))
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--address", address), CTL_END};
+    PGconn *conn;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .conn = &conn});
+    if (go != CTL_GO)
+        return go;
     int rc = print_sender(conn, "sender show", address);
     return rc;
 }
@@ -74,14 +70,11 @@ int tocsinctl_sender_show(struct tocsinctl *ctl, int argc, char **argv)
 int tocsinctl_sender_opt_out(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *address = NULL, *by = NULL;
-    const struct ctl_opt opts[] = {
-        {"--address", &address, NULL}, {"--handled-by", &by, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse("sender opt-out", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("sender opt-out", "--address", address) ||
-        ctl_require("sender opt-out", "--handled-by", by))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--address", address), CTL_NEEDED("--handled-by", by),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (strcmp(by, "carrier") && strcmp(by, "program") && strcmp(by, "default")) {
         fprintf(stderr,
                 "tocsinctl sender opt-out: invalid --handled-by \"%s\": must be carrier, "

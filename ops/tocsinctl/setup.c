@@ -177,20 +177,13 @@ out:
 int tocsinctl_setup(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *dbname = "tocsin", *owner = "tocsin_owner", *rt = "tocsin", *web = "tocsin_web";
-    const char *pos[1];
-    const struct ctl_opt opts[] = {{"--database", &dbname, NULL},
-                                   {"--owner-role", &owner, NULL},
-                                   {"--runtime-role", &rt, NULL},
-                                   {"--web-role", &web, NULL},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("setup", argc, argv, opts, pos, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *admin = tocsinctl_db(ctl);
-    if (!admin)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {
+        CTL_VALUE("--database", dbname), CTL_VALUE("--owner-role", owner),
+        CTL_VALUE("--runtime-role", rt), CTL_VALUE("--web-role", web), CTL_END};
+    PGconn *admin;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .conn = &admin});
+    if (go != CTL_GO)
+        return go;
     int rc =
         setup(admin, ctl->database_url, dbname, owner, rt, web) ? TOCSINCTL_FAIL : TOCSINCTL_OK;
     return rc;

@@ -19,13 +19,14 @@ struct tocsinctl {
     struct tocsin_config cfg;          /* loaded from the environment */
     const char *database_url;          /* --database-url, else cfg.database_url */
     const struct tocsinctl_verb *verb; /* the verb running */
+    char name[48];                     /* its name as typed: "contacts import" */
     PGconn *conn;                      /* tocsinctl_db's, closed after the verb */
 };
 
 /* A verb gets argv with argv[0] = the verb's own name ("import" for
  * `tocsinctl contacts import`) and returns an exit status. Its usage and
- * help are its row of the verb table (main.c): ctl_parse prints them for
- * --help and returns -2, and the verb then returns TOCSINCTL_OK. */
+ * help are its row of the verb table (main.c): it starts with ctl_begin
+ * (args.h), which prints them for --help. */
 typedef int (*tocsinctl_verb_fn)(struct tocsinctl *ctl, int argc, char **argv);
 
 /* The connection to ctl->database_url, opened on the first call (so a

@@ -78,18 +78,15 @@ int tocsinctl_user_add(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *org = NULL, *email = NULL, *role = NULL, *name = NULL;
     int from_stdin = 0;
-    const struct ctl_opt opts[] = {{"--org", &org, NULL},
-                                   {"--email", &email, NULL},
-                                   {"--role", &role, NULL},
-                                   {"--name", &name, NULL},
-                                   {"--password-stdin", NULL, &from_stdin},
-                                   {NULL, NULL, NULL}};
-    int np = ctl_parse("user add", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require("user add", "--org", org) ||
-        ctl_require("user add", "--email", email) || ctl_require("user add", "--role", role))
-        return TOCSINCTL_USAGE;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org),
+                                   CTL_NEEDED("--email", email),
+                                   CTL_NEEDED("--role", role),
+                                   CTL_VALUE("--name", name),
+                                   CTL_FLAG("--password-stdin", from_stdin),
+                                   CTL_END};
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
+    if (go != CTL_GO)
+        return go;
     if (strcmp(role, "admin") && strcmp(role, "lead") && strcmp(role, "volunteer")) {
         fprintf(stderr,
                 "tocsinctl user add: invalid role \"%s\": must be admin, lead or volunteer\n",
@@ -187,37 +184,29 @@ static int user_access(struct tocsinctl *ctl, int argc, char **argv, int what)
     static const char *const verbs[] = {"user disable", "user enable", "user revoke-sessions",
                                         "user reset-two-factor"};
     const char *org = NULL, *email = NULL;
-    const struct ctl_opt opts[] = {
-        {"--org", &org, NULL}, {"--email", &email, NULL}, {NULL, NULL, NULL}};
-    int np = ctl_parse(verbs[what], argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0 || ctl_require(verbs[what], "--org", org) ||
-        ctl_require(verbs[what], "--email", email))
-        return TOCSINCTL_USAGE;
-    struct user_access u = {verbs[what], email, what, 0};
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_NEEDED("--org", org), CTL_NEEDED("--email", email), CTL_END};
+    PGconn *conn;
     long long org_id;
+    int go =
+        ctl_begin(ctl, argc, argv,
+                  &(struct ctl_args){.opts = opts, .conn = &conn, .org = &org, .org_id = &org_id});
+    if (go != CTL_GO)
+        return go;
+    struct user_access u = {verbs[what], email, what, 0};
     char err[600];
-    int rc = TOCSINCTL_FAIL;
-    if (tocsinctl_find_org(conn, org, &org_id) == 0) {
-        if (user_access_apply(conn, org_id, &u, err, sizeof err)) {
-            fprintf(stderr, "tocsinctl %s: %s\n", verbs[what], err);
-        } else {
-            if (what == 0)
-                printf("disabled %s (%lld session(s) ended)\n", email, u.sessions);
-            else if (what == 1)
-                printf("enabled %s\n", email);
-            else if (what == 2)
-                printf("ended %lld session(s) of %s\n", u.sessions, email);
-            else
-                printf("reset two-factor login of %s (%lld session(s) ended)\n", email, u.sessions);
-            rc = TOCSINCTL_OK;
-        }
+    if (user_access_apply(conn, org_id, &u, err, sizeof err)) {
+        fprintf(stderr, "tocsinctl %s: %s\n", verbs[what], err);
+        return TOCSINCTL_FAIL;
     }
-    return rc;
+    if (what == 0)
+        printf("disabled %s (%lld session(s) ended)\n", email, u.sessions);
+    else if (what == 1)
+        printf("enabled %s\n", email);
+    else if (what == 2)
+        printf("ended %lld session(s) of %s\n", u.sessions, email);
+    else
+        printf("reset two-factor login of %s (%lld session(s) ended)\n", email, u.sessions);
+    return TOCSINCTL_OK;
 }
 
 int tocsinctl_user_disable(struct tocsinctl *ctl, int argc, char **argv)

@@ -139,15 +139,11 @@ out:
 
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const struct ctl_opt opts[] = {{NULL, NULL, NULL}};
-    int np = ctl_parse("zones refresh", argc, argv, opts, NULL, 0);
-    if (np == -2)
-        return TOCSINCTL_OK;
-    if (np < 0)
-        return TOCSINCTL_USAGE;
-    PGconn *conn = tocsinctl_db(ctl);
-    if (!conn)
-        return TOCSINCTL_FAIL;
+    const struct ctl_opt opts[] = {CTL_END};
+    PGconn *conn;
+    int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts, .conn = &conn});
+    if (go != CTL_GO)
+        return go;
     char err[512];
     int rc = ctl_zones_refresh(conn, 0, err, sizeof err);
     if (rc)

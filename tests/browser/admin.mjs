@@ -54,6 +54,10 @@ try {
   const heads = await page.$$eval('#optout-preview th', (ths) => ths.map((t) => t.textContent));
   check(heads.join('|') === 'Line|Cell Phone|name|notes', `the preview's header, BOM gone: ${heads.join('|')}`);
   check((await page.$eval('#optout-column', (s) => s.value)) === 'Cell Phone', 'the phone column is suggested');
+  check(
+    /without \+country are read as US/.test(await page.textContent('#optout-region')),
+    'the preview says how numbers without a country code are read',
+  );
   const cells = await page.$$eval('#optout-preview tbody td', (tds) => tds.map((t) => t.textContent));
   check(cells.includes('=HYPERLINK("http://evil")'), 'a formula in the file is shown as text');
   check(cells.includes('<img src=x onerror=window.__xss=1>'), 'markup in the file is shown as text');

@@ -77,7 +77,7 @@ try {
   sql(
     `SELECT tocsin_receive_inbound('twilio', 'SMlive1', ${sender}, '+14155550201', 'Great, I will bring a friend', 0, 'reply', NULL, false, NULL, NULL, NULL)`,
   );
-  await page.waitForSelector('.msg.in >> text=Great, I will bring a friend', { timeout: 5000 });
+  await page.waitForSelector('.msg.in >> text=Great, I will bring a friend', { timeout: 60000 });
   check(true, `a new reply appears in conversation ${conv} live`);
   await page.screenshot({ path: `${SHOTS}/dashboard-conversation-phone.png`, fullPage: true });
 
@@ -89,7 +89,7 @@ try {
   await page.screenshot({ path: `${SHOTS}/dashboard-likely-optout-phone.png`, fullPage: true });
   await page.click('#likely-optout >> text=Not an opt-out');
   await page.waitForSelector('text=Kept: not an opt-out.');
-  await page.waitForSelector('#likely-optout', { state: 'detached', timeout: 5000 }).catch(() => {});
+  await page.waitForSelector('#likely-optout', { state: 'detached', timeout: 60000 }).catch(() => {});
   check(!(await page.isVisible('#likely-optout')), 'the likely opt-out banner goes away when kept');
 
   // Desktop: two panes.

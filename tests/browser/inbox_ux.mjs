@@ -137,7 +137,7 @@ try {
   sql(
     `SELECT tocsin_receive_inbound('twilio', 'SMux-new', ${SENDER}, '+14155550399', 'Hello? Anyone there?', 0, 'reply', NULL, false, NULL, NULL, NULL)`,
   );
-  await vol.waitForSelector('#waiting:has-text("1 member waiting")', { timeout: 5000 });
+  await vol.waitForSelector('#waiting:has-text("1 member waiting")', { timeout: 60000 });
   check(true, 'the "N waiting" line updates live when a member writes in');
 
   // A burst of 30 events costs a couple of refreshes, not 30.
@@ -225,7 +225,7 @@ try {
   check(!(await lead.isVisible('.flash')), 'until dismissed');
 
   // The volunteer who lost Bea: who took it, her draft, the way back.
-  await vol.waitForSelector('#gone-why:has-text("Reassigned to Vic Volunteer by Lee Lead.")', { timeout: 5000 });
+  await vol.waitForSelector('#gone-why:has-text("Reassigned to Vic Volunteer by Lee Lead.")', { timeout: 60000 });
   check(true, 'the volunteer learns who took the conversation and who moved it');
   check((await vol.inputValue('#kept-draft')) === draft, 'her draft is kept and shown');
   await vol.click('#copy-draft');
@@ -272,11 +272,11 @@ try {
   await lead.selectOption(pick, v1);
   await lead.click('.assign-confirm button[data-confirm]');
   await lead.waitForSelector('.flash.success:has-text("Reassigned Bea to Val Volunteer.")');
-  await vol2.waitForSelector('#gone-why:has-text("Reassigned to Val Volunteer by Lee Lead.")', { timeout: 5000 });
+  await vol2.waitForSelector('#gone-why:has-text("Reassigned to Val Volunteer by Lee Lead.")', { timeout: 60000 });
   check(true, 'at 390 px the volunteer who lost it is told who took it');
   check((await vol2.$('#kept-draft')) === null, 'with no draft to copy when she had none');
   await vol2.screenshot({ path: `${SHOTS}/inbox-ux-reassigned-phone.png`, fullPage: true });
-  await vol.waitForSelector(`#inbox-list a[data-conversation="${bea}"]`, { timeout: 5000 });
+  await vol.waitForSelector(`#inbox-list a[data-conversation="${bea}"]`, { timeout: 60000 });
   await vol.click(`#inbox-list a[data-conversation="${bea}"]`);
   await vol.waitForSelector('#reply');
   check(

@@ -39,7 +39,7 @@ async function desktopPage(browser) {
   return page;
 }
 
-async function until(cond, what, ms = 20000) {
+async function until(cond, what, ms = 60000) {
   const end = Date.now() + ms;
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`FAIL: timed out waiting for ${what}`);

@@ -46,6 +46,10 @@ try {
   await desk.setInputFiles('#movein-file', { name: 'an-people.csv', mimeType: 'text/csv', buffer: Buffer.from(an) });
   await desk.waitForSelector('#movein-rows');
   check(/Action Network/.test(await desk.textContent('#movein-detected')), 'detected as Action Network');
+  check(
+    /without \+country are read as US/.test(await desk.textContent('#movein-region')),
+    'the preview says how numbers without a country code are read',
+  );
   check((await desk.$eval('#movein-preset', (s) => s.value)) === 'action_network', 'the preset picked');
   const targets = await desk.$$eval('#movein-columns select', (ss) => ss.map((s) => s.value));
   check(

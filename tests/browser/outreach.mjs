@@ -103,7 +103,7 @@ try {
   });
   const rj = await r.json();
   check(rj.gateway_status === 200, `the gateway took the reply (${JSON.stringify(rj)})`);
-  await page.waitForSelector('#inbox-list a:has-text("Count me in")', { timeout: 10000 });
+  await page.waitForSelector('#inbox-list a:has-text("Count me in")', { timeout: 60000 });
   check(true, 'the reply appears in her inbox live');
   await page.click('#inbox-list a:has-text("Count me in")');
   await page.waitForSelector('#outreach-panel');

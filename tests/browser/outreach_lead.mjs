@@ -144,7 +144,7 @@ async function leadFlow(page, tag, phones) {
         (d) => d.querySelector('dt').textContent === 'Texted' && d.querySelector('dd').textContent === '1',
       ),
     null,
-    { timeout: 5000 },
+    { timeout: 60000 },
   );
   check(true, `${tag}: the lead's Texted count went to 1 live`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -23,7 +23,7 @@ const noSideScroll = async (p, width, what) => {
   const w = await p.evaluate(() => document.scrollingElement.scrollWidth);
   check(w <= width, `no horizontal scroll at ${width} px on ${what} (${w})`);
 };
-const waitText = (p, sel, text) => p.waitForSelector(`${sel} >> text=${text}`, { timeout: 10000 });
+const waitText = (p, sel, text) => p.waitForSelector(`${sel} >> text=${text}`, { timeout: 60000 });
 
 const browser = await launchChromium();
 try {

@@ -42,7 +42,7 @@ const showWith = async (p, what) => {
       return shown.length === n && ![...shown].some((r) => r.dataset.stale);
     },
     what,
-    { timeout: 10000 },
+    { timeout: 60000 },
   );
 };
 
@@ -148,7 +148,7 @@ try {
          '${phone}', '${body}', 0, 'reply', NULL, false, NULL, NULL, NULL)`);
   const fresh = inbound('+14155550799', 'SMlive799', 'Just saw the news');
   await deskPage.waitForSelector(`#review-list .review-row[data-id="${fresh}"] >> text=Just saw the news`, {
-    timeout: 10000,
+    timeout: 60000,
   });
   check((await rows(deskPage))[0] === Number(fresh), 'a new conversation appears at the top without a reload');
   check(
@@ -156,7 +156,7 @@ try {
     'a second reply, same conversation',
   );
   await deskPage.waitForSelector(`#review-list .review-row[data-id="${fresh}"] >> text=Running ten minutes late`, {
-    timeout: 10000,
+    timeout: 60000,
   });
   check(!(await deskPage.isVisible('#review-list >> text=Just saw the news')), 'the row shows the newest reply');
   check((await rows(deskPage)).length === TOTAL + 1, 'in the same row');

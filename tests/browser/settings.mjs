@@ -28,7 +28,7 @@ const noSideScroll = async (p, width, what) => {
   check(sw <= cw, `the sub-nav fits at ${width} px on ${what} (${sw} in ${cw})`);
 };
 const message = async (p, id) => (await p.textContent(`#${id}`)).trim();
-const waitMessage = (p, id, text) => p.waitForSelector(`#${id} >> text=${text}`, { timeout: 10000 });
+const waitMessage = (p, id, text) => p.waitForSelector(`#${id} >> text=${text}`, { timeout: 60000 });
 
 const browser = await launchChromium();
 try {

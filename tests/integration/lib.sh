@@ -34,6 +34,14 @@ fresh_db() {
 # sql QUERY: runs QUERY on the test database, prints unaligned tuples.
 sql() { "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "$1"; }
 
+# sql_is QUERY EXPECTED, sql_gt QUERY N: QUERY prints EXPECTED, a number
+# greater than N (conditions for wait_until).
+sql_is() { WAIT_LAST=$(sql "$1"); [ "$WAIT_LAST" == "$2" ]; }
+sql_gt() { WAIT_LAST=$(sql "$1"); [ "$WAIT_LAST" -gt "$2" ] 2>/dev/null; }
+
+# wait_sql QUERY EXPECTED [SECONDS]: polls until QUERY prints EXPECTED.
+wait_sql() { wait_until "${3:-60}" "\"$1\" to be \"$2\"" sql_is "$1" "$2"; }
+
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # assert_eq ACTUAL EXPECTED MESSAGE
@@ -62,17 +70,36 @@ free_port() {
   done
 }
 
-# wait_http URL [SECONDS]: polls until URL answers 200.
-wait_http() {
-  local deadline=$(( SECONDS + ${2:-20} ))
-  while [ $SECONDS -lt $deadline ]; do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+# wait_until SECONDS WHAT COMMAND...: runs COMMAND every 0.1 s until it
+# succeeds; after SECONDS it prints the tails of the test's logs and fails
+# with "waited SECONDS s for WHAT" (and what COMMAND last saw, when it sets
+# WAIT_LAST). Tests wait for a property this way, never
+# for a fixed time: SECONDS is a bound for a hung test on a loaded machine,
+# not a measure of speed, so give it room (a pass returns at once).
+wait_until() {
+  local secs=$1 what=$2 deadline=$(( SECONDS + $1 )) f
+  shift 2
+  WAIT_LAST=
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+      fail "waited ${secs} s for $what${WAIT_LAST:+ (last \"$WAIT_LAST\")}"
+    fi
     sleep 0.1
   done
-  local f
-  for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
-  fail "no answer from $1"
 }
+
+# exited PID: the process is gone.
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+# http_ok URL: URL answers 200 (quietly).
+http_ok() { curl -fsS -o /dev/null "$1" 2>/dev/null; }
+
+# wait_http URL [SECONDS]: polls until URL answers 200.
+wait_http() { wait_until "${2:-60}" "an answer from $1" http_ok "$1"; }
+
+# file_has FILE TEXT: FILE exists and has the fixed string TEXT in it.
+file_has() { grep -qF -- "$2" "$1" 2>/dev/null; }
 
 # twilio_signature URL TOKEN k=v...: the X-Twilio-Signature of a form POST
 # of those fields to URL (HMAC-SHA1 of the URL and the sorted name+value pairs).

@@ -64,6 +64,18 @@ create() { # BODY [FILTER] -> blast id
 }
 schedule() { sql "SELECT tocsin_blast_schedule($ORG, $1, NULL, '$2')" >/dev/null; }
 tick() { sql "SELECT tocsin_blasts_tick('$1')"; }
+# hold SQL OUT: in the background, one transaction runs SQL (output to OUT)
+# and stays open at a gate until `release`; returns once it is at the gate,
+# so what runs next meets its locks, however slow the machine.
+sql "CREATE TABLE test_gate (opened boolean)" >/dev/null
+hold() {
+  PGAPPNAME=test_holder "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "BEGIN" -c "$1" \
+    -c "DO \$\$ BEGIN FOR i IN 1..6000 LOOP EXIT WHEN EXISTS (SELECT FROM test_gate); PERFORM pg_sleep(0.05); END LOOP; END \$\$" \
+    -c "COMMIT" > "$2" 2>&1 &
+  HOLDER=$!
+  wait_sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'test_holder' AND query LIKE 'DO %' AND state = 'active'" 1
+}
+release() { sql "INSERT INTO test_gate VALUES (true)" >/dev/null; wait "$HOLDER" || fail "the held transaction failed: $(cat "$1")"; sql "DELETE FROM test_gate" >/dev/null; }
 
 # --- audience, fields and fallbacks, quiet hours ---------------------------
 # 2026-07-01 20:30 in New York: Florida (20:00 end) is closed until 08:00 in
@@ -215,12 +227,9 @@ assert_eq "$(sql "SELECT state FROM blasts WHERE id = $B7")" sending "the other 
 # --- two ticks at once expand a blast once --------------------------------
 B5=$(create 'Once {first_name|friend}')
 schedule "$B5" "$NOW"
-"$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "BEGIN" -c "SELECT tocsin_blasts_tick('$NOW')" \
-  -c "SELECT pg_sleep(2)" -c "COMMIT" > "$TMP/tick1.out" &
-t1=$!
-sleep 0.7
+hold "SELECT tocsin_blasts_tick('$NOW')" "$TMP/tick1.out"
 second=$(tick "$NOW")
-wait $t1
+release "$TMP/tick1.out"
 assert_eq "$second" 0 "the second tick skips the blast the first is expanding"
 assert_eq "$(sed -n 1p "$TMP/tick1.out")" 1 "the first tick expanded it"
 tick "$NOW" >/dev/null
@@ -233,13 +242,15 @@ assert_eq "$(sql "SELECT count(*) || ' ' || count(DISTINCT to_phone) FROM messag
 sql "SELECT tocsin_blast_cancel($ORG, $B5, NULL), tocsin_blast_cancel($ORG, $B7, NULL)" >/dev/null # nothing else due
 B8=$(create 'Race {first_name|friend}')
 schedule "$B8" "$NOW"; tick "$NOW" >/dev/null
-"$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "BEGIN" \
-  -c "SELECT count(*) FROM tocsin_claim($SENDER, 'w3', 2, '$NOW', 60)" -c "SELECT pg_sleep(2)" -c "COMMIT" \
-  > "$TMP/claim.out" 2>&1 &
-c1=$!
-sleep 0.7
-cancelled=$(sql "SELECT tocsin_blast_cancel($ORG, $B8, NULL)")
-wait $c1 || fail "the claim failed: $(cat "$TMP/claim.out")"
+hold "SELECT count(*) FROM tocsin_claim($SENDER, 'w3', 2, '$NOW', 60)" "$TMP/claim.out"
+# The cancel waits for the claimed rows: it runs in the background until
+# the claim's transaction ends.
+sql "SELECT tocsin_blast_cancel($ORG, $B8, NULL)" > "$TMP/cancel.out" &
+canceller=$!
+wait_sql "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%tocsin_blast_cancel($ORG, $B8,%' AND wait_event_type = 'Lock'" 1
+release "$TMP/claim.out"
+wait "$canceller" || fail "the cancel failed"
+cancelled=$(cat "$TMP/cancel.out")
 assert_eq "$(sed -n 1p "$TMP/claim.out")" 2 "the worker claimed two"
 assert_eq "$cancelled" 1 "the cancel took the one still queued"
 r=$(recount "$B8"); assert_eq "$(sed -n 1p <<<"$r")" "$(sed -n 2p <<<"$r")" "B8 counters after the race"

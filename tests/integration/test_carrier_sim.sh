@@ -28,14 +28,8 @@ send() {
     --data-urlencode "Body=$body" --data-urlencode "StatusCallback=$CB" -w ' %{http_code}' "$@"
 }
 # wait_hooks PATTERN N: until the sink logged N lines matching PATTERN.
-wait_hooks() {
-  local i
-  for i in $(seq 1 100); do
-    [ "$(grep -c -- "$1" "$TMP/hooks.log" 2>/dev/null || true)" -ge "$2" ] && return 0
-    sleep 0.05
-  done
-  fail "expected $2 webhooks matching \"$1\", log: $(cat "$TMP/hooks.log" 2>/dev/null)"
-}
+hooks_ge() { WAIT_LAST=$(grep -c -- "$1" "$TMP/hooks.log" 2>/dev/null || true); [ "$WAIT_LAST" -ge "$2" ]; }
+wait_hooks() { wait_until 60 "$2 webhooks matching \"$1\"" hooks_ge "$1" "$2"; }
 
 out=$(send +14155552671 "Rally at 5 {bring signs}")
 assert_contains "$out" " 201" "accepted"
@@ -174,7 +168,7 @@ assert_eq "$(jq -c '.data | [.direction, .type, .from.phone_number, .to[0].phone
   "telnyx message members"
 assert_contains "$out" '"status":"queued"' "telnyx queued"
 assert_contains "$out" " 200" "telnyx 200"
-for i in $(seq 1 100); do grep -q "event=message.finalized" "$TMP/telnyx.log" 2>/dev/null && break; sleep 0.05; done
+wait_until 60 "the telnyx finalized event" file_has "$TMP/telnyx.log" "event=message.finalized"
 assert_contains "$(cat "$TMP/telnyx.log")" "valid=1 event=message.sent status=sent text=Telnyx hello" "telnyx sent event, signed"
 assert_contains "$(cat "$TMP/telnyx.log")" "valid=1 event=message.finalized status=delivered" "telnyx finalized, signed"
 out=$(curl -s "$TNX" -H "Authorization: Bearer wrong-key-123" -d '{}' -w ' %{http_code}')

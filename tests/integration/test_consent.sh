@@ -55,15 +55,12 @@ text() {
 }
 # phone NUMBER: what the phone received, as JSON lines {sent_by, body}.
 phone() { curl -s "$SIM/sim/phones/$1" | jq -c '.messages[] | select(.direction == "outbound") | {sent_by, body}'; }
-# wait_phone NUMBER N: until the phone received N messages (and a moment more,
-# to see that no further one comes).
+# wait_phone NUMBER N: until the phone received N messages and nothing more
+# is on its way to it (queued or being sent); then it has exactly N.
+received_ge() { WAIT_LAST=$(phone "$1" | wc -l); [ "$WAIT_LAST" -ge "$2" ]; }
 wait_phone() {
-  local i
-  for i in $(seq 1 150); do
-    [ "$(phone "$1" | wc -l)" -ge "$2" ] && break
-    sleep 0.1
-  done
-  sleep 0.6
+  wait_until 60 "$1 to receive $2 message(s)" received_ge "$1" "$2"
+  wait_sql "SELECT count(*) FROM messages WHERE to_phone = '$1' AND state IN ('queued', 'sending')" 0
   [ "$(phone "$1" | wc -l)" -eq "$2" ] || fail "$1 should have received $2 messages, got: $(phone "$1")"
 }
 confirmations() { phone "$1" | grep -ci -e unsubscribed -e "de baja" || true; }

@@ -17,11 +17,10 @@ start_daemon() {
   TEST_PIDS+=("$PID")
 }
 
-stop_daemon() { # stop_daemon NAME: SIGTERM, expect exit 0 within 10 s
-  local name=$1 i
+stop_daemon() { # stop_daemon NAME: SIGTERM, expect exit 0
+  local name=$1
   kill -TERM "$PID"
-  for i in $(seq 1 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$PID" 2>/dev/null && fail "tocsin-$name did not stop on SIGTERM"
+  wait_until 60 "tocsin-$name to stop on SIGTERM" exited "$PID"
   local rc=0
   wait "$PID" || rc=$?
   [ "$rc" -eq 0 ] || { cat "$TMP/$name.log" >&2; fail "tocsin-$name exited $rc after SIGTERM"; }
@@ -56,8 +55,7 @@ wait_http "http://127.0.0.1:$shared/healthz"
 TOCSIN_GATEWAY_PORT=$shared TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool2" "$BIN/gateway/tocsin-gateway" >"$TMP/gateway2.log" 2>&1 &
 second=$!
 TEST_PIDS+=("$second")
-for i in $(seq 1 50); do grep -q "event=started" "$TMP/gateway2.log" && break; sleep 0.1; done
-assert_contains "$(cat "$TMP/gateway2.log")" "event=started" "a second gateway shares the port"
+wait_until 60 "a second gateway to share the port" file_has "$TMP/gateway2.log" "event=started"
 kill -TERM "$second"; wait "$second" || fail "second gateway exit status"
 PID=$first
 stop_daemon gateway
@@ -110,11 +108,8 @@ stop_daemon dashboard
 # worker: the gateway stays healthy while it can spool, see
 # test_gateway_spool.sh).
 TOCSIN_DATABASE_URL="host=127.0.0.1 port=1 dbname=x user=x connect_timeout=2" start_daemon worker TOCSIN_WORKER_METRICS_PORT
-for i in $(seq 1 50); do
-  body=$(curl -s "http://127.0.0.1:$PORT/healthz" || true)
-  [[ "$body" == *unavailable* ]] && break
-  sleep 0.1
-done
+unavailable() { body=$(curl -s "http://127.0.0.1:$PORT/healthz" || true); [[ "$body" == *unavailable* ]]; }
+wait_until 60 "healthz to say unavailable" unavailable
 assert_contains "$body" '"status":"unavailable"' "healthz 503 without a database"
 assert_contains "$body" "database connection is down" "healthz reason"
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/healthz")

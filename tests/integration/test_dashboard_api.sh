@@ -274,11 +274,8 @@ assert_eq "$(call vol2 POST "/api/conversations/$c1/reply" '{"body":"hello?"}')"
 assert_eq "$(jq_ 'd.error.code')" closed "closed"
 
 # --- live events: each stream gets only what its session may see ---
-curl -sN -b "$TMP/vol1.jar" --max-time 4 "$DASH/api/events" >"$TMP/sse_vol1" &
-sse1=$!
-curl -sN -b "$TMP/lead.jar" --max-time 4 "$DASH/api/events" >"$TMP/sse_lead" &
-sse2=$!
-for i in $(seq 1 50); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && grep -q ready "$TMP/sse_lead" 2>/dev/null && break; sleep 0.1; done
+open_stream vol1; sse1=$stream_pid
+open_stream lead; sse2=$stream_pid
 mine=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 AND state = 'open' AND id <> $c3 LIMIT 1")
 mine_phone=$(sql "SELECT phone FROM contacts ct JOIN conversations c ON c.contact_id = ct.id WHERE c.id = $mine")
 member_writes "$mine_phone" "a new reply for volunteer 1" >/dev/null
@@ -293,7 +290,13 @@ for b in "status one" "status two"; do
   assert_eq "$(call vol1 POST "/api/conversations/$other/reply" "{\"body\":\"$b\"}")" 201 "an answer to change state"
 done
 sql "UPDATE messages SET state = 'cancelled', finalized_at = now() WHERE conversation_id = $other AND body LIKE 'status %'" >/dev/null
-wait "$sse1" "$sse2" || true
+# Last, a reply both streams hear of: events go out in order, so once it
+# is there everything above has been sent (or never will be).
+member_writes "$mine_phone" "the last reply" >/dev/null
+twice() { [ "$(grep -c "\"type\":\"message\",\"conversation_id\":$mine}" "$TMP/sse_$1")" -ge 2 ]; }
+wait_until 60 "the last reply's event on volunteer 1's stream" twice vol1
+wait_until 60 "the last reply's event on the lead's stream" twice lead
+kill "$sse1" "$sse2"
 assert_eq "$(grep -c "\"type\":\"status\",\"conversation_id\":$other}" "$TMP/sse_vol1")" 1 "a statement's state changes are one event per conversation"
 assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$other}" "a batch notification reaches the assignee"
 assert_contains "$(cat "$TMP/sse_vol1")" "\"conversation_id\":$mine" "volunteer 1 hears of her conversation"
@@ -304,13 +307,9 @@ assert_contains "$(cat "$TMP/sse_lead")" "\"conversation_id\":$mine}" "the lead 
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$DASH/api/events")" 401 "events need a session"
 # Logging out ends that session's streams at once.
 assert_eq "$(login v1c vol1@demo.test)" 200 "a session for a stream"
-start=$SECONDS
-curl -sN -b "$TMP/v1c.jar" --max-time 30 "$DASH/api/events" >"$TMP/sse_logout" &
-sse=$!
-for i in $(seq 1 50); do grep -q ready "$TMP/sse_logout" 2>/dev/null && break; sleep 0.1; done
+open_stream v1c
 assert_eq "$(call v1c POST /api/logout)" 200 "log out"
-wait "$sse" || true
-[ $((SECONDS - start)) -lt 10 ] || fail "the stream outlived its session"
+stream_closed "$stream_pid" "the stream outlived its session"
 
 # --- invites ---
 assert_eq "$(call lead POST /api/invites '{"email":"new@demo.test"}')" 403 "leads do not invite"
@@ -370,22 +369,16 @@ cookie=$(curl -s -D - -o /dev/null -X POST "$DASH/api/login" -d '{"email":"vol1@
 assert_contains "$cookie" "; Secure" "Secure cookies when the dashboard's URL is https"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$DASH/api/login" -H 'Origin: https://dash.example' -d '{"email":"vol1@demo.test","password":"tocsin-demo"}')
 assert_eq "$code" 200 "the configured origin is accepted"
-for i in $(seq 1 60); do
-  [ "$(sql "SELECT count(*) FROM conversations WHERE id = $held AND assignee_id IS NULL")" = 1 ] && break
-  sleep 0.2
-done
+wait_sql "SELECT coalesce(assignee_id::text, 'none') FROM conversations WHERE id = $held" none
 assert_eq "$(sql "SELECT coalesce(assignee_id::text, 'none') FROM conversations WHERE id = $held")" none "an idle conversation returns to the pool"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.auto_release' AND subject_id = $held AND user_id IS NULL")" 1 "auto-release audited"
 assert_eq "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NOT NULL AND assignee_active_at > now()")" \
           "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NOT NULL")" "active ones stay"
 # A clean stop with a live stream open: the stream ends, the process exits 0.
 curl -s -c "$TMP/v1b.jar" -o /dev/null -X POST "$DASH/api/login" -d '{"email":"vol1@demo.test","password":"tocsin-demo"}'
-curl -sN -b "$TMP/v1b.jar" --max-time 20 "$DASH/api/events" >"$TMP/sse_stop" &
-sse=$!
-for i in $(seq 1 50); do grep -q ready "$TMP/sse_stop" 2>/dev/null && break; sleep 0.1; done
-assert_contains "$(cat "$TMP/sse_stop")" "event: ready" "stream open before the stop"
+open_stream v1b
 kill -TERM "$DASH_PID"
 wait "$DASH_PID" || { cat "$TMP/dashboard2.log" >&2; fail "dashboard did not stop cleanly"; }
-wait "$sse" || true
+stream_closed "$stream_pid" "the stream ends when the dashboard stops"
 assert_contains "$(cat "$TMP/dashboard2.log")" "event=stopped" "stopped with a stream open"
 echo "test_dashboard_api: ok"

@@ -32,11 +32,7 @@ wait_http "http://127.0.0.1:$SIM_PORT/healthz"
 sql "UPDATE senders SET base_url = 'http://127.0.0.1:$SIM_PORT'"
 TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
 TEST_PIDS+=($!)
-deadline=$(( SECONDS + 30 ))
-until [ "$(sql "SELECT state FROM messages WHERE body = 'Thanks Ana, see you Saturday!'")" = sent ]; do
-  [ $SECONDS -lt $deadline ] || { tail -20 "$TMP/worker.log" >&2; fail "the worker did not send the browser's reply"; }
-  sleep 0.2
-done
+wait_sql "SELECT state FROM messages WHERE body = 'Thanks Ana, see you Saturday!'" sent
 got=$(curl -s "http://127.0.0.1:$SIM_PORT/sim/count" --get --data-urlencode 'to=+14155550201' \
       --data-urlencode 'body=Thanks Ana, see you Saturday!' | sed -E 's/.*"count":([0-9]+).*/\1/')
 assert_eq "$got" 1 "the carrier received the browser's reply once"

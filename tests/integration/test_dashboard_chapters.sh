@@ -129,11 +129,11 @@ assert_eq "$(call rival POST "/api/chapters/$ORG/enter" '{"reason":"take a look"
 assert_eq "$(audits chapter.enter) $(audits national.enter)" "0 0" "refused entries left no trace"
 open_stream nat
 assert_eq "$(call nat POST "/api/chapters/$ORG/enter" '{"reason":"help the demo chapter triage","minutes":30}')" 200 "she enters the demo chapter"
-closes_within "$stream_pid" 10 "her open stream, scoped to her own org, closes on entering"
+stream_closed "$stream_pid" "her open stream, scoped to her own org, closes on entering"
 open_stream nat
 member_writes +14155550901 "another line from the demo member" >/dev/null
-for i in $(seq 1 100); do grep -Eq "\"conversation_id\" *: *$CONV[ ,}]" "$TMP/sse_nat" && break; sleep 0.1; done
-grep -Eq "\"conversation_id\" *: *$CONV[ ,}]" "$TMP/sse_nat" || fail "the stream reopened in the chapter hears its conversations"
+wait_until 60 "the stream reopened in the chapter to hear its conversations" \
+  grep -Eq "\"conversation_id\" *: *$CONV[ ,}]" "$TMP/sse_nat"
 ACTING=$(sql "SELECT id FROM users WHERE org_id = $ORG AND national_user_id = $NADMIN")
 [ -n "$ACTING" ] || fail "no acting account in the chapter"
 assert_eq "$(sql "SELECT details->>'reason' FROM audit_events WHERE action = 'chapter.enter' AND org_id = $NAT AND user_id = $NADMIN AND subject_id = $ORG")" \
@@ -154,7 +154,7 @@ assert_eq "$(jq_ 'd.users.filter((u) => u.national).map((u) => u.id).join()')" "
 assert_eq "$(call demo POST "/api/users/$ACTING/reset-password")" 409 "an acting account never gets a password"
 assert_eq "$(call nat POST /api/chapters/leave)" 200 "she leaves"
 assert_eq "$(jq_ 'd.left')" true "left"
-closes_within "$stream_pid" 10 "the chapter's stream closes on leaving"
+stream_closed "$stream_pid" "the chapter's stream closes on leaving"
 assert_eq "$(audits chapter.leave) $(audits national.leave)" "1 1" "leaving audited in both orgs"
 assert_eq "$(call nat GET "/api/conversations/$CONV")" 404 "the chapter's data is out of reach again"
 assert_eq "$(call nat GET /api/me)" 200 "me"

@@ -32,7 +32,7 @@ s.once("data", (d) => {
   s.resetAndDestroy();
   process.exit(0);
 });
-setTimeout(() => { console.error("no answer"); process.exit(1); }, 5000);
+setTimeout(() => { console.error("no answer"); process.exit(1); }, 60000);
 EOF
 for who in vol1 lead vol1 lead vol1; do
   node "$TMP/reset.mjs" "$DASH_PORT" "$(cookie $who)" || fail "$who's stream did not open"
@@ -41,15 +41,16 @@ done
 curl -s -N -b "$TMP/lead.jar" "$DASH/api/events" >"$TMP/healthy.events" 2>/dev/null &
 healthy=$!
 TEST_PIDS+=("$healthy")
-for _ in $(seq 1 50); do grep -q "event: ready" "$TMP/healthy.events" && break; sleep 0.1; done
-grep -q "event: ready" "$TMP/healthy.events" || fail "the healthy stream never opened"
+wait_until 60 "the healthy stream to open" file_has "$TMP/healthy.events" "event: ready"
 
 # An event for vol1's conversation reaches every stream above: the reset
-# ones fail their write.
+# ones fail their write. Each is sent once the healthy stream has the one
+# before (the dashboard wrote it to every stream by then).
+assigned() { WAIT_LAST=$(grep -c '"type":"assigned"' "$TMP/healthy.events"); [ "$WAIT_LAST" -ge "$1" ]; }
 for i in 1 2 3; do
   sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $ORG, 'conversation_id', $conv,
-       'event', 'assigned', 'assignee_id', $V1)::text)" >/dev/null
-  sleep 0.3
+       'event', 'assigned', 'assignee_id', $V1, 'n', $i)::text)" >/dev/null
+  wait_until 60 "event $i on the healthy stream" assigned $i
 done
 kill -0 "$DASH_PID" 2>/dev/null || { tail -30 "$TMP/dashboard.log" >&2; fail "the dashboard died on a reset stream"; }
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "$DASH/healthz")" 200 "the dashboard still serves"

@@ -161,8 +161,8 @@ sse=$!
 login vol2 vol2@demo.test >/dev/null
 curl -sN -b "$TMP/vol2.jar" --max-time 120 "$DASH/api/events" >"$TMP/sse_vol2" &
 sse2=$!
-for i in $(seq 1 300); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && grep -q ready "$TMP/sse_vol2" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$TMP/sse_vol1" || fail "volunteer 1's stream started"
+wait_until 60 "volunteer 1's stream to start" file_has "$TMP/sse_vol1" ready
+wait_until 60 "volunteer 2's stream to start" file_has "$TMP/sse_vol2" ready
 
 assert_eq "$(call lead POST /api/review/close "{\"ids\":[$c2,$c6,$c2]}")" 200 "the lead closes two (one twice in the list)"
 assert_eq "$(jq_ '[d.closed, d.already_closed].join()')" "1,1" "one closed, one already was"
@@ -203,10 +203,7 @@ assert_eq "$(call vol1 GET "/api/conversations/$c4/handoff")" 404 "c4 was nobody
 # A lead has no cap (as when she claims).
 assert_eq "$(call lead POST /api/review/reassign "{\"ids\":[$c5,$n1,$n2],\"user_id\":$LEAD}")" 200 "a lead takes three"
 
-wait_for() { # FILE TEXT
-  for i in $(seq 1 300); do grep -qF "$2" "$1" && return 0; sleep 0.1; done
-  fail "no event $2 in $1: $(cat "$1")"
-}
+wait_for() { wait_until 60 "event $2 in $1" file_has "$1" "$2"; } # FILE TEXT
 wait_for "$TMP/sse_vol1" "{\"type\":\"closed\",\"conversation_id\":$c2}"
 wait_for "$TMP/sse_vol1" "{\"type\":\"assigned\",\"conversation_id\":$c3}"
 wait_for "$TMP/sse_vol1" "{\"type\":\"assigned\",\"conversation_id\":$c4}"

@@ -28,17 +28,8 @@ SID=AC7c0c51a0000000000000000000000000
 SIM=http://127.0.0.1:9
 add() { node -e 'const o = {provider: "twilio", account_sid: process.argv[1], secret: process.argv[2], messages_per_second: "5", base_url: process.argv[3]}; for (let i = 4; i < process.argv.length; i += 2) o[process.argv[i]] = process.argv[i + 1]; process.stdout.write(JSON.stringify(o))' "$@"; }
 # wait_test SENDER MESSAGE STATE: polls the screen's route until the test message is STATE.
-wait_test() {
-  local deadline=$(( SECONDS + 60 )) got=
-  while [ $SECONDS -lt $deadline ]; do
-    call admin GET "/api/senders/$1/tests/$2" >/dev/null
-    got=$(jq_ 'd.state')
-    [ "$got" == "$3" ] && return 0
-    sleep 0.2
-  done
-  tail -20 "$TMP"/worker.log "$TMP"/gateway.log >&2
-  fail "test message $2 never became $3 (last $got)"
-}
+test_is() { call admin GET "/api/senders/$1/tests/$2" >/dev/null; WAIT_LAST=$(jq_ 'd.state'); [ "$WAIT_LAST" == "$3" ]; }
+wait_test() { wait_until 60 "test message $2 to become $3" test_is "$@"; }
 
 # --- roles ---
 assert_eq "$(call vol1 GET /api/senders/manage)" 403 "volunteers do not see the Senders screen"
@@ -66,11 +57,7 @@ assert_eq "$(call admin POST /api/senders "$(add $SID $TOKEN "$SIM" address +141
 assert_contains "$(jq_ 'd.error.message')" "start the worker once so it publishes its sealing key" "says what to do"
 assert_eq "$(sql "SELECT count(*) FROM senders")" 1 "nothing added"
 carrier_setup
-deadline=$(( SECONDS + 60 ))
-until [ "$(sql "SELECT count(*) FROM sealing_key")" = 1 ]; do
-  [ $SECONDS -lt $deadline ] || fail "the worker never published its sealing key"
-  sleep 0.2
-done
+wait_until 60 "the worker to publish its sealing key" sql_is "SELECT count(*) FROM sealing_key" 1
 
 # --- bad input: 400 in words, nothing added ---
 bad() { # bad JSON EXPECTED_WORDS LABEL

@@ -17,7 +17,7 @@ LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
 assert_eq "$(login v1 vol1@demo.test)" 200 "volunteer 1 logs in"
 open_stream v1
 assert_contains "$("$CTL" user disable --org demo --email vol1@demo.test)" "disabled vol1@demo.test" "tocsinctl user disable"
-closes_within "$stream_pid" 2 "disabled by tocsinctl"
+stream_closed "$stream_pid" "disabled by tocsinctl"
 assert_eq "$(call v1 GET /api/me)" 401 "a disabled user's session gets 401"
 assert_eq "$(sql "SELECT count(*) FROM sessions WHERE user_id = $V1")" 0 "her sessions are gone"
 assert_eq "$(login v1 vol1@demo.test)" 401 "a disabled user cannot log in"
@@ -34,7 +34,7 @@ assert_eq "$(login v2 vol2@demo.test)" 200 "volunteer 2 logs in"
 open_stream v2
 assert_eq "$(call lead POST "/api/users/$V2/disable")" 403 "a lead may not disable"
 assert_eq "$(call admin POST "/api/users/$V2/disable")" 200 "the admin disables volunteer 2"
-closes_within "$stream_pid" 2 "disabled by the admin"
+stream_closed "$stream_pid" "disabled by the admin"
 assert_eq "$(call v2 GET /api/me)" 401 "her session gets 401"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'user.disable' AND subject_id = $V2")" 1 "audited"
 assert_eq "$(call admin POST "/api/users/999999/disable")" 404 "no such user"
@@ -50,7 +50,7 @@ assert_eq "$(call admin POST "/api/users/$(sql "SELECT id FROM users WHERE email
 # --- a role change closes the stream; it reconnects with the new scope ---
 open_stream lead
 sql "UPDATE users SET role = 'volunteer' WHERE id = $LEAD" >/dev/null
-closes_within "$stream_pid" 2 "role changed"
+stream_closed "$stream_pid" "role changed"
 assert_eq "$(call lead GET /api/conversations/all)" 403 "the API follows the new role at once"
 sql "UPDATE users SET role = 'lead' WHERE id = $LEAD" >/dev/null
 
@@ -58,14 +58,14 @@ sql "UPDATE users SET role = 'lead' WHERE id = $LEAD" >/dev/null
 assert_eq "$(login v1b vol1@demo.test)" 200 "volunteer 1, a second session"
 open_stream v1b
 assert_eq "$(call v1 POST /api/logout-everywhere)" 200 "log out everywhere"
-closes_within "$stream_pid" 2 "logged out everywhere"
+stream_closed "$stream_pid" "logged out everywhere"
 assert_eq "$(call v1 GET /api/me)" 401 "this session ended"
 assert_eq "$(call v1b GET /api/me)" 401 "and the other one"
 assert_eq "$(call v2 GET /api/me)" 200 "another user's session stays"
 assert_eq "$(login v2b vol2@demo.test)" 200 "volunteer 2, a second session"
 open_stream v2b
 assert_eq "$(call admin POST "/api/users/$V2/revoke-sessions")" 200 "the admin revokes volunteer 2's sessions"
-closes_within "$stream_pid" 2 "sessions revoked by the admin"
+stream_closed "$stream_pid" "sessions revoked by the admin"
 assert_eq "$(call v2 GET /api/me)" 401 "revoked (1)"
 assert_eq "$(call v2b GET /api/me)" 401 "revoked (2)"
 assert_eq "$(sql "SELECT disabled_at IS NULL FROM users WHERE id = $V2")" t "revoking does not disable"
@@ -83,7 +83,7 @@ open_stream v1
 sql "UPDATE sessions SET created_at = now() - interval '12 hours 1 minute' WHERE user_id = $V1" >/dev/null
 kill -0 "$stream_pid" || fail "the stream ended too early"
 # No event about it: the periodic recheck (every 15 s, with the heartbeat) ends it.
-closes_within "$stream_pid" 20 "a stream past the absolute lifetime"
+stream_closed "$stream_pid" "a stream past the absolute lifetime"
 
 # --- __Host- cookie over https ---
 PORT2=$(free_port)

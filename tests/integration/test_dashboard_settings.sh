@@ -113,10 +113,7 @@ HELD=$(sql "SELECT id FROM conversations WHERE assignee_id = $V1 LIMIT 1")
 sql "UPDATE conversations SET assignee_active_at = now() - interval '1 minute' WHERE id = $HELD" >/dev/null
 OC=$(sql "SELECT id FROM conversations WHERE org_id = $ORG AND assignee_id IS NULL AND state = 'open' LIMIT 1")
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now(), assignee_active_at = now() - interval '31 minutes' WHERE id = $OC" >/dev/null
-for _ in $(seq 1 300); do
-  [ "$(sql "SELECT assignee_id IS NULL FROM conversations WHERE id = $OC")" = t ] && break
-  sleep 0.2
-done
+wait_sql "SELECT assignee_id IS NULL FROM conversations WHERE id = $OC" t
 assert_eq "$(sql "SELECT assignee_id IS NULL FROM conversations WHERE id = $OC")" t "idle past the org's 30 minutes: released"
 assert_eq "$(sql "SELECT assignee_id FROM conversations WHERE id = $HELD")" "$V1" "idle 1 minute (past the 4 s default): still held"
 assert_eq "$(sql "SELECT details->>'idle_seconds' FROM audit_events WHERE action = 'conversation.auto_release' AND subject_id = $OC")" 1800 "audited with the org's time"

@@ -208,7 +208,7 @@ PHONE_SESSION=$(jq_ 'String(d.sessions.find((s) => s.device === "Chrome on Andro
 open_stream v1c
 assert_eq "$(call lead POST "/api/sessions/$PHONE_SESSION/end")" 404 "another user cannot end her session"
 assert_eq "$(call v1 POST "/api/sessions/$PHONE_SESSION/end")" 200 "she ends the phone's session"
-closes_within "$stream_pid" 5 "an ended session's live stream"
+stream_closed "$stream_pid" "an ended session's live stream"
 assert_eq "$(call v1c GET /api/me)" 401 "the phone is logged out"
 assert_eq "$(sql "SELECT details->>'device' FROM audit_events WHERE action = 'session.end' AND subject_id = $PHONE_SESSION")" "Chrome on Android" "audited"
 assert_eq "$(call v1 POST /api/logout-everywhere '{"keep_this":true}')" 200 "log out everywhere else"

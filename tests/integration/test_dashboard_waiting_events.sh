@@ -17,8 +17,8 @@ sse1=$!
 curl -sN -b "$TMP/vol2.jar" --max-time 60 "$DASH/api/events" >"$TMP/sse_vol2" &
 sse2=$!
 TEST_PIDS+=("$sse1" "$sse2")
-for _ in $(seq 1 100); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && grep -q ready "$TMP/sse_vol2" 2>/dev/null && break; sleep 0.1; done
-grep -q ready "$TMP/sse_vol1" && grep -q ready "$TMP/sse_vol2" || fail "the streams never opened"
+wait_until 60 "volunteer 1's stream to open" file_has "$TMP/sse_vol1" ready
+wait_until 60 "volunteer 2's stream to open" file_has "$TMP/sse_vol2" ready
 
 # A burst: 40 new members write in, in one transaction (40 notifications
 # that arrive together).
@@ -28,8 +28,8 @@ sql "SELECT count(*) FROM generate_series(1, $N) g,
                                    'hello', 0, 'reply', NULL, false, NULL, NULL, NULL)" >/dev/null
 expected=$(pool)
 last_waiting() { grep -A1 "^event: waiting$" "$1" | sed -n 's/^data: {"waiting" *: *\([0-9]*\)}$/\1/p' | tail -1; }
-for _ in $(seq 1 300); do [ "$(last_waiting "$TMP/sse_vol1")" = "$expected" ] && break; sleep 0.1; done
-assert_eq "$(last_waiting "$TMP/sse_vol1")" "$expected" "the last waiting event has the pool's size after the burst"
+waiting_is() { WAIT_LAST=$(last_waiting "$1"); [ "$WAIT_LAST" = "$2" ]; }
+wait_until 60 "the last waiting event to have the pool's size after the burst ($expected)" waiting_is "$TMP/sse_vol1" "$expected"
 # A second's window more, in which nothing of the burst is left to send.
 sleep 1.5
 events=$(grep -c "^event: waiting$" "$TMP/sse_vol1")
@@ -40,16 +40,14 @@ assert_eq "$(last_waiting "$TMP/sse_vol2")" "$expected" "every volunteer's strea
 # Later changes are announced too, with the new count.
 member_writes +14155569999 "one more" >/dev/null
 expected=$(pool)
-for _ in $(seq 1 300); do [ "$(last_waiting "$TMP/sse_vol1")" = "$expected" ] && break; sleep 0.1; done
-assert_eq "$(last_waiting "$TMP/sse_vol1")" "$expected" "a later change is announced with its count"
+wait_until 60 "a later change to be announced with its count ($expected)" waiting_is "$TMP/sse_vol1" "$expected"
 
 # A reply in volunteer 1's conversation reaches her, and only her, with no
 # lookup: the payload names the assignee.
 conv=$(member_writes +14155569998 "mine soon")
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now(), assignee_active_at = now() WHERE id = $conv" >/dev/null
 member_writes +14155569998 "now mine" >/dev/null
-for _ in $(seq 1 100); do grep -q "\"type\":\"message\",\"conversation_id\":$conv}" "$TMP/sse_vol1" && break; sleep 0.1; done
-grep -q "\"type\":\"message\",\"conversation_id\":$conv}" "$TMP/sse_vol1" || fail "the assignee heard of the reply: $(tail -5 "$TMP/sse_vol1")"
+wait_until 60 "the assignee to hear of the reply" file_has "$TMP/sse_vol1" "\"type\":\"message\",\"conversation_id\":$conv}"
 ! grep -q "\"conversation_id\":$conv}" "$TMP/sse_vol2" || fail "another volunteer heard of it"
 # The payload the database sent for it has the one shape.
 payload=$("$PSQL" -XqAt "$TOCSIN_DATABASE_URL" <<SQL | grep -o '{.*}' | head -1

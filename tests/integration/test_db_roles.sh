@@ -85,11 +85,8 @@ M=+14155550177
 out=$(curl -s -XPOST "$SIM/sim/inbound" -d "{\"from\": \"$M\", \"to\": \"24680\", \"body\": \"JOIN\"}")
 assert_contains "$out" '"gateway_status":200' "the gateway stored a JOIN as the runtime role"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN contacts c ON c.id = s.contact_id WHERE c.phone = '$M'")" 1 "subscribed"
-deadline=$(( SECONDS + 30 ))
-until [ "$(sql "SELECT count(*) FROM messages WHERE to_phone = '$M' AND state IN ('sent', 'delivered')")" = 1 ]; do
-  [ $SECONDS -lt $deadline ] || { tail -20 "$TMP/worker.log" >&2; fail "the worker did not send the confirmation as the runtime role"; }
-  sleep 0.2
-done
+wait_until 60 "the worker to send the confirmation as the runtime role" \
+  sql_is "SELECT count(*) FROM messages WHERE to_phone = '$M' AND state IN ('sent', 'delivered')" 1
 out=$(curl -s -XPOST "$SIM/sim/inbound" -d "{\"from\": \"$M\", \"to\": \"24680\", \"body\": \"when is the meeting?\"}")
 assert_contains "$out" '"gateway_status":200' "a reply stored"
 code=$(curl -s -c "$TMP/lead.jar" -o "$TMP/login" -w '%{http_code}' -X POST "$DASH/api/login" \

@@ -27,8 +27,7 @@ proxy_start() {
   "$BIN/tests/prog_tcp_proxy" --listen "$PROXY_PORT" --to "127.0.0.1:$TEST_PG_PORT" >"$TMP/proxy.log" 2>&1 &
   PROXY=$!
   TEST_PIDS+=($PROXY)
-  for _ in $(seq 1 50); do grep -q listening "$TMP/proxy.log" && return; sleep 0.1; done
-  fail "the proxy did not start"
+  wait_until 60 "the proxy to start" file_has "$TMP/proxy.log" listening
 }
 gw_start() {
   TOCSIN_DATABASE_URL=$GW_URL "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 &
@@ -37,10 +36,25 @@ gw_start() {
   wait_http "http://127.0.0.1:$GW_PORT/metrics"
 }
 metric() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-wait_metric() { # wait_metric NAME VALUE
-  for _ in $(seq 1 100); do [ "$(metric "$1")" == "$2" ] && return; sleep 0.1; done
-  tail -20 "$TMP/gateway.log" >&2
-  fail "metric $1 did not reach $2 (is $(metric "$1"))"
+metric_is() { WAIT_LAST=$(metric "$1"); [ "$WAIT_LAST" == "$2" ]; }
+wait_metric() { wait_until 60 "metric $1 to reach $2" metric_is "$1" "$2"; } # wait_metric NAME VALUE
+metric_over() { WAIT_LAST=$(metric "$1"); [ "${WAIT_LAST:-0}" -gt "$2" ]; }
+# forget_sender: the gateway's cached sender is made stale (a NOTIFY, as a
+# change to senders sends), so the next message looks it up again now.
+forget_sender() {
+  local c
+  c=$(metric tocsin_gateway_sender_changes_total)
+  sql "NOTIFY tocsin_senders" >/dev/null
+  wait_until 60 "the gateway to hear of a sender change" metric_over tocsin_gateway_sender_changes_total "$c"
+}
+# stuck_at_proxy: bytes from the gateway wait unread at the stopped proxy
+# (a query is in flight on one of its connections).
+stuck_at_proxy() { ss -tnH "( sport = :$PROXY_PORT )" | awk '$1 == "ESTAB" && $2 > 0 {f = 1} END {exit !f}'; }
+# webhooks_read N: N webhook connections are open at the gateway and it has
+# read every byte of them (each request is then parsed and queued).
+webhooks_read() {
+  ss -tnH "( sport = :$GW_PORT )" |
+    awk -v n="$1" '$1 == "ESTAB" {c++; if ($2 > 0) u = 1} END {exit !(c == n && !u)}'
 }
 # signed PATH k=v...: a Twilio webhook signed with the demo sender's token; prints the HTTP status.
 signed() {
@@ -123,22 +137,24 @@ assert_eq "$(sql "SELECT body FROM inbound_messages WHERE provider_message_id = 
 assert_eq "$(sql "SELECT body IS NOT NULL AND body = 'NULL' FROM inbound_messages WHERE provider_message_id = 'SModd00002'")" t "NULL is a word"
 assert_eq "$(metric tocsin_gateway_spooled_total)" "$spooled" "not spooled"
 
-# Batches: with the database paused, three batches wait and later messages
-# pile up into a fourth. When one message of it is refused (a test trigger
-# poisons it), the batch is retried message by message: only that one
-# fails (503, not stored), the others are stored.
+# Batches: with the database paused, the first message's batch hangs and
+# the four later ones gather behind it into a second. When one message of
+# that is refused (a test trigger poisons it), the batch is retried message
+# by message: only that one fails (503, not stored), the others are stored.
 sql "CREATE FUNCTION test_poison() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN
        IF NEW.body = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END \$\$;
      CREATE TRIGGER test_poison BEFORE INSERT ON inbound_messages FOR EACH ROW EXECUTE FUNCTION test_poison()" >/dev/null
-sleep 2.1 # the sender cache's freshness: the next message looks it up again
+forget_sender
 assert_eq "$(text SMwarm0001 $C "warm up")" 200 "the sender is fresh in the cache"
 kill -STOP "$PROXY"
 pids=()
-for i in 1 2 3 4 5; do
+text SMbatch0001 +14155550401 "batched 1" > "$TMP/batch1" & pids+=($!)
+wait_until 60 "the first message's batch to hang at the paused database" stuck_at_proxy
+for i in 2 3 4 5; do
   body="batched $i"; [ $i -eq 5 ] && body=poison
   text "SMbatch000$i" "+1415555040$i" "$body" > "$TMP/batch$i" & pids+=($!)
-  sleep 0.15
 done
+wait_until 60 "the four later messages to gather behind it" webhooks_read 5
 kill -CONT "$PROXY"
 for p in "${pids[@]}"; do wait "$p"; done
 assert_eq "$(for i in 1 2 3 4 5; do cat "$TMP/batch$i"; echo; done | paste -sd' ')" "200 200 200 200 503" "only the poisoned message fails"
@@ -148,12 +164,12 @@ assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY body) FROM inbound_messag
 # kill -9 with a non-empty spool, and a torn record at its end.
 # First the proxy hangs with a message in flight, then it dies: that
 # message's outcome is unknown, so it is spooled too (replaying it is safe).
-sleep 2.1 # so that the sender is looked up now, not while the proxy hangs
+forget_sender # so that the sender is looked up now, not while the proxy hangs
 assert_eq "$(text SMwarm0002 $C "warm up again")" 200 "the sender is fresh again"
 kill -STOP "$PROXY"
 text SMcrash001 $A "crash 1" > "$TMP/inflight" &
 inflight=$!
-sleep 0.5
+wait_until 60 "the message's query to reach the hung proxy" stuck_at_proxy
 kill -9 "$PROXY"; wait "$PROXY" 2>/dev/null || true
 wait "$inflight"
 assert_eq "$(cat "$TMP/inflight")" 200 "in flight when the connection broke"

@@ -122,10 +122,14 @@ assert_eq "$code" 413 "oversize body"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages")" "$n0" "nothing stored"
 assert_contains "$(curl -s "http://127.0.0.1:$GW_PORT/metrics")" "tocsin_gateway_rejected_signatures_total 2" "counted"
 # A sender added later is found at once: a NOTIFY on senders empties the
-# gateway's cache of unknown numbers.
+# gateway's cache of unknown numbers (and is counted when it has).
+changes() { curl -s "http://127.0.0.1:$GW_PORT/metrics" | sed -n 's/^tocsin_gateway_sender_changes_total //p'; }
+changes_over() { WAIT_LAST=$(changes); [ "${WAIT_LAST:-0}" -gt "$1" ]; }
+c0=$(changes)
+[ -n "$c0" ] || fail "no tocsin_gateway_sender_changes_total metric"
 T2=c0ffee00000000000000000000000002 "$CTL" sender add --org demo --address 99998 --provider twilio \
   --mps 1 --account-sid AC7c0c51a0000000000000000000000001 --auth-token-env T2 >/dev/null
-sleep 0.5
+wait_until 60 "the gateway to hear of the new sender" changes_over "$c0"
 assert_eq "$(signed /twilio/inbound c0ffee00000000000000000000000002 MessageSid=SMnew0001 From=+14155550105 To=99998 Body=hi)" 200 "a new sender's webhook within a TTL of its refusal"
 
 # Receipts: forward only; early receipts kept for later.

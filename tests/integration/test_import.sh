@@ -98,7 +98,7 @@ assert_contains "$out" "imported=1 updated=0 rejected=0" "lower-case region"
 assert_eq "$(sql "SELECT count(*) FROM contacts WHERE phone = '+442079460018'")" 1 "national number read in GB"
 rc=0; out=$("$CTL" contacts import --org north --region GBR "$TMP/gb.csv" 2>&1) || rc=$?
 assert_eq "$rc" 1 "bad region"
-assert_contains "$out" 'invalid region "GBR": must be two letters' "bad region reason"
+assert_contains "$out" 'invalid region "GBR": must be a country'"'"'s two letters' "bad region reason"
 
 # Re-importing an opted-out number with a list: updated, still opted out,
 # still not subscribed.

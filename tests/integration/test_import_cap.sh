@@ -31,24 +31,14 @@ hold() {
     >/dev/null 2>&1 &
   HOLDER=$!
   TEST_PIDS+=("$HOLDER")
-  local i
-  for i in $(seq 1 100); do
-    [ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-              WHERE a.application_name = 'tocsin_cap_holder' AND l.mode = 'AccessExclusiveLock'
-                AND l.granted AND l.relation = 'import_batches'::regclass")" = 1 ] && return
-    sleep 0.1
-  done
-  fail "the holder did not get its lock"
+  wait_sql "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+            WHERE a.application_name = 'tocsin_cap_holder' AND l.mode = 'AccessExclusiveLock'
+              AND l.granted AND l.relation = 'import_batches'::regclass" 1
 }
 # waiters N: until N sessions wait for the holder's tables.
 waiters() {
-  local i
-  for i in $(seq 1 100); do
-    [ "$(sql "SELECT count(DISTINCT l.pid) FROM pg_locks l
-              WHERE NOT l.granted AND l.relation IN ('lists'::regclass, 'import_batches'::regclass)")" -ge "$1" ] && return
-    sleep 0.1
-  done
-  fail "$1 imports did not start"
+  wait_until 60 "$1 imports to start" sql_gt "SELECT count(DISTINCT l.pid) FROM pg_locks l
+    WHERE NOT l.granted AND l.relation IN ('lists'::regclass, 'import_batches'::regclass)" $(( $1 - 1 ))
 }
 release() {
   sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tocsin_cap_holder'" >/dev/null

@@ -110,7 +110,8 @@ PGAPPNAME=journal_holder "$PSQL" -XqAt "$ONE" -c "BEGIN" \
 holder=$!
 held="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
       WHERE a.application_name = 'journal_holder' AND l.locktype = 'advisory' AND l.granted"
-for i in $(seq 1 600); do [ "$(q1 "$held")" == 1 ] && break; [ "$i" == 600 ] && fail "the holder never took the lock"; sleep 0.1; done
+held_once() { [ "$(q1 "$held")" == 1 ]; }
+wait_until 120 "the holder to take the lock" held_once
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "0,0,true" "another caller holds the journal"
 q1 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'journal_holder'" >/dev/null
 wait "$holder" || true
@@ -147,13 +148,8 @@ signed() { # signed k=v...: a Twilio inbound webhook signed with the demo token;
   curl -s -o /dev/null -w '%{http_code}' -H "X-Twilio-Signature: $sig" "$url" "${args[@]}"
 }
 text() { signed MessageSid="$1" From="$2" To=24680 Body="$3" NumMedia=0; }
-threaded() { # threaded MID: waits until the message is in a conversation
-  for _ in $(seq 1 50); do
-    [ "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$1' AND conversation_id IS NOT NULL")" == 1 ] && return
-    sleep 0.1
-  done
-  fail "$1 was not threaded into a conversation"
-}
+in_conversation() { [ "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$1' AND conversation_id IS NOT NULL")" == 1 ]; }
+threaded() { wait_until 60 "$1 to be threaded into a conversation" in_conversation "$1"; } # threaded MID
 # Left by an earlier gateway: drained at startup.
 q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
     VALUES ('twilio', 'SMjleft', $S, '+14155550420', 'left behind', 0, false)"

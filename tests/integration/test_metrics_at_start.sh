@@ -30,7 +30,8 @@ check gateway TOCSIN_GATEWAY_PORT \
   tocsin_gateway_receipt_batches_total tocsin_gateway_receipt_batch_fallbacks_total \
   tocsin_gateway_rate_limited_total tocsin_gateway_unverified_total \
   tocsin_gateway_rejected_signatures_total tocsin_gateway_spooled_total \
-  tocsin_gateway_journaled_total tocsin_gateway_sender_lookups_total
+  tocsin_gateway_journaled_total tocsin_gateway_sender_lookups_total \
+  tocsin_gateway_sender_changes_total
 check worker TOCSIN_WORKER_METRICS_PORT \
   tocsin_worker_claimed_total tocsin_worker_requests_total tocsin_worker_throttled_total \
   tocsin_worker_sent_total tocsin_worker_retried_total tocsin_worker_failed_total \

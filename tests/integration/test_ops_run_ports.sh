@@ -35,7 +35,7 @@ export TOCSIN_SIM_PORT=$SIM TOCSIN_PG_PORT=$PG
 # Another copy's process on the simulator's port, answering /healthz 200.
 node -e 'require("http").createServer((q, s) => s.end("ok")).listen(Number(process.argv[1]), "127.0.0.1")' "$SIM" &
 TEST_PIDS+=($!)
-for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$SIM/healthz" && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$SIM/healthz"
 run_copy && fail "ops/run started beside a process on its port: $out"
 assert_contains "$out" "port $SIM (TOCSIN_SIM_PORT) is taken by another process" "names the port and its variable"
 [ ! -e "$TOCSIN_VAR_DIR/run/gateway.pid" ] || fail "nothing starts when a port is taken"
@@ -77,11 +77,8 @@ joins() { # joins SIM_PORT PHONE: the phone texts JOIN; prints its thread once t
   local thread r
   r=$(curl -s -XPOST "http://127.0.0.1:$1/sim/inbound" -d "{\"from\": \"$2\", \"to\": \"24680\", \"body\": \"JOIN\"}")
   assert_contains "$r" '"gateway_status":200' "the simulator on $1 reached the gateway"
-  for _ in $(seq 1 100); do
-    thread=$(curl -s "http://127.0.0.1:$1/sim/phones/${2/+/%2B}")
-    [[ "$thread" == *"you're in"* ]] && break
-    sleep 0.1
-  done
+  confirmed() { thread=$(curl -s "http://127.0.0.1:$1/sim/phones/${2/+/%2B}"); [[ "$thread" == *"you're in"* ]]; }
+  wait_until 60 "the confirmation on $2's phone" confirmed "$1" "$2"
   echo "$thread"
 }
 assert_contains "$(joins "$SIM" +14155550188)" "you're in" "the confirmation came back through the moved simulator"

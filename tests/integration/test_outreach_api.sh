@@ -58,6 +58,12 @@ assert_eq "$(sql "SELECT count(*) FROM consent_events WHERE event = 'opt_in'")" 
 assert_eq "$(sql "SELECT count(*) || ' ' || max(details->>'imported') FROM audit_events WHERE action = 'outreach.audience_import' AND user_id = (SELECT id FROM users WHERE email = 'lead@demo.test')")" \
   "1 32" "the upload is audited with its counts"
 assert_eq "$(call lead POST "/api/outreach/campaigns/999999/audience" "{\"csv\":\"$csv\"}")" 422 "no such campaign: nothing imported"
+# A file the import refuses is answered as every import answers it
+# (api_import_answer): 400 import_failed with the reason and the report.
+assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP/audience" '{"csv":"first_name\nAna\n"}')" 400 "an audience without a phone column"
+assert_eq "$(jq_ 'd.error.code')" import_failed "refused as any import is"
+assert_contains "$(jq_ 'd.error.message')" phone "says the phone column is missing"
+assert_eq "$(jq_ '[d.report.imported, d.report.targeted].join(" ")')" "0 0" "with the report: nothing imported or targeted"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.audience_import'")" 1 "a refused upload is not"
 assert_eq "$(call lead POST "/api/outreach/campaigns/$CAMP" '{"state":"active"}')" 200 "the lead starts the campaign"
 assert_eq "$(call vol1 GET /api/outreach/campaigns)" 200 "and volunteers"

@@ -47,11 +47,7 @@ assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND s
 assert_eq "$(sql "SELECT string_agg(to_phone, ' ' ORDER BY to_phone) FROM messages WHERE purpose = 'outreach'")" \
   "+14155550301 +14155550302 +14155550303" "to the first three of her batch"
 # The worker sends them; the simulator got exactly those three texts.
-deadline=$((SECONDS + 60))
-until [ "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND state IN ('sent', 'delivered')")" = 3 ]; do
-  [ $SECONDS -lt $deadline ] || { tail -20 "$TMP/worker.log" >&2; fail "the worker did not send the three messages"; }
-  sleep 0.2
-done
+wait_sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND state IN ('sent', 'delivered')" 3
 out=$(curl -s "$SIM/sim/messages" | node -e '
   const m = JSON.parse(require("fs").readFileSync(0, "utf8")).messages.filter((x) => x.direction === "outbound");
   process.stdout.write(m.map((x) => `${x.to}|${x.body}`).sort().join("\n"))')

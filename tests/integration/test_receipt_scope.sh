@@ -113,8 +113,7 @@ mkdir -p "$TMP/spool"
 spool_records '2:twilio|SMlegacy0001|failed|30007|\N' "2:twilio|SMcurrent0001|$A|delivered|\N|\N" >"$TMP/spool/gateway.spool"
 TOCSIN_GATEWAY_PORT=$GW_PORT "$BIN/gateway/tocsin-gateway" >>"$TMP/gateway.log" 2>&1 & GW=$!; TEST_PIDS+=($GW)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
-for _ in $(seq 1 50); do [ -s "$TMP/spool/gateway.spool" ] || break; sleep 0.1; done
-assert_eq "$(stat -c %s "$TMP/spool/gateway.spool")" 0 "the spool drained"
+wait_until 60 "the spool to drain" test ! -s "$TMP/spool/gateway.spool"
 assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMcurrent0001'")" delivered "a current record is applied"
 assert_eq "$(sql "SELECT state || ' ' || coalesce(error_code, '-') FROM messages WHERE provider_message_id = 'SMlegacy0001'")" "sent -" \
   "a receipt without its sender is not applied"

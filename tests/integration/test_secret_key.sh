@@ -82,21 +82,20 @@ T2=c0ffee00000000000000000000000002 "$CTL" sender add --org demo --address 13579
 assert_eq "$(signed c0ffee00000000000000000000000002 13579)" 200 "the second sender's own credential"
 sql "UPDATE senders SET credentials_sealed = (SELECT credentials_sealed FROM senders WHERE address = '24680')
       WHERE address = '13579'" >/dev/null
-sleep 0.5
-assert_eq "$(signed $T 13579)" 503 "a credential copied to another sender row does not open"
+# The gateway hears of the change (NOTIFY) and looks the sender up again.
+signed_is() { WAIT_LAST=$(signed "$1" "$2"); [ "$WAIT_LAST" == "$3" ]; }
+wait_until 60 "a credential copied to another sender row to be refused (503)" signed_is $T 13579 503
 assert_contains "$(cat "$TMP/gateway.log")" "sender_unusable" "logged"
 assert_eq "$(sql "SELECT credentials_sealed LIKE 'v2.%' FROM senders WHERE address = '24680'")" t "sealed in the bound format"
 
 # --- old credentials are re-sealed by migrate ---
 legacy=$("$BIN/tests/prog_seal_legacy" "$KEY" c0ffee00000000000000000000000002)
 sql "UPDATE senders SET credentials_sealed = '$legacy' WHERE address = '13579'" >/dev/null
-sleep 0.5
-assert_eq "$(signed c0ffee00000000000000000000000002 13579)" 503 "an unbound credential is not opened by a daemon"
+wait_until 60 "an unbound credential to be refused by a daemon (503)" signed_is c0ffee00000000000000000000000002 13579 503
 assert_contains "$(env -u TOCSIN_SECRET_KEY "$CTL" migrate 2>&1)" "1 sender credential(s) in the old format" "migrate without the key says what is left"
 assert_contains "$("$CTL" migrate)" "re-sealed 1 sender credential(s)" "migrate re-seals it"
 assert_eq "$(sql "SELECT credentials_sealed LIKE 'v2.%' FROM senders WHERE address = '13579'")" t "now bound"
-sleep 0.5
-assert_eq "$(signed c0ffee00000000000000000000000002 13579)" 200 "and it opens"
+wait_until 60 "the re-sealed credential to open (200)" signed_is c0ffee00000000000000000000000002 13579 200
 
 # --- http:// carrier URLs only in test mode ---
 rc=0; out=$(T3=x env -u TOCSIN_ALLOW_INSECURE_CARRIER_URLS "$CTL" sender add --org demo --address 24681 \
@@ -117,7 +116,7 @@ env -u TOCSIN_ALLOW_INSECURE_CARRIER_URLS TOCSIN_WORKER_FAKE_NOW=1767816000 TOCS
   "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
 W=$!
 TEST_PIDS+=($W)
-for i in $(seq 1 50); do grep -q "insecure" "$TMP/worker.log" && break; sleep 0.1; done
+wait_until 60 "the worker to refuse an http:// carrier URL" file_has "$TMP/worker.log" insecure
 assert_contains "$(cat "$TMP/worker.log")" "sender_unusable" "the worker refuses an http:// carrier URL"
 assert_contains "$(cat "$TMP/worker.log")" "TOCSIN_ALLOW_INSECURE_CARRIER_URLS" "and names the setting"
 assert_eq "$(sql "SELECT state FROM messages WHERE to_phone = '+14155550177'")" queued "nothing sent"
@@ -126,9 +125,8 @@ TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 TOCSIN_WORKER_FAKE_NOW=1767816000 TOCSIN_WO
   "$BIN/worker/tocsin-worker" >"$TMP/worker2.log" 2>&1 &
 W=$!
 TEST_PIDS+=($W)
-for i in $(seq 1 300); do
-  case "$(sql "SELECT state FROM messages WHERE to_phone = '+14155550177'")" in queued|sending) sleep 0.1 ;; *) break ;; esac
-done
+settled() { case "$(sql "SELECT state FROM messages WHERE to_phone = '+14155550177'")" in queued|sending) return 1 ;; esac; }
+wait_until 60 "the message to leave the queue" settled
 st=$(sql "SELECT state || coalesce(' ' || error_code, '') FROM messages WHERE to_phone = '+14155550177'")
 [[ "$st" == sent* || "$st" == delivered* ]] || { tail -5 "$TMP/worker2.log" >&2; fail "sent in test mode: $st"; }
 echo "test_secret_key: ok"

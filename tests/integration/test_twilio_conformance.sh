@@ -18,10 +18,8 @@ PRISM_PORT=$(free_port)
 "$PRISM" proxy --errors -h 127.0.0.1 -p "$PRISM_PORT" "$SPEC" "http://127.0.0.1:$SIM_PORT" >"$TMP/prism.log" 2>&1 &
 TEST_PIDS+=($!)
 wait_http "http://127.0.0.1:$SIM_PORT/healthz"
-for i in $(seq 1 300); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$PRISM_PORT") 2>/dev/null && break
-  sleep 0.1
-done
+listening() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
+wait_until 120 "the mock server on port $PRISM_PORT" listening "$PRISM_PORT"
 BASE="http://127.0.0.1:$PRISM_PORT/2010-04-01/Accounts/$A"
 
 # The provider's own request, through the validator: prism answers 422

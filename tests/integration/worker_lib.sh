@@ -38,18 +38,6 @@ start_worker() {
   printf -v "WORKER_PID_$name" '%s' "$!"
 }
 
-# wait_sql QUERY EXPECTED [SECONDS]: polls until QUERY prints EXPECTED.
-wait_sql() {
-  local deadline=$(( SECONDS + ${3:-60} )) got
-  while [ $SECONDS -lt $deadline ]; do
-    got=$(sql "$1")
-    [ "$got" == "$2" ] && return 0
-    sleep 0.2
-  done
-  for f in "$TMP"/worker-*.log; do [ -f "$f" ] && { echo "--- $f" >&2; grep -v message_outcome "$f" | tail -15 >&2; }; done
-  fail "waited for \"$1\" to be \"$2\"; last \"$got\""
-}
-
 # sim_accepted: requests the simulator accepted in all.
 sim_accepted() { curl -s "$SIM/sim/stats" | jq .accepted; }
 # sim_dupes: recipient+body pairs the simulator accepted more than once.

@@ -99,6 +99,8 @@ static void test_rejects_bad_values(void **state)
     expect_rejected("TOCSIN_PUBLIC_URL", "ftp://x", "invalid TOCSIN_PUBLIC_URL");
     expect_rejected("TOCSIN_PUBLIC_URL", "https://x/", "invalid TOCSIN_PUBLIC_URL");
     expect_rejected("TOCSIN_DEFAULT_REGION", "usa", "invalid TOCSIN_DEFAULT_REGION");
+    expect_rejected("TOCSIN_DEFAULT_REGION", "ZZ",
+                    "invalid TOCSIN_DEFAULT_REGION \"ZZ\": no country has this code");
     expect_rejected("TOCSIN_SECRET_KEY", "abcd", "invalid TOCSIN_SECRET_KEY");
     expect_rejected("TOCSIN_HTTP_MAX_BODY_BYTES", "-1", "invalid TOCSIN_HTTP_MAX_BODY_BYTES");
     expect_rejected("TOCSIN_DATABASE_URL", "", "invalid TOCSIN_DATABASE_URL");

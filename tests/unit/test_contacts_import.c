@@ -67,10 +67,16 @@ static void test_bad_region_refused_before_any_query(void **state)
     char err[200];
     /* No connection: the region must be refused before it is needed. */
     assert_int_equal(tocsin_contacts_import_csv(NULL, &csv, &o, &rep, err, sizeof err), -1);
-    assert_string_equal(err, "invalid region \"USA\": must be two letters (US)");
+    assert_string_equal(err,
+                        "invalid region \"USA\": must be a country's two letters (US, MX, GB)");
     o.region = "1A";
     assert_int_equal(tocsin_contacts_import_csv(NULL, &csv, &o, &rep, err, sizeof err), -1);
     assert_int_equal(rep.rejected, 0);
+    /* Two letters libphonenumber has no numbering for would refuse every
+     * national number: refused too, not guessed. */
+    o.region = "zz";
+    assert_int_equal(tocsin_contacts_import_csv(NULL, &csv, &o, &rep, err, sizeof err), -1);
+    assert_string_equal(err, "invalid region \"zz\": must be a country's two letters (US, MX, GB)");
 }
 
 static void expect_row(const char *header, const char *line, const char *phone, const char *zip,

@@ -27,6 +27,7 @@
 static struct test_server srv;
 static int healthy = 1;
 static int aborted_count;     /* handlers that saw their client go */
+static int async_taken;       /* requests h_async took */
 static int bad_after_respond; /* handlers that found their request changed after responding */
 
 /* --- handlers --- */
@@ -131,6 +132,7 @@ static void later_fire(uv_timer_t *t)
 
 static void h_async(struct tocsin_http_req *r, void *ctx)
 {
+    __atomic_add_fetch(&async_taken, 1, __ATOMIC_SEQ_CST);
     struct later *l = calloc(1, sizeof *l);
     l->req = r;
     tocsin_str p = tocsin_http_path(r);
@@ -225,7 +227,9 @@ static void add_routes(struct tocsin_http_server *server)
     tocsin_http_route(server, "POST", "/form", h_form, NULL);
     tocsin_http_route(server, "POST", "/json", h_json, NULL);
     tocsin_http_route(server, "GET", "/async", h_async, (void *)(uintptr_t)30);
-    tocsin_http_route(server, "GET", "/slow", h_async, (void *)(uintptr_t)300);
+    /* Long enough that the client's reset, sent once the handler has the
+     * request, comes first even on a loaded machine. */
+    tocsin_http_route(server, "GET", "/slow", h_async, (void *)(uintptr_t)1500);
     tocsin_http_route(server, "GET", "/stream", h_stream, NULL);
     tocsin_http_route(server, "GET", "/endless", h_endless, NULL);
     tocsin_http_route(server, "GET", "/touch", h_touch, NULL);
@@ -410,23 +414,33 @@ static void test_idle_timeout_closes(void **state)
     close(fd);
 }
 
+/* wait_count: polls *counter (bumped on the server's thread) until it
+ * reaches want, for up to a minute (a bound for a hung test, not a measure
+ * of speed); returns what it last read. */
+static int wait_count(int *counter, int want)
+{
+    int now = __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+    for (int i = 0; i < 6000 && now < want; i++) {
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        now = __atomic_load_n(counter, __ATOMIC_SEQ_CST);
+    }
+    return now;
+}
+
 static void test_client_gone_while_pending(void **state)
 {
     (void)state;
-    int before = aborted_count;
+    int before = __atomic_load_n(&aborted_count, __ATOMIC_SEQ_CST);
+    int taken = __atomic_load_n(&async_taken, __ATOMIC_SEQ_CST);
     int fd = client();
     send_str(fd, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-    struct timespec settle = {0, 100 * 1000 * 1000}; /* let the handler take it */
-    nanosleep(&settle, NULL);
+    assert_int_equal(wait_count(&async_taken, taken + 1), taken + 1); /* the handler has it */
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg); /* RST on close */
     close(fd);
-    for (int i = 0; i < 100 && __atomic_load_n(&aborted_count, __ATOMIC_SEQ_CST) == before; i++) {
-        struct timespec pause = {0, 20 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
     /* The handler saw its client gone and answered the dead request safely. */
-    assert_int_equal(__atomic_load_n(&aborted_count, __ATOMIC_SEQ_CST), before + 1);
+    assert_int_equal(wait_count(&aborted_count, before + 1), before + 1);
     fd = client(); /* the server is still fine */
     send_str(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_non_null(strstr(read_responses(fd, 1), "200 OK"));
@@ -624,11 +638,7 @@ static void test_stream_client_gone(void **state)
     ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
     assert_true(n > 0);
     close(fd); /* a plain FIN: the stream must learn of it */
-    for (int i = 0; i < 100 && __atomic_load_n(&stream_aborts, __ATOMIC_SEQ_CST) == before; i++) {
-        struct timespec pause = {0, 20 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
-    assert_int_equal(__atomic_load_n(&stream_aborts, __ATOMIC_SEQ_CST), before + 1);
+    assert_int_equal(wait_count(&stream_aborts, before + 1), before + 1);
 }
 
 /* A client resets a stream while the server has stopped reading (100 KB
@@ -653,10 +663,7 @@ static void test_stream_reset_during_write(void **state)
     struct linger lg = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(fd); /* RST */
-    for (int i = 0; i < 100 && __atomic_load_n(&stream_ends, __ATOMIC_SEQ_CST) == ends; i++) {
-        struct timespec pause = {0, 20 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
+    wait_count(&stream_ends, ends + 1);
     struct timespec settle = {0, 100 * 1000 * 1000}; /* a second end would come in the same turns */
     nanosleep(&settle, NULL);
     assert_int_equal(__atomic_load_n(&stream_ends, __ATOMIC_SEQ_CST), ends + 1);

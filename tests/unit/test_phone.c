@@ -228,6 +228,20 @@ static void test_fast_path_agrees(void **state)
     assert_true(agreed > 200);
 }
 
+static void test_region_known(void **state)
+{
+    (void)state;
+    assert_true(tocsin_phone_region_known("US"));
+    assert_true(tocsin_phone_region_known("MX"));
+    assert_true(tocsin_phone_region_known("GB"));
+    assert_false(tocsin_phone_region_known("ZZ"));
+    assert_false(tocsin_phone_region_known("XX"));
+    assert_false(tocsin_phone_region_known("us"));
+    assert_false(tocsin_phone_region_known("USA"));
+    assert_false(tocsin_phone_region_known(""));
+    assert_false(tocsin_phone_region_known(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_fast_path_agrees),
         cmocka_unit_test(test_fast_path_defers_to_parse),
         cmocka_unit_test(test_error_quoting),
+        cmocka_unit_test(test_region_known),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
