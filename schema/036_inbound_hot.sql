@@ -5,7 +5,7 @@
 -- likely_opt_out. last_inbound_at was a key of two partial indexes (003's
 -- conversations_assignee and 008's conversations_org_open), so every
 -- reply wrote a new version of the row into all six of the table's
--- indexes (about 500 bytes of WAL and a third of the reply's cost in
+-- indexes (about 500 bytes of WAL and a sixth of the reply's cost in
 -- PostgreSQL, ops/bench/inbound.sh with MEMBERS). Now no index names a
 -- column a reply changes, and each page keeps a fifth free for the new
 -- versions: the update is HOT (one heap page, no index entry).
