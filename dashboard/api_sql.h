@@ -168,29 +168,28 @@
  * to it are cancelled, and nothing is sent (no confirmation text: the
  * member did not text STOP). The gateway's "likely opt-out" flag is
  * cleared, as it is by SQL_KEEP when a volunteer judges it was not one. */
-#define SQL_OPT_OUT                                                                                           \
-    "WITH c AS (SELECT c.id, c.org_id, c.contact_id, ct.phone FROM conversations c"                           \
-    "            JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id"                           \
-    "           WHERE c.id = $4::bigint AND" VISIBLE(                                                         \
-        "c") "),"                                                                                             \
-             " o AS (INSERT INTO opt_outs (org_id, phone, source, evidence)"                                  \
-             "       SELECT org_id, phone, 'volunteer', 'user ' || $2::bigint FROM c"                         \
-             "       ON CONFLICT DO NOTHING RETURNING phone),"                                                \
-             " e AS (INSERT INTO consent_events (org_id, phone, event, source, evidence)"                     \
-             "       SELECT $1::bigint, phone, 'opt_out', 'volunteer', 'user ' || $2::bigint FROM o),"        \
-             " s AS (UPDATE subscriptions SET unsubscribed_at = now()"                                        \
-             "        WHERE org_id = $1::bigint AND contact_id = (SELECT contact_id FROM c)"                  \
-             "          AND unsubscribed_at IS NULL),"                                                        \
-             " x AS (UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()"     \
-             "         FROM c WHERE m.org_id = c.org_id AND m.to_phone = c.phone AND m.state = 'queued'"      \
-             "       RETURNING m.id),"                                                                        \
-             " v AS (UPDATE conversations SET likely_opt_out = false WHERE id = (SELECT id FROM c)),"         \
-             " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)"   \
-             "       SELECT $1::bigint, $2::bigint, 'contact.opt_out', 'contact', contact_id,"                \
-             "              jsonb_build_object('conversation_id', id, 'cancelled', (SELECT count(*) FROM x)," \
-             "                                 'already', NOT EXISTS (SELECT 1 FROM o)) FROM c)"              \
-             "SELECT 200, json_build_object('opted_out', true, 'already', NOT EXISTS (SELECT 1 FROM o),"      \
-             "       'cancelled', (SELECT count(*) FROM x)) FROM c"
+#define SQL_OPT_OUT                                                                                         \
+    "WITH c AS (SELECT c.id, c.org_id, c.contact_id, ct.phone FROM conversations c"                         \
+    "            JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id"                         \
+    "           WHERE c.id = $4::bigint AND" VISIBLE(                                                       \
+        "c") "),"                                                                                           \
+             " o AS (INSERT INTO opt_outs (org_id, phone, source, evidence)"                                \
+             "       SELECT org_id, phone, 'volunteer', 'user ' || $2::bigint FROM c"                       \
+             "       ON CONFLICT DO NOTHING RETURNING phone),"                                              \
+             " e AS (INSERT INTO consent_events (org_id, phone, event, source, evidence)"                   \
+             "       SELECT $1::bigint, phone, 'opt_out', 'volunteer', 'user ' || $2::bigint FROM o),"      \
+             " s AS (UPDATE subscriptions SET unsubscribed_at = now()"                                      \
+             "        WHERE org_id = $1::bigint AND contact_id = (SELECT contact_id FROM c)"                \
+             "          AND unsubscribed_at IS NULL),"                                                      \
+             " x AS (SELECT tocsin_unqueue(array(SELECT m.id FROM messages m, c WHERE m.org_id = c.org_id"  \
+             "         AND m.to_phone = c.phone AND m.state = 'queued'), NULL) AS n),"                      \
+             " v AS (UPDATE conversations SET likely_opt_out = false WHERE id = (SELECT id FROM c)),"       \
+             " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
+             "       SELECT $1::bigint, $2::bigint, 'contact.opt_out', 'contact', contact_id,"              \
+             "              jsonb_build_object('conversation_id', id, 'cancelled', (SELECT n FROM x),"      \
+             "                                 'already', NOT EXISTS (SELECT 1 FROM o)) FROM c)"            \
+             "SELECT 200, json_build_object('opted_out', true, 'already', NOT EXISTS (SELECT 1 FROM o),"    \
+             "       'cancelled', (SELECT n FROM x)) FROM c"
 
 #define SQL_KEEP                                                                                            \
     "WITH u AS (UPDATE conversations c SET likely_opt_out = false"                                          \

@@ -394,8 +394,10 @@ static int run_batch_counts(struct import_run *run, long imported, long updated)
 /* An opt-out list: every staged number not yet opted out is, as a STOP
  * would do it (schema 019's tocsin_receive_inbound): the opt-out, its
  * consent event, the subscriptions it ends (so a later START gives them
- * back) and the number's queued messages cancelled. The worker checks
- * opt_outs before every send, so the number is never texted afterwards. */
+ * back) and the number's queued messages cancelled (tocsin_unqueue: those
+ * in the outbox; the last column reads its count so that the CTE runs).
+ * The worker checks opt_outs before every send, so the number is never
+ * texted afterwards. */
 static int run_opt_out_staged(struct import_run *run)
 {
     struct tocsin_import_report *rep = run->rep;
@@ -412,9 +414,9 @@ static int run_opt_out_staged(struct import_run *run)
         " s AS (UPDATE subscriptions s SET unsubscribed_at = now(), ended_by_opt_out = e.id"
         "  FROM e JOIN contacts c ON c.org_id = $1 AND c.phone = e.phone"
         "  WHERE s.contact_id = c.id AND s.unsubscribed_at IS NULL),"
-        " m AS (UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()"
-        "  WHERE org_id = $1 AND state = 'queued' AND to_phone IN (SELECT phone FROM o))"
-        " SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM import_stage WHERE opt_out)",
+        " m AS (SELECT tocsin_unqueue(array(SELECT id FROM messages"
+        "  WHERE org_id = $1 AND state = 'queued' AND to_phone IN (SELECT phone FROM o)), NULL) AS n)"
+        " SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM import_stage WHERE opt_out), (SELECT n FROM m)",
         2, p);
     if (!res)
         return -1;

@@ -37,16 +37,19 @@ BEGIN
     IF v_state IS NULL THEN
         RETURN 'ignored'; -- queued, sending, accepted...: nothing we track
     END IF;
-    UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
-           finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
-     WHERE provider = p_provider AND provider_message_id = p_message_id AND sender_id = p_sender_id
-       AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
-    RETURNING id INTO v_id;
+    -- The carrier's id leads to the message through message_carrier_ids
+    -- (schema 035: messages has no index on it, so outcomes are HOT).
+    v_id := tocsin_message_by_carrier_id(p_provider, p_message_id);
     IF v_id IS NOT NULL THEN
-        RETURN 'applied';
-    END IF;
-    SELECT sender_id INTO v_owner FROM messages WHERE provider = p_provider AND provider_message_id = p_message_id;
-    IF FOUND THEN
+        UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
+               finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
+         WHERE id = v_id AND sender_id = p_sender_id
+           AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
+        RETURNING sender_id INTO v_owner;
+        IF FOUND THEN
+            RETURN 'applied';
+        END IF;
+        SELECT sender_id INTO v_owner FROM messages WHERE id = v_id;
         RETURN CASE WHEN v_owner = p_sender_id THEN 'stale' ELSE 'foreign' END;
     END IF;
     IF (SELECT count(*) FROM (SELECT 1 FROM delivery_receipts_pending WHERE sender_id = p_sender_id
@@ -582,10 +585,10 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    UPDATE messages SET state = 'cancelled', error_message = 'the blast was cancelled',
-           updated_at = now(), finalized_at = now()
-     WHERE blast_id = p_blast AND state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    -- Its messages waiting in the outbox, by outbox_blast (those in
+    -- flight go on: tocsin_unqueue).
+    v_count := tocsin_unqueue(array(SELECT o.id FROM outbox o WHERE o.blast_id = p_blast),
+                              'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
     IF v_unfed > 0 THEN
@@ -1258,10 +1261,15 @@ BEGIN
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
         -- Due queued messages of the blast, looking at no more than twice
-        -- what is wanted (the rest may wait for the morning).
+        -- what is wanted (the rest may wait for the morning). Due means
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
         SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
-          FROM (SELECT m.not_before FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+          FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
@@ -1617,24 +1625,31 @@ BEGIN
     -- Candidates that drop out (suppressed, deferred) make room for more, a
     -- bounded number of times, so a queue whose head is out of its window
     -- does not starve the rest. Rows come back ordered within a pass:
-    -- conversational first, then oldest first.
+    -- conversational first, then oldest first. Taking a candidate is
+    -- deleting its outbox row: from then on the message is this worker's
+    -- (a cancellation skips it), until its outcome, its release or the
+    -- sweep of its claim.
     FOR pass IN 1..20 LOOP
-        SELECT array_agg(c.id) INTO v_ids FROM (
-            SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-               AND m.not_before <= p_now
-             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
-               FOR UPDATE SKIP LOCKED) c;
+        WITH c AS (
+            DELETE FROM outbox q WHERE q.id IN (
+                SELECT o.id FROM outbox o
+                 WHERE o.sender_id = p_sender AND o.lane = 'conversational' AND o.not_before <= p_now
+                 ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING q.id)
+        SELECT array_agg(c.id) INTO v_ids FROM c;
         v_ids := coalesce(v_ids, '{}');
         IF cardinality(v_ids) < p_limit - v_claimed THEN
-            SELECT array_agg(b.id) INTO v_more FROM (
-                SELECT m.id FROM messages m
-                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
-                   AND m.not_before <= p_now
-                   AND (m.blast_id IS NULL
-                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
-                   FOR UPDATE OF m SKIP LOCKED) b;
+            WITH c AS (
+                DELETE FROM outbox q WHERE q.id IN (
+                    SELECT o.id FROM outbox o
+                     WHERE o.sender_id = p_sender AND o.lane = 'bulk' AND o.not_before <= p_now
+                       AND (o.blast_id IS NULL
+                            OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = o.blast_id AND bl.state = 'sending'))
+                     ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                       FOR UPDATE OF o SKIP LOCKED)
+                RETURNING q.id)
+            SELECT array_agg(c.id) INTO v_more FROM c;
             v_ids := v_ids || coalesce(v_more, '{}');
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
@@ -1643,10 +1658,14 @@ BEGIN
         -- opt-out as a join (an EXISTS here would be copied into every
         -- CASE below that reads it), and the opening of its quiet-hours
         -- window in a subquery the planner keeps (OFFSET 0) for the same
-        -- reason.
+        -- reason. A candidate no longer queued (its outbox row outlived a
+        -- state change) just leaves the outbox. An opted-out one is
+        -- suppressed; one outside its window goes back to the outbox at
+        -- its opening; the rest are claimed, one claims row for them all.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
+            SELECT x.id, x.to_phone, x.body, x.segments, x.lane, x.purpose, x.not_before, x.sender_id,
+                   x.blast_id, x.recipient_zones, x.quiet_end_hour, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
               LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
                                   AND x.purpose <> 'opt_out_confirmation'
@@ -1657,36 +1676,103 @@ BEGIN
                                                               x.quiet_start_hour)
                                ELSE p_now END AS opens
                    OFFSET 0) w
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
-        done AS (
-            UPDATE messages m SET
-                state = CASE WHEN j.blocked THEN 'suppressed'
-                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
-                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
-                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
-                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
-                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
-                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
-                                  ELSE p_worker END,
-                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
-                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
-                updated_at = now()
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued'),
+        suppressed AS (
+            UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+                   finalized_at = now(), updated_at = now()
               FROM judged j
-             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
-            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
-                      m.recipient_zones, m.quiet_end_hour)
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND j.blocked  -- the ANY keeps it an index scan
+            RETURNING m.id),
+        deferred AS (
+            UPDATE messages m SET not_before = coalesce(j.opens, p_now + interval '1 day'), updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+            RETURNING m.id, m.sender_id, m.lane, m.not_before, m.blast_id),
+        back AS (
+            INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+            SELECT d.id, d.sender_id, d.lane, d.not_before, d.blast_id FROM deferred d),
+        going AS (
+            SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
+        claim AS (
+            INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+            SELECT p_worker, array_agg(g.id), min(g.id), max(g.id), count(*), bool_or(g.blast_id IS NOT NULL),
+                   now() + make_interval(secs => p_lease_seconds)
+              FROM going g HAVING count(*) > 0),
+        counted AS (
+            INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+            SELECT g.blast_id, -count(*), count(*) FROM going g WHERE g.blast_id IS NOT NULL
+             GROUP BY g.blast_id)
         SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
                CASE WHEN d.recipient_zones IS NULL THEN NULL
                     ELSE greatest(60, least(14400, extract(epoch FROM
                          (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
                                      AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
-          FROM done d
-         WHERE d.state = 'sending'
+          FROM going d
          ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
         GET DIAGNOSTICS v_got = ROW_COUNT;
         v_claimed := v_claimed + v_got;
         EXIT WHEN v_claimed >= p_limit;
     END LOOP;
+END $$;
+
+
+--
+-- Name: tocsin_claims_held(text, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_held(p_worker text, p_ids bigint[]) RETURNS TABLE(claim_id bigint, id bigint, blasts boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.id, x.id, c.blasts
+      FROM claims c CROSS JOIN LATERAL unnest(c.message_ids) AS x(id)
+     WHERE c.worker = p_worker
+       AND c.lo <= (SELECT max(i) FROM unnest(p_ids) i) AND c.hi >= (SELECT min(i) FROM unnest(p_ids) i)
+       AND x.id IN (SELECT i FROM unnest(p_ids) i)
+$$;
+
+
+--
+-- Name: tocsin_claims_settle(bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_settle(p_claims bigint[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH s AS (
+        SELECT c AS claim_id, count(*) AS n FROM unnest(p_claims) c GROUP BY c
+    ), upd AS (
+        UPDATE claims k SET open = k.open - s.n FROM s WHERE k.id = s.claim_id AND k.open > s.n
+    )
+    DELETE FROM claims k USING s WHERE k.id = s.claim_id AND k.open <= s.n;
+END $$;
+
+
+--
+-- Name: tocsin_claims_take(text, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+BEGIN
+    WITH h AS (
+        SELECT * FROM tocsin_claims_held(p_worker, p_ids)
+    ), c AS (
+        SELECT k.id, k.message_ids, k.open, (SELECT count(*) FROM h WHERE h.claim_id = k.id) AS n
+          FROM claims k WHERE k.id IN (SELECT h.claim_id FROM h)
+           FOR UPDATE
+    ), upd AS (
+        UPDATE claims k SET message_ids = array(SELECT unnest(c.message_ids) EXCEPT SELECT unnest(p_ids)),
+               open = c.open - c.n
+          FROM c WHERE k.id = c.id AND c.open > c.n
+    ), del AS (
+        DELETE FROM claims k USING c WHERE k.id = c.id AND c.open <= c.n
+    )
+    SELECT array_agg(h.id) INTO v_taken FROM h;
+    RETURN coalesce(v_taken, '{}');
 END $$;
 
 
@@ -1795,13 +1881,13 @@ BEGIN
             'conversations', cardinality(v_conv),
             'notes', (SELECT count(*) FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv)),
             'outbound_bodies', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                   AND m.body_removed_at IS NULL AND m.state <> 'sending'),
+                                   AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'),
             'inbound_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
                                   AND i.body_removed_at IS NULL AND NOT tocsin_inbound_is_consent(i.intent)),
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
                       + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
             'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                    AND m.state = 'queued'),
+                                    AND tocsin_message_shown_state(m.id, m.state) = 'queued'),
             'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
                                        AND s.unsubscribed_at IS NULL));
         RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
@@ -1809,24 +1895,24 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing queued for her goes out once her words are gone.
-    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
-     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m
+                                     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
+                              'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
-    -- Bodies: three disjoint parts, each the shape of one of messages'
-    -- indexes (by conversation, blasts by number, confirmations outside
+    -- Bodies: three disjoint parts, each found by one of messages'
+    -- indexes (by conversation, by number for blasts, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
-                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1),
          b AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.blast_id IS NOT NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                   AND (m.conversation_id IS NULL OR NOT m.conversation_id = ANY (v_conv))
                RETURNING 1),
          c AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.conversation_id IS NULL AND m.blast_id IS NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1)
     SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) INTO v_count;
     v_n := v_n || jsonb_build_object('outbound_bodies', v_count);
@@ -1902,6 +1988,20 @@ CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name tex
     AS $$
     SELECT p_role IS DISTINCT FROM 'volunteer'
         OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+
+
+--
+-- Name: tocsin_conversation_status_notify(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_notify('tocsin_conversations', json_build_object(
+        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
+        'previous_assignee_id', NULL)::text)
+$$;
 
 
 --
@@ -2000,12 +2100,12 @@ BEGIN
                                        ORDER BY i.received_at DESC LIMIT 50)
                                      UNION ALL
                                      SELECT * FROM (
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m WHERE m.conversation_id = c.id
                                            ORDER BY m.created_at DESC LIMIT 50)
                                          UNION
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -2016,7 +2116,7 @@ BEGIN
                                          -- keyword confirmations and HELP answers, sent
                                          -- before (or without) a conversation
                                          -- (messages_outside_conversation)
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -2247,7 +2347,7 @@ CREATE TABLE public.messages (
     CONSTRAINT messages_state_check CHECK ((state = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'delivered'::text, 'undelivered'::text, 'failed'::text, 'unknown'::text, 'suppressed'::text, 'cancelled'::text]))),
     CONSTRAINT messages_to_phone_check CHECK (public.tocsin_is_e164(to_phone))
 )
-WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_delay='0', autovacuum_analyze_scale_factor='0.02');
+WITH (autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_cost_delay='0', autovacuum_analyze_scale_factor='0.02', fillfactor='45');
 
 
 --
@@ -3097,22 +3197,34 @@ CREATE FUNCTION public.tocsin_mark_going(p_ids bigint[], p_worker text) RETURNS 
     LANGUAGE plpgsql
     AS $$
 DECLARE
+    v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
+    v_orgs bigint[];
+    v_convs bigint[];
 BEGIN
-    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
-      INTO v_going, v_blocked
-      FROM (SELECT m.id,
+    SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
+           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
+           array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
+      INTO v_going, v_blocked, v_orgs, v_convs
+      FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM unnest(p_ids) AS i(id)
+              FROM unnest(v_held) AS i(id)
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
-             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
+             WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_blocked);
+        PERFORM tocsin_outbox_count_flight(v_blocked, -1);
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-               lease_until = NULL, updated_at = now(), finalized_at = now()
-         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
+    END IF;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
+           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -3180,6 +3292,117 @@ $$;
 
 
 --
+-- Name: tocsin_message_by_carrier_id(text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_by_carrier_id(p_provider text, p_message_id text) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.message_id FROM message_carrier_ids c JOIN messages m ON m.id = c.message_id
+     WHERE c.provider = p_provider AND c.provider_message_id = p_message_id
+       AND m.provider = p_provider AND m.provider_message_id = p_message_id
+$$;
+
+
+--
+-- Name: tocsin_message_lookups_delete(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_delete() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH c AS (
+        DELETE FROM message_carrier_ids c USING old_rows o
+         WHERE o.provider_message_id IS NOT NULL
+           AND c.provider_message_id = o.provider_message_id AND c.provider = o.provider AND c.message_id = o.id)
+    DELETE FROM unknown_messages u USING old_rows o WHERE o.state = 'unknown' AND u.message_id = o.id;
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_message_lookups_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    WITH c AS (
+        INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+        SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL)
+    INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+    SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_message_lookups_update(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_lookups_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_had_ids boolean;
+    v_had_unknown boolean;
+    v_given int;
+    v_new int;
+    v_held record;
+BEGIN
+    SELECT coalesce(bool_or(o.provider_message_id IS NOT NULL), false), coalesce(bool_or(o.state = 'unknown'), false)
+      INTO v_had_ids, v_had_unknown FROM old_rows o;
+    IF NOT v_had_ids THEN
+        WITH ins AS (
+            INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+            SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL)
+        INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+        SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown'
+        ON CONFLICT (message_id) DO NOTHING;
+    ELSE
+        -- An id the message no longer has (changed, cleared) leaves.
+        DELETE FROM message_carrier_ids c USING old_rows o
+         WHERE o.provider_message_id IS NOT NULL
+           AND c.provider_message_id = o.provider_message_id AND c.provider = o.provider AND c.message_id = o.id
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = o.id AND m.provider = o.provider
+                                                      AND m.provider_message_id = o.provider_message_id);
+        WITH c AS (
+            SELECT n.provider_message_id, n.provider, n.id FROM new_rows n WHERE n.provider_message_id IS NOT NULL),
+        ins AS (
+            INSERT INTO message_carrier_ids (provider_message_id, provider, message_id)
+            SELECT c.provider_message_id, c.provider, c.id FROM c
+            ON CONFLICT (provider_message_id, provider) DO NOTHING
+            RETURNING 1),
+        unk AS (
+            INSERT INTO unknown_messages (message_id, org_id, sender_id, blast_id)
+            SELECT n.id, n.org_id, n.sender_id, n.blast_id FROM new_rows n WHERE n.state = 'unknown'
+            ON CONFLICT (message_id) DO NOTHING)
+        SELECT count(*), (SELECT count(*) FROM ins) INTO v_given, v_new FROM c;
+        IF v_new < v_given THEN
+            SELECT n.provider, n.provider_message_id INTO v_held
+              FROM new_rows n JOIN message_carrier_ids k
+                   ON k.provider_message_id = n.provider_message_id AND k.provider = n.provider
+             WHERE k.message_id <> n.id
+             LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'duplicate key value violates unique constraint "message_carrier_ids_pkey"'
+                    USING ERRCODE = 'unique_violation', CONSTRAINT = 'message_carrier_ids_pkey',
+                          TABLE = 'message_carrier_ids',
+                          DETAIL = format('Key (provider_message_id, provider)=(%s, %s) already exists.',
+                                          v_held.provider_message_id, v_held.provider);
+            END IF;
+        END IF;
+    END IF;
+    IF v_had_unknown THEN
+        DELETE FROM unknown_messages u USING new_rows n WHERE u.message_id = n.id AND n.state <> 'unknown';
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_message_rank(text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3191,6 +3414,18 @@ CREATE FUNCTION public.tocsin_message_rank(state text) RETURNS integer
 
 
 --
+-- Name: tocsin_message_shown_state(bigint, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
+                THEN 'sending' ELSE p_state END
+$$;
+
+
+--
 -- Name: tocsin_message_state_notify(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3198,10 +3433,7 @@ CREATE FUNCTION public.tocsin_message_state_notify() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
-    PERFORM pg_notify('tocsin_conversations', json_build_object(
-        'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
-        'previous_assignee_id', NULL)::text);
+    PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
     RETURN NULL;
 END $$;
 
@@ -3216,9 +3448,11 @@ CREATE FUNCTION public.tocsin_messages_requeue(p_org bigint, p_user bigint, p_se
 DECLARE
     v_count int;
 BEGIN
+    -- unknown_messages lists them (schema 035: no index on messages names
+    -- state).
     IF p_dry_run THEN
-        SELECT count(*) INTO v_count FROM messages m
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+        SELECT count(*) INTO v_count FROM unknown_messages m
+         WHERE (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
         RETURN v_count;
@@ -3226,10 +3460,15 @@ BEGIN
     WITH u AS (
         UPDATE messages m SET state = 'queued', request_sent_at = NULL, claimed_by = NULL, lease_until = NULL,
                error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
-           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+         WHERE m.id IN (SELECT k.message_id FROM unknown_messages k
+                         WHERE (p_org IS NULL OR k.org_id = p_org) AND (p_sender IS NULL OR k.sender_id = p_sender)
+                           AND (p_blast IS NULL OR k.blast_id = p_blast))
+           AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.org_id, m.blast_id
+        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -3568,6 +3807,49 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, tocsin_org_settings_json(v_new);
 END $_$;
+
+
+--
+-- Name: tocsin_outbox_count_flight(bigint[], integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_count_flight(p_ids bigint[], p_sign integer) RETURNS void
+    LANGUAGE sql
+    AS $$
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+    SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
+      FROM unnest(p_ids) AS i(id)
+      JOIN messages m ON m.id = i.id  -- by key: the index on (blast_id, state) would read every queued one
+     WHERE m.blast_id IS NOT NULL AND m.state = 'queued'
+     GROUP BY m.blast_id
+$$;
+
+
+--
+-- Name: tocsin_outbox_fill(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_fill() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_forget(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_forget() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    DELETE FROM outbox o USING old_rows d WHERE o.id = d.id AND d.state = 'queued';
+    RETURN NULL;
+END $$;
 
 
 --
@@ -4334,8 +4616,9 @@ BEGIN
     END IF;
     DELETE FROM delivery_receipts_pending WHERE received_at < now() - tocsin_receipts_pending_max_age();
     DELETE FROM delivery_receipts_pending p
-     USING messages m
-     WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+     USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+     WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+       AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
        AND p.sender_id <> m.sender_id;
     -- Over the cap only when inserts raced past it: rare, so the window
     -- runs only when the table is that big at all.
@@ -4348,8 +4631,9 @@ BEGIN
     END IF;
     FOR v_receipt IN
         DELETE FROM delivery_receipts_pending p
-         USING messages m
-         WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+         USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+         WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+           AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
            AND p.sender_id = m.sender_id
         RETURNING p.*
     LOOP
@@ -4434,8 +4718,9 @@ BEGIN
             RETURNING id INTO v_event;
             UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
              WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
-            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
-             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            PERFORM tocsin_unqueue(array(SELECT m.id FROM messages m
+                                          WHERE m.org_id = v_org AND m.to_phone = p_from AND m.state = 'queued'),
+                                   NULL);
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.
@@ -4775,14 +5060,25 @@ CREATE FUNCTION public.tocsin_record_outcomes(p_worker text, p_ids bigint[], p_k
     AS $$
 DECLARE
     v_changed int;
+    v_cancelled int;
+    v_mine bigint[];
+    v_claim_of bigint[];
+    v_blasts boolean;
+    v_settled bigint[];
+    v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
+    SELECT array_agg(h.id), array_agg(h.claim_id), bool_or(h.blasts) INTO v_mine, v_claim_of, v_blasts
+      FROM tocsin_claims_held(p_worker, p_ids) h;
+    IF v_blasts THEN
+        PERFORM tocsin_outbox_count_flight(v_mine, -1);
+    END IF;
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
-    )
+    ), done AS (
     UPDATE messages m SET
         state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
                             WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
@@ -4794,16 +5090,33 @@ BEGIN
                           ELSE m.not_before END,
         request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
         attempts = m.attempts + 1,
-        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE p_worker END,
         lease_until = NULL,
         sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
         finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
         updated_at = now()
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
-       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
+       AND ((m.state = 'queued' AND m.id = ANY (v_mine))
+            -- unknown by the sweep's judgement (its claim is gone); an
+            -- outcome written twice matches neither the first time's
+            -- state nor this, and changes nothing
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker AND NOT m.id = ANY (coalesce(v_mine, '{}'))))
+    RETURNING m.id, m.state)
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued'),
+           array_agg(h.claim_id) FILTER (WHERE d.state <> 'queued' AND h.claim_id IS NOT NULL)
+      INTO v_changed, v_retry, v_settled
+      FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_settled IS NOT NULL THEN
+        PERFORM tocsin_claims_settle(v_settled);
+    END IF;
+    IF v_retry IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_retry);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.
@@ -4822,9 +5135,10 @@ BEGIN
         INSERT INTO consent_events (org_id, phone, event, source, evidence)
         SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
     )
-    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
-      FROM gone g
-     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    SELECT tocsin_unqueue(array(SELECT m.id FROM messages m JOIN gone g ON m.org_id = g.org_id
+                                                              AND m.to_phone = g.to_phone
+                                 WHERE m.state = 'queued'), NULL)
+      INTO v_cancelled;
     END IF;
 
     -- Receipts that came before this batch recorded its provider ids.
@@ -4854,13 +5168,19 @@ CREATE FUNCTION public.tocsin_release_claims(p_ids bigint[], p_worker text) RETU
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_back bigint[];
 BEGIN
-    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
-           updated_at = now()
-     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    RETURN v_count;
+    SELECT array_agg(q.id) INTO v_back
+      FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_mine) AND m.state = 'queued' FOR UPDATE) q;
+    IF v_back IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM tocsin_outbox_count_flight(v_back, -1);
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN cardinality(v_back);
 END $$;
 
 
@@ -5693,7 +6013,7 @@ END $$;
 CREATE FUNCTION public.tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint) RETURNS json
     LANGUAGE sql STABLE
     AS $$
-    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', tocsin_message_shown_state(m.id, m.state),
                              'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
                              'error_code', m.error_code, 'error_message', m.error_message,
                              'created_at', m.created_at, 'updated_at', m.updated_at)
@@ -6133,31 +6453,46 @@ CREATE FUNCTION public.tocsin_sweep_leases() RETURNS integer
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_count int;
+    v_gone bigint[];
+    v_workers text[];
+    v_back bigint[];
 BEGIN
     WITH expired AS (
-        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
-         WHERE m.state = 'sending' AND m.lease_until < now()
-           FOR UPDATE SKIP LOCKED
+        DELETE FROM claims c
+         WHERE c.id IN (SELECT e.id FROM claims e WHERE e.lease_until < now() FOR UPDATE SKIP LOCKED)
+        RETURNING c.worker, c.claimed_at, c.message_ids
+    ), flying AS (
+        SELECT x.id, e.worker, e.claimed_at FROM expired e, unnest(e.message_ids) x(id)
+          JOIN messages m ON m.id = x.id
+         WHERE m.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.id)
     ), judged AS (
-        SELECT e.id, (e.request_sent_at IS NOT NULL
-                      OR EXISTS (SELECT 1 FROM send_stamps s
-                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
-                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
-          FROM expired e
+        SELECT f.id, f.worker, EXISTS (SELECT 1 FROM send_stamps s
+                              WHERE s.worker = f.worker AND s.stamped_at >= f.claimed_at
+                                AND f.id = ANY (s.message_ids)) AS may_have_gone
+          FROM flying f
     )
-    UPDATE messages m SET
-        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
-        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
-        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
-        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
-                             ELSE m.error_message END,
-        lease_until = NULL, updated_at = now()
-      FROM judged j
-     WHERE m.id = j.id;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT array_agg(j.id) FILTER (WHERE j.may_have_gone), array_agg(j.worker) FILTER (WHERE j.may_have_gone),
+           array_agg(j.id) FILTER (WHERE NOT j.may_have_gone)
+      INTO v_gone, v_workers, v_back FROM judged j;
+    IF v_gone IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_gone, -1);
+        UPDATE messages m SET state = 'unknown', claimed_by = g.worker,
+               request_sent_at = coalesce(m.request_sent_at, now()),
+               error_message = 'the worker was lost after the request was sent', updated_at = now()
+          FROM unnest(v_gone, v_workers) AS g(id, worker)
+         WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
+    END IF;
+    IF v_back IS NOT NULL THEN
+        -- Locked and checked again: an outcome being recorded now wins.
+        SELECT array_agg(q.id) INTO v_back
+          FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
+        PERFORM tocsin_outbox_count_flight(v_back, -1);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
-    RETURN v_count;
+    RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
 END $$;
 
 
@@ -6170,6 +6505,37 @@ CREATE FUNCTION public.tocsin_text_language(p_text text) RETURNS text
     AS $$
     SELECT CASE WHEN p_text ~* '\m(ayuda|alto|tarifas|responde|mensajes)\M' THEN 'es' ELSE 'en' END
 $$;
+
+
+--
+-- Name: tocsin_unqueue(bigint[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_unqueue(p_ids bigint[], p_error text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_taken bigint[];
+    v_count int;
+BEGIN
+    IF cardinality(p_ids) > 0 THEN
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
+        SELECT array_agg(d.id) INTO v_taken FROM d;
+    END IF;
+    IF v_taken IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE messages m SET state = 'cancelled', error_message = coalesce(p_error, m.error_message),
+           updated_at = now(), finalized_at = now()
+     WHERE m.id = ANY (v_taken) AND m.state = 'queued';
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
 
 
 --
@@ -6479,6 +6845,43 @@ ALTER TABLE public.canned_responses ALTER COLUMN id ADD GENERATED ALWAYS AS IDEN
 
 
 --
+-- Name: claims; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.claims (
+    id bigint NOT NULL,
+    worker text NOT NULL,
+    message_ids bigint[] NOT NULL,
+    lo bigint NOT NULL,
+    hi bigint NOT NULL,
+    open integer NOT NULL,
+    blasts boolean NOT NULL,
+    claimed_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone NOT NULL,
+    CONSTRAINT claims_message_ids_check CHECK (((cardinality(message_ids) >= 1) AND (cardinality(message_ids) <= 10000)))
+);
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+CREATE SEQUENCE public.claims_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
+-- Name: claims_id_seq; Type: SEQUENCE OWNED BY; Schema: public; Owner: -
+--
+
+ALTER SEQUENCE public.claims_id_seq OWNED BY public.claims.id;
+
+
+--
 -- Name: consent_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -6546,7 +6949,7 @@ UNION ALL
     'outbound'::text AS direction,
     messages.id,
     messages.body,
-    messages.state,
+    public.tocsin_message_shown_state(messages.id, messages.state) AS state,
     messages.created_at AS at,
     messages.sent_by_user_id
    FROM public.messages
@@ -6879,6 +7282,17 @@ ALTER TABLE public.lists ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: message_carrier_ids; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_carrier_ids (
+    provider_message_id text NOT NULL COLLATE pg_catalog."C",
+    provider text NOT NULL COLLATE pg_catalog."C",
+    message_id bigint NOT NULL
+);
+
+
+--
 -- Name: messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
 --
 
@@ -6936,6 +7350,19 @@ ALTER TABLE public.orgs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+
+--
+-- Name: outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.outbox (
+    id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    lane text NOT NULL,
+    not_before timestamp with time zone NOT NULL,
+    blast_id bigint
 );
 
 
@@ -7427,6 +7854,18 @@ CREATE TABLE public.tz_names (
 
 
 --
+-- Name: unknown_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.unknown_messages (
+    message_id bigint NOT NULL,
+    org_id bigint NOT NULL,
+    sender_id bigint NOT NULL,
+    blast_id bigint
+);
+
+
+--
 -- Name: user_totp; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -7453,6 +7892,13 @@ ALTER TABLE public.users ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+
+--
+-- Name: claims id; Type: DEFAULT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims ALTER COLUMN id SET DEFAULT nextval('public.claims_id_seq'::regclass);
 
 
 --
@@ -7533,6 +7979,14 @@ ALTER TABLE ONLY public.canned_responses
 
 ALTER TABLE ONLY public.canned_responses
     ADD CONSTRAINT canned_responses_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: claims claims_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.claims
+    ADD CONSTRAINT claims_pkey PRIMARY KEY (id);
 
 
 --
@@ -7752,6 +8206,14 @@ ALTER TABLE ONLY public.lists
 
 
 --
+-- Name: message_carrier_ids message_carrier_ids_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_carrier_ids
+    ADD CONSTRAINT message_carrier_ids_pkey PRIMARY KEY (provider_message_id, provider);
+
+
+--
 -- Name: messages messages_body_check; Type: CHECK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -7813,6 +8275,14 @@ ALTER TABLE ONLY public.orgs
 
 ALTER TABLE ONLY public.orgs
     ADD CONSTRAINT orgs_slug_key UNIQUE (slug);
+
+
+--
+-- Name: outbox outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (id);
 
 
 --
@@ -8096,6 +8566,14 @@ ALTER TABLE ONLY public.tz_names
 
 
 --
+-- Name: unknown_messages unknown_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.unknown_messages
+    ADD CONSTRAINT unknown_messages_pkey PRIMARY KEY (message_id);
+
+
+--
 -- Name: user_totp user_totp_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -8173,6 +8651,20 @@ CREATE INDEX blasts_due ON public.blasts USING btree (scheduled_at) WHERE (state
 --
 
 CREATE UNIQUE INDEX canned_responses_live_title ON public.canned_responses USING btree (org_id, COALESCE(campaign_id, (0)::bigint), lower(title)) WHERE (retired_at IS NULL);
+
+
+--
+-- Name: claims_lease; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_lease ON public.claims USING btree (lease_until);
+
+
+--
+-- Name: claims_worker; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX claims_worker ON public.claims USING btree (worker);
 
 
 --
@@ -8281,31 +8773,17 @@ CREATE UNIQUE INDEX keywords_unique ON public.keywords USING btree (org_id, COAL
 
 
 --
--- Name: messages_blast; Type: INDEX; Schema: public; Owner: -
+-- Name: messages_blast_id; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX messages_blast ON public.messages USING btree (blast_id, state) WHERE (blast_id IS NOT NULL);
-
-
---
--- Name: messages_blast_phone; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_blast_phone ON public.messages USING btree (org_id, to_phone) WHERE (blast_id IS NOT NULL);
+CREATE INDEX messages_blast_id ON public.messages USING btree (blast_id) WHERE (blast_id IS NOT NULL);
 
 
 --
--- Name: messages_claimable; Type: INDEX; Schema: public; Owner: -
+-- Name: messages_contact; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX messages_claimable ON public.messages USING btree (sender_id, lane, not_before, id) WHERE (state = 'queued'::text);
-
-
---
--- Name: messages_contact_queued; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_contact_queued ON public.messages USING btree (org_id, to_phone) WHERE (state = 'queued'::text);
+CREATE INDEX messages_contact ON public.messages USING btree (org_id, to_phone);
 
 
 --
@@ -8316,13 +8794,6 @@ CREATE INDEX messages_conversation ON public.messages USING btree (conversation_
 
 
 --
--- Name: messages_leases; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_leases ON public.messages USING btree (lease_until) WHERE (state = 'sending'::text);
-
-
---
 -- Name: messages_outside_conversation; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8330,24 +8801,24 @@ CREATE INDEX messages_outside_conversation ON public.messages USING btree (org_i
 
 
 --
--- Name: messages_provider_id; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE UNIQUE INDEX messages_provider_id ON public.messages USING btree (provider, provider_message_id) WHERE (provider_message_id IS NOT NULL);
-
-
---
--- Name: messages_unknown; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX messages_unknown ON public.messages USING btree (org_id, sender_id) WHERE (state = 'unknown'::text);
-
-
---
 -- Name: orgs_parent; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX orgs_parent ON public.orgs USING btree (parent_org_id) WHERE (parent_org_id IS NOT NULL);
+
+
+--
+-- Name: outbox_blast; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_blast ON public.outbox USING btree (blast_id) WHERE (blast_id IS NOT NULL);
+
+
+--
+-- Name: outbox_claimable; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX outbox_claimable ON public.outbox USING btree (sender_id, lane, not_before, id);
 
 
 --
@@ -8435,6 +8906,13 @@ CREATE INDEX subscriptions_contact ON public.subscriptions USING btree (contact_
 
 
 --
+-- Name: unknown_messages_sender; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX unknown_messages_sender ON public.unknown_messages USING btree (org_id, sender_id);
+
+
+--
 -- Name: users_acting_once; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -8495,6 +8973,41 @@ CREATE TRIGGER keywords_language BEFORE INSERT OR UPDATE ON public.keywords FOR 
 --
 
 CREATE TRIGGER messages_blast_counters AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_blast_count_changes();
+
+
+--
+-- Name: messages messages_lookups_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_delete AFTER DELETE ON public.messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_delete();
+
+
+--
+-- Name: messages messages_lookups_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_insert AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_insert();
+
+
+--
+-- Name: messages messages_lookups_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_lookups_update AFTER UPDATE ON public.messages REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_message_lookups_update();
+
+
+--
+-- Name: messages messages_outbox_fill; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_fill AFTER INSERT ON public.messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_fill();
+
+
+--
+-- Name: messages messages_outbox_forget; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_outbox_forget AFTER DELETE ON public.messages REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_outbox_forget();
 
 
 --

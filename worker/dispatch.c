@@ -127,8 +127,9 @@ static void claimed(const struct tocsin_db_result *r, void *ctx)
 static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
 {
     if (r->error) {
-        /* An ambiguous claim leaves rows 'sending' without us knowing them:
-         * the lease sweep gives them back (never stamped, so 'queued'). */
+        /* An ambiguous claim leaves rows claimed (out of the outbox, in a
+         * claims row) without us knowing them: the lease sweep gives them
+         * back (never stamped, so into the outbox again). */
         log_warn("claim_failed", "sender_id=%lld ambiguous=%d reason=%s", s->id, r->ambiguous,
                  tocsin_log_q(r->error));
         return; /* the poll timer tries again */
@@ -148,7 +149,7 @@ static void claimed_rows(struct wk_sender *s, const struct tocsin_db_result *r)
             m->sender = s;
         }
         if (!m || !m->to || !m->body) {
-            /* Left 'sending' and unstamped: the sweep re-queues it. */
+            /* Left claimed and unstamped: the sweep re-queues it. */
             log_error("claim_out_of_memory", "sender_id=%lld", s->id);
             wk_msg_free(m);
             continue;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * outcomes.c — writes carriers' answers back in batches: every answer that
- * arrives within a millisecond or two (or 500 of them) goes to the database
- * as one tocsin_record_outcomes call. A batch that fails is kept and
- * written again later (the function only touches rows this worker still
- * holds, so writing twice changes nothing), so no answer is lost while the
- * database is away. */
+ * arrives within a millisecond or two (or 500 of them), or while the
+ * previous write is under way, goes to the database as one
+ * tocsin_record_outcomes call; one write at a time. A batch that fails is
+ * kept and written again later (the function only touches rows this worker
+ * still holds, so writing twice changes nothing), so no answer is lost
+ * while the database is away. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static void arm(struct worker *w, uint64_t ms)
 void wk_outcome_add(struct worker *w, const struct wk_outcome *o)
 {
     if (append(w, o, 1) != 0) {
-        /* The row stays 'sending' and stamped: the sweep marks it unknown. */
+        /* The row stays claimed and stamped: the sweep marks it unknown. */
         log_error("outcome_lost", "message_id=%lld outcome=%s reason=\"out of memory\"", o->id,
                   o->kind);
         return;
@@ -118,6 +119,8 @@ static void flushed(const struct tocsin_db_result *r, void *ctx)
     }
     free(job->batch);
     free(job);
+    if (!r->error)
+        flush(w);
     wk_pump_all(w);
     wk_check_drained(w);
 }
@@ -125,6 +128,13 @@ static void flushed(const struct tocsin_db_result *r, void *ctx)
 static void flush(struct worker *w)
 {
     if (w->n_outcomes == 0)
+        return;
+    /* One write at a time: two would both count down the claims row of
+     * their batch (schema 034, tocsin_claims_settle) and the second would
+     * wait for the first to commit, holding a pool connection that claims
+     * and stamps need. What arrives meanwhile goes in the next, larger
+     * write, sent as soon as this one is done (flushed). */
+    if (w->flushes_in_flight > 0)
         return;
     unsigned n = w->n_outcomes > FLUSH_MAX ? FLUSH_MAX : w->n_outcomes;
     struct flush_job *job = calloc(1, sizeof *job);

@@ -42,6 +42,8 @@ psql -c "VACUUM ANALYZE messages"
 # The CPU is read from inside the session, while its backend still exists.
 { for _ in $(seq 1 $((n / 1000))); do cat "$tmp/batch.sql"; done
   echo "\\! bash -c 'source $here/ops/bench/common.sh; bench_cpu_ticks \$(bench_pg_pids $tmp/pg) > $tmp/pg1'"; } >"$tmp/all.sql"
+updates() { psql -c "SELECT n_tup_upd || ' ' || n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'messages'"; }
+read -r upd0 hot0 <<<"$(updates)"
 wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
 pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 psql -f "$tmp/all.sql" >/dev/null
@@ -49,7 +51,15 @@ pg1=$(cat "$tmp/pg1")
 wal=$(psql -c "SELECT pg_current_wal_insert_lsn() - '$wal0'")
 sent=$(psql -c "SELECT count(*) FROM messages WHERE state = 'sent'")
 [ "$sent" = "$n" ] || { echo "outbound_db.sh: only $sent of $n sent" >&2; exit 1; }
+# The session's table statistics arrive when its backend exits: wait for them.
+for _ in $(seq 1 60); do
+  read -r upd1 hot1 <<<"$(updates)"
+  [ $((upd1 - upd0)) -ge "$n" ] && break
+  sleep 1
+done
 echo "outbound, database half: $n messages claimed 1000 at a time, stamped and recorded 100 at a time"
-awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v p=$((pg1 - pg0)) -v wal="$wal" 'BEGIN {
+awk -v n="$n" -v hz="$(getconf CLK_TCK)" -v p=$((pg1 - pg0)) -v wal="$wal" -v upd=$((upd1 - upd0)) \
+    -v hot=$((hot1 - hot0)) 'BEGIN {
   printf "  %-52s %8.1f us\n", "PostgreSQL CPU per message", 1e6 * p / hz / n
-  printf "  %-52s %8.0f bytes\n", "WAL per message", wal / n }'
+  printf "  %-52s %8.0f bytes\n", "WAL per message", wal / n
+  printf "  %-52s %8s\n", "HOT updates of messages (hot / all)", sprintf("%d / %d = %.0f%%", hot, upd, upd ? 100 * hot / upd : 0) }'

@@ -3,8 +3,9 @@
  * knows, as Prometheus text for node_exporter's textfile collector: per
  * sender, the messages due and waiting and how long the oldest has
  * waited (a worker that stopped claiming shows here, not in its own
- * /metrics), and the messages whose fate is unknown. Reads with the
- * partial indexes on queued and unknown messages; writes nothing. */
+ * /metrics), and the messages whose fate is unknown. Reads the outbox
+ * (schema 034: queued, not claimed) and unknown_messages (schema 035);
+ * writes nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,9 @@ int tocsinctl_metrics(struct tocsinctl *ctl, int argc, char **argv)
         " FROM senders s"
         " LEFT JOIN (SELECT sender_id, count(*) AS due,"
         "                   extract(epoch FROM now() - min(not_before))::bigint AS age"
-        "              FROM messages WHERE state = 'queued' AND not_before <= now() GROUP BY sender_id) q"
+        "              FROM outbox WHERE not_before <= now() GROUP BY sender_id) q"
         "        ON q.sender_id = s.id"
-        " LEFT JOIN (SELECT sender_id, count(*) AS n FROM messages WHERE state = 'unknown' GROUP BY sender_id) u"
+        " LEFT JOIN (SELECT sender_id, count(*) AS n FROM unknown_messages GROUP BY sender_id) u"
         "        ON u.sender_id = s.id"
         " ORDER BY s.address",
         0, NULL);

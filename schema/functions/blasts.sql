@@ -400,6 +400,7 @@ END $$;
 -- carrier may or may not have them): back to 'queued', due now, with
 -- request_sent_at, claimed_by and the error cleared; their blast, if it
 -- had completed, sends again; those of a cancelled blast stay unknown.
+-- Each goes back into the outbox (schema 034).
 -- Optional filters: org, sender, blast.
 -- p_dry_run counts without changing anything. Returns the count.
 CREATE OR REPLACE FUNCTION tocsin_messages_requeue(p_org bigint, p_user bigint, p_sender bigint, p_blast bigint,
@@ -408,9 +409,11 @@ RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_count int;
 BEGIN
+    -- unknown_messages lists them (schema 035: no index on messages names
+    -- state).
     IF p_dry_run THEN
-        SELECT count(*) INTO v_count FROM messages m
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
+        SELECT count(*) INTO v_count FROM unknown_messages m
+         WHERE (p_org IS NULL OR m.org_id = p_org)
            AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled');
         RETURN v_count;
@@ -418,10 +421,15 @@ BEGIN
     WITH u AS (
         UPDATE messages m SET state = 'queued', request_sent_at = NULL, claimed_by = NULL, lease_until = NULL,
                error_code = NULL, error_message = NULL, not_before = now(), updated_at = now()
-         WHERE m.state = 'unknown' AND (p_org IS NULL OR m.org_id = p_org)
-           AND (p_sender IS NULL OR m.sender_id = p_sender) AND (p_blast IS NULL OR m.blast_id = p_blast)
+         WHERE m.id IN (SELECT k.message_id FROM unknown_messages k
+                         WHERE (p_org IS NULL OR k.org_id = p_org) AND (p_sender IS NULL OR k.sender_id = p_sender)
+                           AND (p_blast IS NULL OR k.blast_id = p_blast))
+           AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.org_id, m.blast_id
+        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -570,10 +578,10 @@ BEGIN
         RAISE EXCEPTION 'blast % cannot be cancelled: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
     UPDATE blasts SET state = 'cancelled', completed_at = now(), unfed = 0 WHERE id = p_blast;
-    UPDATE messages SET state = 'cancelled', error_message = 'the blast was cancelled',
-           updated_at = now(), finalized_at = now()
-     WHERE blast_id = p_blast AND state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    -- Its messages waiting in the outbox, by outbox_blast (those in
+    -- flight go on: tocsin_unqueue).
+    v_count := tocsin_unqueue(array(SELECT o.id FROM outbox o WHERE o.blast_id = p_blast),
+                              'the blast was cancelled');
     WITH d AS (DELETE FROM blast_audience WHERE blast_id = p_blast RETURNING cardinality(contact_ids) AS n)
     SELECT coalesce(sum(n), 0)::int INTO v_unfed FROM d;
     IF v_unfed > 0 THEN

@@ -168,12 +168,12 @@ BEGIN
                                        ORDER BY i.received_at DESC LIMIT 50)
                                      UNION ALL
                                      SELECT * FROM (
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m WHERE m.conversation_id = c.id
                                            ORDER BY m.created_at DESC LIMIT 50)
                                          UNION
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -184,7 +184,7 @@ BEGIN
                                          -- keyword confirmations and HELP answers, sent
                                          -- before (or without) a conversation
                                          -- (messages_outside_conversation)
-                                         (SELECT 'outbound'::text, m.id, m.body, m.state, m.created_at, m.purpose,
+                                         (SELECT 'outbound'::text, m.id, m.body, tocsin_message_shown_state(m.id, m.state), m.created_at, m.purpose,
                                                  m.sent_by_user_id, m.body_removed_at IS NOT NULL
                                             FROM messages m
                                            WHERE m.org_id = c.org_id AND m.to_phone = ct.phone
@@ -241,13 +241,23 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_handoff(p_org bigint, p_user bigint,
        AND a.from_id = p_user
        AND c.assignee_id IS DISTINCT FROM p_user $$;
 
--- A conversation message's state changed: tell the dashboard (ids only).
+-- What an outbound message of conversation p_conv shows changed: tell
+-- the dashboard (ids only; sent at commit). Its state changing calls this
+-- (the trigger below), and so does the worker's stamp, which does not
+-- write the message: from the stamp on, it shows 'sending'
+-- (tocsin_message_shown_state), and the event leaves before the carrier
+-- request does.
+CREATE OR REPLACE FUNCTION tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_notify('tocsin_conversations', json_build_object(
+        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
+        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
+        'previous_assignee_id', NULL)::text)
+$$;
+
 CREATE OR REPLACE FUNCTION tocsin_message_state_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('tocsin_conversations', json_build_object(
-        'org_id', NEW.org_id, 'conversation_id', NEW.conversation_id, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = NEW.conversation_id),
-        'previous_assignee_id', NULL)::text);
+    PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
     RETURN NULL;
 END $$;
 

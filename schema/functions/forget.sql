@@ -89,13 +89,13 @@ BEGIN
             'conversations', cardinality(v_conv),
             'notes', (SELECT count(*) FROM conversation_notes n WHERE n.conversation_id = ANY (v_conv)),
             'outbound_bodies', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                   AND m.body_removed_at IS NULL AND m.state <> 'sending'),
+                                   AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'),
             'inbound_bodies', (SELECT count(*) FROM inbound_messages i WHERE i.org_id = p_org AND i.from_phone = p_phone
                                   AND i.body_removed_at IS NULL AND NOT tocsin_inbound_is_consent(i.intent)),
             'outreach', (SELECT count(*) FROM outreach_targets t WHERE t.org_id = p_org AND t.contact_id = v_ct.id)
                       + (SELECT count(*) FROM outreach_answers a WHERE a.org_id = p_org AND a.contact_id = v_ct.id),
             'queued_cancelled', (SELECT count(*) FROM messages m WHERE m.org_id = p_org AND m.to_phone = p_phone
-                                    AND m.state = 'queued'),
+                                    AND tocsin_message_shown_state(m.id, m.state) = 'queued'),
             'subscriptions_ended', (SELECT count(*) FROM subscriptions s WHERE s.org_id = p_org AND s.contact_id = v_ct.id
                                        AND s.unsubscribed_at IS NULL));
         RETURN QUERY SELECT 200, json_build_object('dry_run', true, 'contact_id', v_ct.id,
@@ -103,24 +103,24 @@ BEGIN
         RETURN;
     END IF;
     -- Nothing queued for her goes out once her words are gone.
-    UPDATE messages m SET state = 'cancelled', error_message = 'member forgotten', updated_at = now(), finalized_at = now()
-     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued';
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    v_count := tocsin_unqueue(array(SELECT m.id FROM messages m
+                                     WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.state = 'queued'),
+                              'member forgotten');
     v_n := v_n || jsonb_build_object('queued_cancelled', v_count);
-    -- Bodies: three disjoint parts, each the shape of one of messages'
-    -- indexes (by conversation, blasts by number, confirmations outside
+    -- Bodies: three disjoint parts, each found by one of messages'
+    -- indexes (by conversation, by number for blasts, confirmations outside
     -- both), so no row is updated twice.
     WITH a AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
-                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                WHERE m.conversation_id = ANY (v_conv) AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1),
          b AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.blast_id IS NOT NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                   AND (m.conversation_id IS NULL OR NOT m.conversation_id = ANY (v_conv))
                RETURNING 1),
          c AS (UPDATE messages m SET body_chars = length(m.body), body = '', body_removed_at = now()
                 WHERE m.org_id = p_org AND m.to_phone = p_phone AND m.conversation_id IS NULL AND m.blast_id IS NULL
-                  AND m.body_removed_at IS NULL AND m.state <> 'sending'
+                  AND m.body_removed_at IS NULL AND tocsin_message_shown_state(m.id, m.state) <> 'sending'
                RETURNING 1)
     SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c) INTO v_count;
     v_n := v_n || jsonb_build_object('outbound_bodies', v_count);

@@ -373,16 +373,19 @@ BEGIN
     IF v_state IS NULL THEN
         RETURN 'ignored'; -- queued, sending, accepted...: nothing we track
     END IF;
-    UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
-           finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
-     WHERE provider = p_provider AND provider_message_id = p_message_id AND sender_id = p_sender_id
-       AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
-    RETURNING id INTO v_id;
+    -- The carrier's id leads to the message through message_carrier_ids
+    -- (schema 035: messages has no index on it, so outcomes are HOT).
+    v_id := tocsin_message_by_carrier_id(p_provider, p_message_id);
     IF v_id IS NOT NULL THEN
-        RETURN 'applied';
-    END IF;
-    SELECT sender_id INTO v_owner FROM messages WHERE provider = p_provider AND provider_message_id = p_message_id;
-    IF FOUND THEN
+        UPDATE messages SET state = v_state, error_code = coalesce(p_error_code, error_code), updated_at = now(),
+               finalized_at = CASE WHEN tocsin_message_rank(v_state) = 3 THEN now() ELSE finalized_at END
+         WHERE id = v_id AND sender_id = p_sender_id
+           AND tocsin_message_rank(state) < tocsin_message_rank(v_state)
+        RETURNING sender_id INTO v_owner;
+        IF FOUND THEN
+            RETURN 'applied';
+        END IF;
+        SELECT sender_id INTO v_owner FROM messages WHERE id = v_id;
         RETURN CASE WHEN v_owner = p_sender_id THEN 'stale' ELSE 'foreign' END;
     END IF;
     IF (SELECT count(*) FROM (SELECT 1 FROM delivery_receipts_pending WHERE sender_id = p_sender_id
@@ -428,8 +431,9 @@ BEGIN
     END IF;
     DELETE FROM delivery_receipts_pending WHERE received_at < now() - tocsin_receipts_pending_max_age();
     DELETE FROM delivery_receipts_pending p
-     USING messages m
-     WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+     USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+     WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+       AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
        AND p.sender_id <> m.sender_id;
     -- Over the cap only when inserts raced past it: rare, so the window
     -- runs only when the table is that big at all.
@@ -442,8 +446,9 @@ BEGIN
     END IF;
     FOR v_receipt IN
         DELETE FROM delivery_receipts_pending p
-         USING messages m
-         WHERE p.provider = m.provider AND p.provider_message_id = m.provider_message_id
+         USING message_carrier_ids c JOIN messages m ON m.id = c.message_id
+         WHERE p.provider = c.provider AND p.provider_message_id = c.provider_message_id
+           AND m.provider = c.provider AND m.provider_message_id = c.provider_message_id
            AND p.sender_id = m.sender_id
         RETURNING p.*
     LOOP
@@ -536,8 +541,9 @@ BEGIN
             RETURNING id INTO v_event;
             UPDATE subscriptions SET unsubscribed_at = now(), ended_by_opt_out = v_event
              WHERE contact_id = v_contact AND unsubscribed_at IS NULL;
-            UPDATE messages SET state = 'cancelled', updated_at = now(), finalized_at = now()
-             WHERE org_id = v_org AND to_phone = p_from AND state = 'queued';
+            PERFORM tocsin_unqueue(array(SELECT m.id FROM messages m
+                                          WHERE m.org_id = v_org AND m.to_phone = p_from AND m.state = 'queued'),
+                                   NULL);
             v_action := 'opted_out';
             -- The carrier answers the words it knows (not the Spanish ones)
             -- and would refuse ours with 21610: the member sees one.

@@ -16,12 +16,22 @@ END $$;
 CREATE OR REPLACE TRIGGER messages_outbox_notify AFTER INSERT ON messages
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_notify();
 
+-- The state a reader is shown: a queued message with no outbox row is in
+-- flight, claimed and not yet recorded (schema 034), and shows 'sending'.
+-- Here, not in worker.sql, because the view below names it.
+CREATE OR REPLACE FUNCTION tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
+                THEN 'sending' ELSE p_state END
+$$;
+
 CREATE OR REPLACE VIEW conversation_messages AS
     SELECT org_id, conversation_id, 'inbound'::text AS direction, id, body,
            'received'::text AS state, received_at AS at, NULL::bigint AS sent_by_user_id
       FROM inbound_messages WHERE conversation_id IS NOT NULL
     UNION ALL
-    SELECT org_id, conversation_id, 'outbound', id, body, state, created_at, sent_by_user_id
+    SELECT org_id, conversation_id, 'outbound', id, body, tocsin_message_shown_state(id, state), created_at,
+           sent_by_user_id
       FROM messages WHERE conversation_id IS NOT NULL;
 
 -- A body with its {fields} filled in for one contact as the caller may see

@@ -219,10 +219,11 @@ BEGIN
     RETURN QUERY SELECT 201, tocsin_sender_test_json(p_org, p_id, v_msg);
 END $$;
 
--- A test message's state, and the carrier's own words when it refused.
+-- A test message's state as shown (in flight: 'sending', schema 034), and
+-- the carrier's own words when it refused.
 CREATE OR REPLACE FUNCTION tocsin_sender_test_json(p_org bigint, p_sender bigint, p_msg bigint)
 RETURNS json LANGUAGE sql STABLE AS $$
-    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', m.state,
+    SELECT json_build_object('id', m.id, 'to', m.to_phone, 'state', tocsin_message_shown_state(m.id, m.state),
                              'final', m.state IN ('delivered', 'failed', 'undelivered', 'suppressed', 'cancelled'),
                              'error_code', m.error_code, 'error_message', m.error_message,
                              'created_at', m.created_at, 'updated_at', m.updated_at)

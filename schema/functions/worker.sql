@@ -73,52 +73,210 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
        AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone)
 $$;
 
--- Gives back messages this worker claimed but never handed to a carrier
--- (a clean stop, a lost dispatcher lease): queued again, as if never
--- claimed. Returns the count.
-CREATE OR REPLACE FUNCTION tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS int
+-- The outbox (034) follows messages without a trigger on their updates
+-- (one would run for every outcome): a message inserted queued gets its
+-- row from the statement trigger below; whatever else puts a message back
+-- into the queue (a retry, a release, the sweep, the claim's deferral,
+-- tocsinctl messages requeue) inserts its row itself, and whatever takes
+-- one out of it (a blast cancel, STOP, forget, an opt-out) calls
+-- tocsin_unqueue.
+CREATE OR REPLACE FUNCTION tocsin_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT n.id, n.sender_id, n.lane, n.not_before, n.blast_id FROM new_rows n WHERE n.state = 'queued';
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_fill AFTER INSERT ON messages
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_fill();
+
+-- A message deleted takes its outbox row along: an outbox row always has
+-- its message.
+CREATE OR REPLACE FUNCTION tocsin_outbox_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM outbox o USING old_rows d WHERE o.id = d.id AND d.state = 'queued';
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER messages_outbox_forget AFTER DELETE ON messages
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_outbox_forget();
+
+-- The row triggers of the first outbox draft, which ran on every update of
+-- messages (gone from databases that had them).
+DROP TRIGGER IF EXISTS messages_outbox_follow ON messages;
+DROP TRIGGER IF EXISTS messages_outbox_cancel ON messages;
+DROP FUNCTION IF EXISTS tocsin_outbox_follow();
+DROP FUNCTION IF EXISTS tocsin_outbox_cancel();
+
+-- Cancels those of p_ids still waiting in the outbox (a blast cancelled,
+-- STOP, a member forgotten, an opt-out recorded by a volunteer, an import
+-- or a carrier): their outbox rows are deleted first, and only the
+-- messages whose row this deleted become 'cancelled' (error_message
+-- p_error, or left as it was when NULL). A queued message without an
+-- outbox row is in flight: the worker owns it until its outcome, the
+-- stamp re-checks opt-outs before it goes, and it is skipped here, as
+-- 'sending' was before 034. A claim racing this waits for it or skips the
+-- row (SKIP LOCKED), so a message is either cancelled or claimed, never
+-- both. Every site that takes queued messages out of the queue calls this;
+-- none updates them directly. Returns the number cancelled.
+CREATE OR REPLACE FUNCTION tocsin_unqueue(p_ids bigint[], p_error text) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
+    v_taken bigint[];
     v_count int;
 BEGIN
-    UPDATE messages m SET state = 'queued', claimed_by = NULL, lease_until = NULL, request_sent_at = NULL,
-           updated_at = now()
-     WHERE m.id = ANY (p_ids) AND m.claimed_by = p_worker AND m.state = 'sending';
+    IF cardinality(p_ids) > 0 THEN
+        -- Locked in id order: two cancellations of the same messages (a
+        -- blast cancel and a STOP) wait for each other instead of
+        -- deadlocking.
+        WITH d AS (DELETE FROM outbox o
+                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                   RETURNING o.id)
+        SELECT array_agg(d.id) INTO v_taken FROM d;
+    END IF;
+    IF v_taken IS NULL THEN
+        RETURN 0;
+    END IF;
+    UPDATE messages m SET state = 'cancelled', error_message = coalesce(p_error, m.error_message),
+           updated_at = now(), finalized_at = now()
+     WHERE m.id = ANY (v_taken) AND m.state = 'queued';
     GET DIAGNOSTICS v_count = ROW_COUNT;
     RETURN v_count;
 END $$;
 
--- Messages whose worker's lease ran out: never stamped since their claim
--- -> queued again; stamped -> unknown, for an operator to check (tocsinctl
--- messages requeue). Stamps older than any lease are pruned. Returns the
--- number of messages swept.
+-- In-flight messages are counted 'sending' in their blast's counters
+-- although their state stays 'queued': the claim moves them (p_sign 1),
+-- and whatever ends their flight (outcome, release, sweep, suppression)
+-- moves them back (p_sign -1) before the state change counts them.
+CREATE OR REPLACE FUNCTION tocsin_outbox_count_flight(p_ids bigint[], p_sign int) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+    SELECT m.blast_id, -p_sign * count(*), p_sign * count(*)
+      FROM unnest(p_ids) AS i(id)
+      JOIN messages m ON m.id = i.id  -- by key: the index on (blast_id, state) would read every queued one
+     WHERE m.blast_id IS NOT NULL AND m.state = 'queued'
+     GROUP BY m.blast_id
+$$;
+
+-- Which of p_ids p_worker holds in a live claim, with the claim: bounded
+-- by the claims' id ranges first, then matched by hashing (an array
+-- overlap test would compare every pair).
+CREATE OR REPLACE FUNCTION tocsin_claims_held(p_worker text, p_ids bigint[])
+RETURNS TABLE (claim_id bigint, id bigint, blasts boolean) LANGUAGE sql STABLE AS $$
+    SELECT c.id, x.id, c.blasts
+      FROM claims c CROSS JOIN LATERAL unnest(c.message_ids) AS x(id)
+     WHERE c.worker = p_worker
+       AND c.lo <= (SELECT max(i) FROM unnest(p_ids) i) AND c.hi >= (SELECT min(i) FROM unnest(p_ids) i)
+       AND x.id IN (SELECT i FROM unnest(p_ids) i)
+$$;
+
+-- p_ids leave p_worker's claims (a retry, a release, a suppression at the
+-- stamp): taken out of the arrays, open counted down, a claim left empty
+-- deleted. Returns the ids taken. Rare: the common end of a flight is an
+-- outcome, which only counts down (tocsin_claims_settle).
+CREATE OR REPLACE FUNCTION tocsin_claims_take(p_worker text, p_ids bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_taken bigint[];
+BEGIN
+    WITH h AS (
+        SELECT * FROM tocsin_claims_held(p_worker, p_ids)
+    ), c AS (
+        SELECT k.id, k.message_ids, k.open, (SELECT count(*) FROM h WHERE h.claim_id = k.id) AS n
+          FROM claims k WHERE k.id IN (SELECT h.claim_id FROM h)
+           FOR UPDATE
+    ), upd AS (
+        UPDATE claims k SET message_ids = array(SELECT unnest(c.message_ids) EXCEPT SELECT unnest(p_ids)),
+               open = c.open - c.n
+          FROM c WHERE k.id = c.id AND c.open > c.n
+    ), del AS (
+        DELETE FROM claims k USING c WHERE k.id = c.id AND c.open <= c.n
+    )
+    SELECT array_agg(h.id) INTO v_taken FROM h;
+    RETURN coalesce(v_taken, '{}');
+END $$;
+
+-- Outcomes recorded: p_claims (one entry per message, repeats allowed)
+-- count down; a claim at 0 is deleted.
+CREATE OR REPLACE FUNCTION tocsin_claims_settle(p_claims bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    WITH s AS (
+        SELECT c AS claim_id, count(*) AS n FROM unnest(p_claims) c GROUP BY c
+    ), upd AS (
+        UPDATE claims k SET open = k.open - s.n FROM s WHERE k.id = s.claim_id AND k.open > s.n
+    )
+    DELETE FROM claims k USING s WHERE k.id = s.claim_id AND k.open <= s.n;
+END $$;
+
+-- Gives back messages this worker claimed but never handed to a carrier
+-- (a clean stop, a lost dispatcher lease): into the outbox again, as if
+-- never claimed. Returns the count.
+DROP FUNCTION IF EXISTS tocsin_release_claims(bigint[], text);
+CREATE OR REPLACE FUNCTION tocsin_release_claims(p_ids bigint[], p_worker text) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_mine bigint[] := tocsin_claims_take(p_worker, p_ids);
+    v_back bigint[];
+BEGIN
+    SELECT array_agg(q.id) INTO v_back
+      FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_mine) AND m.state = 'queued' FOR UPDATE) q;
+    IF v_back IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM tocsin_outbox_count_flight(v_back, -1);
+    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+    ON CONFLICT (id) DO NOTHING;
+    RETURN cardinality(v_back);
+END $$;
+
+-- Claims whose lease ran out: a message never stamped since its claim
+-- goes back into the outbox; a stamped one becomes unknown, for an
+-- operator to check (tocsinctl messages requeue). Stamps older than any
+-- lease are pruned. Returns the number of messages swept.
 CREATE OR REPLACE FUNCTION tocsin_sweep_leases() RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
-    v_count int;
+    v_gone bigint[];
+    v_workers text[];
+    v_back bigint[];
 BEGIN
     WITH expired AS (
-        SELECT m.id, m.claimed_by, m.updated_at, m.request_sent_at FROM messages m
-         WHERE m.state = 'sending' AND m.lease_until < now()
-           FOR UPDATE SKIP LOCKED
+        DELETE FROM claims c
+         WHERE c.id IN (SELECT e.id FROM claims e WHERE e.lease_until < now() FOR UPDATE SKIP LOCKED)
+        RETURNING c.worker, c.claimed_at, c.message_ids
+    ), flying AS (
+        SELECT x.id, e.worker, e.claimed_at FROM expired e, unnest(e.message_ids) x(id)
+          JOIN messages m ON m.id = x.id
+         WHERE m.state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = x.id)
     ), judged AS (
-        SELECT e.id, (e.request_sent_at IS NOT NULL
-                      OR EXISTS (SELECT 1 FROM send_stamps s
-                                  WHERE s.worker = e.claimed_by AND s.stamped_at >= e.updated_at
-                                    AND e.id = ANY (s.message_ids))) AS may_have_gone
-          FROM expired e
+        SELECT f.id, f.worker, EXISTS (SELECT 1 FROM send_stamps s
+                              WHERE s.worker = f.worker AND s.stamped_at >= f.claimed_at
+                                AND f.id = ANY (s.message_ids)) AS may_have_gone
+          FROM flying f
     )
-    UPDATE messages m SET
-        state = CASE WHEN j.may_have_gone THEN 'unknown' ELSE 'queued' END,
-        claimed_by = CASE WHEN j.may_have_gone THEN m.claimed_by ELSE NULL END,
-        request_sent_at = CASE WHEN j.may_have_gone THEN coalesce(m.request_sent_at, now()) ELSE NULL END,
-        error_message = CASE WHEN j.may_have_gone THEN 'the worker was lost after the request was sent'
-                             ELSE m.error_message END,
-        lease_until = NULL, updated_at = now()
-      FROM judged j
-     WHERE m.id = j.id;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    SELECT array_agg(j.id) FILTER (WHERE j.may_have_gone), array_agg(j.worker) FILTER (WHERE j.may_have_gone),
+           array_agg(j.id) FILTER (WHERE NOT j.may_have_gone)
+      INTO v_gone, v_workers, v_back FROM judged j;
+    IF v_gone IS NOT NULL THEN
+        PERFORM tocsin_outbox_count_flight(v_gone, -1);
+        UPDATE messages m SET state = 'unknown', claimed_by = g.worker,
+               request_sent_at = coalesce(m.request_sent_at, now()),
+               error_message = 'the worker was lost after the request was sent', updated_at = now()
+          FROM unnest(v_gone, v_workers) AS g(id, worker)
+         WHERE m.id = ANY (v_gone) AND m.id = g.id AND m.state = 'queued';
+    END IF;
+    IF v_back IS NOT NULL THEN
+        -- Locked and checked again: an outcome being recorded now wins.
+        SELECT array_agg(q.id) INTO v_back
+          FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
+        PERFORM tocsin_outbox_count_flight(v_back, -1);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
-    RETURN v_count;
+    RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
 END $$;
 
 -- What the worker dispatches: senders with due messages, with their
@@ -143,24 +301,31 @@ BEGIN
     -- Candidates that drop out (suppressed, deferred) make room for more, a
     -- bounded number of times, so a queue whose head is out of its window
     -- does not starve the rest. Rows come back ordered within a pass:
-    -- conversational first, then oldest first.
+    -- conversational first, then oldest first. Taking a candidate is
+    -- deleting its outbox row: from then on the message is this worker's
+    -- (a cancellation skips it), until its outcome, its release or the
+    -- sweep of its claim.
     FOR pass IN 1..20 LOOP
-        SELECT array_agg(c.id) INTO v_ids FROM (
-            SELECT m.id FROM messages m
-             WHERE m.sender_id = p_sender AND m.lane = 'conversational' AND m.state = 'queued'
-               AND m.not_before <= p_now
-             ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed
-               FOR UPDATE SKIP LOCKED) c;
+        WITH c AS (
+            DELETE FROM outbox q WHERE q.id IN (
+                SELECT o.id FROM outbox o
+                 WHERE o.sender_id = p_sender AND o.lane = 'conversational' AND o.not_before <= p_now
+                 ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed
+                   FOR UPDATE SKIP LOCKED)
+            RETURNING q.id)
+        SELECT array_agg(c.id) INTO v_ids FROM c;
         v_ids := coalesce(v_ids, '{}');
         IF cardinality(v_ids) < p_limit - v_claimed THEN
-            SELECT array_agg(b.id) INTO v_more FROM (
-                SELECT m.id FROM messages m
-                 WHERE m.sender_id = p_sender AND m.lane = 'bulk' AND m.state = 'queued'
-                   AND m.not_before <= p_now
-                   AND (m.blast_id IS NULL
-                        OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = m.blast_id AND bl.state = 'sending'))
-                 ORDER BY m.not_before, m.id LIMIT p_limit - v_claimed - cardinality(v_ids)
-                   FOR UPDATE OF m SKIP LOCKED) b;
+            WITH c AS (
+                DELETE FROM outbox q WHERE q.id IN (
+                    SELECT o.id FROM outbox o
+                     WHERE o.sender_id = p_sender AND o.lane = 'bulk' AND o.not_before <= p_now
+                       AND (o.blast_id IS NULL
+                            OR EXISTS (SELECT 1 FROM blasts bl WHERE bl.id = o.blast_id AND bl.state = 'sending'))
+                     ORDER BY o.not_before, o.id LIMIT p_limit - v_claimed - cardinality(v_ids)
+                       FOR UPDATE OF o SKIP LOCKED)
+                RETURNING q.id)
+            SELECT array_agg(c.id) INTO v_more FROM c;
             v_ids := v_ids || coalesce(v_more, '{}');
         END IF;
         EXIT WHEN cardinality(v_ids) = 0;
@@ -169,10 +334,14 @@ BEGIN
         -- opt-out as a join (an EXISTS here would be copied into every
         -- CASE below that reads it), and the opening of its quiet-hours
         -- window in a subquery the planner keeps (OFFSET 0) for the same
-        -- reason.
+        -- reason. A candidate no longer queued (its outbox row outlived a
+        -- state change) just leaves the outbox. An opted-out one is
+        -- suppressed; one outside its window goes back to the outbox at
+        -- its opening; the rest are claimed, one claims row for them all.
         RETURN QUERY
         WITH judged AS (
-            SELECT x.id, o.phone IS NOT NULL AS blocked, w.opens
+            SELECT x.id, x.to_phone, x.body, x.segments, x.lane, x.purpose, x.not_before, x.sender_id,
+                   x.blast_id, x.recipient_zones, x.quiet_end_hour, o.phone IS NOT NULL AS blocked, w.opens
               FROM messages x
               LEFT JOIN opt_outs o ON o.org_id = x.org_id AND o.phone = x.to_phone
                                   AND x.purpose <> 'opt_out_confirmation'
@@ -183,31 +352,38 @@ BEGIN
                                                               x.quiet_start_hour)
                                ELSE p_now END AS opens
                    OFFSET 0) w
-             WHERE x.id = ANY (v_ids) AND x.state = 'queued' AND x.not_before <= p_now),
-        done AS (
-            UPDATE messages m SET
-                state = CASE WHEN j.blocked THEN 'suppressed'
-                             WHEN j.opens IS DISTINCT FROM p_now THEN 'queued' ELSE 'sending' END,
-                error_message = CASE WHEN j.blocked THEN 'the recipient opted out' ELSE m.error_message END,
-                finalized_at = CASE WHEN j.blocked THEN now() ELSE m.finalized_at END,
-                not_before = CASE WHEN NOT j.blocked AND j.opens IS DISTINCT FROM p_now
-                                  THEN coalesce(j.opens, p_now + interval '1 day') ELSE m.not_before END,
-                claimed_by = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.claimed_by
-                                  ELSE p_worker END,
-                lease_until = CASE WHEN j.blocked OR j.opens IS DISTINCT FROM p_now THEN m.lease_until
-                                   ELSE now() + make_interval(secs => p_lease_seconds) END,
-                updated_at = now()
+             WHERE x.id = ANY (v_ids) AND x.state = 'queued'),
+        suppressed AS (
+            UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
+                   finalized_at = now(), updated_at = now()
               FROM judged j
-             WHERE m.id = ANY (v_ids) AND m.id = j.id  -- the ANY keeps it an index scan
-            RETURNING m.id, m.to_phone, m.body, m.segments, m.lane, m.purpose, m.state, m.not_before,
-                      m.recipient_zones, m.quiet_end_hour)
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND j.blocked  -- the ANY keeps it an index scan
+            RETURNING m.id),
+        deferred AS (
+            UPDATE messages m SET not_before = coalesce(j.opens, p_now + interval '1 day'), updated_at = now()
+              FROM judged j
+             WHERE m.id = ANY (v_ids) AND m.id = j.id AND NOT j.blocked AND j.opens IS DISTINCT FROM p_now
+            RETURNING m.id, m.sender_id, m.lane, m.not_before, m.blast_id),
+        back AS (
+            INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+            SELECT d.id, d.sender_id, d.lane, d.not_before, d.blast_id FROM deferred d),
+        going AS (
+            SELECT j.* FROM judged j WHERE NOT j.blocked AND j.opens IS NOT DISTINCT FROM p_now),
+        claim AS (
+            INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+            SELECT p_worker, array_agg(g.id), min(g.id), max(g.id), count(*), bool_or(g.blast_id IS NOT NULL),
+                   now() + make_interval(secs => p_lease_seconds)
+              FROM going g HAVING count(*) > 0),
+        counted AS (
+            INSERT INTO blast_counter_deltas (blast_id, queued, sending)
+            SELECT g.blast_id, -count(*), count(*) FROM going g WHERE g.blast_id IS NOT NULL
+             GROUP BY g.blast_id)
         SELECT d.id, d.to_phone, d.body, d.segments, d.lane, d.purpose,
                CASE WHEN d.recipient_zones IS NULL THEN NULL
                     ELSE greatest(60, least(14400, extract(epoch FROM
                          (SELECT min((date_trunc('day', p_now AT TIME ZONE z) + make_interval(hours => d.quiet_end_hour))
                                      AT TIME ZONE z) FROM unnest(d.recipient_zones) z) - p_now)::int)) END
-          FROM done d
-         WHERE d.state = 'sending'
+          FROM going d
          ORDER BY d.lane DESC, d.not_before, d.id;  -- 'conversational' sorts after 'bulk': DESC puts it first
         GET DIAGNOSTICS v_got = ROW_COUNT;
         v_claimed := v_claimed + v_got;
@@ -215,25 +391,42 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The stamp: which of p_ids (claimed by p_worker, still queued) go to the
+-- carrier now, committed before any request. One opted out since its
+-- claim is suppressed instead. The conversations of those going hear a
+-- "status" event (they show 'sending' from now; nothing else writes them
+-- until the outcome).
 CREATE OR REPLACE FUNCTION tocsin_mark_going(p_ids bigint[], p_worker text)
 RETURNS SETOF bigint LANGUAGE plpgsql AS $$
 DECLARE
+    v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
+    v_orgs bigint[];
+    v_convs bigint[];
 BEGIN
-    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked)
-      INTO v_going, v_blocked
-      FROM (SELECT m.id,
+    SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
+    SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
+           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
+           array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
+      INTO v_going, v_blocked, v_orgs, v_convs
+      FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
                        AS blocked
-              FROM unnest(p_ids) AS i(id)
+              FROM unnest(v_held) AS i(id)
               JOIN messages m ON m.id = i.id  -- by key: a partial index on state would read every claim
-             WHERE m.state = 'sending' AND m.claimed_by = p_worker) x;
+             WHERE m.state = 'queued') x;
     IF v_blocked IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_blocked);
+        PERFORM tocsin_outbox_count_flight(v_blocked, -1);
         UPDATE messages m SET state = 'suppressed', error_message = 'the recipient opted out',
-               lease_until = NULL, updated_at = now(), finalized_at = now()
-         WHERE m.id = ANY (v_blocked) AND m.state = 'sending' AND m.claimed_by = p_worker;
+               updated_at = now(), finalized_at = now()
+         WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
+    END IF;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
+           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -245,7 +438,8 @@ END $$;
 -- audience fixed; sending blasts whose due queued messages run below
 -- tocsin_blast_feed_ahead are fed whole chunks. Queued messages waiting
 -- for the recipient's morning do not count as due, so a blast whose first
--- chunks are all outside quiet hours keeps feeding the others.
+-- chunks are all outside quiet hours keeps feeding the others; nor do
+-- those in flight (claimed, out of the outbox), as 'sending' did not.
 CREATE OR REPLACE FUNCTION tocsin_blasts_tick(p_now timestamptz) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_id bigint;
@@ -287,10 +481,15 @@ BEGIN
     LOOP
         v_want := tocsin_blast_feed_ahead(v_b.mps);
         -- Due queued messages of the blast, looking at no more than twice
-        -- what is wanted (the rest may wait for the morning).
+        -- what is wanted (the rest may wait for the morning). Due means
+        -- in the outbox (found by outbox_blast), by its not_before (the
+        -- claim moves a message waiting for its morning there): one in
+        -- flight, queued with no outbox row, is on its way and no longer
+        -- feeds the sender. Still queued: an outbox row may outlive a
+        -- state change.
         SELECT count(*) FILTER (WHERE q.not_before <= p_now) INTO v_due
-          FROM (SELECT m.not_before FROM messages m
-                 WHERE m.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
+          FROM (SELECT o.not_before FROM outbox o JOIN messages m ON m.id = o.id
+                 WHERE o.blast_id = v_b.id AND m.state = 'queued' LIMIT 2 * v_want) q;
         CONTINUE WHEN v_due >= v_want;
         BEGIN
             PERFORM tocsin_blast_feed(v_b.id, least(10, ceil((v_want - v_due) / 1000.0))::int, p_now);
@@ -311,22 +510,36 @@ BEGIN
     RETURN v_done + v_count;
 END $$;
 
--- 012's record of outcomes, unchanged but for its last step: receipts that
--- came before the ids were recorded match on the sender too.
+-- 012's record of outcomes, for the messages p_worker holds in a claim
+-- (taken out of it) or that the sweep made unknown under its name: a
+-- retry goes back into the outbox; the outcome is the wide row's one
+-- write since it was queued. Receipts that came before the ids were
+-- recorded match on the sender too.
 CREATE OR REPLACE FUNCTION tocsin_record_outcomes(p_worker text, p_ids bigint[], p_kinds text[],
                                                   p_provider_ids text[], p_codes text[], p_errors text[],
                                                   p_retry_ms int[], p_opt_outs boolean[])
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_changed int;
+    v_cancelled int;
+    v_mine bigint[];
+    v_claim_of bigint[];
+    v_blasts boolean;
+    v_settled bigint[];
+    v_retry bigint[];
     v_receipt record;
     v_nestloop text := current_setting('enable_nestloop');
 BEGIN
+    SELECT array_agg(h.id), array_agg(h.claim_id), bool_or(h.blasts) INTO v_mine, v_claim_of, v_blasts
+      FROM tocsin_claims_held(p_worker, p_ids) h;
+    IF v_blasts THEN
+        PERFORM tocsin_outbox_count_flight(v_mine, -1);
+    END IF;
     PERFORM set_config('enable_nestloop', 'off', true);
     WITH o AS (
         SELECT * FROM unnest(p_ids, p_kinds, p_provider_ids, p_codes, p_errors, p_retry_ms, p_opt_outs)
                  AS t(id, kind, provider_id, code, error, retry_ms, opt_out)
-    )
+    ), done AS (
     UPDATE messages m SET
         state = CASE o.kind WHEN 'sent' THEN 'sent' WHEN 'retry' THEN 'queued'
                             WHEN 'failed' THEN 'failed' ELSE 'unknown' END,
@@ -338,16 +551,33 @@ BEGIN
                           ELSE m.not_before END,
         request_sent_at = CASE WHEN o.kind = 'retry' THEN NULL ELSE coalesce(m.request_sent_at, now()) END,
         attempts = m.attempts + 1,
-        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE m.claimed_by END,
+        claimed_by = CASE WHEN o.kind = 'retry' THEN NULL ELSE p_worker END,
         lease_until = NULL,
         sent_at = CASE WHEN o.kind = 'sent' THEN now() ELSE m.sent_at END,
         finalized_at = CASE WHEN o.kind = 'failed' THEN now() ELSE m.finalized_at END,
         updated_at = now()
       FROM o
      WHERE m.id = ANY (p_ids) AND m.id = o.id  -- the ANY keeps it an index scan
-       AND m.claimed_by = p_worker AND m.state IN ('sending', 'unknown');
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
+       AND ((m.state = 'queued' AND m.id = ANY (v_mine))
+            -- unknown by the sweep's judgement (its claim is gone); an
+            -- outcome written twice matches neither the first time's
+            -- state nor this, and changes nothing
+            OR (m.state = 'unknown' AND m.claimed_by = p_worker AND NOT m.id = ANY (coalesce(v_mine, '{}'))))
+    RETURNING m.id, m.state)
+    SELECT count(*), array_agg(d.id) FILTER (WHERE d.state = 'queued'),
+           array_agg(h.claim_id) FILTER (WHERE d.state <> 'queued' AND h.claim_id IS NOT NULL)
+      INTO v_changed, v_retry, v_settled
+      FROM done d LEFT JOIN unnest(v_mine, v_claim_of) AS h(id, claim_id) ON h.id = d.id;
     PERFORM set_config('enable_nestloop', v_nestloop, true);
+    IF v_settled IS NOT NULL THEN
+        PERFORM tocsin_claims_settle(v_settled);
+    END IF;
+    IF v_retry IS NOT NULL THEN
+        PERFORM tocsin_claims_take(p_worker, v_retry);
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
+        ON CONFLICT (id) DO NOTHING;
+    END IF;
 
     -- The carrier says these numbers opted out: record it and stop
     -- everything still queued for them.
@@ -366,9 +596,10 @@ BEGIN
         INSERT INTO consent_events (org_id, phone, event, source, evidence)
         SELECT org_id, phone, 'opt_out', 'carrier', evidence FROM added
     )
-    UPDATE messages m SET state = 'cancelled', updated_at = now(), finalized_at = now()
-      FROM gone g
-     WHERE m.org_id = g.org_id AND m.to_phone = g.to_phone AND m.state = 'queued';
+    SELECT tocsin_unqueue(array(SELECT m.id FROM messages m JOIN gone g ON m.org_id = g.org_id
+                                                              AND m.to_phone = g.to_phone
+                                 WHERE m.state = 'queued'), NULL)
+      INTO v_cancelled;
     END IF;
 
     -- Receipts that came before this batch recorded its provider ids.

@@ -2,7 +2,8 @@
 # A blast bigger than what its sender is fed ahead (2,000), driven as the
 # worker would (tocsin_blasts_tick) with the sends simulated in SQL: the
 # audience is fixed once when due, in chunks of 1,000; messages are fed a
-# whole chunk at a time, only while the due queue runs low; a paused blast
+# whole chunk at a time, only while the due queue runs low (messages a
+# worker holds are not due); a paused blast
 # is not fed; a recipient who opts out before being fed gets a cancelled
 # message and counts as opted out; messages held for the morning do not
 # stop the feed; a cancel drops the chunks not fed; the counters match a
@@ -69,10 +70,18 @@ late=$(sql "SELECT c.phone FROM blast_audience a, unnest(a.contact_ids) u(id) JO
              WHERE a.blast_id = $B ORDER BY a.chunk DESC, u.id LIMIT 1")
 sql "INSERT INTO opt_outs (org_id, phone, source) VALUES ($ORG, '$late', 'keyword')" >/dev/null
 
-send_queued "$B" 1500
+# A worker claims 1,500 (schema 034: out of the outbox, still 'queued'
+# in messages): in flight, they are no longer due, and the tick feeds.
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($SENDER, 'w1', 1500, '$DAY', 60)")" 1500 "a worker claims 1,500"
 tick "$DAY"
-assert_eq "$(count_msgs "$B")" 4000 "1,500 sent: 500 due left, two chunks fed"
+assert_eq "$(count_msgs "$B")" 4000 "1,500 in flight: 500 due left, two chunks fed"
 assert_eq "$(field "$B" unfed)" 500 "one chunk left"
+# Their outcomes: sent.
+assert_eq "$(sql "SELECT tocsin_record_outcomes('w1', message_ids, array_fill('sent'::text, ARRAY[n]),
+                                                 array(SELECT 'p' || i FROM unnest(message_ids) i),
+                                                 array_fill(NULL::text, ARRAY[n]), array_fill(NULL::text, ARRAY[n]),
+                                                 array_fill(0, ARRAY[n]), array_fill(false, ARRAY[n]))
+                    FROM (SELECT message_ids, cardinality(message_ids) AS n FROM claims) c")" 1500 "and sends them"
 check_counters "$B" "counters after the second feed" 0 0
 
 sql "SELECT tocsin_blast_pause($ORG, $B, NULL)" >/dev/null

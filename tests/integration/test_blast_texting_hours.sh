@@ -49,7 +49,8 @@ B1=$(send_blast 'Rally at noon')
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE blast_id = $B1")" 4 "four messages fed"
 assert_eq "$(sql "SELECT DISTINCT quiet_start_hour || '-' || quiet_end_hour FROM messages WHERE blast_id = $B1")" "10-18" "each carries the org's window"
 assert_eq "$(claimed "$B1")" "+14155550601" "only the member at 13:00 is texted"
-assert_eq "$(sql "SELECT string_agg(to_phone || ' ' || state, ',' ORDER BY to_phone) FROM messages WHERE blast_id = $B1")" \
+assert_eq "$(sql "SELECT string_agg(to_phone || ' ' || tocsin_message_shown_state(id, state), ',' ORDER BY to_phone)
+               FROM messages WHERE blast_id = $B1")" \
   "+14155550601 sending,+14155550602 queued,+14155550603 queued,+14155550604 queued" "the others wait"
 assert_eq "$(not_before "$B1" +14155550602)" "$(opens +14155550602 0 10)" "08:00: waits for 10:00 today, not texted at 08:00"
 assert_eq "$(not_before "$B1" +14155550603)" "$(opens +14155550603 1 10)" "19:00: waits for 10:00 tomorrow, not texted before 21:00"

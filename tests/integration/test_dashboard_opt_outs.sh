@@ -71,7 +71,22 @@ assert_eq "$(sql "SELECT count(*) FROM import_batches")" "$batches" "a refused i
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$TMP/admin.jar" -H "X-CSRF-Token: $(cat "$TMP/admin.csrf")" \
        -X POST "$DASH/api/opt-outs/import" --data-binary "@$TMP/big.json")
 assert_eq "$code" 413 "a file over the shared upload cap is refused"
+# Two messages queued to a number on the list: one waits in the outbox,
+# a worker already holds the other (schema 034: claimed, not stamped).
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT org_id, id, provider, '+14155550401', 'before ' || g, 'GSM-7', 1, 'bulk'
+       FROM senders, generate_series(1, 2) g WHERE id = $SENDER" >/dev/null
+HELD=$(sql "SELECT id FROM messages WHERE body = 'before 2'")
+sql "DELETE FROM outbox WHERE id = $HELD;
+     INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+     VALUES ('w1', ARRAY[$HELD]::bigint[], $HELD, $HELD, 1, false, now() + interval '1 minute')" >/dev/null
 assert_eq "$(call admin POST /api/opt-outs/import "$(cat "$TMP/import.json")")" 200 "the admin imports the opt-out list"
+assert_eq "$(sql "SELECT string_agg(body || ' ' || tocsin_message_shown_state(id, state), ',' ORDER BY body)
+                    FROM messages WHERE to_phone = '+14155550401'")" "before 1 cancelled,before 2 sending" \
+  "its queued message is cancelled; the one in flight is left to the worker"
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$HELD]::bigint[], 'w1')") $(sql "SELECT state FROM messages WHERE id = $HELD")" \
+  "0 suppressed" "whose stamp refuses it"
+sql "DELETE FROM messages WHERE to_phone = '+14155550401'" >/dev/null
 assert_eq "$(jq_ '[d.rows, d.opted_out, d.already_opted_out, d.rejected, d.duplicates].join(" ")')" "7 2 1 3 1" \
   "counts: 7 rows, 2 new, 1 already opted out, 3 invalid, 1 repeated"
 assert_eq "$(jq_ 'd.rejections.map((r) => r.line).join(",")')" "5,8,9" "invalid rows with their line numbers"

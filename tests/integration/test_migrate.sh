@@ -169,6 +169,51 @@ rc=0; out=$("$CTL" migrate 2>&1) || rc=$?
 assert_eq "$rc" 1 "an unknown checksum is refused"
 assert_contains "$out" "005_worker.sql was changed after it was applied" "explains why"
 
+# Upgrade to the outbox (034): a database at 033 with messages queued,
+# one claimed ('sending') and one sent. The queued ones go into the outbox,
+# the claimed one stays in flight as its worker's claim (not in the outbox,
+# so not sent twice), the sent one stays out; once that lease has run out,
+# the sweep puts the claimed one back (it was never stamped).
+fresh_db
+rm -rf "$TMP/at033" && mkdir -p "$TMP/at033"
+git -C "$TOCSIN_SOURCE_DIR" archive b3a4bf5c066ba9c1acc0f75f80af1ac9f8465910 schema | tar -x -C "$TMP/at033" ||
+  fail "the 033-era schema (commit b3a4bf5) is not in this checkout's git history"
+[ ! -f "$TMP/at033/schema/034_outbox.sql" ] || fail "not the 033-era schema"
+"$CTL" migrate --dir "$TMP/at033/schema" >/dev/null
+sql "INSERT INTO orgs (slug, name) VALUES ('up', 'Up');
+     INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed, messages_per_second)
+     SELECT id, '54321', 'short_code', 'twilio', 'AC' || repeat('1', 32), 'sealed', 1 FROM orgs WHERE slug = 'up';
+     INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, state,
+                           claimed_by, lease_until, provider_message_id)
+     SELECT s.org_id, s.id, 'twilio', '+1415555260' || g, 'up ' || g, 'GSM-7', 1, 'bulk',
+            (ARRAY['queued', 'queued', 'sending', 'sent', 'unknown'])[g],
+            CASE WHEN g IN (3, 5) THEN 'old-worker' END, CASE WHEN g = 3 THEN now() + interval '1 hour' END,
+            CASE WHEN g = 4 THEN 'SMup4' END
+       FROM senders s, generate_series(1, 5) g WHERE s.address = '54321'" >/dev/null
+out=$("$CTL" migrate)
+assert_contains "$out" "applied 034_outbox.sql" "the upgrade applies 034"
+# 035 copies the carrier ids and the unknown outcomes into their tables.
+assert_contains "$out" "applied 035_hot_outcome.sql" "the upgrade applies 035"
+assert_eq "$(sql "SELECT c.provider || ' ' || c.provider_message_id || ' ' || m.body FROM message_carrier_ids c
+                   JOIN messages m ON m.id = c.message_id")" "twilio SMup4 up 4" "the carrier id is copied"
+assert_eq "$(sql "SELECT m.body FROM unknown_messages u JOIN messages m ON m.id = u.message_id")" "up 5" \
+  "the unknown outcome is listed"
+assert_eq "$(sql "SELECT tocsin_apply_receipt('twilio', 'SMup4', s.id, 'delivered', NULL, '{}') FROM senders s
+                   WHERE s.address = '54321'")" applied "a receipt finds the message sent before 035"
+assert_eq "$(sql "SELECT string_agg(m.body, ',' ORDER BY m.body) FROM outbox o JOIN messages m ON m.id = o.id")" \
+  "up 1,up 2" "the queued messages are in the outbox"
+assert_eq "$(sql "SELECT c.worker || ' ' || m.body || ' ' || m.state FROM claims c JOIN messages m ON m.id = ANY (c.message_ids)")" \
+  "old-worker up 3 queued" "the claimed one is its worker's claim, in flight"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'sending'")" 0 "nothing is left 'sending'"
+assert_eq "$(sql "SELECT tocsin_message_shown_state(id, state) FROM messages WHERE body = 'up 3'")" sending \
+  "and it shows as sending"
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 0 "its lease still runs"
+sql "UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 1 "the sweep takes the expired claim"
+assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.id WHERE m.body = 'up 3'")" 1 \
+  "never stamped: back in the outbox"
+assert_eq "$(sql "SELECT count(*) FROM claims")" 0 "the claim is gone"
+
 # The constraints hold the invariants.
 fresh_db
 "$CTL" migrate >/dev/null

@@ -59,8 +59,12 @@ sent_msg "$A" SMearly0001
 assert_eq "$(sql "SELECT tocsin_receipts_rematch()")" 0 "the sweep does not apply it to another sender's message"
 assert_eq "$(sql "SELECT state FROM messages WHERE provider_message_id = 'SMearly0001'")" sent "still sent"
 # The worker's record of ids matches the same way (tocsin_record_outcomes).
-sql "UPDATE messages SET state = 'sending', claimed_by = 'w1', lease_until = now() + interval '1 minute', provider_message_id = NULL WHERE provider_message_id = 'SMearly0001'" >/dev/null
-mid=$(sql "SELECT id FROM messages WHERE to_phone = '+14155550123' AND state = 'sending'")
+# (In flight: queued, out of the outbox, in a claim of w1's; schema 034.)
+mid=$(sql "SELECT id FROM messages WHERE provider_message_id = 'SMearly0001'")
+sql "UPDATE messages SET state = 'queued', provider_message_id = NULL WHERE id = $mid;
+     DELETE FROM outbox WHERE id = $mid;
+     INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+     VALUES ('w1', ARRAY[$mid]::bigint[], $mid, $mid, 1, false, now() + interval '1 minute')" >/dev/null
 sql "SELECT tocsin_record_outcomes('w1', ARRAY[$mid]::bigint[], ARRAY['sent'], ARRAY['SMearly0001'], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[0], ARRAY[false])" >/dev/null
 assert_eq "$(sql "SELECT state FROM messages WHERE id = $mid")" sent "recording the id does not apply another sender's pending receipt"
 assert_eq "$(signed /twilio/status "$T" MessageSid=SMearly0002 MessageStatus=delivered From=24680 To=+14155550123)" 200 "an early receipt of our own"

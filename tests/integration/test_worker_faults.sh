@@ -61,7 +61,7 @@ enqueue_bulk 1000 400 "Kill"
 start_worker b
 wait_sql "SELECT count(*) > 50 FROM messages WHERE body LIKE 'Kill %' AND state = 'sent'" t
 kill -9 "$WORKER_PID_b"; wait "$WORKER_PID_b" 2>/dev/null || true
-in_limbo=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Kill %' AND state = 'sending'")
+in_limbo=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Kill %' AND tocsin_message_shown_state(id, state) = 'sending'")
 echo "killed with $in_limbo messages claimed"
 start_worker c
 wait_sql "SELECT count(*) FROM messages WHERE body LIKE 'Kill %' AND state IN ('queued', 'sending')" 0 60

@@ -68,13 +68,15 @@ assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 1 "one lease for the d
 
 # SIGTERM while a backlog is claimed: exit 0, and nothing stays claimed.
 enqueue_bulk 1000 200 "Second"
-wait_until 60 "the second batch claimed" sql_gt "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'sending'" 0
+wait_until 60 "the second batch claimed" sql_gt "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND tocsin_message_shown_state(id, state) = 'sending'" 0
 for n in a b c; do pid_var="WORKER_PID_$n"; kill -TERM "${!pid_var}"; done
 for n in a b c; do
   pid_var="WORKER_PID_$n"
   wait "${!pid_var}" || fail "worker $n exited with $? on SIGTERM"
 done
-assert_eq "$(sql "SELECT count(*) FROM messages WHERE state = 'sending'")" 0 "claimed messages were given back"
+assert_eq "$(sql "SELECT count(*) FROM claims")" 0 "claimed messages were given back"
+assert_eq "$(sql "SELECT count(*) FROM messages m WHERE m.state = 'queued'
+                    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = m.id)")" 0 "back in the outbox, all of them"
 assert_eq "$(sql "SELECT count(*) FROM dispatch_leases")" 0 "leases released"
 left=$(sql "SELECT count(*) FROM messages WHERE body LIKE 'Second %' AND state = 'queued'")
 [ "$left" -gt 0 ] || fail "the second batch (200 at $RATE/s) had finished before SIGTERM"

@@ -1,4 +1,6 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
+-- Superseded by schema/034_outbox.sql, which does all of the list below;
+-- this file applies only to a schema before 034 (it creates outbox).
 -- ops/bench/designs/outbox.sql — a MEASUREMENT PROTOTYPE for issue 22, not
 -- schema: apply it with ops/bench/outbound_db.sh 50000 ops/bench/designs/outbox.sql.
 -- A narrow outbox table that the claim deletes from, one lease row per

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The outbox (schema 034) through the worker's SQL functions alone: a
+# claim takes messages out of the outbox into one claims row; only the
+# claiming worker stamps and records them; a cancellation skips a message
+# in flight and cancels one still in the outbox; an outcome written twice
+# changes nothing; a retry and a release put a message back; the sweep
+# of an expired claim makes a stamped message unknown and puts an
+# unstamped one back; a deleted message takes its outbox row along; a
+# stale outbox row is never sent; a STOP reaches a message in the outbox
+# and one claimed but not stamped; the stamp sends the conversation's
+# live "status" event.
+source "$(dirname "$0")/lib.sh"
+fresh_db
+"$BIN/ops/tocsinctl" migrate >/dev/null
+sql "INSERT INTO orgs (slug, name) VALUES ('o', 'Org');
+     INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed, messages_per_second)
+     SELECT id, '12345', 'short_code', 'twilio', 'AC' || repeat('0', 32), 'sealed', 1 FROM orgs;
+     INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT s.org_id, s.id, 'twilio', '+1415555270' || g, 'm' || g, 'GSM-7', 1, 'bulk'
+       FROM senders s, generate_series(1, 8) g" >/dev/null
+S=$(sql "SELECT id FROM senders")
+id() { sql "SELECT id FROM messages WHERE body = 'm$1'"; }
+shown() { sql "SELECT tocsin_message_shown_state(id, state) FROM messages WHERE body = 'm$1'"; }
+outcome() { # WORKER ID KIND: records one outcome, prints the rows changed
+  sql "SELECT tocsin_record_outcomes('$1', ARRAY[$2]::bigint[], ARRAY['$3'], ARRAY['SM$2'], ARRAY['']::text[],
+                                     ARRAY['']::text[], ARRAY[0], ARRAY[false])"
+}
+assert_eq "$(sql "SELECT count(*) FROM outbox")" 8 "queued messages are in the outbox"
+
+# Claim four: out of the outbox, one claim of w1's with four open.
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w1', 4, now(), 60)")" 4 "four claimed"
+assert_eq "$(sql "SELECT worker || ' ' || cardinality(message_ids) || ' ' || open FROM claims")" "w1 4 4" "one claims row"
+assert_eq "$(sql "SELECT count(*) FROM outbox")" 4 "the others wait in the outbox"
+assert_eq "$(shown 1) $(shown 5)" "sending queued" "in flight shows as sending"
+M1=$(id 1) M2=$(id 2) M3=$(id 3) M4=$(id 4) M5=$(id 5)
+
+# Another worker: nothing to stamp, nothing to record.
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$M1, $M2, $M3]::bigint[], 'w2')")" 0 "w2 cannot stamp w1's claim"
+assert_eq "$(outcome w2 "$M1" sent)" 0 "w2 cannot record w1's message"
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$M1, $M2, $M3]::bigint[], 'w1')")" 3 "w1 stamps three"
+
+# A cancellation (tocsin_unqueue, which every cancelling site calls)
+# skips the ones in flight and cancels the ones still in the outbox.
+assert_eq "$(sql "SELECT tocsin_unqueue(ARRAY[$M1, $M5]::bigint[], 'test')")" 1 "only the one in the outbox is cancelled"
+assert_eq "$(shown 1) $(shown 5)" "sending cancelled" "the one in flight goes on"
+assert_eq "$(sql "SELECT error_message FROM messages WHERE id = $M5")" test "with the reason given"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M5")" 0 "the cancelled one left the outbox"
+assert_eq "$(sql "SELECT tocsin_unqueue(ARRAY[$M5]::bigint[], 'again') || ' ' || tocsin_unqueue('{}', NULL)")" "0 0" \
+  "cancelling again, or nothing, changes nothing"
+
+# Outcomes: sent, then the same again (nothing changes); a retry goes
+# back into the outbox.
+assert_eq "$(outcome w1 "$M1" sent)" 1 "sent recorded"
+assert_eq "$(outcome w1 "$M1" sent)" 0 "recorded twice: nothing changes"
+assert_eq "$(sql "SELECT attempts FROM messages WHERE id = $M1")" 1 "one attempt"
+assert_eq "$(outcome w1 "$M2" retry)" 1 "retry recorded"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M2")" 1 "a retry is back in the outbox"
+assert_eq "$(sql "SELECT open || ' ' || ($M2 = ANY (message_ids)) FROM claims")" "2 false" "and out of the claim"
+# Release: M4 (never stamped) goes back.
+assert_eq "$(sql "SELECT tocsin_release_claims(ARRAY[$M4]::bigint[], 'w2')")" 0 "w2 cannot release w1's claim"
+assert_eq "$(sql "SELECT tocsin_release_claims(ARRAY[$M4]::bigint[], 'w1')")" 1 "released"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M4")" 1 "released: back in the outbox"
+
+# The lease runs out with M3 stamped: unknown, never back in the outbox.
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 0 "the lease still runs"
+sql "UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 1 "the sweep judges the one left"
+assert_eq "$(sql "SELECT state || ' ' || claimed_by FROM messages WHERE id = $M3")" "unknown w1" "stamped: unknown"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M3") $(sql "SELECT count(*) FROM claims")" "0 0" \
+  "not queued again, and the claim is gone"
+assert_eq "$(outcome w1 "$M3" sent)" 1 "its worker's late outcome is still taken"
+
+# An unstamped claim whose lease runs out: back in the outbox.
+N=$(sql "SELECT string_agg(id::text, ',') FROM tocsin_claim($S, 'w3', 2, now(), 60)")
+sql "UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 2 "both swept"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($N)")" 2 "never stamped: back in the outbox"
+
+# A queued message changed by hand (no tocsin_unqueue) keeps a stale
+# outbox row: the claim drops the row and never sends the message.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT org_id, id, 'twilio', '+14155552798', 'hand', 'GSM-7', 1, 'bulk' FROM senders" >/dev/null
+M6=$(sql "SELECT id FROM messages WHERE body = 'hand'")
+sql "UPDATE messages SET state = 'cancelled' WHERE id = $M6" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M6")" 1 "changed by hand: its outbox row stays"
+
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w4', 10, now(), 60) WHERE id = $M6")" 0 "a stale outbox row is not claimed"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M6")" 0 "and it is gone"
+sql "DELETE FROM claims" >/dev/null
+
+# A STOP (as the gateway commits it) while a message waits in the outbox,
+# and while another is claimed but not yet stamped: neither is ever sent.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT s.org_id, s.id, 'twilio', '+14155552799', 'stop' || g, 'GSM-7', 1, 'bulk'
+       FROM senders s, generate_series(1, 2) g" >/dev/null
+P1=$(sql "SELECT id FROM messages WHERE body = 'stop1'") P2=$(sql "SELECT id FROM messages WHERE body = 'stop2'")
+sql "DELETE FROM outbox WHERE id = $P2;
+     INSERT INTO claims (worker, message_ids, lo, hi, open, blasts, lease_until)
+     VALUES ('w5', ARRAY[$P2]::bigint[], $P2, $P2, 1, false, now() + interval '1 minute')" >/dev/null
+assert_eq "$(sql "SELECT action FROM tocsin_receive_inbound('twilio', 'SMstop2799', $S, '+14155552799', 'STOP', 0,
+                                                             'opt_out', NULL, false, NULL, NULL, NULL)")" opted_out "STOP"
+assert_eq "$(sql "SELECT state || ' ' || (SELECT count(*) FROM outbox WHERE id = $P1) FROM messages WHERE id = $P1")" \
+  "cancelled 0" "in the outbox: cancelled, out of the outbox"
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w6', 100, now(), 60) WHERE id IN ($P1, $P2)")" 0 "neither is claimed"
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$P2]::bigint[], 'w5')")" 0 "claimed: the stamp refuses it"
+assert_eq "$(sql "SELECT state FROM messages WHERE id = $P2")" suppressed "and suppresses it"
+assert_eq "$(sql "SELECT count(*) FROM send_stamps WHERE $P1 = ANY (message_ids) OR $P2 = ANY (message_ids)")" 0 "never stamped"
+sql "DELETE FROM claims" >/dev/null
+
+# The claim writes nothing a trigger could see: the stamp tells the
+# dashboard (NOTIFY tocsin_conversations, sent at its commit, before the
+# carrier request) that the answer in a conversation is on its way.
+CONV=$(sql "WITH ct AS (INSERT INTO contacts (org_id, phone) SELECT id, '+14155552797' FROM orgs RETURNING id, org_id)
+            INSERT INTO conversations (org_id, contact_id, sender_id) SELECT org_id, id, $S FROM ct RETURNING id")
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
+     SELECT org_id, id, 'twilio', '+14155552797', 'answer', 'GSM-7', 1, 'conversational', $CONV FROM senders" >/dev/null
+A=$(sql "SELECT id FROM messages WHERE body = 'answer'")
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($S, 'w7', 100, now(), 60) WHERE id = $A")" 1 "the answer is claimed"
+events=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" 2>&1 <<SQL
+LISTEN tocsin_conversations;
+SELECT count(*) FROM tocsin_mark_going(ARRAY[$A]::bigint[], 'w7');
+SQL
+)
+assert_eq "$(grep -c 'Asynchronous notification "tocsin_conversations"' <<<"$events")" 1 "the stamp sends one event"
+assert_contains "$events" "\"conversation_id\" : $CONV, \"event\" : \"status\"" "a status event of its conversation"
+assert_eq "$(sql "SELECT tocsin_message_shown_state(id, state) FROM messages WHERE id = $A")" sending "which now shows it sending"
+sql "DELETE FROM claims" >/dev/null
+
+# A deleted message takes its outbox row along.
+sql "DELETE FROM messages WHERE id = $M4" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M4")" 0 "no outbox row without its message"
+echo "test_outbox: ok"
