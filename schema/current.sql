@@ -2313,7 +2313,8 @@ CREATE TABLE public.conversations (
     assignee_active_at timestamp with time zone,
     CONSTRAINT conversations_state_check CHECK ((state = ANY (ARRAY['open'::text, 'closed'::text]))),
     CONSTRAINT conversations_unread_check CHECK ((unread >= 0))
-);
+)
+WITH (fillfactor='80');
 
 
 --
@@ -2766,6 +2767,8 @@ CREATE FUNCTION public.tocsin_inbound_is_consent(p_intent text) RETURNS boolean
 
 CREATE FUNCTION public.tocsin_inbound_journal_apply(p_limit integer) RETURNS TABLE(applied integer, failed integer, more boolean)
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    SET jit TO 'off'
     AS $$
 DECLARE
     v_ids bigint[];
@@ -2809,7 +2812,7 @@ BEGIN
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
             array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
         applied := n;
-    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
             BEGIN
                 PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
@@ -2819,7 +2822,8 @@ BEGIN
                 WHEN unique_violation THEN
                     -- stored meanwhile by another path: the next call finds it a duplicate
                     v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation THEN
+                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                    -- raise_exception: what 007's checks raise (a sender gone)
                     INSERT INTO inbound_journal_failed
                     SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
                     failed := failed + 1;
@@ -4877,6 +4881,7 @@ CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_nestloop TO 'off'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -4946,15 +4951,23 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
             SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
-            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, c.id AS contact_id,
-                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
-              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
+                       IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
+              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
@@ -5007,6 +5020,7 @@ END $$;
 CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -5042,8 +5056,14 @@ BEGIN
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
                      LIMIT 1) IS NULL -- a per-row index lookup, never a join
+               -- A retry of a journaled reply: found, not inserted. One racing
+               -- a batch still running fails this one on the unique key (no
+               -- ON CONFLICT: a speculative insert costs a fifth more), and
+               -- the gateway applies its messages one by one.
+               AND (SELECT 1 FROM inbound_journal i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL
              ORDER BY u.ord
-            ON CONFLICT (provider, provider_message_id) DO NOTHING
             RETURNING provider, provider_message_id)
         SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
@@ -8733,7 +8753,7 @@ CREATE INDEX conversation_notes_conversation ON public.conversation_notes USING 
 -- Name: conversations_assignee; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id) WHERE (state = 'open'::text);
 
 
 --
@@ -8754,7 +8774,7 @@ CREATE UNIQUE INDEX conversations_one_open ON public.conversations USING btree (
 -- Name: conversations_org_open; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id) WHERE (state = 'open'::text);
 
 
 --
@@ -9409,14 +9429,6 @@ ALTER TABLE ONLY public.import_uploads
 
 ALTER TABLE ONLY public.import_uploads
     ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
-
-
---
--- Name: inbound_journal inbound_journal_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_journal
-    ADD CONSTRAINT inbound_journal_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.senders(id);
 
 
 --
