@@ -94,23 +94,29 @@ const struct api_route api_routes[] = {
     ROUTE_FN("GET", "/api/me", API_VOLUNTEER, API_HALF, NULL, api_me),
     /* the second factor (api_two_factor.c, api_two_factor_sql.h): the
      * login's second step and enrolment are open to a half-logged-in
-     * session, and only they are */
-    ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF, NULL, api_login_code),
-    ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, 0, NULL, SQL_TF_STATUS),
-    ROUTE_FN("POST", "/api/two-factor/enrol", API_VOLUNTEER, API_HALF, NULL, api_two_factor_enrol),
-    ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF, NULL,
-             api_two_factor_confirm),
-    ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, 0, NULL, api_two_factor_disable),
-    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, 0, NULL,
+     * session, and only they are. It is the session's own account's: read
+     * as hers even while she acts in a chapter (API_OWN), changed only
+     * when she does not (API_NOT_ACTING). */
+    ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF | API_NOT_ACTING, NULL,
+             api_login_code),
+    ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, API_OWN, NULL, SQL_TF_STATUS),
+    ROUTE_FN("POST", "/api/two-factor/enrol", API_VOLUNTEER, API_HALF | API_NOT_ACTING, NULL,
+             api_two_factor_enrol),
+    ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF | API_NOT_ACTING,
+             NULL, api_two_factor_confirm),
+    ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, API_NOT_ACTING, NULL,
+             api_two_factor_disable),
+    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, API_NOT_ACTING, NULL,
              api_two_factor_renew),
-    /* a person's own sessions (api_sessions.c) */
-    ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, 0, NULL, api_sessions_list),
-    ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, 0, NULL, api_session_end),
+    /* a person's own sessions (api_sessions.c): her own account's even
+     * while she acts in a chapter (API_OWN) */
+    ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, API_OWN, NULL, api_sessions_list),
+    ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, API_OWN, NULL, api_session_end),
     ROUTE_FN("POST", "/api/invites", API_ADMIN, 0, NULL, api_invite_create),
     /* The invite's token is in the body: a path would put it in access logs. */
     ROUTE_FN("POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_show),
     ROUTE_FN("POST", "/api/invite/accept", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_accept),
-    ROUTE_FN("POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, api_logout_everywhere),
+    ROUTE_FN("POST", "/api/logout-everywhere", API_VOLUNTEER, API_OWN, NULL, api_logout_everywhere),
     ROUTE_SQL("GET", "/api/users", API_LEAD, 0, NULL, SQL_USERS),
     ROUTE_SQL("POST", "/api/users/:id/disable", API_ADMIN, 0, NULL, SQL_USER_DISABLE),
     ROUTE_SQL("POST", "/api/users/:id/enable", API_ADMIN, 0, NULL, SQL_USER_ENABLE),

@@ -50,6 +50,7 @@ struct api_call {
     char org_id[24], user_id[24], role[16], session_id[24];
     char stage[8];  /* the session's: "full", or "code"/"enrol" while half logged in */
     char region[3]; /* the org's phone_region, "" when it has none (schema 039) */
+    int acting;     /* a national admin's session acting in a chapter (schema 028) */
     enum api_role role_level;
     char csrf[64];
     const char *params[API_MAX_PARAMS];
@@ -63,6 +64,15 @@ typedef void (*api_handler)(struct api_call *call);
 /* Open to a half-logged-in session too (password right, second factor
  * owed: api_two_factor.c); every other route answers it 401. */
 #define API_HALF 2u
+/* The session's own account: $1..$3 are her home org, user and role even
+ * while she acts in a chapter (her sessions: ending them only takes
+ * access away, and she must be able to from anywhere). */
+#define API_OWN 4u
+/* Her own account's security settings (two-factor login): refused, 409
+ * acting_in_chapter, while she acts in a chapter, where the acting
+ * account must never gain them and her own must not change from a
+ * session scoped to another org. */
+#define API_NOT_ACTING 8u
 /* How long a half-logged-in session lives: the time to find the phone
  * and type a code, or to enrol one. */
 #define API_HALF_LOGIN_S 600
@@ -287,6 +297,17 @@ struct events_hub *dash_events_new(struct dashboard *dash);
 int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
 void dash_events_subscribe(struct events_hub *h, struct api_call *call);
+/* The integer member key of a NOTIFY payload o, or 0 when absent or of
+ * another type (events.c). */
+long long dash_json_id(json_t *o, const char *key);
+/* Sends msg (a whole SSE event) to every stream of org whose session's
+ * role is at least min_role. */
+void dash_events_send_org(struct events_hub *h, long long org, enum api_role min_role,
+                          const char *msg, size_t len);
+/* LISTENs on tocsin_alerts: an audit alert raised or acknowledged goes to
+ * its org's admins as "event: alert" (events_alerts.c). Returns 0 or -1. */
+struct tocsin_db;
+int dash_events_alerts_listen(struct events_hub *h, struct tocsin_db *db);
 /* Ends the streams of a session (logout). */
 void dash_events_end_session(struct events_hub *h, const char *session_id);
 /* Rechecks the session of every open stream against the database (soon,

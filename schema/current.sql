@@ -6,6 +6,43 @@
 
 
 --
+-- Name: tocsin_acting_account_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_account_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id AND u.national_user_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a national admin''s acting account has no % of its own: she signs in to her own organisation',
+            TG_ARGV[0] USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_acting_visits_end(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_visits_end(p_org bigint, p_user bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_n int := 0;
+BEGIN
+    FOR v_s IN SELECT * FROM sessions s WHERE s.acting_org_id = p_org AND s.acting_user_id = p_user
+                  FOR UPDATE
+    LOOP
+        PERFORM tocsin_chapter_window_end(v_s);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END $$;
+
+
+--
 -- Name: tocsin_api_error(integer, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -123,6 +160,21 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, json_build_object('id', v.id, 'acknowledged_at', v.acknowledged_at,
                                                'acknowledged_by', v.acknowledged_by);
+END $$;
+
+
+--
+-- Name: tocsin_audit_alert_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alert_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_alerts', json_build_object(
+        'org_id', NEW.org_id, 'alert_id', NEW.id,
+        'event', CASE WHEN TG_OP = 'INSERT' THEN 'raised' ELSE 'acknowledged' END)::text);
+    RETURN NULL;
 END $$;
 
 
@@ -2270,7 +2322,8 @@ CREATE TABLE public.conversations (
     assignee_active_at timestamp with time zone,
     CONSTRAINT conversations_state_check CHECK ((state = ANY (ARRAY['open'::text, 'closed'::text]))),
     CONSTRAINT conversations_unread_check CHECK ((unread >= 0))
-);
+)
+WITH (fillfactor='80');
 
 
 --
@@ -2723,6 +2776,8 @@ CREATE FUNCTION public.tocsin_inbound_is_consent(p_intent text) RETURNS boolean
 
 CREATE FUNCTION public.tocsin_inbound_journal_apply(p_limit integer) RETURNS TABLE(applied integer, failed integer, more boolean)
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    SET jit TO 'off'
     AS $$
 DECLARE
     v_ids bigint[];
@@ -2766,7 +2821,7 @@ BEGIN
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
             array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
         applied := n;
-    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
             BEGIN
                 PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
@@ -2776,7 +2831,8 @@ BEGIN
                 WHEN unique_violation THEN
                     -- stored meanwhile by another path: the next call finds it a duplicate
                     v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation THEN
+                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                    -- raise_exception: what 007's checks raise (a sender gone)
                     INSERT INTO inbound_journal_failed
                     SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
                     failed := failed + 1;
@@ -4454,7 +4510,11 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
                       'sessions', (SELECT count(*) FROM sessions s
-                                    WHERE s.user_id = u.id AND s.expires_at > now()))
+                                    WHERE s.user_id = u.id AND s.expires_at > now()),
+                      -- an acting account's: national admins' sessions in it now
+                      'visits', (SELECT count(*) FROM sessions s
+                                  WHERE s.acting_user_id = u.id AND s.acting_org_id = u.org_id
+                                    AND s.acting_until > now() AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -4841,6 +4901,7 @@ CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_nestloop TO 'off'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -4910,15 +4971,23 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
             SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
-            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, c.id AS contact_id,
-                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
-              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
+                       IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
+              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
@@ -4971,6 +5040,7 @@ END $$;
 CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -5006,8 +5076,14 @@ BEGIN
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
                      LIMIT 1) IS NULL -- a per-row index lookup, never a join
+               -- A retry of a journaled reply: found, not inserted. One racing
+               -- a batch still running fails this one on the unique key (no
+               -- ON CONFLICT: a speculative insert costs a fifth more), and
+               -- the gateway applies its messages one by one.
+               AND (SELECT 1 FROM inbound_journal i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL
              ORDER BY u.ord
-            ON CONFLICT (provider, provider_message_id) DO NOTHING
             RETURNING provider, provider_message_id)
         SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
@@ -6374,7 +6450,11 @@ DECLARE
     inv invites;
     v_stage text;
 BEGIN
-    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
+    -- Never a national admin's acting account (schema 028): it shares her
+    -- email but signs in nowhere, and the chapter's provider vouching for
+    -- that address must not open it.
+    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email)
+                                 AND national_user_id IS NULL;
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
         UPDATE invites i SET used_at = now()
          WHERE i.id = (SELECT id FROM invites
@@ -7833,7 +7913,8 @@ CREATE VIEW public.tocsin_session_scopes AS
     COALESCE(c.id, s.user_id) AS user_id,
     COALESCE(c.role, u.role) AS role,
     (c.id IS NOT NULL) AS acting,
-    s.stage
+    s.stage,
+    u.role AS home_role
    FROM ((public.sessions s
      JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
      LEFT JOIN LATERAL ( SELECT cu.org_id,
@@ -8692,7 +8773,7 @@ CREATE INDEX conversation_notes_conversation ON public.conversation_notes USING 
 -- Name: conversations_assignee; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id) WHERE (state = 'open'::text);
 
 
 --
@@ -8713,7 +8794,7 @@ CREATE UNIQUE INDEX conversations_one_open ON public.conversations USING btree (
 -- Name: conversations_org_open; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id) WHERE (state = 'open'::text);
 
 
 --
@@ -8927,6 +9008,13 @@ CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) W
 
 
 --
+-- Name: audit_alerts audit_alerts_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_alerts_notify AFTER INSERT OR UPDATE OF acknowledged_at ON public.audit_alerts FOR EACH ROW EXECUTE FUNCTION public.tocsin_audit_alert_notify();
+
+
+--
 -- Name: audit_events audit_events_alerts; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9032,6 +9120,13 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 
 
 --
+-- Name: recovery_codes recovery_codes_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.recovery_codes FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('recovery codes');
+
+
+--
 -- Name: senders senders_changed_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9060,6 +9155,13 @@ CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH 
 
 
 --
+-- Name: sessions sessions_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('sessions');
+
+
+--
 -- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9071,6 +9173,13 @@ CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FO
 --
 
 CREATE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_seen_at ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_user_active();
+
+
+--
+-- Name: user_totp user_totp_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_totp_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.user_totp FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('authenticator');
 
 
 --
@@ -9340,14 +9449,6 @@ ALTER TABLE ONLY public.import_uploads
 
 ALTER TABLE ONLY public.import_uploads
     ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
-
-
---
--- Name: inbound_journal inbound_journal_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_journal
-    ADD CONSTRAINT inbound_journal_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.senders(id);
 
 
 --

@@ -585,6 +585,19 @@ function peopleView(data, me, refresh, linkOut, err) {
                   },
                   'Log out everywhere',
                 ),
+            // An acting account has no sessions of its own: its national
+            // admin's visit ends instead (her own session goes on at home).
+            u.disabled || !u.national || !u.visits
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'end-visit',
+                    onclick: () => act(() => api('POST', `/api/users/${u.id}/revoke-sessions`)),
+                  },
+                  'End visit',
+                ),
             u.disabled || !u.two_factor
               ? null
               : h(

@@ -299,7 +299,19 @@ static const struct tocsinctl_verb verbs[] = {
      "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
      "The worker expands it into messages when it is due.\n"
      "Above the org's blast_approval_over (the two-person rule) it is refused\n"
-     "until a lead or an admin approves the blast in the dashboard (exit 1).\n"},
+     "until a lead or an admin approves the blast in the dashboard or with\n"
+     "tocsinctl blast approve (exit 1).\n"},
+    {"blast", "approve", "ID --as EMAIL [--count N]", DB, tocsinctl_blast_approve,
+     "approve a blast as a second person (the two-person rule)",
+     "Approves a draft or scheduled blast as the account EMAIL, as the dashboard's\n"
+     "Approve does, under the same rules: EMAIL is a lead or an admin of the\n"
+     "blast's org (another org's blast does not exist for her) and did not create\n"
+     "it; N is the audience count she was shown and must still be the count now.\n"
+     "Without --count it approves nothing: it shows the blast (body, list, filter,\n"
+     "sender, audience now, who made it) and the command that approves exactly\n"
+     "that, and exits 1. Audited as blast.approve under EMAIL's account; editing the\n"
+     "blast's body, list, filter or sender afterwards voids the approval.\n"
+     "Exit 2 for usage, 1 when refused.\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
      "Pauses a sending blast: its messages stay queued and no worker claims them\n"

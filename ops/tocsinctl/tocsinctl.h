@@ -84,6 +84,7 @@ int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv); /* blast_approve.c */
 int tocsinctl_blast_pause(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_resume(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_cancel(struct tocsinctl *ctl, int argc, char **argv);

@@ -248,3 +248,46 @@ BEGIN
     v_chapter := tocsin_chapter_window_end(v_s);
     RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
 END $$;
+
+-- The acting account signs in nowhere: no password (schema 028's check),
+-- and no session, authenticator or recovery code of its own either. The
+-- dashboard never asks for one (a session acting in a chapter reaches
+-- her own account's sessions and two-factor login, or is refused:
+-- api.c's API_OWN and API_NOT_ACTING); this holds even for a statement
+-- that reached the database with the acting account's id, e.g. a request
+-- whose window ran out in flight.
+CREATE OR REPLACE FUNCTION tocsin_acting_account_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id AND u.national_user_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a national admin''s acting account has no % of its own: she signs in to her own organisation',
+            TG_ARGV[0] USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER sessions_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON sessions
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('sessions');
+CREATE OR REPLACE TRIGGER user_totp_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON user_totp
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('authenticator');
+CREATE OR REPLACE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON recovery_codes
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('recovery codes');
+
+-- A chapter's admin ends the visits of a national admin's acting account
+-- p_user of her org p_org (People, "end sessions"): the windows of the
+-- sessions acting as it close, on the record as every leaving is. The
+-- sessions themselves are the national org's and go on there: the
+-- chapter's authority ends at its own door. Returns how many ended.
+CREATE OR REPLACE FUNCTION tocsin_acting_visits_end(p_org bigint, p_user bigint) RETURNS int
+    LANGUAGE plpgsql AS $$
+DECLARE
+    v_s sessions;
+    v_n int := 0;
+BEGIN
+    FOR v_s IN SELECT * FROM sessions s WHERE s.acting_org_id = p_org AND s.acting_user_id = p_user
+                  FOR UPDATE
+    LOOP
+        PERFORM tocsin_chapter_window_end(v_s);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END $$;
