@@ -93,20 +93,11 @@ static int valid_count(const char *s)
 
 int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
 {
-    const char *as = NULL, *count = NULL, *pos[1];
+    const char *as = NULL, *count = NULL, *id;
     const struct ctl_opt opts[] = {CTL_NEEDED("--as", as), CTL_VALUE("--count", count), CTL_END};
-    int go =
-        ctl_begin(ctl, argc, argv,
-                  &(struct ctl_args){
-                      .opts = opts, .pos = pos, .maxpos = 1, .pos_missing = "missing blast ID"});
+    int go = tocsinctl_blast_begin(ctl, argc, argv, opts, &id, NULL);
     if (go != CTL_GO)
         return go;
-    if (!ctl_valid_id(pos[0])) {
-        fprintf(stderr,
-                "tocsinctl blast approve: invalid blast id \"%s\": must be a positive integer\n",
-                pos[0]);
-        return TOCSINCTL_USAGE;
-    }
     if (strlen(as) > APPROVE_EMAIL_MAX || !strchr(as, '@')) {
         fprintf(stderr, "tocsinctl blast approve: invalid --as \"%.60s\": an account's email\n",
                 as);
@@ -123,23 +114,23 @@ int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
     if (!conn)
         return TOCSINCTL_FAIL;
     char user[24], org[24], now[24];
-    if (find_user(conn, as, user, org) != 0 || show(conn, pos[0], org, as, now) != 0)
+    if (find_user(conn, as, user, org) != 0 || show(conn, id, org, as, now) != 0)
         return TOCSINCTL_FAIL;
     if (!count) {
         printf("not approved: to approve what is shown, run\n"
                "  tocsinctl blast approve %s --as %s --count %s\n",
-               pos[0], as, now);
+               id, as, now);
         return TOCSINCTL_FAIL;
     }
     /* The function checks again, under the blast's lock, that the count
      * is still the audience's and that she may approve it. */
-    const char *params[] = {org, pos[0], user, count};
+    const char *params[] = {org, id, user, count};
     PGresult *res = tocsinctl_exec(
         conn, "blast approve",
         "SELECT tocsin_blast_approve($1::bigint, $2::bigint, $3::bigint, $4::bigint)", 4, params);
     if (!res)
         return TOCSINCTL_FAIL;
     PQclear(res);
-    printf("approved blast %s for %s members as %s\n", pos[0], count, as);
+    printf("approved blast %s for %s members as %s\n", id, count, as);
     return TOCSINCTL_OK;
 }

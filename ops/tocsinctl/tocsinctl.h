@@ -82,6 +82,12 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
+/* Starts `blast VERB ID [opts]` (ctl_begin, then the id's form) and, when
+ * conn is not NULL, connects: CTL_GO with *id (and *conn) set, or the exit
+ * status to stop with (blast.c; blast_approve.c uses it too). */
+struct ctl_opt;
+int tocsinctl_blast_begin(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_opt *opts,
+                          const char **id, PGconn **conn);
 int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv); /* blast_approve.c */
