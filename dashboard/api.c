@@ -19,11 +19,14 @@
  * user is not disabled. Sliding never moves expires_at past the absolute
  * end, so what the table says is what holds. Its org, user and role are
  * what tocsin_session_scopes resolves (its own, or the chapter a national
- * admin acts in: schema 028), so every statement is scoped the one way.
+ * admin acts in: schema 028), so every statement is scoped the one way;
+ * that org's phone_region (schema 039) comes along for api_import_region.
  * A half-logged-in session (stage 'code' or 'enrol', schema 030) never
- * slides: it has the few minutes its login gave it. */
+ * slides: it has the few minutes its login gave it. The home_* columns are
+ * the session's own account, for the routes that act on it (API_OWN). */
 static const char session_sql[] =
-    "WITH s AS (SELECT id, org_id, user_id, role, csrf_token, last_seen_at, stage"
+    "WITH s AS (SELECT id, org_id, user_id, role, csrf_token, last_seen_at, stage, acting,"
+    "                  home_org_id, home_user_id, home_role"
     "             FROM tocsin_session_scopes"
     "            WHERE token_hash = $1 AND expires_at > now()"
     "              AND created_at > now() - make_interval(secs => $3::int)),"
@@ -32,7 +35,10 @@ static const char session_sql[] =
     "                                     created_at + make_interval(secs => $3::int))"
     "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds'"
     "              AND stage = 'full')"
-    " SELECT id, org_id, user_id, role, csrf_token, stage FROM s";
+    " SELECT id, org_id, user_id, role, csrf_token, stage, acting, home_org_id, home_user_id,"
+    "        home_role,"
+    "        (SELECT coalesce(phone_region, '') FROM orgs WHERE orgs.id = s.org_id) AS phone_region"
+    "   FROM s";
 
 int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols)
 {
@@ -59,8 +65,8 @@ int api_add_phone(struct api_call *call, const char *phone)
 {
     char e164[TOCSIN_E164_MAX + 1], why[160];
     size_t n = phone ? strlen(phone) : 0;
-    if (n == 0 || tocsin_phone_normalize(phone, n, api_import_region(call->dash), e164, why,
-                                         sizeof why) != 0) {
+    if (n == 0 ||
+        tocsin_phone_normalize(phone, n, api_import_region(call), e164, why, sizeof why) != 0) {
         tocsin_http_error(call->req, 400, "invalid", "%s", n ? why : "type the phone number");
         return -1;
     }
@@ -369,8 +375,22 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
         tocsin_http_error(call->req, 401, "unauthenticated", "log in first");
         return;
     }
-    static const char *const names[] = {"id", "org_id", "user_id", "role", "csrf_token", "stage"};
-    enum { I_ID, I_ORG, I_USER, I_ROLE, I_CSRF, I_STAGE };
+    static const char *const names[] = {"id",           "org_id",    "user_id",     "role",
+                                        "csrf_token",   "stage",     "acting",      "home_org_id",
+                                        "home_user_id", "home_role", "phone_region"};
+    enum {
+        I_ID,
+        I_ORG,
+        I_USER,
+        I_ROLE,
+        I_CSRF,
+        I_STAGE,
+        I_ACTING,
+        I_HORG,
+        I_HUSER,
+        I_HROLE,
+        I_REGION
+    };
     int col[ARRAY_SIZE(names)];
     if (dash_columns(r->res, names, ARRAY_SIZE(names), col)) {
         tocsin_http_error(call->req, 500, "internal", "the request failed");
@@ -382,6 +402,15 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
     snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_ROLE]));
     snprintf(call->csrf, sizeof call->csrf, "%s", PQgetvalue(r->res, 0, col[I_CSRF]));
     snprintf(call->stage, sizeof call->stage, "%s", PQgetvalue(r->res, 0, col[I_STAGE]));
+    snprintf(call->region, sizeof call->region, "%s", PQgetvalue(r->res, 0, col[I_REGION]));
+    call->acting = strcmp(PQgetvalue(r->res, 0, col[I_ACTING]), "t") == 0;
+    /* Her own account's route: her home org, user and role, acting or not
+     * (the acting account has no sessions or authenticator of its own). */
+    if (call->route->flags & API_OWN) {
+        snprintf(call->org_id, sizeof call->org_id, "%s", PQgetvalue(r->res, 0, col[I_HORG]));
+        snprintf(call->user_id, sizeof call->user_id, "%s", PQgetvalue(r->res, 0, col[I_HUSER]));
+        snprintf(call->role, sizeof call->role, "%s", PQgetvalue(r->res, 0, col[I_HROLE]));
+    }
     call->role_level = strcmp(call->role, "admin") == 0  ? API_ADMIN
                        : strcmp(call->role, "lead") == 0 ? API_LEAD
                                                          : API_VOLUNTEER;
@@ -401,6 +430,12 @@ static void session_found(const struct tocsin_db_result *r, void *ctx)
     }
     if (is_state_changing(call) && !csrf_ok(call)) {
         tocsin_http_error(call->req, 403, "csrf", "missing or wrong X-CSRF-Token header");
+        return;
+    }
+    if (call->acting && (call->route->flags & API_NOT_ACTING)) {
+        tocsin_http_error(call->req, 409, "acting_in_chapter",
+                          "you are acting in a chapter: your own account's two-factor login is "
+                          "changed only from your own organisation; leave the chapter first");
         return;
     }
     run(call, p->path_params, p->npath);

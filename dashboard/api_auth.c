@@ -274,8 +274,9 @@ void api_logout(struct api_call *call)
 /* "Log out everywhere": every session of the caller ends, this one too,
  * or with {"keep_this": true} every other one ("everywhere else").
  * Deleting them notifies tocsin_sessions, which closes their streams in
- * every dashboard process. The caller is the session's own user (not her
- * acting account while she acts in a chapter). */
+ * every dashboard process. The caller is the session's own user (API_OWN:
+ * not her acting account while she acts in a chapter), audited in her own
+ * org. */
 void api_logout_everywhere(struct api_call *call)
 {
     const char *keep = api_body_text(call, "keep_this");

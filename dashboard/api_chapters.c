@@ -3,9 +3,26 @@
  * (a link shown once, made as every invite's), enter a chapter for a
  * bounded window with a reason, and leave it. The handlers add what SQL
  * cannot make (a token, the session's id); the rules and the audit of
- * both orgs are schema/functions/chapters.sql. The list and creating a
- * chapter are SQL alone (api_routes.c). */
+ * both orgs are schema/functions/chapters.sql. Creating a chapter checks
+ * its phone region against libphonenumber's regions here (lib/phone); the
+ * list is SQL alone (api_routes.c). */
+#include <string.h>
+
+#include "api_chapters_sql.h"
 #include "dashboard.h"
+#include "phone.h"
+
+/* Fields: name, slug, phone_region (absent or null: the deployment's). */
+void api_chapter_create(struct api_call *call)
+{
+    const char *region = call->params[5];
+    char err[200];
+    if (region && tocsin_phone_region_check("phone_region", region, err, sizeof err) != 0) {
+        tocsin_http_error(call->req, 400, "invalid", "%s", err);
+        return;
+    }
+    api_run_sql(call, SQL_CHAPTER_CREATE);
+}
 
 void api_chapter_invite(struct api_call *call)
 {

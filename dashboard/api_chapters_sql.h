@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * api_chapters_sql.h — a national admin's chapter statements that are SQL
- * alone: the list, and a chapter created. Scoped by $1 the caller's org
+ * api_chapters_sql.h — a national admin's chapter statements: the list,
+ * and a chapter created (api_chapter_create checks its phone region). Scoped by $1 the caller's org
  * (404 unless it is a national one) and $2 the admin; the rules are
  * schema/functions/chapters.sql, the handlers api_chapters.c. */
 #ifndef DASHBOARD_API_CHAPTERS_SQL_H
@@ -8,7 +8,10 @@
 
 #define SQL_CHAPTERS "SELECT status, body FROM tocsin_chapters($1::bigint)"
 
+/* $6: the chapter's phone region (NULL: the deployment's), checked by
+ * api_chapter_create against libphonenumber's regions first. */
 #define SQL_CHAPTER_CREATE                                                                         \
-    "SELECT status, body FROM tocsin_chapter_create($1::bigint, $2::bigint, $4::text, $5::text)"
+    "SELECT status, body FROM tocsin_chapter_create($1::bigint, $2::bigint, $4::text, $5::text,"   \
+    " $6::text)"
 
 #endif

@@ -45,7 +45,7 @@ struct import_job {
     char *column; /* an opt-out list's phone column (NULL: a contacts import) */
     int opt_outs;
     long long campaign_id; /* an outreach campaign's audience (0: none) */
-    const char *region;    /* api_import_region(): the configuration's, alive as long */
+    char region[3];        /* api_import_region()'s, copied */
     size_t csvlen;
     long long org_id, user_id;
     int rc;
@@ -229,10 +229,15 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-const char *api_import_region(const struct dashboard *dash)
+const char *api_default_region(const struct dashboard *dash)
 {
     const char *r = dash->d->cfg.default_region;
     return r && *r ? r : "US";
+}
+
+const char *api_import_region(const struct api_call *call)
+{
+    return call->region[0] ? call->region : api_default_region(call->dash);
 }
 
 void api_import_start(struct api_call *call, const struct api_import_request *r)
@@ -257,7 +262,7 @@ void api_import_start(struct api_call *call, const struct api_import_request *r)
     j->filename =
         dup_or_null(filename && *filename && strlen(filename) <= 200 ? filename : "upload.csv");
     j->campaign_id = r->campaign_id;
-    j->region = api_import_region(call->dash);
+    snprintf(j->region, sizeof j->region, "%s", api_import_region(call));
     j->org_id = strtoll(call->org_id, NULL, 10);
     j->user_id = strtoll(call->user_id, NULL, 10);
     if (!j->conninfo || !j->csv || (list && !j->list) || (column && !j->column) || !j->filename ||

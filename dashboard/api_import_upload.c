@@ -231,7 +231,7 @@ void api_import_preview(struct api_call *call)
     if (v) {
         v->preset_id = call->params[4];
         v->mapping_text = call->params[5];
-        v->region = api_import_region(call->dash);
+        v->region = api_import_region(call);
         v->columns = json_array();
         v->rows = json_array();
     }
@@ -344,7 +344,7 @@ struct commit_job {
     char *conninfo, *list, *filename;
     char preset[41];
     int opt_outs, chunks, rc;
-    const char *region; /* api_import_region(): the configuration's, alive as long */
+    char region[3]; /* api_import_region()'s, copied */
     long long org_id, user_id, upload_id;
     struct tocsin_import_mapping mapping;
     char err[300];
@@ -558,7 +558,7 @@ static void claimed(const struct tocsin_db_result *r, void *ctx)
     j->call = call;
     snprintf(j->preset, sizeof j->preset, "%s", p->id);
     j->opt_outs = p->opt_outs;
-    j->region = api_import_region(call->dash);
+    snprintf(j->region, sizeof j->region, "%s", api_import_region(call));
     j->chunks = (int)strtol(PQgetvalue(r->res, 0, 6), NULL, 10);
     j->conninfo = strdup(call->dash->d->cfg.database_url);
     j->list = PQgetisnull(r->res, 0, 4) ? NULL : strdup(PQgetvalue(r->res, 0, 4));

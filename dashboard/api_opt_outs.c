@@ -48,8 +48,8 @@ static int valid_utf8(const char *s, size_t len)
 /* The preview's rows as they are read (csv_preview.h): the header's
  * names, each row's values (cut to 200 bytes, "" when not text) and line,
  * and the column that looks like the numbers: by its name, else the first
- * whose value reads as a phone number in region (api_import_region(), the
- * import's, which the answer names). */
+ * whose value reads as a phone number in region (api_import_region(): the
+ * org's, as the import's; the answer names it). */
 struct opt_out_preview {
     json_t *columns, *rows, *lines;
     const char *region;
@@ -122,7 +122,7 @@ void api_opt_out_preview(struct api_call *call)
     struct opt_out_preview o = {.columns = json_array(),
                                 .rows = json_array(),
                                 .lines = json_array(),
-                                .region = api_import_region(call->dash),
+                                .region = api_import_region(call),
                                 .suggested = -1,
                                 .by_value = -1};
     if (!o.columns || !o.rows || !o.lines)

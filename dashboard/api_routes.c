@@ -45,6 +45,7 @@ static const char *const f_settings[] = {"name",
                                          "texting_hours_end",
                                          "release_after_minutes",
                                          "volunteer_max_conversations",
+                                         "phone_region",
                                          NULL};
 static const char *const f_privacy[] = {"retain_outbound_days", "retain_inbound_days",
                                         "retain_session_days",  "retain_audit_days",
@@ -79,7 +80,7 @@ static const char *const f_outreach_choice[] = {"choice_id", NULL};
 static const char *const f_review_answer[] = {"step_id", "choice_id", NULL};
 static const char *const f_protection[] = {"alert_export_over", "alert_claims_per_hour",
                                            "blast_approval_over", NULL};
-static const char *const f_chapter_create[] = {"name", "slug", NULL};
+static const char *const f_chapter_create[] = {"name", "slug", "phone_region", NULL};
 static const char *const f_chapter_enter[] = {"reason", "minutes", NULL};
 
 /* An upload's state and progress: the uploader's own only. */
@@ -93,23 +94,29 @@ const struct api_route api_routes[] = {
     ROUTE_FN("GET", "/api/me", API_VOLUNTEER, API_HALF, NULL, api_me),
     /* the second factor (api_two_factor.c, api_two_factor_sql.h): the
      * login's second step and enrolment are open to a half-logged-in
-     * session, and only they are */
-    ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF, NULL, api_login_code),
-    ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, 0, NULL, SQL_TF_STATUS),
-    ROUTE_FN("POST", "/api/two-factor/enrol", API_VOLUNTEER, API_HALF, NULL, api_two_factor_enrol),
-    ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF, NULL,
-             api_two_factor_confirm),
-    ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, 0, NULL, api_two_factor_disable),
-    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, 0, NULL,
+     * session, and only they are. It is the session's own account's: read
+     * as hers even while she acts in a chapter (API_OWN), changed only
+     * when she does not (API_NOT_ACTING). */
+    ROUTE_FN("POST", "/api/login/code", API_VOLUNTEER, API_HALF | API_NOT_ACTING, NULL,
+             api_login_code),
+    ROUTE_SQL("GET", "/api/two-factor", API_VOLUNTEER, API_OWN, NULL, SQL_TF_STATUS),
+    ROUTE_FN("POST", "/api/two-factor/enrol", API_VOLUNTEER, API_HALF | API_NOT_ACTING, NULL,
+             api_two_factor_enrol),
+    ROUTE_FN("POST", "/api/two-factor/enrol/confirm", API_VOLUNTEER, API_HALF | API_NOT_ACTING,
+             NULL, api_two_factor_confirm),
+    ROUTE_FN("POST", "/api/two-factor/disable", API_VOLUNTEER, API_NOT_ACTING, NULL,
+             api_two_factor_disable),
+    ROUTE_FN("POST", "/api/two-factor/recovery-codes", API_VOLUNTEER, API_NOT_ACTING, NULL,
              api_two_factor_renew),
-    /* a person's own sessions (api_sessions.c) */
-    ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, 0, NULL, api_sessions_list),
-    ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, 0, NULL, api_session_end),
+    /* a person's own sessions (api_sessions.c): her own account's even
+     * while she acts in a chapter (API_OWN) */
+    ROUTE_FN("GET", "/api/sessions", API_VOLUNTEER, API_OWN, NULL, api_sessions_list),
+    ROUTE_FN("POST", "/api/sessions/:id/end", API_VOLUNTEER, API_OWN, NULL, api_session_end),
     ROUTE_FN("POST", "/api/invites", API_ADMIN, 0, NULL, api_invite_create),
     /* The invite's token is in the body: a path would put it in access logs. */
     ROUTE_FN("POST", "/api/invite/show", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_show),
     ROUTE_FN("POST", "/api/invite/accept", API_VOLUNTEER, API_PUBLIC, NULL, api_invite_accept),
-    ROUTE_FN("POST", "/api/logout-everywhere", API_VOLUNTEER, 0, NULL, api_logout_everywhere),
+    ROUTE_FN("POST", "/api/logout-everywhere", API_VOLUNTEER, API_OWN, NULL, api_logout_everywhere),
     ROUTE_SQL("GET", "/api/users", API_LEAD, 0, NULL, SQL_USERS),
     ROUTE_SQL("POST", "/api/users/:id/disable", API_ADMIN, 0, NULL, SQL_USER_DISABLE),
     ROUTE_SQL("POST", "/api/users/:id/enable", API_ADMIN, 0, NULL, SQL_USER_ENABLE),
@@ -141,7 +148,7 @@ const struct api_route api_routes[] = {
     ROUTE_SQL("DELETE", "/api/conversations/:id/tags/:id", API_VOLUNTEER, 0, NULL, SQL_TAG_REMOVE),
 
     /* the org's settings (api_settings.c, schema/025) */
-    ROUTE_SQL("GET", "/api/settings", API_ADMIN, 0, NULL, SQL_SETTINGS),
+    ROUTE_FN("GET", "/api/settings", API_ADMIN, 0, NULL, api_settings_get),
     ROUTE_FN("POST", "/api/settings", API_ADMIN, 0, f_settings, api_settings_save),
     /* keeping less: retention, what volunteers see, forgetting a member
      * (api_privacy.c, schema/functions/retention.sql and forget.sql) */
@@ -272,7 +279,7 @@ const struct api_route api_routes[] = {
      * another org's ids are 404 unless the caller is the national admin of
      * that chapter, and then only to create, invite, or enter it (audited) */
     ROUTE_SQL("GET", "/api/chapters", API_ADMIN, 0, NULL, SQL_CHAPTERS),
-    ROUTE_SQL("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, SQL_CHAPTER_CREATE),
+    ROUTE_FN("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, api_chapter_create),
     ROUTE_FN("POST", "/api/chapters/:id/invites", API_ADMIN, 0, NULL, api_chapter_invite),
     ROUTE_FN("POST", "/api/chapters/:id/enter", API_ADMIN, 0, f_chapter_enter, api_chapter_enter),
     /* Leaving is the session's own: whatever role the acting account has. */

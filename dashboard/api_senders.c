@@ -159,8 +159,8 @@ void api_sender_add(struct api_call *call)
     struct tocsin_sender_checked ok;
     char err[400];
     double rate;
-    if (tocsin_sender_check(&in, dash->d->cfg.default_region,
-                            dash->d->cfg.allow_insecure_carrier_urls, &ok, err, sizeof err) != 0 ||
+    if (tocsin_sender_check(&in, api_import_region(call), dash->d->cfg.allow_insecure_carrier_urls,
+                            &ok, err, sizeof err) != 0 ||
         (limit && tocsin_sender_account_limit_check(limit, &rate, err, sizeof err) != 0)) {
         forget(in.secret);
         tocsin_http_error(call->req, 400, "invalid", "%s", err);
@@ -320,8 +320,8 @@ void api_sender_test(struct api_call *call)
         tocsin_http_error(call->req, 400, "invalid", "type the number to text");
         return;
     }
-    if (tocsin_phone_parse(phone, strlen(phone), call->dash->d->cfg.default_region, &p, err,
-                           sizeof err) != 0) {
+    if (tocsin_phone_parse(phone, strlen(phone), api_import_region(call), &p, err, sizeof err) !=
+        0) {
         tocsin_http_error(call->req, 400, "invalid", "%s", err);
         return;
     }

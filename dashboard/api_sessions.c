@@ -4,7 +4,9 @@
  * when it began and was last used) and ending any one of them. Ending a
  * session deletes it: NOTIFY tocsin_sessions then closes its live streams
  * in every dashboard (events.c). "Log out everywhere" is api_auth.c's; an
- * admin ending another user's sessions is SQL_USER_REVOKE. */
+ * admin ending another user's sessions is SQL_USER_REVOKE. Both routes
+ * are API_OWN: while a national admin acts in a chapter, $1 and $2 are
+ * still her own org and account, never the acting account's. */
 #include <string.h>
 
 #include "dashboard.h"

@@ -7,7 +7,12 @@
 #ifndef DASHBOARD_API_SETTINGS_SQL_H
 #define DASHBOARD_API_SETTINGS_SQL_H
 
-#define SQL_SETTINGS "SELECT 200, tocsin_org_settings_json(o) FROM orgs o WHERE o.id = $1::bigint"
+/* $4: the deployment's TOCSIN_DEFAULT_REGION, what an org without a
+ * phone_region reads numbers in (api_settings_get). */
+#define SQL_SETTINGS                                                                               \
+    "SELECT 200, (tocsin_org_settings_json(o)::jsonb"                                              \
+    "             || jsonb_build_object('default_phone_region', $4::text))::json"                  \
+    "  FROM orgs o WHERE o.id = $1::bigint"
 
 /* An admin's Senders screen (api_senders.c, schema/functions/senders.sql). */
 #define SQL_SENDER_DISABLE                                                                         \

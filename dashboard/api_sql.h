@@ -25,10 +25,15 @@
 
 #define SQL_INBOX "SELECT 200, tocsin_dashboard_inbox($1::bigint, $2::bigint, $3::text)"
 
+/* The org's 500 newest open conversations are chosen on conversations
+ * alone, then shown: no index keeps them in order (schema 036: a reply's
+ * update stays HOT), and sorting the rows of the view would join every
+ * open conversation to its contact first. */
 #define SQL_ALL_OPEN                                                                               \
-    "SELECT 200, (" LIST_OF(                                                                       \
-        "r.org_id = $1::bigint AND r.state = 'open'"                                               \
-        " ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC LIMIT 500") ")"
+    "SELECT 200, (" LIST_OF("r.org_id = $1::bigint AND r.id IN (SELECT c.id FROM conversations c"  \
+                            "  WHERE c.org_id = $1::bigint AND c.state = 'open'"                   \
+                            "  ORDER BY c.last_inbound_at DESC NULLS LAST, c.id DESC LIMIT 500)"   \
+                            " ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC") ")"
 
 #define SQL_POOL                                                                                                                        \
     "SELECT 200, json_build_object("                                                                                                    \
@@ -76,13 +81,19 @@
     "       SELECT $1::bigint, $2::bigint, 'user.enable', 'user', id FROM u)"                      \
     "SELECT 200, json_build_object('user_id', id, 'disabled', false) FROM u"
 
+/* An admin ends a user's sessions. A national admin's acting account has
+ * none of its own: her visits to this chapter end instead (the windows
+ * close; her session in her own org is not the chapter's to end). */
 #define SQL_USER_REVOKE                                                                            \
     "WITH t AS (SELECT id FROM users WHERE id = $4::bigint AND org_id = $1::bigint),"              \
     " d AS (DELETE FROM sessions WHERE user_id = (SELECT id FROM t) RETURNING id),"                \
+    " v AS (SELECT tocsin_acting_visits_end($1::bigint, t.id) AS n FROM t),"                       \
     " a AS (INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)" \
     "       SELECT $1::bigint, $2::bigint, 'user.revoke_sessions', 'user', t.id,"                  \
-    "              jsonb_build_object('sessions', (SELECT count(*) FROM d)) FROM t)"               \
-    "SELECT 200, json_build_object('user_id', t.id, 'revoked', (SELECT count(*) FROM d)) FROM t"
+    "              jsonb_build_object('sessions', (SELECT count(*) FROM d),"                       \
+    "                                 'visits_ended', (SELECT n FROM v)) FROM t)"                  \
+    "SELECT 200, json_build_object('user_id', t.id, 'revoked', (SELECT count(*) FROM d),"          \
+    "       'visits_ended', (SELECT n FROM v)) FROM t"
 
 /* Opening a conversation reads a member's number and messages: audited,
  * once per person and conversation in 10 minutes (the inbox reads it

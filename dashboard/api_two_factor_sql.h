@@ -154,9 +154,11 @@
 
 /* An admin clears a user's authenticator (she lost it and her recovery
  * codes): it, its codes and her sessions go; her next login enrols anew
- * where the org requires it. */
+ * where the org requires it. A national admin's acting account has none
+ * (409: her two-factor login is her own org's). */
 #define SQL_TF_RESET                                                                               \
-    "WITH t AS (SELECT id FROM users WHERE id = $4::bigint AND org_id = $1::bigint),"              \
+    "WITH t AS (SELECT id FROM users WHERE id = $4::bigint AND org_id = $1::bigint"                \
+    "             AND national_user_id IS NULL),"                                                  \
     " d AS (DELETE FROM user_totp WHERE user_id IN (SELECT id FROM t) RETURNING user_id),"         \
     " dr AS (DELETE FROM recovery_codes WHERE user_id IN (SELECT id FROM t)),"                     \
     " ds AS (DELETE FROM sessions WHERE user_id IN (SELECT id FROM t) RETURNING id),"              \
@@ -165,7 +167,13 @@
     "              jsonb_build_object('had_two_factor', EXISTS (SELECT 1 FROM d),"                 \
     "                                 'sessions', (SELECT count(*) FROM ds)) FROM t)"              \
     "SELECT 200, json_build_object('user_id', t.id, 'reset', true,"                                \
-    "       'sessions_ended', (SELECT count(*) FROM ds)) FROM t"
+    "       'sessions_ended', (SELECT count(*) FROM ds)) FROM t"                                   \
+    " UNION ALL " TF_ERROR(                                                                        \
+        409, "acting_account",                                                                     \
+        "this is a national admin acting in your chapter: her two-factor "                         \
+        "login belongs to her own organisation (disable the account to end "                       \
+        "her visits)") " WHERE EXISTS (SELECT 1 FROM users WHERE id = $4::bigint"                  \
+                       "   AND org_id = $1::bigint AND national_user_id IS NOT NULL)"
 
 /* The org's "require two-factor login for admins and leads" (admins):
  * read, and set from {"required": true|false}, the change audited. */

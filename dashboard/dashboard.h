@@ -48,7 +48,9 @@ struct api_call {
     struct dashboard *dash;
     const struct api_route *route;
     char org_id[24], user_id[24], role[16], session_id[24];
-    char stage[8]; /* the session's: "full", or "code"/"enrol" while half logged in */
+    char stage[8];  /* the session's: "full", or "code"/"enrol" while half logged in */
+    char region[3]; /* the org's phone_region, "" when it has none (schema 039) */
+    int acting;     /* a national admin's session acting in a chapter (schema 028) */
     enum api_role role_level;
     char csrf[64];
     const char *params[API_MAX_PARAMS];
@@ -62,6 +64,15 @@ typedef void (*api_handler)(struct api_call *call);
 /* Open to a half-logged-in session too (password right, second factor
  * owed: api_two_factor.c); every other route answers it 401. */
 #define API_HALF 2u
+/* The session's own account: $1..$3 are her home org, user and role even
+ * while she acts in a chapter (her sessions: ending them only takes
+ * access away, and she must be able to from anywhere). */
+#define API_OWN 4u
+/* Her own account's security settings (two-factor login): refused, 409
+ * acting_in_chapter, while she acts in a chapter, where the acting
+ * account must never gain them and her own must not change from a
+ * session scoped to another org. */
+#define API_NOT_ACTING 8u
 /* How long a half-logged-in session lives: the time to find the phone
  * and type a code, or to enrol one. */
 #define API_HALF_LOGIN_S 600
@@ -170,6 +181,7 @@ void api_code_attempts_clear(struct api_call *call);
  * once). Returns 0, or -1 after answering 500. */
 int api_invite_token(struct api_call *call, char hex[67], char url[600]);
 /* A national admin's chapters (api_chapters.c, schema/functions/chapters.sql). */
+void api_chapter_create(struct api_call *call);
 void api_chapter_invite(struct api_call *call);
 void api_chapter_enter(struct api_call *call);
 void api_chapter_leave(struct api_call *call);
@@ -195,10 +207,13 @@ void api_import_slot_release(struct dashboard *dash);
 struct tocsin_import_report;
 void api_import_audit(PGconn *conn, long long org_id, long long user_id, const char *action,
                       const struct tocsin_import_report *rep, int opt_outs);
-/* The one region every import, its preview and a typed number are read
- * in when written without +country: TOCSIN_DEFAULT_REGION (US when
- * unset). Orgs carry no region of their own, so it is the deployment's. */
-const char *api_import_region(const struct dashboard *dash);
+/* The one region every import, its preview and a number typed for the
+ * call's org are read in when written without +country: the org's
+ * phone_region (schema 039), else TOCSIN_DEFAULT_REGION (US when unset).
+ * Alive as long as call. */
+const char *api_import_region(const struct api_call *call);
+/* The deployment's: TOCSIN_DEFAULT_REGION, US when unset. */
+const char *api_default_region(const struct dashboard *dash);
 /* What api_import_start imports: csv (the file's text, UTF-8; copied)
  * to list (created when missing), or as an opt-out list with its phone
  * column, or as an outreach campaign's audience (subscribed to nothing).
@@ -255,6 +270,7 @@ void api_sender_credentials(struct api_call *call);
 void api_sender_test(struct api_call *call);
 /* An admin's org settings (api_settings.c). */
 void api_settings_save(struct api_call *call);
+void api_settings_get(struct api_call *call);
 void api_contact_forget_preview(struct api_call *call);
 void api_contact_forget(struct api_call *call);
 void api_stats(struct api_call *call);
@@ -281,6 +297,17 @@ struct events_hub *dash_events_new(struct dashboard *dash);
 int dash_events_start(struct events_hub *h);
 /* Takes the request as a stream for this session (after authentication). */
 void dash_events_subscribe(struct events_hub *h, struct api_call *call);
+/* The integer member key of a NOTIFY payload o, or 0 when absent or of
+ * another type (events.c). */
+long long dash_json_id(json_t *o, const char *key);
+/* Sends msg (a whole SSE event) to every stream of org whose session's
+ * role is at least min_role. */
+void dash_events_send_org(struct events_hub *h, long long org, enum api_role min_role,
+                          const char *msg, size_t len);
+/* LISTENs on tocsin_alerts: an audit alert raised or acknowledged goes to
+ * its org's admins as "event: alert" (events_alerts.c). Returns 0 or -1. */
+struct tocsin_db;
+int dash_events_alerts_listen(struct events_hub *h, struct tocsin_db *db);
 /* Ends the streams of a session (logout). */
 void dash_events_end_session(struct events_hub *h, const char *session_id);
 /* Rechecks the session of every open stream against the database (soon,

@@ -32,7 +32,10 @@
  * figures or state change (the worker's tick folds counters once a
  * second). Leads and admins of its org get "event: blast" with the id,
  * at most once per BLAST_EVENT_MS per blast: a change inside that window
- * is sent when it ends, so the last figures are always announced. */
+ * is sent when it ends, so the last figures are always announced.
+ *
+ * Audit alerts (schema 032): events_alerts.c listens on tocsin_alerts and
+ * passes each to its org's admins through dash_events_send_org. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +62,7 @@ struct sub {
     struct tocsin_http_req *req;
     long long org, user;
     int volunteer;
+    enum api_role level;      /* its session's role, as the API ranks it */
     int in_check;             /* its session is in the recheck in flight */
     int waiting_pending;      /* the pool changed since its last "waiting" */
     int waiting_counting;     /* in the count in flight for its org */
@@ -145,7 +149,7 @@ static void deliver(struct events_hub *h, long long org, long long assignee, lon
     }
 }
 
-static long long json_id(json_t *o, const char *key)
+long long dash_json_id(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
     return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
@@ -159,13 +163,14 @@ static void on_notify(const char *channel, const char *payload, void *ctx)
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), conv = json_id(o, "conversation_id");
+    long long org = dash_json_id(o, "org_id"), conv = dash_json_id(o, "conversation_id");
     const char *event = json_string_value(json_object_get(o, "event"));
     if (!event)
         event = "message";
     if (org > 0 && conv > 0 && !h->stopped && h->subs && strlen(event) < 32 &&
         strspn(event, "abcdefghijklmnopqrstuvwxyz_") == strlen(event))
-        deliver(h, org, json_id(o, "assignee_id"), json_id(o, "previous_assignee_id"), event, conv);
+        deliver(h, org, dash_json_id(o, "assignee_id"), dash_json_id(o, "previous_assignee_id"),
+                event, conv);
     json_decref(o);
 }
 
@@ -335,7 +340,7 @@ static void on_blast_notify(const char *channel, const char *payload, void *ctx)
     struct events_hub *h = ctx;
     (void)channel;
     json_t *o = json_loads(payload, 0, NULL);
-    long long org = json_id(o, "org_id"), blast = json_id(o, "blast_id");
+    long long org = dash_json_id(o, "org_id"), blast = dash_json_id(o, "blast_id");
     json_decref(o);
     if (org <= 0 || blast <= 0 || h->stopped || !h->subs)
         return;
@@ -514,7 +519,8 @@ int dash_events_start(struct events_hub *h)
 {
     if (tocsin_db_listen(h->dash->d->db, "tocsin_conversations", on_notify, h) != 0 ||
         tocsin_db_listen(h->dash->d->db, "tocsin_sessions", on_sessions_changed, h) != 0 ||
-        tocsin_db_listen(h->dash->d->db, "tocsin_blasts", on_blast_notify, h) != 0)
+        tocsin_db_listen(h->dash->d->db, "tocsin_blasts", on_blast_notify, h) != 0 ||
+        dash_events_alerts_listen(h, h->dash->d->db) != 0)
         return -1;
     tocsin_db_on_listen_connected(h->dash->d->db, on_listen_connected, h);
     uv_timer_init(h->dash->d->loop, &h->heartbeat);
@@ -541,6 +547,7 @@ void dash_events_subscribe(struct events_hub *h, struct api_call *call)
     s->org = strtoll(call->org_id, NULL, 10);
     s->user = strtoll(call->user_id, NULL, 10);
     s->volunteer = call->role_level == API_VOLUNTEER;
+    s->level = call->role_level;
     snprintf(s->session_id, sizeof s->session_id, "%s", call->session_id);
     snprintf(s->role, sizeof s->role, "%s", call->role);
     tocsin_http_add_header(call->req, "Cache-Control", "no-store");
@@ -553,6 +560,20 @@ void dash_events_subscribe(struct events_hub *h, struct api_call *call)
     tocsin_http_on_abort(call->req, sub_gone, s);
     static const char hello[] = "retry: 3000\nevent: ready\ndata: {}\n\n";
     send_to(s, hello, sizeof hello - 1);
+}
+
+void dash_events_send_org(struct events_hub *h, long long org, enum api_role min_role,
+                          const char *msg, size_t len)
+{
+    if (h->stopped)
+        return;
+    for (struct sub *s = h->subs, *next; s; s = next) {
+        next = s->next; /* send_to may free s */
+        if (s->org != org || s->level < min_role)
+            continue;
+        h->delivered++;
+        send_to(s, msg, len);
+    }
 }
 
 void dash_events_end_session(struct events_hub *h, const char *session_id)

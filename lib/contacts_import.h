@@ -73,9 +73,10 @@ struct tocsin_import_options {
     int opt_outs;
     const char *phone_column;
     /* The region for numbers written without +country ("mx" or "MX"; NULL:
-     * US). Every caller passes TOCSIN_DEFAULT_REGION (orgs carry no region
-     * of their own), or the operator's --region. One libphonenumber does
-     * not know refuses the import: it would refuse every national number. */
+     * US). Every caller passes the org's phone_region, else
+     * TOCSIN_DEFAULT_REGION, or the operator's --region. One libphonenumber
+     * does not know refuses the import: it would refuse every national
+     * number. */
     const char *region;
     long long created_by;                   /* users.id, or 0 from the CLI */
     int strict;                             /* any rejected row aborts the whole import */

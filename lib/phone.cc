@@ -311,6 +311,30 @@ extern "C" int tocsin_phone_region_known(const char *region)
     }
 }
 
+extern "C" int tocsin_phone_region_check(const char *name, const char *region, char *err,
+                                         size_t errlen)
+{
+    size_t n = region ? strlen(region) : 0;
+    if (n != 2 || region[0] < 'A' || region[0] > 'Z' || region[1] < 'A' || region[1] > 'Z') {
+        if (n > 16)
+            snprintf(err, errlen,
+                     "invalid %s: %zu characters; give a country's two upper-case letters "
+                     "(MX, GB, US)",
+                     name, n);
+        else
+            snprintf(err, errlen,
+                     "invalid %s \"%s\": give a country's two upper-case letters (MX, GB, US)",
+                     name, region ? region : "");
+        return -1;
+    }
+    if (!tocsin_phone_region_known(region)) {
+        snprintf(err, errlen, "invalid %s \"%s\": no country has this code (MX, GB, US)", name,
+                 region);
+        return -1;
+    }
+    return 0;
+}
+
 extern "C" const char *tocsin_phone_type_name(enum tocsin_phone_type type)
 {
     static const char *const names[] = {

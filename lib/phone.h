@@ -57,6 +57,13 @@ int tocsin_phone_normalize(const char *input, size_t len, const char *default_re
  * metadata for ("US", "MX", "GB"), 0 otherwise ("us", "ZZ", "USA", NULL). */
 int tocsin_phone_region_known(const char *region);
 
+/* Checks a region a person gave for an org (name: the field, as she typed
+ * it: "phone_region", "--phone-region"). Returns 0 when it is a code
+ * tocsin_phone_region_known() accepts, or -1 with err saying why ("no
+ * country has this code", the shape expected); at most 16 bytes of the
+ * value are echoed. */
+int tocsin_phone_region_check(const char *name, const char *region, char *err, size_t errlen);
+
 /* 1 if s is syntactically E.164 ('+', 8..15 digits, first digit not 0). */
 int tocsin_phone_looks_e164(const char *s, size_t len);
 

@@ -6,6 +6,43 @@
 
 
 --
+-- Name: tocsin_acting_account_guard(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_account_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id AND u.national_user_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a national admin''s acting account has no % of its own: she signs in to her own organisation',
+            TG_ARGV[0] USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: tocsin_acting_visits_end(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_acting_visits_end(p_org bigint, p_user bigint) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_s sessions;
+    v_n int := 0;
+BEGIN
+    FOR v_s IN SELECT * FROM sessions s WHERE s.acting_org_id = p_org AND s.acting_user_id = p_user
+                  FOR UPDATE
+    LOOP
+        PERFORM tocsin_chapter_window_end(v_s);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
+END $$;
+
+
+--
 -- Name: tocsin_api_error(integer, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -123,6 +160,21 @@ BEGIN
     END IF;
     RETURN QUERY SELECT 200, json_build_object('id', v.id, 'acknowledged_at', v.acknowledged_at,
                                                'acknowledged_by', v.acknowledged_by);
+END $$;
+
+
+--
+-- Name: tocsin_audit_alert_notify(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_audit_alert_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_alerts', json_build_object(
+        'org_id', NEW.org_id, 'alert_id', NEW.id,
+        'event', CASE WHEN TG_OP = 'INSERT' THEN 'raised' ELSE 'acknowledged' END)::text);
+    RETURN NULL;
 END $$;
 
 
@@ -1295,10 +1347,10 @@ END $$;
 
 
 --
--- Name: tocsin_chapter_create(bigint, bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_chapter_create(bigint, bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text) RETURNS TABLE(status integer, body json)
+CREATE FUNCTION public.tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text, p_region text) RETURNS TABLE(status integer, body json)
     LANGUAGE plpgsql
     AS $_$
 DECLARE
@@ -1321,16 +1373,23 @@ BEGIN
             'a short name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit');
         RETURN;
     END IF;
+    IF p_region !~ '^[A-Z]{2}$' THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            format('invalid phone_region "%s": two upper-case letters, e.g. MX', left(p_region, 20)));
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM orgs WHERE slug = v_slug) THEN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', format('the short name "%s" is taken', v_slug));
         RETURN;
     END IF;
-    INSERT INTO orgs (slug, name, parent_org_id) VALUES (v_slug, v_name, p_org) RETURNING id INTO v_id;
+    INSERT INTO orgs (slug, name, parent_org_id, phone_region) VALUES (v_slug, v_name, p_org, p_region)
+    RETURNING id INTO v_id;
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id, jsonb_build_object('name', v_name, 'slug', v_slug)),
+    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id,
+            jsonb_build_object('name', v_name, 'slug', v_slug, 'phone_region', p_region)),
            (v_id, NULL, 'org.create', 'org', v_id,
             jsonb_build_object('national_org_id', p_org, 'national_user_id', p_admin));
-    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug);
+    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug, 'phone_region', p_region);
 END $_$;
 
 
@@ -1530,6 +1589,7 @@ CREATE TABLE public.orgs (
     retain_session_days integer DEFAULT 30 NOT NULL,
     retain_audit_days integer DEFAULT 730 NOT NULL,
     volunteer_fields text[] DEFAULT '{first_name}'::text[] NOT NULL,
+    phone_region text,
     CONSTRAINT orgs_alert_claims_per_hour_check CHECK (((alert_claims_per_hour >= 1) AND (alert_claims_per_hour <= 100000))),
     CONSTRAINT orgs_alert_export_over_check CHECK (((alert_export_over >= 1) AND (alert_export_over <= 10000000))),
     CONSTRAINT orgs_blast_approval_over_check CHECK (((blast_approval_over >= 1) AND (blast_approval_over <= 100000000))),
@@ -1538,6 +1598,7 @@ CREATE TABLE public.orgs (
     CONSTRAINT orgs_help_text_es_check CHECK ((length(help_text_es) <= 1600)),
     CONSTRAINT orgs_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
     CONSTRAINT orgs_national_top CHECK (((NOT "national") OR (parent_org_id IS NULL))),
+    CONSTRAINT orgs_phone_region_code CHECK ((phone_region ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT orgs_release_after_minutes_check CHECK (((release_after_minutes >= 5) AND (release_after_minutes <= 10080))),
     CONSTRAINT orgs_retain_audit_days_check CHECK (((retain_audit_days >= 90) AND (retain_audit_days <= 3650))),
     CONSTRAINT orgs_retain_inbound_days_check CHECK (((retain_inbound_days >= 30) AND (retain_inbound_days <= 3650))),
@@ -2264,7 +2325,8 @@ CREATE TABLE public.conversations (
     assignee_active_at timestamp with time zone,
     CONSTRAINT conversations_state_check CHECK ((state = ANY (ARRAY['open'::text, 'closed'::text]))),
     CONSTRAINT conversations_unread_check CHECK ((unread >= 0))
-);
+)
+WITH (fillfactor='80');
 
 
 --
@@ -2717,6 +2779,8 @@ CREATE FUNCTION public.tocsin_inbound_is_consent(p_intent text) RETURNS boolean
 
 CREATE FUNCTION public.tocsin_inbound_journal_apply(p_limit integer) RETURNS TABLE(applied integer, failed integer, more boolean)
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    SET jit TO 'off'
     AS $$
 DECLARE
     v_ids bigint[];
@@ -2760,7 +2824,7 @@ BEGIN
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
             array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
         applied := n;
-    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
             BEGIN
                 PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
@@ -2770,7 +2834,8 @@ BEGIN
                 WHEN unique_violation THEN
                     -- stored meanwhile by another path: the next call finds it a duplicate
                     v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation THEN
+                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                    -- raise_exception: what 007's checks raise (a sender gone)
                     INSERT INTO inbound_journal_failed
                     SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
                     failed := failed + 1;
@@ -3275,7 +3340,8 @@ CREATE FUNCTION public.tocsin_member_data_columns() RETURNS TABLE(table_name tex
         ('outreach_campaigns', 'script', 'kept', 'a lead''s template, not a member''s data'),
         ('outreach_choices', 'next_script', 'kept', 'a lead''s template, not a member''s data'),
         ('audit_events', 'details', 'kept', 'the audit log is append-only (and chained); it names contacts by id'),
-        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data') $$;
+        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data'),
+        ('orgs', 'phone_region', 'kept', 'an org''s setting (a country code), not a member''s data') $$;
 
 
 --
@@ -3718,14 +3784,15 @@ CREATE FUNCTION public.tocsin_org_settings_json(o public.orgs) RETURNS json
         'name', o.name, 'help_text', o.help_text, 'help_text_es', o.help_text_es,
         'texting_hours_start', o.texting_hours_start, 'texting_hours_end', o.texting_hours_end,
         'release_after_minutes', o.release_after_minutes,
-        'volunteer_max_conversations', o.volunteer_max_conversations) $$;
+        'volunteer_max_conversations', o.volunteer_max_conversations,
+        'phone_region', o.phone_region) $$;
 
 
 --
--- Name: tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text, p_help_es text, p_start text, p_end text, p_release text, p_cap text) RETURNS TABLE(status integer, body json)
+CREATE FUNCTION public.tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text, p_help_es text, p_start text, p_end text, p_release text, p_cap text, p_region text) RETURNS TABLE(status integer, body json)
     LANGUAGE plpgsql
     AS $_$
 DECLARE
@@ -3757,6 +3824,14 @@ BEGIN
             RETURN;
         END IF;
         v_new.help_text_es := nullif(p_help_es, '');
+    END IF;
+    IF p_region IS NOT NULL THEN
+        IF p_region <> 'default' AND p_region !~ '^[A-Z]{2}$' THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                format('invalid phone_region "%s": two upper-case letters, e.g. MX, or default', left(p_region, 20)));
+            RETURN;
+        END IF;
+        v_new.phone_region := nullif(p_region, 'default');
     END IF;
     -- Whole numbers only; the bounds are the columns' own.
     FOREACH v_key IN ARRAY ARRAY['texting_hours_start', 'texting_hours_end', 'release_after_minutes',
@@ -3797,7 +3872,8 @@ BEGIN
     UPDATE orgs SET name = v_new.name, help_text = v_new.help_text, help_text_es = v_new.help_text_es,
            texting_hours_start = v_new.texting_hours_start, texting_hours_end = v_new.texting_hours_end,
            release_after_minutes = v_new.release_after_minutes,
-           volunteer_max_conversations = v_new.volunteer_max_conversations
+           volunteer_max_conversations = v_new.volunteer_max_conversations,
+           phone_region = v_new.phone_region
      WHERE id = p_org;
     v_changes := tocsin_json_changes(to_jsonb(tocsin_org_settings_json(v_old)),
                                      to_jsonb(tocsin_org_settings_json(v_new)));
@@ -4437,7 +4513,11 @@ CREATE FUNCTION public.tocsin_people(p_org bigint) RETURNS json
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
                       'sessions', (SELECT count(*) FROM sessions s
-                                    WHERE s.user_id = u.id AND s.expires_at > now()))
+                                    WHERE s.user_id = u.id AND s.expires_at > now()),
+                      -- an acting account's: national admins' sessions in it now
+                      'visits', (SELECT count(*) FROM sessions s
+                                  WHERE s.acting_user_id = u.id AND s.acting_org_id = u.org_id
+                                    AND s.acting_until > now() AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(
@@ -4824,6 +4904,7 @@ CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_nestloop TO 'off'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -4893,15 +4974,23 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
             SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
-            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, c.id AS contact_id,
-                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
-              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
+                       IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
+              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
@@ -4954,6 +5043,7 @@ END $$;
 CREATE FUNCTION public.tocsin_receive_inbound_burst(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
+    SET enable_seqscan TO 'off'
     SET jit TO 'off'
     AS $$
 #variable_conflict use_column
@@ -4989,8 +5079,14 @@ BEGIN
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
                      LIMIT 1) IS NULL -- a per-row index lookup, never a join
+               -- A retry of a journaled reply: found, not inserted. One racing
+               -- a batch still running fails this one on the unique key (no
+               -- ON CONFLICT: a speculative insert costs a fifth more), and
+               -- the gateway applies its messages one by one.
+               AND (SELECT 1 FROM inbound_journal i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL
              ORDER BY u.ord
-            ON CONFLICT (provider, provider_message_id) DO NOTHING
             RETURNING provider, provider_message_id)
         SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
@@ -6370,7 +6466,11 @@ DECLARE
     inv invites;
     v_stage text;
 BEGIN
-    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
+    -- Never a national admin's acting account (schema 028): it shares her
+    -- email but signs in nowhere, and the chapter's provider vouching for
+    -- that address must not open it.
+    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email)
+                                 AND national_user_id IS NULL;
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
         UPDATE invites i SET used_at = now()
          WHERE i.id = (SELECT id FROM invites
@@ -7829,7 +7929,8 @@ CREATE VIEW public.tocsin_session_scopes AS
     COALESCE(c.id, s.user_id) AS user_id,
     COALESCE(c.role, u.role) AS role,
     (c.id IS NOT NULL) AS acting,
-    s.stage
+    s.stage,
+    u.role AS home_role
    FROM ((public.sessions s
      JOIN public.users u ON (((u.org_id = s.org_id) AND (u.id = s.user_id) AND (u.disabled_at IS NULL))))
      LEFT JOIN LATERAL ( SELECT cu.org_id,
@@ -8688,7 +8789,7 @@ CREATE INDEX conversation_notes_conversation ON public.conversation_notes USING 
 -- Name: conversations_assignee; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_assignee ON public.conversations USING btree (assignee_id) WHERE (state = 'open'::text);
 
 
 --
@@ -8709,7 +8810,7 @@ CREATE UNIQUE INDEX conversations_one_open ON public.conversations USING btree (
 -- Name: conversations_org_open; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id, last_inbound_at DESC) WHERE (state = 'open'::text);
+CREATE INDEX conversations_org_open ON public.conversations USING btree (org_id) WHERE (state = 'open'::text);
 
 
 --
@@ -8923,6 +9024,13 @@ CREATE UNIQUE INDEX users_email_key ON public.users USING btree (lower(email)) W
 
 
 --
+-- Name: audit_alerts audit_alerts_notify; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER audit_alerts_notify AFTER INSERT OR UPDATE OF acknowledged_at ON public.audit_alerts FOR EACH ROW EXECUTE FUNCTION public.tocsin_audit_alert_notify();
+
+
+--
 -- Name: audit_events audit_events_alerts; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9028,6 +9136,13 @@ CREATE TRIGGER opt_outs_blast_counters AFTER INSERT ON public.opt_outs REFERENCI
 
 
 --
+-- Name: recovery_codes recovery_codes_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.recovery_codes FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('recovery codes');
+
+
+--
 -- Name: senders senders_changed_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9056,6 +9171,13 @@ CREATE TRIGGER sessions_deleted_notify AFTER DELETE ON public.sessions FOR EACH 
 
 
 --
+-- Name: sessions sessions_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER sessions_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('sessions');
+
+
+--
 -- Name: sessions sessions_stage_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9067,6 +9189,13 @@ CREATE TRIGGER sessions_stage_notify AFTER UPDATE OF stage ON public.sessions FO
 --
 
 CREATE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_seen_at ON public.sessions FOR EACH ROW EXECUTE FUNCTION public.tocsin_user_active();
+
+
+--
+-- Name: user_totp user_totp_not_acting_account; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER user_totp_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON public.user_totp FOR EACH ROW EXECUTE FUNCTION public.tocsin_acting_account_guard('authenticator');
 
 
 --
@@ -9336,14 +9465,6 @@ ALTER TABLE ONLY public.import_uploads
 
 ALTER TABLE ONLY public.import_uploads
     ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
-
-
---
--- Name: inbound_journal inbound_journal_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_journal
-    ADD CONSTRAINT inbound_journal_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES public.senders(id);
 
 
 --

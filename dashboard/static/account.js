@@ -214,11 +214,34 @@ export async function accountPage(me, rerender) {
   el.append(err);
   try {
     const [tf, s] = await Promise.all([api('GET', '/api/two-factor'), api('GET', '/api/sessions')]);
-    el.append(twoFactorCard(tf, rerender), sessionsCard(s.sessions, rerender));
+    el.append(
+      me.acting ? actingTwoFactorCard(tf, me) : twoFactorCard(tf, rerender),
+      sessionsCard(s.sessions, rerender),
+    );
   } catch (e) {
     replace(err, errorText(e));
   }
   return el;
+}
+
+function enrolledText(tf) {
+  return `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`;
+}
+
+/** Her own account's two-factor login, read only while she acts in a
+ * chapter: the server refuses changes there (409 acting_in_chapter). */
+function actingTwoFactorCard(tf, me) {
+  return h(
+    'div',
+    { class: 'card stack', id: 'two-factor' },
+    h('h3', {}, 'Two-factor login'),
+    h('p', { id: 'two-factor-state' }, tf.enrolled ? enrolledText(tf) : 'Off.'),
+    h(
+      'p',
+      { class: 'flash warning', id: 'two-factor-acting' },
+      `You are acting in ${me.acting.org.name}. Your two-factor login belongs to your account in ${me.acting.home}: leave the chapter to change it.`,
+    ),
+  );
 }
 
 function twoFactorCard(tf, rerender) {
@@ -315,11 +338,7 @@ function twoFactorCard(tf, rerender) {
     h('button', { type: 'submit', class: 'primary' }, 'Make new recovery codes'),
   );
   card.append(
-    h(
-      'p',
-      { id: 'two-factor-state' },
-      `On since ${when(tf.enrolled_at)}. ${tf.recovery_codes_left} recovery code${tf.recovery_codes_left === 1 ? '' : 's'} left.`,
-    ),
+    h('p', { id: 'two-factor-state' }, enrolledText(tf)),
     h(
       'button',
       {

@@ -192,7 +192,8 @@ function previewView(p, column) {
 }
 
 // How numbers written without a country code are read (the server's rule:
-// TOCSIN_DEFAULT_REGION), so an admin outside the US sees it before importing.
+// the org's phone region, else TOCSIN_DEFAULT_REGION), so an admin outside
+// the US sees it before importing.
 function regionText(region) {
   return region ? `Numbers without +country are read as ${region}; one not valid there is refused, not guessed.` : '';
 }
@@ -583,6 +584,19 @@ function peopleView(data, me, refresh, linkOut, err) {
                     onclick: () => act(() => api('POST', `/api/users/${u.id}/revoke-sessions`)),
                   },
                   'Log out everywhere',
+                ),
+            // An acting account has no sessions of its own: its national
+            // admin's visit ends instead (her own session goes on at home).
+            u.disabled || !u.national || !u.visits
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'end-visit',
+                    onclick: () => act(() => api('POST', `/api/users/${u.id}/revoke-sessions`)),
+                  },
+                  'End visit',
                 ),
             u.disabled || !u.two_factor
               ? null

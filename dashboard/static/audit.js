@@ -7,9 +7,13 @@
 // download is itself audited). The rows and rules are
 // schema/functions/audit.sql; every string from the server goes in
 // through h() as text. alertBadge() is the top bar's count of open alerts.
+// Alerts are pushed live to the org's admins (event: alert, live.js): the
+// badge and an open Alerts card follow without a reload, and a new alert
+// is said at the top of whatever page she is on.
 import { api } from './api.js';
 import { h, replace } from './dom.js';
-import { errorText } from './notice.js';
+import { coalesced } from './live.js';
+import { errorText, flash } from './notice.js';
 
 function errorBox(id) {
   return h('p', { class: 'error', role: 'alert', id });
@@ -20,15 +24,34 @@ function errorBox(id) {
 export function alertBadge() {
   const badge = h('span', { class: 'badge', id: 'alert-badge', hidden: true });
   api('GET', '/api/alerts')
-    .then((a) => {
-      if (!a.open) return;
-      replace(badge, String(a.open));
-      badge.setAttribute('aria-label', `${a.open} open alert${a.open === 1 ? '' : 's'}`);
-      badge.hidden = false;
-    })
+    .then((a) => showOpen(badge, a.open))
     .catch(() => {});
   return badge;
 }
+
+function showOpen(badge, open) {
+  replace(badge, open ? String(open) : '');
+  if (open) badge.setAttribute('aria-label', `${open} open alert${open === 1 ? '' : 's'}`);
+  badge.hidden = !open;
+}
+
+// --- alerts pushed live ---
+let cardLoad = null; // the Alerts card's load(), while one is on the page
+const raised = new Set(); // ids announced and not yet said at the top
+const refresh = coalesced(async () => {
+  const a = await api('GET', '/api/alerts');
+  const badge = document.getElementById('alert-badge');
+  if (badge) showOpen(badge, a.open);
+  if (cardLoad && document.getElementById('alerts-card')) await cardLoad();
+  for (const x of a.alerts) {
+    if (!raised.delete(x.id) || x.acknowledged_at) continue;
+    flash(`New alert: ${alertText(x)}`, 'warning');
+  }
+}, 500);
+window.addEventListener('tocsin:alert', (ev) => {
+  if (ev.detail?.event === 'raised' && Number.isInteger(ev.detail.alert_id)) raised.add(ev.detail.alert_id);
+  refresh();
+});
 
 /** The page (#/audit). */
 export async function auditPage() {
@@ -117,6 +140,7 @@ function alertsCard() {
     );
   }
   load();
+  cardLoad = load;
   return h('div', { class: 'card stack', id: 'alerts-card' }, head, list, err);
 }
 

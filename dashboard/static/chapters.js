@@ -115,6 +115,14 @@ function slugOf(name) {
 function createCard(refresh) {
   const name = h('input', { id: 'chapter-name', maxlength: 200, required: true, placeholder: 'North East Chapter' });
   const slug = h('input', { id: 'chapter-slug', maxlength: 63, required: true, placeholder: 'north-east' });
+  const region = h('input', {
+    id: 'chapter-region',
+    maxlength: 2,
+    autocapitalize: 'characters',
+    autocomplete: 'off',
+    spellcheck: false,
+    placeholder: 'MX',
+  });
   let slugTouched = false;
   name.addEventListener('input', () => {
     if (!slugTouched) slug.value = slugOf(name.value);
@@ -132,9 +140,12 @@ function createCard(refresh) {
         ev.preventDefault();
         replace(err);
         try {
-          await api('POST', '/api/chapters', { name: name.value, slug: slug.value });
+          // Empty: the server's default region (the field is left out).
+          const code = region.value.trim().toUpperCase();
+          await api('POST', '/api/chapters', { name: name.value, slug: slug.value, phone_region: code || undefined });
           name.value = '';
           slug.value = '';
+          region.value = '';
           slugTouched = false;
           await refresh();
         } catch (e) {
@@ -147,6 +158,13 @@ function createCard(refresh) {
     name,
     h('label', { for: 'chapter-slug' }, 'Short name (lower-case letters, digits and dashes)'),
     slug,
+    h('label', { for: 'chapter-region' }, 'Phone region (optional)'),
+    region,
+    h(
+      'p',
+      { class: 'muted hint' },
+      'The country whose numbers written without +country the chapter’s imports read, e.g. MX or PR. Empty: the server’s default.',
+    ),
     err,
     h('button', { class: 'primary', type: 'submit' }, 'Create chapter'),
   );

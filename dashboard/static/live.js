@@ -2,13 +2,13 @@
 // live.js — the live stream and what an event on it may cost. connect()
 // opens /api/events once per login and passes each event on as a window
 // event (tocsin:conversation, tocsin:waiting, tocsin:resync,
-// tocsin:blast, with the parsed data as detail), so any page listens
+// tocsin:blast, tocsin:alert, with the parsed data as detail), so any page listens
 // without knowing the stream. coalesced() is the one rule for the
 // refetches those events trigger: a burst of events (a batch of receipts,
 // a busy pool) costs one refetch in flight and at most one more queued
 // behind it, never one per event.
 
-const TYPES = ['conversation', 'waiting', 'resync', 'blast'];
+const TYPES = ['conversation', 'waiting', 'resync', 'blast', 'alert'];
 let source = null;
 
 /** Opens the stream (once; a second call does nothing). */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // settings.js — an org's settings pages: the organisation (#/settings,
 // admins: name, HELP replies in English and Spanish, texting hours, the
-// idle-release time, the per-volunteer conversation cap, whether admins and
+// idle-release time, the per-volunteer conversation cap, the phone region
+// numbers without +country are read in, whether admins and
 // leads must use two-factor login) and its shared
 // texts (#/settings/texts, leads and admins: canned responses and tags,
 // for the whole org or one outreach campaign; created, edited, retired
@@ -90,6 +91,25 @@ async function orgPage() {
     required: true,
     value: s.volunteer_max_conversations,
   });
+  const region = h('input', {
+    id: 'set-region',
+    maxlength: 2,
+    size: 4,
+    autocapitalize: 'characters',
+    autocomplete: 'off',
+    spellcheck: false,
+    value: s.phone_region || '',
+    placeholder: s.default_phone_region,
+  });
+  const regionNow = h('p', { class: 'muted hint', id: 'set-region-now' });
+  const showRegion = (r) =>
+    replace(
+      regionNow,
+      r
+        ? `Numbers without +country are read as ${r}.`
+        : `Numbers without +country are read as ${s.default_phone_region}, the server’s default.`,
+    );
+  showRegion(s.phone_region);
   const msg = h('div', { id: 'settings-message' });
   const form = h(
     'form',
@@ -110,8 +130,12 @@ async function orgPage() {
             texting_hours_end: end.value,
             release_after_minutes: release.value,
             volunteer_max_conversations: cap.value,
+            // Empty: back to the server's default; the server judges the rest.
+            phone_region: region.value.trim().toUpperCase() || 'default',
           });
           name.value = saved.name;
+          region.value = saved.phone_region || '';
+          showRegion(saved.phone_region);
           say(msg, 'Settings saved.', 'success');
         } catch (e) {
           say(msg, errorText(e), 'error');
@@ -141,6 +165,13 @@ async function orgPage() {
       'A conversation a volunteer leaves untouched this long goes back to the pool. Empty: the server’s default.',
     ),
     field('set-cap', 'Most open conversations per volunteer', cap, 'From 1 to 500.'),
+    field(
+      'set-region',
+      'Phone region (country code, e.g. MX, GB, US)',
+      region,
+      'Numbers written without +country in imports and numbers typed in the dashboard are read as this country’s. Empty: the server’s default.',
+    ),
+    regionNow,
     msg,
     h('button', { class: 'primary', type: 'submit' }, 'Save settings'),
   );

@@ -11,7 +11,8 @@
 # every time, the costliest case (more connections give bigger batches:
 # try 128). With MEMBERS, the messages come from that many existing
 # members in turn, each with an open conversation: members replying to a
-# blast, the usual shape of a burst. "Stored" counts what was committed
+# blast, the usual shape of a burst, where each reply updates its
+# conversation (in place, HOT, since schema 036). "Stored" counts what was committed
 # before the answer, in inbound_messages or in the inbound journal (schema
 # 015: batches of TOCSIN_GATEWAY_JOURNAL_AT or more journal their replies);
 # the time the journal then took to drain, the messages/s over burst and
@@ -19,6 +20,9 @@
 # printed too. TOCSIN_GATEWAY_JOURNAL_AT=0 compares without the journal.
 # Two seconds of other messages warm the gateway up first (its
 # connections' plans, the tables past empty); they are not counted.
+# TOCSIN_BENCH_STATEMENTS=1 also prints the statements that took
+# PostgreSQL's time and, per table, the rows inserted, updated (how many
+# of them HOT: no index written) and deleted, burst and drain together.
 set -euo pipefail
 case "${1:-}" in -h|--help) echo "Usage: ops/bench/inbound.sh [SECONDS] [CONNECTIONS] [MEMBERS]  (defaults 10, 32, 0 = a new number per message); TOCSIN_BENCH_STATEMENTS=1 also prints pg_stat_statements"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-32} members=${3:-0}
@@ -91,7 +95,7 @@ metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches0=$(metric tocsin_gateway_inbound_batches_total) journaled0=$(metric tocsin_gateway_journaled_total)
 rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
 wal0=$(count "pg_current_wal_insert_lsn()")
-[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && count "pg_stat_statements_reset()" >/dev/null
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && count "pg_stat_statements_reset()" >/dev/null && count "pg_stat_reset()" >/dev/null
 gw0=$(bench_cpu_ticks $gw_pid) pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
 out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
@@ -124,5 +128,14 @@ awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((sto
   if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us (until threaded)\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
   if (n > 0) printf "WAL per stored message:              %10.0f bytes\n", wal / n
   if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, n / bt, fb }'
-[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements_print "$(( stored - rows0 ))"
+if [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ]; then
+  bench_pg_statements_print "$(( stored - rows0 ))"
+  # The gateway's connections report their table counts when they close.
+  kill $gw_pid && wait $gw_pid 2>/dev/null || true
+  gw_pid=
+  sleep 1
+  /usr/lib/postgresql/15/bin/psql -X "$TOCSIN_DATABASE_URL" -c "
+    SELECT relname, n_tup_ins AS inserted, n_tup_upd AS updated, n_tup_hot_upd AS hot, n_tup_del AS deleted
+      FROM pg_stat_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY relname"
+fi
 true

@@ -31,11 +31,9 @@ static PGresult *blast_exec(PGconn *conn, const char *verb, const char *sql, int
     return res;
 }
 
-/* Starts `blast VERB ID [opts]` (ctl_begin) and, when conn is not NULL,
- * connects once the id is good: returns CTL_GO with *id (and *conn) set, or
- * the exit status to stop with. */
-static int begin_id_verb(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_opt *opts,
-                         const char **id, PGconn **conn)
+/* tocsinctl.h: ctl_begin, the id's form, then the connection if asked. */
+int tocsinctl_blast_begin(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_opt *opts,
+                          const char **id, PGconn **conn)
 {
     const char *pos[1];
     int go =
@@ -125,7 +123,7 @@ int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv)
 {
     const char *at = NULL, *id = NULL;
     const struct ctl_opt opts[] = {CTL_VALUE("--at", at), CTL_END};
-    int go = begin_id_verb(ctl, argc, argv, opts, &id, NULL);
+    int go = tocsinctl_blast_begin(ctl, argc, argv, opts, &id, NULL);
     if (go != CTL_GO)
         return go;
     if (ctl_require("blast schedule", "--at", at))
@@ -153,7 +151,7 @@ static int blast_action(struct tocsinctl *ctl, int argc, char **argv, const char
     const char *id = NULL;
     const struct ctl_opt opts[] = {CTL_END};
     PGconn *conn;
-    int go = begin_id_verb(ctl, argc, argv, opts, &id, &conn);
+    int go = tocsinctl_blast_begin(ctl, argc, argv, opts, &id, &conn);
     if (go != CTL_GO)
         return go;
     int rc = TOCSINCTL_FAIL;
@@ -201,7 +199,7 @@ int tocsinctl_blast_status(struct tocsinctl *ctl, int argc, char **argv)
     int as_json = 0;
     const struct ctl_opt opts[] = {CTL_FLAG("--json", as_json), CTL_END};
     PGconn *conn;
-    int go = begin_id_verb(ctl, argc, argv, opts, &id, &conn);
+    int go = tocsinctl_blast_begin(ctl, argc, argv, opts, &id, &conn);
     if (go != CTL_GO)
         return go;
     int rc = TOCSINCTL_FAIL;

@@ -64,16 +64,17 @@ int tocsinctl_contacts_forget(struct tocsinctl *ctl, int argc, char **argv)
         fprintf(stderr, "tocsinctl contacts forget: give the member's NUMBER (see --help)\n");
         return TOCSINCTL_USAGE;
     }
+    long long org_id;
+    char org_region[3];
+    PGconn *conn = ctl_connect(ctl, org, &org_id);
+    if (!conn || (!region && tocsinctl_org_region(&ctl->cfg, conn, org_id, org_region) != 0))
+        return TOCSINCTL_FAIL;
     char e164[TOCSIN_E164_MAX + 1], why[160];
-    if (tocsin_phone_normalize(pos[0], strlen(pos[0]), region ? region : ctl->cfg.default_region,
-                               e164, why, sizeof why) != 0) {
+    if (tocsin_phone_normalize(pos[0], strlen(pos[0]), region ? region : org_region, e164, why,
+                               sizeof why) != 0) {
         fprintf(stderr, "tocsinctl contacts forget: invalid number \"%s\": %s\n", pos[0], why);
         return TOCSINCTL_USAGE;
     }
-    long long org_id;
-    PGconn *conn = ctl_connect(ctl, org, &org_id);
-    if (!conn)
-        return TOCSINCTL_FAIL;
     char org_s[24];
     snprintf(org_s, sizeof org_s, "%lld", org_id);
     const char *params[] = {org_s, e164, yes ? "f" : "t"};

@@ -106,7 +106,9 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
     int rc = TOCSINCTL_FAIL;
     struct tocsin_import_mapping mapping;
     const struct tocsin_import_preset *p = preset ? preset_mapping(in, preset, &mapping) : NULL;
-    if ((preset && !p) || !conn || tocsinctl_find_org(conn, org, &org_id))
+    char org_region[3];
+    if ((preset && !p) || !conn || tocsinctl_find_org(conn, org, &org_id) ||
+        (!region && tocsinctl_org_region(&ctl->cfg, conn, org_id, org_region) != 0))
         goto out;
     if (p && p->opt_outs && (list || outreach)) {
         fprintf(stderr,
@@ -124,7 +126,7 @@ int tocsinctl_contacts_import(struct tocsinctl *ctl, int argc, char **argv)
                                       .opt_outs = as_opt_outs,
                                       .phone_column = opt_outs,
                                       .mapping = p ? &mapping : NULL,
-                                      .region = region ? region : ctl->cfg.default_region,
+                                      .region = region ? region : org_region,
                                       .strict = strict,
                                       .dry_run = dry_run,
                                       .progress = (progress || isatty(2)) ? print_progress : NULL};

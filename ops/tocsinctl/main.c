@@ -140,8 +140,9 @@ static const struct tocsinctl_verb verbs[] = {
      "Every sender appears, with 0 when it has none. For node_exporter's textfile\n"
      "collector (docs/deploy.md, Monitoring); run it as the user tocsin.\n"},
     {"org", "create",
-     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT]", DB,
-     tocsinctl_org_create, "create an organisation (a chapter or the national body)",
+     "SLUG --name NAME [--national | --parent SLUG] [--help-text TEXT]\n[--help-text-es TEXT] "
+     "[--phone-region CC]",
+     DB, tocsinctl_org_create, "create an organisation (a chapter or the national body)",
      "Creates an organisation. SLUG is lower-case letters, digits and dashes.\n"
      "--national makes it a national body, whose admins create and enter its\n"
      "chapters from the dashboard (Chapters screen); --parent makes it a chapter of\n"
@@ -149,10 +150,19 @@ static const struct tocsinctl_verb verbs[] = {
      "--help-text is the HELP reply\n"
      "(program name, contact, frequency, \"Msg&data rates may apply\", how to stop),\n"
      "--help-text-es the one members who write in Spanish get (without it, a\n"
-     "default Spanish text with those parts).\n"},
-    {"org", "set", "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]", DB,
-     tocsinctl_org_set, "change an organisation's settings",
+     "default Spanish text with those parts).\n"
+     "--phone-region: the country (two upper-case letters: MX, PR, GB) whose numbers\n"
+     "written without +country its imports and typed numbers are read as (default\n"
+     "TOCSIN_DEFAULT_REGION; tocsinctl org set changes it).\n"},
+    {"org", "set",
+     "SLUG [--volunteer-max-conversations N] [--require-two-factor on|off]\n"
+     "[--phone-region CC|default]",
+     DB, tocsinctl_org_set, "change an organisation's settings",
      "Changes an organisation's settings (give at least one).\n"
+     "--phone-region: the country (two upper-case letters: MX, GB, US) whose\n"
+     "numbers written without +country the org's imports, their previews and numbers\n"
+     "typed in the dashboard are read as; default: back to TOCSIN_DEFAULT_REGION.\n"
+     "Audited.\n"
      "--volunteer-max-conversations: the most open conversations one volunteer may\n"
      "hold (1-500, default 25); claiming from the pool stops there. Lowering it\n"
      "takes nothing away from anyone.\n"
@@ -231,8 +241,8 @@ static const struct tocsinctl_verb verbs[] = {
      "e.g. America/Chicago: quiet hours use it), and any others,\n"
      "which are kept as the contact's custom fields. Existing contacts are updated.\n"
      "Numbers are normalised to E.164; one written without +country is read in CC\n"
-     "(default TOCSIN_DEFAULT_REGION, as in the dashboard), and one not valid there is\n"
-     "rejected with its reason, never guessed.\n"
+     "(default the org's phone region, else TOCSIN_DEFAULT_REGION, as in the\n"
+     "dashboard), and one not valid there is rejected with its reason, never guessed.\n"
      "--list subscribes the contacts to that list (opted-out numbers never are).\n"
      "--outreach adds them instead as targets of that outreach campaign (its id):\n"
      "they are subscribed to nothing and never in a blast; volunteers text them.\n"
@@ -289,7 +299,19 @@ static const struct tocsinctl_verb verbs[] = {
      "any PostgreSQL timestamptz, e.g. '2026-11-03 09:00 America/Chicago'.\n"
      "The worker expands it into messages when it is due.\n"
      "Above the org's blast_approval_over (the two-person rule) it is refused\n"
-     "until a lead or an admin approves the blast in the dashboard (exit 1).\n"},
+     "until a lead or an admin approves the blast in the dashboard or with\n"
+     "tocsinctl blast approve (exit 1).\n"},
+    {"blast", "approve", "ID --as EMAIL [--count N]", DB, tocsinctl_blast_approve,
+     "approve a blast as a second person (the two-person rule)",
+     "Approves a draft or scheduled blast as the account EMAIL, as the dashboard's\n"
+     "Approve does, under the same rules: EMAIL is a lead or an admin of the\n"
+     "blast's org (another org's blast does not exist for her) and did not create\n"
+     "it; N is the audience count she was shown and must still be the count now.\n"
+     "Without --count it approves nothing: it shows the blast (body, list, filter,\n"
+     "sender, audience now, who made it) and the command that approves exactly\n"
+     "that, and exits 1. Audited as blast.approve under EMAIL's account; editing the\n"
+     "blast's body, list, filter or sender afterwards voids the approval.\n"
+     "Exit 2 for usage, 1 when refused.\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
      "Pauses a sending blast: its messages stay queued and no worker claims them\n"
@@ -315,7 +337,7 @@ static const struct tocsinctl_verb verbs[] = {
     {"contacts", "forget", "--org SLUG [--region CC] [--yes] NUMBER", DB, tocsinctl_contacts_forget,
      "forget one member: names, fields, notes, message texts, conversations",
      "Forgets the member of the org with NUMBER (normalised as imports do; CC: region\n"
-     "for a number without +country): her name, zip, timezone, language and custom\n"
+     "for a number without +country, default the org's phone region): her name, zip, timezone, language and custom\n"
      "fields, her conversations with their notes and tags, her outreach targets and\n"
      "answers, and the text of every message to and from her. Her queued messages are\n"
      "cancelled and her subscriptions ended. Kept, as the law requires: her number's\n"
@@ -468,6 +490,24 @@ int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id)
         return -1;
     }
     *org_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int tocsinctl_org_region(const struct tocsin_config *cfg, PGconn *conn, long long org_id,
+                         char out[3])
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", org_id);
+    const char *params[] = {id};
+    PGresult *res = tocsinctl_exec(
+        conn, "org", "SELECT phone_region FROM orgs WHERE id = $1::bigint", 1, params);
+    if (!res)
+        return -1;
+    const char *r = cfg->default_region;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
+        r = PQgetvalue(res, 0, 0);
+    snprintf(out, 3, "%s", r && *r ? r : "US");
     PQclear(res);
     return 0;
 }

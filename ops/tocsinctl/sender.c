@@ -33,8 +33,12 @@ int ctl_insert_sender(PGconn *conn, const struct tocsin_config *cfg, long long o
         .mps = s->mps,
     };
     struct tocsin_sender_checked ok;
-    if (tocsin_sender_check(&in, cfg->default_region, cfg->allow_insecure_carrier_urls, &ok, err,
-                            errlen) != 0)
+    char region[3]; /* a number without +country: the org's, as the dashboard reads it */
+    if (tocsinctl_org_region(cfg, conn, org_id, region) != 0) {
+        snprintf(err, errlen, "could not read the org's phone region");
+        return -1;
+    }
+    if (tocsin_sender_check(&in, region, cfg->allow_insecure_carrier_urls, &ok, err, errlen) != 0)
         return -1;
     const char *address = ok.address, *kind = ok.kind;
     /* The credential is sealed for the row's id, so the id is taken from

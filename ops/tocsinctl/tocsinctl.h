@@ -45,6 +45,14 @@ int tocsinctl_help(const char *verb);
  * `org "x" does not exist` (or the database error) and returns -1. */
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 
+/* The region numbers of org_id written without +country are read in, as
+ * the dashboard reads them: the org's phone_region (schema 039), else
+ * TOCSIN_DEFAULT_REGION (US when unset); an explicit --region wins over
+ * both (the caller's). Copies it into out. Returns 0, or -1 after printing
+ * the database error. */
+int tocsinctl_org_region(const struct tocsin_config *cfg, PGconn *conn, long long org_id,
+                         char out[3]);
+
 /* Connects (tocsinctl_db), looks org up, and runs fn(conn, org_id, arg, err, errlen).
  * Prints `tocsinctl VERB: ERR` when fn fails, else done. Returns the exit
  * status. */
@@ -74,8 +82,15 @@ int tocsinctl_demo_seed(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_segments(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_phone(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_zones_refresh(struct tocsinctl *ctl, int argc, char **argv);
+/* Starts `blast VERB ID [opts]` (ctl_begin, then the id's form) and, when
+ * conn is not NULL, connects: CTL_GO with *id (and *conn) set, or the exit
+ * status to stop with (blast.c; blast_approve.c uses it too). */
+struct ctl_opt;
+int tocsinctl_blast_begin(struct tocsinctl *ctl, int argc, char **argv, const struct ctl_opt *opts,
+                          const char **id, PGconn **conn);
 int tocsinctl_blast_create(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_schedule(struct tocsinctl *ctl, int argc, char **argv);
+int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv); /* blast_approve.c */
 int tocsinctl_blast_pause(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_resume(struct tocsinctl *ctl, int argc, char **argv);
 int tocsinctl_blast_cancel(struct tocsinctl *ctl, int argc, char **argv);

@@ -381,3 +381,19 @@ BEGIN
     END IF;
     RETURN QUERY SELECT s.status, s.body FROM tocsin_protection_settings(p_org) s;
 END $$;
+
+-- An alert raised or acknowledged is announced (NOTIFY tocsin_alerts, at
+-- commit) with its org and id only: each dashboard passes it to that
+-- org's admins' open streams (dashboard/events_alerts.c), never to leads,
+-- volunteers or another org, and the page reads the alert through the
+-- API, which scopes it again.
+CREATE OR REPLACE FUNCTION tocsin_audit_alert_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tocsin_alerts', json_build_object(
+        'org_id', NEW.org_id, 'alert_id', NEW.id,
+        'event', CASE WHEN TG_OP = 'INSERT' THEN 'raised' ELSE 'acknowledged' END)::text);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER audit_alerts_notify AFTER INSERT OR UPDATE OF acknowledged_at ON audit_alerts
+    FOR EACH ROW EXECUTE FUNCTION tocsin_audit_alert_notify();

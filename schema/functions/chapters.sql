@@ -43,9 +43,13 @@ CREATE OR REPLACE FUNCTION tocsin_chapter_of(p_org bigint, p_chapter bigint) RET
      WHERE c.id = p_chapter AND c.parent_org_id = p_org AND n.national FOR UPDATE OF c
 $$;
 
--- A national admin creates a chapter: its name (1-200 characters) and
--- slug (the short name tocsinctl and the carrier console use).
-CREATE OR REPLACE FUNCTION tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text)
+-- A national admin creates a chapter: its name (1-200 characters), slug
+-- (the short name tocsinctl and the carrier console use) and phone region
+-- (schema 039; NULL: TOCSIN_DEFAULT_REGION; a code libphonenumber knows,
+-- checked by the caller, api_chapters.c; here only its shape).
+DROP FUNCTION IF EXISTS tocsin_chapter_create(bigint, bigint, text, text);
+CREATE OR REPLACE FUNCTION tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text,
+                                                 p_region text)
 RETURNS TABLE (status int, body json) LANGUAGE plpgsql AS $$
 DECLARE
     v_national boolean;
@@ -67,16 +71,23 @@ BEGIN
             'a short name is 1 to 63 lower-case letters, digits and dashes, starting with a letter or digit');
         RETURN;
     END IF;
+    IF p_region !~ '^[A-Z]{2}$' THEN
+        RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+            format('invalid phone_region "%s": two upper-case letters, e.g. MX', left(p_region, 20)));
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM orgs WHERE slug = v_slug) THEN
         RETURN QUERY SELECT 409, tocsin_api_error(409, 'conflict', format('the short name "%s" is taken', v_slug));
         RETURN;
     END IF;
-    INSERT INTO orgs (slug, name, parent_org_id) VALUES (v_slug, v_name, p_org) RETURNING id INTO v_id;
+    INSERT INTO orgs (slug, name, parent_org_id, phone_region) VALUES (v_slug, v_name, p_org, p_region)
+    RETURNING id INTO v_id;
     INSERT INTO audit_events (org_id, user_id, action, subject_type, subject_id, details)
-    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id, jsonb_build_object('name', v_name, 'slug', v_slug)),
+    VALUES (p_org, p_admin, 'chapter.create', 'org', v_id,
+            jsonb_build_object('name', v_name, 'slug', v_slug, 'phone_region', p_region)),
            (v_id, NULL, 'org.create', 'org', v_id,
             jsonb_build_object('national_org_id', p_org, 'national_user_id', p_admin));
-    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug);
+    RETURN QUERY SELECT 201, json_build_object('id', v_id, 'name', v_name, 'slug', v_slug, 'phone_region', p_region);
 END $$;
 
 -- A national admin invites an admin of one of its chapters: an invite of
@@ -236,4 +247,47 @@ BEGIN
     SELECT * INTO v_s FROM sessions s WHERE s.id = p_session FOR UPDATE;
     v_chapter := tocsin_chapter_window_end(v_s);
     RETURN QUERY SELECT 200, json_build_object('left', v_chapter IS NOT NULL, 'chapter_id', v_chapter);
+END $$;
+
+-- The acting account signs in nowhere: no password (schema 028's check),
+-- and no session, authenticator or recovery code of its own either. The
+-- dashboard never asks for one (a session acting in a chapter reaches
+-- her own account's sessions and two-factor login, or is refused:
+-- api.c's API_OWN and API_NOT_ACTING); this holds even for a statement
+-- that reached the database with the acting account's id, e.g. a request
+-- whose window ran out in flight.
+CREATE OR REPLACE FUNCTION tocsin_acting_account_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM users u WHERE u.id = NEW.user_id AND u.national_user_id IS NOT NULL) THEN
+        RAISE EXCEPTION 'a national admin''s acting account has no % of its own: she signs in to her own organisation',
+            TG_ARGV[0] USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE TRIGGER sessions_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON sessions
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('sessions');
+CREATE OR REPLACE TRIGGER user_totp_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON user_totp
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('authenticator');
+CREATE OR REPLACE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user_id ON recovery_codes
+    FOR EACH ROW EXECUTE FUNCTION tocsin_acting_account_guard('recovery codes');
+
+-- A chapter's admin ends the visits of a national admin's acting account
+-- p_user of her org p_org (People, "end sessions"): the windows of the
+-- sessions acting as it close, on the record as every leaving is. The
+-- sessions themselves are the national org's and go on there: the
+-- chapter's authority ends at its own door. Returns how many ended.
+CREATE OR REPLACE FUNCTION tocsin_acting_visits_end(p_org bigint, p_user bigint) RETURNS int
+    LANGUAGE plpgsql AS $$
+DECLARE
+    v_s sessions;
+    v_n int := 0;
+BEGIN
+    FOR v_s IN SELECT * FROM sessions s WHERE s.acting_org_id = p_org AND s.acting_user_id = p_user
+                  FOR UPDATE
+    LOOP
+        PERFORM tocsin_chapter_window_end(v_s);
+        v_n := v_n + 1;
+    END LOOP;
+    RETURN v_n;
 END $$;

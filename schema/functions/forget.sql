@@ -54,7 +54,8 @@ RETURNS TABLE (table_name text, column_name text, handling text, reason text) LA
         ('outreach_campaigns', 'script', 'kept', 'a lead''s template, not a member''s data'),
         ('outreach_choices', 'next_script', 'kept', 'a lead''s template, not a member''s data'),
         ('audit_events', 'details', 'kept', 'the audit log is append-only (and chained); it names contacts by id'),
-        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data') $$;
+        ('audit_alerts', 'details', 'kept', 'an alert''s counts (rows exported, claims in an hour), no member''s data'),
+        ('orgs', 'phone_region', 'kept', 'an org''s setting (a country code), not a member''s data') $$;
 
 -- Forgets the member with number p_phone (E.164) in org p_org for user
 -- p_user (0: the operator's tocsinctl); with p_dry, changes nothing and

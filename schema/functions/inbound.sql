@@ -46,9 +46,11 @@ LANGUAGE plpgsql
 -- Array parameters make custom plans no better than generic ones: plan once.
 -- The planner cannot estimate how many rows the CTEs below return and would
 -- join them with nested loops, quadratic in the batch: hash joins instead
--- (the lookups into tables are LATERAL or subqueries, which stay indexed);
--- and no JIT, which that setting's penalty cost would switch on.
-SET plan_cache_mode = force_generic_plan SET enable_nestloop = off SET jit = off AS $$
+-- (the lookups into tables are LATERAL or subqueries, which stay indexed:
+-- no sequential scans, which a plan made while a table was small would keep
+-- as it grows); and no JIT, which those settings' penalty costs would
+-- switch on.
+SET plan_cache_mode = force_generic_plan SET enable_nestloop = off SET enable_seqscan = off SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
@@ -116,15 +118,23 @@ BEGIN
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
             SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
-            ON CONFLICT (org_id, phone) DO UPDATE SET updated_at = now()
+            ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, c.id AS contact_id,
-                   EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone) AS opted
-              FROM m JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
+                       IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
+              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc
@@ -179,7 +189,11 @@ END $$;
 -- whether more wait (or another caller holds the journal).
 CREATE OR REPLACE FUNCTION tocsin_inbound_journal_apply(p_limit int)
 RETURNS TABLE (applied int, failed int, more boolean)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql
+-- The journal's oldest rows, and whether more wait, through its primary key:
+-- a plan made while the journal was empty would scan all of it (and the
+-- rows deleted since) on every call.
+SET enable_seqscan = off SET jit = off AS $$
 DECLARE
     v_ids bigint[];
     v_provider text[];
@@ -222,7 +236,7 @@ BEGIN
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
             array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
         applied := n;
-    EXCEPTION WHEN data_exception OR integrity_constraint_violation THEN
+    EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
             BEGIN
                 PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
@@ -232,7 +246,8 @@ BEGIN
                 WHEN unique_violation THEN
                     -- stored meanwhile by another path: the next call finds it a duplicate
                     v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation THEN
+                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                    -- raise_exception: what 007's checks raise (a sender gone)
                     INSERT INTO inbound_journal_failed
                     SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
                     failed := failed + 1;
@@ -259,9 +274,9 @@ CREATE OR REPLACE FUNCTION tocsin_receive_inbound_burst(
     p_reply text[], p_reply_encoding text[], p_reply_segments int[])
 RETURNS TABLE (inbound_id bigint, action text, conversation_id bigint, ord int)
 LANGUAGE plpgsql
--- Generic plans and no JIT, as 007's; nested loops stay, for the lookups
--- into inbound_messages.
-SET plan_cache_mode = force_generic_plan SET jit = off AS $$
+-- Generic plans, no sequential scans and no JIT, as 007's; nested loops
+-- stay, for the lookups into inbound_messages and the journal.
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET jit = off AS $$
 #variable_conflict use_column
 DECLARE
     n int := tocsin_inbound_batch_size(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
@@ -295,8 +310,14 @@ BEGIN
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
                      LIMIT 1) IS NULL -- a per-row index lookup, never a join
+               -- A retry of a journaled reply: found, not inserted. One racing
+               -- a batch still running fails this one on the unique key (no
+               -- ON CONFLICT: a speculative insert costs a fifth more), and
+               -- the gateway applies its messages one by one.
+               AND (SELECT 1 FROM inbound_journal i
+                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
+                     LIMIT 1) IS NULL
              ORDER BY u.ord
-            ON CONFLICT (provider, provider_message_id) DO NOTHING
             RETURNING provider, provider_message_id)
         SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int

@@ -19,7 +19,8 @@ CREATE OR REPLACE TRIGGER sessions_user_active AFTER INSERT OR UPDATE OF last_se
 
 -- The People screen: the org's users (role, disabled, last activity,
 -- whether a password is set, two-factor login, open sessions, national:
--- a national admin's acting account, schema 028) and its pending invites
+-- a national admin's acting account, schema 028, and visits: her sessions
+-- acting through it now) and its pending invites
 -- (a password reset names its user).
 CREATE OR REPLACE FUNCTION tocsin_people(p_org bigint) RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object(
@@ -32,7 +33,11 @@ CREATE OR REPLACE FUNCTION tocsin_people(p_org bigint) RETURNS json LANGUAGE sql
                       'two_factor', EXISTS (SELECT 1 FROM user_totp t
                                              WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL),
                       'sessions', (SELECT count(*) FROM sessions s
-                                    WHERE s.user_id = u.id AND s.expires_at > now()))
+                                    WHERE s.user_id = u.id AND s.expires_at > now()),
+                      -- an acting account's: national admins' sessions in it now
+                      'visits', (SELECT count(*) FROM sessions s
+                                  WHERE s.acting_user_id = u.id AND s.acting_org_id = u.org_id
+                                    AND s.acting_until > now() AND s.expires_at > now()))
                       ORDER BY u.disabled_at IS NOT NULL, lower(u.display_name), u.id), '[]')
                     FROM users u WHERE u.org_id = p_org),
         'invites', (SELECT coalesce(json_agg(json_build_object(

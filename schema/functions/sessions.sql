@@ -65,13 +65,16 @@ CREATE OR REPLACE TRIGGER senders_changed_notify AFTER INSERT OR UPDATE OR DELET
 -- lasts, the acting account is enabled and hers, the chapter is still her
 -- org's, and she is still an admin. The dashboard reads every session
 -- through this view (dashboard/api.c on each request, events.c when it
--- rechecks open streams): one scoping rule for both.
+-- rechecks open streams): one scoping rule for both. The home_* columns
+-- are the session's own account, which her own sessions and two-factor
+-- login belong to, acting or not.
 CREATE OR REPLACE VIEW tocsin_session_scopes AS
 SELECT s.id, s.token_hash, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at,
        s.org_id AS home_org_id, s.user_id AS home_user_id,
        coalesce(c.org_id, s.org_id) AS org_id, coalesce(c.id, s.user_id) AS user_id,
        coalesce(c.role, u.role) AS role, c.id IS NOT NULL AS acting,
-       s.stage -- schema 030: 'full', or the second factor still owed
+       s.stage, -- schema 030: 'full', or the second factor still owed
+       u.role AS home_role -- the session's own account's (API_OWN routes)
   FROM sessions s
   JOIN users u ON u.org_id = s.org_id AND u.id = s.user_id AND u.disabled_at IS NULL
   LEFT JOIN LATERAL (

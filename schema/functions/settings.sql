@@ -13,7 +13,8 @@ CREATE OR REPLACE FUNCTION tocsin_org_settings_json(o orgs) RETURNS json LANGUAG
         'name', o.name, 'help_text', o.help_text, 'help_text_es', o.help_text_es,
         'texting_hours_start', o.texting_hours_start, 'texting_hours_end', o.texting_hours_end,
         'release_after_minutes', o.release_after_minutes,
-        'volunteer_max_conversations', o.volunteer_max_conversations) $$;
+        'volunteer_max_conversations', o.volunteer_max_conversations,
+        'phone_region', o.phone_region) $$;
 
 -- What an audit event of a settings save holds: {key: {old, new}} for
 -- each key of two objects whose value differs ({} when none does).
@@ -24,13 +25,16 @@ CREATE OR REPLACE FUNCTION tocsin_json_changes(p_old jsonb, p_new jsonb) RETURNS
      WHERE n.value IS DISTINCT FROM o.value $$;
 
 -- Saves what is given (NULL: unchanged; '' for a HELP text or the release
--- time: back to the default). The HELP texts were checked for the CTIA
--- parts by the caller (lib/compliance, with the name being saved). Returns
+-- time, 'default' for the phone region: back to the default). The HELP
+-- texts were checked for the CTIA parts by the caller (lib/compliance,
+-- with the name being saved), and the phone region against
+-- libphonenumber's regions (lib/phone); here only its shape. Returns
 -- (200, settings) or (400, error naming the field); audits old and new
 -- values of what changed.
+DROP FUNCTION IF EXISTS tocsin_org_settings_save(bigint, bigint, text, text, text, text, text, text, text);
 CREATE OR REPLACE FUNCTION tocsin_org_settings_save(p_org bigint, p_user bigint, p_name text, p_help text,
                                          p_help_es text, p_start text, p_end text, p_release text,
-                                         p_cap text)
+                                         p_cap text, p_region text)
 RETURNS TABLE (status int, body json) LANGUAGE plpgsql AS $$
 DECLARE
     v_old orgs;
@@ -61,6 +65,14 @@ BEGIN
             RETURN;
         END IF;
         v_new.help_text_es := nullif(p_help_es, '');
+    END IF;
+    IF p_region IS NOT NULL THEN
+        IF p_region <> 'default' AND p_region !~ '^[A-Z]{2}$' THEN
+            RETURN QUERY SELECT 400, tocsin_api_error(400, 'invalid',
+                format('invalid phone_region "%s": two upper-case letters, e.g. MX, or default', left(p_region, 20)));
+            RETURN;
+        END IF;
+        v_new.phone_region := nullif(p_region, 'default');
     END IF;
     -- Whole numbers only; the bounds are the columns' own.
     FOREACH v_key IN ARRAY ARRAY['texting_hours_start', 'texting_hours_end', 'release_after_minutes',
@@ -101,7 +113,8 @@ BEGIN
     UPDATE orgs SET name = v_new.name, help_text = v_new.help_text, help_text_es = v_new.help_text_es,
            texting_hours_start = v_new.texting_hours_start, texting_hours_end = v_new.texting_hours_end,
            release_after_minutes = v_new.release_after_minutes,
-           volunteer_max_conversations = v_new.volunteer_max_conversations
+           volunteer_max_conversations = v_new.volunteer_max_conversations,
+           phone_region = v_new.phone_region
      WHERE id = p_org;
     v_changes := tocsin_json_changes(to_jsonb(tocsin_org_settings_json(v_old)),
                                      to_jsonb(tocsin_org_settings_json(v_new)));

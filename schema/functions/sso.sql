@@ -68,7 +68,11 @@ DECLARE
     inv invites;
     v_stage text;
 BEGIN
-    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email);
+    -- Never a national admin's acting account (schema 028): it shares her
+    -- email but signs in nowhere, and the chapter's provider vouching for
+    -- that address must not open it.
+    SELECT * INTO u FROM users WHERE users.org_id = p_org AND lower(email) = lower(p_email)
+                                 AND national_user_id IS NULL;
     IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM users WHERE lower(email) = lower(p_email)) THEN
         UPDATE invites i SET used_at = now()
          WHERE i.id = (SELECT id FROM invites

@@ -2,13 +2,16 @@
 // chapters.mjs — a national admin's Chapters page at desktop width and at
 // 390 px (playwright-core driving Debian's chromium headless): the list
 // with its counts, a chapter created (its short name suggested from its
-// name), its first admin invited (the link shown once, then used to make
+// name; an unknown phone region refused, then made in PR), its first admin invited (the link shown once, then used to make
 // the account), entering a chapter refused without a reason and done with
 // one (the app starts over in the chapter, a banner on every page says so
 // and the chapter's conversation opens), and leaving (the banner goes, the
 // chapter's conversation is out of reach). The new chapter admin sees no
 // Chapters link; the entered chapter's admin sees the national admin's
-// acting account on People, marked, with no password reset. Nothing scrolls sideways at 390 px. Run by
+// acting account on People, marked, with no password reset, and ends her
+// next visit from there ("End visit": her own session goes on). While she
+// acts, her Account page shows her own sessions and two-factor state and
+// offers no two-factor change. Nothing scrolls sideways at 390 px. Run by
 // tests/integration/test_dashboard_chapters_browser.sh, which checks the
 // database; screenshots go to SCREENSHOTS.
 import { check, launchChromium, phonePage, logIn, sql } from './harness.mjs';
@@ -55,6 +58,11 @@ try {
 
   await desk.fill('#chapter-name', 'East Side');
   check((await desk.inputValue('#chapter-slug')) === 'east-side', 'the short name is suggested from the name');
+  await desk.fill('#chapter-region', 'ZZ');
+  await desk.click('#chapter-create button[type=submit]');
+  await desk.waitForSelector('#chapter-create-error >> text=no country has this code');
+  check(!(await desk.$(chapter('east-side'))), 'an unknown phone region is refused, saying why');
+  await desk.fill('#chapter-region', 'pr');
   await desk.click('#chapter-create button[type=submit]');
   await desk.waitForSelector(chapter('east-side'));
   check(/no admin yet/.test(await desk.textContent(chapter('east-side'))), 'the new chapter has no admin yet');
@@ -103,6 +111,22 @@ try {
   await fits(phone, 'the acting banner');
   check(/East Side/.test(await phone.textContent('#acting-banner')), 'acting in East Side');
   await phone.screenshot({ path: `${SHOTS}/dashboard-chapters-acting-phone.png`, fullPage: true });
+  // Her Account page while acting: her own sessions and two-factor state,
+  // which she may not change from inside the chapter.
+  await phone.goto(`${BASE}/#/account`);
+  await phone.waitForSelector('#two-factor-acting');
+  const note = await phone.textContent('#two-factor-acting');
+  check(
+    /East Side/.test(note) && /National Body/.test(note),
+    `the Account page says where she is and where to go: ${note}`,
+  );
+  check(
+    !(await phone.$('#enrol-start')) && !(await phone.$('#two-factor-off-open')),
+    'and offers no two-factor change',
+  );
+  await phone.waitForSelector('#session-list li >> text=this device');
+  await fits(phone, 'the Account page while acting');
+  await phone.screenshot({ path: `${SHOTS}/dashboard-chapters-acting-account-phone.png`, fullPage: true });
   await phone.click('#acting-leave');
   await phone.waitForSelector('#acting-banner', { state: 'detached' });
 
@@ -133,6 +157,22 @@ try {
   check(/national/.test(await demo.textContent(`${acting} .state`)), "the national admin's acting account is marked");
   check(!(await demo.$(`${acting} button.reset`)), 'and offers no password reset');
   await fits(demo, 'People with an acting account');
+  check(!(await demo.$(`${acting} button.end-visit`)), 'no visit to end while she is not in the chapter');
+
+  // --- she visits again; the chapter's admin ends the visit, not her session ---
+  await phone.goto(`${BASE}/#/chapters`);
+  await enter(phone, 'demo', 'A second look at the demo chapter');
+  await demo.reload();
+  await demo.waitForSelector(`${acting} button.end-visit`);
+  await fits(demo, 'People with a visit on');
+  await demo.screenshot({ path: `${SHOTS}/dashboard-chapters-end-visit-phone.png`, fullPage: true });
+  await demo.click(`${acting} button.end-visit`);
+  await demo.waitForSelector(`${acting} button.end-visit`, { state: 'detached' });
+  check(sql(`SELECT count(*) FROM sessions WHERE acting_org_id IS NOT NULL`) === '0', 'the visit ended');
+  check(
+    sql(`SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.email = 'admin@nat.test'`) !== '0',
+    'her own sessions go on',
+  );
   check(problems.length === 0, `no page errors: ${problems.join('; ')}`);
 } finally {
   await browser.close();

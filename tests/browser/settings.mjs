@@ -2,8 +2,10 @@
 // settings.mjs — an org's settings pages in a real browser (playwright-core
 // driving Debian's chromium headless), at phone (390 px) and desktop
 // (1280 px) widths: the admin's organisation page refuses a HELP reply
-// without STOP and texting hours that end before they start with the
-// server's sentence naming the field, then saves good values; a lead's
+// without STOP, texting hours that end before they start and an unknown
+// phone region with the server's sentence naming the field, shows the
+// region the org falls back to, then saves good values (a phone region
+// typed in lower case among them); a lead's
 // canned responses and tags page creates (a title with markup shown as
 // text), refuses a duplicate, edits, retires and restores; the volunteer's
 // menus follow (a retired canned response and tag leave them, the tag
@@ -60,6 +62,16 @@ try {
   await admin.click('#settings-form button[type=submit]');
   await waitMessage(admin, 'settings-message', 'volunteer_max_conversations');
   check(true, 'a cap of 0 is refused, naming the field');
+  check(
+    (await message(admin, 'set-region-now')) === 'Numbers without +country are read as US, the server’s default.',
+    `the page says which region applies while the org has none: "${await message(admin, 'set-region-now')}"`,
+  );
+  await admin.fill('#set-cap', '4');
+  await admin.fill('#set-region', 'ZZ');
+  await admin.click('#settings-form button[type=submit]');
+  await waitMessage(admin, 'settings-message', 'phone_region');
+  const regionErr = await message(admin, 'settings-message');
+  check(regionErr.includes('no country has this code'), `an unknown region is refused, saying why: "${regionErr}"`);
   check(sql('SELECT row(o.*)::text FROM orgs o WHERE slug = $$demo$$') === before, 'the refusals changed nothing');
 
   const spanish =
@@ -67,17 +79,22 @@ try {
   await admin.fill('#set-help-es', spanish);
   await admin.fill('#set-cap', '4');
   await admin.fill('#set-release', '45');
+  await admin.fill('#set-region', 'mx');
   await admin.click('#settings-form button[type=submit]');
   await waitMessage(admin, 'settings-message', 'Settings saved');
   check(
     sql(
-      'SELECT concat_ws($$,$$, texting_hours_start, texting_hours_end, volunteer_max_conversations, release_after_minutes, help_text_es = $t$' +
+      'SELECT concat_ws($$,$$, texting_hours_start, texting_hours_end, volunteer_max_conversations, release_after_minutes, phone_region, help_text_es = $t$' +
         spanish +
         '$t$) FROM orgs WHERE slug = $$demo$$',
-    ) === '9,20,4,45,t',
+    ) === '9,20,4,45,MX,t',
     'good values saved',
   );
   check((await admin.$('#settings-message .success')) !== null, 'and confirmed as a success');
+  check(
+    (await message(admin, 'set-region-now')) === 'Numbers without +country are read as MX.',
+    'the page says the org now reads numbers as MX',
+  );
   await noSideScroll(admin, 390, 'the organisation page after saving');
   await admin.screenshot({ path: `${SHOTS}/dashboard-settings-phone.png`, fullPage: true });
 
@@ -193,6 +210,7 @@ try {
   await deskPage.goto(`${BASE}/#/settings`);
   await deskPage.waitForSelector('#settings-form');
   check((await deskPage.inputValue('#set-release')) === '45', 'the saved release time is shown');
+  check((await deskPage.inputValue('#set-region')) === 'MX', 'and the saved phone region');
   await noSideScroll(deskPage, 1280, 'the organisation page');
   await deskPage.screenshot({ path: `${SHOTS}/dashboard-settings-desktop.png`, fullPage: true });
   await deskPage.click('.subnav >> text=Canned responses');

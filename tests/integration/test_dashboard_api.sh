@@ -251,6 +251,23 @@ assert_eq "$(jq_ 'd.waiting')" "$(sql "SELECT count(*) FROM conversations WHERE 
 assert_eq "$(call lead GET /api/conversations/pool)" 200 "the pool"
 assert_eq "$(jq_ 'd.waiting + " " + d.oldest[0].id')" "$(sql "SELECT count(*) FROM conversations WHERE assignee_id IS NULL AND state = 'open'") $c1" "leads see the pool, oldest first"
 assert_eq "$(jq_ 'd.holders.map((h) => h.display_name).join()')" "Val Volunteer,Vic Volunteer" "and who holds what"
+# Every open conversation of the org, newest reply first (chosen on
+# conversations alone since schema 036); not a closed one, not another
+# org's, however recent their replies.
+other=$(sql "WITH o AS (INSERT INTO orgs (slug, name) VALUES ('elsewhere', 'Elsewhere') RETURNING id),
+                  s AS (INSERT INTO senders (org_id, provider, address, kind, account_sid, credentials_sealed, messages_per_second)
+                        SELECT o.id, x.provider, '97531', x.kind, x.account_sid, x.credentials_sealed, x.messages_per_second
+                          FROM o, senders x WHERE x.id = $SENDER RETURNING id, org_id),
+                  c AS (INSERT INTO contacts (org_id, phone) SELECT org_id, '+14155550199' FROM s RETURNING id, org_id)
+             INSERT INTO conversations (org_id, contact_id, sender_id, last_inbound_at)
+             SELECT c.org_id, c.id, s.id, now() + interval '1 day' FROM c, s RETURNING id")
+closed=$(member_writes +14155550198 "a closed one")
+sql "UPDATE conversations SET state = 'closed', last_inbound_at = now() + interval '1 day' WHERE id = $closed" >/dev/null
+assert_eq "$(call lead GET /api/conversations/all)" 200 "all open conversations"
+assert_eq "$(jq_ 'd.map((c) => c.id).join()')" \
+  "$(sql "SELECT string_agg(id::text, ',' ORDER BY last_inbound_at DESC NULLS LAST, id DESC) FROM conversations
+           WHERE org_id = $ORG AND state = 'open'")" "newest reply first, the org's open ones only"
+[[ ",$(jq_ 'd.map((c) => c.id).join()')," != *",$other,"* ]] || fail "another org's conversation listed"
 assert_eq "$(call lead POST "/api/conversations/$c1/assign" "{\"user_id\":$V2}")" 200 "lead assigns"
 assert_eq "$(call vol2 POST "/api/conversations/$c1/close")" 200 "close"
 assert_eq "$(call vol2 POST "/api/conversations/$c1/reply" '{"body":"hello?"}')" 409 "no reply in a closed conversation"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Imports read a number written without +country in one region, the
-# deployment's TOCSIN_DEFAULT_REGION (orgs carry none), on every path: the
+# deployment's TOCSIN_DEFAULT_REGION for orgs without their own
+# (test_org_region.sh: orgs with their own), on every path: the
 # same national-format file gives each region's E.164 (tocsinctl under MX,
 # the dashboard under GB), and a number not valid there is rejected with
 # its reason, never read as a US one. An opt-out list in national format

@@ -242,6 +242,29 @@ static void test_region_known(void **state)
     assert_false(tocsin_phone_region_known(NULL));
 }
 
+static void test_region_check(void **state)
+{
+    (void)state;
+    char err[200], big[3000];
+    assert_int_equal(tocsin_phone_region_check("phone_region", "MX", err, sizeof err), 0);
+    assert_int_equal(tocsin_phone_region_check("phone_region", "ZZ", err, sizeof err), -1);
+    assert_string_equal(err, "invalid phone_region \"ZZ\": no country has this code (MX, GB, US)");
+    assert_int_equal(tocsin_phone_region_check("--phone-region", "mx ", err, sizeof err), -1);
+    assert_string_equal(
+        err,
+        "invalid --phone-region \"mx \": give a country's two upper-case letters (MX, GB, US)");
+    assert_int_equal(tocsin_phone_region_check("phone_region", "MEX", err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"MEX\": give a country's two upper-case letters"));
+    assert_int_equal(tocsin_phone_region_check("phone_region", "", err, sizeof err), -1);
+    assert_non_null(strstr(err, "\"\": give a country's"));
+    assert_int_equal(tocsin_phone_region_check("phone_region", NULL, err, sizeof err), -1);
+    memset(big, 'A', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(tocsin_phone_region_check("phone_region", big, err, sizeof err), -1);
+    assert_string_equal(err, "invalid phone_region: 2999 characters; give a country's two "
+                             "upper-case letters (MX, GB, US)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_fast_path_defers_to_parse),
         cmocka_unit_test(test_error_quoting),
         cmocka_unit_test(test_region_known),
+        cmocka_unit_test(test_region_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
