@@ -115,7 +115,7 @@ static void check_spellings(const struct tocsin_keyword_set *set, const char *wo
     for (size_t i = 0; i <= wl; i++)
         forms[nf][i] = (word[i] >= 'A' && word[i] <= 'Z') ? (char)(word[i] + 32) : word[i];
     nf++;
-    snprintf(forms[nf], sizeof forms[0], "%s", forms[1]);
+    memcpy(forms[nf], forms[1], sizeof forms[0]);
     if (forms[nf][0] >= 'a' && forms[nf][0] <= 'z')
         forms[nf][0] = (char)(forms[nf][0] - 32);
     nf++;
