@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * org.c — `tocsinctl org create`: a chapter or the national body (an org
  * with chapters is national: its admins get the dashboard's Chapters
- * screen, schema 028), in its own phone region if given (schema 039);
+ * screen, schema 028), in its own phone region if given (schema 037);
  * `tocsinctl org set`: its settings kept in the database (the phone
  * region checked against libphonenumber's regions, lib/phone). */
 #include <stdio.h>

@@ -46,7 +46,7 @@ int tocsinctl_help(const char *verb);
 int tocsinctl_find_org(PGconn *conn, const char *slug, long long *org_id);
 
 /* The region numbers of org_id written without +country are read in, as
- * the dashboard reads them: the org's phone_region (schema 039), else
+ * the dashboard reads them: the org's phone_region (schema 037), else
  * TOCSIN_DEFAULT_REGION (US when unset); an explicit --region wins over
  * both (the caller's). Copies it into out. Returns 0, or -1 after printing
  * the database error. */

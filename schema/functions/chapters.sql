@@ -45,7 +45,7 @@ $$;
 
 -- A national admin creates a chapter: its name (1-200 characters), slug
 -- (the short name tocsinctl and the carrier console use) and phone region
--- (schema 039; NULL: TOCSIN_DEFAULT_REGION; a code libphonenumber knows,
+-- (schema 037; NULL: TOCSIN_DEFAULT_REGION; a code libphonenumber knows,
 -- checked by the caller, api_chapters.c; here only its shape).
 DROP FUNCTION IF EXISTS tocsin_chapter_create(bigint, bigint, text, text);
 CREATE OR REPLACE FUNCTION tocsin_chapter_create(p_org bigint, p_admin bigint, p_name text, p_slug text,

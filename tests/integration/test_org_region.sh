@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Each org reads numbers written without +country in its own phone region
-# (schema 039), else the deployment's TOCSIN_DEFAULT_REGION: in one
+# (schema 037), else the deployment's TOCSIN_DEFAULT_REGION: in one
 # deployment (default US) the demo org set to GB by its admin on the
 # settings page and an org set to MX by `tocsinctl org set` read the same
 # national file differently on every path (list import, Move in and

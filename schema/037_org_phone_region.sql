@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 039_org_phone_region: the region an org's numbers written without
+-- 037_org_phone_region: the region an org's numbers written without
 -- +country are read in (imports and their previews, numbers typed in the
 -- dashboard, tocsinctl contacts import): a national body's chapter in
 -- Puerto Rico or Mexico reads its members' national numbers there. NULL:
