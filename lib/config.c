@@ -38,7 +38,8 @@ const struct tocsin_config_var tocsin_config_vars[] = {
     URL("TOCSIN_PUBLIC_URL", public_url, "http://127.0.0.1:8080",
         "gateway base URL as carriers call it (webhook signatures, StatusCallback)"),
     {"TOCSIN_DEFAULT_REGION", TOCSIN_CFG_REGION, 0, 0, "US",
-     "region for phone numbers written without `+country`: imports and their previews, numbers typed in",
+     "region for phone numbers written without `+country` (imports and their previews, numbers "
+     "typed in), the default for orgs without their own (`orgs.phone_region`)",
      FIELD(default_region), 0},
     {"TOCSIN_LOG_LEVEL", TOCSIN_CFG_LOG_LEVEL, 0, 0, "info",
      "the least severe log lines written (to standard error, one JSON object a line)",
