@@ -13,8 +13,6 @@
 
 #include <sodium.h>
 
-#include "phone.h"
-
 /* The rows. FIELD names the struct tocsin_config member a row fills. */
 #define FIELD(f) offsetof(struct tocsin_config, f), sizeof(((struct tocsin_config *)0)->f)
 /* clang-format off */
@@ -351,16 +349,6 @@ int tocsin_config_load_from(struct tocsin_config *cfg, tocsin_getenv_fn fn, void
         return -1;
     }
     return config_secret_key(cfg, fn, ctx, err, errlen);
-}
-
-int tocsin_config_check_region(const struct tocsin_config *cfg, char *err, size_t errlen)
-{
-    if (tocsin_phone_region_known(cfg->default_region))
-        return 0;
-    snprintf(err, errlen,
-             "invalid TOCSIN_DEFAULT_REGION \"%s\": no country has this code (US, MX, GB)",
-             cfg->default_region);
-    return -1;
 }
 
 int tocsin_config_has_secret_key_setting(void)

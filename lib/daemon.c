@@ -136,7 +136,7 @@ int tocsin_daemon_main(const struct tocsin_daemon_spec *spec, int argc, char **a
         return 2;
     }
     if (tocsin_config_load(&d.cfg, err, sizeof err) ||
-        (spec->reads_typed_numbers && tocsin_config_check_region(&d.cfg, err, sizeof err))) {
+        (spec->check_config && spec->check_config(&d.cfg, err, sizeof err))) {
         fprintf(stderr, "tocsin-%s: %s\n", spec->name, err);
         return 2;
     }

@@ -39,9 +39,12 @@ struct tocsin_daemon_spec {
      * /proc/<pid>/environ and core dumps of a process facing browsers
      * would show it. */
     int refuses_secret_key;
-    /* 1 for a daemon that reads phone numbers people typed (the dashboard):
-     * it refuses to start when TOCSIN_DEFAULT_REGION names no country. */
-    int reads_typed_numbers;
+    /* Optional: the daemon's own check of the loaded configuration, 0 or -1
+     * with a message in err (the dashboard reads numbers people typed:
+     * tocsin_config_check_region). A pointer, not a flag, so a daemon that
+     * never checks (the worker) links neither the check nor the phone shim
+     * and libphonenumber behind it. May be NULL. */
+    int (*check_config)(const struct tocsin_config *cfg, char *err, size_t errlen);
     /* Registers routes and starts the daemon's own work; returns 0, or -1
      * (after logging why) to exit with status 1. */
     int (*start)(struct tocsin_daemon *d);
