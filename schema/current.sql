@@ -1931,6 +1931,10 @@ BEGIN
         RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no member of this org has that number');
         RETURN;
     END IF;
+    -- Her messages being stored right now commit first and are forgotten
+    -- too; any after wait for this (the inbound functions' lock on her
+    -- number, taken after her contact's row as they do: inbound_links.sql).
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_org::text || p_phone, 0));
     SELECT coalesce(array_agg(c.id), '{}') INTO v_conv FROM conversations c WHERE c.org_id = p_org AND c.contact_id = v_ct.id;
     v_kept := jsonb_build_object(
         'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone),
@@ -2052,6 +2056,28 @@ CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name tex
     AS $$
     SELECT p_role IS DISTINCT FROM 'volunteer'
         OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+
+
+--
+-- Name: tocsin_conversation_links_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversation_links_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_bad record;
+BEGIN
+    SELECT n.id, n.org_id INTO v_bad FROM new_rows n
+     WHERE (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
+        OR (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'conversation % names a sender or contact that org % does not have', v_bad.id, v_bad.org_id
+              USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END $$;
 
 
 --
@@ -2849,6 +2875,31 @@ END $$;
 
 
 --
+-- Name: tocsin_inbound_links_insert(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_inbound_links_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_bad record;
+BEGIN
+    SELECT n.id, n.org_id INTO v_bad FROM new_rows n
+     WHERE (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
+        OR (n.contact_id IS NOT NULL
+            AND (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL)
+        OR (n.conversation_id IS NOT NULL
+            AND (SELECT 1 FROM conversations v WHERE v.id = n.conversation_id AND v.org_id = n.org_id LIMIT 1) IS NULL)
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'inbound message % names a sender, contact or conversation that org % does not have',
+                        v_bad.id, v_bad.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: tocsin_json_changes(jsonb, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3251,6 +3302,66 @@ CREATE FUNCTION public.tocsin_lead_stats(p_org bigint, p_days integer, OUT statu
                          'reply_rate', CASE WHEN kw.gained = 0 THEN NULL ELSE round(kw.replied::numeric / kw.gained, 4) END)
                      ORDER BY kw.keyword), '[]') FROM kw))
 $$;
+
+
+--
+-- Name: tocsin_links_parent_kept(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_links_parent_kept() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_by text;
+BEGIN
+    IF TG_TABLE_NAME = 'senders' THEN
+        v_by := CASE WHEN EXISTS (SELECT 1 FROM conversations c WHERE c.sender_id = OLD.id) THEN 'a conversation'
+                     WHEN EXISTS (SELECT 1 FROM inbound_messages i WHERE i.sender_id = OLD.id) THEN 'an inbound message'
+                END;
+    ELSIF TG_TABLE_NAME = 'contacts' THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended(OLD.org_id::text || OLD.phone, 0));
+        v_by := CASE WHEN EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = OLD.id) THEN 'a conversation'
+                     WHEN EXISTS (SELECT 1 FROM inbound_messages i WHERE i.contact_id = OLD.id) THEN 'an inbound message'
+                END;
+    ELSE
+        v_by := CASE WHEN EXISTS (SELECT 1 FROM inbound_messages i WHERE i.conversation_id = OLD.id)
+                     THEN 'an inbound message' END;
+    END IF;
+    IF v_by IS NOT NULL THEN
+        RAISE EXCEPTION '% % is still named by %', left(TG_TABLE_NAME, -1), OLD.id, v_by
+              USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+
+
+--
+-- Name: tocsin_links_update(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_links_update() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_conv bigint;
+    v_contact bigint;
+BEGIN
+    IF TG_TABLE_NAME = 'inbound_messages' THEN
+        v_conv := NEW.conversation_id;
+        v_contact := NEW.contact_id;
+    ELSE
+        v_contact := NEW.contact_id;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM senders s WHERE s.id = NEW.sender_id AND s.org_id = NEW.org_id)
+       OR (v_contact IS NOT NULL AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = v_contact AND c.org_id = NEW.org_id))
+       OR (v_conv IS NOT NULL AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.id = v_conv AND v.org_id = NEW.org_id))
+    THEN
+        RAISE EXCEPTION '% % would name a sender, contact or conversation that org % does not have',
+                        CASE TG_TABLE_NAME WHEN 'inbound_messages' THEN 'inbound message' ELSE 'conversation' END,
+                        NEW.id, NEW.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NEW;
+END $$;
 
 
 --
@@ -4759,7 +4870,8 @@ BEGIN
     END IF;
     SELECT s.org_id, s.provider, tocsin_sender_opt_out_handling(s.kind, s.provider, s.opt_out_handling)
       INTO v_org, v_provider, v_handling
-      FROM senders s WHERE s.id = p_sender_id;
+      FROM senders s WHERE s.id = p_sender_id
+       FOR KEY SHARE; -- kept until this message commits (inbound_links.sql)
     IF v_org IS NULL THEN
         RAISE EXCEPTION 'sender % does not exist', p_sender_id;
     END IF;
@@ -4919,7 +5031,11 @@ BEGIN
     IF n = 0 THEN
         RETURN;
     END IF;
-    IF (SELECT count(*) FROM unnest(p_sender_id) u(id) JOIN senders s ON s.id = u.id) <> n THEN
+    -- Every sender exists, and stays until this batch commits: locked
+    -- once here, as each row's foreign key did before 039 (inbound_links.sql).
+    IF array_position(p_sender_id, NULL) IS NOT NULL
+       OR (SELECT count(*) FROM (SELECT 1 FROM senders s WHERE s.id = ANY (p_sender_id) FOR KEY SHARE) l)
+          <> (SELECT count(DISTINCT u.id) FROM unnest(p_sender_id) u(id)) THEN
         RAISE EXCEPTION 'invalid inbound batch: a sender does not exist';
     END IF;
 
@@ -9066,6 +9182,62 @@ CREATE TRIGGER blasts_notify AFTER UPDATE ON public.blasts FOR EACH ROW WHEN (((
 
 
 --
+-- Name: contacts contacts_links_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER contacts_links_delete BEFORE DELETE ON public.contacts FOR EACH ROW EXECUTE FUNCTION public.tocsin_links_parent_kept();
+
+
+--
+-- Name: contacts contacts_links_key; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER contacts_links_key BEFORE UPDATE OF id, org_id ON public.contacts FOR EACH ROW WHEN (((new.id IS DISTINCT FROM old.id) OR (new.org_id IS DISTINCT FROM old.org_id))) EXECUTE FUNCTION public.tocsin_links_parent_kept();
+
+
+--
+-- Name: conversations conversations_links_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversations_links_delete BEFORE DELETE ON public.conversations FOR EACH ROW EXECUTE FUNCTION public.tocsin_links_parent_kept();
+
+
+--
+-- Name: conversations conversations_links_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversations_links_insert AFTER INSERT ON public.conversations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_conversation_links_insert();
+
+
+--
+-- Name: conversations conversations_links_key; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversations_links_key BEFORE UPDATE OF id, org_id ON public.conversations FOR EACH ROW WHEN (((new.id IS DISTINCT FROM old.id) OR (new.org_id IS DISTINCT FROM old.org_id))) EXECUTE FUNCTION public.tocsin_links_parent_kept();
+
+
+--
+-- Name: conversations conversations_links_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversations_links_update BEFORE UPDATE OF org_id, sender_id, contact_id ON public.conversations FOR EACH ROW WHEN (((new.org_id IS DISTINCT FROM old.org_id) OR (new.sender_id IS DISTINCT FROM old.sender_id) OR (new.contact_id IS DISTINCT FROM old.contact_id))) EXECUTE FUNCTION public.tocsin_links_update();
+
+
+--
+-- Name: inbound_messages inbound_messages_links_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER inbound_messages_links_insert AFTER INSERT ON public.inbound_messages REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_inbound_links_insert();
+
+
+--
+-- Name: inbound_messages inbound_messages_links_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER inbound_messages_links_update BEFORE UPDATE OF org_id, sender_id, contact_id, conversation_id ON public.inbound_messages FOR EACH ROW WHEN (((new.org_id IS DISTINCT FROM old.org_id) OR (new.sender_id IS DISTINCT FROM old.sender_id) OR ((new.contact_id IS NOT NULL) AND (new.contact_id IS DISTINCT FROM old.contact_id)) OR ((new.conversation_id IS NOT NULL) AND (new.conversation_id IS DISTINCT FROM old.conversation_id)))) EXECUTE FUNCTION public.tocsin_links_update();
+
+
+--
 -- Name: keywords keywords_language; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -9147,6 +9319,20 @@ CREATE TRIGGER recovery_codes_not_acting_account BEFORE INSERT OR UPDATE OF user
 --
 
 CREATE TRIGGER senders_changed_notify AFTER INSERT OR DELETE OR UPDATE ON public.senders FOR EACH STATEMENT EXECUTE FUNCTION public.tocsin_notify_senders();
+
+
+--
+-- Name: senders senders_links_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER senders_links_delete BEFORE DELETE ON public.senders FOR EACH ROW EXECUTE FUNCTION public.tocsin_links_parent_kept();
+
+
+--
+-- Name: senders senders_links_key; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER senders_links_key BEFORE UPDATE OF id, org_id ON public.senders FOR EACH ROW WHEN (((new.id IS DISTINCT FROM old.id) OR (new.org_id IS DISTINCT FROM old.org_id))) EXECUTE FUNCTION public.tocsin_links_parent_kept();
 
 
 --
@@ -9396,22 +9582,6 @@ ALTER TABLE ONLY public.conversations
 
 
 --
--- Name: conversations conversations_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.conversations
-    ADD CONSTRAINT conversations_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id);
-
-
---
--- Name: conversations conversations_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.conversations
-    ADD CONSTRAINT conversations_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
-
-
---
 -- Name: delivery_receipts_pending delivery_receipts_pending_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -9465,30 +9635,6 @@ ALTER TABLE ONLY public.import_uploads
 
 ALTER TABLE ONLY public.import_uploads
     ADD CONSTRAINT import_uploads_org_id_created_by_fkey FOREIGN KEY (org_id, created_by) REFERENCES public.users(org_id, id);
-
-
---
--- Name: inbound_messages inbound_messages_org_id_contact_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_messages
-    ADD CONSTRAINT inbound_messages_org_id_contact_id_fkey FOREIGN KEY (org_id, contact_id) REFERENCES public.contacts(org_id, id);
-
-
---
--- Name: inbound_messages inbound_messages_org_id_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_messages
-    ADD CONSTRAINT inbound_messages_org_id_conversation_id_fkey FOREIGN KEY (org_id, conversation_id) REFERENCES public.conversations(org_id, id);
-
-
---
--- Name: inbound_messages inbound_messages_org_id_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_messages
-    ADD CONSTRAINT inbound_messages_org_id_sender_id_fkey FOREIGN KEY (org_id, sender_id) REFERENCES public.senders(org_id, id);
 
 
 --

@@ -76,6 +76,10 @@ BEGIN
         RETURN QUERY SELECT 404, tocsin_api_error(404, 'not_found', 'no member of this org has that number');
         RETURN;
     END IF;
+    -- Her messages being stored right now commit first and are forgotten
+    -- too; any after wait for this (the inbound functions' lock on her
+    -- number, taken after her contact's row as they do: inbound_links.sql).
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_org::text || p_phone, 0));
     SELECT coalesce(array_agg(c.id), '{}') INTO v_conv FROM conversations c WHERE c.org_id = p_org AND c.contact_id = v_ct.id;
     v_kept := jsonb_build_object(
         'opted_out', EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = p_org AND o.phone = p_phone),
