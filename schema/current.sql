@@ -2068,9 +2068,12 @@ CREATE FUNCTION public.tocsin_conversation_links_insert() RETURNS trigger
 DECLARE
     v_bad record;
 BEGIN
-    SELECT n.id, n.org_id INTO v_bad FROM new_rows n
-     WHERE (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
-        OR (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL
+    SELECT b.id, b.org_id INTO v_bad FROM (
+        SELECT min(n.id) AS id, n.org_id FROM new_rows n GROUP BY n.org_id, n.sender_id
+        HAVING (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
+        UNION ALL
+        SELECT n.id, n.org_id FROM new_rows n
+         WHERE (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL) b
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'conversation % names a sender or contact that org % does not have', v_bad.id, v_bad.org_id
@@ -2884,12 +2887,16 @@ CREATE FUNCTION public.tocsin_inbound_links_insert() RETURNS trigger
 DECLARE
     v_bad record;
 BEGIN
-    SELECT n.id, n.org_id INTO v_bad FROM new_rows n
-     WHERE (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
-        OR (n.contact_id IS NOT NULL
-            AND (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL)
-        OR (n.conversation_id IS NOT NULL
-            AND (SELECT 1 FROM conversations v WHERE v.id = n.conversation_id AND v.org_id = n.org_id LIMIT 1) IS NULL)
+    SELECT b.id, b.org_id INTO v_bad FROM (
+        SELECT min(n.id) AS id, n.org_id FROM new_rows n GROUP BY n.org_id, n.sender_id
+        HAVING (SELECT 1 FROM senders s WHERE s.id = n.sender_id AND s.org_id = n.org_id LIMIT 1) IS NULL
+        UNION ALL
+        SELECT n.id, n.org_id FROM new_rows n
+         WHERE (n.contact_id IS NOT NULL
+                AND (SELECT 1 FROM contacts c WHERE c.id = n.contact_id AND c.org_id = n.org_id LIMIT 1) IS NULL)
+            OR (n.conversation_id IS NOT NULL
+                AND (SELECT 1 FROM conversations v WHERE v.id = n.conversation_id AND v.org_id = n.org_id LIMIT 1)
+                    IS NULL)) b
      LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'inbound message % names a sender, contact or conversation that org % does not have',

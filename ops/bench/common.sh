@@ -21,6 +21,13 @@ bench_pg_stop() { "$here/ops/pg" destroy --dir "$1" --port "$PG_PORT" >/dev/null
 # (backends, WAL writer, checkpointer...). A backend's CPU is gone once its
 # connection closes: read it while the client is still connected.
 bench_pg_pids() { local pm; pm=$(head -1 "$1/postmaster.pid"); echo "$pm" $(pgrep -P "$pm"); }
+# bench_pg_client_pids DIR: those of the cluster's processes that serve a
+# client connection (not autovacuum, the WAL writer, the checkpointer...).
+bench_pg_client_pids() {
+  local p; for p in $(bench_pg_pids "$1"); do
+    case "$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" in "postgres: tocsin tocsin "*) echo "$p" ;; esac
+  done
+}
 # bench_cpu_ticks PID...: user + system CPU time of the processes, in clock
 # ticks (getconf CLK_TCK a second).
 bench_cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }

@@ -97,6 +97,7 @@ rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM i
 wal0=$(count "pg_current_wal_insert_lsn()")
 [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && count "pg_stat_statements_reset()" >/dev/null && count "pg_stat_reset()" >/dev/null
 gw0=$(bench_cpu_ticks $gw_pid) pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
+cl0=$(bench_cpu_ticks $(bench_pg_client_pids "$tmp/pg"))
 out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
 # the journal (schema/015). Then the time until the journal is empty.
@@ -106,6 +107,7 @@ drained
 drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
 threaded=$(count "count(*) FROM inbound_messages")
 gw1=$(bench_cpu_ticks $gw_pid) pg1=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
+cl1=$(bench_cpu_ticks $(bench_pg_client_pids "$tmp/pg"))
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches=$(( $(metric tocsin_gateway_inbound_batches_total) - ${batches0:-0} ))
 fallbacks=$(metric tocsin_gateway_inbound_batch_fallbacks_total)
@@ -117,7 +119,7 @@ spread=$(sed -n 's/^latency_ms //p' <<<"$out")
 wal=$(count "pg_current_wal_insert_lsn() - '$wal0'")
 hz=$(getconf CLK_TCK)
 awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((stored - rows0)) -v hz="$hz" \
-    -v gw=$((gw1 - gw0)) -v pg=$((pg1 - pg0)) -v wal="$wal" -v bt="${batches:-0}" -v fb="${fallbacks:-0}" \
+    -v gw=$((gw1 - gw0)) -v pg=$((pg1 - pg0)) -v cl=$((cl1 - cl0)) -v wal="$wal" -v bt="${batches:-0}" -v fb="${fallbacks:-0}" \
     -v jn="${journaled:-0}" -v dr="$drain" -v spread="$spread" -v th="$threaded" -v secs="$secs" 'BEGIN {
   printf "libuv+llhttp hello world (bound):    %10.0f requests/s\n", b
   printf "gateway, signed inbound, stored:     %10.0f requests/s  p99 %.1f ms  (%d rows, %d non-2xx)\n", o, p, n, e
@@ -126,6 +128,7 @@ awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((sto
   if (jn > 0) printf "stored in the journal first:         %10d replies; threaded %.1f s after the burst (%.0f messages/s overall)\n", jn, dr, n / (secs + dr)
   if (th != s) printf "MISMATCH: %d stored but %d in inbound_messages after the journal drained\n", s, th
   if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us (until threaded)\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
+  if (n > 0) printf "  of which the gateway's connections: %9.0f us (the rest: autovacuum, WAL writer, checkpointer)\n", 1e6 * cl / hz / n
   if (n > 0) printf "WAL per stored message:              %10.0f bytes\n", wal / n
   if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, n / bt, fb }'
 if [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ]; then
