@@ -6,13 +6,18 @@
 # Every request is a distinct member message (no retries) from a replayed,
 # pre-signed set, so what is measured is the gateway and the database. Also
 # prints the CPU time the gateway and PostgreSQL spent per stored message
-# and how many messages each batch carried (gateway/batch.c). By default
+# (and how much of PostgreSQL's was its client connections': the rest,
+# autovacuum and the WAL writer and checkpointer, is spread over fewer
+# messages when a loaded machine stores fewer in the same seconds, so the
+# connections' share compares runs more fairly) and how many messages each
+# batch carried (gateway/batch.c). By default
 # each message comes from a new number: a new contact and conversation
 # every time, the costliest case (more connections give bigger batches:
 # try 128). With MEMBERS, the messages come from that many existing
 # members in turn, each with an open conversation: members replying to a
 # blast, the usual shape of a burst, where each reply updates its
-# conversation (in place, HOT, since schema 036). "Stored" counts what was committed
+# conversation (in place, HOT, since schema 036; its links checked once
+# per statement, not per row, since 039). "Stored" counts what was committed
 # before the answer, in inbound_messages or in the inbound journal (schema
 # 015: batches of TOCSIN_GATEWAY_JOURNAL_AT or more journal their replies);
 # the time the journal then took to drain, the messages/s over burst and
@@ -128,7 +133,7 @@ awk -v b="$bound" -v o="$rps" -v p="$p99" -v s="$stored" -v e="$bad" -v n=$((sto
   if (jn > 0) printf "stored in the journal first:         %10d replies; threaded %.1f s after the burst (%.0f messages/s overall)\n", jn, dr, n / (secs + dr)
   if (th != s) printf "MISMATCH: %d stored but %d in inbound_messages after the journal drained\n", s, th
   if (n > 0) printf "CPU per stored message:              gateway %.0f us, PostgreSQL %.0f us (until threaded)\n", 1e6 * gw / hz / n, 1e6 * pg / hz / n
-  if (n > 0) printf "  of which the gateway's connections: %9.0f us (the rest: autovacuum, WAL writer, checkpointer)\n", 1e6 * cl / hz / n
+  if (n > 0) printf "  of which its client connections:    %9.0f us (the rest: autovacuum, WAL writer, checkpointer)\n", 1e6 * cl / hz / n
   if (n > 0) printf "WAL per stored message:              %10.0f bytes\n", wal / n
   if (bt > 0) printf "batches:                             %10d (%.1f messages each, %d retried one by one)\n", bt, n / bt, fb }'
 if [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ]; then
