@@ -13,6 +13,12 @@ export TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool"
 # (test_secret_key checks the refusal without it).
 export TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1
 declare -a TEST_PIDS=()
+# Every curl a test runs gives up after 120 s unless it says otherwise
+# (--max-time on its command line wins): a server that accepts and never
+# answers fails the request, with the test's own message, instead of
+# hanging the test until ctest kills it with nothing to say.
+printf 'max-time = 120\n' >"$TMP/.curlrc"
+export CURL_HOME="$TMP"
 
 # cleanup (at exit): every process in TEST_PIDS gets SIGTERM and is waited
 # for, CLEANUP_SECONDS in all. One still running then is named, its stacks

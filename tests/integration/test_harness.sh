@@ -2,7 +2,8 @@
 # The test harness's own bounds (lib.sh, dashboard_lib.sh): nothing a test
 # starts may hang it. A process that ignores SIGTERM is named, killed and
 # fails the test at cleanup; a poll for an answer from a server that
-# accepts and never answers goes round again and gives up at its bound; a
+# accepts and never answers goes round again and gives up at its bound, as
+# does any curl; a
 # browser script that never ends fails at BROWSER_MAX_SECONDS with the end
 # of its trace. Each case runs in a child bash under `timeout`, which would
 # answer 124 had the harness hung.
@@ -21,6 +22,8 @@ child() {
 # --- cleanup: a daemon that ignores SIGTERM ---
 got=$(child 'CLEANUP_SECONDS=2
   bash -c "trap \"\" TERM; exec sleep 300" & TEST_PIDS+=($!)
+  ignores_term() { (( 0x$(awk "/^SigIgn:/ {print \$2}" "/proc/$1/status") & 0x4000 )); }
+  wait_until 30 "the process to ignore SIGTERM" ignores_term $!
   sleep 1 & TEST_PIDS+=($!)
   echo started')
 assert_eq "$(head -1 <<<"$got")" 1 "a test whose process ignored SIGTERM fails (not 124: it did not hang)"
@@ -41,6 +44,9 @@ wait_until 30 "the silent server to listen" file_has "$TMP/silent.out" ready
 got=$(child "wait_http http://127.0.0.1:$SILENT_PORT/healthz 3")
 assert_eq "$(head -1 <<<"$got")" 1 "a poll of a server that never answers fails at its bound"
 assert_contains "$got" "waited 3 s for an answer from http://127.0.0.1:$SILENT_PORT/healthz" "saying what it waited for"
+
+got=$(child "printf 'max-time = 2\\n' >\"\$TMP/.curlrc\"; curl -s http://127.0.0.1:$SILENT_PORT/ || echo \"curl exit \$?\"")
+assert_contains "$got" "curl exit 28" "any curl in a test gives up at the harness's bound (its .curlrc)"
 
 # --- browser_run: a script that never ends, and one that throws ---
 mkdir -p "$TMP/browser"
