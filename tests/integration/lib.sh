@@ -39,7 +39,7 @@ in_leak_check() {
 
 # stacks PID: where each of the process's threads is, for a report.
 stacks() {
-  grep -E '^(State|Threads):' "/proc/$1/status" 2>/dev/null | tr '\n' ' '
+  { grep -E '^(State|Threads):' "/proc/$1/status" 2>/dev/null || true; } | tr '\n' ' '
   echo
   if command -v gdb >/dev/null; then
     timeout 30 gdb -p "$1" -batch -nx -ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(#|Thread)' | head -80 || true

@@ -26,7 +26,7 @@ got=$(child 'CLEANUP_SECONDS=2
   wait_until 30 "the process to ignore SIGTERM" ignores_term $!
   sleep 1 & TEST_PIDS+=($!)
   echo started')
-assert_eq "$(head -1 <<<"$got")" 1 "a test whose process ignored SIGTERM fails (not 124: it did not hang)"
+assert_eq "$(head -1 <<<"$got")" 1 "a test whose process ignored SIGTERM fails (not 124: it did not hang); it said: $got"
 assert_contains "$got" "sleep 300" "the process is named"
 assert_contains "$got" "still running 2 s after SIGTERM; killed" "and said to be killed"
 assert_eq "$(pgrep -fc '^sleep 300$' || true)" 0 "it is gone"
