@@ -542,16 +542,20 @@ END $$;
 
 
 --
--- Name: tocsin_blast_approve(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_blast_approve(bigint, bigint, bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint) RETURNS void
+CREATE FUNCTION public.tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint, p_source text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+    v_b blasts;
     v_count bigint;
 BEGIN
+    IF p_source IS NULL OR p_source NOT IN ('dashboard', 'cli') THEN
+        RAISE EXCEPTION 'invalid approval source "%": dashboard or cli', left(p_source, 40) USING ERRCODE = '22023';
+    END IF;
+    v_b := tocsin_blast_lock(p_org, p_blast);
     IF v_b.state NOT IN ('draft', 'scheduled') THEN
         RAISE EXCEPTION 'blast % cannot be approved: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
@@ -570,7 +574,8 @@ BEGIN
     UPDATE blasts SET approved_by = p_user, approved_at = now(), approved_count = v_count WHERE id = p_blast;
     PERFORM tocsin_audit(v_b.org_id, p_user, 'blast.approve', 'blast', p_blast,
                          jsonb_build_object('count', v_count, 'body', v_b.body, 'list_id', v_b.list_id,
-                                            'filter', v_b.filter, 'created_by', v_b.created_by));
+                                            'filter', v_b.filter, 'created_by', v_b.created_by,
+                                            'source', p_source));
 END $$;
 
 
@@ -2971,7 +2976,7 @@ BEGIN
     IF p_count IS NULL OR btrim(p_count) !~ '^[0-9]{1,12}$' THEN
         RAISE EXCEPTION 'count is required: the audience count you were shown' USING ERRCODE = '22023';
     END IF;
-    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint);
+    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint, 'dashboard');
     SELECT b.status, b.body INTO status, body FROM tocsin_lead_blast(p_org, p_blast) b;
 EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
     SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;

@@ -312,8 +312,9 @@ static const struct tocsinctl_verb verbs[] = {
      "it; N is the audience count she was shown and must still be the count now.\n"
      "Without --count it approves nothing: it shows the blast (body, list, filter,\n"
      "sender, audience now, who made it) and the command that approves exactly\n"
-     "that, and exits 1. Audited as blast.approve under EMAIL's account; editing the\n"
-     "blast's body, list, filter or sender afterwards voids the approval.\n"
+     "that, and exits 1. Audited as blast.approve under EMAIL's account, with\n"
+     "source cli (the dashboard's say dashboard); editing the blast's body, list,\n"
+     "filter or sender afterwards voids the approval.\n"
      "Exit 2 for usage, 1 when refused.\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
