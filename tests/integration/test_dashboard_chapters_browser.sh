@@ -19,9 +19,7 @@ NAT=$(sql "SELECT id FROM orgs WHERE slug = 'nat'")
 sql "UPDATE orgs SET parent_org_id = $NAT WHERE id = $ORG" >/dev/null
 CONV=$(member_writes +14155550901 "a demo member writes")
 DEMO_NAME=$(sql "SELECT name FROM orgs WHERE id = $ORG")
-out=$(DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" CONV="$CONV" DEMO_NAME="$DEMO_NAME" node "$BROWSER_DIR/chapters.mjs") \
-  || { echo "$out"; fail "the browser test failed"; }
-echo "$out"
+browser_run chapters.mjs CONV="$CONV" DEMO_NAME="$DEMO_NAME"
 EAST=$(sql "SELECT id FROM orgs WHERE slug = 'east-side'")
 assert_eq "$(sql "SELECT name || ' ' || parent_org_id || ' ' || phone_region FROM orgs WHERE id = $EAST")" "East Side $NAT PR" "the chapter the page made, in its phone region"
 assert_eq "$(sql "SELECT role || ' ' || display_name FROM users WHERE org_id = $EAST AND email = 'first@east.test'")" \
