@@ -3,7 +3,9 @@
 # and Debian's chromium, both installed by ops/install-deps): a volunteer
 # logs in, claims conversations, answers one with a canned response (the
 # message row is queued, and a real worker sends it to the carrier
-# simulator), sees a new reply live and opts a member out. Screenshots land in the build folder's screenshots/.
+# simulator), watches it show sending and, released by a worker, waiting
+# to send again (live), sees a new reply live and opts a member out.
+# Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 browser_setup

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A national admin's Chapters page in a real browser, at desktop width and
-# at 390 px (tests/browser/chapters.mjs): a chapter created (in its own
+# at 390 px (tests/browser/chapters.mjs): the list with each chapter's
+# phone region (the deployment's named for one without), a chapter created (in its own
 # phone region, an unknown one refused first), its first
 # admin invited and the link used, a chapter entered with a reason (a
 # banner on every page) and left. Then the database: what the page did is
@@ -8,7 +9,8 @@
 # folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
-browser_setup
+# A default region other than US, so the page shows the deployment's.
+browser_setup TOCSIN_DEFAULT_REGION=CA
 CTL="$BIN/ops/tocsinctl"
 "$CTL" org create nat --name "National Body" --national >/dev/null
 no_two_factor nat  # as dash_setup does for demo
