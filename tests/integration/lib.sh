@@ -67,6 +67,9 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# A command that fails outside any check ends the test (set -e): say which,
+# so the test never fails without a word.
+trap 'TEST_ERR=$?; echo "FAIL: ${0##*/} line $LINENO: \"$BASH_COMMAND\" exited $TEST_ERR" >&2' ERR
 
 # fresh_db: creates an empty database for this test and exports
 # TOCSIN_DATABASE_URL pointing at it.

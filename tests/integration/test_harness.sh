@@ -35,6 +35,11 @@ assert_eq "$(head -1 <<<"$got")" 0 "a process that stops on SIGTERM leaves the t
 got=$(child 'sleep 30 & TEST_PIDS+=($!); fail "on purpose"')
 assert_eq "$(head -1 <<<"$got")" 1 "nor does cleanup hide a failure"
 
+got=$(child 'echo before; grep -q nothing /dev/null; echo after')
+assert_eq "$(head -1 <<<"$got")" 1 "a command failing outside a check fails the test"
+assert_contains "$got" 'line 1: "grep -q nothing /dev/null" exited 1' "saying which command, where"
+[[ "$got" != *after* ]] || fail "and nothing after it ran"
+
 # --- wait_http against a server that accepts and never answers ---
 SILENT_PORT=$(free_port)
 node -e 'require("net").createServer(() => {}).listen(+process.argv[1], "127.0.0.1", () => console.log("ready"))' \
