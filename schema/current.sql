@@ -5150,28 +5150,28 @@ BEGIN
         --    lock after its insert) fails the batch on its unique key; the
         --    gateway then applies the batch's messages one by one.
         RETURN QUERY
-        -- A member who wrote before is looked up, not written again (not
-        -- even tried: a conflicting insert still checks the row and takes
-        -- an id first); a new number gets its contact. A contact another
-        -- transaction created after this statement's snapshot is neither
-        -- inserted nor found: the conversation's NOT NULL then fails the
-        -- batch, and the gateway applies its messages one by one.
         WITH m AS (
             SELECT u.ord::int AS ord, u.provider, u.mid, u.sender_id, s.org_id, u.from_phone, u.body,
-                   u.num_media, u.likely,
-                   (SELECT ct.id FROM contacts ct WHERE ct.org_id = s.org_id AND ct.phone = u.from_phone) AS known
+                   u.num_media, u.likely
               FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
                           p_likely_revocation)
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE u.ord = ANY (v_set)),
+        -- A new number gets its contact; a member who wrote before is
+        -- looked up, not written again. A contact another transaction
+        -- created after this statement's snapshot is neither inserted nor
+        -- found: the conversation's NOT NULL then fails the batch, and the
+        -- gateway applies its messages one by one.
         c AS (
             INSERT INTO contacts (org_id, phone)
-            SELECT m.org_id, m.from_phone FROM m WHERE m.known IS NULL ORDER BY m.org_id, m.from_phone
+            SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
             ON CONFLICT (org_id, phone) DO NOTHING
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*, coalesce(m.known, c.id) AS contact_id,
+            SELECT m.*,
+                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
+                       AS contact_id,
                    (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
                        IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
               FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
