@@ -15,7 +15,8 @@ set -euo pipefail
 case "${1:-}" in -h|--help) cat <<'USAGE'
 Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)
 Environment: TOCSIN_BENCH_STATEMENTS=1 also prints the statements that took
-PostgreSQL's time during the worker run (pg_stat_statements);
+PostgreSQL's time during the worker run (pg_stat_statements; the first 15,
+or TOCSIN_BENCH_STATEMENTS_TOP of them);
 TOCSIN_BENCH_QUICK=1 stops after the worker run (no pgbench bound, no blast);
 TOCSIN_BENCH_PEER=1 then runs ops/bench/peer_graphile.sh with as many jobs
 (graphile-worker, its batching on, its own cluster) and prints the ratio.
