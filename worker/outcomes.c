@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * outcomes.c — writes carriers' answers back in batches: every answer that
- * arrives within a millisecond or two (or 1,000 of them), or while the
+ * arrives within a millisecond or two (or 500 of them), or while the
  * previous write is under way, goes to the database as one
  * tocsin_record_outcomes call; one write at a time, and the next gathers
  * for a while unless many are waiting already. A batch that fails is
@@ -41,7 +41,7 @@ void wk_outcomes_metrics_register(void)
  * waits FLUSH_GATHER_MS for company unless FLUSH_FULL are waiting already.
  * An answer waits at most about that long more to be recorded; the first
  * answer after a quiet spell still goes after FLUSH_DELAY_MS. */
-#define FLUSH_MAX 1000
+#define FLUSH_MAX 500
 #define FLUSH_FULL 400
 #define FLUSH_DELAY_MS 2
 #define FLUSH_GATHER_MS 20

@@ -82,6 +82,10 @@ sim0=$(bench_cpu_ticks "$sim_pid") pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/p
 t0=$(now)
 run_worker_until_sent "$n"
 t1=$(last_sent)
+# Sending starts at the first stamp, as the peer's clock starts at its first
+# job (the worker's start, connections and lease, ~0.2 s, are left out of
+# both); it ends when the last outcome is recorded.
+t0=$(psql -c "SELECT extract(epoch FROM min(stamped_at)) FROM send_stamps")
 wal=$(psql -c "SELECT pg_current_wal_insert_lsn() - '$wal0'")
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
 # CPU while sending, read before the worker's connection (and so its
