@@ -164,6 +164,7 @@ psql -c "INSERT INTO subscriptions (org_id, list_id, contact_id, source)
 psql -c "VACUUM ANALYZE contacts, subscriptions, messages"
 blast=$(psql -c "SELECT tocsin_blast_create(s.org_id, NULL, s.id, l.id, 'Hi {first_name}, the rally is at noon', '{}')
                    FROM senders s JOIN lists l ON l.org_id = s.org_id AND l.name = 'bench' WHERE s.id = 1")
+wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
 t0=$(now)
 psql -c "SELECT tocsin_blast_schedule(NULL, $blast, NULL, now())" >/dev/null
 run_worker_until_sent "$n"
@@ -173,3 +174,7 @@ kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
   { echo "the blast did not send all $n" >&2; exit 1; }
 printf '  %-52s %8s msgs/s\n' "through a blast (schedule -> last sent, fed ahead)" \
   "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
+# Everything a blast message costs in WAL, from the audience fixed to
+# 'sent' (docs/deploy.md sizes the server with it).
+printf '  %-52s %8s bytes\n' "WAL per message through the blast (queued to sent)" \
+  "$(psql -c "SELECT round((pg_current_wal_insert_lsn() - '$wal0') / $n)")"
