@@ -5,12 +5,23 @@
  * cannot make (a token, the session's id); the rules and the audit of
  * both orgs are schema/functions/chapters.sql. Creating a chapter checks
  * its phone region against libphonenumber's regions here (lib/phone); the
- * list is SQL alone (api_routes.c). */
+ * list is SQL but for the deployment's default region it names. */
 #include <string.h>
 
 #include "api_chapters_sql.h"
 #include "dashboard.h"
 #include "phone.h"
+
+/* GET /api/chapters: the chapters, and the region those without their
+ * own fall back to, so the page can say which applies. */
+void api_chapters_list(struct api_call *call)
+{
+    if (api_add_param(call, api_default_region(call->dash)) != 0) {
+        tocsin_http_error(call->req, 500, "internal", "too many parameters");
+        return;
+    }
+    api_run_sql(call, SQL_CHAPTERS);
+}
 
 /* Fields: name, slug, phone_region (absent or null: the deployment's). */
 void api_chapter_create(struct api_call *call)

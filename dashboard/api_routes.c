@@ -278,7 +278,7 @@ const struct api_route api_routes[] = {
     /* a national admin's chapters (api_chapters.c, schema/functions/chapters.sql):
      * another org's ids are 404 unless the caller is the national admin of
      * that chapter, and then only to create, invite, or enter it (audited) */
-    ROUTE_SQL("GET", "/api/chapters", API_ADMIN, 0, NULL, SQL_CHAPTERS),
+    ROUTE_FN("GET", "/api/chapters", API_ADMIN, 0, NULL, api_chapters_list),
     ROUTE_FN("POST", "/api/chapters", API_ADMIN, 0, f_chapter_create, api_chapter_create),
     ROUTE_FN("POST", "/api/chapters/:id/invites", API_ADMIN, 0, NULL, api_chapter_invite),
     ROUTE_FN("POST", "/api/chapters/:id/enter", API_ADMIN, 0, f_chapter_enter, api_chapter_enter),

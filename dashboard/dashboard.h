@@ -181,6 +181,7 @@ void api_code_attempts_clear(struct api_call *call);
  * once). Returns 0, or -1 after answering 500. */
 int api_invite_token(struct api_call *call, char hex[67], char url[600]);
 /* A national admin's chapters (api_chapters.c, schema/functions/chapters.sql). */
+void api_chapters_list(struct api_call *call);
 void api_chapter_create(struct api_call *call);
 void api_chapter_invite(struct api_call *call);
 void api_chapter_enter(struct api_call *call);

@@ -542,16 +542,20 @@ END $$;
 
 
 --
--- Name: tocsin_blast_approve(bigint, bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_blast_approve(bigint, bigint, bigint, bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint) RETURNS void
+CREATE FUNCTION public.tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint, p_source text) RETURNS void
     LANGUAGE plpgsql
     AS $$
 DECLARE
-    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+    v_b blasts;
     v_count bigint;
 BEGIN
+    IF p_source IS NULL OR p_source NOT IN ('dashboard', 'cli') THEN
+        RAISE EXCEPTION 'invalid approval source "%": dashboard or cli', left(p_source, 40) USING ERRCODE = '22023';
+    END IF;
+    v_b := tocsin_blast_lock(p_org, p_blast);
     IF v_b.state NOT IN ('draft', 'scheduled') THEN
         RAISE EXCEPTION 'blast % cannot be approved: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
@@ -570,7 +574,8 @@ BEGIN
     UPDATE blasts SET approved_by = p_user, approved_at = now(), approved_count = v_count WHERE id = p_blast;
     PERFORM tocsin_audit(v_b.org_id, p_user, 'blast.approve', 'blast', p_blast,
                          jsonb_build_object('count', v_count, 'body', v_b.body, 'list_id', v_b.list_id,
-                                            'filter', v_b.filter, 'created_by', v_b.created_by));
+                                            'filter', v_b.filter, 'created_by', v_b.created_by,
+                                            'source', p_source));
 END $$;
 
 
@@ -1655,6 +1660,7 @@ CREATE FUNCTION public.tocsin_chapters(p_org bigint) RETURNS TABLE(status intege
                'org', json_build_object('id', o.id, 'name', o.name, 'slug', o.slug),
                'chapters', (SELECT coalesce(json_agg(json_build_object(
                    'id', c.id, 'name', c.name, 'slug', c.slug, 'created_at', c.created_at,
+                   'phone_region', c.phone_region,
                    'members', (SELECT count(*) FROM contacts ct WHERE ct.org_id = c.id),
                    'senders', (SELECT count(*) FROM senders s WHERE s.org_id = c.id),
                    'people', (SELECT count(*) FROM users u WHERE u.org_id = c.id
@@ -2055,16 +2061,26 @@ CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name tex
 
 
 --
+-- Name: tocsin_conversation_status_event(bigint, bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversation_status_event(p_org bigint, p_conv bigint, p_assignee bigint) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT format('{"org_id" : %s, "conversation_id" : %s, "event" : "status", "assignee_id" : %s, '
+                  '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
+$$;
+
+
+--
 -- Name: tocsin_conversation_status_notify(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
     LANGUAGE sql
     AS $$
-    SELECT pg_notify('tocsin_conversations', json_build_object(
-        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
-        'previous_assignee_id', NULL)::text)
+    SELECT pg_notify('tocsin_conversations', tocsin_conversation_status_event(
+        p_org, p_conv, (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv)))
 $$;
 
 
@@ -2109,6 +2125,18 @@ BEGIN
     RETURN json_build_object('claimed', to_json(v_ids), 'notified', cardinality(v_ids),
                              'held', v_held + cardinality(v_ids), 'cap', v_cap);
 END $$;
+
+
+--
+-- Name: tocsin_conversations_status_notify(bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_conversations_status_notify(p_convs bigint[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    SELECT pg_notify('tocsin_conversations', tocsin_conversation_status_event(c.org_id, c.id, c.assignee_id))
+      FROM conversations c WHERE c.id IN (SELECT unnest(p_convs))  -- a join: = ANY would compare every pair
+$$;
 
 
 --
@@ -2948,7 +2976,7 @@ BEGIN
     IF p_count IS NULL OR btrim(p_count) !~ '^[0-9]{1,12}$' THEN
         RAISE EXCEPTION 'count is required: the audience count you were shown' USING ERRCODE = '22023';
     END IF;
-    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint);
+    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint, 'dashboard');
     SELECT b.status, b.body INTO status, body FROM tocsin_lead_blast(p_org, p_blast) b;
 EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
     SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;
@@ -3264,14 +3292,12 @@ DECLARE
     v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
-    v_orgs bigint[];
     v_convs bigint[];
 BEGIN
     SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
     SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
-           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
            array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
-      INTO v_going, v_blocked, v_orgs, v_convs
+      INTO v_going, v_blocked, v_convs
       FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
@@ -3287,8 +3313,7 @@ BEGIN
          WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
     END IF;
     IF v_convs IS NOT NULL THEN
-        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
-           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
+        PERFORM tocsin_conversations_status_notify(v_convs);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -3938,6 +3963,42 @@ BEGIN
     PERFORM pg_notify('tocsin_outbox', s.sender_id::text)
        FROM (SELECT DISTINCT sender_id FROM new_rows WHERE state = 'queued') s;
     RETURN NULL;
+END $$;
+
+
+--
+-- Name: tocsin_outbox_put_back(bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_outbox_put_back(p_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v_count int;
+    v_convs bigint[];
+BEGIN
+    IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- The conversations are those of all p_ids: the callers pass only
+    -- messages in flight, so a row already in the outbox (ON CONFLICT)
+    -- is an exception, and an event too many only makes a page look again.
+    WITH m AS (
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id, m.conversation_id
+          FROM messages m WHERE m.id = ANY (p_ids)
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM m
+        ON CONFLICT (id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM back),
+           (SELECT array_agg(DISTINCT m.conversation_id) FROM m WHERE m.conversation_id IS NOT NULL)
+      INTO v_count, v_convs;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversations_status_notify(v_convs);
+    END IF;
+    RETURN v_count;
 END $$;
 
 
@@ -5205,9 +5266,7 @@ BEGIN
     END IF;
     IF v_retry IS NOT NULL THEN
         PERFORM tocsin_claims_take(p_worker, v_retry);
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
-        ON CONFLICT (id) DO NOTHING;
+        PERFORM tocsin_outbox_put_back(v_retry);
     END IF;
 
     -- The carrier says these numbers opted out: record it and stop
@@ -5269,9 +5328,7 @@ BEGIN
         RETURN 0;
     END IF;
     PERFORM tocsin_outbox_count_flight(v_back, -1);
-    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
-    ON CONFLICT (id) DO NOTHING;
+    PERFORM tocsin_outbox_put_back(v_back);
     RETURN cardinality(v_back);
 END $$;
 
@@ -6583,9 +6640,7 @@ BEGIN
         SELECT array_agg(q.id) INTO v_back
           FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
         PERFORM tocsin_outbox_count_flight(v_back, -1);
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
-        ON CONFLICT (id) DO NOTHING;
+        PERFORM tocsin_outbox_put_back(v_back);
     END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
     RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);

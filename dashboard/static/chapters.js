@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // chapters.js — a national admin's Chapters page (#/chapters): her org's
-// chapters (members, senders, people, admins), a chapter created, its
-// first admin invited (the link shown once), and entering a chapter,
-// which asks for a reason and a window and is recorded in both orgs; and
-// the banner every page shows while she acts in one, with "Leave". The
-// rules are the server's (schema/functions/chapters.sql); entering or
-// leaving reloads the app, so nothing of one org stays on screen in the
-// other.
+// chapters (members, senders, people, admins, the region their numbers
+// are read in), a chapter created, its first admin invited (the link
+// shown once), and entering a chapter, which asks for a reason and a
+// window and is recorded in both orgs; and the banner every page shows
+// while she acts in one, with "Leave". The rules are the server's
+// (schema/functions/chapters.sql); entering or leaving reloads the app,
+// so nothing of one org stays on screen in the other.
 import { api } from './api.js';
 import { h, replace, when } from './dom.js';
 import { errorText, showLink } from './notice.js';
@@ -77,7 +77,7 @@ export async function chaptersPage() {
       replace(
         holder,
         d.chapters.length
-          ? d.chapters.map((c) => chapterItem(c, linkOut, refresh))
+          ? d.chapters.map((c) => chapterItem(c, d.default_phone_region, linkOut, refresh))
           : h('li', { class: 'muted' }, 'No chapters yet.'),
       );
     } catch (e) {
@@ -170,7 +170,15 @@ function createCard(refresh) {
   );
 }
 
-function chapterItem(c, linkOut, refresh) {
+// Which region a chapter reads numbers without +country in: its own, or
+// the server's default (dflt) when it has none.
+function regionText(c, dflt) {
+  return c.phone_region
+    ? `Phone region ${c.phone_region}`
+    : `Phone region ${dflt || 'of the server'} (the server’s default)`;
+}
+
+function chapterItem(c, dflt, linkOut, refresh) {
   const err = errorBox();
   const invite = inviteForm(c, linkOut, refresh, err);
   const enter = enterForm(c, err);
@@ -197,6 +205,7 @@ function chapterItem(c, linkOut, refresh) {
         { class: 'muted' },
         `${c.members} members · ${c.senders} senders · ${c.people} people · admins: ${admins}`,
       ),
+      h('p', { class: 'muted chapter-region' }, regionText(c, dflt)),
     ),
     h(
       'div',

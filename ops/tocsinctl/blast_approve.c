@@ -4,8 +4,8 @@
  * The rules are tocsin_blast_approve's (schema/functions/blast_approval.sql),
  * the dashboard's own: a lead or an admin of the blast's org other than its
  * creator, approving the audience count she was shown, audited as
- * blast.approve under her account; an edit of the blast voids it (a
- * trigger). Without --count it only shows what would be approved: the
+ * blast.approve under her account (source "cli"); an edit of the blast
+ * voids it (a trigger). Without --count it only shows what would be approved: the
  * body, list, filter, the audience now and who made it, and the command
  * that approves exactly that. Another org's blast is "does not exist", as in the API. */
 #include <stdio.h>
@@ -127,7 +127,8 @@ int tocsinctl_blast_approve(struct tocsinctl *ctl, int argc, char **argv)
     const char *params[] = {org, id, user, count};
     PGresult *res = tocsinctl_exec(
         conn, "blast approve",
-        "SELECT tocsin_blast_approve($1::bigint, $2::bigint, $3::bigint, $4::bigint)", 4, params);
+        "SELECT tocsin_blast_approve($1::bigint, $2::bigint, $3::bigint, $4::bigint, 'cli')", 4,
+        params);
     if (!res)
         return TOCSINCTL_FAIL;
     PQclear(res);

@@ -273,11 +273,14 @@ static const struct tocsinctl_verb verbs[] = {
     {NULL, "segments", "[TEXT]", NO_DB, tocsinctl_segments, "count the SMS segments of a text",
      "Prints `encoding=GSM-7|UCS-2 segments=N units=N` for TEXT, or for standard\n"
      "input (one trailing newline removed) when TEXT is absent.\n"},
-    {NULL, "phone", "INPUT [--region CC]", NO_DB, tocsinctl_phone,
+    {NULL, "phone", "INPUT [--region CC] [--org SLUG]", DB, tocsinctl_phone,
      "normalise and describe a phone number",
      "Prints `e164=+14155552671 type=fixed_line_or_mobile region=US place=\"...\"`\n"
-     "or the reason INPUT is not a valid number (exit status 1). CC is the\n"
-     "region for numbers written without +country (default TOCSIN_DEFAULT_REGION).\n"},
+     "or the reason INPUT is not a valid number (exit status 1). A number written\n"
+     "without +country is read in CC, else in the phone region of the org SLUG as\n"
+     "its imports read it (Settings, `org set --phone-region`), else in\n"
+     "TOCSIN_DEFAULT_REGION. Only --org connects to the database; an org that does\n"
+     "not exist is an error (exit status 1).\n"},
     {"zones", "refresh", "", DB, tocsinctl_zones_refresh,
      "rewrite the quiet-hours zones of area codes",
      "Rewrites phone_zones, the quiet-hours zones of every NANP area code (from\n"
@@ -309,8 +312,9 @@ static const struct tocsinctl_verb verbs[] = {
      "it; N is the audience count she was shown and must still be the count now.\n"
      "Without --count it approves nothing: it shows the blast (body, list, filter,\n"
      "sender, audience now, who made it) and the command that approves exactly\n"
-     "that, and exits 1. Audited as blast.approve under EMAIL's account; editing the\n"
-     "blast's body, list, filter or sender afterwards voids the approval.\n"
+     "that, and exits 1. Audited as blast.approve under EMAIL's account, with\n"
+     "source cli (the dashboard's say dashboard); editing the blast's body, list,\n"
+     "filter or sender afterwards voids the approval.\n"
      "Exit 2 for usage, 1 when refused.\n"},
     {"blast", "pause", "ID", DB, tocsinctl_blast_pause,
      "stop claiming a blast's messages (they stay queued)",
@@ -400,7 +404,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: tocsinctl [--database-url URL] VERB [ARGS...]\n\n"
                "Operator's command line for Tocsin. Every verb answers --help;\n"
-               "those marked * connect to the database.\n\nVerbs:\n");
+               "those marked * connect to the database (phone only with --org).\n\nVerbs:\n");
     for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
         char name[64];
         verb_name(&verbs[i], name, sizeof name);

@@ -60,13 +60,21 @@ END $$;
 -- A second person approves a draft or scheduled blast of the org, having
 -- seen its body, audience and count (p_count: the count shown to them;
 -- it must still be the count now, so that what was approved is what was
--- seen). Raises 55000 for one's own blast, 'P0002' for another org's.
-CREATE OR REPLACE FUNCTION tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint)
+-- seen). p_source says where she approved it, 'dashboard' (the route) or
+-- 'cli' (tocsinctl blast approve), for the audit row. Raises 55000 for
+-- one's own blast, 'P0002' for another org's, 22023 for another source.
+DROP FUNCTION IF EXISTS tocsin_blast_approve(bigint, bigint, bigint, bigint);
+CREATE OR REPLACE FUNCTION tocsin_blast_approve(p_org bigint, p_blast bigint, p_user bigint, p_count bigint,
+                                                p_source text)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-    v_b blasts := tocsin_blast_lock(p_org, p_blast);
+    v_b blasts;
     v_count bigint;
 BEGIN
+    IF p_source IS NULL OR p_source NOT IN ('dashboard', 'cli') THEN
+        RAISE EXCEPTION 'invalid approval source "%": dashboard or cli', left(p_source, 40) USING ERRCODE = '22023';
+    END IF;
+    v_b := tocsin_blast_lock(p_org, p_blast);
     IF v_b.state NOT IN ('draft', 'scheduled') THEN
         RAISE EXCEPTION 'blast % cannot be approved: it is %', p_blast, v_b.state USING ERRCODE = '55000';
     END IF;
@@ -85,7 +93,8 @@ BEGIN
     UPDATE blasts SET approved_by = p_user, approved_at = now(), approved_count = v_count WHERE id = p_blast;
     PERFORM tocsin_audit(v_b.org_id, p_user, 'blast.approve', 'blast', p_blast,
                          jsonb_build_object('count', v_count, 'body', v_b.body, 'list_id', v_b.list_id,
-                                            'filter', v_b.filter, 'created_by', v_b.created_by));
+                                            'filter', v_b.filter, 'created_by', v_b.created_by,
+                                            'source', p_source));
 END $$;
 
 -- What the blast page shows about the rule: whether it applies, the
@@ -116,7 +125,7 @@ BEGIN
     IF p_count IS NULL OR btrim(p_count) !~ '^[0-9]{1,12}$' THEN
         RAISE EXCEPTION 'count is required: the audience count you were shown' USING ERRCODE = '22023';
     END IF;
-    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint);
+    PERFORM tocsin_blast_approve(p_org, p_blast, p_user, btrim(p_count)::bigint, 'dashboard');
     SELECT b.status, b.body INTO status, body FROM tocsin_lead_blast(p_org, p_blast) b;
 EXCEPTION WHEN SQLSTATE '22023' OR SQLSTATE 'P0002' OR SQLSTATE '55000' THEN
     SELECT e.status, e.body INTO status, body FROM tocsin_lead_error(SQLSTATE, SQLERRM) e;

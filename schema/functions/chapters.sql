@@ -19,6 +19,7 @@ RETURNS TABLE (status int, body json) LANGUAGE sql STABLE AS $$
                'org', json_build_object('id', o.id, 'name', o.name, 'slug', o.slug),
                'chapters', (SELECT coalesce(json_agg(json_build_object(
                    'id', c.id, 'name', c.name, 'slug', c.slug, 'created_at', c.created_at,
+                   'phone_region', c.phone_region,
                    'members', (SELECT count(*) FROM contacts ct WHERE ct.org_id = c.id),
                    'senders', (SELECT count(*) FROM senders s WHERE s.org_id = c.id),
                    'people', (SELECT count(*) FROM users u WHERE u.org_id = c.id

@@ -243,16 +243,34 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_handoff(p_org bigint, p_user bigint,
 
 -- What an outbound message of conversation p_conv shows changed: tell
 -- the dashboard (ids only; sent at commit). Its state changing calls this
--- (the trigger below), and so does the worker's stamp, which does not
--- write the message: from the stamp on, it shows 'sending'
--- (tocsin_message_shown_state), and the event leaves before the carrier
--- request does.
+-- (the trigger below), and so do two worker steps that do not write the
+-- message's state: the stamp, from which on it shows 'sending'
+-- (tocsin_message_shown_state; the event leaves before the carrier
+-- request does), and a retry, release or lease sweep putting it back into
+-- the outbox, from which on it shows 'queued' again
+-- (tocsin_outbox_put_back).
 CREATE OR REPLACE FUNCTION tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
 LANGUAGE sql AS $$
-    SELECT pg_notify('tocsin_conversations', json_build_object(
-        'org_id', p_org, 'conversation_id', p_conv, 'event', 'status',
-        'assignee_id', (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv),
-        'previous_assignee_id', NULL)::text)
+    SELECT pg_notify('tocsin_conversations', tocsin_conversation_status_event(
+        p_org, p_conv, (SELECT c.assignee_id FROM conversations c WHERE c.id = p_conv)))
+$$;
+
+-- The same for many conversations in one statement (the worker's stamp
+-- and its requeues, which handle messages by the thousand): one event
+-- each, whatever the repeats in p_convs.
+CREATE OR REPLACE FUNCTION tocsin_conversations_status_notify(p_convs bigint[]) RETURNS void
+LANGUAGE sql AS $$
+    SELECT pg_notify('tocsin_conversations', tocsin_conversation_status_event(c.org_id, c.id, c.assignee_id))
+      FROM conversations c WHERE c.id IN (SELECT unnest(p_convs))  -- a join: = ANY would compare every pair
+$$;
+
+-- The payload of a "status" event (events.c reads it), as
+-- json_build_object writes it; formatted (numbers only), since a requeue
+-- may send thousands and json_build_object costs three times as much.
+CREATE OR REPLACE FUNCTION tocsin_conversation_status_event(p_org bigint, p_conv bigint, p_assignee bigint)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT format('{"org_id" : %s, "conversation_id" : %s, "event" : "status", "assignee_id" : %s, '
+                  '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
 $$;
 
 CREATE OR REPLACE FUNCTION tocsin_message_state_notify() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -77,9 +77,9 @@ $$;
 -- (one would run for every outcome): a message inserted queued gets its
 -- row from the statement trigger below; whatever else puts a message back
 -- into the queue (a retry, a release, the sweep, the claim's deferral,
--- tocsinctl messages requeue) inserts its row itself, and whatever takes
--- one out of it (a blast cancel, STOP, forget, an opt-out) calls
--- tocsin_unqueue.
+-- tocsinctl messages requeue) inserts its row itself (the worker's
+-- through tocsin_outbox_put_back), and whatever takes one out of it (a
+-- blast cancel, STOP, forget, an opt-out) calls tocsin_unqueue.
 CREATE OR REPLACE FUNCTION tocsin_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
@@ -141,6 +141,45 @@ BEGIN
            updated_at = now(), finalized_at = now()
      WHERE m.id = ANY (v_taken) AND m.state = 'queued';
     GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END $$;
+
+-- Puts p_ids (queued messages in flight, locked by the caller) back into
+-- the outbox: a retry, a release, the lease sweep. Their state does not
+-- change (still 'queued'), so no trigger tells the dashboard; what a
+-- reader is shown does (tocsin_message_shown_state: 'sending' becomes
+-- 'queued'), so each conversation among them hears one "status" event,
+-- however many of its messages came back: one lookup of the rows put
+-- back, one NOTIFY per conversation, nothing per message. A blast's
+-- messages have no conversation and cost nothing more. Returns the
+-- number put back (one already in the outbox is left as it is).
+CREATE OR REPLACE FUNCTION tocsin_outbox_put_back(p_ids bigint[]) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_count int;
+    v_convs bigint[];
+BEGIN
+    IF p_ids IS NULL OR cardinality(p_ids) = 0 THEN
+        RETURN 0;
+    END IF;
+    -- The conversations are those of all p_ids: the callers pass only
+    -- messages in flight, so a row already in the outbox (ON CONFLICT)
+    -- is an exception, and an event too many only makes a page look again.
+    WITH m AS (
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id, m.conversation_id
+          FROM messages m WHERE m.id = ANY (p_ids)
+    ), back AS (
+        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
+        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM m
+        ON CONFLICT (id) DO NOTHING
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM back),
+           (SELECT array_agg(DISTINCT m.conversation_id) FROM m WHERE m.conversation_id IS NOT NULL)
+      INTO v_count, v_convs;
+    IF v_convs IS NOT NULL THEN
+        PERFORM tocsin_conversations_status_notify(v_convs);
+    END IF;
     RETURN v_count;
 END $$;
 
@@ -226,9 +265,7 @@ BEGIN
         RETURN 0;
     END IF;
     PERFORM tocsin_outbox_count_flight(v_back, -1);
-    INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-    SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
-    ON CONFLICT (id) DO NOTHING;
+    PERFORM tocsin_outbox_put_back(v_back);
     RETURN cardinality(v_back);
 END $$;
 
@@ -272,9 +309,7 @@ BEGIN
         SELECT array_agg(q.id) INTO v_back
           FROM (SELECT m.id FROM messages m WHERE m.id = ANY (v_back) AND m.state = 'queued' FOR UPDATE) q;
         PERFORM tocsin_outbox_count_flight(v_back, -1);
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_back)
-        ON CONFLICT (id) DO NOTHING;
+        PERFORM tocsin_outbox_put_back(v_back);
     END IF;
     DELETE FROM send_stamps WHERE stamped_at < now() - interval '2 hours';
     RETURN coalesce(cardinality(v_gone), 0) + coalesce(cardinality(v_back), 0);
@@ -407,14 +442,12 @@ DECLARE
     v_held bigint[];
     v_going bigint[];
     v_blocked bigint[];
-    v_orgs bigint[];
     v_convs bigint[];
 BEGIN
     SELECT array_agg(h.id) INTO v_held FROM tocsin_claims_held(p_worker, p_ids) h;
     SELECT array_agg(x.id) FILTER (WHERE NOT x.blocked), array_agg(x.id) FILTER (WHERE x.blocked),
-           array_agg(x.org_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL),
            array_agg(x.conversation_id) FILTER (WHERE NOT x.blocked AND x.conversation_id IS NOT NULL)
-      INTO v_going, v_blocked, v_orgs, v_convs
+      INTO v_going, v_blocked, v_convs
       FROM (SELECT m.id, m.org_id, m.conversation_id,
                    m.purpose <> 'opt_out_confirmation'
                    AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.to_phone)
@@ -430,8 +463,7 @@ BEGIN
          WHERE m.id = ANY (v_blocked) AND m.state = 'queued';
     END IF;
     IF v_convs IS NOT NULL THEN
-        PERFORM tocsin_conversation_status_notify(c.org_id, c.conv)
-           FROM (SELECT DISTINCT o, c FROM unnest(v_orgs, v_convs) AS u(o, c)) AS c(org_id, conv);
+        PERFORM tocsin_conversations_status_notify(v_convs);
     END IF;
     IF v_going IS NOT NULL THEN
         INSERT INTO send_stamps (worker, message_ids) VALUES (p_worker, v_going);
@@ -592,9 +624,7 @@ BEGIN
     END IF;
     IF v_retry IS NOT NULL THEN
         PERFORM tocsin_claims_take(p_worker, v_retry);
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT m.id, m.sender_id, m.lane, m.not_before, m.blast_id FROM messages m WHERE m.id = ANY (v_retry)
-        ON CONFLICT (id) DO NOTHING;
+        PERFORM tocsin_outbox_put_back(v_retry);
     END IF;
 
     -- The carrier says these numbers opted out: record it and stop

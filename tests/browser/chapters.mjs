@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: AGPL-3.0-or-later
 // chapters.mjs — a national admin's Chapters page at desktop width and at
 // 390 px (playwright-core driving Debian's chromium headless): the list
-// with its counts, a chapter created (its short name suggested from its
+// with its counts and phone regions (the server's default named for a
+// chapter without one), a chapter created (its short name suggested from its
 // name; an unknown phone region refused, then made in PR), its first admin invited (the link shown once, then used to make
 // the account), entering a chapter refused without a reason and done with
 // one (the app starts over in the chapter, a banner on every page says so
@@ -55,6 +56,11 @@ try {
   const row = await desk.textContent(chapter('demo'));
   check(/1 members · 1 senders/.test(row), `the demo chapter with its counts: ${row}`);
   check(row.includes('admins: Ada Admin'), `and its admin: ${row}`);
+  const region = await desk.textContent(`${chapter('demo')} .chapter-region`);
+  check(
+    region === 'Phone region CA (the server’s default)',
+    `a chapter without its own region: the default: ${region}`,
+  );
 
   await desk.fill('#chapter-name', 'East Side');
   check((await desk.inputValue('#chapter-slug')) === 'east-side', 'the short name is suggested from the name');
@@ -66,6 +72,10 @@ try {
   await desk.click('#chapter-create button[type=submit]');
   await desk.waitForSelector(chapter('east-side'));
   check(/no admin yet/.test(await desk.textContent(chapter('east-side'))), 'the new chapter has no admin yet');
+  check(
+    (await desk.textContent(`${chapter('east-side')} .chapter-region`)) === 'Phone region PR',
+    'the new chapter lists its own phone region',
+  );
 
   await desk.click(`${chapter('east-side')} button.invite-admin`);
   await desk.fill(`${chapter('east-side')} .invite-email`, 'first@east.test');
@@ -102,6 +112,13 @@ try {
   await phone.goto(`${BASE}/#/chapters`);
   await phone.waitForSelector(chapter('east-side'));
   await fits(phone, 'the Chapters page');
+  for (const slug of ['east-side', 'demo']) {
+    const box = await phone.$eval(`${chapter(slug)} .chapter-region`, (n) => {
+      const r = n.getBoundingClientRect();
+      return [r.right, r.height > 0];
+    });
+    check(box[0] <= 390 && box[1], `${slug}'s phone region is shown within 390 px (${box[0]})`);
+  }
   const [sw, cw] = await phone.$eval('.subnav', (n) => [n.scrollWidth, n.clientWidth]);
   check(sw <= cw, `the sub-nav fits at 390 px (${sw} in ${cw})`);
   await phone.click(`${chapter('east-side')} button.enter`);

@@ -2,7 +2,9 @@
 // inbox.mjs — a volunteer's day in a real browser (playwright-core driving
 // Debian's chromium headless): log in, get conversations, see a member's
 // "<img onerror>" name shown as text, answer one with a canned response
-// (its {first_name} filled in), watch a new reply arrive without reloading,
+// (its {first_name} filled in), watch it go from waiting to sending and,
+// released by a worker, back to waiting, and a new reply arrive, all
+// without reloading,
 // opt a member out through the confirm step. Screenshots at phone and
 // desktop widths go to SCREENSHOTS. Run by
 // tests/integration/test_dashboard_browser.sh, which checks the database.
@@ -69,11 +71,22 @@ try {
     'the reply is queued for the worker',
   );
 
+  // The worker takes it (claim, then the stamp before the carrier
+  // request): the open conversation shows it sending, live. Released (a
+  // worker stopping), it is back in the outbox and shows waiting again,
+  // live too (the requeue's status event).
+  const sender = sql('SELECT id FROM senders LIMIT 1');
+  const taken = sql(`SELECT string_agg(id::text, ',') FROM tocsin_claim(${sender}, 'browser-worker', 100, now(), 60)`);
+  sql(`SELECT count(*) FROM tocsin_mark_going(ARRAY[${taken}]::bigint[], 'browser-worker')`);
+  await page.waitForSelector('.msg.out >> text=sending', { timeout: 60000 });
+  sql(`SELECT tocsin_release_claims(ARRAY[${taken}]::bigint[], 'browser-worker')`);
+  await page.waitForSelector('.msg.out >> text=waiting to send', { timeout: 60000 });
+  check(true, 'the answer showed sending, then waiting to send again after a release, without a reload');
+
   // A new member reply shows up without a reload.
   const conv = sql(
     "SELECT c.id FROM conversations c JOIN contacts ct ON ct.id = c.contact_id WHERE ct.first_name = 'Ana'",
   );
-  const sender = sql('SELECT id FROM senders LIMIT 1');
   sql(
     `SELECT tocsin_receive_inbound('twilio', 'SMlive1', ${sender}, '+14155550201', 'Great, I will bring a friend', 0, 'reply', NULL, false, NULL, NULL, NULL)`,
   );

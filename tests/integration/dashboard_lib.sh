@@ -101,15 +101,47 @@ zone_at() {
   if [ $off -eq 0 ]; then echo Etc/GMT; elif [ $off -gt 0 ]; then echo "Etc/GMT-$off"; else echo "Etc/GMT+$((-off))"; fi
 }
 
-# browser_setup [ENV=VALUE...]: dash_setup for a browser test, after
-# checking that playwright-core and chromium are installed; BROWSER_DIR is
+# browser_check: playwright-core and chromium are installed; BROWSER_DIR is
 # tests/browser (its scripts write screenshots to SCREENSHOTS).
-browser_setup() {
+browser_check() {
   BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
   SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots"
   [ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
   [ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
+}
+
+# browser_setup [ENV=VALUE...]: dash_setup for a browser test, after
+# browser_check.
+browser_setup() {
+  browser_check
   dash_setup "$@"
+}
+
+# browser_run SCRIPT [NAME=VALUE...]: runs tests/browser/SCRIPT in node,
+# with DASH, PSQL, SCREENSHOTS and each NAME=VALUE in its environment; what
+# it prints goes to stdout once it ends. Playwright's log of its own calls
+# (DEBUG=pw:api) and the script's errors go to $TMP/playwright.trace. A run
+# is bounded by BROWSER_MAX_SECONDS, so a page or browser that hangs fails
+# the test instead of hanging it. On any failure, what it printed, the
+# trace's last lines (the call it was in) and the test's logs go to
+# stderr, and the test fails.
+BROWSER_MAX_SECONDS=300
+browser_run() {
+  local script=$1 rc=0
+  shift
+  env DASH="${DASH:-}" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" DEBUG=pw:api "$@" \
+    timeout -k 10 "$BROWSER_MAX_SECONDS" node "$BROWSER_DIR/$script" \
+    >"$TMP/browser.out" 2>>"$TMP/playwright.trace" || rc=$?
+  if [ "$rc" = 0 ]; then
+    cat "$TMP/browser.out"
+    return 0
+  fi
+  cat "$TMP/browser.out" >&2
+  echo "--- the end of $script's trace" >&2
+  tail -n 40 "$TMP/playwright.trace" >&2
+  show_logs
+  [ "$rc" != 124 ] || fail "$script was still running after $BROWSER_MAX_SECONDS s"
+  fail "$script failed (exit $rc)"
 }
 
 # assert_screenshots NAME...: each SCREENSHOTS/NAME.png was written.

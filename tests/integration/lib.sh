@@ -13,14 +13,63 @@ export TOCSIN_GATEWAY_SPOOL_DIR="$TMP/spool"
 # (test_secret_key checks the refusal without it).
 export TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1
 declare -a TEST_PIDS=()
+# Every curl a test runs gives up after 120 s unless it says otherwise
+# (--max-time on its command line wins): a server that accepts and never
+# answers fails the request, with the test's own message, instead of
+# hanging the test until ctest kills it with nothing to say.
+printf 'max-time = 120\n' >"$TMP/.curlrc"
+export CURL_HOME="$TMP"
+
+# cleanup (at exit): every process in TEST_PIDS gets SIGTERM and is waited
+# for, CLEANUP_SECONDS in all. One still running then is named, its stacks
+# printed, killed, and the test fails: a daemon that ignores SIGTERM is a
+# defect, and a test must never hang on one. (One wedged in the sanitizer's
+# leak check at exit is killed with a note instead; see in_leak_check.)
+CLEANUP_SECONDS=30
+# in_leak_check PID: the process has exited its main and is in
+# LeakSanitizer's check, which stops the world by having a child of its own
+# ptrace it. That check can wedge (a sanitizer runtime race, not ours):
+# the process spins and the child waits forever.
+in_leak_check() {
+  local tracer
+  tracer=$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+  [ -n "$tracer" ] && [ "$tracer" != 0 ] &&
+    [ "$(awk '/^PPid:/ {print $2}' "/proc/$tracer/status" 2>/dev/null)" = "$1" ]
+}
+
+# stacks PID: where each of the process's threads is, for a report.
+stacks() {
+  { grep -E '^(State|Threads):' "/proc/$1/status" 2>/dev/null || true; } | tr '\n' ' '
+  echo
+  if command -v gdb >/dev/null; then
+    timeout 30 gdb -p "$1" -batch -nx -ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(#|Thread)' | head -80 || true
+  fi
+}
 
 cleanup() {
-  local pid
-  for pid in "${TEST_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${TEST_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local rc=$? pid deadline=$(( SECONDS + CLEANUP_SECONDS ))
+  for pid in "${TEST_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${TEST_PIDS[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null && in_leak_check "$pid"; then
+      echo "cleanup: $(ps -o args= -p "$pid" | cut -c1-120) (pid $pid) stuck in LeakSanitizer's check at exit ${CLEANUP_SECONDS} s after SIGTERM; killed, its leaks unchecked" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    elif kill -0 "$pid" 2>/dev/null; then
+      echo "FAIL: $(ps -o args= -p "$pid" | cut -c1-120) (pid $pid) still running ${CLEANUP_SECONDS} s after SIGTERM; killed" >&2
+      stacks "$pid" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      [ "$rc" = 0 ] && show_logs
+      rc=1
+    fi
+    wait "$pid" 2>/dev/null || true
+  done
   rm -rf "$TMP"
+  exit $rc
 }
 trap cleanup EXIT
+# A command that fails outside any check ends the test (set -e): say which,
+# so the test never fails without a word.
+trap 'TEST_ERR=$?; echo "FAIL: ${0##*/} line $LINENO: \"$BASH_COMMAND\" exited $TEST_ERR" >&2' ERR
 
 # fresh_db: creates an empty database for this test and exports
 # TOCSIN_DATABASE_URL pointing at it.
@@ -77,23 +126,33 @@ free_port() {
 # for a fixed time: SECONDS is a bound for a hung test on a loaded machine,
 # not a measure of speed, so give it room (a pass returns at once).
 wait_until() {
-  local secs=$1 what=$2 deadline=$(( SECONDS + $1 )) f
+  local secs=$1 what=$2 deadline=$(( SECONDS + $1 ))
   shift 2
   WAIT_LAST=
   until "$@"; do
     if [ $SECONDS -ge $deadline ]; then
-      for f in "$TMP"/*.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+      show_logs
       fail "waited ${secs} s for $what${WAIT_LAST:+ (last \"$WAIT_LAST\")}"
     fi
     sleep 0.1
   done
 }
 
+# show_logs: the tails of the test's logs ($TMP/*.log), to stderr.
+show_logs() {
+  local f
+  for f in "$TMP"/*.log; do
+    if [ -f "$f" ]; then echo "--- $f" >&2; tail -20 "$f" >&2; fi
+  done
+}
+
 # exited PID: the process is gone.
 exited() { ! kill -0 "$1" 2>/dev/null; }
 
-# http_ok URL: URL answers 200 (quietly).
-http_ok() { curl -fsS -o /dev/null "$1" 2>/dev/null; }
+# http_ok URL: URL answers 200 (quietly) within 5 s. Bounded: whatever
+# listens there may accept and never answer (a port another test took, a
+# server mid-start), and a poll must go round again, not hang.
+http_ok() { curl -fsS --max-time 5 -o /dev/null "$1" 2>/dev/null; }
 
 # wait_http URL [SECONDS]: polls until URL answers 200.
 wait_http() { wait_until "${2:-60}" "an answer from $1" http_ok "$1"; }

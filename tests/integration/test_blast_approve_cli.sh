@@ -83,8 +83,14 @@ assert_eq "$(audits blast.approve) $(sql "SELECT approved_at IS NULL FROM blasts
 assert_eq "$(exit_of "$CTL" blast approve "$B" --as lead2@north.test --count 3)" 0 "a second lead approves"
 assert_contains "$(cat "$TMP/out")" "approved blast $B for 3 members as lead2@north.test" "and is told so"
 assert_eq "$(sql "SELECT approved_by || ' ' || approved_count FROM blasts WHERE id = $B")" "$LEAD2 3" "recorded on the blast"
-assert_eq "$(sql "SELECT org_id || ' ' || user_id || ' ' || (details->>'count') || ' ' || (details->>'created_by') FROM audit_events WHERE action = 'blast.approve'")" \
-  "$ORG $LEAD2 3 $LEAD" "audited as the dashboard does, under her account"
+assert_eq "$(sql "SELECT org_id || ' ' || user_id || ' ' || (details->>'count') || ' ' || (details->>'created_by') || ' ' || (details->>'source') FROM audit_events WHERE action = 'blast.approve'")" \
+  "$ORG $LEAD2 3 $LEAD cli" "audited as the dashboard does, under her account, from the command line"
+# The shared function takes no other source: nothing approved under a made-up one.
+for src in "'api'" "'CLI'" NULL "repeat('x', 5000)"; do
+  out=$(sql "SELECT tocsin_blast_approve($ORG, $B, $ADMIN, 3, $src)" 2>&1) && fail "source $src accepted"
+  assert_contains "$out" "dashboard or cli" "source $src refused, saying which are taken"
+done
+assert_eq "$(audits blast.approve) $(sql "SELECT approved_by FROM blasts WHERE id = $B")" "1 $LEAD2" "nothing more approved"
 
 # An edit voids it: the schedule is refused until the new text is approved.
 sql "UPDATE blasts SET body = 'Rally Sunday! Reply STOP to opt out' WHERE id = $B" >/dev/null

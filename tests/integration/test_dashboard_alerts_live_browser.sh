@@ -12,8 +12,7 @@ browser_setup
 LEAD=$(sql "SELECT id FROM users WHERE email = 'lead@demo.test'")
 sql "UPDATE orgs SET alert_export_over = 2 WHERE id = $ORG" >/dev/null
 RAISE="SELECT tocsin_audit($ORG, $LEAD, 'list.export', 'list', 1, '{\"rows\": 40}')"
-DASH="$DASH" PSQL="$PSQL" RAISE_SQL="$RAISE" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/alerts_live.mjs" \
-  || fail "the browser test failed"
+browser_run alerts_live.mjs RAISE_SQL="$RAISE"
 assert_eq "$(sql "SELECT count(*) FROM audit_alerts WHERE org_id = $ORG")" 2 "two alerts raised"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'alert.acknowledge'")" 1 "one acknowledged, audited"
 assert_screenshots dashboard-alert-live-phone dashboard-alert-live-audit-phone

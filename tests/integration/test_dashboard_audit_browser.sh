@@ -19,8 +19,7 @@ B2=$(jq_ 'd.id')
 # Enough rows for a second page: a volunteer opening 60 conversations.
 sql "SELECT tocsin_audit($ORG, (SELECT id FROM users WHERE email = 'vol1@demo.test'), 'conversation.view', 'conversation', i, NULL)
        FROM generate_series(1, 60) i" >/dev/null
-DASH="$DASH" PSQL="$PSQL" LIST="$LIST" BLAST2="$B2" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/audit.mjs" \
-  || fail "the browser test failed"
+browser_run audit.mjs LIST="$LIST" BLAST2="$B2"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'blast.approve'")" 2 "two approvals audited"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'blast.approve' AND user_id = (SELECT id FROM users WHERE email = 'lead2@demo.test')")" 2 \
   "both by the second lead"

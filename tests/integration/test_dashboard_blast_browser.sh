@@ -29,8 +29,7 @@ CSV='phone,first_name,last_name
 4155550406,Opted,Out
 not-a-phone,Bad,Row
 '
-out=$(DASH="$DASH" CSV="$CSV" PSQL="$PSQL" ORG="$ORG" SENDER="$SENDER" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/blast.mjs") \
-  || { echo "$out"; tail -20 "$TMP/worker.log" >&2; fail "the browser test failed"; }
+out=$(browser_run blast.mjs CSV="$CSV" ORG="$ORG" SENDER="$SENDER")
 echo "$out"
 B=$(sed -n 's/^BLAST_ID=//p' <<<"$out")
 [ -n "$B" ] || fail "no blast id"

@@ -3,7 +3,9 @@
 # and Debian's chromium, both installed by ops/install-deps): a volunteer
 # logs in, claims conversations, answers one with a canned response (the
 # message row is queued, and a real worker sends it to the carrier
-# simulator), sees a new reply live and opts a member out. Screenshots land in the build folder's screenshots/.
+# simulator), watches it show sending and, released by a worker, waiting
+# to send again (live), sees a new reply live and opts a member out.
+# Screenshots land in the build folder's screenshots/.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh"
 browser_setup
@@ -16,7 +18,7 @@ sql "UPDATE contacts SET first_name = 'Bo' WHERE phone = '+14155550203'"
 sql "INSERT INTO canned_responses (org_id, title, body) VALUES ($ORG, 'Thanks', 'Thanks {first_name}, see you Saturday!'),
      ($ORG, 'Time', 'We start at 10am at the library.')"
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
-DASH="$DASH" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/inbox.mjs"
+browser_run inbox.mjs
 row=$(sql "SELECT lane, purpose, state, sent_by_user_id, to_phone, encoding, segments FROM messages
             WHERE body = 'Thanks Ana, see you Saturday!'")
 assert_eq "$row" "conversational|reply|queued|$V1|+14155550201|GSM-7|1" "the browser's reply is queued for the worker"

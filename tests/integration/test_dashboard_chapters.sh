@@ -101,6 +101,20 @@ assert_eq "$(call east GET /api/me)" 200 "me"
 assert_eq "$(jq_ 'd.user.org.slug + " " + d.user.role + " " + d.national')" "east admin false" "an admin of the chapter"
 assert_eq "$(call nat GET /api/chapters)" 200 "the list again"
 assert_eq "$(jq_ 'd.chapters.map((c) => c.slug + ":" + c.admins.length).join()')" "east:1,demo:1" "both chapters, by name, with their admins"
+# Each chapter's phone region (schema 037), and the deployment's that
+# those without one read numbers in.
+assert_eq "$(jq_ 'd.chapters.map((c) => c.slug + ":" + c.phone_region).join() + " " + d.default_phone_region')" \
+  "east:null,demo:null US" "no chapter has its own region yet; the default is named"
+assert_contains "$("$CTL" org set demo --phone-region MX)" "phone_region=MX" "an operator gives demo its region"
+assert_eq "$(call nat GET /api/chapters)" 200 "the list again"
+assert_eq "$(jq_ 'd.chapters.map((c) => c.slug + ":" + c.phone_region).join()')" "east:null,demo:MX" "demo's region listed"
+assert_eq "$(call rival GET /api/chapters)" 200 "the other national body's list"
+[[ "$(cat "$TMP/out")" != *'"MX"'* && "$(jq_ 'd.chapters.map((c) => c.slug).join()')" != *demo* ]] \
+  || fail "the other national body sees nat's chapter: $(cat "$TMP/out")"
+for who in nlead nvol; do
+  assert_eq "$(call $who GET /api/chapters)" 403 "$who: no regions either"
+done
+"$CTL" org set demo --phone-region default >/dev/null
 
 # --- a chapter admin never reaches a sibling or the national org ---
 assert_eq "$(call east GET "/api/conversations/$CONV")" 404 "a sibling chapter's conversation"

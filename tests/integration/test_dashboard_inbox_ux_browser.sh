@@ -35,8 +35,7 @@ sql "UPDATE senders SET base_url = 'http://127.0.0.1:$SIM_PORT'"
 TOCSIN_WORKER_METRICS_PORT=$(free_port) TOCSIN_WORKER_POLL_MS=200 "$BIN/worker/tocsin-worker" >"$TMP/worker.log" 2>&1 &
 TEST_PIDS+=($!)
 
-DASH="$DASH" SENDER="$SENDER" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/inbox_ux.mjs" \
-  || { tail -n 20 "$TMP/dashboard.log" "$TMP/worker.log" >&2; fail "inbox_ux.mjs failed"; }
+browser_run inbox_ux.mjs SENDER="$SENDER"
 
 # The reassignments happened once each, as the lead confirmed them.
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'conversation.assign'")" 2 "two confirmed reassignments"

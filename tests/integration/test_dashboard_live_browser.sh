@@ -32,9 +32,7 @@ LIST=$(sql "INSERT INTO lists (org_id, name) VALUES ($ORG, 'Burst list') RETURNI
 BLAST=$(sql "INSERT INTO blasts (org_id, sender_id, list_id, body, state, recipients, completed_at)
              VALUES ($ORG, $SENDER, $LIST, 'Rally Saturday!', 'completed', 0, now()) RETURNING id")
 
-DASH="$DASH" ORG="$ORG" V1="$V1" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$SCREENSHOTS" \
-  node "$BROWSER_DIR/live_burst.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "live_burst.mjs failed"; }
+browser_run live_burst.mjs ORG="$ORG" V1="$V1" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST"
 # Every page of the route table at 390 and 1280 px, as a lead and a volunteer.
-DASH="$DASH" CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST" SCREENSHOTS="$SCREENSHOTS" \
-  node "$BROWSER_DIR/fit.mjs" || { tail -n 20 "$TMP/dashboard.log" >&2; fail "fit.mjs failed"; }
+browser_run fit.mjs CONV="$CONV" CAMP="$CAMP" BLAST="$BLAST"
 echo "test_dashboard_live_browser: ok"

@@ -13,9 +13,7 @@ const rows = ["VANID,FirstName,LastName,Address,City,State,Zip5,Cell Phone,Home 
 for (let i = 0; i < 20000; i++)
   rows.push(`${300000 + i},First${i},Last${i},${i} Main St,Madison,WI,537${String(i % 100).padStart(2, "0")},608${2100000 + i},,,v${i}@example.org`);
 require("fs").writeFileSync(process.argv[1], rows.join("\r\n") + "\r\n");' "$TMP/van-big.csv"
-out=$(DASH="$DASH" SCREENSHOTS="$SCREENSHOTS" FIXTURES="$TOCSIN_SOURCE_DIR/tests/fixtures/import" BIG_CSV="$TMP/van-big.csv" \
-  node "$BROWSER_DIR/move_in.mjs") || { echo "$out"; fail "the browser test failed"; }
-echo "$out"
+browser_run move_in.mjs FIXTURES="$TOCSIN_SOURCE_DIR/tests/fixtures/import" BIG_CSV="$TMP/van-big.csv"
 assert_eq "$(sql "SELECT string_agg(phone || ' ' || source, ',' ORDER BY phone) FROM opt_outs WHERE org_id = $ORG")" \
   "+14155557302 import,+14155557306 import" "Action Network's unsubscribed members opted out, source import"
 assert_eq "$(sql "SELECT count(*) FROM subscriptions s JOIN lists l ON l.id = s.list_id WHERE l.org_id = $ORG AND l.name = 'AN members'")" 2 "the subscribed ones on the list"

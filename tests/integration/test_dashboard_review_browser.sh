@@ -15,8 +15,7 @@ member_writes +14155550703 "I can bring chairs" >/dev/null
 member_writes +14155550704 "see you" >/dev/null
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now() WHERE id = $c1" >/dev/null
 outreach_answered "$c1" "$V1" "Rally Saturday? Doors at 10"
-DASH="$DASH" PSQL="$PSQL" C1="$c1" TOTAL=4 SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/review.mjs" \
-  || fail "the browser test failed"
+browser_run review.mjs C1="$c1" TOTAL=4
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG AND action IN ('conversation.bulk_assign', 'conversation.bulk_close', 'outreach.answer_correct')")" \
   "conversation.bulk_assign,conversation.bulk_close,outreach.answer_correct" "each action audited once"
 assert_eq "$(sql "SELECT jsonb_array_length(details->'ids') FROM audit_events WHERE action = 'conversation.bulk_assign'")" 4 "the reassignment names its four ids"

@@ -12,9 +12,7 @@ browser_setup TOCSIN_ALLOW_INSECURE_CARRIER_URLS=1 TOCSIN_PUBLIC_URL=https://tex
 carrier_setup
 SID=AC7c0c51a0000000000000000000000000
 TOKEN=7c0c51a0000000000000000000000000
-out=$(DASH="$DASH" PSQL="$PSQL" SIM="$SIM" ACCOUNT_SID=$SID AUTH_TOKEN=$TOKEN SCREENSHOTS="$SCREENSHOTS" \
-  node "$BROWSER_DIR/senders.mjs") || { echo "$out"; tail -20 "$TMP/worker.log"; fail "the browser test failed"; }
-echo "$out"
+browser_run senders.mjs SIM="$SIM" ACCOUNT_SID=$SID AUTH_TOKEN=$TOKEN
 assert_eq "$(sql "SELECT concat_ws(',', kind, provider, account_sid, messages_per_second, base_url, disabled_at IS NULL) FROM senders WHERE address = '+14155550199'")" \
   "long_code,twilio,$SID,5.00,$SIM,t" "the sender the page added"
 assert_eq "$(sql "SELECT string_agg(state || ' ' || coalesce(error_code, '-'), ',' ORDER BY id) FROM messages WHERE purpose = 'test'")" \

@@ -13,8 +13,7 @@ C=$(member_writes +14155550601 "Can someone drive me to the meeting?")
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
 sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now(), assignee_active_at = now() WHERE id = $C" >/dev/null
 sql "INSERT INTO outreach_campaigns (org_id, name, sender_id, script) VALUES ($ORG, 'Doors', $SENDER, 'Hi!')" >/dev/null
-DASH="$DASH" PSQL="$PSQL" CONVERSATION="$C" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/settings.mjs" \
-  || fail "the browser test failed"
+browser_run settings.mjs CONVERSATION="$C"
 assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE org_id = $ORG AND action = 'org.settings'")" 1 "one settings save audited"
 assert_eq "$(sql "SELECT details->'volunteer_max_conversations'->>'old' || '>' || (details->'volunteer_max_conversations'->>'new') FROM audit_events WHERE action = 'org.settings'")" \
   "25>4" "with the old and new cap"

@@ -13,8 +13,7 @@ command -v oathtool >/dev/null || fail "oathtool is not installed: run ops/insta
 command -v zbarimg >/dev/null || fail "zbarimg (zbar-tools) is not installed: run ops/install-deps"
 browser_setup
 "$BIN/ops/tocsinctl" org set demo --require-two-factor on >/dev/null
-DASH="$DASH" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/two_factor.mjs" \
-  || fail "the browser test failed"
+browser_run two_factor.mjs
 assert_eq "$(sql "SELECT count(*) FROM user_totp WHERE confirmed_at IS NOT NULL")" 1 "the admin's authenticator on, the lead's reset"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE action IN ('user.revoke_sessions', 'two_factor.reset', 'org.settings') AND user_id IS NOT NULL")" \
   "user.revoke_sessions,two_factor.reset,org.settings" "the admin's changes audited"

@@ -15,9 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/dashboard_lib.sh" # assert_screenshots only: ops/run starts the stack
 command -v oathtool >/dev/null || fail "oathtool is not installed: run ops/install-deps"
-BROWSER_DIR="$TOCSIN_SOURCE_DIR/tests/browser"
-SCREENSHOTS="$TOCSIN_BUILD_DIR/screenshots"
-[ -d "$BROWSER_DIR/node_modules/playwright-core" ] || fail "playwright-core is not installed: run ops/install-deps"
+browser_check
 [ -x /usr/bin/chromium ] || fail "chromium is not installed: run ops/install-deps"
 
 # --- the stack, as ops/run starts it ---
@@ -58,9 +56,9 @@ USERS=$(sql "SELECT max(id) FROM users")
 # --- everything else in the browser ---
 SID=AC7c0c51a0000000000000000000000000
 TOKEN=7c0c51a0000000000000000000000000
-out=$(DASH="$DASH" SIM="$SIM" ACCOUNT_SID=$SID AUTH_TOKEN=$TOKEN SCREENSHOTS="$SCREENSHOTS" \
-  FIXTURES="$TOCSIN_SOURCE_DIR/tests/fixtures/import" node "$BROWSER_DIR/new_admin.mjs") \
-  || { echo "$out"; tail -n 20 "$TOCSIN_VAR_DIR"/log/{dashboard,worker}.log >&2
+out=$(browser_run new_admin.mjs SIM="$SIM" ACCOUNT_SID=$SID AUTH_TOKEN=$TOKEN \
+  FIXTURES="$TOCSIN_SOURCE_DIR/tests/fixtures/import") \
+  || { tail -n 20 "$TOCSIN_VAR_DIR"/log/{dashboard,worker}.log >&2
        sql "SELECT id, state, recipients, scheduled_at, sender_id FROM blasts; SELECT state, purpose, count(*) FROM messages GROUP BY 1, 2" >&2
        fail "the browser test failed"; }
 echo "$out"

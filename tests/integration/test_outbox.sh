@@ -8,7 +8,8 @@
 # unstamped one back; a deleted message takes its outbox row along; a
 # stale outbox row is never sent; a STOP reaches a message in the outbox
 # and one claimed but not stamped; the stamp sends the conversation's
-# live "status" event; a claim reads only the outbox rows it takes.
+# live "status" event, and so does putting messages back (one event per
+# conversation per statement); a claim reads only the outbox rows it takes.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 "$BIN/ops/tocsinctl" migrate >/dev/null
@@ -126,9 +127,48 @@ assert_contains "$events" "\"conversation_id\" : $CONV, \"event\" : \"status\"" 
 assert_eq "$(sql "SELECT tocsin_message_shown_state(id, state) FROM messages WHERE id = $A")" sending "which now shows it sending"
 sql "DELETE FROM claims" >/dev/null
 
+# Putting messages back into the outbox (a release, a retry, the sweep)
+# changes what their conversation shows from 'sending' to 'queued': each
+# statement sends one event per conversation, however many of its
+# messages came back, and none for messages outside a conversation.
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, conversation_id)
+     SELECT org_id, id, 'twilio', '+14155552797', 'again' || g, 'GSM-7', 1, 'conversational', $CONV
+       FROM senders, generate_series(1, 3) g;
+     INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT org_id, id, 'twilio', '+14155552796', 'outside', 'GSM-7', 1, 'bulk' FROM senders" >/dev/null
+AGAIN=$(sql "SELECT string_agg(id::text, ',') FROM messages WHERE body LIKE 'again%'")
+listen() { # SQL: runs it, prints the notifications of tocsin_conversations it sent
+  "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" 2>&1 <<SQL | grep 'Asynchronous notification "tocsin_conversations"'
+LISTEN tocsin_conversations;
+$1;
+SQL
+}
+claimed=$(sql "SELECT string_agg(id::text, ',') FROM tocsin_claim($S, 'w8', 100, now(), 60)")
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE id IN ($claimed) AND (id IN ($AGAIN) OR body = 'outside')")" 4 \
+  "the three answers and one message outside a conversation are claimed"
+events=$(listen "SELECT tocsin_release_claims(ARRAY[$claimed]::bigint[], 'w8')")
+assert_eq "$(grep -c . <<<"$events")" 1 "a release of three answers and others sends one event"
+assert_contains "$events" "\"conversation_id\" : $CONV, \"event\" : \"status\"" "a status event of their conversation"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE id IN ($AGAIN) AND tocsin_message_shown_state(id, state) = 'queued'")" 3 \
+  "which shows them queued"
+assert_eq "$(listen "SELECT tocsin_release_claims(ARRAY[$claimed]::bigint[], 'w8')" | grep -c .)" 0 "released again: nothing put back, no event"
+sql "SELECT count(*) FROM tocsin_claim($S, 'w8', 100, now(), 60)" >/dev/null
+n=$(sql "SELECT count(*) FROM unnest(ARRAY[$AGAIN]) i")
+events=$(listen "SELECT tocsin_record_outcomes('w8', ARRAY[$AGAIN]::bigint[], array_fill('retry'::text, ARRAY[$n]),
+                   array_fill(''::text, ARRAY[$n]), array_fill(''::text, ARRAY[$n]), array_fill('busy'::text, ARRAY[$n]),
+                   array_fill(0, ARRAY[$n]), array_fill(false, ARRAY[$n]))")
+assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$events")" 1 "three retries in one outcome: one event"
+sql "SELECT count(*) FROM tocsin_claim($S, 'w8', 100, now(), 60)" >/dev/null
+sql "UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+events=$(listen "SELECT tocsin_sweep_leases()")
+assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$events") $(grep -c . <<<"$events")" "1 1" \
+  "the sweep of them all: one event"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all three back in the outbox"
+
 # A deleted message takes its outbox row along.
 sql "DELETE FROM messages WHERE id = $M4" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M4")" 0 "no outbox row without its message"
+
 # A claim reads only the outbox rows it takes, whatever the planner knows
 # of the table: 3,000 rows waiting (analyzed), 100 claimed, and no row of
 # the outbox read by a sequential scan in that transaction (a join back
@@ -138,12 +178,12 @@ sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding
        FROM senders s, generate_series(1, 3000) g;
      ANALYZE outbox" >/dev/null
 read -r taken seq_read <<<"$(sql "BEGIN;
-  CREATE TEMP TABLE taken ON COMMIT DROP AS SELECT id FROM tocsin_claim($S, 'w8', 100, now(), 60);
+  CREATE TEMP TABLE taken ON COMMIT DROP AS SELECT id FROM tocsin_claim($S, 'w9', 100, now(), 60);
   SELECT (SELECT count(*) FROM taken) || ' ' || coalesce(seq_tup_read, 0)
     FROM pg_stat_xact_user_tables WHERE relname = 'outbox';
   COMMIT" | tr '|' ' ')"
 assert_eq "$taken" 100 "a claim of 100 from 3,000"
 assert_eq "$seq_read" 0 "reads no outbox row by a sequential scan"
-assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN claims c ON o.id = ANY (c.message_ids) WHERE c.worker = 'w8'")" 0 \
+assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN claims c ON o.id = ANY (c.message_ids) WHERE c.worker = 'w9'")" 0 \
   "and the rows it took left the outbox"
 echo "test_outbox: ok"

@@ -40,7 +40,7 @@ printf 'phone,first_name,last_name,timezone\n+14155550301,Ana,Ruiz,%s\n+14155550
 "$BIN/ops/tocsinctl" contacts import --org demo --outreach "$CAMP" "$TMP/audience.csv" >"$TMP/import.out"
 assert_contains "$(cat "$TMP/import.out")" "targeted=5 outreach=$CAMP" "tocsinctl imports the audience as targets"
 
-DASH="$DASH" SIM="$SIM" CAMP="$CAMP" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/outreach.mjs"
+browser_run outreach.mjs SIM="$SIM" CAMP="$CAMP"
 
 V1=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")
 assert_eq "$(sql "SELECT count(*) FROM messages WHERE purpose = 'outreach' AND sent_by_user_id = $V1")" 3 "three outreach messages, by volunteer 1"
@@ -66,7 +66,7 @@ sql "UPDATE outreach_campaigns SET state = 'active' WHERE id = $CAMP2" >/dev/nul
 { echo phone,first_name,timezone; i=10; for n in Gil Hal Ida Jo Kai Lu Mo Ned; do echo "+141555504$i,$n,$DAY"; i=$((i + 1)); done; } >"$TMP/gestures.csv"
 "$BIN/ops/tocsinctl" contacts import --org demo --outreach "$CAMP2" "$TMP/gestures.csv" >/dev/null
 refused=$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.send_refused'")
-DASH="$DASH" CAMP2="$CAMP2" node "$BROWSER_DIR/outreach_gestures.mjs"
+browser_run outreach_gestures.mjs CAMP2="$CAMP2"
 assert_eq "$(sql "SELECT string_agg(c.first_name || ':' || (SELECT count(*) FROM messages m WHERE m.to_phone = c.phone), ' ' ORDER BY c.phone)
                   FROM outreach_targets t JOIN contacts c ON c.id = t.contact_id WHERE t.campaign_id = $CAMP2")" \
   "Gil:1 Hal:1 Ida:1 Jo:1 Kai:1 Lu:1 Mo:0 Ned:0" "one message per gesture, none to a contact nobody chose"
@@ -75,7 +75,7 @@ assert_eq "$(sql "SELECT count(*) FROM audit_events WHERE action = 'outreach.sen
 
 # A lead's campaign page keeps working after its first action, shows every
 # result and live counts (tests/browser/outreach_lead.mjs), at both widths.
-DASH="$DASH" DAY="$DAY" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/outreach_lead.mjs"
+browser_run outreach_lead.mjs DAY="$DAY"
 assert_eq "$(sql "SELECT string_agg(c.name || ':' || (SELECT count(*) FROM outreach_targets t WHERE t.campaign_id = c.id), ' ' ORDER BY c.id)
                   FROM outreach_campaigns c WHERE c.name LIKE 'Canvass %'")" "Canvass Desk:3 Canvass Phone:2" \
   "each upload went to its own campaign"

@@ -15,8 +15,7 @@ sql "UPDATE conversations SET assignee_id = $V1, assigned_at = now(), assignee_a
      UPDATE contacts SET first_name = 'Ana', last_name = 'Quintero', fields = '{\"county\": \"Alameda\", \"union\": \"Local 12\"}'
       WHERE phone = '+14155550123';
      INSERT INTO opt_outs (org_id, phone, source) VALUES ($ORG, '+14155550123', 'admin')" >/dev/null
-DASH="$DASH" PSQL="$PSQL" CONVERSATION="$C" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/privacy.mjs" \
-  || fail "the browser test failed"
+browser_run privacy.mjs CONVERSATION="$C"
 assert_eq "$(sql "SELECT string_agg(action, ',' ORDER BY id) FROM audit_events WHERE org_id = $ORG AND action IN ('org.privacy', 'contact.forget')")" \
   "org.privacy,contact.forget" "the save and the forget audited"
 assert_eq "$(sql "SELECT details->>'phone' FROM audit_events WHERE action = 'contact.forget'")" "•••0123" "the number masked"

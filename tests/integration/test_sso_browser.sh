@@ -11,9 +11,7 @@ source "$(dirname "$0")/dashboard_lib.sh"
 source "$(dirname "$0")/sso_lib.sh"
 browser_setup TOCSIN_SSO_ALLOW_HTTP=1
 op_start k1
-out=$(DASH="$DASH" OP="$OP" PSQL="$PSQL" SCREENSHOTS="$SCREENSHOTS" node "$BROWSER_DIR/sso.mjs") \
-  || { echo "$out"; fail "the browser test failed"; }
-echo "$out"
+browser_run sso.mjs OP="$OP"
 assert_eq "$(sql "SELECT issuer || ' ' || client_id || ' ' || enabled::text FROM org_sso WHERE org_id = $ORG")" \
   "$OP tocsin true" "the page's settings recorded"
 assert_eq "$(sql "SELECT string_agg(details->>'secret', ',' ORDER BY id) FROM audit_events WHERE action = 'sso.configure'")" \

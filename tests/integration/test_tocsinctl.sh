@@ -120,4 +120,23 @@ assert_contains "$out" "e164=+447911123456 type=mobile" "phone with region"
 rc=0; out=$("$CTL" phone "not a number" 2>&1) || rc=$?
 assert_eq "$rc" 1 "invalid phone exit status"
 assert_contains "$out" 'invalid phone number "not a number"' "phone error"
+# --org: a national number read in that org's phone region (schema 037),
+# as its imports read it; --region still wins; an org without one reads
+# in the default; an org that does not exist is an error, whatever it is.
+"$CTL" org set north --phone-region GB >/dev/null
+assert_eq "$(exit_of "$CTL" phone "07911 123456")" 1 "a GB national number is not a number in the default region"
+assert_eq "$("$CTL" phone "07911 123456" --org north | cut -d' ' -f1-2)" "e164=+447911123456 type=mobile" \
+  "phone --org reads in the org's region"
+assert_eq "$("$CTL" phone "(212) 555-0100" --org north --region US | cut -d' ' -f1)" "e164=+12125550100" "--region wins over --org"
+assert_eq "$(sql "SELECT phone_region IS NULL FROM orgs WHERE slug = 'demo'")" t "demo has no region of its own"
+assert_eq "$("$CTL" phone "(212) 555-0100" --org demo | cut -d' ' -f1)" "e164=+12125550100" "an org without a region reads in the default"
+rc=0; out=$("$CTL" phone "(212) 555-0100" --org north 2>&1) || rc=$?
+assert_eq "$rc" 1 "a US national number is not a number in GB"
+for slug in nowhere "north'; DROP TABLE orgs; --" "$(head -c 5000 /dev/zero | tr '\0' n)"; do
+  rc=0; out=$("$CTL" phone "07911 123456" --org "$slug" --region GB 2>&1) || rc=$?
+  assert_eq "$rc" 1 "phone --org with a slug naming no org"
+  assert_contains "$out" "does not exist" "says the org does not exist"
+done
+assert_eq "$(sql "SELECT count(*) FROM orgs WHERE slug = 'north'")" 1 "the slug was only ever a value"
+assert_eq "$(exit_of "$CTL" phone "07911 123456" --org)" 2 "--org needs a value"
 echo "test_tocsinctl: ok"

@@ -47,6 +47,16 @@ rc=$?
 out=$("$ctl" segments hello 2>&1)
 rc=$?
 [ $rc = 0 ] && [[ "$out" == "encoding=GSM-7 segments=1 units=5" ]] || fail "segments hello: exit $rc: $out"
+# phone uses the database only for --org.
+out=$("$ctl" phone "(212) 555-0100" 2>&1)
+rc=$?
+[ $rc = 0 ] && [[ "$out" == "e164=+12125550100 "* ]] || fail "phone without --org: exit $rc: $out"
+out=$("$ctl" phone "(212) 555-0100" --org demo 2>&1)
+rc=$?
+[ $rc = 1 ] || fail "phone --org without a database: exit $rc: $out"
+out=$("$ctl" phone "(212) 555-0100" --org demo --region USA 2>&1)
+rc=$?
+[ $rc = 2 ] && [[ "$out" == *'invalid region "USA"'* ]] || fail "phone --region USA --org: exit $rc: $out"
 # A verb that uses it says why it failed: exit 1.
 out=$("$ctl" org set demo --volunteer-max-conversations 5 2>&1)
 rc=$?
