@@ -60,7 +60,10 @@ export function coalesced(fn, gapMs = 0) {
       });
   }
   function schedule() {
-    setTimeout(start, Math.max(0, lastStart + gapMs - performance.now()));
+    // A timer may fire a millisecond or so early by performance.now()
+    // (timers count in whole, cached milliseconds): wait out the rest.
+    const due = lastStart + gapMs;
+    setTimeout(() => (performance.now() < due ? schedule() : start()), Math.max(0, due - performance.now()));
   }
   return function trigger() {
     if (queued) return queued.promise; // one is waiting already: join it

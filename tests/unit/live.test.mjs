@@ -95,3 +95,22 @@ test('runs start at least gapMs apart', async () => {
   assert.equal(starts.length, 3);
   for (let i = 1; i < starts.length; i++) assert.ok(starts[i] - starts[i - 1] >= 49, `gap ${starts[i] - starts[i - 1]}`);
 });
+
+test('the gap holds when timers fire early', async () => {
+  // Timers count in whole, cached milliseconds and may fire early by
+  // performance.now(); here every one fires 5 ms early.
+  const realSetTimeout = globalThis.setTimeout;
+  globalThis.setTimeout = (f, ms) => realSetTimeout(f, Math.max(0, ms - 5));
+  try {
+    const starts = [];
+    const trigger = coalesced(async () => {
+      starts.push(performance.now());
+    }, 50);
+    await trigger();
+    await trigger();
+    assert.equal(starts.length, 2);
+    assert.ok(starts[1] - starts[0] >= 50, `gap ${starts[1] - starts[0]}`);
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+  }
+});
