@@ -53,5 +53,5 @@ bench_pg_statements_print() {
   /usr/lib/postgresql/15/bin/psql -X "$TOCSIN_DATABASE_URL" -c "
     SELECT round((total_exec_time * 1000 / $1)::numeric, 1) AS us_per_msg, calls, rows,
            left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
-      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15"
+      FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${TOCSIN_BENCH_STATEMENTS_TOP:-15}"
 }

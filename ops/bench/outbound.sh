@@ -15,7 +15,8 @@ set -euo pipefail
 case "${1:-}" in -h|--help) cat <<'USAGE'
 Usage: ops/bench/outbound.sh [MESSAGES]  (default 200000)
 Environment: TOCSIN_BENCH_STATEMENTS=1 also prints the statements that took
-PostgreSQL's time during the worker run (pg_stat_statements);
+PostgreSQL's time during the worker run (pg_stat_statements; the first 15,
+or TOCSIN_BENCH_STATEMENTS_TOP of them);
 TOCSIN_BENCH_QUICK=1 stops after the worker run (no pgbench bound, no blast);
 TOCSIN_BENCH_PEER=1 then runs ops/bench/peer_graphile.sh with as many jobs
 (graphile-worker, its batching on, its own cluster) and prints the ratio.
@@ -81,6 +82,10 @@ sim0=$(bench_cpu_ticks "$sim_pid") pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/p
 t0=$(now)
 run_worker_until_sent "$n"
 t1=$(last_sent)
+# Sending starts at the first stamp, as the peer's clock starts at its first
+# job (the worker's start, connections and lease, ~0.2 s, are left out of
+# both); it ends when the last outcome is recorded.
+t0=$(psql -c "SELECT extract(epoch FROM min(stamped_at)) FROM send_stamps")
 wal=$(psql -c "SELECT pg_current_wal_insert_lsn() - '$wal0'")
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$worker_pid/status")
 # CPU while sending, read before the worker's connection (and so its
@@ -159,6 +164,7 @@ psql -c "INSERT INTO subscriptions (org_id, list_id, contact_id, source)
 psql -c "VACUUM ANALYZE contacts, subscriptions, messages"
 blast=$(psql -c "SELECT tocsin_blast_create(s.org_id, NULL, s.id, l.id, 'Hi {first_name}, the rally is at noon', '{}')
                    FROM senders s JOIN lists l ON l.org_id = s.org_id AND l.name = 'bench' WHERE s.id = 1")
+wal0=$(psql -c "SELECT pg_current_wal_insert_lsn()")
 t0=$(now)
 psql -c "SELECT tocsin_blast_schedule(NULL, $blast, NULL, now())" >/dev/null
 run_worker_until_sent "$n"
@@ -168,3 +174,7 @@ kill "$worker_pid"; wait "$worker_pid" || true; worker_pid=
   { echo "the blast did not send all $n" >&2; exit 1; }
 printf '  %-52s %8s msgs/s\n' "through a blast (schedule -> last sent, fed ahead)" \
   "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')"
+# Everything a blast message costs in WAL, from the audience fixed to
+# 'sent' (docs/deploy.md sizes the server with it).
+printf '  %-52s %8s bytes\n' "WAL per message through the blast (queued to sent)" \
+  "$(psql -c "SELECT round((pg_current_wal_insert_lsn() - '$wal0') / $n)")"

@@ -12,6 +12,8 @@ set -euo pipefail
 case "${1:-}" in -h|--help) cat <<'USAGE'
 Usage: ops/bench/peer_graphile.sh [JOBS] [CONCURRENCY]  (defaults 200000, 128, as outbound.sh gives tocsin-worker)
 Needs the npm packages of ops/bench/peer (ops/install-deps installs them).
+PEER_MAX_POOL sets graphile-worker's pool (its default, 10: 32 was no faster
+at concurrency 128 and took more CPU per job).
 USAGE
 exit 0 ;; esac
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -9,7 +9,7 @@
 # stale outbox row is never sent; a STOP reaches a message in the outbox
 # and one claimed but not stamped; the stamp sends the conversation's
 # live "status" event, and so does putting messages back (one event per
-# conversation per statement).
+# conversation per statement); a claim reads only the outbox rows it takes.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 "$BIN/ops/tocsinctl" migrate >/dev/null
@@ -168,4 +168,22 @@ assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all thr
 # A deleted message takes its outbox row along.
 sql "DELETE FROM messages WHERE id = $M4" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M4")" 0 "no outbox row without its message"
+
+# A claim reads only the outbox rows it takes, whatever the planner knows
+# of the table: 3,000 rows waiting (analyzed), 100 claimed, and no row of
+# the outbox read by a sequential scan in that transaction (a join back
+# by id made one of every claim, dead rows included).
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT s.org_id, s.id, 'twilio', '+1415' || lpad(g::text, 7, '0'), 'bulk ' || g, 'GSM-7', 1, 'bulk'
+       FROM senders s, generate_series(1, 3000) g;
+     ANALYZE outbox" >/dev/null
+read -r taken seq_read <<<"$(sql "BEGIN;
+  CREATE TEMP TABLE taken ON COMMIT DROP AS SELECT id FROM tocsin_claim($S, 'w9', 100, now(), 60);
+  SELECT (SELECT count(*) FROM taken) || ' ' || coalesce(seq_tup_read, 0)
+    FROM pg_stat_xact_user_tables WHERE relname = 'outbox';
+  COMMIT" | tr '|' ' ')"
+assert_eq "$taken" 100 "a claim of 100 from 3,000"
+assert_eq "$seq_read" 0 "reads no outbox row by a sequential scan"
+assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN claims c ON o.id = ANY (c.message_ids) WHERE c.worker = 'w9'")" 0 \
+  "and the rows it took left the outbox"
 echo "test_outbox: ok"

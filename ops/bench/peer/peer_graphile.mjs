@@ -66,6 +66,9 @@ let started = 0;
 const runner = await run({
   connectionString,
   concurrency,
+  // graphile-worker's default pool is 10 connections (it warns below the
+  // concurrency); PEER_MAX_POOL measures others.
+  maxPoolSize: Number(process.env.PEER_MAX_POOL || 10),
   logger,
   noHandleSignals: false,
   pollInterval: 1000,
