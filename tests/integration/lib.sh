@@ -80,6 +80,16 @@ fresh_db() {
   export TOCSIN_DATABASE_URL="host=127.0.0.1 port=$TEST_PG_PORT dbname=$name user=tocsin"
 }
 
+# demo_db: fresh_db, migrated, with the demo org (tocsinctl demo-seed);
+# CTL is tocsinctl, and TOCSIN_SECRET_KEY a fixed test key.
+demo_db() {
+  fresh_db
+  export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+  CTL="$BIN/ops/tocsinctl"
+  "$CTL" migrate >/dev/null
+  "$CTL" demo-seed >/dev/null
+}
+
 # sql QUERY: runs QUERY on the test database, prints unaligned tuples.
 sql() { "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" -c "$1"; }
 

@@ -9,11 +9,7 @@
 # Also: a batch with one message the database refuses fails that one only,
 # and a spooled message the database refuses is set aside, not the others.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 T=7c0c51a0000000000000000000000000
 DIRECT_URL=$TOCSIN_DATABASE_URL
 PROXY_PORT=$(free_port)

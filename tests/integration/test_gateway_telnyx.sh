@@ -5,11 +5,7 @@
 # member's message applied like Twilio's; receipts applied; other events
 # acknowledged.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 openssl genpkey -algorithm ED25519 -out "$TMP/key.pem" 2>/dev/null
 PK=$(openssl pkey -in "$TMP/key.pem" -pubout -outform DER | tail -c 32 | base64 -w0)
 TELNYX_KEY=KEY_test_123 "$CTL" sender add --org demo --address "(800) 555-0199" --provider telnyx --mps 20 \

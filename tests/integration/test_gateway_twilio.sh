@@ -8,11 +8,7 @@
 # retried MessageSid is stored once; bad signatures, unknown numbers and
 # malformed webhooks store nothing; receipts move messages forward only.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 T=7c0c51a0000000000000000000000000
 GW_PORT=$(free_port)
 SIM_PORT=$(free_port)

@@ -8,11 +8,7 @@
 # gone moves to inbound_journal_failed and the rest are threaded; a retry
 # of a journaled message is answered "duplicate" and stored once.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 S=$(sql "SELECT id FROM senders WHERE address = '24680'")
 ORG=$(sql "SELECT org_id FROM senders WHERE id = $S")
 VOL=$(sql "SELECT id FROM users WHERE email = 'vol1@demo.test'")

@@ -11,11 +11,7 @@
 # waits and opens a new conversation), a sender deleted while a batch
 # for it runs (refused once the batch committed).
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 S=$(sql "SELECT id FROM senders WHERE address = '24680'")
 ORG=$(sql "SELECT org_id FROM senders WHERE id = $S")
 OTHER=$(sql "INSERT INTO orgs (slug, name) VALUES ('other', 'Other') RETURNING id")

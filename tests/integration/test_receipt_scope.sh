@@ -8,11 +8,7 @@
 # receipt spooled by a gateway from before schema 017 (no sender) is set
 # aside at replay, never applied.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 T=7c0c51a0000000000000000000000000 # the demo short code's token
 "$CTL" org create rival --name "Rival" >/dev/null
 echo "rival-token-0000" | "$CTL" sender add --org rival --address 13579 --provider twilio \

@@ -3,11 +3,7 @@
 # oldest (messages not yet due do not count), and the unknown ones, as
 # Prometheus text; every sender appears, one with nothing with 0.
 source "$(dirname "$0")/lib.sh"
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
+demo_db
 senders=$(sql "SELECT count(*) FROM senders")
 [ "$senders" -ge 1 ] || fail "the demo has no sender"
 first=$(sql "SELECT address FROM senders ORDER BY address LIMIT 1")

@@ -3,12 +3,8 @@
 # a fresh database with the demo org, the carrier simulator standing in for
 # Twilio, and helpers to queue messages, run workers and read the
 # simulator's counts.
-fresh_db
-export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+demo_db
 export TOCSIN_WORKER_POLL_MS=200
-CTL="$BIN/ops/tocsinctl"
-"$CTL" migrate >/dev/null
-"$CTL" demo-seed >/dev/null
 SIM_PORT=$(free_port)
 SIM="http://127.0.0.1:$SIM_PORT"
 "$BIN/ops/tocsin-carrier-sim" --port "$SIM_PORT" --gateway "http://127.0.0.1:$(free_port)" \
