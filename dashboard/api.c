@@ -20,7 +20,7 @@
  * end, so what the table says is what holds. Its org, user and role are
  * what tocsin_session_scopes resolves (its own, or the chapter a national
  * admin acts in: schema 028), so every statement is scoped the one way;
- * that org's phone_region (schema 039) comes along for api_import_region.
+ * that org's phone_region (schema 037) comes along for api_import_region.
  * A half-logged-in session (stage 'code' or 'enrol', schema 030) never
  * slides: it has the few minutes its login gave it. The home_* columns are
  * the session's own account, for the routes that act on it (API_OWN). */

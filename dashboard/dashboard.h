@@ -49,7 +49,7 @@ struct api_call {
     const struct api_route *route;
     char org_id[24], user_id[24], role[16], session_id[24];
     char stage[8];  /* the session's: "full", or "code"/"enrol" while half logged in */
-    char region[3]; /* the org's phone_region, "" when it has none (schema 039) */
+    char region[3]; /* the org's phone_region, "" when it has none (schema 037) */
     int acting;     /* a national admin's session acting in a chapter (schema 028) */
     enum api_role role_level;
     char csrf[64];
@@ -210,7 +210,7 @@ void api_import_audit(PGconn *conn, long long org_id, long long user_id, const c
                       const struct tocsin_import_report *rep, int opt_outs);
 /* The one region every import, its preview and a number typed for the
  * call's org are read in when written without +country: the org's
- * phone_region (schema 039), else TOCSIN_DEFAULT_REGION (US when unset).
+ * phone_region (schema 037), else TOCSIN_DEFAULT_REGION (US when unset).
  * Alive as long as call. */
 const char *api_import_region(const struct api_call *call);
 /* The deployment's: TOCSIN_DEFAULT_REGION, US when unset. */

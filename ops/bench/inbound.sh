@@ -17,7 +17,7 @@
 # members in turn, each with an open conversation: members replying to a
 # blast, the usual shape of a burst, where each reply updates its
 # conversation (in place, HOT, since schema 036; its links checked once
-# per statement, not per row, since 039). "Stored" counts what was committed
+# per statement, not per row, since 038). "Stored" counts what was committed
 # before the answer, in inbound_messages or in the inbound journal (schema
 # 015: batches of TOCSIN_GATEWAY_JOURNAL_AT or more journal their replies);
 # the time the journal then took to drain, the messages/s over burst and

@@ -64,7 +64,7 @@ BEGIN
         RETURN;
     END IF;
     -- Every sender exists, and stays until this batch commits: locked
-    -- once here, as each row's foreign key did before 039 (inbound_links.sql).
+    -- once here, as each row's foreign key did before 038 (inbound_links.sql).
     IF array_position(p_sender_id, NULL) IS NOT NULL
        OR (SELECT count(*) FROM (SELECT 1 FROM senders s WHERE s.id = ANY (p_sender_id) FOR KEY SHARE) l)
           <> (SELECT count(DISTINCT u.id) FROM unnest(p_sender_id) u(id)) THEN

@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
 -- inbound_links: what the foreign keys from inbound_messages and
 -- conversations to senders, contacts and conversations guaranteed, checked
--- once per statement (schema 039 says why): every row names a sender, a
+-- once per statement (schema 038 says why): every row names a sender, a
 -- contact and a conversation of its own org, and none of those is deleted
 -- (or its key changed) while a row names it. Errors are
 -- foreign_key_violation (23503), as before. The inbound functions

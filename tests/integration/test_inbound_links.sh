@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Schema 039: inbound messages and conversations link to their org's
+# Schema 038: inbound messages and conversations link to their org's
 # senders, contacts and conversations without per-row foreign keys; the
 # statement checks and parent guards of schema/functions/inbound_links.sql
 # keep what the keys guaranteed. Another org's sender, contact or

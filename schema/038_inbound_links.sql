@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: AGPL-3.0-or-later
--- 039_inbound_links: the links of inbound messages and conversations to
+-- 038_inbound_links: the links of inbound messages and conversations to
 -- their org's senders, contacts and conversations are checked once per
 -- statement instead of once per row.
 --
