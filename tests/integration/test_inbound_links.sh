@@ -95,8 +95,11 @@ sql "INSERT INTO contacts (org_id, phone) VALUES ($ORG, '$D'); DELETE FROM conta
 assert_eq "$(sql "SELECT count(*) FROM senders WHERE id = $lone")" 0 "a sender nothing names is deleted"
 
 # held SQL: runs SQL in an open transaction of its own session (fd 7),
-# waits until it ran; release commits it.
+# waits until it ran; release commits it. The last call's output goes
+# first: its "held" would otherwise answer for this one before this psql
+# had even opened the file (a race CI hit).
 held() {
+  rm -f "$TMP/held_out"
   mkfifo "$TMP/held_in"
   "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" <"$TMP/held_in" >"$TMP/held_out" 2>&1 &
   TEST_PIDS+=("$!")
