@@ -18,7 +18,7 @@ CREATE OR REPLACE FUNCTION tocsin_api_error(p_status int, p_code text, p_message
                                                         'message', p_message)) $$;
 
 -- A volunteer sees the last four digits of a member's number only (and of
--- the rest of a contact, what tocsin_contact_field lets her: retention.sql).
+-- the rest of a contact, what tocsin_contact_seen_fields lets her: retention.sql).
 CREATE OR REPLACE FUNCTION tocsin_dashboard_phone(p_phone text, p_role text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_role = 'volunteer' THEN '•••' || right(p_phone, 4) ELSE p_phone END $$;
@@ -41,14 +41,16 @@ SELECT c.id, c.org_id, c.assignee_id, c.state, c.unread, c.likely_opt_out, c.las
   JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
   LEFT JOIN users u ON u.id = c.assignee_id;
 
-CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_rows, p_role text) RETURNS json
-    LANGUAGE sql STABLE AS $$
+-- One row of a list as JSON: p_seen is what the caller sees of a contact
+-- (tocsin_contact_seen_fields, asked once for the whole list).
+CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_rows, p_role text, p_seen text[])
+RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
                              'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
                              'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
                              'created_at', r.created_at,
-                             'first_name', tocsin_contact_field(r.org_id, p_role, 'first_name', r.first_name),
-                             'last_name', tocsin_contact_field(r.org_id, p_role, 'last_name', r.last_name),
+                             'first_name', tocsin_contact_shown(p_seen, 'first_name', r.first_name),
+                             'last_name', tocsin_contact_shown(p_seen, 'last_name', r.last_name),
                              'phone', tocsin_dashboard_phone(r.phone, p_role),
                              'assignee', r.assignee, 'last_message', r.last_message) $$;
 
@@ -57,8 +59,9 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_inbox(p_org bigint, p_user bigint, p
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
-    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role)
+    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role, v_seen)
                              ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC), '[]')
       INTO v
       FROM (SELECT * FROM dashboard_conversation_rows
@@ -124,6 +127,7 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_conversation(p_org bigint, p_user bi
     RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
     SELECT json_build_object(
         'id', c.id, 'state', c.state, 'unread', c.unread, 'likely_opt_out', c.likely_opt_out,
@@ -132,11 +136,11 @@ BEGIN
                        FROM users u WHERE u.id = c.assignee_id),
         -- A volunteer sees the fields her org lets her (retention.sql).
         'contact', json_build_object('id', ct.id,
-                                     'first_name', tocsin_contact_field(p_org, p_role, 'first_name', ct.first_name),
-                                     'last_name', tocsin_contact_field(p_org, p_role, 'last_name', ct.last_name),
+                                     'first_name', tocsin_contact_shown(v_seen, 'first_name', ct.first_name),
+                                     'last_name', tocsin_contact_shown(v_seen, 'last_name', ct.last_name),
                                      'phone', tocsin_dashboard_phone(ct.phone, p_role),
-                                     'zip', tocsin_contact_field(p_org, p_role, 'zip', ct.zip),
-                                     'fields', tocsin_contact_fields(p_org, p_role, ct.fields),
+                                     'zip', tocsin_contact_shown(v_seen, 'zip', ct.zip),
+                                     'fields', tocsin_contact_fields_shown(v_seen, ct.fields),
                                      'forgotten', ct.forgotten_at IS NOT NULL,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
