@@ -128,9 +128,14 @@ BEGIN
     IF cardinality(p_ids) > 0 THEN
         -- Locked in id order: two cancellations of the same messages (a
         -- blast cancel and a STOP) wait for each other instead of
-        -- deadlocking.
+        -- deadlocking. Deleted by the addresses (ctid) the locking scan
+        -- found, as the claim does: a join back by id let the planner
+        -- read the whole outbox to cancel a few of its rows (a locked row
+        -- cannot move before this statement deletes it: nothing updates
+        -- outbox rows).
         WITH d AS (DELETE FROM outbox o
-                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                    WHERE o.ctid = ANY (ARRAY(SELECT l.ctid FROM outbox l WHERE l.id = ANY (p_ids)
+                                               ORDER BY l.id FOR UPDATE))
                    RETURNING o.id)
         SELECT array_agg(d.id) INTO v_taken FROM d;
     END IF;
