@@ -250,8 +250,8 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_handoff(p_org bigint, p_user bigint,
 -- (the trigger below), and so do two worker steps that do not write the
 -- message's state: the stamp, from which on it shows 'sending'
 -- (tocsin_message_shown_state; the event leaves before the carrier
--- request does), and a retry, release or lease sweep putting it back into
--- the outbox, from which on it shows 'queued' again
+-- request does), and a retry, release, lease sweep or requeue putting it
+-- back into the outbox, from which on it shows 'queued' again
 -- (tocsin_outbox_put_back).
 CREATE OR REPLACE FUNCTION tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
 LANGUAGE sql AS $$
@@ -277,6 +277,10 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
                   '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
 $$;
 
+-- A message turned 'queued' again (tocsinctl messages requeue, the one
+-- writer of that change) is left to tocsin_outbox_put_back, which puts
+-- it back into the outbox and tells each conversation once for the whole
+-- requeue, where this trigger would run once a message.
 CREATE OR REPLACE FUNCTION tocsin_message_state_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
@@ -284,5 +288,6 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE TRIGGER messages_state_notify AFTER UPDATE OF state ON messages
-    FOR EACH ROW WHEN (NEW.conversation_id IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state)
+    FOR EACH ROW WHEN (NEW.conversation_id IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state
+                       AND NEW.state <> 'queued')
     EXECUTE FUNCTION tocsin_message_state_notify();

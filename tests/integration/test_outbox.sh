@@ -9,7 +9,7 @@
 # stale outbox row is never sent; a STOP reaches a message in the outbox
 # and one claimed but not stamped; the stamp sends the conversation's
 # live "status" event, and so does putting messages back (one event per
-# conversation per statement); a claim reads only the outbox rows it
+# conversation per statement, the operator's requeue too); a claim reads only the outbox rows it
 # takes, and a cancellation only those it cancels.
 source "$(dirname "$0")/lib.sh"
 fresh_db
@@ -164,6 +164,32 @@ sql "UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
 events=$(listen "SELECT tocsin_sweep_leases()")
 assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$events") $(grep -c . <<<"$events")" "1 1" \
   "the sweep of them all: one event"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all three back in the outbox"
+
+# The operator's requeue of unknown messages puts them back the same way:
+# tocsin_outbox_put_back once for the whole requeue, and no per-message
+# trigger (tocsin_message_state_notify) announcing each of them.
+sql "SELECT count(*) FROM tocsin_claim($S, 'w8', 100, now(), 60)" >/dev/null
+sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$AGAIN]::bigint[], 'w8');
+     UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+sql "SELECT tocsin_sweep_leases()" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE id IN ($AGAIN) AND state = 'unknown'")" 3 \
+  "the three answers, stamped and swept, are unknown"
+calls() { # FUNCTION: how often the transaction so far called it
+  echo "coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = '$1'), 0)"
+}
+events=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" 2>&1 <<SQL
+LISTEN tocsin_conversations;
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SELECT 'requeued ' || tocsin_messages_requeue(NULL, NULL, NULL, NULL, false);
+SELECT 'calls ' || $(calls tocsin_outbox_put_back) || ' ' || $(calls tocsin_message_state_notify);
+COMMIT;
+SQL
+)
+assert_contains "$events" "requeued 3" "the three are requeued"
+assert_contains "$events" "calls 1 0" "through one tocsin_outbox_put_back, no trigger per message"
+assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$events")" 1 "one event for their conversation"
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all three back in the outbox"
 
 # A deleted message takes its outbox row along.
