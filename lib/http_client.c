@@ -163,6 +163,10 @@ void hc_idle_add(struct tocsin_http_client *c, struct hc_conn *k)
         return;
     }
     k->idle_since = uv_now(c->loop);
+    /* An idle connection keeps reading (to see a close at once) but does
+     * not keep the loop alive: a daemon that has drained exits without
+     * waiting for the server to time it out. */
+    uv_unref((uv_handle_t *)&k->tcp);
     k->idle_next = c->idle;
     c->idle = k;
     c->nidle++;

@@ -342,8 +342,8 @@ static void on_closed_by_peer(struct hc_conn *k, const char *why)
     if (k->state == HC_HANDSHAKE)
         conn_failf(k, 0, "TLS with %s failed: %s", k->origin, why);
     else
-        conn_failf(k, 0, "%s closed the connection before its answer was complete: %s",
-                   k->origin, why);
+        conn_failf(k, 0, "%s closed the connection before its answer was complete: %s", k->origin,
+                   why);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -552,8 +552,8 @@ void hc_conn_open(struct tocsin_http_client *c, struct hc_transfer *t)
             connect_to(k, (const struct sockaddr *)&ss);
         return;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
     char port[8];
     snprintf(port, sizeof port, "%d", u->port);
     k->resolve_req.data = k;
@@ -585,6 +585,7 @@ void hc_conn_attach(struct hc_conn *k, struct hc_transfer *t)
     k->t = t;
     t->conn = k;
     k->reused = 1;
+    uv_ref((uv_handle_t *)&k->tcp);
     reset_response(k);
     arm_deadline(k);
     send_request(k);

@@ -15,9 +15,9 @@
 #include "http_url.h"
 #include "tls_session.h"
 
-#define HC_MAX_BODY (4 * 1024 * 1024)  /* a response body, NUL included */
-#define HC_MAX_HEAD (64 * 1024)        /* a response's status line and headers */
-#define HC_MAX_REQUEST (1024 * 1024)   /* a request, head and body */
+#define HC_MAX_BODY (4 * 1024 * 1024) /* a response body, NUL included */
+#define HC_MAX_HEAD (64 * 1024)       /* a response's status line and headers */
+#define HC_MAX_REQUEST (1024 * 1024)  /* a request, head and body */
 #define HC_READ_BUF (16 * 1024)
 
 struct hc_conn;
@@ -31,8 +31,8 @@ struct hc_transfer {
     struct tocsin_dynbuf request; /* head and body, as sent */
     struct tocsin_dynbuf body;    /* the response's */
     long status;
-    int sent;      /* a byte of the request reached the kernel */
-    int reopened;  /* its first connection died before a byte was written */
+    int sent;     /* a byte of the request reached the kernel */
+    int reopened; /* its first connection died before a byte was written */
     int timed_out;
     char error[256]; /* "" unless the transfer failed */
     uint64_t started_ms;
@@ -54,15 +54,15 @@ struct hc_conn {
     struct hc_conn *idle_next;
     char origin[TOCSIN_HTTP_HOST_MAX + 24];
     enum hc_conn_state state;
-    struct tocsin_tls *tls; /* NULL for http:// */
-    struct hc_transfer *t;  /* the transfer using it, or NULL when idle */
+    struct tocsin_tls *tls;        /* NULL for http:// */
+    struct hc_transfer *t;         /* the transfer using it, or NULL when idle */
     struct addrinfo *addrs, *addr; /* every address resolved, the one tried */
     llhttp_t parser;
     size_t head_bytes; /* of the response being read, until its headers end */
     int head_done, message_done, too_big;
-    int out_has_request; /* k->out holds bytes of the attached request */
-    int reused;          /* attached again after a response: may have died idle */
-    int reopening;       /* the socket is closing for the host's next address */
+    int out_has_request;      /* k->out holds bytes of the attached request */
+    int reused;               /* attached again after a response: may have died idle */
+    int reopening;            /* the socket is closing for the host's next address */
     struct tocsin_dynbuf out; /* bytes not yet handed to the kernel */
     char *writing;            /* the buffer a uv_write holds, or NULL */
     int handles;              /* open libuv handles and requests; freed at 0 */

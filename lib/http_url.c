@@ -12,8 +12,8 @@
  * name or an address). */
 static int host_char(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
 }
 
 /* Printable ASCII without space, '#', '\\' or '"': what may follow the
@@ -98,8 +98,9 @@ int tocsin_http_url_parse(const char *url, struct tocsin_http_url *u, const char
     const char *t = p;
     for (; *p; p++) {
         if (!target_char((unsigned char)*p)) {
-            *why = *p == '#' ? "the URL may not carry a fragment (#)"
-                             : "the URL's path holds a space, quote, backslash or control character";
+            *why = *p == '#'
+                       ? "the URL may not carry a fragment (#)"
+                       : "the URL's path holds a space, quote, backslash or control character";
             return -1;
         }
     }

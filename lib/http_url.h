@@ -14,9 +14,9 @@
 #define TOCSIN_HTTP_HOST_MAX 253
 
 struct tocsin_http_url {
-    int tls;                                /* https */
-    char host[TOCSIN_HTTP_HOST_MAX + 1];    /* for DNS and the certificate check */
-    int host_is_ip;                         /* an IPv4 or IPv6 literal: no SNI */
+    int tls;                                  /* https */
+    char host[TOCSIN_HTTP_HOST_MAX + 1];      /* for DNS and the certificate check */
+    int host_is_ip;                           /* an IPv4 or IPv6 literal: no SNI */
     char authority[TOCSIN_HTTP_HOST_MAX + 9]; /* the Host header: as written, with any port */
     int port;
     const char *target; /* into the URL: path and query, or NULL for "/" */

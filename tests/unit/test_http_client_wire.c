@@ -35,16 +35,16 @@
 /* --- what the server does with each request, in order --- */
 
 enum act {
-    ANSWER,           /* 201 with the request's body, kept alive */
-    ANSWER_CLOSE,     /* 201, then close the connection */
-    READ_CLOSE,       /* read the request, close without answering */
-    ANSWER_GARBAGE,   /* 201 and then bytes nobody asked for */
-    ANSWER_CHUNKED,   /* the body in chunks */
-    ANSWER_BY_CLOSE,  /* no length: the body ends when the connection does */
-    HUGE_HEAD,        /* 70 KB of headers */
-    HUGE_BODY,        /* a body past 4 MB */
-    NOT_HTTP,         /* something else entirely */
-    INTERIM,          /* a 100 Continue, then the 201 */
+    ANSWER,          /* 201 with the request's body, kept alive */
+    ANSWER_CLOSE,    /* 201, then close the connection */
+    READ_CLOSE,      /* read the request, close without answering */
+    ANSWER_GARBAGE,  /* 201 and then bytes nobody asked for */
+    ANSWER_CHUNKED,  /* the body in chunks */
+    ANSWER_BY_CLOSE, /* no length: the body ends when the connection does */
+    HUGE_HEAD,       /* 70 KB of headers */
+    HUGE_BODY,       /* a body past 4 MB */
+    NOT_HTTP,        /* something else entirely */
+    INTERIM,         /* a 100 Continue, then the 201 */
 };
 
 struct wire_server {
@@ -312,6 +312,9 @@ static void test_keep_alive_then_dropped_after_sending(void **state)
     post("http", "127.0.0.1", s.port, "two", &r);
     assert_int_equal(r.status, 201);
     assert_int_equal(s.connections, 1); /* kept alive */
+    /* ...but an idle connection does not keep the loop alive: a daemon
+     * that has drained exits at once. */
+    assert_int_equal(uv_loop_alive(&loop), 0);
     /* The server reads the third and hangs up: no answer, and the client
      * must not send it again on a new connection (curl would). */
     post("http", "127.0.0.1", s.port, "three", &r);
@@ -458,8 +461,7 @@ static EVP_PKEY *new_key(void)
 
 /* A certificate for subject cn with SAN san (NULL: a CA), signed by
  * issuer/ikey (NULL: self-signed). */
-static X509 *new_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer,
-                      EVP_PKEY *ikey)
+static X509 *new_cert(EVP_PKEY *key, const char *cn, const char *san, X509 *issuer, EVP_PKEY *ikey)
 {
     X509 *x = X509_new();
     X509_set_version(x, 2);
@@ -554,8 +556,8 @@ static void test_tls_refuses_wrong_name_and_wrong_ca(void **state)
     (void)state;
     trust_test_ca();
     X509 *wrong_name = new_cert(srv_key, "carrier", "DNS:api.other.test", ca, ca_key);
-    X509 *wrong_ca = new_cert(srv_key, "carrier", "IP:127.0.0.1,DNS:localhost", other_ca,
-                              other_ca_key);
+    X509 *wrong_ca =
+        new_cert(srv_key, "carrier", "IP:127.0.0.1,DNS:localhost", other_ca, other_ca_key);
     SSL_CTX *c1 = server_ctx(wrong_name, srv_key), *c2 = server_ctx(wrong_ca, srv_key);
     struct wire_server s;
     enum act script[] = {ANSWER};
@@ -613,8 +615,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hostile_answers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_before_sending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_verified_and_kept_alive, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_refuses_wrong_name_and_wrong_ca, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_tls_refuses_wrong_name_and_wrong_ca, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, teardown_all);
 }
