@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -76,12 +77,16 @@ static int build_request(struct hc_transfer *t, const struct tocsin_http_client_
         tocsin_dynbuf_add_str(b, (const char *)enc);
         tocsin_dynbuf_add_str(b, "\r\n");
     }
+    int accept = 0;
     for (const char *const *h = req->headers; h && *h; h++) {
         if (!header_ok(*h))
             return -1;
+        accept |= strncasecmp(*h, "Accept:", 7) == 0;
         tocsin_dynbuf_add_str(b, *h);
         tocsin_dynbuf_add_str(b, "\r\n");
     }
+    if (!accept) /* what libcurl sent: some gateways refuse a request without it */
+        tocsin_dynbuf_add_str(b, "Accept: */*\r\n");
     if (req->body || strcmp(req->method, "GET") != 0) {
         char cl[48];
         snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body ? req->body_len : 0);

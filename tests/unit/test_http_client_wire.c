@@ -309,6 +309,9 @@ static void test_keep_alive_then_dropped_after_sending(void **state)
     assert_string_equal(r.body, "To=%2B1&Body=one");
     assert_non_null(strstr(s.last_request, "Authorization: Basic QUMxOnRvaw==\r\n"));
     assert_non_null(strstr(s.last_request, "Host: 127.0.0.1:"));
+    assert_memory_equal(s.last_request, "POST /2010-04-01/Messages.json HTTP/1.1\r\n", 41);
+    assert_non_null(strstr(s.last_request, "\r\nContent-Length: 16\r\n"));
+    assert_non_null(strstr(s.last_request, "\r\nAccept: */*\r\n"));
     post("http", "127.0.0.1", s.port, "two", &r);
     assert_int_equal(r.status, 201);
     assert_int_equal(s.connections, 1); /* kept alive */
