@@ -39,7 +39,7 @@ static void refused(const char *url, const char *why_part)
     assert_int_equal(tocsin_http_url_parse(url, &u, &why), -1);
     assert_non_null(why);
     if (!strstr(why, why_part))
-        fail_msg("%s: \"%s\" does not say \"%s\"", url, why, why_part);
+        fail_msg("%s: \"%s\" does not say \"%s\"", url ? url : "(null)", why, why_part);
 }
 
 static void test_accepted(void **state)
