@@ -16,24 +16,45 @@ struct tocsin_tls {
     char error[256];
 };
 
-SSL_CTX *tocsin_tls_client_ctx(void)
+static SSL_CTX *client_ctx;
+static int client_ctx_tried;
+
+/* A client context trusting ca_file alone, or the system's store. */
+static SSL_CTX *make_client_ctx(const char *ca_file)
 {
-    static SSL_CTX *ctx;
-    static int tried;
-    if (tried)
-        return ctx;
-    tried = 1;
     SSL_CTX *c = SSL_CTX_new(TLS_client_method());
     if (!c)
         return NULL;
-    if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 ||
-        SSL_CTX_set_default_verify_paths(c) != 1) {
+    int trusted = ca_file ? SSL_CTX_load_verify_locations(c, ca_file, NULL)
+                          : SSL_CTX_set_default_verify_paths(c);
+    if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1 || trusted != 1) {
         SSL_CTX_free(c);
+        ERR_clear_error();
         return NULL;
     }
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
-    ctx = c;
-    return ctx;
+    return c;
+}
+
+SSL_CTX *tocsin_tls_client_ctx(void)
+{
+    if (!client_ctx_tried) {
+        client_ctx_tried = 1;
+        client_ctx = make_client_ctx(NULL);
+    }
+    return client_ctx;
+}
+
+int tocsin_tls_client_use_ca_file(const char *path)
+{
+    if (client_ctx_tried)
+        return -1;
+    SSL_CTX *c = make_client_ctx(path);
+    if (!c)
+        return -1;
+    client_ctx_tried = 1;
+    client_ctx = c;
+    return 0;
 }
 
 struct tocsin_tls *tocsin_tls_new(SSL_CTX *ctx, const char *host, int host_is_ip)

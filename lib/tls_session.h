@@ -19,6 +19,12 @@ struct tocsin_tls;
  * not make it). Freed at exit by OpenSSL. */
 SSL_CTX *tocsin_tls_client_ctx(void);
 
+/* Makes the client context trust the certificates in path (PEM) instead
+ * of the system's store: `tocsinctl doctor --ca-file`. Only before the
+ * context is first used. Returns 0, or -1 (already made, or the file is
+ * not a readable PEM file of certificates). */
+int tocsin_tls_client_use_ca_file(const char *path);
+
 /* A client session for host (a DNS name, or an address when host_is_ip),
  * or a server session (host NULL) on a context that has its certificate.
  * NULL if out of memory. */
