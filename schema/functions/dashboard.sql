@@ -42,7 +42,9 @@ SELECT c.id, c.org_id, c.assignee_id, c.state, c.unread, c.likely_opt_out, c.las
   LEFT JOIN users u ON u.id = c.assignee_id;
 
 -- One row of a list as JSON: p_seen is what the caller sees of a contact
--- (tocsin_contact_seen_fields, asked once for the whole list).
+-- (tocsin_contact_seen_fields, asked once for the whole list). The two-
+-- argument version asked per row (and predates the repeatable files).
+DROP FUNCTION IF EXISTS tocsin_dashboard_row_json(dashboard_conversation_rows, text);
 CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_rows, p_role text, p_seen text[])
 RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
