@@ -45,17 +45,21 @@ psql -c "INSERT INTO contacts (org_id, phone)
          INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media, intent)
          SELECT s.org_id, s.id, 'twilio', 'SM' || md5(g::text), '+14155550000', 'earlier', 0, 'reply'
            FROM senders s, generate_series(1, 200000) g WHERE s.address = '24680'" -c "VACUUM ANALYZE" \
-     -c "CREATE SEQUENCE bench_members" # which 100 members write next: never the same twice in a run
+     -c "CREATE SEQUENCE bench_members" # which 100 members write next: no member twice in a run
 data=$(readlink -f "$work/pg")
 "$here/ops/pg" stop --dir "$work/pg" --port "$PG_PORT" >/dev/null
 
-# A batch of 100: new numbers, or the next 100 members.
+# A batch of 100: new numbers, or the next 100 members in a fixed shuffled
+# order (7919 is prime to 20,000), as replies come: not in the order the
+# conversations were opened, which would put a batch's updates on the same
+# few pages, more than a page's free space holds as HOT updates.
 ids="array_agg('SM' || replace(gen_random_uuid()::text, '-', ''))"
 new="WITH g AS (SELECT $ids AS mid, array_agg('+1' || (2000000000 + (random() * 7999999999)::bigint)::text) AS ph
                 FROM generate_series(1, 100))"
-members="WITH s AS (SELECT (nextval('bench_members')::int * 100) % 19800 AS s),
+members="WITH s AS (SELECT nextval('bench_members')::int * 100 AS s),
+              k AS (SELECT (i * 7919) % 20000 AS i FROM s, generate_series(s.s, s.s + 99) i),
               g AS (SELECT $ids AS mid, array_agg('+1415' || (200 + (i / 10000) % 700) || lpad((i % 10000)::text, 4, '0')) AS ph
-                      FROM s, generate_series(s.s, s.s + 99) i)"
+                      FROM k)"
 args="array_fill('twilio'::text, ARRAY[100]), g.mid, array_fill(s.id, ARRAY[100]), g.ph,
       array_fill('see you there, thanks!'::text, ARRAY[100]), array_fill(0, ARRAY[100]),
       array_fill('reply'::text, ARRAY[100]), array_fill(NULL::bigint, ARRAY[100]), array_fill(false, ARRAY[100]),
