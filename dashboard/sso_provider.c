@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
  * sso_provider.c — what the dashboard knows of each OpenID provider, in
  * memory: its discovery document (endpoints, for an hour) and its signing
- * keys by kid, fetched over the back channel with libcurl on the loop
+ * keys by kid, fetched over the back channel with our HTTP client on the loop
  * (lib/http_client). A key set is fetched again when a token names a kid
  * it lacks, at most once per SSO_JWKS_REFETCH_MS per issuer: rotation at
  * the provider is picked up on the next login, a forged kid costs one

@@ -1,279 +1,283 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * http_client.c — libcurl multi on libuv (see http_client.h). */
+ * http_client.c — the pool and the transfers of the outgoing HTTP/1.1
+ * client (see http_client.h): requests queue under the in-flight bound,
+ * each takes an idle keep-alive connection to its origin or opens one, and
+ * its callback comes once with the response or the reason there is none.
+ * A connection's own I/O (resolve, connect, TLS, reads, writes, the
+ * response parser) is http_client_conn.c. */
 #include "http_client.h"
 
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include <curl/curl.h>
+#include <openssl/evp.h>
 
-#include "common.h"
-#include "dynbuf.h"
-#include "log.h"
+#include "http_client_internal.h"
 
-#define CLIENT_MAX_BODY (4 * 1024 * 1024)
+#define CLIENT_MAX_IDLE_MS 2000
 
-struct transfer {
-    struct transfer *next; /* queue link while waiting */
-    struct tocsin_http_client *client;
-    CURL *easy;
-    struct curl_slist *headers;
-    char *body_in;                 /* request body copy */
-    struct tocsin_dynbuf body_out; /* response body, at most CLIENT_MAX_BODY - 1 bytes */
-    int too_big;
-    char errbuf[CURL_ERROR_SIZE];
-    tocsin_http_client_cb cb;
-    void *ctx;
-};
+/* --- building the request --- */
 
-struct sock_ctx {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    struct tocsin_http_client *client;
-    struct sock_ctx *prev, *next; /* every open poll handle, for shutdown */
-    int closing;
-};
+static int token_char(unsigned char c)
+{
+    return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
 
-struct tocsin_http_client {
-    uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;
-    unsigned max_in_flight, in_flight, queued;
-    struct transfer *qhead, *qtail;
-    struct sock_ctx *socks;
-    unsigned npolls; /* poll handles not yet closed */
-    int timer_closed;
-    int in_check; /* inside check_done: closing waits until it returns */
-    int closing;
-    void (*close_done)(void *);
-    void *close_arg;
-    /* Finished easy handles, reset and kept for the next transfers: an
-     * easy handle's setup costs more than a keep-alive request. */
-    CURL **spare;
-    unsigned nspare;
-};
+/* "Name: value" with a token name and no CR, LF or NUL anywhere. */
+static int header_ok(const char *h)
+{
+    const char *colon = strchr(h, ':');
+    if (!colon || colon == h || strlen(h) > 8192)
+        return 0;
+    for (const char *p = h; p < colon; p++)
+        if (!token_char((unsigned char)*p))
+            return 0;
+    for (const char *p = colon; *p; p++)
+        if (*p == '\r' || *p == '\n')
+            return 0;
+    return 1;
+}
 
-static void check_done(struct tocsin_http_client *c);
+static int method_ok(const char *m)
+{
+    size_t n = strlen(m);
+    if (n == 0 || n > 16)
+        return 0;
+    for (; *m; m++)
+        if (*m < 'A' || *m > 'Z')
+            return 0;
+    return 1;
+}
+
+/* The whole request, head and body, in t->request. */
+static int build_request(struct hc_transfer *t, const struct tocsin_http_client_request *req)
+{
+    struct tocsin_dynbuf *b = &t->request;
+    const struct tocsin_http_url *u = &t->url;
+    tocsin_dynbuf_add_str(b, req->method);
+    tocsin_dynbuf_add_str(b, " ");
+    if (!u->target || u->target[0] == '?')
+        tocsin_dynbuf_add_str(b, "/");
+    if (u->target)
+        tocsin_dynbuf_add(b, u->target, u->target_len);
+    tocsin_dynbuf_add_str(b, " HTTP/1.1\r\nHost: ");
+    tocsin_dynbuf_add_str(b, u->authority);
+    tocsin_dynbuf_add_str(b, "\r\nUser-Agent: tocsin/0.1\r\n");
+    if (req->basic_auth) {
+        size_t n = strlen(req->basic_auth);
+        if (n > 1024 || strpbrk(req->basic_auth, "\r\n"))
+            return -1;
+        unsigned char enc[4 * ((1024 + 2) / 3) + 1];
+        EVP_EncodeBlock(enc, (const unsigned char *)req->basic_auth, (int)n);
+        tocsin_dynbuf_add_str(b, "Authorization: Basic ");
+        tocsin_dynbuf_add_str(b, (const char *)enc);
+        tocsin_dynbuf_add_str(b, "\r\n");
+    }
+    int accept = 0;
+    for (const char *const *h = req->headers; h && *h; h++) {
+        if (!header_ok(*h))
+            return -1;
+        accept |= strncasecmp(*h, "Accept:", 7) == 0;
+        tocsin_dynbuf_add_str(b, *h);
+        tocsin_dynbuf_add_str(b, "\r\n");
+    }
+    if (!accept) /* what libcurl sent: some gateways refuse a request without it */
+        tocsin_dynbuf_add_str(b, "Accept: */*\r\n");
+    if (req->body || strcmp(req->method, "GET") != 0) {
+        char cl[48];
+        snprintf(cl, sizeof cl, "Content-Length: %zu\r\n", req->body ? req->body_len : 0);
+        tocsin_dynbuf_add_str(b, cl);
+    }
+    tocsin_dynbuf_add_str(b, "\r\n");
+    if (req->body)
+        tocsin_dynbuf_add(b, req->body, req->body_len);
+    return b->failed ? -1 : 0;
+}
+
+/* --- finishing --- */
+
+static void transfer_free(struct hc_transfer *t)
+{
+    tocsin_dynbuf_free(&t->request);
+    tocsin_dynbuf_free(&t->body);
+    free(t);
+}
+
+static void deliver(struct hc_transfer *t)
+{
+    struct tocsin_http_client_response r = {0};
+    r.status = t->error[0] ? 0 : t->status;
+    r.body = t->body.data && !t->error[0] ? t->body.data : "";
+    r.body_len = t->error[0] ? 0 : t->body.len;
+    r.error = t->error[0] ? t->error : NULL;
+    r.timed_out = t->timed_out;
+    r.request_sent = t->sent;
+    if (t->cb)
+        t->cb(&r, t->ctx);
+    transfer_free(t);
+}
+
 static void maybe_finish_close(struct tocsin_http_client *c);
 
-/* --- libcurl callbacks --- */
-
-static size_t on_write(char *data, size_t size, size_t n, void *userp)
+static void on_kick(uv_timer_t *timer)
 {
-    struct transfer *t = userp;
-    size_t len = size * n;
-    if (len > t->body_out.max - t->body_out.len) {
-        t->too_big = 1;
-        return 0; /* aborts the transfer */
-    }
-    return tocsin_dynbuf_add(&t->body_out, data, len) == 0 ? len : 0; /* 0: out of memory */
+    struct tocsin_http_client *c = timer->data;
+    hc_client_run(c);
 }
 
-static void try_free(struct tocsin_http_client *c);
-
-static void poll_closed(uv_handle_t *h)
+/* Callbacks never run inside tocsin_http_client_send: a transfer that ends
+ * there (a dead idle connection) is delivered from a zero timer. */
+static void kick(struct tocsin_http_client *c)
 {
-    struct sock_ctx *s = h->data;
-    struct tocsin_http_client *c = s->client;
-    free(s);
-    c->npolls--;
-    try_free(c);
+    if (!uv_is_active((uv_handle_t *)&c->kick))
+        uv_timer_start(&c->kick, on_kick, 0, 0);
 }
 
-static void sock_close(struct tocsin_http_client *c, struct sock_ctx *s)
+void hc_transfer_done(struct hc_transfer *t)
 {
-    if (s->closing)
-        return;
-    s->closing = 1;
-    if (s->prev)
-        s->prev->next = s->next;
+    struct tocsin_http_client *c = t->client;
+    t->conn = NULL;
+    t->next = NULL;
+    if (c->dtail)
+        c->dtail->next = t;
     else
-        c->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, poll_closed);
+        c->dhead = t;
+    c->dtail = t;
+    c->in_flight--;
+    if (c->in_send)
+        kick(c);
 }
 
-static void on_poll(uv_poll_t *p, int status, int events)
+void hc_transfer_fail(struct hc_transfer *t, const char *why, int timed_out)
 {
-    struct sock_ctx *s = p->data;
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
-        flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
-        flags |= CURL_CSELECT_OUT;
-    struct tocsin_http_client *c = s->client;
-    int running;
-    if (!c->multi)
+    snprintf(t->error, sizeof t->error, "%s", why);
+    t->timed_out = timed_out;
+    hc_transfer_done(t);
+}
+
+/* --- connections by origin --- */
+
+void hc_idle_add(struct tocsin_http_client *c, struct hc_conn *k)
+{
+    if (c->closing || c->nidle >= c->max_in_flight) {
+        hc_conn_close(k);
         return;
-    curl_multi_socket_action(c->multi, s->fd, flags, &running);
-    check_done(c);
+    }
+    k->idle_since = uv_now(c->loop);
+    /* An idle connection keeps reading (to see a close at once) but does
+     * not keep the loop alive: a daemon that has drained exits without
+     * waiting for the server to time it out. */
+    uv_unref((uv_handle_t *)&k->tcp);
+    k->idle_next = c->idle;
+    c->idle = k;
+    c->nidle++;
 }
 
-static int on_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+void hc_idle_remove(struct tocsin_http_client *c, struct hc_conn *k)
 {
-    (void)easy;
-    struct tocsin_http_client *c = userp;
-    struct sock_ctx *s = socketp;
-    if (action == CURL_POLL_REMOVE) {
-        if (s) {
-            if (c->closing != 2)
-                curl_multi_assign(c->multi, fd, NULL);
-            sock_close(c, s);
+    for (struct hc_conn **p = &c->idle; *p; p = &(*p)->idle_next) {
+        if (*p == k) {
+            *p = k->idle_next;
+            k->idle_next = NULL;
+            c->nidle--;
+            return;
         }
-        return 0;
     }
-    if (!s) {
-        s = calloc(1, sizeof *s);
-        if (!s || uv_poll_init_socket(c->loop, &s->poll, fd) != 0) {
-            free(s);
-            return -1;
+}
+
+/* The most recently used idle connection to the transfer's origin. One
+ * idle past CLIENT_MAX_IDLE_MS is closed rather than reused: a server
+ * that times keep-alive out (Apache's default is 5 s) may close it just
+ * as a request goes out, and a request lost that way can only be
+ * reported as sent with no outcome; a new connection is cheaper than an
+ * 'unknown' message. */
+static struct hc_conn *idle_take(struct tocsin_http_client *c, const char *origin)
+{
+    uint64_t now = uv_now(c->loop);
+    for (struct hc_conn **p = &c->idle; *p;) {
+        struct hc_conn *k = *p;
+        if (now - k->idle_since > CLIENT_MAX_IDLE_MS) {
+            *p = k->idle_next;
+            c->nidle--;
+            k->idle_next = NULL;
+            hc_conn_close(k);
+            continue;
         }
-        s->fd = fd;
-        s->client = c;
-        s->poll.data = s;
-        s->next = c->socks;
-        if (c->socks)
-            c->socks->prev = s;
-        c->socks = s;
-        c->npolls++;
-        curl_multi_assign(c->multi, fd, s);
+        if (strcmp(k->origin, origin) == 0) {
+            *p = k->idle_next;
+            k->idle_next = NULL;
+            c->nidle--;
+            if (hc_conn_alive(k))
+                return k;
+            hc_conn_close(k);
+            continue;
+        }
+        p = &k->idle_next;
     }
-    int events =
-        (action == CURL_POLL_IN ? UV_READABLE : 0) | (action == CURL_POLL_OUT ? UV_WRITABLE : 0);
-    if (action == CURL_POLL_INOUT)
-        events = UV_READABLE | UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
-    return 0;
-}
-
-static void on_timer(uv_timer_t *t)
-{
-    struct tocsin_http_client *c = t->data;
-    int running;
-    if (!c->multi)
-        return;
-    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(c);
-}
-
-static int on_timeout(CURLM *multi, long ms, void *userp)
-{
-    (void)multi;
-    struct tocsin_http_client *c = userp;
-    if (ms < 0)
-        uv_timer_stop(&c->timer);
-    else
-        uv_timer_start(&c->timer, on_timer, (uint64_t)ms, 0);
-    return 0;
-}
-
-/* --- transfers --- */
-
-static CURL *easy_take(struct tocsin_http_client *c)
-{
-    return c->nspare ? c->spare[--c->nspare] : curl_easy_init();
-}
-
-static void easy_give_back(struct tocsin_http_client *c, CURL *e)
-{
-    if (c && !c->closing && c->spare && c->nspare < c->max_in_flight) {
-        curl_easy_reset(e);
-        c->spare[c->nspare++] = e;
-    } else {
-        curl_easy_cleanup(e);
-    }
-}
-
-static void transfer_free(struct transfer *t)
-{
-    if (t->easy)
-        easy_give_back(t->client, t->easy);
-    curl_slist_free_all(t->headers);
-    free(t->body_in);
-    tocsin_dynbuf_free(&t->body_out);
-    free(t);
+    return NULL;
 }
 
 static void start_queued(struct tocsin_http_client *c)
 {
-    while (c->qhead && c->in_flight < c->max_in_flight) {
-        struct transfer *t = c->qhead;
+    while (c->qhead && c->in_flight < c->max_in_flight && !c->closing_now) {
+        struct hc_transfer *t = c->qhead;
         c->qhead = t->next;
         if (!c->qhead)
             c->qtail = NULL;
+        t->next = NULL;
         c->queued--;
         c->in_flight++;
-        curl_multi_add_handle(c->multi, t->easy);
+        t->started_ms = uv_now(c->loop);
+        struct hc_conn *k = idle_take(c, t->origin);
+        if (k)
+            hc_conn_attach(k, t);
+        else
+            hc_conn_open(c, t); /* fails the transfer itself if it cannot */
     }
 }
 
-static void check_done(struct tocsin_http_client *c)
+/* Starts what may start and delivers what has ended, until neither moves. */
+void hc_client_run(struct tocsin_http_client *c)
 {
-    CURLMsg *msg;
-    int left;
-    if (!c->multi)
+    if (c->in_run)
         return;
-    c->in_check = 1;
-    while ((msg = curl_multi_info_read(c->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        struct transfer *t;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-        CURLcode code = msg->data.result;
-        struct tocsin_http_client_response r = {0};
-        long request_size = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &request_size);
-        curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
-        r.request_sent = request_size > 0;
-        r.body = t->body_out.data ? t->body_out.data : "";
-        r.body_len = t->body_out.len;
-        r.timed_out = code == CURLE_OPERATION_TIMEDOUT;
-        if (t->too_big)
-            r.error = "response body too large";
-        else if (code != CURLE_OK)
-            r.error = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
-        curl_multi_remove_handle(c->multi, t->easy);
-        c->in_flight--;
-        if (t->cb)
-            t->cb(&r, t->ctx);
-        transfer_free(t);
+    c->in_run = 1;
+    for (;;) {
+        start_queued(c);
+        struct hc_transfer *t = c->dhead;
+        if (!t)
+            break;
+        c->dhead = t->next;
+        if (!c->dhead)
+            c->dtail = NULL;
+        deliver(t);
     }
-    c->in_check = 0;
-    start_queued(c);
+    c->in_run = 0;
     maybe_finish_close(c);
 }
 
+/* --- the public API --- */
+
 struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_in_flight)
 {
-    static int curl_ready;
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return NULL;
-        curl_ready = 1;
-    }
+    /* A write to a socket the peer reset raises SIGPIPE, and libuv writes
+     * with plain write(2): a process that left it at its default would die
+     * on a carrier's reset. Every daemon ignores it already
+     * (tocsin_daemon); this covers any other caller. */
+    struct sigaction old;
+    if (sigaction(SIGPIPE, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
     struct tocsin_http_client *c = calloc(1, sizeof *c);
-    if (!c || !(c->multi = curl_multi_init())) {
-        free(c);
+    if (!c)
         return NULL;
-    }
     c->loop = loop;
     c->max_in_flight = max_in_flight < 1 ? 1 : max_in_flight > 1000 ? 1000 : max_in_flight;
-    c->spare = calloc(c->max_in_flight, sizeof *c->spare); /* NULL: no reuse, still correct */
-    uv_timer_init(loop, &c->timer);
-    c->timer.data = c;
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timeout);
-    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->max_in_flight);
-    /* Keep a connection per transfer in flight: libcurl's default cache
-     * (4 x handles) shrinks when few are running and closes connections it
-     * will reopen a moment later. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->max_in_flight);
+    uv_timer_init(loop, &c->kick);
+    c->kick.data = c;
     return c;
 }
 
@@ -281,48 +285,34 @@ int tocsin_http_client_send(struct tocsin_http_client *c,
                             const struct tocsin_http_client_request *req, tocsin_http_client_cb cb,
                             void *ctx)
 {
-    if (c->closing || !req->url || !req->method)
+    if (c->closing || !req->url || !req->method || !method_ok(req->method))
         return -1;
-    struct transfer *t = calloc(1, sizeof *t);
-    if (!t || !(t->easy = easy_take(c))) {
+    size_t url_len = strnlen(req->url, TOCSIN_HTTP_URL_MAX + 1);
+    if (url_len > TOCSIN_HTTP_URL_MAX)
+        return -1;
+    struct hc_transfer *t = calloc(1, sizeof *t + url_len + 1);
+    if (!t)
+        return -1;
+    const char *why;
+    if (tocsin_http_url_parse(req->url, &t->url, &why) != 0) {
         free(t);
         return -1;
     }
+    /* The target view must point into memory the transfer owns. */
+    memcpy(t->url_text, req->url, url_len + 1);
+    if (t->url.target)
+        t->url.target = t->url_text + (t->url.target - req->url);
+    tocsin_http_url_origin(&t->url, t->origin, sizeof t->origin);
     t->client = c;
-    tocsin_dynbuf_init(&t->body_out, CLIENT_MAX_BODY - 1);
     t->cb = cb;
     t->ctx = ctx;
-    CURL *e = t->easy;
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, t);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 10000L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 3000L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "tocsin/0.1");
-    if (strcmp(req->method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
-    if (req->body) {
-        t->body_in = malloc(req->body_len ? req->body_len : 1);
-        if (!t->body_in) {
-            transfer_free(t);
-            return -1;
-        }
-        memcpy(t->body_in, req->body, req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body_in);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    }
-    t->headers = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip */
-    for (const char *const *h = req->headers; h && *h; h++)
-        t->headers = curl_slist_append(t->headers, *h);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-    if (req->basic_auth) {
-        curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(e, CURLOPT_USERPWD, req->basic_auth);
+    t->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : 10000;
+    t->connect_timeout_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : 3000;
+    tocsin_dynbuf_init(&t->request, HC_MAX_REQUEST);
+    tocsin_dynbuf_init(&t->body, HC_MAX_BODY - 1);
+    if (build_request(t, req) != 0) {
+        transfer_free(t);
+        return -1;
     }
     if (c->qtail)
         c->qtail->next = t;
@@ -330,7 +320,9 @@ int tocsin_http_client_send(struct tocsin_http_client *c,
         c->qhead = t;
     c->qtail = t;
     c->queued++;
-    start_queued(c); /* curl starts it from its timer: the callback comes later */
+    c->in_send = 1;
+    start_queued(c);
+    c->in_send = 0;
     return 0;
 }
 
@@ -339,9 +331,16 @@ unsigned tocsin_http_client_pending(const struct tocsin_http_client *c)
     return c->in_flight + c->queued;
 }
 
-static void try_free(struct tocsin_http_client *c)
+static void kick_closed(uv_handle_t *h)
 {
-    if (c->closing != 2 || !c->timer_closed || c->npolls)
+    struct tocsin_http_client *c = h->data;
+    c->kick_closed = 1;
+    hc_client_maybe_free(c);
+}
+
+void hc_client_maybe_free(struct tocsin_http_client *c)
+{
+    if (!c->closing_now || !c->kick_closed || c->nconns)
         return;
     void (*done)(void *) = c->close_done;
     void *arg = c->close_arg;
@@ -350,30 +349,20 @@ static void try_free(struct tocsin_http_client *c)
         done(arg);
 }
 
-static void timer_closed(uv_handle_t *h)
-{
-    struct tocsin_http_client *c = h->data;
-    c->timer_closed = 1;
-    try_free(c);
-}
-
 static void maybe_finish_close(struct tocsin_http_client *c)
 {
-    if (c->closing != 1 || c->in_flight || c->queued || c->in_check)
+    if (!c->closing || c->closing_now || c->in_flight || c->queued || c->dhead || c->in_run)
         return;
-    c->closing = 2;
-    while (c->nspare)
-        curl_easy_cleanup(c->spare[--c->nspare]);
-    free(c->spare);
-    c->spare = NULL;
-    /* Closes cached keep-alive connections (their sockets come back through
-     * on_socket as REMOVE); any poll handle left is closed here. */
-    curl_multi_cleanup(c->multi);
-    c->multi = NULL;
-    while (c->socks)
-        sock_close(c, c->socks);
-    uv_timer_stop(&c->timer);
-    uv_close((uv_handle_t *)&c->timer, timer_closed);
+    c->closing_now = 1;
+    while (c->idle) {
+        struct hc_conn *k = c->idle;
+        c->idle = k->idle_next;
+        c->nidle--;
+        k->idle_next = NULL;
+        hc_conn_close(k);
+    }
+    uv_timer_stop(&c->kick);
+    uv_close((uv_handle_t *)&c->kick, kick_closed);
 }
 
 void tocsin_http_client_close(struct tocsin_http_client *c, void (*done)(void *arg), void *arg)

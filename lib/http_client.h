@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later
- * http_client.h — outgoing HTTP(S) on the libuv loop: libcurl's multi
- * interface driven by curl_multi_socket_action from uv_poll and uv_timer
- * events. Keep-alive connections are reused; the number of transfers in
- * flight is bounded (more wait in a queue). Each response says whether the
- * request left this machine, so a caller can tell "refused before sending,
- * safe to retry" from "sent, outcome unknown". Not thread-safe: one loop. */
+ * http_client.h — outgoing HTTP/1.1 and HTTPS on the libuv loop, our own
+ * (http_client.c, http_client_conn.c): keep-alive connections are reused
+ * per origin; the number of transfers in flight is bounded (more wait in a
+ * queue). Each response says whether the request left this machine, so a
+ * caller can tell "refused before sending, safe to retry" from "sent,
+ * outcome unknown", and no request is ever sent twice. HTTPS verifies the
+ * certificate against the system's CAs (SSL_CERT_FILE / SSL_CERT_DIR
+ * override them) and the URL's host. Response heads are capped at 64 KB,
+ * bodies at 4 MB. Not thread-safe: one loop. */
 #ifndef TOCSIN_HTTP_CLIENT_H
 #define TOCSIN_HTTP_CLIENT_H
 
@@ -36,11 +39,14 @@ struct tocsin_http_client_response {
 
 typedef void (*tocsin_http_client_cb)(const struct tocsin_http_client_response *r, void *ctx);
 
-/* max_in_flight: concurrent transfers (1..1000). NULL if out of memory. */
+/* max_in_flight: concurrent transfers (1..1000). NULL if out of memory.
+ * Ignores SIGPIPE if the process left it at its default. */
 struct tocsin_http_client *tocsin_http_client_new(uv_loop_t *loop, unsigned max_in_flight);
 
 /* Starts a request; cb is called exactly once, on a later loop turn.
- * Returns 0, or -1 (closing, out of memory, bad request; cb not called). */
+ * Returns 0, or -1 (closing, out of memory, or a bad request: a URL that
+ * is not absolute http(s), a method that is not upper-case letters, a
+ * header without a name or with CR/LF; cb not called, nothing sent). */
 int tocsin_http_client_send(struct tocsin_http_client *c,
                             const struct tocsin_http_client_request *req, tocsin_http_client_cb cb,
                             void *ctx);

@@ -30,7 +30,8 @@ bench_pg_client_pids() {
 }
 # bench_cpu_ticks PID...: user + system CPU time of the processes, in clock
 # ticks (getconf CLK_TCK a second).
-bench_cpu_ticks() { local t=0 p f; for p in "$@"; do read -r -a f < "/proc/$p/stat" || continue; t=$((t + f[13] + f[14])); done; echo $t; }
+# A process that exits meanwhile (a PostgreSQL backend) counts nothing.
+bench_cpu_ticks() { local t=0 p f; for p in "$@"; do { read -r -a f < "/proc/$p/stat"; } 2>/dev/null || continue; t=$((t + f[13] + f[14])); done; echo $t; }
 # bench_pg_statements DIR: restarts the cluster in DIR with
 # pg_stat_statements loaded, nested statements too (for finding where
 # PostgreSQL's time goes; it costs a little of that time itself).

@@ -14,13 +14,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <curl/curl.h>
 #include <sodium.h>
+#include <uv.h>
 
 #include "args.h"
 #include "crypto.h"
 #include "dbsync.h"
+#include "http_client.h"
 #include "migrations.h"
+#include "tls_session.h"
 #include "tocsinctl.h"
 
 #define DOCTOR_HTTP_TIMEOUT_MS 10000L
@@ -281,57 +283,59 @@ static void check_key(struct doctor *d)
 
 /* --- public URLs and the proxy --- */
 
-static size_t discard(char *p, size_t size, size_t n, void *ctx)
+struct doctor_get {
+    int done;
+    long status;
+    char *err;
+    size_t errlen;
+};
+
+static void doctor_got(const struct tocsin_http_client_response *r, void *ctx)
 {
-    (void)p;
-    size_t *total = ctx;
-    *total += size * n;
-    return *total > 65536 ? 0 : size * n; /* nobody's answer here is that long */
+    struct doctor_get *g = ctx;
+    g->done = 1;
+    g->status = r->error ? 0 : r->status;
+    if (r->error)
+        snprintf(g->err, g->errlen, "%s", r->error);
 }
 
-/* GETs url; returns the HTTP status, or 0 with the reason in err. */
+/* GETs url with the client the worker sends with (the same TLS, CA store
+ * and host check: what passes here, the worker can reach); returns the
+ * HTTP status, or 0 with the reason in err. */
 static long http_get(const struct doctor *d, const char *url, const char *userpwd,
                      const char *bearer, char *err, size_t errlen)
 {
-    CURL *c = curl_easy_init();
-    if (!c) {
-        snprintf(err, errlen, "could not start libcurl");
+    (void)d;
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        snprintf(err, errlen, "could not start an event loop");
         return 0;
     }
-    char ebuf[CURL_ERROR_SIZE] = "", auth[4400];
-    size_t total = 0;
-    struct curl_slist *headers = NULL;
-    if (bearer) {
-        if (snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) < (int)sizeof auth)
-            headers = curl_slist_append(NULL, auth);
-        sodium_memzero(auth, sizeof auth);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, DOCTOR_HTTP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &total);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "tocsinctl-doctor");
-    if (d->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, d->ca_file);
-    if (userpwd) {
-        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-        curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
-    }
-    if (headers)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    long status = 0;
-    CURLcode rc = curl_easy_perform(c);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    struct tocsin_http_client *c = tocsin_http_client_new(&loop, 1);
+    char auth[4400] = "";
+    const char *headers[] = {auth, NULL};
+    if (bearer && snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) >= (int)sizeof auth)
+        auth[0] = '\0';
+    struct tocsin_http_client_request req = {.method = "GET",
+                                             .url = url,
+                                             .headers = auth[0] ? headers : NULL,
+                                             .basic_auth = userpwd,
+                                             .timeout_ms = DOCTOR_HTTP_TIMEOUT_MS,
+                                             .connect_timeout_ms = 5000};
+    struct doctor_get g = {.err = err, .errlen = errlen};
+    if (!c)
+        snprintf(err, errlen, "out of memory");
+    else if (tocsin_http_client_send(c, &req, doctor_got, &g) != 0)
+        snprintf(err, errlen, "%s is not an http(s) URL this client can ask", url);
     else
-        snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(rc));
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(c);
-    return status;
+        while (!g.done && uv_run(&loop, UV_RUN_ONCE))
+            ;
+    sodium_memzero(auth, sizeof auth);
+    if (c)
+        tocsin_http_client_close(c, NULL, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    return g.status;
 }
 
 static void check_url(struct doctor *d, const char *name, const char *url, const char *who)
@@ -347,7 +351,7 @@ static void check_url(struct doctor *d, const char *name, const char *url, const
         say(d, D_OK, "url", "%s is %s (not probed)", name, url);
         return;
     }
-    char probe[1100], err[CURL_ERROR_SIZE + 64] = "";
+    char probe[1100], err[320] = "";
     snprintf(probe, sizeof probe, "%s/healthz", url);
     long st = http_get(d, probe, NULL, NULL, err, sizeof err);
     if (st == 200)
@@ -415,7 +419,7 @@ static void check_sender_carrier(struct doctor *d, const char *label, const char
         say(d, D_OK, "sender", "%s: credentials open with the key (carrier not asked)", label);
         return;
     }
-    char url[700], userpwd[4400], err[CURL_ERROR_SIZE + 64] = "";
+    char url[700], userpwd[4400], err[320] = "";
     long st;
     if (strcmp(provider, "twilio") == 0) {
         snprintf(url, sizeof url, "%s/2010-04-01/Accounts/%s.json", base_url, sid);
@@ -534,6 +538,11 @@ int tocsinctl_doctor(struct tocsinctl *ctl, int argc, char **argv)
     int go = ctl_begin(ctl, argc, argv, &(struct ctl_args){.opts = opts});
     if (go != CTL_GO)
         return go;
+    if (d.ca_file && tocsin_tls_client_use_ca_file(d.ca_file) != 0) {
+        fprintf(stderr, "tocsinctl doctor: --ca-file %s: not a readable PEM file of certificates\n",
+                d.ca_file);
+        return TOCSINCTL_USAGE;
+    }
     PGconn *conn = check_database(&d);
     if (conn)
         check_migrations(&d, conn);
