@@ -125,14 +125,35 @@ printf 'a long package test password' | ctl user add --org pkgtest --email admin
 code=$(tls 127.0.0.9 -c /root/jar -o /root/login.json -w '%{http_code}' -X POST https://inbox.example.org/api/login \
   -H 'Content-Type: application/json' -H 'X-Forwarded-For: 203.0.113.66' \
   -d '{"email":"admin@pkg.test","password":"a long package test password"}')
-[ "$code" = 200 ] || die "the login over https got HTTP $code: $(cat /root/login.json)"
+# Admins must use two-factor login (the default): the password gives a
+# half session that may only enrol; enrolment's first code finishes it.
+[ "$code" = 202 ] || die "the password login over https got HTTP $code, not 202 (enrol): $(cat /root/login.json)"
+grep -q '"stage" *: *"enrol"' /root/login.json || die "the admin was not asked to enrol: $(cat /root/login.json)"
+csrf=$(sed -n 's/.*"csrf_token" *: *"\([^"]*\)".*/\1/p' /root/login.json)
+secret=$(tls 127.0.0.9 -b /root/jar -X POST https://inbox.example.org/api/two-factor/enrol -H "X-CSRF-Token: $csrf" |
+         sed -n 's/.*"secret" *: *"\([A-Z2-7]*\)".*/\1/p')
+[ -n "$secret" ] || die "enrolment gave no secret"
+# RFC 6238 with the tools a Debian root has: base32, od and openssl.
+totp() {
+  local key counter mac offset
+  key=$(printf '%s' "$1" | base32 -d | od -An -tx1 | tr -d ' \n')
+  counter=$(printf '%016x' $(( $(date +%s) / 30 )))
+  mac=$(printf '%s' "$counter" | sed 's/../\\x&/g' | xargs -0 printf '%b' |
+        openssl dgst -sha1 -mac HMAC -macopt "hexkey:$key" -binary | od -An -tx1 | tr -d ' \n')
+  offset=$(( 16#${mac:39:1} * 2 ))
+  printf '%06d' $(( (16#${mac:offset:8} & 0x7fffffff) % 1000000 ))
+}
+code=$(tls 127.0.0.9 -b /root/jar -c /root/jar -o /root/enrol.json -w '%{http_code}' -X POST \
+  https://inbox.example.org/api/two-factor/enrol/confirm -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+  -d "{\"code\":\"$(totp "$secret")\"}")
+[ "$code" = 200 ] || die "the first code did not finish enrolment: HTTP $code $(cat /root/enrol.json)"
 grep -q '__Host-tocsin_session' /root/jar || die "no __Host- session cookie over https"
 grep '__Host-tocsin_session' /root/jar | awk '{ exit !($4 == "TRUE") }' || die "the session cookie is not Secure"
 [ "$(tls 127.0.0.9 -b /root/jar -o /dev/null -w '%{http_code}' https://inbox.example.org/api/me)" = 200 ] ||
   die "the session does not work over https"
 addr=$(as_pg "SELECT remote_addr FROM sessions ORDER BY id DESC LIMIT 1")
 [ "$addr" = 127.0.0.9 ] || die "the session's client address is \"$addr\", not the real 127.0.0.9"
-say "login over https: 200, Secure __Host- cookie, session from 127.0.0.9 (the client's X-Forwarded-For 203.0.113.66 ignored)"
+say "login over https: password 202, two-factor enrolment with the first code 200, Secure __Host- cookie, session from 127.0.0.9 (the client's X-Forwarded-For 203.0.113.66 ignored)"
 
 say "the edge rate limit on logins (10 a minute per address, burst 10)"
 limited=0

@@ -314,7 +314,8 @@ static long http_get(const struct doctor *d, const char *url, const char *userpw
     struct tocsin_http_client *c = tocsin_http_client_new(&loop, 1);
     char auth[4400] = "";
     const char *headers[] = {auth, NULL};
-    if (bearer && snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) >= (int)sizeof auth)
+    if (bearer &&
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) >= (int)sizeof auth)
         auth[0] = '\0';
     struct tocsin_http_client_request req = {.method = "GET",
                                              .url = url,

@@ -15,6 +15,7 @@
 
 #include "http.h"
 #include "http_client.h"
+#include "http_client_result.h"
 #include "log.h"
 
 static uv_loop_t loop;
@@ -42,25 +43,6 @@ static void h_slow(struct tocsin_http_req *r, void *ctx)
     (void)ctx;
     slow_req = r; /* answered by the test after the client gave up */
     slow_pending = 1;
-}
-
-struct result {
-    int done;
-    long status;
-    char body[512];
-    char error[256];
-    int sent, timed_out;
-};
-
-static void on_result(const struct tocsin_http_client_response *r, void *ctx)
-{
-    struct result *res = ctx;
-    res->done = 1;
-    res->status = r->status;
-    res->sent = r->request_sent;
-    res->timed_out = r->timed_out;
-    snprintf(res->body, sizeof res->body, "%s", r->body);
-    snprintf(res->error, sizeof res->error, "%s", r->error ? r->error : "");
 }
 
 static void run_until(int *flag)
