@@ -2153,7 +2153,7 @@ $$;
 --
 
 CREATE FUNCTION public.tocsin_conversation_status_event(p_org bigint, p_conv bigint, p_assignee bigint) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE sql STABLE
     AS $$
     SELECT format('{"org_id" : %s, "conversation_id" : %s, "event" : "status", "assignee_id" : %s, '
                   '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
