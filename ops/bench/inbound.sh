@@ -17,7 +17,13 @@
 # members in turn, each with an open conversation: members replying to a
 # blast, the usual shape of a burst, where each reply updates its
 # conversation (in place, HOT, since schema 036; its links checked once
-# per statement, not per row, since 038). "Stored" counts what was committed
+# per statement, not per row, since 038). The members write in the order
+# their conversations were opened, so a batch's updates fall on a few
+# pages, more than a page's free space holds: with batches of 100 such
+# members only about a third of the updates were HOT (counted on a scratch
+# database; ops/bench/inbound_db.sh shuffles its members). For the
+# database's share in instructions, which a loaded machine does not move,
+# see ops/bench/inbound_db.sh. "Stored" counts what was committed
 # before the answer, in inbound_messages or in the inbound journal (schema
 # 015: batches of TOCSIN_GATEWAY_JOURNAL_AT or more journal their replies);
 # the time the journal then took to drain, the messages/s over burst and

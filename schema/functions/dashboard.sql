@@ -272,9 +272,11 @@ $$;
 
 -- The payload of a "status" event (events.c reads it), as
 -- json_build_object writes it; formatted (numbers only), since a requeue
--- may send thousands and json_build_object costs three times as much.
+-- may send thousands. STABLE, not IMMUTABLE: format() is STABLE, and an
+-- IMMUTABLE SQL function calling it is never inlined (300,000 calls: 3.2 µs
+-- each so, 0.8 µs inlined; json_build_object's text 2.2-2.8 µs).
 CREATE OR REPLACE FUNCTION tocsin_conversation_status_event(p_org bigint, p_conv bigint, p_assignee bigint)
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
+RETURNS text LANGUAGE sql STABLE AS $$
     SELECT format('{"org_id" : %s, "conversation_id" : %s, "event" : "status", "assignee_id" : %s, '
                   '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
 $$;
