@@ -23,22 +23,10 @@
  * that org's phone_region (schema 037) comes along for api_import_region.
  * A half-logged-in session (stage 'code' or 'enrol', schema 030) never
  * slides: it has the few minutes its login gave it. The home_* columns are
- * the session's own account, for the routes that act on it (API_OWN). */
-static const char session_sql[] =
-    "WITH s AS (SELECT id, org_id, user_id, role, csrf_token, last_seen_at, stage, acting,"
-    "                  home_org_id, home_user_id, home_role"
-    "             FROM tocsin_session_scopes"
-    "            WHERE token_hash = $1 AND expires_at > now()"
-    "              AND created_at > now() - make_interval(secs => $3::int)),"
-    " slide AS (UPDATE sessions SET last_seen_at = now(),"
-    "                  expires_at = least(now() + make_interval(secs => $2::int),"
-    "                                     created_at + make_interval(secs => $3::int))"
-    "            WHERE id = (SELECT id FROM s) AND last_seen_at < now() - interval '15 seconds'"
-    "              AND stage = 'full')"
-    " SELECT id, org_id, user_id, role, csrf_token, stage, acting, home_org_id, home_user_id,"
-    "        home_role,"
-    "        (SELECT coalesce(phone_region, '') FROM orgs WHERE orgs.id = s.org_id) AS phone_region"
-    "   FROM s";
+ * the session's own account, for the routes that act on it (API_OWN).
+ * tocsin_session_find (schema/functions/sessions.sql) holds the SQL, so
+ * that a connection plans it once. */
+static const char session_sql[] = "SELECT * FROM tocsin_session_find($1::bytea, $2::int, $3::int)";
 
 int dash_columns(const PGresult *res, const char *const *names, size_t n, int *cols)
 {

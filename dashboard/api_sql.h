@@ -18,10 +18,12 @@
     ")::text)"
 
 /* Lists of conversations: rows of dashboard_conversation_rows (008) as
- * JSON; a volunteer's own inbox is a function so its plan is cached. */
+ * JSON; a volunteer's own inbox is a function so its plan is cached. What
+ * the caller sees of a contact is asked once (a FROM item), not per row. */
 #define LIST_OF(where_order_limit)                                                                 \
-    "SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, $3::text)), '[]') FROM ("               \
-    " SELECT * FROM dashboard_conversation_rows r WHERE " where_order_limit ") r"
+    "SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, $3::text, s.seen)), '[]') FROM ("       \
+    " SELECT * FROM dashboard_conversation_rows r WHERE " where_order_limit ") r,"                 \
+    " tocsin_contact_seen_fields($1::bigint, $3::text) s(seen)"
 
 #define SQL_INBOX "SELECT 200, tocsin_dashboard_inbox($1::bigint, $2::bigint, $3::text)"
 

@@ -1906,7 +1906,7 @@ $$;
 CREATE FUNCTION public.tocsin_contact_field(p_org bigint, p_role text, p_name text, p_value text) RETURNS text
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE WHEN tocsin_contact_sees(p_org, p_role, p_name) THEN p_value END $$;
+    SELECT tocsin_contact_shown(tocsin_contact_seen_fields(p_org, p_role), p_name, p_value) $$;
 
 
 --
@@ -1916,10 +1916,23 @@ CREATE FUNCTION public.tocsin_contact_field(p_org bigint, p_role text, p_name te
 CREATE FUNCTION public.tocsin_contact_fields(p_org bigint, p_role text, p_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     AS $$
-    SELECT CASE WHEN p_role IS DISTINCT FROM 'volunteer' THEN p_fields
-                ELSE (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}')
-                        FROM jsonb_each(coalesce(p_fields, '{}')) f
-                        JOIN orgs o ON o.id = p_org AND f.key = ANY (o.volunteer_fields)) END $$;
+    SELECT tocsin_contact_fields_shown(tocsin_contact_seen_fields(p_org, p_role), p_fields) $$;
+
+
+--
+-- Name: tocsin_contact_fields_shown(text[], jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_fields_shown(p_seen text[], p_fields jsonb) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF p_seen IS NULL THEN
+        RETURN p_fields;
+    END IF;
+    RETURN (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}')
+              FROM jsonb_each(coalesce(p_fields, '{}')) f WHERE f.key = ANY (p_seen));
+END $$;
 
 
 --
@@ -2075,14 +2088,28 @@ END $_$;
 
 
 --
--- Name: tocsin_contact_sees(bigint, text, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_contact_seen_fields(bigint, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_contact_sees(p_org bigint, p_role text, p_name text) RETURNS boolean
-    LANGUAGE sql STABLE
+CREATE FUNCTION public.tocsin_contact_seen_fields(p_org bigint, p_role text) RETURNS text[]
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT p_role IS DISTINCT FROM 'volunteer'
-        OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+BEGIN
+    IF p_role IS DISTINCT FROM 'volunteer' THEN
+        RETURN NULL;
+    END IF;
+    RETURN coalesce((SELECT o.volunteer_fields FROM orgs o WHERE o.id = p_org), '{}');
+END $$;
+
+
+--
+-- Name: tocsin_contact_shown(text[], text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_contact_shown(p_seen text[], p_name text, p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN p_name = ANY (coalesce(p_seen, ARRAY[p_name])) THEN p_value END $$;
 
 
 --
@@ -2236,6 +2263,7 @@ CREATE FUNCTION public.tocsin_dashboard_conversation(p_org bigint, p_user bigint
     AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
     SELECT json_build_object(
         'id', c.id, 'state', c.state, 'unread', c.unread, 'likely_opt_out', c.likely_opt_out,
@@ -2244,11 +2272,11 @@ BEGIN
                        FROM users u WHERE u.id = c.assignee_id),
         -- A volunteer sees the fields her org lets her (retention.sql).
         'contact', json_build_object('id', ct.id,
-                                     'first_name', tocsin_contact_field(p_org, p_role, 'first_name', ct.first_name),
-                                     'last_name', tocsin_contact_field(p_org, p_role, 'last_name', ct.last_name),
+                                     'first_name', tocsin_contact_shown(v_seen, 'first_name', ct.first_name),
+                                     'last_name', tocsin_contact_shown(v_seen, 'last_name', ct.last_name),
                                      'phone', tocsin_dashboard_phone(ct.phone, p_role),
-                                     'zip', tocsin_contact_field(p_org, p_role, 'zip', ct.zip),
-                                     'fields', tocsin_contact_fields(p_org, p_role, ct.fields),
+                                     'zip', tocsin_contact_shown(v_seen, 'zip', ct.zip),
+                                     'fields', tocsin_contact_fields_shown(v_seen, ct.fields),
                                      'forgotten', ct.forgotten_at IS NOT NULL,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
@@ -2364,8 +2392,9 @@ CREATE FUNCTION public.tocsin_dashboard_inbox(p_org bigint, p_user bigint, p_rol
     AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
-    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role)
+    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role, v_seen)
                              ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC), '[]')
       INTO v
       FROM (SELECT * FROM dashboard_conversation_rows
@@ -2593,18 +2622,18 @@ CREATE VIEW public.dashboard_conversation_rows AS
 
 
 --
--- Name: tocsin_dashboard_row_json(public.dashboard_conversation_rows, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_dashboard_row_json(public.dashboard_conversation_rows, text, text[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_dashboard_row_json(r public.dashboard_conversation_rows, p_role text) RETURNS json
+CREATE FUNCTION public.tocsin_dashboard_row_json(r public.dashboard_conversation_rows, p_role text, p_seen text[]) RETURNS json
     LANGUAGE sql STABLE
     AS $$
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
                              'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
                              'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
                              'created_at', r.created_at,
-                             'first_name', tocsin_contact_field(r.org_id, p_role, 'first_name', r.first_name),
-                             'last_name', tocsin_contact_field(r.org_id, p_role, 'last_name', r.last_name),
+                             'first_name', tocsin_contact_shown(p_seen, 'first_name', r.first_name),
+                             'last_name', tocsin_contact_shown(p_seen, 'last_name', r.last_name),
                              'phone', tocsin_dashboard_phone(r.phone, p_role),
                              'assignee', r.assignee, 'last_message', r.last_message) $$;
 
@@ -3690,11 +3719,17 @@ CREATE FUNCTION public.tocsin_message_rank(state text) RETURNS integer
 --
 
 CREATE FUNCTION public.tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
-    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
-                THEN 'sending' ELSE p_state END
-$$;
+BEGIN
+    IF p_state IS DISTINCT FROM 'queued' THEN  -- a simple expression: no executor
+        RETURN p_state;
+    END IF;
+    IF EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id) THEN
+        RETURN 'queued';
+    END IF;
+    RETURN 'sending';
+END $$;
 
 
 --
@@ -3719,6 +3754,7 @@ CREATE FUNCTION public.tocsin_messages_requeue(p_org bigint, p_user bigint, p_se
     AS $$
 DECLARE
     v_count int;
+    v_ids bigint[];
 BEGIN
     -- unknown_messages lists them (schema 035: no index on messages names
     -- state).
@@ -3737,10 +3773,7 @@ BEGIN
                            AND (p_blast IS NULL OR k.blast_id = p_blast))
            AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
-    ), back AS (
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
+        RETURNING m.id, m.org_id, m.blast_id
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -3750,7 +3783,8 @@ BEGIN
                p_blast, jsonb_build_object('state', 'unknown', 'count', count(*), 'sender_id', p_sender)
           FROM u GROUP BY u.org_id
     )
-    SELECT count(*) INTO v_count FROM u;
+    SELECT count(*), array_agg(u.id) INTO v_count, v_ids FROM u;
+    PERFORM tocsin_outbox_put_back(v_ids);
     RETURN v_count;
 END $$;
 
@@ -6465,6 +6499,34 @@ $$;
 
 
 --
+-- Name: tocsin_session_find(bytea, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.tocsin_session_find(p_hash bytea, p_ttl_s integer, p_max_age_s integer) RETURNS TABLE(id bigint, org_id bigint, user_id bigint, role text, csrf_token text, stage text, acting boolean, home_org_id bigint, home_user_id bigint, home_role text, phone_region text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    v tocsin_session_scopes;
+BEGIN
+    SELECT * INTO v FROM tocsin_session_scopes x
+     WHERE x.token_hash = p_hash AND x.expires_at > now()
+       AND x.created_at > now() - make_interval(secs => p_max_age_s);
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF v.stage = 'full' AND v.last_seen_at < now() - interval '15 seconds' THEN
+        UPDATE sessions x SET last_seen_at = now(),
+               expires_at = least(now() + make_interval(secs => p_ttl_s),
+                                  x.created_at + make_interval(secs => p_max_age_s))
+         WHERE x.id = v.id AND x.last_seen_at < now() - interval '15 seconds' AND x.stage = 'full';
+    END IF;
+    RETURN QUERY SELECT v.id, v.org_id, v.user_id, v.role, v.csrf_token, v.stage, v.acting, v.home_org_id,
+                        v.home_user_id, v.home_role,
+                        (SELECT coalesce(o.phone_region, '') FROM orgs o WHERE o.id = v.org_id);
+END $$;
+
+
+--
 -- Name: tocsin_shared_text_json(text, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -6878,9 +6940,14 @@ BEGIN
     IF cardinality(p_ids) > 0 THEN
         -- Locked in id order: two cancellations of the same messages (a
         -- blast cancel and a STOP) wait for each other instead of
-        -- deadlocking.
+        -- deadlocking. Deleted by the addresses (ctid) the locking scan
+        -- found, as the claim does: a join back by id let the planner
+        -- read the whole outbox to cancel a few of its rows (a locked row
+        -- cannot move before this statement deletes it: nothing updates
+        -- outbox rows).
         WITH d AS (DELETE FROM outbox o
-                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                    WHERE o.ctid = ANY (ARRAY(SELECT l.ctid FROM outbox l WHERE l.id = ANY (p_ids)
+                                               ORDER BY l.id FOR UPDATE))
                    RETURNING o.id)
         SELECT array_agg(d.id) INTO v_taken FROM d;
     END IF;
@@ -9456,7 +9523,7 @@ CREATE TRIGGER messages_outbox_notify AFTER INSERT ON public.messages REFERENCIN
 -- Name: messages messages_state_notify; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER messages_state_notify AFTER UPDATE OF state ON public.messages FOR EACH ROW WHEN (((new.conversation_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state))) EXECUTE FUNCTION public.tocsin_message_state_notify();
+CREATE TRIGGER messages_state_notify AFTER UPDATE OF state ON public.messages FOR EACH ROW WHEN (((new.conversation_id IS NOT NULL) AND (old.state IS DISTINCT FROM new.state) AND (new.state <> 'queued'::text))) EXECUTE FUNCTION public.tocsin_message_state_notify();
 
 
 --

@@ -8,8 +8,12 @@
 # llhttp hello world in the same run (the floor), and how long a member's
 # new reply takes from the gateway's statement to a lead's SSE stream.
 # Targets (issue 6): p99 < 20 ms for both reads, SSE < 200 ms.
+# Each read also prints the CPU the dashboard and PostgreSQL spent per
+# request (less at the mercy of other load on the machine than req/s).
+# TOCSIN_BENCH_STATEMENTS=1 also prints, per read, the statements that
+# took PostgreSQL's time (pg_stat_statements, microseconds per request).
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/dashboard.sh [SECONDS] [CONNECTIONS] [CONVERSATIONS]  (defaults 10, 8, 100000)"; exit 0 ;; esac
+case "${1:-}" in -h|--help) echo "Usage: ops/bench/dashboard.sh [SECONDS] [CONNECTIONS] [CONVERSATIONS]  (defaults 10, 8, 100000); TOCSIN_BENCH_STATEMENTS=1 also prints pg_stat_statements"; exit 0 ;; esac
 secs=${1:-10} conns=${2:-8} nconv=${3:-100000}
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_build tocsinctl tocsin-dashboard bench_http_hello
@@ -18,6 +22,7 @@ dash_pid= hello_pid=
 cleanup() { kill $dash_pid $hello_pid 2>/dev/null || true; bench_pg_stop "$tmp/pg"; rm -rf "$tmp"; }
 trap cleanup EXIT
 bench_pg "$tmp/pg"
+[ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements "$tmp/pg"
 export TOCSIN_SECRET_KEY=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 "$build/ops/tocsinctl" migrate >/dev/null
 "$build/ops/tocsinctl" demo-seed >/dev/null
@@ -91,10 +96,27 @@ request = function()
 end
 $(cat "$tmp/p99.lua")
 LUA
-run() { wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: $vol" -s "$1" "$2"; }
+# run SCRIPT URL NAME: wrk's output, then the CPU the dashboard and
+# PostgreSQL spent per request ("cpu_us DASHBOARD POSTGRESQL CONNECTIONS":
+# all of PostgreSQL, then its connections alone, the dashboard's); with
+# TOCSIN_BENCH_STATEMENTS=1 the statements' table goes to $tmp/NAME.sql.
+run() {
+  [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && psql_ -c "SELECT pg_stat_statements_reset()" >/dev/null
+  local d0 p0 c0 d1 p1 c1 out n clients
+  clients=$(bench_pg_client_pids "$tmp/pg")
+  d0=$(bench_cpu_ticks $dash_pid) p0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg")) c0=$(bench_cpu_ticks $clients)
+  out=$(wrk -t1 -c"$conns" -d"${secs}s" --latency -H "Cookie: $vol" -s "$1" "$2")
+  d1=$(bench_cpu_ticks $dash_pid) p1=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg")) c1=$(bench_cpu_ticks $clients)
+  n=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$out"
+  awk -v n="$n" -v d=$((d1 - d0)) -v p=$((p1 - p0)) -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "cpu_us %.0f %.0f %.0f\n", 1e6 * d / hz / n, 1e6 * p / hz / n, 1e6 * c / hz / n }'
+  [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && bench_pg_statements_print "$n" >"$tmp/$3.sql"
+  return 0
+}
 floor=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/p99.lua" http://127.0.0.1:18299/)
-inbox=$(run "$tmp/p99.lua" "http://127.0.0.1:$port/api/conversations")
-thread=$(run "$tmp/thread.lua" "http://127.0.0.1:$port/api/conversations")
+inbox=$(run "$tmp/p99.lua" "http://127.0.0.1:$port/api/conversations" inbox)
+thread=$(run "$tmp/thread.lua" "http://127.0.0.1:$port/api/conversations" thread)
 inbox_size=$(curl -s -H "Cookie: $vol" "http://127.0.0.1:$port/api/conversations" |
              node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0, "utf8")).length))')
 
@@ -141,12 +163,21 @@ sse=$(timeout 60 node "$tmp/sse.mjs" $port "$lead" "$sender" 50)
 awk -v f="$(awk '/p99_ms/ {print $2}' <<<"$floor")" -v i="$(awk '/p99_ms/ {print $2}' <<<"$inbox")" \
     -v t="$(awk '/p99_ms/ {print $2}' <<<"$thread")" -v ir="$(awk '/Requests\/sec/ {print $2}' <<<"$inbox")" \
     -v tr="$(awk '/Requests\/sec/ {print $2}' <<<"$thread")" -v ie="$(awk '/non2xx/ {print $2}' <<<"$inbox")" \
-    -v te="$(awk '/non2xx/ {print $2}' <<<"$thread")" -v n="$inbox_size" -v sse="$sse" 'BEGIN {
+    -v te="$(awk '/non2xx/ {print $2}' <<<"$thread")" -v n="$inbox_size" -v sse="$sse" \
+    -v ic="$(sed -n 's/^cpu_us //p' <<<"$inbox")" -v tc="$(sed -n 's/^cpu_us //p' <<<"$thread")" 'BEGIN {
+  split(ic, icu, " "); split(tc, tcu, " ")
   printf "hello world p99 (floor):            %8.2f ms\n", f
   printf "inbox (%d conversations) p99:      %8.2f ms  %8.0f req/s  non-2xx %d  (target < 20 ms)\n", n, i, ir, ie
+  printf "  CPU per request:                  dashboard %.0f us, PostgreSQL %.0f us (its connections %.0f us)\n", icu[1], icu[2], icu[3]
   printf "conversation thread p99:            %8.2f ms  %8.0f req/s  non-2xx %d  (target < 20 ms)\n", t, tr, te
+  printf "  CPU per request:                  dashboard %.0f us, PostgreSQL %.0f us (its connections %.0f us)\n", tcu[1], tcu[2], tcu[3]
   printf "new reply to SSE: %s (target < 200 ms)\n", sse
   ok = (i < 20 && t < 20 && ie == 0 && te == 0)
   split(sse, s, " "); if (s[5] + 0 >= 200 || sse == "") ok = 0
   printf "%s\n", ok ? "within targets" : "OUTSIDE TARGETS"
-  exit !ok }'
+  exit !ok }' || status=$?
+if [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ]; then
+  echo "inbox, PostgreSQL's statements (us per request):"; cat "$tmp/inbox.sql"
+  echo "thread, PostgreSQL's statements (us per request):"; cat "$tmp/thread.sql"
+fi
+exit "${status:-0}"

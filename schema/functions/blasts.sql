@@ -407,7 +407,11 @@ END $$;
 -- carrier may or may not have them): back to 'queued', due now, with
 -- request_sent_at, claimed_by and the error cleared; their blast, if it
 -- had completed, sends again; those of a cancelled blast stay unknown.
--- Each goes back into the outbox (schema 034).
+-- Each goes back into the outbox (schema 034) through
+-- tocsin_outbox_put_back, as a retry, a release or a sweep puts one back:
+-- each conversation among them hears one "status" event (it shows
+-- 'queued' again), announced once for all of them, not by a trigger per
+-- message (messages_state_notify leaves a state turned 'queued' to it).
 -- Optional filters: org, sender, blast.
 -- p_dry_run counts without changing anything. Returns the count.
 CREATE OR REPLACE FUNCTION tocsin_messages_requeue(p_org bigint, p_user bigint, p_sender bigint, p_blast bigint,
@@ -415,6 +419,7 @@ CREATE OR REPLACE FUNCTION tocsin_messages_requeue(p_org bigint, p_user bigint, 
 RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
     v_count int;
+    v_ids bigint[];
 BEGIN
     -- unknown_messages lists them (schema 035: no index on messages names
     -- state).
@@ -433,10 +438,7 @@ BEGIN
                            AND (p_blast IS NULL OR k.blast_id = p_blast))
            AND m.state = 'unknown'
            AND NOT EXISTS (SELECT 1 FROM blasts b WHERE b.id = m.blast_id AND b.state = 'cancelled')
-        RETURNING m.id, m.org_id, m.sender_id, m.lane, m.not_before, m.blast_id
-    ), back AS (
-        INSERT INTO outbox (id, sender_id, lane, not_before, blast_id)
-        SELECT u.id, u.sender_id, u.lane, u.not_before, u.blast_id FROM u
+        RETURNING m.id, m.org_id, m.blast_id
     ), again AS (
         UPDATE blasts b SET state = 'sending', completed_at = NULL
          WHERE b.state = 'completed' AND b.id IN (SELECT blast_id FROM u)
@@ -446,7 +448,8 @@ BEGIN
                p_blast, jsonb_build_object('state', 'unknown', 'count', count(*), 'sender_id', p_sender)
           FROM u GROUP BY u.org_id
     )
-    SELECT count(*) INTO v_count FROM u;
+    SELECT count(*), array_agg(u.id) INTO v_count, v_ids FROM u;
+    PERFORM tocsin_outbox_put_back(v_ids);
     RETURN v_count;
 END $$;
 

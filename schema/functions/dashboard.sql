@@ -18,7 +18,7 @@ CREATE OR REPLACE FUNCTION tocsin_api_error(p_status int, p_code text, p_message
                                                         'message', p_message)) $$;
 
 -- A volunteer sees the last four digits of a member's number only (and of
--- the rest of a contact, what tocsin_contact_field lets her: retention.sql).
+-- the rest of a contact, what tocsin_contact_seen_fields lets her: retention.sql).
 CREATE OR REPLACE FUNCTION tocsin_dashboard_phone(p_phone text, p_role text) RETURNS text
     LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_role = 'volunteer' THEN '•••' || right(p_phone, 4) ELSE p_phone END $$;
@@ -41,14 +41,18 @@ SELECT c.id, c.org_id, c.assignee_id, c.state, c.unread, c.likely_opt_out, c.las
   JOIN contacts ct ON ct.org_id = c.org_id AND ct.id = c.contact_id
   LEFT JOIN users u ON u.id = c.assignee_id;
 
-CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_rows, p_role text) RETURNS json
-    LANGUAGE sql STABLE AS $$
+-- One row of a list as JSON: p_seen is what the caller sees of a contact
+-- (tocsin_contact_seen_fields, asked once for the whole list). The two-
+-- argument version asked per row (and predates the repeatable files).
+DROP FUNCTION IF EXISTS tocsin_dashboard_row_json(dashboard_conversation_rows, text);
+CREATE OR REPLACE FUNCTION tocsin_dashboard_row_json(r dashboard_conversation_rows, p_role text, p_seen text[])
+RETURNS json LANGUAGE sql STABLE AS $$
     SELECT json_build_object('id', r.id, 'state', r.state, 'unread', r.unread,
                              'likely_opt_out', r.likely_opt_out, 'last_inbound_at', r.last_inbound_at,
                              'last_outbound_at', r.last_outbound_at, 'assigned_at', r.assigned_at,
                              'created_at', r.created_at,
-                             'first_name', tocsin_contact_field(r.org_id, p_role, 'first_name', r.first_name),
-                             'last_name', tocsin_contact_field(r.org_id, p_role, 'last_name', r.last_name),
+                             'first_name', tocsin_contact_shown(p_seen, 'first_name', r.first_name),
+                             'last_name', tocsin_contact_shown(p_seen, 'last_name', r.last_name),
                              'phone', tocsin_dashboard_phone(r.phone, p_role),
                              'assignee', r.assignee, 'last_message', r.last_message) $$;
 
@@ -57,8 +61,9 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_inbox(p_org bigint, p_user bigint, p
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
-    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role)
+    SELECT coalesce(json_agg(tocsin_dashboard_row_json(r, p_role, v_seen)
                              ORDER BY r.last_inbound_at DESC NULLS LAST, r.id DESC), '[]')
       INTO v
       FROM (SELECT * FROM dashboard_conversation_rows
@@ -124,6 +129,7 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_conversation(p_org bigint, p_user bi
     RETURNS json LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v json;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
     SELECT json_build_object(
         'id', c.id, 'state', c.state, 'unread', c.unread, 'likely_opt_out', c.likely_opt_out,
@@ -132,11 +138,11 @@ BEGIN
                        FROM users u WHERE u.id = c.assignee_id),
         -- A volunteer sees the fields her org lets her (retention.sql).
         'contact', json_build_object('id', ct.id,
-                                     'first_name', tocsin_contact_field(p_org, p_role, 'first_name', ct.first_name),
-                                     'last_name', tocsin_contact_field(p_org, p_role, 'last_name', ct.last_name),
+                                     'first_name', tocsin_contact_shown(v_seen, 'first_name', ct.first_name),
+                                     'last_name', tocsin_contact_shown(v_seen, 'last_name', ct.last_name),
                                      'phone', tocsin_dashboard_phone(ct.phone, p_role),
-                                     'zip', tocsin_contact_field(p_org, p_role, 'zip', ct.zip),
-                                     'fields', tocsin_contact_fields(p_org, p_role, ct.fields),
+                                     'zip', tocsin_contact_shown(v_seen, 'zip', ct.zip),
+                                     'fields', tocsin_contact_fields_shown(v_seen, ct.fields),
                                      'forgotten', ct.forgotten_at IS NOT NULL,
                                      'opted_out', EXISTS (SELECT 1 FROM opt_outs o
                                                            WHERE o.org_id = ct.org_id AND o.phone = ct.phone)),
@@ -246,8 +252,8 @@ CREATE OR REPLACE FUNCTION tocsin_dashboard_handoff(p_org bigint, p_user bigint,
 -- (the trigger below), and so do two worker steps that do not write the
 -- message's state: the stamp, from which on it shows 'sending'
 -- (tocsin_message_shown_state; the event leaves before the carrier
--- request does), and a retry, release or lease sweep putting it back into
--- the outbox, from which on it shows 'queued' again
+-- request does), and a retry, release, lease sweep or requeue putting it
+-- back into the outbox, from which on it shows 'queued' again
 -- (tocsin_outbox_put_back).
 CREATE OR REPLACE FUNCTION tocsin_conversation_status_notify(p_org bigint, p_conv bigint) RETURNS void
 LANGUAGE sql AS $$
@@ -275,6 +281,10 @@ RETURNS text LANGUAGE sql STABLE AS $$
                   '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
 $$;
 
+-- A message turned 'queued' again (tocsinctl messages requeue, the one
+-- writer of that change) is left to tocsin_outbox_put_back, which puts
+-- it back into the outbox and tells each conversation once for the whole
+-- requeue, where this trigger would run once a message.
 CREATE OR REPLACE FUNCTION tocsin_message_state_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM tocsin_conversation_status_notify(NEW.org_id, NEW.conversation_id);
@@ -282,5 +292,6 @@ BEGIN
 END $$;
 
 CREATE OR REPLACE TRIGGER messages_state_notify AFTER UPDATE OF state ON messages
-    FOR EACH ROW WHEN (NEW.conversation_id IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state)
+    FOR EACH ROW WHEN (NEW.conversation_id IS NOT NULL AND OLD.state IS DISTINCT FROM NEW.state
+                       AND NEW.state <> 'queued')
     EXECUTE FUNCTION tocsin_message_state_notify();

@@ -18,12 +18,22 @@ CREATE OR REPLACE TRIGGER messages_outbox_notify AFTER INSERT ON messages
 
 -- The state a reader is shown: a queued message with no outbox row is in
 -- flight, claimed and not yet recorded (schema 034), and shows 'sending'.
--- Here, not in worker.sql, because the view below names it.
+-- Here, not in worker.sql, because the view below names it. PL/pgSQL: a
+-- SQL function with a subquery is never inlined, and PostgreSQL 15 plans
+-- one anew in every statement that calls it (five times a thread view);
+-- this one plans its lookup once a session, and only a queued message
+-- needs it.
 CREATE OR REPLACE FUNCTION tocsin_message_shown_state(p_id bigint, p_state text) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p_state = 'queued' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id)
-                THEN 'sending' ELSE p_state END
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_state IS DISTINCT FROM 'queued' THEN  -- a simple expression: no executor
+        RETURN p_state;
+    END IF;
+    IF EXISTS (SELECT 1 FROM outbox o WHERE o.id = p_id) THEN
+        RETURN 'queued';
+    END IF;
+    RETURN 'sending';
+END $$;
 
 CREATE OR REPLACE VIEW conversation_messages AS
     SELECT org_id, conversation_id, 'inbound'::text AS direction, id, body,

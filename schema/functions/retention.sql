@@ -23,25 +23,48 @@ CREATE OR REPLACE FUNCTION tocsin_inbound_is_consent(p_intent text) RETURNS bool
 
 -- --- what a volunteer sees of a contact ---
 
--- Whether the caller sees contact field p_name (first_name, last_name,
--- zip, or a custom field's name): leads and admins see all; volunteers
--- the org's volunteer_fields. The number is tocsin_dashboard_phone's.
-CREATE OR REPLACE FUNCTION tocsin_contact_sees(p_org bigint, p_role text, p_name text) RETURNS boolean
-    LANGUAGE sql STABLE AS $$
-    SELECT p_role IS DISTINCT FROM 'volunteer'
-        OR EXISTS (SELECT 1 FROM orgs o WHERE o.id = p_org AND p_name = ANY (o.volunteer_fields)) $$;
+-- The contact fields (first_name, last_name, zip, timezone, or a custom
+-- field's name) the caller sees: NULL, every one, for leads and admins; a
+-- volunteer, the org's volunteer_fields. The number is
+-- tocsin_dashboard_phone's. Asked once a request and handed to the
+-- functions below: asked per field of each row, as it was, it cost a
+-- volunteer's list of 100 conversations more than its query did.
+-- PL/pgSQL, so a session plans the lookup once.
+CREATE OR REPLACE FUNCTION tocsin_contact_seen_fields(p_org bigint, p_role text) RETURNS text[]
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF p_role IS DISTINCT FROM 'volunteer' THEN
+        RETURN NULL;
+    END IF;
+    RETURN coalesce((SELECT o.volunteer_fields FROM orgs o WHERE o.id = p_org), '{}');
+END $$;
 
+-- p_value if field p_name is among p_seen (tocsin_contact_seen_fields),
+-- else NULL. A plain expression naming p_seen once, so PostgreSQL inlines
+-- it where it is called.
+CREATE OR REPLACE FUNCTION tocsin_contact_shown(p_seen text[], p_name text, p_value text) RETURNS text
+    LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_name = ANY (coalesce(p_seen, ARRAY[p_name])) THEN p_value END $$;
+
+-- The custom fields among p_seen (tocsin_contact_seen_fields).
+CREATE OR REPLACE FUNCTION tocsin_contact_fields_shown(p_seen text[], p_fields jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF p_seen IS NULL THEN
+        RETURN p_fields;
+    END IF;
+    RETURN (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}')
+              FROM jsonb_each(coalesce(p_fields, '{}')) f WHERE f.key = ANY (p_seen));
+END $$;
+
+-- The same for one value, for callers showing one contact.
 CREATE OR REPLACE FUNCTION tocsin_contact_field(p_org bigint, p_role text, p_name text, p_value text) RETURNS text
     LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN tocsin_contact_sees(p_org, p_role, p_name) THEN p_value END $$;
+    SELECT tocsin_contact_shown(tocsin_contact_seen_fields(p_org, p_role), p_name, p_value) $$;
 
--- The custom fields the caller sees.
 CREATE OR REPLACE FUNCTION tocsin_contact_fields(p_org bigint, p_role text, p_fields jsonb) RETURNS jsonb
     LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN p_role IS DISTINCT FROM 'volunteer' THEN p_fields
-                ELSE (SELECT coalesce(jsonb_object_agg(f.key, f.value), '{}')
-                        FROM jsonb_each(coalesce(p_fields, '{}')) f
-                        JOIN orgs o ON o.id = p_org AND f.key = ANY (o.volunteer_fields)) END $$;
+    SELECT tocsin_contact_fields_shown(tocsin_contact_seen_fields(p_org, p_role), p_fields) $$;
 
 -- --- the privacy settings ---
 

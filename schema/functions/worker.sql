@@ -77,8 +77,8 @@ $$;
 -- (one would run for every outcome): a message inserted queued gets its
 -- row from the statement trigger below; whatever else puts a message back
 -- into the queue (a retry, a release, the sweep, the claim's deferral,
--- tocsinctl messages requeue) inserts its row itself (the worker's
--- through tocsin_outbox_put_back), and whatever takes one out of it (a
+-- tocsinctl messages requeue) inserts its row itself (all but the
+-- deferral through tocsin_outbox_put_back), and whatever takes one out of it (a
 -- blast cancel, STOP, forget, an opt-out) calls tocsin_unqueue.
 CREATE OR REPLACE FUNCTION tocsin_outbox_fill() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -128,9 +128,14 @@ BEGIN
     IF cardinality(p_ids) > 0 THEN
         -- Locked in id order: two cancellations of the same messages (a
         -- blast cancel and a STOP) wait for each other instead of
-        -- deadlocking.
+        -- deadlocking. Deleted by the addresses (ctid) the locking scan
+        -- found, as the claim does: a join back by id let the planner
+        -- read the whole outbox to cancel a few of its rows (a locked row
+        -- cannot move before this statement deletes it: nothing updates
+        -- outbox rows).
         WITH d AS (DELETE FROM outbox o
-                    WHERE o.id IN (SELECT l.id FROM outbox l WHERE l.id = ANY (p_ids) ORDER BY l.id FOR UPDATE)
+                    WHERE o.ctid = ANY (ARRAY(SELECT l.ctid FROM outbox l WHERE l.id = ANY (p_ids)
+                                               ORDER BY l.id FOR UPDATE))
                    RETURNING o.id)
         SELECT array_agg(d.id) INTO v_taken FROM d;
     END IF;
@@ -145,8 +150,10 @@ BEGIN
 END $$;
 
 -- Puts p_ids (queued messages in flight, locked by the caller) back into
--- the outbox: a retry, a release, the lease sweep. Their state does not
--- change (still 'queued'), so no trigger tells the dashboard; what a
+-- the outbox: a retry, a release, the lease sweep, and the operator's
+-- requeue of unknown ones (tocsin_messages_requeue, which has just made
+-- them 'queued'). Their state does not change here, and no trigger
+-- tells the dashboard of a state turned 'queued' (messages_state_notify); what a
 -- reader is shown does (tocsin_message_shown_state: 'sending' becomes
 -- 'queued'), so each conversation among them hears one "status" event,
 -- however many of its messages came back: one lookup of the rows put

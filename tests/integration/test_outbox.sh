@@ -9,7 +9,8 @@
 # stale outbox row is never sent; a STOP reaches a message in the outbox
 # and one claimed but not stamped; the stamp sends the conversation's
 # live "status" event, and so does putting messages back (one event per
-# conversation per statement); a claim reads only the outbox rows it takes.
+# conversation per statement, the operator's requeue too); a claim reads only the outbox rows it
+# takes, and a cancellation only those it cancels.
 source "$(dirname "$0")/lib.sh"
 fresh_db
 "$BIN/ops/tocsinctl" migrate >/dev/null
@@ -165,6 +166,32 @@ assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$
   "the sweep of them all: one event"
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all three back in the outbox"
 
+# The operator's requeue of unknown messages puts them back the same way:
+# tocsin_outbox_put_back once for the whole requeue, and no per-message
+# trigger (tocsin_message_state_notify) announcing each of them.
+sql "SELECT count(*) FROM tocsin_claim($S, 'w8', 100, now(), 60)" >/dev/null
+sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$AGAIN]::bigint[], 'w8');
+     UPDATE claims SET lease_until = now() - interval '1 second'" >/dev/null
+sql "SELECT tocsin_sweep_leases()" >/dev/null
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE id IN ($AGAIN) AND state = 'unknown'")" 3 \
+  "the three answers, stamped and swept, are unknown"
+calls() { # FUNCTION: how often the transaction so far called it
+  echo "coalesce((SELECT calls FROM pg_stat_xact_user_functions WHERE funcname = '$1'), 0)"
+}
+events=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" 2>&1 <<SQL
+LISTEN tocsin_conversations;
+BEGIN;
+SET LOCAL track_functions = 'pl';
+SELECT 'requeued ' || tocsin_messages_requeue(NULL, NULL, NULL, NULL, false);
+SELECT 'calls ' || $(calls tocsin_outbox_put_back) || ' ' || $(calls tocsin_message_state_notify);
+COMMIT;
+SQL
+)
+assert_contains "$events" "requeued 3" "the three are requeued"
+assert_contains "$events" "calls 1 0" "through one tocsin_outbox_put_back, no trigger per message"
+assert_eq "$(grep -c "\"conversation_id\" : $CONV, \"event\" : \"status\"" <<<"$events")" 1 "one event for their conversation"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($AGAIN)")" 3 "all three back in the outbox"
+
 # A deleted message takes its outbox row along.
 sql "DELETE FROM messages WHERE id = $M4" >/dev/null
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $M4")" 0 "no outbox row without its message"
@@ -186,4 +213,38 @@ assert_eq "$taken" 100 "a claim of 100 from 3,000"
 assert_eq "$seq_read" 0 "reads no outbox row by a sequential scan"
 assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN claims c ON o.id = ANY (c.message_ids) WHERE c.worker = 'w9'")" 0 \
   "and the rows it took left the outbox"
+
+# A cancellation reads only the outbox rows it cancels, whatever the
+# planner knows of the table: a blast's 100 waiting messages cancelled
+# among some 10,000 others (analyzed), then one number's message (a STOP,
+# an opt-out), with no row of the outbox read by a sequential scan in
+# either transaction (a join back by id read them all). Below a few
+# thousand rows a sequential scan is as cheap as the index and the
+# planner may fairly take it: the table is made big enough to tell.
+LIST=$(sql "INSERT INTO lists (org_id, name) SELECT id, 'cancel' FROM orgs RETURNING id")
+B=$(sql "INSERT INTO blasts (org_id, sender_id, list_id, body, state, recipients)
+         SELECT org_id, id, $LIST, 'blast', 'sending', 100 FROM senders RETURNING id")
+sql "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane)
+     SELECT s.org_id, s.id, 'twilio', '+1417' || lpad(g::text, 7, '0'), 'more ' || g, 'GSM-7', 1, 'bulk'
+       FROM senders s, generate_series(1, 7000) g;
+     INSERT INTO messages (org_id, sender_id, provider, to_phone, body, encoding, segments, lane, purpose, blast_id)
+     SELECT s.org_id, s.id, 'twilio', '+1416' || lpad(g::text, 7, '0'), 'blast ' || g, 'GSM-7', 1, 'bulk', 'blast', $B
+       FROM senders s, generate_series(1, 100) g;
+     ANALYZE outbox; ANALYZE messages" >/dev/null
+WAITING=$(sql "SELECT count(*) FROM outbox")
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE blast_id = $B") $((WAITING > 10000))" "100 1" \
+  "the blast's 100 wait among some 10,000"
+cancel_reads() { # SQL: runs it in a transaction, prints what it returned and the outbox rows read by sequential scans
+  sql "BEGIN;
+    CREATE TEMP TABLE r ON COMMIT DROP AS $1 AS n;
+    SELECT (SELECT n FROM r) || ' ' || coalesce(seq_tup_read, 0) FROM pg_stat_xact_user_tables WHERE relname = 'outbox';
+    COMMIT"
+}
+assert_eq "$(cancel_reads "SELECT tocsin_blast_cancel(NULL, $B, NULL)")" "100 0" \
+  "the blast's 100 cancelled, no outbox row read by a sequential scan"
+assert_eq "$(sql "SELECT count(*) FROM messages WHERE blast_id = $B AND state = 'cancelled'") $(sql "SELECT count(*) FROM outbox")" \
+  "100 $((WAITING - 100))" "they are cancelled and out of the outbox, the others still wait"
+ONE=$(sql "SELECT id FROM messages WHERE body = 'bulk 2999'")
+assert_eq "$(cancel_reads "SELECT tocsin_unqueue(ARRAY[$ONE]::bigint[], 'opted out')")" "1 0" \
+  "one number's message cancelled, no outbox row read by a sequential scan"
 echo "test_outbox: ok"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A volunteer's answer put back into the outbox (schema 034: a retry, a
-# release, a lease sweep; tocsin_outbox_put_back) changes what her open
+# release, a lease sweep, the operator's requeue of unknown messages;
+# tocsin_outbox_put_back) changes what her open
 # conversation shows from "sending" back to "queued" ("waiting to send"):
 # each time, her live stream and her lead's hear one "status" event of
 # the conversation, and the thread the page then fetches says queued.
@@ -77,6 +78,26 @@ heard 4 "the sweep"
 assert_eq "$(shown)" queued "swept, the answer shows queued"
 assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id = $A")" 1 "and it waits in the outbox"
 
+# A worker lost after its stamp: the answer and a second one in the same
+# conversation become unknown (the sweep: one event, a state change);
+# the operator's requeue (tocsinctl messages requeue) puts both back into
+# the outbox: one event for the conversation, however many of its
+# messages came back, and the thread shows the answer queued.
+assert_eq "$(call vol1 POST "/api/conversations/$CONV/reply" '{"body":"And bring water"}')" 201 "volunteer 1 answers again"
+B=$(sql "SELECT id FROM messages WHERE conversation_id = $CONV AND body = 'And bring water'")
+assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($SENDER, 'w4', 100, now(), 60) WHERE id IN ($A, $B)")" 2 "w4 claims both"
+assert_eq "$(sql "SELECT count(*) FROM tocsin_mark_going(ARRAY[$A, $B]::bigint[], 'w4')")" 2 "w4 stamps both"
+heard 5 "the stamp of both"
+sql "UPDATE claims SET lease_until = now() - interval '1 second' WHERE worker = 'w4'" >/dev/null
+assert_eq "$(sql "SELECT tocsin_sweep_leases()")" 2 "the sweep judges both"
+assert_eq "$(sql "SELECT string_agg(state, ' ') FROM messages WHERE id IN ($A, $B)")" "unknown unknown" "stamped: both unknown"
+heard 6 "both unknown"
+assert_eq "$(shown)" unknown "the answer shows unknown"
+assert_contains "$("$CTL" messages requeue --state unknown --org demo)" "requeued 2 unknown messages" "the operator requeues both"
+heard 7 "the requeue"
+assert_eq "$(shown)" queued "requeued, the answer shows queued"
+assert_eq "$(sql "SELECT count(*) FROM outbox WHERE id IN ($A, $B)")" 2 "both wait in the outbox"
+
 # Last, an event each of the other two streams hears: a reply in volunteer
 # 2's conversation, and one (as the gateway announces it) in a
 # conversation of the rival volunteer's org assigned to her.
@@ -85,7 +106,7 @@ sql "SELECT pg_notify('tocsin_conversations', json_build_object('org_id', $RIVAL
        'event', 'message', 'assignee_id', $RIVAL_VOL, 'previous_assignee_id', NULL)::text)" >/dev/null
 wait_until 60 "volunteer 2's own conversation on her stream" file_has "$TMP/sse_vol2" "\"conversation_id\":$THEIRS}"
 wait_until 60 "the rival volunteer's own conversation on her stream" file_has "$TMP/sse_rival" "\"conversation_id\":$((THEIRS + 1000))}"
-assert_eq "$(statuses vol1) $(statuses lead)" "4 4" "one event per step, no more"
+assert_eq "$(statuses vol1) $(statuses lead)" "7 7" "one event per step, no more"
 for who in vol2 rival; do
   ! grep -q "\"conversation_id\":$CONV}" "$TMP/sse_$who" || fail "$who heard of volunteer 1's conversation: $(cat "$TMP/sse_$who")"
 done
