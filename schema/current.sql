@@ -6013,6 +6013,7 @@ DECLARE
     v_limit int := 50;
     v_ids bigint[];
     v_next bigint;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, 'lead'); -- review is for leads
 BEGIN
     v_campaign := tocsin_review_id(p_f->>'campaign', 'campaign');
     IF v_campaign IS NOT NULL AND NOT EXISTS (SELECT 1 FROM outreach_campaigns
@@ -6083,7 +6084,7 @@ BEGIN
     END IF;
     status := 200;
     body := json_build_object(
-        'conversations', (SELECT coalesce(json_agg((tocsin_dashboard_row_json(r, 'lead')::jsonb || jsonb_build_object(
+        'conversations', (SELECT coalesce(json_agg((tocsin_dashboard_row_json(r, 'lead', v_seen)::jsonb || jsonb_build_object(
                               'campaign', (SELECT json_build_object('id', oc.id, 'name', oc.name)
                                              FROM outreach_targets t JOIN outreach_campaigns oc ON oc.id = t.campaign_id
                                             WHERE t.conversation_id = r.id ORDER BY t.texted_at DESC LIMIT 1),
