@@ -12,7 +12,16 @@
 op_start() {
   local dir="$TOCSIN_SOURCE_DIR/tests/oidc"
   [ -d "$dir/node_modules/oidc-provider" ] || fail "oidc-provider is not installed: run ops/install-deps"
-  if [ $# -gt 0 ]; then node "$dir/provider.mjs" --make-keys "$@" >"$TMP/op_keys.json"; fi
+  # Making keys takes well under a second; a Node.js deadlock in key export
+  # (provider.mjs) once held it for minutes: bounded, and tried again.
+  if [ $# -gt 0 ]; then
+    local try
+    for try in 1 2 3; do
+      timeout 60 node "$dir/provider.mjs" --make-keys "$@" >"$TMP/op_keys.json" && [ -s "$TMP/op_keys.json" ] && break
+      echo "op_start: making keys ($*) failed or hung (try $try)" >&2
+      [ "$try" = 3 ] && fail "could not make the provider's keys"
+    done
+  fi
   OP_PORT=${OP_PORT:-$(free_port)}
   OP="http://127.0.0.1:$OP_PORT"
   OP_LOG="$TMP/op.log"

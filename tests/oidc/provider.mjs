@@ -31,10 +31,19 @@ if (process.argv[2] === '--make-keys') {
   const keys = process.argv.slice(3).map((arg) => {
     const ec = arg.startsWith('ec:');
     const kid = ec ? arg.slice(3) : arg;
+    // PEM out of the generator, then a key object of its own to export:
+    // exporting the generator's own key object as a JWK can deadlock Node
+    // 20 when a garbage collection finalizes the generation job meanwhile
+    // (both take the key's mutex; seen here as a test hung for minutes).
+    const encoding = {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    };
     const { privateKey } = ec
-      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
-      : generateKeyPairSync('rsa', { modulusLength: 2048 });
-    return { ...privateKey.export({ format: 'jwk' }), kid, alg: ec ? 'ES256' : 'RS256', use: 'sig' };
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256', ...encoding })
+      : generateKeyPairSync('rsa', { modulusLength: 2048, ...encoding });
+    const jwk = createPrivateKey(privateKey).export({ format: 'jwk' });
+    return { ...jwk, kid, alg: ec ? 'ES256' : 'RS256', use: 'sig' };
   });
   process.stdout.write(JSON.stringify({ keys }));
   process.exit(0);
@@ -125,7 +134,9 @@ function resign(idToken, spec) {
   const signer = createSign('RSA-SHA256');
   signer.update(input);
   let sig = b64(signer.sign(spec.key === 'other' ? other : own));
-  if (spec.corrupt) sig = (sig[5] === 'A' ? 'B' : 'A') + sig.slice(1);
+  // The first character, always to a different one (comparing another
+  // character left it unchanged whenever it was already 'A': 1 run in 64).
+  if (spec.corrupt) sig = (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1);
   return `${input}.${sig}`;
 }
 
