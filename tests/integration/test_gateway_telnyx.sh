@@ -71,14 +71,20 @@ TEST_PIDS+=($!)
 wait_http "http://127.0.0.1:$GW_PORT/healthz"
 codes=$(for i in $(seq 1 25); do curl -s -o /dev/null -w '%{http_code} ' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" -d '{}'; done)
 assert_eq "$(tr ' ' '\n' <<<"$codes" | grep -c 400)" 25 "malformed events are refused"
-unknown=$(received 3333-x +14155550202 hi | sed 's/+18005550199/+18005550111/')
-# 20 at once: the budget (burst 2, then 1/s) serves at most a few of
-# them however slowly the machine runs them, so some must get 429 (in a
-# row, a loaded machine could take a second a request and refill it).
+# 20 at once, each to a different number nobody has: the budget (burst 2,
+# then 1/s) serves at most a few of them however slowly the machine runs
+# them, so some must get 429 (in a row, a loaded machine could take a
+# second a request and refill it). Different numbers, because a number
+# looked up and not found is remembered for a while (no budget spent on
+# it again): with one number, a first answer back before the others went
+# out left no 429 to see (it failed so in a fresh-clone run).
+for i in $(seq 1 20); do
+  received "3333-x$i" +14155550202 hi | sed "s/+18005550199/+1800555$((2000 + i))/" >"$TMP/unknown$i"
+done
 pids=()
 for i in $(seq 1 20); do
   curl -s -D "$TMP/h$i" -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$GW_PORT/telnyx/webhook" \
-    -d "$unknown" >"$TMP/code$i" &
+    -d "@$TMP/unknown$i" >"$TMP/code$i" &
   pids+=($!)
 done
 # Each curl's own status is not the point (its code file says what came
