@@ -2,7 +2,8 @@
  * journal.c — the inbound journal's applier (schema/015). When batch.c
  * falls behind, a big batch stores its replies in the journal first; this
  * file threads them into conversations, oldest first, with calls of
- * tocsin_inbound_journal_apply (200 replies each). It calls whenever no
+ * tocsin_inbound_journal_apply (about 200 replies each), two side by side
+ * once the burst eased (one core each in PostgreSQL). It calls whenever no
  * member message came for QUIET_MS (a carrier's retries and a closed-loop
  * load both leave gaps of a few milliseconds between batches, which are not
  * the end of a burst), so a burst is acknowledged first and threaded as
@@ -18,7 +19,8 @@
 #include "gateway.h"
 #include "log.h"
 
-#define APPLY_BATCH "200"   /* the most 015's function takes */
+#define APPLY_BATCH "200"   /* replies a call takes (whole journal rows: a few more) */
+#define APPLIERS 2          /* calls side by side once quiet (040 lets them) */
 #define TICK_MS 20          /* how often a quiet queue is checked for */
 #define QUIET_MS 20         /* no member message for this long: the burst eased */
 #define FORCE_AFTER_MS 1000 /* longest gap between applies while replies wait */
@@ -31,9 +33,9 @@ struct gw_journal {
     struct gateway *g;
     uv_timer_t timer; /* data: this struct */
     int stopped;
-    int running;          /* an apply call is in flight */
+    int running;          /* apply calls in flight */
     int waiting;          /* replies may wait in the journal */
-    unsigned added, seen; /* journaling events, and how many the running call may not see */
+    unsigned added;       /* journaling events */
     long long backlog;    /* journaled minus applied, by this gateway (an estimate) */
     uint64_t last_run_ms; /* when the last apply call started */
     uint64_t retry_at_ms; /* after a failed call, not before this */
@@ -56,12 +58,21 @@ static struct tocsin_metric m_backlog =
     TOCSIN_METRIC_GAUGE("tocsin_gateway_journal_backlog",
                         "replies this gateway journaled that are not applied yet", NULL);
 
-static void run(struct gw_journal *jr);
+/* One apply call in flight. */
+struct apply_call {
+    struct gw_journal *jr;
+    unsigned seen; /* jr->added when it started: rows journaled after may not be seen */
+};
+
+static void run(struct gw_journal *jr, int calls);
 
 static void applied(const struct tocsin_db_result *r, void *ctx)
 {
-    struct gw_journal *jr = ctx;
-    jr->running = 0;
+    struct apply_call *call = ctx;
+    struct gw_journal *jr = call->jr;
+    unsigned seen = call->seen;
+    free(call);
+    jr->running--;
     if (r->error) {
         log_warn("journal_apply_failed", "reason=%s retry_in_ms=%d", tocsin_log_q(r->error),
                  FORCE_AFTER_MS);
@@ -81,35 +92,45 @@ static void applied(const struct tocsin_db_result *r, void *ctx)
                   failed);
     }
     jr->backlog -= done + failed;
-    if (!more || jr->backlog < 0) /* drained, or others' rows were counted too */
+    if ((!more && jr->running == 0) || jr->backlog < 0) /* drained, or others' rows counted too */
         jr->backlog = 0;
-    /* Rows journaled while the call ran may have committed after it looked. */
-    jr->waiting = more || jr->added != jr->seen;
+    /* Rows journaled while the call ran may have committed after it looked;
+     * a call still running keeps the journal waiting until it answers. */
+    jr->waiting = more || jr->added != seen || jr->running > 0;
     if (more && done + failed > 0 &&
         gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, uv_now(jr->g->d->loop), QUIET_MS))
-        run(jr); /* still quiet: keep draining (else the tick asks again) */
+        run(jr, APPLIERS); /* still quiet: keep draining (else the tick asks again) */
 }
 
-static void run(struct gw_journal *jr)
+/* Starts apply calls until `calls` are in flight. */
+static void run(struct gw_journal *jr, int calls)
 {
-    if (jr->running || jr->stopped || !jr->waiting)
-        return;
-    const char *params[] = {APPLY_BATCH};
-    jr->last_run_ms = uv_now(jr->g->d->loop);
-    jr->seen = jr->added;
-    if (tocsin_db_query(jr->g->d->db, apply_sql, 1, params, applied, jr) == 0)
-        jr->running = 1;
+    while (jr->running < calls && !jr->stopped && jr->waiting) {
+        struct apply_call *call = malloc(sizeof *call);
+        if (!call)
+            return;
+        call->jr = jr;
+        call->seen = jr->added;
+        const char *params[] = {APPLY_BATCH};
+        jr->last_run_ms = uv_now(jr->g->d->loop);
+        if (tocsin_db_query(jr->g->d->db, apply_sql, 1, params, applied, call) != 0) {
+            free(call);
+            return;
+        }
+        jr->running++;
+    }
 }
 
 static void tick(uv_timer_t *t)
 {
     struct gw_journal *jr = t->data;
     uint64_t now = uv_now(jr->g->d->loop);
-    if (!jr->waiting || jr->running || now < jr->retry_at_ms)
+    if (!jr->waiting || now < jr->retry_at_ms)
         return;
-    if (gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, now, QUIET_MS) ||
-        now - jr->last_run_ms >= FORCE_AFTER_MS)
-        run(jr);
+    if (gw_batch_quiet(jr->g, GW_SPOOL_INBOUND, now, QUIET_MS))
+        run(jr, APPLIERS);
+    else if (now - jr->last_run_ms >= FORCE_AFTER_MS)
+        run(jr, 1); /* one call a second while the burst lasts */
 }
 
 int gw_journal_start(struct gateway *g)

@@ -2928,39 +2928,48 @@ CREATE FUNCTION public.tocsin_inbound_journal_apply(p_limit integer) RETURNS TAB
     SET jit TO 'off'
     AS $$
 DECLARE
-    v_ids bigint[];
-    v_provider text[];
-    v_mid text[];
-    v_sender bigint[];
-    v_from text[];
-    v_body text[];
-    v_media int[];
-    v_likely boolean[];
+    oldest CURSOR FOR SELECT * FROM inbound_journal ORDER BY id FOR UPDATE SKIP LOCKED;
+    j record;
+    v_rows bigint[] := '{}';    -- the journal rows taken
+    v_row bigint[] := '{}';     -- per message: its journal row
+    v_at timestamptz[] := '{}'; -- per message: when its row was journaled
+    v_provider text[] := '{}';
+    v_mid text[] := '{}';
+    v_sender bigint[] := '{}';
+    v_from text[] := '{}';
+    v_body text[] := '{}';
+    v_media int[] := '{}';
+    v_likely boolean[] := '{}';
     v_last bigint;
-    n int;
+    n int := 0;
     k int;
+    tries int;
 BEGIN
     applied := 0;
     failed := 0;
     more := false;
-    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN
-        RAISE EXCEPTION 'invalid journal batch size: % (1 to 200)', p_limit;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        RAISE EXCEPTION 'invalid journal batch size: % (1 to 1000)', p_limit;
     END IF;
-    IF NOT pg_try_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0)) THEN
-        more := true; -- another gateway is applying: ask again later
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    -- The arrays are aggregated in one pass, so they stay aligned whatever
-    -- the order; the rows come in id order from the primary key (the
-    -- subquery's ORDER BY ... LIMIT), which the aggregates keep: an ORDER
-    -- BY in each would sort the batch eight more times.
-    SELECT array_agg(j.id), array_agg(j.provider), array_agg(j.provider_message_id), array_agg(j.sender_id),
-           array_agg(j.from_phone), array_agg(j.body), array_agg(j.num_media), array_agg(j.likely_revocation),
-           max(j.id)
-      INTO v_ids, v_provider, v_mid, v_sender, v_from, v_body, v_media, v_likely, v_last
-      FROM (SELECT * FROM inbound_journal ORDER BY id LIMIT p_limit) j;
-    n := coalesce(cardinality(v_ids), 0);
+    -- One row at a time (a FOR loop would lock ten ahead, held unused).
+    OPEN oldest;
+    WHILE n < p_limit LOOP
+        FETCH oldest INTO j;
+        EXIT WHEN NOT FOUND;
+        v_rows := v_rows || j.id;
+        v_row := v_row || array_fill(j.id, ARRAY[cardinality(j.provider)]);
+        v_at := v_at || array_fill(j.received_at, ARRAY[cardinality(j.provider)]);
+        v_provider := v_provider || j.provider;
+        v_mid := v_mid || j.provider_message_id;
+        v_sender := v_sender || j.sender_id;
+        v_from := v_from || j.from_phone;
+        v_body := v_body || j.body;
+        v_media := v_media || j.num_media;
+        v_likely := v_likely || j.likely_revocation;
+        v_last := j.id;
+        n := n + cardinality(j.provider);
+    END LOOP;
+    CLOSE oldest;
     IF n = 0 THEN
         RETURN NEXT;
         RETURN;
@@ -2973,23 +2982,42 @@ BEGIN
         applied := n;
     EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
-            BEGIN
-                PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                               v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
-                applied := applied + 1;
-            EXCEPTION
-                WHEN unique_violation THEN
-                    -- stored meanwhile by another path: the next call finds it a duplicate
-                    v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
-                    -- raise_exception: what 007's checks raise (a sender gone)
-                    INSERT INTO inbound_journal_failed
-                    SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
-                    failed := failed + 1;
-            END;
+            tries := 0;
+            LOOP
+                BEGIN
+                    PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                                   v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
+                    applied := applied + 1;
+                    EXIT;
+                EXCEPTION
+                    WHEN unique_violation THEN
+                        -- Another path stored the same contact or message
+                        -- meanwhile and has committed: asked again, the
+                        -- message finds it (a duplicate, or its contact).
+                        tries := tries + 1;
+                        IF tries >= 3 THEN
+                            INSERT INTO inbound_journal_failed
+                                (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
+                                 num_media, likely_revocation, apply_error)
+                            VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                    v_media[k], v_likely[k], left(SQLERRM, 500));
+                            failed := failed + 1;
+                            EXIT;
+                        END IF;
+                    WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                        -- raise_exception: what 007's checks raise (a sender gone)
+                        INSERT INTO inbound_journal_failed
+                            (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
+                             num_media, likely_revocation, apply_error)
+                        VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                v_media[k], v_likely[k], left(SQLERRM, 500));
+                        failed := failed + 1;
+                        EXIT;
+                END;
+            END LOOP;
         END LOOP;
     END;
-    DELETE FROM inbound_journal WHERE id = ANY (v_ids);
+    DELETE FROM inbound_journal WHERE id = ANY (v_rows);
     more := EXISTS (SELECT 1 FROM inbound_journal WHERE id > v_last);
     RETURN NEXT;
 END $$;
@@ -5369,31 +5397,31 @@ BEGIN
               LEFT JOIN senders s ON s.id = u.sender_id) x;
 
     IF cardinality(v_set) > 0 THEN
+        -- One journal row for the batch's replies, in their order, less
+        -- those inbound_messages already holds (a per-message lookup in
+        -- its unique index, never a join). A retry whose first copy still
+        -- waits in the journal is journaled again: the applier finds it a
+        -- duplicate (040).
         RETURN QUERY
-        WITH j AS (
-            INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media,
-                                         likely_revocation)
-            SELECT u.provider, u.mid, u.sender_id, u.from_phone, u.body, u.num_media, u.likely
+        WITH fresh AS MATERIALIZED (
+            SELECT u.*
               FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media, p_likely_revocation)
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
              WHERE u.ord = ANY (v_set)
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
-                     LIMIT 1) IS NULL -- a per-row index lookup, never a join
-               -- A retry of a journaled reply: found, not inserted. One racing
-               -- a batch still running fails this one on the unique key (no
-               -- ON CONFLICT: a speculative insert costs a fifth more), and
-               -- the gateway applies its messages one by one.
-               AND (SELECT 1 FROM inbound_journal i
-                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
-                     LIMIT 1) IS NULL
-             ORDER BY u.ord
-            RETURNING provider, provider_message_id)
-        SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
+                     LIMIT 1) IS NULL),
+        j AS (
+            INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media,
+                                         likely_revocation)
+            SELECT array_agg(f.provider), array_agg(f.mid), array_agg(f.sender_id), array_agg(f.from_phone),
+                   array_agg(f.body), array_agg(f.num_media), array_agg(f.likely)
+              FROM fresh f
+            HAVING count(*) > 0)
+        SELECT NULL::bigint, CASE WHEN f.ord IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
-          FROM unnest(p_provider, p_message_id) WITH ORDINALITY AS u(provider, mid, ord)
-          LEFT JOIN j ON j.provider = u.provider AND j.provider_message_id = u.mid
-         WHERE u.ord = ANY (v_set);
+          FROM unnest(v_set) AS u(ord)
+          LEFT JOIN fresh f ON f.ord = u.ord;
     END IF;
 
     IF cardinality(v_one) > 0 THEN
@@ -7548,18 +7576,14 @@ ALTER TABLE public.import_uploads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
 CREATE TABLE public.inbound_journal (
     id bigint NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL,
-    provider text NOT NULL COLLATE pg_catalog."C",
-    provider_message_id text NOT NULL COLLATE pg_catalog."C",
-    sender_id bigint NOT NULL,
-    from_phone text NOT NULL,
-    body text NOT NULL,
-    num_media integer NOT NULL,
-    likely_revocation boolean NOT NULL,
-    CONSTRAINT inbound_journal_body_check CHECK ((length(body) <= 10000)),
-    CONSTRAINT inbound_journal_from_phone_check CHECK (public.tocsin_is_e164(from_phone)),
-    CONSTRAINT inbound_journal_num_media_check CHECK ((num_media >= 0)),
-    CONSTRAINT inbound_journal_provider_check CHECK ((provider = ANY (ARRAY['twilio'::text, 'telnyx'::text]))),
-    CONSTRAINT inbound_journal_provider_message_id_check CHECK (((length(provider_message_id) >= 1) AND (length(provider_message_id) <= 100)))
+    provider text[] NOT NULL,
+    provider_message_id text[] NOT NULL,
+    sender_id bigint[] NOT NULL,
+    from_phone text[] NOT NULL,
+    body text[] NOT NULL,
+    num_media integer[] NOT NULL,
+    likely_revocation boolean[] NOT NULL,
+    CONSTRAINT inbound_journal_aligned CHECK ((((cardinality(provider) >= 1) AND (cardinality(provider) <= 1000)) AND (cardinality(provider_message_id) = cardinality(provider)) AND (cardinality(sender_id) = cardinality(provider)) AND (cardinality(from_phone) = cardinality(provider)) AND (cardinality(body) = cardinality(provider)) AND (cardinality(num_media) = cardinality(provider)) AND (cardinality(likely_revocation) = cardinality(provider))))
 );
 
 
@@ -7583,11 +7607,11 @@ CREATE TABLE public.inbound_journal_failed (
 
 
 --
--- Name: inbound_journal_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+-- Name: inbound_journal_id_seq1; Type: SEQUENCE; Schema: public; Owner: -
 --
 
 ALTER TABLE public.inbound_journal ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.inbound_journal_id_seq
+    SEQUENCE NAME public.inbound_journal_id_seq1
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -8536,19 +8560,11 @@ ALTER TABLE ONLY public.import_uploads
 
 
 --
--- Name: inbound_journal inbound_journal_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: inbound_journal inbound_journal_pkey1; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.inbound_journal
-    ADD CONSTRAINT inbound_journal_pkey PRIMARY KEY (id);
-
-
---
--- Name: inbound_journal inbound_journal_provider_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.inbound_journal
-    ADD CONSTRAINT inbound_journal_provider_message_id_key UNIQUE (provider_message_id, provider);
+    ADD CONSTRAINT inbound_journal_pkey1 PRIMARY KEY (id);
 
 
 --

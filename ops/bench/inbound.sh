@@ -104,7 +104,7 @@ REQUESTS="$tmp/warmup.tsv" wrk -t1 -c"$conns" -d2s -s "$tmp/inbound.lua" "http:/
 drained
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 batches0=$(metric tocsin_gateway_inbound_batches_total) journaled0=$(metric tocsin_gateway_journaled_total)
-rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
+rows0=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT coalesce(sum(cardinality(provider)), 0) FROM inbound_journal)")
 wal0=$(count "pg_current_wal_insert_lsn()")
 [ "${TOCSIN_BENCH_STATEMENTS:-0}" = 1 ] && count "pg_stat_statements_reset()" >/dev/null && count "pg_stat_reset()" >/dev/null
 gw0=$(bench_cpu_ticks $gw_pid) pg0=$(bench_cpu_ticks $(bench_pg_pids "$tmp/pg"))
@@ -112,7 +112,7 @@ cl0=$(bench_cpu_ticks $(bench_pg_client_pids "$tmp/pg"))
 out=$(REQUESTS="$tmp/requests.tsv" wrk -t1 -c"$conns" -d"${secs}s" -s "$tmp/inbound.lua" "http://127.0.0.1:$port/twilio/inbound")
 # Stored: committed, whether threaded into a conversation yet or still in
 # the journal (schema/015). Then the time until the journal is empty.
-stored=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT count(*) FROM inbound_journal)")
+stored=$(count "(SELECT count(*) FROM inbound_messages) + (SELECT coalesce(sum(cardinality(provider)), 0) FROM inbound_journal)")
 t0=$(date +%s.%N)
 drained
 drain=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')

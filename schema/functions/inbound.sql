@@ -201,14 +201,18 @@ BEGIN
     END LOOP;
 END $$;
 
--- Threads up to p_limit (at most 200, a gateway batch's size) journaled
--- replies into conversations, oldest
--- first, and deletes them from the journal. One caller at a time (others
--- return at once with nothing done), so the journal applies in arrival
--- order. A batch that fails for its data is applied row by row; a row that
--- fails alone moves to inbound_journal_failed with its error. Returns how
--- many rows were applied (duplicates included), how many failed, and
--- whether more wait (or another caller holds the journal).
+-- Threads the oldest journal rows (040: one per burst batch) into
+-- conversations, oldest first, until it holds p_limit messages (1 to
+-- 1000) or the journal ends, and deletes them from the journal. Callers
+-- run side by side (040): each takes rows no other caller holds (a row
+-- lock, skipped by the others), and 007's per-number locks keep one
+-- member's messages from being threaded by two at once; a member's two
+-- replies journaled in different rows may then be threaded in either
+-- order, as a reply applied at once may overtake one still journaled. A
+-- batch that fails for its data is applied message by message; a message
+-- that fails alone moves to inbound_journal_failed with its error.
+-- Returns how many messages were applied (duplicates included), how many
+-- failed, and whether more rows wait that no caller holds.
 CREATE OR REPLACE FUNCTION tocsin_inbound_journal_apply(p_limit int)
 RETURNS TABLE (applied int, failed int, more boolean)
 LANGUAGE plpgsql
@@ -217,39 +221,48 @@ LANGUAGE plpgsql
 -- rows deleted since) on every call.
 SET enable_seqscan = off SET jit = off AS $$
 DECLARE
-    v_ids bigint[];
-    v_provider text[];
-    v_mid text[];
-    v_sender bigint[];
-    v_from text[];
-    v_body text[];
-    v_media int[];
-    v_likely boolean[];
+    oldest CURSOR FOR SELECT * FROM inbound_journal ORDER BY id FOR UPDATE SKIP LOCKED;
+    j record;
+    v_rows bigint[] := '{}';    -- the journal rows taken
+    v_row bigint[] := '{}';     -- per message: its journal row
+    v_at timestamptz[] := '{}'; -- per message: when its row was journaled
+    v_provider text[] := '{}';
+    v_mid text[] := '{}';
+    v_sender bigint[] := '{}';
+    v_from text[] := '{}';
+    v_body text[] := '{}';
+    v_media int[] := '{}';
+    v_likely boolean[] := '{}';
     v_last bigint;
-    n int;
+    n int := 0;
     k int;
+    tries int;
 BEGIN
     applied := 0;
     failed := 0;
     more := false;
-    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN
-        RAISE EXCEPTION 'invalid journal batch size: % (1 to 200)', p_limit;
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        RAISE EXCEPTION 'invalid journal batch size: % (1 to 1000)', p_limit;
     END IF;
-    IF NOT pg_try_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0)) THEN
-        more := true; -- another gateway is applying: ask again later
-        RETURN NEXT;
-        RETURN;
-    END IF;
-    -- The arrays are aggregated in one pass, so they stay aligned whatever
-    -- the order; the rows come in id order from the primary key (the
-    -- subquery's ORDER BY ... LIMIT), which the aggregates keep: an ORDER
-    -- BY in each would sort the batch eight more times.
-    SELECT array_agg(j.id), array_agg(j.provider), array_agg(j.provider_message_id), array_agg(j.sender_id),
-           array_agg(j.from_phone), array_agg(j.body), array_agg(j.num_media), array_agg(j.likely_revocation),
-           max(j.id)
-      INTO v_ids, v_provider, v_mid, v_sender, v_from, v_body, v_media, v_likely, v_last
-      FROM (SELECT * FROM inbound_journal ORDER BY id LIMIT p_limit) j;
-    n := coalesce(cardinality(v_ids), 0);
+    -- One row at a time (a FOR loop would lock ten ahead, held unused).
+    OPEN oldest;
+    WHILE n < p_limit LOOP
+        FETCH oldest INTO j;
+        EXIT WHEN NOT FOUND;
+        v_rows := v_rows || j.id;
+        v_row := v_row || array_fill(j.id, ARRAY[cardinality(j.provider)]);
+        v_at := v_at || array_fill(j.received_at, ARRAY[cardinality(j.provider)]);
+        v_provider := v_provider || j.provider;
+        v_mid := v_mid || j.provider_message_id;
+        v_sender := v_sender || j.sender_id;
+        v_from := v_from || j.from_phone;
+        v_body := v_body || j.body;
+        v_media := v_media || j.num_media;
+        v_likely := v_likely || j.likely_revocation;
+        v_last := j.id;
+        n := n + cardinality(j.provider);
+    END LOOP;
+    CLOSE oldest;
     IF n = 0 THEN
         RETURN NEXT;
         RETURN;
@@ -262,23 +275,42 @@ BEGIN
         applied := n;
     EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
-            BEGIN
-                PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                               v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
-                applied := applied + 1;
-            EXCEPTION
-                WHEN unique_violation THEN
-                    -- stored meanwhile by another path: the next call finds it a duplicate
-                    v_ids[k] := NULL;
-                WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
-                    -- raise_exception: what 007's checks raise (a sender gone)
-                    INSERT INTO inbound_journal_failed
-                    SELECT j.*, now(), left(SQLERRM, 500) FROM inbound_journal j WHERE j.id = v_ids[k];
-                    failed := failed + 1;
-            END;
+            tries := 0;
+            LOOP
+                BEGIN
+                    PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                                   v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
+                    applied := applied + 1;
+                    EXIT;
+                EXCEPTION
+                    WHEN unique_violation THEN
+                        -- Another path stored the same contact or message
+                        -- meanwhile and has committed: asked again, the
+                        -- message finds it (a duplicate, or its contact).
+                        tries := tries + 1;
+                        IF tries >= 3 THEN
+                            INSERT INTO inbound_journal_failed
+                                (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
+                                 num_media, likely_revocation, apply_error)
+                            VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                    v_media[k], v_likely[k], left(SQLERRM, 500));
+                            failed := failed + 1;
+                            EXIT;
+                        END IF;
+                    WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
+                        -- raise_exception: what 007's checks raise (a sender gone)
+                        INSERT INTO inbound_journal_failed
+                            (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
+                             num_media, likely_revocation, apply_error)
+                        VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                v_media[k], v_likely[k], left(SQLERRM, 500));
+                        failed := failed + 1;
+                        EXIT;
+                END;
+            END LOOP;
         END LOOP;
     END;
-    DELETE FROM inbound_journal WHERE id = ANY (v_ids);
+    DELETE FROM inbound_journal WHERE id = ANY (v_rows);
     more := EXISTS (SELECT 1 FROM inbound_journal WHERE id > v_last);
     RETURN NEXT;
 END $$;
@@ -323,31 +355,31 @@ BEGIN
               LEFT JOIN senders s ON s.id = u.sender_id) x;
 
     IF cardinality(v_set) > 0 THEN
+        -- One journal row for the batch's replies, in their order, less
+        -- those inbound_messages already holds (a per-message lookup in
+        -- its unique index, never a join). A retry whose first copy still
+        -- waits in the journal is journaled again: the applier finds it a
+        -- duplicate (040).
         RETURN QUERY
-        WITH j AS (
-            INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media,
-                                         likely_revocation)
-            SELECT u.provider, u.mid, u.sender_id, u.from_phone, u.body, u.num_media, u.likely
+        WITH fresh AS MATERIALIZED (
+            SELECT u.*
               FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media, p_likely_revocation)
                    WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
              WHERE u.ord = ANY (v_set)
                AND (SELECT 1 FROM inbound_messages i
                      WHERE i.provider = u.provider AND i.provider_message_id = u.mid
-                     LIMIT 1) IS NULL -- a per-row index lookup, never a join
-               -- A retry of a journaled reply: found, not inserted. One racing
-               -- a batch still running fails this one on the unique key (no
-               -- ON CONFLICT: a speculative insert costs a fifth more), and
-               -- the gateway applies its messages one by one.
-               AND (SELECT 1 FROM inbound_journal i
-                     WHERE i.provider = u.provider AND i.provider_message_id = u.mid
-                     LIMIT 1) IS NULL
-             ORDER BY u.ord
-            RETURNING provider, provider_message_id)
-        SELECT NULL::bigint, CASE WHEN j.provider IS NULL THEN 'duplicate' ELSE 'journaled' END,
+                     LIMIT 1) IS NULL),
+        j AS (
+            INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media,
+                                         likely_revocation)
+            SELECT array_agg(f.provider), array_agg(f.mid), array_agg(f.sender_id), array_agg(f.from_phone),
+                   array_agg(f.body), array_agg(f.num_media), array_agg(f.likely)
+              FROM fresh f
+            HAVING count(*) > 0)
+        SELECT NULL::bigint, CASE WHEN f.ord IS NULL THEN 'duplicate' ELSE 'journaled' END,
                NULL::bigint, u.ord::int
-          FROM unnest(p_provider, p_message_id) WITH ORDINALITY AS u(provider, mid, ord)
-          LEFT JOIN j ON j.provider = u.provider AND j.provider_message_id = u.mid
-         WHERE u.ord = ANY (v_set);
+          FROM unnest(v_set) AS u(ord)
+          LEFT JOIN fresh f ON f.ord = u.ord;
     END IF;
 
     IF cardinality(v_one) > 0 THEN

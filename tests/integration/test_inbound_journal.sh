@@ -6,7 +6,8 @@
 # messages applied one by one; STOP and keywords in a burst batch take
 # effect in its own transaction. A journal row that reached
 # inbound_messages another way is not stored twice; a row the database
-# refuses is set aside in inbound_journal_failed and the rest go on. Then
+# refuses is set aside in inbound_journal_failed and the rest go on; a
+# journal row is a batch (040), taken whole. Then
 # a live gateway that journals every batch answers 200, threads the
 # replies into conversations by itself, and drains at startup what an
 # earlier gateway left.
@@ -67,9 +68,10 @@ for b in 1 2 apply 3 apply; do
 done
 # Batch 1: the replies from numbers seen once are journaled; the number
 # writing twice, STOP and JOIN are applied in the batch's transaction.
-# Batch 2: SMj002 waits in the journal, so its retry is a duplicate.
+# Batch 2: SMj002 waits in the journal, so its retry is journaled again
+# (040): threaded once.
 # Batch 3: SMj002 was applied by then; a duplicate again.
-assert_eq "$answers" "1:reply,journaled,reply,opted_out,subscribed,journaled 2:duplicate,journaled,journaled 3:duplicate,journaled,help,reply " "what each burst answered"
+assert_eq "$answers" "1:reply,journaled,reply,opted_out,subscribed,journaled 2:journaled,journaled,journaled 3:duplicate,journaled,help,reply " "what each burst answered"
 assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "the journal drained"
 state "$ONE" > "$TMP/one.state"
 state "$TWO" > "$TMP/two.state"
@@ -79,8 +81,16 @@ grep -q "^conv|+14155550408|$S|open|1|t|" "$TMP/one.state" || fail "a journaled 
 grep -q "^conv|+14155550402|$S|open|2|" "$TMP/one.state" || fail "a retried reply counts once"
 
 # A journal row whose message reached inbound_messages meanwhile.
-q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
-    VALUES ('twilio', 'SMj001', $S, '+14155550401', 'hello', 0, false)"
+journal_row() { # journal_row MID:FROM:BODY...: one journal row (a burst batch) holding these messages
+  local p="" m="" s="" f="" b="" n="" l="" x
+  for x in "$@"; do
+    IFS=: read -r mid from body <<<"$x"
+    p+="'twilio',"; m+="'$mid',"; s+="$S,"; f+="'$from',"; b+="'$body',"; n+="0,"; l+="false,"
+  done
+  q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+      VALUES (ARRAY[${p%,}], ARRAY[${m%,}], ARRAY[${s%,}]::bigint[], ARRAY[${f%,}], ARRAY[${b%,}], ARRAY[${n%,}], ARRAY[${l%,}])"
+}
+journal_row SMj001:+14155550401:hello
 n0=$(q1 "SELECT count(*) FROM inbound_messages")
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "1,0,false" "a stored message's journal row is consumed"
 assert_eq "$(q1 "SELECT count(*) FROM inbound_messages")" "$n0" "and not stored twice"
@@ -88,34 +98,69 @@ assert_eq "$(q1 "SELECT count(*) FROM inbound_messages")" "$n0" "and not stored 
 # A row the database refuses (a rule this test adds) is set aside; the
 # rows before and after it are applied.
 q1 "ALTER TABLE inbound_messages ADD CONSTRAINT test_no_poison CHECK (body <> 'poison')"
-q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
-    VALUES ('twilio', 'SMjp1', $S, '+14155550411', 'before', 0, false), ('twilio', 'SMjp2', $S, '+14155550412', 'poison', 0, false),
-           ('twilio', 'SMjp3', $S, '+14155550413', 'after', 0, false)"
+journal_row SMjp1:+14155550411:before SMjp2:+14155550412:poison SMjp3:+14155550413:after
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "2,1,false" "one of three refused"
 assert_eq "$(q1 "SELECT string_agg(provider_message_id, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMjp%'")" "SMjp1,SMjp3" "the others applied"
 assert_contains "$(q1 "SELECT provider_message_id || ' ' || apply_error FROM inbound_journal_failed")" "SMjp2 " "the refused row kept with its reason"
 assert_contains "$(q1 "SELECT apply_error FROM inbound_journal_failed")" "test_no_poison" "the reason names the rule"
 assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
 q1 "ALTER TABLE inbound_messages DROP CONSTRAINT test_no_poison"
-out=$(q1 "SELECT * FROM tocsin_inbound_journal_apply(201)" 2>&1) && fail "a batch over 200 was accepted"
-# One caller at a time: while another holds the journal, a call does
-# nothing and says to ask again.
+# A journal row is a batch (040): its arrays are aligned, or it is refused.
+out=$(q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+          VALUES (ARRAY['twilio', 'twilio'], ARRAY['SMjx1'], ARRAY[$S]::bigint[], ARRAY['+14155550414'], ARRAY['x'],
+                  ARRAY[0], ARRAY[false])" 2>&1) && fail "a journal row with uneven arrays was accepted"
+assert_contains "$out" "inbound_journal_aligned" "uneven arrays name the rule"
+# Calls take whole rows, oldest first, until they hold the limit.
+journal_row SMjl1:+14155550431:a SMjl2:+14155550432:b
+journal_row SMjl3:+14155550433:c SMjl4:+14155550434:d
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(2)")" "2,0,true" "the first row held the limit"
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(1)")" "2,0,false" "a row bigger than the limit, whole"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMjl%' AND conversation_id IS NOT NULL")" 4 "all four threaded"
+# Another writer storing the same contact or message meanwhile shows as a
+# unique violation once it commits: the message is asked again and goes
+# in; one that still fails after three tries is set aside with why, never
+# dropped. (A rule this test adds raises it: twice, then always for SMju2.)
+q1 "CREATE SEQUENCE test_uv"
+q1 "CREATE FUNCTION test_uv() RETURNS trigger LANGUAGE plpgsql AS \$\$
+    BEGIN
+      IF NEW.provider_message_id = 'SMju2' OR (NEW.provider_message_id = 'SMju1' AND nextval('test_uv') <= 2) THEN
+        RAISE EXCEPTION 'a racing writer' USING ERRCODE = 'unique_violation';
+      END IF;
+      RETURN NEW;
+    END \$\$"
+q1 "CREATE TRIGGER test_uv BEFORE INSERT ON inbound_messages FOR EACH ROW EXECUTE FUNCTION test_uv()"
+journal_row SMju1:+14155550441:racing SMju2:+14155550442:always
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "1,1,false" "retried in, and set aside"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMju1'")" 1 "the retried message stored"
+assert_contains "$(q1 "SELECT apply_error FROM inbound_journal_failed WHERE provider_message_id = 'SMju2'")" "a racing writer" "the other kept with why"
+q1 "DROP TRIGGER test_uv ON inbound_messages"
+q1 "DROP FUNCTION test_uv()"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
+out=$(q1 "SELECT * FROM tocsin_inbound_journal_apply(1001)" 2>&1) && fail "a batch over 1000 was accepted"
+# Callers run side by side (040): a row another caller holds is skipped,
+# not waited for, and the rows after it are applied; it is applied once
+# its holder lets go.
 # The holder is known by its application_name (the cluster is shared with
-# tests running beside this one, which hold advisory locks of their own),
-# holds the lock until this test ends it, and is waited for without a
-# deadline that a loaded machine could miss.
+# tests running beside this one), holds its row until this test ends it,
+# and is waited for without a deadline that a loaded machine could miss.
+journal_row SMjh1:+14155550451:held
+journal_row SMjh2:+14155550452:free
 PGAPPNAME=journal_holder "$PSQL" -XqAt "$ONE" -c "BEGIN" \
-  -c "SELECT pg_advisory_xact_lock(hashtextextended('tocsin_inbound_journal', 0))" \
+  -c "SELECT id FROM inbound_journal ORDER BY id LIMIT 1 FOR UPDATE" \
   -c "SELECT pg_sleep(600)" -c "COMMIT" >/dev/null 2>&1 &
 holder=$!
-held="SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
-      WHERE a.application_name = 'journal_holder' AND l.locktype = 'advisory' AND l.granted"
+held="SELECT count(*) FROM pg_stat_activity
+      WHERE application_name = 'journal_holder' AND state = 'active' AND query LIKE '%pg_sleep%'"
 held_once() { [ "$(q1 "$held")" == 1 ]; }
-wait_until 120 "the holder to take the lock" held_once
-assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "0,0,true" "another caller holds the journal"
+wait_until 120 "the holder to take the row" held_once
+assert_eq "$(timeout 60 "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" \
+  "1,0,false" "the held row skipped, the next applied"
+assert_eq "$(q1 "SELECT string_agg(provider_message_id, ',') FROM inbound_messages WHERE provider_message_id LIKE 'SMjh%'")" "SMjh2" "only the free row's message"
 q1 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'journal_holder'" >/dev/null
 wait "$holder" || true
-assert_contains "$out" "1 to 200" "says the bound"
+assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "1,0,false" "then the held one"
+assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
+assert_contains "$out" "1 to 1000" "says the bound"
 
 # The duplicate check is a lookup in inbound_messages' unique index, never
 # a scan of the table (016: 015's hashed anti-join read all of it on every
@@ -151,8 +196,7 @@ text() { signed MessageSid="$1" From="$2" To=24680 Body="$3" NumMedia=0; }
 in_conversation() { [ "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id = '$1' AND conversation_id IS NOT NULL")" == 1 ]; }
 threaded() { wait_until 60 "$1 to be threaded into a conversation" in_conversation "$1"; } # threaded MID
 # Left by an earlier gateway: drained at startup.
-q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
-    VALUES ('twilio', 'SMjleft', $S, '+14155550420', 'left behind', 0, false)"
+journal_row SMjleft:+14155550420:left
 gw_start
 threaded SMjleft
 assert_eq "$(text SMjlive1 +14155550421 'live reply')" 200 "a journaled reply is acknowledged"

@@ -214,6 +214,29 @@ assert_eq "$(sql "SELECT count(*) FROM outbox o JOIN messages m ON m.id = o.id W
   "never stamped: back in the outbox"
 assert_eq "$(sql "SELECT count(*) FROM claims")" 0 "the claim is gone"
 
+# Upgrade to the batch journal (040): replies an older gateway left in
+# the one-row-per-message journal are carried over, oldest first, and
+# threaded by the new function.
+fresh_db
+rm -rf "$TMP/at039" && mkdir -p "$TMP/at039"
+git -C "$TOCSIN_SOURCE_DIR" archive 9a13774b91075965fdc6f5da552949fcb90a3e49 schema | tar -x -C "$TMP/at039" ||
+  fail "the 039-era schema (commit 9a13774) is not in this checkout's git history"
+[ ! -f "$TMP/at039/schema/040_inbound_journal_batches.sql" ] || fail "not the 039-era schema"
+"$CTL" migrate --dir "$TMP/at039/schema" >/dev/null
+sql "INSERT INTO orgs (slug, name) VALUES ('j', 'J');
+     INSERT INTO senders (org_id, address, kind, provider, account_sid, credentials_sealed, messages_per_second)
+     SELECT id, '54329', 'short_code', 'twilio', 'AC' || repeat('2', 32), 'sealed', 1 FROM orgs WHERE slug = 'j';
+     INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+     SELECT 'twilio', 'SMold' || g, s.id, '+1415555270' || g, 'left ' || g, 0, g = 2
+       FROM senders s, generate_series(1, 3) g WHERE s.address = '54329'" >/dev/null
+assert_contains "$("$CTL" migrate)" "applied 040_inbound_journal_batches.sql" "the upgrade applies 040"
+assert_eq "$(sql "SELECT string_agg(provider_message_id[1] || ':' || likely_revocation[1], ',' ORDER BY id) FROM inbound_journal")" \
+  "SMold1:false,SMold2:true,SMold3:false" "each old row a batch of one, in order"
+assert_eq "$(sql "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "3,0,false" \
+  "threaded by the new function"
+assert_eq "$(sql "SELECT string_agg(body, ',' ORDER BY body) FROM inbound_messages WHERE conversation_id IS NOT NULL")" \
+  "left 1,left 2,left 3" "all three in their conversations"
+
 # The constraints hold the invariants.
 fresh_db
 "$CTL" migrate >/dev/null
