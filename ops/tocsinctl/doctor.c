@@ -302,21 +302,24 @@ static void doctor_got(const struct tocsin_http_client_response *r, void *ctx)
 /* GETs url with the client the worker sends with (the same TLS, CA store
  * and host check: what passes here, the worker can reach); returns the
  * HTTP status, or 0 with the reason in err. */
-static long http_get(const struct doctor *d, const char *url, const char *userpwd,
-                     const char *bearer, char *err, size_t errlen)
+static long http_get(const char *url, const char *userpwd, const char *bearer, char *err,
+                     size_t errlen)
 {
-    (void)d;
+    char auth[4400] = "";
+    if (bearer &&
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) >= (int)sizeof auth) {
+        sodium_memzero(auth, sizeof auth);
+        snprintf(err, errlen, "the API key is longer than %zu characters", sizeof auth - 23);
+        return 0;
+    }
     uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
+        sodium_memzero(auth, sizeof auth);
         snprintf(err, errlen, "could not start an event loop");
         return 0;
     }
     struct tocsin_http_client *c = tocsin_http_client_new(&loop, 1);
-    char auth[4400] = "";
     const char *headers[] = {auth, NULL};
-    if (bearer &&
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", bearer) >= (int)sizeof auth)
-        auth[0] = '\0';
     struct tocsin_http_client_request req = {.method = "GET",
                                              .url = url,
                                              .headers = auth[0] ? headers : NULL,
@@ -354,7 +357,7 @@ static void check_url(struct doctor *d, const char *name, const char *url, const
     }
     char probe[1100], err[320] = "";
     snprintf(probe, sizeof probe, "%s/healthz", url);
-    long st = http_get(d, probe, NULL, NULL, err, sizeof err);
+    long st = http_get(probe, NULL, NULL, err, sizeof err);
     if (st == 200)
         say(d, D_OK, "url", "%s is %s, and %s answers through the proxy", name, url, probe);
     else if (st)
@@ -428,11 +431,11 @@ static void check_sender_carrier(struct doctor *d, const char *label, const char
             say(d, D_FAIL, "sender", "%s: its auth token is too long to be Twilio's", label);
             return;
         }
-        st = http_get(d, url, userpwd, NULL, err, sizeof err);
+        st = http_get(url, userpwd, NULL, err, sizeof err);
         sodium_memzero(userpwd, sizeof userpwd);
     } else {
         snprintf(url, sizeof url, "%s/v2/balance", base_url);
-        st = http_get(d, url, NULL, secret, err, sizeof err);
+        st = http_get(url, NULL, secret, err, sizeof err);
     }
     if (st == 200)
         say(d, D_OK, "sender", "%s: %s accepts its credentials", label, provider);
