@@ -1900,26 +1900,6 @@ $$;
 
 
 --
--- Name: tocsin_contact_field(bigint, text, text, text); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_contact_field(p_org bigint, p_role text, p_name text, p_value text) RETURNS text
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT tocsin_contact_shown(tocsin_contact_seen_fields(p_org, p_role), p_name, p_value) $$;
-
-
---
--- Name: tocsin_contact_fields(bigint, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.tocsin_contact_fields(p_org bigint, p_role text, p_fields jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
-    AS $$
-    SELECT tocsin_contact_fields_shown(tocsin_contact_seen_fields(p_org, p_role), p_fields) $$;
-
-
---
 -- Name: tocsin_contact_fields_shown(text[], jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2075,12 +2055,15 @@ CREATE FUNCTION public.tocsin_contact_render(p_body text, p_contact bigint, p_ro
 DECLARE
     v_out text;
 BEGIN
-    EXECUTE format('SELECT %s FROM (SELECT tocsin_contact_field(x.org_id, $2, ''first_name'', x.first_name) AS first_name,'
-                   ' tocsin_contact_field(x.org_id, $2, ''last_name'', x.last_name) AS last_name,'
-                   ' tocsin_contact_field(x.org_id, $2, ''zip'', x.zip) AS zip,'
-                   ' tocsin_contact_field(x.org_id, $2, ''timezone'', x.timezone) AS timezone,'
-                   ' tocsin_contact_fields(x.org_id, $2, x.fields) AS fields,'
-                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x WHERE x.id = $1) c',
+    -- What the caller sees is asked once (OFFSET 0 keeps the subquery
+    -- from being folded into each field's expression, one lookup each).
+    EXECUTE format('SELECT %s FROM (SELECT tocsin_contact_shown(v.seen, ''first_name'', x.first_name) AS first_name,'
+                   ' tocsin_contact_shown(v.seen, ''last_name'', x.last_name) AS last_name,'
+                   ' tocsin_contact_shown(v.seen, ''zip'', x.zip) AS zip,'
+                   ' tocsin_contact_shown(v.seen, ''timezone'', x.timezone) AS timezone,'
+                   ' tocsin_contact_fields_shown(v.seen, x.fields) AS fields,'
+                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x,'
+                   ' LATERAL (SELECT tocsin_contact_seen_fields(x.org_id, $2) AS seen OFFSET 0) v WHERE x.id = $1) c',
                    tocsin_blast_render_sql(p_body))
        INTO v_out USING p_contact, p_role;
     RETURN v_out;
@@ -4495,6 +4478,7 @@ DECLARE
     v_camp outreach_campaigns;
     v_left int;
     v_b outreach_batch;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
     SELECT * INTO v_camp FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org;
     IF v_camp.id IS NULL THEN
@@ -4508,8 +4492,8 @@ BEGIN
         'left', v_left,
         'pending', (SELECT count(*) FROM outreach_targets WHERE campaign_id = p_campaign AND state = 'pending'),
         'contact', CASE WHEN v_b.contact_id IS NOT NULL THEN json_build_object(
-            'id', v_b.contact_id, 'first_name', tocsin_contact_field(p_org, p_role, 'first_name', v_b.first_name),
-            'last_name', tocsin_contact_field(p_org, p_role, 'last_name', v_b.last_name),
+            'id', v_b.contact_id, 'first_name', tocsin_contact_shown(v_seen, 'first_name', v_b.first_name),
+            'last_name', tocsin_contact_shown(v_seen, 'last_name', v_b.last_name),
             'phone', tocsin_dashboard_phone(v_b.phone, p_role),
             'in_hours', tocsin_outreach_in_hours(v_b.phone, v_b.timezone, v_camp.hours_start, v_camp.hours_end, p_now),
             'script', tocsin_contact_render(v_camp.script, v_b.contact_id, p_role)) END);

@@ -47,19 +47,22 @@ CREATE OR REPLACE VIEW conversation_messages AS
 -- A body with its {fields} filled in for one contact as the caller may see
 -- it: a volunteer's {phone} is the masked number (tocsin_dashboard_phone),
 -- like everywhere else she looks, and a field her org does not show her
--- (tocsin_contact_field) takes its fallback. For scripts shown in the dashboard; the
+-- (tocsin_contact_seen_fields) takes its fallback. For scripts shown in the dashboard; the
 -- worker renders blasts with tocsin_blast_render_sql over contacts itself.
 CREATE OR REPLACE FUNCTION tocsin_contact_render(p_body text, p_contact bigint, p_role text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     v_out text;
 BEGIN
-    EXECUTE format('SELECT %s FROM (SELECT tocsin_contact_field(x.org_id, $2, ''first_name'', x.first_name) AS first_name,'
-                   ' tocsin_contact_field(x.org_id, $2, ''last_name'', x.last_name) AS last_name,'
-                   ' tocsin_contact_field(x.org_id, $2, ''zip'', x.zip) AS zip,'
-                   ' tocsin_contact_field(x.org_id, $2, ''timezone'', x.timezone) AS timezone,'
-                   ' tocsin_contact_fields(x.org_id, $2, x.fields) AS fields,'
-                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x WHERE x.id = $1) c',
+    -- What the caller sees is asked once (OFFSET 0 keeps the subquery
+    -- from being folded into each field's expression, one lookup each).
+    EXECUTE format('SELECT %s FROM (SELECT tocsin_contact_shown(v.seen, ''first_name'', x.first_name) AS first_name,'
+                   ' tocsin_contact_shown(v.seen, ''last_name'', x.last_name) AS last_name,'
+                   ' tocsin_contact_shown(v.seen, ''zip'', x.zip) AS zip,'
+                   ' tocsin_contact_shown(v.seen, ''timezone'', x.timezone) AS timezone,'
+                   ' tocsin_contact_fields_shown(v.seen, x.fields) AS fields,'
+                   ' tocsin_dashboard_phone(x.phone, $2) AS phone FROM contacts x,'
+                   ' LATERAL (SELECT tocsin_contact_seen_fields(x.org_id, $2) AS seen OFFSET 0) v WHERE x.id = $1) c',
                    tocsin_blast_render_sql(p_body))
        INTO v_out USING p_contact, p_role;
     RETURN v_out;

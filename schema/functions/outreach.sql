@@ -290,6 +290,7 @@ DECLARE
     v_camp outreach_campaigns;
     v_left int;
     v_b outreach_batch;
+    v_seen text[] := tocsin_contact_seen_fields(p_org, p_role);
 BEGIN
     SELECT * INTO v_camp FROM outreach_campaigns WHERE id = p_campaign AND org_id = p_org;
     IF v_camp.id IS NULL THEN
@@ -303,8 +304,8 @@ BEGIN
         'left', v_left,
         'pending', (SELECT count(*) FROM outreach_targets WHERE campaign_id = p_campaign AND state = 'pending'),
         'contact', CASE WHEN v_b.contact_id IS NOT NULL THEN json_build_object(
-            'id', v_b.contact_id, 'first_name', tocsin_contact_field(p_org, p_role, 'first_name', v_b.first_name),
-            'last_name', tocsin_contact_field(p_org, p_role, 'last_name', v_b.last_name),
+            'id', v_b.contact_id, 'first_name', tocsin_contact_shown(v_seen, 'first_name', v_b.first_name),
+            'last_name', tocsin_contact_shown(v_seen, 'last_name', v_b.last_name),
             'phone', tocsin_dashboard_phone(v_b.phone, p_role),
             'in_hours', tocsin_outreach_in_hours(v_b.phone, v_b.timezone, v_camp.hours_start, v_camp.hours_end, p_now),
             'script', tocsin_contact_render(v_camp.script, v_b.contact_id, p_role)) END);

@@ -57,15 +57,6 @@ BEGIN
               FROM jsonb_each(coalesce(p_fields, '{}')) f WHERE f.key = ANY (p_seen));
 END $$;
 
--- The same for one value, for callers showing one contact.
-CREATE OR REPLACE FUNCTION tocsin_contact_field(p_org bigint, p_role text, p_name text, p_value text) RETURNS text
-    LANGUAGE sql STABLE AS $$
-    SELECT tocsin_contact_shown(tocsin_contact_seen_fields(p_org, p_role), p_name, p_value) $$;
-
-CREATE OR REPLACE FUNCTION tocsin_contact_fields(p_org bigint, p_role text, p_fields jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE AS $$
-    SELECT tocsin_contact_fields_shown(tocsin_contact_seen_fields(p_org, p_role), p_fields) $$;
-
 -- --- the privacy settings ---
 
 CREATE OR REPLACE FUNCTION tocsin_org_privacy_json(o orgs) RETURNS json LANGUAGE sql STABLE AS $$
