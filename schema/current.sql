@@ -2927,6 +2927,7 @@ DECLARE
     n int := 0;
     k int;
     tries int;
+    v_err text;
 BEGIN
     applied := 0;
     failed := 0;
@@ -2967,37 +2968,33 @@ BEGIN
         FOR k IN 1 .. n LOOP
             tries := 0;
             LOOP
+                v_err := NULL;
                 BEGIN
                     PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
                                                    v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
                     applied := applied + 1;
-                    EXIT;
                 EXCEPTION
                     WHEN unique_violation THEN
                         -- Another path stored the same contact or message
                         -- meanwhile and has committed: asked again, the
                         -- message finds it (a duplicate, or its contact).
                         tries := tries + 1;
-                        IF tries >= 3 THEN
-                            INSERT INTO inbound_journal_failed
-                                (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
-                                 num_media, likely_revocation, apply_error)
-                            VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                    v_media[k], v_likely[k], left(SQLERRM, 500));
-                            failed := failed + 1;
-                            EXIT;
-                        END IF;
+                        CONTINUE WHEN tries < 3;
+                        v_err := SQLERRM;
                     WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
                         -- raise_exception: what 007's checks raise (a sender gone)
-                        INSERT INTO inbound_journal_failed
-                            (id, received_at, provider, provider_message_id, sender_id, from_phone, body,
-                             num_media, likely_revocation, apply_error)
-                        VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                v_media[k], v_likely[k], left(SQLERRM, 500));
-                        failed := failed + 1;
-                        EXIT;
+                        v_err := SQLERRM;
                 END;
+                EXIT;
             END LOOP;
+            IF v_err IS NOT NULL THEN
+                INSERT INTO inbound_journal_failed
+                    (id, received_at, provider, provider_message_id, sender_id, from_phone, body, num_media,
+                     likely_revocation, apply_error)
+                VALUES (v_row[k], v_at[k], v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k], v_media[k],
+                        v_likely[k], left(v_err, 500));
+                failed := failed + 1;
+            END IF;
         END LOOP;
     END;
     DELETE FROM inbound_journal WHERE id = ANY (v_rows);
@@ -5269,6 +5266,7 @@ BEGIN
              WHERE (v_all OR u.ord = ANY (v_set))
                AND NOT EXISTS (SELECT 1 FROM inbound_messages i
                                 WHERE i.provider = u.provider AND i.provider_message_id = u.mid);
+            v_all := false; -- the retries are left out now
         END IF;
     END IF;
 

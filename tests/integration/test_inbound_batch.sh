@@ -3,7 +3,7 @@
 # (004), differentially: the same member messages — replies, a number
 # writing twice in one batch, STOP then a reply, keywords, HELP, START
 # before and after an opt-out, retried message ids within and across
-# batches, a plain-words revocation — applied in batches to one database
+# batches (one in a batch of replies only), a plain-words revocation — applied in batches to one database
 # and one by one to another must give the same answers and the same
 # state; so must receipts. Then a batch with a message the database
 # refuses fails whole.
@@ -36,6 +36,9 @@ cat > "$TMP/messages" <<EOF
 3|SMb016|+14155550303|after stop|reply|||
 3|SMb017|+14155550304|new one|reply||true|
 3|SMb018|+14155550307|thanks|reply|||
+4|SMb019|+14155550312|all replies|reply|||
+4|SMb017|+14155550304|new one|reply||true|
+4|SMb020|+14155550313|one a retry|reply|||
 EOF
 lit() { # lit VALUE: a SQL literal, NULL when empty
   if [ -z "$1" ]; then echo NULL; else echo "'${1//\'/\'\'}'"; fi
@@ -56,12 +59,13 @@ batch_call() { # batch_call N: the batch call for batch N
   done < "$TMP/messages"
   echo "SELECT string_agg(m || ' ' || r.action, ',' ORDER BY r.ord) FROM tocsin_receive_inbound_batch(ARRAY[${provider%,}], ARRAY[${mids%,}], ARRAY[${senders%,}]::bigint[], ARRAY[${froms%,}], ARRAY[${bodies%,}], ARRAY[${media%,}], ARRAY[${intents%,}], ARRAY[${kws%,}]::bigint[], ARRAY[${likelies%,}], ARRAY[${replies%,}]::text[], ARRAY[${encs%,}]::text[], ARRAY[${segs%,}]::int[]) r JOIN LATERAL (SELECT (ARRAY[${mids%,}])[r.ord] AS m) x ON true;"
 }
-for b in 1 2 3; do
+for b in 1 2 3 4; do
   got=$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "$(batch_call $b)")
   want=$(grep "^$b|" "$TMP/messages" | while IFS= read -r line; do "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$TWO" -c "$(one_call "$line")"; done | tr '|' ' ' | paste -sd,)
   assert_eq "$got" "$want" "batch $b answers as one-by-one calls"
+  [ "$b" != 3 ] || assert_contains "$got" "SMb015 opted_in" "batch 3 ran both paths"
 done
-assert_contains "$got" "SMb015 opted_in" "the last batch ran both paths"
+assert_contains "$got" "SMb017 duplicate" "batch 4, every message set-based, found its retry"
 
 state "$ONE" > "$TMP/one.state"
 state "$TWO" > "$TMP/two.state"
