@@ -2962,7 +2962,7 @@ BEGIN
         PERFORM tocsin_receive_inbound_batch(
             v_provider, v_mid, v_sender, v_from, v_body, v_media, array_fill('reply'::text, ARRAY[n]),
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
-            array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
+            array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]), v_at);
         applied := n;
     EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP
@@ -5197,10 +5197,10 @@ END $$;
 
 
 --
--- Name: tocsin_receive_inbound_batch(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[]); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_receive_inbound_batch(text[], text[], bigint[], text[], text[], integer[], text[], bigint[], boolean[], text[], text[], integer[], timestamp with time zone[]); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
+CREATE FUNCTION public.tocsin_receive_inbound_batch(p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[], p_num_media integer[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[], p_reply text[], p_reply_encoding text[], p_reply_segments integer[], p_received_at timestamp with time zone[] DEFAULT NULL::timestamp with time zone[]) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint, ord integer)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     SET enable_nestloop TO 'off'
@@ -5219,6 +5219,9 @@ DECLARE
 BEGIN
     IF n = 0 THEN
         RETURN;
+    END IF;
+    IF cardinality(p_received_at) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     -- Every sender exists, and stays until this batch commits: locked
     -- once here, as each row's foreign key did before 038 (inbound_links.sql).
@@ -5286,10 +5289,11 @@ BEGIN
         RETURN QUERY
         WITH m AS (
             SELECT u.ord::int AS ord, u.provider, u.mid, u.sender_id, s.org_id, u.from_phone, u.body,
-                   u.num_media, u.likely
+                   u.num_media, u.likely, u.received_at
               FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
-                          p_likely_revocation)
-                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
+                          p_likely_revocation, p_received_at)
+                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely,
+                                        received_at, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE (v_all OR u.ord = ANY (v_set))),
         -- A new number gets its contact; a member who wrote before is
@@ -5319,9 +5323,9 @@ BEGIN
             RETURNING cv.id, cv.contact_id, cv.sender_id, cv.assignee_id),
         ins AS (
             INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body,
-                                          num_media, contact_id, conversation_id, intent)
+                                          num_media, contact_id, conversation_id, intent, received_at)
             SELECT mc.org_id, mc.sender_id, mc.provider, mc.mid, mc.from_phone, mc.body, mc.num_media,
-                   mc.contact_id, conv.id, 'reply'
+                   mc.contact_id, conv.id, 'reply', coalesce(mc.received_at, now())
               FROM mc JOIN conv ON conv.contact_id = mc.contact_id AND conv.sender_id = mc.sender_id
              ORDER BY mc.ord
             RETURNING id, org_id, provider, provider_message_id, conversation_id),

@@ -49,10 +49,14 @@ RETURNS text LANGUAGE sql STABLE AS $$
                   '"previous_assignee_id" : null}', p_org, p_conv, coalesce(p_assignee::text, 'null'))
 $$;
 
+-- p_received_at (040): when each message's webhook was stored, for
+-- messages the journal threads later; NULL (the gateway's batches) is now.
+DROP FUNCTION IF EXISTS tocsin_receive_inbound_batch(text[], text[], bigint[], text[], text[], int[], text[], bigint[],
+                                                     boolean[], text[], text[], int[]);
 CREATE OR REPLACE FUNCTION tocsin_receive_inbound_batch(
     p_provider text[], p_message_id text[], p_sender_id bigint[], p_from text[], p_body text[],
     p_num_media int[], p_intent text[], p_keyword_id bigint[], p_likely_revocation boolean[],
-    p_reply text[], p_reply_encoding text[], p_reply_segments int[])
+    p_reply text[], p_reply_encoding text[], p_reply_segments int[], p_received_at timestamptz[] DEFAULT NULL)
 RETURNS TABLE (inbound_id bigint, action text, conversation_id bigint, ord int)
 LANGUAGE plpgsql
 -- Array parameters make custom plans no better than generic ones: plan once.
@@ -75,6 +79,9 @@ DECLARE
 BEGIN
     IF n = 0 THEN
         RETURN;
+    END IF;
+    IF cardinality(p_received_at) <> n THEN
+        RAISE EXCEPTION 'invalid inbound batch: the arrays differ in length';
     END IF;
     -- Every sender exists, and stays until this batch commits: locked
     -- once here, as each row's foreign key did before 038 (inbound_links.sql).
@@ -142,10 +149,11 @@ BEGIN
         RETURN QUERY
         WITH m AS (
             SELECT u.ord::int AS ord, u.provider, u.mid, u.sender_id, s.org_id, u.from_phone, u.body,
-                   u.num_media, u.likely
+                   u.num_media, u.likely, u.received_at
               FROM unnest(p_provider, p_message_id, p_sender_id, p_from, p_body, p_num_media,
-                          p_likely_revocation)
-                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely, ord)
+                          p_likely_revocation, p_received_at)
+                   WITH ORDINALITY AS u(provider, mid, sender_id, from_phone, body, num_media, likely,
+                                        received_at, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE (v_all OR u.ord = ANY (v_set))),
         -- A new number gets its contact; a member who wrote before is
@@ -175,9 +183,9 @@ BEGIN
             RETURNING cv.id, cv.contact_id, cv.sender_id, cv.assignee_id),
         ins AS (
             INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body,
-                                          num_media, contact_id, conversation_id, intent)
+                                          num_media, contact_id, conversation_id, intent, received_at)
             SELECT mc.org_id, mc.sender_id, mc.provider, mc.mid, mc.from_phone, mc.body, mc.num_media,
-                   mc.contact_id, conv.id, 'reply'
+                   mc.contact_id, conv.id, 'reply', coalesce(mc.received_at, now())
               FROM mc JOIN conv ON conv.contact_id = mc.contact_id AND conv.sender_id = mc.sender_id
              ORDER BY mc.ord
             RETURNING id, org_id, provider, provider_message_id, conversation_id),
@@ -213,9 +221,10 @@ END $$;
 -- 1000) or the journal ends, and deletes them from the journal. Callers
 -- run side by side (040): each takes rows no other caller holds (a row
 -- lock, skipped by the others), and 007's per-number locks keep one
--- member's messages from being threaded by two at once; a member's two
+-- member's messages from being threaded by two at once. A member's two
 -- replies journaled in different rows may then be threaded in either
--- order, as a reply applied at once may overtake one still journaled. A
+-- order, but each keeps when its webhook was stored (received_at), so her
+-- thread shows them in the order they came. A
 -- batch that fails for its data is applied message by message; a message
 -- that fails alone moves to inbound_journal_failed with its error.
 -- Returns how many messages were applied (duplicates included), how many
@@ -279,7 +288,7 @@ BEGIN
         PERFORM tocsin_receive_inbound_batch(
             v_provider, v_mid, v_sender, v_from, v_body, v_media, array_fill('reply'::text, ARRAY[n]),
             array_fill(NULL::bigint, ARRAY[n]), v_likely, array_fill(NULL::text, ARRAY[n]),
-            array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]));
+            array_fill(NULL::text, ARRAY[n]), array_fill(NULL::int, ARRAY[n]), v_at);
         applied := n;
     EXCEPTION WHEN data_exception OR integrity_constraint_violation OR raise_exception THEN
         FOR k IN 1 .. n LOOP

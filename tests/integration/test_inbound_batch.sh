@@ -108,6 +108,9 @@ for fn in tocsin_receive_inbound_batch tocsin_receive_inbound_burst; do
     fail "$fn accepted arrays of different lengths"
   assert_contains "$out" "the arrays differ in length" "$fn says why"
 done
+out=$("$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY['twilio'], ARRAY['SMshort3'], ARRAY[$S]::bigint[], ARRAY['+14155550393'], ARRAY['b'], ARRAY[0], ARRAY['reply'], ARRAY[NULL]::bigint[], ARRAY[false], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[NULL]::int[], ARRAY[now(), now()])" 2>&1) &&
+  fail "two receipt times for one message were accepted"
+assert_contains "$out" "the arrays differ in length" "the receipt times are counted too"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMshort%'")" "0" "nothing stored from uneven arrays"
 assert_eq "$(sql "SELECT count(*) FROM inbound_journal")" "0" "nothing journaled from uneven arrays"
 echo "test_inbound_batch: ok"

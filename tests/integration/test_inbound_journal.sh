@@ -116,6 +116,13 @@ journal_row SMjl3:+14155550433:c SMjl4:+14155550434:d
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(2)")" "2,0,true" "the first row held the limit"
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(1)")" "2,0,false" "a row bigger than the limit, whole"
 assert_eq "$(q1 "SELECT count(*) FROM inbound_messages WHERE provider_message_id LIKE 'SMjl%' AND conversation_id IS NOT NULL")" 4 "all four threaded"
+# A journaled message keeps when its webhook was stored, however late it
+# is threaded: a member's thread shows her replies in the order they came.
+journal_row SMjt1:+14155550435:early
+q1 "UPDATE inbound_journal SET received_at = '2026-01-02 03:04:05+00'"
+q1 "SELECT applied FROM tocsin_inbound_journal_apply(200)" >/dev/null
+assert_eq "$(q1 "SELECT received_at = '2026-01-02 03:04:05+00' FROM inbound_messages WHERE provider_message_id = 'SMjt1'")" t \
+  "stamped when its webhook was stored"
 # Another writer storing the same contact or message meanwhile shows as a
 # unique violation once it commits: the message is asked again and goes
 # in; one that still fails after three tries is set aside with why, never
