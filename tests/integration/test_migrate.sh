@@ -142,13 +142,17 @@ wait $a || fail "concurrent migrate A failed: $(cat "$TMP/a.log")"
 wait $b || fail "concurrent migrate B failed: $(cat "$TMP/b.log")"
 assert_eq "$(sql "SELECT count(*) FROM schema_migrations")" "$n" "each migration once"
 
+schema_at() { # schema_at COMMIT ERA DIR: DIR/schema as it was at COMMIT (main at migration ERA)
+  rm -rf "$3" && mkdir -p "$3"
+  git -C "$TOCSIN_SOURCE_DIR" archive "$1" schema | tar -x -C "$3" ||
+    fail "the $2-era schema (commit ${1:0:7}) is not in this checkout's git history"
+}
+
 # Upgrade: a database built by the migrations of main at 022 (before the
 # functions moved out of them), with a row in it, migrates to the same
 # schema; its rows stay, its migrations' old checksums are accepted once.
 fresh_db
-mkdir -p "$TMP/old"
-git -C "$TOCSIN_SOURCE_DIR" archive 83b5169 schema | tar -x -C "$TMP/old" ||
-  fail "the 022-era migrations (commit 83b5169) are not in this checkout's git history"
+schema_at 83b5169 022 "$TMP/old"
 [ ! -d "$TMP/old/schema/functions" ] && [ -f "$TMP/old/schema/022_blast_confirm.sql" ] || fail "not the 022-era schema"
 "$CTL" migrate --dir "$TMP/old/schema" >/dev/null
 sql "INSERT INTO orgs (slug, name) VALUES ('kept', 'Kept')" >/dev/null
@@ -175,9 +179,7 @@ assert_contains "$out" "005_worker.sql was changed after it was applied" "explai
 # so not sent twice), the sent one stays out; once that lease has run out,
 # the sweep puts the claimed one back (it was never stamped).
 fresh_db
-rm -rf "$TMP/at033" && mkdir -p "$TMP/at033"
-git -C "$TOCSIN_SOURCE_DIR" archive b3a4bf5c066ba9c1acc0f75f80af1ac9f8465910 schema | tar -x -C "$TMP/at033" ||
-  fail "the 033-era schema (commit b3a4bf5) is not in this checkout's git history"
+schema_at b3a4bf5c066ba9c1acc0f75f80af1ac9f8465910 033 "$TMP/at033"
 [ ! -f "$TMP/at033/schema/034_outbox.sql" ] || fail "not the 033-era schema"
 "$CTL" migrate --dir "$TMP/at033/schema" >/dev/null
 sql "INSERT INTO orgs (slug, name) VALUES ('up', 'Up');
@@ -218,9 +220,7 @@ assert_eq "$(sql "SELECT count(*) FROM claims")" 0 "the claim is gone"
 # the one-row-per-message journal are carried over, oldest first, and
 # threaded by the new function.
 fresh_db
-rm -rf "$TMP/at039" && mkdir -p "$TMP/at039"
-git -C "$TOCSIN_SOURCE_DIR" archive 9a13774b91075965fdc6f5da552949fcb90a3e49 schema | tar -x -C "$TMP/at039" ||
-  fail "the 039-era schema (commit 9a13774) is not in this checkout's git history"
+schema_at 9a13774b91075965fdc6f5da552949fcb90a3e49 039 "$TMP/at039"
 [ ! -f "$TMP/at039/schema/040_inbound_journal_batches.sql" ] || fail "not the 039-era schema"
 "$CTL" migrate --dir "$TMP/at039/schema" >/dev/null
 sql "INSERT INTO orgs (slug, name) VALUES ('j', 'J');
