@@ -47,9 +47,17 @@ export function coalesced(fn, gapMs = 0) {
     const mine = queued;
     queued = null;
     running = true;
+    let run;
+    try {
+      run = Promise.resolve(fn());
+    } catch (e) {
+      run = Promise.reject(e);
+    }
+    // Stamped once fn has begun, not before: any clock fn read as it
+    // began is then no later than lastStart, so the next run's start is
+    // gapMs after it however long this thread was preempted in between.
     lastStart = performance.now();
-    Promise.resolve()
-      .then(fn)
+    run
       .catch(() => {
         /* the page shows its own errors; the next event tries again */
       })
