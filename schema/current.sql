@@ -7583,6 +7583,13 @@ CREATE TABLE public.inbound_journal (
     likely_revocation boolean[] NOT NULL,
     CONSTRAINT inbound_journal_aligned CHECK ((((cardinality(provider) >= 1) AND (cardinality(provider) <= 1000)) AND (cardinality(provider_message_id) = cardinality(provider)) AND (cardinality(sender_id) = cardinality(provider)) AND (cardinality(from_phone) = cardinality(provider)) AND (cardinality(body) = cardinality(provider)) AND (cardinality(num_media) = cardinality(provider)) AND (cardinality(likely_revocation) = cardinality(provider))))
 );
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN provider SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN provider_message_id SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN sender_id SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN from_phone SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN body SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN num_media SET COMPRESSION lz4;
+ALTER TABLE ONLY public.inbound_journal ALTER COLUMN likely_revocation SET COMPRESSION lz4;
 
 
 --

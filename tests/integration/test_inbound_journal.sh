@@ -169,6 +169,19 @@ assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbo
 assert_eq "$(q1 "SELECT count(*) FROM inbound_journal")" 0 "nothing left in the journal"
 assert_contains "$out" "1 to 1000" "says the bound"
 
+# A journal row lives for seconds: one of 50 replies (about 5 kB, past
+# the 2 kB at which PostgreSQL compresses) is compressed with lz4, a
+# tenth of pglz's cost (041).
+q1 "INSERT INTO inbound_journal (provider, provider_message_id, sender_id, from_phone, body, num_media, likely_revocation)
+    SELECT array_agg('twilio'::text), array_agg('SMsize_' || md5(g::text)), array_agg($S::bigint),
+           array_agg('+1415555' || lpad(g::text, 4, '0')), array_agg('a reply of some length, ' || md5(g::text)),
+           array_agg(0), array_agg(false)
+      FROM generate_series(1, 50) g"
+assert_eq "$(q1 "SELECT pg_column_compression(provider_message_id) || ',' || pg_column_compression(body)
+                   FROM inbound_journal WHERE provider_message_id[1] LIKE 'SMsize%'")" "lz4,lz4" \
+  "a journal row is compressed with lz4"
+q1 "DELETE FROM inbound_journal WHERE provider_message_id[1] LIKE 'SMsize%'"
+
 # The duplicate check is a lookup in inbound_messages' unique index, never
 # a scan of the table (016: 015's hashed anti-join read all of it on every
 # burst call).
