@@ -254,6 +254,8 @@ DECLARE
     k int;
     tries int;
     v_err text;
+    v_id bigint;     -- what the one-message function stored, and how
+    v_action text;
 BEGIN
     applied := 0;
     failed := 0;
@@ -296,8 +298,14 @@ BEGIN
             LOOP
                 v_err := NULL;
                 BEGIN
-                    PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                                   v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL);
+                    SELECT r.inbound_id, r.action INTO v_id, v_action
+                      FROM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                                  v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL) r;
+                    -- Stamped when its webhook was stored, as a batch
+                    -- stamps it (the one-message function stamps now).
+                    IF v_action IS DISTINCT FROM 'duplicate' AND v_id IS NOT NULL THEN
+                        UPDATE inbound_messages i SET received_at = v_at[k] WHERE i.id = v_id;
+                    END IF;
                     applied := applied + 1;
                 EXCEPTION
                     WHEN unique_violation THEN

@@ -99,7 +99,11 @@ assert_eq "$(q1 "SELECT count(*) FROM inbound_messages")" "$n0" "and not stored 
 # rows before and after it are applied.
 q1 "ALTER TABLE inbound_messages ADD CONSTRAINT test_no_poison CHECK (body <> 'poison')"
 journal_row SMjp1:+14155550411:before SMjp2:+14155550412:poison SMjp3:+14155550413:after
+q1 "UPDATE inbound_journal SET received_at = '2026-01-02 03:04:05+00'"
 assert_eq "$(q1 "SELECT applied || ',' || failed || ',' || more FROM tocsin_inbound_journal_apply(200)")" "2,1,false" "one of three refused"
+assert_eq "$(q1 "SELECT string_agg((received_at = '2026-01-02 03:04:05+00')::text, ',') FROM inbound_messages
+                   WHERE provider_message_id IN ('SMjp1', 'SMjp3')")" "true,true" \
+  "applied one by one, still stamped when their webhook was stored"
 assert_eq "$(q1 "SELECT string_agg(provider_message_id, ',' ORDER BY id) FROM inbound_messages WHERE provider_message_id LIKE 'SMjp%'")" "SMjp1,SMjp3" "the others applied"
 assert_contains "$(q1 "SELECT provider_message_id || ' ' || apply_error FROM inbound_journal_failed")" "SMjp2 " "the refused row kept with its reason"
 assert_contains "$(q1 "SELECT apply_error FROM inbound_journal_failed")" "test_no_poison" "the reason names the rule"
