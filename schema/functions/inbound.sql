@@ -156,23 +156,30 @@ BEGIN
                                         received_at, ord)
               JOIN senders s ON s.id = u.sender_id
              WHERE (v_all OR u.ord = ANY (v_set))),
-        -- A new number gets its contact; a member who wrote before is
-        -- looked up, not written again. A contact another transaction
-        -- created after this statement's snapshot is neither inserted nor
-        -- found: the conversation's NOT NULL then fails the batch, and the
-        -- gateway applies its messages one by one.
+        -- A member who wrote before is looked up once, through (org_id,
+        -- phone), the one index on a number whatever the statistics (042);
+        -- a new number gets its contact by a plain insert. Not INSERT ...
+        -- ON CONFLICT DO NOTHING, which builds and checks the whole new row
+        -- before it finds the key taken, then a lookup: a tenth of a
+        -- member's reply's instructions (ops/bench/inbound_db.sh). A contact that
+        -- another transaction (an import, say, which does not take the
+        -- number's lock) created after this statement's snapshot is not
+        -- found and fails the insert on its unique key, as before it
+        -- failed the conversation's NOT NULL: the gateway applies the
+        -- batch's messages one by one, and the journal asks again.
+        mx AS (
+            SELECT m.*,
+                   (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone) AS known
+              FROM m),
         c AS (
             INSERT INTO contacts (org_id, phone)
-            SELECT m.org_id, m.from_phone FROM m ORDER BY m.org_id, m.from_phone
-            ON CONFLICT (org_id, phone) DO NOTHING
+            SELECT mx.org_id, mx.from_phone FROM mx WHERE mx.known IS NULL ORDER BY mx.org_id, mx.from_phone
             RETURNING id, org_id, phone),
         mc AS (
-            SELECT m.*,
-                   coalesce(c.id, (SELECT ct.id FROM contacts ct WHERE ct.org_id = m.org_id AND ct.phone = m.from_phone))
-                       AS contact_id,
-                   (SELECT 1 FROM opt_outs o WHERE o.org_id = m.org_id AND o.phone = m.from_phone LIMIT 1)
+            SELECT mx.*, coalesce(mx.known, c.id) AS contact_id,
+                   (SELECT 1 FROM opt_outs o WHERE o.org_id = mx.org_id AND o.phone = mx.from_phone LIMIT 1)
                        IS NOT NULL AS opted -- a lookup per row, never a scan (as 016)
-              FROM m LEFT JOIN c ON c.org_id = m.org_id AND c.phone = m.from_phone),
+              FROM mx LEFT JOIN c ON c.org_id = mx.org_id AND c.phone = mx.from_phone),
         conv AS (
             INSERT INTO conversations AS cv (org_id, contact_id, sender_id, last_inbound_at, unread, likely_opt_out)
             SELECT mc.org_id, mc.contact_id, mc.sender_id, now(), 1, mc.likely FROM mc

@@ -115,10 +115,9 @@ assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_i
 assert_eq "$(sql "SELECT count(*) FROM inbound_journal")" "0" "nothing journaled from uneven arrays"
 # A writer that does not take the number's lock (an import) creates the
 # contact while a batch is storing a message from that number: the batch
-# waits on the contact's unique key, then fails whole (its snapshot does
-# not show the contact, so the conversation has none: nothing stored, no
-# message without its contact); one by one, as the gateway then applies
-# it, the message joins that contact.
+# waits on the contact's unique key, then fails whole on it (nothing
+# stored, no message without its contact); one by one, as the gateway
+# then applies it, the message joins that contact.
 org=$(sql "SELECT org_id FROM senders WHERE id = $S")
 PGAPPNAME=contact_writer "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "BEGIN" \
   -c "INSERT INTO contacts (org_id, phone, first_name) VALUES ($org, '+14155550395', 'Imported')" \
@@ -136,7 +135,7 @@ wait_until 60 "the writer to hold its new contact" writing
 out=$(PGAPPNAME=racing_batch timeout 60 "$PSQL" -XqAt "$ONE" -c "SELECT * FROM tocsin_receive_inbound_batch(ARRAY['twilio'], ARRAY['SMrace1'], ARRAY[$S]::bigint[], ARRAY['+14155550395'], ARRAY['hello'], ARRAY[0], ARRAY['reply'], ARRAY[NULL]::bigint[], ARRAY[false], ARRAY[NULL]::text[], ARRAY[NULL]::text[], ARRAY[NULL]::int[])" 2>&1) &&
   fail "a batch racing a new contact was accepted: $out"
 wait "$writer" || fail "the writer failed: $(cat "$TMP/writer.out")"
-assert_contains "$out" "violates not-null constraint" "it fails on the conversation's missing contact"
+assert_contains "$out" "contacts_org_id_phone_key" "it fails on the contact's unique key"
 assert_eq "$(sql "SELECT count(*) FROM inbound_messages WHERE provider_message_id = 'SMrace1'")" 0 "nothing stored from it"
 assert_eq "$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT action FROM tocsin_receive_inbound('twilio', 'SMrace1', $S, '+14155550395', 'hello', 0, 'reply', NULL, false, NULL, NULL, NULL)")" \
   reply "one by one it is stored"
