@@ -141,4 +141,13 @@ assert_eq "$("$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "SELECT action FROM tocs
   reply "one by one it is stored"
 assert_eq "$(sql "SELECT c.first_name FROM inbound_messages i JOIN contacts c ON c.id = i.contact_id WHERE i.provider_message_id = 'SMrace1'")" \
   Imported "in the writer's contact"
+# The batch looks a member up by org and number in a plan made once per
+# connection, maybe while contacts was nearly empty: then any other index
+# led by org_id could be taken for it, a scan of the org's contacts per
+# message (042). (org_id, phone) must be the only one.
+assert_eq "$(sql "SELECT string_agg(pg_get_indexdef(i.indexrelid), '; ')
+                    FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                   WHERE i.indrelid = 'contacts'::regclass AND a.attname = 'org_id'")" \
+  "CREATE UNIQUE INDEX contacts_org_id_phone_key ON public.contacts USING btree (org_id, phone)" \
+  "the one index on contacts led by org_id is (org_id, phone)"
 echo "test_inbound_batch: ok"
