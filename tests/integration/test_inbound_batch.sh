@@ -121,9 +121,10 @@ assert_eq "$(sql "SELECT count(*) FROM inbound_journal")" "0" "nothing journaled
 org=$(sql "SELECT org_id FROM senders WHERE id = $S")
 PGAPPNAME=contact_writer "$PSQL" -XqAt -v ON_ERROR_STOP=1 "$ONE" -c "BEGIN" \
   -c "INSERT INTO contacts (org_id, phone, first_name) VALUES ($org, '+14155550395', 'Imported')" \
-  -c "DO \$\$ BEGIN
-        WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'racing_batch'
-                                                            AND wait_event = 'transactionid') LOOP
+  -c "DO \$\$ BEGIN -- commits once the batch waits for it (or after 60 s: the batch's check fails then)
+        FOR i IN 1 .. 1200 LOOP
+          EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'racing_batch'
+                                                              AND wait_event = 'transactionid');
           PERFORM pg_sleep(0.05);
           PERFORM pg_stat_clear_snapshot();
         END LOOP;
