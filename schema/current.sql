@@ -2928,8 +2928,6 @@ DECLARE
     k int;
     tries int;
     v_err text;
-    v_id bigint;     -- what the one-message function stored, and how
-    v_action text;
 BEGIN
     applied := 0;
     failed := 0;
@@ -2972,14 +2970,8 @@ BEGIN
             LOOP
                 v_err := NULL;
                 BEGIN
-                    SELECT r.inbound_id, r.action INTO v_id, v_action
-                      FROM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                                  v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL) r;
-                    -- Stamped when its webhook was stored, as a batch
-                    -- stamps it (the one-message function stamps now).
-                    IF v_action IS DISTINCT FROM 'duplicate' AND v_id IS NOT NULL THEN
-                        UPDATE inbound_messages i SET received_at = v_at[k] WHERE i.id = v_id;
-                    END IF;
+                    PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                                   v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL, v_at[k]);
                     applied := applied + 1;
                 EXCEPTION
                     WHEN unique_violation THEN
@@ -5034,10 +5026,10 @@ END $$;
 
 
 --
--- Name: tocsin_receive_inbound(text, text, bigint, text, text, integer, text, bigint, boolean, text, text, integer); Type: FUNCTION; Schema: public; Owner: -
+-- Name: tocsin_receive_inbound(text, text, bigint, text, text, integer, text, bigint, boolean, text, text, integer, timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.tocsin_receive_inbound(p_provider text, p_message_id text, p_sender_id bigint, p_from text, p_body text, p_num_media integer, p_intent text, p_keyword_id bigint, p_likely_revocation boolean, p_reply text, p_reply_encoding text, p_reply_segments integer) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint)
+CREATE FUNCTION public.tocsin_receive_inbound(p_provider text, p_message_id text, p_sender_id bigint, p_from text, p_body text, p_num_media integer, p_intent text, p_keyword_id bigint, p_likely_revocation boolean, p_reply text, p_reply_encoding text, p_reply_segments integer, p_received_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(inbound_id bigint, action text, conversation_id bigint)
     LANGUAGE plpgsql
     AS $$
 DECLARE
@@ -5077,8 +5069,9 @@ BEGIN
     -- on long codes: STOP, START and HELP each get its standard reply) it
     -- knows the English ones only; the Spanish ones are ours to answer.
     v_answers := v_handling = 'program' OR v_lang = 'es';
-    INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media)
-    VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media)
+    INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media,
+                                  received_at)
+    VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media, coalesce(p_received_at, now()))
     ON CONFLICT (provider, provider_message_id) DO NOTHING
     RETURNING id INTO v_in;
     IF v_in IS NULL THEN -- the carrier retried a webhook we already have

@@ -261,8 +261,6 @@ DECLARE
     k int;
     tries int;
     v_err text;
-    v_id bigint;     -- what the one-message function stored, and how
-    v_action text;
 BEGIN
     applied := 0;
     failed := 0;
@@ -305,14 +303,8 @@ BEGIN
             LOOP
                 v_err := NULL;
                 BEGIN
-                    SELECT r.inbound_id, r.action INTO v_id, v_action
-                      FROM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
-                                                  v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL) r;
-                    -- Stamped when its webhook was stored, as a batch
-                    -- stamps it (the one-message function stamps now).
-                    IF v_action IS DISTINCT FROM 'duplicate' AND v_id IS NOT NULL THEN
-                        UPDATE inbound_messages i SET received_at = v_at[k] WHERE i.id = v_id;
-                    END IF;
+                    PERFORM tocsin_receive_inbound(v_provider[k], v_mid[k], v_sender[k], v_from[k], v_body[k],
+                                                   v_media[k], 'reply', NULL, v_likely[k], NULL, NULL, NULL, v_at[k]);
                     applied := applied + 1;
                 EXCEPTION
                     WHEN unique_violation THEN
@@ -558,11 +550,15 @@ END $$;
 -- this migration carry its English text, and keep it). A STOP, START or HELP
 -- on a sender whose carrier answers those words queues no answer of its own
 -- (the member gets exactly one). START gives back the subscriptions the
--- opt-out ended and, where Tocsin answers it, says which.
+-- opt-out ended and, where Tocsin answers it, says which. p_received_at:
+-- when the message's webhook was stored, for a journaled message threaded
+-- later (tocsin_inbound_journal_apply); NULL (the gateway) is now.
+DROP FUNCTION IF EXISTS tocsin_receive_inbound(text, text, bigint, text, text, int, text, bigint, boolean, text, text,
+                                               int);
 CREATE OR REPLACE FUNCTION tocsin_receive_inbound(
     p_provider text, p_message_id text, p_sender_id bigint, p_from text, p_body text,
     p_num_media int, p_intent text, p_keyword_id bigint, p_likely_revocation boolean,
-    p_reply text, p_reply_encoding text, p_reply_segments int)
+    p_reply text, p_reply_encoding text, p_reply_segments int, p_received_at timestamptz DEFAULT NULL)
 RETURNS TABLE (inbound_id bigint, action text, conversation_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -602,8 +598,9 @@ BEGIN
     -- on long codes: STOP, START and HELP each get its standard reply) it
     -- knows the English ones only; the Spanish ones are ours to answer.
     v_answers := v_handling = 'program' OR v_lang = 'es';
-    INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media)
-    VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media)
+    INSERT INTO inbound_messages (org_id, sender_id, provider, provider_message_id, from_phone, body, num_media,
+                                  received_at)
+    VALUES (v_org, p_sender_id, p_provider, p_message_id, p_from, p_body, p_num_media, coalesce(p_received_at, now()))
     ON CONFLICT (provider, provider_message_id) DO NOTHING
     RETURNING id INTO v_in;
     IF v_in IS NULL THEN -- the carrier retried a webhook we already have
