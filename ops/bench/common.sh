@@ -56,3 +56,24 @@ bench_pg_statements_print() {
            left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT ${TOCSIN_BENCH_STATEMENTS_TOP:-15}"
 }
+# bench_callgrind DATA SQL_FILE: how many instructions (valgrind's
+# callgrind) a single-user PostgreSQL backend runs for SQL_FILE (single-user
+# input: a blank line after each statement) on a copy of the stopped
+# cluster DATA, with fsync and autovacuum off: a figure that a loaded
+# machine does not move, unlike CPU time. Any ERROR fails it. With
+# TOCSIN_BENCH_CALLGRIND_KEEP=DIR, the profile is kept in DIR (named after
+# SQL_FILE) for callgrind_annotate.
+bench_callgrind() {
+  local run as=() pgbin=/usr/lib/postgresql/15/bin
+  run=$(mktemp -d /var/tmp/tocsin-callgrind.XXXXXX)
+  cp -a "$1" "$run/data"; rm -f "$run/data/postmaster.pid"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$run"; as=(runuser -u postgres --); fi
+  if ! "${as[@]}" valgrind --tool=callgrind --callgrind-out-file="$run/cg" "$pgbin/postgres" --single -j \
+       -D "$run/data" -c fsync=off -c autovacuum=off tocsin <"$2" >"$run/out" 2>"$run/err" ||
+     grep -q ERROR "$run/out" "$run/err"; then
+    { grep -h ERROR "$run/out" "$run/err" | head -3; tail -3 "$run/err"; } >&2; rm -rf "$run"; return 1
+  fi
+  [ -n "${TOCSIN_BENCH_CALLGRIND_KEEP:-}" ] && cp "$run/cg" "$TOCSIN_BENCH_CALLGRIND_KEEP/$(basename "$2").cg"
+  awk '/^(summary|totals):/ {print $2; exit}' "$run/cg"
+  rm -rf "$run"
+}

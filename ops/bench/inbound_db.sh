@@ -23,10 +23,7 @@ command -v valgrind >/dev/null || { echo "inbound_db.sh: valgrind is not install
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 bench_build tocsinctl
 pgbin=/usr/lib/postgresql/15/bin
-# The copies and valgrind's output live where the server's user can write.
-work=$(mktemp -d /var/tmp/tocsin-inbound-db.XXXXXX)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-[ "$(id -u)" -eq 0 ] && chown postgres "$work"
+work=$(mktemp -d)
 trap 'bench_pg_stop "$work/pg"; rm -rf "$work"' EXIT
 bench_pg "$work/pg"
 psql() { "$pgbin/psql" -XqAt -v ON_ERROR_STOP=1 "$TOCSIN_DATABASE_URL" "$@"; }
@@ -77,15 +74,8 @@ script() { # script CASE: one round's statements (single-user mode: a blank line
   esac
 }
 instructions() { # instructions CASE ROUNDS: callgrind's total for a fresh copy of the database
-  local run="$work/run"
-  rm -rf "$run"; cp -a "$data" "$run"; rm -f "$run/postmaster.pid"
-  for _ in $(seq "$2"); do script "$1"; done >"$run.sql"
-  as_pg valgrind --tool=callgrind --callgrind-out-file="$run.cg" \
-    "$pgbin/postgres" --single -j -D "$run" -c fsync=off -c autovacuum=off tocsin <"$run.sql" >"$run.out" 2>"$run.err" ||
-    { tail -5 "$run.err" >&2; exit 1; }
-  if grep -q ERROR "$run.out" "$run.err"; then grep -h ERROR "$run.out" "$run.err" | head -3 >&2; exit 1; fi
-  awk '/^(summary|totals):/ {print $2; exit}' "$run.cg"
-  rm -rf "$run" "$run.sql" "$run.out" "$run.err" "$run.cg"
+  for _ in $(seq "$2"); do script "$1"; done >"$work/$1.$2.sql"
+  bench_callgrind "$data" "$work/$1.$2.sql" || exit 1
 }
 echo "PostgreSQL instructions per message (callgrind; 25 rounds less 5, per message in between)"
 for c in new members journal_new journal_members; do

@@ -9,8 +9,18 @@
 # machine puts into the end-to-end run. Each SQL file given is applied
 # after the migration and before the messages are queued, to measure a
 # design (an index dropped, a function replaced) before writing it up.
+# With --instructions, the same functions are counted in instructions
+# instead (callgrind on a single-user backend, as inbound_db.sh does:
+# figures a loaded machine does not move), in the shapes the live worker
+# sends them under load (outbound.sh: claims of 1000, stamps of 125,
+# outcomes of 500), each claim's round in one transaction: 2 rounds and 8
+# from a copy of the same database, the difference per message in between.
 set -euo pipefail
-case "${1:-}" in -h|--help) echo "Usage: ops/bench/outbound_db.sh [MESSAGES] [SQL_FILE...]  (default 50000, a multiple of 1000)"; exit 0 ;; esac
+usage="Usage: ops/bench/outbound_db.sh [MESSAGES] [SQL_FILE...]  (default 50000, a multiple of 1000)
+       ops/bench/outbound_db.sh --instructions [SQL_FILE...]  (needs valgrind; a few minutes)"
+case "${1:-}" in -h|--help) echo "$usage"; exit 0 ;; esac
+mode=cpu
+[ "${1:-}" = --instructions ] && { mode=instructions; shift; set -- 8000 "$@"; }
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 n=${1:-50000}
 [[ "$n" =~ ^[1-9][0-9]*000$ ]] || { echo "outbound_db.sh: MESSAGES must be a positive multiple of 1000" >&2; exit 2; }
@@ -29,6 +39,28 @@ psql -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, enco
          SELECT s.org_id, s.id, s.provider, '+1415' || lpad(g::text, 7, '0'), 'Bench ' || g, 'GSM-7', 1, 'bulk', 'blast'
            FROM senders s, generate_series(1, $n) g WHERE s.id = 1"
 psql -c "VACUUM ANALYZE messages"
+if [ "$mode" = instructions ]; then
+  command -v valgrind >/dev/null || { echo "outbound_db.sh: valgrind is not installed (ops/install-deps)" >&2; exit 1; }
+  data=$(readlink -f "$tmp/pg")
+  "$here/ops/pg" stop --dir "$tmp/pg" --port "$PG_PORT" >/dev/null
+  # One claim's round: claim 1000, stamp them 125 at a time and record them
+  # as sent 500 at a time.
+  round="DO \$\$ DECLARE ids bigint[]; r bigint[]; BEGIN
+    SELECT array_agg(id) INTO ids FROM tocsin_claim(1, 'bench', 1000, now(), 30);
+    FOR i IN 0..1 LOOP
+      r := ids[i * 500 + 1 : i * 500 + 500];
+      FOR k IN 0..3 LOOP PERFORM count(*) FROM tocsin_mark_going(r[k * 125 + 1 : k * 125 + 125], 'bench'); END LOOP;
+      PERFORM tocsin_record_outcomes('bench', r, array_fill('sent'::text, ARRAY[500]),
+                (SELECT array_agg('SM' || md5(x::text)) FROM unnest(r) x), array_fill(''::text, ARRAY[500]),
+                array_fill(''::text, ARRAY[500]), array_fill(0, ARRAY[500]), array_fill(false, ARRAY[500]));
+    END LOOP; END \$\$;
+"
+  for r in 2 8; do for _ in $(seq $r); do printf '%s\n' "$round"; done >"$tmp/rounds$r.sql"; done
+  a=$(bench_callgrind "$data" "$tmp/rounds2.sql") b=$(bench_callgrind "$data" "$tmp/rounds8.sql")
+  echo "outbound, database half in instructions: claims of 1000, stamps of 125, outcomes of 500 (callgrind)"
+  awk -v a="$a" -v b="$b" 'BEGIN { printf "  %-52s %8.0f\n", "PostgreSQL instructions per message", (b - a) / 6000 }'
+  exit 0
+fi
 {
   echo "SELECT array_agg(id)::text AS ids FROM tocsin_claim(1, 'bench', 1000, now(), 30) \\gset"
   for i in $(seq 0 9); do

@@ -73,6 +73,8 @@ sql "INSERT INTO opt_outs (org_id, phone, source) VALUES ($ORG, '$late', 'keywor
 # A worker claims 1,500 (schema 034: out of the outbox, still 'queued'
 # in messages): in flight, they are no longer due, and the tick feeds.
 assert_eq "$(sql "SELECT count(*) FROM tocsin_claim($SENDER, 'w1', 1500, '$DAY', 60)")" 1500 "a worker claims 1,500"
+# Its 12 kB of ids are compressed with lz4, not pglz (schema 043).
+assert_eq "$(sql "SELECT pg_column_compression(message_ids) FROM claims")" lz4 "a claim's ids are compressed with lz4"
 tick "$DAY"
 assert_eq "$(count_msgs "$B")" 4000 "1,500 in flight: 500 due left, two chunks fed"
 assert_eq "$(field "$B" unfed)" 500 "one chunk left"
