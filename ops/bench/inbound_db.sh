@@ -80,6 +80,7 @@ instructions() { # instructions CASE ROUNDS: callgrind's total for a fresh copy 
 echo "PostgreSQL instructions per message (callgrind; 25 rounds less 5, per message in between)"
 for c in new members journal_new journal_members; do
   per=100; [ "${c#journal_}" != "$c" ] && per=200
-  a=$(instructions "$c" 5) b=$(instructions "$c" 25)
+  a=$(instructions "$c" 5)
+  b=$(instructions "$c" 25)
   awk -v c="$c" -v a="$a" -v b="$b" -v n=$((20 * per)) 'BEGIN { printf "  %-16s %9.0f\n", c, (b - a) / n }'
 done

@@ -20,7 +20,7 @@ usage="Usage: ops/bench/outbound_db.sh [MESSAGES] [SQL_FILE...]  (default 50000,
        ops/bench/outbound_db.sh --instructions [SQL_FILE...]  (needs valgrind; a few minutes)"
 case "${1:-}" in -h|--help) echo "$usage"; exit 0 ;; esac
 mode=cpu
-[ "${1:-}" = --instructions ] && { mode=instructions; shift; set -- 8000 "$@"; }
+[ "${1:-}" = --instructions ] && { mode=instructions; shift; set -- 9000 "$@"; }
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 n=${1:-50000}
 [[ "$n" =~ ^[1-9][0-9]*000$ ]] || { echo "outbound_db.sh: MESSAGES must be a positive multiple of 1000" >&2; exit 2; }
@@ -56,7 +56,8 @@ if [ "$mode" = instructions ]; then
     END LOOP; END \$\$;
 "
   for r in 2 8; do for _ in $(seq $r); do printf '%s\n' "$round"; done >"$tmp/rounds$r.sql"; done
-  a=$(bench_callgrind "$data" "$tmp/rounds2.sql") b=$(bench_callgrind "$data" "$tmp/rounds8.sql")
+  a=$(bench_callgrind "$data" "$tmp/rounds2.sql")
+  b=$(bench_callgrind "$data" "$tmp/rounds8.sql")
   echo "outbound, database half in instructions: claims of 1000, stamps of 125, outcomes of 500 (callgrind)"
   awk -v a="$a" -v b="$b" 'BEGIN { printf "  %-52s %8.0f\n", "PostgreSQL instructions per message", (b - a) / 6000 }'
   exit 0
