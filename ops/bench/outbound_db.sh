@@ -21,6 +21,8 @@ usage="Usage: ops/bench/outbound_db.sh [MESSAGES] [SQL_FILE...]  (default 50000,
 case "${1:-}" in -h|--help) echo "$usage"; exit 0 ;; esac
 mode=cpu
 [ "${1:-}" = --instructions ] && { mode=instructions; shift; set -- 9000 "$@"; }
+[ "$mode" = cpu ] || command -v valgrind >/dev/null ||
+  { echo "outbound_db.sh: valgrind is not installed (ops/install-deps)" >&2; exit 1; }
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 n=${1:-50000}
 [[ "$n" =~ ^[1-9][0-9]*000$ ]] || { echo "outbound_db.sh: MESSAGES must be a positive multiple of 1000" >&2; exit 2; }
@@ -40,7 +42,6 @@ psql -c "INSERT INTO messages (org_id, sender_id, provider, to_phone, body, enco
            FROM senders s, generate_series(1, $n) g WHERE s.id = 1"
 psql -c "VACUUM ANALYZE messages"
 if [ "$mode" = instructions ]; then
-  command -v valgrind >/dev/null || { echo "outbound_db.sh: valgrind is not installed (ops/install-deps)" >&2; exit 1; }
   data=$(readlink -f "$tmp/pg")
   "$here/ops/pg" stop --dir "$tmp/pg" --port "$PG_PORT" >/dev/null
   # One claim's round: claim 1000, stamp them 125 at a time and record them
